@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs CRIU >= 4.2 on this machine, idempotently.
+#
+# Debian bookworm's criu (3.17) fails `criu check` on kernels >= 6.13, and 4.1 cannot dump TCP
+# sockets on recent kernels, so when no suitable criu is on the PATH this builds CRIU from Debian
+# sid's source package and installs the binary as /usr/local/sbin/criu.
+set -euo pipefail
+
+MIN_MAJOR=4
+MIN_MINOR=2
+PREFIX=${CRIU_PREFIX:-/usr/local/sbin}
+WORK=${CRIU_BUILD_DIR:-/var/tmp/crik-criu-build}
+
+log() { printf 'install-criu: %s\n' "$*" >&2; }
+
+version_ok() {
+    local version major minor
+    version=$("$1" --version 2>/dev/null | sed -n 's/^Version: *//p' | head -n 1)
+    [ -n "$version" ] || return 1
+    major=${version%%.*}
+    minor=${version#*.}; minor=${minor%%.*}
+    [ "$major" -gt "$MIN_MAJOR" ] || { [ "$major" -eq "$MIN_MAJOR" ] && [ "$minor" -ge "$MIN_MINOR" ]; }
+}
+
+if existing=$(command -v criu 2>/dev/null) && version_ok "$existing"; then
+    log "using $existing ($("$existing" --version | head -n 1))"
+    "$existing" check >/dev/null
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    log "building CRIU needs root (apt-get); run this script as root"
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+SID_SOURCES=/etc/apt/sources.list.d/crik-sid-src.sources
+cleanup() { rm -f "$SID_SOURCES"; }
+trap cleanup EXIT
+
+# A deb-src stanza for sid, with the mirror and key of the machine's first stanza.
+first_stanza=/etc/apt/sources.list.d/debian.sources
+uris=$(sed -n 's/^URIs: *//p' "$first_stanza" | head -n 1)
+signed_by=$(sed -n 's/^Signed-By: *//p' "$first_stanza" | head -n 1)
+cat >"$SID_SOURCES" <<SOURCES
+Types: deb-src
+URIs: $uris
+Suites: sid
+Components: main
+Signed-By: $signed_by
+SOURCES
+
+log "installing build dependencies"
+apt-get update -qq
+apt-get install -y -qq -t bookworm --no-install-recommends \
+    build-essential libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \
+    python3-protobuf libnl-3-dev libcap-dev pkg-config libbsd-dev libnet1-dev libaio-dev \
+    libgnutls28-dev libnftables-dev libdrm-dev uuid-dev iptables xz-utils >/dev/null
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+log "downloading CRIU source from Debian sid"
+# The .debian.tar.xz may be missing from the mirror; the orig tarball is the whole source.
+apt-get source --download-only criu >/dev/null 2>&1 || true
+orig=$(ls criu_*.orig.tar.* 2>/dev/null | head -n 1)
+if [ -z "$orig" ]; then
+    log "could not download criu's source package from sid; check the machine's Debian mirror"
+    exit 1
+fi
+tar -xf "$orig"
+src=$(find . -maxdepth 1 -type d -name 'criu-*' | head -n 1)
+log "building $src (about a minute)"
+make -C "$src" -j"$(nproc)" criu >build.log 2>&1 || { tail -n 30 build.log >&2; exit 1; }
+
+install -D -m 0755 "$src/criu/criu" "$PREFIX/criu"
+hash -r
+log "installed $("$PREFIX/criu" --version | head -n 1) as $PREFIX/criu"
+"$PREFIX/criu" check

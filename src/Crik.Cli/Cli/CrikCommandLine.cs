@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Crik.Cli.Logging;
+
+namespace Crik.Cli.Cli;
+
+/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, --help and --version.</summary>
+internal static class CrikCommandLine
+{
+    public static int Invoke(string[] args)
+    {
+        var configOption = new Option<string?>("--config")
+        {
+            Description = $"Configuration file [default: ${Configuration.ConfigLoader.PathVariable}, else {Configuration.ConfigLoader.DefaultPath}; without it crik is a plain init]",
+            HelpName = "PATH",
+        };
+        var logLevelOption = new Option<string>("--log-level")
+        {
+            Description = "Least important log level shown",
+            HelpName = "debug|info|warning|error",
+            DefaultValueFactory = _ => "info",
+        };
+        logLevelOption.AcceptOnlyFromAmong("debug", "info", "warning", "error");
+        var logFormatOption = new Option<string>("--log-format")
+        {
+            Description = "Log line format, on stderr",
+            HelpName = "text|json",
+            DefaultValueFactory = _ => "text",
+        };
+        logFormatOption.AcceptOnlyFromAmong("text", "json");
+        var commandArgument = new Argument<string[]>("command")
+        {
+            Description = "The app to run and its arguments, after --",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+
+        var run = new Command("run", "Run COMMAND as PID 1's child: forward signals, reap zombies, checkpoint it on SIGTERM and restore it on start when an image directory is configured")
+        {
+            configOption, logLevelOption, logFormatOption, commandArgument,
+        };
+        run.SetAction(parsed =>
+        {
+            _ = LogSetup.TryParseLevel(parsed.GetValue(logLevelOption)!, out var level);
+            var options = new RunOptions(
+                parsed.GetValue(commandArgument) ?? [],
+                parsed.GetValue(configOption),
+                level,
+                parsed.GetValue(logFormatOption) == "json" ? LogFormat.Json : LogFormat.Text);
+            return RunCommand.Execute(options);
+        });
+
+        var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
+        root.Subcommands.Add(run);
+
+        ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0)
+        {
+            string hint = result.CommandResult.Command == run ? "crik run --help" : "crik --help";
+            StandardError.Writer.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
+            return Supervision.ExitCodes.UsageError;
+        }
+        return result.Invoke(new InvocationConfiguration { Output = StandardError.Output, Error = StandardError.Writer });
+    }
+}

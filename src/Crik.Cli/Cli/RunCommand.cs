@@ -1,0 +1,86 @@
+using Crik.Cli.Configuration;
+using Crik.Cli.Interop;
+using Crik.Cli.Logging;
+using Crik.Cli.Supervision;
+using Serilog;
+using Serilog.Core;
+
+namespace Crik.Cli.Cli;
+
+/// <summary>
+/// <c>crik run</c>: loads the configuration, becomes the app's init, restores or starts the app, and
+/// supervises it to the end. Every failure ends as one stderr line and a documented exit code.
+/// </summary>
+internal static class RunCommand
+{
+    public static int Execute(RunOptions options)
+    {
+        LoadedConfig loaded;
+        try
+        {
+            loaded = ConfigLoader.Load(options.ConfigPath);
+        }
+        catch (ConfigException e)
+        {
+            return Fail(e.Message, ExitCodes.UsageError);
+        }
+        if (options.Command.Count == 0)
+        {
+            return Fail("no command to run: give it after --, e.g. crik run -- /app/server --port 8080", ExitCodes.UsageError);
+        }
+        if (options.Command[0].StartsWith('-'))
+        {
+            return Fail($"unknown option {options.Command[0]} for crik run (see crik run --help; put the app and its arguments after --)", ExitCodes.UsageError);
+        }
+
+        using Logger log = LogSetup.Create(options.LogLevel, options.LogFormat);
+        foreach (string warning in loaded.Warnings)
+        {
+            log.Warning("{Warning}", warning);
+        }
+        try
+        {
+            return Supervise(options, loaded, log);
+        }
+        catch (SpawnException e)
+        {
+            log.Error("{Message}", e.Message);
+            return e.ExitCode;
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "crik failed");
+            log.Error("crik failed: {Message}", e.Message);
+            return ExitCodes.CrikFailure;
+        }
+    }
+
+    private static int Supervise(RunOptions options, LoadedConfig loaded, ILogger log)
+    {
+        if (Environment.ProcessId != 1)
+        {
+            // Orphans of the app must still come to crik to be reaped.
+            Posix.BecomeChildSubreaper();
+        }
+        var reaper = new ChildReaper(log);
+        using var signals = new SignalRelay();
+        var launcher = new AppLauncher(reaper, log);
+        CrikConfig config = loaded.Config;
+        if (!config.CheckpointingEnabled)
+        {
+            log.Debug(loaded.Path is null
+                ? "No configuration file; checkpointing is off"
+                : "No imageDir configured; checkpointing is off");
+        }
+
+        RunningApp app = launcher.Start(options.Command);
+        var supervisor = new Supervisor(signals, checkpoint: null, log);
+        return supervisor.SuperviseAsync(app).GetAwaiter().GetResult();
+    }
+
+    private static int Fail(string message, int exitCode)
+    {
+        StandardError.Writer.WriteLine($"crik: error: {message}");
+        return exitCode;
+    }
+}

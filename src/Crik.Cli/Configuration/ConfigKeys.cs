@@ -1,0 +1,21 @@
+namespace Crik.Cli.Configuration;
+
+/// <summary>Every key the configuration file accepts. The README documents each of them.</summary>
+internal static class ConfigKeys
+{
+    public const string ImageDir = "imageDir";
+    public const string NodeStateServerUrl = "nodeStateServerURL";
+    public const string AdditionalPaths = "additionalPaths";
+    public const string InotifyIncompatiblePaths = "inotifyIncompatiblePaths";
+    public const string KeepCheckpoints = "keepCheckpoints";
+    public const string CheckpointTimeout = "checkpointTimeout";
+    public const string OnRestoreFailure = "onRestoreFailure";
+    public const string NodeStateTimeout = "nodeStateTimeout";
+    public const string OnNodeStateError = "onNodeStateError";
+
+    public static readonly IReadOnlyList<string> All =
+    [
+        ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
+        CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError,
+    ];
+}

@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+
+namespace Crik.Cli.Interop;
+
+internal static unsafe partial class Libc
+{
+    /// <summary>open(2). Returns a descriptor, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int Open(string path, int flags, uint mode);
+
+    /// <summary>close(2). Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
+    /// <summary>fsync(2): flushes a file or directory to disk. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
+    internal static partial int Fsync(int fd);
+
+    /// <summary>syncfs(2): flushes the whole file system holding fd. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "syncfs", SetLastError = true)]
+    internal static partial int SyncFs(int fd);
+
+    /// <summary>write(2) at the descriptor's current offset. Returns bytes written, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    internal static partial nint Write(int fd, byte* buffer, nint count);
+}

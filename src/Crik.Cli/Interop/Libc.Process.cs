@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+
+namespace Crik.Cli.Interop;
+
+internal static partial class Libc
+{
+    internal const int PR_SET_CHILD_SUBREAPER = 36;
+    internal const int CLONE_NEWIPC = 0x08000000;
+
+    /// <summary>
+    /// prctl(2). crik uses it only for PR_SET_CHILD_SUBREAPER. Returns 0, or -1 with errno.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "prctl", SetLastError = true)]
+    internal static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    /// <summary>
+    /// unshare(2): moves the calling thread into new namespaces. Returns 0, or -1 with errno (EPERM
+    /// without CAP_SYS_ADMIN).
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "unshare", SetLastError = true)]
+    internal static partial int Unshare(int flags);
+}

@@ -1,0 +1,7 @@
+namespace Crik.Cli.Logging;
+
+internal enum LogFormat
+{
+    Text,
+    Json,
+}

@@ -1,0 +1,3 @@
+using Crik.Cli.Cli;
+
+return CrikCommandLine.Invoke(args);

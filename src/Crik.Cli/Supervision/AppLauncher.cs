@@ -1,0 +1,73 @@
+using System.Globalization;
+using Crik.Cli.Interop;
+using Serilog;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>Starts the app fresh, the way crik's checkpoints need it.</summary>
+internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
+{
+    /// <summary>
+    /// Where PIDs start for a fresh app: a restored app needs its old PIDs, and crik's own processes
+    /// and threads in a new container take low ones.
+    /// </summary>
+    public const int FirstAppPid = 9000;
+
+    private const string LastPidFile = "/proc/sys/kernel/ns_last_pid";
+
+    /// <summary>
+    /// Starts the command in a new session and, where permitted, a new IPC namespace, with only
+    /// descriptors 0-2. Throws <see cref="SpawnException"/> when it cannot be started.
+    /// </summary>
+    public RunningApp Start(IReadOnlyList<string> command)
+    {
+        if (Environment.ProcessId == 1)
+        {
+            RaiseLastPid();
+        }
+        TrackedChild? child = null;
+        Exception? failure = null;
+        // unshare(CLONE_NEWIPC) applies to the calling thread only; a thread of its own keeps crik's
+        // other threads (and the CRIU it runs) in the container's IPC namespace.
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                if (!Posix.TryUnshareIpcNamespace(out int errno))
+                {
+                    log.Debug("Starting the app in crik's IPC namespace: unshare failed: {Error}", Libc.Describe(errno));
+                }
+                child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(command, NewSession: true)));
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        { Name = "crik app start" };
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        log.Information("Started {Command} as PID {Pid}", string.Join(' ', command), child!.Pid);
+        return new RunningApp(child.Pid, child.Exited, command, Generation: 0);
+    }
+
+    private void RaiseLastPid()
+    {
+        try
+        {
+            string current = File.ReadAllText(LastPidFile).Trim();
+            if (int.Parse(current, CultureInfo.InvariantCulture) < FirstAppPid)
+            {
+                File.WriteAllText(LastPidFile, FirstAppPid.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            log.Debug("Cannot raise {File} ({Error}); a restore may collide with crik's own PIDs", LastPidFile, e.Message);
+        }
+    }
+}

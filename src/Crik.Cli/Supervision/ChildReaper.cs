@@ -1,0 +1,130 @@
+using Crik.Cli.Interop;
+using Serilog;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// Reaps every child of crik, as an init must, on one thread that blocks in waitpid(-1).
+/// </summary>
+/// <remarks>
+/// The .NET runtime reaps all children itself (losing their exit statuses) once it installs a SIGCHLD
+/// handler and runs as PID 1; it installs one only for System.Diagnostics.Process and for a console
+/// on a terminal. crik uses neither, resets SIGCHLD to its default at start, and is the only caller
+/// of waitpid. Children crik starts or expects are tracked so their exit status reaches whoever
+/// waits for them; every other child (an orphan re-parented to crik) is reaped and logged at Debug.
+/// </remarks>
+internal sealed class ChildReaper
+{
+    private readonly ILogger _log;
+    private readonly object _gate = new();
+    private readonly Dictionary<int, TaskCompletionSource<WaitStatus>> _tracked = [];
+    private bool _startedSinceNoChildren;
+
+    public ChildReaper(ILogger log)
+    {
+        _log = log;
+        Posix.ResetChildSignalDisposition();
+        var thread = new Thread(ReapForever) { IsBackground = true, Name = "crik reaper" };
+        thread.Start();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="spawn"/> (which starts a child and returns its PID) so that the child's
+    /// exit cannot be reaped before it is tracked.
+    /// </summary>
+    public TrackedChild Start(Func<int> spawn)
+    {
+        TrackedChild child;
+        lock (_gate)
+        {
+            int pid = spawn();
+            child = TrackLocked(pid);
+            _startedSinceNoChildren = true;
+            Monitor.PulseAll(_gate);
+        }
+        return child;
+    }
+
+    /// <summary>
+    /// Tracks a PID that will become crik's child later (a restored app, re-parented to crik when
+    /// CRIU exits). Call before the process can exit.
+    /// </summary>
+    public TrackedChild Expect(int pid)
+    {
+        lock (_gate)
+        {
+            return TrackLocked(pid);
+        }
+    }
+
+    /// <summary>Stops tracking a PID that never became crik's child.</summary>
+    public void Forget(int pid)
+    {
+        lock (_gate)
+        {
+            _tracked.Remove(pid);
+        }
+    }
+
+    private TrackedChild TrackLocked(int pid)
+    {
+        var exit = new TaskCompletionSource<WaitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _tracked[pid] = exit;
+        return new TrackedChild(pid, exit.Task);
+    }
+
+    private void ReapForever()
+    {
+        while (true)
+        {
+            int pid = Libc.WaitPid(-1, out int status, 0);
+            if (pid > 0)
+            {
+                Dispatch(pid, new WaitStatus(status));
+                continue;
+            }
+            int errno = Libc.LastErrno;
+            if (errno == Libc.ECHILD)
+            {
+                WaitForAChild();
+            }
+            else if (errno != Libc.EINTR)
+            {
+                _log.Error("waitpid failed: {Error}; zombies may accumulate", Libc.Describe(errno));
+                Thread.Sleep(1000);
+            }
+        }
+    }
+
+    private void WaitForAChild()
+    {
+        lock (_gate)
+        {
+            while (!_startedSinceNoChildren)
+            {
+                Monitor.Wait(_gate);
+            }
+            _startedSinceNoChildren = false;
+        }
+    }
+
+    private void Dispatch(int pid, WaitStatus status)
+    {
+        TaskCompletionSource<WaitStatus>? exit;
+        lock (_gate)
+        {
+            _tracked.Remove(pid, out exit);
+        }
+        if (exit is null)
+        {
+            _log.Debug("Reaped orphaned process {Pid} ({Status})", pid, status);
+        }
+        else
+        {
+            exit.SetResult(status);
+        }
+    }
+}
+
+/// <summary>A child crik waits for.</summary>
+internal sealed record TrackedChild(int Pid, Task<WaitStatus> Exited);

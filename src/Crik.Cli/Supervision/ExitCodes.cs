@@ -1,0 +1,26 @@
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// Every exit code crik chooses. The app's own code passes through unchanged; the rest are crik's.
+/// </summary>
+internal static class ExitCodes
+{
+    /// <summary>The app checkpointed and stopped by CRIU; its work continues in the next pod.</summary>
+    public const int Checkpointed = 0;
+
+    /// <summary>Bad command line or configuration: nothing was started.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>crik itself failed (e.g. a restore failed with onRestoreFailure: fail).</summary>
+    public const int CrikFailure = 125;
+
+    /// <summary>The command exists but cannot be executed (permissions, not a program).</summary>
+    public const int CommandNotExecutable = 126;
+
+    /// <summary>The command was not found.</summary>
+    public const int CommandNotFound = 127;
+
+    /// <summary>The app's exit code, or 128+N when signal N killed it (as a shell reports it).</summary>
+    public static int FromWaitStatus(WaitStatus status) =>
+        status.Exited ? status.ExitCode : 128 + status.TermSignal;
+}

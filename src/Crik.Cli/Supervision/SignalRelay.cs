@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// Catches the forwarded signals and queues them, in order, for the supervisor: the handlers only
+/// enqueue; a single consumer decides what each signal means.
+/// </summary>
+internal sealed class SignalRelay : IDisposable
+{
+    private readonly Channel<int> _received = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<PosixSignalRegistration> _registrations = [];
+
+    public SignalRelay()
+    {
+        foreach (int signal in ForwardedSignals.All)
+        {
+            // A raw Linux signal number is accepted on Linux; the handler remembers which one it is.
+            _registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
+            {
+                context.Cancel = true;
+                _received.Writer.TryWrite(signal);
+            }));
+        }
+    }
+
+    public ChannelReader<int> Received => _received.Reader;
+
+    public void Dispose()
+    {
+        foreach (PosixSignalRegistration registration in _registrations)
+        {
+            registration.Dispose();
+        }
+    }
+}

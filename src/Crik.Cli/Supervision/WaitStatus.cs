@@ -1,0 +1,19 @@
+namespace Crik.Cli.Supervision;
+
+/// <summary>How a child ended, decoded from a waitpid(2) status word.</summary>
+internal readonly record struct WaitStatus(int Raw)
+{
+    /// <summary>The signal that killed the child, or 0 when it exited.</summary>
+    public int TermSignal => Exited ? 0 : Raw & 0x7f;
+
+    public bool Exited => (Raw & 0x7f) == 0;
+
+    public int ExitCode => (Raw >> 8) & 0xff;
+
+    public static WaitStatus FromExitCode(int code) => new((code & 0xff) << 8);
+
+    public static WaitStatus FromSignal(int signal) => new(signal & 0x7f);
+
+    public override string ToString() =>
+        Exited ? $"exit code {ExitCode}" : $"signal {Interop.Posix.SignalName(TermSignal)}";
+}

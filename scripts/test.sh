@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs CRIU when root (the CRIU and namespace tests need it), builds, tests,
+# and prints one closing line "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -eq 0 ]; then
+    bash scripts/install-criu.sh || { echo "test.sh: installing CRIU failed" >&2; exit 1; }
+else
+    echo "test.sh: not root; tests that need root, namespaces or CRIU will be reported as skipped" >&2
+fi
+command -v python3 >/dev/null || { echo "test.sh: python3 is needed by the test apps (apt-get install python3)" >&2; exit 1; }
+
+dotnet build Crik.slnx -c Debug -warnaserror -nologo -v quiet || exit 1
+
+log=$(mktemp)
+dotnet test Crik.slnx -c Debug --no-build --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+read -r passed failed skipped < <(
+    sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\2 \1 \3/p' "$log" |
+        awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}')
+rm -f "$log"
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+    exit 1
+fi

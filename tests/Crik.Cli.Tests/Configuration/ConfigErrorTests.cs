@@ -1,0 +1,78 @@
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Configuration;
+
+/// <summary>Bad configuration: one error line naming file, line and key; exit 2; the app never starts.</summary>
+public sealed class ConfigErrorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crik-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("imageDir: /x\n  bad: indent: here\n", ":2: invalid YAML: While scanning a plain scalar value, found invalid mapping.")]
+    [InlineData("imageDir: /x\nimageDir: /y\n", ":2: invalid YAML: Duplicate key imageDir")]
+    [InlineData("imageDir: /ok\nkeepCheckpoints: lots\n", ":2: keepCheckpoints: must be a whole number")]
+    [InlineData("imageDir: relative/dir\n", ":1: imageDir: must be an absolute path")]
+    [InlineData("imageDir: /ok\nnodeStateServerURL: not a url\n", ":2: nodeStateServerURL: must be an http:// or https:// URL")]
+    [InlineData("imageDir: /ok\nadditionalPaths: /single\n", ":2: additionalPaths: must be a list of absolute paths")]
+    [InlineData("imageDir: /ok\ninotifyIncompatiblePaths:\n  - /fine\n  - nope\n", ":4: inotifyIncompatiblePaths: must be an absolute path")]
+    [InlineData("imageDir: /ok\ncheckpointTimeout: soon\n", ":2: checkpointTimeout: must be a positive duration")]
+    [InlineData("imageDir: /ok\nonRestoreFailure: retry\n", ":2: onRestoreFailure: must be fresh or fail")]
+    [InlineData("imageDir: /ok\nonNodeStateError: maybe\n", ":2: onNodeStateError: must be checkpoint or skip")]
+    [InlineData("- just\n- a list\n", ":1: the configuration must be a mapping")]
+    public void BadConfigurationFailsWithOneLineAndExitCode2(string yaml, string expected)
+    {
+        string config = Write(yaml);
+        string marker = Path.Combine(_dir, "app-started");
+        using var run = CrikRun.Start(["run", "--config", config, "--", "touch", marker], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        string line = Assert.Single(run.Stderr);
+        Assert.StartsWith($"crik: error: {config}{expected}", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker), "the app must not start with a bad configuration");
+    }
+
+    [Fact]
+    public void MissingExplicitConfigFileIsAnError()
+    {
+        using var run = CrikRun.Start(["run", "--config", Path.Combine(_dir, "absent.yaml"), "--", "true"], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Contains("configuration file not found (named by --config)", Assert.Single(run.Stderr), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFileNamedByCrikConfigIsAnError()
+    {
+        var environment = new Dictionary<string, string> { ["CRIK_CONFIG"] = Path.Combine(_dir, "absent.yaml") };
+        using var run = CrikRun.Start(["run", "--", "true"], asPid1: false, environment: environment);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Contains("(named by CRIK_CONFIG)", Assert.Single(run.Stderr), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CrikConfigIsUsedWhenNoFlagIsGiven()
+    {
+        var environment = new Dictionary<string, string> { ["CRIK_CONFIG"] = Write("imageDir: nope\n") };
+        using var run = CrikRun.Start(["run", "--", "true"], asPid1: false, environment: environment);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Contains("imageDir: must be an absolute path", Assert.Single(run.Stderr), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownKeyIsAWarningNamingTheKeyAndTheAppStillRuns()
+    {
+        string config = Write("imagedir: /var/lib/crik\n");
+        using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "exit 0"], asPid1: false);
+        Assert.Equal(0, run.WaitForExit());
+        Assert.Contains(run.Stderr, l => l.Contains("WRN", StringComparison.Ordinal)
+            && l.Contains($"{config}:1: unknown key \"imagedir\" is ignored (did you mean \"imageDir\"?)", StringComparison.Ordinal));
+    }
+
+    private string Write(string yaml)
+    {
+        string path = Path.Combine(_dir, $"config-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+}

@@ -1,0 +1,53 @@
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Init;
+
+/// <summary>The app starts the way CRIU needs it: own session, own IPC namespace, high PIDs, fds 0-2 only.</summary>
+public class AppEnvironmentTests
+{
+    [NamespaceFact]
+    public void AppLeadsItsOwnSessionWithAPidOfAtLeast9000()
+    {
+        // Field 6 of /proc/PID/stat is the session ID.
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", "echo pid=$$ sid=$(cut -d' ' -f6 /proc/$$/stat)"]);
+        Assert.Equal(0, run.WaitForExit());
+        string line = run.WaitForLine("pid=");
+        var fields = line.Split(' ').Select(f => int.Parse(f.Split('=')[1])).ToArray();
+        Assert.True(fields[0] >= 9000, line);
+        Assert.Equal(fields[0], fields[1]);
+    }
+
+    [NamespaceFact]
+    public void AppRunsInItsOwnIpcNamespace()
+    {
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", "readlink /proc/$$/ns/ipc; sleep 60"]);
+        string appIpc = run.WaitForLine("ipc:");
+        Assert.NotEqual(ProcessTable.NamespaceOf(run.CrikPid, "ipc"), appIpc);
+        run.Signal(Native.SIGTERM);
+        run.WaitForExit();
+    }
+
+    [NamespaceFact]
+    public void AppInheritsOnlyDescriptorsZeroToTwo()
+    {
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; exec sleep 60"], shellPrefix: "exec 7</dev/null 9>/dev/null;");
+        run.WaitForLine("ready");
+        int app = ProcessTable.ChildrenOf(run.CrikPid).Single(p => p.Name == "sleep").Pid;
+        string[] descriptors = Directory.GetFiles($"/proc/{app}/fd").Select(f => Path.GetFileName(f)).Order().ToArray();
+        Assert.Equal(["0", "1", "2"], descriptors);
+        run.Signal(Native.SIGTERM);
+        run.WaitForExit();
+    }
+
+    [NamespaceFact]
+    public void AppGetsDefaultSignalDispositionsSoSigpipeStillEndsIt()
+    {
+        // The .NET runtime ignores SIGPIPE; an ignored disposition would survive exec into the app.
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", "grep SigIgn /proc/$$/status"]);
+        Assert.Equal(0, run.WaitForExit());
+        ulong ignored = Convert.ToUInt64(run.WaitForLine("SigIgn").Split('\t')[1], 16);
+        // Signals 1-31; glibc itself reserves 32 and 33 for its threads.
+        Assert.Equal(0UL, ignored & 0x7fffffffUL);
+    }
+}

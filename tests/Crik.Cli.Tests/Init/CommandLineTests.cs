@@ -1,0 +1,51 @@
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Init;
+
+public class CommandLineTests
+{
+    [Fact]
+    public void VersionPrintsTheVersion()
+    {
+        using var run = CrikRun.Start(["--version"], asPid1: false);
+        Assert.Equal(0, run.WaitForExit());
+        Assert.Matches(@"^\d+\.\d+\.\d+", run.WaitForLine(_ => true));
+    }
+
+    [Fact]
+    public void RunHelpDescribesTheOptions()
+    {
+        using var run = CrikRun.Start(["run", "--help"], asPid1: false);
+        Assert.Equal(0, run.WaitForExit());
+        string help = string.Join('\n', run.Stdout);
+        Assert.Contains("--config", help, StringComparison.Ordinal);
+        Assert.Contains("--log-level", help, StringComparison.Ordinal);
+        Assert.Contains("--log-format", help, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RunWithoutACommandIsAUsageError()
+    {
+        using var run = CrikRun.Start(["run"], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Equal("crik: error: no command to run: give it after --, e.g. crik run -- /app/server --port 8080", Assert.Single(run.Stderr));
+    }
+
+    [Fact]
+    public void UnknownOptionIsAUsageErrorNotACommand()
+    {
+        using var run = CrikRun.Start(["run", "--bogus", "--", "true"], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Contains("unknown option --bogus", Assert.Single(run.Stderr), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JsonLogFormatWritesJsonLines()
+    {
+        using var run = CrikRun.Start(["run", "--log-format", "json", "--", "sh", "-c", "exit 4"], asPid1: false);
+        Assert.Equal(4, run.WaitForExit());
+        Assert.NotEmpty(run.Stderr);
+        Assert.All(run.Stderr, line => System.Text.Json.JsonDocument.Parse(line).Dispose());
+    }
+}

@@ -1,0 +1,89 @@
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Init;
+
+/// <summary>crik as PID 1 ends with the app's exit code, as tini and dumb-init do.</summary>
+public class ExitCodeTests
+{
+    [NamespaceTheory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(32)]
+    [InlineData(64)]
+    [InlineData(127)]
+    [InlineData(254)]
+    [InlineData(255)]
+    public void Pid1CrikExitsWithTheAppsExitCode(int code)
+    {
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", $"exit {code}"]);
+        Assert.Equal(code, run.WaitForExit());
+    }
+
+    [NamespaceTheory]
+    [InlineData(Native.SIGKILL)]
+    [InlineData(Native.SIGTERM)]
+    [InlineData(Native.SIGUSR1)]
+    [InlineData(Native.SIGQUIT)]
+    public void AppKilledBySignalGives128PlusTheSignal(int signal)
+    {
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", $"kill -{signal} $$"]);
+        Assert.Equal(128 + signal, run.WaitForExit());
+    }
+
+    [NamespaceFact]
+    public void CommandNotFoundGives127WithAClearMessage()
+    {
+        using var run = CrikRun.Start(["run", "--", "no-such-program-crik-test"]);
+        Assert.Equal(127, run.WaitForExit());
+        Assert.Contains(run.Stderr, l => l.Contains("command not found: no-such-program-crik-test", StringComparison.Ordinal));
+    }
+
+    [NamespaceFact]
+    public void CommandNotExecutableGives126WithAClearMessage()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            using var run = CrikRun.Start(["run", "--", file]);
+            Assert.Equal(126, run.WaitForExit());
+            Assert.Contains(run.Stderr, l => l.Contains($"command is not executable: {file}", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [NamespaceFact]
+    public void AppExitingFirstEndsCrikAtOnceEvenWithCheckpointingConfigured()
+    {
+        string imageDir = Directory.CreateTempSubdirectory("crik-test-").FullName;
+        string config = Path.Combine(imageDir, "config.yaml");
+        File.WriteAllText(config, $"imageDir: {imageDir}/images\n");
+        try
+        {
+            using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "exit 7"]);
+            Assert.Equal(7, run.WaitForExit(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            Directory.Delete(imageDir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void NotAsPid1CrikStillExitsWithTheAppsExitCode()
+    {
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", "exit 42"], asPid1: false);
+        Assert.Equal(42, run.WaitForExit());
+    }
+
+    [Fact]
+    public void NotAsPid1CommandNotFoundGives127()
+    {
+        using var run = CrikRun.Start(["run", "--", "no-such-program-crik-test"], asPid1: false);
+        Assert.Equal(127, run.WaitForExit());
+    }
+}

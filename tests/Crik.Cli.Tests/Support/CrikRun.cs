@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Crik.Cli.Tests.Support;
+
+/// <summary>
+/// One run of the real crik binary: as PID 1 in a fresh PID namespace (how a container looks to its
+/// entrypoint) or as an ordinary process. Captures stdout and stderr line by line.
+/// </summary>
+internal sealed class CrikRun : IDisposable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+    private readonly bool _asPid1;
+    private readonly List<string> _stdout = [];
+    private readonly List<string> _stderr = [];
+    private readonly object _gate = new();
+    private int _crikPid;
+
+    private CrikRun(Process process, bool asPid1)
+    {
+        _process = process;
+        _asPid1 = asPid1;
+    }
+
+    /// <summary>Starts <c>crik ARGS</c>. With <paramref name="asPid1"/>, inside unshare --pid --fork --mount-proc (plus IPC and UTS).</summary>
+    public static CrikRun Start(IEnumerable<string> crikArgs, bool asPid1 = true, IDictionary<string, string>? environment = null,
+        string? shellPrefix = null)
+    {
+        var info = new ProcessStartInfo
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        var command = new List<string>();
+        if (asPid1)
+        {
+            command.AddRange(["unshare", "--pid", "--fork", "--mount-proc", "--ipc", "--uts", "--kill-child"]);
+        }
+        command.Add(Paths.Crik);
+        command.AddRange(crikArgs);
+        if (shellPrefix is not null)
+        {
+            // e.g. "exec 7</dev/null;": lets a test hand crik extra descriptors.
+            info.FileName = "/bin/sh";
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(shellPrefix + " exec \"$@\"");
+            info.ArgumentList.Add("sh");
+        }
+        else
+        {
+            info.FileName = command[0];
+            command.RemoveAt(0);
+        }
+        foreach (string arg in command)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment.Remove("CRIK_CONFIG");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+        var process = new Process { StartInfo = info };
+        var run = new CrikRun(process, asPid1);
+        process.OutputDataReceived += (_, e) => run.Add(run._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => run.Add(run._stderr, e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return run;
+    }
+
+    public IReadOnlyList<string> Stdout { get { lock (_gate) { return _stdout.ToList(); } } }
+
+    public IReadOnlyList<string> Stderr { get { lock (_gate) { return _stderr.ToList(); } } }
+
+    public string Transcript => $"stdout:\n{string.Join('\n', Stdout)}\nstderr:\n{string.Join('\n', Stderr)}";
+
+    /// <summary>crik's PID as seen from the test (the child of unshare when crik is PID 1).</summary>
+    public int CrikPid
+    {
+        get
+        {
+            if (_crikPid == 0)
+            {
+                _crikPid = _asPid1 ? WaitForChildOf(_process.Id) : _process.Id;
+            }
+            return _crikPid;
+        }
+    }
+
+    public void Signal(int signal) => Native.Signal(CrikPid, signal);
+
+    /// <summary>Waits until a stdout line matches and returns it.</summary>
+    public string WaitForLine(Func<string, bool> match, TimeSpan? timeout = null, bool stderr = false)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (DateTime.UtcNow < deadline)
+        {
+            string? line = (stderr ? Stderr : Stdout).FirstOrDefault(match);
+            if (line is not null)
+            {
+                return line;
+            }
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // without a timeout it also waits for the output to drain
+                if ((stderr ? Stderr : Stdout).FirstOrDefault(match) is { } last)
+                {
+                    return last;
+                }
+                Assert.Fail($"crik exited ({_process.ExitCode}) before the expected line appeared\n{Transcript}");
+            }
+            Thread.Sleep(20);
+        }
+        Assert.Fail($"timed out waiting for a line\n{Transcript}");
+        return "";
+    }
+
+    public string WaitForLine(string contains, TimeSpan? timeout = null, bool stderr = false) =>
+        WaitForLine(l => l.Contains(contains, StringComparison.Ordinal), timeout, stderr);
+
+    /// <summary>Waits for crik (and unshare) to exit and returns the exit code; fails on timeout.</summary>
+    public int WaitForExit(TimeSpan? timeout = null)
+    {
+        if (!_process.WaitForExit(timeout ?? DefaultTimeout))
+        {
+            Kill();
+            Assert.Fail($"crik did not exit in time\n{Transcript}");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    private void Add(List<string> lines, string? line)
+    {
+        if (line is not null)
+        {
+            lock (_gate)
+            {
+                lines.Add(line);
+            }
+        }
+    }
+
+    private static int WaitForChildOf(int parent)
+    {
+        var deadline = DateTime.UtcNow + DefaultTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                string children = File.ReadAllText($"/proc/{parent}/task/{parent}/children").Trim();
+                if (children.Length > 0)
+                {
+                    return int.Parse(children.Split(' ')[0]);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            Thread.Sleep(10);
+        }
+        throw new TimeoutException($"unshare ({parent}) started no child");
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+        _process.Dispose();
+    }
+}

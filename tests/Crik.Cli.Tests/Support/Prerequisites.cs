@@ -1,0 +1,62 @@
+using Xunit;
+
+namespace Crik.Cli.Tests.Support;
+
+/// <summary>
+/// What the system tests need. Outside CI a missing prerequisite skips the test with the reason; in CI
+/// (CI=true) nothing is skipped, so a missing prerequisite fails the test instead of hiding it.
+/// </summary>
+internal static class Prerequisites
+{
+    public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsRoot => Environment.IsPrivilegedProcess;
+
+    public static bool HasCriu { get; } = FindOnPath("criu") is not null;
+
+    public static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
+
+    public static string? MissingForNamespaces() =>
+        IsRoot ? null : "needs root to create PID namespaces with unshare (run the tests as root, as CI does)";
+
+    public static string? MissingForCriu() =>
+        MissingForNamespaces() ?? (HasCriu ? null : "needs criu 4.2+ on PATH (run scripts/install-criu.sh as root)");
+}
+
+/// <summary>A test that runs crik as PID 1 in a new PID namespace: needs root.</summary>
+public sealed class NamespaceFactAttribute : FactAttribute
+{
+    public NamespaceFactAttribute()
+    {
+        if (!Prerequisites.InCi && Prerequisites.MissingForNamespaces() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
+/// <summary>A theory that runs crik as PID 1 in a new PID namespace: needs root.</summary>
+public sealed class NamespaceTheoryAttribute : TheoryAttribute
+{
+    public NamespaceTheoryAttribute()
+    {
+        if (!Prerequisites.InCi && Prerequisites.MissingForNamespaces() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
+/// <summary>A test that checkpoints and restores with a real CRIU: needs root and criu.</summary>
+public sealed class CriuFactAttribute : FactAttribute
+{
+    public CriuFactAttribute()
+    {
+        if (!Prerequisites.InCi && Prerequisites.MissingForCriu() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

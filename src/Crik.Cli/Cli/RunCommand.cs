@@ -1,3 +1,4 @@
+using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
@@ -42,6 +43,11 @@ internal static class RunCommand
         {
             return Supervise(options, loaded, log);
         }
+        catch (RestoreFailedException e)
+        {
+            log.Error("{Message}", e.Message);
+            return ExitCodes.CrikFailure;
+        }
         catch (SpawnException e)
         {
             log.Error("{Message}", e.Message);
@@ -73,8 +79,19 @@ internal static class RunCommand
                 : "No imageDir configured; checkpointing is off");
         }
 
-        RunningApp app = launcher.Start(options.Command);
-        var supervisor = new Supervisor(signals, checkpoint: null, log);
+        ICheckpointTrigger? checkpointer = null;
+        RunningApp? app = null;
+        if (config.CheckpointingEnabled)
+        {
+            var store = new CheckpointStore(config.ImageDir!, log);
+            var criu = new Criu(reaper);
+            Directory.CreateDirectory(store.LogDir);
+            Task<string> criuVersion = criu.VersionAsync(store.LogDir);
+            app = new Restorer(config, store, criu, reaper, log).TryRestoreAsync(options.Command).GetAwaiter().GetResult();
+            checkpointer = new Checkpointer(config, store, criu, criuVersion, nodeState: null, log);
+        }
+        app ??= launcher.Start(options.Command);
+        var supervisor = new Supervisor(signals, checkpointer, log);
         return supervisor.SuperviseAsync(app).GetAwaiter().GetResult();
     }
 

@@ -24,3 +24,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     internal static partial nint Write(int fd, byte* buffer, nint count);
 }
+
+internal static partial class Libc
+{
+    internal const int LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11;
+
+    /// <summary>flock(2): an advisory lock on an open file. Returns 0, or -1 with errno (EWOULDBLOCK when held).</summary>
+    [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]
+    internal static partial int Flock(int fd, int operation);
+}

@@ -8,7 +8,10 @@ namespace Crik.Cli.Supervision;
 /// <param name="Command">The program (looked up on PATH when it has no slash) and its arguments.</param>
 /// <param name="NewSession">Start it in a new session and process group (setsid).</param>
 /// <param name="OutputPath">Send stdout and stderr to this file instead of crik's own.</param>
-internal sealed record SpawnRequest(IReadOnlyList<string> Command, bool NewSession = false, string? OutputPath = null);
+/// <param name="NullStdin">Give it a /dev/null opened here as stdin, never a descriptor from outside
+/// the container's mounts (CRIU cannot dump one of those).</param>
+internal sealed record SpawnRequest(IReadOnlyList<string> Command, bool NewSession = false, string? OutputPath = null,
+    bool NullStdin = true);
 
 /// <summary>
 /// Starts programs with posix_spawn(3): only descriptors 0-2 are inherited, every signal disposition
@@ -48,6 +51,11 @@ internal static unsafe class Spawner
             _ = Libc.SigEmptySet(sigset);
             Check(Libc.PosixSpawnAttrSetSigMask(attributes, sigset), "posix_spawnattr_setsigmask");
 
+            if (request.NullStdin)
+            {
+                Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 0, Utf8("/dev/null", strings), Libc.O_RDONLY, 0),
+                    "posix_spawn_file_actions_addopen");
+            }
             if (request.OutputPath is not null)
             {
                 byte* path = Utf8(request.OutputPath, strings);

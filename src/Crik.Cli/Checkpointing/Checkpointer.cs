@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Crik.Cli.Configuration;
+using Crik.Cli.Interop;
+using Crik.Cli.Supervision;
+using Serilog;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>
+/// Turns SIGTERM into a committed checkpoint of the app's whole tree, or, when that is not possible,
+/// leaves the app running so that it gets the SIGTERM. It never leaves a half-written generation.
+/// </summary>
+internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Criu criu, Task<string> criuVersion,
+    INodeStateGate? nodeState, ILogger log) : ICheckpointTrigger
+{
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
+
+    public async Task<bool> TryCheckpointAsync(RunningApp app)
+    {
+        if (nodeState is not null && !await nodeState.ShouldCheckpointAsync().ConfigureAwait(false))
+        {
+            return false;
+        }
+        using FileLock? directoryLock = store.TryLock(LockWait);
+        if (directoryLock is null)
+        {
+            log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
+            return false;
+        }
+        var clock = Stopwatch.StartNew();
+        long generation = store.NextGeneration();
+        string staging = store.CreateStaging(generation);
+        string logFile = Path.Combine(store.LogDir, $"dump-{generation:D6}.log");
+        List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
+        try
+        {
+            AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
+            List<string> stdio = ProcessTree.Stdio(app.Pid);
+            AppFiles.Save(config.AdditionalPaths, staging);
+            List<ExternalMount> mounts = ExternalMounts.Present();
+            log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
+                app.Pid, tree.Count, generation, store.ImageDir);
+
+            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging, logFile, mounts), logFile, config.CheckpointTimeout)
+                .ConfigureAwait(false);
+            if (!dump.Succeeded)
+            {
+                return Failed(generation, staging, tree, clock, dump.Describe(config.CheckpointTimeout), logFile);
+            }
+            var manifest = new Manifest
+            {
+                Generation = generation,
+                CreatedAt = DateTimeOffset.UtcNow,
+                Command = app.Command,
+                CriuVersion = await criuVersion.ConfigureAwait(false),
+                RootPid = app.Pid,
+                TreePids = tree,
+                Stdio = stdio,
+                ExternalMounts = mounts,
+                AdditionalPaths = config.AdditionalPaths,
+                DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
+            };
+            CommittedCheckpoint committed = store.Commit(staging, manifest, config.KeepCheckpoints);
+            StopForGood(app, tree);
+            log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
+                generation, clock.Elapsed.TotalSeconds, dump.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
+                committed.Directory, logFile);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpawnException)
+        {
+            return Failed(generation, staging, tree, clock, e.Message, logFile);
+        }
+    }
+
+    private bool Failed(long generation, string staging, List<int> tree, Stopwatch clock, string why, string logFile)
+    {
+        Resume(tree);
+        store.Abandon(staging);
+        log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; the app keeps running and gets SIGTERM",
+            generation, clock.Elapsed.TotalSeconds, why, logFile);
+        return false;
+    }
+
+    /// <summary>CRIU leaves the dumped tree stopped; a failed or killed dump must not leave it so.</summary>
+    private static void Resume(List<int> tree)
+    {
+        foreach (int pid in tree)
+        {
+            Posix.TrySignal(pid, Libc.SIGCONT);
+        }
+    }
+
+    /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
+    private static void StopForGood(RunningApp app, List<int> tree)
+    {
+        Posix.TrySignal(-app.Pid, Libc.SIGKILL);
+        foreach (int pid in tree)
+        {
+            Posix.TrySignal(pid, Libc.SIGKILL);
+        }
+    }
+}

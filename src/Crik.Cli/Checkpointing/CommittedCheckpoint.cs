@@ -1,0 +1,4 @@
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>A checkpoint directory whose manifest and files verified.</summary>
+internal sealed record CommittedCheckpoint(string Directory, Manifest Manifest);

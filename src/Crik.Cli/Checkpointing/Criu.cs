@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using Crik.Cli.Interop;
+using Crik.Cli.Supervision;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>How one CRIU run ended.</summary>
+internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string LogFile)
+{
+    public bool Succeeded => !TimedOut && Status.Exited && Status.ExitCode == 0;
+
+    /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's last error line.</summary>
+    public string Describe(TimeSpan? timeout = null) =>
+        (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.#} s and was killed" : $"criu ended with {Status}")
+        + $": {Criu.LastError(LogFile)}";
+}
+
+/// <summary>Runs the criu binary from PATH as a child of crik, with its output in a file beside its log.</summary>
+internal sealed class Criu(ChildReaper reaper)
+{
+    /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
+    /// with --inherit-fd); otherwise its output goes to LOG.out.</param>
+    public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, string logFile, TimeSpan timeout, bool keepStdio = false)
+    {
+        string consoleFile = logFile + ".out";
+        var clock = Stopwatch.StartNew();
+        TrackedChild child = reaper.Start(() => Spawner.Spawn(
+            new SpawnRequest(["criu", .. arguments], OutputPath: keepStdio ? null : consoleFile)));
+        bool timedOut = await Task.WhenAny(child.Exited, Task.Delay(timeout)).ConfigureAwait(false) != child.Exited;
+        if (timedOut)
+        {
+            Posix.TrySignal(child.Pid, Libc.SIGKILL);
+        }
+        WaitStatus status = await child.Exited.ConfigureAwait(false);
+        if (new FileInfo(consoleFile) is { Exists: true, Length: 0 })
+        {
+            File.Delete(consoleFile);
+        }
+        return new CriuResult(status, clock.Elapsed, timedOut, logFile);
+    }
+
+    /// <summary>criu's version, e.g. "4.2.1", or "unknown".</summary>
+    public async Task<string> VersionAsync(string scratchDir)
+    {
+        string output = Path.Combine(scratchDir, $"criu-version-{Environment.ProcessId}.txt");
+        try
+        {
+            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "--version"], OutputPath: output)));
+            await child.Exited.ConfigureAwait(false);
+            string? line = File.ReadLines(output).FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal));
+            return line?["Version:".Length..].Trim() ?? "unknown";
+        }
+        catch (Exception e) when (e is IOException or SpawnException)
+        {
+            return "unknown";
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>The last "Error" line of a CRIU log (or of what criu printed), for a one-line report.</summary>
+    public static string LastError(string logFile)
+    {
+        foreach (string file in new[] { logFile, logFile + ".out" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+            string? line = File.ReadLines(file).LastOrDefault(l => l.Contains("Error", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line.Trim();
+            }
+        }
+        return "no error line in its log";
+    }
+}

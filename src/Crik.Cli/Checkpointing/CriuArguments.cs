@@ -1,0 +1,81 @@
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>A mount the container runtime bind-mounts, which CRIU must treat as external.</summary>
+/// <param name="Path">Where it is mounted, e.g. /dev/null.</param>
+/// <param name="Key">The name it has in the images, e.g. null.</param>
+internal sealed record ExternalMount(string Path, string Key);
+
+/// <summary>Builds CRIU's command lines. Pure, so every option is unit-tested.</summary>
+internal static class CriuArguments
+{
+    /// <summary>Deleted-but-open files up to this size go into the images (CRIU's default is 1 MiB).</summary>
+    public const string GhostLimit = "1G";
+
+    /// <summary>
+    /// criu dump for the app's whole tree, fit for a container whose pod IP will change:
+    /// established TCP connections are closed, not frozen; file locks are kept; the tree is left
+    /// stopped, so crik kills it only once the checkpoint is committed (and resumes it otherwise).
+    /// </summary>
+    public static List<string> Dump(int rootPid, string imagesDir, string logFile, IEnumerable<ExternalMount> mounts)
+    {
+        var args = new List<string>
+        {
+            "dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--log-file", logFile, "-v4",
+            "--leave-stopped", "--tcp-close", "--skip-in-flight", "--file-locks", "--link-remap",
+            "--ghost-limit", GhostLimit, "--manage-cgroups=ignore",
+        };
+        foreach (ExternalMount mount in mounts)
+        {
+            args.Add("--external");
+            args.Add($"mnt[{mount.Path}]:{mount.Key}");
+        }
+        return args;
+    }
+
+    /// <summary>
+    /// criu restore, detached so the restored root is re-parented to crik, with the app's old stdio
+    /// pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
+    /// </summary>
+    public static List<string> Restore(string imagesDir, string pidFile, string logFile,
+        IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds)
+    {
+        var args = new List<string>
+        {
+            "restore", "--images-dir", imagesDir, "--restore-detached", "--pidfile", pidFile,
+            "--log-file", logFile, "-v4", "--tcp-close", "--file-locks", "--link-remap",
+            "--evasive-devices", "--manage-cgroups=ignore",
+        };
+        foreach (ExternalMount mount in mounts)
+        {
+            args.Add("--external");
+            args.Add($"mnt[{mount.Key}]:{mount.Path}");
+        }
+        foreach (var (fd, key) in inheritedFds.OrderBy(pair => pair.Key))
+        {
+            args.Add("--inherit-fd");
+            args.Add($"fd[{Number(fd)}]:{key}");
+        }
+        return args;
+    }
+
+    /// <summary>
+    /// Which of crik's descriptors stand in for the app's old stdio: each distinct pipe the app's
+    /// stdin, stdout or stderr was (as /proc/PID/fd shows it, e.g. "pipe:[1234]") maps to the same
+    /// descriptor of crik, which is the new container's pipe. Other kinds are reopened by path.
+    /// </summary>
+    public static Dictionary<int, string> InheritedStdio(IReadOnlyList<string> recordedStdio)
+    {
+        var inherited = new Dictionary<int, string>();
+        for (int fd = 0; fd < recordedStdio.Count; fd++)
+        {
+            string target = recordedStdio[fd];
+            if (target.StartsWith("pipe:[", StringComparison.Ordinal) && !inherited.ContainsValue(target))
+            {
+                inherited[fd] = target;
+            }
+        }
+        return inherited;
+    }
+
+    private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>
+/// What a committed checkpoint holds. It is written last, into the staging directory, before the
+/// atomic rename that commits it; a directory without a manifest that verifies is never restored.
+/// </summary>
+internal sealed record Manifest
+{
+    public const int CurrentFormat = 1;
+    public const string FileName = "manifest.json";
+
+    public int Format { get; init; } = CurrentFormat;
+    public long Generation { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public string CriuVersion { get; init; } = "";
+    public int RootPid { get; init; }
+
+    /// <summary>Every PID and thread ID of the dumped tree, which a restore needs free.</summary>
+    public IReadOnlyList<int> TreePids { get; init; } = [];
+
+    /// <summary>What the app's descriptors 0, 1 and 2 were, as /proc/PID/fd shows them.</summary>
+    public IReadOnlyList<string> Stdio { get; init; } = [];
+
+    public IReadOnlyList<ExternalMount> ExternalMounts { get; init; } = [];
+    public IReadOnlyList<string> AdditionalPaths { get; init; } = [];
+    public double DumpSeconds { get; init; }
+    public long ImageBytes { get; init; }
+    public IReadOnlyList<ManifestFile> Files { get; init; } = [];
+}
+
+/// <summary>One file of a checkpoint, by its path relative to the checkpoint directory.</summary>
+internal sealed record ManifestFile(string Path, long Size, string Sha256);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(Manifest))]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -1,0 +1,61 @@
+using System.Globalization;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>Reads a process tree from /proc.</summary>
+internal static class ProcessTree
+{
+    /// <summary>Every PID and thread ID in the tree rooted at <paramref name="root"/>.</summary>
+    public static List<int> PidsAndThreads(int root)
+    {
+        var ids = new List<int>();
+        var pending = new Stack<int>([root]);
+        while (pending.TryPop(out int pid))
+        {
+            foreach (string task in SafeDirectories($"/proc/{pid}/task"))
+            {
+                if (!int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid))
+                {
+                    continue;
+                }
+                ids.Add(tid);
+                foreach (string child in SafeRead(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    pending.Push(int.Parse(child, CultureInfo.InvariantCulture));
+                }
+            }
+        }
+        return ids.Distinct().Order().ToList();
+    }
+
+    /// <summary>What descriptors 0, 1 and 2 of a process are, e.g. "pipe:[1234]" or "/dev/null".</summary>
+    public static List<string> Stdio(int pid) =>
+        Enumerable.Range(0, 3).Select(fd => new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget ?? "").ToList();
+
+    /// <summary>Which of these PIDs exist now (a restore needs them all free).</summary>
+    public static List<int> InUse(IEnumerable<int> pids) => pids.Where(pid => Directory.Exists($"/proc/{pid}")).ToList();
+
+    private static string[] SafeDirectories(string path)
+    {
+        try
+        {
+            return Directory.GetDirectories(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}

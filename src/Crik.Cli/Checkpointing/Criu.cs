@@ -60,7 +60,10 @@ internal sealed class Criu(ChildReaper reaper)
         }
     }
 
-    /// <summary>The last "Error" line of a CRIU log (or of what criu printed), for a one-line report.</summary>
+    /// <summary>
+    /// The first telling "Error" line of a CRIU log (or of what criu printed), for a one-line report:
+    /// CRIU's closing "Dumping FAILED." and its harmless RLIMIT_NOFILE complaint are passed over.
+    /// </summary>
     public static string LastError(string logFile)
     {
         foreach (string file in new[] { logFile, logFile + ".out" })
@@ -69,10 +72,12 @@ internal sealed class Criu(ChildReaper reaper)
             {
                 continue;
             }
-            string? line = File.ReadLines(file).LastOrDefault(l => l.Contains("Error", StringComparison.Ordinal));
-            if (line is not null)
+            var errors = File.ReadLines(file).Where(l => l.Contains("Error", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
+            string? cause = errors.FirstOrDefault(l => !l.Contains("RLIMIT_NOFILE", StringComparison.Ordinal)
+                && !l.EndsWith("FAILED.", StringComparison.Ordinal)) ?? errors.LastOrDefault();
+            if (cause is not null)
             {
-                return line.Trim();
+                return cause;
             }
         }
         return "no error line in its log";

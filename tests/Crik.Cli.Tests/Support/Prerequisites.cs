@@ -60,3 +60,15 @@ public sealed class CriuFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory that checkpoints and restores with a real CRIU: needs root and criu.</summary>
+public sealed class CriuTheoryAttribute : TheoryAttribute
+{
+    public CriuTheoryAttribute()
+    {
+        if (!Prerequisites.InCi && Prerequisites.MissingForCriu() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+
+namespace Crik.Cli.Tests.Support;
+
+/// <summary>
+/// A StatefulSet's worth of pods on one machine: one image directory and configuration, and a new
+/// crik as PID 1 in fresh namespaces for each "pod".
+/// </summary>
+internal sealed partial class Pods : IDisposable
+{
+    public Pods(string extraConfig = "")
+    {
+        Root = Directory.CreateTempSubdirectory("crik-pods-").FullName;
+        ImageDir = Path.Combine(Root, "images");
+        ConfigPath = Path.Combine(Root, "config.yaml");
+        File.WriteAllText(ConfigPath, $"imageDir: {ImageDir}\n{extraConfig}");
+    }
+
+    public string Root { get; }
+
+    public string ImageDir { get; }
+
+    public string ConfigPath { get; }
+
+    public CrikRun Start(params string[] command) => CrikRun.Start(["run", "--config", ConfigPath, "--", .. command]);
+
+    /// <summary>Sends SIGTERM, expects a committed checkpoint and exit code 0.</summary>
+    public static void CheckpointAndStop(CrikRun pod)
+    {
+        pod.Signal(Native.SIGTERM);
+        int code = pod.WaitForExit(TimeSpan.FromSeconds(60));
+        Xunit.Assert.True(code == 0, $"crik should exit 0 after a checkpoint, got {code}\n{pod.Transcript}");
+        pod.WaitForLine("committed", stderr: true);
+    }
+
+    public List<string> Committed() =>
+        Directory.Exists(ImageDir) ? Directory.GetDirectories(ImageDir, "checkpoint-*").Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
+
+    public List<string> SetAside()
+    {
+        string dir = Path.Combine(ImageDir, "set-aside");
+        return Directory.Exists(dir) ? Directory.GetDirectories(dir).Order().ToList() : [];
+    }
+
+    /// <summary>The numbers of the "LABEL N" lines a pod printed, in order.</summary>
+    public static List<int> Counts(CrikRun pod, string label = "count") =>
+        pod.Stdout.Select(l => CountLine().Match(l)).Where(m => m.Success && m.Groups[1].Value == label)
+            .Select(m => int.Parse(m.Groups[2].Value)).ToList();
+
+    [GeneratedRegex(@"^(\w+) (\d+)$")]
+    private static partial Regex CountLine();
+
+    /// <summary>A shell loop that prints "LABEL N" every 0.1 s, N going up.</summary>
+    public static string Counter(string label = "count") =>
+        $"i=0; while :; do echo \"{label} $i\"; i=$((i+1)); sleep 0.1; done";
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

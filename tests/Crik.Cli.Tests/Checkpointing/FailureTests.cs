@@ -1,0 +1,159 @@
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+/// <summary>Nothing is lost when things go wrong: no partial restore, no crash loop, the app keeps its SIGTERM.</summary>
+public class FailureTests
+{
+    [CriuFact]
+    public void CrikKilledDuringADumpLeavesThePreviousGenerationToRestore()
+    {
+        using var pods = new Pods();
+        string[] command = ["python3", Paths.App("big-memory.py"), "400"];
+        int lastCommitted;
+        using (CrikRun first = pods.Start(command))
+        {
+            first.WaitForLine("count 2", TimeSpan.FromSeconds(60));
+            Pods.CheckpointAndStop(first);
+            lastCommitted = Pods.Counts(first).Last();
+        }
+        using (CrikRun second = pods.Start(command))
+        {
+            second.WaitForLine(_ => Pods.Counts(second).Count >= 3, TimeSpan.FromSeconds(60));
+            second.Signal(Native.SIGTERM);
+            // As soon as CRIU writes pages into the staging directory, the node dies under crik.
+            WaitFor(() => Directory.GetDirectories(pods.ImageDir, ".staging-*").Any(d => Directory.GetFiles(d, "pages-*.img").Length > 0),
+                "CRIU to start writing pages");
+            second.Signal(Native.SIGKILL);
+            second.WaitForExit();
+        }
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        using CrikRun third = pods.Start(command);
+        third.WaitForLine(_ => Pods.Counts(third).Count >= 1, TimeSpan.FromSeconds(60));
+        Assert.Equal(lastCommitted + 1, Pods.Counts(third)[0]);
+        Assert.Contains(third.Stderr, l => l.Contains("Found an unfinished checkpoint .staging-000002", StringComparison.Ordinal));
+        third.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        Assert.Contains(pods.SetAside(), d => Path.GetFileName(d).StartsWith("staging-000002", StringComparison.Ordinal));
+        Assert.DoesNotContain(third.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal));
+        third.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void TruncatedImageIsSetAsideAndTheAppStartsFresh()
+    {
+        using var pods = new Pods();
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 5");
+            Pods.CheckpointAndStop(first);
+        }
+        string pages = Directory.GetFiles(Path.Combine(pods.ImageDir, "checkpoint-000001"), "pages-*.img").First();
+        using (var stream = File.OpenWrite(pages))
+        {
+            stream.SetLength(stream.Length / 2);
+        }
+        using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
+        second.WaitForLine("count 0");
+        string warning = second.WaitForLine("cannot be restored", stderr: true);
+        Assert.Contains("WRN", warning, StringComparison.Ordinal);
+        Assert.Contains($"{Path.GetFileName(pages)} has", warning, StringComparison.Ordinal);
+        string setAside = Assert.Single(pods.SetAside());
+        Assert.Contains("the manifest says", File.ReadAllText(Path.Combine(setAside, "SET-ASIDE-REASON.txt")), StringComparison.Ordinal);
+        Assert.Empty(pods.Committed());
+        // The next SIGTERM checkpoints as a new generation, not over the one set aside.
+        Pods.CheckpointAndStop(second);
+        Assert.Equal(["checkpoint-000002"], pods.Committed());
+    }
+
+    [CriuFact]
+    public void DumpFailureLeavesTheAppRunningAndItGetsSigterm()
+    {
+        // CRIU cannot dump nested PID namespaces: a real dump failure.
+        string script = "trap 'echo app-got-term; exit 7' TERM; unshare --pid --fork sleep 600 & echo ready; while :; do sleep 0.1; done";
+        using var pods = new Pods();
+        using CrikRun run = pods.Start("sh", "-c", script);
+        run.WaitForLine("ready");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(7, run.WaitForExit());
+        string error = run.WaitForLine("Checkpoint 1 failed", stderr: true);
+        Assert.Contains("Can't dump nested pid namespace", error, StringComparison.Ordinal);
+        Assert.Contains($"CRIU log {pods.ImageDir}/logs/dump-000001.log", error, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(pods.ImageDir, "logs", "dump-000001.log")));
+        Assert.Empty(pods.Committed());
+        Assert.Empty(Directory.GetDirectories(pods.ImageDir, ".staging-*"));
+    }
+
+    [CriuFact]
+    public void DumpTimeoutResumesTheAppAndItGetsSigterm()
+    {
+        using var pods = new Pods("checkpointTimeout: 1ms\n");
+        string script = $"trap 'echo app-got-term; exit 5' TERM; {Pods.Counter()}";
+        using CrikRun run = pods.Start("sh", "-c", script);
+        run.WaitForLine("count 1");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(5, run.WaitForExit());
+        Assert.Contains("did not finish within", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
+        Assert.Empty(pods.Committed());
+    }
+
+    [CriuFact]
+    public void FailedRestoreSetsTheCheckpointAsideAndStartsFresh()
+    {
+        using var pods = new Pods();
+        string held = Path.Combine(pods.Root, "held.txt");
+        File.WriteAllText(held, "x");
+        string script = $"if [ -e {held} ]; then exec 3<{held}; fi; {Pods.Counter()}";
+        using (CrikRun first = pods.Start("sh", "-c", script))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        File.Delete(held); // not in additionalPaths: CRIU cannot reopen it
+        using CrikRun second = pods.Start("sh", "-c", script);
+        second.WaitForLine("count 0");
+        string error = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
+        Assert.Contains("onRestoreFailure: fresh", error, StringComparison.Ordinal);
+        string setAside = Assert.Single(pods.SetAside());
+        Assert.NotEmpty(Directory.GetFiles(setAside, "restore-000001-*.log"));
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void FailedRestoreWithPolicyFailExitsNonZeroOnceAndThenStartsFresh()
+    {
+        using var pods = new Pods("onRestoreFailure: fail\n");
+        string held = Path.Combine(pods.Root, "held.txt");
+        File.WriteAllText(held, "x");
+        string script = $"if [ -e {held} ]; then exec 3<{held}; fi; {Pods.Counter()}";
+        using (CrikRun first = pods.Start("sh", "-c", script))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        File.Delete(held);
+        using (CrikRun second = pods.Start("sh", "-c", script))
+        {
+            Assert.Equal(125, second.WaitForExit());
+            Assert.Contains("onRestoreFailure: fail", second.WaitForLine("restoring checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
+            Assert.Empty(second.Stdout);
+        }
+        // The restarted container does not fail again: the checkpoint was set aside, not retried.
+        using CrikRun third = pods.Start("sh", "-c", script);
+        third.WaitForLine("count 0");
+        Assert.Single(pods.SetAside());
+        third.Signal(Native.SIGKILL);
+    }
+
+    private static void WaitFor(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            Thread.Sleep(5);
+        }
+    }
+}

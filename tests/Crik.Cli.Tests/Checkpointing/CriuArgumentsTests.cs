@@ -1,0 +1,95 @@
+using Crik.Cli.Checkpointing;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+public class CriuArgumentsTests
+{
+    private static readonly ExternalMount[] NullAndZoneinfo = [new("/dev/null", "null"), new("/usr/share/zoneinfo", "zoneinfo")];
+
+    [Fact]
+    public void DumpTargetsTheTreeAndLeavesItStoppedForTheCommit()
+    {
+        List<string> args = CriuArguments.Dump(9001, "/img/.staging", "/img/logs/dump.log", []);
+        Assert.Equal(["dump", "--tree", "9001", "--images-dir", "/img/.staging", "--log-file", "/img/logs/dump.log", "-v4"], args.Take(8));
+        Assert.Contains("--leave-stopped", args);
+    }
+
+    [Theory]
+    [InlineData("--tcp-close")]
+    [InlineData("--skip-in-flight")]
+    [InlineData("--file-locks")]
+    [InlineData("--link-remap")]
+    [InlineData("--manage-cgroups=ignore")]
+    public void DumpHasTheContainerOptions(string option) =>
+        Assert.Contains(option, CriuArguments.Dump(1, "/d", "/l", []));
+
+    [Fact]
+    public void DumpNeverFreezesEstablishedConnections() =>
+        Assert.DoesNotContain("--tcp-established", CriuArguments.Dump(1, "/d", "/l", []));
+
+    [Fact]
+    public void DumpRaisesTheGhostFileLimit()
+    {
+        List<string> args = CriuArguments.Dump(1, "/d", "/l", []);
+        Assert.Equal(CriuArguments.GhostLimit, args[args.IndexOf("--ghost-limit") + 1]);
+    }
+
+    [Fact]
+    public void DumpMarksExternalMountsByPath()
+    {
+        List<string> args = CriuArguments.Dump(1, "/d", "/l", NullAndZoneinfo);
+        Assert.Equal(["--external", "mnt[/dev/null]:null", "--external", "mnt[/usr/share/zoneinfo]:zoneinfo"], args.TakeLast(4));
+    }
+
+    [Fact]
+    public void RestoreIsDetachedWithAPidFileAndMapsMountsByKey()
+    {
+        List<string> args = CriuArguments.Restore("/img/checkpoint-000003", "/img/logs/r.pid", "/img/logs/r.log", NullAndZoneinfo,
+            new Dictionary<int, string>());
+        Assert.Equal(["restore", "--images-dir", "/img/checkpoint-000003", "--restore-detached", "--pidfile", "/img/logs/r.pid",
+            "--log-file", "/img/logs/r.log"], args.Take(8));
+        Assert.Contains("--tcp-close", args);
+        Assert.Contains("--file-locks", args);
+        Assert.Contains("--evasive-devices", args);
+        Assert.Equal(["--external", "mnt[null]:/dev/null", "--external", "mnt[zoneinfo]:/usr/share/zoneinfo"], args.TakeLast(4));
+    }
+
+    [Fact]
+    public void RestoreInheritsStdioPipes()
+    {
+        List<string> args = CriuArguments.Restore("/d", "/p", "/l", [], new Dictionary<int, string> { [2] = "pipe:[8]", [1] = "pipe:[7]" });
+        Assert.Equal(["--inherit-fd", "fd[1]:pipe:[7]", "--inherit-fd", "fd[2]:pipe:[8]"], args.TakeLast(4));
+    }
+
+    [Fact]
+    public void StdioSharingOnePipeIsInheritedOnce()
+    {
+        var inherited = CriuArguments.InheritedStdio(["/dev/null", "pipe:[1234]", "pipe:[1234]"]);
+        Assert.Equal(new Dictionary<int, string> { [1] = "pipe:[1234]" }, inherited);
+    }
+
+    [Fact]
+    public void StdioThatIsNotAPipeIsReopenedByPathNotInherited()
+    {
+        var inherited = CriuArguments.InheritedStdio(["/dev/null", "/var/log/app.log", "socket:[99]"]);
+        Assert.Empty(inherited);
+    }
+
+    [Fact]
+    public void MountPointsAreReadFromMountinfo()
+    {
+        string[] mountinfo =
+        [
+            "22 1 0:21 / /dev rw,nosuid - devtmpfs udev rw",
+            "40 22 0:5 /null /dev/null rw,nosuid - devtmpfs udev rw",
+            "41 1 8:1 /usr/share/zoneinfo /usr/share/zoneinfo ro - ext4 /dev/sda1 ro",
+            "42 1 8:1 /x /with\\040space rw - ext4 /dev/sda1 rw",
+        ];
+        HashSet<string> points = ExternalMounts.MountPoints(mountinfo);
+        Assert.Contains("/dev/null", points);
+        Assert.Contains("/usr/share/zoneinfo", points);
+        Assert.Contains("/with space", points);
+        Assert.DoesNotContain("/dev/zero", points);
+    }
+}

@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Information, "Watching nodes at {Url} using {Source}")]
     public static partial void Starting(ILogger logger, string url, string source);
 
+    [LoggerMessage(12, LogLevel.Debug, "Watching nodes from resourceVersion {ResourceVersion}")]
+    public static partial void WatchStarting(ILogger logger, string resourceVersion);
+
     [LoggerMessage(11, LogLevel.Debug, "Watch event {Type} for node {Node} (resourceVersion {ResourceVersion})")]
     public static partial void WatchEvent(ILogger logger, string type, string node, string resourceVersion);
 }

@@ -95,6 +95,7 @@ internal sealed class NodeWatcher(
 
     private async Task WatchAsync(Backoff backoff, CancellationToken cancellationToken)
     {
+        Log.WatchStarting(logger, _resourceVersion!);
         var serverTimeout = settings.WatchServerTimeout * (1 + Random.Shared.NextDouble());
         var events = api.WatchAsync(_resourceVersion!, serverTimeout, settings.WatchIdleTimeout, health.Connected, cancellationToken);
         await foreach (var watchEvent in events.ConfigureAwait(false))

@@ -1,0 +1,20 @@
+namespace Crik.NodeStateServer.Tests.Support;
+
+internal static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string ServerBinary => Path.Combine(Root, "artifacts", "bin", "Crik.NodeStateServer", "debug", "node-state-server");
+
+    public static string Chart => Path.Combine(Root, "charts", "node-state-server");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crik.slnx")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("cannot find the repository root (Crik.slnx) above " + AppContext.BaseDirectory);
+    }
+}

@@ -98,7 +98,7 @@ internal static class KubeConfigFile
 
     private static X509Certificate2Collection ReadAuthorities(Entry cluster, string name)
     {
-        var pem = ReadPem(cluster, "certificate-authority-data", "certificate-authority", $"cluster '{name}'");
+        var pem = ReadPem(cluster, "certificate-authority-data", "certificate-authority", $"cluster '{name}' certificate authority");
         var collection = new X509Certificate2Collection();
         if (pem is null)
             return collection;

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Crik.NodeStateServer.Kubernetes;
@@ -13,6 +14,7 @@ internal static class KubeHttpClientFactory
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AutomaticDecompression = System.Net.DecompressionMethods.GZip,
+            ConnectCallback = ConnectWithKeepAliveAsync,
         };
         if (connection.ClientCertificate is { } certificate)
             handler.SslOptions.ClientCertificates = [certificate];
@@ -29,6 +31,29 @@ internal static class KubeHttpClientFactory
 
         // Watches stay open for minutes; each request carries its own cancellation instead.
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>
+    /// A watch may sit silent for minutes, so a peer that vanished without a FIN/RST would go unnoticed;
+    /// TCP keep-alive probes find it within about a minute.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectWithKeepAliveAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private static bool TrustedByConfiguredAuthority(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection authorities)

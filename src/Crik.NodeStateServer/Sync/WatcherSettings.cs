@@ -10,6 +10,10 @@ internal sealed record WatcherSettings
     /// <summary>Asked of the API server so watches end and restart regularly; the watcher adds up to as much again as jitter.</summary>
     public TimeSpan WatchServerTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>With bookmarks on, the API sends something about every minute; silence this long means a dead connection.</summary>
-    public TimeSpan WatchIdleTimeout { get; init; } = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// Longer than the longest watch the API server is asked for (timeout plus jitter), so on a quiet cluster the
+    /// server's own close comes first; this only catches a stream that stays open but silent. Dead peers are
+    /// found sooner by TCP keep-alive (see KubeHttpClientFactory).
+    /// </summary>
+    public TimeSpan WatchIdleTimeout => WatchServerTimeout * 2 + TimeSpan.FromMinutes(1);
 }

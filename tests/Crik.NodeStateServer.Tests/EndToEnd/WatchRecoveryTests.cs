@@ -21,6 +21,7 @@ public sealed class WatchRecoveryTests
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes);
         await cluster.WaitForStateAsync("doomed", "shutting-down");
         Assert.Equal(1, cluster.Api.ListRequests);
+        await Poll.UntilAsync(() => cluster.Nodes.OpenWatches == 1, "the first watch to open");
 
         cluster.Nodes.ExpireWatches();
         await Poll.UntilAsync(() => cluster.Api.ListRequests == 2, "a second list after 410", diagnostics: () => cluster.Server.Output);

@@ -4,7 +4,11 @@ internal static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 
-    public static string ServerBinary => Path.Combine(Root, "artifacts", "bin", "Crik.NodeStateServer", "debug", "node-state-server");
+    /// <summary>The built server; NODE_STATE_SERVER_BINARY points the tests at another build (e.g. a trimmed publish).</summary>
+    public static string ServerBinary =>
+        Environment.GetEnvironmentVariable("NODE_STATE_SERVER_BINARY") is { Length: > 0 } other
+            ? other
+            : Path.Combine(Root, "artifacts", "bin", "Crik.NodeStateServer", "debug", "node-state-server");
 
     public static string Chart => Path.Combine(Root, "charts", "node-state-server");
 

@@ -52,6 +52,7 @@ public sealed class StartupAndAuthTests
     public async Task AccessRevokedDuringWatchIsRetriedAndRecovers()
     {
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("steady"));
+        await cluster.WaitForOpenWatchAsync();
         cluster.Api.Unauthorized = true;
         cluster.Nodes.DropWatches();
         await Poll.UntilAsync(() => cluster.Api.UnauthorizedAnswers >= 2, "refused watch retries", diagnostics: () => cluster.Server.Output);

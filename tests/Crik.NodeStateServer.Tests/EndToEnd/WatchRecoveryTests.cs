@@ -21,7 +21,7 @@ public sealed class WatchRecoveryTests
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes);
         await cluster.WaitForStateAsync("doomed", "shutting-down");
         Assert.Equal(1, cluster.Api.ListRequests);
-        await Poll.UntilAsync(() => cluster.Nodes.OpenWatches == 1, "the first watch to open");
+        await cluster.WaitForOpenWatchAsync();
 
         cluster.Nodes.ExpireWatches();
         await Poll.UntilAsync(() => cluster.Api.ListRequests == 2, "a second list after 410", diagnostics: () => cluster.Server.Output);
@@ -71,6 +71,7 @@ public sealed class WatchRecoveryTests
     public async Task NodeDeletedWhileDisconnectedIsUnknownAfterTheRelist()
     {
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes);
+        await cluster.WaitForOpenWatchAsync();
         cluster.Api.RefuseWatches = true;
         var watchesBefore = cluster.Api.WatchVersions.Count;
         cluster.Nodes.DropWatches();
@@ -89,9 +90,29 @@ public sealed class WatchRecoveryTests
     }
 
     [Fact]
+    public async Task HttpGoneOnWatchTriggersRelistToo()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes);
+        await cluster.WaitForOpenWatchAsync();
+        cluster.Api.GoneAsHttpStatus = true;
+        cluster.Api.RefuseWatches = true;
+        var watchesBefore = cluster.Api.WatchVersions.Count;
+        cluster.Nodes.DropWatches();
+        await Poll.UntilAsync(() => cluster.Api.WatchVersions.Count > watchesBefore, "a refused watch retry");
+
+        cluster.Nodes.Modify("healthy", n => FakeNode.AddTaint(n, "node.kubernetes.io/out-of-service"));
+        cluster.Nodes.Compact();
+        cluster.Api.RefuseWatches = false;
+
+        await cluster.WaitForStateAsync("healthy", "shutting-down");
+        Assert.Equal(2, cluster.Api.ListRequests);
+    }
+
+    [Fact]
     public async Task ReadinessDropsWhileDisconnectedAndReturnsAfterReconnect()
     {
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes, extraArgs: ["--log-level", "debug"]);
+        await cluster.WaitForOpenWatchAsync();
         cluster.Api.RefuseWatches = true;
         cluster.Nodes.DropWatches();
         await Poll.UntilAsync(async () => await cluster.Server.StatusOfAsync("/readyz") == 503, "/readyz 503 while watches are refused");

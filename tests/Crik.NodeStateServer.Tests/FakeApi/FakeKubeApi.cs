@@ -40,6 +40,9 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Answer new watch requests with 503, keeping the server disconnected.</summary>
     public bool RefuseWatches { get; set; }
 
+    /// <summary>Answer a watch from a compacted version with HTTP 410 instead of a 200 carrying an ERROR event.</summary>
+    public bool GoneAsHttpStatus { get; set; }
+
     public int ListRequests => Volatile.Read(ref _listRequests);
     public int UnauthorizedAnswers => Volatile.Read(ref _unauthorizedAnswers);
 
@@ -115,6 +118,11 @@ internal sealed class FakeKubeApi : IAsyncDisposable
         }
         context.Response.ContentType = "application/json";
         var watch = Cluster.OpenWatch(from, context.RequestAborted);
+        if (watch is null && GoneAsHttpStatus)
+        {
+            await StatusAsync(context, 410, "Expired", "too old resource version");
+            return;
+        }
         if (watch is null)
         {
             // Like the real API server: a watch from a compacted version answers 200 with one ERROR event.

@@ -52,6 +52,10 @@ internal sealed class TestCluster : IAsyncDisposable
     public Task WaitForStateAsync(string node, string state) =>
         Poll.UntilAsync(async () => (await StateOfAsync(node)).State == state, $"node {node} to be {state}", diagnostics: () => Server.Output);
 
+    /// <summary>Waits until the server's watch is open, so dropping or refusing connections cannot race with it.</summary>
+    public Task WaitForOpenWatchAsync() =>
+        Poll.UntilAsync(() => Nodes.OpenWatches == 1, "the server's watch to be open", diagnostics: () => Server.Output);
+
     public async Task<string> MetricsAsync() => (await Server.GetAsync("/metrics")).Body;
 
     public async ValueTask DisposeAsync()

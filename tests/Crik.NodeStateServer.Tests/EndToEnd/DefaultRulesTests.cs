@@ -95,7 +95,7 @@ public sealed class DefaultRulesTests(SharedCluster shared) : IClassFixture<Shar
         });
         await Cluster.WaitForStateAsync("doubly-doomed", "shutting-down");
         Assert.Equal(["deletion-timestamp", "taint:karpenter.sh/disrupted"], (await Cluster.StateOfAsync("doubly-doomed")).Reasons);
-        Assert.Contains("Node doubly-doomed became shutting-down because deletion-timestamp, taint:karpenter.sh/disrupted", Cluster.Server.Output, StringComparison.Ordinal);
+        await Cluster.Server.WaitForOutputAsync("Node doubly-doomed became shutting-down because deletion-timestamp, taint:karpenter.sh/disrupted");
     }
 
     [Fact]

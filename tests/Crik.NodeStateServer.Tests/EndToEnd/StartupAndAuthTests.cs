@@ -38,10 +38,9 @@ public sealed class StartupAndAuthTests
         await Poll.UntilAsync(() => cluster.Api.UnauthorizedAnswers >= 3, "three refused attempts", diagnostics: () => cluster.Server.Output);
 
         Assert.Equal(503, await cluster.Server.StatusOfAsync("/readyz"));
-        var output = cluster.Server.Output;
-        Assert.Contains($"401 for GET {cluster.Api.Url.AbsoluteUri}api/v1/nodes?limit=500", output, StringComparison.Ordinal);
-        Assert.Contains("RBAC", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        await cluster.Server.WaitForOutputAsync($"401 for GET {cluster.Api.Url.AbsoluteUri}api/v1/nodes?limit=500");
+        await cluster.Server.WaitForOutputAsync("RBAC");
+        Assert.DoesNotContain("   at ", cluster.Server.Output, StringComparison.Ordinal);
 
         cluster.Api.Unauthorized = false;
         await cluster.Server.WaitUntilReadyAsync();
@@ -75,7 +74,7 @@ public sealed class StartupAndAuthTests
         });
 
         Assert.Equal(3, cluster.Api.ListRequests);
-        Assert.Contains($"Listed {count} nodes", cluster.Server.Output, StringComparison.Ordinal);
+        await cluster.Server.WaitForOutputAsync($"Listed {count} nodes");
         var metrics = await cluster.MetricsAsync();
         Assert.Contains("node_state_server_nodes{state=\"ready\"} 1221\n", metrics, StringComparison.Ordinal);
         Assert.Contains("node_state_server_nodes{state=\"shutting-down\"} 13\n", metrics, StringComparison.Ordinal);

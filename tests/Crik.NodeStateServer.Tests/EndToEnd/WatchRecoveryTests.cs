@@ -30,7 +30,7 @@ public sealed class WatchRecoveryTests
         Assert.Equal("shutting-down", (await cluster.StateOfAsync("doomed")).State);
         Assert.Equal("ready", (await cluster.StateOfAsync("healthy")).State);
         Assert.Equal("ready", (await cluster.StateOfAsync("spare")).State);
-        Assert.Contains("410", cluster.Server.Output, StringComparison.Ordinal);
+        await cluster.Server.WaitForOutputAsync("Watch expired (410 Gone");
         Assert.Matches(@"(?m)^node_state_server_list_restarts_total 1$", await cluster.MetricsAsync());
 
         // The new watch works: a change after the re-list arrives.
@@ -63,7 +63,7 @@ public sealed class WatchRecoveryTests
         await cluster.WaitForStateAsync("newcomer", "shutting-down");
         Assert.Equal("shutting-down", (await cluster.StateOfAsync("spare")).State);
         Assert.Equal(1, cluster.Api.ListRequests);
-        Assert.Contains("Watch connection lost", cluster.Server.Output, StringComparison.Ordinal);
+        await cluster.Server.WaitForOutputAsync("Watch connection lost");
         Assert.Matches(new Regex(@"(?m)^node_state_server_watch_restarts_total [1-9]\d*$"), await cluster.MetricsAsync());
     }
 

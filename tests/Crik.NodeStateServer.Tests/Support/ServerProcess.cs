@@ -92,6 +92,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Log lines go through the logger's queue and a pipe, so they may trail the state they describe.</summary>
+    public Task WaitForOutputAsync(string text) =>
+        Poll.UntilAsync(() => Output.Contains(text, StringComparison.Ordinal), $"the server to log \"{text}\"", diagnostics: () => Output);
+
     public Task WaitUntilReadyAsync() =>
         Poll.UntilAsync(async () => await StatusOfAsync("/readyz") == 200, "/readyz to answer 200", diagnostics: () => Output);
 

@@ -31,7 +31,8 @@ try
 {
     await using var app = ServerHost.Build(options, rules, connection);
     await app.RunAsync().ConfigureAwait(false);
-    return 0;
+    // Non-zero when the node watcher stopped the application after an unexpected failure.
+    return Environment.ExitCode;
 }
 catch (IOException e)
 {

@@ -38,6 +38,8 @@ internal static class ServerHost
         logging.SetMinimumLevel(options.LogLevel);
         // ASP.NET's per-request chatter is not something a user of this server cares about.
         logging.AddFilter("Microsoft.AspNetCore", options.LogLevel > LogLevel.Warning ? options.LogLevel : LogLevel.Warning);
+        // Startup failures (port in use) are reported by Program as one line; the host would add a stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         if (options.LogFormat == LogFormat.Json)
         {
             logging.AddJsonConsole(json =>

@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Debug, "Watching nodes from resourceVersion {ResourceVersion}")]
     public static partial void WatchStarting(ILogger logger, string resourceVersion);
 
+    [LoggerMessage(13, LogLevel.Critical, "Node watcher failed unexpectedly; stopping the server")]
+    public static partial void WatcherCrashed(ILogger logger, Exception exception);
+
     [LoggerMessage(11, LogLevel.Debug, "Watch event {Type} for node {Node} (resourceVersion {ResourceVersion})")]
     public static partial void WatchEvent(ILogger logger, string type, string node, string resourceVersion);
 }

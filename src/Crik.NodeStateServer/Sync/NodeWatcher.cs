@@ -15,12 +15,28 @@ namespace Crik.NodeStateServer.Sync;
 /// resumes the watch from the last version seen, after a backoff.
 /// </summary>
 internal sealed class NodeWatcher(
-    NodeApi api, NodeStore store, SyncHealth health, ServerMetrics metrics, WatcherSettings settings, ILogger<NodeWatcher> logger)
+    NodeApi api, NodeStore store, SyncHealth health, ServerMetrics metrics, WatcherSettings settings,
+    IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
     : BackgroundService
 {
     private string? _resourceVersion;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await SyncForeverAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Only a bug gets here: every API or network failure is retried inside the loop.
+            Log.WatcherCrashed(logger, e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task SyncForeverAsync(CancellationToken stoppingToken)
     {
         var backoff = new Backoff(settings.InitialBackoff, settings.MaxBackoff);
         var lists = 0;

@@ -49,6 +49,24 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task PortInUseExitsWithCode1AndOneLineWithoutStackTrace()
+    {
+        using var occupant = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        occupant.Start();
+        var port = ((System.Net.IPEndPoint)occupant.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var api = await FakeApi.FakeKubeApi.StartAsync();
+        using var directory = new TempDirectory();
+        var kubeconfig = directory.Write("kubeconfig", KubeconfigWriter.For(api));
+
+        var (exitCode, stdout, stderr) = await ServerProcess.RunAsync("--bind", "127.0.0.1", "--port", port, "--kubeconfig", kubeconfig);
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"cannot serve on 127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains("address already in use", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HelpListsEveryFlagAndExitsZero()
     {
         var (exitCode, stdout, _) = await ServerProcess.RunAsync("--help");

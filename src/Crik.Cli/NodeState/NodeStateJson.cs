@@ -1,7 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json.Serialization;
-
-[assembly: InternalsVisibleTo("Crik.NodeStateServer.Tests")]
 
 namespace Crik.Cli.NodeState;
 

@@ -2,6 +2,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
+using Crik.Cli.NodeState;
 using Crik.Cli.Supervision;
 using Serilog;
 using Serilog.Core;
@@ -88,11 +89,21 @@ internal static class RunCommand
             Directory.CreateDirectory(store.LogDir);
             Task<string> criuVersion = criu.VersionAsync(store.LogDir);
             app = new Restorer(config, store, criu, reaper, log).TryRestoreAsync(options.Command).GetAwaiter().GetResult();
-            checkpointer = new Checkpointer(config, store, criu, criuVersion, nodeState: null, log);
+            checkpointer = new Checkpointer(config, store, criu, criuVersion, NodeStateGateFor(config, log), log);
         }
         app ??= launcher.Start(options.Command);
         var supervisor = new Supervisor(signals, checkpointer, log);
         return supervisor.SuperviseAsync(app).GetAwaiter().GetResult();
+    }
+
+    private static NodeStateGate? NodeStateGateFor(CrikConfig config, ILogger log)
+    {
+        if (config.NodeStateServerUrl is null)
+        {
+            return null;
+        }
+        var client = new NodeStateClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+        return new NodeStateGate(config.NodeStateServerUrl, Environment.GetEnvironmentVariable(NodeStateGate.NodeNameVariable), config, client, log);
     }
 
     private static int Fail(string message, int exitCode)

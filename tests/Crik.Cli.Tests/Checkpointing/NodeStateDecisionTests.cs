@@ -1,0 +1,87 @@
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+/// <summary>With a node-state server configured, SIGTERM checkpoints only when the node is going away.</summary>
+public class NodeStateDecisionTests
+{
+    private const string Script = "trap 'echo app-got-term; exit 9' TERM; echo ready; while :; do sleep 0.1; done";
+
+    [CriuFact]
+    public void ShuttingDownNodeGivesACheckpoint()
+    {
+        using var server = new FakeNodeStateServer("shutting-down");
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\n");
+        using CrikRun run = Start(pods, "node-a");
+        run.WaitForLine("ready");
+        Pods.CheckpointAndStop(run);
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.Equal("/v1/nodes/node-a", Assert.Single(server.Paths));
+        Assert.Contains("node node-a is shutting down: taint:karpenter.sh/disrupted", run.WaitForLine("SIGTERM:", stderr: true), StringComparison.Ordinal);
+        Assert.DoesNotContain("app-got-term", run.Stdout);
+    }
+
+    [CriuTheory]
+    [InlineData("ready")]
+    [InlineData("unknown")]
+    public void NodeNotGoingAwayGivesTheAppSigtermAndNoCheckpoint(string state)
+    {
+        using var server = new FakeNodeStateServer(state);
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\n");
+        using CrikRun run = Start(pods, "node-b");
+        run.WaitForLine("ready");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(9, run.WaitForExit());
+        Assert.Contains("not checkpointing", run.WaitForLine("SIGTERM:", stderr: true), StringComparison.Ordinal);
+        Assert.Empty(pods.Committed());
+    }
+
+    [CriuFact]
+    public void UnreachableServerCheckpointsByDefault()
+    {
+        using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FakeNodeStateServer.FreePort()}\nnodeStateTimeout: 500ms\n");
+        using CrikRun run = Start(pods, "node-c");
+        run.WaitForLine("ready");
+        Pods.CheckpointAndStop(run);
+        Assert.Contains("onNodeStateError: checkpoint", run.WaitForLine("cannot tell whether the node is shutting down", stderr: true), StringComparison.Ordinal);
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+    }
+
+    [CriuFact]
+    public void UnreachableServerWithSkipPolicyGivesTheAppSigterm()
+    {
+        using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FakeNodeStateServer.FreePort()}\nnodeStateTimeout: 500ms\nonNodeStateError: skip\n");
+        using CrikRun run = Start(pods, "node-d");
+        run.WaitForLine("ready");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(9, run.WaitForExit());
+        Assert.Contains("onNodeStateError: skip", run.WaitForLine("cannot tell whether the node is shutting down", stderr: true), StringComparison.Ordinal);
+        Assert.Empty(pods.Committed());
+    }
+
+    [CriuFact]
+    public void MissingNodeNameFollowsThePolicyAndSaysWhy()
+    {
+        using var server = new FakeNodeStateServer("ready");
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\nonNodeStateError: skip\n");
+        using CrikRun run = Start(pods, nodeName: null);
+        run.WaitForLine("ready");
+        run.Signal(Native.SIGTERM);
+        Assert.Equal(9, run.WaitForExit());
+        Assert.Contains("KUBERNETES_NODE_NAME is not set", run.WaitForLine("cannot tell", stderr: true), StringComparison.Ordinal);
+        Assert.Empty(server.Paths);
+    }
+
+    private static CrikRun Start(Pods pods, string? nodeName)
+    {
+        var environment = new Dictionary<string, string>();
+        if (nodeName is not null)
+        {
+            environment["KUBERNETES_NODE_NAME"] = nodeName;
+        }
+        return CrikRun.Start(["run", "--config", pods.ConfigPath, "--", "sh", "-c", Script], environment: environment);
+    }
+}

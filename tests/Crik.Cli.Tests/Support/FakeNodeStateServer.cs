@@ -1,0 +1,61 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Crik.Cli.Tests.Support;
+
+/// <summary>A node-state server stand-in on loopback that answers one state for every node and records the paths asked.</summary>
+internal sealed class FakeNodeStateServer : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly string _state;
+
+    public FakeNodeStateServer(string state)
+    {
+        _state = state;
+        Port = FreePort();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _ = Task.Run(ServeAsync);
+    }
+
+    public int Port { get; }
+
+    public Uri Url => new($"http://127.0.0.1:{Port}");
+
+    public ConcurrentQueue<string> Paths { get; } = new();
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+            string path = context.Request.Url!.AbsolutePath;
+            Paths.Enqueue(path);
+            string name = path.Split('/').Last();
+            byte[] body = Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"state\":\"{_state}\",\"reasons\":[\"taint:karpenter.sh/disrupted\"]}}");
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength64 = body.Length;
+            await context.Response.OutputStream.WriteAsync(body);
+            context.Response.Close();
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => _listener.Close();
+}

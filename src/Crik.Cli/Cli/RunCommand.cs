@@ -86,10 +86,19 @@ internal static class RunCommand
         {
             var store = new CheckpointStore(config.ImageDir!, log);
             var criu = new Criu(reaper);
-            Directory.CreateDirectory(store.LogDir);
-            Task<string> criuVersion = criu.VersionAsync(store.LogDir);
-            app = new Restorer(config, store, criu, reaper, log).TryRestoreAsync(options.Command).GetAwaiter().GetResult();
-            checkpointer = new Checkpointer(config, store, criu, criuVersion, NodeStateGateFor(config, log), log);
+            try
+            {
+                Directory.CreateDirectory(store.LogDir);
+                Task<string> criuVersion = criu.VersionAsync(store.LogDir);
+                app = new Restorer(config, store, criu, reaper, log).TryRestoreAsync(options.Command).GetAwaiter().GetResult();
+                checkpointer = new Checkpointer(config, store, criu, criuVersion, NodeStateGateFor(config, log), log);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A missing or read-only volume must not keep the app from running (nor crash-loop the pod).
+                log.Error("imageDir {Dir} cannot be used ({Error}); running the app without checkpoints. Check the volume mount and its permissions",
+                    config.ImageDir, e.Message);
+            }
         }
         app ??= launcher.Start(options.Command);
         var supervisor = new Supervisor(signals, checkpointer, log);

@@ -74,6 +74,25 @@ public class ExitCodeTests
     }
 
     [Fact]
+    public void UnusableImageDirIsOneErrorLineAndTheAppStillRuns()
+    {
+        string dir = Directory.CreateTempSubdirectory("crik-test-").FullName;
+        try
+        {
+            string config = Path.Combine(dir, "config.yaml");
+            File.WriteAllText(config, "imageDir: /proc/crik-cannot-be-here\n");
+            using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "echo app-ran; exit 6"], asPid1: false);
+            Assert.Equal(6, run.WaitForExit());
+            run.WaitForLine("app-ran");
+            Assert.Contains("imageDir /proc/crik-cannot-be-here cannot be used", Assert.Single(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void NotAsPid1CrikStillExitsWithTheAppsExitCode()
     {
         using var run = CrikRun.Start(["run", "--", "sh", "-c", "exit 42"], asPid1: false);

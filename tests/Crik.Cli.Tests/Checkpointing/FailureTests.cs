@@ -103,15 +103,7 @@ public class FailureTests
     public void FailedRestoreSetsTheCheckpointAsideAndStartsFresh()
     {
         using var pods = new Pods();
-        string held = Path.Combine(pods.Root, "held.txt");
-        File.WriteAllText(held, "x");
-        string script = $"if [ -e {held} ]; then exec 3<{held}; fi; {Pods.Counter()}";
-        using (CrikRun first = pods.Start("sh", "-c", script))
-        {
-            first.WaitForLine("count 2");
-            Pods.CheckpointAndStop(first);
-        }
-        File.Delete(held); // not in additionalPaths: CRIU cannot reopen it
+        string script = CheckpointAnAppHoldingAFileThatThenDisappears(pods);
         using CrikRun second = pods.Start("sh", "-c", script);
         second.WaitForLine("count 0");
         string error = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
@@ -125,15 +117,7 @@ public class FailureTests
     public void FailedRestoreWithPolicyFailExitsNonZeroOnceAndThenStartsFresh()
     {
         using var pods = new Pods("onRestoreFailure: fail\n");
-        string held = Path.Combine(pods.Root, "held.txt");
-        File.WriteAllText(held, "x");
-        string script = $"if [ -e {held} ]; then exec 3<{held}; fi; {Pods.Counter()}";
-        using (CrikRun first = pods.Start("sh", "-c", script))
-        {
-            first.WaitForLine("count 2");
-            Pods.CheckpointAndStop(first);
-        }
-        File.Delete(held);
+        string script = CheckpointAnAppHoldingAFileThatThenDisappears(pods);
         using (CrikRun second = pods.Start("sh", "-c", script))
         {
             Assert.Equal(125, second.WaitForExit());
@@ -145,6 +129,24 @@ public class FailureTests
         third.WaitForLine("count 0");
         Assert.Single(pods.SetAside());
         third.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
+    /// Checkpoints an app that holds a file open, then deletes the file (it is not in additionalPaths),
+    /// so CRIU cannot restore the checkpoint. Returns the app's script, which also runs without the file.
+    /// </summary>
+    private static string CheckpointAnAppHoldingAFileThatThenDisappears(Pods pods)
+    {
+        string held = Path.Combine(pods.Root, "held.txt");
+        File.WriteAllText(held, "x");
+        string script = $"if [ -e {held} ]; then exec 3<{held}; fi; {Pods.Counter()}";
+        using (CrikRun first = pods.Start("sh", "-c", script))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        File.Delete(held);
+        return script;
     }
 
     private static void WaitFor(Func<bool> condition, string what)

@@ -30,12 +30,8 @@ public class NodeStateDecisionTests
         using var server = new FakeNodeStateServer(state);
         using var pods = new Pods($"nodeStateServerURL: {server.Url}\n");
         using CrikRun run = Start(pods, "node-b");
-        run.WaitForLine("ready");
-        run.Signal(Native.SIGTERM);
-        run.WaitForLine("app-got-term");
-        Assert.Equal(9, run.WaitForExit());
+        AssertSigtermReachedTheAppWithoutACheckpoint(run, pods);
         Assert.Contains("not checkpointing", run.WaitForLine("SIGTERM:", stderr: true), StringComparison.Ordinal);
-        Assert.Empty(pods.Committed());
     }
 
     [CriuFact]
@@ -54,12 +50,8 @@ public class NodeStateDecisionTests
     {
         using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FakeNodeStateServer.FreePort()}\nnodeStateTimeout: 500ms\nonNodeStateError: skip\n");
         using CrikRun run = Start(pods, "node-d");
-        run.WaitForLine("ready");
-        run.Signal(Native.SIGTERM);
-        run.WaitForLine("app-got-term");
-        Assert.Equal(9, run.WaitForExit());
+        AssertSigtermReachedTheAppWithoutACheckpoint(run, pods);
         Assert.Contains("onNodeStateError: skip", run.WaitForLine("cannot tell whether the node is shutting down", stderr: true), StringComparison.Ordinal);
-        Assert.Empty(pods.Committed());
     }
 
     [CriuFact]
@@ -68,11 +60,18 @@ public class NodeStateDecisionTests
         using var server = new FakeNodeStateServer("ready");
         using var pods = new Pods($"nodeStateServerURL: {server.Url}\nonNodeStateError: skip\n");
         using CrikRun run = Start(pods, nodeName: null);
-        run.WaitForLine("ready");
-        run.Signal(Native.SIGTERM);
-        Assert.Equal(9, run.WaitForExit());
+        AssertSigtermReachedTheAppWithoutACheckpoint(run, pods);
         Assert.Contains("KUBERNETES_NODE_NAME is not set", run.WaitForLine("cannot tell", stderr: true), StringComparison.Ordinal);
         Assert.Empty(server.Paths);
+    }
+
+    private static void AssertSigtermReachedTheAppWithoutACheckpoint(CrikRun run, Pods pods)
+    {
+        run.WaitForLine("ready");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(9, run.WaitForExit());
+        Assert.Empty(pods.Committed());
     }
 
     private static CrikRun Start(Pods pods, string? nodeName)

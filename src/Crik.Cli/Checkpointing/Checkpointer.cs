@@ -45,7 +45,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 .ConfigureAwait(false);
             if (!dump.Succeeded)
             {
-                return Failed(generation, staging, tree, clock, dump.Describe(config.CheckpointTimeout), logFile);
+                return Failed(app, generation, staging, tree, clock, dump.Describe(config.CheckpointTimeout), logFile);
             }
             var manifest = new Manifest
             {
@@ -71,22 +71,26 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         {
             // Whatever went wrong, the app must not be left stopped by CRIU: resume it and let it have its SIGTERM.
             log.Debug(e, "Checkpoint {Generation} failed", generation);
-            return Failed(generation, staging, tree, clock, e.Message, logFile);
+            return Failed(app, generation, staging, tree, clock, e.Message, logFile);
         }
     }
 
-    private bool Failed(long generation, string staging, List<int> tree, Stopwatch clock, string why, string logFile)
+    private bool Failed(RunningApp app, long generation, string staging, List<int> tree, Stopwatch clock, string why, string logFile)
     {
-        Resume(tree);
+        Resume(app, tree);
         store.Abandon(staging);
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; the app keeps running and gets SIGTERM",
             generation, clock.Elapsed.TotalSeconds, why, logFile);
         return false;
     }
 
-    /// <summary>CRIU leaves the dumped tree stopped; a failed or killed dump must not leave it so.</summary>
-    private static void Resume(List<int> tree)
+    /// <summary>
+    /// CRIU leaves the dumped tree stopped; a failed or killed dump must not leave it so. The process
+    /// group also reaches children forked after the tree was read.
+    /// </summary>
+    private static void Resume(RunningApp app, List<int> tree)
     {
+        Posix.TrySignal(-app.Pid, Libc.SIGCONT);
         foreach (int pid in tree)
         {
             Posix.TrySignal(pid, Libc.SIGCONT);

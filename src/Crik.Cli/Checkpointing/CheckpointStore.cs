@@ -130,8 +130,15 @@ internal sealed class CheckpointStore(string imageDir, ILogger log)
             .Select(n => Path.Combine(imageDir, n))
             .ToList();
 
+    /// <summary>How many CRIU log files logs/ keeps, newest first.</summary>
+    public const int KeepLogFiles = 20;
+
     private void Prune(int keep)
     {
+        foreach (FileInfo old in new DirectoryInfo(LogDir).EnumerateFiles().OrderByDescending(f => f.LastWriteTimeUtc).Skip(KeepLogFiles))
+        {
+            old.Delete();
+        }
         foreach (string old in CommittedDirectories().Skip(keep))
         {
             Directory.Delete(old, recursive: true);

@@ -67,8 +67,10 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 committed.Directory, logFile);
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpawnException)
+        catch (Exception e)
         {
+            // Whatever went wrong, the app must not be left stopped by CRIU: resume it and let it have its SIGTERM.
+            log.Debug(e, "Checkpoint {Generation} failed", generation);
             return Failed(generation, staging, tree, clock, e.Message, logFile);
         }
     }

@@ -88,6 +88,22 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void CommitKeepsOnlyTheNewestCriuLogs()
+    {
+        Directory.CreateDirectory(_store.LogDir);
+        for (int i = 0; i < CheckpointStore.KeepLogFiles + 5; i++)
+        {
+            string log = Path.Combine(_store.LogDir, $"dump-{i:D6}.log");
+            File.WriteAllText(log, "x");
+            File.SetLastWriteTimeUtc(log, DateTime.UtcNow.AddMinutes(i));
+        }
+        Commit(1, "pages-1.img", "x");
+        string[] kept = Directory.GetFiles(_store.LogDir).Select(Path.GetFileName).OfType<string>().Order().ToArray();
+        Assert.Equal(CheckpointStore.KeepLogFiles, kept.Length);
+        Assert.Equal("dump-000005.log", kept[0]);
+    }
+
+    [Fact]
     public void SetAsideCheckpointsCountForTheNextGeneration()
     {
         CommittedCheckpoint committed = Commit(7, "pages-1.img", "x");

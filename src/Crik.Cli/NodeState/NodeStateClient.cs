@@ -1,0 +1,120 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Crik.Cli.NodeState;
+
+/// <summary>
+/// Asks the node-state server whether a node is shutting down. Connection failures and 5xx answers are
+/// retried with a short backoff until the timeout is spent; every failure ends as an <see cref="NodeVerdict.Error"/>
+/// answer rather than an exception, so the caller only has to decide what an unclear answer means.
+/// </summary>
+internal sealed class NodeStateClient(HttpClient http)
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    public async Task<NodeStateAnswer> AskAsync(Uri server, string? nodeName, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(nodeName))
+            return new(NodeVerdict.Error, "KUBERNETES_NODE_NAME is not set; pass the node name to the pod with the downward API (fieldRef spec.nodeName)");
+
+        var url = new Uri(server.AbsoluteUri.TrimEnd('/') + "/v1/nodes/" + Uri.EscapeDataString(nodeName));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var delay = FirstRetryDelay;
+        var attempts = 0;
+        string lastProblem = "no attempt finished";
+        while (true)
+        {
+            attempts++;
+            var (answer, problem) = await TryOnceAsync(url, nodeName, deadline.Token).ConfigureAwait(false);
+            if (answer is not null)
+                return answer;
+            lastProblem = problem ?? lastProblem;
+
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                if (deadline.IsCancellationRequested)
+                    break;
+                await Task.Delay(delay, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                break;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+        return new(NodeVerdict.Error, $"node-state server {server} gave no answer within {timeout.TotalSeconds:0.#}s ({attempts} attempts): {lastProblem}");
+    }
+
+    /// <summary>A final answer, or null and the reason this attempt is worth retrying.</summary>
+    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, string nodeName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if ((int)response.StatusCode >= 500)
+                return (null, $"GET {url} answered {(int)response.StatusCode} {response.StatusCode}");
+            if (response.StatusCode != HttpStatusCode.OK)
+                return (Fail($"GET {url} answered {(int)response.StatusCode} {response.StatusCode}: {ErrorText(text)}"), null);
+            return (Interpret(text, nodeName, url), null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"GET {url} timed out");
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, null);
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, $"GET {url} failed: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            return (null, $"GET {url} failed: {e.Message}");
+        }
+    }
+
+    private static NodeStateAnswer Interpret(string text, string nodeName, Uri url)
+    {
+        NodeStateBody? body;
+        try
+        {
+            body = JsonSerializer.Deserialize(text, NodeStateJsonContext.Default.NodeStateBody);
+        }
+        catch (JsonException e)
+        {
+            return Fail($"GET {url} answered something that is not a node state: {e.Message}");
+        }
+        return body?.State switch
+        {
+            "shutting-down" => new(NodeVerdict.ShuttingDown, body.Reasons is { Count: > 0 } reasons
+                ? $"node {nodeName} is shutting down: {string.Join(", ", reasons)}"
+                : $"node {nodeName} is shutting down"),
+            "ready" => new(NodeVerdict.Ready, $"node {nodeName} is ready"),
+            "unknown" => new(NodeVerdict.Unknown, $"node {nodeName} is not known to the node-state server"),
+            var other => Fail($"GET {url} answered an unexpected state '{other ?? "(none)"}'"),
+        };
+    }
+
+    private static string ErrorText(string text)
+    {
+        try
+        {
+            if (JsonSerializer.Deserialize(text, NodeStateJsonContext.Default.NodeStateBody)?.Error is { Length: > 0 } error)
+                return error;
+        }
+        catch (JsonException)
+        {
+        }
+        var line = text.ReplaceLineEndings(" ").Trim();
+        return line.Length > 200 ? line[..200] : line;
+    }
+
+    private static NodeStateAnswer Fail(string detail) => new(NodeVerdict.Error, detail);
+}

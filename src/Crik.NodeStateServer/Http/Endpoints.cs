@@ -1,0 +1,77 @@
+using System.Text;
+using System.Text.Json;
+using Crik.NodeStateServer.Observability;
+using Crik.NodeStateServer.State;
+using Crik.NodeStateServer.Sync;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Crik.NodeStateServer.Http;
+
+/// <summary>The HTTP surface: node lookups, probes and metrics. Handlers are plain RequestDelegates (no reflection).</summary>
+internal static class Endpoints
+{
+    private const string JsonContentType = "application/json; charset=utf-8";
+
+    public static void Map(WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<ServerMetrics>();
+        var store = app.Services.GetRequiredService<NodeStore>();
+        var health = app.Services.GetRequiredService<SyncHealth>();
+
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                metrics.RequestCompleted(context.Response.StatusCode);
+            }
+        });
+
+        RequestDelegate node = context => NodeAsync(context, store);
+        app.MapGet("/v1/nodes/{name}", node);
+        // crik's Go client asks this path.
+        app.MapGet("/nodes/{name}", node);
+
+        app.MapGet("/healthz", (RequestDelegate)(context => TextAsync(context, StatusCodes.Status200OK, "ok\n")));
+        app.MapGet("/readyz", (RequestDelegate)(context => health.IsReady
+            ? TextAsync(context, StatusCodes.Status200OK, "ready\n")
+            : TextAsync(context, StatusCodes.Status503ServiceUnavailable, $"not ready: {health.Problem}\n")));
+        app.MapGet("/metrics", (RequestDelegate)(context =>
+        {
+            context.Response.ContentType = MetricsText.ContentType;
+            return context.Response.WriteAsync(MetricsText.Render(store.Snapshot, metrics, health));
+        }));
+    }
+
+    private static Task NodeAsync(HttpContext context, NodeStore store)
+    {
+        var name = context.Request.RouteValues["name"] as string ?? "";
+        if (!NodeName.IsValid(name))
+        {
+            var error = new ErrorAnswer($"invalid node name: must be a lowercase RFC 1123 DNS subdomain of at most {NodeName.MaxLength} characters");
+            return JsonAsync(context, StatusCodes.Status400BadRequest, JsonSerializer.SerializeToUtf8Bytes(error, ServerJsonContext.Default.ErrorAnswer));
+        }
+        var body = store.Find(name)?.AnswerJson ?? NodeAnswer.SerializeUnknown(name);
+        return JsonAsync(context, StatusCodes.Status200OK, body);
+    }
+
+    private static Task JsonAsync(HttpContext context, int status, byte[] body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = JsonContentType;
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
+    }
+
+    private static Task TextAsync(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, Encoding.UTF8);
+    }
+}

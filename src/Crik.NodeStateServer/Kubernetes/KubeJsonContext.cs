@@ -1,0 +1,10 @@
+using System.Text.Json.Serialization;
+
+namespace Crik.NodeStateServer.Kubernetes;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(KubeNode))]
+[JsonSerializable(typeof(KubeNodeList))]
+[JsonSerializable(typeof(KubeWatchEvent))]
+[JsonSerializable(typeof(KubeStatus))]
+internal sealed partial class KubeJsonContext : JsonSerializerContext;

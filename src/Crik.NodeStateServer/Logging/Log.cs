@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace Crik.NodeStateServer.Logging;
+
+/// <summary>Every log line the server writes, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Listed {Count} nodes in {ElapsedMs} ms ({Pages} pages, resourceVersion {ResourceVersion})")]
+    public static partial void ListDone(ILogger logger, int count, long elapsedMs, int pages, string resourceVersion);
+
+    [LoggerMessage(2, LogLevel.Information, "Node {Node} became shutting-down because {Reasons}")]
+    public static partial void NodeShuttingDown(ILogger logger, string node, string reasons);
+
+    [LoggerMessage(3, LogLevel.Information, "Node {Node} is ready again: no shutdown rule matches")]
+    public static partial void NodeReadyAgain(ILogger logger, string node);
+
+    [LoggerMessage(4, LogLevel.Information, "Node {Node} was deleted")]
+    public static partial void NodeRemoved(ILogger logger, string node);
+
+    [LoggerMessage(5, LogLevel.Warning, "Watch expired (410 Gone: {Detail}); listing all nodes again")]
+    public static partial void WatchExpired(ILogger logger, string detail);
+
+    [LoggerMessage(6, LogLevel.Warning, "Watch connection lost ({Reason}); resuming from resourceVersion {ResourceVersion} in {DelayMs} ms")]
+    public static partial void WatchLost(ILogger logger, string reason, string resourceVersion, long delayMs);
+
+    [LoggerMessage(7, LogLevel.Warning, "Listing nodes failed ({Reason}); retrying in {DelayMs} ms")]
+    public static partial void ListFailed(ILogger logger, string reason, long delayMs);
+
+    [LoggerMessage(8, LogLevel.Error, "Kubernetes API refused access: {Status} for GET {Url}. Check that the token is valid and that RBAC grants get/list/watch on nodes to this service account (ClusterRole + ClusterRoleBinding); retrying in {DelayMs} ms")]
+    public static partial void AccessRefused(ILogger logger, int status, string url, long delayMs);
+
+    [LoggerMessage(9, LogLevel.Debug, "Watch from resourceVersion {ResourceVersion} ended by the API server; watching again")]
+    public static partial void WatchEnded(ILogger logger, string resourceVersion);
+
+    [LoggerMessage(10, LogLevel.Information, "Watching nodes at {Url} using {Source}")]
+    public static partial void Starting(ILogger logger, string url, string source);
+
+    [LoggerMessage(12, LogLevel.Debug, "Watching nodes from resourceVersion {ResourceVersion}")]
+    public static partial void WatchStarting(ILogger logger, string resourceVersion);
+
+    [LoggerMessage(13, LogLevel.Critical, "Node watcher failed unexpectedly; stopping the server")]
+    public static partial void WatcherCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Debug, "Watch event {Type} for node {Node} (resourceVersion {ResourceVersion})")]
+    public static partial void WatchEvent(ILogger logger, string type, string node, string resourceVersion);
+}

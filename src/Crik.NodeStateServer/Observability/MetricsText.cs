@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text;
+using Crik.NodeStateServer.State;
+using Crik.NodeStateServer.Sync;
+
+namespace Crik.NodeStateServer.Observability;
+
+/// <summary>Renders the Prometheus text exposition format (version 0.0.4).</summary>
+internal static class MetricsText
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    public static string Render(NodeSnapshot snapshot, ServerMetrics metrics, SyncHealth health)
+    {
+        var text = new StringBuilder(1024);
+        Header(text, "node_state_server_nodes", "gauge", "Known nodes by state.");
+        Sample(text, "node_state_server_nodes{state=\"ready\"}", snapshot.ReadyCount);
+        Sample(text, "node_state_server_nodes{state=\"shutting-down\"}", snapshot.ShuttingDownCount);
+
+        Header(text, "node_state_server_list_restarts_total", "counter", "Full lists of nodes after the first one (410 Gone or errors).");
+        Sample(text, "node_state_server_list_restarts_total", metrics.ListRestarts);
+
+        Header(text, "node_state_server_watch_restarts_total", "counter", "Watches started after the first one.");
+        Sample(text, "node_state_server_watch_restarts_total", metrics.WatchRestarts);
+
+        Header(text, "node_state_server_ready", "gauge", "1 when /readyz answers 200.");
+        Sample(text, "node_state_server_ready", health.IsReady ? 1 : 0);
+
+        Header(text, "node_state_server_http_requests_total", "counter", "HTTP requests served, by status code.");
+        foreach (var (status, count) in metrics.RequestsByStatus())
+            Sample(text, $"node_state_server_http_requests_total{{code=\"{status.ToString(CultureInfo.InvariantCulture)}\"}}", count);
+        return text.ToString();
+    }
+
+    private static void Header(StringBuilder text, string name, string type, string help) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Sample(StringBuilder text, string series, long value) =>
+        text.Append(series).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+}

@@ -1,0 +1,32 @@
+namespace Crik.NodeStateServer.Observability;
+
+/// <summary>Counters behind /metrics; lock-free so the request path stays cheap.</summary>
+internal sealed class ServerMetrics
+{
+    private const int MaxStatusCode = 600;
+    private readonly long[] _requestsByStatus = new long[MaxStatusCode];
+    private long _listRestarts;
+    private long _watchRestarts;
+
+    public long ListRestarts => Interlocked.Read(ref _listRestarts);
+    public long WatchRestarts => Interlocked.Read(ref _watchRestarts);
+
+    public void ListRestarted() => Interlocked.Increment(ref _listRestarts);
+    public void WatchRestarted() => Interlocked.Increment(ref _watchRestarts);
+
+    public void RequestCompleted(int statusCode)
+    {
+        if ((uint)statusCode < MaxStatusCode)
+            Interlocked.Increment(ref _requestsByStatus[statusCode]);
+    }
+
+    public IEnumerable<(int Status, long Count)> RequestsByStatus()
+    {
+        for (var status = 0; status < MaxStatusCode; status++)
+        {
+            var count = Interlocked.Read(ref _requestsByStatus[status]);
+            if (count > 0)
+                yield return (status, count);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using Crik.NodeStateServer.Cli;
+using Crik.NodeStateServer.Http;
+using Crik.NodeStateServer.Kubernetes;
+using Crik.NodeStateServer.Observability;
+using Crik.NodeStateServer.Rules;
+using Crik.NodeStateServer.State;
+using Crik.NodeStateServer.Sync;
+
+namespace Crik.NodeStateServer;
+
+/// <summary>Wires Kestrel, logging, the node watcher and the endpoints into one WebApplication.</summary>
+internal static class ServerHost
+{
+    public static WebApplication Build(ServerOptions options, ShutdownRules rules, ClusterConnection connection)
+    {
+        // No args: our flags are parsed already and must not leak into ASP.NET configuration.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Bind, options.Port));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        ConfigureLogging(builder.Logging, options);
+
+        builder.Services.AddSingleton(rules);
+        builder.Services.AddSingleton(new WatcherSettings { MaxBackoff = options.MaxBackoff });
+        builder.Services.AddSingleton(_ => new NodeApi(KubeHttpClientFactory.Create(connection), connection));
+        builder.Services.AddSingleton<NodeStore>();
+        builder.Services.AddSingleton<SyncHealth>();
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddHostedService<NodeWatcher>();
+
+        var app = builder.Build();
+        Endpoints.Map(app);
+        return app;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, ServerOptions options)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(options.LogLevel);
+        // ASP.NET's per-request chatter is not something a user of this server cares about.
+        logging.AddFilter("Microsoft.AspNetCore", options.LogLevel > LogLevel.Warning ? options.LogLevel : LogLevel.Warning);
+        // Startup failures (port in use) are reported by Program as one line; the host would add a stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        if (options.LogFormat == LogFormat.Json)
+        {
+            logging.AddJsonConsole(json =>
+            {
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(text =>
+            {
+                text.SingleLine = true;
+                text.UseUtcTimestamp = true;
+                text.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+        }
+    }
+}

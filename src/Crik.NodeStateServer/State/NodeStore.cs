@@ -1,0 +1,80 @@
+using System.Collections.Immutable;
+using Crik.NodeStateServer.Http;
+using Crik.NodeStateServer.Kubernetes;
+using Crik.NodeStateServer.Logging;
+using Crik.NodeStateServer.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace Crik.NodeStateServer.State;
+
+/// <summary>
+/// Holds the current <see cref="NodeSnapshot"/>. Only the watcher writes (one thread), readers just load
+/// the reference, so a volatile swap is all the synchronisation needed.
+/// </summary>
+internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
+{
+    private NodeSnapshot _snapshot = NodeSnapshot.Empty;
+
+    public NodeSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    public NodeEntry? Find(string name) => Snapshot.Nodes.GetValueOrDefault(name);
+
+    /// <summary>A full list: nodes missing from it are gone, whatever happened while disconnected.</summary>
+    public void ReplaceAll(IEnumerable<KubeNode> nodes)
+    {
+        var previous = Snapshot;
+        var builder = ImmutableDictionary.CreateBuilder<string, NodeEntry>(StringComparer.Ordinal);
+        var shuttingDown = 0;
+        foreach (var node in nodes)
+        {
+            if (node.Metadata?.Name is not { Length: > 0 } name)
+                continue;
+            var entry = Evaluate(name, node);
+            builder[name] = entry;
+            ReportChange(previous.Nodes.GetValueOrDefault(name), entry);
+        }
+        foreach (var entry in builder.Values)
+            shuttingDown += entry.Evaluation.State == NodeState.ShuttingDown ? 1 : 0;
+        foreach (var gone in previous.Nodes.Keys.Where(name => !builder.ContainsKey(name)))
+            Log.NodeRemoved(logger, gone);
+        Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown));
+    }
+
+    public void Upsert(KubeNode node)
+    {
+        if (node.Metadata?.Name is not { Length: > 0 } name)
+            return;
+        var previous = Snapshot;
+        var old = previous.Nodes.GetValueOrDefault(name);
+        var entry = Evaluate(name, node);
+        ReportChange(old, entry);
+        var count = previous.ShuttingDownCount - IsShuttingDown(old) + IsShuttingDown(entry);
+        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.SetItem(name, entry), count));
+    }
+
+    public void Remove(string? name)
+    {
+        var previous = Snapshot;
+        if (name is null || !previous.Nodes.TryGetValue(name, out var old))
+            return;
+        Log.NodeRemoved(logger, name);
+        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old)));
+    }
+
+    private NodeEntry Evaluate(string name, KubeNode node)
+    {
+        var evaluation = NodeRules.Evaluate(node, rules);
+        return new NodeEntry(name, evaluation, NodeAnswer.Serialize(name, evaluation));
+    }
+
+    private void ReportChange(NodeEntry? old, NodeEntry now)
+    {
+        if (now.Evaluation.State == NodeState.ShuttingDown
+            && (old?.Evaluation.State != NodeState.ShuttingDown || !old.Evaluation.Reasons.SequenceEqual(now.Evaluation.Reasons)))
+            Log.NodeShuttingDown(logger, now.Name, string.Join(", ", now.Evaluation.Reasons));
+        else if (now.Evaluation.State == NodeState.Ready && old?.Evaluation.State == NodeState.ShuttingDown)
+            Log.NodeReadyAgain(logger, now.Name);
+    }
+
+    private static int IsShuttingDown(NodeEntry? entry) => entry?.Evaluation.State == NodeState.ShuttingDown ? 1 : 0;
+}

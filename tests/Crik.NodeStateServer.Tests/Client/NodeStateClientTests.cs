@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Crik.Cli.NodeState;
+using Crik.NodeStateServer.Tests.FakeApi;
+using Crik.NodeStateServer.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Xunit;
+
+namespace Crik.NodeStateServer.Tests.Client;
+
+/// <summary>crik's NodeStateClient against the real server, and against scripted failures.</summary>
+public sealed class NodeStateClientTests(SharedCluster shared) : IClassFixture<SharedCluster>, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+    private readonly HttpClient _http = new();
+    private NodeStateClient Client => new(_http);
+    private TestCluster Cluster => shared.Cluster;
+
+    [Fact]
+    public async Task ShuttingDownNodeIsReportedWithItsReasons()
+    {
+        Cluster.Nodes.Add("client-doomed", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        await Cluster.WaitForStateAsync("client-doomed", "shutting-down");
+
+        var answer = await Client.AskAsync(Cluster.Server.Url, "client-doomed", Timeout);
+        Assert.Equal(NodeVerdict.ShuttingDown, answer.Verdict);
+        Assert.Contains("taint:karpenter.sh/disrupted", answer.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadyAndUnknownNodesAreReportedAsSuch()
+    {
+        Cluster.Nodes.Add("client-fine");
+        await Cluster.WaitForStateAsync("client-fine", "ready");
+
+        Assert.Equal(NodeVerdict.Ready, (await Client.AskAsync(Cluster.Server.Url, "client-fine", Timeout)).Verdict);
+        Assert.Equal(NodeVerdict.Unknown, (await Client.AskAsync(Cluster.Server.Url, "client-nowhere", Timeout)).Verdict);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    public async Task MissingNodeNameIsAnErrorNamingTheVariable(string? nodeName)
+    {
+        var answer = await Client.AskAsync(Cluster.Server.Url, nodeName, Timeout);
+        Assert.Equal(NodeVerdict.Error, answer.Verdict);
+        Assert.Contains("KUBERNETES_NODE_NAME is not set", answer.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvalidNodeNameIsAnErrorCarryingTheServersMessage()
+    {
+        var answer = await Client.AskAsync(Cluster.Server.Url, "Not_A_Node", Timeout);
+        Assert.Equal(NodeVerdict.Error, answer.Verdict);
+        Assert.Contains("400", answer.Detail, StringComparison.Ordinal);
+        Assert.Contains("invalid node name", answer.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoServerListeningIsAnErrorOnceTheTimeoutIsSpent()
+    {
+        var closedPort = new Uri($"http://127.0.0.1:{ClosedPort()}");
+        var clock = Stopwatch.StartNew();
+        var answer = await Client.AskAsync(closedPort, "some-node", TimeSpan.FromSeconds(1));
+        clock.Stop();
+
+        Assert.Equal(NodeVerdict.Error, answer.Verdict);
+        Assert.Contains("no answer within 1s", answer.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', answer.Detail);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+    }
+
+    [Fact]
+    public async Task ServerErrorsAreRetriedUntilAnAnswerArrives()
+    {
+        await using var stub = await StubHttpServer.StartAsync((context, n) => n < 3
+            ? Write(context, 503, "warming up")
+            : Write(context, 200, """{"name":"n1","state":"shutting-down","reasons":["deletion-timestamp"]}"""));
+
+        var answer = await Client.AskAsync(stub.Url, "n1", Timeout);
+        Assert.Equal(NodeVerdict.ShuttingDown, answer.Verdict);
+        Assert.Equal(3, stub.Requests);
+    }
+
+    [Fact]
+    public async Task PersistentServerErrorIsReportedAfterTheTimeout()
+    {
+        await using var stub = await StubHttpServer.StartAsync((context, _) => Write(context, 500, "boom"));
+        var answer = await Client.AskAsync(stub.Url, "n1", TimeSpan.FromSeconds(1));
+        Assert.Equal(NodeVerdict.Error, answer.Verdict);
+        Assert.Contains("500", answer.Detail, StringComparison.Ordinal);
+        Assert.True(stub.Requests >= 2, $"only {stub.Requests} requests");
+    }
+
+    [Theory]
+    [InlineData("this is not json")]
+    [InlineData("""{"name":"n1","state":"exploding","reasons":[]}""")]
+    [InlineData("null")]
+    public async Task UnreadableAnswerIsAnErrorNotAnException(string body)
+    {
+        await using var stub = await StubHttpServer.StartAsync((context, _) => Write(context, 200, body));
+        var answer = await Client.AskAsync(stub.Url, "n1", Timeout);
+        Assert.Equal(NodeVerdict.Error, answer.Verdict);
+        Assert.Equal(1, stub.Requests);
+    }
+
+    [Fact]
+    public async Task ServerUrlWithPathPrefixIsKept()
+    {
+        string? path = null;
+        await using var stub = await StubHttpServer.StartAsync((context, _) =>
+        {
+            path = context.Request.Path;
+            return Write(context, 200, """{"name":"n1","state":"ready","reasons":[]}""");
+        });
+        var answer = await Client.AskAsync(new Uri(stub.Url, "/proxy/"), "n1", Timeout);
+        Assert.Equal(NodeVerdict.Ready, answer.Verdict);
+        Assert.Equal("/proxy/v1/nodes/n1", path);
+    }
+
+    [Fact]
+    public async Task CallerCancellationIsHonoured()
+    {
+        await using var stub = await StubHttpServer.StartAsync((context, _) => Write(context, 503, "never"));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client.AskAsync(stub.Url, "n1", TimeSpan.FromSeconds(30), cancel.Token));
+    }
+
+    private static Task Write(HttpContext context, int status, string body)
+    {
+        context.Response.StatusCode = status;
+        return context.Response.WriteAsync(body);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

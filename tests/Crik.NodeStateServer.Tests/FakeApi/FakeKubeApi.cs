@@ -1,0 +1,193 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Crik.NodeStateServer.Tests.FakeApi;
+
+/// <summary>
+/// A Kubernetes API server that knows only <c>/api/v1/nodes</c>: HTTPS with a self-signed CA, bearer-token auth,
+/// paginated lists and chunked watch streams. Tests steer it: block lists, refuse or drop watches, expire versions,
+/// or answer 401.
+/// </summary>
+internal sealed class FakeKubeApi : IAsyncDisposable
+{
+    public const string Token = "fake-token-for-node-state-server";
+
+    private readonly WebApplication _app;
+    private volatile TaskCompletionSource _listGate = Completed();
+    private int _listRequests;
+    private int _unauthorizedAnswers;
+
+    private FakeKubeApi(WebApplication app, X509Certificate2 certificate)
+    {
+        _app = app;
+        Certificate = certificate;
+    }
+
+    public FakeCluster Cluster { get; } = new();
+    public X509Certificate2 Certificate { get; }
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>Answer every request with 401, as after a revoked or expired token.</summary>
+    public bool Unauthorized { get; set; }
+
+    /// <summary>Answer new watch requests with 503, keeping the server disconnected.</summary>
+    public bool RefuseWatches { get; set; }
+
+    /// <summary>Answer a watch from a compacted version with HTTP 410 instead of a 200 carrying an ERROR event.</summary>
+    public bool GoneAsHttpStatus { get; set; }
+
+    public int ListRequests => Volatile.Read(ref _listRequests);
+    public int UnauthorizedAnswers => Volatile.Read(ref _unauthorizedAnswers);
+
+    /// <summary>The resourceVersion of every watch request, in arrival order.</summary>
+    public ConcurrentQueue<long> WatchVersions { get; } = new();
+
+    public ConcurrentQueue<string> Trace { get; } = new();
+
+    public static async Task<FakeKubeApi> StartAsync()
+    {
+        var certificate = SelfSignedCertificate.Create();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        var api = new FakeKubeApi(builder.Build(), certificate);
+        api._app.MapGet("/api/v1/nodes", (RequestDelegate)api.HandleAsync);
+        await api._app.StartAsync();
+        api.Url = new Uri(api._app.Urls.First());
+        return api;
+    }
+
+    /// <summary>Hold list requests until <see cref="ReleaseLists"/>.</summary>
+    public void BlockLists() => _listGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseLists() => _listGate.TrySetResult();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (Unauthorized || authorization != "Bearer " + Token)
+        {
+            Interlocked.Increment(ref _unauthorizedAnswers);
+            await StatusAsync(context, 401, "Unauthorized", "Unauthorized");
+            return;
+        }
+        if (context.Request.Query["watch"] is ["1" or "true"])
+            await WatchAsync(context);
+        else
+            await ListAsync(context);
+    }
+
+    private async Task ListAsync(HttpContext context)
+    {
+        await _listGate.Task.WaitAsync(context.RequestAborted);
+        Interlocked.Increment(ref _listRequests);
+        var limit = int.TryParse(context.Request.Query["limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
+        var (offset, listVersion) = ParseContinue(context.Request.Query["continue"].ToString());
+        var (items, version, more) = Cluster.Page(offset, limit);
+        var metadata = new JsonObject { ["resourceVersion"] = (listVersion ?? version).ToString(CultureInfo.InvariantCulture) };
+        if (more)
+            metadata["continue"] = $"{offset + items.Count}:{listVersion ?? version}";
+        var list = new JsonObject
+        {
+            ["kind"] = "NodeList",
+            ["apiVersion"] = "v1",
+            ["metadata"] = metadata,
+            ["items"] = new JsonArray([.. items]),
+        };
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(list.ToJsonString());
+    }
+
+    private async Task WatchAsync(HttpContext context)
+    {
+        var from = long.Parse(context.Request.Query["resourceVersion"].ToString(), CultureInfo.InvariantCulture);
+        WatchVersions.Enqueue(from);
+        Trace.Enqueue($"watch {from} refuse={RefuseWatches}");
+        if (RefuseWatches)
+        {
+            await StatusAsync(context, 503, "ServiceUnavailable", "the fake API refuses watches right now");
+            return;
+        }
+        context.Response.ContentType = "application/json";
+        var watch = Cluster.OpenWatch(from, context.RequestAborted);
+        if (watch is null && GoneAsHttpStatus)
+        {
+            await StatusAsync(context, 410, "Expired", "too old resource version");
+            return;
+        }
+        if (watch is null)
+        {
+            // Like the real API server: a watch from a compacted version answers 200 with one ERROR event.
+            await context.Response.WriteAsync(FakeCluster.GoneLine(Cluster.ResourceVersion) + "\n");
+            return;
+        }
+        try
+        {
+            // Like the real API server, send the headers at once, before any event exists.
+            await context.Response.StartAsync();
+            await context.Response.Body.FlushAsync();
+            Trace.Enqueue("started");
+            await foreach (var line in watch.Events.Reader.ReadAllAsync(watch.Dropped))
+            {
+                await context.Response.WriteAsync(line + "\n");
+                await context.Response.Body.FlushAsync();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Trace.Enqueue("dropped");
+            context.Abort();
+        }
+        finally
+        {
+            Cluster.CloseWatch(watch);
+        }
+    }
+
+    private static (int Offset, long? Version) ParseContinue(string token)
+    {
+        if (string.IsNullOrEmpty(token))
+            return (0, null);
+        var parts = token.Split(':');
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    private static Task StatusAsync(HttpContext context, int code, string reason, string message)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = reason,
+            ["code"] = code,
+        }.ToJsonString());
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource();
+        done.SetResult();
+        return done;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        ReleaseLists();
+        Cluster.DropWatches();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Certificate.Dispose();
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Crik.NodeStateServer.Tests.FakeApi;
+
+namespace Crik.NodeStateServer.Tests.Support;
+
+/// <summary>A fake API server plus the real node-state-server pointed at it through a kubeconfig file.</summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    private readonly TempDirectory _directory;
+
+    private TestCluster(FakeKubeApi api, ServerProcess server, TempDirectory directory)
+    {
+        Api = api;
+        Server = server;
+        _directory = directory;
+    }
+
+    public FakeKubeApi Api { get; }
+    public FakeCluster Nodes => Api.Cluster;
+    public ServerProcess Server { get; }
+
+    /// <summary>Starts both; <paramref name="beforeServer"/> prepares the fake API (nodes, blocked lists) before the server connects.</summary>
+    public static async Task<TestCluster> StartAsync(string? rulesYaml = null, Action<FakeKubeApi>? beforeServer = null, params string[] extraArgs)
+    {
+        var api = await FakeKubeApi.StartAsync();
+        beforeServer?.Invoke(api);
+        var directory = new TempDirectory();
+        var kubeconfig = directory.Write("kubeconfig", KubeconfigWriter.For(api));
+        List<string> args = ["--kubeconfig", kubeconfig, .. extraArgs];
+        if (rulesYaml is not null)
+            args.AddRange(["--config", directory.Write("rules.yaml", rulesYaml)]);
+        return new TestCluster(api, ServerProcess.Start([.. args]), directory);
+    }
+
+    public static async Task<TestCluster> StartReadyAsync(string? rulesYaml = null, Action<FakeKubeApi>? beforeServer = null, params string[] extraArgs)
+    {
+        var cluster = await StartAsync(rulesYaml, beforeServer, extraArgs);
+        await cluster.Server.WaitUntilReadyAsync();
+        return cluster;
+    }
+
+    public async Task<(string State, string[] Reasons)> StateOfAsync(string node)
+    {
+        var (status, body) = await Server.GetAsync($"/v1/nodes/{node}");
+        if ((int)status != 200)
+            throw new InvalidOperationException($"GET /v1/nodes/{node} answered {(int)status}: {body}");
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        return (root.GetProperty("state").GetString()!, [.. root.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!)]);
+    }
+
+    public Task WaitForStateAsync(string node, string state) =>
+        Poll.UntilAsync(async () => (await StateOfAsync(node)).State == state, $"node {node} to be {state}", diagnostics: () => Server.Output);
+
+    /// <summary>Waits until the server's watch is open, so dropping or refusing connections cannot race with it.</summary>
+    public Task WaitForOpenWatchAsync() =>
+        Poll.UntilAsync(() => Nodes.OpenWatches == 1, "the server's watch to be open", diagnostics: () => Server.Output);
+
+    public async Task<string> MetricsAsync() => (await Server.GetAsync("/metrics")).Body;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Api.DisposeAsync();
+        _directory.Dispose();
+    }
+}

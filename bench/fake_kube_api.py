@@ -3,6 +3,7 @@
 
   GET  /api/v1/nodes?limit=N&continue=T        a NodeList page (metadata.resourceVersion, metadata.continue)
   GET  /api/v1/nodes?watch=1&resourceVersion=R  a chunked stream of newline-delimited watch events
+                                                (a BOOKMARK every 5 s of quiet with allowWatchBookmarks)
   GET  /api/v1/nodes/NAME                       one Node
   POST /bench/disrupt?node=NAME                 adds the taint karpenter.sh/disrupted:NoSchedule (a MODIFIED event)
   POST /bench/undisrupt?node=NAME               removes it again
@@ -176,14 +177,20 @@ def handler(cluster, verbose):
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            bookmarks = query.get("allowWatchBookmarks", ["false"])[0] in ("1", "true")
             deadline = time.monotonic() + timeout
+            last_sent = time.monotonic()
             try:
                 self.wfile.flush()
                 while time.monotonic() < deadline:
                     try:
                         event = q.get(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
                     except queue.Empty:
-                        continue
+                        if not bookmarks or time.monotonic() - last_sent < 5:
+                            continue
+                        event = (json.dumps({"type": "BOOKMARK", "object": {"kind": "Node", "apiVersion": "v1", "metadata": {
+                            "resourceVersion": str(cluster.version)}}}) + "\n").encode()
+                    last_sent = time.monotonic()
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                     self.wfile.flush()
                 self.wfile.write(b"0\r\n\r\n")

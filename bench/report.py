@@ -26,7 +26,7 @@ def run(*args):
         return ""
 
 
-def machine(work_fs):
+def machine(results):
     with open("/proc/meminfo") as f:
         mem_kib = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
     with open("/proc/cpuinfo") as f:
@@ -36,8 +36,8 @@ def machine(work_fs):
     return (f"{os.cpu_count()} cores ({model.group(1).strip() if model else 'unknown CPU'}), "
             f"{mem_kib / (1 << 20):.1f} GiB memory, kernel {platform.release()}, "
             f"CRIU {criu.group(1) if criu else '?'}, .NET SDK {run('dotnet', '--version').strip()} "
-            f"(runtime {runtime.group(1) if runtime else '?'}), images on {work_fs}, "
-            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+            f"(runtime {runtime.group(1) if runtime else '?'}), images on {load(results, 'filesystem.txt') or '?'}, "
+            f"run {load(results, 'date.txt') or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
 
 
 def s(stat, scale=1.0, unit="s", digits=3):
@@ -198,13 +198,12 @@ def main():
     parser.add_argument("--results", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--command", required=True)
-    parser.add_argument("--work-fs", default="?")
     parser.add_argument("--notes", help="a markdown file with the discussion, appended after the tables")
     args = parser.parse_args()
     lines = ["# Benchmarks", "",
              f"Produced by `{args.command}` (the tables below are that single run's; nothing is edited by hand "
              "except the discussion at the end).", "",
-             f"**Machine**: {machine(args.work_fs)}.", ""]
+             f"**Machine**: {machine(args.results)}.", ""]
     goals = []
     sizes = []
     tsv = load(args.results, "sizes.tsv")

@@ -54,6 +54,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$work/results"
+date -u '+%Y-%m-%d %H:%M UTC' >"$work/results/date.txt"
+df -T "$work" | awk 'NR==2 {print $2 " on " $1}' >"$work/results/filesystem.txt"
 log "work directory $work"
 
 # --- builds ------------------------------------------------------------------------------------
@@ -123,7 +125,9 @@ if wants nodestate && [ -n "$server" ]; then
 fi
 cd "$repo"
 
+# Kept (artifacts/ is git-ignored) so the report can be rendered again with a new discussion:
+#   python3 bench/report.py --results artifacts/bench-results --out docs/benchmarks.md --command "sudo bash scripts/bench.sh"
+rm -rf artifacts/bench-results && mkdir -p artifacts && cp -r "$work/results" artifacts/bench-results
 log "writing $OUT"
-"$PY" bench/report.py --results "$work/results" --out "$OUT" --command "sudo bash scripts/bench.sh" \
-    --work-fs "$(df -T "$work" | awk 'NR==2 {print $2 " on " $1}')"
+"$PY" bench/report.py --results "$work/results" --out "$OUT" --command "sudo bash scripts/bench.sh"
 log "done: $OUT"

@@ -1,0 +1,181 @@
+"""Small shared helpers for the benchmark scripts: processes whose output lines are timestamped as
+they arrive, "pods" (a program as PID 1 of fresh namespaces), /proc readers and statistics."""
+import atexit
+import json
+import os
+import queue
+import re
+import signal
+import statistics
+import subprocess
+import threading
+import time
+
+NAMESPACES = ["unshare", "--pid", "--fork", "--mount-proc", "--ipc", "--uts", "--kill-child"]
+
+_started = []
+
+
+def now():
+    return time.perf_counter()
+
+
+class Proc:
+    """A child process with stdin on /dev/null and stdout and stderr on pipes that reader threads
+    drain; every line is kept with the perf_counter time it was read."""
+
+    def __init__(self, args, env=None):
+        self.args = [str(a) for a in args]
+        self.started_at = now()
+        self.popen = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, env=env, start_new_session=True)
+        self.pid = self.popen.pid
+        self.lines = {"stdout": [], "stderr": []}
+        self.cond = threading.Condition()
+        for name in ("stdout", "stderr"):
+            threading.Thread(target=self._drain, args=(name,), daemon=True).start()
+        _started.append(self)
+
+    def _drain(self, name):
+        stream = getattr(self.popen, name)
+        for raw in iter(stream.readline, b""):
+            stamp = now()
+            with self.cond:
+                self.lines[name].append((stamp, raw.decode(errors="replace").rstrip("\n")))
+                self.cond.notify_all()
+
+    def wait_line(self, pattern, stream="stdout", after=0.0, timeout=60.0):
+        """The (time, line) of the first line matching pattern that was read at or after `after`."""
+        regex = re.compile(pattern)
+        deadline = now() + timeout
+        with self.cond:
+            while True:
+                for stamp, line in self.lines[stream]:
+                    if stamp >= after and regex.search(line):
+                        return stamp, line
+                left = deadline - now()
+                if left <= 0:
+                    raise TimeoutError(f"no line /{pattern}/ on {stream} of {' '.join(self.args)} in {timeout} s\n"
+                                       + self.transcript())
+                self.cond.wait(left)
+
+    def transcript(self):
+        with self.cond:
+            return "\n".join(f"[{name}] {line}" for name in ("stdout", "stderr") for _, line in self.lines[name][-30:])
+
+    def wait(self, timeout=120.0):
+        return self.popen.wait(timeout)
+
+    def kill(self):
+        """SIGKILL to the process group (unshare's --kill-child then takes the namespace down)."""
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                self.popen.wait(30)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def _cleanup():
+    for proc in _started:
+        proc.kill()
+
+
+atexit.register(_cleanup)
+signal.signal(signal.SIGTERM, lambda *_: (_cleanup(), os._exit(143)))
+
+
+def children(pid):
+    result = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                result += [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        pass
+    return result
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_child(pid, timeout=30.0, name=None):
+    """The first child of pid (with that comm, when given), waiting for it to appear."""
+    deadline = now() + timeout
+    while now() < deadline:
+        for child in children(pid):
+            if name is None or comm(child) == name:
+                return child
+        time.sleep(0.002)
+    raise TimeoutError(f"no child {name or ''} of {pid}")
+
+
+def status_field(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return line.split(":", 1)[1].split()
+    raise KeyError(field)
+
+
+def rss_kib(pid):
+    return int(status_field(pid, "VmRSS")[0])
+
+
+def pid_in_namespace(pid):
+    return int(status_field(pid, "NSpid")[-1])
+
+
+def wait_exit(pid, timeout=120.0):
+    """Waits for a process that need not be our child to exit (pidfd); the time it was seen."""
+    fd = os.pidfd_open(pid)
+    try:
+        import select
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(timeout * 1000):
+            raise TimeoutError(f"PID {pid} still running after {timeout} s")
+        return now()
+    finally:
+        os.close(fd)
+
+
+def tree_size(path):
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def summary(values):
+    """Median, min, max, stdev and count of a list of numbers."""
+    values = sorted(values)
+    if not values:
+        return None
+    return {
+        "median": statistics.median(values),
+        "min": values[0],
+        "max": values[-1],
+        "stdev": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "p99": values[min(len(values) - 1, int(round(0.99 * (len(values) - 1))))],
+        "n": len(values),
+    }
+
+
+def save(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+    print(f"bench: wrote {path}", flush=True)
+
+
+def log(message):
+    print(f"bench: {message}", flush=True)

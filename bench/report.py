@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Writes docs/benchmarks.md from one run's results (the JSON files the other scripts wrote)."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+
+MIB = 1 << 20
+
+
+def load(results, name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f) if name.endswith(".json") else f.read().strip()
+
+
+def run(*args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def machine(results):
+    with open("/proc/meminfo") as f:
+        mem_kib = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+    with open("/proc/cpuinfo") as f:
+        model = re.search(r"model name\s*:\s*(.*)", f.read())
+    criu = re.search(r"Version: *(\S+)", run("criu", "--version"))
+    runtime = re.search(r"Microsoft\.NETCore\.App (\S+)", run("dotnet", "--list-runtimes"))
+    return (f"{os.cpu_count()} cores ({model.group(1).strip() if model else 'unknown CPU'}), "
+            f"{mem_kib / (1 << 20):.1f} GiB memory, kernel {platform.release()}, "
+            f"CRIU {criu.group(1) if criu else '?'}, .NET SDK {run('dotnet', '--version').strip()} "
+            f"(runtime {runtime.group(1) if runtime else '?'}), images on {load(results, 'filesystem.txt') or '?'}, "
+            f"run {load(results, 'date.txt') or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+
+
+def s(stat, scale=1.0, unit="s", digits=3):
+    """median (min–max) of a summary, scaled."""
+    if not stat:
+        return "–"
+    return (f"{stat['median'] * scale:.{digits}f} {unit} "
+            f"({stat['min'] * scale:.{digits}f}–{stat['max'] * scale:.{digits}f})")
+
+
+def ms(stat, digits=1):
+    return s(stat, 1e3, "ms", digits)
+
+
+def us_as_ms(stat, digits=2):
+    return s(stat, 1e-3, "ms", digits)
+
+
+def within(crik, raw):
+    """The goal: crik within 5 % or 30 ms of raw CRIU (whichever allows more)."""
+    return crik - raw <= max(0.05 * raw, 0.030)
+
+
+def yes(ok):
+    return "met" if ok else "**not met**"
+
+
+def part1(data, lines, goals):
+    lines += ["## 1. Checkpoint and restore: crik against raw CRIU", ""]
+    if not data:
+        lines += ["Not run.", ""]
+        return
+    lines += [
+        f"An app (Python) writes N MiB of non-zero memory and then prints a line every 100 ms; "
+        f"{data['reps']} rounds per size, crik and raw CRIU alternating; median (min–max). "
+        "**crik checkpoint**: from SIGTERM to crik's exit with a committed checkpoint (CRIU dump, SHA-256 "
+        "of every image file, manifest, syncfs, atomic rename, kill). **raw dump**: `criu dump` with crik's "
+        "options (`--leave-stopped --tcp-close --skip-in-flight --file-locks --link-remap --ghost-limit 1G "
+        "--manage-cgroups=ignore`) via `nsenter` into an identical pod (crik as plain init, app at the same PID); "
+        "**+ sync**: then `sync -f` (syncfs) on the image directory, for crash safety like crik's. "
+        "Rate = image size / time.", "",
+        "| app RSS | image | crik checkpoint | raw dump | raw dump + sync | crik / raw+sync | crik − raw+sync | crik rate | raw+sync rate | goal |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    met_all = True
+    for mib, sides in data["sizes"].items():
+        c, r = sides["crik"], sides["raw"]
+        crik_t, raw_t, raw_sync = c["checkpoint_s"]["median"], r["dump_s"]["median"], r["dump_sync_s"]["median"]
+        size = c["image_bytes"]["median"]
+        ok = within(crik_t, raw_sync)
+        met_all &= ok
+        lines.append(
+            f"| {c['rss_kib']['median'] / 1024:.0f} MiB ({mib} MiB written) | {size / MIB:.0f} MiB | {s(c['checkpoint_s'])} | "
+            f"{s(r['dump_s'])} | {s(r['dump_sync_s'])} | {crik_t / raw_sync:.2f}× ({crik_t / raw_t:.2f}× raw dump) | "
+            f"{(crik_t - raw_sync) * 1e3:+.0f} ms | {size / MIB / crik_t:.0f} MiB/s | "
+            f"{r['image_bytes']['median'] / MIB / raw_sync:.0f} MiB/s | {yes(ok)} |")
+    goals.append(("crik checkpoint within 5 % or 30 ms of raw CRIU dump + sync, every size", met_all,
+                  "; ".join(f"{m} MiB: {d['crik']['checkpoint_s']['median']:.2f} s vs {d['raw']['dump_sync_s']['median']:.2f} s"
+                            for m, d in data["sizes"].items())))
+    lines += ["", "Inside crik's checkpoint time (crik's own log line, median): "]
+    for mib, sides in data["sizes"].items():
+        c = sides["crik"]
+        lines.append(f"- {mib} MiB: CRIU dump {c['crik_reported_dump_s']['median']:.3f} s of "
+                     f"{c['crik_reported_commit_s']['median']:.3f} s to commit; the rest "
+                     f"({c['crik_reported_commit_s']['median'] - c['crik_reported_dump_s']['median']:.3f} s) is "
+                     "checksums, manifest, syncfs and renames")
+    lines += [
+        "",
+        "**Restore**, warm page cache (the images were just written): **crik** from starting `unshare … crik run` "
+        "to the restored app's next line on the new pod's stdout (primary), and to crik's "
+        "\"Restored checkpoint\" log line as the harness read it (crik checks every image's SHA-256 before it restores); "
+        "**raw**: `nsenter … criu restore --restore-detached` with crik's restore options and `--inherit-fd` for the "
+        "stdout/stderr pipes, into a fresh pod whose PID 1 is `sleep`, to the app's next line, and to criu's exit.", "",
+        "| app RSS | crik: start → app line | crik: start → log line | crik's own restore time | raw: start → app line | raw: criu exits | crik / raw (app line) | crik − raw | goal |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    met_all = True
+    for mib, sides in data["sizes"].items():
+        c, r = sides["crik"], sides["raw"]
+        crik_t, raw_t = c["restore_first_line_s"]["median"], r["restore_first_line_s"]["median"]
+        ok = within(crik_t, raw_t)
+        met_all &= ok
+        lines.append(f"| {c['rss_kib']['median'] / 1024:.0f} MiB | {s(c['restore_first_line_s'])} | {s(c['restore_s'])} | "
+                     f"{s(c['crik_reported_restore_s'])} | {s(r['restore_first_line_s'])} | {s(r['restore_s'])} | "
+                     f"{crik_t / raw_t:.2f}× | {(crik_t - raw_t) * 1e3:+.0f} ms | {yes(ok)} |")
+    goals.append(("crik restore within 5 % or 30 ms of raw CRIU restore, every size", met_all,
+                  "; ".join(f"{m} MiB: {d['crik']['restore_first_line_s']['median']:.2f} s vs {d['raw']['restore_first_line_s']['median']:.2f} s"
+                            for m, d in data["sizes"].items())))
+    lines.append("")
+
+
+def part2(data, sizes, trimmed, lines, goals):
+    lines += ["## 2. crik as an init: against tini and dumb-init", ""]
+    if not data:
+        lines += ["Not run.", ""]
+        return
+    lines += ["Start-up: `hyperfine -N --warmup 5` of `INIT /bin/true` (not in a namespace; no configuration, so crik "
+              "is a plain init), median (min–max) and standard deviation.", "",
+              "| command | start-up | σ |", "|---|---|---|"]
+    for name, entry in data["startup"].items():
+        shown = " ".join([os.path.basename(entry["command"].split()[0])] + entry["command"].split()[1:])
+        lines.append(f"| `{shown}` ({name}) "
+                     f"| {ms(entry['seconds'])} | {entry['seconds']['stdev'] * 1e3:.1f} ms |")
+    if sizes:
+        lines += ["", "On-disk size of each crik build: " + "; ".join(
+            f"{label} {size / MIB:.0f} MiB" for label, size in sizes) + "."]
+    if trimmed and trimmed != "ok":
+        lines += ["", f"Trimmed publish: not measured ({trimmed})."]
+    lines += ["", "Idle resident memory: VmRSS of the init as PID 1 of a fresh pod supervising `sleep 1000`, "
+              "read 2 s after start; median (min–max) of the rounds.", "",
+              "| init | VmRSS |", "|---|---|"]
+    for name, stat in data["idle_rss_kib"].items():
+        lines.append(f"| {name} | {s(stat, 1 / 1024, 'MiB', 1)} |")
+    lines += ["", f"Signal forwarding: SIGUSR1 sent from outside to the init (PID 1 of the pod), until the app's "
+              f"line about it is read from the pod's stdout pipe; {data['signal_count']} signals each, 5 ms apart. "
+              "The last row sends the signal straight to the app (what the pipe and Python cost on their own).", "",
+              "| init | median | p99 | min–max |", "|---|---|---|---|"]
+    for name, stat in data["signal_s"].items():
+        lines.append(f"| {name} | {stat['median'] * 1e3:.3f} ms | {stat['p99'] * 1e3:.3f} ms | "
+                     f"{stat['min'] * 1e3:.3f}–{stat['max'] * 1e3:.3f} ms |")
+    lines.append("")
+
+
+def part3(data, status, lines, goals):
+    lines += ["## 3. The node-state server under load", ""]
+    if not data:
+        lines += [f"**Not run**: {status or 'no results'}. The harness for it is in place (`bench/nodestate.py`, "
+                  "`bench/fake_kube_api.py`, `bench/wrk_nodes.lua`) and runs as soon as "
+                  "`src/Crik.NodeStateServer` is more than a placeholder.", ""]
+        goals += [("node-state server ≥ 20,000 req/s with p99 < 5 ms", None, ""),
+                  ("node-state server < 100 MiB with 5,000 nodes", None, ""),
+                  ("Node change visible < 100 ms", None, "")]
+        return
+    lines += [
+        f"A fake Kubernetes API (Python, {data['api_scheme'].upper()}) serves {data['nodes']:,} Nodes, paginated "
+        "lists and a chunked watch. The server (framework-dependent Release build) became ready "
+        f"{data['ready_s']:.2f} s after it started. `wrk -t{data['threads']} -c{data['connections']} -d{data['seconds']}s` "
+        "with a Lua script spreading `GET /v1/nodes/{name}` over every node; wrk, the server and the idle fake API "
+        f"share the 2 cores. {len(data['wrk_runs'])} runs after a 2 s warm-up; median (min–max).", "",
+        "| measure | value |", "|---|---|",
+        f"| requests per second | {s(data['rps'], 1, 'req/s', 0)} |",
+        f"| latency p50 | {us_as_ms(data['p50_us'])} |",
+        f"| latency p90 | {us_as_ms(data['p90_us'])} |",
+        f"| latency p99 | {us_as_ms(data['p99_us'])} |",
+        f"| latency p99.9 | {us_as_ms(data['p999_us'])} |",
+        f"| errors (non-2xx and socket) | {data['errors']} |",
+        f"| VmRSS after sync, idle | {data['rss_idle_kib'] / 1024:.1f} MiB |",
+        f"| VmRSS after each load run | {s(data['rss_kib'], 1 / 1024, 'MiB', 1)} |",
+        f"| VmHWM (peak) | {data['rss_peak_kib'] / 1024:.1f} MiB |",
+        f"| Node tainted `karpenter.sh/disrupted` → served as shutting-down | {ms(data['visible_s']['disrupt'], 1)}, p99 {data['visible_s']['disrupt']['p99'] * 1e3:.1f} ms ({data['visible_s']['disrupt']['n']} changes) |",
+        f"| taint removed → served as ready | {ms(data['visible_s']['undisrupt'], 1)} |",
+        "",
+    ]
+    rss_steady = data["rss_kib"]["max"] / 1024
+    goals += [("node-state server ≥ 20,000 req/s with p99 < 5 ms",
+               data["rps"]["median"] >= 20000 and data["p99_us"]["median"] < 5000,
+               f"{data['rps']['median']:.0f} req/s (met); p99 {data['p99_us']['median'] / 1e3:.2f} ms "
+               f"({'met' if data['p99_us']['median'] < 5000 else 'not met'})"),
+              ("node-state server < 100 MiB with 5,000 nodes (checked on the peak, VmHWM)", data["rss_peak_kib"] / 1024 < 100,
+               f"after each load run at most {rss_steady:.1f} MiB ({'under' if rss_steady < 100 else 'over'} 100); "
+               f"peak {data['rss_peak_kib'] / 1024:.1f} MiB"),
+              ("Node change visible < 100 ms (checked on p99)", data["visible_s"]["disrupt"]["p99"] < 0.100,
+               f"median {data['visible_s']['disrupt']['median'] * 1e3:.1f} ms, p99 {data['visible_s']['disrupt']['p99'] * 1e3:.1f} ms")]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--command", required=True)
+    parser.add_argument("--notes", help="a markdown file with the discussion, appended after the tables")
+    args = parser.parse_args()
+    lines = ["# Benchmarks", "",
+             f"Produced by `{args.command}` (the tables below are that single run's; nothing is edited by hand "
+             "except the discussion at the end).", "",
+             f"**Machine**: {machine(args.results)}.", ""]
+    goals = []
+    sizes = []
+    tsv = load(args.results, "sizes.tsv")
+    if tsv:
+        labels = {"artifacts/bin/Crik.Cli/release": "framework-dependent", "crik-r2r": "self-contained R2R",
+                  "crik-trimmed": "self-contained R2R trimmed"}
+        for row in tsv.splitlines():
+            path, size = row.split("\t")
+            label = next((v for k, v in labels.items() if path.endswith(k)), path)
+            sizes.append((label, int(size)))
+    part1(load(args.results, "checkpoint.json"), lines, goals)
+    part2(load(args.results, "init.json"), sizes, load(args.results, "trimmed.status"), lines, goals)
+    part3(load(args.results, "nodestate.json"), load(args.results, "nodestate.status"), lines, goals)
+    lines += ["## Goals", "", "Recorded, not asserted.", "", "| goal | result | measured (median) |", "|---|---|---|"]
+    for goal, ok, detail in goals:
+        lines.append(f"| {goal} | {'not measured' if ok is None else yes(ok)} | {detail} |")
+    lines.append("")
+    notes = args.notes or os.path.join(os.path.dirname(os.path.abspath(__file__)), "discussion.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            lines += [f.read().rstrip(), ""]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

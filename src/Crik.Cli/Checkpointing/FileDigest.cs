@@ -1,15 +1,15 @@
-using System.Security.Cryptography;
+using System.Globalization;
 
 namespace Crik.Cli.Checkpointing;
 
-/// <summary>Sizes and SHA-256 checksums of checkpoint files.</summary>
+/// <summary>Sizes and CRC-32C checksums of checkpoint files.</summary>
 internal static class FileDigest
 {
     private const int BufferSize = 1 << 20;
 
     public static ManifestFile Describe(string root, string file)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        uint crc = 0;
         var buffer = new byte[BufferSize];
         long size = 0;
         using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
@@ -17,11 +17,11 @@ internal static class FileDigest
             int read;
             while ((read = stream.Read(buffer)) > 0)
             {
-                hash.AppendData(buffer, 0, read);
+                crc = Crc32C.Append(crc, buffer.AsSpan(0, read));
                 size += read;
             }
         }
-        return new ManifestFile(Path.GetRelativePath(root, file), size, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        return new ManifestFile(Path.GetRelativePath(root, file), size, crc.ToString("x8", CultureInfo.InvariantCulture));
     }
 
     /// <summary>Every regular file below <paramref name="root"/>, in a stable order.</summary>

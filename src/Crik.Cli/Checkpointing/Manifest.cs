@@ -32,7 +32,7 @@ internal sealed record Manifest
 }
 
 /// <summary>One file of a checkpoint, by its path relative to the checkpoint directory.</summary>
-internal sealed record ManifestFile(string Path, long Size, string Sha256);
+internal sealed record ManifestFile(string Path, long Size, string Crc32c);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(Manifest))]

@@ -50,7 +50,7 @@ internal static class ManifestVerifier
             {
                 return $"{file.Path} has {size} bytes, the manifest says {file.Size}";
             }
-            if (FileDigest.Describe(dir, full).Sha256 != file.Sha256)
+            if (FileDigest.Describe(dir, full).Crc32c != file.Crc32c)
             {
                 return $"{file.Path} does not match its checksum";
             }

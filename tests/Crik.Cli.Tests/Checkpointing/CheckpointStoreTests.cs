@@ -25,7 +25,7 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Empty(Directory.GetDirectories(_dir, ".staging-*"));
         ManifestFile file = Assert.Single(committed.Manifest.Files, f => f.Path == "pages-1.img");
         Assert.Equal(3, file.Size);
-        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", file.Sha256);
+        Assert.Equal("364b3fb7", file.Crc32c); // CRC-32C of "abc"
         Assert.Null(ManifestVerifier.Verify(committed.Directory, out _));
     }
 

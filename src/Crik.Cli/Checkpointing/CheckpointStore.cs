@@ -55,10 +55,17 @@ internal sealed class CheckpointStore(string imageDir, ILogger log)
     /// <summary>Checksums the staged files, writes the manifest, commits atomically, then prunes.</summary>
     public CommittedCheckpoint Commit(string staging, Manifest manifest, int keep)
     {
-        List<ManifestFile> files = FileDigest.FilesBelow(staging).Select(f => FileDigest.Describe(staging, f)).ToList();
+        // The images go to disk while they are checksummed (both read what CRIU left in the page cache).
+        Task flushImages = Task.Run(() => Posix.SyncFileSystemAndDirectory(staging));
+        List<ManifestFile> files = FileDigest.DescribeAll(staging, FileDigest.FilesBelow(staging));
+        flushImages.GetAwaiter().GetResult();
         manifest = manifest with { Files = files, ImageBytes = files.Sum(f => f.Size) };
-        File.WriteAllBytes(Path.Combine(staging, Manifest.FileName), JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest));
-        Posix.SyncFileSystemAndDirectory(staging);
+        using (var manifestFile = new FileStream(Path.Combine(staging, Manifest.FileName), FileMode.CreateNew, FileAccess.Write))
+        {
+            manifestFile.Write(JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest));
+            manifestFile.Flush(flushToDisk: true);
+        }
+        Posix.SyncDirectory(staging);
         string committed = Path.Combine(imageDir, CommittedName(manifest.Generation));
         Directory.Move(staging, committed);
         Posix.SyncDirectory(imageDir);

@@ -31,8 +31,11 @@ internal sealed record Manifest
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];
 }
 
-/// <summary>One file of a checkpoint, by its path relative to the checkpoint directory.</summary>
-internal sealed record ManifestFile(string Path, long Size, string Crc32c);
+/// <summary>
+/// One file of a checkpoint, by its path relative to the checkpoint directory, with the CRC-32C of
+/// each of its <see cref="FileDigest.ChunkBytes"/> chunks.
+/// </summary>
+internal sealed record ManifestFile(string Path, long Size, IReadOnlyList<string> Crc32c);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(Manifest))]

@@ -34,6 +34,7 @@ internal static class ManifestVerifier
         {
             return "its manifest lists no images";
         }
+        var paths = new List<string>();
         foreach (ManifestFile file in manifest.Files)
         {
             string full = Path.GetFullPath(Path.Combine(dir, file.Path));
@@ -50,9 +51,14 @@ internal static class ManifestVerifier
             {
                 return $"{file.Path} has {size} bytes, the manifest says {file.Size}";
             }
-            if (FileDigest.Describe(dir, full).Crc32c != file.Crc32c)
+            paths.Add(full);
+        }
+        List<ManifestFile> actual = FileDigest.DescribeAll(dir, paths);
+        for (int i = 0; i < actual.Count; i++)
+        {
+            if (!actual[i].Crc32c.SequenceEqual(manifest.Files[i].Crc32c))
             {
-                return $"{file.Path} does not match its checksum";
+                return $"{manifest.Files[i].Path} does not match its checksum";
             }
         }
         return null;

@@ -25,8 +25,27 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Empty(Directory.GetDirectories(_dir, ".staging-*"));
         ManifestFile file = Assert.Single(committed.Manifest.Files, f => f.Path == "pages-1.img");
         Assert.Equal(3, file.Size);
-        Assert.Equal("364b3fb7", file.Crc32c); // CRC-32C of "abc"
+        Assert.Equal(["364b3fb7"], file.Crc32c); // CRC-32C of "abc"
         Assert.Null(ManifestVerifier.Verify(committed.Directory, out _));
+    }
+
+    [Fact]
+    public void LargeFilesAreChecksummedChunkByChunkAndACorruptChunkIsFound()
+    {
+        string staging = _store.CreateStaging(1);
+        string pages = Path.Combine(staging, "pages-1.img");
+        var data = new byte[FileDigest.ChunkBytes * 2 + 100];
+        new Random(1).NextBytes(data);
+        File.WriteAllBytes(pages, data);
+        CommittedCheckpoint committed = _store.Commit(staging, new Manifest { Generation = 1, RootPid = 9001 }, keep: 2);
+        Assert.Equal(3, Assert.Single(committed.Manifest.Files, f => f.Path == "pages-1.img").Crc32c.Count);
+
+        using (var stream = new FileStream(Path.Combine(committed.Directory, "pages-1.img"), FileMode.Open, FileAccess.Write))
+        {
+            stream.Position = FileDigest.ChunkBytes + 5; // a flipped byte in the middle chunk
+            stream.WriteByte((byte)(data[FileDigest.ChunkBytes + 5] ^ 0xff));
+        }
+        Assert.Equal("pages-1.img does not match its checksum", ManifestVerifier.Verify(committed.Directory, out _));
     }
 
     [Fact]

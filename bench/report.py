@@ -73,8 +73,8 @@ def part1(data, lines, goals):
     lines += [
         f"An app (Python) writes N MiB of non-zero memory and then prints a line every 100 ms; "
         f"{data['reps']} rounds per size, crik and raw CRIU alternating; median (min–max). "
-        "**crik checkpoint**: from SIGTERM to crik's exit with a committed checkpoint (CRIU dump, SHA-256 "
-        "of every image file, manifest, syncfs, atomic rename, kill). **raw dump**: `criu dump` with crik's "
+        "**crik checkpoint**: from SIGTERM to crik's exit with a committed checkpoint (CRIU dump, CRC-32C "
+        "of every image file on every core while syncfs flushes it, manifest, atomic rename, kill). **raw dump**: `criu dump` with crik's "
         "options (`--leave-stopped --tcp-close --skip-in-flight --file-locks --link-remap --ghost-limit 1G "
         "--manage-cgroups=ignore`) via `nsenter` into an identical pod (crik as plain init, app at the same PID); "
         "**+ sync**: then `sync -f` (syncfs) on the image directory, for crash safety like crik's. "
@@ -108,7 +108,7 @@ def part1(data, lines, goals):
         "",
         "**Restore**, warm page cache (the images were just written): **crik** from starting `unshare … crik run` "
         "to the restored app's next line on the new pod's stdout (primary), and to crik's "
-        "\"Restored checkpoint\" log line as the harness read it (crik checks every image's SHA-256 before it restores); "
+        "\"Restored checkpoint\" log line as the harness read it (crik checks every image's CRC-32C before it restores); "
         "**raw**: `nsenter … criu restore --restore-detached` with crik's restore options and `--inherit-fd` for the "
         "stdout/stderr pipes, into a fresh pod whose PID 1 is `sleep`, to the app's next line, and to criu's exit.", "",
         "| app RSS | crik: start → app line | crik: start → log line | crik's own restore time | raw: start → app line | raw: criu exits | crik / raw (app line) | crik − raw | goal |",

@@ -1,0 +1,119 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Crik.Cli.Configuration;
+
+/// <summary>Reads one typed value, or throws a ConfigException naming file, line and key.</summary>
+internal sealed class ConfigValueReader(string file)
+{
+    public string? AbsolutePath(string key, YamlNode node) => AbsolutePath(key, node, Scalar(key, node));
+
+    public List<string> AbsolutePaths(string key, YamlNode node)
+    {
+        if (IsNull(node))
+        {
+            return [];
+        }
+        if (node is not YamlSequenceNode sequence)
+        {
+            throw Error(key, node, "must be a list of absolute paths, e.g. [\"/root/.cache\"]");
+        }
+        return sequence.Children.Select(item => AbsolutePath(key, item, Scalar(key, item)))
+            .OfType<string>().ToList();
+    }
+
+    public Uri? HttpUrl(string key, YamlNode node)
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return null;
+        }
+        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(url.Host))
+        {
+            throw Error(key, node, $"must be an http:// or https:// URL, e.g. http://crik-node-state-server.default.svc.cluster.local:9376, got \"{text}\"");
+        }
+        return url;
+    }
+
+    public int? PositiveInteger(string key, YamlNode node)
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return null;
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
+        {
+            throw Error(key, node, $"must be a whole number of at least 1, got \"{text}\"");
+        }
+        return value;
+    }
+
+    public TimeSpan? Duration(string key, YamlNode node)
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return null;
+        }
+        if (!DurationParser.TryParse(text, out TimeSpan value) || value <= TimeSpan.Zero)
+        {
+            throw Error(key, node, $"must be a positive duration such as 25s, 1m30s or 500ms, got \"{text}\"");
+        }
+        return value;
+    }
+
+    public T Choice<T>(string key, YamlNode node, T fallback) where T : struct, Enum
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return fallback;
+        }
+        foreach (T option in Enum.GetValues<T>())
+        {
+            if (string.Equals(option.ToString(), text, StringComparison.OrdinalIgnoreCase))
+            {
+                return option;
+            }
+        }
+        string options = string.Join(" or ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        throw Error(key, node, $"must be {options}, got \"{text}\"");
+    }
+
+    private string? AbsolutePath(string key, YamlNode node, string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        if (!text.StartsWith('/'))
+        {
+            throw Error(key, node, $"must be an absolute path (starting with /), got \"{text}\"");
+        }
+        return text.Length > 1 ? text.TrimEnd('/') : text;
+    }
+
+    private string? Scalar(string key, YamlNode node)
+    {
+        if (IsNull(node))
+        {
+            return null;
+        }
+        if (node is not YamlScalarNode scalar)
+        {
+            throw Error(key, node, "must be a single value, not a list or a mapping");
+        }
+        return scalar.Value;
+    }
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: not (ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted) } s
+        && (string.IsNullOrEmpty(s.Value) || s.Value is "~" or "null" or "Null" or "NULL");
+
+    private ConfigException Error(string key, YamlNode node, string problem) =>
+        new($"{file}:{ConfigLoader.Line(node)}: {key}: {problem}");
+}

@@ -1,0 +1,49 @@
+namespace Crik.Cli.Interop;
+
+/// <summary>
+/// A write-only stream on an inherited descriptor that uses write(2) at the descriptor's own offset,
+/// unlike FileStream, which tracks a private position and would overwrite what the app wrote to the
+/// same file.
+/// </summary>
+internal sealed class DescriptorStream(int fd) : Stream
+{
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* start = buffer)
+        {
+            byte* next = start;
+            nint left = buffer.Length;
+            while (left > 0)
+            {
+                nint written = Libc.Write(fd, next, left);
+                if (written < 0)
+                {
+                    int errno = Libc.LastErrno;
+                    if (errno == Libc.EINTR)
+                    {
+                        continue;
+                    }
+                    throw Posix.Failure($"write(fd {fd})", errno);
+                }
+                next += written;
+                left -= written;
+            }
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

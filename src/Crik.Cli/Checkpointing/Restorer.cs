@@ -59,7 +59,19 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, Criu cr
         TrackedChild app = reaper.Expect(manifest.RootPid);
         var arguments = CriuArguments.Restore(checkpoint.Directory, pidFile, logFile, manifest.ExternalMounts,
             CriuArguments.InheritedStdio(manifest.Stdio));
-        CriuResult restore = await criu.RunAsync(arguments, logFile, RestoreTimeout, keepStdio: true).ConfigureAwait(false);
+        CriuResult restore;
+        try
+        {
+            restore = await criu.RunAsync(arguments, logFile, RestoreTimeout, keepStdio: true).ConfigureAwait(false);
+        }
+        catch (SpawnException e)
+        {
+            // The checkpoint is not at fault: keep it where it is for a container that has CRIU.
+            reaper.Forget(manifest.RootPid);
+            log.Error("Cannot run criu to restore checkpoint {Generation}: {Error}. The checkpoint stays in {Dir}; starting the app fresh",
+                manifest.Generation, e.Message, checkpoint.Directory);
+            return null;
+        }
         if (!restore.Succeeded)
         {
             reaper.Forget(manifest.RootPid);

@@ -100,6 +100,25 @@ public class FailureTests
     }
 
     [CriuFact]
+    public void MissingCriuStartsTheAppFreshAndKeepsTheCheckpoint()
+    {
+        using var pods = new Pods();
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        // An image without CRIU: criu lives in /usr/local/sbin here.
+        var withoutCriu = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" };
+        using CrikRun second = CrikRun.Start(["run", "--config", pods.ConfigPath, "--", "sh", "-c", Pods.Counter()], environment: withoutCriu);
+        second.WaitForLine("count 0");
+        Assert.Contains("command not found: criu", second.WaitForLine("Cannot run criu to restore checkpoint 1", stderr: true), StringComparison.Ordinal);
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.Empty(pods.SetAside());
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
     public void FailedRestoreSetsTheCheckpointAsideAndStartsFresh()
     {
         using var pods = new Pods();

@@ -47,7 +47,7 @@ internal sealed class CheckpointStore(string imageDir, ILogger log)
     {
         Directory.CreateDirectory(imageDir);
         Directory.CreateDirectory(LogDir);
-        string path = Path.Combine(imageDir, $"{StagingPrefix}{generation:D6}-{Guid.NewGuid():N}"[..(StagingPrefix.Length + 15)]);
+        string path = Path.Combine(imageDir, $"{StagingPrefix}{generation:D6}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(path);
         return path;
     }

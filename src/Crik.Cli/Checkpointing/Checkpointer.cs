@@ -88,22 +88,17 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
     /// CRIU leaves the dumped tree stopped; a failed or killed dump must not leave it so. The process
     /// group also reaches children forked after the tree was read.
     /// </summary>
-    private static void Resume(RunningApp app, List<int> tree)
-    {
-        Posix.TrySignal(-app.Pid, Libc.SIGCONT);
-        foreach (int pid in tree)
-        {
-            Posix.TrySignal(pid, Libc.SIGCONT);
-        }
-    }
+    private static void Resume(RunningApp app, List<int> tree) => SignalTree(app, tree, Libc.SIGCONT);
 
     /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
-    private static void StopForGood(RunningApp app, List<int> tree)
+    private static void StopForGood(RunningApp app, List<int> tree) => SignalTree(app, tree, Libc.SIGKILL);
+
+    private static void SignalTree(RunningApp app, List<int> tree, int signal)
     {
-        Posix.TrySignal(-app.Pid, Libc.SIGKILL);
+        Posix.TrySignal(-app.Pid, signal);
         foreach (int pid in tree)
         {
-            Posix.TrySignal(pid, Libc.SIGKILL);
+            Posix.TrySignal(pid, signal);
         }
     }
 }

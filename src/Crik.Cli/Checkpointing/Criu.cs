@@ -26,9 +26,14 @@ internal sealed class Criu(ChildReaper reaper)
         var clock = Stopwatch.StartNew();
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
             new SpawnRequest(["criu", .. arguments], OutputPath: keepStdio ? null : consoleFile)));
-        bool timedOut = await Task.WhenAny(child.Exited, Task.Delay(timeout)).ConfigureAwait(false) != child.Exited;
-        if (timedOut)
+        bool timedOut = false;
+        try
         {
+            await child.Exited.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            timedOut = true;
             Posix.TrySignal(child.Pid, Libc.SIGKILL);
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);

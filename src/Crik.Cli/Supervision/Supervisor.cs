@@ -72,7 +72,11 @@ internal sealed class Supervisor(SignalRelay signals, ICheckpointTrigger? checkp
     private async Task<int> CheckpointedAsync(RunningApp app)
     {
         // CRIU kills the dumped tree; wait for the reaper to see it so nothing outlives crik needlessly.
-        if (await Task.WhenAny(app.Exited, Task.Delay(StoppedAppGrace)).ConfigureAwait(false) != app.Exited)
+        try
+        {
+            await app.Exited.WaitAsync(StoppedAppGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
         {
             log.Warning("The app (PID {Pid}) is still running after its checkpoint; killing it", app.Pid);
             Posix.TrySignal(-app.Pid, Libc.SIGKILL);

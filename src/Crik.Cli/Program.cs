@@ -1,3 +1,3 @@
-using Crik.Cli.Cli;
+using Crik.Cli.Commands;
 
 return CrikCommandLine.Invoke(args);

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
 using Serilog;
 
@@ -10,7 +13,7 @@ namespace Crik.Cli.Checkpointing;
 /// Turns SIGTERM into a committed checkpoint of the app's whole tree, or, when that is not possible,
 /// leaves the app running so that it gets the SIGTERM. It never leaves a half-written generation.
 /// </summary>
-internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Criu criu, Task<string> criuVersion,
+internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, CriuRunner criu, Task<string> criuVersion,
     INodeStateGate? nodeState, ILogger log) : ICheckpointTrigger
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);

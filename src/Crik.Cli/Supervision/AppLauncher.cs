@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

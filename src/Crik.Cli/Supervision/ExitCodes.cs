@@ -1,3 +1,4 @@
+using Crik.Cli.Processes;
 namespace Crik.Cli.Supervision;
 
 /// <summary>
@@ -21,6 +22,10 @@ internal static class ExitCodes
     public const int CommandNotFound = 127;
 
     /// <summary>The app's exit code, or 128+N when signal N killed it (as a shell reports it).</summary>
+    /// <summary>127 when the command does not exist, 126 when it exists but cannot run (as a shell reports it).</summary>
+    public static int FromSpawnFailure(SpawnException failure) =>
+        failure.NotFound ? CommandNotFound : CommandNotExecutable;
+
     public static int FromWaitStatus(WaitStatus status) =>
         status.Exited ? status.ExitCode : 128 + status.TermSignal;
 }

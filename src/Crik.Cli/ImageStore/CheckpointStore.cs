@@ -3,7 +3,7 @@ using System.Text.Json;
 using Crik.Cli.Interop;
 using Serilog;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// The image directory: committed generations (<c>checkpoint-000007/</c>), staging directories CRIU

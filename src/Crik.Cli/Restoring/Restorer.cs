@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
 using Serilog;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.Restoring;
 
 /// <summary>crik could not restore and onRestoreFailure is "fail".</summary>
 internal sealed class RestoreFailedException(string message) : Exception(message);
@@ -13,7 +16,7 @@ internal sealed class RestoreFailedException(string message) : Exception(message
 /// Restores the newest whole checkpoint, so that the app continues where it stopped, as crik's child.
 /// A checkpoint that cannot be restored is set aside (never deleted), so it can never cause a crash loop.
 /// </summary>
-internal sealed class Restorer(CrikConfig config, CheckpointStore store, Criu criu, ChildReaper reaper, ILogger log)
+internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log)
 {
     /// <summary>Long enough for a restore of many GiB; a hung CRIU must still not hang the pod forever.</summary>
     private static readonly TimeSpan RestoreTimeout = TimeSpan.FromMinutes(5);

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Crik.Cli.Interop;
 
-namespace Crik.Cli.Supervision;
+namespace Crik.Cli.Processes;
 
 /// <summary>What to start and how.</summary>
 /// <param name="Command">The program (looked up on PATH when it has no slash) and its arguments.</param>
@@ -129,15 +129,14 @@ internal static unsafe class Spawner
     }
 }
 
-/// <summary>The program could not be started; <see cref="ExitCode"/> follows the shell's rules.</summary>
+/// <summary>The program could not be started.</summary>
 internal sealed class SpawnException(string program, int errno)
     : Exception(Describe(program, errno))
 {
     public int Errno { get; } = errno;
 
-    public int ExitCode => Errno == Libc.ENOENT || Errno == Libc.ENOTDIR
-        ? ExitCodes.CommandNotFound
-        : ExitCodes.CommandNotExecutable;
+    /// <summary>The program does not exist (as opposed to existing but not being runnable).</summary>
+    public bool NotFound => Errno is Libc.ENOENT or Libc.ENOTDIR;
 
     private static string Describe(string program, int errno) => errno switch
     {

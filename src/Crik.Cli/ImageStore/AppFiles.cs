@@ -1,6 +1,6 @@
 using Serilog;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.ImageStore;
 
 /// <summary>The files crik handles around a dump: additionalPaths saved and put back, inotify paths deleted.</summary>
 internal static class AppFiles

@@ -1,4 +1,4 @@
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.Criu;
 
 /// <summary>A mount the container runtime bind-mounts, which CRIU must treat as external.</summary>
 /// <param name="Path">Where it is mounted, e.g. /dev/null.</param>

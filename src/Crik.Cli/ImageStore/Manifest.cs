@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
+using Crik.Cli.Criu;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// What a committed checkpoint holds. It is written last, into the staging directory, before the

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.Processes;
 
 /// <summary>Reads a process tree from /proc.</summary>
 internal static class ProcessTree

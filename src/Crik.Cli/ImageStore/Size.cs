@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.ImageStore;
 
 internal static class Size
 {

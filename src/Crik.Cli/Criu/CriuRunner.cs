@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Crik.Cli.Interop;
-using Crik.Cli.Supervision;
+using Crik.Cli.Processes;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.Criu;
 
 /// <summary>How one CRIU run ended.</summary>
 internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string LogFile)
@@ -12,11 +12,11 @@ internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool Tim
     /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's last error line.</summary>
     public string Describe(TimeSpan? timeout = null) =>
         (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.#} s and was killed" : $"criu ended with {Status}")
-        + $": {Criu.LastError(LogFile)}";
+        + $": {CriuRunner.FirstError(LogFile)}";
 }
 
 /// <summary>Runs the criu binary from PATH as a child of crik, with its output in a file beside its log.</summary>
-internal sealed class Criu(ChildReaper reaper)
+internal sealed class CriuRunner(ChildReaper reaper)
 {
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
     /// with --inherit-fd); otherwise its output goes to LOG.out.</param>
@@ -69,7 +69,7 @@ internal sealed class Criu(ChildReaper reaper)
     /// The first telling "Error" line of a CRIU log (or of what criu printed), for a one-line report:
     /// CRIU's closing "Dumping FAILED." and its harmless RLIMIT_NOFILE complaint are passed over.
     /// </summary>
-    public static string LastError(string logFile)
+    public static string FirstError(string logFile)
     {
         foreach (string file in new[] { logFile, logFile + ".out" })
         {

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Crik.Cli.Logging;
+using Crik.Cli.Supervision;
 
-namespace Crik.Cli.Cli;
+namespace Crik.Cli.Commands;
 
 /// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, --help and --version.</summary>
 internal static class CrikCommandLine
@@ -56,7 +57,7 @@ internal static class CrikCommandLine
         {
             string hint = result.CommandResult.Command == run ? "crik run --help" : "crik --help";
             StandardError.Writer.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
-            return Supervision.ExitCodes.UsageError;
+            return ExitCodes.UsageError;
         }
         return result.Invoke(new InvocationConfiguration { Output = StandardError.Output, Error = StandardError.Writer });
     }

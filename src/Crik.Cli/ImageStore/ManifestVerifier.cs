@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.ImageStore;
 
 /// <summary>Checks that a checkpoint is whole: a readable manifest and every file at its size and checksum.</summary>
 internal static class ManifestVerifier

@@ -1,8 +1,8 @@
 using System.Text;
-using Crik.Cli.Checkpointing;
+using Crik.Cli.ImageStore;
 using Xunit;
 
-namespace Crik.Cli.Tests.Checkpointing;
+namespace Crik.Cli.Tests.ImageStore;
 
 public class Crc32CTests
 {

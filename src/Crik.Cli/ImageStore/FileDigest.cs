@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// Sizes and CRC-32C checksums of checkpoint files, one checksum per 32 MiB chunk so that every core

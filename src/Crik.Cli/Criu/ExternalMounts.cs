@@ -1,4 +1,4 @@
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.Criu;
 
 /// <summary>The files container runtimes bind-mount into every container, when they are mount points here.</summary>
 internal static class ExternalMounts

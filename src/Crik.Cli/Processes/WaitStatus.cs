@@ -1,4 +1,4 @@
-namespace Crik.Cli.Supervision;
+namespace Crik.Cli.Processes;
 
 /// <summary>How a child ended, decoded from a waitpid(2) status word.</summary>
 internal readonly record struct WaitStatus(int Raw)

@@ -1,7 +1,7 @@
 using Crik.Cli.Interop;
 using Serilog;
 
-namespace Crik.Cli.Supervision;
+namespace Crik.Cli.Processes;
 
 /// <summary>
 /// Reaps every child of crik, as an init must, on one thread that blocks in waitpid(-1).

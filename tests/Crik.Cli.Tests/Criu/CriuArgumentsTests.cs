@@ -1,7 +1,7 @@
-using Crik.Cli.Checkpointing;
+using Crik.Cli.Criu;
 using Xunit;
 
-namespace Crik.Cli.Tests.Checkpointing;
+namespace Crik.Cli.Tests.Criu;
 
 public class CriuArgumentsTests
 {

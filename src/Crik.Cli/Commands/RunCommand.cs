@@ -1,13 +1,17 @@
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.NodeState;
+using Crik.Cli.Processes;
+using Crik.Cli.Restoring;
 using Crik.Cli.Supervision;
-using Serilog;
 using Serilog.Core;
+using Serilog;
 
-namespace Crik.Cli.Cli;
+namespace Crik.Cli.Commands;
 
 /// <summary>
 /// <c>crik run</c>: loads the configuration, becomes the app's init, restores or starts the app, and
@@ -52,7 +56,7 @@ internal static class RunCommand
         catch (SpawnException e)
         {
             log.Error("{Message}", e.Message);
-            return e.ExitCode;
+            return ExitCodes.FromSpawnFailure(e);
         }
         catch (Exception e)
         {
@@ -85,7 +89,7 @@ internal static class RunCommand
         if (config.CheckpointingEnabled)
         {
             var store = new CheckpointStore(config.ImageDir!, log);
-            var criu = new Criu(reaper);
+            var criu = new CriuRunner(reaper);
             try
             {
                 Directory.CreateDirectory(store.LogDir);

@@ -1,8 +1,8 @@
-using Crik.Cli.Checkpointing;
+using Crik.Cli.ImageStore;
 using Serilog;
 using Xunit;
 
-namespace Crik.Cli.Tests.Checkpointing;
+namespace Crik.Cli.Tests.ImageStore;
 
 /// <summary>The store's commit and selection rules, on a real directory.</summary>
 public sealed class CheckpointStoreTests : IDisposable

@@ -10,33 +10,40 @@ using Serilog;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>
-/// Turns SIGTERM into a committed checkpoint of the app's whole tree, or, when that is not possible,
-/// leaves the app running so that it gets the SIGTERM. It never leaves a half-written generation.
+/// Turns a SIGTERM into a committed checkpoint of the app's whole tree, or answers that none was
+/// taken and why. It never leaves a half-written generation, and never signals the app itself: the
+/// supervisor resumes or kills it on this answer.
 /// </summary>
+/// <remarks>
+/// Everything from SIGTERM to the commit (asking the node-state server, taking the lock, the dump,
+/// the commit) fits in checkpointBudget; a checkpoint that would end past it is abandoned before its
+/// commit point, so the app still gets its SIGTERM in time.
+/// </remarks>
 internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, CriuRunner criu, Task<string> criuVersion,
-    INodeStateGate? nodeState, ILogger log) : ICheckpointTrigger
+    INodeStateGate? nodeState, ILogger log) : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
 
-    public async Task<bool> TryCheckpointAsync(RunningApp app)
+    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app)
     {
-        if (nodeState is not null && !await nodeState.ShouldCheckpointAsync().ConfigureAwait(false))
+        var budget = new Budget(config.CheckpointBudget);
+        if (nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
         {
-            return false;
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
-        using FileLock? directoryLock = store.TryLock(LockWait);
+        using FileLock? directoryLock = store.TryLock(budget.AtMost(LockWait));
         if (directoryLock is null)
         {
             log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
-            return false;
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         var clock = Stopwatch.StartNew();
         long generation = store.NextGeneration();
         string staging = store.CreateStaging(generation);
         string logFile = Path.Combine(store.LogDir, $"dump-{generation:D6}.log");
-        List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
         try
         {
+            List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
             List<string> stdio = ProcessTree.Stdio(app.Pid);
             AppFiles.Save(config.AdditionalPaths, staging);
@@ -44,11 +51,12 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
                 app.Pid, tree.Count, generation, store.ImageDir);
 
-            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging, logFile, mounts), logFile, config.CheckpointTimeout)
+            TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
+            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging, logFile, mounts), logFile, dumpTimeout)
                 .ConfigureAwait(false);
             if (!dump.Succeeded)
             {
-                return Failed(app, generation, staging, tree, clock, dump.Describe(config.CheckpointTimeout), logFile);
+                return Failed(generation, staging, clock, dump.Describe(dumpTimeout), logFile);
             }
             var manifest = new Manifest
             {
@@ -63,45 +71,29 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 AdditionalPaths = config.AdditionalPaths,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
             };
+            if (budget.Spent)
+            {
+                return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.#} s) ran out before the commit", logFile);
+            }
+            // The commit point: once Commit returns, the checkpoint is taken, whatever happens next.
             CommittedCheckpoint committed = store.Commit(staging, manifest, config.KeepCheckpoints);
-            StopForGood(app, tree);
             log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
                 generation, clock.Elapsed.TotalSeconds, dump.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
                 committed.Directory, logFile);
-            return true;
+            return new CheckpointOutcome.Committed(generation);
         }
         catch (Exception e)
         {
-            // Whatever went wrong, the app must not be left stopped by CRIU: resume it and let it have its SIGTERM.
             log.Debug(e, "Checkpoint {Generation} failed", generation);
-            return Failed(app, generation, staging, tree, clock, e.Message, logFile);
+            return Failed(generation, staging, clock, e.Message, logFile);
         }
     }
 
-    private bool Failed(RunningApp app, long generation, string staging, List<int> tree, Stopwatch clock, string why, string logFile)
+    private CheckpointOutcome.NotTaken Failed(long generation, string staging, Stopwatch clock, string why, string logFile)
     {
-        Resume(app, tree);
         store.Abandon(staging);
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; the app keeps running and gets SIGTERM",
             generation, clock.Elapsed.TotalSeconds, why, logFile);
-        return false;
-    }
-
-    /// <summary>
-    /// CRIU leaves the dumped tree stopped; a failed or killed dump must not leave it so. The process
-    /// group also reaches children forked after the tree was read.
-    /// </summary>
-    private static void Resume(RunningApp app, List<int> tree) => SignalTree(app, tree, Libc.SIGCONT);
-
-    /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
-    private static void StopForGood(RunningApp app, List<int> tree) => SignalTree(app, tree, Libc.SIGKILL);
-
-    private static void SignalTree(RunningApp app, List<int> tree, int signal)
-    {
-        Posix.TrySignal(-app.Pid, signal);
-        foreach (int pid in tree)
-        {
-            Posix.TrySignal(pid, signal);
-        }
+        return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
 }

@@ -7,7 +7,7 @@ namespace Crik.Cli.Commands;
 /// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, --help and --version.</summary>
 internal static class CrikCommandLine
 {
-    public static int Invoke(string[] args)
+    public static int Invoke(string[] args, SignalRelay signals)
     {
         var configOption = new Option<string?>("--config")
         {
@@ -46,7 +46,7 @@ internal static class CrikCommandLine
                 parsed.GetValue(configOption),
                 level,
                 parsed.GetValue(logFormatOption) == "json" ? LogFormat.Json : LogFormat.Text);
-            return RunCommand.Execute(options);
+            return RunCommand.Execute(options, signals);
         });
 
         var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");

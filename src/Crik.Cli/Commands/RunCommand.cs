@@ -19,7 +19,7 @@ namespace Crik.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
-    public static int Execute(RunOptions options)
+    public static int Execute(RunOptions options, SignalRelay signals)
     {
         LoadedConfig loaded;
         try
@@ -46,7 +46,7 @@ internal static class RunCommand
         }
         try
         {
-            return Supervise(options, loaded, log);
+            return Supervise(options, loaded, signals, log);
         }
         catch (RestoreFailedException e)
         {
@@ -66,7 +66,7 @@ internal static class RunCommand
         }
     }
 
-    private static int Supervise(RunOptions options, LoadedConfig loaded, ILogger log)
+    private static int Supervise(RunOptions options, LoadedConfig loaded, SignalRelay signals, ILogger log)
     {
         if (Environment.ProcessId != 1)
         {
@@ -74,19 +74,16 @@ internal static class RunCommand
             Posix.BecomeChildSubreaper();
         }
         var reaper = new ChildReaper(log);
-        using var signals = new SignalRelay();
-        var launcher = new AppLauncher(reaper, log);
         CrikConfig config = loaded.Config;
+        Restorer? restorer = null;
+        Checkpointer? checkpointer = null;
         if (!config.CheckpointingEnabled)
         {
             log.Debug(loaded.Path is null
                 ? "No configuration file; checkpointing is off"
                 : "No imageDir configured; checkpointing is off");
         }
-
-        ICheckpointTrigger? checkpointer = null;
-        RunningApp? app = null;
-        if (config.CheckpointingEnabled)
+        else
         {
             var store = new CheckpointStore(config.ImageDir!, log);
             var criu = new CriuRunner(reaper);
@@ -94,7 +91,7 @@ internal static class RunCommand
             {
                 Directory.CreateDirectory(store.LogDir);
                 Task<string> criuVersion = criu.VersionAsync(store.LogDir);
-                app = new Restorer(config, store, criu, reaper, log).TryRestoreAsync(options.Command).GetAwaiter().GetResult();
+                restorer = new Restorer(config, store, criu, reaper, log);
                 checkpointer = new Checkpointer(config, store, criu, criuVersion, NodeStateGateFor(config, log), log);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -104,9 +101,8 @@ internal static class RunCommand
                     config.ImageDir, e.Message);
             }
         }
-        app ??= launcher.Start(options.Command);
-        var supervisor = new Supervisor(signals, checkpointer, log);
-        return supervisor.SuperviseAsync(app).GetAwaiter().GetResult();
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, log);
+        return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
     }
 
     private static NodeStateGate? NodeStateGateFor(CrikConfig config, ILogger log)

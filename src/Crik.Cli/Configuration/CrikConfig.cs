@@ -53,5 +53,8 @@ internal sealed record CrikConfig
 
     public NodeStateErrorPolicy OnNodeStateError { get; init; } = NodeStateErrorPolicy.Checkpoint;
 
+    // TEMPORARY until the configuration branch lands: the derived default of checkpointBudget.
+    public TimeSpan CheckpointBudget => NodeStateTimeout + CheckpointTimeout + TimeSpan.FromSeconds(3);
+
     public bool CheckpointingEnabled => ImageDir is not null;
 }

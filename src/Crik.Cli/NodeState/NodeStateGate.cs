@@ -13,10 +13,10 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
 {
     public const string NodeNameVariable = "KUBERNETES_NODE_NAME";
 
-    public async Task<bool> ShouldCheckpointAsync()
+    public async Task<bool> ShouldCheckpointAsync(TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
-        NodeStateAnswer answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout).ConfigureAwait(false);
+        NodeStateAnswer answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit).ConfigureAwait(false);
         long ms = clock.ElapsedMilliseconds;
         switch (answer.Verdict)
         {

@@ -9,14 +9,11 @@ using Serilog;
 
 namespace Crik.Cli.Restoring;
 
-/// <summary>crik could not restore and onRestoreFailure is "fail".</summary>
-internal sealed class RestoreFailedException(string message) : Exception(message);
-
 /// <summary>
 /// Restores the newest whole checkpoint, so that the app continues where it stopped, as crik's child.
 /// A checkpoint that cannot be restored is set aside (never deleted), so it can never cause a crash loop.
 /// </summary>
-internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log)
+internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log) : IAppRestorer
 {
     /// <summary>Long enough for a restore of many GiB; a hung CRIU must still not hang the pod forever.</summary>
     private static readonly TimeSpan RestoreTimeout = TimeSpan.FromMinutes(5);

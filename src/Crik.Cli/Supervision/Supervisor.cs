@@ -5,15 +5,24 @@ using Serilog;
 namespace Crik.Cli.Supervision;
 
 /// <summary>
-/// Owns the running app and the signal loop: forwards signals to the app's process group, turns the
-/// first SIGTERM into a checkpoint when one is configured, and ends with the app's exit code.
+/// The one owner of the app's life: it restores or starts the app, forwards signals to its process
+/// group, turns the first SIGTERM into a checkpoint when one is configured, resumes the app when no
+/// checkpoint was taken, kills it when one was committed, and ends with the app's exit code.
 /// </summary>
-internal sealed class Supervisor(SignalRelay signals, ICheckpointTrigger? checkpoint, ILogger log)
+/// <remarks>
+/// Whatever goes wrong between SIGTERM and the commit (an exception, an I/O error, CRIU, the budget),
+/// the app is resumed and gets its SIGTERM. Once a checkpoint is committed, the app is stopped for
+/// good and crik exits 0, whatever fails afterwards: the next pod continues from that checkpoint, so
+/// letting this copy run on would run the app twice.
+/// </remarks>
+internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
+    ILogger log)
 {
-    private static readonly TimeSpan StoppedAppGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
 
-    public async Task<int> SuperviseAsync(RunningApp app)
+    public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
+        RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         bool checkpointTried = false;
         while (true)
         {
@@ -25,16 +34,82 @@ internal sealed class Supervisor(SignalRelay signals, ICheckpointTrigger? checkp
             }
             while (signals.Received.TryRead(out int signal))
             {
-                if (signal == Libc.SIGTERM && checkpoint is not null && !checkpointTried)
+                if (signal == Libc.SIGTERM && checkpointer is not null && !checkpointTried)
                 {
                     checkpointTried = true;
-                    if (await checkpoint.TryCheckpointAsync(app).ConfigureAwait(false))
+                    if (await TryCheckpointAsync(app).ConfigureAwait(false))
                     {
-                        return await CheckpointedAsync(app).ConfigureAwait(false);
+                        return await StopCheckpointedAsync(app).ConfigureAwait(false);
                     }
                 }
                 Forward(app, signal);
             }
+        }
+    }
+
+    private async Task<RunningApp> RestoreOrStartAsync(IReadOnlyList<string> command)
+    {
+        try
+        {
+            if (restorer is not null && await restorer.TryRestoreAsync(command).ConfigureAwait(false) is { } restored)
+            {
+                return restored;
+            }
+        }
+        catch (Exception e) when (e is not RestoreFailedException)
+        {
+            log.Debug(e, "Looking for a checkpoint failed");
+            log.Error("Could not look for a checkpoint to restore: {Error}; starting the app fresh", e.Message);
+        }
+        return launcher.Start(command);
+    }
+
+    /// <summary>True when a checkpoint was committed; otherwise the app is running again.</summary>
+    private async Task<bool> TryCheckpointAsync(RunningApp app)
+    {
+        CheckpointOutcome outcome;
+        try
+        {
+            outcome = await checkpointer!.CheckpointAsync(app).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "The checkpoint failed");
+            log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running and gets SIGTERM", e.Message);
+            outcome = new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
+        }
+        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true })
+        {
+            SignalTree(app, Libc.SIGCONT);
+        }
+        return outcome is CheckpointOutcome.Committed;
+    }
+
+    /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
+    private async Task<int> StopCheckpointedAsync(RunningApp app)
+    {
+        SignalTree(app, Libc.SIGKILL);
+        try
+        {
+            await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            log.Warning("The app (PID {Pid}) did not end within {Seconds} s of SIGKILL after its checkpoint", app.Pid, KilledAppGrace.TotalSeconds);
+        }
+        return ExitCodes.Checkpointed;
+    }
+
+    /// <summary>
+    /// Signals the app's process group and every process and thread of its tree (which reaches
+    /// processes that left the group, and children forked after the tree was read).
+    /// </summary>
+    private static void SignalTree(RunningApp app, int signal)
+    {
+        Posix.TrySignal(-app.Pid, signal);
+        foreach (int pid in ProcessTree.PidsAndThreads(app.Pid))
+        {
+            Posix.TrySignal(pid, signal);
         }
     }
 
@@ -68,20 +143,5 @@ internal sealed class Supervisor(SignalRelay signals, ICheckpointTrigger? checkp
             log.Information("The app (PID {Pid}) was killed by {Signal}; exiting with {Code}", app.Pid, Posix.SignalName(status.TermSignal), code);
         }
         return code;
-    }
-
-    private async Task<int> CheckpointedAsync(RunningApp app)
-    {
-        // CRIU kills the dumped tree; wait for the reaper to see it so nothing outlives crik needlessly.
-        try
-        {
-            await app.Exited.WaitAsync(StoppedAppGrace).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            log.Warning("The app (PID {Pid}) is still running after its checkpoint; killing it", app.Pid);
-            Posix.TrySignal(-app.Pid, Libc.SIGKILL);
-        }
-        return ExitCodes.Checkpointed;
     }
 }

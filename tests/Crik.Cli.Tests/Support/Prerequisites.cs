@@ -72,3 +72,15 @@ public sealed class CriuTheoryAttribute : TheoryAttribute
         }
     }
 }
+
+/// <summary>A test that needs a program that CI installs (e.g. strace): skipped with the reason elsewhere.</summary>
+public sealed class ToolFactAttribute : FactAttribute
+{
+    public ToolFactAttribute(string program)
+    {
+        if (!Prerequisites.InCi && Prerequisites.FindOnPath(program) is null)
+        {
+            Skip = $"needs {program} on PATH (apt-get install {program}; CI installs it)";
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Crik.Cli.Supervision;
+
+/// <summary>Brings the app back from a checkpoint, when there is one to restore.</summary>
+internal interface IAppRestorer
+{
+    /// <summary>
+    /// The restored app, now crik's child; null when there is nothing to restore or the restore did
+    /// not happen (start fresh). Throws only when the app must not start at all (onRestoreFailure: fail).
+    /// </summary>
+    Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command);
+}
+
+/// <summary>A restore failed and onRestoreFailure is "fail": the app must not start in this pod.</summary>
+internal sealed class RestoreFailedException(string message) : Exception(message);

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+/// <summary>
+/// The app's life around a checkpoint: it never runs twice (once committed, it is stopped for good)
+/// and it is never dropped (any failure before the commit gives it its SIGTERM).
+/// </summary>
+public class AppLifeTests
+{
+    private const string TermTrap = "trap 'echo app-got-term; exit 7' TERM; ";
+
+    [CriuFact]
+    public void AFailureAfterTheCommitStillStopsTheAppAndExitsZero()
+    {
+        using var pods = new Pods("keepCheckpoints: 1\n");
+        try
+        {
+            using (CrikRun first = pods.Start("sh", "-c", TermTrap + Pods.Counter()))
+            {
+                first.WaitForLine("count 2");
+                Pods.CheckpointAndStop(first);
+            }
+            // Generation 1 cannot be deleted once generation 2 commits: a cleanup failure after the commit point.
+            Run("chattr", "+i", Path.Combine(pods.ImageDir, "checkpoint-000001", "manifest.json"));
+            using CrikRun second = pods.Start("sh", "-c", TermTrap + Pods.Counter());
+            second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+            second.Signal(Native.SIGTERM);
+            int code = second.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(code == 0, $"crik should exit 0 once generation 2 is committed, got {code}\n{second.Transcript}");
+            Assert.DoesNotContain("app-got-term", second.Stdout);
+            second.WaitForLine("Checkpoint 2 committed", stderr: true);
+            Assert.Contains(second.Stderr, l => l.Contains(" WRN ", StringComparison.Ordinal) && l.Contains("000001", StringComparison.Ordinal));
+            Assert.DoesNotContain(second.Stderr, l => l.Contains("Checkpoint 2 failed", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Run("chattr", "-R", "-i", pods.ImageDir);
+        }
+    }
+
+    [CriuFact]
+    public void AnImageDirTurnedReadOnlyGivesTheAppItsSigtermAndCrikItsExitCode()
+    {
+        using var pods = new Pods();
+        using CrikRun run = pods.Start("sh", "-c", TermTrap + Pods.Counter());
+        run.WaitForLine("count 1");
+        // The volume goes read-only under the running pod (in crik's own mount namespace only).
+        Run("nsenter", "-t", run.CrikPid.ToString(), "-m", "sh", "-c",
+            $"mount --bind {pods.ImageDir} {pods.ImageDir} && mount -o remount,bind,ro {pods.ImageDir}");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(7, run.WaitForExit());
+        Assert.Contains(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal) && l.Contains("Read-only file system", StringComparison.Ordinal));
+        Assert.Empty(pods.Committed());
+    }
+
+    private static void Run(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardError = true };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(info)!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0 || args[0] == "-R", $"{program} {string.Join(' ', args)} failed: {error}");
+    }
+}

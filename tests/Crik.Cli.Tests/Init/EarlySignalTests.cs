@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Crik.Cli.Tests.Support;
+using Xunit;
+
+namespace Crik.Cli.Tests.Init;
+
+/// <summary>
+/// A signal that arrives while crik is still starting (reading its configuration, looking for a
+/// checkpoint) is not lost: it reaches the app as soon as the app runs.
+/// </summary>
+public class EarlySignalTests
+{
+    [ToolFact("strace")]
+    public void ASigtermDeliveredWhileCrikOpensItsConfigurationReachesTheApp()
+    {
+        string dir = Directory.CreateTempSubdirectory("crik-test-").FullName;
+        try
+        {
+            SigtermAtConfigOpenReachesTheApp(Path.Combine(dir, "config.yaml"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void SigtermAtConfigOpenReachesTheApp(string config)
+    {
+        File.WriteAllText(config, "# a plain init\n");
+        // strace (a real, independent sender) delivers SIGTERM to crik on entry to the open(2) of its configuration file.
+        var info = new ProcessStartInfo("strace")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in new[]
+        {
+            "-f", "-qq", "-o", "/dev/null", "-P", config, "-e", "trace=openat", "-e", "inject=openat:signal=SIGTERM",
+            Paths.Crik, "run", "--config", config, "--", "sh", "-c", "trap 'echo app-got-term; exit 7' TERM; while :; do sleep 0.1; done",
+        })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using Process crik = Process.Start(info)!;
+        Task<string> stdout = crik.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = crik.StandardError.ReadToEndAsync();
+        bool exited = crik.WaitForExit(TimeSpan.FromSeconds(30));
+        if (!exited)
+        {
+            crik.Kill(entireProcessTree: true);
+        }
+        string transcript = $"stdout:\n{stdout.Result}\nstderr:\n{stderr.Result}";
+        Assert.True(exited, "the app never got the SIGTERM\n" + transcript);
+        Assert.Contains("app-got-term", stdout.Result, StringComparison.Ordinal);
+        Assert.Equal(7, crik.ExitCode);
+    }
+}

@@ -104,21 +104,22 @@ public class GenerationTests
     }
 
     [CriuFact]
-    public void RestoredAppGetsForwardedSignalsAndNoZombiesRemain()
+    public void RestoredAppGetsForwardedSignalsAndItsOrphansAreReaped()
     {
-        string script = $"trap 'echo got-usr1' USR1; sh -c 'sleep 0.2 & exit 0'; {Pods.Counter()}";
+        // On SIGUSR1 the app makes an orphan: after a restore it must still come to crik and be reaped.
+        string script = $"trap 'sh -c \"sleep 0.5 & exit 0\"; echo got-usr1' USR1; {Pods.Counter()}";
         using var pods = new Pods();
         using (CrikRun first = pods.Start("sh", "-c", script))
         {
             first.WaitForLine("count 2");
             Pods.CheckpointAndStop(first);
         }
-        string restartScript = $"trap 'echo got-usr1' USR1; {Pods.Counter()}";
-        using CrikRun second = pods.Start("sh", "-c", restartScript);
+        using CrikRun second = pods.Start("sh", "-c", script);
+        second.WaitForLine("Restored checkpoint 1", stderr: true);
         second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
         second.Signal(Native.SIGUSR1);
         second.WaitForLine("got-usr1");
-        Assert.DoesNotContain(ProcessTable.ChildrenOf(second.CrikPid), p => p.State == 'Z');
+        ProcessTable.AssertReparentedThenReaped(second.CrikPid, "sleep", second.Transcript);
         second.Signal(Native.SIGKILL);
     }
 }

@@ -30,5 +30,18 @@ internal static class ProcessTable
 
     public static List<Entry> ChildrenOf(int pid) => All().Where(e => e.ParentPid == pid).ToList();
 
+    /// <summary>
+    /// Waits until a process named <paramref name="name"/> has been re-parented to
+    /// <paramref name="parent"/>, then until it is gone from /proc altogether: an exited child that
+    /// nobody reaps stays there as a zombie, so this fails unless the parent really reaps it.
+    /// </summary>
+    public static void AssertReparentedThenReaped(int parent, string name, string transcript)
+    {
+        Entry? orphan = Poll.Until(() => ChildrenOf(parent).FirstOrDefault(e => e.Name == name),
+            $"a {name} process re-parented to {parent}\n{transcript}");
+        Poll.Until(() => Directory.Exists($"/proc/{orphan.Pid}") ? null : "gone",
+            $"{name} ({orphan.Pid}) to be reaped by {parent}; it is {All().FirstOrDefault(e => e.Pid == orphan.Pid)}\n{transcript}");
+    }
+
     public static string NamespaceOf(int pid, string kind) => new FileInfo($"/proc/{pid}/ns/{kind}").LinkTarget ?? "";
 }

@@ -56,9 +56,9 @@ internal static class CrikCommandLine
         if (result.Errors.Count > 0)
         {
             string hint = result.CommandResult.Command == run ? "crik run --help" : "crik --help";
-            StandardError.Writer.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
+            StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
             return ExitCodes.UsageError;
         }
-        return result.Invoke(new InvocationConfiguration { Output = StandardError.Output, Error = StandardError.Writer });
+        return result.Invoke(new InvocationConfiguration { Output = StandardStreams.Output, Error = StandardStreams.Error });
     }
 }

@@ -117,7 +117,7 @@ internal static class RunCommand
 
     private static int Fail(string message, int exitCode)
     {
-        StandardError.Writer.WriteLine($"crik: error: {message}");
+        StandardStreams.Error.WriteLine($"crik: error: {message}");
         return exitCode;
     }
 }

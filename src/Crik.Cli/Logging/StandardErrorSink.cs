@@ -17,7 +17,7 @@ internal sealed class StandardErrorSink(ITextFormatter formatter) : ILogEventSin
         {
             try
             {
-                StandardError.Writer.Write(line.ToString());
+                StandardStreams.Error.Write(line.ToString());
             }
             catch (IOException)
             {

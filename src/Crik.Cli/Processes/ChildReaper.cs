@@ -125,6 +125,3 @@ internal sealed class ChildReaper
         }
     }
 }
-
-/// <summary>A child crik waits for.</summary>
-internal sealed record TrackedChild(int Pid, Task<WaitStatus> Exited);

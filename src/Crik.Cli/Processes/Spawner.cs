@@ -4,15 +4,6 @@ using Crik.Cli.Interop;
 
 namespace Crik.Cli.Processes;
 
-/// <summary>What to start and how.</summary>
-/// <param name="Command">The program (looked up on PATH when it has no slash) and its arguments.</param>
-/// <param name="NewSession">Start it in a new session and process group (setsid).</param>
-/// <param name="OutputPath">Send stdout and stderr to this file instead of crik's own.</param>
-/// <param name="NullStdin">Give it a /dev/null opened here as stdin, never a descriptor from outside
-/// the container's mounts (CRIU cannot dump one of those).</param>
-internal sealed record SpawnRequest(IReadOnlyList<string> Command, bool NewSession = false, string? OutputPath = null,
-    bool NullStdin = true);
-
 /// <summary>
 /// Starts programs with posix_spawn(3): only descriptors 0-2 are inherited, every signal disposition
 /// and the signal mask are reset to defaults (the .NET runtime ignores SIGPIPE, which exec would
@@ -127,24 +118,4 @@ internal static unsafe class Spawner
             throw Posix.Failure(call, error);
         }
     }
-}
-
-/// <summary>The program could not be started.</summary>
-internal sealed class SpawnException(string program, int errno)
-    : Exception(Describe(program, errno))
-{
-    public int Errno { get; } = errno;
-
-    /// <summary>The program does not exist (as opposed to existing but not being runnable).</summary>
-    public bool NotFound => Errno is Libc.ENOENT or Libc.ENOTDIR;
-
-    private static string Describe(string program, int errno) => errno switch
-    {
-        Libc.ENOENT or Libc.ENOTDIR => $"command not found: {program} (check the name and that it is on PATH in the image)",
-        Libc.EACCES when Directory.Exists(program) => $"command is not executable: {program} (it is a directory)",
-        Libc.EACCES => $"command is not executable: {program} (permission denied; check its mode, e.g. chmod +x)",
-        Libc.ENOEXEC => $"command is not executable: {program} (not a program this system can run; a script needs a #! line)",
-        Libc.EISDIR => $"command is not executable: {program} (it is a directory)",
-        _ => $"cannot start {program}: {Libc.Describe(errno)}",
-    };
 }

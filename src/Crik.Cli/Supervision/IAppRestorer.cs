@@ -9,6 +9,3 @@ internal interface IAppRestorer
     /// </summary>
     Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command);
 }
-
-/// <summary>A restore failed and onRestoreFailure is "fail": the app must not start in this pod.</summary>
-internal sealed class RestoreFailedException(string message) : Exception(message);

@@ -4,13 +4,15 @@ using Crik.Cli.Interop;
 namespace Crik.Cli.Logging;
 
 /// <summary>
-/// crik's stderr, written through the file descriptor directly. System.Console is avoided on purpose:
+/// crik's stdout and stderr, written through the file descriptors directly. System.Console is avoided on purpose:
 /// on a terminal it installs a SIGCHLD handler that would reap the app behind crik's back.
 /// </summary>
-internal static class StandardError
+internal static class StandardStreams
 {
-    public static readonly TextWriter Writer = Open(2);
+    /// <summary>stderr: log lines and error messages.</summary>
+    public static readonly TextWriter Error = Open(2);
 
+    /// <summary>stdout: --help and --version.</summary>
     public static readonly TextWriter Output = Open(1);
 
     private static TextWriter Open(int fd)

@@ -1,0 +1,16 @@
+namespace Crik.Cli.Supervision;
+
+/// <summary>What a SIGTERM's checkpoint came to.</summary>
+internal abstract record CheckpointOutcome
+{
+    private CheckpointOutcome()
+    {
+    }
+
+    /// <summary>The generation is committed: the app must not run on in this pod.</summary>
+    public sealed record Committed(long Generation) : CheckpointOutcome;
+
+    /// <summary>No checkpoint was taken (the reason is already logged); the app gets its SIGTERM.</summary>
+    /// <param name="AppMayBeStopped">CRIU may have left the app stopped, so it must be resumed first.</param>
+    public sealed record NotTaken(bool AppMayBeStopped) : CheckpointOutcome;
+}

@@ -21,6 +21,10 @@ internal static class RunCommand
 {
     public static int Execute(RunOptions options, SignalRelay signals)
     {
+        if (Platform.Unsupported() is { } unsupported)
+        {
+            return Fail(unsupported, ExitCodes.CrikFailure);
+        }
         LoadedConfig loaded;
         try
         {

@@ -34,7 +34,7 @@ internal sealed class CriuRunner(ChildReaper reaper)
         catch (TimeoutException)
         {
             timedOut = true;
-            Posix.TrySignal(child.Pid, Libc.SIGKILL);
+            Posix.TrySignal(child.Pid, Signal.SIGKILL);
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
         if (new FileInfo(consoleFile) is { Exists: true, Length: 0 })

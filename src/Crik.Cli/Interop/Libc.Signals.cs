@@ -2,31 +2,37 @@ using System.Runtime.InteropServices;
 
 namespace Crik.Cli.Interop;
 
+/// <summary>
+/// Linux signal numbers. These are the same on x86-64 and arm64 (both use the generic numbering for
+/// these signals); <see cref="Platform"/> refuses other architectures at start.
+/// </summary>
+internal enum Signal
+{
+    SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGPIPE = 13, SIGALRM = 14,
+    SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23,
+    SIGXCPU = 24, SIGXFSZ = 25, SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGIO = 29, SIGPWR = 30,
+}
+
 internal static partial class Libc
 {
-    internal const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12,
-        SIGPIPE = 13, SIGALRM = 14, SIGTERM = 15, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19,
-        SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22, SIGURG = 23, SIGXCPU = 24, SIGXFSZ = 25,
-        SIGVTALRM = 26, SIGPROF = 27, SIGWINCH = 28, SIGIO = 29, SIGPWR = 30;
-
     /// <summary>
     /// kill(2): sends <paramref name="signal"/> to process <paramref name="pid"/>, or to process group
     /// -<paramref name="pid"/> when it is negative. Returns 0, or -1 with errno (ESRCH: no such process
     /// or group; EPERM: not allowed).
     /// </summary>
     [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
-    internal static partial int Kill(int pid, int signal);
+    internal static partial int Kill(int pid, Signal signal);
 
     /// <summary>
     /// signal(2) with SIG_DFL (0): restores the default disposition. Returns the previous handler, or
     /// SIG_ERR (-1) with errno.
     /// </summary>
     [LibraryImport(Library, EntryPoint = "signal", SetLastError = true)]
-    internal static partial nint SetSignalHandler(int signal, nint handler);
+    internal static partial nint SetSignalHandler(Signal signal, nint handler);
 
     internal static readonly nint SIG_DFL = 0;
 
-    /// <summary>strsignal(3): the name of a signal, e.g. "Terminated".</summary>
+    /// <summary>sigabbrev_np(3): the abbreviation of a signal, e.g. "TERM"; null for an unknown number.</summary>
     [LibraryImport(Library, EntryPoint = "sigabbrev_np")]
-    internal static partial nint SignalAbbreviation(int signal);
+    internal static partial nint SignalAbbreviation(Signal signal);
 }

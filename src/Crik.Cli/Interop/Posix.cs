@@ -6,7 +6,7 @@ namespace Crik.Cli.Interop;
 internal static class Posix
 {
     /// <summary>Sends a signal; false when the process or group no longer exists (ESRCH).</summary>
-    public static bool TrySignal(int pid, int signal)
+    public static bool TrySignal(int pid, Signal signal)
     {
         if (Libc.Kill(pid, signal) == 0)
         {
@@ -32,7 +32,7 @@ internal static class Posix
     /// <summary>Restores SIGCHLD's default disposition, so that exited children stay waitable.</summary>
     public static void ResetChildSignalDisposition()
     {
-        if (Libc.SetSignalHandler(Libc.SIGCHLD, Libc.SIG_DFL) == -1)
+        if (Libc.SetSignalHandler(Signal.SIGCHLD, Libc.SIG_DFL) == -1)
         {
             throw Failure("signal(SIGCHLD, SIG_DFL)", Libc.LastErrno);
         }
@@ -84,16 +84,16 @@ internal static class Posix
     }
 
     /// <summary>The short name of a signal, e.g. "TERM".</summary>
-    public static string SignalName(int signal)
+    public static string SignalName(Signal signal)
     {
         nint name = Libc.SignalAbbreviation(signal);
-        return name == 0 ? signal.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        return name == 0 ? ((int)signal).ToString(System.Globalization.CultureInfo.InvariantCulture)
             : "SIG" + Marshal.PtrToStringUTF8(name);
     }
 
     private static int OpenDirectory(string path)
     {
-        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        int fd = Libc.Open(path, Libc.O_RDONLY | Platform.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         if (fd < 0)
         {
             throw Failure($"open({path})", Libc.LastErrno);

@@ -1,10 +1,12 @@
+using Crik.Cli.Interop;
+
 namespace Crik.Cli.Processes;
 
 /// <summary>How a child ended, decoded from a waitpid(2) status word.</summary>
 internal readonly record struct WaitStatus(int Raw)
 {
     /// <summary>The signal that killed the child, or 0 when it exited.</summary>
-    public int TermSignal => Exited ? 0 : Raw & 0x7f;
+    public Signal TermSignal => Exited ? 0 : (Signal)(Raw & 0x7f);
 
     public bool Exited => (Raw & 0x7f) == 0;
 
@@ -12,8 +14,8 @@ internal readonly record struct WaitStatus(int Raw)
 
     public static WaitStatus FromExitCode(int code) => new((code & 0xff) << 8);
 
-    public static WaitStatus FromSignal(int signal) => new(signal & 0x7f);
+    public static WaitStatus FromSignal(Signal signal) => new((int)signal & 0x7f);
 
     public override string ToString() =>
-        Exited ? $"exit code {ExitCode}" : $"signal {Interop.Posix.SignalName(TermSignal)}";
+        Exited ? $"exit code {ExitCode}" : $"signal {Posix.SignalName(TermSignal)}";
 }

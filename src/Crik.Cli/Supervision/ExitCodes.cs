@@ -27,5 +27,5 @@ internal static class ExitCodes
         failure.NotFound ? CommandNotFound : CommandNotExecutable;
 
     public static int FromWaitStatus(WaitStatus status) =>
-        status.Exited ? status.ExitCode : 128 + status.TermSignal;
+        status.Exited ? status.ExitCode : 128 + (int)status.TermSignal;
 }

@@ -10,10 +10,10 @@ internal static class ForwardedSignals
     /// own); SIGPIPE (the runtime ignores it); the fault signals (SEGV, BUS, FPE, ILL, TRAP, ABRT, SYS),
     /// which concern crik itself; and the real-time signals, which the .NET runtime uses internally.
     /// </summary>
-    public static readonly IReadOnlyList<int> All =
+    public static readonly IReadOnlyList<Signal> All =
     [
-        Libc.SIGHUP, Libc.SIGINT, Libc.SIGQUIT, Libc.SIGUSR1, Libc.SIGUSR2, Libc.SIGALRM, Libc.SIGTERM,
-        Libc.SIGCONT, Libc.SIGTSTP, Libc.SIGTTIN, Libc.SIGTTOU, Libc.SIGURG, Libc.SIGXCPU, Libc.SIGXFSZ,
-        Libc.SIGVTALRM, Libc.SIGPROF, Libc.SIGWINCH, Libc.SIGIO, Libc.SIGPWR,
+        Signal.SIGHUP, Signal.SIGINT, Signal.SIGQUIT, Signal.SIGUSR1, Signal.SIGUSR2, Signal.SIGALRM, Signal.SIGTERM,
+        Signal.SIGCONT, Signal.SIGTSTP, Signal.SIGTTIN, Signal.SIGTTOU, Signal.SIGURG, Signal.SIGXCPU, Signal.SIGXFSZ,
+        Signal.SIGVTALRM, Signal.SIGPROF, Signal.SIGWINCH, Signal.SIGIO, Signal.SIGPWR,
     ];
 }

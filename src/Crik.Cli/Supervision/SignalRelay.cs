@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Crik.Cli.Interop;
 
 namespace Crik.Cli.Supervision;
 
@@ -9,12 +10,12 @@ namespace Crik.Cli.Supervision;
 /// </summary>
 internal sealed class SignalRelay : IDisposable
 {
-    private readonly Channel<int> _received = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Signal> _received = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<PosixSignalRegistration> _registrations = [];
 
     public SignalRelay()
     {
-        foreach (int signal in ForwardedSignals.All)
+        foreach (Signal signal in ForwardedSignals.All)
         {
             // A raw Linux signal number is accepted on Linux; the handler remembers which one it is.
             _registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
@@ -25,7 +26,7 @@ internal sealed class SignalRelay : IDisposable
         }
     }
 
-    public ChannelReader<int> Received => _received.Reader;
+    public ChannelReader<Signal> Received => _received.Reader;
 
     public void Dispose()
     {

@@ -32,9 +32,9 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
             {
                 return AppEnded(app, await app.Exited.ConfigureAwait(false));
             }
-            while (signals.Received.TryRead(out int signal))
+            while (signals.Received.TryRead(out Signal signal))
             {
-                if (signal == Libc.SIGTERM && checkpointer is not null && !checkpointTried)
+                if (signal == Signal.SIGTERM && checkpointer is not null && !checkpointTried)
                 {
                     checkpointTried = true;
                     if (await TryCheckpointAsync(app).ConfigureAwait(false))
@@ -80,7 +80,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         }
         if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true })
         {
-            SignalTree(app, Libc.SIGCONT);
+            SignalTree(app, Signal.SIGCONT);
         }
         return outcome is CheckpointOutcome.Committed;
     }
@@ -88,7 +88,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
     private async Task<int> StopCheckpointedAsync(RunningApp app)
     {
-        SignalTree(app, Libc.SIGKILL);
+        SignalTree(app, Signal.SIGKILL);
         try
         {
             await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);
@@ -104,7 +104,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     /// Signals the app's process group and every process and thread of its tree (which reaches
     /// processes that left the group, and children forked after the tree was read).
     /// </summary>
-    private static void SignalTree(RunningApp app, int signal)
+    private static void SignalTree(RunningApp app, Signal signal)
     {
         Posix.TrySignal(-app.Pid, signal);
         foreach (int pid in ProcessTree.PidsAndThreads(app.Pid))
@@ -113,7 +113,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         }
     }
 
-    private void Forward(RunningApp app, int signal)
+    private void Forward(RunningApp app, Signal signal)
     {
         bool delivered = Posix.TrySignal(-app.Pid, signal);
         string name = Posix.SignalName(signal);
@@ -121,7 +121,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         {
             log.Debug("Did not forward {Signal}: the app's process group {Pid} is gone", name, app.Pid);
         }
-        else if (signal is Libc.SIGWINCH or Libc.SIGURG or Libc.SIGCONT)
+        else if (signal is Signal.SIGWINCH or Signal.SIGURG or Signal.SIGCONT)
         {
             log.Debug("Forwarded {Signal} to the app (process group {Pid})", name, app.Pid);
         }

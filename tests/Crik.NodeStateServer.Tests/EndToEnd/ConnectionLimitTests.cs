@@ -37,12 +37,13 @@ public sealed class ConnectionLimitTests
     }
 
     [Fact]
-    public async Task OversizedRequestHeadersAreRejected()
+    public async Task RequestHeadersPast16KiBAreRejected()
     {
         await using var cluster = await TestCluster.StartReadyAsync();
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.Server.Url, "/healthz"));
-        request.Headers.Add("X-Padding", new string('p', 32 * 1024));
+        // 20 KiB: within Kestrel's default 32 KiB, past this server's 16 KiB.
+        request.Headers.Add("X-Padding", new string('p', 20 * 1024));
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
     }

@@ -4,9 +4,6 @@ using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.Yaml;
 
-const int UsageError = 2;
-const int RuntimeError = 1;
-
 ServerOptions options;
 ShutdownRules rules;
 ClusterConnection connection;
@@ -16,7 +13,7 @@ try
     if (options.ShowHelp)
     {
         Console.Out.WriteLine(OptionsParser.Usage);
-        return 0;
+        return ExitCodes.Success;
     }
     rules = options.RulesPath is null ? ShutdownRules.Default : RulesFile.Load(options.RulesPath);
     connection = ClusterConnectionResolver.Resolve(options.KubeconfigPath, Environment.GetEnvironmentVariable);
@@ -24,7 +21,7 @@ try
 catch (Exception e) when (e is UsageException or YamlFileException or KubeConfigException)
 {
     await Console.Error.WriteLineAsync($"node-state-server: {e.Message}").ConfigureAwait(false);
-    return UsageError;
+    return ExitCodes.Usage;
 }
 
 try
@@ -37,5 +34,5 @@ try
 catch (IOException e)
 {
     await Console.Error.WriteLineAsync($"node-state-server: cannot serve on {options.Bind}:{options.Port}: {e.Message}").ConfigureAwait(false);
-    return RuntimeError;
+    return ExitCodes.Failure;
 }

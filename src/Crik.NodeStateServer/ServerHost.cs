@@ -1,10 +1,12 @@
 using Crik.NodeStateServer.Cli;
 using Crik.NodeStateServer.Http;
 using Crik.NodeStateServer.Kubernetes;
+using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Crik.NodeStateServer;
 
@@ -15,20 +17,30 @@ internal static class ServerHost
     {
         // No args: our flags are parsed already and must not leak into ASP.NET configuration.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Bind, options.Port));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            ServerLimits.Apply(kestrel.Limits, options.MaxConnections);
+            kestrel.Listen(options.Bind, options.Port, listen => listen.Protocols = HttpProtocols.Http1);
+        });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         ConfigureLogging(builder.Logging, options);
 
         builder.Services.AddSingleton(rules);
-        builder.Services.AddSingleton(new WatcherSettings { MaxBackoff = options.MaxBackoff });
+        var settings = new WatcherSettings { MaxBackoff = options.MaxBackoff, SilenceLimit = options.WatchSilence };
+        builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => new NodeApi(KubeHttpClientFactory.Create(connection), connection));
         builder.Services.AddSingleton<NodeStore>();
-        builder.Services.AddSingleton<SyncHealth>();
+        builder.Services.AddSingleton(new SyncHealth(settings, TimeProvider.System));
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddHostedService<NodeWatcher>();
 
         var app = builder.Build();
         Endpoints.Map(app);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crik.NodeStateServer");
+        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(
+            logger, $"{options.Bind}:{options.Port}", connection.Server.AbsoluteUri, connection.Credentials, connection.Source,
+            options.RulesPath ?? "the built-in defaults", options.MaxConnections, options.WatchSilence.TotalSeconds));
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Crik.Shared.NodeState;
 
 namespace Crik.Cli.NodeState;
 
@@ -7,6 +8,7 @@ namespace Crik.Cli.NodeState;
 /// Asks the node-state server whether a node is shutting down. Connection failures and 5xx answers are
 /// retried with a short backoff until the timeout is spent; every failure ends as an <see cref="NodeVerdict.Error"/>
 /// answer rather than an exception, so the caller only has to decide what an unclear answer means.
+/// Credentials in the server URL are sent as HTTP Basic authentication and never appear in a message.
 /// </summary>
 internal sealed class NodeStateClient(HttpClient http)
 {
@@ -18,7 +20,8 @@ internal sealed class NodeStateClient(HttpClient http)
         if (string.IsNullOrEmpty(nodeName))
             return new(NodeVerdict.Error, "KUBERNETES_NODE_NAME is not set; pass the node name to the pod with the downward API (fieldRef spec.nodeName)");
 
-        var url = new Uri(server.AbsoluteUri.TrimEnd('/') + "/v1/nodes/" + Uri.EscapeDataString(nodeName));
+        var serverUrl = new NodeStateUrl(server);
+        var url = serverUrl.For(nodeName);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var delay = FirstRetryDelay;
@@ -27,7 +30,7 @@ internal sealed class NodeStateClient(HttpClient http)
         while (true)
         {
             attempts++;
-            var (answer, problem) = await TryOnceAsync(url, nodeName, deadline.Token).ConfigureAwait(false);
+            var (answer, problem) = await TryOnceAsync(url, serverUrl, nodeName, deadline.Token).ConfigureAwait(false);
             if (answer is not null)
                 return answer;
             lastProblem = problem ?? lastProblem;
@@ -46,15 +49,17 @@ internal sealed class NodeStateClient(HttpClient http)
             }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
         }
-        return new(NodeVerdict.Error, $"node-state server {server} gave no answer within {timeout.TotalSeconds:0.#}s ({attempts} attempts): {lastProblem}");
+        return new(NodeVerdict.Error, $"node-state server {serverUrl.Display} gave no answer within {timeout.TotalSeconds:0.#}s ({attempts} attempts): {lastProblem}");
     }
 
     /// <summary>A final answer, or null and the reason this attempt is worth retrying.</summary>
-    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, string nodeName, CancellationToken cancellationToken)
+    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, NodeStateUrl server, string nodeName, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = server.BasicAuthorization;
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if ((int)response.StatusCode >= 500)
                 return (null, $"GET {url} answered {(int)response.StatusCode} {response.StatusCode}");
@@ -93,11 +98,11 @@ internal sealed class NodeStateClient(HttpClient http)
         }
         return body?.State switch
         {
-            "shutting-down" => new(NodeVerdict.ShuttingDown, body.Reasons is { Count: > 0 } reasons
+            NodeStateContract.ShuttingDown => new(NodeVerdict.ShuttingDown, body.Reasons is { Count: > 0 } reasons
                 ? $"node {nodeName} is shutting down: {string.Join(", ", reasons)}"
                 : $"node {nodeName} is shutting down"),
-            "ready" => new(NodeVerdict.Ready, $"node {nodeName} is ready"),
-            "unknown" => new(NodeVerdict.Unknown, $"node {nodeName} is not known to the node-state server"),
+            NodeStateContract.Ready => new(NodeVerdict.Ready, $"node {nodeName} is ready"),
+            NodeStateContract.Unknown => new(NodeVerdict.Unknown, $"node {nodeName} is not known to the node-state server"),
             var other => Fail($"GET {url} answered an unexpected state '{other ?? "(none)"}'"),
         };
     }

@@ -16,6 +16,10 @@ internal static class OptionsParser
           --log-level LEVEL        debug|info|warning|error (default info)
           --log-format FORMAT      text|json (default text)
           --max-backoff-seconds N  longest wait between Kubernetes API retries (default 30)
+          --watch-silence-seconds N
+                                   a watch that sends no event or bookmark for N seconds is dropped and
+                                   nodes are listed again; /readyz is 503 meanwhile (default 120)
+          --max-connections N      concurrent HTTP connections served; more are closed at once (default 1000)
         """;
 
     public static ServerOptions Parse(IReadOnlyList<string> args)
@@ -57,6 +61,8 @@ internal static class OptionsParser
         "--log-level" => options with { LogLevel = ParseLevel(value) },
         "--log-format" => options with { LogFormat = ParseFormat(value) },
         "--max-backoff-seconds" => options with { MaxBackoff = ParseSeconds(name, value) },
+        "--watch-silence-seconds" => options with { WatchSilence = ParseSeconds(name, value) },
+        "--max-connections" => options with { MaxConnections = ParseCount(name, value) },
         _ => throw new UsageException($"unknown flag {name} (see --help)"),
     };
 
@@ -64,6 +70,11 @@ internal static class OptionsParser
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 0 and <= 65535
             ? port
             : throw new UsageException($"--port must be a number from 0 to 65535, got '{value}'");
+
+    private static int ParseCount(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 1_000_000
+            ? count
+            : throw new UsageException($"{name} must be a whole number from 1 to 1000000, got '{value}'");
 
     private static IPAddress ParseAddress(string value) =>
         IPAddress.TryParse(value, out var address)

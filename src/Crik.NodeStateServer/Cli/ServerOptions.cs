@@ -17,5 +17,7 @@ internal sealed record ServerOptions
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan WatchSilence { get; init; } = Sync.WatcherSettings.DefaultSilenceLimit;
+    public int MaxConnections { get; init; } = Http.ServerLimits.DefaultMaxConnections;
     public bool ShowHelp { get; init; }
 }

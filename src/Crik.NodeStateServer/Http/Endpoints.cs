@@ -1,11 +1,11 @@
 using System.Text;
-using System.Text.Json;
 using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Crik.Shared.NodeState;
 
 namespace Crik.NodeStateServer.Http;
 
@@ -13,6 +13,9 @@ namespace Crik.NodeStateServer.Http;
 internal static class Endpoints
 {
     private const string JsonContentType = "application/json; charset=utf-8";
+
+    private static readonly byte[] InvalidNameAnswer = NodeAnswers.Error(
+        $"invalid node name: must be a lowercase RFC 1123 DNS subdomain of at most {NodeName.MaxLength} characters");
 
     public static void Map(WebApplication app)
     {
@@ -33,9 +36,8 @@ internal static class Endpoints
         });
 
         RequestDelegate node = context => NodeAsync(context, store);
-        app.MapGet("/v1/nodes/{name}", node);
-        // crik's Go client asks this path.
-        app.MapGet("/nodes/{name}", node);
+        app.MapGet(NodeStateContract.Route, node);
+        app.MapGet(NodeStateContract.LegacyRoute, node);
 
         app.MapGet("/healthz", (RequestDelegate)(context => TextAsync(context, StatusCodes.Status200OK, "ok\n")));
         app.MapGet("/readyz", (RequestDelegate)(context => health.IsReady
@@ -50,14 +52,10 @@ internal static class Endpoints
 
     private static Task NodeAsync(HttpContext context, NodeStore store)
     {
-        var name = context.Request.RouteValues["name"] as string ?? "";
+        var name = context.Request.RouteValues[NodeStateContract.NameRouteValue] as string ?? "";
         if (!NodeName.IsValid(name))
-        {
-            var error = new ErrorAnswer($"invalid node name: must be a lowercase RFC 1123 DNS subdomain of at most {NodeName.MaxLength} characters");
-            return JsonAsync(context, StatusCodes.Status400BadRequest, JsonSerializer.SerializeToUtf8Bytes(error, ServerJsonContext.Default.ErrorAnswer));
-        }
-        var body = store.Find(name)?.AnswerJson ?? NodeAnswer.SerializeUnknown(name);
-        return JsonAsync(context, StatusCodes.Status200OK, body);
+            return JsonAsync(context, StatusCodes.Status400BadRequest, InvalidNameAnswer);
+        return JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, store.Find(name)));
     }
 
     private static Task JsonAsync(HttpContext context, int status, byte[] body)

@@ -9,6 +9,16 @@ internal sealed record ClusterConnection(
     bool InsecureSkipTlsVerify,
     X509Certificate2? ClientCertificate,
     BearerToken? Token,
-    string Source);
+    string Source)
+{
+    /// <summary>How requests authenticate, for the start-up log line (never the secret itself).</summary>
+    public string Credentials => (ClientCertificate, Token) switch
+    {
+        (not null, not null) => "client certificate and bearer token",
+        (not null, null) => "client certificate",
+        (null, not null) => "bearer token",
+        _ => "no credentials",
+    };
+}
 
 internal sealed class KubeConfigException(string message, Exception? inner = null) : Exception(message, inner);

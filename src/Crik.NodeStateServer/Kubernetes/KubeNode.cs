@@ -43,10 +43,11 @@ internal sealed class KubeNodeCondition
     public string? Message { get; set; }
 }
 
+/// <summary>One page of a list. Items stay raw JSON so that one unreadable item is skipped, not the whole page.</summary>
 internal sealed class KubeNodeList
 {
     public KubeListMeta? Metadata { get; set; }
-    public List<KubeNode>? Items { get; set; }
+    public List<JsonElement>? Items { get; set; }
 }
 
 internal sealed class KubeListMeta

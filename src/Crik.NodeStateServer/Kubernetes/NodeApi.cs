@@ -27,39 +27,56 @@ internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
     }
 
     /// <summary>
-    /// Yields watch events until the API ends the stream. Throws <see cref="TimeoutException"/> when nothing
-    /// (not even a bookmark) arrives for <paramref name="idleTimeout"/>, which catches silently dead connections.
+    /// Yields watch events until the API ends the stream. Throws <see cref="WatchAbandonedException"/> when no line
+    /// (not even a bookmark) arrives for <paramref name="silenceLimit"/>, when a line grows past
+    /// <see cref="WatchLineReader.MaxLineBytes"/>, or when a line is not a watch event.
     /// </summary>
     public async IAsyncEnumerable<KubeWatchEvent> WatchAsync(
-        string resourceVersion, TimeSpan serverTimeout, TimeSpan idleTimeout, Action onConnected,
+        string resourceVersion, TimeSpan serverTimeout, TimeSpan silenceLimit,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var url = $"{_nodesUrl}?watch=1&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}"
             + $"&timeoutSeconds={(int)serverTimeout.TotalSeconds}";
         using var response = await SendAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        onConnected();
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(body);
+        var reader = new WatchLineReader(body);
         while (true)
         {
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            idle.CancelAfter(idleTimeout);
-            string? line;
+            using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            silence.CancelAfter(silenceLimit);
+            ReadOnlyMemory<byte>? line;
             try
             {
-                line = await reader.ReadLineAsync(idle.Token).ConfigureAwait(false);
+                line = await reader.ReadLineAsync(silence.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"no watch event for {idleTimeout.TotalSeconds:0}s from {_nodesUrl}");
+                throw new WatchAbandonedException($"no event or bookmark for {silenceLimit.TotalSeconds:0.#} s from {_nodesUrl}", badData: false);
             }
-            if (line is null)
+            if (line is not { } bytes)
                 yield break;
-            if (line.Length == 0)
+            if (bytes.Span.Trim((byte)'\r').IsEmpty)
                 continue;
-            yield return JsonSerializer.Deserialize(line, KubeJsonContext.Default.KubeWatchEvent)
-                ?? throw new JsonException("watch sent a null event");
+            yield return ParseEvent(bytes.Span);
         }
+    }
+
+    private static KubeWatchEvent ParseEvent(ReadOnlySpan<byte> line)
+    {
+        KubeWatchEvent? watchEvent;
+        try
+        {
+            watchEvent = JsonSerializer.Deserialize(line, KubeJsonContext.Default.KubeWatchEvent);
+        }
+        catch (JsonException e)
+        {
+            throw new WatchAbandonedException($"a watch line is not JSON: {e.Message}", inner: e);
+        }
+        if (watchEvent is null || string.IsNullOrEmpty(watchEvent.Type))
+            throw new WatchAbandonedException("a watch line is not an event (no type)");
+        if (watchEvent.Object.ValueKind != JsonValueKind.Object)
+            throw new WatchAbandonedException($"watch {watchEvent.Type} event without an object");
+        return watchEvent;
     }
 
     private async Task<HttpResponseMessage> SendAsync(string url, HttpCompletionOption completion, CancellationToken cancellationToken)

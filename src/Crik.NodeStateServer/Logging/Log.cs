@@ -32,8 +32,17 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "Watch from resourceVersion {ResourceVersion} ended by the API server; watching again")]
     public static partial void WatchEnded(ILogger logger, string resourceVersion);
 
-    [LoggerMessage(10, LogLevel.Information, "Watching nodes at {Url} using {Source}")]
-    public static partial void Starting(ILogger logger, string url, string source);
+    [LoggerMessage(10, LogLevel.Information, "Serving node states on {Endpoint}; watching nodes at {ApiUrl} as {Credentials} from {Source}; rules from {Rules}; at most {MaxConnections} connections; a watch silent for {SilenceSeconds} s is replaced by a new list")]
+    public static partial void Starting(ILogger logger, string endpoint, string apiUrl, string credentials, string source, string rules, int maxConnections, double silenceSeconds);
+
+    [LoggerMessage(14, LogLevel.Warning, "Watch abandoned: {Reason}; listing all nodes again in {DelayMs} ms")]
+    public static partial void WatchAbandoned(ILogger logger, string reason, long delayMs);
+
+    [LoggerMessage(15, LogLevel.Warning, "Skipped an item of the node list that is not a readable node: {Problem}")]
+    public static partial void BadListItem(ILogger logger, string problem);
+
+    [LoggerMessage(16, LogLevel.Warning, "Watch closed after {ElapsedMs} ms with no events; resuming from resourceVersion {ResourceVersion} in {DelayMs} ms")]
+    public static partial void ShortWatch(ILogger logger, long elapsedMs, string resourceVersion, long delayMs);
 
     [LoggerMessage(12, LogLevel.Debug, "Watching nodes from resourceVersion {ResourceVersion}")]
     public static partial void WatchStarting(ILogger logger, string resourceVersion);

@@ -23,6 +23,10 @@ internal static class MetricsText
         Header(text, "node_state_server_watch_restarts_total", "counter", "Watches started after the first one.");
         Sample(text, "node_state_server_watch_restarts_total", metrics.WatchRestarts);
 
+        Header(text, "node_state_server_bad_items_total", "counter", "Items from the API that were not readable Nodes: skipped list items, and watch lines that ended the watch.");
+        Sample(text, $"node_state_server_bad_items_total{{source=\"{ServerMetrics.ListSource}\"}}", metrics.BadListItems);
+        Sample(text, $"node_state_server_bad_items_total{{source=\"{ServerMetrics.WatchSource}\"}}", metrics.BadWatchEvents);
+
         Header(text, "node_state_server_ready", "gauge", "1 when /readyz answers 200.");
         Sample(text, "node_state_server_ready", health.IsReady ? 1 : 0);
 

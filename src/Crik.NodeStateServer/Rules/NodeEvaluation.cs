@@ -8,6 +8,4 @@ internal enum NodeState { Ready, ShuttingDown }
 internal sealed record NodeEvaluation(NodeState State, ImmutableArray<string> Reasons)
 {
     public static readonly NodeEvaluation Ready = new(NodeState.Ready, []);
-
-    public static string StateName(NodeState state) => state == NodeState.ShuttingDown ? "shutting-down" : "ready";
 }

@@ -3,8 +3,8 @@ using Crik.NodeStateServer.Rules;
 
 namespace Crik.NodeStateServer.State;
 
-/// <summary>One node's verdict plus its answer already serialized, so a lookup allocates nothing.</summary>
-internal sealed record NodeEntry(string Name, NodeEvaluation Evaluation, byte[] AnswerJson);
+/// <summary>One node's verdict. Replaced, never changed, when the node changes.</summary>
+internal sealed record NodeEntry(string Name, NodeEvaluation Evaluation);
 
 /// <summary>All known nodes at one moment. Never mutated: the store swaps in a new one.</summary>
 internal sealed record NodeSnapshot(ImmutableDictionary<string, NodeEntry> Nodes, int ShuttingDownCount)

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Crik.NodeStateServer.Http;
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Rules;
@@ -63,8 +62,7 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
 
     private NodeEntry Evaluate(string name, KubeNode node)
     {
-        var evaluation = NodeRules.Evaluate(node, rules);
-        return new NodeEntry(name, evaluation, NodeAnswer.Serialize(name, evaluation));
+        return new NodeEntry(name, NodeRules.Evaluate(node, rules));
     }
 
     private void ReportChange(NodeEntry? old, NodeEntry now)

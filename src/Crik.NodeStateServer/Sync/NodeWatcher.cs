@@ -11,14 +11,15 @@ namespace Crik.NodeStateServer.Sync;
 
 /// <summary>
 /// Keeps the <see cref="NodeStore"/> in step with the API: list all nodes, then watch from the list's
-/// resourceVersion. 410 Gone means the version is too old and only a new list helps; any other failure
-/// resumes the watch from the last version seen, after a backoff.
+/// resourceVersion. 410 Gone, a silent watch and unusable data mean only a new list helps; any other failure
+/// (and a watch that ends at once with nothing said) resumes the watch from the last version seen, after a backoff.
 /// </summary>
 internal sealed class NodeWatcher(
     NodeApi api, NodeStore store, SyncHealth health, ServerMetrics metrics, WatcherSettings settings,
     IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
     : BackgroundService
 {
+    private readonly NodeLister _lister = new(api, metrics, settings, logger);
     private string? _resourceVersion;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,9 +30,9 @@ internal sealed class NodeWatcher(
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
-            // Only a bug gets here: every API or network failure is retried inside the loop.
+            // Only a bug gets here: every API, network or data failure is retried inside the loop.
             Log.WatcherCrashed(logger, e);
-            Environment.ExitCode = 1;
+            Environment.ExitCode = ExitCodes.Failure;
             lifetime.StopApplication();
         }
     }
@@ -43,20 +44,31 @@ internal sealed class NodeWatcher(
         var watches = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var listing = _resourceVersion is null;
             try
             {
-                if (listing)
+                if (_resourceVersion is null)
                 {
                     if (lists++ > 0)
                         metrics.ListRestarted();
-                    await ListAsync(stoppingToken).ConfigureAwait(false);
+                    var list = await _lister.ListAsync(stoppingToken).ConfigureAwait(false);
+                    store.ReplaceAll(list.Nodes);
+                    _resourceVersion = list.ResourceVersion;
+                    health.ListCompleted();
                     backoff.Reset();
                 }
                 if (watches++ > 0)
                     metrics.WatchRestarted();
-                await WatchAsync(backoff, stoppingToken).ConfigureAwait(false);
-                Log.WatchEnded(logger, _resourceVersion ?? "");
+                var clock = Stopwatch.StartNew();
+                var lines = await WatchAsync(backoff, stoppingToken).ConfigureAwait(false);
+                if (lines == 0 && clock.Elapsed < settings.ShortWatch)
+                {
+                    var delay = backoff.Next();
+                    health.Disconnected("the watch closed at once with no events");
+                    Log.ShortWatch(logger, clock.ElapsedMilliseconds, _resourceVersion ?? "", (long)delay.TotalMilliseconds);
+                    await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
+                }
+                else
+                    Log.WatchEnded(logger, _resourceVersion ?? "");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -67,6 +79,16 @@ internal sealed class NodeWatcher(
                 Log.WatchExpired(logger, e.Message);
                 _resourceVersion = null;
                 await DelayAsync(backoff.Next(), stoppingToken).ConfigureAwait(false);
+            }
+            catch (WatchAbandonedException e)
+            {
+                if (e.BadData)
+                    metrics.BadItem(ServerMetrics.WatchSource);
+                var delay = backoff.Next();
+                health.Disconnected(e.Message);
+                Log.WatchAbandoned(logger, e.Message, (long)delay.TotalMilliseconds);
+                _resourceVersion = null;
+                await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (IsRetryable(e))
             {
@@ -83,59 +105,50 @@ internal sealed class NodeWatcher(
         }
     }
 
-    private async Task ListAsync(CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        var nodes = new List<KubeNode>();
-        string? resourceVersion = null;
-        string? continueToken = null;
-        var pages = 0;
-        do
-        {
-            var page = await api.ListPageAsync(settings.PageSize, continueToken, cancellationToken).ConfigureAwait(false);
-            pages++;
-            nodes.AddRange(page.Items ?? []);
-            // Every page of one list carries the same resourceVersion: the point the whole list describes.
-            resourceVersion ??= page.Metadata?.ResourceVersion;
-            continueToken = page.Metadata?.Continue;
-        }
-        while (!string.IsNullOrEmpty(continueToken));
-
-        if (string.IsNullOrEmpty(resourceVersion))
-            throw new JsonException("the node list carried no resourceVersion");
-        store.ReplaceAll(nodes);
-        _resourceVersion = resourceVersion;
-        health.ListCompleted();
-        Log.ListDone(logger, nodes.Count, clock.ElapsedMilliseconds, pages, resourceVersion);
-    }
-
-    private async Task WatchAsync(Backoff backoff, CancellationToken cancellationToken)
+    /// <summary>Applies one watch's events to the store; returns how many lines (events and bookmarks) it carried.</summary>
+    private async Task<int> WatchAsync(Backoff backoff, CancellationToken cancellationToken)
     {
         Log.WatchStarting(logger, _resourceVersion!);
         var serverTimeout = settings.WatchServerTimeout * (1 + Random.Shared.NextDouble());
-        var events = api.WatchAsync(_resourceVersion!, serverTimeout, settings.WatchIdleTimeout, health.Connected, cancellationToken);
-        await foreach (var watchEvent in events.ConfigureAwait(false))
+        var lines = 0;
+        await foreach (var watchEvent in api.WatchAsync(_resourceVersion!, serverTimeout, settings.SilenceLimit, cancellationToken).ConfigureAwait(false))
         {
+            lines++;
             if (watchEvent.Type == "ERROR")
                 throw NodeApi.ErrorEvent(watchEvent, api.NodesUrl);
-
-            var node = watchEvent.Object.Deserialize(KubeJsonContext.Default.KubeNode)
-                ?? throw new JsonException($"watch {watchEvent.Type} event without an object");
-            var name = node.Metadata?.Name ?? "";
-            switch (watchEvent.Type)
-            {
-                case "ADDED" or "MODIFIED":
-                    store.Upsert(node);
-                    break;
-                case "DELETED":
-                    store.Remove(name);
-                    break;
-            }
-            if (node.Metadata?.ResourceVersion is { Length: > 0 } version)
-                _resourceVersion = version;
-            Log.WatchEvent(logger, watchEvent.Type ?? "?", name, _resourceVersion ?? "");
+            Apply(watchEvent);
+            health.Heard();
             backoff.Reset();
         }
+        return lines;
+    }
+
+    private void Apply(KubeWatchEvent watchEvent)
+    {
+        KubeNode node;
+        try
+        {
+            node = watchEvent.Object.Deserialize(KubeJsonContext.Default.KubeNode)!;
+        }
+        catch (JsonException e)
+        {
+            throw new WatchAbandonedException($"watch {watchEvent.Type} event whose object is not a node: {e.Message}", inner: e);
+        }
+        var name = node.Metadata?.Name ?? "";
+        switch (watchEvent.Type)
+        {
+            case "ADDED" or "MODIFIED" or "DELETED" when name.Length == 0:
+                throw new WatchAbandonedException($"watch {watchEvent.Type} event for a node without metadata.name");
+            case "ADDED" or "MODIFIED":
+                store.Upsert(node);
+                break;
+            case "DELETED":
+                store.Remove(name);
+                break;
+        }
+        if (node.Metadata?.ResourceVersion is { Length: > 0 } version)
+            _resourceVersion = version;
+        Log.WatchEvent(logger, watchEvent.Type ?? "?", name, _resourceVersion ?? "");
     }
 
     private static bool IsRetryable(Exception e) =>

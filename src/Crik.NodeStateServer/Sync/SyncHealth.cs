@@ -1,27 +1,47 @@
 namespace Crik.NodeStateServer.Sync;
 
-/// <summary>What /readyz reports: ready once a full list has landed and while the API connection works.</summary>
-internal sealed class SyncHealth
+/// <summary>
+/// What /readyz reports: ready while the server is in sync with the API, that is once a full list has landed
+/// and as long as the list or the watch said something (an event or a bookmark) within the silence limit.
+/// Open watch headers alone do not count: a stuck stream sends headers too.
+/// </summary>
+internal sealed class SyncHealth(WatcherSettings settings, TimeProvider clock)
 {
     private volatile bool _listed;
     private volatile bool _connected;
     private volatile string _problem = "the first list of nodes has not completed yet";
+    private long _lastHeard;
 
-    public bool IsReady => _listed && _connected;
+    public bool IsReady => _listed && _connected && !IsSilent;
 
-    public string Problem => IsReady ? "" : _problem;
+    public string Problem
+    {
+        get
+        {
+            if (!_listed || !_connected)
+                return _problem;
+            return IsSilent ? $"no event or bookmark from the Kubernetes API for {settings.SilenceLimit.TotalSeconds:0.#} s" : "";
+        }
+    }
+
+    private bool IsSilent => clock.GetElapsedTime(Interlocked.Read(ref _lastHeard)) > settings.SilenceLimit;
 
     public void ListCompleted()
     {
+        Heard();
         _listed = true;
+    }
+
+    /// <summary>The API sent a list or a watch line: the connection is alive and the state current.</summary>
+    public void Heard()
+    {
+        Interlocked.Exchange(ref _lastHeard, clock.GetTimestamp());
         _connected = true;
     }
 
-    public void Connected() => _connected = true;
-
     public void Disconnected(string problem)
     {
-        _problem = _listed ? $"not connected to the Kubernetes API: {problem}" : $"the first list of nodes has not completed yet: {problem}";
+        _problem = _listed ? $"not in sync with the Kubernetes API: {problem}" : $"the first list of nodes has not completed yet: {problem}";
         _connected = false;
     }
 }

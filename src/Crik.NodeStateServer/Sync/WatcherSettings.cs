@@ -2,6 +2,8 @@ namespace Crik.NodeStateServer.Sync;
 
 internal sealed record WatcherSettings
 {
+    public static readonly TimeSpan DefaultSilenceLimit = TimeSpan.FromSeconds(120);
+
     /// <summary>Nodes per list page; 5,000 nodes take ten requests instead of one huge response.</summary>
     public int PageSize { get; init; } = 500;
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
@@ -11,9 +13,12 @@ internal sealed record WatcherSettings
     public TimeSpan WatchServerTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Longer than the longest watch the API server is asked for (timeout plus jitter), so on a quiet cluster the
-    /// server's own close comes first; this only catches a stream that stays open but silent. Dead peers are
-    /// found sooner by TCP keep-alive (see KubeHttpClientFactory).
+    /// The API server sends a bookmark about once a minute on a watch that asked for them, so a watch that says
+    /// nothing at all for this long is stuck (a hung proxy, a half-open connection): it is dropped and nodes are
+    /// listed again. Readiness uses the same bound.
     /// </summary>
-    public TimeSpan WatchIdleTimeout => WatchServerTimeout * 2 + TimeSpan.FromMinutes(1);
+    public TimeSpan SilenceLimit { get; init; } = DefaultSilenceLimit;
+
+    /// <summary>A watch that ends sooner than this without a single line is a failure and backs off (as client-go's reflector does).</summary>
+    public TimeSpan ShortWatch { get; init; } = TimeSpan.FromSeconds(1);
 }

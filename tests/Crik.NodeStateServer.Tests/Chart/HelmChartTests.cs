@@ -7,6 +7,7 @@ using YamlDotNet.RepresentationModel;
 namespace Crik.NodeStateServer.Tests.Chart;
 
 /// <summary>Checks the Helm chart without helm: the YAML files parse, and templates only use values that exist.</summary>
+[Trait("Category", "Unit")]
 public sealed partial class HelmChartTests
 {
     private static string ChartFile(string name) => Path.Combine(RepoPaths.Chart, name);

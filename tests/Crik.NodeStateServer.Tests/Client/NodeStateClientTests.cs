@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Crik.Cli.NodeState;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
@@ -60,7 +58,7 @@ public sealed class NodeStateClientTests(SharedCluster shared) : IClassFixture<S
     [Fact]
     public async Task NoServerListeningIsAnErrorOnceTheTimeoutIsSpent()
     {
-        var closedPort = new Uri($"http://127.0.0.1:{ClosedPort()}");
+        var closedPort = new Uri($"http://127.0.0.1:{FreePort.Get()}");
         var clock = Stopwatch.StartNew();
         var answer = await Client.AskAsync(closedPort, "some-node", TimeSpan.FromSeconds(1));
         clock.Stop();
@@ -131,13 +129,6 @@ public sealed class NodeStateClientTests(SharedCluster shared) : IClassFixture<S
     {
         context.Response.StatusCode = status;
         return context.Response.WriteAsync(body);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose() => _http.Dispose();

@@ -71,7 +71,7 @@ public sealed class CommandLineTests
     {
         var (exitCode, stdout, _) = await ServerProcess.RunAsync("--help");
         Assert.Equal(0, exitCode);
-        foreach (var flag in new[] { "--port", "--bind", "--kubeconfig", "--config", "--log-level", "--log-format" })
+        foreach (var flag in new[] { "--port", "--bind", "--kubeconfig", "--config", "--log-level", "--log-format", "--max-backoff-seconds", "--watch-silence-seconds", "--max-connections" })
             Assert.Contains(flag, stdout, StringComparison.Ordinal);
     }
 }

@@ -28,6 +28,15 @@ public sealed class StartupAndAuthTests
     }
 
     [Fact]
+    public async Task StartLineNamesTheClusterTheCredentialsThePortAndTheRules()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(rulesYaml: "unschedulable: true\n");
+        await cluster.Server.WaitForOutputAsync($"Serving node states on 127.0.0.1:{cluster.Server.Port}; watching nodes at {cluster.Api.Url.AbsoluteUri} as bearer token from kubeconfig ");
+        await cluster.Server.WaitForOutputAsync("(context fake); rules from /");
+        Assert.DoesNotContain(FakeKubeApi.Token, cluster.Server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnauthorizedIsLoggedClearlyAndRetriedUntilAccessReturns()
     {
         await using var cluster = await TestCluster.StartAsync(beforeServer: api =>

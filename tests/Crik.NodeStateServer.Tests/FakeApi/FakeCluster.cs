@@ -105,6 +105,32 @@ internal sealed class FakeCluster
         }
     }
 
+    /// <summary>A bookmark at the current version, as the API server sends periodically; the version does not move.</summary>
+    public void SendProgressBookmark()
+    {
+        lock (_gate)
+        {
+            var line = EventLine("BOOKMARK", new JsonObject
+            {
+                ["kind"] = "Node",
+                ["apiVersion"] = "v1",
+                ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) },
+            });
+            foreach (var watch in _watches)
+                watch.Events.Writer.TryWrite(line);
+        }
+    }
+
+    /// <summary>Sends any text as one line to every open watch (malformed events).</summary>
+    public void SendRawLine(string line)
+    {
+        lock (_gate)
+        {
+            foreach (var watch in _watches)
+                watch.Events.Writer.TryWrite(line);
+        }
+    }
+
     /// <summary>Forgets all history (as etcd compaction does) and tells open watches "410 Expired", then ends them.</summary>
     public void ExpireWatches()
     {

@@ -12,14 +12,20 @@ namespace Crik.NodeStateServer.Tests.FakeApi;
 
 /// <summary>
 /// A Kubernetes API server that knows only <c>/api/v1/nodes</c>: HTTPS with a self-signed CA, bearer-token auth,
-/// paginated lists and chunked watch streams. Tests steer it: block lists, refuse or drop watches, expire versions,
-/// or answer 401.
+/// paginated lists and chunked watch streams with a bookmark every <see cref="BookmarkInterval"/>. Tests steer it:
+/// block lists, refuse, drop or silence watches, expire versions, answer 401, or send malformed data.
 /// </summary>
 internal sealed class FakeKubeApi : IAsyncDisposable
 {
     public const string Token = "fake-token-for-node-state-server";
 
+    public static readonly TimeSpan BookmarkInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private long _endlessBytesSent;
+    private int _endlessWatches;
     private volatile TaskCompletionSource _listGate = Completed();
     private int _listRequests;
     private int _unauthorizedAnswers;
@@ -43,6 +49,23 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Answer a watch from a compacted version with HTTP 410 instead of a 200 carrying an ERROR event.</summary>
     public bool GoneAsHttpStatus { get; set; }
 
+    /// <summary>Watches send nothing at all, neither events nor bookmarks, as behind a hung proxy.</summary>
+    public bool SilentWatches { get; set; }
+
+    /// <summary>Answer watches with headers and an immediately ended, empty stream.</summary>
+    public bool CloseWatchesAtOnce { get; set; }
+
+    /// <summary>Lists carry a JSON null and a number among their items.</summary>
+    public bool NullListItems { get; set; }
+
+    /// <summary>The next watch sends one line that never ends, until the client hangs up.</summary>
+    public void SendEndlessLineOnNextWatch() => Interlocked.Increment(ref _endlessWatches);
+
+    public long EndlessBytesSent => Interlocked.Read(ref _endlessBytesSent);
+
+    /// <summary>When each watch request arrived, measured from the fake's start.</summary>
+    public ConcurrentQueue<TimeSpan> WatchArrivals { get; } = new();
+
     public int ListRequests => Volatile.Read(ref _listRequests);
     public int UnauthorizedAnswers => Volatile.Read(ref _unauthorizedAnswers);
 
@@ -62,6 +85,7 @@ internal sealed class FakeKubeApi : IAsyncDisposable
         api._app.MapGet("/api/v1/nodes", (RequestDelegate)api.HandleAsync);
         await api._app.StartAsync();
         api.Url = new Uri(api._app.Urls.First());
+        _ = api.SendBookmarksAsync();
         return api;
     }
 
@@ -69,6 +93,23 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     public void BlockLists() => _listGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void ReleaseLists() => _listGate.TrySetResult();
+
+    /// <summary>Like the API server's watch cache, which sends each bookmark-enabled watch a bookmark about once a minute.</summary>
+    private async Task SendBookmarksAsync()
+    {
+        using var timer = new PeriodicTimer(BookmarkInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                if (!SilentWatches)
+                    Cluster.SendProgressBookmark();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -102,6 +143,11 @@ internal sealed class FakeKubeApi : IAsyncDisposable
             ["metadata"] = metadata,
             ["items"] = new JsonArray([.. items]),
         };
+        if (NullListItems && offset == 0)
+        {
+            list["items"]!.AsArray().Insert(0, null);
+            list["items"]!.AsArray().Add((JsonNode)JsonValue.Create(42));
+        }
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(list.ToJsonString());
     }
@@ -110,6 +156,7 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     {
         var from = long.Parse(context.Request.Query["resourceVersion"].ToString(), CultureInfo.InvariantCulture);
         WatchVersions.Enqueue(from);
+        WatchArrivals.Enqueue(_clock.Elapsed);
         Trace.Enqueue($"watch {from} refuse={RefuseWatches}");
         if (RefuseWatches)
         {
@@ -117,6 +164,17 @@ internal sealed class FakeKubeApi : IAsyncDisposable
             return;
         }
         context.Response.ContentType = "application/json";
+        if (CloseWatchesAtOnce)
+        {
+            await context.Response.StartAsync();
+            return;
+        }
+        if (Interlocked.Decrement(ref _endlessWatches) >= 0)
+        {
+            await SendEndlessLineAsync(context);
+            return;
+        }
+        Interlocked.Exchange(ref _endlessWatches, 0);
         var watch = Cluster.OpenWatch(from, context.RequestAborted);
         if (watch is null && GoneAsHttpStatus)
         {
@@ -137,6 +195,8 @@ internal sealed class FakeKubeApi : IAsyncDisposable
             Trace.Enqueue("started");
             await foreach (var line in watch.Events.Reader.ReadAllAsync(watch.Dropped))
             {
+                if (SilentWatches)
+                    continue;
                 await context.Response.WriteAsync(line + "\n");
                 await context.Response.Body.FlushAsync();
             }
@@ -149,6 +209,26 @@ internal sealed class FakeKubeApi : IAsyncDisposable
         finally
         {
             Cluster.CloseWatch(watch);
+        }
+    }
+
+    /// <summary>The start of an event whose line never ends: 64 KiB of filler at a time until the client hangs up.</summary>
+    private async Task SendEndlessLineAsync(HttpContext context)
+    {
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
+        try
+        {
+            await context.Response.WriteAsync("{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"");
+            while (!context.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested)
+            {
+                await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+                Interlocked.Add(ref _endlessBytesSent, chunk.Length);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The client hung up: what this stream is for.
         }
     }
 
@@ -184,10 +264,12 @@ internal sealed class FakeKubeApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
         ReleaseLists();
         Cluster.DropWatches();
         await _app.StopAsync();
         await _app.DisposeAsync();
         Certificate.Dispose();
+        _stopping.Dispose();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Crik.NodeStateServer.Tests.Support;
@@ -31,7 +30,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public static ServerProcess Start(params string[] args)
     {
-        var port = FreePort();
+        var port = FreePort.Get();
         var info = new ProcessStartInfo(RepoPaths.ServerBinary)
         {
             RedirectStandardOutput = true,
@@ -105,13 +104,6 @@ internal sealed class ServerProcess : IAsyncDisposable
             return;
         lock (_output)
             _output.AppendLine(line);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -26,7 +26,8 @@ internal sealed class TestCluster : IAsyncDisposable
         beforeServer?.Invoke(api);
         var directory = new TempDirectory();
         var kubeconfig = directory.Write("kubeconfig", KubeconfigWriter.For(api));
-        List<string> args = ["--kubeconfig", kubeconfig, .. extraArgs];
+        // The fake sends bookmarks four times a second, so a watch silent for 2 s is stuck.
+        List<string> args = ["--kubeconfig", kubeconfig, "--watch-silence-seconds", "2", .. extraArgs];
         if (rulesYaml is not null)
             args.AddRange(["--config", directory.Write("rules.yaml", rulesYaml)]);
         return new TestCluster(api, ServerProcess.Start([.. args]), directory);

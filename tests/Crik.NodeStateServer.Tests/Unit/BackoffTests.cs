@@ -3,6 +3,7 @@ using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class BackoffTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class InClusterConfigTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class KubeConfigFileTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

@@ -7,6 +7,7 @@ using Xunit;
 namespace Crik.NodeStateServer.Tests.Unit;
 
 /// <summary>The pure function Node + rules → state and reasons.</summary>
+[Trait("Category", "Unit")]
 public sealed class NodeRulesTests
 {
     private static KubeNode Node(Action<System.Text.Json.Nodes.JsonObject>? change = null)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Crik.NodeStateServer.Http;
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.State;
@@ -8,6 +9,7 @@ using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class NodeStoreTests
 {
     private static KubeNode Node(string name, string? taint = null)
@@ -52,11 +54,18 @@ public sealed class NodeStoreTests
     }
 
     [Fact]
-    public void StoredAnswerIsTheSerializedVerdict()
+    public void AnswerIsTheSerializedVerdictAndIsReusedUntilTheNodeChanges()
     {
         var store = NewStore();
         store.Upsert(Node("a", "karpenter.sh/disrupted"));
+        var first = NodeAnswers.For("a", store.Find("a"));
         Assert.Equal("""{"name":"a","state":"shutting-down","reasons":["taint:karpenter.sh/disrupted"]}""",
-            System.Text.Encoding.UTF8.GetString(store.Find("a")!.AnswerJson));
+            System.Text.Encoding.UTF8.GetString(first));
+        store.Upsert(Node("b"));
+        Assert.Same(first, NodeAnswers.For("a", store.Find("a")));
+
+        store.Upsert(Node("a"));
+        Assert.Equal("""{"name":"a","state":"ready","reasons":[]}""", System.Text.Encoding.UTF8.GetString(NodeAnswers.For("a", store.Find("a"))));
+        Assert.Equal("""{"name":"z","state":"unknown","reasons":[]}""", System.Text.Encoding.UTF8.GetString(NodeAnswers.For("z", null)));
     }
 }

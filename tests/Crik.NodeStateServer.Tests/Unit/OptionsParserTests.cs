@@ -5,6 +5,7 @@ using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class OptionsParserTests
 {
     [Fact]
@@ -23,7 +24,8 @@ public sealed class OptionsParserTests
     public void BothFlagSpellingsAreAccepted()
     {
         var options = OptionsParser.Parse(["--port=8080", "--bind", "127.0.0.1", "--kubeconfig", "/k", "--config=/r.yaml",
-            "--log-level", "debug", "--log-format=json", "--max-backoff-seconds", "2.5"]);
+            "--log-level", "debug", "--log-format=json", "--max-backoff-seconds", "2.5", "--watch-silence-seconds", "90",
+            "--max-connections=50"]);
         Assert.Equal(8080, options.Port);
         Assert.Equal(IPAddress.Loopback, options.Bind);
         Assert.Equal("/k", options.KubeconfigPath);
@@ -31,6 +33,8 @@ public sealed class OptionsParserTests
         Assert.Equal(LogLevel.Debug, options.LogLevel);
         Assert.Equal(LogFormat.Json, options.LogFormat);
         Assert.Equal(TimeSpan.FromSeconds(2.5), options.MaxBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(90), options.WatchSilence);
+        Assert.Equal(50, options.MaxConnections);
     }
 
     [Theory]
@@ -39,6 +43,9 @@ public sealed class OptionsParserTests
     [InlineData("--log-level", "trace")]
     [InlineData("--max-backoff-seconds", "0")]
     [InlineData("--kubeconfig", "")]
+    [InlineData("--watch-silence-seconds", "0")]
+    [InlineData("--max-connections", "0")]
+    [InlineData("--max-connections", "many")]
     public void BadValuesAreUsageErrors(string flag, string value)
     {
         Assert.Throws<UsageException>(() => OptionsParser.Parse([flag, value]));

@@ -4,6 +4,7 @@ using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 
+[Trait("Category", "Unit")]
 public sealed class RulesFileParsingTests
 {
     [Theory]

@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Crik.NodeStateServer.Rules;
+using Crik.NodeStateServer.State;
+using Crik.Shared.NodeState;
+
+namespace Crik.NodeStateServer.Http;
+
+/// <summary>
+/// The serialized answers of GET /v1/nodes/{name}. A known node's answer is serialized once per
+/// <see cref="NodeEntry"/>: entries are immutable and replaced when a node changes, so the bytes stay valid
+/// for as long as the entry lives (in any snapshot) and go with it.
+/// </summary>
+internal static class NodeAnswers
+{
+    private static readonly ConditionalWeakTable<NodeEntry, byte[]> Serialized = [];
+
+    public static byte[] For(string name, NodeEntry? entry)
+    {
+        if (entry is null)
+            return Serialize(new NodeStateBody(name, NodeStateContract.Unknown, []));
+        return Serialized.TryGetValue(entry, out var cached)
+            ? cached
+            : Serialized.GetValue(entry, static e => Serialize(new NodeStateBody(e.Name, StateWord(e.Evaluation.State), e.Evaluation.Reasons)));
+    }
+
+    public static byte[] Error(string message) => Serialize(new NodeStateBody(Error: message));
+
+    public static string StateWord(NodeState state) =>
+        state == NodeState.ShuttingDown ? NodeStateContract.ShuttingDown : NodeStateContract.Ready;
+
+    private static byte[] Serialize(NodeStateBody body) =>
+        JsonSerializer.SerializeToUtf8Bytes(body, NodeStateJsonContext.Default.NodeStateBody);
+}

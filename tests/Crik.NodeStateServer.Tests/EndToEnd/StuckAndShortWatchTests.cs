@@ -1,0 +1,54 @@
+using Crik.NodeStateServer.Tests.FakeApi;
+using Crik.NodeStateServer.Tests.Support;
+using Xunit;
+
+namespace Crik.NodeStateServer.Tests.EndToEnd;
+
+/// <summary>Watches that say nothing: a stuck stream is replaced by a new list, a watch that ends at once backs off.</summary>
+public sealed class StuckAndShortWatchTests
+{
+    [Fact]
+    public async Task SilentWatchMakesTheServerUnreadyAndListAgain()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("quiet"));
+        await cluster.WaitForOpenWatchAsync();
+
+        // Headers sent, then nothing: no events, no bookmarks; the next list waits too.
+        cluster.Api.BlockLists();
+        cluster.Api.SilentWatches = true;
+        cluster.Nodes.Modify("quiet", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        await Poll.UntilAsync(async () => await cluster.Server.StatusOfAsync("/readyz") == 503, "/readyz 503 for a silent watch",
+            diagnostics: () => cluster.Server.Output);
+        await cluster.Server.WaitForOutputAsync("Watch abandoned: no event or bookmark for 2 s");
+
+        cluster.Api.SilentWatches = false;
+        cluster.Api.ReleaseLists();
+        await cluster.WaitForStateAsync("quiet", "shutting-down");
+        await cluster.Server.WaitUntilReadyAsync();
+        Assert.True(cluster.Api.ListRequests >= 2, $"{cluster.Api.ListRequests} lists");
+    }
+
+    [Fact]
+    public async Task WatchThatClosesAtOnceIsRetriedWithBackoff()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("flappy"));
+        await cluster.WaitForOpenWatchAsync();
+
+        cluster.Api.CloseWatchesAtOnce = true;
+        var before = cluster.Api.WatchArrivals.Count;
+        cluster.Nodes.DropWatches();
+        await Poll.UntilAsync(() => cluster.Api.WatchArrivals.Count >= before + 5, "five watches that close at once",
+            diagnostics: () => cluster.Server.Output);
+        cluster.Api.CloseWatchesAtOnce = false;
+
+        // The backoff starts at 200 ms with jitter down to half: never two watches within 50 ms (without it, 5 ms apart).
+        var arrivals = cluster.Api.WatchArrivals.Skip(before).Take(5).ToArray();
+        for (var i = 1; i < arrivals.Length; i++)
+            Assert.True(arrivals[i] - arrivals[i - 1] >= TimeSpan.FromMilliseconds(50), $"watches {arrivals[i - 1]} and {arrivals[i]} came too close");
+        await cluster.Server.WaitForOutputAsync("with no events; resuming from resourceVersion");
+
+        cluster.Nodes.Modify("flappy", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        await cluster.WaitForStateAsync("flappy", "shutting-down");
+        await cluster.Server.WaitUntilReadyAsync();
+    }
+}

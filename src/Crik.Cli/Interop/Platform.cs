@@ -9,17 +9,31 @@ namespace Crik.Cli.Interop;
 /// </summary>
 internal static class Platform
 {
-    public static readonly bool IsArm64 = RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
+    private static readonly ArchitectureFlags Current = ArchitectureFlags.For(RuntimeInformation.ProcessArchitecture)
+        ?? ArchitectureFlags.For(Architecture.X64)!;
 
-    /// <summary>O_DIRECTORY: 0x10000 on x86-64, 0x4000 on arm64 (where 0x10000 means O_DIRECT).</summary>
-    public static readonly int O_DIRECTORY = IsArm64 ? 0x4000 : 0x10000;
+    /// <summary>O_DIRECTORY for this process's architecture.</summary>
+    public static int O_DIRECTORY => Current.Directory;
 
-    /// <summary>O_NOFOLLOW: 0x20000 on x86-64, 0x8000 on arm64.</summary>
-    public static readonly int O_NOFOLLOW = IsArm64 ? 0x8000 : 0x20000;
+    /// <summary>O_NOFOLLOW for this process's architecture.</summary>
+    public static int O_NOFOLLOW => Current.NoFollow;
 
-    /// <summary>Null on a supported platform; otherwise why crik cannot run here.</summary>
+    /// <summary>Null on a supported platform; otherwise why crik cannot run here. Checked at start.</summary>
     public static string? Unsupported() =>
         !OperatingSystem.IsLinux() ? "crik runs on Linux only"
-        : RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64 ? null
+        : ArchitectureFlags.For(RuntimeInformation.ProcessArchitecture) is not null ? null
         : $"crik supports linux-x64 and linux-arm64, not {RuntimeInformation.ProcessArchitecture}: its native flag values are known for those two only";
+}
+
+/// <summary>The open(2) flags whose values differ between the architectures crik runs on.</summary>
+internal sealed record ArchitectureFlags(int Directory, int NoFollow)
+{
+    /// <summary>The values for <paramref name="architecture"/>, or null when crik does not know them.</summary>
+    public static ArchitectureFlags? For(Architecture architecture) => architecture switch
+    {
+        Architecture.X64 => new(Directory: 0x10000, NoFollow: 0x20000),
+        // The generic values; on arm64, 0x10000 is O_DIRECT and 0x20000 is O_LARGEFILE.
+        Architecture.Arm64 => new(Directory: 0x4000, NoFollow: 0x8000),
+        _ => null,
+    };
 }

@@ -1,3 +1,4 @@
+// Checkpointing/ owns turning a SIGTERM into a committed checkpoint or "not taken"; it never signals the app.
 using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;

@@ -1,3 +1,4 @@
+// Commands/ owns the command line and the wiring of each subcommand; the logic lives in the folders it wires.
 using System.CommandLine;
 using Crik.Cli.Logging;
 using Crik.Cli.Supervision;

@@ -1,3 +1,4 @@
+// Interop/ owns every native call, its constants and its safe wrapper; nothing outside it P/Invokes.
 using System.Runtime.InteropServices;
 
 namespace Crik.Cli.Interop;

@@ -1,3 +1,4 @@
+// Logging/ owns crik's log lines and messages on fds 1 and 2, without System.Console.
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;

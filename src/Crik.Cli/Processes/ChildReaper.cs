@@ -1,3 +1,4 @@
+// Processes/ owns process primitives (spawn, the reaper thread, wait statuses, /proc); it knows nothing of what they run.
 using Crik.Cli.Interop;
 using Serilog;
 

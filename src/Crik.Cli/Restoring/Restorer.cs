@@ -1,3 +1,4 @@
+// Restoring/ owns choosing a checkpoint to restore and bringing the app back as crik's child.
 using System.Diagnostics;
 using System.Globalization;
 using Crik.Cli.Configuration;

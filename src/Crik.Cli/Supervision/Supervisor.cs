@@ -1,3 +1,4 @@
+// Supervision/ owns the app's life (start or restore, forward, resume, kill, wait) and crik's exit codes.
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Serilog;

@@ -63,6 +63,14 @@ internal sealed class ConfigValueReader(string file)
         {
             throw Error(key, node, $"must be a positive duration such as 25s, 1m30s or 500ms, got \"{text}\"");
         }
+        if (value < CrikConfig.MinimumDuration)
+        {
+            throw Error(key, node, $"must be at least 1ms, got \"{text}\"");
+        }
+        if (value > CrikConfig.MaximumDuration)
+        {
+            throw Error(key, node, $"must be at most 24h, got \"{text}\"");
+        }
         return value;
     }
 
@@ -93,6 +101,10 @@ internal sealed class ConfigValueReader(string file)
         if (!text.StartsWith('/'))
         {
             throw Error(key, node, $"must be an absolute path (starting with /), got \"{text}\"");
+        }
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw Error(key, node, $"must not contain a NUL character, got \"{text}\"");
         }
         return text.Length > 1 ? text.TrimEnd('/') : text;
     }

@@ -1,3 +1,4 @@
 using Crik.Cli.Cli;
 
+DiagnosticsPort.RemoveSocket();
 return CrikCommandLine.Invoke(args);

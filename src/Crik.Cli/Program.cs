@@ -6,4 +6,5 @@ using Crik.Cli.Supervision;
 // here on every forwarded signal is queued for the supervisor. What remains is the runtime's own
 // start-up before this line (see README, "Signals before start-up completes").
 using var signals = new SignalRelay();
+DiagnosticsPort.RemoveSocket();
 return CrikCommandLine.Invoke(args, signals);

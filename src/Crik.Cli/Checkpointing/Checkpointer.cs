@@ -52,12 +52,21 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
                 app.Pid, tree.Count, generation, store.ImageDir);
 
+            if (budget.Spent)
+            {
+                return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
+            }
             TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
             CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging, logFile, mounts), logFile, dumpTimeout)
                 .ConfigureAwait(false);
             if (!dump.Succeeded)
             {
-                return Failed(generation, staging, clock, dump.Describe(dumpTimeout), logFile);
+                string why = dump.Describe(dumpTimeout);
+                if (dump.TimedOut && dumpTimeout < config.CheckpointTimeout)
+                {
+                    why += $" (the time left of checkpointBudget, {budget.Total.TotalSeconds:0.###} s)";
+                }
+                return Failed(generation, staging, clock, why, logFile);
             }
             var manifest = new Manifest
             {
@@ -74,7 +83,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             };
             if (budget.Spent)
             {
-                return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.#} s) ran out before the commit", logFile);
+                return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the commit", logFile);
             }
             // The commit point: once Commit returns, the checkpoint is taken, whatever happens next.
             CommittedCheckpoint committed = store.Commit(staging, manifest, config.KeepCheckpoints);

@@ -12,10 +12,12 @@ internal static class ConfigKeys
     public const string OnRestoreFailure = "onRestoreFailure";
     public const string NodeStateTimeout = "nodeStateTimeout";
     public const string OnNodeStateError = "onNodeStateError";
+    public const string RestoreTimeout = "restoreTimeout";
+    public const string CheckpointBudget = "checkpointBudget";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
-        CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError,
+        CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
     ];
 }

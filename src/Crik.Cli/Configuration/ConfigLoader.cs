@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -8,7 +9,9 @@ namespace Crik.Cli.Configuration;
 internal sealed record LoadedConfig(CrikConfig Config, string? Path, IReadOnlyList<string> Warnings);
 
 /// <summary>
-/// Finds and reads crik's YAML configuration into a validated <see cref="CrikConfig"/>.
+/// Configuration/ owns crik's YAML configuration: finding the file (this class), reading it safely
+/// (<see cref="ConfigFileReader"/>), checking its shape (<see cref="YamlStructureCheck"/>) and each
+/// value (<see cref="ConfigValueReader"/>) into a validated <see cref="CrikConfig"/>.
 /// Errors name the file, line and key; unknown keys are warnings.
 /// </summary>
 internal static partial class ConfigLoader
@@ -23,28 +26,23 @@ internal static partial class ConfigLoader
     public static LoadedConfig Load(string? explicitPath)
     {
         string? fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
-        string path = explicitPath ?? (string.IsNullOrEmpty(fromEnvironment) ? DefaultPath : fromEnvironment);
-        bool named = explicitPath is not null || !string.IsNullOrEmpty(fromEnvironment);
-        string text;
+        string? origin = explicitPath is not null ? "--config" : string.IsNullOrEmpty(fromEnvironment) ? null : PathVariable;
+        string path = explicitPath ?? (origin is null ? DefaultPath : fromEnvironment!);
+        string? text = ConfigFileReader.Read(path, origin);
+        if (text is null)
+        {
+            return new LoadedConfig(CrikConfig.Default, null, []);
+        }
         try
         {
-            text = File.ReadAllText(path);
+            var (config, warnings) = Parse(text, path);
+            return new LoadedConfig(config, path, warnings);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is not (ConfigException or OutOfMemoryException))
         {
-            if (!named)
-            {
-                return new LoadedConfig(CrikConfig.Default, null, []);
-            }
-            string origin = explicitPath is not null ? "--config" : PathVariable;
-            throw new ConfigException($"{path}: configuration file not found (named by {origin}); fix the path or remove {origin}");
+            // Whatever the YAML library throws, bad configuration must end as one line and exit 2.
+            throw new ConfigException($"{path}: cannot read the configuration: {e.Message}", e);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"{path}: cannot read the configuration file: {e.Message}", e);
-        }
-        var (config, warnings) = Parse(text, path);
-        return new LoadedConfig(config, path, warnings);
     }
 
     /// <summary>Parses and validates configuration text; <paramref name="file"/> names it in messages.</summary>
@@ -52,17 +50,27 @@ internal static partial class ConfigLoader
     {
         YamlNode? root = ReadRoot(text, file);
         var warnings = new List<string>();
-        if (root is null || root is YamlScalarNode { Value: null or "" or "~" or "null" })
+        CrikConfig config = CrikConfig.Default;
+        if (root is not (null or YamlScalarNode { Value: null or "" or "~" or "null" }))
         {
-            return (CrikConfig.Default, warnings);
+            config = ReadMapping(root, file, warnings);
         }
+        if (!config.CheckpointingEnabled)
+        {
+            warnings.Add($"{file}: no {ConfigKeys.ImageDir} is set, so checkpointing is off (crik runs the app as a plain init)");
+        }
+        return (config, warnings);
+    }
+
+    private static CrikConfig ReadMapping(YamlNode root, string file, List<string> warnings)
+    {
         if (root is not YamlMappingNode mapping)
         {
             throw new ConfigException($"{file}:{Line(root)}: the configuration must be a mapping of keys to values, e.g. \"imageDir: /var/lib/crik\"");
         }
-
         var reader = new ConfigValueReader(file);
         CrikConfig config = CrikConfig.Default;
+        int budgetLine = 0;
         foreach (var (keyNode, value) in mapping.Children)
         {
             string key = ((keyNode as YamlScalarNode)?.Value) ?? "";
@@ -77,17 +85,42 @@ internal static partial class ConfigLoader
                 ConfigKeys.OnRestoreFailure => config with { OnRestoreFailure = reader.Choice(key, value, config.OnRestoreFailure) },
                 ConfigKeys.NodeStateTimeout => config with { NodeStateTimeout = reader.Duration(key, value) ?? config.NodeStateTimeout },
                 ConfigKeys.OnNodeStateError => config with { OnNodeStateError = reader.Choice(key, value, config.OnNodeStateError) },
+                ConfigKeys.RestoreTimeout => config with { RestoreTimeout = reader.Duration(key, value) ?? config.RestoreTimeout },
+                ConfigKeys.CheckpointBudget => config with { ConfiguredCheckpointBudget = reader.Duration(key, value) },
                 _ => Unknown(config, key, keyNode, file, warnings),
             };
+            budgetLine = key == ConfigKeys.CheckpointBudget ? Line(keyNode) : budgetLine;
         }
-        return (config, warnings);
+        WarnAboutCutTimeouts(config, file, budgetLine, warnings);
+        return config;
     }
+
+    /// <summary>An explicit budget is a hard bound: a timeout longer than it can never run its course.</summary>
+    private static void WarnAboutCutTimeouts(CrikConfig config, string file, int budgetLine, List<string> warnings)
+    {
+        if (config.ConfiguredCheckpointBudget is not { } budget)
+        {
+            return;
+        }
+        foreach (var (key, timeout) in new[] { (ConfigKeys.NodeStateTimeout, config.NodeStateTimeout), (ConfigKeys.CheckpointTimeout, config.CheckpointTimeout) })
+        {
+            if (timeout > budget)
+            {
+                warnings.Add($"{file}:{budgetLine}: {key} ({Format(timeout)}) is longer than {ConfigKeys.CheckpointBudget} ({Format(budget)}); it will be cut to the budget");
+            }
+        }
+    }
+
+    private static string Format(TimeSpan duration) => duration.Ticks % TimeSpan.TicksPerSecond == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalSeconds}s")
+        : string.Create(CultureInfo.InvariantCulture, $"{duration.TotalMilliseconds}ms");
 
     private static YamlNode? ReadRoot(string text, string file)
     {
         var stream = new YamlStream();
         try
         {
+            YamlStructureCheck.Check(text, file);
             stream.Load(new StringReader(text));
         }
         catch (YamlException e)
@@ -109,33 +142,9 @@ internal static partial class ConfigLoader
 
     private static CrikConfig Unknown(CrikConfig config, string key, YamlNode node, string file, List<string> warnings)
     {
-        string? suggestion = ConfigKeys.All.FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
-            ?? ConfigKeys.All.FirstOrDefault(k => EditDistance(k.ToLowerInvariant(), key.ToLowerInvariant()) <= 2);
-        string hint = suggestion is null ? $"known keys: {string.Join(", ", ConfigKeys.All)}" : $"did you mean \"{suggestion}\"?";
-        warnings.Add($"{file}:{Line(node)}: unknown key \"{key}\" is ignored ({hint})");
+        warnings.Add(UnknownKeys.Warning(file, Line(node), key));
         return config;
     }
 
     internal static int Line(YamlNode node) => (int)node.Start.Line;
-
-    private static int EditDistance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
-    }
 }

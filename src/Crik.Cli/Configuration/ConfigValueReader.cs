@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Crik.Cli.Configuration;
 
 /// <summary>Reads one typed value, or throws a ConfigException naming file, line and key.</summary>
-internal sealed class ConfigValueReader(string file)
+internal sealed partial class ConfigValueReader(string file)
 {
     public string? AbsolutePath(string key, YamlNode node) => AbsolutePath(key, node, Scalar(key, node));
 
@@ -33,7 +33,7 @@ internal sealed class ConfigValueReader(string file)
         if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(url.Host))
         {
-            throw Error(key, node, $"must be an http:// or https:// URL, e.g. http://crik-node-state-server.default.svc.cluster.local:9376, got \"{text}\"");
+            throw Error(key, node, $"must be an http:// or https:// URL, e.g. http://crik-node-state-server.default.svc.cluster.local:9376, got \"{WithoutCredentials(text)}\"");
         }
         return url;
     }
@@ -62,6 +62,14 @@ internal sealed class ConfigValueReader(string file)
         if (!DurationParser.TryParse(text, out TimeSpan value) || value <= TimeSpan.Zero)
         {
             throw Error(key, node, $"must be a positive duration such as 25s, 1m30s or 500ms, got \"{text}\"");
+        }
+        if (value < CrikConfig.MinimumDuration)
+        {
+            throw Error(key, node, $"must be at least 1ms, got \"{text}\"");
+        }
+        if (value > CrikConfig.MaximumDuration)
+        {
+            throw Error(key, node, $"must be at most 24h, got \"{text}\"");
         }
         return value;
     }
@@ -94,6 +102,10 @@ internal sealed class ConfigValueReader(string file)
         {
             throw Error(key, node, $"must be an absolute path (starting with /), got \"{text}\"");
         }
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw Error(key, node, $"must not contain a NUL character, got \"{text}\"");
+        }
         return text.Length > 1 ? text.TrimEnd('/') : text;
     }
 
@@ -116,4 +128,10 @@ internal sealed class ConfigValueReader(string file)
 
     private ConfigException Error(string key, YamlNode node, string problem) =>
         new($"{file}:{ConfigLoader.Line(node)}: {key}: {problem}");
+
+    /// <summary>The URL text with any user:password@ part hidden, so credentials never reach a log.</summary>
+    private static string WithoutCredentials(string url) => CredentialsPart().Replace(url, "://***@");
+
+    [System.Text.RegularExpressions.GeneratedRegex("://[^/@]*@")]
+    private static partial System.Text.RegularExpressions.Regex CredentialsPart();
 }

@@ -53,8 +53,27 @@ internal sealed record CrikConfig
 
     public NodeStateErrorPolicy OnNodeStateError { get; init; } = NodeStateErrorPolicy.Checkpoint;
 
-    // TEMPORARY until the configuration branch lands: the derived default of checkpointBudget.
-    public TimeSpan CheckpointBudget => NodeStateTimeout + CheckpointTimeout + TimeSpan.FromSeconds(3);
+    /// <summary>How long a CRIU restore may take before crik gives up on the checkpoint.</summary>
+    public TimeSpan RestoreTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>checkpointBudget as written in the file; null when it is derived.</summary>
+    public TimeSpan? ConfiguredCheckpointBudget { get; init; }
+
+    /// <summary>
+    /// The hard bound on the whole SIGTERM path (node-state wait, lock, dump, commit). When not
+    /// configured it is nodeStateTimeout + checkpointTimeout + <see cref="CheckpointBudgetSlack"/>,
+    /// which is 30 s with the defaults: Kubernetes' default terminationGracePeriodSeconds.
+    /// </summary>
+    public TimeSpan CheckpointBudget => ConfiguredCheckpointBudget ?? NodeStateTimeout + CheckpointTimeout + CheckpointBudgetSlack;
+
+    /// <summary>What the derived budget leaves for taking the lock and committing the checkpoint.</summary>
+    public static readonly TimeSpan CheckpointBudgetSlack = TimeSpan.FromSeconds(3);
+
+    /// <summary>The shortest duration any key accepts.</summary>
+    public static readonly TimeSpan MinimumDuration = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>The longest duration any key accepts (CancellationTokenSource and timers handle it).</summary>
+    public static readonly TimeSpan MaximumDuration = TimeSpan.FromHours(24);
 
     public bool CheckpointingEnabled => ImageDir is not null;
 }

@@ -5,7 +5,8 @@ namespace Crik.Cli.Configuration;
 
 /// <summary>
 /// Parses durations as Go and Kubernetes write them ("25s", "1m30s", "500ms", "1.5s"); a bare number
-/// is seconds.
+/// is seconds. Never overflows: a duration longer than <see cref="TimeSpan.MaxValue"/> reads as
+/// <see cref="TimeSpan.MaxValue"/>, which every range check then rejects.
 /// </summary>
 internal static partial class DurationParser
 {
@@ -19,26 +20,33 @@ internal static partial class DurationParser
     {
         duration = TimeSpan.Zero;
         text = text.Trim();
-        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds))
+        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double bare))
         {
-            duration = TimeSpan.FromSeconds(seconds);
+            duration = FromSeconds(bare);
             return true;
         }
         if (!Whole().IsMatch(text))
         {
             return false;
         }
+        double seconds = 0;
         foreach (Match match in Part().Matches(text))
         {
             double value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-            duration += match.Groups[2].Value switch
+            seconds += match.Groups[2].Value switch
             {
-                "h" => TimeSpan.FromHours(value),
-                "m" => TimeSpan.FromMinutes(value),
-                "s" => TimeSpan.FromSeconds(value),
-                _ => TimeSpan.FromMilliseconds(value),
+                "h" => value * 3600,
+                "m" => value * 60,
+                "s" => value,
+                _ => value / 1000,
             };
         }
+        duration = FromSeconds(seconds);
         return true;
     }
+
+    private static TimeSpan FromSeconds(double seconds) =>
+        double.IsFinite(seconds) && seconds < TimeSpan.MaxValue.TotalSeconds
+            ? TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond))
+            : TimeSpan.MaxValue;
 }

@@ -16,9 +16,6 @@ namespace Crik.Cli.Restoring;
 /// </summary>
 internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log) : IAppRestorer
 {
-    /// <summary>Long enough for a restore of many GiB; a hung CRIU must still not hang the pod forever.</summary>
-    private static readonly TimeSpan RestoreTimeout = TimeSpan.FromMinutes(5);
-
     /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
     {
@@ -63,7 +60,7 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         CriuResult restore;
         try
         {
-            restore = await criu.RunAsync(arguments, logFile, RestoreTimeout, keepStdio: true).ConfigureAwait(false);
+            restore = await criu.RunAsync(arguments, logFile, config.RestoreTimeout, keepStdio: true).ConfigureAwait(false);
         }
         catch (SpawnException e)
         {
@@ -76,7 +73,7 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         if (!restore.Succeeded)
         {
             reaper.Forget(manifest.RootPid);
-            return Failed(checkpoint, clock, restore.Describe(RestoreTimeout), logFile, command);
+            return Failed(checkpoint, clock, restore.Describe(config.RestoreTimeout), logFile, command);
         }
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}",
             manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, logFile);

@@ -57,6 +57,19 @@ public class AppLifeTests
         Assert.Empty(pods.Committed());
     }
 
+    [CriuFact]
+    public void ASpentCheckpointBudgetGivesTheAppItsSigterm()
+    {
+        using var pods = new Pods("checkpointBudget: 1ms\n");
+        using CrikRun run = pods.Start("sh", "-c", TermTrap + Pods.Counter());
+        run.WaitForLine("count 1");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Assert.Equal(7, run.WaitForExit());
+        Assert.Contains("checkpointBudget", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
+        Assert.Empty(pods.Committed());
+    }
+
     private static void Run(string program, params string[] args)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardError = true };

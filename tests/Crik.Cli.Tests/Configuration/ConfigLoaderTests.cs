@@ -3,6 +3,7 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Configuration;
 
+[Trait("Category", "Unit")]
 public class ConfigLoaderTests
 {
     [Fact]
@@ -35,6 +36,95 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(2), config.NodeStateTimeout);
         Assert.Equal(NodeStateErrorPolicy.Checkpoint, config.OnNodeStateError);
         Assert.Null(config.NodeStateServerUrl);
+        Assert.Equal(TimeSpan.FromMinutes(5), config.RestoreTimeout);
+        Assert.Null(config.ConfiguredCheckpointBudget);
+        Assert.Equal(TimeSpan.FromSeconds(30), config.CheckpointBudget);
+    }
+
+    [Fact]
+    public void DerivedBudgetKeepsOldTimeoutsMeaningful()
+    {
+        var (config, warnings) = ConfigLoader.Parse("imageDir: /data\ncheckpointTimeout: 1m\nnodeStateTimeout: 5s\n", "c.yaml");
+        Assert.Empty(warnings);
+        Assert.Equal(TimeSpan.FromSeconds(68), config.CheckpointBudget);
+    }
+
+    [Fact]
+    public void ExplicitBudgetAndRestoreTimeoutAreRead()
+    {
+        var (config, warnings) = ConfigLoader.Parse("imageDir: /data\ncheckpointBudget: 50s\nrestoreTimeout: 2m\n", "c.yaml");
+        Assert.Empty(warnings);
+        Assert.Equal(TimeSpan.FromSeconds(50), config.CheckpointBudget);
+        Assert.Equal(TimeSpan.FromMinutes(2), config.RestoreTimeout);
+    }
+
+    [Fact]
+    public void TimeoutsLongerThanAnExplicitBudgetAreWarnedAbout()
+    {
+        var (_, warnings) = ConfigLoader.Parse("imageDir: /data\nnodeStateTimeout: 12s\ncheckpointBudget: 10s\n", "c.yaml");
+        Assert.Equal(
+        [
+            "c.yaml:3: nodeStateTimeout (12s) is longer than checkpointBudget (10s); it will be cut to the budget",
+            "c.yaml:3: checkpointTimeout (25s) is longer than checkpointBudget (10s); it will be cut to the budget",
+        ], warnings);
+    }
+
+    [Theory]
+    [InlineData("checkpointTimeout: 24h", null)]
+    [InlineData("checkpointTimeout: 1ms", null)]
+    [InlineData("checkpointTimeout: 24h1ms", "must be at most 24h")]
+    [InlineData("restoreTimeout: 99999999999999999999h", "must be at most 24h")]
+    [InlineData("nodeStateTimeout: 0.5ms", "must be at least 1ms")]
+    [InlineData("checkpointBudget: 0", "must be a positive duration")]
+    public void DurationsStayWithinOneMillisecondAndOneDay(string line, string? problem)
+    {
+        string yaml = $"imageDir: /data\n{line}\n";
+        if (problem is null)
+        {
+            ConfigLoader.Parse(yaml, "c.yaml");
+            return;
+        }
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "c.yaml"));
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HugeDurationsDoNotOverflow()
+    {
+        Assert.True(DurationParser.TryParse("99999999999999999999", out TimeSpan seconds));
+        Assert.Equal(TimeSpan.MaxValue, seconds);
+        Assert.True(DurationParser.TryParse("9999999999999999999999h", out TimeSpan hours));
+        Assert.Equal(TimeSpan.MaxValue, hours);
+    }
+
+    [Theory]
+    [InlineData("a: 1\nb:\n  c: 1\n  c: 2\n", "c.yaml:4: key \"c\" appears twice (lines 3 and 4)")]
+    [InlineData("---\na: 1\n---\n", "c.yaml:3: a second YAML document starts here")]
+    [InlineData("imageDir: \"/a\\nb\\0\"\n", "got \"/a\\u000ab\\u0000\"")]
+    public void StructuralProblemsAreOneLineErrors(string yaml, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(yaml, "c.yaml"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void NestingIsBoundedBeforeTheTreeIsBuilt()
+    {
+        string deep = new string('[', YamlStructureCheck.MaximumDepth + 1) + new string(']', YamlStructureCheck.MaximumDepth + 1);
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(deep, "c.yaml"));
+        Assert.Contains("nest deeper than 64 levels", error.Message, StringComparison.Ordinal);
+        string justDeepEnough = "a: " + new string('[', YamlStructureCheck.MaximumDepth - 1) + new string(']', YamlStructureCheck.MaximumDepth - 1);
+        Assert.Single(ConfigLoader.Parse(justDeepEnough, "c.yaml").Warnings, w => w.Contains("unknown key", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("", "--config is empty")]
+    [InlineData("/etc/crik\0/config.yaml", "contains a NUL character")]
+    public void BadConfigPathsAreErrors(string path, string expected)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(path));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,11 +151,11 @@ public class ConfigLoaderTests
     [InlineData("")]
     [InlineData("# only a comment\n")]
     [InlineData("~\n")]
-    public void EmptyFileMeansNoCheckpointing(string yaml)
+    public void EmptyFileMeansNoCheckpointingAndSaysSo(string yaml)
     {
         var (config, warnings) = ConfigLoader.Parse(yaml, "c.yaml");
         Assert.False(config.CheckpointingEnabled);
-        Assert.Empty(warnings);
+        Assert.Equal("c.yaml: no imageDir is set, so checkpointing is off (crik runs the app as a plain init)", Assert.Single(warnings));
     }
 
     [Fact]

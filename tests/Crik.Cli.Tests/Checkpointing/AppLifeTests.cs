@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Checkpointing;
 

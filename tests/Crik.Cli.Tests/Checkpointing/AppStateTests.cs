@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Crik.Cli.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Checkpointing;
 
@@ -12,7 +13,7 @@ public class AppStateTests
     public async Task HttpServerWithAnOpenFileServesNewConnectionsAfterRestore()
     {
         using var pods = new Pods();
-        int port = FreePort();
+        int port = FreePort.Get();
         string log = Path.Combine(pods.Root, "hits.log");
         string[] command = ["python3", Paths.App("http-counter.py"), port.ToString(), log];
         using (CrikRun first = pods.Start(command))
@@ -78,10 +79,4 @@ public class AppStateTests
         return (await response.Content.ReadAsStringAsync()).Trim();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,5 +1,6 @@
 using Crik.Cli.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Checkpointing;
 
@@ -37,7 +38,7 @@ public class NodeStateDecisionTests
     [CriuFact]
     public void UnreachableServerCheckpointsByDefault()
     {
-        using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FakeNodeStateServer.FreePort()}\nnodeStateTimeout: 500ms\n");
+        using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FreePort.Get()}\nnodeStateTimeout: 500ms\n");
         using CrikRun run = Start(pods, "node-c");
         run.WaitForLine("ready");
         Pods.CheckpointAndStop(run);
@@ -48,7 +49,7 @@ public class NodeStateDecisionTests
     [CriuFact]
     public void UnreachableServerWithSkipPolicyGivesTheAppSigterm()
     {
-        using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FakeNodeStateServer.FreePort()}\nnodeStateTimeout: 500ms\nonNodeStateError: skip\n");
+        using var pods = new Pods($"nodeStateServerURL: http://127.0.0.1:{FreePort.Get()}\nnodeStateTimeout: 500ms\nonNodeStateError: skip\n");
         using CrikRun run = Start(pods, "node-d");
         AssertSigtermReachedTheAppWithoutACheckpoint(run, pods);
         Assert.Contains("onNodeStateError: skip", run.WaitForLine("cannot tell whether the node is shutting down", stderr: true), StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using Crik.Cli.Configuration;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Configuration;
 

@@ -1,5 +1,6 @@
 using Crik.Cli.Criu;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Criu;
 

@@ -1,6 +1,7 @@
 using Crik.Cli.ImageStore;
 using Serilog;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.ImageStore;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Crik.Cli.ImageStore;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.ImageStore;
 

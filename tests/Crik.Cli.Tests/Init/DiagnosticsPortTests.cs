@@ -1,5 +1,6 @@
 using Crik.Cli.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Init;
 

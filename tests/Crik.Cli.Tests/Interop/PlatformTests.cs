@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Crik.Cli.Interop;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Interop;
 

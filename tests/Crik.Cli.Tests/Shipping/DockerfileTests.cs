@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Crik.Cli.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Shipping;
 

@@ -2,6 +2,7 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Supervision;
 using Crik.Cli.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Shipping;
 

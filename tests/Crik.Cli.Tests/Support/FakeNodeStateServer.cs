@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Support;
 
@@ -14,7 +15,7 @@ internal sealed class FakeNodeStateServer : IDisposable
     public FakeNodeStateServer(string state)
     {
         _state = state;
-        Port = FreePort();
+        Port = FreePort.Get();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _ = Task.Run(ServeAsync);
@@ -50,12 +51,6 @@ internal sealed class FakeNodeStateServer : IDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public void Dispose() => _listener.Close();
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Support;
 

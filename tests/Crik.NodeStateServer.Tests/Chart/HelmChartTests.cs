@@ -3,6 +3,7 @@ using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
 using YamlDotNet.RepresentationModel;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Chart;
 
@@ -10,7 +11,7 @@ namespace Crik.NodeStateServer.Tests.Chart;
 [Trait("Category", "Unit")]
 public sealed partial class HelmChartTests
 {
-    private static string ChartFile(string name) => Path.Combine(RepoPaths.Chart, name);
+    private static string ChartFile(string name) => Path.Combine(Paths.Chart, name);
 
     private static YamlMappingNode LoadMapping(string path)
     {
@@ -20,7 +21,7 @@ public sealed partial class HelmChartTests
     }
 
     private static string AllTemplates() => string.Join("\n",
-        Directory.GetFiles(Path.Combine(RepoPaths.Chart, "templates")).Order(StringComparer.Ordinal).Select(File.ReadAllText));
+        Directory.GetFiles(Path.Combine(Paths.Chart, "templates")).Order(StringComparer.Ordinal).Select(File.ReadAllText));
 
     [GeneratedRegex(@"\.Values((?:\.[A-Za-z0-9_]+)+)")]
     private static partial Regex ValuesReference();
@@ -98,14 +99,14 @@ public sealed partial class HelmChartTests
     [Fact]
     public void PodsRunHardenedWithProbesOnTheServersEndpoints()
     {
-        var deployment = File.ReadAllText(Path.Combine(RepoPaths.Chart, "templates", "deployment.yaml"));
+        var deployment = File.ReadAllText(Path.Combine(Paths.Chart, "templates", "deployment.yaml"));
         foreach (var line in new[]
         {
             "runAsNonRoot: true", "readOnlyRootFilesystem: true", "allowPrivilegeEscalation: false", "- ALL",
             "path: /healthz", "path: /readyz", "--config=/etc/node-state-server/rules.yaml", "mountPath: /etc/node-state-server",
         })
             Assert.Contains(line, deployment, StringComparison.Ordinal);
-        Assert.Contains("rules.yaml: |", File.ReadAllText(Path.Combine(RepoPaths.Chart, "templates", "configmap.yaml")), StringComparison.Ordinal);
+        Assert.Contains("rules.yaml: |", File.ReadAllText(Path.Combine(Paths.Chart, "templates", "configmap.yaml")), StringComparison.Ordinal);
     }
 
     [Fact]

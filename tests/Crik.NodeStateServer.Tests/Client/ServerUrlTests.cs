@@ -2,6 +2,7 @@ using Crik.Cli.NodeState;
 using Crik.NodeStateServer.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Client;
 

@@ -1,5 +1,6 @@
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

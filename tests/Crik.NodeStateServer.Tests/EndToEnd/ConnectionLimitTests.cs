@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

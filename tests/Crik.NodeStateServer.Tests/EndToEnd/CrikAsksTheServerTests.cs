@@ -1,6 +1,7 @@
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 
@@ -15,38 +16,38 @@ public sealed class CrikAsksTheServerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [CrikPodFact]
+    [CriuFact]
     public async Task ShuttingDownNodeGivesACheckpoint()
     {
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("worker-1"));
         cluster.Nodes.Modify("worker-1", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted", "NoSchedule"));
         await cluster.WaitForStateAsync("worker-1", "shutting-down");
 
-        using var pod = new CrikPod(Config(cluster.Server.Url), "worker-1", Script);
-        await pod.WaitForOutputAsync("ready");
-        pod.Terminate();
-        Assert.Equal(0, pod.WaitForExit());
-        Assert.Contains("node worker-1 is shutting down: taint:karpenter.sh/disrupted", pod.Stderr, StringComparison.Ordinal);
-        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Stderr);
-        Assert.DoesNotContain("app-got-term", pod.Stdout, StringComparison.Ordinal);
+        using CrikRun pod = StartPod(Config(cluster.Server.Url), "worker-1");
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains(pod.Stderr, l => l.Contains("node worker-1 is shutting down: taint:karpenter.sh/disrupted", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Transcript);
+        Assert.DoesNotContain("app-got-term", pod.Stdout);
     }
 
-    [CrikPodFact]
+    [CriuFact]
     public async Task ReadyNodeGivesTheAppSigtermAndNoCheckpoint()
     {
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("worker-2"));
         await cluster.WaitForStateAsync("worker-2", "ready");
 
-        using var pod = new CrikPod(Config(cluster.Server.Url), "worker-2", Script);
-        await pod.WaitForOutputAsync("ready");
-        pod.Terminate();
-        Assert.Equal(9, pod.WaitForExit());
-        Assert.Contains("app-got-term", pod.Stdout, StringComparison.Ordinal);
-        Assert.Contains("node worker-2 is ready", pod.Stderr, StringComparison.Ordinal);
+        using CrikRun pod = StartPod(Config(cluster.Server.Url), "worker-2");
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        Assert.Equal(9, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("app-got-term", pod.Stdout);
+        Assert.Contains(pod.Stderr, l => l.Contains("node worker-2 is ready", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")));
     }
 
-    [CrikPodFact]
+    [CriuFact]
     public async Task ServerDownFollowsThePolicy()
     {
         Uri url;
@@ -54,13 +55,18 @@ public sealed class CrikAsksTheServerTests : IDisposable
         {
             url = cluster.Server.Url;
         }
-        using var pod = new CrikPod(Config(url, "nodeStateTimeout: 500ms\n"), "worker-3", Script);
-        await pod.WaitForOutputAsync("ready");
-        pod.Terminate();
-        Assert.Equal(0, pod.WaitForExit());
-        Assert.Contains("onNodeStateError: checkpoint", pod.Stderr, StringComparison.Ordinal);
-        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Stderr);
+        using CrikRun pod = StartPod(Config(url, "nodeStateTimeout: 500ms\n"), "worker-3");
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains(pod.Stderr, l => l.Contains("onNodeStateError: checkpoint", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Transcript);
     }
+
+    /// <summary>crik as PID 1 of a new "pod" on <paramref name="node"/>, as the downward API would name it.</summary>
+    private static CrikRun StartPod(string config, string node) =>
+        CrikRun.Start(["run", "--config", config, "--", "sh", "-c", Script],
+            environment: new Dictionary<string, string> { ["KUBERNETES_NODE_NAME"] = node });
 
     private string ImageDir => Path.Combine(_dir.Path, "images");
 

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.FakeApi;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.FakeApi;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Support;
 
@@ -31,7 +32,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static ServerProcess Start(params string[] args)
     {
         var port = FreePort.Get();
-        var info = new ProcessStartInfo(RepoPaths.ServerBinary)
+        var info = new ProcessStartInfo(Paths.NodeStateServer)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -54,7 +55,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Runs the binary to completion (for flag and config errors) and returns its exit code and stderr.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
-        var info = new ProcessStartInfo(RepoPaths.ServerBinary)
+        var info = new ProcessStartInfo(Paths.NodeStateServer)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

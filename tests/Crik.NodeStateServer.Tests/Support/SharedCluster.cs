@@ -1,4 +1,5 @@
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Support;
 

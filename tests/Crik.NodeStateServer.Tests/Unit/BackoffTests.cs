@@ -1,5 +1,6 @@
 using Crik.NodeStateServer.Sync;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

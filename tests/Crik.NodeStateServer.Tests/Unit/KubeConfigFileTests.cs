@@ -5,6 +5,7 @@ using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

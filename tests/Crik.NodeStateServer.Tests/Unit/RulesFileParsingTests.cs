@@ -1,6 +1,7 @@
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.Yaml;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Crik.NodeStateServer.Kubernetes;
 using Xunit;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,7 +1,7 @@
-namespace Crik.Cli.Tests.Support;
+namespace Crik.TestSupport;
 
 /// <summary>Reads /proc of the host (processes in child PID namespaces are visible with host PIDs).</summary>
-internal static class ProcessTable
+public static class ProcessTable
 {
     public sealed record Entry(int Pid, int ParentPid, char State, string Name);
 

@@ -1,9 +1,9 @@
 using Xunit;
 
-namespace Crik.Cli.Tests.Support;
+namespace Crik.TestSupport;
 
 /// <summary>Waits for a condition with a timeout instead of sleeping a fixed time.</summary>
-internal static class Poll
+public static class Poll
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
@@ -28,4 +28,21 @@ internal static class Poll
     /// <summary>Polls until <paramref name="condition"/> holds.</summary>
     public static void Until(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         Until(() => condition() ? "" : null, what, timeout);
+
+    /// <summary>Polls an asynchronous condition; fails the test on timeout, with <paramref name="diagnostics"/> when given.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, Func<string>? diagnostics = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for {what}{(diagnostics is null ? "" : "\n" + diagnostics())}");
+            }
+            await Task.Delay(25);
+        }
+    }
+
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null, Func<string>? diagnostics = null) =>
+        UntilAsync(() => Task.FromResult(condition()), what, timeout, diagnostics);
 }

@@ -1,7 +1,7 @@
-namespace Crik.Cli.Tests.Support;
+namespace Crik.TestSupport;
 
 /// <summary>Where the built binaries and the test apps are.</summary>
-internal static class Paths
+public static class Paths
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
@@ -9,6 +9,15 @@ internal static class Paths
     public static string Crik { get; } = Environment.GetEnvironmentVariable("CRIK_BIN")
         ?? Path.Combine(RepositoryRoot, "artifacts", "bin", "Crik.Cli", Configuration, "crik");
 
+    /// <summary>The built server; NODE_STATE_SERVER_BINARY points the tests at another build (e.g. a trimmed publish).</summary>
+    public static string NodeStateServer =>
+        Environment.GetEnvironmentVariable("NODE_STATE_SERVER_BINARY") is { Length: > 0 } other
+            ? other
+            : Path.Combine(RepositoryRoot, "artifacts", "bin", "Crik.NodeStateServer", Configuration, "node-state-server");
+
+    public static string Chart => Path.Combine(RepositoryRoot, "charts", "node-state-server");
+
+    /// <summary>A test app copied next to the test assembly (tests/*/Apps).</summary>
     public static string App(string name) => Path.Combine(AppContext.BaseDirectory, "Apps", name);
 
 #if DEBUG

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace Crik.Cli.Tests.Support;
+namespace Crik.TestSupport;
 
-internal static partial class Native
+public static partial class Native
 {
     [LibraryImport("libc.so.6", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);

@@ -1,12 +1,12 @@
 using Xunit;
 
-namespace Crik.Cli.Tests.Support;
+namespace Crik.TestSupport;
 
 /// <summary>
 /// What the system tests need. Outside CI a missing prerequisite skips the test with the reason; in CI
 /// (CI=true) nothing is skipped, so a missing prerequisite fails the test instead of hiding it.
 /// </summary>
-internal static class Prerequisites
+public static class Prerequisites
 {
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Xunit;
 
-namespace Crik.Cli.Tests.Support;
+namespace Crik.TestSupport;
 
 /// <summary>
 /// One run of the real crik binary: as PID 1 in a fresh PID namespace (how a container looks to its
 /// entrypoint) or as an ordinary process. Captures stdout and stderr line by line.
 /// </summary>
-internal sealed class CrikRun : IDisposable
+public sealed class CrikRun : IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 

@@ -1,6 +1,6 @@
-namespace Crik.NodeStateServer.Tests.Support;
+namespace Crik.TestSupport;
 
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("nss-test-").FullName;
 

@@ -24,27 +24,35 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         {
             return false;
         }
-        using FileLock? directoryLock = store.TryLock(LockWait);
+        using IDisposable? directoryLock = TryLock();
         if (directoryLock is null)
         {
-            log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
             return false;
         }
         var clock = Stopwatch.StartNew();
-        long generation = store.NextGeneration();
-        string staging = store.CreateStaging(generation);
-        string logFile = Path.Combine(store.LogDir, $"dump-{generation:D6}.log");
+        StagingCheckpoint staging;
+        try
+        {
+            staging = store.BeginCheckpoint();
+        }
+        catch (IOException e)
+        {
+            log.Error("Not checkpointing: {Error}; the app gets SIGTERM", e.Message);
+            return false;
+        }
+        long generation = staging.Generation;
+        string logFile = staging.LogPath;
         List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
         try
         {
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
             List<string> stdio = ProcessTree.Stdio(app.Pid);
-            AppFiles.Save(config.AdditionalPaths, staging);
+            List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
             List<ExternalMount> mounts = ExternalMounts.Present();
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
                 app.Pid, tree.Count, generation, store.ImageDir);
 
-            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging, logFile, mounts), logFile, config.CheckpointTimeout)
+            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, config.CheckpointTimeout)
                 .ConfigureAwait(false);
             if (!dump.Succeeded)
             {
@@ -55,15 +63,17 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 Generation = generation,
                 CreatedAt = DateTimeOffset.UtcNow,
                 Command = app.Command,
+                App = AppIdentity.Of(app.Command),
                 CriuVersion = await criuVersion.ConfigureAwait(false),
                 RootPid = app.Pid,
                 TreePids = tree,
                 Stdio = stdio,
                 ExternalMounts = mounts,
                 AdditionalPaths = config.AdditionalPaths,
+                ExtraFiles = extraFiles,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
             };
-            CommittedCheckpoint committed = store.Commit(staging, manifest, config.KeepCheckpoints);
+            CommittedCheckpoint committed = store.Commit(staging, manifest, config.KeepCheckpoints).Checkpoint;
             StopForGood(app, tree);
             log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
                 generation, clock.Elapsed.TotalSeconds, dump.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
@@ -78,13 +88,32 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         }
     }
 
-    private bool Failed(RunningApp app, long generation, string staging, List<int> tree, Stopwatch clock, string why, string logFile)
+    private bool Failed(RunningApp app, long generation, StagingCheckpoint staging, List<int> tree, Stopwatch clock, string why, string logFile)
     {
         Resume(app, tree);
         store.Abandon(staging);
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; the app keeps running and gets SIGTERM",
             generation, clock.Elapsed.TotalSeconds, why, logFile);
         return false;
+    }
+
+    /// <summary>The image directory's lock, or null (and why, logged) when crik cannot or must not checkpoint.</summary>
+    private IDisposable? TryLock()
+    {
+        try
+        {
+            IDisposable? directoryLock = store.TryLock(LockWait);
+            if (directoryLock is null)
+            {
+                log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
+            }
+            return directoryLock;
+        }
+        catch (IOException e)
+        {
+            log.Error("Not checkpointing: {Error}; the app gets SIGTERM", e.Message);
+            return null;
+        }
     }
 
     /// <summary>

@@ -92,8 +92,7 @@ internal static class RunCommand
             var criu = new CriuRunner(reaper);
             try
             {
-                Directory.CreateDirectory(store.LogDir);
-                Task<string> criuVersion = criu.VersionAsync(store.LogDir);
+                Task<string> criuVersion = criu.VersionAsync();
                 app = new Restorer(config, store, criu, reaper, log).TryRestoreAsync(options.Command).GetAwaiter().GetResult();
                 checkpointer = new Checkpointer(config, store, criu, criuVersion, NodeStateGateFor(config, log), log);
             }

@@ -11,7 +11,10 @@ internal static unsafe partial class Libc
     internal const short POSIX_SPAWN_SETSID = 0x80;
 
     internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200,
-        O_APPEND = 0x400, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
+        O_APPEND = 0x400, O_CLOEXEC = 0x80000;
+
+    /// <summary>Architecture-dependent: see <see cref="OpenFlags"/>.</summary>
+    internal static readonly int O_DIRECTORY = OpenFlags.Directory;
 
     [LibraryImport(Library, EntryPoint = "posix_spawnp")]
     internal static partial int PosixSpawnp(out int pid, byte* file, void* fileActions, void* attributes,

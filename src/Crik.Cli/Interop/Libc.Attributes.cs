@@ -18,8 +18,12 @@ internal static unsafe partial class Libc
 
     /// <summary>
     /// utimensat(2): sets access and modification times (two struct timespec) of a name relative to
-    /// a directory (AT_SYMLINK_NOFOLLOW: of a link itself; a null name: of dirFd itself). Returns 0, or -1 with errno.
+    /// a directory (AT_SYMLINK_NOFOLLOW: of a link itself). Returns 0, or -1 with errno (glibc: EINVAL for a null name).
     /// </summary>
     [LibraryImport(Library, EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    internal static partial int UtimensAt(int dirFd, string? name, long* times, int flags);
+    internal static partial int UtimensAt(int dirFd, string name, long* times, int flags);
+
+    /// <summary>futimens(3): sets access and modification times (two struct timespec) of an open file. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "futimens", SetLastError = true)]
+    internal static partial int Futimens(int fd, long* times);
 }

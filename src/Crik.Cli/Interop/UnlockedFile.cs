@@ -31,7 +31,9 @@ internal static unsafe class UnlockedFile
         int fd = (int)file.DangerousGetHandle();
         Check(Libc.FchownAt(fd, "", uid, gid, Libc.AT_EMPTY_PATH), "chown", pathForMessages);
         Check(Libc.Fchmod(fd, (uint)mode), "chmod", pathForMessages);
-        SetTimes(fd, null, 0, accessed, modified, pathForMessages);
+        long* times = stackalloc long[4];
+        Fill(times, accessed, modified);
+        Check(Libc.Futimens(fd, times), "futimens", pathForMessages);
     }
 
     /// <summary>Sets owner, group and times of a path itself, a link included (never its target).</summary>
@@ -51,12 +53,17 @@ internal static unsafe class UnlockedFile
         Check(Libc.Fsync((int)file.DangerousGetHandle()), "fsync", pathForMessages);
     }
 
-    private static void SetTimes(int dirFd, string? name, int flags, DateTimeOffset accessed, DateTimeOffset modified, string path)
+    private static void SetTimes(int dirFd, string name, int flags, DateTimeOffset accessed, DateTimeOffset modified, string path)
     {
         long* times = stackalloc long[4];
+        Fill(times, accessed, modified);
+        Check(Libc.UtimensAt(dirFd, name, times, flags), "utimensat", path);
+    }
+
+    private static void Fill(long* times, DateTimeOffset accessed, DateTimeOffset modified)
+    {
         (times[0], times[1]) = Timespec(accessed);
         (times[2], times[3]) = Timespec(modified);
-        Check(Libc.UtimensAt(dirFd, name, times, flags), "utimensat", path);
     }
 
     /// <summary>Seconds and nanoseconds since the epoch (DateTimeOffset keeps 100 ns).</summary>

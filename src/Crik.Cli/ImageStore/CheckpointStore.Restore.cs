@@ -17,8 +17,8 @@ internal sealed partial class CheckpointStore
         {
             if (Root.Stat(name) is { Kind: not FileKind.Directory } status)
             {
-                log.Warning("Ignoring {Path}: it is a {Kind}, not a directory crik made; crik never follows links in its image directory",
-                    Root.PathOf(name), status.Kind);
+                log.Warning("Ignoring {Path}: it is {Kind}, not a directory crik made; crik never follows links in its image directory",
+                    Root.PathOf(name), DirectoryHandle.Describe(status.Kind));
             }
             else if (StoreLayout.IsStaging(name))
             {

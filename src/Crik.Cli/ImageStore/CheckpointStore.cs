@@ -15,7 +15,10 @@ namespace Crik.Cli.ImageStore;
 /// following links (a link planted on the shared volume is refused with one line), and is private:
 /// 0700 directories, 0600 files. A checkpoint is committed by writing its manifest last, flushing,
 /// renaming the staging directory and flushing the image directory: a crash at any point leaves
-/// either the whole checkpoint or a staging directory that is never restored.
+/// either the whole checkpoint or a staging directory that is never restored. Later ways of
+/// storing images (pre-dump chains, streamed images, object storage) plug in behind the same
+/// handles: a staging checkpoint can name a parent generation or a streamer, and commit and
+/// restore stay the store's alone.
 /// </remarks>
 internal sealed partial class CheckpointStore(string imageDir, ILogger log) : IDisposable
 {
@@ -98,7 +101,7 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
             {
                 throw new UnsafeEntryException(lockStatus.Kind == FileKind.SymbolicLink
                     ? $"{root.PathOf(StoreLayout.LockFile)} is a symbolic link; crik never follows links in its image directory: remove it"
-                    : $"{root.PathOf(StoreLayout.LockFile)} is a {lockStatus.Kind}, not crik's lock file: remove it");
+                    : $"{root.PathOf(StoreLayout.LockFile)} is {DirectoryHandle.Describe(lockStatus.Kind)}, not crik's lock file: remove it");
             }
         }
         catch

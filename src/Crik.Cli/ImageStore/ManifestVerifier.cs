@@ -23,8 +23,12 @@ internal static class ManifestVerifier
                 return $"its manifest is {Size.Format(length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
             }
             json = new byte[length];
-            int read = RandomAccess.Read(file, json, 0);
-            json = json[..read];
+            int total = 0, read;
+            while (total < json.Length && (read = RandomAccess.Read(file, json.AsSpan(total), total)) > 0)
+            {
+                total += read;
+            }
+            json = json[..total];
         }
         string? problem = ManifestReader.TryParse(json, out manifest);
         if (problem is not null)
@@ -50,7 +54,7 @@ internal static class ManifestVerifier
                 }
                 if (FileStatus.Read((int)handle.DangerousGetHandle()) is { Kind: not FileKind.Regular } status)
                 {
-                    return $"{file.Path} is a {status.Kind}, not a file";
+                    return $"{file.Path} is {DirectoryHandle.Describe(status.Kind)}, not a regular file";
                 }
                 long size = RandomAccess.GetLength(handle);
                 if (size != file.Size)

@@ -158,10 +158,23 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
             FileKind.SymbolicLink => new UnsafeEntryException(
                 $"{PathOf(name)} is a symbolic link where crik expects {expected}; crik never follows links in its image directory: remove it"),
             FileKind k when errno != Libc.EEXIST => new UnsafeEntryException(
-                $"{PathOf(name)} is a {k} where crik expects {expected}: remove it"),
+                $"{PathOf(name)} is {Describe(k)} where crik expects {expected}: remove it"),
             _ => Posix.Failure($"open({PathOf(name)})", errno),
         };
     }
+
+    /// <summary>A file kind in words, e.g. "a regular file".</summary>
+    public static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.Regular => "a regular file",
+        FileKind.Directory => "a directory",
+        FileKind.SymbolicLink => "a symbolic link",
+        FileKind.Fifo => "a FIFO",
+        FileKind.CharacterDevice => "a character device",
+        FileKind.BlockDevice => "a block device",
+        FileKind.Socket => "a socket",
+        _ => "a file of unknown kind",
+    };
 
     private static int Check(int fd, string path) => fd >= 0 ? fd : throw Posix.Failure($"open({path})", Libc.LastErrno);
 }

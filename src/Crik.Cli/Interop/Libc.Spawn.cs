@@ -14,7 +14,7 @@ internal static unsafe partial class Libc
         O_APPEND = 0x400, O_CLOEXEC = 0x80000;
 
     /// <summary>Architecture-dependent: see <see cref="OpenFlags"/>.</summary>
-    internal static readonly int O_DIRECTORY = OpenFlags.Directory;
+    internal static int O_DIRECTORY => OpenFlags.Directory;
 
     [LibraryImport(Library, EntryPoint = "posix_spawnp")]
     internal static partial int PosixSpawnp(out int pid, byte* file, void* fileActions, void* attributes,

@@ -32,22 +32,32 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
-        using FileLock? directoryLock = store.TryLock(budget.AtMost(LockWait));
+        using IDisposable? directoryLock = TryLock(budget.AtMost(LockWait));
         if (directoryLock is null)
         {
-            log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         var clock = Stopwatch.StartNew();
-        long generation = store.NextGeneration();
-        string staging = store.CreateStaging(generation);
-        string logFile = Path.Combine(store.LogDir, $"dump-{generation:D6}.log");
+        StagingCheckpoint staging;
+        try
+        {
+            staging = store.BeginCheckpoint();
+        }
+        catch (IOException e)
+        {
+            log.Error("Not checkpointing: {Error}; the app gets SIGTERM", e.Message);
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+        }
+        long generation = staging.Generation;
+        string logFile = staging.LogPath;
+        CommittedCheckpoint committed;
+        TimeSpan dumpDuration;
         try
         {
             List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
             List<string> stdio = ProcessTree.Stdio(app.Pid);
-            AppFiles.Save(config.AdditionalPaths, staging);
+            List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
             List<ExternalMount> mounts = ExternalMounts.Present();
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
                 app.Pid, tree.Count, generation, store.ImageDir);
@@ -57,7 +67,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
             }
             TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging, logFile, mounts), logFile, dumpTimeout)
+            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, dumpTimeout)
                 .ConfigureAwait(false);
             if (!dump.Succeeded)
             {
@@ -73,37 +83,60 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 Generation = generation,
                 CreatedAt = DateTimeOffset.UtcNow,
                 Command = app.Command,
+                App = AppIdentity.Of(app.Command),
                 CriuVersion = await criuVersion.ConfigureAwait(false),
                 RootPid = app.Pid,
                 TreePids = tree,
                 Stdio = stdio,
                 ExternalMounts = mounts,
                 AdditionalPaths = config.AdditionalPaths,
+                ExtraFiles = extraFiles,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
             };
             if (budget.Spent)
             {
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the commit", logFile);
             }
-            // The commit point: once Commit returns, the checkpoint is taken, whatever happens next.
-            CommittedCheckpoint committed = store.Commit(staging, manifest, config.KeepCheckpoints);
-            log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
-                generation, clock.Elapsed.TotalSeconds, dump.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
-                committed.Directory, logFile);
-            return new CheckpointOutcome.Committed(generation);
+            dumpDuration = dump.Duration;
+            // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
+            committed = store.Commit(staging, manifest, config.KeepCheckpoints).Checkpoint;
         }
         catch (Exception e)
         {
             log.Debug(e, "Checkpoint {Generation} failed", generation);
             return Failed(generation, staging, clock, e.Message, logFile);
         }
+        // Past the commit point nothing may turn this into a failure: the next pod continues from it.
+        log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
+            generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
+            committed.Directory, logFile);
+        return new CheckpointOutcome.Committed(generation);
     }
 
-    private CheckpointOutcome.NotTaken Failed(long generation, string staging, Stopwatch clock, string why, string logFile)
+    private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)
     {
         store.Abandon(staging);
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; the app keeps running and gets SIGTERM",
             generation, clock.Elapsed.TotalSeconds, why, logFile);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
+    }
+
+    /// <summary>The image directory's lock, or null (and why, logged) when crik cannot or must not checkpoint.</summary>
+    private IDisposable? TryLock(TimeSpan wait)
+    {
+        try
+        {
+            IDisposable? directoryLock = store.TryLock(wait);
+            if (directoryLock is null)
+            {
+                log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
+            }
+            return directoryLock;
+        }
+        catch (IOException e)
+        {
+            log.Error("Not checkpointing: {Error}; the app gets SIGTERM", e.Message);
+            return null;
+        }
     }
 }

@@ -91,19 +91,8 @@ internal static class RunCommand
         {
             var store = new CheckpointStore(config.ImageDir!, log);
             var criu = new CriuRunner(reaper);
-            try
-            {
-                Directory.CreateDirectory(store.LogDir);
-                Task<string> criuVersion = criu.VersionAsync(store.LogDir);
-                restorer = new Restorer(config, store, criu, reaper, log);
-                checkpointer = new Checkpointer(config, store, criu, criuVersion, NodeStateGateFor(config, log), log);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // A missing or read-only volume must not keep the app from running (nor crash-loop the pod).
-                log.Error("imageDir {Dir} cannot be used ({Error}); running the app without checkpoints. Check the volume mount and its permissions",
-                    config.ImageDir, e.Message);
-            }
+            restorer = new Restorer(config, store, criu, reaper, log);
+            checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);
         }
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();

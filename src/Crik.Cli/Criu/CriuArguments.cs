@@ -5,6 +5,19 @@ namespace Crik.Cli.Criu;
 /// <param name="Key">The name it has in the images, e.g. null.</param>
 internal sealed record ExternalMount(string Path, string Key);
 
+/// <summary>
+/// Where a CRIU run works: a directory crik made and holds open (given as a /proc/PID/fd path, so a
+/// link planted under the same name cannot redirect it) and the log's name inside it. CRIU writes its
+/// log there; crik moves it into the image directory's logs/ afterwards.
+/// </summary>
+internal sealed record CriuWorkDir(string Path, string LogName)
+{
+    public string LogFile => $"{Path}/{LogName}";
+
+    /// <summary>What criu printed on stdout and stderr, beside its log.</summary>
+    public string ConsoleFile => LogFile + ".out";
+}
+
 /// <summary>Builds CRIU's command lines. Pure, so every option is unit-tested.</summary>
 internal static class CriuArguments
 {
@@ -16,11 +29,11 @@ internal static class CriuArguments
     /// established TCP connections are closed, not frozen; file locks are kept; the tree is left
     /// stopped, so crik kills it only once the checkpoint is committed (and resumes it otherwise).
     /// </summary>
-    public static List<string> Dump(int rootPid, string imagesDir, string logFile, IEnumerable<ExternalMount> mounts)
+    public static List<string> Dump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts)
     {
         var args = new List<string>
         {
-            "dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--log-file", logFile, "-v4",
+            "dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--work-dir", work.Path, "--log-file", work.LogName, "-v4",
             "--leave-stopped", "--tcp-close", "--skip-in-flight", "--file-locks", "--link-remap",
             "--ghost-limit", GhostLimit, "--manage-cgroups=ignore",
         };
@@ -35,14 +48,15 @@ internal static class CriuArguments
     /// <summary>
     /// criu restore, detached so the restored root is re-parented to crik, with the app's old stdio
     /// pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
+    /// The pid file is named relative to the work directory.
     /// </summary>
-    public static List<string> Restore(string imagesDir, string pidFile, string logFile,
+    public static List<string> Restore(string imagesDir, CriuWorkDir work, string pidFileName,
         IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds)
     {
         var args = new List<string>
         {
-            "restore", "--images-dir", imagesDir, "--restore-detached", "--pidfile", pidFile,
-            "--log-file", logFile, "-v4", "--tcp-close", "--file-locks", "--link-remap",
+            "restore", "--images-dir", imagesDir, "--work-dir", work.Path, "--restore-detached", "--pidfile", pidFileName,
+            "--log-file", work.LogName, "-v4", "--tcp-close", "--file-locks", "--link-remap",
             "--evasive-devices", "--manage-cgroups=ignore",
         };
         foreach (ExternalMount mount in mounts)

@@ -1,31 +1,34 @@
 using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Criu;
 
-/// <summary>How one CRIU run ended.</summary>
-internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string LogFile)
+/// <summary>How one CRIU run ended, with the first telling error line of its log (read before the log is moved).</summary>
+internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string FirstError)
 {
     public bool Succeeded => !TimedOut && Status.Exited && Status.ExitCode == 0;
 
-    /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's last error line.</summary>
+    /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's first error line.</summary>
     public string Describe(TimeSpan? timeout = null) =>
         (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.#} s and was killed" : $"criu ended with {Status}")
-        + $": {CriuRunner.FirstError(LogFile)}";
+        + $": {FirstError}";
 }
 
-/// <summary>Runs the criu binary from PATH as a child of crik, with its output in a file beside its log.</summary>
+/// <summary>
+/// Runs the criu binary from PATH as a child of crik. Its log and console output go into the work
+/// directory the image store made for this run; nothing here chooses a path.
+/// </summary>
 internal sealed class CriuRunner(ChildReaper reaper)
 {
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
-    /// with --inherit-fd); otherwise its output goes to LOG.out.</param>
-    public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, string logFile, TimeSpan timeout, bool keepStdio = false)
+    /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
+    public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false)
     {
-        string consoleFile = logFile + ".out";
         var clock = Stopwatch.StartNew();
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
-            new SpawnRequest(["criu", .. arguments], OutputPath: keepStdio ? null : consoleFile)));
+            new SpawnRequest(["criu", .. arguments], OutputPath: keepStdio ? null : work.ConsoleFile)));
         bool timedOut = false;
         try
         {
@@ -37,31 +40,30 @@ internal sealed class CriuRunner(ChildReaper reaper)
             Posix.TrySignal(child.Pid, Signal.SIGKILL);
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
-        if (new FileInfo(consoleFile) is { Exists: true, Length: 0 })
+        if (new FileInfo(work.ConsoleFile) is { Exists: true, Length: 0 })
         {
-            File.Delete(consoleFile);
+            File.Delete(work.ConsoleFile);
         }
-        return new CriuResult(status, clock.Elapsed, timedOut, logFile);
+        return new CriuResult(status, clock.Elapsed, timedOut, FirstError(work.LogFile));
     }
 
-    /// <summary>criu's version, e.g. "4.2.1", or "unknown".</summary>
-    public async Task<string> VersionAsync(string scratchDir)
+    /// <summary>criu's version, e.g. "4.2.1", or "unknown". Its output goes to a file in memory, never to a named file.</summary>
+    public async Task<string> VersionAsync()
     {
-        string output = Path.Combine(scratchDir, $"criu-version-{Environment.ProcessId}.txt");
         try
         {
-            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "--version"], OutputPath: output)));
+            using SafeFileHandle output = MemoryFile.Create("crik-criu-version");
+            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "--version"], OutputPath: MemoryFile.ProcPath(output))));
             await child.Exited.ConfigureAwait(false);
-            string? line = File.ReadLines(output).FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal));
+            var buffer = new byte[4096];
+            int read = RandomAccess.Read(output, buffer, 0);
+            string? line = System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n')
+                .FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal));
             return line?["Version:".Length..].Trim() ?? "unknown";
         }
         catch (Exception e) when (e is IOException or SpawnException)
         {
             return "unknown";
-        }
-        finally
-        {
-            File.Delete(output);
         }
     }
 

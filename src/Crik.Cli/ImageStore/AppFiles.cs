@@ -1,8 +1,14 @@
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
-/// <summary>The files crik handles around a dump: additionalPaths saved and put back, inotify paths deleted.</summary>
+/// <summary>
+/// The files crik handles around a dump: additionalPaths saved and put back (with raw descriptors:
+/// no lock is taken, so a file the app holds flock'ed is copied all the same; owner, group, mode
+/// and times are kept), inotify paths deleted.
+/// </summary>
 internal static class AppFiles
 {
     public const string ExtraFilesDir = "extra-files";
@@ -28,48 +34,89 @@ internal static class AppFiles
         }
     }
 
-    /// <summary>Copies each existing path to checkpoint/extra-files/PATH.</summary>
-    public static void Save(IEnumerable<string> paths, string checkpointDir)
+    /// <summary>Copies each existing path to the staging directory's extra-files/PATH; returns what the manifest records of them.</summary>
+    public static List<SavedFile> Save(IEnumerable<string> paths, StagingCheckpoint staging)
     {
+        var saved = new List<SavedFile>();
+        using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
         foreach (string path in paths)
         {
-            Copy(path, Path.Combine(checkpointDir, ExtraFilesDir) + path);
+            SaveEntry(Path.GetFullPath(path), extra, saved);
         }
+        return saved;
     }
 
-    /// <summary>Puts each saved path back where it was.</summary>
-    public static void PutBack(IEnumerable<string> paths, string checkpointDir)
+    /// <summary>Puts each saved path back where it was, with its owner, group, mode and times.</summary>
+    public static void PutBack(Manifest manifest, RestoreAttempt attempt)
     {
-        foreach (string path in paths)
+        using DirectoryHandle? extra = attempt.Directory.TryOpenDirectory(ExtraFilesDir);
+        if (extra is null)
         {
-            Copy(Path.Combine(checkpointDir, ExtraFilesDir) + path, path);
+            return;
         }
-    }
-
-    /// <summary>Copies a file, symbolic link or directory tree, keeping modes; a missing source is skipped.</summary>
-    public static void Copy(string source, string destination)
-    {
-        var info = new FileInfo(source);
-        if (info.LinkTarget is { } target)
+        var directories = new List<SavedFile>();
+        foreach (SavedFile entry in manifest.ExtraFiles ?? SavedFiles.Inventory(extra))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Delete(destination);
-            File.CreateSymbolicLink(destination, target);
-        }
-        else if (Directory.Exists(source))
-        {
-            Directory.CreateDirectory(destination);
-            File.SetUnixFileMode(destination, File.GetUnixFileMode(source));
-            foreach (string entry in Directory.EnumerateFileSystemEntries(source))
+            switch (entry.Kind)
             {
-                Copy(entry, Path.Combine(destination, Path.GetFileName(entry)));
+                case SavedFile.Directory:
+                    Directory.CreateDirectory(entry.Path);
+                    directories.Add(entry);
+                    break;
+                case SavedFile.Link:
+                    SavedFiles.PutBackLink(entry);
+                    break;
+                case SavedFile.File:
+                    using (SafeFileHandle? copy = FileDigest.OpenRelative(extra, entry.Path.TrimStart('/')))
+                    {
+                        if (copy is not null)
+                        {
+                            SavedFiles.PutBackFile(entry, copy);
+                        }
+                    }
+                    break;
             }
         }
-        else if (info.Exists)
+        // A directory's times change as entries are made in it: set them last, innermost first.
+        foreach (SavedFile directory in Enumerable.Reverse(directories))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(source, destination, overwrite: true);
-            File.SetUnixFileMode(destination, File.GetUnixFileMode(source));
+            using SafeFileHandle handle = UnlockedFile.Open(directory.Path, Libc.O_RDONLY | OpenFlags.Directory);
+            UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode,
+                directory.Accessed, directory.Modified);
+        }
+    }
+
+    private static void SaveEntry(string path, DirectoryHandle extra, List<SavedFile> saved)
+    {
+        if (FileStatus.TryRead(path) is not { } status)
+        {
+            return;
+        }
+        SavedFile entry = new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified);
+        switch (status.Kind)
+        {
+            case FileKind.SymbolicLink:
+                saved.Add(entry with { Kind = SavedFile.Link, LinkTarget = new FileInfo(path).LinkTarget });
+                break;
+            case FileKind.Directory:
+                saved.Add(entry with { Kind = SavedFile.Directory });
+                SavedFiles.OpenOrCreateBelow(extra, path.TrimStart('/').Split('/')).Dispose();
+                foreach (string child in Directory.EnumerateFileSystemEntries(path).Order(StringComparer.Ordinal))
+                {
+                    SaveEntry(child, extra, saved);
+                }
+                break;
+            case FileKind.Regular:
+                string[] parts = path.TrimStart('/').Split('/');
+                using (DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(extra, parts[..^1]))
+                using (SafeFileHandle source = UnlockedFile.Open(path, Libc.O_RDONLY))
+                {
+                    parent.DeleteFile(parts[^1]);
+                    using SafeFileHandle copy = parent.CreateFile(parts[^1]);
+                    SavedFiles.CopyContents(source, copy);
+                }
+                saved.Add(entry with { Kind = SavedFile.File });
+                break;
         }
     }
 }

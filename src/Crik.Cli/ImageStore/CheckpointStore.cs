@@ -1,169 +1,150 @@
-using System.Globalization;
-using System.Text.Json;
 using Crik.Cli.Interop;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// The image directory: committed generations (<c>checkpoint-000007/</c>), staging directories CRIU
-/// writes into (<c>.staging-000008-*/</c>), checkpoints set aside because they cannot be restored
-/// (<c>set-aside/</c>, never deleted by crik), and CRIU's logs (<c>logs/</c>).
+/// The image directory, and the only code that names anything in it: committed generations
+/// (<c>checkpoint-000007/</c>), dumps in progress (<c>.staging-000008-*/</c>), checkpoints already
+/// restored once (<c>retired/</c>), checkpoints that cannot be restored (<c>set-aside/</c>, never
+/// deleted by crik), CRIU's logs (<c>logs/</c>) and the lock (<c>.lock</c>). Callers get handles
+/// (<see cref="StagingCheckpoint"/>, <see cref="RestoreAttempt"/>) that carry the paths they need.
 /// </summary>
 /// <remarks>
-/// A checkpoint is committed by writing its manifest last, flushing the file system, renaming the
-/// staging directory and flushing the image directory: a crash at any point leaves either the whole
-/// checkpoint or a staging directory that is never restored.
+/// Everything below the image directory is reached relative to descriptors crik holds, without
+/// following links (a link planted on the shared volume is refused with one line), and is private:
+/// 0700 directories, 0600 files. A checkpoint is committed by writing its manifest last, flushing,
+/// renaming the staging directory and flushing the image directory: a crash at any point leaves
+/// either the whole checkpoint or a staging directory that is never restored. Later ways of
+/// storing images (pre-dump chains, streamed images, object storage) plug in behind the same
+/// handles: a staging checkpoint can name a parent generation or a streamer, and commit and
+/// restore stay the store's alone.
 /// </remarks>
-internal sealed class CheckpointStore(string imageDir, ILogger log)
+internal sealed partial class CheckpointStore(string imageDir, ILogger log) : IDisposable
 {
-    private const string CommittedPrefix = "checkpoint-";
-    private const string StagingPrefix = ".staging-";
+    private DirectoryHandle? _root;
+    private DirectoryHandle? _logs;
 
     public string ImageDir => imageDir;
 
-    public string SetAsideDir => Path.Combine(imageDir, "set-aside");
+    public string LogDir => Path.Combine(imageDir, StoreLayout.LogDir);
 
-    public string LogDir => Path.Combine(imageDir, "logs");
+    public string SetAsideDir => Path.Combine(imageDir, StoreLayout.SetAsideDir);
 
-    public static string CommittedName(long generation) =>
-        CommittedPrefix + generation.ToString("D6", CultureInfo.InvariantCulture);
+    public string RetiredDir => Path.Combine(imageDir, StoreLayout.RetiredDir);
 
-    /// <summary>Serialises crik instances sharing the directory (an old pod still dumping, a new one restoring).</summary>
-    public FileLock? TryLock(TimeSpan timeout)
-    {
-        Directory.CreateDirectory(imageDir);
-        return FileLock.TryAcquire(Path.Combine(imageDir, ".lock"), timeout);
-    }
+    /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
+    private DirectoryHandle Root => _root ?? Open();
 
-    /// <summary>One more than any generation this directory has seen, committed, staged or set aside.</summary>
-    public long NextGeneration()
-    {
-        IEnumerable<string> names = Names(imageDir).Concat(Names(SetAsideDir));
-        return names.Select(ParseGeneration).DefaultIfEmpty(0).Max() + 1;
-    }
-
-    public string CreateStaging(long generation)
-    {
-        Directory.CreateDirectory(imageDir);
-        Directory.CreateDirectory(LogDir);
-        string path = Path.Combine(imageDir, $"{StagingPrefix}{generation:D6}-{Guid.NewGuid().ToString("N")[..8]}");
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
-    /// <summary>Checksums the staged files, writes the manifest, commits atomically, then prunes.</summary>
-    public CommittedCheckpoint Commit(string staging, Manifest manifest, int keep)
-    {
-        // The images go to disk while they are checksummed (both read what CRIU left in the page cache).
-        Task flushImages = Task.Run(() => Posix.SyncFileSystemAndDirectory(staging));
-        List<ManifestFile> files = FileDigest.DescribeAll(staging, FileDigest.FilesBelow(staging));
-        flushImages.GetAwaiter().GetResult();
-        manifest = manifest with { Files = files, ImageBytes = files.Sum(f => f.Size) };
-        using (var manifestFile = new FileStream(Path.Combine(staging, Manifest.FileName), FileMode.CreateNew, FileAccess.Write))
-        {
-            manifestFile.Write(JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest));
-            manifestFile.Flush(flushToDisk: true);
-        }
-        Posix.SyncDirectory(staging);
-        string committed = Path.Combine(imageDir, CommittedName(manifest.Generation));
-        Directory.Move(staging, committed);
-        Posix.SyncDirectory(imageDir);
-        Prune(keep);
-        return new CommittedCheckpoint(committed, manifest);
-    }
-
-    /// <summary>Removes a staging directory whose dump did not succeed.</summary>
-    public void Abandon(string staging)
-    {
-        try
-        {
-            Directory.Delete(staging, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.Warning("Could not remove the failed checkpoint's staging directory {Dir}: {Error}", staging, e.Message);
-        }
-    }
+    private DirectoryHandle Logs => _logs ??= Root.OpenOrCreateDirectory(StoreLayout.LogDir);
 
     /// <summary>
-    /// The newest committed checkpoint that verifies. Staging directories left by a crash, and
-    /// checkpoints that fail verification, are set aside with a warning on the way.
+    /// Serialises crik instances sharing the directory (an old pod still dumping, a new one
+    /// restoring). Throws <see cref="UnsafeEntryException"/> (an IOException) when the directory
+    /// holds something crik refuses to use.
     /// </summary>
-    public CommittedCheckpoint? FindRestorable()
+    public IDisposable? TryLock(TimeSpan timeout) =>
+        HandleLock.TryAcquire(Root.OpenOrCreateFile(StoreLayout.LockFile), Root.PathOf(StoreLayout.LockFile), timeout);
+
+    /// <summary>One more than any generation this directory has seen: committed, staged, retired or set aside.</summary>
+    public long NextGeneration()
     {
-        if (!Directory.Exists(imageDir))
+        IEnumerable<string> names = Root.Names().Concat(NamesIn(StoreLayout.SetAsideDir)).Concat(NamesIn(StoreLayout.RetiredDir));
+        return names.Select(StoreLayout.ParseGeneration).DefaultIfEmpty(0).Max() + 1;
+    }
+
+    /// <summary>Makes a new private staging directory for the next generation's dump.</summary>
+    public StagingCheckpoint BeginCheckpoint()
+    {
+        long generation = NextGeneration();
+        string name = StoreLayout.StagingName(generation);
+        _ = Logs;
+        return new StagingCheckpoint(generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)));
+    }
+
+    /// <summary>Removes a staging directory whose dump did not succeed, keeping CRIU's log in logs/.</summary>
+    public void Abandon(StagingCheckpoint staging)
+    {
+        KeepCriuLog(staging.Directory, staging.Criu.LogName);
+        try
         {
-            return null;
+            Root.DeleteTree(staging.Name);
         }
-        foreach (string staging in Names(imageDir).Where(n => n.StartsWith(StagingPrefix, StringComparison.Ordinal)))
+        catch (IOException e)
         {
-            string moved = SetAside(Path.Combine(imageDir, staging), "an unfinished checkpoint (crik stopped during a dump)");
-            log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", staging, moved);
+            log.Warning("Could not remove the failed checkpoint's staging directory {Dir}: {Error}", staging.Path, e.Message);
         }
-        foreach (string dir in CommittedDirectories())
+        staging.Dispose();
+    }
+
+    /// <summary>Names of committed checkpoint directories (real directories only), newest first.</summary>
+    public List<string> CommittedNames() => CommittedNames(Root);
+
+    public void Dispose()
+    {
+        _logs?.Dispose();
+        _root?.Dispose();
+    }
+
+    private DirectoryHandle Open()
+    {
+        var root = DirectoryHandle.OpenOrCreate(imageDir);
+        try
         {
-            string? problem = ManifestVerifier.Verify(dir, out Manifest? manifest);
-            if (problem is null)
+            foreach (string name in new[] { StoreLayout.LogDir, StoreLayout.SetAsideDir, StoreLayout.RetiredDir })
             {
-                return new CommittedCheckpoint(dir, manifest!);
+                // Refuses a link or a file where crik keeps a directory; tightens one an older crik made 0755.
+                using DirectoryHandle? existing = root.TryOpenDirectory(name);
+                existing?.SetMode(DirectoryHandle.PrivateDirectory);
             }
-            string moved = SetAside(dir, problem);
-            log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", dir, problem, moved);
+            if (root.Stat(StoreLayout.LockFile) is { Kind: not FileKind.Regular } lockStatus)
+            {
+                throw new UnsafeEntryException(lockStatus.Kind == FileKind.SymbolicLink
+                    ? $"{root.PathOf(StoreLayout.LockFile)} is a symbolic link; crik never follows links in its image directory: remove it"
+                    : $"{root.PathOf(StoreLayout.LockFile)} is {DirectoryHandle.Describe(lockStatus.Kind)}, not crik's lock file: remove it");
+            }
         }
-        return null;
-    }
-
-    /// <summary>Moves a checkpoint out of the way, with the reason beside it. Returns where it went.</summary>
-    public string SetAside(string dir, string reason)
-    {
-        Directory.CreateDirectory(SetAsideDir);
-        string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string target = Path.Combine(SetAsideDir, $"{Path.GetFileName(dir).TrimStart('.')}-{stamp}");
-        for (int i = 2; Directory.Exists(target); i++)
+        catch
         {
-            target = Path.Combine(SetAsideDir, $"{Path.GetFileName(dir).TrimStart('.')}-{stamp}-{i}");
+            root.Dispose();
+            throw;
         }
-        Directory.Move(dir, target);
-        File.WriteAllText(Path.Combine(target, "SET-ASIDE-REASON.txt"), reason + Environment.NewLine);
-        Posix.SyncDirectory(imageDir);
-        return target;
+        return _root = root;
     }
 
-    /// <summary>Committed checkpoint directories, newest first.</summary>
-    public List<string> CommittedDirectories() =>
-        Names(imageDir).Where(n => n.StartsWith(CommittedPrefix, StringComparison.Ordinal) && ParseGeneration(n) > 0)
-            .OrderByDescending(ParseGeneration)
-            .Select(n => Path.Combine(imageDir, n))
+    private List<string> NamesIn(string directoryName)
+    {
+        using DirectoryHandle? directory = Root.TryOpenDirectory(directoryName);
+        return directory?.Names() ?? [];
+    }
+
+    private static List<string> CommittedNames(DirectoryHandle directory) =>
+        directory.Names().Where(StoreLayout.IsCommitted)
+            .Where(n => directory.Stat(n)?.Kind == FileKind.Directory)
+            .OrderByDescending(StoreLayout.ParseGeneration)
             .ToList();
 
-    /// <summary>How many CRIU log files logs/ keeps, newest first.</summary>
-    public const int KeepLogFiles = 20;
-
-    private void Prune(int keep)
+    /// <summary>Moves CRIU's log (and what criu printed, if anything) from a work directory into logs/; failures are warnings.</summary>
+    private void KeepCriuLog(DirectoryHandle workDir, string logName)
     {
-        foreach (FileInfo old in new DirectoryInfo(LogDir).EnumerateFiles().OrderByDescending(f => f.LastWriteTimeUtc).Skip(KeepLogFiles))
+        foreach (string name in new[] { logName, logName + ".out" })
         {
-            old.Delete();
+            try
+            {
+                using (var file = workDir.TryOpenFile(name))
+                {
+                    if (file is null)
+                    {
+                        continue;
+                    }
+                    DirectoryHandle.SetMode(file, DirectoryHandle.PrivateFile);
+                }
+                workDir.Rename(name, Logs, name);
+            }
+            catch (IOException e)
+            {
+                log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message);
+            }
         }
-        foreach (string old in CommittedDirectories().Skip(keep))
-        {
-            Directory.Delete(old, recursive: true);
-            log.Debug("Deleted old checkpoint {Dir} (keepCheckpoints: {Keep})", old, keep);
-        }
-    }
-
-    private static IEnumerable<string> Names(string dir) =>
-        Directory.Exists(dir) ? Directory.EnumerateDirectories(dir).Select(p => Path.GetFileName(p)) : [];
-
-    /// <summary>The generation in a name such as checkpoint-000007, .staging-000007-ab12 or checkpoint-000007-2026...; 0 if none.</summary>
-    internal static long ParseGeneration(string name)
-    {
-        string rest = name.StartsWith(CommittedPrefix, StringComparison.Ordinal) ? name[CommittedPrefix.Length..]
-            : name.StartsWith(StagingPrefix, StringComparison.Ordinal) ? name[StagingPrefix.Length..]
-            : name.StartsWith(StagingPrefix[1..], StringComparison.Ordinal) ? name[(StagingPrefix.Length - 1)..]
-            : "";
-        string digits = new(rest.TakeWhile(char.IsAsciiDigit).ToArray());
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long generation) ? generation : 0;
     }
 }

@@ -1,11 +1,13 @@
 using System.Globalization;
+using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// Sizes and CRC-32C checksums of checkpoint files, one checksum per 32 MiB chunk so that every core
-/// can checksum a large memory image at once.
+/// can checksum a large memory image at once. Files are reached relative to the checkpoint's
+/// directory handle, never through a link.
 /// </summary>
 internal static class FileDigest
 {
@@ -13,23 +15,101 @@ internal static class FileDigest
     private const int BufferBytes = 1 << 20;
 
     /// <summary>Describes each file (paths relative to <paramref name="root"/>), checksumming chunks in parallel.</summary>
-    public static List<ManifestFile> DescribeAll(string root, IReadOnlyList<string> files)
+    public static List<ManifestFile> DescribeAll(DirectoryHandle root, IReadOnlyList<string> files)
     {
-        long[] sizes = files.Select(f => new FileInfo(f).Length).ToArray();
-        var work = new List<(int File, int Chunk)>();
-        var checksums = new string[files.Count][];
-        for (int f = 0; f < files.Count; f++)
+        var handles = new SafeFileHandle[files.Count];
+        try
         {
-            int chunks = (int)Math.Max(1, (sizes[f] + ChunkBytes - 1) / ChunkBytes);
-            checksums[f] = new string[chunks];
-            work.AddRange(Enumerable.Range(0, chunks).Select(c => (f, c)));
+            for (int f = 0; f < files.Count; f++)
+            {
+                handles[f] = OpenRelative(root, files[f]) ?? throw new IOException($"{files[f]} is missing");
+            }
+            long[] sizes = handles.Select(RandomAccess.GetLength).ToArray();
+            var work = new List<(int File, int Chunk)>();
+            var checksums = new string[files.Count][];
+            for (int f = 0; f < files.Count; f++)
+            {
+                int chunks = (int)Math.Max(1, (sizes[f] + ChunkBytes - 1) / ChunkBytes);
+                checksums[f] = new string[chunks];
+                work.AddRange(Enumerable.Range(0, chunks).Select(c => (f, c)));
+            }
+            Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, item =>
+                checksums[item.File][item.Chunk] = Checksum(handles[item.File], (long)item.Chunk * ChunkBytes, sizes[item.File]));
+            return files.Select((f, i) => new ManifestFile(f, sizes[i], checksums[i])).ToList();
         }
-        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, item =>
+        finally
         {
-            using SafeFileHandle handle = File.OpenHandle(files[item.File], FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-            checksums[item.File][item.Chunk] = Checksum(handle, (long)item.Chunk * ChunkBytes, sizes[item.File]);
-        });
-        return files.Select((f, i) => new ManifestFile(Path.GetRelativePath(root, f), sizes[i], checksums[i])).ToList();
+            foreach (SafeFileHandle? handle in handles)
+            {
+                handle?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a file by its path relative to <paramref name="root"/>, one component at a time and
+    /// never through a link; null when it is missing. Absolute paths and ".." are refused.
+    /// </summary>
+    public static SafeFileHandle? OpenRelative(DirectoryHandle root, string relativePath)
+    {
+        string[] parts = relativePath.Split('/');
+        if (relativePath.StartsWith('/') || parts.Any(p => p is "" or "." or ".."))
+        {
+            throw new IOException($"{relativePath} is not a plain relative path");
+        }
+        DirectoryHandle current = root;
+        try
+        {
+            foreach (string part in parts[..^1])
+            {
+                DirectoryHandle? next = current.TryOpenDirectory(part);
+                if (current != root)
+                {
+                    current.Dispose();
+                }
+                if (next is null)
+                {
+                    return null;
+                }
+                current = next;
+            }
+            return current.TryOpenFile(parts[^1]);
+        }
+        finally
+        {
+            if (current != root)
+            {
+                current.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Every regular file below <paramref name="root"/>, relative to it, in a stable order; links are not followed.</summary>
+    public static List<string> FilesBelow(DirectoryHandle root)
+    {
+        var found = new List<string>();
+        Collect(root, "", found);
+        return found.Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static void Collect(DirectoryHandle directory, string prefix, List<string> found)
+    {
+        foreach (string name in directory.Names())
+        {
+            FileKind? kind = directory.Stat(name)?.Kind;
+            if (kind == FileKind.Regular)
+            {
+                found.Add(prefix + name);
+            }
+            else if (kind == FileKind.Directory)
+            {
+                using DirectoryHandle? child = directory.TryOpenDirectory(name);
+                if (child is not null)
+                {
+                    Collect(child, prefix + name + "/", found);
+                }
+            }
+        }
     }
 
     private static string Checksum(SafeFileHandle handle, long offset, long fileSize)
@@ -49,12 +129,4 @@ internal static class FileDigest
         }
         return crc.ToString("x8", CultureInfo.InvariantCulture);
     }
-
-    /// <summary>Every regular file below <paramref name="root"/>, in a stable order.</summary>
-    public static List<string> FilesBelow(string root) =>
-        new DirectoryInfo(root).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Where(f => f.LinkTarget is null)
-            .Select(f => f.FullName)
-            .Order(StringComparer.Ordinal)
-            .ToList();
 }

@@ -16,6 +16,9 @@ internal sealed record Manifest
     public long Generation { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
+
+    /// <summary>Which program was checkpointed; null in manifests written before crik recorded it.</summary>
+    public AppIdentity? App { get; init; }
     public string CriuVersion { get; init; } = "";
     public int RootPid { get; init; }
 
@@ -27,6 +30,9 @@ internal sealed record Manifest
 
     public IReadOnlyList<ExternalMount> ExternalMounts { get; init; } = [];
     public IReadOnlyList<string> AdditionalPaths { get; init; } = [];
+
+    /// <summary>Owner, mode and times of each saved additional path (the copies in extra-files/ are private); null in older manifests.</summary>
+    public IReadOnlyList<SavedFile>? ExtraFiles { get; init; }
     public double DumpSeconds { get; init; }
     public long ImageBytes { get; init; }
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];

@@ -1,57 +1,68 @@
-using System.Text.Json;
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;
 
 /// <summary>Checks that a checkpoint is whole: a readable manifest and every file at its size and checksum.</summary>
 internal static class ManifestVerifier
 {
-    /// <summary>Null when the checkpoint verifies; otherwise what is wrong, in a few words.</summary>
-    public static string? Verify(string dir, out Manifest? manifest)
+    /// <summary>Null when the checkpoint named <paramref name="name"/> verifies; otherwise what is wrong, in a few words.</summary>
+    public static string? Verify(DirectoryHandle dir, string name, out Manifest? manifest)
     {
         manifest = null;
-        string path = Path.Combine(dir, Manifest.FileName);
-        if (!File.Exists(path))
+        byte[]? json;
+        using (SafeFileHandle? file = dir.TryOpenFile(Manifest.FileName))
         {
-            return "it has no manifest";
+            if (file is null)
+            {
+                return "it has no manifest";
+            }
+            long length = RandomAccess.GetLength(file);
+            if (length > ManifestReader.MaxBytes)
+            {
+                return $"its manifest is {Size.Format(length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
+            }
+            json = new byte[length];
+            int total = 0, read;
+            while (total < json.Length && (read = RandomAccess.Read(file, json.AsSpan(total), total)) > 0)
+            {
+                total += read;
+            }
+            json = json[..total];
         }
-        try
+        string? problem = ManifestReader.TryParse(json, out manifest);
+        if (problem is not null)
         {
-            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(path), ManifestJsonContext.Default.Manifest);
+            return problem;
         }
-        catch (JsonException e)
-        {
-            return $"its manifest is not valid JSON ({e.Message})";
-        }
-        if (manifest is null || manifest.Format != Manifest.CurrentFormat)
-        {
-            return $"its manifest has an unknown format {manifest?.Format}";
-        }
-        if (manifest.Generation != CheckpointStore.ParseGeneration(Path.GetFileName(dir)))
+        if (manifest!.Generation != StoreLayout.ParseGeneration(name))
         {
             return $"its manifest names generation {manifest.Generation}";
-        }
-        if (manifest.Files.Count == 0 || manifest.RootPid <= 0)
-        {
-            return "its manifest lists no images";
         }
         var paths = new List<string>();
         foreach (ManifestFile file in manifest.Files)
         {
-            string full = Path.GetFullPath(Path.Combine(dir, file.Path));
-            if (!full.StartsWith(Path.GetFullPath(dir) + "/", StringComparison.Ordinal))
+            if (file.Path.StartsWith('/') || file.Path.Split('/').Any(p => p is "" or "." or ".."))
             {
                 return $"its manifest names a file outside it: {file.Path}";
             }
-            if (!File.Exists(full))
+            using (SafeFileHandle? handle = FileDigest.OpenRelative(dir, file.Path))
             {
-                return $"{file.Path} is missing";
+                if (handle is null)
+                {
+                    return $"{file.Path} is missing";
+                }
+                if (FileStatus.Read((int)handle.DangerousGetHandle()) is { Kind: not FileKind.Regular } status)
+                {
+                    return $"{file.Path} is {DirectoryHandle.Describe(status.Kind)}, not a regular file";
+                }
+                long size = RandomAccess.GetLength(handle);
+                if (size != file.Size)
+                {
+                    return $"{file.Path} has {size} bytes, the manifest says {file.Size}";
+                }
             }
-            long size = new FileInfo(full).Length;
-            if (size != file.Size)
-            {
-                return $"{file.Path} has {size} bytes, the manifest says {file.Size}";
-            }
-            paths.Add(full);
+            paths.Add(file.Path);
         }
         List<ManifestFile> actual = FileDigest.DescribeAll(dir, paths);
         for (int i = 0; i < actual.Count; i++)

@@ -9,14 +9,10 @@ namespace Crik.Cli.Interop;
 /// </summary>
 internal static class Platform
 {
-    private static readonly ArchitectureFlags Current = ArchitectureFlags.For(RuntimeInformation.ProcessArchitecture)
-        ?? ArchitectureFlags.For(Architecture.X64)!;
+    private static readonly ArchitectureFlags? Current = ArchitectureFlags.For(RuntimeInformation.ProcessArchitecture);
 
-    /// <summary>O_DIRECTORY for this process's architecture.</summary>
-    public static int O_DIRECTORY => Current.Directory;
-
-    /// <summary>O_NOFOLLOW for this process's architecture.</summary>
-    public static int O_NOFOLLOW => Current.NoFollow;
+    /// <summary>The flags for this process's architecture; throws on one crik does not know.</summary>
+    public static ArchitectureFlags Flags => Current ?? throw new PlatformNotSupportedException(Unsupported());
 
     /// <summary>Null on a supported platform; otherwise why crik cannot run here. Checked at start.</summary>
     public static string? Unsupported() =>

@@ -45,60 +45,12 @@ internal static class Posix
         return errno == 0;
     }
 
-    /// <summary>Flushes the file system that holds <paramref name="path"/>, then the directory itself.</summary>
-    public static void SyncFileSystemAndDirectory(string path)
-    {
-        int fd = OpenDirectory(path);
-        try
-        {
-            if (Libc.SyncFs(fd) != 0)
-            {
-                throw Failure($"syncfs({path})", Libc.LastErrno);
-            }
-            if (Libc.Fsync(fd) != 0)
-            {
-                throw Failure($"fsync({path})", Libc.LastErrno);
-            }
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-    }
-
-    /// <summary>fsync on a directory, so that a rename or a new entry in it survives a crash.</summary>
-    public static void SyncDirectory(string path)
-    {
-        int fd = OpenDirectory(path);
-        try
-        {
-            if (Libc.Fsync(fd) != 0)
-            {
-                throw Failure($"fsync({path})", Libc.LastErrno);
-            }
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-    }
-
     /// <summary>The short name of a signal, e.g. "TERM".</summary>
     public static string SignalName(Signal signal)
     {
         nint name = Libc.SignalAbbreviation(signal);
         return name == 0 ? ((int)signal).ToString(System.Globalization.CultureInfo.InvariantCulture)
             : "SIG" + Marshal.PtrToStringUTF8(name);
-    }
-
-    private static int OpenDirectory(string path)
-    {
-        int fd = Libc.Open(path, Libc.O_RDONLY | Platform.O_DIRECTORY | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
-        {
-            throw Failure($"open({path})", Libc.LastErrno);
-        }
-        return fd;
     }
 
     public static IOException Failure(string call, int errno) =>

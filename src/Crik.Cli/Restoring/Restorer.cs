@@ -1,6 +1,5 @@
 // Restoring/ owns choosing a checkpoint to restore and bringing the app back as crik's child.
 using System.Diagnostics;
-using System.Globalization;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
@@ -19,53 +18,69 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
     /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
     {
+        try
+        {
+            return await RestoreAsync(command).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A missing, read-only or hostile volume must not keep the app from running (nor crash-loop the pod).
+            log.Error("imageDir {Dir} cannot be used ({Error}); starting the app fresh. Check the volume mount and its permissions",
+                store.ImageDir, e.Message);
+            return null;
+        }
+    }
+
+    private async Task<RunningApp?> RestoreAsync(IReadOnlyList<string> command)
+    {
         // An old pod may still be writing a checkpoint into a shared volume: wait for it first.
-        using var directoryLock = store.TryLock(config.CheckpointTimeout + TimeSpan.FromSeconds(5));
+        using var directoryLock = store.TryLock(config.CheckpointBudget + TimeSpan.FromSeconds(5));
         if (directoryLock is null)
         {
             log.Warning("{Dir} is still locked by another crik; not restoring, starting fresh", store.ImageDir);
             return null;
         }
-        CommittedCheckpoint? checkpoint = store.FindRestorable();
+        CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
         if (checkpoint is null)
         {
             log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
             return null;
         }
         Manifest manifest = checkpoint.Manifest;
-        if (!manifest.Command.SequenceEqual(command))
-        {
-            log.Warning("Checkpoint {Generation} was taken of {Old}, not {New}; restoring it all the same",
-                manifest.Generation, string.Join(' ', manifest.Command), string.Join(' ', command));
-        }
         var clock = Stopwatch.StartNew();
-        string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string logFile = Path.Combine(store.LogDir, $"restore-{manifest.Generation:D6}-{stamp}.log");
-        string pidFile = Path.Combine(store.LogDir, $"restore-{manifest.Generation:D6}.pid");
-        Directory.CreateDirectory(store.LogDir);
-        File.Delete(pidFile);
-
         List<int> taken = ProcessTree.InUse(manifest.TreePids);
         if (taken.Count > 0)
         {
-            return Failed(checkpoint, clock, $"PIDs {string.Join(", ", taken)} that the app needs are taken by other processes in this container", logFile, command);
+            string why = $"PIDs {string.Join(", ", taken)} that the app needs are taken by other processes in this container";
+            return Failed(manifest.Generation, clock, why, null, store.SetAside(checkpoint, $"restore failed: {why}"), command);
         }
-        AppFiles.PutBack(manifest.AdditionalPaths, checkpoint.Directory);
+        // From here on this generation (and every older one) is retired: it is never restored twice.
+        using RestoreAttempt attempt = store.BeginRestore(checkpoint);
+        try
+        {
+            AppFiles.PutBack(manifest, attempt);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string why = $"cannot put back additionalPaths: {e.Message}";
+            return Failed(manifest.Generation, clock, why, null, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
+        }
         log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
-            manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, checkpoint.Directory);
+            manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
 
         TrackedChild app = reaper.Expect(manifest.RootPid);
-        var arguments = CriuArguments.Restore(checkpoint.Directory, pidFile, logFile, manifest.ExternalMounts,
+        var arguments = CriuArguments.Restore(attempt.ImagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
             CriuArguments.InheritedStdio(manifest.Stdio));
         CriuResult restore;
         try
         {
-            restore = await criu.RunAsync(arguments, logFile, config.RestoreTimeout, keepStdio: true).ConfigureAwait(false);
+            restore = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true).ConfigureAwait(false);
         }
         catch (SpawnException e)
         {
-            // The checkpoint is not at fault: keep it where it is for a container that has CRIU.
+            // The checkpoint is not at fault and CRIU never ran: commit it again for a container that has CRIU.
             reaper.Forget(manifest.RootPid);
+            store.Reinstate(attempt);
             log.Error("Cannot run criu to restore checkpoint {Generation}: {Error}. The checkpoint stays in {Dir}; starting the app fresh",
                 manifest.Generation, e.Message, checkpoint.Directory);
             return null;
@@ -73,22 +88,27 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         if (!restore.Succeeded)
         {
             reaper.Forget(manifest.RootPid);
-            return Failed(checkpoint, clock, restore.Describe(config.RestoreTimeout), logFile, command);
+            string why = restore.Describe(config.RestoreTimeout);
+            return Failed(manifest.Generation, clock, why, attempt.LogPath, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
+        }
+        // The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.
+        try
+        {
+            store.RestoreSucceeded(attempt);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
         }
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}",
-            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, logFile);
+            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath);
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
     }
 
-    private RunningApp? Failed(CommittedCheckpoint checkpoint, Stopwatch clock, string why, string logFile, IReadOnlyList<string> command)
+    private RunningApp? Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo, IReadOnlyList<string> command)
     {
-        string movedTo = store.SetAside(checkpoint.Directory, $"restore failed: {why}");
-        if (File.Exists(logFile))
-        {
-            File.Copy(logFile, Path.Combine(movedTo, Path.GetFileName(logFile)), overwrite: true);
-        }
-        string message = $"restoring checkpoint {checkpoint.Manifest.Generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
-            + $"CRIU log {logFile}; the checkpoint is set aside at {movedTo}";
+        string message = $"restoring checkpoint {generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
+            + (logFile is null ? "" : $"CRIU log {logFile}; ") + $"the checkpoint is set aside at {movedTo}";
         if (config.OnRestoreFailure == RestoreFailurePolicy.Fail)
         {
             throw new RestoreFailedException(message + " (onRestoreFailure: fail)");

@@ -24,10 +24,13 @@ public class AppLifeTests
                 first.WaitForLine("count 2");
                 Pods.CheckpointAndStop(first);
             }
-            // Generation 1 cannot be deleted once generation 2 commits: a cleanup failure after the commit point.
-            Run("chattr", "+i", Path.Combine(pods.ImageDir, "checkpoint-000001", "manifest.json"));
             using CrikRun second = pods.Start("sh", "-c", TermTrap + Pods.Counter());
+            second.WaitForLine("Restored checkpoint 1", stderr: true);
             second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+            // The restored generation 1 (now retired) cannot be deleted once generation 2 commits:
+            // a cleanup failure after the commit point.
+            string retired = Assert.Single(Directory.GetDirectories(Path.Combine(pods.ImageDir, "retired")));
+            Run("chattr", "+i", Path.Combine(retired, "manifest.json"));
             second.Signal(Native.SIGTERM);
             int code = second.WaitForExit(TimeSpan.FromSeconds(60));
             Assert.True(code == 0, $"crik should exit 0 once generation 2 is committed, got {code}\n{second.Transcript}");
@@ -46,16 +49,25 @@ public class AppLifeTests
     public void AnImageDirTurnedReadOnlyGivesTheAppItsSigtermAndCrikItsExitCode()
     {
         using var pods = new Pods();
-        using CrikRun run = pods.Start("sh", "-c", TermTrap + Pods.Counter());
-        run.WaitForLine("count 1");
-        // The volume goes read-only under the running pod (in crik's own mount namespace only).
-        Run("nsenter", "-t", run.CrikPid.ToString(), "-m", "sh", "-c",
-            $"mount --bind {pods.ImageDir} {pods.ImageDir} && mount -o remount,bind,ro {pods.ImageDir}");
-        run.Signal(Native.SIGTERM);
-        run.WaitForLine("app-got-term");
-        Assert.Equal(7, run.WaitForExit());
-        Assert.Contains(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal) && l.Contains("Read-only file system", StringComparison.Ordinal));
-        Assert.Empty(pods.Committed());
+        // The image directory is a volume of its own, as a PVC is; the pod gets its own copy of the mount.
+        Directory.CreateDirectory(pods.ImageDir);
+        Run("mount", "--bind", pods.ImageDir, pods.ImageDir);
+        try
+        {
+            using CrikRun run = pods.Start("sh", "-c", TermTrap + Pods.Counter());
+            run.WaitForLine("count 1");
+            // The volume goes read-only under the running pod (crik's copy of the mount only).
+            Run("nsenter", "-t", run.CrikPid.ToString(), "-m", "mount", "-o", "remount,bind,ro", pods.ImageDir);
+            run.Signal(Native.SIGTERM);
+            run.WaitForLine("app-got-term");
+            Assert.Equal(7, run.WaitForExit());
+            Assert.Contains(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal) && l.Contains("Read-only file system", StringComparison.Ordinal));
+            Assert.Empty(pods.Committed());
+        }
+        finally
+        {
+            Run("umount", "-l", pods.ImageDir);
+        }
     }
 
     [CriuFact]

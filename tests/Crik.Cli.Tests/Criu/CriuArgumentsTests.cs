@@ -6,13 +6,15 @@ namespace Crik.Cli.Tests.Criu;
 
 public class CriuArgumentsTests
 {
+    private static readonly CriuWorkDir Work = new("/w", "l.log");
     private static readonly ExternalMount[] NullAndZoneinfo = [new("/dev/null", "null"), new("/usr/share/zoneinfo", "zoneinfo")];
 
     [Fact]
     public void DumpTargetsTheTreeAndLeavesItStoppedForTheCommit()
     {
-        List<string> args = CriuArguments.Dump(9001, "/img/.staging", "/img/logs/dump.log", []);
-        Assert.Equal(["dump", "--tree", "9001", "--images-dir", "/img/.staging", "--log-file", "/img/logs/dump.log", "-v4"], args.Take(8));
+        List<string> args = CriuArguments.Dump(9001, "/proc/1/fd/7", new CriuWorkDir("/proc/1/fd/7", "dump.log"), []);
+        Assert.Equal(["dump", "--tree", "9001", "--images-dir", "/proc/1/fd/7", "--work-dir", "/proc/1/fd/7", "--log-file", "dump.log", "-v4"],
+            args.Take(10));
         Assert.Contains("--leave-stopped", args);
     }
 
@@ -23,33 +25,33 @@ public class CriuArgumentsTests
     [InlineData("--link-remap")]
     [InlineData("--manage-cgroups=ignore")]
     public void DumpHasTheContainerOptions(string option) =>
-        Assert.Contains(option, CriuArguments.Dump(1, "/d", "/l", []));
+        Assert.Contains(option, CriuArguments.Dump(1, "/d", Work, []));
 
     [Fact]
     public void DumpNeverFreezesEstablishedConnections() =>
-        Assert.DoesNotContain("--tcp-established", CriuArguments.Dump(1, "/d", "/l", []));
+        Assert.DoesNotContain("--tcp-established", CriuArguments.Dump(1, "/d", Work, []));
 
     [Fact]
     public void DumpRaisesTheGhostFileLimit()
     {
-        List<string> args = CriuArguments.Dump(1, "/d", "/l", []);
+        List<string> args = CriuArguments.Dump(1, "/d", Work, []);
         Assert.Equal(CriuArguments.GhostLimit, args[args.IndexOf("--ghost-limit") + 1]);
     }
 
     [Fact]
     public void DumpMarksExternalMountsByPath()
     {
-        List<string> args = CriuArguments.Dump(1, "/d", "/l", NullAndZoneinfo);
+        List<string> args = CriuArguments.Dump(1, "/d", Work, NullAndZoneinfo);
         Assert.Equal(["--external", "mnt[/dev/null]:null", "--external", "mnt[/usr/share/zoneinfo]:zoneinfo"], args.TakeLast(4));
     }
 
     [Fact]
     public void RestoreIsDetachedWithAPidFileAndMapsMountsByKey()
     {
-        List<string> args = CriuArguments.Restore("/img/checkpoint-000003", "/img/logs/r.pid", "/img/logs/r.log", NullAndZoneinfo,
+        List<string> args = CriuArguments.Restore("/proc/1/fd/8", new CriuWorkDir("/proc/1/fd/8", "r.log"), "r.pid", NullAndZoneinfo,
             new Dictionary<int, string>());
-        Assert.Equal(["restore", "--images-dir", "/img/checkpoint-000003", "--restore-detached", "--pidfile", "/img/logs/r.pid",
-            "--log-file", "/img/logs/r.log"], args.Take(8));
+        Assert.Equal(["restore", "--images-dir", "/proc/1/fd/8", "--work-dir", "/proc/1/fd/8", "--restore-detached", "--pidfile", "r.pid",
+            "--log-file", "r.log"], args.Take(10));
         Assert.Contains("--tcp-close", args);
         Assert.Contains("--file-locks", args);
         Assert.Contains("--evasive-devices", args);
@@ -59,7 +61,7 @@ public class CriuArgumentsTests
     [Fact]
     public void RestoreInheritsStdioPipes()
     {
-        List<string> args = CriuArguments.Restore("/d", "/p", "/l", [], new Dictionary<int, string> { [2] = "pipe:[8]", [1] = "pipe:[7]" });
+        List<string> args = CriuArguments.Restore("/d", Work, "p.pid", [], new Dictionary<int, string> { [2] = "pipe:[8]", [1] = "pipe:[7]" });
         Assert.Equal(["--inherit-fd", "fd[1]:pipe:[7]", "--inherit-fd", "fd[2]:pipe:[8]"], args.TakeLast(4));
     }
 

@@ -1,4 +1,5 @@
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Serilog;
 using Xunit;
 using Crik.TestSupport;
@@ -6,6 +7,7 @@ using Crik.TestSupport;
 namespace Crik.Cli.Tests.ImageStore;
 
 /// <summary>The store's commit and selection rules, on a real directory.</summary>
+[Trait("Category", "Unit")]
 public sealed class CheckpointStoreTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-store-").FullName;
@@ -13,7 +15,11 @@ public sealed class CheckpointStoreTests : IDisposable
 
     public CheckpointStoreTests() => _store = new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger());
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        _store.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
 
     [Fact]
     public void FirstGenerationIsOne() => Assert.Equal(1, _store.NextGeneration());
@@ -21,24 +27,23 @@ public sealed class CheckpointStoreTests : IDisposable
     [Fact]
     public void CommitRenamesStagingAndWritesAManifestWithChecksums()
     {
-        CommittedCheckpoint committed = Commit(1, "pages-1.img", "abc");
+        CommittedCheckpoint committed = StoreFixture.Commit(_store, "pages-1.img", "abc");
         Assert.Equal(Path.Combine(_dir, "checkpoint-000001"), committed.Directory);
         Assert.Empty(Directory.GetDirectories(_dir, ".staging-*"));
         ManifestFile file = Assert.Single(committed.Manifest.Files, f => f.Path == "pages-1.img");
         Assert.Equal(3, file.Size);
         Assert.Equal(["364b3fb7"], file.Crc32c); // CRC-32C of "abc"
-        Assert.Null(ManifestVerifier.Verify(committed.Directory, out _));
+        Assert.Null(StoreFixture.Verify(committed.Directory));
     }
 
     [Fact]
     public void LargeFilesAreChecksummedChunkByChunkAndACorruptChunkIsFound()
     {
-        string staging = _store.CreateStaging(1);
-        string pages = Path.Combine(staging, "pages-1.img");
         var data = new byte[FileDigest.ChunkBytes * 2 + 100];
         new Random(1).NextBytes(data);
-        File.WriteAllBytes(pages, data);
-        CommittedCheckpoint committed = _store.Commit(staging, new Manifest { Generation = 1, RootPid = 9001 }, keep: 2);
+        using StagingCheckpoint staging = _store.BeginCheckpoint();
+        File.WriteAllBytes(Path.Combine(staging.Path, "pages-1.img"), data);
+        CommittedCheckpoint committed = _store.Commit(staging, new Manifest { RootPid = 9001, Command = ["app"] }, keep: 2).Checkpoint;
         Assert.Equal(3, Assert.Single(committed.Manifest.Files, f => f.Path == "pages-1.img").Crc32c.Count);
 
         using (var stream = new FileStream(Path.Combine(committed.Directory, "pages-1.img"), FileMode.Open, FileAccess.Write))
@@ -46,22 +51,22 @@ public sealed class CheckpointStoreTests : IDisposable
             stream.Position = FileDigest.ChunkBytes + 5; // a flipped byte in the middle chunk
             stream.WriteByte((byte)(data[FileDigest.ChunkBytes + 5] ^ 0xff));
         }
-        Assert.Equal("pages-1.img does not match its checksum", ManifestVerifier.Verify(committed.Directory, out _));
+        Assert.Equal("pages-1.img does not match its checksum", StoreFixture.Verify(committed.Directory));
     }
 
     [Fact]
     public void NewestVerifiedGenerationIsChosen()
     {
-        Commit(1, "pages-1.img", "one");
-        Commit(2, "pages-1.img", "two", keep: 5);
+        StoreFixture.Commit(_store, "pages-1.img", "one");
+        StoreFixture.Commit(_store, "pages-1.img", "two", keep: 5);
         Assert.Equal(2, _store.FindRestorable()!.Manifest.Generation);
     }
 
     [Fact]
     public void CorruptNewestIsSetAsideAndTheOlderOneChosen()
     {
-        Commit(1, "pages-1.img", "one");
-        CommittedCheckpoint newest = Commit(2, "pages-1.img", "two", keep: 5);
+        StoreFixture.Commit(_store, "pages-1.img", "one");
+        CommittedCheckpoint newest = StoreFixture.Commit(_store, "pages-1.img", "two", keep: 5);
         File.WriteAllText(Path.Combine(newest.Directory, "pages-1.img"), "TWO");
         Assert.Equal(1, _store.FindRestorable()!.Manifest.Generation);
         string setAside = Assert.Single(Directory.GetDirectories(_store.SetAsideDir));
@@ -73,14 +78,17 @@ public sealed class CheckpointStoreTests : IDisposable
     [InlineData("missing")]
     [InlineData("manifest")]
     [InlineData("garbage-manifest")]
-    public void IncompleteCheckpointsAreNeverChosen(string damage)
+    [InlineData("null-command")]
+    public void IncompleteOrUnreadableCheckpointsAreNeverChosen(string damage)
     {
-        CommittedCheckpoint committed = Commit(1, "pages-1.img", "one");
+        CommittedCheckpoint committed = StoreFixture.Commit(_store, "pages-1.img", "one");
+        string manifest = Path.Combine(committed.Directory, Manifest.FileName);
         switch (damage)
         {
             case "missing": File.Delete(Path.Combine(committed.Directory, "pages-1.img")); break;
-            case "manifest": File.Delete(Path.Combine(committed.Directory, Manifest.FileName)); break;
-            default: File.WriteAllText(Path.Combine(committed.Directory, Manifest.FileName), "{ not json"); break;
+            case "manifest": File.Delete(manifest); break;
+            case "null-command": File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"command\": [", "\"command\": null, \"x\": [", StringComparison.Ordinal)); break;
+            default: File.WriteAllText(manifest, "{ not json"); break;
         }
         Assert.Null(_store.FindRestorable());
         Assert.Single(Directory.GetDirectories(_store.SetAsideDir));
@@ -89,11 +97,12 @@ public sealed class CheckpointStoreTests : IDisposable
     [Fact]
     public void StagingLeftByACrashIsSetAsideAndNeverRestored()
     {
-        Commit(1, "pages-1.img", "one");
-        string staging = _store.CreateStaging(2);
-        File.WriteAllText(Path.Combine(staging, "pages-1.img"), "half");
+        StoreFixture.Commit(_store, "pages-1.img", "one");
+        StagingCheckpoint staging = _store.BeginCheckpoint();
+        File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "half");
+        staging.Dispose();
         Assert.Equal(1, _store.FindRestorable()!.Manifest.Generation);
-        Assert.False(Directory.Exists(staging));
+        Assert.False(Directory.Exists(staging.Path));
         Assert.Equal(3, _store.NextGeneration());
     }
 
@@ -102,41 +111,42 @@ public sealed class CheckpointStoreTests : IDisposable
     {
         for (int generation = 1; generation <= 4; generation++)
         {
-            Commit(generation, "pages-1.img", $"g{generation}", keep: 2);
+            StoreFixture.Commit(_store, "pages-1.img", $"g{generation}", keep: 2);
         }
-        Assert.Equal([Path.Combine(_dir, "checkpoint-000004"), Path.Combine(_dir, "checkpoint-000003")], _store.CommittedDirectories());
+        Assert.Equal(["checkpoint-000004", "checkpoint-000003"], _store.CommittedNames());
     }
 
     [Fact]
     public void CommitKeepsOnlyTheNewestCriuLogs()
     {
         Directory.CreateDirectory(_store.LogDir);
-        for (int i = 0; i < CheckpointStore.KeepLogFiles + 5; i++)
+        for (int i = 0; i < StoreLayout.KeepLogFiles + 5; i++)
         {
-            string log = Path.Combine(_store.LogDir, $"dump-{i:D6}.log");
+            string log = Path.Combine(_store.LogDir, $"dump-{i + 100:D6}.log");
             File.WriteAllText(log, "x");
-            File.SetLastWriteTimeUtc(log, DateTime.UtcNow.AddMinutes(i));
+            File.SetLastWriteTimeUtc(log, DateTime.UtcNow.AddMinutes(i - 100));
         }
-        Commit(1, "pages-1.img", "x");
+        StoreFixture.Commit(_store, "pages-1.img", "x", criuLog: "the dump's own log");
         string[] kept = Directory.GetFiles(_store.LogDir).Select(Path.GetFileName).OfType<string>().Order().ToArray();
-        Assert.Equal(CheckpointStore.KeepLogFiles, kept.Length);
-        Assert.Equal("dump-000005.log", kept[0]);
+        Assert.Equal(StoreLayout.KeepLogFiles, kept.Length);
+        Assert.Equal("dump-000001.log", kept[0]);
+        Assert.Equal("dump-000106.log", kept[1]);
     }
 
     [Fact]
     public void SetAsideCheckpointsCountForTheNextGeneration()
     {
-        CommittedCheckpoint committed = Commit(7, "pages-1.img", "x");
-        _store.SetAside(committed.Directory, "test");
-        Assert.Equal(8, _store.NextGeneration());
+        StoreFixture.Commit(_store, "pages-1.img", "x");
+        _store.SetAside(_store.FindRestorable()!, "test");
+        Assert.Equal(2, _store.NextGeneration());
     }
 
     [Fact]
     public void ManifestGenerationMustMatchTheDirectory()
     {
-        CommittedCheckpoint committed = Commit(1, "pages-1.img", "x");
+        CommittedCheckpoint committed = StoreFixture.Commit(_store, "pages-1.img", "x");
         Directory.Move(committed.Directory, Path.Combine(_dir, "checkpoint-000009"));
-        Assert.Contains("names generation 1", ManifestVerifier.Verify(Path.Combine(_dir, "checkpoint-000009"), out _), StringComparison.Ordinal);
+        Assert.Contains("names generation 1", StoreFixture.Verify(Path.Combine(_dir, "checkpoint-000009")), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -144,14 +154,27 @@ public sealed class CheckpointStoreTests : IDisposable
     [InlineData(".staging-000013-ab12cd34", 13)]
     [InlineData("staging-000014-ab12cd34-20261121T000000Z", 14)]
     [InlineData("checkpoint-000015-20261121T000000Z", 15)]
+    [InlineData("checkpoint-99999999999999999999", 0)]
     [InlineData("logs", 0)]
     public void GenerationsAreReadFromNames(string name, long generation) =>
-        Assert.Equal(generation, CheckpointStore.ParseGeneration(name));
+        Assert.Equal(generation, StoreLayout.ParseGeneration(name));
 
-    private CommittedCheckpoint Commit(long generation, string file, string content, int keep = 2)
+    [Fact]
+    public void EverythingTheStoreMakesIsPrivateWhateverModeCriuGaveIt()
     {
-        string staging = _store.CreateStaging(generation);
-        File.WriteAllText(Path.Combine(staging, file), content);
-        return _store.Commit(staging, new Manifest { Generation = generation, RootPid = 9001, Command = ["app"] }, keep);
+        using (StagingCheckpoint staging = _store.BeginCheckpoint())
+        {
+            Directory.CreateDirectory(Path.Combine(staging.Path, "sub"), (UnixFileMode)0x1ed /* 0755 */);
+            File.WriteAllText(Path.Combine(staging.Path, "sub", "pages-1.img"), "x");
+            File.SetUnixFileMode(Path.Combine(staging.Path, "sub", "pages-1.img"), (UnixFileMode)0x1a4 /* 0644 */);
+            File.WriteAllText(Path.Combine(staging.Path, staging.Criu.LogName), "criu log");
+            _store.Commit(staging, new Manifest { RootPid = 9001, Command = ["app"] }, keep: 2);
+        }
+        foreach (string entry in Directory.EnumerateFileSystemEntries(_dir, "*", SearchOption.AllDirectories))
+        {
+            UnixFileMode expected = Directory.Exists(entry) ? DirectoryHandle.PrivateDirectory : DirectoryHandle.PrivateFile;
+            Assert.True(File.GetUnixFileMode(entry) == expected, $"{entry} is {File.GetUnixFileMode(entry)}");
+        }
+        Assert.True(File.Exists(Path.Combine(_store.LogDir, "dump-000001.log")));
     }
 }

@@ -34,10 +34,10 @@ public class PlatformTests
             string link = Path.Combine(dir, "link");
             File.WriteAllText(file, "x");
             File.CreateSymbolicLink(link, file);
-            Assert.Equal(0, OpenError(dir, Platform.O_DIRECTORY));
-            Assert.Equal(20 /* ENOTDIR */, OpenError(file, Platform.O_DIRECTORY));
-            Assert.Equal(40 /* ELOOP */, OpenError(link, Platform.O_NOFOLLOW));
-            Assert.Equal(0, OpenError(file, Platform.O_NOFOLLOW));
+            Assert.Equal(0, OpenError(dir, OpenFlags.Directory));
+            Assert.Equal(20 /* ENOTDIR */, OpenError(file, OpenFlags.Directory));
+            Assert.Equal(40 /* ELOOP */, OpenError(link, OpenFlags.NoFollow));
+            Assert.Equal(0, OpenError(file, OpenFlags.NoFollow));
         }
         finally
         {

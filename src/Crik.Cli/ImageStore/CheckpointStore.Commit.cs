@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.ImageStore;
+
+// Committing a staged dump, and the clean-up that follows it.
+internal sealed partial class CheckpointStore
+{
+    /// <summary>
+    /// Makes the staged files private, checksums them while the file system is flushed, writes the
+    /// manifest last, and renames the staging directory to <c>checkpoint-NNNNNN</c>: the commit point.
+    /// </summary>
+    /// <remarks>
+    /// Throws only before the commit point (the checkpoint then does not exist and the caller
+    /// abandons the staging directory). After it nothing throws: flushing the image directory and
+    /// deleting generations beyond <paramref name="keep"/>, retired generations and old logs are
+    /// best effort, and what fails is logged and returned in <see cref="CommitResult.Warnings"/>.
+    /// </remarks>
+    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep)
+    {
+        KeepCriuLog(staging.Directory, staging.Criu.LogName);
+        DirectoryHandle directory = staging.Directory;
+        directory.MakeContentsPrivate();
+        // The images go to disk while they are checksummed (both read what CRIU left in the page cache).
+        Task flushImages = Task.Run(directory.SyncFileSystemAndSelf);
+        List<ManifestFile> files = FileDigest.DescribeAll(directory, FileDigest.FilesBelow(directory));
+        flushImages.GetAwaiter().GetResult();
+        manifest = manifest with { Generation = staging.Generation, Files = files, ImageBytes = files.Sum(f => f.Size) };
+        using (var manifestFile = directory.CreateFile(Manifest.FileName))
+        {
+            RandomAccess.Write(manifestFile, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest), 0);
+            UnlockedFile.Sync(manifestFile, directory.PathOf(Manifest.FileName));
+        }
+        directory.Sync();
+        string name = StoreLayout.CommittedName(manifest.Generation);
+        Root.Rename(staging.Name, Root, name);
+        staging.Dispose();
+
+        // The commit point has passed: from here on, failures are warnings.
+        var warnings = new List<string>();
+        BestEffort(warnings, "flush the image directory after the commit", () => Root.Sync());
+        Prune(keep, warnings);
+        return new CommitResult(new CommittedCheckpoint(name, Path.Combine(imageDir, name), manifest), warnings);
+    }
+
+    private void Prune(int keep, List<string> warnings)
+    {
+        foreach (string old in BestEffort(warnings, "list old checkpoints", () => CommittedNames(Root).Skip(keep).ToList()) ?? [])
+        {
+            BestEffort(warnings, $"delete old checkpoint {old} (keepCheckpoints: {keep})", () => Root.DeleteTree(old));
+        }
+        // A newer checkpoint exists: generations already restored once are of no use any more.
+        using DirectoryHandle? retired = BestEffort(warnings, "open retired/", () => Root.TryOpenDirectory(StoreLayout.RetiredDir));
+        foreach (string old in retired?.Names() ?? [])
+        {
+            BestEffort(warnings, $"delete retired checkpoint {old}", () => retired!.DeleteTree(old));
+        }
+        BestEffort(warnings, "prune old CRIU logs", PruneLogs);
+    }
+
+    private void PruneLogs()
+    {
+        var files = Logs.Names()
+            .Select(n => (Name: n, Status: Logs.Stat(n)))
+            .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
+            .OrderByDescending(f => f.Status!.Value.Modified)
+            .Skip(StoreLayout.KeepLogFiles);
+        foreach (var (name, _) in files)
+        {
+            Logs.DeleteFile(name);
+        }
+    }
+
+    private void BestEffort(List<string> warnings, string what, Action action) =>
+        BestEffort<object?>(warnings, what, () =>
+        {
+            action();
+            return null;
+        });
+
+    private T? BestEffort<T>(List<string> warnings, string what, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e)
+        {
+            string warning = $"the checkpoint is committed, but crik could not {what}: {e.Message}";
+            warnings.Add(warning);
+            log.Warning("{Warning}", warning);
+            return default;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace Crik.Cli.Interop;
+
+// Moving, removing and flushing names in a directory crik holds open. Links are moved or removed
+// themselves, never what they point to.
+internal sealed partial class DirectoryHandle
+{
+    /// <summary>Moves a name into <paramref name="to"/> (atomically replacing <paramref name="newName"/> there).</summary>
+    public void Rename(string name, DirectoryHandle to, string newName)
+    {
+        if (Libc.RenameAt(Fd, name, to.Fd, newName) != 0)
+        {
+            throw Posix.Failure($"rename({PathOf(name)} to {to.PathOf(newName)})", Libc.LastErrno);
+        }
+    }
+
+    /// <summary>Removes a file or link (not a directory); false when it was not there.</summary>
+    public bool DeleteFile(string name)
+    {
+        if (Libc.UnlinkAt(Fd, name, 0) == 0)
+        {
+            return true;
+        }
+        int errno = Libc.LastErrno;
+        return errno == Libc.ENOENT ? false : throw Posix.Failure($"unlink({PathOf(name)})", errno);
+    }
+
+    /// <summary>Removes a name and, when it is a real directory, everything below it; links are removed, never followed.</summary>
+    public void DeleteTree(string name)
+    {
+        FileStatus? status = Stat(name);
+        if (status is null)
+        {
+            return;
+        }
+        if (status.Value.Kind == FileKind.Directory)
+        {
+            using (DirectoryHandle? directory = TryOpenDirectory(name))
+            {
+                foreach (string child in directory?.Names() ?? [])
+                {
+                    directory!.DeleteTree(child);
+                }
+            }
+            if (Libc.UnlinkAt(Fd, name, Libc.AT_REMOVEDIR) != 0 && Libc.LastErrno != Libc.ENOENT)
+            {
+                throw Posix.Failure($"rmdir({PathOf(name)})", Libc.LastErrno);
+            }
+            return;
+        }
+        DeleteFile(name);
+    }
+
+    /// <summary>fsync on this directory, so that new, renamed or removed names in it survive a crash.</summary>
+    public void Sync()
+    {
+        if (Libc.Fsync(Fd) != 0)
+        {
+            throw Posix.Failure($"fsync({Path})", Libc.LastErrno);
+        }
+    }
+
+    /// <summary>Flushes the whole file system that holds this directory, then the directory itself.</summary>
+    public void SyncFileSystemAndSelf()
+    {
+        if (Libc.SyncFs(Fd) != 0)
+        {
+            throw Posix.Failure($"syncfs({Path})", Libc.LastErrno);
+        }
+        Sync();
+    }
+
+    /// <summary>
+    /// Makes everything below this directory private: 0700 directories and 0600 files (CRIU creates
+    /// its images with the process umask). Links are left alone: crik never follows them.
+    /// </summary>
+    public void MakeContentsPrivate()
+    {
+        SetMode(PrivateDirectory);
+        foreach (string name in Names())
+        {
+            FileStatus? status = Stat(name);
+            if (status?.Kind == FileKind.Directory)
+            {
+                using DirectoryHandle? directory = TryOpenDirectory(name);
+                directory?.MakeContentsPrivate();
+            }
+            else if (status?.Kind == FileKind.Regular)
+            {
+                using var file = TryOpenFile(name);
+                if (file is not null)
+                {
+                    SetMode(file, PrivateFile);
+                }
+            }
+        }
+    }
+}

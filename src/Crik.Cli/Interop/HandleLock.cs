@@ -1,0 +1,35 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Interop;
+
+/// <summary>An exclusive flock(2) on a file crik opened itself (e.g. relative to a directory it holds), released when disposed.</summary>
+internal sealed class HandleLock : IDisposable
+{
+    private readonly SafeFileHandle _file;
+
+    private HandleLock(SafeFileHandle file) => _file = file;
+
+    /// <summary>Takes the lock, waiting up to <paramref name="timeout"/>; null (and the file closed) when another holder kept it.</summary>
+    public static HandleLock? TryAcquire(SafeFileHandle file, string pathForMessages, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Libc.Flock((int)file.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
+        {
+            int errno = Libc.LastErrno;
+            if (errno != Libc.EWOULDBLOCK && errno != Libc.EINTR)
+            {
+                file.Dispose();
+                throw Posix.Failure($"flock({pathForMessages})", errno);
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                file.Dispose();
+                return null;
+            }
+            Thread.Sleep(50);
+        }
+        return new HandleLock(file);
+    }
+
+    public void Dispose() => _file.Dispose();
+}

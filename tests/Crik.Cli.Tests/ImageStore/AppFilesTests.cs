@@ -1,0 +1,67 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Serilog;
+using Xunit;
+
+namespace Crik.Cli.Tests.ImageStore;
+
+/// <summary>Saving and putting back a tree of additional paths through the store, as root (owners are kept).</summary>
+public sealed class AppFilesTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("crik-appfiles-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [NamespaceFact]
+    public void ATreeWithALinkComesBackWithOwnersModesAndTimesWhileTheCopiesArePrivate()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        File.WriteAllText(Path.Combine(tree, "sub", "data"), "data");
+        File.CreateSymbolicLink(Path.Combine(tree, "link"), "sub/data");
+        File.SetUnixFileMode(Path.Combine(tree, "sub", "data"), (UnixFileMode)0x1e4 /* 0744 */);
+        var stamp = new DateTime(2023, 5, 6, 7, 8, 9, DateTimeKind.Utc).AddTicks(1234567);
+        File.SetLastWriteTimeUtc(Path.Combine(tree, "sub", "data"), stamp);
+        File.SetUnixFileMode(Path.Combine(tree, "sub"), (UnixFileMode)0x1ed /* 0755 */);
+        Directory.SetLastWriteTimeUtc(Path.Combine(tree, "sub"), stamp);
+        Chown(Path.Combine(tree, "sub", "data"), 1234, 5678);
+
+        using var store = new CheckpointStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        string copy = Path.Combine(_root, "images", "checkpoint-000001", "extra-files", tree.TrimStart('/'), "sub", "data");
+        Assert.Equal((UnixFileMode)0x180, File.GetUnixFileMode(copy));
+        Directory.Delete(Path.Combine(_root, "app"), recursive: true);
+
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt);
+        }
+        string data = Path.Combine(tree, "sub", "data");
+        Assert.Equal("data", File.ReadAllText(data));
+        Assert.Equal((UnixFileMode)0x1e4, File.GetUnixFileMode(data));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(data));
+        Assert.Equal((1234u, 5678u), Owner(data));
+        Assert.Equal("sub/data", new FileInfo(Path.Combine(tree, "link")).LinkTarget);
+        Assert.Equal((UnixFileMode)0x1ed, File.GetUnixFileMode(Path.Combine(tree, "sub")));
+        Assert.Equal(stamp, Directory.GetLastWriteTimeUtc(Path.Combine(tree, "sub")));
+    }
+
+    private static (uint, uint) Owner(string path)
+    {
+        var status = Crik.Cli.Interop.FileStatus.TryRead(path)!.Value;
+        return (status.Uid, status.Gid);
+    }
+
+    private static void Chown(string path, int uid, int gid)
+    {
+        using var chown = System.Diagnostics.Process.Start("chown", [$"{uid}:{gid}", path]);
+        chown.WaitForExit();
+        Assert.Equal(0, chown.ExitCode);
+    }
+}

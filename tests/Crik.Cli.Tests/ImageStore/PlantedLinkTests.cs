@@ -1,0 +1,80 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Serilog;
+using Xunit;
+
+namespace Crik.Cli.Tests.ImageStore;
+
+/// <summary>Links planted in the image directory are refused or left alone, never followed.</summary>
+[Trait("Category", "Unit")]
+public sealed class PlantedLinkTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("crik-links-").FullName;
+    private readonly string _dir;
+    private readonly string _outside;
+    private readonly CheckpointStore _store;
+
+    public PlantedLinkTests()
+    {
+        _dir = Directory.CreateDirectory(Path.Combine(_root, "images")).FullName;
+        _outside = Directory.CreateDirectory(Path.Combine(_root, "outside")).FullName;
+        File.WriteAllText(Path.Combine(_outside, "victim"), "precious");
+        _store = new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger());
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("logs")]
+    [InlineData("set-aside")]
+    [InlineData("retired")]
+    [InlineData(".lock")]
+    public void ALinkWhereTheStoreKeepsItsOwnEntriesIsRefusedInOneLine(string name)
+    {
+        File.CreateSymbolicLink(Path.Combine(_dir, name), name == ".lock" ? Path.Combine(_outside, "victim") : _outside);
+        var refused = Assert.Throws<UnsafeEntryException>(() => _store.TryLock(TimeSpan.Zero));
+        Assert.StartsWith($"{_dir}/{name} is a symbolic link", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith("crik never follows links in its image directory: remove it", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(["victim"], Directory.GetFileSystemEntries(_outside).Select(Path.GetFileName));
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
+    }
+
+    [Fact]
+    public void LinksNamedLikeCheckpointsOrStagingAreIgnoredAndNeverMoved()
+    {
+        Directory.CreateDirectory(Path.Combine(_outside, "fake"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "checkpoint-000005"), Path.Combine(_outside, "fake"));
+        File.CreateSymbolicLink(Path.Combine(_dir, ".staging-000006-abcdabcd"), Path.Combine(_outside, "fake"));
+        Assert.Null(_store.FindRestorable());
+        Assert.True(File.Exists(Path.Combine(_dir, "checkpoint-000005")) || Directory.Exists(Path.Combine(_dir, "checkpoint-000005")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_outside, "fake")));
+        Assert.False(Directory.Exists(_store.SetAsideDir));
+    }
+
+    [Fact]
+    public void PlantedLogLinksAreReplacedNotWrittenThroughAndPruningDeletesOnlyLinks()
+    {
+        Directory.CreateDirectory(_store.LogDir);
+        File.CreateSymbolicLink(Path.Combine(_store.LogDir, "dump-000001.log"), Path.Combine(_outside, "victim"));
+        File.CreateSymbolicLink(Path.Combine(_store.LogDir, "dump-000001.log.out"), Path.Combine(_outside, "victim"));
+        for (int i = 0; i < StoreLayout.KeepLogFiles + 3; i++)
+        {
+            string link = Path.Combine(_store.LogDir, $"old-{i}.log");
+            File.CreateSymbolicLink(link, Path.Combine(_outside, "victim"));
+        }
+        using (StagingCheckpoint staging = _store.BeginCheckpoint())
+        {
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            File.WriteAllText(Path.Combine(staging.Path, staging.Criu.LogName), "criu's log");
+            File.WriteAllText(Path.Combine(staging.Path, staging.Criu.LogName + ".out"), "criu's output");
+            _store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"] }, 2);
+        }
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
+        Assert.Equal("criu's log", File.ReadAllText(Path.Combine(_store.LogDir, "dump-000001.log")));
+        Assert.Null(new FileInfo(Path.Combine(_store.LogDir, "dump-000001.log")).LinkTarget);
+    }
+}

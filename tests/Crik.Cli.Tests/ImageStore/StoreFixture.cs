@@ -1,0 +1,27 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.Tests.ImageStore;
+
+/// <summary>Small steps the store tests share.</summary>
+internal static class StoreFixture
+{
+    /// <summary>Stages one file (and, optionally, a CRIU log in the work directory) and commits it.</summary>
+    public static CommittedCheckpoint Commit(CheckpointStore store, string file, string content, int keep = 2, string? criuLog = null,
+        IReadOnlyList<string>? command = null)
+    {
+        using StagingCheckpoint staging = store.BeginCheckpoint();
+        File.WriteAllText(Path.Combine(staging.Path, file), content);
+        if (criuLog is not null)
+        {
+            File.WriteAllText(Path.Combine(staging.Path, staging.Criu.LogName), criuLog);
+        }
+        return store.Commit(staging, new Manifest { RootPid = 9001, Command = command ?? ["app"] }, keep).Checkpoint;
+    }
+
+    public static string? Verify(string directory)
+    {
+        using var handle = DirectoryHandle.OpenOrCreate(directory);
+        return ManifestVerifier.Verify(handle, Path.GetFileName(directory), out _);
+    }
+}

@@ -80,7 +80,7 @@ internal static class AppFiles
         // A directory's times change as entries are made in it: set them last, innermost first.
         foreach (SavedFile directory in Enumerable.Reverse(directories))
         {
-            using SafeFileHandle handle = UnlockedFile.Open(directory.Path, Libc.O_RDONLY | OpenFlags.Directory);
+            using SafeFileHandle handle = UnlockedFile.Open(directory.Path, OpenFlags.ReadOnly | OpenFlags.Directory);
             UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode,
                 directory.Accessed, directory.Modified);
         }
@@ -109,7 +109,7 @@ internal static class AppFiles
             case FileKind.Regular:
                 string[] parts = path.TrimStart('/').Split('/');
                 using (DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(extra, parts[..^1]))
-                using (SafeFileHandle source = UnlockedFile.Open(path, Libc.O_RDONLY))
+                using (SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly))
                 {
                     parent.DeleteFile(parts[^1]);
                     using SafeFileHandle copy = parent.CreateFile(parts[^1]);

@@ -26,7 +26,7 @@ internal sealed record AppIdentity(IReadOnlyList<string> Command, string? Execut
         }
         try
         {
-            using SafeFileHandle file = UnlockedFile.Open(executable, Libc.O_RDONLY);
+            using SafeFileHandle file = UnlockedFile.Open(executable, OpenFlags.ReadOnly);
             long size = RandomAccess.GetLength(file);
             return new AppIdentity(command, executable, size, ComputeFingerprint(file, size));
         }

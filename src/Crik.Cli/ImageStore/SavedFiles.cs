@@ -22,9 +22,9 @@ internal static class SavedFiles
     public static void PutBackFile(SavedFile entry, SafeFileHandle copy)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(entry.Path)!);
-        const int flags = Libc.O_WRONLY | Libc.O_CREAT;
-        SafeFileHandle? target = UnlockedFile.TryOpen(entry.Path, flags, DirectoryHandle.PrivateFile, out int errno);
-        if (target is null && errno is Libc.ELOOP)
+        const int flags = OpenFlags.WriteOnly | OpenFlags.Create;
+        SafeFileHandle? target = UnlockedFile.TryOpen(entry.Path, flags, DirectoryHandle.PrivateFile, out Errno errno);
+        if (target is null && errno is Errno.ELOOP)
         {
             File.Delete(entry.Path);
             target = UnlockedFile.TryOpen(entry.Path, flags, DirectoryHandle.PrivateFile, out errno);

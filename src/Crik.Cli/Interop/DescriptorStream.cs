@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Crik.Cli.Interop;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Crik.Cli.Interop;
 /// unlike FileStream, which tracks a private position and would overwrite what the app wrote to the
 /// same file.
 /// </summary>
-internal sealed class DescriptorStream(int fd) : Stream
+internal sealed class DescriptorStream(SafeFileHandle descriptor) : Stream
 {
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -23,15 +25,15 @@ internal sealed class DescriptorStream(int fd) : Stream
             nint left = buffer.Length;
             while (left > 0)
             {
-                nint written = Libc.Write(fd, next, left);
+                nint written = Libc.Write(descriptor, next, left);
                 if (written < 0)
                 {
-                    int errno = Libc.LastErrno;
-                    if (errno == Libc.EINTR)
+                    Errno errno = Libc.LastErrno;
+                    if (errno == Errno.EINTR)
                     {
                         continue;
                     }
-                    throw Posix.Failure($"write(fd {fd})", errno);
+                    throw Posix.Failure($"write(fd {descriptor.DangerousGetHandle()})", errno);
                 }
                 next += written;
                 left -= written;

@@ -20,8 +20,8 @@ internal sealed partial class DirectoryHandle
         {
             return true;
         }
-        int errno = Libc.LastErrno;
-        return errno == Libc.ENOENT ? false : throw Posix.Failure($"unlink({PathOf(name)})", errno);
+        Errno errno = Libc.LastErrno;
+        return errno == Errno.ENOENT ? false : throw Posix.Failure($"unlink({PathOf(name)})", errno);
     }
 
     /// <summary>Removes a name and, when it is a real directory, everything below it; links are removed, never followed.</summary>
@@ -41,7 +41,7 @@ internal sealed partial class DirectoryHandle
                     directory!.DeleteTree(child);
                 }
             }
-            if (Libc.UnlinkAt(Fd, name, Libc.AT_REMOVEDIR) != 0 && Libc.LastErrno != Libc.ENOENT)
+            if (Libc.UnlinkAt(Fd, name, Libc.AT_REMOVEDIR) != 0 && Libc.LastErrno != Errno.ENOENT)
             {
                 throw Posix.Failure($"rmdir({PathOf(name)})", Libc.LastErrno);
             }

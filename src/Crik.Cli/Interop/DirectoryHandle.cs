@@ -40,21 +40,21 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
         if (!Directory.Exists(path))
         {
             Directory.CreateDirectory(parent);
-            using DirectoryHandle above = new(Check(Libc.Open(parent, Libc.O_RDONLY | OpenFlags.Directory | Libc.O_CLOEXEC, 0), parent), parent);
+            using DirectoryHandle above = new(Check(Libc.Open(parent, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0), parent), parent);
             return above.OpenOrCreateDirectory(System.IO.Path.GetFileName(path));
         }
-        return new DirectoryHandle(Check(Libc.Open(path, Libc.O_RDONLY | OpenFlags.Directory | Libc.O_CLOEXEC, 0), path), path);
+        return new DirectoryHandle(Check(Libc.Open(path, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.CloseOnExec, 0), path), path);
     }
 
     /// <summary>The named subdirectory, made private (0700) when crik creates it; a link or a file there is refused.</summary>
     public DirectoryHandle OpenOrCreateDirectory(string name)
     {
         bool created = Libc.MkdirAt(Fd, name, (uint)PrivateDirectory) == 0;
-        if (!created && Libc.LastErrno != Libc.EEXIST)
+        if (!created && Libc.LastErrno != Errno.EEXIST)
         {
             throw Posix.Failure($"mkdir({PathOf(name)})", Libc.LastErrno);
         }
-        DirectoryHandle directory = TryOpenDirectory(name) ?? throw Posix.Failure($"open({PathOf(name)})", Libc.ENOENT);
+        DirectoryHandle directory = TryOpenDirectory(name) ?? throw Posix.Failure($"open({PathOf(name)})", Errno.ENOENT);
         if (created)
         {
             directory.SetMode(PrivateDirectory);
@@ -69,7 +69,7 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
         {
             throw Posix.Failure($"mkdir({PathOf(name)})", Libc.LastErrno);
         }
-        DirectoryHandle directory = TryOpenDirectory(name) ?? throw Posix.Failure($"open({PathOf(name)})", Libc.ENOENT);
+        DirectoryHandle directory = TryOpenDirectory(name) ?? throw Posix.Failure($"open({PathOf(name)})", Errno.ENOENT);
         directory.SetMode(PrivateDirectory);
         return directory;
     }
@@ -77,19 +77,19 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
     /// <summary>The named subdirectory, or null when there is none; a link or anything but a directory is refused.</summary>
     public DirectoryHandle? TryOpenDirectory(string name)
     {
-        int fd = Libc.OpenAt(Fd, name, Libc.O_RDONLY | OpenFlags.Directory | OpenFlags.NoFollow | Libc.O_CLOEXEC, 0);
+        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadOnly | OpenFlags.Directory | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
         if (fd >= 0)
         {
             return new DirectoryHandle(fd, PathOf(name));
         }
-        int errno = Libc.LastErrno;
-        return errno == Libc.ENOENT ? null : throw Refusal(name, errno, "a directory");
+        Errno errno = Libc.LastErrno;
+        return errno == Errno.ENOENT ? null : throw Refusal(name, errno, "a directory");
     }
 
     /// <summary>A new private file (0600) to write; fails when the name exists, a planted link included.</summary>
     public SafeFileHandle CreateFile(string name)
     {
-        int fd = Libc.OpenAt(Fd, name, Libc.O_WRONLY | Libc.O_CREAT | OpenFlags.Exclusive | OpenFlags.NoFollow | Libc.O_CLOEXEC, (uint)PrivateFile);
+        int fd = Libc.OpenAt(Fd, name, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.NoFollow | OpenFlags.CloseOnExec, (uint)PrivateFile);
         if (fd < 0)
         {
             throw Refusal(name, Libc.LastErrno, "a new file");
@@ -102,20 +102,20 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
     /// <summary>The named file opened for reading and writing, created private when missing; a link is refused.</summary>
     public SafeFileHandle OpenOrCreateFile(string name)
     {
-        int fd = Libc.OpenAt(Fd, name, Libc.O_RDWR | Libc.O_CREAT | OpenFlags.NoFollow | Libc.O_CLOEXEC, (uint)PrivateFile);
+        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadWrite | OpenFlags.Create | OpenFlags.NoFollow | OpenFlags.CloseOnExec, (uint)PrivateFile);
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Refusal(name, Libc.LastErrno, "a file");
     }
 
     /// <summary>The named file opened for reading, or null when there is none; a link is refused.</summary>
     public SafeFileHandle? TryOpenFile(string name)
     {
-        int fd = Libc.OpenAt(Fd, name, Libc.O_RDONLY | OpenFlags.NoFollow | Libc.O_CLOEXEC, 0);
+        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadOnly | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
         }
-        int errno = Libc.LastErrno;
-        return errno == Libc.ENOENT ? null : throw Refusal(name, errno, "a file");
+        Errno errno = Libc.LastErrno;
+        return errno == Errno.ENOENT ? null : throw Refusal(name, errno, "a file");
     }
 
     /// <summary>The status of a name in this directory, never following a link; null when there is none.</summary>
@@ -150,14 +150,14 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
 
     protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
 
-    private IOException Refusal(string name, int errno, string expected)
+    private IOException Refusal(string name, Errno errno, string expected)
     {
-        FileKind? kind = errno is Libc.ELOOP or Libc.ENOTDIR or Libc.EEXIST ? Stat(name)?.Kind : null;
+        FileKind? kind = errno is Errno.ELOOP or Errno.ENOTDIR or Errno.EEXIST ? Stat(name)?.Kind : null;
         return kind switch
         {
             FileKind.SymbolicLink => new UnsafeEntryException(
                 $"{PathOf(name)} is a symbolic link where crik expects {expected}; crik never follows links in its image directory: remove it"),
-            FileKind k when errno != Libc.EEXIST => new UnsafeEntryException(
+            FileKind k when errno != Errno.EEXIST => new UnsafeEntryException(
                 $"{PathOf(name)} is {Describe(k)} where crik expects {expected}: remove it"),
             _ => Posix.Failure($"open({PathOf(name)})", errno),
         };

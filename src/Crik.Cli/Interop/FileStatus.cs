@@ -26,7 +26,7 @@ internal readonly record struct FileStatus(FileKind Kind, UnixFileMode Mode, uin
 
     /// <summary>The status of an open descriptor (statx with AT_EMPTY_PATH).</summary>
     public static FileStatus Read(int fd) =>
-        TryRead(fd, "", Libc.AT_EMPTY_PATH) ?? throw Posix.Failure($"statx(fd {fd})", Libc.ENOENT);
+        TryRead(fd, "", Libc.AT_EMPTY_PATH) ?? throw Posix.Failure($"statx(fd {fd})", Errno.ENOENT);
 
     /// <summary>The status of <paramref name="name"/> relative to a directory descriptor, never following a link.</summary>
     public static FileStatus? TryReadAt(int directoryFd, string name) =>
@@ -37,8 +37,8 @@ internal readonly record struct FileStatus(FileKind Kind, UnixFileMode Mode, uin
         StatxBuffer buffer = default;
         if (Libc.Statx(dirFd, path, flags, Libc.STATX_BASIC_STATS | Libc.STATX_MNT_ID, &buffer) != 0)
         {
-            int errno = Libc.LastErrno;
-            if (errno is Libc.ENOENT or Libc.ENOTDIR)
+            Errno errno = Libc.LastErrno;
+            if (errno is Errno.ENOENT or Errno.ENOTDIR)
             {
                 return null;
             }

@@ -15,8 +15,8 @@ internal sealed class HandleLock : IDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (Libc.Flock((int)file.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
-            int errno = Libc.LastErrno;
-            if (errno != Libc.EWOULDBLOCK && errno != Libc.EINTR)
+            Errno errno = Libc.LastErrno;
+            if (errno != Errno.EWOULDBLOCK && errno != Errno.EINTR)
             {
                 file.Dispose();
                 throw Posix.Failure($"flock({pathForMessages})", errno);

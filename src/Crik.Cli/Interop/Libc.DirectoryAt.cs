@@ -7,7 +7,6 @@ namespace Crik.Cli.Interop;
 internal static partial class Libc
 {
     internal const int AT_REMOVEDIR = 0x200;
-    internal const int EEXIST = 17, ELOOP = 40, ENOTEMPTY = 39, EXDEV = 18;
 
     /// <summary>openat(2). Returns a descriptor, or -1 with errno (ELOOP: a final link with O_NOFOLLOW; EEXIST with O_EXCL).</summary>
     [LibraryImport(Library, EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]

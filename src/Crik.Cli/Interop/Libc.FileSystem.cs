@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 
 namespace Crik.Cli.Interop;
@@ -22,12 +23,12 @@ internal static unsafe partial class Libc
 
     /// <summary>write(2) at the descriptor's current offset. Returns bytes written, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
-    internal static partial nint Write(int fd, byte* buffer, nint count);
+    internal static partial nint Write(SafeFileHandle fd, byte* buffer, nint count);
 }
 
 internal static partial class Libc
 {
-    internal const int LOCK_EX = 2, LOCK_NB = 4, EWOULDBLOCK = 11;
+    internal const int LOCK_EX = 2, LOCK_NB = 4;
 
     /// <summary>flock(2): an advisory lock on an open file. Returns 0, or -1 with errno (EWOULDBLOCK when held).</summary>
     [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]

@@ -10,41 +10,38 @@ internal static unsafe partial class Libc
     internal const short POSIX_SPAWN_SETSIGMASK = 0x08;
     internal const short POSIX_SPAWN_SETSID = 0x80;
 
-    /// <summary>open(2) flags with one value on every architecture crik runs on (see <see cref="Platform"/> for the rest).</summary>
-    internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200,
-        O_APPEND = 0x400, O_CLOEXEC = 0x80000;
 
     [LibraryImport(Library, EntryPoint = "posix_spawnp")]
-    internal static partial int PosixSpawnp(out int pid, byte* file, void* fileActions, void* attributes,
+    internal static partial Errno PosixSpawnp(out int pid, byte* file, void* fileActions, void* attributes,
         byte** argv, byte** envp);
 
     [LibraryImport(Library, EntryPoint = "posix_spawnattr_init")]
-    internal static partial int PosixSpawnAttrInit(void* attributes);
+    internal static partial Errno PosixSpawnAttrInit(void* attributes);
 
     [LibraryImport(Library, EntryPoint = "posix_spawnattr_destroy")]
-    internal static partial int PosixSpawnAttrDestroy(void* attributes);
+    internal static partial Errno PosixSpawnAttrDestroy(void* attributes);
 
     [LibraryImport(Library, EntryPoint = "posix_spawnattr_setflags")]
-    internal static partial int PosixSpawnAttrSetFlags(void* attributes, short flags);
+    internal static partial Errno PosixSpawnAttrSetFlags(void* attributes, short flags);
 
     [LibraryImport(Library, EntryPoint = "posix_spawnattr_setsigmask")]
-    internal static partial int PosixSpawnAttrSetSigMask(void* attributes, void* sigset);
+    internal static partial Errno PosixSpawnAttrSetSigMask(void* attributes, void* sigset);
 
     [LibraryImport(Library, EntryPoint = "posix_spawnattr_setsigdefault")]
-    internal static partial int PosixSpawnAttrSetSigDefault(void* attributes, void* sigset);
+    internal static partial Errno PosixSpawnAttrSetSigDefault(void* attributes, void* sigset);
 
     [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_init")]
-    internal static partial int PosixSpawnFileActionsInit(void* fileActions);
+    internal static partial Errno PosixSpawnFileActionsInit(void* fileActions);
 
     [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_destroy")]
-    internal static partial int PosixSpawnFileActionsDestroy(void* fileActions);
+    internal static partial Errno PosixSpawnFileActionsDestroy(void* fileActions);
 
     /// <summary>Closes every descriptor from <paramref name="lowFd"/> up in the child (glibc 2.34+).</summary>
     [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
-    internal static partial int PosixSpawnFileActionsAddCloseFrom(void* fileActions, int lowFd);
+    internal static partial Errno PosixSpawnFileActionsAddCloseFrom(void* fileActions, int lowFd);
 
     [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_addopen")]
-    internal static partial int PosixSpawnFileActionsAddOpen(void* fileActions, int fd, byte* path, int flags,
+    internal static partial Errno PosixSpawnFileActionsAddOpen(void* fileActions, int fd, byte* path, int flags,
         uint mode);
 
     /// <summary>sigemptyset(3). Returns 0, or -1.</summary>

@@ -11,18 +11,9 @@ internal static partial class Libc
 {
     internal const string Library = "libc.so.6";
 
-    internal const int EINTR = 4;
-    internal const int ESRCH = 3;
-    internal const int ENOENT = 2;
-    internal const int EACCES = 13;
-    internal const int EPERM = 1;
-    internal const int ECHILD = 10;
-    internal const int ENOEXEC = 8;
-    internal const int EISDIR = 21;
-    internal const int ENOTDIR = 20;
 
     /// <summary>The errno of the last call made with SetLastError = true.</summary>
-    internal static int LastErrno => Marshal.GetLastPInvokeError();
+    internal static Errno LastErrno => (Errno)Marshal.GetLastPInvokeError();
 
-    internal static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
+    internal static string Describe(Errno errno) => Marshal.GetPInvokeErrorMessage((int)errno);
 }

@@ -12,12 +12,22 @@ internal static class Posix
         {
             return true;
         }
-        int errno = Libc.LastErrno;
-        if (errno == Libc.ESRCH)
+        Errno errno = Libc.LastErrno;
+        if (errno == Errno.ESRCH)
         {
             return false;
         }
         throw Failure($"kill({pid}, {signal})", errno);
+    }
+
+    /// <summary>
+    /// Blocks until any child exits and returns Errno.None with its PID and raw wait status; ECHILD
+    /// when there is no child, EINTR when a signal interrupted the wait.
+    /// </summary>
+    public static Errno WaitForAnyChild(out int pid, out int status)
+    {
+        pid = Libc.WaitPid(-1, out status, 0);
+        return pid > 0 ? Errno.None : Libc.LastErrno;
     }
 
     /// <summary>Makes this process a child subreaper, so orphaned descendants are re-parented to it.</summary>
@@ -39,7 +49,7 @@ internal static class Posix
     }
 
     /// <summary>Moves the calling thread into a new IPC namespace; false when not permitted.</summary>
-    public static bool TryUnshareIpcNamespace(out int errno)
+    public static bool TryUnshareIpcNamespace(out Errno errno)
     {
         errno = Libc.Unshare(Libc.CLONE_NEWIPC) == 0 ? 0 : Libc.LastErrno;
         return errno == 0;
@@ -53,6 +63,6 @@ internal static class Posix
             : "SIG" + Marshal.PtrToStringUTF8(name);
     }
 
-    public static IOException Failure(string call, int errno) =>
-        new($"{call} failed: {Libc.Describe(errno)}", errno);
+    public static IOException Failure(string call, Errno errno) =>
+        new($"{call} failed: {Libc.Describe(errno)}", (int)errno);
 }

@@ -12,14 +12,14 @@ internal static unsafe class UnlockedFile
     /// <summary>open(2) with O_NOFOLLOW and O_CLOEXEC and no lock; -1 errno becomes an <see cref="IOException"/>.</summary>
     public static SafeFileHandle Open(string path, int flags, UnixFileMode mode = 0)
     {
-        int fd = Libc.Open(path, flags | OpenFlags.NoFollow | Libc.O_CLOEXEC, (uint)mode);
+        int fd = Libc.Open(path, flags | OpenFlags.NoFollow | OpenFlags.CloseOnExec, (uint)mode);
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Posix.Failure($"open({path})", Libc.LastErrno);
     }
 
     /// <summary>Like <see cref="Open"/>, but returns the errno (ELOOP for a final link) instead of throwing.</summary>
-    public static SafeFileHandle? TryOpen(string path, int flags, UnixFileMode mode, out int errno)
+    public static SafeFileHandle? TryOpen(string path, int flags, UnixFileMode mode, out Errno errno)
     {
-        int fd = Libc.Open(path, flags | OpenFlags.NoFollow | Libc.O_CLOEXEC, (uint)mode);
+        int fd = Libc.Open(path, flags | OpenFlags.NoFollow | OpenFlags.CloseOnExec, (uint)mode);
         errno = fd >= 0 ? 0 : Libc.LastErrno;
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : null;
     }

@@ -17,6 +17,6 @@ internal static class StandardStreams
 
     private static TextWriter Open(int fd)
     {
-        return TextWriter.Synchronized(new StreamWriter(new DescriptorStream(fd), new UTF8Encoding(false)) { AutoFlush = true });
+        return TextWriter.Synchronized(new StreamWriter(new DescriptorStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false)), new UTF8Encoding(false)) { AutoFlush = true });
     }
 }

@@ -78,20 +78,18 @@ internal sealed class ChildReaper
     {
         while (true)
         {
-            int pid = Libc.WaitPid(-1, out int status, 0);
-            if (pid > 0)
+            Errno errno = Posix.WaitForAnyChild(out int pid, out int status);
+            if (errno == Errno.None)
             {
                 Dispatch(pid, new WaitStatus(status));
-                continue;
             }
-            int errno = Libc.LastErrno;
-            if (errno == Libc.ECHILD)
+            else if (errno == Errno.ECHILD)
             {
                 WaitForAChild();
             }
-            else if (errno != Libc.EINTR)
+            else if (errno != Errno.EINTR)
             {
-                _log.Error("waitpid failed: {Error}; zombies may accumulate", Libc.Describe(errno));
+                _log.Error("waitpid failed: {Error}; zombies may accumulate", errno.Message());
                 Thread.Sleep(1000);
             }
         }

@@ -34,9 +34,9 @@ internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
         {
             try
             {
-                if (!Posix.TryUnshareIpcNamespace(out int errno))
+                if (!Posix.TryUnshareIpcNamespace(out Errno errno))
                 {
-                    log.Debug("Starting the app in crik's IPC namespace: unshare failed: {Error}", Libc.Describe(errno));
+                    log.Debug("Starting the app in crik's IPC namespace: unshare failed: {Error}", errno.Message());
                 }
                 child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(command, NewSession: true)));
             }

@@ -34,10 +34,10 @@ public class PlatformTests
             string link = Path.Combine(dir, "link");
             File.WriteAllText(file, "x");
             File.CreateSymbolicLink(link, file);
-            Assert.Equal(0, OpenError(dir, OpenFlags.Directory));
-            Assert.Equal(20 /* ENOTDIR */, OpenError(file, OpenFlags.Directory));
-            Assert.Equal(40 /* ELOOP */, OpenError(link, OpenFlags.NoFollow));
-            Assert.Equal(0, OpenError(file, OpenFlags.NoFollow));
+            Assert.Equal(Errno.None, OpenError(dir, OpenFlags.Directory));
+            Assert.Equal(Errno.ENOTDIR, OpenError(file, OpenFlags.Directory));
+            Assert.Equal(Errno.ELOOP, OpenError(link, OpenFlags.NoFollow));
+            Assert.Equal(Errno.None, OpenError(file, OpenFlags.NoFollow));
         }
         finally
         {
@@ -45,14 +45,14 @@ public class PlatformTests
         }
     }
 
-    private static int OpenError(string path, int flags)
+    private static Errno OpenError(string path, int flags)
     {
-        int fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | flags, 0);
+        int fd = Libc.Open(path, OpenFlags.ReadOnly | OpenFlags.CloseOnExec | flags, 0);
         if (fd < 0)
         {
             return Libc.LastErrno;
         }
         Libc.Close(fd);
-        return 0;
+        return Errno.None;
     }
 }

@@ -59,8 +59,8 @@ internal sealed class NodeWatcher(
                 if (watches++ > 0)
                     metrics.WatchRestarted();
                 var clock = Stopwatch.StartNew();
-                var lines = await WatchAsync(backoff, stoppingToken).ConfigureAwait(false);
-                if (lines == 0 && clock.Elapsed < settings.ShortWatch)
+                var events = await WatchAsync(backoff, stoppingToken).ConfigureAwait(false);
+                if (events == 0 && clock.Elapsed < settings.ShortWatch)
                 {
                     var delay = backoff.Next();
                     health.Disconnected("the watch closed at once with no events");
@@ -105,22 +105,29 @@ internal sealed class NodeWatcher(
         }
     }
 
-    /// <summary>Applies one watch's events to the store; returns how many lines (events and bookmarks) it carried.</summary>
+    /// <summary>
+    /// Applies one watch's events to the store; returns how many node events it carried. Bookmarks
+    /// keep the watch alive but do not count: a watch that closes at once after only a bookmark is
+    /// still a short watch that must back off (as client-go's reflector counts it).
+    /// </summary>
     private async Task<int> WatchAsync(Backoff backoff, CancellationToken cancellationToken)
     {
         Log.WatchStarting(logger, _resourceVersion!);
         var serverTimeout = settings.WatchServerTimeout * (1 + Random.Shared.NextDouble());
-        var lines = 0;
+        var events = 0;
         await foreach (var watchEvent in api.WatchAsync(_resourceVersion!, serverTimeout, settings.SilenceLimit, cancellationToken).ConfigureAwait(false))
         {
-            lines++;
             if (watchEvent.Type == "ERROR")
                 throw NodeApi.ErrorEvent(watchEvent, api.NodesUrl);
             Apply(watchEvent);
             health.Heard();
-            backoff.Reset();
+            if (watchEvent.Type != "BOOKMARK")
+            {
+                events++;
+                backoff.Reset();
+            }
         }
-        return lines;
+        return events;
     }
 
     private void Apply(KubeWatchEvent watchEvent)

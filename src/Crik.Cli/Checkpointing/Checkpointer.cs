@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
 using Serilog;

@@ -8,8 +8,8 @@ using Crik.Cli.NodeState;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
 using Crik.Cli.Supervision;
-using Serilog.Core;
 using Serilog;
+using Serilog.Core;
 
 namespace Crik.Cli.Commands;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Crik.Cli.ImageStore;
 
 internal static class Size

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using Microsoft.Extensions.Logging;
 
 namespace Crik.NodeStateServer.Cli;
 

@@ -2,9 +2,6 @@ using System.Text;
 using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Crik.Shared.NodeState;
 
 namespace Crik.NodeStateServer.Http;

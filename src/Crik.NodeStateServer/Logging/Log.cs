@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Crik.NodeStateServer.Logging;
 
 /// <summary>Every log line the server writes, with stable event ids.</summary>

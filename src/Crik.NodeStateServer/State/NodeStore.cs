@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Rules;
-using Microsoft.Extensions.Logging;
 
 namespace Crik.NodeStateServer.State;
 

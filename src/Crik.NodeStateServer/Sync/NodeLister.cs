@@ -3,7 +3,6 @@ using System.Text.Json;
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Observability;
-using Microsoft.Extensions.Logging;
 
 namespace Crik.NodeStateServer.Sync;
 

@@ -4,8 +4,6 @@ using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.State;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Crik.NodeStateServer.Sync;
 

@@ -1,8 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using Crik.Cli.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.Cli.Tests.Checkpointing;
 

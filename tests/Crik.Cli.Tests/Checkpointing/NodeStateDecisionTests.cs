@@ -1,6 +1,6 @@
 using Crik.Cli.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.Cli.Tests.Checkpointing;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Crik.Cli.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.Cli.Tests.Configuration;
 

@@ -1,6 +1,5 @@
 using Crik.Cli.Configuration;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Configuration;
 

@@ -1,6 +1,5 @@
 using Crik.Cli.Criu;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Criu;
 

@@ -1,5 +1,4 @@
 using Crik.Cli.ImageStore;
-using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;

@@ -2,7 +2,6 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Serilog;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.ImageStore;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;

@@ -1,7 +1,6 @@
 using System.Text;
 using Crik.Cli.ImageStore;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.ImageStore;
 

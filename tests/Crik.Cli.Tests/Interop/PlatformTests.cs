@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Crik.Cli.Interop;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Interop;
 

@@ -1,8 +1,7 @@
 using Crik.Cli.Configuration;
-using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
 using Xunit;
 using YamlDotNet.RepresentationModel;
-using Crik.TestSupport;
 
 namespace Crik.Cli.Tests.Shipping;
 

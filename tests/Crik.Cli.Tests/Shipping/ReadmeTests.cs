@@ -1,8 +1,7 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Supervision;
-using Crik.Cli.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.Cli.Tests.Shipping;
 

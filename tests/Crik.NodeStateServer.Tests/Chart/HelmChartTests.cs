@@ -1,9 +1,8 @@
 using System.Text.RegularExpressions;
 using Crik.NodeStateServer.Rules;
-using Crik.NodeStateServer.Tests.Support;
+using Crik.TestSupport;
 using Xunit;
 using YamlDotNet.RepresentationModel;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Chart;
 

@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using Crik.Cli.NodeState;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
+using Crik.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Client;
 

@@ -1,8 +1,8 @@
 using Crik.Cli.NodeState;
 using Crik.NodeStateServer.Tests.Support;
+using Crik.TestSupport;
 using Microsoft.AspNetCore.Http;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Client;
 

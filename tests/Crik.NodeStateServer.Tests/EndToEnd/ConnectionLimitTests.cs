@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Crik.NodeStateServer.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

@@ -1,7 +1,6 @@
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.NodeStateServer.Tests.EndToEnd;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.FakeApi;
 

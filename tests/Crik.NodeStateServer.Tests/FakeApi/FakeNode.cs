@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.FakeApi;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using Crik.NodeStateServer.Tests.FakeApi;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Support;
 

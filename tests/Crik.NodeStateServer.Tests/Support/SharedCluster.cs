@@ -1,5 +1,4 @@
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Support;
 

@@ -1,6 +1,5 @@
 using Crik.NodeStateServer.Sync;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,7 +1,6 @@
 using Crik.NodeStateServer.Kubernetes;
-using Crik.NodeStateServer.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,8 +1,7 @@
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Tests.FakeApi;
-using Crik.NodeStateServer.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -3,9 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Tests.FakeApi;
-using Crik.NodeStateServer.Tests.Support;
-using Xunit;
 using Crik.TestSupport;
+using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,6 +1,5 @@
 using Crik.NodeStateServer.Http;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -3,7 +3,6 @@ using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -6,7 +6,6 @@ using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

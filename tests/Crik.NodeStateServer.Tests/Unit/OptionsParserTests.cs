@@ -2,7 +2,6 @@ using System.Net;
 using Crik.NodeStateServer.Cli;
 using Microsoft.Extensions.Logging;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

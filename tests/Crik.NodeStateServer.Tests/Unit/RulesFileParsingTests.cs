@@ -1,7 +1,6 @@
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.Yaml;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Crik.NodeStateServer.Kubernetes;
 using Xunit;
-using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Unit;
 

@@ -1,12 +1,10 @@
+// Configuration/ owns reading and validating the YAML file into an immutable CrikConfig.
 using System.Globalization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Crik.Cli.Configuration;
-
-/// <summary>A loaded configuration, where it came from, and the warnings worth showing.</summary>
-internal sealed record LoadedConfig(CrikConfig Config, string? Path, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// Configuration/ owns crik's YAML configuration: finding the file (this class), reading it safely

@@ -1,25 +1,5 @@
 namespace Crik.Cli.Configuration;
 
-/// <summary>What to do when a checkpoint cannot be restored.</summary>
-internal enum RestoreFailurePolicy
-{
-    /// <summary>Set the checkpoint aside and start the command fresh.</summary>
-    Fresh,
-
-    /// <summary>Set the checkpoint aside and exit with crik's failure code.</summary>
-    Fail,
-}
-
-/// <summary>What to do on SIGTERM when the node-state server cannot say whether the node is going away.</summary>
-internal enum NodeStateErrorPolicy
-{
-    /// <summary>Checkpoint anyway: a needless checkpoint costs less than lost work.</summary>
-    Checkpoint,
-
-    /// <summary>Do not checkpoint; forward SIGTERM to the app.</summary>
-    Skip,
-}
-
 /// <summary>
 /// crik's configuration: the keys of crik's Go ConfigMaps (imageDir, nodeStateServerURL,
 /// additionalPaths, inotifyIncompatiblePaths) and crik for .NET's own, with their defaults.

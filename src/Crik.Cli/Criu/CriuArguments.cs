@@ -1,23 +1,5 @@
 namespace Crik.Cli.Criu;
 
-/// <summary>A mount the container runtime bind-mounts, which CRIU must treat as external.</summary>
-/// <param name="Path">Where it is mounted, e.g. /dev/null.</param>
-/// <param name="Key">The name it has in the images, e.g. null.</param>
-internal sealed record ExternalMount(string Path, string Key);
-
-/// <summary>
-/// Where a CRIU run works: a directory crik made and holds open (given as a /proc/PID/fd path, so a
-/// link planted under the same name cannot redirect it) and the log's name inside it. CRIU writes its
-/// log there; crik moves it into the image directory's logs/ afterwards.
-/// </summary>
-internal sealed record CriuWorkDir(string Path, string LogName)
-{
-    public string LogFile => $"{Path}/{LogName}";
-
-    /// <summary>What criu printed on stdout and stderr, beside its log.</summary>
-    public string ConsoleFile => LogFile + ".out";
-}
-
 /// <summary>Builds CRIU's command lines. Pure, so every option is unit-tested.</summary>
 internal static class CriuArguments
 {

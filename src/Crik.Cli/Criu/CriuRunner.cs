@@ -1,20 +1,10 @@
+// Criu/ owns CRIU's command lines (a pure function) and running CRIU; the store decides where its files go.
 using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Criu;
-
-/// <summary>How one CRIU run ended, with the first telling error line of its log (read before the log is moved).</summary>
-internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string FirstError)
-{
-    public bool Succeeded => !TimedOut && Status.Exited && Status.ExitCode == 0;
-
-    /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's first error line.</summary>
-    public string Describe(TimeSpan? timeout = null) =>
-        (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.#} s and was killed" : $"criu ended with {Status}")
-        + $": {FirstError}";
-}
 
 /// <summary>
 /// Runs the criu binary from PATH as a child of crik. Its log and console output go into the work

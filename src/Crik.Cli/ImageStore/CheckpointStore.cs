@@ -1,3 +1,4 @@
+// ImageStore/ owns every path in the image directory: staging, commit, verification, set-aside, retirement, manifests.
 using Crik.Cli.Interop;
 using Serilog;
 

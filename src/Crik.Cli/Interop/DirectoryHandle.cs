@@ -2,9 +2,6 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Interop;
 
-/// <summary>A name in crik's image directory that is not what crik made there (a link, a file for a directory).</summary>
-internal sealed class UnsafeEntryException(string message) : IOException(message);
-
 /// <summary>
 /// A directory crik holds open. Everything below it is reached relative to the descriptor with
 /// O_NOFOLLOW, so a symbolic link planted on a shared volume is refused, never followed, and the

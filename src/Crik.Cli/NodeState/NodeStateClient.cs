@@ -1,3 +1,4 @@
+// NodeState/ owns asking the node-state server whether this node is shutting down.
 using System.Net;
 using System.Text.Json;
 using Crik.Shared.NodeState;

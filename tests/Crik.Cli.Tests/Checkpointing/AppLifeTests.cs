@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -30,7 +29,7 @@ public class AppLifeTests
             // The restored generation 1 (now retired) cannot be deleted once generation 2 commits:
             // a cleanup failure after the commit point.
             string retired = Assert.Single(Directory.GetDirectories(Path.Combine(pods.ImageDir, "retired")));
-            Run("chattr", "+i", Path.Combine(retired, "manifest.json"));
+            HostCommand.MustRun("chattr", "+i", Path.Combine(retired, "manifest.json"));
             second.Signal(Native.SIGTERM);
             int code = second.WaitForExit(TimeSpan.FromSeconds(60));
             Assert.True(code == 0, $"crik should exit 0 once generation 2 is committed, got {code}\n{second.Transcript}");
@@ -41,7 +40,7 @@ public class AppLifeTests
         }
         finally
         {
-            Run("chattr", "-R", "-i", pods.ImageDir);
+            HostCommand.Run("chattr", "-R", "-i", pods.ImageDir);
         }
     }
 
@@ -51,22 +50,19 @@ public class AppLifeTests
         using var pods = new Pods();
         // The image directory is a volume of its own, as a PVC is; the pod gets its own copy of the mount.
         Directory.CreateDirectory(pods.ImageDir);
-        Run("mount", "--bind", pods.ImageDir, pods.ImageDir);
+        HostCommand.MustRun("mount", "--bind", pods.ImageDir, pods.ImageDir);
         try
         {
             using CrikRun run = pods.Start("sh", "-c", TermTrap + Pods.Counter());
             run.WaitForLine("count 1");
             // The volume goes read-only under the running pod (crik's copy of the mount only).
-            Run("nsenter", "-t", run.CrikPid.ToString(), "-m", "mount", "-o", "remount,bind,ro", pods.ImageDir);
-            run.Signal(Native.SIGTERM);
-            run.WaitForLine("app-got-term");
-            Assert.Equal(7, run.WaitForExit());
+            HostCommand.MustRun("nsenter", "-t", run.CrikPid.ToString(), "-m", "mount", "-o", "remount,bind,ro", pods.ImageDir);
+            pods.SigtermReachesTheAppWithoutACheckpoint(run, appExitCode: 7);
             Assert.Contains(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal) && l.Contains("Read-only file system", StringComparison.Ordinal));
-            Assert.Empty(pods.Committed());
         }
         finally
         {
-            Run("umount", "-l", pods.ImageDir);
+            HostCommand.MustRun("umount", "-l", pods.ImageDir);
         }
     }
 
@@ -76,23 +72,7 @@ public class AppLifeTests
         using var pods = new Pods("checkpointBudget: 1ms\n");
         using CrikRun run = pods.Start("sh", "-c", TermTrap + Pods.Counter());
         run.WaitForLine("count 1");
-        run.Signal(Native.SIGTERM);
-        run.WaitForLine("app-got-term");
-        Assert.Equal(7, run.WaitForExit());
+        pods.SigtermReachesTheAppWithoutACheckpoint(run, appExitCode: 7);
         Assert.Contains("checkpointBudget", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
-        Assert.Empty(pods.Committed());
-    }
-
-    private static void Run(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(info)!;
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0 || args[0] == "-R", $"{program} {string.Join(' ', args)} failed: {error}");
     }
 }

@@ -69,10 +69,7 @@ public class NodeStateDecisionTests
     private static void AssertSigtermReachedTheAppWithoutACheckpoint(CrikRun run, Pods pods)
     {
         run.WaitForLine("ready");
-        run.Signal(Native.SIGTERM);
-        run.WaitForLine("app-got-term");
-        Assert.Equal(9, run.WaitForExit());
-        Assert.Empty(pods.Committed());
+        pods.SigtermReachesTheAppWithoutACheckpoint(run, appExitCode: 9);
     }
 
     private static CrikRun Start(Pods pods, string? nodeName)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.ImageStore;
 using Crik.TestSupport;
 using Serilog;
@@ -44,8 +43,6 @@ public sealed class CommitContractTests : IDisposable
         {
             return;
         }
-        using var chattr = Process.Start("chattr", [flag, path]);
-        chattr.WaitForExit();
-        Assert.Equal(0, chattr.ExitCode);
+        HostCommand.MustRun("chattr", flag, path);
     }
 }

@@ -34,6 +34,18 @@ internal sealed partial class Pods : IDisposable
         pod.WaitForLine("committed", stderr: true);
     }
 
+    /// <summary>
+    /// Sends SIGTERM and expects it to reach the app (a script that traps TERM, prints "app-got-term"
+    /// and exits with <paramref name="appExitCode"/>) with no checkpoint committed.
+    /// </summary>
+    public void SigtermReachesTheAppWithoutACheckpoint(CrikRun pod, int appExitCode)
+    {
+        pod.Signal(Native.SIGTERM);
+        pod.WaitForLine("app-got-term");
+        Xunit.Assert.Equal(appExitCode, pod.WaitForExit());
+        Xunit.Assert.Empty(Committed());
+    }
+
     public List<string> Committed() =>
         Directory.Exists(ImageDir) ? Directory.GetDirectories(ImageDir, "checkpoint-*").Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
 

@@ -98,7 +98,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             }
             dumpDuration = dump.Duration;
             // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-            committed = store.Commit(staging, manifest, config.KeepCheckpoints).Checkpoint;
+            committed = store.Commit(staging, manifest, config.KeepCheckpoints, inTime: () => !budget.Spent).Checkpoint;
         }
         catch (Exception e)
         {

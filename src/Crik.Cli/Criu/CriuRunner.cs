@@ -30,11 +30,22 @@ internal sealed class CriuRunner(ChildReaper reaper)
             Posix.TrySignal(child.Pid, Signal.SIGKILL);
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
-        if (new FileInfo(work.ConsoleFile) is { Exists: true, Length: 0 })
+        // criu has run: what it did (a restored app may be running) must reach the caller, so
+        // reading its log can no longer fail the run.
+        string firstError;
+        try
         {
-            File.Delete(work.ConsoleFile);
+            if (new FileInfo(work.ConsoleFile) is { Exists: true, Length: 0 })
+            {
+                File.Delete(work.ConsoleFile);
+            }
+            firstError = FirstError(work.LogFile);
         }
-        return new CriuResult(status, clock.Elapsed, timedOut, FirstError(work.LogFile));
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            firstError = $"its log could not be read: {e.Message}";
+        }
+        return new CriuResult(status, clock.Elapsed, timedOut, firstError);
     }
 
     /// <summary>criu's version, e.g. "4.2.1", or "unknown". Its output goes to a file in memory, never to a named file.</summary>

@@ -16,7 +16,8 @@ internal sealed partial class CheckpointStore
     /// deleting generations beyond <paramref name="keep"/>, retired generations and old logs are
     /// best effort, and what fails is logged and returned in <see cref="CommitResult.Warnings"/>.
     /// </remarks>
-    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep)
+    /// <param name="inTime">Asked just before the rename: false abandons the commit (the checkpoint budget ran out).</param>
+    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null)
     {
         KeepCriuLog(staging.Directory, staging.Criu.LogName);
         DirectoryHandle directory = staging.Directory;
@@ -32,6 +33,10 @@ internal sealed partial class CheckpointStore
             UnlockedFile.Sync(manifestFile, directory.PathOf(Manifest.FileName));
         }
         directory.Sync();
+        if (inTime is not null && !inTime())
+        {
+            throw new IOException("checkpointBudget ran out while the checkpoint was being flushed and checksummed");
+        }
         string name = StoreLayout.CommittedName(manifest.Generation);
         Root.Rename(staging.Name, Root, name);
         staging.Dispose();
@@ -39,7 +44,7 @@ internal sealed partial class CheckpointStore
         // The commit point has passed: from here on, failures are warnings.
         var warnings = new List<string>();
         BestEffort(warnings, "flush the image directory after the commit", () => Root.Sync());
-        Prune(keep, warnings);
+        BestEffort(warnings, "clean up older checkpoints and logs", () => Prune(keep, warnings));
         return new CommitResult(new CommittedCheckpoint(name, Path.Combine(imageDir, name), manifest), warnings);
     }
 

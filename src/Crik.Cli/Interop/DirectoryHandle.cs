@@ -99,17 +99,33 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
     /// <summary>The named file opened for reading and writing, created private when missing; a link is refused.</summary>
     public SafeFileHandle OpenOrCreateFile(string name)
     {
-        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadWrite | OpenFlags.Create | OpenFlags.NoFollow | OpenFlags.CloseOnExec, (uint)PrivateFile);
-        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Refusal(name, Libc.LastErrno, "a file");
+        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadWrite | OpenFlags.Create | OpenFlags.NoFollow | OpenFlags.CloseOnExec
+            | OpenFlags.NonBlocking | OpenFlags.NoControllingTerminal, (uint)PrivateFile);
+        return fd >= 0 ? RegularFile(fd, name) : throw Refusal(name, Libc.LastErrno, "a file");
+    }
+
+    /// <summary>Wraps an opened descriptor, or closes it and refuses when it is not a regular file (a FIFO, a device).</summary>
+    private SafeFileHandle RegularFile(int fd, string name)
+    {
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        FileKind kind = FileStatus.Read(fd).Kind;
+        if (kind == FileKind.Regular)
+        {
+            return handle;
+        }
+        handle.Dispose();
+        throw new UnsafeEntryException($"{PathOf(name)} is {Describe(kind)} where crik expects a file; crik never uses it: remove it");
     }
 
     /// <summary>The named file opened for reading, or null when there is none; a link is refused.</summary>
     public SafeFileHandle? TryOpenFile(string name)
     {
-        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadOnly | OpenFlags.NoFollow | OpenFlags.CloseOnExec, 0);
+        // Non-blocking, so that a FIFO planted under this name cannot hang crik in open(2).
+        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadOnly | OpenFlags.NoFollow | OpenFlags.CloseOnExec
+            | OpenFlags.NonBlocking | OpenFlags.NoControllingTerminal, 0);
         if (fd >= 0)
         {
-            return new SafeFileHandle(fd, ownsHandle: true);
+            return RegularFile(fd, name);
         }
         Errno errno = Libc.LastErrno;
         return errno == Errno.ENOENT ? null : throw Refusal(name, errno, "a file");

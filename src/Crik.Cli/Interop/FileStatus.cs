@@ -62,6 +62,10 @@ internal readonly record struct FileStatus(FileKind Kind, UnixFileMode Mode, uin
         _ => FileKind.Unknown,
     };
 
-    private static DateTimeOffset Timestamp(long seconds, uint nanoseconds) =>
-        DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
+    /// <summary>A file time as a DateTimeOffset, clamped to its range (file systems can hold times before year 1 or after 9999).</summary>
+    internal static DateTimeOffset Timestamp(long seconds, uint nanoseconds)
+    {
+        long min = DateTimeOffset.MinValue.ToUnixTimeSeconds(), max = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - 1;
+        return DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, min, max)).AddTicks(Math.Min(nanoseconds, 999_999_999u) / 100);
+    }
 }

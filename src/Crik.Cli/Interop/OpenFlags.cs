@@ -15,7 +15,7 @@ internal static class OpenFlags
 
     // The same on every architecture crik runs on.
     public const int ReadOnly = 0, WriteOnly = 1, ReadWrite = 2, Create = 0x40, Truncate = 0x200, Append = 0x400,
-        CloseOnExec = 0x80000;
+        CloseOnExec = 0x80000, NonBlocking = 0x800, NoControllingTerminal = 0x100;
 
     /// <summary>O_EXCL (with O_CREAT): fail with EEXIST when the name exists, even as a dangling link. The same everywhere.</summary>
     public const int Exclusive = 0x80;

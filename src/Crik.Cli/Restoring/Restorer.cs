@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
 using Serilog;
@@ -88,6 +89,7 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         if (!restore.Succeeded)
         {
             reaper.Forget(manifest.RootPid);
+            KillLeftovers(manifest);
             string why = restore.Describe(config.RestoreTimeout);
             return Failed(manifest.Generation, clock, why, attempt.LogPath, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
         }
@@ -96,13 +98,32 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         {
             store.RestoreSucceeded(attempt);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
             log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
         }
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}",
             manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath);
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
+    }
+
+    /// <summary>
+    /// A failed or killed restore can leave restored processes behind; they must not run beside the
+    /// fresh start that follows. The app's PIDs were free before CRIU ran, so whatever holds them
+    /// now came from this restore.
+    /// </summary>
+    private void KillLeftovers(Manifest manifest)
+    {
+        List<int> left = ProcessTree.InUse(manifest.TreePids);
+        foreach (int pid in left)
+        {
+            Posix.TrySignal(pid, Signal.SIGKILL);
+        }
+        if (left.Count > 0)
+        {
+            log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",
+                left.Count, manifest.Generation, string.Join(", ", left));
+        }
     }
 
     private RunningApp? Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo, IReadOnlyList<string> command)

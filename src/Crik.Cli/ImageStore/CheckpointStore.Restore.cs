@@ -133,6 +133,10 @@ internal sealed partial class CheckpointStore
         manifest = null;
         try
         {
+            if (NotMadeByCrik(name) is { } stranger)
+            {
+                return stranger;
+            }
             using DirectoryHandle directory = Root.TryOpenDirectory(name)!;
             directory.MakeContentsPrivate();
             return ManifestVerifier.Verify(directory, name, out manifest);
@@ -141,6 +145,20 @@ internal sealed partial class CheckpointStore
         {
             return $"it cannot be read ({e.Message})";
         }
+    }
+
+    /// <summary>
+    /// Why a checkpoint directory is not one crik made (crik makes them 0700, as its own user), or
+    /// null. CRIU restores as root and writes inside the directory, so one that another user made
+    /// or can write is never handed to it.
+    /// </summary>
+    private string? NotMadeByCrik(string name)
+    {
+        uint crik = Posix.EffectiveUserId;
+        return Root.Stat(name) is { } status
+            && (status.Uid != crik || (status.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+            ? $"its directory belongs to uid {status.Uid} with mode {Convert.ToString((int)status.Mode, 8)}, so crik (uid {crik}) did not make it; crik restores only checkpoints it made"
+            : null;
     }
 
     private static void CopyFile(DirectoryHandle from, string name, DirectoryHandle to)

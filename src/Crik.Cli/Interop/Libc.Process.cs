@@ -19,4 +19,8 @@ internal static partial class Libc
     /// </summary>
     [LibraryImport(Library, EntryPoint = "unshare", SetLastError = true)]
     internal static partial int Unshare(int flags);
+
+    /// <summary>geteuid(2): the effective user ID. Always succeeds.</summary>
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    internal static partial uint GetEffectiveUserId();
 }

@@ -30,6 +30,9 @@ internal static class Posix
         return pid > 0 ? Errno.None : Libc.LastErrno;
     }
 
+    /// <summary>The effective user ID crik runs as.</summary>
+    public static uint EffectiveUserId => Libc.GetEffectiveUserId();
+
     /// <summary>Makes this process a child subreaper, so orphaned descendants are re-parented to it.</summary>
     public static void BecomeChildSubreaper()
     {

@@ -32,13 +32,15 @@ public static class ProcessTable
 
     /// <summary>
     /// Waits until a process named <paramref name="name"/> has been re-parented to
-    /// <paramref name="parent"/>, then until it is gone from /proc altogether: an exited child that
-    /// nobody reaps stays there as a zombie, so this fails unless the parent really reaps it.
+    /// <paramref name="parent"/>, kills it, then waits until it is gone from /proc altogether: an
+    /// exited child that nobody reaps stays there as a zombie, so this fails unless the parent really
+    /// reaps it. The orphan must live until killed, so a slow machine cannot miss it.
     /// </summary>
     public static void AssertReparentedThenReaped(int parent, string name, string transcript)
     {
         Entry? orphan = Poll.Until(() => ChildrenOf(parent).FirstOrDefault(e => e.Name == name),
             $"a {name} process re-parented to {parent}\n{transcript}");
+        Native.Signal(orphan.Pid, Native.SIGKILL);
         Poll.Until(() => Directory.Exists($"/proc/{orphan.Pid}") ? null : "gone",
             $"{name} ({orphan.Pid}) to be reaped by {parent}; it is {All().FirstOrDefault(e => e.Pid == orphan.Pid)}\n{transcript}");
     }

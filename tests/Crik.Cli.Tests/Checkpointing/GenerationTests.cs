@@ -110,7 +110,7 @@ public class GenerationTests
     public void RestoredAppGetsForwardedSignalsAndItsOrphansAreReaped()
     {
         // On SIGUSR1 the app makes an orphan: after a restore it must still come to crik and be reaped.
-        string script = $"trap 'sh -c \"sleep 0.5 & exit 0\"; echo got-usr1' USR1; {Pods.Counter()}";
+        string script = $"trap 'sh -c \"sleep 300 & exit 0\"; echo got-usr1' USR1; {Pods.Counter()}";
         using var pods = new Pods();
         using (CrikRun first = pods.Start("sh", "-c", script))
         {

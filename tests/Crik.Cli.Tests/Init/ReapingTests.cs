@@ -7,8 +7,8 @@ namespace Crik.Cli.Tests.Init;
 public class ReapingTests
 {
     // The app's child starts a grandchild and exits at once, so the grandchild is orphaned: it must be
-    // re-parented to crik (PID 1, or a subreaper when crik is not PID 1) and reaped when it exits.
-    private const string OrphanMaker = "sh -c 'sleep 0.5 & exit 0'; echo orphan-made; sleep 60";
+    // re-parented to crik (PID 1, or a subreaper when crik is not PID 1) and reaped when it is killed.
+    private const string OrphanMaker = "sh -c 'sleep 300 & exit 0'; echo orphan-made; sleep 60";
 
     [NamespaceFact]
     public void Pid1CrikReapsOrphanedGrandchildren() => AssertOrphanComesToCrikAndIsReaped(asPid1: true);

@@ -55,7 +55,8 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         {
             List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
-            List<string> stdio = ProcessTree.Stdio(app.Pid);
+            // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
+            List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
             List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
             List<ExternalMount> mounts = ExternalMounts.Present();
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",

@@ -28,8 +28,8 @@ internal static class CriuArguments
     }
 
     /// <summary>
-    /// criu restore, detached so the restored root is re-parented to crik, with the app's old stdio
-    /// pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
+    /// criu restore, detached so the restored root is re-parented to crik, with the old container's
+    /// stdio pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
     /// The pid file is named relative to the work directory.
     /// </summary>
     public static List<string> Restore(string imagesDir, CriuWorkDir work, string pidFileName,
@@ -55,9 +55,11 @@ internal static class CriuArguments
     }
 
     /// <summary>
-    /// Which of crik's descriptors stand in for the app's old stdio: each distinct pipe the app's
-    /// stdin, stdout or stderr was (as /proc/PID/fd shows it, e.g. "pipe:[1234]") maps to the same
-    /// descriptor of crik, which is the new container's pipe. Other kinds are reopened by path.
+    /// Which of crik's descriptors stand in for the stdio crik handed the app: each distinct pipe
+    /// crik's stdin, stdout or stderr was at the checkpoint (as /proc/PID/fd shows it, e.g.
+    /// "pipe:[1234]") maps to the same descriptor of crik now, the new container's pipe, wherever in
+    /// the tree it is open. Pipes the app made itself are not named, so CRIU restores them as they
+    /// were. Other kinds are reopened by path.
     /// </summary>
     public static Dictionary<int, string> InheritedStdio(IReadOnlyList<string> recordedStdio)
     {

@@ -25,7 +25,10 @@ internal sealed record Manifest
     /// <summary>Every PID and thread ID of the dumped tree, which a restore needs free.</summary>
     public IReadOnlyList<int> TreePids { get; init; } = [];
 
-    /// <summary>What the app's descriptors 0, 1 and 2 were, as /proc/PID/fd shows them.</summary>
+    /// <summary>
+    /// What crik's descriptors 0, 1 and 2 were at the checkpoint, as /proc/PID/fd shows them: the stdio
+    /// crik handed the app, which is all of the app's that belongs to the container rather than to the app.
+    /// </summary>
     public IReadOnlyList<string> Stdio { get; init; } = [];
 
     public IReadOnlyList<ExternalMount> ExternalMounts { get; init; } = [];

@@ -1,3 +1,4 @@
+using Crik.Cli.Carrying;
 using Crik.Cli.Commands;
 using Crik.Cli.Supervision;
 
@@ -6,5 +7,6 @@ using Crik.Cli.Supervision;
 // here on every forwarded signal is queued for the supervisor. What remains is the runtime's own
 // start-up before this line (see README, "Signals before start-up completes").
 using var signals = new SignalRelay();
+_ = ContainerStart.Time;
 DiagnosticsPort.RemoveSocket();
 return CrikCommandLine.Invoke(args, signals);

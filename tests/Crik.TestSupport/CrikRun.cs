@@ -25,8 +25,12 @@ public sealed class CrikRun : IDisposable
     }
 
     /// <summary>Starts <c>crik ARGS</c>. With <paramref name="asPid1"/>, inside unshare --pid --fork --mount-proc (plus IPC and UTS).</summary>
+    /// <param name="insideNamespaces">
+    /// A shell command run in the new namespaces just before crik replaces it as PID 1, e.g. a mount
+    /// that only this "container" sees (the mount namespace is private).
+    /// </param>
     public static CrikRun Start(IEnumerable<string> crikArgs, bool asPid1 = true, IDictionary<string, string>? environment = null,
-        string? shellPrefix = null)
+        string? shellPrefix = null, string? insideNamespaces = null)
     {
         var info = new ProcessStartInfo
         {
@@ -39,6 +43,10 @@ public sealed class CrikRun : IDisposable
         if (asPid1)
         {
             command.AddRange(["unshare", "--pid", "--fork", "--mount-proc", "--ipc", "--uts", "--kill-child"]);
+            if (insideNamespaces is not null)
+            {
+                command.AddRange(["/bin/sh", "-c", insideNamespaces + " && exec \"$0\" \"$@\""]);
+            }
         }
         command.Add(Paths.Crik);
         command.AddRange(crikArgs);

@@ -1,5 +1,6 @@
 // Checkpointing/ owns turning a SIGTERM into a committed checkpoint or "not taken"; it never signals the app.
 using System.Diagnostics;
+using Crik.Cli.Carrying;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
@@ -57,7 +58,6 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
             // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
             List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
-            List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
             List<ExternalMount> mounts = ExternalMounts.Present();
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
                 app.Pid, tree.Count, generation, store.ImageDir);
@@ -77,6 +77,12 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                     why += $" (the time left of checkpointBudget, {budget.Total.TotalSeconds:0.###} s)";
                 }
                 return Failed(generation, staging, clock, why, logFile);
+            }
+            // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
+            List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
+            if (CarryFiles(app.Pid, staging, extraFiles) is { } overLimit)
+            {
+                return Failed(generation, staging, clock, overLimit, logFile);
             }
             var manifest = new Manifest
             {
@@ -111,6 +117,34 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
             committed.Directory, logFile);
         return new CheckpointOutcome.Committed(generation);
+    }
+
+    /// <summary>
+    /// Saves what a new container of this image would lack (see <see cref="CarryPlan"/>) and adds it
+    /// to <paramref name="saved"/>; returns why not when it is more than carryLimit.
+    /// </summary>
+    private string? CarryFiles(int appPid, StagingCheckpoint staging, List<SavedFile> saved)
+    {
+        if (config.CarryLimit == 0)
+        {
+            return null;
+        }
+        var clock = Stopwatch.StartNew();
+        CarryPlan plan = CarryPlan.Make(AppDependencies.Read(ProcessTree.Processes(appPid)), MountTable.Read(),
+            ContainerStart.Time, [store.ImageDir, .. config.AdditionalPaths]);
+        if (plan.Bytes > config.CarryLimit)
+        {
+            return $"the files a new container would lack add up to {Size.Format(plan.Bytes)}, more than carryLimit "
+                + $"({Size.Format(config.CarryLimit)}); the largest: {plan.Largest(3)}. Raise carryLimit, or keep such files on a volume";
+        }
+        if (plan.IsEmpty)
+        {
+            return null;
+        }
+        saved.AddRange(AppFiles.SaveExactly(plan.Directories.Select(d => d.Path), plan.Files.Select(f => f.Path), staging));
+        log.Information("Carrying {Files} files ({Size}) and {Directories} directories a new container would lack, in {Seconds:0.00} s: {Paths}",
+            plan.Files.Count(), Size.Format(plan.Bytes), plan.Directories.Count(), clock.Elapsed.TotalSeconds, plan.Describe(5));
+        return null;
     }
 
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)

@@ -14,10 +14,12 @@ internal static class ConfigKeys
     public const string OnNodeStateError = "onNodeStateError";
     public const string RestoreTimeout = "restoreTimeout";
     public const string CheckpointBudget = "checkpointBudget";
+    public const string CarryLimit = "carryLimit";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
+        CarryLimit,
     ];
 }

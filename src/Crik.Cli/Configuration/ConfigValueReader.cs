@@ -74,6 +74,29 @@ internal sealed partial class ConfigValueReader(string file)
         return value;
     }
 
+    /// <summary>A number of bytes: plain, or with a binary suffix Ki, Mi, Gi or Ti (as Kubernetes writes quantities).</summary>
+    public long? ByteSize(string key, YamlNode node)
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return null;
+        }
+        (string digits, int shift) = text switch
+        {
+            _ when text.EndsWith("Ki", StringComparison.Ordinal) => (text[..^2], 10),
+            _ when text.EndsWith("Mi", StringComparison.Ordinal) => (text[..^2], 20),
+            _ when text.EndsWith("Gi", StringComparison.Ordinal) => (text[..^2], 30),
+            _ when text.EndsWith("Ti", StringComparison.Ordinal) => (text[..^2], 40),
+            _ => (text, 0),
+        };
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > long.MaxValue >> shift)
+        {
+            throw Error(key, node, $"must be a size in bytes such as 256Mi, 1Gi or 0, got \"{text}\"");
+        }
+        return value << shift;
+    }
+
     public T Choice<T>(string key, YamlNode node, T fallback) where T : struct, Enum
     {
         string? text = Scalar(key, node);

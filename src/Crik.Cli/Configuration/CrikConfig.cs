@@ -20,6 +20,14 @@ internal sealed record CrikConfig
     /// <summary>Paths deleted before each checkpoint (their inotify watches cannot be restored).</summary>
     public IReadOnlyList<string> InotifyIncompatiblePaths { get; init; } = [];
 
+    /// <summary>
+    /// The most bytes of files a new container would lack (see README, "What crik carries for you")
+    /// that a checkpoint carries; past it the checkpoint is not taken. 0 turns carrying off.
+    /// </summary>
+    public long CarryLimit { get; init; } = DefaultCarryLimit;
+
+    public const long DefaultCarryLimit = 256L << 20;
+
     /// <summary>How many committed checkpoints to keep, newest first.</summary>
     public int KeepCheckpoints { get; init; } = 2;
 

@@ -46,6 +46,32 @@ internal static class AppFiles
         return saved;
     }
 
+    /// <summary>
+    /// Copies exactly these directories (their entries alone, not what is in them) and regular files
+    /// to the staging directory's extra-files/PATH; returns what the manifest records of them.
+    /// </summary>
+    public static List<SavedFile> SaveExactly(IEnumerable<string> directories, IEnumerable<string> files, StagingCheckpoint staging)
+    {
+        var saved = new List<SavedFile>();
+        using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
+        foreach (string path in directories)
+        {
+            if (FileStatus.TryRead(path) is { Kind: FileKind.Directory } status)
+            {
+                saved.Add(Describe(path, status) with { Kind = SavedFile.Directory });
+            }
+        }
+        foreach (string path in files)
+        {
+            if (FileStatus.TryRead(path) is { Kind: FileKind.Regular } status)
+            {
+                SaveFile(path, extra);
+                saved.Add(Describe(path, status) with { Kind = SavedFile.File });
+            }
+        }
+        return saved;
+    }
+
     /// <summary>Puts each saved path back where it was, with its owner, group, mode and times.</summary>
     public static void PutBack(Manifest manifest, RestoreAttempt attempt)
     {
@@ -92,7 +118,7 @@ internal static class AppFiles
         {
             return;
         }
-        SavedFile entry = new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified);
+        SavedFile entry = Describe(path, status);
         switch (status.Kind)
         {
             case FileKind.SymbolicLink:
@@ -107,16 +133,23 @@ internal static class AppFiles
                 }
                 break;
             case FileKind.Regular:
-                string[] parts = path.TrimStart('/').Split('/');
-                using (DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(extra, parts[..^1]))
-                using (SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly))
-                {
-                    parent.DeleteFile(parts[^1]);
-                    using SafeFileHandle copy = parent.CreateFile(parts[^1]);
-                    SavedFiles.CopyContents(source, copy);
-                }
+                SaveFile(path, extra);
                 saved.Add(entry with { Kind = SavedFile.File });
                 break;
         }
+    }
+
+    private static SavedFile Describe(string path, FileStatus status) =>
+        new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified);
+
+    /// <summary>Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode and times go in the manifest).</summary>
+    private static void SaveFile(string path, DirectoryHandle extra)
+    {
+        string[] parts = path.TrimStart('/').Split('/');
+        using DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(extra, parts[..^1]);
+        using SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly);
+        parent.DeleteFile(parts[^1]);
+        using SafeFileHandle copy = parent.CreateFile(parts[^1]);
+        SavedFiles.CopyContents(source, copy);
     }
 }

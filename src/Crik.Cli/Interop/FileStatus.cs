@@ -18,7 +18,8 @@ internal enum FileKind
 /// symbolic link unless asked, so a link planted where a file is expected is seen as a link.
 /// </summary>
 internal readonly record struct FileStatus(FileKind Kind, UnixFileMode Mode, uint Uid, uint Gid, long Size,
-    ulong Inode, ulong Device, ulong MountId, long LinkCount, DateTimeOffset Accessed, DateTimeOffset Modified)
+    ulong Inode, ulong Device, ulong MountId, long LinkCount, DateTimeOffset Accessed, DateTimeOffset Modified,
+    DateTimeOffset Changed)
 {
     /// <summary>The status of <paramref name="path"/>, or null when it does not exist (ENOENT, ENOTDIR).</summary>
     public static FileStatus? TryRead(string path, bool followLinks = false) =>
@@ -47,7 +48,8 @@ internal readonly record struct FileStatus(FileKind Kind, UnixFileMode Mode, uin
         return new FileStatus(KindOf(buffer.Mode), (UnixFileMode)(buffer.Mode & 0xfff), buffer.Uid, buffer.Gid,
             (long)buffer.Size, buffer.Inode, ((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor, buffer.MountId,
             buffer.LinkCount,
-            Timestamp(buffer.AccessSeconds, buffer.AccessNanoseconds), Timestamp(buffer.ModifySeconds, buffer.ModifyNanoseconds));
+            Timestamp(buffer.AccessSeconds, buffer.AccessNanoseconds), Timestamp(buffer.ModifySeconds, buffer.ModifyNanoseconds),
+            Timestamp(buffer.ChangeSeconds, buffer.ChangeNanoseconds));
     }
 
     private static FileKind KindOf(ushort mode) => (mode & 0xf000) switch

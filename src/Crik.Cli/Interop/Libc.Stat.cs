@@ -33,6 +33,8 @@ internal struct StatxBuffer
     [FieldOffset(40)] public ulong Size;
     [FieldOffset(64)] public long AccessSeconds;
     [FieldOffset(72)] public uint AccessNanoseconds;
+    [FieldOffset(96)] public long ChangeSeconds;
+    [FieldOffset(104)] public uint ChangeNanoseconds;
     [FieldOffset(112)] public long ModifySeconds;
     [FieldOffset(120)] public uint ModifyNanoseconds;
     [FieldOffset(136)] public uint DeviceMajor;

@@ -6,26 +6,28 @@ namespace Crik.Cli.Processes;
 internal static class ProcessTree
 {
     /// <summary>Every PID and thread ID in the tree rooted at <paramref name="root"/>.</summary>
-    public static List<int> PidsAndThreads(int root)
+    public static List<int> PidsAndThreads(int root) =>
+        Processes(root).SelectMany(pid => SafeDirectories($"/proc/{pid}/task"))
+            .Select(task => int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid) ? tid : 0)
+            .Where(tid => tid > 0).Distinct().Order().ToList();
+
+    /// <summary>Every process (not thread) in the tree rooted at <paramref name="root"/>.</summary>
+    public static List<int> Processes(int root)
     {
-        var ids = new List<int>();
+        var pids = new List<int>();
         var pending = new Stack<int>([root]);
         while (pending.TryPop(out int pid))
         {
+            pids.Add(pid);
             foreach (string task in SafeDirectories($"/proc/{pid}/task"))
             {
-                if (!int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid))
-                {
-                    continue;
-                }
-                ids.Add(tid);
                 foreach (string child in SafeRead(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
                 {
                     pending.Push(int.Parse(child, CultureInfo.InvariantCulture));
                 }
             }
         }
-        return ids.Distinct().Order().ToList();
+        return pids.Distinct().Order().ToList();
     }
 
     /// <summary>What descriptors 0, 1 and 2 of a process are, e.g. "pipe:[1234]" or "/dev/null".</summary>

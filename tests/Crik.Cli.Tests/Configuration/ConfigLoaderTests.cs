@@ -195,4 +195,29 @@ public class ConfigLoaderTests
     [InlineData("5x")]
     [InlineData("s")]
     public void BadDurationsAreRejected(string text) => Assert.False(DurationParser.TryParse(text, out _));
+
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("4096", 4096L)]
+    [InlineData("512Ki", 512L << 10)]
+    [InlineData("256Mi", 256L << 20)]
+    [InlineData("2Gi", 2L << 30)]
+    [InlineData("1Ti", 1L << 40)]
+    public void CarryLimitTakesBytesOrBinarySuffixes(string text, long bytes) =>
+        Assert.Equal(bytes, ConfigLoader.Parse($"imageDir: /data\ncarryLimit: {text}\n", "c.yaml").Config.CarryLimit);
+
+    [Theory]
+    [InlineData("256MB")]
+    [InlineData("-1")]
+    [InlineData("1.5Gi")]
+    [InlineData("9999999999Ti")]
+    public void BadCarryLimitsSayWhatIsExpected(string text)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"imageDir: /data\ncarryLimit: {text}\n", "c.yaml"));
+        Assert.Equal($"c.yaml:2: carryLimit: must be a size in bytes such as 256Mi, 1Gi or 0, got \"{text}\"", error.Message);
+    }
+
+    [Fact]
+    public void CarryLimitDefaultsTo256Mi() =>
+        Assert.Equal(256L << 20, ConfigLoader.Parse("imageDir: /data\n", "c.yaml").Config.CarryLimit);
 }

@@ -25,6 +25,13 @@ internal sealed partial class Pods : IDisposable
 
     public CrikRun Start(params string[] command) => CrikRun.Start(["run", "--config", ConfigPath, "--", .. command]);
 
+    /// <summary>Starts a pod whose <paramref name="scratch"/> is a tmpfs of its own, empty, as a new container's /dev/shm is.</summary>
+    public CrikRun StartWithOwnTmpfs(string scratch, params string[] command)
+    {
+        Directory.CreateDirectory(scratch);
+        return CrikRun.Start(["run", "--config", ConfigPath, "--", .. command], insideNamespaces: $"mount -t tmpfs -o mode=0755 crik-test {scratch}");
+    }
+
     /// <summary>Sends SIGTERM, expects a committed checkpoint and exit code 0.</summary>
     public static void CheckpointAndStop(CrikRun pod)
     {

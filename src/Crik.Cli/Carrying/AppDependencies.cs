@@ -1,0 +1,118 @@
+using System.Globalization;
+
+namespace Crik.Cli.Carrying;
+
+/// <summary>
+/// The paths an app's processes depend on, read from /proc while they are stopped: open files,
+/// memory-mapped files, working directories, and the directories their unix sockets are bound in.
+/// Deleted files are left out (CRIU keeps those itself), as are pipes, sockets and anonymous memory.
+/// </summary>
+internal static class AppDependencies
+{
+    private const string Deleted = " (deleted)";
+
+    public static SortedSet<string> Read(IEnumerable<int> processes)
+    {
+        var paths = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (int pid in processes)
+        {
+            var socketInodes = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string target in DescriptorTargets(pid))
+            {
+                if (target.StartsWith("socket:[", StringComparison.Ordinal))
+                {
+                    socketInodes.Add(target["socket:[".Length..^1]);
+                }
+                else
+                {
+                    AddIfPath(paths, target);
+                }
+            }
+            foreach (string line in Lines($"/proc/{pid}/maps"))
+            {
+                // "START-END PERMS OFFSET DEV INODE PATH": the path is everything after the fifth field.
+                string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length == 6)
+                {
+                    AddIfPath(paths, fields[5].Trim());
+                }
+            }
+            AddIfPath(paths, LinkTarget($"/proc/{pid}/cwd") ?? "");
+            foreach (string socketPath in BoundSocketPaths(pid, socketInodes))
+            {
+                AddIfPath(paths, Path.GetDirectoryName(socketPath) ?? "");
+            }
+        }
+        return paths;
+    }
+
+    /// <summary>The paths unix sockets with these inodes are bound to, from the process's /proc/PID/net/unix.</summary>
+    private static IEnumerable<string> BoundSocketPaths(int pid, HashSet<string> inodes)
+    {
+        if (inodes.Count == 0)
+        {
+            yield break;
+        }
+        // "Num RefCount Protocol Flags Type St Inode Path"; abstract sockets start with '@'.
+        foreach (string line in Lines($"/proc/{pid}/net/unix").Skip(1))
+        {
+            string[] fields = line.Split(' ', 8, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 8 && inodes.Contains(fields[6]) && fields[7].StartsWith('/'))
+            {
+                yield return fields[7];
+            }
+        }
+    }
+
+    private static IEnumerable<string> DescriptorTargets(int pid)
+    {
+        string[] descriptors;
+        try
+        {
+            descriptors = Directory.GetFiles($"/proc/{pid}/fd");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break;
+        }
+        foreach (string descriptor in descriptors.Where(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            if (LinkTarget(descriptor) is { } target)
+            {
+                yield return target;
+            }
+        }
+    }
+
+    private static void AddIfPath(SortedSet<string> paths, string target)
+    {
+        if (target.StartsWith('/') && !target.EndsWith(Deleted, StringComparison.Ordinal))
+        {
+            paths.Add(target);
+        }
+    }
+
+    private static string? LinkTarget(string link)
+    {
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string[] Lines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Prepares the real-container tests, idempotently: podman + runc, a Debian base image with the
+# runtimes the tests run (made with debootstrap: no registry is needed), and the crik runtime image
+# built from Dockerfile.crik's own `runtime` stage with this checkout's crik and the host's CRIU.
+#
+# Needs root and CRIU 4.2+ (scripts/install-criu.sh). Images:
+#   localhost/crik-test-base:bookworm   Debian + python3, JRE, PostgreSQL 15, redis, Node.js, CRIU's libraries
+#   localhost/crik-test-runtime:latest  Dockerfile.crik --target runtime on that base
+# Set CRIK_REBUILD_BASE=1 to make the base image again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'install-containers: %s\n' "$*" >&2; }
+started=$SECONDS
+
+BASE_IMAGE=localhost/crik-test-base:bookworm
+RUNTIME_IMAGE=localhost/crik-test-runtime:latest
+WORK=${CRIK_CONTAINERS_DIR:-/var/tmp/crik-containers}
+# This machine cannot raise rlimits (no CAP_SYS_RESOURCE) and crun fails on its cgroups.
+PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
+PACKAGES=(
+    python3 default-jre-headless postgresql-15 redis-server nodejs procps iproute2 curl ca-certificates
+    # CRIU's runtime libraries and the firewall tools it locks TCP with
+    libprotobuf-c1 libnl-3-200 libnet1 libbsd0 libcap2 libaio1 libgnutls30 libnftables1 libdrm2 libuuid1
+    iptables nftables
+)
+
+[ "$(id -u)" -eq 0 ] || { log "needs root"; exit 1; }
+criu=$(command -v criu) || { log "no criu on the PATH: run scripts/install-criu.sh first"; exit 1; }
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for tool in podman runc debootstrap; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq && apt-get install -y -qq podman runc debootstrap >/dev/null
+fi
+
+if [ "${CRIK_REBUILD_BASE:-0}" = 1 ] || ! "${PODMAN[@]}" image exists "$BASE_IMAGE"; then
+    mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    mirror=${mirror:-http://deb.debian.org/debian}
+    rootfs="$WORK/rootfs"
+    rm -rf "$rootfs"
+    mkdir -p "$WORK"
+    log "making $BASE_IMAGE with debootstrap from $mirror (a few minutes)"
+    packages=$(IFS=,; echo "${PACKAGES[*]}")
+    debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 \
+        || { tail -n 20 "$WORK/debootstrap.log" >&2; log "debootstrap failed (log: $WORK/debootstrap.log)"; exit 1; }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | "${PODMAN[@]}" import -q - "$BASE_IMAGE" >/dev/null
+    rm -rf "$rootfs"
+    log "$BASE_IMAGE made in $((SECONDS - started)) s"
+fi
+
+# The runtime stage of Dockerfile.crik, fed this checkout's crik and the host's CRIU instead of its
+# NativeAOT publish and CRIU source build (neither can be fetched here).
+context="$WORK/binaries"
+rm -rf "$context"
+mkdir -p "$context/out/crik" "$context/usr/local/sbin"
+dotnet publish src/Crik.Cli -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -p:PublishSingleFile=true \
+    -nologo -v quiet -o "$WORK/crik-publish" >/dev/null
+cp "$WORK/crik-publish/crik" "$context/out/crik/crik"
+cp "$criu" "$context/usr/local/sbin/criu"
+printf 'FROM scratch\nCOPY out/ /out/\nCOPY usr/ /usr/\n' >"$context/Containerfile"
+"${PODMAN[@]}" build -q -t localhost/crik-test-binaries:latest -f "$context/Containerfile" "$context" >/dev/null
+"${PODMAN[@]}" build -q --target runtime -t "$RUNTIME_IMAGE" -f Dockerfile.crik \
+    --build-arg RUNTIME_BASE="$BASE_IMAGE" \
+    --build-arg CRIK_BINARIES=localhost/crik-test-binaries:latest \
+    --build-arg CRIU_BINARIES=localhost/crik-test-binaries:latest \
+    . >/dev/null
+log "$RUNTIME_IMAGE built; all done in $((SECONDS - started)) s"

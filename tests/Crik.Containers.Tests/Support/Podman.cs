@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace Crik.Containers.Tests.Support;
+
+/// <summary>Runs podman the way this machine needs it: runc (crun fails on its cgroups), cgroupfs.</summary>
+internal static class Podman
+{
+    /// <summary>Dockerfile.crik's runtime stage with this checkout's crik (scripts/install-containers.sh).</summary>
+    public const string RuntimeImage = "localhost/crik-test-runtime:latest";
+
+    /// <summary>The machine cannot raise rlimits (no CAP_SYS_RESOURCE): podman's defaults would fail.</summary>
+    public static readonly string[] Limits = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"];
+
+    private static readonly string[] Global = ["--runtime", "runc", "--cgroup-manager", "cgroupfs"];
+
+    /// <summary>Runs podman and returns its stdout; fails the test when it exits non-zero.</summary>
+    public static string MustRun(params string[] args)
+    {
+        (int code, string output, string error) = Run(args);
+        Assert.True(code == 0, $"podman {string.Join(' ', args)} exited {code}: {error}{output}");
+        return output.Trim();
+    }
+
+    public static (int ExitCode, string Output, string Error) Run(params string[] args)
+    {
+        var info = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in Global.Concat(args))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(info)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"podman {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return (process.ExitCode, output, error.Result);
+    }
+
+    public static bool ImageExists(string image) => Run("image", "exists", image).ExitCode == 0;
+}

@@ -1,0 +1,103 @@
+using Crik.TestSupport;
+
+namespace Crik.Containers.Tests.Support;
+
+/// <summary>
+/// A StatefulSet of one: a named volume for crik's images (and any others the app keeps), crik's
+/// configuration with only imageDir, and each pod a new container of the runtime image, so a new
+/// root file system, /tmp, /dev/shm and IP.
+/// </summary>
+internal sealed class StatefulSet : IDisposable
+{
+    public const string ImageVolumePath = "/var/lib/crik";
+
+    private readonly string _name = $"crik-test-{Guid.NewGuid():N}"[..20];
+    private readonly TempDirectory _config = new();
+    private readonly List<string> _volumes = [];
+    private readonly Dictionary<string, string> _volumeMounts = [];
+    private readonly List<Pod> _pods = [];
+
+    /// <param name="extraVolumes">Further volumes the app keeps, by mount path (e.g. a database's data directory).</param>
+    public StatefulSet(params string[] extraVolumes)
+    {
+        File.WriteAllText(Path.Combine(_config.Path, "config.yaml"), $"imageDir: {ImageVolumePath}/images\n");
+        // Readable by an app that runs as another user (PostgreSQL).
+        File.SetUnixFileMode(_config.Path, (UnixFileMode)0x1ed);
+        foreach (string mountPath in extraVolumes.Prepend(ImageVolumePath))
+        {
+            string volume = $"{_name}-{_volumes.Count}";
+            Podman.MustRun("volume", "create", volume);
+            _volumes.Add(volume);
+            _volumeMounts[volume] = mountPath;
+        }
+    }
+
+    /// <summary>Runs a one-off container with the volumes (e.g. to initialise a database), not under crik.</summary>
+    public void Prepare(params string[] command) =>
+        Podman.MustRun([.. RunArguments(), "--rm", "--entrypoint", command[0], Podman.RuntimeImage, .. command[1..]]);
+
+    /// <summary>Starts a pod: a new container running crik with <paramref name="command"/> as its app.</summary>
+    public Pod Start(string[] command, params string[] podmanOptions)
+    {
+        string name = $"{_name}-pod{_pods.Count + 1}";
+        Podman.MustRun([.. RunArguments(), "-d", "--name", name, .. podmanOptions, Podman.RuntimeImage, .. command]);
+        var pod = new Pod(name, this);
+        _pods.Add(pod);
+        return pod;
+    }
+
+    /// <summary>
+    /// Three pods in a row, each a new container: the first starts the app, each later one must
+    /// restore the checkpoint its predecessor took on SIGTERM. <paramref name="checkState"/> gets each
+    /// pod and its number (1-3) and checks the app's state before the pod is checkpointed.
+    /// </summary>
+    public async Task ThreePodsAsync(string[] command, Func<Pod, int, Task> checkState, params string[] podmanOptions)
+    {
+        for (int number = 1; number <= 3; number++)
+        {
+            using Pod pod = Start(command, podmanOptions);
+            if (number > 1)
+            {
+                pod.ExpectRestored(number - 1);
+            }
+            await checkState(pod, number);
+            pod.CheckpointAndStop();
+        }
+    }
+
+    /// <summary>The tail of crik's newest CRIU logs, from the image volume, for a failure message.</summary>
+    public string CriuLogs()
+    {
+        string mountPoint = Podman.MustRun("volume", "inspect", "--format", "{{.Mountpoint}}", _volumes[0]);
+        string logs = Path.Combine(mountPoint, "images", "logs");
+        if (!Directory.Exists(logs))
+        {
+            return "(no CRIU logs)";
+        }
+        return string.Join('\n', Directory.GetFiles(logs, "*.log").OrderByDescending(File.GetLastWriteTimeUtc).Take(2)
+            .Select(log => $"--- {Path.GetFileName(log)} (errors and last lines)\n" + string.Join('\n',
+                File.ReadLines(log).Where(l => l.Contains("Error", StringComparison.Ordinal)).Take(10)
+                    .Concat(File.ReadLines(log).TakeLast(10)))));
+    }
+
+    public void Dispose()
+    {
+        foreach (Pod pod in _pods)
+        {
+            pod.Dispose();
+        }
+        foreach (string volume in _volumes)
+        {
+            Podman.Run("volume", "rm", "-f", volume);
+        }
+        _config.Dispose();
+    }
+
+    private string[] RunArguments() =>
+    [
+        "run", "--privileged", .. Podman.Limits,
+        "-v", $"{_config.Path}:/etc/crik:ro",
+        "-v", $"{AppContext.BaseDirectory}Apps:/apps:ro",
+        .. _volumeMounts.SelectMany(v => new[] { "-v", $"{v.Key}:{v.Value}" }),
+    ];
+}

@@ -48,6 +48,12 @@ internal sealed class CarryPlan
         string.Join(", ", _files.Values.OrderByDescending(f => f.Status.Size).Take(count)
             .Select(f => $"{f.Path} ({Size.Format(f.Status.Size)})"));
 
+    /// <summary>"3 files (1.2 MiB) and 1 directory", for the log.</summary>
+    public string Summary() =>
+        $"{Count(_files.Count, "file")} ({Size.Format(Bytes)}) and {Count(_directories.Count, "directory", "directories")}";
+
+    private static string Count(int count, string one, string? many = null) => $"{count} {(count == 1 ? one : many ?? one + "s")}";
+
     /// <summary>A short list of what is carried, for the log.</summary>
     public string Describe(int count)
     {

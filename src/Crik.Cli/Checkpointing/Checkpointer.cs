@@ -142,8 +142,8 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             return null;
         }
         saved.AddRange(AppFiles.SaveExactly(plan.Directories.Select(d => d.Path), plan.Files.Select(f => f.Path), staging));
-        log.Information("Carrying {Files} files ({Size}) and {Directories} directories a new container would lack, in {Seconds:0.00} s: {Paths}",
-            plan.Files.Count(), Size.Format(plan.Bytes), plan.Directories.Count(), clock.Elapsed.TotalSeconds, plan.Describe(5));
+        log.Information("Carrying {Summary} a new container would lack, in {Seconds:0.00} s: {Paths}",
+            plan.Summary(), clock.Elapsed.TotalSeconds, plan.Describe(5));
         return null;
     }
 

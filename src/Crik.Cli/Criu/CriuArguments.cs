@@ -75,5 +75,11 @@ internal static class CriuArguments
         return inherited;
     }
 
+    /// <summary>
+    /// What criu needs to be told about the user it runs as: as anyone but root it refuses to start
+    /// without --unprivileged (it then relies on CAP_CHECKPOINT_RESTORE and the capabilities it has).
+    /// </summary>
+    public static string[] ForUser(uint effectiveUserId) => effectiveUserId == 0 ? [] : ["--unprivileged"];
+
     private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -18,7 +18,7 @@ internal sealed class CriuRunner(ChildReaper reaper)
     {
         var clock = Stopwatch.StartNew();
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
-            new SpawnRequest(["criu", .. arguments], OutputPath: keepStdio ? null : work.ConsoleFile)));
+            new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForUser(Posix.EffectiveUserId)], OutputPath: keepStdio ? null : work.ConsoleFile)));
         bool timedOut = false;
         try
         {
@@ -87,6 +87,12 @@ internal sealed class CriuRunner(ChildReaper reaper)
             {
                 return cause;
             }
+        }
+        // Some refusals (wrong options, missing capabilities) are printed, not logged.
+        string console = logFile + ".out";
+        if (File.Exists(console) && File.ReadLines(console).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) is { } said)
+        {
+            return $"criu said \"{said}\"";
         }
         return "no error line in its log";
     }

@@ -94,4 +94,11 @@ public class CriuArgumentsTests
         Assert.Contains("/with space", points);
         Assert.DoesNotContain("/dev/zero", points);
     }
+
+    [Fact]
+    public void CriuIsToldItRunsUnprivilegedWhenCrikIsNotRoot()
+    {
+        Assert.Empty(CriuArguments.ForUser(0));
+        Assert.Equal(["--unprivileged"], CriuArguments.ForUser(999));
+    }
 }

@@ -5,8 +5,9 @@ using Xunit;
 namespace Crik.Cli.Tests.Shipping;
 
 /// <summary>
-/// No container engine runs here, so these check what can be checked of Dockerfile.crik; scripts/test.sh
-/// also publishes the same projects self-contained, as the Dockerfile publishes them NativeAOT.
+/// What can be checked of Dockerfile.crik without building all of it (no registry here): scripts/test.sh
+/// publishes the same projects self-contained, as the Dockerfile publishes them NativeAOT, and the
+/// real-container tests run the runtime stage itself, built from prebuilt binaries by build argument.
 /// </summary>
 public partial class DockerfileTests
 {
@@ -32,7 +33,12 @@ public partial class DockerfileTests
     {
         string runtime = Dockerfile[Dockerfile.IndexOf("AS runtime", StringComparison.Ordinal)..];
         Assert.Contains("ENTRYPOINT [\"crik\", \"run\", \"--\"]", runtime, StringComparison.Ordinal);
-        Assert.Contains("COPY --from=criu-build /usr/local/sbin/criu", runtime, StringComparison.Ordinal);
+        Assert.Contains("COPY --from=criu-binaries /usr/local/sbin/criu", runtime, StringComparison.Ordinal);
+        // By default those binaries come from the source build and the NativeAOT publish stages.
+        Assert.Contains("ARG CRIU_BINARIES=criu-build\n", Dockerfile, StringComparison.Ordinal);
+        Assert.Contains("FROM ${CRIU_BINARIES} AS criu-binaries\n", Dockerfile, StringComparison.Ordinal);
+        Assert.Contains("ARG CRIK_BINARIES=publish\n", Dockerfile, StringComparison.Ordinal);
+        Assert.Contains("FROM ${CRIK_BINARIES} AS crik-binaries\n", Dockerfile, StringComparison.Ordinal);
         Assert.Contains("iptables", runtime, StringComparison.Ordinal);
         Assert.Matches(@"ARG CRIU_VERSION=4\.([2-9]|\d\d)", Dockerfile);
     }

@@ -17,6 +17,26 @@ public sealed class ContainerFactAttribute : FactAttribute
         }
     }
 
+    /// <summary>
+    /// A capability the app needs that no container on this machine can have: the test is skipped
+    /// with the reason, in CI too, because no install step can give it.
+    /// </summary>
+    public bool NeedsSysResource
+    {
+        get => _needsSysResource;
+        init
+        {
+            _needsSysResource = value;
+            if (value && !HostCapabilities.HasSysResource)
+            {
+                Skip = "this machine withholds CAP_SYS_RESOURCE even from root, so CRIU cannot read the rlimits of an app that "
+                    + "switched to another user (postgres): \"Can't get rlimit\". A privileged pod on a real node has it";
+            }
+        }
+    }
+
+    private readonly bool _needsSysResource;
+
     private static string? Missing()
     {
         if (!Prerequisites.IsRoot)

@@ -147,7 +147,12 @@ internal static class AppFiles
     {
         string[] parts = path.TrimStart('/').Split('/');
         using DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(extra, parts[..^1]);
-        using SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly);
+        // Non-blocking, and checked once open: a FIFO put in the file's place cannot hang the checkpoint.
+        using SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
+        if (FileStatus.Read((int)source.DangerousGetHandle()).Kind != FileKind.Regular)
+        {
+            throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
+        }
         parent.DeleteFile(parts[^1]);
         using SafeFileHandle copy = parent.CreateFile(parts[^1]);
         SavedFiles.CopyContents(source, copy);

@@ -9,13 +9,6 @@ public class JvmTests
     public async Task JvmHttpServerKeepsItsCountAcrossNewContainers()
     {
         using var set = new StatefulSet();
-        await set.ThreePodsAsync(["java", "/apps/Counter.java"], async (pod, number) =>
-        {
-            pod.WaitForPort(8080);
-            for (int hit = (2 * number) - 1; hit <= 2 * number; hit++)
-            {
-                await pod.ExpectAsync(8080, $"hits {hit}");
-            }
-        });
+        await set.HitCounterInThreePodsAsync(["java", "/apps/Counter.java"], hit => $"hits {hit}");
     }
 }

@@ -18,14 +18,8 @@ public sealed class KestrelTests : IDisposable
         HostCommand.MustRun("dotnet", "publish", project, "-c", "Release", "-r", "linux-x64", "--self-contained",
             "-nologo", "-v", "quiet", "-o", _published.Path);
         using var set = new StatefulSet();
-        await set.ThreePodsAsync(["/kestrel/KestrelCounter"], async (pod, number) =>
-        {
-            pod.WaitForPort(8080);
-            for (int hit = (2 * number) - 1; hit <= 2 * number; hit++)
-            {
-                await pod.ExpectAsync(8080, $"hits {hit}");
-            }
-        }, "-v", $"{_published.Path}:/kestrel:ro", "-w", "/kestrel");
+        await set.HitCounterInThreePodsAsync(["/kestrel/KestrelCounter"], hit => $"hits {hit}",
+            "-v", $"{_published.Path}:/kestrel:ro", "-w", "/kestrel");
     }
 
     public void Dispose() => _published.Dispose();

@@ -8,13 +8,6 @@ public class NodeTests
     public async Task NodeHttpServerKeepsItsCountAcrossNewContainers()
     {
         using var set = new StatefulSet();
-        await set.ThreePodsAsync(["node", "/apps/counter.js"], async (pod, number) =>
-        {
-            pod.WaitForPort(8080);
-            for (int hit = (2 * number) - 1; hit <= 2 * number; hit++)
-            {
-                await pod.ExpectAsync(8080, $"hits {hit}");
-            }
-        });
+        await set.HitCounterInThreePodsAsync(["node", "/apps/counter.js"], hit => $"hits {hit}");
     }
 }

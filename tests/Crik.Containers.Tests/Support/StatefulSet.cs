@@ -65,6 +65,20 @@ internal sealed class StatefulSet : IDisposable
         }
     }
 
+    /// <summary>
+    /// Three pods of an HTTP service on port 8080 that counts hits in memory: two hits in each pod,
+    /// and each answer must show the count going on from where the previous pod stopped.
+    /// </summary>
+    public Task HitCounterInThreePodsAsync(string[] command, Func<int, string> answerForHit, params string[] podmanOptions) =>
+        ThreePodsAsync(command, async (pod, number) =>
+        {
+            pod.WaitForPort(8080);
+            for (int hit = (2 * number) - 1; hit <= 2 * number; hit++)
+            {
+                await pod.ExpectAsync(8080, answerForHit(hit));
+            }
+        }, podmanOptions);
+
     /// <summary>The tail of crik's newest CRIU logs, from the image volume, for a failure message.</summary>
     public string CriuLogs()
     {

@@ -76,10 +76,13 @@ internal static class CriuArguments
     }
 
     /// <summary>
-    /// What criu needs to be told about the user it runs as: as anyone but root it refuses to start
-    /// without --unprivileged (it then relies on CAP_CHECKPOINT_RESTORE and the capabilities it has).
+    /// What criu must be told about the privileges it runs with. As anyone but root it refuses to
+    /// start without --unprivileged; as root without CAP_SYS_ADMIN (a container that is not
+    /// privileged) its start-up probes that create network namespaces fail unless it is told, and
+    /// then it works with CAP_CHECKPOINT_RESTORE and the capabilities it has.
     /// </summary>
-    public static string[] ForUser(uint effectiveUserId) => effectiveUserId == 0 ? [] : ["--unprivileged"];
+    public static string[] ForPrivileges(uint effectiveUserId, bool hasSysAdmin) =>
+        effectiveUserId == 0 && hasSysAdmin ? [] : ["--unprivileged"];
 
     private static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

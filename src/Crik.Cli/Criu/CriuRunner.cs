@@ -1,6 +1,7 @@
 // Criu/ owns CRIU's command lines (a pure function) and running CRIU; the store decides where its files go.
 using System.Diagnostics;
 using Crik.Cli.Interop;
+using Crik.Cli.Privileges;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
@@ -18,7 +19,7 @@ internal sealed class CriuRunner(ChildReaper reaper)
     {
         var clock = Stopwatch.StartNew();
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
-            new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForUser(Posix.EffectiveUserId)], OutputPath: keepStdio ? null : work.ConsoleFile)));
+            new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], OutputPath: keepStdio ? null : work.ConsoleFile)));
         bool timedOut = false;
         try
         {
@@ -68,6 +69,9 @@ internal sealed class CriuRunner(ChildReaper reaper)
         }
     }
 
+    /// <summary>Error lines CRIU logs on its way to success: a probe for /dev/net/tun, and RLIMIT_NOFILE it may not raise.</summary>
+    private static readonly string[] HarmlessErrors = ["RLIMIT_NOFILE", "tun: Unable to create tun"];
+
     /// <summary>
     /// The first telling "Error" line of a CRIU log (or of what criu printed), for a one-line report:
     /// CRIU's closing "Dumping FAILED." and its harmless RLIMIT_NOFILE complaint are passed over.
@@ -81,7 +85,7 @@ internal sealed class CriuRunner(ChildReaper reaper)
                 continue;
             }
             var errors = File.ReadLines(file).Where(l => l.Contains("Error", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
-            string? cause = errors.FirstOrDefault(l => !l.Contains("RLIMIT_NOFILE", StringComparison.Ordinal)
+            string? cause = errors.FirstOrDefault(l => !HarmlessErrors.Any(h => l.Contains(h, StringComparison.Ordinal))
                 && !l.EndsWith("FAILED.", StringComparison.Ordinal)) ?? errors.LastOrDefault();
             if (cause is not null)
             {

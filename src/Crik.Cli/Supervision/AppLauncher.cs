@@ -56,19 +56,49 @@ internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
         return new RunningApp(child.Pid, child.Exited, command, Generation: 0);
     }
 
+    /// <summary>
+    /// Makes the next PID at least <see cref="FirstAppPid"/>: by writing ns_last_pid where the
+    /// container lets crik (a privileged pod), else by using up the IDs below it with threads that
+    /// end at once (a read-only /proc/sys; about a second for 9000 IDs, once per fresh start).
+    /// </summary>
     private void RaiseLastPid()
     {
+        int current;
         try
         {
-            string current = File.ReadAllText(LastPidFile).Trim();
-            if (int.Parse(current, CultureInfo.InvariantCulture) < FirstAppPid)
-            {
-                File.WriteAllText(LastPidFile, FirstAppPid.ToString(CultureInfo.InvariantCulture));
-            }
+            current = int.Parse(File.ReadAllText(LastPidFile).Trim(), CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
-            log.Debug("Cannot raise {File} ({Error}); a restore may collide with crik's own PIDs", LastPidFile, e.Message);
+            log.Warning("Cannot read {File} ({Error}); the app's PIDs may collide with crik's own after a restore", LastPidFile, e.Message);
+            return;
         }
+        if (current >= FirstAppPid)
+        {
+            return;
+        }
+        try
+        {
+            File.WriteAllText(LastPidFile, FirstAppPid.ToString(CultureInfo.InvariantCulture));
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Debug("Cannot write {File} ({Error}); using up the PIDs below {First} instead", LastPidFile, e.Message, FirstAppPid);
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int last = current;
+        while (last < FirstAppPid - 1)
+        {
+            int id = ThreadIds.UseOne();
+            if (id < 0 || id < last)
+            {
+                // No thread could be made, or the IDs wrapped around pid_max: go on from here.
+                log.Warning("Could only raise the next PID to {Pid}; the app's PIDs may collide with crik's own after a restore", last + 1);
+                return;
+            }
+            last = id;
+        }
+        log.Debug("Used up PIDs {From}-{To} in {Seconds:0.00} s so that the app starts at {First}", current + 1, last, clock.Elapsed.TotalSeconds, FirstAppPid);
     }
 }

@@ -96,9 +96,10 @@ public class CriuArgumentsTests
     }
 
     [Fact]
-    public void CriuIsToldItRunsUnprivilegedWhenCrikIsNotRoot()
+    public void CriuIsToldItRunsUnprivilegedUnlessItIsRootWithSysAdmin()
     {
-        Assert.Empty(CriuArguments.ForUser(0));
-        Assert.Equal(["--unprivileged"], CriuArguments.ForUser(999));
+        Assert.Empty(CriuArguments.ForPrivileges(0, hasSysAdmin: true));
+        Assert.Equal(["--unprivileged"], CriuArguments.ForPrivileges(0, hasSysAdmin: false));
+        Assert.Equal(["--unprivileged"], CriuArguments.ForPrivileges(999, hasSysAdmin: true));
     }
 }

@@ -19,6 +19,18 @@ public class AppEnvironmentTests
     }
 
     [NamespaceFact]
+    public void WithAReadOnlyProcSysTheAppStillGetsAPidOfAtLeast9000()
+    {
+        // As in a container that is not privileged: ns_last_pid cannot be written.
+        using var run = CrikRun.Start(["run", "--", "sh", "-c", "echo pid=$$; echo > /proc/sys/kernel/ns_last_pid || echo read-only"],
+            insideNamespaces: "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys");
+        Assert.Equal(0, run.WaitForExit());
+        run.WaitForLine("read-only");
+        string line = run.WaitForLine("pid=");
+        Assert.True(int.Parse(line["pid=".Length..]) >= 9000, line);
+    }
+
+    [NamespaceFact]
     public void AppRunsInItsOwnIpcNamespace()
     {
         using var run = CrikRun.Start(["run", "--", "sh", "-c", "readlink /proc/$$/ns/ipc; sleep 60"]);

@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace Crik.Cli.Interop;
+
+internal static partial class Libc
+{
+    /// <summary>pthread_create(3) with default attributes. Returns 0 or an error number (not errno).</summary>
+    [LibraryImport(Library, EntryPoint = "pthread_create")]
+    internal static partial int PthreadCreate(out nuint thread, nint attributes, nint startRoutine, nint argument);
+
+    /// <summary>pthread_join(3): waits for the thread and gives its start routine's return value.</summary>
+    [LibraryImport(Library, EntryPoint = "pthread_join")]
+    internal static partial int PthreadJoin(nuint thread, out nint result);
+}

@@ -5,7 +5,7 @@ using Crik.Cli.Supervision;
 
 namespace Crik.Cli.Commands;
 
-/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, --help and --version.</summary>
+/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, <c>crik check</c>, --help and --version.</summary>
 internal static class CrikCommandLine
 {
     public static int Invoke(string[] args, SignalRelay signals)
@@ -50,13 +50,26 @@ internal static class CrikCommandLine
             return RunCommand.Execute(options, signals);
         });
 
+        var checkConfigOption = new Option<string?>("--config")
+        {
+            Description = configOption.Description,
+            HelpName = "PATH",
+        };
+        var check = new Command("check", "Say what this container lets crik and CRIU do and what would fail; exit 0 only when checkpoint and restore can work (e.g. kubectl exec POD -- crik check)")
+        {
+            checkConfigOption,
+        };
+        check.SetAction(parsed => CheckCommand.Execute(parsed.GetValue(checkConfigOption)));
+
         var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
         root.Subcommands.Add(run);
+        root.Subcommands.Add(check);
 
         ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
-            string hint = result.CommandResult.Command == run ? "crik run --help" : "crik --help";
+            string hint = result.CommandResult.Command == run ? "crik run --help"
+                : result.CommandResult.Command == check ? "crik check --help" : "crik --help";
             StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
             return ExitCodes.UsageError;
         }

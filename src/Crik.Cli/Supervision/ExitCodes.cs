@@ -12,6 +12,9 @@ internal static class ExitCodes
     /// <summary>Bad command line or configuration: nothing was started.</summary>
     public const int UsageError = 2;
 
+    /// <summary><c>crik check</c> found something that stops checkpoints in this container.</summary>
+    public const int CheckFoundProblems = 1;
+
     /// <summary>crik itself failed (e.g. a restore failed with onRestoreFailure: fail).</summary>
     public const int CrikFailure = 125;
 

@@ -12,6 +12,16 @@ internal static class Podman
     /// <summary>The machine cannot raise rlimits (no CAP_SYS_RESOURCE): podman's defaults would fail.</summary>
     public static readonly string[] Limits = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"];
 
+    /// <summary>A privileged container: what crik's examples fall back to.</summary>
+    public static readonly string[] Privileged = ["--privileged"];
+
+    /// <summary>
+    /// The least privilege crik documents: not privileged (so /proc/sys is read-only and no device is
+    /// shared), CHECKPOINT_RESTORE and SYS_PTRACE added to the defaults, no seccomp filter.
+    /// </summary>
+    public static readonly string[] LeastPrivileged =
+        ["--cap-add", "CHECKPOINT_RESTORE", "--cap-add", "SYS_PTRACE", "--security-opt", "seccomp=unconfined"];
+
     private static readonly string[] Global = ["--runtime", "runc", "--cgroup-manager", "cgroupfs"];
 
     /// <summary>Runs podman and returns its stdout; fails the test when it exits non-zero.</summary>

@@ -11,6 +11,9 @@ internal sealed class StatefulSet : IDisposable
 {
     public const string ImageVolumePath = "/var/lib/crik";
 
+    /// <summary>How much the pods may do; privileged unless a test says otherwise.</summary>
+    public IReadOnlyList<string> Security { get; init; } = Podman.Privileged;
+
     private readonly string _name = $"crik-test-{Guid.NewGuid():N}"[..20];
     private readonly TempDirectory _config = new();
     private readonly List<string> _volumes = [];
@@ -35,6 +38,10 @@ internal sealed class StatefulSet : IDisposable
     /// <summary>Runs a one-off container with the volumes (e.g. to initialise a database), not under crik.</summary>
     public void Prepare(params string[] command) =>
         Podman.MustRun([.. RunArguments(), "--rm", "--entrypoint", command[0], Podman.RuntimeImage, .. command[1..]]);
+
+    /// <summary>Runs <paramref name="command"/> in a one-off container of the pod's kind (not under crik); returns how it ended.</summary>
+    public (int ExitCode, string Output, string Error) RunOnce(string[] command) =>
+        Podman.Run([.. RunArguments(), "--rm", "--entrypoint", command[0], Podman.RuntimeImage, .. command[1..]]);
 
     /// <summary>Starts a pod: a new container running crik with <paramref name="command"/> as its app.</summary>
     public Pod Start(string[] command, params string[] podmanOptions)
@@ -109,7 +116,7 @@ internal sealed class StatefulSet : IDisposable
 
     private string[] RunArguments() =>
     [
-        "run", "--privileged", .. Podman.Limits,
+        "run", .. Security, .. Podman.Limits,
         "-v", $"{_config.Path}:/etc/crik:ro",
         "-v", $"{AppContext.BaseDirectory}Apps:/apps:ro",
         .. _volumeMounts.SelectMany(v => new[] { "-v", $"{v.Key}:{v.Value}" }),

@@ -1,0 +1,20 @@
+namespace Crik.Cli.Privileges;
+
+/// <summary>What this container allows crik and CRIU, as read from inside it (see <see cref="ContainerFactsReader"/>).</summary>
+/// <param name="UserId">crik's effective user ID.</param>
+/// <param name="SeccompMode">The Seccomp field of /proc/self/status: 0 none, 1 strict, 2 a filter.</param>
+/// <param name="PtraceScope">Yama's ptrace_scope, or null where Yama is not in the kernel.</param>
+/// <param name="CriuVersion">criu's version ("4.2.1"), or null when there is no criu on the PATH.</param>
+/// <param name="ImageDir">imageDir from the configuration, or null when none is configured.</param>
+/// <param name="ImageDirProblem">Why imageDir cannot be written, or null when it can.</param>
+/// <param name="Pid1">The name of PID 1 in this PID namespace.</param>
+internal sealed record ContainerFacts(
+    uint UserId,
+    CapabilitySet Capabilities,
+    int SeccompMode,
+    int? PtraceScope,
+    bool LastPidWritable,
+    string? CriuVersion,
+    string? ImageDir,
+    string? ImageDirProblem,
+    string Pid1);

@@ -1,0 +1,67 @@
+using System.Globalization;
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Privileges;
+
+/// <summary>Reads <see cref="ContainerFacts"/> from /proc and the file system; changes nothing (a probe file is removed at once).</summary>
+internal static class ContainerFactsReader
+{
+    private const string LastPidFile = "/proc/sys/kernel/ns_last_pid";
+
+    public static ContainerFacts Read(string? imageDir, string? criuVersion)
+    {
+        string[] status = Lines("/proc/self/status");
+        string? seccomp = status.FirstOrDefault(l => l.StartsWith("Seccomp:", StringComparison.Ordinal));
+        return new ContainerFacts(
+            Posix.EffectiveUserId,
+            CapabilitySet.Parse(status),
+            seccomp is not null && int.TryParse(seccomp["Seccomp:".Length..].Trim(), CultureInfo.InvariantCulture, out int mode) ? mode : 0,
+            int.TryParse(Lines("/proc/sys/kernel/yama/ptrace_scope").FirstOrDefault(), CultureInfo.InvariantCulture, out int scope) ? scope : null,
+            CanOpenForWriting(LastPidFile),
+            criuVersion,
+            imageDir,
+            imageDir is null ? null : WriteProblem(imageDir),
+            Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown");
+    }
+
+    /// <summary>Why crik could not write in <paramref name="directory"/> (or, while it does not exist yet, in its nearest existing parent), or null.</summary>
+    private static string? WriteProblem(string directory)
+    {
+        string existing = directory;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+            {
+                return $"{existing} is a file, not a directory";
+            }
+            existing = Path.GetDirectoryName(existing) ?? "/";
+        }
+        string probe = Path.Combine(existing, $".crik-check-{Environment.ProcessId}");
+        using SafeFileHandle? file = UnlockedFile.TryOpen(probe, OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Exclusive, (UnixFileMode)0x180, out Errno errno);
+        if (file is null)
+        {
+            return $"crik cannot write in {existing} ({errno.Message()}): mount there a volume this container's user may write";
+        }
+        File.Delete(probe);
+        return null;
+    }
+
+    private static bool CanOpenForWriting(string path)
+    {
+        using SafeFileHandle? file = UnlockedFile.TryOpen(path, OpenFlags.WriteOnly, 0, out _);
+        return file is not null;
+    }
+
+    private static string[] Lines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+}

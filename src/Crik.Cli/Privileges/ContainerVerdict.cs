@@ -1,0 +1,87 @@
+namespace Crik.Cli.Privileges;
+
+/// <summary>
+/// What the facts of a container mean for checkpoint and restore, in plain words, with what to
+/// change when something is missing. Pure, so every rule is unit-tested.
+/// </summary>
+internal static class ContainerVerdict
+{
+    public static List<Finding> Of(ContainerFacts facts)
+    {
+        CapabilitySet caps = facts.Capabilities;
+        bool sysAdmin = caps.Has(Capability.SysAdmin);
+        var findings = new List<Finding>
+        {
+            Criu(facts.CriuVersion),
+            caps.Has(Capability.CheckpointRestore) || sysAdmin
+                ? Ok($"{(caps.Has(Capability.CheckpointRestore) ? "CAP_CHECKPOINT_RESTORE" : "CAP_SYS_ADMIN")}: CRIU may dump and restore processes")
+                : Problem("no CAP_CHECKPOINT_RESTORE: CRIU can neither dump nor restore. Add CHECKPOINT_RESTORE to securityContext.capabilities.add"),
+            Seccomp(facts.SeccompMode, sysAdmin),
+            Ptrace(facts.PtraceScope, caps.Has(Capability.SysPtrace) || sysAdmin),
+            facts.LastPidWritable
+                ? Ok("/proc/sys/kernel/ns_last_pid is writable: a fresh app starts at PID 9000")
+                : Ok("/proc/sys/kernel/ns_last_pid is read-only: crik uses up the PIDs below 9000 at start instead (a fraction of a second)"),
+            ImageDir(facts.ImageDir, facts.ImageDirProblem),
+        };
+        if (facts.UserId != 0)
+        {
+            findings.Add(Note($"crik runs as user {facts.UserId}, not root: CRIU runs --unprivileged with the capabilities crik has, which must be ambient to reach it"));
+        }
+        else if (!sysAdmin)
+        {
+            findings.Add(Note("no CAP_SYS_ADMIN (a container that is not privileged): CRIU runs --unprivileged, which is enough for ordinary apps"));
+        }
+        if (!caps.Has(Capability.NetAdmin))
+        {
+            findings.Add(Note("no CAP_NET_ADMIN: not needed, since crik closes established TCP connections at a checkpoint (listening sockets are kept)"));
+        }
+        if (facts.Pid1 != "crik")
+        {
+            findings.Add(Note($"PID 1 here is {facts.Pid1}, not crik: crik checkpoints only an app it runs as PID 1 (ENTRYPOINT [\"crik\", \"run\", \"--\", ...])"));
+        }
+        return findings;
+    }
+
+    private static Finding Criu(string? version)
+    {
+        if (version is null)
+        {
+            return Problem("no criu on the PATH: the image needs CRIU 4.2 or later (Dockerfile.crik's runtime stage has it)");
+        }
+        string[] parts = version.Split('.');
+        bool recent = parts.Length >= 2 && int.TryParse(parts[0], out int major) && int.TryParse(parts[1], out int minor)
+            && (major > 4 || (major == 4 && minor >= 2));
+        return recent
+            ? Ok($"criu {version}")
+            : Problem($"criu {version} is too old: kernels 6.13 and later need CRIU 4.1, and TCP sockets on recent kernels 4.2 or later");
+    }
+
+    private static Finding Seccomp(int mode, bool sysAdmin) => mode switch
+    {
+        0 => Ok("no seccomp filter: CRIU can dump the app's system-call state"),
+        _ when sysAdmin => Ok("a seccomp filter is on, and CAP_SYS_ADMIN lets CRIU suspend it while it dumps"),
+        _ => Problem("a seccomp filter is on (e.g. RuntimeDefault) and CRIU cannot suspend it without CAP_SYS_ADMIN: a dump fails with "
+            + "\"suspending seccomp failed\". Set securityContext.seccompProfile.type: Unconfined, or leave it unset where the kubelet's default is Unconfined"),
+    };
+
+    private static Finding Ptrace(int? scope, bool sysPtrace) => scope switch
+    {
+        null or 0 => Ok($"ptrace: no Yama restriction{(sysPtrace ? "" : " (add SYS_PTRACE for nodes where Yama restricts it)")}"),
+        3 => Problem("Yama's ptrace_scope is 3 on this node: no process may use ptrace, so CRIU cannot work here"),
+        _ when sysPtrace => Ok($"ptrace: Yama's ptrace_scope is {scope} and CAP_SYS_PTRACE lets CRIU attach to the app"),
+        _ => Problem($"Yama's ptrace_scope is {scope} on this node: CRIU may not attach to the app. Add SYS_PTRACE to securityContext.capabilities.add"),
+    };
+
+    private static Finding ImageDir(string? imageDir, string? problem) => (imageDir, problem) switch
+    {
+        (null, _) => Problem("no imageDir configured: crik runs as a plain init and never checkpoints. Set imageDir to a volume in the configuration"),
+        (_, null) => Ok($"imageDir {imageDir} is writable"),
+        _ => Problem($"imageDir {imageDir}: {problem}"),
+    };
+
+    private static Finding Ok(string text) => new(FindingKind.Ok, text);
+
+    private static Finding Problem(string text) => new(FindingKind.Problem, text);
+
+    private static Finding Note(string text) => new(FindingKind.Note, text);
+}

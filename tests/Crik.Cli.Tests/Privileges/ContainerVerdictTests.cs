@@ -1,0 +1,84 @@
+using Crik.Cli.Privileges;
+using Xunit;
+
+namespace Crik.Cli.Tests.Privileges;
+
+[Trait("Category", "Unit")]
+public class ContainerVerdictTests
+{
+    private const ulong CheckpointRestore = 1UL << 40, SysPtrace = 1UL << 19, SysAdmin = 1UL << 21, NetAdmin = 1UL << 12;
+
+    private static readonly ContainerFacts LeastPrivileged = new(0, new CapabilitySet(CheckpointRestore | SysPtrace), SeccompMode: 0,
+        PtraceScope: null, LastPidWritable: false, CriuVersion: "4.2.1", ImageDir: "/var/lib/crik", ImageDirProblem: null, Pid1: "crik");
+
+    private static List<string> Problems(ContainerFacts facts) =>
+        ContainerVerdict.Of(facts).Where(f => f.Kind == FindingKind.Problem).Select(f => f.Text).ToList();
+
+    [Fact]
+    public void TheDocumentedLeastPrivilegeHasNoProblem() => Assert.Empty(Problems(LeastPrivileged));
+
+    [Fact]
+    public void APrivilegedContainerHasNoProblemEvenWithASeccompFilter() =>
+        Assert.Empty(Problems(LeastPrivileged with { Capabilities = new CapabilitySet(SysAdmin | NetAdmin), SeccompMode = 2, PtraceScope = 1 }));
+
+    [Theory]
+    [InlineData(null, "no criu on the PATH")]
+    [InlineData("3.17.1", "criu 3.17.1 is too old")]
+    [InlineData("4.1.1", "criu 4.1.1 is too old")]
+    [InlineData("unknown", "criu unknown is too old")]
+    public void CriuMustBe42OrLater(string? version, string problem) =>
+        Assert.Contains(Problems(LeastPrivileged with { CriuVersion = version }), p => p.StartsWith(problem, StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData("4.2")]
+    [InlineData("5.0.1")]
+    public void RecentCriuIsFine(string version) => Assert.Empty(Problems(LeastPrivileged with { CriuVersion = version }));
+
+    [Fact]
+    public void WithoutCheckpointRestoreOrSysAdminNothingWorks() =>
+        Assert.Contains(Problems(LeastPrivileged with { Capabilities = new CapabilitySet(SysPtrace) }),
+            p => p.StartsWith("no CAP_CHECKPOINT_RESTORE", StringComparison.Ordinal));
+
+    [Fact]
+    public void ASeccompFilterWithoutSysAdminStopsTheDump() =>
+        Assert.Contains(Problems(LeastPrivileged with { SeccompMode = 2 }), p => p.Contains("suspending seccomp failed", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData(1, SysPtrace, false)]
+    [InlineData(2, SysPtrace, false)]
+    [InlineData(1, 0UL, true)]
+    [InlineData(3, SysPtrace, true)]
+    public void YamaNeedsSysPtraceAndScope3StopsEverything(int scope, ulong extra, bool problem)
+    {
+        var facts = LeastPrivileged with { Capabilities = new CapabilitySet(CheckpointRestore | extra), PtraceScope = scope };
+        Assert.Equal(problem, Problems(facts).Any(p => p.Contains("ptrace_scope", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void NoImageDirOrAnUnwritableOneIsAProblem()
+    {
+        Assert.Contains(Problems(LeastPrivileged with { ImageDir = null }), p => p.StartsWith("no imageDir configured", StringComparison.Ordinal));
+        Assert.Contains(Problems(LeastPrivileged with { ImageDirProblem = "crik cannot write in /data (Read-only file system)" }),
+            p => p == "imageDir /var/lib/crik: crik cannot write in /data (Read-only file system)");
+    }
+
+    [Fact]
+    public void NotesSayWhatCrikDoesWithoutAPrivilege()
+    {
+        var notes = ContainerVerdict.Of(LeastPrivileged with { UserId = 101, Pid1 = "bash" })
+            .Where(f => f.Kind == FindingKind.Note).Select(f => f.Text).ToList();
+        Assert.Contains(notes, n => n.StartsWith("crik runs as user 101", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("no CAP_NET_ADMIN: not needed", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.StartsWith("PID 1 here is bash, not crik", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CapEffIsReadFromTheStatusLines()
+    {
+        CapabilitySet caps = CapabilitySet.Parse(["Name:\tcrik", "CapInh:\t0000000000000000", "CapEff:\t00000100800c15fb"]);
+        Assert.True(caps.Has(Capability.CheckpointRestore) && caps.Has(Capability.SysPtrace) && caps.Has(Capability.NetAdmin));
+        Assert.False(caps.Has(Capability.SysAdmin));
+        Assert.Equal(0UL, CapabilitySet.Parse(["CapEff:\tzz"]).Bits);
+        Assert.Equal(0UL, CapabilitySet.Parse([]).Bits);
+    }
+}

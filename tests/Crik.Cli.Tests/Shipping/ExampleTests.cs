@@ -28,13 +28,49 @@ public class ExampleTests
 
     [Theory]
     [MemberData(nameof(Examples))]
-    public void ExampleStatesItsPrivilegesAndMountsNsLastPid(string example)
+    public void ExampleStatesItsPrivilegesAndPassesTheNodeName(string example)
     {
         string text = File.ReadAllText(Path.Combine(Paths.RepositoryRoot, "examples", example));
         Assert.Contains("Privileges:", text, StringComparison.Ordinal);
-        Assert.Contains("securityContext:", text, StringComparison.Ordinal);
-        Assert.Contains("/proc/sys/kernel/ns_last_pid", text, StringComparison.Ordinal);
         Assert.Contains("KUBERNETES_NODE_NAME", text, StringComparison.Ordinal);
+    }
+
+    private static readonly string[] HostNamespaces = ["hostNetwork", "hostPID", "hostIPC"];
+
+    /// <summary>
+    /// What Pod Security "baseline" accepts, but for the two added capabilities: nothing privileged,
+    /// no hostPath, no host namespaces, seccomp not set to Unconfined.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void ExampleIsLeastPrivileged(string example)
+    {
+        foreach (YamlMappingNode pod in Documents(example).Select(PodSpec).OfType<YamlMappingNode>())
+        {
+            Assert.All(HostNamespaces, key => Assert.Null(Scalar(pod, key)));
+            Assert.DoesNotContain("hostPath", Yaml(pod), StringComparison.Ordinal);
+            Assert.DoesNotContain("Unconfined", Yaml(pod), StringComparison.Ordinal);
+            var containers = (YamlSequenceNode)pod.Children[new YamlScalarNode("containers")];
+            foreach (YamlMappingNode container in containers.Children.OfType<YamlMappingNode>())
+            {
+                Assert.Null(Scalar(container, "securityContext", "privileged"));
+                var added = (YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)container.Children[new YamlScalarNode("securityContext")])
+                    .Children[new YamlScalarNode("capabilities")]).Children[new YamlScalarNode("add")];
+                Assert.Equal(["CHECKPOINT_RESTORE", "SYS_PTRACE"], added.Children.Select(c => ((YamlScalarNode)c).Value));
+            }
+        }
+    }
+
+    /// <summary>The pod spec of a StatefulSet, Deployment or Job (spec.template.spec), or null for other kinds.</summary>
+    private static YamlNode? PodSpec(YamlMappingNode document) =>
+        Scalar(document, "kind") is "StatefulSet" or "Deployment" or "Job" ? Node(document, "spec", "template", "spec") : null;
+
+    private static string Yaml(YamlNode node)
+    {
+        var stream = new YamlStream(new YamlDocument(node));
+        var writer = new StringWriter();
+        stream.Save(writer, assignAnchors: false);
+        return writer.ToString();
     }
 
     private static List<YamlMappingNode> Documents(string example)
@@ -44,7 +80,9 @@ public class ExampleTests
         return stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>().ToList();
     }
 
-    private static string? Scalar(YamlNode node, params string[] path)
+    private static string? Scalar(YamlNode node, params string[] path) => (Node(node, path) as YamlScalarNode)?.Value;
+
+    private static YamlNode? Node(YamlNode node, params string[] path)
     {
         foreach (string key in path)
         {
@@ -54,6 +92,6 @@ public class ExampleTests
             }
             node = next;
         }
-        return (node as YamlScalarNode)?.Value;
+        return node;
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Crik.Cli.Carrying;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
+using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
@@ -91,6 +92,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 Command = app.Command,
                 App = AppIdentity.Of(app.Command),
                 CriuVersion = await criuVersion.ConfigureAwait(false),
+                Host = HostFacts.Current(),
                 RootPid = app.Pid,
                 TreePids = tree,
                 Stdio = stdio,

@@ -15,11 +15,12 @@ internal static class ConfigKeys
     public const string RestoreTimeout = "restoreTimeout";
     public const string CheckpointBudget = "checkpointBudget";
     public const string CarryLimit = "carryLimit";
+    public const string OnCpuMismatch = "onCpuMismatch";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
-        CarryLimit,
+        CarryLimit, OnCpuMismatch,
     ];
 }

@@ -36,6 +36,8 @@ internal sealed record CrikConfig
 
     public RestoreFailurePolicy OnRestoreFailure { get; init; } = RestoreFailurePolicy.Fresh;
 
+    public CpuMismatchPolicy OnCpuMismatch { get; init; } = CpuMismatchPolicy.Refuse;
+
     /// <summary>How long crik asks the node-state server (retries included) before giving up.</summary>
     public TimeSpan NodeStateTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

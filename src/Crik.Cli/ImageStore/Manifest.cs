@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Crik.Cli.Criu;
+using Crik.Cli.HostCompatibility;
 
 namespace Crik.Cli.ImageStore;
 
@@ -20,6 +21,9 @@ internal sealed record Manifest
     /// <summary>Which program was checkpointed; null in manifests written before crik recorded it.</summary>
     public AppIdentity? App { get; init; }
     public string CriuVersion { get; init; } = "";
+
+    /// <summary>The node the checkpoint was taken on; null in manifests written before crik recorded it.</summary>
+    public HostFacts? Host { get; init; }
     public int RootPid { get; init; }
 
     /// <summary>Every PID and thread ID of the dumped tree, which a restore needs free.</summary>

@@ -54,6 +54,7 @@ internal static class ManifestReader
             ?? Missing("additionalPaths", m.AdditionalPaths is null || m.AdditionalPaths.Any(p => p is null))
             ?? Missing("files", m.Files is null || m.Files.Any(f => f?.Path is null || f.Crc32c is null || f.Crc32c.Any(c => c is null)))
             ?? Missing("app", m.App is not null && (m.App.Command is null || m.App.Command.Any(a => a is null)))
+            ?? Missing("host", m.Host is not null && (m.Host.Architecture is null || m.Host.Kernel is null || m.Host.CpuFeatures is null || m.Host.CpuFeatures.Any(f => f is null)))
             ?? Missing("extraFiles", m.ExtraFiles is not null && m.ExtraFiles.Any(f => f?.Path is null || f.Kind is null))
             ?? (m.Files!.Count == 0 || m.RootPid <= 0 ? "its manifest lists no images" : null);
     }

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
+using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
@@ -48,6 +49,14 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
             return null;
         }
         Manifest manifest = checkpoint.Manifest;
+        if (CpuCompatibility.Problem(manifest.Host, HostFacts.Current()) is { } mismatch)
+        {
+            if (config.OnCpuMismatch == CpuMismatchPolicy.Refuse)
+            {
+                return NotOnThisNode(manifest.Generation, mismatch, checkpoint.Directory, command);
+            }
+            log.Warning("Checkpoint {Generation}: {Mismatch}; restoring it all the same (onCpuMismatch: restore)", manifest.Generation, mismatch);
+        }
         var clock = Stopwatch.StartNew();
         List<int> taken = ProcessTree.InUse(manifest.TreePids);
         if (taken.Count > 0)
@@ -124,6 +133,22 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
             log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",
                 left.Count, manifest.Generation, string.Join(", ", left));
         }
+    }
+
+    /// <summary>
+    /// A checkpoint this node cannot run: CRIU never sees it, and it stays where it is (it is whole,
+    /// and a node like the one it was taken on can restore it). Then onRestoreFailure applies.
+    /// </summary>
+    private RunningApp? NotOnThisNode(long generation, string mismatch, string directory, IReadOnlyList<string> command)
+    {
+        string message = $"not restoring checkpoint {generation} on this node: {mismatch}. It stays in {directory} for a node that has them "
+            + "(onCpuMismatch: restore restores it anyway)";
+        if (config.OnRestoreFailure == RestoreFailurePolicy.Fail)
+        {
+            throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
+        }
+        log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
+        return null;
     }
 
     private RunningApp? Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo, IReadOnlyList<string> command)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crik.Cli.Criu;
+using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Xunit;
 
@@ -17,6 +18,7 @@ public sealed class ManifestReaderTests
         Command = ["sh", "-c", "x"],
         App = new AppIdentity(["sh", "-c", "x"], "/usr/bin/dash", 1000, "01234567"),
         CriuVersion = "4.2.1",
+        Host = new HostFacts("x64", "6.18.0", ["avx2", "sse2"]),
         RootPid = 9001,
         TreePids = [9001],
         Stdio = ["pipe:[1]", "pipe:[2]", "pipe:[2]"],
@@ -27,13 +29,14 @@ public sealed class ManifestReaderTests
     };
 
     /// <summary>Fields older manifests lack, which may be null.</summary>
-    private static readonly string[] Optional = ["app", "extraFiles"];
+    private static readonly string[] Optional = ["app", "extraFiles", "host"];
 
     public static TheoryData<string> Fields() => new(JsonObject().Select(p => p.Key).Except(Optional));
 
     [Theory]
     [InlineData("app")]
     [InlineData("extraFiles")]
+    [InlineData("host")]
     public void FieldsOlderManifestsLackMayBeNull(string field) =>
         Assert.Null(ManifestReader.TryParse(System.Text.Encoding.UTF8.GetBytes(With(field, null)), out _));
 
@@ -62,6 +65,9 @@ public sealed class ManifestReaderTests
     [InlineData("externalMounts", "[{\"path\":null,\"key\":\"null\"}]")]
     [InlineData("extraFiles", "[{\"path\":\"/x\",\"kind\":null}]")]
     [InlineData("app", "{\"command\":null}")]
+    [InlineData("host", "{\"architecture\":\"x64\",\"kernel\":\"6.1\",\"cpuFeatures\":[null]}")]
+    [InlineData("host", "{\"architecture\":null,\"kernel\":\"6.1\",\"cpuFeatures\":[]}")]
+    [InlineData("host", "{\"architecture\":\"x64\",\"kernel\":\"6.1\"}")]
     [InlineData("generation", "1e400")]
     public void NullsAndNonsenseInsideFieldsAreReasons(string field, string json) => AssertUnusable(With(field, JsonNode.Parse(json)));
 

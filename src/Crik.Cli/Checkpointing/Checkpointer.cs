@@ -26,10 +26,14 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
 
-    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app)
+    /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
+    private string _thenTheApp = "";
+
+    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason)
     {
+        _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
         var budget = new Budget(config.CheckpointBudget);
-        if (nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
+        if (reason == CheckpointReason.Sigterm && nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
@@ -46,7 +50,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         }
         catch (IOException e)
         {
-            log.Error("Not checkpointing: {Error}; the app gets SIGTERM", e.Message);
+            log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         long generation = staging.Generation;
@@ -60,8 +64,8 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
             List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
             List<ExternalMount> mounts = ExternalMounts.Present();
-            log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}",
-                app.Pid, tree.Count, generation, store.ImageDir);
+            log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{Why}",
+                app.Pid, tree.Count, generation, store.ImageDir, reason == CheckpointReason.Periodic ? " (checkpointInterval; the app runs on)" : "");
 
             if (budget.Spent)
             {
@@ -149,11 +153,33 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         return null;
     }
 
+    public void RetireAfterOwnExit()
+    {
+        try
+        {
+            using IDisposable? directoryLock = store.TryLock(LockWait);
+            int retired = directoryLock is null ? -1 : store.RetireCommitted();
+            if (retired < 0)
+            {
+                log.Error("The app ended on its own, but {Dir} is locked by another crik: its checkpoints were not retired and may be restored",
+                    store.ImageDir);
+            }
+            else
+            {
+                log.Information("The app ended on its own: retired its {Count} committed checkpoints, so it is not brought back", retired);
+            }
+        }
+        catch (IOException e)
+        {
+            log.Error("The app ended on its own, but its checkpoints could not be retired: {Error}; they may be restored", e.Message);
+        }
+    }
+
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)
     {
         store.Abandon(staging);
-        log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; the app keeps running and gets SIGTERM",
-            generation, clock.Elapsed.TotalSeconds, why, logFile);
+        log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
+            generation, clock.Elapsed.TotalSeconds, why, logFile, _thenTheApp);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
 
@@ -165,13 +191,13 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             IDisposable? directoryLock = store.TryLock(wait);
             if (directoryLock is null)
             {
-                log.Error("Not checkpointing: another crik holds {Dir}/.lock; the app gets SIGTERM", store.ImageDir);
+                log.Error("Not checkpointing: another crik holds {Dir}/.lock; {Then}", store.ImageDir, _thenTheApp);
             }
             return directoryLock;
         }
         catch (IOException e)
         {
-            log.Error("Not checkpointing: {Error}; the app gets SIGTERM", e.Message);
+            log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
             return null;
         }
     }

@@ -94,7 +94,7 @@ internal static class RunCommand
             restorer = new Restorer(config, store, criu, reaper, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);
         }
-        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, log);
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, config.CheckpointInterval, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
     }
 

@@ -16,11 +16,12 @@ internal static class ConfigKeys
     public const string CheckpointBudget = "checkpointBudget";
     public const string CarryLimit = "carryLimit";
     public const string OnCpuMismatch = "onCpuMismatch";
+    public const string CheckpointInterval = "checkpointInterval";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
-        CarryLimit, OnCpuMismatch,
+        CarryLimit, OnCpuMismatch, CheckpointInterval,
     ];
 }

@@ -85,6 +85,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.OnNodeStateError => config with { OnNodeStateError = reader.Choice(key, value, config.OnNodeStateError) },
                 ConfigKeys.RestoreTimeout => config with { RestoreTimeout = reader.Duration(key, value) ?? config.RestoreTimeout },
                 ConfigKeys.CheckpointBudget => config with { ConfiguredCheckpointBudget = reader.Duration(key, value) },
+                ConfigKeys.CheckpointInterval => config with { CheckpointInterval = reader.Interval(key, value, CrikConfig.MinimumCheckpointInterval) },
                 ConfigKeys.OnCpuMismatch => config with { OnCpuMismatch = reader.Choice(key, value, config.OnCpuMismatch) },
                 ConfigKeys.CarryLimit => config with { CarryLimit = reader.ByteSize(key, value) ?? config.CarryLimit },
                 _ => Unknown(config, key, keyNode, file, warnings),

@@ -74,6 +74,17 @@ internal sealed partial class ConfigValueReader(string file)
         return value;
     }
 
+    /// <summary>A duration of at least <paramref name="minimum"/> (and at most 24h, as every duration).</summary>
+    public TimeSpan? Interval(string key, YamlNode node, TimeSpan minimum)
+    {
+        TimeSpan? value = Duration(key, node);
+        if (value < minimum)
+        {
+            throw Error(key, node, $"must be at least {minimum.TotalSeconds:0.###}s, got \"{Scalar(key, node)}\"");
+        }
+        return value;
+    }
+
     /// <summary>A number of bytes: plain, or with a binary suffix Ki, Mi, Gi or Ti (as Kubernetes writes quantities).</summary>
     public long? ByteSize(string key, YamlNode node)
     {

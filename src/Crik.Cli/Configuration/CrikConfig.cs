@@ -34,6 +34,12 @@ internal sealed record CrikConfig
     /// <summary>How long a dump may take before crik gives up and lets the app stop normally.</summary>
     public TimeSpan CheckpointTimeout { get; init; } = TimeSpan.FromSeconds(25);
 
+    /// <summary>How often to checkpoint the running app (it runs on); null for only on SIGTERM.</summary>
+    public TimeSpan? CheckpointInterval { get; init; }
+
+    /// <summary>The shortest checkpointInterval: more often, the app would spend its time stopped.</summary>
+    public static readonly TimeSpan MinimumCheckpointInterval = TimeSpan.FromSeconds(1);
+
     public RestoreFailurePolicy OnRestoreFailure { get; init; } = RestoreFailurePolicy.Fresh;
 
     public CpuMismatchPolicy OnCpuMismatch { get; init; } = CpuMismatchPolicy.Refuse;

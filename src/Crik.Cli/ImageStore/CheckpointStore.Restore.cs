@@ -67,6 +67,24 @@ internal sealed partial class CheckpointStore
         return new RestoreAttempt(checkpoint with { Directory = directory.Path }, directory, moved, logName, Path.Combine(LogDir, logName));
     }
 
+    /// <summary>
+    /// Durably retires every committed checkpoint (for an app that ended on its own after periodic
+    /// checkpoints: it must not be brought back). Returns how many were retired.
+    /// </summary>
+    public int RetireCommitted()
+    {
+        using DirectoryHandle retired = Root.OpenOrCreateDirectory(StoreLayout.RetiredDir);
+        List<string> names = CommittedNames(Root);
+        foreach (string name in Enumerable.Reverse(names))
+        {
+            retired.DeleteTree(name);
+            Root.Rename(name, retired, name);
+        }
+        retired.Sync();
+        Root.Sync();
+        return names.Count;
+    }
+
     /// <summary>Undoes <see cref="BeginRestore"/> when CRIU never ran (e.g. it is not installed): the checkpoints are committed again.</summary>
     public void Reinstate(RestoreAttempt attempt)
     {

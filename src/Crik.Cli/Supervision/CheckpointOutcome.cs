@@ -1,13 +1,13 @@
 namespace Crik.Cli.Supervision;
 
-/// <summary>What a SIGTERM's checkpoint came to.</summary>
+/// <summary>What a checkpoint came to.</summary>
 internal abstract record CheckpointOutcome
 {
     private CheckpointOutcome()
     {
     }
 
-    /// <summary>The generation is committed: the app must not run on in this pod.</summary>
+    /// <summary>The generation is committed: after a SIGTERM the app must not run on in this pod.</summary>
     public sealed record Committed(long Generation) : CheckpointOutcome;
 
     /// <summary>No checkpoint was taken (the reason is already logged); the app gets its SIGTERM.</summary>

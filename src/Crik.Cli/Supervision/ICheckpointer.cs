@@ -1,12 +1,18 @@
 namespace Crik.Cli.Supervision;
 
-/// <summary>Takes a checkpoint of the running app when a SIGTERM means "checkpoint".</summary>
+/// <summary>Takes a checkpoint of the running app: when a SIGTERM means "checkpoint", or periodically.</summary>
 internal interface ICheckpointer
 {
     /// <summary>
-    /// Decides whether this SIGTERM means a checkpoint and takes it, within the checkpoint budget.
+    /// Takes a checkpoint within the checkpoint budget; for a SIGTERM, first decides whether it means one.
     /// It never resumes or kills the app: it answers, and the supervisor acts on the answer. It may
     /// throw before the commit point (the supervisor then resumes the app), never after it.
     /// </summary>
-    Task<CheckpointOutcome> CheckpointAsync(RunningApp app);
+    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason);
+
+    /// <summary>
+    /// The app ended on its own after checkpoints of this run were committed: retires them (and
+    /// anything older), so the finished app is never brought back. Failures are logged, not thrown.
+    /// </summary>
+    void RetireAfterOwnExit();
 }

@@ -16,8 +16,9 @@ namespace Crik.Cli.Supervision;
 /// good and crik exits 0, whatever fails afterwards: the next pod continues from that checkpoint, so
 /// letting this copy run on would run the app twice.
 /// </remarks>
+/// <param name="checkpointInterval">How often to checkpoint the running app (checkpointInterval), or null for never.</param>
 internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
-    ILogger log)
+    TimeSpan? checkpointInterval, ILogger log)
 {
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
 
@@ -25,20 +26,32 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         bool checkpointTried = false;
+        bool checkpointedWhileRunning = false;
+        Task periodicDue = NextPeriodicCheckpoint();
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived).ConfigureAwait(false);
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue).ConfigureAwait(false);
             if (app.Exited.IsCompleted)
             {
+                if (checkpointedWhileRunning)
+                {
+                    // Ended on its own, not by a checkpoint: bringing it back would run its end twice.
+                    checkpointer!.RetireAfterOwnExit();
+                }
                 return AppEnded(app, await app.Exited.ConfigureAwait(false));
+            }
+            if (periodicDue.IsCompleted && !checkpointTried)
+            {
+                checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false);
+                periodicDue = NextPeriodicCheckpoint();
             }
             while (signals.Received.TryRead(out Signal signal))
             {
                 if (signal == Signal.SIGTERM && checkpointer is not null && !checkpointTried)
                 {
                     checkpointTried = true;
-                    if (await TryCheckpointAsync(app).ConfigureAwait(false))
+                    if (await TryCheckpointAsync(app, CheckpointReason.Sigterm).ConfigureAwait(false))
                     {
                         return await StopCheckpointedAsync(app).ConfigureAwait(false);
                     }
@@ -47,6 +60,9 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
             }
         }
     }
+
+    private Task NextPeriodicCheckpoint() =>
+        checkpointer is not null && checkpointInterval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
 
     private async Task<RunningApp> RestoreOrStartAsync(IReadOnlyList<string> command)
     {
@@ -65,21 +81,26 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         return launcher.Start(command);
     }
 
-    /// <summary>True when a checkpoint was committed; otherwise the app is running again.</summary>
-    private async Task<bool> TryCheckpointAsync(RunningApp app)
+    /// <summary>
+    /// True when a checkpoint was committed. Otherwise, and after a periodic one either way, the app
+    /// is running again; after a committed SIGTERM checkpoint it stays stopped for the caller to end.
+    /// </summary>
+    private async Task<bool> TryCheckpointAsync(RunningApp app, CheckpointReason reason)
     {
         CheckpointOutcome outcome;
         try
         {
-            outcome = await checkpointer!.CheckpointAsync(app).ConfigureAwait(false);
+            outcome = await checkpointer!.CheckpointAsync(app, reason).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             log.Debug(e, "The checkpoint failed");
-            log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running and gets SIGTERM", e.Message);
+            log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
+                e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
             outcome = new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
-        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true })
+        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true }
+            || (outcome is CheckpointOutcome.Committed && reason == CheckpointReason.Periodic))
         {
             SignalTree(app, Signal.SIGCONT);
         }

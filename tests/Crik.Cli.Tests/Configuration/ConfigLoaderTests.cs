@@ -220,4 +220,13 @@ public class ConfigLoaderTests
     [Fact]
     public void CarryLimitDefaultsTo256Mi() =>
         Assert.Equal(256L << 20, ConfigLoader.Parse("imageDir: /data\n", "c.yaml").Config.CarryLimit);
+
+    [Fact]
+    public void CheckpointIntervalIsOffByDefaultAndAtLeastOneSecond()
+    {
+        Assert.Null(ConfigLoader.Parse("imageDir: /data\n", "c.yaml").Config.CheckpointInterval);
+        Assert.Equal(TimeSpan.FromMinutes(5), ConfigLoader.Parse("imageDir: /data\ncheckpointInterval: 5m\n", "c.yaml").Config.CheckpointInterval);
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("imageDir: /data\ncheckpointInterval: 500ms\n", "c.yaml"));
+        Assert.Equal("c.yaml:2: checkpointInterval: must be at least 1s, got \"500ms\"", error.Message);
+    }
 }

@@ -1,0 +1,11 @@
+namespace Crik.Cli.Supervision;
+
+/// <summary>Why a checkpoint is taken, which decides what happens to the app once it is committed.</summary>
+internal enum CheckpointReason
+{
+    /// <summary>SIGTERM: the pod is going away; after the commit the app is stopped and crik exits 0.</summary>
+    Sigterm,
+
+    /// <summary>checkpointInterval: a safety net; the app runs on after the commit.</summary>
+    Periodic,
+}

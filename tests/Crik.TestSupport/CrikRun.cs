@@ -68,12 +68,14 @@ public sealed class CrikRun : IDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment.Remove("CRIK_CONFIG");
+        // Each crik its own control socket, as each container has its own /run.
+        info.Environment["CRIK_CONTROL_SOCKET"] = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"crik-control-{Guid.NewGuid():N}", "control.sock");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;
         }
         var process = new Process { StartInfo = info };
-        var run = new CrikRun(process, asPid1);
+        var run = new CrikRun(process, asPid1) { ControlSocket = info.Environment["CRIK_CONTROL_SOCKET"]! };
         process.OutputDataReceived += (_, e) => run.Add(run._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => run.Add(run._stderr, e.Data);
         process.Start();
@@ -82,6 +84,9 @@ public sealed class CrikRun : IDisposable
         process.BeginErrorReadLine();
         return run;
     }
+
+    /// <summary>Where this crik listens for crik checkpoint (CRIK_CONTROL_SOCKET).</summary>
+    public string ControlSocket { get; private init; } = "";
 
     public IReadOnlyList<string> Stdout { get { lock (_gate) { return _stdout.ToList(); } } }
 
@@ -195,5 +200,10 @@ public sealed class CrikRun : IDisposable
             Kill();
         }
         _process.Dispose();
+        string? controlDirectory = System.IO.Path.GetDirectoryName(ControlSocket);
+        if (controlDirectory is not null && controlDirectory.Contains("crik-control-", StringComparison.Ordinal) && Directory.Exists(controlDirectory))
+        {
+            Directory.Delete(controlDirectory, recursive: true);
+        }
     }
 }

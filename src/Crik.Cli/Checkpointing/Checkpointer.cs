@@ -65,7 +65,13 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
             List<ExternalMount> mounts = ExternalMounts.Present();
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{Why}",
-                app.Pid, tree.Count, generation, store.ImageDir, reason == CheckpointReason.Periodic ? " (checkpointInterval; the app runs on)" : "");
+                app.Pid, tree.Count, generation, store.ImageDir, reason switch
+                {
+                    CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
+                    CheckpointReason.OnDemand => " (crik checkpoint; the app runs on)",
+                    CheckpointReason.OnDemandExit => " (crik checkpoint --exit)",
+                    _ => "",
+                });
 
             if (budget.Spent)
             {
@@ -122,7 +128,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
             committed.Directory, logFile);
-        return new CheckpointOutcome.Committed(generation);
+        return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
     }
 
     /// <summary>

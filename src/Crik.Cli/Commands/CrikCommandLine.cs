@@ -5,7 +5,7 @@ using Crik.Cli.Supervision;
 
 namespace Crik.Cli.Commands;
 
-/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, <c>crik check</c>, --help and --version.</summary>
+/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, <c>crik check</c>, <c>crik checkpoint</c>, --help and --version.</summary>
 internal static class CrikCommandLine
 {
     public static int Invoke(string[] args, SignalRelay signals)
@@ -61,15 +61,27 @@ internal static class CrikCommandLine
         };
         check.SetAction(parsed => CheckCommand.Execute(parsed.GetValue(checkConfigOption)));
 
+        var exitOption = new Option<bool>("--exit")
+        {
+            Description = "After the commit, stop the app and let crik exit 0, as after a SIGTERM checkpoint (a planned move)",
+        };
+        var checkpoint = new Command("checkpoint", "Ask the crik running this container's app for a checkpoint now, and wait until it is committed (e.g. kubectl exec POD -- crik checkpoint)")
+        {
+            exitOption,
+        };
+        checkpoint.SetAction(parsed => CheckpointCommand.Execute(parsed.GetValue(exitOption)));
+
         var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
         root.Subcommands.Add(run);
         root.Subcommands.Add(check);
+        root.Subcommands.Add(checkpoint);
 
         ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
             string hint = result.CommandResult.Command == run ? "crik run --help"
-                : result.CommandResult.Command == check ? "crik check --help" : "crik --help";
+                : result.CommandResult.Command == check ? "crik check --help"
+                : result.CommandResult.Command == checkpoint ? "crik checkpoint --help" : "crik --help";
             StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
             return ExitCodes.UsageError;
         }

@@ -1,5 +1,6 @@
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
+using Crik.Cli.Control;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
@@ -94,7 +95,8 @@ internal static class RunCommand
             restorer = new Restorer(config, store, criu, reaper, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);
         }
-        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, config.CheckpointInterval, log);
+        using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, config.CheckpointInterval, control, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
     }
 

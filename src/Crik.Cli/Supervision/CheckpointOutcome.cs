@@ -8,7 +8,7 @@ internal abstract record CheckpointOutcome
     }
 
     /// <summary>The generation is committed: after a SIGTERM the app must not run on in this pod.</summary>
-    public sealed record Committed(long Generation) : CheckpointOutcome;
+    public sealed record Committed(long Generation, long Bytes, TimeSpan Duration) : CheckpointOutcome;
 
     /// <summary>No checkpoint was taken (the reason is already logged); the app gets its SIGTERM.</summary>
     /// <param name="AppMayBeStopped">CRIU may have left the app stopped, so it must be resumed first.</param>

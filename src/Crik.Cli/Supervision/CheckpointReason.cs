@@ -8,4 +8,10 @@ internal enum CheckpointReason
 
     /// <summary>checkpointInterval: a safety net; the app runs on after the commit.</summary>
     Periodic,
+
+    /// <summary><c>crik checkpoint</c>: the app runs on after the commit.</summary>
+    OnDemand,
+
+    /// <summary><c>crik checkpoint --exit</c>: a planned move; after the commit the app is stopped and crik exits 0.</summary>
+    OnDemandExit,
 }

@@ -1,4 +1,5 @@
 // Supervision/ owns the app's life (start or restore, forward, resume, kill, wait) and crik's exit codes.
+using Crik.Cli.Control;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Serilog;
@@ -17,10 +18,12 @@ namespace Crik.Cli.Supervision;
 /// letting this copy run on would run the app twice.
 /// </remarks>
 /// <param name="checkpointInterval">How often to checkpoint the running app (checkpointInterval), or null for never.</param>
+/// <param name="control">Where <c>crik checkpoint</c> requests arrive, or null when there is no control socket.</param>
 internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
-    TimeSpan? checkpointInterval, ILogger log)
+    TimeSpan? checkpointInterval, ControlServer? control, ILogger log)
 {
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(2);
 
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
@@ -31,7 +34,8 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue).ConfigureAwait(false);
+            Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, requestArrived).ConfigureAwait(false);
             if (app.Exited.IsCompleted)
             {
                 if (checkpointedWhileRunning)
@@ -43,15 +47,36 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
             }
             if (periodicDue.IsCompleted && !checkpointTried)
             {
-                checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false);
+                checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
                 periodicDue = NextPeriodicCheckpoint();
+            }
+            while (control is not null && control.Requests.TryRead(out ControlRequest? request))
+            {
+                if (checkpointer is null || checkpointTried)
+                {
+                    request.Refused(checkpointer is null ? "checkpointing is off: no imageDir is configured" : "crik is stopping the app for a SIGTERM");
+                    continue;
+                }
+                CheckpointReason reason = request.ExitAfter ? CheckpointReason.OnDemandExit : CheckpointReason.OnDemand;
+                if (await TryCheckpointAsync(app, reason).ConfigureAwait(false) is not CheckpointOutcome.Committed committed)
+                {
+                    request.Refused("the checkpoint was not taken; crik's log says why");
+                    continue;
+                }
+                request.Committed(committed.Generation, ImageStore.Size.Format(committed.Bytes), committed.Duration);
+                if (request.ExitAfter)
+                {
+                    await AnswerDeliveredAsync(request).ConfigureAwait(false);
+                    return await StopCheckpointedAsync(app).ConfigureAwait(false);
+                }
+                checkpointedWhileRunning = true;
             }
             while (signals.Received.TryRead(out Signal signal))
             {
                 if (signal == Signal.SIGTERM && checkpointer is not null && !checkpointTried)
                 {
                     checkpointTried = true;
-                    if (await TryCheckpointAsync(app, CheckpointReason.Sigterm).ConfigureAwait(false))
+                    if (await TryCheckpointAsync(app, CheckpointReason.Sigterm).ConfigureAwait(false) is CheckpointOutcome.Committed)
                     {
                         return await StopCheckpointedAsync(app).ConfigureAwait(false);
                     }
@@ -82,12 +107,16 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     }
 
     /// <summary>
-    /// True when a checkpoint was committed. Otherwise, and after a periodic one either way, the app
-    /// is running again; after a committed SIGTERM checkpoint it stays stopped for the caller to end.
+    /// Takes a checkpoint. Unless it was committed for a SIGTERM or <c>crik checkpoint --exit</c>
+    /// (then the tree stays stopped for the caller to end), the app is running again afterwards.
     /// </summary>
-    private async Task<bool> TryCheckpointAsync(RunningApp app, CheckpointReason reason)
+    private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason)
     {
         CheckpointOutcome outcome;
+        if (control is not null)
+        {
+            control.CheckpointRunning = true;
+        }
         try
         {
             outcome = await checkpointer!.CheckpointAsync(app, reason).ConfigureAwait(false);
@@ -99,12 +128,31 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
                 e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
             outcome = new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
-        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true }
-            || (outcome is CheckpointOutcome.Committed && reason == CheckpointReason.Periodic))
+        finally
+        {
+            if (control is not null)
+            {
+                control.CheckpointRunning = false;
+            }
+        }
+        bool appStopsHere = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit;
+        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true } || (outcome is CheckpointOutcome.Committed && !appStopsHere))
         {
             SignalTree(app, Signal.SIGCONT);
         }
-        return outcome is CheckpointOutcome.Committed;
+        return outcome;
+    }
+
+    /// <summary>Lets the answer to <c>crik checkpoint --exit</c> reach the asker before crik exits (a little while at most).</summary>
+    private static async Task AnswerDeliveredAsync(ControlRequest request)
+    {
+        try
+        {
+            await request.Delivered.WaitAsync(AnswerGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 
     /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>

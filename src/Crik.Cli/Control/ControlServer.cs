@@ -1,0 +1,167 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+using Crik.Cli.Interop;
+using Serilog;
+
+namespace Crik.Cli.Control;
+
+/// <summary>
+/// Listens on the control socket and hands each well-formed request to the supervisor, in order.
+/// The socket's directory is made private (0700) and the socket 0600, so only crik's own user (root
+/// in the container) may ask. When it cannot listen (a read-only /run), crik runs on without it.
+/// </summary>
+internal sealed class ControlServer : IDisposable
+{
+    private readonly Channel<ControlRequest> _requests = Channel.CreateUnbounded<ControlRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Socket _listener;
+    private readonly string _path;
+    private readonly ILogger _log;
+
+    private ControlServer(Socket listener, string path, ILogger log)
+    {
+        _listener = listener;
+        _path = path;
+        _log = log;
+    }
+
+    public ChannelReader<ControlRequest> Requests => _requests.Reader;
+
+    /// <summary>True while the supervisor takes a checkpoint: another request is refused at once, not queued.</summary>
+    public bool CheckpointRunning { get; set; }
+
+    /// <summary>Listens on <paramref name="path"/>, or returns null (and why, logged) when it cannot.</summary>
+    public static ControlServer? TryStart(string path, ILogger log)
+    {
+        Socket? socket = null;
+        try
+        {
+            string directory = System.IO.Path.GetDirectoryName(path)!;
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (FileStatus.TryRead(path) is { Kind: FileKind.Socket })
+            {
+                if (SomeoneListens(path))
+                {
+                    log.Warning("Another crik listens at {Path}: crik checkpoint will reach that one, not this one", path);
+                    return null;
+                }
+                File.Delete(path); // left by an earlier crik in this container
+            }
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            socket.Listen(4);
+            var server = new ControlServer(socket, path, log);
+            _ = Task.Run(server.AcceptForeverAsync);
+            return server;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
+        {
+            socket?.Dispose();
+            log.Warning("No control socket at {Path} ({Error}): crik checkpoint will not reach this crik", path, e.Message);
+            return null;
+        }
+    }
+
+    private static bool SomeoneListens(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Debug("Could not remove {Path}: {Error}", _path, e.Message);
+        }
+    }
+
+    private async Task AcceptForeverAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        using (client)
+        {
+            ControlRequest? request = null;
+            try
+            {
+                string? line = await ReadLineAsync(client).ConfigureAwait(false);
+                string answer;
+                if (line is not (ControlSocket.Checkpoint or ControlSocket.CheckpointAndExit))
+                {
+                    answer = $"error unknown request \"{line}\": this crik understands \"{ControlSocket.Checkpoint}\" and \"{ControlSocket.CheckpointAndExit}\"";
+                }
+                else if (CheckpointRunning)
+                {
+                    answer = "error a checkpoint is already in progress; try again when it is committed";
+                }
+                else
+                {
+                    request = new ControlRequest(exitAfter: line == ControlSocket.CheckpointAndExit);
+                    _requests.Writer.TryWrite(request);
+                    answer = await request.Answer.ConfigureAwait(false);
+                }
+                await client.SendAsync(Encoding.UTF8.GetBytes(answer + "\n")).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                _log.Debug("A control connection failed: {Error}", e.Message);
+            }
+            finally
+            {
+                request?.MarkDelivered();
+            }
+        }
+    }
+
+    /// <summary>Reads one line of at most <see cref="ControlSocket.MaxLine"/> bytes; null when the peer sends none.</summary>
+    internal static async Task<string?> ReadLineAsync(Socket socket)
+    {
+        var buffer = new byte[ControlSocket.MaxLine];
+        int length = 0;
+        while (length < buffer.Length)
+        {
+            int read = await socket.ReceiveAsync(buffer.AsMemory(length)).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+            length += read;
+            int newline = Array.IndexOf(buffer, (byte)'\n', 0, length);
+            if (newline >= 0)
+            {
+                return Encoding.UTF8.GetString(buffer, 0, newline);
+            }
+        }
+        return length == 0 ? null : Encoding.UTF8.GetString(buffer, 0, length);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+/// <summary>crik checkpoint [--exit], from a second process in the same container, over the control socket.</summary>
+public class OnDemandCheckpointTests
+{
+    [CriuFact]
+    public void CrikCheckpointCommitsAGenerationTheAppRunsOnFromAndTheNextPodRestores()
+    {
+        using var pods = new Pods();
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 3");
+            (int code, string output, string error) = CrikCheckpoint(first);
+            Assert.True(code == 0, $"{output}{error}\n{first.Transcript}");
+            Assert.Matches(@"^Checkpoint 1 committed in \d+\.\d\d s: [\d.]+ [KMG]?i?B$", output.Trim());
+            int atCheckpoint = Pods.Counts(first).Last();
+            first.WaitForLine(_ => Pods.Counts(first).Last() >= atCheckpoint + 5); // it runs on
+            Assert.Equal(["checkpoint-000001"], pods.Committed());
+            first.Signal(Native.SIGKILL);
+        }
+        using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
+        second.WaitForLine("Restored checkpoint 1", stderr: true);
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void CrikCheckpointExitStopsTheAppAfterTheCommitAndCrikExitsZero()
+    {
+        using var pods = new Pods();
+        using CrikRun pod = pods.Start("sh", "-c", Pods.Counter());
+        pod.WaitForLine("count 3");
+        (int code, string output, _) = CrikCheckpoint(pod, "--exit");
+        Assert.True(code == 0, output + pod.Transcript);
+        Assert.EndsWith("the app is stopped and crik exits", output.Trim(), StringComparison.Ordinal);
+        Assert.Equal(0, pod.WaitForExit());
+        using CrikRun next = pods.Start("sh", "-c", Pods.Counter());
+        next.WaitForLine("Restored checkpoint 1", stderr: true);
+        next.Signal(Native.SIGKILL);
+    }
+
+    [NamespaceFact]
+    public void WithCheckpointingOffOrNoCrikTheAnswerSaysWhy()
+    {
+        using CrikRun plain = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; sleep 60"]);
+        plain.WaitForLine("ready");
+        Poll.Until(() => File.Exists(plain.ControlSocket), "crik's control socket");
+        (int code, _, string error) = CrikCheckpoint(plain);
+        Assert.Equal(1, code);
+        Assert.Equal("crik checkpoint: checkpointing is off: no imageDir is configured", error.Trim());
+        plain.Signal(Native.SIGKILL);
+        plain.WaitForExit();
+
+        (int noCrik, _, string nobody) = CrikCheckpoint(plain);
+        Assert.Equal(1, noCrik);
+        Assert.StartsWith($"crik checkpoint: no crik is listening at {plain.ControlSocket}", nobody, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs crik checkpoint as another process would in the pod's container, on its control socket.</summary>
+    private static (int Code, string Output, string Error) CrikCheckpoint(CrikRun pod, params string[] args)
+    {
+        var info = new ProcessStartInfo(Paths.Crik) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("checkpoint");
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["CRIK_CONTROL_SOCKET"] = pod.ControlSocket;
+        using Process process = Process.Start(info)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "crik checkpoint did not finish");
+        return (process.ExitCode, output, error.Result);
+    }
+}

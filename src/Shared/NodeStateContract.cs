@@ -16,6 +16,9 @@ internal static class NodeStateContract
     public const string NameRouteValue = "name";
 
     public const string ShuttingDown = "shutting-down";
+
+    /// <summary>Signs that usually come before a shutdown (e.g. a scale-down candidate): checkpoint now, while there is time.</summary>
+    public const string AtRisk = "at-risk";
     public const string Ready = "ready";
     public const string Unknown = "unknown";
 

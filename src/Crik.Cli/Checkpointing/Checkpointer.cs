@@ -68,6 +68,7 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
                 app.Pid, tree.Count, generation, store.ImageDir, reason switch
                 {
                     CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
+                    CheckpointReason.AtRisk => " (the node is at risk; the app runs on)",
                     CheckpointReason.OnDemand => " (crik checkpoint; the app runs on)",
                     CheckpointReason.OnDemandExit => " (crik checkpoint --exit)",
                     _ => "",
@@ -157,6 +158,18 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
         log.Information("Carrying {Summary} a new container would lack, in {Seconds:0.00} s: {Paths}",
             plan.Summary(), clock.Elapsed.TotalSeconds, plan.Describe(5));
         return null;
+    }
+
+    private bool _nodeAtRisk;
+
+    public bool HearsEarlyWarnings => nodeState is not null;
+
+    public async Task<bool> NodeTurnedAtRiskAsync()
+    {
+        bool atRisk = nodeState is not null && await nodeState.IsAtRiskAsync(config.NodeStateTimeout).ConfigureAwait(false);
+        bool turned = atRisk && !_nodeAtRisk;
+        _nodeAtRisk = atRisk;
+        return turned;
     }
 
     public void RetireAfterOwnExit()

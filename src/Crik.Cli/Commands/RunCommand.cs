@@ -96,7 +96,7 @@ internal static class RunCommand
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);
         }
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
-        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, config.CheckpointInterval, control, log);
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval), control, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
     }
 

@@ -17,11 +17,12 @@ internal static class ConfigKeys
     public const string CarryLimit = "carryLimit";
     public const string OnCpuMismatch = "onCpuMismatch";
     public const string CheckpointInterval = "checkpointInterval";
+    public const string NodeStatePollInterval = "nodeStatePollInterval";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
-        CarryLimit, OnCpuMismatch, CheckpointInterval,
+        CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval,
     ];
 }

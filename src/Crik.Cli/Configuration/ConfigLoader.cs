@@ -86,6 +86,10 @@ internal static partial class ConfigLoader
                 ConfigKeys.RestoreTimeout => config with { RestoreTimeout = reader.Duration(key, value) ?? config.RestoreTimeout },
                 ConfigKeys.CheckpointBudget => config with { ConfiguredCheckpointBudget = reader.Duration(key, value) },
                 ConfigKeys.CheckpointInterval => config with { CheckpointInterval = reader.Interval(key, value, CrikConfig.MinimumCheckpointInterval) },
+                ConfigKeys.NodeStatePollInterval => config with
+                {
+                    NodeStatePollInterval = reader.Interval(key, value, CrikConfig.MinimumCheckpointInterval) ?? config.NodeStatePollInterval,
+                },
                 ConfigKeys.OnCpuMismatch => config with { OnCpuMismatch = reader.Choice(key, value, config.OnCpuMismatch) },
                 ConfigKeys.CarryLimit => config with { CarryLimit = reader.ByteSize(key, value) ?? config.CarryLimit },
                 _ => Unknown(config, key, keyNode, file, warnings),

@@ -37,6 +37,9 @@ internal sealed record CrikConfig
     /// <summary>How often to checkpoint the running app (it runs on); null for only on SIGTERM.</summary>
     public TimeSpan? CheckpointInterval { get; init; }
 
+    /// <summary>How often, with checkpointInterval and a node-state server, crik asks whether its node turned at-risk.</summary>
+    public TimeSpan NodeStatePollInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The shortest checkpointInterval: more often, the app would spend its time stopped.</summary>
     public static readonly TimeSpan MinimumCheckpointInterval = TimeSpan.FromSeconds(1);
 

@@ -102,6 +102,9 @@ internal sealed class NodeStateClient(HttpClient http)
             NodeStateContract.ShuttingDown => new(NodeVerdict.ShuttingDown, body.Reasons is { Count: > 0 } reasons
                 ? $"node {nodeName} is shutting down: {string.Join(", ", reasons)}"
                 : $"node {nodeName} is shutting down"),
+            NodeStateContract.AtRisk => new(NodeVerdict.AtRisk, body.Reasons is { Count: > 0 } atRisk
+                ? $"node {nodeName} is at risk: {string.Join(", ", atRisk)}"
+                : $"node {nodeName} is at risk"),
             NodeStateContract.Ready => new(NodeVerdict.Ready, $"node {nodeName} is ready"),
             NodeStateContract.Unknown => new(NodeVerdict.Unknown, $"node {nodeName} is not known to the node-state server"),
             var other => Fail($"GET {url} answered an unexpected state '{other ?? "(none)"}'"),

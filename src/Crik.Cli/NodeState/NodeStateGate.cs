@@ -13,6 +13,21 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
 {
     public const string NodeNameVariable = "KUBERNETES_NODE_NAME";
 
+    public async Task<bool> IsAtRiskAsync(TimeSpan limit)
+    {
+        NodeStateAnswer answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit).ConfigureAwait(false);
+        if (answer.Verdict is NodeVerdict.AtRisk or NodeVerdict.ShuttingDown)
+        {
+            log.Information("{Detail}", answer.Detail);
+            return true;
+        }
+        if (answer.Verdict == NodeVerdict.Error)
+        {
+            log.Debug("Polling the node's state: {Detail}", answer.Detail);
+        }
+        return false;
+    }
+
     public async Task<bool> ShouldCheckpointAsync(TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
@@ -20,7 +35,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
         long ms = clock.ElapsedMilliseconds;
         switch (answer.Verdict)
         {
-            case NodeVerdict.ShuttingDown:
+            case NodeVerdict.ShuttingDown or NodeVerdict.AtRisk:
                 log.Information("SIGTERM: {Detail} (node-state server answered in {Ms} ms); checkpointing", answer.Detail, ms);
                 return true;
             case NodeVerdict.Ready:

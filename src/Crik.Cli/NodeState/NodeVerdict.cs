@@ -4,6 +4,9 @@ namespace Crik.Cli.NodeState;
 internal enum NodeVerdict
 {
     ShuttingDown,
+
+    /// <summary>Signs that usually come before a shutdown (a node-state server that knows "at-risk").</summary>
+    AtRisk,
     Ready,
     Unknown,
     Error,

@@ -9,6 +9,9 @@ internal enum CheckpointReason
     /// <summary>checkpointInterval: a safety net; the app runs on after the commit.</summary>
     Periodic,
 
+    /// <summary>The node-state server says the node turned at-risk: the app runs on after the commit.</summary>
+    AtRisk,
+
     /// <summary><c>crik checkpoint</c>: the app runs on after the commit.</summary>
     OnDemand,
 

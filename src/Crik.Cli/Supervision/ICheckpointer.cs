@@ -15,4 +15,10 @@ internal interface ICheckpointer
     /// anything older), so the finished app is never brought back. Failures are logged, not thrown.
     /// </summary>
     void RetireAfterOwnExit();
+
+    /// <summary>Whether crik can hear early warnings (a node-state server is configured).</summary>
+    bool HearsEarlyWarnings { get; }
+
+    /// <summary>True once when the node turns at-risk (a checkpoint now leaves little for SIGTERM); false otherwise.</summary>
+    Task<bool> NodeTurnedAtRiskAsync();
 }

@@ -17,10 +17,10 @@ namespace Crik.Cli.Supervision;
 /// good and crik exits 0, whatever fails afterwards: the next pod continues from that checkpoint, so
 /// letting this copy run on would run the app twice.
 /// </remarks>
-/// <param name="checkpointInterval">How often to checkpoint the running app (checkpointInterval), or null for never.</param>
+/// <param name="schedule">Periodic checkpoints and early warnings, besides SIGTERM.</param>
 /// <param name="control">Where <c>crik checkpoint</c> requests arrive, or null when there is no control socket.</param>
 internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
-    TimeSpan? checkpointInterval, ControlServer? control, ILogger log)
+    CheckpointSchedule schedule, ControlServer? control, ILogger log)
 {
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(2);
@@ -31,11 +31,12 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         bool checkpointTried = false;
         bool checkpointedWhileRunning = false;
         Task periodicDue = NextPeriodicCheckpoint();
+        Task earlyWarningDue = NextEarlyWarningPoll();
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, requestArrived).ConfigureAwait(false);
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, requestArrived).ConfigureAwait(false);
             if (app.Exited.IsCompleted)
             {
                 if (checkpointedWhileRunning)
@@ -49,6 +50,14 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
             {
                 checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
                 periodicDue = NextPeriodicCheckpoint();
+            }
+            if (earlyWarningDue.IsCompleted && !checkpointTried)
+            {
+                if (await checkpointer!.NodeTurnedAtRiskAsync().ConfigureAwait(false))
+                {
+                    checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
+                }
+                earlyWarningDue = NextEarlyWarningPoll();
             }
             while (control is not null && control.Requests.TryRead(out ControlRequest? request))
             {
@@ -87,7 +96,11 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     }
 
     private Task NextPeriodicCheckpoint() =>
-        checkpointer is not null && checkpointInterval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+        checkpointer is not null && schedule.Interval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+
+    /// <summary>Early warnings are heard only where periodic checkpoints are on and a node-state server is configured.</summary>
+    private Task NextEarlyWarningPoll() =>
+        checkpointer is { HearsEarlyWarnings: true } && schedule.Interval is not null ? Task.Delay(schedule.NodeStatePoll) : Task.Delay(Timeout.Infinite);
 
     private async Task<RunningApp> RestoreOrStartAsync(IReadOnlyList<string> command)
     {

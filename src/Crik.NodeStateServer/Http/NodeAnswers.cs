@@ -26,8 +26,12 @@ internal static class NodeAnswers
 
     public static byte[] Error(string message) => Serialize(new NodeStateBody(Error: message));
 
-    public static string StateWord(NodeState state) =>
-        state == NodeState.ShuttingDown ? NodeStateContract.ShuttingDown : NodeStateContract.Ready;
+    public static string StateWord(NodeState state) => state switch
+    {
+        NodeState.ShuttingDown => NodeStateContract.ShuttingDown,
+        NodeState.AtRisk => NodeStateContract.AtRisk,
+        _ => NodeStateContract.Ready,
+    };
 
     private static byte[] Serialize(NodeStateBody body) =>
         JsonSerializer.SerializeToUtf8Bytes(body, NodeStateJsonContext.Default.NodeStateBody);

@@ -9,6 +9,9 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Node {Node} became shutting-down because {Reasons}")]
     public static partial void NodeShuttingDown(ILogger logger, string node, string reasons);
 
+    [LoggerMessage(30, LogLevel.Information, "Node {Node} became at-risk because {Reasons}")]
+    public static partial void NodeAtRisk(ILogger logger, string node, string reasons);
+
     [LoggerMessage(3, LogLevel.Information, "Node {Node} is ready again: no shutdown rule matches")]
     public static partial void NodeReadyAgain(ILogger logger, string node);
 

@@ -15,6 +15,7 @@ internal static class MetricsText
         var text = new StringBuilder(1024);
         Header(text, "node_state_server_nodes", "gauge", "Known nodes by state.");
         Sample(text, "node_state_server_nodes{state=\"ready\"}", snapshot.ReadyCount);
+        Sample(text, "node_state_server_nodes{state=\"at-risk\"}", snapshot.AtRiskCount);
         Sample(text, "node_state_server_nodes{state=\"shutting-down\"}", snapshot.ShuttingDownCount);
 
         Header(text, "node_state_server_list_restarts_total", "counter", "Full lists of nodes after the first one (410 Gone or errors).");

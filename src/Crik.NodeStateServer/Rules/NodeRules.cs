@@ -37,9 +37,19 @@ internal static class NodeRules
             }
         }
 
+        if (reasons.Count > 0)
+            return new NodeEvaluation(NodeState.ShuttingDown, reasons.ToImmutable());
+
+        // Only when nothing says "shutting down": the stronger state wins.
+        foreach (var taint in node.Spec?.Taints ?? [])
+        {
+            if (taint.Key is { } key && rules.AtRiskTaints.Contains(key, StringComparer.Ordinal)
+                && !reasons.Contains(TaintReasonPrefix + key))
+                reasons.Add(TaintReasonPrefix + key);
+        }
         return reasons.Count == 0
             ? NodeEvaluation.Ready
-            : new NodeEvaluation(NodeState.ShuttingDown, reasons.ToImmutable());
+            : new NodeEvaluation(NodeState.AtRisk, reasons.ToImmutable());
     }
 
     private static KubeNodeCondition? ReadyCondition(KubeNode node)

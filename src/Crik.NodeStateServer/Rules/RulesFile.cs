@@ -10,7 +10,7 @@ namespace Crik.NodeStateServer.Rules;
 /// </summary>
 internal static class RulesFile
 {
-    private static readonly string[] KnownKeys = ["shutdownTaints", "readyConditionMessages", "deletionTimestamp", "unschedulable"];
+    private static readonly string[] KnownKeys = ["shutdownTaints", "atRiskTaints", "readyConditionMessages", "deletionTimestamp", "unschedulable"];
 
     public static ShutdownRules Load(string path)
     {
@@ -39,6 +39,8 @@ internal static class RulesFile
         var rules = ShutdownRules.Default;
         if (root.Children.ContainsKey(new YamlScalarNode("shutdownTaints")))
             rules = rules with { ShutdownTaints = Strings(root, "shutdownTaints", source) };
+        if (root.Children.ContainsKey(new YamlScalarNode("atRiskTaints")))
+            rules = rules with { AtRiskTaints = Strings(root, "atRiskTaints", source) };
         if (root.Children.ContainsKey(new YamlScalarNode("readyConditionMessages")))
             rules = rules with { ReadyConditionMessages = Strings(root, "readyConditionMessages", source) };
         if (YamlFile.Bool(root, "deletionTimestamp", source) is { } deletion)

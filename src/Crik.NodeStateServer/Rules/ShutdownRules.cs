@@ -17,6 +17,12 @@ internal sealed record ShutdownRules
         "node.kubernetes.io/out-of-service",
     ];
 
+    public static readonly ImmutableArray<string> DefaultAtRiskTaints =
+    [
+        "DeletionCandidateOfClusterAutoscaler",
+        "aws-node-termination-handler/rebalance-recommendation",
+    ];
+
     // kubelet's graceful node shutdown puts this into the Ready condition's message on every distribution.
     public static readonly ImmutableArray<string> DefaultReadyConditionMessages = ["node is shutting down"];
 
@@ -24,6 +30,9 @@ internal sealed record ShutdownRules
 
     /// <summary>Taint keys (any effect) that mark a node as shutting down.</summary>
     public ImmutableArray<string> ShutdownTaints { get; init; } = DefaultShutdownTaints;
+
+    /// <summary>Taint keys (any effect) that usually come before a shutdown: the node is at risk.</summary>
+    public ImmutableArray<string> AtRiskTaints { get; init; } = DefaultAtRiskTaints;
 
     /// <summary>Substrings (case-insensitive) of a Ready=False condition message that mark a shutdown.</summary>
     public ImmutableArray<string> ReadyConditionMessages { get; init; } = DefaultReadyConditionMessages;

@@ -23,6 +23,7 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         var previous = Snapshot;
         var builder = ImmutableDictionary.CreateBuilder<string, NodeEntry>(StringComparer.Ordinal);
         var shuttingDown = 0;
+        var atRisk = 0;
         foreach (var node in nodes)
         {
             if (node.Metadata?.Name is not { Length: > 0 } name)
@@ -32,10 +33,13 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
             ReportChange(previous.Nodes.GetValueOrDefault(name), entry);
         }
         foreach (var entry in builder.Values)
-            shuttingDown += entry.Evaluation.State == NodeState.ShuttingDown ? 1 : 0;
+        {
+            shuttingDown += IsShuttingDown(entry);
+            atRisk += IsAtRisk(entry);
+        }
         foreach (var gone in previous.Nodes.Keys.Where(name => !builder.ContainsKey(name)))
             Log.NodeRemoved(logger, gone);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown));
+        Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk));
     }
 
     public void Upsert(KubeNode node)
@@ -47,7 +51,8 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         var entry = Evaluate(name, node);
         ReportChange(old, entry);
         var count = previous.ShuttingDownCount - IsShuttingDown(old) + IsShuttingDown(entry);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.SetItem(name, entry), count));
+        var atRisk = previous.AtRiskCount - IsAtRisk(old) + IsAtRisk(entry);
+        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.SetItem(name, entry), count, atRisk));
     }
 
     public void Remove(string? name)
@@ -56,7 +61,8 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         if (name is null || !previous.Nodes.TryGetValue(name, out var old))
             return;
         Log.NodeRemoved(logger, name);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old)));
+        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old),
+            previous.AtRiskCount - IsAtRisk(old)));
     }
 
     private NodeEntry Evaluate(string name, KubeNode node)
@@ -69,9 +75,14 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         if (now.Evaluation.State == NodeState.ShuttingDown
             && (old?.Evaluation.State != NodeState.ShuttingDown || !old.Evaluation.Reasons.SequenceEqual(now.Evaluation.Reasons)))
             Log.NodeShuttingDown(logger, now.Name, string.Join(", ", now.Evaluation.Reasons));
-        else if (now.Evaluation.State == NodeState.Ready && old?.Evaluation.State == NodeState.ShuttingDown)
+        else if (now.Evaluation.State == NodeState.AtRisk
+            && (old?.Evaluation.State != NodeState.AtRisk || !old.Evaluation.Reasons.SequenceEqual(now.Evaluation.Reasons)))
+            Log.NodeAtRisk(logger, now.Name, string.Join(", ", now.Evaluation.Reasons));
+        else if (now.Evaluation.State == NodeState.Ready && old?.Evaluation.State is NodeState.ShuttingDown or NodeState.AtRisk)
             Log.NodeReadyAgain(logger, now.Name);
     }
+
+    private static int IsAtRisk(NodeEntry? entry) => entry?.Evaluation.State == NodeState.AtRisk ? 1 : 0;
 
     private static int IsShuttingDown(NodeEntry? entry) => entry?.Evaluation.State == NodeState.ShuttingDown ? 1 : 0;
 }

@@ -23,6 +23,37 @@ public class NodeStateDecisionTests
         Assert.DoesNotContain("app-got-term", run.Stdout);
     }
 
+    [CriuFact]
+    public void AtRiskNodeGivesACheckpointOnSigterm()
+    {
+        using var server = new FakeNodeStateServer("at-risk");
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\n");
+        using CrikRun run = Start(pods, "node-c");
+        run.WaitForLine("ready");
+        Pods.CheckpointAndStop(run);
+        Assert.Contains("node node-c is at risk: taint:karpenter.sh/disrupted", run.WaitForLine("SIGTERM:", stderr: true), StringComparison.Ordinal);
+    }
+
+    /// <summary>With periodic checkpoints on, a node that turns at-risk is checkpointed at once, once.</summary>
+    [CriuFact]
+    public void NodeTurningAtRiskIsCheckpointedAtOnceWhilePeriodicCheckpointsAreOn()
+    {
+        using var server = new FakeNodeStateServer("ready");
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\ncheckpointInterval: 1h\nnodeStatePollInterval: 1s\n");
+        using CrikRun run = Start(pods, "node-d");
+        run.WaitForLine("ready");
+        Poll.Until(() => server.Paths.Count >= 2, "crik to poll its node's state");
+        Assert.Empty(pods.Committed());
+        server.State = "at-risk";
+        run.WaitForLine("Checkpoint 1 committed", stderr: true);
+        Assert.Contains(run.Stderr, l => l.Contains("(the node is at risk; the app runs on)", StringComparison.Ordinal));
+        int polls = server.Paths.Count;
+        Poll.Until(() => server.Paths.Count >= polls + 2, "two more polls");
+        Assert.Equal(["checkpoint-000001"], pods.Committed()); // once per at-risk spell, not at every poll
+        Assert.DoesNotContain("app-got-term", run.Stdout);
+        run.Signal(Native.SIGKILL);
+    }
+
     [CriuTheory]
     [InlineData("ready")]
     [InlineData("unknown")]

@@ -9,16 +9,18 @@ namespace Crik.Cli.Tests.Support;
 internal sealed class FakeNodeStateServer : IDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly string _state;
 
     public FakeNodeStateServer(string state)
     {
-        _state = state;
+        State = state;
         Port = FreePort.Get();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _ = Task.Run(ServeAsync);
     }
+
+    /// <summary>What it answers for every node; a test may change it while crik runs.</summary>
+    public string State { get; set; }
 
     public int Port { get; }
 
@@ -42,7 +44,7 @@ internal sealed class FakeNodeStateServer : IDisposable
             string path = context.Request.Url!.AbsolutePath;
             Paths.Enqueue(path);
             string name = path.Split('/').Last();
-            byte[] body = Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"state\":\"{_state}\",\"reasons\":[\"taint:karpenter.sh/disrupted\"]}}");
+            byte[] body = Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"state\":\"{State}\",\"reasons\":[\"taint:karpenter.sh/disrupted\"]}}");
             context.Response.ContentType = "application/json";
             context.Response.ContentLength64 = body.Length;
             await context.Response.OutputStream.WriteAsync(body);

@@ -80,6 +80,7 @@ public sealed partial class HelmChartTests
 
         var rules = RulesFile.Parse(text.ToString(), "values.yaml rules");
         Assert.Equal(ShutdownRules.DefaultShutdownTaints.ToArray(), rules.ShutdownTaints.ToArray());
+        Assert.Equal(ShutdownRules.DefaultAtRiskTaints.ToArray(), rules.AtRiskTaints.ToArray());
         Assert.Equal(ShutdownRules.DefaultReadyConditionMessages.ToArray(), rules.ReadyConditionMessages.ToArray());
         Assert.True(rules.DeletionTimestamp);
         Assert.False(rules.Unschedulable);

@@ -40,6 +40,37 @@ public sealed class NodeRulesTests
     }
 
     [Fact]
+    public void EveryDefaultAtRiskTaintMakesTheNodeAtRisk()
+    {
+        foreach (var taint in ShutdownRules.DefaultAtRiskTaints)
+        {
+            var result = NodeRules.Evaluate(Node(n => FakeNode.AddTaint(n, taint, "PreferNoSchedule")), ShutdownRules.Default);
+            Assert.Equal(NodeState.AtRisk, result.State);
+            Assert.Equal(["taint:" + taint], result.Reasons.ToArray());
+        }
+    }
+
+    [Fact]
+    public void ShuttingDownWinsOverAtRiskAndNamesOnlyItsOwnReasons()
+    {
+        var result = NodeRules.Evaluate(Node(n =>
+        {
+            FakeNode.AddTaint(n, "DeletionCandidateOfClusterAutoscaler", "PreferNoSchedule");
+            FakeNode.AddTaint(n, "ToBeDeletedByClusterAutoscaler", "NoSchedule");
+        }), ShutdownRules.Default);
+        Assert.Equal(NodeState.ShuttingDown, result.State);
+        Assert.Equal(["taint:ToBeDeletedByClusterAutoscaler"], result.Reasons.ToArray());
+    }
+
+    [Fact]
+    public void AtRiskTaintsCanBeTurnedOff()
+    {
+        var result = NodeRules.Evaluate(Node(n => FakeNode.AddTaint(n, "DeletionCandidateOfClusterAutoscaler")),
+            ShutdownRules.Default with { AtRiskTaints = [] });
+        Assert.Equal(NodeState.Ready, result.State);
+    }
+
+    [Fact]
     public void TaintKeysAreMatchedExactly()
     {
         var result = NodeRules.Evaluate(Node(n => FakeNode.AddTaint(n, "karpenter.sh/disrupted-not")), ShutdownRules.Default);

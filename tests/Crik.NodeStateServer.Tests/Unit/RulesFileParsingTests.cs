@@ -23,11 +23,13 @@ public sealed class RulesFileParsingTests
             shutdownTaints:
               - example.com/a
               - example.com/b
+            atRiskTaints: [example.com/soon]
             readyConditionMessages: ["going down"]
             deletionTimestamp: false
             unschedulable: true
             """, "rules.yaml");
         Assert.Equal(["example.com/a", "example.com/b"], rules.ShutdownTaints.ToArray());
+        Assert.Equal(["example.com/soon"], rules.AtRiskTaints.ToArray());
         Assert.Equal(["going down"], rules.ReadyConditionMessages.ToArray());
         Assert.False(rules.DeletionTimestamp);
         Assert.True(rules.Unschedulable);
@@ -47,6 +49,7 @@ public sealed class RulesFileParsingTests
     [InlineData("readyConditionMessage: [x]", "unknown key 'readyConditionMessage'")]
     [InlineData("shutdownTaints: [\"\"]", "every entry of 'shutdownTaints' must be a non-empty string")]
     [InlineData("shutdownTaints: x", "'shutdownTaints' must be a list")]
+    [InlineData("atRiskTaints: [\"\"]", "every entry of 'atRiskTaints' must be a non-empty string")]
     [InlineData("- a\n- b", "the top level must be a mapping")]
     [InlineData("a: [", "not valid YAML or JSON")]
     public void MistakesAreReportedWithTheFileName(string text, string expected)

@@ -27,12 +27,16 @@ internal static class CheckCommand
             return ExitCodes.UsageError;
         }
         string? criuVersion = null;
+        bool? dirtyMemoryTracking = null;
         if (OnPath("criu"))
         {
             using Logger quiet = LogSetup.Create(Serilog.Events.LogEventLevel.Fatal, LogFormat.Text);
-            criuVersion = new CriuRunner(new ChildReaper(quiet)).VersionAsync().GetAwaiter().GetResult();
+            var criu = new CriuRunner(new ChildReaper(quiet));
+            criuVersion = criu.VersionAsync().GetAwaiter().GetResult();
+            dirtyMemoryTracking = criu.HasFeatureAsync("mem_dirty_track").GetAwaiter().GetResult();
         }
-        List<Finding> findings = ContainerVerdict.Of(ContainerFactsReader.Read(loaded.Config.ImageDir, criuVersion));
+        ContainerFacts facts = ContainerFactsReader.Read(loaded.Config.ImageDir, criuVersion) with { DirtyMemoryTracking = dirtyMemoryTracking };
+        List<Finding> findings = ContainerVerdict.Of(facts);
         foreach (Finding finding in findings)
         {
             string label = finding.Kind switch { FindingKind.Ok => "ok     ", FindingKind.Problem => "PROBLEM", _ => "note   " };

@@ -69,6 +69,26 @@ internal sealed class CriuRunner(ChildReaper reaper)
         }
     }
 
+    /// <summary>
+    /// Whether <c>criu check --feature NAME</c> passes (e.g. "mem_dirty_track", which pre-dumps need);
+    /// null when criu cannot be run. What it prints goes to a file in memory.
+    /// </summary>
+    public async Task<bool?> HasFeatureAsync(string feature)
+    {
+        try
+        {
+            using SafeFileHandle output = MemoryFile.Create("crik-criu-check");
+            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "check", "--feature", feature, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))],
+                OutputPath: MemoryFile.ProcPath(output))));
+            WaitStatus status = await child.Exited.ConfigureAwait(false);
+            return status.Exited && status.ExitCode == 0;
+        }
+        catch (Exception e) when (e is IOException or SpawnException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Error lines CRIU logs on its way to success: a probe for /dev/net/tun, and RLIMIT_NOFILE it may not raise.</summary>
     private static readonly string[] HarmlessErrors = ["RLIMIT_NOFILE", "tun: Unable to create tun"];
 

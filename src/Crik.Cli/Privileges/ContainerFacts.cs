@@ -8,6 +8,7 @@ namespace Crik.Cli.Privileges;
 /// <param name="ImageDir">imageDir from the configuration, or null when none is configured.</param>
 /// <param name="ImageDirProblem">Why imageDir cannot be written, or null when it can.</param>
 /// <param name="Pid1">The name of PID 1 in this PID namespace.</param>
+/// <param name="DirtyMemoryTracking">Whether the kernel tracks dirty memory for CRIU's pre-dumps; null when unknown.</param>
 internal sealed record ContainerFacts(
     uint UserId,
     CapabilitySet Capabilities,
@@ -17,4 +18,5 @@ internal sealed record ContainerFacts(
     string? CriuVersion,
     string? ImageDir,
     string? ImageDirProblem,
-    string Pid1);
+    string Pid1,
+    bool? DirtyMemoryTracking = null);

@@ -35,6 +35,15 @@ internal static class ContainerVerdict
         {
             findings.Add(Note("no CAP_NET_ADMIN: not needed, since crik closes established TCP connections at a checkpoint (listening sockets are kept)"));
         }
+        if (facts.DirtyMemoryTracking == false)
+        {
+            findings.Add(Note("this kernel does not track dirty memory (criu check --feature mem_dirty_track fails; CONFIG_MEM_SOFT_DIRTY): "
+                + "CRIU cannot pre-dump while the app runs, so every checkpoint dumps all of its memory"));
+        }
+        else if (facts.DirtyMemoryTracking == true)
+        {
+            findings.Add(Note("this kernel tracks dirty memory: CRIU could pre-dump while the app runs"));
+        }
         if (facts.Pid1 != "crik")
         {
             findings.Add(Note($"PID 1 here is {facts.Pid1}, not crik: crik checkpoints only an app it runs as PID 1 (ENTRYPOINT [\"crik\", \"run\", \"--\", ...])"));

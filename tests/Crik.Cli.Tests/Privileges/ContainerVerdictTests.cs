@@ -81,4 +81,15 @@ public class ContainerVerdictTests
         Assert.Equal(0UL, CapabilitySet.Parse(["CapEff:\tzz"]).Bits);
         Assert.Equal(0UL, CapabilitySet.Parse([]).Bits);
     }
+
+    [Fact]
+    public void WhetherTheKernelTracksDirtyMemoryIsANoteNeverAProblem()
+    {
+        List<Finding> without = ContainerVerdict.Of(LeastPrivileged with { DirtyMemoryTracking = false });
+        Assert.Contains(without, f => f.Kind == FindingKind.Note && f.Text.StartsWith("this kernel does not track dirty memory", StringComparison.Ordinal));
+        Assert.Empty(Problems(LeastPrivileged with { DirtyMemoryTracking = false }));
+        Assert.Contains(ContainerVerdict.Of(LeastPrivileged with { DirtyMemoryTracking = true }),
+            f => f.Text.StartsWith("this kernel tracks dirty memory", StringComparison.Ordinal));
+        Assert.DoesNotContain(ContainerVerdict.Of(LeastPrivileged), f => f.Text.Contains("dirty memory", StringComparison.Ordinal));
+    }
 }

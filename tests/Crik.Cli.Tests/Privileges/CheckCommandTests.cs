@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Privileges;
+
+/// <summary>crik check on this machine, as root with CRIU: what the real-container tests do not cover.</summary>
+public class CheckCommandTests
+{
+    [CriuFact]
+    public void SaysWhetherThisKernelTracksDirtyMemoryAsCriuItselfFindsIt()
+    {
+        bool tracks = HostCommand.Run("criu", "check", "--feature", "mem_dirty_track").ExitCode == 0;
+        using var dir = new TempDirectory();
+        string config = dir.Write("config.yaml", $"imageDir: {dir.Path}/images\n");
+        (int code, string output) = Check("--config", config);
+        Assert.True(code == 0, output);
+        Assert.Contains(tracks ? "note    this kernel tracks dirty memory" : "note    this kernel does not track dirty memory", output, StringComparison.Ordinal);
+        Assert.EndsWith("crik check: checkpoint and restore can work in this container", output.Trim(), StringComparison.Ordinal);
+    }
+
+    [CriuFact]
+    public void WithoutAnImageDirItIsAProblemAndTheExitCodeIsOne()
+    {
+        using var dir = new TempDirectory();
+        (int code, string output) = Check("--config", dir.Write("config.yaml", "# nothing\n"));
+        Assert.Equal(1, code);
+        Assert.Contains("PROBLEM no imageDir configured", output, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Output) Check(params string[] args)
+    {
+        var info = new ProcessStartInfo(Paths.Crik) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("check");
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(info)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output + error.Result);
+    }
+}

@@ -5,7 +5,7 @@ using Crik.Cli.Supervision;
 
 namespace Crik.Cli.Commands;
 
-/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, <c>crik check</c>, <c>crik checkpoint</c>, --help and --version.</summary>
+/// <summary>crik's command line: <c>crik run [options] -- COMMAND [ARGS...]</c>, <c>crik check</c>, <c>crik checkpoint</c>, <c>crik images</c>, --help and --version.</summary>
 internal static class CrikCommandLine
 {
     public static int Invoke(string[] args, SignalRelay signals)
@@ -71,17 +71,39 @@ internal static class CrikCommandLine
         };
         checkpoint.SetAction(parsed => CheckpointCommand.Execute(parsed.GetValue(exitOption)));
 
+        var imagesConfigOption = new Option<string?>("--config")
+        {
+            Description = configOption.Description,
+            HelpName = "PATH",
+        };
+        var imageDirOption = new Option<string?>("--image-dir")
+        {
+            Description = "The image directory to list [default: imageDir of the configuration]",
+            HelpName = "DIR",
+        };
+        var verifyOption = new Option<bool>("--verify")
+        {
+            Description = "Read every image and check it against its checksum (slower: reads everything)",
+        };
+        var images = new Command("images", "List the checkpoints in the image directory, newest first: state, time, size, node, and whether each is whole; changes nothing")
+        {
+            imagesConfigOption, imageDirOption, verifyOption,
+        };
+        images.SetAction(parsed => ImagesCommand.Execute(parsed.GetValue(imagesConfigOption), parsed.GetValue(imageDirOption), parsed.GetValue(verifyOption)));
+
         var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
         root.Subcommands.Add(run);
         root.Subcommands.Add(check);
         root.Subcommands.Add(checkpoint);
+        root.Subcommands.Add(images);
 
         ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
             string hint = result.CommandResult.Command == run ? "crik run --help"
                 : result.CommandResult.Command == check ? "crik check --help"
-                : result.CommandResult.Command == checkpoint ? "crik checkpoint --help" : "crik --help";
+                : result.CommandResult.Command == checkpoint ? "crik checkpoint --help"
+                : result.CommandResult.Command == images ? "crik images --help" : "crik --help";
             StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
             return ExitCodes.UsageError;
         }

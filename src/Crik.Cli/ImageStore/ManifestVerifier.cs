@@ -7,7 +7,11 @@ namespace Crik.Cli.ImageStore;
 internal static class ManifestVerifier
 {
     /// <summary>Null when the checkpoint named <paramref name="name"/> verifies; otherwise what is wrong, in a few words.</summary>
-    public static string? Verify(DirectoryHandle dir, string name, out Manifest? manifest)
+    public static string? Verify(DirectoryHandle dir, string name, out Manifest? manifest) =>
+        ReadManifest(dir, name, out manifest) ?? VerifyFiles(dir, manifest!);
+
+    /// <summary>Reads and checks the manifest alone (not the images it lists); null when it is usable.</summary>
+    public static string? ReadManifest(DirectoryHandle dir, string name, out Manifest? manifest)
     {
         manifest = null;
         byte[]? json;
@@ -39,6 +43,11 @@ internal static class ManifestVerifier
         {
             return $"its manifest names generation {manifest.Generation}";
         }
+        return null;
+    }
+
+    private static string? VerifyFiles(DirectoryHandle dir, Manifest manifest)
+    {
         var paths = new List<string>();
         foreach (ManifestFile file in manifest.Files)
         {

@@ -31,7 +31,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         bool checkpointTried = false;
         bool checkpointedWhileRunning = false;
         Task periodicDue = NextPeriodicCheckpoint();
-        Task earlyWarningDue = NextEarlyWarningPoll();
+        Task<bool> earlyWarningDue = NextEarlyWarningPoll();
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
@@ -53,7 +53,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
             }
             if (earlyWarningDue.IsCompleted && !checkpointTried)
             {
-                if (await checkpointer!.NodeTurnedAtRiskAsync().ConfigureAwait(false))
+                if (await earlyWarningDue.ConfigureAwait(false))
                 {
                     checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
                 }
@@ -98,9 +98,20 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     private Task NextPeriodicCheckpoint() =>
         checkpointer is not null && schedule.Interval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
 
-    /// <summary>Early warnings are heard only where periodic checkpoints are on and a node-state server is configured.</summary>
-    private Task NextEarlyWarningPoll() =>
-        checkpointer is { HearsEarlyWarnings: true } && schedule.Interval is not null ? Task.Delay(schedule.NodeStatePoll) : Task.Delay(Timeout.Infinite);
+    /// <summary>
+    /// True when the next poll finds the node turned at-risk. It asks in the background, so a signal
+    /// never waits for the node-state server. Early warnings are heard only where periodic
+    /// checkpoints are on and a node-state server is configured.
+    /// </summary>
+    private async Task<bool> NextEarlyWarningPoll()
+    {
+        if (checkpointer is not { HearsEarlyWarnings: true } || schedule.Interval is null)
+        {
+            await Task.Delay(Timeout.Infinite).ConfigureAwait(false);
+        }
+        await Task.Delay(schedule.NodeStatePoll).ConfigureAwait(false);
+        return await checkpointer!.NodeTurnedAtRiskAsync().ConfigureAwait(false);
+    }
 
     private async Task<RunningApp> RestoreOrStartAsync(IReadOnlyList<string> command)
     {

@@ -1,6 +1,5 @@
 // Checkpointing/ owns turning a SIGTERM into a committed checkpoint or "not taken"; it never signals the app.
 using System.Diagnostics;
-using Crik.Cli.Carrying;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
@@ -21,7 +20,7 @@ namespace Crik.Cli.Checkpointing;
 /// the commit) fits in checkpointBudget; a checkpoint that would end past it is abandoned before its
 /// commit point, so the app still gets its SIGTERM in time.
 /// </remarks>
-internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, CriuRunner criu, Task<string> criuVersion,
+internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore store, CriuRunner criu, Task<string> criuVersion,
     INodeStateGate? nodeState, ILogger log) : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
@@ -130,68 +129,6 @@ internal sealed class Checkpointer(CrikConfig config, CheckpointStore store, Cri
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
             committed.Directory, logFile);
         return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
-    }
-
-    /// <summary>
-    /// Saves what a new container of this image would lack (see <see cref="CarryPlan"/>) and adds it
-    /// to <paramref name="saved"/>; returns why not when it is more than carryLimit.
-    /// </summary>
-    private string? CarryFiles(int appPid, StagingCheckpoint staging, List<SavedFile> saved)
-    {
-        if (config.CarryLimit == 0)
-        {
-            return null;
-        }
-        var clock = Stopwatch.StartNew();
-        CarryPlan plan = CarryPlan.Make(AppDependencies.Read(ProcessTree.Processes(appPid)), MountTable.Read(),
-            ContainerStart.Time, [store.ImageDir, .. config.AdditionalPaths]);
-        if (plan.Bytes > config.CarryLimit)
-        {
-            return $"the files a new container would lack add up to {Size.Format(plan.Bytes)}, more than carryLimit "
-                + $"({Size.Format(config.CarryLimit)}); the largest: {plan.Largest(3)}. Raise carryLimit, or keep such files on a volume";
-        }
-        if (plan.IsEmpty)
-        {
-            return null;
-        }
-        saved.AddRange(AppFiles.SaveExactly(plan.Directories.Select(d => d.Path), plan.Files.Select(f => f.Path), staging));
-        log.Information("Carrying {Summary} a new container would lack, in {Seconds:0.00} s: {Paths}",
-            plan.Summary(), clock.Elapsed.TotalSeconds, plan.Describe(5));
-        return null;
-    }
-
-    private bool _nodeAtRisk;
-
-    public bool HearsEarlyWarnings => nodeState is not null;
-
-    public async Task<bool> NodeTurnedAtRiskAsync()
-    {
-        bool atRisk = nodeState is not null && await nodeState.IsAtRiskAsync(config.NodeStateTimeout).ConfigureAwait(false);
-        bool turned = atRisk && !_nodeAtRisk;
-        _nodeAtRisk = atRisk;
-        return turned;
-    }
-
-    public void RetireAfterOwnExit()
-    {
-        try
-        {
-            using IDisposable? directoryLock = store.TryLock(LockWait);
-            int retired = directoryLock is null ? -1 : store.RetireCommitted();
-            if (retired < 0)
-            {
-                log.Error("The app ended on its own, but {Dir} is locked by another crik: its checkpoints were not retired and may be restored",
-                    store.ImageDir);
-            }
-            else
-            {
-                log.Information("The app ended on its own: retired its {Count} committed checkpoints, so it is not brought back", retired);
-            }
-        }
-        catch (IOException e)
-        {
-            log.Error("The app ended on its own, but its checkpoints could not be retired: {Error}; they may be restored", e.Message);
-        }
     }
 
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)

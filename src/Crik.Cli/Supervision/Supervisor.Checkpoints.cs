@@ -1,0 +1,122 @@
+using Crik.Cli.Control;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.Supervision;
+
+// The supervisor's checkpoints besides the SIGTERM one's decision: periodic, early-warning and on
+// demand, and what happens to the app around each.
+internal sealed partial class Supervisor
+{
+    private Task NextPeriodicCheckpoint() =>
+        checkpointer is not null && schedule.Interval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+
+    /// <summary>
+    /// True when the next poll finds the node turned at-risk. It asks in the background, so a signal
+    /// never waits for the node-state server. Early warnings are heard only where periodic
+    /// checkpoints are on and a node-state server is configured.
+    /// </summary>
+    private async Task<bool> NextEarlyWarningPoll()
+    {
+        if (checkpointer is not { HearsEarlyWarnings: true } || schedule.Interval is null)
+        {
+            await Task.Delay(Timeout.Infinite).ConfigureAwait(false);
+        }
+        await Task.Delay(schedule.NodeStatePoll).ConfigureAwait(false);
+        return await checkpointer!.NodeTurnedAtRiskAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers the <c>crik checkpoint</c> requests that arrived: each gets a checkpoint (or why not).
+    /// True when one asked for --exit and its checkpoint is committed: the app must stop now.
+    /// </summary>
+    private async Task<bool> AnswerRequestsAsync(RunningApp app)
+    {
+        while (control is not null && control.Requests.TryRead(out ControlRequest? request))
+        {
+            if (checkpointer is null || _stopping)
+            {
+                request.Refused(checkpointer is null ? "checkpointing is off: no imageDir is configured" : "crik is stopping the app for a SIGTERM");
+                continue;
+            }
+            CheckpointReason reason = request.ExitAfter ? CheckpointReason.OnDemandExit : CheckpointReason.OnDemand;
+            if (await TryCheckpointAsync(app, reason).ConfigureAwait(false) is not CheckpointOutcome.Committed committed)
+            {
+                request.Refused("the checkpoint was not taken; crik's log says why");
+                continue;
+            }
+            request.Committed(committed.Generation, ImageStore.Size.Format(committed.Bytes), committed.Duration);
+            if (request.ExitAfter)
+            {
+                _stopping = true;
+                await AnswerDeliveredAsync(request).ConfigureAwait(false);
+                return true;
+            }
+            _checkpointedWhileRunning = true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Takes a checkpoint. Unless it was committed for a SIGTERM or <c>crik checkpoint --exit</c>
+    /// (then the tree stays stopped for the caller to end), the app is running again afterwards.
+    /// </summary>
+    private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason)
+    {
+        CheckpointOutcome outcome;
+        if (control is not null)
+        {
+            control.CheckpointRunning = true;
+        }
+        try
+        {
+            outcome = await checkpointer!.CheckpointAsync(app, reason).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "The checkpoint failed");
+            log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
+                e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
+            outcome = new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
+        }
+        finally
+        {
+            if (control is not null)
+            {
+                control.CheckpointRunning = false;
+            }
+        }
+        bool appStopsHere = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit;
+        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true } || (outcome is CheckpointOutcome.Committed && !appStopsHere))
+        {
+            SignalTree(app, Signal.SIGCONT);
+        }
+        return outcome;
+    }
+
+    /// <summary>Lets the answer to <c>crik checkpoint --exit</c> reach the asker before crik exits (a little while at most).</summary>
+    private static async Task AnswerDeliveredAsync(ControlRequest request)
+    {
+        try
+        {
+            await request.Delivered.WaitAsync(AnswerGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
+    private async Task<int> StopCheckpointedAsync(RunningApp app)
+    {
+        SignalTree(app, Signal.SIGKILL);
+        try
+        {
+            await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            log.Warning("The app (PID {Pid}) did not end within {Seconds} s of SIGKILL after its checkpoint", app.Pid, KilledAppGrace.TotalSeconds);
+        }
+        return ExitCodes.Checkpointed;
+    }
+}

@@ -25,7 +25,9 @@ internal static class ContainerVerdict
         };
         if (facts.UserId != 0)
         {
-            findings.Add(Note($"crik runs as user {facts.UserId}, not root: CRIU runs --unprivileged with the capabilities crik has, which must be ambient to reach it"));
+            // Seen with CRIU 4.2.1 and podman's ambient capabilities: every such restore fails.
+            findings.Add(Problem($"crik runs as user {facts.UserId}, not root: CRIU then dumps with --unprivileged, but its restores fail "
+                + "(\"Unable to set real, effective and saved group ID\"). Run crik as root in the container (runAsUser: 0); the app may switch users itself"));
         }
         else if (!sysAdmin)
         {

@@ -51,4 +51,26 @@ public class CarryTests
         pods.SigtermReachesTheAppWithoutACheckpoint(run, 9);
         Assert.Contains(run.Stderr, l => l.Contains("more than carryLimit", StringComparison.Ordinal) && l.Contains($"{scratch}/big (8 KiB)", StringComparison.Ordinal));
     }
+
+    [CriuFact]
+    public void CarryThatFillsTheVolumeIsNotTakenAndTheAppGetsItsSigterm()
+    {
+        using var pods = new Pods();
+        Directory.CreateDirectory(pods.ImageDir);
+        HostCommand.MustRun("mount", "-t", "tmpfs", "-o", "size=12m,mode=0700", "crik-test-full", pods.ImageDir);
+        try
+        {
+            string scratch = Path.Combine(pods.Root, "scratch");
+            string script = $"trap 'echo app-got-term; exit 9' TERM; head -c 20000000 /dev/urandom > {scratch}/big; exec 3<{scratch}/big; echo ready; while :; do sleep 0.1; done";
+            using CrikRun run = pods.StartWithOwnTmpfs(scratch, "sh", "-c", script);
+            run.WaitForLine("ready");
+            pods.SigtermReachesTheAppWithoutACheckpoint(run, 9);
+            Assert.Contains(run.Stderr, l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal) && l.Contains("No space left on device", StringComparison.Ordinal));
+            Assert.Empty(Directory.GetDirectories(pods.ImageDir, "checkpoint-*"));
+        }
+        finally
+        {
+            HostCommand.Run("umount", "-l", pods.ImageDir);
+        }
+    }
 }

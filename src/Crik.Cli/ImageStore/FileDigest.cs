@@ -14,8 +14,24 @@ internal static class FileDigest
     public const int ChunkBytes = 32 << 20;
     private const int BufferBytes = 1 << 20;
 
+    /// <summary>
+    /// How many files are open at once: a tree of many processes has thousands of images, more than
+    /// a container's descriptor limit allows.
+    /// </summary>
+    public const int FilesAtOnce = 256;
+
     /// <summary>Describes each file (paths relative to <paramref name="root"/>), checksumming chunks in parallel.</summary>
     public static List<ManifestFile> DescribeAll(DirectoryHandle root, IReadOnlyList<string> files)
+    {
+        var described = new List<ManifestFile>(files.Count);
+        for (int start = 0; start < files.Count; start += FilesAtOnce)
+        {
+            described.AddRange(DescribeBatch(root, files.Skip(start).Take(FilesAtOnce).ToList()));
+        }
+        return described;
+    }
+
+    private static List<ManifestFile> DescribeBatch(DirectoryHandle root, List<string> files)
     {
         var handles = new SafeFileHandle[files.Count];
         try

@@ -22,6 +22,9 @@ internal sealed class CarryPlan
 
     public bool IsEmpty => _files.Count == 0 && _directories.Count == 0;
 
+    /// <summary>Paths deeper than this are left to CRIU: real ones never are, and a copy must stay shallow enough to delete.</summary>
+    public const int MaxComponents = 200;
+
     /// <param name="dependencies">What the app's processes depend on (<see cref="AppDependencies"/>).</param>
     /// <param name="excluded">Paths crik never carries: the image directory, and additionalPaths (saved already).</param>
     public static CarryPlan Make(IEnumerable<string> dependencies, MountTable mounts, DateTimeOffset containerStarted,
@@ -30,7 +33,7 @@ internal sealed class CarryPlan
         var plan = new CarryPlan();
         foreach (string path in dependencies)
         {
-            if (excluded.Any(e => MountTable.IsAtOrBelow(path, e))
+            if (excluded.Any(e => MountTable.IsAtOrBelow(path, e)) || path.Count(c => c == '/') > MaxComponents
                 || mounts.Containing(path) is not { } mount || FileStatus.TryRead(path) is not { } status
                 || status.Kind is not (FileKind.Regular or FileKind.Directory) || path == mount.MountPoint
                 || !CarryRule.WillBeMissing(mount, status.Changed, containerStarted))

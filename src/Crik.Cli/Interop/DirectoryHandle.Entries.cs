@@ -24,9 +24,21 @@ internal sealed partial class DirectoryHandle
         return errno == Errno.ENOENT ? false : throw Posix.Failure($"unlink({PathOf(name)})", errno);
     }
 
+    /// <summary>
+    /// How deep <see cref="DeleteTree(string)"/> goes: a tree planted deeper on a shared volume must not run
+    /// crik out of stack (which no handler catches); it is refused with an IOException instead.
+    /// </summary>
+    public const int MaxTreeDepth = 1000;
+
     /// <summary>Removes a name and, when it is a real directory, everything below it; links are removed, never followed.</summary>
-    public void DeleteTree(string name)
+    public void DeleteTree(string name) => DeleteTree(name, 0);
+
+    private void DeleteTree(string name, int depth)
     {
+        if (depth > MaxTreeDepth)
+        {
+            throw new IOException($"{PathOf(name)} is nested more than {MaxTreeDepth} directories deep; crik does not delete such a tree");
+        }
         FileStatus? status = Stat(name);
         if (status is null)
         {
@@ -38,7 +50,7 @@ internal sealed partial class DirectoryHandle
             {
                 foreach (string child in directory?.Names() ?? [])
                 {
-                    directory!.DeleteTree(child);
+                    directory!.DeleteTree(child, depth + 1);
                 }
             }
             if (Libc.UnlinkAt(Fd, name, Libc.AT_REMOVEDIR) != 0 && Libc.LastErrno != Errno.ENOENT)

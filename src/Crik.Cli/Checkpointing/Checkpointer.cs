@@ -28,7 +28,7 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     private string _thenTheApp = "";
 
-    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason)
+    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null)
     {
         _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
         var budget = new Budget(config.CheckpointBudget);
@@ -95,6 +95,8 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
             {
                 return Failed(generation, staging, clock, overLimit, logFile);
             }
+            // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
+            whenCaptured?.Invoke();
             var manifest = new Manifest
             {
                 Generation = generation,

@@ -8,7 +8,9 @@ internal interface ICheckpointer
     /// It never resumes or kills the app: it answers, and the supervisor acts on the answer. It may
     /// throw before the commit point (the supervisor then resumes the app), never after it.
     /// </summary>
-    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason);
+    /// <param name="whenCaptured">Called once the app's state and files are captured, before the commit: an app that
+    /// runs on may be resumed then.</param>
+    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null);
 
     /// <summary>
     /// The app ended on its own after checkpoints of this run were committed: retires them (and

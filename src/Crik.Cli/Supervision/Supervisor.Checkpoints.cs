@@ -69,7 +69,9 @@ internal sealed partial class Supervisor
         }
         try
         {
-            outcome = await checkpointer!.CheckpointAsync(app, reason).ConfigureAwait(false);
+            // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
+            Action? resumeEarly = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit ? null : () => SignalTree(app, Signal.SIGCONT);
+            outcome = await checkpointer!.CheckpointAsync(app, reason, resumeEarly).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -61,19 +60,6 @@ public class OnDemandCheckpointTests
     }
 
     /// <summary>Runs crik checkpoint as another process would in the pod's container, on its control socket.</summary>
-    private static (int Code, string Output, string Error) CrikCheckpoint(CrikRun pod, params string[] args)
-    {
-        var info = new ProcessStartInfo(Paths.Crik) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("checkpoint");
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["CRIK_CONTROL_SOCKET"] = pod.ControlSocket;
-        using Process process = Process.Start(info)!;
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "crik checkpoint did not finish");
-        return (process.ExitCode, output, error.Result);
-    }
+    private static (int Code, string Output, string Error) CrikCheckpoint(CrikRun pod, params string[] args) =>
+        CrikCommand.Run(["checkpoint", .. args], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -50,16 +49,7 @@ public class ImagesCommandTests
 
     private static (int Code, string Output) Images(params string[] args)
     {
-        var info = new ProcessStartInfo(Paths.Crik) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("images");
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(info)!;
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
+        (int code, string output, string error) = CrikCommand.Run(["images", .. args]);
+        return (code, output + error);
     }
 }

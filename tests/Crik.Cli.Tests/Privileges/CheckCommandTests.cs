@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.TestSupport;
 using Xunit;
 
@@ -30,16 +29,7 @@ public class CheckCommandTests
 
     private static (int Code, string Output) Check(params string[] args)
     {
-        var info = new ProcessStartInfo(Paths.Crik) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("check");
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(info)!;
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
+        (int code, string output, string error) = CrikCommand.Run(["check", .. args]);
+        return (code, output + error);
     }
 }

@@ -80,15 +80,18 @@ public sealed class StartupAndAuthTests
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api =>
         {
             for (var i = 0; i < count; i++)
-                api.Cluster.Add($"node-{i:D4}", i % 100 == 0 ? n => FakeNode.AddTaint(n, "karpenter.sh/disrupted") : null);
+                api.Cluster.Add($"node-{i:D4}", i % 100 == 0 ? n => FakeNode.AddTaint(n, "karpenter.sh/disrupted")
+                    : i % 100 == 1 ? n => FakeNode.AddTaint(n, "DeletionCandidateOfClusterAutoscaler") : null);
         });
 
         Assert.Equal(3, cluster.Api.ListRequests);
         await cluster.Server.WaitForOutputAsync($"Listed {count} nodes");
         var metrics = await cluster.MetricsAsync();
-        Assert.Contains("node_state_server_nodes{state=\"ready\"} 1221\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("node_state_server_nodes{state=\"ready\"} 1208\n", metrics, StringComparison.Ordinal);
+        Assert.Contains("node_state_server_nodes{state=\"at-risk\"} 13\n", metrics, StringComparison.Ordinal);
         Assert.Contains("node_state_server_nodes{state=\"shutting-down\"} 13\n", metrics, StringComparison.Ordinal);
-        Assert.Equal("ready", (await cluster.StateOfAsync("node-0001")).State);
+        Assert.Equal("at-risk", (await cluster.StateOfAsync("node-0001")).State);
+        Assert.Equal("ready", (await cluster.StateOfAsync("node-0002")).State);
         Assert.Equal("shutting-down", (await cluster.StateOfAsync("node-1200")).State);
         Assert.Equal("ready", (await cluster.StateOfAsync("node-1233")).State);
     }

@@ -54,6 +54,22 @@ public sealed class NodeStoreTests
     }
 
     [Fact]
+    public void AtRiskNodesAreCountedApartAndMoveBetweenStates()
+    {
+        var store = NewStore();
+        store.ReplaceAll([Node("a", "DeletionCandidateOfClusterAutoscaler"), Node("b")]);
+        Assert.Equal((0, 1, 1), (store.Snapshot.ShuttingDownCount, store.Snapshot.AtRiskCount, store.Snapshot.ReadyCount));
+
+        store.Upsert(Node("a", "ToBeDeletedByClusterAutoscaler"));
+        Assert.Equal((1, 0, 1), (store.Snapshot.ShuttingDownCount, store.Snapshot.AtRiskCount, store.Snapshot.ReadyCount));
+
+        store.Upsert(Node("b", "aws-node-termination-handler/rebalance-recommendation"));
+        store.Remove("a");
+        Assert.Equal((0, 1, 0), (store.Snapshot.ShuttingDownCount, store.Snapshot.AtRiskCount, store.Snapshot.ReadyCount));
+        Assert.Equal("at-risk", NodeAnswers.StateWord(store.Find("b")!.Evaluation.State));
+    }
+
+    [Fact]
     public void AnswerIsTheSerializedVerdictAndIsReusedUntilTheNodeChanges()
     {
         var store = NewStore();

@@ -15,6 +15,7 @@ public partial class LeastPrivilegeTests
         {
             Assert.Equal("read-only", pod.Exec("sh", "-c", "echo > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo writable || echo read-only"));
             pod.WaitForPort(8080);
+            await pod.WaitForHttpAsync(8080);
             for (int hit = (2 * number) - 1; hit <= 2 * number; hit++)
             {
                 await pod.ExpectAsync(8080, $"hits {hit} log {hit} tmp {hit} shm {hit}");

@@ -65,6 +65,30 @@ internal sealed class Pod(string name, StatefulSet set) : IDisposable
         }, $"{name} to listen on {ip}:{port}", StartTimeout);
     }
 
+    /// <summary>
+    /// Waits until the app answers GET /ready over HTTP (any status), as a readiness probe would: the
+    /// first answer of a freshly started or restored server may take a while, and must not be a counted one.
+    /// </summary>
+    public async Task WaitForHttpAsync(int port)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            Assert.True(IsRunning(), $"the pod stopped\n{Diagnostics}");
+            try
+            {
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+                using HttpResponseMessage response = await http.GetAsync(new Uri($"http://{Ip}:{port}/ready"));
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{name} never answered HTTP on port {port}: {e.Message}\n{Diagnostics}");
+                await Task.Delay(200);
+            }
+        }
+    }
+
     /// <summary>GET over a new connection; returns the body, trimmed.</summary>
     public async Task<string> GetAsync(int port, string path = "/")
     {

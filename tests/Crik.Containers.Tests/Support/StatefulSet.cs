@@ -80,6 +80,7 @@ internal sealed class StatefulSet : IDisposable
         ThreePodsAsync(command, async (pod, number) =>
         {
             pod.WaitForPort(8080);
+            await pod.WaitForHttpAsync(8080);
             for (int hit = (2 * number) - 1; hit <= 2 * number; hit++)
             {
                 await pod.ExpectAsync(8080, answerForHit(hit));

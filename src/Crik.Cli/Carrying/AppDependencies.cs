@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Carrying;
 
@@ -28,7 +29,7 @@ internal static class AppDependencies
                     AddIfPath(paths, target);
                 }
             }
-            foreach (string line in Lines($"/proc/{pid}/maps"))
+            foreach (string line in ProcFiles.Lines($"/proc/{pid}/maps"))
             {
                 // "START-END PERMS OFFSET DEV INODE PATH": the path is everything after the fifth field.
                 string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
@@ -54,7 +55,7 @@ internal static class AppDependencies
             yield break;
         }
         // "Num RefCount Protocol Flags Type St Inode Path"; abstract sockets start with '@'.
-        foreach (string line in Lines($"/proc/{pid}/net/unix").Skip(1))
+        foreach (string line in ProcFiles.Lines($"/proc/{pid}/net/unix").Skip(1))
         {
             string[] fields = line.Split(' ', 8, StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length == 8 && inodes.Contains(fields[6]) && fields[7].StartsWith('/'))
@@ -101,18 +102,6 @@ internal static class AppDependencies
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
-        }
-    }
-
-    private static string[] Lines(string path)
-    {
-        try
-        {
-            return File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
         }
     }
 }

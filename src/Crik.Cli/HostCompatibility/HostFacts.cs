@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.HostCompatibility;
 
@@ -12,7 +13,7 @@ internal sealed record HostFacts(string Architecture, string Kernel, IReadOnlyLi
     /// <summary>This node's facts; empty features where /proc/cpuinfo cannot be read.</summary>
     public static HostFacts Current() =>
         new(RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant(), FirstLine("/proc/sys/kernel/osrelease"),
-            CpuFeaturesOf(Lines("/proc/cpuinfo")));
+            CpuFeaturesOf(ProcFiles.Lines("/proc/cpuinfo")));
 
     /// <summary>The feature list of the first processor in /proc/cpuinfo text.</summary>
     public static List<string> CpuFeaturesOf(IEnumerable<string> cpuinfo)
@@ -24,17 +25,5 @@ internal sealed record HostFacts(string Architecture, string Kernel, IReadOnlyLi
             : line![(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
-    private static string FirstLine(string path) => Lines(path).FirstOrDefault()?.Trim() ?? "";
-
-    private static string[] Lines(string path)
-    {
-        try
-        {
-            return File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
+    private static string FirstLine(string path) => ProcFiles.Lines(path).FirstOrDefault()?.Trim() ?? "";
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Privileges;
 
@@ -6,17 +7,7 @@ namespace Crik.Cli.Privileges;
 internal readonly record struct CapabilitySet(ulong Bits)
 {
     /// <summary>crik's own effective capabilities (none when they cannot be read).</summary>
-    public static CapabilitySet Own()
-    {
-        try
-        {
-            return Parse(File.ReadAllLines("/proc/self/status"));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return new CapabilitySet(0);
-        }
-    }
+    public static CapabilitySet Own() => Parse(ProcFiles.Lines("/proc/self/status"));
 
     /// <summary>Reads "CapEff:\t000001ffffffffff" among the status lines; none when the line is missing or garbled.</summary>
     public static CapabilitySet Parse(IEnumerable<string> statusLines)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Privileges;
@@ -11,18 +12,18 @@ internal static class ContainerFactsReader
 
     public static ContainerFacts Read(string? imageDir, string? criuVersion)
     {
-        string[] status = Lines("/proc/self/status");
+        string[] status = ProcFiles.Lines("/proc/self/status");
         string? seccomp = status.FirstOrDefault(l => l.StartsWith("Seccomp:", StringComparison.Ordinal));
         return new ContainerFacts(
             Posix.EffectiveUserId,
             CapabilitySet.Parse(status),
             seccomp is not null && int.TryParse(seccomp["Seccomp:".Length..].Trim(), CultureInfo.InvariantCulture, out int mode) ? mode : 0,
-            int.TryParse(Lines("/proc/sys/kernel/yama/ptrace_scope").FirstOrDefault(), CultureInfo.InvariantCulture, out int scope) ? scope : null,
+            int.TryParse(ProcFiles.Lines("/proc/sys/kernel/yama/ptrace_scope").FirstOrDefault(), CultureInfo.InvariantCulture, out int scope) ? scope : null,
             CanOpenForWriting(LastPidFile),
             criuVersion,
             imageDir,
             imageDir is null ? null : WriteProblem(imageDir),
-            Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown");
+            ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown");
     }
 
     /// <summary>Why crik could not write in <paramref name="directory"/> (or, while it does not exist yet, in its nearest existing parent), or null.</summary>
@@ -51,17 +52,5 @@ internal static class ContainerFactsReader
     {
         using SafeFileHandle? file = UnlockedFile.TryOpen(path, OpenFlags.WriteOnly, 0, out _);
         return file is not null;
-    }
-
-    private static string[] Lines(string path)
-    {
-        try
-        {
-            return File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
     }
 }

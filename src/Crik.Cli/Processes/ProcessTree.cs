@@ -7,7 +7,7 @@ internal static class ProcessTree
 {
     /// <summary>Every PID and thread ID in the tree rooted at <paramref name="root"/>.</summary>
     public static List<int> PidsAndThreads(int root) =>
-        Processes(root).SelectMany(pid => SafeDirectories($"/proc/{pid}/task"))
+        Processes(root).SelectMany(pid => ProcFiles.Directories($"/proc/{pid}/task"))
             .Select(task => int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid) ? tid : 0)
             .Where(tid => tid > 0).Distinct().Order().ToList();
 
@@ -19,9 +19,9 @@ internal static class ProcessTree
         while (pending.TryPop(out int pid))
         {
             pids.Add(pid);
-            foreach (string task in SafeDirectories($"/proc/{pid}/task"))
+            foreach (string task in ProcFiles.Directories($"/proc/{pid}/task"))
             {
-                foreach (string child in SafeRead(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                foreach (string child in ProcFiles.Text(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
                 {
                     pending.Push(int.Parse(child, CultureInfo.InvariantCulture));
                 }
@@ -36,28 +36,4 @@ internal static class ProcessTree
 
     /// <summary>Which of these PIDs exist now (a restore needs them all free).</summary>
     public static List<int> InUse(IEnumerable<int> pids) => pids.Where(pid => Directory.Exists($"/proc/{pid}")).ToList();
-
-    private static string[] SafeDirectories(string path)
-    {
-        try
-        {
-            return Directory.GetDirectories(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
-        }
-    }
-
-    private static string SafeRead(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "";
-        }
-    }
 }

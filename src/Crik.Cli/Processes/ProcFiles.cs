@@ -1,0 +1,44 @@
+namespace Crik.Cli.Processes;
+
+/// <summary>
+/// Reads /proc and /sys, where a file vanishes with its process or is not readable in a container:
+/// every reader here gets "nothing" instead of an exception.
+/// </summary>
+internal static class ProcFiles
+{
+    public static string[] Lines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    public static string Text(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    public static string[] Directories(string path)
+    {
+        try
+        {
+            return Directory.GetDirectories(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+}

@@ -5,6 +5,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
 using Crik.Cli.Supervision;
 using Serilog;
 
@@ -24,6 +25,7 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
     INodeStateGate? nodeState, ILogger log) : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan StreamerGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     private string _thenTheApp = "";
@@ -78,8 +80,14 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
             }
             TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, dumpTimeout)
-                .ConfigureAwait(false);
+            CriuResult dump;
+            CaptureResult captured;
+            using (ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack))
+            {
+                dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, dumpTimeout)
+                    .ConfigureAwait(false);
+                captured = await Captured(capture).ConfigureAwait(false);
+            }
             if (!dump.Succeeded)
             {
                 string why = dump.Describe(dumpTimeout);
@@ -87,7 +95,15 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
                 {
                     why += $" (the time left of checkpointBudget, {budget.Total.TotalSeconds:0.###} s)";
                 }
+                if (captured.Error is { } streamError)
+                {
+                    why += $"; crik's image streamer: {streamError}";
+                }
                 return Failed(generation, staging, clock, why, logFile);
+            }
+            if (captured.Error is { } notStored)
+            {
+                return Failed(generation, staging, clock, $"the images were not stored whole: {notStored}", logFile);
             }
             // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
             List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
@@ -111,6 +127,7 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
                 ExternalMounts = mounts,
                 AdditionalPaths = config.AdditionalPaths,
                 ExtraFiles = extraFiles,
+                Files = captured.Images,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
             };
             if (budget.Spent)
@@ -127,10 +144,27 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
             return Failed(generation, staging, clock, e.Message, logFile);
         }
         // Past the commit point nothing may turn this into a failure: the next pod continues from it.
-        log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size} in {Dir}; CRIU log {Log}",
+        log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
+            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}",
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
-            committed.Directory, logFile);
+            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, logFile);
         return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// What the image streamer took, once criu has exited. Its pipes close with criu, so this is
+    /// quick; should a process criu left behind hold one open, the checkpoint fails instead of hanging.
+    /// </summary>
+    private static async Task<CaptureResult> Captured(ImageCapture capture)
+    {
+        try
+        {
+            return await capture.FinishAsync().WaitAsync(StreamerGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new CaptureResult([], $"an image was still open {StreamerGrace.TotalSeconds:0} s after criu exited");
+        }
     }
 
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)

@@ -10,6 +10,7 @@ internal static class CriuArguments
     /// criu dump for the app's whole tree, fit for a container whose pod IP will change:
     /// established TCP connections are closed, not frozen; file locks are kept; the tree is left
     /// stopped, so crik kills it only once the checkpoint is committed (and resumes it otherwise).
+    /// The images go through crik's image streamer socket in <paramref name="imagesDir"/> (--stream).
     /// </summary>
     public static List<string> Dump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts)
     {
@@ -17,7 +18,7 @@ internal static class CriuArguments
         {
             "dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--work-dir", work.Path, "--log-file", work.LogName, "-v4",
             "--leave-stopped", "--tcp-close", "--skip-in-flight", "--file-locks", "--link-remap",
-            "--ghost-limit", GhostLimit, "--manage-cgroups=ignore",
+            "--ghost-limit", GhostLimit, "--manage-cgroups=ignore", "--stream",
         };
         foreach (ExternalMount mount in mounts)
         {
@@ -30,10 +31,11 @@ internal static class CriuArguments
     /// <summary>
     /// criu restore, detached so the restored root is re-parented to crik, with the old container's
     /// stdio pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
-    /// The pid file is named relative to the work directory.
+    /// The pid file is named relative to the work directory. With <paramref name="streamed"/> the
+    /// images come from crik's image streamer socket.
     /// </summary>
     public static List<string> Restore(string imagesDir, CriuWorkDir work, string pidFileName,
-        IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds)
+        IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds, bool streamed = false)
     {
         var args = new List<string>
         {
@@ -41,6 +43,10 @@ internal static class CriuArguments
             "--log-file", work.LogName, "-v4", "--tcp-close", "--file-locks", "--link-remap",
             "--evasive-devices", "--manage-cgroups=ignore",
         };
+        if (streamed)
+        {
+            args.Add("--stream");
+        }
         foreach (ExternalMount mount in mounts)
         {
             args.Add("--external");

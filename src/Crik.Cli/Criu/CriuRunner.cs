@@ -15,15 +15,18 @@ internal sealed class CriuRunner(ChildReaper reaper)
 {
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
     /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
-    public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false)
+    /// <param name="kill">Kills criu at once when cancelled (what it is being fed turned out to be bad).</param>
+    public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false,
+        CancellationToken kill = default)
     {
         var clock = Stopwatch.StartNew();
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
             new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], OutputPath: keepStdio ? null : work.ConsoleFile)));
         bool timedOut = false;
+        using CancellationTokenRegistration killed = kill.Register(() => Posix.TrySignal(child.Pid, Signal.SIGKILL));
         try
         {
-            await child.Exited.WaitAsync(timeout).ConfigureAwait(false);
+            await child.Exited.WaitAsync(timeout, CancellationToken.None).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -7,8 +7,10 @@ namespace Crik.Cli.ImageStore;
 internal sealed partial class CheckpointStore
 {
     /// <summary>
-    /// Makes the staged files private, checksums them while the file system is flushed, writes the
-    /// manifest last, and renames the staging directory to <c>checkpoint-NNNNNN</c>: the commit point.
+    /// Makes the staged files private, checksums them while the file system (the pack included) is
+    /// flushed, writes the manifest last (listing the streamed images in <paramref name="manifest"/>'s
+    /// files and the files in the directory), and renames the staging directory to
+    /// <c>checkpoint-NNNNNN</c>: the commit point.
     /// </summary>
     /// <remarks>
     /// Throws only before the commit point (the checkpoint then does not exist and the caller
@@ -24,9 +26,16 @@ internal sealed partial class CheckpointStore
         directory.MakeContentsPrivate();
         // The images go to disk while they are checksummed (both read what CRIU left in the page cache).
         Task flushImages = Task.Run(directory.SyncFileSystemAndSelf);
-        List<ManifestFile> files = FileDigest.DescribeAll(directory, FileDigest.FilesBelow(directory));
+        List<ManifestFile> inDirectory = FileDigest.DescribeAll(directory, FileDigest.FilesBelow(directory));
         flushImages.GetAwaiter().GetResult();
-        manifest = manifest with { Generation = staging.Generation, Files = files, ImageBytes = files.Sum(f => f.Size) };
+        List<ManifestFile> files = [.. manifest.Files, .. inDirectory];
+        manifest = manifest with
+        {
+            Generation = staging.Generation,
+            Files = files,
+            ImageBytes = files.Sum(f => f.Size),
+            WrittenBytes = staging.Pack.WrittenBytes + inDirectory.Sum(f => f.Size),
+        };
         using (var manifestFile = directory.CreateFile(Manifest.FileName))
         {
             RandomAccess.Write(manifestFile, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest), 0);
@@ -45,6 +54,7 @@ internal sealed partial class CheckpointStore
         var warnings = new List<string>();
         BestEffort(warnings, "flush the image directory after the commit", () => Root.Sync());
         BestEffort(warnings, "clean up older checkpoints and logs", () => Prune(keep, warnings));
+        BestEffort(warnings, "delete packs no checkpoint uses", () => DeleteUnusedPacks(manifest.Generation, warnings));
         return new CommitResult(new CommittedCheckpoint(name, Path.Combine(imageDir, name), manifest), warnings);
     }
 

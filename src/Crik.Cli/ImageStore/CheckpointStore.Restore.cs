@@ -1,3 +1,4 @@
+using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.ImageStore;
@@ -157,7 +158,8 @@ internal sealed partial class CheckpointStore
             }
             using DirectoryHandle directory = Root.TryOpenDirectory(name)!;
             directory.MakeContentsPrivate();
-            return ManifestVerifier.Verify(directory, name, out manifest);
+            using PackReader packs = OpenPackReader();
+            return ManifestVerifier.Verify(directory, name, packs, out manifest);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

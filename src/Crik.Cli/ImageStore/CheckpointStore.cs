@@ -1,4 +1,5 @@
 // ImageStore/ owns every path in the image directory: staging, commit, verification, set-aside, retirement, manifests.
+using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Serilog;
 
@@ -8,7 +9,9 @@ namespace Crik.Cli.ImageStore;
 /// The image directory, and the only code that names anything in it: committed generations
 /// (<c>checkpoint-000007/</c>), dumps in progress (<c>.staging-000008-*/</c>), checkpoints already
 /// restored once (<c>retired/</c>), checkpoints that cannot be restored (<c>set-aside/</c>, never
-/// deleted by crik), CRIU's logs (<c>logs/</c>) and the lock (<c>.lock</c>). Callers get handles
+/// deleted by crik), the chunks of streamed images (<c>packs/000007.pack</c>, one per generation
+/// that wrote new chunks, kept while any generation uses them), CRIU's logs (<c>logs/</c>) and the
+/// lock (<c>.lock</c>). Callers get handles
 /// (<see cref="StagingCheckpoint"/>, <see cref="RestoreAttempt"/>) that carry the paths they need.
 /// </summary>
 /// <remarks>
@@ -25,6 +28,7 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
 {
     private DirectoryHandle? _root;
     private DirectoryHandle? _logs;
+    private DirectoryHandle? _packs;
 
     public string ImageDir => imageDir;
 
@@ -39,6 +43,8 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
 
     private DirectoryHandle Logs => _logs ??= Root.OpenOrCreateDirectory(StoreLayout.LogDir);
 
+    private DirectoryHandle Packs => _packs ??= Root.OpenOrCreateDirectory(StoreLayout.PacksDir);
+
     /// <summary>
     /// Serialises crik instances sharing the directory (an old pod still dumping, a new one
     /// restoring). Throws <see cref="UnsafeEntryException"/> (an IOException) when the directory
@@ -51,16 +57,32 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
     public long NextGeneration()
     {
         IEnumerable<string> names = Root.Names().Concat(NamesIn(StoreLayout.SetAsideDir)).Concat(NamesIn(StoreLayout.RetiredDir));
-        return names.Select(StoreLayout.ParseGeneration).DefaultIfEmpty(0).Max() + 1;
+        long newest = names.Select(StoreLayout.ParseGeneration).Concat(NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration))
+            .DefaultIfEmpty(0).Max();
+        return newest + 1;
     }
 
-    /// <summary>Makes a new private staging directory for the next generation's dump.</summary>
+    /// <summary>
+    /// Makes a new private staging directory for the next generation's dump, and its pack, which
+    /// reuses the chunks of the committed and retired generations.
+    /// </summary>
     public StagingCheckpoint BeginCheckpoint()
     {
         long generation = NextGeneration();
         string name = StoreLayout.StagingName(generation);
         _ = Logs;
-        return new StagingCheckpoint(generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)));
+        Dictionary<string, ChunkRef> known = KnownChunks();
+        var pack = new PackWriter(generation, Packs.CreateFile(StoreLayout.PackName(generation)), known);
+        try
+        {
+            return new StagingCheckpoint(generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)), pack);
+        }
+        catch
+        {
+            pack.Dispose();
+            Packs.DeleteFile(StoreLayout.PackName(generation));
+            throw;
+        }
     }
 
     /// <summary>Removes a staging directory whose dump did not succeed, keeping CRIU's log in logs/.</summary>
@@ -76,6 +98,14 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
             log.Warning("Could not remove the failed checkpoint's staging directory {Dir}: {Error}", staging.Path, e.Message);
         }
         staging.Dispose();
+        try
+        {
+            Packs.DeleteFile(StoreLayout.PackName(staging.Generation));
+        }
+        catch (IOException e)
+        {
+            log.Warning("Could not remove the failed checkpoint's pack {Pack}: {Error}", Packs.PathOf(StoreLayout.PackName(staging.Generation)), e.Message);
+        }
     }
 
     /// <summary>Names of committed checkpoint directories (real directories only), newest first.</summary>
@@ -84,6 +114,7 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
     public void Dispose()
     {
         _logs?.Dispose();
+        _packs?.Dispose();
         _root?.Dispose();
     }
 
@@ -92,7 +123,7 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
         var root = DirectoryHandle.OpenOrCreate(imageDir);
         try
         {
-            foreach (string name in new[] { StoreLayout.LogDir, StoreLayout.SetAsideDir, StoreLayout.RetiredDir })
+            foreach (string name in new[] { StoreLayout.LogDir, StoreLayout.SetAsideDir, StoreLayout.RetiredDir, StoreLayout.PacksDir })
             {
                 // Refuses a link or a file where crik keeps a directory; tightens one an older crik made 0755.
                 using DirectoryHandle? existing = root.TryOpenDirectory(name);

@@ -10,7 +10,10 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal sealed record Manifest
 {
-    public const int CurrentFormat = 1;
+    public const int CurrentFormat = 2;
+
+    /// <summary>Format 1: every image is a file in the checkpoint directory. Format 2: images are chunks in packs/.</summary>
+    public const int OldestFormat = 1;
     public const string FileName = "manifest.json";
 
     public int Format { get; init; } = CurrentFormat;
@@ -42,6 +45,9 @@ internal sealed record Manifest
     public IReadOnlyList<SavedFile>? ExtraFiles { get; init; }
     public double DumpSeconds { get; init; }
     public long ImageBytes { get; init; }
+
+    /// <summary>What this checkpoint added to the image directory: new chunks and its own files (the rest it shares with older ones).</summary>
+    public long WrittenBytes { get; init; }
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];
 }
 

@@ -1,7 +1,14 @@
+using Crik.Cli.Chunks;
+
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// One file of a checkpoint, by its path relative to the checkpoint directory, with the CRC-32C of
-/// each of its <see cref="FileDigest.ChunkBytes"/> chunks.
+/// One file of a checkpoint, by its path relative to the checkpoint directory. A file in the
+/// directory has the CRC-32C of each of its <see cref="FileDigest.ChunkBytes"/> pieces; an image
+/// CRIU streamed through crik is not in the directory at all but is the listed <see cref="Chunks"/>,
+/// in order, in the pack files.
 /// </summary>
-internal sealed record ManifestFile(string Path, long Size, IReadOnlyList<string> Crc32c);
+internal sealed record ManifestFile(string Path, long Size, IReadOnlyList<string> Crc32c, IReadOnlyList<ChunkRef>? Chunks = null)
+{
+    public bool IsStreamed => Chunks is not null;
+}

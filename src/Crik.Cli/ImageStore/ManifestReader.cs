@@ -42,9 +42,9 @@ internal static class ManifestReader
 
     private static string? Problem(Manifest m)
     {
-        if (m.Format != Manifest.CurrentFormat)
+        if (m.Format is < Manifest.OldestFormat or > Manifest.CurrentFormat)
         {
-            return $"its manifest has an unknown format {m.Format}";
+            return $"its manifest has format {m.Format}, which this crik does not know (it reads {Manifest.OldestFormat} to {Manifest.CurrentFormat}; a newer crik wrote it)";
         }
         return Missing("command", m.Command is null || m.Command.Count == 0 || m.Command.Any(a => a is null))
             ?? Missing("criuVersion", m.CriuVersion is null)
@@ -53,6 +53,8 @@ internal static class ManifestReader
             ?? Missing("externalMounts", m.ExternalMounts is null || m.ExternalMounts.Any(x => x?.Path is null || x.Key is null))
             ?? Missing("additionalPaths", m.AdditionalPaths is null || m.AdditionalPaths.Any(p => p is null))
             ?? Missing("files", m.Files is null || m.Files.Any(f => f?.Path is null || f.Crc32c is null || f.Crc32c.Any(c => c is null)))
+            ?? Missing("chunks", m.Files!.Any(f => f.Chunks is not null && f.Chunks.Any(c => c?.Sha256 is null || c.Sha256.Length != 64
+                || c.Pack <= 0 || c.Offset < 0 || c.Length <= 0)))
             ?? Missing("app", m.App is not null && (m.App.Command is null || m.App.Command.Any(a => a is null)))
             ?? Missing("host", m.Host is not null && (m.Host.Architecture is null || m.Host.Kernel is null || m.Host.CpuFeatures is null || m.Host.CpuFeatures.Any(f => f is null)))
             ?? Missing("extraFiles", m.ExtraFiles is not null && m.ExtraFiles.Any(f => f?.Path is null || f.Kind is null))

@@ -1,3 +1,4 @@
+using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 
@@ -7,7 +8,7 @@ namespace Crik.Cli.ImageStore;
 /// A dump in progress: a new private directory (<c>.staging-NNNNNN-*</c>) that only crik and the
 /// CRIU it runs write into. Finish it with <see cref="CheckpointStore.Commit"/> or <see cref="CheckpointStore.Abandon"/>.
 /// </summary>
-internal sealed class StagingCheckpoint(long generation, string name, DirectoryHandle directory, string logPath) : IDisposable
+internal sealed class StagingCheckpoint(long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack) : IDisposable
 {
     public long Generation => generation;
 
@@ -23,9 +24,16 @@ internal sealed class StagingCheckpoint(long generation, string name, DirectoryH
     /// <summary>Where CRIU's log of this dump is kept once the dump is committed or abandoned.</summary>
     public string LogPath => logPath;
 
+    /// <summary>Where the images CRIU streams through crik go: new chunks into this generation's pack.</summary>
+    public PackWriter Pack => pack;
+
     internal string Name => name;
 
     internal DirectoryHandle Directory => directory;
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose()
+    {
+        pack.Dispose();
+        directory.Dispose();
+    }
 }

@@ -10,6 +10,8 @@ internal static class StoreLayout
     public const string CommittedPrefix = "checkpoint-";
     public const string StagingPrefix = ".staging-";
     public const string LogDir = "logs";
+    public const string PacksDir = "packs";
+    public const string PackSuffix = ".pack";
     public const string SetAsideDir = "set-aside";
     public const string RetiredDir = "retired";
     public const string LockFile = ".lock";
@@ -20,6 +22,14 @@ internal static class StoreLayout
     public const int KeepLogFiles = 20;
 
     public static string CommittedName(long generation) => CommittedPrefix + Number(generation);
+
+    /// <summary>The pack file holding the chunks generation <paramref name="generation"/> wrote: packs/000007.pack.</summary>
+    public static string PackName(long generation) => Number(generation) + PackSuffix;
+
+    /// <summary>The generation of a pack file's name, or 0 when it is not one.</summary>
+    public static long ParsePackGeneration(string name) =>
+        name.Length == 6 + PackSuffix.Length && name.EndsWith(PackSuffix, StringComparison.Ordinal) && name[..6].All(char.IsAsciiDigit)
+            ? long.Parse(name[..6], NumberStyles.None, CultureInfo.InvariantCulture) : 0;
 
     public static string StagingName(long generation) => $"{StagingPrefix}{Number(generation)}-{Guid.NewGuid().ToString("N")[..8]}";
 

@@ -1,11 +1,13 @@
 // Restoring/ owns choosing a checkpoint to restore and bringing the app back as crik's child.
 using System.Diagnostics;
+using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
 using Crik.Cli.Supervision;
 using Serilog;
 
@@ -78,13 +80,21 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
             manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
 
+        bool streamed = manifest.Files.Any(f => f.IsStreamed);
         TrackedChild app = reaper.Expect(manifest.RootPid);
         var arguments = CriuArguments.Restore(attempt.ImagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
-            CriuArguments.InheritedStdio(manifest.Stdio));
+            CriuArguments.InheritedStdio(manifest.Stdio), streamed);
         CriuResult restore;
+        string? notWhole = null;
         try
         {
-            restore = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true).ConfigureAwait(false);
+            using PackReader packs = store.OpenPackReader();
+            using ImageServer? server = streamed ? ImageServer.Start(attempt.ImagesDir, manifest.Files.Where(f => f.IsStreamed), packs) : null;
+            // A chunk that fails its check kills criu while it still waits for that chunk: CRIU resumes the
+            // tree only after reading every image, so the app never runs on a corrupt or missing byte.
+            restore = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
+                kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
+            notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         }
         catch (SpawnException e)
         {
@@ -95,11 +105,12 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
                 manifest.Generation, e.Message, checkpoint.Directory);
             return null;
         }
-        if (!restore.Succeeded)
+        if (!restore.Succeeded || notWhole is not null)
         {
             reaper.Forget(manifest.RootPid);
             KillLeftovers(manifest);
-            string why = restore.Describe(config.RestoreTimeout);
+            string why = notWhole is null ? restore.Describe(config.RestoreTimeout)
+                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}";
             return Failed(manifest.Generation, clock, why, attempt.LogPath, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
         }
         // The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.
@@ -114,6 +125,19 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}",
             manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath);
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
+    }
+
+    /// <summary>Null when the image streamer handed CRIU every image whole; it ends with criu, or fails after a grace period.</summary>
+    private static async Task<string?> Served(ImageServer server)
+    {
+        try
+        {
+            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return "an image was still being sent 10 s after criu exited";
+        }
     }
 
     /// <summary>

@@ -27,9 +27,9 @@ public class FailureTests
             second.WaitForLine(_ => Pods.Counts(second).Count >= 3, TimeSpan.FromSeconds(60));
             second.WaitForLine("Restored checkpoint 1 ", stderr: true);
             second.Signal(Native.SIGTERM);
-            // As soon as CRIU writes pages into the staging directory, the node dies under crik.
-            Poll.Until(() => Directory.GetDirectories(pods.ImageDir, ".staging-*").Any(d => Directory.GetFiles(d, "pages-*.img").Length > 0),
-                "CRIU to start writing pages", TimeSpan.FromSeconds(60));
+            // As soon as the dump's chunks reach the image directory, the node dies under crik.
+            Poll.Until(() => File.Exists(pods.Pack(2)) && new FileInfo(pods.Pack(2)).Length > 1 << 20,
+                "CRIU to start streaming pages", TimeSpan.FromSeconds(60));
             second.Signal(Native.SIGKILL);
             second.WaitForExit();
         }
@@ -53,8 +53,7 @@ public class FailureTests
             first.WaitForLine("count 5");
             Pods.CheckpointAndStop(first);
         }
-        string pages = Directory.GetFiles(Path.Combine(pods.ImageDir, "checkpoint-000001"), "pages-*.img").First();
-        using (var stream = File.OpenWrite(pages))
+        using (var stream = File.OpenWrite(pods.Pack(1)))
         {
             stream.SetLength(stream.Length / 2);
         }
@@ -62,9 +61,9 @@ public class FailureTests
         second.WaitForLine("count 0");
         string warning = second.WaitForLine("cannot be restored", stderr: true);
         Assert.Contains("WRN", warning, StringComparison.Ordinal);
-        Assert.Contains($"{Path.GetFileName(pages)} has", warning, StringComparison.Ordinal);
+        Assert.Contains("of packs/000001.pack, which has", warning, StringComparison.Ordinal);
         string setAside = Assert.Single(pods.SetAside());
-        Assert.Contains("the manifest says", File.ReadAllText(Path.Combine(setAside, "SET-ASIDE-REASON.txt")), StringComparison.Ordinal);
+        Assert.Contains("packs/000001.pack", File.ReadAllText(Path.Combine(setAside, "SET-ASIDE-REASON.txt")), StringComparison.Ordinal);
         Assert.Empty(pods.Committed());
         // The next SIGTERM checkpoints as a new generation, not over the one set aside.
         Pods.CheckpointAndStop(second);

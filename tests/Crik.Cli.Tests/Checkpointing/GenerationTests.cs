@@ -62,8 +62,16 @@ public class GenerationTests
         Assert.True(root.GetProperty("rootPid").GetInt32() >= 9000);
         Assert.True(root.GetProperty("imageBytes").GetInt64() > 0);
         Assert.True(root.GetProperty("dumpSeconds").GetDouble() > 0);
-        Assert.Contains(root.GetProperty("files").EnumerateArray(), f => f.GetProperty("path").GetString()!.StartsWith("pages-", StringComparison.Ordinal)
-            && f.GetProperty("crc32c")[0].GetString()!.Length == 8);
+        Assert.Equal(2, root.GetProperty("format").GetInt32());
+        Assert.True(root.GetProperty("writtenBytes").GetInt64() > 0);
+        // Images are streamed into packs: a page image is a list of chunks, not a file in the directory.
+        var pages = root.GetProperty("files").EnumerateArray().Where(f => f.GetProperty("path").GetString()!.StartsWith("pages-", StringComparison.Ordinal))
+            .MaxBy(f => f.GetProperty("size").GetInt64());
+        var chunk = pages.GetProperty("chunks")[0];
+        Assert.Equal(64, chunk.GetProperty("sha256").GetString()!.Length);
+        Assert.Equal(1, chunk.GetProperty("pack").GetInt64());
+        Assert.False(File.Exists(Path.Combine(pods.ImageDir, "checkpoint-000001", pages.GetProperty("path").GetString()!)));
+        Assert.True(new FileInfo(pods.Pack(1)).Length >= pages.GetProperty("size").GetInt64());
     }
 
     [CriuFact]

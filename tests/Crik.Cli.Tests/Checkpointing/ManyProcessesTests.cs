@@ -19,7 +19,7 @@ public class ManyProcessesTests
             first.WaitForLine("count 3");
             Pods.CheckpointAndStop(first);
         }
-        int images = Directory.GetFiles(Path.Combine(pods.ImageDir, "checkpoint-000001"), "*.img", SearchOption.AllDirectories).Length;
+        int images = Pods.StreamedImages(pods.Manifest()).Count;
         Assert.True(images > 400, $"only {images} images: the test needs more than the descriptor limit");
         using CrikRun second = CrikRun.Start(crikArgs, shellPrefix: "ulimit -n 400;");
         second.WaitForLine("Restored checkpoint 1", stderr: true);

@@ -23,16 +23,15 @@ public class ImagesCommandTests
         Assert.Contains(" ok ", row, StringComparison.Ordinal);
         Assert.EndsWith(Pods.Counter(), row.Trim(), StringComparison.Ordinal);
 
-        string pages = Directory.GetFiles(Path.Combine(pods.ImageDir, "checkpoint-000001"), "pages-*.img", SearchOption.AllDirectories)[0];
-        byte[] bytes = File.ReadAllBytes(pages);
+        byte[] bytes = File.ReadAllBytes(pods.Pack(1));
         bytes[bytes.Length / 2] ^= 0xff;
-        File.WriteAllBytes(pages, bytes);
+        File.WriteAllBytes(pods.Pack(1), bytes);
         DateTime before = Directory.GetLastWriteTimeUtc(pods.ImageDir);
 
         Assert.Contains(" ok ", Images("--image-dir", pods.ImageDir).Output, StringComparison.Ordinal); // the manifest alone is fine
         (int verified, string checkedOutput) = Images("--image-dir", pods.ImageDir, "--verify");
         Assert.Equal(0, verified);
-        Assert.Contains("does not match its checksum", checkedOutput, StringComparison.Ordinal);
+        Assert.Contains("does not match its SHA-256", checkedOutput, StringComparison.Ordinal);
         Assert.Equal(["checkpoint-000001"], pods.Committed()); // listing never sets anything aside
         Assert.Equal(before, Directory.GetLastWriteTimeUtc(pods.ImageDir));
     }

@@ -1,3 +1,4 @@
+using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 
@@ -22,6 +23,11 @@ internal static class StoreFixture
     public static string? Verify(string directory)
     {
         using var handle = DirectoryHandle.OpenOrCreate(directory);
-        return ManifestVerifier.Verify(handle, Path.GetFileName(directory), out _);
+        using var packs = new PackReader(generation => File.Exists(PackPath(directory, generation))
+            ? File.OpenHandle(PackPath(directory, generation)) : null);
+        return ManifestVerifier.Verify(handle, Path.GetFileName(directory), packs, out _, readChunks: true);
     }
+
+    private static string PackPath(string checkpointDirectory, long generation) =>
+        Path.Combine(Path.GetDirectoryName(checkpointDirectory)!, "packs", generation.ToString("D6", System.Globalization.CultureInfo.InvariantCulture) + ".pack");
 }

@@ -56,6 +56,18 @@ internal sealed partial class Pods : IDisposable
     public List<string> Committed() =>
         Directory.Exists(ImageDir) ? Directory.GetDirectories(ImageDir, "checkpoint-*").Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
 
+    /// <summary>The pack file generation N wrote its new chunks into.</summary>
+    public string Pack(int generation) => Path.Combine(ImageDir, "packs", $"{generation:D6}.pack");
+
+    /// <summary>The manifest of a committed checkpoint (or one elsewhere, by directory), as JSON.</summary>
+    public System.Text.Json.Nodes.JsonNode Manifest(string checkpoint = "checkpoint-000001") =>
+        System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(ImageDir, checkpoint, "manifest.json")))!;
+
+    /// <summary>The streamed images a manifest lists (name → its chunks).</summary>
+    public static Dictionary<string, System.Text.Json.Nodes.JsonArray> StreamedImages(System.Text.Json.Nodes.JsonNode manifest) =>
+        manifest["files"]!.AsArray().Where(f => f!["chunks"] is System.Text.Json.Nodes.JsonArray)
+            .ToDictionary(f => (string)f!["path"]!, f => f!["chunks"]!.AsArray());
+
     public List<string> SetAside()
     {
         string dir = Path.Combine(ImageDir, "set-aside");

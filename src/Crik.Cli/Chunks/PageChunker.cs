@@ -1,0 +1,79 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Crik.Cli.Chunks;
+
+/// <summary>
+/// Cuts a stream into chunks at page boundaries chosen by the pages' content, so that memory that
+/// did not change between two checkpoints yields the same chunks even when other mappings grew,
+/// shrank or moved it within the image. A chunk ends after a page whose fingerprint has its low
+/// bits clear (about one page in <see cref="AveragePages"/>), once it is at least
+/// <see cref="MinBytes"/> long, and always at <see cref="MaxBytes"/>.
+/// </summary>
+internal static class PageChunker
+{
+    public const int PageBytes = 4096;
+    public const int MinBytes = 128 << 10;
+    public const int MaxBytes = 2 << 20;
+    public const int AveragePages = 128;
+    private const int ReadBytes = 1 << 20;
+
+    /// <summary>
+    /// Reads <paramref name="source"/> to its end and hands each chunk to <paramref name="chunk"/>:
+    /// a pooled buffer (the receiver returns it to <see cref="ArrayPool{T}.Shared"/>) and its length.
+    /// </summary>
+    public static void Cut(Stream source, Action<byte[], int> chunk)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxBytes);
+        int filled = 0, scanned = 0;
+        try
+        {
+            while (true)
+            {
+                int read = source.Read(buffer, filled, Math.Min(ReadBytes, MaxBytes - filled));
+                if (read == 0)
+                {
+                    break;
+                }
+                filled += read;
+                while (scanned + PageBytes <= filled)
+                {
+                    scanned += PageBytes;
+                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - PageBytes, PageBytes))))
+                    {
+                        byte[] next = ArrayPool<byte>.Shared.Rent(MaxBytes);
+                        buffer.AsSpan(scanned, filled - scanned).CopyTo(next);
+                        chunk(buffer, scanned);
+                        buffer = next;
+                        filled -= scanned;
+                        scanned = 0;
+                    }
+                }
+            }
+            if (filled > 0)
+            {
+                chunk(buffer, filled);
+                buffer = [];
+            }
+        }
+        finally
+        {
+            if (buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>Whether a chunk may end after this page: a cheap fingerprint of sixteen words spread over it.</summary>
+    internal static bool IsBoundary(ReadOnlySpan<byte> page)
+    {
+        ulong hash = 0x9E3779B97F4A7C15;
+        for (int at = 0; at < PageBytes; at += PageBytes / 16)
+        {
+            hash = (hash ^ BinaryPrimitives.ReadUInt64LittleEndian(page[at..])) * 0xBF58476D1CE4E5B9;
+            hash ^= hash >> 31;
+        }
+        return (hash & (AveragePages - 1)) == 0;
+    }
+}

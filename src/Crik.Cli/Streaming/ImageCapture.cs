@@ -1,0 +1,148 @@
+using System.Buffers;
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Streaming;
+
+/// <summary>
+/// Takes the images of one criu dump --stream as CRIU writes them: each image is cut into chunks
+/// and only chunks no kept generation holds are written, into this generation's pack. Nothing is
+/// written to the image directory as a whole file and nothing is read back. Memory in use is
+/// bounded: at most <see cref="ChunksInFlight"/> chunks are held at once.
+/// </summary>
+internal sealed class ImageCapture : IDisposable
+{
+    private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
+
+    private readonly StreamerSocket _socket;
+    private readonly PackWriter _pack;
+    private readonly CancellationTokenSource _criuEnded = new();
+    private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
+    private readonly Task<CaptureResult> _work;
+    private string? _failure;
+
+    private ImageCapture(StreamerSocket socket, PackWriter pack)
+    {
+        _socket = socket;
+        _pack = pack;
+        _work = Task.Run(RunAsync);
+    }
+
+    /// <summary>Listens in <paramref name="imagesDir"/> before criu starts.</summary>
+    public static ImageCapture Start(string imagesDir, PackWriter pack) =>
+        new(StreamerSocket.Listen(imagesDir, StreamerSocket.CaptureName), pack);
+
+    /// <summary>Called once criu has exited: the images it streamed, or why they are not whole.</summary>
+    public async Task<CaptureResult> FinishAsync()
+    {
+        await _criuEnded.CancelAsync().ConfigureAwait(false);
+        return await _work.ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _criuEnded.Cancel();
+        _socket.Dispose();
+        _criuEnded.Dispose();
+    }
+
+    private async Task<CaptureResult> RunAsync()
+    {
+        using StreamerConnection? connection = await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false);
+        if (connection is null)
+        {
+            return new CaptureResult([], "criu never connected to crik's image streamer");
+        }
+        var files = new List<Task<ManifestFile>>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await Task.Factory.StartNew(() =>
+            {
+                while (connection.ReadRequest() is { } name)
+                {
+                    SafeFileHandle pipe = connection.ReceivePipe();
+                    if (!names.Add(name))
+                    {
+                        pipe.Dispose();
+                        throw new IOException($"criu sent {name} twice");
+                    }
+                    files.Add(Task.Factory.StartNew(() => Capture(name, pipe), TaskCreationOptions.LongRunning));
+                }
+            }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            Fail(e.Message);
+        }
+        var images = new List<ManifestFile>();
+        foreach (Task<ManifestFile> file in files)
+        {
+            try
+            {
+                images.Add(await file.ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Fail(e.Message);
+            }
+        }
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Volatile.Read(ref _failure));
+    }
+
+    private ManifestFile Capture(string name, SafeFileHandle pipe)
+    {
+        var chunks = new List<ChunkRef?>();
+        var stores = new List<Task>();
+        long size = 0;
+        using (var stream = new FileStream(pipe, FileAccess.Read, bufferSize: 0))
+        {
+            PageChunker.Cut(stream, (buffer, length) =>
+            {
+                if (Volatile.Read(ref _failure) is { } failure)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw new IOException(failure); // closes the pipe: criu stops with a write error
+                }
+                _inFlight.Wait();
+                int index;
+                lock (chunks)
+                {
+                    index = chunks.Count;
+                    chunks.Add(null);
+                }
+                size += length;
+                stores.Add(Task.Run(() => Store(name, buffer, length, chunks, index)));
+            });
+        }
+        Task.WaitAll(stores);
+        return Volatile.Read(ref _failure) is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
+    }
+
+    private void Store(string name, byte[] buffer, int length, List<ChunkRef?> chunks, int index)
+    {
+        try
+        {
+            ChunkRef stored = _pack.Add(buffer.AsSpan(0, length));
+            lock (chunks)
+            {
+                chunks[index] = stored;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail($"cannot store {name}: {e.Message}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _inFlight.Release();
+        }
+    }
+
+    private void Fail(string why) => Interlocked.CompareExchange(ref _failure, why, null);
+}
+
+/// <summary>The images a dump streamed, and the first reason they are not whole (null when they are).</summary>
+internal sealed record CaptureResult(List<ManifestFile> Images, string? Error);

@@ -1,0 +1,170 @@
+using System.Buffers;
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Streaming;
+
+/// <summary>
+/// Hands a criu restore --stream the images of one checkpoint, chunk by chunk from the packs. Each
+/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, a few chunks ahead of
+/// CRIU on other cores, so there is no verification pass before the restore. When a chunk fails,
+/// <see cref="Failed"/> fires while CRIU still waits for that chunk's bytes (its pipe stays open
+/// until then), so the caller can kill CRIU before it resumes anything; <see cref="FinishAsync"/>
+/// says what failed.
+/// </summary>
+internal sealed class ImageServer : IDisposable
+{
+    private const int ChunksAhead = 4;
+
+    private readonly StreamerSocket _socket;
+    private readonly IReadOnlyDictionary<string, ManifestFile> _images;
+    private readonly PackReader _packs;
+    private readonly CancellationTokenSource _criuEnded = new();
+    private readonly CancellationTokenSource _failed = new();
+    private readonly Task<string?> _work;
+    private string? _failure;
+
+    private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs)
+    {
+        _socket = socket;
+        _images = images;
+        _packs = packs;
+        _work = Task.Run(RunAsync);
+    }
+
+    /// <summary>Fires when an image cannot be handed over whole (before its pipe is closed).</summary>
+    public CancellationToken Failed => _failed.Token;
+
+    /// <summary>Listens in <paramref name="imagesDir"/> before criu starts.</summary>
+    public static ImageServer Start(string imagesDir, IEnumerable<ManifestFile> images, PackReader packs) =>
+        new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName), images.ToDictionary(i => i.Path, StringComparer.Ordinal), packs);
+
+    /// <summary>Called once criu has exited: null when every image it asked for reached it verified, else what failed.</summary>
+    public async Task<string?> FinishAsync()
+    {
+        await _criuEnded.CancelAsync().ConfigureAwait(false);
+        return await _work.ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _criuEnded.Cancel();
+        _socket.Dispose();
+        _criuEnded.Dispose();
+        _failed.Dispose();
+    }
+
+    private async Task<string?> RunAsync()
+    {
+        using StreamerConnection? connection = await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false);
+        if (connection is null)
+        {
+            return "criu never connected to crik's image streamer";
+        }
+        var served = new List<Task>();
+        try
+        {
+            await Task.Factory.StartNew(() =>
+            {
+                while (connection.ReadRequest() is { } name)
+                {
+                    bool exists = _images.TryGetValue(name, out ManifestFile? image);
+                    connection.Reply(exists);
+                    if (exists)
+                    {
+                        SafeFileHandle pipe = connection.ReceivePipe();
+                        served.Add(Task.Factory.StartNew(() => Serve(image!, pipe), TaskCreationOptions.LongRunning));
+                    }
+                }
+            }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            Fail(e.Message);
+        }
+        await Task.WhenAll(served).ConfigureAwait(false);
+        return Volatile.Read(ref _failure);
+    }
+
+    private void Serve(ManifestFile image, SafeFileHandle pipe)
+    {
+        IReadOnlyList<ChunkRef> chunks = image.Chunks!;
+        var ahead = new Queue<Task<byte[]>>();
+        int next = 0;
+        void ReadAhead()
+        {
+            ChunkRef chunk = chunks[next++];
+            ahead.Enqueue(Task.Run(() => ReadChunk(chunk)));
+        }
+        var stream = new FileStream(pipe, FileAccess.Write, bufferSize: 0);
+        try
+        {
+            while (next < chunks.Count && ahead.Count < ChunksAhead)
+            {
+                ReadAhead();
+            }
+            for (int written = 0; ahead.Count > 0; written++)
+            {
+                byte[] buffer = ahead.Dequeue().GetAwaiter().GetResult();
+                try
+                {
+                    stream.Write(buffer, 0, chunks[written].Length);
+                }
+                catch (IOException)
+                {
+                    return; // criu stopped reading this image (it needs no more of it, or it failed)
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+                if (next < chunks.Count)
+                {
+                    ReadAhead();
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            Fail($"{image.Path}: {e.Message}");
+        }
+        finally
+        {
+            stream.Dispose(); // only now: criu must still be waiting for this image when Failed fires
+            // Chunks read ahead of a failure are not needed any more; their buffers go back to the pool.
+            foreach (Task<byte[]> pending in ahead)
+            {
+                _ = pending.ContinueWith(read => ArrayPool<byte>.Shared.Return(read.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+            }
+        }
+    }
+
+    private byte[] ReadChunk(ChunkRef chunk)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunk.Length);
+        try
+        {
+            _packs.Read(chunk, buffer);
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private void Fail(string why)
+    {
+        Interlocked.CompareExchange(ref _failure, why, null);
+        try
+        {
+            _failed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The restore has already been given up on.
+        }
+    }
+}

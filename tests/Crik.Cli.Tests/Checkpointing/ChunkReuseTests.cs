@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+/// <summary>
+/// Images stream through crik into content-addressed chunks: a checkpoint writes only the chunks
+/// no kept generation holds, and a chunk that is missing or not what was written never reaches the app.
+/// </summary>
+public class ChunkReuseTests
+{
+    private static readonly string[] App = ["python3", Paths.App("chunky-memory.py"), "48"];
+
+    [CriuFact]
+    public void ASigtermCheckpointAfterAPeriodicOneWritesOnlyWhatChangedAndTheAppComesBackWholeAcrossThreePods()
+    {
+        using var pods = new Pods("checkpointInterval: 2s\n");
+        using (CrikRun first = pods.Start(App))
+        {
+            first.WaitForLine("Checkpoint 1 committed", TimeSpan.FromSeconds(60), stderr: true);
+            Pods.CheckpointAndStop(first);
+        }
+        string last = pods.Committed().Last();
+        JsonNode manifest = pods.Manifest(last);
+        long imageBytes = (long)manifest["imageBytes"]!, writtenBytes = (long)manifest["writtenBytes"]!;
+        Assert.True(imageBytes > 48 << 20, $"{imageBytes} bytes of images");
+        Assert.True(writtenBytes * 10 <= imageBytes, $"{last} wrote {writtenBytes} of {imageBytes} bytes: more than a tenth");
+        Assert.Contains(Pods.StreamedImages(manifest).Values.SelectMany(c => c), c => (long)c!["pack"]! < 2);
+
+        using (CrikRun second = pods.Start(App))
+        {
+            second.WaitForLine("Restored checkpoint", stderr: true);
+            AppIsWhole(second);
+            Pods.CheckpointAndStop(second);
+        }
+        using CrikRun third = pods.Start(App);
+        third.WaitForLine("Restored checkpoint", stderr: true);
+        AppIsWhole(third);
+        third.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void AFlippedByteInAChunkIsRefusedBeforeTheAppRunsAndTheAppStartsFresh()
+    {
+        using var pods = new Pods();
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 5");
+            Pods.CheckpointAndStop(first);
+        }
+        FlipByteInTheLargestChunk(pods, "checkpoint-000001");
+        using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
+        string error = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
+        Assert.Contains("does not match its SHA-256", error, StringComparison.Ordinal);
+        Assert.Contains("crik stopped criu before the app ran", error, StringComparison.Ordinal);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 3);
+        Assert.Equal(0, Pods.Counts(second)[0]); // fresh, and nothing restored ever printed
+        Assert.Single(pods.SetAside());
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void AMissingPackMakesItsGenerationUnrestorableAndCrikFallsBackToTheOlderOne()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\nkeepCheckpoints: 2\n");
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("Checkpoint 2 committed", stderr: true);
+            first.Signal(Native.SIGKILL); // the node is gone: two periodic generations are left
+            first.WaitForExit();
+        }
+        Assert.Equal(["checkpoint-000001", "checkpoint-000002"], pods.Committed());
+        File.Delete(pods.Pack(2));
+        using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
+        string warning = second.WaitForLine("cannot be restored", stderr: true);
+        Assert.Contains("packs/000002.pack, which is missing", warning, StringComparison.Ordinal);
+        second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+        Assert.True(Pods.Counts(second)[0] > 0, second.Transcript);
+        second.Signal(Native.SIGKILL);
+    }
+
+    private static void AppIsWhole(CrikRun pod)
+    {
+        int from = pod.Stdout.Count;
+        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(pod.Stdout, l => l == "intact no");
+        Assert.True(Pods.Counts(pod)[0] > 0, pod.Transcript); // it went on from where it was, not from 0
+    }
+
+    /// <summary>Flips a byte in the middle of the checkpoint's largest chunk, in its pack.</summary>
+    private static void FlipByteInTheLargestChunk(Pods pods, string checkpoint)
+    {
+        JsonNode chunk = Pods.StreamedImages(pods.Manifest(checkpoint)).Values.SelectMany(c => c).OrderByDescending(c => (int)c!["length"]!).First()!;
+        string pack = pods.Pack((int)(long)chunk["pack"]!);
+        using var file = File.Open(pack, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = (long)chunk["offset"]! + (int)chunk["length"]! / 2;
+        int b = file.ReadByte();
+        file.Position--;
+        file.WriteByte((byte)(b ^ 0xff));
+    }
+}

@@ -1,0 +1,57 @@
+using Crik.Cli.Chunks;
+using Xunit;
+
+namespace Crik.Cli.Tests.Chunks;
+
+public sealed class PackWriterTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crik-pack-").FullName;
+
+    [Fact]
+    public void AChunkAnOlderGenerationHoldsIsReusedAndOnlyNewOnesAreWritten()
+    {
+        byte[] a = [.. Enumerable.Repeat((byte)1, 5000)], b = [.. Enumerable.Repeat((byte)2, 7000)];
+        ChunkRef first;
+        using (var one = new PackWriter(1, File.OpenHandle(Pack(1), FileMode.CreateNew, FileAccess.Write), new Dictionary<string, ChunkRef>()))
+        {
+            first = one.Add(a);
+            Assert.Equal(first, one.Add(a)); // the same chunk twice in one generation is written once
+            Assert.Equal(5000, one.WrittenBytes);
+        }
+        using (var two = new PackWriter(2, File.OpenHandle(Pack(2), FileMode.CreateNew, FileAccess.Write),
+            new Dictionary<string, ChunkRef> { [first.Sha256] = first }))
+        {
+            Assert.Equal(first, two.Add(a));
+            ChunkRef second = two.Add(b);
+            Assert.Equal(new ChunkRef(PackWriter.Hash(b), 2, 0, 7000), second);
+            Assert.Equal(7000, two.WrittenBytes);
+            Assert.Equal(5000, two.ReusedBytes);
+        }
+        using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
+        var buffer = new byte[7000];
+        reader.Read(first, buffer);
+        Assert.Equal(a, buffer[..5000]);
+    }
+
+    [Fact]
+    public void AChunkThatIsNotWhatWasWrittenOrIsMissingIsRefused()
+    {
+        ChunkRef chunk;
+        using (var one = new PackWriter(1, File.OpenHandle(Pack(1), FileMode.CreateNew, FileAccess.Write), new Dictionary<string, ChunkRef>()))
+        {
+            chunk = one.Add(new byte[4096]);
+        }
+        byte[] pack = File.ReadAllBytes(Pack(1));
+        pack[100] ^= 1;
+        File.WriteAllBytes(Pack(1), pack);
+        using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
+        var buffer = new byte[4096];
+        Assert.Contains("does not match its SHA-256", Assert.Throws<ChunkException>(() => reader.Read(chunk, buffer)).Message, StringComparison.Ordinal);
+        Assert.Contains("ends before chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Offset = 1 }, buffer)).Message, StringComparison.Ordinal);
+        Assert.Contains("pack 7 holding chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Pack = 7 }, buffer)).Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Pack(long generation) => Path.Combine(_dir, $"{generation:D6}.pack");
+}

@@ -2,6 +2,7 @@
 """Part 1: crik's checkpoint (SIGTERM to committed checkpoint and exit) and restore (start to app
 running) against raw `criu dump` / `criu restore -d` run on the same app laid out the same way."""
 import argparse
+import json
 import os
 import re
 import shutil
@@ -62,8 +63,9 @@ def crik_round(crik, python, mib, work):
     if code != 0:
         raise RuntimeError(f"crik exited {code} after SIGTERM\n{pod.transcript()}")
     match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s\)", line)
-    generation_dir = os.path.join(images, "checkpoint-000001")
-    size = tree_size(generation_dir)
+    # The images are chunks in packs/ now; the manifest says how big they are.
+    with open(os.path.join(images, "checkpoint-000001", "manifest.json")) as f:
+        size = json.load(f)["imageBytes"]
 
     time.sleep(0.2)
     restored = Proc(command, env=plain_env())

@@ -5,10 +5,11 @@
 #   1. checkpoint and restore: crik against raw CRIU for apps of 64 MiB, 512 MiB and 2 GiB
 #   2. crik as an init against tini and dumb-init: start-up, idle memory, signal forwarding
 #   3. the node-state server under wrk with 5,000 nodes from a fake Kubernetes API
+#   4. time to safe: a checkpoint after a 5 % rewrite of 2 GiB against the full one before it
 #
 # Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_SIZES
 # (64,512,2048), BENCH_HYPERFINE_RUNS (40), BENCH_SIGNALS (300), BENCH_WRK_SECONDS (10),
-# BENCH_PARTS (checkpoint,init,nodestate), BENCH_OUT (docs/benchmarks.md).
+# BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse), BENCH_OUT (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -18,7 +19,8 @@ SIZES=${BENCH_SIZES:-64,512,2048}
 HYPERFINE_RUNS=${BENCH_HYPERFINE_RUNS:-40}
 SIGNALS=${BENCH_SIGNALS:-300}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
-PARTS=${BENCH_PARTS:-checkpoint,init,nodestate}
+PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse}
+REUSE_MIB=${BENCH_REUSE_MIB:-2048}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
@@ -122,6 +124,11 @@ if wants nodestate && [ -n "$server" ]; then
     "$PY" nodestate.py --server "$server" --python "$PY" --reps "$REPS" --seconds "$WRK_SECONDS" \
         --work "$work/nodestate" --out "$work/results/nodestate.json" \
         || { log "part 3 failed"; echo "failed: see the harness output" >"$work/results/nodestate.status"; }
+fi
+if wants reuse; then
+    log "part 4: a checkpoint after a 5 % rewrite of $REUSE_MIB MiB against the full one"
+    "$PY" reuse.py --crik "$crik_fd" --python "$PY" --mib "$REUSE_MIB" --reps "$REPS" \
+        --work "$work/reuse" --out "$work/results/reuse.json"
 fi
 cd "$repo"
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Part 4: time to safe. An app checkpointed once (crik checkpoint, on demand: the app runs on)
+rewrites 5 % of its memory; then SIGTERM. What that second checkpoint writes and how long it takes,
+against the first (full) one. Also what a checkpoint the app runs on from costs it: the freeze
+(CRIU's dump; the app is resumed once its images are captured), bytes written and crik's CPU."""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+from benchlib import NAMESPACES, Proc, log, now, save, summary, wait_child, wait_exit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, "apps", "rewrite_app.py")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def manifest(images, generation):
+    with open(os.path.join(images, f"checkpoint-{generation:06d}", "manifest.json")) as f:
+        return json.load(f)
+
+
+def one_round(crik, python, mib, percent, work):
+    images = os.path.join(work, "images")
+    shutil.rmtree(images, ignore_errors=True)
+    config = os.path.join(work, "crik.yaml")
+    with open(config, "w") as f:
+        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\ncheckpointBudget: 600s\n")
+    socket = os.path.join(work, "control.sock")
+    env = dict(os.environ, CRIK_CONTROL_SOCKET=socket)
+    pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(percent)], env=env)
+    crik_pid = wait_child(pod.pid, name="crik")
+    pod.wait_line(r"^ready", timeout=300)
+    app_pid = wait_child(crik_pid, name="python3")
+
+    # The first checkpoint: everything is new. The app runs on.
+    cpu0, t0 = cpu_s(crik_pid), now()
+    out = subprocess.run([crik, "checkpoint"], env=env, capture_output=True, text=True, timeout=600)
+    t1, cpu1 = now(), cpu_s(crik_pid)
+    if out.returncode != 0:
+        raise RuntimeError(f"crik checkpoint failed: {out.stdout}{out.stderr}\n{pod.transcript()}")
+    _, first_line = pod.wait_line(r"Checkpoint 1 committed", stream="stderr", timeout=5)
+    first = manifest(images, 1)
+
+    os.kill(app_pid, signal.SIGUSR1)
+    t_rewrote, _ = pod.wait_line(r"^rewrote", timeout=120)
+    pod.wait_line(r"^tick", after=t_rewrote, timeout=30)
+
+    t2 = now()
+    os.kill(crik_pid, signal.SIGTERM)
+    t3 = wait_exit(crik_pid, timeout=600)
+    if pod.wait(60) != 0:
+        raise RuntimeError(f"crik did not exit 0 after SIGTERM\n{pod.transcript()}")
+    _, second_line = pod.wait_line(r"Checkpoint 2 committed", stream="stderr", timeout=5)
+    second = manifest(images, 2)
+    dump = lambda line: float(re.search(r"CRIU dump ([\d.]+) s", line).group(1))
+    shutil.rmtree(images, ignore_errors=True)
+    return {
+        "image_bytes": second["imageBytes"],
+        "full_written_bytes": first["writtenBytes"],
+        "full_s": t1 - t0,
+        "full_freeze_s": dump(first_line),
+        "full_crik_cpu_s": cpu1 - cpu0,
+        "changed_written_bytes": second["writtenBytes"],
+        "changed_s": t3 - t2,
+        "changed_freeze_s": dump(second_line),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--crik", required=True)
+    parser.add_argument("--python", default="/usr/bin/python3")
+    parser.add_argument("--mib", type=int, default=2048)
+    parser.add_argument("--percent", type=float, default=5.0)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    rounds = []
+    for rep in range(args.reps):
+        r = one_round(args.crik, args.python, args.mib, args.percent, args.work)
+        rounds.append(r)
+        log(f"reuse {args.mib} MiB #{rep + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+    save(args.out, {"reps": args.reps, "mib": args.mib, "percent": args.percent,
+                    "summary": {key: summary([r[key] for r in rounds]) for key in rounds[0]}, "rounds": rounds})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,32 +1,47 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// Reads chunks back from the pack files they were written to, checking each against its SHA-256
-/// before anyone sees a byte of it.
+/// Reads chunks back from the pack files they were written to, checking each (its SHA-256, or its
+/// authentication tag when encrypted) before anyone sees a byte of it.
 /// </summary>
-internal sealed class PackReader(Func<long, SafeFileHandle?> openPack) : IDisposable
+internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCodec codec) : IDisposable
 {
     private readonly Dictionary<long, SafeFileHandle?> _packs = [];
 
-    /// <summary>Fills <paramref name="buffer"/> with the chunk's bytes; throws <see cref="ChunkException"/> when they are missing or do not match.</summary>
-    public void Read(ChunkRef chunk, Span<byte> buffer)
+    public PackReader(Func<long, SafeFileHandle?> openPack)
+        : this(openPack, ChunkCodec.Plain)
+    {
+    }
+
+    /// <summary>
+    /// Fills the first <see cref="ChunkRef.Size"/> bytes of <paramref name="plain"/> with the chunk's
+    /// content; throws <see cref="ChunkException"/> when it is missing or not what was written.
+    /// </summary>
+    /// <param name="keyId">The key the chunk's generation was written with; null when it is plaintext.</param>
+    public void Read(ChunkRef chunk, string? keyId, Span<byte> plain)
     {
         SafeFileHandle pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");
-        int total = 0;
-        while (total < chunk.Length)
+        byte[] stored = ArrayPool<byte>.Shared.Rent(chunk.Length);
+        try
         {
-            int read = RandomAccess.Read(pack, buffer[total..chunk.Length], chunk.Offset + total);
-            if (read == 0)
+            int total = 0;
+            while (total < chunk.Length)
             {
-                throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");
+                int read = RandomAccess.Read(pack, stored.AsSpan(total, chunk.Length - total), chunk.Offset + total);
+                if (read == 0)
+                {
+                    throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");
+                }
+                total += read;
             }
-            total += read;
+            codec.Decode(chunk, keyId, stored.AsSpan(0, chunk.Length), plain[..chunk.Size]);
         }
-        if (PackWriter.Hash(buffer[..chunk.Length]) != chunk.Sha256)
+        finally
         {
-            throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its SHA-256");
+            ArrayPool<byte>.Shared.Return(stored);
         }
     }
 
@@ -57,7 +72,7 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack) : IDispos
         }
     }
 
-    private static string Short(ChunkRef chunk) => chunk.Sha256.Length > 12 ? chunk.Sha256[..12] : chunk.Sha256;
+    private static string Short(ChunkRef chunk) => chunk.Id.Length > 12 ? chunk.Id[..12] : chunk.Id;
 }
 
 /// <summary>A chunk that cannot be read back whole: missing, short, or not what was written.</summary>

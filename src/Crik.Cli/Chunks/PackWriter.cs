@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Chunks;
@@ -9,13 +9,20 @@ namespace Crik.Cli.Chunks;
 /// generation (or this one) already holds. Safe to call from several threads: each chunk gets its
 /// own range of the pack.
 /// </summary>
-internal sealed class PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known) : IDisposable
+internal sealed class PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known, ChunkCodec codec) : IDisposable
 {
     private readonly ConcurrentDictionary<string, ChunkRef> _written = new(StringComparer.Ordinal);
     private long _end;
     private long _reusedBytes;
 
+    public PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known)
+        : this(generation, pack, known, ChunkCodec.Plain)
+    {
+    }
+
     public long Generation => generation;
+
+    public ChunkCodec Codec => codec;
 
     /// <summary>Bytes this generation wrote into its pack.</summary>
     public long WrittenBytes => Interlocked.Read(ref _end);
@@ -26,23 +33,40 @@ internal sealed class PackWriter(long generation, SafeFileHandle pack, IReadOnly
     /// <summary>Stores one chunk unless an identical one is already stored, and says where it is.</summary>
     public ChunkRef Add(ReadOnlySpan<byte> chunk)
     {
-        string sha256 = Hash(chunk);
-        if (known.TryGetValue(sha256, out ChunkRef? stored) || _written.TryGetValue(sha256, out stored))
+        string name = codec.Name(chunk);
+        if ((known.TryGetValue(name, out ChunkRef? stored) || _written.TryGetValue(name, out stored)) && stored.Size == chunk.Length)
         {
-            if (stored.Length == chunk.Length)
-            {
-                Interlocked.Add(ref _reusedBytes, chunk.Length);
-                return stored;
-            }
+            Interlocked.Add(ref _reusedBytes, chunk.Length);
+            return stored;
         }
-        long offset = Interlocked.Add(ref _end, chunk.Length) - chunk.Length;
-        RandomAccess.Write(pack, chunk, offset);
-        var written = new ChunkRef(sha256, generation, offset, chunk.Length);
-        _written.TryAdd(sha256, written);
+        ChunkRef written = codec.StoresAsIs ? Write(chunk, name, null) : Encoded(chunk, name);
+        _written.TryAdd(name, written);
         return written;
     }
 
-    public static string Hash(ReadOnlySpan<byte> chunk) => Convert.ToHexStringLower(SHA256.HashData(chunk));
+    /// <summary>A chunk's SHA-256 as crik names chunks without encryption.</summary>
+    public static string Hash(ReadOnlySpan<byte> chunk) => ChunkCodec.Plain.Name(chunk);
 
     public void Dispose() => pack.Dispose();
+
+    private ChunkRef Encoded(ReadOnlySpan<byte> chunk, string name)
+    {
+        byte[] stored = ArrayPool<byte>.Shared.Rent(codec.MaxStoredBytes(chunk.Length));
+        try
+        {
+            (int length, string? compression) = codec.Encode(chunk, name, stored);
+            return Write(stored.AsSpan(0, length), name, compression) with { PlainLength = length == chunk.Length && compression is null ? null : chunk.Length };
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(stored);
+        }
+    }
+
+    private ChunkRef Write(ReadOnlySpan<byte> stored, string name, string? compression)
+    {
+        long offset = Interlocked.Add(ref _end, stored.Length) - stored.Length;
+        RandomAccess.Write(pack, stored, offset);
+        return new ChunkRef(name, generation, offset, stored.Length, Codec: compression);
+    }
 }

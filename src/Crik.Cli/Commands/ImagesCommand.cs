@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
@@ -14,11 +15,14 @@ internal static class ImagesCommand
 {
     public static int Execute(string? configPath, string? imageDir, bool verify)
     {
+        ChunkCodec codec = ChunkCodec.Plain;
         if (imageDir is null)
         {
             try
             {
-                imageDir = ConfigLoader.Load(configPath).Config.ImageDir;
+                CrikConfig config = ConfigLoader.Load(configPath).Config;
+                imageDir = config.ImageDir;
+                codec = config.CheckpointingEnabled ? ImageCodec.From(config) : codec;
             }
             catch (ConfigException e)
             {
@@ -39,7 +43,7 @@ internal static class ImagesCommand
         List<ListedGeneration> generations;
         try
         {
-            generations = GenerationListing.Read(imageDir, verify);
+            generations = GenerationListing.Read(imageDir, verify, codec);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -51,7 +55,7 @@ internal static class ImagesCommand
             StandardStreams.Output.WriteLine($"{imageDir} holds no checkpoints");
             return 0;
         }
-        StandardStreams.Output.WriteLine(Row("GENERATION", "STATE", "TAKEN", "SIZE", "DUMP", "NODE", verify ? "VERIFIED" : "MANIFEST", "APP"));
+        StandardStreams.Output.WriteLine(Row("GENERATION", "STATE", "TAKEN", "SIZE", "WRITTEN", "DUMP", "STORED", "CHAIN", "NODE", verify ? "VERIFIED" : "MANIFEST", "APP"));
         foreach (ListedGeneration g in generations)
         {
             Manifest? m = g.Manifest;
@@ -60,18 +64,33 @@ internal static class ImagesCommand
                 g.State,
                 m is null ? "?" : m.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 m is null ? "?" : Size.Format(m.ImageBytes),
+                m is null ? "?" : m.Format < 2 ? Size.Format(m.ImageBytes) : Size.Format(m.WrittenBytes),
                 m is null ? "?" : FormattableString.Invariant($"{m.DumpSeconds:0.00} s"),
+                m is null ? "?" : Stored(m),
+                m is null ? "?" : Chain(m),
                 m?.Host is { } host ? $"{host.Architecture}, {host.CpuFeatures.Count} cpu features" : "?",
                 g.Problem ?? "ok",
                 m is null ? "?" : string.Join(' ', m.Command)));
         }
-        StandardStreams.Output.WriteLine("Images are stored uncompressed and unencrypted; only a committed generation that verifies is restored.");
+        StandardStreams.Output.WriteLine("Only a committed generation that verifies is restored. CHAIN: the packs a generation's chunks are in"
+            + (verify ? "." : "; --verify reads every chunk."));
         return 0;
+    }
+
+    /// <summary>How the generation's images are stored: "files" (format 1), or the compression and whether they are encrypted.</summary>
+    private static string Stored(Manifest m) =>
+        m.Format < 2 ? "files" : $"{m.Compression ?? "none"}, " + (m.KeyId is { } key ? $"encrypted ({key[..8]})" : "plaintext");
+
+    /// <summary>The generations whose packs hold its chunks (its own and those it reuses), e.g. "3,5,7".</summary>
+    private static string Chain(Manifest m)
+    {
+        List<long> packs = m.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack).Distinct().Order().ToList();
+        return packs.Count == 0 ? "-" : string.Join(',', packs.Select(p => p.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static string Row(params string[] cells)
     {
-        int[] widths = [10, 9, 20, 10, 8, 24, 8];
+        int[] widths = [10, 9, 20, 10, 10, 8, 26, 8, 24, 8];
         return string.Join("  ", cells.Select((cell, i) => i < widths.Length ? cell.PadRight(widths[i]) : cell)).TrimEnd();
     }
 }

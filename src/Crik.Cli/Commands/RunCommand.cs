@@ -1,4 +1,5 @@
 using Crik.Cli.Checkpointing;
+using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Control;
 using Crik.Cli.Criu;
@@ -27,9 +28,11 @@ internal static class RunCommand
             return Fail(unsupported, ExitCodes.CrikFailure);
         }
         LoadedConfig loaded;
+        ChunkCodec codec;
         try
         {
             loaded = ConfigLoader.Load(options.ConfigPath);
+            codec = loaded.Config.CheckpointingEnabled ? ImageCodec.From(loaded.Config) : ChunkCodec.Plain;
         }
         catch (ConfigException e)
         {
@@ -51,7 +54,7 @@ internal static class RunCommand
         }
         try
         {
-            return Supervise(options, loaded, signals, log);
+            return Supervise(options, loaded, codec, signals, log);
         }
         catch (RestoreFailedException e)
         {
@@ -71,7 +74,7 @@ internal static class RunCommand
         }
     }
 
-    private static int Supervise(RunOptions options, LoadedConfig loaded, SignalRelay signals, ILogger log)
+    private static int Supervise(RunOptions options, LoadedConfig loaded, ChunkCodec codec, SignalRelay signals, ILogger log)
     {
         if (Environment.ProcessId != 1)
         {
@@ -90,7 +93,12 @@ internal static class RunCommand
         }
         else
         {
-            var store = new CheckpointStore(config.ImageDir!, log);
+            if (codec.KeyId is null)
+            {
+                log.Information("Checkpoints in {Dir} are not encrypted: whoever can read that volume can read the app's memory "
+                    + "(set encryptionKeyFile to encrypt them)", config.ImageDir);
+            }
+            var store = new CheckpointStore(config.ImageDir!, log, codec);
             var criu = new CriuRunner(reaper);
             restorer = new Restorer(config, store, criu, reaper, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);

@@ -18,11 +18,16 @@ internal static class ConfigKeys
     public const string OnCpuMismatch = "onCpuMismatch";
     public const string CheckpointInterval = "checkpointInterval";
     public const string NodeStatePollInterval = "nodeStatePollInterval";
+    public const string Compression = "compression";
+    public const string CompressionLevel = "compressionLevel";
+    public const string EncryptionKeyFile = "encryptionKeyFile";
+    public const string PreviousEncryptionKeyFile = "previousEncryptionKeyFile";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
-        CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval,
+        CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
+        PreviousEncryptionKeyFile,
     ];
 }

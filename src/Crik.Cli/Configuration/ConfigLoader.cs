@@ -92,6 +92,10 @@ internal static partial class ConfigLoader
                 },
                 ConfigKeys.OnCpuMismatch => config with { OnCpuMismatch = reader.Choice(key, value, config.OnCpuMismatch) },
                 ConfigKeys.CarryLimit => config with { CarryLimit = reader.ByteSize(key, value) ?? config.CarryLimit },
+                ConfigKeys.Compression => config with { Compression = reader.Choice(key, value, config.Compression) },
+                ConfigKeys.CompressionLevel => config with { CompressionLevel = reader.PositiveInteger(key, value) },
+                ConfigKeys.EncryptionKeyFile => config with { EncryptionKeyFile = reader.AbsolutePath(key, value) },
+                ConfigKeys.PreviousEncryptionKeyFile => config with { PreviousEncryptionKeyFile = reader.AbsolutePath(key, value) },
                 _ => Unknown(config, key, keyNode, file, warnings),
             };
             budgetLine = key == ConfigKeys.CheckpointBudget ? Line(keyNode) : budgetLine;

@@ -74,5 +74,17 @@ internal sealed record CrikConfig
     /// <summary>The longest duration any key accepts (CancellationTokenSource and timers handle it).</summary>
     public static readonly TimeSpan MaximumDuration = TimeSpan.FromHours(24);
 
+    /// <summary>How new chunks are compressed (none, zstd, lz4); each is kept compressed only when that makes it smaller.</summary>
+    public Chunks.CompressionKind Compression { get; init; } = Chunks.CompressionKind.None;
+
+    /// <summary>zstd's level (1 to 19) or lz4's acceleration (1 and up); null for the codec's default.</summary>
+    public int? CompressionLevel { get; init; }
+
+    /// <summary>A file with the 256-bit key images are encrypted with; null for plaintext images.</summary>
+    public string? EncryptionKeyFile { get; init; }
+
+    /// <summary>A file with the key older generations were encrypted with, for reading them after a key rotation.</summary>
+    public string? PreviousEncryptionKeyFile { get; init; }
+
     public bool CheckpointingEnabled => ImageDir is not null;
 }

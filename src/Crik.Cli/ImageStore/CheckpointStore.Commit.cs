@@ -24,23 +24,28 @@ internal sealed partial class CheckpointStore
         KeepCriuLog(staging.Directory, staging.Criu.LogName);
         DirectoryHandle directory = staging.Directory;
         directory.MakeContentsPrivate();
+        // With a key, nothing stays in the directory as plaintext: saved files become chunks too.
+        List<ManifestFile> sealedFiles = _codec.KeyId is null ? [] : StagedFiles.Seal(directory, staging.Pack);
         // The images go to disk while they are checksummed (both read what CRIU left in the page cache).
         Task flushImages = Task.Run(directory.SyncFileSystemAndSelf);
         List<ManifestFile> inDirectory = FileDigest.DescribeAll(directory, FileDigest.FilesBelow(directory));
         flushImages.GetAwaiter().GetResult();
-        List<ManifestFile> files = [.. manifest.Files, .. inDirectory];
+        List<ManifestFile> files = [.. manifest.Files, .. sealedFiles, .. inDirectory];
         manifest = manifest with
         {
             Generation = staging.Generation,
             Files = files,
             ImageBytes = files.Sum(f => f.Size),
             WrittenBytes = staging.Pack.WrittenBytes + inDirectory.Sum(f => f.Size),
+            Compression = Chunks.ChunkCodec.CodecName(_codec.Compression),
+            KeyId = _codec.KeyId,
         };
-        using (var manifestFile = directory.CreateFile(Manifest.FileName))
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
+        if (_codec.ManifestMac(json) is { } mac)
         {
-            RandomAccess.Write(manifestFile, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest), 0);
-            UnlockedFile.Sync(manifestFile, directory.PathOf(Manifest.FileName));
+            WriteDurably(directory, Manifest.MacFileName, System.Text.Encoding.ASCII.GetBytes(mac + "\n"));
         }
+        WriteDurably(directory, Manifest.FileName, json);
         directory.Sync();
         if (inTime is not null && !inTime())
         {
@@ -56,6 +61,13 @@ internal sealed partial class CheckpointStore
         BestEffort(warnings, "clean up older checkpoints and logs", () => Prune(keep, warnings));
         BestEffort(warnings, "delete packs no checkpoint uses", () => DeleteUnusedPacks(manifest.Generation, warnings));
         return new CommitResult(new CommittedCheckpoint(name, Path.Combine(imageDir, name), manifest), warnings);
+    }
+
+    private static void WriteDurably(DirectoryHandle directory, string name, byte[] content)
+    {
+        using var file = directory.CreateFile(name);
+        RandomAccess.Write(file, content, 0);
+        UnlockedFile.Sync(file, directory.PathOf(name));
     }
 
     private void Prune(int keep, List<string> warnings)

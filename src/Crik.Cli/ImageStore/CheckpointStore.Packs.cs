@@ -8,12 +8,14 @@ namespace Crik.Cli.ImageStore;
 internal sealed partial class CheckpointStore
 {
     /// <summary>Reads chunks from packs/ (never through a link).</summary>
-    public PackReader OpenPackReader() => new(generation => Packs.TryOpenFile(StoreLayout.PackName(generation)));
+    public PackReader OpenPackReader() => new(generation => Packs.TryOpenFile(StoreLayout.PackName(generation)), _codec);
 
     /// <summary>
-    /// The chunks of every committed and retired generation whose pack is there, by SHA-256: a new
-    /// generation writes only chunks that are not among them. (Retired ones count: right after a
-    /// restore, the generation restored is the one the next checkpoint shares most with.)
+    /// The chunks of every committed and retired generation whose pack is there and that was written
+    /// with crik's current key (or, both, without one), by name: a new generation writes only chunks
+    /// that are not among them. (Retired ones count: right after a restore, the generation restored
+    /// is the one the next checkpoint shares most with.) An encrypted manifest counts only when it
+    /// authenticates, so nobody can slip chunks of their own into a new generation.
     /// </summary>
     private Dictionary<string, ChunkRef> KnownChunks()
     {
@@ -21,7 +23,7 @@ internal sealed partial class CheckpointStore
         var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
         foreach ((Manifest? manifest, string state) in Manifests())
         {
-            if (manifest is null || state == StoreLayout.SetAsideDir)
+            if (manifest is null || state == StoreLayout.SetAsideDir || manifest.KeyId != _codec.KeyId)
             {
                 continue;
             }
@@ -29,7 +31,7 @@ internal sealed partial class CheckpointStore
             {
                 if (packs.Contains(chunk.Pack))
                 {
-                    known.TryAdd(chunk.Sha256, chunk);
+                    known.TryAdd(chunk.Id, chunk);
                 }
             }
         }
@@ -102,7 +104,7 @@ internal sealed partial class CheckpointStore
                 }
                 // A set-aside copy is named checkpoint-NNNNNN-TIME; its manifest names NNNNNN.
                 string committedName = name[..Math.Min(name.Length, StoreLayout.CommittedName(1).Length)];
-                _ = ManifestVerifier.ReadManifest(directory, committedName, out Manifest? manifest);
+                _ = ManifestVerifier.ReadManifest(directory, committedName, _codec, out Manifest? manifest);
                 found.Add((manifest, state));
             }
         }

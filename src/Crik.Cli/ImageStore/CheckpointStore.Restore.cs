@@ -29,7 +29,12 @@ internal sealed partial class CheckpointStore
         }
         foreach (string name in CommittedNames(Root))
         {
-            string? problem = Verify(name, out Manifest? manifest);
+            string? problem = Verify(name, out Manifest? manifest, out bool keep);
+            if (keep)
+            {
+                log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", Root.PathOf(name), problem);
+                continue;
+            }
             if (problem is null && current is not null)
             {
                 problem = AppIdentity.Mismatch(manifest!, current);
@@ -99,6 +104,29 @@ internal sealed partial class CheckpointStore
         retired.Sync();
     }
 
+    /// <summary>Writes a generation's sealed files (an encrypted one's saved files) back into its directory for <see cref="AppFiles.PutBack"/>.</summary>
+    public void Unseal(RestoreAttempt attempt)
+    {
+        using PackReader packs = OpenPackReader();
+        StagedFiles.Unseal(attempt.Directory, attempt.Checkpoint.Manifest, packs);
+    }
+
+    /// <summary>The generation's CRIU images as files, for a restore CRIU cannot do from a stream (see <see cref="ImageFiles"/>).</summary>
+    public ImageFiles WriteImageFiles(RestoreAttempt attempt)
+    {
+        using PackReader packs = OpenPackReader();
+        return ImageFiles.Write(attempt.Checkpoint.Manifest, packs, attempt.Directory);
+    }
+
+    /// <summary>Deletes the plaintext copies <see cref="Unseal"/> wrote, once they are put back.</summary>
+    public static void DropUnsealed(RestoreAttempt attempt)
+    {
+        if (attempt.Checkpoint.Manifest.KeyId is not null)
+        {
+            attempt.Directory.DeleteTree(AppFiles.ExtraFilesDir);
+        }
+    }
+
     /// <summary>The restored app runs: CRIU's log goes to logs/; the checkpoint stays retired.</summary>
     public void RestoreSucceeded(RestoreAttempt attempt)
     {
@@ -147,9 +175,12 @@ internal sealed partial class CheckpointStore
         return setAside.PathOf(target);
     }
 
-    private string? Verify(string name, out Manifest? manifest)
+    /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (see
+    /// <see cref="ManifestVerifier.KeyProblem"/>): it must stay where it is.</param>
+    private string? Verify(string name, out Manifest? manifest, out bool keep)
     {
         manifest = null;
+        keep = false;
         try
         {
             if (NotMadeByCrik(name) is { } stranger)
@@ -158,8 +189,14 @@ internal sealed partial class CheckpointStore
             }
             using DirectoryHandle directory = Root.TryOpenDirectory(name)!;
             directory.MakeContentsPrivate();
+            if (ManifestVerifier.ReadManifest(directory, name, _codec, out Manifest? read) is null
+                && ManifestVerifier.KeyProblem(read!, _codec) is { } keyProblem)
+            {
+                keep = true;
+                return keyProblem;
+            }
             using PackReader packs = OpenPackReader();
-            return ManifestVerifier.Verify(directory, name, packs, out manifest);
+            return ManifestVerifier.Verify(directory, name, packs, _codec, out manifest);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

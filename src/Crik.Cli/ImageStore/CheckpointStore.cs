@@ -24,8 +24,10 @@ namespace Crik.Cli.ImageStore;
 /// handles: a staging checkpoint can name a parent generation or a streamer, and commit and
 /// restore stay the store's alone.
 /// </remarks>
-internal sealed partial class CheckpointStore(string imageDir, ILogger log) : IDisposable
+internal sealed partial class CheckpointStore(string imageDir, ILogger log, ChunkCodec? codec = null) : IDisposable
 {
+    private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
+
     private DirectoryHandle? _root;
     private DirectoryHandle? _logs;
     private DirectoryHandle? _packs;
@@ -72,7 +74,7 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log) : ID
         string name = StoreLayout.StagingName(generation);
         _ = Logs;
         Dictionary<string, ChunkRef> known = KnownChunks();
-        var pack = new PackWriter(generation, Packs.CreateFile(StoreLayout.PackName(generation)), known);
+        var pack = new PackWriter(generation, Packs.CreateFile(StoreLayout.PackName(generation)), known, _codec);
         try
         {
             return new StagingCheckpoint(generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)), pack);

@@ -14,25 +14,26 @@ internal sealed record ListedGeneration(string Name, long Generation, string Sta
 /// </summary>
 internal static class GenerationListing
 {
-    public static List<ListedGeneration> Read(string imageDir, bool verify)
+    public static List<ListedGeneration> Read(string imageDir, bool verify, ChunkCodec? codec = null)
     {
         using var root = DirectoryHandle.OpenOrCreate(imageDir);
         using DirectoryHandle? packDirectory = root.Stat(StoreLayout.PacksDir) is { Kind: FileKind.Directory } ? root.TryOpenDirectory(StoreLayout.PacksDir) : null;
-        using var packs = new PackReader(generation => packDirectory?.TryOpenFile(StoreLayout.PackName(generation)));
+        codec ??= ChunkCodec.Plain;
+        using var packs = new PackReader(generation => packDirectory?.TryOpenFile(StoreLayout.PackName(generation)), codec);
         var found = new List<ListedGeneration>();
-        found.AddRange(In(root, "committed", verify, packs, StoreLayout.IsCommitted));
+        found.AddRange(In(root, "committed", verify, packs, codec, StoreLayout.IsCommitted));
         foreach ((string subdirectory, string state) in new[] { (StoreLayout.RetiredDir, "retired"), (StoreLayout.SetAsideDir, "set aside") })
         {
             using DirectoryHandle? directory = root.Stat(subdirectory) is { Kind: FileKind.Directory } ? root.TryOpenDirectory(subdirectory) : null;
             if (directory is not null)
             {
-                found.AddRange(In(directory, state, verify, packs, name => name.StartsWith("checkpoint-", StringComparison.Ordinal)));
+                found.AddRange(In(directory, state, verify, packs, codec, name => name.StartsWith("checkpoint-", StringComparison.Ordinal)));
             }
         }
         return found.OrderByDescending(g => g.Generation).ThenBy(g => g.State, StringComparer.Ordinal).ToList();
     }
 
-    private static IEnumerable<ListedGeneration> In(DirectoryHandle parent, string state, bool verify, PackReader packs, Func<string, bool> isGeneration)
+    private static IEnumerable<ListedGeneration> In(DirectoryHandle parent, string state, bool verify, PackReader packs, ChunkCodec codec, Func<string, bool> isGeneration)
     {
         foreach (string name in parent.Names().Where(isGeneration).Order(StringComparer.Ordinal))
         {
@@ -50,7 +51,7 @@ internal static class GenerationListing
                 {
                     continue;
                 }
-                problem = verify ? ManifestVerifier.Verify(directory, committedName, packs, out manifest, readChunks: true) : ManifestVerifier.ReadManifest(directory, committedName, out manifest);
+                problem = verify ? ManifestVerifier.Verify(directory, committedName, packs, codec, out manifest, readChunks: true) : ManifestVerifier.ReadManifest(directory, committedName, codec, out manifest);
             }
             yield return new ListedGeneration(name, StoreLayout.ParseGeneration(committedName), state, manifest, problem);
         }

@@ -16,6 +16,9 @@ internal sealed record Manifest
     public const int OldestFormat = 1;
     public const string FileName = "manifest.json";
 
+    /// <summary>Beside an encrypted generation's manifest: the manifest's HMAC-SHA256, in hex.</summary>
+    public const string MacFileName = "manifest.hmac";
+
     public int Format { get; init; } = CurrentFormat;
     public long Generation { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
@@ -46,11 +49,18 @@ internal sealed record Manifest
     public double DumpSeconds { get; init; }
     public long ImageBytes { get; init; }
 
+    /// <summary>The compression new chunks were written with ("none", "zstd", "lz4"); null in format 1.</summary>
+    public string? Compression { get; init; }
+
+    /// <summary>The id of the key its chunks and extra files are encrypted with, and its manifest authenticated by; null when plaintext.</summary>
+    public string? KeyId { get; init; }
+
     /// <summary>What this checkpoint added to the image directory: new chunks and its own files (the rest it shares with older ones).</summary>
     public long WrittenBytes { get; init; }
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Manifest))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -10,5 +10,6 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal sealed record ManifestFile(string Path, long Size, IReadOnlyList<string> Crc32c, IReadOnlyList<ChunkRef>? Chunks = null)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsStreamed => Chunks is not null;
 }

@@ -53,8 +53,10 @@ internal static class ManifestReader
             ?? Missing("externalMounts", m.ExternalMounts is null || m.ExternalMounts.Any(x => x?.Path is null || x.Key is null))
             ?? Missing("additionalPaths", m.AdditionalPaths is null || m.AdditionalPaths.Any(p => p is null))
             ?? Missing("files", m.Files is null || m.Files.Any(f => f?.Path is null || f.Crc32c is null || f.Crc32c.Any(c => c is null)))
-            ?? Missing("chunks", m.Files!.Any(f => f.Chunks is not null && f.Chunks.Any(c => c?.Sha256 is null || c.Sha256.Length != 64
-                || c.Pack <= 0 || c.Offset < 0 || c.Length <= 0)))
+            ?? Missing("chunks", m.Files!.Any(f => f.Chunks is not null && f.Chunks.Any(c => c?.Id is null || c.Id.Length != 64
+                || c.Pack <= 0 || c.Offset < 0 || c.Length <= 0 || c.PlainLength <= 0 || (c.Codec is not null && Chunks.ChunkCodec.ParseCodec(c.Codec) is null))))
+            ?? Missing("compression", m.Compression is not null && m.Compression is not ("none" or "zstd" or "lz4"))
+            ?? Missing("keyId", m.KeyId is not null && (m.KeyId.Length != 16 || !m.KeyId.All(char.IsAsciiHexDigitLower)))
             ?? Missing("app", m.App is not null && (m.App.Command is null || m.App.Command.Any(a => a is null)))
             ?? Missing("host", m.Host is not null && (m.Host.Architecture is null || m.Host.Kernel is null || m.Host.CpuFeatures is null || m.Host.CpuFeatures.Any(f => f is null)))
             ?? Missing("extraFiles", m.ExtraFiles is not null && m.ExtraFiles.Any(f => f?.Path is null || f.Kind is null))

@@ -10,40 +10,42 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal static class ManifestVerifier
 {
+    /// <summary>What compression that does not pay and encryption can add to a chunk.</summary>
+    private const int MaxOverhead = 64 << 10;
+
     /// <summary>Null when the checkpoint named <paramref name="name"/> verifies; otherwise what is wrong, in a few words.</summary>
     /// <param name="readChunks">Also read every chunk and check its SHA-256 (crik images --verify); a restore
     /// does not, because it checks each chunk as it hands it to CRIU.</param>
-    public static string? Verify(DirectoryHandle dir, string name, PackReader packs, out Manifest? manifest, bool readChunks = false) =>
-        ReadManifest(dir, name, out manifest) ?? VerifyChunks(manifest!, packs, readChunks) ?? VerifyFiles(dir, manifest!);
+    public static string? Verify(DirectoryHandle dir, string name, PackReader packs, ChunkCodec codec, out Manifest? manifest, bool readChunks = false) =>
+        ReadManifest(dir, name, codec, out manifest) ?? VerifyChunks(manifest!, packs, readChunks) ?? VerifyFiles(dir, manifest!);
 
-    /// <summary>Reads and checks the manifest alone (not the images it lists); null when it is usable.</summary>
-    public static string? ReadManifest(DirectoryHandle dir, string name, out Manifest? manifest)
+    /// <summary>
+    /// Reads and checks the manifest alone (not the images it lists); null when it is usable. The
+    /// manifest of an encrypted generation must authenticate (manifest.hmac) under its key when crik
+    /// holds that key; whether crik may restore it at all is <see cref="KeyProblem"/>'s question.
+    /// </summary>
+    public static string? ReadManifest(DirectoryHandle dir, string name, ChunkCodec codec, out Manifest? manifest)
     {
         manifest = null;
-        byte[]? json;
-        using (SafeFileHandle? file = dir.TryOpenFile(Manifest.FileName))
+        byte[]? json = ReadSmallFile(dir, Manifest.FileName, out string? tooBig);
+        if (json is null)
         {
-            if (file is null)
-            {
-                return "it has no manifest";
-            }
-            long length = RandomAccess.GetLength(file);
-            if (length > ManifestReader.MaxBytes)
-            {
-                return $"its manifest is {Size.Format(length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
-            }
-            json = new byte[length];
-            int total = 0, read;
-            while (total < json.Length && (read = RandomAccess.Read(file, json.AsSpan(total), total)) > 0)
-            {
-                total += read;
-            }
-            json = json[..total];
+            return tooBig ?? "it has no manifest";
         }
         string? problem = ManifestReader.TryParse(json, out manifest);
         if (problem is not null)
         {
             return problem;
+        }
+        if (manifest!.KeyId is { } keyId && codec.CanRead(keyId))
+        {
+            byte[]? mac = ReadSmallFile(dir, Manifest.MacFileName, out _);
+            if (mac is null || !codec.Authenticates(json, System.Text.Encoding.ASCII.GetString(mac)))
+            {
+                manifest = null;
+                return mac is null ? "its manifest says it is encrypted but has no manifest.hmac"
+                    : "its manifest does not authenticate under its key: it was altered";
+            }
         }
         if (manifest!.Generation != StoreLayout.ParseGeneration(name))
         {
@@ -52,19 +54,54 @@ internal static class ManifestVerifier
         return null;
     }
 
+    /// <summary>
+    /// Why crik must neither restore nor set aside this generation, or null: it is encrypted with a key
+    /// crik was not given (it is kept for a crik that has the key), or crik encrypts and it is plaintext
+    /// (crik with a key restores only what its keys authenticate; the generation stays in place).
+    /// </summary>
+    public static string? KeyProblem(Manifest manifest, ChunkCodec codec) =>
+        manifest.Format < 2 ? null
+        : manifest.KeyId is { } keyId ? codec.CanRead(keyId) ? null
+            : $"it is encrypted with key {keyId}, which crik was not given (encryptionKeyFile, previousEncryptionKeyFile)"
+        : codec.KeyId is not null ? "it is not encrypted, and crik with encryptionKeyFile restores only checkpoints its keys authenticate"
+        : null;
+
+    private static byte[]? ReadSmallFile(DirectoryHandle dir, string name, out string? tooBig)
+    {
+        tooBig = null;
+        using SafeFileHandle? file = dir.TryOpenFile(name);
+        if (file is null)
+        {
+            return null;
+        }
+        long length = RandomAccess.GetLength(file);
+        if (length > ManifestReader.MaxBytes)
+        {
+            tooBig = $"its {(name == Manifest.FileName ? "manifest" : name)} is {Size.Format(length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
+            return null;
+        }
+        var bytes = new byte[length];
+        int total = 0, read;
+        while (total < bytes.Length && (read = RandomAccess.Read(file, bytes.AsSpan(total), total)) > 0)
+        {
+            total += read;
+        }
+        return bytes[..total];
+    }
+
     private static string? VerifyChunks(Manifest manifest, PackReader packs, bool readChunks)
     {
-        byte[]? buffer = readChunks ? new byte[Chunks.PageChunker.MaxBytes] : null;
+        byte[]? buffer = readChunks ? new byte[PageChunker.MaxBytes] : null;
         foreach (ManifestFile image in manifest.Files.Where(f => f.IsStreamed))
         {
-            if (image.Path.Contains('/') || image.Path is "." or "..")
+            if (image.Path.StartsWith('/') || image.Path.Split('/').Any(p => p is "" or "." or ".."))
             {
-                return $"its manifest names an image that is not a plain name: {image.Path}";
+                return $"its manifest names a file outside it: {image.Path}";
             }
             long total = 0;
             foreach (ChunkRef chunk in image.Chunks!)
             {
-                if (chunk.Length > Chunks.PageChunker.MaxBytes)
+                if (chunk.Size > PageChunker.MaxBytes || chunk.Length > PageChunker.MaxBytes + MaxOverhead)
                 {
                     return $"{image.Path} has a chunk of {chunk.Length} bytes, more than crik ever writes";
                 }
@@ -81,14 +118,14 @@ internal static class ManifestVerifier
                 {
                     try
                     {
-                        packs.Read(chunk, buffer);
+                        packs.Read(chunk, manifest.KeyId, buffer);
                     }
                     catch (ChunkException e)
                     {
                         return $"{image.Path}: {e.Message}";
                     }
                 }
-                total += chunk.Length;
+                total += chunk.Size;
             }
             if (total != image.Size)
             {

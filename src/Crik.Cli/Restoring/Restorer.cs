@@ -70,6 +70,7 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         using RestoreAttempt attempt = store.BeginRestore(checkpoint);
         try
         {
+            store.Unseal(attempt);
             AppFiles.PutBack(manifest, attempt);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -77,24 +78,50 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
             string why = $"cannot put back additionalPaths: {e.Message}";
             return Failed(manifest.Generation, clock, why, null, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
         }
+        try
+        {
+            CheckpointStore.DropUnsealed(attempt);
+        }
+        catch (IOException e)
+        {
+            log.Warning("Could not delete the decrypted copies of saved files in {Dir}: {Error}", attempt.Path, e.Message);
+        }
         log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
             manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
 
         bool streamed = manifest.Files.Any(f => f.IsStreamed);
         TrackedChild app = reaper.Expect(manifest.RootPid);
-        var arguments = CriuArguments.Restore(attempt.ImagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
-            CriuArguments.InheritedStdio(manifest.Stdio), streamed);
         CriuResult restore;
-        string? notWhole = null;
+        string? notWhole;
         try
         {
-            using PackReader packs = store.OpenPackReader();
-            using ImageServer? server = streamed ? ImageServer.Start(attempt.ImagesDir, manifest.Files.Where(f => f.IsStreamed), packs) : null;
-            // A chunk that fails its check kills criu while it still waits for that chunk: CRIU resumes the
-            // tree only after reading every image, so the app never runs on a corrupt or missing byte.
-            restore = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
-                kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
-            notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
+            (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.ImagesDir).ConfigureAwait(false);
+            if (streamed && !restore.Succeeded && notWhole is null && CannotRestoreFromAStream(restore))
+            {
+                // Nothing of the app ran: CRIU failed while laying out its memory. Once the failed
+                // tree is gone, the same restore runs again from image files.
+                reaper.Forget(manifest.RootPid);
+                await KillLeftoversAsync(manifest).ConfigureAwait(false);
+                log.Information("Checkpoint {Generation}: CRIU cannot restore this app from a stream ({Error}); restoring it from image files",
+                    manifest.Generation, restore.FirstError);
+                app = reaper.Expect(manifest.RootPid);
+                ImageFiles? files = null;
+                try
+                {
+                    files = store.WriteImageFiles(attempt);
+                }
+                catch (IOException e)
+                {
+                    notWhole = $"writing its images out as files failed: {e.Message}";
+                }
+                if (files is not null)
+                {
+                    using (files)
+                    {
+                        (restore, notWhole) = await RunCriuAsync(manifest, attempt, files.ImagesDir).ConfigureAwait(false);
+                    }
+                }
+            }
         }
         catch (SpawnException e)
         {
@@ -125,6 +152,43 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}",
             manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath);
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
+    }
+
+    /// <summary>
+    /// Runs criu restore: from <paramref name="imageFiles"/> when given, otherwise from crik's image
+    /// streamer (a chunk that fails its check kills criu while it still waits for that chunk: CRIU
+    /// resumes the tree only after reading every image, so the app never runs on a corrupt or missing
+    /// byte). Returns CRIU's result and, for a stream, what did not arrive whole (null when all did).
+    /// </summary>
+    private async Task<(CriuResult Result, string? NotWhole)> RunCriuAsync(Manifest manifest, RestoreAttempt attempt, string? imageFiles)
+    {
+        string imagesDir = imageFiles ?? attempt.ImagesDir;
+        var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
+            CriuArguments.InheritedStdio(manifest.Stdio), streamed: imageFiles is null);
+        using PackReader packs = store.OpenPackReader();
+        using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, manifest, packs) : null;
+        CriuResult result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
+            kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
+        return (result, server is null ? null : await Served(server).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// CRIU maps every private memory area writable before it fills it when it reads a stream, and the
+    /// kernel refuses that for an area larger than the node's memory (the .NET runtime reserves such an
+    /// area); from image files CRIU maps such areas as they were.
+    /// </summary>
+    private static bool CannotRestoreFromAStream(CriuResult result) =>
+        result.FirstError.Contains("Unable to map ANON_VMA: Cannot allocate memory", StringComparison.Ordinal);
+
+    /// <summary>Kills what a failed restore left and waits (up to 5 s) until its PIDs are free again.</summary>
+    private async Task KillLeftoversAsync(Manifest manifest)
+    {
+        KillLeftovers(manifest);
+        var clock = Stopwatch.StartNew();
+        while (ProcessTree.InUse(manifest.TreePids).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Null when the image streamer handed CRIU every image whole; it ends with criu, or fails after a grace period.</summary>

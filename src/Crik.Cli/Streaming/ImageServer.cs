@@ -23,10 +23,12 @@ internal sealed class ImageServer : IDisposable
     private readonly CancellationTokenSource _criuEnded = new();
     private readonly CancellationTokenSource _failed = new();
     private readonly Task<string?> _work;
+    private readonly string? _keyId;
     private string? _failure;
 
-    private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs)
+    private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
     {
+        _keyId = keyId;
         _socket = socket;
         _images = images;
         _packs = packs;
@@ -36,9 +38,10 @@ internal sealed class ImageServer : IDisposable
     /// <summary>Fires when an image cannot be handed over whole (before its pipe is closed).</summary>
     public CancellationToken Failed => _failed.Token;
 
-    /// <summary>Listens in <paramref name="imagesDir"/> before criu starts.</summary>
-    public static ImageServer Start(string imagesDir, IEnumerable<ManifestFile> images, PackReader packs) =>
-        new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName), images.ToDictionary(i => i.Path, StringComparer.Ordinal), packs);
+    /// <summary>Listens in <paramref name="imagesDir"/> before criu starts; serves the CRIU images (plain names) of <paramref name="manifest"/>.</summary>
+    public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs) =>
+        new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName),
+            manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
 
     /// <summary>Called once criu has exited: null when every image it asked for reached it verified, else what failed.</summary>
     public async Task<string?> FinishAsync()
@@ -109,7 +112,7 @@ internal sealed class ImageServer : IDisposable
                 byte[] buffer = ahead.Dequeue().GetAwaiter().GetResult();
                 try
                 {
-                    stream.Write(buffer, 0, chunks[written].Length);
+                    stream.Write(buffer, 0, chunks[written].Size);
                 }
                 catch (IOException)
                 {
@@ -142,10 +145,10 @@ internal sealed class ImageServer : IDisposable
 
     private byte[] ReadChunk(ChunkRef chunk)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunk.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunk.Size);
         try
         {
-            _packs.Read(chunk, buffer);
+            _packs.Read(chunk, _keyId, buffer);
             return buffer;
         }
         catch

@@ -68,7 +68,7 @@ public class GenerationTests
         var pages = root.GetProperty("files").EnumerateArray().Where(f => f.GetProperty("path").GetString()!.StartsWith("pages-", StringComparison.Ordinal))
             .MaxBy(f => f.GetProperty("size").GetInt64());
         var chunk = pages.GetProperty("chunks")[0];
-        Assert.Equal(64, chunk.GetProperty("sha256").GetString()!.Length);
+        Assert.Equal(64, chunk.GetProperty("id").GetString()!.Length);
         Assert.Equal(1, chunk.GetProperty("pack").GetInt64());
         Assert.False(File.Exists(Path.Combine(pods.ImageDir, "checkpoint-000001", pages.GetProperty("path").GetString()!)));
         Assert.True(new FileInfo(pods.Pack(1)).Length >= pages.GetProperty("size").GetInt64());

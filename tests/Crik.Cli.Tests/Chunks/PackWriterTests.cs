@@ -19,7 +19,7 @@ public sealed class PackWriterTests : IDisposable
             Assert.Equal(5000, one.WrittenBytes);
         }
         using (var two = new PackWriter(2, File.OpenHandle(Pack(2), FileMode.CreateNew, FileAccess.Write),
-            new Dictionary<string, ChunkRef> { [first.Sha256] = first }))
+            new Dictionary<string, ChunkRef> { [first.Id] = first }))
         {
             Assert.Equal(first, two.Add(a));
             ChunkRef second = two.Add(b);
@@ -29,7 +29,7 @@ public sealed class PackWriterTests : IDisposable
         }
         using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
         var buffer = new byte[7000];
-        reader.Read(first, buffer);
+        reader.Read(first, null, buffer);
         Assert.Equal(a, buffer[..5000]);
     }
 
@@ -46,9 +46,9 @@ public sealed class PackWriterTests : IDisposable
         File.WriteAllBytes(Pack(1), pack);
         using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
         var buffer = new byte[4096];
-        Assert.Contains("does not match its SHA-256", Assert.Throws<ChunkException>(() => reader.Read(chunk, buffer)).Message, StringComparison.Ordinal);
-        Assert.Contains("ends before chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Offset = 1 }, buffer)).Message, StringComparison.Ordinal);
-        Assert.Contains("pack 7 holding chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Pack = 7 }, buffer)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not match its SHA-256", Assert.Throws<ChunkException>(() => reader.Read(chunk, null, buffer)).Message, StringComparison.Ordinal);
+        Assert.Contains("ends before chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Offset = 1 }, null, buffer)).Message, StringComparison.Ordinal);
+        Assert.Contains("pack 7 holding chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Pack = 7 }, null, buffer)).Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -43,6 +43,34 @@ public sealed class ConfigErrorTests : IDisposable
         Assert.False(File.Exists(marker), "the app must not start with a bad configuration");
     }
 
+    [Theory]
+    [InlineData("short", "holds 5 bytes, not a 256-bit key: it must hold 32 raw bytes or their base64 (make one with: head -c 32 /dev/urandom | base64)")]
+    [InlineData(null, "cannot be read (")]
+    public void AKeyFileThatIsNotAKeyFailsWithOneLineAndExitCode2(string? content, string expected)
+    {
+        string key = Path.Combine(_dir, "key");
+        if (content is not null)
+        {
+            File.WriteAllText(key, content);
+        }
+        string marker = Path.Combine(_dir, "app-started");
+        using var run = CrikRun.Start(["run", "--config", Write($"imageDir: {_dir}/images\nencryptionKeyFile: {key}\n"), "--", "touch", marker], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.StartsWith($"crik: error: encryptionKeyFile {key} {expected}", Assert.Single(run.Stderr), StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Theory]
+    [InlineData("compression: gzip\n", ":2: compression: must be none or zstd or lz4, got \"gzip\"")]
+    [InlineData("compression: zstd\ncompressionLevel: 40\n", "compressionLevel: zstd levels go from 1 to 19, got 40")]
+    [InlineData("previousEncryptionKeyFile: /etc/hostname\n", "previousEncryptionKeyFile is set without encryptionKeyFile: give the current key too")]
+    public void BadImageSettingsFailWithOneLineAndExitCode2(string yaml, string expected)
+    {
+        using var run = CrikRun.Start(["run", "--config", Write($"imageDir: {_dir}/images\n{yaml}"), "--", "true"], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Contains(expected, Assert.Single(run.Stderr), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void MissingExplicitConfigFileIsAnError()
     {

@@ -29,7 +29,7 @@ public sealed class ManifestReaderTests
     };
 
     /// <summary>Fields older manifests lack, which may be null.</summary>
-    private static readonly string[] Optional = ["app", "extraFiles", "host"];
+    private static readonly string[] Optional = ["app", "extraFiles", "host", "compression", "keyId"];
 
     public static TheoryData<string> Fields() => new(JsonObject().Select(p => p.Key).Except(Optional));
 
@@ -37,6 +37,8 @@ public sealed class ManifestReaderTests
     [InlineData("app")]
     [InlineData("extraFiles")]
     [InlineData("host")]
+    [InlineData("compression")]
+    [InlineData("keyId")]
     public void FieldsOlderManifestsLackMayBeNull(string field) =>
         Assert.Null(ManifestReader.TryParse(System.Text.Encoding.UTF8.GetBytes(With(field, null)), out _));
 
@@ -69,6 +71,12 @@ public sealed class ManifestReaderTests
     [InlineData("host", "{\"architecture\":null,\"kernel\":\"6.1\",\"cpuFeatures\":[]}")]
     [InlineData("host", "{\"architecture\":\"x64\",\"kernel\":\"6.1\"}")]
     [InlineData("generation", "1e400")]
+    [InlineData("files", "[{\"path\":\"p\",\"size\":1,\"crc32c\":[],\"chunks\":[null]}]")]
+    [InlineData("files", "[{\"path\":\"p\",\"size\":1,\"crc32c\":[],\"chunks\":[{\"id\":null,\"pack\":1,\"offset\":0,\"length\":1}]}]")]
+    [InlineData("files", "[{\"path\":\"p\",\"size\":1,\"crc32c\":[],\"chunks\":[{\"id\":\"ab\",\"pack\":1,\"offset\":0,\"length\":1}]}]")]
+    [InlineData("files", "[{\"path\":\"p\",\"size\":1,\"crc32c\":[],\"chunks\":[{\"id\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"pack\":1,\"offset\":0,\"length\":1,\"codec\":\"gzip\"}]}]")]
+    [InlineData("files", "[{\"path\":\"p\",\"size\":1,\"crc32c\":[],\"chunks\":[{\"id\":\"0000000000000000000000000000000000000000000000000000000000000000\",\"pack\":0,\"offset\":0,\"length\":1}]}]")]
+    [InlineData("keyId", "\"../../etc\"")]
     public void NullsAndNonsenseInsideFieldsAreReasons(string field, string json) => AssertUnusable(With(field, JsonNode.Parse(json)));
 
     [Theory]

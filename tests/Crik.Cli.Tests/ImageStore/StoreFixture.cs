@@ -25,7 +25,7 @@ internal static class StoreFixture
         using var handle = DirectoryHandle.OpenOrCreate(directory);
         using var packs = new PackReader(generation => File.Exists(PackPath(directory, generation))
             ? File.OpenHandle(PackPath(directory, generation)) : null);
-        return ManifestVerifier.Verify(handle, Path.GetFileName(directory), packs, out _, readChunks: true);
+        return ManifestVerifier.Verify(handle, Path.GetFileName(directory), packs, ChunkCodec.Plain, out _, readChunks: true);
     }
 
     private static string PackPath(string checkpointDirectory, long generation) =>

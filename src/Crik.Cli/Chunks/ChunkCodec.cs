@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Crik.Cli.Chunks;
+
+/// <summary>
+/// How chunks are named and stored: compressed (zstd or lz4, kept only when smaller) and, with a
+/// key, encrypted and authenticated with AES-256-GCM (a random 96-bit nonce per chunk, the chunk's
+/// name as associated data, so a chunk moved under another name is refused). Without a key a
+/// chunk's name is its SHA-256; with one it is an HMAC, so names reveal nothing about content.
+/// </summary>
+internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKey? key, IReadOnlyList<ChunkKey> readKeys)
+{
+    public const int NonceBytes = 12;
+    public const int TagBytes = 16;
+
+    public static readonly ChunkCodec Plain = new(CompressionKind.None, 0, null, []);
+
+    public CompressionKind Compression => compression;
+
+    /// <summary>The id of the key new chunks and manifests are written with; null when they are plaintext.</summary>
+    public string? KeyId => key?.Id;
+
+    /// <summary>The ids of every key this crik can read with (encryptionKeyFile, previousEncryptionKeyFile).</summary>
+    public IEnumerable<string> ReadableKeyIds => readKeys.Select(k => k.Id);
+
+    public bool StoresAsIs => compression == CompressionKind.None && key is null;
+
+    /// <summary>A chunk's name: its SHA-256, or with a key its HMAC-SHA256 under the naming key.</summary>
+    public string Name(ReadOnlySpan<byte> plain) => Convert.ToHexStringLower(key is null ? SHA256.HashData(plain) : HMACSHA256.HashData(key.Naming, plain));
+
+    /// <summary>The largest stored form of a chunk of <paramref name="plainLength"/> bytes.</summary>
+    public int MaxStoredBytes(int plainLength) =>
+        Math.Max(plainLength, Chunks.Compression.Bound(compression, plainLength)) + (key is null ? 0 : NonceBytes + TagBytes);
+
+    /// <summary>Encodes a chunk into <paramref name="stored"/>; returns its length and the compression kept (null: none).</summary>
+    public (int Length, string? Codec) Encode(ReadOnlySpan<byte> plain, string name, Span<byte> stored)
+    {
+        byte[]? compressed = null;
+        try
+        {
+            ReadOnlySpan<byte> body = plain;
+            string? codec = null;
+            if (compression != CompressionKind.None)
+            {
+                compressed = ArrayPool<byte>.Shared.Rent(Chunks.Compression.Bound(compression, plain.Length));
+                int length = Chunks.Compression.Compress(compression, level, plain, compressed);
+                if (length < plain.Length)
+                {
+                    body = compressed.AsSpan(0, length);
+                    codec = CodecName(compression);
+                }
+            }
+            if (key is null)
+            {
+                body.CopyTo(stored);
+                return (body.Length, codec);
+            }
+            Span<byte> nonce = stored[..NonceBytes];
+            RandomNumberGenerator.Fill(nonce);
+            using var aes = new AesGcm(key.Encryption, TagBytes);
+            aes.Encrypt(nonce, body, stored.Slice(NonceBytes, body.Length), stored.Slice(NonceBytes + body.Length, TagBytes), Encoding.ASCII.GetBytes(name));
+            return (NonceBytes + body.Length + TagBytes, codec);
+        }
+        finally
+        {
+            if (compressed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(compressed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decodes a stored chunk into <paramref name="plain"/> (exactly its plain length) and checks it:
+    /// the GCM tag when it is encrypted (under the key <paramref name="keyId"/>), its SHA-256 when not.
+    /// </summary>
+    public void Decode(ChunkRef chunk, string? keyId, ReadOnlySpan<byte> stored, Span<byte> plain)
+    {
+        byte[]? decrypted = null;
+        try
+        {
+            ReadOnlySpan<byte> body = stored;
+            if (keyId is not null)
+            {
+                ChunkKey readKey = readKeys.FirstOrDefault(k => k.Id == keyId)
+                    ?? throw new ChunkException($"chunk {Short(chunk)} is encrypted with key {keyId}, which crik was not given");
+                if (stored.Length < NonceBytes + TagBytes)
+                {
+                    throw new ChunkException($"chunk {Short(chunk)} is too short to be encrypted");
+                }
+                int length = stored.Length - NonceBytes - TagBytes;
+                decrypted = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    using var aes = new AesGcm(readKey.Encryption, TagBytes);
+                    aes.Decrypt(stored[..NonceBytes], stored.Slice(NonceBytes, length), stored[^TagBytes..], decrypted.AsSpan(0, length),
+                        Encoding.ASCII.GetBytes(chunk.Id));
+                }
+                catch (AuthenticationTagMismatchException)
+                {
+                    throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not authenticate: it was altered, or written with another key");
+                }
+                body = decrypted.AsSpan(0, length);
+            }
+            if (chunk.Codec is { } codec)
+            {
+                Chunks.Compression.Decompress(ParseCodec(codec) ?? throw new ChunkException($"chunk {Short(chunk)} uses an unknown compression \"{codec}\""), body, plain);
+            }
+            else if (body.Length == plain.Length)
+            {
+                body.CopyTo(plain);
+            }
+            else
+            {
+                throw new ChunkException($"chunk {Short(chunk)} holds {body.Length} bytes, its manifest says {plain.Length}");
+            }
+            if (keyId is null && Convert.ToHexStringLower(SHA256.HashData(plain)) != chunk.Id)
+            {
+                throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its SHA-256");
+            }
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new ChunkException($"chunk {Short(chunk)} is compressed with {chunk.Codec}, whose library this container lacks ({e.Message})");
+        }
+        finally
+        {
+            if (decrypted is not null)
+            {
+                ArrayPool<byte>.Shared.Return(decrypted);
+            }
+        }
+    }
+
+    /// <summary>The manifest's HMAC under the current key; null without one.</summary>
+    public string? ManifestMac(ReadOnlySpan<byte> manifest) =>
+        key is null ? null : Convert.ToHexStringLower(HMACSHA256.HashData(key.ManifestMac, manifest));
+
+    /// <summary>Whether <paramref name="mac"/> is the manifest's HMAC under one of the keys crik can read with.</summary>
+    public bool Authenticates(byte[] manifest, string mac) =>
+        readKeys.Any(k => CryptographicOperations.FixedTimeEquals(
+            Encoding.ASCII.GetBytes(Convert.ToHexStringLower(HMACSHA256.HashData(k.ManifestMac, manifest))), Encoding.ASCII.GetBytes(mac.Trim())));
+
+    /// <summary>Whether crik holds the key with this id.</summary>
+    public bool CanRead(string keyId) => readKeys.Any(k => k.Id == keyId);
+
+    public static string CodecName(CompressionKind kind) => kind.ToString().ToLowerInvariant();
+
+    public static CompressionKind? ParseCodec(string name) => name switch
+    {
+        "zstd" => CompressionKind.Zstd,
+        "lz4" => CompressionKind.Lz4,
+        _ => null,
+    };
+
+    private static string Short(ChunkRef chunk) => chunk.Id.Length > 12 ? chunk.Id[..12] : chunk.Id;
+}

@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Crik.Cli.Chunks;
+
+/// <summary>
+/// A 256-bit key from <c>encryptionKeyFile</c> and the keys derived from it with HKDF-SHA256, one
+/// per use: encrypting chunks (AES-256-GCM), naming chunks (HMAC-SHA256, so a chunk's name says
+/// nothing about its content to whoever reads the volume), authenticating manifests (HMAC-SHA256),
+/// and the key's public id, which manifests record so a crik with several keys knows which one.
+/// </summary>
+internal sealed class ChunkKey
+{
+    private ChunkKey(byte[] master)
+    {
+        Encryption = Derive(master, "crik chunk encryption");
+        Naming = Derive(master, "crik chunk naming");
+        ManifestMac = Derive(master, "crik manifest authentication");
+        Id = Convert.ToHexStringLower(Derive(master, "crik key id")[..8]);
+    }
+
+    public byte[] Encryption { get; }
+
+    public byte[] Naming { get; }
+
+    public byte[] ManifestMac { get; }
+
+    /// <summary>16 hex digits that identify the key without revealing it.</summary>
+    public string Id { get; }
+
+    /// <summary>Reads a key file: 32 raw bytes, or their base64 (as a Kubernetes Secret mounted from a base64 value gives it).</summary>
+    /// <exception cref="KeyFileException">One line saying what is wrong with the file and how to make a good one.</exception>
+    public static ChunkKey Load(string path, string key)
+    {
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyFileException($"{key} {path} cannot be read ({e.Message}); mount the Secret holding the key there");
+        }
+        return new ChunkKey(Parse(content) ?? throw new KeyFileException(
+            $"{key} {path} holds {content.Length} bytes, not a 256-bit key: it must hold 32 raw bytes or their base64 "
+            + "(make one with: head -c 32 /dev/urandom | base64)"));
+    }
+
+    internal static ChunkKey FromBytes(byte[] master) => new(master);
+
+    internal static byte[]? Parse(byte[] content)
+    {
+        if (content.Length == 32)
+        {
+            return content;
+        }
+        string text = Encoding.ASCII.GetString(content).Trim();
+        Span<byte> decoded = stackalloc byte[64];
+        return Convert.TryFromBase64String(text, decoded, out int length) && length == 32 ? decoded[..32].ToArray() : null;
+    }
+
+    private static byte[] Derive(byte[] master, string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: [], info: Encoding.ASCII.GetBytes(purpose));
+}
+
+/// <summary>A key file that is missing, unreadable or not a 256-bit key.</summary>
+internal sealed class KeyFileException(string message) : Exception(message);

@@ -1,0 +1,42 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Configuration;
+
+namespace Crik.Cli.Commands;
+
+/// <summary>The chunk codec a configuration asks for: compression, and the keys from encryptionKeyFile and previousEncryptionKeyFile.</summary>
+internal static class ImageCodec
+{
+    public const int MaxZstdLevel = 19;
+
+    /// <summary>The codec; throws <see cref="ConfigException"/> with one line when a key file or a library is not usable.</summary>
+    public static ChunkCodec From(CrikConfig config)
+    {
+        if (Compression.Unavailable(config.Compression) is { } missing)
+        {
+            throw new ConfigException(missing);
+        }
+        int level = config.Compression switch
+        {
+            CompressionKind.Zstd => config.CompressionLevel ?? Compression.DefaultZstdLevel,
+            _ => config.CompressionLevel ?? 1,
+        };
+        if (config.Compression == CompressionKind.Zstd && level > MaxZstdLevel)
+        {
+            throw new ConfigException($"{ConfigKeys.CompressionLevel}: zstd levels go from 1 to {MaxZstdLevel}, got {level}");
+        }
+        if (config.PreviousEncryptionKeyFile is not null && config.EncryptionKeyFile is null)
+        {
+            throw new ConfigException($"{ConfigKeys.PreviousEncryptionKeyFile} is set without {ConfigKeys.EncryptionKeyFile}: give the current key too");
+        }
+        try
+        {
+            ChunkKey? key = config.EncryptionKeyFile is { } path ? ChunkKey.Load(path, ConfigKeys.EncryptionKeyFile) : null;
+            ChunkKey? previous = config.PreviousEncryptionKeyFile is { } old ? ChunkKey.Load(old, ConfigKeys.PreviousEncryptionKeyFile) : null;
+            return new ChunkCodec(config.Compression, level, key, new[] { key, previous }.OfType<ChunkKey>().ToList());
+        }
+        catch (KeyFileException e)
+        {
+            throw new ConfigException(e.Message);
+        }
+    }
+}

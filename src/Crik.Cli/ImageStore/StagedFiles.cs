@@ -1,0 +1,70 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// The files crik saves beside CRIU's images (additionalPaths, carried files, CRIU's stats) as
+/// chunks in the pack rather than files in the generation's directory: with encryption on, so that
+/// nothing of the app's lies on the volume in plaintext.
+/// </summary>
+internal static class StagedFiles
+{
+    /// <summary>Turns every file below <paramref name="directory"/> into chunks and deletes it; returns what the manifest lists.</summary>
+    public static List<ManifestFile> Seal(DirectoryHandle directory, PackWriter pack)
+    {
+        var sealedFiles = new List<ManifestFile>();
+        foreach (string path in FileDigest.FilesBelow(directory))
+        {
+            var chunks = new List<ChunkRef>();
+            long size = 0;
+            using (SafeFileHandle file = FileDigest.OpenRelative(directory, path) ?? throw new IOException($"{path} vanished from the staging directory"))
+            using (var stream = new FileStream(file, FileAccess.Read, bufferSize: 0))
+            {
+                PageChunker.Cut(stream, (buffer, length) =>
+                {
+                    try
+                    {
+                        chunks.Add(pack.Add(buffer.AsSpan(0, length)));
+                        size += length;
+                    }
+                    finally
+                    {
+                        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                });
+            }
+            sealedFiles.Add(new ManifestFile(path, size, [], chunks));
+            using DirectoryHandle parent = ParentOf(directory, path);
+            parent.DeleteFile(path.Split('/')[^1]);
+        }
+        return sealedFiles;
+    }
+
+    /// <summary>
+    /// Writes the sealed files of <paramref name="manifest"/> back into <paramref name="directory"/>
+    /// (a retired generation about to be restored), each chunk checked as it is read.
+    /// </summary>
+    public static void Unseal(DirectoryHandle directory, Manifest manifest, PackReader packs)
+    {
+        var buffer = new byte[PageChunker.MaxBytes];
+        foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')))
+        {
+            string[] parts = file.Path.Split('/');
+            using DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(directory, parts[..^1]);
+            parent.DeleteFile(parts[^1]);
+            using SafeFileHandle target = parent.CreateFile(parts[^1]);
+            long offset = 0;
+            foreach (ChunkRef chunk in file.Chunks!)
+            {
+                packs.Read(chunk, manifest.KeyId, buffer);
+                RandomAccess.Write(target, buffer.AsSpan(0, chunk.Size), offset);
+                offset += chunk.Size;
+            }
+        }
+    }
+
+    private static DirectoryHandle ParentOf(DirectoryHandle root, string path) =>
+        SavedFiles.OpenOrCreateBelow(root, path.Split('/')[..^1]);
+}

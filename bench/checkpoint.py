@@ -25,8 +25,8 @@ EXTERNAL_CANDIDATES = {"/dev/null": "null", "/dev/zero": "zero", "/dev/random": 
 ENTER = ["-p", "-m", "-i", "-u"]  # criu in the pod's PID, mount, IPC and UTS namespaces, as crik's CRIU is
 
 
-def app_command(python, mib):
-    return [python, APP, str(mib)]
+def app_command(python, mib, app=APP):
+    return [python, app, str(mib)]
 
 
 def plain_env():
@@ -41,13 +41,13 @@ def wait_running(pod, mib):
     pod.wait_line(r"^tick", after=t + 0.001, timeout=30)
 
 
-def crik_round(crik, python, mib, work):
+def crik_round(crik, python, mib, work, app=APP, extra_config=""):
     images = os.path.join(work, "images-crik")
     shutil.rmtree(images, ignore_errors=True)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
-        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\n")
-    command = NAMESPACES + [crik, "run", "--config", config, "--"] + app_command(python, mib)
+        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\n{extra_config}")
+    command = NAMESPACES + [crik, "run", "--config", config, "--"] + app_command(python, mib, app)
 
     pod = Proc(command, env=plain_env())
     crik_pid = wait_child(pod.pid, name="crik")
@@ -65,7 +65,8 @@ def crik_round(crik, python, mib, work):
     match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s\)", line)
     # The images are chunks in packs/ now; the manifest says how big they are.
     with open(os.path.join(images, "checkpoint-000001", "manifest.json")) as f:
-        size = json.load(f)["imageBytes"]
+        manifest = json.load(f)
+    size, stored = manifest["imageBytes"], manifest["writtenBytes"]
 
     time.sleep(0.2)
     restored = Proc(command, env=plain_env())
@@ -79,6 +80,7 @@ def crik_round(crik, python, mib, work):
     return {
         "rss_kib": rss,
         "image_bytes": size,
+        "stored_bytes": stored,
         "checkpoint_s": t1 - t0,
         "crik_reported_commit_s": float(match.group(1)),
         "crik_reported_dump_s": float(match.group(2)),
@@ -95,12 +97,12 @@ def external_mounts(pid):
     return [path for path in EXTERNAL_CANDIDATES if path in points]
 
 
-def raw_round(crik, python, mib, work):
+def raw_round(crik, python, mib, work, app=APP, zstd=False):
     images = os.path.join(work, "images-raw")
     shutil.rmtree(images, ignore_errors=True)
     os.makedirs(images)
     # crik without an image directory is a plain init: the app gets the same PID and namespaces.
-    pod = Proc(NAMESPACES + [crik, "run", "--"] + app_command(python, mib), env=plain_env())
+    pod = Proc(NAMESPACES + [crik, "run", "--"] + app_command(python, mib, app), env=plain_env())
     init_pid = wait_child(pod.pid, name="crik")
     wait_running(pod, mib)
     app_pid = wait_child(init_pid, name="python3")
@@ -117,14 +119,23 @@ def raw_round(crik, python, mib, work):
     t0 = now()
     result = subprocess.run(dump, stdin=subprocess.DEVNULL, capture_output=True)
     t1 = now()
-    subprocess.run(["sync", "-f", images], check=True)  # syncfs, as crik does before committing
-    t2 = now()
     if result.returncode != 0:
         raise RuntimeError(f"criu dump failed ({result.returncode}): {result.stderr.decode()}; log {work}/raw-dump.log")
     size = tree_size(images)
+    if zstd:  # what a user would otherwise script: compress every image, then flush
+        files = [os.path.join(images, n) for n in os.listdir(images) if n.endswith(".img")]
+        subprocess.run(["zstd", "-q", "-3", "-T0", "--rm"] + files, check=True)
+    subprocess.run(["sync", "-f", images], check=True)  # syncfs, as crik does before committing
+    t2 = now()
+    stored = tree_size(images)
     pod.kill()
 
     time.sleep(0.2)
+    t_unzstd = now()
+    if zstd:
+        packed = [os.path.join(images, n) for n in os.listdir(images) if n.endswith(".zst")]
+        subprocess.run(["zstd", "-q", "-d", "-T0", "--rm"] + packed, check=True)
+    unzstd_s = now() - t_unzstd
     # A fresh pod whose PID 1 only holds the namespaces; criu restores into it, detached.
     holder = Proc(NAMESPACES + ["sleep", "infinity"])
     holder_pid = wait_child(holder.pid, name="sleep")
@@ -152,10 +163,11 @@ def raw_round(crik, python, mib, work):
     return {
         "rss_kib": rss,
         "image_bytes": size,
+        "stored_bytes": stored,
         "dump_s": t1 - t0,
         "dump_sync_s": t2 - t0,
-        "restore_s": t_done - runner.started_at,
-        "restore_first_line_s": t_tick - runner.started_at,
+        "restore_s": unzstd_s + t_done - runner.started_at,
+        "restore_first_line_s": unzstd_s + t_tick - runner.started_at,
     }
 
 

@@ -160,6 +160,31 @@ def part4(data, lines, goals):
     goals.append(("... and reaches committed in at most 0.5× a full one's time (local disk)", timed <= 0.5, f"{timed:.2f}×"))
 
 
+def part5(data, lines, goals):
+    lines += ["## 5. Compressed and encrypted images", ""]
+    if not data:
+        lines += ["Not run.", ""]
+        return
+    m = data["summary"]
+    lines += [
+        f"An app (Python) with {data['mib']} MiB of memory, half text (compresses well) and half random (does not). "
+        "**crik zstd+enc**: `compression: zstd` (level 3) and an `encryptionKeyFile` (AES-256-GCM per chunk); "
+        "**crik**: neither; **raw**: `criu dump` + syncfs, `criu restore`; **raw + zstd**: the same with `zstd -3 -T0` run "
+        "on every image after the dump and `zstd -d` before the restore (what a user would otherwise script). "
+        f"{data['reps']} rounds, alternating; median (min–max). Checkpoint: SIGTERM (or the dump) to synced images; "
+        "restore: start to the app's next line.", "",
+        "| | stored | checkpoint | restore | checkpoint / raw | restore / raw |",
+        "|---|---|---|---|---|---|",
+    ]
+    raw_c, raw_r = m["raw"]["dump_sync_s"]["median"], m["raw"]["restore_first_line_s"]["median"]
+    rows = [("crik zstd+enc", m["crik"], "checkpoint_s"), ("crik", m["crik_plain"], "checkpoint_s"),
+            ("raw", m["raw"], "dump_sync_s"), ("raw + zstd", m["raw_zstd"], "dump_sync_s")]
+    for label, side, key in rows:
+        lines.append(f"| {label} | {side['stored_bytes']['median'] / MIB:.0f} MiB | {s(side[key])} | {s(side['restore_first_line_s'])} | "
+                     f"{side[key]['median'] / raw_c:.2f}× | {side['restore_first_line_s']['median'] / raw_r:.2f}× |")
+    lines.append("")
+
+
 def part2(data, sizes, trimmed, lines, goals):
     lines += ["## 2. crik as an init: against tini and dumb-init", ""]
     if not data:
@@ -259,6 +284,7 @@ def main():
     part2(load(args.results, "init.json"), sizes, load(args.results, "trimmed.status"), lines, goals)
     part3(load(args.results, "nodestate.json"), load(args.results, "nodestate.status"), lines, goals)
     part4(load(args.results, "reuse.json"), lines, goals)
+    part5(load(args.results, "secure.json"), lines, goals)
     lines += ["## Goals", "", "Recorded, not asserted.", "", "| goal | result | measured (median) |", "|---|---|---|"]
     for goal, ok, detail in goals:
         lines.append(f"| {goal} | {'not measured' if ok is None else yes(ok)} | {detail} |")

@@ -6,10 +6,11 @@
 #   2. crik as an init against tini and dumb-init: start-up, idle memory, signal forwarding
 #   3. the node-state server under wrk with 5,000 nodes from a fake Kubernetes API
 #   4. time to safe: a checkpoint after a 5 % rewrite of 2 GiB against the full one before it
+#   5. compressed and encrypted images against raw CRIU and raw CRIU + zstd, 512 MiB half text
 #
 # Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_SIZES
 # (64,512,2048), BENCH_HYPERFINE_RUNS (40), BENCH_SIGNALS (300), BENCH_WRK_SECONDS (10),
-# BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse), BENCH_OUT (docs/benchmarks.md).
+# BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure), BENCH_OUT (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -19,7 +20,7 @@ SIZES=${BENCH_SIZES:-64,512,2048}
 HYPERFINE_RUNS=${BENCH_HYPERFINE_RUNS:-40}
 SIGNALS=${BENCH_SIGNALS:-300}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
-PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse}
+PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse,secure}
 REUSE_MIB=${BENCH_REUSE_MIB:-2048}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 PY=/usr/bin/python3
@@ -35,7 +36,7 @@ fi
 
 # --- what the harness needs ----------------------------------------------------------------------
 missing=()
-for tool in hyperfine wrk tini dumb-init; do
+for tool in hyperfine wrk tini dumb-init zstd; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -129,6 +130,11 @@ if wants reuse; then
     log "part 4: a checkpoint after a 5 % rewrite of $REUSE_MIB MiB against the full one"
     "$PY" reuse.py --crik "$crik_fd" --python "$PY" --mib "$REUSE_MIB" --reps "$REPS" \
         --work "$work/reuse" --out "$work/results/reuse.json"
+fi
+if wants secure; then
+    log "part 5: compressed and encrypted images, 512 MiB half text"
+    "$PY" secure.py --crik "$crik_fd" --python "$PY" --mib 512 --reps "$REPS" \
+        --work "$work/secure" --out "$work/results/secure.json"
 fi
 cd "$repo"
 

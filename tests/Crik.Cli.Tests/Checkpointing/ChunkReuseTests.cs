@@ -83,6 +83,29 @@ public class ChunkReuseTests
         second.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void AVolumeThatFillsWhileImagesStreamLeavesNothingAndTheAppGetsItsSigterm()
+    {
+        using var pods = new Pods();
+        Directory.CreateDirectory(pods.ImageDir);
+        HostCommand.MustRun("mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "crik-test-full", pods.ImageDir);
+        try
+        {
+            using CrikRun run = pods.Start("sh", "-c", $"trap 'kill $child; echo app-got-term; exit 9' TERM; python3 {Paths.App("chunky-memory.py")} 40 & child=$!; wait $child");
+            run.WaitForLine("allocated 40", TimeSpan.FromSeconds(60));
+            pods.SigtermReachesTheAppWithoutACheckpoint(run, 9);
+            string failed = Assert.Single(run.Stderr, l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal));
+            Assert.Contains("No space left on device", failed, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetDirectories(pods.ImageDir, "checkpoint-*"));
+            Assert.Empty(Directory.GetDirectories(pods.ImageDir, ".staging-*"));
+            Assert.False(File.Exists(pods.Pack(1)), "the failed dump's pack is removed");
+        }
+        finally
+        {
+            HostCommand.Run("umount", "-l", pods.ImageDir);
+        }
+    }
+
     private static void AppIsWhole(CrikRun pod)
     {
         int from = pod.Stdout.Count;

@@ -11,49 +11,30 @@ namespace Crik.Cli.Streaming;
 /// written to the image directory as a whole file and nothing is read back. Memory in use is
 /// bounded: at most <see cref="ChunksInFlight"/> chunks are held at once.
 /// </summary>
-internal sealed class ImageCapture : IDisposable
+internal sealed class ImageCapture : StreamerSession<CaptureResult>
 {
     private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
 
-    private readonly StreamerSocket _socket;
     private readonly PackWriter _pack;
-    private readonly CancellationTokenSource _criuEnded = new();
     private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
-    private readonly Task<CaptureResult> _work;
     private string? _failure;
 
     private ImageCapture(StreamerSocket socket, PackWriter pack)
+        : base(socket)
     {
-        _socket = socket;
         _pack = pack;
-        _work = Task.Run(RunAsync);
+        Begin();
     }
 
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts.</summary>
     public static ImageCapture Start(string imagesDir, PackWriter pack) =>
         new(StreamerSocket.Listen(imagesDir, StreamerSocket.CaptureName), pack);
 
-    /// <summary>Called once criu has exited: the images it streamed, or why they are not whole.</summary>
-    public async Task<CaptureResult> FinishAsync()
-    {
-        await _criuEnded.CancelAsync().ConfigureAwait(false);
-        return await _work.ConfigureAwait(false);
-    }
+    protected override CaptureResult NeverConnected(string why) => new([], why);
 
-    public void Dispose()
+    /// <summary>Takes each image CRIU sends on a thread of its own; returns the images it streamed, or why they are not whole.</summary>
+    protected override async Task<CaptureResult> HandleAsync(StreamerConnection connection)
     {
-        _criuEnded.Cancel();
-        _socket.Dispose();
-        _criuEnded.Dispose();
-    }
-
-    private async Task<CaptureResult> RunAsync()
-    {
-        using StreamerConnection? connection = await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false);
-        if (connection is null)
-        {
-            return new CaptureResult([], "criu never connected to crik's image streamer");
-        }
         var files = new List<Task<ManifestFile>>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         try

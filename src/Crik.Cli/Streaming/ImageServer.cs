@@ -13,26 +13,23 @@ namespace Crik.Cli.Streaming;
 /// until then), so the caller can kill CRIU before it resumes anything; <see cref="FinishAsync"/>
 /// says what failed.
 /// </summary>
-internal sealed class ImageServer : IDisposable
+internal sealed class ImageServer : StreamerSession<string?>
 {
     private const int ChunksAhead = 4;
 
-    private readonly StreamerSocket _socket;
     private readonly IReadOnlyDictionary<string, ManifestFile> _images;
     private readonly PackReader _packs;
-    private readonly CancellationTokenSource _criuEnded = new();
     private readonly CancellationTokenSource _failed = new();
-    private readonly Task<string?> _work;
     private readonly string? _keyId;
     private string? _failure;
 
     private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
+        : base(socket)
     {
         _keyId = keyId;
-        _socket = socket;
         _images = images;
         _packs = packs;
-        _work = Task.Run(RunAsync);
+        Begin();
     }
 
     /// <summary>Fires when an image cannot be handed over whole (before its pipe is closed).</summary>
@@ -43,28 +40,17 @@ internal sealed class ImageServer : IDisposable
         new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName),
             manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
 
-    /// <summary>Called once criu has exited: null when every image it asked for reached it verified, else what failed.</summary>
-    public async Task<string?> FinishAsync()
+    public override void Dispose()
     {
-        await _criuEnded.CancelAsync().ConfigureAwait(false);
-        return await _work.ConfigureAwait(false);
-    }
-
-    public void Dispose()
-    {
-        _criuEnded.Cancel();
-        _socket.Dispose();
-        _criuEnded.Dispose();
+        base.Dispose();
         _failed.Dispose();
     }
 
-    private async Task<string?> RunAsync()
+    protected override string? NeverConnected(string why) => why;
+
+    /// <summary>Serves each image CRIU asks for on a thread of its own; null when every one reached it verified, else what failed.</summary>
+    protected override async Task<string?> HandleAsync(StreamerConnection connection)
     {
-        using StreamerConnection? connection = await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false);
-        if (connection is null)
-        {
-            return "criu never connected to crik's image streamer";
-        }
         var served = new List<Task>();
         try
         {

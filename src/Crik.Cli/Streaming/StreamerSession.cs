@@ -1,0 +1,44 @@
+namespace Crik.Cli.Streaming;
+
+/// <summary>
+/// One CRIU run on crik's image streamer socket: listen before criu starts, take its one
+/// connection, handle its requests until it hangs up, and give the outcome once criu has exited.
+/// Capturing a dump and serving a restore differ only in what they do with the connection.
+/// </summary>
+internal abstract class StreamerSession<TOutcome> : IDisposable
+{
+    private readonly StreamerSocket _socket;
+    private readonly CancellationTokenSource _criuEnded = new();
+    private Task<TOutcome>? _work;
+
+    protected StreamerSession(StreamerSocket socket) => _socket = socket;
+
+    /// <summary>Called once criu has exited (its connection and pipes close with it): the outcome.</summary>
+    public async Task<TOutcome> FinishAsync()
+    {
+        await _criuEnded.CancelAsync().ConfigureAwait(false);
+        return await _work!.ConfigureAwait(false);
+    }
+
+    public virtual void Dispose()
+    {
+        _criuEnded.Cancel();
+        _socket.Dispose();
+        _criuEnded.Dispose();
+    }
+
+    /// <summary>Starts waiting for criu; derived constructors call it last, once their own fields are set.</summary>
+    protected void Begin() => _work = Task.Run(RunAsync);
+
+    /// <summary>The outcome when criu ended without ever connecting.</summary>
+    protected abstract TOutcome NeverConnected(string why);
+
+    /// <summary>Handles criu's requests (blocking reads, on a thread of their own) until it hangs up.</summary>
+    protected abstract Task<TOutcome> HandleAsync(StreamerConnection connection);
+
+    private async Task<TOutcome> RunAsync()
+    {
+        using StreamerConnection? connection = await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false);
+        return connection is null ? NeverConnected("criu never connected to crik's image streamer") : await HandleAsync(connection).ConfigureAwait(false);
+    }
+}

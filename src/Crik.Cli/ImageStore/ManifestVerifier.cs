@@ -110,7 +110,7 @@ internal static class ManifestVerifier
                 {
                     return $"{image.Path} needs {StoreLayout.PacksDir}/{StoreLayout.PackName(chunk.Pack)}, which is missing";
                 }
-                if (chunk.Offset + chunk.Length > packLength)
+                if (chunk.Offset > packLength - chunk.Length)
                 {
                     return $"{image.Path} needs bytes {chunk.Offset}-{chunk.Offset + chunk.Length} of {StoreLayout.PacksDir}/{StoreLayout.PackName(chunk.Pack)}, which has {packLength}";
                 }

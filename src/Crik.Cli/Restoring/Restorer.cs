@@ -202,6 +202,10 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         {
             return "an image was still being sent 10 s after criu exited";
         }
+        catch (Exception e)
+        {
+            return $"crik's image streamer failed: {e.Message}";
+        }
     }
 
     /// <summary>

@@ -53,9 +53,9 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
                 }
             }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e)
         {
-            Fail(e.Message);
+            Fail(e.Message); // any failure here means the images are not whole: nothing is committed
         }
         var images = new List<ManifestFile>();
         foreach (Task<ManifestFile> file in files)
@@ -64,7 +64,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
             {
                 images.Add(await file.ConfigureAwait(false));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
                 Fail(e.Message);
             }

@@ -68,8 +68,9 @@ internal sealed class ImageServer : StreamerSession<string?>
                 }
             }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e)
         {
+            // Whatever went wrong, criu must not finish a restore from what it was given so far.
             Fail(e.Message);
         }
         await Task.WhenAll(served).ConfigureAwait(false);
@@ -114,8 +115,10 @@ internal sealed class ImageServer : StreamerSession<string?>
                 }
             }
         }
-        catch (IOException e)
+        catch (Exception e)
         {
+            // A chunk that is missing or not what was written, or anything unforeseen: criu is killed
+            // (Failed fires) while it still waits for the rest of this image.
             Fail($"{image.Path}: {e.Message}");
         }
         finally

@@ -84,8 +84,9 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
             CaptureResult captured;
             using (ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack))
             {
-                dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, dumpTimeout)
-                    .ConfigureAwait(false);
+                // A streamer that cannot go on kills criu rather than leave it (and the frozen app) waiting on a pipe.
+                dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, dumpTimeout,
+                    kill: capture.Failed).ConfigureAwait(false);
                 captured = await Captured(capture).ConfigureAwait(false);
             }
             if (!dump.Succeeded)
@@ -106,6 +107,7 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
                 return Failed(generation, staging, clock, $"the images were not stored whole: {notStored}", logFile);
             }
             // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
+            long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(app.Pid));
             List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
             if (CarryFiles(app.Pid, staging, extraFiles) is { } overLimit)
             {
@@ -129,6 +131,7 @@ internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore st
                 ExtraFiles = extraFiles,
                 Files = captured.Images,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
+                LargestPrivateArea = largestArea,
             };
             if (budget.Spent)
             {

@@ -10,6 +10,7 @@ namespace Crik.Cli.Chunks;
 internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCodec codec) : IDisposable
 {
     private readonly Dictionary<long, SafeFileHandle?> _packs = [];
+    private bool _disposed;
 
     public PackReader(Func<long, SafeFileHandle?> openPack)
         : this(openPack, ChunkCodec.Plain)
@@ -57,6 +58,7 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCode
                 handle?.Dispose();
             }
             _packs.Clear();
+            _disposed = true;
         }
     }
 
@@ -64,6 +66,7 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCode
     {
         lock (_packs)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_packs.TryGetValue(pack, out SafeFileHandle? handle))
             {
                 _packs[pack] = handle = openPack(pack);

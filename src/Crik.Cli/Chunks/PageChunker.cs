@@ -20,7 +20,8 @@ internal static class PageChunker
 
     /// <summary>
     /// Reads <paramref name="source"/> to its end and hands each chunk to <paramref name="chunk"/>:
-    /// a pooled buffer (the receiver returns it to <see cref="ArrayPool{T}.Shared"/>) and its length.
+    /// a pooled buffer and its length. The buffer is the receiver's from the moment it is handed over,
+    /// even when the receiver throws: it returns it to <see cref="ArrayPool{T}.Shared"/> exactly once.
     /// </summary>
     public static void Cut(Stream source, Action<byte[], int> chunk)
     {
@@ -41,19 +42,21 @@ internal static class PageChunker
                     scanned += PageBytes;
                     if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - PageBytes, PageBytes))))
                     {
-                        byte[] next = ArrayPool<byte>.Shared.Rent(MaxBytes);
-                        buffer.AsSpan(scanned, filled - scanned).CopyTo(next);
-                        chunk(buffer, scanned);
-                        buffer = next;
+                        byte[] full = buffer;
+                        int length = scanned;
+                        buffer = ArrayPool<byte>.Shared.Rent(MaxBytes);
+                        full.AsSpan(scanned, filled - scanned).CopyTo(buffer);
                         filled -= scanned;
                         scanned = 0;
+                        chunk(full, length);
                     }
                 }
             }
             if (filled > 0)
             {
-                chunk(buffer, filled);
+                byte[] last = buffer;
                 buffer = [];
+                chunk(last, filled);
             }
         }
         finally

@@ -34,6 +34,7 @@ internal sealed class CriuRunner(ChildReaper reaper)
             Posix.TrySignal(child.Pid, Signal.SIGKILL);
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
+        killed.Dispose(); // criu is reaped: its PID may be reused, so nothing may signal it any more
         // criu has run: what it did (a restored app may be running) must reach the caller, so
         // reading its log can no longer fail the run.
         string firstError;

@@ -73,9 +73,12 @@ internal static class AppFiles
     }
 
     /// <summary>Puts each saved path back where it was, with its owner, group, mode and times.</summary>
-    public static void PutBack(Manifest manifest, RestoreAttempt attempt)
+    public static void PutBack(Manifest manifest, RestoreAttempt attempt) => PutBack(manifest, attempt.Directory);
+
+    /// <summary>Puts each saved path back from the copies in <paramref name="saved"/>/extra-files/.</summary>
+    public static void PutBack(Manifest manifest, DirectoryHandle saved)
     {
-        using DirectoryHandle? extra = attempt.Directory.TryOpenDirectory(ExtraFilesDir);
+        using DirectoryHandle? extra = saved.TryOpenDirectory(ExtraFilesDir);
         if (extra is null)
         {
             return;

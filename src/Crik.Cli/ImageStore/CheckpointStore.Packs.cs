@@ -21,7 +21,12 @@ internal sealed partial class CheckpointStore
     {
         var packs = NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToHashSet();
         var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
-        foreach ((Manifest? manifest, string state) in Manifests())
+        List<(Manifest? Manifest, string State)> manifests = Manifests();
+        // A set-aside generation may have been set aside for one of its chunks: none of its chunks is
+        // reused, so a bad chunk is written anew instead of spreading to new generations.
+        var suspect = manifests.Where(m => m.State == StoreLayout.SetAsideDir && m.Manifest is not null)
+            .SelectMany(m => m.Manifest!.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        foreach ((Manifest? manifest, string state) in manifests)
         {
             if (manifest is null || state == StoreLayout.SetAsideDir || manifest.KeyId != _codec.KeyId)
             {
@@ -29,7 +34,7 @@ internal sealed partial class CheckpointStore
             }
             foreach (ChunkRef chunk in manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!))
             {
-                if (packs.Contains(chunk.Pack))
+                if (packs.Contains(chunk.Pack) && !suspect.Contains(chunk.Id))
                 {
                     known.TryAdd(chunk.Id, chunk);
                 }

@@ -104,11 +104,21 @@ internal sealed partial class CheckpointStore
         retired.Sync();
     }
 
-    /// <summary>Writes a generation's sealed files (an encrypted one's saved files) back into its directory for <see cref="AppFiles.PutBack"/>.</summary>
-    public void Unseal(RestoreAttempt attempt)
+    /// <summary>
+    /// Puts back the generation's saved paths: from its directory, or for an encrypted generation
+    /// from its sealed files, decrypted into a private directory on the node that is deleted after.
+    /// </summary>
+    public void PutBackSavedFiles(RestoreAttempt attempt)
     {
+        Manifest manifest = attempt.Checkpoint.Manifest;
+        if (!manifest.Files.Any(f => f.IsStreamed && f.Path.Contains('/')))
+        {
+            AppFiles.PutBack(manifest, attempt);
+            return;
+        }
         using PackReader packs = OpenPackReader();
-        StagedFiles.Unseal(attempt.Directory, attempt.Checkpoint.Manifest, packs);
+        using ScratchDirectory unsealed = StagedFiles.Unseal(manifest, packs);
+        AppFiles.PutBack(manifest, unsealed.Directory);
     }
 
     /// <summary>The generation's CRIU images as files, for a restore CRIU cannot do from a stream (see <see cref="ImageFiles"/>).</summary>
@@ -118,14 +128,6 @@ internal sealed partial class CheckpointStore
         return ImageFiles.Write(attempt.Checkpoint.Manifest, packs, attempt.Directory);
     }
 
-    /// <summary>Deletes the plaintext copies <see cref="Unseal"/> wrote, once they are put back.</summary>
-    public static void DropUnsealed(RestoreAttempt attempt)
-    {
-        if (attempt.Checkpoint.Manifest.KeyId is not null)
-        {
-            attempt.Directory.DeleteTree(AppFiles.ExtraFilesDir);
-        }
-    }
 
     /// <summary>The restored app runs: CRIU's log goes to logs/; the checkpoint stays retired.</summary>
     public void RestoreSucceeded(RestoreAttempt attempt)
@@ -189,14 +191,20 @@ internal sealed partial class CheckpointStore
             }
             using DirectoryHandle directory = Root.TryOpenDirectory(name)!;
             directory.MakeContentsPrivate();
-            if (ManifestVerifier.ReadManifest(directory, name, _codec, out Manifest? read) is null
-                && ManifestVerifier.KeyProblem(read!, _codec) is { } keyProblem)
+            // Read once: what is checked (its authentication, its key) is what is restored.
+            if (ManifestVerifier.ReadManifest(directory, name, _codec, out Manifest? read) is { } unreadable)
+            {
+                return unreadable;
+            }
+            if (ManifestVerifier.KeyProblem(read!, _codec) is { } keyProblem)
             {
                 keep = true;
                 return keyProblem;
             }
             using PackReader packs = OpenPackReader();
-            return ManifestVerifier.Verify(directory, name, packs, _codec, out manifest);
+            string? problem = ManifestVerifier.VerifyContents(directory, read!, packs);
+            manifest = problem is null ? read : null;
+            return problem;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

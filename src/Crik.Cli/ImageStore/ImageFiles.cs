@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Interop;
 
 namespace Crik.Cli.ImageStore;
 
@@ -7,61 +6,30 @@ namespace Crik.Cli.ImageStore;
 /// A generation's CRIU images written out as plain files, for the restores CRIU cannot do from a
 /// stream: in --stream mode CRIU maps every private memory area writable before filling it, and
 /// the kernel refuses that for an area larger than the node's memory, which is what the .NET
-/// runtime (and anything else that reserves a large address range up front) has. The files go to
-/// a new private directory in the system's temporary directory (the node's disk), or, when that
-/// cannot be written, beside the generation; they are deleted when this is disposed.
+/// runtime (and anything else that reserves a large address range up front) has. The files go to a
+/// <see cref="ScratchDirectory"/> on the node (for a plaintext generation, beside it on the volume
+/// when the node has no writable temporary directory); they are deleted when this is disposed.
 /// </summary>
 internal sealed class ImageFiles : IDisposable
 {
-    private readonly DirectoryHandle _parent;
-    private readonly string _name;
-    private readonly DirectoryHandle _directory;
+    private readonly ScratchDirectory _scratch;
 
-    private ImageFiles(DirectoryHandle parent, string name, DirectoryHandle directory)
-    {
-        _parent = parent;
-        _name = name;
-        _directory = directory;
-    }
+    private ImageFiles(ScratchDirectory scratch) => _scratch = scratch;
 
     /// <summary>The directory CRIU reads the images from (a path to the directory crik holds open).</summary>
-    public string ImagesDir => _directory.ProcPath;
-
-    /// <summary>Where they are, for messages.</summary>
-    public string Path => _directory.Path;
+    public string ImagesDir => _scratch.Directory.ProcPath;
 
     /// <summary>Writes out every CRIU image of <paramref name="manifest"/>, each chunk checked as it is read.</summary>
-    public static ImageFiles Write(Manifest manifest, PackReader packs, DirectoryHandle fallbackParent)
+    public static ImageFiles Write(Manifest manifest, PackReader packs, Interop.DirectoryHandle generationDirectory)
     {
-        string name = $"crik-images-{manifest.Generation:D6}-{Guid.NewGuid().ToString("N")[..8]}";
-        DirectoryHandle parent = fallbackParent.OpenOrCreateDirectory(".");
-        DirectoryHandle directory;
-        try
-        {
-            var temporary = DirectoryHandle.OpenOrCreate(System.IO.Path.GetTempPath().TrimEnd('/'));
-            try
-            {
-                directory = temporary.CreateDirectory(name);
-            }
-            catch
-            {
-                temporary.Dispose();
-                throw;
-            }
-            parent.Dispose();
-            parent = temporary;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            directory = parent.CreateDirectory(name);
-        }
-        var files = new ImageFiles(parent, name, directory);
+        var files = new ImageFiles(ScratchDirectory.Create($"crik-images-{manifest.Generation:D6}",
+            manifest.KeyId is null ? generationDirectory : null));
         try
         {
             var buffer = new byte[PageChunker.MaxBytes];
             foreach (ManifestFile image in manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')))
             {
-                using var target = files._directory.CreateFile(image.Path);
+                using var target = files._scratch.Directory.CreateFile(image.Path);
                 long offset = 0;
                 foreach (ChunkRef chunk in image.Chunks!)
                 {
@@ -79,17 +47,5 @@ internal sealed class ImageFiles : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _directory.Dispose();
-        try
-        {
-            _parent.DeleteTree(_name);
-        }
-        catch (IOException)
-        {
-            // Leftover image files are private (0700); the next restore does not look at them.
-        }
-        _parent.Dispose();
-    }
+    public void Dispose() => _scratch.Dispose();
 }

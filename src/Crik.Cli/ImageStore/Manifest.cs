@@ -47,6 +47,9 @@ internal sealed record Manifest
     /// <summary>Owner, mode and times of each saved additional path (the copies in extra-files/ are private); null in older manifests.</summary>
     public IReadOnlyList<SavedFile>? ExtraFiles { get; init; }
     public double DumpSeconds { get; init; }
+
+    /// <summary>The largest private memory area of the dumped tree (the .NET runtime reserves a huge one); 0 when not recorded.</summary>
+    public long LargestPrivateArea { get; init; }
     public long ImageBytes { get; init; }
 
     /// <summary>The compression new chunks were written with ("none", "zstd", "lz4"); null in format 1.</summary>

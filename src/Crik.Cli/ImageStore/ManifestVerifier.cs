@@ -17,7 +17,11 @@ internal static class ManifestVerifier
     /// <param name="readChunks">Also read every chunk and check its SHA-256 (crik images --verify); a restore
     /// does not, because it checks each chunk as it hands it to CRIU.</param>
     public static string? Verify(DirectoryHandle dir, string name, PackReader packs, ChunkCodec codec, out Manifest? manifest, bool readChunks = false) =>
-        ReadManifest(dir, name, codec, out manifest) ?? VerifyChunks(manifest!, packs, readChunks) ?? VerifyFiles(dir, manifest!);
+        ReadManifest(dir, name, codec, out manifest) ?? VerifyContents(dir, manifest!, packs, readChunks);
+
+    /// <summary>Null when everything a manifest already read lists is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
+    public static string? VerifyContents(DirectoryHandle dir, Manifest manifest, PackReader packs, bool readChunks = false) =>
+        VerifyChunks(manifest, packs, readChunks) ?? VerifyFiles(dir, manifest);
 
     /// <summary>
     /// Reads and checks the manifest alone (not the images it lists); null when it is usable. The
@@ -60,8 +64,7 @@ internal static class ManifestVerifier
     /// (crik with a key restores only what its keys authenticate; the generation stays in place).
     /// </summary>
     public static string? KeyProblem(Manifest manifest, ChunkCodec codec) =>
-        manifest.Format < 2 ? null
-        : manifest.KeyId is { } keyId ? codec.CanRead(keyId) ? null
+        manifest.KeyId is { } keyId ? codec.CanRead(keyId) ? null
             : $"it is encrypted with key {keyId}, which crik was not given (encryptionKeyFile, previousEncryptionKeyFile)"
         : codec.KeyId is not null ? "it is not encrypted, and crik with encryptionKeyFile restores only checkpoints its keys authenticate"
         : null;

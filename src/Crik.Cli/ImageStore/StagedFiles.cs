@@ -43,10 +43,26 @@ internal static class StagedFiles
     }
 
     /// <summary>
-    /// Writes the sealed files of <paramref name="manifest"/> back into <paramref name="directory"/>
-    /// (a retired generation about to be restored), each chunk checked as it is read.
+    /// Writes the sealed files of <paramref name="manifest"/> into a new <see cref="ScratchDirectory"/>
+    /// on the node (never onto the volume: they are decrypted), each chunk checked as it is read, laid
+    /// out as the generation's directory was, for <see cref="AppFiles.PutBack(Manifest, DirectoryHandle)"/>.
     /// </summary>
-    public static void Unseal(DirectoryHandle directory, Manifest manifest, PackReader packs)
+    public static ScratchDirectory Unseal(Manifest manifest, PackReader packs)
+    {
+        var scratch = ScratchDirectory.Create($"crik-files-{manifest.Generation:D6}", fallbackParent: null);
+        try
+        {
+            Unseal(scratch.Directory, manifest, packs);
+            return scratch;
+        }
+        catch
+        {
+            scratch.Dispose();
+            throw;
+        }
+    }
+
+    private static void Unseal(DirectoryHandle directory, Manifest manifest, PackReader packs)
     {
         var buffer = new byte[PageChunker.MaxBytes];
         foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')))

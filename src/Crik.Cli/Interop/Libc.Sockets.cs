@@ -4,7 +4,7 @@ namespace Crik.Cli.Interop;
 
 internal static unsafe partial class Libc
 {
-    internal const int SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
+    internal const int SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CTRUNC = 0x8, MSG_CMSG_CLOEXEC = 0x40000000;
     internal const int F_SETPIPE_SZ = 1031;
 
     [StructLayout(LayoutKind.Sequential)]

@@ -70,21 +70,12 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         using RestoreAttempt attempt = store.BeginRestore(checkpoint);
         try
         {
-            store.Unseal(attempt);
-            AppFiles.PutBack(manifest, attempt);
+            store.PutBackSavedFiles(attempt);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             string why = $"cannot put back additionalPaths: {e.Message}";
             return Failed(manifest.Generation, clock, why, null, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
-        }
-        try
-        {
-            CheckpointStore.DropUnsealed(attempt);
-        }
-        catch (IOException e)
-        {
-            log.Warning("Could not delete the decrypted copies of saved files in {Dir}: {Error}", attempt.Path, e.Message);
         }
         log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
             manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
@@ -95,16 +86,31 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         string? notWhole;
         try
         {
-            (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.ImagesDir).ConfigureAwait(false);
-            if (streamed && !restore.Succeeded && notWhole is null && CannotRestoreFromAStream(restore))
+            long allowed = HostMemory.LargestWritableArea();
+            bool fromFiles = streamed && manifest.LargestPrivateArea > allowed;
+            if (fromFiles)
             {
-                // Nothing of the app ran: CRIU failed while laying out its memory. Once the failed
-                // tree is gone, the same restore runs again from image files.
-                reaper.Forget(manifest.RootPid);
-                await KillLeftoversAsync(manifest).ConfigureAwait(false);
-                log.Information("Checkpoint {Generation}: CRIU cannot restore this app from a stream ({Error}); restoring it from image files",
-                    manifest.Generation, restore.FirstError);
-                app = reaper.Expect(manifest.RootPid);
+                log.Information("Checkpoint {Generation}: the app has a {Area} memory area, more than this node lets CRIU map from a stream "
+                    + "({Allowed}); restoring it from image files", manifest.Generation, Size.Format(manifest.LargestPrivateArea), Size.Format(allowed));
+                restore = new CriuResult(default, TimeSpan.Zero, TimedOut: false, "not run");
+                notWhole = null;
+            }
+            else
+            {
+                (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.ImagesDir).ConfigureAwait(false);
+            }
+            if (streamed && (fromFiles || (!restore.Succeeded && notWhole is null && CannotRestoreFromAStream(restore))))
+            {
+                if (!fromFiles)
+                {
+                    // Nothing of the app ran: CRIU failed while laying out its memory. Once the failed
+                    // tree is gone, the same restore runs again from image files.
+                    reaper.Forget(manifest.RootPid);
+                    await KillLeftoversAsync(manifest).ConfigureAwait(false);
+                    log.Information("Checkpoint {Generation}: CRIU cannot restore this app from a stream ({Error}); restoring it from image files",
+                        manifest.Generation, restore.FirstError);
+                    app = reaper.Expect(manifest.RootPid);
+                }
                 ImageFiles? files = null;
                 try
                 {
@@ -131,6 +137,14 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
             log.Error("Cannot run criu to restore checkpoint {Generation}: {Error}. The checkpoint stays in {Dir}; starting the app fresh",
                 manifest.Generation, e.Message, checkpoint.Directory);
             return null;
+        }
+        if (restore.Succeeded && notWhole is not null)
+        {
+            // A chunk that fails kills criu before it has read that image, so a criu that succeeded
+            // read every byte it needed, checked: the app runs, and must not be started a second time.
+            log.Warning("Checkpoint {Generation}: crik's image streamer reported after criu had restored the app: {Why}; the app runs on",
+                manifest.Generation, notWhole);
+            notWhole = null;
         }
         if (!restore.Succeeded || notWhole is not null)
         {

@@ -37,7 +37,18 @@ internal static class DescriptorPassing
         {
             throw new IOException("CRIU's image streamer connection sent no pipe where one was due");
         }
-        int fd = *(int*)(control + sizeof(nuint) + 2 * sizeof(int));
+        int header = sizeof(nuint) + 2 * sizeof(int);
+        int count = (int)Math.Min(((nint)length - header) / sizeof(int), (controlBytes - header) / sizeof(int));
+        int fd = *(int*)(control + header);
+        for (int extra = 1; extra < count; extra++)
+        {
+            _ = Libc.Close(*(int*)(control + header + extra * sizeof(int))); // CRIU sends one; more would leak
+        }
+        if ((message.Flags & Libc.MSG_CTRUNC) != 0)
+        {
+            _ = Libc.Close(fd);
+            throw new IOException("CRIU's image streamer connection sent more descriptors than one pipe");
+        }
         _ = Libc.Fcntl(fd, Libc.F_SETPIPE_SZ, PipeBytes); // a smaller pipe only costs speed
         return new SafeFileHandle(fd, ownsHandle: true);
     }

@@ -17,7 +17,6 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
 
     private readonly PackWriter _pack;
     private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
-    private string? _failure;
 
     private ImageCapture(StreamerSocket socket, PackWriter pack)
         : base(socket)
@@ -69,7 +68,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
                 Fail(e.Message);
             }
         }
-        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Volatile.Read(ref _failure));
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure);
     }
 
     private ManifestFile Capture(string name, SafeFileHandle pipe)
@@ -81,7 +80,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
         {
             PageChunker.Cut(stream, (buffer, length) =>
             {
-                if (Volatile.Read(ref _failure) is { } failure)
+                if (Failure is { } failure)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     throw new IOException(failure); // closes the pipe: criu stops with a write error
@@ -98,7 +97,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
             });
         }
         Task.WaitAll(stores);
-        return Volatile.Read(ref _failure) is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
+        return Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
     }
 
     private void Store(string name, byte[] buffer, int length, List<ChunkRef?> chunks, int index)
@@ -111,7 +110,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
                 chunks[index] = stored;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
             Fail($"cannot store {name}: {e.Message}");
         }
@@ -122,7 +121,6 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
         }
     }
 
-    private void Fail(string why) => Interlocked.CompareExchange(ref _failure, why, null);
 }
 
 /// <summary>The images a dump streamed, and the first reason they are not whole (null when they are).</summary>

@@ -19,9 +19,7 @@ internal sealed class ImageServer : StreamerSession<string?>
 
     private readonly IReadOnlyDictionary<string, ManifestFile> _images;
     private readonly PackReader _packs;
-    private readonly CancellationTokenSource _failed = new();
     private readonly string? _keyId;
-    private string? _failure;
 
     private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
         : base(socket)
@@ -32,19 +30,10 @@ internal sealed class ImageServer : StreamerSession<string?>
         Begin();
     }
 
-    /// <summary>Fires when an image cannot be handed over whole (before its pipe is closed).</summary>
-    public CancellationToken Failed => _failed.Token;
-
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts; serves the CRIU images (plain names) of <paramref name="manifest"/>.</summary>
     public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs) =>
         new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName),
             manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
-
-    public override void Dispose()
-    {
-        base.Dispose();
-        _failed.Dispose();
-    }
 
     protected override string? NeverConnected(string why) => why;
 
@@ -74,7 +63,7 @@ internal sealed class ImageServer : StreamerSession<string?>
             Fail(e.Message);
         }
         await Task.WhenAll(served).ConfigureAwait(false);
-        return Volatile.Read(ref _failure);
+        return Failure;
     }
 
     private void Serve(ManifestFile image, SafeFileHandle pipe)
@@ -144,19 +133,6 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
-        }
-    }
-
-    private void Fail(string why)
-    {
-        Interlocked.CompareExchange(ref _failure, why, null);
-        try
-        {
-            _failed.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The restore has already been given up on.
         }
     }
 }

@@ -9,9 +9,21 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
 {
     private readonly StreamerSocket _socket;
     private readonly CancellationTokenSource _criuEnded = new();
+    private readonly CancellationTokenSource _failed = new();
     private Task<TOutcome>? _work;
+    private string? _failure;
 
     protected StreamerSession(StreamerSocket socket) => _socket = socket;
+
+    /// <summary>
+    /// Fires at the first failure, before the pipe concerned is closed: the caller kills criu with
+    /// it, so a restore never completes from what it was given so far and a dump never waits on a
+    /// streamer that stopped reading.
+    /// </summary>
+    public CancellationToken Failed => _failed.Token;
+
+    /// <summary>The first failure, or null.</summary>
+    protected string? Failure => Volatile.Read(ref _failure);
 
     /// <summary>Called once criu has exited (its connection and pipes close with it): the outcome.</summary>
     public async Task<TOutcome> FinishAsync()
@@ -25,6 +37,21 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
         _criuEnded.Cancel();
         _socket.Dispose();
         _criuEnded.Dispose();
+        _failed.Dispose();
+    }
+
+    /// <summary>Records the first failure and fires <see cref="Failed"/>.</summary>
+    protected void Fail(string why)
+    {
+        Interlocked.CompareExchange(ref _failure, why, null);
+        try
+        {
+            _failed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run has already been given up on.
+        }
     }
 
     /// <summary>Starts waiting for criu; derived constructors call it last, once their own fields are set.</summary>

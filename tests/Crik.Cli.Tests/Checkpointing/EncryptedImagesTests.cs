@@ -74,6 +74,21 @@ public sealed class EncryptedImagesTests : IDisposable
     }
 
     [CriuFact]
+    public void WithAKeyAPlaintextGenerationIsNeverRestoredAndStaysWhereItIs()
+    {
+        using var pods = new Pods();
+        RunAndCheckpoint(pods); // plaintext, as a volume writer could plant one
+        File.AppendAllText(pods.ConfigPath, $"encryptionKeyFile: {Key("a")}\n");
+        using CrikRun second = StartApp(pods);
+        string warning = second.WaitForLine("is not restored", stderr: true);
+        Assert.Contains("it is not encrypted", warning, StringComparison.Ordinal);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+        Assert.Equal(0, Pods.Counts(second)[0]);
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
     public void AFlippedByteInAnEncryptedChunkIsRefusedBeforeTheAppRuns()
     {
         using var pods = new Pods($"encryptionKeyFile: {Key("a")}\n");

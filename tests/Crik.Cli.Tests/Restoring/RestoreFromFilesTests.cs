@@ -18,7 +18,7 @@ public class RestoreFromFilesTests
     {
         using var pods = new Pods();
         CheckpointOnce(pods);
-        Assert.True((long)pods.Manifest()["largestPrivateArea"]! >= 64L << 30);
+        Assert.True((long)pods.Manifest()["largestPrivateArea"]! >= 1L << 40);
         using CrikRun second = pods.Start(App);
         second.WaitForLine("restoring it from image files", stderr: true);
         second.WaitForLine("Restored checkpoint 1 ", stderr: true);

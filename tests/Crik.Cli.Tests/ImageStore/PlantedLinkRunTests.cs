@@ -17,6 +17,7 @@ public class PlantedLinkRunTests
     [InlineData("logs", true, false)]
     [InlineData("set-aside", true, false)]
     [InlineData("retired", true, false)]
+    [InlineData("packs", true, false)]
     [InlineData(".lock", false, false)]
     // crik does not need the name or replaces the link itself: the app checkpoints.
     [InlineData("logs/dump-000001.log", false, true)]
@@ -24,6 +25,7 @@ public class PlantedLinkRunTests
     [InlineData("logs/criu-version-1.txt", false, true)]
     [InlineData("logs/restore-000001.pid", false, true)]
     [InlineData(".staging-000001-0badf00d", true, true)]
+    [InlineData("packs/000001.pack", false, true)]
     public void APlantedLinkIsNeverFollowed(string planted, bool toDirectory, bool checkpoints)
     {
         using var pods = new Pods();

@@ -32,6 +32,7 @@ public sealed class PlantedLinkTests : IDisposable
     [InlineData("logs")]
     [InlineData("set-aside")]
     [InlineData("retired")]
+    [InlineData("packs")]
     [InlineData(".lock")]
     public void ALinkWhereTheStoreKeepsItsOwnEntriesIsRefusedInOneLine(string name)
     {

@@ -46,6 +46,26 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCode
         }
     }
 
+    /// <summary>Writes a file made of <paramref name="chunks"/> into <paramref name="target"/>, each chunk checked before it is written.</summary>
+    public void WriteOut(IReadOnlyList<ChunkRef> chunks, string? keyId, SafeFileHandle target)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(PageChunker.MaxBytes);
+        try
+        {
+            long offset = 0;
+            foreach (ChunkRef chunk in chunks)
+            {
+                Read(chunk, keyId, buffer);
+                RandomAccess.Write(target, buffer.AsSpan(0, chunk.Size), offset);
+                offset += chunk.Size;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>The length of a pack file, or null when it is missing.</summary>
     public long? PackLength(long pack) => Pack(pack) is { } handle ? RandomAccess.GetLength(handle) : null;
 

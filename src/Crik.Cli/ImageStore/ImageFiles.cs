@@ -26,17 +26,10 @@ internal sealed class ImageFiles : IDisposable
             manifest.KeyId is null ? generationDirectory : null));
         try
         {
-            var buffer = new byte[PageChunker.MaxBytes];
             foreach (ManifestFile image in manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')))
             {
                 using var target = files._scratch.Directory.CreateFile(image.Path);
-                long offset = 0;
-                foreach (ChunkRef chunk in image.Chunks!)
-                {
-                    packs.Read(chunk, manifest.KeyId, buffer);
-                    RandomAccess.Write(target, buffer.AsSpan(0, chunk.Size), offset);
-                    offset += chunk.Size;
-                }
+                packs.WriteOut(image.Chunks!, manifest.KeyId, target);
             }
             return files;
         }

@@ -64,20 +64,12 @@ internal static class StagedFiles
 
     private static void Unseal(DirectoryHandle directory, Manifest manifest, PackReader packs)
     {
-        var buffer = new byte[PageChunker.MaxBytes];
         foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')))
         {
             string[] parts = file.Path.Split('/');
             using DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(directory, parts[..^1]);
-            parent.DeleteFile(parts[^1]);
             using SafeFileHandle target = parent.CreateFile(parts[^1]);
-            long offset = 0;
-            foreach (ChunkRef chunk in file.Chunks!)
-            {
-                packs.Read(chunk, manifest.KeyId, buffer);
-                RandomAccess.Write(target, buffer.AsSpan(0, chunk.Size), offset);
-                offset += chunk.Size;
-            }
+            packs.WriteOut(file.Chunks!, manifest.KeyId, target);
         }
     }
 

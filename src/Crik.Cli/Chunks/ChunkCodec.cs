@@ -22,9 +22,6 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
     /// <summary>The id of the key new chunks and manifests are written with; null when they are plaintext.</summary>
     public string? KeyId => key?.Id;
 
-    /// <summary>The ids of every key this crik can read with (encryptionKeyFile, previousEncryptionKeyFile).</summary>
-    public IEnumerable<string> ReadableKeyIds => readKeys.Select(k => k.Id);
-
     public bool StoresAsIs => compression == CompressionKind.None && key is null;
 
     /// <summary>A chunk's name: its SHA-256, or with a key its HMAC-SHA256 under the naming key.</summary>

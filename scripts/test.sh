@@ -10,6 +10,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "test.sh: not root; tests that need root, namespaces or CRIU will be reported as skipped" >&2
 fi
+bash scripts/install-s3rver.sh || echo "test.sh: s3rver could not be installed; the object storage tests will say why they cannot run" >&2
 command -v python3 >/dev/null || { echo "test.sh: python3 is needed by the test apps (apt-get install python3)" >&2; exit 1; }
 
 dotnet build Crik.slnx -c Debug -warnaserror -nologo -v quiet || exit 1

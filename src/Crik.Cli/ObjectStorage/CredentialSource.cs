@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Xml.Linq;
+
+namespace Crik.Cli.ObjectStorage;
+
+/// <summary>
+/// Credentials the way AWS tools find them in a pod: <c>AWS_ACCESS_KEY_ID</c> and
+/// <c>AWS_SECRET_ACCESS_KEY</c> (with <c>AWS_SESSION_TOKEN</c> for temporary ones), or a web identity
+/// token (IRSA: <c>AWS_WEB_IDENTITY_TOKEN_FILE</c> and <c>AWS_ROLE_ARN</c>) exchanged with STS for
+/// temporary credentials, renewed before they expire (the token file is read again each time, as
+/// the kubelet rotates it).
+/// </summary>
+internal sealed class CredentialSource
+{
+    private readonly Func<string, string?> _environment;
+    private readonly HttpClient _http;
+    private readonly Lock _gate = new();
+    private AwsCredentials? _current;
+
+    private CredentialSource(Func<string, string?> environment, HttpClient http, AwsCredentials? fixedCredentials)
+    {
+        _environment = environment;
+        _http = http;
+        _current = fixedCredentials;
+        IsWebIdentity = fixedCredentials is null;
+    }
+
+    public bool IsWebIdentity { get; }
+
+    /// <summary>What the environment offers; throws <see cref="FormatException"/> saying what to set when it offers nothing.</summary>
+    public static CredentialSource FromEnvironment(Func<string, string?> environment, HttpClient http)
+    {
+        string? keyId = environment("AWS_ACCESS_KEY_ID"), secret = environment("AWS_SECRET_ACCESS_KEY");
+        if (!string.IsNullOrEmpty(keyId) && !string.IsNullOrEmpty(secret))
+        {
+            string? token = environment("AWS_SESSION_TOKEN");
+            return new CredentialSource(environment, http, new AwsCredentials(keyId, secret, string.IsNullOrEmpty(token) ? null : token));
+        }
+        if (!string.IsNullOrEmpty(keyId) || !string.IsNullOrEmpty(secret))
+        {
+            throw new FormatException("only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set; set both (e.g. from one Kubernetes Secret)");
+        }
+        if (!string.IsNullOrEmpty(environment("AWS_WEB_IDENTITY_TOKEN_FILE")) && !string.IsNullOrEmpty(environment("AWS_ROLE_ARN")))
+        {
+            return new CredentialSource(environment, http, null);
+        }
+        throw new FormatException("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a web identity (IRSA sets AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)");
+    }
+
+    /// <summary>Current credentials, asking STS for new ones when the web identity's have expired or were refused.</summary>
+    public AwsCredentials Get(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (_current is { } current && current.IsFresh(now))
+            {
+                return current;
+            }
+            return _current = AssumeRoleWithWebIdentity();
+        }
+    }
+
+    /// <summary>The store refused the credentials as expired: web identity credentials are fetched again on the next request.</summary>
+    public void Expire()
+    {
+        if (IsWebIdentity)
+        {
+            lock (_gate)
+            {
+                _current = null;
+            }
+        }
+    }
+
+    private AwsCredentials AssumeRoleWithWebIdentity()
+    {
+        string tokenFile = _environment("AWS_WEB_IDENTITY_TOKEN_FILE")!;
+        string role = _environment("AWS_ROLE_ARN")!;
+        string token;
+        try
+        {
+            token = File.ReadAllText(tokenFile).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new S3Exception($"cannot read the web identity token {tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE): {e.Message}; check the service account's projected token volume", inner: e);
+        }
+        string region = _environment("AWS_REGION") ?? _environment("AWS_DEFAULT_REGION") ?? "us-east-1";
+        string endpoint = Environment("AWS_ENDPOINT_URL_STS") ?? Environment("AWS_ENDPOINT_URL") ?? $"https://sts.{region}.amazonaws.com";
+        string session = Environment("AWS_ROLE_SESSION_NAME") ?? $"crik-{System.Environment.MachineName}";
+        var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Action"] = "AssumeRoleWithWebIdentity",
+            ["Version"] = "2011-06-15",
+            ["RoleArn"] = role,
+            ["RoleSessionName"] = session.Length > 64 ? session[..64] : session,
+            ["WebIdentityToken"] = token,
+        });
+        string text;
+        int status;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.TrimEnd('/') + "/") { Content = form };
+            using HttpResponseMessage response = _http.Send(request);
+            status = (int)response.StatusCode;
+            using var reader = new StreamReader(response.Content.ReadAsStream());
+            text = reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+        {
+            throw new S3Exception($"STS at {endpoint} did not answer AssumeRoleWithWebIdentity for {role}: {e.Message}; check AWS_REGION and the network (or AWS_ENDPOINT_URL_STS)", inner: e);
+        }
+        XElement? credentials = S3Xml.TryParse(text)?.Descendants().FirstOrDefault(e => e.Name.LocalName == "Credentials");
+        string? Field(string name) => credentials?.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
+        if (status != 200 || Field("AccessKeyId") is not { } keyId || Field("SecretAccessKey") is not { } secret)
+        {
+            string reason = S3Errors.Describe(text) ?? $"{text.Length} bytes that are not STS credentials";
+            throw new S3Exception($"STS refused AssumeRoleWithWebIdentity for {role} ({status}): {reason}; check the role's trust policy for this service account", status);
+        }
+        DateTimeOffset? expiration = DateTimeOffset.TryParse(Field("Expiration"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at) ? at : null;
+        return new AwsCredentials(keyId, secret, Field("SessionToken"), expiration ?? DateTimeOffset.UtcNow.AddMinutes(15));
+    }
+
+    private string? Environment(string name) => string.IsNullOrWhiteSpace(_environment(name)) ? null : _environment(name)!.Trim();
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security;
+using System.Text;
+using System.Xml.Linq;
+
+namespace Crik.Cli.ObjectStorage;
+
+/// <summary>
+/// The S3 requests crik makes, on <see cref="HttpClient"/> with its own SigV4 signing rather than
+/// AWSSDK.S3: the SDK's 3.7 line (the newest this NuGet copy restores) leans on reflection that
+/// NativeAOT trims or warns about, and it would add megabytes to a PID 1 that needs eleven requests.
+/// Calls are synchronous, like the store's file I/O they stand in for. Failures the store may
+/// recover from (5xx, throttling, timeouts, dropped connections) are retried with backoff; what is
+/// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
+/// Names are relative to the address's prefix.
+/// </summary>
+internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null)
+{
+    private static readonly KeyValuePair<string, string>[] NoQuery = [];
+    private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
+
+    public S3Address Address => address;
+
+    public void Put(string name, ReadOnlyMemory<byte> body) =>
+        Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
+
+    /// <summary>The whole object, or null when there is none.</summary>
+    public byte[]? TryGet(string name)
+    {
+        using S3Response response = Send(HttpMethod.Get, name, NoQuery, expect: HttpStatusCode.OK, missingIsNull: true);
+        return response.IsMissing ? null : response.Body;
+    }
+
+    /// <summary>Fills <paramref name="into"/> from <paramref name="offset"/> in the object; throws when the object is missing or shorter.</summary>
+    public void ReadRange(string name, long offset, Span<byte> into)
+    {
+        if (into.Length == 0)
+        {
+            return;
+        }
+        using S3Response response = Send(HttpMethod.Get, name, NoQuery, range: (offset, offset + into.Length - 1), expect: HttpStatusCode.PartialContent, missingIsNull: true);
+        if (response.IsMissing)
+        {
+            throw new S3Exception($"{Display(name)} is missing", 404, "NoSuchKey");
+        }
+        if (response.Body.Length != into.Length)
+        {
+            throw new S3Exception($"{Display(name)} gave {response.Body.Length} bytes at offset {offset} where {into.Length} were asked for: the object is shorter than its manifest says", 206);
+        }
+        response.Body.CopyTo(into);
+    }
+
+    /// <summary>Deletes an object; deleting one that is not there succeeds, as in S3.</summary>
+    public void Delete(string name) => Send(HttpMethod.Delete, name, NoQuery, expect: HttpStatusCode.NoContent, missingIsNull: true).Dispose();
+
+    /// <summary>Every object whose name starts with <paramref name="namePrefix"/>, page by page.</summary>
+    public List<S3Object> List(string namePrefix)
+    {
+        var found = new List<S3Object>();
+        string? continuation = null;
+        do
+        {
+            var query = new List<KeyValuePair<string, string>> { new("list-type", "2"), new("prefix", address.Key(namePrefix)) };
+            if (continuation is not null)
+            {
+                query.Add(new("continuation-token", continuation));
+            }
+            using S3Response response = Send(HttpMethod.Get, null, query, expect: HttpStatusCode.OK);
+            XDocument page = response.Xml("ListObjectsV2");
+            foreach (XElement item in page.All("Contents"))
+            {
+                string key = item.Child("Key") ?? "";
+                if (key.StartsWith(address.Prefix, StringComparison.Ordinal))
+                {
+                    found.Add(new S3Object(key[address.Prefix.Length..], long.TryParse(item.Child("Size"), CultureInfo.InvariantCulture, out long size) ? size : 0));
+                }
+            }
+            bool truncated = string.Equals(page.Root?.Child("IsTruncated"), "true", StringComparison.OrdinalIgnoreCase);
+            continuation = truncated ? page.Root?.Child("NextContinuationToken") : null;
+        }
+        while (continuation is not null);
+        return found;
+    }
+
+    /// <summary>Starts a multipart upload and returns its id.</summary>
+    public string StartUpload(string name)
+    {
+        using S3Response response = Send(HttpMethod.Post, name, [new("uploads", "")], expect: HttpStatusCode.OK);
+        return response.Xml("CreateMultipartUpload").All("UploadId").FirstOrDefault()?.Value
+            ?? throw new S3Exception($"the store answered CreateMultipartUpload for {Display(name)} without an UploadId", 200);
+    }
+
+    /// <summary>Uploads one part (1 to 10000; all but the last at least 5 MiB) and returns its ETag.</summary>
+    public string UploadPart(string name, string uploadId, int partNumber, ReadOnlyMemory<byte> body)
+    {
+        using S3Response response = Send(HttpMethod.Put, name,
+            [new("partNumber", partNumber.ToString(CultureInfo.InvariantCulture)), new("uploadId", uploadId)], body, expect: HttpStatusCode.OK);
+        return response.ETag ?? throw new S3Exception($"the store answered part {partNumber} of {Display(name)} without an ETag", 200);
+    }
+
+    /// <summary>Completes a multipart upload: only now does the object exist.</summary>
+    public void CompleteUpload(string name, string uploadId, IReadOnlyList<string> partETags)
+    {
+        var body = new StringBuilder("<CompleteMultipartUpload>");
+        for (int i = 0; i < partETags.Count; i++)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<Part><PartNumber>{i + 1}</PartNumber><ETag>{SecurityElement.Escape(partETags[i])}</ETag></Part>");
+        }
+        body.Append("</CompleteMultipartUpload>");
+        using S3Response response = Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()), expect: HttpStatusCode.OK);
+        // S3 may answer 200 and put the error in the body.
+        if (S3Errors.Parse(Encoding.UTF8.GetString(response.Body)) is ({ } code, var message))
+        {
+            throw new S3Exception($"S3 POST {Display(name)} (complete upload) failed: {code}: {message}; {S3Errors.Hint(code, 200)}", 200, code);
+        }
+    }
+
+    /// <summary>Abandons a multipart upload so the store drops its parts. A store that cannot (405, 501) is not an error: its own lifecycle rules clean up.</summary>
+    public bool TryAbortUpload(string name, string uploadId)
+    {
+        try
+        {
+            Send(HttpMethod.Delete, name, [new("uploadId", uploadId)], expect: HttpStatusCode.NoContent, missingIsNull: true).Dispose();
+            return true;
+        }
+        catch (S3Exception e) when (e.Status is 405 or 501)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Multipart uploads under <paramref name="namePrefix"/> that were never completed; null when the store cannot list them (405, 501).</summary>
+    public List<S3Upload>? TryListUploads(string namePrefix)
+    {
+        try
+        {
+            using S3Response response = Send(HttpMethod.Get, null, [new("uploads", ""), new("prefix", address.Key(namePrefix))], expect: HttpStatusCode.OK);
+            return response.Xml("ListMultipartUploads").All("Upload")
+                .Select(u => (Key: u.Child("Key") ?? "", Id: u.Child("UploadId") ?? "", Initiated: u.Child("Initiated")))
+                .Where(u => u.Key.StartsWith(address.Prefix, StringComparison.Ordinal) && u.Id.Length > 0)
+                .Select(u => new S3Upload(u.Key[address.Prefix.Length..], u.Id,
+                    DateTimeOffset.TryParse(u.Initiated, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at) ? at : DateTimeOffset.MinValue))
+                .ToList();
+        }
+        catch (S3Exception e) when (e.Status is 405 or 501)
+        {
+            return null;
+        }
+    }
+
+    public string Display(string? name) => name is null ? address.ToString() : address + name;
+
+    private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false)
+    {
+        string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
+        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
+        string what = $"S3 {method} {Display(name)}";
+        string lastProblem = "";
+        int lastStatus = 0;
+        string? lastCode = null;
+        for (int attempt = 1; ; attempt++)
+        {
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            try
+            {
+                using var request = new HttpRequestMessage(method, uri);
+                if (!body.IsEmpty || method == HttpMethod.Put || method == HttpMethod.Post)
+                {
+                    request.Content = new ReadOnlyMemoryContent(body);
+                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(method == HttpMethod.Post ? "application/xml" : "application/octet-stream");
+                }
+                if (range is { } r)
+                {
+                    request.Headers.Range = new RangeHeaderValue(r.From, r.To);
+                }
+                SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
+                HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead);
+                var answer = new S3Response(response);
+                int status = (int)response.StatusCode;
+                if (response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent))
+                {
+                    return answer;
+                }
+                (string? code, string message) = S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
+                answer.Dispose();
+                if (missingIsNull && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
+                {
+                    return S3Response.Missing;
+                }
+                lastStatus = status;
+                lastCode = code;
+                lastProblem = $"{status} {code ?? response.ReasonPhrase}{(message.Length > 0 ? ": " + message : "")}";
+                if (code is "ExpiredToken" or "InvalidToken" && credentials.IsWebIdentity && attempt == 1)
+                {
+                    credentials.Expire();
+                    continue;
+                }
+                if (!S3RetryPolicy.IsTransient(status, code) || attempt >= _retry.Attempts)
+                {
+                    break;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && e is not S3Exception)
+            {
+                lastStatus = 0;
+                lastCode = null;
+                lastProblem = e is TaskCanceledException ? $"no answer within {http.Timeout.TotalSeconds:0} s" : e.Message;
+                if (attempt >= _retry.Attempts)
+                {
+                    break;
+                }
+            }
+            Thread.Sleep(_retry.Delay(attempt));
+        }
+        throw new S3Exception($"{what} failed{(_retry.Attempts > 1 && (lastStatus == 0 || S3RetryPolicy.IsTransient(lastStatus, lastCode)) ? $" {_retry.Attempts} times" : "")}: {lastProblem}; {S3Errors.Hint(lastCode, lastStatus)}",
+            lastStatus, lastCode);
+    }
+}

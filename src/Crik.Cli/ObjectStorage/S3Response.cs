@@ -1,0 +1,39 @@
+using System.Xml.Linq;
+
+namespace Crik.Cli.ObjectStorage;
+
+/// <summary>An answer from the store, its body read whole (objects crik reads at once are chunks and manifests: at most a few MiB).</summary>
+internal sealed class S3Response : IDisposable
+{
+    public static readonly S3Response Missing = new();
+
+    private readonly HttpResponseMessage? _response;
+
+    public S3Response(HttpResponseMessage response)
+    {
+        _response = response;
+        using Stream content = response.Content.ReadAsStream();
+        var body = new MemoryStream(response.Content.Headers.ContentLength is { } length and < int.MaxValue ? (int)length : 0);
+        content.CopyTo(body);
+        Body = body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
+    }
+
+    private S3Response()
+    {
+        Body = [];
+        IsMissing = true;
+    }
+
+    public bool IsMissing { get; }
+
+    public byte[] Body { get; }
+
+    public string? ETag => _response?.Headers.ETag?.Tag ?? (_response?.Headers.TryGetValues("ETag", out var values) == true ? values.FirstOrDefault() : null);
+
+    /// <summary>The body as XML; throws when it is not (a proxy's HTML page, a truncated answer).</summary>
+    public XDocument Xml(string operation) =>
+        S3Xml.TryParse(System.Text.Encoding.UTF8.GetString(Body))
+        ?? throw new S3Exception($"the store's answer to {operation} is not XML ({Body.Length} bytes); is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", (int?)_response?.StatusCode ?? 0);
+
+    public void Dispose() => _response?.Dispose();
+}

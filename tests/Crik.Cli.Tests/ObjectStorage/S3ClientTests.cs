@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using Crik.Cli.ObjectStorage;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.ObjectStorage;
+
+/// <summary>crik's S3 requests against s3rver on loopback, directly and through a proxy that fails and slows them.</summary>
+public sealed class S3ClientTests : IDisposable
+{
+    private static readonly S3RetryPolicy QuickRetries = new(4, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100));
+    private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    [S3Fact]
+    public void AnObjectPutIsReadBackWholeAndByRangesAndListedAndDeleted()
+    {
+        S3Client s3 = Client("app/");
+        byte[] data = RandomNumberGenerator.GetBytes(300_000);
+        s3.Put("checkpoint-000001/manifest.json", data);
+
+        Assert.Equal(data, s3.TryGet("checkpoint-000001/manifest.json"));
+        var part = new byte[1000];
+        s3.ReadRange("checkpoint-000001/manifest.json", 123_456, part);
+        Assert.Equal(data.AsSpan(123_456, 1000).ToArray(), part);
+        Assert.Equal([new S3Object("checkpoint-000001/manifest.json", 300_000)], s3.List("checkpoint-"));
+        Assert.Empty(Client("other/").List(""));
+
+        s3.Delete("checkpoint-000001/manifest.json");
+        Assert.Null(s3.TryGet("checkpoint-000001/manifest.json"));
+        s3.Delete("checkpoint-000001/manifest.json"); // deleting what is gone succeeds
+    }
+
+    [S3Fact]
+    public void AMultipartUploadIsInvisibleUntilCompletedAndThenOneObject()
+    {
+        S3Client s3 = Client("");
+        byte[] first = RandomNumberGenerator.GetBytes(5 << 20), second = RandomNumberGenerator.GetBytes(777);
+        string upload = s3.StartUpload("packs/000001.pack");
+        string tag1 = s3.UploadPart("packs/000001.pack", upload, 1, first);
+        string tag2 = s3.UploadPart("packs/000001.pack", upload, 2, second);
+        Assert.Null(s3.TryGet("packs/000001.pack"));
+
+        s3.CompleteUpload("packs/000001.pack", upload, [tag1, tag2]);
+        var across = new byte[100];
+        s3.ReadRange("packs/000001.pack", (5 << 20) - 50, across);
+        Assert.Equal(first[^50..].Concat(second[..50]).ToArray(), across);
+    }
+
+    [S3Fact]
+    public void ReadingARangeOfAMissingObjectOrPastItsEndSaysSo()
+    {
+        S3Client s3 = Client("");
+        var buffer = new byte[10];
+        var missing = Assert.Throws<S3Exception>(() => s3.ReadRange("packs/000009.pack", 0, buffer));
+        Assert.Contains("s3://crik-test/packs/000009.pack is missing", missing.Message, StringComparison.Ordinal);
+
+        s3.Put("short", new byte[5]);
+        var shorter = Assert.ThrowsAny<S3Exception>(() => s3.ReadRange("short", 0, buffer));
+        Assert.DoesNotContain('\n', shorter.Message);
+    }
+
+    [S3Fact]
+    public void FailuresAndThrottlingAreRetriedUntilTheStoreAnswers()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client("", proxy.Endpoint);
+        proxy.Fail(2, 500);
+        s3.Put("a", new byte[] { 1, 2, 3 });
+        proxy.Fail(3, 503);
+        Assert.Equal(new byte[] { 1, 2, 3 }, s3.TryGet("a"));
+        Assert.Equal(2 + 1 + 3 + 1, proxy.Requests);
+
+        proxy.Delay = TimeSpan.FromMilliseconds(300);
+        Assert.Equal(new byte[] { 1, 2, 3 }, s3.TryGet("a"));
+    }
+
+    [S3Fact]
+    public void AStoreThatKeepsFailingEndsInOneLineSayingWhatFailedAndHowOften()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client("app/", proxy.Endpoint);
+        proxy.Fail(100, 503);
+        var error = Assert.Throws<S3Exception>(() => s3.Put("checkpoint-000001/manifest.json", new byte[] { 1 }));
+        Assert.Equal("S3 PUT s3://crik-test/app/checkpoint-000001/manifest.json failed 4 times: 503 SlowDown: injected by the test; the store kept failing; crik retried and gave up", error.Message);
+        Assert.Equal(4, proxy.Requests);
+    }
+
+    [S3Fact]
+    public void AMissingBucketAndAnUnreachableStoreSayWhatToFix()
+    {
+        var noBucket = Assert.Throws<S3Exception>(() => Client("", bucket: "no-such-bucket").Put("a", new byte[] { 1 }));
+        Assert.Contains("NoSuchBucket", noBucket.Message, StringComparison.Ordinal);
+        Assert.Contains("create the bucket, or fix the bucket in imageDir", noBucket.Message, StringComparison.Ordinal);
+
+        var unreachable = Assert.Throws<S3Exception>(() => Client("", $"http://127.0.0.1:{FreePort.Get()}").TryGet("a"));
+        Assert.StartsWith("S3 GET s3://crik-test/a failed 4 times: ", unreachable.Message, StringComparison.Ordinal);
+        Assert.EndsWith("check AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) and that the store is reachable from the node", unreachable.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _server?.Dispose();
+    }
+
+    private S3Client Client(string prefix, string? endpoint = null, string bucket = S3Server.Bucket)
+    {
+        Dictionary<string, string> environment = _server!.Environment(endpoint);
+        string? Get(string name) => environment.GetValueOrDefault(name);
+        return new S3Client(_http, S3Settings.FromEnvironment(Get), CredentialSource.FromEnvironment(Get, _http), S3Address.Parse($"s3://{bucket}/{prefix}"), QuickRetries);
+    }
+}

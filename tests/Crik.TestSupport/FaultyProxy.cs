@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Crik.TestSupport;
+
+/// <summary>
+/// An HTTP proxy on loopback in front of a real server that fails or slows requests on command:
+/// the next N requests answer 500 or 503 SlowDown, every request is delayed, or every connection
+/// is cut. What is not failed is forwarded as it came, and counted.
+/// </summary>
+public sealed class FaultyProxy : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly HttpClient _upstream = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
+    private readonly string _target;
+    private readonly Task _loop;
+    private int _failuresLeft;
+    private int _failStatus;
+    private int _requests;
+
+    public FaultyProxy(string target)
+    {
+        _target = target.TrimEnd('/');
+        Port = FreePort.Get();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(ServeAsync);
+    }
+
+    public int Port { get; }
+
+    public string Endpoint => $"http://127.0.0.1:{Port}";
+
+    /// <summary>Requests that reached the proxy, failed or not.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Delay added to every request (a throttled link).</summary>
+    public TimeSpan Delay { get; set; }
+
+    /// <summary>Requests whose method and path match are answered with the failure, once armed.</summary>
+    public Func<string, string, bool> Matches { get; set; } = (_, _) => true;
+
+    /// <summary>The next <paramref name="count"/> matching requests answer <paramref name="status"/> (503 as S3's SlowDown).</summary>
+    public void Fail(int count, int status)
+    {
+        Volatile.Write(ref _failStatus, status);
+        Volatile.Write(ref _failuresLeft, count);
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        _upstream.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        HttpListenerRequest request = context.Request;
+        using HttpListenerResponse response = context.Response;
+        try
+        {
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay).ConfigureAwait(false);
+            }
+            if (Matches(request.HttpMethod, request.Url!.AbsolutePath) && Interlocked.Decrement(ref _failuresLeft) >= 0)
+            {
+                using var drain = new MemoryStream();
+                await request.InputStream.CopyToAsync(drain).ConfigureAwait(false);
+                int status = Volatile.Read(ref _failStatus);
+                string code = status == 503 ? "SlowDown" : "InternalError";
+                byte[] error = System.Text.Encoding.UTF8.GetBytes($"<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>injected by the test</Message></Error>");
+                response.StatusCode = status;
+                response.ContentType = "application/xml";
+                await response.OutputStream.WriteAsync(error).ConfigureAwait(false);
+                return;
+            }
+            using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _target + request.Url!.PathAndQuery);
+            using var body = new MemoryStream();
+            await request.InputStream.CopyToAsync(body).ConfigureAwait(false);
+            if (body.Length > 0 || request.HttpMethod is "PUT" or "POST")
+            {
+                forward.Content = new ByteArrayContent(body.ToArray());
+            }
+            foreach (string? name in request.Headers.AllKeys)
+            {
+                if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+                if (!forward.Headers.TryAddWithoutValidation(name, request.Headers[name]))
+                {
+                    forward.Content?.Headers.TryAddWithoutValidation(name, request.Headers[name]);
+                }
+            }
+            using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+            response.StatusCode = (int)answer.StatusCode;
+            foreach (var header in answer.Headers.Concat(answer.Content.Headers))
+            {
+                if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    response.Headers[header.Key] = string.Join(",", header.Value);
+                }
+            }
+            byte[] content = await answer.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            response.ContentLength64 = content.Length;
+            await response.OutputStream.WriteAsync(content).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpListenerException or IOException or HttpRequestException or SocketException or ObjectDisposedException)
+        {
+            // The client went away or the proxy is closing.
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Crik.TestSupport;
+
+/// <summary>
+/// s3rver, a real S3 API server, on a loopback port with its own data directory and one bucket
+/// (<see cref="Bucket"/>). It answers the S3 REST API over HTTP; it does not check signatures, so
+/// SigV4 itself is checked against AWS's published example elsewhere.
+/// </summary>
+public sealed class S3Server : IDisposable
+{
+    public const string Bucket = "crik-test";
+    public const string AccessKey = "S3RVER";
+    public const string SecretKey = "S3RVER";
+
+    private readonly Process _process;
+    private readonly TempDirectory _data = new();
+
+    public S3Server()
+    {
+        Port = FreePort.Get();
+        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { Script!, "-d", _data.Path, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--configure-bucket", Bucket, "--no-vhost-buckets", "-s" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+        _process = Process.Start(info)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Poll.Until(() => Listening() || _process.HasExited, "s3rver to listen", TimeSpan.FromSeconds(30));
+        if (_process.HasExited)
+        {
+            throw new InvalidOperationException($"s3rver exited ({_process.ExitCode}) before it listened");
+        }
+    }
+
+    public static string ScriptPath => Path.Combine(Paths.RepositoryRoot, "artifacts", "tools", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
+
+    private static string? Script => File.Exists(ScriptPath) ? ScriptPath : null;
+
+    public int Port { get; }
+
+    public string Endpoint => $"http://127.0.0.1:{Port}";
+
+    /// <summary>Where s3rver keeps the bucket's objects on disk.</summary>
+    public string DataDirectory => _data.Path;
+
+    /// <summary>Why these tests cannot run here, or null.</summary>
+    public static string? Missing() =>
+        Prerequisites.FindOnPath("node") is null ? "needs node (the object storage tests run s3rver)"
+        : Script is null ? "needs s3rver (bash scripts/install-s3rver.sh; scripts/test.sh runs it)"
+        : null;
+
+    /// <summary>The environment a pod would be given for this store.</summary>
+    public Dictionary<string, string> Environment(string? endpoint = null) => new()
+    {
+        ["AWS_ACCESS_KEY_ID"] = AccessKey,
+        ["AWS_SECRET_ACCESS_KEY"] = SecretKey,
+        ["AWS_REGION"] = "us-east-1",
+        ["AWS_ENDPOINT_URL_S3"] = endpoint ?? Endpoint,
+    };
+
+    public void Dispose()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+        _data.Dispose();
+    }
+
+    private bool Listening()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.0.1", Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A test against s3rver: skipped with the reason outside CI when node or s3rver is missing.</summary>
+public sealed class S3FactAttribute : Xunit.FactAttribute
+{
+    public S3FactAttribute()
+    {
+        if (!Prerequisites.InCi && S3Server.Missing() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

@@ -7,13 +7,13 @@ namespace Crik.Cli.Chunks;
 /// Reads chunks back from the pack files they were written to, checking each (its SHA-256, or its
 /// authentication tag when encrypted) before anyone sees a byte of it.
 /// </summary>
-internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCodec codec) : IDisposable
+internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec codec) : IDisposable
 {
-    private readonly Dictionary<long, SafeFileHandle?> _packs = [];
+    private readonly Dictionary<long, IPackSource?> _packs = [];
     private bool _disposed;
 
-    public PackReader(Func<long, SafeFileHandle?> openPack)
-        : this(openPack, ChunkCodec.Plain)
+    public PackReader(Func<long, SafeFileHandle?> openPack, ChunkCodec? codec = null)
+        : this(generation => openPack(generation) is { } file ? new PackFileSource(file) : null, codec ?? ChunkCodec.Plain)
     {
     }
 
@@ -24,14 +24,14 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCode
     /// <param name="keyId">The key the chunk's generation was written with; null when it is plaintext.</param>
     public void Read(ChunkRef chunk, string? keyId, Span<byte> plain)
     {
-        SafeFileHandle pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");
+        IPackSource pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");
         byte[] stored = ArrayPool<byte>.Shared.Rent(chunk.Length);
         try
         {
             int total = 0;
             while (total < chunk.Length)
             {
-                int read = RandomAccess.Read(pack, stored.AsSpan(total, chunk.Length - total), chunk.Offset + total);
+                int read = pack.Read(stored.AsSpan(total, chunk.Length - total), chunk.Offset + total);
                 if (read == 0)
                 {
                     throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");
@@ -67,13 +67,13 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCode
     }
 
     /// <summary>The length of a pack file, or null when it is missing.</summary>
-    public long? PackLength(long pack) => Pack(pack) is { } handle ? RandomAccess.GetLength(handle) : null;
+    public long? PackLength(long pack) => Pack(pack)?.Length;
 
     public void Dispose()
     {
         lock (_packs)
         {
-            foreach (SafeFileHandle? handle in _packs.Values)
+            foreach (IPackSource? handle in _packs.Values)
             {
                 handle?.Dispose();
             }
@@ -82,12 +82,12 @@ internal sealed class PackReader(Func<long, SafeFileHandle?> openPack, ChunkCode
         }
     }
 
-    private SafeFileHandle? Pack(long pack)
+    private IPackSource? Pack(long pack)
     {
         lock (_packs)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_packs.TryGetValue(pack, out SafeFileHandle? handle))
+            if (!_packs.TryGetValue(pack, out IPackSource? handle))
             {
                 _packs[pack] = handle = openPack(pack);
             }

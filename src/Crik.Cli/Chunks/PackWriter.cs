@@ -9,16 +9,19 @@ namespace Crik.Cli.Chunks;
 /// generation (or this one) already holds. Safe to call from several threads: each chunk gets its
 /// own range of the pack.
 /// </summary>
-internal sealed class PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known, ChunkCodec codec) : IDisposable
+internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDictionary<string, ChunkRef> known, ChunkCodec codec) : IDisposable
 {
     private readonly ConcurrentDictionary<string, ChunkRef> _written = new(StringComparer.Ordinal);
     private long _end;
     private long _reusedBytes;
 
-    public PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known)
-        : this(generation, pack, known, ChunkCodec.Plain)
+    public PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known, ChunkCodec? codec = null)
+        : this(generation, new PackFileTarget(pack), known, codec ?? ChunkCodec.Plain)
     {
     }
+
+    /// <summary>Where the pack goes (the upload to finish when the generation commits).</summary>
+    public IPackTarget Target => pack;
 
     public long Generation => generation;
 
@@ -66,7 +69,7 @@ internal sealed class PackWriter(long generation, SafeFileHandle pack, IReadOnly
     private ChunkRef Write(ReadOnlySpan<byte> stored, string name, string? compression)
     {
         long offset = Interlocked.Add(ref _end, stored.Length) - stored.Length;
-        RandomAccess.Write(pack, stored, offset);
+        pack.Write(stored, offset);
         return new ChunkRef(name, generation, offset, stored.Length, Codec: compression);
     }
 }

@@ -52,6 +52,13 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         response.Body.CopyTo(into);
     }
 
+    /// <summary>The object's size, or null when there is no such object.</summary>
+    public long? TryGetLength(string name)
+    {
+        using S3Response response = Send(HttpMethod.Head, name, NoQuery, expect: HttpStatusCode.OK, missingIsNull: true);
+        return response.IsMissing ? null : response.ContentLength;
+    }
+
     /// <summary>Deletes an object; deleting one that is not there succeeds, as in S3.</summary>
     public void Delete(string name) => Send(HttpMethod.Delete, name, NoQuery, expect: HttpStatusCode.NoContent, missingIsNull: true).Dispose();
 

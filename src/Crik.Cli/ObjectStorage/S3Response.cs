@@ -26,6 +26,8 @@ internal sealed class S3Response : IDisposable
 
     public bool IsMissing { get; }
 
+    public long ContentLength => _response?.Content.Headers.ContentLength ?? Body.Length;
+
     public byte[] Body { get; }
 
     public string? ETag => _response?.Headers.ETag?.Tag ?? (_response?.Headers.TryGetValues("ETag", out var values) == true ? values.FirstOrDefault() : null);

@@ -1,0 +1,35 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Chunks;
+
+/// <summary>Where a pack's bytes go as its chunks are written: a file on the volume, or an upload to object storage.</summary>
+internal interface IPackTarget : IDisposable
+{
+    /// <summary>Writes bytes at an offset only this caller writes to; writers may call from several threads, in any order.</summary>
+    void Write(ReadOnlySpan<byte> data, long offset);
+}
+
+/// <summary>A stored pack that chunks are read back from.</summary>
+internal interface IPackSource : IDisposable
+{
+    long Length { get; }
+
+    /// <summary>Reads up to <paramref name="into"/>'s length at <paramref name="offset"/>; 0 at the end.</summary>
+    int Read(Span<byte> into, long offset);
+}
+
+internal sealed class PackFileTarget(SafeFileHandle file) : IPackTarget
+{
+    public void Write(ReadOnlySpan<byte> data, long offset) => RandomAccess.Write(file, data, offset);
+
+    public void Dispose() => file.Dispose();
+}
+
+internal sealed class PackFileSource(SafeFileHandle file) : IPackSource
+{
+    public long Length => RandomAccess.GetLength(file);
+
+    public int Read(Span<byte> into, long offset) => RandomAccess.Read(file, into, offset);
+
+    public void Dispose() => file.Dispose();
+}

@@ -1,0 +1,112 @@
+using System.Security.Cryptography;
+using Crik.Cli.Chunks;
+using Crik.Cli.ObjectStorage;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.ObjectStorage;
+
+/// <summary>Packs written straight into s3rver as multipart uploads and read back chunk by chunk with ranged GETs.</summary>
+public sealed class S3PackTests : IDisposable
+{
+    private const int PartBytes = 5 << 20;
+    private static readonly S3RetryPolicy QuickRetries = new(4, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100));
+    private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+
+    [S3Fact]
+    public void ChunksWrittenFromSeveralThreadsInAnyOrderAreReadBackAndMemoryStaysBounded()
+    {
+        S3Client s3 = Client();
+        List<byte[]> chunks = Enumerable.Range(0, 40).Select(i => RandomNumberGenerator.GetBytes(RandomNumberGenerator.GetInt32(64 << 10, 2 << 20))).ToList();
+        var upload = new S3PackUpload(s3, "packs/000001.pack", PartBytes);
+        var refs = new ChunkRef[chunks.Count];
+        using (var writer = new PackWriter(1, upload, new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
+        {
+            Parallel.For(0, chunks.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => refs[i] = writer.Add(chunks[i]));
+            Assert.Null(s3.TryGetLength("packs/000001.pack")); // nothing visible before the upload completes
+            upload.Complete();
+        }
+        Assert.Equal(chunks.Sum(c => (long)c.Length), s3.TryGetLength("packs/000001.pack"));
+        Assert.True(upload.PeakBufferedBytes <= PartBytes + 4L * (2 << 20), $"{upload.PeakBufferedBytes} bytes buffered at most");
+
+        using var reader = new PackReader(g => S3PackSource.TryOpen(s3, $"packs/{g:D6}.pack"), ChunkCodec.Plain);
+        var buffer = new byte[PageChunker.MaxBytes];
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            reader.Read(refs[i], null, buffer);
+            Assert.True(chunks[i].AsSpan().SequenceEqual(buffer.AsSpan(0, chunks[i].Length)), $"chunk {i}");
+        }
+    }
+
+    [S3Fact]
+    public void AnUploadThatNeverCompletesLeavesNoPackAndItsChunksAreMissing()
+    {
+        S3Client s3 = Client();
+        ChunkRef written;
+        var upload = new S3PackUpload(s3, "packs/000002.pack", PartBytes);
+        using (var writer = new PackWriter(2, upload, new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                writer.Add(RandomNumberGenerator.GetBytes(2 << 20)); // a part goes up
+            }
+            written = writer.Add(RandomNumberGenerator.GetBytes(1000));
+            upload.Abort(); // s3rver cannot abort; the pod may also just be killed here
+        }
+        Assert.Null(s3.TryGetLength("packs/000002.pack"));
+        using var reader = new PackReader(g => S3PackSource.TryOpen(s3, $"packs/{g:D6}.pack"), ChunkCodec.Plain);
+        var error = Assert.Throws<ChunkException>(() => reader.Read(written, null, new byte[1000]));
+        Assert.Contains("pack 2 holding chunk", error.Message, StringComparison.Ordinal);
+    }
+
+    [S3Fact]
+    public void APackSmallerThanAPartIsOnePutAndPartsThatFailAreRetried()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client(proxy.Endpoint);
+        byte[] small = RandomNumberGenerator.GetBytes(1234);
+        var one = new S3PackUpload(s3, "packs/000003.pack", PartBytes);
+        one.Write(small, 0);
+        one.Complete();
+        Assert.Equal(1, proxy.Requests);
+
+        byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
+        var two = new S3PackUpload(s3, "packs/000004.pack", PartBytes);
+        proxy.Matches = (method, _) => method == "PUT";
+        proxy.Fail(2, 500);
+        two.Write(big, 0);
+        proxy.Fail(1, 503);
+        two.Complete();
+        var back = new byte[200];
+        s3.ReadRange("packs/000004.pack", PartBytes - 100, back);
+        Assert.Equal(big[(PartBytes - 100)..], back);
+    }
+
+    [S3Fact]
+    public void APartTheStoreKeepsRefusingFailsTheWriteInOneLine()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client(proxy.Endpoint);
+        var upload = new S3PackUpload(s3, "packs/000005.pack", PartBytes);
+        proxy.Matches = (method, _) => method == "PUT";
+        proxy.Fail(100, 503);
+        var error = Assert.Throws<S3Exception>(() => upload.Write(RandomNumberGenerator.GetBytes(PartBytes), 0));
+        Assert.StartsWith("S3 PUT s3://crik-test/packs/000005.pack failed 4 times: 503 SlowDown", error.Message, StringComparison.Ordinal);
+        upload.Abort();
+        Assert.Null(s3.TryGetLength("packs/000005.pack"));
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _server?.Dispose();
+    }
+
+    private S3Client Client(string? endpoint = null)
+    {
+        Dictionary<string, string> environment = _server!.Environment(endpoint);
+        string? Get(string name) => environment.GetValueOrDefault(name);
+        return new S3Client(_http, S3Settings.FromEnvironment(Get), CredentialSource.FromEnvironment(Get, _http), S3Address.Parse($"s3://{S3Server.Bucket}/"), QuickRetries);
+    }
+}

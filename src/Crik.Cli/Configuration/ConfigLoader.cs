@@ -74,7 +74,7 @@ internal static partial class ConfigLoader
             string key = ((keyNode as YamlScalarNode)?.Value) ?? "";
             config = key switch
             {
-                ConfigKeys.ImageDir => config with { ImageDir = reader.AbsolutePath(key, value) },
+                ConfigKeys.ImageDir => config with { ImageDir = reader.ImageDir(key, value) },
                 ConfigKeys.NodeStateServerUrl => config with { NodeStateServerUrl = reader.HttpUrl(key, value) },
                 ConfigKeys.AdditionalPaths => config with { AdditionalPaths = reader.AbsolutePaths(key, value) },
                 ConfigKeys.InotifyIncompatiblePaths => config with { InotifyIncompatiblePaths = reader.AbsolutePaths(key, value) },

@@ -9,6 +9,17 @@ internal sealed partial class ConfigValueReader(string file)
 {
     public string? AbsolutePath(string key, YamlNode node) => AbsolutePath(key, node, Scalar(key, node));
 
+    /// <summary>The image directory: an absolute path (object storage addresses are refused in one line until crik stores generations there).</summary>
+    public string? ImageDir(string key, YamlNode node)
+    {
+        string? text = Scalar(key, node);
+        if (text is not null && text.Contains("://", StringComparison.Ordinal))
+        {
+            throw Error(key, node, $"\"{text}\" is an object storage address; this crik stores checkpoints on a volume only: mount a volume (e.g. a PVC) and give its path, e.g. /var/lib/crik");
+        }
+        return AbsolutePath(key, node, text);
+    }
+
     public List<string> AbsolutePaths(string key, YamlNode node)
     {
         if (IsNull(node))

@@ -17,6 +17,7 @@ public sealed class FaultyProxy : IDisposable
     private int _failuresLeft;
     private int _failStatus;
     private int _requests;
+    private readonly List<string> _seen = [];
 
     public FaultyProxy(string target)
     {
@@ -33,6 +34,18 @@ public sealed class FaultyProxy : IDisposable
 
     /// <summary>Requests that reached the proxy, failed or not.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Every request that reached the proxy: "METHOD /path?query", in order.</summary>
+    public IReadOnlyList<string> Seen
+    {
+        get
+        {
+            lock (_seen)
+            {
+                return _seen.ToList();
+            }
+        }
+    }
 
     /// <summary>Delay added to every request (a throttled link).</summary>
     public TimeSpan Delay { get; set; }
@@ -82,6 +95,10 @@ public sealed class FaultyProxy : IDisposable
     {
         Interlocked.Increment(ref _requests);
         HttpListenerRequest request = context.Request;
+        lock (_seen)
+        {
+            _seen.Add($"{request.HttpMethod} {request.Url!.PathAndQuery}");
+        }
         using HttpListenerResponse response = context.Response;
         try
         {
@@ -129,6 +146,11 @@ public sealed class FaultyProxy : IDisposable
                 }
             }
             byte[] content = await answer.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            if (request.HttpMethod == "HEAD")
+            {
+                response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;
+                return;
+            }
             response.ContentLength64 = content.Length;
             await response.OutputStream.WriteAsync(content).ConfigureAwait(false);
         }

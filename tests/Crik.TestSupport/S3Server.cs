@@ -104,3 +104,15 @@ public sealed class S3FactAttribute : Xunit.FactAttribute
         }
     }
 }
+
+/// <summary>A test that checkpoints to s3rver with a real CRIU: needs root, criu, node and s3rver.</summary>
+public sealed class S3CriuFactAttribute : Xunit.FactAttribute
+{
+    public S3CriuFactAttribute()
+    {
+        if (!Prerequisites.InCi && (Prerequisites.MissingForCriu() ?? S3Server.Missing()) is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

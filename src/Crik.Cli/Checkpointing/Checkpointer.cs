@@ -21,7 +21,7 @@ namespace Crik.Cli.Checkpointing;
 /// the commit) fits in checkpointBudget; a checkpoint that would end past it is abandoned before its
 /// commit point, so the app still gets its SIGTERM in time.
 /// </remarks>
-internal sealed partial class Checkpointer(CrikConfig config, CheckpointStore store, CriuRunner criu, Task<string> criuVersion,
+internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Task<string> criuVersion,
     INodeStateGate? nodeState, ILogger log) : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);

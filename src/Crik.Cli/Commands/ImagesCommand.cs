@@ -35,6 +35,11 @@ internal static class ImagesCommand
             StandardStreams.Error.WriteLine("crik: error: no imageDir: give --image-dir, or a configuration with imageDir");
             return ExitCodes.UsageError;
         }
+        if (ObjectStorage.S3Address.IsS3(imageDir))
+        {
+            StandardStreams.Error.WriteLine($"crik: error: crik images lists generations on a volume; for {imageDir} list them with an S3 tool, e.g. aws s3 ls --recursive {imageDir}/");
+            return ExitCodes.UsageError;
+        }
         if (!Directory.Exists(imageDir))
         {
             StandardStreams.Output.WriteLine($"{imageDir} does not exist: nothing has been checkpointed there");

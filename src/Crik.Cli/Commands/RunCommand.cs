@@ -7,6 +7,7 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.NodeState;
+using Crik.Cli.ObjectStorage;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
 using Crik.Cli.Supervision;
@@ -95,10 +96,18 @@ internal static class RunCommand
         {
             if (codec.KeyId is null)
             {
-                log.Information("Checkpoints in {Dir} are not encrypted: whoever can read that volume can read the app's memory "
+                log.Information("Checkpoints in {Dir} are not encrypted: whoever can read them there can read the app's memory "
                     + "(set encryptionKeyFile to encrypt them)", config.ImageDir);
             }
-            var store = new CheckpointStore(config.ImageDir!, log, codec);
+            ICheckpointStore store;
+            try
+            {
+                store = StoreFor(config.ImageDir!, codec, log);
+            }
+            catch (FormatException e)
+            {
+                return Fail(e.Message, ExitCodes.UsageError);
+            }
             var criu = new CriuRunner(reaper);
             restorer = new Restorer(config, store, criu, reaper, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);
@@ -106,6 +115,22 @@ internal static class RunCommand
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval), control, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The volume store, or for an s3:// imageDir the object storage store with the environment's endpoint and credentials.</summary>
+    private static ICheckpointStore StoreFor(string imageDir, ChunkCodec codec, ILogger log)
+    {
+        if (!S3Address.IsS3(imageDir))
+        {
+            return new CheckpointStore(imageDir, log, codec);
+        }
+        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false })
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        Func<string, string?> environment = Environment.GetEnvironmentVariable;
+        var s3 = new S3Client(http, S3Settings.FromEnvironment(environment), CredentialSource.FromEnvironment(environment, http), S3Address.Parse(imageDir));
+        return new ObjectCheckpointStore(s3, log, codec);
     }
 
     private static NodeStateGate? NodeStateGateFor(CrikConfig config, ILogger log)

@@ -9,13 +9,24 @@ internal sealed partial class ConfigValueReader(string file)
 {
     public string? AbsolutePath(string key, YamlNode node) => AbsolutePath(key, node, Scalar(key, node));
 
-    /// <summary>The image directory: an absolute path (object storage addresses are refused in one line until crik stores generations there).</summary>
+    /// <summary>The image directory: an absolute path, or an object storage address (s3://bucket/prefix).</summary>
     public string? ImageDir(string key, YamlNode node)
     {
         string? text = Scalar(key, node);
+        if (text is not null && ObjectStorage.S3Address.IsS3(text))
+        {
+            try
+            {
+                return ObjectStorage.S3Address.Parse(text).ToString().TrimEnd('/');
+            }
+            catch (FormatException e)
+            {
+                throw Error(key, node, e.Message);
+            }
+        }
         if (text is not null && text.Contains("://", StringComparison.Ordinal))
         {
-            throw Error(key, node, $"\"{text}\" is an object storage address; this crik stores checkpoints on a volume only: mount a volume (e.g. a PVC) and give its path, e.g. /var/lib/crik");
+            throw Error(key, node, $"\"{text}\" is not a path or an s3:// address; give a volume's path (e.g. /var/lib/crik) or s3://bucket/prefix");
         }
         return AbsolutePath(key, node, text);
     }

@@ -24,7 +24,7 @@ namespace Crik.Cli.ImageStore;
 /// handles: a staging checkpoint can name a parent generation or a streamer, and commit and
 /// restore stay the store's alone.
 /// </remarks>
-internal sealed partial class CheckpointStore(string imageDir, ILogger log, ChunkCodec? codec = null) : IDisposable
+internal sealed partial class CheckpointStore(string imageDir, ILogger log, ChunkCodec? codec = null) : ICheckpointStore
 {
     private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
 

@@ -36,6 +36,18 @@ internal static class ManifestVerifier
         {
             return tooBig ?? "it has no manifest";
         }
+        return ReadManifest(json, () => ReadSmallFile(dir, Manifest.MacFileName, out _), name, codec, out manifest);
+    }
+
+    /// <summary>As <see cref="ReadManifest(DirectoryHandle, string, ChunkCodec, out Manifest?)"/>, for a manifest already read (from object storage).</summary>
+    /// <param name="readMac">Reads manifest.hmac (null when there is none); asked only for an encrypted generation.</param>
+    public static string? ReadManifest(byte[] json, Func<byte[]?> readMac, string name, ChunkCodec codec, out Manifest? manifest)
+    {
+        if (json.Length > ManifestReader.MaxBytes)
+        {
+            manifest = null;
+            return $"its manifest is {Size.Format(json.Length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
+        }
         string? problem = ManifestReader.TryParse(json, out manifest);
         if (problem is not null)
         {
@@ -43,7 +55,7 @@ internal static class ManifestVerifier
         }
         if (manifest!.KeyId is { } keyId && codec.CanRead(keyId))
         {
-            byte[]? mac = ReadSmallFile(dir, Manifest.MacFileName, out _);
+            byte[]? mac = readMac();
             if (mac is null || !codec.Authenticates(json, System.Text.Encoding.ASCII.GetString(mac)))
             {
                 manifest = null;
@@ -92,7 +104,8 @@ internal static class ManifestVerifier
         return bytes[..total];
     }
 
-    private static string? VerifyChunks(Manifest manifest, PackReader packs, bool readChunks)
+    /// <summary>Null when every chunk of the manifest's streamed files is within a pack that is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
+    public static string? VerifyChunks(Manifest manifest, PackReader packs, bool readChunks = false)
     {
         byte[]? buffer = readChunks ? new byte[PageChunker.MaxBytes] : null;
         foreach (ManifestFile image in manifest.Files.Where(f => f.IsStreamed))

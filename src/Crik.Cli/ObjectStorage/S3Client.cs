@@ -164,7 +164,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     {
         string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
-        string what = $"S3 {method} {Display(name)}";
+        string what = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
         string lastProblem = "";
         int lastStatus = 0;
         string? lastCode = null;

@@ -7,7 +7,10 @@ namespace Crik.Cli.ObjectStorage;
 /// A pack written straight into object storage as a multipart upload, with no copy on disk. Chunks
 /// arrive from several threads at offsets they reserved, in any order; they are put in order into
 /// parts of <see cref="PartBytes"/>, and each full part is uploaded by the thread that filled it.
-/// Memory is bounded by the chunks in flight plus the parts being uploaded. The object exists only
+/// A chunk that arrives ahead of its turn waits in memory, up to <see cref="MaxWaitingBytes"/>;
+/// beyond that its writer waits for the chunks before it, so memory stays bounded however the
+/// writers are scheduled: the waiting chunks, the part being filled, and one part per writer
+/// being uploaded. The object exists only
 /// once <see cref="Complete"/> succeeds, so a pod killed mid-upload leaves no pack at all (the store
 /// drops the parts when the upload is aborted or its lifecycle rule expires it).
 /// </summary>
@@ -16,7 +19,10 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
     /// <summary>8 MiB parts: above S3's 5 MiB minimum, and 10,000 parts cover 78 GiB of new chunks per generation.</summary>
     public const int DefaultPartBytes = 8 << 20;
 
-    private readonly Lock _gate = new();
+    /// <summary>Chunks written ahead of their turn that are held in memory before their writers are made to wait.</summary>
+    public const int MaxWaitingBytes = 8 << 20;
+
+    private readonly object _gate = new();
     private readonly SortedDictionary<long, byte[]> _waiting = [];
     private readonly Dictionary<int, string> _etags = [];
     private string? _uploadId;
@@ -29,6 +35,9 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
 
     public int PartBytes => partBytes;
 
+    /// <summary>The pack exists whole in the store.</summary>
+    public bool Completed { get; private set; }
+
     /// <summary>The most bytes held in memory at once (chunks waiting for their turn plus the part being filled).</summary>
     public long PeakBufferedBytes { get; private set; }
 
@@ -37,6 +46,11 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         List<(int Number, byte[] Bytes, int Length)> full = [];
         lock (_gate)
         {
+            // The writer of the chunk at _nextOffset never waits here, so whoever waits is woken.
+            while (offset != _nextOffset && _buffered > 0 && _buffered + data.Length > MaxWaitingBytes && !_finished)
+            {
+                Monitor.Wait(_gate);
+            }
             ObjectDisposedException.ThrowIf(_finished, this);
             if (offset == _nextOffset)
             {
@@ -54,6 +68,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
                 Append(next.Value, full);
             }
             PeakBufferedBytes = Math.Max(PeakBufferedBytes, _buffered + _partLength);
+            Monitor.PulseAll(_gate);
         }
         foreach ((int number, byte[] bytes, int length) in full)
         {
@@ -87,6 +102,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
                 s3.Put(name, part.Bytes.AsMemory(0, part.Length));
                 ReturnPart(part.Bytes);
                 _finished = true;
+                Completed = true;
                 return;
             }
             Upload(part.Number, part.Bytes, part.Length);
@@ -95,6 +111,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         {
             s3.CompleteUpload(name, _uploadId!, Enumerable.Range(1, _nextPartNumber - 1).Select(n => _etags[n]).ToList());
             _finished = true;
+            Completed = true;
         }
     }
 
@@ -106,6 +123,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         {
             _finished = true;
             uploadId = _uploadId;
+            Monitor.PulseAll(_gate);
         }
         try
         {

@@ -22,7 +22,7 @@ internal static class ContainerFactsReader
             CanOpenForWriting(LastPidFile),
             criuVersion,
             imageDir,
-            imageDir is null ? null : WriteProblem(imageDir),
+            imageDir is null || ObjectStorage.S3Address.IsS3(imageDir) ? null : WriteProblem(imageDir),
             ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown");
     }
 

@@ -86,6 +86,7 @@ internal static class ContainerVerdict
     private static Finding ImageDir(string? imageDir, string? problem) => (imageDir, problem) switch
     {
         (null, _) => Problem("no imageDir configured: crik runs as a plain init and never checkpoints. Set imageDir to a volume in the configuration"),
+        (_, null) when ObjectStorage.S3Address.IsS3(imageDir) => Note($"imageDir {imageDir} is object storage: crik check does not reach it; crik run logs a line if it cannot"),
         (_, null) => Ok($"imageDir {imageDir} is writable"),
         _ => Problem($"imageDir {imageDir}: {problem}"),
     };

@@ -17,7 +17,7 @@ namespace Crik.Cli.Restoring;
 /// Restores the newest whole checkpoint, so that the app continues where it stopped, as crik's child.
 /// A checkpoint that cannot be restored is set aside (never deleted), so it can never cause a crash loop.
 /// </summary>
-internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log) : IAppRestorer
+internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log) : IAppRestorer
 {
     /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
@@ -29,8 +29,8 @@ internal sealed class Restorer(CrikConfig config, CheckpointStore store, CriuRun
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A missing, read-only or hostile volume must not keep the app from running (nor crash-loop the pod).
-            log.Error("imageDir {Dir} cannot be used ({Error}); starting the app fresh. Check the volume mount and its permissions",
-                store.ImageDir, e.Message);
+            log.Error("imageDir {Dir} cannot be used ({Error}); starting the app fresh{Hint}",
+                store.ImageDir, e.Message, ObjectStorage.S3Address.IsS3(store.ImageDir) ? "" : ". Check the volume mount and its permissions");
             return null;
         }
     }

@@ -12,7 +12,8 @@ public sealed class ConfigErrorTests : IDisposable
 
     [Theory]
     [InlineData("imageDir: /x\n  bad: indent: here\n", ":2: invalid YAML: While scanning a plain scalar value, found invalid mapping.")]
-    [InlineData("imageDir: s3://bucket/app\n", ":1: imageDir: \"s3://bucket/app\" is an object storage address; this crik stores checkpoints on a volume only: mount a volume (e.g. a PVC) and give its path, e.g. /var/lib/crik")]
+    [InlineData("imageDir: gs://bucket/app\n", ":1: imageDir: \"gs://bucket/app\" is not a path or an s3:// address; give a volume's path (e.g. /var/lib/crik) or s3://bucket/prefix")]
+    [InlineData("imageDir: s3://Bucket_1/app\n", ":1: imageDir: \"Bucket_1\" in s3://Bucket_1/app is not a bucket name")]
     [InlineData("imageDir: /x\nkeepCheckpoints: 3\nimageDir: /y\n", ":3: key \"imageDir\" appears twice (lines 1 and 3); keep one of them")]
     [InlineData("imageDir: /x\n---\nimageDir: /y\n", ":2: a second YAML document starts here (---)")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: 2000h\n", ":2: checkpointTimeout: must be at most 24h, got \"2000h\"")]

@@ -8,7 +8,6 @@ namespace Crik.Cli.Tests.ObjectStorage;
 /// <summary>crik's S3 requests against s3rver on loopback, directly and through a proxy that fails and slows them.</summary>
 public sealed class S3ClientTests : IDisposable
 {
-    private static readonly S3RetryPolicy QuickRetries = new(4, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100));
     private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -104,10 +103,5 @@ public sealed class S3ClientTests : IDisposable
         _server?.Dispose();
     }
 
-    private S3Client Client(string prefix, string? endpoint = null, string bucket = S3Server.Bucket)
-    {
-        Dictionary<string, string> environment = _server!.Environment(endpoint);
-        string? Get(string name) => environment.GetValueOrDefault(name);
-        return new S3Client(_http, S3Settings.FromEnvironment(Get), CredentialSource.FromEnvironment(Get, _http), S3Address.Parse($"s3://{bucket}/{prefix}"), QuickRetries);
-    }
+    private S3Client Client(string prefix, string? endpoint = null, string bucket = S3Server.Bucket) => TestS3.Client(_server!, _http, prefix, endpoint, bucket);
 }

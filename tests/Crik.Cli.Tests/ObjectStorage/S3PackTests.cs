@@ -10,7 +10,6 @@ namespace Crik.Cli.Tests.ObjectStorage;
 public sealed class S3PackTests : IDisposable
 {
     private const int PartBytes = 5 << 20;
-    private static readonly S3RetryPolicy QuickRetries = new(4, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100));
     private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
 
@@ -28,7 +27,7 @@ public sealed class S3PackTests : IDisposable
             upload.Complete();
         }
         Assert.Equal(chunks.Sum(c => (long)c.Length), s3.TryGetLength("packs/000001.pack"));
-        Assert.True(upload.PeakBufferedBytes <= PartBytes + 4L * (2 << 20), $"{upload.PeakBufferedBytes} bytes buffered at most");
+        Assert.True(upload.PeakBufferedBytes <= PartBytes + S3PackUpload.MaxWaitingBytes + (2 << 20), $"{upload.PeakBufferedBytes} bytes buffered at most");
 
         using var reader = new PackReader(g => S3PackSource.TryOpen(s3, $"packs/{g:D6}.pack"), ChunkCodec.Plain);
         var buffer = new byte[PageChunker.MaxBytes];
@@ -103,10 +102,5 @@ public sealed class S3PackTests : IDisposable
         _server?.Dispose();
     }
 
-    private S3Client Client(string? endpoint = null)
-    {
-        Dictionary<string, string> environment = _server!.Environment(endpoint);
-        string? Get(string name) => environment.GetValueOrDefault(name);
-        return new S3Client(_http, S3Settings.FromEnvironment(Get), CredentialSource.FromEnvironment(Get, _http), S3Address.Parse($"s3://{S3Server.Bucket}/"), QuickRetries);
-    }
+    private S3Client Client(string? endpoint = null) => TestS3.Client(_server!, _http, "", endpoint);
 }

@@ -1,0 +1,41 @@
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// Where generations live: a volume (<see cref="CheckpointStore"/>) or object storage
+/// (<see cref="ObjectCheckpointStore"/>). Both keep the same promises: a generation exists only
+/// once its manifest is written last; it is retired before CRIU restores it, so it is never
+/// restored twice; what cannot be restored is set aside with its reason, never deleted.
+/// </summary>
+internal interface ICheckpointStore : IDisposable
+{
+    /// <summary>Where the generations are, for messages: a path or an s3:// address.</summary>
+    string ImageDir { get; }
+
+    IDisposable? TryLock(TimeSpan timeout);
+
+    StagingCheckpoint BeginCheckpoint();
+
+    void Abandon(StagingCheckpoint staging);
+
+    CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null);
+
+    CommittedCheckpoint? FindRestorable(AppIdentity? current = null);
+
+    RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint);
+
+    int RetireCommitted();
+
+    void Reinstate(RestoreAttempt attempt);
+
+    void PutBackSavedFiles(RestoreAttempt attempt);
+
+    ImageFiles WriteImageFiles(RestoreAttempt attempt);
+
+    void RestoreSucceeded(RestoreAttempt attempt);
+
+    string RestoreFailed(RestoreAttempt attempt, string reason);
+
+    string SetAside(CommittedCheckpoint checkpoint, string reason);
+
+    Chunks.PackReader OpenPackReader();
+}

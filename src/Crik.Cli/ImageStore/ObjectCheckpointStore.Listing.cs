@@ -1,0 +1,98 @@
+using Crik.Cli.Chunks;
+
+namespace Crik.Cli.ImageStore;
+
+// What the prefix holds, read in one listing, and the manifests in it.
+internal sealed partial class ObjectCheckpointStore
+{
+    /// <summary>
+    /// The generations and packs below the prefix. <see cref="Newest"/> counts everything that names a
+    /// generation (a manifest, a retired or set-aside one, a pack, a manifest.hmac left without its
+    /// manifest), so a new generation never reuses a number.
+    /// </summary>
+    private sealed record Listing(List<long> Committed, List<long> Retired, List<string> SetAside, List<long> Packs, List<string> Logs, long Newest)
+    {
+        /// <summary>The manifest keys of committed, retired and set-aside generations, with their state.</summary>
+        public IEnumerable<(string Key, string State)> Manifests() =>
+            Committed.Select(g => (StoreLayout.CommittedName(g) + ManifestObject, ""))
+                .Concat(Retired.Select(g => ($"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(g)}{ManifestObject}", StoreLayout.RetiredDir)))
+                .Concat(SetAside.Select(n => ($"{StoreLayout.SetAsideDir}/{n}{ManifestObject}", StoreLayout.SetAsideDir)));
+    }
+
+    private Listing List()
+    {
+        List<long> committed = [], retired = [], packs = [];
+        List<string> setAside = [], logs = [];
+        long newest = 0;
+        foreach (ObjectStorage.S3Object item in s3.List(""))
+        {
+            string[] parts = item.Name.Split('/');
+            switch (parts)
+            {
+                case [var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
+                    committed.Add(StoreLayout.ParseGeneration(name));
+                    break;
+                case [StoreLayout.RetiredDir, var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
+                    retired.Add(StoreLayout.ParseGeneration(name));
+                    break;
+                case [StoreLayout.SetAsideDir, var name, Manifest.FileName]:
+                    setAside.Add(name);
+                    break;
+                case [StoreLayout.PacksDir, var name] when StoreLayout.ParsePackGeneration(name) > 0:
+                    packs.Add(StoreLayout.ParsePackGeneration(name));
+                    break;
+                case [StoreLayout.LogDir, var name]:
+                    logs.Add(name);
+                    break;
+            }
+            newest = Math.Max(newest, parts switch
+            {
+                [StoreLayout.PacksDir, var name] => StoreLayout.ParsePackGeneration(name),
+                [StoreLayout.RetiredDir or StoreLayout.SetAsideDir, var name, ..] => StoreLayout.ParseGeneration(name),
+                [var name, _] => StoreLayout.ParseGeneration(name),
+                _ => 0,
+            });
+        }
+        committed.Sort((a, b) => b.CompareTo(a));
+        return new Listing(committed, retired, setAside, packs, logs, newest);
+    }
+
+    /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
+    private Manifest? ReadManifest(string key)
+    {
+        byte[]? json = s3.TryGet(key);
+        if (json is null)
+        {
+            return null;
+        }
+        string name = key.Split('/')[^2];
+        string macKey = key[..^Manifest.FileName.Length] + Manifest.MacFileName;
+        string? problem = ManifestVerifier.ReadManifest(json, () => s3.TryGet(macKey), StoreLayout.CommittedName(StoreLayout.ParseGeneration(name)), _codec, out Manifest? manifest);
+        return problem is null ? manifest : null;
+    }
+
+    /// <summary>As the volume store's: chunks of committed and retired generations of crik's key whose packs are there, none of a set-aside generation's.</summary>
+    private Dictionary<string, ChunkRef> KnownChunks(Listing listing)
+    {
+        var packs = listing.Packs.ToHashSet();
+        var manifests = listing.Manifests().Select(m => (Manifest: ReadManifest(m.Key), m.State)).ToList();
+        var suspect = manifests.Where(m => m.State == StoreLayout.SetAsideDir && m.Manifest is not null)
+            .SelectMany(m => m.Manifest!.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
+        foreach ((Manifest? manifest, string state) in manifests)
+        {
+            if (manifest is null || state == StoreLayout.SetAsideDir || manifest.KeyId != _codec.KeyId)
+            {
+                continue;
+            }
+            foreach (ChunkRef chunk in manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!))
+            {
+                if (packs.Contains(chunk.Pack) && !suspect.Contains(chunk.Id))
+                {
+                    known.TryAdd(chunk.Id, chunk);
+                }
+            }
+        }
+        return known;
+    }
+}

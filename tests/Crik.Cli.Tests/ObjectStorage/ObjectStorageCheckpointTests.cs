@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using Crik.Cli.ObjectStorage;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.ObjectStorage;
+
+/// <summary>
+/// <c>imageDir: s3://…</c>: pods checkpoint to and restore from s3rver on loopback, with nothing of
+/// the images on the node's disk beyond crik's scratch directory for the dump (a socket and CRIU's log).
+/// </summary>
+public sealed class ObjectStorageCheckpointTests : IDisposable
+{
+    private static readonly string[] App = ["python3", Paths.App("chunky-memory.py"), "24"];
+    private readonly S3Server? _server = Prerequisites.InCi || (Prerequisites.MissingForCriu() ?? S3Server.Missing()) is null ? new S3Server() : null;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private readonly TempDirectory _dir = new();
+    private readonly List<string> _scratchBefore = Scratch();
+
+    [S3CriuFact]
+    public void ThreePodsCheckpointToAndRestoreFromObjectStorageThroughFailuresWithEncryptedCompressedImages()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        string key = _dir.Write("key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/chunky\nencryptionKeyFile: {key}\ncompression: zstd\n"
+            + $"additionalPaths: [{_dir.Path}/data]\n");
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "data"));
+        File.WriteAllText(Path.Combine(_dir.Path, "data", "notes.txt"), "kept across pods");
+        S3Client s3 = TestS3.Client(_server, _http, "apps/chunky/");
+
+        using (CrikRun first = Start(config, proxy.Endpoint))
+        {
+            first.WaitForLine("allocated 24", TimeSpan.FromSeconds(60));
+            proxy.Fail(3, 503); // the store throttles the first requests of the checkpoint
+            Pods.CheckpointAndStop(first);
+        }
+        Assert.Contains(s3.List(""), o => o.Name == "checkpoint-000001/manifest.json");
+        Assert.Contains(s3.List(""), o => o.Name == "checkpoint-000001/manifest.hmac");
+        Assert.Contains(s3.List(""), o => o.Name == "packs/000001.pack" && o.Size > 1 << 20);
+        Assert.Contains(s3.List(""), o => o.Name.StartsWith("logs/dump-000001", StringComparison.Ordinal));
+        Assert.True(proxy.Seen.Count(r => r.StartsWith("PUT", StringComparison.Ordinal)) >= 2, string.Join('\n', proxy.Seen));
+        NoScratchLeft();
+
+        File.Delete(Path.Combine(_dir.Path, "data", "notes.txt"));
+        using (CrikRun second = Start(config, proxy.Endpoint))
+        {
+            second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+            AppIsWhole(second);
+            Assert.Equal("kept across pods", File.ReadAllText(Path.Combine(_dir.Path, "data", "notes.txt")));
+            Pods.CheckpointAndStop(second);
+        }
+        Assert.Contains(s3.List(""), o => o.Name == "checkpoint-000002/manifest.json");
+        Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("checkpoint-000001/", StringComparison.Ordinal) || o.Name.StartsWith("retired/", StringComparison.Ordinal));
+        long firstPack = s3.TryGetLength("packs/000001.pack") ?? 0, secondPack = s3.TryGetLength("packs/000002.pack") ?? 0;
+        Assert.True(secondPack * 4 < firstPack, $"the second checkpoint uploaded {secondPack} bytes, the first {firstPack}: unchanged chunks are not uploaded again");
+
+        using CrikRun third = Start(config, _server.Endpoint);
+        third.WaitForLine("Restored checkpoint 2 ", stderr: true);
+        AppIsWhole(third);
+        NoScratchLeft();
+        third.Signal(Native.SIGKILL);
+    }
+
+    [S3CriuFact]
+    public void APodKilledWhileItsCheckpointUploadsLeavesThePreviousGenerationRestorable()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/killed\ncheckpointInterval: 2s\n");
+        using (CrikRun first = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("Checkpoint 1 committed", TimeSpan.FromSeconds(60), stderr: true);
+            proxy.Delay = TimeSpan.FromSeconds(2);
+            Poll.Until(() => proxy.Seen.Any(r => r.Contains("/packs/000002.pack", StringComparison.Ordinal)), "the upload of checkpoint 2's pack");
+            first.Signal(Native.SIGKILL); // the node is gone mid-upload
+            first.WaitForExit();
+        }
+        S3Client s3 = TestS3.Client(_server, _http, "apps/killed/");
+        Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("checkpoint-000002/", StringComparison.Ordinal));
+
+        using CrikRun second = Start(config, _server.Endpoint, "sh", "-c", Pods.Counter());
+        second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+        Assert.True(Pods.Counts(second)[0] > 0, second.Transcript);
+        second.Signal(Native.SIGKILL);
+    }
+
+    [S3CriuFact]
+    public void AStoreThatCannotBeReachedLeavesTheAppRunningAndSaysSoInOneLine()
+    {
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/unreachable\n");
+        using CrikRun pod = Start(config, $"http://127.0.0.1:{FreePort.Get()}", "sh", "-c", Pods.Counter());
+        string error = pod.WaitForLine("cannot be used", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.True(error.Contains("S3 listing of s3://crik-test/apps/unreachable/ failed 6 times: Connection refused", StringComparison.Ordinal), error);
+        pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
+        Assert.Equal(0, Pods.Counts(pod)[0]);
+        pod.Signal(Native.SIGKILL);
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _dir.Dispose();
+        _server?.Dispose();
+    }
+
+    private CrikRun Start(string config, string endpoint, params string[] command) =>
+        CrikRun.Start(["run", "--config", config, "--", .. command.Length == 0 ? App : command], environment: _server!.Environment(endpoint));
+
+    private static void AppIsWhole(CrikRun pod)
+    {
+        int from = pod.Stdout.Count;
+        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(pod.Stdout, l => l == "intact no");
+        Assert.True(Pods.Counts(pod)[0] > 0, pod.Transcript);
+    }
+
+    /// <summary>crik's scratch directories for dumps and restores are gone once each has ended (a pod killed mid-dump, as in another test, leaves its own).</summary>
+    private void NoScratchLeft() => Assert.Empty(Scratch().Except(_scratchBefore));
+
+    private static List<string> Scratch() =>
+        [.. Directory.GetDirectories(Path.GetTempPath(), "crik-dump-*"), .. Directory.GetDirectories(Path.GetTempPath(), "crik-restore-*")];
+}

@@ -21,6 +21,10 @@ public sealed class FaultyProxy : IDisposable
 
     public FaultyProxy(string target)
     {
+        // The tests call crik's synchronous client from their own threads while this proxy answers on
+        // the pool: enough pool threads that a blocked caller never starves the proxy it waits for.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         _target = target.TrimEnd('/');
         Port = FreePort.Get();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
@@ -46,6 +50,12 @@ public sealed class FaultyProxy : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Answers a PUT with <c>If-None-Match: *</c> 412 when the object exists, as S3 and MinIO do and
+    /// s3rver does not (a check then a write: enough for tests that take turns, not for races).
+    /// </summary>
+    public bool ConditionalWrites { get; set; }
 
     /// <summary>Delay added to every request (a throttled link).</summary>
     public TimeSpan Delay { get; set; }
@@ -117,6 +127,19 @@ public sealed class FaultyProxy : IDisposable
                 response.ContentType = "application/xml";
                 await response.OutputStream.WriteAsync(error).ConfigureAwait(false);
                 return;
+            }
+            if (ConditionalWrites && request.HttpMethod == "PUT" && request.Headers["If-None-Match"] == "*")
+            {
+                using var head = new HttpRequestMessage(HttpMethod.Head, _target + request.Url!.PathAndQuery);
+                using HttpResponseMessage exists = await _upstream.SendAsync(head).ConfigureAwait(false);
+                if (exists.IsSuccessStatusCode)
+                {
+                    using var drain = new MemoryStream();
+                    await request.InputStream.CopyToAsync(drain).ConfigureAwait(false);
+                    response.StatusCode = 412;
+                    await response.OutputStream.WriteAsync("<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>"u8.ToArray()).ConfigureAwait(false);
+                    return;
+                }
             }
             using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _target + request.Url!.PathAndQuery);
             using var body = new MemoryStream();

@@ -22,9 +22,8 @@ namespace Crik.Cli.ImageStore;
 /// completed, is deleted by a later commit's clean-up, and an unfinished upload is dropped by the
 /// store (abort, or the bucket's lifecycle rule). Moving a generation (retiring it, setting it
 /// aside) copies its manifest and then deletes the original: the committed manifest is gone before
-/// CRIU runs, so a generation is restored at most once. Object storage has no lock like flock:
-/// one pod at a time may use a prefix (a Deployment with replicas: 1 and strategy Recreate, or a
-/// StatefulSet).
+/// CRIU runs, so a generation is restored at most once. Two pods sharing a prefix take turns through
+/// a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
 /// </remarks>
 internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, ChunkCodec? codec = null) : ICheckpointStore
 {
@@ -37,8 +36,12 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
-    /// <summary>No lock: see the remarks. Always succeeds.</summary>
-    public IDisposable? TryLock(TimeSpan timeout) => new NoLock();
+    /// <summary>
+    /// A lease on <c>.lock</c> (see <see cref="S3Lease"/>). The wait is at least a lease's lifetime, so
+    /// the lease of a pod that died holding it expires while its successor waits.
+    /// </summary>
+    public IDisposable? TryLock(TimeSpan timeout) =>
+        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout > S3Lease.DefaultLifetime + TimeSpan.FromSeconds(5) ? timeout : S3Lease.DefaultLifetime + TimeSpan.FromSeconds(5));
 
     public StagingCheckpoint BeginCheckpoint()
     {
@@ -243,13 +246,6 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
             string warning = $"the checkpoint is committed, but crik could not {what}: {e.Message}";
             warnings.Add(warning);
             log.Warning("{Warning}", warning);
-        }
-    }
-
-    private sealed class NoLock : IDisposable
-    {
-        public void Dispose()
-        {
         }
     }
 }

@@ -26,6 +26,16 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     public void Put(string name, ReadOnlyMemory<byte> body) =>
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
+    /// <summary>
+    /// Writes the object only if there is none (<c>If-None-Match: *</c>); false when there is one.
+    /// Stores without conditional writes (older S3-compatible ones, s3rver) write it regardless.
+    /// </summary>
+    public bool PutIfAbsent(string name, ReadOnlyMemory<byte> body)
+    {
+        using S3Response response = Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK, ifNoneMatch: true);
+        return !response.IsMissing;
+    }
+
     /// <summary>The whole object, or null when there is none.</summary>
     public byte[]? TryGet(string name)
     {
@@ -160,7 +170,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     public string Display(string? name) => name is null ? address.ToString() : address + name;
 
     private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
-        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false)
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false)
     {
         string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
@@ -183,6 +193,10 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 {
                     request.Headers.Range = new RangeHeaderValue(r.From, r.To);
                 }
+                if (ifNoneMatch)
+                {
+                    request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+                }
                 SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
                 HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead);
                 var answer = new S3Response(response);
@@ -193,7 +207,8 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
                 (string? code, string message) = S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
                 answer.Dispose();
-                if (missingIsNull && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
+                if ((missingIsNull && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
+                    || (ifNoneMatch && status is 412 or 409))
                 {
                     return S3Response.Missing;
                 }

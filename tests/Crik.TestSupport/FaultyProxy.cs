@@ -57,6 +57,9 @@ public sealed class FaultyProxy : IDisposable
     /// </summary>
     public bool ConditionalWrites { get; set; }
 
+    /// <summary>An answer of the test's own for requests it picks ("METHOD /path?query" → status and body), for what s3rver does not implement.</summary>
+    public Func<string, (int Status, string Body)?> Canned { get; set; } = _ => null;
+
     /// <summary>Delay added to every request (a throttled link).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -126,6 +129,12 @@ public sealed class FaultyProxy : IDisposable
                 response.StatusCode = status;
                 response.ContentType = "application/xml";
                 await response.OutputStream.WriteAsync(error).ConfigureAwait(false);
+                return;
+            }
+            if (Canned($"{request.HttpMethod} {request.Url!.PathAndQuery}") is { } canned)
+            {
+                response.StatusCode = canned.Status;
+                await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(canned.Body)).ConfigureAwait(false);
                 return;
             }
             if (ConditionalWrites && request.HttpMethod == "PUT" && request.Headers["If-None-Match"] == "*")

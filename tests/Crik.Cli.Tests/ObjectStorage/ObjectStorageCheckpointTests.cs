@@ -55,11 +55,45 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         long firstPack = s3.TryGetLength("packs/000001.pack") ?? 0, secondPack = s3.TryGetLength("packs/000002.pack") ?? 0;
         Assert.True(secondPack * 4 < firstPack, $"the second checkpoint uploaded {secondPack} bytes, the first {firstPack}: unchanged chunks are not uploaded again");
 
-        using CrikRun third = Start(config, _server.Endpoint);
-        third.WaitForLine("Restored checkpoint 2 ", stderr: true);
-        AppIsWhole(third);
-        NoScratchLeft();
-        third.Signal(Native.SIGKILL);
+        using (CrikRun third = Start(config, _server.Endpoint))
+        {
+            third.WaitForLine("Restored checkpoint 2 ", stderr: true);
+            AppIsWhole(third);
+            NoScratchLeft();
+            Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("checkpoint-", StringComparison.Ordinal));
+            third.Signal(Native.SIGKILL); // the node is lost without a SIGTERM: no new checkpoint
+            third.WaitForExit();
+        }
+        // Generation 2 was restored once: it is never restored again.
+        using CrikRun fourth = Start(config, _server.Endpoint);
+        fourth.WaitForLine("No checkpoint to restore in s3://crik-test/apps/chunky", stderr: true);
+        fourth.WaitForLine("allocated 24", TimeSpan.FromSeconds(60));
+        fourth.Signal(Native.SIGKILL);
+    }
+
+    [S3CriuFact]
+    public void AGenerationWhosePackIsMissingIsSetAsideWithItsReasonAndTheOlderOneIsRestored()
+    {
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/missing\ncheckpointInterval: 1s\nkeepCheckpoints: 2\n");
+        using (CrikRun first = Start(config, _server!.Endpoint, "sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("Checkpoint 2 committed", TimeSpan.FromSeconds(60), stderr: true);
+            first.Signal(Native.SIGKILL);
+            first.WaitForExit();
+        }
+        S3Client s3 = TestS3.Client(_server, _http, "apps/missing/");
+        s3.Delete("packs/000002.pack");
+
+        using CrikRun second = Start(config, _server.Endpoint, "sh", "-c", Pods.Counter());
+        string warning = second.WaitForLine("cannot be restored", stderr: true);
+        Assert.Contains("packs/000002.pack, which is missing", warning, StringComparison.Ordinal);
+        second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+        Assert.True(Pods.Counts(second)[0] > 0, second.Transcript);
+        S3Object reason = Assert.Single(s3.List("set-aside/"), o => o.Name.EndsWith("/SET-ASIDE-REASON.txt", StringComparison.Ordinal));
+        Assert.Contains("packs/000002.pack, which is missing", System.Text.Encoding.UTF8.GetString(s3.TryGet(reason.Name)!), StringComparison.Ordinal);
+        Assert.Contains(s3.List("set-aside/"), o => o.Name == reason.Name.Replace("SET-ASIDE-REASON.txt", "manifest.json", StringComparison.Ordinal));
+        second.Signal(Native.SIGKILL);
     }
 
     [S3CriuFact]
@@ -91,7 +125,7 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/unreachable\n");
         using CrikRun pod = Start(config, $"http://127.0.0.1:{FreePort.Get()}", "sh", "-c", Pods.Counter());
         string error = pod.WaitForLine("cannot be used", TimeSpan.FromSeconds(60), stderr: true);
-        Assert.True(error.Contains("S3 listing of s3://crik-test/apps/unreachable/ failed 6 times: Connection refused", StringComparison.Ordinal), error);
+        Assert.True(error.Contains("S3 PUT s3://crik-test/apps/unreachable/.lock failed 6 times: Connection refused", StringComparison.Ordinal), error);
         pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
         Assert.Equal(0, Pods.Counts(pod)[0]);
         pod.Signal(Native.SIGKILL);

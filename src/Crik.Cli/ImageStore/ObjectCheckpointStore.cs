@@ -163,14 +163,18 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
         }
         listing = List();
         var used = new HashSet<long>();
-        foreach ((string key, _) in listing.Manifests())
+        foreach ((string key, string state) in listing.Manifests())
         {
-            if (ReadManifest(key) is not { } manifest)
+            if (ReadManifest(key) is { } manifest)
             {
+                used.UnionWith(manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack));
+            }
+            else if (state != StoreLayout.SetAsideDir)
+            {
+                // A committed or retired generation whose packs are unknown: keep every pack.
                 warnings.Add($"the checkpoint is committed, but the manifest {s3.Display(key)} cannot be read, so no unused pack was deleted");
                 return;
             }
-            used.UnionWith(manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack));
         }
         foreach (long pack in listing.Packs.Where(p => p <= newest && !used.Contains(p)))
         {
@@ -241,7 +245,7 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
         {
             action();
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception e)
         {
             string warning = $"the checkpoint is committed, but crik could not {what}: {e.Message}";
             warnings.Add(warning);

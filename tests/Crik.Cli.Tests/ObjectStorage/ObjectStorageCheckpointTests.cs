@@ -120,6 +120,26 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     }
 
     [S3CriuFact]
+    public void ANewPodWaitsForTheOldPodsCheckpointToCommitAndRestoresIt()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true, Delay = TimeSpan.FromMilliseconds(300) };
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/rollout\n");
+        using CrikRun old = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter());
+        old.WaitForLine("count 3", TimeSpan.FromSeconds(60));
+        old.Signal(Native.SIGTERM);
+        old.WaitForLine("Checkpointing the app", stderr: true);
+
+        // The new pod starts while the old one still uploads: it waits for the old pod's lease.
+        using CrikRun fresh = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter());
+        Assert.Equal(0, old.WaitForExit(TimeSpan.FromSeconds(60)));
+        old.WaitForLine("Checkpoint 1 committed", stderr: true);
+        fresh.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        fresh.WaitForLine(_ => Pods.Counts(fresh).Count >= 2);
+        Assert.True(Pods.Counts(fresh)[0] > 3, fresh.Transcript);
+        fresh.Signal(Native.SIGKILL);
+    }
+
+    [S3CriuFact]
     public void AStoreThatCannotBeReachedLeavesTheAppRunningAndSaysSoInOneLine()
     {
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/unreachable\n");

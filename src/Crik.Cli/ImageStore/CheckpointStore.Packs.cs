@@ -10,38 +10,9 @@ internal sealed partial class CheckpointStore
     /// <summary>Reads chunks from packs/ (never through a link).</summary>
     public PackReader OpenPackReader() => new(generation => Packs.TryOpenFile(StoreLayout.PackName(generation)), _codec);
 
-    /// <summary>
-    /// The chunks of every committed and retired generation whose pack is there and that was written
-    /// with crik's current key (or, both, without one), by name: a new generation writes only chunks
-    /// that are not among them. (Retired ones count: right after a restore, the generation restored
-    /// is the one the next checkpoint shares most with.) An encrypted manifest counts only when it
-    /// authenticates, so nobody can slip chunks of their own into a new generation.
-    /// </summary>
-    private Dictionary<string, ChunkRef> KnownChunks()
-    {
-        var packs = NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToHashSet();
-        var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
-        List<(Manifest? Manifest, string State)> manifests = Manifests();
-        // A set-aside generation may have been set aside for one of its chunks: none of its chunks is
-        // reused, so a bad chunk is written anew instead of spreading to new generations.
-        var suspect = manifests.Where(m => m.State == StoreLayout.SetAsideDir && m.Manifest is not null)
-            .SelectMany(m => m.Manifest!.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-        foreach ((Manifest? manifest, string state) in manifests)
-        {
-            if (manifest is null || state == StoreLayout.SetAsideDir || manifest.KeyId != _codec.KeyId)
-            {
-                continue;
-            }
-            foreach (ChunkRef chunk in manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!))
-            {
-                if (packs.Contains(chunk.Pack) && !suspect.Contains(chunk.Id))
-                {
-                    known.TryAdd(chunk.Id, chunk);
-                }
-            }
-        }
-        return known;
-    }
+    /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>
+    private Dictionary<string, ChunkRef> KnownChunks() =>
+        ReusableChunks.Find(Manifests(), NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToHashSet(), _codec.KeyId);
 
     /// <summary>
     /// Deletes the pack files of generations up to <paramref name="newest"/> that no manifest in the

@@ -71,28 +71,7 @@ internal sealed partial class ObjectCheckpointStore
         return problem is null ? manifest : null;
     }
 
-    /// <summary>As the volume store's: chunks of committed and retired generations of crik's key whose packs are there, none of a set-aside generation's.</summary>
-    private Dictionary<string, ChunkRef> KnownChunks(Listing listing)
-    {
-        var packs = listing.Packs.ToHashSet();
-        var manifests = listing.Manifests().Select(m => (Manifest: ReadManifest(m.Key), m.State)).ToList();
-        var suspect = manifests.Where(m => m.State == StoreLayout.SetAsideDir && m.Manifest is not null)
-            .SelectMany(m => m.Manifest!.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-        var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
-        foreach ((Manifest? manifest, string state) in manifests)
-        {
-            if (manifest is null || state == StoreLayout.SetAsideDir || manifest.KeyId != _codec.KeyId)
-            {
-                continue;
-            }
-            foreach (ChunkRef chunk in manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!))
-            {
-                if (packs.Contains(chunk.Pack) && !suspect.Contains(chunk.Id))
-                {
-                    known.TryAdd(chunk.Id, chunk);
-                }
-            }
-        }
-        return known;
-    }
+    /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>
+    private Dictionary<string, ChunkRef> KnownChunks(Listing listing) =>
+        ReusableChunks.Find(listing.Manifests().Select(m => (ReadManifest(m.Key), m.State)).ToList(), listing.Packs.ToHashSet(), _codec.KeyId);
 }

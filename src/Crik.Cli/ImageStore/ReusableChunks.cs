@@ -1,0 +1,39 @@
+using Crik.Cli.Chunks;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>Which stored chunks a new generation may refer to instead of writing them again; the same rule for a volume and object storage.</summary>
+internal static class ReusableChunks
+{
+    /// <summary>
+    /// The chunks of every committed and retired generation whose pack is there and that was written
+    /// with crik's current key (or, both, without one), by name: a new generation writes only chunks
+    /// that are not among them. (Retired ones count: right after a restore, the generation restored
+    /// is the one the next checkpoint shares most with.) An encrypted manifest counts only when it
+    /// authenticates (the caller passes null for one that does not), so nobody can slip chunks of
+    /// their own into a new generation.
+    /// </summary>
+    /// <param name="manifests">Each generation's manifest (null when unreadable) and its state: "" committed, retired/ or set-aside/.</param>
+    public static Dictionary<string, ChunkRef> Find(IReadOnlyList<(Manifest? Manifest, string State)> manifests, IReadOnlySet<long> packs, string? keyId)
+    {
+        // A set-aside generation may have been set aside for one of its chunks: none of its chunks is
+        // reused, so a bad chunk is written anew instead of spreading to new generations.
+        var suspect = manifests.Where(m => m.State == StoreLayout.SetAsideDir && m.Manifest is not null)
+            .SelectMany(m => Streamed(m.Manifest!)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+        var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
+        foreach ((Manifest? manifest, string state) in manifests)
+        {
+            if (manifest is null || state == StoreLayout.SetAsideDir || manifest.KeyId != keyId)
+            {
+                continue;
+            }
+            foreach (ChunkRef chunk in Streamed(manifest).Where(c => packs.Contains(c.Pack) && !suspect.Contains(c.Id)))
+            {
+                known.TryAdd(chunk.Id, chunk);
+            }
+        }
+        return known;
+    }
+
+    private static IEnumerable<ChunkRef> Streamed(Manifest manifest) => manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!);
+}

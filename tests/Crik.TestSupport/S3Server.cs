@@ -17,11 +17,12 @@ public sealed class S3Server : IDisposable
     private readonly Process _process;
     private readonly TempDirectory _data = new();
 
-    public S3Server()
+    /// <param name="address">Where to listen: loopback, or 0.0.0.0 for containers that reach the host over podman's bridge.</param>
+    public S3Server(string address = "127.0.0.1")
     {
         Port = FreePort.Get();
         var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Script!, "-d", _data.Path, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        foreach (string arg in new[] { Script!, "-d", _data.Path, "-a", address, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--configure-bucket", Bucket, "--no-vhost-buckets", "-s" })
         {
             info.ArgumentList.Add(arg);

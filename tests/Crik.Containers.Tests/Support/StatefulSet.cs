@@ -22,11 +22,16 @@ internal sealed class StatefulSet : IDisposable
 
     /// <param name="extraVolumes">Further volumes the app keeps, by mount path (e.g. a database's data directory).</param>
     public StatefulSet(params string[] extraVolumes)
+        : this($"imageDir: {ImageVolumePath}/images\n", extraVolumes.Prepend(ImageVolumePath))
     {
-        File.WriteAllText(Path.Combine(_config.Path, "config.yaml"), $"imageDir: {ImageVolumePath}/images\n");
+    }
+
+    private StatefulSet(string config, IEnumerable<string> volumes)
+    {
+        File.WriteAllText(Path.Combine(_config.Path, "config.yaml"), config);
         // Readable by an app that runs as another user (PostgreSQL).
         File.SetUnixFileMode(_config.Path, (UnixFileMode)0x1ed);
-        foreach (string mountPath in extraVolumes.Prepend(ImageVolumePath))
+        foreach (string mountPath in volumes)
         {
             string volume = $"{_name}-{_volumes.Count}";
             Podman.MustRun("volume", "create", volume);
@@ -34,6 +39,9 @@ internal sealed class StatefulSet : IDisposable
             _volumeMounts[volume] = mountPath;
         }
     }
+
+    /// <summary>Pods with no volume at all: crik keeps its checkpoints in object storage at <paramref name="imageDir"/> (s3://…).</summary>
+    public static StatefulSet OnObjectStorage(string imageDir) => new($"imageDir: {imageDir}\n", []);
 
     /// <summary>Runs a one-off container with the volumes (e.g. to initialise a database), not under crik.</summary>
     public void Prepare(params string[] command) =>
@@ -90,6 +98,10 @@ internal sealed class StatefulSet : IDisposable
     /// <summary>The tail of crik's newest CRIU logs, from the image volume, for a failure message.</summary>
     public string CriuLogs()
     {
+        if (_volumes.Count == 0)
+        {
+            return "(CRIU's logs are in object storage, below logs/)";
+        }
         string mountPoint = Podman.MustRun("volume", "inspect", "--format", "{{.Mountpoint}}", _volumes[0]);
         string logs = Path.Combine(mountPoint, "images", "logs");
         if (!Directory.Exists(logs))

@@ -52,6 +52,8 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log, Chun
     /// restoring). Throws <see cref="UnsafeEntryException"/> (an IOException) when the directory
     /// holds something crik refuses to use.
     /// </summary>
+    public TimeSpan DeadHolderLockTime => TimeSpan.Zero;
+
     public IDisposable? TryLock(TimeSpan timeout) =>
         HandleLock.TryAcquire(Root.OpenOrCreateFile(StoreLayout.LockFile), Root.PathOf(StoreLayout.LockFile), timeout);
 

@@ -11,6 +11,9 @@ internal interface ICheckpointStore : IDisposable
     /// <summary>Where the generations are, for messages: a path or an s3:// address.</summary>
     string ImageDir { get; }
 
+    /// <summary>How long the lock of a crik that died can still keep others out: none on a volume (flock ends with its process), a lease's lifetime in object storage.</summary>
+    TimeSpan DeadHolderLockTime { get; }
+
     IDisposable? TryLock(TimeSpan timeout);
 
     StagingCheckpoint BeginCheckpoint();

@@ -36,12 +36,10 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
-    /// <summary>
-    /// A lease on <c>.lock</c> (see <see cref="S3Lease"/>). The wait is at least a lease's lifetime, so
-    /// the lease of a pod that died holding it expires while its successor waits.
-    /// </summary>
-    public IDisposable? TryLock(TimeSpan timeout) =>
-        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout > S3Lease.DefaultLifetime + TimeSpan.FromSeconds(5) ? timeout : S3Lease.DefaultLifetime + TimeSpan.FromSeconds(5));
+    public TimeSpan DeadHolderLockTime => S3Lease.DefaultLifetime;
+
+    /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
+    public IDisposable? TryLock(TimeSpan timeout) => S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout);
 
     public StagingCheckpoint BeginCheckpoint()
     {

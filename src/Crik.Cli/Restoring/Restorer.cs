@@ -37,8 +37,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 
     private async Task<RunningApp?> RestoreAsync(IReadOnlyList<string> command)
     {
-        // An old pod may still be writing a checkpoint into a shared volume: wait for it first.
-        using var directoryLock = store.TryLock(config.CheckpointBudget + TimeSpan.FromSeconds(5));
+        // An old pod may still be writing a checkpoint into a shared volume: wait for it first (and,
+        // in object storage, long enough for the lease of an old pod that died to expire).
+        TimeSpan wait = config.CheckpointBudget > store.DeadHolderLockTime ? config.CheckpointBudget : store.DeadHolderLockTime;
+        using var directoryLock = store.TryLock(wait + TimeSpan.FromSeconds(5));
         if (directoryLock is null)
         {
             log.Warning("{Dir} is still locked by another crik; not restoring, starting fresh", store.ImageDir);

@@ -99,7 +99,7 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     [S3CriuFact]
     public void APodKilledWhileItsCheckpointUploadsLeavesThePreviousGenerationRestorable()
     {
-        using var proxy = new FaultyProxy(_server!.Endpoint);
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/killed\ncheckpointInterval: 2s\n");
         using (CrikRun first = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter()))
         {
@@ -111,9 +111,11 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         }
         S3Client s3 = TestS3.Client(_server, _http, "apps/killed/");
         Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("checkpoint-000002/", StringComparison.Ordinal));
+        Assert.NotNull(s3.TryGet(".lock")); // the dead pod's lease, which nobody renews any more
 
-        using CrikRun second = Start(config, _server.Endpoint, "sh", "-c", Pods.Counter());
-        second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        proxy.Delay = TimeSpan.Zero;
+        using CrikRun second = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter());
+        second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
         second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
         Assert.True(Pods.Counts(second)[0] > 0, second.Transcript);
         second.Signal(Native.SIGKILL);

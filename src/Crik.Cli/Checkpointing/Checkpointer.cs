@@ -38,6 +38,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
+        // Object storage that stops answering must not hold the app's SIGTERM past the budget.
+        using IDisposable storeDeadline = store.Within(budget.Remaining);
         using IDisposable? directoryLock = TryLock(budget.AtMost(LockWait));
         if (directoryLock is null)
         {

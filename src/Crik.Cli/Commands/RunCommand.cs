@@ -126,7 +126,7 @@ internal static class RunCommand
         }
         var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false })
         {
-            Timeout = TimeSpan.FromSeconds(60),
+            Timeout = TimeSpan.FromSeconds(30),
         };
         Func<string, string?> environment = Environment.GetEnvironmentVariable;
         var s3 = new S3Client(http, S3Settings.FromEnvironment(environment), CredentialSource.FromEnvironment(environment, http), S3Address.Parse(imageDir));

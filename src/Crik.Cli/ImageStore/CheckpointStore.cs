@@ -54,6 +54,8 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log, Chun
     /// </summary>
     public TimeSpan DeadHolderLockTime => TimeSpan.Zero;
 
+    public IDisposable Within(TimeSpan limit) => NoLimit.Instance;
+
     public IDisposable? TryLock(TimeSpan timeout) =>
         HandleLock.TryAcquire(Root.OpenOrCreateFile(StoreLayout.LockFile), Root.PathOf(StoreLayout.LockFile), timeout);
 
@@ -181,6 +183,15 @@ internal sealed partial class CheckpointStore(string imageDir, ILogger log, Chun
             {
                 log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message);
             }
+        }
+    }
+
+    private sealed class NoLimit : IDisposable
+    {
+        public static readonly NoLimit Instance = new();
+
+        public void Dispose()
+        {
         }
     }
 }

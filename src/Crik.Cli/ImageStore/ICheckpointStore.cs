@@ -16,6 +16,9 @@ internal interface ICheckpointStore : IDisposable
 
     IDisposable? TryLock(TimeSpan timeout);
 
+    /// <summary>Until disposed, the store gives up on requests once <paramref name="limit"/> has passed (object storage; a volume has no requests to give up).</summary>
+    IDisposable Within(TimeSpan limit);
+
     StagingCheckpoint BeginCheckpoint();
 
     void Abandon(StagingCheckpoint staging);

@@ -30,6 +30,8 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
     private const string ManifestObject = "/" + Manifest.FileName;
     private const string MacObject = "/" + Manifest.MacFileName;
 
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(3);
+
     private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
     private readonly Dictionary<long, (ScratchDirectory Scratch, S3PackUpload Upload)> _staging = [];
     private readonly Dictionary<RestoreAttempt, ScratchDirectory> _restoring = [];
@@ -37,6 +39,8 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
     public TimeSpan DeadHolderLockTime => S3Lease.DefaultLifetime;
+
+    public IDisposable Within(TimeSpan limit) => s3.Within(limit);
 
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
     public IDisposable? TryLock(TimeSpan timeout) => S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout);
@@ -68,6 +72,8 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
 
     public void Abandon(StagingCheckpoint staging)
     {
+        // CRIU's log of a failed dump is worth a few seconds more, even past the checkpoint's budget.
+        using IDisposable grace = s3.Within(AbandonGrace);
         KeepCriuLog(staging.Directory, staging.Criu.LogName);
         (ScratchDirectory? scratch, S3PackUpload? upload) = TakeStaging(staging.Generation);
         if (upload is not null && !upload.Completed && !upload.Abort())

@@ -21,7 +21,20 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
     private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
 
+    private long _deadlineTicks;
+
     public S3Address Address => address;
+
+    /// <summary>
+    /// Until disposed, every request gives up once <paramref name="limit"/> has passed (a checkpoint
+    /// must leave the app its SIGTERM within the grace period, however the store behaves); a request
+    /// asked for after that fails at once.
+    /// </summary>
+    public IDisposable Within(TimeSpan limit)
+    {
+        long previous = Interlocked.Exchange(ref _deadlineTicks, (DateTime.UtcNow + limit).Ticks);
+        return new DeadlineScope(this, previous);
+    }
 
     public void Put(string name, ReadOnlyMemory<byte> body) =>
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
@@ -181,6 +194,13 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         for (int attempt = 1; ; attempt++)
         {
             DateTimeOffset now = DateTimeOffset.UtcNow;
+            TimeSpan left = TimeLeft();
+            if (left <= TimeSpan.Zero)
+            {
+                throw new S3Exception(attempt == 1 ? $"{what} was not sent: the time crik had for the store ran out"
+                    : $"{what} failed and the time crik had for the store ran out: {lastProblem}", lastStatus, lastCode);
+            }
+            using var attemptTimeout = new CancellationTokenSource(left < http.Timeout ? left : http.Timeout);
             try
             {
                 using var request = new HttpRequestMessage(method, uri);
@@ -198,7 +218,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                     request.Headers.TryAddWithoutValidation("If-None-Match", "*");
                 }
                 SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
-                HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead);
+                HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
                 var answer = new S3Response(response);
                 int status = (int)response.StatusCode;
                 if (response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent))
@@ -225,19 +245,31 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                     break;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && e is not S3Exception)
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
             {
                 lastStatus = 0;
                 lastCode = null;
-                lastProblem = e is TaskCanceledException ? $"no answer within {http.Timeout.TotalSeconds:0} s" : e.Message;
+                lastProblem = e is OperationCanceledException ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
                 if (attempt >= _retry.Attempts)
                 {
                     break;
                 }
             }
-            Thread.Sleep(_retry.Delay(attempt));
+            TimeSpan delay = _retry.Delay(attempt);
+            Thread.Sleep(delay < TimeLeft() ? delay : TimeLeft() > TimeSpan.Zero ? TimeLeft() : TimeSpan.Zero);
         }
         throw new S3Exception($"{what} failed{(_retry.Attempts > 1 && (lastStatus == 0 || S3RetryPolicy.IsTransient(lastStatus, lastCode)) ? $" {_retry.Attempts} times" : "")}: {lastProblem}; {S3Errors.Hint(lastCode, lastStatus)}",
             lastStatus, lastCode);
+    }
+
+    private TimeSpan TimeLeft()
+    {
+        long deadline = Interlocked.Read(ref _deadlineTicks);
+        return deadline == 0 ? TimeSpan.MaxValue : new TimeSpan(deadline - DateTime.UtcNow.Ticks);
+    }
+
+    private sealed class DeadlineScope(S3Client client, long previous) : IDisposable
+    {
+        public void Dispose() => Interlocked.Exchange(ref client._deadlineTicks, previous);
     }
 }

@@ -142,6 +142,22 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     }
 
     [S3CriuFact]
+    public void AStoreThatStopsAnsweringAtSigtermStillLetsTheAppHaveItsSigtermWithinTheBudget()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung\ncheckpointBudget: 4s\ncheckpointTimeout: 3s\n");
+        using CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        pod.WaitForLine("Started", TimeSpan.FromSeconds(60), stderr: true);
+        proxy.Delay = TimeSpan.FromMinutes(5); // every request hangs from now on
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        pod.Signal(Native.SIGTERM);
+        pod.WaitForLine("app-got-term", TimeSpan.FromSeconds(20));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"the app got its SIGTERM {clock.Elapsed.TotalSeconds:0.0} s after crik's (budget 4 s)\n{pod.Transcript}");
+        Assert.Equal(9, pod.WaitForExit());
+        Assert.Contains(pod.Stderr, l => l.Contains("ran out", StringComparison.Ordinal) || l.Contains("no answer within", StringComparison.Ordinal));
+    }
+
+    [S3CriuFact]
     public void AStoreThatCannotBeReachedLeavesTheAppRunningAndSaysSoInOneLine()
     {
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/unreachable\n");

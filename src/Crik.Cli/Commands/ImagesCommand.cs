@@ -35,12 +35,7 @@ internal static class ImagesCommand
             StandardStreams.Error.WriteLine("crik: error: no imageDir: give --image-dir, or a configuration with imageDir");
             return ExitCodes.UsageError;
         }
-        if (ObjectStorage.S3Address.IsS3(imageDir))
-        {
-            StandardStreams.Error.WriteLine($"crik: error: crik images lists generations on a volume; for {imageDir} list them with an S3 tool, e.g. aws s3 ls --recursive {imageDir}/");
-            return ExitCodes.UsageError;
-        }
-        if (!Directory.Exists(imageDir))
+        if (!ObjectStorage.S3Address.IsS3(imageDir) && !Directory.Exists(imageDir))
         {
             StandardStreams.Output.WriteLine($"{imageDir} does not exist: nothing has been checkpointed there");
             return 0;
@@ -48,7 +43,12 @@ internal static class ImagesCommand
         List<ListedGeneration> generations;
         try
         {
-            generations = GenerationListing.Read(imageDir, verify, codec);
+            generations = ObjectStorage.S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : GenerationListing.Read(imageDir, verify, codec);
+        }
+        catch (FormatException e)
+        {
+            StandardStreams.Error.WriteLine($"crik: error: {e.Message}");
+            return ExitCodes.UsageError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -80,6 +80,12 @@ internal static class ImagesCommand
         StandardStreams.Output.WriteLine("Only a committed generation that verifies is restored. CHAIN: the packs a generation's chunks are in"
             + (verify ? "." : "; --verify reads every chunk."));
         return 0;
+    }
+
+    private static List<ListedGeneration> InObjectStorage(string imageDir, bool verify, ChunkCodec codec)
+    {
+        using var store = new ObjectCheckpointStore(CheckpointStores.S3(imageDir), Serilog.Core.Logger.None, codec);
+        return store.ListGenerations(verify);
     }
 
     /// <summary>How the generation's images are stored: "files" (format 1), or the compression and whether they are encrypted.</summary>

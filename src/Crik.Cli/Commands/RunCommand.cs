@@ -7,7 +7,6 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.NodeState;
-using Crik.Cli.ObjectStorage;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
 using Crik.Cli.Supervision;
@@ -102,7 +101,7 @@ internal static class RunCommand
             ICheckpointStore store;
             try
             {
-                store = StoreFor(config.ImageDir!, codec, log);
+                store = CheckpointStores.Open(config.ImageDir!, codec, log);
             }
             catch (FormatException e)
             {
@@ -115,22 +114,6 @@ internal static class RunCommand
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval), control, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
-    }
-
-    /// <summary>The volume store, or for an s3:// imageDir the object storage store with the environment's endpoint and credentials.</summary>
-    private static ICheckpointStore StoreFor(string imageDir, ChunkCodec codec, ILogger log)
-    {
-        if (!S3Address.IsS3(imageDir))
-        {
-            return new CheckpointStore(imageDir, log, codec);
-        }
-        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false })
-        {
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        Func<string, string?> environment = Environment.GetEnvironmentVariable;
-        var s3 = new S3Client(http, S3Settings.FromEnvironment(environment), CredentialSource.FromEnvironment(environment, http), S3Address.Parse(imageDir));
-        return new ObjectCheckpointStore(s3, log, codec);
     }
 
     private static NodeStateGate? NodeStateGateFor(CrikConfig config, ILogger log)

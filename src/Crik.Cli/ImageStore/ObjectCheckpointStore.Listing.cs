@@ -74,4 +74,33 @@ internal sealed partial class ObjectCheckpointStore
     /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>
     private Dictionary<string, ChunkRef> KnownChunks(Listing listing) =>
         ReusableChunks.Find(listing.Manifests().Select(m => (ReadManifest(m.Key), m.State)).ToList(), listing.Packs.ToHashSet(), _codec.KeyId);
+
+    /// <summary>
+    /// What the prefix holds, for <c>crik images</c>, changing nothing: committed, retired and set-aside
+    /// generations, newest first, each with its manifest and, when asked, every chunk read and checked.
+    /// </summary>
+    public List<ListedGeneration> ListGenerations(bool verify)
+    {
+        Listing listing = List();
+        using PackReader packs = OpenPackReader();
+        var found = new List<ListedGeneration>();
+        foreach ((string key, string state) in listing.Manifests())
+        {
+            string[] parts = key.Split('/');
+            string name = parts[^2];
+            long generation = StoreLayout.ParseGeneration(name);
+            string committedName = StoreLayout.CommittedName(generation);
+            string macKey = key[..^Manifest.FileName.Length] + Manifest.MacFileName;
+            byte[]? json = s3.TryGet(key);
+            Manifest? manifest = null;
+            string? problem = json is null ? "its manifest vanished"
+                : ManifestVerifier.ReadManifest(json, () => s3.TryGet(macKey), committedName, _codec, out manifest);
+            if (problem is null && verify)
+            {
+                problem = ManifestVerifier.VerifyChunks(manifest!, packs, readChunks: true);
+            }
+            found.Add(new ListedGeneration(name, generation, state switch { "" => "committed", StoreLayout.RetiredDir => "retired", _ => "set aside" }, manifest, problem));
+        }
+        return found.OrderByDescending(g => g.Generation).ThenBy(g => g.State, StringComparer.Ordinal).ToList();
+    }
 }

@@ -52,6 +52,9 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         }
         Assert.Contains(s3.List(""), o => o.Name == "checkpoint-000002/manifest.json");
         Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("checkpoint-000001/", StringComparison.Ordinal) || o.Name.StartsWith("retired/", StringComparison.Ordinal));
+        (int code, string listing, string error) = CrikCommand.Run(["images", "--config", config, "--verify"], _server.Environment());
+        Assert.True(code == 0, error);
+        Assert.Matches(@"(?m)^2\s+committed\s.*zstd, encrypted \(\w{8}\)\s+1,2\s.*\sok\s+python3 ", listing);
         long firstPack = s3.TryGetLength("packs/000001.pack") ?? 0, secondPack = s3.TryGetLength("packs/000002.pack") ?? 0;
         Assert.True(secondPack * 4 < firstPack, $"the second checkpoint uploaded {secondPack} bytes, the first {firstPack}: unchanged chunks are not uploaded again");
 

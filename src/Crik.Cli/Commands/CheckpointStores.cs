@@ -1,0 +1,24 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+using Crik.Cli.ObjectStorage;
+using Serilog;
+
+namespace Crik.Cli.Commands;
+
+/// <summary>The store an imageDir names: a volume's path, or an s3:// address with the environment's endpoint and credentials.</summary>
+internal static class CheckpointStores
+{
+    /// <summary>Throws <see cref="FormatException"/> when the address, endpoint or credentials cannot be used, saying what to set.</summary>
+    public static ICheckpointStore Open(string imageDir, ChunkCodec codec, ILogger log) =>
+        S3Address.IsS3(imageDir) ? new ObjectCheckpointStore(S3(imageDir), log, codec) : new CheckpointStore(imageDir, log, codec);
+
+    public static S3Client S3(string imageDir)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        Func<string, string?> environment = Environment.GetEnvironmentVariable;
+        return new S3Client(http, S3Settings.FromEnvironment(environment), CredentialSource.FromEnvironment(environment, http), S3Address.Parse(imageDir));
+    }
+}

@@ -14,7 +14,8 @@ internal static class CheckpointStores
 
     public static S3Client S3(string imageDir)
     {
-        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), UseProxy = false })
+        // HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply, as they do for AWS tools.
+        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = TimeSpan.FromSeconds(30),
         };

@@ -69,8 +69,8 @@ internal sealed class S3Lease : IDisposable
             return;
         }
         _released.Set();
-        _renewal.Join();
-        _released.Dispose();
+        // A renewal stuck on a store that does not answer must not hold up crik; the thread ends after it.
+        _renewal.Join(TimeSpan.FromSeconds(2));
         try
         {
             if (Read(_s3, _name).Holder == _holder)
@@ -90,7 +90,7 @@ internal sealed class S3Lease : IDisposable
         {
             try
             {
-                if (Read(_s3, _name).Holder == _holder)
+                if (Read(_s3, _name).Holder == _holder && !_released.IsSet)
                 {
                     _s3.Put(_name, Body(_holder, DateTimeOffset.UtcNow + _lifetime));
                 }

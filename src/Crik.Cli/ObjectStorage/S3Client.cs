@@ -270,6 +270,14 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
 
     private sealed class DeadlineScope(S3Client client, long previous) : IDisposable
     {
-        public void Dispose() => Interlocked.Exchange(ref client._deadlineTicks, previous);
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Exchange(ref client._deadlineTicks, previous);
+            }
+        }
     }
 }

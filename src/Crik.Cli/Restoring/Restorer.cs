@@ -40,6 +40,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         // An old pod may still be writing a checkpoint into a shared volume: wait for it first (and,
         // in object storage, long enough for the lease of an old pod that died to expire).
         TimeSpan wait = config.CheckpointBudget > store.DeadHolderLockTime ? config.CheckpointBudget : store.DeadHolderLockTime;
+        // Object storage that does not answer holds the app's start for this long, not for every retry of every request.
+        using var finding = store.Within(wait + TimeSpan.FromSeconds(10));
         using var directoryLock = store.TryLock(wait + TimeSpan.FromSeconds(5));
         if (directoryLock is null)
         {
@@ -52,6 +54,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
             return null;
         }
+        finding.Dispose();
+        using var restoring = store.Within(config.RestoreTimeout + TimeSpan.FromSeconds(10));
         Manifest manifest = checkpoint.Manifest;
         if (CpuCompatibility.Problem(manifest.Host, HostFacts.Current()) is { } mismatch)
         {

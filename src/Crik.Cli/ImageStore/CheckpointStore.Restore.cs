@@ -117,8 +117,7 @@ internal sealed partial class CheckpointStore
             return;
         }
         using PackReader packs = OpenPackReader();
-        using ScratchDirectory unsealed = StagedFiles.Unseal(manifest, packs);
-        AppFiles.PutBack(manifest, unsealed.Directory);
+        StagedFiles.PutBack(manifest, packs);
     }
 
     /// <summary>The generation's CRIU images as files, for a restore CRIU cannot do from a stream (see <see cref="ImageFiles"/>).</summary>

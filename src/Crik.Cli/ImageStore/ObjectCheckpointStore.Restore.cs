@@ -76,8 +76,7 @@ internal sealed partial class ObjectCheckpointStore
     {
         Manifest manifest = attempt.Checkpoint.Manifest;
         using PackReader packs = OpenPackReader();
-        using ScratchDirectory unsealed = StagedFiles.Unseal(manifest, packs);
-        AppFiles.PutBack(manifest, unsealed.Directory);
+        StagedFiles.PutBack(manifest, packs);
     }
 
     public ImageFiles WriteImageFiles(RestoreAttempt attempt)

@@ -62,6 +62,13 @@ internal static class StagedFiles
         }
     }
 
+    /// <summary>Puts the generation's saved paths back from its sealed files (see <see cref="Unseal(Manifest, PackReader)"/>).</summary>
+    public static void PutBack(Manifest manifest, PackReader packs)
+    {
+        using ScratchDirectory unsealed = Unseal(manifest, packs);
+        AppFiles.PutBack(manifest, unsealed.Directory);
+    }
+
     private static void Unseal(DirectoryHandle directory, Manifest manifest, PackReader packs)
     {
         foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')))

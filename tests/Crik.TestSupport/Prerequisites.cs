@@ -84,3 +84,28 @@ public sealed class ToolFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>
+/// A test of CRIU's pre-dumps: needs root, criu, and a kernel that tracks dirty memory
+/// (CONFIG_MEM_SOFT_DIRTY). The last is the kernel's, not something CI installs, so it skips in CI
+/// too, with the reason, on kernels without it (these development machines' among them).
+/// </summary>
+public sealed class DirtyTrackingFactAttribute : FactAttribute
+{
+    public DirtyTrackingFactAttribute()
+    {
+        if (Prerequisites.MissingForCriu() is { } missing)
+        {
+            if (!Prerequisites.InCi)
+            {
+                Skip = missing;
+            }
+            return;
+        }
+        if (HostCommand.Run("criu", "check", "--feature", "mem_dirty_track").ExitCode != 0)
+        {
+            Skip = "this kernel does not track dirty memory (criu check --feature mem_dirty_track fails; it needs CONFIG_MEM_SOFT_DIRTY), "
+                + "so CRIU cannot pre-dump here";
+        }
+    }
+}

@@ -4,6 +4,7 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
+using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
 using Crik.Cli.Supervision;
@@ -21,8 +22,9 @@ namespace Crik.Cli.Checkpointing;
 /// the commit) fits in checkpointBudget; a checkpoint that would end past it is abandoned before its
 /// commit point, so the app still gets its SIGTERM in time.
 /// </remarks>
+/// <param name="preDumps">Pre-dumps of the running app (where the kernel tracks dirty memory), or null.</param>
 internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Task<string> criuVersion,
-    INodeStateGate? nodeState, ILogger log) : ICheckpointer
+    INodeStateGate? nodeState, PreDumpChain? preDumps, ILogger log) : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan StreamerGrace = TimeSpan.FromSeconds(10);
@@ -58,6 +60,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         long generation = staging.Generation;
         string logFile = staging.LogPath;
+        bool onPreDumps = preDumps is { Count: > 0 };
         CommittedCheckpoint committed;
         TimeSpan dumpDuration;
         try
@@ -67,8 +70,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
             List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
             List<ExternalMount> mounts = ExternalMounts.Present();
-            log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{Why}",
-                app.Pid, tree.Count, generation, store.ImageDir, reason switch
+            log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{OnPreDumps}{Why}",
+                app.Pid, tree.Count, generation, store.ImageDir, onPreDumps ? $", on top of {preDumps!.Count} pre-dumps" : "", reason switch
                 {
                     CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
                     CheckpointReason.AtRisk => " (the node is at risk; the app runs on)",
@@ -82,15 +85,9 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
             }
             TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-            CriuResult dump;
-            CaptureResult captured;
-            using (ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack))
-            {
-                // A streamer that cannot go on kills criu rather than leave it (and the frozen app) waiting on a pipe.
-                dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, dumpTimeout,
-                    kill: capture.Failed).ConfigureAwait(false);
-                captured = await Captured(capture).ConfigureAwait(false);
-            }
+            (CriuResult dump, CaptureResult? captured, List<string>? toImport) = onPreDumps
+                ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!).ConfigureAwait(false)
+                : await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
             if (!dump.Succeeded)
             {
                 string why = dump.Describe(dumpTimeout);
@@ -98,13 +95,13 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 {
                     why += $" (the time left of checkpointBudget, {budget.Total.TotalSeconds:0.###} s)";
                 }
-                if (captured.Error is { } streamError)
+                if (captured?.Error is { } streamError)
                 {
                     why += $"; crik's image streamer: {streamError}";
                 }
                 return Failed(generation, staging, clock, why, logFile);
             }
-            if (captured.Error is { } notStored)
+            if (captured?.Error is { } notStored)
             {
                 return Failed(generation, staging, clock, $"the images were not stored whole: {notStored}", logFile);
             }
@@ -117,6 +114,14 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             }
             // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
             whenCaptured?.Invoke();
+            if (toImport is not null)
+            {
+                captured = await Task.Run(() => ImageImport.Import(toImport, staging.Pack)).ConfigureAwait(false);
+                if (captured.Error is { } notImported)
+                {
+                    return Failed(generation, staging, clock, $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}", logFile);
+                }
+            }
             var manifest = new Manifest
             {
                 Generation = generation,
@@ -131,7 +136,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 ExternalMounts = mounts,
                 AdditionalPaths = config.AdditionalPaths,
                 ExtraFiles = extraFiles,
-                Files = captured.Images,
+                Files = captured!.Images,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
                 LargestPrivateArea = largestArea,
             };
@@ -148,28 +153,19 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             log.Debug(e, "Checkpoint {Generation} failed", generation);
             return Failed(generation, staging, clock, e.Message, logFile);
         }
+        finally
+        {
+            if (onPreDumps)
+            {
+                preDumps!.Drop(); // the dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one
+            }
+        }
         // Past the commit point nothing may turn this into a failure: the next pod continues from it.
         log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
             + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}",
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
             Size.Format(committed.Manifest.WrittenBytes), committed.Directory, logFile);
         return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
-    }
-
-    /// <summary>
-    /// What the image streamer took, once criu has exited. Its pipes close with criu, so this is
-    /// quick; should a process criu left behind hold one open, the checkpoint fails instead of hanging.
-    /// </summary>
-    private static async Task<CaptureResult> Captured(ImageCapture capture)
-    {
-        try
-        {
-            return await capture.FinishAsync().WaitAsync(StreamerGrace).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            return new CaptureResult([], $"an image was still open {StreamerGrace.TotalSeconds:0} s after criu exited");
-        }
     }
 
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)

@@ -7,6 +7,7 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.NodeState;
+using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
 using Crik.Cli.Supervision;
@@ -85,6 +86,7 @@ internal static class RunCommand
         CrikConfig config = loaded.Config;
         Restorer? restorer = null;
         Checkpointer? checkpointer = null;
+        PreDumpChain? preDumps = null;
         if (!config.CheckpointingEnabled)
         {
             log.Debug(loaded.Path is null
@@ -109,10 +111,12 @@ internal static class RunCommand
             }
             var criu = new CriuRunner(reaper);
             restorer = new Restorer(config, store, criu, reaper, log);
-            checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), log);
+            preDumps = PreDumpSupport.ChainFor(config, criu, log);
+            checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), preDumps, log);
         }
+        using PreDumpChain? ownedPreDumps = preDumps;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
-        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval), control, log);
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
     }
 

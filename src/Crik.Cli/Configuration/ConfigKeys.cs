@@ -18,6 +18,7 @@ internal static class ConfigKeys
     public const string OnCpuMismatch = "onCpuMismatch";
     public const string CheckpointInterval = "checkpointInterval";
     public const string NodeStatePollInterval = "nodeStatePollInterval";
+    public const string PreDumpInterval = "preDumpInterval";
     public const string Compression = "compression";
     public const string CompressionLevel = "compressionLevel";
     public const string EncryptionKeyFile = "encryptionKeyFile";
@@ -28,6 +29,6 @@ internal static class ConfigKeys
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
-        PreviousEncryptionKeyFile,
+        PreviousEncryptionKeyFile, PreDumpInterval,
     ];
 }

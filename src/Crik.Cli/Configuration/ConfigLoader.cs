@@ -86,6 +86,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.RestoreTimeout => config with { RestoreTimeout = reader.Duration(key, value) ?? config.RestoreTimeout },
                 ConfigKeys.CheckpointBudget => config with { ConfiguredCheckpointBudget = reader.Duration(key, value) },
                 ConfigKeys.CheckpointInterval => config with { CheckpointInterval = reader.Interval(key, value, CrikConfig.MinimumCheckpointInterval) },
+                ConfigKeys.PreDumpInterval => config with { PreDumpInterval = reader.Interval(key, value, CrikConfig.MinimumCheckpointInterval) },
                 ConfigKeys.NodeStatePollInterval => config with
                 {
                     NodeStatePollInterval = reader.Interval(key, value, CrikConfig.MinimumCheckpointInterval) ?? config.NodeStatePollInterval,

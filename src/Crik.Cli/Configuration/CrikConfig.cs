@@ -37,6 +37,12 @@ internal sealed record CrikConfig
     /// <summary>How often to checkpoint the running app (it runs on); null for only on SIGTERM.</summary>
     public TimeSpan? CheckpointInterval { get; init; }
 
+    /// <summary>
+    /// How often to pre-dump the running app where the kernel tracks dirty memory, so a checkpoint
+    /// dumps only what changed since; null for never.
+    /// </summary>
+    public TimeSpan? PreDumpInterval { get; init; }
+
     /// <summary>How often, with checkpointInterval and a node-state server, crik asks whether its node turned at-risk.</summary>
     public TimeSpan NodeStatePollInterval { get; init; } = TimeSpan.FromSeconds(10);
 

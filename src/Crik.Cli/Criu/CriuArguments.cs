@@ -1,5 +1,8 @@
 namespace Crik.Cli.Criu;
 
+/// <summary>The pre-dump a dump is taken on: its directory relative to the dump's, and whether CRIU tracks dirty memory.</summary>
+internal sealed record PreDumpParent(string RelativePath, bool TracksMemory);
+
 /// <summary>Builds CRIU's command lines. Pure, so every option is unit-tested.</summary>
 internal static class CriuArguments
 {
@@ -10,22 +13,61 @@ internal static class CriuArguments
     /// criu dump for the app's whole tree, fit for a container whose pod IP will change:
     /// established TCP connections are closed, not frozen; file locks are kept; the tree is left
     /// stopped, so crik kills it only once the checkpoint is committed (and resumes it otherwise).
-    /// The images go through crik's image streamer socket in <paramref name="imagesDir"/> (--stream).
+    /// The images go through crik's image streamer socket in <paramref name="imagesDir"/> (--stream),
+    /// or, on top of pre-dumps (<paramref name="onPreDumps"/>), into files there: CRIU cannot stream
+    /// a dump that refers to earlier images.
     /// </summary>
-    public static List<string> Dump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts)
+    public static List<string> Dump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts, PreDumpParent? onPreDumps = null)
     {
         var args = new List<string>
         {
             "dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--work-dir", work.Path, "--log-file", work.LogName, "-v4",
             "--leave-stopped", "--tcp-close", "--skip-in-flight", "--file-locks", "--link-remap",
-            "--ghost-limit", GhostLimit, "--manage-cgroups=ignore", "--stream",
+            "--ghost-limit", GhostLimit, "--manage-cgroups=ignore",
         };
+        if (onPreDumps is null)
+        {
+            args.Add("--stream");
+        }
+        else if (onPreDumps.TracksMemory)
+        {
+            args.AddRange(["--prev-images-dir", onPreDumps.RelativePath, "--track-mem"]);
+        }
+        AddExternalMounts(args, mounts);
+        return args;
+    }
+
+    /// <summary>
+    /// criu pre-dump: the app's memory into <paramref name="imagesDir"/> while it runs (frozen only
+    /// while its pages are collected), only what changed since <paramref name="parent"/> when there is
+    /// one. Without dirty-memory tracking (<paramref name="tracksMemory"/> false: a test mode for kernels
+    /// without it) CRIU cannot pre-dump, and a whole dump that leaves the app running stands in; it has
+    /// no parent (CRIU refers to a parent only with tracking), and neither has the dump on top of it.
+    /// </summary>
+    public static List<string> PreDump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts, string? parent,
+        bool tracksMemory = true)
+    {
+        List<string> args = tracksMemory
+            ? ["pre-dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--work-dir", work.Path, "--log-file", work.LogName, "-v4",
+                "--track-mem", "--manage-cgroups=ignore"]
+            : ["dump", "--tree", Number(rootPid), "--images-dir", imagesDir, "--work-dir", work.Path, "--log-file", work.LogName, "-v4",
+                "--leave-running", "--tcp-close", "--skip-in-flight", "--file-locks", "--link-remap", "--ghost-limit", GhostLimit,
+                "--manage-cgroups=ignore"];
+        if (parent is not null && tracksMemory)
+        {
+            args.AddRange(["--prev-images-dir", parent]);
+        }
+        AddExternalMounts(args, mounts);
+        return args;
+    }
+
+    private static void AddExternalMounts(List<string> args, IEnumerable<ExternalMount> mounts)
+    {
         foreach (ExternalMount mount in mounts)
         {
             args.Add("--external");
             args.Add($"mnt[{mount.Path}]:{mount.Key}");
         }
-        return args;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Microsoft.Win32.SafeHandles;
@@ -8,20 +7,16 @@ namespace Crik.Cli.Streaming;
 /// <summary>
 /// Takes the images of one criu dump --stream as CRIU writes them: each image is cut into chunks
 /// and only chunks no kept generation holds are written, into this generation's pack. Nothing is
-/// written to the image directory as a whole file and nothing is read back. Memory in use is
-/// bounded: at most <see cref="ChunksInFlight"/> chunks are held at once.
+/// written to the image directory as a whole file and nothing is read back.
 /// </summary>
 internal sealed class ImageCapture : StreamerSession<CaptureResult>
 {
-    private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
-
-    private readonly PackWriter _pack;
-    private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
+    private readonly ImageChunker _chunker;
 
     private ImageCapture(StreamerSocket socket, PackWriter pack)
         : base(socket)
     {
-        _pack = pack;
+        _chunker = new ImageChunker(pack, () => Failure, Fail);
         Begin();
     }
 
@@ -73,54 +68,9 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
 
     private ManifestFile Capture(string name, SafeFileHandle pipe)
     {
-        var chunks = new List<ChunkRef?>();
-        var stores = new List<Task>();
-        long size = 0;
-        using (var stream = new FileStream(pipe, FileAccess.Read, bufferSize: 0))
-        {
-            PageChunker.Cut(stream, (buffer, length) =>
-            {
-                if (Failure is { } failure)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw new IOException(failure); // closes the pipe: criu stops with a write error
-                }
-                _inFlight.Wait();
-                int index;
-                lock (chunks)
-                {
-                    index = chunks.Count;
-                    chunks.Add(null);
-                }
-                size += length;
-                stores.Add(Task.Run(() => Store(name, buffer, length, chunks, index)));
-            });
-        }
-        Task.WaitAll(stores);
-        return Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
+        using var stream = new FileStream(pipe, FileAccess.Read, bufferSize: 0);
+        return _chunker.Take(name, stream);
     }
-
-    private void Store(string name, byte[] buffer, int length, List<ChunkRef?> chunks, int index)
-    {
-        try
-        {
-            ChunkRef stored = _pack.Add(buffer.AsSpan(0, length));
-            lock (chunks)
-            {
-                chunks[index] = stored;
-            }
-        }
-        catch (Exception e)
-        {
-            Fail($"cannot store {name}: {e.Message}");
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            _inFlight.Release();
-        }
-    }
-
 }
 
 /// <summary>The images a dump streamed, and the first reason they are not whole (null when they are).</summary>

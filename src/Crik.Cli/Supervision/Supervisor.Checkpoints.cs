@@ -10,6 +10,32 @@ internal sealed partial class Supervisor
     private Task NextPeriodicCheckpoint() =>
         checkpointer is not null && schedule.Interval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
 
+    private Task NextPreDump() =>
+        checkpointer is { PreDumps: true } && schedule.PreDumpInterval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+
+    /// <summary>
+    /// Pre-dumps the running app. CRIU resumes it itself; after a failure it may not have, so the
+    /// app is resumed then as after a failed checkpoint. A SIGTERM waits for a pre-dump under way.
+    /// </summary>
+    private async Task PreDumpAsync(RunningApp app)
+    {
+        bool done;
+        try
+        {
+            done = await checkpointer!.PreDumpAsync(app).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "The pre-dump failed");
+            log.Warning("Pre-dump failed: {Error}; the app keeps running", e.Message);
+            done = false;
+        }
+        if (!done)
+        {
+            SignalTree(app, Signal.SIGCONT);
+        }
+    }
+
     /// <summary>
     /// True when the next poll finds the node turned at-risk. It asks in the background, so a signal
     /// never waits for the node-state server. Early warnings are heard only where periodic

@@ -37,11 +37,12 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         Task periodicDue = NextPeriodicCheckpoint();
         Task<bool> earlyWarningDue = NextEarlyWarningPoll();
+        Task preDumpDue = NextPreDump();
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, requestArrived).ConfigureAwait(false);
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived).ConfigureAwait(false);
             if (app.Exited.IsCompleted)
             {
                 if (_checkpointedWhileRunning)
@@ -68,6 +69,11 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             {
                 _checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
                 periodicDue = NextPeriodicCheckpoint();
+            }
+            if (preDumpDue.IsCompleted && !_stopping)
+            {
+                await PreDumpAsync(app).ConfigureAwait(false);
+                preDumpDue = NextPreDump();
             }
             if (earlyWarningDue.IsCompleted && !_stopping)
             {

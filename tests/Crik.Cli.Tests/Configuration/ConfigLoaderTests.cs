@@ -229,4 +229,13 @@ public class ConfigLoaderTests
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("imageDir: /data\ncheckpointInterval: 500ms\n", "c.yaml"));
         Assert.Equal("c.yaml:2: checkpointInterval: must be at least 1s, got \"500ms\"", error.Message);
     }
+
+    [Fact]
+    public void PreDumpIntervalIsOffByDefaultAndAtLeastOneSecond()
+    {
+        Assert.Null(ConfigLoader.Parse("imageDir: /data\n", "c.yaml").Config.PreDumpInterval);
+        Assert.Equal(TimeSpan.FromSeconds(30), ConfigLoader.Parse("imageDir: /data\npreDumpInterval: 30s\n", "c.yaml").Config.PreDumpInterval);
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("imageDir: /data\npreDumpInterval: 500ms\n", "c.yaml"));
+        Assert.StartsWith("c.yaml:2: preDumpInterval: must be at least 1s", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -27,6 +27,42 @@ public class CriuArgumentsTests
         Assert.Contains(option, CriuArguments.Dump(1, "/d", Work, []));
 
     [Fact]
+    public void ADumpOnPreDumpsWritesFilesOfWhatChangedSinceTheNewest()
+    {
+        List<string> args = CriuArguments.Dump(1, "/d", Work, NullAndZoneinfo, new PreDumpParent("../pre-3", TracksMemory: true));
+        Assert.DoesNotContain("--stream", args); // CRIU cannot stream a dump that refers to a parent
+        Assert.Equal("../pre-3", args[args.IndexOf("--prev-images-dir") + 1]);
+        Assert.Contains("--track-mem", args);
+        Assert.Contains("--leave-stopped", args);
+        Assert.Contains("mnt[/dev/null]:null", args);
+    }
+
+    [Fact]
+    public void APreDumpTracksMemoryOnTopOfTheOneBefore()
+    {
+        List<string> first = CriuArguments.PreDump(9001, "/p", Work, NullAndZoneinfo, parent: null);
+        Assert.Equal(["pre-dump", "--tree", "9001", "--images-dir", "/p"], first.Take(5));
+        Assert.Contains("--track-mem", first);
+        Assert.DoesNotContain("--prev-images-dir", first);
+        Assert.Contains("mnt[/usr/share/zoneinfo]:zoneinfo", first);
+        List<string> next = CriuArguments.PreDump(9001, "/p", Work, [], parent: "../pre-1");
+        Assert.Equal("../pre-1", next[next.IndexOf("--prev-images-dir") + 1]);
+    }
+
+    [Fact]
+    public void WithoutTrackingAPreDumpIsAWholeDumpThatLeavesTheAppRunningAndNothingHasAParent()
+    {
+        List<string> pre = CriuArguments.PreDump(9001, "/p", Work, [], parent: "../pre-1", tracksMemory: false);
+        Assert.Equal("dump", pre[0]);
+        Assert.Contains("--leave-running", pre);
+        Assert.DoesNotContain("--prev-images-dir", pre);
+        Assert.DoesNotContain("--track-mem", pre);
+        List<string> dump = CriuArguments.Dump(1, "/d", Work, [], new PreDumpParent("../pre-1", TracksMemory: false));
+        Assert.DoesNotContain("--prev-images-dir", dump);
+        Assert.DoesNotContain("--stream", dump);
+    }
+
+    [Fact]
     public void DumpNeverFreezesEstablishedConnections() =>
         Assert.DoesNotContain("--tcp-established", CriuArguments.Dump(1, "/d", Work, []));
 

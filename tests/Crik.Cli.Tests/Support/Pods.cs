@@ -25,6 +25,10 @@ internal sealed partial class Pods : IDisposable
 
     public CrikRun Start(params string[] command) => CrikRun.Start(["run", "--config", ConfigPath, "--", .. command]);
 
+    /// <summary>Starts a pod with these environment variables for crik (and so for the app).</summary>
+    public CrikRun StartWith(IDictionary<string, string> environment, params string[] command) =>
+        CrikRun.Start(["run", "--config", ConfigPath, "--", .. command], environment: environment);
+
     /// <summary>Starts a pod whose <paramref name="scratch"/> is a tmpfs of its own, empty, as a new container's /dev/shm is.</summary>
     public CrikRun StartWithOwnTmpfs(string scratch, params string[] command)
     {

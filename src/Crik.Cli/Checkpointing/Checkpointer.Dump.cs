@@ -1,0 +1,63 @@
+using Crik.Cli.Criu;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Crik.Cli.PreDumping;
+using Crik.Cli.Streaming;
+using Crik.Cli.Supervision;
+
+namespace Crik.Cli.Checkpointing;
+
+// The dump itself: streamed through crik, or written to files on top of pre-dumps (then imported
+// once the app may run again), and the pre-dumps while the app runs.
+internal sealed partial class Checkpointer
+{
+    public bool PreDumps => preDumps is not null;
+
+    public async Task<bool> PreDumpAsync(RunningApp app) =>
+        preDumps is null || await preDumps.PreDumpAsync(app, ExternalMounts.Present(), config.CheckpointTimeout).ConfigureAwait(false);
+
+    /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it.</summary>
+    private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> StreamedDumpAsync(RunningApp app,
+        StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout)
+    {
+        using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack);
+        // A streamer that cannot go on kills criu rather than leave it (and the frozen app) waiting on a pipe.
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, timeout,
+            kill: capture.Failed).ConfigureAwait(false);
+        return (dump, await Captured(capture).ConfigureAwait(false), null);
+    }
+
+    /// <summary>
+    /// criu dump into files beside the pre-dumps, of only the memory changed since the newest: the app
+    /// is frozen for that alone. The files are cut into chunks afterwards (the directories to read,
+    /// dump first, are the third result).
+    /// </summary>
+    private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> DumpOnPreDumpsAsync(RunningApp app,
+        StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout, PreDumpChain chain)
+    {
+        (DirectoryHandle directory, PreDumpParent parent) = chain.BeginDump();
+        using (directory)
+        {
+            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,
+                timeout).ConfigureAwait(false);
+            return (dump, null, chain.ChainUnder(directory));
+        }
+    }
+
+    /// <summary>
+    /// What the image streamer took, once criu has exited. Its pipes close with criu, so this is
+    /// quick; should a process criu left behind hold one open, the checkpoint fails instead of hanging.
+    /// </summary>
+    private static async Task<CaptureResult> Captured(ImageCapture capture)
+    {
+        try
+        {
+            return await capture.FinishAsync().WaitAsync(StreamerGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new CaptureResult([], $"an image was still open {StreamerGrace.TotalSeconds:0} s after criu exited");
+        }
+    }
+
+}

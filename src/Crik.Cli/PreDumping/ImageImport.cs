@@ -1,0 +1,61 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Streaming;
+
+namespace Crik.Cli.PreDumping;
+
+/// <summary>
+/// Takes the image files of a dump CRIU wrote on top of pre-dumps into this generation's pack, as
+/// the image streamer takes a streamed dump: each pagemap is made whole (its pages gathered from the
+/// dump and the pre-dumps under it), so the generation needs nothing but its own chunks, and is
+/// restored like any other.
+/// </summary>
+internal static class ImageImport
+{
+    /// <param name="chain">The dump's directory first, then the pre-dumps it was taken on, newest first.</param>
+    public static CaptureResult Import(IReadOnlyList<string> chain, PackWriter pack)
+    {
+        string? failure = null;
+        using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
+        var images = new List<ManifestFile>();
+        try
+        {
+            // CRIU's "parent" link to the pre-dump under this dump is not an image.
+            List<string> files = Directory.EnumerateFiles(chain[0]).Where(path => new FileInfo(path).LinkTarget is null)
+                .Select(path => Path.GetFileName(path)).Order(StringComparer.Ordinal).ToList();
+            var work = new List<(string Name, Func<Stream> Open)>();
+            foreach (string name in files.Where(PagemapImage.IsPagemapName))
+            {
+                FlatPagemap flat = PagemapFlattener.Flatten(name, chain);
+                byte[] pagemap = flat.Pagemap.Encode();
+                work.Add((name, () => new MemoryStream(pagemap, writable: false)));
+                work.Add((flat.Pagemap.PagesName, () => new SegmentStream(flat.Pages)));
+            }
+            var made = work.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (string name in files.Where(name => !made.Contains(name)))
+            {
+                string path = Path.Combine(chain[0], name);
+                work.Add((name, () => File.OpenRead(path)));
+            }
+            var taken = new ManifestFile?[work.Count];
+            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                try
+                {
+                    using Stream source = work[i].Open();
+                    taken[i] = chunker.Take(work[i].Name, source);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, $"{work[i].Name}: {e.Message}", null);
+                }
+            });
+            images.AddRange(taken.OfType<ManifestFile>());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Interlocked.CompareExchange(ref failure, e.Message, null);
+        }
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), failure);
+    }
+}

@@ -1,0 +1,160 @@
+namespace Crik.Cli.PreDumping;
+
+/// <summary>
+/// Turns one pagemap of a dump taken on top of pre-dumps into a whole one: every entry present, its
+/// pages read from whichever image of the chain holds them (the dump's own, or a parent's, however
+/// deep). The result names the bytes of the new pages image as ranges of the chain's files, so
+/// nothing is copied until it is read.
+/// </summary>
+internal static class PagemapFlattener
+{
+    /// <param name="name">The pagemap's file name, the same in every directory of the chain.</param>
+    /// <param name="chain">The dump's directory first, then its parent, its parent's parent, and so on.</param>
+    public static FlatPagemap Flatten(string name, IReadOnlyList<string> chain)
+    {
+        var levels = new Level?[chain.Count];
+        Level Open(int depth)
+        {
+            if (depth >= chain.Count)
+            {
+                throw new IOException($"{name}: pages are marked as in a parent pre-dump, but there is none left in the chain");
+            }
+            return levels[depth] ??= Level.Open(chain[depth], name);
+        }
+
+        Level top = Open(0);
+        var segments = new List<FileSegment>();
+        var entries = new List<PagemapEntry>();
+        foreach (PagemapEntry entry in top.Image.Entries)
+        {
+            Resolve(0, entry.Address, entry.Pages, segments, Open, name);
+            entries.Add(entry with { Flags = PagemapEntry.Present });
+        }
+        return new FlatPagemap(new PagemapImage(top.Image.PagesId, entries), segments);
+    }
+
+    private static void Resolve(int depth, ulong address, ulong pages, List<FileSegment> segments, Func<int, Level> open, string name)
+    {
+        Level level = open(depth);
+        while (pages > 0)
+        {
+            (PagemapEntry entry, long offset) = level.Find(address)
+                ?? throw new IOException($"{name}: the page at 0x{address:x} is in no image of the pre-dump chain ({level.Directory})");
+            ulong take = Math.Min(pages, entry.Pages - (address - entry.Address) / PageSize);
+            if (entry.IsInParent)
+            {
+                Resolve(depth + 1, address, take, segments, open, name);
+            }
+            else if (entry.IsPresent)
+            {
+                long start = offset + (long)(address - entry.Address);
+                long length = (long)(take * PageSize);
+                if (start + length > level.PagesLength)
+                {
+                    throw new IOException($"{name}: {level.PagesPath} is shorter than its pagemap says (a pre-dump was cut short)");
+                }
+                Add(segments, new FileSegment(level.PagesPath, start, length));
+            }
+            else
+            {
+                throw new IOException($"{name}: the pages at 0x{address:x} are neither present nor in a parent (flags {entry.Flags})");
+            }
+            address += take * PageSize;
+            pages -= take;
+        }
+    }
+
+    private static void Add(List<FileSegment> segments, FileSegment next)
+    {
+        if (segments.Count > 0 && segments[^1] is var last && last.Path == next.Path && last.Offset + last.Length == next.Offset)
+        {
+            segments[^1] = last with { Length = last.Length + next.Length };
+            return;
+        }
+        segments.Add(next);
+    }
+
+    private static readonly ulong PageSize = (ulong)Environment.SystemPageSize;
+
+    /// <summary>One directory's pagemap, its entries by address, and where each present entry's pages start.</summary>
+    private sealed class Level
+    {
+        private readonly PagemapEntry[] _byAddress;
+        private readonly long[] _offsets;
+
+        private Level(string directory, PagemapImage image, string pagesPath, long pagesLength)
+        {
+            Directory = directory;
+            Image = image;
+            PagesPath = pagesPath;
+            PagesLength = pagesLength;
+            var offsets = new long[image.Entries.Count];
+            long offset = 0;
+            for (int i = 0; i < offsets.Length; i++)
+            {
+                offsets[i] = offset;
+                if (image.Entries[i].IsPresent)
+                {
+                    offset += (long)image.Entries[i].Pages * (long)PageSize;
+                }
+            }
+            int[] order = Enumerable.Range(0, offsets.Length).OrderBy(i => image.Entries[i].Address).ToArray();
+            _byAddress = order.Select(i => image.Entries[i]).ToArray();
+            _offsets = order.Select(i => offsets[i]).ToArray();
+        }
+
+        public string Directory { get; }
+
+        public PagemapImage Image { get; }
+
+        public string PagesPath { get; }
+
+        public long PagesLength { get; }
+
+        public static Level Open(string directory, string name)
+        {
+            string path = Path.Combine(directory, name);
+            if (!File.Exists(path))
+            {
+                throw new IOException($"{name}: its pages are marked as in a parent pre-dump, but {directory} has no such image");
+            }
+            PagemapImage image = PagemapImage.Read(path);
+            string pagesPath = Path.Combine(directory, image.PagesName);
+            long length = File.Exists(pagesPath) ? new FileInfo(pagesPath).Length : 0;
+            return new Level(directory, image, pagesPath, length);
+        }
+
+        /// <summary>The entry whose pages include <paramref name="address"/>, and where its pages start in the pages image.</summary>
+        public (PagemapEntry Entry, long Offset)? Find(ulong address)
+        {
+            int low = 0, high = _byAddress.Length - 1;
+            while (low <= high)
+            {
+                int middle = (low + high) / 2;
+                PagemapEntry entry = _byAddress[middle];
+                if (address < entry.Address)
+                {
+                    high = middle - 1;
+                }
+                else if (address >= entry.Address + entry.Pages * PageSize)
+                {
+                    low = middle + 1;
+                }
+                else
+                {
+                    return (entry, _offsets[middle]);
+                }
+            }
+            return null;
+        }
+    }
+}
+
+/// <summary>A byte range of a file.</summary>
+internal readonly record struct FileSegment(string Path, long Offset, long Length);
+
+/// <summary>A whole pagemap and where the bytes of its pages image are.</summary>
+internal sealed record FlatPagemap(PagemapImage Pagemap, IReadOnlyList<FileSegment> Pages)
+{
+    public long PagesLength => Pages.Sum(s => s.Length);
+}

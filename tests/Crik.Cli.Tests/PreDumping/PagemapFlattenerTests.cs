@@ -1,0 +1,126 @@
+using Crik.Cli.PreDumping;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.PreDumping;
+
+/// <summary>
+/// A dump on top of pre-dumps names pages "in parent"; made whole, its pages image must hold every
+/// page as the app had it at the dump, gathered from whichever level holds it.
+/// </summary>
+public class PagemapFlattenerTests
+{
+    private static readonly int Page = Environment.SystemPageSize;
+    private const string Name = "pagemap-7.img";
+
+    [Fact]
+    public void PagesInParentsAreGatheredFromTheLevelThatHoldsThem()
+    {
+        using var dirs = new TempDirectory();
+        const ulong a = 0x10000000, b = 0x20000000;
+        // pre-1: whole (two mappings of 4 and 2 pages). pre-2: pages 1-2 of A changed. dump: page 2 of A and page 0 of B changed.
+        string pre1 = Level(dirs, "pre-1", 11, [(a, 4, PagemapEntry.Present, 'A'), (b, 2, PagemapEntry.Present, 'B')]);
+        string pre2 = Level(dirs, "pre-2", 12, [(a, 1, PagemapEntry.InParent, ' '), (a + 1 * (ulong)Page, 2, PagemapEntry.Present, 'C'),
+            (a + 3 * (ulong)Page, 1, PagemapEntry.InParent, ' '), (b, 2, PagemapEntry.InParent, ' ')]);
+        string dump = Level(dirs, "dump", 13, [(a, 2, PagemapEntry.InParent, ' '), (a + 2 * (ulong)Page, 1, PagemapEntry.Present, 'D'),
+            (a + 3 * (ulong)Page, 1, PagemapEntry.InParent, ' '), (b, 1, PagemapEntry.Present, 'E'), (b + (ulong)Page, 1, PagemapEntry.InParent, ' ')]);
+
+        FlatPagemap flat = PagemapFlattener.Flatten(Name, [dump, pre2, pre1]);
+
+        Assert.Equal(13u, flat.Pagemap.PagesId);
+        Assert.All(flat.Pagemap.Entries, e => Assert.Equal(PagemapEntry.Present, e.Flags));
+        Assert.Equal(6 * Page, flat.PagesLength);
+        // A: page 0 from pre-1, page 1 from pre-2, page 2 from the dump, page 3 from pre-1; B: page 0 from the dump, page 1 from pre-1.
+        Assert.Equal("A0 C1 D2 A3 E0 B1", Describe(Read(flat)));
+        // The new pagemap reads back as written.
+        Assert.Equal(flat.Pagemap.Entries, PagemapImage.Parse(flat.Pagemap.Encode()).Entries);
+    }
+
+    [Fact]
+    public void AWholeDumpStaysAsItIs()
+    {
+        using var dirs = new TempDirectory();
+        string dump = Level(dirs, "dump", 3, [(0x10000000, 3, PagemapEntry.Present, 'X')]);
+        FlatPagemap flat = PagemapFlattener.Flatten(Name, [dump]);
+        Assert.Equal("X0 X1 X2", Describe(Read(flat)));
+        Assert.Single(flat.Pages); // one range of the dump's own file: nothing is copied
+    }
+
+    [Fact]
+    public void APageNoLevelHoldsIsAnErrorNotAHole()
+    {
+        using var dirs = new TempDirectory();
+        string pre1 = Level(dirs, "pre-1", 1, [(0x400000, 1, PagemapEntry.Present, 'A')]);
+        string dump = Level(dirs, "dump", 2, [(0x400000, 2, PagemapEntry.InParent, ' ')]);
+        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump, pre1]));
+        Assert.Contains("0x401000", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PagesInAParentThatIsNotThereAreAnError()
+    {
+        using var dirs = new TempDirectory();
+        string dump = Level(dirs, "dump", 2, [(0x400000, 1, PagemapEntry.InParent, ' ')]);
+        Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
+        string empty = Directory.CreateDirectory(Path.Combine(dirs.Path, "pre-1")).FullName;
+        Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump, empty]));
+    }
+
+    [Fact]
+    public void APagesImageCutShortIsAnError()
+    {
+        using var dirs = new TempDirectory();
+        string dump = Level(dirs, "dump", 2, [(0x400000, 4, PagemapEntry.Present, 'A')]);
+        using (var pages = new FileStream(Path.Combine(dump, "pages-2.img"), FileMode.Open))
+        {
+            pages.SetLength(2 * Page);
+        }
+        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
+        Assert.Contains("shorter", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFileThatIsNotAPagemapIsRefusedInOneLine()
+    {
+        using var dirs = new TempDirectory();
+        string dump = Path.Combine(dirs.Path, "dump");
+        Directory.CreateDirectory(dump);
+        File.WriteAllBytes(Path.Combine(dump, Name), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
+        Assert.Contains("not a pagemap image", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes a pagemap and its pages image; each present page is filled with its mapping's letter and its page number within that run.</summary>
+    private static string Level(TempDirectory dirs, string name, uint pagesId, (ulong Address, ulong Pages, uint Flags, char Fill)[] entries)
+    {
+        string dir = Path.Combine(dirs.Path, name);
+        Directory.CreateDirectory(dir);
+        var image = new PagemapImage(pagesId, entries.Select(e => new PagemapEntry(e.Address, e.Pages, e.Flags)).ToList());
+        File.WriteAllBytes(Path.Combine(dir, Name), image.Encode());
+        using var pages = File.Create(Path.Combine(dir, image.PagesName));
+        foreach (var entry in entries.Where(e => (e.Flags & PagemapEntry.Present) != 0))
+        {
+            // The page number within the mapping, so that a page read from the wrong place shows.
+            ulong firstPage = (entry.Address & 0xFFFFFFF) / (ulong)Page;
+            for (ulong i = 0; i < entry.Pages; i++)
+            {
+                var bytes = new byte[Page];
+                bytes[0] = (byte)entry.Fill;
+                bytes[1] = (byte)('0' + (int)(firstPage + i));
+                pages.Write(bytes);
+            }
+        }
+        return dir;
+    }
+
+    private static byte[] Read(FlatPagemap flat)
+    {
+        using var stream = new SegmentStream(flat.Pages);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string Describe(byte[] pages) =>
+        string.Join(' ', Enumerable.Range(0, pages.Length / Page).Select(i => $"{(char)pages[i * Page]}{(char)pages[i * Page + 1]}"));
+}

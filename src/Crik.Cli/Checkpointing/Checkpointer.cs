@@ -88,6 +88,15 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             (CriuResult dump, CaptureResult? captured, List<string>? toImport) = onPreDumps
                 ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!).ConfigureAwait(false)
                 : await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
+            if (onPreDumps && !dump.Succeeded && !dump.TimedOut && !budget.Spent)
+            {
+                // CRIU resumed the tree when its dump failed (a full /tmp, say); a streamed dump needs no room on the node.
+                log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead",
+                    dump.Describe(dumpTimeout));
+                preDumps!.Drop();
+                dumpTimeout = budget.AtMost(config.CheckpointTimeout);
+                (dump, captured, toImport) = await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
+            }
             if (!dump.Succeeded)
             {
                 string why = dump.Describe(dumpTimeout);

@@ -75,6 +75,39 @@ public class PreDumpTests
         third.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void WhenTheNodeHasNoRoomLeftForTheDumpOnPreDumpsTheSigtermCheckpointIsStreamedInstead()
+    {
+        using var pods = new Pods("preDumpInterval: 2s\ncheckpointTimeout: 60s\n");
+        string tmp = Path.Combine(pods.Root, "tmp");
+        Directory.CreateDirectory(tmp);
+        HostCommand.MustRun("mount", "-t", "tmpfs", "-o", "size=160m,mode=0700", "crik-test-pre-dumps", tmp);
+        try
+        {
+            var environment = new Dictionary<string, string>(WithoutTracking) { ["TMPDIR"] = tmp };
+            using (CrikRun first = pods.StartWith(environment, App))
+            {
+                first.WaitForLine("allocated 48", TimeSpan.FromSeconds(60));
+                int from = first.Stderr.Count;
+                first.WaitForLine(_ => first.Stderr.Skip(from).Any(l => l.Contains("Pre-dumped the app", StringComparison.Ordinal)),
+                    TimeSpan.FromSeconds(60), stderr: true);
+                // Another tenant of the node's disk takes what is left, before the next pre-dump.
+                HostCommand.Run("dd", "if=/dev/zero", $"of={tmp}/filler", "bs=1M", "count=200");
+                Pods.CheckpointAndStop(first);
+                Assert.Contains(first.Stderr, l => l.Contains("The dump on top of the pre-dumps failed", StringComparison.Ordinal)
+                    && l.Contains("through crik instead", StringComparison.Ordinal));
+            }
+            using CrikRun second = pods.Start(App);
+            second.WaitForLine("Restored checkpoint", stderr: true);
+            AppIsWhole(second);
+            second.Signal(Native.SIGKILL);
+        }
+        finally
+        {
+            HostCommand.Run("umount", "-l", tmp);
+        }
+    }
+
     [DirtyTrackingFact]
     public void WithTheKernelsTrackingACheckpointOnTopOfPreDumpsRestoresWhole()
     {

@@ -38,12 +38,12 @@ public class ChunkReuseTests
         using (CrikRun second = pods.Start(App))
         {
             second.WaitForLine("Restored checkpoint", stderr: true);
-            AppIsWhole(second);
+            Pods.AppIsWhole(second);
             Pods.CheckpointAndStop(second);
         }
         using CrikRun third = pods.Start(App);
         third.WaitForLine("Restored checkpoint", stderr: true);
-        AppIsWhole(third);
+        Pods.AppIsWhole(third);
         third.Signal(Native.SIGKILL);
     }
 
@@ -109,14 +109,6 @@ public class ChunkReuseTests
         {
             HostCommand.Run("umount", "-l", pods.ImageDir);
         }
-    }
-
-    private static void AppIsWhole(CrikRun pod)
-    {
-        int from = pod.Stdout.Count;
-        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
-        Assert.DoesNotContain(pod.Stdout, l => l == "intact no");
-        Assert.True(Pods.Counts(pod)[0] > 0, pod.Transcript); // it went on from where it was, not from 0
     }
 
     /// <summary>Flips a byte in the middle of the checkpoint's largest chunk, in its pack.</summary>

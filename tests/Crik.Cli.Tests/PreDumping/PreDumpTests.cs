@@ -62,7 +62,7 @@ public class PreDumpTests
         using (CrikRun second = pods.StartWith(WithoutTracking, App))
         {
             second.WaitForLine("Restored checkpoint", stderr: true);
-            AppIsWhole(second);
+            Pods.AppIsWhole(second);
             // A restored app is pre-dumped and checkpointed on top of its pre-dumps again.
             int from = second.Stderr.Count;
             second.WaitForLine(_ => second.Stderr.Skip(from).Any(l => l.Contains("Pre-dumped the app", StringComparison.Ordinal)),
@@ -71,7 +71,7 @@ public class PreDumpTests
         }
         using CrikRun third = pods.StartWith(WithoutTracking, App);
         third.WaitForLine("Restored checkpoint", stderr: true);
-        AppIsWhole(third);
+        Pods.AppIsWhole(third);
         third.Signal(Native.SIGKILL);
     }
 
@@ -99,7 +99,7 @@ public class PreDumpTests
             }
             using CrikRun second = pods.Start(App);
             second.WaitForLine("Restored checkpoint", stderr: true);
-            AppIsWhole(second);
+            Pods.AppIsWhole(second);
             second.Signal(Native.SIGKILL);
         }
         finally
@@ -124,15 +124,7 @@ public class PreDumpTests
         }
         using CrikRun second = pods.Start(App);
         second.WaitForLine("Restored checkpoint", stderr: true);
-        AppIsWhole(second);
+        Pods.AppIsWhole(second);
         second.Signal(Native.SIGKILL);
-    }
-
-    private static void AppIsWhole(CrikRun pod)
-    {
-        int from = pod.Stdout.Count;
-        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
-        Assert.DoesNotContain(pod.Stdout, l => l == "intact no");
-        Assert.True(Pods.Counts(pod)[0] > 0, pod.Transcript); // it went on from where it was, not from 0
     }
 }

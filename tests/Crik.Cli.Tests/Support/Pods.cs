@@ -57,6 +57,18 @@ internal sealed partial class Pods : IDisposable
         Xunit.Assert.Empty(Committed());
     }
 
+    /// <summary>
+    /// For apps/chunky-memory.py: its unchanging memory checks out after the restore ("intact yes"),
+    /// and it went on from where it was, not from 0.
+    /// </summary>
+    public static void AppIsWhole(CrikRun pod)
+    {
+        int from = pod.Stdout.Count;
+        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+        Xunit.Assert.DoesNotContain(pod.Stdout, l => l == "intact no");
+        Xunit.Assert.True(Counts(pod)[0] > 0, pod.Transcript);
+    }
+
     public List<string> Committed() =>
         Directory.Exists(ImageDir) ? Directory.GetDirectories(ImageDir, "checkpoint-*").Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
 

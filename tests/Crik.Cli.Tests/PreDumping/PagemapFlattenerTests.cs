@@ -11,7 +11,7 @@ namespace Crik.Cli.Tests.PreDumping;
 public class PagemapFlattenerTests
 {
     private static readonly int Page = Environment.SystemPageSize;
-    private const string Name = "pagemap-7.img";
+    private const string Name = PreDumpImages.Name;
 
     [Fact]
     public void PagesInParentsAreGatheredFromTheLevelThatHoldsThem()
@@ -19,10 +19,10 @@ public class PagemapFlattenerTests
         using var dirs = new TempDirectory();
         const ulong a = 0x10000000, b = 0x20000000;
         // pre-1: whole (two mappings of 4 and 2 pages). pre-2: pages 1-2 of A changed. dump: page 2 of A and page 0 of B changed.
-        string pre1 = Level(dirs, "pre-1", 11, [(a, 4, PagemapEntry.Present, 'A'), (b, 2, PagemapEntry.Present, 'B')]);
-        string pre2 = Level(dirs, "pre-2", 12, [(a, 1, PagemapEntry.InParent, ' '), (a + 1 * (ulong)Page, 2, PagemapEntry.Present, 'C'),
+        string pre1 = PreDumpImages.Level(dirs, "pre-1", 11, [(a, 4, PagemapEntry.Present, 'A'), (b, 2, PagemapEntry.Present, 'B')]);
+        string pre2 = PreDumpImages.Level(dirs, "pre-2", 12, [(a, 1, PagemapEntry.InParent, ' '), (a + 1 * (ulong)Page, 2, PagemapEntry.Present, 'C'),
             (a + 3 * (ulong)Page, 1, PagemapEntry.InParent, ' '), (b, 2, PagemapEntry.InParent, ' ')]);
-        string dump = Level(dirs, "dump", 13, [(a, 2, PagemapEntry.InParent, ' '), (a + 2 * (ulong)Page, 1, PagemapEntry.Present, 'D'),
+        string dump = PreDumpImages.Level(dirs, "dump", 13, [(a, 2, PagemapEntry.InParent, ' '), (a + 2 * (ulong)Page, 1, PagemapEntry.Present, 'D'),
             (a + 3 * (ulong)Page, 1, PagemapEntry.InParent, ' '), (b, 1, PagemapEntry.Present, 'E'), (b + (ulong)Page, 1, PagemapEntry.InParent, ' ')]);
 
         FlatPagemap flat = PagemapFlattener.Flatten(Name, [dump, pre2, pre1]);
@@ -31,7 +31,7 @@ public class PagemapFlattenerTests
         Assert.All(flat.Pagemap.Entries, e => Assert.Equal(PagemapEntry.Present, e.Flags));
         Assert.Equal(6 * Page, flat.PagesLength);
         // A: page 0 from pre-1, page 1 from pre-2, page 2 from the dump, page 3 from pre-1; B: page 0 from the dump, page 1 from pre-1.
-        Assert.Equal("A0 C1 D2 A3 E0 B1", Describe(Read(flat)));
+        Assert.Equal("A0 C1 D2 A3 E0 B1", PreDumpImages.Describe(PreDumpImages.Read(flat)));
         // The new pagemap reads back as written.
         Assert.Equal(flat.Pagemap.Entries, PagemapImage.Parse(flat.Pagemap.Encode()).Entries);
     }
@@ -40,9 +40,9 @@ public class PagemapFlattenerTests
     public void AWholeDumpStaysAsItIs()
     {
         using var dirs = new TempDirectory();
-        string dump = Level(dirs, "dump", 3, [(0x10000000, 3, PagemapEntry.Present, 'X')]);
+        string dump = PreDumpImages.Level(dirs, "dump", 3, [(0x10000000, 3, PagemapEntry.Present, 'X')]);
         FlatPagemap flat = PagemapFlattener.Flatten(Name, [dump]);
-        Assert.Equal("X0 X1 X2", Describe(Read(flat)));
+        Assert.Equal("X0 X1 X2", PreDumpImages.Describe(PreDumpImages.Read(flat)));
         Assert.Single(flat.Pages); // one range of the dump's own file: nothing is copied
     }
 
@@ -50,8 +50,8 @@ public class PagemapFlattenerTests
     public void APageNoLevelHoldsIsAnErrorNotAHole()
     {
         using var dirs = new TempDirectory();
-        string pre1 = Level(dirs, "pre-1", 1, [(0x400000, 1, PagemapEntry.Present, 'A')]);
-        string dump = Level(dirs, "dump", 2, [(0x400000, 2, PagemapEntry.InParent, ' ')]);
+        string pre1 = PreDumpImages.Level(dirs, "pre-1", 1, [(0x400000, 1, PagemapEntry.Present, 'A')]);
+        string dump = PreDumpImages.Level(dirs, "dump", 2, [(0x400000, 2, PagemapEntry.InParent, ' ')]);
         var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump, pre1]));
         Assert.Contains("0x401000", e.Message, StringComparison.Ordinal);
     }
@@ -60,7 +60,7 @@ public class PagemapFlattenerTests
     public void PagesInAParentThatIsNotThereAreAnError()
     {
         using var dirs = new TempDirectory();
-        string dump = Level(dirs, "dump", 2, [(0x400000, 1, PagemapEntry.InParent, ' ')]);
+        string dump = PreDumpImages.Level(dirs, "dump", 2, [(0x400000, 1, PagemapEntry.InParent, ' ')]);
         Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
         string empty = Directory.CreateDirectory(Path.Combine(dirs.Path, "pre-1")).FullName;
         Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump, empty]));
@@ -70,7 +70,7 @@ public class PagemapFlattenerTests
     public void APagesImageCutShortIsAnError()
     {
         using var dirs = new TempDirectory();
-        string dump = Level(dirs, "dump", 2, [(0x400000, 4, PagemapEntry.Present, 'A')]);
+        string dump = PreDumpImages.Level(dirs, "dump", 2, [(0x400000, 4, PagemapEntry.Present, 'A')]);
         using (var pages = new FileStream(Path.Combine(dump, "pages-2.img"), FileMode.Open))
         {
             pages.SetLength(2 * Page);
@@ -89,38 +89,4 @@ public class PagemapFlattenerTests
         var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
         Assert.Contains("not a pagemap image", e.Message, StringComparison.Ordinal);
     }
-
-    /// <summary>Writes a pagemap and its pages image; each present page is filled with its mapping's letter and its page number within that run.</summary>
-    private static string Level(TempDirectory dirs, string name, uint pagesId, (ulong Address, ulong Pages, uint Flags, char Fill)[] entries)
-    {
-        string dir = Path.Combine(dirs.Path, name);
-        Directory.CreateDirectory(dir);
-        var image = new PagemapImage(pagesId, entries.Select(e => new PagemapEntry(e.Address, e.Pages, e.Flags)).ToList());
-        File.WriteAllBytes(Path.Combine(dir, Name), image.Encode());
-        using var pages = File.Create(Path.Combine(dir, image.PagesName));
-        foreach (var entry in entries.Where(e => (e.Flags & PagemapEntry.Present) != 0))
-        {
-            // The page number within the mapping, so that a page read from the wrong place shows.
-            ulong firstPage = (entry.Address & 0xFFFFFFF) / (ulong)Page;
-            for (ulong i = 0; i < entry.Pages; i++)
-            {
-                var bytes = new byte[Page];
-                bytes[0] = (byte)entry.Fill;
-                bytes[1] = (byte)('0' + (int)(firstPage + i));
-                pages.Write(bytes);
-            }
-        }
-        return dir;
-    }
-
-    private static byte[] Read(FlatPagemap flat)
-    {
-        using var stream = new SegmentStream(flat.Pages);
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
-    }
-
-    private static string Describe(byte[] pages) =>
-        string.Join(' ', Enumerable.Range(0, pages.Length / Page).Select(i => $"{(char)pages[i * Page]}{(char)pages[i * Page + 1]}"));
 }

@@ -11,10 +11,10 @@ namespace Crik.Cli.Checkpointing;
 // once the app may run again), and the pre-dumps while the app runs.
 internal sealed partial class Checkpointer
 {
-    public bool PreDumps => preDumps is not null;
+    public bool PreDumps => preDumps is { GaveUp: false };
 
-    public async Task<bool> PreDumpAsync(RunningApp app) =>
-        preDumps is null || await preDumps.PreDumpAsync(app, ExternalMounts.Present(), config.CheckpointTimeout).ConfigureAwait(false);
+    public async Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort) =>
+        preDumps is null || await preDumps.PreDumpAsync(app, ExternalMounts.Present(), config.CheckpointTimeout, abort).ConfigureAwait(false);
 
     /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it.</summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> StreamedDumpAsync(RunningApp app,
@@ -28,19 +28,37 @@ internal sealed partial class Checkpointer
     }
 
     /// <summary>
-    /// criu dump into files beside the pre-dumps, of only the memory changed since the newest: the app
-    /// is frozen for that alone. The files are cut into chunks afterwards (the directories to read,
-    /// dump first, are the third result).
+    /// criu dump into <paramref name="directory"/>, beside the pre-dumps, of only the memory changed
+    /// since the newest: the app is frozen for that alone. The files are cut into chunks afterwards
+    /// (the directories to read, dump first, are the third result).
     /// </summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> DumpOnPreDumpsAsync(RunningApp app,
-        StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout, PreDumpChain chain)
+        StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout, PreDumpChain chain, DirectoryHandle directory, PreDumpParent parent)
     {
-        (DirectoryHandle directory, PreDumpParent parent) = chain.BeginDump();
         using (directory)
         {
             CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,
                 timeout).ConfigureAwait(false);
             return (dump, null, chain.ChainUnder(directory));
+        }
+    }
+
+    /// <summary>Where a dump on top of the pre-dumps goes, or null to stream it (no pre-dumps, or no room for the dump's directory).</summary>
+    private (DirectoryHandle Directory, PreDumpParent Parent)? OnTopOfPreDumps()
+    {
+        if (preDumps is not { Count: > 0 })
+        {
+            return null;
+        }
+        try
+        {
+            return preDumps.BeginDump();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Cannot dump on top of the pre-dumps ({Error}); dumping all of the app's memory through crik instead", e.Message);
+            preDumps.Drop();
+            return null;
         }
     }
 

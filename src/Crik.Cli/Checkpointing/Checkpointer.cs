@@ -4,6 +4,7 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
@@ -60,13 +61,16 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         long generation = staging.Generation;
         string logFile = staging.LogPath;
-        bool onPreDumps = preDumps is { Count: > 0 };
+        (DirectoryHandle Directory, PreDumpParent Parent)? onTop = null;
+        bool onPreDumps = false;
         CommittedCheckpoint committed;
         TimeSpan dumpDuration;
         try
         {
             List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
+            onTop = OnTopOfPreDumps();
+            onPreDumps = onTop is not null;
             // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
             List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
             List<ExternalMount> mounts = ExternalMounts.Present();
@@ -85,12 +89,13 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
             }
             TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-            (CriuResult dump, CaptureResult? captured, List<string>? toImport) = onPreDumps
-                ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!).ConfigureAwait(false)
+            (CriuResult dump, CaptureResult? captured, List<string>? toImport) = onTop is { } onto
+                ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
                 : await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
-            if (onPreDumps && !dump.Succeeded && !dump.TimedOut && !budget.Spent)
+            if (onPreDumps && !dump.Succeeded && dump.Status.Exited && !budget.Spent)
             {
-                // CRIU resumed the tree when its dump failed (a full /tmp, say); a streamed dump needs no room on the node.
+                // criu failed on its own (a full /tmp, say), so it resumed the tree; a streamed dump needs no room on the node.
+                // (Killed or timed out, it may have left part of the tree stopped: a dump would record it so.)
                 log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead",
                     dump.Describe(dumpTimeout));
                 preDumps!.Drop();
@@ -125,7 +130,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             whenCaptured?.Invoke();
             if (toImport is not null)
             {
-                captured = await Task.Run(() => ImageImport.Import(toImport, staging.Pack)).ConfigureAwait(false);
+                captured = await Task.Run(() => ImageImport.Import(toImport, staging.Pack, inTime: () => !budget.Spent)).ConfigureAwait(false);
                 if (captured.Error is { } notImported)
                 {
                     return Failed(generation, staging, clock, $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}", logFile);
@@ -164,6 +169,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         finally
         {
+            onTop?.Directory.Dispose();
             if (onPreDumps)
             {
                 preDumps!.Drop(); // the dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one

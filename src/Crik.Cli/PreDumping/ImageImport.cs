@@ -13,10 +13,19 @@ namespace Crik.Cli.PreDumping;
 internal static class ImageImport
 {
     /// <param name="chain">The dump's directory first, then the pre-dumps it was taken on, newest first.</param>
-    public static CaptureResult Import(IReadOnlyList<string> chain, PackWriter pack)
+    /// <param name="inTime">False once the checkpoint's budget is spent: the import stops at the next chunk.</param>
+    public static CaptureResult Import(IReadOnlyList<string> chain, PackWriter pack, Func<bool>? inTime = null)
     {
         string? failure = null;
-        using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
+        string? Failure()
+        {
+            if (inTime is not null && !inTime())
+            {
+                Interlocked.CompareExchange(ref failure, "checkpointBudget ran out while the images were stored", null);
+            }
+            return Volatile.Read(ref failure);
+        }
+        using var chunker = new ImageChunker(pack, Failure, why => Interlocked.CompareExchange(ref failure, why, null));
         var images = new List<ManifestFile>();
         try
         {
@@ -38,24 +47,39 @@ internal static class ImageImport
                 work.Add((name, () => File.OpenRead(path)));
             }
             var taken = new ManifestFile?[work.Count];
-            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            int next = -1;
+            void TakeImages()
             {
-                try
+                for (int i = Interlocked.Increment(ref next); i < work.Count; i = Interlocked.Increment(ref next))
                 {
-                    using Stream source = work[i].Open();
-                    taken[i] = chunker.Take(work[i].Name, source);
+                    try
+                    {
+                        using Stream source = work[i].Open();
+                        taken[i] = chunker.Take(work[i].Name, source);
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref failure, $"{work[i].Name}: {e.Message}", null);
+                    }
                 }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref failure, $"{work[i].Name}: {e.Message}", null);
-                }
-            });
+            }
+            // Threads of their own: they wait for room among the chunks in flight, which pool threads store.
+            Thread[] readers = Enumerable.Range(0, Math.Min(work.Count, Environment.ProcessorCount))
+                .Select(i => new Thread(TakeImages) { IsBackground = true, Name = $"crik import {i}" }).ToArray();
+            foreach (Thread reader in readers)
+            {
+                reader.Start();
+            }
+            foreach (Thread reader in readers)
+            {
+                reader.Join();
+            }
             images.AddRange(taken.OfType<ManifestFile>());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Interlocked.CompareExchange(ref failure, e.Message, null);
         }
-        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), failure);
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure());
     }
 }

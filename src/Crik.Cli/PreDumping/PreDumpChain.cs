@@ -20,53 +20,69 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     /// <summary>The longest chain: a dump on top of it reads at most this many directories of pages.</summary>
     public const int MaxLength = 8;
 
+    /// <summary>After this many failed pre-dumps in a row crik stops pre-dumping the app.</summary>
+    public const int FailuresBeforeGivingUp = 3;
+
+    /// <summary>The file in each chain's directory its crik holds locked while it lives (see <see cref="DeleteStale"/>).</summary>
+    public const string OwnerFile = ".owner";
+
+    /// <summary>Where the log of the last failed pre-dump is kept, in the temporary directory (its chain is deleted).</summary>
+    public const string FailedLogName = "crik-pre-dump-failed.log";
+
     private readonly List<string> _names = [];
     private ScratchDirectory? _scratch;
+    private HandleLock? _owner;
     private int _made;
+    private long _firstBytes;
+    private long _chainBytes;
+    private int _failuresInARow;
 
     public int Count => _names.Count;
 
-    public bool TracksMemory => tracksMemory;
+    /// <summary>Pre-dumps failed <see cref="FailuresBeforeGivingUp"/> times in a row: no more are taken.</summary>
+    public bool GaveUp => _failuresInARow >= FailuresBeforeGivingUp;
 
-    /// <summary>Pre-dumps the app; false when that failed (logged; the chain is dropped and the app may need resuming).</summary>
-    public async Task<bool> PreDumpAsync(RunningApp app, IReadOnlyList<ExternalMount> mounts, TimeSpan timeout)
+    /// <summary>
+    /// Pre-dumps the app; false when that failed (logged; the chain is dropped and the app may need
+    /// resuming). <paramref name="abort"/> kills CRIU (a SIGTERM must not wait for a pre-dump).
+    /// </summary>
+    public async Task<bool> PreDumpAsync(RunningApp app, IReadOnlyList<ExternalMount> mounts, TimeSpan timeout, CancellationToken abort)
     {
-        if (_names.Count >= MaxLength)
+        // A chain grows by what the app rewrites; past twice its whole first pre-dump, a whole one costs less to read back.
+        if (_names.Count >= MaxLength || (_names.Count > 0 && _chainBytes > 2 * _firstBytes))
         {
-            Drop(); // the next pre-dump is a whole one again
+            Drop();
         }
         var clock = Stopwatch.StartNew();
         string name = $"pre-{++_made}";
         string? logFile = null;
         try
         {
-            _scratch ??= ScratchDirectory.Create("crik-pre-dumps", fallbackParent: null);
-            using DirectoryHandle images = _scratch.Directory.CreateDirectory(name);
-            var work = new CriuWorkDir(_scratch.Directory.ProcPath, $"{name}.log");
-            logFile = _scratch.Directory.PathOf(work.LogName);
+            ScratchDirectory scratch = _scratch ??= OwnedScratch();
+            using DirectoryHandle images = scratch.Directory.CreateDirectory(name);
+            var work = new CriuWorkDir(scratch.Directory.ProcPath, $"{name}.log");
+            logFile = scratch.Directory.PathOf(work.LogName);
             string? parent = _names.Count > 0 ? $"../{_names[^1]}" : null;
             CriuResult result = await criu.RunAsync(CriuArguments.PreDump(app.Pid, images.ProcPath, work, mounts, parent, tracksMemory),
-                work, timeout).ConfigureAwait(false);
+                work, timeout, kill: abort).ConfigureAwait(false);
             if (!result.Succeeded)
             {
-                log.Warning("Pre-dump failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The app keeps running; the next checkpoint dumps all of its memory",
-                    clock.Elapsed.TotalSeconds, result.Describe(timeout), logFile);
-                Drop();
-                return false;
+                string why = abort.IsCancellationRequested ? "stopped for a signal" : result.Describe(timeout);
+                return Failed($" after {clock.Elapsed.TotalSeconds:0.00} s: {why}", logFile);
             }
             _names.Add(name);
-            long pages = PagesBytes(_scratch.Directory.PathOf(name));
+            long bytes = PagesBytes(scratch.Directory.PathOf(name));
+            _firstBytes = _names.Count == 1 ? bytes : _firstBytes;
+            _chainBytes += bytes;
+            _failuresInARow = 0;
             log.Information("Pre-dumped the app in {Seconds:0.00} s (frozen for part of it): {Size} of memory changed since the {Since}, in {Dir}",
-                clock.Elapsed.TotalSeconds, Size.Format(pages), _names.Count == 1 ? "last checkpoint" : "previous pre-dump",
-                _scratch.Directory.PathOf(name));
+                clock.Elapsed.TotalSeconds, Size.Format(bytes), _names.Count == 1 ? "last checkpoint" : "previous pre-dump",
+                scratch.Directory.PathOf(name));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log.Warning("Pre-dump failed: {Error}{Log}. The app keeps running; the next checkpoint dumps all of its memory",
-                e.Message, logFile is null ? "" : $"; CRIU log {logFile}");
-            Drop();
-            return false;
+            return Failed($": {e.Message}", logFile);
         }
     }
 
@@ -85,15 +101,121 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     public List<string> ChainUnder(DirectoryHandle dump) =>
         [dump.Path, .. Enumerable.Reverse(_names).Select(n => _scratch!.Directory.PathOf(n))];
 
-    /// <summary>Deletes every pre-dump: the next one is a whole one.</summary>
+    /// <summary>Deletes every pre-dump: the next one is a whole one. Never throws (it runs after commits).</summary>
     public void Drop()
     {
         _names.Clear();
-        _scratch?.Dispose();
+        _chainBytes = 0;
+        try
+        {
+            _scratch?.Dispose();
+        }
+        catch (Exception e)
+        {
+            log.Warning("Could not delete the pre-dumps in {Dir}: {Error}", Path.GetTempPath(), e.Message);
+        }
         _scratch = null;
+        _owner?.Dispose();
+        _owner = null;
     }
 
     public void Dispose() => Drop();
+
+    /// <summary>
+    /// Deletes the chains in <paramref name="temporary"/> that no running crik holds: left by a crik
+    /// that was killed (an emptyDir /tmp outlives the container), they hold the app's memory in
+    /// plaintext and take the node's disk. Returns how many were deleted; never throws.
+    /// </summary>
+    public static int DeleteStale(string temporary)
+    {
+        int deleted = 0;
+        try
+        {
+            foreach (string directory in Directory.EnumerateDirectories(temporary, "crik-pre-dumps-*"))
+            {
+                string owner = Path.Combine(directory, OwnerFile);
+                HandleLock? unheld = null;
+                try
+                {
+                    if (File.Exists(owner))
+                    {
+                        unheld = HandleLock.TryAcquire(File.OpenHandle(owner), owner, TimeSpan.Zero);
+                        if (unheld is null)
+                        {
+                            continue; // a running crik's
+                        }
+                    }
+                    else if (DateTime.UtcNow - Directory.GetCreationTimeUtc(directory) < TimeSpan.FromMinutes(1))
+                    {
+                        continue; // just made: its crik has yet to create and lock its owner file
+                    }
+                    Directory.Delete(directory, recursive: true);
+                    deleted++;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Left for the next start.
+                }
+                finally
+                {
+                    unheld?.Dispose();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return deleted;
+    }
+
+    private bool Failed(string why, string? logFile)
+    {
+        _failuresInARow++;
+        string keptLog = KeepLog(logFile);
+        log.Warning("Pre-dump failed{Why}{Log}. The app keeps running; the next checkpoint dumps all of its memory", why,
+            keptLog.Length > 0 ? $"; CRIU log {keptLog}" : "");
+        Drop();
+        if (GaveUp)
+        {
+            log.Warning("Pre-dumps failed {Count} times in a row: crik stops pre-dumping this app; its checkpoints dump all of its memory",
+                FailuresBeforeGivingUp);
+        }
+        return false;
+    }
+
+    /// <summary>Moves a failed pre-dump's log out of the chain, which is about to be deleted; its new path, or "".</summary>
+    private static string KeepLog(string? logFile)
+    {
+        if (logFile is null || !File.Exists(logFile))
+        {
+            return "";
+        }
+        try
+        {
+            string kept = Path.Combine(Path.GetTempPath(), FailedLogName);
+            File.Move(logFile, kept, overwrite: true);
+            return kept;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private ScratchDirectory OwnedScratch()
+    {
+        ScratchDirectory scratch = ScratchDirectory.Create("crik-pre-dumps", fallbackParent: null);
+        try
+        {
+            _owner = HandleLock.TryAcquire(scratch.Directory.CreateFile(OwnerFile), OwnerFile, TimeSpan.Zero);
+            return scratch;
+        }
+        catch
+        {
+            scratch.Dispose();
+            throw;
+        }
+    }
 
     private static long PagesBytes(string directory) =>
         Directory.EnumerateFiles(directory, "pages-*.img").Sum(path => new FileInfo(path).Length);

@@ -21,8 +21,8 @@ internal interface ICheckpointer
     /// <summary>Whether crik pre-dumps the running app (preDumpInterval, on a kernel that tracks dirty memory).</summary>
     bool PreDumps { get; }
 
-    /// <summary>Pre-dumps the running app; false when that failed (logged), and the app may need resuming.</summary>
-    Task<bool> PreDumpAsync(RunningApp app);
+    /// <summary>Pre-dumps the running app; false when that failed (logged), and the app may need resuming. <paramref name="abort"/> stops it.</summary>
+    Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort);
 
     /// <summary>Whether crik can hear early warnings (a node-state server is configured).</summary>
     bool HearsEarlyWarnings { get; }

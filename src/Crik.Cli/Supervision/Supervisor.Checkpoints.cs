@@ -15,14 +15,22 @@ internal sealed partial class Supervisor
 
     /// <summary>
     /// Pre-dumps the running app. CRIU resumes it itself; after a failure it may not have, so the
-    /// app is resumed then as after a failed checkpoint. A SIGTERM waits for a pre-dump under way.
+    /// app is resumed then as after a failed checkpoint. A signal (a SIGTERM above all) or the app's
+    /// end stops a pre-dump under way: the checkpoint a SIGTERM asks for must not wait for one.
     /// </summary>
     private async Task PreDumpAsync(RunningApp app)
     {
+        using var abort = new CancellationTokenSource();
+        Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));
+        Task signalArrived = signals.Received.WaitToReadAsync().AsTask();
+        if (await Task.WhenAny(preDump, signalArrived, app.Exited).ConfigureAwait(false) != preDump)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
         bool done;
         try
         {
-            done = await checkpointer!.PreDumpAsync(app).ConfigureAwait(false);
+            done = await preDump.ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -80,8 +80,12 @@ public class PreDumpTests
     {
         using var pods = new Pods("preDumpInterval: 2s\ncheckpointTimeout: 60s\n");
         string tmp = Path.Combine(pods.Root, "tmp");
+        string disk = Path.Combine(pods.Root, "tmp.ext4");
         Directory.CreateDirectory(tmp);
-        HostCommand.MustRun("mount", "-t", "tmpfs", "-o", "size=160m,mode=0700", "crik-test-pre-dumps", tmp);
+        // A small disk of its own (not a tmpfs: crik refuses to pre-dump into memory).
+        HostCommand.MustRun("truncate", "-s", "160M", disk);
+        HostCommand.MustRun("mkfs.ext4", "-q", disk);
+        HostCommand.MustRun("mount", "-o", "loop", disk, tmp);
         try
         {
             var environment = new Dictionary<string, string>(WithoutTracking) { ["TMPDIR"] = tmp };
@@ -106,6 +110,81 @@ public class PreDumpTests
         {
             HostCommand.Run("umount", "-l", tmp);
         }
+    }
+
+    [CriuFact]
+    public void ASigtermDuringAPreDumpStopsItAndIsCheckpointedAtOnce()
+    {
+        using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
+        using CrikRun pod = pods.StartWith(WithoutTracking, "python3", Paths.App("chunky-memory.py"), "600");
+        pod.WaitForLine("allocated 600", TimeSpan.FromSeconds(60));
+        // A pre-dump of 600 MiB is under way when criu is crik's child.
+        Poll.Until(() => ProcessTable.ChildrenOf(pod.CrikPid).Any(p => p.Name == "criu"), "a pre-dump under way", TimeSpan.FromSeconds(30));
+        Pods.CheckpointAndStop(pod);
+        Assert.Contains(pod.Stderr, l => l.Contains("Pre-dump failed after", StringComparison.Ordinal) && l.Contains("stopped for a signal", StringComparison.Ordinal));
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("on top of", StringComparison.Ordinal));
+        using CrikRun next = pods.Start("python3", Paths.App("chunky-memory.py"), "600");
+        next.WaitForLine("Restored checkpoint", TimeSpan.FromSeconds(60), stderr: true);
+        Pods.AppIsWhole(next);
+        next.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void CrikDoesNotPreDumpIntoMemory()
+    {
+        using var pods = new Pods("preDumpInterval: 1s\n");
+        string tmp = Path.Combine(pods.Root, "tmp");
+        Directory.CreateDirectory(tmp);
+        HostCommand.MustRun("mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "crik-test-memory-tmp", tmp);
+        try
+        {
+            using CrikRun pod = pods.StartWith(new Dictionary<string, string>(WithoutTracking) { ["TMPDIR"] = tmp }, "sh", "-c", Pods.Counter());
+            pod.WaitForLine("count 3");
+            Thread.Sleep(1500);
+            Assert.Contains(pod.Stderr, l => l.Contains("is a tmpfs (memory)", StringComparison.Ordinal) && l.Contains("does not pre-dump", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("Pre-dump", StringComparison.Ordinal));
+            Pods.CheckpointAndStop(pod);
+        }
+        finally
+        {
+            HostCommand.Run("umount", "-l", tmp);
+        }
+    }
+
+    [CriuFact]
+    public void PreDumpsThatKeepFailingAreGivenUpOnceAndCheckpointsGoOn()
+    {
+        using var pods = new Pods("preDumpInterval: 1s\n");
+        string notADirectory = Path.Combine(pods.Root, "tmp-is-a-file");
+        File.WriteAllText(notADirectory, "");
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string>(WithoutTracking) { ["TMPDIR"] = notADirectory }, "sh", "-c", Pods.Counter());
+        pod.WaitForLine("crik stops pre-dumping this app", TimeSpan.FromSeconds(30), stderr: true);
+        int failures = pod.Stderr.Count(l => l.Contains("Pre-dump failed", StringComparison.Ordinal));
+        Thread.Sleep(2500);
+        Assert.Equal(3, failures);
+        Assert.Equal(failures, pod.Stderr.Count(l => l.Contains("Pre-dump failed", StringComparison.Ordinal))); // no more after giving up
+        int counted = Pods.Counts(pod).Last();
+        pod.WaitForLine(_ => Pods.Counts(pod).Last() > counted); // the app kept running through them
+        Pods.CheckpointAndStop(pod);
+    }
+
+    [CriuFact]
+    public void PreDumpsACrikThatWasKilledLeftBehindAreDeletedAtStartAndARunningCriksAreNot()
+    {
+        using var pods = new Pods("preDumpInterval: 1h\n");
+        string tmp = Path.Combine(pods.Root, "tmp");
+        string left = Directory.CreateDirectory(Path.Combine(tmp, "crik-pre-dumps-deadbeef")).FullName;
+        File.WriteAllText(Path.Combine(left, ".owner"), "");
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(Path.Combine(left, "pre-1")).FullName, "pages-1.img"), "memory");
+        string held = Directory.CreateDirectory(Path.Combine(tmp, "crik-pre-dumps-cafef00d")).FullName;
+        // .NET takes flock(LOCK_EX) for FileShare.None: as a running crik holds its chain's owner file.
+        using FileStream owner = new(Path.Combine(held, ".owner"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string>(WithoutTracking) { ["TMPDIR"] = tmp }, "sh", "-c", Pods.Counter());
+        pod.WaitForLine("count 1");
+        Assert.False(Directory.Exists(left), pod.Transcript);
+        Assert.True(Directory.Exists(held));
+        Assert.Contains(pod.Stderr, l => l.Contains("Deleted 1 pre-dump directories", StringComparison.Ordinal));
+        pod.Signal(Native.SIGKILL);
     }
 
     [DirtyTrackingFact]

@@ -40,20 +40,49 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
     /// <summary>
-    /// Writes the object only if there is none (<c>If-None-Match: *</c>); false when there is one.
-    /// Stores without conditional writes (older S3-compatible ones, s3rver) write it regardless.
+    /// A client on the same connections, credentials and address whose requests ignore this one's
+    /// <see cref="Within"/> scope: it has its own, for work that must outlive a checkpoint's budget
+    /// (the lease's renewals and its release).
     /// </summary>
-    public bool PutIfAbsent(string name, ReadOnlyMemory<byte> body)
+    public S3Client Detached() => new(http, settings, credentials, address, _retry);
+
+    /// <summary>
+    /// Writes the object only if there is none (<c>If-None-Match: *</c>) and returns its ETag ("" when
+    /// the store gives none); null when there is one. Stores without conditional writes (older
+    /// S3-compatible ones, s3rver) write it regardless.
+    /// </summary>
+    public string? PutIfAbsent(string name, ReadOnlyMemory<byte> body)
     {
         using S3Response response = Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK, ifNoneMatch: true);
-        return !response.IsMissing;
+        return response.IsMissing ? null : response.ETag ?? "";
+    }
+
+    /// <summary>
+    /// Replaces the object only if its ETag is still <paramref name="etag"/> (<c>If-Match</c>) and returns
+    /// the new ETag ("" when the store gives none); null when it changed or is gone. Stores without
+    /// conditional writes replace it regardless.
+    /// </summary>
+    public string? PutIfMatch(string name, ReadOnlyMemory<byte> body, string etag)
+    {
+        using S3Response response = Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK, ifMatch: etag);
+        return response.IsMissing ? null : response.ETag ?? "";
+    }
+
+    /// <summary>Deletes the object only if its ETag is still <paramref name="etag"/>; false when it changed (true when it is gone).</summary>
+    public bool DeleteIfMatch(string name, string etag)
+    {
+        using S3Response response = Send(HttpMethod.Delete, name, NoQuery, expect: HttpStatusCode.NoContent, missingIsNull: true, ifMatch: etag);
+        return !response.ConditionFailed;
     }
 
     /// <summary>The whole object, or null when there is none.</summary>
-    public byte[]? TryGet(string name)
+    public byte[]? TryGet(string name) => TryGetWithETag(name)?.Body;
+
+    /// <summary>The whole object and its ETag ("" when the store gives none), or null when there is none.</summary>
+    public (byte[] Body, string ETag)? TryGetWithETag(string name)
     {
         using S3Response response = Send(HttpMethod.Get, name, NoQuery, expect: HttpStatusCode.OK, missingIsNull: true);
-        return response.IsMissing ? null : response.Body;
+        return response.IsMissing ? null : (response.Body, response.ETag ?? "");
     }
 
     /// <summary>Fills <paramref name="into"/> from <paramref name="offset"/> in the object; throws when the object is missing or shorter.</summary>
@@ -183,7 +212,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     public string Display(string? name) => name is null ? address.ToString() : address + name;
 
     private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
-        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false)
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null)
     {
         string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
@@ -217,6 +246,10 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 {
                     request.Headers.TryAddWithoutValidation("If-None-Match", "*");
                 }
+                if (!string.IsNullOrEmpty(ifMatch))
+                {
+                    request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+                }
                 SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
                 HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
                 var answer = new S3Response(response);
@@ -227,8 +260,12 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
                 (string? code, string message) = S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
                 answer.Dispose();
-                if ((missingIsNull && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
-                    || (ifNoneMatch && status is 412 or 409))
+                if ((ifNoneMatch || ifMatch is not null) && status is 412 or 409)
+                {
+                    // 409: another conditional write to the object was under way; either way, not ours to write.
+                    return S3Response.NotMet;
+                }
+                if ((missingIsNull || ifMatch is not null) && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
                 {
                     return S3Response.Missing;
                 }

@@ -16,10 +16,12 @@ namespace Crik.Cli.ObjectStorage;
 /// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
 /// Names are relative to the address's prefix.
 /// </summary>
-internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null)
+internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
+    TimeProvider? clock = null)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
     private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     private long _deadlineTicks;
 
@@ -32,7 +34,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     /// </summary>
     public IDisposable Within(TimeSpan limit)
     {
-        long previous = Interlocked.Exchange(ref _deadlineTicks, (DateTime.UtcNow + limit).Ticks);
+        long previous = Interlocked.Exchange(ref _deadlineTicks, (_clock.GetUtcNow() + limit).UtcTicks);
         return new DeadlineScope(this, previous);
     }
 
@@ -44,7 +46,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     /// <see cref="Within"/> scope: it has its own, for work that must outlive a checkpoint's budget
     /// (the lease's renewals and its release).
     /// </summary>
-    public S3Client Detached() => new(http, settings, credentials, address, _retry);
+    public S3Client Detached() => new(http, settings, credentials, address, _retry, _clock);
 
     /// <summary>
     /// Writes the object only if there is none (<c>If-None-Match: *</c>) and returns its ETag ("" when
@@ -222,7 +224,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         string? lastCode = null;
         for (int attempt = 1; ; attempt++)
         {
-            DateTimeOffset now = DateTimeOffset.UtcNow;
+            DateTimeOffset now = _clock.GetUtcNow();
             TimeSpan left = TimeLeft();
             if (left <= TimeSpan.Zero)
             {
@@ -293,7 +295,9 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
             }
             TimeSpan delay = _retry.Delay(attempt);
-            Thread.Sleep(delay < TimeLeft() ? delay : TimeLeft() > TimeSpan.Zero ? TimeLeft() : TimeSpan.Zero);
+            // Read once: the time left may run out between two reads, and Thread.Sleep throws on a negative time.
+            TimeSpan remaining = TimeLeft();
+            Thread.Sleep(delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         }
         throw new S3Exception($"{what} failed{(_retry.Attempts > 1 && (lastStatus == 0 || S3RetryPolicy.IsTransient(lastStatus, lastCode)) ? $" {_retry.Attempts} times" : "")}: {lastProblem}; {S3Errors.Hint(lastCode, lastStatus)}",
             lastStatus, lastCode);
@@ -302,7 +306,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     private TimeSpan TimeLeft()
     {
         long deadline = Interlocked.Read(ref _deadlineTicks);
-        return deadline == 0 ? TimeSpan.MaxValue : new TimeSpan(deadline - DateTime.UtcNow.Ticks);
+        return deadline == 0 ? TimeSpan.MaxValue : new TimeSpan(deadline - _clock.GetUtcNow().UtcTicks);
     }
 
     private sealed class DeadlineScope(S3Client client, long previous) : IDisposable

@@ -169,7 +169,7 @@ internal sealed class S3Lease : IDisposable
             {
                 // Whatever went wrong, it must not end crik (PID 1): the next renewal tries again, and
                 // until the lease expires it still holds.
-                _log.Debug("Could not renew the lease {Lease}: {Error}", _renewals.Display(_name), e.Message);
+                _log.Warning("Could not renew the lease {Lease}: {Error}; trying again", _renewals.Display(_name), e.Message);
             }
         }
     }

@@ -48,6 +48,22 @@ public sealed class S3LeaseTests : IDisposable
     }
 
     [S3Fact]
+    public void ARenewalThatFailsInAnUnforeseenWayDoesNotEndCrikAndTheNextOneRenews()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        var faults = new FaultyHandler();
+        using var http = new HttpClient(faults) { Timeout = TimeSpan.FromSeconds(10) };
+        using S3Lease? lease = S3Lease.TryAcquire(TestS3.Client(_server, http, "app/", proxy.Endpoint), ".lock", TimeSpan.Zero, Lifetime);
+        Assert.NotNull(lease);
+        int renewals = proxy.Seen.Count(r => r == Lock);
+        faults.Failing = true; // an exception no request should throw, as Thread.Sleep did on a negative time
+        Poll.Until(() => faults.Failed > 0, "a renewal to fail", Lifetime);
+        faults.Failing = false;
+        Poll.Until(() => proxy.Seen.Count(r => r == Lock) > renewals, "the next renewal", Lifetime);
+        Assert.False(lease.Lost);
+    }
+
+    [S3Fact]
     public void ALeaseIsTakenOverOnceUnchangedForALifetimeByTheTakersClockWhateverTheHoldersClockSaid()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
@@ -158,6 +174,26 @@ public sealed class S3LeaseTests : IDisposable
     {
         _http.Dispose();
         _server?.Dispose();
+    }
+
+    /// <summary>Requests that throw what no request should while <see cref="Failing"/>.</summary>
+    private sealed class FaultyHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _failed;
+
+        public volatile bool Failing;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Failing)
+            {
+                Interlocked.Increment(ref _failed);
+                throw new ArgumentOutOfRangeException(nameof(request), "injected by the test");
+            }
+            return base.Send(request, cancellationToken);
+        }
     }
 
     /// <summary>Another pod's client, through the same proxy.</summary>

@@ -18,6 +18,7 @@ public sealed class FaultyProxy : IDisposable
     private int _failStatus;
     private int _requests;
     private readonly List<string> _seen = [];
+    private readonly SemaphoreSlim _conditional = new(1, 1);
 
     public FaultyProxy(string target)
     {
@@ -52,13 +53,19 @@ public sealed class FaultyProxy : IDisposable
     }
 
     /// <summary>
-    /// Answers a PUT with <c>If-None-Match: *</c> 412 when the object exists, as S3 and MinIO do and
-    /// s3rver does not (a check then a write: enough for tests that take turns, not for races).
+    /// Honours conditional writes as S3 and MinIO do and s3rver does not: a PUT with
+    /// <c>If-None-Match: *</c> answers 412 when the object exists, and a PUT or DELETE with
+    /// <c>If-Match: etag</c> answers 404 when there is no object and 412 when its ETag differs.
+    /// Conditional requests are checked and forwarded one at a time, so racing writers see S3's
+    /// outcome: exactly one of them wins.
     /// </summary>
     public bool ConditionalWrites { get; set; }
 
     /// <summary>An answer of the test's own for requests it picks ("METHOD /path?query" → status and body), for what s3rver does not implement.</summary>
     public Func<string, (int Status, string Body)?> Canned { get; set; } = _ => null;
+
+    /// <summary>Runs before the proxy handles a request ("METHOD /path?query"): a test's way to change the store at the worst moment.</summary>
+    public Action<string> BeforeForwarding { get; set; } = _ => { };
 
     /// <summary>Delay added to every request (a throttled link).</summary>
     public TimeSpan Delay { get; set; }
@@ -119,6 +126,7 @@ public sealed class FaultyProxy : IDisposable
             {
                 await Task.Delay(Delay).ConfigureAwait(false);
             }
+            BeforeForwarding($"{request.HttpMethod} {request.Url!.PathAndQuery}");
             if (Matches(request.HttpMethod, request.Url!.AbsolutePath) && Interlocked.Decrement(ref _failuresLeft) >= 0)
             {
                 using var drain = new MemoryStream();
@@ -137,58 +145,99 @@ public sealed class FaultyProxy : IDisposable
                 await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(canned.Body)).ConfigureAwait(false);
                 return;
             }
-            if (ConditionalWrites && request.HttpMethod == "PUT" && request.Headers["If-None-Match"] == "*")
+            bool conditional = ConditionalWrites && request.HttpMethod is "PUT" or "DELETE"
+                && (request.Headers["If-None-Match"] is not null || request.Headers["If-Match"] is not null);
+            if (conditional)
             {
-                using var head = new HttpRequestMessage(HttpMethod.Head, _target + request.Url!.PathAndQuery);
-                using HttpResponseMessage exists = await _upstream.SendAsync(head).ConfigureAwait(false);
-                if (exists.IsSuccessStatusCode)
+                await _conditional.WaitAsync().ConfigureAwait(false);
+            }
+            try
+            {
+                if (conditional && await UnmetConditionAsync(request).ConfigureAwait(false) is { } unmet)
                 {
                     using var drain = new MemoryStream();
                     await request.InputStream.CopyToAsync(drain).ConfigureAwait(false);
-                    response.StatusCode = 412;
-                    await response.OutputStream.WriteAsync("<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>"u8.ToArray()).ConfigureAwait(false);
+                    response.StatusCode = unmet.Status;
+                    await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
+                        $"<Error><Code>{unmet.Code}</Code><Message>injected by the proxy</Message></Error>")).ConfigureAwait(false);
                     return;
                 }
+                await ForwardAsync(request, response).ConfigureAwait(false);
             }
-            using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _target + request.Url!.PathAndQuery);
-            using var body = new MemoryStream();
-            await request.InputStream.CopyToAsync(body).ConfigureAwait(false);
-            if (body.Length > 0 || request.HttpMethod is "PUT" or "POST")
+            finally
             {
-                forward.Content = new ByteArrayContent(body.ToArray());
-            }
-            foreach (string? name in request.Headers.AllKeys)
-            {
-                if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                if (conditional)
                 {
-                    continue;
-                }
-                if (!forward.Headers.TryAddWithoutValidation(name, request.Headers[name]))
-                {
-                    forward.Content?.Headers.TryAddWithoutValidation(name, request.Headers[name]);
+                    _conditional.Release();
                 }
             }
-            using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
-            response.StatusCode = (int)answer.StatusCode;
-            foreach (var header in answer.Headers.Concat(answer.Content.Headers))
-            {
-                if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-                {
-                    response.Headers[header.Key] = string.Join(",", header.Value);
-                }
-            }
-            byte[] content = await answer.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-            if (request.HttpMethod == "HEAD")
-            {
-                response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;
-                return;
-            }
-            response.ContentLength64 = content.Length;
-            await response.OutputStream.WriteAsync(content).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpListenerException or IOException or HttpRequestException or SocketException or ObjectDisposedException)
         {
             // The client went away or the proxy is closing.
         }
+    }
+
+    /// <summary>S3's answer to a conditional write whose condition does not hold, or null when it holds.</summary>
+    private async Task<(int Status, string Code)?> UnmetConditionAsync(HttpListenerRequest request)
+    {
+        using var head = new HttpRequestMessage(HttpMethod.Head, _target + request.Url!.AbsolutePath);
+        using HttpResponseMessage current = await _upstream.SendAsync(head).ConfigureAwait(false);
+        string? etag = current.IsSuccessStatusCode ? current.Headers.ETag?.Tag : null;
+        if (request.Headers["If-None-Match"] == "*" && etag is not null)
+        {
+            return (412, "PreconditionFailed");
+        }
+        if (request.Headers["If-Match"] is { } wanted)
+        {
+            if (etag is null)
+            {
+                return (404, "NoSuchKey");
+            }
+            if (wanted.Trim('"') != etag.Trim('"'))
+            {
+                return (412, "PreconditionFailed");
+            }
+        }
+        return null;
+    }
+
+    private async Task ForwardAsync(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _target + request.Url!.PathAndQuery);
+        using var body = new MemoryStream();
+        await request.InputStream.CopyToAsync(body).ConfigureAwait(false);
+        if (body.Length > 0 || request.HttpMethod is "PUT" or "POST")
+        {
+            forward.Content = new ByteArrayContent(body.ToArray());
+        }
+        foreach (string? name in request.Headers.AllKeys)
+        {
+            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            if (!forward.Headers.TryAddWithoutValidation(name, request.Headers[name]))
+            {
+                forward.Content?.Headers.TryAddWithoutValidation(name, request.Headers[name]);
+            }
+        }
+        using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+        response.StatusCode = (int)answer.StatusCode;
+        foreach (var header in answer.Headers.Concat(answer.Content.Headers))
+        {
+            if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Headers[header.Key] = string.Join(",", header.Value);
+            }
+        }
+        byte[] content = await answer.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+        if (request.HttpMethod == "HEAD")
+        {
+            response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;
+            return;
+        }
+        response.ContentLength64 = content.Length;
+        await response.OutputStream.WriteAsync(content).ConfigureAwait(false);
     }
 }

@@ -34,6 +34,7 @@ internal sealed partial class ObjectCheckpointStore
 
     public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
     {
+        ThrowIfLeaseLost();
         var moved = new List<string>();
         foreach (long generation in List().Committed.Where(g => g <= checkpoint.Manifest.Generation).Reverse())
         {

@@ -25,7 +25,7 @@ namespace Crik.Cli.ImageStore;
 /// CRIU runs, so a generation is restored at most once. Two pods sharing a prefix take turns through
 /// a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
 /// </remarks>
-internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, ChunkCodec? codec = null) : ICheckpointStore
+internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, ChunkCodec? codec = null, TimeSpan? leaseLifetime = null) : ICheckpointStore
 {
     private const string ManifestObject = "/" + Manifest.FileName;
     private const string MacObject = "/" + Manifest.MacFileName;
@@ -35,15 +35,16 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
     private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
     private readonly Dictionary<long, (ScratchDirectory Scratch, S3PackUpload Upload)> _staging = [];
     private readonly Dictionary<RestoreAttempt, ScratchDirectory> _restoring = [];
+    private volatile S3Lease? _lease;
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
-    public TimeSpan DeadHolderLockTime => S3Lease.DefaultLifetime;
+    public TimeSpan DeadHolderLockTime => leaseLifetime ?? S3Lease.DefaultLifetime;
 
     public IDisposable Within(TimeSpan limit) => s3.Within(limit);
 
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
-    public IDisposable? TryLock(TimeSpan timeout) => S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout);
+    public IDisposable? TryLock(TimeSpan timeout) => _lease = S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log);
 
     public StagingCheckpoint BeginCheckpoint()
     {
@@ -107,6 +108,7 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
         {
             throw new IOException("checkpointBudget ran out while the pack was being uploaded");
         }
+        ThrowIfLeaseLost();
         string name = StoreLayout.CommittedName(manifest.Generation);
         if (_codec.ManifestMac(json) is { } mac)
         {
@@ -142,6 +144,15 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
                 scratch.Dispose();
             }
             _restoring.Clear();
+        }
+    }
+
+    /// <summary>Before a commit point: with the lease lost, another crik may be writing or restoring here.</summary>
+    private void ThrowIfLeaseLost()
+    {
+        if (_lease is { Lost: true })
+        {
+            throw new IOException($"crik lost its lease {s3.Display(StoreLayout.LockFile)}, so another crik may be using {ImageDir}");
         }
     }
 

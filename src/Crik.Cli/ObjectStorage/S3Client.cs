@@ -16,10 +16,12 @@ namespace Crik.Cli.ObjectStorage;
 /// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
 /// Names are relative to the address's prefix.
 /// </summary>
-internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null)
+internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
+    TimeProvider? clock = null)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
     private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     private long _deadlineTicks;
 
@@ -32,7 +34,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     /// </summary>
     public IDisposable Within(TimeSpan limit)
     {
-        long previous = Interlocked.Exchange(ref _deadlineTicks, (DateTime.UtcNow + limit).Ticks);
+        long previous = Interlocked.Exchange(ref _deadlineTicks, (_clock.GetUtcNow() + limit).UtcTicks);
         return new DeadlineScope(this, previous);
     }
 
@@ -40,20 +42,49 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
     /// <summary>
-    /// Writes the object only if there is none (<c>If-None-Match: *</c>); false when there is one.
-    /// Stores without conditional writes (older S3-compatible ones, s3rver) write it regardless.
+    /// A client on the same connections, credentials and address whose requests ignore this one's
+    /// <see cref="Within"/> scope: it has its own, for work that must outlive a checkpoint's budget
+    /// (the lease's renewals and its release).
     /// </summary>
-    public bool PutIfAbsent(string name, ReadOnlyMemory<byte> body)
+    public S3Client Detached() => new(http, settings, credentials, address, _retry, _clock);
+
+    /// <summary>
+    /// Writes the object only if there is none (<c>If-None-Match: *</c>) and returns its ETag ("" when
+    /// the store gives none); null when there is one. Stores without conditional writes (older
+    /// S3-compatible ones, s3rver) write it regardless.
+    /// </summary>
+    public string? PutIfAbsent(string name, ReadOnlyMemory<byte> body)
     {
         using S3Response response = Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK, ifNoneMatch: true);
-        return !response.IsMissing;
+        return response.IsMissing ? null : response.ETag ?? "";
+    }
+
+    /// <summary>
+    /// Replaces the object only if its ETag is still <paramref name="etag"/> (<c>If-Match</c>) and returns
+    /// the new ETag ("" when the store gives none); null when it changed or is gone. Stores without
+    /// conditional writes replace it regardless.
+    /// </summary>
+    public string? PutIfMatch(string name, ReadOnlyMemory<byte> body, string etag)
+    {
+        using S3Response response = Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK, ifMatch: etag);
+        return response.IsMissing ? null : response.ETag ?? "";
+    }
+
+    /// <summary>Deletes the object only if its ETag is still <paramref name="etag"/>; false when it changed (true when it is gone).</summary>
+    public bool DeleteIfMatch(string name, string etag)
+    {
+        using S3Response response = Send(HttpMethod.Delete, name, NoQuery, expect: HttpStatusCode.NoContent, missingIsNull: true, ifMatch: etag);
+        return !response.ConditionFailed;
     }
 
     /// <summary>The whole object, or null when there is none.</summary>
-    public byte[]? TryGet(string name)
+    public byte[]? TryGet(string name) => TryGetWithETag(name)?.Body;
+
+    /// <summary>The whole object and its ETag ("" when the store gives none), or null when there is none.</summary>
+    public (byte[] Body, string ETag)? TryGetWithETag(string name)
     {
         using S3Response response = Send(HttpMethod.Get, name, NoQuery, expect: HttpStatusCode.OK, missingIsNull: true);
-        return response.IsMissing ? null : response.Body;
+        return response.IsMissing ? null : (response.Body, response.ETag ?? "");
     }
 
     /// <summary>Fills <paramref name="into"/> from <paramref name="offset"/> in the object; throws when the object is missing or shorter.</summary>
@@ -183,7 +214,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     public string Display(string? name) => name is null ? address.ToString() : address + name;
 
     private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
-        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false)
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null)
     {
         string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
@@ -193,7 +224,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         string? lastCode = null;
         for (int attempt = 1; ; attempt++)
         {
-            DateTimeOffset now = DateTimeOffset.UtcNow;
+            DateTimeOffset now = _clock.GetUtcNow();
             TimeSpan left = TimeLeft();
             if (left <= TimeSpan.Zero)
             {
@@ -217,6 +248,10 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 {
                     request.Headers.TryAddWithoutValidation("If-None-Match", "*");
                 }
+                if (!string.IsNullOrEmpty(ifMatch))
+                {
+                    request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+                }
                 SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
                 HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
                 var answer = new S3Response(response);
@@ -227,8 +262,12 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
                 (string? code, string message) = S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
                 answer.Dispose();
-                if ((missingIsNull && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
-                    || (ifNoneMatch && status is 412 or 409))
+                if ((ifNoneMatch || ifMatch is not null) && status is 412 or 409)
+                {
+                    // 409: another conditional write to the object was under way; either way, not ours to write.
+                    return S3Response.NotMet;
+                }
+                if ((missingIsNull || ifMatch is not null) && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
                 {
                     return S3Response.Missing;
                 }
@@ -256,7 +295,9 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
             }
             TimeSpan delay = _retry.Delay(attempt);
-            Thread.Sleep(delay < TimeLeft() ? delay : TimeLeft() > TimeSpan.Zero ? TimeLeft() : TimeSpan.Zero);
+            // Read once: the time left may run out between two reads, and Thread.Sleep throws on a negative time.
+            TimeSpan remaining = TimeLeft();
+            Thread.Sleep(delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         }
         throw new S3Exception($"{what} failed{(_retry.Attempts > 1 && (lastStatus == 0 || S3RetryPolicy.IsTransient(lastStatus, lastCode)) ? $" {_retry.Attempts} times" : "")}: {lastProblem}; {S3Errors.Hint(lastCode, lastStatus)}",
             lastStatus, lastCode);
@@ -265,7 +306,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     private TimeSpan TimeLeft()
     {
         long deadline = Interlocked.Read(ref _deadlineTicks);
-        return deadline == 0 ? TimeSpan.MaxValue : new TimeSpan(deadline - DateTime.UtcNow.Ticks);
+        return deadline == 0 ? TimeSpan.MaxValue : new TimeSpan(deadline - _clock.GetUtcNow().UtcTicks);
     }
 
     private sealed class DeadlineScope(S3Client client, long previous) : IDisposable

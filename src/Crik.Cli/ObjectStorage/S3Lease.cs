@@ -1,60 +1,117 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
 
 /// <summary>
 /// The lock a volume gets from flock, for pods on different nodes sharing a prefix: a lease object
-/// written only if absent (S3 conditional writes), naming its holder and when it expires, and
-/// renewed while held. A holder that dies (a node lost mid-dump) stops renewing, and its lease
-/// expires after <see cref="Lifetime"/>, so a lease never outlives its pod for long. On stores
-/// without conditional writes the lease is written regardless: it then keeps nobody out.
+/// naming its holder, created only if absent and from then on replaced only by whoever wrote the
+/// version it read (S3 conditional writes on the object's ETag), so at most one crik holds it. The
+/// holder renews it while held; a holder that dies (a node lost mid-dump) stops renewing, and another
+/// crik takes it over once it has seen the same version for a whole <see cref="DefaultLifetime"/> by its
+/// own clock, so no two nodes' clocks need agree. On stores without conditional writes the lease is
+/// written regardless: it then keeps nobody out.
 /// </summary>
 internal sealed class S3Lease : IDisposable
 {
-    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// A renewal starts every third of the lifetime and its requests, retries included, get a quarter
+    /// of it (the client's own 30 s per attempt would outlast the lease): after the last good renewal
+    /// two more can each hang to their limit and still end before the lease runs out, 30 s on. The
+    /// lease object is a few dozen bytes; a store that cannot write it in 7.5 s is failing, and the
+    /// lease is then rightly given up.
+    /// </summary>
+    public static readonly TimeSpan DefaultLifetime = TimeSpan.FromSeconds(30);
 
-    private readonly S3Client _s3;
+    /// <summary>Releasing runs after a checkpoint's budget may be spent, ahead of the app's SIGTERM: it gets this long, then the lease is left to expire.</summary>
+    private static readonly TimeSpan ReleaseLimit = TimeSpan.FromSeconds(2);
+
+    private readonly S3Client _renewals;
+    private readonly S3Client _release;
     private readonly string _name;
     private readonly string _holder;
     private readonly TimeSpan _lifetime;
+    private readonly ILogger _log;
     private readonly ManualResetEventSlim _released = new();
+    private readonly Lock _gate = new();
     private readonly Thread _renewal;
+    private string _etag;
+    private long _writtenAt;
+    private bool _lost;
+    private int _disposed;
 
-    private S3Lease(S3Client s3, string name, string holder, TimeSpan lifetime)
+    private S3Lease(S3Client s3, string name, string holder, TimeSpan lifetime, string etag, long writtenAt, ILogger log)
     {
-        _s3 = s3;
+        // Their own clients: a checkpoint's Within scope on s3 must not cut the lease short.
+        _renewals = s3.Detached();
+        _release = s3.Detached();
         _name = name;
         _holder = holder;
         _lifetime = lifetime;
+        _etag = etag;
+        _writtenAt = writtenAt;
+        _log = log;
         // Its own thread, not a timer: renewals must go on when the thread pool is busy.
         _renewal = new Thread(RenewUntilReleased) { IsBackground = true, Name = "crik lease" };
         _renewal.Start();
     }
 
+    /// <summary>
+    /// The lease is no longer ours, or may not be: another crik replaced it, it vanished, or it went
+    /// unrenewed for its lifetime (another crik may have taken it over). Whatever it guards must not be committed.
+    /// </summary>
+    public bool Lost
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lost || (!_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= _lifetime);
+            }
+        }
+    }
+
     /// <summary>The lease, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
-    public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null)
+    public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null)
     {
         TimeSpan leaseLifetime = lifetime ?? DefaultLifetime;
         string holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        DateTimeOffset deadline = DateTimeOffset.UtcNow + timeout;
+        long started = Stopwatch.GetTimestamp();
+        string? seen = null;
+        long seenSince = 0;
         while (true)
         {
-            if (s3.PutIfAbsent(name, Body(holder, DateTimeOffset.UtcNow + leaseLifetime)))
+            long writing = Stopwatch.GetTimestamp();
+            if (s3.PutIfAbsent(name, Body(holder, leaseLifetime)) is { } created)
             {
-                return new S3Lease(s3, name, holder, leaseLifetime);
+                return new S3Lease(s3, name, holder, leaseLifetime, created, writing, log ?? Serilog.Core.Logger.None);
             }
-            (string? current, DateTimeOffset expires) = Read(s3, name);
-            if (current == holder)
+            if (s3.TryGetWithETag(name) is { } current)
             {
-                return new S3Lease(s3, name, holder, leaseLifetime); // our first write went through; its answer was lost
+                string? replaceable = null;
+                if (HolderOf(current.Body) == holder)
+                {
+                    // A write of ours went through but its answer was lost: write it again, to know when it was written.
+                    replaceable = current.ETag;
+                }
+                else if (current.ETag != seen)
+                {
+                    (seen, seenSince) = (current.ETag, Stopwatch.GetTimestamp());
+                }
+                else if (Stopwatch.GetElapsedTime(seenSince) >= leaseLifetime)
+                {
+                    replaceable = seen; // unrenewed for a whole lifetime as timed here: its holder is gone
+                }
+                writing = Stopwatch.GetTimestamp();
+                // When this fails someone else was first, or our write's answer was lost: the next read says which.
+                if (replaceable is not null && s3.PutIfMatch(name, Body(holder, leaseLifetime), replaceable) is { } taken)
+                {
+                    return new S3Lease(s3, name, holder, leaseLifetime, taken, writing, log ?? Serilog.Core.Logger.None);
+                }
             }
-            if (current is null || expires < DateTimeOffset.UtcNow)
-            {
-                s3.Delete(name); // expired (its holder is gone), vanished or unreadable
-                continue;
-            }
-            if (DateTimeOffset.UtcNow >= deadline)
+            if (Stopwatch.GetElapsedTime(started) >= timeout)
             {
                 return null;
             }
@@ -64,21 +121,31 @@ internal sealed class S3Lease : IDisposable
 
     public void Dispose()
     {
-        if (_released.IsSet)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
         _released.Set();
         // A renewal stuck on a store that does not answer must not hold up crik; the thread ends after it.
         _renewal.Join(TimeSpan.FromSeconds(2));
+        string etag;
+        lock (_gate)
+        {
+            if (_lost)
+            {
+                return; // someone else's now, or gone: not ours to delete
+            }
+            etag = _etag;
+        }
         try
         {
-            if (Read(_s3, _name).Holder == _holder)
+            using IDisposable limit = _release.Within(ReleaseLimit);
+            if (!_release.DeleteIfMatch(_name, etag) && _release.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
             {
-                _s3.Delete(_name);
+                _release.DeleteIfMatch(_name, current.ETag); // a renewal still under way wrote it after the version we knew
             }
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
         {
             // It expires on its own.
         }
@@ -86,30 +153,81 @@ internal sealed class S3Lease : IDisposable
 
     private void RenewUntilReleased()
     {
-        while (!_released.Wait(_lifetime / 3))
+        TimeSpan every = _lifetime / 3;
+        long attempted = Stopwatch.GetTimestamp();
+        while (!_released.Wait(Max(TimeSpan.Zero, every - Stopwatch.GetElapsedTime(attempted))))
         {
+            attempted = Stopwatch.GetTimestamp();
             try
             {
-                if (Read(_s3, _name).Holder == _holder && !_released.IsSet)
+                if (!Renew())
                 {
-                    _s3.Put(_name, Body(_holder, DateTimeOffset.UtcNow + _lifetime));
+                    return;
                 }
             }
-            catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e)
             {
-                // The next renewal tries again; until the lease expires it still holds.
+                // Whatever went wrong, it must not end crik (PID 1): the next renewal tries again, and
+                // until the lease expires it still holds.
+                _log.Warning("Could not renew the lease {Lease}: {Error}; trying again", _renewals.Display(_name), e.Message);
             }
         }
     }
 
-    private static byte[] Body(string holder, DateTimeOffset expires) =>
-        Encoding.UTF8.GetBytes($"{holder}\n{expires.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}\n");
-
-    private static (string? Holder, DateTimeOffset Expires) Read(S3Client s3, string name)
+    /// <summary>Writes the lease again over the version we wrote last; false once it is lost.</summary>
+    private bool Renew()
     {
-        string[] lines = s3.TryGet(name) is { } body ? Encoding.UTF8.GetString(body).Split('\n') : [];
-        return lines.Length >= 2 && long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out long expires)
-            ? (lines[0], DateTimeOffset.FromUnixTimeMilliseconds(expires))
-            : (null, DateTimeOffset.MinValue);
+        string etag;
+        long writtenAt;
+        lock (_gate)
+        {
+            (etag, writtenAt) = (_etag, _writtenAt);
+        }
+        if (Stopwatch.GetElapsedTime(writtenAt) >= _lifetime)
+        {
+            GiveUp($"it was not renewed for {_lifetime.TotalSeconds:0.#} s, so another crik may have taken it over");
+            return false;
+        }
+        using IDisposable limit = _renewals.Within(_lifetime / 4);
+        long writing = Stopwatch.GetTimestamp();
+        if (_renewals.PutIfMatch(_name, Body(_holder, _lifetime), etag) is { } renewed)
+        {
+            lock (_gate)
+            {
+                (_etag, _writtenAt) = (renewed, writing);
+            }
+            return true;
+        }
+        if (_renewals.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
+        {
+            // A renewal of ours went through unanswered; when it landed is unknown, so the lease still runs from the last one known.
+            lock (_gate)
+            {
+                _etag = current.ETag;
+            }
+            return true;
+        }
+        GiveUp("another crik replaced or deleted it");
+        return false;
     }
+
+    private void GiveUp(string why)
+    {
+        lock (_gate)
+        {
+            _lost = true;
+        }
+        if (!_released.IsSet)
+        {
+            _log.Warning("Lost the lease {Lease}: {Why}; crik commits nothing under it", _renewals.Display(_name), why);
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>The holder and, for people reading the object, when the holder's clock says the lease ends (crik goes by its own clock).</summary>
+    private static byte[] Body(string holder, TimeSpan lifetime) =>
+        Encoding.UTF8.GetBytes($"{holder}\n{(DateTimeOffset.UtcNow + lifetime).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}\n");
+
+    private static string HolderOf(byte[] body) => Encoding.UTF8.GetString(body).Split('\n')[0];
 }

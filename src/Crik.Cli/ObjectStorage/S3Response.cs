@@ -5,7 +5,10 @@ namespace Crik.Cli.ObjectStorage;
 /// <summary>An answer from the store, its body read whole (objects crik reads at once are chunks and manifests: at most a few MiB).</summary>
 internal sealed class S3Response : IDisposable
 {
-    public static readonly S3Response Missing = new();
+    public static readonly S3Response Missing = new(conditionFailed: false);
+
+    /// <summary>A conditional request's condition did not hold (412, or 409 for a conditional write racing another).</summary>
+    public static readonly S3Response NotMet = new(conditionFailed: true);
 
     private readonly HttpResponseMessage? _response;
 
@@ -18,13 +21,17 @@ internal sealed class S3Response : IDisposable
         Body = body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
     }
 
-    private S3Response()
+    private S3Response(bool conditionFailed)
     {
         Body = [];
         IsMissing = true;
+        ConditionFailed = conditionFailed;
     }
 
+    /// <summary>No object: there is none, or (<see cref="ConditionFailed"/>) none that meets the request's condition.</summary>
     public bool IsMissing { get; }
+
+    public bool ConditionFailed { get; }
 
     public long ContentLength => _response?.Content.Headers.ContentLength ?? Body.Length;
 

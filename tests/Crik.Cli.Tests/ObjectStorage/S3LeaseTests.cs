@@ -1,12 +1,18 @@
+using System.Diagnostics;
+using System.Text;
+using Crik.Cli.ImageStore;
 using Crik.Cli.ObjectStorage;
 using Crik.TestSupport;
+using Serilog;
 using Xunit;
 
 namespace Crik.Cli.Tests.ObjectStorage;
 
-/// <summary>The lease two pods sharing a prefix take turns with, against s3rver behind a proxy that honours If-None-Match as S3 does.</summary>
+/// <summary>The lease two pods sharing a prefix take turns with, against s3rver behind a proxy that honours conditional writes as S3 does.</summary>
 public sealed class S3LeaseTests : IDisposable
 {
+    private const string Lock = "PUT /crik-test/app/.lock";
+    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(3);
     private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -26,23 +32,142 @@ public sealed class S3LeaseTests : IDisposable
     }
 
     [S3Fact]
-    public void AHeldLeaseIsRenewedAndALeaseWhoseHolderDiedExpires()
+    public void AHeldLeaseIsRenewedEvenAfterTheCheckpointsTimeForTheStoreRanOut()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
-        TimeSpan lifetime = TimeSpan.FromSeconds(1.5);
-        using (S3Lease? held = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero, lifetime))
+        using (s3.Within(TimeSpan.FromSeconds(1)))
+        using (S3Lease? held = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero, Lifetime))
         {
             Assert.NotNull(held);
-            Thread.Sleep(lifetime * 2); // renewed meanwhile: still held
-            Assert.Null(S3Lease.TryAcquire(s3, ".lock", TimeSpan.FromMilliseconds(300), lifetime));
+            Thread.Sleep(Lifetime * 1.5);
+            Assert.False(held.Lost);
+            Assert.Null(S3Lease.TryAcquire(Other(proxy), ".lock", Lifetime * 1.3, Lifetime));
+        }
+        Assert.Null(Other(proxy).TryGet(".lock")); // released, though the time had run out long before
+    }
+
+    [S3Fact]
+    public void ARenewalThatFailsInAnUnforeseenWayDoesNotEndCrikAndTheNextOneRenews()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        var faults = new FaultyHandler();
+        using var http = new HttpClient(faults) { Timeout = TimeSpan.FromSeconds(10) };
+        using S3Lease? lease = S3Lease.TryAcquire(TestS3.Client(_server, http, "app/", proxy.Endpoint), ".lock", TimeSpan.Zero, Lifetime);
+        Assert.NotNull(lease);
+        int renewals = proxy.Seen.Count(r => r == Lock);
+        faults.Failing = true; // an exception no request should throw, as Thread.Sleep did on a negative time
+        Poll.Until(() => faults.Failed > 0, "a renewal to fail", Lifetime);
+        faults.Failing = false;
+        Poll.Until(() => proxy.Seen.Count(r => r == Lock) > renewals, "the next renewal", Lifetime);
+        Assert.False(lease.Lost);
+    }
+
+    [S3Fact]
+    public void ALeaseIsTakenOverOnceUnchangedForALifetimeByTheTakersClockWhateverTheHoldersClockSaid()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
+        // A dead holder whose clock ran far ahead wrote an expiry years away.
+        s3.Put(".lock", Encoding.UTF8.GetBytes($"fast-clock/1/abc\n{DateTimeOffset.UtcNow.AddYears(5).ToUnixTimeMilliseconds()}\n"));
+        var clock = Stopwatch.StartNew();
+        using (S3Lease? taken = S3Lease.TryAcquire(s3, ".lock", Lifetime * 3, Lifetime))
+        {
+            Assert.NotNull(taken);
+            Assert.True(clock.Elapsed >= Lifetime, $"taken over after {clock.Elapsed}");
+            Assert.DoesNotContain("fast-clock", Encoding.UTF8.GetString(s3.TryGet(".lock")!), StringComparison.Ordinal);
         }
 
-        // A holder that died: its lease names a time that has passed.
-        s3.Put(".lock", "other-node/1/abc\n1000\n"u8.ToArray());
-        using S3Lease? taken = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero);
-        Assert.NotNull(taken);
-        Assert.DoesNotContain("other-node", System.Text.Encoding.UTF8.GetString(s3.TryGet(".lock")!), StringComparison.Ordinal);
+        // A live holder whose clock lags says its lease ended long ago: it is not taken from it at once.
+        s3.Put(".lock", "slow-clock/1/abc\n1000\n"u8.ToArray());
+        Assert.Null(S3Lease.TryAcquire(s3, ".lock", Lifetime / 2, Lifetime));
+    }
+
+    [S3Fact]
+    public void OfTwoPodsRacingForALeaseWhoseHolderDiedExactlyOneWins()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true, Delay = TimeSpan.FromMilliseconds(50) };
+        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
+        s3.Put(".lock", "dead-node/1/abc\n1000\n"u8.ToArray());
+        var start = new Barrier(2);
+        S3Lease?[] won = new S3Lease?[2];
+        Parallel.For(0, 2, i =>
+        {
+            start.SignalAndWait();
+            won[i] = S3Lease.TryAcquire(Other(proxy), ".lock", Lifetime * 2.5, Lifetime);
+        });
+        try
+        {
+            Assert.Single(won, w => w is not null);
+            Assert.DoesNotContain("dead-node", Encoding.UTF8.GetString(s3.TryGet(".lock")!), StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (S3Lease? lease in won)
+            {
+                lease?.Dispose();
+            }
+        }
+    }
+
+    [S3Fact]
+    public void ARenewalAfterAnotherPodTookTheLeaseOverFindsItLostAndLeavesItToThatPod()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
+        int puts = 0;
+        // Another pod takes the lease over just as the first renewal goes out.
+        proxy.BeforeForwarding = request =>
+        {
+            if (request == Lock && Interlocked.Increment(ref puts) == 2)
+            {
+                Direct().Put(".lock", "other-pod/1/abc\n1000\n"u8.ToArray());
+            }
+        };
+        using S3Lease? lease = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero, Lifetime);
+        Assert.NotNull(lease);
+        Poll.Until(() => lease.Lost, "the renewal to find the lease lost", Lifetime);
+
+        Thread.Sleep(Lifetime / 2); // no renewal comes after
+        lease.Dispose();
+        Assert.Equal("other-pod/1/abc\n1000\n", Encoding.UTF8.GetString(Direct().TryGet(".lock")!));
+        Assert.Equal(2, puts);
+    }
+
+    [S3Fact]
+    public void ReleasingALeaseAnotherPodHasJustTakenOverLeavesItsLease()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
+        proxy.BeforeForwarding = request =>
+        {
+            if (request == "DELETE /crik-test/app/.lock")
+            {
+                Direct().Put(".lock", "other-pod/1/abc\n1000\n"u8.ToArray());
+            }
+        };
+        S3Lease? lease = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero);
+        Assert.NotNull(lease);
+        lease.Dispose();
+        Assert.Equal("other-pod/1/abc\n1000\n", Encoding.UTF8.GetString(Direct().TryGet(".lock")!));
+    }
+
+    [S3Fact]
+    public void AStoreWhoseLeaseWasLostCommitsNothing()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        using var store = new ObjectCheckpointStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger(),
+            leaseLifetime: Lifetime);
+        using IDisposable? held = store.TryLock(TimeSpan.Zero);
+        Assert.NotNull(held);
+        StagingCheckpoint staging = store.BeginCheckpoint();
+        Direct().Put(".lock", "other-pod/1/abc\n1000\n"u8.ToArray()); // another pod took the lease over
+        Poll.Until(() => ((S3Lease)held).Lost, "the renewal to find the lease lost", Lifetime);
+
+        var error = Assert.Throws<IOException>(() => store.Commit(staging, new Manifest { RootPid = 9001, Command = ["app"] }, keep: 2));
+        Assert.StartsWith("crik lost its lease s3://crik-test/app/.lock", error.Message, StringComparison.Ordinal);
+        store.Abandon(staging);
+        Assert.DoesNotContain(Direct().List(""), o => o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
     }
 
     public void Dispose()
@@ -50,4 +175,30 @@ public sealed class S3LeaseTests : IDisposable
         _http.Dispose();
         _server?.Dispose();
     }
+
+    /// <summary>Requests that throw what no request should while <see cref="Failing"/>.</summary>
+    private sealed class FaultyHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _failed;
+
+        public volatile bool Failing;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Failing)
+            {
+                Interlocked.Increment(ref _failed);
+                throw new ArgumentOutOfRangeException(nameof(request), "injected by the test");
+            }
+            return base.Send(request, cancellationToken);
+        }
+    }
+
+    /// <summary>Another pod's client, through the same proxy.</summary>
+    private S3Client Other(FaultyProxy proxy) => TestS3.Client(_server!, _http, "app/", proxy.Endpoint);
+
+    /// <summary>A client straight to s3rver, past the proxy.</summary>
+    private S3Client Direct() => TestS3.Client(_server!, _http, "app/");
 }

@@ -254,7 +254,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
                 SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
                 HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
-                var answer = new S3Response(response);
+                var answer = new S3Response(response, hasBody: method != HttpMethod.Head);
                 int status = (int)response.StatusCode;
                 if (response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent))
                 {

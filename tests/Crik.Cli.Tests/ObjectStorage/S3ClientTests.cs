@@ -60,6 +60,21 @@ public sealed class S3ClientTests : IDisposable
     }
 
     [S3Fact]
+    public void TheSizeOfAHugeObjectIsAskedForWithoutAllocatingIt()
+    {
+        const long PackBytes = 3L << 29; // 1.5 GiB
+        using var proxy = new FaultyProxy(_server!.Endpoint) { HeadLengths = r => r == "HEAD /crik-test/packs/000001.pack" ? PackBytes : null };
+        S3Client s3 = Client("", proxy.Endpoint);
+        s3.Put("small", new byte[100]);
+        Assert.Equal(100, s3.TryGetLength("small"));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(PackBytes, s3.TryGetLength("packs/000001.pack"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to ask for an object's size");
+    }
+
+    [S3Fact]
     public void FailuresAndThrottlingAreRetriedUntilTheStoreAnswers()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);

@@ -67,6 +67,9 @@ public sealed class FaultyProxy : IDisposable
     /// <summary>The size the proxy reports for a HEAD it picks ("HEAD /path"), as a store would for an object that large (no body follows).</summary>
     public Func<string, long?> HeadLengths { get; set; } = _ => null;
 
+    /// <summary>Requests it picks ("METHOD /path?query") are forwarded, and then the connection is cut instead of answering: the store did the work, the client never hears.</summary>
+    public Func<string, bool> DropAnswers { get; set; } = _ => false;
+
     /// <summary>Runs before the proxy handles a request ("METHOD /path?query"): a test's way to change the store at the worst moment.</summary>
     public Action<string> BeforeForwarding { get; set; } = _ => { };
 
@@ -233,6 +236,15 @@ public sealed class FaultyProxy : IDisposable
             }
         }
         using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+        if (DropAnswers($"{request.HttpMethod} {request.Url!.PathAndQuery}"))
+        {
+            // HttpListener's Abort still sends an empty 200; a body cut short is what the client sees of a dropped connection.
+            response.ContentLength64 = 1000;
+            await response.OutputStream.WriteAsync(new byte[1]).ConfigureAwait(false);
+            await response.OutputStream.FlushAsync().ConfigureAwait(false);
+            response.Abort();
+            return;
+        }
         response.StatusCode = (int)answer.StatusCode;
         foreach (var header in answer.Headers.Concat(answer.Content.Headers))
         {

@@ -40,7 +40,7 @@ public sealed class S3ClientTests : IDisposable
         string tag2 = s3.UploadPart("packs/000001.pack", upload, 2, second);
         Assert.Null(s3.TryGet("packs/000001.pack"));
 
-        s3.CompleteUpload("packs/000001.pack", upload, [tag1, tag2]);
+        s3.CompleteUpload("packs/000001.pack", upload, [tag1, tag2], first.Length + second.Length);
         var across = new byte[100];
         s3.ReadRange("packs/000001.pack", (5 << 20) - 50, across);
         Assert.Equal(first[^50..].Concat(second[..50]).ToArray(), across);

@@ -64,6 +64,12 @@ public sealed class FaultyProxy : IDisposable
     /// <summary>An answer of the test's own for requests it picks ("METHOD /path?query" → status and body), for what s3rver does not implement.</summary>
     public Func<string, (int Status, string Body)?> Canned { get; set; } = _ => null;
 
+    /// <summary>The size the proxy reports for a HEAD it picks ("HEAD /path"), as a store would for an object that large (no body follows).</summary>
+    public Func<string, long?> HeadLengths { get; set; } = _ => null;
+
+    /// <summary>Requests it picks ("METHOD /path?query") are forwarded, and then the connection is cut instead of answering: the store did the work, the client never hears.</summary>
+    public Func<string, bool> DropAnswers { get; set; } = _ => false;
+
     /// <summary>Runs before the proxy handles a request ("METHOD /path?query"): a test's way to change the store at the worst moment.</summary>
     public Action<string> BeforeForwarding { get; set; } = _ => { };
 
@@ -137,6 +143,13 @@ public sealed class FaultyProxy : IDisposable
                 response.StatusCode = status;
                 response.ContentType = "application/xml";
                 await response.OutputStream.WriteAsync(error).ConfigureAwait(false);
+                return;
+            }
+            if (request.HttpMethod == "HEAD" && HeadLengths($"HEAD {request.Url!.PathAndQuery}") is { } length)
+            {
+                response.StatusCode = 200;
+                response.Headers["ETag"] = "\"0123456789abcdef0123456789abcdef\"";
+                response.ContentLength64 = length;
                 return;
             }
             if (Canned($"{request.HttpMethod} {request.Url!.PathAndQuery}") is { } canned)
@@ -223,6 +236,15 @@ public sealed class FaultyProxy : IDisposable
             }
         }
         using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+        if (DropAnswers($"{request.HttpMethod} {request.Url!.PathAndQuery}"))
+        {
+            // HttpListener's Abort still sends an empty 200; a body cut short is what the client sees of a dropped connection.
+            response.ContentLength64 = 1000;
+            await response.OutputStream.WriteAsync(new byte[1]).ConfigureAwait(false);
+            await response.OutputStream.FlushAsync().ConfigureAwait(false);
+            response.Abort();
+            return;
+        }
         response.StatusCode = (int)answer.StatusCode;
         foreach (var header in answer.Headers.Concat(answer.Content.Headers))
         {

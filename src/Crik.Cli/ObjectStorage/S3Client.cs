@@ -161,8 +161,8 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         return response.ETag ?? throw new S3Exception($"the store answered part {partNumber} of {Display(name)} without an ETag", 200);
     }
 
-    /// <summary>Completes a multipart upload: only now does the object exist.</summary>
-    public void CompleteUpload(string name, string uploadId, IReadOnlyList<string> partETags)
+    /// <summary>Completes a multipart upload of <paramref name="length"/> bytes: only now does the object exist.</summary>
+    public void CompleteUpload(string name, string uploadId, IReadOnlyList<string> partETags, long length)
     {
         var body = new StringBuilder("<CompleteMultipartUpload>");
         for (int i = 0; i < partETags.Count; i++)
@@ -170,11 +170,17 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
             body.Append(CultureInfo.InvariantCulture, $"<Part><PartNumber>{i + 1}</PartNumber><ETag>{SecurityElement.Escape(partETags[i])}</ETag></Part>");
         }
         body.Append("</CompleteMultipartUpload>");
-        using S3Response response = Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()), expect: HttpStatusCode.OK);
-        // S3 may answer 200 and put the error in the body.
-        if (S3Errors.Parse(Encoding.UTF8.GetString(response.Body)) is ({ } code, var message))
+        try
         {
-            throw new S3Exception($"S3 POST {Display(name)} (complete upload) failed: {code}: {message}; {S3Errors.Hint(code, 200)}", 200, code);
+            Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()), expect: HttpStatusCode.OK, errorIn200: true).Dispose();
+        }
+        catch (S3Exception e) when (e.Code == "NoSuchUpload")
+        {
+            // An attempt completed it but its answer was lost, and the retry found the upload gone: the object says.
+            if (TryGetLength(name) != length)
+            {
+                throw;
+            }
         }
     }
 
@@ -214,7 +220,8 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     public string Display(string? name) => name is null ? address.ToString() : address + name;
 
     private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
-        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null)
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
+        bool errorIn200 = false)
     {
         string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
@@ -254,13 +261,15 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
                 SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
                 HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
-                var answer = new S3Response(response);
+                var answer = new S3Response(response, hasBody: method != HttpMethod.Head);
                 int status = (int)response.StatusCode;
-                if (response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent))
+                bool success = response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent);
+                // S3 may answer 200 to CompleteMultipartUpload and put its error (InternalError, SlowDown) in the body.
+                (string? code, string message) = success && !errorIn200 ? (null, "") : S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
+                if (success && code is null)
                 {
                     return answer;
                 }
-                (string? code, string message) = S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
                 answer.Dispose();
                 if ((ifNoneMatch || ifMatch is not null) && status is 412 or 409)
                 {

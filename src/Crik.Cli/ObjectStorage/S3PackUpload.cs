@@ -109,7 +109,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         }
         lock (_gate)
         {
-            s3.CompleteUpload(name, _uploadId!, Enumerable.Range(1, _nextPartNumber - 1).Select(n => _etags[n]).ToList());
+            s3.CompleteUpload(name, _uploadId!, Enumerable.Range(1, _nextPartNumber - 1).Select(n => _etags[n]).ToList(), _nextOffset);
             _finished = true;
             Completed = true;
         }

@@ -10,13 +10,22 @@ internal sealed class S3Response : IDisposable
     /// <summary>A conditional request's condition did not hold (412, or 409 for a conditional write racing another).</summary>
     public static readonly S3Response NotMet = new(conditionFailed: true);
 
+    /// <summary>Bodies larger than this grow as they are read rather than being allocated whole from Content-Length.</summary>
+    private const int MaxPresizedBytes = 16 << 20;
+
     private readonly HttpResponseMessage? _response;
 
-    public S3Response(HttpResponseMessage response)
+    /// <param name="hasBody">False for HEAD: its Content-Length is the object's size (a pack's may be gigabytes), and no body follows.</param>
+    public S3Response(HttpResponseMessage response, bool hasBody)
     {
         _response = response;
+        if (!hasBody)
+        {
+            Body = [];
+            return;
+        }
         using Stream content = response.Content.ReadAsStream();
-        var body = new MemoryStream(response.Content.Headers.ContentLength is { } length and < int.MaxValue ? (int)length : 0);
+        var body = new MemoryStream(response.Content.Headers.ContentLength is { } length and <= MaxPresizedBytes ? (int)length : 0);
         content.CopyTo(body);
         Body = body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
     }

@@ -40,7 +40,7 @@ public sealed class S3ClientTests : IDisposable
         string tag2 = s3.UploadPart("packs/000001.pack", upload, 2, second);
         Assert.Null(s3.TryGet("packs/000001.pack"));
 
-        s3.CompleteUpload("packs/000001.pack", upload, [tag1, tag2]);
+        s3.CompleteUpload("packs/000001.pack", upload, [tag1, tag2], first.Length + second.Length);
         var across = new byte[100];
         s3.ReadRange("packs/000001.pack", (5 << 20) - 50, across);
         Assert.Equal(first[^50..].Concat(second[..50]).ToArray(), across);
@@ -57,6 +57,21 @@ public sealed class S3ClientTests : IDisposable
         s3.Put("short", new byte[5]);
         var shorter = Assert.ThrowsAny<S3Exception>(() => s3.ReadRange("short", 0, buffer));
         Assert.DoesNotContain('\n', shorter.Message);
+    }
+
+    [S3Fact]
+    public void TheSizeOfAHugeObjectIsAskedForWithoutAllocatingIt()
+    {
+        const long PackBytes = 3L << 29; // 1.5 GiB
+        using var proxy = new FaultyProxy(_server!.Endpoint) { HeadLengths = r => r == "HEAD /crik-test/packs/000001.pack" ? PackBytes : null };
+        S3Client s3 = Client("", proxy.Endpoint);
+        s3.Put("small", new byte[100]);
+        Assert.Equal(100, s3.TryGetLength("small"));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(PackBytes, s3.TryGetLength("packs/000001.pack"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to ask for an object's size");
     }
 
     [S3Fact]

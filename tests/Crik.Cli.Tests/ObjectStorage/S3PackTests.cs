@@ -83,6 +83,45 @@ public sealed class S3PackTests : IDisposable
     }
 
     [S3Fact]
+    public void ACompletionWhoseAnswerIsLostIsTakenFromThePackTheStoreNowHas()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client(proxy.Endpoint);
+        int completions = 0;
+        proxy.DropAnswers = request => IsCompletion(request) && Interlocked.Increment(ref completions) == 1;
+        // As S3 answers a completion repeated after it succeeded (s3rver fails it otherwise).
+        proxy.Canned = request => IsCompletion(request) && Volatile.Read(ref completions) > 0
+            ? (404, "<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>")
+            : null;
+        byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
+        var upload = new S3PackUpload(s3, "packs/000006.pack", PartBytes);
+        upload.Write(big, 0);
+        upload.Complete();
+
+        Assert.True(upload.Completed);
+        Assert.True(2 == proxy.Seen.Count(IsCompletion), string.Join("\n", proxy.Seen));
+        Assert.Equal(big.Length, s3.TryGetLength("packs/000006.pack"));
+    }
+
+    [S3Fact]
+    public void ACompletionAnsweredWithAnErrorInsideA200IsRetried()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client(proxy.Endpoint);
+        int completions = 0;
+        proxy.Canned = request => IsCompletion(request) && Interlocked.Increment(ref completions) == 1
+            ? (200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>")
+            : null;
+        byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
+        var upload = new S3PackUpload(s3, "packs/000007.pack", PartBytes);
+        upload.Write(big, 0);
+        upload.Complete();
+
+        Assert.Equal(2, proxy.Seen.Count(IsCompletion));
+        Assert.Equal(big.Length, s3.TryGetLength("packs/000007.pack"));
+    }
+
+    [S3Fact]
     public void APartTheStoreKeepsRefusingFailsTheWriteInOneLine()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
@@ -101,6 +140,8 @@ public sealed class S3PackTests : IDisposable
         _http.Dispose();
         _server?.Dispose();
     }
+
+    private static bool IsCompletion(string request) => request.StartsWith("POST ", StringComparison.Ordinal) && request.Contains("uploadId=", StringComparison.Ordinal);
 
     private S3Client Client(string? endpoint = null) => TestS3.Client(_server!, _http, "", endpoint);
 }

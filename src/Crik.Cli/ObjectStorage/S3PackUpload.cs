@@ -23,15 +23,18 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
     public const int MaxWaitingBytes = 8 << 20;
 
     private readonly object _gate = new();
+    private readonly Lock _starting = new();
     private readonly SortedDictionary<long, byte[]> _waiting = [];
     private readonly Dictionary<int, string> _etags = [];
     private string? _uploadId;
+    private bool _abandoned;
     private byte[] _part = [];
     private int _partLength;
     private int _nextPartNumber = 1;
     private long _nextOffset;
     private long _buffered;
     private bool _finished;
+    private IOException? _failure;
 
     public int PartBytes => partBytes;
 
@@ -43,15 +46,19 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
 
     public void Write(ReadOnlySpan<byte> data, long offset)
     {
+        if (data.IsEmpty)
+        {
+            return; // nothing to place, and its offset is the next chunk's: it must not take that chunk's place
+        }
         List<(int Number, byte[] Bytes, int Length)> full = [];
         lock (_gate)
         {
             // The writer of the chunk at _nextOffset never waits here, so whoever waits is woken.
-            while (offset != _nextOffset && _buffered > 0 && _buffered + data.Length > MaxWaitingBytes && !_finished)
+            while (offset != _nextOffset && _buffered > 0 && _buffered + data.Length > MaxWaitingBytes && !_finished && _failure is null)
             {
                 Monitor.Wait(_gate);
             }
-            ObjectDisposedException.ThrowIf(_finished, this);
+            ThrowIfUnusable();
             if (offset == _nextOffset)
             {
                 Append(data, full);
@@ -70,22 +77,19 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
             PeakBufferedBytes = Math.Max(PeakBufferedBytes, _buffered + _partLength);
             Monitor.PulseAll(_gate);
         }
-        foreach ((int number, byte[] bytes, int length) in full)
-        {
-            Upload(number, bytes, length);
-        }
+        UploadAll(full);
     }
 
-    /// <summary>Uploads what is left and completes the upload: the pack now exists whole.</summary>
+    /// <summary>Uploads what is left and completes the upload: the pack now exists whole. Fails with an IOException.</summary>
     public void Complete()
     {
         (int Number, byte[] Bytes, int Length)? last = null;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_finished, this);
+            ThrowIfUnusable();
             if (_waiting.Count > 0)
             {
-                throw new InvalidOperationException($"pack {name} has a gap at offset {_nextOffset}: a chunk was never written");
+                throw new IOException($"pack {name} has a gap at offset {_nextOffset}: a chunk was never written");
             }
             if (_partLength > 0 || _nextPartNumber == 1)
             {
@@ -94,42 +98,64 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
                 _partLength = 0;
             }
         }
+        if (last is { Number: 1 } single && UploadId(start: false) is null)
+        {
+            // Small enough for one request: no upload to start, complete or abandon.
+            try
+            {
+                s3.Put(name, single.Bytes.AsMemory(0, single.Length));
+            }
+            finally
+            {
+                ReturnPart(single.Bytes);
+            }
+            Finish();
+            return;
+        }
         if (last is { } part)
         {
-            if (part.Number == 1 && _uploadId is null)
-            {
-                // Small enough for one request: no upload to start, complete or abandon.
-                s3.Put(name, part.Bytes.AsMemory(0, part.Length));
-                ReturnPart(part.Bytes);
-                _finished = true;
-                Completed = true;
-                return;
-            }
-            Upload(part.Number, part.Bytes, part.Length);
+            UploadAll([part]);
         }
+        List<string> etags;
+        long length;
         lock (_gate)
         {
-            s3.CompleteUpload(name, _uploadId!, Enumerable.Range(1, _nextPartNumber - 1).Select(n => _etags[n]).ToList(), _nextOffset);
-            _finished = true;
-            Completed = true;
+            ThrowIfUnusable();
+            etags = [];
+            for (int number = 1; number < _nextPartNumber; number++)
+            {
+                etags.Add(_etags.TryGetValue(number, out string? etag) ? etag
+                    : throw new IOException($"part {number} of {s3.Display(name)} was never uploaded"));
+            }
+            length = _nextOffset;
         }
+        s3.CompleteUpload(name, UploadId(start: false)!, etags, length);
+        Finish();
     }
 
-    /// <summary>Abandons an upload that will not complete; false when the store could not be told (its lifecycle rule then cleans up).</summary>
+    /// <summary>
+    /// Abandons an upload that will not complete; false when the store could not be told (its
+    /// lifecycle rule then cleans up). Never throws: it runs on paths that are already failing.
+    /// </summary>
     public bool Abort()
     {
-        string? uploadId;
         lock (_gate)
         {
             _finished = true;
+            ReleaseWaiting();
+        }
+        string? uploadId;
+        // Waits for a start under way, so the upload it creates is aborted too rather than left behind.
+        lock (_starting)
+        {
+            _abandoned = true;
             uploadId = _uploadId;
-            Monitor.PulseAll(_gate);
         }
         try
         {
             return uploadId is null || s3.TryAbortUpload(name, uploadId);
         }
-        catch (S3Exception)
+        catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
         {
             return false;
         }
@@ -139,7 +165,8 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
     {
         lock (_gate)
         {
-            _waiting.Clear();
+            _finished = true;
+            ReleaseWaiting();
             if (_part.Length > 0)
             {
                 ReturnPart(_part);
@@ -170,24 +197,89 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         }
     }
 
-    private void Upload(int number, byte[] bytes, int length)
+    /// <summary>Uploads full parts in turn; when one fails, the upload is failed for every writer and the rest are dropped.</summary>
+    private void UploadAll(List<(int Number, byte[] Bytes, int Length)> parts)
     {
+        int uploaded = 0;
         try
         {
-            string uploadId;
-            lock (_gate)
+            for (; uploaded < parts.Count; uploaded++)
             {
-                uploadId = _uploadId ??= s3.StartUpload(name);
+                (int number, byte[] bytes, int length) = parts[uploaded];
+                string etag = s3.UploadPart(name, UploadId(start: true)!, number, bytes.AsMemory(0, length));
+                lock (_gate)
+                {
+                    _etags[number] = etag;
+                }
             }
-            string etag = s3.UploadPart(name, uploadId, number, bytes.AsMemory(0, length));
-            lock (_gate)
+        }
+        catch (Exception e)
+        {
+            IOException failure = Fail(e);
+            if (failure == e)
             {
-                _etags[number] = etag;
+                throw;
             }
+            throw failure;
         }
         finally
         {
-            ReturnPart(bytes);
+            foreach ((_, byte[] bytes, _) in parts)
+            {
+                ReturnPart(bytes);
+            }
+        }
+    }
+
+    /// <summary>The multipart upload's id, starting it first when <paramref name="start"/>; never once the upload is abandoned.</summary>
+    private string? UploadId(bool start)
+    {
+        lock (_starting)
+        {
+            if (_abandoned)
+            {
+                throw new S3Exception($"the upload of {s3.Display(name)} was abandoned");
+            }
+            return start ? _uploadId ??= s3.StartUpload(name) : _uploadId;
+        }
+    }
+
+    /// <summary>Records the first failure, which every later write and the completion repeat, and frees whoever waits.</summary>
+    private IOException Fail(Exception e)
+    {
+        lock (_gate)
+        {
+            _failure ??= e as IOException ?? new S3Exception($"uploading {s3.Display(name)} failed: {e.Message}", inner: e);
+            ReleaseWaiting();
+            return _failure;
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (_failure is { } failure)
+        {
+            throw new S3Exception(failure.Message, (failure as S3Exception)?.Status ?? 0, (failure as S3Exception)?.Code, failure);
+        }
+        if (_finished)
+        {
+            throw new S3Exception($"the upload of {s3.Display(name)} was {(Completed ? "completed" : "abandoned")} already");
+        }
+    }
+
+    private void ReleaseWaiting()
+    {
+        _waiting.Clear();
+        _buffered = 0;
+        Monitor.PulseAll(_gate);
+    }
+
+    private void Finish()
+    {
+        lock (_gate)
+        {
+            _finished = true;
+            Completed = true;
         }
     }
 

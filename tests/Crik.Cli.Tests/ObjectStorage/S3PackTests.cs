@@ -135,6 +135,86 @@ public sealed class S3PackTests : IDisposable
         Assert.Null(s3.TryGetLength("packs/000005.pack"));
     }
 
+    [S3Fact]
+    public void APartThatFailedFailsEveryLaterWriteAndTheCompletionInOneLine()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Client(proxy.Endpoint);
+        var upload = new S3PackUpload(s3, "packs/000008.pack", PartBytes);
+        proxy.Matches = (method, _) => method == "PUT";
+        proxy.Fail(100, 503);
+        Assert.Throws<S3Exception>(() => upload.Write(RandomNumberGenerator.GetBytes(PartBytes), 0));
+
+        proxy.Fail(0, 503); // the store is back, but the pack has lost its first part
+        var later = Assert.Throws<S3Exception>(() => upload.Write(RandomNumberGenerator.GetBytes(PartBytes), PartBytes));
+        Assert.StartsWith("S3 PUT s3://crik-test/packs/000008.pack failed 4 times: 503 SlowDown", later.Message, StringComparison.Ordinal);
+        Assert.Throws<S3Exception>(upload.Complete);
+        upload.Abort();
+        Assert.Null(s3.TryGetLength("packs/000008.pack"));
+    }
+
+    [S3Fact]
+    public void AWriterWaitingForTheChunksBeforeItIsFreedWhenAPartFails()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        var upload = new S3PackUpload(Client(proxy.Endpoint), "packs/000009.pack", PartBytes);
+        upload.Write(new byte[4 << 20], 6 << 20); // ahead of its turn: held in memory
+        Exception? waited = null;
+        var writer = new Thread(() => waited = Record.Exception(() => upload.Write(new byte[PartBytes], 10 << 20)));
+        writer.Start(); // more than MaxWaitingBytes ahead: waits for the chunks before it
+        try
+        {
+            Poll.Until(() => writer.ThreadState.HasFlag(ThreadState.WaitSleepJoin), "the writer to wait");
+            proxy.Matches = (method, _) => method == "PUT";
+            proxy.Fail(100, 503);
+            Assert.Throws<S3Exception>(() => upload.Write(new byte[PartBytes], 0)); // fills part 1, whose upload fails
+
+            Assert.True(writer.Join(TimeSpan.FromSeconds(10)), "the waiting writer is still blocked");
+            Assert.IsType<S3Exception>(waited);
+        }
+        finally
+        {
+            upload.Abort();
+            writer.Join();
+        }
+    }
+
+    [S3Fact]
+    public void AnEmptyChunkTakesNoChunksPlace()
+    {
+        S3Client s3 = Client();
+        byte[] first = RandomNumberGenerator.GetBytes(100), second = RandomNumberGenerator.GetBytes(100);
+        var upload = new S3PackUpload(s3, "packs/000010.pack", PartBytes);
+        upload.Write(second, 100); // ahead of its turn
+        upload.Write([], 100); // an empty chunk gets the offset the next chunk starts at
+        upload.Write(first, 0);
+        upload.Complete();
+        Assert.Equal(first.Concat(second).ToArray(), s3.TryGet("packs/000010.pack"));
+    }
+
+    [S3Fact]
+    public void AnUploadAbortedWhileItStartsIsAbortedOnceStarted()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint)
+        {
+            // s3rver cannot abort; S3 answers 204.
+            Canned = request => request.StartsWith("DELETE ", StringComparison.Ordinal) && request.Contains("uploadId=", StringComparison.Ordinal) ? (204, "") : null,
+        };
+        var upload = new S3PackUpload(Client(proxy.Endpoint), "packs/000011.pack", 1024);
+        var aborting = new Thread(() => upload.Abort());
+        proxy.BeforeForwarding = request =>
+        {
+            if (request.StartsWith("POST ", StringComparison.Ordinal) && request.EndsWith("?uploads", StringComparison.Ordinal))
+            {
+                aborting.Start(); // the pod gives up on the checkpoint while its upload is being started
+                Thread.Sleep(300);
+            }
+        };
+        Record.Exception(() => upload.Write(new byte[1024], 0)); // a full part: the upload starts
+        Assert.True(aborting.Join(TimeSpan.FromSeconds(10)));
+        Assert.Contains(proxy.Seen, r => r.StartsWith("DELETE /crik-test/packs/000011.pack?uploadId=", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         _http.Dispose();

@@ -30,17 +30,14 @@ internal sealed partial class Checkpointer
     /// <summary>
     /// criu dump into <paramref name="directory"/>, beside the pre-dumps, of only the memory changed
     /// since the newest: the app is frozen for that alone. The files are cut into chunks afterwards
-    /// (the directories to read, dump first, are the third result).
+    /// (the directories to read, dump first, are the third result). The caller disposes <paramref name="directory"/>.
     /// </summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> DumpOnPreDumpsAsync(RunningApp app,
         StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout, PreDumpChain chain, DirectoryHandle directory, PreDumpParent parent)
     {
-        using (directory)
-        {
-            CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,
-                timeout).ConfigureAwait(false);
-            return (dump, null, chain.ChainUnder(directory));
-        }
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,
+            timeout).ConfigureAwait(false);
+        return (dump, null, chain.ChainUnder(directory));
     }
 
     /// <summary>Where a dump on top of the pre-dumps goes, or null to stream it (no pre-dumps, or no room for the dump's directory).</summary>
@@ -77,5 +74,4 @@ internal sealed partial class Checkpointer
             return new CaptureResult([], $"an image was still open {StreamerGrace.TotalSeconds:0} s after criu exited");
         }
     }
-
 }

@@ -62,7 +62,6 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         long generation = staging.Generation;
         string logFile = staging.LogPath;
         (DirectoryHandle Directory, PreDumpParent Parent)? onTop = null;
-        bool onPreDumps = false;
         CommittedCheckpoint committed;
         TimeSpan dumpDuration;
         try
@@ -70,12 +69,11 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
             onTop = OnTopOfPreDumps();
-            onPreDumps = onTop is not null;
             // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
             List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
             List<ExternalMount> mounts = ExternalMounts.Present();
             log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{OnPreDumps}{Why}",
-                app.Pid, tree.Count, generation, store.ImageDir, onPreDumps ? $", on top of {preDumps!.Count} pre-dumps" : "", reason switch
+                app.Pid, tree.Count, generation, store.ImageDir, onTop is not null ? $", on top of {preDumps!.Count} pre-dumps" : "", reason switch
                 {
                     CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
                     CheckpointReason.AtRisk => " (the node is at risk; the app runs on)",
@@ -92,7 +90,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             (CriuResult dump, CaptureResult? captured, List<string>? toImport) = onTop is { } onto
                 ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
                 : await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
-            if (onPreDumps && !dump.Succeeded && dump.Status.Exited && !budget.Spent)
+            if (onTop is not null && !dump.Succeeded && dump.Status.Exited && !budget.Spent)
             {
                 // criu failed on its own (a full /tmp, say), so it resumed the tree; a streamed dump needs no room on the node.
                 // (Killed or timed out, it may have left part of the tree stopped: a dump would record it so.)
@@ -169,9 +167,9 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         finally
         {
-            onTop?.Directory.Dispose();
-            if (onPreDumps)
+            if (onTop is { } dumpedOnto)
             {
+                dumpedOnto.Directory.Dispose();
                 preDumps!.Drop(); // the dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one
             }
         }

@@ -75,6 +75,21 @@ public sealed class S3ClientTests : IDisposable
     }
 
     [S3Fact]
+    public void AListingThatSaysThereIsMoreButNotWhereIsAnErrorNotAShortList()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint)
+        {
+            Canned = request => request.StartsWith("GET /crik-test/?list-type=2", StringComparison.Ordinal)
+                ? (200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>crik-test</Name>"
+                    + "<Prefix>app/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
+                    + "<Contents><Key>app/packs/000001.pack</Key><Size>10</Size></Contents></ListBucketResult>")
+                : null,
+        };
+        var error = Assert.Throws<S3Exception>(() => Client("app/", proxy.Endpoint).List(""));
+        Assert.StartsWith("the store's answer to ListObjectsV2 of s3://crik-test/app/ says there is more but gives no NextContinuationToken", error.Message, StringComparison.Ordinal);
+    }
+
+    [S3Fact]
     public void FailuresAndThrottlingAreRetriedUntilTheStoreAnswers()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);

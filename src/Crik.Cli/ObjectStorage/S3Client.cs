@@ -281,11 +281,24 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 {
                     request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
                 }
-                SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
-                HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
-                var answer = new S3Response(response, hasBody: method != HttpMethod.Head);
+                SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now, left), settings.Region, now);
+                // A range's answer is read as it comes: a store that ignores Range sends the whole object, of which only the range is kept.
+                HttpResponseMessage response = http.Send(request, range is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead,
+                    attemptTimeout.Token);
+                S3Response answer;
+                try
+                {
+                    // With only the headers read, a body that stops coming must still end with the attempt.
+                    using CancellationTokenRegistration abort = attemptTimeout.Token.Register(response.Dispose);
+                    answer = new S3Response(response, hasBody: method != HttpMethod.Head, slice: response.StatusCode == HttpStatusCode.OK ? range : null);
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
                 int status = (int)response.StatusCode;
-                bool success = response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent);
+                bool success = response.StatusCode == expect || status is >= 200 and < 300;
                 // S3 may answer 200 to CompleteMultipartUpload and put its error (InternalError, SlowDown) in the body.
                 (string? code, string message) = success && !errorIn200 ? (null, "") : S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
                 if (success && code is null)
@@ -315,11 +328,12 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                     break;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
+            catch (Exception e) when ((e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
+                || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
             {
                 lastStatus = 0;
                 lastCode = null;
-                lastProblem = e is OperationCanceledException ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
+                lastProblem = e is OperationCanceledException || attemptTimeout.IsCancellationRequested ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
                 if (attempt >= _retry.Attempts)
                 {
                     break;

@@ -70,6 +70,9 @@ public sealed class FaultyProxy : IDisposable
     /// <summary>Requests it picks ("METHOD /path?query") are forwarded, and then the connection is cut instead of answering: the store did the work, the client never hears.</summary>
     public Func<string, bool> DropAnswers { get; set; } = _ => false;
 
+    /// <summary>Forwards GETs without their Range header, as some caches and proxies do: the whole object comes back with 200.</summary>
+    public bool IgnoreRanges { get; set; }
+
     /// <summary>Runs before the proxy handles a request ("METHOD /path?query"): a test's way to change the store at the worst moment.</summary>
     public Action<string> BeforeForwarding { get; set; } = _ => { };
 
@@ -226,7 +229,8 @@ public sealed class FaultyProxy : IDisposable
         }
         foreach (string? name in request.Headers.AllKeys)
         {
-            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || (IgnoreRanges && name.Equals("Range", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

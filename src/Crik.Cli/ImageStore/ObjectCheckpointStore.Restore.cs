@@ -181,10 +181,18 @@ internal sealed partial class ObjectCheckpointStore
         {
             foreach (ObjectStorage.S3Upload upload in s3.TryListUploads(StoreLayout.PacksDir + "/") ?? [])
             {
-                if (upload.Initiated < DateTimeOffset.UtcNow.AddHours(-1))
+                if (upload.Initiated >= DateTimeOffset.UtcNow.AddHours(-1))
+                {
+                    continue;
+                }
+                try
                 {
                     s3.TryAbortUpload(upload.Name, upload.UploadId);
                     log.Information("Aborted an unfinished upload of {Pack} started {Initiated:u}", s3.Display(upload.Name), upload.Initiated);
+                }
+                catch (IOException e)
+                {
+                    log.Warning("Could not abort the unfinished upload {UploadId} of {Pack}: {Error}", upload.UploadId, s3.Display(upload.Name), e.Message);
                 }
             }
         }

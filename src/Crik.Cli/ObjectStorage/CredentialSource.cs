@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Xml.Linq;
 
@@ -14,27 +15,29 @@ internal sealed class CredentialSource
 {
     private readonly Func<string, string?> _environment;
     private readonly HttpClient _http;
+    private readonly S3RetryPolicy _retry;
     private readonly Lock _gate = new();
     private AwsCredentials? _current;
 
-    private CredentialSource(Func<string, string?> environment, HttpClient http, AwsCredentials? fixedCredentials)
+    private CredentialSource(Func<string, string?> environment, HttpClient http, AwsCredentials? fixedCredentials, S3RetryPolicy? retry)
     {
         _environment = environment;
         _http = http;
         _current = fixedCredentials;
+        _retry = retry ?? S3RetryPolicy.Default;
         IsWebIdentity = fixedCredentials is null;
     }
 
     public bool IsWebIdentity { get; }
 
     /// <summary>What the environment offers; throws <see cref="FormatException"/> saying what to set when it offers nothing.</summary>
-    public static CredentialSource FromEnvironment(Func<string, string?> environment, HttpClient http)
+    public static CredentialSource FromEnvironment(Func<string, string?> environment, HttpClient http, S3RetryPolicy? retry = null)
     {
         string? keyId = environment("AWS_ACCESS_KEY_ID"), secret = environment("AWS_SECRET_ACCESS_KEY");
         if (!string.IsNullOrEmpty(keyId) && !string.IsNullOrEmpty(secret))
         {
             string? token = environment("AWS_SESSION_TOKEN");
-            return new CredentialSource(environment, http, new AwsCredentials(keyId, secret, string.IsNullOrEmpty(token) ? null : token));
+            return new CredentialSource(environment, http, new AwsCredentials(keyId, secret, string.IsNullOrEmpty(token) ? null : token), retry);
         }
         if (!string.IsNullOrEmpty(keyId) || !string.IsNullOrEmpty(secret))
         {
@@ -42,13 +45,17 @@ internal sealed class CredentialSource
         }
         if (!string.IsNullOrEmpty(environment("AWS_WEB_IDENTITY_TOKEN_FILE")) && !string.IsNullOrEmpty(environment("AWS_ROLE_ARN")))
         {
-            return new CredentialSource(environment, http, null);
+            _ = StsEndpoint(environment); // a bad endpoint is a configuration error now, not a failing request later
+            return new CredentialSource(environment, http, null, retry);
         }
         throw new FormatException("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a web identity (IRSA sets AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)");
     }
 
-    /// <summary>Current credentials, asking STS for new ones when the web identity's have expired or were refused.</summary>
-    public AwsCredentials Get(DateTimeOffset now)
+    /// <summary>
+    /// Current credentials, asking STS for new ones when the web identity's have expired or were
+    /// refused: within <paramref name="timeLeft"/>, retried as S3 requests are.
+    /// </summary>
+    public AwsCredentials Get(DateTimeOffset now, TimeSpan? timeLeft = null)
     {
         lock (_gate)
         {
@@ -56,7 +63,7 @@ internal sealed class CredentialSource
             {
                 return current;
             }
-            return _current = AssumeRoleWithWebIdentity();
+            return _current = AssumeRoleWithWebIdentity(timeLeft ?? TimeSpan.MaxValue);
         }
     }
 
@@ -72,7 +79,7 @@ internal sealed class CredentialSource
         }
     }
 
-    private AwsCredentials AssumeRoleWithWebIdentity()
+    private AwsCredentials AssumeRoleWithWebIdentity(TimeSpan timeLeft)
     {
         string tokenFile = _environment("AWS_WEB_IDENTITY_TOKEN_FILE")!;
         string role = _environment("AWS_ROLE_ARN")!;
@@ -85,31 +92,17 @@ internal sealed class CredentialSource
         {
             throw new S3Exception($"cannot read the web identity token {tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE): {e.Message}; check the service account's projected token volume", inner: e);
         }
-        string region = _environment("AWS_REGION") ?? _environment("AWS_DEFAULT_REGION") ?? "us-east-1";
-        string endpoint = Environment("AWS_ENDPOINT_URL_STS") ?? Environment("AWS_ENDPOINT_URL") ?? $"https://sts.{region}.amazonaws.com";
+        Uri endpoint = StsEndpoint(_environment);
         string session = Environment("AWS_ROLE_SESSION_NAME") ?? $"crik-{System.Environment.MachineName}";
-        var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        var form = new Dictionary<string, string>
         {
             ["Action"] = "AssumeRoleWithWebIdentity",
             ["Version"] = "2011-06-15",
             ["RoleArn"] = role,
             ["RoleSessionName"] = session.Length > 64 ? session[..64] : session,
             ["WebIdentityToken"] = token,
-        });
-        string text;
-        int status;
-        try
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.TrimEnd('/') + "/") { Content = form };
-            using HttpResponseMessage response = _http.Send(request);
-            status = (int)response.StatusCode;
-            using var reader = new StreamReader(response.Content.ReadAsStream());
-            text = reader.ReadToEnd();
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
-        {
-            throw new S3Exception($"STS at {endpoint} did not answer AssumeRoleWithWebIdentity for {role}: {e.Message}; check AWS_REGION and the network (or AWS_ENDPOINT_URL_STS)", inner: e);
-        }
+        };
+        (int status, string text) = Send(endpoint, form, role, timeLeft);
         XElement? credentials = S3Xml.TryParse(text)?.Descendants().FirstOrDefault(e => e.Name.LocalName == "Credentials");
         string? Field(string name) => credentials?.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
         if (status != 200 || Field("AccessKeyId") is not { } keyId || Field("SecretAccessKey") is not { } secret)
@@ -119,6 +112,60 @@ internal sealed class CredentialSource
         }
         DateTimeOffset? expiration = DateTimeOffset.TryParse(Field("Expiration"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at) ? at : null;
         return new AwsCredentials(keyId, secret, Field("SessionToken"), expiration ?? DateTimeOffset.UtcNow.AddMinutes(15));
+    }
+
+    /// <summary>Posts the form to STS, retrying what may yet succeed (5xx, throttling, no answer) until <paramref name="timeLeft"/> is spent.</summary>
+    private (int Status, string Text) Send(Uri endpoint, Dictionary<string, string> form, string role, TimeSpan timeLeft)
+    {
+        long started = Stopwatch.GetTimestamp();
+        string problem = "";
+        for (int attempt = 1; ; attempt++)
+        {
+            TimeSpan left = timeLeft - Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+            try
+            {
+                using var attemptTimeout = new CancellationTokenSource(left < _http.Timeout ? left : _http.Timeout);
+                using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new FormUrlEncodedContent(form) };
+                using HttpResponseMessage response = _http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
+                int status = (int)response.StatusCode;
+                using var reader = new StreamReader(response.Content.ReadAsStream());
+                string text = reader.ReadToEnd();
+                string? code = S3Errors.Parse(text).Code;
+                if (!S3RetryPolicy.IsTransient(status, code) || attempt >= _retry.Attempts)
+                {
+                    return (status, text);
+                }
+                problem = $"{status} {code}";
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+            {
+                problem = e is OperationCanceledException ? "no answer in time" : e.Message;
+                if (attempt >= _retry.Attempts)
+                {
+                    break;
+                }
+            }
+            TimeSpan delay = _retry.Delay(attempt), remaining = timeLeft - Stopwatch.GetElapsedTime(started);
+            Thread.Sleep(delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        }
+        throw new S3Exception($"STS at {endpoint} did not answer AssumeRoleWithWebIdentity for {role} ({problem}); check AWS_REGION and the network (or AWS_ENDPOINT_URL_STS)");
+    }
+
+    /// <summary>AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else STS in AWS_REGION; throws <see cref="FormatException"/> for one that is not an http(s) URL.</summary>
+    public static Uri StsEndpoint(Func<string, string?> environment)
+    {
+        string? Variable(string name) => string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name)!.Trim();
+        string region = Variable("AWS_REGION") ?? Variable("AWS_DEFAULT_REGION") ?? "us-east-1";
+        string endpoint = Variable("AWS_ENDPOINT_URL_STS") ?? Variable("AWS_ENDPOINT_URL") ?? $"https://sts.{region}.amazonaws.com";
+        if (!Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || uri.Query.Length > 0)
+        {
+            throw new FormatException($"the STS endpoint \"{endpoint}\" (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL, else from AWS_REGION) is not an http:// or https:// URL such as https://sts.eu-west-1.amazonaws.com");
+        }
+        return uri;
     }
 
     private string? Environment(string name) => string.IsNullOrWhiteSpace(_environment(name)) ? null : _environment(name)!.Trim();

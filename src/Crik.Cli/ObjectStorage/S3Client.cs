@@ -138,8 +138,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                     found.Add(new S3Object(key[address.Prefix.Length..], long.TryParse(item.Child("Size"), CultureInfo.InvariantCulture, out long size) ? size : 0));
                 }
             }
-            bool truncated = string.Equals(page.Root?.Child("IsTruncated"), "true", StringComparison.OrdinalIgnoreCase);
-            continuation = truncated ? page.Root?.Child("NextContinuationToken") : null;
+            continuation = IsTruncated(page) ? NextMarker(page, "NextContinuationToken", "ListObjectsV2") : null;
         }
         while (continuation is not null);
         return found;
@@ -203,13 +202,29 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     {
         try
         {
-            using S3Response response = Send(HttpMethod.Get, null, [new("uploads", ""), new("prefix", address.Key(namePrefix))], expect: HttpStatusCode.OK);
-            return response.Xml("ListMultipartUploads").All("Upload")
-                .Select(u => (Key: u.Child("Key") ?? "", Id: u.Child("UploadId") ?? "", Initiated: u.Child("Initiated")))
-                .Where(u => u.Key.StartsWith(address.Prefix, StringComparison.Ordinal) && u.Id.Length > 0)
-                .Select(u => new S3Upload(u.Key[address.Prefix.Length..], u.Id,
-                    DateTimeOffset.TryParse(u.Initiated, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at) ? at : DateTimeOffset.MinValue))
-                .ToList();
+            var found = new List<S3Upload>();
+            (string Key, string UploadId)? marker = null;
+            do
+            {
+                var query = new List<KeyValuePair<string, string>> { new("uploads", ""), new("prefix", address.Key(namePrefix)) };
+                if (marker is { } after)
+                {
+                    query.Add(new("key-marker", after.Key));
+                    query.Add(new("upload-id-marker", after.UploadId));
+                }
+                using S3Response response = Send(HttpMethod.Get, null, query, expect: HttpStatusCode.OK);
+                XDocument page = response.Xml("ListMultipartUploads");
+                found.AddRange(page.All("Upload")
+                    .Select(u => (Key: u.Child("Key") ?? "", Id: u.Child("UploadId") ?? "", Initiated: u.Child("Initiated")))
+                    .Where(u => u.Key.StartsWith(address.Prefix, StringComparison.Ordinal) && u.Id.Length > 0)
+                    .Select(u => new S3Upload(u.Key[address.Prefix.Length..], u.Id,
+                        DateTimeOffset.TryParse(u.Initiated, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at) ? at : DateTimeOffset.MinValue)));
+                marker = IsTruncated(page)
+                    ? (NextMarker(page, "NextKeyMarker", "ListMultipartUploads"), page.Root?.Child("NextUploadIdMarker") ?? "")
+                    : null;
+            }
+            while (marker is not null);
+            return found;
         }
         catch (S3Exception e) when (e.Status is 405 or 501)
         {
@@ -218,6 +233,13 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     }
 
     public string Display(string? name) => name is null ? address.ToString() : address + name;
+
+    private static bool IsTruncated(XDocument page) => string.Equals(page.Root?.Child("IsTruncated"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Where the next page of a truncated listing starts; a listing that cannot go on is an error, never a short list (clean-up would act on it).</summary>
+    private string NextMarker(XDocument page, string element, string operation) =>
+        page.Root?.Child(element) is { Length: > 0 } marker ? marker
+            : throw new S3Exception($"the store's answer to {operation} of {Display(null)} says there is more but gives no {element}; is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", 200);
 
     private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
         (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
@@ -259,11 +281,24 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 {
                     request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
                 }
-                SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now), settings.Region, now);
-                HttpResponseMessage response = http.Send(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token);
-                var answer = new S3Response(response, hasBody: method != HttpMethod.Head);
+                SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now, left), settings.Region, now);
+                // A range's answer is read as it comes: a store that ignores Range sends the whole object, of which only the range is kept.
+                HttpResponseMessage response = http.Send(request, range is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead,
+                    attemptTimeout.Token);
+                S3Response answer;
+                try
+                {
+                    // With only the headers read, a body that stops coming must still end with the attempt.
+                    using CancellationTokenRegistration abort = attemptTimeout.Token.Register(response.Dispose);
+                    answer = new S3Response(response, hasBody: method != HttpMethod.Head, slice: response.StatusCode == HttpStatusCode.OK ? range : null);
+                }
+                catch
+                {
+                    response.Dispose();
+                    throw;
+                }
                 int status = (int)response.StatusCode;
-                bool success = response.StatusCode == expect || (status is >= 200 and < 300 && expect != HttpStatusCode.PartialContent);
+                bool success = response.StatusCode == expect || status is >= 200 and < 300;
                 // S3 may answer 200 to CompleteMultipartUpload and put its error (InternalError, SlowDown) in the body.
                 (string? code, string message) = success && !errorIn200 ? (null, "") : S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
                 if (success && code is null)
@@ -293,11 +328,12 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                     break;
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
+            catch (Exception e) when ((e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
+                || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
             {
                 lastStatus = 0;
                 lastCode = null;
-                lastProblem = e is OperationCanceledException ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
+                lastProblem = e is OperationCanceledException || attemptTimeout.IsCancellationRequested ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
                 if (attempt >= _retry.Attempts)
                 {
                     break;

@@ -16,7 +16,8 @@ internal sealed class S3Response : IDisposable
     private readonly HttpResponseMessage? _response;
 
     /// <param name="hasBody">False for HEAD: its Content-Length is the object's size (a pack's may be gigabytes), and no body follows.</param>
-    public S3Response(HttpResponseMessage response, bool hasBody)
+    /// <param name="slice">The bytes to keep of a whole object sent where a range was asked for.</param>
+    public S3Response(HttpResponseMessage response, bool hasBody, (long From, long To)? slice = null)
     {
         _response = response;
         if (!hasBody)
@@ -25,6 +26,11 @@ internal sealed class S3Response : IDisposable
             return;
         }
         using Stream content = response.Content.ReadAsStream();
+        if (slice is { } range)
+        {
+            Body = Slice(content, range.From, checked((int)(range.To - range.From + 1)));
+            return;
+        }
         var body = new MemoryStream(response.Content.Headers.ContentLength is { } length and <= MaxPresizedBytes ? (int)length : 0);
         content.CopyTo(body);
         Body = body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
@@ -54,4 +60,26 @@ internal sealed class S3Response : IDisposable
         ?? throw new S3Exception($"the store's answer to {operation} is not XML ({Body.Length} bytes); is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", (int?)_response?.StatusCode ?? 0);
 
     public void Dispose() => _response?.Dispose();
+
+    /// <summary>Reads past <paramref name="from"/> bytes and keeps up to <paramref name="length"/>; fewer when the object ends first.</summary>
+    private static byte[] Slice(Stream content, long from, int length)
+    {
+        var skip = new byte[Math.Min(from, 64 << 10)];
+        for (long skipped = 0; skipped < from;)
+        {
+            int read = content.Read(skip, 0, (int)Math.Min(skip.Length, from - skipped));
+            if (read == 0)
+            {
+                return [];
+            }
+            skipped += read;
+        }
+        var kept = new byte[length];
+        int total = 0;
+        for (int read; total < length && (read = content.Read(kept, total, length - total)) > 0;)
+        {
+            total += read;
+        }
+        return total == length ? kept : kept[..total];
+    }
 }

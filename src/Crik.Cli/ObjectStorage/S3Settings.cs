@@ -5,7 +5,8 @@ namespace Crik.Cli.ObjectStorage;
 /// <c>AWS_ENDPOINT_URL_S3</c>, then <c>AWS_ENDPOINT_URL</c> (MinIO, Ceph, R2, GCS's interoperability
 /// endpoint), else AWS itself in <c>AWS_REGION</c> / <c>AWS_DEFAULT_REGION</c> (us-east-1 when neither is set).
 /// A custom endpoint is addressed path-style (endpoint/bucket/key), which every S3-compatible store
-/// serves; AWS is addressed virtual-host style (bucket.s3.region.amazonaws.com/key).
+/// serves; AWS is addressed virtual-host style (bucket.s3.region.amazonaws.com/key), except buckets
+/// whose names have dots, which AWS's TLS certificate does not cover as hosts: those go path-style.
 /// </summary>
 internal sealed record S3Settings(Uri? Endpoint, string Region)
 {
@@ -34,6 +35,12 @@ internal sealed record S3Settings(Uri? Endpoint, string Region)
             string basePath = endpoint.AbsolutePath.TrimEnd('/');
             path = $"{basePath}/{bucket}/{encodedKey}";
             baseUrl = $"{endpoint.Scheme}://{endpoint.Authority}";
+        }
+        else if (bucket.Contains('.', StringComparison.Ordinal))
+        {
+            // AWS's certificate (*.s3.region.amazonaws.com) does not cover a bucket name with dots as a host.
+            path = $"/{bucket}/{encodedKey}";
+            baseUrl = $"https://s3.{Region}.amazonaws.com";
         }
         else
         {

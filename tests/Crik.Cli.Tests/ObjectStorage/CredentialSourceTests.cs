@@ -58,6 +58,48 @@ public sealed class CredentialSourceTests : IDisposable
             + "check the role's trust policy for this service account", error.Message);
     }
 
+    [Fact]
+    public void AnEmptyRegionIsTakenAsUnsetAndABadStsEndpointIsAConfigurationError()
+    {
+        Assert.Equal("https://sts.eu-west-3.amazonaws.com/",
+            CredentialSource.StsEndpoint(Env(("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "eu-west-3"))).AbsoluteUri);
+        var error = Assert.Throws<FormatException>(() => CredentialSource.FromEnvironment(Env(("AWS_WEB_IDENTITY_TOKEN_FILE", "/token"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/crik"), ("AWS_ENDPOINT_URL_STS", "sts.internal:8443")), _http));
+        Assert.StartsWith("the STS endpoint \"sts.internal:8443\" (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL, else from AWS_REGION) is not an http:// or https:// URL",
+            error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnStsThatFailsForAMomentIsAskedAgain()
+    {
+        using var sts = new FakeSts { FailFirst = 2 };
+        var source = CredentialSource.FromEnvironment(Env(("AWS_WEB_IDENTITY_TOKEN_FILE", _dir.Write("token", "t")), ("AWS_ROLE_ARN", "arn:aws:iam::1:role/crik"),
+            ("AWS_ENDPOINT_URL_STS", sts.Endpoint)), _http, TestS3.QuickRetries);
+        Assert.Equal("ASIA3", source.Get(DateTimeOffset.UtcNow).AccessKeyId);
+        Assert.Equal(3, sts.Forms.Count);
+    }
+
+    [Fact]
+    public void AnStsThatDoesNotAnswerHoldsARequestOnlyAsLongAsCrikHasForTheStore()
+    {
+        using var sts = new FakeSts { Delay = TimeSpan.FromSeconds(8) };
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = _dir.Write("token", "t"),
+            ["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/crik",
+            ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
+            ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{FreePort.Get()}",
+        };
+        S3Client s3 = TestS3.Client(environment, _http);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (s3.Within(TimeSpan.FromSeconds(1)))
+        {
+            var error = Assert.Throws<S3Exception>(() => s3.TryGet("a"));
+            Assert.StartsWith($"STS at {sts.Endpoint}/ did not answer AssumeRoleWithWebIdentity", error.Message, StringComparison.Ordinal);
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the request gave up after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
     public void Dispose()
     {
         _http.Dispose();
@@ -88,6 +130,12 @@ public sealed class CredentialSourceTests : IDisposable
 
         public bool Refuse { get; init; }
 
+        /// <summary>The first requests answer 503, as STS does when it is briefly unavailable.</summary>
+        public int FailFirst { get; init; }
+
+        /// <summary>How long each answer takes.</summary>
+        public TimeSpan Delay { get; init; }
+
         public void Dispose()
         {
             _listener.Close();
@@ -116,6 +164,13 @@ public sealed class CredentialSourceTests : IDisposable
                 using var reader = new StreamReader(context.Request.InputStream);
                 Forms.Add(reader.ReadToEnd());
                 int n = Forms.Count;
+                Thread.Sleep(Delay);
+                if (n <= FailFirst)
+                {
+                    context.Response.StatusCode = 503;
+                    context.Response.Close();
+                    continue;
+                }
                 string xml = Refuse
                     ? "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error></ErrorResponse>"
                     : $"<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials>"

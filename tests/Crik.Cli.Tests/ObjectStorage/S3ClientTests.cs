@@ -75,6 +75,39 @@ public sealed class S3ClientTests : IDisposable
     }
 
     [S3Fact]
+    public void ARangeAnsweredWithTheWholeObjectIsCutToTheRangeAsItIsRead()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { IgnoreRanges = true };
+        S3Client s3 = Client("", proxy.Endpoint);
+        byte[] data = RandomNumberGenerator.GetBytes(4 << 20);
+        s3.Put("packs/000001.pack", data);
+        var part = new byte[1000];
+        s3.ReadRange("packs/000001.pack", 10, part); // warms up the client
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        s3.ReadRange("packs/000001.pack", 3_000_000, part);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(data.AsSpan(3_000_000, 1000).ToArray(), part);
+        Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to read 1000 bytes of a 4 MiB object sent whole");
+        Assert.Throws<S3Exception>(() => s3.ReadRange("packs/000001.pack", (4 << 20) - 10, part)); // past its end
+    }
+
+    [S3Fact]
+    public void AListingThatSaysThereIsMoreButNotWhereIsAnErrorNotAShortList()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint)
+        {
+            Canned = request => request.StartsWith("GET /crik-test/?list-type=2", StringComparison.Ordinal)
+                ? (200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>crik-test</Name>"
+                    + "<Prefix>app/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated>"
+                    + "<Contents><Key>app/packs/000001.pack</Key><Size>10</Size></Contents></ListBucketResult>")
+                : null,
+        };
+        var error = Assert.Throws<S3Exception>(() => Client("app/", proxy.Endpoint).List(""));
+        Assert.StartsWith("the store's answer to ListObjectsV2 of s3://crik-test/app/ says there is more but gives no NextContinuationToken", error.Message, StringComparison.Ordinal);
+    }
+
+    [S3Fact]
     public void FailuresAndThrottlingAreRetriedUntilTheStoreAnswers()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);

@@ -38,4 +38,12 @@ public class SigV4Tests
         Assert.Equal("https://bucket.s3.eu-west-1.amazonaws.com/p/checkpoint-000001/manifest.json?uploads", uri.AbsoluteUri);
         Assert.Equal("/p/checkpoint-000001/manifest.json", path);
     }
+
+    [Fact]
+    public void ABucketWithDotsInItsNameIsAddressedPathStyleOnAwsToo()
+    {
+        (Uri uri, string path) = new S3Settings(null, "eu-west-1").Locate("my.bucket", "p/packs/000001.pack", []);
+        Assert.Equal("https://s3.eu-west-1.amazonaws.com/my.bucket/p/packs/000001.pack", uri.AbsoluteUri);
+        Assert.Equal("/my.bucket/p/packs/000001.pack", path);
+    }
 }

@@ -35,22 +35,34 @@ internal sealed partial class ObjectCheckpointStore
     public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
     {
         ThrowIfLeaseLost();
-        var moved = new List<string>();
-        foreach (long generation in List().Committed.Where(g => g <= checkpoint.Manifest.Generation).Reverse())
-        {
-            string name = StoreLayout.CommittedName(generation);
-            Move(name, $"{StoreLayout.RetiredDir}/{name}");
-            moved.Add(name);
-        }
         ScratchDirectory scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent: null);
-        string logName = StoreLayout.RestoreLogName(checkpoint.Manifest.Generation);
-        var attempt = new RestoreAttempt(checkpoint with { Directory = s3.Display($"{StoreLayout.RetiredDir}/{checkpoint.Name}") },
-            scratch.Directory.OpenOrCreateDirectory("."), moved, logName, s3.Display(LogKey(logName)));
-        lock (_restoring)
+        var moved = new List<string>();
+        try
         {
-            _restoring[attempt] = scratch;
+            foreach (long generation in List().Committed.Where(g => g <= checkpoint.Manifest.Generation).Reverse())
+            {
+                string name = StoreLayout.CommittedName(generation);
+                Move(name, $"{StoreLayout.RetiredDir}/{name}");
+                moved.Add(name);
+            }
+            string logName = StoreLayout.RestoreLogName(checkpoint.Manifest.Generation);
+            RestoreAttempt? attempt = null;
+            // Whichever way the attempt ends, even by an exception between here and its end, its scratch directory goes with it.
+            attempt = new RestoreAttempt(checkpoint with { Directory = s3.Display($"{StoreLayout.RetiredDir}/{checkpoint.Name}") },
+                scratch.Directory.OpenOrCreateDirectory("."), moved, logName, s3.Display(LogKey(logName)), ended: () => DropScratch(attempt!));
+            lock (_restoring)
+            {
+                _restoring[attempt] = scratch;
+            }
+            return attempt;
         }
-        return attempt;
+        catch
+        {
+            // Nothing was restored: what was retired for it is committed again, or the next commit's clean-up would delete it.
+            PutBack(moved);
+            scratch.Dispose();
+            throw;
+        }
     }
 
     public int RetireCommitted()
@@ -66,7 +78,7 @@ internal sealed partial class ObjectCheckpointStore
 
     public void Reinstate(RestoreAttempt attempt)
     {
-        EndAttempt(attempt);
+        attempt.Dispose();
         foreach (string name in attempt.Retired.Reverse())
         {
             Move($"{StoreLayout.RetiredDir}/{name}", name);
@@ -88,15 +100,28 @@ internal sealed partial class ObjectCheckpointStore
 
     public void RestoreSucceeded(RestoreAttempt attempt)
     {
-        KeepCriuLog(attempt.Directory, attempt.Criu.LogName);
-        EndAttempt(attempt);
+        try
+        {
+            KeepCriuLog(attempt.Directory, attempt.Criu.LogName);
+        }
+        finally
+        {
+            attempt.Dispose();
+        }
     }
 
     public string RestoreFailed(RestoreAttempt attempt, string reason)
     {
-        KeepCriuLog(attempt.Directory, attempt.Criu.LogName);
-        EndAttempt(attempt);
-        return SetAside($"{StoreLayout.RetiredDir}/", attempt.Checkpoint.Name, reason);
+        try
+        {
+            // Before CRIU's log, which may be large and slow: the generation must not be left retired (and deleted by the next commit) without its reason.
+            return SetAside($"{StoreLayout.RetiredDir}/", attempt.Checkpoint.Name, reason);
+        }
+        finally
+        {
+            KeepCriuLog(attempt.Directory, attempt.Criu.LogName);
+            attempt.Dispose();
+        }
     }
 
     public string SetAside(CommittedCheckpoint checkpoint, string reason) => SetAside("", checkpoint.Name, reason);
@@ -131,9 +156,24 @@ internal sealed partial class ObjectCheckpointStore
         s3.Delete(from + MacObject);
     }
 
-    private void EndAttempt(RestoreAttempt attempt)
+    /// <summary>Commits again, best effort, generations retired for a restore that did not begin.</summary>
+    private void PutBack(List<string> retired)
     {
-        attempt.Dispose();
+        foreach (string name in Enumerable.Reverse(retired))
+        {
+            try
+            {
+                Move($"{StoreLayout.RetiredDir}/{name}", name);
+            }
+            catch (IOException e)
+            {
+                log.Warning("Could not commit {Dir} again after its restore did not begin: {Error}", s3.Display(name), e.Message);
+            }
+        }
+    }
+
+    private void DropScratch(RestoreAttempt attempt)
+    {
         ScratchDirectory? scratch;
         lock (_restoring)
         {

@@ -8,9 +8,12 @@ namespace Crik.Cli.ImageStore;
 /// is never restored twice). Finish it with <see cref="CheckpointStore.RestoreSucceeded"/>,
 /// <see cref="CheckpointStore.RestoreFailed"/> or, when CRIU never ran, <see cref="CheckpointStore.Reinstate"/>.
 /// </summary>
+/// <param name="ended">Runs once, when the attempt is disposed (a store's clean-up of what it made for the attempt).</param>
 internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHandle directory, IReadOnlyList<string> retired,
-    string logName, string logPath) : IDisposable
+    string logName, string logPath, Action? ended = null) : IDisposable
 {
+    private int _disposed;
+
     public CommittedCheckpoint Checkpoint => checkpoint;
 
     /// <summary>Where the checkpoint is now, for messages.</summary>
@@ -33,5 +36,12 @@ internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHa
     /// <summary>The names moved to retired/ for this attempt: the checkpoint and every older one.</summary>
     internal IReadOnlyList<string> Retired => retired;
 
-    public void Dispose() => directory.Dispose();
+    public void Dispose()
+    {
+        directory.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            ended?.Invoke();
+        }
+    }
 }

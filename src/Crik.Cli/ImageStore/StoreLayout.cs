@@ -26,10 +26,22 @@ internal static class StoreLayout
     /// <summary>The pack file holding the chunks generation <paramref name="generation"/> wrote: packs/000007.pack.</summary>
     public static string PackName(long generation) => Number(generation) + PackSuffix;
 
-    /// <summary>The generation of a pack file's name, or 0 when it is not one.</summary>
-    public static long ParsePackGeneration(string name) =>
-        name.Length == 6 + PackSuffix.Length && name.EndsWith(PackSuffix, StringComparison.Ordinal) && name[..6].All(char.IsAsciiDigit)
-            ? long.Parse(name[..6], NumberStyles.None, CultureInfo.InvariantCulture) : 0;
+    /// <summary>
+    /// The generation of a pack file's name, or 0 when it is not one. Numbers have at least six digits
+    /// (packs/1000000.pack follows packs/999999.pack) and as many as generation names allow; a name
+    /// <see cref="PackName"/> would not give (packs/0000007.pack) is not a pack.
+    /// </summary>
+    public static long ParsePackGeneration(string name)
+    {
+        if (!name.EndsWith(PackSuffix, StringComparison.Ordinal))
+        {
+            return 0;
+        }
+        string digits = name[..^PackSuffix.Length];
+        return digits.Length is >= 6 and <= 15 && digits.All(char.IsAsciiDigit)
+            && long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) is var generation && PackName(generation) == name
+                ? generation : 0;
+    }
 
     public static string StagingName(long generation) => $"{StagingPrefix}{Number(generation)}-{Guid.NewGuid().ToString("N")[..8]}";
 

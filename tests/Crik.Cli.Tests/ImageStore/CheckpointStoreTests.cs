@@ -158,6 +158,32 @@ public sealed class CheckpointStoreTests : IDisposable
     public void GenerationsAreReadFromNames(string name, long generation) =>
         Assert.Equal(generation, StoreLayout.ParseGeneration(name));
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(999_999)]
+    [InlineData(1_000_000)]
+    [InlineData(123_456_789_012_345)]
+    public void APacksNameGivesBackItsGenerationAsTheGenerationsNameDoes(long generation)
+    {
+        Assert.Equal(generation, StoreLayout.ParsePackGeneration(StoreLayout.PackName(generation)));
+        Assert.Equal(generation, StoreLayout.ParseGeneration(StoreLayout.CommittedName(generation)));
+    }
+
+    [Theory]
+    [InlineData("0000007.pack")]
+    [InlineData("00007.pack")]
+    [InlineData("000007.pack.tmp")]
+    [InlineData("12345x.pack")]
+    public void NamesNoPackHasAreNotPacks(string name) => Assert.Equal(0, StoreLayout.ParsePackGeneration(name));
+
+    [Fact]
+    public void APackNumberedAMillionCountsTowardsTheNextGeneration()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "packs"));
+        File.WriteAllText(Path.Combine(_dir, "packs", "1000000.pack"), "");
+        Assert.Equal(1_000_001, _store.NextGeneration());
+    }
+
     [Fact]
     public void EverythingTheStoreMakesIsPrivateWhateverModeCriuGaveIt()
     {

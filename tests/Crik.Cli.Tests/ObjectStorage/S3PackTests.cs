@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
 using Crik.Cli.ObjectStorage;
 using Crik.TestSupport;
+using Serilog;
 using Xunit;
 
 namespace Crik.Cli.Tests.ObjectStorage;
@@ -213,6 +215,17 @@ public sealed class S3PackTests : IDisposable
         Record.Exception(() => upload.Write(new byte[1024], 0)); // a full part: the upload starts
         Assert.True(aborting.Join(TimeSpan.FromSeconds(10)));
         Assert.Contains(proxy.Seen, r => r.StartsWith("DELETE /crik-test/packs/000011.pack?uploadId=", StringComparison.Ordinal));
+    }
+
+    [S3Fact]
+    public void APackNumberedAMillionCountsTowardsTheNextGenerationInTheStore()
+    {
+        S3Client s3 = Client();
+        s3.Put("app/packs/1000000.pack", new byte[10]);
+        using var store = new ObjectCheckpointStore(TestS3.Client(_server!, _http, "app/"), new LoggerConfiguration().CreateLogger());
+        StagingCheckpoint staging = store.BeginCheckpoint();
+        Assert.Equal(1_000_001, staging.Generation);
+        store.Abandon(staging);
     }
 
     public void Dispose()

@@ -1,0 +1,94 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.ObjectStorage;
+using Crik.TestSupport;
+using Serilog;
+using Xunit;
+
+namespace Crik.Cli.Tests.ObjectStorage;
+
+/// <summary>Retiring generations for a restore and setting aside one that failed, when the store fails or is slow part-way.</summary>
+public sealed class ObjectRestoreTests : IDisposable
+{
+    private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    [S3Fact]
+    public void ARestoreThatCannotRetireItsGenerationCommitsAgainTheOlderOnesItRetired()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Committed(811, 812);
+        using var store = Store(proxy.Endpoint);
+        proxy.Matches = (method, path) => method == "PUT" && path.EndsWith("/retired/checkpoint-000812/manifest.json", StringComparison.Ordinal);
+        proxy.Fail(100, 500);
+
+        Assert.ThrowsAny<IOException>(() => store.BeginRestore(Checkpoint(812)));
+        Assert.NotNull(s3.TryGet("checkpoint-000811/manifest.json"));
+        Assert.NotNull(s3.TryGet("checkpoint-000812/manifest.json"));
+        Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("retired/", StringComparison.Ordinal) && o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
+        Assert.Empty(RestoreScratch(812));
+    }
+
+    [S3Fact]
+    public void ARestoreAttemptLeftByAnExceptionTakesItsScratchDirectoryWithIt()
+    {
+        Committed(813);
+        using var store = Store();
+        RestoreAttempt attempt = store.BeginRestore(Checkpoint(813));
+        Assert.Single(RestoreScratch(813));
+        attempt.Dispose(); // the restorer's using, when something threw before the attempt's end
+        Assert.Empty(RestoreScratch(813));
+    }
+
+    [S3Fact]
+    public void AFailedRestoreIsSetAsideWithItsReasonEvenWhenCriusLogTakesAllTheTimeLeft()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Committed(814);
+        using var store = Store(proxy.Endpoint);
+        RestoreAttempt attempt = store.BeginRestore(Checkpoint(814));
+        File.WriteAllText(Path.Combine(attempt.Path, attempt.Criu.LogName), "Error (criu/cr-restore.c:1234): a long log\n");
+        proxy.BeforeForwarding = request =>
+        {
+            if (request.StartsWith("PUT /crik-test/app/logs/", StringComparison.Ordinal))
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(4)); // a log upload slower than the time left
+            }
+        };
+        using (store.Within(TimeSpan.FromSeconds(2)))
+        {
+            store.RestoreFailed(attempt, "restore failed: criu exited with 1");
+        }
+
+        S3Object reason = Assert.Single(s3.List("set-aside/"), o => o.Name.EndsWith(StoreLayout.SetAsideReasonFile, StringComparison.Ordinal));
+        Assert.Equal("restore failed: criu exited with 1\n", System.Text.Encoding.UTF8.GetString(s3.TryGet(reason.Name)!));
+        Assert.Contains(s3.List("set-aside/"), o => o.Name.EndsWith("/manifest.json", StringComparison.Ordinal));
+        Assert.DoesNotContain(s3.List("retired/"), o => o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _server?.Dispose();
+    }
+
+    private static CommittedCheckpoint Checkpoint(long generation) =>
+        new(StoreLayout.CommittedName(generation), "", new Manifest { Generation = generation, RootPid = 9001, Command = ["app"] });
+
+    /// <remarks>Generations in the 800s: other tests on this machine may be restoring low ones meanwhile.</remarks>
+    private static List<string> RestoreScratch(long generation) =>
+        Directory.EnumerateDirectories(Path.GetTempPath(), $"crik-restore-{generation:D6}-*").ToList();
+
+    /// <summary>Committed generations as the store lists them (their manifests are moved as they are, unread).</summary>
+    private S3Client Committed(params long[] generations)
+    {
+        S3Client s3 = TestS3.Client(_server!, _http, "app/");
+        foreach (long generation in generations)
+        {
+            s3.Put($"{StoreLayout.CommittedName(generation)}/manifest.json", "{}"u8.ToArray());
+        }
+        return s3;
+    }
+
+    private ObjectCheckpointStore Store(string? endpoint = null) =>
+        new(TestS3.Client(_server!, _http, "app/", endpoint), new LoggerConfiguration().CreateLogger());
+}

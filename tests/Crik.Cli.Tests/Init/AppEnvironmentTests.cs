@@ -45,7 +45,9 @@ public class AppEnvironmentTests
     {
         using var run = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; exec sleep 60"], shellPrefix: "exec 7</dev/null 9>/dev/null;");
         run.WaitForLine("ready");
-        int app = ProcessTable.ChildrenOf(run.CrikPid).Single(p => p.Name == "sleep").Pid;
+        // "ready" comes before the exec, so wait until the shell has become sleep.
+        int app = Poll.Until(() => ProcessTable.ChildrenOf(run.CrikPid).FirstOrDefault(p => p.Name == "sleep"),
+            $"the app to exec sleep\n{run.Transcript}").Pid;
         string[] descriptors = Directory.GetFiles($"/proc/{app}/fd").Select(f => Path.GetFileName(f)).Order().ToArray();
         Assert.Equal(["0", "1", "2"], descriptors);
         run.Signal(Native.SIGTERM);

@@ -26,22 +26,9 @@ internal static class StoreLayout
     /// <summary>The pack file holding the chunks generation <paramref name="generation"/> wrote: packs/000007.pack.</summary>
     public static string PackName(long generation) => Number(generation) + PackSuffix;
 
-    /// <summary>
-    /// The generation of a pack file's name, or 0 when it is not one. Numbers have at least six digits
-    /// (packs/1000000.pack follows packs/999999.pack) and as many as generation names allow; a name
-    /// <see cref="PackName"/> would not give (packs/0000007.pack) is not a pack.
-    /// </summary>
-    public static long ParsePackGeneration(string name)
-    {
-        if (!name.EndsWith(PackSuffix, StringComparison.Ordinal))
-        {
-            return 0;
-        }
-        string digits = name[..^PackSuffix.Length];
-        return digits.Length is >= 6 and <= 15 && digits.All(char.IsAsciiDigit)
-            && long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) is var generation && PackName(generation) == name
-                ? generation : 0;
-    }
+    /// <summary>The generation of a pack file's name (packs/000007.pack), or 0 when it is not one.</summary>
+    public static long ParsePackGeneration(string name) =>
+        name.EndsWith(PackSuffix, StringComparison.Ordinal) ? ParseNumber(name.AsSpan(0, name.Length - PackSuffix.Length)) : 0;
 
     public static string StagingName(long generation) => $"{StagingPrefix}{Number(generation)}-{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -63,13 +50,22 @@ internal static class StoreLayout
     /// <summary>The generation in a name such as checkpoint-000007, .staging-000007-ab12 or checkpoint-000007-2026...; 0 if none.</summary>
     public static long ParseGeneration(string name)
     {
-        string rest = name.StartsWith(CommittedPrefix, StringComparison.Ordinal) ? name[CommittedPrefix.Length..]
-            : name.StartsWith(StagingPrefix, StringComparison.Ordinal) ? name[StagingPrefix.Length..]
-            : name.StartsWith(StagingPrefix[1..], StringComparison.Ordinal) ? name[(StagingPrefix.Length - 1)..]
-            : "";
-        string digits = new(rest.TakeWhile(char.IsAsciiDigit).ToArray());
-        return digits.Length <= 15 && long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long generation) ? generation : 0;
+        ReadOnlySpan<char> rest = name.StartsWith(CommittedPrefix, StringComparison.Ordinal) ? name.AsSpan(CommittedPrefix.Length)
+            : name.StartsWith(StagingPrefix, StringComparison.Ordinal) ? name.AsSpan(StagingPrefix.Length)
+            : name.StartsWith(StagingPrefix[1..], StringComparison.Ordinal) ? name.AsSpan(StagingPrefix.Length - 1)
+            : [];
+        int end = rest.IndexOf('-');
+        return ParseNumber(end < 0 ? rest : rest[..end]);
     }
+
+    /// <summary>
+    /// A generation written as <see cref="Number"/> writes it, or 0. Numbers have at least six digits
+    /// (1000000 follows 999999) and at most fifteen; any other spelling (0000007, 7, 12x) names nothing of ours.
+    /// </summary>
+    private static long ParseNumber(ReadOnlySpan<char> digits) =>
+        digits.Length is >= 6 and <= 15 && !digits.ContainsAnyExceptInRange('0', '9')
+            && long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) is var generation && Number(generation).AsSpan().SequenceEqual(digits)
+                ? generation : 0;
 
     private static string Number(long generation) => generation.ToString("D6", CultureInfo.InvariantCulture);
 }

@@ -154,6 +154,10 @@ public sealed class CheckpointStoreTests : IDisposable
     [InlineData("staging-000014-ab12cd34-20261121T000000Z", 14)]
     [InlineData("checkpoint-000015-20261121T000000Z", 15)]
     [InlineData("checkpoint-99999999999999999999", 0)]
+    [InlineData("checkpoint-0000015", 0)]
+    [InlineData("checkpoint-15", 0)]
+    [InlineData("checkpoint-000015x", 0)]
+    [InlineData("checkpoint-1000000", 1_000_000)]
     [InlineData("logs", 0)]
     public void GenerationsAreReadFromNames(string name, long generation) =>
         Assert.Equal(generation, StoreLayout.ParseGeneration(name));

@@ -17,7 +17,7 @@ internal sealed partial class Checkpointer
         preDumps is null || await preDumps.PreDumpAsync(app, ExternalMounts.Present(), config.CheckpointTimeout, abort).ConfigureAwait(false);
 
     /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it.</summary>
-    private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> StreamedDumpAsync(RunningApp app,
+    private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(RunningApp app,
         StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout)
     {
         using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack);
@@ -32,7 +32,7 @@ internal sealed partial class Checkpointer
     /// since the newest: the app is frozen for that alone. The files are cut into chunks afterwards
     /// (the directories to read, dump first, are the third result). The caller disposes <paramref name="directory"/>.
     /// </summary>
-    private async Task<(CriuResult Dump, CaptureResult? Captured, List<string>? ToImport)> DumpOnPreDumpsAsync(RunningApp app,
+    private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> DumpOnPreDumpsAsync(RunningApp app,
         StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout, PreDumpChain chain, DirectoryHandle directory, PreDumpParent parent)
     {
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,

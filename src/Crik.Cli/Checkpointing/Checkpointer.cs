@@ -87,7 +87,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
             }
             TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-            (CriuResult dump, CaptureResult? captured, List<string>? toImport) = onTop is { } onto
+            (CriuResult dump, CaptureResult? captured, List<DirectoryHandle>? toImport) = onTop is { } onto
                 ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
                 : await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
             if (onTop is not null && !dump.Succeeded && dump.Status.Exited && !budget.Spent)

@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Crik.Cli.Streaming;
 
 namespace Crik.Cli.PreDumping;
@@ -14,7 +15,7 @@ internal static class ImageImport
 {
     /// <param name="chain">The dump's directory first, then the pre-dumps it was taken on, newest first.</param>
     /// <param name="inTime">False once the checkpoint's budget is spent: the import stops at the next chunk.</param>
-    public static CaptureResult Import(IReadOnlyList<string> chain, PackWriter pack, Func<bool>? inTime = null)
+    public static CaptureResult Import(IReadOnlyList<DirectoryHandle> chain, PackWriter pack, Func<bool>? inTime = null)
     {
         string? failure = null;
         string? Failure()
@@ -30,8 +31,9 @@ internal static class ImageImport
         try
         {
             // CRIU's "parent" link to the pre-dump under this dump is not an image.
-            List<string> files = Directory.EnumerateFiles(chain[0]).Where(path => new FileInfo(path).LinkTarget is null)
-                .Select(path => Path.GetFileName(path)).Order(StringComparer.Ordinal).ToList();
+            DirectoryHandle dump = chain[0];
+            List<string> files = dump.Names().Where(name => dump.Stat(name) is { Kind: FileKind.Regular })
+                .Order(StringComparer.Ordinal).ToList();
             var work = new List<(string Name, Func<Stream> Open)>();
             foreach (string name in files.Where(PagemapImage.IsPagemapName))
             {
@@ -43,8 +45,7 @@ internal static class ImageImport
             var made = work.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
             foreach (string name in files.Where(name => !made.Contains(name)))
             {
-                string path = Path.Combine(chain[0], name);
-                work.Add((name, () => File.OpenRead(path)));
+                work.Add((name, () => new FileStream(dump.TryOpenFile(name) ?? throw new IOException($"{dump.PathOf(name)} is gone"), FileAccess.Read)));
             }
             var taken = new ManifestFile?[work.Count];
             int next = -1;

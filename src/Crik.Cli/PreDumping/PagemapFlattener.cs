@@ -1,3 +1,6 @@
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
+
 namespace Crik.Cli.PreDumping;
 
 /// <summary>
@@ -10,7 +13,7 @@ internal static class PagemapFlattener
 {
     /// <param name="name">The pagemap's file name, the same in every directory of the chain.</param>
     /// <param name="chain">The dump's directory first, then its parent, its parent's parent, and so on.</param>
-    public static FlatPagemap Flatten(string name, IReadOnlyList<string> chain)
+    public static FlatPagemap Flatten(string name, IReadOnlyList<DirectoryHandle> chain)
     {
         var levels = new Level?[chain.Count];
         Level Open(int depth)
@@ -39,7 +42,7 @@ internal static class PagemapFlattener
         while (pages > 0)
         {
             (PagemapEntry entry, long offset) = level.Find(address)
-                ?? throw new IOException($"{name}: the page at 0x{address:x} is in no image of the pre-dump chain ({level.Directory})");
+                ?? throw new IOException($"{name}: the page at 0x{address:x} is in no image of the pre-dump chain ({level.Directory.Path})");
             ulong take = Math.Min(pages, entry.Pages - (address - entry.Address) / PageSize);
             if (entry.IsInParent)
             {
@@ -51,9 +54,9 @@ internal static class PagemapFlattener
                 long length = (long)(take * PageSize);
                 if (start + length > level.PagesLength)
                 {
-                    throw new IOException($"{name}: {level.PagesPath} is shorter than its pagemap says (a pre-dump was cut short)");
+                    throw new IOException($"{name}: {level.Directory.PathOf(level.Image.PagesName)} is shorter than its pagemap says (a pre-dump was cut short)");
                 }
-                Add(segments, new FileSegment(level.PagesPath, start, length));
+                Add(segments, new FileSegment(level.Directory, level.Image.PagesName, start, length));
             }
             else
             {
@@ -66,7 +69,7 @@ internal static class PagemapFlattener
 
     private static void Add(List<FileSegment> segments, FileSegment next)
     {
-        if (segments.Count > 0 && segments[^1] is var last && last.Path == next.Path && last.Offset + last.Length == next.Offset)
+        if (segments.Count > 0 && segments[^1] is var last && last.Directory == next.Directory && last.Name == next.Name && last.Offset + last.Length == next.Offset)
         {
             segments[^1] = last with { Length = last.Length + next.Length };
             return;
@@ -82,11 +85,10 @@ internal static class PagemapFlattener
         private readonly PagemapEntry[] _byAddress;
         private readonly long[] _offsets;
 
-        private Level(string directory, PagemapImage image, string pagesPath, long pagesLength)
+        private Level(DirectoryHandle directory, PagemapImage image, long pagesLength)
         {
             Directory = directory;
             Image = image;
-            PagesPath = pagesPath;
             PagesLength = pagesLength;
             var offsets = new long[image.Entries.Count];
             long offset = 0;
@@ -103,25 +105,19 @@ internal static class PagemapFlattener
             _offsets = order.Select(i => offsets[i]).ToArray();
         }
 
-        public string Directory { get; }
+        public DirectoryHandle Directory { get; }
 
         public PagemapImage Image { get; }
 
-        public string PagesPath { get; }
-
         public long PagesLength { get; }
 
-        public static Level Open(string directory, string name)
+        public static Level Open(DirectoryHandle directory, string name)
         {
-            string path = Path.Combine(directory, name);
-            if (!File.Exists(path))
-            {
-                throw new IOException($"{name}: its pages are marked as in a parent pre-dump, but {directory} has no such image");
-            }
-            PagemapImage image = PagemapImage.Read(path);
-            string pagesPath = Path.Combine(directory, image.PagesName);
-            long length = File.Exists(pagesPath) ? new FileInfo(pagesPath).Length : 0;
-            return new Level(directory, image, pagesPath, length);
+            using SafeFileHandle file = directory.TryOpenFile(name)
+                ?? throw new IOException($"{name}: its pages are marked as in a parent pre-dump, but {directory.Path} has no such image");
+            PagemapImage image = PagemapImage.Read(file, directory.PathOf(name));
+            long length = directory.Stat(image.PagesName) is { Kind: FileKind.Regular } pages ? pages.Size : 0;
+            return new Level(directory, image, length);
         }
 
         /// <summary>The entry whose pages include <paramref name="address"/>, and where its pages start in the pages image.</summary>
@@ -150,8 +146,8 @@ internal static class PagemapFlattener
     }
 }
 
-/// <summary>A byte range of a file.</summary>
-internal readonly record struct FileSegment(string Path, long Offset, long Length);
+/// <summary>A byte range of the file <paramref name="Name"/> in a directory crik holds.</summary>
+internal readonly record struct FileSegment(DirectoryHandle Directory, string Name, long Offset, long Length);
 
 /// <summary>A whole pagemap and where the bytes of its pages image are.</summary>
 internal sealed record FlatPagemap(PagemapImage Pagemap, IReadOnlyList<FileSegment> Pages)

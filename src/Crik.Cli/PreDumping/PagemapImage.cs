@@ -1,6 +1,7 @@
 // PreDumping/ owns CRIU's pre-dumps (where the kernel tracks dirty memory) and turning a dump on top
 // of them into whole images: crik's generations never depend on files that live only on one node.
 using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.PreDumping;
 
@@ -29,16 +30,34 @@ internal sealed record PagemapImage(uint PagesId, IReadOnlyList<PagemapEntry> En
     private const uint CommonMagic = 0x54564319;
     private const uint PagemapMagic = 0x56084025;
 
+    /// <summary>
+    /// Far above any real pagemap (a few bytes per run of pages: millions of runs fit), and small
+    /// enough that a damaged length cannot have crik allocate the node's memory.
+    /// </summary>
+    private const long MaxImageBytes = 256L << 20;
+
     public string PagesName => $"pages-{PagesId}.img";
 
     public static bool IsPagemapName(string name) =>
         name.StartsWith("pagemap-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
 
-    public static PagemapImage Read(string path)
+    /// <param name="path">Where <paramref name="file"/> is, for messages.</param>
+    public static PagemapImage Read(SafeFileHandle file, string path)
     {
         try
         {
-            return Parse(File.ReadAllBytes(path));
+            long length = RandomAccess.GetLength(file);
+            if (length > MaxImageBytes)
+            {
+                throw new FormatException($"it is {length} bytes long, more than any pagemap of an app's memory");
+            }
+            byte[] bytes = new byte[length];
+            int read = 0;
+            while (read < bytes.Length && RandomAccess.Read(file, bytes.AsSpan(read), read) is var n and > 0)
+            {
+                read += n;
+            }
+            return Parse(bytes.AsSpan(0, read));
         }
         catch (FormatException e)
         {

@@ -29,7 +29,8 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     /// <summary>Where the log of the last failed pre-dump is kept, in the temporary directory (its chain is deleted).</summary>
     public const string FailedLogName = "crik-pre-dump-failed.log";
 
-    private readonly List<string> _names = [];
+    /// <summary>The pre-dumps, oldest first, each held open so that its images are read through the handle.</summary>
+    private readonly List<(string Name, DirectoryHandle Directory)> _preDumps = [];
     private ScratchDirectory? _scratch;
     private HandleLock? _owner;
     private int _made;
@@ -37,7 +38,7 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     private long _chainBytes;
     private int _failuresInARow;
 
-    public int Count => _names.Count;
+    public int Count => _preDumps.Count;
 
     /// <summary>Pre-dumps failed <see cref="FailuresBeforeGivingUp"/> times in a row: no more are taken.</summary>
     public bool GaveUp => _failuresInARow >= FailuresBeforeGivingUp;
@@ -49,20 +50,21 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     public async Task<bool> PreDumpAsync(RunningApp app, IReadOnlyList<ExternalMount> mounts, TimeSpan timeout, CancellationToken abort)
     {
         // A chain grows by what the app rewrites; past twice its whole first pre-dump, a whole one costs less to read back.
-        if (_names.Count >= MaxLength || (_names.Count > 0 && _chainBytes > 2 * _firstBytes))
+        if (_preDumps.Count >= MaxLength || (_preDumps.Count > 0 && _chainBytes > 2 * _firstBytes))
         {
             Drop();
         }
         var clock = Stopwatch.StartNew();
         string name = $"pre-{++_made}";
         string? logFile = null;
+        DirectoryHandle? images = null;
         try
         {
             ScratchDirectory scratch = _scratch ??= OwnedScratch();
-            using DirectoryHandle images = scratch.Directory.CreateDirectory(name);
+            images = scratch.Directory.CreateDirectory(name);
             var work = new CriuWorkDir(scratch.Directory.ProcPath, $"{name}.log");
             logFile = scratch.Directory.PathOf(work.LogName);
-            string? parent = _names.Count > 0 ? $"../{_names[^1]}" : null;
+            string? parent = _preDumps.Count > 0 ? $"../{_preDumps[^1].Name}" : null;
             CriuResult result = await criu.RunAsync(CriuArguments.PreDump(app.Pid, images.ProcPath, work, mounts, parent, tracksMemory),
                 work, timeout, kill: abort).ConfigureAwait(false);
             if (!result.Succeeded)
@@ -70,13 +72,14 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
                 string why = abort.IsCancellationRequested ? "stopped for a signal" : result.Describe(timeout);
                 return Failed($" after {clock.Elapsed.TotalSeconds:0.00} s: {why}", logFile);
             }
-            _names.Add(name);
-            long bytes = PagesBytes(scratch.Directory.PathOf(name));
-            _firstBytes = _names.Count == 1 ? bytes : _firstBytes;
+            long bytes = PagesBytes(images);
+            _preDumps.Add((name, images));
+            images = null;
+            _firstBytes = _preDumps.Count == 1 ? bytes : _firstBytes;
             _chainBytes += bytes;
             _failuresInARow = 0;
             log.Information("Pre-dumped the app in {Seconds:0.00} s (frozen for part of it): {Size} of memory changed since the {Since}, in {Dir}",
-                clock.Elapsed.TotalSeconds, Size.Format(bytes), _names.Count == 1 ? "last checkpoint" : "previous pre-dump",
+                clock.Elapsed.TotalSeconds, Size.Format(bytes), _preDumps.Count == 1 ? "last checkpoint" : "previous pre-dump",
                 scratch.Directory.PathOf(name));
             return true;
         }
@@ -84,27 +87,38 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
         {
             return Failed($": {e.Message}", logFile);
         }
+        finally
+        {
+            images?.Dispose();
+        }
     }
 
     /// <summary>A new directory beside the pre-dumps for a dump on top of the newest, and that pre-dump as its parent.</summary>
     public (DirectoryHandle Directory, PreDumpParent Parent) BeginDump()
     {
-        if (_scratch is null || _names.Count == 0)
+        if (_scratch is null || _preDumps.Count == 0)
         {
             throw new InvalidOperationException("there is no pre-dump to dump on top of");
         }
         DirectoryHandle directory = _scratch.Directory.CreateDirectory($"dump-{++_made}");
-        return (directory, new PreDumpParent($"../{_names[^1]}", tracksMemory));
+        return (directory, new PreDumpParent($"../{_preDumps[^1].Name}", tracksMemory));
     }
 
-    /// <summary>The directories a dump made by <see cref="BeginDump"/> reads its pages from: the dump's, then the pre-dumps newest first.</summary>
-    public List<string> ChainUnder(DirectoryHandle dump) =>
-        [dump.Path, .. Enumerable.Reverse(_names).Select(n => _scratch!.Directory.PathOf(n))];
+    /// <summary>
+    /// The directories a dump made by <see cref="BeginDump"/> reads its pages from: the dump's, then the
+    /// pre-dumps newest first. The chain keeps the pre-dumps' handles until <see cref="Drop"/>.
+    /// </summary>
+    public List<DirectoryHandle> ChainUnder(DirectoryHandle dump) =>
+        [dump, .. Enumerable.Reverse(_preDumps).Select(p => p.Directory)];
 
     /// <summary>Deletes every pre-dump: the next one is a whole one. Never throws (it runs after commits).</summary>
     public void Drop()
     {
-        _names.Clear();
+        foreach ((_, DirectoryHandle directory) in _preDumps)
+        {
+            directory.Dispose();
+        }
+        _preDumps.Clear();
         _chainBytes = 0;
         try
         {
@@ -217,6 +231,7 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
         }
     }
 
-    private static long PagesBytes(string directory) =>
-        Directory.EnumerateFiles(directory, "pages-*.img").Sum(path => new FileInfo(path).Length);
+    private static long PagesBytes(DirectoryHandle directory) =>
+        directory.Names().Where(name => name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal))
+            .Sum(name => directory.Stat(name) is { Kind: FileKind.Regular } status ? status.Size : 0);
 }

@@ -1,11 +1,12 @@
+using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.PreDumping;
 
-/// <summary>Reads byte ranges of files one after another, as if they were one file.</summary>
+/// <summary>Reads byte ranges of files one after another, as if they were one file. Each file is opened once, through its directory's handle.</summary>
 internal sealed class SegmentStream(IReadOnlyList<FileSegment> segments) : Stream
 {
-    private readonly Dictionary<string, SafeFileHandle> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<(DirectoryHandle Directory, string Name), SafeFileHandle> _files = [];
     private int _segment;
     private long _within;
 
@@ -38,10 +39,10 @@ internal sealed class SegmentStream(IReadOnlyList<FileSegment> segments) : Strea
                 continue;
             }
             int want = (int)Math.Min(buffer.Length, left);
-            int read = RandomAccess.Read(Open(current.Path), buffer[..want], current.Offset + _within);
+            int read = RandomAccess.Read(Open(current), buffer[..want], current.Offset + _within);
             if (read == 0)
             {
-                throw new IOException($"{current.Path} ended before byte {current.Offset + current.Length} (it changed while crik read it)");
+                throw new IOException($"{current.Directory.PathOf(current.Name)} ended before byte {current.Offset + current.Length} (it changed while crik read it)");
             }
             _within += read;
             return read;
@@ -72,12 +73,13 @@ internal sealed class SegmentStream(IReadOnlyList<FileSegment> segments) : Strea
         base.Dispose(disposing);
     }
 
-    private SafeFileHandle Open(string path)
+    private SafeFileHandle Open(FileSegment segment)
     {
-        if (!_files.TryGetValue(path, out SafeFileHandle? file))
+        if (!_files.TryGetValue((segment.Directory, segment.Name), out SafeFileHandle? file))
         {
-            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-            _files[path] = file;
+            file = segment.Directory.TryOpenFile(segment.Name)
+                ?? throw new IOException($"{segment.Directory.PathOf(segment.Name)} is gone (it was there when its pagemap was read)");
+            _files[(segment.Directory, segment.Name)] = file;
         }
         return file;
     }

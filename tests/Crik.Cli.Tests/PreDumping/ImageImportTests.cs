@@ -53,7 +53,8 @@ public class ImageImportTests
         CaptureResult result;
         using (var pack = new PackWriter(1, File.OpenHandle(packPath, FileMode.CreateNew, FileAccess.Write), new Dictionary<string, ChunkRef>()))
         {
-            result = ImageImport.Import(chain, pack);
+            using PreDumpImages.HeldChain held = PreDumpImages.Hold([.. chain]);
+            result = ImageImport.Import(held.Directories, pack);
         }
         stored = name =>
         {

@@ -1,3 +1,4 @@
+using Crik.Cli.Interop;
 using Crik.Cli.PreDumping;
 using Crik.TestSupport;
 using Xunit;
@@ -8,10 +9,20 @@ namespace Crik.Cli.Tests.PreDumping;
 /// A dump on top of pre-dumps names pages "in parent"; made whole, its pages image must hold every
 /// page as the app had it at the dump, gathered from whichever level holds it.
 /// </summary>
-public class PagemapFlattenerTests
+public sealed class PagemapFlattenerTests : IDisposable
 {
     private static readonly int Page = Environment.SystemPageSize;
     private const string Name = PreDumpImages.Name;
+
+    private readonly List<PreDumpImages.HeldChain> _held = [];
+
+    public void Dispose() => _held.ForEach(h => h.Dispose());
+
+    private List<DirectoryHandle> Held(params string[] directories)
+    {
+        _held.Add(PreDumpImages.Hold(directories));
+        return _held[^1].Directories;
+    }
 
     [Fact]
     public void PagesInParentsAreGatheredFromTheLevelThatHoldsThem()
@@ -25,7 +36,7 @@ public class PagemapFlattenerTests
         string dump = PreDumpImages.Level(dirs, "dump", 13, [(a, 2, PagemapEntry.InParent, ' '), (a + 2 * (ulong)Page, 1, PagemapEntry.Present, 'D'),
             (a + 3 * (ulong)Page, 1, PagemapEntry.InParent, ' '), (b, 1, PagemapEntry.Present, 'E'), (b + (ulong)Page, 1, PagemapEntry.InParent, ' ')]);
 
-        FlatPagemap flat = PagemapFlattener.Flatten(Name, [dump, pre2, pre1]);
+        FlatPagemap flat = PagemapFlattener.Flatten(Name, Held(dump, pre2, pre1));
 
         Assert.Equal(13u, flat.Pagemap.PagesId);
         Assert.All(flat.Pagemap.Entries, e => Assert.Equal(PagemapEntry.Present, e.Flags));
@@ -41,7 +52,7 @@ public class PagemapFlattenerTests
     {
         using var dirs = new TempDirectory();
         string dump = PreDumpImages.Level(dirs, "dump", 3, [(0x10000000, 3, PagemapEntry.Present, 'X')]);
-        FlatPagemap flat = PagemapFlattener.Flatten(Name, [dump]);
+        FlatPagemap flat = PagemapFlattener.Flatten(Name, Held(dump));
         Assert.Equal("X0 X1 X2", PreDumpImages.Describe(PreDumpImages.Read(flat)));
         Assert.Single(flat.Pages); // one range of the dump's own file: nothing is copied
     }
@@ -52,7 +63,7 @@ public class PagemapFlattenerTests
         using var dirs = new TempDirectory();
         string pre1 = PreDumpImages.Level(dirs, "pre-1", 1, [(0x400000, 1, PagemapEntry.Present, 'A')]);
         string dump = PreDumpImages.Level(dirs, "dump", 2, [(0x400000, 2, PagemapEntry.InParent, ' ')]);
-        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump, pre1]));
+        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, Held(dump, pre1)));
         Assert.Contains("0x401000", e.Message, StringComparison.Ordinal);
     }
 
@@ -61,9 +72,9 @@ public class PagemapFlattenerTests
     {
         using var dirs = new TempDirectory();
         string dump = PreDumpImages.Level(dirs, "dump", 2, [(0x400000, 1, PagemapEntry.InParent, ' ')]);
-        Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
+        Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, Held(dump)));
         string empty = Directory.CreateDirectory(Path.Combine(dirs.Path, "pre-1")).FullName;
-        Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump, empty]));
+        Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, Held(dump, empty)));
     }
 
     [Fact]
@@ -75,7 +86,7 @@ public class PagemapFlattenerTests
         {
             pages.SetLength(2 * Page);
         }
-        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
+        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, Held(dump)));
         Assert.Contains("shorter", e.Message, StringComparison.Ordinal);
     }
 
@@ -86,7 +97,7 @@ public class PagemapFlattenerTests
         string dump = Path.Combine(dirs.Path, "dump");
         Directory.CreateDirectory(dump);
         File.WriteAllBytes(Path.Combine(dump, Name), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, [dump]));
+        var e = Assert.Throws<IOException>(() => PagemapFlattener.Flatten(Name, Held(dump)));
         Assert.Contains("not a pagemap image", e.Message, StringComparison.Ordinal);
     }
 }

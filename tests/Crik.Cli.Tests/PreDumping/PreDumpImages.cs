@@ -1,3 +1,4 @@
+using Crik.Cli.Interop;
 using Crik.Cli.PreDumping;
 using Crik.TestSupport;
 
@@ -31,6 +32,16 @@ internal static class PreDumpImages
             }
         }
         return dir;
+    }
+
+    /// <summary>The directories of a chain, held open as crik holds them, dump first.</summary>
+    public static HeldChain Hold(params string[] directories) => new(directories.Select(DirectoryHandle.OpenOrCreate).ToList());
+
+    public sealed class HeldChain(List<DirectoryHandle> directories) : IDisposable
+    {
+        public List<DirectoryHandle> Directories => directories;
+
+        public void Dispose() => directories.ForEach(d => d.Dispose());
     }
 
     public static byte[] Read(FlatPagemap flat)

@@ -48,6 +48,21 @@ public sealed class PagemapFlattenerTests : IDisposable
     }
 
     [Fact]
+    public void TheChainIsReadThroughItsHandlesNotItsPaths()
+    {
+        using var dirs = new TempDirectory();
+        string pre1 = PreDumpImages.Level(dirs, "pre-1", 1, [(0x400000, 2, PagemapEntry.Present, 'A')]);
+        string dump = PreDumpImages.Level(dirs, "dump", 2, [(0x400000, 1, PagemapEntry.InParent, ' '), (0x401000, 1, PagemapEntry.Present, 'B')]);
+        List<DirectoryHandle> chain = Held(dump, pre1);
+        // Renamed, and the old name taken by a link to a pre-dump whose pages are all wrong.
+        string wrong = PreDumpImages.Level(dirs, "wrong", 1, [(0x400000, 2, PagemapEntry.Present, 'X')]);
+        Directory.Move(pre1, pre1 + "-moved");
+        File.CreateSymbolicLink(pre1, wrong);
+        FlatPagemap flat = PagemapFlattener.Flatten(Name, chain);
+        Assert.Equal("A0 B1", PreDumpImages.Describe(PreDumpImages.Read(flat)));
+    }
+
+    [Fact]
     public void AWholeDumpStaysAsItIs()
     {
         using var dirs = new TempDirectory();

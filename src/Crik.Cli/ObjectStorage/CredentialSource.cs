@@ -57,13 +57,30 @@ internal sealed class CredentialSource
     /// </summary>
     public AwsCredentials Get(DateTimeOffset now, TimeSpan? timeLeft = null)
     {
-        lock (_gate)
+        // One request asks STS while the others wait, but none past its own time: a request with
+        // little left (a SIGTERM checkpoint's) must not wait out another's longer exchange (a lease renewal's).
+        long started = Stopwatch.GetTimestamp();
+        TimeSpan left = timeLeft ?? TimeSpan.MaxValue;
+        if (left.TotalMilliseconds >= int.MaxValue)
+        {
+            _gate.Enter();
+        }
+        else if (!_gate.TryEnter(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+        {
+            throw new S3Exception($"new credentials from STS were still being fetched for another request when the time crik had for the store ran out "
+                + $"({left.TotalSeconds:0.###} s); check that STS answers ({StsEndpoint(_environment)})");
+        }
+        try
         {
             if (_current is { } current && current.IsFresh(now))
             {
                 return current;
             }
-            return _current = AssumeRoleWithWebIdentity(timeLeft ?? TimeSpan.MaxValue);
+            return _current = AssumeRoleWithWebIdentity(left == TimeSpan.MaxValue ? left : left - Stopwatch.GetElapsedTime(started));
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 

@@ -100,6 +100,32 @@ public sealed class CredentialSourceTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the request gave up after {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
+    [Fact]
+    public void ARequestWithLittleTimeLeftDoesNotWaitOutAnotherRequestsExchangeWithSts()
+    {
+        using var sts = new FakeSts { Delay = TimeSpan.FromSeconds(8) };
+        var environment = new Dictionary<string, string>
+        {
+            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = _dir.Write("token", "t"),
+            ["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/crik",
+            ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
+            ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{FreePort.Get()}",
+        };
+        S3Client s3 = TestS3.Client(environment, _http);
+        // As a lease renewal does: a detached client with no deadline, on the same credentials.
+        S3Client renewal = s3.Detached();
+        var waiting = new Thread(() => Record.Exception(() => renewal.TryGet("lease"))) { IsBackground = true };
+        waiting.Start();
+        Poll.Until(() => sts.Forms.Count > 0, "the first request to reach STS");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (s3.Within(TimeSpan.FromSeconds(1)))
+        {
+            var error = Assert.Throws<S3Exception>(() => s3.TryGet("a"));
+            Assert.Contains("still being fetched for another request", error.Message, StringComparison.Ordinal);
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the request gave up after {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
     public void Dispose()
     {
         _http.Dispose();

@@ -83,14 +83,7 @@ public sealed class CredentialSourceTests : IDisposable
     public void AnStsThatDoesNotAnswerHoldsARequestOnlyAsLongAsCrikHasForTheStore()
     {
         using var sts = new FakeSts { Delay = TimeSpan.FromSeconds(8) };
-        var environment = new Dictionary<string, string>
-        {
-            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = _dir.Write("token", "t"),
-            ["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/crik",
-            ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
-            ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{FreePort.Get()}",
-        };
-        S3Client s3 = TestS3.Client(environment, _http);
+        S3Client s3 = ClientOnWebIdentity(sts);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using (s3.Within(TimeSpan.FromSeconds(1)))
         {
@@ -104,14 +97,7 @@ public sealed class CredentialSourceTests : IDisposable
     public void ARequestWithLittleTimeLeftDoesNotWaitOutAnotherRequestsExchangeWithSts()
     {
         using var sts = new FakeSts { Delay = TimeSpan.FromSeconds(8) };
-        var environment = new Dictionary<string, string>
-        {
-            ["AWS_WEB_IDENTITY_TOKEN_FILE"] = _dir.Write("token", "t"),
-            ["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/crik",
-            ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
-            ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{FreePort.Get()}",
-        };
-        S3Client s3 = TestS3.Client(environment, _http);
+        S3Client s3 = ClientOnWebIdentity(sts);
         // As a lease renewal does: a detached client with no deadline, on the same credentials.
         S3Client renewal = s3.Detached();
         var waiting = new Thread(() => Record.Exception(() => renewal.TryGet("lease"))) { IsBackground = true };
@@ -125,6 +111,15 @@ public sealed class CredentialSourceTests : IDisposable
         }
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the request gave up after {clock.Elapsed.TotalSeconds:0.0} s");
     }
+
+    /// <summary>A client whose credentials come from <paramref name="sts"/>; its store is a port nobody listens on.</summary>
+    private S3Client ClientOnWebIdentity(FakeSts sts) => TestS3.Client(new Dictionary<string, string>
+    {
+        ["AWS_WEB_IDENTITY_TOKEN_FILE"] = _dir.Write("token", "t"),
+        ["AWS_ROLE_ARN"] = "arn:aws:iam::1:role/crik",
+        ["AWS_ENDPOINT_URL_STS"] = sts.Endpoint,
+        ["AWS_ENDPOINT_URL_S3"] = $"http://127.0.0.1:{FreePort.Get()}",
+    }, _http);
 
     public void Dispose()
     {

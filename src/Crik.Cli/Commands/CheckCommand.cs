@@ -1,6 +1,7 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Logging;
+using Crik.Cli.ObjectStorage;
 using Crik.Cli.Privileges;
 using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
@@ -36,6 +37,11 @@ internal static class CheckCommand
             dirtyMemoryTracking = criu.HasFeatureAsync("mem_dirty_track").GetAwaiter().GetResult();
         }
         ContainerFacts facts = ContainerFactsReader.Read(loaded.Config.ImageDir, criuVersion) with { DirtyMemoryTracking = dirtyMemoryTracking };
+        if (loaded.Config.ImageDir is { } imageDir && S3Address.IsS3(imageDir))
+        {
+            StoreProbeResult store = ProbeStore(imageDir);
+            facts = facts with { ImageDirProblem = store.Problem, StoreConditionalWrites = store.ConditionalWrites };
+        }
         List<Finding> findings = ContainerVerdict.Of(facts);
         foreach (Finding finding in findings)
         {
@@ -48,6 +54,22 @@ internal static class CheckCommand
             : $"crik check: {problems} problem{(problems == 1 ? "" : "s")} would stop checkpoints in this container");
         return problems == 0 ? 0 : ExitCodes.CheckFoundProblems;
     }
+
+    /// <summary>Uses the store as a checkpoint would, within <see cref="StoreProbeLimit"/>.</summary>
+    private static StoreProbeResult ProbeStore(string imageDir)
+    {
+        try
+        {
+            return StoreProbe.Run(CheckpointStores.S3(imageDir), StoreProbeLimit);
+        }
+        catch (FormatException e)
+        {
+            return new StoreProbeResult(e.Message, null);
+        }
+    }
+
+    /// <summary>Long enough for the client's retries (about six seconds) to see a store through a brief failure.</summary>
+    private static readonly TimeSpan StoreProbeLimit = TimeSpan.FromSeconds(15);
 
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)

@@ -9,6 +9,7 @@ namespace Crik.Cli.Privileges;
 /// <param name="ImageDirProblem">Why imageDir cannot be written, or null when it can.</param>
 /// <param name="Pid1">The name of PID 1 in this PID namespace.</param>
 /// <param name="DirtyMemoryTracking">Whether the kernel tracks dirty memory for CRIU's pre-dumps; null when unknown.</param>
+/// <param name="StoreConditionalWrites">For an object store that crik check reached: whether it honors conditional writes.</param>
 internal sealed record ContainerFacts(
     uint UserId,
     CapabilitySet Capabilities,
@@ -19,4 +20,5 @@ internal sealed record ContainerFacts(
     string? ImageDir,
     string? ImageDirProblem,
     string Pid1,
-    bool? DirtyMemoryTracking = null);
+    bool? DirtyMemoryTracking = null,
+    bool? StoreConditionalWrites = null);

@@ -21,7 +21,7 @@ internal static class ContainerVerdict
             facts.LastPidWritable
                 ? Ok("/proc/sys/kernel/ns_last_pid is writable: a fresh app starts at PID 9000")
                 : Ok("/proc/sys/kernel/ns_last_pid is read-only: crik uses up the PIDs below 9000 at start instead (a fraction of a second)"),
-            ImageDir(facts.ImageDir, facts.ImageDirProblem),
+            ImageDir(facts.ImageDir, facts.ImageDirProblem, facts.StoreConditionalWrites),
         };
         if (facts.UserId != 0)
         {
@@ -83,10 +83,16 @@ internal static class ContainerVerdict
         _ => Problem($"Yama's ptrace_scope is {scope} on this node: CRIU may not attach to the app. Add SYS_PTRACE to securityContext.capabilities.add"),
     };
 
-    private static Finding ImageDir(string? imageDir, string? problem) => (imageDir, problem) switch
+    private static Finding ImageDir(string? imageDir, string? problem, bool? conditionalWrites) => (imageDir, problem) switch
     {
         (null, _) => Problem("no imageDir configured: crik runs as a plain init and never checkpoints. Set imageDir to a volume in the configuration"),
-        (_, null) when ObjectStorage.S3Address.IsS3(imageDir) => Note($"imageDir {imageDir} is object storage: crik check does not reach it; crik run logs a line if it cannot"),
+        (_, null) when ObjectStorage.S3Address.IsS3(imageDir) => conditionalWrites switch
+        {
+            true => Ok($"imageDir {imageDir}: crik listed it, wrote and deleted an object there, and the store honors conditional writes (its lease keeps a second pod out)"),
+            false => Note($"imageDir {imageDir}: crik listed it, wrote and deleted an object there, but the store ignores conditional writes "
+                + "(If-None-Match, If-Match): two pods sharing this prefix would both write to it. Give each app its own prefix and run one pod per prefix"),
+            null => Note($"imageDir {imageDir} is object storage that crik check did not reach; crik run logs a line if it cannot"),
+        },
         (_, null) => Ok($"imageDir {imageDir} is writable"),
         _ => Problem($"imageDir {imageDir}: {problem}"),
     };

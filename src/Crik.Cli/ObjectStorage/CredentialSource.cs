@@ -107,7 +107,7 @@ internal sealed class CredentialSource
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new S3Exception($"cannot read the web identity token {tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE): {e.Message}; check the service account's projected token volume", inner: e);
+            throw new S3Exception($"cannot read the web identity token {tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE): {e.Message.TrimEnd('.')}; check the service account's projected token volume", inner: e);
         }
         Uri endpoint = StsEndpoint(_environment);
         string session = Environment("AWS_ROLE_SESSION_NAME") ?? $"crik-{System.Environment.MachineName}";

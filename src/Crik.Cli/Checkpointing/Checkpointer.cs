@@ -33,9 +33,13 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     private string _thenTheApp = "";
 
-    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null)
+    /// <summary>The supervisor's way to let the app go on at once when this checkpoint fails (see <see cref="ICheckpointer.CheckpointAsync"/>).</summary>
+    private Action? _whenGivingUp;
+
+    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null)
     {
         _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
+        _whenGivingUp = whenGivingUp;
         var budget = new Budget(config.CheckpointBudget);
         if (reason == CheckpointReason.Sigterm && nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
         {
@@ -183,9 +187,11 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
 
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)
     {
-        store.Abandon(staging);
+        // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
+        _whenGivingUp?.Invoke();
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
             generation, clock.Elapsed.TotalSeconds, why, logFile, _thenTheApp);
+        store.Abandon(staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
 

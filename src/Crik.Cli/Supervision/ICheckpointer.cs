@@ -10,7 +10,10 @@ internal interface ICheckpointer
     /// </summary>
     /// <param name="whenCaptured">Called once the app's state and files are captured, before the commit: an app that
     /// runs on may be resumed then.</param>
-    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null);
+    /// <param name="whenGivingUp">Called once CRIU is done with the app and the checkpoint will not be taken, before
+    /// the image directory is cleaned up and unlocked (slow with a store that stops answering): the app may be
+    /// resumed, and get its SIGTERM, then.</param>
+    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null);
 
     /// <summary>
     /// The app ended on its own after checkpoints of this run were committed: retires them (and

@@ -94,7 +94,8 @@ internal sealed partial class Supervisor
     /// Takes a checkpoint. Unless it was committed for a SIGTERM or <c>crik checkpoint --exit</c>
     /// (then the tree stays stopped for the caller to end), the app is running again afterwards.
     /// </summary>
-    private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason)
+    /// <param name="whenGivingUp">What else to do for the app, once resumed, when the checkpoint fails (a SIGTERM's: forward it).</param>
+    private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenGivingUp = null)
     {
         CheckpointOutcome outcome;
         if (control is not null)
@@ -105,7 +106,11 @@ internal sealed partial class Supervisor
         {
             // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
             Action? resumeEarly = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit ? null : () => SignalTree(app, Signal.SIGCONT);
-            outcome = await checkpointer!.CheckpointAsync(app, reason, resumeEarly).ConfigureAwait(false);
+            outcome = await checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
+            {
+                SignalTree(app, Signal.SIGCONT);
+                whenGivingUp?.Invoke();
+            }).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -55,15 +55,24 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             // Signals first: a SIGTERM must not wait behind a periodic checkpoint.
             while (signals.Received.TryRead(out Signal signal))
             {
+                bool forwarded = false;
                 if (signal == Signal.SIGTERM && checkpointer is not null && !_stopping)
                 {
                     _stopping = true;
-                    if (await TryCheckpointAsync(app, CheckpointReason.Sigterm).ConfigureAwait(false) is CheckpointOutcome.Committed)
+                    // A failed checkpoint hands the app its SIGTERM as soon as CRIU is done, not after the clean-up.
+                    if (await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
+                        {
+                            Forward(app, signal);
+                            forwarded = true;
+                        }).ConfigureAwait(false) is CheckpointOutcome.Committed)
                     {
                         return await StopCheckpointedAsync(app).ConfigureAwait(false);
                     }
                 }
-                Forward(app, signal);
+                if (!forwarded)
+                {
+                    Forward(app, signal);
+                }
             }
             if (periodicDue.IsCompleted && !_stopping)
             {

@@ -161,6 +161,36 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     }
 
     [S3CriuFact]
+    public void AStoreThatStopsAnsweringMidCheckpointHoldsTheAppsSigtermOnlyUntilTheBudgetNotThroughTheCleanUp()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung-mid-dump\ncheckpointBudget: 3s\ncheckpointTimeout: 2s\n");
+        using CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        pod.WaitForLine("Started", TimeSpan.FromSeconds(60), stderr: true);
+        // The lease is taken and the pack written; from then on every request hangs (the manifest's, so
+        // the commit fails), the failed dump's log and the lease's release included (about 5 s of clean-up).
+        proxy.BeforeForwarding = request =>
+        {
+            if (request.Contains("/packs/", StringComparison.Ordinal))
+            {
+                proxy.Delay = TimeSpan.FromMinutes(5);
+            }
+        };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        pod.Signal(Native.SIGTERM);
+        pod.WaitForLine("app-got-term", TimeSpan.FromSeconds(20));
+        TimeSpan appGotTerm = clock.Elapsed;
+        Assert.Equal(9, pod.WaitForExit());
+        // The SIGTERM goes to the app before the failure is logged and the clean-up begins (the lease's release alone waits 2 s for the store).
+        List<string> stderr = [.. pod.Stderr];
+        int forwarded = stderr.FindIndex(l => l.Contains("Forwarded SIGTERM", StringComparison.Ordinal));
+        int failed = stderr.FindIndex(l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal));
+        Assert.True(forwarded >= 0 && failed > forwarded, pod.Transcript);
+        Assert.Single(pod.Stderr, l => l.Contains("Forwarded SIGTERM", StringComparison.Ordinal));
+        Assert.True(appGotTerm < TimeSpan.FromSeconds(8), $"the app got its SIGTERM {appGotTerm.TotalSeconds:0.0} s after crik's (budget 3 s)\n{pod.Transcript}");
+    }
+
+    [S3CriuFact]
     public void AStoreThatHangsAtStartHoldsTheAppOnlyForTheLockWaitThenItStartsFresh()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { Delay = TimeSpan.FromMinutes(5) };

@@ -221,7 +221,10 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
         ScratchDirectory scratch = ScratchDirectory.Create("crik-pre-dumps", fallbackParent: null);
         try
         {
-            _owner = HandleLock.TryAcquire(scratch.Directory.CreateFile(OwnerFile), OwnerFile, TimeSpan.Zero);
+            // Locked under another name, then renamed: an owner file another crik's DeleteStale can see is always locked already.
+            const string unnamed = OwnerFile + ".new";
+            _owner = HandleLock.TryAcquire(scratch.Directory.CreateFile(unnamed), unnamed, TimeSpan.Zero);
+            scratch.Directory.Rename(unnamed, scratch.Directory, OwnerFile);
             return scratch;
         }
         catch

@@ -148,9 +148,7 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     public void AStoreThatStopsAnsweringAtSigtermStillLetsTheAppHaveItsSigtermWithinTheBudget()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
-        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung\ncheckpointBudget: 4s\ncheckpointTimeout: 3s\n");
-        using CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
-        pod.WaitForLine("Started", TimeSpan.FromSeconds(60), stderr: true);
+        using CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/hung", budget: "4s", timeout: "3s");
         proxy.Delay = TimeSpan.FromMinutes(5); // every request hangs from now on
         var clock = System.Diagnostics.Stopwatch.StartNew();
         pod.Signal(Native.SIGTERM);
@@ -164,9 +162,7 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     public void AStoreThatStopsAnsweringMidCheckpointHoldsTheAppsSigtermOnlyUntilTheBudgetNotThroughTheCleanUp()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
-        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung-mid-dump\ncheckpointBudget: 3s\ncheckpointTimeout: 2s\n");
-        using CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
-        pod.WaitForLine("Started", TimeSpan.FromSeconds(60), stderr: true);
+        using CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/hung-mid-dump", budget: "3s", timeout: "2s");
         // The lease is taken and the pack written; from then on every request hangs (the manifest's, so
         // the commit fails), the failed dump's log and the lease's release included (about 5 s of clean-up).
         proxy.BeforeForwarding = request =>
@@ -222,6 +218,23 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         _http.Dispose();
         _dir.Dispose();
         _server?.Dispose();
+    }
+
+    /// <summary>A started pod, on the store through <paramref name="proxy"/>, whose app prints app-got-term and exits 9 on SIGTERM.</summary>
+    private CrikRun StartAppThatExitsOnSigterm(FaultyProxy proxy, string prefix, string budget, string timeout)
+    {
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/{prefix}\ncheckpointBudget: {budget}\ncheckpointTimeout: {timeout}\n");
+        CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        try
+        {
+            pod.WaitForLine("Started", TimeSpan.FromSeconds(60), stderr: true);
+            return pod;
+        }
+        catch
+        {
+            pod.Dispose();
+            throw;
+        }
     }
 
     private CrikRun Start(string config, string endpoint, params string[] command) =>

@@ -188,7 +188,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)
     {
         // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
-        _whenGivingUp?.Invoke();
+        Interlocked.Exchange(ref _whenGivingUp, null)?.Invoke(); // once: Failed may be reached again should the clean-up throw
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
             generation, clock.Elapsed.TotalSeconds, why, logFile, _thenTheApp);
         store.Abandon(staging);

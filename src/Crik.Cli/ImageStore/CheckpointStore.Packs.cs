@@ -79,7 +79,7 @@ internal sealed partial class CheckpointStore
                     continue;
                 }
                 // A set-aside copy is named checkpoint-NNNNNN-TIME; its manifest names NNNNNN.
-                string committedName = name[..Math.Min(name.Length, StoreLayout.CommittedName(1).Length)];
+                string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(name));
                 _ = ManifestVerifier.ReadManifest(directory, committedName, _codec, out Manifest? manifest);
                 found.Add((manifest, state));
             }

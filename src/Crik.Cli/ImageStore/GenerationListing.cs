@@ -42,7 +42,7 @@ internal static class GenerationListing
                 continue;
             }
             // A set-aside copy is named checkpoint-NNNNNN-TIME; its manifest names NNNNNN.
-            string committedName = name.Length > StoreLayout.CommittedName(1).Length ? name[..StoreLayout.CommittedName(1).Length] : name;
+            string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(name));
             Manifest? manifest;
             string? problem;
             using (DirectoryHandle? directory = parent.TryOpenDirectory(name))

@@ -32,6 +32,9 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
 
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long crik asks whether a manifest whose PUT lost its answer reached the store.</summary>
+    private static readonly TimeSpan ManifestConfirmGrace = TimeSpan.FromSeconds(3);
+
     private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
     private readonly Dictionary<long, (ScratchDirectory Scratch, S3PackUpload Upload)> _staging = [];
     private readonly Dictionary<RestoreAttempt, ScratchDirectory> _restoring = [];
@@ -114,7 +117,7 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
         {
             s3.Put(name + MacObject, Encoding.ASCII.GetBytes(mac + "\n"));
         }
-        s3.Put(name + ManifestObject, json);
+        PutManifest(name + ManifestObject, json);
 
         // The commit point has passed: from here on, failures are warnings.
         (ScratchDirectory? scratch, _) = TakeStaging(staging.Generation);
@@ -144,6 +147,47 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
                 scratch.Dispose();
             }
             _restoring.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Writes the manifest: the commit point. A request whose answer was lost (or that the store failed
+    /// with a 5xx) may have been carried out all the same, so crik then reads the manifest back, with a
+    /// few seconds of its own. There, it is a commit; absent, it is not (this throws). When crik cannot
+    /// tell, it takes it as a commit: the app, stopped for it, must not run on while the next pod may
+    /// restore it. A refusal (4xx) is an answer: the manifest is not there.
+    /// </summary>
+    private void PutManifest(string key, byte[] json)
+    {
+        try
+        {
+            s3.Put(key, json);
+            return;
+        }
+        catch (S3Exception e) when (e.Status is 0 or >= 500)
+        {
+            bool? stored;
+            try
+            {
+                using IDisposable grace = s3.Within(ManifestConfirmGrace);
+                stored = s3.TryGet(key) is { } body && body.AsSpan().SequenceEqual(json);
+            }
+            catch (S3Exception)
+            {
+                stored = null;
+            }
+            if (stored == false)
+            {
+                throw;
+            }
+            if (stored == true)
+            {
+                log.Warning("The store's answer to the manifest {Key} was lost ({Error}), but the store holds it: the checkpoint is committed",
+                    s3.Display(key), e.Message);
+                return;
+            }
+            log.Error("crik cannot tell whether the store holds the manifest {Key} ({Error}). It takes the checkpoint as committed, so that "
+                + "the app never runs twice: the next pod restores it if the store has it, else the newest one before it", s3.Display(key), e.Message);
         }
     }
 

@@ -59,6 +59,10 @@ internal sealed class CredentialSource
     {
         // One request asks STS while the others wait, but none past its own time: a request with
         // little left (a SIGTERM checkpoint's) must not wait out another's longer exchange (a lease renewal's).
+        if (!IsWebIdentity)
+        {
+            return _current!;
+        }
         long started = Stopwatch.GetTimestamp();
         TimeSpan left = timeLeft ?? TimeSpan.MaxValue;
         if (left.TotalMilliseconds >= int.MaxValue)
@@ -84,15 +88,16 @@ internal sealed class CredentialSource
         }
     }
 
-    /// <summary>The store refused the credentials as expired: web identity credentials are fetched again on the next request.</summary>
-    public void Expire()
+    /// <summary>
+    /// The store refused <paramref name="refused"/> as expired: web identity credentials are fetched
+    /// again on the next request, unless another request has fetched new ones meanwhile. It never
+    /// waits for an exchange with STS under way.
+    /// </summary>
+    public void Expire(AwsCredentials refused)
     {
         if (IsWebIdentity)
         {
-            lock (_gate)
-            {
-                _current = null;
-            }
+            Interlocked.CompareExchange(ref _current, null, refused);
         }
     }
 
@@ -169,7 +174,7 @@ internal sealed class CredentialSource
             TimeSpan delay = _retry.Delay(attempt), remaining = timeLeft - Stopwatch.GetElapsedTime(started);
             Thread.Sleep(delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         }
-        throw new S3Exception($"STS at {endpoint} did not answer AssumeRoleWithWebIdentity for {role} ({problem}); check AWS_REGION and the network (or AWS_ENDPOINT_URL_STS)");
+        throw new S3Exception($"STS at {endpoint} did not answer AssumeRoleWithWebIdentity for {role} ({(problem.Length > 0 ? problem : "the time crik had for the store ran out before it could ask")}); check AWS_REGION and the network (or AWS_ENDPOINT_URL_STS)");
     }
 
     /// <summary>AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else STS in AWS_REGION; throws <see cref="FormatException"/> for one that is not an http(s) URL.</summary>

@@ -281,7 +281,8 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 {
                     request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
                 }
-                SigV4.Sign(request, canonicalPath, query, payloadHash, credentials.Get(now, left), settings.Region, now);
+                AwsCredentials signedWith = credentials.Get(now, left);
+                SigV4.Sign(request, canonicalPath, query, payloadHash, signedWith, settings.Region, now);
                 // A range's answer is read as it comes: a store that ignores Range sends the whole object, of which only the range is kept.
                 HttpResponseMessage response = http.Send(request, range is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead,
                     attemptTimeout.Token);
@@ -320,7 +321,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 lastProblem = $"{status} {code ?? response.ReasonPhrase}{(message.Length > 0 ? ": " + message : "")}";
                 if (code is "ExpiredToken" or "InvalidToken" && credentials.IsWebIdentity && attempt == 1)
                 {
-                    credentials.Expire();
+                    credentials.Expire(signedWith);
                     continue;
                 }
                 if (!S3RetryPolicy.IsTransient(status, code) || attempt >= _retry.Attempts)

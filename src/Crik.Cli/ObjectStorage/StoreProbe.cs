@@ -13,21 +13,20 @@ internal sealed record StoreProbeResult(string? Problem, bool? ConditionalWrites
 /// </summary>
 internal static class StoreProbe
 {
+    private static readonly TimeSpan DeleteLimit = TimeSpan.FromSeconds(5);
+
     public static StoreProbeResult Run(S3Client s3, TimeSpan limit)
     {
         string name = $".crik-check-{Guid.NewGuid():N}";
         ReadOnlyMemory<byte> body = "written by crik check, which deletes it at once\n"u8.ToArray();
         bool written = false;
-        using IDisposable deadline = s3.Within(limit);
+        IDisposable deadline = s3.Within(limit);
         try
         {
             _ = s3.List(".crik-check-");
             written = true; // from here on the object may exist, even if the PUT's answer is lost
-            if (s3.PutIfAbsent(name, body) is null)
-            {
-                return new StoreProbeResult($"the store says {s3.Display(name)} exists before crik check wrote it; run crik check again", null);
-            }
-            bool keptOut = s3.PutIfAbsent(name, body) is null;
+            // Refused the first time (a retry of a write that landed but lost its answer), it was already kept out.
+            bool keptOut = s3.PutIfAbsent(name, body) is null || s3.PutIfAbsent(name, body) is null;
             bool matchedOnly = s3.PutIfMatch(name, body, "\"crik-check-no-such-etag\"") is null;
             return new StoreProbeResult(null, keptOut && matchedOnly);
         }
@@ -37,10 +36,13 @@ internal static class StoreProbe
         }
         finally
         {
+            deadline.Dispose();
             if (written)
             {
                 try
                 {
+                    // A time of its own: the probe's may be spent, and the object must not stay behind.
+                    using IDisposable deleting = s3.Within(DeleteLimit);
                     s3.Delete(name);
                 }
                 catch (S3Exception)

@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Streaming;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.PreDumping;
 
@@ -45,7 +46,7 @@ internal static class ImageImport
             var made = work.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
             foreach (string name in files.Where(name => !made.Contains(name)))
             {
-                work.Add((name, () => new FileStream(dump.TryOpenFile(name) ?? throw new IOException($"{dump.PathOf(name)} is gone"), FileAccess.Read)));
+                work.Add((name, () => OpenImage(dump, name)));
             }
             var taken = new ManifestFile?[work.Count];
             int next = -1;
@@ -82,5 +83,19 @@ internal static class ImageImport
             Interlocked.CompareExchange(ref failure, e.Message, null);
         }
         return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure());
+    }
+
+    private static FileStream OpenImage(DirectoryHandle directory, string name)
+    {
+        SafeFileHandle file = directory.TryOpenFile(name) ?? throw new IOException($"{directory.PathOf(name)} is gone");
+        try
+        {
+            return new FileStream(file, FileAccess.Read);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 }

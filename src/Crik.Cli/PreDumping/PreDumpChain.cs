@@ -223,7 +223,7 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
         {
             // Locked under another name, then renamed: an owner file another crik's DeleteStale can see is always locked already.
             const string unnamed = OwnerFile + ".new";
-            _owner = HandleLock.TryAcquire(scratch.Directory.CreateFile(unnamed), unnamed, TimeSpan.Zero);
+            _owner = HandleLock.TryAcquire(scratch.Directory.CreateFile(unnamed), scratch.Directory.PathOf(OwnerFile), TimeSpan.Zero);
             scratch.Directory.Rename(unnamed, scratch.Directory, OwnerFile);
             return scratch;
         }

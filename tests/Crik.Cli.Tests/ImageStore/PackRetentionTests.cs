@@ -36,6 +36,23 @@ public sealed class PackRetentionTests : IDisposable
     }
 
     [Fact]
+    public void GenerationsFromAMillionOnAreReadBackForReuseAndRetention()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "packs"));
+        File.WriteAllText(Path.Combine(_dir, "packs", "999999.pack"), ""); // the next generation is 1,000,000
+        CommitStreamed("shared", "one");
+        CommittedCheckpoint next = CommitStreamed("shared", "two");
+        Assert.Equal(1_000_001, next.Manifest.Generation);
+        Assert.Equal(1_000_000, next.Manifest.Files.Single(f => f.IsStreamed).Chunks![0].Pack);
+        Assert.Equal(Encoding.UTF8.GetByteCount("two"), next.Manifest.WrittenBytes);
+        // As crik images lists and verifies them.
+        Assert.All(GenerationListing.Read(_dir, verify: true), g => Assert.True(g.Problem is null, $"{g.Name}: {g.Problem}"));
+        CommitStreamed("newer", "three");
+        CommitStreamed("newest", "four");
+        Assert.Equal(["1000002.pack", "1000003.pack"], Packs());
+    }
+
+    [Fact]
     public void APackLeftByADumpThatNeverCommittedIsDeletedAtTheNextCommit()
     {
         using (_store.BeginCheckpoint())

@@ -187,6 +187,27 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     }
 
     [S3CriuFact]
+    public void AManifestTheStoreKeptThoughItsAnswerWasLostIsACommitSoTheAppDoesNotAlsoRunOn()
+    {
+        // The store writes the manifest and the connection drops before its answer, every time.
+        using var proxy = new FaultyProxy(_server!.Endpoint)
+        {
+            DropAnswers = r => r.StartsWith("PUT ", StringComparison.Ordinal) && r.Contains("/checkpoint-000001/manifest.json", StringComparison.Ordinal),
+        };
+        using (CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/lost-answer", budget: "30s", timeout: "20s"))
+        {
+            pod.Signal(Native.SIGTERM);
+            Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Contains(pod.Stderr, l => l.Contains("was lost", StringComparison.Ordinal) && l.Contains("the store holds it", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stdout, l => l.Contains("app-got-term", StringComparison.Ordinal)); // it did not run on to its end
+        }
+        proxy.DropAnswers = _ => false;
+        using CrikRun next = Start(Path.Combine(_dir.Path, "config.yaml"), proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        next.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        next.Signal(Native.SIGKILL);
+    }
+
+    [S3CriuFact]
     public void AStoreThatHangsAtStartHoldsTheAppOnlyForTheLockWaitThenItStartsFresh()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { Delay = TimeSpan.FromMinutes(5) };

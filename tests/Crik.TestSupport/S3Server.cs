@@ -117,3 +117,15 @@ public sealed class S3CriuFactAttribute : Xunit.FactAttribute
         }
     }
 }
+
+/// <summary>A theory that checkpoints to s3rver with a real CRIU: needs root, criu, node and s3rver.</summary>
+public sealed class S3CriuTheoryAttribute : Xunit.TheoryAttribute
+{
+    public S3CriuTheoryAttribute()
+    {
+        if (!Prerequisites.InCi && (Prerequisites.MissingForCriu() ?? S3Server.Missing()) is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

@@ -60,6 +60,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         catch (IOException e)
         {
+            GiveUp(); // before the lock's release, which a store that stopped answering makes slow
             log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
@@ -188,12 +189,15 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)
     {
         // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
-        Interlocked.Exchange(ref _whenGivingUp, null)?.Invoke(); // once: Failed may be reached again should the clean-up throw
+        GiveUp();
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
             generation, clock.Elapsed.TotalSeconds, why, logFile, _thenTheApp);
         store.Abandon(staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
+
+    /// <summary>Lets the supervisor resume the app (and hand it its SIGTERM) now; once, should a failing clean-up lead here again.</summary>
+    private void GiveUp() => Interlocked.Exchange(ref _whenGivingUp, null)?.Invoke();
 
     /// <summary>The image directory's lock, or null (and why, logged) when crik cannot or must not checkpoint.</summary>
     private IDisposable? TryLock(TimeSpan wait)

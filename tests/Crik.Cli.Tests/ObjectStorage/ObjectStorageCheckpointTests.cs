@@ -158,16 +158,20 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         Assert.Contains(pod.Stderr, l => l.Contains("ran out", StringComparison.Ordinal) || l.Contains("no answer within", StringComparison.Ordinal));
     }
 
-    [S3CriuFact]
-    public void AStoreThatStopsAnsweringMidCheckpointHoldsTheAppsSigtermOnlyUntilTheBudgetNotThroughTheCleanUp()
+    /// <summary>
+    /// The store stops answering right after <paramref name="lastAnswered"/>: every request after it
+    /// hangs, the failed checkpoint's clean-up included (CRIU's log, the lease's release: about 5 s).
+    /// </summary>
+    [S3CriuTheory]
+    [InlineData("PUT /crik-test/apps/hung-mid-dump/.lock", "Not checkpointing")] // the lease is taken; listing the prefix hangs
+    [InlineData("list-type=2", "Checkpoint 1 failed")]                             // the prefix is listed; the pack's upload hangs
+    public void AStoreThatStopsAnsweringMidCheckpointHoldsTheAppsSigtermOnlyUntilTheBudgetNotThroughTheCleanUp(string lastAnswered, string failure)
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
         using CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/hung-mid-dump", budget: "3s", timeout: "2s");
-        // The lease is taken and the pack written; from then on every request hangs (the manifest's, so
-        // the commit fails), the failed dump's log and the lease's release included (about 5 s of clean-up).
         proxy.BeforeForwarding = request =>
         {
-            if (request.Contains("/packs/", StringComparison.Ordinal))
+            if (request.Contains(lastAnswered, StringComparison.Ordinal))
             {
                 proxy.Delay = TimeSpan.FromMinutes(5);
             }
@@ -177,10 +181,10 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         pod.WaitForLine("app-got-term", TimeSpan.FromSeconds(20));
         TimeSpan appGotTerm = clock.Elapsed;
         Assert.Equal(9, pod.WaitForExit());
-        // The SIGTERM goes to the app before the failure is logged and the clean-up begins (the lease's release alone waits 2 s for the store).
+        // The SIGTERM goes to the app before the failure is logged and the clean-up begins.
         List<string> stderr = [.. pod.Stderr];
         int forwarded = stderr.FindIndex(l => l.Contains("Forwarded SIGTERM", StringComparison.Ordinal));
-        int failed = stderr.FindIndex(l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal));
+        int failed = stderr.FindIndex(l => l.Contains(failure, StringComparison.Ordinal));
         Assert.True(forwarded >= 0 && failed > forwarded, pod.Transcript);
         Assert.Single(pod.Stderr, l => l.Contains("Forwarded SIGTERM", StringComparison.Ordinal));
         Assert.True(appGotTerm < TimeSpan.FromSeconds(8), $"the app got its SIGTERM {appGotTerm.TotalSeconds:0.0} s after crik's (budget 3 s)\n{pod.Transcript}");
@@ -202,6 +206,34 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
             Assert.DoesNotContain(pod.Stdout, l => l.Contains("app-got-term", StringComparison.Ordinal)); // it did not run on to its end
         }
         proxy.DropAnswers = _ => false;
+        using CrikRun next = Start(Path.Combine(_dir.Path, "config.yaml"), proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        next.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        next.Signal(Native.SIGKILL);
+    }
+
+    [S3CriuFact]
+    public void AManifestCrikCannotTellTheStoreKeptIsTakenAsACommitSoTheAppNeverRunsTwice()
+    {
+        // The store keeps the manifest, drops its answer, and from then on answers nothing (not even whether it has it).
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        proxy.DropAnswers = r => r.StartsWith("PUT ", StringComparison.Ordinal) && r.Contains("/checkpoint-000001/manifest.json", StringComparison.Ordinal);
+        proxy.BeforeForwarding = r =>
+        {
+            if (proxy.DropAnswers(r))
+            {
+                proxy.Delay = TimeSpan.FromMinutes(5);
+            }
+        };
+        using (CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/unknown-answer", budget: "5s", timeout: "4s"))
+        {
+            pod.Signal(Native.SIGTERM);
+            Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Contains(pod.Stderr, l => l.Contains("cannot tell whether the store holds the manifest", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stdout, l => l.Contains("app-got-term", StringComparison.Ordinal));
+        }
+        proxy.BeforeForwarding = _ => { };
+        proxy.DropAnswers = _ => false;
+        proxy.Delay = TimeSpan.Zero;
         using CrikRun next = Start(Path.Combine(_dir.Path, "config.yaml"), proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
         next.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
         next.Signal(Native.SIGKILL);

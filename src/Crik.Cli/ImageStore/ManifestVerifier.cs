@@ -95,13 +95,7 @@ internal static class ManifestVerifier
             tooBig = $"its {(name == Manifest.FileName ? "manifest" : name)} is {Size.Format(length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
             return null;
         }
-        var bytes = new byte[length];
-        int total = 0, read;
-        while (total < bytes.Length && (read = RandomAccess.Read(file, bytes.AsSpan(total), total)) > 0)
-        {
-            total += read;
-        }
-        return bytes[..total];
+        return FileContents.Read(file, length);
     }
 
     /// <summary>Null when every chunk of the manifest's streamed files is within a pack that is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>

@@ -264,14 +264,7 @@ internal sealed partial class ObjectCheckpointStore(S3Client s3, ILogger log, Ch
                     {
                         continue;
                     }
-                    long length = RandomAccess.GetLength(file);
-                    var content = new byte[Math.Min(length, 64L << 20)];
-                    int total = 0, read;
-                    while (total < content.Length && (read = RandomAccess.Read(file, content.AsSpan(total), total)) > 0)
-                    {
-                        total += read;
-                    }
-                    s3.Put(LogKey(name), content.AsMemory(0, total));
+                    s3.Put(LogKey(name), FileContents.Read(file, 64L << 20));
                 }
                 workDir.DeleteFile(name);
             }

@@ -1,6 +1,7 @@
 // PreDumping/ owns CRIU's pre-dumps (where the kernel tracks dirty memory) and turning a dump on top
 // of them into whole images: crik's generations never depend on files that live only on one node.
 using System.Buffers.Binary;
+using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.PreDumping;
@@ -51,13 +52,7 @@ internal sealed record PagemapImage(uint PagesId, IReadOnlyList<PagemapEntry> En
             {
                 throw new FormatException($"it is {length} bytes long, more than any pagemap of an app's memory");
             }
-            byte[] bytes = new byte[length];
-            int read = 0;
-            while (read < bytes.Length && RandomAccess.Read(file, bytes.AsSpan(read), read) is var n and > 0)
-            {
-                read += n;
-            }
-            return Parse(bytes.AsSpan(0, read));
+            return Parse(FileContents.Read(file, length));
         }
         catch (FormatException e)
         {

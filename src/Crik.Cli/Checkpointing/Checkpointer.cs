@@ -43,7 +43,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         var budget = new Budget(config.CheckpointBudget);
         if (reason == CheckpointReason.Sigterm && nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
         {
-            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
         }
         // Object storage that stops answering must not hold the app's SIGTERM past the budget.
         using IDisposable storeDeadline = store.Within(budget.Remaining);

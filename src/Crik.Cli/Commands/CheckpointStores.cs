@@ -9,8 +9,14 @@ namespace Crik.Cli.Commands;
 internal static class CheckpointStores
 {
     /// <summary>Throws <see cref="FormatException"/> when the address, endpoint or credentials cannot be used, saying what to set.</summary>
-    public static ICheckpointStore Open(string imageDir, ChunkCodec codec, ILogger log) =>
-        S3Address.IsS3(imageDir) ? new ObjectCheckpointStore(S3(imageDir), log, codec) : new CheckpointStore(imageDir, log, codec);
+    public static ICheckpointStore Open(Configuration.CrikConfig config, ChunkCodec codec, ILogger log)
+    {
+        string imageDir = config.ImageDir!;
+        GenerationStore store = S3Address.IsS3(imageDir)
+            ? new ObjectCheckpointStore(S3(imageDir), log, codec, config.LeaseDuration) { RestoreAttempts = config.RestoreAttempts }
+            : new CheckpointStore(imageDir, log, codec) { RestoreAttempts = config.RestoreAttempts };
+        return store;
+    }
 
     public static S3Client S3(string imageDir)
     {

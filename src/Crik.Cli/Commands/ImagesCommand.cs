@@ -43,7 +43,7 @@ internal static class ImagesCommand
         List<ListedGeneration> generations;
         try
         {
-            generations = ObjectStorage.S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : GenerationListing.Read(imageDir, verify, codec);
+            generations = ObjectStorage.S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : OnAVolume(imageDir, verify, codec);
         }
         catch (FormatException e)
         {
@@ -80,6 +80,12 @@ internal static class ImagesCommand
         StandardStreams.Output.WriteLine("Only a committed generation that verifies is restored. CHAIN: the packs a generation's chunks are in"
             + (verify ? "." : "; --verify reads every chunk."));
         return 0;
+    }
+
+    private static List<ListedGeneration> OnAVolume(string imageDir, bool verify, ChunkCodec codec)
+    {
+        using var store = new CheckpointStore(imageDir, Serilog.Core.Logger.None, codec, readOnly: true);
+        return store.ListGenerations(verify);
     }
 
     private static List<ListedGeneration> InObjectStorage(string imageDir, bool verify, ChunkCodec codec)

@@ -103,7 +103,7 @@ internal static class RunCommand
             ICheckpointStore store;
             try
             {
-                store = CheckpointStores.Open(config.ImageDir!, codec, log);
+                store = CheckpointStores.Open(config, codec, log);
             }
             catch (FormatException e)
             {

@@ -23,12 +23,16 @@ internal static class ConfigKeys
     public const string CompressionLevel = "compressionLevel";
     public const string EncryptionKeyFile = "encryptionKeyFile";
     public const string PreviousEncryptionKeyFile = "previousEncryptionKeyFile";
+    public const string RestoreAttempts = "restoreAttempts";
+    public const string RestoreProbation = "restoreProbation";
+    public const string LockWait = "lockWait";
+    public const string LeaseDuration = "leaseDuration";
 
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
-        PreviousEncryptionKeyFile, PreDumpInterval,
+        PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration,
     ];
 }

@@ -97,6 +97,10 @@ internal static partial class ConfigLoader
                 ConfigKeys.CompressionLevel => config with { CompressionLevel = reader.PositiveInteger(key, value) },
                 ConfigKeys.EncryptionKeyFile => config with { EncryptionKeyFile = reader.AbsolutePath(key, value) },
                 ConfigKeys.PreviousEncryptionKeyFile => config with { PreviousEncryptionKeyFile = reader.AbsolutePath(key, value) },
+                ConfigKeys.RestoreAttempts => config with { RestoreAttempts = reader.PositiveInteger(key, value) ?? config.RestoreAttempts },
+                ConfigKeys.RestoreProbation => config with { RestoreProbation = reader.Duration(key, value) ?? config.RestoreProbation },
+                ConfigKeys.LockWait => config with { LockWait = reader.Duration(key, value) ?? config.LockWait },
+                ConfigKeys.LeaseDuration => config with { LeaseDuration = reader.Interval(key, value, CrikConfig.MinimumLeaseDuration) ?? config.LeaseDuration },
                 _ => Unknown(config, key, keyNode, file, warnings),
             };
             budgetLine = key == ConfigKeys.CheckpointBudget ? Line(keyNode) : budgetLine;

@@ -58,6 +58,26 @@ internal sealed record CrikConfig
 
     public NodeStateErrorPolicy OnNodeStateError { get; init; } = NodeStateErrorPolicy.Checkpoint;
 
+    /// <summary>
+    /// How many restores in a row of one generation may end with their pod gone before the app ran for
+    /// <see cref="RestoreProbation"/> (and without a newer checkpoint) before crik sets it aside.
+    /// </summary>
+    public int RestoreAttempts { get; init; } = DefaultRestoreAttempts;
+
+    public const int DefaultRestoreAttempts = 3;
+
+    /// <summary>How long a restored app must run before a pod that dies no longer counts against its generation.</summary>
+    public TimeSpan RestoreProbation { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a new pod waits for another crik that holds the image directory (its app still runs) before it fails, so Kubernetes retries.</summary>
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long an object storage lease lives unrenewed: a holder that died keeps others out this long.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest leaseDuration: renewals every third of it must have time to be answered.</summary>
+    public static readonly TimeSpan MinimumLeaseDuration = TimeSpan.FromSeconds(3);
+
     /// <summary>How long a CRIU restore may take before crik gives up on the checkpoint.</summary>
     public TimeSpan RestoreTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

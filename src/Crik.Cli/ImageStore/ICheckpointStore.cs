@@ -1,10 +1,10 @@
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// Where generations live: a volume (<see cref="CheckpointStore"/>) or object storage
-/// (<see cref="ObjectCheckpointStore"/>). Both keep the same promises: a generation exists only
-/// once its manifest is written last; it is retired before CRIU restores it, so it is never
-/// restored twice; what cannot be restored is set aside with its reason, never deleted.
+/// Where generations live and what becomes of them (<see cref="GenerationStore"/>, over a volume or
+/// object storage): a generation exists only once its manifest is written last; it is restored as
+/// often as pods need it until a newer one is committed or its app ends on its own; what cannot be
+/// restored, or keeps dying once restored, is set aside with its reason, never deleted.
 /// </summary>
 internal interface ICheckpointStore : IDisposable
 {
@@ -32,6 +32,8 @@ internal interface ICheckpointStore : IDisposable
     int RetireCommitted();
 
     void Reinstate(RestoreAttempt attempt);
+
+    void MarkRestoreSurvived();
 
     void PutBackSavedFiles(RestoreAttempt attempt);
 

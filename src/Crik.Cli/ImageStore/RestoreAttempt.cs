@@ -4,26 +4,31 @@ using Crik.Cli.Interop;
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// One restore of a checkpoint that the store has already retired (moved to <c>retired/</c>, so it
-/// is never restored twice). Finish it with <see cref="CheckpointStore.RestoreSucceeded"/>,
-/// <see cref="CheckpointStore.RestoreFailed"/> or, when CRIU never ran, <see cref="CheckpointStore.Reinstate"/>.
+/// One restore of a committed generation, recorded before CRIU runs. CRIU works in
+/// <see cref="Work"/>, a fresh private directory crik made for this attempt, never in the
+/// generation's own. Finish it with <see cref="GenerationStore.RestoreSucceeded"/>,
+/// <see cref="GenerationStore.RestoreFailed"/> or, when CRIU never ran, <see cref="GenerationStore.Reinstate"/>.
 /// </summary>
-/// <param name="ended">Runs once, when the attempt is disposed (a store's clean-up of what it made for the attempt).</param>
-internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHandle directory, IReadOnlyList<string> retired,
+/// <param name="directory">Where the generation's files are (its directory on a volume; in object storage, the work directory).</param>
+/// <param name="ended">Runs once, when the attempt is disposed (a backend's clean-up of what it made for the attempt).</param>
+internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHandle directory, DirectoryHandle work,
     string logName, string logPath, Action? ended = null) : IDisposable
 {
     private int _disposed;
 
     public CommittedCheckpoint Checkpoint => checkpoint;
 
-    /// <summary>Where the checkpoint is now, for messages.</summary>
-    public string Path => directory.Path;
+    /// <summary>Where the checkpoint is, for messages.</summary>
+    public string Path => checkpoint.Directory;
 
-    /// <summary>The directory CRIU reads the images from (a path to the directory crik holds open).</summary>
-    public string ImagesDir => directory.ProcPath;
+    /// <summary>The directory CRIU reads a streamed generation's images from: the work directory, where crik's image streamer listens.</summary>
+    public string ImagesDir => work.ProcPath;
+
+    /// <summary>The directory of a generation whose images are files beside its manifest (written before crik streamed images).</summary>
+    public string FilesDir => directory.ProcPath;
 
     /// <summary>CRIU's work directory and log name; the log ends up at <see cref="LogPath"/>.</summary>
-    public CriuWorkDir Criu => new(directory.ProcPath, logName);
+    public CriuWorkDir Criu => new(work.ProcPath, logName);
 
     /// <summary>The pid file's name, relative to the work directory.</summary>
     public static string PidFileName => StoreLayout.RestorePidFile;
@@ -33,14 +38,17 @@ internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHa
 
     internal DirectoryHandle Directory => directory;
 
-    /// <summary>The names moved to retired/ for this attempt: the checkpoint and every older one.</summary>
-    internal IReadOnlyList<string> Retired => retired;
+    internal DirectoryHandle Work => work;
 
     public void Dispose()
     {
-        directory.Dispose();
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            if (!ReferenceEquals(directory, work))
+            {
+                directory.Dispose();
+            }
+            work.Dispose();
             ended?.Invoke();
         }
     }

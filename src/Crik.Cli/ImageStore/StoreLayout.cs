@@ -14,6 +14,7 @@ internal static class StoreLayout
     public const string PackSuffix = ".pack";
     public const string SetAsideDir = "set-aside";
     public const string RetiredDir = "retired";
+    public const string RestoresDir = "restores";
     public const string LockFile = ".lock";
     public const string SetAsideReasonFile = "SET-ASIDE-REASON.txt";
     public const string RestorePidFile = "restore.pid";

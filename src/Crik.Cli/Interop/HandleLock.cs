@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.Interop;
 
 /// <summary>An exclusive flock(2) on a file crik opened itself (e.g. relative to a directory it holds), released when disposed.</summary>
-internal sealed class HandleLock : IDisposable
+internal sealed class HandleLock : ImageStore.Backends.IStoreLock
 {
     private readonly SafeFileHandle _file;
 
@@ -30,6 +30,9 @@ internal sealed class HandleLock : IDisposable
         }
         return new HandleLock(file);
     }
+
+    /// <summary>A flock is held until released or its holder dies; it cannot be lost while crik lives.</summary>
+    public bool Lost => false;
 
     public void Dispose() => _file.Dispose();
 }

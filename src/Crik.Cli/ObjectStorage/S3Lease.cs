@@ -14,7 +14,7 @@ namespace Crik.Cli.ObjectStorage;
 /// own clock, so no two nodes' clocks need agree. On stores without conditional writes the lease is
 /// written regardless: it then keeps nobody out.
 /// </summary>
-internal sealed class S3Lease : IDisposable
+internal sealed class S3Lease : ImageStore.Backends.IStoreLock
 {
     /// <summary>
     /// A renewal starts every third of the lifetime and its requests, retries included, get a quarter

@@ -19,6 +19,21 @@ namespace Crik.Cli.Restoring;
 /// </summary>
 internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log) : IAppRestorer
 {
+    public TimeSpan Probation => config.RestoreProbation;
+
+    public void RestoreSurvived(RunningApp app)
+    {
+        try
+        {
+            store.MarkRestoreSurvived();
+            log.Debug("The app restored from checkpoint {Generation} ran for restoreProbation; its restore no longer counts against it", app.Generation);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Could not record that the app restored from checkpoint {Generation} lived on: {Error}", app.Generation, e.Message);
+        }
+    }
+
     /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
     {
@@ -72,7 +87,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             string why = $"PIDs {string.Join(", ", taken)} that the app needs are taken by other processes in this container";
             return Failed(manifest.Generation, clock, why, null, store.SetAside(checkpoint, $"restore failed: {why}"), command);
         }
-        // From here on this generation (and every older one) is retired: it is never restored twice.
+        // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = store.BeginRestore(checkpoint);
         try
         {
@@ -82,6 +97,14 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             string why = $"cannot put back additionalPaths: {e.Message}";
             return Failed(manifest.Generation, clock, why, null, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
+        }
+        if (checkpoint.Restores.Count > 0)
+        {
+            RestoreRecord last = checkpoint.Restores[^1];
+            log.Warning("Resuming checkpoint {Generation} again: the pod that restored it{At}{Host} ended without a newer checkpoint "
+                + "(restore {Number}; after {Limit} restores in a row whose pods end within restoreProbation crik gives up on it)",
+                manifest.Generation, last.At is { } at ? $" at {at:u}" : "", last.Host.Length > 0 ? $" ({last.Host})" : "",
+                checkpoint.Restores.Count + 1, config.RestoreAttempts);
         }
         log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
             manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
@@ -103,7 +126,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             }
             else
             {
-                (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.ImagesDir).ConfigureAwait(false);
+                (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.FilesDir).ConfigureAwait(false);
             }
             if (streamed && (fromFiles || (!restore.Succeeded && notWhole is null && CannotRestoreFromAStream(restore))))
             {

@@ -8,4 +8,10 @@ internal interface IAppRestorer
     /// not happen (start fresh). Throws only when the app must not start at all (onRestoreFailure: fail).
     /// </summary>
     Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command);
+
+    /// <summary>How long a restored app runs before a pod that dies no longer counts against its generation (restoreProbation).</summary>
+    TimeSpan Probation { get; }
+
+    /// <summary>The restored app ran for <see cref="Probation"/>: its restore no longer counts towards the crash-loop guard. Failures are logged.</summary>
+    void RestoreSurvived(RunningApp app);
 }

@@ -32,25 +32,34 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// <summary>A checkpoint the app ran on from was committed in this run.</summary>
     private bool _checkpointedWhileRunning;
 
+    /// <summary>A SIGTERM asked for a checkpoint that was not taken: the app ends because its node goes away, not on its own.</summary>
+    private bool _checkpointFailedAtSigterm;
+
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         Task periodicDue = NextPeriodicCheckpoint();
         Task<bool> earlyWarningDue = NextEarlyWarningPoll();
         Task preDumpDue = NextPreDump();
+        Task probationDue = app.Generation > 0 && restorer is not null ? Task.Delay(restorer.Probation) : Task.Delay(Timeout.Infinite);
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived).ConfigureAwait(false);
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue).ConfigureAwait(false);
             if (app.Exited.IsCompleted)
             {
-                if (_checkpointedWhileRunning)
+                if ((app.Generation > 0 || _checkpointedWhileRunning) && !_checkpointFailedAtSigterm)
                 {
                     // Ended on its own, not by a checkpoint: bringing it back would run its end twice.
                     checkpointer!.RetireAfterOwnExit();
                 }
                 return AppEnded(app, await app.Exited.ConfigureAwait(false));
+            }
+            if (probationDue.IsCompleted && app.Generation > 0)
+            {
+                restorer!.RestoreSurvived(app);
+                probationDue = Task.Delay(Timeout.Infinite);
             }
             // Signals first: a SIGTERM must not wait behind a periodic checkpoint.
             while (signals.Received.TryRead(out Signal signal))
@@ -60,14 +69,16 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
                 {
                     _stopping = true;
                     // A failed checkpoint hands the app its SIGTERM as soon as CRIU is done, not after the clean-up.
-                    if (await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
-                        {
-                            Forward(app, signal);
-                            forwarded = true;
-                        }).ConfigureAwait(false) is CheckpointOutcome.Committed)
+                    CheckpointOutcome outcome = await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
+                    {
+                        Forward(app, signal);
+                        forwarded = true;
+                    }).ConfigureAwait(false);
+                    if (outcome is CheckpointOutcome.Committed)
                     {
                         return await StopCheckpointedAsync(app).ConfigureAwait(false);
                     }
+                    _checkpointFailedAtSigterm = outcome is CheckpointOutcome.NotTaken { NotWanted: false };
                 }
                 if (!forwarded)
                 {

@@ -46,7 +46,7 @@ public sealed class PackRetentionTests : IDisposable
         Assert.Equal(1_000_000, next.Manifest.Files.Single(f => f.IsStreamed).Chunks![0].Pack);
         Assert.Equal(Encoding.UTF8.GetByteCount("two"), next.Manifest.WrittenBytes);
         // As crik images lists and verifies them.
-        Assert.All(GenerationListing.Read(_dir, verify: true), g => Assert.True(g.Problem is null, $"{g.Name}: {g.Problem}"));
+        Assert.All(_store.ListGenerations(verify: true), g => Assert.True(g.Problem is null, $"{g.Name}: {g.Problem}"));
         CommitStreamed("newer", "three");
         CommitStreamed("newest", "four");
         Assert.Equal(["1000002.pack", "1000003.pack"], Packs());

@@ -6,25 +6,24 @@ using Xunit;
 
 namespace Crik.Cli.Tests.ObjectStorage;
 
-/// <summary>Retiring generations for a restore and setting aside one that failed, when the store fails or is slow part-way.</summary>
+/// <summary>Beginning a restore and setting aside one that failed, when the store fails or is slow part-way.</summary>
 public sealed class ObjectRestoreTests : IDisposable
 {
     private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     [S3Fact]
-    public void ARestoreThatCannotRetireItsGenerationCommitsAgainTheOlderOnesItRetired()
+    public void ARestoreWhoseRecordCannotBeWrittenDoesNotBeginAndLeavesNothing()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
         S3Client s3 = Committed(811, 812);
         using var store = Store(proxy.Endpoint);
-        proxy.Matches = (method, path) => method == "PUT" && path.EndsWith("/retired/checkpoint-000812/manifest.json", StringComparison.Ordinal);
+        proxy.Matches = (method, path) => method == "PUT" && path.Contains("/restores/000812-", StringComparison.Ordinal);
         proxy.Fail(100, 500);
 
         Assert.ThrowsAny<IOException>(() => store.BeginRestore(Checkpoint(812)));
         Assert.NotNull(s3.TryGet("checkpoint-000811/manifest.json"));
         Assert.NotNull(s3.TryGet("checkpoint-000812/manifest.json"));
-        Assert.DoesNotContain(s3.List(""), o => o.Name.StartsWith("retired/", StringComparison.Ordinal) && o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
         Assert.Empty(RestoreScratch(812));
     }
 
@@ -46,7 +45,7 @@ public sealed class ObjectRestoreTests : IDisposable
         S3Client s3 = Committed(814);
         using var store = Store(proxy.Endpoint);
         RestoreAttempt attempt = store.BeginRestore(Checkpoint(814));
-        File.WriteAllText(Path.Combine(attempt.Path, attempt.Criu.LogName), "Error (criu/cr-restore.c:1234): a long log\n");
+        File.WriteAllText(attempt.Criu.LogFile, "Error (criu/cr-restore.c:1234): a long log\n");
         proxy.BeforeForwarding = request =>
         {
             if (request.StartsWith("PUT /crik-test/app/logs/", StringComparison.Ordinal))

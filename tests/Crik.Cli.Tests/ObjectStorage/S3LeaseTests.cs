@@ -165,7 +165,7 @@ public sealed class S3LeaseTests : IDisposable
         Poll.Until(() => ((S3Lease)held).Lost, "the renewal to find the lease lost", Lifetime);
 
         var error = Assert.Throws<IOException>(() => store.Commit(staging, new Manifest { RootPid = 9001, Command = ["app"] }, keep: 2));
-        Assert.StartsWith("crik lost its lease s3://crik-test/app/.lock", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("crik lost its lock on s3://crik-test/app", error.Message, StringComparison.Ordinal);
         store.Abandon(staging);
         Assert.DoesNotContain(Direct().List(""), o => o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
     }

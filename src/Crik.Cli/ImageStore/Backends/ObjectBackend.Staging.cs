@@ -1,0 +1,187 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Crik.Cli.ObjectStorage;
+
+namespace Crik.Cli.ImageStore.Backends;
+
+// A dump's multipart upload and scratch directory, its commit by writing the manifest last, and the
+// scratch directory of a restore.
+internal sealed partial class ObjectBackend
+{
+    private readonly Dictionary<RestoreAttempt, ScratchDirectory> _restoring = [];
+
+    public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec)
+    {
+        ScratchDirectory scratch = ScratchDirectory.Create($"crik-dump-{generation:D6}", fallbackParent: null);
+        try
+        {
+            var upload = new S3PackUpload(s3, PackKey(generation));
+            var pack = new PackWriter(generation, upload, known, codec);
+            var staging = new StagingCheckpoint(generation, StoreLayout.StagingName(generation), scratch.Directory.OpenOrCreateDirectory("."),
+                s3.Display(LogKey(StoreLayout.DumpLogName(generation))), pack);
+            lock (_staging)
+            {
+                _staging[generation] = (scratch, upload);
+            }
+            return staging;
+        }
+        catch
+        {
+            scratch.Dispose();
+            throw;
+        }
+    }
+
+    public void Abandon(StagingCheckpoint staging)
+    {
+        // CRIU's log of a failed dump is worth a few seconds more, even past the checkpoint's budget.
+        using IDisposable grace = s3.Within(AbandonGrace);
+        KeepCriuLog(staging.Directory, staging.Criu.LogName);
+        (ScratchDirectory? scratch, S3PackUpload? upload) = TakeStaging(staging.Generation);
+        if (upload is not null && !upload.Completed && !upload.Abort())
+        {
+            log.Debug("The store could not abort the upload of {Pack}; its lifecycle rule will drop the parts", s3.Display(PackKey(staging.Generation)));
+        }
+        // A pack that completed stays until a later commit's clean-up: the manifest may have reached
+        // the store even though its request seemed to fail.
+        staging.Dispose();
+        scratch?.Dispose();
+    }
+
+    /// <summary>Seals carried files and CRIU's stats into chunks (nothing else of a generation goes to the store), then completes the pack's upload.</summary>
+    public (List<ManifestFile> Files, long WrittenBytes) Seal(StagingCheckpoint staging, ChunkCodec codec)
+    {
+        (_, S3PackUpload upload) = PeekStaging(staging.Generation);
+        List<ManifestFile> sealedFiles = StagedFiles.Seal(staging.Directory, staging.Pack);
+        upload.Complete();
+        return (sealedFiles, staging.Pack.WrittenBytes);
+    }
+
+    public void Publish(StagingCheckpoint staging, string name, byte[] manifest, string? mac, Func<string?> whyNot)
+    {
+        if (whyNot() is { } reason)
+        {
+            throw new IOException(reason);
+        }
+        if (mac is not null)
+        {
+            s3.Put(name + MacObject, System.Text.Encoding.ASCII.GetBytes(mac + "\n"));
+        }
+        PutManifest(name + ManifestObject, manifest);
+        (ScratchDirectory? scratch, _) = TakeStaging(staging.Generation);
+        scratch?.Dispose();
+    }
+
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string location, string logName)
+    {
+        ScratchDirectory scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent: null);
+        RestoreAttempt? attempt = null;
+        try
+        {
+            DirectoryHandle work = scratch.Directory.OpenOrCreateDirectory(".");
+            // Whichever way the attempt ends, even by an exception between here and its end, its scratch directory goes with it.
+            attempt = new RestoreAttempt(checkpoint, work, work, logName, s3.Display(LogKey(logName)), ended: () => DropScratch(attempt!));
+            lock (_restoring)
+            {
+                _restoring[attempt] = scratch;
+            }
+            return attempt;
+        }
+        catch
+        {
+            scratch.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Uploads CRIU's log (and what criu printed) from a work directory into logs/, then deletes it there; failures are warnings.</summary>
+    public void KeepCriuLog(DirectoryHandle workDir, string logName)
+    {
+        foreach (string name in new[] { logName, logName + ".out" })
+        {
+            try
+            {
+                using (var file = workDir.TryOpenFile(name))
+                {
+                    if (file is null)
+                    {
+                        continue;
+                    }
+                    s3.Put(LogKey(name), FileContents.Read(file, 64L << 20));
+                }
+                workDir.DeleteFile(name);
+            }
+            catch (IOException e)
+            {
+                log.Warning("Could not upload CRIU's log {Name} to {Dir}: {Error}", name, s3.Display(StoreLayout.LogDir + "/"), e.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the manifest: the commit point. A request whose answer was lost (or that the store failed
+    /// with a 5xx) may have been carried out all the same, so crik then reads the manifest back, with a
+    /// few seconds of its own. There, it is a commit; absent, it is not (this throws). When crik cannot
+    /// tell, it takes it as a commit: the app, stopped for it, must not run on while the next pod may
+    /// restore it. A refusal (4xx) is an answer: the manifest is not there.
+    /// </summary>
+    private void PutManifest(string key, byte[] json)
+    {
+        try
+        {
+            s3.Put(key, json);
+            return;
+        }
+        catch (S3Exception e) when (e.Status is 0 or >= 500)
+        {
+            bool? stored;
+            try
+            {
+                using IDisposable grace = s3.Within(ManifestConfirmGrace);
+                stored = s3.TryGet(key) is { } body && body.AsSpan().SequenceEqual(json);
+            }
+            catch (S3Exception)
+            {
+                stored = null;
+            }
+            if (stored == false)
+            {
+                throw;
+            }
+            if (stored == true)
+            {
+                log.Warning("The store's answer to the manifest {Key} was lost ({Error}), but the store holds it: the checkpoint is committed",
+                    s3.Display(key), e.Message);
+                return;
+            }
+            log.Error("crik cannot tell whether the store holds the manifest {Key} ({Error}). It takes the checkpoint as committed, so that "
+                + "the app never runs twice: the next pod restores it if the store has it, else the newest one before it", s3.Display(key), e.Message);
+        }
+    }
+
+    private (ScratchDirectory Scratch, S3PackUpload Upload) PeekStaging(long generation)
+    {
+        lock (_staging)
+        {
+            return _staging[generation];
+        }
+    }
+
+    private (ScratchDirectory? Scratch, S3PackUpload? Upload) TakeStaging(long generation)
+    {
+        lock (_staging)
+        {
+            return _staging.Remove(generation, out var staging) ? staging : (null, null);
+        }
+    }
+
+    private void DropScratch(RestoreAttempt attempt)
+    {
+        ScratchDirectory? scratch;
+        lock (_restoring)
+        {
+            _restoring.Remove(attempt, out scratch);
+        }
+        scratch?.Dispose();
+    }
+}

@@ -1,0 +1,195 @@
+using System.Text;
+using Crik.Cli.Chunks;
+using Crik.Cli.ObjectStorage;
+using Serilog;
+
+namespace Crik.Cli.ImageStore.Backends;
+
+/// <summary>
+/// Generations in object storage (<c>imageDir: s3://bucket/prefix</c>), laid out as on a volume:
+/// <c>checkpoint-000007/manifest.json</c> (and <c>manifest.hmac</c>), <c>packs/000007.pack</c>,
+/// <c>retired/…</c>, <c>set-aside/…</c> (with <c>SET-ASIDE-REASON.txt</c>), <c>restores/…</c> and
+/// CRIU's logs in <c>logs/</c>. Nothing of a generation but chunks and its manifest goes to the store:
+/// carried files and CRIU's stats are sealed into chunks too. CRIU works in a private scratch
+/// directory on the node, which holds only the image streamer's socket and CRIU's log.
+/// </summary>
+/// <remarks>
+/// The pack is uploaded while CRIU dumps (a multipart upload, invisible until complete), and the
+/// manifest is written last, after the pack is complete: a generation becomes visible with it. Moving a
+/// generation copies its manifest and then deletes the original. Two pods sharing a prefix take turns
+/// through a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
+/// </remarks>
+internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend
+{
+    private const string ManifestObject = "/" + Manifest.FileName;
+    private const string MacObject = "/" + Manifest.MacFileName;
+
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long crik asks whether a manifest whose PUT lost its answer reached the store.</summary>
+    private static readonly TimeSpan ManifestConfirmGrace = TimeSpan.FromSeconds(3);
+
+    private readonly Dictionary<long, (ScratchDirectory Scratch, S3PackUpload Upload)> _staging = [];
+
+    public string ImageDir => s3.Address.ToString().TrimEnd('/');
+
+    public string Display(string location) => s3.Display(location);
+
+    public TimeSpan DeadHolderLockTime => leaseLifetime ?? S3Lease.DefaultLifetime;
+
+    public IDisposable Within(TimeSpan limit) => s3.Within(limit);
+
+    public bool IsTransient(IOException error) => error is S3Exception;
+
+    /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
+    public IStoreLock? TryLock(TimeSpan timeout) => S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log);
+
+    public StoreListing List()
+    {
+        List<long> committed = [], retired = [], packs = [];
+        List<string> setAside = [], marks = [];
+        long newest = 0;
+        foreach (S3Object item in s3.List(""))
+        {
+            string[] parts = item.Name.Split('/');
+            switch (parts)
+            {
+                case [var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
+                    committed.Add(StoreLayout.ParseGeneration(name));
+                    break;
+                case [StoreLayout.RetiredDir, var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
+                    retired.Add(StoreLayout.ParseGeneration(name));
+                    break;
+                case [StoreLayout.SetAsideDir, var name, Manifest.FileName]:
+                    setAside.Add(name);
+                    break;
+                case [StoreLayout.PacksDir, var name] when StoreLayout.ParsePackGeneration(name) > 0:
+                    packs.Add(StoreLayout.ParsePackGeneration(name));
+                    break;
+                case [StoreLayout.RestoresDir, var name]:
+                    marks.Add(name);
+                    break;
+            }
+            newest = Math.Max(newest, parts switch
+            {
+                [StoreLayout.PacksDir, var name] => StoreLayout.ParsePackGeneration(name),
+                [StoreLayout.RetiredDir or StoreLayout.SetAsideDir, var name, ..] => StoreLayout.ParseGeneration(name),
+                [var name, _] => StoreLayout.ParseGeneration(name),
+                _ => 0,
+            });
+        }
+        committed.Sort((a, b) => b.CompareTo(a));
+        return new StoreListing(committed, retired, setAside, [], packs, marks, newest);
+    }
+
+    public byte[]? ReadFile(string location, string name, long max) => s3.TryGet($"{location}/{name}");
+
+    public string? Untrusted(string location) => null;
+
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false) =>
+        manifest.Files.FirstOrDefault(f => !f.IsStreamed) is { } file
+            ? $"its manifest lists {file.Path} as a file beside it, and a generation in object storage has only chunks"
+            : ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
+
+    /// <summary>
+    /// Copies a generation's manifest (and manifest.hmac) to <paramref name="to"/>, then deletes the
+    /// original, manifest first. A crash in between leaves it in both places.
+    /// </summary>
+    public void Move(string from, string to)
+    {
+        byte[]? json = s3.TryGet(from + ManifestObject) ?? throw new IOException($"{s3.Display(from)} vanished before crik could move it");
+        if (s3.TryGet(from + MacObject) is { } mac)
+        {
+            s3.Put(to + MacObject, mac);
+        }
+        s3.Put(to + ManifestObject, json);
+        s3.Delete(from + ManifestObject);
+        s3.Delete(from + MacObject);
+    }
+
+    public string MoveToSetAside(string from, string name, string reason)
+    {
+        string target = $"{StoreLayout.SetAsideDir}/{StoreLayout.SetAsideName(name, 1)}";
+        for (int attempt = 2; s3.TryGetLength(target + ManifestObject) is not null; attempt++)
+        {
+            target = $"{StoreLayout.SetAsideDir}/{StoreLayout.SetAsideName(name, attempt)}";
+        }
+        s3.Put($"{target}/{StoreLayout.SetAsideReasonFile}", Encoding.UTF8.GetBytes(reason + "\n"));
+        Move(from, target);
+        return s3.Display(target);
+    }
+
+    public void DeleteGeneration(string location)
+    {
+        s3.Delete(location + ManifestObject);
+        s3.Delete(location + MacObject);
+    }
+
+    public void DeletePack(long generation) => s3.Delete(PackKey(generation));
+
+    public void PruneLogs(int keep)
+    {
+        List<string> logs = s3.List(StoreLayout.LogDir + "/").Select(o => o.Name).ToList();
+        foreach (string old in logs.Order(StringComparer.Ordinal).SkipLast(keep))
+        {
+            s3.Delete(old);
+        }
+    }
+
+    public bool WriteMark(string name, string content) => s3.PutIfAbsent(MarkKey(name), Encoding.UTF8.GetBytes(content)) is not null;
+
+    public string? ReadMark(string name) => s3.TryGet(MarkKey(name)) is { } body ? Encoding.UTF8.GetString(body) : null;
+
+    public void DeleteMark(string name) => s3.Delete(MarkKey(name));
+
+    public PackReader OpenPackReader(ChunkCodec codec) => new(generation => S3PackSource.TryOpen(s3, PackKey(generation)), codec);
+
+    /// <summary>
+    /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they
+    /// are an hour old; a store that cannot list them relies on the bucket's lifecycle rule.
+    /// </summary>
+    public void DropAbandonedWrites()
+    {
+        try
+        {
+            foreach (S3Upload upload in s3.TryListUploads(StoreLayout.PacksDir + "/") ?? [])
+            {
+                if (upload.Initiated >= DateTimeOffset.UtcNow.AddHours(-1))
+                {
+                    continue;
+                }
+                try
+                {
+                    s3.TryAbortUpload(upload.Name, upload.UploadId);
+                    log.Information("Aborted an unfinished upload of {Pack} started {Initiated:u}", s3.Display(upload.Name), upload.Initiated);
+                }
+                catch (IOException e)
+                {
+                    log.Warning("Could not abort the unfinished upload {UploadId} of {Pack}: {Error}", upload.UploadId, s3.Display(upload.Name), e.Message);
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            log.Warning("Could not clean up unfinished uploads in {Dir}: {Error}", ImageDir, e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_staging)
+        {
+            foreach ((ScratchDirectory scratch, _) in _staging.Values)
+            {
+                scratch.Dispose();
+            }
+            _staging.Clear();
+        }
+    }
+
+    private static string PackKey(long generation) => $"{StoreLayout.PacksDir}/{StoreLayout.PackName(generation)}";
+
+    private static string LogKey(string name) => $"{StoreLayout.LogDir}/{name}";
+
+    private static string MarkKey(string name) => $"{StoreLayout.RestoresDir}/{name}";
+}

@@ -1,0 +1,145 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.ImageStore.Backends;
+
+// A dump's staging directory, its commit by rename, and the work directory of a restore.
+internal sealed partial class VolumeBackend
+{
+    public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec)
+    {
+        string name = StoreLayout.StagingName(generation);
+        _ = Logs;
+        var pack = new PackWriter(generation, Packs.CreateFile(StoreLayout.PackName(generation)), known, codec);
+        try
+        {
+            return new StagingCheckpoint(generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)), pack);
+        }
+        catch
+        {
+            pack.Dispose();
+            Packs.DeleteFile(StoreLayout.PackName(generation));
+            throw;
+        }
+    }
+
+    /// <summary>Removes a staging directory whose dump did not succeed, and its pack, keeping CRIU's log in logs/.</summary>
+    public void Abandon(StagingCheckpoint staging)
+    {
+        KeepCriuLog(staging.Directory, staging.Criu.LogName);
+        try
+        {
+            Root.DeleteTree(staging.Name);
+        }
+        catch (IOException e)
+        {
+            log.Warning("Could not remove the failed checkpoint's staging directory {Dir}: {Error}", staging.Path, e.Message);
+        }
+        staging.Dispose();
+        try
+        {
+            Packs.DeleteFile(StoreLayout.PackName(staging.Generation));
+        }
+        catch (IOException e)
+        {
+            log.Warning("Could not remove the failed checkpoint's pack {Pack}: {Error}", Packs.PathOf(StoreLayout.PackName(staging.Generation)), e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Makes the staged files private; with a key seals the saved files into chunks (nothing stays
+    /// beside the manifest in plaintext); flushes the file system (the pack included) while it
+    /// checksums what stays in the directory.
+    /// </summary>
+    public (List<ManifestFile> Files, long WrittenBytes) Seal(StagingCheckpoint staging, ChunkCodec codec)
+    {
+        DirectoryHandle directory = staging.Directory;
+        Tighten(directory.Path, directory.MakeContentsPrivate);
+        List<ManifestFile> sealedFiles = codec.KeyId is null ? [] : StagedFiles.Seal(directory, staging.Pack);
+        // The images go to disk while they are checksummed (both read what CRIU left in the page cache).
+        Task flushImages = Task.Run(directory.SyncFileSystemAndSelf);
+        List<ManifestFile> inDirectory = FileDigest.DescribeAll(directory, FileDigest.FilesBelow(directory));
+        flushImages.GetAwaiter().GetResult();
+        return ([.. sealedFiles, .. inDirectory], staging.Pack.WrittenBytes + inDirectory.Sum(f => f.Size));
+    }
+
+    /// <summary>Writes the manifest last and flushes it, then renames the staging directory to <paramref name="name"/>: the commit point.</summary>
+    public void Publish(StagingCheckpoint staging, string name, byte[] manifest, string? mac, Func<string?> whyNot)
+    {
+        DirectoryHandle directory = staging.Directory;
+        if (mac is not null)
+        {
+            WriteDurably(directory, Manifest.MacFileName, System.Text.Encoding.ASCII.GetBytes(mac + "\n"));
+        }
+        WriteDurably(directory, Manifest.FileName, manifest);
+        directory.Sync();
+        if (whyNot() is { } reason)
+        {
+            throw new IOException(reason);
+        }
+        Root.Rename(staging.Name, Root, name);
+        try
+        {
+            Root.Sync();
+        }
+        catch (IOException e)
+        {
+            log.Warning("The checkpoint is committed, but crik could not flush the image directory after the commit: {Error}", e.Message);
+        }
+    }
+
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string location, string logName)
+    {
+        DirectoryHandle directory = TryOpen(location) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {ImageDir} before its restore");
+        ScratchDirectory work;
+        try
+        {
+            // CRIU writes its log, pid file and statistics there: never into the generation, where a planted link could redirect them.
+            work = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent: Root);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+        return new RestoreAttempt(checkpoint, directory, work.Directory, logName, Path.Combine(LogDir, logName), ended: work.Dispose);
+    }
+
+    /// <summary>Moves CRIU's log (and what criu printed, if anything) from a work directory into logs/; failures are warnings.</summary>
+    public void KeepCriuLog(DirectoryHandle workDir, string logName)
+    {
+        foreach (string name in new[] { logName, logName + ".out" })
+        {
+            try
+            {
+                using (var source = workDir.TryOpenFile(name))
+                {
+                    if (source is null)
+                    {
+                        continue;
+                    }
+                    Logs.DeleteFile(name);
+                    using var target = Logs.CreateFile(name);
+                    var buffer = new byte[1 << 16];
+                    long offset = 0;
+                    for (int read; (read = RandomAccess.Read(source, buffer, offset)) > 0; offset += read)
+                    {
+                        RandomAccess.Write(target, buffer.AsSpan(0, read), offset);
+                    }
+                }
+                workDir.DeleteFile(name);
+            }
+            catch (IOException e)
+            {
+                log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message);
+            }
+        }
+    }
+
+    private static void WriteDurably(DirectoryHandle directory, string name, byte[] content)
+    {
+        using var file = directory.CreateFile(name);
+        RandomAccess.Write(file, content, 0);
+        UnlockedFile.Sync(file, directory.PathOf(name));
+    }
+}

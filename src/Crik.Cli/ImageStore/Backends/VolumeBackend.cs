@@ -1,0 +1,321 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Serilog;
+
+namespace Crik.Cli.ImageStore.Backends;
+
+/// <summary>
+/// Generations on a volume: <c>checkpoint-000007/</c> (its manifest and files), dumps in progress
+/// (<c>.staging-000008-*/</c>), <c>retired/</c>, <c>set-aside/</c> (never deleted by crik),
+/// <c>packs/000007.pack</c>, <c>restores/</c>, CRIU's logs (<c>logs/</c>) and the lock (<c>.lock</c>).
+/// </summary>
+/// <remarks>
+/// Everything below the image directory is reached relative to descriptors crik holds, without
+/// following links (a link planted on the shared volume is refused with one line), and made private:
+/// 0700 directories, 0600 files. Making modes private is best effort: a file system that refuses
+/// chmod (an immutable file, an SMB share) gets one warning, not a refusal. A generation becomes
+/// visible by renaming its staging directory after its manifest is flushed; moves are renames,
+/// flushed on both sides.
+/// </remarks>
+/// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
+internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool readOnly = false) : IStoreBackend
+{
+    private DirectoryHandle? _root;
+    private DirectoryHandle? _logs;
+    private DirectoryHandle? _packs;
+    private int _warnedAboutModes;
+
+    public string ImageDir => imageDir;
+
+    public string LogDir => Path.Combine(imageDir, StoreLayout.LogDir);
+
+    public string Display(string location) => Path.Combine(imageDir, location);
+
+    public TimeSpan DeadHolderLockTime => TimeSpan.Zero;
+
+    public IDisposable Within(TimeSpan limit) => NoLimit.Instance;
+
+    public bool IsTransient(IOException error) => false;
+
+    /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
+    internal DirectoryHandle Root => _root ?? Open();
+
+    private DirectoryHandle Logs => _logs ??= Root.OpenOrCreateDirectory(StoreLayout.LogDir);
+
+    private DirectoryHandle Packs => _packs ??= Root.OpenOrCreateDirectory(StoreLayout.PacksDir);
+
+    private DirectoryHandle? ExistingPacks => _packs ??= Root.Stat(StoreLayout.PacksDir) is { Kind: FileKind.Directory } ? Root.TryOpenDirectory(StoreLayout.PacksDir) : null;
+
+    /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
+    public IStoreLock? TryLock(TimeSpan timeout) =>
+        HandleLock.TryAcquire(Root.OpenOrCreateFile(StoreLayout.LockFile), Root.PathOf(StoreLayout.LockFile), timeout);
+
+    public StoreListing List()
+    {
+        List<long> committed = [];
+        List<string> unfinished = [];
+        foreach (string name in Root.Names().Where(n => StoreLayout.IsStaging(n) || StoreLayout.IsCommitted(n)))
+        {
+            if (Root.Stat(name) is { Kind: not FileKind.Directory } status)
+            {
+                log.Warning("Ignoring {Path}: it is {Kind}, not a directory crik made; crik never follows links in its image directory",
+                    Root.PathOf(name), DirectoryHandle.Describe(status.Kind));
+            }
+            else if (StoreLayout.IsStaging(name))
+            {
+                unfinished.Add(name);
+            }
+            else
+            {
+                committed.Add(StoreLayout.ParseGeneration(name));
+            }
+        }
+        List<string> retired = Generations(StoreLayout.RetiredDir), setAside = Generations(StoreLayout.SetAsideDir);
+        List<long> packs = NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToList();
+        long newest = Root.Names().Concat(NamesIn(StoreLayout.SetAsideDir)).Concat(NamesIn(StoreLayout.RetiredDir))
+            .Select(StoreLayout.ParseGeneration).Concat(packs).DefaultIfEmpty(0).Max();
+        return new StoreListing(committed.OrderDescending().ToList(), retired.Where(StoreLayout.IsCommitted).Select(StoreLayout.ParseGeneration).ToList(),
+            setAside, unfinished, packs, NamesIn(StoreLayout.RestoresDir), newest);
+    }
+
+    public byte[]? ReadFile(string location, string name, long max)
+    {
+        using DirectoryHandle? directory = TryOpen(location);
+        using var file = directory?.TryOpenFile(name);
+        return file is null ? null : FileContents.Read(file, max + 1);
+    }
+
+    /// <summary>
+    /// Why a generation's directory is not one crik made (crik makes them 0700, as its own user), or
+    /// null. CRIU restores as root, so a directory another user made or can write is never used.
+    /// </summary>
+    public string? Untrusted(string location)
+    {
+        (DirectoryHandle parent, string name) = Parent(location);
+        using (parent)
+        {
+            uint crik = Posix.EffectiveUserId;
+            if (parent.Stat(name) is { } status && (status.Uid != crik || (status.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0))
+            {
+                return $"its directory belongs to uid {status.Uid} with mode {Convert.ToString((int)status.Mode, 8)}, so crik (uid {crik}) did not make it; "
+                    + "crik restores only checkpoints it made";
+            }
+            using DirectoryHandle? directory = parent.TryOpenDirectory(name);
+            if (directory is not null)
+            {
+                Tighten(directory.Path, directory.MakeContentsPrivate);
+            }
+            return null;
+        }
+    }
+
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false)
+    {
+        using DirectoryHandle? directory = TryOpen(location);
+        return directory is null ? "its directory vanished" : ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks);
+    }
+
+    public void Move(string from, string to)
+    {
+        (DirectoryHandle source, string name) = Parent(from);
+        (DirectoryHandle target, string newName) = Parent(to, create: true);
+        using (source)
+        using (target)
+        {
+            target.DeleteTree(newName); // a copy left by an interrupted earlier move
+            source.Rename(name, target, newName);
+            target.Sync();
+            source.Sync();
+        }
+    }
+
+    public string MoveToSetAside(string from, string name, string reason)
+    {
+        (DirectoryHandle source, string sourceName) = Parent(from);
+        using (source)
+        {
+            using DirectoryHandle setAside = Root.OpenOrCreateDirectory(StoreLayout.SetAsideDir);
+            string target = StoreLayout.SetAsideName(name, 1);
+            for (int attempt = 2; setAside.Stat(target) is not null; attempt++)
+            {
+                target = StoreLayout.SetAsideName(name, attempt);
+            }
+            source.Rename(sourceName, setAside, target);
+            using (DirectoryHandle moved = setAside.TryOpenDirectory(target)!)
+            {
+                Tighten(moved.Path, moved.MakeContentsPrivate);
+                using var reasonFile = moved.CreateFile(StoreLayout.SetAsideReasonFile);
+                RandomAccess.Write(reasonFile, System.Text.Encoding.UTF8.GetBytes(reason + "\n"), 0);
+            }
+            setAside.Sync();
+            source.Sync();
+            Root.Sync();
+            return setAside.PathOf(target);
+        }
+    }
+
+    public void DeleteGeneration(string location)
+    {
+        (DirectoryHandle parent, string name) = Parent(location);
+        using (parent)
+        {
+            parent.DeleteTree(name);
+        }
+    }
+
+    public void DeletePack(long generation) => Packs.DeleteFile(StoreLayout.PackName(generation));
+
+    public void PruneLogs(int keep)
+    {
+        var files = Logs.Names()
+            .Select(n => (Name: n, Status: Logs.Stat(n)))
+            .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
+            .OrderByDescending(f => f.Status!.Value.Modified)
+            .Skip(keep);
+        foreach (var (name, _) in files)
+        {
+            Logs.DeleteFile(name);
+        }
+    }
+
+    public bool WriteMark(string name, string content)
+    {
+        using DirectoryHandle restores = Root.OpenOrCreateDirectory(StoreLayout.RestoresDir);
+        if (restores.Stat(name) is not null)
+        {
+            return false;
+        }
+        using (var file = restores.CreateFile(name))
+        {
+            RandomAccess.Write(file, System.Text.Encoding.UTF8.GetBytes(content), 0);
+            UnlockedFile.Sync(file, restores.PathOf(name));
+        }
+        restores.Sync();
+        return true;
+    }
+
+    public string? ReadMark(string name)
+    {
+        using DirectoryHandle? restores = Root.TryOpenDirectory(StoreLayout.RestoresDir);
+        using var file = restores?.TryOpenFile(name);
+        return file is null ? null : System.Text.Encoding.UTF8.GetString(FileContents.Read(file, 4096));
+    }
+
+    public void DeleteMark(string name)
+    {
+        using DirectoryHandle? restores = Root.TryOpenDirectory(StoreLayout.RestoresDir);
+        restores?.DeleteFile(name);
+    }
+
+    public void DropAbandonedWrites()
+    {
+    }
+
+    public PackReader OpenPackReader(ChunkCodec codec) =>
+        new(generation => (readOnly ? ExistingPacks : Packs)?.TryOpenFile(StoreLayout.PackName(generation)), codec);
+
+    public void Dispose()
+    {
+        _logs?.Dispose();
+        _packs?.Dispose();
+        _root?.Dispose();
+    }
+
+    /// <summary>Names of committed generation directories (real directories only), newest first.</summary>
+    internal List<string> CommittedNames() => List().Committed.Select(StoreLayout.CommittedName).ToList();
+
+    private DirectoryHandle Open()
+    {
+        var root = DirectoryHandle.OpenOrCreate(imageDir);
+        try
+        {
+            foreach (string name in new[] { StoreLayout.LogDir, StoreLayout.SetAsideDir, StoreLayout.RetiredDir, StoreLayout.PacksDir, StoreLayout.RestoresDir })
+            {
+                // Refuses a link or a file where crik keeps a directory; tightens one an older crik made 0755.
+                using DirectoryHandle? existing = root.TryOpenDirectory(name);
+                if (existing is not null && !readOnly)
+                {
+                    Tighten(existing.Path, () => existing.SetMode(DirectoryHandle.PrivateDirectory));
+                }
+            }
+            if (root.Stat(StoreLayout.LockFile) is { Kind: not FileKind.Regular } lockStatus)
+            {
+                throw new UnsafeEntryException(lockStatus.Kind == FileKind.SymbolicLink
+                    ? $"{root.PathOf(StoreLayout.LockFile)} is a symbolic link; crik never follows links in its image directory: remove it"
+                    : $"{root.PathOf(StoreLayout.LockFile)} is {DirectoryHandle.Describe(lockStatus.Kind)}, not crik's lock file: remove it");
+            }
+        }
+        catch
+        {
+            root.Dispose();
+            throw;
+        }
+        return _root = root;
+    }
+
+    /// <summary>Makes modes private, or warns once that it could not: private modes protect, but their absence costs no checkpoint.</summary>
+    private void Tighten(string path, Action tighten)
+    {
+        if (readOnly)
+        {
+            return;
+        }
+        try
+        {
+            tighten();
+        }
+        catch (Exception e) when (e is (IOException and not UnsafeEntryException) or UnauthorizedAccessException)
+        {
+            if (Interlocked.Exchange(ref _warnedAboutModes, 1) == 0)
+            {
+                log.Warning("Could not make everything in {Path} private ({Error}); crik goes on. Check the volume's permissions "
+                    + "(an immutable file, or a file system that refuses chmod)", path, e.Message);
+            }
+        }
+    }
+
+    private List<string> Generations(string directoryName) =>
+        NamesIn(directoryName).Where(n => n.StartsWith(StoreLayout.CommittedPrefix, StringComparison.Ordinal)).ToList();
+
+    private List<string> NamesIn(string directoryName)
+    {
+        if (Root.Stat(directoryName) is not { Kind: FileKind.Directory })
+        {
+            return [];
+        }
+        using DirectoryHandle? directory = Root.TryOpenDirectory(directoryName);
+        return directory?.Names() ?? [];
+    }
+
+    private DirectoryHandle? TryOpen(string location)
+    {
+        (DirectoryHandle parent, string name) = Parent(location);
+        using (parent)
+        {
+            return parent.TryOpenDirectory(name);
+        }
+    }
+
+    /// <summary>The directory holding <paramref name="location"/> (a handle of its own) and the name in it.</summary>
+    private (DirectoryHandle Parent, string Name) Parent(string location, bool create = false)
+    {
+        int slash = location.IndexOf('/');
+        if (slash < 0)
+        {
+            return (Root.OpenOrCreateDirectory("."), location);
+        }
+        string subdirectory = location[..slash];
+        DirectoryHandle parent = create ? Root.OpenOrCreateDirectory(subdirectory)
+            : Root.TryOpenDirectory(subdirectory) ?? throw new IOException($"{Root.PathOf(subdirectory)} vanished");
+        return (parent, location[(slash + 1)..]);
+    }
+
+    private sealed class NoLimit : IDisposable
+    {
+        public static readonly NoLimit Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}

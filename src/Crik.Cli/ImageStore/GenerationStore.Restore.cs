@@ -1,0 +1,226 @@
+using Crik.Cli.ImageStore.Backends;
+
+namespace Crik.Cli.ImageStore;
+
+// Choosing a generation to restore, recording each restore before CRIU runs, and setting aside what
+// cannot be restored or keeps dying once restored.
+internal partial class GenerationStore
+{
+    /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
+    private (long Generation, int Number)? _restored;
+
+    /// <summary>
+    /// The newest committed generation that verifies, was taken of <paramref name="current"/> (when
+    /// given) and whose restored pods have not kept dying. Unfinished staging areas, and generations
+    /// that cannot be read, fail verification, are of another app or crash-loop, are set aside with a
+    /// warning on the way. Generations of a key crik does not hold stay where they are.
+    /// </summary>
+    public CommittedCheckpoint? FindRestorable(AppIdentity? current = null)
+    {
+        StoreListing listing = backend.List();
+        foreach (string unfinished in listing.Unfinished)
+        {
+            string moved = backend.MoveToSetAside(unfinished, unfinished, "an unfinished checkpoint (crik stopped during a dump)");
+            log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", unfinished, moved);
+        }
+        backend.DropAbandonedWrites();
+        foreach (long generation in listing.Committed)
+        {
+            string name = StoreLayout.CommittedName(generation);
+            string? problem = Verify(name, out Manifest? manifest, out bool keep);
+            if (keep)
+            {
+                log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", backend.Display(name), problem);
+                continue;
+            }
+            if (problem is null && current is not null)
+            {
+                problem = AppIdentity.Mismatch(manifest!, current);
+            }
+            List<RestoreRecord> restores = problem is null ? Restores(listing, generation) : [];
+            if (problem is null && RestoreRecord.DiedInARow(restores) >= RestoreAttempts)
+            {
+                problem = $"it was restored {RestoreRecord.DiedInARow(restores)} times in a row and each time its pod ended before the app had run "
+                    + $"for restoreProbation, without a newer checkpoint: crik gives up on it (restoreAttempts: {RestoreAttempts})";
+            }
+            if (problem is null)
+            {
+                return new CommittedCheckpoint(name, backend.Display(name), manifest!) { Restores = restores };
+            }
+            string moved = backend.MoveToSetAside(name, name, problem);
+            log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", backend.Display(name), problem, moved);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Records, durably, that this generation is being restored (restores/NNNNNN-KKK), then opens a
+    /// private work directory for CRIU. The generation stays committed: a pod that dies after the
+    /// restore is followed by one that resumes from it again, until a newer generation is committed,
+    /// the app ends on its own (<see cref="RetireCommitted"/>), or its restores keep dying.
+    /// </summary>
+    public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
+    {
+        if (_lock is { Lost: true })
+        {
+            throw new IOException($"crik lost its lock on {ImageDir}, so another crik may be using it");
+        }
+        long generation = checkpoint.Manifest.Generation;
+        int number = checkpoint.Restores.Select(r => r.Number).DefaultIfEmpty(0).Max() + 1;
+        while (!backend.WriteMark(RestoreRecord.MarkName(generation, number), RestoreRecord.Describe(DateTimeOffset.UtcNow)))
+        {
+            number++;
+        }
+        _restored = (generation, number);
+        try
+        {
+            return backend.OpenRestore(checkpoint, checkpoint.Name, StoreLayout.RestoreLogName(generation));
+        }
+        catch
+        {
+            ForgetRestore();
+            throw;
+        }
+    }
+
+    /// <summary>Undoes <see cref="BeginRestore"/> when CRIU never ran (e.g. it is not installed): the restore is not counted.</summary>
+    public void Reinstate(RestoreAttempt attempt)
+    {
+        attempt.Dispose();
+        ForgetRestore();
+    }
+
+    /// <summary>
+    /// Durably retires every committed generation (the app ended on its own: it must not be brought
+    /// back). Returns how many were retired.
+    /// </summary>
+    public int RetireCommitted()
+    {
+        List<long> committed = backend.List().Committed;
+        foreach (long generation in Enumerable.Reverse(committed))
+        {
+            string name = StoreLayout.CommittedName(generation);
+            backend.Move(name, $"{StoreLayout.RetiredDir}/{name}");
+        }
+        return committed.Count;
+    }
+
+    /// <summary>
+    /// The restored app has lived on (its probation passed, or it was checkpointed again): its
+    /// restore no longer counts towards <see cref="RestoreAttempts"/>.
+    /// </summary>
+    public void MarkRestoreSurvived()
+    {
+        if (_restored is { } restored)
+        {
+            _restored = null;
+            backend.WriteMark(RestoreRecord.SurvivedName(restored.Generation, restored.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+        }
+    }
+
+    public void PutBackSavedFiles(RestoreAttempt attempt)
+    {
+        Manifest manifest = attempt.Checkpoint.Manifest;
+        if (!manifest.Files.Any(f => f.IsStreamed && f.Path.Contains('/')))
+        {
+            AppFiles.PutBack(manifest, attempt);
+            return;
+        }
+        using Chunks.PackReader packs = OpenPackReader();
+        StagedFiles.PutBack(manifest, packs);
+    }
+
+    public ImageFiles WriteImageFiles(RestoreAttempt attempt)
+    {
+        using Chunks.PackReader packs = OpenPackReader();
+        return ImageFiles.Write(attempt.Checkpoint.Manifest, packs, attempt.Work);
+    }
+
+    /// <summary>The restored app runs: CRIU's log goes to logs/; the generation stays committed.</summary>
+    public void RestoreSucceeded(RestoreAttempt attempt)
+    {
+        try
+        {
+            backend.KeepCriuLog(attempt.Work, attempt.Criu.LogName);
+        }
+        finally
+        {
+            attempt.Dispose();
+        }
+    }
+
+    /// <summary>The restore failed: the generation is set aside with its reason, and CRIU's log goes to logs/. Returns where it went.</summary>
+    public string RestoreFailed(RestoreAttempt attempt, string reason)
+    {
+        ForgetRestore();
+        try
+        {
+            // Before CRIU's log, which may be large and slow to store.
+            return backend.MoveToSetAside(attempt.Checkpoint.Name, attempt.Checkpoint.Name, reason);
+        }
+        finally
+        {
+            backend.KeepCriuLog(attempt.Work, attempt.Criu.LogName);
+            attempt.Dispose();
+        }
+    }
+
+    /// <summary>Moves a committed generation that cannot be restored out of the way, with the reason beside it. Returns where it went.</summary>
+    public string SetAside(CommittedCheckpoint checkpoint, string reason) => backend.MoveToSetAside(checkpoint.Name, checkpoint.Name, reason);
+
+    private void ForgetRestore()
+    {
+        if (_restored is { } restored)
+        {
+            _restored = null;
+            try
+            {
+                backend.DeleteMark(RestoreRecord.MarkName(restored.Generation, restored.Number));
+            }
+            catch (IOException e)
+            {
+                log.Warning("Could not remove the record of a restore that did not happen: {Error}", e.Message);
+            }
+        }
+    }
+
+    private List<RestoreRecord> Restores(StoreListing listing, long generation) =>
+        RestoreRecord.Of(generation, listing.Marks, name => backend.ReadMark(name));
+
+    /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
+    private string? Verify(string name, out Manifest? manifest, out bool keep)
+    {
+        manifest = null;
+        keep = false;
+        try
+        {
+            if (backend.Untrusted(name) is { } untrusted)
+            {
+                return untrusted;
+            }
+            // Read once: what is checked (its authentication, its key) is what is restored.
+            byte[]? json = backend.ReadFile(name, Manifest.FileName, ManifestReader.MaxBytes);
+            if (json is null)
+            {
+                return "it has no manifest";
+            }
+            if (ManifestVerifier.ReadManifest(json, () => backend.ReadFile(name, Manifest.MacFileName, ManifestReader.MaxBytes), name, _codec, out Manifest? read) is { } unreadable)
+            {
+                return unreadable;
+            }
+            if (ManifestVerifier.KeyProblem(read!, _codec) is { } keyProblem)
+            {
+                keep = true;
+                return keyProblem;
+            }
+            using Chunks.PackReader packs = OpenPackReader();
+            string? problem = backend.VerifyContents(name, read!, packs);
+            manifest = problem is null ? read : null;
+            return problem;
+        }
+        catch (Exception e) when ((e is IOException io && !backend.IsTransient(io)) || e is UnauthorizedAccessException)
+        {
+            return $"it cannot be read ({e.Message})";
+        }
+    }
+}

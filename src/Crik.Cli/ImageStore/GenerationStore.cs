@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore.Backends;
+using Serilog;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// The one owner of a generation's lifecycle, whatever stores it (<see cref="IStoreBackend"/>: a
+/// volume or object storage). A generation is staged while CRIU dumps, committed when its manifest
+/// is written last, restored as often as pods need it (each restore recorded under <c>restores/</c>
+/// before CRIU runs), retired when its app ended on its own, set aside with a reason when it cannot
+/// be restored or its restored pods keep dying, and deleted only by retention after a newer commit.
+/// Every one of those decisions is made here; backends only carry them out.
+/// </summary>
+internal partial class GenerationStore(IStoreBackend backend, ILogger log, ChunkCodec? codec = null) : ICheckpointStore
+{
+    private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
+    private volatile IStoreLock? _lock;
+
+    /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
+    public int RestoreAttempts { get; init; } = Configuration.CrikConfig.DefaultRestoreAttempts;
+
+    public string ImageDir => backend.ImageDir;
+
+    public TimeSpan DeadHolderLockTime => backend.DeadHolderLockTime;
+
+    protected IStoreBackend Backend => backend;
+
+    public IDisposable Within(TimeSpan limit) => backend.Within(limit);
+
+    public IDisposable? TryLock(TimeSpan timeout)
+    {
+        IStoreLock? taken = backend.TryLock(timeout);
+        if (taken is not null)
+        {
+            _lock = taken;
+        }
+        return taken;
+    }
+
+    /// <summary>Makes a staging area for the next generation's dump, and its pack, which reuses the chunks of kept generations.</summary>
+    public StagingCheckpoint BeginCheckpoint()
+    {
+        StoreListing listing = backend.List();
+        return backend.BeginStaging(listing.Newest + 1, KnownChunks(listing), _codec);
+    }
+
+    public void Abandon(StagingCheckpoint staging) => backend.Abandon(staging);
+
+    /// <summary>
+    /// Seals the staged dump, writes its manifest last (the commit point) and then, best effort,
+    /// deletes what retention no longer keeps. Throws only before the commit point.
+    /// </summary>
+    /// <param name="inTime">Asked just before the commit point: false abandons the commit (the checkpoint budget ran out).</param>
+    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null)
+    {
+        backend.KeepCriuLog(staging.Directory, staging.Criu.LogName);
+        (List<ManifestFile> files, long written) = backend.Seal(staging, _codec);
+        files = [.. manifest.Files, .. files];
+        manifest = manifest with
+        {
+            Generation = staging.Generation,
+            Files = files,
+            ImageBytes = files.Sum(f => f.Size),
+            WrittenBytes = written,
+            Compression = ChunkCodec.CodecName(_codec.Compression),
+            KeyId = _codec.KeyId,
+        };
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
+        string name = StoreLayout.CommittedName(manifest.Generation);
+        backend.Publish(staging, name, json, _codec.ManifestMac(json), whyNot: () =>
+            inTime is not null && !inTime() ? "checkpointBudget ran out before the commit"
+            : _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : null);
+        staging.Dispose();
+
+        // The commit point has passed: from here on, failures are warnings.
+        var warnings = new List<string>();
+        BestEffort(warnings, "record that the restored app lived on", MarkRestoreSurvived);
+        BestEffort(warnings, "clean up older checkpoints, packs and logs", () => CleanUp(manifest.Generation, keep, warnings));
+        return new CommitResult(new CommittedCheckpoint(name, backend.Display(name), manifest), warnings);
+    }
+
+    public PackReader OpenPackReader() => backend.OpenPackReader(_codec);
+
+    public void Dispose()
+    {
+        backend.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private void BestEffort(List<string> warnings, string what, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            string warning = $"the checkpoint is committed, but crik could not {what}: {e.Message}";
+            warnings.Add(warning);
+            log.Warning("{Warning}", warning);
+        }
+    }
+
+    /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
+    private Manifest? ReadManifest(string location)
+    {
+        string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(location.Split('/')[^1]));
+        byte[]? json = backend.ReadFile(location, Manifest.FileName, ManifestReader.MaxBytes);
+        return json is not null
+            && ManifestVerifier.ReadManifest(json, () => backend.ReadFile(location, Manifest.MacFileName, ManifestReader.MaxBytes), committedName, _codec, out Manifest? manifest) is null
+                ? manifest : null;
+    }
+
+    /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>
+    private Dictionary<string, ChunkRef> KnownChunks(StoreListing listing) =>
+        ReusableChunks.Find(listing.Generations().Select(g => (ReadManifest(g.Location), g.State)).ToList(), listing.Packs.ToHashSet(), _codec.KeyId);
+}

@@ -1,0 +1,33 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.ObjectStorage;
+using Crik.Cli.Tests.ObjectStorage;
+using Crik.TestSupport;
+using Serilog;
+
+namespace Crik.Cli.Tests.Lifecycle;
+
+/// <summary>The lifecycle's rules in object storage (s3rver on loopback), each test under a prefix of its own.</summary>
+public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
+{
+    private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly string _prefix = $"lifecycle-{Guid.NewGuid():N}/";
+
+    internal override GenerationStore NewStore(int restoreAttempts = 3) =>
+        new ObjectCheckpointStore(Client(), new LoggerConfiguration().CreateLogger()) { RestoreAttempts = restoreAttempts };
+
+    internal override string ReasonOf(ListedGeneration setAside) =>
+        System.Text.Encoding.UTF8.GetString(Client().TryGet($"{StoreLayout.SetAsideDir}/{setAside.Name}/{StoreLayout.SetAsideReasonFile}")!);
+
+    protected override bool LogKept(string name) => Client().TryGet($"{StoreLayout.LogDir}/{name}") is not null;
+
+    protected override bool IsInsideTheStore(string path) => false;
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _server?.Dispose();
+    }
+
+    private S3Client Client() => TestS3.Client(_server!, _http, _prefix);
+}

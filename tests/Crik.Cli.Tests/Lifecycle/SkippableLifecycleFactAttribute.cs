@@ -1,0 +1,18 @@
+using Crik.TestSupport;
+
+namespace Crik.Cli.Tests.Lifecycle;
+
+/// <summary>
+/// A lifecycle rule: runs for every backend whose store is there. Object storage needs s3rver, which
+/// CI installs; elsewhere those cases say why they are skipped.
+/// </summary>
+public sealed class SkippableLifecycleFactAttribute : Xunit.FactAttribute
+{
+    public SkippableLifecycleFactAttribute()
+    {
+        if (!Prerequisites.InCi && S3Server.Missing() is { } reason)
+        {
+            Skip = $"needs s3rver for the object storage backend ({reason}); the volume cases run in ObjectLifecycleTests' sibling, VolumeLifecycleTests";
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using Crik.Cli.ImageStore;
+using Serilog;
+using Xunit;
+
+namespace Crik.Cli.Tests.Lifecycle;
+
+/// <summary>The lifecycle's rules on a volume (a temporary directory).</summary>
+[Trait("Category", "Unit")]
+public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crik-lifecycle-").FullName;
+
+    internal override GenerationStore NewStore(int restoreAttempts = 3) =>
+        new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger()) { RestoreAttempts = restoreAttempts };
+
+    internal override string ReasonOf(ListedGeneration setAside) =>
+        File.ReadAllText(Path.Combine(_dir, StoreLayout.SetAsideDir, setAside.Name, StoreLayout.SetAsideReasonFile));
+
+    protected override bool LogKept(string name) => File.Exists(Path.Combine(_dir, StoreLayout.LogDir, name));
+
+    protected override bool IsInsideTheStore(string path) => path.StartsWith(_dir, StringComparison.Ordinal);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

@@ -21,9 +21,10 @@ internal static class ServerLimits
     public const int MaxRequestHeadersBytes = 16 * 1024;
     public const int MaxRequestHeaderCount = 50;
 
-    public static void Apply(KestrelServerLimits limits, int maxConnections)
+    public static void Apply(KestrelServerLimits limits)
     {
-        limits.MaxConcurrentConnections = maxConnections;
+        // ConnectionCap enforces --max-connections instead (see there why).
+        limits.MaxConcurrentConnections = null;
         limits.MaxConcurrentUpgradedConnections = 0;
         // Kestrel times the wait for a connection's first request with the keep-alive timeout too.
         limits.KeepAliveTimeout = IdleLimit;

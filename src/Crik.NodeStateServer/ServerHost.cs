@@ -17,11 +17,16 @@ internal static class ServerHost
     {
         // No args: our flags are parsed already and must not leak into ASP.NET configuration.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var connectionCap = new ConnectionCap(options.MaxConnections);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            ServerLimits.Apply(kestrel.Limits, options.MaxConnections);
-            kestrel.Listen(options.Bind, options.Port, listen => listen.Protocols = HttpProtocols.Http1);
+            ServerLimits.Apply(kestrel.Limits);
+            kestrel.Listen(options.Bind, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(next => connection => connectionCap.ServeAsync(connection, next));
+            });
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
         ConfigureLogging(builder.Logging, options);
@@ -36,6 +41,7 @@ internal static class ServerHost
         builder.Services.AddHostedService<NodeWatcher>();
 
         var app = builder.Build();
+        app.Use(connectionCap.TrackRequestAsync);
         Endpoints.Map(app);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crik.NodeStateServer");
         app.Lifetime.ApplicationStarted.Register(() => Log.Starting(

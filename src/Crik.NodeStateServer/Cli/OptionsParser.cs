@@ -18,7 +18,8 @@ internal static class OptionsParser
           --watch-silence-seconds N
                                    a watch that sends no event or bookmark for N seconds is dropped and
                                    nodes are listed again; /readyz is 503 meanwhile (default 120)
-          --max-connections N      concurrent HTTP connections served; more are closed at once (default 1000)
+          --max-connections N      concurrent HTTP connections served; at the cap a new one closes the
+                                   connection idle longest (default 1000)
         """;
 
     public static ServerOptions Parse(IReadOnlyList<string> args)

@@ -11,18 +11,24 @@ internal static class ServerLimits
     /// <summary>An idle connection costs about 25 KiB; a thousand stay far inside the chart's 256 MiB.</summary>
     public const int DefaultMaxConnections = 1000;
 
-    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan RequestHeaders = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a connection may go without a request in progress: before its first request, between requests, and
+    /// while a request's headers arrive. Clients send their request at once, so a few seconds are plenty, and
+    /// connections that never send one (which any pod can open) go away quickly.
+    /// </summary>
+    public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(5);
     public const int MaxRequestLineBytes = 4 * 1024;
     public const int MaxRequestHeadersBytes = 16 * 1024;
     public const int MaxRequestHeaderCount = 50;
 
-    public static void Apply(KestrelServerLimits limits, int maxConnections)
+    public static void Apply(KestrelServerLimits limits)
     {
-        limits.MaxConcurrentConnections = maxConnections;
+        // ConnectionCap enforces --max-connections instead (see there why).
+        limits.MaxConcurrentConnections = null;
         limits.MaxConcurrentUpgradedConnections = 0;
-        limits.KeepAliveTimeout = KeepAlive;
-        limits.RequestHeadersTimeout = RequestHeaders;
+        // Kestrel times the wait for a connection's first request with the keep-alive timeout too.
+        limits.KeepAliveTimeout = IdleLimit;
+        limits.RequestHeadersTimeout = IdleLimit;
         limits.MaxRequestLineSize = MaxRequestLineBytes;
         limits.MaxRequestHeadersTotalSize = MaxRequestHeadersBytes;
         limits.MaxRequestHeaderCount = MaxRequestHeaderCount;

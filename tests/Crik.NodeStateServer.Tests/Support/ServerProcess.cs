@@ -29,6 +29,14 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The most resident memory the server has used so far (VmHWM), which a container's memory limit bounds.</summary>
+    public long PeakResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        var kib = line["VmHWM:".Length..].Trim().Split(' ')[0];
+        return long.Parse(kib, System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     public static ServerProcess Start(params string[] args)
     {
         var port = FreePort.Get();

@@ -22,7 +22,14 @@ internal static class ImagesCommand
             {
                 CrikConfig config = ConfigLoader.Load(configPath).Config;
                 imageDir = config.ImageDir;
-                codec = config.CheckpointingEnabled ? ImageCodec.From(config) : codec;
+                if (config.CheckpointingEnabled)
+                {
+                    codec = ImageCodec.From(config, out IReadOnlyList<string> keyWarnings);
+                    foreach (string warning in keyWarnings)
+                    {
+                        StandardStreams.Error.WriteLine($"crik: warning: {warning}");
+                    }
+                }
             }
             catch (ConfigException e)
             {

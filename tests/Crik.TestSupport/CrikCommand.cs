@@ -6,9 +6,16 @@ namespace Crik.TestSupport;
 /// <summary>Runs a short crik subcommand (check, images, checkpoint) to its end, as a user would from a shell.</summary>
 public static class CrikCommand
 {
-    public static (int Code, string Output, string Error) Run(IReadOnlyList<string> args, IDictionary<string, string>? environment = null)
+    public static (int Code, string Output, string Error) Run(IReadOnlyList<string> args, IDictionary<string, string>? environment = null) =>
+        Run(Paths.Crik, args, environment);
+
+    /// <summary>Runs crik in the PID and mount namespaces of the "pod" whose PID 1 is <paramref name="crikPid"/>, as kubectl exec would.</summary>
+    public static (int Code, string Output, string Error) RunInPod(int crikPid, IReadOnlyList<string> args) =>
+        Run("nsenter", ["-t", crikPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-p", "-m", "--", Paths.Crik, .. args], null);
+
+    private static (int Code, string Output, string Error) Run(string program, IReadOnlyList<string> args, IDictionary<string, string>? environment)
     {
-        var info = new ProcessStartInfo(Paths.Crik) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);

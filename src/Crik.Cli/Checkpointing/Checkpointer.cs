@@ -71,6 +71,10 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         TimeSpan dumpDuration;
         try
         {
+            if (Undumpable.Find(app.Pid) is { } undumpable)
+            {
+                return Failed(generation, staging, clock, undumpable, logFile);
+            }
             List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
             AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
             onTop = OnTopOfPreDumps();

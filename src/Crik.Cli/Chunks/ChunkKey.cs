@@ -29,28 +29,26 @@ internal sealed class ChunkKey
     public string Id { get; }
 
     /// <summary>Reads a key file: 32 raw bytes, or their base64 (as a Kubernetes Secret mounted from a base64 value gives it).</summary>
+    /// <param name="warning">Something to log that does not stop crik: the file's mode lets others read it.</param>
     /// <exception cref="KeyFileException">One line saying what is wrong with the file and how to make a good one.</exception>
-    public static ChunkKey Load(string path, string key)
+    public static ChunkKey Load(string path, string key, out string? warning)
     {
-        byte[] content;
-        try
+        (byte[] content, warning) = KeyFile.Read(path, key);
+        if (Parse(content) is { } master)
         {
-            content = File.ReadAllBytes(path);
+            return new ChunkKey(master);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KeyFileException($"{key} {path} cannot be read ({e.Message}); mount the Secret holding the key there");
-        }
-        return new ChunkKey(Parse(content) ?? throw new KeyFileException(
-            $"{key} {path} holds {content.Length} bytes, not a 256-bit key: it must hold 32 raw bytes or their base64 "
-            + "(make one with: head -c 32 /dev/urandom | base64)"));
+        throw content.Length == 32 && LooksLikeText(content)
+            ? new KeyFileException($"{key} {path} holds 32 characters of text, which looks like a passphrase, not a key: "
+                + $"crik needs 32 random bytes or their base64 {KeyFile.HowToMakeOne}")
+            : KeyFile.NotAKey(path, key, content.Length);
     }
 
     internal static ChunkKey FromBytes(byte[] master) => new(master);
 
     internal static byte[]? Parse(byte[] content)
     {
-        if (content.Length == 32)
+        if (content.Length == 32 && !LooksLikeText(content))
         {
             return content;
         }
@@ -58,6 +56,12 @@ internal sealed class ChunkKey
         Span<byte> decoded = stackalloc byte[64];
         return Convert.TryFromBase64String(text, decoded, out int length) && length == 32 ? decoded[..32].ToArray() : null;
     }
+
+    /// <summary>
+    /// Whether every byte is printable ASCII, a tab or a line end. 32 such bytes are a passphrase, not
+    /// a raw key: 32 random bytes all fall among those 98 values with a chance of (98/256)^32, under 1 in 10^13.
+    /// </summary>
+    private static bool LooksLikeText(byte[] content) => content.All(b => b is >= 0x20 and < 0x7f or (byte)'\t' or (byte)'\n' or (byte)'\r');
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: [], info: Encoding.ASCII.GetBytes(purpose));

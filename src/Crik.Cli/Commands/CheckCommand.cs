@@ -1,3 +1,4 @@
+using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Logging;
@@ -43,6 +44,11 @@ internal static class CheckCommand
             facts = facts with { ImageDirProblem = store.Problem, StoreConditionalWrites = store.ConditionalWrites };
         }
         List<Finding> findings = ContainerVerdict.Of(facts);
+        if (facts.Pid1 == "crik")
+        {
+            // In the app's container: what of the app itself would stop its checkpoints.
+            findings.AddRange(Undumpable.InThisContainer().Select(why => new Finding(FindingKind.Problem, why)));
+        }
         foreach (Finding finding in findings)
         {
             string label = finding.Kind switch { FindingKind.Ok => "ok     ", FindingKind.Problem => "PROBLEM", _ => "note   " };

@@ -9,8 +9,10 @@ internal static class ImageCodec
     public const int MaxZstdLevel = 19;
 
     /// <summary>The codec; throws <see cref="ConfigException"/> with one line when a key file or a library is not usable.</summary>
-    public static ChunkCodec From(CrikConfig config)
+    /// <param name="warnings">What to log about the key files that does not stop crik (modes that let others read them).</param>
+    public static ChunkCodec From(CrikConfig config, out IReadOnlyList<string> warnings)
     {
+        warnings = [];
         if (Compression.Unavailable(config.Compression) is { } missing)
         {
             throw new ConfigException(missing);
@@ -30,8 +32,10 @@ internal static class ImageCodec
         }
         try
         {
-            ChunkKey? key = config.EncryptionKeyFile is { } path ? ChunkKey.Load(path, ConfigKeys.EncryptionKeyFile) : null;
-            ChunkKey? previous = config.PreviousEncryptionKeyFile is { } old ? ChunkKey.Load(old, ConfigKeys.PreviousEncryptionKeyFile) : null;
+            string? keyWarning = null, previousWarning = null;
+            ChunkKey? key = config.EncryptionKeyFile is { } path ? ChunkKey.Load(path, ConfigKeys.EncryptionKeyFile, out keyWarning) : null;
+            ChunkKey? previous = config.PreviousEncryptionKeyFile is { } old ? ChunkKey.Load(old, ConfigKeys.PreviousEncryptionKeyFile, out previousWarning) : null;
+            warnings = new[] { keyWarning, previousWarning }.OfType<string>().ToList();
             return new ChunkCodec(config.Compression, level, key, new[] { key, previous }.OfType<ChunkKey>().ToList());
         }
         catch (KeyFileException e)

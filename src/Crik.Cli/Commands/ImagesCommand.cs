@@ -9,7 +9,8 @@ namespace Crik.Cli.Commands;
 
 /// <summary>
 /// <c>crik images [--verify]</c>: the generations in the image directory, newest first, with what
-/// each is and whether it can be restored. It changes nothing.
+/// each is and whether it can be restored. It changes nothing. With --verify it exits 1 when a
+/// committed generation fails verification, for scripts and probes.
 /// </summary>
 internal static class ImagesCommand
 {
@@ -22,7 +23,14 @@ internal static class ImagesCommand
             {
                 CrikConfig config = ConfigLoader.Load(configPath).Config;
                 imageDir = config.ImageDir;
-                codec = config.CheckpointingEnabled ? ImageCodec.From(config) : codec;
+                if (config.CheckpointingEnabled)
+                {
+                    codec = ImageCodec.From(config, out IReadOnlyList<string> keyWarnings);
+                    foreach (string warning in keyWarnings)
+                    {
+                        StandardStreams.Error.WriteLine($"crik: warning: {warning}");
+                    }
+                }
             }
             catch (ConfigException e)
             {
@@ -79,7 +87,16 @@ internal static class ImagesCommand
         }
         StandardStreams.Output.WriteLine("Only a committed generation that verifies is restored. CHAIN: the packs a generation's chunks are in"
             + (verify ? "." : "; --verify reads every chunk."));
-        return 0;
+        // Retired and set-aside generations are never restored, so only committed ones decide the exit code.
+        int failing = verify ? generations.Count(g => g.State == "committed" && g.Problem is not null) : 0;
+        if (failing == 0)
+        {
+            return 0;
+        }
+        StandardStreams.Output.WriteLine(failing == 1
+            ? "crik images: 1 committed generation fails verification: the next start would not restore it"
+            : $"crik images: {failing} committed generations fail verification: the next start would not restore them");
+        return ExitCodes.CommittedGenerationFailsVerification;
     }
 
     private static List<ListedGeneration> OnAVolume(string imageDir, bool verify, ChunkCodec codec)

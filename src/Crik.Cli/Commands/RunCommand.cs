@@ -33,7 +33,12 @@ internal static class RunCommand
         try
         {
             loaded = ConfigLoader.Load(options.ConfigPath);
-            codec = loaded.Config.CheckpointingEnabled ? ImageCodec.From(loaded.Config) : ChunkCodec.Plain;
+            codec = ChunkCodec.Plain;
+            if (loaded.Config.CheckpointingEnabled)
+            {
+                codec = ImageCodec.From(loaded.Config, out IReadOnlyList<string> keyWarnings);
+                loaded = loaded with { Warnings = [.. loaded.Warnings, .. keyWarnings] };
+            }
         }
         catch (ConfigException e)
         {

@@ -34,7 +34,7 @@ internal static class ConfigFileReader
         }
         if (status.Value.Kind != FileKind.Regular)
         {
-            throw new ConfigException($"{path}: is {Describe(status.Value.Kind)}, not a regular file; the configuration must be a YAML file");
+            throw new ConfigException($"{path}: is {status.Value.Kind.Described()}, not a regular file; the configuration must be a YAML file");
         }
         if (status.Value.Size > MaximumBytes)
         {
@@ -101,15 +101,4 @@ internal static class ConfigFileReader
 
     private static ConfigException TooBig(string path, long size) =>
         new($"{path}: the file is {size} bytes; a configuration file may be at most 1 MiB ({MaximumBytes} bytes)");
-
-    private static string Describe(FileKind kind) => kind switch
-    {
-        FileKind.Directory => "a directory",
-        FileKind.Fifo => "a FIFO (named pipe)",
-        FileKind.CharacterDevice => "a character device",
-        FileKind.BlockDevice => "a block device",
-        FileKind.Socket => "a socket",
-        FileKind.SymbolicLink => "a symbolic link",
-        _ => "of an unknown kind",
-    };
 }

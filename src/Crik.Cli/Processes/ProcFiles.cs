@@ -30,6 +30,19 @@ internal static class ProcFiles
         }
     }
 
+    /// <summary>The names of the entries in a directory.</summary>
+    public static string[] Names(string path)
+    {
+        try
+        {
+            return Directory.GetFileSystemEntries(path).Select(Path.GetFileName).OfType<string>().ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     public static string[] Directories(string path)
     {
         try

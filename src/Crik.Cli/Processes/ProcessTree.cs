@@ -30,6 +30,11 @@ internal static class ProcessTree
         return pids.Distinct().Order().ToList();
     }
 
+    /// <summary>Every process in this PID namespace (as the /proc mounted here shows it).</summary>
+    public static List<int> All() =>
+        ProcFiles.Names("/proc").Select(name => int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : 0)
+            .Where(pid => pid > 0).Order().ToList();
+
     /// <summary>What descriptors 0, 1 and 2 of a process are, e.g. "pipe:[1234]" or "/dev/null".</summary>
     public static List<string> Stdio(int pid) =>
         Enumerable.Range(0, 3).Select(fd => new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget ?? "").ToList();

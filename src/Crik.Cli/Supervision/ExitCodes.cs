@@ -15,6 +15,9 @@ internal static class ExitCodes
     /// <summary><c>crik check</c> found something that stops checkpoints in this container.</summary>
     public const int CheckFoundProblems = 1;
 
+    /// <summary><c>crik images --verify</c> found a committed generation that fails verification.</summary>
+    public const int CommittedGenerationFailsVerification = 1;
+
     /// <summary>crik itself failed (e.g. a restore failed with onRestoreFailure: fail).</summary>
     public const int CrikFailure = 125;
 

@@ -79,6 +79,8 @@ public class ChunkCodecTests
     [InlineData("short", false)]
     [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", true)]
     [InlineData("not base64 at all, but long enough to be something", false)]
+    [InlineData("correct horse battery staple 42!", false)]
+    [InlineData("31 characters, and a line feed.\n", false)]
     public void AKeyFileHolds32BytesRawOrInBase64(string content, bool valid) =>
         Assert.Equal(valid, ChunkKey.Parse(Encoding.ASCII.GetBytes(content)) is not null);
 

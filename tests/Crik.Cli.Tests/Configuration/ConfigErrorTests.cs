@@ -62,6 +62,59 @@ public sealed class ConfigErrorTests : IDisposable
         Assert.False(File.Exists(marker));
     }
 
+    /// <summary>What no key file can be: crik must refuse it at once, not hang on it or read it whole.</summary>
+    [Theory]
+    [InlineData("/dev/zero", "is a character device, not a regular file: point it at a file holding 32 random bytes or their base64")]
+    [InlineData("fifo", "is a FIFO (named pipe), not a regular file: point it at a file holding 32 random bytes or their base64")]
+    [InlineData("sparse", "holds 1073741824 bytes, not a 256-bit key: it must hold 32 raw bytes or their base64")]
+    [InlineData("passphrase", "holds 32 characters of text, which looks like a passphrase, not a key: crik needs 32 random bytes or their base64")]
+    public void AKeyFileThatCannotBeAKeyIsRefusedQuickly(string kind, string expected)
+    {
+        string key = kind.StartsWith('/') ? kind : Path.Combine(_dir, kind);
+        switch (kind)
+        {
+            case "fifo":
+                HostCommand.MustRun("mkfifo", key);
+                break;
+            case "sparse":
+                HostCommand.MustRun("truncate", "-s", "1G", key);
+                break;
+            case "passphrase":
+                File.WriteAllText(key, "correct horse battery staple 42!");
+                break;
+        }
+        string marker = Path.Combine(_dir, "app-started");
+        using var run = CrikRun.Start(["run", "--config", Write($"imageDir: {_dir}/images\nencryptionKeyFile: {key}\n"), "--", "touch", marker], asPid1: false);
+        Assert.Equal(2, run.WaitForExit(TimeSpan.FromSeconds(10)));
+        string line = Assert.Single(run.Stderr);
+        Assert.StartsWith($"crik: error: encryptionKeyFile {key} {expected}", line, StringComparison.Ordinal);
+        Assert.EndsWith("(make one with: head -c 32 /dev/urandom | base64)", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(marker));
+    }
+
+    [Fact]
+    public void AKeyFileOthersCanReadIsAWarningAndTheAppStillRuns()
+    {
+        string open = Path.Combine(_dir, "open-key"), closed = Path.Combine(_dir, "closed-key");
+        foreach (string path in new[] { open, closed })
+        {
+            File.WriteAllText(path, Convert.ToBase64String(new byte[32]) + "\n");
+        }
+        File.SetUnixFileMode(open, (UnixFileMode)0x1a4 /* 0644 */);
+        File.SetUnixFileMode(closed, (UnixFileMode)0x180 /* 0600 */);
+        using (var run = CrikRun.Start(["run", "--config", Write($"imageDir: {_dir}/images\nencryptionKeyFile: {open}\n"), "--", "true"], asPid1: false))
+        {
+            Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(10)));
+            Assert.Contains(run.Stderr, l => l.Contains("WRN", StringComparison.Ordinal)
+                && l.Contains($"encryptionKeyFile {open} can be read by its group and others (mode 644)", StringComparison.Ordinal));
+        }
+        using (var run = CrikRun.Start(["run", "--config", Write($"imageDir: {_dir}/images\nencryptionKeyFile: {closed}\n"), "--", "true"], asPid1: false))
+        {
+            Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(10)));
+            Assert.DoesNotContain(run.Stderr, l => l.Contains("can be read by", StringComparison.Ordinal));
+        }
+    }
+
     [Theory]
     [InlineData("compression: gzip\n", ":2: compression: must be none or zstd or lz4, got \"gzip\"")]
     [InlineData("compression: zstd\ncompressionLevel: 40\n", "compressionLevel: zstd levels go from 1 to 19, got 40")]

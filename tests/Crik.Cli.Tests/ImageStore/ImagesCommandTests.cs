@@ -8,7 +8,7 @@ namespace Crik.Cli.Tests.ImageStore;
 public class ImagesCommandTests
 {
     [CriuFact]
-    public void ListsGenerationsAndWithVerifyNamesACorruptImage()
+    public void ListsGenerationsAndWithVerifyNamesACorruptImageAndExitsOneForACommittedOne()
     {
         using var pods = new Pods();
         using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
@@ -22,6 +22,8 @@ public class ImagesCommandTests
         Assert.Contains("committed", row, StringComparison.Ordinal);
         Assert.Contains(" ok ", row, StringComparison.Ordinal);
         Assert.EndsWith(Pods.Counter(), row.Trim(), StringComparison.Ordinal);
+        (int clean, string cleanOutput) = Images("--image-dir", pods.ImageDir, "--verify");
+        Assert.True(clean == 0, cleanOutput);
 
         byte[] bytes = File.ReadAllBytes(pods.Pack(1));
         bytes[bytes.Length / 2] ^= 0xff;
@@ -30,10 +32,18 @@ public class ImagesCommandTests
 
         Assert.Contains(" ok ", Images("--image-dir", pods.ImageDir).Output, StringComparison.Ordinal); // the manifest alone is fine
         (int verified, string checkedOutput) = Images("--image-dir", pods.ImageDir, "--verify");
-        Assert.Equal(0, verified);
+        Assert.True(verified == 1, checkedOutput); // scripts and probes can rely on the exit code
         Assert.Contains("does not match its SHA-256", checkedOutput, StringComparison.Ordinal);
+        Assert.EndsWith("crik images: 1 committed generation fails verification: the next start would not restore it", checkedOutput.Trim(), StringComparison.Ordinal);
         Assert.Equal(["checkpoint-000001"], pods.Committed()); // listing never sets anything aside
         Assert.Equal(before, Directory.GetLastWriteTimeUtc(pods.ImageDir));
+
+        // Once retired, the corrupt generation is no one's to restore: it is listed, but the exit code is 0.
+        Directory.CreateDirectory(Path.Combine(pods.ImageDir, "retired"));
+        Directory.Move(Path.Combine(pods.ImageDir, "checkpoint-000001"), Path.Combine(pods.ImageDir, "retired", "checkpoint-000001"));
+        (int retired, string retiredOutput) = Images("--image-dir", pods.ImageDir, "--verify");
+        Assert.True(retired == 0, retiredOutput);
+        Assert.Contains("does not match its SHA-256", retiredOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ internal static class ImagesCommand
             Manifest? m = g.Manifest;
             StandardStreams.Output.WriteLine(Row(
                 g.Generation.ToString(CultureInfo.InvariantCulture),
-                g.State,
+                g.Restores > 0 ? FormattableString.Invariant($"{g.State}, restored {g.Restores}x") : g.State,
                 m is null ? "?" : m.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
                 m is null ? "?" : Size.Format(m.ImageBytes),
                 m is null ? "?" : m.Format < 2 ? Size.Format(m.ImageBytes) : Size.Format(m.WrittenBytes),

@@ -92,6 +92,7 @@ internal static class RunCommand
         Restorer? restorer = null;
         Checkpointer? checkpointer = null;
         PreDumpChain? preDumps = null;
+        ICheckpointStore? store = null;
         if (!config.CheckpointingEnabled)
         {
             log.Debug(loaded.Path is null
@@ -105,7 +106,6 @@ internal static class RunCommand
                 log.Information("Checkpoints in {Dir} are not encrypted: whoever can read them there can read the app's memory "
                     + "(set encryptionKeyFile to encrypt them)", config.ImageDir);
             }
-            ICheckpointStore store;
             try
             {
                 store = CheckpointStores.Open(config, codec, log);
@@ -120,6 +120,8 @@ internal static class RunCommand
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), preDumps, log);
         }
         using PreDumpChain? ownedPreDumps = preDumps;
+        // Disposed once the app is gone: the lock held for its life is released then, not before.
+        using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
         return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();

@@ -17,6 +17,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
 {
     private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
     private volatile IStoreLock? _lock;
+    private volatile IStoreLock? _held;
 
     /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
     public int RestoreAttempts { get; init; } = Configuration.CrikConfig.DefaultRestoreAttempts;
@@ -29,8 +30,32 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
 
     public IDisposable Within(TimeSpan limit) => backend.Within(limit);
 
+    /// <summary>
+    /// Takes the image directory's lock and keeps it until this store is disposed (after the app is
+    /// gone): one live copy of the app at a time. False when another holder kept it for all of <paramref name="timeout"/>.
+    /// </summary>
+    public bool Hold(TimeSpan timeout, Action? stillWaiting = null)
+    {
+        IStoreLock? taken = backend.TryLock(timeout, stillWaiting);
+        if (taken is null)
+        {
+            return false;
+        }
+        _lock = _held = taken;
+        backend.FenceWith(taken);
+        return true;
+    }
+
+    /// <summary>Whether the lock held for the app's life is still ours: held, endangered (renewals failing) or lost; null when none is held.</summary>
+    public HoldState? Holding => _held is { } held ? held.Lost ? HoldState.Lost : held.Endangered ? HoldState.Endangered : HoldState.Held : null;
+
+    /// <summary>The lock for one step (a checkpoint): the one held for the app's life when there is one (null once it is lost), else taken now.</summary>
     public IDisposable? TryLock(TimeSpan timeout)
     {
+        if (_held is { } held)
+        {
+            return held.Lost ? null : KeptHeld.Instance;
+        }
         IStoreLock? taken = backend.TryLock(timeout);
         if (taken is not null)
         {
@@ -85,8 +110,19 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
 
     public void Dispose()
     {
+        _held?.Dispose();
         backend.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The lock held for the app's life, lent to one step: the step's end does not release it.</summary>
+    private sealed class KeptHeld : IDisposable
+    {
+        public static readonly KeptHeld Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 
     private void BestEffort(List<string> warnings, string what, Action action)

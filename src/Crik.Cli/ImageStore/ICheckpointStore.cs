@@ -16,6 +16,12 @@ internal interface ICheckpointStore : IDisposable
 
     IDisposable? TryLock(TimeSpan timeout);
 
+    /// <summary>Takes the lock for the app's whole life (released when the store is disposed); false when another crik kept it for all of <paramref name="timeout"/>.</summary>
+    bool Hold(TimeSpan timeout, Action? stillWaiting = null);
+
+    /// <summary>The state of the lock held for the app's life; null when none is held.</summary>
+    HoldState? Holding { get; }
+
     /// <summary>Until disposed, the store gives up on requests once <paramref name="limit"/> has passed (object storage; a volume has no requests to give up).</summary>
     IDisposable Within(TimeSpan limit);
 

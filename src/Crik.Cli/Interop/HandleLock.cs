@@ -9,10 +9,15 @@ internal sealed class HandleLock : ImageStore.Backends.IStoreLock
 
     private HandleLock(SafeFileHandle file) => _file = file;
 
+    /// <summary>How often a wait for the lock says it still waits.</summary>
+    public static readonly TimeSpan WaitingNotice = TimeSpan.FromSeconds(10);
+
     /// <summary>Takes the lock, waiting up to <paramref name="timeout"/>; null (and the file closed) when another holder kept it.</summary>
-    public static HandleLock? TryAcquire(SafeFileHandle file, string pathForMessages, TimeSpan timeout)
+    /// <param name="stillWaiting">Called every <see cref="WaitingNotice"/> while another holder keeps it.</param>
+    public static HandleLock? TryAcquire(SafeFileHandle file, string pathForMessages, TimeSpan timeout, Action? stillWaiting = null)
     {
         var deadline = DateTime.UtcNow + timeout;
+        var notice = DateTime.UtcNow + WaitingNotice;
         while (Libc.Flock((int)file.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
             Errno errno = Libc.LastErrno;
@@ -26,6 +31,11 @@ internal sealed class HandleLock : ImageStore.Backends.IStoreLock
                 file.Dispose();
                 return null;
             }
+            if (DateTime.UtcNow >= notice)
+            {
+                stillWaiting?.Invoke();
+                notice = DateTime.UtcNow + WaitingNotice;
+            }
             Thread.Sleep(50);
         }
         return new HandleLock(file);
@@ -33,6 +43,8 @@ internal sealed class HandleLock : ImageStore.Backends.IStoreLock
 
     /// <summary>A flock is held until released or its holder dies; it cannot be lost while crik lives.</summary>
     public bool Lost => false;
+
+    public bool Endangered => false;
 
     public void Dispose() => _file.Dispose();
 }

@@ -28,6 +28,12 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     public S3Address Address => address;
 
     /// <summary>
+    /// True once this client's writer lost its lease: from then on no write or delete is sent, nor
+    /// any retried (reads still are). Clients made by <see cref="Detached"/> (the lease's own) are not fenced.
+    /// </summary>
+    public Func<bool>? Fence { get; set; }
+
+    /// <summary>
     /// Until disposed, every request gives up once <paramref name="limit"/> has passed (a checkpoint
     /// must leave the app its SIGTERM within the grace period, however the store behaves); a request
     /// asked for after that fails at once.
@@ -253,6 +259,11 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         string? lastCode = null;
         for (int attempt = 1; ; attempt++)
         {
+            if (method != HttpMethod.Get && method != HttpMethod.Head && name is not null && Fence?.Invoke() == true)
+            {
+                throw new S3Exception($"{what} was not {(attempt == 1 ? "sent" : "retried")}: crik lost its lease on {Display(null)}, "
+                    + "so another crik may be writing there", lastStatus, lastCode);
+            }
             DateTimeOffset now = _clock.GetUtcNow();
             TimeSpan left = TimeLeft();
             if (left <= TimeSpan.Zero)

@@ -62,20 +62,40 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
     /// The lease is no longer ours, or may not be: another crik replaced it, it vanished, or it went
     /// unrenewed for its lifetime (another crik may have taken it over). Whatever it guards must not be committed.
     /// </summary>
+    /// <remarks>
+    /// The holder counts it lost a fifth of its lifetime before another crik may take it over (which
+    /// waits a whole lifetime by its own clock from when it first saw the version): that fifth covers
+    /// clocks that run at different speeds, a request already in flight, and scheduling delays.
+    /// </remarks>
     public bool Lost
     {
         get
         {
             lock (_gate)
             {
-                return _lost || (!_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= _lifetime);
+                return _lost || (!_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= SafeLifetime);
             }
         }
     }
 
-    /// <summary>The lease, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
-    public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null)
+    /// <summary>Half the lifetime has passed since the last renewal that was answered: one renewal failed, and the next must succeed.</summary>
+    public bool Endangered
     {
+        get
+        {
+            lock (_gate)
+            {
+                return !_lost && !_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= _lifetime / 2;
+            }
+        }
+    }
+
+    private TimeSpan SafeLifetime => _lifetime * 4 / 5;
+
+    /// <summary>The lease, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
+    public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null, Action? stillWaiting = null)
+    {
+        long notice = Stopwatch.GetTimestamp();
         TimeSpan leaseLifetime = lifetime ?? DefaultLifetime;
         string holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         long started = Stopwatch.GetTimestamp();
@@ -114,6 +134,11 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
             if (Stopwatch.GetElapsedTime(started) >= timeout)
             {
                 return null;
+            }
+            if (Stopwatch.GetElapsedTime(notice) >= Interop.HandleLock.WaitingNotice)
+            {
+                stillWaiting?.Invoke();
+                notice = Stopwatch.GetTimestamp();
             }
             Thread.Sleep(TimeSpan.FromMilliseconds(250));
         }
@@ -183,9 +208,9 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
         {
             (etag, writtenAt) = (_etag, _writtenAt);
         }
-        if (Stopwatch.GetElapsedTime(writtenAt) >= _lifetime)
+        if (Stopwatch.GetElapsedTime(writtenAt) >= SafeLifetime)
         {
-            GiveUp($"it was not renewed for {_lifetime.TotalSeconds:0.#} s, so another crik may have taken it over");
+            GiveUp($"it was not renewed for {SafeLifetime.TotalSeconds:0.#} s of its {_lifetime.TotalSeconds:0.#} s, so another crik may take it over");
             return false;
         }
         using IDisposable limit = _renewals.Within(_lifetime / 4);

@@ -21,6 +21,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 {
     public TimeSpan Probation => config.RestoreProbation;
 
+    public HoldState? Holding => store.Holding;
+
     public void RestoreSurvived(RunningApp app)
     {
         try
@@ -52,16 +54,20 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 
     private async Task<RunningApp?> RestoreAsync(IReadOnlyList<string> command)
     {
-        // An old pod may still be writing a checkpoint into a shared volume: wait for it first (and,
-        // in object storage, long enough for the lease of an old pod that died to expire).
-        TimeSpan wait = config.CheckpointBudget > store.DeadHolderLockTime ? config.CheckpointBudget : store.DeadHolderLockTime;
-        // Object storage that does not answer holds the app's start for this long, not for every retry of every request.
-        using var finding = store.Within(wait + TimeSpan.FromSeconds(10));
-        using var directoryLock = store.TryLock(wait + TimeSpan.FromSeconds(5));
-        if (directoryLock is null)
+        // Another crik may still run the app, or be writing its checkpoint: its lock is held for its
+        // app's whole life, so this pod waits for it (in object storage, a lease whose holder died
+        // expires after leaseDuration) and never starts a second copy. The lock is then this pod's
+        // until its app is gone.
+        using var finding = store.Within(config.LockWait + TimeSpan.FromSeconds(10));
+        var waiting = Stopwatch.StartNew();
+        if (!store.Hold(config.LockWait, stillWaiting: () => log.Warning(
+            "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
+            store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait)))
         {
-            log.Warning("{Dir} is still locked by another crik; not restoring, starting fresh", store.ImageDir);
-            return null;
+            throw new RestoreFailedException($"{store.ImageDir} is still held by another crik after lockWait ({config.LockWait}): its app may still run, "
+                + "and crik never starts a second copy. crik exits so that Kubernetes starts this pod again; if no other pod runs the app, "
+                + (store.DeadHolderLockTime > TimeSpan.Zero ? $"its lease expires within leaseDuration ({store.DeadHolderLockTime.TotalSeconds:0} s)"
+                    : "check for a process holding the volume's .lock"));
         }
         CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
         if (checkpoint is null)

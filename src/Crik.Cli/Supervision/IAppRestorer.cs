@@ -9,6 +9,9 @@ internal interface IAppRestorer
     /// </summary>
     Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command);
 
+    /// <summary>The state of the image directory's lock, held for the app's life since the restore began; null when none is held.</summary>
+    ImageStore.HoldState? Holding { get; }
+
     /// <summary>How long a restored app runs before a pod that dies no longer counts against its generation (restoreProbation).</summary>
     TimeSpan Probation { get; }
 

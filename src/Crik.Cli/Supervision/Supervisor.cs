@@ -41,12 +41,13 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         Task periodicDue = NextPeriodicCheckpoint();
         Task<bool> earlyWarningDue = NextEarlyWarningPoll();
         Task preDumpDue = NextPreDump();
+        Task holdCheckDue = NextHoldCheck();
         Task probationDue = app.Generation > 0 && restorer is not null ? Task.Delay(restorer.Probation) : Task.Delay(Timeout.Infinite);
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue).ConfigureAwait(false);
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue, holdCheckDue).ConfigureAwait(false);
             if (app.Exited.IsCompleted)
             {
                 if ((app.Generation > 0 || _checkpointedWhileRunning) && !_checkpointFailedAtSigterm)
@@ -55,6 +56,14 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
                     checkpointer!.RetireAfterOwnExit();
                 }
                 return AppEnded(app, await app.Exited.ConfigureAwait(false));
+            }
+            if (holdCheckDue.IsCompleted)
+            {
+                if (await CheckHoldAsync(app).ConfigureAwait(false) is { } lostCode)
+                {
+                    return lostCode;
+                }
+                holdCheckDue = NextHoldCheck();
             }
             if (probationDue.IsCompleted && app.Generation > 0)
             {

@@ -26,10 +26,9 @@ public class AppLifeTests
             using CrikRun second = pods.Start("sh", "-c", TermTrap + Pods.Counter());
             second.WaitForLine("Restored checkpoint 1", stderr: true);
             second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
-            // The restored generation 1 (now retired) cannot be deleted once generation 2 commits:
+            // The restored generation 1 cannot be deleted (keepCheckpoints: 1) once generation 2 commits:
             // a cleanup failure after the commit point.
-            string retired = Assert.Single(Directory.GetDirectories(Path.Combine(pods.ImageDir, "retired")));
-            HostCommand.MustRun("chattr", "+i", Path.Combine(retired, "manifest.json"));
+            HostCommand.MustRun("chattr", "+i", Path.Combine(pods.ImageDir, "checkpoint-000001", "manifest.json"));
             second.Signal(Native.SIGTERM);
             int code = second.WaitForExit(TimeSpan.FromSeconds(60));
             Assert.True(code == 0, $"crik should exit 0 once generation 2 is committed, got {code}\n{second.Transcript}");

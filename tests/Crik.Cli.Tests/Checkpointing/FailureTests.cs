@@ -13,7 +13,7 @@ public class FailureTests
     /// CRIU restored it), so the next pod starts the app fresh.
     /// </summary>
     [CriuFact]
-    public void CrikKilledDuringADumpLeavesNoHalfCheckpointAndNoSecondRestore()
+    public void ARestoredPodKilledDuringItsDumpLeavesNoHalfCheckpointAndTheNextPodResumesThePreviousOne()
     {
         using var pods = new Pods();
         string[] command = ["python3", Paths.App("big-memory.py"), "400"];
@@ -33,12 +33,12 @@ public class FailureTests
             second.Signal(Native.SIGKILL);
             second.WaitForExit();
         }
-        Assert.Empty(pods.Committed());
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
         using CrikRun third = pods.Start(command);
         third.WaitForLine(_ => Pods.Counts(third).Count >= 1, TimeSpan.FromSeconds(60));
-        Assert.Equal(0, Pods.Counts(third)[0]);
+        Assert.True(Pods.Counts(third)[0] > 0, third.Transcript);
         Assert.Contains(third.Stderr, l => l.Contains("Found an unfinished checkpoint .staging-000002", StringComparison.Ordinal));
-        third.WaitForLine("No checkpoint to restore", stderr: true);
+        third.WaitForLine("Resuming checkpoint 1 again", stderr: true);
         Assert.Contains(pods.SetAside(), d => Path.GetFileName(d).StartsWith("staging-000002", StringComparison.Ordinal));
         Assert.DoesNotContain(third.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal));
         third.Signal(Native.SIGKILL);
@@ -128,8 +128,8 @@ public class FailureTests
         second.WaitForLine("count 0");
         string error = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
         Assert.Contains("onRestoreFailure: fresh", error, StringComparison.Ordinal);
-        string setAside = Assert.Single(pods.SetAside());
-        Assert.NotEmpty(Directory.GetFiles(setAside, "restore-000001-*.log"));
+        Assert.Single(pods.SetAside());
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(pods.ImageDir, "logs"), "restore-000001-*.log"));
         second.Signal(Native.SIGKILL);
     }
 

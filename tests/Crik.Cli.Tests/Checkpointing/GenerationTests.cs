@@ -25,14 +25,14 @@ public class GenerationTests
                 Assert.Contains(run.Stderr, l => l.Contains($"Restored checkpoint {pod - 1} ", StringComparison.Ordinal));
             }
         }
-        // Each restored generation was retired before CRIU ran, and the next commit deleted it.
-        Assert.Equal(["checkpoint-000004"], pods.Committed());
-        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(pods.ImageDir, "retired")));
+        // Restored generations stay committed until keepCheckpoints (2) drops them; nothing was retired.
+        Assert.Equal(["checkpoint-000003", "checkpoint-000004"], pods.Committed());
+        Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "retired")));
     }
 
-    /// <summary>keepCheckpoints bounds committed generations not yet restored; a restore retires them all (see RetirementTests).</summary>
+    /// <summary>keepCheckpoints bounds committed generations, restored or not.</summary>
     [CriuFact]
-    public void RestoredGenerationsDoNotCountAgainstKeepCheckpoints()
+    public void KeepCheckpointsBoundsCommittedGenerations()
     {
         using var pods = new Pods("keepCheckpoints: 3\n");
         for (int pod = 1; pod <= 4; pod++)
@@ -41,7 +41,7 @@ public class GenerationTests
             run.WaitForLine("count");
             Pods.CheckpointAndStop(run);
         }
-        Assert.Equal(["checkpoint-000004"], pods.Committed());
+        Assert.Equal(["checkpoint-000002", "checkpoint-000003", "checkpoint-000004"], pods.Committed());
     }
 
     [CriuFact]

@@ -243,13 +243,13 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     public void AStoreThatHangsAtStartHoldsTheAppOnlyForTheLockWaitThenItStartsFresh()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { Delay = TimeSpan.FromMinutes(5) };
-        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung-at-start\ncheckpointBudget: 4s\ncheckpointTimeout: 3s\n");
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung-at-start\ncheckpointBudget: 4s\ncheckpointTimeout: 3s\nlockWait: 30s\n");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter());
         string error = pod.WaitForLine("cannot be used", TimeSpan.FromSeconds(60), stderr: true);
         Assert.Contains("ran out", error, StringComparison.Ordinal);
         pod.WaitForLine(_ => Pods.Counts(pod).Count >= 1, TimeSpan.FromSeconds(10));
-        // The wait for a dead pod's lease (30 s) and 10 s more: not minutes of retries.
+        // lockWait (30 s) and 10 s more: not minutes of retries.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(55), $"the app started {clock.Elapsed.TotalSeconds:0} s after crik");
         pod.Signal(Native.SIGKILL);
     }

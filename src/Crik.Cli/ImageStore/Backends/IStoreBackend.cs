@@ -23,7 +23,11 @@ internal interface IStoreBackend : IDisposable
     TimeSpan DeadHolderLockTime { get; }
 
     /// <summary>The image directory's lock, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
-    IStoreLock? TryLock(TimeSpan timeout);
+    /// <param name="stillWaiting">Called every few seconds while another holder keeps it.</param>
+    IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null);
+
+    /// <summary>From now on no write or delete is sent, nor retried, once <paramref name="held"/> is lost (object storage; a flock cannot be lost).</summary>
+    void FenceWith(IStoreLock held);
 
     /// <summary>Until disposed, requests give up once <paramref name="limit"/> has passed (object storage; a volume has none).</summary>
     IDisposable Within(TimeSpan limit);
@@ -103,4 +107,7 @@ internal interface IStoreLock : IDisposable
 {
     /// <summary>The lock is no longer ours, or may not be: nothing may be written under it.</summary>
     bool Lost { get; }
+
+    /// <summary>Renewals are failing: unless one succeeds soon, the lock will be lost (a flock never is).</summary>
+    bool Endangered { get; }
 }

@@ -42,7 +42,10 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public bool IsTransient(IOException error) => error is S3Exception;
 
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
-    public IStoreLock? TryLock(TimeSpan timeout) => S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log);
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
+        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
+
+    public void FenceWith(IStoreLock held) => s3.Fence = () => held.Lost;
 
     public StoreListing List()
     {

@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
 using Serilog;
 
 namespace Crik.Cli.ImageStore.Backends;
@@ -47,8 +48,17 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     private DirectoryHandle? ExistingPacks => _packs ??= Root.Stat(StoreLayout.PacksDir) is { Kind: FileKind.Directory } ? Root.TryOpenDirectory(StoreLayout.PacksDir) : null;
 
     /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
-    public IStoreLock? TryLock(TimeSpan timeout) =>
-        HandleLock.TryAcquire(Root.OpenOrCreateFile(StoreLayout.LockFile), Root.PathOf(StoreLayout.LockFile), timeout);
+    /// <remarks>The lock file is held open read-only (flock needs no more), so a volume can still be remounted read-only under a running app.</remarks>
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)
+    {
+        Root.OpenOrCreateFile(StoreLayout.LockFile).Dispose();
+        SafeFileHandle file = Root.TryOpenFile(StoreLayout.LockFile) ?? throw new IOException($"{Root.PathOf(StoreLayout.LockFile)} vanished");
+        return HandleLock.TryAcquire(file, Root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
+    }
+
+    public void FenceWith(IStoreLock held)
+    {
+    }
 
     public StoreListing List()
     {

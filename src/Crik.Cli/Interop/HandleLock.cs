@@ -13,11 +13,11 @@ internal sealed class HandleLock : ImageStore.Backends.IStoreLock
     public static readonly TimeSpan WaitingNotice = TimeSpan.FromSeconds(10);
 
     /// <summary>Takes the lock, waiting up to <paramref name="timeout"/>; null (and the file closed) when another holder kept it.</summary>
-    /// <param name="stillWaiting">Called every <see cref="WaitingNotice"/> while another holder keeps it.</param>
+    /// <param name="stillWaiting">Called when another holder keeps it, then every <see cref="WaitingNotice"/>.</param>
     public static HandleLock? TryAcquire(SafeFileHandle file, string pathForMessages, TimeSpan timeout, Action? stillWaiting = null)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var notice = DateTime.UtcNow + WaitingNotice;
+        var notice = DateTime.UtcNow;
         while (Libc.Flock((int)file.DangerousGetHandle(), Libc.LOCK_EX | Libc.LOCK_NB) != 0)
         {
             Errno errno = Libc.LastErrno;

@@ -17,11 +17,12 @@ namespace Crik.Cli.ObjectStorage;
 internal sealed class S3Lease : ImageStore.Backends.IStoreLock
 {
     /// <summary>
-    /// A renewal starts every third of the lifetime and its requests, retries included, get a quarter
+    /// A renewal starts every quarter of the lifetime and its requests, retries included, get a fifth
     /// of it (the client's own 30 s per attempt would outlast the lease): after the last good renewal
-    /// two more can each hang to their limit and still end before the lease runs out, 30 s on. The
-    /// lease object is a few dozen bytes; a store that cannot write it in 7.5 s is failing, and the
-    /// lease is then rightly given up.
+    /// two more can each hang to their limit and still end (at 0.7 of the lifetime) before the holder
+    /// counts the lease lost (0.8), and that before another crik may take it over (1.0, by its own
+    /// clock). The lease object is a few dozen bytes; a store that cannot write it in 6 s is failing,
+    /// and the lease is then rightly given up.
     /// </summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromSeconds(30);
 
@@ -78,14 +79,14 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
         }
     }
 
-    /// <summary>Half the lifetime has passed since the last renewal that was answered: one renewal failed, and the next must succeed.</summary>
+    /// <summary>Three fifths of the lifetime have passed since the last renewal that was answered: two renewals failed or hang, and the lease may soon be lost.</summary>
     public bool Endangered
     {
         get
         {
             lock (_gate)
             {
-                return !_lost && !_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= _lifetime / 2;
+                return !_lost && !_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= _lifetime * 3 / 5;
             }
         }
     }
@@ -95,7 +96,7 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
     /// <summary>The lease, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
     public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null, Action? stillWaiting = null)
     {
-        long notice = Stopwatch.GetTimestamp();
+        long? notice = null;
         TimeSpan leaseLifetime = lifetime ?? DefaultLifetime;
         string holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         long started = Stopwatch.GetTimestamp();
@@ -135,7 +136,7 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
             {
                 return null;
             }
-            if (Stopwatch.GetElapsedTime(notice) >= Interop.HandleLock.WaitingNotice)
+            if (notice is not { } last || Stopwatch.GetElapsedTime(last) >= Interop.HandleLock.WaitingNotice)
             {
                 stillWaiting?.Invoke();
                 notice = Stopwatch.GetTimestamp();
@@ -178,7 +179,7 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
 
     private void RenewUntilReleased()
     {
-        TimeSpan every = _lifetime / 3;
+        TimeSpan every = _lifetime / 4;
         long attempted = Stopwatch.GetTimestamp();
         while (!_released.Wait(Max(TimeSpan.Zero, every - Stopwatch.GetElapsedTime(attempted))))
         {
@@ -213,7 +214,7 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
             GiveUp($"it was not renewed for {SafeLifetime.TotalSeconds:0.#} s of its {_lifetime.TotalSeconds:0.#} s, so another crik may take it over");
             return false;
         }
-        using IDisposable limit = _renewals.Within(_lifetime / 4);
+        using IDisposable limit = _renewals.Within(_lifetime / 5);
         long writing = Stopwatch.GetTimestamp();
         if (_renewals.PutIfMatch(_name, Body(_holder, _lifetime), etag) is { } renewed)
         {

@@ -118,6 +118,11 @@ internal sealed partial class VolumeBackend
                     {
                         continue;
                     }
+                    DirectoryHandle.SetMode(source, DirectoryHandle.PrivateFile);
+                    if (TryRename(workDir, name))
+                    {
+                        continue; // a dump's log, already on the volume: no copy within the checkpoint's budget
+                    }
                     Logs.DeleteFile(name);
                     using var target = Logs.CreateFile(name);
                     var buffer = new byte[1 << 16];
@@ -133,6 +138,20 @@ internal sealed partial class VolumeBackend
             {
                 log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message);
             }
+        }
+    }
+
+    /// <summary>Moves a log into logs/ when the work directory is on the same file system (rename replaces a planted entry, never follows it).</summary>
+    private bool TryRename(DirectoryHandle workDir, string name)
+    {
+        try
+        {
+            workDir.Rename(name, Logs, name);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false; // another file system (a restore's work directory in /tmp): copied instead
         }
     }
 

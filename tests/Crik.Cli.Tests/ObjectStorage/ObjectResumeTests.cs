@@ -17,13 +17,7 @@ public sealed class ObjectResumeTests : IDisposable
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/resume\nleaseDuration: 3s\n");
-        int checkpointed;
-        using (CrikRun first = Start(config, proxy.Endpoint))
-        {
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
-            Pods.CheckpointAndStop(first);
-            checkpointed = Pods.Counts(first).Last();
-        }
+        int checkpointed = CheckpointFirstPod(config, proxy.Endpoint);
         for (int restore = 1; restore <= 3; restore++)
         {
             using CrikRun pod = Start(config, proxy.Endpoint);
@@ -47,13 +41,7 @@ public sealed class ObjectResumeTests : IDisposable
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/midupload\nleaseDuration: 10s\n");
-        int checkpointed;
-        using (CrikRun first = Start(config, proxy.Endpoint))
-        {
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
-            Pods.CheckpointAndStop(first);
-            checkpointed = Pods.Counts(first).Last();
-        }
+        int checkpointed = CheckpointFirstPod(config, proxy.Endpoint);
         using (CrikRun second = Start(config, proxy.Endpoint))
         {
             second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
@@ -76,6 +64,15 @@ public sealed class ObjectResumeTests : IDisposable
         _http.Dispose();
         _dir.Dispose();
         _server?.Dispose();
+    }
+
+    /// <summary>A first pod counts a little and is checkpointed on SIGTERM; returns its last count.</summary>
+    private int CheckpointFirstPod(string config, string endpoint)
+    {
+        using CrikRun first = Start(config, endpoint);
+        first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
+        Pods.CheckpointAndStop(first);
+        return Pods.Counts(first).Last();
     }
 
     private CrikRun Start(string config, string endpoint) =>

@@ -66,12 +66,21 @@ internal partial class GenerationStore
             throw new IOException($"crik lost its lock on {ImageDir}, so another crik may be using it");
         }
         long generation = checkpoint.Manifest.Generation;
-        int number = checkpoint.Restores.Select(r => r.Number).DefaultIfEmpty(0).Max() + 1;
-        while (!backend.WriteMark(RestoreRecord.MarkName(generation, number), RestoreRecord.Describe(DateTimeOffset.UtcNow)))
+        try
         {
-            number++;
+            int number = checkpoint.Restores.Select(r => r.Number).DefaultIfEmpty(0).Max() + 1;
+            while (!backend.WriteMark(RestoreRecord.MarkName(generation, number), RestoreRecord.Describe(DateTimeOffset.UtcNow)))
+            {
+                number++;
+            }
+            _restored = (generation, number);
         }
-        _restored = (generation, number);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Resuming uncounted beats starting from zero: only the crash-loop guard misses this one.
+            log.Warning("Could not record this restore of checkpoint {Generation} ({Error}); it is restored all the same, "
+                + "but restoreAttempts will not count it", generation, e.Message);
+        }
         try
         {
             return backend.OpenRestore(checkpoint, checkpoint.Name, StoreLayout.RestoreLogName(generation));

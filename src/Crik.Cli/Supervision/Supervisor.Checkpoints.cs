@@ -20,6 +20,7 @@ internal sealed partial class Supervisor
     /// </summary>
     private async Task PreDumpAsync(RunningApp app)
     {
+        ThawForACheckpoint(app);
         using var abort = new CancellationTokenSource();
         Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));
         Task signalArrived = signals.Received.WaitToReadAsync().AsTask();
@@ -98,6 +99,7 @@ internal sealed partial class Supervisor
     private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenGivingUp = null)
     {
         CheckpointOutcome outcome;
+        ThawForACheckpoint(app);
         if (control is not null)
         {
             control.CheckpointRunning = true;

@@ -11,6 +11,20 @@ internal sealed partial class Supervisor
 
     private bool _frozenForTheLease;
 
+    /// <summary>
+    /// A checkpoint of an app frozen for its lease would record it stopped, and it would come back
+    /// stopped: it runs again first (CRIU freezes it itself for the dump), and stays running if the
+    /// lease is still failing after the checkpoint until the next check.
+    /// </summary>
+    private void ThawForACheckpoint(RunningApp app)
+    {
+        if (_frozenForTheLease)
+        {
+            _frozenForTheLease = false;
+            SignalTree(app, Signal.SIGCONT);
+        }
+    }
+
     /// <summary>Only a lease (object storage) can be lost while crik lives; a flock cannot.</summary>
     private Task NextHoldCheck() =>
         restorer?.Holding is not null ? Task.Delay(HoldCheckInterval) : Task.Delay(Timeout.Infinite);

@@ -124,7 +124,7 @@ internal static class ImagesCommand
 
     private static string Row(params string[] cells)
     {
-        int[] widths = [10, 9, 20, 10, 10, 8, 26, 8, 24, 8];
+        int[] widths = [10, 22, 20, 10, 10, 8, 26, 8, 24, 8];
         return string.Join("  ", cells.Select((cell, i) => i < widths.Length ? cell.PadRight(widths[i]) : cell)).TrimEnd();
     }
 }

@@ -18,10 +18,15 @@ public sealed class FaultyProxy : IDisposable
     private int _failStatus;
     private int _requests;
     private readonly List<string> _seen = [];
-    private readonly SemaphoreSlim _conditional = new(1, 1);
+    private readonly SemaphoreSlim _conditional;
 
-    public FaultyProxy(string target)
+    /// <param name="sharingConditionsWith">
+    /// Another proxy in front of the same server (one per pod, to tell pods' requests apart): conditional
+    /// writes through either are checked one at a time, as a single store would.
+    /// </param>
+    public FaultyProxy(string target, FaultyProxy? sharingConditionsWith = null)
     {
+        _conditional = sharingConditionsWith?._conditional ?? new SemaphoreSlim(1, 1);
         // The tests call crik's synchronous client from their own threads while this proxy answers on
         // the pool: enough pool threads that a blocked caller never starves the proxy it waits for.
         ThreadPool.GetMinThreads(out int workers, out int io);
@@ -53,8 +58,8 @@ public sealed class FaultyProxy : IDisposable
     }
 
     /// <summary>
-    /// Honours conditional writes as S3 and MinIO do and s3rver does not: a PUT with
-    /// <c>If-None-Match: *</c> answers 412 when the object exists, and a PUT or DELETE with
+    /// Honours conditional writes as S3 and MinIO do and s3rver does not: a PUT or a multipart upload's
+    /// completion with <c>If-None-Match: *</c> answers 412 when the object exists, and a PUT or DELETE with
     /// <c>If-Match: etag</c> answers 404 when there is no object and 412 when its ETag differs.
     /// Conditional requests are checked and forwarded one at a time, so racing writers see S3's
     /// outcome: exactly one of them wins.
@@ -161,7 +166,7 @@ public sealed class FaultyProxy : IDisposable
                 await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(canned.Body)).ConfigureAwait(false);
                 return;
             }
-            bool conditional = ConditionalWrites && request.HttpMethod is "PUT" or "DELETE"
+            bool conditional = ConditionalWrites && (request.HttpMethod is "PUT" or "DELETE" || IsCompletion(request))
                 && (request.Headers["If-None-Match"] is not null || request.Headers["If-Match"] is not null);
             if (conditional)
             {
@@ -193,6 +198,9 @@ public sealed class FaultyProxy : IDisposable
             // The client went away or the proxy is closing.
         }
     }
+
+    private static bool IsCompletion(HttpListenerRequest request) =>
+        request.HttpMethod == "POST" && request.QueryString["uploadId"] is not null;
 
     /// <summary>S3's answer to a conditional write whose condition does not hold, or null when it holds.</summary>
     private async Task<(int Status, string Code)?> UnmetConditionAsync(HttpListenerRequest request)

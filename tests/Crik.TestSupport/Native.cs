@@ -16,5 +16,5 @@ public static partial class Native
     }
 
     public const int SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12,
-        SIGALRM = 14, SIGTERM = 15, SIGCONT = 18, SIGWINCH = 28;
+        SIGALRM = 14, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19, SIGWINCH = 28;
 }

@@ -166,7 +166,10 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         return response.ETag ?? throw new S3Exception($"the store answered part {partNumber} of {Display(name)} without an ETag", 200);
     }
 
-    /// <summary>Completes a multipart upload of <paramref name="length"/> bytes: only now does the object exist.</summary>
+    /// <summary>
+    /// Completes a multipart upload of <paramref name="length"/> bytes: only now does the object exist.
+    /// Throws when there is one already, unless an attempt of ours went through unanswered.
+    /// </summary>
     public void CompleteUpload(string name, string uploadId, IReadOnlyList<string> partETags, long length)
     {
         var body = new StringBuilder("<CompleteMultipartUpload>");
@@ -177,7 +180,13 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         body.Append("</CompleteMultipartUpload>");
         try
         {
-            Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()), expect: HttpStatusCode.OK, errorIn200: true).Dispose();
+            // If-None-Match: a stale writer's completion must never replace a pack a generation was committed with.
+            using S3Response response = Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()),
+                expect: HttpStatusCode.OK, ifNoneMatch: true, errorIn200: true);
+            if (response.ConditionFailed && !(response.AfterLostAnswer && TryGetLength(name) == length))
+            {
+                throw new S3Exception($"{Display(name)} exists already, so its upload was not completed: another crik wrote it", 412, "PreconditionFailed");
+            }
         }
         catch (S3Exception e) when (e.Code == "NoSuchUpload")
         {
@@ -257,6 +266,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         string lastProblem = "";
         int lastStatus = 0;
         string? lastCode = null;
+        bool unanswered = false;
         for (int attempt = 1; ; attempt++)
         {
             if (method != HttpMethod.Get && method != HttpMethod.Head && name is not null && Fence?.Invoke() == true)
@@ -321,7 +331,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 if ((ifNoneMatch || ifMatch is not null) && status is 412 or 409)
                 {
                     // 409: another conditional write to the object was under way; either way, not ours to write.
-                    return S3Response.NotMet;
+                    return unanswered ? S3Response.NotMetAfterLostAnswer : S3Response.NotMet;
                 }
                 if ((missingIsNull || ifMatch is not null) && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
                 {
@@ -329,6 +339,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 }
                 lastStatus = status;
                 lastCode = code;
+                unanswered |= status >= 500;
                 lastProblem = $"{status} {code ?? response.ReasonPhrase}{(message.Length > 0 ? ": " + message : "")}";
                 if (code is "ExpiredToken" or "InvalidToken" && credentials.IsWebIdentity && attempt == 1)
                 {
@@ -345,6 +356,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
             {
                 lastStatus = 0;
                 lastCode = null;
+                unanswered = true;
                 lastProblem = e is OperationCanceledException || attemptTimeout.IsCancellationRequested ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
                 if (attempt >= _retry.Attempts)
                 {

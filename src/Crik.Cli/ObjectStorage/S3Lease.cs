@@ -157,7 +157,8 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
         string etag;
         lock (_gate)
         {
-            if (_lost)
+            // Timed out counts too: a crik frozen past its lease may wake and end before its renewal thread notices.
+            if (_lost || Stopwatch.GetElapsedTime(_writtenAt) >= SafeLifetime)
             {
                 return; // someone else's now, or gone: not ours to delete
             }

@@ -103,7 +103,12 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
             // Small enough for one request: no upload to start, complete or abandon.
             try
             {
-                s3.Put(name, single.Bytes.AsMemory(0, single.Length));
+                ReadOnlyMemory<byte> bytes = single.Bytes.AsMemory(0, single.Length);
+                // Written only if absent, as a completion is; one already there is ours only if it is the same (an attempt whose answer was lost).
+                if (s3.PutIfAbsent(name, bytes) is null && !(s3.TryGet(name) is { } stored && stored.AsSpan().SequenceEqual(bytes.Span)))
+                {
+                    throw new S3Exception($"{s3.Display(name)} exists already, so this pack was not written: another crik wrote it", 412, "PreconditionFailed");
+                }
             }
             finally
             {

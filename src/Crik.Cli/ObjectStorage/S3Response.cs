@@ -10,6 +10,9 @@ internal sealed class S3Response : IDisposable
     /// <summary>A conditional request's condition did not hold (412, or 409 for a conditional write racing another).</summary>
     public static readonly S3Response NotMet = new(conditionFailed: true);
 
+    /// <summary>As <see cref="NotMet"/>, after an attempt whose answer was lost: that attempt may have written what now fails the condition.</summary>
+    public static readonly S3Response NotMetAfterLostAnswer = new(conditionFailed: true, afterLostAnswer: true);
+
     /// <summary>Bodies larger than this grow as they are read rather than being allocated whole from Content-Length.</summary>
     private const int MaxPresizedBytes = 16 << 20;
 
@@ -36,17 +39,21 @@ internal sealed class S3Response : IDisposable
         Body = body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
     }
 
-    private S3Response(bool conditionFailed)
+    private S3Response(bool conditionFailed, bool afterLostAnswer = false)
     {
         Body = [];
         IsMissing = true;
         ConditionFailed = conditionFailed;
+        AfterLostAnswer = afterLostAnswer;
     }
 
     /// <summary>No object: there is none, or (<see cref="ConditionFailed"/>) none that meets the request's condition.</summary>
     public bool IsMissing { get; }
 
     public bool ConditionFailed { get; }
+
+    /// <summary>An earlier attempt of the same request went unanswered (a dropped connection, a timeout or a 5xx).</summary>
+    public bool AfterLostAnswer { get; }
 
     public long ContentLength => _response?.Content.Headers.ContentLength ?? Body.Length;
 

@@ -63,11 +63,12 @@ internal sealed partial class ObjectBackend
         {
             throw new IOException(reason);
         }
-        if (mac is not null)
+        byte[]? macBody = mac is null ? null : System.Text.Encoding.ASCII.GetBytes(mac + "\n");
+        if (macBody is not null && s3.PutIfAbsent(name + MacObject, macBody) is null && StoredIs(name + MacObject, macBody) == false)
         {
-            s3.Put(name + MacObject, System.Text.Encoding.ASCII.GetBytes(mac + "\n"));
+            throw AnotherCommitted(staging.Generation, name + MacObject);
         }
-        PutManifest(name + ManifestObject, manifest);
+        PutManifest(name + ManifestObject, manifest, staging.Generation);
         (ScratchDirectory? scratch, _) = TakeStaging(staging.Generation);
         scratch?.Dispose();
     }
@@ -119,45 +120,62 @@ internal sealed partial class ObjectBackend
     }
 
     /// <summary>
-    /// Writes the manifest: the commit point. A request whose answer was lost (or that the store failed
-    /// with a 5xx) may have been carried out all the same, so crik then reads the manifest back, with a
-    /// few seconds of its own. There, it is a commit; absent, it is not (this throws). When crik cannot
-    /// tell, it takes it as a commit: the app, stopped for it, must not run on while the next pod may
-    /// restore it. A refusal (4xx) is an answer: the manifest is not there.
+    /// Writes the manifest, only if there is none (<c>If-None-Match</c>): the commit point. A stale
+    /// crik (its lease lost, a request of its own landing late) never replaces a committed generation's.
+    /// A request whose answer was lost (or that the store failed with a 5xx) may have been carried out
+    /// all the same, so crik then reads the manifest back, with a few seconds of its own; a manifest
+    /// found there is ours only if byte-identical, else another crik committed this generation (this
+    /// throws). Absent, it is not a commit (this throws). When crik cannot tell, it takes it as a commit:
+    /// the app, stopped for it, must not run on while the next pod may restore it. A refusal (4xx) is an
+    /// answer: the manifest is not there.
     /// </summary>
-    private void PutManifest(string key, byte[] json)
+    private void PutManifest(string key, byte[] json, long generation)
     {
+        S3Exception? lost = null;
         try
         {
-            s3.Put(key, json);
-            return;
+            if (s3.PutIfAbsent(key, json) is not null)
+            {
+                return;
+            }
         }
         catch (S3Exception e) when (e.Status is 0 or >= 500)
         {
-            bool? stored;
-            try
-            {
-                using IDisposable grace = s3.Within(ManifestConfirmGrace);
-                stored = s3.TryGet(key) is { } body && body.AsSpan().SequenceEqual(json);
-            }
-            catch (S3Exception)
-            {
-                stored = null;
-            }
-            if (stored == false)
-            {
-                throw;
-            }
-            if (stored == true)
-            {
+            lost = e;
+        }
+        switch (StoredIs(key, json))
+        {
+            case true:
                 log.Warning("The store's answer to the manifest {Key} was lost ({Error}), but the store holds it: the checkpoint is committed",
-                    s3.Display(key), e.Message);
+                    s3.Display(key), lost?.Message ?? "a retry found it there");
                 return;
-            }
-            log.Error("crik cannot tell whether the store holds the manifest {Key} ({Error}). It takes the checkpoint as committed, so that "
-                + "the app never runs twice: the next pod restores it if the store has it, else the newest one before it", s3.Display(key), e.Message);
+            case false:
+                throw lost ?? AnotherCommitted(generation, key);
+            case null:
+                log.Error("crik cannot tell whether the store holds the manifest {Key} ({Error}). It takes the checkpoint as committed, so that "
+                    + "the app never runs twice: the next pod restores it if the store has it, else the newest one before it",
+                    s3.Display(key), lost?.Message ?? "the store has one, and did not say whose");
+                return;
         }
     }
+
+    /// <summary>Whether the store holds exactly <paramref name="body"/> at <paramref name="key"/>, asked with a few seconds of its own; null when it cannot tell.</summary>
+    private bool? StoredIs(string key, byte[] body)
+    {
+        try
+        {
+            using IDisposable grace = s3.Within(ManifestConfirmGrace);
+            return s3.TryGet(key) is { } stored && stored.AsSpan().SequenceEqual(body);
+        }
+        catch (S3Exception)
+        {
+            return null;
+        }
+    }
+
+    private S3Exception AnotherCommitted(long generation, string key) =>
+        new($"another crik committed generation {generation} ({s3.Display(key)} is not the one this crik wrote), so this checkpoint is not committed",
+            412, "PreconditionFailed");
 
     private (ScratchDirectory Scratch, S3PackUpload Upload) PeekStaging(long generation)
     {

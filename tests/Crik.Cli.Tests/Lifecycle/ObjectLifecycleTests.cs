@@ -7,6 +7,7 @@ using Serilog;
 namespace Crik.Cli.Tests.Lifecycle;
 
 /// <summary>The lifecycle's rules in object storage (s3rver on loopback), each test under a prefix of its own.</summary>
+[Xunit.Collection(ObjectStorage.PodsKilledMidDump.Name)]
 public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
 {
     private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;

@@ -6,6 +6,7 @@ namespace Crik.Cli.Tests.Lifecycle;
 
 /// <summary>The lifecycle's rules on a volume (a temporary directory).</summary>
 [Trait("Category", "Unit")]
+[Collection(ObjectStorage.PodsKilledMidDump.Name)]
 public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-lifecycle-").FullName;

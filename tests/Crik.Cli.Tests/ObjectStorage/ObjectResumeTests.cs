@@ -6,6 +6,7 @@ using Xunit;
 namespace Crik.Cli.Tests.ObjectStorage;
 
 /// <summary>Resuming from object storage after restored pods die without a checkpoint, mid-upload of their own included.</summary>
+[Collection(PodsKilledMidDump.Name)]
 public sealed class ObjectResumeTests : IDisposable
 {
     private readonly S3Server? _server = Prerequisites.InCi || (Prerequisites.MissingForCriu() ?? S3Server.Missing()) is null ? new S3Server() : null;

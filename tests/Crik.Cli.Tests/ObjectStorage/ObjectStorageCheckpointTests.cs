@@ -10,6 +10,7 @@ namespace Crik.Cli.Tests.ObjectStorage;
 /// <c>imageDir: s3://…</c>: pods checkpoint to and restore from s3rver on loopback, with nothing of
 /// the images on the node's disk beyond crik's scratch directory for the dump (a socket and CRIU's log).
 /// </summary>
+[Collection(PodsKilledMidDump.Name)]
 public sealed class ObjectStorageCheckpointTests : IDisposable
 {
     private static readonly string[] App = ["python3", Paths.App("chunky-memory.py"), "24"];

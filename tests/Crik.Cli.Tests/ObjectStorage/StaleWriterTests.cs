@@ -11,6 +11,7 @@ namespace Crik.Cli.Tests.ObjectStorage;
 /// A stale crik (its lease lost, a request of its own landing late) writing the same generation as the
 /// crik that committed it: on a store with conditional writes it never replaces what was committed.
 /// </summary>
+[Xunit.Collection(PodsKilledMidDump.Name)]
 public sealed class StaleWriterTests : IDisposable
 {
     private const int PartBytes = 5 << 20;

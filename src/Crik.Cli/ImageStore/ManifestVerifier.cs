@@ -8,7 +8,7 @@ namespace Crik.Cli.ImageStore;
 /// Checks that a checkpoint is whole: a readable manifest, every file in its directory at its size
 /// and checksum, and every chunk of its streamed images present in its pack.
 /// </summary>
-internal static class ManifestVerifier
+internal static partial class ManifestVerifier
 {
     /// <summary>What compression that does not pay and encryption can add to a chunk.</summary>
     private const int MaxOverhead = 64 << 10;

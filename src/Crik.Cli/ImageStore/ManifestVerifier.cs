@@ -81,6 +81,17 @@ internal static partial class ManifestVerifier
         : codec.KeyId is not null ? "it is not encrypted, and crik with encryptionKeyFile restores only checkpoints its keys authenticate"
         : null;
 
+    /// <summary>
+    /// Why an encrypted generation is not restored in <paramref name="imageDir"/>, or null: its
+    /// authenticated manifest names another image directory or prefix, so someone copied it here (a
+    /// checkpoint of another pod that shares the key), or imageDir changed since.
+    /// </summary>
+    public static string? ElsewhereProblem(Manifest manifest, string imageDir) =>
+        manifest.KeyId is not null && manifest.Store is { } store && store != imageDir
+            ? $"its authenticated manifest says it was taken in {store}, not in {imageDir}: an encrypted checkpoint is restored only "
+                + "where crik committed it (it was copied here, or imageDir changed)"
+            : null;
+
     private static byte[]? ReadSmallFile(DirectoryHandle dir, string name, out string? tooBig)
     {
         tooBig = null;

@@ -64,7 +64,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
         {
             if (compressed is not null)
             {
-                ArrayPool<byte>.Shared.Return(compressed);
+                ArrayPool<byte>.Shared.Return(compressed, clearArray: key is not null);
             }
         }
     }
@@ -126,7 +126,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
         {
             if (decrypted is not null)
             {
-                ArrayPool<byte>.Shared.Return(decrypted);
+                ArrayPool<byte>.Shared.Return(decrypted, clearArray: true);
             }
         }
     }

@@ -16,7 +16,9 @@ internal sealed class ChunkKey
         Encryption = Derive(master, "crik chunk encryption");
         Naming = Derive(master, "crik chunk naming");
         ManifestMac = Derive(master, "crik manifest authentication");
-        Id = Convert.ToHexStringLower(Derive(master, "crik key id")[..8]);
+        byte[] id = Derive(master, "crik key id");
+        Id = Convert.ToHexStringLower(id.AsSpan(0, 8));
+        CryptographicOperations.ZeroMemory(id);
     }
 
     public byte[] Encryption { get; }
@@ -34,14 +36,21 @@ internal sealed class ChunkKey
     public static ChunkKey Load(string path, string key, out string? warning)
     {
         (byte[] content, warning) = KeyFile.Read(path, key);
-        if (Parse(content) is { } master)
+        byte[]? master = Parse(content);
+        try
         {
-            return new ChunkKey(master);
+            return master is not null ? new ChunkKey(master)
+                : throw (content.Length == 32 && LooksLikeText(content)
+                    ? new KeyFileException($"{key} {path} holds 32 characters of text, which looks like a passphrase, not a key: "
+                        + $"crik needs 32 random bytes or their base64 {KeyFile.HowToMakeOne}")
+                    : KeyFile.NotAKey(path, key, content.Length));
         }
-        throw content.Length == 32 && LooksLikeText(content)
-            ? new KeyFileException($"{key} {path} holds 32 characters of text, which looks like a passphrase, not a key: "
-                + $"crik needs 32 random bytes or their base64 {KeyFile.HowToMakeOne}")
-            : KeyFile.NotAKey(path, key, content.Length);
+        finally
+        {
+            // Only the derived keys stay in memory.
+            CryptographicOperations.ZeroMemory(content);
+            CryptographicOperations.ZeroMemory(master);
+        }
     }
 
     internal static ChunkKey FromBytes(byte[] master) => new(master);
@@ -54,7 +63,9 @@ internal sealed class ChunkKey
         }
         string text = Encoding.ASCII.GetString(content).Trim();
         Span<byte> decoded = stackalloc byte[64];
-        return Convert.TryFromBase64String(text, decoded, out int length) && length == 32 ? decoded[..32].ToArray() : null;
+        byte[]? master = Convert.TryFromBase64String(text, decoded, out int length) && length == 32 ? decoded[..32].ToArray() : null;
+        CryptographicOperations.ZeroMemory(decoded);
+        return master;
     }
 
     /// <summary>

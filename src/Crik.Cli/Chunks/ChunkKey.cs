@@ -6,7 +6,8 @@ namespace Crik.Cli.Chunks;
 /// <summary>
 /// A 256-bit key from <c>encryptionKeyFile</c> and the keys derived from it with HKDF-SHA256, one
 /// per use: encrypting chunks (AES-256-GCM), naming chunks (HMAC-SHA256, so a chunk's name says
-/// nothing about its content to whoever reads the volume), authenticating manifests (HMAC-SHA256),
+/// nothing about its content to whoever reads the volume), choosing chunk boundaries (SipHash),
+/// authenticating manifests (HMAC-SHA256),
 /// and the key's public id, which manifests record so a crik with several keys knows which one.
 /// </summary>
 internal sealed class ChunkKey
@@ -16,6 +17,9 @@ internal sealed class ChunkKey
         Encryption = Derive(master, "crik chunk encryption");
         Naming = Derive(master, "crik chunk naming");
         ManifestMac = Derive(master, "crik manifest authentication");
+        byte[] boundaries = Derive(master, "crik chunk boundaries");
+        Boundaries = BoundaryKey.From(boundaries);
+        CryptographicOperations.ZeroMemory(boundaries);
         byte[] id = Derive(master, "crik key id");
         Id = Convert.ToHexStringLower(id.AsSpan(0, 8));
         CryptographicOperations.ZeroMemory(id);
@@ -26,6 +30,9 @@ internal sealed class ChunkKey
     public byte[] Naming { get; }
 
     public byte[] ManifestMac { get; }
+
+    /// <summary>Decides which pages end a chunk (see <see cref="BoundaryKey"/>).</summary>
+    public BoundaryKey Boundaries { get; }
 
     /// <summary>16 hex digits that identify the key without revealing it.</summary>
     public string Id { get; }

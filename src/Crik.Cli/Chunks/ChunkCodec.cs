@@ -22,6 +22,9 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
     /// <summary>The id of the key new chunks and manifests are written with; null when they are plaintext.</summary>
     public string? KeyId => key?.Id;
 
+    /// <summary>The key that chooses where new chunks end; null without encryption.</summary>
+    public BoundaryKey? Boundaries => key?.Boundaries;
+
     public bool StoresAsIs => compression == CompressionKind.None && key is null;
 
     /// <summary>A chunk's name: its SHA-256, or with a key its HMAC-SHA256 under the naming key.</summary>
@@ -64,7 +67,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
         {
             if (compressed is not null)
             {
-                ArrayPool<byte>.Shared.Return(compressed);
+                ArrayPool<byte>.Shared.Return(compressed, clearArray: key is not null);
             }
         }
     }
@@ -126,7 +129,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
         {
             if (decrypted is not null)
             {
-                ArrayPool<byte>.Shared.Return(decrypted);
+                ArrayPool<byte>.Shared.Return(decrypted, clearArray: true);
             }
         }
     }

@@ -6,7 +6,8 @@ namespace Crik.Cli.Chunks;
 /// <summary>
 /// A 256-bit key from <c>encryptionKeyFile</c> and the keys derived from it with HKDF-SHA256, one
 /// per use: encrypting chunks (AES-256-GCM), naming chunks (HMAC-SHA256, so a chunk's name says
-/// nothing about its content to whoever reads the volume), authenticating manifests (HMAC-SHA256),
+/// nothing about its content to whoever reads the volume), choosing chunk boundaries (SipHash),
+/// authenticating manifests (HMAC-SHA256),
 /// and the key's public id, which manifests record so a crik with several keys knows which one.
 /// </summary>
 internal sealed class ChunkKey
@@ -16,7 +17,12 @@ internal sealed class ChunkKey
         Encryption = Derive(master, "crik chunk encryption");
         Naming = Derive(master, "crik chunk naming");
         ManifestMac = Derive(master, "crik manifest authentication");
-        Id = Convert.ToHexStringLower(Derive(master, "crik key id")[..8]);
+        byte[] boundaries = Derive(master, "crik chunk boundaries");
+        Boundaries = BoundaryKey.From(boundaries);
+        CryptographicOperations.ZeroMemory(boundaries);
+        byte[] id = Derive(master, "crik key id");
+        Id = Convert.ToHexStringLower(id.AsSpan(0, 8));
+        CryptographicOperations.ZeroMemory(id);
     }
 
     public byte[] Encryption { get; }
@@ -24,6 +30,9 @@ internal sealed class ChunkKey
     public byte[] Naming { get; }
 
     public byte[] ManifestMac { get; }
+
+    /// <summary>Decides which pages end a chunk (see <see cref="BoundaryKey"/>).</summary>
+    public BoundaryKey Boundaries { get; }
 
     /// <summary>16 hex digits that identify the key without revealing it.</summary>
     public string Id { get; }
@@ -34,14 +43,21 @@ internal sealed class ChunkKey
     public static ChunkKey Load(string path, string key, out string? warning)
     {
         (byte[] content, warning) = KeyFile.Read(path, key);
-        if (Parse(content) is { } master)
+        byte[]? master = Parse(content);
+        try
         {
-            return new ChunkKey(master);
+            return master is not null ? new ChunkKey(master)
+                : throw (content.Length == 32 && LooksLikeText(content)
+                    ? new KeyFileException($"{key} {path} holds 32 characters of text, which looks like a passphrase, not a key: "
+                        + $"crik needs 32 random bytes or their base64 {KeyFile.HowToMakeOne}")
+                    : KeyFile.NotAKey(path, key, content.Length));
         }
-        throw content.Length == 32 && LooksLikeText(content)
-            ? new KeyFileException($"{key} {path} holds 32 characters of text, which looks like a passphrase, not a key: "
-                + $"crik needs 32 random bytes or their base64 {KeyFile.HowToMakeOne}")
-            : KeyFile.NotAKey(path, key, content.Length);
+        finally
+        {
+            // Only the derived keys stay in memory.
+            CryptographicOperations.ZeroMemory(content);
+            CryptographicOperations.ZeroMemory(master);
+        }
     }
 
     internal static ChunkKey FromBytes(byte[] master) => new(master);
@@ -54,7 +70,9 @@ internal sealed class ChunkKey
         }
         string text = Encoding.ASCII.GetString(content).Trim();
         Span<byte> decoded = stackalloc byte[64];
-        return Convert.TryFromBase64String(text, decoded, out int length) && length == 32 ? decoded[..32].ToArray() : null;
+        byte[]? master = Convert.TryFromBase64String(text, decoded, out int length) && length == 32 ? decoded[..32].ToArray() : null;
+        CryptographicOperations.ZeroMemory(decoded);
+        return master;
     }
 
     /// <summary>

@@ -62,7 +62,7 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: keyId is not null);
         }
     }
 

@@ -23,7 +23,8 @@ internal static class PageChunker
     /// a pooled buffer and its length. The buffer is the receiver's from the moment it is handed over,
     /// even when the receiver throws: it returns it to <see cref="ArrayPool{T}.Shared"/> exactly once.
     /// </summary>
-    public static void Cut(Stream source, Action<byte[], int> chunk)
+    /// <param name="boundaries">With encryption, the key that decides which pages end a chunk (see <see cref="BoundaryKey"/>).</param>
+    public static void Cut(Stream source, Action<byte[], int> chunk, BoundaryKey? boundaries = null)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxBytes);
         int filled = 0, scanned = 0;
@@ -40,7 +41,7 @@ internal static class PageChunker
                 while (scanned + PageBytes <= filled)
                 {
                     scanned += PageBytes;
-                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - PageBytes, PageBytes))))
+                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - PageBytes, PageBytes), boundaries)))
                     {
                         byte[] full = buffer;
                         int length = scanned;
@@ -68,14 +69,18 @@ internal static class PageChunker
         }
     }
 
-    /// <summary>Whether a chunk may end after this page: a cheap fingerprint of sixteen words spread over it.</summary>
-    internal static bool IsBoundary(ReadOnlySpan<byte> page)
+    /// <summary>Whether a chunk may end after this page: a cheap fingerprint of sixteen words spread over it, keyed when a key is given.</summary>
+    internal static bool IsBoundary(ReadOnlySpan<byte> page, BoundaryKey? key = null)
     {
         ulong hash = 0x9E3779B97F4A7C15;
         for (int at = 0; at < PageBytes; at += PageBytes / 16)
         {
             hash = (hash ^ BinaryPrimitives.ReadUInt64LittleEndian(page[at..])) * 0xBF58476D1CE4E5B9;
             hash ^= hash >> 31;
+        }
+        if (key is { } secret)
+        {
+            hash = secret.Hash(hash);
         }
         return (hash & (AveragePages - 1)) == 0;
     }

@@ -89,7 +89,7 @@ internal static class AppFiles
             switch (entry.Kind)
             {
                 case SavedFile.Directory:
-                    Directory.CreateDirectory(entry.Path);
+                    SavedFiles.OpenPath(entry.Path).Dispose();
                     directories.Add(entry);
                     break;
                 case SavedFile.Link:
@@ -109,7 +109,7 @@ internal static class AppFiles
         // A directory's times change as entries are made in it: set them last, innermost first.
         foreach (SavedFile directory in Enumerable.Reverse(directories))
         {
-            using SafeFileHandle handle = UnlockedFile.Open(directory.Path, OpenFlags.ReadOnly | OpenFlags.Directory);
+            using DirectoryHandle handle = SavedFiles.OpenPath(directory.Path);
             UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode,
                 directory.Accessed, directory.Modified);
         }

@@ -222,6 +222,10 @@ internal partial class GenerationStore
                 keep = true;
                 return keyProblem;
             }
+            if (ManifestVerifier.ElsewhereProblem(read!, ImageDir) is { } elsewhere)
+            {
+                return elsewhere;
+            }
             using Chunks.PackReader packs = OpenPackReader();
             string? problem = backend.VerifyContents(name, read!, packs);
             manifest = problem is null ? read : null;

@@ -91,6 +91,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
             WrittenBytes = written,
             Compression = ChunkCodec.CodecName(_codec.Compression),
             KeyId = _codec.KeyId,
+            Store = _codec.KeyId is null ? null : ImageDir,
         };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
         string name = StoreLayout.CommittedName(manifest.Generation);

@@ -58,6 +58,12 @@ internal sealed record Manifest
     /// <summary>The id of the key its chunks and extra files are encrypted with, and its manifest authenticated by; null when plaintext.</summary>
     public string? KeyId { get; init; }
 
+    /// <summary>
+    /// The imageDir (a volume's path or s3://bucket/prefix, as configured) it was committed to; only
+    /// when encrypted, where its authentication binds it there. Null in plaintext and older manifests.
+    /// </summary>
+    public string? Store { get; init; }
+
     /// <summary>What this checkpoint added to the image directory: new chunks and its own files (the rest it shares with older ones).</summary>
     public long WrittenBytes { get; init; }
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];

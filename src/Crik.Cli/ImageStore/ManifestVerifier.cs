@@ -8,7 +8,7 @@ namespace Crik.Cli.ImageStore;
 /// Checks that a checkpoint is whole: a readable manifest, every file in its directory at its size
 /// and checksum, and every chunk of its streamed images present in its pack.
 /// </summary>
-internal static class ManifestVerifier
+internal static partial class ManifestVerifier
 {
     /// <summary>What compression that does not pay and encryption can add to a chunk.</summary>
     private const int MaxOverhead = 64 << 10;
@@ -80,6 +80,17 @@ internal static class ManifestVerifier
             : $"it is encrypted with key {keyId}, which crik was not given (encryptionKeyFile, previousEncryptionKeyFile)"
         : codec.KeyId is not null ? "it is not encrypted, and crik with encryptionKeyFile restores only checkpoints its keys authenticate"
         : null;
+
+    /// <summary>
+    /// Why an encrypted generation is not restored in <paramref name="imageDir"/>, or null: its
+    /// authenticated manifest names another image directory or prefix, so someone copied it here (a
+    /// checkpoint of another pod that shares the key), or imageDir changed since.
+    /// </summary>
+    public static string? ElsewhereProblem(Manifest manifest, string imageDir) =>
+        manifest.KeyId is not null && manifest.Store is { } store && store != imageDir
+            ? $"its authenticated manifest says it was taken in {store}, not in {imageDir}: an encrypted checkpoint is restored only "
+                + "where crik committed it (it was copied here, or imageDir changed)"
+            : null;
 
     private static byte[]? ReadSmallFile(DirectoryHandle dir, string name, out string? tooBig)
     {

@@ -21,15 +21,12 @@ internal static class SavedFiles
     /// <summary>Writes a saved file back over whatever is at its path (a link there is replaced, not followed).</summary>
     public static void PutBackFile(SavedFile entry, SafeFileHandle copy)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(entry.Path)!);
-        const int flags = OpenFlags.WriteOnly | OpenFlags.Create;
-        SafeFileHandle? target = UnlockedFile.TryOpen(entry.Path, flags, DirectoryHandle.PrivateFile, out Errno errno);
-        if (target is null && errno is Errno.ELOOP)
+        using DirectoryHandle parent = OpenParentOf(entry.Path, out string name);
+        if (parent.Stat(name) is { Kind: FileKind.SymbolicLink })
         {
-            File.Delete(entry.Path);
-            target = UnlockedFile.TryOpen(entry.Path, flags, DirectoryHandle.PrivateFile, out errno);
+            parent.DeleteFile(name);
         }
-        using SafeFileHandle file = target ?? throw Posix.Failure($"open({entry.Path})", errno);
+        using SafeFileHandle file = parent.OpenOrCreateFile(name);
         CopyContents(copy, file);
         UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified);
     }
@@ -41,13 +38,61 @@ internal static class SavedFiles
         {
             return;
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(entry.Path)!);
-        if (FileStatus.TryRead(entry.Path) is { Kind: not FileKind.Directory })
+        using DirectoryHandle parent = OpenParentOf(entry.Path, out string name);
+        if (parent.Stat(name) is { Kind: not FileKind.Directory })
         {
-            File.Delete(entry.Path);
+            parent.DeleteFile(name);
         }
-        File.CreateSymbolicLink(entry.Path, entry.LinkTarget);
-        UnlockedFile.ApplyToLink(entry.Path, entry.Uid, entry.Gid, entry.Accessed, entry.Modified);
+        parent.CreateSymbolicLink(name, entry.LinkTarget);
+        UnlockedFile.ApplyToLink(parent, name, entry.Uid, entry.Gid, entry.Accessed, entry.Modified);
+    }
+
+    /// <summary>
+    /// The directory at an absolute path, each component opened from / without following a link and
+    /// made where missing (as mkdir -p does): crik puts files back as root, so a link on the way
+    /// (planted on a volume, say) must not send them elsewhere. A link is refused with an <see cref="IOException"/>.
+    /// </summary>
+    public static DirectoryHandle OpenPath(string path) => Open(path, path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>The directory holding an absolute path (see <see cref="OpenPath"/>), and the last name in it.</summary>
+    public static DirectoryHandle OpenParentOf(string path, out string name)
+    {
+        string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            throw new IOException($"crik does not put back {path}: it names no file");
+        }
+        name = parts[^1];
+        return Open(path, parts[..^1]);
+    }
+
+    private static DirectoryHandle Open(string path, string[] parts)
+    {
+        if (!path.StartsWith('/') || parts.Any(p => p is "." or ".."))
+        {
+            throw new IOException($"crik does not put back {path}: only absolute paths without . or .. are saved");
+        }
+        DirectoryHandle current = DirectoryHandle.OpenOrCreate("/");
+        try
+        {
+            foreach (string part in parts)
+            {
+                if (current.Stat(part) is { Kind: FileKind.SymbolicLink })
+                {
+                    throw new IOException($"crik does not put back {path}: {current.PathOf(part)} is a symbolic link, and crik puts saved files back "
+                        + "only through real directories (save the path the link leads to instead)");
+                }
+                DirectoryHandle next = current.OpenOrMakeDirectory(part);
+                current.Dispose();
+                current = next;
+            }
+            return current;
+        }
+        catch
+        {
+            current.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The directory at <paramref name="parts"/> below <paramref name="root"/>, made private where missing; links are refused.</summary>

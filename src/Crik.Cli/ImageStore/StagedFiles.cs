@@ -33,7 +33,7 @@ internal static class StagedFiles
                     {
                         System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                     }
-                });
+                }, pack.Codec.Boundaries);
             }
             sealedFiles.Add(new ManifestFile(path, size, [], chunks));
             using DirectoryHandle parent = ParentOf(directory, path);

@@ -24,6 +24,15 @@ internal sealed partial class DirectoryHandle
         return errno == Errno.ENOENT ? false : throw Posix.Failure($"unlink({PathOf(name)})", errno);
     }
 
+    /// <summary>Makes a symbolic link named <paramref name="name"/> pointing to <paramref name="target"/>; fails when the name exists.</summary>
+    public void CreateSymbolicLink(string name, string target)
+    {
+        if (Libc.SymlinkAt(target, Fd, name) != 0)
+        {
+            throw Posix.Failure($"symlink({PathOf(name)})", Libc.LastErrno);
+        }
+    }
+
     /// <summary>
     /// How deep <see cref="DeleteTree(string)"/> goes: a tree planted deeper on a shared volume must not run
     /// crik out of stack (which no handler catches); it is refused with an IOException instead.

@@ -59,6 +59,19 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
         return directory;
     }
 
+    /// <summary>
+    /// The named subdirectory, made as mkdir -p makes it (0777 less the umask) when missing: a
+    /// directory outside the image directory, on the way to a file put back. A link or a file there is refused.
+    /// </summary>
+    public DirectoryHandle OpenOrMakeDirectory(string name)
+    {
+        if (Libc.MkdirAt(Fd, name, 0x1ff) != 0 && Libc.LastErrno != Errno.EEXIST)
+        {
+            throw Posix.Failure($"mkdir({PathOf(name)})", Libc.LastErrno);
+        }
+        return TryOpenDirectory(name) ?? throw Posix.Failure($"open({PathOf(name)})", Errno.ENOENT);
+    }
+
     /// <summary>A new private subdirectory; fails when the name exists (as anything, a link included).</summary>
     public DirectoryHandle CreateDirectory(string name)
     {

@@ -20,6 +20,10 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int UnlinkAt(int dirFd, string name, int flags);
 
+    /// <summary>symlinkat(2): makes a link named <paramref name="name"/> holding <paramref name="target"/>. Returns 0, or -1 with errno (EEXIST when the name exists).</summary>
+    [LibraryImport(Library, EntryPoint = "symlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int SymlinkAt(string target, int dirFd, string name);
+
     /// <summary>renameat(2): moves a name (a link itself, never its target), replacing the target name atomically. Returns 0, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "renameat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int RenameAt(int oldDirFd, string oldName, int newDirFd, string newName);

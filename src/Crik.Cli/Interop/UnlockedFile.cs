@@ -25,7 +25,7 @@ internal static unsafe class UnlockedFile
     }
 
     /// <summary>Sets owner, group, mode (in that order: chown clears set-id bits) and times of an open file.</summary>
-    public static void Apply(SafeFileHandle file, string pathForMessages, uint uid, uint gid, UnixFileMode mode,
+    public static void Apply(System.Runtime.InteropServices.SafeHandle file, string pathForMessages, uint uid, uint gid, UnixFileMode mode,
         DateTimeOffset accessed, DateTimeOffset modified)
     {
         int fd = (int)file.DangerousGetHandle();
@@ -36,16 +36,13 @@ internal static unsafe class UnlockedFile
         Check(Libc.Futimens(fd, times), "futimens", pathForMessages);
     }
 
-    /// <summary>Sets owner, group and times of a path itself, a link included (never its target).</summary>
-    public static void ApplyToLink(string path, uint uid, uint gid, DateTimeOffset accessed, DateTimeOffset modified)
+    /// <summary>Sets owner, group and times of a name in a directory crik holds, a link included (never its target).</summary>
+    public static void ApplyToLink(DirectoryHandle directory, string name, uint uid, uint gid, DateTimeOffset accessed, DateTimeOffset modified)
     {
-        Check(Libc.FchownAt(Libc.AT_FDCWD, path, uid, gid, Libc.AT_SYMLINK_NOFOLLOW), "lchown", path);
-        SetTimes(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, accessed, modified, path);
+        string path = directory.PathOf(name);
+        Check(Libc.FchownAt(directory.Fd, name, uid, gid, Libc.AT_SYMLINK_NOFOLLOW), "lchown", path);
+        SetTimes(directory.Fd, name, Libc.AT_SYMLINK_NOFOLLOW, accessed, modified, path);
     }
-
-    /// <summary>Sets the times of a path itself (a directory, after its contents were written).</summary>
-    public static void SetTimes(string path, DateTimeOffset accessed, DateTimeOffset modified) =>
-        SetTimes(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, accessed, modified, path);
 
     /// <summary>fsync(2) on an open file.</summary>
     public static void Sync(SafeFileHandle file, string pathForMessages)

@@ -39,7 +39,7 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
             }
             size += length;
             stores.Add(Task.Run(() => Store(name, buffer, length, chunks, index)));
-        });
+        }, pack.Codec.Boundaries);
         Task.WaitAll(stores);
         return failure() is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
     }

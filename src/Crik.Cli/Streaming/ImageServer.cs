@@ -96,7 +96,7 @@ internal sealed class ImageServer : StreamerSession<string?>
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
                 }
                 if (next < chunks.Count)
                 {
@@ -116,7 +116,7 @@ internal sealed class ImageServer : StreamerSession<string?>
             // Chunks read ahead of a failure are not needed any more; their buffers go back to the pool.
             foreach (Task<byte[]> pending in ahead)
             {
-                _ = pending.ContinueWith(read => ArrayPool<byte>.Shared.Return(read.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+                _ = pending.ContinueWith(read => ArrayPool<byte>.Shared.Return(read.Result, clearArray: _keyId is not null), TaskContinuationOptions.OnlyOnRanToCompletion);
             }
         }
     }
@@ -131,7 +131,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
             throw;
         }
     }

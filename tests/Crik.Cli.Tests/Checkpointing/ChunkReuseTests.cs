@@ -13,10 +13,19 @@ public class ChunkReuseTests
 {
     private static readonly string[] App = ["python3", Paths.App("chunky-memory.py"), "96"];
 
-    [CriuFact]
-    public void ASigtermCheckpointAfterAPeriodicOneWritesOnlyWhatChangedAndTheAppComesBackWholeAcrossThreePods()
+    [CriuTheory]
+    [InlineData(false)]
+    [InlineData(true)] // chunk boundaries then come from a keyed hash: one key still cuts unchanged memory the same way
+    public void ASigtermCheckpointAfterAPeriodicOneWritesOnlyWhatChangedAndTheAppComesBackWholeAcrossThreePods(bool encrypted)
     {
         using var pods = new Pods("checkpointInterval: 2s\n");
+        if (encrypted)
+        {
+            string key = Path.Combine(pods.Root, "key");
+            File.WriteAllText(key, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+            File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.AppendAllText(pods.ConfigPath, $"encryptionKeyFile: {key}\n");
+        }
         using (CrikRun first = pods.Start(App))
         {
             first.WaitForLine("allocated 96", TimeSpan.FromSeconds(60));

@@ -137,6 +137,47 @@ public sealed class EncryptedImagesTests : IDisposable
         fourth.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void AnEncryptedCheckpointCopiedToAnotherImageDirWithTheSameKeyIsNotRestoredThere()
+    {
+        string config = $"encryptionKeyFile: {Key("a")}\n";
+        using var pods = new Pods(config);
+        RunAndCheckpoint(pods);
+        Assert.Equal(pods.ImageDir, (string)pods.Manifest()["store"]!);
+        using var other = new Pods(config);
+        foreach (string copied in new[] { "checkpoint-000001", "packs" })
+        {
+            CopyTree(Path.Combine(pods.ImageDir, copied), Path.Combine(other.ImageDir, copied));
+        }
+
+        using (CrikRun replayed = StartApp(other))
+        {
+            string warning = replayed.WaitForLine("cannot be restored", stderr: true);
+            Assert.Contains($"says it was taken in {pods.ImageDir}, not in {other.ImageDir}", warning, StringComparison.Ordinal);
+            replayed.WaitForLine(_ => Pods.Counts(replayed).Count >= 2);
+            Assert.Equal(0, Pods.Counts(replayed)[0]);
+            replayed.Signal(Native.SIGKILL);
+        }
+        Assert.Empty(other.Committed());
+        Assert.Single(other.SetAside());
+        using CrikRun original = StartApp(pods);
+        original.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        original.Signal(Native.SIGKILL);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        foreach (string file in Directory.GetFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+        foreach (string directory in Directory.GetDirectories(from))
+        {
+            CopyTree(directory, Path.Combine(to, Path.GetFileName(directory)));
+        }
+    }
+
     private CrikRun StartApp(Pods pods) => CrikRun.Start(["run", "--config", pods.ConfigPath, "--", "python3", Paths.App("secret-holder.py"), SecretFile(0)],
         environment: new Dictionary<string, string> { ["CRIK_TEST_SECRET"] = _secret });
 

@@ -32,14 +32,39 @@ public class PageChunkerTests
     [Fact]
     public void AnEmptyStreamHasNoChunks() => Assert.Empty(Cut([]));
 
-    private static List<byte[]> Cut(byte[] input, int readAtMost = int.MaxValue)
+    [Fact]
+    public void WithAKeyBoundariesDependOnTheKeyAndOneKeyCutsMovedMemoryTheSameWay()
+    {
+        BoundaryKey a = BoundaryKey.From(Random(16, seed: 4)), b = BoundaryKey.From(Random(16, seed: 5));
+        byte[] memory = Random(16 << 20, seed: 2);
+        List<int> plain = Cut(memory).Select(c => c.Length).ToList();
+        List<int> underA = Cut(memory, key: a).Select(c => c.Length).ToList();
+        Assert.NotEqual(plain, underA);
+        Assert.NotEqual(underA, Cut(memory, key: b).Select(c => c.Length).ToList());
+        Assert.True(underA.Count > 4, $"{underA.Count} chunks: a key must keep boundaries coming from content");
+
+        byte[] moved = Random(5 * PageChunker.PageBytes, seed: 3).Concat(memory).ToArray();
+        var before = Cut(memory, key: a).Select(Convert.ToHexString).ToHashSet();
+        long shared = Cut(moved, key: a).Where(c => before.Contains(Convert.ToHexString(c))).Sum(c => (long)c.Length);
+        Assert.True(shared > moved.Length * 8L / 10, $"only {shared} of {moved.Length} bytes are in chunks seen before under the same key");
+    }
+
+    [Fact]
+    public void TheBoundaryHashIsSipHash24()
+    {
+        // The reference implementation's vector for key 00..0f and the eight bytes 00..07.
+        BoundaryKey key = BoundaryKey.From(Enumerable.Range(0, 16).Select(i => (byte)i).ToArray());
+        Assert.Equal(0x93f5f5799a932462UL, key.Hash(0x0706050403020100UL));
+    }
+
+    private static List<byte[]> Cut(byte[] input, int readAtMost = int.MaxValue, BoundaryKey? key = null)
     {
         var chunks = new List<byte[]>();
         PageChunker.Cut(new TrickleStream(input, readAtMost), (buffer, length) =>
         {
             chunks.Add(buffer.AsSpan(0, length).ToArray());
             ArrayPool<byte>.Shared.Return(buffer);
-        });
+        }, key);
         return chunks;
     }
 

@@ -51,6 +51,35 @@ public sealed class AppFilesTests : IDisposable
         Assert.Equal(stamp, Directory.GetLastWriteTimeUtc(Path.Combine(tree, "sub")));
     }
 
+    [NamespaceFact]
+    public void APutBackRefusesALinkInTheMiddleOfAPathAndWritesNothingWhereItLeads()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        File.WriteAllText(Path.Combine(tree, "sub", "data"), "data");
+        File.CreateSymbolicLink(Path.Combine(tree, "link"), "sub/data");
+        using var store = new CheckpointStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        // The new container: app/state is a link (planted on a volume, say) to a directory crik must not write in.
+        Directory.Delete(tree, recursive: true);
+        string victim = Directory.CreateDirectory(Path.Combine(_root, "victim")).FullName;
+        File.CreateSymbolicLink(tree, victim);
+
+        IOException refused;
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            refused = Assert.ThrowsAny<IOException>(() => AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt));
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(victim));
+        Assert.Equal((UnixFileMode)0x1ed /* 0755 */, File.GetUnixFileMode(victim));
+        Assert.Contains($"{tree} is a symbolic link", refused.Message, StringComparison.Ordinal);
+    }
+
     private static (uint, uint) Owner(string path)
     {
         var status = Crik.Cli.Interop.FileStatus.TryRead(path)!.Value;

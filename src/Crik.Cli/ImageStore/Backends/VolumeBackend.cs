@@ -122,7 +122,13 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false)
     {
         using DirectoryHandle? directory = TryOpen(location);
-        return directory is null ? "its directory vanished" : ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks);
+        if (directory is null)
+        {
+            return "its directory vanished";
+        }
+        string[] alsoWritten = location.StartsWith(StoreLayout.SetAsideDir + "/", StringComparison.Ordinal) ? [StoreLayout.SetAsideReasonFile] : [];
+        return ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks)
+            ?? (manifest.KeyId is null ? null : ManifestVerifier.Unexpected(directory, manifest, alsoWritten));
     }
 
     public void Move(string from, string to)
@@ -154,6 +160,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
             using (DirectoryHandle moved = setAside.TryOpenDirectory(target)!)
             {
                 Tighten(moved.Path, moved.MakeContentsPrivate);
+                moved.DeleteFile(StoreLayout.SetAsideReasonFile); // planted (a link, perhaps) by whoever made it unrestorable
                 using var reasonFile = moved.CreateFile(StoreLayout.SetAsideReasonFile);
                 RandomAccess.Write(reasonFile, System.Text.Encoding.UTF8.GetBytes(reason + "\n"), 0);
             }

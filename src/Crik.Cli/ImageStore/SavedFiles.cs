@@ -66,7 +66,10 @@ internal static class SavedFiles
         return Open(path, parts[..^1]);
     }
 
-    private static DirectoryHandle Open(string path, string[] parts)
+    /// <summary>How many of the image's own links (root's, such as /var/run to /run) one path may go through.</summary>
+    private const int MaxLinks = 40;
+
+    private static DirectoryHandle Open(string path, string[] parts, int links = 0)
     {
         if (!path.StartsWith('/') || parts.Any(p => p is "." or ".."))
         {
@@ -75,14 +78,21 @@ internal static class SavedFiles
         DirectoryHandle current = DirectoryHandle.OpenOrCreate("/");
         try
         {
-            foreach (string part in parts)
+            for (int i = 0; i < parts.Length; i++)
             {
-                if (current.Stat(part) is { Kind: FileKind.SymbolicLink })
+                if (current.Stat(parts[i]) is { Kind: FileKind.SymbolicLink } link)
                 {
-                    throw new IOException($"crik does not put back {path}: {current.PathOf(part)} is a symbolic link, and crik puts saved files back "
-                        + "only through real directories (save the path the link leads to instead)");
+                    // The image's own links (root's) are followed; any other user's is refused: crik writes as root.
+                    if (link.Uid != 0 || links >= MaxLinks || new FileInfo(current.PathOf(parts[i])).LinkTarget is not { } target)
+                    {
+                        throw new IOException($"crik does not put back {path}: {current.PathOf(parts[i])} is a symbolic link of uid {link.Uid}, and crik puts "
+                            + "saved files back only through real directories or root's own links (save the path the link leads to instead)");
+                    }
+                    string resolved = Path.GetFullPath(Path.Combine(current.Path, target, string.Join('/', parts[(i + 1)..])));
+                    current.Dispose();
+                    return Open(path, resolved.Split('/', StringSplitOptions.RemoveEmptyEntries), links + 1);
                 }
-                DirectoryHandle next = current.OpenOrMakeDirectory(part);
+                DirectoryHandle next = current.OpenOrMakeDirectory(parts[i]);
                 current.Dispose();
                 current = next;
             }

@@ -65,10 +65,11 @@ public sealed class AppFilesTests : IDisposable
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
-        // The new container: app/state is a link (planted on a volume, say) to a directory crik must not write in.
+        // The new container: app/state is a link another user planted (on a volume, say) to a directory crik must not write in.
         Directory.Delete(tree, recursive: true);
         string victim = Directory.CreateDirectory(Path.Combine(_root, "victim")).FullName;
         File.CreateSymbolicLink(tree, victim);
+        HostCommand.MustRun("chown", "-h", "1000:1000", tree);
 
         IOException refused;
         using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
@@ -78,6 +79,30 @@ public sealed class AppFilesTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(victim));
         Assert.Equal((UnixFileMode)0x1ed /* 0755 */, File.GetUnixFileMode(victim));
         Assert.Contains($"{tree} is a symbolic link", refused.Message, StringComparison.Ordinal);
+    }
+
+    [NamespaceFact]
+    public void APutBackFollowsTheImagesOwnLinksSuchAsVarRunToRun()
+    {
+        string real = Directory.CreateDirectory(Path.Combine(_root, "run")).FullName;
+        string tree = Path.Combine(real, "app");
+        Directory.CreateDirectory(tree);
+        File.WriteAllText(Path.Combine(tree, "pid"), "42");
+        string linked = Path.Combine(_root, "var-run");
+        File.CreateSymbolicLink(linked, real); // root's, as /var/run -> /run is in Debian's images
+        using var store = new CheckpointStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([Path.Combine(linked, "app")], staging);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [Path.Combine(linked, "app")], ExtraFiles = saved }, 2);
+        }
+        Directory.Delete(tree, recursive: true);
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt);
+        }
+        Assert.Equal("42", File.ReadAllText(Path.Combine(tree, "pid")));
     }
 
     private static (uint, uint) Owner(string path)

@@ -54,13 +54,13 @@ if [ "${CRIK_REBUILD_BASE:-0}" = 1 ] || ! "${PODMAN[@]}" image exists "$BASE_IMA
     log "$BASE_IMAGE made in $((SECONDS - started)) s"
 fi
 
-# The runtime stage of Dockerfile.crik, fed this checkout's crik and the host's CRIU instead of its
-# NativeAOT publish and CRIU source build (neither can be fetched here).
+# The runtime stage of Dockerfile.crik, fed this checkout's crik (published NativeAOT, as that stage
+# ships it) and the host's CRIU instead of its CRIU source build (which cannot be fetched here).
 context="$WORK/binaries"
 rm -rf "$context"
 mkdir -p "$context/out/crik" "$context/usr/local/sbin"
-dotnet publish src/Crik.Cli -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -p:PublishSingleFile=true \
-    -nologo -v quiet -o "$WORK/crik-publish" >/dev/null
+command -v clang >/dev/null && [ -e /usr/include/zlib.h ] || { apt-get update -qq && apt-get install -y -qq clang zlib1g-dev >/dev/null; }
+dotnet publish src/Crik.Cli -c Release -r linux-x64 -p:PublishAot=true -nologo -v quiet -o "$WORK/crik-publish" >/dev/null
 cp "$WORK/crik-publish/crik" "$context/out/crik/crik"
 cp "$criu" "$context/usr/local/sbin/criu"
 printf 'FROM scratch\nCOPY out/ /out/\nCOPY usr/ /usr/\n' >"$context/Containerfile"

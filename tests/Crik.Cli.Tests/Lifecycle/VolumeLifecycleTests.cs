@@ -21,5 +21,19 @@ public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
 
     protected override bool IsInsideTheStore(string path) => path.StartsWith(_dir, StringComparison.Ordinal);
 
+    /// <summary>As the README's threat model says: a writer of the store can roll back, and crik cannot tell.</summary>
+    [Fact]
+    public void AGenerationAWriterOfTheStorePutsBackIsRestoredAgain()
+    {
+        Commit("one");
+        using (GenerationStore store = NewStore())
+        {
+            Assert.Equal(1, store.RetireCommitted());
+        }
+        Directory.Move(Path.Combine(_dir, StoreLayout.RetiredDir, "checkpoint-000001"), Path.Combine(_dir, "checkpoint-000001"));
+        using GenerationStore next = NewStore();
+        Assert.Equal(1, next.FindRestorable()!.Manifest.Generation);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

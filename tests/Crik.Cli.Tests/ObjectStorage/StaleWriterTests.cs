@@ -43,12 +43,14 @@ public sealed class StaleWriterTests : IDisposable
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         S3Client s3 = TestS3.Client(_server, _http, "stale-pack/", proxy.Endpoint);
         byte[] committed = RandomNumberGenerator.GetBytes(PartBytes + 100);
-        byte[] late = RandomNumberGenerator.GetBytes(PartBytes + 100);
+        byte[] late = RandomNumberGenerator.GetBytes(PartBytes + 200); // another length: a completion whose answer was lost is taken as ours only at its own length
         var staleUpload = new S3PackUpload(s3, "packs/000003.pack", PartBytes);
         staleUpload.Write(late, 0); // its first part is in the store before the other pod even starts
         var upload = new S3PackUpload(s3, "packs/000003.pack", PartBytes);
         upload.Write(committed, 0);
         upload.Complete();
+        // s3rver answers a completion before the object shows in a HEAD, which the proxy's emulation of S3's atomic condition reads.
+        Poll.Until(() => s3.TryGetLength("packs/000003.pack") == committed.Length, "s3rver to show the completed pack");
 
         var error = Assert.ThrowsAny<IOException>(staleUpload.Complete);
 

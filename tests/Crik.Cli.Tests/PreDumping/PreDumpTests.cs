@@ -118,7 +118,9 @@ public class PreDumpTests
         using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
         using CrikRun pod = pods.StartWith(WithoutTracking, "python3", Paths.App("chunky-memory.py"), "600");
         pod.WaitForLine("allocated 600", TimeSpan.FromSeconds(60));
-        // A pre-dump of 600 MiB is under way when criu is crik's child.
+        // The app has counted (so the checkpoint holds a count the restored app goes on from) and a
+        // pre-dump of 600 MiB is under way when criu is crik's child.
+        pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
         Poll.Until(() => ProcessTable.ChildrenOf(pod.CrikPid).Any(p => p.Name == "criu"), "a pre-dump under way", TimeSpan.FromSeconds(30));
         Pods.CheckpointAndStop(pod);
         Assert.Contains(pod.Stderr, l => l.Contains("Pre-dump failed after", StringComparison.Ordinal) && l.Contains("stopped for a signal", StringComparison.Ordinal));

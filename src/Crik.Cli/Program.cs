@@ -5,7 +5,7 @@ using Crik.Cli.Supervision;
 // Before anything that takes time: the kernel drops a signal sent to PID 1 that has no handler, so a
 // SIGTERM that arrives while crik reads its configuration or restores the app would be lost. From
 // here on every forwarded signal is queued for the supervisor. What remains is the runtime's own
-// start-up before this line (see README, "Signals before start-up completes").
+// start-up before this line (see docs/commands.md, "Signals before start-up completes").
 using var signals = new SignalRelay();
 _ = ContainerStart.Time;
 DiagnosticsPort.RemoveSocket();

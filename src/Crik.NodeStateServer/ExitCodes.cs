@@ -1,6 +1,6 @@
 namespace Crik.NodeStateServer;
 
-/// <summary>Every exit code node-state-server uses (documented in the README's "Node-state server" section).</summary>
+/// <summary>Every exit code node-state-server uses (documented in docs/node-state-server.md, "Exit codes").</summary>
 internal static class ExitCodes
 {
     /// <summary>Stopped by SIGTERM or SIGINT, or --help.</summary>

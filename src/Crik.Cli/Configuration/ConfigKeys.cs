@@ -1,6 +1,6 @@
 namespace Crik.Cli.Configuration;
 
-/// <summary>Every key the configuration file accepts. The README documents each of them.</summary>
+/// <summary>Every key the configuration file accepts. docs/configuration.md documents each of them.</summary>
 internal static class ConfigKeys
 {
     public const string ImageDir = "imageDir";

@@ -21,7 +21,7 @@ internal sealed record CrikConfig
     public IReadOnlyList<string> InotifyIncompatiblePaths { get; init; } = [];
 
     /// <summary>
-    /// The most bytes of files a new container would lack (see README, "What crik carries for you")
+    /// The most bytes of files a new container would lack (see docs/checkpoints.md, "What crik carries for you")
     /// that a checkpoint carries; past it the checkpoint is not taken. 0 turns carrying off.
     /// </summary>
     public long CarryLimit { get; init; } = DefaultCarryLimit;

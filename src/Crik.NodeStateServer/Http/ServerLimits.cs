@@ -4,7 +4,7 @@ namespace Crik.NodeStateServer.Http;
 
 /// <summary>
 /// Kestrel's limits, sized for this server's traffic (small GETs from crik, probes and Prometheus) so that idle
-/// or oversized connections cannot push its memory past the chart's limit. Documented in the README.
+/// or oversized connections cannot push its memory past the chart's limit. Documented in docs/node-state-server.md.
 /// </summary>
 internal static class ServerLimits
 {

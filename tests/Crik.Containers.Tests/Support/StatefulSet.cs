@@ -40,6 +40,19 @@ internal sealed class StatefulSet : IDisposable
         }
     }
 
+    /// <summary>
+    /// Pods whose checkpoints are compressed (zstd) and encrypted with a key crik reads from
+    /// /etc/crik/key (0600, as a Secret mounted with defaultMode 0400 would be).
+    /// </summary>
+    public static StatefulSet Sealed()
+    {
+        var set = new StatefulSet($"imageDir: {ImageVolumePath}/images\ncompression: zstd\nencryptionKeyFile: /etc/crik/key\n", [ImageVolumePath]);
+        string key = Path.Combine(set._config.Path, "key");
+        File.WriteAllText(key, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return set;
+    }
+
     /// <summary>Pods with no volume at all: crik keeps its checkpoints in object storage at <paramref name="imageDir"/> (s3://…).</summary>
     public static StatefulSet OnObjectStorage(string imageDir) => new($"imageDir: {imageDir}\n", []);
 

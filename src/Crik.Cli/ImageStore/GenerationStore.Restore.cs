@@ -38,9 +38,9 @@ internal partial class GenerationStore
                 problem = AppIdentity.Mismatch(manifest!, current);
             }
             List<RestoreRecord> restores = problem is null ? Restores(listing, generation) : [];
-            if (problem is null && RestoreRecord.DiedInARow(restores) >= RestoreAttempts)
+            if (problem is null && RestoreRecord.DiedInARow(restores) is var died && died >= RestoreAttempts)
             {
-                problem = $"it was restored {RestoreRecord.DiedInARow(restores)} times in a row and each time its pod ended before the app had run "
+                problem = $"it was restored {died} times in a row and each time its pod ended before the app had run "
                     + $"for restoreProbation, without a newer checkpoint: crik gives up on it (restoreAttempts: {RestoreAttempts})";
             }
             if (problem is null)
@@ -193,8 +193,7 @@ internal partial class GenerationStore
         }
     }
 
-    private List<RestoreRecord> Restores(StoreListing listing, long generation) =>
-        RestoreRecord.Of(generation, listing.Marks, name => backend.ReadMark(name));
+    private List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, backend.ReadMark);
 
     /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
     private string? Verify(string name, out Manifest? manifest, out bool keep)
@@ -208,12 +207,7 @@ internal partial class GenerationStore
                 return untrusted;
             }
             // Read once: what is checked (its authentication, its key) is what is restored.
-            byte[]? json = backend.ReadFile(name, Manifest.FileName, ManifestReader.MaxBytes);
-            if (json is null)
-            {
-                return "it has no manifest";
-            }
-            if (ManifestVerifier.ReadManifest(json, () => backend.ReadFile(name, Manifest.MacFileName, ManifestReader.MaxBytes), name, _codec, out Manifest? read) is { } unreadable)
+            if (ReadManifest(name, out Manifest? read) is { } unreadable)
             {
                 return unreadable;
             }

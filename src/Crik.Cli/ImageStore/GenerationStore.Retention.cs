@@ -68,14 +68,11 @@ internal partial class GenerationStore
         foreach ((string location, string state) in listing.Generations())
         {
             long generation = StoreLayout.ParseGeneration(location.Split('/')[^1]);
-            string committedName = StoreLayout.CommittedName(generation);
             Manifest? manifest = null;
             string? problem;
             try
             {
-                byte[]? json = backend.ReadFile(location, Manifest.FileName, ManifestReader.MaxBytes);
-                problem = json is null ? "it has no manifest"
-                    : ManifestVerifier.ReadManifest(json, () => backend.ReadFile(location, Manifest.MacFileName, ManifestReader.MaxBytes), committedName, _codec, out manifest);
+                problem = ReadManifest(location, out manifest);
                 if (problem is null && verify)
                 {
                     problem = backend.VerifyContents(location, manifest!, packs, readChunks: true);
@@ -85,7 +82,7 @@ internal partial class GenerationStore
             {
                 problem = $"it cannot be read ({e.Message})";
             }
-            int restores = state == "" ? RestoreRecord.Of(generation, listing.Marks, backend.ReadMark).Count : 0;
+            int restores = state == "" ? Restores(listing, generation).Count : 0;
             string shown = state switch { "" => "committed", StoreLayout.RetiredDir => "retired", _ => "set aside" };
             found.Add(new ListedGeneration(location.Split('/')[^1], generation, shown, manifest, problem) { Restores = restores });
         }

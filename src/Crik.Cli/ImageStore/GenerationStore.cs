@@ -26,8 +26,6 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
 
     public TimeSpan DeadHolderLockTime => backend.DeadHolderLockTime;
 
-    protected IStoreBackend Backend => backend;
-
     public IDisposable Within(TimeSpan limit) => backend.Within(limit);
 
     /// <summary>
@@ -141,13 +139,20 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     }
 
     /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
-    private Manifest? ReadManifest(string location)
+    private Manifest? ReadManifest(string location) => ReadManifest(location, out Manifest? manifest) is null ? manifest : null;
+
+    /// <summary>
+    /// Reads a generation's manifest (and, when encrypted under a key crik has, its manifest.hmac)
+    /// once, wherever the generation is (a set-aside one's manifest names its committed name); null
+    /// when it is usable, else why not.
+    /// </summary>
+    private string? ReadManifest(string location, out Manifest? manifest)
     {
+        manifest = null;
         string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(location.Split('/')[^1]));
         byte[]? json = backend.ReadFile(location, Manifest.FileName, ManifestReader.MaxBytes);
-        return json is not null
-            && ManifestVerifier.ReadManifest(json, () => backend.ReadFile(location, Manifest.MacFileName, ManifestReader.MaxBytes), committedName, _codec, out Manifest? manifest) is null
-                ? manifest : null;
+        return json is null ? "it has no manifest"
+            : ManifestVerifier.ReadManifest(json, () => backend.ReadFile(location, Manifest.MacFileName, ManifestReader.MaxBytes), committedName, _codec, out manifest);
     }
 
     /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>

@@ -125,12 +125,7 @@ internal sealed partial class VolumeBackend
                     }
                     Logs.DeleteFile(name);
                     using var target = Logs.CreateFile(name);
-                    var buffer = new byte[1 << 16];
-                    long offset = 0;
-                    for (int read; (read = RandomAccess.Read(source, buffer, offset)) > 0; offset += read)
-                    {
-                        RandomAccess.Write(target, buffer.AsSpan(0, read), offset);
-                    }
+                    SavedFiles.CopyContents(source, target);
                 }
                 workDir.DeleteFile(name);
             }

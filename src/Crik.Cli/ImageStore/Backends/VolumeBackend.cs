@@ -64,7 +64,8 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     {
         List<long> committed = [];
         List<string> unfinished = [];
-        foreach (string name in Root.Names().Where(n => StoreLayout.IsStaging(n) || StoreLayout.IsCommitted(n)))
+        List<string> root = Root.Names(), retired = NamesIn(StoreLayout.RetiredDir), setAside = NamesIn(StoreLayout.SetAsideDir);
+        foreach (string name in root.Where(n => StoreLayout.IsStaging(n) || StoreLayout.IsCommitted(n)))
         {
             if (Root.Stat(name) is { Kind: not FileKind.Directory } status)
             {
@@ -80,12 +81,11 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
                 committed.Add(StoreLayout.ParseGeneration(name));
             }
         }
-        List<string> retired = Generations(StoreLayout.RetiredDir), setAside = Generations(StoreLayout.SetAsideDir);
         List<long> packs = NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToList();
-        long newest = Root.Names().Concat(NamesIn(StoreLayout.SetAsideDir)).Concat(NamesIn(StoreLayout.RetiredDir))
-            .Select(StoreLayout.ParseGeneration).Concat(packs).DefaultIfEmpty(0).Max();
+        long newest = root.Concat(setAside).Concat(retired).Select(StoreLayout.ParseGeneration).Concat(packs).DefaultIfEmpty(0).Max();
         return new StoreListing(committed.OrderDescending().ToList(), retired.Where(StoreLayout.IsCommitted).Select(StoreLayout.ParseGeneration).ToList(),
-            setAside, unfinished, packs, NamesIn(StoreLayout.RestoresDir), newest);
+            setAside.Where(n => n.StartsWith(StoreLayout.CommittedPrefix, StringComparison.Ordinal)).ToList(), unfinished, packs,
+            NamesIn(StoreLayout.RestoresDir), newest);
     }
 
     public byte[]? ReadFile(string location, string name, long max)
@@ -290,9 +290,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
             }
         }
     }
-
-    private List<string> Generations(string directoryName) =>
-        NamesIn(directoryName).Where(n => n.StartsWith(StoreLayout.CommittedPrefix, StringComparison.Ordinal)).ToList();
 
     private List<string> NamesIn(string directoryName)
     {

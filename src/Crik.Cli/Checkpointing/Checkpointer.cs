@@ -9,6 +9,7 @@ using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
 using Crik.Cli.Supervision;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;
@@ -41,9 +42,14 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
         _whenGivingUp = whenGivingUp;
         var budget = new Budget(config.CheckpointBudget);
+        var stages = new StageClock();
         if (reason == CheckpointReason.Sigterm && nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
+        }
+        if (reason == CheckpointReason.Sigterm && nodeState is not null)
+        {
+            stages.Lap("node state");
         }
         // Object storage that stops answering must not hold the app's SIGTERM past the budget.
         using IDisposable storeDeadline = store.Within(budget.Remaining);
@@ -52,11 +58,13 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
+        stages.Lap("lock");
         var clock = Stopwatch.StartNew();
         StagingCheckpoint staging;
         try
         {
             staging = store.BeginCheckpoint();
+            stages.Lap("staging");
         }
         catch (IOException e)
         {
@@ -69,6 +77,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         (DirectoryHandle Directory, PreDumpParent Parent)? onTop = null;
         CommittedCheckpoint committed;
         TimeSpan dumpDuration;
+        StreamTimes? streamed;
         try
         {
             if (Undumpable.Find(app.Pid) is { } undumpable)
@@ -91,6 +100,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                     _ => "",
                 });
 
+            stages.Lap("preparing");
             if (budget.Spent)
             {
                 return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
@@ -126,6 +136,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             {
                 return Failed(generation, staging, clock, $"the images were not stored whole: {notStored}", logFile);
             }
+            stages.Lap("dump");
             // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
             long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(app.Pid));
             List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
@@ -133,6 +144,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             {
                 return Failed(generation, staging, clock, overLimit, logFile);
             }
+            stages.Lap("files");
             // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
             whenCaptured?.Invoke();
             if (toImport is not null)
@@ -142,6 +154,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 {
                     return Failed(generation, staging, clock, $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}", logFile);
                 }
+                stages.Lap("import");
             }
             var manifest = new Manifest
             {
@@ -167,7 +180,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             }
             dumpDuration = dump.Duration;
             // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-            committed = store.Commit(staging, manifest, config.KeepCheckpoints, inTime: () => !budget.Spent).Checkpoint;
+            committed = store.Commit(staging, manifest, config.KeepCheckpoints, inTime: () => !budget.Spent, stages).Checkpoint;
+            streamed = captured.Times;
         }
         catch (Exception e)
         {
@@ -184,9 +198,10 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         // Past the commit point nothing may turn this into a failure: the next pod continues from it.
         log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
-            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}",
+            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}. Stages: {Stages}{Streamed}",
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
-            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, logFile);
+            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, logFile, stages.ToString(),
+            streamed is null ? "" : $"; streamed {streamed}");
         return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
     }
 

@@ -20,9 +20,19 @@ internal interface IPackSource : IDisposable
 
 internal sealed class PackFileTarget(SafeFileHandle file) : IPackTarget
 {
-    public void Write(ReadOnlySpan<byte> data, long offset) => RandomAccess.Write(file, data, offset);
+    private readonly EarlyWriteback _writeback = new(file);
 
-    public void Dispose() => file.Dispose();
+    public void Write(ReadOnlySpan<byte> data, long offset)
+    {
+        RandomAccess.Write(file, data, offset);
+        _writeback.Wrote(data.Length);
+    }
+
+    public void Dispose()
+    {
+        _writeback.Dispose();
+        file.Dispose();
+    }
 }
 
 internal sealed class PackFileSource(SafeFileHandle file) : IPackSource

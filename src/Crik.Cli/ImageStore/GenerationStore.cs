@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;
@@ -76,10 +77,11 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// deletes what retention no longer keeps. Throws only before the commit point.
     /// </summary>
     /// <param name="inTime">Asked just before the commit point: false abandons the commit (the checkpoint budget ran out).</param>
-    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null)
+    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null, StageClock? stages = null)
     {
         backend.KeepCriuLog(staging.Directory, staging.Criu.LogName);
         (List<ManifestFile> files, long written) = backend.Seal(staging, _codec);
+        stages?.Lap("seal and flush");
         files = [.. manifest.Files, .. files];
         manifest = manifest with
         {
@@ -97,11 +99,13 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
             inTime is not null && !inTime() ? "checkpointBudget ran out before the commit"
             : _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : null);
         staging.Dispose();
+        stages?.Lap("commit");
 
         // The commit point has passed: from here on, failures are warnings.
         var warnings = new List<string>();
         BestEffort(warnings, "record that the restored app lived on", MarkRestoreSurvived);
         BestEffort(warnings, "clean up older checkpoints, packs and logs", () => CleanUp(manifest.Generation, keep, warnings));
+        stages?.Lap("clean-up");
         return new CommitResult(new CommittedCheckpoint(name, backend.Display(name), manifest), warnings);
     }
 

@@ -1,3 +1,5 @@
+using Crik.Cli.Timing;
+
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
@@ -29,7 +31,7 @@ internal interface ICheckpointStore : IDisposable
 
     void Abandon(StagingCheckpoint staging);
 
-    CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null);
+    CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null, StageClock? stages = null);
 
     CommittedCheckpoint? FindRestorable(AppIdentity? current = null);
 

@@ -34,3 +34,17 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(int fd, int operation);
 }
+
+internal static partial class Libc
+{
+    internal const uint SYNC_FILE_RANGE_WRITE = 2;
+    internal const int POSIX_FADV_WILLNEED = 3;
+
+    /// <summary>sync_file_range(2): with SYNC_FILE_RANGE_WRITE, starts writeback of a range's dirty pages (0 bytes: to the end). Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "sync_file_range", SetLastError = true)]
+    internal static partial int SyncFileRange(int fd, long offset, long bytes, uint flags);
+
+    /// <summary>posix_fadvise(2). Returns 0 or an error number (not errno).</summary>
+    [LibraryImport(Library, EntryPoint = "posix_fadvise")]
+    internal static partial int Fadvise(int fd, long offset, long length, int advice);
+}

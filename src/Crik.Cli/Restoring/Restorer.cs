@@ -9,6 +9,7 @@ using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
 using Crik.Cli.Supervision;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.Restoring;
@@ -59,6 +60,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         // expires after leaseDuration) and never starts a second copy. The lock is then this pod's
         // until its app is gone.
         using var finding = store.Within(config.LockWait + TimeSpan.FromSeconds(10));
+        var stages = new StageClock();
         var waiting = Stopwatch.StartNew();
         if (!store.Hold(config.LockWait, stillWaiting: () => log.Warning(
             "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
@@ -69,7 +71,9 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 + (store.DeadHolderLockTime > TimeSpan.Zero ? $"its lease expires within leaseDuration ({store.DeadHolderLockTime.TotalSeconds:0} s)"
                     : "check for a process holding the volume's .lock"));
         }
+        stages.Lap("lock");
         CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
+        stages.Lap("choosing");
         if (checkpoint is null)
         {
             log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
@@ -95,9 +99,11 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
         // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = store.BeginRestore(checkpoint);
+        stages.Lap("record");
         try
         {
             store.PutBackSavedFiles(attempt);
+            stages.Lap("files");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -132,7 +138,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             }
             else
             {
-                (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.FilesDir).ConfigureAwait(false);
+                (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.FilesDir, stages).ConfigureAwait(false);
             }
             if (streamed && (fromFiles || (!restore.Succeeded && notWhole is null && CannotRestoreFromAStream(restore))))
             {
@@ -150,6 +156,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 try
                 {
                     files = store.WriteImageFiles(attempt);
+                    stages.Lap("image files");
                 }
                 catch (IOException e)
                 {
@@ -159,7 +166,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 {
                     using (files)
                     {
-                        (restore, notWhole) = await RunCriuAsync(manifest, attempt, files.ImagesDir).ConfigureAwait(false);
+                        (restore, notWhole) = await RunCriuAsync(manifest, attempt, files.ImagesDir, stages).ConfigureAwait(false);
                     }
                 }
             }
@@ -198,8 +205,9 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
         }
-        log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}",
-            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath);
+        stages.Lap("log");
+        log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}",
+            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath, stages.ToString());
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
     }
 
@@ -209,7 +217,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     /// resumes the tree only after reading every image, so the app never runs on a corrupt or missing
     /// byte). Returns CRIU's result and, for a stream, what did not arrive whole (null when all did).
     /// </summary>
-    private async Task<(CriuResult Result, string? NotWhole)> RunCriuAsync(Manifest manifest, RestoreAttempt attempt, string? imageFiles)
+    private async Task<(CriuResult Result, string? NotWhole)> RunCriuAsync(Manifest manifest, RestoreAttempt attempt, string? imageFiles, StageClock stages)
     {
         string imagesDir = imageFiles ?? attempt.ImagesDir;
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
@@ -218,7 +226,9 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, manifest, packs) : null;
         CriuResult result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
             kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
-        return (result, server is null ? null : await Served(server).ConfigureAwait(false));
+        string? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
+        stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
+        return (result, notWhole);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Streaming;
@@ -12,6 +13,7 @@ namespace Crik.Cli.Streaming;
 internal sealed class ImageCapture : StreamerSession<CaptureResult>
 {
     private readonly ImageChunker _chunker;
+    private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
 
     private ImageCapture(StreamerSocket socket, PackWriter pack)
         : base(socket)
@@ -63,15 +65,17 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
                 Fail(e.Message);
             }
         }
-        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure);
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure, StreamTimes.Largest(_streams));
     }
 
     private ManifestFile Capture(string name, SafeFileHandle pipe)
     {
-        using var stream = new FileStream(pipe, FileAccess.Read, bufferSize: 0);
-        return _chunker.Take(name, stream);
+        var times = new StreamTimes(name);
+        _streams.Add(times);
+        using var stream = new TimedPipe(new FileStream(pipe, FileAccess.Read, bufferSize: 0), times);
+        return _chunker.Take(name, stream, times);
     }
 }
 
-/// <summary>The images a dump streamed, and the first reason they are not whole (null when they are).</summary>
-internal sealed record CaptureResult(List<ManifestFile> Images, string? Error);
+/// <summary>The images a dump streamed, the first reason they are not whole (null when they are), and how the largest one's stream went.</summary>
+internal sealed record CaptureResult(List<ManifestFile> Images, string? Error, StreamTimes? Times = null);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.Streaming;
 
@@ -18,7 +19,8 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
     private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
 
     /// <summary>Reads <paramref name="source"/> to its end; the image as the manifest lists it. Throws when the run has failed.</summary>
-    public ManifestFile Take(string name, Stream source)
+    /// <param name="times">Where the time spent waiting for a free slot (for crik's own workers) is counted, when given.</param>
+    public ManifestFile Take(string name, Stream source, StreamTimes? times = null)
     {
         var chunks = new List<ChunkRef?>();
         var stores = new List<Task>();
@@ -30,7 +32,9 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
                 ArrayPool<byte>.Shared.Return(buffer);
                 throw new IOException(failed); // a streamed image's pipe closes: criu stops with a write error
             }
+            long waiting = StreamTimes.Now();
             _inFlight.Wait();
+            times?.CrikSince(waiting);
             int index;
             lock (chunks)
             {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Streaming;
@@ -20,6 +21,7 @@ internal sealed class ImageServer : StreamerSession<string?>
     private readonly IReadOnlyDictionary<string, ManifestFile> _images;
     private readonly PackReader _packs;
     private readonly string? _keyId;
+    private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
 
     private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
         : base(socket)
@@ -34,6 +36,9 @@ internal sealed class ImageServer : StreamerSession<string?>
     public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs) =>
         new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName),
             manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
+
+    /// <summary>How the largest image's stream went: bytes handed over, and time spent waiting for CRIU to read and for chunks to be read and checked.</summary>
+    public StreamTimes? Times => StreamTimes.Largest(_streams);
 
     protected override string? NeverConnected(string why) => why;
 
@@ -76,7 +81,9 @@ internal sealed class ImageServer : StreamerSession<string?>
             ChunkRef chunk = chunks[next++];
             ahead.Enqueue(Task.Run(() => ReadChunk(chunk)));
         }
-        var stream = new FileStream(pipe, FileAccess.Write, bufferSize: 0);
+        var times = new StreamTimes(image.Path);
+        _streams.Add(times);
+        var stream = new TimedPipe(new FileStream(pipe, FileAccess.Write, bufferSize: 0), times);
         try
         {
             while (next < chunks.Count && ahead.Count < ChunksAhead)
@@ -85,7 +92,9 @@ internal sealed class ImageServer : StreamerSession<string?>
             }
             for (int written = 0; ahead.Count > 0; written++)
             {
+                long waiting = StreamTimes.Now();
                 byte[] buffer = ahead.Dequeue().GetAwaiter().GetResult();
+                times.CrikSince(waiting);
                 try
                 {
                     stream.Write(buffer, 0, chunks[written].Size);

@@ -13,7 +13,13 @@ import time
 from benchlib import NAMESPACES, Proc, log, now, pid_in_namespace, rss_kib, save, summary, tree_size, wait_child, wait_exit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-APP = os.path.join(HERE, "apps", "memory_app.py")
+APPS = {
+    # Random bytes: nothing repeats and nothing compresses, as in a real heap (the primary table).
+    "random": os.path.join(HERE, "apps", "random_app.py"),
+    # One 1 MiB pattern repeated: chunk reuse stores it once (the second table).
+    "pattern": os.path.join(HERE, "apps", "memory_app.py"),
+}
+APP = APPS["random"]
 
 # The same options crik passes (src/Crik.Cli/Checkpointing/CriuArguments.cs).
 DUMP_OPTIONS = ["--leave-stopped", "--tcp-close", "--skip-in-flight", "--file-locks", "--link-remap",
@@ -63,6 +69,7 @@ def crik_round(crik, python, mib, work, app=APP, extra_config=""):
     if code != 0:
         raise RuntimeError(f"crik exited {code} after SIGTERM\n{pod.transcript()}")
     match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s\)", line)
+    stages, stream, cpu = stage_times(line)
     # The images are chunks in packs/ now; the manifest says how big they are.
     with open(os.path.join(images, "checkpoint-000001", "manifest.json")) as f:
         manifest = json.load(f)
@@ -73,6 +80,7 @@ def crik_round(crik, python, mib, work, app=APP, extra_config=""):
     t_log, log_line = restored.wait_line(r"Restored checkpoint", stream="stderr", timeout=600)
     t_tick, _ = restored.wait_line(r"^tick", timeout=30)
     restore_match = re.search(r"Restored checkpoint \d+ in ([\d.]+) s", log_line)
+    restore_stages, restore_stream, restore_cpu = stage_times(log_line)
     restored_crik = wait_child(restored.pid, name="crik")
     os.kill(restored_crik, signal.SIGKILL)  # not SIGTERM: that would checkpoint again
     restored.wait(60)
@@ -87,7 +95,31 @@ def crik_round(crik, python, mib, work, app=APP, extra_config=""):
         "restore_s": t_log - restored.started_at,
         "crik_reported_restore_s": float(restore_match.group(1)),
         "restore_first_line_s": t_tick - restored.started_at,
-    }
+        "checkpoint_cpu_s": cpu,
+        "restore_cpu_s": restore_cpu,
+    } | {f"stage {k}": v for k, v in stages.items()} | {f"stream {k}": v for k, v in stream.items()} \
+      | {f"restore stage {k}": v for k, v in restore_stages.items()} | {f"restore stream {k}": v for k, v in restore_stream.items()}
+
+
+STAGE = re.compile(r"([a-z][a-z -]*?) (\d+) ms")
+
+
+def stage_times(line):
+    """crik's own account of a checkpoint or restore line: seconds per stage, the pages image's
+    stream (seconds waiting for CRIU and for crik) and crik's CPU seconds."""
+    stages, stream, cpu = {}, {}, None
+    body = line.split("Stages: ", 1)[1] if "Stages: " in line else ""
+    found = re.search(r"streamed (\S+) [\d.]+ \S+: waited (\d+) ms for CRIU, (\d+) ms for crik", body)
+    if found:
+        stream = {"waiting for CRIU": int(found.group(2)) / 1e3, "waiting for crik": int(found.group(3)) / 1e3}
+        body = re.sub(r"\s*\(\s*\)", "", body.replace(found.group(0), ""))
+    used = re.search(r"crik's CPU (\d+) ms", body)
+    if used:
+        cpu = int(used.group(1)) / 1e3
+        body = body[:used.start()]
+    for name, value in STAGE.findall(body.replace(";", ",")):
+        stages[name.strip(" ,")] = int(value) / 1e3
+    return stages, stream, cpu
 
 
 def external_mounts(pid):
@@ -177,11 +209,13 @@ def main():
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--sizes", default="64,512,2048")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--app", choices=sorted(APPS), default="random")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    results = {"reps": args.reps, "sizes": {}}
+    app = APPS[args.app]
+    results = {"reps": args.reps, "app": args.app, "sizes": {}}
     for mib in [int(s) for s in args.sizes.split(",")]:
         rounds = {"crik": [], "raw": []}
         for rep in range(args.reps):
@@ -190,12 +224,12 @@ def main():
             if rep % 2:
                 order.reverse()
             for name, run in order:
-                rounds[name].append(run(args.crik, args.python, mib, args.work))
+                rounds[name].append(run(args.crik, args.python, mib, args.work, app))
                 r = rounds[name][-1]
                 log(f"{mib} MiB #{rep + 1} {name}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                                for k, v in r.items()))
         results["sizes"][str(mib)] = {
-            side: {key: summary([r[key] for r in rs]) for key in rs[0]} for side, rs in rounds.items()
+            side: {key: summary([r[key] for r in rs if r.get(key) is not None]) for key in rs[0]} for side, rs in rounds.items()
         } | {"rounds": rounds}
     save(args.out, results)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Part 2: crik as an init against tini and dumb-init: start-up time (hyperfine), resident memory
-while idle, and the time a forwarded signal takes to reach the app."""
+"""Part 2: crik as an init against tini and dumb-init: start-up time (hyperfine, beside a NativeAOT
+hello world, the floor .NET sets), resident memory while idle, and the time a forwarded signal
+takes to reach the app."""
 import argparse
 import json
 import os
@@ -22,10 +23,11 @@ def inits(crik_builds):
     return table
 
 
-def startup(table, runs, work):
+def startup(table, runs, work, floors):
+    """hyperfine of each init running /bin/true, of each floor program on its own, and of /bin/true alone."""
     out = os.path.join(work, "hyperfine.json")
-    commands = [" ".join(prefix + ["/bin/true"]) for prefix in table.values()] + ["/bin/true"]
-    names = list(table) + ["/bin/true alone"]
+    commands = [" ".join(prefix + ["/bin/true"]) for prefix in table.values()] + [path for _, path in floors] + ["/bin/true"]
+    names = list(table) + [label for label, _ in floors] + ["/bin/true alone"]
     args = ["hyperfine", "-N", "--warmup", "5", "--runs", str(runs), "--export-json", out, "--style", "basic"]
     for name, command in zip(names, commands):
         args += ["-n", name, command]
@@ -86,6 +88,7 @@ def forwarding(table, python, count):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--crik", action="append", required=True, help="LABEL=PATH of a crik build; repeatable")
+    parser.add_argument("--floor", action="append", default=[], help="LABEL=PATH of a program whose start-up is the floor (a NativeAOT hello world)")
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--reps", type=int, default=5)
@@ -98,7 +101,8 @@ def main():
     builds = [tuple(item.split("=", 1)) for item in args.crik]
     table = inits(builds)
     log("init start-up (hyperfine)")
-    result = {"startup": startup(table, args.runs, args.work)}
+    floors = [tuple(item.split("=", 1)) for item in args.floor]
+    result = {"startup": startup(table, args.runs, args.work, floors), "floors": [label for label, _ in floors]}
     log("idle resident memory")
     result["idle_rss_kib"] = idle_rss(table, args.reps, args.settle)
     log("signal forwarding")

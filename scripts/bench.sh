@@ -2,13 +2,17 @@
 # The benchmark harness: `sudo bash scripts/bench.sh` installs what it needs, builds crik (and the
 # node-state server when it exists), measures, and writes docs/benchmarks.md from this run alone.
 #
-#   1. checkpoint and restore: crik against raw CRIU for apps of 64 MiB, 512 MiB and 2 GiB
-#   2. crik as an init against tini and dumb-init: start-up, idle memory, signal forwarding
+#   1. checkpoint and restore: crik against raw CRIU for apps of 64 MiB, 512 MiB and 2 GiB of random
+#      memory, per stage; then (1b) the same with memory that repeats, which chunk reuse stores once
+#   2. crik as an init against tini, dumb-init and a NativeAOT hello world: start-up, idle memory,
+#      signal forwarding
 #   3. the node-state server under wrk with 5,000 nodes from a fake Kubernetes API
 #   4. time to safe: a checkpoint after a 5 % rewrite of 2 GiB against the full one before it
 #   5. compressed and encrypted images against raw CRIU and raw CRIU + zstd, 512 MiB half text
 #
-# Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_SIZES
+# crik and the node-state server are measured as they ship: published NativeAOT.
+#
+# Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_PATTERN_REPS (3), BENCH_SIZES
 # (64,512,2048), BENCH_HYPERFINE_RUNS (40), BENCH_SIGNALS (300), BENCH_WRK_SECONDS (10),
 # BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure), BENCH_OUT (docs/benchmarks.md).
 set -euo pipefail
@@ -16,6 +20,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 REPS=${BENCH_REPS:-5}
+PATTERN_REPS=${BENCH_PATTERN_REPS:-3}
 SIZES=${BENCH_SIZES:-64,512,2048}
 HYPERFINE_RUNS=${BENCH_HYPERFINE_RUNS:-40}
 SIGNALS=${BENCH_SIGNALS:-300}
@@ -44,6 +49,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y "${missing[@]}" >/dev/null || { apt-get update >/dev/null && apt-get install -y "${missing[@]}" >/dev/null; }
 fi
 bash scripts/install-criu.sh
+if ! command -v clang >/dev/null || [ ! -e /usr/include/zlib.h ]; then
+    log "installing clang and zlib1g-dev (NativeAOT links with them)"
+    apt-get update -qq && apt-get install -y -qq clang zlib1g-dev >/dev/null
+fi
 
 # Images on the real disk (/var/tmp), not tmpfs, so that write rates and fsync mean something.
 work=$(mktemp -d /var/tmp/crik-bench.XXXXXX)
@@ -62,62 +71,61 @@ df -T "$work" | awk 'NR==2 {print $2 " on " $1}' >"$work/results/filesystem.txt"
 log "work directory $work"
 
 # --- builds ------------------------------------------------------------------------------------
-log "building crik (framework-dependent)"
-dotnet build src/Crik.Cli -c Release -nologo -v quiet >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-crik_fd=$repo/artifacts/bin/Crik.Cli/release/crik
-builds=(--crik "framework-dependent=$crik_fd")
+# What users run: both executables published NativeAOT, as Dockerfile.crik ships them.
+log "publishing crik NativeAOT"
+dotnet publish src/Crik.Cli -c Release -r linux-x64 -p:PublishAot=true -o "$work/crik-aot" -nologo -v quiet \
+    >"$work/publish-crik.log" 2>&1 || { cat "$work/publish-crik.log"; exit 1; }
+crik=$work/crik-aot/crik
+builds=(--crik "NativeAOT=$crik")
 
-log "publishing crik self-contained ReadyToRun"
-if dotnet publish src/Crik.Cli -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true \
-        -o "$work/crik-r2r" -nologo -v quiet >"$work/publish-r2r.log" 2>&1; then
-    builds+=(--crik "self-contained R2R=$work/crik-r2r/crik")
-    echo ok >"$work/results/r2r.status"
+# The floor .NET sets on this machine: a NativeAOT program that prints one line, published the same way.
+log "publishing a NativeAOT hello world"
+mkdir -p "$work/hello"
+cat >"$work/hello/hello.csproj" <<'EOF'
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <InvariantGlobalization>true</InvariantGlobalization>
+    <EventSourceSupport>false</EventSourceSupport>
+  </PropertyGroup>
+</Project>
+EOF
+echo 'System.Console.WriteLine("hello");' >"$work/hello/Program.cs"
+floor=()
+if dotnet publish "$work/hello/hello.csproj" -c Release -r linux-x64 -p:PublishAot=true -o "$work/hello-aot" -nologo -v quiet \
+        >"$work/publish-hello.log" 2>&1; then
+    floor=(--floor "NativeAOT hello world=$work/hello-aot/hello")
 else
-    log "R2R publish failed: $(grep -m1 -i error "$work/publish-r2r.log" || true)"
-    grep -m1 -i error "$work/publish-r2r.log" >"$work/results/r2r.status" || echo failed >"$work/results/r2r.status"
+    log "the hello world does not publish: $(grep -m1 -i error "$work/publish-hello.log" || true)"
 fi
-
-# Trimming: Serilog and YamlDotNet raise trim warnings, which the repository treats as errors; the
-# trimmed build is only usable with those warnings allowed, so that is what is measured.
-log "publishing crik self-contained ReadyToRun and trimmed"
-if dotnet publish src/Crik.Cli -c Release -r linux-x64 --self-contained -p:PublishReadyToRun=true \
-        -p:PublishTrimmed=true -p:TreatWarningsAsErrors=false -p:SuppressTrimAnalysisWarnings=true \
-        -o "$work/crik-trimmed" -nologo -v quiet >"$work/publish-trimmed.log" 2>&1 \
-        && "$work/crik-trimmed/crik" run -- /bin/true 2>/dev/null; then
-    builds+=(--crik "self-contained R2R trimmed=$work/crik-trimmed/crik")
-    echo ok >"$work/results/trimmed.status"
-else
-    log "trimmed publish failed or does not run"
-    { grep -m1 -i error "$work/publish-trimmed.log" || echo "does not run"; } >"$work/results/trimmed.status"
-fi
-for dir in "$repo/artifacts/bin/Crik.Cli/release" "$work/crik-r2r" "$work/crik-trimmed"; do
-    [ -d "$dir" ] && du -sb "$dir" | awk -v d="$dir" '{print d "\t" $1}'
+for file in "$crik" "$work/hello-aot/hello"; do
+    [ -f "$file" ] && stat -c '%n	%s' "$file"
 done >"$work/results/sizes.tsv"
 
+log "publishing the node-state server NativeAOT"
 server=""
-if grep -q "Filled in by the node-state server issue" src/Crik.NodeStateServer/Program.cs 2>/dev/null; then
-    log "the node-state server is not merged yet (src/Crik.NodeStateServer is a placeholder): part 3 is skipped"
-    echo "not merged" >"$work/results/nodestate.status"
+if dotnet publish src/Crik.NodeStateServer -c Release -r linux-x64 -p:PublishAot=true -o "$work/server-aot" -nologo -v quiet \
+        >"$work/publish-server.log" 2>&1; then
+    server=$work/server-aot/node-state-server
 else
-    log "building the node-state server"
-    if dotnet build src/Crik.NodeStateServer -c Release -nologo -v quiet >"$work/build-server.log" 2>&1; then
-        server=$repo/artifacts/bin/Crik.NodeStateServer/release/node-state-server
-    else
-        log "the node-state server does not build: part 3 is skipped"
-        echo "does not build" >"$work/results/nodestate.status"
-    fi
+    log "the node-state server does not publish: part 3 is skipped"
+    echo "does not publish" >"$work/results/nodestate.status"
 fi
 
 # --- measurements ------------------------------------------------------------------------------
 cd "$repo/bench"
 if wants checkpoint; then
     log "part 1: checkpoint and restore, crik vs raw CRIU (sizes $SIZES MiB, $REPS rounds each)"
-    "$PY" checkpoint.py --crik "$crik_fd" --python "$PY" --sizes "$SIZES" --reps "$REPS" \
+    "$PY" checkpoint.py --crik "$crik" --python "$PY" --sizes "$SIZES" --reps "$REPS" --app random \
         --work "$work/checkpoint" --out "$work/results/checkpoint.json"
+    log "part 1b: the same with memory that repeats one 1 MiB pattern (sizes $SIZES MiB, $PATTERN_REPS rounds each)"
+    "$PY" checkpoint.py --crik "$crik" --python "$PY" --sizes "$SIZES" --reps "$PATTERN_REPS" --app pattern \
+        --work "$work/checkpoint" --out "$work/results/checkpoint-pattern.json"
 fi
 if wants init; then
     log "part 2: crik vs tini vs dumb-init"
-    "$PY" init.py "${builds[@]}" --python "$PY" --runs "$HYPERFINE_RUNS" --reps "$REPS" --signals "$SIGNALS" \
+    "$PY" init.py "${builds[@]}" "${floor[@]}" --python "$PY" --runs "$HYPERFINE_RUNS" --reps "$REPS" --signals "$SIGNALS" \
         --work "$work/init" --out "$work/results/init.json"
 fi
 if wants nodestate && [ -n "$server" ]; then
@@ -128,12 +136,12 @@ if wants nodestate && [ -n "$server" ]; then
 fi
 if wants reuse; then
     log "part 4: a checkpoint after a 5 % rewrite of $REUSE_MIB MiB against the full one"
-    "$PY" reuse.py --crik "$crik_fd" --python "$PY" --mib "$REUSE_MIB" --reps "$REPS" \
+    "$PY" reuse.py --crik "$crik" --python "$PY" --mib "$REUSE_MIB" --reps "$REPS" \
         --work "$work/reuse" --out "$work/results/reuse.json"
 fi
 if wants secure; then
     log "part 5: compressed and encrypted images, 512 MiB half text"
-    "$PY" secure.py --crik "$crik_fd" --python "$PY" --mib 512 --reps "$REPS" \
+    "$PY" secure.py --crik "$crik" --python "$PY" --mib 512 --reps "$REPS" \
         --work "$work/secure" --out "$work/results/secure.json"
 fi
 cd "$repo"

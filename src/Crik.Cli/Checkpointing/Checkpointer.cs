@@ -198,10 +198,10 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         // Past the commit point nothing may turn this into a failure: the next pod continues from it.
         log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
-            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}. Stages: {Stages}{Streamed}",
+            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}. Stages: {Stages}{Streamed}; crik's CPU {Cpu}",
             generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
             Size.Format(committed.Manifest.WrittenBytes), committed.Directory, logFile, stages.ToString(),
-            streamed is null ? "" : $"; streamed {streamed}");
+            streamed is null ? "" : $"; streamed {streamed}", StageClock.Milliseconds(stages.CrikCpu));
         return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
     }
 

@@ -206,8 +206,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
         }
         stages.Lap("log");
-        log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}",
-            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath, stages.ToString());
+        log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
+            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
     }
 

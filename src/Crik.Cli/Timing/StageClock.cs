@@ -12,6 +12,7 @@ namespace Crik.Cli.Timing;
 internal sealed class StageClock
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeSpan _cpuAtStart = Environment.CpuUsage.TotalTime;
     private readonly List<(string Stage, TimeSpan Took)> _stages = [];
     private TimeSpan _lapStarted;
 
@@ -32,6 +33,9 @@ internal sealed class StageClock
         }
         _lapStarted = now;
     }
+
+    /// <summary>CPU time all of crik's threads used since this clock started (the streamer's hashing and copying, mostly).</summary>
+    public TimeSpan CrikCpu => Environment.CpuUsage.TotalTime - _cpuAtStart;
 
     /// <summary>"lock 1 ms, dump 612 ms, ...": every stage so far, in order.</summary>
     public override string ToString() =>

@@ -10,6 +10,16 @@ internal static class CrikCommandLine
 {
     public static int Invoke(string[] args, SignalRelay signals)
     {
+        if (PlainRunArguments.TryRead(args) is { } plain)
+        {
+            return RunWithDefaultExceptionHandler(plain, signals);
+        }
+        return Invoke(args, options => RunCommand.Execute(options, signals));
+    }
+
+    /// <summary>Parses <paramref name="args"/> with the full command line and runs what they ask; <paramref name="run"/> is <c>crik run</c>.</summary>
+    internal static int Invoke(string[] args, Func<RunOptions, int> run)
+    {
         var configOption = new Option<string?>("--config")
         {
             Description = $"Configuration file [default: ${Configuration.ConfigLoader.PathVariable}, else {Configuration.ConfigLoader.DefaultPath}; without it crik is a plain init]",
@@ -19,36 +29,31 @@ internal static class CrikCommandLine
         {
             Description = "Least important log level shown",
             HelpName = "debug|info|warning|error",
-            DefaultValueFactory = _ => "info",
+            DefaultValueFactory = _ => RunOptions.DefaultLogLevel,
         };
-        logLevelOption.AcceptOnlyFromAmong("debug", "info", "warning", "error");
+        logLevelOption.AcceptOnlyFromAmong(RunOptions.LogLevels);
         var logFormatOption = new Option<string>("--log-format")
         {
             Description = "Log line format, on stderr",
             HelpName = "text|json",
-            DefaultValueFactory = _ => "text",
+            DefaultValueFactory = _ => RunOptions.DefaultLogFormat,
         };
-        logFormatOption.AcceptOnlyFromAmong("text", "json");
+        logFormatOption.AcceptOnlyFromAmong(RunOptions.LogFormats);
         var commandArgument = new Argument<string[]>("command")
         {
             Description = "The app to run and its arguments, after --",
             Arity = ArgumentArity.ZeroOrMore,
         };
 
-        var run = new Command("run", "Run COMMAND as PID 1's child: forward signals, reap zombies, checkpoint it on SIGTERM and restore it on start when an image directory is configured")
+        var runCommand = new Command("run", "Run COMMAND as PID 1's child: forward signals, reap zombies, checkpoint it on SIGTERM and restore it on start when an image directory is configured")
         {
             configOption, logLevelOption, logFormatOption, commandArgument,
         };
-        run.SetAction(parsed =>
-        {
-            _ = LogSetup.TryParseLevel(parsed.GetValue(logLevelOption)!, out var level);
-            var options = new RunOptions(
-                parsed.GetValue(commandArgument) ?? [],
-                parsed.GetValue(configOption),
-                level,
-                parsed.GetValue(logFormatOption) == "json" ? LogFormat.Json : LogFormat.Text);
-            return RunCommand.Execute(options, signals);
-        });
+        runCommand.SetAction(parsed => run(RunOptions.From(
+            parsed.GetValue(commandArgument) ?? [],
+            parsed.GetValue(configOption),
+            parsed.GetValue(logLevelOption)!,
+            parsed.GetValue(logFormatOption)!)));
 
         var checkConfigOption = new Option<string?>("--config")
         {
@@ -92,7 +97,7 @@ internal static class CrikCommandLine
         images.SetAction(parsed => ImagesCommand.Execute(parsed.GetValue(imagesConfigOption), parsed.GetValue(imageDirOption), parsed.GetValue(verifyOption)));
 
         var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
-        root.Subcommands.Add(run);
+        root.Subcommands.Add(runCommand);
         root.Subcommands.Add(check);
         root.Subcommands.Add(checkpoint);
         root.Subcommands.Add(images);
@@ -100,7 +105,7 @@ internal static class CrikCommandLine
         ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
-            string hint = result.CommandResult.Command == run ? "crik run --help"
+            string hint = result.CommandResult.Command == runCommand ? "crik run --help"
                 : result.CommandResult.Command == check ? "crik check --help"
                 : result.CommandResult.Command == checkpoint ? "crik checkpoint --help"
                 : result.CommandResult.Command == images ? "crik images --help" : "crik --help";
@@ -108,5 +113,23 @@ internal static class CrikCommandLine
             return ExitCodes.UsageError;
         }
         return result.Invoke(new InvocationConfiguration { Output = StandardStreams.Output, Error = StandardStreams.Error });
+    }
+
+    /// <summary>Runs <c>crik run</c> as System.CommandLine's invocation would: an exception that escapes is printed and the exit code is 1.</summary>
+    private static int RunWithDefaultExceptionHandler(RunOptions options, SignalRelay signals)
+    {
+        try
+        {
+            return RunCommand.Execute(options, signals);
+        }
+        catch (Exception e)
+        {
+            if (e is not OperationCanceledException)
+            {
+                StandardStreams.Error.Write("Unhandled exception: ");
+                StandardStreams.Error.WriteLine(e.ToString());
+            }
+            return 1;
+        }
     }
 }

@@ -17,6 +17,7 @@ internal sealed class ControlServer : IDisposable
     private readonly Socket _listener;
     private readonly string _path;
     private readonly ILogger _log;
+    private int _accepting;
 
     private ControlServer(Socket listener, string path, ILogger log)
     {
@@ -30,7 +31,19 @@ internal sealed class ControlServer : IDisposable
     /// <summary>True while the supervisor takes a checkpoint: another request is refused at once, not queued.</summary>
     public bool CheckpointRunning { get; set; }
 
-    /// <summary>Listens on <paramref name="path"/>, or returns null (and why, logged) when it cannot.</summary>
+    /// <summary>
+    /// Starts answering. Called once the app runs: until then a request waits in the socket's backlog,
+    /// and the threads that accept it do not delay the app's start.
+    /// </summary>
+    public void StartAccepting()
+    {
+        if (Interlocked.Exchange(ref _accepting, 1) == 0)
+        {
+            _ = Task.Run(AcceptForeverAsync);
+        }
+    }
+
+    /// <summary>Listens on <paramref name="path"/> (see <see cref="StartAccepting"/>), or returns null (and why, logged) when it cannot.</summary>
     public static ControlServer? TryStart(string path, ILogger log)
     {
         Socket? socket = null;
@@ -51,9 +64,7 @@ internal sealed class ControlServer : IDisposable
             socket.Bind(new UnixDomainSocketEndPoint(path));
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             socket.Listen(4);
-            var server = new ControlServer(socket, path, log);
-            _ = Task.Run(server.AcceptForeverAsync);
-            return server;
+            return new ControlServer(socket, path, log);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
         {

@@ -38,6 +38,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
+        control?.StartAccepting();
         Task periodicDue = NextPeriodicCheckpoint();
         Task<bool> earlyWarningDue = NextEarlyWarningPoll();
         Task preDumpDue = NextPreDump();

@@ -37,12 +37,11 @@ internal static partial class Libc
 
 internal static partial class Libc
 {
-    internal const uint SYNC_FILE_RANGE_WRITE = 2;
     internal const int POSIX_FADV_WILLNEED = 3;
 
-    /// <summary>sync_file_range(2): with SYNC_FILE_RANGE_WRITE, starts writeback of a range's dirty pages (0 bytes: to the end). Returns 0, or -1 with errno.</summary>
-    [LibraryImport(Library, EntryPoint = "sync_file_range", SetLastError = true)]
-    internal static partial int SyncFileRange(int fd, long offset, long bytes, uint flags);
+    /// <summary>fdatasync(2): flushes a file's data (and the metadata needed to read it) to disk. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "fdatasync", SetLastError = true)]
+    internal static partial int Fdatasync(int fd);
 
     /// <summary>posix_fadvise(2). Returns 0 or an error number (not errno).</summary>
     [LibraryImport(Library, EntryPoint = "posix_fadvise")]

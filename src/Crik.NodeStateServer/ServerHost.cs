@@ -61,7 +61,7 @@ internal static class ServerHost
         // ASP.NET's per-request chatter is not something a user of this server cares about.
         logging.AddFilter("Microsoft.AspNetCore", options.LogLevel > LogLevel.Warning ? options.LogLevel : LogLevel.Warning);
         // With this category enabled at any level, ASP.NET starts an Activity and a log scope for every request
-        // (1,200 bytes a request instead of 375); it would only ever log per-request lines, which are not wanted.
+        // (in a JIT build 1,200 bytes a request instead of 375); it would only ever log per-request lines, which are not wanted.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Startup failures (port in use) are reported by Program as one line; the host would add a stack trace.
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);

@@ -52,6 +52,8 @@ internal static class MetricsText
         Sample(text, "node_state_server_gc_committed_bytes", gc.TotalCommittedBytes);
         Header(text, "node_state_server_gc_allocated_bytes_total", "counter", "Bytes allocated on the managed heap since start.");
         Sample(text, "node_state_server_gc_allocated_bytes_total", GC.GetTotalAllocatedBytes());
+        Header(text, "node_state_server_gc_pause_seconds_total", "counter", "Time the process was paused for garbage collections since start.");
+        text.Append("node_state_server_gc_pause_seconds_total ").Append(GC.GetTotalPauseDuration().TotalSeconds.ToString("0.000000", CultureInfo.InvariantCulture)).Append('\n');
         Header(text, "node_state_server_gc_collections_total", "counter", "Garbage collections since start, by generation (a generation's collection also collects the younger ones).");
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)
             Sample(text, $"node_state_server_gc_collections_total{{generation=\"{generation.ToString(CultureInfo.InvariantCulture)}\"}}", GC.CollectionCount(generation));

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -97,6 +98,46 @@ def wrk(args, base, seconds):
     return data
 
 
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def peak_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+
+
+FLOOR_ANSWER = '{"name":"node-00001","state":"ready","reasons":[]}'
+
+
+def start_floor(args):
+    """nginx, one worker, answering every request with a fixed node answer from memory: what wrk on the same
+    cores gets from a server that does nothing, to tell the machine's latency from the node-state server's."""
+    nginx = shutil.which("nginx")
+    if nginx is None:
+        log("no nginx: the floor is not measured")
+        return None, None
+    port = free_port()
+    conf = os.path.join(args.work, "floor-nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"worker_processes 1;\ndaemon off;\npid {args.work}/floor-nginx.pid;\nerror_log {args.work}/floor-nginx.log warn;\n"
+                "events { worker_connections 4096; }\n"
+                "http { access_log off; keepalive_requests 1000000000; keepalive_timeout 60s;\n"
+                f"  server {{ listen 127.0.0.1:{port};\n"
+                f"    location / {{ default_type application/json; return 200 '{FLOOR_ANSWER}'; }} }} }}\n")
+    proc = Proc([nginx, "-c", conf, "-e", os.path.join(args.work, "floor-nginx.log")])
+    base = f"http://127.0.0.1:{port}"
+    start = now()
+    while get(base + "/v1/nodes/node-00001")[0] != 200:
+        if proc.popen.poll() is not None or now() - start > 10:
+            log(f"the nginx floor did not start:\n{proc.transcript()}")
+            proc.kill()
+            return None, None
+        time.sleep(0.05)
+    return proc, base
+
+
 def state_of(conn, name):
     conn.request("GET", f"/v1/nodes/{name}")
     response = conn.getresponse()
@@ -140,6 +181,8 @@ def main():
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--ready-timeout", type=float, default=60)
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the same wrk load, alternating, against nginx answering from memory (the machine's floor)")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -162,19 +205,35 @@ def main():
     result = {"nodes": args.nodes, "api_scheme": scheme, "ready_s": ready, "threads": args.threads,
               "connections": args.connections, "seconds": args.seconds}
     result["rss_idle_kib"] = rss_kib(server.pid)
+    # The peak so far is the start-up's: the list of every node.
+    result["rss_peak_ready_kib"] = peak_kib(server.pid)
+    floor, floor_base = start_floor(args) if args.floor else (None, None)
     wrk(args, base, 2)  # warm-up
-    runs = []
+    if floor:
+        wrk(args, floor_base, 2)
+    runs, floor_runs = [], []
     for rep in range(args.reps):
         runs.append(wrk(args, base, args.seconds))
         runs[-1]["rss_kib"] = rss_kib(server.pid)
+        runs[-1]["load1"] = load1()
         log(f"wrk #{rep + 1}: {runs[-1]['rps']:.0f} req/s, p50 {runs[-1]['p50_us']} us, p99 {runs[-1]['p99_us']} us, "
-            f"errors {runs[-1]['non2xx'] + runs[-1]['socket_errors']}, RSS {runs[-1]['rss_kib']} KiB")
+            f"errors {runs[-1]['non2xx'] + runs[-1]['socket_errors']}, RSS {runs[-1]['rss_kib']} KiB, load {runs[-1]['load1']}")
+        if floor:
+            # Alternating, so that both see the same neighbours on a shared machine.
+            floor_runs.append(wrk(args, floor_base, args.seconds))
+            floor_runs[-1]["load1"] = load1()
+            log(f"floor #{rep + 1} (nginx): {floor_runs[-1]['rps']:.0f} req/s, p50 {floor_runs[-1]['p50_us']} us, "
+                f"p99 {floor_runs[-1]['p99_us']} us, load {floor_runs[-1]['load1']}")
+    if floor:
+        floor.kill()
     result["wrk_runs"] = runs
     for key in ("rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "rss_kib"):
         result[key] = summary([r[key] for r in runs])
     result["errors"] = sum(r["non2xx"] + r["socket_errors"] for r in runs)
-    with open(f"/proc/{server.pid}/status") as f:
-        result["rss_peak_kib"] = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+    if floor_runs:
+        result["floor"] = {"server": "nginx, 1 worker, fixed answer", "wrk_runs": floor_runs,
+                           **{key: summary([r[key] for r in floor_runs]) for key in ("rps", "p50_us", "p99_us", "p999_us")}}
+    result["rss_peak_kib"] = peak_kib(server.pid)
     changes = visibility(args, api_port, base, args.changes)
     result["visible_s"] = {k: summary(v) for k, v in changes.items()}
     result["visible_runs"] = changes

@@ -18,6 +18,10 @@ internal static class ServerHost
         // No args: our flags are parsed already and must not leak into ASP.NET configuration.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         var connectionCap = new ConnectionCap(options.MaxConnections);
+        // Every handler answers from memory without blocking, so a request is served on the thread that read it
+        // instead of being handed to the thread pool: one context switch less per request, which on a small node
+        // is most of the tail latency.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -56,6 +60,9 @@ internal static class ServerHost
         logging.SetMinimumLevel(options.LogLevel);
         // ASP.NET's per-request chatter is not something a user of this server cares about.
         logging.AddFilter("Microsoft.AspNetCore", options.LogLevel > LogLevel.Warning ? options.LogLevel : LogLevel.Warning);
+        // With this category enabled at any level, ASP.NET starts an Activity and a log scope for every request
+        // (in a JIT build 1,200 bytes a request instead of 375); it would only ever log per-request lines, which are not wanted.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Startup failures (port in use) are reported by Program as one line; the host would add a stack trace.
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         if (options.LogFormat == LogFormat.Json)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.State;
@@ -8,20 +7,19 @@ namespace Crik.NodeStateServer.Http;
 
 /// <summary>
 /// The serialized answers of GET /v1/nodes/{name}. A known node's answer is serialized once per
-/// <see cref="NodeEntry"/>: entries are immutable and replaced when a node changes, so the bytes stay valid
-/// for as long as the entry lives (in any snapshot) and go with it.
+/// <see cref="NodeEntry"/> and kept in it: entries are immutable and replaced when a node changes, so the bytes
+/// stay valid for as long as the entry lives (in any snapshot) and go with it.
 /// </summary>
 internal static class NodeAnswers
 {
-    private static readonly ConditionalWeakTable<NodeEntry, byte[]> Serialized = [];
+    private static readonly Func<NodeEntry, byte[]> SerializeEntry =
+        static e => Serialize(new NodeStateBody(e.Name, StateWord(e.Evaluation.State), e.Evaluation.Reasons));
 
     public static byte[] For(string name, NodeEntry? entry)
     {
         if (entry is null)
             return Serialize(new NodeStateBody(name, NodeStateContract.Unknown, []));
-        return Serialized.TryGetValue(entry, out var cached)
-            ? cached
-            : Serialized.GetValue(entry, static e => Serialize(new NodeStateBody(e.Name, StateWord(e.Evaluation.State), e.Evaluation.Reasons)));
+        return entry.Answer(SerializeEntry);
     }
 
     public static byte[] Error(string message) => Serialize(new NodeStateBody(Error: message));

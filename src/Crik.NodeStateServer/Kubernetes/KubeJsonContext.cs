@@ -4,7 +4,7 @@ namespace Crik.NodeStateServer.Kubernetes;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(KubeNode))]
-[JsonSerializable(typeof(KubeNodeList))]
+[JsonSerializable(typeof(KubeListMeta))]
 [JsonSerializable(typeof(KubeWatchEvent))]
 [JsonSerializable(typeof(KubeStatus))]
 internal sealed partial class KubeJsonContext : JsonSerializerContext;

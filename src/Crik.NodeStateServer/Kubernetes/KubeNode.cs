@@ -43,13 +43,7 @@ internal sealed class KubeNodeCondition
     public string? Message { get; set; }
 }
 
-/// <summary>One page of a list. Items stay raw JSON so that one unreadable item is skipped, not the whole page.</summary>
-internal sealed class KubeNodeList
-{
-    public KubeListMeta? Metadata { get; set; }
-    public List<JsonElement>? Items { get; set; }
-}
-
+/// <summary>The metadata of one page of a list. Its items are read one by one (<see cref="NodeListReader"/>).</summary>
 internal sealed class KubeListMeta
 {
     public string? ResourceVersion { get; set; }

@@ -12,7 +12,11 @@ internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
 
     public string NodesUrl => _nodesUrl;
 
-    public async Task<KubeNodeList> ListPageAsync(int limit, string? continueToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists one page of Nodes, handing each item to <paramref name="onItem"/> as it arrives; returns the page's
+    /// metadata (resourceVersion, continue token).
+    /// </summary>
+    public async Task<KubeListMeta?> ListPageAsync(int limit, string? continueToken, NodeListItemHandler onItem, CancellationToken cancellationToken)
     {
         var url = $"{_nodesUrl}?limit={limit}";
         if (!string.IsNullOrEmpty(continueToken))
@@ -20,10 +24,9 @@ internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        using var response = await SendAsync(url, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        using var response = await SendAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-        return await JsonSerializer.DeserializeAsync(body, KubeJsonContext.Default.KubeNodeList, timeout.Token).ConfigureAwait(false)
-            ?? throw new JsonException($"empty node list from {url}");
+        return await NodeListReader.ReadAsync(body, onItem, timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -34,7 +34,29 @@ internal static class MetricsText
         Header(text, "node_state_server_http_requests_total", "counter", "HTTP requests served, by status code.");
         foreach (var (status, count) in metrics.RequestsByStatus())
             Sample(text, $"node_state_server_http_requests_total{{code=\"{status.ToString(CultureInfo.InvariantCulture)}\"}}", count);
+
+        AppendMemory(text);
         return text.ToString();
+    }
+
+    /// <summary>Where the process's memory is: resident in all, and the managed heap's part of it.</summary>
+    private static void AppendMemory(StringBuilder text)
+    {
+        Header(text, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        Sample(text, "process_resident_memory_bytes", Environment.WorkingSet);
+
+        var gc = GC.GetGCMemoryInfo();
+        Header(text, "node_state_server_gc_heap_bytes", "gauge", "Managed heap size after the last garbage collection, live objects and fragmentation.");
+        Sample(text, "node_state_server_gc_heap_bytes", gc.HeapSizeBytes);
+        Header(text, "node_state_server_gc_committed_bytes", "gauge", "Memory the garbage collector has committed for the managed heap.");
+        Sample(text, "node_state_server_gc_committed_bytes", gc.TotalCommittedBytes);
+        Header(text, "node_state_server_gc_allocated_bytes_total", "counter", "Bytes allocated on the managed heap since start.");
+        Sample(text, "node_state_server_gc_allocated_bytes_total", GC.GetTotalAllocatedBytes());
+        Header(text, "node_state_server_gc_pause_seconds_total", "counter", "Time the process was paused for garbage collections since start.");
+        text.Append("node_state_server_gc_pause_seconds_total ").Append(GC.GetTotalPauseDuration().TotalSeconds.ToString("0.000000", CultureInfo.InvariantCulture)).Append('\n');
+        Header(text, "node_state_server_gc_collections_total", "counter", "Garbage collections since start, by generation (a generation's collection also collects the younger ones).");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+            Sample(text, $"node_state_server_gc_collections_total{{generation=\"{generation.ToString(CultureInfo.InvariantCulture)}\"}}", GC.CollectionCount(generation));
     }
 
     private static void Header(StringBuilder text, string name, string type, string help) =>

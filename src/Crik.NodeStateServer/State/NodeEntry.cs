@@ -4,7 +4,26 @@ using Crik.NodeStateServer.Rules;
 namespace Crik.NodeStateServer.State;
 
 /// <summary>One node's verdict. Replaced, never changed, when the node changes.</summary>
-internal sealed record NodeEntry(string Name, NodeEvaluation Evaluation);
+internal sealed class NodeEntry(string name, NodeEvaluation evaluation)
+{
+    private byte[]? _answer;
+
+    public string Name { get; } = name;
+
+    public NodeEvaluation Evaluation { get; } = evaluation;
+
+    /// <summary>
+    /// The entry's serialized HTTP answer: made by <paramref name="serialize"/> on first use and kept with the entry
+    /// (which never changes), so every later request for the node writes the same bytes. Racing first uses keep one.
+    /// </summary>
+    public byte[] Answer(Func<NodeEntry, byte[]> serialize)
+    {
+        if (Volatile.Read(ref _answer) is { } made)
+            return made;
+        var answer = serialize(this);
+        return Interlocked.CompareExchange(ref _answer, answer, null) ?? answer;
+    }
+}
 
 /// <summary>All known nodes at one moment. Never mutated: the store swaps in a new one.</summary>
 internal sealed record NodeSnapshot(ImmutableDictionary<string, NodeEntry> Nodes, int ShuttingDownCount, int AtRiskCount = 0)

@@ -20,17 +20,26 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
     /// <summary>A full list: nodes missing from it are gone, whatever happened while disconnected.</summary>
     public void ReplaceAll(IEnumerable<KubeNode> nodes)
     {
+        var entries = new List<NodeEntry>();
+        foreach (var node in nodes)
+        {
+            if (Evaluate(node) is { } entry)
+                entries.Add(entry);
+        }
+        ReplaceAllEvaluated(entries);
+    }
+
+    /// <summary>As <see cref="ReplaceAll"/>, with every node already evaluated (<see cref="Evaluate"/>).</summary>
+    public void ReplaceAllEvaluated(IReadOnlyCollection<NodeEntry> entries)
+    {
         var previous = Snapshot;
         var builder = ImmutableDictionary.CreateBuilder<string, NodeEntry>(StringComparer.Ordinal);
         var shuttingDown = 0;
         var atRisk = 0;
-        foreach (var node in nodes)
+        foreach (var entry in entries)
         {
-            if (node.Metadata?.Name is not { Length: > 0 } name)
-                continue;
-            var entry = Evaluate(name, node);
-            builder[name] = entry;
-            ReportChange(previous.Nodes.GetValueOrDefault(name), entry);
+            builder[entry.Name] = entry;
+            ReportChange(previous.Nodes.GetValueOrDefault(entry.Name), entry);
         }
         foreach (var entry in builder.Values)
         {
@@ -42,13 +51,17 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk));
     }
 
+    /// <summary>The node's verdict under the rules; null for a node without a name, which cannot be stored.</summary>
+    public NodeEntry? Evaluate(KubeNode node) =>
+        node.Metadata?.Name is { Length: > 0 } name ? new NodeEntry(name, NodeRules.Evaluate(node, rules)) : null;
+
     public void Upsert(KubeNode node)
     {
-        if (node.Metadata?.Name is not { Length: > 0 } name)
+        if (Evaluate(node) is not { } entry)
             return;
+        var name = entry.Name;
         var previous = Snapshot;
         var old = previous.Nodes.GetValueOrDefault(name);
-        var entry = Evaluate(name, node);
         ReportChange(old, entry);
         var count = previous.ShuttingDownCount - IsShuttingDown(old) + IsShuttingDown(entry);
         var atRisk = previous.AtRiskCount - IsAtRisk(old) + IsAtRisk(entry);
@@ -63,11 +76,6 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         Log.NodeRemoved(logger, name);
         Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old),
             previous.AtRiskCount - IsAtRisk(old)));
-    }
-
-    private NodeEntry Evaluate(string name, KubeNode node)
-    {
-        return new NodeEntry(name, NodeRules.Evaluate(node, rules));
     }
 
     private void ReportChange(NodeEntry? old, NodeEntry now)

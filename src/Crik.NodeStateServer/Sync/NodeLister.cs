@@ -3,33 +3,37 @@ using System.Text.Json;
 using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Observability;
+using Crik.NodeStateServer.State;
 
 namespace Crik.NodeStateServer.Sync;
 
-/// <summary>One full list of nodes, page by page. Items that are not readable Nodes are skipped and counted.</summary>
-internal sealed class NodeLister(NodeApi api, ServerMetrics metrics, WatcherSettings settings, ILogger logger)
+/// <summary>
+/// One full list of nodes, page by page. Each item is evaluated as soon as it is read, so only the verdicts are kept
+/// until the list is complete, not the Node objects. Items that are not readable Nodes are skipped and counted.
+/// </summary>
+internal sealed class NodeLister(NodeApi api, NodeStore store, ServerMetrics metrics, WatcherSettings settings, ILogger logger)
 {
-    public sealed record Result(List<KubeNode> Nodes, string ResourceVersion);
+    public sealed record Result(List<NodeEntry> Nodes, string ResourceVersion);
 
     public async Task<Result> ListAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var nodes = new List<KubeNode>();
+        var nodes = new List<NodeEntry>();
+        NodeListItemHandler onItem = (kind, json) =>
+        {
+            if (ReadNode(kind, json) is { } node && store.Evaluate(node) is { } entry)
+                nodes.Add(entry);
+        };
         string? resourceVersion = null;
         string? continueToken = null;
         var pages = 0;
         do
         {
-            var page = await api.ListPageAsync(settings.PageSize, continueToken, cancellationToken).ConfigureAwait(false);
+            var page = await api.ListPageAsync(settings.PageSize, continueToken, onItem, cancellationToken).ConfigureAwait(false);
             pages++;
-            foreach (var item in page.Items ?? [])
-            {
-                if (ReadNode(item) is { } node)
-                    nodes.Add(node);
-            }
             // Every page of one list carries the same resourceVersion: the point the whole list describes.
-            resourceVersion ??= page.Metadata?.ResourceVersion;
-            continueToken = page.Metadata?.Continue;
+            resourceVersion ??= page?.ResourceVersion;
+            continueToken = page?.Continue;
         }
         while (!string.IsNullOrEmpty(continueToken));
 
@@ -39,15 +43,15 @@ internal sealed class NodeLister(NodeApi api, ServerMetrics metrics, WatcherSett
         return new Result(nodes, resourceVersion);
     }
 
-    private KubeNode? ReadNode(JsonElement item)
+    private KubeNode? ReadNode(JsonValueKind kind, ReadOnlySpan<byte> json)
     {
         string problem;
         try
         {
-            if (item.ValueKind == JsonValueKind.Object
-                && item.Deserialize(KubeJsonContext.Default.KubeNode) is { Metadata.Name.Length: > 0 } node)
+            if (kind == JsonValueKind.Object
+                && JsonSerializer.Deserialize(json, KubeJsonContext.Default.KubeNode) is { Metadata.Name.Length: > 0 } node)
                 return node;
-            problem = item.ValueKind == JsonValueKind.Object ? "a node without metadata.name" : $"a {item.ValueKind} item instead of a node";
+            problem = kind == JsonValueKind.Object ? "a node without metadata.name" : $"a {kind} item instead of a node";
         }
         catch (JsonException e)
         {

@@ -17,7 +17,7 @@ internal sealed class NodeWatcher(
     IHostApplicationLifetime lifetime, ILogger<NodeWatcher> logger)
     : BackgroundService
 {
-    private readonly NodeLister _lister = new(api, metrics, settings, logger);
+    private readonly NodeLister _lister = new(api, store, metrics, settings, logger);
     private string? _resourceVersion;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,7 +49,7 @@ internal sealed class NodeWatcher(
                     if (lists++ > 0)
                         metrics.ListRestarted();
                     var list = await _lister.ListAsync(stoppingToken).ConfigureAwait(false);
-                    store.ReplaceAll(list.Nodes);
+                    store.ReplaceAllEvaluated(list.Nodes);
                     _resourceVersion = list.ResourceVersion;
                     health.ListCompleted();
                     backoff.Reset();

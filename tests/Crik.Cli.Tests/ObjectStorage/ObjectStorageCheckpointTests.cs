@@ -17,7 +17,6 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     private readonly S3Server? _server = Prerequisites.InCi || (Prerequisites.MissingForCriu() ?? S3Server.Missing()) is null ? new S3Server() : null;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
     private readonly TempDirectory _dir = new();
-    private readonly List<string> _scratchBefore = Scratch();
 
     [S3CriuFact]
     public void ThreePodsCheckpointToAndRestoreFromObjectStorageThroughFailuresWithEncryptedCompressedImages()
@@ -297,8 +296,15 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         }
     }
 
-    private CrikRun Start(string config, string endpoint, params string[] command) =>
-        CrikRun.Start(["run", "--config", config, "--", .. command.Length == 0 ? App : command], environment: _server!.Environment(endpoint));
+    /// <summary>This class's pods keep their scratch directories here (TMPDIR), so other tests' scratch is never counted as theirs.</summary>
+    private string Temporary => Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
+
+    private CrikRun Start(string config, string endpoint, params string[] command)
+    {
+        Dictionary<string, string> environment = _server!.Environment(endpoint);
+        environment["TMPDIR"] = Temporary;
+        return CrikRun.Start(["run", "--config", config, "--", .. command.Length == 0 ? App : command], environment: environment);
+    }
 
     private static void AppIsWhole(CrikRun pod)
     {
@@ -308,9 +314,7 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         Assert.True(Pods.Counts(pod)[0] > 0, pod.Transcript);
     }
 
-    /// <summary>crik's scratch directories for dumps and restores are gone once each has ended (a pod killed mid-dump, as in another test, leaves its own).</summary>
-    private void NoScratchLeft() => Assert.Empty(Scratch().Except(_scratchBefore));
-
-    private static List<string> Scratch() =>
-        [.. Directory.GetDirectories(Path.GetTempPath(), "crik-dump-*"), .. Directory.GetDirectories(Path.GetTempPath(), "crik-restore-*")];
+    /// <summary>crik's scratch directories for dumps and restores are gone once each has ended.</summary>
+    private void NoScratchLeft() =>
+        Assert.Empty(Directory.GetDirectories(Temporary, "crik-dump-*").Concat(Directory.GetDirectories(Temporary, "crik-restore-*")));
 }

@@ -43,12 +43,12 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         _whenGivingUp = whenGivingUp;
         var budget = new Budget(config.CheckpointBudget);
         var stages = new StageClock();
-        if (reason == CheckpointReason.Sigterm && nodeState is not null && !await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
-        {
-            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
-        }
         if (reason == CheckpointReason.Sigterm && nodeState is not null)
         {
+            if (!await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
+            {
+                return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
+            }
             stages.Lap("node state");
         }
         // Object storage that stops answering must not hold the app's SIGTERM past the budget.

@@ -17,6 +17,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "fsync", SetLastError = true)]
     internal static partial int Fsync(int fd);
 
+    /// <summary>fdatasync(2): flushes a file's data (and the metadata needed to read it) to disk. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "fdatasync", SetLastError = true)]
+    internal static partial int Fdatasync(int fd);
+
     /// <summary>syncfs(2): flushes the whole file system holding fd. Returns 0, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "syncfs", SetLastError = true)]
     internal static partial int SyncFs(int fd);
@@ -33,17 +37,4 @@ internal static partial class Libc
     /// <summary>flock(2): an advisory lock on an open file. Returns 0, or -1 with errno (EWOULDBLOCK when held).</summary>
     [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(int fd, int operation);
-}
-
-internal static partial class Libc
-{
-    internal const int POSIX_FADV_WILLNEED = 3;
-
-    /// <summary>fdatasync(2): flushes a file's data (and the metadata needed to read it) to disk. Returns 0, or -1 with errno.</summary>
-    [LibraryImport(Library, EntryPoint = "fdatasync", SetLastError = true)]
-    internal static partial int Fdatasync(int fd);
-
-    /// <summary>posix_fadvise(2). Returns 0 or an error number (not errno).</summary>
-    [LibraryImport(Library, EntryPoint = "posix_fadvise")]
-    internal static partial int Fadvise(int fd, long offset, long length, int advice);
 }

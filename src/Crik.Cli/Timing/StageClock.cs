@@ -16,8 +16,6 @@ internal sealed class StageClock
     private readonly List<(string Stage, TimeSpan Took)> _stages = [];
     private TimeSpan _lapStarted;
 
-    public TimeSpan Elapsed => _clock.Elapsed;
-
     /// <summary>Ends the stage under way and names it; a stage run twice (a retried dump) adds up.</summary>
     public void Lap(string stage)
     {

@@ -20,8 +20,6 @@ internal sealed class StreamTimes(string image)
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public string Image => image;
-
     /// <summary>The stream that moved the most bytes (the pages image, which is what takes time), or null when there was none.</summary>
     public static StreamTimes? Largest(IEnumerable<StreamTimes> streams) => streams.MaxBy(s => s.Bytes);
 

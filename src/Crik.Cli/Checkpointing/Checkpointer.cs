@@ -34,6 +34,29 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     private string _thenTheApp = "";
 
+    /// <summary>
+    /// A lazily restored app is checkpointed only once its memory is all in: CRIU would record the
+    /// pages still missing as zeros. A periodic checkpoint is skipped (the next comes soon); the others
+    /// wait up to half of what is left of the budget. False when the checkpoint is not taken (logged):
+    /// the checkpoint the app is loading from stays the newest, so the next pod goes on from it.
+    /// </summary>
+    private async Task<bool> MemoryInAsync(RunningApp app, CheckpointReason reason, Budget budget)
+    {
+        if (reason != CheckpointReason.Periodic)
+        {
+            TimeSpan wait = budget.Remaining / 2;
+            log.Information("Waiting up to {Seconds:0.#} s for the app's memory to be all in before the checkpoint", wait.TotalSeconds);
+            await Task.WhenAny(app.MemoryLoaded!, Task.Delay(wait)).ConfigureAwait(false);
+            if (app.MemoryLoaded!.IsCompletedSuccessfully && app.MemoryLoaded.Result is null)
+            {
+                return true;
+            }
+        }
+        log.Warning("Checkpoint not taken: the app's memory is still on its way in from checkpoint {Generation}, which stays the newest "
+            + "(the next pod goes on from it); {Then}", app.Generation, _thenTheApp);
+        return false;
+    }
+
     /// <summary>The supervisor's way to let the app go on at once when this checkpoint fails (see <see cref="ICheckpointer.CheckpointAsync"/>).</summary>
     private Action? _whenGivingUp;
 
@@ -50,6 +73,14 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
             }
             stages.Lap("node state");
+        }
+        if (app.Loading)
+        {
+            if (!await MemoryInAsync(app, reason, budget).ConfigureAwait(false))
+            {
+                return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+            }
+            stages.Lap("memory in");
         }
         // Object storage that stops answering must not hold the app's SIGTERM past the budget.
         using IDisposable storeDeadline = store.Within(budget.Remaining);

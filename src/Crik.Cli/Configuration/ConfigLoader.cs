@@ -99,6 +99,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.PreviousEncryptionKeyFile => config with { PreviousEncryptionKeyFile = reader.AbsolutePath(key, value) },
                 ConfigKeys.RestoreAttempts => config with { RestoreAttempts = reader.PositiveInteger(key, value) ?? config.RestoreAttempts },
                 ConfigKeys.RestoreProbation => config with { RestoreProbation = reader.Duration(key, value) ?? config.RestoreProbation },
+                ConfigKeys.LazyRestore => config with { LazyRestore = reader.Choice(key, value, config.LazyRestore) },
                 ConfigKeys.LockWait => config with { LockWait = reader.Duration(key, value) ?? config.LockWait },
                 ConfigKeys.LeaseDuration => config with { LeaseDuration = reader.Interval(key, value, CrikConfig.MinimumLeaseDuration) ?? config.LeaseDuration },
                 _ => Unknown(config, key, keyNode, file, warnings),

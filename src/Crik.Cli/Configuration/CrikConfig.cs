@@ -112,5 +112,11 @@ internal sealed record CrikConfig
     /// <summary>A file with the key older generations were encrypted with, for reading them after a key rotation.</summary>
     public string? PreviousEncryptionKeyFile { get; init; }
 
+    /// <summary>Whether a restored app runs before its memory has all arrived; see <see cref="LazyRestoreMode"/>.</summary>
+    public LazyRestoreMode LazyRestore { get; init; } = LazyRestoreMode.Auto;
+
+    /// <summary>The image size from which lazyRestore: auto restores lazily: below it, a whole restore takes well under a second.</summary>
+    public const long LazyRestoreFrom = 256L << 20;
+
     public bool CheckpointingEnabled => ImageDir is not null;
 }

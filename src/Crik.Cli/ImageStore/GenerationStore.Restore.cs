@@ -9,6 +9,9 @@ internal partial class GenerationStore
     /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
     private (long Generation, int Number)? _restored;
 
+    /// <summary>The generation and restore number of the restore this crik began, for as long as this crik runs.</summary>
+    private (long Generation, int Number)? _lastRestore;
+
     /// <summary>
     /// The newest committed generation that verifies, was taken of <paramref name="current"/> (when
     /// given) and whose restored pods have not kept dying. Unfinished staging areas, and generations
@@ -73,7 +76,7 @@ internal partial class GenerationStore
             {
                 number++;
             }
-            _restored = (generation, number);
+            _restored = _lastRestore = (generation, number);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -124,6 +127,18 @@ internal partial class GenerationStore
         {
             _restored = null;
             backend.WriteMark(RestoreRecord.SurvivedName(restored.Generation, restored.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+        }
+    }
+
+    /// <summary>
+    /// The app's memory, restored lazily, could not all be brought in (the app was killed): from now on
+    /// this generation is restored eagerly, which checks every chunk before the app runs.
+    /// </summary>
+    public void MarkLoadFailed()
+    {
+        if (_lastRestore is { } restore)
+        {
+            backend.WriteMark(RestoreRecord.LoadFailedName(restore.Generation, restore.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
         }
     }
 
@@ -181,7 +196,7 @@ internal partial class GenerationStore
     {
         if (_restored is { } restored)
         {
-            _restored = null;
+            _restored = _lastRestore = null;
             try
             {
                 backend.DeleteMark(RestoreRecord.MarkName(restored.Generation, restored.Number));

@@ -43,6 +43,8 @@ internal interface ICheckpointStore : IDisposable
 
     void MarkRestoreSurvived();
 
+    void MarkLoadFailed();
+
     void PutBackSavedFiles(RestoreAttempt attempt);
 
     ImageFiles WriteImageFiles(RestoreAttempt attempt);

@@ -40,6 +40,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
     internal static partial Errno PosixSpawnFileActionsAddCloseFrom(void* fileActions, int lowFd);
 
+    [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_adddup2")]
+    internal static partial Errno PosixSpawnFileActionsAddDup2(void* fileActions, int fd, int newFd);
+
     [LibraryImport(Library, EntryPoint = "posix_spawn_file_actions_addopen")]
     internal static partial Errno PosixSpawnFileActionsAddOpen(void* fileActions, int fd, byte* path, int flags,
         uint mode);

@@ -4,7 +4,7 @@ using System.Text;
 namespace Crik.Cli.Interop;
 
 /// <summary>
-/// The safe wrapper over posix_spawn(3): only descriptors 0-2 are inherited, every signal disposition
+/// The safe wrapper over posix_spawn(3): only descriptors 0-2 (and those the caller names) are inherited, every signal disposition
 /// and the signal mask are reset to defaults (the .NET runtime ignores SIGPIPE, which exec would
 /// otherwise pass on). It never forks the runtime, so it is safe from any thread.
 /// </summary>
@@ -22,8 +22,9 @@ internal static unsafe class PosixSpawn
     /// <param name="newSession">Start it in a new session and process group (setsid).</param>
     /// <param name="nullStdin">Give it a /dev/null opened here as stdin.</param>
     /// <param name="outputPath">Send stdout and stderr to this file (created 0600), instead of crik's own.</param>
+    /// <param name="inherited">Descriptors of crik's that the child gets as 3, 4, ... (in this order).</param>
     public static Errno TrySpawn(IReadOnlyList<string> command, IReadOnlyList<string> environment, bool newSession,
-        bool nullStdin, string? outputPath, out int pid)
+        bool nullStdin, string? outputPath, out int pid, IReadOnlyList<int>? inherited = null)
     {
         void* attributes = NativeMemory.AllocZeroed(OpaqueSize);
         void* fileActions = NativeMemory.AllocZeroed(OpaqueSize);
@@ -58,7 +59,18 @@ internal static unsafe class PosixSpawn
                 Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 2, path,
                     OpenFlags.WriteOnly | OpenFlags.Append, 0), "posix_spawn_file_actions_addopen");
             }
-            Check(Libc.PosixSpawnFileActionsAddCloseFrom(fileActions, 3), "posix_spawn_file_actions_addclosefrom_np");
+            inherited ??= [];
+            // Through descriptors above every source first, so that no source is overwritten before it is copied.
+            int above = inherited.Count == 0 ? 0 : Math.Max(inherited.Max(), 2 + inherited.Count) + 1;
+            for (int i = 0; i < inherited.Count; i++)
+            {
+                Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, inherited[i], above + i), "posix_spawn_file_actions_adddup2");
+            }
+            for (int i = 0; i < inherited.Count; i++)
+            {
+                Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, above + i, 3 + i), "posix_spawn_file_actions_adddup2");
+            }
+            Check(Libc.PosixSpawnFileActionsAddCloseFrom(fileActions, 3 + inherited.Count), "posix_spawn_file_actions_addclosefrom_np");
 
             byte** argv = NullTerminated(command, strings);
             byte** envp = NullTerminated(environment, strings);

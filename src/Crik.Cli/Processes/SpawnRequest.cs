@@ -6,5 +6,6 @@ namespace Crik.Cli.Processes;
 /// <param name="OutputPath">Send stdout and stderr to this file instead of crik's own.</param>
 /// <param name="NullStdin">Give it a /dev/null opened here as stdin, never a descriptor from outside
 /// the container's mounts (CRIU cannot dump one of those).</param>
+/// <param name="Inherited">Descriptors of crik's the child gets as 3, 4, ... (every other descriptor is closed).</param>
 internal sealed record SpawnRequest(IReadOnlyList<string> Command, bool NewSession = false, string? OutputPath = null,
-    bool NullStdin = true);
+    bool NullStdin = true, IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle>? Inherited = null);

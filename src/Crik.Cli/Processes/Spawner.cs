@@ -13,7 +13,7 @@ internal static class Spawner
             throw new ArgumentException("the command is empty", nameof(request));
         }
         Errno error = PosixSpawn.TrySpawn(request.Command, CurrentEnvironment(), request.NewSession, request.NullStdin,
-            request.OutputPath, out int pid);
+            request.OutputPath, out int pid, request.Inherited?.Select(h => (int)h.DangerousGetHandle()).ToList());
         return error == Errno.None ? pid : throw new SpawnException(request.Command[0], error);
     }
 

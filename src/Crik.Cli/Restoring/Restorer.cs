@@ -6,6 +6,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.LazyPages;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
 using Crik.Cli.Supervision;
@@ -36,6 +37,32 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             log.Warning("Could not record that the app restored from checkpoint {Generation} lived on: {Error}", app.Generation, e.Message);
         }
     }
+
+    public void MemoryLoaded(RunningApp app, string? failure)
+    {
+        if (failure is null)
+        {
+            log.Information("Checkpoint {Generation}: the app's memory is all in{Load}", app.Generation, _loading is { } done ? $" ({Describe(done)})" : "");
+            return;
+        }
+        try
+        {
+            store.MarkLoadFailed();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Could not record that checkpoint {Generation} must be restored eagerly next time: {Error}", app.Generation, e.Message);
+        }
+        log.Error("Checkpoint {Generation}: the app's memory could not all be brought in, so crik killed the app before it could read a page "
+            + "that never arrived: {Failure}. The checkpoint stays; the next pod restores it with all its memory checked first (or sets it aside "
+            + "if a chunk is damaged)", app.Generation, failure);
+    }
+
+    /// <summary>The memory of the app restored lazily by this crik; null when none was.</summary>
+    private LazyLoad? _loading;
+
+    private static string Describe(LazyLoad load) =>
+        $"{Size.Format(load.ServedBytes)} served on demand in {load.Elapsed.TotalSeconds:0.00} s, {load.Requests} requests";
 
     /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
@@ -127,6 +154,21 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         string? notWhole;
         try
         {
+            if (streamed && WhyNotLazy(checkpoint) is null && await StartLoadingAsync(manifest, attempt, stages).ConfigureAwait(false) is { } loading)
+            {
+                (restore, _) = await RunCriuAsync(manifest, attempt, loading.ImagesDir, stages, lazyPages: true).ConfigureAwait(false);
+                if (restore.Succeeded)
+                {
+                    _loading = loading;
+                    return Restored(manifest, attempt, clock, stages, app, loading);
+                }
+                await loading.AbortAsync().ConfigureAwait(false);
+                reaper.Forget(manifest.RootPid);
+                await KillLeftoversAsync(manifest).ConfigureAwait(false);
+                log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first",
+                    manifest.Generation, restore.Describe(config.RestoreTimeout), attempt.LogPath);
+                app = reaper.Expect(manifest.RootPid);
+            }
             long allowed = HostMemory.LargestWritableArea();
             bool fromFiles = streamed && manifest.LargestPrivateArea > allowed;
             if (fromFiles)
@@ -196,7 +238,12 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}";
             return Failed(manifest.Generation, clock, why, attempt.LogPath, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
         }
-        // The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.
+        return Restored(manifest, attempt, clock, stages, app, loading: null);
+    }
+
+    /// <summary>The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.</summary>
+    private RunningApp Restored(Manifest manifest, RestoreAttempt attempt, Stopwatch clock, StageClock stages, TrackedChild app, LazyLoad? loading)
+    {
         try
         {
             store.RestoreSucceeded(attempt);
@@ -206,9 +253,65 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
         }
         stages.Lap("log");
-        log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
-            manifest.Generation, clock.Elapsed.TotalSeconds, manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
-        return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation);
+        log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
+            manifest.Generation, clock.Elapsed.TotalSeconds,
+            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background)",
+            manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
+        return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation, loading?.Loaded);
+    }
+
+    /// <summary>Null when this checkpoint is restored lazily here (lazyRestore); otherwise why not (logged when the user asked for lazy restores).</summary>
+    private string? WhyNotLazy(CommittedCheckpoint checkpoint)
+    {
+        Manifest manifest = checkpoint.Manifest;
+        if (config.LazyRestore == LazyRestoreMode.Off || (config.LazyRestore == LazyRestoreMode.Auto && manifest.ImageBytes < CrikConfig.LazyRestoreFrom))
+        {
+            return "not wanted";
+        }
+        string? why = checkpoint.Restores.Any(r => r.LoadFailed)
+            ? "an earlier lazy restore of it could not bring all its memory in"
+            : LazyRestoreSupport.Unavailable();
+        if (why is not null)
+        {
+            log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, why);
+        }
+        return why;
+    }
+
+    /// <summary>
+    /// Lays out the images for a lazy restore and starts CRIU's lazy-pages daemon with crik's page
+    /// server; null (with the reason logged) when that cannot be done, and the restore is eager.
+    /// </summary>
+    private async Task<LazyLoad?> StartLoadingAsync(Manifest manifest, RestoreAttempt attempt, StageClock stages)
+    {
+        PackReader packs = store.OpenPackReader();
+        LazyImages? images = null;
+        try
+        {
+            images = LazyImages.Write(manifest, packs);
+            stages.Lap("lazy images");
+            LazyLoad loading = await LazyLoad.StartAsync(images, packs, attempt.Criu, reaper, why => KillRestored(manifest, why)).ConfigureAwait(false);
+            stages.Lap("lazy-pages daemon");
+            return loading;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or SpawnException)
+        {
+            images?.Dispose();
+            packs.Dispose();
+            log.Warning("Checkpoint {Generation}: cannot restore it lazily ({Error}); restoring it with all its memory first", manifest.Generation, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Kills whatever of the restored app runs: its memory cannot all arrive, and it must never read a page that did not.</summary>
+    private void KillRestored(Manifest manifest, string why)
+    {
+        log.Debug("Killing the restored app: {Why}", why);
+        Posix.TrySignal(-manifest.RootPid, Signal.SIGKILL);
+        foreach (int pid in ProcessTree.Processes(manifest.RootPid).Concat(manifest.TreePids))
+        {
+            Posix.TrySignal(pid, Signal.SIGKILL);
+        }
     }
 
     /// <summary>
@@ -217,11 +320,12 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     /// resumes the tree only after reading every image, so the app never runs on a corrupt or missing
     /// byte). Returns CRIU's result and, for a stream, what did not arrive whole (null when all did).
     /// </summary>
-    private async Task<(CriuResult Result, string? NotWhole)> RunCriuAsync(Manifest manifest, RestoreAttempt attempt, string? imageFiles, StageClock stages)
+    private async Task<(CriuResult Result, string? NotWhole)> RunCriuAsync(Manifest manifest, RestoreAttempt attempt, string? imageFiles, StageClock stages,
+        bool lazyPages = false)
     {
         string imagesDir = imageFiles ?? attempt.ImagesDir;
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
-            CriuArguments.InheritedStdio(manifest.Stdio), streamed: imageFiles is null);
+            CriuArguments.InheritedStdio(manifest.Stdio), streamed: imageFiles is null, lazyPages);
         using PackReader packs = store.OpenPackReader();
         using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, manifest, packs) : null;
         CriuResult result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,

@@ -17,4 +17,10 @@ internal interface IAppRestorer
 
     /// <summary>The restored app ran for <see cref="Probation"/>: its restore no longer counts towards the crash-loop guard. Failures are logged.</summary>
     void RestoreSurvived(RunningApp app);
+
+    /// <summary>
+    /// A lazily restored app's memory is all in (<paramref name="failure"/> null), or could not be
+    /// brought in and the app was killed (then the generation is restored eagerly from now on). Logs it.
+    /// </summary>
+    void MemoryLoaded(RunningApp app, string? failure);
 }

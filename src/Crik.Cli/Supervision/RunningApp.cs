@@ -6,4 +6,11 @@ namespace Crik.Cli.Supervision;
 /// process group, so <see cref="Pid"/> is also its process group ID.
 /// </summary>
 /// <param name="Generation">The checkpoint generation it was restored from; 0 when started fresh.</param>
-internal sealed record RunningApp(int Pid, Task<WaitStatus> Exited, IReadOnlyList<string> Command, long Generation);
+/// <param name="MemoryLoaded">For an app restored lazily: ends when its memory is all in (null) or could not be
+/// (why; the app was killed first). Null when its memory was all in before it ran.</param>
+internal sealed record RunningApp(int Pid, Task<WaitStatus> Exited, IReadOnlyList<string> Command, long Generation,
+    Task<string?>? MemoryLoaded = null)
+{
+    /// <summary>Its memory is still on its way in: a checkpoint now would record the missing pages as zeros.</summary>
+    public bool Loading => MemoryLoaded is { IsCompleted: false };
+}

@@ -20,6 +20,11 @@ internal sealed partial class Supervisor
     /// </summary>
     private async Task PreDumpAsync(RunningApp app)
     {
+        if (app.Loading)
+        {
+            log.Information("Pre-dump skipped: the app's memory is still on its way in from checkpoint {Generation}", app.Generation);
+            return;
+        }
         ThawForACheckpoint(app);
         using var abort = new CancellationTokenSource();
         Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));

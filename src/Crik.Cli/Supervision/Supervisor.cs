@@ -44,11 +44,26 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         Task preDumpDue = NextPreDump();
         Task holdCheckDue = NextHoldCheck();
         Task probationDue = app.Generation > 0 && restorer is not null ? Task.Delay(restorer.Probation) : Task.Delay(Timeout.Infinite);
+        Task memoryLoaded = app.MemoryLoaded ?? Task.Delay(Timeout.Infinite);
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue, holdCheckDue).ConfigureAwait(false);
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue, holdCheckDue, memoryLoaded)
+                .ConfigureAwait(false);
+            if (app.Exited.IsCompleted && await LoadingEndedAsync(app).ConfigureAwait(false) is { } failure)
+            {
+                return await LoadFailedAsync(app, failure).ConfigureAwait(false);
+            }
+            if (memoryLoaded.IsCompleted && app.MemoryLoaded is not null)
+            {
+                if (await app.MemoryLoaded.ConfigureAwait(false) is { } loadFailure)
+                {
+                    return await LoadFailedAsync(app, loadFailure).ConfigureAwait(false);
+                }
+                restorer!.MemoryLoaded(app, null);
+                memoryLoaded = Task.Delay(Timeout.Infinite);
+            }
             if (app.Exited.IsCompleted)
             {
                 if ((app.Generation > 0 || _checkpointedWhileRunning) && !_checkpointFailedAtSigterm)
@@ -135,6 +150,45 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             log.Error("Could not look for a checkpoint to restore: {Error}; starting the app fresh", e.Message);
         }
         return launcher.Start(command);
+    }
+
+    /// <summary>
+    /// What became of a lazily restored app's memory once the app has ended (its loading ends with it,
+    /// at once); null when it was all in or the app was not restored lazily.
+    /// </summary>
+    private static async Task<string?> LoadingEndedAsync(RunningApp app)
+    {
+        if (app.MemoryLoaded is null)
+        {
+            return null;
+        }
+        try
+        {
+            return await app.MemoryLoaded.WaitAsync(KilledAppGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The memory of a lazily restored app could not all be brought in: the app was killed before it
+    /// could read a page that never arrived. The pod ends; its checkpoint stays, to be restored eagerly.
+    /// </summary>
+    private async Task<int> LoadFailedAsync(RunningApp app, string failure)
+    {
+        SignalTree(app, Signal.SIGKILL);
+        try
+        {
+            await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            log.Warning("The app (PID {Pid}) did not end within {Seconds} s of SIGKILL", app.Pid, KilledAppGrace.TotalSeconds);
+        }
+        restorer!.MemoryLoaded(app, failure);
+        return ExitCodes.CrikFailure;
     }
 
     private int AppEnded(RunningApp app, WaitStatus status)

@@ -1,0 +1,135 @@
+using System.Globalization;
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// A generation's CRIU images laid out for a lazy restore, in a private scratch directory on the
+/// node: every image but the pages as a file, and each task's pages image as a sparse file holding
+/// only the pages CRIU restores itself (those it may leave lazy are holes it never reads: it skips
+/// them by their place in the pagemap). Each chunk is checked as it is read. The pages left out are
+/// what the <see cref="PageServer"/> serves later, from <see cref="Images"/>.
+/// </summary>
+internal sealed class LazyImages : IDisposable
+{
+    private readonly ScratchDirectory _scratch;
+    private readonly List<ChunkedImage> _opened = [];
+
+    private LazyImages(ScratchDirectory scratch) => _scratch = scratch;
+
+    /// <summary>The directory CRIU reads the images from (a path to the directory crik holds open).</summary>
+    public string ImagesDir => _scratch.Directory.ProcPath;
+
+    /// <summary>Each task's pagemap, by its PID in the images.</summary>
+    public Dictionary<int, Pagemap> Tasks { get; } = [];
+
+    /// <summary>The pages images of the tasks, by number, read from their chunks.</summary>
+    public Dictionary<int, ChunkedImage> Images { get; } = [];
+
+    /// <summary>Bytes the tasks' pages images hold, and how many of them CRIU may leave lazy.</summary>
+    public long PageBytes { get; private set; }
+
+    public long LazyBytes { get; private set; }
+
+    /// <summary>Writes the images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
+    public static LazyImages Write(Manifest manifest, PackReader packs)
+    {
+        var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
+        try
+        {
+            images.WriteAll(manifest, packs);
+            return images;
+        }
+        catch
+        {
+            images.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (ChunkedImage image in _opened)
+        {
+            image.Dispose();
+        }
+        _scratch.Dispose();
+    }
+
+    private void WriteAll(Manifest manifest, PackReader packs)
+    {
+        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        foreach ((string name, ManifestFile file) in files)
+        {
+            if (TaskPagemapPid(name) is { } pid)
+            {
+                var bytes = new byte[file.Size];
+                using var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
+                image.Read(0, bytes);
+                Tasks[pid] = Pagemap.Parse(bytes);
+            }
+        }
+        var taskPages = Tasks.Values.GroupBy(t => t.PagesId).ToDictionary(g => g.Key, g => g.ToList());
+        foreach ((string name, ManifestFile file) in files)
+        {
+            using var target = _scratch.Directory.CreateFile(name);
+            if (PagesId(name) is { } id && taskPages.TryGetValue(id, out List<Pagemap>? owners))
+            {
+                var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
+                _opened.Add(image);
+                Images[id] = image;
+                WriteEagerRuns(image, owners, target);
+            }
+            else
+            {
+                packs.WriteOut(file.Chunks!, manifest.KeyId, target);
+            }
+        }
+        foreach ((int pid, Pagemap pagemap) in Tasks)
+        {
+            if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image) || image.Length < pagemap.Bytes)
+            {
+                throw new InvalidDataException($"task {pid}'s pages image pages-{pagemap.PagesId}.img is missing or short");
+            }
+        }
+    }
+
+    private void WriteEagerRuns(ChunkedImage image, List<Pagemap> owners, Microsoft.Win32.SafeHandles.SafeFileHandle target)
+    {
+        RandomAccess.SetLength(target, image.Length);
+        byte[] buffer = new byte[1 << 20];
+        try
+        {
+            foreach (PageRun run in owners.SelectMany(o => o.Runs))
+            {
+                PageBytes += run.Pages * Pagemap.PageBytes;
+                if (run.Lazy)
+                {
+                    LazyBytes += run.Pages * Pagemap.PageBytes;
+                    continue;
+                }
+                for (long done = 0, length = run.Pages * Pagemap.PageBytes; done < length;)
+                {
+                    int count = (int)Math.Min(buffer.Length, length - done);
+                    image.Read(run.Offset + done, buffer.AsSpan(0, count));
+                    RandomAccess.Write(target, buffer.AsSpan(0, count), run.Offset + done);
+                    done += count;
+                }
+            }
+        }
+        finally
+        {
+            Array.Clear(buffer);
+        }
+    }
+
+    /// <summary>PID of "pagemap-PID.img" (a task's; "pagemap-shmem-ID.img" is shared memory, restored eagerly).</summary>
+    private static int? TaskPagemapPid(string name) =>
+        name.StartsWith("pagemap-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(8, name.Length - 12), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
+
+    private static int? PagesId(string name) =>
+        name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(6, name.Length - 10), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : null;
+}

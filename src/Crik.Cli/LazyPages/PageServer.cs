@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// Answers CRIU's lazy-pages daemon over the socket it was given with --ps-socket, in CRIU's
+/// page-server protocol: each request names a task (its PID in the images), an address as it was at
+/// dump time and a number of pages; the answer is the same header saying how many pages follow (at
+/// least one, possibly fewer than asked, never past the run the address is in), then their bytes.
+/// Answers go in request order, on one thread. When a request cannot be answered (a chunk that does
+/// not verify, a store that stops answering, an address the images do not have), the failing action
+/// runs first (it kills the app: once the daemon loses its page source it lets go of the app's
+/// memory, and the app would read zeros where its pages never arrived), and only then is the
+/// socket closed.
+/// </summary>
+internal sealed class PageServer : IDisposable
+{
+    private const int HeaderBytes = 32;
+    private const uint Get = 7, Answer = 6, Present = 4, Close = 0x1023, ForceClose = 0x1024;
+
+    private readonly Socket _socket;
+    private readonly IReadOnlyDictionary<int, Pagemap> _tasks;
+    private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
+    private readonly Action<string> _failing;
+    private readonly TaskCompletionSource<string?> _served = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _bytes;
+    private int _requests;
+
+    /// <param name="tasks">Each task's pagemap, by its PID in the images.</param>
+    /// <param name="images">Each pages image, by its number.</param>
+    public PageServer(Socket socket, IReadOnlyDictionary<int, Pagemap> tasks, IReadOnlyDictionary<int, ChunkedImage> images, Action<string> failing)
+    {
+        _socket = socket;
+        _tasks = tasks;
+        _images = images;
+        _failing = failing;
+        var thread = new Thread(Serve) { IsBackground = true, Name = "crik page server" };
+        thread.Start();
+    }
+
+    /// <summary>Ends when the daemon says it is done (null) or serving failed (why).</summary>
+    public Task<string?> Served => _served.Task;
+
+    public long BytesServed => Interlocked.Read(ref _bytes);
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public void Dispose() => _socket.Dispose();
+
+    private void Serve()
+    {
+        var header = new byte[HeaderBytes];
+        byte[] answer = new byte[HeaderBytes + (64 << 10)];
+        string? failure;
+        try
+        {
+            while (true)
+            {
+                if (!ReceiveAll(header))
+                {
+                    failure = "CRIU's lazy-pages daemon closed its page-server socket without saying it was done";
+                    break;
+                }
+                uint command = BinaryPrimitives.ReadUInt32LittleEndian(header) & 0xffff;
+                if (command is Close or ForceClose)
+                {
+                    _socket.Send(BitConverter.GetBytes(0));
+                    failure = null;
+                    break;
+                }
+                if (command != Get)
+                {
+                    failure = $"CRIU's lazy-pages daemon sent page-server command {command}, which crik does not serve";
+                    break;
+                }
+                long asked = (long)BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8));
+                ulong address = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(16));
+                ulong task = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(24));
+                if (!_tasks.TryGetValue((int)task, out Pagemap? pagemap) || pagemap.Find(address) is not { } run)
+                {
+                    failure = $"CRIU asked for memory at 0x{address:x} of task {task}, which its images do not hold";
+                    break;
+                }
+                long pages = Math.Min(asked, (long)((run.End - address) / Pagemap.PageBytes));
+                if (pages <= 0)
+                {
+                    failure = $"CRIU asked for {asked} pages at 0x{address:x} of task {task}";
+                    break;
+                }
+                int bytes = checked((int)(pages * Pagemap.PageBytes));
+                if (answer.Length < HeaderBytes + bytes)
+                {
+                    answer = new byte[HeaderBytes + bytes];
+                }
+                header.CopyTo(answer, 0);
+                BinaryPrimitives.WriteUInt32LittleEndian(answer, (Present << 16) | Answer);
+                BinaryPrimitives.WriteUInt64LittleEndian(answer.AsSpan(8), (ulong)pages);
+                _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), answer.AsSpan(HeaderBytes, bytes));
+                _socket.Send(answer.AsSpan(0, HeaderBytes + bytes));
+                Interlocked.Add(ref _bytes, bytes);
+                Interlocked.Increment(ref _requests);
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e is SocketException or ObjectDisposedException
+                ? $"the page-server socket to CRIU's lazy-pages daemon failed: {e.Message}"
+                : $"a page could not be served: {e.Message}";
+        }
+        finally
+        {
+            Array.Clear(answer);
+        }
+        if (failure is not null)
+        {
+            try
+            {
+                _failing(failure);
+            }
+            finally
+            {
+                _socket.Dispose();
+            }
+        }
+        _served.TrySetResult(failure);
+    }
+
+    private bool ReceiveAll(byte[] buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = _socket.Receive(buffer, total, buffer.Length - total, SocketFlags.None);
+            if (read == 0)
+            {
+                return false;
+            }
+            total += read;
+        }
+        return true;
+    }
+}

@@ -21,4 +21,5 @@ internal sealed record ContainerFacts(
     string? ImageDirProblem,
     string Pid1,
     bool? DirtyMemoryTracking = null,
-    bool? StoreConditionalWrites = null);
+    bool? StoreConditionalWrites = null,
+    string? UserfaultProblem = null);

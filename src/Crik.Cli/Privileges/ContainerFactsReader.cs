@@ -23,7 +23,8 @@ internal static class ContainerFactsReader
             criuVersion,
             imageDir,
             imageDir is null || ObjectStorage.S3Address.IsS3(imageDir) ? null : WriteProblem(imageDir),
-            ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown");
+            ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown",
+            UserfaultProblem: Userfault.Unavailable());
     }
 
     /// <summary>Why crik could not write in <paramref name="directory"/> (or, while it does not exist yet, in its nearest existing parent), or null.</summary>

@@ -46,12 +46,22 @@ internal static class ContainerVerdict
         {
             findings.Add(Note("this kernel tracks dirty memory: CRIU could pre-dump while the app runs"));
         }
+        findings.Add(LazyRestore(facts, unprivileged: facts.UserId != 0 || !sysAdmin));
         if (facts.Pid1 != "crik")
         {
             findings.Add(Note($"PID 1 here is {facts.Pid1}, not crik: crik checkpoints only an app it runs as PID 1 (ENTRYPOINT [\"crik\", \"run\", \"--\", ...])"));
         }
         return findings;
     }
+
+    /// <summary>Whether a restore here can let the app run before its memory is all in (lazyRestore); without it restores are eager.</summary>
+    private static Finding LazyRestore(ContainerFacts facts, bool unprivileged) =>
+        unprivileged
+            ? Note("lazy restore unavailable: CRIU runs --unprivileged here, which turns userfaultfd off; restores bring all the app's memory in "
+                + "before it runs (add CAP_SYS_ADMIN, as root, for lazy restores)")
+            : facts.UserfaultProblem is { } problem
+                ? Note($"lazy restore unavailable: {problem}; restores bring all the app's memory in before it runs")
+                : Note("lazy restore available: a restored app can run before its memory is all in (lazyRestore)");
 
     private static Finding Criu(string? version)
     {

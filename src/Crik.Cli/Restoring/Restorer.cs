@@ -38,13 +38,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
     }
 
-    public void MemoryLoaded(RunningApp app, string? failure)
+    public void MemoryLoadFailed(RunningApp app, string failure)
     {
-        if (failure is null)
-        {
-            log.Information("Checkpoint {Generation}: the app's memory is all in{Load}", app.Generation, _loading is { } done ? $" ({Describe(done)})" : "");
-            return;
-        }
         try
         {
             store.MarkLoadFailed();
@@ -57,12 +52,6 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             + "that never arrived: {Failure}. The checkpoint stays; the next pod restores it with all its memory checked first (or sets it aside "
             + "if a chunk is damaged)", app.Generation, failure);
     }
-
-    /// <summary>The memory of the app restored lazily by this crik; null when none was.</summary>
-    private LazyLoad? _loading;
-
-    private static string Describe(LazyLoad load) =>
-        $"{Size.Format(load.ServedBytes)} served on demand in {load.Elapsed.TotalSeconds:0.00} s, {load.Requests} requests";
 
     /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
@@ -159,7 +148,6 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 (restore, _) = await RunCriuAsync(manifest, attempt, loading.ImagesDir, stages, lazyPages: true).ConfigureAwait(false);
                 if (restore.Succeeded)
                 {
-                    _loading = loading;
                     return Restored(manifest, attempt, clock, stages, app, loading);
                 }
                 await loading.AbortAsync().ConfigureAwait(false);
@@ -257,7 +245,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             manifest.Generation, clock.Elapsed.TotalSeconds,
             loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background)",
             manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
-        return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation, loading?.Loaded);
+        return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation,
+            loading is null ? null : LoadedAsync(loading, manifest.Generation));
     }
 
     /// <summary>Null when this checkpoint is restored lazily here (lazyRestore); otherwise why not (logged when the user asked for lazy restores).</summary>
@@ -301,6 +290,18 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             log.Warning("Checkpoint {Generation}: cannot restore it lazily ({Error}); restoring it with all its memory first", manifest.Generation, e.Message);
             return null;
         }
+    }
+
+    /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
+    private async Task<string?> LoadedAsync(LazyLoad loading, long generation)
+    {
+        string? failure = await loading.Loaded.ConfigureAwait(false);
+        if (failure is null)
+        {
+            log.Information("Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after CRIU's lazy-pages daemon started "
+                + "({Served} served in {Requests} requests)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests);
+        }
+        return failure;
     }
 
     /// <summary>Kills whatever of the restored app runs: its memory cannot all arrive, and it must never read a page that did not.</summary>

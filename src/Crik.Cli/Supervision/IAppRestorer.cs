@@ -19,8 +19,8 @@ internal interface IAppRestorer
     void RestoreSurvived(RunningApp app);
 
     /// <summary>
-    /// A lazily restored app's memory is all in (<paramref name="failure"/> null), or could not be
-    /// brought in and the app was killed (then the generation is restored eagerly from now on). Logs it.
+    /// A lazily restored app's memory could not all be brought in and the app was killed: the
+    /// generation is restored eagerly from now on. Logs it.
     /// </summary>
-    void MemoryLoaded(RunningApp app, string? failure);
+    void MemoryLoadFailed(RunningApp app, string failure);
 }

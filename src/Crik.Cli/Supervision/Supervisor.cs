@@ -61,7 +61,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
                 {
                     return await LoadFailedAsync(app, loadFailure).ConfigureAwait(false);
                 }
-                restorer!.MemoryLoaded(app, null);
                 memoryLoaded = Task.Delay(Timeout.Infinite);
             }
             if (app.Exited.IsCompleted)
@@ -187,7 +186,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         {
             log.Warning("The app (PID {Pid}) did not end within {Seconds} s of SIGKILL", app.Pid, KilledAppGrace.TotalSeconds);
         }
-        restorer!.MemoryLoaded(app, failure);
+        restorer!.MemoryLoadFailed(app, failure);
         return ExitCodes.CrikFailure;
     }
 

@@ -1,5 +1,6 @@
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
+using System.Text.Json.Nodes;
 using Xunit;
 
 namespace Crik.Cli.Tests.LazyPages;
@@ -35,5 +36,68 @@ public class LazyRestoreTests
             Assert.True(Pods.Counts(next)[0] > 0, next.Transcript);
             Pods.CheckpointAndStop(next);
         }
+    }
+
+    [CriuFact]
+    public void ASigtermWhileMemoryStillArrivesWaitsForItAndTheCheckpointHasEveryPage()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        using (CrikRun first = pods.Start(Forking(384)))
+        {
+            first.WaitForLine("allocated 384", TimeSpan.FromSeconds(90));
+            Pods.CheckpointAndStop(first);
+        }
+        using (CrikRun second = pods.Start(Forking(384)))
+        {
+            second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+            // At once: the memory is still on its way in (hundreds of MiB take seconds here).
+            Pods.CheckpointAndStop(second);
+            Assert.True(second.Stderr.ToList().FindIndex(l => l.Contains("Waiting up to", StringComparison.Ordinal)) >= 0, second.Transcript);
+            int allIn = second.Stderr.ToList().FindIndex(l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
+            int committed = second.Stderr.ToList().FindIndex(l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
+            Assert.True(allIn >= 0 && allIn < committed, $"the checkpoint must follow the last page\n{second.Transcript}");
+        }
+        using CrikRun third = pods.Start(Forking(384));
+        third.WaitForLine("Restored checkpoint 2 ", stderr: true);
+        int from = third.Stdout.Count;
+        third.WaitForLine(_ => third.Stdout.Skip(from).Any(l => l == "intact yes"), TimeSpan.FromSeconds(90));
+        Assert.DoesNotContain(third.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+        third.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void AChunkThatFailsWhileMemoryArrivesKillsTheAppWithAClearLineAndTheNextPodRestoresEagerly()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        using (CrikRun first = pods.Start(Forking(64)))
+        {
+            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
+            Pods.CheckpointAndStop(first);
+        }
+        // A chunk in the middle of the app's random memory: CRIU leaves it lazy, so it is read only once the app runs.
+        JsonArray pages = Pods.StreamedImages(pods.Manifest()).Where(i => i.Key.StartsWith("pages-", StringComparison.Ordinal)).MaxBy(i => i.Value.Count).Value;
+        JsonNode chunk = pages[pages.Count / 2]!;
+        using (var file = File.Open(pods.Pack((int)(long)chunk["pack"]!), FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = (long)chunk["offset"]! + ((int)chunk["length"]! / 2);
+            int b = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b ^ 0xff));
+        }
+        using (CrikRun second = pods.Start(Forking(64)))
+        {
+            second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+            Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
+            string line = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
+            Assert.Contains("crik killed the app before it could read a page that never arrived", line, StringComparison.Ordinal);
+            Assert.DoesNotContain(second.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+            Assert.Equal(["checkpoint-000001"], pods.Committed());
+        }
+        using CrikRun third = pods.Start(Forking(64));
+        third.WaitForLine(_ => Pods.Counts(third).Count >= 1, TimeSpan.FromSeconds(60));
+        Assert.Contains(third.Stderr, l => l.Contains("not lazily: an earlier lazy restore of it could not bring all its memory in", StringComparison.Ordinal));
+        Assert.Equal(0, Pods.Counts(third)[0]); // the damaged generation is set aside: the app starts fresh
+        Assert.Single(pods.SetAside());
+        third.Signal(Native.SIGKILL);
     }
 }

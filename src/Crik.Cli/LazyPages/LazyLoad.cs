@@ -19,6 +19,9 @@ internal sealed class LazyLoad : IDisposable
     public const string LogName = "lazy-pages.log";
     private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>The longest one answer to the daemon may take (a store that stops answering): past it the app, blocked on that page, is killed.</summary>
+    public static readonly TimeSpan PageWait = TimeSpan.FromSeconds(30);
+
     private readonly LazyImages _images;
     private readonly PackReader _packs;
     private readonly TrackedChild _daemon;
@@ -125,6 +128,10 @@ internal sealed class LazyLoad : IDisposable
         while (!_daemon.Exited.IsCompleted)
         {
             _guard.Refresh();
+            if (_server.Busy > PageWait)
+            {
+                _server.Abandon($"reading a page took more than {PageWait.TotalSeconds:0} s (the image store stopped answering?)");
+            }
             await Task.WhenAny(_daemon.Exited, Task.Delay(10)).ConfigureAwait(false);
         }
         WaitStatus status = await _daemon.Exited.ConfigureAwait(false);

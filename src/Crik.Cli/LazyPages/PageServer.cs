@@ -26,6 +26,8 @@ internal sealed class PageServer : IDisposable
     private readonly TaskCompletionSource<string?> _served = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _bytes;
     private int _requests;
+    private long _busySince;
+    private int _ended;
 
     /// <param name="tasks">Each task's pagemap, by its PID in the images.</param>
     /// <param name="images">Each pages image, by its number.</param>
@@ -45,6 +47,12 @@ internal sealed class PageServer : IDisposable
     public long BytesServed => Interlocked.Read(ref _bytes);
 
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>How long the request being answered has taken so far; zero while none is.</summary>
+    public TimeSpan Busy => Interlocked.Read(ref _busySince) is var since and not 0 ? System.Diagnostics.Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
+
+    /// <summary>Gives up serving (a request that takes too long): the app is killed, then the socket closed.</summary>
+    public void Abandon(string why) => End(why);
 
     public void Dispose() => _socket.Dispose();
 
@@ -89,6 +97,7 @@ internal sealed class PageServer : IDisposable
                     break;
                 }
                 int bytes = checked((int)(pages * Pagemap.PageBytes));
+                Interlocked.Exchange(ref _busySince, System.Diagnostics.Stopwatch.GetTimestamp());
                 if (answer.Length < HeaderBytes + bytes)
                 {
                     answer = new byte[HeaderBytes + bytes];
@@ -98,6 +107,7 @@ internal sealed class PageServer : IDisposable
                 BinaryPrimitives.WriteUInt64LittleEndian(answer.AsSpan(8), (ulong)pages);
                 _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), answer.AsSpan(HeaderBytes, bytes));
                 _socket.Send(answer.AsSpan(0, HeaderBytes + bytes));
+                Interlocked.Exchange(ref _busySince, 0);
                 Interlocked.Add(ref _bytes, bytes);
                 Interlocked.Increment(ref _requests);
             }
@@ -111,6 +121,16 @@ internal sealed class PageServer : IDisposable
         finally
         {
             Array.Clear(answer);
+        }
+        End(failure);
+    }
+
+    /// <summary>Ends serving once: on a failure the app is killed before the socket closes.</summary>
+    private void End(string? failure)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
         }
         if (failure is not null)
         {

@@ -144,7 +144,8 @@ internal sealed class LazyLoad : IDisposable
         {
             failure = "the page server was still serving after CRIU's lazy-pages daemon ended";
         }
-        if (failure is null && !(status.Exited && status.ExitCode == 0))
+        // A daemon that died says more than the socket it left closed.
+        if (!(status.Exited && status.ExitCode == 0) && (failure is null || _server.LostDaemon))
         {
             string how = status.Exited ? $"exited with code {status.ExitCode}" : $"was killed by {Posix.SignalName(status.TermSignal)}";
             failure = $"CRIU's lazy-pages daemon {how} ({CriuRunner.FirstError(LogPath)})";

@@ -51,6 +51,9 @@ internal sealed class PageServer : IDisposable
     /// <summary>How long the request being answered has taken so far; zero while none is.</summary>
     public TimeSpan Busy => Interlocked.Read(ref _busySince) is var since and not 0 ? System.Diagnostics.Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
 
+    /// <summary>Serving ended because the daemon went away without a word.</summary>
+    public bool LostDaemon { get; private set; }
+
     /// <summary>Gives up serving (a request that takes too long): the app is killed, then the socket closed.</summary>
     public void Abandon(string why) => End(why);
 
@@ -67,6 +70,7 @@ internal sealed class PageServer : IDisposable
             {
                 if (!ReceiveAll(header))
                 {
+                    LostDaemon = true;
                     failure = "CRIU's lazy-pages daemon closed its page-server socket without saying it was done";
                     break;
                 }
@@ -114,6 +118,7 @@ internal sealed class PageServer : IDisposable
         }
         catch (Exception e)
         {
+            LostDaemon = e is SocketException;
             failure = e is SocketException or ObjectDisposedException
                 ? $"the page-server socket to CRIU's lazy-pages daemon failed: {e.Message}"
                 : $"a page could not be served: {e.Message}";

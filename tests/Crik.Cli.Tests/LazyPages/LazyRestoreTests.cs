@@ -100,4 +100,31 @@ public class LazyRestoreTests
         Assert.Single(pods.SetAside());
         third.Signal(Native.SIGKILL);
     }
+
+    [CriuFact]
+    public void ALazyPagesDaemonThatDiesLeavesNoPageMissingInTheAppItKillsItAndTheNextPodResumesEagerly()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        using (CrikRun first = pods.Start(Forking(384)))
+        {
+            first.WaitForLine("allocated 384", TimeSpan.FromSeconds(90));
+            Pods.CheckpointAndStop(first);
+        }
+        using (CrikRun second = pods.Start(Forking(384)))
+        {
+            second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+            ProcessTable.Entry daemon = Assert.Single(ProcessTable.ChildrenOf(second.CrikPid), e => e.Name == "criu");
+            Native.TrySignal(daemon.Pid, Native.SIGKILL);
+            Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
+            string line = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
+            Assert.True(line.Contains("lazy-pages daemon was killed by SIGKILL", StringComparison.Ordinal), second.Transcript);
+            Assert.DoesNotContain(second.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+        }
+        using CrikRun third = pods.Start(Forking(384));
+        third.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Contains(third.Stderr, l => l.Contains("not lazily: an earlier lazy restore of it could not bring all its memory in", StringComparison.Ordinal));
+        third.WaitForLine(_ => third.Stdout.Contains("intact yes"), TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(third.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+        third.Signal(Native.SIGKILL);
+    }
 }

@@ -51,7 +51,7 @@ internal static unsafe class Userfault
     /// <summary>A pidfd for <paramref name="pid"/>, or null when it is gone.</summary>
     public static SafeFileHandle? OpenPid(int pid)
     {
-        long fd = Libc.Syscall1(PidfdOpen, pid);
+        long fd = Libc.Syscall3(PidfdOpen, pid, 0, 0);
         return fd < 0 ? null : new SafeFileHandle((nint)fd, ownsHandle: true);
     }
 

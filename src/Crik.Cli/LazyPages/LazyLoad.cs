@@ -105,6 +105,13 @@ internal sealed class LazyLoad : IDisposable
         return new LazyLoad(images, packs, daemon, server, killApp);
     }
 
+    /// <summary>
+    /// The restore is done: crik takes its hold on every userfaultfd the restore handed the daemon
+    /// now, not at its next look (every 10 ms), so no moment is left in which the daemon's death would
+    /// give the app zeros.
+    /// </summary>
+    public void HoldUserfaults() => _guard.Refresh();
+
     /// <summary>The restore failed: the daemon is stopped and everything is let go.</summary>
     public async Task AbortAsync()
     {

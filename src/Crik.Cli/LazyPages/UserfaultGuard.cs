@@ -36,7 +36,7 @@ internal sealed class UserfaultGuard : IDisposable
         }
     }
 
-    /// <summary>Copies the daemon's new userfaultfds and closes the copies of those it closed.</summary>
+    /// <summary>Copies the daemon's new userfaultfds and closes the copies of those it closed. Safe from several threads.</summary>
     public void Refresh()
     {
         if (_pidfd is null)

@@ -148,6 +148,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 (restore, _) = await RunCriuAsync(manifest, attempt, loading.ImagesDir, stages, lazyPages: true).ConfigureAwait(false);
                 if (restore.Succeeded)
                 {
+                    loading.HoldUserfaults();
                     return Restored(manifest, attempt, clock, stages, app, loading);
                 }
                 await loading.AbortAsync().ConfigureAwait(false);

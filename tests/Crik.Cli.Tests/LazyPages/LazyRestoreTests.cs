@@ -114,7 +114,16 @@ public class LazyRestoreTests
         {
             second.WaitForLine("Restored checkpoint 1 ", stderr: true);
             ProcessTable.Entry daemon = Assert.Single(ProcessTable.ChildrenOf(second.CrikPid), e => e.Name == "criu");
+            // crik is held still for a while, so the app has all the time it needs to read whatever the
+            // kernel gives it in place of the pages that never arrive: crik's hold on them must leave it waiting.
+            Native.TrySignal(second.CrikPid, Native.SIGSTOP);
             Native.TrySignal(daemon.Pid, Native.SIGKILL);
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            // Without crik's hold the kernel would fill the missing pages with zeros, and this Python dies of its own zeroed heap.
+            ProcessTable.Entry app = Assert.Single(ProcessTable.ChildrenOf(second.CrikPid), e => e.Name == "python3");
+            string waitsIn = File.ReadAllText($"/proc/{app.Pid}/wchan");
+            Native.TrySignal(second.CrikPid, Native.SIGCONT);
+            Assert.True(app.State != 'Z' && waitsIn == "handle_userfault", $"the app is {app.State} in {waitsIn}, not waiting for its page\n{second.Transcript}");
             Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
             string line = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
             Assert.True(line.Contains("lazy-pages daemon was killed by SIGKILL", StringComparison.Ordinal), second.Transcript);

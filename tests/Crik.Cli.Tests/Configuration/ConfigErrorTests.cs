@@ -33,6 +33,7 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: /ok\ncheckpointTimeout: soon\n", ":2: checkpointTimeout: must be a positive duration")]
     [InlineData("imageDir: /ok\nonRestoreFailure: retry\n", ":2: onRestoreFailure: must be fresh or fail")]
     [InlineData("imageDir: /ok\nonNodeStateError: maybe\n", ":2: onNodeStateError: must be checkpoint or skip")]
+    [InlineData("imageDir: /ok\nlazyRestore: yes\n", ":2: lazyRestore: must be auto or on or off")]
     [InlineData("- just\n- a list\n", ":1: the configuration must be a mapping")]
     public void BadConfigurationFailsWithOneLineAndExitCode2(string yaml, string expected)
     {

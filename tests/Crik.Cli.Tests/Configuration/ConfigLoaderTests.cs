@@ -137,8 +137,11 @@ public class ConfigLoaderTests
             onRestoreFailure: fail
             nodeStateTimeout: 500ms
             onNodeStateError: skip
+            lazyRestore: off
             """;
         var (config, _) = ConfigLoader.Parse(yaml, "c.yaml");
+        Assert.Equal(LazyRestoreMode.Off, config.LazyRestore);
+        Assert.Equal(LazyRestoreMode.Auto, CrikConfig.Default.LazyRestore);
         Assert.Equal("/data", config.ImageDir);
         Assert.Equal(5, config.KeepCheckpoints);
         Assert.Equal(TimeSpan.FromSeconds(90), config.CheckpointTimeout);

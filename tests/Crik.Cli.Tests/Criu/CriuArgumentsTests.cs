@@ -138,4 +138,14 @@ public class CriuArgumentsTests
         Assert.Equal(["--unprivileged"], CriuArguments.ForPrivileges(0, hasSysAdmin: false));
         Assert.Equal(["--unprivileged"], CriuArguments.ForPrivileges(999, hasSysAdmin: true));
     }
+
+    [Fact]
+    public void ALazyRestoreHandsItsMemoryToTheDaemonThatAsksCrikForPagesOverAnInheritedSocket()
+    {
+        List<string> restore = CriuArguments.Restore("/d", Work, "p.pid", [], new Dictionary<int, string>(), lazyPages: true);
+        Assert.Contains("--lazy-pages", restore);
+        Assert.DoesNotContain("--stream", restore);
+        Assert.Equal(["lazy-pages", "--images-dir", "/d", "--work-dir", Work.Path, "--log-file", "/d/lazy.log", "-v4", "--page-server", "--ps-socket", "3", "--status-fd", "4"],
+            CriuArguments.LazyPages("/d", Work, "/d/lazy.log", pageServerFd: 3, statusFd: 4));
+    }
 }

@@ -76,6 +76,20 @@ public class ContainerVerdictTests
     }
 
     [Fact]
+    public void LazyRestoreIsAvailableOnlyWhereCriuRunsPrivilegedAndUserfaultfdFollowsForks()
+    {
+        static string Lazy(ContainerFacts facts) => ContainerVerdict.Of(facts).Single(f => f.Text.StartsWith("lazy restore", StringComparison.Ordinal)).Text;
+
+        Assert.StartsWith("lazy restore unavailable: CRIU runs --unprivileged here", Lazy(LeastPrivileged), StringComparison.Ordinal);
+        var privileged = LeastPrivileged with { Capabilities = new CapabilitySet(CheckpointRestore | SysPtrace | SysAdmin) };
+        Assert.StartsWith("lazy restore available", Lazy(privileged), StringComparison.Ordinal);
+        Assert.Equal("lazy restore unavailable: no fork events; restores bring all the app's memory in before it runs",
+            Lazy(privileged with { UserfaultProblem = "no fork events" }));
+        Assert.All(ContainerVerdict.Of(privileged with { UserfaultProblem = "no fork events" }).Where(f => f.Text.StartsWith("lazy", StringComparison.Ordinal)),
+            f => Assert.Equal(FindingKind.Note, f.Kind));
+    }
+
+    [Fact]
     public void CapEffIsReadFromTheStatusLines()
     {
         CapabilitySet caps = CapabilitySet.Parse(["Name:\tcrik", "CapInh:\t0000000000000000", "CapEff:\t00000100800c15fb"]);

@@ -49,6 +49,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["restoreProbation"] = "1m",
             ["lockWait"] = "20s",
             ["leaseDuration"] = "90s",
+            ["lazyRestore"] = "auto",
         };
         Assert.Equal(AllConfigurationKeys(), settings.Keys.Order(StringComparer.Ordinal));
         string config = Path.Combine(_dir, "config.yaml");

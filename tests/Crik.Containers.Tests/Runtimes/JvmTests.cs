@@ -8,7 +8,7 @@ public class JvmTests
     [ContainerFact]
     public async Task JvmHttpServerKeepsItsCountAcrossNewContainers()
     {
-        using var set = new StatefulSet();
+        using var set = new StatefulSet { LazyRestore = true };
         await set.HitCounterInThreePodsAsync(["java", "/apps/Counter.java"], hit => $"hits {hit}");
     }
 }

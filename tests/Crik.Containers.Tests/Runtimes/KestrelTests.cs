@@ -17,7 +17,7 @@ public sealed class KestrelTests : IDisposable
         string project = Path.Combine(Paths.RepositoryRoot, "tests", "Crik.Containers.Tests", "Apps", "kestrel-counter", "KestrelCounter.csproj");
         HostCommand.MustRun("dotnet", "publish", project, "-c", "Release", "-r", "linux-x64", "--self-contained",
             "-nologo", "-v", "quiet", "-o", _published.Path);
-        using var set = new StatefulSet();
+        using var set = new StatefulSet { LazyRestore = true };
         await set.HitCounterInThreePodsAsync(["/kestrel/KestrelCounter"], hit => $"hits {hit}",
             "-v", $"{_published.Path}:/kestrel:ro", "-w", "/kestrel");
     }

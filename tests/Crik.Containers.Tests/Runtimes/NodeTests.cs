@@ -7,7 +7,7 @@ public class NodeTests
     [ContainerFact]
     public async Task NodeHttpServerKeepsItsCountAcrossNewContainers()
     {
-        using var set = new StatefulSet();
+        using var set = new StatefulSet { LazyRestore = true };
         await set.HitCounterInThreePodsAsync(["node", "/apps/counter.js"], hit => $"hits {hit}");
     }
 }

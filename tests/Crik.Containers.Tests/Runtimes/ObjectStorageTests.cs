@@ -15,7 +15,7 @@ public class ObjectStorageTests
         Xunit.Assert.True(S3Server.Missing() is null, S3Server.Missing());
         using var s3 = new S3Server(address: "0.0.0.0");
         string gateway = Podman.MustRun("network", "inspect", "podman", "--format", "{{range .Subnets}}{{.Gateway}}{{end}}");
-        using var set = StatefulSet.OnObjectStorage($"s3://{S3Server.Bucket}/python-service");
+        using var set = StatefulSet.OnObjectStorage($"s3://{S3Server.Bucket}/python-service", lazyRestore: true);
         string[] environment = s3.Environment($"http://{gateway}:{s3.Port}").SelectMany(v => new[] { "-e", $"{v.Key}={v.Value}" }).ToArray();
         await set.HitCounterInThreePodsAsync(["python3", "/apps/python-service.py"], hit => $"hits {hit} log {hit} tmp {hit} shm {hit}", environment);
 

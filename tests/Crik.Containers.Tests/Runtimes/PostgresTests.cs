@@ -16,7 +16,7 @@ public class PostgresTests
     [ContainerFact(NeedsSysResource = true)]
     public async Task PostgresKeepsCommittedAndUnloggedRowsAndItsPostmasterAcrossNewContainers()
     {
-        using var set = new StatefulSet(DataDir);
+        using var set = new StatefulSet(DataDir) { LazyRestore = true };
         set.Prepare("sh", "-c", $"chown postgres:postgres {DataDir} && runuser -u postgres -- {Bin}/initdb -A trust -D {DataDir} >/dev/null");
         string startedAt = "";
         string[] postgres = ["runuser", "-u", "postgres", "--", $"{Bin}/postgres", "-D", DataDir, "-c", "listen_addresses=*"];

@@ -9,7 +9,7 @@ public class RedisTests
     [ContainerFact]
     public async Task RedisKeepsItsInMemoryDataAcrossNewContainers()
     {
-        using var set = new StatefulSet();
+        using var set = new StatefulSet { LazyRestore = true };
         string[] redis = ["redis-server", "--save", "", "--appendonly", "no", "--bind", "0.0.0.0", "--protected-mode", "no"];
         await set.ThreePodsAsync(redis, (pod, number) =>
         {

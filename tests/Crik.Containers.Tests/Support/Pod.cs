@@ -46,6 +46,14 @@ internal sealed class Pod(string name, StatefulSet set) : IDisposable
         Assert.True(Logs.Contains($"Restored checkpoint {generation}", StringComparison.Ordinal), $"expected a restore\n{Diagnostics}");
     }
 
+    /// <summary>The restore let the app run before its memory was all in, and that memory then all arrived.</summary>
+    public void ExpectLazilyRestored()
+    {
+        Assert.True(Logs.Contains(", lazily (", StringComparison.Ordinal), $"expected a lazy restore\n{Diagnostics}");
+        Poll.Until(() => Logs.Contains("the app's memory is all in", StringComparison.Ordinal) || !IsRunning(), $"the memory of {name} all in", StartTimeout);
+        Assert.True(Logs.Contains("the app's memory is all in", StringComparison.Ordinal), $"expected the memory all in\n{Diagnostics}");
+    }
+
     /// <summary>Waits until the TCP port answers a connection.</summary>
     public void WaitForPort(int port)
     {

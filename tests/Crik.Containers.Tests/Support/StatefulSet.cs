@@ -14,6 +14,14 @@ internal sealed class StatefulSet : IDisposable
     /// <summary>How much the pods may do; privileged unless a test says otherwise.</summary>
     public IReadOnlyList<string> Security { get; init; } = Podman.Privileged;
 
+    /// <summary>Pods restore lazily (lazyRestore: on): each restored pod must say its memory came in while the app ran.</summary>
+    public bool LazyRestore { get; init; }
+
+    /// <summary>More configuration for every pod (YAML lines).</summary>
+    public string ExtraConfig { get; init; } = "";
+
+    private readonly string _configText;
+
     private readonly string _name = $"crik-test-{Guid.NewGuid():N}"[..20];
     private readonly TempDirectory _config = new();
     private readonly List<string> _volumes = [];
@@ -28,6 +36,7 @@ internal sealed class StatefulSet : IDisposable
 
     private StatefulSet(string config, IEnumerable<string> volumes)
     {
+        _configText = config;
         File.WriteAllText(Path.Combine(_config.Path, "config.yaml"), config);
         // Readable by an app that runs as another user (PostgreSQL).
         File.SetUnixFileMode(_config.Path, (UnixFileMode)0x1ed);
@@ -54,7 +63,7 @@ internal sealed class StatefulSet : IDisposable
     }
 
     /// <summary>Pods with no volume at all: crik keeps its checkpoints in object storage at <paramref name="imageDir"/> (s3://…).</summary>
-    public static StatefulSet OnObjectStorage(string imageDir) => new($"imageDir: {imageDir}\n", []);
+    public static StatefulSet OnObjectStorage(string imageDir, bool lazyRestore = false) => new($"imageDir: {imageDir}\n", []) { LazyRestore = lazyRestore };
 
     /// <summary>Runs a one-off container with the volumes (e.g. to initialise a database), not under crik.</summary>
     public void Prepare(params string[] command) =>
@@ -68,6 +77,7 @@ internal sealed class StatefulSet : IDisposable
     public Pod Start(string[] command, params string[] podmanOptions)
     {
         string name = $"{_name}-pod{_pods.Count + 1}";
+        File.WriteAllText(Path.Combine(_config.Path, "config.yaml"), _configText + ExtraConfig + (LazyRestore ? "lazyRestore: on\n" : ""));
         Podman.MustRun([.. RunArguments(), "-d", "--name", name, .. podmanOptions, Podman.RuntimeImage, .. command]);
         var pod = new Pod(name, this);
         _pods.Add(pod);
@@ -87,6 +97,10 @@ internal sealed class StatefulSet : IDisposable
             if (number > 1)
             {
                 pod.ExpectRestored(number - 1);
+                if (LazyRestore)
+                {
+                    pod.ExpectLazilyRestored();
+                }
             }
             await checkState(pod, number);
             pod.CheckpointAndStop();

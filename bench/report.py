@@ -214,6 +214,38 @@ def part5(data, lines, goals):
     lines.append("")
 
 
+def part6(data, lines, goals):
+    lines += ["## 6. Lazy restore: the app answers before its memory has arrived", ""]
+    if not data:
+        lines += ["Not run.", ""]
+        return
+    lines += [
+        "An HTTP app (Python) fills N MiB of memory with random bytes; each request hashes a 4 MiB slice of it that moves "
+        "with every request. It is checkpointed once; then each round drops the page cache (as on a new node), starts "
+        "crik, and asks for `/` every 5 ms until it answers. **lazy** is `lazyRestore: on`, **eager** `off`, alternating, "
+        f"{data['reps']} rounds each; median (min–max). **first answer**: from starting crik to the first HTTP reply; "
+        "**all in**: to crik's \"the app's memory is all in\" (eager: to its \"Restored\" line); **during** and **after**: "
+        "request latency while pages still arrive and after (p50 / p99).", "",
+        "| store | app | lazy: first answer | eager: first answer | lazy: all in | eager: all in | all in lazy / eager | during p50 / p99 | after p50 / p99 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in data["sizes"]:
+        lazy, eager = entry["lazy"], entry["eager"]
+        during = lazy["during_ms"]
+        during_text = f"{during['median']:.1f} / {during['p99']:.1f} ms" if during else "none (all in first)"
+        after = lazy["after_ms"]
+        lines.append(f"| {entry['store']} | {entry['mib']} MiB | {s(lazy['first_answer_s'])} | {s(eager['first_answer_s'])} | "
+                     f"{s(lazy['all_in_s'])} | {s(eager['all_in_s'])} | {lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}× | "
+                     f"{during_text} | {after['median']:.1f} / {after['p99']:.1f} ms |")
+        goal = 0.3 if entry["store"] == "volume" else 1.0
+        goals.append((f"lazy restore from {entry['store']}, {entry['mib']} MiB: first answer within {goal} s", lazy["first_answer_s"]["median"] <= goal,
+                      f"{lazy['first_answer_s']['median']:.3f} s (eager {eager['first_answer_s']['median']:.3f} s)"))
+        goals.append((f"lazy restore from {entry['store']}, {entry['mib']} MiB: all in within 1.2× the eager restore",
+                      lazy["all_in_s"]["median"] <= 1.2 * eager["all_in_s"]["median"],
+                      f"{lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}×"))
+    lines.append("")
+
+
 def part2(data, sizes, lines, goals):
     lines += ["## 2. crik as an init: against tini, dumb-init and the .NET floor", ""]
     if not data:
@@ -319,6 +351,7 @@ def main():
     part3(load(args.results, "nodestate.json"), load(args.results, "nodestate.status"), lines, goals)
     part4(load(args.results, "reuse.json"), lines, goals)
     part5(load(args.results, "secure.json"), lines, goals)
+    part6(load(args.results, "lazy.json"), lines, goals)
     lines += ["## Goals", "", "Recorded, not asserted.", "", "| goal | result | measured (median) |", "|---|---|---|"]
     for goal, ok, detail in goals:
         lines.append(f"| {goal} | {'not measured' if ok is None else yes(ok)} | {detail} |")

@@ -14,7 +14,8 @@
 #
 # Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_PATTERN_REPS (3), BENCH_SIZES
 # (64,512,2048), BENCH_HYPERFINE_RUNS (40), BENCH_SIGNALS (300), BENCH_WRK_SECONDS (10),
-# BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure), BENCH_OUT (docs/benchmarks.md).
+# BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure,lazy), BENCH_LAZY_SIZES (64,512,2048,6144),
+# BENCH_LAZY_REPS (3), BENCH_OUT (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -25,7 +26,7 @@ SIZES=${BENCH_SIZES:-64,512,2048}
 HYPERFINE_RUNS=${BENCH_HYPERFINE_RUNS:-40}
 SIGNALS=${BENCH_SIGNALS:-300}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
-PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse,secure}
+PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse,secure,lazy}
 REUSE_MIB=${BENCH_REUSE_MIB:-2048}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 PY=/usr/bin/python3
@@ -143,6 +144,12 @@ if wants secure; then
     log "part 5: compressed and encrypted images, 512 MiB half text"
     "$PY" secure.py --crik "$crik" --python "$PY" --mib 512 --reps "$REPS" \
         --work "$work/secure" --out "$work/results/secure.json"
+fi
+if wants lazy; then
+    log "part 6: lazy restore against eager, from a volume and from object storage (sizes ${BENCH_LAZY_SIZES:-64,512,2048,6144} MiB)"
+    "$PY" lazy.py --crik "$crik" --python "$PY" --sizes "${BENCH_LAZY_SIZES:-64,512,2048,6144}" --reps "${BENCH_LAZY_REPS:-3}" \
+        --work "$work/lazy" --out "$work/results/lazy.json" \
+        || { log "part 6 failed"; }
 fi
 cd "$repo"
 

@@ -4,22 +4,24 @@ namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// Random access to one image stored as chunks: any range, read from the packs chunk by chunk, each
-/// chunk checked (SHA-256, or decrypted and authenticated) before a byte of it is handed out. The
-/// chunks read last are kept, so neighbouring requests (CRIU asks for 4 KiB to 4 MiB at a time, mostly
-/// in address order) read each chunk once: at most <see cref="KeptChunks"/> chunks of at most 2 MiB.
-/// Not thread-safe: one page server reads it.
+/// chunk checked (SHA-256, or decrypted and authenticated) before a byte of it is handed out. CRIU's
+/// lazy-pages daemon asks mostly in address order (its background copy), which is the order of the
+/// chunks, so each chunk read starts reading the next <see cref="ReadAhead"/> on other threads (from
+/// object storage each is a request of its own, and waiting for them one by one would be slow).
+/// Memory: at most <see cref="KeptChunks"/> + <see cref="ReadAhead"/> chunks of at most 2 MiB.
+/// Read by one page server thread at a time.
 /// </summary>
 internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader packs, string? keyId) : IDisposable
 {
     public const int KeptChunks = 8;
+    public const int ReadAhead = 4;
 
     private readonly long[] _starts = Starts(chunks);
     private readonly LinkedList<(int Index, byte[] Bytes)> _kept = new();
+    private readonly Dictionary<int, Task<byte[]>> _ahead = [];
+    private bool _disposed;
 
     public long Length => _starts[^1];
-
-    /// <summary>How many chunk reads the requests took (each chunk read once while it stays kept).</summary>
-    public int ChunksRead { get; private set; }
 
     /// <summary>Fills <paramref name="destination"/> from <paramref name="offset"/>; throws <see cref="ChunkException"/> when a chunk is missing or not what was written.</summary>
     public void Read(long offset, Span<byte> destination)
@@ -46,11 +48,17 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
 
     public void Dispose()
     {
+        _disposed = true;
         foreach ((_, byte[] bytes) in _kept)
         {
             Array.Clear(bytes); // decrypted memory of the app
         }
         _kept.Clear();
+        foreach (Task<byte[]> pending in _ahead.Values)
+        {
+            _ = pending.ContinueWith(read => Array.Clear(read.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+        }
+        _ahead.Clear();
     }
 
     private byte[] Chunk(int index)
@@ -65,27 +73,55 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
             }
         }
         byte[] bytes;
-        if (_kept.Count >= KeptChunks)
+        if (_ahead.Remove(index, out Task<byte[]>? pending))
         {
-            bytes = _kept.Last!.Value.Bytes;
-            _kept.RemoveLast();
+            bytes = pending.GetAwaiter().GetResult(); // a chunk that failed throws here, when it is needed
         }
         else
         {
-            bytes = new byte[PageChunker.MaxBytes];
+            bytes = ReadChunk(index);
         }
+        if (_kept.Count >= KeptChunks)
+        {
+            Array.Clear(_kept.Last!.Value.Bytes);
+            _kept.RemoveLast();
+        }
+        _kept.AddFirst((index, bytes));
+        StartReadingAhead(index);
+        return bytes;
+    }
+
+    private void StartReadingAhead(int after)
+    {
+        // Reads ahead of a place CRIU jumped away from are dropped: only the next few after this one are wanted.
+        foreach (int stale in _ahead.Keys.Where(i => i <= after || i > after + ReadAhead).ToList())
+        {
+            _ahead.Remove(stale, out Task<byte[]>? dropped);
+            _ = dropped!.ContinueWith(read => Array.Clear(read.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+        }
+        for (int next = after + 1; next <= after + ReadAhead && next < chunks.Count; next++)
+        {
+            if (!_ahead.ContainsKey(next) && !_kept.Any(k => k.Index == next))
+            {
+                int index = next;
+                _ahead[index] = Task.Run(() => _disposed ? [] : ReadChunk(index));
+            }
+        }
+    }
+
+    private byte[] ReadChunk(int index)
+    {
+        var bytes = new byte[chunks[index].Size];
         try
         {
             packs.Read(chunks[index], keyId, bytes);
+            return bytes;
         }
         catch
         {
             Array.Clear(bytes);
             throw;
         }
-        ChunksRead++;
-        _kept.AddFirst((index, bytes));
-        return bytes;
     }
 
     private static long[] Starts(IReadOnlyList<ChunkRef> chunks)

@@ -258,9 +258,14 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             return "not wanted";
         }
+        long allowed = HostMemory.LargestWritableArea();
         string? why = checkpoint.Restores.Any(r => r.LoadFailed)
             ? "an earlier lazy restore of it could not bring all its memory in"
-            : LazyRestoreSupport.Unavailable();
+            // CRIU maps every private area writable before a lazy restore fills it, as from a stream.
+            : manifest.LargestPrivateArea > allowed
+                ? $"the app has a {Size.Format(manifest.LargestPrivateArea)} memory area, more than this node lets CRIU map writable "
+                    + $"({Size.Format(allowed)}; vm.overcommit_memory=1 allows it)"
+                : LazyRestoreSupport.Unavailable();
         if (why is not null)
         {
             log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, why);

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Benchmark app: fills MIB mebibytes of memory with random bytes, says "ready", then answers HTTP
+GETs on PORT: each answer hashes a 4 MiB slice of that memory at a place that moves with every request
+(so a request touches a few MiB, not all of it) and prints "tick N" every 100 ms meanwhile."""
+import hashlib
+import http.server
+import os
+import sys
+import threading
+import time
+
+mib, port = int(sys.argv[1]), int(sys.argv[2])
+memory = bytearray(mib << 20)
+view = memoryview(memory)
+for i in range(mib):
+    view[i << 20:(i + 1) << 20] = os.urandom(1 << 20)
+served = 0
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        global served
+        slice_mib = 4 if mib >= 4 else 1
+        start = ((served * 7919) % max(1, mib - slice_mib)) << 20
+        served += 1
+        body = hashlib.sha256(view[start:start + (slice_mib << 20)]).hexdigest().encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print(f"ready {mib} MiB", flush=True)
+n = 0
+while True:
+    print(f"tick {n}", flush=True)
+    n += 1
+    time.sleep(0.1)

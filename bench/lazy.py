@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Part 6: lazy restore. For an HTTP app with N MiB of random memory whose requests each touch 4 MiB:
+time from starting crik on a new "node" (page cache dropped) to the restored app's first HTTP answer,
+time until every page is in, and request latency while pages still arrive against after; lazy against
+eager restores of the same checkpoint, from a volume and from object storage (s3rver on loopback)."""
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from benchlib import NAMESPACES, Proc, log, now, save, summary, wait_child
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, "apps", "http_app.py")
+REPO = os.path.dirname(HERE)
+S3RVER = os.path.join(REPO, "artifacts", "tools", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, timeout=5.0):
+    """One GET; its latency in seconds, or None when nothing answers yet."""
+    started = now()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return now() - started if response.status == 200 else None
+    except OSError:
+        return None
+
+
+def drop_caches():
+    subprocess.run(["sync"], check=False)
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+class Store:
+    """Where the checkpoint lives: a directory, or s3rver on loopback."""
+
+    def __init__(self, kind, work):
+        self.kind, self.work, self.env, self.server = kind, work, dict(os.environ), None
+        self.env.pop("CRIK_CONFIG", None)
+        if kind == "s3":
+            port = free_port()
+            data = os.path.join(work, "s3rver-data")
+            shutil.rmtree(data, ignore_errors=True)
+            os.makedirs(data)
+            self.server = subprocess.Popen(["node", S3RVER, "-d", data, "-a", "127.0.0.1", "-p", str(port), "--configure-bucket", "bench",
+                                            "--no-vhost-buckets", "-s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = now() + 30
+            while get_port_open(port) is False and now() < deadline:
+                time.sleep(0.1)
+            self.env |= {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER", "AWS_REGION": "us-east-1",
+                         "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}"}
+            self.image_dir = f"s3://bench/lazy-{int(time.time())}"
+        else:
+            self.image_dir = os.path.join(work, "images")
+            shutil.rmtree(self.image_dir, ignore_errors=True)
+
+    def close(self):
+        if self.server:
+            self.server.kill()
+            self.server.wait()
+
+
+def get_port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pod(crik, python, store, mib, port, work, lazy):
+    config = os.path.join(work, "crik.yaml")
+    with open(config, "w") as f:
+        f.write(f"imageDir: {store.image_dir}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\nrestoreTimeout: 15m\n"
+                f"restoreAttempts: 1000\nlazyRestore: {'on' if lazy else 'off'}\n")
+    return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port)], env=store.env)
+
+
+def checkpoint(crik, python, store, mib, port, work):
+    first = pod(crik, python, store, mib, port, work, lazy=False)
+    first.wait_line(r"^ready", timeout=900)
+    first.wait_line(r"^tick", timeout=60)
+    crik_pid = wait_child(first.pid, name="crik")
+    os.kill(crik_pid, signal.SIGTERM)
+    if first.wait(900) != 0:
+        raise RuntimeError(f"the checkpoint failed\n{first.transcript()}")
+
+
+def restore_round(crik, python, store, mib, port, work, lazy):
+    drop_caches()
+    restored = pod(crik, python, store, mib, port, work, lazy)
+    first_answer = None
+    while first_answer is None:
+        if restored.popen.poll() is not None:
+            raise RuntimeError(f"crik ended during the restore\n{restored.transcript()}")
+        latency = get(port, timeout=60)
+        if latency is not None:
+            first_answer = now() - restored.started_at
+        else:
+            time.sleep(0.005)
+    t_restored, line = restored.wait_line(r"Restored checkpoint", stream="stderr", timeout=60)
+    if lazy and ", lazily (" not in line:
+        raise RuntimeError(f"the restore was not lazy: {line}")
+    during = []
+    if lazy:
+        while True:
+            done = [l for _, l in restored.lines["stderr"] if "the app's memory is all in" in l]
+            if done:
+                break
+            latency = get(port, timeout=60)
+            if latency is not None:
+                during.append(latency)
+        t_all_in, _ = restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=5)
+    else:
+        t_all_in = t_restored
+    after = [x for x in (get(port) for _ in range(40)) if x is not None]
+    os.kill(wait_child(restored.pid, name="crik"), signal.SIGKILL)  # not SIGTERM: that would checkpoint again
+    restored.wait(60)
+    return {"first_answer_s": first_answer, "all_in_s": t_all_in - restored.started_at, "during_ms": [x * 1000 for x in during],
+            "after_ms": [x * 1000 for x in after]}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--crik", required=True)
+    parser.add_argument("--python", default="python3")
+    parser.add_argument("--sizes", default="64,512,2048,6144")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--stores", default="volume,s3")
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    results = {"sizes": [], "reps": args.reps}
+    for kind in args.stores.split(","):
+        if kind == "s3" and not os.path.exists(S3RVER):
+            log("part 6: no s3rver (bash scripts/install-s3rver.sh): object storage is skipped")
+            continue
+        for mib in [int(s) for s in args.sizes.split(",")]:
+            store = Store(kind, args.work)
+            port = free_port()
+            try:
+                log(f"part 6: {mib} MiB from {kind}: checkpoint")
+                checkpoint(args.crik, args.python, store, mib, port, args.work)
+                rounds = {"lazy": [], "eager": []}
+                for rep in range(args.reps):
+                    for lazy in (True, False) if rep % 2 == 0 else (False, True):
+                        rounds["lazy" if lazy else "eager"].append(restore_round(args.crik, args.python, store, mib, port, args.work, lazy))
+                entry = {"store": kind, "mib": mib}
+                for mode, runs in rounds.items():
+                    entry[mode] = {
+                        "first_answer_s": summary([r["first_answer_s"] for r in runs]),
+                        "all_in_s": summary([r["all_in_s"] for r in runs]),
+                        "during_ms": summary([x for r in runs for x in r["during_ms"]]),
+                        "after_ms": summary([x for r in runs for x in r["after_ms"]]),
+                    }
+                    log(f"part 6: {mib} MiB from {kind}, {mode}: first answer {entry[mode]['first_answer_s']['median']:.3f} s, "
+                        f"all in {entry[mode]['all_in_s']['median']:.3f} s")
+                results["sizes"].append(entry)
+            finally:
+                store.close()
+                shutil.rmtree(os.path.join(args.work, "images"), ignore_errors=True)
+    save(args.out, results)
+
+
+if __name__ == "__main__":
+    main()

@@ -41,12 +41,7 @@ public class LazyRestoreTests
     [CriuFact]
     public void ASigtermWhileMemoryStillArrivesWaitsForItAndTheCheckpointHasEveryPage()
     {
-        using var pods = new Pods("lazyRestore: on\n");
-        using (CrikRun first = pods.Start(Forking(384)))
-        {
-            first.WaitForLine("allocated 384", TimeSpan.FromSeconds(90));
-            Pods.CheckpointAndStop(first);
-        }
+        using Pods pods = Checkpointed(384);
         using (CrikRun second = pods.Start(Forking(384)))
         {
             second.WaitForLine("Restored checkpoint 1 ", stderr: true);
@@ -68,12 +63,7 @@ public class LazyRestoreTests
     [CriuFact]
     public void AChunkThatFailsWhileMemoryArrivesKillsTheAppWithAClearLineAndTheNextPodRestoresEagerly()
     {
-        using var pods = new Pods("lazyRestore: on\n");
-        using (CrikRun first = pods.Start(Forking(64)))
-        {
-            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            Pods.CheckpointAndStop(first);
-        }
+        using Pods pods = Checkpointed(64);
         // A chunk in the middle of the app's random memory: CRIU leaves it lazy, so it is read only once the app runs.
         JsonArray pages = Pods.StreamedImages(pods.Manifest()).Where(i => i.Key.StartsWith("pages-", StringComparison.Ordinal)).MaxBy(i => i.Value.Count).Value;
         JsonNode chunk = pages[pages.Count / 2]!;
@@ -104,12 +94,7 @@ public class LazyRestoreTests
     [CriuFact]
     public void ALazyPagesDaemonThatDiesLeavesNoPageMissingInTheAppItKillsItAndTheNextPodResumesEagerly()
     {
-        using var pods = new Pods("lazyRestore: on\n");
-        using (CrikRun first = pods.Start(Forking(384)))
-        {
-            first.WaitForLine("allocated 384", TimeSpan.FromSeconds(90));
-            Pods.CheckpointAndStop(first);
-        }
+        using Pods pods = Checkpointed(384);
         using (CrikRun second = pods.Start(Forking(384)))
         {
             second.WaitForLine("Restored checkpoint 1 ", stderr: true);
@@ -137,6 +122,16 @@ public class LazyRestoreTests
         third.WaitForLine(_ => third.Stdout.Contains("intact yes"), TimeSpan.FromSeconds(60));
         Assert.DoesNotContain(third.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
         third.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>Pods that restore lazily, and a first one that started the app and checkpointed it.</summary>
+    private static Pods Checkpointed(int mib)
+    {
+        var pods = new Pods("lazyRestore: on\n");
+        using CrikRun first = pods.Start(Forking(mib));
+        first.WaitForLine($"allocated {mib}", TimeSpan.FromSeconds(90));
+        Pods.CheckpointAndStop(first);
+        return pods;
     }
 
     private static string WaitChannel(int pid)

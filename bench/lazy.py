@@ -113,6 +113,7 @@ def restore_round(crik, python, store, mib, port, work, lazy):
         else:
             time.sleep(0.005)
     t_restored, line = restored.wait_line(r"Restored checkpoint", stream="stderr", timeout=60)
+    stages = {m.group(1): int(m.group(2)) for m in re.finditer(r"([a-z][a-z -]*?) (\d+) ms", line.split("Stages: ", 1)[-1].split(";")[0])}
     if lazy and ", lazily (" not in line:
         raise RuntimeError(f"the restore was not lazy: {line}")
     during = []
@@ -131,7 +132,7 @@ def restore_round(crik, python, store, mib, port, work, lazy):
     os.kill(wait_child(restored.pid, name="crik"), signal.SIGKILL)  # not SIGTERM: that would checkpoint again
     restored.wait(60)
     return {"first_answer_s": first_answer, "all_in_s": t_all_in - restored.started_at, "during_ms": [x * 1000 for x in during],
-            "after_ms": [x * 1000 for x in after]}
+            "after_ms": [x * 1000 for x in after], "stages": stages}
 
 
 def main():
@@ -167,6 +168,7 @@ def main():
                         "all_in_s": summary([r["all_in_s"] for r in runs]),
                         "during_ms": summary([x for r in runs for x in r["during_ms"]]),
                         "after_ms": summary([x for r in runs for x in r["after_ms"]]),
+                        "stages_ms": {k: summary([r["stages"].get(k, 0) for r in runs]) for k in runs[0]["stages"]},
                     }
                     log(f"part 6: {mib} MiB from {kind}, {mode}: first answer {entry[mode]['first_answer_s']['median']:.3f} s, "
                         f"all in {entry[mode]['all_in_s']['median']:.3f} s")

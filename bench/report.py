@@ -244,6 +244,14 @@ def part6(data, lines, goals):
                       lazy["all_in_s"]["median"] <= 1.2 * eager["all_in_s"]["median"],
                       f"{lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}×"))
     lines.append("")
+    staged = [e for e in data["sizes"] if e["lazy"].get("stages_ms")]
+    if staged:
+        lines += ["Where a lazy restore's time goes before the app runs (crik's own \"Restored\" line; median per stage):", "",
+                  "| store | app | stages |", "|---|---|---|"]
+        for entry in staged:
+            stages = ", ".join(f"{name} {stat['median']:.0f} ms" for name, stat in entry["lazy"]["stages_ms"].items())
+            lines.append(f"| {entry['store']} | {entry['mib']} MiB | {stages} |")
+        lines.append("")
 
 
 def part2(data, sizes, lines, goals):

@@ -46,6 +46,29 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
         }
     }
 
+    /// <summary>
+    /// Reads a range straight from the packs, without keeping or reading ahead (the pages CRIU restores
+    /// itself, scattered over the image, read once each). Safe from several threads.
+    /// </summary>
+    public void ReadOnce(long offset, Span<byte> destination)
+    {
+        while (destination.Length > 0)
+        {
+            int index = Array.BinarySearch(_starts, offset);
+            if (index < 0)
+            {
+                index = ~index - 1;
+            }
+            byte[] chunk = ReadChunk(index);
+            int from = (int)(offset - _starts[index]);
+            int count = Math.Min(destination.Length, chunks[index].Size - from);
+            chunk.AsSpan(from, count).CopyTo(destination);
+            Array.Clear(chunk);
+            destination = destination[count..];
+            offset += count;
+        }
+    }
+
     public void Dispose()
     {
         _disposed = true;

@@ -95,32 +95,41 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
+    /// <summary>
+    /// The pages CRIU restores itself, a few runs scattered over the image: read several at a time
+    /// (from object storage each is a request), each chunk checked, into their place in the sparse file.
+    /// </summary>
     private void WriteEagerRuns(ChunkedImage image, List<Pagemap> owners, Microsoft.Win32.SafeHandles.SafeFileHandle target)
     {
         RandomAccess.SetLength(target, image.Length);
-        byte[] buffer = new byte[1 << 20];
+        List<PageRun> runs = owners.SelectMany(o => o.Runs).ToList();
+        PageBytes += runs.Sum(r => r.Pages * Pagemap.PageBytes);
+        LazyBytes += runs.Where(r => r.Lazy).Sum(r => r.Pages * Pagemap.PageBytes);
+        const int Piece = 1 << 20;
+        var pieces = runs.Where(r => !r.Lazy)
+            .SelectMany(r => Enumerable.Range(0, (int)(((r.Pages * Pagemap.PageBytes) + Piece - 1) / Piece))
+                .Select(i => (Offset: r.Offset + ((long)i * Piece), Length: (int)Math.Min(Piece, (r.Pages * Pagemap.PageBytes) - ((long)i * Piece)))))
+            .ToList();
         try
         {
-            foreach (PageRun run in owners.SelectMany(o => o.Runs))
+            Parallel.ForEach(pieces, new ParallelOptions { MaxDegreeOfParallelism = 8 }, piece =>
             {
-                PageBytes += run.Pages * Pagemap.PageBytes;
-                if (run.Lazy)
+                byte[] buffer = new byte[piece.Length];
+                try
                 {
-                    LazyBytes += run.Pages * Pagemap.PageBytes;
-                    continue;
+                    image.ReadOnce(piece.Offset, buffer);
+                    RandomAccess.Write(target, buffer, piece.Offset);
                 }
-                for (long done = 0, length = run.Pages * Pagemap.PageBytes; done < length;)
+                finally
                 {
-                    int count = (int)Math.Min(buffer.Length, length - done);
-                    image.Read(run.Offset + done, buffer.AsSpan(0, count));
-                    RandomAccess.Write(target, buffer.AsSpan(0, count), run.Offset + done);
-                    done += count;
+                    Array.Clear(buffer);
                 }
-            }
+            });
         }
-        finally
+        catch (AggregateException e)
         {
-            Array.Clear(buffer);
+            // The first chunk that failed, as the caller handles it (a ChunkException is an IOException).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
         }
     }
 

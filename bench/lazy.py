@@ -156,7 +156,12 @@ def main():
             port = free_port()
             try:
                 log(f"part 6: {mib} MiB from {kind}: checkpoint")
-                checkpoint(args.crik, args.python, store, mib, port, args.work)
+                try:
+                    checkpoint(args.crik, args.python, store, mib, port, args.work)
+                except RuntimeError as e:
+                    log(f"part 6: {mib} MiB from {kind}: the checkpoint failed, so this size is left out: {str(e).splitlines()[0]}")
+                    results.setdefault("left_out", []).append(f"{mib} MiB from {kind}: the checkpoint failed")
+                    continue
                 rounds = {"lazy": [], "eager": []}
                 for rep in range(args.reps):
                     for lazy in (True, False) if rep % 2 == 0 else (False, True):
@@ -173,6 +178,7 @@ def main():
                     log(f"part 6: {mib} MiB from {kind}, {mode}: first answer {entry[mode]['first_answer_s']['median']:.3f} s, "
                         f"all in {entry[mode]['all_in_s']['median']:.3f} s")
                 results["sizes"].append(entry)
+                save(args.out, results)  # after each size: a later one that fails loses nothing
             finally:
                 store.close()
                 shutil.rmtree(os.path.join(args.work, "images"), ignore_errors=True)

@@ -244,6 +244,8 @@ def part6(data, lines, goals):
                       lazy["all_in_s"]["median"] <= 1.2 * eager["all_in_s"]["median"],
                       f"{lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}×"))
     lines.append("")
+    for left_out in data.get("left_out", []):
+        lines += [f"Left out: {left_out}.", ""]
     staged = [e for e in data["sizes"] if e["lazy"].get("stages_ms")]
     if staged:
         lines += ["Where a lazy restore's time goes before the app runs (crik's own \"Restored\" line; median per stage):", "",

@@ -1,4 +1,5 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
@@ -43,20 +44,12 @@ internal sealed class UserfaultGuard : IDisposable
         {
             return;
         }
-        var now = new HashSet<int>();
-        try
+        var now = ProcessDescriptors.Of(_daemon).Where(d => d.Target == UserfaultLink).Select(d => d.Fd).ToHashSet();
+        // A daemon that has died lists no descriptors (a zombie holds none): that is when the copies
+        // matter most, so they stay until the caller, having killed the app, disposes this.
+        if (!StillRuns())
         {
-            foreach (string entry in Directory.EnumerateFileSystemEntries($"/proc/{_daemon}/fd"))
-            {
-                if (int.TryParse(Path.GetFileName(entry), out int fd) && new FileInfo(entry).LinkTarget == UserfaultLink)
-                {
-                    now.Add(fd);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return; // the daemon is gone: its copies stay until the caller disposes this
+            return;
         }
         lock (_copies)
         {
@@ -74,6 +67,11 @@ internal sealed class UserfaultGuard : IDisposable
             }
         }
     }
+
+    /// <summary>The daemon has not exited: it is neither a zombie nor gone.</summary>
+    private bool StillRuns() =>
+        ProcFiles.Lines($"/proc/{_daemon}/status").FirstOrDefault(l => l.StartsWith("State:", StringComparison.Ordinal)) is { } state
+            && state["State:".Length..].TrimStart() is [not ('Z' or 'X'), ..];
 
     public void Dispose()
     {

@@ -27,9 +27,7 @@ internal sealed class LazyImages : IDisposable
     /// <summary>The pages images of the tasks, by number, read from their chunks.</summary>
     public Dictionary<int, ChunkedImage> Images { get; } = [];
 
-    /// <summary>Bytes the tasks' pages images hold, and how many of them CRIU may leave lazy.</summary>
-    public long PageBytes { get; private set; }
-
+    /// <summary>How many bytes of the tasks' pages images CRIU may leave lazy.</summary>
     public long LazyBytes { get; private set; }
 
     /// <summary>Writes the images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
@@ -103,7 +101,6 @@ internal sealed class LazyImages : IDisposable
     {
         RandomAccess.SetLength(target, image.Length);
         List<PageRun> runs = owners.SelectMany(o => o.Runs).ToList();
-        PageBytes += runs.Sum(r => r.Pages * Pagemap.PageBytes);
         LazyBytes += runs.Where(r => r.Lazy).Sum(r => r.Pages * Pagemap.PageBytes);
         const int Piece = 1 << 20;
         var pieces = runs.Where(r => !r.Lazy)

@@ -143,7 +143,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         string? notWhole;
         try
         {
-            if (streamed && WhyNotLazy(checkpoint) is null && await StartLoadingAsync(manifest, attempt, stages).ConfigureAwait(false) is { } loading)
+            long allowed = HostMemory.LargestWritableArea();
+            if (streamed && WhyNotLazy(checkpoint, allowed) is null && await StartLoadingAsync(manifest, attempt, stages).ConfigureAwait(false) is { } loading)
             {
                 (restore, _) = await RunCriuAsync(manifest, attempt, loading.ImagesDir, stages, lazyPages: true).ConfigureAwait(false);
                 if (restore.Succeeded)
@@ -158,7 +159,6 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                     manifest.Generation, restore.Describe(config.RestoreTimeout), attempt.LogPath);
                 app = reaper.Expect(manifest.RootPid);
             }
-            long allowed = HostMemory.LargestWritableArea();
             bool fromFiles = streamed && manifest.LargestPrivateArea > allowed;
             if (fromFiles)
             {
@@ -251,14 +251,14 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     }
 
     /// <summary>Null when this checkpoint is restored lazily here (lazyRestore); otherwise why not (logged when the user asked for lazy restores).</summary>
-    private string? WhyNotLazy(CommittedCheckpoint checkpoint)
+    /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
+    private string? WhyNotLazy(CommittedCheckpoint checkpoint, long allowed)
     {
         Manifest manifest = checkpoint.Manifest;
         if (config.LazyRestore == LazyRestoreMode.Off || (config.LazyRestore == LazyRestoreMode.Auto && manifest.ImageBytes < CrikConfig.LazyRestoreFrom))
         {
             return "not wanted";
         }
-        long allowed = HostMemory.LargestWritableArea();
         string? why = checkpoint.Restores.Any(r => r.LoadFailed)
             ? "an earlier lazy restore of it could not bring all its memory in"
             // CRIU maps every private area writable before a lazy restore fills it, as from a stream.

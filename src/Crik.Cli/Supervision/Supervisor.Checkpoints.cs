@@ -156,15 +156,7 @@ internal sealed partial class Supervisor
     /// <summary>The checkpoint is on disk: the stopped tree ends here and lives on in the next pod.</summary>
     private async Task<int> StopCheckpointedAsync(RunningApp app)
     {
-        SignalTree(app, Signal.SIGKILL);
-        try
-        {
-            await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            log.Warning("The app (PID {Pid}) did not end within {Seconds} s of SIGKILL after its checkpoint", app.Pid, KilledAppGrace.TotalSeconds);
-        }
+        await KillAndWaitAsync(app).ConfigureAwait(false);
         return ExitCodes.Checkpointed;
     }
 }

@@ -42,7 +42,7 @@ internal sealed partial class Supervisor
                 SignalTree(app, Signal.SIGKILL);
                 log.Error("crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
                     + "so that it never runs twice. The next pod resumes from the newest checkpoint", app.Pid);
-                await StopCheckpointedAsync(app).ConfigureAwait(false);
+                await KillAndWaitAsync(app).ConfigureAwait(false);
                 return ExitCodes.CrikFailure;
             case HoldState.Endangered when !_frozenForTheLease:
                 _frozenForTheLease = true;

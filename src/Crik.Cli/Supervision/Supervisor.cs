@@ -177,6 +177,14 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// </summary>
     private async Task<int> LoadFailedAsync(RunningApp app, string failure)
     {
+        await KillAndWaitAsync(app).ConfigureAwait(false);
+        restorer!.MemoryLoadFailed(app, failure);
+        return ExitCodes.CrikFailure;
+    }
+
+    /// <summary>Kills the app's whole tree and waits (a little while at most) until it is gone.</summary>
+    private async Task KillAndWaitAsync(RunningApp app)
+    {
         SignalTree(app, Signal.SIGKILL);
         try
         {
@@ -186,8 +194,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         {
             log.Warning("The app (PID {Pid}) did not end within {Seconds} s of SIGKILL", app.Pid, KilledAppGrace.TotalSeconds);
         }
-        restorer!.MemoryLoadFailed(app, failure);
-        return ExitCodes.CrikFailure;
     }
 
     private int AppEnded(RunningApp app, WaitStatus status)

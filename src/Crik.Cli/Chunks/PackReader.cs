@@ -18,6 +18,12 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
     }
 
     /// <summary>
+    /// How many chunks a stream reads at once: one reader keeps ahead of CRIU where a read is a pread
+    /// (more only add CPU), where each read waits on the network several hide the wait.
+    /// </summary>
+    public int ConcurrentReads { get; init; } = 1;
+
+    /// <summary>
     /// Fills the first <see cref="ChunkRef.Size"/> bytes of <paramref name="plain"/> with the chunk's
     /// content; throws <see cref="ChunkException"/> when it is missing or not what was written.
     /// </summary>

@@ -8,8 +8,10 @@ namespace Crik.Cli.Streaming;
 
 /// <summary>
 /// Hands a criu restore --stream the images of one checkpoint, chunk by chunk from the packs. Each
-/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, a few chunks ahead of
-/// CRIU on other cores, so there is no verification pass before the restore. When a chunk fails,
+/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, by a reader thread of the
+/// image's own a few chunks ahead of the thread that writes to CRIU, so there is no verification pass
+/// before the restore. An image holds at most <see cref="ChunksAhead"/> chunk buffers (of up to
+/// 2 MiB, <see cref="PageChunker.MaxBytes"/>) at a time, plus one read buffer per reader. When a chunk fails,
 /// <see cref="Failed"/> fires while CRIU still waits for that chunk's bytes (its pipe stays open
 /// until then), so the caller can kill CRIU before it resumes anything; <see cref="FinishAsync"/>
 /// says what failed.
@@ -74,30 +76,21 @@ internal sealed class ImageServer : StreamerSession<string?>
     private void Serve(ManifestFile image, SafeFileHandle pipe)
     {
         IReadOnlyList<ChunkRef> chunks = image.Chunks!;
-        var ahead = new Queue<Task<byte[]>>();
-        int next = 0;
-        void ReadAhead()
-        {
-            ChunkRef chunk = chunks[next++];
-            ahead.Enqueue(Task.Run(() => ReadChunk(chunk)));
-        }
         var times = new StreamTimes(image.Path);
         _streams.Add(times);
         var stream = new TimedPipe(new FileStream(pipe, FileAccess.Write, bufferSize: 0), times);
+        ChunkReadAhead? ahead = null;
         try
         {
-            while (next < chunks.Count && ahead.Count < ChunksAhead)
-            {
-                ReadAhead();
-            }
-            for (int written = 0; ahead.Count > 0; written++)
+            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i]), GiveBack, ChunksAhead, _packs.ConcurrentReads, "crik image reader");
+            for (int i = 0; i < chunks.Count; i++)
             {
                 long waiting = StreamTimes.Now();
-                byte[] buffer = ahead.Dequeue().GetAwaiter().GetResult();
+                byte[] buffer = ahead.Take(i);
                 times.CrikSince(waiting);
                 try
                 {
-                    stream.Write(buffer, 0, chunks[written].Size);
+                    stream.Write(buffer, 0, chunks[i].Size);
                 }
                 catch (IOException)
                 {
@@ -105,11 +98,7 @@ internal sealed class ImageServer : StreamerSession<string?>
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
-                }
-                if (next < chunks.Count)
-                {
-                    ReadAhead();
+                    ahead.GiveBack(buffer);
                 }
             }
         }
@@ -122,13 +111,11 @@ internal sealed class ImageServer : StreamerSession<string?>
         finally
         {
             stream.Dispose(); // only now: criu must still be waiting for this image when Failed fires
-            // Chunks read ahead of a failure are not needed any more; their buffers go back to the pool.
-            foreach (Task<byte[]> pending in ahead)
-            {
-                _ = pending.ContinueWith(read => ArrayPool<byte>.Shared.Return(read.Result, clearArray: _keyId is not null), TaskContinuationOptions.OnlyOnRanToCompletion);
-            }
+            ahead?.Dispose(); // chunks read ahead and not written go back to the pool
         }
     }
+
+    private void GiveBack(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
 
     private byte[] ReadChunk(ChunkRef chunk)
     {
@@ -140,7 +127,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
+            GiveBack(buffer);
             throw;
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
 
 namespace Crik.Cli.Streaming;
@@ -5,14 +6,15 @@ namespace Crik.Cli.Streaming;
 /// <summary>
 /// The chunks of one image, read (and checked) in order by threads of their own while the caller
 /// writes them out: chunk i may be read once chunk i - <c>depth</c> has been given back, so at most
-/// <c>depth</c> buffers are out at a time, counting the one being written. The threads block while
-/// they are that far ahead instead of spinning for work as thread-pool workers do between short
-/// work items, which cost a third of crik's CPU during a restore.
+/// <c>depth</c> buffers are out at a time, counting those being read and written. The threads sleep
+/// while they are that far ahead (thread-pool workers, given a work item per chunk, spin between
+/// items on the cores CRIU needs).
 /// </summary>
 /// <remarks>
-/// A chunk that cannot be read is thrown from <see cref="Take"/> in its turn, after every chunk
-/// before it. <see cref="Dispose"/> stops the readers at their next chunk and gives back every
-/// buffer read and not taken; a reader busy with a chunk gives its buffer back itself when it is done.
+/// Chunks are taken in order. A chunk that cannot be read is thrown from <see cref="Take"/> in its
+/// turn, after every chunk before it, and no chunk after it is started. <see cref="Dispose"/> stops
+/// the readers at their next chunk and gives back every buffer read and not taken; a reader busy
+/// with a chunk gives its buffer back itself when it is done.
 /// </remarks>
 internal sealed class ChunkReadAhead : IDisposable
 {
@@ -61,7 +63,25 @@ internal sealed class ChunkReadAhead : IDisposable
         }
     }
 
-    /// <summary>Gives back the buffer of the chunk last taken, so that a reader may go on to the next one.</summary>
+    /// <summary>
+    /// Chunk <paramref name="index"/> (the next one, in order) when it has been read; false when it
+    /// has not, or when reading it failed (<see cref="Take"/> throws that in its turn).
+    /// </summary>
+    public bool TryTake(int index, [NotNullWhen(true)] out byte[]? buffer)
+    {
+        lock (_lock)
+        {
+            ref (byte[]? Buffer, Exception? Error) slot = ref _slots[index % _slots.Length];
+            buffer = slot.Buffer;
+            if (buffer is not null)
+            {
+                slot = default;
+            }
+            return buffer is not null;
+        }
+    }
+
+    /// <summary>Gives back the buffer of a chunk taken, so that a reader may go on to another one.</summary>
     public void GiveBack(byte[] buffer)
     {
         _giveBack(buffer);

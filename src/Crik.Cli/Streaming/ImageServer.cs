@@ -1,6 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 
@@ -8,13 +9,14 @@ namespace Crik.Cli.Streaming;
 
 /// <summary>
 /// Hands a criu restore --stream the images of one checkpoint, chunk by chunk from the packs. Each
-/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, by a reader thread of the
-/// image's own a few chunks ahead of the thread that writes to CRIU, so there is no verification pass
-/// before the restore. An image holds at most <see cref="ChunksAhead"/> chunk buffers (of up to
-/// 2 MiB, <see cref="PageChunker.MaxBytes"/>) at a time, plus one read buffer per reader. When a chunk fails,
-/// <see cref="Failed"/> fires while CRIU still waits for that chunk's bytes (its pipe stays open
-/// until then), so the caller can kill CRIU before it resumes anything; <see cref="FinishAsync"/>
-/// says what failed.
+/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, by reader threads of the
+/// image's own (<see cref="ChunkReadAhead"/>) a few chunks ahead of the thread that writes into
+/// CRIU's pipe, so there is no verification pass before the restore. An image holds at most
+/// <see cref="ChunksAhead"/> chunk buffers at a time (2 MiB each at most, <see cref="PageChunker.MaxBytes"/>),
+/// being read, waiting or being written, plus each reader's buffer for a chunk's stored form. When a
+/// chunk fails, <see cref="Failed"/> fires while CRIU still waits for that chunk's bytes (its pipe
+/// stays open until then), so the caller can kill CRIU before it resumes anything;
+/// <see cref="FinishAsync"/> says what failed.
 /// </summary>
 internal sealed class ImageServer : StreamerSession<string?>
 {
@@ -78,27 +80,29 @@ internal sealed class ImageServer : StreamerSession<string?>
         IReadOnlyList<ChunkRef> chunks = image.Chunks!;
         var times = new StreamTimes(image.Path);
         _streams.Add(times);
-        var stream = new TimedPipe(new FileStream(pipe, FileAccess.Write, bufferSize: 0), times);
+        var unwritten = new List<ArraySegment<byte>>(ChunksAhead);
         ChunkReadAhead? ahead = null;
         try
         {
+            NonBlockingPipe.Enable(pipe);
             ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i]), GiveBack, ChunksAhead, _packs.ConcurrentReads, "crik image reader");
-            for (int i = 0; i < chunks.Count; i++)
+            int next = 0;
+            while (next < chunks.Count || unwritten.Count > 0)
             {
-                long waiting = StreamTimes.Now();
-                byte[] buffer = ahead.Take(i);
-                times.CrikSince(waiting);
-                try
+                // Every chunk read by now goes into the next write, so that it fills the pipe.
+                while (next < chunks.Count && ahead.TryTake(next, out byte[]? read))
                 {
-                    stream.Write(buffer, 0, chunks[i].Size);
+                    unwritten.Add(new(read, 0, chunks[next++].Size));
                 }
-                catch (IOException)
+                if (unwritten.Count == 0)
+                {
+                    long waiting = StreamTimes.Now();
+                    unwritten.Add(new(ahead.Take(next), 0, chunks[next++].Size)); // throws when the chunk is not what was written
+                    times.CrikSince(waiting);
+                }
+                if (!WriteSome(pipe, unwritten, ahead, times))
                 {
                     return; // criu stopped reading this image (it needs no more of it, or it failed)
-                }
-                finally
-                {
-                    ahead.GiveBack(buffer);
                 }
             }
         }
@@ -110,8 +114,48 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         finally
         {
-            stream.Dispose(); // only now: criu must still be waiting for this image when Failed fires
-            ahead?.Dispose(); // chunks read ahead and not written go back to the pool
+            pipe.Dispose(); // only now: criu must still be waiting for this image when Failed fires
+            // Chunks taken or read ahead and not written go back to the pool.
+            foreach (ArraySegment<byte> chunk in unwritten)
+            {
+                GiveBack(chunk.Array!);
+            }
+            ahead?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes what the pipe has room for, gives back the chunks written whole, and when some is left
+    /// (the pipe is full) waits until CRIU has read; false when CRIU stopped reading.
+    /// </summary>
+    private static bool WriteSome(SafeFileHandle pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, StreamTimes times)
+    {
+        long started = StreamTimes.Now();
+        try
+        {
+            long written = NonBlockingPipe.Write(pipe, unwritten);
+            times.Moved(written);
+            int whole = 0;
+            for (; whole < unwritten.Count && written >= unwritten[whole].Count; whole++)
+            {
+                written -= unwritten[whole].Count;
+                ahead.GiveBack(unwritten[whole].Array!);
+            }
+            unwritten.RemoveRange(0, whole);
+            if (unwritten.Count > 0)
+            {
+                unwritten[0] = unwritten[0][(int)written..];
+                NonBlockingPipe.WaitForRoom(pipe);
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        finally
+        {
+            times.CriuSince(started);
         }
     }
 

@@ -44,6 +44,24 @@ public sealed class ChunkReadAheadTests
     }
 
     [Fact]
+    public void TryTakeLeavesAFailedChunkForTakeToThrow()
+    {
+        using var ahead = new ChunkReadAhead(5, i => i == 2 ? throw new IOException("chunk 2 is bad") : Read(i), GiveBack, depth: 4, readers: 1, "test reader");
+        for (int i = 0; i < 2; i++)
+        {
+            byte[]? buffer;
+            while (!ahead.TryTake(i, out buffer))
+            {
+                Thread.Sleep(1);
+            }
+            ahead.GiveBack(buffer);
+        }
+        Thread.Sleep(50);
+        Assert.False(ahead.TryTake(2, out _));
+        Assert.Equal("chunk 2 is bad", Assert.Throws<IOException>(() => ahead.Take(2)).Message);
+    }
+
+    [Fact]
     public void AWriterThatStopsEarlyGetsEveryBufferBackEvenFromAReaderStillReading()
     {
         using var reading = new ManualResetEventSlim();

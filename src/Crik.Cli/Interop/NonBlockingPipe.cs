@@ -4,22 +4,41 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.Interop;
 
 /// <summary>
-/// Writing into a pipe that a busy reader drains: each write takes what fits and returns, and the
-/// writer waits for room in poll(2). A write(2) that blocks would do the same, but a write(2)
-/// started while the reader is copying out of the pipe (CRIU restoring memory holds the pipe's lock
-/// through page faults) spins in the kernel on that lock for as long as the copy lasts; poll(2)
-/// sleeps until the reader is done, and only then does the next write take the lock.
+/// Writing into a pipe that a busy reader drains, without the writer spinning on the pipe's lock.
+/// The reader (CRIU restoring memory) holds that lock while it copies out of the pipe, through page
+/// faults, and a write(2) started meanwhile spins on it in the kernel for as long as the copy lasts.
+/// So each write takes what fits without blocking, and once the pipe is full the writer sleeps until
+/// the reader has finished a read: an edge-triggered epoll, since the pipe's level says "room" as
+/// soon as the reader has taken its first page, long before it lets go of the lock.
 /// </summary>
-internal static unsafe class NonBlockingPipe
+internal sealed unsafe class NonBlockingPipe : IDisposable
 {
-    /// <summary>Sets O_NONBLOCK on the write end of a pipe (CRIU only reads from the pipe, so only crik's writes see it).</summary>
-    public static void Enable(SafeFileHandle pipe)
+    private readonly SafeFileHandle _pipe;
+    private readonly SafeFileHandle _epoll;
+
+    /// <summary>Sets O_NONBLOCK on the write end of <paramref name="pipe"/> (CRIU only reads from the pipe, so only crik's writes see it). The caller still owns the pipe.</summary>
+    public NonBlockingPipe(SafeFileHandle pipe)
     {
+        _pipe = pipe;
         int fd = (int)pipe.DangerousGetHandle();
         int flags = Libc.Fcntl(fd, Libc.F_GETFL, 0);
-        if (flags < 0 || Libc.Fcntl(fd, Libc.F_SETFL, flags | (int)OpenFlags.NonBlocking) < 0)
+        if (flags < 0 || Libc.Fcntl(fd, Libc.F_SETFL, flags | OpenFlags.NonBlocking) < 0)
         {
             throw Posix.Failure("fcntl(F_SETFL, O_NONBLOCK) on an image pipe", Libc.LastErrno);
+        }
+        int epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
+        if (epoll < 0)
+        {
+            throw Posix.Failure("epoll_create1", Libc.LastErrno);
+        }
+        _epoll = new SafeFileHandle(epoll, ownsHandle: true);
+        byte* epollEvent = stackalloc byte[Libc.EpollEventBytes];
+        new Span<byte>(epollEvent, Libc.EpollEventBytes).Clear();
+        *(uint*)epollEvent = Libc.EPOLLOUT | Libc.EPOLLET;
+        if (Libc.EpollControl(_epoll, Libc.EPOLL_CTL_ADD, fd, epollEvent) < 0)
+        {
+            _epoll.Dispose();
+            throw Posix.Failure("epoll_ctl on an image pipe", Libc.LastErrno);
         }
     }
 
@@ -27,8 +46,10 @@ internal static unsafe class NonBlockingPipe
     /// Writes as much of <paramref name="buffers"/>, in order, as the pipe has room for: the bytes
     /// written, 0 when it is full. Throws <see cref="IOException"/> when the reader has gone (EPIPE).
     /// </summary>
-    public static long Write(SafeFileHandle pipe, IReadOnlyList<ArraySegment<byte>> buffers)
+    public long Write(IReadOnlyList<ArraySegment<byte>> buffers)
     {
+        // Wake-ups from before this write say nothing about the room it leaves.
+        Wait(timeoutMilliseconds: 0);
         int count = buffers.Count;
         var pins = new MemoryHandle[count];
         Libc.IoVector* vectors = stackalloc Libc.IoVector[count];
@@ -41,7 +62,7 @@ internal static unsafe class NonBlockingPipe
             }
             while (true)
             {
-                nint written = Libc.WriteVector(pipe, vectors, count);
+                nint written = Libc.WriteVector(_pipe, vectors, count);
                 if (written >= 0)
                 {
                     return written;
@@ -66,15 +87,23 @@ internal static unsafe class NonBlockingPipe
         }
     }
 
-    /// <summary>Waits until the pipe has room, or its reader has gone (the next write then throws).</summary>
-    public static void WaitForRoom(SafeFileHandle pipe)
+    /// <summary>
+    /// After a write that filled the pipe: waits until the reader has finished a read from it, or
+    /// has gone (the next write then throws). A wake-up only comes for a read from a full pipe, so
+    /// should a write ever stop short of filling it, the wait ends within a tenth of a second anyway.
+    /// </summary>
+    public void WaitForReader() => Wait(timeoutMilliseconds: 100);
+
+    public void Dispose() => _epoll.Dispose();
+
+    private void Wait(int timeoutMilliseconds)
     {
-        var poll = new Libc.PollDescriptor { Fd = (int)pipe.DangerousGetHandle(), Events = Libc.POLLOUT };
-        while (Libc.Poll(&poll, 1, -1) < 0)
+        byte* epollEvent = stackalloc byte[Libc.EpollEventBytes];
+        while (Libc.EpollWait(_epoll, epollEvent, 1, timeoutMilliseconds) < 0)
         {
             if (Libc.LastErrno != Errno.EINTR)
             {
-                throw Posix.Failure("poll on an image pipe", Libc.LastErrno);
+                throw Posix.Failure("epoll_wait on an image pipe", Libc.LastErrno);
             }
         }
     }

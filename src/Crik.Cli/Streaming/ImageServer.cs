@@ -81,10 +81,11 @@ internal sealed class ImageServer : StreamerSession<string?>
         var times = new StreamTimes(image.Path);
         _streams.Add(times);
         var unwritten = new List<ArraySegment<byte>>(ChunksAhead);
+        NonBlockingPipe? writer = null;
         ChunkReadAhead? ahead = null;
         try
         {
-            NonBlockingPipe.Enable(pipe);
+            writer = new NonBlockingPipe(pipe);
             ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i]), GiveBack, ChunksAhead, _packs.ConcurrentReads, "crik image reader");
             int next = 0;
             while (next < chunks.Count || unwritten.Count > 0)
@@ -100,7 +101,7 @@ internal sealed class ImageServer : StreamerSession<string?>
                     unwritten.Add(new(ahead.Take(next), 0, chunks[next++].Size)); // throws when the chunk is not what was written
                     times.CrikSince(waiting);
                 }
-                if (!WriteSome(pipe, unwritten, ahead, times))
+                if (!WriteSome(writer, unwritten, ahead, times))
                 {
                     return; // criu stopped reading this image (it needs no more of it, or it failed)
                 }
@@ -115,6 +116,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         finally
         {
             pipe.Dispose(); // only now: criu must still be waiting for this image when Failed fires
+            writer?.Dispose();
             // Chunks taken or read ahead and not written go back to the pool.
             foreach (ArraySegment<byte> chunk in unwritten)
             {
@@ -128,12 +130,12 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// Writes what the pipe has room for, gives back the chunks written whole, and when some is left
     /// (the pipe is full) waits until CRIU has read; false when CRIU stopped reading.
     /// </summary>
-    private static bool WriteSome(SafeFileHandle pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, StreamTimes times)
+    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, StreamTimes times)
     {
         long started = StreamTimes.Now();
         try
         {
-            long written = NonBlockingPipe.Write(pipe, unwritten);
+            long written = pipe.Write(unwritten);
             times.Moved(written);
             int whole = 0;
             for (; whole < unwritten.Count && written >= unwritten[whole].Count; whole++)
@@ -145,7 +147,7 @@ internal sealed class ImageServer : StreamerSession<string?>
             if (unwritten.Count > 0)
             {
                 unwritten[0] = unwritten[0][(int)written..];
-                NonBlockingPipe.WaitForRoom(pipe);
+                pipe.WaitForReader();
             }
             return true;
         }

@@ -7,14 +7,13 @@ namespace Crik.Cli.Streaming;
 /// The chunks of one image, read (and checked) in order by threads of their own while the caller
 /// writes them out: chunk i may be read once chunk i - <c>depth</c> has been given back, so at most
 /// <c>depth</c> buffers are out at a time, counting those being read and written. The threads sleep
-/// while they are that far ahead (thread-pool workers, given a work item per chunk, spin between
-/// items on the cores CRIU needs).
+/// while they are that far ahead.
 /// </summary>
 /// <remarks>
 /// Chunks are taken in order. A chunk that cannot be read is thrown from <see cref="Take"/> in its
-/// turn, after every chunk before it, and no chunk after it is started. <see cref="Dispose"/> stops
-/// the readers at their next chunk and gives back every buffer read and not taken; a reader busy
-/// with a chunk gives its buffer back itself when it is done.
+/// turn, after every chunk before it, and no further chunk is started once one has failed.
+/// <see cref="Dispose"/> stops the readers at their next chunk and gives back every buffer read and
+/// not taken; a reader busy with a chunk gives its buffer back itself when it is done.
 /// </remarks>
 internal sealed class ChunkReadAhead : IDisposable
 {

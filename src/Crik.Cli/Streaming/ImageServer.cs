@@ -12,11 +12,11 @@ namespace Crik.Cli.Streaming;
 /// chunk is checked against its SHA-256 before a byte of it reaches CRIU, by reader threads of the
 /// image's own (<see cref="ChunkReadAhead"/>) a few chunks ahead of the thread that writes into
 /// CRIU's pipe, so there is no verification pass before the restore. An image holds at most
-/// <see cref="ChunksAhead"/> chunk buffers at a time (2 MiB each at most, <see cref="PageChunker.MaxBytes"/>),
-/// being read, waiting or being written, plus each reader's buffer for a chunk's stored form. When a
-/// chunk fails, <see cref="Failed"/> fires while CRIU still waits for that chunk's bytes (its pipe
-/// stays open until then), so the caller can kill CRIU before it resumes anything;
-/// <see cref="FinishAsync"/> says what failed.
+/// <see cref="ChunksAhead"/> chunk buffers at a time, being read, waiting or being written (of
+/// <see cref="PageChunker.MaxBytes"/>, 2 MiB: 8 MiB in all), plus each reader's buffer for a chunk's
+/// stored form when it is compressed or encrypted. When a chunk fails, <see cref="Failed"/> fires
+/// while CRIU still waits for that chunk's bytes (its pipe stays open until then), so the caller can
+/// kill CRIU before it resumes anything; <see cref="FinishAsync"/> says what failed.
 /// </summary>
 internal sealed class ImageServer : StreamerSession<string?>
 {

@@ -73,6 +73,21 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
     }
 
     /// <summary>
+    /// Whether a chunk is stored as its plain bytes (no key, no compression): it can then be read
+    /// straight into place and checked there with <see cref="CheckSha256"/> instead of decoded.
+    /// </summary>
+    public static bool IsStoredAsIs(ChunkRef chunk, string? keyId) => keyId is null && chunk.Codec is null && chunk.Length == chunk.Size;
+
+    /// <summary>Throws <see cref="ChunkException"/> unless <paramref name="plain"/> is the content of the plaintext chunk named by its SHA-256.</summary>
+    public static void CheckSha256(ChunkRef chunk, ReadOnlySpan<byte> plain)
+    {
+        if (Convert.ToHexStringLower(SHA256.HashData(plain)) != chunk.Id)
+        {
+            throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its SHA-256");
+        }
+    }
+
+    /// <summary>
     /// Decodes a stored chunk into <paramref name="plain"/> (exactly its plain length) and checks it:
     /// the GCM tag when it is encrypted (under the key <paramref name="keyId"/>), its SHA-256 when not.
     /// </summary>
@@ -116,9 +131,9 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
             {
                 throw new ChunkException($"chunk {Short(chunk)} holds {body.Length} bytes, its manifest says {plain.Length}");
             }
-            if (keyId is null && Convert.ToHexStringLower(SHA256.HashData(plain)) != chunk.Id)
+            if (keyId is null)
             {
-                throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its SHA-256");
+                CheckSha256(chunk, plain);
             }
         }
         catch (DllNotFoundException e)

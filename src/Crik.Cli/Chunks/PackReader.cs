@@ -18,6 +18,12 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
     }
 
     /// <summary>
+    /// How many chunks a stream reads at once: one reader keeps ahead of CRIU where a read is a pread
+    /// (more only add CPU), where each read waits on the network several hide the wait.
+    /// </summary>
+    public int ConcurrentReads { get; init; } = 1;
+
+    /// <summary>
     /// Fills the first <see cref="ChunkRef.Size"/> bytes of <paramref name="plain"/> with the chunk's
     /// content; throws <see cref="ChunkException"/> when it is missing or not what was written.
     /// </summary>
@@ -25,19 +31,17 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
     public void Read(ChunkRef chunk, string? keyId, Span<byte> plain)
     {
         IPackSource pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");
+        if (ChunkCodec.IsStoredAsIs(chunk, keyId))
+        {
+            // Nothing to decode: read straight into place and check it there, without a copy.
+            ReadStored(pack, chunk, plain[..chunk.Size]);
+            ChunkCodec.CheckSha256(chunk, plain[..chunk.Size]);
+            return;
+        }
         byte[] stored = ArrayPool<byte>.Shared.Rent(chunk.Length);
         try
         {
-            int total = 0;
-            while (total < chunk.Length)
-            {
-                int read = pack.Read(stored.AsSpan(total, chunk.Length - total), chunk.Offset + total);
-                if (read == 0)
-                {
-                    throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");
-                }
-                total += read;
-            }
+            ReadStored(pack, chunk, stored.AsSpan(0, chunk.Length));
             codec.Decode(chunk, keyId, stored.AsSpan(0, chunk.Length), plain[..chunk.Size]);
         }
         finally
@@ -92,6 +96,20 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
                 _packs[pack] = handle = openPack(pack);
             }
             return handle;
+        }
+    }
+
+    private static void ReadStored(IPackSource pack, ChunkRef chunk, Span<byte> into)
+    {
+        int total = 0;
+        while (total < into.Length)
+        {
+            int read = pack.Read(into[total..], chunk.Offset + total);
+            if (read == 0)
+            {
+                throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");
+            }
+            total += read;
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 
@@ -8,11 +9,14 @@ namespace Crik.Cli.Streaming;
 
 /// <summary>
 /// Hands a criu restore --stream the images of one checkpoint, chunk by chunk from the packs. Each
-/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, a few chunks ahead of
-/// CRIU on other cores, so there is no verification pass before the restore. When a chunk fails,
-/// <see cref="Failed"/> fires while CRIU still waits for that chunk's bytes (its pipe stays open
-/// until then), so the caller can kill CRIU before it resumes anything; <see cref="FinishAsync"/>
-/// says what failed.
+/// chunk is checked against its SHA-256 before a byte of it reaches CRIU, by reader threads of the
+/// image's own (<see cref="ChunkReadAhead"/>) a few chunks ahead of the thread that writes into
+/// CRIU's pipe, so there is no verification pass before the restore. An image holds at most
+/// <see cref="ChunksAhead"/> chunk buffers at a time, being read, waiting or being written (of
+/// <see cref="PageChunker.MaxBytes"/>, 2 MiB: 8 MiB in all), plus each reader's buffer for a chunk's
+/// stored form when it is compressed or encrypted. When a chunk fails, <see cref="Failed"/> fires
+/// while CRIU still waits for that chunk's bytes (its pipe stays open until then), so the caller can
+/// kill CRIU before it resumes anything; <see cref="FinishAsync"/> says what failed.
 /// </summary>
 internal sealed class ImageServer : StreamerSession<string?>
 {
@@ -74,42 +78,32 @@ internal sealed class ImageServer : StreamerSession<string?>
     private void Serve(ManifestFile image, SafeFileHandle pipe)
     {
         IReadOnlyList<ChunkRef> chunks = image.Chunks!;
-        var ahead = new Queue<Task<byte[]>>();
-        int next = 0;
-        void ReadAhead()
-        {
-            ChunkRef chunk = chunks[next++];
-            ahead.Enqueue(Task.Run(() => ReadChunk(chunk)));
-        }
         var times = new StreamTimes(image.Path);
         _streams.Add(times);
-        var stream = new TimedPipe(new FileStream(pipe, FileAccess.Write, bufferSize: 0), times);
+        var unwritten = new List<ArraySegment<byte>>(ChunksAhead);
+        NonBlockingPipe? writer = null;
+        ChunkReadAhead? ahead = null;
         try
         {
-            while (next < chunks.Count && ahead.Count < ChunksAhead)
+            writer = new NonBlockingPipe(pipe);
+            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i]), GiveBack, ChunksAhead, _packs.ConcurrentReads, "crik image reader");
+            int next = 0;
+            while (next < chunks.Count || unwritten.Count > 0)
             {
-                ReadAhead();
-            }
-            for (int written = 0; ahead.Count > 0; written++)
-            {
-                long waiting = StreamTimes.Now();
-                byte[] buffer = ahead.Dequeue().GetAwaiter().GetResult();
-                times.CrikSince(waiting);
-                try
+                // Every chunk read by now goes into the next write, so that it fills the pipe.
+                while (next < chunks.Count && ahead.TryTake(next, out byte[]? read))
                 {
-                    stream.Write(buffer, 0, chunks[written].Size);
+                    unwritten.Add(new(read, 0, chunks[next++].Size));
                 }
-                catch (IOException)
+                if (unwritten.Count == 0)
+                {
+                    long waiting = StreamTimes.Now();
+                    unwritten.Add(new(ahead.Take(next), 0, chunks[next++].Size)); // throws when the chunk is not what was written
+                    times.CrikSince(waiting);
+                }
+                if (!WriteSome(writer, unwritten, ahead, times))
                 {
                     return; // criu stopped reading this image (it needs no more of it, or it failed)
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
-                }
-                if (next < chunks.Count)
-                {
-                    ReadAhead();
                 }
             }
         }
@@ -121,18 +115,60 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         finally
         {
-            stream.Dispose(); // only now: criu must still be waiting for this image when Failed fires
-            // Chunks read ahead of a failure are not needed any more; their buffers go back to the pool.
-            foreach (Task<byte[]> pending in ahead)
+            pipe.Dispose(); // only now: criu must still be waiting for this image when Failed fires
+            writer?.Dispose();
+            // Chunks taken or read ahead and not written go back to the pool.
+            foreach (ArraySegment<byte> chunk in unwritten)
             {
-                _ = pending.ContinueWith(read => ArrayPool<byte>.Shared.Return(read.Result, clearArray: _keyId is not null), TaskContinuationOptions.OnlyOnRanToCompletion);
+                GiveBack(chunk.Array!);
             }
+            ahead?.Dispose();
         }
     }
 
+    /// <summary>
+    /// Writes what the pipe has room for, gives back the chunks written whole, and when some is left
+    /// (the pipe is full) waits until CRIU has read; false when CRIU stopped reading.
+    /// </summary>
+    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, StreamTimes times)
+    {
+        long started = StreamTimes.Now();
+        try
+        {
+            long written = pipe.Write(unwritten);
+            times.Moved(written);
+            int whole = 0;
+            for (; whole < unwritten.Count && written >= unwritten[whole].Count; whole++)
+            {
+                written -= unwritten[whole].Count;
+                ahead.GiveBack(unwritten[whole].Array!);
+            }
+            unwritten.RemoveRange(0, whole);
+            if (unwritten.Count > 0)
+            {
+                unwritten[0] = unwritten[0][(int)written..];
+                pipe.WaitForReader();
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        finally
+        {
+            times.CriuSince(started);
+        }
+    }
+
+    private void GiveBack(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
+
     private byte[] ReadChunk(ChunkRef chunk)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(chunk.Size);
+        // Plaintext chunks all take the largest size, so they come from one bucket of the pool and
+        // a restore reuses a few arrays instead of first touching fresh ones of each size. A buffer
+        // of decrypted chunks is cleared whole when it goes back, so it is no larger than needed.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(_keyId is null ? PageChunker.MaxBytes : chunk.Size);
         try
         {
             _packs.Read(chunk, _keyId, buffer);
@@ -140,7 +176,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
+            GiveBack(buffer);
             throw;
         }
     }

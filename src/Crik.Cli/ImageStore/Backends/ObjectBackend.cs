@@ -145,7 +145,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public void DeleteMark(string name) => s3.Delete(MarkKey(name));
 
-    public PackReader OpenPackReader(ChunkCodec codec) => new(generation => S3PackSource.TryOpen(s3, PackKey(generation)), codec);
+    public PackReader OpenPackReader(ChunkCodec codec) => new(generation => S3PackSource.TryOpen(s3, PackKey(generation)), codec) { ConcurrentReads = 4 };
 
     /// <summary>
     /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they

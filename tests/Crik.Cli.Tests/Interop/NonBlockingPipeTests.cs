@@ -1,0 +1,100 @@
+using System.IO.Pipes;
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
+using Xunit;
+
+namespace Crik.Cli.Tests.Interop;
+
+/// <summary>Writes take what fits and say so, a full pipe is waited on until its reader has read, and a reader that has gone ends the writing.</summary>
+[Trait("Category", "Unit")]
+public sealed class NonBlockingPipeTests : IDisposable
+{
+    private readonly AnonymousPipeServerStream _writeEnd = new(PipeDirection.Out);
+    private readonly AnonymousPipeClientStream _readEnd;
+    private readonly NonBlockingPipe _pipe;
+
+    public NonBlockingPipeTests()
+    {
+        _readEnd = new AnonymousPipeClientStream(PipeDirection.In, _writeEnd.ClientSafePipeHandle);
+        _pipe = new NonBlockingPipe(new SafeFileHandle(_writeEnd.SafePipeHandle.DangerousGetHandle(), ownsHandle: false));
+    }
+
+    public void Dispose()
+    {
+        _pipe.Dispose();
+        _readEnd.Dispose();
+        _writeEnd.Dispose();
+    }
+
+    [Fact]
+    public async Task EveryByteArrivesInOrderThroughAPipeSmallerThanWhatIsWritten()
+    {
+        byte[][] chunks = [.. Enumerable.Range(0, 5).Select(i => Enumerable.Range(0, 300_000).Select(b => (byte)(b * 7 + i)).ToArray())];
+        Task<byte[]> reading = Task.Run(() =>
+        {
+            using var all = new MemoryStream();
+            var buffer = new byte[100_000];
+            int read;
+            while ((read = _readEnd.Read(buffer)) > 0)
+            {
+                all.Write(buffer, 0, read);
+                Thread.Sleep(1); // a slow reader, as CRIU filling memory is
+            }
+            return all.ToArray();
+        });
+        var unwritten = chunks.Select(c => new ArraySegment<byte>(c)).ToList();
+        int waits = 0;
+        while (unwritten.Count > 0)
+        {
+            long written = _pipe.Write(unwritten);
+            while (unwritten.Count > 0 && written >= unwritten[0].Count)
+            {
+                written -= unwritten[0].Count;
+                unwritten.RemoveAt(0);
+            }
+            if (unwritten.Count > 0)
+            {
+                unwritten[0] = unwritten[0][(int)written..];
+                waits++;
+                _pipe.WaitForReader();
+            }
+        }
+        _writeEnd.Dispose();
+        Assert.Equal(chunks.SelectMany(c => c).ToArray(), await reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(waits > 0, "1.5 MB went through a pipe of 64 KiB at one go");
+    }
+
+    [Fact]
+    public void AFullPipeTakesNothingAndSaysSo()
+    {
+        var big = new ArraySegment<byte>(new byte[1 << 20]);
+        Assert.InRange(_pipe.Write([big]), 1, big.Count - 1);
+        Assert.Equal(0, _pipe.Write([big]));
+    }
+
+    [Fact]
+    public void AWaitEndsWhenTheReaderHasReadAndOtherwiseAfterATenthOfASecond()
+    {
+        var big = new ArraySegment<byte>(new byte[1 << 20]);
+        _pipe.Write([big]);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        _pipe.WaitForReader();
+        Assert.InRange(clock.ElapsedMilliseconds, 90, 10_000);
+        Assert.Equal(0, _pipe.Write([big]));
+        _readEnd.ReadExactly(new byte[4096]);
+        clock.Restart();
+        _pipe.WaitForReader();
+        Assert.InRange(clock.ElapsedMilliseconds, 0, 80);
+        Assert.True(_pipe.Write([big]) > 0);
+    }
+
+    [Fact]
+    public void WhenTheReaderHasGoneWaitingEndsAndWritingThrows()
+    {
+        var big = new ArraySegment<byte>(new byte[1 << 20]);
+        _pipe.Write([big]);
+        _readEnd.Dispose();
+        _pipe.WaitForReader();
+        Assert.Throws<IOException>(() => _pipe.Write([big]));
+    }
+}

@@ -5,20 +5,25 @@ namespace Crik.Cli.LazyPages;
 /// <summary>
 /// Random access to one image stored as chunks: any range, read from the packs chunk by chunk, each
 /// chunk checked (SHA-256, or decrypted and authenticated) before a byte of it is handed out. CRIU's
-/// lazy-pages daemon asks mostly in address order (its background copy), which is the order of the
-/// chunks, so each chunk read starts reading the next <see cref="ReadAhead"/> on other threads (from
-/// object storage each is a request of its own, and waiting for them one by one would be slow).
-/// Memory: at most <see cref="KeptChunks"/> + <see cref="ReadAhead"/> chunks of at most 2 MiB.
+/// lazy-pages daemon asks in address order twice over: its background copy walks the image, and the
+/// app's faults walk whatever the app reads, one page at a time. So each chunk read starts reading
+/// the next <see cref="ReadAhead"/> on other threads (from object storage each is a request of its
+/// own, and waiting for them one by one would be slow), for each of the last <see cref="Cursors"/>
+/// places read, so that a fault does not throw away the background copy's reads ahead, nor the
+/// other way round.
+/// Memory: at most <see cref="KeptChunks"/> + <see cref="Cursors"/> × <see cref="ReadAhead"/> chunks of at most 2 MiB.
 /// Read by one page server thread at a time.
 /// </summary>
 internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader packs, string? keyId) : IDisposable
 {
     public const int KeptChunks = 8;
     public const int ReadAhead = 4;
+    public const int Cursors = 2;
 
     private readonly long[] _starts = Starts(chunks);
     private readonly LinkedList<(int Index, byte[] Bytes)> _kept = new();
     private readonly Dictionary<int, Task<byte[]>> _ahead = [];
+    private readonly List<int> _cursors = []; // the chunk each walk read last, the latest first
     private bool _disposed;
 
     public long Length => _starts[^1];
@@ -116,8 +121,9 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
 
     private void StartReadingAhead(int after)
     {
-        // Reads ahead of a place CRIU jumped away from are dropped: only the next few after this one are wanted.
-        foreach (int stale in _ahead.Keys.Where(i => i <= after || i > after + ReadAhead).ToList())
+        MoveCursor(after);
+        // Reads ahead of a place no walk is at any more are dropped: only the next few after each cursor are wanted.
+        foreach (int stale in _ahead.Keys.Where(i => !_cursors.Any(c => i > c && i <= c + ReadAhead)).ToList())
         {
             _ahead.Remove(stale, out Task<byte[]>? dropped);
             _ = dropped!.ContinueWith(read => Array.Clear(read.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
@@ -130,6 +136,21 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
                 _ahead[index] = Task.Run(() => _disposed ? [] : ReadChunk(index));
             }
         }
+    }
+
+    /// <summary>The walk that reached <paramref name="index"/> moves there: the one it continues (at or just behind it), or else the least recent one.</summary>
+    private void MoveCursor(int index)
+    {
+        int walk = _cursors.FindIndex(c => index >= c && index <= c + ReadAhead + 1);
+        if (walk >= 0)
+        {
+            _cursors.RemoveAt(walk);
+        }
+        else if (_cursors.Count >= Cursors)
+        {
+            _cursors.RemoveAt(_cursors.Count - 1);
+        }
+        _cursors.Insert(0, index);
     }
 
     private byte[] ReadChunk(int index)

@@ -204,6 +204,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
                 Files = captured!.Images,
                 DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
                 LargestPrivateArea = largestArea,
+                FirstTouched = app.FirstTouched?.Invoke() is { Count: > 0 } touched ? touched : null,
             };
             if (budget.Spent)
             {

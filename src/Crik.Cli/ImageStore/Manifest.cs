@@ -64,6 +64,13 @@ internal sealed record Manifest
     /// </summary>
     public string? Store { get; init; }
 
+    /// <summary>
+    /// The memory the app touched first after its last lazy restore, in the order it did (at most
+    /// <see cref="LazyPages.PageServer.TouchedLimit"/> pages); a lazy restore of this checkpoint reads it
+    /// ahead. Null when crik has not seen the app restored lazily.
+    /// </summary>
+    public IReadOnlyList<TouchedRange>? FirstTouched { get; init; }
+
     /// <summary>What this checkpoint added to the image directory: new chunks and its own files (the rest it shares with older ones).</summary>
     public long WrittenBytes { get; init; }
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];

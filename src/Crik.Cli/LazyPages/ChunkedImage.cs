@@ -11,7 +11,10 @@ namespace Crik.Cli.LazyPages;
 /// own, and waiting for them one by one would be slow), for each of the last <see cref="Cursors"/>
 /// places read, so that a fault does not throw away the background copy's reads ahead, nor the
 /// other way round.
-/// Memory: at most <see cref="KeptChunks"/> + <see cref="Cursors"/> × <see cref="ReadAhead"/> chunks of at most 2 MiB.
+/// The chunks the app touched first after its last restore may be read before anything asks
+/// (<see cref="LazyImages.ReadFirstTouched"/>) and are taken from there when asked for.
+/// Memory: at most <see cref="KeptChunks"/> + <see cref="Cursors"/> × <see cref="ReadAhead"/> chunks of at most 2 MiB,
+/// and those read first (at most <see cref="LazyImages.FirstTouchedReadLimit"/>).
 /// Read by one page server thread at a time.
 /// </summary>
 internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader packs, string? keyId) : IDisposable
@@ -24,9 +27,32 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     private readonly LinkedList<(int Index, byte[] Bytes)> _kept = new();
     private readonly Dictionary<int, Task<byte[]>> _ahead = [];
     private readonly List<int> _cursors = []; // the chunk each walk read last, the latest first
+    private readonly Dictionary<int, Task<byte[]>> _first = [];
+    private int _firstUsed;
     private bool _disposed;
 
     public long Length => _starts[^1];
+
+    /// <summary>How many of the chunks read first were asked for.</summary>
+    public int FirstUsed => Volatile.Read(ref _firstUsed);
+
+    /// <summary>The chunk that holds the byte at <paramref name="offset"/>.</summary>
+    public int IndexAt(long offset)
+    {
+        int index = Array.BinarySearch(_starts, offset);
+        return index < 0 ? ~index - 1 : index;
+    }
+
+    public int ChunkSize(int index) => chunks[index].Size;
+
+    /// <summary>
+    /// The chunk <paramref name="index"/> is being read ahead of any request (<paramref name="reading"/>):
+    /// a request for it waits for that read. Only before serving starts.
+    /// </summary>
+    public void ReadingFirst(int index, Task<byte[]> reading) => _first[index] = reading;
+
+    /// <summary>Reads one chunk, checked; an empty array once the image is let go (a read first nothing will ask for).</summary>
+    public byte[] ReadChunkFirst(int index) => _disposed ? [] : ReadChunk(index);
 
     /// <summary>Fills <paramref name="destination"/> from <paramref name="offset"/>; throws <see cref="ChunkException"/> when a chunk is missing or not what was written.</summary>
     public void Read(long offset, Span<byte> destination)
@@ -37,11 +63,7 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
         }
         while (destination.Length > 0)
         {
-            int index = Array.BinarySearch(_starts, offset);
-            if (index < 0)
-            {
-                index = ~index - 1;
-            }
+            int index = IndexAt(offset);
             byte[] chunk = Chunk(index);
             int from = (int)(offset - _starts[index]);
             int count = Math.Min(destination.Length, chunks[index].Size - from);
@@ -59,11 +81,7 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     {
         while (destination.Length > 0)
         {
-            int index = Array.BinarySearch(_starts, offset);
-            if (index < 0)
-            {
-                index = ~index - 1;
-            }
+            int index = IndexAt(offset);
             byte[] chunk = ReadChunk(index);
             int from = (int)(offset - _starts[index]);
             int count = Math.Min(destination.Length, chunks[index].Size - from);
@@ -82,11 +100,12 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
             Array.Clear(bytes); // decrypted memory of the app
         }
         _kept.Clear();
-        foreach (Task<byte[]> pending in _ahead.Values)
+        foreach (Task<byte[]> pending in _ahead.Values.Concat(_first.Values))
         {
             _ = pending.ContinueWith(read => Array.Clear(read.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
         }
         _ahead.Clear();
+        _first.Clear();
     }
 
     private byte[] Chunk(int index)
@@ -101,7 +120,12 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
             }
         }
         byte[] bytes;
-        if (_ahead.Remove(index, out Task<byte[]>? pending))
+        if (_first.Remove(index, out Task<byte[]>? early))
+        {
+            bytes = early.GetAwaiter().GetResult();
+            Interlocked.Increment(ref _firstUsed);
+        }
+        else if (_ahead.Remove(index, out Task<byte[]>? pending))
         {
             bytes = pending.GetAwaiter().GetResult(); // a chunk that failed throws here, when it is needed
         }
@@ -130,7 +154,7 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
         }
         for (int next = after + 1; next <= after + ReadAhead && next < chunks.Count; next++)
         {
-            if (!_ahead.ContainsKey(next) && !_kept.Any(k => k.Index == next))
+            if (!_ahead.ContainsKey(next) && !_first.ContainsKey(next) && !_kept.Any(k => k.Index == next))
             {
                 int index = next;
                 _ahead[index] = Task.Run(() => _disposed ? [] : ReadChunk(index));

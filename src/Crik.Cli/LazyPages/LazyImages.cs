@@ -13,6 +13,10 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class LazyImages : IDisposable
 {
+    /// <summary>The most of the chunks the app touched first that are read before it asks.</summary>
+    public const long FirstTouchedReadLimit = 32 << 20;
+    private const int FirstTouchedReaders = 4;
+
     private readonly ScratchDirectory _scratch;
     private readonly List<ChunkedImage> _opened = [];
 
@@ -29,6 +33,73 @@ internal sealed class LazyImages : IDisposable
 
     /// <summary>How many bytes of the tasks' pages images CRIU may leave lazy.</summary>
     public long LazyBytes { get; private set; }
+
+    /// <summary>How many chunks, and bytes, <see cref="ReadFirstTouched"/> reads ahead.</summary>
+    public (int Chunks, long Bytes) ReadingFirst { get; private set; }
+
+    /// <summary>How many of the chunks read first were asked for so far.</summary>
+    public int FirstUsed => Images.Values.Sum(i => i.FirstUsed);
+
+    /// <summary>
+    /// Starts reading the chunks holding the lazy pages the app touched first after its last restore,
+    /// in that order, on threads of their own (a few at once: from object storage each is a request),
+    /// so that its first faults find them read. Called before the page server starts.
+    /// </summary>
+    public void ReadFirstTouched(IReadOnlyList<TouchedRange> touched)
+    {
+        var wanted = new List<(ChunkedImage Image, int Index, TaskCompletionSource<byte[]> Read)>();
+        var seen = new HashSet<(int PagesId, int Index)>();
+        long bytes = 0;
+        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstTouchedReadLimit))
+        {
+            if (!Tasks.TryGetValue(range.Pid, out Pagemap? pagemap) || !Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
+            {
+                continue;
+            }
+            for (int page = 0; page < range.Pages; page++)
+            {
+                ulong address = range.Address + ((ulong)page * Pagemap.PageBytes);
+                if (pagemap.Find(address) is not { Lazy: true } run)
+                {
+                    continue;
+                }
+                int index = image.IndexAt(run.Offset + (long)(address - run.Address));
+                if (!seen.Add((pagemap.PagesId, index)))
+                {
+                    continue;
+                }
+                bytes += image.ChunkSize(index);
+                if (bytes > FirstTouchedReadLimit)
+                {
+                    break;
+                }
+                var read = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+                image.ReadingFirst(index, read.Task);
+                wanted.Add((image, index, read));
+            }
+        }
+        ReadingFirst = (wanted.Count, wanted.Sum(w => (long)w.Image.ChunkSize(w.Index)));
+        int next = -1;
+        for (int reader = 0; reader < Math.Min(FirstTouchedReaders, wanted.Count); reader++)
+        {
+            var thread = new Thread(() =>
+            {
+                for (int i = Interlocked.Increment(ref next); i < wanted.Count; i = Interlocked.Increment(ref next))
+                {
+                    try
+                    {
+                        wanted[i].Read.SetResult(wanted[i].Image.ReadChunkFirst(wanted[i].Index));
+                    }
+                    catch (Exception e)
+                    {
+                        wanted[i].Read.SetException(e); // thrown to the request that needs the chunk, if one does
+                    }
+                }
+            })
+            { IsBackground = true, Name = "crik first-touched reader" };
+            thread.Start();
+        }
+    }
 
     /// <summary>Writes the images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
     public static LazyImages Write(Manifest manifest, PackReader packs)

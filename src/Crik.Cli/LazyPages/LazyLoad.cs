@@ -61,6 +61,12 @@ internal sealed class LazyLoad : IDisposable
 
     public int Requests => _server.Requests;
 
+    /// <summary>The chunks read ahead because the app touched them first after its last restore, and how many of them it asked for.</summary>
+    public (int Chunks, long Bytes, int Used) ReadFirst => (_images.ReadingFirst.Chunks, _images.ReadingFirst.Bytes, _images.FirstUsed);
+
+    /// <summary>The memory the app touched first since this restore, in order.</summary>
+    public IReadOnlyList<ImageStore.TouchedRange> FirstTouched() => _server.Touched();
+
     /// <summary>
     /// Starts CRIU's lazy-pages daemon on <paramref name="images"/> in <paramref name="work"/> (where the
     /// restore will find its socket) and waits until it listens. Takes ownership of the images and packs.

@@ -8,7 +8,9 @@ namespace Crik.Cli.LazyPages;
 /// page-server protocol: each request names a task (its PID in the images), an address as it was at
 /// dump time and a number of pages; the answer is the same header saying how many pages follow (at
 /// least one, possibly fewer than asked, never past the run the address is in), then their bytes.
-/// Answers go in request order, on one thread. When a request cannot be answered (a chunk that does
+/// Answers go in request order, on one thread. The pages the app faulted on (the daemon asks for one
+/// page on a fault, and for at least 16 in its background copy) are recorded in order, for the next
+/// checkpoint to keep. When a request cannot be answered (a chunk that does
 /// not verify, a store that stops answering, an address the images do not have), the failing action
 /// runs first (it kills the app: once the daemon loses its page source it lets go of the app's
 /// memory, and the app would read zeros where its pages never arrived), and only then is the
@@ -16,6 +18,8 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class PageServer : IDisposable
 {
+    /// <summary>The most pages of the app's first touches recorded (64 MiB).</summary>
+    public const int TouchedLimit = 16384;
     private const int HeaderBytes = 32;
     private const uint Get = 7, Answer = 6, Present = 4, Close = 0x1023, ForceClose = 0x1024;
 
@@ -23,6 +27,8 @@ internal sealed class PageServer : IDisposable
     private readonly IReadOnlyDictionary<int, Pagemap> _tasks;
     private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
     private readonly Action<string> _failing;
+    private readonly List<ImageStore.TouchedRange> _touched = [];
+    private int _touchedPages;
     private readonly TaskCompletionSource<string?> _served = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _bytes;
     private int _requests;
@@ -53,6 +59,15 @@ internal sealed class PageServer : IDisposable
 
     /// <summary>Serving ended because the daemon went away without a word.</summary>
     public bool LostDaemon { get; private set; }
+
+    /// <summary>The pages the app faulted on so far, in the order it did, as ranges.</summary>
+    public IReadOnlyList<ImageStore.TouchedRange> Touched()
+    {
+        lock (_touched)
+        {
+            return [.. _touched];
+        }
+    }
 
     /// <summary>Gives up serving (a request that takes too long): the app is killed, then the socket closed.</summary>
     public void Abandon(string why) => End(why);
@@ -101,6 +116,10 @@ internal sealed class PageServer : IDisposable
                     break;
                 }
                 int bytes = checked((int)(pages * Pagemap.PageBytes));
+                if (asked == 1)
+                {
+                    RecordTouch((int)task, address);
+                }
                 Interlocked.Exchange(ref _busySince, System.Diagnostics.Stopwatch.GetTimestamp());
                 if (answer.Length < HeaderBytes + bytes)
                 {
@@ -128,6 +147,26 @@ internal sealed class PageServer : IDisposable
             Array.Clear(answer);
         }
         End(failure);
+    }
+
+    private void RecordTouch(int task, ulong address)
+    {
+        lock (_touched)
+        {
+            if (_touchedPages >= TouchedLimit)
+            {
+                return;
+            }
+            _touchedPages++;
+            if (_touched.Count > 0 && _touched[^1] is var last && last.Pid == task && last.Address + ((ulong)last.Pages * Pagemap.PageBytes) == address)
+            {
+                _touched[^1] = last with { Pages = last.Pages + 1 };
+            }
+            else
+            {
+                _touched.Add(new ImageStore.TouchedRange(task, address, 1));
+            }
+        }
     }
 
     /// <summary>Ends serving once: on a failure the app is killed before the socket closes.</summary>

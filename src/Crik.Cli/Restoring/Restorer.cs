@@ -244,10 +244,14 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         stages.Lap("log");
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, clock.Elapsed.TotalSeconds,
-            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background)",
+            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{ReadingFirst(loading)})",
             manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
+        // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
+        Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
+            ? () => manifest.FirstTouched
+            : () => loading.FirstTouched() is { Count: > 0 } seen ? seen : manifest.FirstTouched;
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation,
-            loading is null ? null : LoadedAsync(loading, manifest.Generation));
+            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched);
     }
 
     /// <summary>Null when this checkpoint is restored lazily here (lazyRestore); otherwise why not (logged when the user asked for lazy restores).</summary>
@@ -284,6 +288,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         try
         {
             images = LazyImages.Write(manifest, packs);
+            if (manifest.FirstTouched is { Count: > 0 } touched)
+            {
+                images.ReadFirstTouched(touched);
+            }
             stages.Lap("lazy images");
             LazyLoad loading = await LazyLoad.StartAsync(images, packs, attempt.Criu, reaper, why => KillRestored(manifest, why)).ConfigureAwait(false);
             stages.Lap("lazy-pages daemon");
@@ -298,14 +306,19 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
     }
 
+    private static string ReadingFirst(LazyLoad loading) =>
+        loading.ReadFirst is { Chunks: > 0 } first ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore read first" : "";
+
     /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
     private async Task<string?> LoadedAsync(LazyLoad loading, long generation)
     {
         string? failure = await loading.Loaded.ConfigureAwait(false);
         if (failure is null)
         {
+            (int firstChunks, _, int firstUsed) = loading.ReadFirst;
             log.Information("Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after CRIU's lazy-pages daemon started "
-                + "({Served} served in {Requests} requests)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests);
+                + "({Served} served in {Requests} requests{First})", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests,
+                firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were asked for");
         }
         return failure;
     }

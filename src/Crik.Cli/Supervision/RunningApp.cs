@@ -8,8 +8,9 @@ namespace Crik.Cli.Supervision;
 /// <param name="Generation">The checkpoint generation it was restored from; 0 when started fresh.</param>
 /// <param name="MemoryLoaded">For an app restored lazily: ends when its memory is all in (null) or could not be
 /// (why; the app was killed first). Null when its memory was all in before it ran.</param>
+/// <param name="FirstTouched">The memory it touched first after its last lazy restore, for the next checkpoint to keep; null when unknown.</param>
 internal sealed record RunningApp(int Pid, Task<WaitStatus> Exited, IReadOnlyList<string> Command, long Generation,
-    Task<string?>? MemoryLoaded = null)
+    Task<string?>? MemoryLoaded = null, Func<IReadOnlyList<Crik.Cli.ImageStore.TouchedRange>?>? FirstTouched = null)
 {
     /// <summary>Its memory is still on its way in: a checkpoint now would record the missing pages as zeros.</summary>
     public bool Loading => MemoryLoaded is { IsCompleted: false };

@@ -55,6 +55,25 @@ public sealed class ChunkedImageTests
         Assert.Equal(1, source.ReadsPerChunk(ChunkBytes)[21]);
     }
 
+    [Fact]
+    public void AChunkReadFirstIsTakenFromThereAndOneThatFailedFailsOnlyTheRequestThatNeedsIt()
+    {
+        var source = new CountingSource(Chunks * ChunkBytes);
+        using var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        using var image = new ChunkedImage(ChunkRefs(source.Bytes), packs, keyId: null);
+        image.ReadingFirst(10, Task.FromResult(source.Bytes.AsSpan(10 * ChunkBytes, ChunkBytes).ToArray()));
+        image.ReadingFirst(20, Task.FromException<byte[]>(new ChunkException("chunk 20 does not verify")));
+        var page = new byte[64];
+
+        image.Read((10L * ChunkBytes) + 100, page);
+        Assert.True(source.Bytes.AsSpan((10 * ChunkBytes) + 100, page.Length).SequenceEqual(page));
+        image.Read(40L * ChunkBytes, page);
+
+        Assert.Equal(1, image.FirstUsed);
+        Assert.Equal(0, source.ReadsPerChunk(ChunkBytes)[10]); // taken from the read first, not read again
+        Assert.Throws<ChunkException>(() => image.Read(20L * ChunkBytes, page));
+    }
+
     private static List<ChunkRef> ChunkRefs(byte[] bytes) =>
         Enumerable.Range(0, Chunks)
             .Select(i => new ChunkRef(Convert.ToHexStringLower(SHA256.HashData(bytes.AsSpan(i * ChunkBytes, ChunkBytes))), 1, (long)i * ChunkBytes, ChunkBytes))

@@ -8,7 +8,8 @@ namespace Crik.Cli.Tests.LazyPages;
 /// <summary>
 /// lazyRestore: the restored app runs before its memory has all arrived, and it is the same app:
 /// every page it reads is the page it had, in the parent and in children it forks while pages still
-/// arrive, across several pods, and no checkpoint records a page that had not arrived.
+/// arrive, across several pods, and no checkpoint records a page that had not arrived. What the app
+/// touched first after one lazy restore is read first by the next.
 /// </summary>
 public class LazyRestoreTests
 {
@@ -29,7 +30,19 @@ public class LazyRestoreTests
             using CrikRun next = pods.Start(Forking(64));
             string restored = next.WaitForLine($"Restored checkpoint {pod - 1} ", stderr: true);
             Assert.Contains(", lazily (", restored, StringComparison.Ordinal);
-            next.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
+            string allIn = next.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
+            if (pod == 3)
+            {
+                // The pages pod 2's app touched first were kept with checkpoint 2, and this restore read them before they were asked for.
+                Assert.NotEmpty(pods.Manifest("checkpoint-000002")["firstTouched"]!.AsArray());
+                Assert.Contains("it touched first after its last restore read first", restored, StringComparison.Ordinal);
+                System.Text.RegularExpressions.Match used = System.Text.RegularExpressions.Regex.Match(allIn, @"; (\d+) of the (\d+) chunks read first were asked for");
+                Assert.True(used.Success && int.Parse(used.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, next.Transcript);
+            }
+            else
+            {
+                Assert.Null(pods.Manifest()["firstTouched"]); // a fresh app's first touches are not known
+            }
             int from = next.Stdout.Count;
             next.WaitForLine(_ => next.Stdout.Skip(from).Count(l => l == "child intact yes") >= 2, TimeSpan.FromSeconds(60));
             Assert.DoesNotContain(next.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
 using Xunit;
@@ -84,6 +85,22 @@ public sealed class PageServerTests : IDisposable
         Ask(1, Stack, 42);
         Assert.Equal(_pages.AsSpan(5 * Page, Page).ToArray(), Answer().Bytes);
         Assert.Empty(_killed);
+    }
+
+    [Fact]
+    public void TheAppsFaultsAreRecordedInOrderAsRangesAndTheBackgroundCopyIsNot()
+    {
+        // A fault asks for one page; the daemon's background copy for 16 or more (here 2 stands for them).
+        Ask(1, Heap + Page, 42);
+        Ask(1, Heap + (2 * Page), 42);
+        Ask(2, Heap + (5 * Page), 42);
+        Ask(1, Heap, 42);
+        for (int i = 0; i < 4; i++)
+        {
+            _ = Answer();
+        }
+
+        Assert.Equal([new TouchedRange(42, Heap + Page, 2), new TouchedRange(42, Heap, 1)], _server.Touched());
     }
 
     [Fact]

@@ -2,7 +2,9 @@
 """Part 6: lazy restore. For an HTTP app with N MiB of random memory whose requests each touch 4 MiB:
 time from starting crik on a new "node" (page cache dropped) to the restored app's first HTTP answer,
 time until every page is in, and request latency while pages still arrive against after; lazy against
-eager restores of the same checkpoint, from a volume and from object storage (s3rver on loopback)."""
+eager restores of the same checkpoint, from a volume and from object storage (s3rver on loopback). Then
+the app is restored lazily, answers once and is checkpointed again, and that checkpoint is restored
+lazily too: it reads first what the app touched first after the restore before it."""
 import argparse
 import http.client
 import os
@@ -100,7 +102,21 @@ def checkpoint(crik, python, store, mib, port, work):
         raise RuntimeError(f"the checkpoint failed\n{first.transcript()}")
 
 
-def restore_round(crik, python, store, mib, port, work, lazy):
+def checkpoint_after_lazy_restore(crik, python, store, mib, port, work):
+    """A lazy restore that answers one request, then is checkpointed again: the new checkpoint keeps the
+    pages the app touched first, which the next lazy restore reads before the app asks."""
+    restored = pod(crik, python, store, mib, port, work, lazy=True)
+    while get(port, timeout=60) is None:
+        if restored.popen.poll() is not None:
+            raise RuntimeError(f"crik ended during the restore\n{restored.transcript()}")
+        time.sleep(0.005)
+    restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=900)
+    os.kill(wait_child(restored.pid, name="crik"), signal.SIGTERM)
+    if restored.wait(900) != 0:
+        raise RuntimeError(f"the checkpoint after the lazy restore failed\n{restored.transcript()}")
+
+
+def restore_round(crik, python, store, mib, port, work, lazy, read_first=False):
     drop_caches()
     restored = pod(crik, python, store, mib, port, work, lazy)
     first_answer = None
@@ -116,6 +132,9 @@ def restore_round(crik, python, store, mib, port, work, lazy):
     stages = {m.group(1): int(m.group(2)) for m in re.finditer(r"([a-z][a-z -]*?) (\d+) ms", line.split("Stages: ", 1)[-1].split(";")[0])}
     if lazy and ", lazily (" not in line:
         raise RuntimeError(f"the restore was not lazy: {line}")
+    first = re.search(r"the ([0-9.]+ [KMG]iB) it touched first after its last restore read first", line)
+    if read_first and first is None:
+        raise RuntimeError(f"the restore read nothing first: {line}")
     during = []
     if lazy:
         while True:
@@ -125,14 +144,17 @@ def restore_round(crik, python, store, mib, port, work, lazy):
             latency = get(port, timeout=60)
             if latency is not None:
                 during.append(latency)
-        t_all_in, _ = restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=5)
+        t_all_in, all_in = restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=5)
+        used = re.search(r"; (\d+) of the (\d+) chunks read first were asked for", all_in)
     else:
-        t_all_in = t_restored
+        t_all_in, used = t_restored, None
     after = [x for x in (get(port) for _ in range(40)) if x is not None]
     os.kill(wait_child(restored.pid, name="crik"), signal.SIGKILL)  # not SIGTERM: that would checkpoint again
     restored.wait(60)
     return {"first_answer_s": first_answer, "all_in_s": t_all_in - restored.started_at, "during_ms": [x * 1000 for x in during],
-            "after_ms": [x * 1000 for x in after], "stages": stages}
+            "after_ms": [x * 1000 for x in after], "stages": stages,
+            "read_first": first.group(1) if first else None,
+            "first_used": f"{used.group(1)} of {used.group(2)}" if used else None}
 
 
 def main():
@@ -143,6 +165,7 @@ def main():
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--stores", default="volume,s3")
     parser.add_argument("--work", required=True)
+    parser.add_argument("--read-first", type=int, default=1, help="also restore a checkpoint taken after a lazy restore (1) or not (0)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -166,6 +189,15 @@ def main():
                 for rep in range(args.reps):
                     for lazy in (True, False) if rep % 2 == 0 else (False, True):
                         rounds["lazy" if lazy else "eager"].append(restore_round(args.crik, args.python, store, mib, port, args.work, lazy))
+                if args.read_first:
+                    log(f"part 6: {mib} MiB from {kind}: a lazy restore answers once and is checkpointed again")
+                    try:
+                        checkpoint_after_lazy_restore(args.crik, args.python, store, mib, port, args.work)
+                        rounds["read first"] = [restore_round(args.crik, args.python, store, mib, port, args.work, True, read_first=True)
+                                                for _ in range(args.reps)]
+                    except RuntimeError as e:
+                        log(f"part 6: {mib} MiB from {kind}: no read-first rounds: {str(e).splitlines()[0]}")
+                        results.setdefault("left_out", []).append(f"{mib} MiB from {kind}, read first: {str(e).splitlines()[0]}")
                 entry = {"store": kind, "mib": mib}
                 for mode, runs in rounds.items():
                     entry[mode] = {
@@ -174,6 +206,8 @@ def main():
                         "during_ms": summary([x for r in runs for x in r["during_ms"]]),
                         "after_ms": summary([x for r in runs for x in r["after_ms"]]),
                         "stages_ms": {k: summary([r["stages"].get(k, 0) for r in runs]) for k in runs[0]["stages"]},
+                        "read_first": runs[0]["read_first"],
+                        "first_used": runs[0]["first_used"],
                     }
                     log(f"part 6: {mib} MiB from {kind}, {mode}: first answer {entry[mode]['first_answer_s']['median']:.3f} s, "
                         f"all in {entry[mode]['all_in_s']['median']:.3f} s")

@@ -244,6 +244,19 @@ def part6(data, lines, goals):
                       lazy["all_in_s"]["median"] <= 1.2 * eager["all_in_s"]["median"],
                       f"{lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}×"))
     lines.append("")
+    read_first = [e for e in data["sizes"] if "read first" in e]
+    if read_first:
+        lines += ["**Read first.** The app is then restored lazily, answers one request and is checkpointed again; that "
+                  "checkpoint keeps the pages the app touched first, and its lazy restores read them before the app asks. "
+                  "The next request touches another 4 MiB slice, so what is read first covers the interpreter and the "
+                  "server's own pages, not the new slice.", "",
+                  "| store | app | first answer | lazy first answer (above) | all in | read first | chunks read first that were asked for |",
+                  "|---|---|---|---|---|---|---|"]
+        for entry in read_first:
+            first = entry["read first"]
+            lines.append(f"| {entry['store']} | {entry['mib']} MiB | {s(first['first_answer_s'])} | {entry['lazy']['first_answer_s']['median']:.3f} s | "
+                         f"{s(first['all_in_s'])} | {first.get('read_first') or '–'} | {first.get('first_used') or '–'} |")
+        lines.append("")
     for left_out in data.get("left_out", []):
         lines += [f"Left out: {left_out}.", ""]
     staged = [e for e in data["sizes"] if e["lazy"].get("stages_ms")]

@@ -17,6 +17,9 @@ internal sealed class LazyImages : IDisposable
     public const long FirstTouchedReadLimit = 32 << 20;
     private const int FirstTouchedReaders = 4;
 
+    /// <summary>What <c>criu lazy-pages</c> reads before it listens (criu/uffd.c, prepare_dummy_pstree).</summary>
+    private static readonly HashSet<string> DaemonStartImages = new(["inventory.img", "pstree.img"], StringComparer.Ordinal);
+
     private readonly ScratchDirectory _scratch;
     private readonly List<ChunkedImage> _opened = [];
 
@@ -101,13 +104,20 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    /// <summary>Writes the images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
-    public static LazyImages Write(Manifest manifest, PackReader packs)
+    /// <summary>
+    /// The images CRIU's lazy-pages daemon reads as it starts (<see cref="DaemonStartImages"/>), written
+    /// first so that the daemon can start while <see cref="WriteRest"/> lays out the others.
+    /// </summary>
+    public static LazyImages Begin(Manifest manifest, PackReader packs)
     {
         var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
         try
         {
-            images.WriteAll(manifest, packs);
+            foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && DaemonStartImages.Contains(f.Path)))
+            {
+                using var target = images._scratch.Directory.CreateFile(file.Path);
+                packs.WriteOut(file.Chunks!, manifest.KeyId, target);
+            }
             return images;
         }
         catch
@@ -117,18 +127,11 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Writes the other images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
+    public void WriteRest(Manifest manifest, PackReader packs)
     {
-        foreach (ChunkedImage image in _opened)
-        {
-            image.Dispose();
-        }
-        _scratch.Dispose();
-    }
-
-    private void WriteAll(Manifest manifest, PackReader packs)
-    {
-        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/') && !DaemonStartImages.Contains(f.Path))
+            .ToDictionary(f => f.Path, StringComparer.Ordinal);
         foreach ((string name, ManifestFile file) in files)
         {
             if (TaskPagemapPid(name) is { } pid)
@@ -162,6 +165,15 @@ internal sealed class LazyImages : IDisposable
                 throw new InvalidDataException($"task {pid}'s pages image pages-{pagemap.PagesId}.img is missing or short");
             }
         }
+    }
+
+    public void Dispose()
+    {
+        foreach (ChunkedImage image in _opened)
+        {
+            image.Dispose();
+        }
+        _scratch.Dispose();
     }
 
     /// <summary>

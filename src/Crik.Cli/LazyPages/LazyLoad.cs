@@ -69,10 +69,12 @@ internal sealed class LazyLoad : IDisposable
 
     /// <summary>
     /// Starts CRIU's lazy-pages daemon on <paramref name="images"/> in <paramref name="work"/> (where the
-    /// restore will find its socket) and waits until it listens. Takes ownership of the images and packs.
+    /// restore will find its socket), lays out the rest of the images while it starts (<paramref name="layOut"/>,
+    /// on this thread: the daemon reads only what <see cref="LazyImages.Begin"/> wrote before it listens),
+    /// and waits until it listens. Takes ownership of the images and packs once it returns.
     /// </summary>
     /// <param name="killApp">Kills whatever of the app runs, with the reason; called before the daemon can let go of its memory.</param>
-    public static async Task<LazyLoad> StartAsync(LazyImages images, PackReader packs, CriuWorkDir work, ChildReaper reaper, Action<string> killApp)
+    public static async Task<LazyLoad> StartAsync(LazyImages images, PackReader packs, CriuWorkDir work, ChildReaper reaper, Action<string> killApp, Action layOut)
     {
         (System.Net.Sockets.Socket pageSocket, SafeFileHandle daemonPageEnd) = Userfault.SocketPair();
         (System.Net.Sockets.Socket statusSocket, SafeFileHandle daemonStatusEnd) = Userfault.SocketPair();
@@ -97,6 +99,17 @@ internal sealed class LazyLoad : IDisposable
         using (statusSocket)
         {
             Task<int> ready = statusSocket.ReceiveAsync(new byte[1], System.Net.Sockets.SocketFlags.None);
+            try
+            {
+                layOut();
+            }
+            catch
+            {
+                pageSocket.Dispose();
+                Posix.TrySignal(daemon.Pid, Signal.SIGKILL);
+                await daemon.Exited.ConfigureAwait(false);
+                throw;
+            }
             Task first = await Task.WhenAny(ready, daemon.Exited, Task.Delay(ReadyWait)).ConfigureAwait(false);
             if (first != ready || ready.Result != 1)
             {

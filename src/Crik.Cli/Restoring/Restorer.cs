@@ -287,13 +287,17 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         LazyImages? images = null;
         try
         {
-            images = LazyImages.Write(manifest, packs);
-            if (manifest.FirstTouched is { Count: > 0 } touched)
+            images = LazyImages.Begin(manifest, packs);
+            LazyImages laidOut = images;
+            LazyLoad loading = await LazyLoad.StartAsync(images, packs, attempt.Criu, reaper, why => KillRestored(manifest, why), layOut: () =>
             {
-                images.ReadFirstTouched(touched);
-            }
-            stages.Lap("lazy images");
-            LazyLoad loading = await LazyLoad.StartAsync(images, packs, attempt.Criu, reaper, why => KillRestored(manifest, why)).ConfigureAwait(false);
+                laidOut.WriteRest(manifest, packs);
+                if (manifest.FirstTouched is { Count: > 0 } touched)
+                {
+                    laidOut.ReadFirstTouched(touched);
+                }
+                stages.Lap("lazy images");
+            }).ConfigureAwait(false);
             stages.Lap("lazy-pages daemon");
             return loading;
         }

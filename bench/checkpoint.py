@@ -52,7 +52,8 @@ def crik_round(crik, python, mib, work, app=APP, extra_config=""):
     shutil.rmtree(images, ignore_errors=True)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
-        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\n{extra_config}")
+        # Eager, as raw CRIU restores: the comparison is the streamed restore's cost. Part 6 measures lazy restore.
+        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\nlazyRestore: off\n{extra_config}")
     command = NAMESPACES + [crik, "run", "--config", config, "--"] + app_command(python, mib, app)
 
     pod = Proc(command, env=plain_env())

@@ -135,7 +135,8 @@ def part1(data, lines, goals, title="## 1. Checkpoint and restore: crik against 
         "**Restore**, warm page cache (the images were just written): **crik** from starting `unshare … crik run` "
         "to the restored app's next line on the new pod's stdout (primary), and to crik's "
         "\"Restored checkpoint\" log line as the harness read it (crik hands CRIU each chunk through `--stream` after "
-        "checking its SHA-256; no verification pass before); "
+        "checking its SHA-256; no verification pass before; `lazyRestore: off`, so that crik too fills all memory "
+        "before the app runs, as raw CRIU does: part 6 measures the lazy restore that is the default from 256 MiB); "
         "**raw**: `nsenter … criu restore --restore-detached` with crik's restore options and `--inherit-fd` for the "
         "stdout/stderr pipes, into a fresh pod whose PID 1 is `sleep`, to the app's next line, and to criu's exit.", "",
         "| app RSS | crik: start → app line | crik: start → log line | crik's own restore time | raw: start → app line | raw: criu exits | crik / raw (app line) | crik − raw | goal |",

@@ -53,13 +53,14 @@ internal sealed class LazyImages : IDisposable
         var wanted = new List<(ChunkedImage Image, int Index, TaskCompletionSource<byte[]> Read)>();
         var seen = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
-        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstTouchedReadLimit))
+        int pages = 0; // a manifest's list is crik's own, but a damaged one must not keep the restore here
+        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstTouchedReadLimit && pages < PageServer.TouchedLimit))
         {
             if (!Tasks.TryGetValue(range.Pid, out Pagemap? pagemap) || !Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
             {
                 continue;
             }
-            for (int page = 0; page < range.Pages; page++)
+            for (int page = 0; page < range.Pages && pages++ < PageServer.TouchedLimit; page++)
             {
                 ulong address = range.Address + ((ulong)page * Pagemap.PageBytes);
                 if (pagemap.Find(address) is not { Lazy: true } run)

@@ -17,8 +17,6 @@ internal sealed class LazyImages : IDisposable
     public const long FirstTouchedReadLimit = 32 << 20;
     private const int FirstTouchedReaders = 4;
 
-    /// <summary>What <c>criu lazy-pages</c> reads before it listens (criu/uffd.c, prepare_dummy_pstree).</summary>
-    private static readonly HashSet<string> DaemonStartImages = new(["inventory.img", "pstree.img"], StringComparer.Ordinal);
 
     private readonly ScratchDirectory _scratch;
     private readonly List<ChunkedImage> _opened = [];
@@ -106,7 +104,15 @@ internal sealed class LazyImages : IDisposable
     }
 
     /// <summary>
-    /// The images CRIU's lazy-pages daemon reads as it starts (<see cref="DaemonStartImages"/>), written
+    /// Whether <c>criu lazy-pages</c> reads this image before it listens (criu/uffd.c, prepare_dummy_pstree:
+    /// the inventory, the process tree, and each task's ids). It reads an image missing as empty but one
+    /// being written as damaged, and exits; so these are whole before it starts.
+    /// </summary>
+    public static bool ReadByDaemonAtStart(string name) =>
+        name is "inventory.img" or "pstree.img" || NumberIn(name, "ids-") is not null;
+
+    /// <summary>
+    /// The images CRIU's lazy-pages daemon reads as it starts (<see cref="ReadByDaemonAtStart"/>), written
     /// first so that the daemon can start while <see cref="WriteRest"/> lays out the others.
     /// </summary>
     public static LazyImages Begin(Manifest manifest, PackReader packs)
@@ -114,7 +120,7 @@ internal sealed class LazyImages : IDisposable
         var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
         try
         {
-            foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && DaemonStartImages.Contains(f.Path)))
+            foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && ReadByDaemonAtStart(f.Path)))
             {
                 using var target = images._scratch.Directory.CreateFile(file.Path);
                 packs.WriteOut(file.Chunks!, manifest.KeyId, target);
@@ -131,7 +137,7 @@ internal sealed class LazyImages : IDisposable
     /// <summary>Writes the other images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
     public void WriteRest(Manifest manifest, PackReader packs)
     {
-        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/') && !DaemonStartImages.Contains(f.Path))
+        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/') && !ReadByDaemonAtStart(f.Path))
             .ToDictionary(f => f.Path, StringComparer.Ordinal);
         foreach ((string name, ManifestFile file) in files)
         {
@@ -215,11 +221,12 @@ internal sealed class LazyImages : IDisposable
     }
 
     /// <summary>PID of "pagemap-PID.img" (a task's; "pagemap-shmem-ID.img" is shared memory, restored eagerly).</summary>
-    private static int? TaskPagemapPid(string name) =>
-        name.StartsWith("pagemap-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
-            && int.TryParse(name.AsSpan(8, name.Length - 12), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
+    private static int? TaskPagemapPid(string name) => NumberIn(name, "pagemap-");
 
-    private static int? PagesId(string name) =>
-        name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
-            && int.TryParse(name.AsSpan(6, name.Length - 10), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ? id : null;
+    private static int? PagesId(string name) => NumberIn(name, "pages-");
+
+    /// <summary>N of an image named prefix-N.img; null for any other name.</summary>
+    private static int? NumberIn(string name, string prefix) =>
+        name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 }

@@ -145,7 +145,7 @@ def restore_round(crik, python, store, mib, port, work, lazy, read_first=False):
             if latency is not None:
                 during.append(latency)
         t_all_in, all_in = restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=5)
-        used = re.search(r"; (\d+) of the (\d+) chunks read first were asked for", all_in)
+        used = re.search(r"; (\d+) of the (\d+) chunks read first were faulted on by the app", all_in)
     else:
         t_all_in, used = t_restored, None
     after = [x for x in (get(port) for _ in range(40)) if x is not None]

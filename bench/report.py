@@ -251,7 +251,7 @@ def part6(data, lines, goals):
                   "checkpoint keeps the pages the app touched first, and its lazy restores read them before the app asks. "
                   "The next request touches another 4 MiB slice, so what is read first covers the interpreter and the "
                   "server's own pages, not the new slice.", "",
-                  "| store | app | first answer | lazy first answer (above) | all in | read first | chunks read first that were asked for |",
+                  "| store | app | first answer | lazy first answer (above) | all in | read first | chunks read first that the app faulted on |",
                   "|---|---|---|---|---|---|---|"]
         for entry in read_first:
             first = entry["read first"]

@@ -28,12 +28,16 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     private readonly Dictionary<int, Task<byte[]>> _ahead = [];
     private readonly List<int> _cursors = []; // the chunk each walk read last, the latest first
     private readonly Dictionary<int, Task<byte[]>> _first = [];
+    private readonly HashSet<int> _firstTaken = []; // read first and taken, not yet faulted on
     private int _firstUsed;
     private bool _disposed;
 
     public long Length => _starts[^1];
 
-    /// <summary>How many of the chunks read first were asked for.</summary>
+    /// <summary>
+    /// How many of the chunks read first the app faulted on (the daemon's background copy asks for
+    /// every chunk in the end, so only a fault says the read first was worth it).
+    /// </summary>
     public int FirstUsed => Volatile.Read(ref _firstUsed);
 
     /// <summary>The chunk that holds the byte at <paramref name="offset"/>.</summary>
@@ -55,7 +59,8 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     public byte[] ReadChunkFirst(int index) => _disposed ? [] : ReadChunk(index);
 
     /// <summary>Fills <paramref name="destination"/> from <paramref name="offset"/>; throws <see cref="ChunkException"/> when a chunk is missing or not what was written.</summary>
-    public void Read(long offset, Span<byte> destination)
+    /// <param name="fault">The app faulted on these bytes (not the daemon's background copy).</param>
+    public void Read(long offset, Span<byte> destination, bool fault = false)
     {
         if (offset < 0 || offset + destination.Length > Length)
         {
@@ -65,6 +70,10 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
         {
             int index = IndexAt(offset);
             byte[] chunk = Chunk(index);
+            if (fault && _firstTaken.Remove(index))
+            {
+                Interlocked.Increment(ref _firstUsed);
+            }
             int from = (int)(offset - _starts[index]);
             int count = Math.Min(destination.Length, chunks[index].Size - from);
             chunk.AsSpan(from, count).CopyTo(destination);
@@ -123,7 +132,7 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
         if (_first.Remove(index, out Task<byte[]>? early))
         {
             bytes = early.GetAwaiter().GetResult();
-            Interlocked.Increment(ref _firstUsed);
+            _firstTaken.Add(index);
         }
         else if (_ahead.Remove(index, out Task<byte[]>? pending))
         {

@@ -38,7 +38,7 @@ internal sealed class LazyImages : IDisposable
     /// <summary>How many chunks, and bytes, <see cref="ReadFirstTouched"/> reads ahead.</summary>
     public (int Chunks, long Bytes) ReadingFirst { get; private set; }
 
-    /// <summary>How many of the chunks read first were asked for so far.</summary>
+    /// <summary>How many of the chunks read first the app faulted on so far.</summary>
     public int FirstUsed => Images.Values.Sum(i => i.FirstUsed);
 
     /// <summary>

@@ -128,7 +128,7 @@ internal sealed class PageServer : IDisposable
                 header.CopyTo(answer, 0);
                 BinaryPrimitives.WriteUInt32LittleEndian(answer, (Present << 16) | Answer);
                 BinaryPrimitives.WriteUInt64LittleEndian(answer.AsSpan(8), (ulong)pages);
-                _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), answer.AsSpan(HeaderBytes, bytes));
+                _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), answer.AsSpan(HeaderBytes, bytes), fault: asked == 1);
                 _socket.Send(answer.AsSpan(0, HeaderBytes + bytes));
                 Interlocked.Exchange(ref _busySince, 0);
                 Interlocked.Add(ref _bytes, bytes);

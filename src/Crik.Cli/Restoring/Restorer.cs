@@ -322,7 +322,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             (int firstChunks, _, int firstUsed) = loading.ReadFirst;
             log.Information("Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after CRIU's lazy-pages daemon started "
                 + "({Served} served in {Requests} requests{First})", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests,
-                firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were asked for");
+                firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were faulted on by the app");
         }
         return failure;
     }

@@ -56,7 +56,7 @@ public sealed class ChunkedImageTests
     }
 
     [Fact]
-    public void AChunkReadFirstIsTakenFromThereAndOneThatFailedFailsOnlyTheRequestThatNeedsIt()
+    public void AChunkReadFirstIsTakenFromThereCountsOnceTheAppFaultsOnItAndOneThatFailedFailsOnlyTheRequestThatNeedsIt()
     {
         var source = new CountingSource(Chunks * ChunkBytes);
         using var packs = new PackReader(_ => source, ChunkCodec.Plain);
@@ -67,9 +67,12 @@ public sealed class ChunkedImageTests
 
         image.Read((10L * ChunkBytes) + 100, page);
         Assert.True(source.Bytes.AsSpan((10 * ChunkBytes) + 100, page.Length).SequenceEqual(page));
-        image.Read(40L * ChunkBytes, page);
+        Assert.Equal(0, image.FirstUsed); // the background copy took it: that says nothing of the guess
+        image.Read((10L * ChunkBytes) + 200, page, fault: true);
+        image.Read((10L * ChunkBytes) + 300, page, fault: true);
+        image.Read(40L * ChunkBytes, page, fault: true);
 
-        Assert.Equal(1, image.FirstUsed);
+        Assert.Equal(1, image.FirstUsed); // chunk 10 once; chunk 40 was not read first
         Assert.Equal(0, source.ReadsPerChunk(ChunkBytes)[10]); // taken from the read first, not read again
         Assert.Throws<ChunkException>(() => image.Read(20L * ChunkBytes, page));
     }

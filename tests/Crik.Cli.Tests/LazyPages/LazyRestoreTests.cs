@@ -36,7 +36,7 @@ public class LazyRestoreTests
                 // The pages pod 2's app touched first were kept with checkpoint 2, and this restore read them before they were asked for.
                 Assert.NotEmpty(pods.Manifest("checkpoint-000002")["firstTouched"]!.AsArray());
                 Assert.Contains("it touched first after its last restore read first", restored, StringComparison.Ordinal);
-                System.Text.RegularExpressions.Match used = System.Text.RegularExpressions.Regex.Match(allIn, @"; (\d+) of the (\d+) chunks read first were asked for");
+                System.Text.RegularExpressions.Match used = System.Text.RegularExpressions.Regex.Match(allIn, @"; (\d+) of the (\d+) chunks read first were faulted on by the app");
                 Assert.True(used.Success && int.Parse(used.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, next.Transcript);
             }
             else

@@ -102,21 +102,24 @@ def checkpoint(crik, python, store, mib, port, work):
         raise RuntimeError(f"the checkpoint failed\n{first.transcript()}")
 
 
-def checkpoint_after_lazy_restore(crik, python, store, mib, port, work):
-    """A lazy restore that answers one request, then is checkpointed again: the new checkpoint keeps the
-    pages the app touched first, which the next lazy restore reads before the app asks."""
-    restored = pod(crik, python, store, mib, port, work, lazy=True)
+def checkpoint_after_restore(crik, python, store, mib, port, work, lazy):
+    """A restore that answers one request, then is checkpointed again. After a lazy restore the new
+    checkpoint keeps the pages the app touched first, which the next lazy restore reads before the app
+    asks; after an eager one it keeps no such list, and the next lazy restore reads first what the app
+    wrote since the previous checkpoint."""
+    restored = pod(crik, python, store, mib, port, work, lazy=lazy)
     while get(port, timeout=60) is None:
         if restored.popen.poll() is not None:
             raise RuntimeError(f"crik ended during the restore\n{restored.transcript()}")
         time.sleep(0.005)
-    restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=900)
+    if lazy:
+        restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=900)
     os.kill(wait_child(restored.pid, name="crik"), signal.SIGTERM)
     if restored.wait(900) != 0:
         raise RuntimeError(f"the checkpoint after the lazy restore failed\n{restored.transcript()}")
 
 
-def restore_round(crik, python, store, mib, port, work, lazy, read_first=False):
+def restore_round(crik, python, store, mib, port, work, lazy, read_first=False, ask_during=True):
     drop_caches()
     restored = pod(crik, python, store, mib, port, work, lazy)
     first_answer = None
@@ -132,7 +135,7 @@ def restore_round(crik, python, store, mib, port, work, lazy, read_first=False):
     stages = {m.group(1): int(m.group(2)) for m in re.finditer(r"([a-z][a-z -]*?) (\d+) ms", line.split("Stages: ", 1)[-1].split(";")[0])}
     if lazy and ", lazily (" not in line:
         raise RuntimeError(f"the restore was not lazy: {line}")
-    first = re.search(r"the ([0-9.]+ [KMG]iB) it touched first after its last restore read first", line)
+    first = re.search(r"; (?:the )?([0-9.]+ [KMG]?i?B) it (?:touched first after its last restore|wrote since the previous checkpoint) read first", line)
     if read_first and first is None:
         raise RuntimeError(f"the restore read nothing first: {line}")
     during = []
@@ -141,20 +144,25 @@ def restore_round(crik, python, store, mib, port, work, lazy, read_first=False):
             done = [l for _, l in restored.lines["stderr"] if "the app's memory is all in" in l]
             if done:
                 break
+            if not ask_during:
+                time.sleep(0.005)
+                continue
             latency = get(port, timeout=60)
             if latency is not None:
                 during.append(latency)
         t_all_in, all_in = restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=5)
         used = re.search(r"; (\d+) of the (\d+) chunks read first were faulted on by the app", all_in)
+        serving = re.search(r"crik read chunks for ([0-9.]+) s, sent them for ([0-9.]+) s and waited for the daemon's requests for ([0-9.]+) s", all_in)
+        serving = {"reading_s": float(serving.group(1)), "sending_s": float(serving.group(2)), "waiting_s": float(serving.group(3))} if serving else {}
     else:
-        t_all_in, used = t_restored, None
+        t_all_in, used, serving = t_restored, None, {}
     after = [x for x in (get(port) for _ in range(40)) if x is not None]
     os.kill(wait_child(restored.pid, name="crik"), signal.SIGKILL)  # not SIGTERM: that would checkpoint again
     restored.wait(60)
     return {"first_answer_s": first_answer, "all_in_s": t_all_in - restored.started_at, "during_ms": [x * 1000 for x in during],
             "after_ms": [x * 1000 for x in after], "stages": stages,
             "read_first": first.group(1) if first else None,
-            "first_used": f"{used.group(1)} of {used.group(2)}" if used else None}
+            "first_used": f"{used.group(1)} of {used.group(2)}" if used else None, "serving": serving}
 
 
 def main():
@@ -189,15 +197,19 @@ def main():
                 for rep in range(args.reps):
                     for lazy in (True, False) if rep % 2 == 0 else (False, True):
                         rounds["lazy" if lazy else "eager"].append(restore_round(args.crik, args.python, store, mib, port, args.work, lazy))
+                log(f"part 6: {mib} MiB from {kind}: a lazy restore left alone while its memory arrives")
+                rounds["lazy, no requests"] = [restore_round(args.crik, args.python, store, mib, port, args.work, True, ask_during=False)]
                 if args.read_first:
-                    log(f"part 6: {mib} MiB from {kind}: a lazy restore answers once and is checkpointed again")
-                    try:
-                        checkpoint_after_lazy_restore(args.crik, args.python, store, mib, port, args.work)
-                        rounds["read first"] = [restore_round(args.crik, args.python, store, mib, port, args.work, True, read_first=True)
-                                                for _ in range(args.reps)]
-                    except RuntimeError as e:
-                        log(f"part 6: {mib} MiB from {kind}: no read-first rounds: {str(e).splitlines()[0]}")
-                        results.setdefault("left_out", []).append(f"{mib} MiB from {kind}, read first: {str(e).splitlines()[0]}")
+                    # First an eager restore checkpointed again (what it wrote is read first), then a lazy one (what it touched first).
+                    for mode, lazy in (("written read first", False), ("read first", True)):
+                        log(f"part 6: {mib} MiB from {kind}: {'a lazy' if lazy else 'an eager'} restore answers once and is checkpointed again")
+                        try:
+                            checkpoint_after_restore(args.crik, args.python, store, mib, port, args.work, lazy)
+                            rounds[mode] = [restore_round(args.crik, args.python, store, mib, port, args.work, True, read_first=True)
+                                            for _ in range(args.reps)]
+                        except RuntimeError as e:
+                            log(f"part 6: {mib} MiB from {kind}: no {mode} rounds: {str(e).splitlines()[0]}")
+                            results.setdefault("left_out", []).append(f"{mib} MiB from {kind}, {mode}: {str(e).splitlines()[0]}")
                 entry = {"store": kind, "mib": mib}
                 for mode, runs in rounds.items():
                     entry[mode] = {
@@ -208,6 +220,7 @@ def main():
                         "stages_ms": {k: summary([r["stages"].get(k, 0) for r in runs]) for k in runs[0]["stages"]},
                         "read_first": runs[0]["read_first"],
                         "first_used": runs[0]["first_used"],
+                        "serving_s": {k: summary([r["serving"][k] for r in runs]) for k in runs[0]["serving"]},
                     }
                     log(f"part 6: {mib} MiB from {kind}, {mode}: first answer {entry[mode]['first_answer_s']['median']:.3f} s, "
                         f"all in {entry[mode]['all_in_s']['median']:.3f} s")

@@ -245,18 +245,45 @@ def part6(data, lines, goals):
                       lazy["all_in_s"]["median"] <= 1.2 * eager["all_in_s"]["median"],
                       f"{lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}×"))
     lines.append("")
-    read_first = [e for e in data["sizes"] if "read first" in e]
+    read_first = [e for e in data["sizes"] if "read first" in e or "written read first" in e]
     if read_first:
-        lines += ["**Read first.** The app is then restored lazily, answers one request and is checkpointed again; that "
-                  "checkpoint keeps the pages the app touched first, and its lazy restores read them before the app asks. "
-                  "The next request touches another 4 MiB slice, so what is read first covers the interpreter and the "
-                  "server's own pages, not the new slice.", "",
-                  "| store | app | first answer | lazy first answer (above) | all in | read first | chunks read first that the app faulted on |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["**Read first.** The app is restored eagerly, answers one request and is checkpointed again; that "
+                  "checkpoint has no list of what the app touched first, and its lazy restores read first what the app "
+                  "wrote since the previous checkpoint (**written**). Then it is restored lazily from there, answers one "
+                  "request and is checkpointed again; that checkpoint keeps the pages the app touched first, and its lazy "
+                  "restores read them before the app asks (**touched**). The next request touches another 4 MiB slice, "
+                  "so what is read first covers the interpreter and the server's own pages, not the new slice.", "",
+                  "| store | app | read first | first answer | lazy first answer (above) | all in | how much | chunks read first that the app faulted on |",
+                  "|---|---|---|---|---|---|---|---|"]
         for entry in read_first:
-            first = entry["read first"]
-            lines.append(f"| {entry['store']} | {entry['mib']} MiB | {s(first['first_answer_s'])} | {entry['lazy']['first_answer_s']['median']:.3f} s | "
-                         f"{s(first['all_in_s'])} | {first.get('read_first') or '–'} | {first.get('first_used') or '–'} |")
+            for mode, label in (("written read first", "written"), ("read first", "touched")):
+                if mode not in entry:
+                    continue
+                first = entry[mode]
+                lines.append(f"| {entry['store']} | {entry['mib']} MiB | {label} | {s(first['first_answer_s'])} | {entry['lazy']['first_answer_s']['median']:.3f} s | "
+                             f"{s(first['all_in_s'])} | {first.get('read_first') or '–'} | {first.get('first_used') or '–'} |")
+        lines.append("")
+    idle = [e for e in data["sizes"] if "lazy, no requests" in e]
+    if idle:
+        lines += ["**Where loading's time goes.** crik's \"all in\" line splits the page server's time into reading chunks "
+                  "(checked; from the packs, or already read ahead), sending them to CRIU's lazy-pages daemon, and waiting "
+                  "for its next request (while CRIU restores the rest, while the daemon puts pages in, while the app runs "
+                  "without a fault). Above, the app is asked for `/` every 5 ms while its memory arrives, and every fault "
+                  "shrinks the daemon's next background request to 64 KiB; **no requests** is one more lazy round in which "
+                  "nobody asks the app anything until its memory is all in.", "",
+                  "| store | app | all in, requests every 5 ms | reading / sending / waiting | all in, no requests | reading / sending / waiting |",
+                  "|---|---|---|---|---|---|"]
+
+        def split(mode):
+            serving = mode.get("serving_s") or {}
+            if not serving:
+                return "–"
+            return " / ".join(f"{serving[k]['median']:.2f} s" for k in ("reading_s", "sending_s", "waiting_s"))
+
+        for entry in idle:
+            lazy, quiet = entry["lazy"], entry["lazy, no requests"]
+            lines.append(f"| {entry['store']} | {entry['mib']} MiB | {lazy['all_in_s']['median']:.2f} s | {split(lazy)} | "
+                         f"{quiet['all_in_s']['median']:.2f} s | {split(quiet)} |")
         lines.append("")
     for left_out in data.get("left_out", []):
         lines += [f"Left out: {left_out}.", ""]

@@ -49,6 +49,9 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
 
     public int ChunkSize(int index) => chunks[index].Size;
 
+    /// <summary>The generation whose pack holds the chunk (an earlier one's when it was reused unchanged).</summary>
+    public long PackOf(int index) => chunks[index].Pack;
+
     /// <summary>
     /// The chunk <paramref name="index"/> is being read ahead of any request (<paramref name="reading"/>):
     /// a request for it waits for that read. Only before serving starts.

@@ -35,7 +35,7 @@ internal sealed class LazyImages : IDisposable
     /// <summary>How many bytes of the tasks' pages images CRIU may leave lazy.</summary>
     public long LazyBytes { get; private set; }
 
-    /// <summary>How many chunks, and bytes, <see cref="ReadFirstTouched"/> reads ahead.</summary>
+    /// <summary>How many chunks, and bytes, <see cref="ReadFirstTouched"/> or <see cref="ReadFirstWritten"/> reads ahead.</summary>
     public (int Chunks, long Bytes) ReadingFirst { get; private set; }
 
     /// <summary>How many of the chunks read first the app faulted on so far.</summary>
@@ -48,7 +48,7 @@ internal sealed class LazyImages : IDisposable
     /// </summary>
     public void ReadFirstTouched(IReadOnlyList<TouchedRange> touched)
     {
-        var wanted = new List<(ChunkedImage Image, int Index, TaskCompletionSource<byte[]> Read)>();
+        var wanted = new List<(ChunkedImage Image, int Index)>();
         var seen = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
         int pages = 0; // a manifest's list is crik's own, but a damaged one must not keep the restore here
@@ -75,10 +75,58 @@ internal sealed class LazyImages : IDisposable
                 {
                     break;
                 }
-                var read = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-                image.ReadingFirst(index, read.Task);
-                wanted.Add((image, index, read));
+                wanted.Add((image, index));
             }
+        }
+        StartReadingFirst(wanted);
+    }
+
+    /// <summary>
+    /// For a lazy restore with no list of what the app touched first (its first, or one after an eager
+    /// restore): starts reading the chunks of lazy pages written since the previous checkpoint, the
+    /// memory the app was working on (those in <paramref name="generation"/>'s own pack; the others were
+    /// reused, unchanged), in address order, up to <see cref="FirstTouchedReadLimit"/>. Nothing when no
+    /// chunk was reused (a first checkpoint): then every chunk is new and says nothing.
+    /// </summary>
+    public void ReadFirstWritten(long generation)
+    {
+        var lazyChunks = new List<(ChunkedImage Image, int Index)>();
+        var seen = new HashSet<(int PagesId, int Index)>();
+        foreach (Pagemap pagemap in Tasks.Values)
+        {
+            if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
+            {
+                continue;
+            }
+            foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
+            {
+                int last = image.IndexAt(run.Offset + (run.Pages * Pagemap.PageBytes) - 1);
+                for (int index = image.IndexAt(run.Offset); index <= last; index++)
+                {
+                    if (seen.Add((pagemap.PagesId, index)))
+                    {
+                        lazyChunks.Add((image, index));
+                    }
+                }
+            }
+        }
+        if (lazyChunks.All(c => c.Image.PackOf(c.Index) == generation))
+        {
+            return;
+        }
+        long bytes = 0;
+        StartReadingFirst(lazyChunks.Where(c => c.Image.PackOf(c.Index) == generation)
+            .TakeWhile(c => (bytes += c.Image.ChunkSize(c.Index)) <= FirstTouchedReadLimit)
+            .ToList());
+    }
+
+    /// <summary>Reads the chunks on threads of their own, a few at once; a request for one of them waits for its read.</summary>
+    private void StartReadingFirst(List<(ChunkedImage Image, int Index)> chunks)
+    {
+        var wanted = chunks.Select(c => (c.Image, c.Index, Read: new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously))).ToList();
+        foreach ((ChunkedImage image, int index, TaskCompletionSource<byte[]> read) in wanted)
+        {
+            image.ReadingFirst(index, read.Task);
         }
         ReadingFirst = (wanted.Count, wanted.Sum(w => (long)w.Image.ChunkSize(w.Index)));
         int next = -1;

@@ -61,6 +61,9 @@ internal sealed class LazyLoad : IDisposable
 
     public int Requests => _server.Requests;
 
+    /// <inheritdoc cref="PageServer.Time"/>
+    public (TimeSpan Waiting, TimeSpan Reading, TimeSpan Sending) ServingTime => _server.Time;
+
     /// <summary>The chunks read ahead because the app touched them first after its last restore, and how many of them it asked for.</summary>
     public (int Chunks, long Bytes, int Used) ReadFirst => (_images.ReadingFirst.Chunks, _images.ReadingFirst.Bytes, _images.FirstUsed);
 

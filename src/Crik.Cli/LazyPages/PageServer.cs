@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net.Sockets;
 
 namespace Crik.Cli.LazyPages;
@@ -33,6 +34,7 @@ internal sealed class PageServer : IDisposable
     private long _bytes;
     private int _requests;
     private long _busySince;
+    private long _waitingTicks, _readingTicks, _sendingTicks;
     private int _ended;
 
     /// <param name="tasks">Each task's pagemap, by its PID in the images.</param>
@@ -55,7 +57,15 @@ internal sealed class PageServer : IDisposable
     public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>How long the request being answered has taken so far; zero while none is.</summary>
-    public TimeSpan Busy => Interlocked.Read(ref _busySince) is var since and not 0 ? System.Diagnostics.Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
+    public TimeSpan Busy => Interlocked.Read(ref _busySince) is var since and not 0 ? Stopwatch.GetElapsedTime(since) : TimeSpan.Zero;
+
+    /// <summary>
+    /// Where serving's time went so far: waiting for the daemon's next request (while CRIU restores
+    /// the rest, while it puts pages in, or while the app runs without faulting), reading the chunks
+    /// (checked, from the packs or already read ahead), and writing the answers into the socket.
+    /// </summary>
+    public (TimeSpan Waiting, TimeSpan Reading, TimeSpan Sending) Time =>
+        (TimeSpan.FromTicks(Ticks(ref _waitingTicks)), TimeSpan.FromTicks(Ticks(ref _readingTicks)), TimeSpan.FromTicks(Ticks(ref _sendingTicks)));
 
     /// <summary>Serving ended because the daemon went away without a word.</summary>
     public bool LostDaemon { get; private set; }
@@ -83,7 +93,10 @@ internal sealed class PageServer : IDisposable
         {
             while (true)
             {
-                if (!ReceiveAll(header))
+                long started = Stopwatch.GetTimestamp();
+                bool received = ReceiveAll(header);
+                started = Add(ref _waitingTicks, started);
+                if (!received)
                 {
                     LostDaemon = true;
                     failure = "CRIU's lazy-pages daemon closed its page-server socket without saying it was done";
@@ -120,7 +133,7 @@ internal sealed class PageServer : IDisposable
                 {
                     RecordTouch((int)task, address);
                 }
-                Interlocked.Exchange(ref _busySince, System.Diagnostics.Stopwatch.GetTimestamp());
+                Interlocked.Exchange(ref _busySince, started);
                 if (answer.Length < HeaderBytes + bytes)
                 {
                     answer = new byte[HeaderBytes + bytes];
@@ -129,7 +142,9 @@ internal sealed class PageServer : IDisposable
                 BinaryPrimitives.WriteUInt32LittleEndian(answer, (Present << 16) | Answer);
                 BinaryPrimitives.WriteUInt64LittleEndian(answer.AsSpan(8), (ulong)pages);
                 _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), answer.AsSpan(HeaderBytes, bytes), fault: asked == 1);
+                started = Add(ref _readingTicks, started);
                 _socket.Send(answer.AsSpan(0, HeaderBytes + bytes));
+                Add(ref _sendingTicks, started);
                 Interlocked.Exchange(ref _busySince, 0);
                 Interlocked.Add(ref _bytes, bytes);
                 Interlocked.Increment(ref _requests);
@@ -148,6 +163,16 @@ internal sealed class PageServer : IDisposable
         }
         End(failure);
     }
+
+    /// <summary>Adds the time since <paramref name="since"/> to a total; returns now.</summary>
+    private static long Add(ref long total, long since)
+    {
+        long now = Stopwatch.GetTimestamp();
+        Interlocked.Add(ref total, now - since);
+        return now;
+    }
+
+    private static long Ticks(ref long stopwatchTicks) => (long)(Interlocked.Read(ref stopwatchTicks) * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency));
 
     private void RecordTouch(int task, ulong address)
     {

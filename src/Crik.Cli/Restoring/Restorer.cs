@@ -244,7 +244,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         stages.Lap("log");
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, clock.Elapsed.TotalSeconds,
-            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{ReadingFirst(loading)})",
+            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{ReadingFirst(loading, manifest)})",
             manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
         Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
@@ -296,6 +296,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 {
                     laidOut.ReadFirstTouched(touched);
                 }
+                else
+                {
+                    laidOut.ReadFirstWritten(manifest.Generation);
+                }
                 stages.Lap("lazy images");
             }).ConfigureAwait(false);
             stages.Lap("lazy-pages daemon");
@@ -310,8 +314,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
     }
 
-    private static string ReadingFirst(LazyLoad loading) =>
-        loading.ReadFirst is { Chunks: > 0 } first ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore read first" : "";
+    private static string ReadingFirst(LazyLoad loading, Manifest manifest) =>
+        loading.ReadFirst is not { Chunks: > 0 } first ? ""
+        : manifest.FirstTouched is { Count: > 0 } ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore read first"
+        : $"; {Size.Format(first.Bytes)} it wrote since the previous checkpoint read first";
 
     /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
     private async Task<string?> LoadedAsync(LazyLoad loading, long generation)
@@ -320,9 +326,12 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         if (failure is null)
         {
             (int firstChunks, _, int firstUsed) = loading.ReadFirst;
+            (TimeSpan waiting, TimeSpan reading, TimeSpan sending) = loading.ServingTime;
             log.Information("Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after CRIU's lazy-pages daemon started "
-                + "({Served} served in {Requests} requests{First})", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests,
-                firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were faulted on by the app");
+                + "({Served} served in {Requests} requests{First}; crik read chunks for {Reading:0.00} s, sent them for {Sending:0.00} s "
+                + "and waited for the daemon's requests for {Waiting:0.00} s)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests,
+                firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were faulted on by the app",
+                reading.TotalSeconds, sending.TotalSeconds, waiting.TotalSeconds);
         }
         return failure;
     }

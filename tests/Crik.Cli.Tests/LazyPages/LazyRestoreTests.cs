@@ -31,6 +31,7 @@ public class LazyRestoreTests
             string restored = next.WaitForLine($"Restored checkpoint {pod - 1} ", stderr: true);
             Assert.Contains(", lazily (", restored, StringComparison.Ordinal);
             string allIn = next.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
+            Assert.Matches(@"crik read chunks for \d+\.\d\d s, sent them for \d+\.\d\d s and waited for the daemon's requests for \d+\.\d\d s", allIn);
             if (pod == 3)
             {
                 // The pages pod 2's app touched first were kept with checkpoint 2, and this restore read them before they were asked for.
@@ -42,6 +43,7 @@ public class LazyRestoreTests
             else
             {
                 Assert.Null(pods.Manifest()["firstTouched"]); // a fresh app's first touches are not known
+                Assert.DoesNotContain("read first", restored, StringComparison.Ordinal); // nor, for a first checkpoint, what it wrote last
             }
             int from = next.Stdout.Count;
             next.WaitForLine(_ => next.Stdout.Skip(from).Count(l => l == "child intact yes") >= 2, TimeSpan.FromSeconds(60));
@@ -49,6 +51,35 @@ public class LazyRestoreTests
             Assert.True(Pods.Counts(next)[0] > 0, next.Transcript);
             Pods.CheckpointAndStop(next);
         }
+    }
+
+    [CriuFact]
+    public void WithNoFirstTouchesKnownTheMemoryWrittenSinceThePreviousCheckpointIsReadFirst()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        using (CrikRun first = pods.Start(Forking(64)))
+        {
+            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
+            first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
+            (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = first.ControlSocket });
+            Assert.True(code == 0, $"{output}{error}\n{first.Transcript}");
+            int atCheckpoint = Pods.Counts(first).Count;
+            first.WaitForLine(_ => Pods.Counts(first).Count >= atCheckpoint + 2); // the app writes on after checkpoint 1
+            Pods.CheckpointAndStop(first);
+        }
+        Assert.Null(pods.Manifest("checkpoint-000002")["firstTouched"]);
+        using CrikRun second = pods.Start(Forking(64));
+        string restored = second.WaitForLine("Restored checkpoint 2 ", stderr: true);
+        System.Text.RegularExpressions.Match readFirst = System.Text.RegularExpressions.Regex.Match(restored, @"; ([\d.]+) ([KM])iB it wrote since the previous checkpoint read first");
+        Assert.True(readFirst.Success, second.Transcript);
+        // Most of the app's memory (its 64 MiB of random bytes) did not change, was reused, and is not read first.
+        Assert.True(readFirst.Groups[2].Value == "K" || double.Parse(readFirst.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 32, restored);
+        string allIn = second.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Matches(@"; \d+ of the \d+ chunks read first were faulted on by the app", allIn);
+        int from = second.Stdout.Count;
+        second.WaitForLine(_ => second.Stdout.Skip(from).Count(l => l == "child intact yes") >= 2, TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(second.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+        second.Signal(Native.SIGKILL);
     }
 
     [CriuFact]

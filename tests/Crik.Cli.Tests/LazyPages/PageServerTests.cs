@@ -104,6 +104,22 @@ public sealed class PageServerTests : IDisposable
     }
 
     [Fact]
+    public void TheTimeWaitingForTheDaemonIsToldApartFromTheTimeAnswering()
+    {
+        Ask(2, Heap, 42);
+        _ = Answer();
+        (TimeSpan waited, TimeSpan read, TimeSpan sent) = _server.Time;
+        Assert.True(read > TimeSpan.Zero && sent > TimeSpan.Zero, $"reading {read}, sending {sent}");
+        Thread.Sleep(300); // the daemon putting pages in, or the app running without a fault
+        Ask(1, Heap + (2 * Page), 42); // in the chunk the first request read: no read to wait for
+        _ = Answer();
+
+        (TimeSpan waiting, TimeSpan reading, TimeSpan sending) = _server.Time;
+        Assert.InRange(waiting - waited, TimeSpan.FromMilliseconds(290), TimeSpan.FromSeconds(30));
+        Assert.True(reading - read + (sending - sent) < TimeSpan.FromMilliseconds(250), $"reading {reading - read} and sending {sending - sent} count the wait");
+    }
+
+    [Fact]
     public async Task TheDaemonsCloseIsAnsweredAndEndsServingWithoutKillingTheApp()
     {
         var header = new byte[32];

@@ -19,10 +19,8 @@ public class LazyRestoreTests
     public void AnAppRestoredLazilyAcrossThreePodsKeepsEveryPageAndItsForksSeeThemToo()
     {
         using var pods = new Pods("lazyRestore: on\n");
-        using (CrikRun first = pods.Start(Forking(64)))
+        using (CrikRun first = Counting(pods, 64))
         {
-            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
             Pods.CheckpointAndStop(first);
         }
         for (int pod = 2; pod <= 3; pod++)
@@ -57,10 +55,8 @@ public class LazyRestoreTests
     public void WithNoFirstTouchesKnownTheMemoryWrittenSinceThePreviousCheckpointIsReadFirst()
     {
         using var pods = new Pods("lazyRestore: on\n");
-        using (CrikRun first = pods.Start(Forking(64)))
+        using (CrikRun first = Counting(pods, 64))
         {
-            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
             (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = first.ControlSocket });
             Assert.True(code == 0, $"{output}{error}\n{first.Transcript}");
             int atCheckpoint = Pods.Counts(first).Count;
@@ -168,6 +164,23 @@ public class LazyRestoreTests
         third.WaitForLine(_ => third.Stdout.Contains("intact yes"), TimeSpan.FromSeconds(60));
         Assert.DoesNotContain(third.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
         third.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>A first pod whose app has its memory and counts.</summary>
+    private static CrikRun Counting(Pods pods, int mib)
+    {
+        CrikRun first = pods.Start(Forking(mib));
+        try
+        {
+            first.WaitForLine($"allocated {mib}", TimeSpan.FromSeconds(60));
+            first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
+            return first;
+        }
+        catch
+        {
+            first.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Pods that restore lazily, and a first one that started the app and checkpointed it.</summary>

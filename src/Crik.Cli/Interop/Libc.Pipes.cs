@@ -8,6 +8,8 @@ internal static unsafe partial class Libc
     internal const int F_GETFL = 3, F_SETFL = 4;
     internal const int EPOLL_CLOEXEC = 0x80000, EPOLL_CTL_ADD = 1;
     internal const uint EPOLLOUT = 0x4, EPOLLET = 1u << 31;
+    internal const uint SPLICE_F_NONBLOCK = 0x2;
+    internal const nuint FIONREAD = 0x541B;
 
     /// <summary>
     /// The size of a buffer that holds one struct epoll_event on every architecture crik runs on
@@ -18,6 +20,10 @@ internal static unsafe partial class Libc
     /// <summary>writev(2). Returns bytes written, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "writev", SetLastError = true)]
     internal static partial nint WriteVector(SafeFileHandle fd, IoVector* vectors, int count);
+
+    /// <summary>vmsplice(2) into a pipe: it takes references to the pages, not copies. Returns bytes taken, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "vmsplice", SetLastError = true)]
+    internal static partial nint VmSplice(SafeFileHandle pipe, IoVector* vectors, nuint count, uint flags);
 
     /// <summary>epoll_create1(2). Returns a descriptor, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "epoll_create1", SetLastError = true)]

@@ -45,8 +45,12 @@ internal sealed unsafe class NonBlockingPipe : IDisposable
     /// <summary>
     /// Writes as much of <paramref name="buffers"/>, in order, as the pipe has room for: the bytes
     /// written, 0 when it is full. Throws <see cref="IOException"/> when the reader has gone (EPIPE).
+    /// <paramref name="byReference"/> hands the pipe the buffers' pages instead of copies of them
+    /// (vmsplice), which keeps the copy off the reader's path (it waits on the pipe's lock while a
+    /// write copies); the caller must then keep those buffers pinned and unchanged until
+    /// <see cref="Unread"/> says the reader has taken them.
     /// </summary>
-    public long Write(IReadOnlyList<ArraySegment<byte>> buffers)
+    public long Write(IReadOnlyList<ArraySegment<byte>> buffers, bool byReference = false)
     {
         // Wake-ups from before this write say nothing about the room it leaves.
         Wait(timeoutMilliseconds: 0);
@@ -62,7 +66,9 @@ internal sealed unsafe class NonBlockingPipe : IDisposable
             }
             while (true)
             {
-                nint written = Libc.WriteVector(_pipe, vectors, count);
+                nint written = byReference
+                    ? Libc.VmSplice(_pipe, vectors, (nuint)count, Libc.SPLICE_F_NONBLOCK)
+                    : Libc.WriteVector(_pipe, vectors, count);
                 if (written >= 0)
                 {
                     return written;
@@ -74,7 +80,7 @@ internal sealed unsafe class NonBlockingPipe : IDisposable
                 }
                 if (errno != Errno.EINTR)
                 {
-                    throw Posix.Failure("writev to an image pipe", errno);
+                    throw Posix.Failure(byReference ? "vmsplice to an image pipe" : "writev to an image pipe", errno);
                 }
             }
         }
@@ -85,6 +91,17 @@ internal sealed unsafe class NonBlockingPipe : IDisposable
                 pin.Dispose();
             }
         }
+    }
+
+    /// <summary>The bytes in the pipe that the reader has not read yet.</summary>
+    public long Unread()
+    {
+        int unread;
+        if (Libc.Ioctl((int)_pipe.DangerousGetHandle(), Libc.FIONREAD, &unread) < 0)
+        {
+            throw Posix.Failure("ioctl(FIONREAD) on an image pipe", Libc.LastErrno);
+        }
+        return unread;
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Crik.Cli.Streaming;
 /// while they are that far ahead.
 /// </summary>
 /// <remarks>
-/// Chunks are taken in order. A chunk that cannot be read is thrown from <see cref="Take"/> in its
+/// Chunks are taken in order. A chunk that cannot be read is thrown from <see cref="Take(int)"/> in its
 /// turn, after every chunk before it, and no further chunk is started once one has failed.
 /// <see cref="Dispose"/> stops the readers at their next chunk and gives back every buffer read and
 /// not taken; a reader busy with a chunk gives its buffer back itself when it is done.
@@ -43,14 +43,23 @@ internal sealed class ChunkReadAhead : IDisposable
     }
 
     /// <summary>Chunk <paramref name="index"/> (the next one, in order), waiting for it; throws what reading it threw.</summary>
-    public byte[] Take(int index)
+    public byte[] Take(int index) => Take(index, Timeout.Infinite)!;
+
+    /// <summary>
+    /// As <see cref="Take(int)"/>, but waits at most <paramref name="milliseconds"/> for the chunk:
+    /// null when it has not been read by then.
+    /// </summary>
+    public byte[]? Take(int index, int milliseconds)
     {
         lock (_lock)
         {
             ref (byte[]? Buffer, Exception? Error) slot = ref _slots[index % _slots.Length];
             while (slot.Buffer is null && slot.Error is null)
             {
-                Monitor.Wait(_lock);
+                if (!Monitor.Wait(_lock, milliseconds))
+                {
+                    return null;
+                }
             }
             (byte[]? buffer, Exception? error) = slot;
             slot = default;
@@ -64,7 +73,7 @@ internal sealed class ChunkReadAhead : IDisposable
 
     /// <summary>
     /// Chunk <paramref name="index"/> (the next one, in order) when it has been read; false when it
-    /// has not, or when reading it failed (<see cref="Take"/> throws that in its turn).
+    /// has not, or when reading it failed (<see cref="Take(int)"/> throws that in its turn).
     /// </summary>
     public bool TryTake(int index, [NotNullWhen(true)] out byte[]? buffer)
     {

@@ -14,7 +14,11 @@ namespace Crik.Cli.Streaming;
 /// CRIU's pipe, so there is no verification pass before the restore. An image holds at most
 /// <see cref="ChunksAhead"/> chunk buffers at a time, being read, waiting or being written (of
 /// <see cref="PageChunker.MaxBytes"/>, 2 MiB: 8 MiB in all), plus each reader's buffer for a chunk's
-/// stored form when it is compressed or encrypted. When a chunk fails, <see cref="Failed"/> fires
+/// stored form when it is compressed or encrypted. A pages image's pipe is handed its chunks by
+/// reference (vmsplice, so that the only copy of the app's memory is CRIU's own read into it): its
+/// buffers are pinned, count until CRIU has read them, and number <see cref="PagesChunksAhead"/>
+/// (12 MiB); those the pipe still holds when the image ends are kept, never reused, until criu has
+/// exited. When a chunk fails, <see cref="Failed"/> fires
 /// while CRIU still waits for that chunk's bytes (its pipe stays open until then), so the caller can
 /// kill CRIU before it resumes anything; <see cref="FinishAsync"/> says what failed.
 /// </summary>
@@ -22,10 +26,19 @@ internal sealed class ImageServer : StreamerSession<string?>
 {
     private const int ChunksAhead = 4;
 
+    // A pages image's chunks stay out until CRIU has read them from the pipe (up to 1 MiB of them),
+    // so its readers get two more to stay ahead with.
+    private const int PagesChunksAhead = 6;
+
     private readonly IReadOnlyDictionary<string, ManifestFile> _images;
     private readonly PackReader _packs;
     private readonly string? _keyId;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
+    private readonly PinnedBufferPool _pinned = new(PageChunker.MaxBytes);
+
+    // Buffers whose pages a pipe may still hold when its thread ends: kept, never reused, as long as
+    // this server, which lasts until criu has exited.
+    private readonly List<byte[]> _inPipesAtEnd = [];
 
     private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
         : base(socket)
@@ -80,13 +93,19 @@ internal sealed class ImageServer : StreamerSession<string?>
         IReadOnlyList<ChunkRef> chunks = image.Chunks!;
         var times = new StreamTimes(image.Path);
         _streams.Add(times);
+        // A pages image is most of the bytes and CRIU copies it straight into the app's memory: its
+        // pipe gets the chunks' pages by reference, so that only CRIU's read copies them.
+        BuffersInPipe? inPipe = IsPages(image) ? new() : null;
+        Action<byte[]> giveBack = inPipe is null ? GiveBack : GiveBackPinned;
         var unwritten = new List<ArraySegment<byte>>(ChunksAhead);
         NonBlockingPipe? writer = null;
         ChunkReadAhead? ahead = null;
         try
         {
             writer = new NonBlockingPipe(pipe);
-            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i]), GiveBack, ChunksAhead, _packs.ConcurrentReads, "crik image reader");
+            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i], pinned: inPipe is not null), giveBack,
+                inPipe is null ? ChunksAhead : PagesChunksAhead,
+                _packs.ConcurrentReads, "crik image reader");
             int next = 0;
             while (next < chunks.Count || unwritten.Count > 0)
             {
@@ -98,10 +117,10 @@ internal sealed class ImageServer : StreamerSession<string?>
                 if (unwritten.Count == 0)
                 {
                     long waiting = StreamTimes.Now();
-                    unwritten.Add(new(ahead.Take(next), 0, chunks[next++].Size)); // throws when the chunk is not what was written
+                    unwritten.Add(new(TakeNext(ahead, next, writer, inPipe), 0, chunks[next++].Size)); // throws when the chunk is not what was written
                     times.CrikSince(waiting);
                 }
-                if (!WriteSome(writer, unwritten, ahead, times))
+                if (!WriteSome(writer, unwritten, ahead, inPipe, times))
                 {
                     return; // criu stopped reading this image (it needs no more of it, or it failed)
                 }
@@ -117,31 +136,72 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             pipe.Dispose(); // only now: criu must still be waiting for this image when Failed fires
             writer?.Dispose();
-            // Chunks taken or read ahead and not written go back to the pool.
+            if (inPipe is not null)
+            {
+                // The pipe outlives this thread (CRIU reads the rest after crik closes its end).
+                KeepUntilCriuEnds(inPipe.TakeAll());
+            }
+            // Chunks taken or read ahead and not written go back to the pool; part of one may be in the pipe.
             foreach (ArraySegment<byte> chunk in unwritten)
             {
-                GiveBack(chunk.Array!);
+                if (inPipe is not null && chunk.Offset > 0)
+                {
+                    KeepUntilCriuEnds([chunk.Array!]);
+                }
+                else
+                {
+                    giveBack(chunk.Array!);
+                }
             }
             ahead?.Dispose();
         }
     }
 
     /// <summary>
-    /// Writes what the pipe has room for, gives back the chunks written whole, and when some is left
-    /// (the pipe is full) waits until CRIU has read; false when CRIU stopped reading.
+    /// The next chunk, waiting for it. Chunks still in the pipe count against the read-ahead, so while
+    /// there are some the wait also watches CRIU read them, and gives back each one it has read whole.
     /// </summary>
-    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, StreamTimes times)
+    private static byte[] TakeNext(ChunkReadAhead ahead, int next, NonBlockingPipe writer, BuffersInPipe? inPipe)
+    {
+        while (inPipe is not null && !inPipe.IsEmpty)
+        {
+            if (ahead.Take(next, milliseconds: 1) is { } read)
+            {
+                return read;
+            }
+            inPipe.Release(writer.Unread(), ahead.GiveBack);
+        }
+        return ahead.Take(next);
+    }
+
+    /// <summary>
+    /// Writes what the pipe has room for, gives back the chunks written whole (or, by reference, read
+    /// whole by CRIU), and when some is left (the pipe is full) waits until CRIU has read; false when
+    /// CRIU stopped reading.
+    /// </summary>
+    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, BuffersInPipe? inPipe,
+        StreamTimes times)
     {
         long started = StreamTimes.Now();
         try
         {
-            long written = pipe.Write(unwritten);
+            long written = pipe.Write(unwritten, byReference: inPipe is not null);
             times.Moved(written);
+            long end = inPipe?.HandedOver ?? 0;
+            inPipe?.Handed(written);
             int whole = 0;
             for (; whole < unwritten.Count && written >= unwritten[whole].Count; whole++)
             {
                 written -= unwritten[whole].Count;
-                ahead.GiveBack(unwritten[whole].Array!);
+                end += unwritten[whole].Count;
+                if (inPipe is null)
+                {
+                    ahead.GiveBack(unwritten[whole].Array!);
+                }
+                else
+                {
+                    inPipe.Add(unwritten[whole].Array!, end);
+                }
             }
             unwritten.RemoveRange(0, whole);
             if (unwritten.Count > 0)
@@ -149,6 +209,7 @@ internal sealed class ImageServer : StreamerSession<string?>
                 unwritten[0] = unwritten[0][(int)written..];
                 pipe.WaitForReader();
             }
+            inPipe?.Release(pipe.Unread(), ahead.GiveBack);
             return true;
         }
         catch (IOException)
@@ -161,14 +222,26 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
     }
 
+    private static bool IsPages(ManifestFile image) => image.Path.StartsWith("pages-", StringComparison.Ordinal);
+
     private void GiveBack(byte[] buffer) => ArrayPool<byte>.Shared.Return(buffer, clearArray: _keyId is not null);
 
-    private byte[] ReadChunk(ChunkRef chunk)
+    private void GiveBackPinned(byte[] buffer) => _pinned.Return(buffer, clear: _keyId is not null);
+
+    private void KeepUntilCriuEnds(List<byte[]> buffers)
+    {
+        lock (_inPipesAtEnd)
+        {
+            _inPipesAtEnd.AddRange(buffers);
+        }
+    }
+
+    private byte[] ReadChunk(ChunkRef chunk, bool pinned)
     {
         // Plaintext chunks all take the largest size, so they come from one bucket of the pool and
         // a restore reuses a few arrays instead of first touching fresh ones of each size. A buffer
         // of decrypted chunks is cleared whole when it goes back, so it is no larger than needed.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(_keyId is null ? PageChunker.MaxBytes : chunk.Size);
+        byte[] buffer = pinned ? _pinned.Rent() : ArrayPool<byte>.Shared.Rent(_keyId is null ? PageChunker.MaxBytes : chunk.Size);
         try
         {
             _packs.Read(chunk, _keyId, buffer);
@@ -176,7 +249,14 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch
         {
-            GiveBack(buffer);
+            if (pinned)
+            {
+                GiveBackPinned(buffer);
+            }
+            else
+            {
+                GiveBack(buffer);
+            }
             throw;
         }
     }

@@ -97,4 +97,73 @@ public sealed class NonBlockingPipeTests : IDisposable
         _pipe.WaitForReader();
         Assert.Throws<IOException>(() => _pipe.Write([big]));
     }
+    [Fact]
+    public void ByReferenceThePipeHoldsTheBuffersOwnPagesUntilTheyAreRead()
+    {
+        byte[] buffer = GC.AllocateArray<byte>(8192, pinned: true);
+        buffer.AsSpan().Fill(1);
+        Assert.Equal(8192, _pipe.Write([new ArraySegment<byte>(buffer)], byReference: true));
+        Assert.Equal(8192, _pipe.Unread());
+        buffer.AsSpan().Fill(2); // what a buffer reused too early would do
+        var read = new byte[8192];
+        _readEnd.ReadExactly(read);
+        Assert.All(read, b => Assert.Equal(2, b));
+        Assert.Equal(0, _pipe.Unread());
+    }
+
+    [Fact]
+    public async Task ByReferenceEveryByteArrivesWhenEachBufferIsReusedAsSoonAsItIsGivenBack()
+    {
+        byte[][] chunks = [.. Enumerable.Range(0, 6).Select(i => GC.AllocateArray<byte>(300_000, pinned: true))];
+        for (int i = 0; i < chunks.Length; i++)
+        {
+            for (int b = 0; b < chunks[i].Length; b++)
+            {
+                chunks[i][b] = (byte)(b * 7 + i);
+            }
+        }
+        byte[] expected = chunks.SelectMany(c => c).ToArray();
+        Task<byte[]> reading = Task.Run(() =>
+        {
+            using var all = new MemoryStream();
+            var buffer = new byte[100_000];
+            int read;
+            while ((read = _readEnd.Read(buffer)) > 0)
+            {
+                all.Write(buffer, 0, read);
+                Thread.Sleep(1);
+            }
+            return all.ToArray();
+        });
+        var inPipe = new Crik.Cli.Streaming.BuffersInPipe();
+        var unwritten = chunks.Select(c => new ArraySegment<byte>(c)).ToList();
+        int givenBack = 0;
+        void Reuse(byte[] buffer)
+        {
+            buffer.AsSpan().Fill(0xEE); // given back means free to overwrite
+            givenBack++;
+        }
+        while (unwritten.Count > 0)
+        {
+            long written = _pipe.Write(unwritten, byReference: true);
+            long end = inPipe.HandedOver;
+            inPipe.Handed(written);
+            while (unwritten.Count > 0 && written >= unwritten[0].Count)
+            {
+                written -= unwritten[0].Count;
+                end += unwritten[0].Count;
+                inPipe.Add(unwritten[0].Array!, end);
+                unwritten.RemoveAt(0);
+            }
+            if (unwritten.Count > 0)
+            {
+                unwritten[0] = unwritten[0][(int)written..];
+                _pipe.WaitForReader();
+            }
+            inPipe.Release(_pipe.Unread(), Reuse);
+        }
+        _writeEnd.Dispose();
+        Assert.Equal(expected, await reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(givenBack > 0, "no buffer was given back while the pipe was being read");
+    }
 }

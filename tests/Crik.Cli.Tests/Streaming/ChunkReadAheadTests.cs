@@ -84,6 +84,28 @@ public sealed class ChunkReadAheadTests
         AllBuffersComeBack();
     }
 
+    [Fact]
+    public void ATakeWithATimeLimitGivesUpWhileTheChunkIsStillBeingRead()
+    {
+        using var release = new ManualResetEventSlim();
+        byte[] Slow(int i)
+        {
+            release.Wait(TimeSpan.FromSeconds(10));
+            return Read(i);
+        }
+        using (var ahead = new ChunkReadAhead(2, Slow, GiveBack, depth: 2, readers: 1, "test reader"))
+        {
+            Assert.Null(ahead.Take(0, milliseconds: 20));
+            release.Set();
+            byte[]? first = ahead.Take(0, milliseconds: 10_000);
+            Assert.NotNull(first);
+            Assert.Equal(0, first[0]);
+            ahead.GiveBack(first);
+            ahead.GiveBack(ahead.Take(1));
+        }
+        AllBuffersComeBack();
+    }
+
     private byte[] Read(int index)
     {
         var buffer = new byte[] { (byte)index };

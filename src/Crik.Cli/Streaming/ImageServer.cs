@@ -241,7 +241,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         // Plaintext chunks all take the largest size, so they come from one bucket of the pool and
         // a restore reuses a few arrays instead of first touching fresh ones of each size. A buffer
         // of decrypted chunks is cleared whole when it goes back, so it is no larger than needed.
-        byte[] buffer = pinned ? _pinned.Rent() : ArrayPool<byte>.Shared.Rent(_keyId is null ? PageChunker.MaxBytes : chunk.Size);
+        byte[] buffer = pinned ? _pinned.Rent(chunk.Size) : ArrayPool<byte>.Shared.Rent(_keyId is null ? PageChunker.MaxBytes : chunk.Size);
         try
         {
             _packs.Read(chunk, _keyId, buffer);

@@ -10,15 +10,22 @@ namespace Crik.Cli.Streaming;
 internal sealed class PinnedBufferPool(int bytes)
 {
     private readonly ConcurrentBag<byte[]> _free = [];
+    private readonly ConcurrentDictionary<byte[], int> _used = new(ReferenceEqualityComparer.Instance);
 
-    public byte[] Rent() => _free.TryTake(out byte[]? buffer) ? buffer : GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+    /// <summary>A buffer of which the first <paramref name="used"/> bytes will be filled (and wiped when it comes back cleared).</summary>
+    public byte[] Rent(int used)
+    {
+        byte[] buffer = _free.TryTake(out byte[]? free) ? free : GC.AllocateUninitializedArray<byte>(bytes, pinned: true);
+        _used[buffer] = used;
+        return buffer;
+    }
 
-    /// <summary><paramref name="clear"/> wipes it first (it held decrypted bytes).</summary>
+    /// <summary><paramref name="clear"/> wipes what was used of it first (it held decrypted bytes).</summary>
     public void Return(byte[] buffer, bool clear)
     {
-        if (clear)
+        if (_used.TryRemove(buffer, out int used) && clear)
         {
-            Array.Clear(buffer);
+            Array.Clear(buffer, 0, used);
         }
         _free.Add(buffer);
     }

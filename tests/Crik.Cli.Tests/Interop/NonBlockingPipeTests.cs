@@ -30,18 +30,7 @@ public sealed class NonBlockingPipeTests : IDisposable
     public async Task EveryByteArrivesInOrderThroughAPipeSmallerThanWhatIsWritten()
     {
         byte[][] chunks = [.. Enumerable.Range(0, 5).Select(i => Enumerable.Range(0, 300_000).Select(b => (byte)(b * 7 + i)).ToArray())];
-        Task<byte[]> reading = Task.Run(() =>
-        {
-            using var all = new MemoryStream();
-            var buffer = new byte[100_000];
-            int read;
-            while ((read = _readEnd.Read(buffer)) > 0)
-            {
-                all.Write(buffer, 0, read);
-                Thread.Sleep(1); // a slow reader, as CRIU filling memory is
-            }
-            return all.ToArray();
-        });
+        Task<byte[]> reading = Task.Run(ReadSlowlyToTheEnd);
         var unwritten = chunks.Select(c => new ArraySegment<byte>(c)).ToList();
         int waits = 0;
         while (unwritten.Count > 0)
@@ -123,18 +112,7 @@ public sealed class NonBlockingPipeTests : IDisposable
             }
         }
         byte[] expected = chunks.SelectMany(c => c).ToArray();
-        Task<byte[]> reading = Task.Run(() =>
-        {
-            using var all = new MemoryStream();
-            var buffer = new byte[100_000];
-            int read;
-            while ((read = _readEnd.Read(buffer)) > 0)
-            {
-                all.Write(buffer, 0, read);
-                Thread.Sleep(1);
-            }
-            return all.ToArray();
-        });
+        Task<byte[]> reading = Task.Run(ReadSlowlyToTheEnd);
         var inPipe = new Crik.Cli.Streaming.BuffersInPipe();
         var unwritten = chunks.Select(c => new ArraySegment<byte>(c)).ToList();
         int givenBack = 0;
@@ -165,5 +143,19 @@ public sealed class NonBlockingPipeTests : IDisposable
         _writeEnd.Dispose();
         Assert.Equal(expected, await reading.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.True(givenBack > 0, "no buffer was given back while the pipe was being read");
+    }
+
+    /// <summary>Everything written until the write end closes, read 100 kB at a time with a pause after each, as CRIU filling memory reads.</summary>
+    private byte[] ReadSlowlyToTheEnd()
+    {
+        using var all = new MemoryStream();
+        var buffer = new byte[100_000];
+        int read;
+        while ((read = _readEnd.Read(buffer)) > 0)
+        {
+            all.Write(buffer, 0, read);
+            Thread.Sleep(1);
+        }
+        return all.ToArray();
     }
 }

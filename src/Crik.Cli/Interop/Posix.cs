@@ -21,14 +21,25 @@ internal static class Posix
     }
 
     /// <summary>
-    /// Blocks until any child exits and returns Errno.None with its PID and raw wait status; ECHILD
-    /// when there is no child, EINTR when a signal interrupted the wait.
+    /// Blocks until any child has exited and returns Errno.None with its PID, leaving it a zombie:
+    /// its PID cannot be taken by a new process until <see cref="ReapChild"/>. ECHILD when there is
+    /// no child, EINTR when a signal interrupted the wait.
     /// </summary>
-    public static Errno WaitForAnyChild(out int pid, out int status)
+    public static unsafe Errno WaitForAnyChildToExit(out int pid)
     {
-        pid = Libc.WaitPid(-1, out status, 0);
-        return pid > 0 ? Errno.None : Libc.LastErrno;
+        byte* info = stackalloc byte[Libc.SigInfoBytes];
+        new Span<byte>(info, Libc.SigInfoBytes).Clear();
+        if (Libc.WaitId(Libc.P_ALL, 0, info, Libc.WEXITED | Libc.WNOWAIT) < 0)
+        {
+            pid = 0;
+            return Libc.LastErrno;
+        }
+        pid = *(int*)(info + Libc.SigInfoPidOffset);
+        return Errno.None;
     }
+
+    /// <summary>Reaps the exited child <paramref name="pid"/>: true with its raw wait status, false when it is not there to reap.</summary>
+    public static bool ReapChild(int pid, out int status) => Libc.WaitPid(pid, out status, Libc.WNOHANG) == pid;
 
     /// <summary>The effective user ID crik runs as.</summary>
     public static uint EffectiveUserId => Libc.GetEffectiveUserId();

@@ -5,7 +5,7 @@ using Serilog;
 namespace Crik.Cli.Processes;
 
 /// <summary>
-/// Reaps every child of crik, as an init must, on one thread that blocks in waitpid(-1).
+/// Reaps every child of crik, as an init must, on one thread that waits for any child to exit.
 /// </summary>
 /// <remarks>
 /// The .NET runtime reaps all children itself (losing their exit statuses) once it installs a SIGCHLD
@@ -13,6 +13,9 @@ namespace Crik.Cli.Processes;
 /// on a terminal. crik uses neither, resets SIGCHLD to its default at start, and is the only caller
 /// of waitpid. Children crik starts or expects are tracked so their exit status reaches whoever
 /// waits for them; every other child (an orphan re-parented to crik) is reaped and logged at Debug.
+/// A child is reaped, and its PID freed, only while the tracking table is locked: otherwise a PID
+/// expected anew once free (a restore tried again after a failed one) could be handed the exit
+/// status of the process that had it before.
 /// </remarks>
 internal sealed class ChildReaper
 {
@@ -78,10 +81,10 @@ internal sealed class ChildReaper
     {
         while (true)
         {
-            Errno errno = Posix.WaitForAnyChild(out int pid, out int status);
+            Errno errno = Posix.WaitForAnyChildToExit(out int pid);
             if (errno == Errno.None)
             {
-                Dispatch(pid, new WaitStatus(status));
+                Reap(pid);
             }
             else if (errno == Errno.ECHILD)
             {
@@ -107,11 +110,17 @@ internal sealed class ChildReaper
         }
     }
 
-    private void Dispatch(int pid, WaitStatus status)
+    private void Reap(int pid)
     {
         TaskCompletionSource<WaitStatus>? exit;
+        WaitStatus status;
         lock (_gate)
         {
+            if (!Posix.ReapChild(pid, out int raw))
+            {
+                return;
+            }
+            status = new WaitStatus(raw);
             _tracked.Remove(pid, out exit);
         }
         if (exit is null)

@@ -95,17 +95,17 @@ internal sealed class ImageServer : StreamerSession<string?>
         _streams.Add(times);
         // A pages image is most of the bytes and CRIU copies it straight into the app's memory: its
         // pipe gets the chunks' pages by reference, so that only CRIU's read copies them.
-        BuffersInPipe? inPipe = IsPages(image) ? new() : null;
-        Action<byte[]> giveBack = inPipe is null ? GiveBack : GiveBackPinned;
+        bool byReference = IsPages(image);
+        Action<byte[]> giveBack = byReference ? GiveBackPinned : GiveBack;
+        var inPipe = new BuffersInPipe();
         var unwritten = new List<ArraySegment<byte>>(ChunksAhead);
         NonBlockingPipe? writer = null;
         ChunkReadAhead? ahead = null;
         try
         {
             writer = new NonBlockingPipe(pipe);
-            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i], pinned: inPipe is not null), giveBack,
-                inPipe is null ? ChunksAhead : PagesChunksAhead,
-                _packs.ConcurrentReads, "crik image reader");
+            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i], byReference, giveBack), giveBack,
+                byReference ? PagesChunksAhead : ChunksAhead, _packs.ConcurrentReads, "crik image reader");
             int next = 0;
             while (next < chunks.Count || unwritten.Count > 0)
             {
@@ -120,7 +120,7 @@ internal sealed class ImageServer : StreamerSession<string?>
                     unwritten.Add(new(TakeNext(ahead, next, writer, inPipe), 0, chunks[next++].Size)); // throws when the chunk is not what was written
                     times.CrikSince(waiting);
                 }
-                if (!WriteSome(writer, unwritten, ahead, inPipe, times))
+                if (!WriteSome(writer, unwritten, ahead, inPipe, byReference, times))
                 {
                     return; // criu stopped reading this image (it needs no more of it, or it failed)
                 }
@@ -136,34 +136,39 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             pipe.Dispose(); // only now: criu must still be waiting for this image when Failed fires
             writer?.Dispose();
-            if (inPipe is not null)
+            // Buffers handed over by reference outlive this thread: CRIU reads the rest after crik
+            // closes its end, and part of the first chunk not written whole may be in the pipe too.
+            List<byte[]> mayBeInPipe = inPipe.TakeAll();
+            if (byReference && unwritten.Count > 0 && unwritten[0].Offset > 0)
             {
-                // The pipe outlives this thread (CRIU reads the rest after crik closes its end).
-                KeepUntilCriuEnds(inPipe.TakeAll());
+                mayBeInPipe.Add(unwritten[0].Array!);
+                unwritten.RemoveAt(0);
             }
-            // Chunks taken or read ahead and not written go back to the pool; part of one may be in the pipe.
+            if (byReference)
+            {
+                KeepUntilCriuEnds(mayBeInPipe);
+            }
+            else
+            {
+                mayBeInPipe.ForEach(giveBack);
+            }
+            // Chunks taken or read ahead and not written go back to the pool.
             foreach (ArraySegment<byte> chunk in unwritten)
             {
-                if (inPipe is not null && chunk.Offset > 0)
-                {
-                    KeepUntilCriuEnds([chunk.Array!]);
-                }
-                else
-                {
-                    giveBack(chunk.Array!);
-                }
+                giveBack(chunk.Array!);
             }
             ahead?.Dispose();
         }
     }
 
     /// <summary>
-    /// The next chunk, waiting for it. Chunks still in the pipe count against the read-ahead, so while
-    /// there are some the wait also watches CRIU read them, and gives back each one it has read whole.
+    /// The next chunk, waiting for it. Chunks still in the pipe by reference count against the
+    /// read-ahead, so while there are some the wait also watches CRIU read them, and gives back each
+    /// one it has read whole.
     /// </summary>
-    private static byte[] TakeNext(ChunkReadAhead ahead, int next, NonBlockingPipe writer, BuffersInPipe? inPipe)
+    private static byte[] TakeNext(ChunkReadAhead ahead, int next, NonBlockingPipe writer, BuffersInPipe inPipe)
     {
-        while (inPipe is not null && !inPipe.IsEmpty)
+        while (!inPipe.IsEmpty)
         {
             if (ahead.Take(next, milliseconds: 1) is { } read)
             {
@@ -175,41 +180,28 @@ internal sealed class ImageServer : StreamerSession<string?>
     }
 
     /// <summary>
-    /// Writes what the pipe has room for, gives back the chunks written whole (or, by reference, read
-    /// whole by CRIU), and when some is left (the pipe is full) waits until CRIU has read; false when
-    /// CRIU stopped reading.
+    /// Writes what the pipe has room for, gives back the chunks written whole (by reference, once
+    /// CRIU has read them whole), and when some is left (the pipe is full) waits until CRIU has read;
+    /// false when CRIU stopped reading.
     /// </summary>
-    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, BuffersInPipe? inPipe,
-        StreamTimes times)
+    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, BuffersInPipe inPipe,
+        bool byReference, StreamTimes times)
     {
         long started = StreamTimes.Now();
         try
         {
-            long written = pipe.Write(unwritten, byReference: inPipe is not null);
+            long written = pipe.Write(unwritten, byReference);
             times.Moved(written);
-            long end = inPipe?.HandedOver ?? 0;
-            inPipe?.Handed(written);
-            int whole = 0;
-            for (; whole < unwritten.Count && written >= unwritten[whole].Count; whole++)
-            {
-                written -= unwritten[whole].Count;
-                end += unwritten[whole].Count;
-                if (inPipe is null)
-                {
-                    ahead.GiveBack(unwritten[whole].Array!);
-                }
-                else
-                {
-                    inPipe.Add(unwritten[whole].Array!, end);
-                }
-            }
-            unwritten.RemoveRange(0, whole);
+            inPipe.Wrote(unwritten, written);
+            inPipe.Release(byReference ? pipe.Unread() : 0, ahead.GiveBack);
             if (unwritten.Count > 0)
             {
-                unwritten[0] = unwritten[0][(int)written..];
                 pipe.WaitForReader();
+                if (byReference)
+                {
+                    inPipe.Release(pipe.Unread(), ahead.GiveBack);
+                }
             }
-            inPipe?.Release(pipe.Unread(), ahead.GiveBack);
             return true;
         }
         catch (IOException)
@@ -236,7 +228,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
     }
 
-    private byte[] ReadChunk(ChunkRef chunk, bool pinned)
+    private byte[] ReadChunk(ChunkRef chunk, bool pinned, Action<byte[]> giveBack)
     {
         // Plaintext chunks all take the largest size, so they come from one bucket of the pool and
         // a restore reuses a few arrays instead of first touching fresh ones of each size. A buffer
@@ -249,14 +241,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch
         {
-            if (pinned)
-            {
-                GiveBackPinned(buffer);
-            }
-            else
-            {
-                GiveBack(buffer);
-            }
+            giveBack(buffer);
             throw;
         }
     }

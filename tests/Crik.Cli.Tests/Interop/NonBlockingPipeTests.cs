@@ -31,19 +31,14 @@ public sealed class NonBlockingPipeTests : IDisposable
     {
         byte[][] chunks = [.. Enumerable.Range(0, 5).Select(i => Enumerable.Range(0, 300_000).Select(b => (byte)(b * 7 + i)).ToArray())];
         Task<byte[]> reading = Task.Run(ReadSlowlyToTheEnd);
+        var written = new Crik.Cli.Streaming.BuffersInPipe();
         var unwritten = chunks.Select(c => new ArraySegment<byte>(c)).ToList();
         int waits = 0;
         while (unwritten.Count > 0)
         {
-            long written = _pipe.Write(unwritten);
-            while (unwritten.Count > 0 && written >= unwritten[0].Count)
-            {
-                written -= unwritten[0].Count;
-                unwritten.RemoveAt(0);
-            }
+            written.Wrote(unwritten, _pipe.Write(unwritten));
             if (unwritten.Count > 0)
             {
-                unwritten[0] = unwritten[0][(int)written..];
                 waits++;
                 _pipe.WaitForReader();
             }
@@ -123,19 +118,9 @@ public sealed class NonBlockingPipeTests : IDisposable
         }
         while (unwritten.Count > 0)
         {
-            long written = _pipe.Write(unwritten, byReference: true);
-            long end = inPipe.HandedOver;
-            inPipe.Handed(written);
-            while (unwritten.Count > 0 && written >= unwritten[0].Count)
-            {
-                written -= unwritten[0].Count;
-                end += unwritten[0].Count;
-                inPipe.Add(unwritten[0].Array!, end);
-                unwritten.RemoveAt(0);
-            }
+            inPipe.Wrote(unwritten, _pipe.Write(unwritten, byReference: true));
             if (unwritten.Count > 0)
             {
-                unwritten[0] = unwritten[0][(int)written..];
                 _pipe.WaitForReader();
             }
             inPipe.Release(_pipe.Unread(), Reuse);

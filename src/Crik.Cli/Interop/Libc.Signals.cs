@@ -31,6 +31,17 @@ internal static partial class Libc
     internal static partial nint SetSignalHandler(Signal signal, nint handler);
 
     internal static readonly nint SIG_DFL = 0;
+    internal static readonly nint SIG_IGN = 1;
+
+    /// <summary>
+    /// sigaction(2), only to read a disposition: <paramref name="oldAction"/> receives a struct sigaction,
+    /// whose first field is the handler in glibc's layout on x86-64 and arm64 alike. Returns 0, or -1 with errno.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "sigaction", SetLastError = true)]
+    internal static unsafe partial int GetSignalAction(Signal signal, void* newAction, void* oldAction);
+
+    /// <summary>More than glibc's struct sigaction needs (152 bytes on x86-64 and arm64).</summary>
+    internal const int SignalActionBytes = 256;
 
     /// <summary>sigabbrev_np(3): the abbreviation of a signal, e.g. "TERM"; null for an unknown number.</summary>
     [LibraryImport(Library, EntryPoint = "sigabbrev_np")]

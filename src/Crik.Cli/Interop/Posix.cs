@@ -62,6 +62,20 @@ internal static class Posix
         }
     }
 
+    /// <summary>
+    /// Gives <paramref name="signal"/> its default disposition if this process started with it ignored,
+    /// and says whether it did. Any other disposition is left alone: it may be the runtime's.
+    /// </summary>
+    public static unsafe bool StopIgnoring(Signal signal)
+    {
+        byte* action = stackalloc byte[Libc.SignalActionBytes];
+        if (Libc.GetSignalAction(signal, null, action) != 0 || *(nint*)action != Libc.SIG_IGN)
+        {
+            return false;
+        }
+        return Libc.SetSignalHandler(signal, Libc.SIG_DFL) != -1;
+    }
+
     /// <summary>Moves the calling thread into a new IPC namespace; false when not permitted.</summary>
     public static bool TryUnshareIpcNamespace(out Errno errno)
     {

@@ -17,6 +17,9 @@ internal sealed class SignalRelay : IDisposable
     {
         foreach (Signal signal in ForwardedSignals.All)
         {
+            // Started with it ignored (nohup, a shell's trap ''), crik would never see it: the .NET
+            // runtime leaves an inherited SIG_IGN in place, and the app would never get it either.
+            Posix.StopIgnoring(signal);
             // A raw Linux signal number is accepted on Linux; the handler remembers which one it is.
             _registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
             {

@@ -19,6 +19,9 @@ internal sealed class LazyLoad : IDisposable
     public const string LogName = "lazy-pages.log";
     private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>The daemon's end of crik's page-server socket (--ps-socket).</summary>
+    private const int PageServerFd = 3;
+
     /// <summary>The longest one answer to the daemon may take (a store that stops answering): past it the app, blocked on that page, is killed.</summary>
     public static readonly TimeSpan PageWait = TimeSpan.FromSeconds(30);
 
@@ -89,7 +92,7 @@ internal sealed class LazyLoad : IDisposable
             {
                 string log = Path.Combine(images.ImagesDir, LogName);
                 daemon = reaper.Start(() => Spawner.Spawn(new SpawnRequest(
-                    ["criu", .. CriuArguments.LazyPages(images.ImagesDir, work, log, pageServerFd: 3, statusFd: 4)],
+                    ["criu", .. CriuArguments.LazyPages(images.ImagesDir, work, log, PageServerFd, statusFd: 4)],
                     OutputPath: log + ".out", Inherited: [daemonPageEnd, daemonStatusEnd])));
             }
             catch
@@ -130,9 +133,25 @@ internal sealed class LazyLoad : IDisposable
     /// <summary>
     /// The restore is done: crik takes its hold on every userfaultfd the restore handed the daemon
     /// now, not at its next look (every 10 ms), so no moment is left in which the daemon's death would
-    /// give the app zeros.
+    /// give the app zeros. The restore does not wait for the daemon to take them, so neither can this
+    /// look before it has: a daemon that has not taken them within <see cref="ReadyWait"/> is stopped,
+    /// and loading fails (the app is killed) as when it dies.
     /// </summary>
-    public void HoldUserfaults() => _guard.Refresh();
+    public async Task HoldUserfaultsAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        while (!_guard.DaemonHasTakenAll(PageServerFd) && !_daemon.Exited.IsCompleted)
+        {
+            if (clock.Elapsed > ReadyWait)
+            {
+                _server.Abandon($"CRIU's lazy-pages daemon had not taken the app's memory {ReadyWait.TotalSeconds:0} s after the restore");
+                Posix.TrySignal(_daemon.Pid, Signal.SIGKILL);
+                return;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+        _guard.Refresh();
+    }
 
     /// <summary>The restore failed: the daemon is stopped and everything is let go.</summary>
     public async Task AbortAsync()

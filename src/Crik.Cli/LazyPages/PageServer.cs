@@ -67,8 +67,11 @@ internal sealed class PageServer : IDisposable
     public (TimeSpan Waiting, TimeSpan Reading, TimeSpan Sending) Time =>
         (TimeSpan.FromTicks(Ticks(ref _waitingTicks)), TimeSpan.FromTicks(Ticks(ref _readingTicks)), TimeSpan.FromTicks(Ticks(ref _sendingTicks)));
 
-    /// <summary>Serving ended because the daemon went away without a word.</summary>
-    public bool LostDaemon { get; private set; }
+    /// <summary>Serving ended because the daemon went away without a word (not because crik gave up on it and closed the socket).</summary>
+    public bool LostDaemon => _lostDaemon && !_abandoned;
+
+    private bool _lostDaemon;
+    private volatile bool _abandoned;
 
     /// <summary>The pages the app faulted on so far, in the order it did, as ranges.</summary>
     public IReadOnlyList<ImageStore.TouchedRange> Touched()
@@ -80,7 +83,11 @@ internal sealed class PageServer : IDisposable
     }
 
     /// <summary>Gives up serving (a request that takes too long): the app is killed, then the socket closed.</summary>
-    public void Abandon(string why) => End(why);
+    public void Abandon(string why)
+    {
+        _abandoned = true;
+        End(why);
+    }
 
     public void Dispose() => _socket.Dispose();
 
@@ -98,7 +105,7 @@ internal sealed class PageServer : IDisposable
                 started = Add(ref _waitingTicks, started);
                 if (!received)
                 {
-                    LostDaemon = true;
+                    _lostDaemon = true;
                     failure = "CRIU's lazy-pages daemon closed its page-server socket without saying it was done";
                     break;
                 }
@@ -152,7 +159,7 @@ internal sealed class PageServer : IDisposable
         }
         catch (Exception e)
         {
-            LostDaemon = e is SocketException;
+            _lostDaemon = e is SocketException;
             failure = e is SocketException or ObjectDisposedException
                 ? $"the page-server socket to CRIU's lazy-pages daemon failed: {e.Message}"
                 : $"a page could not be served: {e.Message}";

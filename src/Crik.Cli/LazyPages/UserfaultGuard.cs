@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
@@ -14,10 +15,11 @@ namespace Crik.Cli.LazyPages;
 internal sealed class UserfaultGuard : IDisposable
 {
     private const string UserfaultLink = "anon_inode:[userfaultfd]";
+    private const string EpollLink = "anon_inode:[eventpoll]";
 
     private readonly int _daemon;
     private readonly SafeFileHandle? _pidfd;
-    private readonly Dictionary<int, SafeFileHandle> _copies = [];
+    private readonly Dictionary<ulong, SafeFileHandle> _copies = [];
 
     public UserfaultGuard(int daemonPid)
     {
@@ -37,34 +39,90 @@ internal sealed class UserfaultGuard : IDisposable
         }
     }
 
-    /// <summary>Copies the daemon's new userfaultfds and closes the copies of those it closed. Safe from several threads.</summary>
+    /// <summary>
+    /// Copies the daemon's new userfaultfds and closes the copies of those it closed. Safe from several
+    /// threads. A userfaultfd is known by its inode, not its number: the daemon reuses the number of
+    /// one it closed for the next child the app forks.
+    /// </summary>
     public void Refresh()
     {
         if (_pidfd is null)
         {
             return;
         }
-        var now = ProcessDescriptors.Of(_daemon).Where(d => d.Target == UserfaultLink).Select(d => d.Fd).ToHashSet();
+        List<(int Fd, string Target)> descriptors = ProcessDescriptors.Of(_daemon);
         // A daemon that has died lists no descriptors (a zombie holds none): that is when the copies
-        // matter most, so they stay until the caller, having killed the app, disposes this.
-        if (!StillRuns())
+        // matter most, so they stay until the caller, having killed the app, disposes this. A live
+        // daemon always lists some, so none listed is a listing that failed: nothing is let go on it.
+        if (descriptors.Count == 0 || !StillRuns())
         {
             return;
         }
+        var now = new Dictionary<ulong, int>();
+        foreach ((int fd, string target) in descriptors)
+        {
+            if (target == UserfaultLink && InodeOf($"/proc/{_daemon}/fd/{fd}") is { } inode)
+            {
+                now[inode] = fd;
+            }
+        }
         lock (_copies)
         {
-            foreach (int fd in _copies.Keys.Where(fd => !now.Contains(fd)).ToList())
+            foreach (ulong inode in _copies.Keys.Where(i => !now.ContainsKey(i)).ToList())
             {
-                _copies.Remove(fd, out SafeFileHandle? copy);
+                _copies.Remove(inode, out SafeFileHandle? copy);
                 copy!.Dispose();
             }
-            foreach (int fd in now.Where(fd => !_copies.ContainsKey(fd)))
+            foreach ((ulong inode, int fd) in now.Where(u => !_copies.ContainsKey(u.Key)))
             {
-                if (Userfault.CopyDescriptor(_pidfd, fd) is { } copy)
+                if (Userfault.CopyDescriptor(_pidfd, fd) is not { } copy)
                 {
-                    _copies[fd] = copy;
+                    continue;
+                }
+                if (FileStatus.Read((int)copy.DangerousGetHandle()).Inode == inode)
+                {
+                    _copies[inode] = copy;
+                }
+                else
+                {
+                    copy.Dispose(); // the number was reused between the listing and the copy
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether the daemon has taken every userfaultfd the restore sent it: it watches its page-server
+    /// socket (<paramref name="pageServerFd"/>) only once it has received them all. The restore sends
+    /// them into a socket without waiting for them to be taken, so it can end before this is true.
+    /// </summary>
+    public bool DaemonHasTakenAll(int pageServerFd)
+    {
+        foreach ((int fd, string target) in ProcessDescriptors.Of(_daemon))
+        {
+            if (target == EpollLink && ProcFiles.Lines($"/proc/{_daemon}/fdinfo/{fd}").Any(l => WatchedFd(l) == pageServerFd))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The descriptor an epoll fdinfo line ("tfd:        3 events: ...") says is watched, or -1.</summary>
+    private static int WatchedFd(string line) =>
+        line.StartsWith("tfd:", StringComparison.Ordinal)
+            && int.TryParse(line.AsSpan(4).TrimStart().ToString().Split(' ', 2)[0], NumberStyles.None, CultureInfo.InvariantCulture, out int fd)
+            ? fd : -1;
+
+    private static ulong? InodeOf(string path)
+    {
+        try
+        {
+            return FileStatus.TryRead(path, followLinks: true)?.Inode;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -149,7 +149,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 (restore, _) = await RunCriuAsync(manifest, attempt, loading.ImagesDir, stages, lazyPages: true).ConfigureAwait(false);
                 if (restore.Succeeded)
                 {
-                    loading.HoldUserfaults();
+                    await loading.HoldUserfaultsAsync().ConfigureAwait(false);
                     return Restored(manifest, attempt, clock, stages, app, loading);
                 }
                 await loading.AbortAsync().ConfigureAwait(false);

@@ -166,6 +166,75 @@ public class LazyRestoreTests
         third.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void CrikSaysTheAppRunsOnlyOnceItHoldsEveryUserfaultfdTheRestoreHandedTheDaemon()
+    {
+        using Pods pods = CheckpointedWithoutRseq(out string[] app);
+        using CrikRun second = pods.Start(app);
+        int daemon = HoldDaemonBeforeItTakesTheUserfaults(second);
+        try
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+            Assert.DoesNotContain(second.Stderr, l => l.Contains("Restored checkpoint", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Native.TrySignal(daemon, Native.SIGCONT);
+        }
+        second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        second.WaitForLine(_ => second.Stdout.Count(l => l == "child intact yes") >= 2, TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(second.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void ADaemonThatNeverTakesTheUserfaultfdsIsStoppedTheAppKilledAndTheNextPodResumesEagerly()
+    {
+        using Pods pods = CheckpointedWithoutRseq(out string[] app);
+        using (CrikRun second = pods.Start(app))
+        {
+            HoldDaemonBeforeItTakesTheUserfaults(second);
+            Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
+            string line = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
+            Assert.True(line.Contains("CRIU's lazy-pages daemon had not taken the app's memory 10 s after the restore", StringComparison.Ordinal), line);
+            Assert.DoesNotContain(second.Stdout, l => l.Contains("intact", StringComparison.Ordinal)); // it never read a page
+            Assert.Equal(["checkpoint-000001"], pods.Committed());
+        }
+        using CrikRun third = pods.Start(app);
+        third.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Contains(third.Stderr, l => l.Contains("not lazily: an earlier lazy restore of it could not bring all its memory in", StringComparison.Ordinal));
+        third.WaitForLine(_ => third.Stdout.Contains("intact yes"), TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(third.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
+        third.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
+    /// Pods whose app, without rseq (registered in memory CRIU restores lazily), reads none of its lazy
+    /// memory while CRIU restores it: that restore can end before the daemon has taken the
+    /// userfaultfds it sent, which wait in a socket until it does.
+    /// </summary>
+    private static Pods CheckpointedWithoutRseq(out string[] app)
+    {
+        app = ["env", "GLIBC_TUNABLES=glibc.pthread.rseq=0", .. Forking(64)];
+        var pods = new Pods("lazyRestore: on\n");
+        using CrikRun first = pods.Start(app);
+        first.WaitForLine("allocated 64", TimeSpan.FromSeconds(90));
+        Pods.CheckpointAndStop(first);
+        return pods;
+    }
+
+    /// <summary>Stops the lazy-pages daemon once it is ready and waits for the restore (accept() on a Unix socket), and lets the restore end.</summary>
+    private static int HoldDaemonBeforeItTakesTheUserfaults(CrikRun run)
+    {
+        int daemon = Poll.Until(() => ProcessTable.ChildrenOf(run.CrikPid).FirstOrDefault(e => e.Name == "criu" && CommandLine(e.Pid).Contains("lazy-pages", StringComparison.Ordinal)),
+            "the lazy-pages daemon", TimeSpan.FromSeconds(60)).Pid;
+        Poll.Until(() => WaitChannel(daemon) == "__skb_wait_for_more_packets", "the daemon waiting for the restore");
+        Native.TrySignal(daemon, Native.SIGSTOP);
+        Poll.Until(() => ProcessTable.ChildrenOf(run.CrikPid) is var children && children.Any(e => e.Name == "python3") && children.Count(e => e.Name == "criu") == 1,
+            "the restore over, the daemon still held", TimeSpan.FromSeconds(60));
+        return daemon;
+    }
+
     /// <summary>A first pod whose app has its memory and counts.</summary>
     private static CrikRun Counting(Pods pods, int mib)
     {
@@ -191,6 +260,18 @@ public class LazyRestoreTests
         first.WaitForLine($"allocated {mib}", TimeSpan.FromSeconds(90));
         Pods.CheckpointAndStop(first);
         return pods;
+    }
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     private static string WaitChannel(int pid)

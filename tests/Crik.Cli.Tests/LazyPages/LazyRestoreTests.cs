@@ -223,12 +223,14 @@ public class LazyRestoreTests
         return pods;
     }
 
-    /// <summary>Stops the lazy-pages daemon once it is ready and waits for the restore (accept() on a Unix socket), and lets the restore end.</summary>
+    /// <summary>Stops the lazy-pages daemon while it waits for the restore to connect, and lets the restore end.</summary>
     private static int HoldDaemonBeforeItTakesTheUserfaults(CrikRun run)
     {
         int daemon = Poll.Until(() => ProcessTable.ChildrenOf(run.CrikPid).FirstOrDefault(e => e.Name == "criu" && CommandLine(e.Pid).Contains("lazy-pages", StringComparison.Ordinal)),
             "the lazy-pages daemon", TimeSpan.FromSeconds(60)).Pid;
-        Poll.Until(() => WaitChannel(daemon) == "__skb_wait_for_more_packets", "the daemon waiting for the restore");
+        // crik starts the restore once the daemon says it is ready; the daemon then waits in accept().
+        Poll.Until(() => ProcessTable.ChildrenOf(run.CrikPid).Any(e => CommandLine(e.Pid).StartsWith("criu\0restore", StringComparison.Ordinal))
+            && WaitChannel(daemon) == "__skb_wait_for_more_packets", "the daemon waiting for the restore", TimeSpan.FromSeconds(60));
         Native.TrySignal(daemon, Native.SIGSTOP);
         Poll.Until(() => ProcessTable.ChildrenOf(run.CrikPid) is var children && children.Any(e => e.Name == "python3") && children.Count(e => e.Name == "criu") == 1,
             "the restore over, the daemon still held", TimeSpan.FromSeconds(60));

@@ -63,17 +63,16 @@ internal static class Posix
     }
 
     /// <summary>
-    /// Gives <paramref name="signal"/> its default disposition if this process started with it ignored,
-    /// and says whether it did. Any other disposition is left alone: it may be the runtime's.
+    /// Gives <paramref name="signal"/> its default disposition if this process started with it ignored.
+    /// Any other disposition is left alone: it may be the runtime's.
     /// </summary>
-    public static unsafe bool StopIgnoring(Signal signal)
+    public static unsafe void StopIgnoring(Signal signal)
     {
         byte* action = stackalloc byte[Libc.SignalActionBytes];
-        if (Libc.GetSignalAction(signal, null, action) != 0 || *(nint*)action != Libc.SIG_IGN)
+        if (Libc.GetSignalAction(signal, null, action) == 0 && *(nint*)action == Libc.SIG_IGN)
         {
-            return false;
+            Libc.SetSignalHandler(signal, Libc.SIG_DFL);
         }
-        return Libc.SetSignalHandler(signal, Libc.SIG_DFL) != -1;
     }
 
     /// <summary>Moves the calling thread into a new IPC namespace; false when not permitted.</summary>

@@ -110,8 +110,8 @@ internal sealed class UserfaultGuard : IDisposable
 
     /// <summary>The descriptor an epoll fdinfo line ("tfd:        3 events: ...") says is watched, or -1.</summary>
     private static int WatchedFd(string line) =>
-        line.StartsWith("tfd:", StringComparison.Ordinal)
-            && int.TryParse(line.AsSpan(4).TrimStart().ToString().Split(' ', 2)[0], NumberStyles.None, CultureInfo.InvariantCulture, out int fd)
+        line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries) is ["tfd:", string number, ..]
+            && int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int fd)
             ? fd : -1;
 
     private static ulong? InodeOf(string path)

@@ -264,23 +264,15 @@ public class LazyRestoreTests
         return pods;
     }
 
-    private static string CommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline");
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+    private static string CommandLine(int pid) => ProcFile(pid, "cmdline");
 
-    private static string WaitChannel(int pid)
+    private static string WaitChannel(int pid) => ProcFile(pid, "wchan");
+
+    private static string ProcFile(int pid, string name)
     {
         try
         {
-            return File.ReadAllText($"/proc/{pid}/wchan");
+            return File.ReadAllText($"/proc/{pid}/{name}");
         }
         catch (IOException)
         {

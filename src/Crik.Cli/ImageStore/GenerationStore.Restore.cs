@@ -20,7 +20,8 @@ internal partial class GenerationStore
     /// </summary>
     public CommittedCheckpoint? FindRestorable(AppIdentity? current = null)
     {
-        StoreListing listing = backend.List();
+        StoreListing listing = List();
+        FinishRetiring(listing);
         foreach (string unfinished in listing.Unfinished)
         {
             string moved = backend.MoveToSetAside(unfinished, unfinished, "an unfinished checkpoint (crik stopped during a dump)");
@@ -104,17 +105,52 @@ internal partial class GenerationStore
 
     /// <summary>
     /// Durably retires every committed generation (the app ended on its own: it must not be brought
-    /// back). Returns how many were retired.
+    /// back). One mark, written first, says so for all of them at once; the moves to retired/ after it
+    /// only tidy up, and a crik that dies among them leaves nothing that can be restored. Returns how
+    /// many were retired.
     /// </summary>
     public int RetireCommitted()
     {
-        List<long> committed = backend.List().Committed;
-        foreach (long generation in Enumerable.Reverse(committed))
+        StoreListing listing = List();
+        long newest = listing.Committed.Concat(listing.HalfRetired).DefaultIfEmpty(0).Max();
+        if (newest == 0)
+        {
+            return 0;
+        }
+        if (newest > listing.FinishedThrough)
+        {
+            backend.WriteMark(StoreLayout.FinishedMarkName(newest), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+        }
+        FinishRetiring(listing with { Committed = [], HalfRetired = [.. listing.Committed, .. listing.HalfRetired] });
+        return listing.Committed.Count + listing.HalfRetired.Count;
+    }
+
+    /// <summary>
+    /// Moves what counts as retired but is still at its committed name into retired/ (or drops the
+    /// committed copy of one already there). Best effort: until it succeeds the mark keeps it retired.
+    /// </summary>
+    private void FinishRetiring(StoreListing listing)
+    {
+        foreach (long generation in Enumerable.Reverse(listing.HalfRetired))
         {
             string name = StoreLayout.CommittedName(generation);
-            backend.Move(name, $"{StoreLayout.RetiredDir}/{name}");
+            try
+            {
+                if (listing.Retired.Contains(generation))
+                {
+                    backend.DeleteGeneration(name);
+                }
+                else
+                {
+                    backend.Move(name, $"{StoreLayout.RetiredDir}/{name}");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("Checkpoint {Dir} counts as retired (the app ended on its own after it) but could not be moved to {Retired}: {Error}; "
+                    + "it is never restored, and the next commit deletes it", backend.Display(name), StoreLayout.RetiredDir, e.Message);
+            }
         }
-        return committed.Count;
     }
 
     /// <summary>

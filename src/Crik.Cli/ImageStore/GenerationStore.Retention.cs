@@ -16,11 +16,15 @@ internal partial class GenerationStore
     /// </summary>
     private void CleanUp(long newest, int keep, List<string> warnings)
     {
-        StoreListing listing = backend.List();
+        StoreListing listing = List();
         foreach (long old in listing.Committed.Skip(keep))
         {
             BestEffort(warnings, $"delete old checkpoint {StoreLayout.CommittedName(old)} (keepCheckpoints: {keep})",
                 () => backend.DeleteGeneration(StoreLayout.CommittedName(old)));
+        }
+        foreach (long old in listing.HalfRetired)
+        {
+            BestEffort(warnings, $"delete retired checkpoint {StoreLayout.CommittedName(old)}", () => backend.DeleteGeneration(StoreLayout.CommittedName(old)));
         }
         foreach (long old in listing.Retired)
         {
@@ -28,11 +32,18 @@ internal partial class GenerationStore
                 () => backend.DeleteGeneration($"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(old)}"));
         }
         var kept = listing.Committed.Take(keep).ToHashSet();
-        foreach (string mark in listing.Marks.Where(m => RestoreRecord.Parse(m).Generation is not { } generation || !kept.Contains(generation)))
+        foreach (string mark in listing.Marks.Where(m => StoreLayout.ParseFinishedMark(m) == 0
+            && (RestoreRecord.Parse(m).Generation is not { } generation || !kept.Contains(generation))))
         {
             BestEffort(warnings, $"delete the restore record {mark}", () => backend.DeleteMark(mark));
         }
-        listing = backend.List();
+        listing = List();
+        // A finished mark goes once nothing it covers is left; generation numbers never fall back under it (BeginCheckpoint).
+        foreach (string mark in listing.Marks.Where(m => StoreLayout.ParseFinishedMark(m) is > 0 and var through
+            && !listing.HalfRetired.Concat(listing.Retired).Any(g => g <= through)))
+        {
+            BestEffort(warnings, $"delete the finished mark {mark}", () => backend.DeleteMark(mark));
+        }
         var used = new HashSet<long>();
         foreach ((string location, string state) in listing.Generations())
         {
@@ -62,7 +73,7 @@ internal partial class GenerationStore
     /// </summary>
     public List<ListedGeneration> ListGenerations(bool verify)
     {
-        StoreListing listing = backend.List();
+        StoreListing listing = List();
         using PackReader packs = OpenPackReader();
         var found = new List<ListedGeneration>();
         foreach ((string location, string state) in listing.Generations())

@@ -66,8 +66,9 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// <summary>Makes a staging area for the next generation's dump, and its pack, which reuses the chunks of kept generations.</summary>
     public StagingCheckpoint BeginCheckpoint()
     {
-        StoreListing listing = backend.List();
-        return backend.BeginStaging(listing.Newest + 1, KnownChunks(listing), _codec);
+        StoreListing listing = List();
+        // Past every finished mark too: a new generation must never be one a mark says is retired.
+        return backend.BeginStaging(Math.Max(listing.Newest, listing.FinishedThrough) + 1, KnownChunks(listing), _codec);
     }
 
     public void Abandon(StagingCheckpoint staging) => backend.Abandon(staging);
@@ -108,6 +109,9 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         stages?.Lap("clean-up");
         return new CommitResult(new CommittedCheckpoint(name, backend.Display(name), manifest), warnings);
     }
+
+    /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
+    private StoreListing List() => backend.List().Settled();
 
     public PackReader OpenPackReader() => backend.OpenPackReader(_codec);
 

@@ -19,6 +19,12 @@ internal static class StoreLayout
     public const string SetAsideReasonFile = "SET-ASIDE-REASON.txt";
     public const string RestorePidFile = "restore.pid";
 
+    /// <summary>
+    /// The mark (restores/finished-000007) that the app ended on its own after generation 7: every
+    /// generation up to it counts as retired, wherever a crash left it. Written before any generation moves.
+    /// </summary>
+    public const string FinishedMarkPrefix = "finished-";
+
     /// <summary>How many CRIU log files logs/ keeps, newest first.</summary>
     public const int KeepLogFiles = 20;
 
@@ -43,6 +49,12 @@ internal static class StoreLayout
         string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         return $"{name.TrimStart('.')}-{stamp}" + (attempt > 1 ? $"-{attempt}" : "");
     }
+
+    public static string FinishedMarkName(long generation) => FinishedMarkPrefix + Number(generation);
+
+    /// <summary>The generation a finished mark's name covers up to, or 0 when the name is not one.</summary>
+    public static long ParseFinishedMark(string name) =>
+        name.StartsWith(FinishedMarkPrefix, StringComparison.Ordinal) ? ParseNumber(name.AsSpan(FinishedMarkPrefix.Length)) : 0;
 
     public static bool IsCommitted(string name) => name.StartsWith(CommittedPrefix, StringComparison.Ordinal) && ParseGeneration(name) > 0;
 

@@ -101,6 +101,67 @@ public abstract class LifecycleContract
         Assert.Equal([("committed", 3, 0)], Listed(next));
     }
 
+    /// <summary>crik killed after the finished mark, before any move: nothing the mark covers is restored, and a newer commit tidies up.</summary>
+    [SkippableLifecycleFact]
+    public void AFinishedMarkAloneRetiresEveryGenerationItCoversAndNewGenerationsComeAfterIt()
+    {
+        Commit("one");
+        Commit("two");
+        PlantMark(StoreLayout.FinishedMarkName(2));
+        using (GenerationStore store = NewStore())
+        {
+            Assert.Equal([("retired", 2, 0), ("retired", 1, 0)], Listed(store));
+            Assert.Null(store.FindRestorable());
+            Assert.Equal([("retired", 2, 0), ("retired", 1, 0)], Listed(store));
+        }
+        Commit("three");
+        using GenerationStore next = NewStore();
+        Assert.Equal([("committed", 3, 0)], Listed(next));
+        Assert.Equal(3, next.FindRestorable()!.Manifest.Generation);
+    }
+
+    /// <summary>A finished mark whose generations are gone (deleted by hand) still keeps new numbers above it.</summary>
+    [SkippableLifecycleFact]
+    public void ANewGenerationIsNeverNumberedUnderAFinishedMark()
+    {
+        PlantMark(StoreLayout.FinishedMarkName(5));
+        Commit("one");
+        using GenerationStore store = NewStore();
+        Assert.Equal(6, store.FindRestorable()!.Manifest.Generation);
+    }
+
+    /// <summary>crik killed in the middle of a move to retired/ that copies before it deletes (object storage).</summary>
+    [SkippableLifecycleFact]
+    public void AGenerationFoundBothCommittedAndRetiredCountsAsRetired()
+    {
+        Commit("one");
+        PlantRetiredCopy(1);
+        using (GenerationStore store = NewStore())
+        {
+            Assert.Equal([("retired", 1, 0)], Listed(store));
+            Assert.Null(store.FindRestorable());
+        }
+        using GenerationStore next = NewStore();
+        Assert.Equal([("retired", 1, 0)], Listed(next));
+    }
+
+    /// <summary>Retiring after a crash in an earlier retire finishes the job and retires what is committed since.</summary>
+    [SkippableLifecycleFact]
+    public void RetiringAgainAfterACutShortRetireRetiresEverything()
+    {
+        Commit("one");
+        Commit("two");
+        PlantMark(StoreLayout.FinishedMarkName(1));
+        using (GenerationStore store = NewStore())
+        {
+            Assert.Equal(2, store.FindRestorable()!.Manifest.Generation);
+            Assert.Equal(1, store.RetireCommitted());
+        }
+        using GenerationStore next = NewStore();
+        Assert.Null(next.FindRestorable());
+        Assert.Equal([("retired", 2, 0), ("retired", 1, 0)], Listed(next));
+    }
+
     [SkippableLifecycleFact]
     public void ARestoreCriuNeverRanIsNotCounted()
     {
@@ -163,6 +224,12 @@ public abstract class LifecycleContract
     }
 
     internal abstract string ReasonOf(ListedGeneration setAside);
+
+    /// <summary>Writes restores/<paramref name="name"/> as a crik that died right after writing it would have left it.</summary>
+    protected abstract void PlantMark(string name);
+
+    /// <summary>Copies a committed generation's manifest into retired/ and leaves the committed one: a move cut short between its halves.</summary>
+    protected abstract void PlantRetiredCopy(long generation);
 
     protected abstract bool LogKept(string name);
 

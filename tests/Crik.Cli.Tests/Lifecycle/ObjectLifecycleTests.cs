@@ -20,6 +20,15 @@ public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
     internal override string ReasonOf(ListedGeneration setAside) =>
         System.Text.Encoding.UTF8.GetString(Client().TryGet($"{StoreLayout.SetAsideDir}/{setAside.Name}/{StoreLayout.SetAsideReasonFile}")!);
 
+    protected override void PlantMark(string name) =>
+        Client().Put($"{StoreLayout.RestoresDir}/{name}", System.Text.Encoding.UTF8.GetBytes("2026-11-25T00:00:00Z test\n"));
+
+    protected override void PlantRetiredCopy(long generation)
+    {
+        string name = StoreLayout.CommittedName(generation);
+        Client().Put($"{StoreLayout.RetiredDir}/{name}/{Manifest.FileName}", Client().TryGet($"{name}/{Manifest.FileName}")!);
+    }
+
     protected override bool LogKept(string name) => Client().TryGet($"{StoreLayout.LogDir}/{name}") is not null;
 
     protected override bool IsInsideTheStore(string path) => false;

@@ -11,9 +11,31 @@ namespace Crik.Cli.ImageStore.Backends;
 internal sealed record StoreListing(List<long> Committed, List<long> Retired, List<string> SetAside, List<string> Unfinished,
     List<long> Packs, List<string> Marks, long Newest)
 {
+    /// <summary>
+    /// Generations still at their committed name that count as retired: the app ended on its own after
+    /// them (a finished mark covers them), or a move to retired/ was cut short after its copy. Newest first.
+    /// </summary>
+    public List<long> HalfRetired { get; init; } = [];
+
+    /// <summary>The newest generation a finished mark covers (the app ended on its own after it), or 0.</summary>
+    public long FinishedThrough => Marks.Select(StoreLayout.ParseFinishedMark).DefaultIfEmpty(0).Max();
+
+    /// <summary>
+    /// This listing as the lifecycle reads it: a committed generation that a finished mark covers, or
+    /// that is in retired/ as well, is <see cref="HalfRetired"/>, never restorable.
+    /// </summary>
+    public StoreListing Settled()
+    {
+        long finished = FinishedThrough;
+        var retired = Retired.ToHashSet();
+        List<long> half = Committed.Where(g => g <= finished || retired.Contains(g)).ToList();
+        return half.Count == 0 ? this : this with { Committed = Committed.Except(half).ToList(), HalfRetired = half };
+    }
+
     /// <summary>The location of every committed, retired and set-aside generation, with its state: "" (committed), retired/ or set-aside/.</summary>
     public IEnumerable<(string Location, string State)> Generations() =>
         Committed.Select(g => (StoreLayout.CommittedName(g), ""))
+            .Concat(HalfRetired.Where(g => !Retired.Contains(g)).Select(g => (StoreLayout.CommittedName(g), StoreLayout.RetiredDir)))
             .Concat(Retired.Select(g => ($"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(g)}", StoreLayout.RetiredDir)))
             .Concat(SetAside.Select(n => ($"{StoreLayout.SetAsideDir}/{n}", StoreLayout.SetAsideDir)));
 }

@@ -22,6 +22,13 @@ internal sealed partial class Supervisor
     private void Forward(RunningApp app, Signal signal)
     {
         bool delivered = Posix.TrySignal(-app.Pid, signal);
+        if (delivered)
+        {
+            lock (_forwarded)
+            {
+                _forwarded.Add(signal);
+            }
+        }
         string name = Posix.SignalName(signal);
         if (!delivered)
         {

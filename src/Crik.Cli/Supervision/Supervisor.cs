@@ -35,9 +35,16 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// <summary>A SIGTERM asked for a checkpoint that was not taken: the app ends because its node goes away, not on its own.</summary>
     private bool _checkpointFailedAtSigterm;
 
+    /// <summary>The signals forwarded to the app: dying of one of them is its own end (<see cref="AppEnd"/>).</summary>
+    private readonly HashSet<Signal> _forwarded = [];
+
+    /// <summary>The OOM killer's count in crik's memory cgroup when the app started.</summary>
+    private OomKills? _oomKillsAtStart;
+
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
+        _oomKillsAtStart = OomKills.Read();
         control?.StartAccepting();
         Task periodicDue = NextPeriodicCheckpoint();
         Task<bool> earlyWarningDue = NextEarlyWarningPoll();
@@ -65,11 +72,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             }
             if (app.Exited.IsCompleted)
             {
-                if ((app.Generation > 0 || _checkpointedWhileRunning) && !_checkpointFailedAtSigterm)
-                {
-                    // Ended on its own, not by a checkpoint: bringing it back would run its end twice.
-                    checkpointer!.RetireAfterOwnExit();
-                }
                 return AppEnded(app, await app.Exited.ConfigureAwait(false));
             }
             if (holdCheckDue.IsCompleted)
@@ -196,16 +198,31 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         }
     }
 
+    /// <summary>
+    /// The app is gone, not by crik's hand: its checkpoints are retired when it ended on its own (bringing
+    /// it back would run its end twice), and kept for the next pod when it did not. Returns crik's exit code.
+    /// </summary>
     private int AppEnded(RunningApp app, WaitStatus status)
     {
-        int code = ExitCodes.FromWaitStatus(status);
-        if (status.Exited)
+        AppEnd end;
+        lock (_forwarded)
         {
-            log.Information("The app (PID {Pid}) exited with code {Code}", app.Pid, code);
+            end = AppEnd.Of(status, _forwarded, _oomKillsAtStart, status.Exited ? null : OomKills.Read());
+        }
+        int code = ExitCodes.FromWaitStatus(status);
+        bool checkpointed = app.Generation > 0 || _checkpointedWhileRunning;
+        if (end.OnItsOwn || !checkpointed)
+        {
+            log.Information("The app (PID {Pid}) {Cause}; exiting with {Code}", app.Pid, end.Cause, code);
         }
         else
         {
-            log.Information("The app (PID {Pid}) was killed by {Signal}; exiting with {Code}", app.Pid, Posix.SignalName(status.TermSignal), code);
+            log.Warning("The app (PID {Pid}) {Cause}; exiting with {Code}. It did not end on its own, so its checkpoints stay and the next pod "
+                + "resumes from the newest (restoreAttempts gives up on one whose restored app keeps dying within restoreProbation)", app.Pid, end.Cause, code);
+        }
+        if (checkpointed && end.OnItsOwn && !_checkpointFailedAtSigterm)
+        {
+            checkpointer!.RetireAfterOwnExit();
         }
         return code;
     }

@@ -211,7 +211,11 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         }
         int code = ExitCodes.FromWaitStatus(status);
         bool checkpointed = app.Generation > 0 || _checkpointedWhileRunning;
-        if (end.OnItsOwn || !checkpointed)
+        if (status.Exited)
+        {
+            log.Information("The app (PID {Pid}) exited with code {Code}", app.Pid, code);
+        }
+        else if (end.OnItsOwn || !checkpointed)
         {
             log.Information("The app (PID {Pid}) {Cause}; exiting with {Code}", app.Pid, end.Cause, code);
         }

@@ -60,7 +60,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     /// <summary>The supervisor's way to let the app go on at once when this checkpoint fails (see <see cref="ICheckpointer.CheckpointAsync"/>).</summary>
     private Action? _whenGivingUp;
 
-    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null)
+    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
+        Func<string?>? whyNotCommit = null)
     {
         _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
         _whenGivingUp = whenGivingUp;
@@ -212,8 +213,16 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             }
             dumpDuration = dump.Duration;
             // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-            committed = store.Commit(staging, manifest, config.KeepCheckpoints, inTime: () => !budget.Spent, stages).Checkpoint;
+            committed = store.Commit(staging, manifest, config.KeepCheckpoints, whyNot: () => budget.Spent
+                ? $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the commit" : whyNotCommit?.Invoke(), stages).Checkpoint;
             streamed = captured.Times;
+        }
+        catch (SupersededException e)
+        {
+            // Not GiveUp: the app must not run on (nor get a SIGTERM it could act on) while another crik runs it.
+            log.Error("Checkpoint {Generation} is not committed: {Error}. Another pod runs the app or did, so this copy is killed", generation, e.Message);
+            store.Abandon(staging);
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: true, Superseded: true);
         }
         catch (Exception e)
         {

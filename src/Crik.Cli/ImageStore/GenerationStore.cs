@@ -77,8 +77,8 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// Seals the staged dump, writes its manifest last (the commit point) and then, best effort,
     /// deletes what retention no longer keeps. Throws only before the commit point.
     /// </summary>
-    /// <param name="inTime">Asked just before the commit point: false abandons the commit (the checkpoint budget ran out).</param>
-    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null, StageClock? stages = null)
+    /// <param name="whyNot">Asked just before the commit point: a reason abandons the commit (the checkpoint budget ran out, say).</param>
+    public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<string?>? whyNot = null, StageClock? stages = null)
     {
         backend.KeepCriuLog(staging.Directory, staging.Criu.LogName);
         (List<ManifestFile> files, long written) = backend.Seal(staging, _codec);
@@ -97,8 +97,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
         string name = StoreLayout.CommittedName(manifest.Generation);
         backend.Publish(staging, name, json, _codec.ManifestMac(json), whyNot: () =>
-            inTime is not null && !inTime() ? "checkpointBudget ran out before the commit"
-            : _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : null);
+            _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : whyNot?.Invoke());
         staging.Dispose();
         stages?.Lap("commit");
 

@@ -31,7 +31,7 @@ internal interface ICheckpointStore : IDisposable
 
     void Abandon(StagingCheckpoint staging);
 
-    CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<bool>? inTime = null, StageClock? stages = null);
+    CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<string?>? whyNot = null, StageClock? stages = null);
 
     CommittedCheckpoint? FindRestorable(AppIdentity? current = null);
 

@@ -13,7 +13,9 @@ internal interface ICheckpointer
     /// <param name="whenGivingUp">Called once CRIU is done with the app and the checkpoint will not be taken, before
     /// the image directory is cleaned up and unlocked (slow with a store that stops answering): the app may be
     /// resumed, and get its SIGTERM, then.</param>
-    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null);
+    /// <param name="whyNotCommit">Asked just before the commit point: a reason abandons the commit.</param>
+    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
+        Func<string?>? whyNotCommit = null);
 
     /// <summary>
     /// The app ended on its own after checkpoints of this run were committed: retires them (and

@@ -1,5 +1,4 @@
 using Crik.Cli.Control;
-using Crik.Cli.Interop;
 
 namespace Crik.Cli.Supervision;
 
@@ -25,13 +24,21 @@ internal sealed partial class Supervisor
             log.Information("Pre-dump skipped: the app's memory is still on its way in from checkpoint {Generation}", app.Generation);
             return;
         }
-        ThawForACheckpoint(app);
+        if (FrozenForTheLease() is { } frozen)
+        {
+            log.Information("Pre-dump skipped: {Why}", frozen);
+            return;
+        }
         using var abort = new CancellationTokenSource();
         Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));
         Task signalArrived = signals.Received.WaitToReadAsync().AsTask();
-        if (await Task.WhenAny(preDump, signalArrived, app.Exited).ConfigureAwait(false) != preDump)
+        if (await Task.WhenAny(preDump, signalArrived, app.Exited, LeaseLost).ConfigureAwait(false) != preDump)
         {
             await abort.CancelAsync().ConfigureAwait(false);
+        }
+        if (LeaseLost.IsCompleted)
+        {
+            throw new AppMustStopException();
         }
         bool done;
         try
@@ -46,7 +53,7 @@ internal sealed partial class Supervisor
         }
         if (!done)
         {
-            SignalTree(app, Signal.SIGCONT);
+            Resume(app);
         }
     }
 
@@ -103,8 +110,37 @@ internal sealed partial class Supervisor
     /// <param name="whenGivingUp">What else to do for the app, once resumed, when the checkpoint fails (a SIGTERM's: forward it).</param>
     private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenGivingUp = null)
     {
-        CheckpointOutcome outcome;
-        ThawForACheckpoint(app);
+        if (FrozenForTheLease() is { } frozen)
+        {
+            log.Warning("Checkpoint not taken: {Why}; the previous checkpoint is untouched{AndGetsSigterm}", frozen,
+                reason == CheckpointReason.Sigterm ? ", and the app gets SIGTERM once it runs again" : "");
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+        }
+        bool appStopsHere = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit;
+        // A renewal that succeeds during the checkpoint does not thaw the app: the checkpoint's end resumes it, or not.
+        IDisposable? stoppedByCrik = _watchdog?.StoppedByCrik();
+        int freezes = _watchdog?.Freezes ?? 0;
+        CheckpointOutcome outcome = await CheckpointUnlessLeaseLostAsync(app, reason, appStopsHere, freezes, whenGivingUp).ConfigureAwait(false);
+        if (outcome is CheckpointOutcome.NotTaken { Superseded: true })
+        {
+            throw new AppMustStopException();
+        }
+        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true } || (outcome is CheckpointOutcome.Committed && !appStopsHere))
+        {
+            stoppedByCrik?.Dispose();
+            Resume(app);
+        }
+        else if (outcome is not CheckpointOutcome.Committed)
+        {
+            stoppedByCrik?.Dispose();
+        }
+        return outcome;
+    }
+
+    /// <summary>The checkpoint, abandoned (the loop stops waiting for it) the moment the lease is lost: its writes are fenced by then.</summary>
+    private async Task<CheckpointOutcome> CheckpointUnlessLeaseLostAsync(RunningApp app, CheckpointReason reason, bool appStopsHere, int freezes,
+        Action? whenGivingUp)
+    {
         if (control is not null)
         {
             control.CheckpointRunning = true;
@@ -112,19 +148,24 @@ internal sealed partial class Supervisor
         try
         {
             // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
-            Action? resumeEarly = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit ? null : () => SignalTree(app, Signal.SIGCONT);
-            outcome = await checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
+            Action? resumeEarly = appStopsHere ? null : () => Resume(app);
+            Task<CheckpointOutcome> checkpoint = checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
             {
-                SignalTree(app, Signal.SIGCONT);
+                Resume(app);
                 whenGivingUp?.Invoke();
-            }).ConfigureAwait(false);
+            }, whyNotCommit: () => FrozenSince(freezes));
+            if (await Task.WhenAny(checkpoint, LeaseLost).ConfigureAwait(false) != checkpoint)
+            {
+                throw new AppMustStopException();
+            }
+            return await checkpoint.ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not AppMustStopException)
         {
             log.Debug(e, "The checkpoint failed");
             log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
                 e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
-            outcome = new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
         finally
         {
@@ -133,12 +174,6 @@ internal sealed partial class Supervisor
                 control.CheckpointRunning = false;
             }
         }
-        bool appStopsHere = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit;
-        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true } || (outcome is CheckpointOutcome.Committed && !appStopsHere))
-        {
-            SignalTree(app, Signal.SIGCONT);
-        }
-        return outcome;
     }
 
     /// <summary>Lets the answer to <c>crik checkpoint --exit</c> reach the asker before crik exits (a little while at most).</summary>

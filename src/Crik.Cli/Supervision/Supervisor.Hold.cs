@@ -1,61 +1,45 @@
-using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.Supervision;
 
-// The lock crik holds on the image directory for the app's life: an app whose lease is failing is
-// frozen, and one whose lease is lost is killed, before another pod may take the lease over.
+// The lease crik holds on the image directory for the app's life (object storage; a flock cannot be
+// lost): LeaseWatchdog freezes the app while renewals fail and kills it when the lease is lost, on a
+// thread of its own; the supervisor resumes the app only through it, and stops waiting for a
+// checkpoint the moment the lease is lost.
 internal sealed partial class Supervisor
 {
-    private static readonly TimeSpan HoldCheckInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly Task Never = new TaskCompletionSource().Task;
 
-    private bool _frozenForTheLease;
+    private LeaseWatchdog? _watchdog;
 
-    /// <summary>
-    /// A checkpoint of an app frozen for its lease would record it stopped, and it would come back
-    /// stopped: it runs again first (CRIU freezes it itself for the dump), and stays running if the
-    /// lease is still failing after the checkpoint until the next check.
-    /// </summary>
-    private void ThawForACheckpoint(RunningApp app)
+    /// <summary>Completes once the lease is lost (the watchdog has sent the app SIGKILL); never without a lease.</summary>
+    private Task LeaseLost => _watchdog?.Lost ?? Never;
+
+    private LeaseWatchdog? WatchTheLease(RunningApp app) =>
+        restorer?.Holding is not null ? new LeaseWatchdog(() => restorer.Holding, signal => SignalTree(app, signal), app.Pid, log) : null;
+
+    /// <summary>Lets the app run again after crik stopped it: only while the lease is held (see <see cref="LeaseWatchdog.Resume"/>).</summary>
+    private void Resume(RunningApp app)
     {
-        if (_frozenForTheLease)
+        if (_watchdog is { } watchdog)
         {
-            _frozenForTheLease = false;
+            watchdog.Resume();
+        }
+        else
+        {
             SignalTree(app, Signal.SIGCONT);
         }
     }
 
-    /// <summary>Only a lease (object storage) can be lost while crik lives; a flock cannot.</summary>
-    private Task NextHoldCheck() =>
-        restorer?.Holding is not null ? Task.Delay(HoldCheckInterval) : Task.Delay(Timeout.Infinite);
+    /// <summary>Why no checkpoint may start now: the app is frozen for its lease (a dump would record it stopped, and the store is failing).</summary>
+    private string? FrozenForTheLease() =>
+        _watchdog is { Frozen: true } ? "the app is frozen because crik cannot renew its lease on the image directory" : null;
 
-    /// <summary>
-    /// Freezes the app while the lease's renewals fail and resumes it once one succeeds; kills it when
-    /// the lease is lost (another pod may take over and resume the newest checkpoint). Returns crik's
-    /// exit code once the app is gone that way, else null.
-    /// </summary>
-    private async Task<int?> CheckHoldAsync(RunningApp app)
-    {
-        switch (restorer!.Holding)
-        {
-            case HoldState.Lost:
-                SignalTree(app, Signal.SIGKILL);
-                log.Error("crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
-                    + "so that it never runs twice. The next pod resumes from the newest checkpoint", app.Pid);
-                await KillAndWaitAsync(app).ConfigureAwait(false);
-                return ExitCodes.CrikFailure;
-            case HoldState.Endangered when !_frozenForTheLease:
-                _frozenForTheLease = true;
-                SignalTree(app, Signal.SIGSTOP);
-                log.Warning("crik cannot renew its lease on the image directory; the app (PID {Pid}) is frozen until a renewal succeeds, "
-                    + "and is killed if the lease runs out (leaseDuration)", app.Pid);
-                break;
-            case HoldState.Held when _frozenForTheLease:
-                _frozenForTheLease = false;
-                SignalTree(app, Signal.SIGCONT);
-                log.Information("crik renewed its lease again; the app (PID {Pid}) runs on", app.Pid);
-                break;
-        }
-        return null;
-    }
+    /// <summary>Why a checkpoint begun after <paramref name="freezes"/> freezes must not be committed: the app was frozen during it, and would come back frozen.</summary>
+    private string? FrozenSince(int freezes) =>
+        _watchdog is { } watchdog && watchdog.Freezes != freezes
+            ? "the app was frozen during the checkpoint because crik could not renew its lease, and a checkpoint of a frozen app would come back frozen" : null;
+
+    /// <summary>This copy of the app must not run on (its lease is lost, or another crik committed): abandons what the supervisor was doing.</summary>
+    private sealed class AppMustStopException : Exception;
 }

@@ -45,19 +45,37 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         _oomKillsAtStart = OomKills.Read();
+        using LeaseWatchdog? watchdog = _watchdog = WatchTheLease(app);
+        try
+        {
+            return await SuperviseAsync(app).ConfigureAwait(false);
+        }
+        catch (AppMustStopException)
+        {
+            // Already said why (the lease lost, another crik's commit); the app was sent SIGKILL or is now.
+            await KillAndWaitAsync(app).ConfigureAwait(false);
+            return ExitCodes.CrikFailure;
+        }
+    }
+
+    private async Task<int> SuperviseAsync(RunningApp app)
+    {
         control?.StartAccepting();
         Task periodicDue = NextPeriodicCheckpoint();
         Task<bool> earlyWarningDue = NextEarlyWarningPoll();
         Task preDumpDue = NextPreDump();
-        Task holdCheckDue = NextHoldCheck();
         Task probationDue = app.Generation > 0 && restorer is not null ? Task.Delay(restorer.Probation) : Task.Delay(Timeout.Infinite);
         Task memoryLoaded = app.MemoryLoaded ?? Task.Delay(Timeout.Infinite);
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue, holdCheckDue, memoryLoaded)
+            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue, LeaseLost, memoryLoaded)
                 .ConfigureAwait(false);
+            if (LeaseLost.IsCompleted)
+            {
+                throw new AppMustStopException();
+            }
             if (app.Exited.IsCompleted && await LoadingEndedAsync(app).ConfigureAwait(false) is { } failure)
             {
                 return await LoadFailedAsync(app, failure).ConfigureAwait(false);
@@ -73,14 +91,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             if (app.Exited.IsCompleted)
             {
                 return AppEnded(app, await app.Exited.ConfigureAwait(false));
-            }
-            if (holdCheckDue.IsCompleted)
-            {
-                if (await CheckHoldAsync(app).ConfigureAwait(false) is { } lostCode)
-                {
-                    return lostCode;
-                }
-                holdCheckDue = NextHoldCheck();
             }
             if (probationDue.IsCompleted && app.Generation > 0)
             {

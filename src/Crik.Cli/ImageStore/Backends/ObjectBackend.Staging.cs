@@ -150,7 +150,7 @@ internal sealed partial class ObjectBackend
                     s3.Display(key), lost?.Message ?? "a retry found it there");
                 return;
             case false:
-                throw lost ?? AnotherCommitted(generation, key);
+                throw lost is not null ? lost : AnotherCommitted(generation, key);
             case null:
                 log.Error("crik cannot tell whether the store holds the manifest {Key} ({Error}). It takes the checkpoint as committed, so that "
                     + "the app never runs twice: the next pod restores it if the store has it, else the newest one before it",
@@ -173,9 +173,8 @@ internal sealed partial class ObjectBackend
         }
     }
 
-    private S3Exception AnotherCommitted(long generation, string key) =>
-        new($"another crik committed generation {generation} ({s3.Display(key)} is not the one this crik wrote), so this checkpoint is not committed",
-            412, "PreconditionFailed");
+    private SupersededException AnotherCommitted(long generation, string key) =>
+        new($"another crik committed generation {generation} ({s3.Display(key)} is not the one this crik wrote), so this checkpoint is not committed");
 
     private (ScratchDirectory Scratch, S3PackUpload Upload) PeekStaging(long generation)
     {

@@ -1,0 +1,162 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Serilog;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// Enforces the image directory's lease whatever the supervisor is doing (a checkpoint, a commit that
+/// hangs, an upload, lazy loading): on a thread of its own it freezes the app's tree once renewals
+/// have failed long enough to endanger the lease, and kills it the moment the lease counts as lost,
+/// which is before another pod may take the lease over. Its deadlines are the lease's own, on the
+/// monotonic clock; what is left is this thread's scheduling latency and one <see cref="Tick"/>.
+/// </summary>
+/// <remarks>
+/// Every SIGCONT crik gives the app goes through <see cref="Resume"/>, which looks at the lease first:
+/// an app frozen for the lease, or stopped for a checkpoint, runs again only while the lease is held.
+/// </remarks>
+internal sealed class LeaseWatchdog : IDisposable
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
+
+    private readonly Func<HoldState?> _holding;
+    private readonly Action<Signal> _signalTree;
+    private readonly int _pid;
+    private readonly ILogger _log;
+    private readonly Lock _gate = new();
+    private readonly ManualResetEventSlim _stopped = new();
+    private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Thread _thread;
+    private bool _frozen;
+    private int _stoppedByCrik;
+    private int _freezes;
+
+    /// <param name="holding">The lease's state now (computed from its deadlines, so it never waits on the store).</param>
+    /// <param name="signalTree">Signals the app's whole tree.</param>
+    public LeaseWatchdog(Func<HoldState?> holding, Action<Signal> signalTree, int pid, ILogger log)
+    {
+        _holding = holding;
+        _signalTree = signalTree;
+        _pid = pid;
+        _log = log;
+        _thread = new Thread(Watch) { IsBackground = true, Name = "crik lease watchdog" };
+        _thread.Start();
+    }
+
+    /// <summary>Completes once the lease is lost and the app was sent SIGKILL.</summary>
+    public Task Lost => _lost.Task;
+
+    /// <summary>The app is frozen for the lease now.</summary>
+    public bool Frozen
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _frozen || _lost.Task.IsCompleted;
+            }
+        }
+    }
+
+    /// <summary>How many times the app was frozen for the lease: a checkpoint during which this changed must not be committed.</summary>
+    public int Freezes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _freezes;
+            }
+        }
+    }
+
+    /// <summary>
+    /// crik stops the app itself for a while (a checkpoint): the watchdog still freezes and kills, but a
+    /// renewal that succeeds meanwhile does not thaw it; <see cref="Resume"/> at the end does.
+    /// </summary>
+    public IDisposable StoppedByCrik()
+    {
+        Interlocked.Increment(ref _stoppedByCrik);
+        return new Release(this);
+    }
+
+    /// <summary>Lets the app run again (SIGCONT) only while the lease is held; else it stays frozen, or is killed once lost.</summary>
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            HoldState? state = _holding();
+            if (_lost.Task.IsCompleted || state is HoldState.Lost)
+            {
+                return;
+            }
+            if (state is HoldState.Endangered)
+            {
+                FreezeLocked();
+                return;
+            }
+            _frozen = false;
+            _signalTree(Signal.SIGCONT);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopped.Set();
+        _thread.Join(TimeSpan.FromSeconds(1));
+    }
+
+    private void Watch()
+    {
+        while (!_stopped.Wait(Tick))
+        {
+            lock (_gate)
+            {
+                switch (_holding())
+                {
+                    case HoldState.Lost:
+                        // Lost first: whoever sees the app die of this SIGKILL must know it was crik's.
+                        _lost.TrySetResult();
+                        _signalTree(Signal.SIGKILL);
+                        _log.Error("crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
+                            + "so that it never runs twice. The next pod resumes from the newest checkpoint", _pid);
+                        return;
+                    case HoldState.Endangered when !_frozen:
+                        FreezeLocked();
+                        break;
+                    case HoldState.Held when _frozen && Volatile.Read(ref _stoppedByCrik) == 0:
+                        _frozen = false;
+                        _signalTree(Signal.SIGCONT);
+                        _log.Information("crik renewed its lease again; the app (PID {Pid}) runs on", _pid);
+                        break;
+                }
+            }
+        }
+    }
+
+    private void FreezeLocked()
+    {
+        if (_frozen)
+        {
+            return;
+        }
+        _frozen = true;
+        _freezes++;
+        _signalTree(Signal.SIGSTOP);
+        _log.Warning("crik cannot renew its lease on the image directory; the app (PID {Pid}) is frozen until a renewal succeeds, "
+            + "and is killed if the lease runs out (leaseDuration)", _pid);
+    }
+
+    private sealed class Release(LeaseWatchdog watchdog) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref watchdog._stoppedByCrik);
+            }
+        }
+    }
+}

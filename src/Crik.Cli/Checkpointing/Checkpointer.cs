@@ -219,10 +219,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         catch (SupersededException e)
         {
-            // Not GiveUp: the app must not run on (nor get a SIGTERM it could act on) while another crik runs it.
-            log.Error("Checkpoint {Generation} is not committed: {Error}. Another pod runs the app or did, so this copy is killed", generation, e.Message);
-            store.Abandon(staging);
-            return new CheckpointOutcome.NotTaken(AppMayBeStopped: true, Superseded: true);
+            return Superseded(generation, staging, e);
         }
         catch (Exception e)
         {
@@ -254,6 +251,14 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             generation, clock.Elapsed.TotalSeconds, why, logFile, _thenTheApp);
         store.Abandon(staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
+    }
+
+    /// <summary>Another crik committed first. Not GiveUp: the app must not run on (nor act on a SIGTERM) while another crik runs it.</summary>
+    private CheckpointOutcome.NotTaken Superseded(long generation, StagingCheckpoint staging, SupersededException e)
+    {
+        log.Error("Checkpoint {Generation} is not committed: {Error}. Another pod runs the app or did, so this copy is killed", generation, e.Message);
+        store.Abandon(staging);
+        return new CheckpointOutcome.NotTaken(AppMayBeStopped: true, Superseded: true);
     }
 
     /// <summary>Lets the supervisor resume the app (and hand it its SIGTERM) now; once, should a failing clean-up lead here again.</summary>

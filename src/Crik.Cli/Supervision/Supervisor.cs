@@ -214,6 +214,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// </summary>
     private int AppEnded(RunningApp app, WaitStatus status)
     {
+        _watchdog?.Dispose(); // nothing left to freeze or kill, and its PID may be another process's soon
         AppEnd end;
         lock (_forwarded)
         {

@@ -38,17 +38,18 @@ internal sealed class StoreWait(CrikConfig config, ICheckpointStore store, ILogg
                 + "remove {Key}: start to wait for the store instead", store.ImageDir, error.Message, key, key);
             return false;
         }
-        if (waiting.Elapsed >= config.LockWait)
-        {
-            throw new RestoreFailedException($"crik could not tell within lockWait ({config.LockWait.TotalSeconds:0.###} s) whether {store.ImageDir} holds a checkpoint: {error.Message}. "
-                + "It started nothing, since a fresh start would drop the work in a checkpoint there and could run a second copy beside a pod it cannot see, "
-                + $"and exits so that Kubernetes starts this pod again; {Hint(store.ImageDir)}, or set {key}: start to start the app fresh instead");
-        }
+        // Said at the first failure, however long it took, and then every 10 s.
         if (_told is not { } told || Stopwatch.GetElapsedTime(told) >= NoticeEvery)
         {
             log.Warning("Waiting for {Dir}: crik cannot tell whether it holds a checkpoint ({Error}), so this pod starts nothing until it can "
                 + "({Seconds:0} s of lockWait's {Wait:0.###} s); {Hint}", store.ImageDir, error.Message, waiting.Elapsed.TotalSeconds, config.LockWait.TotalSeconds, Hint(store.ImageDir));
             _told = Stopwatch.GetTimestamp();
+        }
+        if (waiting.Elapsed >= config.LockWait)
+        {
+            throw new RestoreFailedException($"crik could not tell within lockWait ({config.LockWait.TotalSeconds:0.###} s) whether {store.ImageDir} holds a checkpoint: {error.Message}. "
+                + "It started nothing, since a fresh start would drop the work in a checkpoint there and could run a second copy beside a pod it cannot see, "
+                + $"and exits so that Kubernetes starts this pod again; {Hint(store.ImageDir)}, or set {key}: start to start the app fresh instead");
         }
         TimeSpan left = AtLeastZero(config.LockWait - waiting.Elapsed);
         Thread.Sleep(left < RetryEvery ? left : RetryEvery);

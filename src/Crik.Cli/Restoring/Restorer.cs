@@ -74,13 +74,15 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            string problem = $"checkpoint {checkpoint.Manifest.Generation} in {store.ImageDir} could not be restored because the store failed ({e.Message})";
+            // The checkpoint exists: a fresh start would drop its work, and a lock that was lost may mean another pod runs the app.
+            string problem = $"restoring checkpoint {checkpoint.Manifest.Generation} from {store.ImageDir} failed on an I/O error ({e.Message})";
             if (config.OnStoreUnavailable == StoreUnavailablePolicy.Wait)
             {
-                throw new RestoreFailedException($"{problem}; it stays, and crik exits so that Kubernetes starts this pod again to restore it. "
-                    + $"{Hint()}, or set {ConfigKeys.OnStoreUnavailable}: start to start the app fresh instead");
+                throw new RestoreFailedException($"{problem}; the checkpoint stays, and crik starts nothing and exits so that Kubernetes starts this pod again "
+                    + $"to restore it; {Hint()}, or set {ConfigKeys.OnStoreUnavailable}: start to start the app fresh instead");
             }
-            log.Warning("{Problem}; starting the app fresh ({Key}: start), which gives up the work since that checkpoint", problem, ConfigKeys.OnStoreUnavailable);
+            log.Warning("{Problem}; starting the app fresh because {Key}: start asks for it, which gives up the work since that checkpoint",
+                problem, ConfigKeys.OnStoreUnavailable);
             return null;
         }
     }
@@ -101,7 +103,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             {
                 // Every request of this try gives up by the end of lockWait, with time after it to list what the lock guards.
                 using IDisposable finding = store.Within(left + ListingGrace);
-                if (store.Holding is null)
+                // A lease lost while the store was failing (longer than leaseDuration) is taken again, or waited for.
+                if (store.Holding is null or HoldState.Lost)
                 {
                     Hold(left, waiting);
                     stages.Lap("lock");

@@ -14,29 +14,61 @@ public sealed class S3Server : IDisposable
     public const string AccessKey = "S3RVER";
     public const string SecretKey = "S3RVER";
 
-    private readonly Process _process;
     private readonly TempDirectory _data = new();
+    private readonly string _address;
+    private Process _process;
+    private bool _stopped;
 
     /// <param name="address">Where to listen: loopback, or 0.0.0.0 for containers that reach the host over podman's bridge.</param>
     public S3Server(string address = "127.0.0.1")
     {
         Port = FreePort.Get();
+        _address = address;
+        _process = Launch();
+    }
+
+    /// <summary>Stops the server, as a store that cannot be reached: connections to its port are refused. Its objects stay.</summary>
+    public void Stop()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        _process.Dispose();
+        _stopped = true;
+        Poll.Until(() => !Listening(), "s3rver to stop listening", TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Starts a stopped server again, on the same port with the same objects.</summary>
+    public void Start()
+    {
+        _process = Launch();
+        _stopped = false;
+    }
+
+    private Process Launch()
+    {
         var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Script!, "-d", _data.Path, "-a", address, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        foreach (string arg in new[] { Script!, "-d", _data.Path, "-a", _address, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--configure-bucket", Bucket, "--no-vhost-buckets", "-s" })
         {
             info.ArgumentList.Add(arg);
         }
-        _process = Process.Start(info)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        Poll.Until(() => Listening() || _process.HasExited, "s3rver to listen", TimeSpan.FromSeconds(30));
-        if (_process.HasExited)
+        Process process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Poll.Until(() => Listening() || process.HasExited, "s3rver to listen", TimeSpan.FromSeconds(30));
+        if (process.HasExited)
         {
-            throw new InvalidOperationException($"s3rver exited ({_process.ExitCode}) before it listened");
+            throw new InvalidOperationException($"s3rver exited ({process.ExitCode}) before it listened");
         }
+        return process;
     }
 
     public static string ScriptPath => Path.Combine(Paths.RepositoryRoot, "artifacts", "tools", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js");
@@ -67,15 +99,18 @@ public sealed class S3Server : IDisposable
 
     public void Dispose()
     {
-        try
+        if (!_stopped)
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
+            try
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            _process.Dispose();
         }
-        catch (InvalidOperationException)
-        {
-        }
-        _process.Dispose();
         _data.Dispose();
     }
 

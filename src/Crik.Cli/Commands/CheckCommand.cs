@@ -43,6 +43,10 @@ internal static class CheckCommand
             StoreProbeResult store = ProbeStore(imageDir);
             facts = facts with { ImageDirProblem = store.Problem, StoreConditionalWrites = store.ConditionalWrites };
         }
+        else if (loaded.Config.ImageDir is { } volume)
+        {
+            facts = facts with { ImageDirProblem = facts.ImageDirProblem ?? ListProblem(volume), ImageDirNotKept = Carrying.ImageDirMount.NotOnAVolume(volume) };
+        }
         List<Finding> findings = ContainerVerdict.Of(facts);
         if (facts.Pid1 == "crik")
         {
@@ -71,6 +75,29 @@ internal static class CheckCommand
         catch (FormatException e)
         {
             return new StoreProbeResult(e.Message, null);
+        }
+    }
+
+    /// <summary>
+    /// Why crik run could not list the volume's image directory as it does at start (crik's own
+    /// entries, refusing links and files where its directories belong), or null; null too while it
+    /// does not exist yet, since crik creates it on first use.
+    /// </summary>
+    private static string? ListProblem(string imageDir)
+    {
+        if (!Directory.Exists(imageDir))
+        {
+            return null;
+        }
+        try
+        {
+            using var backend = new ImageStore.Backends.VolumeBackend(imageDir, Serilog.Core.Logger.None, readOnly: true);
+            _ = backend.List();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"crik cannot list it ({e.Message}), so crik run would start nothing there: it cannot tell whether a checkpoint is there";
         }
     }
 

@@ -114,6 +114,10 @@ internal static class RunCommand
             {
                 return Fail(e.Message, ExitCodes.UsageError);
             }
+            if (Carrying.ImageDirMount.NotOnAVolume(config.ImageDir!) is { } notKept)
+            {
+                log.Warning("{Warning}", notKept);
+            }
             var criu = new CriuRunner(reaper);
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);

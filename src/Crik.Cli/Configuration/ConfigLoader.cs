@@ -101,6 +101,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.RestoreProbation => config with { RestoreProbation = reader.Duration(key, value) ?? config.RestoreProbation },
                 ConfigKeys.LazyRestore => config with { LazyRestore = reader.Choice(key, value, config.LazyRestore) },
                 ConfigKeys.LockWait => config with { LockWait = reader.Duration(key, value) ?? config.LockWait },
+                ConfigKeys.OnStoreUnavailable => config with { OnStoreUnavailable = reader.Choice(key, value, config.OnStoreUnavailable) },
                 ConfigKeys.LeaseDuration => config with { LeaseDuration = reader.Interval(key, value, CrikConfig.MinimumLeaseDuration) ?? config.LeaseDuration },
                 _ => Unknown(config, key, keyNode, file, warnings),
             };

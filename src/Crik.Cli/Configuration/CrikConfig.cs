@@ -72,6 +72,12 @@ internal sealed record CrikConfig
     /// <summary>How long a new pod waits for another crik that holds the image directory (its app still runs) before it fails, so Kubernetes retries.</summary>
     public TimeSpan LockWait { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// What a pod does when it cannot tell whether the image directory holds a checkpoint: wait for up
+    /// to <see cref="LockWait"/> and then exit 125 (the default), or start the app fresh at once.
+    /// </summary>
+    public StoreUnavailablePolicy OnStoreUnavailable { get; init; } = StoreUnavailablePolicy.Wait;
+
     /// <summary>How long an object storage lease lives unrenewed: a holder that died keeps others out this long.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Serilog;
 
@@ -93,12 +94,30 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
 
     private TimeSpan SafeLifetime => _lifetime * 4 / 5;
 
-    /// <summary>The lease, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// The holder name of an acquisition on a client that failed (the store could not be reached):
+    /// its write may have landed unanswered, and the next try on that client must know the lease as
+    /// its own, not wait a whole lifetime for a holder that does not exist.
+    /// </summary>
+    private static readonly ConditionalWeakTable<S3Client, string> Unfinished = [];
+
+    /// <summary>
+    /// The lease, or null when another holder kept it for all of <paramref name="timeout"/>. Throws
+    /// (an <see cref="IOException"/>) when the store cannot be reached or keeps answering errors: that
+    /// is never taken for another holder.
+    /// </summary>
     public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null, Action? stillWaiting = null)
     {
+        string holder = Unfinished.TryGetValue(s3, out string? earlier) ? earlier : $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        Unfinished.AddOrUpdate(s3, holder);
+        S3Lease? lease = Acquire(s3, name, holder, timeout, lifetime ?? DefaultLifetime, log ?? Serilog.Core.Logger.None, stillWaiting);
+        Unfinished.Remove(s3);
+        return lease;
+    }
+
+    private static S3Lease? Acquire(S3Client s3, string name, string holder, TimeSpan timeout, TimeSpan leaseLifetime, ILogger log, Action? stillWaiting)
+    {
         long? notice = null;
-        TimeSpan leaseLifetime = lifetime ?? DefaultLifetime;
-        string holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         long started = Stopwatch.GetTimestamp();
         string? seen = null;
         long seenSince = 0;
@@ -107,7 +126,7 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
             long writing = Stopwatch.GetTimestamp();
             if (s3.PutIfAbsent(name, Body(holder, leaseLifetime)) is { } created)
             {
-                return new S3Lease(s3, name, holder, leaseLifetime, created, writing, log ?? Serilog.Core.Logger.None);
+                return new S3Lease(s3, name, holder, leaseLifetime, created, writing, log);
             }
             if (s3.TryGetWithETag(name) is { } current)
             {
@@ -129,7 +148,7 @@ internal sealed class S3Lease : ImageStore.Backends.IStoreLock
                 // When this fails someone else was first, or our write's answer was lost: the next read says which.
                 if (replaceable is not null && s3.PutIfMatch(name, Body(holder, leaseLifetime), replaceable) is { } taken)
                 {
-                    return new S3Lease(s3, name, holder, leaseLifetime, taken, writing, log ?? Serilog.Core.Logger.None);
+                    return new S3Lease(s3, name, holder, leaseLifetime, taken, writing, log);
                 }
             }
             if (Stopwatch.GetElapsedTime(started) >= timeout)

@@ -10,6 +10,7 @@ namespace Crik.Cli.Privileges;
 /// <param name="Pid1">The name of PID 1 in this PID namespace.</param>
 /// <param name="DirtyMemoryTracking">Whether the kernel tracks dirty memory for CRIU's pre-dumps; null when unknown.</param>
 /// <param name="StoreConditionalWrites">For an object store that crik check reached: whether it honors conditional writes.</param>
+/// <param name="ImageDirNotKept">Why checkpoints in a volume's imageDir will not outlive the container (it is on the container's root file system), or null.</param>
 internal sealed record ContainerFacts(
     uint UserId,
     CapabilitySet Capabilities,
@@ -22,4 +23,5 @@ internal sealed record ContainerFacts(
     string Pid1,
     bool? DirtyMemoryTracking = null,
     bool? StoreConditionalWrites = null,
-    string? UserfaultProblem = null);
+    string? UserfaultProblem = null,
+    string? ImageDirNotKept = null);

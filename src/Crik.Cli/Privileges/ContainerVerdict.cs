@@ -23,6 +23,10 @@ internal static class ContainerVerdict
                 : Ok("/proc/sys/kernel/ns_last_pid is read-only: crik uses up the PIDs below 9000 at start instead (a fraction of a second)"),
             ImageDir(facts.ImageDir, facts.ImageDirProblem, facts.StoreConditionalWrites),
         };
+        if (facts.ImageDirNotKept is { } notKept)
+        {
+            findings.Add(Note(notKept));
+        }
         if (facts.UserId != 0)
         {
             // Seen with CRIU 4.2.1 and podman's ambient capabilities: every such restore fails.

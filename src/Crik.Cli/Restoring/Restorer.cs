@@ -25,6 +25,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 
     public HoldState? Holding => store.Holding;
 
+    public bool StartsWhenUnsure => config.OnStoreUnavailable == StoreUnavailablePolicy.Start;
+
     public void RestoreSurvived(RunningApp app)
     {
         try
@@ -53,32 +55,87 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             + "if a chunk is damaged)", app.Generation, failure);
     }
 
-    /// <summary>The restored app; null when there is nothing to restore or the restore failed (start fresh).</summary>
+    /// <summary>
+    /// The restored app; null when the store answered and holds nothing to restore, or the restore
+    /// failed (start fresh). Throws <see cref="RestoreFailedException"/> when the app must not start:
+    /// another crik holds the image directory, crik cannot tell whether it holds a checkpoint
+    /// (onStoreUnavailable: wait), or onRestoreFailure: fail.
+    /// </summary>
     public async Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command)
     {
+        var stages = new StageClock();
+        if (Find(command, stages) is not { } checkpoint)
+        {
+            return null;
+        }
         try
         {
-            return await RestoreAsync(command).ConfigureAwait(false);
+            return await RestoreAsync(checkpoint, command, stages).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A missing, read-only or hostile volume must not keep the app from running (nor crash-loop the pod).
-            log.Error("imageDir {Dir} cannot be used ({Error}); starting the app fresh{Hint}",
-                store.ImageDir, e.Message, ObjectStorage.S3Address.IsS3(store.ImageDir) ? "" : ". Check the volume mount and its permissions");
+            // The checkpoint exists: a fresh start would drop its work, and a lock that was lost may mean another pod runs the app.
+            string problem = $"restoring checkpoint {checkpoint.Manifest.Generation} from {store.ImageDir} failed on an I/O error ({e.Message})";
+            if (config.OnStoreUnavailable == StoreUnavailablePolicy.Wait)
+            {
+                throw new RestoreFailedException($"{problem}; the checkpoint stays, and crik starts nothing and exits so that Kubernetes starts this pod again "
+                    + $"to restore it; {Hint()}, or set {ConfigKeys.OnStoreUnavailable}: start to start the app fresh instead");
+            }
+            log.Warning("{Problem}; starting the app fresh because {Key}: start asks for it, which gives up the work since that checkpoint",
+                problem, ConfigKeys.OnStoreUnavailable);
             return null;
         }
     }
 
-    private async Task<RunningApp?> RestoreAsync(IReadOnlyList<string> command)
+    /// <summary>
+    /// Takes the image directory's lock for the app's life and chooses the checkpoint to restore; null
+    /// when the store answered and holds none. Another crik's lock is waited for (in object storage, a
+    /// lease whose holder died expires after leaseDuration), so this pod never starts a second copy.
+    /// </summary>
+    private CommittedCheckpoint? Find(IReadOnlyList<string> command, StageClock stages)
     {
-        // Another crik may still run the app, or be writing its checkpoint: its lock is held for its
-        // app's whole life, so this pod waits for it (in object storage, a lease whose holder died
-        // expires after leaseDuration) and never starts a second copy. The lock is then this pod's
-        // until its app is gone.
-        using var finding = store.Within(config.LockWait + TimeSpan.FromSeconds(10));
-        var stages = new StageClock();
         var waiting = Stopwatch.StartNew();
-        if (!store.Hold(config.LockWait, stillWaiting: () => log.Warning(
+        var unsure = new StoreWait(config, store, log, waiting);
+        while (true)
+        {
+            TimeSpan left = StoreWait.AtLeastZero(config.LockWait - waiting.Elapsed);
+            try
+            {
+                // Every request of this try gives up by the end of lockWait, with time after it to list what the lock guards.
+                using IDisposable finding = store.Within(left + ListingGrace);
+                // A lease lost while the store was failing (longer than leaseDuration) is taken again, or waited for.
+                if (store.Holding is null or HoldState.Lost)
+                {
+                    Hold(left, waiting);
+                    stages.Lap("lock");
+                }
+                CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
+                stages.Lap("choosing");
+                if (checkpoint is null)
+                {
+                    log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
+                }
+                return checkpoint;
+            }
+            catch (Exception e) when (e is not RestoreFailedException)
+            {
+                // Unknown is not empty: a store that cannot be listed, locked or read may hold the checkpoint to resume.
+                log.Debug(e, "Looking for a checkpoint in {Dir} failed", store.ImageDir);
+                if (!unsure.TryAgainAfter(e))
+                {
+                    return null;
+                }
+            }
+        }
+    }
+
+    /// <summary>How long listing and reading the store may take after the lock was taken at the very end of lockWait.</summary>
+    private static readonly TimeSpan ListingGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>Takes the lock held for the app's life within <paramref name="left"/>; throws when another crik keeps it.</summary>
+    private void Hold(TimeSpan left, Stopwatch waiting)
+    {
+        if (!store.Hold(left, stillWaiting: () => log.Warning(
             "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
             store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait)))
         {
@@ -87,15 +144,12 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 + (store.DeadHolderLockTime > TimeSpan.Zero ? $"its lease expires within leaseDuration ({store.DeadHolderLockTime.TotalSeconds:0} s)"
                     : "check for a process holding the volume's .lock"));
         }
-        stages.Lap("lock");
-        CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
-        stages.Lap("choosing");
-        if (checkpoint is null)
-        {
-            log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
-            return null;
-        }
-        finding.Dispose();
+    }
+
+    private string Hint() => StoreWait.Hint(store.ImageDir);
+
+    private async Task<RunningApp?> RestoreAsync(CommittedCheckpoint checkpoint, IReadOnlyList<string> command, StageClock stages)
+    {
         using var restoring = store.Within(config.RestoreTimeout + TimeSpan.FromSeconds(10));
         Manifest manifest = checkpoint.Manifest;
         if (CpuCompatibility.Problem(manifest.Host, HostFacts.Current()) is { } mismatch)

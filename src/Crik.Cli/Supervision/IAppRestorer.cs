@@ -5,9 +5,13 @@ internal interface IAppRestorer
 {
     /// <summary>
     /// The restored app, now crik's child; null when there is nothing to restore or the restore did
-    /// not happen (start fresh). Throws only when the app must not start at all (onRestoreFailure: fail).
+    /// not happen (start fresh). Throws <see cref="RestoreFailedException"/> when the app must not start at
+    /// all (another crik holds the image directory, crik cannot tell whether it holds a checkpoint, onRestoreFailure: fail).
     /// </summary>
     Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command);
+
+    /// <summary>Whether the app starts fresh when crik cannot tell whether a checkpoint exists (onStoreUnavailable: start); otherwise it never does.</summary>
+    bool StartsWhenUnsure { get; }
 
     /// <summary>The state of the image directory's lock, held for the app's life since the restore began; null when none is held.</summary>
     ImageStore.HoldState? Holding { get; }

@@ -241,4 +241,23 @@ public class ConfigLoaderTests
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("imageDir: /data\npreDumpInterval: 500ms\n", "c.yaml"));
         Assert.StartsWith("c.yaml:2: preDumpInterval: must be at least 1s", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("", "Wait")]
+    [InlineData("onStoreUnavailable: wait\n", "Wait")]
+    [InlineData("onStoreUnavailable: start\n", "Start")]
+    [InlineData("onStoreUnavailable: Start\n", "Start")]
+    public void OnStoreUnavailableWaitsUnlessTheUserChoosesToStart(string line, string expected)
+    {
+        var (config, warnings) = ConfigLoader.Parse($"imageDir: /data\n{line}", "c.yaml");
+        Assert.Empty(warnings);
+        Assert.Equal(Enum.Parse<StoreUnavailablePolicy>(expected), config.OnStoreUnavailable);
+    }
+
+    [Fact]
+    public void AnUnknownOnStoreUnavailableNamesTheChoices()
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("imageDir: /data\nonStoreUnavailable: fresh\n", "c.yaml"));
+        Assert.Equal("c.yaml:2: onStoreUnavailable: must be wait or start, got \"fresh\"", error.Message);
+    }
 }

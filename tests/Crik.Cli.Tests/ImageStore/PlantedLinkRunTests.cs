@@ -8,12 +8,13 @@ namespace Crik.Cli.Tests.ImageStore;
 /// Links planted in the image directory (a shared volume) are never followed by crik as root: the
 /// files they point to, owned by the test, are neither created, written, truncated nor deleted,
 /// and the app is not lost: either it checkpoints (the link is replaced or ignored), or crik refuses
-/// the directory in one line, the app starts fresh and gets its SIGTERM (no checkpoint).
+/// the directory: it cannot tell whether a checkpoint is there, so it starts nothing and exits 125
+/// after lockWait, saying why.
 /// </summary>
 public class PlantedLinkRunTests
 {
     [CriuTheory]
-    // crik refuses the image directory: the app runs and gets SIGTERM.
+    // crik refuses the image directory: it cannot tell whether it holds a checkpoint, so the app never starts.
     [InlineData("logs", true, false)]
     [InlineData("set-aside", true, false)]
     [InlineData("retired", true, false)]
@@ -28,7 +29,7 @@ public class PlantedLinkRunTests
     [InlineData("packs/000001.pack", false, true)]
     public void APlantedLinkIsNeverFollowed(string planted, bool toDirectory, bool checkpoints)
     {
-        using var pods = new Pods();
+        using var pods = new Pods("lockWait: 2s\n");
         string outside = Directory.CreateDirectory(Path.Combine(pods.Root, "outside")).FullName;
         for (int i = 0; i < 11; i++)
         {
@@ -41,20 +42,18 @@ public class PlantedLinkRunTests
         File.CreateSymbolicLink(link, target);
 
         using CrikRun run = pods.Start("sh", "-c", $"trap 'echo app-got-term; exit 7' TERM; {Pods.Counter()}");
-        run.WaitForLine("count 2");
         if (checkpoints)
         {
+            run.WaitForLine("count 2");
             Pods.CheckpointAndStop(run);
             Assert.Single(pods.Committed());
         }
         else
         {
-            string refusal = run.WaitForLine("cannot be used", stderr: true);
+            Assert.Equal(125, run.WaitForExit());
+            string refusal = Assert.Single(run.Stderr, l => l.Contains("could not tell within lockWait", StringComparison.Ordinal));
             Assert.Contains($"{link} is a symbolic link", refusal, StringComparison.Ordinal);
-            Assert.Contains("starting the app fresh", refusal, StringComparison.Ordinal);
-            run.Signal(Native.SIGTERM);
-            run.WaitForLine("app-got-term");
-            Assert.Equal(7, run.WaitForExit());
+            Assert.Empty(Pods.Counts(run));
         }
         Assert.Equal(Enumerable.Range(0, 11).Select(i => $"victim-{i}.log").Order(),
             Directory.GetFileSystemEntries(outside).Select(Path.GetFileName).Order());

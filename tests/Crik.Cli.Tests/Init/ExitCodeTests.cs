@@ -74,17 +74,18 @@ public class ExitCodeTests
     }
 
     [Fact]
-    public void UnusableImageDirIsOneErrorLineAndTheAppStillRuns()
+    public void UnusableImageDirIsWaitedForAndThenExit125WithoutStartingTheApp()
     {
         string dir = Directory.CreateTempSubdirectory("crik-test-").FullName;
         try
         {
             string config = Path.Combine(dir, "config.yaml");
-            File.WriteAllText(config, "imageDir: /proc/crik-cannot-be-here\n");
+            File.WriteAllText(config, "imageDir: /proc/crik-cannot-be-here\nlockWait: 1s\n");
             using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "echo app-ran; exit 6"], asPid1: false);
-            Assert.Equal(6, run.WaitForExit());
-            run.WaitForLine("app-ran");
-            Assert.Contains("imageDir /proc/crik-cannot-be-here cannot be used", Assert.Single(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Equal(125, run.WaitForExit());
+            Assert.DoesNotContain("app-ran", run.Stdout);
+            Assert.Contains("could not tell within lockWait (1 s) whether /proc/crik-cannot-be-here holds a checkpoint",
+                Assert.Single(run.Stderr, l => l.Contains(" ERR ", StringComparison.Ordinal)), StringComparison.Ordinal);
         }
         finally
         {

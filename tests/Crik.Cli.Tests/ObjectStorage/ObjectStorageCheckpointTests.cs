@@ -246,27 +246,28 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
     }
 
     [S3CriuFact]
-    public void AStoreThatHangsAtStartHoldsTheAppOnlyForTheLockWaitThenItStartsFresh()
+    public void AStoreThatHangsAtStartHoldsThePodOnlyForTheLockWaitThenItExits125WithoutStartingTheApp()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { Delay = TimeSpan.FromMinutes(5) };
-        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung-at-start\ncheckpointBudget: 4s\ncheckpointTimeout: 3s\nlockWait: 30s\n");
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/hung-at-start\ncheckpointBudget: 4s\ncheckpointTimeout: 3s\nlockWait: 5s\n");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using CrikRun pod = Start(config, proxy.Endpoint, "sh", "-c", Pods.Counter());
-        string error = pod.WaitForLine("cannot be used", TimeSpan.FromSeconds(60), stderr: true);
-        Assert.Contains("ran out", error, StringComparison.Ordinal);
-        pod.WaitForLine(_ => Pods.Counts(pod).Count >= 1, TimeSpan.FromSeconds(10));
-        // lockWait (30 s) and 10 s more: not minutes of retries.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(55), $"the app started {clock.Elapsed.TotalSeconds:0} s after crik");
-        pod.Signal(Native.SIGKILL);
+        Assert.Equal(125, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        // lockWait (5 s) and 10 s more for a request already on its way: not minutes of retries.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"crik gave up {clock.Elapsed.TotalSeconds:0} s after it started");
+        Assert.Contains("ran out", Assert.Single(pod.Stderr, l => l.Contains("could not tell within lockWait", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Empty(Pods.Counts(pod));
     }
 
     [S3CriuFact]
-    public void AStoreThatCannotBeReachedLeavesTheAppRunningAndSaysSoInOneLine()
+    public void AStoreThatCannotBeReachedStartsTheAppFreshOnlyWithOnStoreUnavailableStartAndSaysWhatThatGivesUp()
     {
-        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/unreachable\n");
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/unreachable\nonStoreUnavailable: start\n");
         using CrikRun pod = Start(config, $"http://127.0.0.1:{FreePort.Get()}", "sh", "-c", Pods.Counter());
-        string error = pod.WaitForLine("cannot be used", TimeSpan.FromSeconds(60), stderr: true);
-        Assert.True(error.Contains("S3 PUT s3://crik-test/apps/unreachable/.lock failed 6 times: Connection refused", StringComparison.Ordinal), error);
+        string warning = pod.WaitForLine("starting the app fresh", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.True(warning.Contains("S3 PUT s3://crik-test/apps/unreachable/.lock failed 6 times: Connection refused", StringComparison.Ordinal), warning);
+        Assert.Contains("onStoreUnavailable: start", warning, StringComparison.Ordinal);
+        Assert.Contains("gives up the work in any checkpoint there and the promise of one live copy", warning, StringComparison.Ordinal);
         pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
         Assert.Equal(0, Pods.Counts(pod)[0]);
         pod.Signal(Native.SIGKILL);

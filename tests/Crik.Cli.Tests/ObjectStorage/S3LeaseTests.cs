@@ -32,6 +32,25 @@ public sealed class S3LeaseTests : IDisposable
     }
 
     [S3Fact]
+    public void AnAcquisitionCutOffByTheStoreAfterItsWriteLandedIsFinishedByTheNextTryNotTakenForAnotherHolder()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
+        proxy.DropAnswers = r => r == Lock; // the lease is written, its answer lost
+        proxy.Matches = (method, path) => method == "GET" && path.EndsWith("/.lock", StringComparison.Ordinal);
+        proxy.Fail(1000, 503); // and then the store fails: crik cannot tell whose the lease is
+        Assert.ThrowsAny<IOException>(() => S3Lease.TryAcquire(s3, ".lock", Lifetime, Lifetime));
+        Assert.NotNull(Direct().TryGet(".lock"));
+
+        proxy.DropAnswers = _ => false;
+        proxy.Fail(0, 503);
+        var clock = Stopwatch.StartNew();
+        using S3Lease? lease = S3Lease.TryAcquire(s3, ".lock", Lifetime / 2, Lifetime);
+        Assert.NotNull(lease); // not a lifetime's wait for a holder that does not exist
+        Assert.True(clock.Elapsed < Lifetime / 2, $"took {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [S3Fact]
     public void AHeldLeaseIsRenewedEvenAfterTheCheckpointsTimeForTheStoreRanOut()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };

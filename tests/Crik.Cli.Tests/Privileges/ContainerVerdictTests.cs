@@ -63,6 +63,14 @@ public class ContainerVerdictTests
     }
 
     [Fact]
+    public void AnImageDirOnTheContainersRootFileSystemIsANoteNotAProblem()
+    {
+        List<Finding> findings = ContainerVerdict.Of(LeastPrivileged with { ImageDirNotKept = "imageDir /var/lib/crik is on the container's own root file system" });
+        Assert.Contains(findings, f => f.Kind == FindingKind.Note && f.Text.StartsWith("imageDir /var/lib/crik is on the container's own root file system", StringComparison.Ordinal));
+        Assert.Empty(Problems(LeastPrivileged with { ImageDirNotKept = "imageDir /var/lib/crik is on the container's own root file system" }));
+    }
+
+    [Fact]
     public void CrikAsAnotherUserThanRootCannotRestore() =>
         Assert.Contains(Problems(LeastPrivileged with { UserId = 101 }), p => p.StartsWith("crik runs as user 101, not root", StringComparison.Ordinal));
 

@@ -50,6 +50,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["lockWait"] = "20s",
             ["leaseDuration"] = "90s",
             ["lazyRestore"] = "auto",
+            ["onStoreUnavailable"] = "wait",
         };
         Assert.Equal(AllConfigurationKeys(), settings.Keys.Order(StringComparer.Ordinal));
         string config = Path.Combine(_dir, "config.yaml");

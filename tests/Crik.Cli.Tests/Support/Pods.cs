@@ -64,7 +64,8 @@ internal sealed partial class Pods : IDisposable
     public static void AppIsWhole(CrikRun pod)
     {
         int from = pod.Stdout.Count;
-        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+        // A restore can land just before an "intact" line, so its count line may come after it.
+        pod.WaitForLine(_ => pod.Stdout.Skip(from).Any(l => l.StartsWith("intact ", StringComparison.Ordinal)) && Counts(pod).Count > 0, TimeSpan.FromSeconds(60));
         Xunit.Assert.DoesNotContain(pod.Stdout, l => l == "intact no");
         Xunit.Assert.True(Counts(pod)[0] > 0, pod.Transcript);
     }

@@ -1,5 +1,5 @@
-using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Logging;
 
 namespace Crik.Cli.Carrying;
 

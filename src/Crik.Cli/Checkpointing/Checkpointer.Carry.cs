@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Crik.Cli.Carrying;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.Checkpointing;

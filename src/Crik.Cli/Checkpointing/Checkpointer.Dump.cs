@@ -2,8 +2,8 @@ using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.PreDumping;
+using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
-using Crik.Cli.Supervision;
 
 namespace Crik.Cli.Checkpointing;
 

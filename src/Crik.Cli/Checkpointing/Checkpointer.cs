@@ -5,10 +5,12 @@ using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
+using Crik.Cli.NodeState;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
-using Crik.Cli.Supervision;
 using Crik.Cli.Timing;
 using Serilog;
 

@@ -1,4 +1,5 @@
 // Chunks/ owns content-addressed image chunks: cutting, naming, compressing, encrypting, packing, reuse across generations.
+
 namespace Crik.Cli.Chunks;
 
 /// <summary>

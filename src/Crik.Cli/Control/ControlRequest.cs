@@ -1,3 +1,4 @@
+
 namespace Crik.Cli.Control;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
 using Serilog;
 

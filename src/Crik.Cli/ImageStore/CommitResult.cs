@@ -1,3 +1,5 @@
+using Crik.Cli.Model;
+
 namespace Crik.Cli.ImageStore;
 
 /// <summary>

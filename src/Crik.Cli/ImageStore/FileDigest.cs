@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;

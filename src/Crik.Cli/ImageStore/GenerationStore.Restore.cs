@@ -1,4 +1,4 @@
-using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

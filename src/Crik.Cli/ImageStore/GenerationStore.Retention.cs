@@ -1,5 +1,5 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

@@ -1,4 +1,5 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

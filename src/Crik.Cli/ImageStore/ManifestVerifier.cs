@@ -1,5 +1,7 @@
 using Crik.Cli.Interop;
 using Crik.Cli.Chunks;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;

@@ -1,5 +1,6 @@
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

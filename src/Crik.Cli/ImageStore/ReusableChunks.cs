@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

@@ -1,6 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
 

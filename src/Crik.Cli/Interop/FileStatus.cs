@@ -1,3 +1,4 @@
+
 namespace Crik.Cli.Interop;
 
 /// <summary>What kind of file a path names (the S_IFMT bits of its mode).</summary>

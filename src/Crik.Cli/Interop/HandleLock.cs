@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.Interop;
 
 /// <summary>An exclusive flock(2) on a file crik opened itself (e.g. relative to a directory it holds), released when disposed.</summary>
-internal sealed class HandleLock : ImageStore.Backends.IStoreLock
+internal sealed class HandleLock : IStoreLock
 {
     private readonly SafeFileHandle _file;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.LazyPages;
 

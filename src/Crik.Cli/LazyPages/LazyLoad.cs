@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
@@ -71,7 +72,7 @@ internal sealed class LazyLoad : IDisposable
     public (int Chunks, long Bytes, int Used) ReadFirst => (_images.ReadingFirst.Chunks, _images.ReadingFirst.Bytes, _images.FirstUsed);
 
     /// <summary>The memory the app touched first since this restore, in order.</summary>
-    public IReadOnlyList<ImageStore.TouchedRange> FirstTouched() => _server.Touched();
+    public IReadOnlyList<TouchedRange> FirstTouched() => _server.Touched();
 
     /// <summary>
     /// Starts CRIU's lazy-pages daemon on <paramref name="images"/> in <paramref name="work"/> (where the

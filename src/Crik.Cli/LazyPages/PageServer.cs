@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.LazyPages;
 
@@ -28,7 +29,7 @@ internal sealed class PageServer : IDisposable
     private readonly IReadOnlyDictionary<int, Pagemap> _tasks;
     private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
     private readonly Action<string> _failing;
-    private readonly List<ImageStore.TouchedRange> _touched = [];
+    private readonly List<TouchedRange> _touched = [];
     private int _touchedPages;
     private readonly TaskCompletionSource<string?> _served = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _bytes;
@@ -74,7 +75,7 @@ internal sealed class PageServer : IDisposable
     private volatile bool _abandoned;
 
     /// <summary>The pages the app faulted on so far, in the order it did, as ranges.</summary>
-    public IReadOnlyList<ImageStore.TouchedRange> Touched()
+    public IReadOnlyList<TouchedRange> Touched()
     {
         lock (_touched)
         {
@@ -196,7 +197,7 @@ internal sealed class PageServer : IDisposable
             }
             else
             {
-                _touched.Add(new ImageStore.TouchedRange(task, address, 1));
+                _touched.Add(new TouchedRange(task, address, 1));
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
 using Serilog;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Crik.Cli.Interop;
 using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
@@ -15,7 +16,7 @@ namespace Crik.Cli.ObjectStorage;
 /// own clock, so no two nodes' clocks need agree. On stores without conditional writes the lease is
 /// written regardless: it then keeps nobody out.
 /// </summary>
-internal sealed class S3Lease : ImageStore.Backends.IStoreLock
+internal sealed class S3Lease : IStoreLock
 {
     /// <summary>
     /// A renewal starts every quarter of the lifetime and its requests, retries included, get a fifth

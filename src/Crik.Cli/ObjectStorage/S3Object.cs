@@ -1,3 +1,4 @@
+
 namespace Crik.Cli.ObjectStorage;
 
 /// <summary>An object in crik's prefix: its name below the prefix (as on a volume) and its size.</summary>

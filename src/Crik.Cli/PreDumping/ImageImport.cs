@@ -1,6 +1,6 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.Streaming;
 using Microsoft.Win32.SafeHandles;
 

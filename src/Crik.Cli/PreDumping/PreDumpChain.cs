@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Crik.Cli.Criu;
-using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
-using Crik.Cli.Supervision;
+using Crik.Cli.Logging;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.PreDumping;

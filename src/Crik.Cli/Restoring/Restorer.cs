@@ -7,9 +7,10 @@ using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
-using Crik.Cli.Supervision;
 using Crik.Cli.Timing;
 using Serilog;
 

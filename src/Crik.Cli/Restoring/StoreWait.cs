@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Supervision;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

@@ -1,5 +1,5 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.Streaming;

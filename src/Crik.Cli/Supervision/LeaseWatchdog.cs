@@ -1,5 +1,5 @@
-using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

@@ -1,4 +1,7 @@
+using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
+using Crik.Cli.Logging;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Supervision;
 
@@ -91,7 +94,7 @@ internal sealed partial class Supervisor
                 request.Refused("the checkpoint was not taken; crik's log says why");
                 continue;
             }
-            request.Committed(committed.Generation, ImageStore.Size.Format(committed.Bytes), committed.Duration);
+            request.Committed(committed.Generation, Size.Format(committed.Bytes), committed.Duration);
             if (request.ExitAfter)
             {
                 _stopping = true;

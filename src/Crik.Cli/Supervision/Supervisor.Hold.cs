@@ -1,4 +1,5 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Supervision;
 

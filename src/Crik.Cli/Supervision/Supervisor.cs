@@ -1,7 +1,9 @@
 // Supervision/ owns the app's life (start or restore, forward, resume, kill, wait) and crik's exit codes.
+using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Crik.Cli.Restoring;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Crik.Cli.Logging;
 
 namespace Crik.Cli.Timing;
 
@@ -35,5 +36,5 @@ internal sealed class StreamTimes(string image)
     /// <summary>"pages-1.img 515.8 MiB: waited 410 ms for CRIU, 35 ms for crik".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{image} {ImageStore.Size.Format(Bytes)}: waited {StageClock.Milliseconds(WaitingForCriu)} for CRIU, {StageClock.Milliseconds(WaitingForCrik)} for crik");
+            $"{image} {Size.Format(Bytes)}: waited {StageClock.Milliseconds(WaitingForCriu)} for CRIU, {StageClock.Milliseconds(WaitingForCrik)} for crik");
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Serilog;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Serilog;
 using Xunit;
 

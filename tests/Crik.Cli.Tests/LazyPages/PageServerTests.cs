@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
+using Crik.Cli.Model;
 using Xunit;
 
 namespace Crik.Cli.Tests.LazyPages;

@@ -1,4 +1,5 @@
 using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
 using Crik.Cli.Tests.ObjectStorage;
 using Crik.TestSupport;

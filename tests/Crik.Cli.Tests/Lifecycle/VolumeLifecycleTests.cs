@@ -1,4 +1,5 @@
 using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Serilog;
 using Xunit;
 

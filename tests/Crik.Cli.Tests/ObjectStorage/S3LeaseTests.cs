@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
 using Crik.TestSupport;
 using Serilog;

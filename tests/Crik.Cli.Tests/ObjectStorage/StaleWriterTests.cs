@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
 using Crik.TestSupport;
 using Serilog;

@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -100,14 +101,4 @@ internal interface IStoreBackend : IDisposable
     void KeepCriuLog(DirectoryHandle workDir, string logName);
 
     PackReader OpenPackReader(ChunkCodec codec);
-}
-
-/// <summary>The image directory's lock: a volume's flock, or object storage's lease.</summary>
-internal interface IStoreLock : IDisposable
-{
-    /// <summary>The lock is no longer ours, or may not be: nothing may be written under it.</summary>
-    bool Lost { get; }
-
-    /// <summary>Renewals are failing: unless one succeeds soon, the lock will be lost (a flock never is).</summary>
-    bool Endangered { get; }
 }

@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
 
 namespace Crik.Cli.ImageStore.Backends;

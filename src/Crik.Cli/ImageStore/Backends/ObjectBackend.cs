@@ -1,5 +1,7 @@
 using System.Text;
 using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
 using Serilog;
 

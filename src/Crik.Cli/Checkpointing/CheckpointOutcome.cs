@@ -1,4 +1,5 @@
-namespace Crik.Cli.Supervision;
+
+namespace Crik.Cli.Checkpointing;
 
 /// <summary>What a checkpoint came to.</summary>
 internal abstract record CheckpointOutcome

@@ -1,4 +1,5 @@
-namespace Crik.Cli.ImageStore;
+
+namespace Crik.Cli.Model;
 
 /// <summary>One generation found in an image directory, for <c>crik images</c>.</summary>
 /// <param name="State">"committed" (restorable), "retired" (its app ended on its own) or "set aside" (and why).</param>

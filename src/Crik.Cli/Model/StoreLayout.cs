@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// The names in the image directory. Only the store uses them; callers get handles and paths from it.

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// What a committed checkpoint holds. It is written last, into the staging directory, before the

@@ -1,4 +1,7 @@
-namespace Crik.Cli.Supervision;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.Restoring;
 
 /// <summary>Brings the app back from a checkpoint, when there is one to restore.</summary>
 internal interface IAppRestorer
@@ -14,7 +17,7 @@ internal interface IAppRestorer
     bool StartsWhenUnsure { get; }
 
     /// <summary>The state of the image directory's lock, held for the app's life since the restore began; null when none is held.</summary>
-    ImageStore.HoldState? Holding { get; }
+    HoldState? Holding { get; }
 
     /// <summary>How long a restored app runs before a pod that dies no longer counts against its generation (restoreProbation).</summary>
     TimeSpan Probation { get; }

@@ -1,4 +1,5 @@
-namespace Crik.Cli.Supervision;
+
+namespace Crik.Cli.Checkpointing;
 
 /// <summary>Why a checkpoint is taken, which decides what happens to the app once it is committed.</summary>
 internal enum CheckpointReason

@@ -1,4 +1,4 @@
-namespace Crik.Cli.ImageStore.Backends;
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// What an image directory holds, read at once. <see cref="Newest"/> counts everything that names a

@@ -1,4 +1,5 @@
-namespace Crik.Cli.Supervision;
+
+namespace Crik.Cli.Restoring;
 
 /// <summary>A restore failed and onRestoreFailure is "fail": the app must not start in this pod.</summary>
 internal sealed class RestoreFailedException(string message) : Exception(message);

@@ -1,4 +1,5 @@
-namespace Crik.Cli.ImageStore;
+
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// Pages the app touched first after a lazy restore, as CRIU's lazy-pages daemon asked for them: a

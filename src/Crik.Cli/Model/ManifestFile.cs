@@ -1,6 +1,7 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
 
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// One file of a checkpoint, by its path relative to the checkpoint directory. A file in the

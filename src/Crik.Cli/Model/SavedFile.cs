@@ -1,4 +1,5 @@
-namespace Crik.Cli.ImageStore;
+
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// One saved additional path (or an entry below one) and what a faithful put-back restores: kind,

@@ -1,4 +1,5 @@
-namespace Crik.Cli.Checkpointing;
+
+namespace Crik.Cli.NodeState;
 
 /// <summary>Says whether a SIGTERM should become a checkpoint (the node is really going away).</summary>
 internal interface INodeStateGate

@@ -1,6 +1,4 @@
-using Crik.Cli.Interop;
-
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Interop;
 
 /// <summary>
 /// A new private (0700) directory on the node, in the system's temporary directory, for what crik

@@ -1,5 +1,5 @@
-using Crik.Cli.Processes;
-namespace Crik.Cli.Supervision;
+using Crik.Cli.Model;
+namespace Crik.Cli.Processes;
 
 /// <summary>
 /// The app crik supervises, started fresh or restored from a checkpoint. It leads its own session and
@@ -10,7 +10,7 @@ namespace Crik.Cli.Supervision;
 /// (why; the app was killed first). Null when its memory was all in before it ran.</param>
 /// <param name="FirstTouched">The memory it touched first after its last lazy restore, for the next checkpoint to keep; null when unknown.</param>
 internal sealed record RunningApp(int Pid, Task<WaitStatus> Exited, IReadOnlyList<string> Command, long Generation,
-    Task<string?>? MemoryLoaded = null, Func<IReadOnlyList<Crik.Cli.ImageStore.TouchedRange>?>? FirstTouched = null)
+    Task<string?>? MemoryLoaded = null, Func<IReadOnlyList<TouchedRange>?>? FirstTouched = null)
 {
     /// <summary>Its memory is still on its way in: a checkpoint now would record the missing pages as zeros.</summary>
     public bool Loading => MemoryLoaded is { IsCompleted: false };

@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Model;
 
 /// <summary>
 /// Which program a checkpoint is of: the command line, the executable its first word resolves to
@@ -58,7 +59,7 @@ internal sealed record AppIdentity(IReadOnlyList<string> Command, string? Execut
     /// <summary>E.g. "/app/server 1.2 MiB (fingerprint 1a2b3c4d)".</summary>
     public string Describe() => Executable is null
         ? $"a program crik could not find ({(Command.Count > 0 ? Command[0] : "")})"
-        : $"{Executable} {ImageStore.Size.Format(Size)} (fingerprint {Fingerprint ?? "unreadable"})";
+        : $"{Executable} {Logging.Size.Format(Size)} (fingerprint {Fingerprint ?? "unreadable"})";
 
     private static string? Resolve(string program)
     {

@@ -1,4 +1,6 @@
-namespace Crik.Cli.Supervision;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.Checkpointing;
 
 /// <summary>Takes a checkpoint of the running app: when a SIGTERM means "checkpoint", or periodically.</summary>
 internal interface ICheckpointer

@@ -1,4 +1,5 @@
-namespace Crik.Cli.ImageStore;
+
+namespace Crik.Cli.Logging;
 
 internal static class Size
 {

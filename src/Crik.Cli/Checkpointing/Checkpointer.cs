@@ -1,16 +1,13 @@
 // Checkpointing/ owns turning a SIGTERM into a committed checkpoint or "not taken"; it never signals the app.
-using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.Model;
 using Crik.Cli.NodeState;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
-using Crik.Cli.Streaming;
 using Crik.Cli.Timing;
 using Serilog;
 
@@ -69,6 +66,52 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         _whenGivingUp = whenGivingUp;
         var budget = new Budget(config.CheckpointBudget);
         var stages = new StageClock();
+        if (await NotNowAsync(app, reason, budget, stages).ConfigureAwait(false) is { } notNow)
+        {
+            return notNow;
+        }
+        // Object storage that stops answering must not hold the app's SIGTERM past the budget.
+        using IDisposable storeDeadline = store.Within(budget.Remaining);
+        using IDisposable? directoryLock = TryLock(budget.AtMost(LockWait));
+        if (directoryLock is null)
+        {
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+        }
+        stages.Lap("lock");
+        if (BeginStaging(stages) is not { } staging)
+        {
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+        }
+        var run = new DumpRun(app, reason, staging, budget, stages);
+        CheckpointOutcome outcome;
+        try
+        {
+            outcome = await DumpAndCommitAsync(run, whenCaptured, whyNotCommit).ConfigureAwait(false);
+        }
+        catch (SupersededException e)
+        {
+            return Superseded(run.Generation, staging, e);
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "Checkpoint {Generation} failed", run.Generation);
+            return Failed(run, e.Message);
+        }
+        finally
+        {
+            ReleasePreDumps(run);
+        }
+        // Past the commit point nothing may turn this into a failure: the next pod continues from it.
+        if (outcome is CheckpointOutcome.Committed)
+        {
+            LogCommitted(run);
+        }
+        return outcome;
+    }
+
+    /// <summary>Why no checkpoint is taken now, before anything is locked or written: the node is not going away, or the app's memory is not all in. Null to go on.</summary>
+    private async Task<CheckpointOutcome.NotTaken?> NotNowAsync(RunningApp app, CheckpointReason reason, Budget budget, StageClock stages)
+    {
         if (reason == CheckpointReason.Sigterm && nodeState is not null)
         {
             if (!await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
@@ -85,173 +128,190 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             }
             stages.Lap("memory in");
         }
-        // Object storage that stops answering must not hold the app's SIGTERM past the budget.
-        using IDisposable storeDeadline = store.Within(budget.Remaining);
-        using IDisposable? directoryLock = TryLock(budget.AtMost(LockWait));
-        if (directoryLock is null)
-        {
-            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
-        }
-        stages.Lap("lock");
-        var clock = Stopwatch.StartNew();
-        StagingCheckpoint staging;
+        return null;
+    }
+
+    /// <summary>The staging area of the next generation, or null (and why, logged) when the store cannot make one.</summary>
+    private StagingCheckpoint? BeginStaging(StageClock stages)
+    {
         try
         {
-            staging = store.BeginCheckpoint();
+            StagingCheckpoint staging = store.BeginCheckpoint();
             stages.Lap("staging");
+            return staging;
         }
         catch (IOException e)
         {
             GiveUp(); // before the lock's release, which a store that stopped answering makes slow
             log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
-            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+            return null;
         }
-        long generation = staging.Generation;
-        string logFile = staging.LogPath;
-        (DirectoryHandle Directory, PreDumpParent Parent)? onTop = null;
-        CommittedCheckpoint committed;
-        TimeSpan dumpDuration;
-        StreamTimes? streamed;
-        try
-        {
-            if (Undumpable.Find(app.Pid) is { } undumpable)
-            {
-                return Failed(generation, staging, clock, undumpable, logFile);
-            }
-            List<int> tree = ProcessTree.PidsAndThreads(app.Pid);
-            AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
-            onTop = OnTopOfPreDumps();
-            // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
-            List<string> stdio = ProcessTree.Stdio(Environment.ProcessId);
-            List<ExternalMount> mounts = ExternalMounts.Present();
-            log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{OnPreDumps}{Why}",
-                app.Pid, tree.Count, generation, store.ImageDir, onTop is not null ? $", on top of {preDumps!.Count} pre-dumps" : "", reason switch
-                {
-                    CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
-                    CheckpointReason.AtRisk => " (the node is at risk; the app runs on)",
-                    CheckpointReason.OnDemand => " (crik checkpoint; the app runs on)",
-                    CheckpointReason.OnDemandExit => " (crik checkpoint --exit)",
-                    _ => "",
-                });
-
-            stages.Lap("preparing");
-            if (budget.Spent)
-            {
-                return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the dump", logFile);
-            }
-            TimeSpan dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-            (CriuResult dump, CaptureResult? captured, List<DirectoryHandle>? toImport) = onTop is { } onto
-                ? await DumpOnPreDumpsAsync(app, staging, mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
-                : await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
-            if (onTop is not null && !dump.Succeeded && dump.Status.Exited && !budget.Spent)
-            {
-                // criu failed on its own (a full /tmp, say), so it resumed the tree; a streamed dump needs no room on the node.
-                // (Killed or timed out, it may have left part of the tree stopped: a dump would record it so.)
-                log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead",
-                    dump.Describe(dumpTimeout));
-                preDumps!.Drop();
-                dumpTimeout = budget.AtMost(config.CheckpointTimeout);
-                (dump, captured, toImport) = await StreamedDumpAsync(app, staging, mounts, dumpTimeout).ConfigureAwait(false);
-            }
-            if (!dump.Succeeded)
-            {
-                string why = dump.Describe(dumpTimeout);
-                if (dump.TimedOut && dumpTimeout < config.CheckpointTimeout)
-                {
-                    why += $" (the time left of checkpointBudget, {budget.Total.TotalSeconds:0.###} s)";
-                }
-                if (captured?.Error is { } streamError)
-                {
-                    why += $"; crik's image streamer: {streamError}";
-                }
-                return Failed(generation, staging, clock, why, logFile);
-            }
-            if (captured?.Error is { } notStored)
-            {
-                return Failed(generation, staging, clock, $"the images were not stored whole: {notStored}", logFile);
-            }
-            stages.Lap("dump");
-            // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
-            long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(app.Pid));
-            List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, staging);
-            if (CarryFiles(app.Pid, staging, extraFiles) is { } overLimit)
-            {
-                return Failed(generation, staging, clock, overLimit, logFile);
-            }
-            stages.Lap("files");
-            // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
-            whenCaptured?.Invoke();
-            if (toImport is not null)
-            {
-                captured = await Task.Run(() => ImageImport.Import(toImport, staging.Pack, inTime: () => !budget.Spent)).ConfigureAwait(false);
-                if (captured.Error is { } notImported)
-                {
-                    return Failed(generation, staging, clock, $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}", logFile);
-                }
-                stages.Lap("import");
-            }
-            var manifest = new Manifest
-            {
-                Generation = generation,
-                CreatedAt = DateTimeOffset.UtcNow,
-                Command = app.Command,
-                App = AppIdentity.Of(app.Command),
-                CriuVersion = await criuVersion.ConfigureAwait(false),
-                Host = HostFacts.Current(),
-                RootPid = app.Pid,
-                TreePids = tree,
-                Stdio = stdio,
-                ExternalMounts = mounts,
-                AdditionalPaths = config.AdditionalPaths,
-                ExtraFiles = extraFiles,
-                Files = captured!.Images,
-                DumpSeconds = Math.Round(dump.Duration.TotalSeconds, 3),
-                LargestPrivateArea = largestArea,
-                FirstTouched = app.FirstTouched?.Invoke() is { Count: > 0 } touched ? touched : null,
-            };
-            if (budget.Spent)
-            {
-                return Failed(generation, staging, clock, $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the commit", logFile);
-            }
-            dumpDuration = dump.Duration;
-            // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-            committed = store.Commit(staging, manifest, config.KeepCheckpoints, whyNot: () => budget.Spent
-                ? $"checkpointBudget ({budget.Total.TotalSeconds:0.###} s) ran out before the commit" : whyNotCommit?.Invoke(), stages).Checkpoint;
-            streamed = captured.Times;
-        }
-        catch (SupersededException e)
-        {
-            return Superseded(generation, staging, e);
-        }
-        catch (Exception e)
-        {
-            log.Debug(e, "Checkpoint {Generation} failed", generation);
-            return Failed(generation, staging, clock, e.Message, logFile);
-        }
-        finally
-        {
-            if (onTop is { } dumpedOnto)
-            {
-                dumpedOnto.Directory.Dispose();
-                preDumps!.Drop(); // the dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one
-            }
-        }
-        // Past the commit point nothing may turn this into a failure: the next pod continues from it.
-        log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
-            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}. Stages: {Stages}{Streamed}; crik's CPU {Cpu}",
-            generation, clock.Elapsed.TotalSeconds, dumpDuration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
-            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, logFile, stages.ToString(),
-            streamed is null ? "" : $"; streamed {streamed}", StageClock.Milliseconds(stages.CrikCpu));
-        return new CheckpointOutcome.Committed(generation, committed.Manifest.ImageBytes, clock.Elapsed);
     }
 
-    private CheckpointOutcome.NotTaken Failed(long generation, StagingCheckpoint staging, Stopwatch clock, string why, string logFile)
+    /// <summary>
+    /// The checkpoint's steps from the dump to the commit point. Returns <see cref="CheckpointOutcome.Committed"/>
+    /// once the manifest is written, else what <see cref="Failed"/> made of the first step that failed.
+    /// </summary>
+    private async Task<CheckpointOutcome> DumpAndCommitAsync(DumpRun run, Action? whenCaptured, Func<string?>? whyNotCommit)
+    {
+        if (Undumpable.Find(run.App.Pid) is { } undumpable)
+        {
+            return Failed(run, undumpable);
+        }
+        Prepare(run);
+        if (run.Budget.Spent)
+        {
+            return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
+        }
+        if (await DumpAsync(run).ConfigureAwait(false) is { } notDumped)
+        {
+            return Failed(run, notDumped);
+        }
+        run.Stages.Lap("dump");
+        // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
+        long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
+        List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, run.Staging);
+        if (CarryFiles(run.App.Pid, run.Staging, extraFiles) is { } overLimit)
+        {
+            return Failed(run, overLimit);
+        }
+        run.Stages.Lap("files");
+        // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
+        whenCaptured?.Invoke();
+        if (await ImportAsync(run).ConfigureAwait(false) is { } notImported)
+        {
+            return Failed(run, notImported);
+        }
+        Manifest manifest = await ManifestOfAsync(run, largestArea, extraFiles).ConfigureAwait(false);
+        string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
+        if (run.Budget.Spent)
+        {
+            return Failed(run, budgetRanOut);
+        }
+        // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
+        run.Committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
+            whyNot: () => run.Budget.Spent ? budgetRanOut : whyNotCommit?.Invoke(), run.Stages).Checkpoint;
+        return new CheckpointOutcome.Committed(run.Generation, run.Committed.Manifest.ImageBytes, run.Clock.Elapsed);
+    }
+
+    /// <summary>What the dump records beside the images, read before it: the tree, crik's stdio, external mounts, and the pre-dumps it goes on top of.</summary>
+    private void Prepare(DumpRun run)
+    {
+        RunningApp app = run.App;
+        run.Tree = ProcessTree.PidsAndThreads(app.Pid);
+        AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
+        run.OnTop = OnTopOfPreDumps();
+        // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
+        run.Stdio = ProcessTree.Stdio(Environment.ProcessId);
+        run.Mounts = ExternalMounts.Present();
+        log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{OnPreDumps}{Why}",
+            app.Pid, run.Tree.Count, run.Generation, store.ImageDir, run.OnTop is not null ? $", on top of {preDumps!.Count} pre-dumps" : "", run.Reason switch
+            {
+                CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
+                CheckpointReason.AtRisk => " (the node is at risk; the app runs on)",
+                CheckpointReason.OnDemand => " (crik checkpoint; the app runs on)",
+                CheckpointReason.OnDemandExit => " (crik checkpoint --exit)",
+                _ => "",
+            });
+        run.Stages.Lap("preparing");
+    }
+
+    /// <summary>
+    /// CRIU's dump: on top of the pre-dumps when there are any (and again streamed through crik when
+    /// that fails on its own), else streamed through crik. Null when the images are all captured, else why not.
+    /// </summary>
+    private async Task<string?> DumpAsync(DumpRun run)
+    {
+        TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
+        (CriuResult dump, run.Captured, run.ToImport) = run.OnTop is { } onto
+            ? await DumpOnPreDumpsAsync(run.App, run.Staging, run.Mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
+            : await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout).ConfigureAwait(false);
+        if (run.OnTop is not null && !dump.Succeeded && dump.Status.Exited && !run.Budget.Spent)
+        {
+            // criu failed on its own (a full /tmp, say), so it resumed the tree; a streamed dump needs no room on the node.
+            // (Killed or timed out, it may have left part of the tree stopped: a dump would record it so.)
+            log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
+            preDumps!.Drop();
+            dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
+            (dump, run.Captured, run.ToImport) = await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout).ConfigureAwait(false);
+        }
+        run.Dump = dump;
+        if (!dump.Succeeded)
+        {
+            string why = dump.Describe(dumpTimeout);
+            if (dump.TimedOut && dumpTimeout < config.CheckpointTimeout)
+            {
+                why += $" (the time left of checkpointBudget, {run.Budget.Total.TotalSeconds:0.###} s)";
+            }
+            return run.Captured?.Error is { } streamError ? $"{why}; crik's image streamer: {streamError}" : why;
+        }
+        return run.Captured?.Error is { } notStored ? $"the images were not stored whole: {notStored}" : null;
+    }
+
+    /// <summary>Stores the images CRIU wrote on top of its pre-dumps as chunks; null when there were none or all are stored, else why not.</summary>
+    private static async Task<string?> ImportAsync(DumpRun run)
+    {
+        if (run.ToImport is not { } toImport)
+        {
+            return null;
+        }
+        run.Captured = await Task.Run(() => ImageImport.Import(toImport, run.Staging.Pack, inTime: () => !run.Budget.Spent)).ConfigureAwait(false);
+        if (run.Captured.Error is { } notImported)
+        {
+            return $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}";
+        }
+        run.Stages.Lap("import");
+        return null;
+    }
+
+    private async Task<Manifest> ManifestOfAsync(DumpRun run, long largestArea, List<SavedFile> extraFiles) => new()
+    {
+        Generation = run.Generation,
+        CreatedAt = DateTimeOffset.UtcNow,
+        Command = run.App.Command,
+        App = AppIdentity.Of(run.App.Command),
+        CriuVersion = await criuVersion.ConfigureAwait(false),
+        Host = HostFacts.Current(),
+        RootPid = run.App.Pid,
+        TreePids = run.Tree,
+        Stdio = run.Stdio,
+        ExternalMounts = run.Mounts,
+        AdditionalPaths = config.AdditionalPaths,
+        ExtraFiles = extraFiles,
+        Files = run.Captured!.Images,
+        DumpSeconds = Math.Round(run.Dump!.Duration.TotalSeconds, 3),
+        LargestPrivateArea = largestArea,
+        FirstTouched = run.App.FirstTouched?.Invoke() is { Count: > 0 } touched ? touched : null,
+    };
+
+    private void LogCommitted(DumpRun run)
+    {
+        CommittedCheckpoint committed = run.Committed!;
+        StageClock stages = run.Stages;
+        log.Information("Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
+            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}. Stages: {Stages}{Streamed}; crik's CPU {Cpu}",
+            run.Generation, run.Clock.Elapsed.TotalSeconds, run.Dump!.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
+            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, run.Staging.LogPath, stages.ToString(),
+            run.Captured?.Times is { } streamed ? $"; streamed {streamed}" : "", StageClock.Milliseconds(stages.CrikCpu));
+    }
+
+    /// <summary>The dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one.</summary>
+    private void ReleasePreDumps(DumpRun run)
+    {
+        if (run.OnTop is { } dumpedOnto)
+        {
+            dumpedOnto.Directory.Dispose();
+            preDumps!.Drop();
+        }
+    }
+
+    private CheckpointOutcome.NotTaken Failed(DumpRun run, string why)
     {
         // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
         GiveUp();
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
-            generation, clock.Elapsed.TotalSeconds, why, logFile, _thenTheApp);
-        store.Abandon(staging);
+            run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, _thenTheApp);
+        store.Abandon(run.Staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
 

@@ -1,3 +1,4 @@
+using Crik.Cli.Decisions;
 using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
@@ -24,7 +25,7 @@ internal partial class GenerationStore
         FinishRetiring(listing);
         foreach (string unfinished in listing.Unfinished)
         {
-            string moved = backend.MoveToSetAside(unfinished, unfinished, "an unfinished checkpoint (crik stopped during a dump)");
+            string moved = backend.MoveToSetAside(unfinished, unfinished, GenerationVerdict.Unfinished);
             log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", unfinished, moved);
         }
         backend.DropAbandonedWrites();
@@ -32,27 +33,20 @@ internal partial class GenerationStore
         {
             string name = StoreLayout.CommittedName(generation);
             string? problem = Verify(name, out Manifest? manifest, out bool keep);
-            if (keep)
-            {
-                log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", backend.Display(name), problem);
-                continue;
-            }
-            if (problem is null && current is not null)
-            {
-                problem = AppIdentity.Mismatch(manifest!, current);
-            }
+            string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
             List<RestoreRecord> restores = problem is null ? Restores(listing, generation) : [];
-            if (problem is null && RestoreRecord.DiedInARow(restores) is var died && died >= RestoreAttempts)
+            switch (GenerationVerdict.Of(problem, keep, otherApp, restores, RestoreAttempts))
             {
-                problem = $"it was restored {died} times in a row and each time its pod ended before the app had run "
-                    + $"for restoreProbation, without a newer checkpoint: crik gives up on it (restoreAttempts: {RestoreAttempts})";
+                case GenerationVerdict.Restore:
+                    return new CommittedCheckpoint(name, backend.Display(name), manifest!) { Restores = restores };
+                case GenerationVerdict.Keep(string reason):
+                    log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", backend.Display(name), reason);
+                    break;
+                case GenerationVerdict.SetAside(string reason):
+                    string moved = backend.MoveToSetAside(name, name, reason);
+                    log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", backend.Display(name), reason, moved);
+                    break;
             }
-            if (problem is null)
-            {
-                return new CommittedCheckpoint(name, backend.Display(name), manifest!) { Restores = restores };
-            }
-            string moved = backend.MoveToSetAside(name, name, problem);
-            log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", backend.Display(name), problem, moved);
         }
         return null;
     }

@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Decisions;
 using Crik.Cli.Model;
 
 namespace Crik.Cli.ImageStore;
@@ -17,54 +18,42 @@ internal partial class GenerationStore
     private void CleanUp(long newest, int keep, List<string> warnings)
     {
         StoreListing listing = List();
-        foreach (long old in listing.Committed.Skip(keep))
+        foreach (string old in Retention.Generations(listing, keep))
         {
-            BestEffort(warnings, $"delete old checkpoint {StoreLayout.CommittedName(old)} (keepCheckpoints: {keep})",
-                () => backend.DeleteGeneration(StoreLayout.CommittedName(old)));
+            string name = old.Split('/')[^1];
+            BestEffort(warnings, listing.Committed.Contains(StoreLayout.ParseGeneration(name)) ? $"delete old checkpoint {name} (keepCheckpoints: {keep})"
+                : $"delete retired checkpoint {name}", () => backend.DeleteGeneration(old));
         }
-        foreach (long old in listing.HalfRetired)
-        {
-            BestEffort(warnings, $"delete retired checkpoint {StoreLayout.CommittedName(old)}", () => backend.DeleteGeneration(StoreLayout.CommittedName(old)));
-        }
-        foreach (long old in listing.Retired)
-        {
-            BestEffort(warnings, $"delete retired checkpoint {StoreLayout.CommittedName(old)}",
-                () => backend.DeleteGeneration($"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(old)}"));
-        }
-        var kept = listing.Committed.Take(keep).ToHashSet();
-        foreach (string mark in listing.Marks.Where(m => StoreLayout.ParseFinishedMark(m) == 0
-            && (RestoreRecord.Parse(m).Generation is not { } generation || !kept.Contains(generation))))
+        foreach (string mark in Retention.RestoreRecords(listing, keep))
         {
             BestEffort(warnings, $"delete the restore record {mark}", () => backend.DeleteMark(mark));
         }
         listing = List();
-        // A finished mark goes once nothing it covers is left; generation numbers never fall back under it (BeginCheckpoint).
-        foreach (string mark in listing.Marks.Where(m => StoreLayout.ParseFinishedMark(m) is > 0 and var through
-            && !listing.HalfRetired.Concat(listing.Retired).Any(g => g <= through)))
+        foreach (string mark in Retention.FinishedMarks(listing))
         {
             BestEffort(warnings, $"delete the finished mark {mark}", () => backend.DeleteMark(mark));
         }
-        var used = new HashSet<long>();
-        foreach ((string location, string state) in listing.Generations())
-        {
-            if (ReadManifest(location) is { } manifest)
-            {
-                used.UnionWith(manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack));
-            }
-            else if (state != StoreLayout.SetAsideDir)
-            {
-                string warning = $"the checkpoint is committed, but the manifest of {backend.Display(location)} cannot be read, so no unused pack was deleted";
-                warnings.Add(warning);
-                log.Warning("{Warning}", warning);
-                return;
-            }
-        }
-        foreach (long pack in listing.Packs.Where(p => p <= newest && !used.Contains(p)))
+        Dictionary<string, IReadOnlySet<long>?> used = listing.Generations().ToDictionary(g => g.Location, g => (IReadOnlySet<long>?)PacksUsedBy(g.Location));
+        List<long> unused = Retention.Packs(listing, newest, used, out string? unreadable);
+        foreach (long pack in unused)
         {
             BestEffort(warnings, $"delete the unused pack {StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}", () => backend.DeletePack(pack));
         }
-        BestEffort(warnings, "prune old CRIU logs", () => backend.PruneLogs(StoreLayout.KeepLogFiles));
+        if (unreadable is not null)
+        {
+            string warning = $"the checkpoint is committed, but the manifest of {backend.Display(unreadable)} cannot be read, so no unused pack was deleted";
+            warnings.Add(warning);
+            log.Warning("{Warning}", warning);
+        }
+        foreach (string old in Retention.Logs(listing.Logs, StoreLayout.KeepLogFiles))
+        {
+            BestEffort(warnings, $"delete the old CRIU log {StoreLayout.LogDir}/{old}", () => backend.DeleteLog(old));
+        }
     }
+
+    /// <summary>The packs a generation's manifest uses, or null when it cannot be read.</summary>
+    private HashSet<long>? PacksUsedBy(string location) =>
+        ReadManifest(location) is { } manifest ? manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack).ToHashSet() : null;
 
     /// <summary>
     /// What the image directory holds, for <c>crik images</c>, changing nothing: committed, retired and

@@ -56,8 +56,4 @@ internal sealed record RestoreRecord(int Number, DateTimeOffset? At, string Host
             && parts[1].Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int number)
                 ? (generation, number) : (null, null);
     }
-
-    /// <summary>How many of the newest restores, in a row, ended without the app living on.</summary>
-    public static int DiedInARow(IReadOnlyList<RestoreRecord> restores) =>
-        restores.Reverse().TakeWhile(r => !r.Survived).Count();
 }

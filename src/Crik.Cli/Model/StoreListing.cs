@@ -17,6 +17,9 @@ internal sealed record StoreListing(List<long> Committed, List<long> Retired, Li
     /// </summary>
     public List<long> HalfRetired { get; init; } = [];
 
+    /// <summary>CRIU's logs in logs/.</summary>
+    public List<StoredLog> Logs { get; init; } = [];
+
     /// <summary>The newest generation a finished mark covers (the app ended on its own after it), or 0.</summary>
     public long FinishedThrough => Marks.Select(StoreLayout.ParseFinishedMark).DefaultIfEmpty(0).Max();
 

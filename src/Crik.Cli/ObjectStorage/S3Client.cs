@@ -141,7 +141,8 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
                 string key = item.Child("Key") ?? "";
                 if (key.StartsWith(address.Prefix, StringComparison.Ordinal))
                 {
-                    found.Add(new S3Object(key[address.Prefix.Length..], long.TryParse(item.Child("Size"), CultureInfo.InvariantCulture, out long size) ? size : 0));
+                    found.Add(new S3Object(key[address.Prefix.Length..], long.TryParse(item.Child("Size"), CultureInfo.InvariantCulture, out long size) ? size : 0,
+                        DateTimeOffset.TryParse(item.Child("LastModified"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at) ? at : default));
                 }
             }
             continuation = IsTruncated(page) ? NextMarker(page, "NextContinuationToken", "ListObjectsV2") : null;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
@@ -153,17 +154,17 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     {
         using var restoring = store.Within(config.RestoreTimeout + TimeSpan.FromSeconds(10));
         Manifest manifest = checkpoint.Manifest;
-        if (CpuCompatibility.Problem(manifest.Host, HostFacts.Current()) is { } mismatch)
+        string? mismatch = CpuCompatibility.Problem(manifest.Host, HostFacts.Current());
+        if (!RestoreMethod.RestoresDespite(mismatch, config.OnCpuMismatch))
         {
-            if (config.OnCpuMismatch == CpuMismatchPolicy.Refuse)
-            {
-                return NotOnThisNode(manifest.Generation, mismatch, checkpoint.Directory, command);
-            }
+            return NotOnThisNode(manifest.Generation, mismatch!, checkpoint.Directory, command);
+        }
+        if (mismatch is not null)
+        {
             log.Warning("Checkpoint {Generation}: {Mismatch}; restoring it all the same (onCpuMismatch: restore)", manifest.Generation, mismatch);
         }
         var clock = Stopwatch.StartNew();
-        List<int> taken = ProcessTree.InUse(manifest.TreePids);
-        if (taken.Count > 0)
+        if (ProcessTree.InUse(manifest.TreePids) is { Count: > 0 } taken)
         {
             string why = $"PIDs {string.Join(", ", taken)} that the app needs are taken by other processes in this container";
             return Failed(manifest.Generation, clock, why, null, store.SetAside(checkpoint, $"restore failed: {why}"), command);
@@ -171,91 +172,21 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = store.BeginRestore(checkpoint);
         stages.Lap("record");
-        try
+        if (PutBackSavedFiles(attempt, stages) is { } notPutBack)
         {
-            store.PutBackSavedFiles(attempt);
-            stages.Lap("files");
+            return Failed(manifest.Generation, clock, notPutBack, null, store.RestoreFailed(attempt, $"restore failed: {notPutBack}"), command);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            string why = $"cannot put back additionalPaths: {e.Message}";
-            return Failed(manifest.Generation, clock, why, null, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
-        }
-        if (checkpoint.Restores.Count > 0)
-        {
-            RestoreRecord last = checkpoint.Restores[^1];
-            log.Warning("Resuming checkpoint {Generation} again: the pod that restored it{At}{Host} ended without a newer checkpoint "
-                + "(restore {Number}; after {Limit} restores in a row whose pods end within restoreProbation crik gives up on it)",
-                manifest.Generation, last.At is { } at ? $" at {at:u}" : "", last.Host.Length > 0 ? $" ({last.Host})" : "",
-                checkpoint.Restores.Count + 1, config.RestoreAttempts);
-        }
-        log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
-            manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
-
-        bool streamed = manifest.Files.Any(f => f.IsStreamed);
-        TrackedChild app = reaper.Expect(manifest.RootPid);
-        CriuResult restore;
-        string? notWhole;
+        LogRestoring(checkpoint, attempt);
+        var run = new RestoreRun(checkpoint, attempt, stages, clock, reaper.Expect(manifest.RootPid));
         try
         {
             long allowed = HostMemory.LargestWritableArea();
-            if (streamed && WhyNotLazy(checkpoint, allowed) is null && await StartLoadingAsync(manifest, attempt, stages).ConfigureAwait(false) is { } loading)
+            if (await TryLazilyAsync(run, allowed).ConfigureAwait(false) is { } lazilyRestored)
             {
-                (restore, _) = await RunCriuAsync(manifest, attempt, loading.ImagesDir, stages, lazyPages: true).ConfigureAwait(false);
-                if (restore.Succeeded)
-                {
-                    await loading.HoldUserfaultsAsync().ConfigureAwait(false);
-                    return Restored(manifest, attempt, clock, stages, app, loading);
-                }
-                await loading.AbortAsync().ConfigureAwait(false);
-                reaper.Forget(manifest.RootPid);
-                await KillLeftoversAsync(manifest).ConfigureAwait(false);
-                log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first",
-                    manifest.Generation, restore.Describe(config.RestoreTimeout), attempt.LogPath);
-                app = reaper.Expect(manifest.RootPid);
+                return lazilyRestored;
             }
-            bool fromFiles = streamed && manifest.LargestPrivateArea > allowed;
-            if (fromFiles)
-            {
-                log.Information("Checkpoint {Generation}: the app has a {Area} memory area, more than this node lets CRIU map from a stream "
-                    + "({Allowed}); restoring it from image files", manifest.Generation, Size.Format(manifest.LargestPrivateArea), Size.Format(allowed));
-                restore = new CriuResult(default, TimeSpan.Zero, TimedOut: false, "not run");
-                notWhole = null;
-            }
-            else
-            {
-                (restore, notWhole) = await RunCriuAsync(manifest, attempt, streamed ? null : attempt.FilesDir, stages).ConfigureAwait(false);
-            }
-            if (streamed && (fromFiles || (!restore.Succeeded && notWhole is null && CannotRestoreFromAStream(restore))))
-            {
-                if (!fromFiles)
-                {
-                    // Nothing of the app ran: CRIU failed while laying out its memory. Once the failed
-                    // tree is gone, the same restore runs again from image files.
-                    reaper.Forget(manifest.RootPid);
-                    await KillLeftoversAsync(manifest).ConfigureAwait(false);
-                    log.Information("Checkpoint {Generation}: CRIU cannot restore this app from a stream ({Error}); restoring it from image files",
-                        manifest.Generation, restore.FirstError);
-                    app = reaper.Expect(manifest.RootPid);
-                }
-                ImageFiles? files = null;
-                try
-                {
-                    files = store.WriteImageFiles(attempt);
-                    stages.Lap("image files");
-                }
-                catch (IOException e)
-                {
-                    notWhole = $"writing its images out as files failed: {e.Message}";
-                }
-                if (files is not null)
-                {
-                    using (files)
-                    {
-                        (restore, notWhole) = await RunCriuAsync(manifest, attempt, files.ImagesDir, stages).ConfigureAwait(false);
-                    }
-                }
-            }
+            (CriuResult restore, string? notWhole) = await EagerlyAsync(run, allowed).ConfigureAwait(false);
+            return Ended(run, restore, notWhole, command);
         }
         catch (SpawnException e)
         {
@@ -266,23 +197,161 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 manifest.Generation, e.Message, checkpoint.Directory);
             return null;
         }
+    }
+
+    /// <summary>One restore of a checkpoint under way: what each step reads, and the app's PID the reaper watches for.</summary>
+    private sealed class RestoreRun(CommittedCheckpoint checkpoint, RestoreAttempt attempt, StageClock stages, Stopwatch clock, TrackedChild app)
+    {
+        public CommittedCheckpoint Checkpoint => checkpoint;
+
+        public Manifest Manifest => checkpoint.Manifest;
+
+        public RestoreAttempt Attempt => attempt;
+
+        public StageClock Stages => stages;
+
+        public Stopwatch Clock => clock;
+
+        public TrackedChild App { get; set; } = app;
+    }
+
+    /// <summary>Puts back additionalPaths; null when done, else why the restore failed.</summary>
+    private string? PutBackSavedFiles(RestoreAttempt attempt, StageClock stages)
+    {
+        try
+        {
+            store.PutBackSavedFiles(attempt);
+            stages.Lap("files");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot put back additionalPaths: {e.Message}";
+        }
+    }
+
+    private void LogRestoring(CommittedCheckpoint checkpoint, RestoreAttempt attempt)
+    {
+        Manifest manifest = checkpoint.Manifest;
+        if (checkpoint.Restores.Count > 0)
+        {
+            RestoreRecord last = checkpoint.Restores[^1];
+            log.Warning("Resuming checkpoint {Generation} again: the pod that restored it{At}{Host} ended without a newer checkpoint "
+                + "(restore {Number}; after {Limit} restores in a row whose pods end within restoreProbation crik gives up on it)",
+                manifest.Generation, last.At is { } at ? $" at {at:u}" : "", last.Host.Length > 0 ? $" ({last.Host})" : "",
+                checkpoint.Restores.Count + 1, config.RestoreAttempts);
+        }
+        log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
+            manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
+    }
+
+    /// <summary>
+    /// The app restored lazily, when this checkpoint is to be and can be; null when it was not, or the
+    /// lazy restore failed before the app ran (what it left is gone, and the restore goes on eagerly).
+    /// </summary>
+    private async Task<RunningApp?> TryLazilyAsync(RestoreRun run, long allowed)
+    {
+        Manifest manifest = run.Manifest;
+        if (!RestoreMethod.LazyWanted(manifest, config.LazyRestore))
+        {
+            return null;
+        }
+        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, LazyRestoreSupport.Unavailable) is { } whyNot)
+        {
+            log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, whyNot);
+            return null;
+        }
+        if (await StartLoadingAsync(manifest, run.Attempt, run.Stages).ConfigureAwait(false) is not { } loading)
+        {
+            return null;
+        }
+        (CriuResult restore, _) = await RunCriuAsync(manifest, run.Attempt, loading.ImagesDir, run.Stages, lazyPages: true).ConfigureAwait(false);
+        if (restore.Succeeded)
+        {
+            await loading.HoldUserfaultsAsync().ConfigureAwait(false);
+            return Restored(manifest, run.Attempt, run.Clock, run.Stages, run.App, loading);
+        }
+        await loading.AbortAsync().ConfigureAwait(false);
+        await ForgetFailedTreeAsync(run).ConfigureAwait(false);
+        log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first",
+            manifest.Generation, restore.Describe(config.RestoreTimeout), run.Attempt.LogPath);
+        return null;
+    }
+
+    /// <summary>
+    /// Restores with all the app's memory first: from crik's image stream, or from image files written
+    /// out first when this node cannot map the app's memory from a stream. Returns CRIU's result and
+    /// what did not arrive whole (null when all did).
+    /// </summary>
+    private async Task<(CriuResult Result, string? NotWhole)> EagerlyAsync(RestoreRun run, long allowed)
+    {
+        Manifest manifest = run.Manifest;
+        bool streamed = manifest.Files.Any(f => f.IsStreamed);
+        if (RestoreMethod.FromFilesAtOnce(manifest, allowed))
+        {
+            log.Information("Checkpoint {Generation}: the app has a {Area} memory area, more than this node lets CRIU map from a stream "
+                + "({Allowed}); restoring it from image files", manifest.Generation, Size.Format(manifest.LargestPrivateArea), Size.Format(allowed));
+            return await FromImageFilesAsync(run).ConfigureAwait(false);
+        }
+        (CriuResult restore, string? notWhole) = await RunCriuAsync(manifest, run.Attempt, streamed ? null : run.Attempt.FilesDir, run.Stages).ConfigureAwait(false);
+        if (!streamed || restore.Succeeded || !RestoreMethod.RetryFromFiles(restore.FirstError, imagesArrivedWhole: notWhole is null))
+        {
+            return (restore, notWhole);
+        }
+        // Nothing of the app ran: CRIU failed while laying out its memory. Once the failed tree is gone,
+        // the same restore runs again from image files.
+        await ForgetFailedTreeAsync(run).ConfigureAwait(false);
+        log.Information("Checkpoint {Generation}: CRIU cannot restore this app from a stream ({Error}); restoring it from image files",
+            manifest.Generation, restore.FirstError);
+        return await FromImageFilesAsync(run).ConfigureAwait(false);
+    }
+
+    private async Task<(CriuResult Result, string? NotWhole)> FromImageFilesAsync(RestoreRun run)
+    {
+        ImageFiles files;
+        try
+        {
+            files = store.WriteImageFiles(run.Attempt);
+            run.Stages.Lap("image files");
+        }
+        catch (IOException e)
+        {
+            return (new CriuResult(default, TimeSpan.Zero, TimedOut: false, "not run"), $"writing its images out as files failed: {e.Message}");
+        }
+        using (files)
+        {
+            return await RunCriuAsync(run.Manifest, run.Attempt, files.ImagesDir, run.Stages).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What a failed restore left is killed and its PIDs free again; the reaper then watches for the next try's app.</summary>
+    private async Task ForgetFailedTreeAsync(RestoreRun run)
+    {
+        reaper.Forget(run.Manifest.RootPid);
+        await KillLeftoversAsync(run.Manifest).ConfigureAwait(false);
+        run.App = reaper.Expect(run.Manifest.RootPid);
+    }
+
+    /// <summary>The eager restore's end: the app runs, or the checkpoint is set aside and what CRIU left is killed.</summary>
+    private RunningApp? Ended(RestoreRun run, CriuResult restore, string? notWhole, IReadOnlyList<string> command)
+    {
+        Manifest manifest = run.Manifest;
         if (restore.Succeeded && notWhole is not null)
         {
             // A chunk that fails kills criu before it has read that image, so a criu that succeeded
             // read every byte it needed, checked: the app runs, and must not be started a second time.
             log.Warning("Checkpoint {Generation}: crik's image streamer reported after criu had restored the app: {Why}; the app runs on",
                 manifest.Generation, notWhole);
-            notWhole = null;
         }
-        if (!restore.Succeeded || notWhole is not null)
+        else if (!restore.Succeeded || notWhole is not null)
         {
             reaper.Forget(manifest.RootPid);
             KillLeftovers(manifest);
             string why = notWhole is null ? restore.Describe(config.RestoreTimeout)
                 : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}";
-            return Failed(manifest.Generation, clock, why, attempt.LogPath, store.RestoreFailed(attempt, $"restore failed: {why}"), command);
+            return Failed(manifest.Generation, run.Clock, why, run.Attempt.LogPath, store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
         }
-        return Restored(manifest, attempt, clock, stages, app, loading: null);
+        return Restored(manifest, run.Attempt, run.Clock, run.Stages, run.App, loading: null);
     }
 
     /// <summary>The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.</summary>
@@ -307,29 +376,6 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             : () => loading.FirstTouched() is { Count: > 0 } seen ? seen : manifest.FirstTouched;
         return new RunningApp(manifest.RootPid, app.Exited, manifest.Command, manifest.Generation,
             loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched);
-    }
-
-    /// <summary>Null when this checkpoint is restored lazily here (lazyRestore); otherwise why not (logged when the user asked for lazy restores).</summary>
-    /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
-    private string? WhyNotLazy(CommittedCheckpoint checkpoint, long allowed)
-    {
-        Manifest manifest = checkpoint.Manifest;
-        if (config.LazyRestore == LazyRestoreMode.Off || (config.LazyRestore == LazyRestoreMode.Auto && manifest.ImageBytes < CrikConfig.LazyRestoreFrom))
-        {
-            return "not wanted";
-        }
-        string? why = checkpoint.Restores.Any(r => r.LoadFailed)
-            ? "an earlier lazy restore of it could not bring all its memory in"
-            // CRIU maps every private area writable before a lazy restore fills it, as from a stream.
-            : manifest.LargestPrivateArea > allowed
-                ? $"the app has a {Size.Format(manifest.LargestPrivateArea)} memory area, more than this node lets CRIU map writable "
-                    + $"({Size.Format(allowed)}; vm.overcommit_memory=1 allows it)"
-                : LazyRestoreSupport.Unavailable();
-        if (why is not null)
-        {
-            log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, why);
-        }
-        return why;
     }
 
     /// <summary>
@@ -422,14 +468,6 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
         return (result, notWhole);
     }
-
-    /// <summary>
-    /// CRIU maps every private memory area writable before it fills it when it reads a stream, and the
-    /// kernel refuses that for an area larger than the node's memory (the .NET runtime reserves such an
-    /// area); from image files CRIU maps such areas as they were.
-    /// </summary>
-    private static bool CannotRestoreFromAStream(CriuResult result) =>
-        result.FirstError.Contains("Unable to map ANON_VMA: Cannot allocate memory", StringComparison.Ordinal);
 
     /// <summary>Kills what a failed restore left and waits (up to 5 s) until its PIDs are free again.</summary>
     private async Task KillLeftoversAsync(Manifest manifest)

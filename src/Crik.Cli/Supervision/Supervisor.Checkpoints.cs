@@ -83,7 +83,7 @@ internal sealed partial class Supervisor
     {
         while (control is not null && control.Requests.TryRead(out ControlRequest? request))
         {
-            if (checkpointer is null || _stopping)
+            if (checkpointer is null || _life.Stopping)
             {
                 request.Refused(checkpointer is null ? "checkpointing is off: no imageDir is configured" : "crik is stopping the app for a SIGTERM");
                 continue;
@@ -97,11 +97,11 @@ internal sealed partial class Supervisor
             request.Committed(committed.Generation, Size.Format(committed.Bytes), committed.Duration);
             if (request.ExitAfter)
             {
-                _stopping = true;
+                _life.Stopping = true;
                 await AnswerDeliveredAsync(request).ConfigureAwait(false);
                 return true;
             }
-            _checkpointedWhileRunning = true;
+            _life.CheckpointedWhileRunning = true;
         }
         return false;
     }

@@ -24,10 +24,7 @@ internal sealed partial class Supervisor
         bool delivered = Posix.TrySignal(-app.Pid, signal);
         if (delivered)
         {
-            lock (_forwarded)
-            {
-                _forwarded.Add(signal);
-            }
+            _life.Forwarded(signal);
         }
         string name = Posix.SignalName(signal);
         if (!delivered)

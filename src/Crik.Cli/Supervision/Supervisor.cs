@@ -1,6 +1,7 @@
 // Supervision/ owns the app's life (start or restore, forward, resume, kill, wait) and crik's exit codes.
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
@@ -28,29 +29,17 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(2);
 
-    /// <summary>A SIGTERM is being handled: no other checkpoint starts.</summary>
-    private bool _stopping;
-
-    /// <summary>A checkpoint the app ran on from was committed in this run.</summary>
-    private bool _checkpointedWhileRunning;
-
-    /// <summary>A SIGTERM asked for a checkpoint that was not taken: the app ends because its node goes away, not on its own.</summary>
-    private bool _checkpointFailedAtSigterm;
-
-    /// <summary>The signals forwarded to the app: dying of one of them is its own end (<see cref="AppEnd"/>).</summary>
-    private readonly HashSet<Signal> _forwarded = [];
-
-    /// <summary>The OOM killer's count in crik's memory cgroup when the app started.</summary>
-    private OomKills? _oomKillsAtStart;
+    /// <summary>The app's life, once it runs.</summary>
+    private AppLife _life = null!;
 
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
-        _oomKillsAtStart = OomKills.Read();
+        _life = new AppLife(app, OomKills.Read());
         using LeaseWatchdog? watchdog = _watchdog = WatchTheLease(app);
         try
         {
-            return await SuperviseAsync(app).ConfigureAwait(false);
+            return await SuperviseAsync(_life).ConfigureAwait(false);
         }
         catch (AppMustStopException)
         {
@@ -60,91 +49,138 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         }
     }
 
-    private async Task<int> SuperviseAsync(RunningApp app)
+    /// <summary>
+    /// The loop: it waits for whatever comes next, then handles, in this order, the app's end, its
+    /// probation, signals (a SIGTERM never waits behind a periodic checkpoint), checkpoints and pre-dumps
+    /// that are due, and <c>crik checkpoint</c> requests. The lease is enforced by its own watchdog, not here.
+    /// </summary>
+    private async Task<int> SuperviseAsync(AppLife life)
     {
+        RunningApp app = life.App;
         control?.StartAccepting();
-        Task periodicDue = NextPeriodicCheckpoint();
-        Task<bool> earlyWarningDue = NextEarlyWarningPoll();
-        Task preDumpDue = NextPreDump();
-        Task probationDue = app.Generation > 0 && restorer is not null ? Task.Delay(restorer.Probation) : Task.Delay(Timeout.Infinite);
-        Task memoryLoaded = app.MemoryLoaded ?? Task.Delay(Timeout.Infinite);
+        var due = new Wakeups(NextPeriodicCheckpoint(), NextEarlyWarningPoll(), NextPreDump(),
+            app.Generation > 0 && restorer is not null ? Task.Delay(restorer.Probation) : Never, app.MemoryLoaded ?? Never);
         while (true)
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
-            Task requestArrived = control is null ? Task.Delay(Timeout.Infinite) : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, periodicDue, earlyWarningDue, preDumpDue, requestArrived, probationDue, LeaseLost, memoryLoaded)
+            Task requestArrived = control is null ? Never : control.Requests.WaitToReadAsync().AsTask();
+            await Task.WhenAny(app.Exited, signalArrived, requestArrived, LeaseLost, due.Periodic, due.EarlyWarning, due.PreDump, due.Probation, due.MemoryLoaded)
                 .ConfigureAwait(false);
             if (LeaseLost.IsCompleted)
             {
                 throw new AppMustStopException();
             }
-            if (app.Exited.IsCompleted && await LoadingEndedAsync(app).ConfigureAwait(false) is { } failure)
+            if (await EndedAsync(life, due).ConfigureAwait(false) is { } exitCode)
             {
-                return await LoadFailedAsync(app, failure).ConfigureAwait(false);
+                return exitCode;
             }
-            if (memoryLoaded.IsCompleted && app.MemoryLoaded is not null)
-            {
-                if (await app.MemoryLoaded.ConfigureAwait(false) is { } loadFailure)
-                {
-                    return await LoadFailedAsync(app, loadFailure).ConfigureAwait(false);
-                }
-                memoryLoaded = Task.Delay(Timeout.Infinite);
-            }
-            if (app.Exited.IsCompleted)
-            {
-                return AppEnded(app, await app.Exited.ConfigureAwait(false));
-            }
-            if (probationDue.IsCompleted && app.Generation > 0)
+            if (due.Probation.IsCompleted && app.Generation > 0)
             {
                 restorer!.RestoreSurvived(app);
-                probationDue = Task.Delay(Timeout.Infinite);
+                due.Probation = Never;
             }
-            // Signals first: a SIGTERM must not wait behind a periodic checkpoint.
-            while (signals.Received.TryRead(out Signal signal))
+            if (await HandleSignalsAsync(life).ConfigureAwait(false))
             {
-                bool forwarded = false;
-                if (signal == Signal.SIGTERM && checkpointer is not null && !_stopping)
-                {
-                    _stopping = true;
-                    // A failed checkpoint hands the app its SIGTERM as soon as CRIU is done, not after the clean-up.
-                    CheckpointOutcome outcome = await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
-                    {
-                        Forward(app, signal);
-                        forwarded = true;
-                    }).ConfigureAwait(false);
-                    if (outcome is CheckpointOutcome.Committed)
-                    {
-                        return await StopCheckpointedAsync(app).ConfigureAwait(false);
-                    }
-                    _checkpointFailedAtSigterm = outcome is CheckpointOutcome.NotTaken { NotWanted: false };
-                }
-                if (!forwarded)
-                {
-                    Forward(app, signal);
-                }
+                return await StopCheckpointedAsync(app).ConfigureAwait(false);
             }
-            if (periodicDue.IsCompleted && !_stopping)
-            {
-                _checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
-                periodicDue = NextPeriodicCheckpoint();
-            }
-            if (preDumpDue.IsCompleted && !_stopping)
-            {
-                await PreDumpAsync(app).ConfigureAwait(false);
-                preDumpDue = NextPreDump();
-            }
-            if (earlyWarningDue.IsCompleted && !_stopping)
-            {
-                if (await earlyWarningDue.ConfigureAwait(false))
-                {
-                    _checkpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
-                }
-                earlyWarningDue = NextEarlyWarningPoll();
-            }
+            await RunDueWorkAsync(life, due).ConfigureAwait(false);
             if (await AnswerRequestsAsync(app).ConfigureAwait(false))
             {
                 return await StopCheckpointedAsync(app).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>What the loop waits for besides the app, signals, requests and the lease; each is replaced once handled.</summary>
+    private sealed class Wakeups(Task periodic, Task<bool> earlyWarning, Task preDump, Task probation, Task memoryLoaded)
+    {
+        public Task Periodic { get; set; } = periodic;
+
+        /// <summary>True when the node-state server says the node is at risk.</summary>
+        public Task<bool> EarlyWarning { get; set; } = earlyWarning;
+
+        public Task PreDump { get; set; } = preDump;
+
+        /// <summary>A restored app has run for restoreProbation.</summary>
+        public Task Probation { get; set; } = probation;
+
+        /// <summary>A lazily restored app's memory is all in (null) or cannot be (why).</summary>
+        public Task MemoryLoaded { get; set; } = memoryLoaded;
+    }
+
+    /// <summary>crik's exit code when the app's life is over (it ended, or its memory could not all be brought in); null while it goes on.</summary>
+    private async Task<int?> EndedAsync(AppLife life, Wakeups due)
+    {
+        RunningApp app = life.App;
+        if (app.Exited.IsCompleted && await LoadingEndedAsync(app).ConfigureAwait(false) is { } failure)
+        {
+            return await LoadFailedAsync(app, failure).ConfigureAwait(false);
+        }
+        if (due.MemoryLoaded.IsCompleted && app.MemoryLoaded is not null)
+        {
+            if (await app.MemoryLoaded.ConfigureAwait(false) is { } loadFailure)
+            {
+                return await LoadFailedAsync(app, loadFailure).ConfigureAwait(false);
+            }
+            due.MemoryLoaded = Never;
+        }
+        return app.Exited.IsCompleted ? AppEnded(life, await app.Exited.ConfigureAwait(false)) : null;
+    }
+
+    /// <summary>
+    /// Forwards the signals that arrived. The first SIGTERM, when checkpointing is on, is a checkpoint
+    /// first; true when it was committed (the app must stop now), else the app gets its SIGTERM.
+    /// </summary>
+    private async Task<bool> HandleSignalsAsync(AppLife life)
+    {
+        RunningApp app = life.App;
+        while (signals.Received.TryRead(out Signal signal))
+        {
+            bool forwarded = false;
+            if (signal == Signal.SIGTERM && checkpointer is not null && !life.Stopping)
+            {
+                life.Stopping = true;
+                // A failed checkpoint hands the app its SIGTERM as soon as CRIU is done, not after the clean-up.
+                CheckpointOutcome outcome = await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
+                {
+                    Forward(app, signal);
+                    forwarded = true;
+                }).ConfigureAwait(false);
+                if (outcome is CheckpointOutcome.Committed)
+                {
+                    return true;
+                }
+                life.CheckpointFailedAtSigterm = outcome is CheckpointOutcome.NotTaken { NotWanted: false };
+            }
+            if (!forwarded)
+            {
+                Forward(app, signal);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The periodic checkpoint, pre-dump and early-warning poll that are due, unless the app is being stopped.</summary>
+    private async Task RunDueWorkAsync(AppLife life, Wakeups due)
+    {
+        RunningApp app = life.App;
+        if (due.Periodic.IsCompleted && !life.Stopping)
+        {
+            life.CheckpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
+            due.Periodic = NextPeriodicCheckpoint();
+        }
+        if (due.PreDump.IsCompleted && !life.Stopping)
+        {
+            await PreDumpAsync(app).ConfigureAwait(false);
+            due.PreDump = NextPreDump();
+        }
+        if (due.EarlyWarning.IsCompleted && !life.Stopping)
+        {
+            if (await due.EarlyWarning.ConfigureAwait(false))
+            {
+                life.CheckpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
+            }
+            due.EarlyWarning = NextEarlyWarningPoll();
         }
     }
 
@@ -221,21 +257,17 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// The app is gone, not by crik's hand: its checkpoints are retired when it ended on its own (bringing
     /// it back would run its end twice), and kept for the next pod when it did not. Returns crik's exit code.
     /// </summary>
-    private int AppEnded(RunningApp app, WaitStatus status)
+    private int AppEnded(AppLife life, WaitStatus status)
     {
         _watchdog?.Dispose(); // nothing left to freeze or kill, and its PID may be another process's soon
-        AppEnd end;
-        lock (_forwarded)
-        {
-            end = AppEnd.Of(status, _forwarded, _oomKillsAtStart, status.Exited ? null : OomKills.Read());
-        }
+        RunningApp app = life.App;
+        (AppEnd end, bool retires) = life.Ended(status, status.Exited ? null : OomKills.Read());
         int code = ExitCodes.FromWaitStatus(status);
-        bool checkpointed = app.Generation > 0 || _checkpointedWhileRunning;
         if (status.Exited)
         {
             log.Information("The app (PID {Pid}) exited with code {Code}", app.Pid, code);
         }
-        else if (end.OnItsOwn || !checkpointed)
+        else if (end.OnItsOwn || !life.Checkpointed)
         {
             log.Information("The app (PID {Pid}) {Cause}; exiting with {Code}", app.Pid, end.Cause, code);
         }
@@ -244,7 +276,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             log.Warning("The app (PID {Pid}) {Cause}; exiting with {Code}. It did not end on its own, so its checkpoints stay and the next pod "
                 + "resumes from the newest (restoreAttempts gives up on one whose restored app keeps dying within restoreProbation)", app.Pid, end.Cause, code);
         }
-        if (checkpointed && end.OnItsOwn && !_checkpointFailedAtSigterm)
+        if (retires)
         {
             checkpointer!.RetireAfterOwnExit();
         }

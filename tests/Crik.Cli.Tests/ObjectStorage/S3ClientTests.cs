@@ -22,7 +22,9 @@ public sealed class S3ClientTests : IDisposable
         var part = new byte[1000];
         s3.ReadRange("checkpoint-000001/manifest.json", 123_456, part);
         Assert.Equal(data.AsSpan(123_456, 1000).ToArray(), part);
-        Assert.Equal([new S3Object("checkpoint-000001/manifest.json", 300_000)], s3.List("checkpoint-"));
+        S3Object listed = Assert.Single(s3.List("checkpoint-"));
+        Assert.Equal(("checkpoint-000001/manifest.json", 300_000L), (listed.Name, listed.Size));
+        Assert.InRange(listed.Modified, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(5));
         Assert.Empty(Client("other/").List(""));
 
         s3.Delete("checkpoint-000001/manifest.json");

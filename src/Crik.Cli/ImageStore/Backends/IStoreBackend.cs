@@ -58,8 +58,8 @@ internal interface IStoreBackend : IDisposable
 
     void DeletePack(long generation);
 
-    /// <summary>Deletes all but the newest <paramref name="keep"/> CRIU logs.</summary>
-    void PruneLogs(int keep);
+    /// <summary>Deletes a CRIU log in logs/ (never following a link planted there).</summary>
+    void DeleteLog(string name);
 
     /// <summary>Writes a new restore mark (restores/NAME), durably; false when one of that name exists.</summary>
     bool WriteMark(string name, string content);

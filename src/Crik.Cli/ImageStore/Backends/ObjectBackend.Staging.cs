@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
@@ -144,15 +145,17 @@ internal sealed partial class ObjectBackend
         {
             lost = e;
         }
-        switch (StoredIs(key, json))
+        switch (CommitAnswer.Of(requestFailed: lost is not null, StoredIs(key, json)))
         {
-            case true:
+            case CommitMeaning.Committed:
                 log.Warning("The store's answer to the manifest {Key} was lost ({Error}), but the store holds it: the checkpoint is committed",
                     s3.Display(key), lost?.Message ?? "a retry found it there");
                 return;
-            case false:
-                throw lost is not null ? lost : AnotherCommitted(generation, key);
-            case null:
+            case CommitMeaning.NotCommitted:
+                throw lost!;
+            case CommitMeaning.Superseded:
+                throw AnotherCommitted(generation, key);
+            default:
                 log.Error("crik cannot tell whether the store holds the manifest {Key} ({Error}). It takes the checkpoint as committed, so that "
                     + "the app never runs twice: the next pod restores it if the store has it, else the newest one before it",
                     s3.Display(key), lost?.Message ?? "the store has one, and did not say whose");

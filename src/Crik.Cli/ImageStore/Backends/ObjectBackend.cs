@@ -53,6 +53,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     {
         List<long> committed = [], retired = [], packs = [];
         List<string> setAside = [], marks = [];
+        List<StoredLog> logs = [];
         long newest = 0;
         foreach (S3Object item in s3.List(""))
         {
@@ -74,6 +75,9 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
                 case [StoreLayout.RestoresDir, var name]:
                     marks.Add(name);
                     break;
+                case [StoreLayout.LogDir, var name]:
+                    logs.Add(new StoredLog(name, item.Modified));
+                    break;
             }
             newest = Math.Max(newest, parts switch
             {
@@ -84,7 +88,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
             });
         }
         committed.Sort((a, b) => b.CompareTo(a));
-        return new StoreListing(committed, retired, setAside, [], packs, marks, newest);
+        return new StoreListing(committed, retired, setAside, [], packs, marks, newest) { Logs = logs };
     }
 
     public byte[]? ReadFile(string location, string name, long max) => s3.TryGet($"{location}/{name}");
@@ -132,14 +136,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public void DeletePack(long generation) => s3.Delete(PackKey(generation));
 
-    public void PruneLogs(int keep)
-    {
-        List<string> logs = s3.List(StoreLayout.LogDir + "/").Select(o => o.Name).ToList();
-        foreach (string old in logs.Order(StringComparer.Ordinal).SkipLast(keep))
-        {
-            s3.Delete(old);
-        }
-    }
+    public void DeleteLog(string name) => s3.Delete(LogKey(name));
 
     public bool WriteMark(string name, string content) => s3.PutIfAbsent(MarkKey(name), Encoding.UTF8.GetBytes(content)) is not null;
 

@@ -84,9 +84,12 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         }
         List<long> packs = NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToList();
         long newest = root.Concat(setAside).Concat(retired).Select(StoreLayout.ParseGeneration).Concat(packs).DefaultIfEmpty(0).Max();
-        return new StoreListing(committed.OrderDescending().ToList(), retired.Where(StoreLayout.IsCommitted).Select(StoreLayout.ParseGeneration).ToList(),
-            setAside.Where(n => n.StartsWith(StoreLayout.CommittedPrefix, StringComparison.Ordinal)).ToList(), unfinished, packs,
-            NamesIn(StoreLayout.RestoresDir), newest);
+        List<long> retiredGenerations = retired.Where(StoreLayout.IsCommitted).Select(StoreLayout.ParseGeneration).ToList();
+        List<string> setAsideGenerations = setAside.Where(n => n.StartsWith(StoreLayout.CommittedPrefix, StringComparison.Ordinal)).ToList();
+        return new StoreListing(committed.OrderDescending().ToList(), retiredGenerations, setAsideGenerations, unfinished, packs, NamesIn(StoreLayout.RestoresDir), newest)
+        {
+            Logs = ListLogs(),
+        };
     }
 
     public byte[]? ReadFile(string location, string name, long max)
@@ -183,18 +186,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     public void DeletePack(long generation) => Packs.DeleteFile(StoreLayout.PackName(generation));
 
-    public void PruneLogs(int keep)
-    {
-        var files = Logs.Names()
-            .Select(n => (Name: n, Status: Logs.Stat(n)))
-            .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
-            .OrderByDescending(f => f.Status!.Value.Modified)
-            .Skip(keep);
-        foreach (var (name, _) in files)
-        {
-            Logs.DeleteFile(name);
-        }
-    }
+    public void DeleteLog(string name) => Logs.DeleteFile(name);
 
     public bool WriteMark(string name, string content)
     {
@@ -290,6 +282,21 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
                     + "(an immutable file, or a file system that refuses chmod)", path, e.Message);
             }
         }
+    }
+
+    /// <summary>The files (and links, never followed) in logs/, with when they were written.</summary>
+    private List<StoredLog> ListLogs()
+    {
+        if (Root.Stat(StoreLayout.LogDir) is not { Kind: FileKind.Directory })
+        {
+            return [];
+        }
+        using DirectoryHandle? logs = Root.TryOpenDirectory(StoreLayout.LogDir);
+        return logs is null ? [] : logs.Names()
+            .Select(n => (Name: n, Status: logs.Stat(n)))
+            .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
+            .Select(f => new StoredLog(f.Name, f.Status!.Value.Modified))
+            .ToList();
     }
 
     private List<string> NamesIn(string directoryName)

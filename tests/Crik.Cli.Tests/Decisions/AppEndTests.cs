@@ -1,9 +1,9 @@
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
-using Crik.Cli.Supervision;
 using Xunit;
 
-namespace Crik.Cli.Tests.Init;
+namespace Crik.Cli.Tests.Decisions;
 
 /// <summary>What counts as the app's own end (its checkpoints retired) and what does not (they stay).</summary>
 [Trait("Category", "Unit")]

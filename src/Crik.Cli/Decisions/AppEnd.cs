@@ -1,7 +1,7 @@
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
-namespace Crik.Cli.Supervision;
+namespace Crik.Cli.Decisions;
 
 /// <summary>
 /// How the app's life ended. It ended on its own when it exited, whatever the code, or died of a

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using Crik.Cli.Criu;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
+using Crik.Cli.Timing;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>One checkpoint under way: what its steps learn and hand on, from the staging area to the commit.</summary>
+internal sealed class DumpRun(RunningApp app, CheckpointReason reason, StagingCheckpoint staging, Budget budget, StageClock stages)
+{
+    public RunningApp App => app;
+
+    public CheckpointReason Reason => reason;
+
+    public StagingCheckpoint Staging => staging;
+
+    public long Generation => staging.Generation;
+
+    public Budget Budget => budget;
+
+    public StageClock Stages => stages;
+
+    /// <summary>From the staging area on, for the log lines.</summary>
+    public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+    public List<int> Tree { get; set; } = [];
+
+    public List<string> Stdio { get; set; } = [];
+
+    public List<ExternalMount> Mounts { get; set; } = [];
+
+    /// <summary>The pre-dumps this dump goes on top of, or null.</summary>
+    public (DirectoryHandle Directory, PreDumpParent Parent)? OnTop { get; set; }
+
+    public CriuResult? Dump { get; set; }
+
+    public CaptureResult? Captured { get; set; }
+
+    /// <summary>Images CRIU wrote as files on top of its pre-dumps, still to be stored as chunks.</summary>
+    public List<DirectoryHandle>? ToImport { get; set; }
+
+    public CommittedCheckpoint? Committed { get; set; }
+}

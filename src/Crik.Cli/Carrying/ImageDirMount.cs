@@ -1,3 +1,5 @@
+using Crik.Cli.Configuration;
+
 namespace Crik.Cli.Carrying;
 
 /// <summary>
@@ -10,7 +12,7 @@ internal static class ImageDirMount
     /// <summary>Why checkpoints in <paramref name="imageDir"/> will be lost with this container, or null (a mounted volume, object storage, or no mount table).</summary>
     public static string? NotOnAVolume(string imageDir, MountTable mounts)
     {
-        if (ObjectStorage.S3Address.IsS3(imageDir) || !imageDir.StartsWith('/'))
+        if (S3Address.IsS3(imageDir) || !imageDir.StartsWith('/'))
         {
             return null;
         }

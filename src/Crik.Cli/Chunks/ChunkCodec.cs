@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using Crik.Cli.Configuration;
 
 namespace Crik.Cli.Chunks;
 

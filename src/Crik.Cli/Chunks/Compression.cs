@@ -1,14 +1,7 @@
+using Crik.Cli.Configuration;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.Chunks;
-
-/// <summary>The compression a chunk was stored with: <c>compression</c> in the configuration.</summary>
-internal enum CompressionKind
-{
-    None,
-    Zstd,
-    Lz4,
-}
 
 /// <summary>Compressing and decompressing one chunk with libzstd or liblz4.</summary>
 internal static unsafe class Compression

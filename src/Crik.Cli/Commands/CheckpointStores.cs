@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Configuration;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ObjectStorage;
 using Serilog;

@@ -44,7 +44,7 @@ internal static class ImagesCommand
             StandardStreams.Error.WriteLine("crik: error: no imageDir: give --image-dir, or a configuration with imageDir");
             return ExitCodes.UsageError;
         }
-        if (!ObjectStorage.S3Address.IsS3(imageDir) && !Directory.Exists(imageDir))
+        if (!S3Address.IsS3(imageDir) && !Directory.Exists(imageDir))
         {
             StandardStreams.Output.WriteLine($"{imageDir} does not exist: nothing has been checkpointed there");
             return 0;
@@ -52,7 +52,7 @@ internal static class ImagesCommand
         List<ListedGeneration> generations;
         try
         {
-            generations = ObjectStorage.S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : OnAVolume(imageDir, verify, codec);
+            generations = S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : OnAVolume(imageDir, verify, codec);
         }
         catch (FormatException e)
         {

@@ -13,11 +13,11 @@ internal sealed partial class ConfigValueReader(string file)
     public string? ImageDir(string key, YamlNode node)
     {
         string? text = Scalar(key, node);
-        if (text is not null && ObjectStorage.S3Address.IsS3(text))
+        if (text is not null && S3Address.IsS3(text))
         {
             try
             {
-                return ObjectStorage.S3Address.Parse(text).ToString().TrimEnd('/');
+                return S3Address.Parse(text).ToString().TrimEnd('/');
             }
             catch (FormatException e)
             {

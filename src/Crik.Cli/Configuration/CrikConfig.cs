@@ -107,7 +107,7 @@ internal sealed record CrikConfig
     public static readonly TimeSpan MaximumDuration = TimeSpan.FromHours(24);
 
     /// <summary>How new chunks are compressed (none, zstd, lz4); each is kept compressed only when that makes it smaller.</summary>
-    public Chunks.CompressionKind Compression { get; init; } = Chunks.CompressionKind.None;
+    public CompressionKind Compression { get; init; } = CompressionKind.None;
 
     /// <summary>zstd's level (1 to 19) or lz4's acceleration (1 and up); null for the codec's default.</summary>
     public int? CompressionLevel { get; init; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;

@@ -25,10 +25,9 @@ internal partial class GenerationStore
         FinishRetiring(listing);
         foreach (string unfinished in listing.Unfinished)
         {
-            string moved = backend.MoveToSetAside(unfinished, unfinished, GenerationVerdict.Unfinished);
+            string moved = MoveToSetAside(unfinished, GenerationVerdict.Unfinished);
             log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", unfinished, moved);
         }
-        backend.DropAbandonedWrites();
         foreach (long generation in listing.Committed)
         {
             string name = StoreLayout.CommittedName(generation);
@@ -38,13 +37,13 @@ internal partial class GenerationStore
             switch (GenerationVerdict.Of(problem, keep, otherApp, restores, RestoreAttempts))
             {
                 case GenerationVerdict.Restore:
-                    return new CommittedCheckpoint(name, backend.Display(name), manifest!) { Restores = restores };
+                    return new CommittedCheckpoint(name, Display(name), manifest!) { Restores = restores };
                 case GenerationVerdict.Keep(string reason):
-                    log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", backend.Display(name), reason);
+                    log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", Display(name), reason);
                     break;
                 case GenerationVerdict.SetAside(string reason):
-                    string moved = backend.MoveToSetAside(name, name, reason);
-                    log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", backend.Display(name), reason, moved);
+                    string moved = MoveToSetAside(name, reason);
+                    log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", Display(name), reason, moved);
                     break;
             }
         }
@@ -67,7 +66,7 @@ internal partial class GenerationStore
         try
         {
             int number = checkpoint.Restores.Select(r => r.Number).DefaultIfEmpty(0).Max() + 1;
-            while (!backend.WriteMark(RestoreRecord.MarkName(generation, number), RestoreRecord.Describe(DateTimeOffset.UtcNow)))
+            while (!WriteMark(RestoreRecord.MarkName(generation, number), RestoreRecord.Describe(DateTimeOffset.UtcNow)))
             {
                 number++;
             }
@@ -81,7 +80,7 @@ internal partial class GenerationStore
         }
         try
         {
-            return backend.OpenRestore(checkpoint, checkpoint.Name, StoreLayout.RestoreLogName(generation));
+            return backend.OpenRestore(checkpoint, StoreLayout.RestoreLogName(generation));
         }
         catch
         {
@@ -113,7 +112,7 @@ internal partial class GenerationStore
         }
         if (newest > listing.FinishedThrough)
         {
-            backend.WriteMark(StoreLayout.FinishedMarkName(newest), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+            WriteMark(StoreLayout.FinishedMarkName(newest), RestoreRecord.Describe(DateTimeOffset.UtcNow));
         }
         FinishRetiring(listing with { Committed = [], HalfRetired = [.. listing.Committed, .. listing.HalfRetired] });
         return listing.Committed.Count + listing.HalfRetired.Count;
@@ -132,7 +131,7 @@ internal partial class GenerationStore
             {
                 if (listing.Retired.Contains(generation))
                 {
-                    backend.DeleteGeneration(name);
+                    backend.Delete(name);
                 }
                 else
                 {
@@ -142,7 +141,7 @@ internal partial class GenerationStore
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.Warning("Checkpoint {Dir} counts as retired (the app ended on its own after it) but could not be moved to {Retired}: {Error}; "
-                    + "it is never restored, and the next commit deletes it", backend.Display(name), StoreLayout.RetiredDir, e.Message);
+                    + "it is never restored, and the next commit deletes it", Display(name), StoreLayout.RetiredDir, e.Message);
             }
         }
     }
@@ -156,7 +155,7 @@ internal partial class GenerationStore
         if (_restored is { } restored)
         {
             _restored = null;
-            backend.WriteMark(RestoreRecord.SurvivedName(restored.Generation, restored.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+            WriteMark(RestoreRecord.SurvivedName(restored.Generation, restored.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
         }
     }
 
@@ -168,7 +167,7 @@ internal partial class GenerationStore
     {
         if (_lastRestore is { } restore)
         {
-            backend.WriteMark(RestoreRecord.LoadFailedName(restore.Generation, restore.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+            WriteMark(RestoreRecord.LoadFailedName(restore.Generation, restore.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
         }
     }
 
@@ -195,7 +194,7 @@ internal partial class GenerationStore
     {
         try
         {
-            backend.KeepCriuLog(attempt.Work, attempt.Criu.LogName);
+            attempt.KeepLog();
         }
         finally
         {
@@ -210,17 +209,17 @@ internal partial class GenerationStore
         try
         {
             // Before CRIU's log, which may be large and slow to store.
-            return backend.MoveToSetAside(attempt.Checkpoint.Name, attempt.Checkpoint.Name, reason);
+            return MoveToSetAside(attempt.Checkpoint.Name, reason);
         }
         finally
         {
-            backend.KeepCriuLog(attempt.Work, attempt.Criu.LogName);
+            attempt.KeepLog();
             attempt.Dispose();
         }
     }
 
     /// <summary>Moves a committed generation that cannot be restored out of the way, with the reason beside it. Returns where it went.</summary>
-    public string SetAside(CommittedCheckpoint checkpoint, string reason) => backend.MoveToSetAside(checkpoint.Name, checkpoint.Name, reason);
+    public string SetAside(CommittedCheckpoint checkpoint, string reason) => MoveToSetAside(checkpoint.Name, reason);
 
     private void ForgetRestore()
     {
@@ -229,7 +228,7 @@ internal partial class GenerationStore
             _restored = _lastRestore = null;
             try
             {
-                backend.DeleteMark(RestoreRecord.MarkName(restored.Generation, restored.Number));
+                backend.Delete($"{StoreLayout.RestoresDir}/{RestoreRecord.MarkName(restored.Generation, restored.Number)}");
             }
             catch (IOException e)
             {
@@ -238,7 +237,40 @@ internal partial class GenerationStore
         }
     }
 
-    private List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, backend.ReadMark);
+    private List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, ReadMark);
+
+    /// <summary>Writes a new restore mark (restores/NAME), durably; false when one of that name exists.</summary>
+    private bool WriteMark(string name, string content) =>
+        backend.WriteIfAbsent($"{StoreLayout.RestoresDir}/{name}", System.Text.Encoding.UTF8.GetBytes(content));
+
+    private string? ReadMark(string name) =>
+        backend.Read($"{StoreLayout.RestoresDir}/{name}", 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
+
+    /// <summary>
+    /// Moves a generation (or an unfinished staging area) below set-aside/ under a free name made from
+    /// its own and the time, with the reason beside it; returns where it went. A reason file planted
+    /// there is replaced, never written through.
+    /// </summary>
+    private string MoveToSetAside(string from, string reason)
+    {
+        HashSet<string> taken = backend.List().SetAsideTaken.ToHashSet(StringComparer.Ordinal);
+        string name = from.Split('/')[^1];
+        string target = StoreLayout.SetAsideName(name, 1);
+        for (int attempt = 2; taken.Contains(target); attempt++)
+        {
+            target = StoreLayout.SetAsideName(name, attempt);
+        }
+        string location = $"{StoreLayout.SetAsideDir}/{target}";
+        backend.Move(from, location);
+        string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
+        byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");
+        if (!backend.WriteIfAbsent(reasonFile, content))
+        {
+            backend.Delete(reasonFile);
+            backend.WriteIfAbsent(reasonFile, content);
+        }
+        return Display(location);
+    }
 
     /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
     private string? Verify(string name, out Manifest? manifest, out bool keep)
@@ -270,7 +302,7 @@ internal partial class GenerationStore
             manifest = problem is null ? read : null;
             return problem;
         }
-        catch (Exception e) when ((e is IOException io && !backend.IsTransient(io)) || e is UnauthorizedAccessException)
+        catch (Exception e) when ((e is IOException io && !_requests.IsTransient(io)) || e is UnauthorizedAccessException)
         {
             return $"it cannot be read ({e.Message})";
         }

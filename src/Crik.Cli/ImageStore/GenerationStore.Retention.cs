@@ -22,32 +22,32 @@ internal partial class GenerationStore
         {
             string name = old.Split('/')[^1];
             BestEffort(warnings, listing.Committed.Contains(StoreLayout.ParseGeneration(name)) ? $"delete old checkpoint {name} (keepCheckpoints: {keep})"
-                : $"delete retired checkpoint {name}", () => backend.DeleteGeneration(old));
+                : $"delete retired checkpoint {name}", () => backend.Delete(old));
         }
         foreach (string mark in Retention.RestoreRecords(listing, keep))
         {
-            BestEffort(warnings, $"delete the restore record {mark}", () => backend.DeleteMark(mark));
+            BestEffort(warnings, $"delete the restore record {mark}", () => backend.Delete($"{StoreLayout.RestoresDir}/{mark}"));
         }
         listing = List();
         foreach (string mark in Retention.FinishedMarks(listing))
         {
-            BestEffort(warnings, $"delete the finished mark {mark}", () => backend.DeleteMark(mark));
+            BestEffort(warnings, $"delete the finished mark {mark}", () => backend.Delete($"{StoreLayout.RestoresDir}/{mark}"));
         }
         Dictionary<string, IReadOnlySet<long>?> used = listing.Generations().ToDictionary(g => g.Location, g => (IReadOnlySet<long>?)PacksUsedBy(g.Location));
         List<long> unused = Retention.Packs(listing, newest, used, out string? unreadable);
         foreach (long pack in unused)
         {
-            BestEffort(warnings, $"delete the unused pack {StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}", () => backend.DeletePack(pack));
+            BestEffort(warnings, $"delete the unused pack {StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}", () => backend.Delete($"{StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}"));
         }
         if (unreadable is not null)
         {
-            string warning = $"the checkpoint is committed, but the manifest of {backend.Display(unreadable)} cannot be read, so no unused pack was deleted";
+            string warning = $"the checkpoint is committed, but the manifest of {Display(unreadable)} cannot be read, so no unused pack was deleted";
             warnings.Add(warning);
             log.Warning("{Warning}", warning);
         }
         foreach (string old in Retention.Logs(listing.Logs, StoreLayout.KeepLogFiles))
         {
-            BestEffort(warnings, $"delete the old CRIU log {StoreLayout.LogDir}/{old}", () => backend.DeleteLog(old));
+            BestEffort(warnings, $"delete the old CRIU log {StoreLayout.LogDir}/{old}", () => backend.Delete($"{StoreLayout.LogDir}/{old}"));
         }
     }
 
@@ -78,7 +78,7 @@ internal partial class GenerationStore
                     problem = backend.VerifyContents(location, manifest!, packs, readChunks: true);
                 }
             }
-            catch (Exception e) when ((e is IOException io && !backend.IsTransient(io)) || e is UnauthorizedAccessException)
+            catch (Exception e) when ((e is IOException io && !_requests.IsTransient(io)) || e is UnauthorizedAccessException)
             {
                 problem = $"it cannot be read ({e.Message})";
             }

@@ -16,9 +16,11 @@ namespace Crik.Cli.ImageStore;
 /// be restored or its restored pods keep dying, and deleted only by retention after a newer commit.
 /// Every one of those decisions is made here; backends only carry them out.
 /// </summary>
-internal partial class GenerationStore(IStoreBackend backend, ILogger log, ChunkCodec? codec = null) : ICheckpointStore
+/// <param name="requests">What object storage wires around its backend (deadlines, fencing); none on a volume.</param>
+internal partial class GenerationStore(IStoreBackend backend, ILogger log, ChunkCodec? codec = null, StoreRequests? requests = null) : ICheckpointStore
 {
     private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
+    private readonly StoreRequests _requests = requests ?? StoreRequests.None;
     private volatile IStoreLock? _lock;
     private volatile IStoreLock? _held;
 
@@ -27,9 +29,9 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
 
     public string ImageDir => backend.ImageDir;
 
-    public TimeSpan DeadHolderLockTime => backend.DeadHolderLockTime;
+    public TimeSpan DeadHolderLockTime => _requests.DeadHolderLockTime;
 
-    public IDisposable Within(TimeSpan limit) => backend.Within(limit);
+    public IDisposable Within(TimeSpan limit) => _requests.Within(limit);
 
     /// <summary>
     /// Takes the image directory's lock and keeps it until this store is disposed (after the app is
@@ -43,7 +45,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
             return false;
         }
         _lock = _held = taken;
-        backend.FenceWith(taken);
+        _requests.FenceWith(taken);
         return true;
     }
 
@@ -73,7 +75,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         return backend.BeginStaging(Math.Max(listing.Newest, listing.FinishedThrough) + 1, KnownChunks(listing), _codec);
     }
 
-    public void Abandon(StagingCheckpoint staging) => backend.Abandon(staging);
+    public void Abandon(StagingCheckpoint staging) => staging.Abandon();
 
     /// <summary>
     /// Seals the staged dump, writes its manifest last (the commit point) and then, best effort,
@@ -82,8 +84,8 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// <param name="whyNot">Asked just before the commit point: a reason abandons the commit (the checkpoint budget ran out, say).</param>
     public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<string?>? whyNot = null, StageClock? stages = null)
     {
-        backend.KeepCriuLog(staging.Directory, staging.Criu.LogName);
-        (List<ManifestFile> files, long written) = backend.Seal(staging, _codec);
+        staging.KeepLog();
+        (List<ManifestFile> files, long written) = staging.Seal(_codec);
         stages?.Lap("seal and flush");
         files = [.. manifest.Files, .. files];
         manifest = manifest with
@@ -98,7 +100,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
         string name = StoreLayout.CommittedName(manifest.Generation);
-        backend.Publish(staging, name, json, _codec.ManifestMac(json), whyNot: () =>
+        staging.Publish(name, json, _codec.ManifestMac(json), whyNot: () =>
             _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : whyNot?.Invoke());
         staging.Dispose();
         stages?.Lap("commit");
@@ -108,8 +110,11 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         BestEffort(warnings, "record that the restored app lived on", MarkRestoreSurvived);
         BestEffort(warnings, "clean up older checkpoints, packs and logs", () => CleanUp(manifest.Generation, keep, warnings));
         stages?.Lap("clean-up");
-        return new CommitResult(new CommittedCheckpoint(name, backend.Display(name), manifest), warnings);
+        return new CommitResult(new CommittedCheckpoint(name, Display(name), manifest), warnings);
     }
+
+    /// <summary>A path below the image directory as a path or address, for messages.</summary>
+    private string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
 
     /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
     private StoreListing List() => backend.List().Settled();
@@ -159,9 +164,9 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     {
         manifest = null;
         string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(location.Split('/')[^1]));
-        byte[]? json = backend.ReadFile(location, Manifest.FileName, ManifestReader.MaxBytes);
+        byte[]? json = backend.Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
         return json is null ? "it has no manifest"
-            : ManifestVerifier.ReadManifest(json, () => backend.ReadFile(location, Manifest.MacFileName, ManifestReader.MaxBytes), committedName, _codec, out manifest);
+            : ManifestVerifier.ReadManifest(json, () => backend.Read($"{location}/{Manifest.MacFileName}", ManifestReader.MaxBytes), committedName, _codec, out manifest);
     }
 
     /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>

@@ -13,7 +13,7 @@ namespace Crik.Cli.ImageStore;
 /// <param name="directory">Where the generation's files are (its directory on a volume; in object storage, the work directory).</param>
 /// <param name="ended">Runs once, when the attempt is disposed (a backend's clean-up of what it made for the attempt).</param>
 internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHandle directory, DirectoryHandle work,
-    string logName, string logPath, Action? ended = null) : IDisposable
+    string logName, string logPath, Action<DirectoryHandle, string> keepLog, Action? ended = null) : IDisposable
 {
     private int _disposed;
 
@@ -40,6 +40,9 @@ internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHa
     internal DirectoryHandle Directory => directory;
 
     internal DirectoryHandle Work => work;
+
+    /// <summary>Moves CRIU's log (and what criu printed) from the work directory into logs/; failures are warnings.</summary>
+    public void KeepLog() => keepLog(work, logName);
 
     public void Dispose()
     {

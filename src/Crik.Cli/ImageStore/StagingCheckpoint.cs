@@ -9,7 +9,7 @@ namespace Crik.Cli.ImageStore;
 /// A dump in progress: a new private directory (<c>.staging-NNNNNN-*</c>) that only crik and the
 /// CRIU it runs write into. Finish it with <see cref="CheckpointStore.Commit"/> or <see cref="CheckpointStore.Abandon"/>.
 /// </summary>
-internal sealed class StagingCheckpoint(long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack) : IDisposable
+internal abstract class StagingCheckpoint(long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack) : IDisposable
 {
     public long Generation => generation;
 
@@ -31,6 +31,26 @@ internal sealed class StagingCheckpoint(long generation, string name, DirectoryH
     internal string Name => name;
 
     internal DirectoryHandle Directory => directory;
+
+    /// <summary>
+    /// Everything of the staged dump but its manifest goes to stable storage: the pack, and the files
+    /// CRIU and crik left beside it. Returns those files as the manifest lists them, and the bytes
+    /// written for this generation.
+    /// </summary>
+    public abstract (List<ManifestFile> Files, long WrittenBytes) Seal(ChunkCodec codec);
+
+    /// <summary>
+    /// Makes the staged generation visible as <paramref name="committedName"/> with its manifest, written
+    /// last: the commit point. <paramref name="whyNot"/> is asked just before it; a reason abandons the
+    /// commit (this throws). Throws only when the generation is not committed.
+    /// </summary>
+    public abstract void Publish(string committedName, byte[] manifest, string? mac, Func<string?> whyNot);
+
+    /// <summary>Removes the staging area of a dump that will not be committed, keeping CRIU's log.</summary>
+    public abstract void Abandon();
+
+    /// <summary>Moves CRIU's log (and what criu printed) into logs/; failures are warnings.</summary>
+    public abstract void KeepLog();
 
     public void Dispose()
     {

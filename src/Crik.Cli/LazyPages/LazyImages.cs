@@ -2,6 +2,7 @@ using System.Globalization;
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 

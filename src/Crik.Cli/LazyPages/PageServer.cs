@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
-using Crik.Cli.Model;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 

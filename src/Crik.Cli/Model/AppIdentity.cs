@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using Crik.Cli.ImageStore;
+using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Model;
 
@@ -66,7 +67,7 @@ internal sealed record Manifest
 
     /// <summary>
     /// The memory the app touched first after its last lazy restore, in the order it did (at most
-    /// <see cref="LazyPages.PageServer.TouchedLimit"/> pages); a lazy restore of this checkpoint reads it
+    /// <c>PageServer.TouchedLimit</c> pages); a lazy restore of this checkpoint reads it
     /// ahead. Null when crik has not seen the app restored lazily.
     /// </summary>
     public IReadOnlyList<TouchedRange>? FirstTouched { get; init; }

@@ -1,11 +1,10 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.ImageStore;
 
 namespace Crik.Cli.Model;
 
 /// <summary>
 /// One file of a checkpoint, by its path relative to the checkpoint directory. A file in the
-/// directory has the CRC-32C of each of its <see cref="FileDigest.ChunkBytes"/> pieces; an image
+/// directory has the CRC-32C of each of its <c>FileDigest.ChunkBytes</c> pieces; an image
 /// CRIU streamed through crik is not in the directory at all but is the listed <see cref="Chunks"/>,
 /// in order, in the pack files.
 /// </summary>

@@ -17,6 +17,9 @@ internal sealed record StoreListing(List<long> Committed, List<long> Retired, Li
     /// </summary>
     public List<long> HalfRetired { get; init; } = [];
 
+    /// <summary>Every name below set-aside/, generation or not: a new set-aside name must be none of them.</summary>
+    public List<string> SetAsideTaken { get; init; } = [];
+
     /// <summary>CRIU's logs in logs/.</summary>
     public List<StoredLog> Logs { get; init; } = [];
 

@@ -1,9 +1,11 @@
+// ObjectStorage/ owns talking to S3 and S3-compatible stores: addresses, credentials, signing, requests.
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security;
 using System.Text;
 using System.Xml.Linq;
+using Crik.Cli.Configuration;
 
 namespace Crik.Cli.ObjectStorage;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Cli.Configuration;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
@@ -22,7 +23,7 @@ internal static class ContainerFactsReader
             CanOpenForWriting(LastPidFile),
             criuVersion,
             imageDir,
-            imageDir is null || ObjectStorage.S3Address.IsS3(imageDir) ? null : WriteProblem(imageDir),
+            imageDir is null || S3Address.IsS3(imageDir) ? null : WriteProblem(imageDir),
             ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown",
             UserfaultProblem: Userfault.Unavailable());
     }

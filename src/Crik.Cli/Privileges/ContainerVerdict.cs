@@ -1,3 +1,5 @@
+using Crik.Cli.Configuration;
+
 namespace Crik.Cli.Privileges;
 
 /// <summary>
@@ -100,7 +102,7 @@ internal static class ContainerVerdict
     private static Finding ImageDir(string? imageDir, string? problem, bool? conditionalWrites) => (imageDir, problem) switch
     {
         (null, _) => Problem("no imageDir configured: crik runs as a plain init and never checkpoints. Set imageDir to a volume in the configuration"),
-        (_, null) when ObjectStorage.S3Address.IsS3(imageDir) => conditionalWrites switch
+        (_, null) when S3Address.IsS3(imageDir) => conditionalWrites switch
         {
             true => Ok($"imageDir {imageDir}: crik listed it, wrote and deleted an object there, and the store honors conditional writes (its lease keeps a second pod out)"),
             false => Note($"imageDir {imageDir}: crik listed it, wrote and deleted an object there, but the store ignores conditional writes "

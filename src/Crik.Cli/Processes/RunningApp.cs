@@ -1,4 +1,3 @@
-using Crik.Cli.Model;
 namespace Crik.Cli.Processes;
 
 /// <summary>

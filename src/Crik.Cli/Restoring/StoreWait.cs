@@ -56,7 +56,7 @@ internal sealed class StoreWait(CrikConfig config, ICheckpointStore store, ILogg
     }
 
     /// <summary>What to check, for a store (s3://) or a volume.</summary>
-    public static string Hint(string imageDir) => ObjectStorage.S3Address.IsS3(imageDir)
+    public static string Hint(string imageDir) => S3Address.IsS3(imageDir)
         ? "check that this pod reaches the store (network policy, DNS, a service-mesh sidecar not ready yet, AWS_ENDPOINT_URL_S3) and that its credentials are valid"
         : "check that the volume is mounted there and that crik (root) can list, lock and write it";
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Crik.Cli.Chunks;
+using Crik.Cli.Configuration;
 using Xunit;
 
 namespace Crik.Cli.Tests.Chunks;

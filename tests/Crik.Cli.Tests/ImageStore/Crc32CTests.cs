@@ -1,5 +1,5 @@
 using System.Text;
-using Crik.Cli.ImageStore;
+using Crik.Cli.Chunks;
 using Xunit;
 
 namespace Crik.Cli.Tests.ImageStore;

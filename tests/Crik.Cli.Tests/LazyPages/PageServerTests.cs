@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
-using Crik.Cli.Model;
+using Crik.Cli.Processes;
 using Xunit;
 
 namespace Crik.Cli.Tests.LazyPages;

@@ -1,4 +1,4 @@
-using Crik.Cli.ObjectStorage;
+using Crik.Cli.Configuration;
 using Xunit;
 
 namespace Crik.Cli.Tests.ObjectStorage;

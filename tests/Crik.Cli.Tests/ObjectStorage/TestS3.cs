@@ -1,3 +1,4 @@
+using Crik.Cli.Configuration;
 using Crik.Cli.ObjectStorage;
 using Crik.TestSupport;
 

@@ -19,7 +19,7 @@ internal sealed partial class ObjectBackend
         {
             var upload = new S3PackUpload(s3, PackKey(generation));
             var pack = new PackWriter(generation, upload, known, codec);
-            var staging = new StagingCheckpoint(generation, StoreLayout.StagingName(generation), scratch.Directory.OpenOrCreateDirectory("."),
+            var staging = new ObjectStaging(this, generation, StoreLayout.StagingName(generation), scratch.Directory.OpenOrCreateDirectory("."),
                 s3.Display(LogKey(StoreLayout.DumpLogName(generation))), pack);
             lock (_staging)
             {
@@ -34,7 +34,7 @@ internal sealed partial class ObjectBackend
         }
     }
 
-    public void Abandon(StagingCheckpoint staging)
+    private void Abandon(StagingCheckpoint staging)
     {
         // CRIU's log of a failed dump is worth a few seconds more, even past the checkpoint's budget.
         using IDisposable grace = s3.Within(AbandonGrace);
@@ -51,7 +51,7 @@ internal sealed partial class ObjectBackend
     }
 
     /// <summary>Seals carried files and CRIU's stats into chunks (nothing else of a generation goes to the store), then completes the pack's upload.</summary>
-    public (List<ManifestFile> Files, long WrittenBytes) Seal(StagingCheckpoint staging, ChunkCodec codec)
+    private (List<ManifestFile> Files, long WrittenBytes) Seal(StagingCheckpoint staging)
     {
         (_, S3PackUpload upload) = PeekStaging(staging.Generation);
         List<ManifestFile> sealedFiles = StagedFiles.Seal(staging.Directory, staging.Pack);
@@ -59,7 +59,7 @@ internal sealed partial class ObjectBackend
         return (sealedFiles, staging.Pack.WrittenBytes);
     }
 
-    public void Publish(StagingCheckpoint staging, string name, byte[] manifest, string? mac, Func<string?> whyNot)
+    private void Publish(StagingCheckpoint staging, string name, byte[] manifest, string? mac, Func<string?> whyNot)
     {
         if (whyNot() is { } reason)
         {
@@ -75,7 +75,7 @@ internal sealed partial class ObjectBackend
         scratch?.Dispose();
     }
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string location, string logName)
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName)
     {
         ScratchDirectory scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent: null);
         RestoreAttempt? attempt = null;
@@ -83,7 +83,7 @@ internal sealed partial class ObjectBackend
         {
             DirectoryHandle work = scratch.Directory.OpenOrCreateDirectory(".");
             // Whichever way the attempt ends, even by an exception between here and its end, its scratch directory goes with it.
-            attempt = new RestoreAttempt(checkpoint, work, work, logName, s3.Display(LogKey(logName)), ended: () => DropScratch(attempt!));
+            attempt = new RestoreAttempt(checkpoint, work, work, logName, s3.Display(LogKey(logName)), KeepCriuLog, ended: () => DropScratch(attempt!));
             lock (_restoring)
             {
                 _restoring[attempt] = scratch;
@@ -98,7 +98,7 @@ internal sealed partial class ObjectBackend
     }
 
     /// <summary>Uploads CRIU's log (and what criu printed) from a work directory into logs/, then deletes it there; failures are warnings.</summary>
-    public void KeepCriuLog(DirectoryHandle workDir, string logName)
+    private void KeepCriuLog(DirectoryHandle workDir, string logName)
     {
         foreach (string name in new[] { logName, logName + ".out" })
         {
@@ -204,5 +204,19 @@ internal sealed partial class ObjectBackend
             _restoring.Remove(attempt, out scratch);
         }
         scratch?.Dispose();
+    }
+
+    /// <summary>A dump's scratch directory on the node and its pack's multipart upload, committed by writing the manifest last.</summary>
+    private sealed class ObjectStaging(ObjectBackend store, long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack)
+        : StagingCheckpoint(generation, name, directory, logPath, pack)
+    {
+        public override (List<ManifestFile> Files, long WrittenBytes) Seal(ChunkCodec codec) => store.Seal(this);
+
+        public override void Publish(string committedName, byte[] manifest, string? mac, Func<string?> whyNot) =>
+            store.Publish(this, committedName, manifest, mac, whyNot);
+
+        public override void Abandon() => store.Abandon(this);
+
+        public override void KeepLog() => store.KeepCriuLog(Directory, Criu.LogName);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
@@ -35,25 +34,26 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
-    public string Display(string location) => s3.Display(location);
-
-    public TimeSpan DeadHolderLockTime => leaseLifetime ?? S3Lease.DefaultLifetime;
-
-    public IDisposable Within(TimeSpan limit) => s3.Within(limit);
-
-    public bool IsTransient(IOException error) => error is S3Exception;
-
-    /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
-    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
-        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
-
-    public void FenceWith(IStoreLock held) => s3.Fence = () => held.Lost;
+    /// <summary>
+    /// A lease on <c>.lock</c> (see <see cref="S3Lease"/>). Once it is taken, nobody else writes: the
+    /// uploads a crik that died left unfinished are dropped.
+    /// </summary>
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)
+    {
+        IStoreLock? lease = S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
+        if (lease is not null)
+        {
+            DropAbandonedWrites();
+        }
+        return lease;
+    }
 
     public StoreListing List()
     {
         List<long> committed = [], retired = [], packs = [];
         List<string> setAside = [], marks = [];
         List<StoredLog> logs = [];
+        HashSet<string> setAsideTaken = [];
         long newest = 0;
         foreach (S3Object item in s3.List(""))
         {
@@ -75,6 +75,9 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
                 case [StoreLayout.RestoresDir, var name]:
                     marks.Add(name);
                     break;
+                case [StoreLayout.SetAsideDir, var name, ..]:
+                    setAsideTaken.Add(name);
+                    break;
                 case [StoreLayout.LogDir, var name]:
                     logs.Add(new StoredLog(name, item.Modified));
                     break;
@@ -88,10 +91,25 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
             });
         }
         committed.Sort((a, b) => b.CompareTo(a));
-        return new StoreListing(committed, retired, setAside, [], packs, marks, newest) { Logs = logs };
+        return new StoreListing(committed, retired, setAside, [], packs, marks, newest) { Logs = logs, SetAsideTaken = [.. setAsideTaken] };
     }
 
-    public byte[]? ReadFile(string location, string name, long max) => s3.TryGet($"{location}/{name}");
+    public byte[]? Read(string path, long max) => s3.TryGet(path);
+
+    public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
+
+    /// <summary>A generation is the few objects below its location, deleted manifest first; any other path is one object.</summary>
+    public void Delete(string path)
+    {
+        if (StoreLayout.ParseGeneration(path.Split('/')[^1]) == 0)
+        {
+            s3.Delete(path);
+            return;
+        }
+        s3.Delete(path + ManifestObject);
+        s3.Delete(path + MacObject);
+        s3.Delete($"{path}/{StoreLayout.SetAsideReasonFile}");
+    }
 
     public string? Untrusted(string location) => null;
 
@@ -116,41 +134,13 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         s3.Delete(from + MacObject);
     }
 
-    public string MoveToSetAside(string from, string name, string reason)
-    {
-        string target = $"{StoreLayout.SetAsideDir}/{StoreLayout.SetAsideName(name, 1)}";
-        for (int attempt = 2; s3.TryGetLength(target + ManifestObject) is not null; attempt++)
-        {
-            target = $"{StoreLayout.SetAsideDir}/{StoreLayout.SetAsideName(name, attempt)}";
-        }
-        s3.Put($"{target}/{StoreLayout.SetAsideReasonFile}", Encoding.UTF8.GetBytes(reason + "\n"));
-        Move(from, target);
-        return s3.Display(target);
-    }
-
-    public void DeleteGeneration(string location)
-    {
-        s3.Delete(location + ManifestObject);
-        s3.Delete(location + MacObject);
-    }
-
-    public void DeletePack(long generation) => s3.Delete(PackKey(generation));
-
-    public void DeleteLog(string name) => s3.Delete(LogKey(name));
-
-    public bool WriteMark(string name, string content) => s3.PutIfAbsent(MarkKey(name), Encoding.UTF8.GetBytes(content)) is not null;
-
-    public string? ReadMark(string name) => s3.TryGet(MarkKey(name)) is { } body ? Encoding.UTF8.GetString(body) : null;
-
-    public void DeleteMark(string name) => s3.Delete(MarkKey(name));
-
     public PackReader OpenPackReader(ChunkCodec codec) => new(generation => S3PackSource.TryOpen(s3, PackKey(generation)), codec) { ConcurrentReads = 4 };
 
     /// <summary>
     /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they
     /// are an hour old; a store that cannot list them relies on the bucket's lifecycle rule.
     /// </summary>
-    public void DropAbandonedWrites()
+    private void DropAbandonedWrites()
     {
         try
         {
@@ -193,5 +183,4 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     private static string LogKey(string name) => $"{StoreLayout.LogDir}/{name}";
 
-    private static string MarkKey(string name) => $"{StoreLayout.RestoresDir}/{name}";
 }

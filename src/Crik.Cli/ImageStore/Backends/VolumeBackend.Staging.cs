@@ -14,7 +14,7 @@ internal sealed partial class VolumeBackend
         var pack = new PackWriter(generation, Packs.CreateFile(StoreLayout.PackName(generation)), known, codec);
         try
         {
-            return new StagingCheckpoint(generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)), pack);
+            return new VolumeStaging(this, generation, name, Root.CreateDirectory(name), Path.Combine(LogDir, StoreLayout.DumpLogName(generation)), pack);
         }
         catch
         {
@@ -25,7 +25,7 @@ internal sealed partial class VolumeBackend
     }
 
     /// <summary>Removes a staging directory whose dump did not succeed, and its pack, keeping CRIU's log in logs/.</summary>
-    public void Abandon(StagingCheckpoint staging)
+    private void Abandon(StagingCheckpoint staging)
     {
         KeepCriuLog(staging.Directory, staging.Criu.LogName);
         try
@@ -52,7 +52,7 @@ internal sealed partial class VolumeBackend
     /// beside the manifest in plaintext); flushes the file system (the pack included) while it
     /// checksums what stays in the directory.
     /// </summary>
-    public (List<ManifestFile> Files, long WrittenBytes) Seal(StagingCheckpoint staging, ChunkCodec codec)
+    private (List<ManifestFile> Files, long WrittenBytes) Seal(StagingCheckpoint staging, ChunkCodec codec)
     {
         DirectoryHandle directory = staging.Directory;
         Tighten(directory.Path, directory.MakeContentsPrivate);
@@ -65,7 +65,7 @@ internal sealed partial class VolumeBackend
     }
 
     /// <summary>Writes the manifest last and flushes it, then renames the staging directory to <paramref name="name"/>: the commit point.</summary>
-    public void Publish(StagingCheckpoint staging, string name, byte[] manifest, string? mac, Func<string?> whyNot)
+    private void Publish(StagingCheckpoint staging, string name, byte[] manifest, string? mac, Func<string?> whyNot)
     {
         DirectoryHandle directory = staging.Directory;
         if (mac is not null)
@@ -89,9 +89,9 @@ internal sealed partial class VolumeBackend
         }
     }
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string location, string logName)
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName)
     {
-        DirectoryHandle directory = TryOpen(location) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {ImageDir} before its restore");
+        DirectoryHandle directory = TryOpen(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {ImageDir} before its restore");
         ScratchDirectory work;
         try
         {
@@ -103,11 +103,11 @@ internal sealed partial class VolumeBackend
             directory.Dispose();
             throw;
         }
-        return new RestoreAttempt(checkpoint, directory, work.Directory, logName, Path.Combine(LogDir, logName), ended: work.Dispose);
+        return new RestoreAttempt(checkpoint, directory, work.Directory, logName, Path.Combine(LogDir, logName), KeepCriuLog, ended: work.Dispose);
     }
 
     /// <summary>Moves CRIU's log (and what criu printed, if anything) from a work directory into logs/; failures are warnings.</summary>
-    public void KeepCriuLog(DirectoryHandle workDir, string logName)
+    private void KeepCriuLog(DirectoryHandle workDir, string logName)
     {
         foreach (string name in new[] { logName, logName + ".out" })
         {
@@ -156,5 +156,19 @@ internal sealed partial class VolumeBackend
         using var file = directory.CreateFile(name);
         RandomAccess.Write(file, content, 0);
         UnlockedFile.Sync(file, directory.PathOf(name));
+    }
+
+    /// <summary>A dump's staging directory on the volume, committed by renaming it.</summary>
+    private sealed class VolumeStaging(VolumeBackend volume, long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack)
+        : StagingCheckpoint(generation, name, directory, logPath, pack)
+    {
+        public override (List<ManifestFile> Files, long WrittenBytes) Seal(ChunkCodec codec) => volume.Seal(this, codec);
+
+        public override void Publish(string committedName, byte[] manifest, string? mac, Func<string?> whyNot) =>
+            volume.Publish(this, committedName, manifest, mac, whyNot);
+
+        public override void Abandon() => volume.Abandon(this);
+
+        public override void KeepLog() => volume.KeepCriuLog(Directory, Criu.LogName);
     }
 }

@@ -31,14 +31,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     public string LogDir => Path.Combine(imageDir, StoreLayout.LogDir);
 
-    public string Display(string location) => Path.Combine(imageDir, location);
-
-    public TimeSpan DeadHolderLockTime => TimeSpan.Zero;
-
-    public IDisposable Within(TimeSpan limit) => NoLimit.Instance;
-
-    public bool IsTransient(IOException error) => false;
-
     /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
     internal DirectoryHandle Root => _root ?? Open();
 
@@ -55,10 +47,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         Root.OpenOrCreateFile(StoreLayout.LockFile).Dispose();
         SafeFileHandle file = Root.TryOpenFile(StoreLayout.LockFile) ?? throw new IOException($"{Root.PathOf(StoreLayout.LockFile)} vanished");
         return HandleLock.TryAcquire(file, Root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
-    }
-
-    public void FenceWith(IStoreLock held)
-    {
     }
 
     public StoreListing List()
@@ -89,14 +77,44 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         return new StoreListing(committed.OrderDescending().ToList(), retiredGenerations, setAsideGenerations, unfinished, packs, NamesIn(StoreLayout.RestoresDir), newest)
         {
             Logs = ListLogs(),
+            SetAsideTaken = setAside,
         };
     }
 
-    public byte[]? ReadFile(string location, string name, long max)
+    public byte[]? Read(string path, long max)
     {
-        using DirectoryHandle? directory = TryOpen(location);
-        using var file = directory?.TryOpenFile(name);
+        (string directory, string name) = Split(path);
+        using DirectoryHandle? parent = TryOpenPath(directory);
+        using var file = parent?.TryOpenFile(name);
         return file is null ? null : FileContents.Read(file, max + 1);
+    }
+
+    public bool WriteIfAbsent(string path, byte[] content)
+    {
+        (string directory, string name) = Split(path);
+        (DirectoryHandle grandparent, string parentName) = Parent(directory, create: true);
+        using (grandparent)
+        {
+            using DirectoryHandle parent = grandparent.OpenOrCreateDirectory(parentName);
+            if (parent.Stat(name) is not null)
+            {
+                return false;
+            }
+            using (var file = parent.CreateFile(name))
+            {
+                RandomAccess.Write(file, content, 0);
+                UnlockedFile.Sync(file, parent.PathOf(name));
+            }
+            parent.Sync();
+            return true;
+        }
+    }
+
+    public void Delete(string path)
+    {
+        (string directory, string name) = Split(path);
+        using DirectoryHandle? parent = TryOpenPath(directory);
+        parent?.DeleteTree(name);
     }
 
     /// <summary>
@@ -144,81 +162,16 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         {
             target.DeleteTree(newName); // a copy left by an interrupted earlier move
             source.Rename(name, target, newName);
+            using (DirectoryHandle? moved = target.TryOpenDirectory(newName))
+            {
+                if (moved is not null)
+                {
+                    Tighten(moved.Path, moved.MakeContentsPrivate);
+                }
+            }
             target.Sync();
             source.Sync();
         }
-    }
-
-    public string MoveToSetAside(string from, string name, string reason)
-    {
-        (DirectoryHandle source, string sourceName) = Parent(from);
-        using (source)
-        {
-            using DirectoryHandle setAside = Root.OpenOrCreateDirectory(StoreLayout.SetAsideDir);
-            string target = StoreLayout.SetAsideName(name, 1);
-            for (int attempt = 2; setAside.Stat(target) is not null; attempt++)
-            {
-                target = StoreLayout.SetAsideName(name, attempt);
-            }
-            source.Rename(sourceName, setAside, target);
-            using (DirectoryHandle moved = setAside.TryOpenDirectory(target)!)
-            {
-                Tighten(moved.Path, moved.MakeContentsPrivate);
-                moved.DeleteFile(StoreLayout.SetAsideReasonFile); // planted (a link, perhaps) by whoever made it unrestorable
-                using var reasonFile = moved.CreateFile(StoreLayout.SetAsideReasonFile);
-                RandomAccess.Write(reasonFile, System.Text.Encoding.UTF8.GetBytes(reason + "\n"), 0);
-            }
-            setAside.Sync();
-            source.Sync();
-            Root.Sync();
-            return setAside.PathOf(target);
-        }
-    }
-
-    public void DeleteGeneration(string location)
-    {
-        (DirectoryHandle parent, string name) = Parent(location);
-        using (parent)
-        {
-            parent.DeleteTree(name);
-        }
-    }
-
-    public void DeletePack(long generation) => Packs.DeleteFile(StoreLayout.PackName(generation));
-
-    public void DeleteLog(string name) => Logs.DeleteFile(name);
-
-    public bool WriteMark(string name, string content)
-    {
-        using DirectoryHandle restores = Root.OpenOrCreateDirectory(StoreLayout.RestoresDir);
-        if (restores.Stat(name) is not null)
-        {
-            return false;
-        }
-        using (var file = restores.CreateFile(name))
-        {
-            RandomAccess.Write(file, System.Text.Encoding.UTF8.GetBytes(content), 0);
-            UnlockedFile.Sync(file, restores.PathOf(name));
-        }
-        restores.Sync();
-        return true;
-    }
-
-    public string? ReadMark(string name)
-    {
-        using DirectoryHandle? restores = Root.TryOpenDirectory(StoreLayout.RestoresDir);
-        using var file = restores?.TryOpenFile(name);
-        return file is null ? null : System.Text.Encoding.UTF8.GetString(FileContents.Read(file, 4096));
-    }
-
-    public void DeleteMark(string name)
-    {
-        using DirectoryHandle? restores = Root.TryOpenDirectory(StoreLayout.RestoresDir);
-        restores?.DeleteFile(name);
-    }
-
-    public void DropAbandonedWrites()
-    {
     }
 
     public PackReader OpenPackReader(ChunkCodec codec) =>
@@ -332,12 +285,10 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         return (parent, location[(slash + 1)..]);
     }
 
-    private sealed class NoLimit : IDisposable
-    {
-        public static readonly NoLimit Instance = new();
+    /// <summary>A path's directory part ("" for the image directory itself) and its last name.</summary>
+    private static (string Directory, string Name) Split(string path) =>
+        path.LastIndexOf('/') is var slash and >= 0 ? (path[..slash], path[(slash + 1)..]) : ("", path);
 
-        public void Dispose()
-        {
-        }
-    }
+    /// <summary>A directory below the image directory ("" is the image directory), a handle of its own; null when absent.</summary>
+    private DirectoryHandle? TryOpenPath(string directory) => directory.Length == 0 ? Root.OpenOrCreateDirectory(".") : TryOpen(directory);
 }

@@ -1,5 +1,5 @@
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Processes;
 
 /// <summary>
 /// Pages the app touched first after a lazy restore, as CRIU's lazy-pages daemon asked for them: a

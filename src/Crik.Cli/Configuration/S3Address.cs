@@ -1,5 +1,4 @@
-// ObjectStorage/ owns talking to S3 and S3-compatible stores: addresses, credentials, signing, requests.
-namespace Crik.Cli.ObjectStorage;
+namespace Crik.Cli.Configuration;
 
 /// <summary>
 /// Where in object storage crik keeps images: <c>s3://bucket/prefix</c>. The prefix is empty or ends

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Chunks;
 
 /// <summary>
 /// CRC-32C (Castagnoli), the checksum storage systems use to catch torn and corrupted writes. With

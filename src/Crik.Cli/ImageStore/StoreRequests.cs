@@ -1,0 +1,24 @@
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// What object storage wires around its backend, and a volume does without: a deadline for the
+/// requests of a step, fencing every write by the lease, which errors say nothing about the entry read
+/// (a store that did not answer), and how long a crik that died keeps others out.
+/// </summary>
+internal sealed record StoreRequests(Func<TimeSpan, IDisposable> Within, Action<IStoreLock> FenceWith, Func<IOException, bool> IsTransient,
+    TimeSpan DeadHolderLockTime)
+{
+    /// <summary>A volume's: no requests to give up, a flock that cannot be lost and ends with its process.</summary>
+    public static readonly StoreRequests None = new(_ => NoLimit.Instance, _ => { }, _ => false, TimeSpan.Zero);
+
+    private sealed class NoLimit : IDisposable
+    {
+        public static readonly NoLimit Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Crik.Cli.Tests.Layering;
+
+/// <summary>
+/// docs/architecture.md's layering, checked on the source: a folder of src/Crik.Cli may use folders of
+/// its own layer and of the layers below it, never one above. Both <c>using</c> directives and
+/// qualified names (<c>Crik.Cli.ImageStore.X</c>, <c>ImageStore.X</c>) count as arrows.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed partial class LayeringTests
+{
+    /// <summary>The layers, top first; "" is the files at the project's root (Program.cs).</summary>
+    internal static readonly string[][] Layers =
+    [
+        ["", "Commands"],
+        ["Supervision"],
+        ["Checkpointing", "Restoring"],
+        ["ImageStore", "ObjectStorage"],
+        ["Decisions"],
+        ["Streaming", "LazyPages", "PreDumping", "Carrying"],
+        ["Model"],
+        ["Chunks", "Criu", "Processes", "HostCompatibility", "Privileges", "Control", "NodeState"],
+        ["Interop", "Configuration", "Logging", "Timing"],
+    ];
+
+    private static readonly Dictionary<string, int> LayerOf = Layers.SelectMany((folders, layer) => folders.Select(f => (f, layer)))
+        .ToDictionary(x => x.f, x => x.layer);
+
+    internal static string SourceRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Crik.slnx")))
+                {
+                    return Path.Combine(dir.FullName, "src", "Crik.Cli");
+                }
+            }
+            throw new InvalidOperationException("Crik.slnx not found above the test binaries");
+        }
+    }
+
+    /// <summary>Each source file with its folder (the first path segment below src/Crik.Cli, "" at the root).</summary>
+    internal static IEnumerable<(string Path, string Folder)> SourceFiles() =>
+        Directory.EnumerateFiles(SourceRoot, "*.cs", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(SourceRoot, p))
+            .Where(p => !p.StartsWith("obj/", StringComparison.Ordinal) && !p.StartsWith("bin/", StringComparison.Ordinal))
+            .Select(p => (p, p.Contains('/', StringComparison.Ordinal) ? p[..p.IndexOf('/', StringComparison.Ordinal)] : ""));
+
+    [Fact]
+    public void EveryFolderHasALayer()
+    {
+        List<string> unplaced = SourceFiles().Select(f => f.Folder).Distinct().Where(f => !LayerOf.ContainsKey(f)).ToList();
+        Assert.True(unplaced.Count == 0, $"folders with no layer in {nameof(LayeringTests)}.{nameof(Layers)} (and docs/architecture.md): {string.Join(", ", unplaced)}");
+    }
+
+    [Fact]
+    public void NoArrowPointsUp()
+    {
+        var upward = new List<string>();
+        foreach ((string path, string folder) in SourceFiles())
+        {
+            if (!LayerOf.TryGetValue(folder, out int layer))
+            {
+                continue;
+            }
+            string text = File.ReadAllText(Path.Combine(SourceRoot, path));
+            foreach (string target in References(text).Distinct())
+            {
+                if (target != folder && LayerOf.TryGetValue(target, out int targetLayer) && targetLayer < layer)
+                {
+                    upward.Add($"{path}: {(folder == "" ? "(root)" : folder)} -> {target}");
+                }
+            }
+        }
+        Assert.True(upward.Count == 0, "arrows that point up the layers (docs/architecture.md):\n" + string.Join("\n", upward));
+    }
+
+    [Fact]
+    public void TheCheckFindsAnArrowThatPointsUp() =>
+        Assert.Equal(["ImageStore", "Supervision", "Checkpointing"],
+            References("using Crik.Cli.ImageStore;\nvar x = Crik.Cli.Supervision.Supervisor.X; // Restoring.Restorer is a comment\nCheckpointing.Budget b;").ToList());
+
+    /// <summary>The folders a file's code names: its using directives and qualified names, comments left out.</summary>
+    internal static IEnumerable<string> References(string text)
+    {
+        string code = string.Join('\n', text.Split('\n').Select(l => l.TrimStart().StartsWith("//", StringComparison.Ordinal) ? "" : StripTrailingComment(l)));
+        foreach (Match m in UsingDirective().Matches(code))
+        {
+            yield return m.Groups[1].Value;
+        }
+        foreach (Match m in QualifiedName().Matches(code))
+        {
+            if (LayerOf.ContainsKey(m.Groups[1].Value))
+            {
+                yield return m.Groups[1].Value;
+            }
+        }
+    }
+
+    private static string StripTrailingComment(string line) =>
+        line.IndexOf(" // ", StringComparison.Ordinal) is var at and >= 0 ? line[..at] : line;
+
+    [GeneratedRegex(@"^using (?:static )?Crik\.Cli\.([A-Za-z]+)[.;]", RegexOptions.Multiline)]
+    private static partial Regex UsingDirective();
+
+    [GeneratedRegex(@"(?<![\w.""])(?:Crik\.Cli\.)?([A-Z][A-Za-z]+)\.[A-Z]\w*")]
+    private static partial Regex QualifiedName();
+}

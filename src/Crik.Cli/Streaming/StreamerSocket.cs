@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Crik.Cli.Interop;
 
 namespace Crik.Cli.Streaming;
 
@@ -11,32 +12,16 @@ internal sealed class StreamerSocket : IDisposable
     public const string CaptureName = "streamer-capture.sock";
     public const string ServeName = "streamer-serve.sock";
 
-    private readonly Socket _listener;
-    private readonly string _path;
+    private readonly UnixListener _listener;
 
-    private StreamerSocket(Socket listener, string path)
-    {
-        _listener = listener;
-        _path = path;
-    }
+    private StreamerSocket(UnixListener listener) => _listener = listener;
 
     /// <summary>Listens at <paramref name="imagesDir"/>/<paramref name="name"/> (a directory only crik's user can enter).</summary>
     public static StreamerSocket Listen(string imagesDir, string name)
     {
         string path = Path.Combine(imagesDir, name);
         File.Delete(path);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-        return new StreamerSocket(listener, path);
+        return new StreamerSocket(UnixListener.Listen(path, backlog: 1));
     }
 
     /// <summary>Waits for CRIU; null when <paramref name="criuEnded"/> fires first (CRIU ended without connecting).</summary>
@@ -52,17 +37,9 @@ internal sealed class StreamerSocket : IDisposable
         }
     }
 
-    /// <summary>Stops listening (CRIU has exited) and removes the socket file.</summary>
-    public void Dispose()
-    {
-        _listener.Dispose();
-        try
-        {
-            File.Delete(_path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A leftover socket file is harmless: it is never a regular file, so no manifest lists it.
-        }
-    }
+    /// <summary>
+    /// Stops listening (CRIU has exited) and removes the socket file. One left behind is harmless: it
+    /// is never a regular file, so no manifest lists it.
+    /// </summary>
+    public void Dispose() => _listener.Dispose();
 }

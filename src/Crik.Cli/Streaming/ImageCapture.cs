@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
@@ -15,7 +16,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
 
-    private ImageCapture(StreamerSocket socket, PackWriter pack)
+    private ImageCapture(UnixListener socket, PackWriter pack)
         : base(socket)
     {
         _chunker = new ImageChunker(pack, () => Failure, Fail);

@@ -40,7 +40,7 @@ internal sealed class ImageServer : StreamerSession<string?>
     // this server, which lasts until criu has exited.
     private readonly List<byte[]> _inPipesAtEnd = [];
 
-    private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
+    private ImageServer(UnixListener socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
         : base(socket)
     {
         _keyId = keyId;

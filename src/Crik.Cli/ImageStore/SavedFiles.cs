@@ -120,6 +120,17 @@ internal static class SavedFiles
     }
 
     /// <summary>
+    /// The directory that holds <paramref name="path"/> ('/'-separated, below <paramref name="root"/>),
+    /// made private where missing; <paramref name="name"/> is the path's last part.
+    /// </summary>
+    public static DirectoryHandle OpenOrCreateParent(DirectoryHandle root, string path, out string name)
+    {
+        string[] parts = path.Split('/');
+        name = parts[^1];
+        return OpenOrCreateBelow(root, parts[..^1]);
+    }
+
+    /// <summary>
     /// What a manifest from before <see cref="Manifest.ExtraFiles"/> existed saved: the copies
     /// themselves, with their own modes and times (owners were not kept then).
     /// </summary>

@@ -40,8 +40,8 @@ internal sealed class ImageServer : StreamerSession<string?>
     // this server, which lasts until criu has exited.
     private readonly List<byte[]> _inPipesAtEnd = [];
 
-    private ImageServer(UnixListener socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
-        : base(socket)
+    private ImageServer(string imagesDir, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
+        : base(imagesDir, StreamerSocket.ServeName)
     {
         _keyId = keyId;
         _images = images;
@@ -51,7 +51,7 @@ internal sealed class ImageServer : StreamerSession<string?>
 
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts; serves the CRIU images (plain names) of <paramref name="manifest"/>.</summary>
     public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs) =>
-        new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName),
+        new(imagesDir,
             manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
 
     /// <summary>How the largest image's stream went: bytes handed over, and time spent waiting for CRIU to read and for chunks to be read and checked.</summary>

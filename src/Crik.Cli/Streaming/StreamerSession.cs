@@ -16,8 +16,8 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
     private Task<TOutcome>? _work;
     private string? _failure;
 
-    /// <param name="socket">Where CRIU connects (<see cref="StreamerSocket.Listen"/>).</param>
-    protected StreamerSession(UnixListener socket) => _socket = socket;
+    /// <summary>Listens at <paramref name="imagesDir"/>/<paramref name="socketName"/>, before criu starts.</summary>
+    protected StreamerSession(string imagesDir, string socketName) => _socket = StreamerSocket.Listen(imagesDir, socketName);
 
     /// <summary>
     /// Fires at the first failure, before the pipe concerned is closed: the caller kills criu with

@@ -106,30 +106,6 @@ internal static class SavedFiles
         }
     }
 
-    /// <summary>The directory at <paramref name="parts"/> below <paramref name="root"/>, made private where missing; links are refused.</summary>
-    public static DirectoryHandle OpenOrCreateBelow(DirectoryHandle root, IEnumerable<string> parts)
-    {
-        DirectoryHandle current = root.OpenOrCreateDirectory(".");
-        foreach (string part in parts.Where(p => p.Length > 0))
-        {
-            DirectoryHandle next = current.OpenOrCreateDirectory(part);
-            current.Dispose();
-            current = next;
-        }
-        return current;
-    }
-
-    /// <summary>
-    /// The directory that holds <paramref name="path"/> ('/'-separated, below <paramref name="root"/>),
-    /// made private where missing; <paramref name="name"/> is the path's last part.
-    /// </summary>
-    public static DirectoryHandle OpenOrCreateParent(DirectoryHandle root, string path, out string name)
-    {
-        string[] parts = path.Split('/');
-        name = parts[^1];
-        return OpenOrCreateBelow(root, parts[..^1]);
-    }
-
     /// <summary>
     /// What a manifest from before <see cref="Manifest.ExtraFiles"/> existed saved: the copies
     /// themselves, with their own modes and times (owners were not kept then).

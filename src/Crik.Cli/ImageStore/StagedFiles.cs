@@ -37,7 +37,7 @@ internal static class StagedFiles
                 }, pack.Codec.Boundaries);
             }
             sealedFiles.Add(new ManifestFile(path, size, [], chunks));
-            using DirectoryHandle parent = SavedFiles.OpenOrCreateParent(directory, path, out string name);
+            using DirectoryHandle parent = directory.OpenOrCreateParent(path, out string name);
             parent.DeleteFile(name);
         }
         return sealedFiles;

@@ -2,7 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace Crik.Cli.ImageStore;
+namespace Crik.Cli.Model;
 
 /// <summary>Files of a manifest written out of the packs as plain files, each chunk checked as it is read.</summary>
 internal static class PackedFiles
@@ -33,7 +33,7 @@ internal static class PackedFiles
     {
         foreach (ManifestFile file in files)
         {
-            using DirectoryHandle parent = SavedFiles.OpenOrCreateParent(directory, file.Path, out string name);
+            using DirectoryHandle parent = directory.OpenOrCreateParent(file.Path, out string name);
             using SafeFileHandle target = parent.CreateFile(name);
             packs.WriteOut(file.Chunks!, keyId, target);
         }

@@ -14,15 +14,13 @@ namespace Crik.Cli.Control;
 internal sealed class ControlServer : IDisposable
 {
     private readonly Channel<ControlRequest> _requests = Channel.CreateUnbounded<ControlRequest>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Socket _listener;
-    private readonly string _path;
+    private readonly UnixListener _listener;
     private readonly ILogger _log;
     private int _accepting;
 
-    private ControlServer(Socket listener, string path, ILogger log)
+    private ControlServer(UnixListener listener, ILogger log)
     {
         _listener = listener;
-        _path = path;
         _log = log;
     }
 
@@ -46,7 +44,6 @@ internal sealed class ControlServer : IDisposable
     /// <summary>Listens on <paramref name="path"/> (see <see cref="StartAccepting"/>), or returns null (and why, logged) when it cannot.</summary>
     public static ControlServer? TryStart(string path, ILogger log)
     {
-        Socket? socket = null;
         try
         {
             string directory = System.IO.Path.GetDirectoryName(path)!;
@@ -60,15 +57,10 @@ internal sealed class ControlServer : IDisposable
                 }
                 File.Delete(path); // left by an earlier crik in this container
             }
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            socket.Listen(4);
-            return new ControlServer(socket, path, log);
+            return new ControlServer(UnixListener.Listen(path, backlog: 4, UnixFileMode.UserRead | UnixFileMode.UserWrite), log);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or SocketException)
         {
-            socket?.Dispose();
             log.Warning("No control socket at {Path} ({Error}): crik checkpoint will not reach this crik", path, e.Message);
             return null;
         }
@@ -90,14 +82,9 @@ internal sealed class ControlServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Dispose();
-        try
+        if (_listener.Close() is { } leftBecause)
         {
-            File.Delete(_path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.Debug("Could not remove {Path}: {Error}", _path, e.Message);
+            _log.Debug("Could not remove {Path}: {Error}", _listener.Path, leftBecause);
         }
     }
 

@@ -1,4 +1,5 @@
-// Criu/ owns CRIU's command lines (a pure function) and running CRIU; the store decides where its files go.
+// Criu/ owns CRIU's command lines (a pure function), running CRIU, and the little of its image format crik reads;
+// the store decides where its files go.
 using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Privileges;

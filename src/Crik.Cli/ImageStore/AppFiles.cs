@@ -130,7 +130,7 @@ internal static class AppFiles
                 break;
             case FileKind.Directory:
                 saved.Add(entry with { Kind = SavedFile.Directory });
-                SavedFiles.OpenOrCreateBelow(extra, path.TrimStart('/').Split('/')).Dispose();
+                extra.OpenOrCreateBelow(path.TrimStart('/').Split('/')).Dispose();
                 foreach (string child in Directory.EnumerateFileSystemEntries(path).Order(StringComparer.Ordinal))
                 {
                     SaveEntry(child, extra, saved);
@@ -149,16 +149,15 @@ internal static class AppFiles
     /// <summary>Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode and times go in the manifest).</summary>
     private static void SaveFile(string path, DirectoryHandle extra)
     {
-        string[] parts = path.TrimStart('/').Split('/');
-        using DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(extra, parts[..^1]);
+        using DirectoryHandle parent = extra.OpenOrCreateParent(path.TrimStart('/'), out string name);
         // Non-blocking, and checked once open: a FIFO put in the file's place cannot hang the checkpoint.
         using SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
         if (FileStatus.Read((int)source.DangerousGetHandle()).Kind != FileKind.Regular)
         {
             throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
         }
-        parent.DeleteFile(parts[^1]);
-        using SafeFileHandle copy = parent.CreateFile(parts[^1]);
+        parent.DeleteFile(name);
+        using SafeFileHandle copy = parent.CreateFile(name);
         SavedFiles.CopyContents(source, copy);
     }
 }

@@ -22,25 +22,9 @@ internal sealed class ImageFiles : IDisposable
     public string ImagesDir => _scratch.Directory.ProcPath;
 
     /// <summary>Writes out every CRIU image of <paramref name="manifest"/>, each chunk checked as it is read.</summary>
-    public static ImageFiles Write(Manifest manifest, PackReader packs, Interop.DirectoryHandle generationDirectory)
-    {
-        var files = new ImageFiles(ScratchDirectory.Create($"crik-images-{manifest.Generation:D6}",
-            manifest.KeyId is null ? generationDirectory : null));
-        try
-        {
-            foreach (ManifestFile image in manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')))
-            {
-                using var target = files._scratch.Directory.CreateFile(image.Path);
-                packs.WriteOut(image.Chunks!, manifest.KeyId, target);
-            }
-            return files;
-        }
-        catch
-        {
-            files.Dispose();
-            throw;
-        }
-    }
+    public static ImageFiles Write(Manifest manifest, PackReader packs, Interop.DirectoryHandle generationDirectory) =>
+        new(PackedFiles.WriteToScratch($"crik-images-{manifest.Generation:D6}", manifest.KeyId is null ? generationDirectory : null,
+            manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')), manifest.KeyId, packs));
 
     public void Dispose() => _scratch.Dispose();
 }

@@ -106,19 +106,6 @@ internal static class SavedFiles
         }
     }
 
-    /// <summary>The directory at <paramref name="parts"/> below <paramref name="root"/>, made private where missing; links are refused.</summary>
-    public static DirectoryHandle OpenOrCreateBelow(DirectoryHandle root, IEnumerable<string> parts)
-    {
-        DirectoryHandle current = root.OpenOrCreateDirectory(".");
-        foreach (string part in parts.Where(p => p.Length > 0))
-        {
-            DirectoryHandle next = current.OpenOrCreateDirectory(part);
-            current.Dispose();
-            current = next;
-        }
-        return current;
-    }
-
     /// <summary>
     /// What a manifest from before <see cref="Manifest.ExtraFiles"/> existed saved: the copies
     /// themselves, with their own modes and times (owners were not kept then).

@@ -37,8 +37,8 @@ internal static class StagedFiles
                 }, pack.Codec.Boundaries);
             }
             sealedFiles.Add(new ManifestFile(path, size, [], chunks));
-            using DirectoryHandle parent = ParentOf(directory, path);
-            parent.DeleteFile(path.Split('/')[^1]);
+            using DirectoryHandle parent = directory.OpenOrCreateParent(path, out string name);
+            parent.DeleteFile(name);
         }
         return sealedFiles;
     }
@@ -48,20 +48,9 @@ internal static class StagedFiles
     /// on the node (never onto the volume: they are decrypted), each chunk checked as it is read, laid
     /// out as the generation's directory was, for <see cref="AppFiles.PutBack(Manifest, DirectoryHandle)"/>.
     /// </summary>
-    public static ScratchDirectory Unseal(Manifest manifest, PackReader packs)
-    {
-        var scratch = ScratchDirectory.Create($"crik-files-{manifest.Generation:D6}", fallbackParent: null);
-        try
-        {
-            Unseal(scratch.Directory, manifest, packs);
-            return scratch;
-        }
-        catch
-        {
-            scratch.Dispose();
-            throw;
-        }
-    }
+    public static ScratchDirectory Unseal(Manifest manifest, PackReader packs) =>
+        PackedFiles.WriteToScratch($"crik-files-{manifest.Generation:D6}", fallbackParent: null,
+            manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')), manifest.KeyId, packs);
 
     /// <summary>Puts the generation's saved paths back from its sealed files (see <see cref="Unseal(Manifest, PackReader)"/>).</summary>
     public static void PutBack(Manifest manifest, PackReader packs)
@@ -69,18 +58,4 @@ internal static class StagedFiles
         using ScratchDirectory unsealed = Unseal(manifest, packs);
         AppFiles.PutBack(manifest, unsealed.Directory);
     }
-
-    private static void Unseal(DirectoryHandle directory, Manifest manifest, PackReader packs)
-    {
-        foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')))
-        {
-            string[] parts = file.Path.Split('/');
-            using DirectoryHandle parent = SavedFiles.OpenOrCreateBelow(directory, parts[..^1]);
-            using SafeFileHandle target = parent.CreateFile(parts[^1]);
-            packs.WriteOut(file.Chunks!, manifest.KeyId, target);
-        }
-    }
-
-    private static DirectoryHandle ParentOf(DirectoryHandle root, string path) =>
-        SavedFiles.OpenOrCreateBelow(root, path.Split('/')[..^1]);
 }

@@ -165,46 +165,22 @@ internal sealed class LazyImages : IDisposable
     /// The images CRIU's lazy-pages daemon reads as it starts (<see cref="ReadByDaemonAtStart"/>), written
     /// first so that the daemon can start while <see cref="WriteRest"/> lays out the others.
     /// </summary>
-    public static LazyImages Begin(Manifest manifest, PackReader packs)
-    {
-        var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
-        try
-        {
-            foreach (ManifestFile file in manifest.Files.Where(f => f.IsStreamed && ReadByDaemonAtStart(f.Path)))
-            {
-                using var target = images._scratch.Directory.CreateFile(file.Path);
-                packs.WriteOut(file.Chunks!, manifest.KeyId, target);
-            }
-            return images;
-        }
-        catch
-        {
-            images.Dispose();
-            throw;
-        }
-    }
+    public static LazyImages Begin(Manifest manifest, PackReader packs) =>
+        new(PackedFiles.WriteToScratch($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null,
+            manifest.Files.Where(f => f.IsStreamed && ReadByDaemonAtStart(f.Path)), manifest.KeyId, packs));
 
     /// <summary>Writes the other images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
     public void WriteRest(Manifest manifest, PackReader packs)
     {
-        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/') && !ReadByDaemonAtStart(f.Path))
-            .ToDictionary(f => f.Path, StringComparer.Ordinal);
-        foreach ((string name, ManifestFile file) in files)
-        {
-            if (TaskPagemapPid(name) is { } pid)
-            {
-                var bytes = new byte[file.Size];
-                using var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
-                image.Read(0, bytes);
-                Tasks[pid] = Pagemap.Parse(bytes);
-            }
-        }
+        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/') && !ReadByDaemonAtStart(f.Path)).ToList();
+        ReadTaskPagemaps(files, manifest, packs);
         var taskPages = Tasks.Values.GroupBy(t => t.PagesId).ToDictionary(g => g.Key, g => g.ToList());
-        foreach ((string name, ManifestFile file) in files)
+        var others = new List<ManifestFile>();
+        foreach (ManifestFile file in files)
         {
-            using var target = _scratch.Directory.CreateFile(name);
-            if (PagesId(name) is { } id && taskPages.TryGetValue(id, out List<Pagemap>? owners))
+            if (PagesId(file.Path) is { } id && taskPages.TryGetValue(id, out List<Pagemap>? owners))
             {
+                using var target = _scratch.Directory.CreateFile(file.Path);
                 var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
                 _opened.Add(image);
                 Images[id] = image;
@@ -212,14 +188,29 @@ internal sealed class LazyImages : IDisposable
             }
             else
             {
-                packs.WriteOut(file.Chunks!, manifest.KeyId, target);
+                others.Add(file);
             }
         }
+        PackedFiles.WriteOut(others, manifest.KeyId, packs, _scratch.Directory);
         foreach ((int pid, Pagemap pagemap) in Tasks)
         {
             if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image) || image.Length < pagemap.Bytes)
             {
                 throw new InvalidDataException($"task {pid}'s pages image pages-{pagemap.PagesId}.img is missing or short");
+            }
+        }
+    }
+
+    private void ReadTaskPagemaps(List<ManifestFile> files, Manifest manifest, PackReader packs)
+    {
+        foreach (ManifestFile file in files)
+        {
+            if (TaskPagemapPid(file.Path) is { } pid)
+            {
+                var bytes = new byte[file.Size];
+                using var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
+                image.Read(0, bytes);
+                Tasks[pid] = Pagemap.Parse(bytes);
             }
         }
     }

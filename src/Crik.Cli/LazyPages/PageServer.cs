@@ -38,6 +38,9 @@ internal sealed class PageServer : IDisposable
     private long _waitingTicks, _readingTicks, _sendingTicks;
     private int _ended;
 
+    // The answer being sent, grown for a larger one; only the serving thread uses it.
+    private byte[] _answer = new byte[HeaderBytes + (64 << 10)];
+
     /// <param name="tasks">Each task's pagemap, by its PID in the images.</param>
     /// <param name="images">Each pages image, by its number.</param>
     public PageServer(Socket socket, IReadOnlyDictionary<int, Pagemap> tasks, IReadOnlyDictionary<int, ChunkedImage> images, Action<string> failing)
@@ -95,68 +98,10 @@ internal sealed class PageServer : IDisposable
     private void Serve()
     {
         var header = new byte[HeaderBytes];
-        byte[] answer = new byte[HeaderBytes + (64 << 10)];
         string? failure;
         try
         {
-            while (true)
-            {
-                long started = Stopwatch.GetTimestamp();
-                bool received = ReceiveAll(header);
-                started = Add(ref _waitingTicks, started);
-                if (!received)
-                {
-                    _lostDaemon = true;
-                    failure = "CRIU's lazy-pages daemon closed its page-server socket without saying it was done";
-                    break;
-                }
-                uint command = BinaryPrimitives.ReadUInt32LittleEndian(header) & 0xffff;
-                if (command is Close or ForceClose)
-                {
-                    _socket.Send(BitConverter.GetBytes(0));
-                    failure = null;
-                    break;
-                }
-                if (command != Get)
-                {
-                    failure = $"CRIU's lazy-pages daemon sent page-server command {command}, which crik does not serve";
-                    break;
-                }
-                long asked = (long)BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8));
-                ulong address = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(16));
-                ulong task = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(24));
-                if (!_tasks.TryGetValue((int)task, out Pagemap? pagemap) || pagemap.Find(address) is not { } run)
-                {
-                    failure = $"CRIU asked for memory at 0x{address:x} of task {task}, which its images do not hold";
-                    break;
-                }
-                long pages = Math.Min(asked, (long)((run.End - address) / Pagemap.PageBytes));
-                if (pages <= 0)
-                {
-                    failure = $"CRIU asked for {asked} pages at 0x{address:x} of task {task}";
-                    break;
-                }
-                int bytes = checked((int)(pages * Pagemap.PageBytes));
-                if (asked == 1)
-                {
-                    RecordTouch((int)task, address);
-                }
-                Interlocked.Exchange(ref _busySince, started);
-                if (answer.Length < HeaderBytes + bytes)
-                {
-                    answer = new byte[HeaderBytes + bytes];
-                }
-                header.CopyTo(answer, 0);
-                BinaryPrimitives.WriteUInt32LittleEndian(answer, (Present << 16) | Answer);
-                BinaryPrimitives.WriteUInt64LittleEndian(answer.AsSpan(8), (ulong)pages);
-                _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), answer.AsSpan(HeaderBytes, bytes), fault: asked == 1);
-                started = Add(ref _readingTicks, started);
-                _socket.Send(answer.AsSpan(0, HeaderBytes + bytes));
-                Add(ref _sendingTicks, started);
-                Interlocked.Exchange(ref _busySince, 0);
-                Interlocked.Add(ref _bytes, bytes);
-                Interlocked.Increment(ref _requests);
-            }
+            failure = AnswerUntilDone(header);
         }
         catch (Exception e)
         {
@@ -167,9 +112,77 @@ internal sealed class PageServer : IDisposable
         }
         finally
         {
-            Array.Clear(answer);
+            Array.Clear(_answer);
         }
         End(failure);
+    }
+
+    /// <summary>Answers the daemon's requests in order; null when it says it is done, else why serving stops.</summary>
+    private string? AnswerUntilDone(byte[] header)
+    {
+        while (true)
+        {
+            long started = Stopwatch.GetTimestamp();
+            bool received = ReceiveAll(header);
+            started = Add(ref _waitingTicks, started);
+            if (!received)
+            {
+                _lostDaemon = true;
+                return "CRIU's lazy-pages daemon closed its page-server socket without saying it was done";
+            }
+            uint command = BinaryPrimitives.ReadUInt32LittleEndian(header) & 0xffff;
+            if (command is Close or ForceClose)
+            {
+                _socket.Send(BitConverter.GetBytes(0));
+                return null;
+            }
+            if (command != Get)
+            {
+                return $"CRIU's lazy-pages daemon sent page-server command {command}, which crik does not serve";
+            }
+            if (SendPages(header, started) is { } failure)
+            {
+                return failure;
+            }
+        }
+    }
+
+    /// <summary>Answers one request for pages (received at <paramref name="started"/>); why not, when it cannot.</summary>
+    private string? SendPages(byte[] header, long started)
+    {
+        long asked = (long)BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8));
+        ulong address = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(16));
+        ulong task = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(24));
+        if (!_tasks.TryGetValue((int)task, out Pagemap? pagemap) || pagemap.Find(address) is not { } run)
+        {
+            return $"CRIU asked for memory at 0x{address:x} of task {task}, which its images do not hold";
+        }
+        long pages = Math.Min(asked, (long)((run.End - address) / Pagemap.PageBytes));
+        if (pages <= 0)
+        {
+            return $"CRIU asked for {asked} pages at 0x{address:x} of task {task}";
+        }
+        int bytes = checked((int)(pages * Pagemap.PageBytes));
+        if (asked == 1)
+        {
+            RecordTouch((int)task, address);
+        }
+        Interlocked.Exchange(ref _busySince, started);
+        if (_answer.Length < HeaderBytes + bytes)
+        {
+            _answer = new byte[HeaderBytes + bytes];
+        }
+        header.CopyTo(_answer, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(_answer, (Present << 16) | Answer);
+        BinaryPrimitives.WriteUInt64LittleEndian(_answer.AsSpan(8), (ulong)pages);
+        _images[pagemap.PagesId].Read(run.Offset + (long)(address - run.Address), _answer.AsSpan(HeaderBytes, bytes), fault: asked == 1);
+        started = Add(ref _readingTicks, started);
+        _socket.Send(_answer.AsSpan(0, HeaderBytes + bytes));
+        Add(ref _sendingTicks, started);
+        Interlocked.Exchange(ref _busySince, 0);
+        Interlocked.Add(ref _bytes, bytes);
+        Interlocked.Increment(ref _requests);
+        return null;
     }
 
     /// <summary>Adds the time since <paramref name="since"/> to a total; returns now.</summary>

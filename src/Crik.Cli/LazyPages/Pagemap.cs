@@ -1,5 +1,5 @@
 // LazyPages/ owns serving a restored app's memory on demand: which pages are where, the page server CRIU's lazy-pages daemon asks, and the daemon's life.
-using System.Buffers.Binary;
+using Crik.Cli.Criu;
 
 namespace Crik.Cli.LazyPages;
 
@@ -12,16 +12,14 @@ internal readonly record struct PageRun(ulong Address, long Pages, long Offset, 
 }
 
 /// <summary>
-/// One task's pagemap image (pagemap-PID.img), read: which pages-N.img holds its memory, and each run
-/// of pages that has bytes there, in address order. A pages image holds exactly the bytes of the runs
-/// marked present, one after another, so a run's offset is the sum of the runs before it.
+/// One task's pagemap image (pagemap-PID.img), indexed for serving: which pages-N.img holds its
+/// memory, and each run of pages that has bytes there, in address order. A pages image holds exactly
+/// the bytes of the runs marked present, one after another, so a run's offset is the sum of the runs
+/// before it.
 /// </summary>
 internal sealed class Pagemap
 {
     public const int PageBytes = 4096;
-
-    private const uint CommonMagic = 0x54564319;
-    private const uint PresentFlag = 4, LazyFlag = 2;
 
     private readonly PageRun[] _runs;
 
@@ -42,52 +40,36 @@ internal sealed class Pagemap
     /// <summary>Reads a pagemap image; throws <see cref="InvalidDataException"/> for one crik cannot serve from (or that is damaged).</summary>
     public static Pagemap Parse(ReadOnlySpan<byte> image)
     {
-        if (image.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(image) != CommonMagic)
+        PagemapImage parsed;
+        try
         {
-            throw new InvalidDataException("not a CRIU image");
+            parsed = PagemapImage.Parse(image);
         }
-        int at = 8;
-        int? pagesId = null;
+        catch (FormatException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
         var runs = new List<PageRun>();
         long offset = 0;
-        while (at < image.Length)
+        foreach (PagemapEntry entry in parsed.Entries)
         {
-            if (image.Length - at < 4)
-            {
-                throw new InvalidDataException("truncated entry");
-            }
-            int size = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(image[at..]));
-            at += 4;
-            if (size > image.Length - at)
-            {
-                throw new InvalidDataException("truncated entry");
-            }
-            var fields = Protobuf.Varints(image.Slice(at, size));
-            at += size;
-            if (pagesId is null)
-            {
-                pagesId = checked((int)fields.Get(1));
-                continue;
-            }
-            if (fields.Get(3) != 0)
+            if (entry.IsInParent)
             {
                 throw new InvalidDataException("its pages are in a parent image");
             }
-            ulong flags = fields.Get(4);
-            long pages = checked((long)(fields.Has(5) ? fields.Get(5) : fields.Get(2)));
-            if ((flags & PresentFlag) == 0 || pages == 0)
+            long pages = checked((long)entry.Pages);
+            if (!entry.IsPresent || pages == 0)
             {
                 continue;
             }
-            ulong address = fields.Get(1);
-            if (address % PageBytes != 0 || (runs.Count > 0 && address < runs[^1].End))
+            if (entry.Address % PageBytes != 0 || (runs.Count > 0 && entry.Address < runs[^1].End))
             {
                 throw new InvalidDataException("its runs are not page-aligned and in address order");
             }
-            runs.Add(new PageRun(address, pages, offset, (flags & LazyFlag) != 0));
+            runs.Add(new PageRun(entry.Address, pages, offset, entry.IsLazy));
             offset = checked(offset + (pages * PageBytes));
         }
-        return new Pagemap(pagesId ?? throw new InvalidDataException("no header"), [.. runs]);
+        return new Pagemap(checked((int)parsed.PagesId), [.. runs]);
     }
 
     /// <summary>The run holding <paramref name="address"/>, or null when the task had no page there.</summary>

@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Streaming;
@@ -27,62 +28,78 @@ internal static class ImageImport
             }
             return Volatile.Read(ref failure);
         }
-        using var chunker = new ImageChunker(pack, Failure, why => Interlocked.CompareExchange(ref failure, why, null));
+        void Fail(string why) => Interlocked.CompareExchange(ref failure, why, null);
+        using var chunker = new ImageChunker(pack, Failure, Fail);
         var images = new List<ManifestFile>();
         try
         {
-            // CRIU's "parent" link to the pre-dump under this dump is not an image.
-            DirectoryHandle dump = chain[0];
-            List<string> files = dump.Names().Where(name => dump.Stat(name) is { Kind: FileKind.Regular })
-                .Order(StringComparer.Ordinal).ToList();
-            var work = new List<(string Name, Func<Stream> Open)>();
-            foreach (string name in files.Where(PagemapImage.IsPagemapName))
-            {
-                FlatPagemap flat = PagemapFlattener.Flatten(name, chain);
-                byte[] pagemap = flat.Pagemap.Encode();
-                work.Add((name, () => new MemoryStream(pagemap, writable: false)));
-                work.Add((flat.Pagemap.PagesName, () => new SegmentStream(flat.Pages)));
-            }
-            var made = work.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (string name in files.Where(name => !made.Contains(name)))
-            {
-                work.Add((name, () => OpenImage(dump, name)));
-            }
-            var taken = new ManifestFile?[work.Count];
-            int next = -1;
-            void TakeImages()
-            {
-                for (int i = Interlocked.Increment(ref next); i < work.Count; i = Interlocked.Increment(ref next))
-                {
-                    try
-                    {
-                        using Stream source = work[i].Open();
-                        taken[i] = chunker.Take(work[i].Name, source);
-                    }
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref failure, $"{work[i].Name}: {e.Message}", null);
-                    }
-                }
-            }
-            // Threads of their own: they wait for room among the chunks in flight, which pool threads store.
-            Thread[] readers = Enumerable.Range(0, Math.Min(work.Count, Environment.ProcessorCount))
-                .Select(i => new Thread(TakeImages) { IsBackground = true, Name = $"crik import {i}" }).ToArray();
-            foreach (Thread reader in readers)
-            {
-                reader.Start();
-            }
-            foreach (Thread reader in readers)
-            {
-                reader.Join();
-            }
-            images.AddRange(taken.OfType<ManifestFile>());
+            images.AddRange(TakeOnReaderThreads(ImagesToTake(chain), chunker, Fail));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Interlocked.CompareExchange(ref failure, e.Message, null);
+            Fail(e.Message);
         }
         return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure());
+    }
+
+    /// <summary>
+    /// Each image the generation gets, by name, and how to read it: the pagemaps and their pages
+    /// images made whole, the others as the dump wrote them.
+    /// </summary>
+    private static List<(string Name, Func<Stream> Open)> ImagesToTake(IReadOnlyList<DirectoryHandle> chain)
+    {
+        // CRIU's "parent" link to the pre-dump under this dump is not an image.
+        DirectoryHandle dump = chain[0];
+        List<string> files = dump.Names().Where(name => dump.Stat(name) is { Kind: FileKind.Regular })
+            .Order(StringComparer.Ordinal).ToList();
+        var work = new List<(string Name, Func<Stream> Open)>();
+        foreach (string name in files.Where(PagemapImage.IsPagemapName))
+        {
+            FlatPagemap flat = PagemapFlattener.Flatten(name, chain);
+            byte[] pagemap = flat.Pagemap.Encode();
+            work.Add((name, () => new MemoryStream(pagemap, writable: false)));
+            work.Add((flat.Pagemap.PagesName, () => new SegmentStream(flat.Pages)));
+        }
+        var made = work.Select(w => w.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (string name in files.Where(name => !made.Contains(name)))
+        {
+            work.Add((name, () => OpenImage(dump, name)));
+        }
+        return work;
+    }
+
+    /// <summary>Takes the images into the pack, a few at once; an image that fails is reported to <paramref name="fail"/> and left out.</summary>
+    private static List<ManifestFile> TakeOnReaderThreads(List<(string Name, Func<Stream> Open)> work, ImageChunker chunker, Action<string> fail)
+    {
+        var taken = new ManifestFile?[work.Count];
+        int next = -1;
+        void TakeImages()
+        {
+            for (int i = Interlocked.Increment(ref next); i < work.Count; i = Interlocked.Increment(ref next))
+            {
+                try
+                {
+                    using Stream source = work[i].Open();
+                    taken[i] = chunker.Take(work[i].Name, source);
+                }
+                catch (Exception e)
+                {
+                    fail($"{work[i].Name}: {e.Message}");
+                }
+            }
+        }
+        // Threads of their own: they wait for room among the chunks in flight, which pool threads store.
+        Thread[] readers = Enumerable.Range(0, Math.Min(work.Count, Environment.ProcessorCount))
+            .Select(i => new Thread(TakeImages) { IsBackground = true, Name = $"crik import {i}" }).ToArray();
+        foreach (Thread reader in readers)
+        {
+            reader.Start();
+        }
+        foreach (Thread reader in readers)
+        {
+            reader.Join();
+        }
+        return taken.OfType<ManifestFile>().ToList();
     }
 
     private static FileStream OpenImage(DirectoryHandle directory, string name)

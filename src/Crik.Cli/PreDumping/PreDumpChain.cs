@@ -1,3 +1,5 @@
+// PreDumping/ owns CRIU's pre-dumps (where the kernel tracks dirty memory) and turning a dump on top
+// of them into whole images: crik's generations never depend on files that live only on one node.
 using System.Diagnostics;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;

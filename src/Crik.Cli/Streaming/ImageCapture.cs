@@ -15,8 +15,8 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
 
-    private ImageCapture(StreamerSocket socket, PackWriter pack)
-        : base(socket)
+    private ImageCapture(string imagesDir, PackWriter pack)
+        : base(imagesDir, StreamerSocket.CaptureName)
     {
         _chunker = new ImageChunker(pack, () => Failure, Fail);
         Begin();
@@ -24,7 +24,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
 
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts.</summary>
     public static ImageCapture Start(string imagesDir, PackWriter pack) =>
-        new(StreamerSocket.Listen(imagesDir, StreamerSocket.CaptureName), pack);
+        new(imagesDir, pack);
 
     protected override CaptureResult NeverConnected(string why) => new([], why);
 

@@ -40,8 +40,8 @@ internal sealed class ImageServer : StreamerSession<string?>
     // this server, which lasts until criu has exited.
     private readonly List<byte[]> _inPipesAtEnd = [];
 
-    private ImageServer(StreamerSocket socket, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
-        : base(socket)
+    private ImageServer(string imagesDir, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
+        : base(imagesDir, StreamerSocket.ServeName)
     {
         _keyId = keyId;
         _images = images;
@@ -51,7 +51,7 @@ internal sealed class ImageServer : StreamerSession<string?>
 
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts; serves the CRIU images (plain names) of <paramref name="manifest"/>.</summary>
     public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs) =>
-        new(StreamerSocket.Listen(imagesDir, StreamerSocket.ServeName),
+        new(imagesDir,
             manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
 
     /// <summary>How the largest image's stream went: bytes handed over, and time spent waiting for CRIU to read and for chunks to be read and checked.</summary>
@@ -106,25 +106,7 @@ internal sealed class ImageServer : StreamerSession<string?>
             writer = new NonBlockingPipe(pipe);
             ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i], byReference, giveBack), giveBack,
                 byReference ? PagesChunksAhead : ChunksAhead, _packs.ConcurrentReads, "crik image reader");
-            int next = 0;
-            while (next < chunks.Count || unwritten.Count > 0)
-            {
-                // Every chunk read by now goes into the next write, so that it fills the pipe.
-                while (next < chunks.Count && ahead.TryTake(next, out byte[]? read))
-                {
-                    unwritten.Add(new(read, 0, chunks[next++].Size));
-                }
-                if (unwritten.Count == 0)
-                {
-                    long waiting = StreamTimes.Now();
-                    unwritten.Add(new(TakeNext(ahead, next, writer, inPipe), 0, chunks[next++].Size)); // throws when the chunk is not what was written
-                    times.CrikSince(waiting);
-                }
-                if (!WriteSome(writer, unwritten, ahead, inPipe, byReference, times))
-                {
-                    return; // criu stopped reading this image (it needs no more of it, or it failed)
-                }
-            }
+            WriteChunks(chunks, ahead, writer, inPipe, unwritten, byReference, times);
         }
         catch (Exception e)
         {
@@ -136,28 +118,64 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             pipe.Dispose(); // only now: criu must still be waiting for this image when Failed fires
             writer?.Dispose();
-            // Buffers handed over by reference outlive this thread: CRIU reads the rest after crik
-            // closes its end, and part of the first chunk not written whole may be in the pipe too.
-            List<byte[]> mayBeInPipe = inPipe.TakeAll();
-            if (byReference && unwritten.Count > 0 && unwritten[0].Offset > 0)
-            {
-                mayBeInPipe.Add(unwritten[0].Array!);
-                unwritten.RemoveAt(0);
-            }
-            if (byReference)
-            {
-                KeepUntilCriuEnds(mayBeInPipe);
-            }
-            else
-            {
-                mayBeInPipe.ForEach(giveBack);
-            }
-            // Chunks taken or read ahead and not written go back to the pool.
-            foreach (ArraySegment<byte> chunk in unwritten)
-            {
-                giveBack(chunk.Array!);
-            }
+            ReleaseBuffers(inPipe, unwritten, byReference, giveBack);
             ahead?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Writes the chunks into the pipe in order, each as soon as it is read and checked; stops early
+    /// when criu stops reading this image (it needs no more of it, or it failed).
+    /// </summary>
+    private static void WriteChunks(IReadOnlyList<ChunkRef> chunks, ChunkReadAhead ahead, NonBlockingPipe writer, BuffersInPipe inPipe,
+        List<ArraySegment<byte>> unwritten, bool byReference, StreamTimes times)
+    {
+        int next = 0;
+        while (next < chunks.Count || unwritten.Count > 0)
+        {
+            // Every chunk read by now goes into the next write, so that it fills the pipe.
+            while (next < chunks.Count && ahead.TryTake(next, out byte[]? read))
+            {
+                unwritten.Add(new(read, 0, chunks[next++].Size));
+            }
+            if (unwritten.Count == 0)
+            {
+                long waiting = StreamTimes.Now();
+                unwritten.Add(new(TakeNext(ahead, next, writer, inPipe), 0, chunks[next++].Size)); // throws when the chunk is not what was written
+                times.CrikSince(waiting);
+            }
+            if (!WriteSome(writer, unwritten, ahead, inPipe, byReference, times))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Once the image's pipe is closed: buffers handed over by reference outlive this thread (CRIU
+    /// reads the rest after crik closes its end, and part of the first chunk not written whole may be
+    /// in the pipe too), so they are kept until criu ends; every other buffer goes back to its pool.
+    /// </summary>
+    private void ReleaseBuffers(BuffersInPipe inPipe, List<ArraySegment<byte>> unwritten, bool byReference, Action<byte[]> giveBack)
+    {
+        List<byte[]> mayBeInPipe = inPipe.TakeAll();
+        if (byReference && unwritten.Count > 0 && unwritten[0].Offset > 0)
+        {
+            mayBeInPipe.Add(unwritten[0].Array!);
+            unwritten.RemoveAt(0);
+        }
+        if (byReference)
+        {
+            KeepUntilCriuEnds(mayBeInPipe);
+        }
+        else
+        {
+            mayBeInPipe.ForEach(giveBack);
+        }
+        // Chunks taken or read ahead and not written go back to the pool.
+        foreach (ArraySegment<byte> chunk in unwritten)
+        {
+            giveBack(chunk.Array!);
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Net.Sockets;
+using Crik.Cli.Interop;
+
 namespace Crik.Cli.Streaming;
 
 /// <summary>
@@ -7,13 +10,14 @@ namespace Crik.Cli.Streaming;
 /// </summary>
 internal abstract class StreamerSession<TOutcome> : IDisposable
 {
-    private readonly StreamerSocket _socket;
+    private readonly UnixListener _socket;
     private readonly CancellationTokenSource _criuEnded = new();
     private readonly CancellationTokenSource _failed = new();
     private Task<TOutcome>? _work;
     private string? _failure;
 
-    protected StreamerSession(StreamerSocket socket) => _socket = socket;
+    /// <summary>Listens at <paramref name="imagesDir"/>/<paramref name="socketName"/>, before criu starts.</summary>
+    protected StreamerSession(string imagesDir, string socketName) => _socket = StreamerSocket.Listen(imagesDir, socketName);
 
     /// <summary>
     /// Fires at the first failure, before the pipe concerned is closed: the caller kills criu with
@@ -32,6 +36,10 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
         return await _work!.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Called once criu has exited. The socket file goes too; one left behind is harmless: it is
+    /// never a regular file, so no manifest lists it.
+    /// </summary>
     public virtual void Dispose()
     {
         _criuEnded.Cancel();
@@ -65,7 +73,20 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
 
     private async Task<TOutcome> RunAsync()
     {
-        using StreamerConnection? connection = await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false);
+        using StreamerConnection? connection = await AcceptCriuAsync().ConfigureAwait(false);
         return connection is null ? NeverConnected("criu never connected to crik's image streamer") : await HandleAsync(connection).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for CRIU; null when it ends first (without connecting).</summary>
+    private async Task<StreamerConnection?> AcceptCriuAsync()
+    {
+        try
+        {
+            return new StreamerConnection(await _socket.AcceptAsync(_criuEnded.Token).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            return null;
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
 using Crik.Cli.Model;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Streaming;

@@ -1,3 +1,4 @@
+using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.PreDumping;
 using Crik.TestSupport;

@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+
+namespace Crik.Cli.Criu;
+
+/// <summary>
+/// CRIU's image format, as far as crik reads and writes it: two 32-bit magic numbers, then each
+/// protobuf message after its 32-bit little-endian length. Only integer fields are read; messages
+/// are written with integer fields only.
+/// </summary>
+internal static class ImageWire
+{
+    /// <summary>The first magic number of every CRIU image but the inventory's.</summary>
+    public const uint CommonMagic = 0x54564319;
+
+    public static void WriteMagic(Stream output, uint magic)
+    {
+        Span<byte> header = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, CommonMagic);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], magic);
+        output.Write(header);
+    }
+
+    public static void WriteMessage(Stream output, (int Field, ulong Value)[] fields)
+    {
+        Span<byte> body = stackalloc byte[fields.Length * 11];
+        int length = 0;
+        foreach ((int field, ulong value) in fields)
+        {
+            length += WriteVarint(body[length..], (ulong)field << 3);
+            length += WriteVarint(body[length..], value);
+        }
+        Span<byte> size = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(size, (uint)length);
+        output.Write(size);
+        output.Write(body[..length]);
+    }
+
+    private static int WriteVarint(Span<byte> into, ulong value)
+    {
+        int i = 0;
+        while (value >= 0x80)
+        {
+            into[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        into[i++] = (byte)value;
+        return i;
+    }
+}
+
+/// <summary>The messages of a CRIU image after its magic numbers, one by one; throws <see cref="FormatException"/> for a cut-off one.</summary>
+internal ref struct ImageMessageReader(ReadOnlySpan<byte> rest)
+{
+    private ReadOnlySpan<byte> _rest = rest;
+
+    public bool Next(out ReadOnlySpan<byte> message)
+    {
+        message = default;
+        if (_rest.IsEmpty)
+        {
+            return false;
+        }
+        if (_rest.Length < 4)
+        {
+            throw new FormatException("it ends inside a message length");
+        }
+        uint length = BinaryPrimitives.ReadUInt32LittleEndian(_rest);
+        if (length > _rest.Length - 4)
+        {
+            throw new FormatException("it ends inside a message");
+        }
+        message = _rest.Slice(4, (int)length);
+        _rest = _rest[(4 + (int)length)..];
+        return true;
+    }
+}
+
+/// <summary>The integer (varint) fields of one protobuf message, in order; other wire types are skipped.</summary>
+internal ref struct ProtobufFieldReader(ReadOnlySpan<byte> message)
+{
+    private ReadOnlySpan<byte> _rest = message;
+
+    public bool Next(out int field, out ulong value)
+    {
+        while (!_rest.IsEmpty)
+        {
+            ulong key = ReadVarint();
+            field = (int)(key >> 3);
+            switch ((int)(key & 7))
+            {
+                case 0:
+                    value = ReadVarint();
+                    return true;
+                case 1:
+                    Skip(8);
+                    break;
+                case 2:
+                    Skip(checked((int)ReadVarint()));
+                    break;
+                case 5:
+                    Skip(4);
+                    break;
+                default:
+                    throw new FormatException($"field {field} has wire type {key & 7}");
+            }
+        }
+        field = 0;
+        value = 0;
+        return false;
+    }
+
+    private void Skip(int count)
+    {
+        if (count > _rest.Length)
+        {
+            throw new FormatException("a field runs past its message");
+        }
+        _rest = _rest[count..];
+    }
+
+    private ulong ReadVarint()
+    {
+        ulong value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            if (_rest.IsEmpty)
+            {
+                throw new FormatException("a number runs past its message");
+            }
+            byte b = _rest[0];
+            _rest = _rest[1..];
+            value |= (ulong)(b & 0x7f) << shift;
+            if (b < 0x80)
+            {
+                return value;
+            }
+        }
+        throw new FormatException("a number is longer than 64 bits");
+    }
+}

@@ -1,4 +1,5 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Chunks;
@@ -22,7 +23,7 @@ internal sealed class EarlyWriteback : IDisposable
     public EarlyWriteback(SafeFileHandle file)
     {
         _file = file;
-        new Thread(Run) { IsBackground = true, Name = "crik pack writeback" }.Start();
+        BackgroundThread.Start(Run, "crik pack writeback");
     }
 
     /// <summary>Counts <paramref name="bytes"/> just written; every <see cref="Every"/> bytes the writer thread is woken.</summary>

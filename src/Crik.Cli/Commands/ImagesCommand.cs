@@ -18,26 +18,9 @@ internal static class ImagesCommand
     public static int Execute(string? configPath, string? imageDir, bool verify)
     {
         ChunkCodec codec = ChunkCodec.Plain;
-        if (imageDir is null)
+        if (imageDir is null && !TryReadConfig(configPath, out imageDir, out codec))
         {
-            try
-            {
-                CrikConfig config = ConfigLoader.Load(configPath).Config;
-                imageDir = config.ImageDir;
-                if (config.CheckpointingEnabled)
-                {
-                    codec = ImageCodec.From(config, out IReadOnlyList<string> keyWarnings);
-                    foreach (string warning in keyWarnings)
-                    {
-                        StandardStreams.Error.WriteLine($"crik: warning: {warning}");
-                    }
-                }
-            }
-            catch (ConfigException e)
-            {
-                StandardStreams.Error.WriteLine($"crik: error: {e.Message}");
-                return ExitCodes.UsageError;
-            }
+            return ExitCodes.UsageError;
         }
         if (imageDir is null)
         {
@@ -49,45 +32,99 @@ internal static class ImagesCommand
             StandardStreams.Output.WriteLine($"{imageDir} does not exist: nothing has been checkpointed there");
             return 0;
         }
-        List<ListedGeneration> generations;
-        try
+        if (!TryList(imageDir, verify, codec, out List<ListedGeneration> generations, out int failure))
         {
-            generations = S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : OnAVolume(imageDir, verify, codec);
-        }
-        catch (FormatException e)
-        {
-            StandardStreams.Error.WriteLine($"crik: error: {e.Message}");
-            return ExitCodes.UsageError;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            StandardStreams.Error.WriteLine($"crik: error: cannot read {imageDir}: {e.Message}");
-            return ExitCodes.CrikFailure;
+            return failure;
         }
         if (generations.Count == 0)
         {
             StandardStreams.Output.WriteLine($"{imageDir} holds no checkpoints");
             return 0;
         }
+        PrintTable(generations, verify);
+        return ExitCodeOfVerification(generations, verify);
+    }
+
+    /// <summary>The configuration's imageDir (null when it has none) and the codec its keys give; false, with the error written, when it cannot be read.</summary>
+    private static bool TryReadConfig(string? configPath, out string? imageDir, out ChunkCodec codec)
+    {
+        imageDir = null;
+        codec = ChunkCodec.Plain;
+        try
+        {
+            CrikConfig config = ConfigLoader.Load(configPath).Config;
+            imageDir = config.ImageDir;
+            if (config.CheckpointingEnabled)
+            {
+                codec = ImageCodec.From(config, out IReadOnlyList<string> keyWarnings);
+                foreach (string warning in keyWarnings)
+                {
+                    StandardStreams.Error.WriteLine($"crik: warning: {warning}");
+                }
+            }
+            return true;
+        }
+        catch (ConfigException e)
+        {
+            StandardStreams.Error.WriteLine($"crik: error: {e.Message}");
+            return false;
+        }
+    }
+
+    private static bool TryList(string imageDir, bool verify, ChunkCodec codec, out List<ListedGeneration> generations, out int failure)
+    {
+        generations = [];
+        failure = 0;
+        try
+        {
+            generations = S3Address.IsS3(imageDir) ? InObjectStorage(imageDir, verify, codec) : OnAVolume(imageDir, verify, codec);
+            return true;
+        }
+        catch (FormatException e)
+        {
+            StandardStreams.Error.WriteLine($"crik: error: {e.Message}");
+            failure = ExitCodes.UsageError;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            StandardStreams.Error.WriteLine($"crik: error: cannot read {imageDir}: {e.Message}");
+            failure = ExitCodes.CrikFailure;
+        }
+        return false;
+    }
+
+    private static void PrintTable(List<ListedGeneration> generations, bool verify)
+    {
         StandardStreams.Output.WriteLine(Row("GENERATION", "STATE", "TAKEN", "SIZE", "WRITTEN", "DUMP", "STORED", "CHAIN", "NODE", verify ? "VERIFIED" : "MANIFEST", "APP"));
         foreach (ListedGeneration g in generations)
         {
-            Manifest? m = g.Manifest;
-            StandardStreams.Output.WriteLine(Row(
-                g.Generation.ToString(CultureInfo.InvariantCulture),
-                g.Restores > 0 ? FormattableString.Invariant($"{g.State}, restored {g.Restores}x") : g.State,
-                m is null ? "?" : m.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                m is null ? "?" : Size.Format(m.ImageBytes),
-                m is null ? "?" : m.Format < 2 ? Size.Format(m.ImageBytes) : Size.Format(m.WrittenBytes),
-                m is null ? "?" : FormattableString.Invariant($"{m.DumpSeconds:0.00} s"),
-                m is null ? "?" : Stored(m),
-                m is null ? "?" : Chain(m),
-                m?.Host is { } host ? $"{host.Architecture}, {host.CpuFeatures.Count} cpu features" : "?",
-                g.Problem ?? "ok",
-                m is null ? "?" : string.Join(' ', m.Command)));
+            StandardStreams.Output.WriteLine(Row(Cells(g)));
         }
         StandardStreams.Output.WriteLine("Only a committed generation that verifies is restored. CHAIN: the packs a generation's chunks are in"
             + (verify ? "." : "; --verify reads every chunk."));
+    }
+
+    private static string[] Cells(ListedGeneration g)
+    {
+        Manifest? m = g.Manifest;
+        return
+        [
+            g.Generation.ToString(CultureInfo.InvariantCulture),
+            g.Restores > 0 ? FormattableString.Invariant($"{g.State}, restored {g.Restores}x") : g.State,
+            m is null ? "?" : m.CreatedAt.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            m is null ? "?" : Size.Format(m.ImageBytes),
+            m is null ? "?" : m.Format < 2 ? Size.Format(m.ImageBytes) : Size.Format(m.WrittenBytes),
+            m is null ? "?" : FormattableString.Invariant($"{m.DumpSeconds:0.00} s"),
+            m is null ? "?" : Stored(m),
+            m is null ? "?" : Chain(m),
+            m?.Host is { } host ? $"{host.Architecture}, {host.CpuFeatures.Count} cpu features" : "?",
+            g.Problem ?? "ok",
+            m is null ? "?" : string.Join(' ', m.Command),
+        ];
+    }
+
+    private static int ExitCodeOfVerification(List<ListedGeneration> generations, bool verify)
+    {
         // Retired and set-aside generations are never restored, so only committed ones decide the exit code.
         int failing = verify ? generations.Count(g => g.State == "committed" && g.Problem is not null) : 0;
         if (failing == 0)

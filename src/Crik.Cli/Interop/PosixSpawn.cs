@@ -34,44 +34,9 @@ internal static unsafe class PosixSpawn
         {
             Check(Libc.PosixSpawnAttrInit(attributes), "posix_spawnattr_init");
             Check(Libc.PosixSpawnFileActionsInit(fileActions), "posix_spawn_file_actions_init");
-
-            short flags = Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK;
-            if (newSession)
-            {
-                flags |= Libc.POSIX_SPAWN_SETSID;
-            }
-            Check(Libc.PosixSpawnAttrSetFlags(attributes, flags), "posix_spawnattr_setflags");
-            _ = Libc.SigFillSet(sigset);
-            Check(Libc.PosixSpawnAttrSetSigDefault(attributes, sigset), "posix_spawnattr_setsigdefault");
-            _ = Libc.SigEmptySet(sigset);
-            Check(Libc.PosixSpawnAttrSetSigMask(attributes, sigset), "posix_spawnattr_setsigmask");
-
-            if (nullStdin)
-            {
-                Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 0, Utf8("/dev/null", strings), OpenFlags.ReadOnly, 0),
-                    "posix_spawn_file_actions_addopen");
-            }
-            if (outputPath is not null)
-            {
-                byte* path = Utf8(outputPath, strings);
-                Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 1, path,
-                    OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Truncate, 0x180 /* 0600 */), "posix_spawn_file_actions_addopen");
-                Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 2, path,
-                    OpenFlags.WriteOnly | OpenFlags.Append, 0), "posix_spawn_file_actions_addopen");
-            }
-            inherited ??= [];
-            // Through descriptors above every source first, so that no source is overwritten before it is copied.
-            int above = inherited.Count == 0 ? 0 : Math.Max(inherited.Max(), 2 + inherited.Count) + 1;
-            for (int i = 0; i < inherited.Count; i++)
-            {
-                Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, inherited[i], above + i), "posix_spawn_file_actions_adddup2");
-            }
-            for (int i = 0; i < inherited.Count; i++)
-            {
-                Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, above + i, 3 + i), "posix_spawn_file_actions_adddup2");
-            }
-            Check(Libc.PosixSpawnFileActionsAddCloseFrom(fileActions, 3 + inherited.Count), "posix_spawn_file_actions_addclosefrom_np");
-
+            SetDefaultSignals(attributes, sigset, newSession);
+            RedirectStandardStreams(fileActions, nullStdin, outputPath, strings);
+            InheritOnly(fileActions, inherited ?? []);
             byte** argv = NullTerminated(command, strings);
             byte** envp = NullTerminated(environment, strings);
             return Libc.PosixSpawnp(out pid, argv[0], fileActions, attributes, argv, envp);
@@ -88,6 +53,54 @@ internal static unsafe class PosixSpawn
             NativeMemory.Free(fileActions);
             NativeMemory.Free(attributes);
         }
+    }
+
+    /// <summary>Every signal's disposition back to its default and an empty mask; a new session when asked.</summary>
+    private static void SetDefaultSignals(void* attributes, byte* sigset, bool newSession)
+    {
+        short flags = Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK;
+        if (newSession)
+        {
+            flags |= Libc.POSIX_SPAWN_SETSID;
+        }
+        Check(Libc.PosixSpawnAttrSetFlags(attributes, flags), "posix_spawnattr_setflags");
+        _ = Libc.SigFillSet(sigset);
+        Check(Libc.PosixSpawnAttrSetSigDefault(attributes, sigset), "posix_spawnattr_setsigdefault");
+        _ = Libc.SigEmptySet(sigset);
+        Check(Libc.PosixSpawnAttrSetSigMask(attributes, sigset), "posix_spawnattr_setsigmask");
+    }
+
+    private static void RedirectStandardStreams(void* fileActions, bool nullStdin, string? outputPath, List<nint> strings)
+    {
+        if (nullStdin)
+        {
+            Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 0, Utf8("/dev/null", strings), OpenFlags.ReadOnly, 0),
+                "posix_spawn_file_actions_addopen");
+        }
+        if (outputPath is not null)
+        {
+            byte* path = Utf8(outputPath, strings);
+            Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 1, path,
+                OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Truncate, 0x180 /* 0600 */), "posix_spawn_file_actions_addopen");
+            Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 2, path,
+                OpenFlags.WriteOnly | OpenFlags.Append, 0), "posix_spawn_file_actions_addopen");
+        }
+    }
+
+    /// <summary>Moves <paramref name="inherited"/> to 3, 4, ... in the child and closes every descriptor above them.</summary>
+    private static void InheritOnly(void* fileActions, IReadOnlyList<int> inherited)
+    {
+        // Through descriptors above every source first, so that no source is overwritten before it is copied.
+        int above = inherited.Count == 0 ? 0 : Math.Max(inherited.Max(), 2 + inherited.Count) + 1;
+        for (int i = 0; i < inherited.Count; i++)
+        {
+            Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, inherited[i], above + i), "posix_spawn_file_actions_adddup2");
+        }
+        for (int i = 0; i < inherited.Count; i++)
+        {
+            Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, above + i, 3 + i), "posix_spawn_file_actions_adddup2");
+        }
+        Check(Libc.PosixSpawnFileActionsAddCloseFrom(fileActions, 3 + inherited.Count), "posix_spawn_file_actions_addclosefrom_np");
     }
 
     private static byte** NullTerminated(IReadOnlyList<string> values, List<nint> allocations)

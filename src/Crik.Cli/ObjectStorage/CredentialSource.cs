@@ -171,8 +171,7 @@ internal sealed class CredentialSource
                     break;
                 }
             }
-            TimeSpan delay = _retry.Delay(attempt), remaining = timeLeft - Stopwatch.GetElapsedTime(started);
-            Thread.Sleep(delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            Thread.Sleep(_retry.DelayWithin(attempt, timeLeft - Stopwatch.GetElapsedTime(started)));
         }
         throw new S3Exception($"STS at {endpoint} did not answer AssumeRoleWithWebIdentity for {role} ({(problem.Length > 0 ? problem : "the time crik had for the store ran out before it could ask")}); check AWS_REGION and the network (or AWS_ENDPOINT_URL_STS)");
     }

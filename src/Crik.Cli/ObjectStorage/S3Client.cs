@@ -1,7 +1,6 @@
 // ObjectStorage/ owns talking to S3 and S3-compatible stores: addresses, credentials, signing, requests.
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security;
 using System.Text;
 using System.Xml.Linq;
@@ -18,7 +17,7 @@ namespace Crik.Cli.ObjectStorage;
 /// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
 /// Names are relative to the address's prefix.
 /// </summary>
-internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
+internal sealed partial class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
     TimeProvider? clock = null)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
@@ -258,122 +257,6 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     private string NextMarker(XDocument page, string element, string operation) =>
         page.Root?.Child(element) is { Length: > 0 } marker ? marker
             : throw new S3Exception($"the store's answer to {operation} of {Display(null)} says there is more but gives no {element}; is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", 200);
-
-    private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
-        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
-        bool errorIn200 = false)
-    {
-        string payloadHash = body.IsEmpty ? SigV4.EmptyPayloadHash : SigV4.PayloadHash(body.Span);
-        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
-        string what = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
-        string lastProblem = "";
-        int lastStatus = 0;
-        string? lastCode = null;
-        bool unanswered = false;
-        for (int attempt = 1; ; attempt++)
-        {
-            if (method != HttpMethod.Get && method != HttpMethod.Head && name is not null && Fence?.Invoke() == true)
-            {
-                throw new S3Exception($"{what} was not {(attempt == 1 ? "sent" : "retried")}: crik lost its lease on {Display(null)}, "
-                    + "so another crik may be writing there", lastStatus, lastCode);
-            }
-            DateTimeOffset now = _clock.GetUtcNow();
-            TimeSpan left = TimeLeft();
-            if (left <= TimeSpan.Zero)
-            {
-                throw new S3Exception(attempt == 1 ? $"{what} was not sent: the time crik had for the store ran out"
-                    : $"{what} failed and the time crik had for the store ran out: {lastProblem}", lastStatus, lastCode);
-            }
-            using var attemptTimeout = new CancellationTokenSource(left < http.Timeout ? left : http.Timeout);
-            try
-            {
-                using var request = new HttpRequestMessage(method, uri);
-                if (!body.IsEmpty || method == HttpMethod.Put || method == HttpMethod.Post)
-                {
-                    request.Content = new ReadOnlyMemoryContent(body);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(method == HttpMethod.Post ? "application/xml" : "application/octet-stream");
-                }
-                if (range is { } r)
-                {
-                    request.Headers.Range = new RangeHeaderValue(r.From, r.To);
-                }
-                if (ifNoneMatch)
-                {
-                    request.Headers.TryAddWithoutValidation("If-None-Match", "*");
-                }
-                if (!string.IsNullOrEmpty(ifMatch))
-                {
-                    request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-                }
-                AwsCredentials signedWith = credentials.Get(now, left);
-                SigV4.Sign(request, canonicalPath, query, payloadHash, signedWith, settings.Region, now);
-                // A range's answer is read as it comes: a store that ignores Range sends the whole object, of which only the range is kept.
-                HttpResponseMessage response = http.Send(request, range is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead,
-                    attemptTimeout.Token);
-                S3Response answer;
-                try
-                {
-                    // With only the headers read, a body that stops coming must still end with the attempt.
-                    using CancellationTokenRegistration abort = attemptTimeout.Token.Register(response.Dispose);
-                    answer = new S3Response(response, hasBody: method != HttpMethod.Head, slice: response.StatusCode == HttpStatusCode.OK ? range : null);
-                }
-                catch
-                {
-                    response.Dispose();
-                    throw;
-                }
-                int status = (int)response.StatusCode;
-                bool success = response.StatusCode == expect || status is >= 200 and < 300;
-                // S3 may answer 200 to CompleteMultipartUpload and put its error (InternalError, SlowDown) in the body.
-                (string? code, string message) = success && !errorIn200 ? (null, "") : S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
-                if (success && code is null)
-                {
-                    return answer;
-                }
-                answer.Dispose();
-                if ((ifNoneMatch || ifMatch is not null) && status is 412 or 409)
-                {
-                    // 409: another conditional write to the object was under way; either way, not ours to write.
-                    return unanswered ? S3Response.NotMetAfterLostAnswer : S3Response.NotMet;
-                }
-                if ((missingIsNull || ifMatch is not null) && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
-                {
-                    return S3Response.Missing;
-                }
-                lastStatus = status;
-                lastCode = code;
-                unanswered |= status >= 500;
-                lastProblem = $"{status} {code ?? response.ReasonPhrase}{(message.Length > 0 ? ": " + message : "")}";
-                if (code is "ExpiredToken" or "InvalidToken" && credentials.IsWebIdentity && attempt == 1)
-                {
-                    credentials.Expire(signedWith);
-                    continue;
-                }
-                if (!S3RetryPolicy.IsTransient(status, code) || attempt >= _retry.Attempts)
-                {
-                    break;
-                }
-            }
-            catch (Exception e) when ((e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
-                || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
-            {
-                lastStatus = 0;
-                lastCode = null;
-                unanswered = true;
-                lastProblem = e is OperationCanceledException || attemptTimeout.IsCancellationRequested ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message;
-                if (attempt >= _retry.Attempts)
-                {
-                    break;
-                }
-            }
-            TimeSpan delay = _retry.Delay(attempt);
-            // Read once: the time left may run out between two reads, and Thread.Sleep throws on a negative time.
-            TimeSpan remaining = TimeLeft();
-            Thread.Sleep(delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-        }
-        throw new S3Exception($"{what} failed{(_retry.Attempts > 1 && (lastStatus == 0 || S3RetryPolicy.IsTransient(lastStatus, lastCode)) ? $" {_retry.Attempts} times" : "")}: {lastProblem}; {S3Errors.Hint(lastCode, lastStatus)}",
-            lastStatus, lastCode);
-    }
 
     private TimeSpan TimeLeft()
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
@@ -57,8 +58,7 @@ internal sealed class S3Lease : IStoreLock
         _writtenAt = writtenAt;
         _log = log;
         // Its own thread, not a timer: renewals must go on when the thread pool is busy.
-        _renewal = new Thread(RenewUntilReleased) { IsBackground = true, Name = "crik lease" };
-        _renewal.Start();
+        _renewal = BackgroundThread.Start(RenewUntilReleased, "crik lease");
     }
 
     /// <summary>

@@ -9,6 +9,19 @@ internal sealed record S3RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan
     public TimeSpan Delay(int attempt) =>
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(attempt - 1, 16)) / 2 + Random.Shared.NextInt64(FirstDelay.Ticks));
 
+    /// <summary>The pause before the attempt after <paramref name="attempt"/>, cut to the time <paramref name="remaining"/> (none when that is spent).</summary>
+    public TimeSpan DelayWithin(int attempt, TimeSpan remaining)
+    {
+        TimeSpan delay = Delay(attempt);
+        return delay < remaining ? delay : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero;
+    }
+
+    /// <summary>Whether attempt <paramref name="attempt"/>, failed so (status 0: no answer), is followed by another.</summary>
+    public bool TriesAgain(int attempt, int status, string? code) => attempt < Attempts && IsRetried(status, code);
+
+    /// <summary>Failures that are tried again while attempts are left: no answer at all (status 0), or a transient one.</summary>
+    public static bool IsRetried(int status, string? code) => status == 0 || IsTransient(status, code);
+
     /// <summary>Answers that say "try again": server errors, throttling (S3's and STS's), S3's request timeout, and STS not reaching the identity provider.</summary>
     public static bool IsTransient(int status, string? code) =>
         status is 500 or 502 or 503 or 504 or 429

@@ -28,8 +28,7 @@ internal sealed class ChildReaper
     {
         _log = log;
         Posix.ResetChildSignalDisposition();
-        var thread = new Thread(ReapForever) { IsBackground = true, Name = "crik reaper" };
-        thread.Start();
+        BackgroundThread.Start(ReapForever, "crik reaper");
     }
 
     /// <summary>

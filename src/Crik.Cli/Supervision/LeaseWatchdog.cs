@@ -1,5 +1,6 @@
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.Supervision;
@@ -39,8 +40,7 @@ internal sealed class LeaseWatchdog : IDisposable
         _signalTree = signalTree;
         _pid = pid;
         _log = log;
-        _thread = new Thread(Watch) { IsBackground = true, Name = "crik lease watchdog" };
-        _thread.Start();
+        _thread = BackgroundThread.Start(Watch, "crik lease watchdog");
     }
 
     /// <summary>Completes once the lease is lost and the app was sent SIGKILL.</summary>

@@ -48,25 +48,11 @@ internal sealed class NodeWatcher(
                 {
                     if (lists++ > 0)
                         metrics.ListRestarted();
-                    var list = await _lister.ListAsync(stoppingToken).ConfigureAwait(false);
-                    store.ReplaceAllEvaluated(list.Nodes);
-                    _resourceVersion = list.ResourceVersion;
-                    health.ListCompleted();
-                    backoff.Reset();
+                    await ListAllAsync(backoff, stoppingToken).ConfigureAwait(false);
                 }
                 if (watches++ > 0)
                     metrics.WatchRestarted();
-                var clock = Stopwatch.StartNew();
-                var events = await WatchAsync(backoff, stoppingToken).ConfigureAwait(false);
-                if (events == 0 && clock.Elapsed < settings.ShortWatch)
-                {
-                    var delay = backoff.Next();
-                    health.Disconnected("the watch closed at once with no events");
-                    Log.ShortWatch(logger, clock.ElapsedMilliseconds, _resourceVersion ?? "", (long)delay.TotalMilliseconds);
-                    await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
-                }
-                else
-                    Log.WatchEnded(logger, _resourceVersion ?? "");
+                await WatchOnceAsync(backoff, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -74,33 +60,76 @@ internal sealed class NodeWatcher(
             }
             catch (KubeApiException e) when (e.IsGone)
             {
-                Log.WatchExpired(logger, e.Message);
-                _resourceVersion = null;
-                await DelayAsync(backoff.Next(), stoppingToken).ConfigureAwait(false);
+                await DelayAsync(Expired(e, backoff), stoppingToken).ConfigureAwait(false);
             }
             catch (WatchAbandonedException e)
             {
-                if (e.BadData)
-                    metrics.BadItem(ServerMetrics.WatchSource);
-                var delay = backoff.Next();
-                health.Disconnected(e.Message);
-                Log.WatchAbandoned(logger, e.Message, (long)delay.TotalMilliseconds);
-                _resourceVersion = null;
-                await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
+                await DelayAsync(Abandoned(e, backoff), stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (IsRetryable(e))
             {
-                var delay = backoff.Next();
-                health.Disconnected(e.Message);
-                if (e is KubeApiException { IsAuthProblem: true } denied)
-                    Log.AccessRefused(logger, (int)denied.Status, denied.Url, (long)delay.TotalMilliseconds);
-                else if (_resourceVersion is null)
-                    Log.ListFailed(logger, Describe(e), (long)delay.TotalMilliseconds);
-                else
-                    Log.WatchLost(logger, Describe(e), _resourceVersion, (long)delay.TotalMilliseconds);
-                await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
+                await DelayAsync(Lost(e, backoff), stoppingToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task ListAllAsync(Backoff backoff, CancellationToken stoppingToken)
+    {
+        var list = await _lister.ListAsync(stoppingToken).ConfigureAwait(false);
+        store.ReplaceAllEvaluated(list.Nodes);
+        _resourceVersion = list.ResourceVersion;
+        health.ListCompleted();
+        backoff.Reset();
+    }
+
+    /// <summary>Watches until the API server ends the watch; one that ends at once with no events is backed off from.</summary>
+    private async Task WatchOnceAsync(Backoff backoff, CancellationToken stoppingToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var events = await WatchAsync(backoff, stoppingToken).ConfigureAwait(false);
+        if (events == 0 && clock.Elapsed < settings.ShortWatch)
+        {
+            var delay = backoff.Next();
+            health.Disconnected("the watch closed at once with no events");
+            Log.ShortWatch(logger, clock.ElapsedMilliseconds, _resourceVersion ?? "", (long)delay.TotalMilliseconds);
+            await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
+        }
+        else
+            Log.WatchEnded(logger, _resourceVersion ?? "");
+    }
+
+    /// <summary>The list's resourceVersion is too old to watch from (410 Gone): only a new list helps. Returns the time to wait.</summary>
+    private TimeSpan Expired(KubeApiException gone, Backoff backoff)
+    {
+        Log.WatchExpired(logger, gone.Message);
+        _resourceVersion = null;
+        return backoff.Next();
+    }
+
+    /// <summary>The watch fell silent or sent what cannot be used: only a new list helps. Returns the time to wait.</summary>
+    private TimeSpan Abandoned(WatchAbandonedException abandoned, Backoff backoff)
+    {
+        if (abandoned.BadData)
+            metrics.BadItem(ServerMetrics.WatchSource);
+        var delay = backoff.Next();
+        health.Disconnected(abandoned.Message);
+        Log.WatchAbandoned(logger, abandoned.Message, (long)delay.TotalMilliseconds);
+        _resourceVersion = null;
+        return delay;
+    }
+
+    /// <summary>The list or watch failed on the way (network, API, timeout): it is tried again from where it was. Returns the time to wait.</summary>
+    private TimeSpan Lost(Exception e, Backoff backoff)
+    {
+        var delay = backoff.Next();
+        health.Disconnected(e.Message);
+        if (e is KubeApiException { IsAuthProblem: true } denied)
+            Log.AccessRefused(logger, (int)denied.Status, denied.Url, (long)delay.TotalMilliseconds);
+        else if (_resourceVersion is null)
+            Log.ListFailed(logger, Describe(e), (long)delay.TotalMilliseconds);
+        else
+            Log.WatchLost(logger, Describe(e), _resourceVersion, (long)delay.TotalMilliseconds);
+        return delay;
     }
 
     /// <summary>

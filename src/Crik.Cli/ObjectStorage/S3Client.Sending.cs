@@ -1,0 +1,158 @@
+using System.Net;
+using System.Text;
+
+namespace Crik.Cli.ObjectStorage;
+
+/// <summary>How one request is sent: attempt after attempt until it is answered, fenced off, out of time or out of retries.</summary>
+internal sealed partial class S3Client
+{
+    private enum AttemptOutcome
+    {
+        Answered,
+        RetryAtOnce,
+        RetryAfterBackOff,
+        GiveUp,
+    }
+
+    private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
+        bool errorIn200 = false)
+    {
+        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
+        string description = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
+        return Send(new S3Request(method, name, description, uri, canonicalPath, query, body)
+        {
+            Range = range,
+            Expect = expect,
+            MissingIsNull = missingIsNull,
+            IfNoneMatch = ifNoneMatch,
+            IfMatch = ifMatch,
+            ErrorIn200 = errorIn200,
+        });
+    }
+
+    private S3Response Send(S3Request request)
+    {
+        var history = new S3AttemptHistory();
+        for (int attempt = 1; ; attempt++)
+        {
+            ThrowIfFenced(request, attempt, history);
+            DateTimeOffset now = _clock.GetUtcNow();
+            TimeSpan left = TimeLeft();
+            ThrowIfOutOfTime(request, attempt, left, history);
+            (S3Response? answer, AttemptOutcome outcome) = Attempt(request, attempt, now, left, history);
+            if (answer is not null)
+            {
+                return answer;
+            }
+            if (outcome == AttemptOutcome.GiveUp)
+            {
+                throw GaveUp(request, history);
+            }
+            if (outcome == AttemptOutcome.RetryAfterBackOff)
+            {
+                Thread.Sleep(_retry.DelayWithin(attempt, TimeLeft()));
+            }
+        }
+    }
+
+    private void ThrowIfFenced(S3Request request, int attempt, S3AttemptHistory history)
+    {
+        if (request.WritesObject && Fence?.Invoke() == true)
+        {
+            throw new S3Exception($"{request.Description} was not {(attempt == 1 ? "sent" : "retried")}: crik lost its lease on {Display(null)}, "
+                + "so another crik may be writing there", history.Status, history.Code);
+        }
+    }
+
+    private static void ThrowIfOutOfTime(S3Request request, int attempt, TimeSpan left, S3AttemptHistory history)
+    {
+        if (left <= TimeSpan.Zero)
+        {
+            throw new S3Exception(attempt == 1 ? $"{request.Description} was not sent: the time crik had for the store ran out"
+                : $"{request.Description} failed and the time crik had for the store ran out: {history.Problem}", history.Status, history.Code);
+        }
+    }
+
+    private S3Exception GaveUp(S3Request request, S3AttemptHistory history)
+    {
+        string times = _retry.Attempts > 1 && S3RetryPolicy.IsRetried(history.Status, history.Code) ? $" {_retry.Attempts} times" : "";
+        return new S3Exception($"{request.Description} failed{times}: {history.Problem}; {S3Errors.Hint(history.Code, history.Status)}", history.Status, history.Code);
+    }
+
+    /// <summary>Sends the request once: its answer when that is to be kept, else null and what to do next (the failure is in <paramref name="history"/>).</summary>
+    private (S3Response? Answer, AttemptOutcome Outcome) Attempt(S3Request request, int attempt, DateTimeOffset now, TimeSpan left, S3AttemptHistory history)
+    {
+        using var attemptTimeout = new CancellationTokenSource(left < http.Timeout ? left : http.Timeout);
+        try
+        {
+            using HttpRequestMessage message = request.NewMessage();
+            AwsCredentials signedWith = credentials.Get(now, left);
+            SigV4.Sign(message, request.CanonicalPath, request.Query, request.PayloadHash, signedWith, settings.Region, now);
+            HttpResponseMessage response = http.Send(message, request.Completion, attemptTimeout.Token);
+            S3Response answer = Read(response, request, attemptTimeout.Token);
+            if (Keep(request, response, answer, history) is { } kept)
+            {
+                return (kept, AttemptOutcome.Answered);
+            }
+            return (null, AfterFailedAnswer(attempt, signedWith, history));
+        }
+        catch (Exception e) when ((e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
+            || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
+        {
+            history.GotNoAnswer(e is OperationCanceledException || attemptTimeout.IsCancellationRequested
+                ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message);
+            return (null, _retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp);
+        }
+    }
+
+    private static S3Response Read(HttpResponseMessage response, S3Request request, CancellationToken attemptTimeout)
+    {
+        try
+        {
+            // With only the headers read, a body that stops coming must still end with the attempt.
+            using CancellationTokenRegistration abort = attemptTimeout.Register(response.Dispose);
+            return new S3Response(response, hasBody: request.Method != HttpMethod.Head, slice: response.StatusCode == HttpStatusCode.OK ? request.Range : null);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The answer to return (a success, a condition not met, a missing object), or null after recording it in <paramref name="history"/> as a failure.</summary>
+    private static S3Response? Keep(S3Request request, HttpResponseMessage response, S3Response answer, S3AttemptHistory history)
+    {
+        int status = (int)response.StatusCode;
+        bool success = response.StatusCode == request.Expect || status is >= 200 and < 300;
+        // S3 may answer 200 to CompleteMultipartUpload and put its error (InternalError, SlowDown) in the body.
+        (string? code, string message) = success && !request.ErrorIn200 ? (null, "") : S3Errors.Parse(Encoding.UTF8.GetString(answer.Body));
+        if (success && code is null)
+        {
+            return answer;
+        }
+        answer.Dispose();
+        if (request.IsConditional && status is 412 or 409)
+        {
+            // 409: another conditional write to the object was under way; either way, not ours to write.
+            return history.AnyUnanswered ? S3Response.NotMetAfterLostAnswer : S3Response.NotMet;
+        }
+        if (request.MissingIsAnswer && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
+        {
+            return S3Response.Missing;
+        }
+        history.FailedWith(status, code, $"{status} {code ?? response.ReasonPhrase}{(message.Length > 0 ? ": " + message : "")}");
+        return null;
+    }
+
+    private AttemptOutcome AfterFailedAnswer(int attempt, AwsCredentials signedWith, S3AttemptHistory history)
+    {
+        if (history.Code is "ExpiredToken" or "InvalidToken" && credentials.IsWebIdentity && attempt == 1)
+        {
+            credentials.Expire(signedWith);
+            return AttemptOutcome.RetryAtOnce;
+        }
+        return _retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp;
+    }
+}

@@ -139,13 +139,13 @@ internal static class ImagesCommand
 
     private static List<ListedGeneration> OnAVolume(string imageDir, bool verify, ChunkCodec codec)
     {
-        using var store = new CheckpointStore(imageDir, Serilog.Core.Logger.None, codec, readOnly: true);
+        using var store = new VolumeGenerationStore(imageDir, Serilog.Core.Logger.None, codec, readOnly: true);
         return store.ListGenerations(verify);
     }
 
     private static List<ListedGeneration> InObjectStorage(string imageDir, bool verify, ChunkCodec codec)
     {
-        using var store = new ObjectCheckpointStore(CheckpointStores.S3(imageDir), Serilog.Core.Logger.None, codec);
+        using var store = new ObjectGenerationStore(CheckpointStores.S3(imageDir), Serilog.Core.Logger.None, codec);
         return store.ListGenerations(verify);
     }
 

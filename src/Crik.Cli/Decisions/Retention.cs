@@ -60,7 +60,14 @@ internal static class Retention
         return listing.Packs.Where(p => p <= newest && !inUse.Contains(p)).ToList();
     }
 
-    /// <summary>All but the <paramref name="keep"/> newest CRIU logs, newest by when they were written (then by name).</summary>
+    /// <summary>
+    /// All but the <paramref name="keep"/> newest CRIU logs, newest by when they were written. Logs
+    /// written within one tick of the file system's clock rank crik's own names first, by generation,
+    /// so a name crik did not write never pushes out one it did.
+    /// </summary>
     public static List<string> Logs(IEnumerable<StoredLog> logs, int keep) =>
-        logs.OrderByDescending(l => l.Written).ThenByDescending(l => l.Name, StringComparer.Ordinal).Skip(keep).Select(l => l.Name).ToList();
+        logs.OrderByDescending(l => l.Written)
+            .ThenByDescending(l => StoreLayout.ParseLogGeneration(l.Name))
+            .ThenByDescending(l => l.Name, StringComparer.Ordinal)
+            .Skip(keep).Select(l => l.Name).ToList();
 }

@@ -12,7 +12,7 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal static class AppFiles
 {
-    public const string ExtraFilesDir = "extra-files";
+    public const string ExtraFilesDir = StoreLayout.ExtraFilesDir;
 
     /// <summary>Deletes each path (file or directory); missing ones are fine.</summary>
     public static void DeleteInotifyIncompatible(IEnumerable<string> paths, ILogger log)

@@ -90,7 +90,7 @@ internal partial class GenerationStore
     }
 
     /// <summary>Undoes <see cref="BeginRestore"/> when CRIU never ran (e.g. it is not installed): the restore is not counted.</summary>
-    public void Reinstate(RestoreAttempt attempt)
+    public void CancelRestore(RestoreAttempt attempt)
     {
         attempt.Dispose();
         ForgetRestore();

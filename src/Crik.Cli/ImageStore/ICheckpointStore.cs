@@ -40,7 +40,7 @@ internal interface ICheckpointStore : IDisposable
 
     int RetireCommitted();
 
-    void Reinstate(RestoreAttempt attempt);
+    void CancelRestore(RestoreAttempt attempt);
 
     void MarkRestoreSurvived();
 

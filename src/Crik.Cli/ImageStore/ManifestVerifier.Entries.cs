@@ -1,3 +1,4 @@
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 
@@ -15,24 +16,7 @@ internal static partial class ManifestVerifier
     /// <param name="alsoWritten">Names crik adds beside the manifest later (the set-aside reason).</param>
     public static string? Unexpected(DirectoryHandle dir, Manifest manifest, params string[] alsoWritten)
     {
-        var files = new HashSet<string>([Manifest.FileName, Manifest.MacFileName, .. alsoWritten], StringComparer.Ordinal);
-        var directories = new HashSet<string>([AppFiles.ExtraFilesDir], StringComparer.Ordinal);
-        foreach (ManifestFile file in manifest.Files)
-        {
-            if (!file.IsStreamed)
-            {
-                files.Add(file.Path);
-            }
-            AddParents(directories, file.Path);
-        }
-        // Sealing saved files leaves their directories behind (extra-files/ always), and a saved directory may be empty.
-        foreach (SavedFile saved in manifest.ExtraFiles ?? [])
-        {
-            if (saved.Kind == SavedFile.Directory)
-            {
-                AddParents(directories, $"{AppFiles.ExtraFilesDir}/{saved.Path.TrimStart('/')}/");
-            }
-        }
+        (HashSet<string> files, HashSet<string> directories) = WholeGeneration.MayHold(manifest, alsoWritten);
         return Unexpected(dir, "", files, directories);
     }
 
@@ -61,13 +45,5 @@ internal static partial class ManifestVerifier
             }
         }
         return null;
-    }
-
-    private static void AddParents(HashSet<string> directories, string path)
-    {
-        for (int slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
-        {
-            directories.Add(path[..slash]);
-        }
     }
 }

@@ -89,7 +89,7 @@ internal static partial class ManifestVerifier
     /// checkpoint of another pod that shares the key), or imageDir changed since.
     /// </summary>
     public static string? ElsewhereProblem(Manifest manifest, string imageDir) =>
-        manifest.KeyId is not null && manifest.Store is { } store && store != imageDir
+        manifest.Encrypted && manifest.Store is { } store && store != imageDir
             ? $"its authenticated manifest says it was taken in {store}, not in {imageDir}: an encrypted checkpoint is restored only "
                 + "where crik committed it (it was copied here, or imageDir changed)"
             : null;

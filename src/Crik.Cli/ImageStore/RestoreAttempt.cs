@@ -8,7 +8,7 @@ namespace Crik.Cli.ImageStore;
 /// One restore of a committed generation, recorded before CRIU runs. CRIU works in
 /// <see cref="Work"/>, a fresh private directory crik made for this attempt, never in the
 /// generation's own. Finish it with <see cref="GenerationStore.RestoreSucceeded"/>,
-/// <see cref="GenerationStore.RestoreFailed"/> or, when CRIU never ran, <see cref="GenerationStore.Reinstate"/>.
+/// <see cref="GenerationStore.RestoreFailed"/> or, when CRIU never ran, <see cref="GenerationStore.CancelRestore"/>.
 /// </summary>
 /// <param name="directory">Where the generation's files are (its directory on a volume; in object storage, the work directory).</param>
 /// <param name="ended">Runs once, when the attempt is disposed (a backend's clean-up of what it made for the attempt).</param>

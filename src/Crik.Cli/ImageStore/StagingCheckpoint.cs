@@ -7,7 +7,7 @@ namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// A dump in progress: a new private directory (<c>.staging-NNNNNN-*</c>) that only crik and the
-/// CRIU it runs write into. Finish it with <see cref="CheckpointStore.Commit"/> or <see cref="CheckpointStore.Abandon"/>.
+/// CRIU it runs write into. Finish it with <see cref="GenerationStore.Commit"/> or <see cref="GenerationStore.Abandon"/>.
 /// </summary>
 internal abstract class StagingCheckpoint(long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack) : IDisposable
 {

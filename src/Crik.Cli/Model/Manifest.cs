@@ -59,6 +59,10 @@ internal sealed record Manifest
     /// <summary>The id of the key its chunks and extra files are encrypted with, and its manifest authenticated by; null when plaintext.</summary>
     public string? KeyId { get; init; }
 
+    /// <summary>Its chunks and saved files are encrypted, and its manifest authenticated, under <see cref="KeyId"/>.</summary>
+    [JsonIgnore]
+    public bool Encrypted => KeyId is not null;
+
     /// <summary>
     /// The imageDir (a volume's path or s3://bucket/prefix, as configured) it was committed to; only
     /// when encrypted, where its authentication binds it there. Null in plaintext and older manifests.

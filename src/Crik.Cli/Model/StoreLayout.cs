@@ -19,6 +19,9 @@ internal static class StoreLayout
     public const string SetAsideReasonFile = "SET-ASIDE-REASON.txt";
     public const string RestorePidFile = "restore.pid";
 
+    /// <summary>Where a generation keeps the files of additionalPaths (sealed into chunks when encrypted).</summary>
+    public const string ExtraFilesDir = "extra-files";
+
     /// <summary>
     /// The mark (restores/finished-000007) that the app ended on its own after generation 7: every
     /// generation up to it counts as retired, wherever a crash left it. Written before any generation moves.
@@ -43,6 +46,14 @@ internal static class StoreLayout
 
     public static string RestoreLogName(long generation) =>
         $"restore-{Number(generation)}-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.log";
+
+    /// <summary>The generation a CRIU log's name (dump-000007.log, restore-000007-….log, and their .out) is of, or 0 when it is not crik's.</summary>
+    public static long ParseLogGeneration(string name)
+    {
+        string rest = name.StartsWith("dump-", StringComparison.Ordinal) ? name[5..] : name.StartsWith("restore-", StringComparison.Ordinal) ? name[8..] : "";
+        int end = rest.IndexOfAny(['-', '.']);
+        return end < 0 ? 0 : ParseNumber(rest.AsSpan(0, end));
+    }
 
     public static string SetAsideName(string name, int attempt)
     {

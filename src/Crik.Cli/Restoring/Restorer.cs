@@ -192,7 +192,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             // The checkpoint is not at fault and CRIU never ran: commit it again for a container that has CRIU.
             reaper.Forget(manifest.RootPid);
-            store.Reinstate(attempt);
+            store.CancelRestore(attempt);
             log.Error("Cannot run criu to restore checkpoint {Generation}: {Error}. The checkpoint stays in {Dir}; starting the app fresh",
                 manifest.Generation, e.Message, checkpoint.Directory);
             return null;

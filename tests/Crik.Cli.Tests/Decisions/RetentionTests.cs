@@ -76,4 +76,12 @@ public sealed class RetentionTests
         ];
         Assert.Equal(["dump-000009.log", "b.log", "a.log"], Retention.Logs(logs, keep: 2));
     }
+
+    [Fact]
+    public void AmongLogsWrittenAtOnceCriksOwnStay()
+    {
+        DateTimeOffset t = DateTimeOffset.UnixEpoch;
+        List<StoredLog> logs = [new("zz-planted.log", t), new("dump-000003.log", t), new("restore-000002-20261123T100000Z.log", t), new("dump-000003.log.out", t)];
+        Assert.Equal(["restore-000002-20261123T100000Z.log", "zz-planted.log"], Retention.Logs(logs, keep: 2));
+    }
 }

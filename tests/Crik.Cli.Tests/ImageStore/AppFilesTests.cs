@@ -27,7 +27,7 @@ public sealed class AppFilesTests : IDisposable
         Directory.SetLastWriteTimeUtc(Path.Combine(tree, "sub"), stamp);
         Chown(Path.Combine(tree, "sub", "data"), 1234, 5678);
 
-        using var store = new CheckpointStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
             List<SavedFile> saved = AppFiles.Save([tree], staging);
@@ -59,7 +59,7 @@ public sealed class AppFilesTests : IDisposable
         Directory.CreateDirectory(Path.Combine(tree, "sub"));
         File.WriteAllText(Path.Combine(tree, "sub", "data"), "data");
         File.CreateSymbolicLink(Path.Combine(tree, "link"), "sub/data");
-        using var store = new CheckpointStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
             List<SavedFile> saved = AppFiles.Save([tree], staging);
@@ -91,7 +91,7 @@ public sealed class AppFilesTests : IDisposable
         File.WriteAllText(Path.Combine(tree, "pid"), "42");
         string linked = Path.Combine(_root, "var-run");
         File.CreateSymbolicLink(linked, real); // root's, as /var/run -> /run is in Debian's images
-        using var store = new CheckpointStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
             List<SavedFile> saved = AppFiles.Save([Path.Combine(linked, "app")], staging);

@@ -11,9 +11,9 @@ namespace Crik.Cli.Tests.ImageStore;
 public sealed class CheckpointStoreTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-store-").FullName;
-    private readonly CheckpointStore _store;
+    private readonly VolumeGenerationStore _store;
 
-    public CheckpointStoreTests() => _store = new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger());
+    public CheckpointStoreTests() => _store = new VolumeGenerationStore(_dir, new LoggerConfiguration().CreateLogger());
 
     public void Dispose()
     {

@@ -10,9 +10,9 @@ namespace Crik.Cli.Tests.ImageStore;
 public sealed class CommitContractTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-commit-").FullName;
-    private readonly CheckpointStore _store;
+    private readonly VolumeGenerationStore _store;
 
-    public CommitContractTests() => _store = new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger());
+    public CommitContractTests() => _store = new VolumeGenerationStore(_dir, new LoggerConfiguration().CreateLogger());
 
     public void Dispose()
     {

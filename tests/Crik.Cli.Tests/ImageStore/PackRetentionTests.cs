@@ -12,9 +12,9 @@ namespace Crik.Cli.Tests.ImageStore;
 public sealed class PackRetentionTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-packs-").FullName;
-    private readonly CheckpointStore _store;
+    private readonly VolumeGenerationStore _store;
 
-    public PackRetentionTests() => _store = new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger());
+    public PackRetentionTests() => _store = new VolumeGenerationStore(_dir, new LoggerConfiguration().CreateLogger());
 
     public void Dispose()
     {

@@ -13,14 +13,14 @@ public sealed class PlantedLinkTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("crik-links-").FullName;
     private readonly string _dir;
     private readonly string _outside;
-    private readonly CheckpointStore _store;
+    private readonly VolumeGenerationStore _store;
 
     public PlantedLinkTests()
     {
         _dir = Directory.CreateDirectory(Path.Combine(_root, "images")).FullName;
         _outside = Directory.CreateDirectory(Path.Combine(_root, "outside")).FullName;
         File.WriteAllText(Path.Combine(_outside, "victim"), "precious");
-        _store = new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger());
+        _store = new VolumeGenerationStore(_dir, new LoggerConfiguration().CreateLogger());
     }
 
     public void Dispose()

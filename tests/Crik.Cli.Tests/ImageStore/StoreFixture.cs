@@ -9,7 +9,7 @@ namespace Crik.Cli.Tests.ImageStore;
 internal static class StoreFixture
 {
     /// <summary>Stages one file (and, optionally, a CRIU log in the work directory) and commits it.</summary>
-    public static CommittedCheckpoint Commit(CheckpointStore store, string file, string content, int keep = 2, string? criuLog = null,
+    public static CommittedCheckpoint Commit(VolumeGenerationStore store, string file, string content, int keep = 2, string? criuLog = null,
         IReadOnlyList<string>? command = null)
     {
         using StagingCheckpoint staging = store.BeginCheckpoint();

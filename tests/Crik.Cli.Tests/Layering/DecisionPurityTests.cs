@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace Crik.Cli.Tests.Layering;
@@ -28,7 +29,7 @@ public sealed class DecisionPurityTests
                 {
                     continue;
                 }
-                found.AddRange(Impure.Where(word => code.Contains(word, StringComparison.Ordinal)).Select(word => $"{path}:{i + 1}: {word}"));
+                found.AddRange(Impure.Where(word => Regex.IsMatch(code, $@"(?<![\w.]){Regex.Escape(word)}")).Select(word => $"{path}:{i + 1}: {word}"));
             }
         }
         Assert.True(found.Count == 0, "Decisions/ must stay pure:\n" + string.Join("\n", found));

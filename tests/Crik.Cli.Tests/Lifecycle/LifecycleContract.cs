@@ -169,7 +169,7 @@ public abstract class LifecycleContract
         Commit("one");
         using (GenerationStore store = NewStore(restoreAttempts: 1))
         {
-            store.Reinstate(store.BeginRestore(store.FindRestorable()!));
+            store.CancelRestore(store.BeginRestore(store.FindRestorable()!));
         }
         using GenerationStore next = NewStore(restoreAttempts: 1);
         Assert.Empty(next.FindRestorable()!.Restores);

@@ -16,7 +16,7 @@ public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
     private readonly string _prefix = $"lifecycle-{Guid.NewGuid():N}/";
 
     internal override GenerationStore NewStore(int restoreAttempts = 3) =>
-        new ObjectCheckpointStore(Client(), new LoggerConfiguration().CreateLogger()) { RestoreAttempts = restoreAttempts };
+        new ObjectGenerationStore(Client(), new LoggerConfiguration().CreateLogger()) { RestoreAttempts = restoreAttempts };
 
     internal override string ReasonOf(ListedGeneration setAside) =>
         System.Text.Encoding.UTF8.GetString(Client().TryGet($"{StoreLayout.SetAsideDir}/{setAside.Name}/{StoreLayout.SetAsideReasonFile}")!);

@@ -13,7 +13,7 @@ public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-lifecycle-").FullName;
 
     internal override GenerationStore NewStore(int restoreAttempts = 3) =>
-        new CheckpointStore(_dir, new LoggerConfiguration().CreateLogger()) { RestoreAttempts = restoreAttempts };
+        new VolumeGenerationStore(_dir, new LoggerConfiguration().CreateLogger()) { RestoreAttempts = restoreAttempts };
 
     internal override string ReasonOf(ListedGeneration setAside) =>
         File.ReadAllText(Path.Combine(_dir, StoreLayout.SetAsideDir, setAside.Name, StoreLayout.SetAsideReasonFile));

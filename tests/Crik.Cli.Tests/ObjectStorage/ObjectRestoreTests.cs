@@ -93,6 +93,6 @@ public sealed class ObjectRestoreTests : IDisposable
         return s3;
     }
 
-    private ObjectCheckpointStore Store(string? endpoint = null) =>
+    private ObjectGenerationStore Store(string? endpoint = null) =>
         new(TestS3.Client(_server!, _http, "app/", endpoint), new LoggerConfiguration().CreateLogger());
 }

@@ -176,7 +176,7 @@ public sealed class S3LeaseTests : IDisposable
     public void AStoreWhoseLeaseWasLostCommitsNothing()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
-        using var store = new ObjectCheckpointStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger(),
+        using var store = new ObjectGenerationStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger(),
             leaseLifetime: Lifetime);
         using IDisposable? held = store.TryLock(TimeSpan.Zero);
         Assert.NotNull(held);

@@ -222,7 +222,7 @@ public sealed class S3PackTests : IDisposable
     {
         S3Client s3 = Client();
         s3.Put("app/packs/1000000.pack", new byte[10]);
-        using var store = new ObjectCheckpointStore(TestS3.Client(_server!, _http, "app/"), new LoggerConfiguration().CreateLogger());
+        using var store = new ObjectGenerationStore(TestS3.Client(_server!, _http, "app/"), new LoggerConfiguration().CreateLogger());
         StagingCheckpoint staging = store.BeginCheckpoint();
         Assert.Equal(1_000_001, staging.Generation);
         store.Abandon(staging);

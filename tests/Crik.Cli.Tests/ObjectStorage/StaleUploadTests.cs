@@ -30,8 +30,9 @@ public sealed class StaleUploadTests : IDisposable
             _ when request.StartsWith("DELETE ", StringComparison.Ordinal) && request.Contains("uploadId=", StringComparison.Ordinal) => (204, ""),
             _ => null,
         };
-        using var store = new ObjectCheckpointStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger());
+        using var store = new ObjectGenerationStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger());
 
+        Assert.True(store.Hold(TimeSpan.FromSeconds(5))); // the pod's start: once the lease is held, nobody else writes
         Assert.Null(store.FindRestorable());
         Assert.Contains("DELETE /crik-test/app/packs/000003.pack?uploadId=old-one", proxy.Seen);
         Assert.DoesNotContain(proxy.Seen, r => r.Contains("recent-one", StringComparison.Ordinal));
@@ -56,8 +57,9 @@ public sealed class StaleUploadTests : IDisposable
             _ when request.StartsWith("DELETE ", StringComparison.Ordinal) && request.Contains("uploadId=", StringComparison.Ordinal) => (204, ""),
             _ => null,
         };
-        using var store = new ObjectCheckpointStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger());
+        using var store = new ObjectGenerationStore(TestS3.Client(_server, _http, "app/", proxy.Endpoint), new LoggerConfiguration().CreateLogger());
 
+        Assert.True(store.Hold(TimeSpan.FromSeconds(5))); // the pod's start: once the lease is held, nobody else writes
         Assert.Null(store.FindRestorable());
         Assert.Contains("DELETE /crik-test/app/packs/000003.pack?uploadId=first", proxy.Seen);
         Assert.Contains("DELETE /crik-test/app/packs/000003.pack?uploadId=second", proxy.Seen);

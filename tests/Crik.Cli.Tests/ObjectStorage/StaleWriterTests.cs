@@ -24,8 +24,8 @@ public sealed class StaleWriterTests : IDisposable
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         ILogger log = new LoggerConfiguration().CreateLogger();
-        using var stale = new ObjectCheckpointStore(TestS3.Client(_server, _http, "stale-manifest/", proxy.Endpoint), log);
-        using var current = new ObjectCheckpointStore(TestS3.Client(_server, _http, "stale-manifest/", proxy.Endpoint), log);
+        using var stale = new ObjectGenerationStore(TestS3.Client(_server, _http, "stale-manifest/", proxy.Endpoint), log);
+        using var current = new ObjectGenerationStore(TestS3.Client(_server, _http, "stale-manifest/", proxy.Endpoint), log);
         using StagingCheckpoint late = stale.BeginCheckpoint();
         using StagingCheckpoint first = current.BeginCheckpoint();
         Assert.Equal(late.Generation, first.Generation);

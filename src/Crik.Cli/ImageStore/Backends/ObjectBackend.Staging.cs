@@ -40,12 +40,11 @@ internal sealed partial class ObjectBackend
         using IDisposable grace = s3.Within(AbandonGrace);
         KeepCriuLog(staging.Directory, staging.Criu.LogName);
         (ScratchDirectory? scratch, S3PackUpload? upload) = TakeStaging(staging.Generation);
-        if (upload is not null && !upload.Completed && !upload.Abort())
+        // A pack whose upload completed stays until a later commit's clean-up (WholeGeneration).
+        if (upload is not null && !WholeGeneration.KeepsPackOfAbandonedDump(manifestMayHaveLanded: upload.Completed) && !upload.Abort())
         {
             log.Debug("The store could not abort the upload of {Pack}; its lifecycle rule will drop the parts", s3.Display(PackKey(staging.Generation)));
         }
-        // A pack that completed stays until a later commit's clean-up: the manifest may have reached
-        // the store even though its request seemed to fail.
         staging.Dispose();
         scratch?.Dispose();
     }

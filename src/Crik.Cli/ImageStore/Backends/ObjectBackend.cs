@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
@@ -114,9 +115,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public string? Untrusted(string location) => null;
 
     public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false) =>
-        manifest.Files.FirstOrDefault(f => !f.IsStreamed) is { } file
-            ? $"its manifest lists {file.Path} as a file beside it, and a generation in object storage has only chunks"
-            : ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
+        WholeGeneration.InObjectStorage(manifest) ?? ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
 
     /// <summary>
     /// Copies a generation's manifest (and manifest.hmac) to <paramref name="to"/>, then deletes the

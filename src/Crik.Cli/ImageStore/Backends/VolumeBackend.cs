@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
@@ -150,7 +151,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         }
         string[] alsoWritten = location.StartsWith(StoreLayout.SetAsideDir + "/", StringComparison.Ordinal) ? [StoreLayout.SetAsideReasonFile] : [];
         return ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks)
-            ?? (manifest.KeyId is null ? null : ManifestVerifier.Unexpected(directory, manifest, alsoWritten));
+            ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, alsoWritten) : null);
     }
 
     public void Move(string from, string to)

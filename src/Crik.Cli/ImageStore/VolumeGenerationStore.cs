@@ -7,17 +7,17 @@ using Serilog;
 namespace Crik.Cli.ImageStore;
 
 /// <summary>Generations on a volume: the lifecycle (<see cref="GenerationStore"/>) over <see cref="VolumeBackend"/>.</summary>
-internal sealed class CheckpointStore : GenerationStore
+internal sealed class VolumeGenerationStore : GenerationStore
 {
     private readonly VolumeBackend _volume;
 
     /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
-    public CheckpointStore(string imageDir, ILogger log, ChunkCodec? codec = null, bool readOnly = false)
+    public VolumeGenerationStore(string imageDir, ILogger log, ChunkCodec? codec = null, bool readOnly = false)
         : this(new VolumeBackend(imageDir, log, readOnly), log, codec)
     {
     }
 
-    private CheckpointStore(VolumeBackend volume, ILogger log, ChunkCodec? codec) : base(volume, log, codec) => _volume = volume;
+    private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec) : base(volume, log, codec) => _volume = volume;
 
     public string LogDir => _volume.LogDir;
 

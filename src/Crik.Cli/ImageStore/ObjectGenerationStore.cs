@@ -9,7 +9,7 @@ namespace Crik.Cli.ImageStore;
 /// Generations in object storage: the lifecycle (<see cref="GenerationStore"/>) over
 /// <see cref="ObjectBackend"/>, with the client's deadlines and the lease's fencing wired around it.
 /// </summary>
-internal sealed class ObjectCheckpointStore(S3Client s3, ILogger log, ChunkCodec? codec = null, TimeSpan? leaseLifetime = null)
+internal sealed class ObjectGenerationStore(S3Client s3, ILogger log, ChunkCodec? codec = null, TimeSpan? leaseLifetime = null)
     : GenerationStore(new ObjectBackend(s3, log, leaseLifetime), log, codec, new StoreRequests(
         Within: s3.Within,
         FenceWith: held => s3.Fence = () => held.Lost,

@@ -1,4 +1,5 @@
 // Checkpointing/ owns turning a SIGTERM into a committed checkpoint or "not taken"; it never signals the app.
+using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
@@ -78,11 +79,12 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         stages.Lap("lock");
+        var clock = Stopwatch.StartNew();
         if (BeginStaging(stages) is not { } staging)
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
-        var run = new DumpRun(app, reason, staging, budget, stages);
+        var run = new DumpRun(app, reason, staging, budget, stages, clock);
         CheckpointOutcome outcome;
         try
         {

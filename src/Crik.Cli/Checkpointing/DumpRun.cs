@@ -10,7 +10,8 @@ using Crik.Cli.Timing;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>One checkpoint under way: what its steps learn and hand on, from the staging area to the commit.</summary>
-internal sealed class DumpRun(RunningApp app, CheckpointReason reason, StagingCheckpoint staging, Budget budget, StageClock stages)
+/// <param name="clock">Started before the staging area was made, for the log lines.</param>
+internal sealed class DumpRun(RunningApp app, CheckpointReason reason, StagingCheckpoint staging, Budget budget, StageClock stages, Stopwatch clock)
 {
     public RunningApp App => app;
 
@@ -24,8 +25,7 @@ internal sealed class DumpRun(RunningApp app, CheckpointReason reason, StagingCh
 
     public StageClock Stages => stages;
 
-    /// <summary>From the staging area on, for the log lines.</summary>
-    public Stopwatch Clock { get; } = Stopwatch.StartNew();
+    public Stopwatch Clock => clock;
 
     public List<int> Tree { get; set; } = [];
 

@@ -33,7 +33,7 @@ internal partial class GenerationStore
             string name = StoreLayout.CommittedName(generation);
             string? problem = Verify(name, out Manifest? manifest, out bool keep);
             string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
-            List<RestoreRecord> restores = problem is null ? Restores(listing, generation) : [];
+            List<RestoreRecord> restores = problem is null && otherApp is null ? Restores(listing, generation) : [];
             switch (GenerationVerdict.Of(problem, keep, otherApp, restores, RestoreAttempts))
             {
                 case GenerationVerdict.Restore:
@@ -266,8 +266,11 @@ internal partial class GenerationStore
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");
         if (!backend.WriteIfAbsent(reasonFile, content))
         {
-            backend.Delete(reasonFile);
-            backend.WriteIfAbsent(reasonFile, content);
+            backend.Delete(reasonFile); // planted by whoever made it unrestorable (a link, perhaps): replaced, never written through
+            if (!backend.WriteIfAbsent(reasonFile, content))
+            {
+                log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", Display(location), reason);
+            }
         }
         return Display(location);
     }

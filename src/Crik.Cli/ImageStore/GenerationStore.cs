@@ -45,7 +45,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
             return false;
         }
         _lock = _held = taken;
-        _requests.FenceWith(taken);
+        _requests.Held(taken);
         return true;
     }
 

@@ -9,9 +9,25 @@ namespace Crik.Cli.ImageStore;
 /// Generations in object storage: the lifecycle (<see cref="GenerationStore"/>) over
 /// <see cref="ObjectBackend"/>, with the client's deadlines and the lease's fencing wired around it.
 /// </summary>
-internal sealed class ObjectGenerationStore(S3Client s3, ILogger log, ChunkCodec? codec = null, TimeSpan? leaseLifetime = null)
-    : GenerationStore(new ObjectBackend(s3, log, leaseLifetime), log, codec, new StoreRequests(
-        Within: s3.Within,
-        FenceWith: held => s3.Fence = () => held.Lost,
-        IsTransient: e => e is S3Exception,
-        DeadHolderLockTime: leaseLifetime ?? S3Lease.DefaultLifetime));
+internal sealed class ObjectGenerationStore : GenerationStore
+{
+    public ObjectGenerationStore(S3Client s3, ILogger log, ChunkCodec? codec = null, TimeSpan? leaseLifetime = null)
+        : this(s3, new ObjectBackend(s3, log, leaseLifetime), log, codec, leaseLifetime)
+    {
+    }
+
+    private ObjectGenerationStore(S3Client s3, ObjectBackend backend, ILogger log, ChunkCodec? codec, TimeSpan? leaseLifetime)
+        : base(backend, log, codec, new StoreRequests(
+            Within: s3.Within,
+            Held: lease =>
+            {
+                // From now on no write is sent, nor retried, once the lease is lost; and nobody else
+                // writes, so the uploads of a crik that died mid-dump can go.
+                s3.Fence = () => lease.Lost;
+                backend.DropAbandonedWrites();
+            },
+            IsTransient: e => e is S3Exception,
+            DeadHolderLockTime: leaseLifetime ?? S3Lease.DefaultLifetime))
+    {
+    }
+}

@@ -4,10 +4,11 @@ namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// What object storage wires around its backend, and a volume does without: a deadline for the
-/// requests of a step, fencing every write by the lease, which errors say nothing about the entry read
-/// (a store that did not answer), and how long a crik that died keeps others out.
+/// requests of a step, what follows taking the lock for the app's life (every write fenced by the
+/// lease; what writers that died left unfinished dropped), which errors say nothing about the entry
+/// read (a store that did not answer), and how long a crik that died keeps others out.
 /// </summary>
-internal sealed record StoreRequests(Func<TimeSpan, IDisposable> Within, Action<IStoreLock> FenceWith, Func<IOException, bool> IsTransient,
+internal sealed record StoreRequests(Func<TimeSpan, IDisposable> Within, Action<IStoreLock> Held, Func<IOException, bool> IsTransient,
     TimeSpan DeadHolderLockTime)
 {
     /// <summary>A volume's: no requests to give up, a flock that cannot be lost and ends with its process.</summary>

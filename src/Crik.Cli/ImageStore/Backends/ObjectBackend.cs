@@ -35,19 +35,9 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
-    /// <summary>
-    /// A lease on <c>.lock</c> (see <see cref="S3Lease"/>). Once it is taken, nobody else writes: the
-    /// uploads a crik that died left unfinished are dropped.
-    /// </summary>
-    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)
-    {
-        IStoreLock? lease = S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
-        if (lease is not null)
-        {
-            DropAbandonedWrites();
-        }
-        return lease;
-    }
+    /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
+        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
 
     public StoreListing List()
     {
@@ -59,6 +49,10 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         foreach (S3Object item in s3.List(""))
         {
             string[] parts = item.Name.Split('/');
+            if (parts is [StoreLayout.SetAsideDir, var setAsideName, ..])
+            {
+                setAsideTaken.Add(setAsideName);
+            }
             switch (parts)
             {
                 case [var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
@@ -75,9 +69,6 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
                     break;
                 case [StoreLayout.RestoresDir, var name]:
                     marks.Add(name);
-                    break;
-                case [StoreLayout.SetAsideDir, var name, ..]:
-                    setAsideTaken.Add(name);
                     break;
                 case [StoreLayout.LogDir, var name]:
                     logs.Add(new StoredLog(name, item.Modified));
@@ -139,7 +130,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they
     /// are an hour old; a store that cannot list them relies on the bucket's lifecycle rule.
     /// </summary>
-    private void DropAbandonedWrites()
+    internal void DropAbandonedWrites()
     {
         try
         {

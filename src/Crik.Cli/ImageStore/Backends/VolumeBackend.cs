@@ -163,15 +163,17 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         {
             target.DeleteTree(newName); // a copy left by an interrupted earlier move
             source.Rename(name, target, newName);
-            using (DirectoryHandle? moved = target.TryOpenDirectory(newName))
+            target.Sync();
+            source.Sync();
+            if (to.StartsWith(StoreLayout.SetAsideDir + "/", StringComparison.Ordinal))
             {
+                // What is set aside may come from anyone (a planted or unfinished directory): it is made private, best effort.
+                using DirectoryHandle? moved = target.TryOpenDirectory(newName);
                 if (moved is not null)
                 {
                     Tighten(moved.Path, moved.MakeContentsPrivate);
                 }
             }
-            target.Sync();
-            source.Sync();
         }
     }
 
@@ -239,18 +241,27 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     }
 
     /// <summary>The files (and links, never followed) in logs/, with when they were written.</summary>
+    /// <remarks>Logs are only pruned: a logs/ crik cannot read is a warning, never a failed listing.</remarks>
     private List<StoredLog> ListLogs()
     {
-        if (Root.Stat(StoreLayout.LogDir) is not { Kind: FileKind.Directory })
+        try
         {
+            if (Root.Stat(StoreLayout.LogDir) is not { Kind: FileKind.Directory })
+            {
+                return [];
+            }
+            using DirectoryHandle? logs = Root.TryOpenDirectory(StoreLayout.LogDir);
+            return logs is null ? [] : logs.Names()
+                .Select(n => (Name: n, Status: logs.Stat(n)))
+                .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
+                .Select(f => new StoredLog(f.Name, f.Status!.Value.Modified))
+                .ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Cannot list CRIU's logs in {Dir} ({Error}); old logs are not pruned", LogDir, e.Message);
             return [];
         }
-        using DirectoryHandle? logs = Root.TryOpenDirectory(StoreLayout.LogDir);
-        return logs is null ? [] : logs.Names()
-            .Select(n => (Name: n, Status: logs.Stat(n)))
-            .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
-            .Select(f => new StoredLog(f.Name, f.Status!.Value.Modified))
-            .ToList();
     }
 
     private List<string> NamesIn(string directoryName)

@@ -9,7 +9,7 @@ namespace Crik.Cli.Tests.Lifecycle;
 /// storage): resume as often as needed, never after the app ended on its own, give up on a
 /// generation whose restored pods keep dying, set aside what fails.
 /// </summary>
-public abstract class LifecycleContract
+public abstract partial class LifecycleContract
 {
     /// <summary>A store over this test's image directory, as a new crik (a new pod) opens it.</summary>
     internal abstract GenerationStore NewStore(int restoreAttempts = 3);
@@ -236,7 +236,19 @@ public abstract class LifecycleContract
 
     protected abstract bool IsInsideTheStore(string path);
 
-    private static List<(string State, long Generation, int Restores)> Listed(GenerationStore store) =>
+    /// <summary>The names directly below <paramref name="directory"/> of the store (packs, logs, set-aside), in ordinal order.</summary>
+    protected abstract List<string> NamesIn(string directory);
+
+    /// <summary>Writes a file of the store, replacing what is there, as a writer of the store could.</summary>
+    protected abstract void Plant(string path, string content);
+
+    /// <summary>Removes a file of the store, as a writer of the store could.</summary>
+    protected abstract void Remove(string path);
+
+    /// <summary>Writes logs/ files, batch after batch: each batch at one time, later than the batch before it.</summary>
+    protected abstract void PlantLogs(IReadOnlyList<IReadOnlyList<string>> batchesOldestFirst);
+
+    private protected static List<(string State, long Generation, int Restores)> Listed(GenerationStore store) =>
         store.ListGenerations(verify: true).Select(g =>
         {
             Assert.True(g.Problem is null, $"{g.Name}: {g.Problem}");

@@ -4,11 +4,12 @@ using Crik.Cli.ObjectStorage;
 using Crik.Cli.Tests.ObjectStorage;
 using Crik.TestSupport;
 using Serilog;
+using Xunit;
 
 namespace Crik.Cli.Tests.Lifecycle;
 
 /// <summary>The lifecycle's rules in object storage (s3rver on loopback), each test under a prefix of its own.</summary>
-[Xunit.Collection(ObjectStorage.PodsKilledMidDump.Name)]
+[Collection(ObjectStorage.PodsKilledMidDump.Name)]
 public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
 {
     private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
@@ -33,6 +34,49 @@ public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
     protected override bool LogKept(string name) => Client().TryGet($"{StoreLayout.LogDir}/{name}") is not null;
 
     protected override bool IsInsideTheStore(string path) => false;
+
+    protected override List<string> NamesIn(string directory)
+    {
+        string prefix = directory.Length == 0 ? "" : directory + "/";
+        return Client().List(prefix).Select(o => o.Name[prefix.Length..].Split('/')[0]).Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    protected override void Plant(string path, string content) => Client().Put(path, System.Text.Encoding.UTF8.GetBytes(content));
+
+    protected override void Remove(string path) => Client().Delete(path);
+
+    /// <summary>s3rver lists when an object was written to the second: batches are written more than a second apart.</summary>
+    protected override void PlantLogs(IReadOnlyList<IReadOnlyList<string>> batchesOldestFirst)
+    {
+        for (int batch = 0; batch < batchesOldestFirst.Count; batch++)
+        {
+            if (batch > 0)
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(1.1));
+            }
+            foreach (string name in batchesOldestFirst[batch])
+            {
+                Client().Put($"{StoreLayout.LogDir}/{name}", "x"u8.ToArray());
+            }
+        }
+    }
+
+    /// <summary>
+    /// In object storage a dump in progress is an upload nobody sees and a scratch directory on the
+    /// node: a crash leaves nothing to set aside, and the older generation is restored.
+    /// </summary>
+    [SkippableLifecycleFact]
+    public void ADumpKilledBeforeItsManifestLeavesNothingToSetAside()
+    {
+        Commit("one");
+        DumpKilledMidway();
+        using GenerationStore store = NewStore();
+        Assert.Equal(1, store.FindRestorable()!.Manifest.Generation);
+        Assert.Empty(NamesIn(StoreLayout.SetAsideDir));
+        Assert.Equal([("committed", 1, 0)], Listed(store));
+        Commit("two", store);
+        Assert.Equal(2, store.FindRestorable()!.Manifest.Generation);
+    }
 
     public void Dispose()
     {

@@ -39,6 +39,62 @@ public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
 
     protected override bool IsInsideTheStore(string path) => path.StartsWith(_dir, StringComparison.Ordinal);
 
+    protected override List<string> NamesIn(string directory) =>
+        Directory.Exists(Path.Combine(_dir, directory))
+            ? Directory.EnumerateFileSystemEntries(Path.Combine(_dir, directory)).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList()
+            : [];
+
+    protected override void Plant(string path, string content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(_dir, path))!);
+        File.WriteAllText(Path.Combine(_dir, path), content);
+    }
+
+    protected override void Remove(string path) => File.Delete(Path.Combine(_dir, path));
+
+    protected override void PlantLogs(IReadOnlyList<IReadOnlyList<string>> batchesOldestFirst)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, StoreLayout.LogDir));
+        for (int batch = 0; batch < batchesOldestFirst.Count; batch++)
+        {
+            DateTime written = DateTime.UtcNow.AddMinutes(batch - batchesOldestFirst.Count);
+            foreach (string name in batchesOldestFirst[batch])
+            {
+                string log = Path.Combine(_dir, StoreLayout.LogDir, name);
+                File.WriteAllText(log, "x");
+                File.SetLastWriteTimeUtc(log, written);
+            }
+        }
+    }
+
+    /// <summary>On a volume a dump in progress is a .staging-* directory, visible: one a crash left is set aside, never restored.</summary>
+    [SkippableLifecycleFact]
+    public void AStagingDirectoryACrashLeftIsSetAsideAndNeverRestored()
+    {
+        Commit("one");
+        DumpKilledMidway();
+        using GenerationStore store = NewStore();
+        Assert.Equal(1, store.FindRestorable()!.Manifest.Generation);
+        Assert.StartsWith("staging-000002-", Assert.Single(NamesIn(StoreLayout.SetAsideDir)), StringComparison.Ordinal);
+        Assert.DoesNotContain(NamesIn(""), n => n.StartsWith(StoreLayout.StagingPrefix, StringComparison.Ordinal));
+        Assert.Equal([("committed", 1, 0)], Listed(store));
+        Commit("three", store);
+        Assert.Equal(3, store.FindRestorable()!.Manifest.Generation);
+    }
+
+    /// <summary>A volume has owners and modes (object storage has neither): CRIU, as root, never restores a directory others could write.</summary>
+    [SkippableLifecycleFact]
+    public void AGenerationDirectoryOthersCanWriteIsSetAsideAndTheOlderOneIsRestored()
+    {
+        Commit("one");
+        Commit("two");
+        File.SetUnixFileMode(Path.Combine(_dir, "checkpoint-000002"), (UnixFileMode)0x1ff /* 0777 */);
+        using GenerationStore store = NewStore();
+        Assert.Equal(1, store.FindRestorable()!.Manifest.Generation);
+        ListedGeneration setAside = Assert.Single(store.ListGenerations(verify: false), g => g.State == "set aside");
+        Assert.Contains("so crik (uid", ReasonOf(setAside), StringComparison.Ordinal);
+    }
+
     /// <summary>As the README's threat model says: a writer of the store can roll back, and crik cannot tell.</summary>
     [Fact]
     public void AGenerationAWriterOfTheStorePutsBackIsRestoredAgain()

@@ -1,0 +1,67 @@
+using System.Text;
+using System.Text.Json;
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Model;
+
+namespace Crik.Cli.Tests.Storage;
+
+/// <summary>
+/// What every <see cref="IStoreBackend"/> must do, tested once and run against each backend (a
+/// volume, object storage), in the manner of restic's backend tests: each primitive on its own, with
+/// generations staged and published through the backend itself.
+/// </summary>
+public abstract partial class StorageContract : IDisposable
+{
+    private IStoreBackend? _backend;
+
+    /// <summary>A backend over this test's store, as a new crik opens it.</summary>
+    internal abstract IStoreBackend NewBackend();
+
+    /// <summary>The backend a case works with (a second crik is <see cref="NewBackend"/>).</summary>
+    internal IStoreBackend Backend => _backend ??= NewBackend();
+
+    /// <summary>Stages and publishes a generation whose one image is a single chunk of <paramref name="pages"/> in its own pack.</summary>
+    internal byte[] Publish(long generation, string pages = "pages")
+    {
+        using StagingCheckpoint staging = Backend.BeginStaging(generation, [], ChunkCodec.Plain);
+        byte[] json = Seal(staging, pages);
+        staging.Publish(StoreLayout.CommittedName(generation), json, mac: null, whyNot: () => null);
+        return json;
+    }
+
+    /// <summary>Adds <paramref name="pages"/> to the staged pack, seals it and returns the manifest that would commit it.</summary>
+    internal static byte[] Seal(StagingCheckpoint staging, string pages)
+    {
+        ChunkRef chunk = staging.Pack.Add(Encoding.UTF8.GetBytes(pages));
+        (List<ManifestFile> files, _) = staging.Seal(ChunkCodec.Plain);
+        var manifest = new Manifest
+        {
+            Generation = staging.Generation,
+            RootPid = 9001,
+            Command = ["app"],
+            Files = [.. files, new ManifestFile("pages-1.img", chunk.Length, [], [chunk])],
+        };
+        return JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
+    }
+
+    internal byte[]? ManifestAt(string location, IStoreBackend? backend = null) =>
+        (backend ?? Backend).Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
+
+    internal static Manifest Parse(byte[] json) => JsonSerializer.Deserialize(json, ManifestJsonContext.Default.Manifest)!;
+
+    internal static string Text(byte[]? content) => content is null ? "(absent)" : Encoding.UTF8.GetString(content);
+
+    internal static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    public void Dispose()
+    {
+        _backend?.Dispose();
+        DisposeStore();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Removes what the subclass made for the store (its directory, its server).</summary>
+    protected abstract void DisposeStore();
+}

@@ -1,0 +1,53 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
+using Crik.Cli.ImageStore.Backends;
+using Serilog;
+using Xunit;
+
+namespace Crik.Cli.Tests.Storage;
+
+/// <summary>The storage contract on a volume (a temporary directory), and what only a volume does.</summary>
+[Trait("Category", "Unit")]
+[Collection(ObjectStorage.PodsKilledMidDump.Name)]
+public sealed class VolumeBackendTests : StorageContract
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crik-storage-").FullName;
+
+    internal override IStoreBackend NewBackend() => new VolumeBackend(_dir, new LoggerConfiguration().CreateLogger());
+
+    protected override void DisposeStore() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A move is one rename: there is never a moment, nor a crash, that leaves two copies.</summary>
+    [SkippableStorageFact]
+    public void AMoveLeavesExactlyOneCopy()
+    {
+        Publish(1);
+        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
+        Backend.Move("retired/checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
+        string copy = Assert.Single(Directory.EnumerateDirectories(_dir, "checkpoint-000001*", SearchOption.AllDirectories));
+        Assert.Equal(Path.Combine(_dir, "set-aside", "checkpoint-000001-20261123T100000Z"), copy);
+    }
+
+    [SkippableStorageFact]
+    public void AStagingAreaIsListedAsUnfinishedUntilItIsPublished()
+    {
+        using StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        string unfinished = Assert.Single(Backend.List().Unfinished);
+        Assert.StartsWith(".staging-000001-", unfinished, StringComparison.Ordinal);
+        Assert.Equal(1, Backend.List().Newest);
+        staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: null, whyNot: () => null);
+        Assert.Empty(Backend.List().Unfinished);
+        Assert.Equal([1], Backend.List().Committed);
+    }
+
+    /// <summary>A volume's commit is a rename: an abandoned dump was never committed, so its pack goes at once.</summary>
+    [SkippableStorageFact]
+    public void AnAbandonedDumpsPackGoesEvenOnceSealed()
+    {
+        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        Seal(staging, "pages");
+        staging.Abandon();
+        Assert.Empty(Backend.List().Packs);
+        Assert.Empty(Backend.List().Unfinished);
+    }
+}

@@ -10,11 +10,15 @@ namespace Crik.Cli.Decisions;
 /// </summary>
 internal static class Retention
 {
-    /// <summary>The locations of the generations to delete: committed ones beyond <paramref name="keep"/>, and every retired one, wherever it is.</summary>
+    /// <summary>
+    /// The locations of the generations to delete: committed ones beyond <paramref name="keep"/>, every
+    /// retired one wherever it is, and the committed copy a cut-short move to set-aside/ left.
+    /// </summary>
     public static List<string> Generations(StoreListing listing, int keep) =>
     [
         .. listing.Committed.Skip(keep).Select(StoreLayout.CommittedName),
         .. listing.HalfRetired.Select(StoreLayout.CommittedName),
+        .. listing.HalfSetAside.Select(StoreLayout.CommittedName),
         .. listing.Retired.Select(g => $"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(g)}"),
     ];
 

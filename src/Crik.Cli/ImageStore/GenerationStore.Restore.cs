@@ -23,6 +23,7 @@ internal partial class GenerationStore
     {
         StoreListing listing = List();
         FinishRetiring(listing);
+        FinishSettingAside(listing);
         foreach (string unfinished in listing.Unfinished)
         {
             string moved = MoveToSetAside(unfinished, GenerationVerdict.Unfinished);
@@ -142,6 +143,24 @@ internal partial class GenerationStore
             {
                 log.Warning("Checkpoint {Dir} counts as retired (the app ended on its own after it) but could not be moved to {Retired}: {Error}; "
                     + "it is never restored, and the next commit deletes it", Display(name), StoreLayout.RetiredDir, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Drops the committed copy of a generation whose move to set-aside/ was cut short after its copy; best effort (until then it is never restored).</summary>
+    private void FinishSettingAside(StoreListing listing)
+    {
+        foreach (long generation in listing.HalfSetAside)
+        {
+            string name = StoreLayout.CommittedName(generation);
+            try
+            {
+                backend.Delete(name);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("Checkpoint {Dir} is set aside but its committed copy could not be removed: {Error}; it is never restored, "
+                    + "and the next commit deletes it", Display(name), e.Message);
             }
         }
     }

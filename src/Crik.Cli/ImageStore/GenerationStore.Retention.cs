@@ -21,8 +21,11 @@ internal partial class GenerationStore
         foreach (string old in Retention.Generations(listing, keep))
         {
             string name = old.Split('/')[^1];
-            BestEffort(warnings, listing.Committed.Contains(StoreLayout.ParseGeneration(name)) ? $"delete old checkpoint {name} (keepCheckpoints: {keep})"
-                : $"delete retired checkpoint {name}", () => backend.Delete(old));
+            long generation = StoreLayout.ParseGeneration(name);
+            string what = listing.Committed.Contains(generation) ? $"delete old checkpoint {name} (keepCheckpoints: {keep})"
+                : listing.HalfSetAside.Contains(generation) ? $"delete the committed copy of set-aside checkpoint {name}"
+                : $"delete retired checkpoint {name}";
+            BestEffort(warnings, what, () => backend.Delete(old));
         }
         foreach (string mark in Retention.RestoreRecords(listing, keep))
         {

@@ -27,15 +27,25 @@ internal sealed record StoreListing(List<long> Committed, List<long> Retired, Li
     public long FinishedThrough => Marks.Select(StoreLayout.ParseFinishedMark).DefaultIfEmpty(0).Max();
 
     /// <summary>
+    /// Generations still at their committed name that are also in set-aside/: a move there (in object
+    /// storage, a copy and then a delete) was cut short after its copy. Never restorable.
+    /// </summary>
+    public List<long> HalfSetAside { get; init; } = [];
+
+    /// <summary>
     /// This listing as the lifecycle reads it: a committed generation that a finished mark covers, or
-    /// that is in retired/ as well, is <see cref="HalfRetired"/>, never restorable.
+    /// that is in retired/ as well, is <see cref="HalfRetired"/>; one that is in set-aside/ as well is
+    /// <see cref="HalfSetAside"/>. Neither is ever restorable.
     /// </summary>
     public StoreListing Settled()
     {
         long finished = FinishedThrough;
         var retired = Retired.ToHashSet();
-        List<long> half = Committed.Where(g => g <= finished || retired.Contains(g)).ToList();
-        return half.Count == 0 ? this : this with { Committed = Committed.Except(half).ToList(), HalfRetired = half };
+        var setAside = SetAside.Select(StoreLayout.ParseGeneration).ToHashSet();
+        List<long> halfRetired = Committed.Where(g => g <= finished || retired.Contains(g)).ToList();
+        List<long> halfSetAside = Committed.Except(halfRetired).Where(setAside.Contains).ToList();
+        return halfRetired.Count + halfSetAside.Count == 0 ? this
+            : this with { Committed = Committed.Except(halfRetired).Except(halfSetAside).ToList(), HalfRetired = halfRetired, HalfSetAside = halfSetAside };
     }
 
     /// <summary>The location of every committed, retired and set-aside generation, with its state: "" (committed), retired/ or set-aside/.</summary>

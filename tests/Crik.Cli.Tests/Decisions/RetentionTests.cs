@@ -20,6 +20,15 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public void TheCommittedCopyACutShortSetAsideLeftGoesAndIsNeverRestorable()
+    {
+        StoreListing listing = Listing(committed: [6, 5], setAside: ["checkpoint-000005-20261123T100000Z"]).Settled();
+        Assert.Equal([6L], listing.Committed);
+        Assert.Equal([5L], listing.HalfSetAside);
+        Assert.Equal(["checkpoint-000005"], Retention.Generations(listing, keep: 2));
+    }
+
+    [Fact]
     public void SetAsideGenerationsNeverGo() =>
         Assert.Empty(Retention.Generations(Listing(committed: [5], setAside: ["checkpoint-000004-20261123T100000Z"]), keep: 1));
 

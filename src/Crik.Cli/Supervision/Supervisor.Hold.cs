@@ -16,8 +16,21 @@ internal sealed partial class Supervisor
     /// <summary>Completes once the lease is lost (the watchdog has sent the app SIGKILL); never without a lease.</summary>
     private Task LeaseLost => _watchdog?.Lost ?? Never;
 
-    private LeaseWatchdog? WatchTheLease(RunningApp app) =>
-        restorer?.Holding is not null ? new LeaseWatchdog(() => restorer.Holding, signal => SignalTree(app, signal), app.Pid, log) : null;
+    /// <summary>
+    /// The lease's watchdog, for as long as the app lives: once it is gone there is nothing left to
+    /// freeze or kill, and its PID may soon be another process's. That ends the watchdog on the app's
+    /// death itself, not on the loop's noticing it (which a checkpoint under way can hold up).
+    /// </summary>
+    private LeaseWatchdog? WatchTheLease(RunningApp app)
+    {
+        if (restorer?.Holding is null)
+        {
+            return null;
+        }
+        var watchdog = new LeaseWatchdog(() => restorer.Holding, signal => SignalTree(app, signal), app.Pid, log);
+        app.Exited.ContinueWith(_ => watchdog.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return watchdog;
+    }
 
     /// <summary>Lets the app run again after crik stopped it: only while the lease is held (see <see cref="LeaseWatchdog.Resume"/>).</summary>
     private void Resume(RunningApp app)

@@ -259,7 +259,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// </summary>
     private int AppEnded(AppLife life, WaitStatus status)
     {
-        _watchdog?.Dispose(); // nothing left to freeze or kill, and its PID may be another process's soon
         RunningApp app = life.App;
         (AppEnd end, bool retires) = life.Ended(status, status.Exited ? null : OomKills.Read());
         int code = ExitCodes.FromWaitStatus(status);

@@ -11,15 +11,15 @@ namespace Crik.Cli.Decisions;
 internal static class Retention
 {
     /// <summary>
-    /// The locations of the generations to delete: committed ones beyond <paramref name="keep"/>, every
+    /// The generations to delete, each with why: committed ones beyond <paramref name="keep"/>, every
     /// retired one wherever it is, and the committed copy a cut-short move to set-aside/ left.
     /// </summary>
-    public static List<string> Generations(StoreListing listing, int keep) =>
+    public static List<(string Location, string Why)> Generations(StoreListing listing, int keep) =>
     [
-        .. listing.Committed.Skip(keep).Select(StoreLayout.CommittedName),
-        .. listing.HalfRetired.Select(StoreLayout.CommittedName),
-        .. listing.HalfSetAside.Select(StoreLayout.CommittedName),
-        .. listing.Retired.Select(g => $"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(g)}"),
+        .. listing.Committed.Skip(keep).Select(g => (StoreLayout.CommittedName(g), $"old checkpoint {StoreLayout.CommittedName(g)} (keepCheckpoints: {keep})")),
+        .. listing.HalfRetired.Select(g => (StoreLayout.CommittedName(g), $"retired checkpoint {StoreLayout.CommittedName(g)}")),
+        .. listing.HalfSetAside.Select(g => (StoreLayout.CommittedName(g), $"the committed copy of set-aside checkpoint {StoreLayout.CommittedName(g)}")),
+        .. listing.Retired.Select(g => ($"{StoreLayout.RetiredDir}/{StoreLayout.CommittedName(g)}", $"retired checkpoint {StoreLayout.CommittedName(g)}")),
     ];
 
     /// <summary>Records of restores (restores/NNNNNN-KKK…) of generations that are not among the <paramref name="keep"/> newest committed ones, and names there that are no record.</summary>

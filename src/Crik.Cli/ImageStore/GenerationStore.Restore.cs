@@ -247,7 +247,7 @@ internal partial class GenerationStore
             _restored = _lastRestore = null;
             try
             {
-                backend.Delete($"{StoreLayout.RestoresDir}/{RestoreRecord.MarkName(restored.Generation, restored.Number)}");
+                backend.Delete(StoreLayout.MarkPath(RestoreRecord.MarkName(restored.Generation, restored.Number)));
             }
             catch (IOException e)
             {
@@ -260,10 +260,10 @@ internal partial class GenerationStore
 
     /// <summary>Writes a new restore mark (restores/NAME), durably; false when one of that name exists.</summary>
     private bool WriteMark(string name, string content) =>
-        backend.WriteIfAbsent($"{StoreLayout.RestoresDir}/{name}", System.Text.Encoding.UTF8.GetBytes(content));
+        backend.WriteIfAbsent(StoreLayout.MarkPath(name), System.Text.Encoding.UTF8.GetBytes(content));
 
     private string? ReadMark(string name) =>
-        backend.Read($"{StoreLayout.RestoresDir}/{name}", 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
+        backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
 
     /// <summary>
     /// Moves a generation (or an unfinished staging area) below set-aside/ under a free name made from

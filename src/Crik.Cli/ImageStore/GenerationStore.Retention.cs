@@ -18,23 +18,18 @@ internal partial class GenerationStore
     private void CleanUp(long newest, int keep, List<string> warnings)
     {
         StoreListing listing = List();
-        foreach (string old in Retention.Generations(listing, keep))
+        foreach ((string old, string why) in Retention.Generations(listing, keep))
         {
-            string name = old.Split('/')[^1];
-            long generation = StoreLayout.ParseGeneration(name);
-            string what = listing.Committed.Contains(generation) ? $"delete old checkpoint {name} (keepCheckpoints: {keep})"
-                : listing.HalfSetAside.Contains(generation) ? $"delete the committed copy of set-aside checkpoint {name}"
-                : $"delete retired checkpoint {name}";
-            BestEffort(warnings, what, () => backend.Delete(old));
+            BestEffort(warnings, $"delete {why}", () => backend.Delete(old));
         }
         foreach (string mark in Retention.RestoreRecords(listing, keep))
         {
-            BestEffort(warnings, $"delete the restore record {mark}", () => backend.Delete($"{StoreLayout.RestoresDir}/{mark}"));
+            BestEffort(warnings, $"delete the restore record {mark}", () => backend.Delete(StoreLayout.MarkPath(mark)));
         }
         listing = List();
         foreach (string mark in Retention.FinishedMarks(listing))
         {
-            BestEffort(warnings, $"delete the finished mark {mark}", () => backend.Delete($"{StoreLayout.RestoresDir}/{mark}"));
+            BestEffort(warnings, $"delete the finished mark {mark}", () => backend.Delete(StoreLayout.MarkPath(mark)));
         }
         Dictionary<string, IReadOnlySet<long>?> used = listing.Generations().ToDictionary(g => g.Location, g => (IReadOnlySet<long>?)PacksUsedBy(g.Location));
         List<long> unused = Retention.Packs(listing, newest, used, out string? unreadable);

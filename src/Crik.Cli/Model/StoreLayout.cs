@@ -61,6 +61,9 @@ internal static class StoreLayout
         return $"{name.TrimStart('.')}-{stamp}" + (attempt > 1 ? $"-{attempt}" : "");
     }
 
+    /// <summary>Where a restore mark or finished mark of this name is: restores/NAME.</summary>
+    public static string MarkPath(string name) => $"{RestoresDir}/{name}";
+
     public static string FinishedMarkName(long generation) => FinishedMarkPrefix + Number(generation);
 
     /// <summary>The generation a finished mark's name covers up to, or 0 when the name is not one.</summary>

@@ -16,7 +16,8 @@ public sealed class RetentionTests
     public void GenerationsBeyondKeepAndEveryRetiredOneGo()
     {
         StoreListing listing = Listing(committed: [9, 8, 7, 3], retired: [2], marks: ["finished-000003"]).Settled();
-        Assert.Equal(["checkpoint-000007", "checkpoint-000003", "retired/checkpoint-000002"], Retention.Generations(listing, keep: 2));
+        Assert.Equal(["checkpoint-000007", "checkpoint-000003", "retired/checkpoint-000002"], Retention.Generations(listing, keep: 2).Select(g => g.Location));
+        Assert.Equal("old checkpoint checkpoint-000007 (keepCheckpoints: 2)", Retention.Generations(listing, keep: 2)[0].Why);
     }
 
     [Fact]
@@ -25,7 +26,7 @@ public sealed class RetentionTests
         StoreListing listing = Listing(committed: [6, 5], setAside: ["checkpoint-000005-20261123T100000Z"]).Settled();
         Assert.Equal([6L], listing.Committed);
         Assert.Equal([5L], listing.HalfSetAside);
-        Assert.Equal(["checkpoint-000005"], Retention.Generations(listing, keep: 2));
+        Assert.Equal(["checkpoint-000005"], Retention.Generations(listing, keep: 2).Select(g => g.Location));
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using Crik.NodeStateServer;
 using Crik.NodeStateServer.Cli;
-using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Rules;
-using Crik.NodeStateServer.Yaml;
+using Crik.Shared.Kubernetes;
+using Crik.Shared.Yaml;
 
 ServerOptions options;
 ShutdownRules rules;

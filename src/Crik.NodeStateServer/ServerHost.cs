@@ -7,6 +7,7 @@ using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Crik.Shared.Kubernetes;
 
 namespace Crik.NodeStateServer;
 
@@ -38,7 +39,7 @@ internal static class ServerHost
         builder.Services.AddSingleton(rules);
         var settings = new WatcherSettings { MaxBackoff = options.MaxBackoff, SilenceLimit = options.WatchSilence };
         builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(_ => new NodeApi(KubeHttpClientFactory.Create(connection), connection));
+        builder.Services.AddSingleton(_ => new NodeApi(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection)));
         builder.Services.AddSingleton<NodeStore>();
         builder.Services.AddSingleton(new SyncHealth(settings, TimeProvider.System));
         builder.Services.AddSingleton<ServerMetrics>();

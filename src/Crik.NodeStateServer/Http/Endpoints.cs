@@ -3,6 +3,7 @@ using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
 using Crik.Shared.NodeState;
+using Crik.Shared.Prometheus;
 
 namespace Crik.NodeStateServer.Http;
 
@@ -32,7 +33,7 @@ internal static class Endpoints
             }
         });
 
-        RequestDelegate node = context => NodeAsync(context, store);
+        RequestDelegate node = context => NodeAsync(context, store, metrics);
         app.MapGet(NodeStateContract.Route, node);
         app.MapGet(NodeStateContract.LegacyRoute, node);
 
@@ -42,17 +43,19 @@ internal static class Endpoints
             : TextAsync(context, StatusCodes.Status503ServiceUnavailable, $"not ready: {health.Problem}\n")));
         app.MapGet("/metrics", (RequestDelegate)(context =>
         {
-            context.Response.ContentType = MetricsText.ContentType;
+            context.Response.ContentType = PrometheusText.ContentType;
             return context.Response.WriteAsync(MetricsText.Render(store.Snapshot, metrics, health));
         }));
     }
 
-    private static Task NodeAsync(HttpContext context, NodeStore store)
+    private static Task NodeAsync(HttpContext context, NodeStore store, ServerMetrics metrics)
     {
         var name = context.Request.RouteValues[NodeStateContract.NameRouteValue] as string ?? "";
         if (!NodeName.IsValid(name))
             return JsonAsync(context, StatusCodes.Status400BadRequest, InvalidNameAnswer);
-        return JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, store.Find(name)));
+        var entry = store.Find(name);
+        metrics.Answered(entry is null ? NodeStateContract.Unknown : NodeAnswers.StateWord(entry.Evaluation.State));
+        return JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, entry));
     }
 
     private static Task JsonAsync(HttpContext context, int status, byte[] body)

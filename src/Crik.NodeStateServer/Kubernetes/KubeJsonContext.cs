@@ -6,5 +6,4 @@ namespace Crik.NodeStateServer.Kubernetes;
 [JsonSerializable(typeof(KubeNode))]
 [JsonSerializable(typeof(KubeListMeta))]
 [JsonSerializable(typeof(KubeWatchEvent))]
-[JsonSerializable(typeof(KubeStatus))]
 internal sealed partial class KubeJsonContext : JsonSerializerContext;

@@ -56,11 +56,3 @@ internal sealed class KubeWatchEvent
     public string? Type { get; set; }
     public JsonElement Object { get; set; }
 }
-
-/// <summary>The API's error body (kind Status).</summary>
-internal sealed class KubeStatus
-{
-    public int Code { get; set; }
-    public string? Reason { get; set; }
-    public string? Message { get; set; }
-}

@@ -1,14 +1,15 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+
+using Crik.Shared.Kubernetes;
 
 namespace Crik.NodeStateServer.Kubernetes;
 
 /// <summary>The two calls the server makes: list one page of Nodes, and watch Nodes from a resourceVersion.</summary>
-internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
+internal sealed class NodeApi(KubeApiClient api)
 {
-    private readonly string _nodesUrl = connection.Server.AbsoluteUri.TrimEnd('/') + "/api/v1/nodes";
+    private readonly string _nodesUrl = api.UrlOf("/api/v1/nodes");
 
     public string NodesUrl => _nodesUrl;
 
@@ -24,7 +25,7 @@ internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        using var response = await SendAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        using var response = await api.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
         return await NodeListReader.ReadAsync(body, onItem, timeout.Token).ConfigureAwait(false);
     }
@@ -40,7 +41,7 @@ internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
     {
         var url = $"{_nodesUrl}?watch=1&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}"
             + $"&timeoutSeconds={(int)serverTimeout.TotalSeconds}";
-        using var response = await SendAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await api.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         var reader = new WatchLineReader(body);
         while (true)
@@ -82,51 +83,12 @@ internal sealed class NodeApi(HttpClient http, ClusterConnection connection)
         return watchEvent;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string url, HttpCompletionOption completion, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (connection.Token is { } token)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Current());
-
-        var response = await http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode)
-            return response;
-        using (response)
-        {
-            var message = await ReadErrorMessageAsync(response, cancellationToken).ConfigureAwait(false);
-            throw new KubeApiException(response.StatusCode, url, message);
-        }
-    }
-
-    private static async Task<string> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        string text;
-        try
-        {
-            text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException)
-        {
-            return response.ReasonPhrase ?? "no body";
-        }
-        try
-        {
-            if (JsonSerializer.Deserialize(text, KubeJsonContext.Default.KubeStatus)?.Message is { Length: > 0 } message)
-                return message;
-        }
-        catch (JsonException)
-        {
-        }
-        return text.Length == 0 ? response.ReasonPhrase ?? "no body" : text[..Math.Min(text.Length, 200)].ReplaceLineEndings(" ");
-    }
-
     public static KubeApiException ErrorEvent(KubeWatchEvent watchEvent, string url)
     {
         KubeStatus? status = null;
         try
         {
-            status = watchEvent.Object.Deserialize(KubeJsonContext.Default.KubeStatus);
+            status = watchEvent.Object.Deserialize(KubeStatusJsonContext.Default.KubeStatus);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

@@ -1,3 +1,5 @@
+using Crik.Shared.NodeState;
+
 namespace Crik.NodeStateServer.Observability;
 
 /// <summary>Counters behind /metrics; lock-free so the request path stays cheap.</summary>
@@ -22,6 +24,31 @@ internal sealed class ServerMetrics
     /// <summary>An item the API sent that is not a readable Node (skipped in a list, ends a watch).</summary>
     public void BadItem(string source) =>
         Interlocked.Increment(ref source == ListSource ? ref _badListItems : ref _badWatchEvents);
+
+    /// <summary>/v1/nodes answers by the verdict they gave, in <see cref="Verdicts"/>' order.</summary>
+    private readonly long[] _answersByVerdict = new long[Verdicts.Count];
+
+    public static readonly IReadOnlyList<string> Verdicts =
+        [NodeStateContract.ShuttingDown, NodeStateContract.AtRisk, NodeStateContract.Ready, NodeStateContract.Unknown];
+
+    public void Answered(string verdict)
+    {
+        for (var i = 0; i < Verdicts.Count; i++)
+        {
+            if (Verdicts[i] == verdict)
+                Interlocked.Increment(ref _answersByVerdict[i]);
+        }
+    }
+
+    public long AnswersWith(string verdict)
+    {
+        for (var i = 0; i < Verdicts.Count; i++)
+        {
+            if (Verdicts[i] == verdict)
+                return Interlocked.Read(ref _answersByVerdict[i]);
+        }
+        return 0;
+    }
 
     public void ListRestarted() => Interlocked.Increment(ref _listRestarts);
     public void WatchRestarted() => Interlocked.Increment(ref _watchRestarts);

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Crik.NodeStateServer.Yaml;
+using Crik.Shared.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace Crik.NodeStateServer.Rules;

@@ -4,6 +4,7 @@ using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Logging;
 using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.State;
+using Crik.Shared.Kubernetes;
 
 namespace Crik.NodeStateServer.Sync;
 

@@ -74,16 +74,21 @@ public sealed class HttpApiTests(SharedCluster shared) : IClassFixture<SharedClu
     }
 
     [Fact]
-    public async Task MetricsExposeNodeCountsRestartCountersAndRequestsByCode()
+    public async Task MetricsExposeNodeCountsAnswersRestartCountersAndRequestsByCode()
     {
         Cluster.Nodes.Add("metrics-doomed", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
         await Cluster.WaitForStateAsync("metrics-doomed", "shutting-down");
         await Cluster.Server.GetAsync("/v1/nodes/NOT_VALID");
+        await Cluster.Server.GetAsync("/v1/nodes/metrics-never-seen");
 
         var (status, text) = await Cluster.Server.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Matches(@"(?m)^node_state_server_nodes\{state=""ready""\} \d+$", text);
         Assert.Matches(@"(?m)^node_state_server_nodes\{state=""shutting-down""\} [1-9]\d*$", text);
+        Assert.Matches(@"(?m)^node_state_server_answers_total\{verdict=""shutting-down""\} [1-9]\d*$", text);
+        Assert.Matches(@"(?m)^node_state_server_answers_total\{verdict=""unknown""\} [1-9]\d*$", text);
+        Assert.Matches(@"(?m)^node_state_server_answers_total\{verdict=""at-risk""\} \d+$", text);
+        Assert.Contains("# TYPE node_state_server_answers_total counter", text, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^node_state_server_list_restarts_total \d+$", text);
         Assert.Matches(@"(?m)^node_state_server_watch_restarts_total \d+$", text);
         Assert.Matches(@"(?m)^node_state_server_http_requests_total\{code=""200""\} [1-9]\d*$", text);

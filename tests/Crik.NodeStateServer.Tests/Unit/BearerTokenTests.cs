@@ -1,4 +1,4 @@
-using Crik.NodeStateServer.Kubernetes;
+using Crik.Shared.Kubernetes;
 using Crik.TestSupport;
 using Xunit;
 

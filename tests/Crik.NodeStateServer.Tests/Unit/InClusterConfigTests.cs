@@ -1,5 +1,5 @@
-using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Tests.FakeApi;
+using Crik.Shared.Kubernetes;
 using Crik.TestSupport;
 using Xunit;
 

@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Security.Cryptography;
 using System.Text;
-using Crik.NodeStateServer.Kubernetes;
 using Crik.NodeStateServer.Tests.FakeApi;
+using Crik.Shared.Kubernetes;
 using Crik.TestSupport;
 using Xunit;
 

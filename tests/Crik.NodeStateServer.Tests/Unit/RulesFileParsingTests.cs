@@ -1,5 +1,5 @@
 using Crik.NodeStateServer.Rules;
-using Crik.NodeStateServer.Yaml;
+using Crik.Shared.Yaml;
 using Xunit;
 
 namespace Crik.NodeStateServer.Tests.Unit;

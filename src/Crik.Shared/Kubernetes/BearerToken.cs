@@ -1,4 +1,4 @@
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>
 /// A bearer token that is either fixed or read from a file. Service account tokens are bound and rotated

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>Where the Kubernetes API is and how to authenticate to it, whichever way it was configured.</summary>
 internal sealed record ClusterConnection(

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>The API answered a request with an error status (or a watch sent an ERROR event).</summary>
 internal sealed class KubeApiException(HttpStatusCode status, string url, string message)

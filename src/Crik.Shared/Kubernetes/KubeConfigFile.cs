@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Crik.NodeStateServer.Yaml;
+using Crik.Shared.Yaml;
 using YamlDotNet.RepresentationModel;
 
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>
 /// Reads a kubeconfig's current context: cluster server and CA, user token or client certificate.

@@ -1,4 +1,4 @@
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>Picks the configuration source in kubectl's order: --kubeconfig, then $KUBECONFIG, then in-cluster.</summary>
 internal static class ClusterConnectionResolver

@@ -1,7 +1,7 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Crik.NodeStateServer.Yaml;
+namespace Crik.Shared.Yaml;
 
 /// <summary>
 /// Reads YAML (and therefore JSON) through YamlDotNet's representation model, which needs no reflection.

@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>Builds the one HttpClient used for the API: TLS trust from the configured CA, optional client certificate.</summary>
 internal static class KubeHttpClientFactory

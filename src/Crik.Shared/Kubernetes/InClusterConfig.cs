@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 
-namespace Crik.NodeStateServer.Kubernetes;
+namespace Crik.Shared.Kubernetes;
 
 /// <summary>The pod's service account: API address from the environment, token and CA from the mounted secret.</summary>
 internal static class InClusterConfig

@@ -1,5 +1,6 @@
 using Crik.Cli.Carrying;
 using Crik.Cli.Commands;
+using Crik.Cli.Observing;
 using Crik.Cli.Supervision;
 
 // Before anything that takes time: the kernel drops a signal sent to PID 1 that has no handler, so a
@@ -8,5 +9,6 @@ using Crik.Cli.Supervision;
 // start-up before this line (see docs/commands.md, "Signals before start-up completes").
 using var signals = new SignalRelay();
 _ = ContainerStart.Time;
+_ = CrikUptime.Elapsed;
 DiagnosticsPort.RemoveSocket();
 return CrikCommandLine.Invoke(args, signals);

@@ -19,3 +19,16 @@ internal enum CheckpointReason
     /// <summary><c>crik checkpoint --exit</c>: a planned move; after the commit the app is stopped and crik exits 0.</summary>
     OnDemandExit,
 }
+
+internal static class CheckpointReasons
+{
+    /// <summary>The reason as the metrics and Events name it (<see cref="Observing.Happening"/>).</summary>
+    public static string Label(this CheckpointReason reason) => reason switch
+    {
+        CheckpointReason.Sigterm => "sigterm",
+        CheckpointReason.Periodic => "periodic",
+        CheckpointReason.AtRisk => "at_risk",
+        CheckpointReason.OnDemand => "on_demand",
+        _ => "on_demand_exit",
+    };
+}

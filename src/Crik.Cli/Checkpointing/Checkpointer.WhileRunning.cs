@@ -1,3 +1,5 @@
+using Crik.Cli.Observing;
+
 namespace Crik.Cli.Checkpointing;
 
 // What the checkpointer does for an app that runs on: hearing early warnings, and retiring the
@@ -16,7 +18,7 @@ internal sealed partial class Checkpointer
         return turned;
     }
 
-    public void RetireAfterOwnExit()
+    public void RetireAfterOwnExit(string howItEnded)
     {
         try
         {
@@ -30,6 +32,7 @@ internal sealed partial class Checkpointer
             else
             {
                 log.Information("The app ended on its own: retired its {Count} committed checkpoints, so it is not brought back", retired);
+                Happenings.Publish(new Happening.CheckpointsRetired(howItEnded, retired));
             }
         }
         catch (IOException e)

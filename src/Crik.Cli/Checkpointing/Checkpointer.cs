@@ -7,6 +7,7 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
 using Crik.Cli.Model;
 using Crik.Cli.NodeState;
+using Crik.Cli.Observing;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Timing;
@@ -34,6 +35,9 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     private string _thenTheApp = "";
 
+    /// <summary>Why the checkpoint under way is taken, for what it publishes.</summary>
+    private CheckpointReason _reason;
+
     /// <summary>
     /// A lazily restored app is checkpointed only once its memory is all in: CRIU would record the
     /// pages still missing as zeros. A periodic checkpoint is skipped (the next comes soon); the others
@@ -54,6 +58,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         log.Warning("Checkpoint not taken: the app's memory is still on its way in from checkpoint {Generation}, which stays the newest "
             + "(the next pod goes on from it); {Then}", app.Generation, _thenTheApp);
+        Happenings.Publish(new Happening.CheckpointSkipped(reason.Label(),
+            $"the app's memory is still on its way in from checkpoint {app.Generation}, which stays the newest"));
         return false;
     }
 
@@ -64,6 +70,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         Func<string?>? whyNotCommit = null)
     {
         _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
+        _reason = reason;
         _whenGivingUp = whenGivingUp;
         var budget = new Budget(config.CheckpointBudget);
         var stages = new StageClock();
@@ -118,6 +125,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             if (!await nodeState.ShouldCheckpointAsync(budget.Remaining).ConfigureAwait(false))
             {
+                Happenings.Publish(new Happening.CheckpointNotNeeded("the node-state server says this node is not going away, so the SIGTERM is the app's own end"));
                 return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
             }
             stages.Lap("node state");
@@ -146,6 +154,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             GiveUp(); // before the lock's release, which a store that stopped answering makes slow
             log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
+            Happenings.Publish(new Happening.CheckpointSkipped(_reason.Label(), e.Message));
             return null;
         }
     }
@@ -295,6 +304,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             run.Generation, run.Clock.Elapsed.TotalSeconds, run.Dump!.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
             Size.Format(committed.Manifest.WrittenBytes), committed.Directory, run.Staging.LogPath, stages.ToString(),
             run.Captured?.Times is { } streamed ? $"; streamed {streamed}" : "", StageClock.Milliseconds(stages.CrikCpu));
+        Happenings.Publish(new Happening.CheckpointCommitted(run.Generation, run.Reason.Label(), committed.Manifest.ImageBytes,
+            committed.Manifest.WrittenBytes, run.Clock.Elapsed, run.Dump!.Duration));
     }
 
     /// <summary>The dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one.</summary>
@@ -313,6 +324,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         GiveUp();
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
             run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, _thenTheApp);
+        Happenings.Publish(new Happening.CheckpointFailed(run.Generation, run.Reason.Label(), run.Clock.Elapsed, $"{why} (CRIU log {run.Staging.LogPath})"));
         store.Abandon(run.Staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
@@ -321,6 +333,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     private CheckpointOutcome.NotTaken Superseded(long generation, StagingCheckpoint staging, SupersededException e)
     {
         log.Error("Checkpoint {Generation} is not committed: {Error}. Another pod runs the app or did, so this copy is killed", generation, e.Message);
+        Happenings.Publish(new Happening.CheckpointFailed(generation, _reason.Label(), TimeSpan.Zero,
+            $"{e.Message}; another pod runs the app or did, so this copy is killed"));
         store.Abandon(staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true, Superseded: true);
     }
@@ -337,12 +351,14 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             if (directoryLock is null)
             {
                 log.Error("Not checkpointing: another crik holds {Dir}/.lock; {Then}", store.ImageDir, _thenTheApp);
+                Happenings.Publish(new Happening.CheckpointSkipped(_reason.Label(), $"another crik holds {store.ImageDir}/.lock"));
             }
             return directoryLock;
         }
         catch (IOException e)
         {
             log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
+            Happenings.Publish(new Happening.CheckpointSkipped(_reason.Label(), e.Message));
             return null;
         }
     }

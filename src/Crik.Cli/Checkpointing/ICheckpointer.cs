@@ -23,7 +23,8 @@ internal interface ICheckpointer
     /// The app ended on its own after checkpoints of this run were committed: retires them (and
     /// anything older), so the finished app is never brought back. Failures are logged, not thrown.
     /// </summary>
-    void RetireAfterOwnExit();
+    /// <param name="howItEnded">"exited with code 0", for the Event.</param>
+    void RetireAfterOwnExit(string howItEnded);
 
     /// <summary>Whether crik pre-dumps the running app (preDumpInterval, on a kernel that tracks dirty memory).</summary>
     bool PreDumps { get; }

@@ -7,6 +7,7 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.NodeState;
+using Crik.Cli.Observing;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
@@ -123,6 +124,9 @@ internal static class RunCommand
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), preDumps, log);
         }
+        // Disposed last, once the app is gone and the store's lock released: the last Events (the SIGTERM's
+        // checkpoint) are sent within PodEventWriter.FlushTime.
+        using Observation observation = Observation.Start(config, log, Environment.GetEnvironmentVariable);
         using PreDumpChain? ownedPreDumps = preDumps;
         // Disposed once the app is gone: the lock held for its life is released then, not before.
         using ICheckpointStore? ownedStore = store;

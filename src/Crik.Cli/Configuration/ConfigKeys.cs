@@ -29,6 +29,7 @@ internal static class ConfigKeys
     public const string LeaseDuration = "leaseDuration";
     public const string LazyRestore = "lazyRestore";
     public const string OnStoreUnavailable = "onStoreUnavailable";
+    public const string MetricsAddress = "metricsAddress";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -36,6 +37,6 @@ internal static class ConfigKeys
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
         PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LazyRestore,
-        OnStoreUnavailable,
+        OnStoreUnavailable, MetricsAddress,
     ];
 }

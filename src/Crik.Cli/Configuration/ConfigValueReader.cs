@@ -60,6 +60,23 @@ internal sealed partial class ConfigValueReader(string file)
         return url;
     }
 
+    /// <summary>An address and port to listen on: "0.0.0.0:9400", "[::]:9400", or ":9400" for every IPv4 address.</summary>
+    public System.Net.IPEndPoint? ListenAddress(string key, YamlNode node)
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return null;
+        }
+        string withHost = text.StartsWith(':') ? "0.0.0.0" + text : text;
+        // Without a port, TryParse succeeds with port 0: crik needs a port Prometheus can be told about.
+        if (!System.Net.IPEndPoint.TryParse(withHost, out System.Net.IPEndPoint? address) || address.Port == 0)
+        {
+            throw Error(key, node, $"must be an IP address and port to listen on, e.g. 0.0.0.0:9400 or :9400, got \"{text}\"");
+        }
+        return address;
+    }
+
     public int? PositiveInteger(string key, YamlNode node)
     {
         string? text = Scalar(key, node);

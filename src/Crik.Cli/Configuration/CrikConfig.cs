@@ -81,6 +81,9 @@ internal sealed record CrikConfig
     /// <summary>How long an object storage lease lives unrenewed: a holder that died keeps others out this long.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Where /metrics is served in the Prometheus text format; null (the default) serves nothing.</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; init; }
+
     /// <summary>The shortest leaseDuration: renewals every third of it must have time to be answered.</summary>
     public static readonly TimeSpan MinimumLeaseDuration = TimeSpan.FromSeconds(3);
 

@@ -10,7 +10,7 @@ namespace Crik.Cli.Decisions;
 /// its end: its checkpoints stay, and the next pod resumes from the newest.
 /// </summary>
 /// <param name="Cause">What happened, as the end of "The app (PID N) ...".</param>
-internal sealed record AppEnd(bool OnItsOwn, string Cause)
+internal sealed record AppEnd(bool OnItsOwn, string Cause, bool OomKilled = false)
 {
     /// <param name="forwarded">The signals crik forwarded to the app during its life.</param>
     /// <param name="oomBefore">The OOM killer's count when the app started, null when unreadable.</param>
@@ -33,7 +33,7 @@ internal sealed record AppEnd(bool OnItsOwn, string Cause)
         if (oomBefore is { } before && oomAfter is { } after && after.Count > before.Count)
         {
             return new AppEnd(false, $"was killed by the kernel's OOM killer (SIGKILL; oom_kill in {after.Where} went from {before.Count} to {after.Count}): "
-                + "give the container a higher memory limit");
+                + "give the container a higher memory limit", OomKilled: true);
         }
         return new AppEnd(false, "was killed by SIGKILL, which crik did not send ("
             + (oomBefore is null || oomAfter is null ? "the kernel's OOM killer or a person; crik cannot read the memory cgroup's oom_kill count to tell"

@@ -9,7 +9,8 @@ internal abstract record GenerationVerdict
     public sealed record Restore : GenerationVerdict;
 
     /// <summary>It can never be restored here or anywhere: it is moved to set-aside/ with the reason beside it.</summary>
-    public sealed record SetAside(string Reason) : GenerationVerdict;
+    /// <param name="CrashLoop">The crash-loop guard gave up on it (<see cref="CrashLoopGuard"/>).</param>
+    public sealed record SetAside(string Reason, bool CrashLoop = false) : GenerationVerdict;
 
     /// <summary>It is whole, but not for this crik (another key): it stays where it is, and an older one is tried.</summary>
     public sealed record Keep(string Reason) : GenerationVerdict;
@@ -34,6 +35,6 @@ internal abstract record GenerationVerdict
         {
             return new SetAside(otherApp);
         }
-        return CrashLoopGuard.GivesUp(restores, restoreAttempts) is { } givenUp ? new SetAside(givenUp) : new Restore();
+        return CrashLoopGuard.GivesUp(restores, restoreAttempts) is { } givenUp ? new SetAside(givenUp, CrashLoop: true) : new Restore();
     }
 }

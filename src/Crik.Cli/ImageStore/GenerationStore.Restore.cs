@@ -1,5 +1,6 @@
 using Crik.Cli.Decisions;
 using Crik.Cli.Model;
+using Crik.Cli.Observing;
 
 namespace Crik.Cli.ImageStore;
 
@@ -42,8 +43,12 @@ internal partial class GenerationStore
                 case GenerationVerdict.Keep(string reason):
                     log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", Display(name), reason);
                     break;
-                case GenerationVerdict.SetAside(string reason):
+                case GenerationVerdict.SetAside(string reason, bool crashLoop):
                     string moved = MoveToSetAside(name, reason);
+                    if (crashLoop)
+                    {
+                        Happenings.Publish(new Happening.RestoreCrashLoop(Display(name), reason));
+                    }
                     log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", Display(name), reason, moved);
                     break;
             }
@@ -291,6 +296,7 @@ internal partial class GenerationStore
                 log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", Display(location), reason);
             }
         }
+        Happenings.Publish(new Happening.CheckpointSetAside(Display(from), reason, Display(location)));
         return Display(location);
     }
 

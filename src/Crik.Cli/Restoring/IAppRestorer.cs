@@ -16,6 +16,9 @@ internal interface IAppRestorer
     /// <summary>Whether the app starts fresh when crik cannot tell whether a checkpoint exists (onStoreUnavailable: start); otherwise it never does.</summary>
     bool StartsWhenUnsure { get; }
 
+    /// <summary>Why the last <see cref="TryRestoreAsync"/> returned null: the app starts fresh.</summary>
+    string? WhyFresh { get; }
+
     /// <summary>The state of the image directory's lock, held for the app's life since the restore began; null when none is held.</summary>
     HoldState? Holding { get; }
 

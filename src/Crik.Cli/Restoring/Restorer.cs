@@ -10,6 +10,7 @@ using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Logging;
 using Crik.Cli.Model;
+using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
 using Crik.Cli.Timing;
@@ -28,6 +29,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     public HoldState? Holding => store.Holding;
 
     public bool StartsWhenUnsure => config.OnStoreUnavailable == StoreUnavailablePolicy.Start;
+
+    public string? WhyFresh { get; private set; }
 
     public void RestoreSurvived(RunningApp app)
     {
@@ -55,6 +58,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         log.Error("Checkpoint {Generation}: the app's memory could not all be brought in, so crik killed the app before it could read a page "
             + "that never arrived: {Failure}. The checkpoint stays; the next pod restores it with all its memory checked first (or sets it aside "
             + "if a chunk is damaged)", app.Generation, failure);
+        Happenings.Publish(new Happening.RestoreFailed(app.Generation, Lazily: true,
+            $"its memory could not all be brought in ({failure}), so crik killed the app; the next pod restores it eagerly"));
     }
 
     /// <summary>
@@ -85,6 +90,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             }
             log.Warning("{Problem}; starting the app fresh because {Key}: start asks for it, which gives up the work since that checkpoint",
                 problem, ConfigKeys.OnStoreUnavailable);
+            WhyFresh = $"{problem}, and {ConfigKeys.OnStoreUnavailable}: start asks for a fresh start";
             return null;
         }
     }
@@ -109,6 +115,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 if (store.Holding is null or HoldState.Lost)
                 {
                     Hold(left, waiting);
+                    Happenings.Publish(new Happening.LeaseChanged(LeaseState.Held));
                     stages.Lap("lock");
                 }
                 CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
@@ -116,6 +123,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 if (checkpoint is null)
                 {
                     log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
+                    WhyFresh = $"no checkpoint to restore in {store.ImageDir}";
                 }
                 return checkpoint;
             }
@@ -125,6 +133,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 log.Debug(e, "Looking for a checkpoint in {Dir} failed", store.ImageDir);
                 if (!unsure.TryAgainAfter(e))
                 {
+                    WhyFresh = $"crik cannot tell whether {store.ImageDir} holds a checkpoint ({e.Message}), and {ConfigKeys.OnStoreUnavailable}: start asks for a fresh start";
                     return null;
                 }
             }
@@ -137,9 +146,12 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     /// <summary>Takes the lock held for the app's life within <paramref name="left"/>; throws when another crik keeps it.</summary>
     private void Hold(TimeSpan left, Stopwatch waiting)
     {
-        if (!store.Hold(left, stillWaiting: () => log.Warning(
-            "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
-            store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait)))
+        if (!store.Hold(left, stillWaiting: () =>
+            {
+                log.Warning("Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
+                    store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait);
+                Happenings.Publish(new Happening.WaitingForLock(store.ImageDir, waiting.Elapsed, config.LockWait));
+            }))
         {
             throw new RestoreFailedException($"{store.ImageDir} is still held by another crik after lockWait ({config.LockWait}): its app may still run, "
                 + "and crik never starts a second copy. crik exits so that Kubernetes starts this pod again; if no other pod runs the app, "
@@ -195,6 +207,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             store.CancelRestore(attempt);
             log.Error("Cannot run criu to restore checkpoint {Generation}: {Error}. The checkpoint stays in {Dir}; starting the app fresh",
                 manifest.Generation, e.Message, checkpoint.Directory);
+            WhyFresh = $"cannot run criu to restore checkpoint {manifest.Generation} ({e.Message}); the checkpoint stays";
             return null;
         }
     }
@@ -240,6 +253,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 + "(restore {Number}; after {Limit} restores in a row whose pods end within restoreProbation crik gives up on it)",
                 manifest.Generation, last.At is { } at ? $" at {at:u}" : "", last.Host.Length > 0 ? $" ({last.Host})" : "",
                 checkpoint.Restores.Count + 1, config.RestoreAttempts);
+            Happenings.Publish(new Happening.RestoreResumedAgain(manifest.Generation, checkpoint.Restores.Count + 1, config.RestoreAttempts));
         }
         log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
             manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
@@ -275,6 +289,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         await ForgetFailedTreeAsync(run).ConfigureAwait(false);
         log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first",
             manifest.Generation, restore.Describe(config.RestoreTimeout), run.Attempt.LogPath);
+        Happenings.Publish(new Happening.RestoreFailed(manifest.Generation, Lazily: true,
+            $"{restore.Describe(config.RestoreTimeout)} (CRIU log {run.Attempt.LogPath}); restoring it with all its memory first"));
         return null;
     }
 
@@ -370,6 +386,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             manifest.Generation, clock.Elapsed.TotalSeconds,
             loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{ReadingFirst(loading, manifest)})",
             manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
+        Happenings.Publish(new Happening.Restored(manifest.Generation, loading is not null, clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
         Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
             ? () => manifest.FirstTouched
@@ -433,6 +450,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
                 + "and waited for the daemon's requests for {Waiting:0.00} s)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests,
                 firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were faulted on by the app",
                 reading.TotalSeconds, sending.TotalSeconds, waiting.TotalSeconds);
+            Happenings.Publish(new Happening.RestoreMemoryAllIn(generation, loading.Elapsed));
         }
         return failure;
     }
@@ -529,6 +547,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
         }
         log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
+        WhyFresh = message;
         return null;
     }
 
@@ -536,11 +555,13 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     {
         string message = $"restoring checkpoint {generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
             + (logFile is null ? "" : $"CRIU log {logFile}; ") + $"the checkpoint is set aside at {movedTo}";
+        Happenings.Publish(new Happening.RestoreFailed(generation, Lazily: false, message));
         if (config.OnRestoreFailure == RestoreFailurePolicy.Fail)
         {
             throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
         }
         log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
+        WhyFresh = message;
         return null;
     }
 }

@@ -1,5 +1,6 @@
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Serilog;
 
@@ -120,6 +121,7 @@ internal sealed class LeaseWatchdog : IDisposable
                         _signalTree(Signal.SIGKILL);
                         _log.Error("crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
                             + "so that it never runs twice. The next pod resumes from the newest checkpoint", _pid);
+                        Happenings.Publish(new Happening.LeaseLost("the image directory", _pid));
                         return;
                     case HoldState.Endangered when !_frozen:
                         FreezeLocked();
@@ -128,6 +130,7 @@ internal sealed class LeaseWatchdog : IDisposable
                         _frozen = false;
                         _signalTree(Signal.SIGCONT);
                         _log.Information("crik renewed its lease again; the app (PID {Pid}) runs on", _pid);
+                        Happenings.Publish(new Happening.LeaseChanged(LeaseState.Held));
                         break;
                 }
             }
@@ -145,6 +148,7 @@ internal sealed class LeaseWatchdog : IDisposable
         _signalTree(Signal.SIGSTOP);
         _log.Warning("crik cannot renew its lease on the image directory; the app (PID {Pid}) is frozen until a renewal succeeds, "
             + "and is killed if the lease runs out (leaseDuration)", _pid);
+        Happenings.Publish(new Happening.LeaseChanged(LeaseState.Frozen));
     }
 
     private sealed class Release(LeaseWatchdog watchdog) : IDisposable

@@ -1,6 +1,7 @@
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Logging;
+using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.Supervision;
@@ -117,6 +118,7 @@ internal sealed partial class Supervisor
         {
             log.Warning("Checkpoint not taken: {Why}; the previous checkpoint is untouched{AndGetsSigterm}", frozen,
                 reason == CheckpointReason.Sigterm ? ", and the app gets SIGTERM once it runs again" : "");
+            Happenings.Publish(new Happening.CheckpointSkipped(reason.Label(), frozen));
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         bool appStopsHere = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit;
@@ -168,6 +170,7 @@ internal sealed partial class Supervisor
             log.Debug(e, "The checkpoint failed");
             log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
                 e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
+            Happenings.Publish(new Happening.CheckpointFailed(0, reason.Label(), TimeSpan.Zero, e.Message));
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
         finally

@@ -3,6 +3,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
+using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
 using Serilog;
@@ -186,6 +187,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
 
     private async Task<RunningApp> RestoreOrStartAsync(IReadOnlyList<string> command)
     {
+        string? whyFresh = null;
         try
         {
             if (restorer is not null && await restorer.TryRestoreAsync(command).ConfigureAwait(false) is { } restored)
@@ -204,8 +206,11 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             }
             log.Warning("Could not look for or restore a checkpoint ({Error}); starting the app fresh because onStoreUnavailable: start asks for it, "
                 + "which gives up the work in any checkpoint and the promise of one live copy", e.Message);
+            whyFresh = $"could not look for or restore a checkpoint ({e.Message}), and onStoreUnavailable: start asks for a fresh start";
         }
-        return launcher.Start(command);
+        RunningApp started = launcher.Start(command);
+        Happenings.Publish(new Happening.StartedFresh(whyFresh ?? restorer?.WhyFresh ?? "checkpointing is off (no imageDir configured)", CrikUptime.Elapsed));
+        return started;
     }
 
     /// <summary>
@@ -275,9 +280,13 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             log.Warning("The app (PID {Pid}) {Cause}; exiting with {Code}. It did not end on its own, so its checkpoints stay and the next pod "
                 + "resumes from the newest (restoreAttempts gives up on one whose restored app keeps dying within restoreProbation)", app.Pid, end.Cause, code);
         }
+        if (end.OomKilled)
+        {
+            Happenings.Publish(new Happening.AppOomKilled(app.Pid, CheckpointsStay: !retires && life.Checkpointed));
+        }
         if (retires)
         {
-            checkpointer!.RetireAfterOwnExit();
+            checkpointer!.RetireAfterOwnExit(end.Cause);
         }
         return code;
     }

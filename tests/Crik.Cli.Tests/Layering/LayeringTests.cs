@@ -21,7 +21,7 @@ public sealed partial class LayeringTests
         ["Decisions"],
         ["Streaming", "LazyPages", "PreDumping", "Carrying"],
         ["Model"],
-        ["Chunks", "Criu", "Processes", "HostCompatibility", "Privileges", "Control", "NodeState"],
+        ["Chunks", "Criu", "Processes", "HostCompatibility", "Privileges", "Control", "NodeState", "Observing"],
         ["Interop", "Configuration", "Logging", "Timing"],
     ];
 

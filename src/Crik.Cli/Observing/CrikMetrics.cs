@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using Crik.Shared.Prometheus;
+
+namespace Crik.Cli.Observing;
+
+/// <summary>
+/// The figures behind crik's /metrics, kept from the moments published (<see cref="Happening"/>). Names follow
+/// Prometheus' conventions: the crik_ prefix, base units (seconds, bytes), _total on counters.
+/// </summary>
+internal sealed class CrikMetrics : IHappeningListener
+{
+    private readonly ConcurrentDictionary<(string Reason, string Outcome), Histogram> _checkpoints = new();
+    private readonly ConcurrentDictionary<string, Histogram> _restores = new();
+    private readonly ConcurrentDictionary<(string Mode, string Outcome), long> _restoreCounts = new();
+    private long _setAside;
+    private long _resumedAgain;
+    private long _crashLoopGiveUps;
+    private long _oomKills;
+    private double _lastFrozen;
+    private long _lastWritten;
+    private long _lastSize;
+    private double _lastCommittedAt;
+    private double _appStartSeconds = double.NaN;
+    private string _appStartHow = "";
+    private double _memoryAllIn = double.NaN;
+    private volatile LeaseState _lease = LeaseState.None;
+
+    public void On(Happening happening)
+    {
+        switch (happening)
+        {
+            case Happening.CheckpointCommitted c:
+                Checkpoint(c.Reason, "committed").Observe(c.Took.TotalSeconds);
+                Volatile.Write(ref _lastFrozen, c.Frozen.TotalSeconds);
+                Volatile.Write(ref _lastWritten, c.WrittenBytes);
+                Volatile.Write(ref _lastSize, c.SizeBytes);
+                Volatile.Write(ref _lastCommittedAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
+                break;
+            case Happening.CheckpointFailed f:
+                Checkpoint(f.Reason, "failed").Observe(f.Took.TotalSeconds);
+                break;
+            case Happening.CheckpointSkipped s:
+                Checkpoint(s.Reason, "skipped").Observe(0);
+                break;
+            case Happening.Restored r:
+                _restores.GetOrAdd(Mode(r.Lazily), _ => new Histogram(Histogram.DurationBounds)).Observe(r.Took.TotalSeconds);
+                _restoreCounts.AddOrUpdate((Mode(r.Lazily), "restored"), 1, (_, n) => n + 1);
+                AppStarted("restored", r.SinceStart);
+                break;
+            case Happening.RestoreFailed f:
+                _restoreCounts.AddOrUpdate((Mode(f.Lazily), "failed"), 1, (_, n) => n + 1);
+                break;
+            case Happening.StartedFresh f:
+                AppStarted("fresh", f.SinceStart);
+                break;
+            case Happening.RestoreMemoryAllIn m:
+                Volatile.Write(ref _memoryAllIn, m.Took.TotalSeconds);
+                break;
+            case Happening.CheckpointSetAside:
+                Interlocked.Increment(ref _setAside);
+                break;
+            case Happening.RestoreResumedAgain:
+                Interlocked.Increment(ref _resumedAgain);
+                break;
+            case Happening.RestoreCrashLoop:
+                Interlocked.Increment(ref _crashLoopGiveUps);
+                break;
+            case Happening.AppOomKilled:
+                Interlocked.Increment(ref _oomKills);
+                break;
+            case Happening.LeaseChanged l:
+                _lease = l.State;
+                break;
+            case Happening.LeaseLost:
+                _lease = LeaseState.Lost;
+                break;
+        }
+    }
+
+    public string Render()
+    {
+        var text = new PrometheusText();
+        text.Family("crik_checkpoint_duration_seconds", "histogram", "Checkpoints by why they were taken and what they came to: committed, failed or skipped (not started).");
+        foreach (var ((reason, outcome), histogram) in _checkpoints.OrderBy(h => h.Key))
+            text.Histogram("crik_checkpoint_duration_seconds", PrometheusText.Labels(("reason", reason), ("outcome", outcome)), histogram.Snapshot());
+        text.Family("crik_checkpoint_frozen_seconds", "gauge", "How long the last committed checkpoint's CRIU dump held the app frozen.")
+            .Sample("crik_checkpoint_frozen_seconds", "", Volatile.Read(ref _lastFrozen));
+        text.Family("crik_checkpoint_written_bytes", "gauge", "Bytes the last committed checkpoint wrote (the rest was shared with earlier ones).")
+            .Sample("crik_checkpoint_written_bytes", "", Volatile.Read(ref _lastWritten));
+        text.Family("crik_checkpoint_size_bytes", "gauge", "Image size of the last committed checkpoint.")
+            .Sample("crik_checkpoint_size_bytes", "", Volatile.Read(ref _lastSize));
+        text.Family("crik_checkpoint_last_success_timestamp_seconds", "gauge", "When this pod last committed a checkpoint, in Unix seconds; 0 when it has not.")
+            .Sample("crik_checkpoint_last_success_timestamp_seconds", "", Volatile.Read(ref _lastCommittedAt));
+
+        text.Family("crik_restore_duration_seconds", "histogram", "Restores that brought the app back, by mode (eager: all memory first; lazy: memory after the app runs).");
+        foreach (var (mode, histogram) in _restores.OrderBy(h => h.Key))
+            text.Histogram("crik_restore_duration_seconds", PrometheusText.Labels(("mode", mode)), histogram.Snapshot());
+        text.Family("crik_restores_total", "counter", "Restores by mode and outcome (restored, failed).");
+        foreach (var ((mode, outcome), count) in _restoreCounts.OrderBy(c => c.Key))
+            text.Sample("crik_restores_total", PrometheusText.Labels(("mode", mode), ("outcome", outcome)), count);
+        if (_appStartHow.Length > 0)
+        {
+            text.Family("crik_app_start_seconds", "gauge", "Seconds from crik's start to the app running, restored or fresh.")
+                .Sample("crik_app_start_seconds", PrometheusText.Labels(("how", _appStartHow)), Volatile.Read(ref _appStartSeconds));
+        }
+        if (!double.IsNaN(Volatile.Read(ref _memoryAllIn)))
+        {
+            text.Family("crik_restore_memory_all_in_seconds", "gauge", "Seconds from a lazy restore's start until the app's memory was all in.")
+                .Sample("crik_restore_memory_all_in_seconds", "", Volatile.Read(ref _memoryAllIn));
+        }
+        Counter(text, "crik_checkpoints_set_aside_total", "Checkpoints set aside: unfinished, unreadable, of another app, failed to restore, or given up on.", ref _setAside);
+        Counter(text, "crik_restore_resumed_again_total", "Checkpoints resumed again because the pod that restored them ended without a newer one.", ref _resumedAgain);
+        Counter(text, "crik_restore_crash_loop_give_ups_total", "Checkpoints given up on after restoreAttempts restores in a row whose pods died.", ref _crashLoopGiveUps);
+        Counter(text, "crik_app_oom_kills_total", "Times the OOM killer killed the app.", ref _oomKills);
+
+        text.Family("crik_lease_state", "gauge", "The image directory's lock or lease: 1 for the state it is in.");
+        foreach (LeaseState state in Enum.GetValues<LeaseState>())
+            text.Sample("crik_lease_state", PrometheusText.Labels(("state", state.ToString().ToLowerInvariant())), state == _lease ? 1 : 0);
+
+        text.Family("process_resident_memory_bytes", "gauge", "crik's resident memory in bytes (not the app's).")
+            .Sample("process_resident_memory_bytes", "", Environment.WorkingSet);
+        text.Family("crik_gc_heap_bytes", "gauge", "crik's managed heap after the last garbage collection.")
+            .Sample("crik_gc_heap_bytes", "", GC.GetGCMemoryInfo().HeapSizeBytes);
+        return text.ToString();
+    }
+
+    private Histogram Checkpoint(string reason, string outcome) =>
+        _checkpoints.GetOrAdd((reason, outcome), _ => new Histogram(Histogram.DurationBounds));
+
+    private void AppStarted(string how, TimeSpan sinceStart)
+    {
+        Volatile.Write(ref _appStartSeconds, sinceStart.TotalSeconds);
+        _appStartHow = how;
+    }
+
+    private static string Mode(bool lazily) => lazily ? "lazy" : "eager";
+
+    private static void Counter(PrometheusText text, string name, string help, ref long value) =>
+        text.Family(name, "counter", help).Sample(name, "", Interlocked.Read(ref value));
+}

@@ -1,0 +1,63 @@
+namespace Crik.Cli.Observing;
+
+/// <summary>
+/// A moment in the app's life that someone looking at the pod or the fleet wants to see: each becomes a Kubernetes
+/// Event (<see cref="PodEventText"/>) and updates the metrics (<see cref="CrikMetrics"/>). The log says the same, in more detail.
+/// </summary>
+internal abstract record Happening
+{
+    private Happening()
+    {
+    }
+
+    /// <param name="Reason">Why it was taken, as a metric label: sigterm, periodic, at_risk, on_demand, on_demand_exit.</param>
+    /// <param name="Frozen">How long CRIU's dump held the app frozen.</param>
+    public sealed record CheckpointCommitted(long Generation, string Reason, long SizeBytes, long WrittenBytes, TimeSpan Took, TimeSpan Frozen) : Happening;
+
+    /// <summary>A checkpoint was started and failed; the previous checkpoint is untouched.</summary>
+    public sealed record CheckpointFailed(long Generation, string Reason, TimeSpan Took, string Why) : Happening;
+
+    /// <summary>A checkpoint was not started: it could not or must not be taken now.</summary>
+    public sealed record CheckpointSkipped(string Reason, string Why) : Happening;
+
+    /// <summary>A SIGTERM for which the node-state server said the node is not going away: the app's own end.</summary>
+    public sealed record CheckpointNotNeeded(string Why) : Happening;
+
+    /// <param name="Lazily">Its memory comes after the app runs again.</param>
+    /// <param name="SinceStart">From crik's start to the app running again.</param>
+    public sealed record Restored(long Generation, bool Lazily, TimeSpan Took, TimeSpan SinceStart, int Pid) : Happening;
+
+    public sealed record RestoreMemoryAllIn(long Generation, TimeSpan Took) : Happening;
+
+    public sealed record RestoreFailed(long Generation, bool Lazily, string Why) : Happening;
+
+    /// <param name="Checkpoint">The generation's name as the store shows it.</param>
+    public sealed record CheckpointSetAside(string Checkpoint, string Why, string MovedTo) : Happening;
+
+    public sealed record StartedFresh(string Why, TimeSpan SinceStart) : Happening;
+
+    /// <param name="Attempt">This restore's number among those of the checkpoint (2 the first time it is resumed again).</param>
+    public sealed record RestoreResumedAgain(long Generation, int Attempt, int Limit) : Happening;
+
+    public sealed record RestoreCrashLoop(string Checkpoint, string Why) : Happening;
+
+    /// <summary>Another crik holds the image directory's lock or lease: this pod starts nothing until it is released.</summary>
+    public sealed record WaitingForLock(string ImageDir, TimeSpan Waited, TimeSpan LockWait) : Happening;
+
+    public sealed record LeaseChanged(LeaseState State) : Happening;
+
+    public sealed record LeaseLost(string ImageDir, int Pid) : Happening;
+
+    public sealed record CheckpointsRetired(string HowItEnded, int Count) : Happening;
+
+    public sealed record AppOomKilled(int Pid, bool CheckpointsStay) : Happening;
+}
+
+/// <summary>The image directory's lock or lease as the crik_lease_state metric shows it.</summary>
+internal enum LeaseState
+{
+    None,
+    Held,
+    Frozen,
+    Lost,
+}

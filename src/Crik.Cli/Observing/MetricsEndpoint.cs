@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Crik.Shared.Prometheus;
+using Serilog;
+
+namespace Crik.Cli.Observing;
+
+/// <summary>
+/// Serves GET /metrics over plain HTTP/1.1, one request per connection. crik is PID 1 and carries no web server:
+/// a scrape is a few hundred bytes each way, read and written with bounded sizes and times, so a slow or
+/// hostile client costs one task for at most <see cref="RequestTime"/>.
+/// </summary>
+internal sealed class MetricsEndpoint : IDisposable
+{
+    private static readonly TimeSpan RequestTime = TimeSpan.FromSeconds(5);
+    private const int MaxRequestHead = 8192;
+
+    private readonly TcpListener _listener;
+    private readonly Func<string> _render;
+    private readonly CancellationTokenSource _stopping = new();
+
+    private MetricsEndpoint(TcpListener listener, Func<string> render)
+    {
+        _listener = listener;
+        _render = render;
+    }
+
+    public IPEndPoint Address => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>Listens on <paramref name="address"/>, or returns null (and why, logged once) when it cannot: crik runs on without metrics.</summary>
+    public static MetricsEndpoint? TryStart(IPEndPoint address, Func<string> render, ILogger log)
+    {
+        var listener = new TcpListener(address);
+        try
+        {
+            listener.Start(backlog: 16);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            log.Warning("Cannot serve metrics at {Address} ({Error}); crik runs on without them: choose a free port for metricsAddress", address, e.Message);
+            return null;
+        }
+        var endpoint = new MetricsEndpoint(listener, render);
+        _ = Task.Run(endpoint.AcceptForeverAsync);
+        log.Information("Serving Prometheus metrics at http://{Address}/metrics", endpoint.Address);
+        return endpoint;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _listener.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptForeverAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                await Task.Delay(100).ConfigureAwait(false); // out of descriptors, say: try again soon, never spin
+                continue;
+            }
+            _ = AnswerAsync(client);
+        }
+    }
+
+    private async Task AnswerAsync(Socket client)
+    {
+        using (client)
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        {
+            timeout.CancelAfter(RequestTime);
+            try
+            {
+                string? target = await ReadRequestTargetAsync(client, timeout.Token).ConfigureAwait(false);
+                byte[] answer = target switch
+                {
+                    null => Response("400 Bad Request", "text/plain; charset=utf-8", "bad request\n"),
+                    "/metrics" => Response("200 OK", PrometheusText.ContentType, _render()),
+                    _ => Response("404 Not Found", "text/plain; charset=utf-8", "crik serves only /metrics\n"),
+                };
+                await client.SendAsync(answer, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                client.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // A client that hung up or took too long: nothing to answer.
+            }
+        }
+    }
+
+    /// <summary>The path of a GET request, once its head is in; null for anything else.</summary>
+    private static async Task<string?> ReadRequestTargetAsync(Socket client, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[MaxRequestHead];
+        int length = 0;
+        while (length < buffer.Length)
+        {
+            int read = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return null;
+            }
+            length += read;
+            if (buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8) >= 0)
+            {
+                string requestLine = Encoding.ASCII.GetString(buffer, 0, buffer.AsSpan(0, length).IndexOf("\r\n"u8));
+                string[] parts = requestLine.Split(' ');
+                if (parts.Length != 3 || parts[0] != "GET" || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+                {
+                    return null;
+                }
+                int query = parts[1].IndexOf('?', StringComparison.Ordinal);
+                return query < 0 ? parts[1] : parts[1][..query];
+            }
+        }
+        return null;
+    }
+
+    private static byte[] Response(string status, string contentType, string body)
+    {
+        byte[] content = Encoding.UTF8.GetBytes(body);
+        string head = $"HTTP/1.1 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {content.Length}\r\nConnection: close\r\n\r\n";
+        return [.. Encoding.ASCII.GetBytes(head), .. content];
+    }
+}

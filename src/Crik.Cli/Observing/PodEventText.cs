@@ -1,0 +1,59 @@
+using System.Globalization;
+using Crik.Cli.Logging;
+
+namespace Crik.Cli.Observing;
+
+/// <summary>A Kubernetes Event as <c>kubectl describe pod</c> shows it: Normal or Warning, a reason, one sentence.</summary>
+internal sealed record PodEventText(string Type, string Reason, string Message)
+{
+    public const string Normal = "Normal";
+    public const string Warning = "Warning";
+
+    /// <summary>The Event a moment makes, or null for one only the metrics show.</summary>
+    public static PodEventText? For(Happening happening) => happening switch
+    {
+        Happening.CheckpointCommitted c => new(Normal, "Checkpointed",
+            $"Checkpoint {c.Generation} committed ({Why(c.Reason)}): {Size.Format(c.SizeBytes)}, {Size.Format(c.WrittenBytes)} written, "
+            + $"in {Seconds(c.Took)}, the app frozen for {Seconds(c.Frozen)}"),
+        Happening.CheckpointFailed f => new(Warning, "CheckpointFailed",
+            $"Checkpoint {f.Generation} failed after {Seconds(f.Took)} ({Why(f.Reason)}): {Sentence(f.Why)}; the previous checkpoint is untouched"),
+        Happening.CheckpointSkipped s => new(Warning, "CheckpointSkipped", $"Checkpoint not taken ({Why(s.Reason)}): {Sentence(s.Why)}"),
+        Happening.CheckpointNotNeeded n => new(Normal, "CheckpointNotNeeded", $"No checkpoint at SIGTERM: {Sentence(n.Why)}"),
+        Happening.Restored r => new(Normal, "Restored",
+            $"Restored checkpoint {r.Generation}{(r.Lazily ? " lazily" : "")} in {Seconds(r.Took)}; the app runs again as PID "
+            + $"{r.Pid.ToString(CultureInfo.InvariantCulture)}, {Seconds(r.SinceStart)} after crik started"),
+        Happening.RestoreFailed f => new(Warning, "RestoreFailed", $"Checkpoint {f.Generation} could not be restored{(f.Lazily ? " lazily" : "")}: {Sentence(f.Why)}"),
+        Happening.CheckpointSetAside a => new(Warning, "CheckpointSetAside", $"Checkpoint {a.Checkpoint} set aside at {a.MovedTo}: {Sentence(a.Why)}"),
+        Happening.StartedFresh f => new(Normal, "StartedFresh", $"Started the app fresh: {Sentence(f.Why)}"),
+        Happening.RestoreResumedAgain a => new(Warning, "RestoreResumedAgain",
+            $"Resuming checkpoint {a.Generation} again (restore {a.Attempt.ToString(CultureInfo.InvariantCulture)}, at most "
+            + $"{a.Limit.ToString(CultureInfo.InvariantCulture)} in a row): the pod that restored it ended without a newer checkpoint"),
+        Happening.RestoreCrashLoop c => new(Warning, "RestoreCrashLoop", $"crik gives up on checkpoint {c.Checkpoint}: {Sentence(c.Why)}"),
+        Happening.WaitingForLock w => new(Warning, "WaitingForLock",
+            $"Another pod holds {w.ImageDir}, so its app may still run: this pod starts nothing until it is released (lockWait {Seconds(w.LockWait)})"),
+        Happening.LeaseLost l => new(Warning, "LeaseLost",
+            $"crik lost its lease on {l.ImageDir}, so another pod may now run the app: the app (PID {l.Pid.ToString(CultureInfo.InvariantCulture)}) was killed"),
+        Happening.CheckpointsRetired r => new(Normal, "CheckpointsRetired",
+            $"The app {r.HowItEnded} on its own: its {r.Count.ToString(CultureInfo.InvariantCulture)} checkpoints were retired, so it is not brought back"),
+        Happening.AppOomKilled o => new(Warning, "AppOOMKilled",
+            $"The app (PID {o.Pid.ToString(CultureInfo.InvariantCulture)}) was killed by the OOM killer"
+            + (o.CheckpointsStay ? "; its checkpoints stay, and the next pod restores the newest" : "")),
+        _ => null,
+    };
+
+    /// <summary>Why a checkpoint was taken, in words, from its metric label.</summary>
+    public static string Why(string reason) => reason switch
+    {
+        "sigterm" => "SIGTERM",
+        "periodic" => "periodic",
+        "at_risk" => "the node is at risk",
+        "on_demand" => "on demand",
+        "on_demand_exit" => "on demand, then exit",
+        _ => reason,
+    };
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>A reason taken from the log, as part of one sentence: no trailing period, one line.</summary>
+    private static string Sentence(string why) => why.ReplaceLineEndings(" ").TrimEnd('.', ' ');
+}

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Crik.Shared.Kubernetes;
+using Serilog;
+
+namespace Crik.Cli.Observing;
+
+/// <summary>
+/// Writes each moment's Event (<see cref="PodEventText"/>) regarding crik's own Pod, and keeps the Pod's
+/// crik/last-checkpoint and crik/last-restore annotations. Publishing only queues: the requests run on their own
+/// task, each within <see cref="RequestTime"/>, and at exit what is queued gets at most <see cref="FlushTime"/>.
+/// The same Event again within <see cref="SeriesWindow"/> counts up the first one instead of making another.
+/// When the API refuses (401, 403) or cannot be reached, crik says so once and the app is never the worse for it.
+/// </summary>
+internal sealed class PodEventWriter : IHappeningListener, IDisposable
+{
+    public static readonly TimeSpan RequestTime = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan FlushTime = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan SeriesWindow = TimeSpan.FromMinutes(10);
+    private const int QueueLength = 64;
+    private const int MaxMessageLength = 1024;
+
+    public const string LastCheckpointAnnotation = "crik/last-checkpoint";
+    public const string LastRestoreAnnotation = "crik/last-restore";
+
+    private readonly Channel<(PodEventText Text, Happening Happening, DateTimeOffset At)> _queue =
+        Channel.CreateBounded<(PodEventText, Happening, DateTimeOffset)>(new BoundedChannelOptions(QueueLength)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.DropWrite,
+        });
+
+    private readonly Dictionary<(string Reason, string Message), (string Name, int Count, DateTimeOffset First)> _series = [];
+    private readonly KubeApiClient _api;
+    private readonly PodIdentity _pod;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _sending;
+    private string? _uid;
+    private bool _refused;
+    private bool _unreachableSaid;
+
+    public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log)
+    {
+        _api = api;
+        _pod = pod;
+        _log = log;
+        _sending = Task.Run(SendAllAsync);
+    }
+
+    public void On(Happening happening)
+    {
+        if (PodEventText.For(happening) is { } text)
+        {
+            _queue.Writer.TryWrite((text, happening, DateTimeOffset.UtcNow));
+        }
+    }
+
+    /// <summary>Sends what is queued for at most <see cref="FlushTime"/>, then stops.</summary>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        if (!_sending.Wait(FlushTime))
+        {
+            _log.Debug("Pod Events still queued at exit were dropped after {Seconds} s", FlushTime.TotalSeconds);
+        }
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private async Task SendAllAsync()
+    {
+        await foreach (var (text, happening, at) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (_refused)
+            {
+                continue;
+            }
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                timeout.CancelAfter(RequestTime);
+                _uid ??= await ReadUidAsync(timeout.Token).ConfigureAwait(false);
+                await WriteAsync(text, at, timeout.Token).ConfigureAwait(false);
+                await AnnotateAsync(happening, text, timeout.Token).ConfigureAwait(false);
+            }
+            catch (KubeApiException e) when (e.IsAuthProblem)
+            {
+                _refused = true;
+                _log.Warning("Kubernetes sees no Events from crik: the API refused ({Status}: {Error}). Grant the pod's service account create and patch "
+                    + "on events and get and patch on pods in {Namespace} (docs/observing.md has the Role); the checkpoints are unaffected",
+                    (int)e.Status, e.Message, _pod.Namespace);
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or KubeApiException or IOException or JsonException)
+            {
+                if (!_unreachableSaid)
+                {
+                    _unreachableSaid = true;
+                    _log.Warning("Cannot write a pod Event to the Kubernetes API at {Server} ({Error}); crik keeps trying with later ones, "
+                        + "and the checkpoints are unaffected", _api.Server, e.Message);
+                }
+                _log.Debug("Pod Event {Reason} not written: {Error}", text.Reason, e.Message);
+            }
+        }
+    }
+
+    private async Task<string> ReadUidAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _api.GetAsync(PodUrl, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using JsonDocument pod = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return pod.RootElement.GetProperty("metadata").GetProperty("uid").GetString()
+            ?? throw new JsonException($"the Pod {_pod.Namespace}/{_pod.Name} has no metadata.uid");
+    }
+
+    private string PodUrl => _api.UrlOf($"/api/v1/namespaces/{Uri.EscapeDataString(_pod.Namespace)}/pods/{Uri.EscapeDataString(_pod.Name)}");
+
+    private string EventsUrl => _api.UrlOf($"/api/v1/namespaces/{Uri.EscapeDataString(_pod.Namespace)}/events");
+
+    private async Task WriteAsync(PodEventText text, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        string message = text.Message.Length <= MaxMessageLength ? text.Message : text.Message[..(MaxMessageLength - 3)] + "...";
+        var key = (text.Reason, message);
+        if (_series.TryGetValue(key, out var series) && at - series.First < SeriesWindow)
+        {
+            series = series with { Count = series.Count + 1 };
+            await _api.SendJsonAsync(HttpMethod.Patch, EventsUrl + "/" + series.Name, SeriesJson(series.Count, at),
+                KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
+            _series[key] = series;
+            return;
+        }
+        string name = $"{_pod.Name}.{at.ToUnixTimeMilliseconds() * 1_000_000 + Random.Shared.Next(1_000_000):x}";
+        await _api.SendJsonAsync(HttpMethod.Post, EventsUrl, EventJson(name, text.Type, text.Reason, message, at), "application/json", cancellationToken)
+            .ConfigureAwait(false);
+        _series[key] = (name, 1, at);
+    }
+
+    /// <summary>What outlives the Events' hour: the last checkpoint and the last restore, on the Pod itself.</summary>
+    private async Task AnnotateAsync(Happening happening, PodEventText text, CancellationToken cancellationToken)
+    {
+        string? annotation = happening switch
+        {
+            Happening.CheckpointCommitted => LastCheckpointAnnotation,
+            Happening.Restored or Happening.StartedFresh => LastRestoreAnnotation,
+            _ => null,
+        };
+        if (annotation is null)
+        {
+            return;
+        }
+        string json = Json(w =>
+        {
+            w.WriteStartObject("metadata");
+            w.WriteStartObject("annotations");
+            w.WriteString(annotation, text.Message);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        });
+        await _api.SendJsonAsync(HttpMethod.Patch, PodUrl, json, KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
+    }
+
+    private string EventJson(string name, string type, string reason, string message, DateTimeOffset at) => Json(w =>
+    {
+        w.WriteString("apiVersion", "v1");
+        w.WriteString("kind", "Event");
+        w.WriteStartObject("metadata");
+        w.WriteString("name", name);
+        w.WriteString("namespace", _pod.Namespace);
+        w.WriteEndObject();
+        w.WriteStartObject("involvedObject");
+        w.WriteString("apiVersion", "v1");
+        w.WriteString("kind", "Pod");
+        w.WriteString("name", _pod.Name);
+        w.WriteString("namespace", _pod.Namespace);
+        w.WriteString("uid", _uid);
+        w.WriteEndObject();
+        w.WriteString("type", type);
+        w.WriteString("reason", reason);
+        w.WriteString("message", message);
+        w.WriteStartObject("source");
+        w.WriteString("component", "crik");
+        if (_pod.Node is { } node)
+        {
+            w.WriteString("host", node);
+        }
+        w.WriteEndObject();
+        w.WriteString("reportingComponent", "crik");
+        w.WriteString("reportingInstance", _pod.Name);
+        w.WriteString("firstTimestamp", Timestamp(at));
+        w.WriteString("lastTimestamp", Timestamp(at));
+        w.WriteNumber("count", 1);
+    });
+
+    private static string SeriesJson(int count, DateTimeOffset at) => Json(w =>
+    {
+        w.WriteNumber("count", count);
+        w.WriteString("lastTimestamp", Timestamp(at));
+    });
+
+    private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Json(Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

@@ -66,15 +66,15 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         {
             _log.Debug("Pod Events still queued at exit were dropped after {Seconds} s", FlushTime.TotalSeconds);
         }
+        // Cancelled, not disposed: the sending task may still be between two requests, and drops the rest.
         _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     private async Task SendAllAsync()
     {
         await foreach (var (text, happening, at) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            if (_refused)
+            if (_refused || _stopping.IsCancellationRequested)
             {
                 continue;
             }

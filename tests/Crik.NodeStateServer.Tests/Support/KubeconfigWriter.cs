@@ -1,5 +1,6 @@
 using System.Text;
 using Crik.NodeStateServer.Tests.FakeApi;
+using Crik.TestSupport;
 
 namespace Crik.NodeStateServer.Tests.Support;
 

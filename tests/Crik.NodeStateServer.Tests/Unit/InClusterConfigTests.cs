@@ -1,4 +1,3 @@
-using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.Shared.Kubernetes;
 using Crik.TestSupport;
 using Xunit;

@@ -1,7 +1,6 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.Shared.Kubernetes;
 using Crik.TestSupport;
 using Xunit;

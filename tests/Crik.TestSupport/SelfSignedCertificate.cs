@@ -2,15 +2,15 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Crik.NodeStateServer.Tests.FakeApi;
+namespace Crik.TestSupport;
 
 /// <summary>A throw-away TLS certificate for 127.0.0.1/localhost that is its own certificate authority.</summary>
-internal static class SelfSignedCertificate
+public static class SelfSignedCertificate
 {
     public static X509Certificate2 Create()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=fake-kube-apiserver", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest("CN=stand-in-kube-apiserver", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
         names.AddIpAddress(IPAddress.Loopback);
         names.AddDnsName("localhost");

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Crik.Cli.Observing;
+using Crik.Shared.Kubernetes;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Observing;
+
+/// <summary>The Event writer against a stand-in API server over HTTPS, with a bearer token from a kubeconfig.</summary>
+[Trait("Category", "Unit")]
+public sealed class PodEventWriterTests : IAsyncLifetime
+{
+    private static readonly PodIdentity Pod = new("web-0", "shop", "node-a");
+    private StandInKubeApi _api = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await StandInKubeApi.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _api.DisposeAsync();
+    }
+
+    [Fact]
+    public void ACommittedCheckpointIsANormalEventRegardingCriksOwnPod()
+    {
+        var log = new LogLines();
+        using (PodEventWriter writer = Writer(log))
+        {
+            writer.On(new Happening.CheckpointCommitted(7, "sigterm", 512L << 20, 40L << 20, TimeSpan.FromSeconds(1.92), TimeSpan.FromSeconds(1.8)));
+        }
+        JsonObject e = Assert.Single(_api.EventsWith("Checkpointed"));
+        Assert.Equal("Normal", (string?)e["type"]);
+        Assert.Equal("Checkpoint 7 committed (SIGTERM): 512 MiB, 40 MiB written, in 1.92 s, the app frozen for 1.80 s", (string?)e["message"]);
+        JsonNode involved = e["involvedObject"]!;
+        Assert.Equal(("Pod", "web-0", "shop", StandInKubeApi.PodUid), ((string?)involved["kind"], (string?)involved["name"], (string?)involved["namespace"], (string?)involved["uid"]));
+        Assert.Equal("crik", (string?)e["source"]!["component"]);
+        Assert.Equal("node-a", (string?)e["source"]!["host"]);
+        Assert.Equal("crik", (string?)e["reportingComponent"]);
+        Assert.Equal("web-0", (string?)e["reportingInstance"]);
+        Assert.Equal(1, (int?)e["count"]);
+        Assert.Equal("shop", (string?)e["metadata"]!["namespace"]);
+        Assert.StartsWith("web-0.", (string?)e["metadata"]!["name"], StringComparison.Ordinal);
+        Assert.Contains("Checkpoint 7 committed", _api.Annotations[PodEventWriter.LastCheckpointAnnotation], StringComparison.Ordinal);
+        Assert.Empty(log.Lines);
+    }
+
+    [Fact]
+    public void TheSameEventAgainCountsUpTheFirstInsteadOfMakingAnother()
+    {
+        using (PodEventWriter writer = Writer(new LogLines()))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                writer.On(new Happening.WaitingForLock("/images", TimeSpan.FromSeconds(10 * i), TimeSpan.FromMinutes(1)));
+            }
+        }
+        JsonObject e = Assert.Single(_api.EventsWith("WaitingForLock"));
+        Assert.Equal(3, (int?)e["count"]);
+        Assert.Equal("Warning", (string?)e["type"]);
+        Assert.Equal(2, _api.Requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/events/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void ARestoreAndAFreshStartKeepTheLastRestoreAnnotation()
+    {
+        using (PodEventWriter writer = Writer(new LogLines()))
+        {
+            writer.On(new Happening.Restored(3, Lazily: true, TimeSpan.FromSeconds(0.41), TimeSpan.FromSeconds(0.52), 12));
+        }
+        Assert.Equal("Restored checkpoint 3 lazily in 0.41 s; the app runs again as PID 12, 0.52 s after crik started",
+            (string?)Assert.Single(_api.EventsWith("Restored"))["message"]);
+        Assert.Equal("Restored checkpoint 3 lazily in 0.41 s; the app runs again as PID 12, 0.52 s after crik started",
+            _api.Annotations[PodEventWriter.LastRestoreAnnotation]);
+    }
+
+    [Fact]
+    public void ARefusalIsSaidOnceWithWhatToGrantAndNothingMoreIsSent()
+    {
+        _api.Forbidden = true;
+        var log = new LogLines();
+        using (PodEventWriter writer = Writer(log))
+        {
+            writer.On(new Happening.StartedFresh("no checkpoint to restore in /images", TimeSpan.FromSeconds(0.1)));
+            writer.On(new Happening.CheckpointSkipped("periodic", "another crik holds /images/.lock"));
+            writer.On(new Happening.LeaseLost("/images", 12));
+        }
+        string said = Assert.Single(log.Lines);
+        Assert.Contains("Kubernetes sees no Events from crik", said, StringComparison.Ordinal);
+        Assert.Contains("403", said, StringComparison.Ordinal);
+        Assert.Contains("create and patch on events and get and patch on pods in", said, StringComparison.Ordinal);
+        Assert.Single(_api.Requests);
+        Assert.Empty(_api.Events);
+    }
+
+    [Fact]
+    public void AHangingApiHoldsCriksExitForAtMostTheFlushTime()
+    {
+        _api.Hang = true;
+        var log = new LogLines();
+        var clock = Stopwatch.StartNew();
+        PodEventWriter writer = Writer(log);
+        for (int i = 0; i < 100; i++)
+        {
+            writer.On(new Happening.CheckpointCommitted(i, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero)); // more than the queue holds: dropped, not blocking
+        }
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"publishing took {clock.Elapsed}");
+        clock.Restart();
+        writer.Dispose();
+        Assert.True(clock.Elapsed < PodEventWriter.FlushTime + TimeSpan.FromSeconds(1), $"the exit waited {clock.Elapsed} for a hanging API");
+        Assert.Empty(_api.Events);
+    }
+
+    [Fact]
+    public void AnUnreachableApiIsSaidOnceAndLaterEventsAreStillTried()
+    {
+        var log = new LogLines();
+        int port = FreePort.Get();
+        var connection = new ClusterConnection(new Uri($"https://127.0.0.1:{port}"), [], false, null, BearerToken.Fixed(StandInKubeApi.Token), "test");
+        using (var writer = new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger))
+        {
+            writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
+            writer.On(new Happening.LeaseLost("/images", 12));
+        }
+        string said = Assert.Single(log.Lines);
+        Assert.Contains("Cannot write a pod Event to the Kubernetes API", said, StringComparison.Ordinal);
+    }
+
+    private PodEventWriter Writer(LogLines log)
+    {
+        using var dir = new TempDirectory();
+        ClusterConnection connection = KubeConfigFile.Load(_api.WriteKubeconfig(dir.Path));
+        return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger);
+    }
+}

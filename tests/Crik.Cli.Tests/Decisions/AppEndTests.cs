@@ -55,12 +55,15 @@ public sealed class AppEndTests : IDisposable
     {
         AppEnd end = AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, new OomKills(2, "x"), new OomKills(3, "/sys/fs/cgroup/memory.events"));
         Assert.False(end.OnItsOwn);
+        Assert.True(end.OomKilled);
         Assert.StartsWith("was killed by the kernel's OOM killer (SIGKILL; oom_kill in /sys/fs/cgroup/memory.events went from 2 to 3)", end.Cause, StringComparison.Ordinal);
     }
 
     [Fact]
     public void ASigkillWithTheCountUnchangedIsAPersonAndOneWithoutACountIsEither()
     {
+        Assert.False(AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, new OomKills(2, "x"), new OomKills(2, "x")).OomKilled);
+        Assert.False(AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, null, null).OomKilled);
         Assert.Contains("a person or another program", AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, new OomKills(2, "x"), new OomKills(2, "x")).Cause,
             StringComparison.Ordinal);
         Assert.Contains("the kernel's OOM killer or a person", AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, null, null).Cause,

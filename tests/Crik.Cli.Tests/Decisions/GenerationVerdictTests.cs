@@ -31,6 +31,7 @@ public sealed class GenerationVerdictTests
     {
         List<RestoreRecord> died = [new(1, null, "", false), new(2, null, "", false)];
         Assert.IsType<GenerationVerdict.Restore>(GenerationVerdict.Of(null, false, null, died, 3));
-        Assert.IsType<GenerationVerdict.SetAside>(GenerationVerdict.Of(null, false, null, died, 2));
+        Assert.True(Assert.IsType<GenerationVerdict.SetAside>(GenerationVerdict.Of(null, false, null, died, 2)).CrashLoop);
+        Assert.False(Assert.IsType<GenerationVerdict.SetAside>(GenerationVerdict.Of("it has no manifest", false, null, died, 2)).CrashLoop);
     }
 }

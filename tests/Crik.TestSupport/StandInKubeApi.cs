@@ -35,6 +35,9 @@ public sealed class StandInKubeApi : IAsyncDisposable
     /// <summary>Answer every request with 403 Forbidden, as without RBAC.</summary>
     public bool Forbidden { get; set; }
 
+    /// <summary>Answer PATCHes of the Pod with 403, as for a Role that grants Events only.</summary>
+    public bool RefusePodPatches { get; set; }
+
     /// <summary>Never answer: requests wait until the client gives up.</summary>
     public bool Hang { get; set; }
 
@@ -143,6 +146,9 @@ public sealed class StandInKubeApi : IAsyncDisposable
                     ["kind"] = "Pod",
                     ["metadata"] = new JsonObject { ["name"] = pod, ["namespace"] = ns, ["uid"] = PodUid },
                 });
+                return;
+            case ("PATCH", "pods", _) when RefusePodPatches:
+                await StatusAsync(context, 403, "pods is forbidden: cannot patch resource \"pods\"");
                 return;
             case ("PATCH", "pods", _):
                 foreach (var (key, value) in body?["metadata"]?["annotations"]?.AsObject() ?? [])

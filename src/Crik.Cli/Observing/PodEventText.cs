@@ -20,7 +20,7 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
         Happening.CheckpointSkipped s => new(Warning, "CheckpointSkipped", $"Checkpoint not taken ({Why(s.Reason)}): {Sentence(s.Why)}"),
         Happening.CheckpointNotNeeded n => new(Normal, "CheckpointNotNeeded", $"No checkpoint at SIGTERM: {Sentence(n.Why)}"),
         Happening.Restored r => new(Normal, "Restored",
-            $"Restored checkpoint {r.Generation}{(r.Lazily ? " lazily" : "")} in {Seconds(r.Took)}; the app runs again as PID "
+            $"Restored checkpoint {r.Generation} {(r.Lazily ? "lazily" : "eagerly")} in {Seconds(r.Took)}; the app runs again as PID "
             + $"{r.Pid.ToString(CultureInfo.InvariantCulture)}, {Seconds(r.SinceStart)} after crik started"),
         Happening.RestoreFailed f => new(Warning, "RestoreFailed", $"Checkpoint {f.Generation} could not be restored{(f.Lazily ? " lazily" : "")}: {Sentence(f.Why)}"),
         Happening.CheckpointSetAside a => new(Warning, "CheckpointSetAside", $"Checkpoint {a.Checkpoint} set aside at {a.MovedTo}: {Sentence(a.Why)}"),
@@ -30,7 +30,7 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
             + $"{a.Limit.ToString(CultureInfo.InvariantCulture)} in a row): the pod that restored it ended without a newer checkpoint"),
         Happening.RestoreCrashLoop c => new(Warning, "RestoreCrashLoop", $"crik gives up on checkpoint {c.Checkpoint}: {Sentence(c.Why)}"),
         Happening.WaitingForLock w => new(Warning, "WaitingForLock",
-            $"Another pod holds {w.ImageDir}, so its app may still run: this pod starts nothing until it is released (lockWait {Seconds(w.LockWait)})"),
+            $"Another pod holds {w.ImageDir}, so its app may still run: this pod starts nothing until it is released (lockWait {w.LockWait.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)"),
         Happening.LeaseLost l => new(Warning, "LeaseLost",
             $"crik lost its lease on {l.ImageDir}, so another pod may now run the app: the app (PID {l.Pid.ToString(CultureInfo.InvariantCulture)}) was killed"),
         Happening.CheckpointsRetired r => new(Normal, "CheckpointsRetired",

@@ -41,6 +41,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     private string? _uid;
     private bool _refused;
     private bool _unreachableSaid;
+    private bool _annotationsRefused;
 
     public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log)
     {
@@ -131,6 +132,11 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             _series[key] = series;
             return;
         }
+        // A series older than the window is never counted up again: forgotten, so months of checkpoints do not pile up here.
+        foreach (var old in _series.Where(s => at - s.Value.First >= SeriesWindow).Select(s => s.Key).ToList())
+        {
+            _series.Remove(old);
+        }
         string name = $"{_pod.Name}.{at.ToUnixTimeMilliseconds() * 1_000_000 + Random.Shared.Next(1_000_000):x}";
         await _api.SendJsonAsync(HttpMethod.Post, EventsUrl, EventJson(name, text.Type, text.Reason, message, at), "application/json", cancellationToken)
             .ConfigureAwait(false);
@@ -146,7 +152,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             Happening.Restored or Happening.StartedFresh => LastRestoreAnnotation,
             _ => null,
         };
-        if (annotation is null)
+        if (annotation is null || _annotationsRefused)
         {
             return;
         }
@@ -158,7 +164,17 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             w.WriteEndObject();
             w.WriteEndObject();
         });
-        await _api.SendJsonAsync(HttpMethod.Patch, PodUrl, json, KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _api.SendJsonAsync(HttpMethod.Patch, PodUrl, json, KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubeApiException e) when (e.IsAuthProblem)
+        {
+            // A Role without patch on pods still gets its Events.
+            _annotationsRefused = true;
+            _log.Warning("crik cannot annotate its Pod ({Status}: {Error}); its Events are still written. Grant patch on pods in {Namespace} "
+                + "for the crik/last-checkpoint and crik/last-restore annotations", (int)e.Status, e.Message, _pod.Namespace);
+        }
     }
 
     private string EventJson(string name, string type, string reason, string message, DateTimeOffset at) => Json(w =>

@@ -61,7 +61,7 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
         using CrikRun second = pods.StartWith(PodEnvironment(), "sh", "-c", Pods.Counter());
         second.WaitForLine("Restored checkpoint 2 ", stderr: true);
         JsonObject restored = Poll.Until(() => _api.EventsWith("Restored").FirstOrDefault(), "a Restored Event");
-        Assert.Matches(@"^Restored checkpoint 2 in \d+\.\d\d s; the app runs again as PID \d+, \d+\.\d\d s after crik started$", (string?)restored["message"]);
+        Assert.Matches(@"^Restored checkpoint 2 eagerly in \d+\.\d\d s; the app runs again as PID \d+, \d+\.\d\d s after crik started$", (string?)restored["message"]);
         // The annotation is patched right after the Event.
         Poll.Until(() => _api.Annotations[PodEventWriter.LastRestoreAnnotation].StartsWith("Restored checkpoint 2", StringComparison.Ordinal),
             "the last-restore annotation to name checkpoint 2");

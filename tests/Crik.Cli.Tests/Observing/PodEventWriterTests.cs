@@ -97,6 +97,22 @@ public sealed class PodEventWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ARoleWithoutPatchOnPodsStillGetsItsEvents()
+    {
+        _api.RefusePodPatches = true;
+        var log = new LogLines();
+        using (PodEventWriter writer = Writer(log))
+        {
+            writer.On(new Happening.CheckpointCommitted(1, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
+            writer.On(new Happening.CheckpointCommitted(2, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
+        }
+        Assert.Equal(2, _api.EventsWith("Checkpointed").Count);
+        Assert.Empty(_api.Annotations);
+        Assert.Contains("crik cannot annotate its Pod", Assert.Single(log.Lines), StringComparison.Ordinal);
+        Assert.Single(_api.Requests, r => r.StartsWith("PATCH /api/v1/namespaces/shop/pods/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AHangingApiHoldsCriksExitForAtMostTheFlushTime()
     {
         _api.Hang = true;

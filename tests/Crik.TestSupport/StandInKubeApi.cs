@@ -38,6 +38,12 @@ public sealed class StandInKubeApi : IAsyncDisposable
     /// <summary>Answer PATCHes of the Pod with 403, as for a Role that grants Events only.</summary>
     public bool RefusePodPatches { get; set; }
 
+    /// <summary>Answer the Pod's GET with 404, as when crik guessed its name wrong.</summary>
+    public bool PodMissing { get; set; }
+
+    /// <summary>Answer the Pod's GET with 200 and a body that is not a Pod, as a proxy in the way might.</summary>
+    public bool PodIsNotAPod { get; set; }
+
     /// <summary>Never answer: requests wait until the client gives up.</summary>
     public bool Hang { get; set; }
 
@@ -140,6 +146,12 @@ public sealed class StandInKubeApi : IAsyncDisposable
         }
         switch (context.Request.Method, resource, name)
         {
+            case ("GET", "pods", { } missing) when PodMissing:
+                await StatusAsync(context, 404, $"pods \"{missing}\" not found");
+                return;
+            case ("GET", "pods", _) when PodIsNotAPod:
+                await JsonAsync(context, 200, new JsonObject { ["kind"] = "Status", ["items"] = new JsonArray() });
+                return;
             case ("GET", "pods", { } pod):
                 await JsonAsync(context, 200, new JsonObject
                 {

@@ -99,7 +99,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         catch (SupersededException e)
         {
-            return Superseded(run.Generation, staging, e);
+            return Superseded(run, e);
         }
         catch (Exception e)
         {
@@ -330,10 +330,11 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     }
 
     /// <summary>Another crik committed first. Not GiveUp: the app must not run on (nor act on a SIGTERM) while another crik runs it.</summary>
-    private CheckpointOutcome.NotTaken Superseded(long generation, StagingCheckpoint staging, SupersededException e)
+    private CheckpointOutcome.NotTaken Superseded(DumpRun run, SupersededException e)
     {
+        (long generation, StagingCheckpoint staging) = (run.Generation, run.Staging);
         log.Error("Checkpoint {Generation} is not committed: {Error}. Another pod runs the app or did, so this copy is killed", generation, e.Message);
-        Happenings.Publish(new Happening.CheckpointFailed(generation, _reason.Label(), TimeSpan.Zero,
+        Happenings.Publish(new Happening.CheckpointFailed(generation, run.Reason.Label(), run.Clock.Elapsed,
             $"{e.Message}; another pod runs the app or did, so this copy is killed"));
         store.Abandon(staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true, Superseded: true);

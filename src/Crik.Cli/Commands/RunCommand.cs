@@ -132,7 +132,16 @@ internal static class RunCommand
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
-        return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
+        try
+        {
+            return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
+        }
+        catch (RestoreFailedException e)
+        {
+            // Said while the Events can still be sent: the pod restarts over this, and kubectl describe should say why.
+            Happenings.Publish(new Happening.AppNotStarted(e.Message));
+            throw;
+        }
     }
 
     private static NodeStateGate? NodeStateGateFor(CrikConfig config, ILogger log)

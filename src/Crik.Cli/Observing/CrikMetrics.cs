@@ -50,6 +50,9 @@ internal sealed class CrikMetrics : IHappeningListener
             case Happening.RestoreFailed f:
                 _restoreCounts.AddOrUpdate((Mode(f.Lazily), "failed"), 1, (_, n) => n + 1);
                 break;
+            case Happening.LazyRestoreFellBack:
+                _restoreCounts.AddOrUpdate(("lazy", "fell_back"), 1, (_, n) => n + 1);
+                break;
             case Happening.StartedFresh f:
                 AppStarted("fresh", f.SinceStart);
                 break;
@@ -95,7 +98,7 @@ internal sealed class CrikMetrics : IHappeningListener
         text.Family("crik_restore_duration_seconds", "histogram", "Restores that brought the app back, by mode (eager: all memory first; lazy: memory after the app runs).");
         foreach (var (mode, histogram) in _restores.OrderBy(h => h.Key))
             text.Histogram("crik_restore_duration_seconds", PrometheusText.Labels(("mode", mode)), histogram.Snapshot());
-        text.Family("crik_restores_total", "counter", "Restores by mode and outcome (restored, failed).");
+        text.Family("crik_restores_total", "counter", "Restores by mode and outcome (restored; failed; fell_back: a lazy restore that failed before the app ran, then restored eagerly).");
         foreach (var ((mode, outcome), count) in _restoreCounts.OrderBy(c => c.Key))
             text.Sample("crik_restores_total", PrometheusText.Labels(("mode", mode), ("outcome", outcome)), count);
         if (_appStartHow.Length > 0)

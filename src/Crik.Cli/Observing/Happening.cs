@@ -31,6 +31,12 @@ internal abstract record Happening
 
     public sealed record RestoreFailed(long Generation, bool Lazily, string Why) : Happening;
 
+    /// <summary>A lazy restore failed before the app ran: the same checkpoint is restored eagerly next.</summary>
+    public sealed record LazyRestoreFellBack(long Generation, string Why) : Happening;
+
+    /// <summary>crik started nothing and exits, so that Kubernetes starts the pod again (lockWait, onStoreUnavailable: wait, onRestoreFailure: fail).</summary>
+    public sealed record AppNotStarted(string Why) : Happening;
+
     /// <param name="Checkpoint">The generation's name as the store shows it.</param>
     public sealed record CheckpointSetAside(string Checkpoint, string Why, string MovedTo) : Happening;
 

@@ -16,6 +16,11 @@ internal sealed class MetricsEndpoint : IDisposable
     private static readonly TimeSpan RequestTime = TimeSpan.FromSeconds(5);
     private const int MaxRequestHead = 8192;
 
+    /// <summary>More connections at once than Prometheus and a curl need are closed at once: crik shares the app's memory limit.</summary>
+    private const int MaxConnections = 4;
+
+    private readonly SemaphoreSlim _connections = new(MaxConnections);
+
     private readonly TcpListener _listener;
     private readonly Func<string> _render;
     private readonly CancellationTokenSource _stopping = new();
@@ -39,7 +44,7 @@ internal sealed class MetricsEndpoint : IDisposable
         catch (SocketException e)
         {
             listener.Dispose();
-            log.Warning("Cannot serve metrics at {Address} ({Error}); crik runs on without them: choose a free port for metricsAddress", address, e.Message);
+            log.Warning("Cannot serve metrics at {Address} ({Error}); crik runs on without them: choose a free port for metricsAddress", address.ToString(), e.Message);
             return null;
         }
         var endpoint = new MetricsEndpoint(listener, render);
@@ -50,9 +55,9 @@ internal sealed class MetricsEndpoint : IDisposable
 
     public void Dispose()
     {
+        // Cancelled, not disposed: answers in flight still read its token.
         _stopping.Cancel();
         _listener.Dispose();
-        _stopping.Dispose();
     }
 
     private async Task AcceptForeverAsync()
@@ -71,6 +76,11 @@ internal sealed class MetricsEndpoint : IDisposable
                     return;
                 }
                 await Task.Delay(100).ConfigureAwait(false); // out of descriptors, say: try again soon, never spin
+                continue;
+            }
+            if (!_connections.Wait(0))
+            {
+                client.Dispose();
                 continue;
             }
             _ = AnswerAsync(client);
@@ -98,6 +108,10 @@ internal sealed class MetricsEndpoint : IDisposable
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 // A client that hung up or took too long: nothing to answer.
+            }
+            finally
+            {
+                _connections.Release();
             }
         }
     }

@@ -18,11 +18,11 @@ internal sealed class Observation : IDisposable
         var observation = new Observation();
         if (config.MetricsAddress is { } address)
         {
+            // Counted from the start, served once the app runs: a restored app that listens on this port gets it back first.
             var metrics = new CrikMetrics();
-            if (MetricsEndpoint.TryStart(address, metrics.Render, log) is { } endpoint)
-            {
-                observation.Add(metrics, endpoint);
-            }
+            var serving = new ServeOnceTheAppRuns(address, metrics, log);
+            observation.Add(metrics);
+            observation.Add(serving, serving);
         }
         if (PodEventsFor(log, env) is { } events)
         {
@@ -43,32 +43,56 @@ internal sealed class Observation : IDisposable
         }
     }
 
-    private void Add(IHappeningListener listener, IDisposable owned)
+    private void Add(IHappeningListener listener, IDisposable? owned = null)
     {
         Happenings.Listen(listener);
         _listeners.Add(listener);
-        _owned.Add(owned);
+        if (owned is not null)
+        {
+            _owned.Add(owned);
+        }
     }
 
-    /// <summary>The pod's Event writer, or null (and why, logged once) when there is no API to write to.</summary>
+    /// <summary>
+    /// The pod's Event writer, or null (and why, logged once) when there is no API to write to. In a cluster, the
+    /// pod's own service account: a KUBECONFIG there is the app's, perhaps for another cluster. Outside one, KUBECONFIG.
+    /// </summary>
     private static PodEventWriter? PodEventsFor(ILogger log, Func<string, string?> env)
     {
-        if (string.IsNullOrEmpty(env("KUBECONFIG")) && !InClusterConfig.IsAvailable(env))
+        bool inCluster = InClusterConfig.IsAvailable(env);
+        if (!inCluster && string.IsNullOrEmpty(env("KUBECONFIG")))
         {
             log.Debug("Not in a Kubernetes cluster and KUBECONFIG is not set: crik writes no pod Events");
             return null;
         }
-        ClusterConnection connection;
         try
         {
-            connection = ClusterConnectionResolver.Resolve(null, env);
+            ClusterConnection connection = inCluster ? InClusterConfig.Load(env) : KubeConfigFile.Load(env("KUBECONFIG")!);
+            return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), PodIdentity.Find(env), log);
         }
-        catch (KubeConfigException e)
+        catch (Exception e)
         {
-            log.Warning("Kubernetes sees no Events from crik: {Error}. Mount the pod's service account token (automountServiceAccountToken: true) "
-                + "or fix KUBECONFIG; the checkpoints are unaffected", e.Message);
+            // Whatever is wrong with the way to the API (a bad kubeconfig, an unreadable token) never stops the app.
+            log.Warning("Kubernetes sees no Events from crik: {Error}. {Fix}; the checkpoints are unaffected", e.Message,
+                inCluster ? "Mount the pod's service account token (automountServiceAccountToken: true)" : "Fix the kubeconfig that KUBECONFIG names");
             return null;
         }
-        return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), PodIdentity.Find(env), log);
+    }
+
+    /// <summary>Starts /metrics at the first moment the app runs (restored or fresh); disposing stops it.</summary>
+    private sealed class ServeOnceTheAppRuns(System.Net.IPEndPoint address, CrikMetrics metrics, ILogger log) : IHappeningListener, IDisposable
+    {
+        private MetricsEndpoint? _endpoint;
+        private int _started;
+
+        public void On(Happening happening)
+        {
+            if (happening is Happening.Restored or Happening.StartedFresh && Interlocked.Exchange(ref _started, 1) == 0)
+            {
+                Volatile.Write(ref _endpoint, MetricsEndpoint.TryStart(address, metrics.Render, log));
+            }
+        }
+
+        public void Dispose() => Volatile.Read(ref _endpoint)?.Dispose();
     }
 }

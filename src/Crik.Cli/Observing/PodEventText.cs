@@ -16,13 +16,17 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
             $"Checkpoint {c.Generation} committed ({Why(c.Reason)}): {Size.Format(c.SizeBytes)}, {Size.Format(c.WrittenBytes)} written, "
             + $"in {Seconds(c.Took)}, the app frozen for {Seconds(c.Frozen)}"),
         Happening.CheckpointFailed f => new(Warning, "CheckpointFailed",
-            $"Checkpoint {f.Generation} failed after {Seconds(f.Took)} ({Why(f.Reason)}): {Sentence(f.Why)}; the previous checkpoint is untouched"),
+            $"{(f.Generation > 0 ? $"Checkpoint {f.Generation}" : "A checkpoint")} failed after {Seconds(f.Took)} ({Why(f.Reason)}): {Sentence(f.Why)}; "
+            + "the previous checkpoint is untouched"),
         Happening.CheckpointSkipped s => new(Warning, "CheckpointSkipped", $"Checkpoint not taken ({Why(s.Reason)}): {Sentence(s.Why)}"),
         Happening.CheckpointNotNeeded n => new(Normal, "CheckpointNotNeeded", $"No checkpoint at SIGTERM: {Sentence(n.Why)}"),
         Happening.Restored r => new(Normal, "Restored",
             $"Restored checkpoint {r.Generation} {(r.Lazily ? "lazily" : "eagerly")} in {Seconds(r.Took)}; the app runs again as PID "
             + $"{r.Pid.ToString(CultureInfo.InvariantCulture)}, {Seconds(r.SinceStart)} after crik started"),
         Happening.RestoreFailed f => new(Warning, "RestoreFailed", $"Checkpoint {f.Generation} could not be restored{(f.Lazily ? " lazily" : "")}: {Sentence(f.Why)}"),
+        Happening.LazyRestoreFellBack f => new(Warning, "RestoreFellBackToEager",
+            $"Checkpoint {f.Generation} could not be restored lazily ({Sentence(f.Why)}); restoring it with all its memory first"),
+        Happening.AppNotStarted n => new(Warning, "AppNotStarted", $"crik started nothing and exits so that the pod starts again: {Sentence(n.Why)}"),
         Happening.CheckpointSetAside a => new(Warning, "CheckpointSetAside", $"Checkpoint {a.Checkpoint} set aside at {a.MovedTo}: {Sentence(a.Why)}"),
         Happening.StartedFresh f => new(Normal, "StartedFresh", $"Started the app fresh: {Sentence(f.Why)}"),
         Happening.RestoreResumedAgain a => new(Warning, "RestoreResumedAgain",

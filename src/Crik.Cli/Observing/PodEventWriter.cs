@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -63,7 +64,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        if (!_sending.Wait(FlushTime))
+        if (Task.WhenAny(_sending, Task.Delay(FlushTime)).GetAwaiter().GetResult() != _sending)
         {
             _log.Debug("Pod Events still queued at exit were dropped after {Seconds} s", FlushTime.TotalSeconds);
         }
@@ -94,8 +95,15 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
                     + "on events and get and patch on pods in {Namespace} (docs/observing.md has the Role); the checkpoints are unaffected",
                     (int)e.Status, e.Message, _pod.Namespace);
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or KubeApiException or IOException or JsonException)
+            catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound && _uid is null)
             {
+                _refused = true;
+                _log.Warning("Kubernetes sees no Events from crik: it cannot find its Pod {Namespace}/{Name} ({Error}). Set POD_NAME and POD_NAMESPACE "
+                    + "from the downward API (fieldRef metadata.name and metadata.namespace); the checkpoints are unaffected", _pod.Namespace, _pod.Name, e.Message);
+            }
+            catch (Exception e)
+            {
+                // Whatever the API answers (an error, a body that is not a Pod), the next Event is still tried.
                 if (!_unreachableSaid)
                 {
                     _unreachableSaid = true;
@@ -122,7 +130,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
 
     private async Task WriteAsync(PodEventText text, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        string message = text.Message.Length <= MaxMessageLength ? text.Message : text.Message[..(MaxMessageLength - 3)] + "...";
+        string message = Shortened(text.Message);
         var key = (text.Reason, message);
         if (_series.TryGetValue(key, out var series) && at - series.First < SeriesWindow)
         {
@@ -214,6 +222,21 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         w.WriteNumber("count", count);
         w.WriteString("lastTimestamp", Timestamp(at));
     });
+
+    /// <summary>At most <see cref="MaxMessageLength"/> characters, never cut inside a surrogate pair.</summary>
+    private static string Shortened(string message)
+    {
+        if (message.Length <= MaxMessageLength)
+        {
+            return message;
+        }
+        int cut = MaxMessageLength - 3;
+        if (char.IsHighSurrogate(message[cut - 1]))
+        {
+            cut--;
+        }
+        return message[..cut] + "...";
+    }
 
     private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

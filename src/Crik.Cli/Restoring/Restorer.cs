@@ -289,8 +289,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         await ForgetFailedTreeAsync(run).ConfigureAwait(false);
         log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first",
             manifest.Generation, restore.Describe(config.RestoreTimeout), run.Attempt.LogPath);
-        Happenings.Publish(new Happening.RestoreFailed(manifest.Generation, Lazily: true,
-            $"{restore.Describe(config.RestoreTimeout)} (CRIU log {run.Attempt.LogPath}); restoring it with all its memory first"));
+        Happenings.Publish(new Happening.LazyRestoreFellBack(manifest.Generation, $"{restore.Describe(config.RestoreTimeout)}; CRIU log {run.Attempt.LogPath}"));
         return null;
     }
 
@@ -547,7 +546,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
         }
         log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
-        WhyFresh = message;
+        WhyFresh = $"checkpoint {generation} cannot run on this node and stays for one that can (onRestoreFailure: fresh)";
         return null;
     }
 
@@ -561,7 +560,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
         }
         log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
-        WhyFresh = message;
+        WhyFresh = $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)";
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Logging;
@@ -150,10 +151,12 @@ internal sealed partial class Supervisor
         {
             control.CheckpointRunning = true;
         }
+        var clock = new Stopwatch();
         try
         {
             // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
             Action? resumeEarly = appStopsHere ? null : () => Resume(app);
+            clock.Restart();
             Task<CheckpointOutcome> checkpoint = checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
             {
                 Resume(app);
@@ -170,7 +173,7 @@ internal sealed partial class Supervisor
             log.Debug(e, "The checkpoint failed");
             log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
                 e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
-            Happenings.Publish(new Happening.CheckpointFailed(0, reason.Label(), TimeSpan.Zero, e.Message));
+            Happenings.Publish(new Happening.CheckpointFailed(0, reason.Label(), clock.Elapsed, e.Message));
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
         finally

@@ -118,7 +118,7 @@ internal static class KubeConfigFile
     private static (X509Certificate2?, BearerToken?) ReadUser(Entry user, string name)
     {
         if (YamlFile.Mapping(user.Body, "exec", user.File) is not null || YamlFile.Mapping(user.Body, "auth-provider", user.File) is not null)
-            throw new KubeConfigException($"kubeconfig {user.File}: user '{name}' uses exec/auth-provider credentials, which node-state-server does not support; use a token or client certificate");
+            throw new KubeConfigException($"kubeconfig {user.File}: user '{name}' uses exec/auth-provider credentials, which crik and node-state-server do not support; use a token or client certificate");
 
         BearerToken? token = null;
         if (NullIfEmpty(YamlFile.String(user.Body, "token", user.File)) is { } fixedToken)

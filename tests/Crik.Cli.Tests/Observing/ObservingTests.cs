@@ -105,6 +105,27 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
     }
 
     [CriuFact]
+    public async Task AnAppThatListensOnTheMetricsPortIsStillRestoredAndKeepsIt()
+    {
+        using var pods = new Pods();
+        int port = FreePort.Get();
+        string[] command = ["python3", Paths.App("http-counter.py"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(pods.Root, "hits.log")];
+        using (CrikRun first = pods.Start(command))
+        {
+            first.WaitForLine($"serving {port}");
+            Pods.CheckpointAndStop(first);
+        }
+        // The port the checkpointed app listens on, now asked of crik too: the app gets it back, crik goes without metrics.
+        File.AppendAllText(pods.ConfigPath, $"metricsAddress: 127.0.0.1:{port}\n");
+        using CrikRun second = pods.Start(command);
+        second.WaitForLine("Restored checkpoint 1", stderr: true);
+        second.WaitForLine($"Cannot serve metrics at 127.0.0.1:{port}", stderr: true);
+        Assert.Equal("hits 1", (await _http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/"))).Trim());
+        Assert.Empty(pods.SetAside());
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
     public void WithNoKubernetesApiCrikSaysNothingAboutIt()
     {
         using var pods = new Pods();

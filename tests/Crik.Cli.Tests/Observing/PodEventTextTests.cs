@@ -23,6 +23,8 @@ public sealed partial class PodEventTextTests
         (new Happening.LeaseLost("/images", 7), "Warning", "LeaseLost"),
         (new Happening.CheckpointsRetired("exited with code 0", 2), "Normal", "CheckpointsRetired"),
         (new Happening.AppOomKilled(7, CheckpointsStay: true), "Warning", "AppOOMKilled"),
+        (new Happening.LazyRestoreFellBack(2, "CRIU exited with code 1"), "Warning", "RestoreFellBackToEager"),
+        (new Happening.AppNotStarted("another crik holds /images after lockWait"), "Warning", "AppNotStarted"),
     ];
 
     public static TheoryData<int> EachMoment() => [.. Enumerable.Range(0, Moments.Length)];
@@ -52,6 +54,11 @@ public sealed partial class PodEventTextTests
         PodEventText text = PodEventText.For(new Happening.CheckpointFailed(4, "on_demand_exit", TimeSpan.FromSeconds(2), "CRIU said:\nno space left."))!;
         Assert.Equal("Checkpoint 4 failed after 2.00 s (on demand, then exit): CRIU said: no space left; the previous checkpoint is untouched", text.Message);
     }
+
+    [Fact]
+    public void AFailureBeforeAGenerationWasChosenSaysACheckpoint() =>
+        Assert.StartsWith("A checkpoint failed after 0.50 s (periodic): ",
+            PodEventText.For(new Happening.CheckpointFailed(0, "periodic", TimeSpan.FromSeconds(0.5), "the store is gone"))!.Message, StringComparison.Ordinal);
 
     [GeneratedRegex("^(?:[A-Z][a-z]*|OOM)+$")]
     private static partial Regex UpperCamelCase();

@@ -97,6 +97,50 @@ public sealed class PodEventWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void APodCrikCannotFindIsSaidOnceWithTheVariablesToSet()
+    {
+        _api.PodMissing = true;
+        var log = new LogLines();
+        using (PodEventWriter writer = Writer(log))
+        {
+            writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
+            writer.On(new Happening.LeaseLost("/images", 12));
+        }
+        string said = Assert.Single(log.Lines);
+        Assert.Contains("cannot find its Pod", said, StringComparison.Ordinal);
+        Assert.Contains("POD_NAME and POD_NAMESPACE", said, StringComparison.Ordinal);
+        Assert.Single(_api.Requests);
+    }
+
+    [Fact]
+    public void AnAnswerThatIsNotAPodNeitherStopsTheWriterNorFailsCriksExit()
+    {
+        _api.PodIsNotAPod = true;
+        var log = new LogLines();
+        using (PodEventWriter writer = Writer(log))
+        {
+            writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
+            writer.On(new Happening.LeaseLost("/images", 12));
+        }
+        Assert.Equal(2, _api.Requests.Count(r => r.StartsWith("GET ", StringComparison.Ordinal)));
+        Assert.Contains("Cannot write a pod Event", Assert.Single(log.Lines), StringComparison.Ordinal);
+        Assert.Empty(_api.Events);
+    }
+
+    [Fact]
+    public void AMessageLongerThanKubernetesTakesIsShortenedWithoutSplittingACharacter()
+    {
+        using (PodEventWriter writer = Writer(new LogLines()))
+        {
+            writer.On(new Happening.StartedFresh(new string('x', 977) + string.Concat(Enumerable.Repeat("😀", 100)), TimeSpan.Zero));
+        }
+        string message = (string)Assert.Single(_api.EventsWith("StartedFresh"))["message"]!;
+        Assert.True(message.Length <= 1024, $"{message.Length} characters");
+        Assert.EndsWith("...", message, StringComparison.Ordinal);
+        Assert.False(char.IsHighSurrogate(message[^4]), "a surrogate pair was cut");
+    }
+
+    [Fact]
     public void ARoleWithoutPatchOnPodsStillGetsItsEvents()
     {
         _api.RefusePodPatches = true;

@@ -132,9 +132,14 @@ internal static class RunCommand
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
+        return Run(supervisor, options.Command);
+    }
+
+    private static int Run(Supervisor supervisor, IReadOnlyList<string> command)
+    {
         try
         {
-            return supervisor.RunAsync(options.Command).GetAwaiter().GetResult();
+            return supervisor.RunAsync(command).GetAwaiter().GetResult();
         }
         catch (RestoreFailedException e)
         {

@@ -125,6 +125,20 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
         second.Signal(Native.SIGKILL);
     }
 
+    [Fact]
+    public void WhenCrikStartsNothingThePodsEventsSayWhy()
+    {
+        string config = Path.Combine(_dir.Path, "config.yaml");
+        File.WriteAllText(config, "imageDir: /proc/crik-cannot-be-here\nlockWait: 1s\n");
+        using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "echo app-ran"], asPid1: false, environment: PodEnvironment());
+        Assert.Equal(125, run.WaitForExit());
+        Assert.DoesNotContain("app-ran", run.Stdout);
+        JsonObject notStarted = Assert.Single(_api.EventsWith("AppNotStarted"));
+        Assert.Equal("Warning", (string?)notStarted["type"]);
+        Assert.Contains("could not tell within lockWait (1 s) whether /proc/crik-cannot-be-here holds a checkpoint", (string?)notStarted["message"], StringComparison.Ordinal);
+        Assert.Empty(_api.EventsWith("StartedFresh"));
+    }
+
     [CriuFact]
     public void WithNoKubernetesApiCrikSaysNothingAboutIt()
     {

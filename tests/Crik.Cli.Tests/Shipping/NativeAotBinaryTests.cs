@@ -51,6 +51,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["leaseDuration"] = "90s",
             ["lazyRestore"] = "auto",
             ["onStoreUnavailable"] = "wait",
+            ["metricsAddress"] = "127.0.0.1:9400",
         };
         Assert.Equal(AllConfigurationKeys(), settings.Keys.Order(StringComparer.Ordinal));
         string config = Path.Combine(_dir, "config.yaml");

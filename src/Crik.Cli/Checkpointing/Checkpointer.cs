@@ -32,11 +32,11 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan StreamerGrace = TimeSpan.FromSeconds(10);
 
-    /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
-    private string _thenTheApp = "";
-
-    /// <summary>Why the checkpoint under way is taken, for what it publishes.</summary>
+    /// <summary>Why the checkpoint under way is taken, for the log and what it publishes.</summary>
     private CheckpointReason _reason;
+
+    /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
+    private string ThenTheApp => _reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
 
     /// <summary>
     /// A lazily restored app is checkpointed only once its memory is all in: CRIU would record the
@@ -57,7 +57,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             }
         }
         log.Warning("Checkpoint not taken: the app's memory is still on its way in from checkpoint {Generation}, which stays the newest "
-            + "(the next pod goes on from it); {Then}", app.Generation, _thenTheApp);
+            + "(the next pod goes on from it); {Then}", app.Generation, ThenTheApp);
         Happenings.Publish(new Happening.CheckpointSkipped(reason.Label(),
             $"the app's memory is still on its way in from checkpoint {app.Generation}, which stays the newest"));
         return false;
@@ -69,7 +69,6 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
         Func<string?>? whyNotCommit = null)
     {
-        _thenTheApp = reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
         _reason = reason;
         _whenGivingUp = whenGivingUp;
         var budget = new Budget(config.CheckpointBudget);
@@ -153,7 +152,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         catch (IOException e)
         {
             GiveUp(); // before the lock's release, which a store that stopped answering makes slow
-            log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
+            log.Error("Not checkpointing: {Error}; {Then}", e.Message, ThenTheApp);
             Happenings.Publish(new Happening.CheckpointSkipped(_reason.Label(), e.Message));
             return null;
         }
@@ -323,7 +322,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
         GiveUp();
         log.Error("Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
-            run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, _thenTheApp);
+            run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, ThenTheApp);
         Happenings.Publish(new Happening.CheckpointFailed(run.Generation, run.Reason.Label(), run.Clock.Elapsed, $"{why} (CRIU log {run.Staging.LogPath})"));
         store.Abandon(run.Staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
@@ -351,14 +350,14 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             IDisposable? directoryLock = store.TryLock(wait);
             if (directoryLock is null)
             {
-                log.Error("Not checkpointing: another crik holds {Dir}/.lock; {Then}", store.ImageDir, _thenTheApp);
+                log.Error("Not checkpointing: another crik holds {Dir}/.lock; {Then}", store.ImageDir, ThenTheApp);
                 Happenings.Publish(new Happening.CheckpointSkipped(_reason.Label(), $"another crik holds {store.ImageDir}/.lock"));
             }
             return directoryLock;
         }
         catch (IOException e)
         {
-            log.Error("Not checkpointing: {Error}; {Then}", e.Message, _thenTheApp);
+            log.Error("Not checkpointing: {Error}; {Then}", e.Message, ThenTheApp);
             Happenings.Publish(new Happening.CheckpointSkipped(_reason.Label(), e.Message));
             return null;
         }

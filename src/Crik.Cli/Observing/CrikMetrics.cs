@@ -20,8 +20,7 @@ internal sealed class CrikMetrics : IHappeningListener
     private long _lastWritten;
     private long _lastSize;
     private double _lastCommittedAt;
-    private double _appStartSeconds = double.NaN;
-    private string _appStartHow = "";
+    private volatile AppStart? _appStart;
     private double _memoryAllIn = double.NaN;
     private volatile LeaseState _lease = LeaseState.None;
 
@@ -45,7 +44,7 @@ internal sealed class CrikMetrics : IHappeningListener
             case Happening.Restored r:
                 _restores.GetOrAdd(Mode(r.Lazily), _ => new Histogram(Histogram.DurationBounds)).Observe(r.Took.TotalSeconds);
                 _restoreCounts.AddOrUpdate((Mode(r.Lazily), "restored"), 1, (_, n) => n + 1);
-                AppStarted("restored", r.SinceStart);
+                _appStart = new AppStart("restored", r.SinceStart.TotalSeconds);
                 break;
             case Happening.RestoreFailed f:
                 _restoreCounts.AddOrUpdate((Mode(f.Lazily), "failed"), 1, (_, n) => n + 1);
@@ -54,7 +53,7 @@ internal sealed class CrikMetrics : IHappeningListener
                 _restoreCounts.AddOrUpdate(("lazy", "fell_back"), 1, (_, n) => n + 1);
                 break;
             case Happening.StartedFresh f:
-                AppStarted("fresh", f.SinceStart);
+                _appStart = new AppStart("fresh", f.SinceStart.TotalSeconds);
                 break;
             case Happening.RestoreMemoryAllIn m:
                 Volatile.Write(ref _memoryAllIn, m.Took.TotalSeconds);
@@ -101,10 +100,10 @@ internal sealed class CrikMetrics : IHappeningListener
         text.Family("crik_restores_total", "counter", "Restores by mode and outcome (restored; failed; fell_back: a lazy restore that failed before the app ran, then restored eagerly).");
         foreach (var ((mode, outcome), count) in _restoreCounts.OrderBy(c => c.Key))
             text.Sample("crik_restores_total", PrometheusText.Labels(("mode", mode), ("outcome", outcome)), count);
-        if (_appStartHow.Length > 0)
+        if (_appStart is { } start)
         {
             text.Family("crik_app_start_seconds", "gauge", "Seconds from crik's start to the app running, restored or fresh.")
-                .Sample("crik_app_start_seconds", PrometheusText.Labels(("how", _appStartHow)), Volatile.Read(ref _appStartSeconds));
+                .Sample("crik_app_start_seconds", PrometheusText.Labels(("how", start.How)), start.Seconds);
         }
         if (!double.IsNaN(Volatile.Read(ref _memoryAllIn)))
         {
@@ -130,11 +129,8 @@ internal sealed class CrikMetrics : IHappeningListener
     private Histogram Checkpoint(string reason, string outcome) =>
         _checkpoints.GetOrAdd((reason, outcome), _ => new Histogram(Histogram.DurationBounds));
 
-    private void AppStarted(string how, TimeSpan sinceStart)
-    {
-        Volatile.Write(ref _appStartSeconds, sinceStart.TotalSeconds);
-        _appStartHow = how;
-    }
+    /// <summary>How and when the app started: one object, so that a scrape never reads one start's label with another's time.</summary>
+    private sealed record AppStart(string How, double Seconds);
 
     private static string Mode(bool lazily) => lazily ? "lazy" : "eager";
 

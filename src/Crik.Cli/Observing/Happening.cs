@@ -52,7 +52,7 @@ internal abstract record Happening
 
     public sealed record LeaseChanged(LeaseState State) : Happening;
 
-    public sealed record LeaseLost(string ImageDir, int Pid) : Happening;
+    public sealed record LeaseLost(int Pid) : Happening;
 
     public sealed record CheckpointsRetired(string HowItEnded, int Count) : Happening;
 

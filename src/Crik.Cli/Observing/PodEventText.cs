@@ -36,7 +36,7 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
         Happening.WaitingForLock w => new(Warning, "WaitingForLock",
             $"Another pod holds {w.ImageDir}, so its app may still run: this pod starts nothing until it is released (lockWait {w.LockWait.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)"),
         Happening.LeaseLost l => new(Warning, "LeaseLost",
-            $"crik lost its lease on {l.ImageDir}, so another pod may now run the app: the app (PID {l.Pid.ToString(CultureInfo.InvariantCulture)}) was killed"),
+            $"crik lost its lease on the image directory, so another pod may now run the app: the app (PID {l.Pid.ToString(CultureInfo.InvariantCulture)}) was killed"),
         Happening.CheckpointsRetired r => new(Normal, "CheckpointsRetired",
             $"The app {r.HowItEnded} on its own: its {r.Count.ToString(CultureInfo.InvariantCulture)} checkpoints were retired, so it is not brought back"),
         Happening.AppOomKilled o => new(Warning, "AppOOMKilled",

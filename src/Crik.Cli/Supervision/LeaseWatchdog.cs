@@ -121,7 +121,7 @@ internal sealed class LeaseWatchdog : IDisposable
                         _signalTree(Signal.SIGKILL);
                         _log.Error("crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
                             + "so that it never runs twice. The next pod resumes from the newest checkpoint", _pid);
-                        Happenings.Publish(new Happening.LeaseLost("the image directory", _pid));
+                        Happenings.Publish(new Happening.LeaseLost(_pid));
                         return;
                     case HoldState.Endangered when !_frozen:
                         FreezeLocked();

@@ -151,12 +151,11 @@ internal sealed partial class Supervisor
         {
             control.CheckpointRunning = true;
         }
-        var clock = new Stopwatch();
+        var clock = Stopwatch.StartNew();
         try
         {
             // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
             Action? resumeEarly = appStopsHere ? null : () => Resume(app);
-            clock.Restart();
             Task<CheckpointOutcome> checkpoint = checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
             {
                 Resume(app);

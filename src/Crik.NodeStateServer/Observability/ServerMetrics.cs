@@ -26,29 +26,19 @@ internal sealed class ServerMetrics
         Interlocked.Increment(ref source == ListSource ? ref _badListItems : ref _badWatchEvents);
 
     /// <summary>/v1/nodes answers by the verdict they gave, in <see cref="Verdicts"/>' order.</summary>
-    private readonly long[] _answersByVerdict = new long[Verdicts.Count];
+    private readonly long[] _answersByVerdict = new long[Verdicts.Length];
 
-    public static readonly IReadOnlyList<string> Verdicts =
+    public static readonly string[] Verdicts =
         [NodeStateContract.ShuttingDown, NodeStateContract.AtRisk, NodeStateContract.Ready, NodeStateContract.Unknown];
 
     public void Answered(string verdict)
     {
-        for (var i = 0; i < Verdicts.Count; i++)
-        {
-            if (Verdicts[i] == verdict)
-                Interlocked.Increment(ref _answersByVerdict[i]);
-        }
+        if (Array.IndexOf(Verdicts, verdict) is >= 0 and var i)
+            Interlocked.Increment(ref _answersByVerdict[i]);
     }
 
-    public long AnswersWith(string verdict)
-    {
-        for (var i = 0; i < Verdicts.Count; i++)
-        {
-            if (Verdicts[i] == verdict)
-                return Interlocked.Read(ref _answersByVerdict[i]);
-        }
-        return 0;
-    }
+    public long AnswersWith(string verdict) =>
+        Array.IndexOf(Verdicts, verdict) is >= 0 and var i ? Interlocked.Read(ref _answersByVerdict[i]) : 0;
 
     public void ListRestarted() => Interlocked.Increment(ref _listRestarts);
     public void WatchRestarted() => Interlocked.Increment(ref _watchRestarts);

@@ -24,6 +24,4 @@ public static class SelfSignedCertificate
         // Round-trip through PKCS#12 so the key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
     }
-
-    public static string ToPem(X509Certificate2 certificate) => certificate.ExportCertificatePem();
 }

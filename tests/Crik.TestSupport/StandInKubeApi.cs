@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -72,27 +71,8 @@ public sealed class StandInKubeApi : IAsyncDisposable
     /// <summary>Writes a kubeconfig that trusts this server and sends <paramref name="token"/>; returns its path.</summary>
     public string WriteKubeconfig(string directory, string token = Token)
     {
-        string ca = Convert.ToBase64String(Encoding.UTF8.GetBytes(Certificate.ExportCertificatePem()));
         string path = Path.Combine(directory, "kubeconfig");
-        File.WriteAllText(path, $"""
-            apiVersion: v1
-            kind: Config
-            current-context: stand-in
-            clusters:
-            - name: stand-in
-              cluster:
-                server: {Url.AbsoluteUri.TrimEnd('/')}
-                certificate-authority-data: {ca}
-            contexts:
-            - name: stand-in
-              context:
-                cluster: stand-in
-                user: crik
-            users:
-            - name: crik
-              user:
-                token: {token}
-            """);
+        File.WriteAllText(path, Kubeconfig.For(Url, Certificate, token));
         return path;
     }
 

@@ -69,7 +69,7 @@ public sealed partial class MetricsTests
         Assert.Equal(0, samples["crik_lease_state{state=\"lost\"}"]);
         Assert.True(samples["process_resident_memory_bytes"] > 0);
 
-        metrics.On(new Happening.LeaseLost("/images", 9));
+        metrics.On(new Happening.LeaseLost(9));
         Assert.Equal(1, Parse(metrics.Render())["crik_lease_state{state=\"lost\"}"]);
     }
 

@@ -20,7 +20,7 @@ public sealed partial class PodEventTextTests
         (new Happening.RestoreResumedAgain(2, 2, 3), "Warning", "RestoreResumedAgain"),
         (new Happening.RestoreCrashLoop("/images/checkpoint-000002", "its restored app died 3 times"), "Warning", "RestoreCrashLoop"),
         (new Happening.WaitingForLock("/images", TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1)), "Warning", "WaitingForLock"),
-        (new Happening.LeaseLost("/images", 7), "Warning", "LeaseLost"),
+        (new Happening.LeaseLost(7), "Warning", "LeaseLost"),
         (new Happening.CheckpointsRetired("exited with code 0", 2), "Normal", "CheckpointsRetired"),
         (new Happening.AppOomKilled(7, CheckpointsStay: true), "Warning", "AppOOMKilled"),
         (new Happening.LazyRestoreFellBack(2, "CRIU exited with code 1"), "Warning", "RestoreFellBackToEager"),

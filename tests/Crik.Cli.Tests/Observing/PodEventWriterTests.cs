@@ -86,7 +86,7 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         {
             writer.On(new Happening.StartedFresh("no checkpoint to restore in /images", TimeSpan.FromSeconds(0.1)));
             writer.On(new Happening.CheckpointSkipped("periodic", "another crik holds /images/.lock"));
-            writer.On(new Happening.LeaseLost("/images", 12));
+            writer.On(new Happening.LeaseLost(12));
         }
         string said = Assert.Single(log.Lines);
         Assert.Contains("Kubernetes sees no Events from crik", said, StringComparison.Ordinal);
@@ -104,7 +104,7 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         using (PodEventWriter writer = Writer(log))
         {
             writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
-            writer.On(new Happening.LeaseLost("/images", 12));
+            writer.On(new Happening.LeaseLost(12));
         }
         string said = Assert.Single(log.Lines);
         Assert.Contains("cannot find its Pod", said, StringComparison.Ordinal);
@@ -120,7 +120,7 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         using (PodEventWriter writer = Writer(log))
         {
             writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
-            writer.On(new Happening.LeaseLost("/images", 12));
+            writer.On(new Happening.LeaseLost(12));
         }
         Assert.Equal(2, _api.Requests.Count(r => r.StartsWith("GET ", StringComparison.Ordinal)));
         Assert.Contains("Cannot write a pod Event", Assert.Single(log.Lines), StringComparison.Ordinal);
@@ -183,7 +183,7 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         using (var writer = new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger))
         {
             writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
-            writer.On(new Happening.LeaseLost("/images", 12));
+            writer.On(new Happening.LeaseLost(12));
         }
         string said = Assert.Single(log.Lines);
         Assert.Contains("Cannot write a pod Event to the Kubernetes API", said, StringComparison.Ordinal);

@@ -75,7 +75,7 @@ internal static class CriuArguments
     /// stdio pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
     /// The pid file is named relative to the work directory. With <paramref name="streamed"/> the
     /// images come from crik's image streamer socket; with <paramref name="lazyPages"/> the memory CRIU
-    /// may leave lazy is handed to the lazy-pages daemon already listening in the work directory.
+    /// may leave lazy is handed to crik, already listening in the work directory.
     /// </summary>
     public static List<string> Restore(string imagesDir, CriuWorkDir work, string pidFileName,
         IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds, bool streamed = false, bool lazyPages = false)
@@ -106,18 +106,6 @@ internal static class CriuArguments
         }
         return args;
     }
-
-    /// <summary>
-    /// criu lazy-pages: the daemon that puts a lazily restored app's memory in, page by page as it is
-    /// touched and the rest in the background. It listens in the work directory (the restore's, where
-    /// the restore looks for it), asks crik for pages over the socket it inherits as
-    /// <paramref name="pageServerFd"/>, and says it is ready on <paramref name="statusFd"/>.
-    /// </summary>
-    public static List<string> LazyPages(string imagesDir, CriuWorkDir work, string logFile, int pageServerFd, int statusFd) =>
-    [
-        "lazy-pages", "--images-dir", imagesDir, "--work-dir", work.Path, "--log-file", logFile, "-v4",
-        "--page-server", "--ps-socket", Number(pageServerFd), "--status-fd", Number(statusFd),
-    ];
 
     /// <summary>
     /// Which of crik's descriptors stand in for the stdio crik handed the app: each distinct pipe

@@ -75,38 +75,70 @@ internal ref struct ImageMessageReader(ReadOnlySpan<byte> rest)
     }
 }
 
-/// <summary>The integer (varint) fields of one protobuf message, in order; other wire types are skipped.</summary>
+/// <summary>The integer (varint) fields of one protobuf message, in order, or its embedded messages of one number; other fields are skipped.</summary>
 internal ref struct ProtobufFieldReader(ReadOnlySpan<byte> message)
 {
     private ReadOnlySpan<byte> _rest = message;
 
     public bool Next(out int field, out ulong value)
     {
-        while (!_rest.IsEmpty)
+        while (Step(out field, out int wire, out value, out _))
         {
-            ulong key = ReadVarint();
-            field = (int)(key >> 3);
-            switch ((int)(key & 7))
+            if (wire == 0)
             {
-                case 0:
-                    value = ReadVarint();
-                    return true;
-                case 1:
-                    Skip(8);
-                    break;
-                case 2:
-                    Skip(checked((int)ReadVarint()));
-                    break;
-                case 5:
-                    Skip(4);
-                    break;
-                default:
-                    throw new FormatException($"field {field} has wire type {key & 7}");
+                return true;
             }
         }
-        field = 0;
-        value = 0;
         return false;
+    }
+
+    /// <summary>The next length-delimited field numbered <paramref name="wanted"/> (an embedded message), skipping the others.</summary>
+    public bool NextEmbedded(int wanted, out ReadOnlySpan<byte> embedded)
+    {
+        while (Step(out int field, out int wire, out _, out embedded))
+        {
+            if (wire == 2 && field == wanted)
+            {
+                return true;
+            }
+        }
+        embedded = default;
+        return false;
+    }
+
+    private bool Step(out int field, out int wire, out ulong value, out ReadOnlySpan<byte> bytes)
+    {
+        value = 0;
+        bytes = default;
+        if (_rest.IsEmpty)
+        {
+            field = 0;
+            wire = 0;
+            return false;
+        }
+        ulong key = ReadVarint();
+        field = (int)(key >> 3);
+        wire = (int)(key & 7);
+        switch (wire)
+        {
+            case 0:
+                value = ReadVarint();
+                break;
+            case 1:
+                Skip(8);
+                break;
+            case 2:
+                int length = checked((int)ReadVarint());
+                bytes = _rest[..Math.Min(length, _rest.Length)];
+                Skip(length);
+                break;
+            case 5:
+                Skip(4);
+                break;
+            default:
+                throw new FormatException($"field {field} has wire type {wire}");
+        }
+        return true;
     }
 
     private void Skip(int count)

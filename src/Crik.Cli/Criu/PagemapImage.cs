@@ -9,7 +9,7 @@ internal readonly record struct PagemapEntry(ulong Address, ulong Pages, uint Fl
 {
     /// <summary>The pages are in the parent (pre-dump) images, not in this dump's pages image.</summary>
     public const uint InParent = 1;
-    /// <summary>CRIU may leave these pages for the lazy-pages daemon (private anonymous memory).</summary>
+    /// <summary>CRIU may leave these pages for a lazy-pages daemon (crik) (private anonymous memory).</summary>
     public const uint Lazy = 2;
     /// <summary>The pages are in this dump's pages image, in entry order.</summary>
     public const uint Present = 4;

@@ -1,15 +1,13 @@
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Interop;
 
 /// <summary>
-/// What a lazy restore needs of the kernel, asked the way CRIU's lazy-pages daemon will ask it: a
+/// What a lazy restore needs of the kernel, asked the way CRIU asks it for a lazy restore: a
 /// userfaultfd that reports the app's forks, unmaps and removed ranges.
 /// </summary>
 internal static unsafe class Userfault
 {
-    private const long PidfdOpen = 434, PidfdGetfd = 438; // the same on every architecture
     private const int O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
     private const ulong UffdApi = 0xAA;
     private const ulong EventFork = 1 << 1, EventRemap = 1 << 2, EventRemove = 1 << 3, EventUnmap = 1 << 6;
@@ -46,31 +44,5 @@ internal static unsafe class Userfault
         {
             _ = Libc.Close((int)fd);
         }
-    }
-
-    /// <summary>A pidfd for <paramref name="pid"/>, or null when it is gone.</summary>
-    public static SafeFileHandle? OpenPid(int pid)
-    {
-        long fd = Libc.Syscall3(PidfdOpen, pid, 0, 0);
-        return fd < 0 ? null : new SafeFileHandle((nint)fd, ownsHandle: true);
-    }
-
-    /// <summary>A copy of descriptor <paramref name="fd"/> of the process behind <paramref name="pidfd"/> (pidfd_getfd), or null.</summary>
-    public static SafeFileHandle? CopyDescriptor(SafeFileHandle pidfd, int fd)
-    {
-        long copy = Libc.Syscall3(PidfdGetfd, pidfd.DangerousGetHandle(), fd, 0);
-        return copy < 0 ? null : new SafeFileHandle((nint)copy, ownsHandle: true);
-    }
-
-    /// <summary>A connected pair of Unix stream sockets (close-on-exec): one for crik, one to hand a child.</summary>
-    public static (System.Net.Sockets.Socket Ours, SafeFileHandle Theirs) SocketPair()
-    {
-        int* fds = stackalloc int[2];
-        if (Libc.SocketPair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, fds) != 0)
-        {
-            throw Posix.Failure("socketpair", Libc.LastErrno);
-        }
-        var ours = new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(fds[0], ownsHandle: true));
-        return (ours, new SafeFileHandle(fds[1], ownsHandle: true));
     }
 }

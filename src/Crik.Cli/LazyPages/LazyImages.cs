@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Processes;
@@ -11,17 +12,17 @@ namespace Crik.Cli.LazyPages;
 /// node: every image but the pages as a file, and each task's pages image as a sparse file holding
 /// only the pages CRIU restores itself (those it may leave lazy are holes it never reads: it skips
 /// them by their place in the pagemap). Each chunk is checked as it is read. The pages left out are
-/// what the <see cref="PageServer"/> serves later, from <see cref="Images"/>.
+/// what the <see cref="MemoryFiller"/> fills later, from <see cref="Images"/>.
 /// </summary>
 internal sealed class LazyImages : IDisposable
 {
-    /// <summary>The most of the chunks the app touched first that are read before it asks.</summary>
-    public const long FirstTouchedReadLimit = 32 << 20;
-    private const int FirstTouchedReaders = 4;
+    /// <summary>The most of the chunks to fill first that are read before the app asks.</summary>
+    public const long FirstReadLimit = 32 << 20;
 
+    /// <summary>A mm image is a few bytes per mapping; more than this is not one.</summary>
+    private const long MaxMmImageBytes = 64L << 20;
 
     private readonly ScratchDirectory _scratch;
-    private readonly List<ChunkedImage> _opened = [];
 
     private LazyImages(ScratchDirectory scratch) => _scratch = scratch;
 
@@ -37,30 +38,45 @@ internal sealed class LazyImages : IDisposable
     /// <summary>How many bytes of the tasks' pages images CRIU may leave lazy.</summary>
     public long LazyBytes { get; private set; }
 
-    /// <summary>How many chunks, and bytes, <see cref="ReadFirstTouched"/> or <see cref="ReadFirstWritten"/> reads ahead.</summary>
-    public (int Chunks, long Bytes) ReadingFirst { get; private set; }
+    /// <summary>The chunks to fill before the others (<see cref="ChooseFirstTouched"/>, <see cref="ChooseFirstWritten"/>), in order.</summary>
+    public List<(int PagesId, int Index)> First { get; } = [];
 
-    /// <summary>How many of the chunks read first the app faulted on so far.</summary>
-    public int FirstUsed => Images.Values.Sum(i => i.FirstUsed);
+    /// <summary>How many bytes <see cref="First"/> holds.</summary>
+    public long FirstBytes => First.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
+
+    /// <summary>Lays out every image of <paramref name="manifest"/>; throws <see cref="InvalidDataException"/> when they are not fit for a lazy restore, IOException when a chunk fails.</summary>
+    public static LazyImages Write(Manifest manifest, PackReader packs)
+    {
+        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
+        var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
+        try
+        {
+            images.WriteAll(files, manifest, packs);
+            return images;
+        }
+        catch
+        {
+            images.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
-    /// Starts reading the chunks holding the lazy pages the app touched first after its last restore,
-    /// in that order, on threads of their own (a few at once: from object storage each is a request),
-    /// so that its first faults find them read. Called before the page server starts.
+    /// The chunks holding the lazy pages the app touched first after its last restore, in that order,
+    /// up to <see cref="FirstReadLimit"/>, are filled first.
     /// </summary>
-    public void ReadFirstTouched(IReadOnlyList<TouchedRange> touched)
+    public void ChooseFirstTouched(IReadOnlyList<TouchedRange> touched)
     {
-        var wanted = new List<(ChunkedImage Image, int Index)>();
         var seen = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
         int pages = 0; // a manifest's list is crik's own, but a damaged one must not keep the restore here
-        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstTouchedReadLimit && pages < PageServer.TouchedLimit))
+        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstReadLimit && pages < MemoryFiller.TouchedLimit))
         {
             if (!Tasks.TryGetValue(range.Pid, out Pagemap? pagemap) || !Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
             {
                 continue;
             }
-            for (int page = 0; page < range.Pages && pages++ < PageServer.TouchedLimit; page++)
+            for (int page = 0; page < range.Pages && pages++ < MemoryFiller.TouchedLimit; page++)
             {
                 ulong address = range.Address + ((ulong)page * Pagemap.PageBytes);
                 if (pagemap.Find(address) is not { Lazy: true } run)
@@ -73,26 +89,25 @@ internal sealed class LazyImages : IDisposable
                     continue;
                 }
                 bytes += image.ChunkSize(index);
-                if (bytes > FirstTouchedReadLimit)
+                if (bytes > FirstReadLimit)
                 {
                     break;
                 }
-                wanted.Add((image, index));
+                First.Add((pagemap.PagesId, index));
             }
         }
-        StartReadingFirst(wanted);
     }
 
     /// <summary>
     /// For a lazy restore with no list of what the app touched first (its first, or one after an eager
-    /// restore): starts reading the chunks of lazy pages written since the previous checkpoint, the
-    /// memory the app was working on (those in <paramref name="generation"/>'s own pack; the others were
-    /// reused, unchanged), in address order, up to <see cref="FirstTouchedReadLimit"/>. Nothing when no
-    /// chunk was reused (a first checkpoint): then every chunk is new and says nothing.
+    /// restore): the chunks of lazy pages written since the previous checkpoint, the memory the app was
+    /// working on (those in <paramref name="generation"/>'s own pack; the others were reused,
+    /// unchanged), in address order, up to <see cref="FirstReadLimit"/>. None when no chunk was reused
+    /// (a first checkpoint): then every chunk is new and says nothing.
     /// </summary>
-    public void ReadFirstWritten(long generation)
+    public void ChooseFirstWritten(long generation)
     {
-        var lazyChunks = new List<(ChunkedImage Image, int Index)>();
+        var lazyChunks = new List<(int PagesId, int Index)>();
         var seen = new HashSet<(int PagesId, int Index)>();
         foreach (Pagemap pagemap in Tasks.Values)
         {
@@ -107,72 +122,38 @@ internal sealed class LazyImages : IDisposable
                 {
                     if (seen.Add((pagemap.PagesId, index)))
                     {
-                        lazyChunks.Add((image, index));
+                        lazyChunks.Add((pagemap.PagesId, index));
                     }
                 }
             }
         }
-        if (lazyChunks.All(c => c.Image.PackOf(c.Index) == generation))
+        if (lazyChunks.All(c => Images[c.PagesId].PackOf(c.Index) == generation))
         {
             return;
         }
         long bytes = 0;
-        StartReadingFirst(lazyChunks.Where(c => c.Image.PackOf(c.Index) == generation)
-            .TakeWhile(c => (bytes += c.Image.ChunkSize(c.Index)) <= FirstTouchedReadLimit)
-            .ToList());
+        First.AddRange(lazyChunks.Where(c => Images[c.PagesId].PackOf(c.Index) == generation)
+            .TakeWhile(c => (bytes += Images[c.PagesId].ChunkSize(c.Index)) <= FirstReadLimit));
     }
 
-    /// <summary>Reads the chunks on threads of their own, a few at once; a request for one of them waits for its read.</summary>
-    private void StartReadingFirst(List<(ChunkedImage Image, int Index)> chunks)
+    /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>
+    public IReadOnlyList<MemoryArea> Mappings(int pid)
     {
-        var wanted = chunks.Select(c => (c.Image, c.Index, Read: new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously))).ToList();
-        foreach ((ChunkedImage image, int index, TaskCompletionSource<byte[]> read) in wanted)
+        string name = $"mm-{pid.ToString(CultureInfo.InvariantCulture)}.img";
+        using Microsoft.Win32.SafeHandles.SafeFileHandle file = _scratch.Directory.TryOpenFile(name)
+            ?? throw new InvalidDataException($"its images have no {name}");
+        try
         {
-            image.ReadingFirst(index, read.Task);
+            return MemoryAreasImage.Parse(FileContents.Read(file, MaxMmImageBytes));
         }
-        ReadingFirst = (wanted.Count, wanted.Sum(w => (long)w.Image.ChunkSize(w.Index)));
-        int next = -1;
-        for (int reader = 0; reader < Math.Min(FirstTouchedReaders, wanted.Count); reader++)
+        catch (FormatException e)
         {
-            var thread = new Thread(() =>
-            {
-                for (int i = Interlocked.Increment(ref next); i < wanted.Count; i = Interlocked.Increment(ref next))
-                {
-                    try
-                    {
-                        wanted[i].Read.SetResult(wanted[i].Image.ReadChunkFirst(wanted[i].Index));
-                    }
-                    catch (Exception e)
-                    {
-                        wanted[i].Read.SetException(e); // thrown to the request that needs the chunk, if one does
-                    }
-                }
-            })
-            { IsBackground = true, Name = "crik first-touched reader" };
-            thread.Start();
+            throw new InvalidDataException($"{name} is not a mm image crik can read: {e.Message}", e);
         }
     }
 
-    /// <summary>
-    /// Whether <c>criu lazy-pages</c> reads this image before it listens (criu/uffd.c, prepare_dummy_pstree:
-    /// the inventory, the process tree, and each task's ids). It reads an image missing as empty but one
-    /// being written as damaged, and exits; so these are whole before it starts.
-    /// </summary>
-    public static bool ReadByDaemonAtStart(string name) =>
-        name is "inventory.img" or "pstree.img" || NumberIn(name, "ids-") is not null;
-
-    /// <summary>
-    /// The images CRIU's lazy-pages daemon reads as it starts (<see cref="ReadByDaemonAtStart"/>), written
-    /// first so that the daemon can start while <see cref="WriteRest"/> lays out the others.
-    /// </summary>
-    public static LazyImages Begin(Manifest manifest, PackReader packs) =>
-        new(PackedFiles.WriteToScratch($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null,
-            manifest.Files.Where(f => f.IsStreamed && ReadByDaemonAtStart(f.Path)), manifest.KeyId, packs));
-
-    /// <summary>Writes the other images out; throws <see cref="InvalidDataException"/> when the images are not fit for a lazy restore, IOException when a chunk fails.</summary>
-    public void WriteRest(Manifest manifest, PackReader packs)
+    private void WriteAll(List<ManifestFile> files, Manifest manifest, PackReader packs)
     {
-        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/') && !ReadByDaemonAtStart(f.Path)).ToList();
         ReadTaskPagemaps(files, manifest, packs);
         var taskPages = Tasks.Values.GroupBy(t => t.PagesId).ToDictionary(g => g.Key, g => g.ToList());
         var others = new List<ManifestFile>();
@@ -182,7 +163,6 @@ internal sealed class LazyImages : IDisposable
             {
                 using var target = _scratch.Directory.CreateFile(file.Path);
                 var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
-                _opened.Add(image);
                 Images[id] = image;
                 WriteEagerRuns(image, owners, target);
             }
@@ -208,21 +188,13 @@ internal sealed class LazyImages : IDisposable
             if (TaskPagemapPid(file.Path) is { } pid)
             {
                 var bytes = new byte[file.Size];
-                using var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
-                image.Read(0, bytes);
+                new ChunkedImage(file.Chunks!, packs, manifest.KeyId).Read(0, bytes);
                 Tasks[pid] = Pagemap.Parse(bytes);
             }
         }
     }
 
-    public void Dispose()
-    {
-        foreach (ChunkedImage image in _opened)
-        {
-            image.Dispose();
-        }
-        _scratch.Dispose();
-    }
+    public void Dispose() => _scratch.Dispose();
 
     /// <summary>
     /// The pages CRIU restores itself, a few runs scattered over the image: read several at a time
@@ -245,7 +217,7 @@ internal sealed class LazyImages : IDisposable
                 byte[] buffer = new byte[piece.Length];
                 try
                 {
-                    image.ReadOnce(piece.Offset, buffer);
+                    image.Read(piece.Offset, buffer);
                     RandomAccess.Write(target, buffer, piece.Offset);
                 }
                 finally

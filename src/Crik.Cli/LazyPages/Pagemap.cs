@@ -1,11 +1,11 @@
-// LazyPages/ owns serving a restored app's memory on demand: which pages are where, the page server CRIU's lazy-pages daemon asks, and the daemon's life.
+// LazyPages/ owns filling a restored app's memory on demand and in the background: which pages are where, the userfaultfds CRIU hands over, and the fill.
 using Crik.Cli.Criu;
 
 namespace Crik.Cli.LazyPages;
 
 /// <summary>A run of pages one task had at dump time, and where their bytes are in its pages image.</summary>
 /// <param name="Offset">Where the run's first page is in the pages image.</param>
-/// <param name="Lazy">CRIU may leave these pages for the lazy-pages daemon (private anonymous memory).</param>
+/// <param name="Lazy">CRIU may leave these pages for crik to fill (private anonymous memory).</param>
 internal readonly record struct PageRun(ulong Address, long Pages, long Offset, bool Lazy)
 {
     public ulong End => Address + (ulong)(Pages * Pagemap.PageBytes);

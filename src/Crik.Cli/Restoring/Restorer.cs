@@ -275,7 +275,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, whyNot);
             return null;
         }
-        if (await StartLoadingAsync(manifest, run.Attempt, run.Stages).ConfigureAwait(false) is not { } loading)
+        if (StartLoading(manifest, run.Attempt, run.Stages) is not { } loading)
         {
             return null;
         }
@@ -383,7 +383,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         stages.Lap("log");
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, clock.Elapsed.TotalSeconds,
-            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{ReadingFirst(loading, manifest)})",
+            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{FilledFirst(loading, manifest)})",
             manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
         Happenings.Publish(new Happening.Restored(manifest.Generation, loading is not null, clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
@@ -395,34 +395,29 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     }
 
     /// <summary>
-    /// Lays out the images for a lazy restore and starts CRIU's lazy-pages daemon with crik's page
-    /// server; null (with the reason logged) when that cannot be done, and the restore is eager.
+    /// Lays out the images for a lazy restore and listens for the restore to hand crik the app's
+    /// memory; null (with the reason logged) when that cannot be done, and the restore is eager.
     /// </summary>
-    private async Task<LazyLoad?> StartLoadingAsync(Manifest manifest, RestoreAttempt attempt, StageClock stages)
+    private LazyLoad? StartLoading(Manifest manifest, RestoreAttempt attempt, StageClock stages)
     {
         PackReader packs = store.OpenPackReader();
         LazyImages? images = null;
         try
         {
-            images = LazyImages.Begin(manifest, packs);
-            LazyImages laidOut = images;
-            LazyLoad loading = await LazyLoad.StartAsync(images, packs, attempt.Criu, reaper, why => KillRestored(manifest, why), layOut: () =>
+            images = LazyImages.Write(manifest, packs);
+            if (manifest.FirstTouched is { Count: > 0 } touched)
             {
-                laidOut.WriteRest(manifest, packs);
-                if (manifest.FirstTouched is { Count: > 0 } touched)
-                {
-                    laidOut.ReadFirstTouched(touched);
-                }
-                else
-                {
-                    laidOut.ReadFirstWritten(manifest.Generation);
-                }
-                stages.Lap("lazy images");
-            }).ConfigureAwait(false);
-            stages.Lap("lazy-pages daemon");
+                images.ChooseFirstTouched(touched);
+            }
+            else
+            {
+                images.ChooseFirstWritten(manifest.Generation);
+            }
+            LazyLoad loading = LazyLoad.Start(images, packs, attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why));
+            stages.Lap("lazy images");
             return loading;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or SpawnException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
         {
             images?.Dispose();
             packs.Dispose();
@@ -431,10 +426,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
     }
 
-    private static string ReadingFirst(LazyLoad loading, Manifest manifest) =>
-        loading.ReadFirst is not { Chunks: > 0 } first ? ""
-        : manifest.FirstTouched is { Count: > 0 } ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore read first"
-        : $"; {Size.Format(first.Bytes)} it wrote since the previous checkpoint read first";
+    private static string FilledFirst(LazyLoad loading, Manifest manifest) =>
+        loading.FilledFirst is not { Chunks: > 0 } first ? ""
+        : manifest.FirstTouched is { Count: > 0 } ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore filled first"
+        : $"; the {Size.Format(first.Bytes)} it wrote since the previous checkpoint filled first";
 
     /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
     private async Task<string?> LoadedAsync(LazyLoad loading, long generation)
@@ -442,13 +437,11 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         string? failure = await loading.Loaded.ConfigureAwait(false);
         if (failure is null)
         {
-            (int firstChunks, _, int firstUsed) = loading.ReadFirst;
-            (TimeSpan waiting, TimeSpan reading, TimeSpan sending) = loading.ServingTime;
-            log.Information("Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after CRIU's lazy-pages daemon started "
-                + "({Served} served in {Requests} requests{First}; crik read chunks for {Reading:0.00} s, sent them for {Sending:0.00} s "
-                + "and waited for the daemon's requests for {Waiting:0.00} s)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.ServedBytes), loading.Requests,
-                firstChunks == 0 ? "" : $"; {firstUsed} of the {firstChunks} chunks read first were faulted on by the app",
-                reading.TotalSeconds, sending.TotalSeconds, waiting.TotalSeconds);
+            (TimeSpan reading, TimeSpan copying) = loading.Time;
+            log.Information("Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after the restore began "
+                + "({Copied} copied in; the app waited for a page {Faults} times; {Readers} threads read and checked chunks for {Reading:0.00} s, "
+                + "and copied them in for {Copying:0.00} s)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.CopiedBytes), loading.Faults,
+                loading.ReaderThreads, reading.TotalSeconds, copying.TotalSeconds);
             Happenings.Publish(new Happening.RestoreMemoryAllIn(generation, loading.Elapsed));
         }
         return failure;

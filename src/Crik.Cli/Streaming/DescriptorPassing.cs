@@ -3,53 +3,17 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Streaming;
 
-/// <summary>Receiving a descriptor sent with SCM_RIGHTS over a Unix socket, as CRIU sends each image's pipe.</summary>
+/// <summary>Receiving each image's pipe, sent by CRIU with SCM_RIGHTS over the image streamer socket.</summary>
 internal static class DescriptorPassing
 {
     /// <summary>Pipes CRIU streams through are widened to this (the default 64 KiB costs a context switch per 64 KiB).</summary>
     private const int PipeBytes = 1 << 20;
 
-    /// <summary>Receives the one byte that carries a descriptor, and the descriptor; throws when none came.</summary>
-    public static unsafe SafeFileHandle Receive(nint socket)
+    /// <summary>Receives the one byte that carries a pipe, and the pipe; throws when none came.</summary>
+    public static SafeFileHandle Receive(nint socket)
     {
-        byte data;
-        const int controlBytes = 64;
-        byte* control = stackalloc byte[controlBytes];
-        new Span<byte>(control, controlBytes).Clear();
-        var vector = new Libc.IoVector { Base = &data, Length = 1 };
-        var message = new Libc.MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = controlBytes };
-        nint received;
-        do
-        {
-            received = Libc.ReceiveMessage(socket, &message, Libc.MSG_CMSG_CLOEXEC);
-        }
-        while (received < 0 && Libc.LastErrno == Errno.EINTR);
-        if (received < 0)
-        {
-            throw Posix.Failure("recvmsg on CRIU's image streamer socket", Libc.LastErrno);
-        }
-        // struct cmsghdr: size_t len; int level; int type; then the descriptors.
-        nuint length = *(nuint*)control;
-        int level = *(int*)(control + sizeof(nuint));
-        int type = *(int*)(control + sizeof(nuint) + sizeof(int));
-        if (received == 0 || message.ControlLength < (nuint)(sizeof(nuint) + 3 * sizeof(int)) || level != Libc.SOL_SOCKET
-            || type != Libc.SCM_RIGHTS || length < (nuint)(sizeof(nuint) + 3 * sizeof(int)))
-        {
-            throw new IOException("CRIU's image streamer connection sent no pipe where one was due");
-        }
-        int header = sizeof(nuint) + 2 * sizeof(int);
-        int count = (int)Math.Min(((nint)length - header) / sizeof(int), (controlBytes - header) / sizeof(int));
-        int fd = *(int*)(control + header);
-        for (int extra = 1; extra < count; extra++)
-        {
-            _ = Libc.Close(*(int*)(control + header + extra * sizeof(int))); // CRIU sends one; more would leak
-        }
-        if ((message.Flags & Libc.MSG_CTRUNC) != 0)
-        {
-            _ = Libc.Close(fd);
-            throw new IOException("CRIU's image streamer connection sent more descriptors than one pipe");
-        }
-        _ = Libc.Fcntl(fd, Libc.F_SETPIPE_SZ, PipeBytes); // a smaller pipe only costs speed
-        return new SafeFileHandle(fd, ownsHandle: true);
+        SafeFileHandle pipe = DescriptorMessages.Receive(socket, "CRIU's image streamer connection");
+        _ = Libc.Fcntl((int)pipe.DangerousGetHandle(), Libc.F_SETPIPE_SZ, PipeBytes); // a smaller pipe only costs speed
+        return pipe;
     }
 }

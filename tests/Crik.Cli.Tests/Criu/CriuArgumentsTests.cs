@@ -140,12 +140,11 @@ public class CriuArgumentsTests
     }
 
     [Fact]
-    public void ALazyRestoreHandsItsMemoryToTheDaemonThatAsksCrikForPagesOverAnInheritedSocket()
+    public void ALazyRestoreHandsItsMemoryToWhoeverListensInItsWorkDirectoryFromImageFiles()
     {
         List<string> restore = CriuArguments.Restore("/d", Work, "p.pid", [], new Dictionary<int, string>(), lazyPages: true);
         Assert.Contains("--lazy-pages", restore);
         Assert.DoesNotContain("--stream", restore);
-        Assert.Equal(["lazy-pages", "--images-dir", "/d", "--work-dir", Work.Path, "--log-file", "/d/lazy.log", "-v4", "--page-server", "--ps-socket", "3", "--status-fd", "4"],
-            CriuArguments.LazyPages("/d", Work, "/d/lazy.log", pageServerFd: 3, statusFd: 4));
+        Assert.Equal(Work.Path, restore[restore.IndexOf("--work-dir") + 1]);
     }
 }

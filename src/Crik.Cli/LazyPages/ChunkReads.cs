@@ -1,0 +1,176 @@
+using System.Diagnostics;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// Reads of the chunks that hold a restored app's lazy memory, on a few threads of crik's own (from
+/// object storage each read is a request, from a volume a read, a check and maybe a decryption and
+/// decompression, so several at once keep both the store and the CPUs busy). A read the app waits for
+/// (a fault) goes before every read ahead. A chunk asked for while its read is under way is not read
+/// twice. A read stays here, with its bytes, until each <see cref="Get"/> of it is matched by a
+/// <see cref="Forget"/>; then its bytes (the app's memory, maybe decrypted) are cleared.
+/// </summary>
+internal sealed class ChunkReads : IDisposable
+{
+    private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
+    private readonly object _lock = new();
+    private readonly Dictionary<(int Image, int Index), Read> _reads = [];
+    private readonly Queue<Read> _urgent = new(), _ahead = new();
+    private long _readingTicks;
+    private bool _stopped;
+
+    public ChunkReads(IReadOnlyDictionary<int, ChunkedImage> images, int threads)
+    {
+        _images = images;
+        Threads = threads;
+        for (int i = 0; i < threads; i++)
+        {
+            new Thread(ReadUntilStopped) { IsBackground = true, Name = "crik chunk reader" }.Start();
+        }
+    }
+
+    public int Threads { get; }
+
+    /// <summary>The threads' time spent reading and checking chunks, added up.</summary>
+    public TimeSpan ReadingTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _readingTicks));
+
+    /// <summary>How long the oldest read under way has taken; zero when none is.</summary>
+    public TimeSpan Longest
+    {
+        get
+        {
+            lock (_lock)
+            {
+                long oldest = _reads.Values.Where(r => r.Started != 0 && !r.Bytes.Task.IsCompleted).Select(r => r.Started).DefaultIfEmpty(0).Min();
+                return oldest == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
+            }
+        }
+    }
+
+    /// <summary>Starts reading a chunk that will be asked for soon (with <see cref="Get"/>).</summary>
+    public void Prefetch(int image, int index)
+    {
+        lock (_lock)
+        {
+            _ = Start(image, index, urgent: false);
+        }
+    }
+
+    /// <summary>The chunk's bytes, checked; <paramref name="urgent"/> when the app waits for them. Each call is matched by a <see cref="Forget"/>.</summary>
+    public Task<byte[]> Get(int image, int index, bool urgent)
+    {
+        lock (_lock)
+        {
+            Read read = Start(image, index, urgent);
+            read.Users++;
+            return read.Bytes.Task;
+        }
+    }
+
+    /// <summary>The read of a chunk, started when none is under way or kept. Under the lock.</summary>
+    private Read Start(int image, int index, bool urgent)
+    {
+        if (!_reads.TryGetValue((image, index), out Read? read))
+        {
+            read = new Read(image, index);
+            _reads[(image, index)] = read;
+            (urgent ? _urgent : _ahead).Enqueue(read);
+            Monitor.PulseAll(_lock);
+        }
+        else if (urgent && read.Started == 0 && !read.Urgent)
+        {
+            _urgent.Enqueue(read); // it waited behind reads ahead: it goes first now
+            Monitor.PulseAll(_lock);
+        }
+        read.Urgent |= urgent;
+        return read;
+    }
+
+    /// <summary>One user of the chunk is done with its bytes; once none is, they are let go, and a later <see cref="Get"/> reads it again.</summary>
+    public void Forget(int image, int index)
+    {
+        lock (_lock)
+        {
+            if (_reads.TryGetValue((image, index), out Read? read) && --read.Users <= 0)
+            {
+                Drop(image, index);
+            }
+        }
+    }
+
+    private void Drop(int image, int index)
+    {
+        if (_reads.Remove((image, index), out Read? read))
+        {
+            _ = read.Bytes.Task.ContinueWith(done => Array.Clear(done.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+        }
+    }
+
+    /// <summary>Stops the threads; reads under way end on their own, and their bytes are cleared.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            Monitor.PulseAll(_lock);
+            foreach ((int image, int index) in _reads.Keys.ToList())
+            {
+                Drop(image, index);
+            }
+        }
+    }
+
+    private void ReadUntilStopped()
+    {
+        while (Next() is { } read)
+        {
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                read.Bytes.SetResult(_images[read.Image].ReadChunk(read.Index));
+            }
+            catch (Exception e)
+            {
+                read.Bytes.SetException(e);
+            }
+            Interlocked.Add(ref _readingTicks, Stopwatch.GetTimestamp() - started);
+        }
+    }
+
+    /// <summary>The next read to do, the app's first; null once stopped.</summary>
+    private Read? Next()
+    {
+        lock (_lock)
+        {
+            while (!_stopped)
+            {
+                Read? read = _urgent.Count > 0 ? _urgent.Dequeue() : _ahead.Count > 0 ? _ahead.Dequeue() : null;
+                if (read is null)
+                {
+                    Monitor.Wait(_lock);
+                }
+                else if (read.Started == 0 && _reads.TryGetValue((read.Image, read.Index), out Read? current) && current == read)
+                {
+                    read.Started = Stopwatch.GetTimestamp();
+                    return read;
+                }
+            }
+            return null;
+        }
+    }
+
+    private sealed class Read(int image, int index)
+    {
+        public int Image => image;
+
+        public int Index => index;
+
+        public TaskCompletionSource<byte[]> Bytes { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Started { get; set; }
+
+        public bool Urgent { get; set; }
+
+        public int Users { get; set; }
+    }
+}

@@ -1,0 +1,126 @@
+using Crik.Cli.Criu;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// One restored process whose memory crik fills: its userfaultfd and the areas still to fill, as the
+/// app changes its memory (a fork gives a child task of its own, an mremap moves areas, a
+/// madvise(MADV_DONTNEED) or munmap drops pages). Everything here is done under <see cref="Lock"/>,
+/// which a fill holds from its look at the areas to the end of its copy, so that no event read in
+/// between can be missed.
+/// </summary>
+internal sealed class LazyTask : IDisposable
+{
+    private List<LazyArea> _areas;
+
+    private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas)
+    {
+        Pid = pid;
+        PagesId = pagesId;
+        File = file;
+        _areas = areas;
+    }
+
+    /// <summary>The process's PID in the images (a child forked since the restore has its parent's).</summary>
+    public int Pid { get; }
+
+    /// <summary>N of the pages-N.img the bytes come from.</summary>
+    public int PagesId { get; }
+
+    public UserfaultFile File { get; }
+
+    public Lock Lock { get; } = new();
+
+    /// <summary>Every page is in (or dropped), or the process is gone: nothing more is filled.</summary>
+    public bool Ended { get; set; }
+
+    public IReadOnlyList<LazyArea> Areas => _areas;
+
+    public long Missing => _areas.Sum(a => a.Missing);
+
+    /// <summary>The lazy runs of <paramref name="pagemap"/>, split where a mapping ends (a copy must not cross one).</summary>
+    public static LazyTask Create(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings, UserfaultFile file)
+    {
+        var areas = new List<LazyArea>();
+        foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
+        {
+            ulong address = run.Address;
+            foreach (MemoryArea mapping in mappings.Where(m => m.End > run.Address && m.Start < run.End))
+            {
+                ulong start = Math.Max(address, mapping.Start), end = Math.Min(run.End, mapping.End);
+                if (end > start)
+                {
+                    areas.Add(new LazyArea(start, run.Offset + (long)(start - run.Address), (long)(end - start) / Pagemap.PageBytes));
+                }
+            }
+        }
+        return new LazyTask(pid, pagemap.PagesId, file, areas);
+    }
+
+    /// <summary>The area and page at <paramref name="address"/>; null when no lazy page was dumped there (a page the app never touched).</summary>
+    public (LazyArea Area, long Page)? Find(ulong address)
+    {
+        foreach (LazyArea area in _areas)
+        {
+            if (area.PageAt(address) is var page and >= 0)
+            {
+                return (area, page);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the child's userfaultfd.</summary>
+    public LazyTask Fork(UserfaultFile child) => new(Pid, PagesId, child, _areas.Select(a => a.Clone()).ToList());
+
+    /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>.</summary>
+    public void Remap(ulong from, ulong to, ulong length)
+    {
+        ulong end = from + length;
+        var moved = new List<LazyArea>();
+        foreach (LazyArea area in SplitAt(from, end))
+        {
+            if (area.Address >= from && area.End <= end)
+            {
+                area.MoveBy((long)to - (long)from);
+            }
+            moved.Add(area);
+        }
+        moved.Sort((a, b) => a.Address.CompareTo(b.Address));
+        _areas = moved;
+    }
+
+    /// <summary>The app dropped or unmapped [<paramref name="start"/>, <paramref name="end"/>): those pages are never filled from the image.</summary>
+    public void Drop(ulong start, ulong end)
+    {
+        foreach (LazyArea area in _areas.Where(a => a.End > start && a.Address < end))
+        {
+            long first = area.PageAt(Math.Max(start, area.Address));
+            long last = (long)((Math.Min(end, area.End) - area.Address + Pagemap.PageBytes - 1) / Pagemap.PageBytes);
+            area.MarkDone(first, last - first);
+        }
+    }
+
+    public void Dispose() => File.Dispose();
+
+    /// <summary>The areas with none crossing <paramref name="start"/> or <paramref name="end"/>.</summary>
+    private List<LazyArea> SplitAt(ulong start, ulong end)
+    {
+        var split = new List<LazyArea>();
+        foreach (LazyArea area in _areas)
+        {
+            LazyArea rest = area;
+            foreach (ulong cut in new[] { start, end })
+            {
+                if (cut > rest.Address && cut < rest.End)
+                {
+                    (LazyArea before, rest) = rest.SplitAt((long)(cut - rest.Address) / Pagemap.PageBytes);
+                    split.Add(before);
+                }
+            }
+            split.Add(rest);
+        }
+        return split;
+    }
+}

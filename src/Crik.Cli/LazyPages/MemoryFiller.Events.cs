@@ -1,0 +1,150 @@
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.LazyPages;
+
+// The events thread: every userfaultfd's faults and changes, and the end.
+internal sealed partial class MemoryFiller
+{
+    /// <summary>Reads every userfaultfd until the fill ends; closes each once its process's memory is all in.</summary>
+    private void ServeEvents()
+    {
+        try
+        {
+            var retries = new List<(LazyTask Task, ulong Page)>();
+            while (_failure is null)
+            {
+                List<LazyTask> tasks = CloseEnded();
+                if (_backgroundDone && tasks.Count == 0)
+                {
+                    break;
+                }
+                List<int> ready = _poll.Wait(tasks.Select(t => t.File.Number).ToList(), retries.Count > 0 ? 1 : 100);
+                foreach (int index in ready)
+                {
+                    ReadMessages(tasks[index], retries);
+                }
+                retries = RetryZeroPages(retries);
+                if (_reads.Longest > PageWait)
+                {
+                    Fail($"reading a page took more than {PageWait.TotalSeconds:0} s (the image store stopped answering?)");
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            Fail($"the app's memory could not be served: {e.Message}");
+        }
+        End();
+    }
+
+    /// <summary>Lets go of the userfaultfds of processes whose memory is all in, or that are gone; returns the others.</summary>
+    private List<LazyTask> CloseEnded()
+    {
+        lock (_tasksLock)
+        {
+            foreach (LazyTask task in _tasks.Where(t => t.Ended).ToList())
+            {
+                lock (task.Lock)
+                {
+                    ReadMessages(task, []); // a fork not read yet would leave its child's memory unserved
+                    task.Dispose();
+                }
+                _tasks.Remove(task);
+            }
+            return [.. _tasks];
+        }
+    }
+
+    /// <summary>Reads and handles every message waiting on one process's userfaultfd.</summary>
+    private void ReadMessages(LazyTask task, List<(LazyTask Task, ulong Page)> retries)
+    {
+        var faulted = new List<(int PagesId, int Index)>();
+        lock (task.Lock)
+        {
+            while (!task.File.IsClosed && task.File.TryRead() is { } message)
+            {
+                switch (message.Event)
+                {
+                    case UserfaultEvent.PageFault:
+                        Interlocked.Increment(ref _faults);
+                        Fault(task, message.Second & ~(ulong)(Pagemap.PageBytes - 1), faulted, retries);
+                        break;
+                    case UserfaultEvent.Fork:
+                        LazyTask child = task.Fork(new UserfaultFile(new Microsoft.Win32.SafeHandles.SafeFileHandle(message.Child, ownsHandle: true)));
+                        lock (_tasksLock)
+                        {
+                            _tasks.Add(child);
+                        }
+                        break;
+                    case UserfaultEvent.Remap:
+                        task.Remap(message.First, message.Second, message.Third);
+                        break;
+                    case UserfaultEvent.Remove or UserfaultEvent.Unmap:
+                        task.Drop(message.First, message.Second);
+                        break;
+                    default:
+                        throw new IOException($"a userfaultfd reported event 0x{(byte)message.Event:x2}, which crik does not know");
+                }
+            }
+        }
+        ReadForFaults(faulted);
+    }
+
+    /// <summary>Reads the chunks processes wait for before any read ahead, and fills them in as each arrives.</summary>
+    private void ReadForFaults(List<(int PagesId, int Index)> faulted)
+    {
+        foreach ((int pagesId, int index) in faulted.Distinct())
+        {
+            _ = _reads.Get(pagesId, index, urgent: true).ContinueWith(read => Arrived(pagesId, index, read), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>A process waits for the page at <paramref name="page"/>: its chunk is read at once, or it gets a zero page when the image has none there.</summary>
+    private void Fault(LazyTask task, ulong page, List<(int PagesId, int Index)> faulted, List<(LazyTask Task, ulong Page)> retries)
+    {
+        if (task.Find(page) is not { } found || found.Area.IsDone(found.Page))
+        {
+            // No page was dumped here (the app never touched it), or the app dropped it since: it reads zeros.
+            // A page that is in already only needs its waiter woken (a copy can beat the fault's message).
+            ZeroOrWake(task, page, retries);
+            return;
+        }
+        RecordTouch(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * Pagemap.PageBytes));
+        faulted.Add((task.PagesId, _images[task.PagesId].IndexAt(found.Area.Offset + (found.Page * Pagemap.PageBytes))));
+    }
+
+    private static void ZeroOrWake(LazyTask task, ulong page, List<(LazyTask Task, ulong Page)> retries)
+    {
+        switch (task.File.Zero(page, Pagemap.PageBytes))
+        {
+            case FillResult.Exists:
+                task.File.Wake(page, Pagemap.PageBytes);
+                break;
+            case FillResult.Retry:
+                retries.Add((task, page));
+                break;
+            case FillResult.Gone:
+                task.Ended = true;
+                break;
+        }
+    }
+
+    /// <summary>Zero pages refused while an event was unread, tried again once it is; those still refused wait for the next round.</summary>
+    private List<(LazyTask Task, ulong Page)> RetryZeroPages(List<(LazyTask Task, ulong Page)> retries)
+    {
+        var again = new List<(LazyTask Task, ulong Page)>();
+        var faulted = new List<(int PagesId, int Index)>();
+        foreach ((LazyTask task, ulong page) in retries)
+        {
+            lock (task.Lock)
+            {
+                if (!task.File.IsClosed)
+                {
+                    Fault(task, page, faulted, again); // an mremap may have moved data there meanwhile
+                }
+            }
+        }
+        ReadForFaults(faulted);
+        return again;
+    }
+}

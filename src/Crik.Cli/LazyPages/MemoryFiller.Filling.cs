@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.LazyPages;
+
+// Filling: a chunk copied into every process that misses pages of it, and the background fill.
+internal sealed partial class MemoryFiller
+{
+    /// <summary>
+    /// Fills everything the app has not asked for, once CRIU has restored every process: the chunks to
+    /// fill first, then every chunk a process still misses pages of, in the images' order, reading
+    /// <see cref="ReadAhead"/> chunks ahead. Passes again for what a fork left to fill meanwhile.
+    /// </summary>
+    private void FillInBackground()
+    {
+        try
+        {
+            _restored.Task.Wait();
+            List<(int PagesId, int Index)> previous = [];
+            long missingBefore = long.MaxValue;
+            for (bool firstPass = true; _failure is null; firstPass = false)
+            {
+                List<(int PagesId, int Index)> order = firstPass ? [.. _first.Concat(MissingChunks()).Distinct()] : MissingChunks();
+                long missing = MissingPages();
+                if (order.Count == 0)
+                {
+                    break;
+                }
+                if (missing >= missingBefore && order.SequenceEqual(previous))
+                {
+                    Fail($"{missing} pages of the app's memory could not be filled from their chunks (the images do not line up)");
+                    break;
+                }
+                (previous, missingBefore) = (order, missing);
+                FillAll(order);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            Fail($"the app's memory could not be filled: {e.Message}");
+        }
+        finally
+        {
+            _backgroundDone = true;
+            _poll.Wake();
+        }
+    }
+
+    private void FillAll(List<(int PagesId, int Index)> order)
+    {
+        var window = new Queue<(int PagesId, int Index, Task<byte[]> Read)>();
+        int next = 0;
+        while (_failure is null && (next < order.Count || window.Count > 0))
+        {
+            while (window.Count < ReadAhead && next < order.Count)
+            {
+                (int pagesId, int index) = order[next++];
+                window.Enqueue((pagesId, index, _reads.Get(pagesId, index, urgent: false)));
+            }
+            (int image, int chunk, Task<byte[]> read) = window.Dequeue();
+            Arrived(image, chunk, read);
+        }
+    }
+
+    /// <summary>A chunk read (or failed): its pages go into every process that misses them.</summary>
+    private void Arrived(int pagesId, int index, Task<byte[]> read)
+    {
+        try
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = read.GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Fail($"a chunk of its memory could not be read: {e.Message}");
+                return;
+            }
+            long start = _images[pagesId].StartOf(index);
+            foreach (LazyTask task in Tasks().Where(t => t.PagesId == pagesId))
+            {
+                CopyInto(task, bytes, start);
+            }
+        }
+        catch (IOException e)
+        {
+            Fail($"the app's memory could not be filled: {e.Message}");
+        }
+        finally
+        {
+            _reads.Forget(pagesId, index);
+        }
+    }
+
+    /// <summary>Copies the pages of a chunk (its bytes from <paramref name="start"/> in the pages image) that the process misses.</summary>
+    private void CopyInto(LazyTask task, byte[] bytes, long start)
+    {
+        while (_failure is null)
+        {
+            lock (task.Lock)
+            {
+                if (task.Ended || task.File.IsClosed)
+                {
+                    return;
+                }
+                FillResult result = CopyMissing(task, bytes, start);
+                if (result == FillResult.Gone || task.Missing == 0)
+                {
+                    task.Ended = true;
+                    _poll.Wake();
+                }
+                if (result != FillResult.Retry)
+                {
+                    return;
+                }
+            }
+            // The app is changing its memory: the events thread reads what changed, then this copies again.
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>One copy per run of missing pages; under the task's lock.</summary>
+    private unsafe FillResult CopyMissing(LazyTask task, byte[] bytes, long start)
+    {
+        long end = start + bytes.Length;
+        long began = Stopwatch.GetTimestamp();
+        try
+        {
+            fixed (byte* chunk = bytes)
+            {
+                foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0 && a.Offset < end && a.OffsetEnd > start))
+                {
+                    long from = Math.Max(0, (start - area.Offset + Pagemap.PageBytes - 1) / Pagemap.PageBytes);
+                    long to = Math.Min(area.Pages, (end - area.Offset) / Pagemap.PageBytes);
+                    for ((long first, long count) = area.NextMissing(from, to, long.MaxValue); count > 0; (first, count) = area.NextMissing(first, to, long.MaxValue))
+                    {
+                        ulong address = area.Address + (ulong)(first * Pagemap.PageBytes);
+                        FillResult result = task.File.Copy(address, chunk + (area.Offset + (first * Pagemap.PageBytes) - start), count * Pagemap.PageBytes, out long copied);
+                        long copiedPages = copied / Pagemap.PageBytes;
+                        Interlocked.Add(ref _copiedBytes, copiedPages * Pagemap.PageBytes);
+                        switch (result)
+                        {
+                            case FillResult.Done:
+                                area.MarkDone(first, count);
+                                break;
+                            case FillResult.Exists:
+                                // The page after those copied is there already (the app wrote it, or a fault's copy won): wake whoever waits on it.
+                                area.MarkDone(first, copiedPages + 1);
+                                task.File.Wake(address + (ulong)(copiedPages * Pagemap.PageBytes), Pagemap.PageBytes);
+                                break;
+                            case FillResult.Unmapped:
+                                area.MarkDone(first, count); // the app unmapped it; its event says so soon
+                                break;
+                            default:
+                                area.MarkDone(first, copiedPages);
+                                return result;
+                        }
+                    }
+                }
+            }
+            return FillResult.Done;
+        }
+        finally
+        {
+            Interlocked.Add(ref _copyingTicks, Stopwatch.GetTimestamp() - began);
+        }
+    }
+
+    /// <summary>Every chunk some process still misses pages of, in the images' order.</summary>
+    private List<(int PagesId, int Index)> MissingChunks()
+    {
+        var chunks = new SortedSet<(int PagesId, int Index)>();
+        foreach (LazyTask task in Tasks())
+        {
+            ChunkedImage image = _images[task.PagesId];
+            lock (task.Lock)
+            {
+                if (task.Ended)
+                {
+                    continue;
+                }
+                foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0))
+                {
+                    for ((long first, long count) = area.NextMissing(0, area.Pages, long.MaxValue); count > 0; (first, count) = area.NextMissing(first + count, area.Pages, long.MaxValue))
+                    {
+                        int last = image.IndexAt(area.Offset + ((first + count) * Pagemap.PageBytes) - 1);
+                        for (int index = image.IndexAt(area.Offset + (first * Pagemap.PageBytes)); index <= last; index++)
+                        {
+                            chunks.Add((task.PagesId, index));
+                        }
+                    }
+                }
+            }
+        }
+        return [.. chunks];
+    }
+
+    private long MissingPages() => Tasks().Sum(t =>
+    {
+        lock (t.Lock)
+        {
+            return t.Ended ? 0 : t.Missing;
+        }
+    });
+}

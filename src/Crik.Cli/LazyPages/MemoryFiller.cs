@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using Crik.Cli.Criu;
+using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// crik's lazy-pages daemon: it fills a restored app's missing memory through the userfaultfds CRIU
+/// hands it (<see cref="UserfaultHandoff"/>), from the chunks the images are stored in.
+/// <list type="bullet">
+/// <item>One thread reads every userfaultfd's messages: a fault asks for its chunk before any read
+/// ahead; a fork, mremap, madvise or munmap changes what is left to fill (<see cref="LazyTask"/>).</item>
+/// <item>Once CRIU has restored every process, one thread fills the rest in the background, chunk by
+/// chunk (the chunks the app touched first first), reading several ahead on <see cref="ChunkReads"/>'
+/// threads.</item>
+/// <item>A chunk copied in fills every process that still misses any of its pages, in one copy per
+/// run of missing pages.</item>
+/// </list>
+/// It ends when every page is in (<see cref="Loaded"/> null), or when a page cannot be (why): then
+/// the app is killed before crik lets go of its userfaultfds, so that it never reads a page that did
+/// not arrive.
+/// </summary>
+internal sealed partial class MemoryFiller : IDisposable
+{
+    /// <summary>The longest one chunk read may take (a store that stops answering): past it the app, maybe blocked on that page, is killed.</summary>
+    public static readonly TimeSpan PageWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>Chunks read ahead of the background fill.</summary>
+    private const int ReadAhead = 8;
+
+    private readonly IReadOnlyDictionary<int, Pagemap> _pagemaps;
+    private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
+    private readonly Func<int, IReadOnlyList<MemoryArea>> _mappings;
+    private readonly IReadOnlyList<(int PagesId, int Index)> _first;
+    private readonly Action<string> _killApp;
+    private readonly ChunkReads _reads;
+    private readonly ReadinessPoll _poll = new();
+    private readonly Lock _tasksLock = new();
+    private readonly List<LazyTask> _tasks = [];
+    private readonly TaskCompletionSource<string?> _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<TouchedRange> _touched = [];
+    private volatile bool _backgroundDone;
+    private volatile string? _failure;
+    private long _copiedBytes, _copyingTicks;
+    private int _faults, _touchedPages;
+
+    /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
+    /// <param name="images">Each pages image, by its number.</param>
+    /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
+    /// <param name="first">The chunks to fill first (and to start reading now).</param>
+    /// <param name="killApp">Kills whatever of the app runs, with the reason.</param>
+    public MemoryFiller(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings,
+        IReadOnlyList<(int PagesId, int Index)> first, int readers, Action<string> killApp)
+    {
+        _pagemaps = pagemaps;
+        _images = images;
+        _mappings = mappings;
+        _first = first;
+        _killApp = killApp;
+        _reads = new ChunkReads(images, readers);
+        foreach ((int pagesId, int index) in first)
+        {
+            _ = _reads.Get(pagesId, index, urgent: false);
+        }
+        new Thread(ServeEvents) { IsBackground = true, Name = "crik userfaultfd events" }.Start();
+        new Thread(FillInBackground) { IsBackground = true, Name = "crik memory filler" }.Start();
+    }
+
+    /// <summary>Null once every page is in; why not, when filling failed (the app was killed first).</summary>
+    public Task<string?> Loaded => _loaded.Task;
+
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    public long CopiedBytes => Interlocked.Read(ref _copiedBytes);
+
+    /// <summary>How many times a process of the app waited for a page.</summary>
+    public int Faults => Volatile.Read(ref _faults);
+
+    public int Readers => _reads.Threads;
+
+    /// <summary>The threads' time reading and checking chunks, and copying them into the app, each added up.</summary>
+    public (TimeSpan Reading, TimeSpan Copying) Time => (_reads.ReadingTime, Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _copyingTicks)));
+
+    /// <summary>The pages the app waited for, in the order it did (at most <see cref="TouchedLimit"/>).</summary>
+    public IReadOnlyList<TouchedRange> Touched()
+    {
+        lock (_touched)
+        {
+            return [.. _touched];
+        }
+    }
+
+    /// <summary>The most pages recorded in <see cref="Touched"/> (64 MiB).</summary>
+    public const int TouchedLimit = 16384;
+
+    /// <summary>A process's userfaultfd, from the restore: its faults are served from now on.</summary>
+    public void Add(int pid, SafeFileHandle userfault)
+    {
+        var file = new UserfaultFile(userfault);
+        try
+        {
+            if (!_pagemaps.TryGetValue(pid, out Pagemap? pagemap))
+            {
+                throw new InvalidDataException($"the restore handed crik process {pid}'s memory, which the images do not hold");
+            }
+            LazyTask task = LazyTask.Create(pid, pagemap, _mappings(pid), file);
+            lock (_tasksLock)
+            {
+                _tasks.Add(task);
+            }
+            _poll.Wake();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+        {
+            Fail($"process {pid}'s memory cannot be served: {e.Message}");
+            file.Dispose();
+        }
+    }
+
+    /// <summary>CRIU has restored every process: the background fill starts.</summary>
+    public void RestoreFinished() => _restored.TrySetResult();
+
+    /// <summary>Gives up (the restore failed, or crik stops): the app is killed first, then every userfaultfd let go.</summary>
+    public void Fail(string why)
+    {
+        if (_loaded.Task.IsCompleted || Interlocked.CompareExchange(ref _failure, why, null) is not null)
+        {
+            return;
+        }
+        try
+        {
+            _killApp(why);
+        }
+        finally
+        {
+            _restored.TrySetResult();
+            _poll.Wake(); // the events thread lets go of the userfaultfds and says why
+        }
+    }
+
+    public void Dispose() => Fail("crik stopped serving the app's memory");
+
+    /// <summary>The tasks, as they are now.</summary>
+    private List<LazyTask> Tasks()
+    {
+        lock (_tasksLock)
+        {
+            return [.. _tasks];
+        }
+    }
+
+    private void RecordTouch(int pid, ulong address)
+    {
+        lock (_touched)
+        {
+            if (_touchedPages >= TouchedLimit)
+            {
+                return;
+            }
+            _touchedPages++;
+            if (_touched.Count > 0 && _touched[^1] is var last && last.Pid == pid && last.Address + ((ulong)last.Pages * Pagemap.PageBytes) == address)
+            {
+                _touched[^1] = last with { Pages = last.Pages + 1 };
+            }
+            else
+            {
+                _touched.Add(new TouchedRange(pid, address, 1));
+            }
+        }
+    }
+
+    /// <summary>Everything is over: the userfaultfds are let go (after the app was killed, on a failure) and the reads stopped.</summary>
+    private void End()
+    {
+        foreach (LazyTask task in Tasks())
+        {
+            task.Dispose();
+        }
+        _reads.Dispose();
+        _poll.Dispose();
+        _clock.Stop();
+        _loaded.TrySetResult(_failure);
+    }
+}

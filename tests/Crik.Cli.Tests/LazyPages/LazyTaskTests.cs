@@ -1,0 +1,113 @@
+using Crik.Cli.Criu;
+using Crik.Cli.Interop;
+using Crik.Cli.LazyPages;
+using Microsoft.Win32.SafeHandles;
+using Xunit;
+
+namespace Crik.Cli.Tests.LazyPages;
+
+/// <summary>
+/// What is left to fill of one restored process, as the app changes its memory while it arrives: a
+/// copy never crosses a mapping, an mremap moves what is left with it, a dropped or unmapped page is
+/// never filled from the image, and a forked child has its own record of what it still misses.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class LazyTaskTests
+{
+    private const ulong Page = 4096;
+
+    [Fact]
+    public void LazyRunsAreSplitWhereAMappingEndsAndOnlyLazyRunsAreFilled()
+    {
+        using LazyTask task = Task(
+            [new(0x10000, 0x14000), new(0x14000, 0x20000)],
+            (0x10000, 8, Lazy: true), (0x30000, 2, Lazy: false));
+
+        Assert.Equal([(0x10000UL, 0L, 4L), (0x14000UL, 4 * (long)Page, 4L)], task.Areas.Select(a => (a.Address, a.Offset, a.Pages)));
+        Assert.Equal(8, task.Missing);
+        Assert.Null(task.Find(0x30000)); // restored by CRIU itself
+        Assert.Null(task.Find(0x18000)); // never dumped: a zero page
+        Assert.Equal(2, task.Find(0x16000)!.Value.Page);
+    }
+
+    [Fact]
+    public void AnMremapMovesWhatIsLeftToFillAndItsPagesComeFromWhereTheyWereInTheImage()
+    {
+        using LazyTask task = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
+        task.Areas[0].MarkDone(0, 1);
+
+        task.Remap(0x12000, 0x80000, 4 * Page); // pages 2-5 move
+
+        Assert.Equal([(0x10000UL, 2L), (0x16000UL, 10L), (0x80000UL, 4L)], task.Areas.Select(a => (a.Address, a.Pages)));
+        (LazyArea moved, long page) = task.Find(0x81000)!.Value;
+        Assert.Equal(1, page);
+        Assert.Equal(2 * (long)Page, moved.Offset);
+        Assert.Equal(0x12000UL, moved.DumpedAt);
+        Assert.Null(task.Find(0x13000)); // nothing of the image is there any more
+        Assert.True(task.Areas[0].IsDone(0));
+        Assert.Equal(15, task.Missing);
+    }
+
+    [Fact]
+    public void DroppedOrUnmappedPagesAreNeverFilledFromTheImage()
+    {
+        using LazyTask task = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
+
+        task.Drop(0x11800, 0x14000); // madvise rounds to pages: 1, 2 and 3
+
+        LazyArea area = task.Areas[0];
+        Assert.Equal([false, true, true, true, false], Enumerable.Range(0, 5).Select(p => area.IsDone(p)));
+        Assert.Equal((4L, 12L), area.NextMissing(1, 16, long.MaxValue));
+        Assert.Equal((0L, 1L), area.NextMissing(0, 16, long.MaxValue));
+    }
+
+    [Fact]
+    public void AForkedChildMissesWhatItsParentMissedThenAndEachIsFilledOnItsOwn()
+    {
+        using LazyTask parent = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
+        parent.Areas[0].MarkDone(0, 4);
+
+        using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)));
+        parent.Areas[0].MarkDone(4, 4);
+
+        Assert.Equal(12, child.Missing);
+        Assert.Equal(8, parent.Missing);
+        Assert.Equal(parent.Pid, child.Pid);
+    }
+
+    [Fact]
+    public void TheMappingsAreReadFromAnMmImage()
+    {
+        using var image = new MemoryStream();
+        ImageWire.WriteMagic(image, 0x57492820);
+        byte[] vma1 = Message((1, 0x20000), (2, 0x30000), (3, 7));
+        byte[] vma2 = Message((1, 0x10000), (2, 0x14000));
+        byte[] mm = [.. Embedded(14, vma1), .. Varint(2 << 3), .. Varint(5), .. Embedded(14, vma2)];
+        image.Write(BitConverter.GetBytes(mm.Length));
+        image.Write(mm);
+
+        Assert.Equal([new MemoryArea(0x10000, 0x14000), new MemoryArea(0x20000, 0x30000)], MemoryAreasImage.Parse(image.ToArray()));
+        Assert.Throws<FormatException>(() => MemoryAreasImage.Parse(image.ToArray().AsSpan(0, 6)));
+    }
+
+    private static LazyTask Task(IReadOnlyList<MemoryArea> mappings, params (ulong Address, long Pages, bool Lazy)[] runs)
+    {
+        byte[] pagemap = new PagemapImage(1, runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, PagemapEntry.Present | (r.Lazy ? PagemapEntry.Lazy : 0))).ToList()).Encode();
+        return LazyTask.Create(1, Pagemap.Parse(pagemap), mappings, new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)));
+    }
+
+    private static byte[] Message(params (int Field, ulong Value)[] fields) => [.. fields.SelectMany(f => Varint((ulong)f.Field << 3).Concat(Varint(f.Value)))];
+
+    private static byte[] Embedded(int field, byte[] message) => [.. Varint(((ulong)field << 3) | 2), .. Varint((ulong)message.Length), .. message];
+
+    private static byte[] Varint(ulong value)
+    {
+        var bytes = new List<byte>();
+        for (; value >= 0x80; value >>= 7)
+        {
+            bytes.Add((byte)(value | 0x80));
+        }
+        bytes.Add((byte)value);
+        return [.. bytes];
+    }
+}

@@ -104,8 +104,8 @@ def checkpoint(crik, python, store, mib, port, work):
 
 def checkpoint_after_restore(crik, python, store, mib, port, work, lazy):
     """A restore that answers one request, then is checkpointed again. After a lazy restore the new
-    checkpoint keeps the pages the app touched first, which the next lazy restore reads before the app
-    asks; after an eager one it keeps no such list, and the next lazy restore reads first what the app
+    checkpoint keeps the pages the app touched first, which the next lazy restore fills before the
+    rest; after an eager one it keeps no such list, and the next lazy restore fills first what the app
     wrote since the previous checkpoint."""
     restored = pod(crik, python, store, mib, port, work, lazy=lazy)
     while get(port, timeout=60) is None:
@@ -135,7 +135,7 @@ def restore_round(crik, python, store, mib, port, work, lazy, read_first=False, 
     stages = {m.group(1): int(m.group(2)) for m in re.finditer(r"([a-z][a-z -]*?) (\d+) ms", line.split("Stages: ", 1)[-1].split(";")[0])}
     if lazy and ", lazily (" not in line:
         raise RuntimeError(f"the restore was not lazy: {line}")
-    first = re.search(r"; (?:the )?([0-9.]+ [KMG]?i?B) it (?:touched first after its last restore|wrote since the previous checkpoint) read first", line)
+    first = re.search(r"; (?:the )?([0-9.]+ [KMG]?i?B) it (?:touched first after its last restore|wrote since the previous checkpoint) filled first", line)
     if read_first and first is None:
         raise RuntimeError(f"the restore read nothing first: {line}")
     during = []
@@ -151,9 +151,9 @@ def restore_round(crik, python, store, mib, port, work, lazy, read_first=False, 
             if latency is not None:
                 during.append(latency)
         t_all_in, all_in = restored.wait_line(r"the app's memory is all in", stream="stderr", timeout=5)
-        used = re.search(r"; (\d+) of the (\d+) chunks read first were faulted on by the app", all_in)
-        serving = re.search(r"crik read chunks for ([0-9.]+) s, sent them for ([0-9.]+) s and waited for the daemon's requests for ([0-9.]+) s", all_in)
-        serving = {"reading_s": float(serving.group(1)), "sending_s": float(serving.group(2)), "waiting_s": float(serving.group(3))} if serving else {}
+        used = re.search(r"the app waited for a page (\d+) times", all_in)
+        serving = re.search(r"(\d+) threads read and checked chunks for ([0-9.]+) s, and copied them in for ([0-9.]+) s", all_in)
+        serving = {"reading_s": float(serving.group(2)), "copying_s": float(serving.group(3))} if serving else {}
     else:
         t_all_in, used, serving = t_restored, None, {}
     after = [x for x in (get(port) for _ in range(40)) if x is not None]
@@ -162,7 +162,7 @@ def restore_round(crik, python, store, mib, port, work, lazy, read_first=False, 
     return {"first_answer_s": first_answer, "all_in_s": t_all_in - restored.started_at, "during_ms": [x * 1000 for x in during],
             "after_ms": [x * 1000 for x in after], "stages": stages,
             "read_first": first.group(1) if first else None,
-            "first_used": f"{used.group(1)} of {used.group(2)}" if used else None, "serving": serving}
+            "first_used": used.group(1) if used else None, "serving": serving}
 
 
 def main():

@@ -241,19 +241,22 @@ def part6(data, lines, goals):
         goal = 0.3 if entry["store"] == "volume" else 1.0
         goals.append((f"lazy restore from {entry['store']}, {entry['mib']} MiB: first answer within {goal} s", lazy["first_answer_s"]["median"] <= goal,
                       f"{lazy['first_answer_s']['median']:.3f} s (eager {eager['first_answer_s']['median']:.3f} s)"))
-        goals.append((f"lazy restore from {entry['store']}, {entry['mib']} MiB: all in within 1.2× the eager restore",
-                      lazy["all_in_s"]["median"] <= 1.2 * eager["all_in_s"]["median"],
+        goals.append((f"lazy restore from {entry['store']}, {entry['mib']} MiB: all in within 1.0× the eager restore",
+                      lazy["all_in_s"]["median"] <= eager["all_in_s"]["median"],
                       f"{lazy['all_in_s']['median'] / eager['all_in_s']['median']:.2f}×"))
+        if during:
+            goals.append((f"lazy restore from {entry['store']}, {entry['mib']} MiB: answers while the memory arrives within 20 ms (p99)",
+                          during["p99"] <= 20, f"{during['p99']:.1f} ms"))
     lines.append("")
     read_first = [e for e in data["sizes"] if "read first" in e or "written read first" in e]
     if read_first:
-        lines += ["**Read first.** The app is restored eagerly, answers one request and is checkpointed again; that "
-                  "checkpoint has no list of what the app touched first, and its lazy restores read first what the app "
+        lines += ["**Filled first.** The app is restored eagerly, answers one request and is checkpointed again; that "
+                  "checkpoint has no list of what the app touched first, and its lazy restores fill first what the app "
                   "wrote since the previous checkpoint (**written**). Then it is restored lazily from there, answers one "
                   "request and is checkpointed again; that checkpoint keeps the pages the app touched first, and its lazy "
-                  "restores read them before the app asks (**touched**). The next request touches another 4 MiB slice, "
-                  "so what is read first covers the interpreter and the server's own pages, not the new slice.", "",
-                  "| store | app | read first | first answer | lazy first answer (above) | all in | how much | chunks read first that the app faulted on |",
+                  "restores fill them before the rest (**touched**). The next request touches another 4 MiB slice, "
+                  "so what is filled first covers the interpreter and the server's own pages, not the new slice.", "",
+                  "| store | app | filled first | first answer | lazy first answer (above) | all in | how much | times the app waited for a page |",
                   "|---|---|---|---|---|---|---|---|"]
         for entry in read_first:
             for mode, label in (("written read first", "written"), ("read first", "touched")):
@@ -265,20 +268,19 @@ def part6(data, lines, goals):
         lines.append("")
     idle = [e for e in data["sizes"] if "lazy, no requests" in e]
     if idle:
-        lines += ["**Where loading's time goes.** crik's \"all in\" line splits the page server's time into reading chunks "
-                  "(checked; from the packs, or already read ahead), sending them to CRIU's lazy-pages daemon, and waiting "
-                  "for its next request (while CRIU restores the rest, while the daemon puts pages in, while the app runs "
-                  "without a fault). Above, the app is asked for `/` every 5 ms while its memory arrives, and every fault "
-                  "shrinks the daemon's next background request to 64 KiB; **no requests** is one more lazy round in which "
-                  "nobody asks the app anything until its memory is all in.", "",
-                  "| store | app | all in, requests every 5 ms | reading / sending / waiting | all in, no requests | reading / sending / waiting |",
+        lines += ["**Where loading's time goes.** crik's \"all in\" line adds up its threads' time reading chunks "
+                  "(from the packs, checked, maybe decrypted and decompressed; several threads at once, so the sum can "
+                  "exceed the wall time) and copying them into the app (`UFFDIO_COPY`). Above, the app is asked for `/` every "
+                  "5 ms while its memory arrives; **no requests** is one more lazy round in which nobody asks the app "
+                  "anything until its memory is all in.", "",
+                  "| store | app | all in, requests every 5 ms | reading / copying | all in, no requests | reading / copying |",
                   "|---|---|---|---|---|---|"]
 
         def split(mode):
             serving = mode.get("serving_s") or {}
             if not serving:
                 return "–"
-            return " / ".join(f"{serving[k]['median']:.2f} s" for k in ("reading_s", "sending_s", "waiting_s"))
+            return " / ".join(f"{serving[k]['median']:.2f} s" for k in ("reading_s", "copying_s") if k in serving)
 
         for entry in idle:
             lazy, quiet = entry["lazy"], entry["lazy, no requests"]

@@ -73,6 +73,11 @@ internal sealed class ChunkReads : IDisposable
         if (!_reads.TryGetValue((image, index), out Read? read))
         {
             read = new Read(image, index);
+            if (_stopped)
+            {
+                read.Bytes.SetException(new ObjectDisposedException(nameof(ChunkReads)));
+                return read;
+            }
             _reads[(image, index)] = read;
             (urgent ? _urgent : _ahead).Enqueue(read);
             Monitor.PulseAll(_lock);
@@ -102,11 +107,12 @@ internal sealed class ChunkReads : IDisposable
     {
         if (_reads.Remove((image, index), out Read? read))
         {
+            read.Bytes.TrySetException(new ObjectDisposedException(nameof(ChunkReads))); // one never started: nobody waits for ever
             _ = read.Bytes.Task.ContinueWith(done => Array.Clear(done.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
         }
     }
 
-    /// <summary>Stops the threads; reads under way end on their own, and their bytes are cleared.</summary>
+    /// <summary>Stops the threads; reads under way end on their own, and their bytes are cleared; a read not started fails, as does any asked for later.</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -127,11 +133,15 @@ internal sealed class ChunkReads : IDisposable
             long started = Stopwatch.GetTimestamp();
             try
             {
-                read.Bytes.SetResult(_images[read.Image].ReadChunk(read.Index));
+                byte[] bytes = _images[read.Image].ReadChunk(read.Index);
+                if (!read.Bytes.TrySetResult(bytes))
+                {
+                    Array.Clear(bytes); // let go of while it was read
+                }
             }
             catch (Exception e)
             {
-                read.Bytes.SetException(e);
+                read.Bytes.TrySetException(e);
             }
             Interlocked.Add(ref _readingTicks, Stopwatch.GetTimestamp() - started);
         }

@@ -37,22 +37,26 @@ internal sealed partial class MemoryFiller
         End();
     }
 
-    /// <summary>Lets go of the userfaultfds of processes whose memory is all in, or that are gone; returns the others.</summary>
+    /// <summary>Lets go of the userfaultfds of processes whose memory is all in (or dropped), or that are gone; returns the others.</summary>
     private List<LazyTask> CloseEnded()
     {
-        lock (_tasksLock)
+        foreach (LazyTask task in Tasks())
         {
-            foreach (LazyTask task in _tasks.Where(t => t.Ended).ToList())
+            lock (task.Lock)
             {
-                lock (task.Lock)
+                if (!task.Ended && task.Missing > 0)
                 {
-                    ReadMessages(task, []); // a fork not read yet would leave its child's memory unserved
-                    task.Dispose();
+                    continue;
                 }
+                ReadMessages(task, []); // a fork not read yet would leave its child's memory unserved
+                task.Dispose();
+            }
+            lock (_tasksLock)
+            {
                 _tasks.Remove(task);
             }
-            return [.. _tasks];
         }
+        return Tasks();
     }
 
     /// <summary>Reads and handles every message waiting on one process's userfaultfd.</summary>

@@ -72,6 +72,10 @@ internal sealed partial class MemoryFiller
             {
                 bytes = read.GetAwaiter().GetResult();
             }
+            catch (ObjectDisposedException)
+            {
+                return; // the fill is over already
+            }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
                 Fail($"a chunk of its memory could not be read: {e.Message}");

@@ -161,6 +161,21 @@ public class LazyRestoreTests
         }
     }
 
+    [CriuFact]
+    public void AnAppKilledWhileItsMemoryArrivesEndsThePodAtOnceAndItsCheckpointStays()
+    {
+        using Pods pods = Checkpointed(384);
+        using CrikRun second = pods.Start(Forking(384));
+        second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        ProcessTable.Entry app = Assert.Single(ProcessTable.ChildrenOf(second.CrikPid), e => e.Name == "python3");
+        Native.TrySignal(app.Pid, Native.SIGKILL);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(137, second.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"crik took {clock.Elapsed.TotalSeconds:0.0} s to see that the app ended\n{second.Transcript}");
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("could not all be brought in", StringComparison.Ordinal));
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+    }
+
     /// <summary>A first pod whose app has its memory and counts.</summary>
     private static CrikRun Counting(Pods pods, int mib)
     {

@@ -8,11 +8,15 @@ namespace Crik.Cli.LazyPages;
 /// decompression, so several at once keep both the store and the CPUs busy). A read the app waits for
 /// (a fault) goes before every read ahead. A chunk asked for while its read is under way is not read
 /// twice. A read stays here, with its bytes, until each <see cref="Get"/> of it is matched by a
-/// <see cref="Forget"/>; then its bytes (the app's memory, maybe decrypted) are cleared.
+/// <see cref="Forget"/>; then its bytes (the app's memory, maybe decrypted) are cleared. The buffers
+/// come from a pool of this reader's own (a chunk is up to 2 MiB, and gigabytes of them allocated one
+/// by one would keep the garbage collector, and so the faults crik serves, busy); a buffer may be
+/// longer than its chunk: <see cref="ChunkedImage.ChunkSize"/> says how much of it is the chunk.
 /// </summary>
 internal sealed class ChunkReads : IDisposable
 {
     private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
+    private readonly System.Buffers.ArrayPool<byte> _buffers = System.Buffers.ArrayPool<byte>.Create(Chunks.PageChunker.MaxBytes, 64);
     private readonly object _lock = new();
     private readonly Dictionary<(int Image, int Index), Read> _reads = [];
     private readonly Queue<Read> _urgent = new(), _ahead = new();
@@ -25,10 +29,13 @@ internal sealed class ChunkReads : IDisposable
         Threads = threads;
         for (int i = 0; i < threads; i++)
         {
-            new Thread(ReadUntilStopped) { IsBackground = true, Name = "crik chunk reader" }.Start();
+            new Thread(() => ReadUntilStopped(urgentOnly: false)) { IsBackground = true, Name = "crik chunk reader" }.Start();
         }
+        // One more for the app alone: a fault never waits for a read ahead to end before its own starts.
+        new Thread(() => ReadUntilStopped(urgentOnly: true)) { IsBackground = true, Name = "crik fault reader" }.Start();
     }
 
+    /// <summary>The threads that read ahead (and for faults); one more reads for faults only.</summary>
     public int Threads { get; }
 
     /// <summary>The threads' time spent reading and checking chunks, added up.</summary>
@@ -108,7 +115,7 @@ internal sealed class ChunkReads : IDisposable
         if (_reads.Remove((image, index), out Read? read))
         {
             read.Bytes.TrySetException(new ObjectDisposedException(nameof(ChunkReads))); // one never started: nobody waits for ever
-            _ = read.Bytes.Task.ContinueWith(done => Array.Clear(done.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+            _ = read.Bytes.Task.ContinueWith(done => _buffers.Return(done.Result, clearArray: true), TaskContinuationOptions.OnlyOnRanToCompletion);
         }
     }
 
@@ -126,17 +133,27 @@ internal sealed class ChunkReads : IDisposable
         }
     }
 
-    private void ReadUntilStopped()
+    private void ReadUntilStopped(bool urgentOnly)
     {
-        while (Next() is { } read)
+        while (Next(urgentOnly) is { } read)
         {
             long started = Stopwatch.GetTimestamp();
             try
             {
-                byte[] bytes = _images[read.Image].ReadChunk(read.Index);
+                ChunkedImage image = _images[read.Image];
+                byte[] bytes = _buffers.Rent(image.ChunkSize(read.Index));
+                try
+                {
+                    image.ReadChunk(read.Index, bytes);
+                }
+                catch
+                {
+                    _buffers.Return(bytes);
+                    throw;
+                }
                 if (!read.Bytes.TrySetResult(bytes))
                 {
-                    Array.Clear(bytes); // let go of while it was read
+                    _buffers.Return(bytes, clearArray: true); // let go of while it was read
                 }
             }
             catch (Exception e)
@@ -148,13 +165,13 @@ internal sealed class ChunkReads : IDisposable
     }
 
     /// <summary>The next read to do, the app's first; null once stopped.</summary>
-    private Read? Next()
+    private Read? Next(bool urgentOnly)
     {
         lock (_lock)
         {
             while (!_stopped)
             {
-                Read? read = _urgent.Count > 0 ? _urgent.Dequeue() : _ahead.Count > 0 ? _ahead.Dequeue() : null;
+                Read? read = _urgent.Count > 0 ? _urgent.Dequeue() : _ahead.Count > 0 && !urgentOnly ? _ahead.Dequeue() : null;
                 if (read is null)
                 {
                     Monitor.Wait(_lock);

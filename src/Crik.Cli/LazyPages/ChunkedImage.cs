@@ -57,14 +57,20 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     public byte[] ReadChunk(int index)
     {
         var bytes = new byte[chunks[index].Size];
+        ReadChunk(index, bytes);
+        return bytes;
+    }
+
+    /// <summary>One whole chunk, checked, into the first <see cref="ChunkSize"/> bytes of <paramref name="into"/> (cleared when it fails).</summary>
+    public void ReadChunk(int index, Span<byte> into)
+    {
         try
         {
-            packs.Read(chunks[index], keyId, bytes);
-            return bytes;
+            packs.Read(chunks[index], keyId, into);
         }
         catch
         {
-            Array.Clear(bytes);
+            into[..chunks[index].Size].Clear();
             throw;
         }
     }

@@ -82,9 +82,10 @@ internal sealed partial class MemoryFiller
                 return;
             }
             long start = _images[pagesId].StartOf(index);
+            int length = _images[pagesId].ChunkSize(index);
             foreach (LazyTask task in Tasks().Where(t => t.PagesId == pagesId))
             {
-                CopyInto(task, bytes, start);
+                CopyInto(task, bytes, start, length);
             }
         }
         catch (IOException e)
@@ -97,8 +98,8 @@ internal sealed partial class MemoryFiller
         }
     }
 
-    /// <summary>Copies the pages of a chunk (its bytes from <paramref name="start"/> in the pages image) that the process misses.</summary>
-    private void CopyInto(LazyTask task, byte[] bytes, long start)
+    /// <summary>Copies the pages of a chunk (its <paramref name="length"/> bytes from <paramref name="start"/> in the pages image) that the process misses.</summary>
+    private void CopyInto(LazyTask task, byte[] bytes, long start, int length)
     {
         while (_failure is null)
         {
@@ -108,7 +109,7 @@ internal sealed partial class MemoryFiller
                 {
                     return;
                 }
-                FillResult result = CopyMissing(task, bytes, start);
+                FillResult result = CopyMissing(task, bytes, start, length);
                 if (result == FillResult.Gone || task.Missing == 0)
                 {
                     task.Ended = true;
@@ -125,9 +126,9 @@ internal sealed partial class MemoryFiller
     }
 
     /// <summary>One copy per run of missing pages; under the task's lock.</summary>
-    private unsafe FillResult CopyMissing(LazyTask task, byte[] bytes, long start)
+    private unsafe FillResult CopyMissing(LazyTask task, byte[] bytes, long start, int length)
     {
-        long end = start + bytes.Length;
+        long end = start + length;
         long began = Stopwatch.GetTimestamp();
         try
         {

@@ -69,9 +69,18 @@ public sealed class ChunkedImageTests
 
         public long Length => Bytes.Length;
 
+        /// <summary>Reads that have reached <see cref="Gate"/>.</summary>
+        public int AtGate => Volatile.Read(ref _atGate);
+
+        private int _atGate;
+
         public int Read(Span<byte> into, long offset)
         {
-            Gate?.Wait();
+            if (Gate is { } gate)
+            {
+                Interlocked.Increment(ref _atGate);
+                gate.Wait();
+            }
             Interlocked.Increment(ref Reads[offset / ChunkBytes]);
             Order.Enqueue(offset / ChunkBytes);
             int count = (int)Math.Min(into.Length, Bytes.Length - offset);

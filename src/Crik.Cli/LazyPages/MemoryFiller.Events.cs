@@ -114,7 +114,23 @@ internal sealed partial class MemoryFiller
             return;
         }
         RecordTouch(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * Pagemap.PageBytes));
-        faulted.Add((task.PagesId, _images[task.PagesId].IndexAt(found.Area.Offset + (found.Page * Pagemap.PageBytes))));
+        ChunkedImage image = _images[task.PagesId];
+        int chunk = image.IndexAt(found.Area.Offset + (found.Page * Pagemap.PageBytes));
+        faulted.Add((task.PagesId, chunk));
+        // An app that faults here mostly reads on from here: the next chunks of this area it still misses are read as urgently.
+        for (int next = chunk + 1; next <= chunk + FaultReadAhead && next < image.Count; next++)
+        {
+            long first = Math.Max(0, (image.StartOf(next) - found.Area.Offset) / Pagemap.PageBytes);
+            long end = Math.Min(found.Area.Pages, (image.StartOf(next) + image.ChunkSize(next) - found.Area.Offset) / Pagemap.PageBytes);
+            if (first >= end)
+            {
+                break;
+            }
+            if (found.Area.NextMissing(first, end, 1).Count > 0)
+            {
+                faulted.Add((task.PagesId, next));
+            }
+        }
     }
 
     private static void ZeroOrWake(LazyTask task, ulong page, List<(LazyTask Task, ulong Page)> retries)

@@ -30,6 +30,9 @@ internal sealed partial class MemoryFiller : IDisposable
     /// <summary>Chunks read ahead of the background fill.</summary>
     private const int ReadAhead = 8;
 
+    /// <summary>Chunks after a fault's own read as urgently as it, where the app would fault next if it reads on.</summary>
+    private const int FaultReadAhead = 2;
+
     private readonly IReadOnlyDictionary<int, Pagemap> _pagemaps;
     private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
     private readonly Func<int, IReadOnlyList<MemoryArea>> _mappings;

@@ -82,9 +82,14 @@ internal sealed partial class MemoryFiller
                         break;
                     case UserfaultEvent.Remap:
                         task.Remap(message.First, message.Second, message.Third);
+                        // A thread that waited on a page that moved faults again, where the page is now.
+                        task.File.Wake(message.First, (long)message.Third);
+                        task.File.Wake(message.Second, (long)message.Third);
                         break;
                     case UserfaultEvent.Remove or UserfaultEvent.Unmap:
                         task.Drop(message.First, message.Second);
+                        // A thread that waited on a dropped page would wait for a copy that never comes: it faults again, and gets a zero page.
+                        task.File.Wake(message.First, (long)(message.Second - message.First));
                         break;
                     default:
                         throw new IOException($"a userfaultfd reported event 0x{(byte)message.Event:x2}, which crik does not know");

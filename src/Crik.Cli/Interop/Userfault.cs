@@ -24,7 +24,7 @@ internal static unsafe class Userfault
             return errno switch
             {
                 Errno.ENOSYS => "this kernel has no userfaultfd (CONFIG_USERFAULTFD)",
-                Errno.EPERM => "userfaultfd is not allowed here: the container needs CAP_SYS_PTRACE (or a seccomp profile that allows userfaultfd)",
+                Errno.EPERM => WhyRefused(HasSysPtrace(), ProcFile("/proc/sys/vm/unprivileged_userfaultfd")),
                 _ => $"userfaultfd failed: {Libc.Describe(errno)}",
             };
         }
@@ -43,6 +43,34 @@ internal static unsafe class Userfault
         finally
         {
             _ = Libc.Close((int)fd);
+        }
+    }
+
+    /// <summary>
+    /// Why userfaultfd(2) said EPERM: with CAP_SYS_PTRACE only a seccomp profile refuses it (Docker's and
+    /// containerd's defaults allow it only with that capability); without, the kernel refuses it unless
+    /// vm.unprivileged_userfaultfd is 1 (and even then CRIU's fork events need the capability).
+    /// </summary>
+    internal static string WhyRefused(bool hasSysPtrace, string? unprivilegedSysctl) => hasSysPtrace
+        ? "userfaultfd is refused by the container's seccomp profile although crik has CAP_SYS_PTRACE; allow the userfaultfd system call in the profile"
+        : $"userfaultfd is not allowed here: the container lacks CAP_SYS_PTRACE (vm.unprivileged_userfaultfd is {unprivilegedSysctl ?? "unknown"}, "
+            + "and CRIU's fork events need the capability anyway); add SYS_PTRACE to the container's capabilities";
+
+    /// <summary>Whether crik's effective capabilities hold CAP_SYS_PTRACE (bit 19 of CapEff in /proc/self/status).</summary>
+    private static bool HasSysPtrace() =>
+        ProcFile("/proc/self/status")?.Split('\n').FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal)) is { } line
+            && ulong.TryParse(line["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out ulong effective)
+            && (effective & (1UL << 19)) != 0;
+
+    private static string? ProcFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }

@@ -74,24 +74,30 @@ internal sealed class LazyTask : IDisposable
     /// <summary>The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the child's userfaultfd.</summary>
     public LazyTask Fork(UserfaultFile child) => new(Pid, PagesId, child, _areas.Select(a => a.Clone()).ToList());
 
-    /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>.</summary>
+    /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>, over whatever was there.</summary>
     public void Remap(ulong from, ulong to, ulong length)
     {
         ulong end = from + length;
-        var moved = new List<LazyArea>();
+        var moving = new List<LazyArea>();
+        var staying = new List<LazyArea>();
         foreach (LazyArea area in SplitAt(from, end))
         {
-            if (area.Address >= from && area.End <= end)
-            {
-                area.MoveBy((long)to - (long)from);
-            }
-            moved.Add(area);
+            (area.Address >= from && area.End <= end ? moving : staying).Add(area);
         }
-        moved.Sort((a, b) => a.Address.CompareTo(b.Address));
-        _areas = moved;
+        _areas = staying;
+        Unmap(to, to + length);
+        foreach (LazyArea area in moving)
+        {
+            area.MoveBy((long)to - (long)from);
+        }
+        _areas = [.. _areas.Concat(moving).OrderBy(a => a.Address)];
     }
 
-    /// <summary>The app dropped or unmapped [<paramref name="start"/>, <paramref name="end"/>): those pages are never filled from the image.</summary>
+    /// <summary>The app unmapped [<paramref name="start"/>, <paramref name="end"/>): nothing of the image belongs there any more (a later mapping there is not the app's old memory).</summary>
+    public void Unmap(ulong start, ulong end) =>
+        _areas = SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end)).ToList();
+
+    /// <summary>The app dropped [<paramref name="start"/>, <paramref name="end"/>) (madvise MADV_DONTNEED): those pages read as zeros from now on, never filled from the image.</summary>
     public void Drop(ulong start, ulong end)
     {
         foreach (LazyArea area in _areas.Where(a => a.End > start && a.Address < end))

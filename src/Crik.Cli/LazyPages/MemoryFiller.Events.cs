@@ -87,7 +87,14 @@ internal sealed partial class MemoryFiller
                         task.File.Wake(message.Second, (long)message.Third);
                         break;
                     case UserfaultEvent.Remove or UserfaultEvent.Unmap:
-                        task.Drop(message.First, message.Second);
+                        if (message.Event == UserfaultEvent.Unmap)
+                        {
+                            task.Unmap(message.First, message.Second);
+                        }
+                        else
+                        {
+                            task.Drop(message.First, message.Second);
+                        }
                         // A thread that waited on a dropped page would wait for a copy that never comes: it faults again, and gets a zero page.
                         task.File.Wake(message.First, (long)(message.Second - message.First));
                         break;

@@ -24,7 +24,12 @@ internal sealed partial class MemoryFiller
                 long missing = MissingPages();
                 if (order.Count == 0)
                 {
-                    break;
+                    if (missing == 0)
+                    {
+                        break;
+                    }
+                    Thread.Sleep(1); // a child forked while the chunks were listed: list them again
+                    continue;
                 }
                 if (missing >= missingBefore && order.SequenceEqual(previous))
                 {
@@ -154,8 +159,15 @@ internal sealed partial class MemoryFiller
                                 area.MarkDone(first, copiedPages + 1);
                                 task.File.Wake(address + (ulong)(copiedPages * Pagemap.PageBytes), Pagemap.PageBytes);
                                 break;
+                            case FillResult.Unmapped when count > 1:
+                                // The run crosses a mapping the app split since (mprotect, mlock and the like send no event): page by page.
+                                if (CopyPageByPage(task, area, chunk, start, first, count) is var byPage and not FillResult.Done)
+                                {
+                                    return byPage;
+                                }
+                                break;
                             case FillResult.Unmapped:
-                                area.MarkDone(first, count); // the app unmapped it; its event says so soon
+                                area.MarkDone(first, 1); // not mapped: nothing can wait there
                                 break;
                             default:
                                 area.MarkDone(first, copiedPages);
@@ -170,6 +182,34 @@ internal sealed partial class MemoryFiller
         {
             Interlocked.Add(ref _copyingTicks, Stopwatch.GetTimestamp() - began);
         }
+    }
+
+    /// <summary>Copies a run one page at a time; a page alone that is not mapped is given up (nothing can fault there).</summary>
+    private unsafe FillResult CopyPageByPage(LazyTask task, LazyArea area, byte* chunk, long start, long first, long count)
+    {
+        for (long page = first; page < first + count; page++)
+        {
+            if (area.IsDone(page))
+            {
+                continue;
+            }
+            ulong address = area.Address + (ulong)(page * Pagemap.PageBytes);
+            FillResult result = task.File.Copy(address, chunk + (area.Offset + (page * Pagemap.PageBytes) - start), Pagemap.PageBytes, out long copied);
+            Interlocked.Add(ref _copiedBytes, copied);
+            switch (result)
+            {
+                case FillResult.Done or FillResult.Unmapped:
+                    area.MarkDone(page, 1);
+                    break;
+                case FillResult.Exists:
+                    area.MarkDone(page, 1);
+                    task.File.Wake(address, Pagemap.PageBytes);
+                    break;
+                default:
+                    return result;
+            }
+        }
+        return FillResult.Done;
     }
 
     /// <summary>Every chunk some process still misses pages of, in the images' order.</summary>

@@ -47,6 +47,7 @@ internal sealed partial class MemoryFiller : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<TouchedRange> _touched = [];
     private volatile bool _backgroundDone;
+    private bool _ended;
     private volatile string? _failure;
     private long _copiedBytes, _copyingTicks;
     private int _faults, _touchedPages;
@@ -67,7 +68,7 @@ internal sealed partial class MemoryFiller : IDisposable
         _reads = new ChunkReads(images, readers);
         foreach ((int pagesId, int index) in first)
         {
-            _ = _reads.Get(pagesId, index, urgent: false);
+            _reads.Prefetch(pagesId, index);
         }
         new Thread(ServeEvents) { IsBackground = true, Name = "crik userfaultfd events" }.Start();
         new Thread(FillInBackground) { IsBackground = true, Name = "crik memory filler" }.Start();
@@ -113,6 +114,11 @@ internal sealed partial class MemoryFiller : IDisposable
             LazyTask task = LazyTask.Create(pid, pagemap, _mappings(pid), file);
             lock (_tasksLock)
             {
+                if (_ended)
+                {
+                    task.Dispose(); // the fill is over (it failed): nobody would let go of it
+                    return;
+                }
                 _tasks.Add(task);
             }
             _poll.Wake();
@@ -179,9 +185,13 @@ internal sealed partial class MemoryFiller : IDisposable
     /// <summary>Everything is over: the userfaultfds are let go (after the app was killed, on a failure) and the reads stopped.</summary>
     private void End()
     {
-        foreach (LazyTask task in Tasks())
+        lock (_tasksLock)
         {
-            task.Dispose();
+            _ended = true;
+            foreach (LazyTask task in _tasks)
+            {
+                task.Dispose();
+            }
         }
         _reads.Dispose();
         _poll.Dispose();

@@ -8,8 +8,9 @@ namespace Crik.Cli.Tests.LazyPages;
 
 /// <summary>
 /// What is left to fill of one restored process, as the app changes its memory while it arrives: a
-/// copy never crosses a mapping, an mremap moves what is left with it, a dropped or unmapped page is
-/// never filled from the image, and a forked child has its own record of what it still misses.
+/// copy never crosses a mapping, an mremap moves what is left with it, a dropped page is never filled
+/// from the image, unmapped memory leaves nothing behind, and a forked child has its own record of what
+/// it still misses.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class LazyTaskTests
@@ -49,7 +50,7 @@ public sealed class LazyTaskTests
     }
 
     [Fact]
-    public void DroppedOrUnmappedPagesAreNeverFilledFromTheImage()
+    public void DroppedPagesAreNeverFilledFromTheImage()
     {
         using LazyTask task = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
 
@@ -59,6 +60,25 @@ public sealed class LazyTaskTests
         Assert.Equal([false, true, true, true, false], Enumerable.Range(0, 5).Select(p => area.IsDone(p)));
         Assert.Equal((4L, 12L), area.NextMissing(1, 16, long.MaxValue));
         Assert.Equal((0L, 1L), area.NextMissing(0, 16, long.MaxValue));
+    }
+
+    [Fact]
+    public void UnmappedMemoryLeavesNothingBehindSoThatMemoryMovedIntoItsPlaceIsFilledFromWhereItCameFrom()
+    {
+        using LazyTask task = Task([new(0x10000, 0x14000), new(0x30000, 0x34000)], (0x10000, 4, Lazy: true), (0x30000, 4, Lazy: true));
+
+        task.Unmap(0x11000, 0x13000);
+        Assert.Null(task.Find(0x11000));
+        Assert.Equal(6, task.Missing);
+
+        task.Unmap(0x10000, 0x14000);
+        task.Remap(0x30000, 0x10000, 4 * Page); // glibc's realloc moving a block into the gap a free left
+
+        (LazyArea moved, long page) = task.Find(0x11000)!.Value;
+        Assert.Equal(4 * (long)Page, moved.Offset); // the second run's bytes, not zeros for the first
+        Assert.Equal(1, page);
+        Assert.Single(task.Areas);
+        Assert.Equal(4, task.Missing);
     }
 
     [Fact]

@@ -3,8 +3,8 @@
 # each. Every tick it counts ("count N"); every fifth tick it checks all regions ("intact yes" or "intact
 # no") and forks a child that checks them too ("child intact ..."). A wall clock that jumped more than
 # 1 s between two of its steps means it was checkpointed and restored: then at once it churns the last
-# regions (a loader filling in address order brings them in last). A child checks regions 12-15 ("child
-# intact ..."); region 14 is mremapped elsewhere and checked there ("remapped intact ..."); region 13 and
+# regions (a loader filling in address order brings them in last). A child checks regions 12-15 ("churn
+# child intact ..."); region 14 is mremapped elsewhere and checked there ("remapped intact ..."); region 13 and
 # the second half of 15 are dropped with MADV_DONTNEED, checked to read as zeros ("removed zero ...",
 # "half removed zero ...") and refilled; then "churned". A failed call prints "churn failed WHAT errno N".
 import ctypes, hashlib, mmap, os, sys, time
@@ -51,10 +51,10 @@ def intact(which):  # stamps after each region: hashing hundreds of MiB is the a
         stamp()
     return yes(ok)
 
-def fork_check(which):
+def fork_check(which, who="child"):
     pid = os.fork()
     if pid == 0:
-        say("child intact " + intact(which))
+        say(f"{who} intact " + intact(which))
         os._exit(0)
     return pid
 
@@ -69,7 +69,7 @@ def churn_if_restored():
     if not restored:
         return
     restored = False
-    child = fork_check(range(12, 16))
+    child = fork_check(range(12, 16), "churn child")
     new = libc.mmap(None, size, PROT_NONE, PRIVATE_ANON, -1, 0)  # a fresh address to move region 14 to
     if new == MAP_FAILED:
         failed("reserve")

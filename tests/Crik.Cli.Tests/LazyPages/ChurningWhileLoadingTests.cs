@@ -31,6 +31,8 @@ public class ChurningWhileLoadingTests
             second.WaitForLine(l => l == "churned", TimeSpan.FromSeconds(60));
             // The checks after the burst read every region, the moved one at its new address, in the app and in a child.
             second.WaitForLine(_ => AfterTheChurn(second).Contains("intact yes") && AfterTheChurn(second).Contains("child intact yes"), TimeSpan.FromSeconds(60));
+            // The child forked at once reads memory that had not arrived when it was forked: without its own userfaultfd served it would die of zeros.
+            second.WaitForLine(l => l == "churn child intact yes", TimeSpan.FromSeconds(60));
             foreach (string line in new[] { "remapped intact yes", "removed zero yes", "half removed zero yes" })
             {
                 Assert.True(second.Stdout.Contains(line), $"the app should print \"{line}\"\n{second.Transcript}");
@@ -43,6 +45,7 @@ public class ChurningWhileLoadingTests
         using CrikRun third = pods.Start(Churning);
         third.WaitForLine("Restored checkpoint 2 ", stderr: true);
         third.WaitForLine(l => l == "churned", TimeSpan.FromSeconds(60));
+        third.WaitForLine(l => l == "churn child intact yes", TimeSpan.FromSeconds(60));
         third.WaitForLine(_ => AfterTheChurn(third).Contains("intact yes"), TimeSpan.FromSeconds(60));
         NothingWentWrong(third);
         third.Signal(Native.SIGKILL);

@@ -14,7 +14,9 @@ internal static unsafe class Userfault
     private const nuint UffdioApi = 0xC018AA3F; // _IOWR(0xAA, 0x3F, struct uffdio_api)
 
     /// <summary>Null when CRIU can serve memory on demand here; otherwise why not.</summary>
-    public static string? Unavailable()
+    /// <param name="hasSysPtrace">crik holds CAP_SYS_PTRACE (to tell a seccomp profile from a missing capability).</param>
+    /// <param name="unprivilegedSysctl">vm.unprivileged_userfaultfd, for the message; null when unknown.</param>
+    public static string? Unavailable(bool hasSysPtrace, string? unprivilegedSysctl)
     {
         long number = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 282 : 323;
         long fd = Libc.Syscall1(number, O_CLOEXEC | O_NONBLOCK);
@@ -24,7 +26,7 @@ internal static unsafe class Userfault
             return errno switch
             {
                 Errno.ENOSYS => "this kernel has no userfaultfd (CONFIG_USERFAULTFD)",
-                Errno.EPERM => WhyRefused(HasSysPtrace(), ProcFile("/proc/sys/vm/unprivileged_userfaultfd")),
+                Errno.EPERM => WhyRefused(hasSysPtrace, unprivilegedSysctl),
                 _ => $"userfaultfd failed: {Libc.Describe(errno)}",
             };
         }
@@ -55,22 +57,4 @@ internal static unsafe class Userfault
         ? "userfaultfd is refused by the container's seccomp profile although crik has CAP_SYS_PTRACE; allow the userfaultfd system call in the profile"
         : $"userfaultfd is not allowed here: the container lacks CAP_SYS_PTRACE (vm.unprivileged_userfaultfd is {unprivilegedSysctl ?? "unknown"}, "
             + "and CRIU's fork events need the capability anyway); add SYS_PTRACE to the container's capabilities";
-
-    /// <summary>Whether crik's effective capabilities hold CAP_SYS_PTRACE (bit 19 of CapEff in /proc/self/status).</summary>
-    private static bool HasSysPtrace() =>
-        ProcFile("/proc/self/status")?.Split('\n').FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal)) is { } line
-            && ulong.TryParse(line["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out ulong effective)
-            && (effective & (1UL << 19)) != 0;
-
-    private static string? ProcFile(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path).Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
 }

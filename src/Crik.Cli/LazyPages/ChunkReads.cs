@@ -23,10 +23,11 @@ internal sealed class ChunkReads : IDisposable
     private long _readingTicks;
     private bool _stopped;
 
+    /// <param name="threads">Threads that read ahead; one more is started for faults only.</param>
     public ChunkReads(IReadOnlyDictionary<int, ChunkedImage> images, int threads)
     {
         _images = images;
-        Threads = threads;
+        Threads = threads + 1;
         for (int i = 0; i < threads; i++)
         {
             new Thread(() => ReadUntilStopped(urgentOnly: false)) { IsBackground = true, Name = "crik chunk reader" }.Start();
@@ -35,7 +36,7 @@ internal sealed class ChunkReads : IDisposable
         new Thread(() => ReadUntilStopped(urgentOnly: true)) { IsBackground = true, Name = "crik fault reader" }.Start();
     }
 
-    /// <summary>The threads that read ahead (and for faults); one more reads for faults only.</summary>
+    /// <summary>The threads reading: those that read ahead (and for faults), and the one that reads for faults only.</summary>
     public int Threads { get; }
 
     /// <summary>The threads' time spent reading and checking chunks, added up.</summary>

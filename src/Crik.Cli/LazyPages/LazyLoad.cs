@@ -27,8 +27,17 @@ internal sealed class LazyLoad : IDisposable
         _images = images;
         _packs = packs;
         _touchedBefore = touchedBefore;
-        _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp);
-        _handoff = UserfaultHandoff.Listen(work, _filler.Add);
+        // Listening first: a socket that cannot be bound leaves no fill behind. Nothing arrives before CRIU starts.
+        _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault));
+        try
+        {
+            _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp);
+        }
+        catch
+        {
+            _handoff.Dispose();
+            throw;
+        }
         Loaded = EndAsync();
     }
 

@@ -10,5 +10,5 @@ internal static class LazyRestoreSupport
     public static string? Unavailable() =>
         CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin)).Length > 0
             ? "CRIU runs with --unprivileged here (crik is not root with CAP_SYS_ADMIN), and then it does not use userfaultfd"
-            : Userfault.Unavailable();
+            : ContainerFactsReader.UserfaultProblem();
 }

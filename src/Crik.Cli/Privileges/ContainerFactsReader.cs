@@ -25,8 +25,12 @@ internal static class ContainerFactsReader
             imageDir,
             imageDir is null || S3Address.IsS3(imageDir) ? null : WriteProblem(imageDir),
             ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown",
-            UserfaultProblem: Userfault.Unavailable());
+            UserfaultProblem: UserfaultProblem());
     }
+
+    /// <summary>Why CRIU cannot serve a restored app's memory on demand here, or null (see <see cref="Userfault.Unavailable"/>).</summary>
+    public static string? UserfaultProblem() =>
+        Userfault.Unavailable(CapabilitySet.Own().Has(Capability.SysPtrace), ProcFiles.Lines("/proc/sys/vm/unprivileged_userfaultfd").FirstOrDefault()?.Trim());
 
     /// <summary>Why crik could not write in <paramref name="directory"/> (or, while it does not exist yet, in its nearest existing parent), or null.</summary>
     private static string? WriteProblem(string directory)

@@ -55,6 +55,8 @@ internal static class RunCommand
         }
 
         using Logger log = LogSetup.Create(options.LogLevel, options.LogFormat);
+        LastResort.Install(log);
+        FaultSeam.ThrowUnguarded();
         foreach (string warning in loaded.Warnings)
         {
             log.Warning("{Warning}", warning);

@@ -1,11 +1,19 @@
 namespace Crik.Cli.Processes;
 
-/// <summary>crik's own long-lived threads: background, so none keeps crik from exiting, and named, for stack dumps and /proc.</summary>
+/// <summary>
+/// crik's own long-lived threads: background, so none keeps crik from exiting; named, for stack dumps
+/// and /proc; and run under <see cref="Guard"/>, so that an exception nobody expected ends as the
+/// thread's owner decides, never as a crash of PID 1.
+/// </summary>
 internal static class BackgroundThread
 {
-    public static Thread Start(ThreadStart body, string name)
+    /// <summary>A thread crik cannot go on without (the reaper, the lease): its failure is <see cref="Guard.Fatal"/>.</summary>
+    public static Thread Start(ThreadStart body, string name) => Start(body, name, Guard.Fatal);
+
+    /// <param name="failed">What an unexpected exception on this thread does (the thread's name and the exception).</param>
+    public static Thread Start(ThreadStart body, string name, Action<string, Exception> failed)
     {
-        var thread = new Thread(body) { IsBackground = true, Name = name };
+        var thread = new Thread(() => Guard.Run(name, () => body(), failed)) { IsBackground = true, Name = name };
         thread.Start();
         return thread;
     }

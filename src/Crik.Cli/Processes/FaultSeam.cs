@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Crik.Cli.Processes;
+
+/// <summary>
+/// Where the tests make a thread of crik's throw an exception of a type it does not expect: the first
+/// time the point named by CRIK_FAULT is reached, it throws <see cref="FaultSeamException"/>. Debug
+/// builds only: the calls are compiled out of the shipped binary, which never acts on CRIK_FAULT.
+/// </summary>
+internal static class FaultSeam
+{
+    private static int Fired;
+
+    [Conditional("DEBUG")]
+    public static void Hit(string point)
+    {
+        if (Environment.GetEnvironmentVariable("CRIK_FAULT") == point && Interlocked.Exchange(ref Fired, 1) == 0)
+        {
+            throw new FaultSeamException(point);
+        }
+    }
+
+    /// <summary>With CRIK_FAULT=unguarded: a thread outside every guard throws, for the last resort to catch.</summary>
+    [Conditional("DEBUG")]
+    public static void ThrowUnguarded()
+    {
+        if (Environment.GetEnvironmentVariable("CRIK_FAULT") == "unguarded")
+        {
+            var thread = new Thread(() =>
+            {
+                Thread.Sleep(500);
+                Hit("unguarded");
+            })
+            { IsBackground = true, Name = "crik fault seam" };
+            thread.Start();
+        }
+    }
+}
+
+/// <summary>The tests' exception (CRIK_FAULT): of a type no code of crik's catches on purpose.</summary>
+internal sealed class FaultSeamException(string point) : Exception($"a fault the tests asked for at \"{point}\" (CRIK_FAULT)");

@@ -48,7 +48,8 @@ public sealed class CrikRun : IDisposable
                 command.AddRange(["/bin/sh", "-c", insideNamespaces + " && exec \"$0\" \"$@\""]);
             }
         }
-        command.Add(Paths.Crik);
+        // The fault seam (CRIK_FAULT) is compiled into Debug builds only: the shipped binary never acts on it.
+        command.Add(environment?.ContainsKey("CRIK_FAULT") == true ? Paths.CrikDebug : Paths.Crik);
         command.AddRange(crikArgs);
         if (shellPrefix is not null)
         {

@@ -9,6 +9,9 @@ public static class Paths
     public static string Crik { get; } = Environment.GetEnvironmentVariable("CRIK_BIN")
         ?? Path.Combine(RepositoryRoot, "artifacts", "bin", "Crik.Cli", Configuration, "crik");
 
+    /// <summary>The Debug build of crik (JIT), the only one with the fault seam (CRIK_FAULT) compiled in.</summary>
+    public static string CrikDebug { get; } = Path.Combine(RepositoryRoot, "artifacts", "bin", "Crik.Cli", "debug", "crik");
+
     /// <summary>The built server; NODE_STATE_SERVER_BINARY points the tests at another build (e.g. a trimmed publish).</summary>
     public static string NodeStateServer =>
         Environment.GetEnvironmentVariable("NODE_STATE_SERVER_BINARY") is { Length: > 0 } other

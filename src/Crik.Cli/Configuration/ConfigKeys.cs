@@ -28,6 +28,7 @@ internal static class ConfigKeys
     public const string LockWait = "lockWait";
     public const string LeaseDuration = "leaseDuration";
     public const string LazyRestore = "lazyRestore";
+    public const string LazyStoreWait = "lazyStoreWait";
     public const string OnStoreUnavailable = "onStoreUnavailable";
     public const string MetricsAddress = "metricsAddress";
 
@@ -37,6 +38,6 @@ internal static class ConfigKeys
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
         PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LazyRestore,
-        OnStoreUnavailable, MetricsAddress,
+        LazyStoreWait, OnStoreUnavailable, MetricsAddress,
     ];
 }

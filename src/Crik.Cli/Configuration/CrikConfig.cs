@@ -121,6 +121,13 @@ internal sealed record CrikConfig
     /// <summary>A file with the key older generations were encrypted with, for reading them after a key rotation.</summary>
     public string? PreviousEncryptionKeyFile { get; init; }
 
+    /// <summary>
+    /// How long a lazily restored app waits for its image store when the store stops answering while the
+    /// app's memory arrives (the app waits on the page it touched meanwhile); past it the app is killed and
+    /// its checkpoint stays.
+    /// </summary>
+    public TimeSpan LazyStoreWait { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Whether a restored app runs before its memory has all arrived; see <see cref="LazyRestoreMode"/>.</summary>
     public LazyRestoreMode LazyRestore { get; init; } = LazyRestoreMode.Auto;
 

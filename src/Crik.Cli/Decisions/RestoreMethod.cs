@@ -18,13 +18,26 @@ internal static class RestoreMethod
     /// <summary>Why a generation the user wants restored lazily is restored eagerly here, or null when it is restored lazily.</summary>
     /// <param name="allowedArea">The largest private memory area this node lets CRIU map writable.</param>
     /// <param name="lazyUnavailable">Why this node cannot restore lazily at all (no userfaultfd, say), or null.</param>
-    public static string? WhyNotLazy(Manifest manifest, IReadOnlyList<RestoreRecord> restores, long allowedArea, Func<string?> lazyUnavailable) =>
+    /// <param name="nodePageSize">This node's page size in bytes.</param>
+    public static string? WhyNotLazy(Manifest manifest, IReadOnlyList<RestoreRecord> restores, long allowedArea, int nodePageSize, Func<string?> lazyUnavailable) =>
         restores.Any(r => r.LoadFailed) ? "an earlier lazy restore of it could not bring all its memory in"
+        : PageSizeProblem(manifest.Host?.PageSize ?? LazyPageBytes, nodePageSize) is { } pages ? pages
         // CRIU maps every private area writable before a lazy restore fills it, as from a stream.
         : manifest.LargestPrivateArea > allowedArea
             ? $"the app has a {Size.Format(manifest.LargestPrivateArea)} memory area, more than this node lets CRIU map writable "
                 + $"({Size.Format(allowedArea)}; vm.overcommit_memory=1 allows it)"
             : lazyUnavailable();
+
+    /// <summary>The page size crik's lazy fill works in; checkpoints that do not record theirs were taken with it.</summary>
+    public const int LazyPageBytes = 4096;
+
+    /// <summary>Why a lazy restore cannot fill this checkpoint's memory on this node: pages of another size, or not of 4 KiB; null when it can.</summary>
+    public static string? PageSizeProblem(int checkpointPageSize, int nodePageSize) =>
+        checkpointPageSize != nodePageSize ? $"it was taken with {Kib(checkpointPageSize)} pages and this node has {Kib(nodePageSize)} pages"
+        : nodePageSize != LazyPageBytes ? $"this node has {Kib(nodePageSize)} pages, and crik fills a lazily restored app's memory in 4 KiB pages only"
+        : null;
+
+    private static string Kib(int bytes) => $"{bytes / 1024} KiB";
 
     /// <summary>
     /// An eager restore of a streamed generation goes from image files at once when the app has a

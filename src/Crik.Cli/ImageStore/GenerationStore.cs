@@ -119,7 +119,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
     private StoreListing List() => backend.List().Settled();
 
-    public PackReader OpenPackReader() => backend.OpenPackReader(_codec);
+    public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(_codec, callerRetries);
 
     public void Dispose()
     {

@@ -56,5 +56,6 @@ internal interface ICheckpointStore : IDisposable
 
     string SetAside(CommittedCheckpoint checkpoint, string reason);
 
-    Chunks.PackReader OpenPackReader();
+    /// <param name="callerRetries">The caller waits out a store that does not answer itself: each request is sent once, and cut when it stalls.</param>
+    Chunks.PackReader OpenPackReader(bool callerRetries = false);
 }

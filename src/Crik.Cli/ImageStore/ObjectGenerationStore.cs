@@ -26,7 +26,7 @@ internal sealed class ObjectGenerationStore : GenerationStore
                 s3.Fence = () => lease.Lost;
                 backend.DropAbandonedWrites();
             },
-            IsTransient: e => e is S3Exception,
+            IsTransient: e => e is S3Exception or PackUnavailableException,
             DeadHolderLockTime: leaseLifetime ?? S3Lease.DefaultLifetime))
     {
     }

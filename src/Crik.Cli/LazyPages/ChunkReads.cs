@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Crik.Cli.Chunks;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 
@@ -12,10 +14,18 @@ namespace Crik.Cli.LazyPages;
 /// come from a pool of this reader's own (a chunk is up to 2 MiB, and gigabytes of them allocated one
 /// by one would keep the garbage collector, and so the faults crik serves, busy); a buffer may be
 /// longer than its chunk: <see cref="ChunkedImage.ChunkSize"/> says how much of it is the chunk.
+/// A read that fails in a way the store may take back is tried again with backoff, for as long as the
+/// <see cref="StoreOutage"/> allows; one that cannot succeed (a damaged chunk, a pack that is gone) fails at once.
 /// </summary>
 internal sealed class ChunkReads : IDisposable
 {
+    public const string ReaderThread = "crik chunk reader", FaultReaderThread = "crik fault reader";
+
+    /// <summary>The first pause before a failed read is tried again; it doubles up to <see cref="LongestPause"/>.</summary>
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(200), LongestPause = TimeSpan.FromSeconds(5);
+
     private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
+    private readonly StoreOutage _outage;
     private readonly System.Buffers.ArrayPool<byte> _buffers = System.Buffers.ArrayPool<byte>.Create(Chunks.PageChunker.MaxBytes, 64);
     private readonly object _lock = new();
     private readonly Dictionary<(int Image, int Index), Read> _reads = [];
@@ -24,16 +34,18 @@ internal sealed class ChunkReads : IDisposable
     private bool _stopped;
 
     /// <param name="threads">Threads that read ahead; one more is started for faults only.</param>
-    public ChunkReads(IReadOnlyDictionary<int, ChunkedImage> images, int threads)
+    /// <param name="failed">What an unexpected exception on a reader thread does (the fill fails).</param>
+    public ChunkReads(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed)
     {
         _images = images;
+        _outage = outage;
         Threads = threads + 1;
         for (int i = 0; i < threads; i++)
         {
-            new Thread(() => ReadUntilStopped(urgentOnly: false)) { IsBackground = true, Name = "crik chunk reader" }.Start();
+            BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: false), ReaderThread, failed);
         }
         // One more for the app alone: a fault never waits for a read ahead to end before its own starts.
-        new Thread(() => ReadUntilStopped(urgentOnly: true)) { IsBackground = true, Name = "crik fault reader" }.Start();
+        BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: true), FaultReaderThread, failed);
     }
 
     /// <summary>The threads reading: those that read ahead (and for faults), and the one that reads for faults only.</summary>
@@ -138,20 +150,11 @@ internal sealed class ChunkReads : IDisposable
     {
         while (Next(urgentOnly) is { } read)
         {
+            FaultSeam.Hit(urgentOnly ? FaultReaderThread : ReaderThread);
             long started = Stopwatch.GetTimestamp();
             try
             {
-                ChunkedImage image = _images[read.Image];
-                byte[] bytes = _buffers.Rent(image.ChunkSize(read.Index));
-                try
-                {
-                    image.ReadChunk(read.Index, bytes);
-                }
-                catch
-                {
-                    _buffers.Return(bytes);
-                    throw;
-                }
+                byte[] bytes = ReadPatiently(read);
                 if (!read.Bytes.TrySetResult(bytes))
                 {
                     _buffers.Return(bytes, clearArray: true); // let go of while it was read
@@ -162,6 +165,64 @@ internal sealed class ChunkReads : IDisposable
                 read.Bytes.TrySetException(e);
             }
             Interlocked.Add(ref _readingTicks, Stopwatch.GetTimestamp() - started);
+        }
+    }
+
+    /// <summary>The chunk, read and checked; tried again while the store's failures are ones it may take back and the outage's patience lasts.</summary>
+    private byte[] ReadPatiently(Read read)
+    {
+        ChunkedImage image = _images[read.Image];
+        for (int attempt = 1; ; attempt++)
+        {
+            byte[] bytes = _buffers.Rent(image.ChunkSize(read.Index));
+            try
+            {
+                image.ReadChunk(read.Index, bytes);
+                if (_outage.Answered())
+                {
+                    StoreAnswered();
+                }
+                return bytes;
+            }
+            catch (Exception e) when (ReadFailures.Classify(e) == ReadFailure.Transient)
+            {
+                _buffers.Return(bytes);
+                if (!_outage.Failed(e.Message))
+                {
+                    throw new PackUnavailableException(_outage.GiveUp(), e);
+                }
+                PauseBeforeTrying(attempt + 1);
+            }
+            catch
+            {
+                _buffers.Return(bytes);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Waits before attempt <paramref name="attempt"/> (jittered, doubling); a read that succeeds meanwhile, or the end, cuts it short.</summary>
+    private void PauseBeforeTrying(int attempt)
+    {
+        double pause = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 10)));
+        var wait = TimeSpan.FromMilliseconds(pause * (0.5 + (Random.Shared.NextDouble() / 2)));
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (_outage.Lasted is not null)
+            {
+                Monitor.Wait(_lock, wait);
+            }
+        }
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped), this);
+    }
+
+    /// <summary>The store answered a read: reads waiting to try again go at once.</summary>
+    private void StoreAnswered()
+    {
+        lock (_lock)
+        {
+            Monitor.PulseAll(_lock);
         }
     }
 

@@ -22,7 +22,7 @@ internal sealed class LazyLoad : IDisposable
     private readonly IReadOnlyList<TouchedRange>? _touchedBefore;
     private int _disposed;
 
-    private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp)
+    private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp, StoreOutage outage)
     {
         _images = images;
         _packs = packs;
@@ -31,13 +31,21 @@ internal sealed class LazyLoad : IDisposable
         _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault));
         try
         {
-            _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp);
+            _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp, outage);
         }
         catch
         {
             _handoff.Dispose();
             throw;
         }
+        // A handoff that ended without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.
+        _ = _handoff.Finished.ContinueWith(handoff =>
+        {
+            if (handoff.Result is { } why)
+            {
+                _filler.Fail(why);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Loaded = EndAsync();
     }
 
@@ -79,8 +87,10 @@ internal sealed class LazyLoad : IDisposable
     /// Takes ownership of the images and packs.
     /// </summary>
     /// <param name="killApp">Kills whatever of the app runs, with the reason; called before crik lets go of its memory.</param>
-    public static LazyLoad Start(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp) =>
-        new(images, packs, work, touchedBefore, killApp);
+    /// <param name="outage">What reads tell of a store that stops answering, and how long the app waits for it.</param>
+    public static LazyLoad Start(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp,
+        StoreOutage outage) =>
+        new(images, packs, work, touchedBefore, killApp, outage);
 
     /// <summary>
     /// The restore succeeded: crik says the app runs only once it holds every userfaultfd the restore

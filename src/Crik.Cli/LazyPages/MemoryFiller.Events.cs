@@ -1,12 +1,19 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 
 // The events thread: every userfaultfd's faults and changes, and the end.
 internal sealed partial class MemoryFiller
 {
-    /// <summary>Reads every userfaultfd until the fill ends; closes each once its process's memory is all in.</summary>
+    /// <summary>Reads every userfaultfd until the fill ends, then ends it (whatever happened); closes each once its process's memory is all in.</summary>
     private void ServeEvents()
+    {
+        Guard.Run(EventsThread, ServeUntilEnded, FailedUnexpectedly);
+        End();
+    }
+
+    private void ServeUntilEnded()
     {
         try
         {
@@ -24,9 +31,10 @@ internal sealed partial class MemoryFiller
                     ReadMessages(tasks[index], retries);
                 }
                 retries = RetryZeroPages(retries);
-                if (_reads.Longest > PageWait)
+                WatchStore();
+                if (_restored.Task.IsCompleted)
                 {
-                    Fail($"reading a page took more than {PageWait.TotalSeconds:0} s (the image store stopped answering?)");
+                    FaultSeam.Hit(EventsThread);
                 }
             }
         }
@@ -34,7 +42,25 @@ internal sealed partial class MemoryFiller
         {
             Fail($"the app's memory could not be served: {e.Message}");
         }
-        End();
+    }
+
+    /// <summary>
+    /// A read stuck with no answer counts as the store not answering; the outage is told of every
+    /// <see cref="StoreOutage.ReminderEvery"/>, and once it has lasted lazyStoreWait the fill gives up
+    /// (the reads say so too; this catches a read that never returns).
+    /// </summary>
+    private void WatchStore()
+    {
+        TimeSpan longest = _reads.Longest;
+        if (longest > StalledRead && _outage.Lasted is null)
+        {
+            _outage.Failed($"a read of the app's memory has had no answer for {longest.TotalSeconds:0} s");
+        }
+        _outage.Tick();
+        if (_outage.Spent)
+        {
+            Fail(_outage.GiveUp());
+        }
     }
 
     /// <summary>Lets go of the userfaultfds of processes whose memory is all in (or dropped), or that are gone; returns the others.</summary>
@@ -111,7 +137,8 @@ internal sealed partial class MemoryFiller
     {
         foreach ((int pagesId, int index) in faulted.Distinct())
         {
-            _ = _reads.Get(pagesId, index, urgent: true).ContinueWith(read => Arrived(pagesId, index, read), TaskScheduler.Default);
+            _ = _reads.Get(pagesId, index, urgent: true)
+                .ContinueWith(read => Guard.Run(CopyWork, () => Arrived(pagesId, index, read), FailedUnexpectedly), TaskScheduler.Default);
         }
     }
 

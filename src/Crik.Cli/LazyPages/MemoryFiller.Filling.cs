@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 
@@ -16,6 +17,7 @@ internal sealed partial class MemoryFiller
         try
         {
             _restored.Task.Wait();
+            FaultSeam.Hit(FillerThread);
             List<(int PagesId, int Index)> previous = [];
             long missingBefore = long.MaxValue;
             for (bool firstPass = true; _failure is null; firstPass = false)
@@ -72,6 +74,7 @@ internal sealed partial class MemoryFiller
     {
         try
         {
+            FaultSeam.Hit(CopyWork);
             byte[] bytes;
             try
             {

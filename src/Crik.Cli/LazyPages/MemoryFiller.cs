@@ -20,12 +20,15 @@ namespace Crik.Cli.LazyPages;
 /// </list>
 /// It ends when every page is in (<see cref="Loaded"/> null), or when a page cannot be (why): then
 /// the app is killed before crik lets go of its userfaultfds, so that it never reads a page that did
-/// not arrive.
+/// not arrive. A store that stops answering is waited out (<see cref="StoreOutage"/>) while the app
+/// waits on its page; an unexpected exception on any of the fill's threads fails the fill the same way.
 /// </summary>
 internal sealed partial class MemoryFiller : IDisposable
 {
-    /// <summary>The longest one chunk read may take (a store that stops answering): past it the app, maybe blocked on that page, is killed.</summary>
-    public static readonly TimeSpan PageWait = TimeSpan.FromSeconds(30);
+    public const string EventsThread = "crik userfaultfd events", FillerThread = "crik memory filler", CopyWork = "crik page copy";
+
+    /// <summary>A read under way this long, with no failure heard of, counts as the store not answering (a volume's read stuck in the kernel).</summary>
+    private static readonly TimeSpan StalledRead = TimeSpan.FromSeconds(10);
 
     /// <summary>Chunks read ahead of the background fill.</summary>
     private const int ReadAhead = 8;
@@ -39,6 +42,7 @@ internal sealed partial class MemoryFiller : IDisposable
     private readonly IReadOnlyList<(int PagesId, int Index)> _first;
     private readonly Action<string> _killApp;
     private readonly ChunkReads _reads;
+    private readonly StoreOutage _outage;
     private readonly ReadinessPoll _poll = new();
     private readonly Lock _tasksLock = new();
     private readonly List<LazyTask> _tasks = [];
@@ -57,21 +61,23 @@ internal sealed partial class MemoryFiller : IDisposable
     /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
     /// <param name="first">The chunks to fill first (and to start reading now).</param>
     /// <param name="killApp">Kills whatever of the app runs, with the reason.</param>
+    /// <param name="outage">The store's state, which reads report to and the events thread watches.</param>
     public MemoryFiller(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings,
-        IReadOnlyList<(int PagesId, int Index)> first, int readers, Action<string> killApp)
+        IReadOnlyList<(int PagesId, int Index)> first, int readers, Action<string> killApp, StoreOutage outage)
     {
         _pagemaps = pagemaps;
         _images = images;
         _mappings = mappings;
         _first = first;
         _killApp = killApp;
-        _reads = new ChunkReads(images, readers);
+        _outage = outage;
+        _reads = new ChunkReads(images, readers, outage, FailedUnexpectedly);
         foreach ((int pagesId, int index) in first)
         {
             _reads.Prefetch(pagesId, index);
         }
-        new Thread(ServeEvents) { IsBackground = true, Name = "crik userfaultfd events" }.Start();
-        new Thread(FillInBackground) { IsBackground = true, Name = "crik memory filler" }.Start();
+        BackgroundThread.Start(ServeEvents, EventsThread, FailedUnexpectedly);
+        BackgroundThread.Start(FillInBackground, FillerThread, FailedUnexpectedly);
     }
 
     /// <summary>Null once every page is in; why not, when filling failed (the app was killed first).</summary>
@@ -116,7 +122,9 @@ internal sealed partial class MemoryFiller : IDisposable
             {
                 if (_ended)
                 {
-                    task.Dispose(); // the fill is over (it failed): nobody would let go of it
+                    // The fill is over (it failed), and this process came after its app was killed: killed too, before its memory is let go.
+                    _killApp(_failure ?? "the app's memory can no longer be served");
+                    task.Dispose();
                     return;
                 }
                 _tasks.Add(task);
@@ -153,6 +161,9 @@ internal sealed partial class MemoryFiller : IDisposable
 
     public void Dispose() => Fail("crik stopped serving the app's memory");
 
+    /// <summary>An exception nobody expected, on one of the fill's threads: the same end as a failed fill, with the stack for the log.</summary>
+    private void FailedUnexpectedly(string thread, Exception e) => Fail($"crik's {thread} failed unexpectedly: {e}");
+
     /// <summary>The tasks, as they are now.</summary>
     private List<LazyTask> Tasks()
     {
@@ -185,17 +196,23 @@ internal sealed partial class MemoryFiller : IDisposable
     /// <summary>Everything is over: the userfaultfds are let go (after the app was killed, on a failure) and the reads stopped.</summary>
     private void End()
     {
-        lock (_tasksLock)
+        try
         {
-            _ended = true;
-            foreach (LazyTask task in _tasks)
+            lock (_tasksLock)
             {
-                task.Dispose();
+                _ended = true;
+                foreach (LazyTask task in _tasks)
+                {
+                    task.Dispose();
+                }
             }
+            _reads.Dispose();
+            _poll.Dispose();
+            _clock.Stop();
         }
-        _reads.Dispose();
-        _poll.Dispose();
-        _clock.Stop();
-        _loaded.TrySetResult(_failure);
+        finally
+        {
+            _loaded.TrySetResult(_failure);
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
@@ -18,6 +19,7 @@ namespace Crik.Cli.LazyPages;
 internal sealed class UserfaultHandoff : IDisposable
 {
     public const string SocketName = "lazy-pages.socket";
+    public const string HandoffThread = "crik userfaultfd handoff";
     private const uint RestoreFinished = 0x52535446;
 
     private readonly UnixListener _listener;
@@ -28,7 +30,7 @@ internal sealed class UserfaultHandoff : IDisposable
     {
         _listener = listener;
         _received = received;
-        _ = ReceiveAsync();
+        _ = Guard.RunAsync(HandoffThread, ReceiveAsync, FailedUnexpectedly);
     }
 
     /// <summary>Ends when CRIU says every process is restored (null), or why it never will (the restore failed).</summary>
@@ -61,16 +63,17 @@ internal sealed class UserfaultHandoff : IDisposable
             return;
         }
         _listener.Close();
-        var thread = new Thread(() =>
+        BackgroundThread.Start(() =>
         {
             using (connection)
             {
                 _finished.TrySetResult(ReceiveAll(connection));
             }
-        })
-        { IsBackground = true, Name = "crik userfaultfd handoff" };
-        thread.Start();
+        }, HandoffThread, FailedUnexpectedly);
     }
+
+    /// <summary>An exception nobody expected: the handoff is over, and why says so with the stack (the fill fails on it).</summary>
+    private void FailedUnexpectedly(string thread, Exception e) => _finished.TrySetResult($"crik's {thread} failed unexpectedly: {e}");
 
     /// <summary>Takes each process's userfaultfd until CRIU says it is done (null); why not, when the connection ends first.</summary>
     private string? ReceiveAll(Socket connection)
@@ -92,6 +95,7 @@ internal sealed class UserfaultHandoff : IDisposable
                 }
                 if (pid > 0)
                 {
+                    FaultSeam.Hit(HandoffThread);
                     _received(pid, DescriptorMessages.Receive(handle, "the restore's lazy-pages connection"));
                 }
             }

@@ -83,7 +83,8 @@ internal sealed partial class S3Client
     /// <summary>Sends the request once: its answer when that is to be kept, else null and what to do next (the failure is in <paramref name="history"/>).</summary>
     private (S3Response? Answer, AttemptOutcome Outcome) Attempt(S3Request request, int attempt, DateTimeOffset now, TimeSpan left, S3AttemptHistory history)
     {
-        using var attemptTimeout = new CancellationTokenSource(left < http.Timeout ? left : http.Timeout);
+        TimeSpan limit = AttemptLimit > TimeSpan.Zero && AttemptLimit < http.Timeout ? AttemptLimit : http.Timeout;
+        using var attemptTimeout = new CancellationTokenSource(left < limit ? left : limit);
         try
         {
             using HttpRequestMessage message = request.NewMessage();
@@ -101,7 +102,7 @@ internal sealed partial class S3Client
             || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
         {
             history.GotNoAnswer(e is OperationCanceledException || attemptTimeout.IsCancellationRequested
-                ? $"no answer within {Math.Min(left.TotalSeconds, http.Timeout.TotalSeconds):0.#} s" : e.Message);
+                ? $"no answer within {Math.Min(left.TotalSeconds, limit.TotalSeconds):0.#} s" : e.Message);
             return (null, _retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp);
         }
     }

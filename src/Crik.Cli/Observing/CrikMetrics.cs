@@ -22,6 +22,9 @@ internal sealed class CrikMetrics : IHappeningListener
     private double _lastCommittedAt;
     private volatile AppStart? _appStart;
     private double _memoryAllIn = double.NaN;
+    /// <summary>When (<see cref="Environment.TickCount64"/>) the store stopped answering while a lazy restore's memory arrives; 0 while it answers.</summary>
+    private long _storeWaitingSince;
+    private long _storeOutages;
     private volatile LeaseState _lease = LeaseState.None;
 
     public void On(Happening happening)
@@ -57,6 +60,16 @@ internal sealed class CrikMetrics : IHappeningListener
                 break;
             case Happening.RestoreMemoryAllIn m:
                 Volatile.Write(ref _memoryAllIn, m.Took.TotalSeconds);
+                break;
+            case Happening.StoreOutageWhileLoading o:
+                if (o.Over)
+                {
+                    Interlocked.Exchange(ref _storeWaitingSince, 0);
+                }
+                else if (Interlocked.CompareExchange(ref _storeWaitingSince, Environment.TickCount64 - (long)o.Lasted.TotalMilliseconds, 0) == 0)
+                {
+                    Interlocked.Increment(ref _storeOutages);
+                }
                 break;
             case Happening.CheckpointSetAside:
                 Interlocked.Increment(ref _setAside);
@@ -110,6 +123,10 @@ internal sealed class CrikMetrics : IHappeningListener
             text.Family("crik_restore_memory_all_in_seconds", "gauge", "Seconds from a lazy restore's start until the app's memory was all in.")
                 .Sample("crik_restore_memory_all_in_seconds", "", Volatile.Read(ref _memoryAllIn));
         }
+        long waitingSince = Interlocked.Read(ref _storeWaitingSince);
+        text.Family("crik_lazy_restore_store_waiting_seconds", "gauge", "How long a lazily restored app has waited for its image store, which stopped answering while its memory arrives; 0 while it answers.")
+            .Sample("crik_lazy_restore_store_waiting_seconds", "", waitingSince == 0 ? 0 : (Environment.TickCount64 - waitingSince) / 1000.0);
+        Counter(text, "crik_lazy_restore_store_outages_total", "Times the image store stopped answering while a lazily restored app's memory arrived.", ref _storeOutages);
         Counter(text, "crik_checkpoints_set_aside_total", "Checkpoints set aside: unfinished, unreadable, of another app, failed to restore, or given up on.", ref _setAside);
         Counter(text, "crik_restore_resumed_again_total", "Checkpoints resumed again because the pod that restored them ended without a newer one.", ref _resumedAgain);
         Counter(text, "crik_restore_crash_loop_give_ups_total", "Checkpoints given up on after restoreAttempts restores in a row whose pods died.", ref _crashLoopGiveUps);

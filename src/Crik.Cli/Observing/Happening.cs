@@ -29,6 +29,12 @@ internal abstract record Happening
 
     public sealed record RestoreMemoryAllIn(long Generation, TimeSpan Took) : Happening;
 
+    /// <summary>
+    /// The image store stopped answering while a lazily restored app's memory arrives (<paramref name="Over"/> false: at
+    /// once, then every 10 s), or answers again (true). <paramref name="Why"/> is the first failure while it lasts.
+    /// </summary>
+    public sealed record StoreOutageWhileLoading(long Generation, bool Over, TimeSpan Lasted, TimeSpan Patience, string Why) : Happening;
+
     public sealed record RestoreFailed(long Generation, bool Lazily, string Why) : Happening;
 
     /// <summary>A lazy restore failed before the app ran: the same checkpoint is restored eagerly next.</summary>

@@ -23,6 +23,11 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
         Happening.Restored r => new(Normal, "Restored",
             $"Restored checkpoint {r.Generation} {(r.Lazily ? "lazily" : "eagerly")} in {Seconds(r.Took)}; the app runs again as PID "
             + $"{r.Pid.ToString(CultureInfo.InvariantCulture)}, {Seconds(r.SinceStart)} after crik started"),
+        Happening.StoreOutageWhileLoading { Over: false } o => new(Warning, "WaitingForStore",
+            $"The image store stopped answering while checkpoint {o.Generation}'s memory arrives ({Sentence(o.Why)}): the app waits for its pages, "
+            + $"and crik tries again for up to lazyStoreWait ({o.Patience.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)"),
+        Happening.StoreOutageWhileLoading o => new(Normal, "StoreAnswersAgain",
+            $"The image store answers again after {Seconds(o.Lasted)}: checkpoint {o.Generation}'s memory arrives again"),
         Happening.RestoreFailed f => new(Warning, "RestoreFailed", $"Checkpoint {f.Generation} could not be restored{(f.Lazily ? " lazily" : "")}: {Sentence(f.Why)}"),
         Happening.LazyRestoreFellBack f => new(Warning, "RestoreFellBackToEager",
             $"Checkpoint {f.Generation} could not be restored lazily ({Sentence(f.Why)}); restoring it with all its memory first"),

@@ -270,7 +270,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             return null;
         }
-        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, LazyRestoreSupport.Unavailable) is { } whyNot)
+        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, Environment.SystemPageSize, LazyRestoreSupport.Unavailable) is { } whyNot)
         {
             log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, whyNot);
             return null;
@@ -279,7 +279,17 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             return null;
         }
-        (CriuResult restore, _) = await RunCriuAsync(manifest, run.Attempt, loading.ImagesDir, run.Stages, lazyPages: true).ConfigureAwait(false);
+        CriuResult restore;
+        try
+        {
+            (restore, _) = await RunCriuAsync(manifest, run.Attempt, loading.ImagesDir, run.Stages, lazyPages: true).ConfigureAwait(false);
+        }
+        catch
+        {
+            // CRIU could not be started (or crik stopped waiting for it): the fill's threads, userfaultfds, buffers and packs all go.
+            await loading.AbortAsync().ConfigureAwait(false);
+            throw;
+        }
         if (restore.Succeeded)
         {
             await loading.HoldUserfaultsAsync().ConfigureAwait(false);
@@ -400,7 +410,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     /// </summary>
     private LazyLoad? StartLoading(Manifest manifest, RestoreAttempt attempt, StageClock stages)
     {
-        PackReader packs = store.OpenPackReader();
+        PackReader packs = store.OpenPackReader(callerRetries: true);
         LazyImages? images = null;
         try
         {
@@ -413,7 +423,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             {
                 images.ChooseFirstWritten(manifest.Generation);
             }
-            LazyLoad loading = LazyLoad.Start(images, packs, attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why));
+            var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
+            LazyLoad loading = LazyLoad.Start(images, packs, attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage);
             stages.Lap("lazy images");
             return loading;
         }
@@ -445,6 +456,27 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             Happenings.Publish(new Happening.RestoreMemoryAllIn(generation, loading.Elapsed));
         }
         return failure;
+    }
+
+    /// <summary>The image store stopped answering while the app's memory arrives, still does not, or is back: in the log, an Event and the metrics.</summary>
+    private void ToldOfStore(long generation, OutageNews news)
+    {
+        switch (news.Stage)
+        {
+            case OutageStage.Began:
+                log.Warning("Checkpoint {Generation}: the image store stopped answering while the app's memory arrives ({Why}); the app waits for the pages "
+                    + "it touches, and crik tries again for up to lazyStoreWait ({Patience})", generation, news.Why, news.Patience);
+                break;
+            case OutageStage.Still:
+                log.Warning("Checkpoint {Generation}: still waiting for the image store after {Seconds:0} s ({Why}); the app waits, and crik gives up "
+                    + "after lazyStoreWait ({Patience})", generation, news.Lasted.TotalSeconds, news.Why, news.Patience);
+                break;
+            case OutageStage.Over:
+                log.Information("Checkpoint {Generation}: the image store answers again after {Seconds:0.0} s (last failure: {Why}); the app's memory arrives again",
+                    generation, news.Lasted.TotalSeconds, news.Why);
+                break;
+        }
+        Happenings.Publish(new Happening.StoreOutageWhileLoading(generation, news.Stage == OutageStage.Over, news.Lasted, news.Patience, news.Why));
     }
 
     /// <summary>Kills whatever of the restored app runs: its memory cannot all arrive, and it must never read a page that did not.</summary>

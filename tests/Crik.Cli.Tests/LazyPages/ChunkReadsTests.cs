@@ -18,7 +18,7 @@ public sealed class ChunkReadsTests
         var source = new ChunkedImageTests.CountingSource(16 * 4096) { Gate = new ManualResetEventSlim(false) };
         using var packs = new PackReader(_ => source, ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
-        using var reads = new ChunkReads(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1);
+        using var reads = new ChunkReads(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected);
 
         Task<byte[]> first = reads.Get(1, 0, urgent: false); // the one thread that reads ahead takes it and waits at the gate
         Poll(() => reads.Longest > TimeSpan.Zero);
@@ -41,6 +41,90 @@ public sealed class ChunkReadsTests
         Poll(() => bytes.All(b => b == 0)); // nobody uses it: cleared (and back in the reads' own pool)
         Assert.Same(reads.Get(1, 3, urgent: false), ahead[2]); // still kept for its user
     }
+
+    [Theory]
+    [InlineData("object storage")] // 503 SlowDown, no answer, a timeout: what S3PackSource makes of them
+    [InlineData("network volume")] // a soft NFS mount's EIO while its server is away
+    public async Task AStoreThatStopsAnsweringIsWaitedOutToldOfOnceAndOnceMoreWhenItIsBack(string store)
+    {
+        var source = new ChunkedImageTests.CountingSource(16 * 4096);
+        var news = new System.Collections.Concurrent.ConcurrentQueue<OutageNews>();
+        var outage = new StoreOutage(TimeSpan.FromMinutes(5), news.Enqueue);
+        using var reads = Reads(source, outage);
+        var down = System.Diagnostics.Stopwatch.StartNew();
+        source.Failure = _ => down.Elapsed > TimeSpan.FromSeconds(2) ? null
+            : store == "object storage" ? new PackUnavailableException("S3 GET s3://b/packs/1 failed: 503 SlowDown") : new IOException("Input/output error", 5);
+
+        byte[][] chunks = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => reads.Get(1, i, urgent: i == 0))).WaitAsync(TimeSpan.FromSeconds(30));
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(source.Bytes.AsSpan(i * 4096, 4096).SequenceEqual(chunks[i].AsSpan(0, 4096)));
+        }
+        Assert.Equal([OutageStage.Began, OutageStage.Over], news.Select(n => n.Stage));
+        Assert.InRange(news.Last().Lasted, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+        Assert.Null(outage.Lasted);
+    }
+
+    [Fact]
+    public async Task AStoreThatDoesNotAnswerForTheWholePatienceFailsTheReadWithWhy()
+    {
+        var source = new ChunkedImageTests.CountingSource(4 * 4096) { Failure = _ => new PackUnavailableException("no answer within 15 s") };
+        using var reads = Reads(source, new StoreOutage(TimeSpan.FromSeconds(1), _ => { }));
+
+        var failure = await Assert.ThrowsAsync<PackUnavailableException>(() => reads.Get(1, 0, urgent: true).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.Equal("the image store did not answer for 1 s (lazyStoreWait); the last failure: no answer within 15 s", failure.Message);
+        Assert.True(source.Reads[0] == 0);
+    }
+
+    [Theory]
+    [InlineData("damaged")]
+    [InlineData("gone")]
+    [InlineData("refused")]
+    public async Task AReadThatCannotSucceedFailsAtOnceWithoutAnOutage(string how)
+    {
+        var news = new List<OutageNews>();
+        var source = new ChunkedImageTests.CountingSource(4 * 4096)
+        {
+            Failure = _ => how switch
+            {
+                "damaged" => new ChunkException("chunk 0123 does not match its SHA-256"),
+                "gone" => new ChunkException("s3://b/packs/1 is missing"),
+                _ => new UnauthorizedAccessException("permission denied"),
+            },
+        };
+        using var reads = Reads(source, new StoreOutage(TimeSpan.FromMinutes(5), news.Add));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => reads.Get(1, 0, urgent: true).WaitAsync(TimeSpan.FromSeconds(20)));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), clock.Elapsed.ToString());
+        Assert.Empty(news);
+    }
+
+    [Fact]
+    public void OnlyFailuresAStoreTakesBackAreTransient()
+    {
+        Assert.Equal(ReadFailure.Transient, ReadFailures.Classify(new PackUnavailableException("503 SlowDown")));
+        foreach (int errno in new[] { 5, 11, 110, 116, 107 })
+        {
+            Assert.Equal(ReadFailure.Transient, ReadFailures.Classify(new IOException("network volume", errno)));
+        }
+        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new ChunkException("does not match its SHA-256")));
+        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new IOException("No such file or directory", 2)));
+        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new FileNotFoundException("gone")));
+        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new InvalidOperationException("a bug")));
+    }
+
+    private static ChunkReads Reads(ChunkedImageTests.CountingSource source, StoreOutage outage)
+    {
+        var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
+        return new ChunkReads(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, Unexpected);
+    }
+
+    private static void Unexpected(string thread, Exception e) => throw new Xunit.Sdk.XunitException($"{thread} failed: {e}");
 
     private static void Poll(Func<bool> condition)
     {

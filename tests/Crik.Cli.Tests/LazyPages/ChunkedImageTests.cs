@@ -74,8 +74,15 @@ public sealed class ChunkedImageTests
 
         private int _atGate;
 
+        /// <summary>What a read of the chunk at an offset throws instead of answering, when it returns one (a store in trouble).</summary>
+        public Func<long, Exception?> Failure { get; set; } = _ => null;
+
         public int Read(Span<byte> into, long offset)
         {
+            if (Failure(offset / ChunkBytes) is { } failure)
+            {
+                throw failure;
+            }
             if (Gate is { } gate)
             {
                 Interlocked.Increment(ref _atGate);

@@ -38,6 +38,7 @@ public class LazyRestoreTests
             }
             else
             {
+                Assert.Equal(Environment.SystemPageSize, (int)pods.Manifest()["host"]!["pageSize"]!); // a lazy restore elsewhere checks it
                 Assert.Null(pods.Manifest()["firstTouched"]); // a fresh app's first touches are not known
                 Assert.DoesNotContain("filled first", restored, StringComparison.Ordinal); // nor, for a first checkpoint, what it wrote last
             }

@@ -57,5 +57,9 @@ internal interface IStoreBackend : IDisposable
     /// </summary>
     RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName);
 
-    PackReader OpenPackReader(ChunkCodec codec);
+    /// <param name="callerRetries">
+    /// The caller waits out a store that does not answer itself (a lazy restore's fill): each request is
+    /// sent once and cut when it stalls, so that the caller hears of every failure at once.
+    /// </param>
+    PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false);
 }

@@ -124,7 +124,14 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         s3.Delete(from + MacObject);
     }
 
-    public PackReader OpenPackReader(ChunkCodec codec) => new(generation => S3PackSource.TryOpen(s3, PackKey(generation)), codec) { ConcurrentReads = 4 };
+    public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false)
+    {
+        S3Client reads = callerRetries ? s3.SendingOnce(StalledReadLimit) : s3;
+        return new(generation => S3PackSource.TryOpen(reads, PackKey(generation)), codec) { ConcurrentReads = 4 };
+    }
+
+    /// <summary>How long one read of a chunk (at most a few MiB) may take before it is cut and sent again, when its caller retries.</summary>
+    public static readonly TimeSpan StalledReadLimit = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they

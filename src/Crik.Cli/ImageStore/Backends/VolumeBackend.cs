@@ -177,7 +177,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         }
     }
 
-    public PackReader OpenPackReader(ChunkCodec codec) =>
+    public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) =>
         new(generation => (readOnly ? ExistingPacks : Packs)?.TryOpenFile(StoreLayout.PackName(generation)), codec);
 
     public void Dispose()

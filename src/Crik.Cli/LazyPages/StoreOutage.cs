@@ -1,0 +1,120 @@
+using System.Diagnostics;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>What crik tells of its store while a lazily restored app's memory arrives: it stopped answering, still does not, or is back.</summary>
+internal enum OutageStage
+{
+    Began,
+    Still,
+    Over,
+}
+
+/// <param name="Lasted">From the first failed read of this outage until now.</param>
+/// <param name="Patience">lazyStoreWait: how long the app waits for the store in all.</param>
+/// <param name="Why">What the store answered (or did not) the first time, for an outage's first and reminding words; the last time, once it is over.</param>
+internal sealed record OutageNews(OutageStage Stage, TimeSpan Lasted, TimeSpan Patience, string Why);
+
+/// <summary>
+/// A lazy fill's view of its image store: answering, or not since when. Reads that fail in a way the
+/// store may take back (<see cref="Chunks.ReadFailure.Transient"/>) say so with <see cref="Failed"/>, and
+/// are tried again while <see cref="Patience"/> lasts; a read that succeeds ends the outage. What is told:
+/// the outage's start at once, a reminder every <see cref="ReminderEvery"/> (<see cref="Tick"/>), and
+/// its end once. Safe from several threads.
+/// </summary>
+internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
+{
+    public static readonly TimeSpan ReminderEvery = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _lock = new();
+    private long _since;
+    private long _lastTold;
+    private string _firstWhy = "", _lastWhy = "";
+
+    public TimeSpan Patience => patience;
+
+    /// <summary>How long the store has not answered; null while it answers.</summary>
+    public TimeSpan? Lasted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _since == 0 ? null : Stopwatch.GetElapsedTime(_since);
+            }
+        }
+    }
+
+    /// <summary>The store has not answered for <see cref="Patience"/>: the app is not kept waiting any longer.</summary>
+    public bool Spent => Lasted is { } lasted && lasted >= patience;
+
+    /// <summary>Why the fill gives up, once <see cref="Spent"/>.</summary>
+    public string GiveUp()
+    {
+        lock (_lock)
+        {
+            return $"the image store did not answer for {Seconds(patience)} (lazyStoreWait); the last failure: {_lastWhy}";
+        }
+    }
+
+    /// <summary>A read failed in a way the store may take back; false once <see cref="Patience"/> is spent (do not try again).</summary>
+    public bool Failed(string why)
+    {
+        OutageNews? news = null;
+        lock (_lock)
+        {
+            _lastWhy = why;
+            if (_since == 0)
+            {
+                _since = _lastTold = Stopwatch.GetTimestamp();
+                _firstWhy = why;
+                news = new OutageNews(OutageStage.Began, TimeSpan.Zero, patience, why);
+            }
+        }
+        if (news is not null)
+        {
+            tell(news);
+        }
+        return !Spent;
+    }
+
+    /// <summary>A read succeeded: an outage under way is over (true).</summary>
+    public bool Answered()
+    {
+        OutageNews? news = null;
+        lock (_lock)
+        {
+            if (_since != 0)
+            {
+                news = new OutageNews(OutageStage.Over, Stopwatch.GetElapsedTime(_since), patience, _lastWhy);
+                _since = 0;
+            }
+        }
+        if (news is not null)
+        {
+            tell(news);
+        }
+        return news is not null;
+    }
+
+    /// <summary>Called often (the fill's events thread does): tells that the store still does not answer, every <see cref="ReminderEvery"/>.</summary>
+    public void Tick()
+    {
+        OutageNews? news = null;
+        lock (_lock)
+        {
+            if (_since != 0 && Stopwatch.GetElapsedTime(_lastTold) >= ReminderEvery)
+            {
+                _lastTold = Stopwatch.GetTimestamp();
+                news = new OutageNews(OutageStage.Still, Stopwatch.GetElapsedTime(_since), patience, _firstWhy);
+            }
+        }
+        if (news is not null)
+        {
+            tell(news);
+        }
+    }
+
+    private static string Seconds(TimeSpan time) =>
+        time.TotalSeconds.ToString(time.TotalSeconds < 10 ? "0.#" : "0", System.Globalization.CultureInfo.InvariantCulture) + " s";
+}

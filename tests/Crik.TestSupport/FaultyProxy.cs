@@ -75,6 +75,9 @@ public sealed class FaultyProxy : IDisposable
     /// <summary>Requests it picks ("METHOD /path?query") are forwarded, and then the connection is cut instead of answering: the store did the work, the client never hears.</summary>
     public Func<string, bool> DropAnswers { get; set; } = _ => false;
 
+    /// <summary>Answers to requests it picks ("METHOD /path?query") come back with one byte of their body flipped: a store that hands out damaged data.</summary>
+    public Func<string, bool> Damage { get; set; } = _ => false;
+
     /// <summary>Forwards GETs without their Range header, as some caches and proxies do: the whole object comes back with 200.</summary>
     public bool IgnoreRanges { get; set; }
 
@@ -273,6 +276,10 @@ public sealed class FaultyProxy : IDisposable
             }
         }
         byte[] content = await answer.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+        if (content.Length > 0 && answer.IsSuccessStatusCode && Damage($"{request.HttpMethod} {request.Url!.PathAndQuery}"))
+        {
+            content[content.Length / 2] ^= 0x5a;
+        }
         if (request.HttpMethod == "HEAD")
         {
             response.ContentLength64 = answer.Content.Headers.ContentLength ?? 0;

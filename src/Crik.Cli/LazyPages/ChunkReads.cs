@@ -54,14 +54,14 @@ internal sealed class ChunkReads : IDisposable
     /// <summary>The threads' time spent reading and checking chunks, added up.</summary>
     public TimeSpan ReadingTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _readingTicks));
 
-    /// <summary>How long the oldest read under way has taken; zero when none is.</summary>
+    /// <summary>How long the oldest attempt at a read under way has taken (a pause before the next attempt is not one); zero when none is.</summary>
     public TimeSpan Longest
     {
         get
         {
             lock (_lock)
             {
-                long oldest = _reads.Values.Where(r => r.Started != 0 && !r.Bytes.Task.IsCompleted).Select(r => r.Started).DefaultIfEmpty(0).Min();
+                long oldest = _reads.Values.Select(r => Interlocked.Read(ref r.AttemptStarted)).Where(t => t != 0).DefaultIfEmpty(0).Min();
                 return oldest == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
             }
         }
@@ -175,10 +175,13 @@ internal sealed class ChunkReads : IDisposable
         for (int attempt = 1; ; attempt++)
         {
             byte[] bytes = _buffers.Rent(image.ChunkSize(read.Index));
+            long sent = Stopwatch.GetTimestamp();
+            Interlocked.Exchange(ref read.AttemptStarted, sent);
             try
             {
                 image.ReadChunk(read.Index, bytes);
-                if (_outage.Answered())
+                Interlocked.Exchange(ref read.AttemptStarted, 0);
+                if (_outage.Answered(sent))
                 {
                     StoreAnswered();
                 }
@@ -186,6 +189,7 @@ internal sealed class ChunkReads : IDisposable
             }
             catch (Exception e) when (ReadFailures.Classify(e) == ReadFailure.Transient)
             {
+                Interlocked.Exchange(ref read.AttemptStarted, 0);
                 _buffers.Return(bytes);
                 if (!_outage.Failed(e.Message))
                 {
@@ -195,6 +199,7 @@ internal sealed class ChunkReads : IDisposable
             }
             catch
             {
+                Interlocked.Exchange(ref read.AttemptStarted, 0);
                 _buffers.Return(bytes);
                 throw;
             }
@@ -257,6 +262,9 @@ internal sealed class ChunkReads : IDisposable
         public TaskCompletionSource<byte[]> Bytes { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public long Started { get; set; }
+
+        /// <summary>When the attempt under way was sent (<see cref="Stopwatch.GetTimestamp"/>); 0 between attempts and once done.</summary>
+        public long AttemptStarted;
 
         public bool Urgent { get; set; }
 

@@ -113,11 +113,17 @@ internal sealed class LazyLoad : IDisposable
         }
     }
 
-    /// <summary>The restore failed: whatever of the app it left is killed and everything let go.</summary>
-    public async Task AbortAsync()
+    /// <summary>What a lazy load ends with when the restore failed (or never ran) and crik gave it up.</summary>
+    public const string RestoreFailed = "the restore failed";
+
+    /// <summary>
+    /// The restore failed: whatever of the app it left is killed and everything let go. Returns why the
+    /// load ended: <see cref="RestoreFailed"/>, or what failed in crik's own fill first.
+    /// </summary>
+    public async Task<string?> AbortAsync()
     {
-        _filler.Fail("the restore failed");
-        await Loaded.ConfigureAwait(false);
+        _filler.Fail(RestoreFailed);
+        return await Loaded.ConfigureAwait(false);
     }
 
     public void Dispose()

@@ -18,7 +18,8 @@ internal sealed record OutageNews(OutageStage Stage, TimeSpan Lasted, TimeSpan P
 /// <summary>
 /// A lazy fill's view of its image store: answering, or not since when. Reads that fail in a way the
 /// store may take back (<see cref="Chunks.ReadFailure.Transient"/>) say so with <see cref="Failed"/>, and
-/// are tried again while <see cref="Patience"/> lasts; a read that succeeds ends the outage. What is told:
+/// are tried again while <see cref="Patience"/> lasts; a read sent after the outage began that succeeds
+/// ends it (one sent before, answered late, says nothing of the store now). What is told:
 /// the outage's start at once, a reminder every <see cref="ReminderEvery"/> (<see cref="Tick"/>), and
 /// its end once. Safe from several threads.
 /// </summary>
@@ -78,13 +79,13 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
         return !Spent;
     }
 
-    /// <summary>A read succeeded: an outage under way is over (true).</summary>
-    public bool Answered()
+    /// <summary>A read sent at <paramref name="sentAt"/> (<see cref="Stopwatch.GetTimestamp"/>) succeeded: an outage under way before it was sent is over (true).</summary>
+    public bool Answered(long sentAt)
     {
         OutageNews? news = null;
         lock (_lock)
         {
-            if (_since != 0)
+            if (_since != 0 && sentAt >= _since)
             {
                 news = new OutageNews(OutageStage.Over, Stopwatch.GetElapsedTime(_since), patience, _lastWhy);
                 _since = 0;

@@ -49,12 +49,13 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
     /// <summary>
-    /// A client on the same connections, credentials and address whose requests are each sent once,
-    /// and cut after <paramref name="attemptLimit"/>: for a caller that tries again itself, for as long as
-    /// it chooses (a lazy restore's fill waits out an outage and says so at once). No <see cref="Within"/>
-    /// scope of this client's applies to it.
+    /// A client on the same connections, credentials and address whose requests are tried only once more
+    /// at once (<see cref="S3RetryPolicy.CallerRetries"/>), each attempt cut after <paramref name="attemptLimit"/>:
+    /// for a caller that tries again itself, for as long as it chooses (a lazy restore's fill waits out an
+    /// outage and says so at once). No <see cref="Within"/> scope of this client's applies to it.
     /// </summary>
-    public S3Client SendingOnce(TimeSpan attemptLimit) => new(http, settings, credentials, address, S3RetryPolicy.Once, _clock) { AttemptLimit = attemptLimit };
+    public S3Client ForCallerRetries(TimeSpan attemptLimit) =>
+        new(http, settings, credentials, address, S3RetryPolicy.CallerRetries, _clock) { AttemptLimit = attemptLimit };
 
     /// <summary>The longest one attempt of a request may take; the HTTP client's timeout when longer.</summary>
     private TimeSpan AttemptLimit { get; init; } = Timeout.InfiniteTimeSpan;

@@ -6,8 +6,11 @@ internal sealed record S3RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan
     /// <summary>Six attempts over about six seconds: long enough for a throttled or restarting store, short enough for a grace period.</summary>
     public static readonly S3RetryPolicy Default = new(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
 
-    /// <summary>One attempt: the caller retries.</summary>
-    public static readonly S3RetryPolicy Once = new(1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
+    /// <summary>
+    /// For a caller that retries itself: one more attempt at once (a pooled connection the store had closed
+    /// fails the first one), and then the caller hears of the failure.
+    /// </summary>
+    public static readonly S3RetryPolicy CallerRetries = new(2, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50));
 
     public TimeSpan Delay(int attempt) =>
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(attempt - 1, 16)) / 2 + Random.Shared.NextInt64(FirstDelay.Ticks));

@@ -62,14 +62,7 @@ internal sealed class CrikMetrics : IHappeningListener
                 Volatile.Write(ref _memoryAllIn, m.Took.TotalSeconds);
                 break;
             case Happening.StoreOutageWhileLoading o:
-                if (o.Over)
-                {
-                    Interlocked.Exchange(ref _storeWaitingSince, 0);
-                }
-                else if (Interlocked.CompareExchange(ref _storeWaitingSince, Environment.TickCount64 - (long)o.Lasted.TotalMilliseconds, 0) == 0)
-                {
-                    Interlocked.Increment(ref _storeOutages);
-                }
+                StoreOutage(o);
                 break;
             case Happening.CheckpointSetAside:
                 Interlocked.Increment(ref _setAside);
@@ -141,6 +134,19 @@ internal sealed class CrikMetrics : IHappeningListener
         text.Family("crik_gc_heap_bytes", "gauge", "crik's managed heap after the last garbage collection.")
             .Sample("crik_gc_heap_bytes", "", GC.GetGCMemoryInfo().HeapSizeBytes);
         return text.ToString();
+    }
+
+    /// <summary>The store stopped answering while memory arrives (counted once, and timed from its start), or answers again.</summary>
+    private void StoreOutage(Happening.StoreOutageWhileLoading outage)
+    {
+        if (outage.Over)
+        {
+            Interlocked.Exchange(ref _storeWaitingSince, 0);
+        }
+        else if (Interlocked.CompareExchange(ref _storeWaitingSince, Environment.TickCount64 - (long)outage.Lasted.TotalMilliseconds, 0) == 0)
+        {
+            Interlocked.Increment(ref _storeOutages);
+        }
     }
 
     private Histogram Checkpoint(string reason, string outcome) =>

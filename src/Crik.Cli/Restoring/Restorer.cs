@@ -55,9 +55,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             log.Warning("Could not record that checkpoint {Generation} must be restored eagerly next time: {Error}", app.Generation, e.Message);
         }
+        // What failed goes last: crik's own failures carry a stack.
         log.Error("Checkpoint {Generation}: the app's memory could not all be brought in, so crik killed the app before it could read a page "
-            + "that never arrived: {Failure}. The checkpoint stays; the next pod restores it with all its memory checked first (or sets it aside "
-            + "if a chunk is damaged)", app.Generation, failure);
+            + "that never arrived. The checkpoint stays; the next pod restores it with all its memory checked first (or sets it aside "
+            + "if a chunk is damaged). What failed: {Failure}", app.Generation, failure);
         Happenings.Publish(new Happening.RestoreFailed(app.Generation, Lazily: true,
             $"its memory could not all be brought in ({failure}), so crik killed the app; the next pod restores it eagerly"));
     }
@@ -295,10 +296,11 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             await loading.HoldUserfaultsAsync().ConfigureAwait(false);
             return Restored(manifest, run.Attempt, run.Clock, run.Stages, run.App, loading);
         }
-        await loading.AbortAsync().ConfigureAwait(false);
+        string? fill = await loading.AbortAsync().ConfigureAwait(false);
         await ForgetFailedTreeAsync(run).ConfigureAwait(false);
-        log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first",
-            manifest.Generation, restore.Describe(config.RestoreTimeout), run.Attempt.LogPath);
+        log.Warning("Checkpoint {Generation}: the lazy restore failed ({Error}; CRIU log {Log}); restoring it with all its memory first{Fill}",
+            manifest.Generation, restore.Describe(config.RestoreTimeout), run.Attempt.LogPath,
+            fill is null or LazyLoad.RestoreFailed ? "" : $". crik's fill of its memory failed first: {fill}");
         Happenings.Publish(new Happening.LazyRestoreFellBack(manifest.Generation, $"{restore.Describe(config.RestoreTimeout)}; CRIU log {run.Attempt.LogPath}"));
         return null;
     }

@@ -58,8 +58,8 @@ internal interface IStoreBackend : IDisposable
     RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName);
 
     /// <param name="callerRetries">
-    /// The caller waits out a store that does not answer itself (a lazy restore's fill): each request is
-    /// sent once and cut when it stalls, so that the caller hears of every failure at once.
+    /// The caller waits out a store that does not answer itself (a lazy restore's fill): a request is tried
+    /// once more at once at most, and cut when it stalls, so that the caller hears of a failure at once.
     /// </param>
     PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false);
 }

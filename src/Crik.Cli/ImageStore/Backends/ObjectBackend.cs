@@ -126,7 +126,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false)
     {
-        S3Client reads = callerRetries ? s3.SendingOnce(StalledReadLimit) : s3;
+        S3Client reads = callerRetries ? s3.ForCallerRetries(StalledReadLimit) : s3;
         return new(generation => S3PackSource.TryOpen(reads, PackKey(generation)), codec) { ConcurrentReads = 4 };
     }
 

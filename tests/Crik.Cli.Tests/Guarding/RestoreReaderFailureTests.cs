@@ -1,0 +1,29 @@
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Guarding;
+
+/// <summary>A thread that serves a restore and fails in a way nobody expected fails that restore, not crik.</summary>
+public sealed class RestoreReaderFailureTests
+{
+    [CriuFact]
+    public void AFailedImageReaderIsAFailedRestoreAndTheAppStartsFresh()
+    {
+        using var pods = new Pods();
+        using (CrikRun first = pods.Start("sh", "-c", Faults.Counter))
+        {
+            first.WaitForLine("count 3");
+            Pods.CheckpointAndStop(first);
+        }
+
+        using CrikRun second = pods.StartWith(Faults.At("crik image reader"), "sh", "-c", Faults.Counter);
+        string failed = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
+        Assert.Contains("crik image reader failed: a fault the tests asked for", failed, StringComparison.Ordinal);
+        Assert.Contains("starting sh -c", failed, StringComparison.Ordinal);
+        second.WaitForLine("count 0");
+        Faults.AppGoesOn(second);
+        Faults.NoCrash(second);
+        second.Signal(Native.SIGKILL);
+    }
+}

@@ -105,7 +105,7 @@ internal sealed class ControlServer : IDisposable
         {
             Dispose();
             _log.Warning("crik's control socket is switched off: crik stopped listening at {Path}, so crik checkpoint can no longer ask this pod "
-                + "for a checkpoint; a SIGTERM still checkpoints when checkpoints are configured, and the app goes on. Why: {Thread} failed: {Error}",
+                + "for a checkpoint; a SIGTERM still checkpoints when checkpoints are configured, and the app goes on. Why: {Thread} failed unexpectedly: {Error}",
                 _listener.Path, name, e.ToString());
         }
     }

@@ -85,7 +85,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
         if (Interlocked.Exchange(ref _switchedOff, 1) == 0)
         {
             log.Warning("crik's node-state client is switched off: crik no longer asks {Server}, so it hears no early warnings, and a SIGTERM is "
-                + "decided as when the server cannot answer ({Decision}, onNodeStateError: {Policy}); the app goes on. Why: {Thread} failed: {Error}",
+                + "decided as when the server cannot answer ({Decision}, onNodeStateError: {Policy}); the app goes on. Why: {Thread} failed unexpectedly: {Error}",
                 new NodeStateUrl(server).Display, CheckpointsWhenUnsure ? "checkpointing anyway" : "not checkpointing", Policy, name, e.ToString());
         }
     }

@@ -79,7 +79,7 @@ internal sealed class MetricsEndpoint : IDisposable
             string address = Address.ToString();
             Dispose();
             _log.Warning("crik's metrics are switched off: /metrics at {Address} no longer answers until crik starts again; the app goes on, "
-                + "and so do its checkpoints. Why: {Thread} failed: {Error}", address, name, e.ToString());
+                + "and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", address, name, e.ToString());
         }
     }
 

@@ -85,7 +85,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     {
         _queue.Writer.TryComplete();
         _log.Warning("crik's pod Events are switched off: no more Events or annotations on the Pod {Namespace}/{Pod} until crik starts again; "
-            + "the app goes on, and so do its checkpoints. Why: {Thread} failed: {Error}", _pod.Namespace, _pod.Name, name, e.ToString());
+            + "the app goes on, and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", _pod.Namespace, _pod.Name, name, e.ToString());
     }
 
     private async Task SendAllAsync()

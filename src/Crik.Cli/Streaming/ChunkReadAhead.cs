@@ -124,12 +124,15 @@ internal sealed class ChunkReadAhead : IDisposable
         }
     }
 
-    /// <summary>A reader thread died of <paramref name="e"/>: no further chunk is read, and <see cref="Take(int)"/> throws it for each one missing.</summary>
+    /// <summary>
+    /// A reader thread died of <paramref name="e"/>: no further chunk is read, and <see cref="Take(int)"/> throws
+    /// for each one missing, with the stack in its message for the restore's log line.
+    /// </summary>
     private void ReaderFailed(string name, Exception e)
     {
         lock (_lock)
         {
-            _readerFailed ??= new InvalidOperationException($"{name} failed: {e.Message}", e);
+            _readerFailed ??= new InvalidOperationException($"crik's {name} failed unexpectedly: {e}", e);
             _failed = true;
             Monitor.PulseAll(_lock);
         }

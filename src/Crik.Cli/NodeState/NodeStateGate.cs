@@ -80,6 +80,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
         return answer ?? new NodeStateAnswer(NodeVerdict.Error, "crik's node-state client is switched off after a failure (see the warning above)");
     }
 
+    /// <summary>What an exception nobody expected does: no more questions, and one warning that says what SIGTERM means now.</summary>
     private void SwitchOff(string name, Exception e)
     {
         if (Interlocked.Exchange(ref _switchedOff, 1) == 0)

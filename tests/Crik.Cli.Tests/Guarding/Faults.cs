@@ -27,10 +27,13 @@ internal static class Faults
         string line = Assert.Single(run.Stderr, l => l.Contains(said, StringComparison.Ordinal));
         Assert.Contains("Why: ", line, StringComparison.Ordinal);
         Assert.Contains("Crik.Cli.Processes.FaultSeamException: a fault the tests asked for", line, StringComparison.Ordinal);
-        Assert.Contains(run.Stderr, l => l.TrimStart().StartsWith("at Crik.Cli.Processes.FaultSeam.Hit", StringComparison.Ordinal));
-        Assert.Single(run.Stderr, l => l.Contains(" WRN crik: crik's ", StringComparison.Ordinal) && l.Contains(" switched off: ", StringComparison.Ordinal));
+        run.WaitForLine(l => l.TrimStart().StartsWith("at Crik.Cli.Processes.FaultSeam.Hit", StringComparison.Ordinal), stderr: true);
+        Assert.Single(run.Stderr, IsSwitchedOff);
         return line;
     }
+
+    private static bool IsSwitchedOff(string line) =>
+        line.Contains(" WRN crik: crik's ", StringComparison.Ordinal) && line.Contains(" switched off: ", StringComparison.Ordinal);
 
     /// <summary>The app keeps counting: five more counts after now.</summary>
     public static void AppGoesOn(CrikRun run)
@@ -39,9 +42,10 @@ internal static class Faults
         run.WaitForLine(_ => Pods.Counts(run).LastOrDefault() >= now + 5);
     }
 
-    /// <summary>Nothing ended crik: no runtime's crash report, no last resort.</summary>
+    /// <summary>Nothing ended crik: no runtime's crash report, no last resort; and one feature at most was switched off.</summary>
     public static void NoCrash(CrikRun run)
     {
+        Assert.True(run.Stderr.Count(IsSwitchedOff) <= 1, run.Transcript);
         Assert.DoesNotContain(run.Stderr, l => l.Contains("Unhandled exception", StringComparison.Ordinal));
         Assert.DoesNotContain(run.Stderr, l => l.Contains(" FTL ", StringComparison.Ordinal));
     }

@@ -22,7 +22,7 @@ public sealed class RestoreReaderFailureTests
         Assert.Contains("crik's crik image reader failed unexpectedly: Crik.Cli.Processes.FaultSeamException: a fault the tests asked for", failed,
             StringComparison.Ordinal);
         // The stack comes next, and after it what crik does instead.
-        Assert.Contains(second.Stderr, l => l.EndsWith("starting sh -c " + Faults.Counter + " fresh (onRestoreFailure: fresh)", StringComparison.Ordinal));
+        second.WaitForLine(l => l.EndsWith("starting sh -c " + Faults.Counter + " fresh (onRestoreFailure: fresh)", StringComparison.Ordinal), stderr: true);
         second.WaitForLine("count 0");
         Faults.AppGoesOn(second);
         Faults.NoCrash(second);

@@ -29,8 +29,12 @@ public sealed class CrikRun : IDisposable
     /// A shell command run in the new namespaces just before crik replaces it as PID 1, e.g. a mount
     /// that only this "container" sees (the mount namespace is private).
     /// </param>
+    /// <param name="binary">
+    /// The crik to run. By default <see cref="Paths.Crik"/>, or <see cref="Paths.CrikDebug"/> when CRIK_FAULT is set,
+    /// as only the Debug build has the fault seam; a test that shows the shipped binary ignores CRIK_FAULT names it here.
+    /// </param>
     public static CrikRun Start(IEnumerable<string> crikArgs, bool asPid1 = true, IDictionary<string, string>? environment = null,
-        string? shellPrefix = null, string? insideNamespaces = null)
+        string? shellPrefix = null, string? insideNamespaces = null, string? binary = null)
     {
         var info = new ProcessStartInfo
         {
@@ -49,7 +53,7 @@ public sealed class CrikRun : IDisposable
             }
         }
         // The fault seam (CRIK_FAULT) is compiled into Debug builds only: the shipped binary never acts on it.
-        command.Add(environment?.ContainsKey("CRIK_FAULT") == true ? Paths.CrikDebug : Paths.Crik);
+        command.Add(binary ?? (environment?.ContainsKey("CRIK_FAULT") == true ? Paths.CrikDebug : Paths.Crik));
         command.AddRange(crikArgs);
         if (shellPrefix is not null)
         {

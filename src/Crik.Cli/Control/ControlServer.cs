@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.Control;
@@ -9,14 +10,19 @@ namespace Crik.Cli.Control;
 /// <summary>
 /// Listens on the control socket and hands each well-formed request to the supervisor, in order.
 /// The socket's directory is made private (0700) and the socket 0600, so only crik's own user (root
-/// in the container) may ask. When it cannot listen (a read-only /run), crik runs on without it.
+/// in the container) may ask. When it cannot listen (a read-only /run), crik runs on without it; an
+/// exception nobody expected switches it off (<see cref="SwitchOff"/>), and crik runs on without it too.
 /// </summary>
 internal sealed class ControlServer : IDisposable
 {
+    /// <summary>The name of its work in the guard's and the fault seam's words.</summary>
+    public const string ThreadName = "crik control socket";
+
     private readonly Channel<ControlRequest> _requests = Channel.CreateUnbounded<ControlRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly UnixListener _listener;
     private readonly ILogger _log;
     private int _accepting;
+    private int _switchedOff;
 
     private ControlServer(UnixListener listener, ILogger log)
     {
@@ -37,7 +43,7 @@ internal sealed class ControlServer : IDisposable
     {
         if (Interlocked.Exchange(ref _accepting, 1) == 0)
         {
-            _ = Task.Run(AcceptForeverAsync);
+            _ = Task.Run(() => Guard.RunAsync(ThreadName, AcceptForeverAsync, SwitchOff));
         }
     }
 
@@ -88,6 +94,22 @@ internal sealed class ControlServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// What an exception nobody expected does: crik stops listening (a <c>crik checkpoint</c> is refused at
+    /// once instead of waiting for an answer that never comes) and says so once. The supervisor's loop never
+    /// depends on a request coming.
+    /// </summary>
+    private void SwitchOff(string name, Exception e)
+    {
+        if (Interlocked.Exchange(ref _switchedOff, 1) == 0)
+        {
+            Dispose();
+            _log.Warning("crik's control socket is switched off: crik stopped listening at {Path}, so crik checkpoint can no longer ask this pod "
+                + "for a checkpoint; a SIGTERM still checkpoints when checkpoints are configured, and the app goes on. Why: {Thread} failed unexpectedly: {Error}",
+                _listener.Path, name, e.ToString());
+        }
+    }
+
     private async Task AcceptForeverAsync()
     {
         while (true)
@@ -101,7 +123,7 @@ internal sealed class ControlServer : IDisposable
             {
                 return;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            _ = Task.Run(() => Guard.RunAsync(ThreadName, () => ServeAsync(client), SwitchOff));
         }
     }
 
@@ -113,6 +135,7 @@ internal sealed class ControlServer : IDisposable
             try
             {
                 string? line = await ReadLineAsync(client).ConfigureAwait(false);
+                FaultSeam.Hit(ThreadName);
                 string answer;
                 if (line is not (ControlSocket.Checkpoint or ControlSocket.CheckpointAndExit))
                 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.NodeState;
@@ -8,13 +9,24 @@ namespace Crik.Cli.NodeState;
 /// Asks the node-state server, on SIGTERM, whether crik's node is going away: only then is a
 /// checkpoint worth taking. When the server cannot say, onNodeStateError decides.
 /// </summary>
+/// <remarks>
+/// Every question runs under <see cref="Guard"/>. An exception nobody expected switches the client off
+/// (<see cref="SwitchOff"/>): from then on crik asks nothing and answers every question as if the server
+/// could not be reached. So a SIGTERM follows onNodeStateError, as the rules say for a server that
+/// cannot answer, and neither skips a checkpoint they ask for nor takes one they do not.
+/// </remarks>
 internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig config, NodeStateClient client, ILogger log) : INodeStateGate
 {
     public const string NodeNameVariable = "KUBERNETES_NODE_NAME";
 
+    /// <summary>The name of its work in the guard's and the fault seam's words.</summary>
+    public const string ThreadName = "crik node state";
+
+    private int _switchedOff;
+
     public async Task<bool> IsAtRiskAsync(TimeSpan limit)
     {
-        NodeStateAnswer answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit).ConfigureAwait(false);
+        NodeStateAnswer answer = await AskAsync(limit).ConfigureAwait(false);
         if (answer.Verdict is NodeVerdict.AtRisk or NodeVerdict.ShuttingDown)
         {
             log.Information("{Detail}", answer.Detail);
@@ -30,7 +42,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
     public async Task<bool> ShouldCheckpointAsync(TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
-        NodeStateAnswer answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit).ConfigureAwait(false);
+        NodeStateAnswer answer = await AskAsync(limit).ConfigureAwait(false);
         long ms = clock.ElapsedMilliseconds;
         switch (answer.Verdict)
         {
@@ -42,11 +54,40 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
                 log.Information("SIGTERM: {Detail} (node-state server answered in {Ms} ms); not checkpointing, the app gets SIGTERM", answer.Detail, ms);
                 return false;
             default:
-                bool checkpoint = config.OnNodeStateError == NodeStateErrorPolicy.Checkpoint;
+                bool checkpoint = CheckpointsWhenUnsure;
                 log.Warning("SIGTERM: cannot tell whether the node is shutting down: {Detail}; {Decision} (onNodeStateError: {Policy})",
-                    answer.Detail, checkpoint ? "checkpointing anyway" : "not checkpointing, the app gets SIGTERM",
-                    config.OnNodeStateError.ToString().ToLowerInvariant());
+                    answer.Detail, checkpoint ? "checkpointing anyway" : "not checkpointing, the app gets SIGTERM", Policy);
                 return checkpoint;
+        }
+    }
+
+    private bool CheckpointsWhenUnsure => config.OnNodeStateError == NodeStateErrorPolicy.Checkpoint;
+
+    private string Policy => config.OnNodeStateError.ToString().ToLowerInvariant();
+
+    /// <summary>The server's answer within nodeStateTimeout (and <paramref name="limit"/>); an error once the client is switched off.</summary>
+    private async Task<NodeStateAnswer> AskAsync(TimeSpan limit)
+    {
+        NodeStateAnswer? answer = null;
+        if (Volatile.Read(ref _switchedOff) == 0)
+        {
+            await Guard.RunAsync(ThreadName, async () =>
+            {
+                FaultSeam.Hit(ThreadName);
+                answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit).ConfigureAwait(false);
+            }, SwitchOff).ConfigureAwait(false);
+        }
+        return answer ?? new NodeStateAnswer(NodeVerdict.Error, "crik's node-state client is switched off after a failure (see the warning above)");
+    }
+
+    /// <summary>What an exception nobody expected does: no more questions, and one warning that says what SIGTERM means now.</summary>
+    private void SwitchOff(string name, Exception e)
+    {
+        if (Interlocked.Exchange(ref _switchedOff, 1) == 0)
+        {
+            log.Warning("crik's node-state client is switched off: crik no longer asks {Server}, so it hears no early warnings, and a SIGTERM is "
+                + "decided as when the server cannot answer ({Decision}, onNodeStateError: {Policy}); the app goes on. Why: {Thread} failed unexpectedly: {Error}",
+                new NodeStateUrl(server).Display, CheckpointsWhenUnsure ? "checkpointing anyway" : "not checkpointing", Policy, name, e.ToString());
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Crik.Cli.Processes;
 using Crik.Shared.Prometheus;
 using Serilog;
 
@@ -9,7 +10,8 @@ namespace Crik.Cli.Observing;
 /// <summary>
 /// Serves GET /metrics over plain HTTP/1.1, one request per connection. crik is PID 1 and carries no web server:
 /// a scrape is a few hundred bytes each way, read and written with bounded sizes and times, so a slow or
-/// hostile client costs one task for at most <see cref="RequestTime"/>.
+/// hostile client costs one task for at most <see cref="RequestTime"/>. An exception nobody expected, in the
+/// accept loop or in an answer, switches /metrics off (<see cref="SwitchOff"/>); the app and its checkpoints go on.
 /// </summary>
 internal sealed class MetricsEndpoint : IDisposable
 {
@@ -19,16 +21,22 @@ internal sealed class MetricsEndpoint : IDisposable
     /// <summary>More connections at once than Prometheus and a curl need are closed at once: crik shares the app's memory limit.</summary>
     private const int MaxConnections = 4;
 
+    /// <summary>The name of its work in the guard's and the fault seam's words.</summary>
+    public const string ThreadName = "crik metrics";
+
     private readonly SemaphoreSlim _connections = new(MaxConnections);
 
     private readonly TcpListener _listener;
     private readonly Func<string> _render;
+    private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
+    private int _switchedOff;
 
-    private MetricsEndpoint(TcpListener listener, Func<string> render)
+    private MetricsEndpoint(TcpListener listener, Func<string> render, ILogger log)
     {
         _listener = listener;
         _render = render;
+        _log = log;
     }
 
     public IPEndPoint Address => (IPEndPoint)_listener.LocalEndpoint;
@@ -47,8 +55,8 @@ internal sealed class MetricsEndpoint : IDisposable
             log.Warning("Cannot serve metrics at {Address} ({Error}); crik runs on without them: choose a free port for metricsAddress", address.ToString(), e.Message);
             return null;
         }
-        var endpoint = new MetricsEndpoint(listener, render);
-        _ = Task.Run(endpoint.AcceptForeverAsync);
+        var endpoint = new MetricsEndpoint(listener, render, log);
+        _ = Task.Run(() => Guard.RunAsync(ThreadName, endpoint.AcceptForeverAsync, endpoint.SwitchOff));
         log.Information("Serving Prometheus metrics at http://{Address}/metrics", endpoint.Address);
         return endpoint;
     }
@@ -58,6 +66,21 @@ internal sealed class MetricsEndpoint : IDisposable
         // Cancelled, not disposed: answers in flight still read its token.
         _stopping.Cancel();
         _listener.Dispose();
+    }
+
+    /// <summary>
+    /// What an exception nobody expected does: stops listening, so that a scrape is refused at once instead of
+    /// waiting, and says so once. crik has no other use for the port, and the app never depends on it.
+    /// </summary>
+    private void SwitchOff(string name, Exception e)
+    {
+        if (Interlocked.Exchange(ref _switchedOff, 1) == 0)
+        {
+            string address = Address.ToString();
+            Dispose();
+            _log.Warning("crik's metrics are switched off: /metrics at {Address} no longer answers until crik starts again; the app goes on, "
+                + "and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", address, name, e.ToString());
+        }
     }
 
     private async Task AcceptForeverAsync()
@@ -83,7 +106,7 @@ internal sealed class MetricsEndpoint : IDisposable
                 client.Dispose();
                 continue;
             }
-            _ = AnswerAsync(client);
+            _ = Guard.RunAsync(ThreadName, () => AnswerAsync(client), SwitchOff);
         }
     }
 
@@ -95,6 +118,7 @@ internal sealed class MetricsEndpoint : IDisposable
             timeout.CancelAfter(RequestTime);
             try
             {
+                FaultSeam.Hit(ThreadName);
                 string? target = await ReadRequestTargetAsync(client, timeout.Token).ConfigureAwait(false);
                 byte[] answer = target switch
                 {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Crik.Cli.Processes;
 using Crik.Shared.Kubernetes;
 using Serilog;
 
@@ -14,6 +15,7 @@ namespace Crik.Cli.Observing;
 /// task, each within <see cref="RequestTime"/>, and at exit what is queued gets at most <see cref="FlushTime"/>.
 /// The same Event again within <see cref="SeriesWindow"/> counts up the first one instead of making another.
 /// When the API refuses (401, 403) or cannot be reached, crik says so once and the app is never the worse for it.
+/// An exception nobody expected switches the writer off (<see cref="SwitchOff"/>): no more Events, the app goes on.
 /// </summary>
 internal sealed class PodEventWriter : IHappeningListener, IDisposable
 {
@@ -25,6 +27,9 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
 
     public const string LastCheckpointAnnotation = "crik/last-checkpoint";
     public const string LastRestoreAnnotation = "crik/last-restore";
+
+    /// <summary>The name of its sending task in the guard's and the fault seam's words.</summary>
+    public const string ThreadName = "crik pod events";
 
     private readonly Channel<(PodEventText Text, Happening Happening, DateTimeOffset At)> _queue =
         Channel.CreateBounded<(PodEventText, Happening, DateTimeOffset)>(new BoundedChannelOptions(QueueLength)
@@ -49,7 +54,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         _api = api;
         _pod = pod;
         _log = log;
-        _sending = Task.Run(SendAllAsync);
+        _sending = Task.Run(() => Guard.RunAsync(ThreadName, SendAllAsync, SwitchOff));
     }
 
     public void On(Happening happening)
@@ -72,6 +77,17 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         _stopping.Cancel();
     }
 
+    /// <summary>
+    /// What an exception nobody expected does: the queue is closed, so later moments are dropped where they are
+    /// published, and crik says so once. Nothing of crik's waits for an Event.
+    /// </summary>
+    private void SwitchOff(string name, Exception e)
+    {
+        _queue.Writer.TryComplete();
+        _log.Warning("crik's pod Events are switched off: no more Events or annotations on the Pod {Namespace}/{Pod} until crik starts again; "
+            + "the app goes on, and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", _pod.Namespace, _pod.Name, name, e.ToString());
+    }
+
     private async Task SendAllAsync()
     {
         await foreach (var (text, happening, at) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
@@ -80,6 +96,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             {
                 continue;
             }
+            FaultSeam.Hit(ThreadName);
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);

@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
 using Microsoft.Win32.SafeHandles;
 
@@ -88,13 +89,10 @@ internal static class ImageImport
                 }
             }
         }
-        // Threads of their own: they wait for room among the chunks in flight, which pool threads store.
+        // Threads of their own: they wait for room among the chunks in flight, which pool threads store. A reader
+        // that dies of something nobody expected fails this checkpoint, not crik.
         Thread[] readers = Enumerable.Range(0, Math.Min(work.Count, Environment.ProcessorCount))
-            .Select(i => new Thread(TakeImages) { IsBackground = true, Name = $"crik import {i}" }).ToArray();
-        foreach (Thread reader in readers)
-        {
-            reader.Start();
-        }
+            .Select(i => BackgroundThread.Start(TakeImages, $"crik import {i}", (name, e) => fail($"crik's {name} failed unexpectedly: {e}"))).ToArray();
         foreach (Thread reader in readers)
         {
             reader.Join();

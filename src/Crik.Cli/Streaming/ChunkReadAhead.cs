@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Streaming;
 
@@ -13,7 +14,9 @@ namespace Crik.Cli.Streaming;
 /// Chunks are taken in order. A chunk that cannot be read is thrown from <see cref="Take(int)"/> in its
 /// turn, after every chunk before it, and no further chunk is started once one has failed.
 /// <see cref="Dispose"/> stops the readers at their next chunk and gives back every buffer read and
-/// not taken; a reader busy with a chunk gives its buffer back itself when it is done.
+/// not taken; a reader busy with a chunk gives its buffer back itself when it is done. A reader that dies of
+/// an exception nobody expected (outside a chunk's read) fails the image: every chunk not yet read throws it
+/// (<see cref="ReaderFailed"/>), so the restore fails instead of waiting for it, and crik lives on.
 /// </remarks>
 internal sealed class ChunkReadAhead : IDisposable
 {
@@ -22,10 +25,12 @@ internal sealed class ChunkReadAhead : IDisposable
     private readonly Func<int, byte[]> _read;
     private readonly Action<byte[]> _giveBack;
     private readonly (byte[]? Buffer, Exception? Error)[] _slots;
+    private readonly string _name;
     private int _next;
     private int _givenBack;
     private bool _stopped;
     private bool _failed;
+    private Exception? _readerFailed;
 
     /// <param name="count">How many chunks there are.</param>
     /// <param name="read">Reads chunk i into a buffer of its own (run on the reader threads).</param>
@@ -36,9 +41,10 @@ internal sealed class ChunkReadAhead : IDisposable
         _read = read;
         _giveBack = giveBack;
         _slots = new (byte[]?, Exception?)[depth];
+        _name = name;
         for (int i = 0; i < Math.Min(readers, Math.Min(depth, count)); i++)
         {
-            new Thread(ReadChunks) { IsBackground = true, Name = name }.Start();
+            BackgroundThread.Start(ReadChunks, name, ReaderFailed);
         }
     }
 
@@ -54,7 +60,7 @@ internal sealed class ChunkReadAhead : IDisposable
         lock (_lock)
         {
             ref (byte[]? Buffer, Exception? Error) slot = ref _slots[index % _slots.Length];
-            while (slot.Buffer is null && slot.Error is null)
+            while (slot.Buffer is null && slot.Error is null && _readerFailed is null)
             {
                 if (!Monitor.Wait(_lock, milliseconds))
                 {
@@ -63,6 +69,7 @@ internal sealed class ChunkReadAhead : IDisposable
             }
             (byte[]? buffer, Exception? error) = slot;
             slot = default;
+            error ??= buffer is null ? _readerFailed : null;
             if (error is not null)
             {
                 ExceptionDispatchInfo.Throw(error);
@@ -117,10 +124,25 @@ internal sealed class ChunkReadAhead : IDisposable
         }
     }
 
+    /// <summary>
+    /// A reader thread died of <paramref name="e"/>: no further chunk is read, and <see cref="Take(int)"/> throws
+    /// for each one missing, with the stack in its message for the restore's log line.
+    /// </summary>
+    private void ReaderFailed(string name, Exception e)
+    {
+        lock (_lock)
+        {
+            _readerFailed ??= new InvalidOperationException($"crik's {name} failed unexpectedly: {e}", e);
+            _failed = true;
+            Monitor.PulseAll(_lock);
+        }
+    }
+
     private void ReadChunks()
     {
         while (true)
         {
+            FaultSeam.Hit(_name);
             int index;
             lock (_lock)
             {

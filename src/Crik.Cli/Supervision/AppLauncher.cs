@@ -29,24 +29,16 @@ internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
         TrackedChild? child = null;
         Exception? failure = null;
         // unshare(CLONE_NEWIPC) applies to the calling thread only; a thread of its own keeps crik's
-        // other threads (and the CRIU it runs) in the container's IPC namespace.
-        var thread = new Thread(() =>
+        // other threads (and the CRIU it runs) in the container's IPC namespace. Whatever it throws is
+        // thrown here, as a start that failed.
+        Thread thread = BackgroundThread.Start(() =>
         {
-            try
+            if (!Posix.TryUnshareIpcNamespace(out Errno errno))
             {
-                if (!Posix.TryUnshareIpcNamespace(out Errno errno))
-                {
-                    log.Debug("Starting the app in crik's IPC namespace: unshare failed: {Error}", errno.Message());
-                }
-                child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(command, NewSession: true)));
+                log.Debug("Starting the app in crik's IPC namespace: unshare failed: {Error}", errno.Message());
             }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        })
-        { Name = "crik app start" };
-        thread.Start();
+            child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(command, NewSession: true)));
+        }, "crik app start", (_, e) => failure = e);
         thread.Join();
         if (failure is not null)
         {

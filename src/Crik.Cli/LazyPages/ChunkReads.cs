@@ -54,15 +54,14 @@ internal sealed class ChunkReads : IDisposable
     /// <summary>The threads' time spent reading and checking chunks, added up.</summary>
     public TimeSpan ReadingTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _readingTicks));
 
-    /// <summary>How long the oldest attempt at a read under way has taken (a pause before the next attempt is not one); zero when none is.</summary>
-    public TimeSpan Longest
+    /// <summary>When the oldest attempt at a read under way was sent (<see cref="Stopwatch.GetTimestamp"/>; a pause before the next attempt is not one); 0 when none is.</summary>
+    public long OldestAttempt
     {
         get
         {
             lock (_lock)
             {
-                long oldest = _reads.Values.Select(r => Interlocked.Read(ref r.AttemptStarted)).Where(t => t != 0).DefaultIfEmpty(0).Min();
-                return oldest == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
+                return _reads.Values.Select(r => Interlocked.Read(ref r.AttemptStarted)).Where(t => t != 0).DefaultIfEmpty(0).Min();
             }
         }
     }

@@ -28,7 +28,8 @@ internal sealed class LazyLoad : IDisposable
         _packs = packs;
         _touchedBefore = touchedBefore;
         // Listening first: a socket that cannot be bound leaves no fill behind. Nothing arrives before CRIU starts.
-        _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault));
+        // A handoff that ends without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.
+        _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault), why => _filler?.Fail(why));
         try
         {
             _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp, outage);
@@ -38,14 +39,6 @@ internal sealed class LazyLoad : IDisposable
             _handoff.Dispose();
             throw;
         }
-        // A handoff that ended without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.
-        _ = _handoff.Finished.ContinueWith(handoff =>
-        {
-            if (handoff.Result is { } why)
-            {
-                _filler.Fail(why);
-            }
-        }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         Loaded = EndAsync();
     }
 

@@ -51,11 +51,7 @@ internal sealed partial class MemoryFiller
     /// </summary>
     private void WatchStore()
     {
-        TimeSpan longest = _reads.Longest;
-        if (longest > StalledRead && _outage.Lasted is null)
-        {
-            _outage.Failed($"a read of the app's memory has had no answer for {longest.TotalSeconds:0} s");
-        }
+        _outage.Unanswered(_reads.OldestAttempt, StalledRead);
         _outage.Tick();
         if (_outage.Spent)
         {

@@ -162,7 +162,7 @@ internal sealed partial class MemoryFiller : IDisposable
     public void Dispose() => Fail("crik stopped serving the app's memory");
 
     /// <summary>An exception nobody expected, on one of the fill's threads: the same end as a failed fill, with the stack for the log.</summary>
-    private void FailedUnexpectedly(string thread, Exception e) => Fail($"crik's {thread} failed unexpectedly: {e}");
+    private void FailedUnexpectedly(string thread, Exception e) => Fail($"{thread} failed unexpectedly: {e}");
 
     /// <summary>The tasks, as they are now.</summary>
     private List<LazyTask> Tasks()

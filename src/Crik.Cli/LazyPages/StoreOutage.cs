@@ -30,6 +30,7 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
     private readonly Lock _lock = new();
     private long _since;
     private long _lastTold;
+    private long _lastEnded;
     private string _firstWhy = "", _lastWhy = "";
 
     public TimeSpan Patience => patience;
@@ -89,6 +90,7 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
             {
                 news = new OutageNews(OutageStage.Over, Stopwatch.GetElapsedTime(_since), patience, _lastWhy);
                 _since = 0;
+                _lastEnded = Stopwatch.GetTimestamp();
             }
         }
         if (news is not null)
@@ -96,6 +98,31 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
             tell(news);
         }
         return news is not null;
+    }
+
+    /// <summary>
+    /// The oldest attempt at a read under way was sent at <paramref name="sentAt"/> (0: none is under way): one
+    /// unanswered for longer than <paramref name="stalled"/> starts an outage from when it was sent (a read stuck
+    /// where no timeout reaches it, such as a volume's in the kernel), unless it was sent during an outage that is over.
+    /// </summary>
+    public void Unanswered(long sentAt, TimeSpan stalled)
+    {
+        OutageNews? news = null;
+        lock (_lock)
+        {
+            TimeSpan waited = Stopwatch.GetElapsedTime(sentAt);
+            if (_since == 0 && sentAt != 0 && sentAt >= _lastEnded && waited > stalled)
+            {
+                _since = sentAt;
+                _lastTold = Stopwatch.GetTimestamp();
+                _firstWhy = _lastWhy = $"a read of the app's memory has had no answer for {waited.TotalSeconds:0} s";
+                news = new OutageNews(OutageStage.Began, waited, patience, _firstWhy);
+            }
+        }
+        if (news is not null)
+        {
+            tell(news);
+        }
     }
 
     /// <summary>Called often (the fill's events thread does): tells that the store still does not answer, every <see cref="ReminderEvery"/>.</summary>

@@ -24,30 +24,46 @@ internal sealed class UserfaultHandoff : IDisposable
 
     private readonly UnixListener _listener;
     private readonly Action<int, SafeFileHandle> _received;
+    private readonly Action<string> _failed;
     private readonly TaskCompletionSource<string?> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private UserfaultHandoff(UnixListener listener, Action<int, SafeFileHandle> received)
+    private UserfaultHandoff(UnixListener listener, Action<int, SafeFileHandle> received, Action<string> failed)
     {
         _listener = listener;
         _received = received;
+        _failed = failed;
         _ = Guard.RunAsync(HandoffThread, ReceiveAsync, FailedUnexpectedly);
     }
 
     /// <summary>Ends when CRIU says every process is restored (null), or why it never will (the restore failed).</summary>
     public Task<string?> Finished => _finished.Task;
 
-    /// <summary>Listens in <paramref name="work"/>; each process's PID in the images and userfaultfd go to <paramref name="received"/>, on a thread of crik's.</summary>
-    public static UserfaultHandoff Listen(CriuWorkDir work, Action<int, SafeFileHandle> received)
+    /// <summary>
+    /// Listens in <paramref name="work"/>; each process's PID in the images and userfaultfd go to <paramref name="received"/>,
+    /// on a thread of crik's. A handoff that ends before every process was handed over tells <paramref name="failed"/> why
+    /// at once, on that thread, before the connection is closed: whatever of the app runs must not wait for memory nobody serves.
+    /// </summary>
+    public static UserfaultHandoff Listen(CriuWorkDir work, Action<int, SafeFileHandle> received, Action<string> failed)
     {
         string path = Path.Combine(work.Path, SocketName);
         File.Delete(path);
-        return new UserfaultHandoff(UnixListener.Listen(path, backlog: 1), received);
+        return new UserfaultHandoff(UnixListener.Listen(path, backlog: 1), received, failed);
     }
 
     public void Dispose()
     {
         _listener.Dispose();
-        _finished.TrySetResult("crik stopped waiting for the restore");
+        End("crik stopped waiting for the restore");
+    }
+
+    /// <summary>The handoff is over: null when every process was handed over, else why not.</summary>
+    private void End(string? why)
+    {
+        if (why is not null && !_finished.Task.IsCompleted)
+        {
+            _failed(why);
+        }
+        _finished.TrySetResult(why);
     }
 
     private async Task ReceiveAsync()
@@ -59,7 +75,7 @@ internal sealed class UserfaultHandoff : IDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            _finished.TrySetResult("the restore never connected");
+            End("the restore never connected");
             return;
         }
         _listener.Close();
@@ -67,13 +83,13 @@ internal sealed class UserfaultHandoff : IDisposable
         {
             using (connection)
             {
-                _finished.TrySetResult(ReceiveAll(connection));
+                Guard.Run(HandoffThread, () => End(ReceiveAll(connection)), FailedUnexpectedly);
             }
         }, HandoffThread, FailedUnexpectedly);
     }
 
     /// <summary>An exception nobody expected: the handoff is over, and why says so with the stack (the fill fails on it).</summary>
-    private void FailedUnexpectedly(string thread, Exception e) => _finished.TrySetResult($"crik's {thread} failed unexpectedly: {e}");
+    private void FailedUnexpectedly(string thread, Exception e) => End($"{thread} failed unexpectedly: {e}");
 
     /// <summary>Takes each process's userfaultfd until CRIU says it is done (null); why not, when the connection ends first.</summary>
     private string? ReceiveAll(Socket connection)

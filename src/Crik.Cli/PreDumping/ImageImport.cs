@@ -92,7 +92,7 @@ internal static class ImageImport
         // Threads of their own: they wait for room among the chunks in flight, which pool threads store. A reader
         // that dies of something nobody expected fails this checkpoint, not crik.
         Thread[] readers = Enumerable.Range(0, Math.Min(work.Count, Environment.ProcessorCount))
-            .Select(i => BackgroundThread.Start(TakeImages, $"crik import {i}", (name, e) => fail($"crik's {name} failed unexpectedly: {e}"))).ToArray();
+            .Select(i => BackgroundThread.Start(TakeImages, $"crik import {i}", (name, e) => fail($"{name} failed unexpectedly: {e}"))).ToArray();
         foreach (Thread reader in readers)
         {
             reader.Join();

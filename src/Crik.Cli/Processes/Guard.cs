@@ -52,7 +52,7 @@ internal static class Guard
         }
         catch (Exception worse)
         {
-            Fatal(name, new AggregateException($"crik's {name} failed, and so did what it does then", e, worse));
+            Fatal(name, new AggregateException($"{name} failed, and so did what it does then", e, worse));
         }
     }
 }

@@ -467,11 +467,11 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             case OutageStage.Began:
                 log.Warning("Checkpoint {Generation}: the image store stopped answering while the app's memory arrives ({Why}); the app waits for the pages "
-                    + "it touches, and crik tries again for up to lazyStoreWait ({Patience})", generation, news.Why, news.Patience);
+                    + "it touches, and crik tries again for up to lazyStoreWait ({Patience})", generation, news.Why, Seconds(news.Patience));
                 break;
             case OutageStage.Still:
                 log.Warning("Checkpoint {Generation}: still waiting for the image store after {Seconds:0} s ({Why}); the app waits, and crik gives up "
-                    + "after lazyStoreWait ({Patience})", generation, news.Lasted.TotalSeconds, news.Why, news.Patience);
+                    + "after lazyStoreWait ({Patience})", generation, news.Lasted.TotalSeconds, news.Why, Seconds(news.Patience));
                 break;
             case OutageStage.Over:
                 log.Information("Checkpoint {Generation}: the image store answers again after {Seconds:0.0} s (last failure: {Why}); the app's memory arrives again",
@@ -480,6 +480,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
         Happenings.Publish(new Happening.StoreOutageWhileLoading(generation, news.Stage == OutageStage.Over, news.Lasted, news.Patience, news.Why));
     }
+
+    private static string Seconds(TimeSpan time) => $"{time.TotalSeconds:0} s";
 
     /// <summary>Kills whatever of the restored app runs: its memory cannot all arrive, and it must never read a page that did not.</summary>
     private void KillRestored(Manifest manifest, string why)
@@ -502,6 +504,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         bool lazyPages = false)
     {
         string imagesDir = imageFiles ?? attempt.ImagesDir;
+        // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one.
+        File.Delete(Path.Combine(attempt.Criu.Path, RestoreAttempt.PidFileName));
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
             CriuArguments.InheritedStdio(manifest.Stdio), streamed: imageFiles is null, lazyPages);
         using PackReader packs = store.OpenPackReader();

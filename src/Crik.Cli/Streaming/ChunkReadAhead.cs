@@ -132,7 +132,7 @@ internal sealed class ChunkReadAhead : IDisposable
     {
         lock (_lock)
         {
-            _readerFailed ??= new InvalidOperationException($"crik's {name} failed unexpectedly: {e}", e);
+            _readerFailed ??= new InvalidOperationException($"{name} failed unexpectedly: {e}", e);
             _failed = true;
             Monitor.PulseAll(_lock);
         }

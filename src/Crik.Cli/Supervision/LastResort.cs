@@ -17,7 +17,7 @@ internal static class LastResort
 
     public static void Install(ILogger log)
     {
-        Guard.OnFatal((name, e) => End(log, $"crik's {name} failed", e));
+        Guard.OnFatal((name, e) => End(log, $"{name} failed", e));
         AppDomain.CurrentDomain.UnhandledException += (_, args) => End(log, "an exception nobody caught", args.ExceptionObject as Exception);
         TaskScheduler.UnobservedTaskException += (_, args) =>
         {

@@ -19,7 +19,7 @@ public sealed class RestoreReaderFailureTests
 
         using CrikRun second = pods.StartWith(Faults.At("crik image reader"), "sh", "-c", Faults.Counter);
         string failed = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
-        Assert.Contains("crik's crik image reader failed unexpectedly: Crik.Cli.Processes.FaultSeamException: a fault the tests asked for", failed,
+        Assert.Contains("crik image reader failed unexpectedly: Crik.Cli.Processes.FaultSeamException: a fault the tests asked for", failed,
             StringComparison.Ordinal);
         // The stack comes next, and after it what crik does instead.
         second.WaitForLine(l => l.EndsWith("starting sh -c " + Faults.Counter + " fresh (onRestoreFailure: fresh)", StringComparison.Ordinal), stderr: true);

@@ -21,7 +21,7 @@ public sealed class ChunkReadsTests
         using var reads = new ChunkReads(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected);
 
         Task<byte[]> first = reads.Get(1, 0, urgent: false); // the one thread that reads ahead takes it and waits at the gate
-        Poll(() => reads.Longest > TimeSpan.Zero);
+        Poll(() => reads.OldestAttempt != 0);
         List<Task<byte[]>> ahead = Enumerable.Range(1, 8).Select(i => reads.Get(1, i, urgent: false)).ToList();
         Task<byte[]> fault = reads.Get(1, 12, urgent: true);
         Task<byte[]> again = reads.Get(1, 12, urgent: true);

@@ -28,6 +28,26 @@ public sealed class StoreOutageStateTests
     }
 
     [Fact]
+    public void AReadLeftUnansweredStartsAnOutageFromWhenItWasSentUnlessItWasSentDuringOneThatIsOver()
+    {
+        var news = new List<OutageNews>();
+        var outage = new StoreOutage(TimeSpan.FromMinutes(5), news.Add);
+        long sentEarly = Stopwatch.GetTimestamp();
+        Thread.Sleep(50);
+
+        outage.Unanswered(0, TimeSpan.Zero); // nothing under way
+        outage.Unanswered(sentEarly, TimeSpan.FromSeconds(10)); // not long enough
+        Assert.Empty(news);
+        outage.Unanswered(sentEarly, TimeSpan.FromMilliseconds(10));
+        Assert.Equal(OutageStage.Began, Assert.Single(news).Stage);
+        Assert.StartsWith("a read of the app's memory has had no answer for ", news[0].Why, StringComparison.Ordinal);
+        Assert.True(outage.Lasted >= TimeSpan.FromMilliseconds(50)); // from when the read was sent
+        Assert.True(outage.Answered(sentEarly)); // that very read, answered: the store is back
+        outage.Unanswered(sentEarly, TimeSpan.FromMilliseconds(10)); // another read sent during the outage, still on its way: part of the outage that is over
+        Assert.Equal(2, news.Count);
+    }
+
+    [Fact]
     public void AnOutageThatLastsItsPatienceIsSpentAndSaysWhy()
     {
         var outage = new StoreOutage(TimeSpan.FromMilliseconds(200), _ => { });

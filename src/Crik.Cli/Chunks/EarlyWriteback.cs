@@ -23,7 +23,8 @@ internal sealed class EarlyWriteback : IDisposable
     public EarlyWriteback(SafeFileHandle file)
     {
         _file = file;
-        BackgroundThread.Start(Run, "crik pack writeback");
+        // A failure nobody expected only ends the head start: the commit's flush still makes the pack durable.
+        BackgroundThread.Start(Run, "crik pack writeback", (_, _) => Interlocked.Exchange(ref _stopped, 1));
     }
 
     /// <summary>Counts <paramref name="bytes"/> just written; every <see cref="Every"/> bytes the writer thread is woken.</summary>
@@ -63,6 +64,7 @@ internal sealed class EarlyWriteback : IDisposable
         while (true)
         {
             _due.Wait();
+            FaultSeam.Hit("crik pack writeback");
             if (Volatile.Read(ref _stopped) != 0)
             {
                 _due.Dispose();

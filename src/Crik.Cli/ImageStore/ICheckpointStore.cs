@@ -56,6 +56,6 @@ internal interface ICheckpointStore : IDisposable
 
     string SetAside(CommittedCheckpoint checkpoint, string reason);
 
-    /// <param name="callerRetries">The caller waits out a store that does not answer itself: a request is tried once more at once at most, and cut when it stalls.</param>
+    /// <param name="callerRetries">The caller waits out a store that does not answer itself: a request is tried twice more within a few tenths of a second at most, and cut when it stalls.</param>
     Chunks.PackReader OpenPackReader(bool callerRetries = false);
 }

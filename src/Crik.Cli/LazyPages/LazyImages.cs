@@ -45,13 +45,15 @@ internal sealed class LazyImages : IDisposable
     public long FirstBytes => First.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
 
     /// <summary>Lays out every image of <paramref name="manifest"/>; throws <see cref="InvalidDataException"/> when they are not fit for a lazy restore, IOException when a chunk fails.</summary>
-    public static LazyImages Write(Manifest manifest, PackReader packs)
+    /// <param name="packs">What the layout reads, before the app runs (with the store's own retries).</param>
+    /// <param name="fillPacks">What the fill reads the lazy pages from (<see cref="Images"/>) once the app runs: a reader whose caller retries.</param>
+    public static LazyImages Write(Manifest manifest, PackReader packs, PackReader fillPacks)
     {
         var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
         var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
         try
         {
-            images.WriteAll(files, manifest, packs);
+            images.WriteAll(files, manifest, packs, fillPacks);
             return images;
         }
         catch
@@ -152,7 +154,7 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    private void WriteAll(List<ManifestFile> files, Manifest manifest, PackReader packs)
+    private void WriteAll(List<ManifestFile> files, Manifest manifest, PackReader packs, PackReader fillPacks)
     {
         ReadTaskPagemaps(files, manifest, packs);
         var taskPages = Tasks.Values.GroupBy(t => t.PagesId).ToDictionary(g => g.Key, g => g.ToList());
@@ -162,9 +164,8 @@ internal sealed class LazyImages : IDisposable
             if (PagesId(file.Path) is { } id && taskPages.TryGetValue(id, out List<Pagemap>? owners))
             {
                 using var target = _scratch.Directory.CreateFile(file.Path);
-                var image = new ChunkedImage(file.Chunks!, packs, manifest.KeyId);
-                Images[id] = image;
-                WriteEagerRuns(image, owners, target);
+                Images[id] = new ChunkedImage(file.Chunks!, fillPacks, manifest.KeyId);
+                WriteEagerRuns(new ChunkedImage(file.Chunks!, packs, manifest.KeyId), owners, target);
             }
             else
             {

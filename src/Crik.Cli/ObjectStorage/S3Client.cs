@@ -49,8 +49,8 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
     /// <summary>
-    /// A client on the same connections, credentials and address whose requests are tried only once more
-    /// at once (<see cref="S3RetryPolicy.CallerRetries"/>), each attempt cut after <paramref name="attemptLimit"/>:
+    /// A client on the same connections, credentials and address whose requests are tried only twice more,
+    /// within a few tenths of a second (<see cref="S3RetryPolicy.CallerRetries"/>), each attempt cut after <paramref name="attemptLimit"/>:
     /// for a caller that tries again itself, for as long as it chooses (a lazy restore's fill waits out an
     /// outage and says so at once). No <see cref="Within"/> scope of this client's applies to it.
     /// </summary>

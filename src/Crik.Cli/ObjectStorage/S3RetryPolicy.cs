@@ -7,10 +7,10 @@ internal sealed record S3RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan
     public static readonly S3RetryPolicy Default = new(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
 
     /// <summary>
-    /// For a caller that retries itself: one more attempt at once (a pooled connection the store had closed
-    /// fails the first one), and then the caller hears of the failure.
+    /// For a caller that retries itself: two more attempts within a few tenths of a second (a connection that
+    /// broke, a store that stumbled once), and then the caller hears of the failure.
     /// </summary>
-    public static readonly S3RetryPolicy CallerRetries = new(2, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50));
+    public static readonly S3RetryPolicy CallerRetries = new(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200));
 
     public TimeSpan Delay(int attempt) =>
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(attempt - 1, 16)) / 2 + Random.Shared.NextInt64(FirstDelay.Ticks));

@@ -416,7 +416,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         LazyImages? images = null;
         try
         {
-            images = LazyImages.Write(manifest, packs);
+            using (PackReader layout = store.OpenPackReader())
+            {
+                images = LazyImages.Write(manifest, layout, packs);
+            }
             if (manifest.FirstTouched is { Count: > 0 } touched)
             {
                 images.ChooseFirstTouched(touched);

@@ -43,9 +43,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         int port = FreePort.Get();
         string config = Config("outage", $"metricsAddress: 127.0.0.1:{port}\n");
         CheckpointFreshApp(config, proxy);
-        using var down = new ManualResetEventSlim(false);
-        proxy.Matches = (_, path) => down.IsSet && path.Contains("/packs/", StringComparison.Ordinal);
-        proxy.Fail(int.MaxValue, 503);
+        using ManualResetEventSlim down = PacksAnswer503While(proxy);
         using (CrikRun second = RestoreSlowly(config, proxy, generation: 1))
         {
             down.Set();
@@ -98,9 +96,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         using var proxy = new FaultyProxy(_server!.Endpoint);
         string config = Config("patience", "lazyStoreWait: 8s\n");
         CheckpointFreshApp(config, proxy);
-        using var down = new ManualResetEventSlim(false);
-        proxy.Matches = (_, path) => down.IsSet && path.Contains("/packs/", StringComparison.Ordinal);
-        proxy.Fail(int.MaxValue, 503);
+        using ManualResetEventSlim down = PacksAnswer503While(proxy);
         using (CrikRun second = RestoreSlowly(config, proxy, generation: 1))
         {
             down.Set();
@@ -163,6 +159,15 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
             Assert.Contains(third.Stderr, l => l.Contains("set aside", StringComparison.Ordinal));
         }
         third.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>Every read of a pack answers 503 SlowDown while the switch it returns is set.</summary>
+    private static ManualResetEventSlim PacksAnswer503While(FaultyProxy proxy)
+    {
+        var down = new ManualResetEventSlim(false);
+        proxy.Matches = (_, path) => down.IsSet && path.Contains("/packs/", StringComparison.Ordinal);
+        proxy.Fail(int.MaxValue, 503);
+        return down;
     }
 
     private void CheckpointFreshApp(string config, FaultyProxy proxy)

@@ -50,6 +50,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["lockWait"] = "20s",
             ["leaseDuration"] = "90s",
             ["lazyRestore"] = "auto",
+            ["lazyStoreWait"] = "2m",
             ["onStoreUnavailable"] = "wait",
             ["metricsAddress"] = "127.0.0.1:9400",
         };

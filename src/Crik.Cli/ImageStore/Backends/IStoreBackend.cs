@@ -59,7 +59,7 @@ internal interface IStoreBackend : IDisposable
 
     /// <param name="callerRetries">
     /// The caller waits out a store that does not answer itself (a lazy restore's fill): a request is tried
-    /// once more at once at most, and cut when it stalls, so that the caller hears of a failure at once.
+    /// twice more within a few tenths of a second at most, and cut when it stalls, so that the caller hears of a failure at once.
     /// </param>
     PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false);
 }

@@ -179,46 +179,50 @@ internal sealed class ChunkReads : IDisposable
             try
             {
                 image.ReadChunk(read.Index, bytes);
-                Interlocked.Exchange(ref read.AttemptStarted, 0);
-                if (_outage.Answered(sent))
-                {
-                    StoreAnswered();
-                }
-                return bytes;
             }
             catch (Exception e) when (ReadFailures.Classify(e) == ReadFailure.Transient)
             {
-                Interlocked.Exchange(ref read.AttemptStarted, 0);
                 _buffers.Return(bytes);
                 if (!_outage.Failed(e.Message))
                 {
                     throw new PackUnavailableException(_outage.GiveUp(), e);
                 }
                 PauseBeforeTrying(attempt + 1);
+                continue;
             }
             catch
             {
-                Interlocked.Exchange(ref read.AttemptStarted, 0);
                 _buffers.Return(bytes);
                 throw;
             }
+            finally
+            {
+                Interlocked.Exchange(ref read.AttemptStarted, 0);
+            }
+            if (_outage.Answered(sent))
+            {
+                StoreAnswered();
+            }
+            return bytes;
         }
     }
 
-    /// <summary>Waits before attempt <paramref name="attempt"/> (jittered, doubling); a read that succeeds meanwhile, or the end, cuts it short.</summary>
+    /// <summary>
+    /// Waits before attempt <paramref name="attempt"/> (jittered, doubling); the end of the outage (a read that
+    /// succeeded) or of the reads cuts it short, and nothing else does (the lock's pulses also say a read was queued).
+    /// </summary>
     private void PauseBeforeTrying(int attempt)
     {
         double pause = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 10)));
-        var wait = TimeSpan.FromMilliseconds(pause * (0.5 + (Random.Shared.NextDouble() / 2)));
+        long until = Environment.TickCount64 + (long)(pause * (0.5 + (Random.Shared.NextDouble() / 2)));
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_stopped, this);
-            if (_outage.Lasted is not null)
+            for (long left; !_stopped && _outage.Lasted is not null && (left = until - Environment.TickCount64) > 0;)
             {
-                Monitor.Wait(_lock, wait);
+                Monitor.Wait(_lock, TimeSpan.FromMilliseconds(left));
             }
+            ObjectDisposedException.ThrowIf(_stopped, this);
         }
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped), this);
     }
 
     /// <summary>The store answered a read: reads waiting to try again go at once.</summary>

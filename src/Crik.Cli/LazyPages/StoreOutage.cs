@@ -68,15 +68,10 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
             _lastWhy = why;
             if (_since == 0)
             {
-                _since = _lastTold = Stopwatch.GetTimestamp();
-                _firstWhy = why;
-                news = new OutageNews(OutageStage.Began, TimeSpan.Zero, patience, why);
+                news = Begin(Stopwatch.GetTimestamp(), why);
             }
         }
-        if (news is not null)
-        {
-            tell(news);
-        }
+        Tell(news);
         return !Spent;
     }
 
@@ -93,10 +88,7 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
                 _lastEnded = Stopwatch.GetTimestamp();
             }
         }
-        if (news is not null)
-        {
-            tell(news);
-        }
+        Tell(news);
         return news is not null;
     }
 
@@ -113,16 +105,10 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
             TimeSpan waited = Stopwatch.GetElapsedTime(sentAt);
             if (_since == 0 && sentAt != 0 && sentAt >= _lastEnded && waited > stalled)
             {
-                _since = sentAt;
-                _lastTold = Stopwatch.GetTimestamp();
-                _firstWhy = _lastWhy = $"a read of the app's memory has had no answer for {waited.TotalSeconds:0} s";
-                news = new OutageNews(OutageStage.Began, waited, patience, _firstWhy);
+                news = Begin(sentAt, _lastWhy = $"a read of the app's memory has had no answer for {waited.TotalSeconds:0} s");
             }
         }
-        if (news is not null)
-        {
-            tell(news);
-        }
+        Tell(news);
     }
 
     /// <summary>Called often (the fill's events thread does): tells that the store still does not answer, every <see cref="ReminderEvery"/>.</summary>
@@ -137,6 +123,21 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell)
                 news = new OutageNews(OutageStage.Still, Stopwatch.GetElapsedTime(_since), patience, _firstWhy);
             }
         }
+        Tell(news);
+    }
+
+    /// <summary>An outage begins, dated from <paramref name="since"/>; under the lock.</summary>
+    private OutageNews Begin(long since, string why)
+    {
+        _since = since;
+        _lastTold = Stopwatch.GetTimestamp();
+        _firstWhy = why;
+        return new OutageNews(OutageStage.Began, Stopwatch.GetElapsedTime(since), patience, why);
+    }
+
+    /// <summary>Tells what was decided under the lock, outside it (the log and the Events are not held up by readers, nor they by them).</summary>
+    private void Tell(OutageNews? news)
+    {
         if (news is not null)
         {
             tell(news);

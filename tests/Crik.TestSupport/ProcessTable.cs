@@ -45,5 +45,40 @@ public static class ProcessTable
             $"{name} ({orphan.Pid}) to be reaped by {parent}; it is {All().FirstOrDefault(e => e.Pid == orphan.Pid)}\n{transcript}");
     }
 
+    /// <summary>Every process below <paramref name="pid"/> (not itself), children before their own.</summary>
+    public static List<Entry> DescendantsOf(int pid)
+    {
+        List<Entry> all = All();
+        var found = new List<Entry>();
+        var parents = new Queue<int>([pid]);
+        while (parents.TryDequeue(out int parent))
+        {
+            foreach (Entry child in all.Where(e => e.ParentPid == parent))
+            {
+                found.Add(child);
+                parents.Enqueue(child.Pid);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// The proportional set size of every process below <paramref name="pid"/>, summed, in bytes: the
+    /// memory the tree really uses, where a page shared by n processes counts 1/n in each.
+    /// </summary>
+    public static long TreePss(int pid) =>
+        DescendantsOf(pid).Sum(e =>
+        {
+            try
+            {
+                string line = File.ReadLines($"/proc/{e.Pid}/smaps_rollup").First(l => l.StartsWith("Pss:", StringComparison.Ordinal));
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+            catch (Exception x) when (x is IOException or InvalidOperationException)
+            {
+                return 0L; // the process ended while we read it
+            }
+        });
+
     public static string NamespaceOf(int pid, string kind) => new FileInfo($"/proc/{pid}/ns/{kind}").LinkTarget ?? "";
 }

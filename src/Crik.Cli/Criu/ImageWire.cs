@@ -35,6 +35,37 @@ internal static class ImageWire
         output.Write(body[..length]);
     }
 
+    /// <summary>A message of integer fields only, as protobuf encodes it (no length before it).</summary>
+    public static byte[] EncodeNumbers(IEnumerable<(int Field, ulong Value)> fields)
+    {
+        var output = new MemoryStream();
+        Span<byte> number = stackalloc byte[10];
+        foreach ((int field, ulong value) in fields)
+        {
+            output.Write(number[..WriteVarint(number, (ulong)field << 3)]);
+            output.Write(number[..WriteVarint(number, value)]);
+        }
+        return output.ToArray();
+    }
+
+    /// <summary>An embedded message as a length-delimited field of the message being written.</summary>
+    public static void WriteEmbedded(Stream output, int field, ReadOnlySpan<byte> message)
+    {
+        Span<byte> number = stackalloc byte[10];
+        output.Write(number[..WriteVarint(number, ((ulong)field << 3) | 2)]);
+        output.Write(number[..WriteVarint(number, (ulong)message.Length)]);
+        output.Write(message);
+    }
+
+    /// <summary>A message of the image, after its 32-bit length.</summary>
+    public static void WriteLengthPrefixed(Stream output, ReadOnlySpan<byte> message)
+    {
+        Span<byte> size = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(size, (uint)message.Length);
+        output.Write(size);
+        output.Write(message);
+    }
+
     private static int WriteVarint(Span<byte> into, ulong value)
     {
         int i = 0;
@@ -75,6 +106,22 @@ internal ref struct ImageMessageReader(ReadOnlySpan<byte> rest)
     }
 }
 
+/// <summary>Every field of one protobuf message, in order, with its bytes as written (for copying) and, when length-delimited, its contents.</summary>
+internal ref struct ProtobufRawFields(ReadOnlySpan<byte> message)
+{
+    private ReadOnlySpan<byte> _rest = message;
+
+    public bool Next(out int field, out int wire, out ReadOnlySpan<byte> raw, out ReadOnlySpan<byte> payload)
+    {
+        ReadOnlySpan<byte> before = _rest;
+        var reader = new ProtobufFieldReader(_rest);
+        bool any = reader.Step(out field, out wire, out _, out payload);
+        _rest = reader.Rest;
+        raw = before[..(before.Length - _rest.Length)];
+        return any;
+    }
+}
+
 /// <summary>The integer (varint) fields of one protobuf message, in order, or its embedded messages of one number; other fields are skipped.</summary>
 internal ref struct ProtobufFieldReader(ReadOnlySpan<byte> message)
 {
@@ -106,7 +153,10 @@ internal ref struct ProtobufFieldReader(ReadOnlySpan<byte> message)
         return false;
     }
 
-    private bool Step(out int field, out int wire, out ulong value, out ReadOnlySpan<byte> bytes)
+    /// <summary>What is left to read.</summary>
+    public readonly ReadOnlySpan<byte> Rest => _rest;
+
+    public bool Step(out int field, out int wire, out ulong value, out ReadOnlySpan<byte> bytes)
     {
         value = 0;
         bytes = default;

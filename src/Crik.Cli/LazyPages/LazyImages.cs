@@ -1,4 +1,3 @@
-using System.Globalization;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
@@ -47,13 +46,14 @@ internal sealed class LazyImages : IDisposable
     /// <summary>Lays out every image of <paramref name="manifest"/>; throws <see cref="InvalidDataException"/> when they are not fit for a lazy restore, IOException when a chunk fails.</summary>
     /// <param name="packs">What the layout reads, before the app runs (with the store's own retries).</param>
     /// <param name="fillPacks">What the fill reads the lazy pages from (<see cref="Images"/>) once the app runs: a reader whose caller retries.</param>
-    public static LazyImages Write(Manifest manifest, PackReader packs, PackReader fillPacks)
+    /// <param name="share">Which lazy pages CRIU is to restore itself so that the processes share what they shared (<see cref="SharingPlan"/>).</param>
+    public static LazyImages Write(Manifest manifest, PackReader packs, PackReader fillPacks, Func<IReadOnlyList<ProcessMemory>, SharingPlan> share)
     {
         var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
         var images = new LazyImages(ScratchDirectory.Create($"crik-lazy-{manifest.Generation:D6}", fallbackParent: null));
         try
         {
-            images.WriteAll(files, manifest, packs, fillPacks);
+            images.WriteAll(files, manifest, packs, fillPacks, share);
             return images;
         }
         catch
@@ -62,6 +62,9 @@ internal sealed class LazyImages : IDisposable
             throw;
         }
     }
+
+    /// <summary>How many bytes of lazy pages CRIU restores before the app runs because its processes shared them (<see cref="SharingPlan.SharedBytes"/>).</summary>
+    public long SharedBytes { get; private set; }
 
     /// <summary>
     /// The chunks holding the lazy pages the app touched first after its last restore, in that order,
@@ -141,7 +144,7 @@ internal sealed class LazyImages : IDisposable
     /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>
     public IReadOnlyList<MemoryArea> Mappings(int pid)
     {
-        string name = $"mm-{pid.ToString(CultureInfo.InvariantCulture)}.img";
+        string name = DumpedMemory.MmName(pid);
         using Microsoft.Win32.SafeHandles.SafeFileHandle file = _scratch.Directory.TryOpenFile(name)
             ?? throw new InvalidDataException($"its images have no {name}");
         try
@@ -154,14 +157,33 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    private void WriteAll(List<ManifestFile> files, Manifest manifest, PackReader packs, PackReader fillPacks)
+    private void WriteAll(List<ManifestFile> files, Manifest manifest, PackReader packs, PackReader fillPacks, Func<IReadOnlyList<ProcessMemory>, SharingPlan> share)
     {
-        ReadTaskPagemaps(files, manifest, packs);
+        Dictionary<int, PagemapImage> pagemaps = DumpedMemory.Pagemaps(files, manifest, packs);
+        foreach (PagemapImage pagemap in pagemaps.Values)
+        {
+            Pagemap.Parse(pagemap.Encode()); // what the fill cannot serve is refused before anything is written
+        }
+        DumpedTree tree = DumpedMemory.Read(files, manifest, packs, pagemaps);
+        SharingPlan plan = share(tree.Processes);
+        SharedBytes = (long)plan.SharedBytes;
+        var written = tree.CutMmImages(plan);
+        foreach ((int pid, PagemapImage pagemap) in pagemaps)
+        {
+            PagemapImage restored = plan.Eager.TryGetValue(pid, out List<AddressRange>? eager) ? EagerPages.Apply(pagemap, eager) : pagemap;
+            written[DumpedMemory.TaskPagemapName(pid)] = restored.Encode();
+            Tasks[pid] = Pagemap.Parse(written[DumpedMemory.TaskPagemapName(pid)]);
+        }
+        foreach ((string name, byte[] bytes) in written)
+        {
+            using var target = _scratch.Directory.CreateFile(name);
+            RandomAccess.Write(target, bytes, 0);
+        }
         var taskPages = Tasks.Values.GroupBy(t => t.PagesId).ToDictionary(g => g.Key, g => g.ToList());
         var others = new List<ManifestFile>();
-        foreach (ManifestFile file in files)
+        foreach (ManifestFile file in files.Where(f => !written.ContainsKey(f.Path)))
         {
-            if (PagesId(file.Path) is { } id && taskPages.TryGetValue(id, out List<Pagemap>? owners))
+            if (DumpedMemory.PagesId(file.Path) is { } id && taskPages.TryGetValue(id, out List<Pagemap>? owners))
             {
                 using var target = _scratch.Directory.CreateFile(file.Path);
                 Images[id] = new ChunkedImage(file.Chunks!, fillPacks, manifest.KeyId);
@@ -182,19 +204,6 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    private void ReadTaskPagemaps(List<ManifestFile> files, Manifest manifest, PackReader packs)
-    {
-        foreach (ManifestFile file in files)
-        {
-            if (TaskPagemapPid(file.Path) is { } pid)
-            {
-                var bytes = new byte[file.Size];
-                new ChunkedImage(file.Chunks!, packs, manifest.KeyId).Read(0, bytes);
-                Tasks[pid] = Pagemap.Parse(bytes);
-            }
-        }
-    }
-
     public void Dispose() => _scratch.Dispose();
 
     /// <summary>
@@ -206,20 +215,29 @@ internal sealed class LazyImages : IDisposable
         RandomAccess.SetLength(target, image.Length);
         List<PageRun> runs = owners.SelectMany(o => o.Runs).ToList();
         LazyBytes += runs.Where(r => r.Lazy).Sum(r => r.Pages * Pagemap.PageBytes);
-        const int Piece = 1 << 20;
-        var pieces = runs.Where(r => !r.Lazy)
-            .SelectMany(r => Enumerable.Range(0, (int)(((r.Pages * Pagemap.PageBytes) + Piece - 1) / Piece))
-                .Select(i => (Offset: r.Offset + ((long)i * Piece), Length: (int)Math.Min(Piece, (r.Pages * Pagemap.PageBytes) - ((long)i * Piece)))))
-            .ToList();
+        // Each chunk holding eager bytes is read and checked once, and its eager parts written where they go.
+        var parts = new Dictionary<int, List<(long From, long To)>>();
+        foreach (PageRun run in runs.Where(r => !r.Lazy))
+        {
+            long end = run.Offset + (run.Pages * Pagemap.PageBytes);
+            for (int index = image.IndexAt(run.Offset); index < image.Count && image.StartOf(index) < end; index++)
+            {
+                long from = Math.Max(run.Offset, image.StartOf(index)), to = Math.Min(end, image.StartOf(index) + image.ChunkSize(index));
+                (parts.TryGetValue(index, out var list) ? list : parts[index] = []).Add((from, to));
+            }
+        }
         try
         {
-            Parallel.ForEach(pieces, new ParallelOptions { MaxDegreeOfParallelism = 8 }, piece =>
+            Parallel.ForEach(parts, new ParallelOptions { MaxDegreeOfParallelism = 8 }, chunk =>
             {
-                byte[] buffer = new byte[piece.Length];
+                byte[] buffer = image.ReadChunk(chunk.Key);
                 try
                 {
-                    image.Read(piece.Offset, buffer);
-                    RandomAccess.Write(target, buffer, piece.Offset);
+                    long start = image.StartOf(chunk.Key);
+                    foreach ((long from, long to) in chunk.Value)
+                    {
+                        RandomAccess.Write(target, buffer.AsSpan((int)(from - start), (int)(to - from)), from);
+                    }
                 }
                 finally
                 {
@@ -233,14 +251,4 @@ internal sealed class LazyImages : IDisposable
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
         }
     }
-
-    /// <summary>PID of "pagemap-PID.img" (a task's; "pagemap-shmem-ID.img" is shared memory, restored eagerly).</summary>
-    private static int? TaskPagemapPid(string name) => NumberIn(name, "pagemap-");
-
-    private static int? PagesId(string name) => NumberIn(name, "pages-");
-
-    /// <summary>N of an image named prefix-N.img; null for any other name.</summary>
-    private static int? NumberIn(string name, string prefix) =>
-        name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
-            && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 }

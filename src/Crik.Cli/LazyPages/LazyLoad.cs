@@ -58,6 +58,9 @@ internal sealed class LazyLoad : IDisposable
 
     public long LazyBytes => _images.LazyBytes;
 
+    /// <summary>The bytes of lazy pages CRIU brought in itself so that the app's processes share them again (<see cref="LazyImages.SharedBytes"/>).</summary>
+    public long SharedBytes => _images.SharedBytes;
+
     public int Faults => _filler.Faults;
 
     public int ReaderThreads => _filler.Readers;

@@ -347,6 +347,13 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         }
         using (files)
         {
+            using (PackReader packs = store.OpenPackReader())
+            {
+                foreach ((string name, byte[] bytes) in CutForSharing(run.Manifest, packs))
+                {
+                    File.WriteAllBytes(Path.Combine(files.ImagesDir, name), bytes);
+                }
+            }
             return await RunCriuAsync(run.Manifest, run.Attempt, files.ImagesDir, run.Stages).ConfigureAwait(false);
         }
     }
@@ -395,7 +402,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         stages.Lap("log");
         log.Information("Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, clock.Elapsed.TotalSeconds,
-            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{FilledFirst(loading, manifest)})",
+            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading, manifest)})",
             manifest.RootPid, attempt.LogPath, stages.ToString(), StageClock.Milliseconds(stages.CrikCpu));
         Happenings.Publish(new Happening.Restored(manifest.Generation, loading is not null, clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
@@ -418,7 +425,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         {
             using (PackReader layout = store.OpenPackReader())
             {
-                images = LazyImages.Write(manifest, layout, packs);
+                images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
             }
             if (manifest.FirstTouched is { Count: > 0 } touched)
             {
@@ -441,6 +448,9 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             return null;
         }
     }
+
+    private static string Shared(LazyLoad loading) =>
+        loading.SharedBytes == 0 ? "" : $"; the {Size.Format(loading.SharedBytes)} its forked processes may share with their parents brought in before it ran";
 
     private static string FilledFirst(LazyLoad loading, Manifest manifest) =>
         loading.FilledFirst is not { Chunks: > 0 } first ? ""
@@ -512,12 +522,33 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, manifest.ExternalMounts,
             CriuArguments.InheritedStdio(manifest.Stdio), streamed: imageFiles is null, lazyPages);
         using PackReader packs = store.OpenPackReader();
-        using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, manifest, packs) : null;
+        using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, manifest, packs, CutForSharing(manifest, packs)) : null;
         CriuResult result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
             kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
         string? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
         return (result, notWhole);
+    }
+
+    /// <summary>
+    /// The mm images cut so that an eager restore keeps what the app's processes shared (<see cref="ForkSharing"/>);
+    /// none when they cannot be read here (the restore then reads them as they are, and fails on them as it would).
+    /// </summary>
+    private Dictionary<string, byte[]> CutForSharing(Manifest manifest, PackReader packs)
+    {
+        if (!manifest.Files.Any(f => f.IsStreamed))
+        {
+            return [];
+        }
+        try
+        {
+            return DumpedMemory.CutForSharing(manifest, packs, ForkSharing.Plan);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            log.Warning("Checkpoint {Generation}: could not read its processes' memory maps to keep what they share ({Error}); restoring them as they are", manifest.Generation, e.Message);
+            return [];
+        }
     }
 
     /// <summary>Kills what a failed restore left and waits (up to 5 s) until its PIDs are free again.</summary>

@@ -31,6 +31,7 @@ internal sealed class ImageServer : StreamerSession<string?>
     private const int PagesChunksAhead = 6;
 
     private readonly IReadOnlyDictionary<string, ManifestFile> _images;
+    private readonly IReadOnlyDictionary<string, byte[]> _replaced;
     private readonly PackReader _packs;
     private readonly string? _keyId;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
@@ -40,19 +41,21 @@ internal sealed class ImageServer : StreamerSession<string?>
     // this server, which lasts until criu has exited.
     private readonly List<byte[]> _inPipesAtEnd = [];
 
-    private ImageServer(string imagesDir, IReadOnlyDictionary<string, ManifestFile> images, PackReader packs, string? keyId)
+    private ImageServer(string imagesDir, IReadOnlyDictionary<string, ManifestFile> images, IReadOnlyDictionary<string, byte[]> replaced, PackReader packs, string? keyId)
         : base(imagesDir, StreamerSocket.ServeName)
     {
         _keyId = keyId;
         _images = images;
+        _replaced = replaced;
         _packs = packs;
         Begin();
     }
 
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts; serves the CRIU images (plain names) of <paramref name="manifest"/>.</summary>
-    public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs) =>
+    /// <param name="replaced">Images served as these bytes instead of their chunks (small ones crik rewrote, read and checked already).</param>
+    public static ImageServer Start(string imagesDir, Manifest manifest, PackReader packs, IReadOnlyDictionary<string, byte[]> replaced) =>
         new(imagesDir,
-            manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), packs, manifest.KeyId);
+            manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToDictionary(i => i.Path, StringComparer.Ordinal), replaced, packs, manifest.KeyId);
 
     /// <summary>How the largest image's stream went: bytes handed over, and time spent waiting for CRIU to read and for chunks to be read and checked.</summary>
     public StreamTimes? Times => StreamTimes.Largest(_streams);
@@ -74,7 +77,9 @@ internal sealed class ImageServer : StreamerSession<string?>
                     if (exists)
                     {
                         SafeFileHandle pipe = connection.ReceivePipe();
-                        served.Add(Task.Factory.StartNew(() => Serve(image!, pipe), TaskCreationOptions.LongRunning));
+                        served.Add(Task.Factory.StartNew(
+                            () => { if (_replaced.TryGetValue(name, out byte[]? bytes)) { ServeBytes(name, bytes, pipe); } else { Serve(image!, pipe); } },
+                            TaskCreationOptions.LongRunning));
                     }
                 }
             }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
@@ -120,6 +125,36 @@ internal sealed class ImageServer : StreamerSession<string?>
             writer?.Dispose();
             ReleaseBuffers(inPipe, unwritten, byReference, giveBack);
             ahead?.Dispose();
+        }
+    }
+
+    private void ServeBytes(string name, byte[] bytes, SafeFileHandle pipe)
+    {
+        try
+        {
+            using var writer = new NonBlockingPipe(pipe);
+            var rest = new List<ArraySegment<byte>> { new(bytes) };
+            while (rest[0].Count > 0)
+            {
+                long written = writer.Write(rest);
+                rest[0] = rest[0][(int)written..];
+                if (rest[0].Count > 0)
+                {
+                    writer.WaitForReader();
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // CRIU stopped reading this image: it needs no more of it, or it failed.
+        }
+        catch (Exception e)
+        {
+            Fail($"{name}: {e.Message}");
+        }
+        finally
+        {
+            pipe.Dispose();
         }
     }
 

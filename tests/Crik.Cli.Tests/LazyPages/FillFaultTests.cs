@@ -28,7 +28,7 @@ public sealed class FillFaultTests
         using (CrikRun first = pods.Start(App))
         {
             first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            Pods.CheckpointAndStop(first);
+            Pods.CheckpointAndStopBetweenForks(first);
         }
         using (CrikRun faulty = pods.StartWith(new Dictionary<string, string> { ["CRIK_FAULT"] = thread }, App))
         {
@@ -77,7 +77,7 @@ public sealed class FillFaultTests
         using (CrikRun first = pods.Start(app))
         {
             first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            Pods.CheckpointAndStop(first);
+            Pods.CheckpointAndStopBetweenForks(first);
         }
 
         using CrikRun second = pods.StartWith(withoutCriu, app);

@@ -24,7 +24,7 @@ public sealed class LazyObjectRestoreTests : IDisposable
         using (CrikRun first = Start(config, proxy.Endpoint))
         {
             first.WaitForLine("allocated 96", TimeSpan.FromSeconds(60));
-            Pods.CheckpointAndStop(first);
+            Pods.CheckpointAndStopBetweenForks(first);
         }
         using (CrikRun second = Start(config, proxy.Endpoint))
         {
@@ -33,7 +33,7 @@ public sealed class LazyObjectRestoreTests : IDisposable
             int from = second.Stdout.Count;
             second.WaitForLine(_ => second.Stdout.Skip(from).Any(l => l == "child intact yes"), TimeSpan.FromSeconds(60));
             Assert.DoesNotContain(second.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
-            Pods.CheckpointAndStop(second);
+            Pods.CheckpointAndStopBetweenForks(second);
         }
 
         // A slow store, whose reads of the packs stop being answered once the app runs again with its

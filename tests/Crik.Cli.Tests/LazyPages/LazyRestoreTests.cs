@@ -21,7 +21,7 @@ public class LazyRestoreTests
         using var pods = new Pods("lazyRestore: on\n");
         using (CrikRun first = Counting(pods, 64))
         {
-            Pods.CheckpointAndStop(first);
+            Pods.CheckpointAndStopBetweenForks(first);
         }
         for (int pod = 2; pod <= 3; pod++)
         {
@@ -46,7 +46,7 @@ public class LazyRestoreTests
             next.WaitForLine(_ => next.Stdout.Skip(from).Count(l => l == "child intact yes") >= 2, TimeSpan.FromSeconds(60));
             Assert.DoesNotContain(next.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
             Assert.True(Pods.Counts(next)[0] > 0, next.Transcript);
-            Pods.CheckpointAndStop(next);
+            Pods.CheckpointAndStopBetweenForks(next);
         }
     }
 
@@ -56,11 +56,12 @@ public class LazyRestoreTests
         using var pods = new Pods("lazyRestore: on\n");
         using (CrikRun first = Counting(pods, 64))
         {
+            Pods.WaitBetweenForks(first);
             (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = first.ControlSocket });
             Assert.True(code == 0, $"{output}{error}\n{first.Transcript}");
             int atCheckpoint = Pods.Counts(first).Count;
             first.WaitForLine(_ => Pods.Counts(first).Count >= atCheckpoint + 2); // the app writes on after checkpoint 1
-            Pods.CheckpointAndStop(first);
+            Pods.CheckpointAndStopBetweenForks(first);
         }
         Assert.Null(pods.Manifest("checkpoint-000002")["firstTouched"]);
         using CrikRun second = pods.Start(Forking(64));
@@ -155,7 +156,7 @@ public class LazyRestoreTests
             int from = next.Stdout.Count;
             next.WaitForLine(_ => next.Stdout.Skip(from).Any(l => l == "child intact yes"), TimeSpan.FromSeconds(60));
             Assert.DoesNotContain(next.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
-            Assert.True(stage == "Restoring checkpoint 1 " || waits.Any(w => w.EndsWith(" handle_userfault", StringComparison.Ordinal)),
+            Assert.True(stage == "Restoring checkpoint 1 " || waits.Any(w => w.EndsWith(" handle_userfault", StringComparison.Ordinal) || w.EndsWith(" userfaultfd_event_wait_completion", StringComparison.Ordinal)),
                 $"held at \"{stage}\", the app should have waited for its pages: {string.Join(", ", waits)}\n{next.Transcript}");
             next.Signal(Native.SIGKILL);
             next.WaitForExit(TimeSpan.FromSeconds(30));
@@ -200,7 +201,7 @@ public class LazyRestoreTests
         var pods = new Pods("lazyRestore: on\n" + extraConfig);
         using CrikRun first = pods.Start(Forking(mib));
         first.WaitForLine($"allocated {mib}", TimeSpan.FromSeconds(90));
-        Pods.CheckpointAndStop(first);
+        Pods.CheckpointAndStopBetweenForks(first);
         return pods;
     }
 

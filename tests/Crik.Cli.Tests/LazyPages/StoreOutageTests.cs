@@ -67,7 +67,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
             Dictionary<string, double> after = await ScrapeAsync(port);
             Assert.Equal(0, after["crik_lazy_restore_store_waiting_seconds"]);
             Assert.Equal(1, after["crik_lazy_restore_store_outages_total"]);
-            Pods.CheckpointAndStop(second);
+            Pods.CheckpointAndStopBetweenForks(second);
         }
 
         // Reads that hang rather than fail: each is cut and sent again until the store answers.
@@ -174,7 +174,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
     {
         using CrikRun first = Start(config, proxy);
         first.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(60));
-        Pods.CheckpointAndStop(first);
+        Pods.CheckpointAndStopBetweenForks(first);
     }
 
     /// <summary>A pod that restores lazily from a slow store (each request 200 ms late), so that its memory is still arriving when the test strikes.</summary>

@@ -46,6 +46,36 @@ internal sealed partial class Pods : IDisposable
     }
 
     /// <summary>
+    /// <see cref="CheckpointAndStop"/> at a moment when the app has no child: an app that forks a
+    /// short-lived child now and then (forking-memory.py) is otherwise checkpointed with it now and
+    /// then, and the memory it shares with that child is restored before the app runs (ForkSharing).
+    /// </summary>
+    public static void CheckpointAndStopBetweenForks(CrikRun pod)
+    {
+        WaitBetweenForks(pod);
+        CheckpointAndStop(pod);
+    }
+
+    /// <summary>
+    /// Waits for the moment a child the app forked has ended, when the next fork is furthest away
+    /// (forking-memory.py forks every two seconds or so); at once when the app forks none for five seconds.
+    /// </summary>
+    public static void WaitBetweenForks(CrikRun pod)
+    {
+        bool HasChild() => ProcessTable.DescendantsOf(pod.CrikPid).Count(e => e.State != 'Z') > 1;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!HasChild())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                return;
+            }
+            Thread.Sleep(5);
+        }
+        Poll.Until(() => !HasChild(), $"the app's child to end\n{pod.Transcript}");
+    }
+
+    /// <summary>
     /// Sends SIGTERM and expects it to reach the app (a script that traps TERM, prints "app-got-term"
     /// and exits with <paramref name="appExitCode"/>) with no checkpoint committed.
     /// </summary>

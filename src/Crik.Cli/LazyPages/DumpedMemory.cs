@@ -1,0 +1,132 @@
+using System.Globalization;
+using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
+using Crik.Cli.Model;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>A generation's processes as the sharing rule sees them, and the mm images they were read from, by PID.</summary>
+internal sealed record DumpedTree(List<ProcessMemory> Processes, Dictionary<int, byte[]> MmImages)
+{
+    /// <summary>The mm images with their mappings cut where <paramref name="plan"/> says, by name; those it leaves alone are not here.</summary>
+    public Dictionary<string, byte[]> CutMmImages(SharingPlan plan) =>
+        plan.Cuts.Where(c => MmImages.ContainsKey(c.Key))
+            .ToDictionary(c => DumpedMemory.MmName(c.Key), c => MemoryAreasImage.Split(MmImages[c.Key], c.Value), StringComparer.Ordinal);
+}
+
+/// <summary>
+/// The dumped processes' memory as the sharing rule sees it (<see cref="ProcessMemory"/>), read from a
+/// generation's pstree, mm and pagemap images before anything is laid out.
+/// </summary>
+internal static class DumpedMemory
+{
+    /// <summary>Far above a real pagemap, mm or pstree image, and small enough that a damaged size cannot have crik allocate the node's memory.</summary>
+    private const long MaxImageBytes = 256L << 20;
+
+    /// <summary>Every process with a pagemap; throws <see cref="InvalidDataException"/> when an image is missing or damaged.</summary>
+    public static DumpedTree Read(List<ManifestFile> files, Manifest manifest, PackReader packs, Dictionary<int, PagemapImage> pagemaps)
+    {
+        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        Dictionary<int, int> parents = Parse(ProcessTreeImage.Name, ReadSmall(Named(byName, ProcessTreeImage.Name), manifest, packs), ProcessTreeImage.Parse)
+            .GroupBy(p => p.Pid).ToDictionary(g => g.Key, g => g.First().ParentPid);
+        var processes = new List<ProcessMemory>();
+        var mmImages = new Dictionary<int, byte[]>();
+        foreach ((int pid, PagemapImage pagemap) in pagemaps.OrderBy(p => p.Key))
+        {
+            string name = MmName(pid);
+            byte[] bytes = mmImages[pid] = ReadSmall(Named(byName, name), manifest, packs);
+            MmImage mm = Parse(name, bytes, MemoryAreasImage.ParseImage);
+            processes.Add(new ProcessMemory(pid, parents.GetValueOrDefault(pid), mm.ExeFileId,
+                mm.Areas.Select(a => new MappedArea(a.Start, a.End, (a.Flags & MemoryArea.GrowsDown) != 0, a.IsPlainAnonymous)).ToList(),
+                LazyRanges(pagemap)));
+        }
+        return new DumpedTree(processes, mmImages);
+    }
+
+    /// <summary>Each task's pagemap image, by PID; throws <see cref="InvalidDataException"/> for a damaged one.</summary>
+    public static Dictionary<int, PagemapImage> Pagemaps(List<ManifestFile> files, Manifest manifest, PackReader packs)
+    {
+        var pagemaps = new Dictionary<int, PagemapImage>();
+        foreach (ManifestFile file in files)
+        {
+            if (TaskPagemapPid(file.Path) is { } pid)
+            {
+                pagemaps[pid] = Parse(file.Path, ReadSmall(file, manifest, packs), PagemapImage.Parse);
+            }
+        }
+        return pagemaps;
+    }
+
+    /// <summary>
+    /// For an eager restore: the mm images of <paramref name="manifest"/> cut so that CRIU pairs each
+    /// mapping a child shares with its parent (<paramref name="share"/>), by name; throws
+    /// <see cref="InvalidDataException"/> or IOException when the images cannot be read.
+    /// </summary>
+    public static Dictionary<string, byte[]> CutForSharing(Manifest manifest, PackReader packs, Func<IReadOnlyList<ProcessMemory>, SharingPlan> share)
+    {
+        var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
+        DumpedTree tree = Read(files, manifest, packs, Pagemaps(files, manifest, packs));
+        return tree.CutMmImages(share(tree.Processes));
+    }
+
+    public static string MmName(int pid) => $"mm-{pid.ToString(CultureInfo.InvariantCulture)}.img";
+
+    public static string TaskPagemapName(int pid) => $"pagemap-{pid.ToString(CultureInfo.InvariantCulture)}.img";
+
+    /// <summary>PID of "pagemap-PID.img" (a task's; "pagemap-shmem-ID.img" is shared memory, restored eagerly).</summary>
+    public static int? TaskPagemapPid(string name) => NumberIn(name, "pagemap-");
+
+    public static int? PagesId(string name) => NumberIn(name, "pages-");
+
+    /// <summary>N of an image named prefix-N.img; null for any other name.</summary>
+    private static int? NumberIn(string name, string prefix) =>
+        name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+
+    /// <summary>A small image's bytes, each chunk checked; throws <see cref="InvalidDataException"/> for one too large to be what it says.</summary>
+    public static byte[] ReadSmall(ManifestFile file, Manifest manifest, PackReader packs)
+    {
+        if (file.Size > MaxImageBytes)
+        {
+            throw new InvalidDataException($"its {file.Path} is {file.Size} bytes, more than any such image");
+        }
+        var bytes = new byte[file.Size];
+        new ChunkedImage(file.Chunks!, packs, manifest.KeyId).Read(0, bytes);
+        return bytes;
+    }
+
+    private static List<AddressRange> LazyRanges(PagemapImage pagemap)
+    {
+        var ranges = new List<AddressRange>();
+        foreach (PagemapEntry entry in pagemap.Entries.Where(e => e.IsPresent && e.IsLazy && e.Pages > 0))
+        {
+            var range = new AddressRange(entry.Address, entry.Address + (entry.Pages * Pagemap.PageBytes));
+            if (ranges.Count > 0 && ranges[^1].End == range.Start)
+            {
+                ranges[^1] = ranges[^1] with { End = range.End };
+            }
+            else
+            {
+                ranges.Add(range);
+            }
+        }
+        return ranges;
+    }
+
+    private static ManifestFile Named(Dictionary<string, ManifestFile> byName, string name) =>
+        byName.TryGetValue(name, out ManifestFile? file) ? file : throw new InvalidDataException($"its images have no {name}");
+
+    private static T Parse<T>(string name, byte[] bytes, ParseImage<T> parse)
+    {
+        try
+        {
+            return parse(bytes);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{name} is not an image crik can read: {e.Message}", e);
+        }
+    }
+
+    private delegate T ParseImage<T>(ReadOnlySpan<byte> image);
+}

@@ -1,0 +1,45 @@
+using Crik.Cli.Criu;
+using Crik.Cli.Model;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// Has CRIU restore some lazy pages itself: their pagemap entries lose the lazy flag. An entry a range
+/// starts or ends inside is split there; the entries' pages stay in the same order, so the pages image
+/// is unchanged.
+/// </summary>
+internal static class EagerPages
+{
+    public static PagemapImage Apply(PagemapImage image, IReadOnlyList<AddressRange> eager)
+    {
+        var entries = new List<PagemapEntry>(image.Entries.Count);
+        foreach (PagemapEntry entry in image.Entries)
+        {
+            if (!entry.IsLazy || !entry.IsPresent || entry.Pages == 0)
+            {
+                entries.Add(entry);
+                continue;
+            }
+            ulong end = entry.Address + (entry.Pages * Pagemap.PageBytes);
+            ulong at = entry.Address;
+            foreach (AddressRange range in eager.Where(r => r.Start < end && r.End > entry.Address))
+            {
+                ulong from = Math.Max(range.Start, entry.Address), to = Math.Min(range.End, end);
+                Add(entries, entry, at, from, lazy: true);
+                Add(entries, entry, from, to, lazy: false);
+                at = to;
+            }
+            Add(entries, entry, at, end, lazy: true);
+        }
+        return image with { Entries = entries };
+    }
+
+    private static void Add(List<PagemapEntry> entries, PagemapEntry entry, ulong from, ulong to, bool lazy)
+    {
+        if (to > from)
+        {
+            uint flags = lazy ? entry.Flags : entry.Flags & ~PagemapEntry.Lazy;
+            entries.Add(new PagemapEntry(from, (to - from) / Pagemap.PageBytes, flags));
+        }
+    }
+}

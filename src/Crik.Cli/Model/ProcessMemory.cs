@@ -1,0 +1,26 @@
+namespace Crik.Cli.Model;
+
+/// <summary>Addresses [Start, End) in a process's memory.</summary>
+internal readonly record struct AddressRange(ulong Start, ulong End)
+{
+    public ulong Bytes => End - Start;
+}
+
+/// <summary>
+/// One mapping of a dumped process: where it is, whether it grows down (a stack), and whether it is
+/// plain private anonymous memory, which may be restored as two mappings side by side.
+/// </summary>
+internal readonly record struct MappedArea(ulong Start, ulong End, bool GrowsDown, bool Plain);
+
+/// <summary>
+/// What a checkpoint says about one process's memory: its place in the tree, the executable it ran
+/// (CRIU's file id), its mappings, and the pages it had (those a lazy restore may leave for later) in
+/// address order.
+/// </summary>
+internal sealed record ProcessMemory(int Pid, int ParentPid, uint ExeFileId, IReadOnlyList<MappedArea> Areas, IReadOnlyList<AddressRange> LazyPages);
+
+/// <summary>How a restore keeps what the app's processes shared copy-on-write.</summary>
+/// <param name="Cuts">Where each process's mappings are split so that each matches its parent's and children's (addresses inside plain areas, sorted); processes with none are left out.</param>
+/// <param name="Eager">Each process's lazy pages for CRIU to restore before it forks the processes (sorted, not overlapping); processes with none are left out.</param>
+/// <param name="SharedBytes">The bytes of those pages in the children: what the tree may share.</param>
+internal sealed record SharingPlan(IReadOnlyDictionary<int, List<ulong>> Cuts, IReadOnlyDictionary<int, List<AddressRange>> Eager, ulong SharedBytes);

@@ -1,0 +1,95 @@
+using Crik.Cli.Criu;
+using Crik.Cli.LazyPages;
+using Crik.Cli.Model;
+using Xunit;
+
+namespace Crik.Cli.Tests.LazyPages;
+
+/// <summary>What a restore that keeps forked processes' sharing changes in CRIU's images: mappings cut in mm images, lazy flags cleared in pagemaps, and the tree read from pstree.</summary>
+[Trait("Category", "Unit")]
+public sealed class SharingImagesTests
+{
+    private const uint PrivateAnonymous = 0x22, RegularAnonPrivate = 1 | (1 << 9);
+
+    [Fact]
+    public void AMappingIsCutIntoPiecesSideBySideWithEveryOtherFieldAndMessageKept()
+    {
+        byte[] vma = Message((1, 0x10000), (2, 0x40000), (3, 0x10), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40));
+        byte[] other = Message((1, 0x50000), (2, 0x51000), (6, PrivateAnonymous), (7, RegularAnonPrivate));
+        byte[] mm = [.. Message((1, 0x400000), (12, 9)), .. Embedded(14, vma), .. Embedded(14, other), .. Message((15, 1))];
+        byte[] image = Image(0x57492820, mm, Message((1, 5)));
+
+        byte[] cut = MemoryAreasImage.Split(image, [0x20000, 0x30000, 0x50800]);
+
+        MmImage parsed = MemoryAreasImage.ParseImage(cut);
+        Assert.Equal(9u, parsed.ExeFileId);
+        Assert.Equal([(0x10000UL, 0x20000UL), (0x20000, 0x30000), (0x30000, 0x40000), (0x50000, 0x50800), (0x50800, 0x51000)],
+            parsed.Areas.Select(a => (a.Start, a.End)));
+        Assert.All(parsed.Areas, a => Assert.True(a.IsPlainAnonymous));
+        // The second piece of the first mapping: its page offset moved on with its start; the rest as it was.
+        byte[] second = Embedded(14, Message((1, 0x20000), (2, 0x30000), (3, 0x10 + 0x10000), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40)));
+        Assert.True(cut.AsSpan().IndexOf(second) > 0);
+        Assert.True(cut.AsSpan().EndsWith([.. BitConverter.GetBytes(Message((1, 5)).Length), .. Message((1, 5))])); // the message after the mm entry
+        Assert.Equal(image, MemoryAreasImage.Split(image, [0x60000])); // nothing inside a mapping: the same bytes
+    }
+
+    [Fact]
+    public void OnlyPlainPrivateAnonymousMemoryCountsAsCuttable()
+    {
+        Assert.True(new MemoryArea(0, 0x1000, PrivateAnonymous, RegularAnonPrivate | (1 << 5)).IsPlainAnonymous); // the heap
+        Assert.False(new MemoryArea(0, 0x1000, PrivateAnonymous | MemoryArea.GrowsDown, RegularAnonPrivate).IsPlainAnonymous); // a stack
+        Assert.False(new MemoryArea(0, 0x1000, PrivateAnonymous | 0x40000, RegularAnonPrivate).IsPlainAnonymous); // huge pages
+        Assert.False(new MemoryArea(0, 0x1000, 0x02, 1 | (1 << 6)).IsPlainAnonymous); // a private file mapping
+        Assert.False(new MemoryArea(0, 0x1000, PrivateAnonymous, RegularAnonPrivate | (1 << 3)).IsPlainAnonymous); // the vDSO
+    }
+
+    [Fact]
+    public void PagesMadeEagerLoseTheirLazyFlagAndTheEntriesKeepThePagesImagesOrder()
+    {
+        const uint Lazy = PagemapEntry.Present | PagemapEntry.Lazy;
+        var image = new PagemapImage(3, [new PagemapEntry(0x10000, 16, Lazy), new PagemapEntry(0x30000, 2, PagemapEntry.Present), new PagemapEntry(0x40000, 4, Lazy)]);
+
+        PagemapImage eager = EagerPages.Apply(image, [new AddressRange(0x14000, 0x18000), new AddressRange(0x40000, 0x50000)]);
+
+        Assert.Equal([
+            new PagemapEntry(0x10000, 4, Lazy), new PagemapEntry(0x14000, 4, PagemapEntry.Present), new PagemapEntry(0x18000, 8, Lazy),
+            new PagemapEntry(0x30000, 2, PagemapEntry.Present), new PagemapEntry(0x40000, 4, PagemapEntry.Present),
+        ], eager.Entries);
+        Assert.Equal(Pagemap.Parse(image.Encode()).Bytes, Pagemap.Parse(eager.Encode()).Bytes);
+    }
+
+    [Fact]
+    public void TheTreeIsReadFromPstree()
+    {
+        byte[] image = Image(0x50273030, Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
+        Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.Parse(image.AsSpan(0, 7)));
+    }
+
+    private static byte[] Image(uint magic, params byte[][] messages)
+    {
+        using var image = new MemoryStream();
+        ImageWire.WriteMagic(image, magic);
+        foreach (byte[] message in messages)
+        {
+            image.Write(BitConverter.GetBytes(message.Length));
+            image.Write(message);
+        }
+        return image.ToArray();
+    }
+
+    private static byte[] Message(params (int Field, ulong Value)[] fields) => [.. fields.SelectMany(f => Varint((ulong)f.Field << 3).Concat(Varint(f.Value)))];
+
+    private static byte[] Embedded(int field, byte[] message) => [.. Varint(((ulong)field << 3) | 2), .. Varint((ulong)message.Length), .. message];
+
+    private static byte[] Varint(ulong value)
+    {
+        var bytes = new List<byte>();
+        for (; value >= 0x80; value >>= 7)
+        {
+            bytes.Add((byte)(value | 0x80));
+        }
+        bytes.Add((byte)value);
+        return [.. bytes];
+    }
+}

@@ -204,6 +204,27 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
+    /// <summary>
+    /// Once criu restore has ended: the pages files it read are emptied, as nothing reads them again. What
+    /// they held (a pre-fork app's shared memory, once for each of its processes) would otherwise fill
+    /// the scratch directory, and the pod's memory where that is a tmpfs, until every page is in.
+    /// </summary>
+    public void DropLaidOutPages()
+    {
+        foreach (int id in Images.Keys)
+        {
+            try
+            {
+                using var file = _scratch.Directory.OpenOrCreateFile($"pages-{id.ToString(System.Globalization.CultureInfo.InvariantCulture)}.img");
+                RandomAccess.SetLength(file, 0);
+            }
+            catch (IOException)
+            {
+                // Only space is lost: the directory goes when the load ends.
+            }
+        }
+    }
+
     public void Dispose() => _scratch.Dispose();
 
     /// <summary>

@@ -58,6 +58,9 @@ internal sealed class LazyLoad : IDisposable
 
     public long LazyBytes => _images.LazyBytes;
 
+    /// <summary>Once criu restore has ended, the pages it read from the laid-out images are let go (<see cref="LazyImages.DropLaidOutPages"/>).</summary>
+    public void CriuEnded() => _images.DropLaidOutPages();
+
     /// <summary>The bytes of lazy pages CRIU brought in itself so that the app's processes share them again (<see cref="LazyImages.SharedBytes"/>).</summary>
     public long SharedBytes => _images.SharedBytes;
 

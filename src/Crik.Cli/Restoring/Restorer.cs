@@ -284,6 +284,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         try
         {
             (restore, _) = await RunCriuAsync(manifest, run.Attempt, loading.ImagesDir, run.Stages, lazyPages: true).ConfigureAwait(false);
+            loading.CriuEnded();
         }
         catch
         {

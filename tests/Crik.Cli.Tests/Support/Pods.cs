@@ -29,6 +29,10 @@ internal sealed partial class Pods : IDisposable
     public CrikRun StartWith(IDictionary<string, string> environment, params string[] command) =>
         CrikRun.Start(["run", "--config", ConfigPath, "--", .. command], environment: environment);
 
+    /// <summary>Starts a pod with these environment variables, running <paramref name="insideNamespaces"/> (a shell command) in its namespaces before crik.</summary>
+    public CrikRun StartInside(string insideNamespaces, IDictionary<string, string> environment, params string[] command) =>
+        CrikRun.Start(["run", "--config", ConfigPath, "--", .. command], environment: environment, insideNamespaces: insideNamespaces);
+
     /// <summary>Starts a pod whose <paramref name="scratch"/> is a tmpfs of its own, empty, as a new container's /dev/shm is.</summary>
     public CrikRun StartWithOwnTmpfs(string scratch, params string[] command)
     {

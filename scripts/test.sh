@@ -8,7 +8,7 @@ if [ "$(id -u)" -eq 0 ]; then
     bash scripts/install-criu.sh || { echo "test.sh: installing CRIU failed" >&2; exit 1; }
     bash scripts/install-containers.sh || { echo "test.sh: preparing the real-container tests (podman) failed" >&2; exit 1; }
     # A real pre-fork server for the copy-on-write restore test (PreForkServerTests).
-    [ -x /usr/bin/gunicorn ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gunicorn >/dev/null \
+    [ -x /usr/bin/gunicorn ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gunicorn >/dev/null; } \
         || { echo "test.sh: installing gunicorn failed" >&2; exit 1; }
 else
     echo "test.sh: not root; tests that need root, namespaces or CRIU will be reported as skipped" >&2

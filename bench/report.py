@@ -299,6 +299,27 @@ def part6(data, lines, goals):
         lines.append("")
 
 
+def part6_prefork(data, lines, goals):
+    if not data:
+        return
+    lines += [f"### A pre-fork app: gunicorn --preload with {data['workers']} workers over a {data['mib']} MiB model", "",
+              "The workers share the model copy-on-write. Checkpointed once, then restored lazily and eagerly in turn from a "
+              "volume with a cold page cache; the whole tree's proportional set size (PSS) once every page is in, against "
+              f"{data['before_pss_mib']:.0f} MiB before the checkpoint (bench/prefork.py, {data['reps']} rounds each).", "",
+              "| restore | first answer | all in | tree PSS | PSS / before |", "|---|---|---|---|---|"]
+    for mode in ("lazy", "eager"):
+        run = data[mode]
+        lines.append(f"| {mode} | {s(run['first_answer_s'])} | {s(run['all_in_s'])} | {run['pss_mib']['median']:.0f} MiB | "
+                     f"{run['pss_mib']['median'] / data['before_pss_mib']:.2f}× |")
+    lines.append("")
+    goals.append(("pre-fork app: tree PSS after a lazy restore within 1.2× before the checkpoint",
+                  data["lazy"]["pss_mib"]["median"] <= 1.2 * data["before_pss_mib"],
+                  f"{data['lazy']['pss_mib']['median'] / data['before_pss_mib']:.2f}×"))
+    goals.append(("pre-fork app: tree PSS after a lazy restore within 1.1× the eager restore's",
+                  data["lazy"]["pss_mib"]["median"] <= 1.1 * data["eager"]["pss_mib"]["median"],
+                  f"{data['lazy']['pss_mib']['median'] / data['eager']['pss_mib']['median']:.2f}×"))
+
+
 def part2(data, sizes, lines, goals):
     lines += ["## 2. crik as an init: against tini, dumb-init and the .NET floor", ""]
     if not data:
@@ -405,6 +426,7 @@ def main():
     part4(load(args.results, "reuse.json"), lines, goals)
     part5(load(args.results, "secure.json"), lines, goals)
     part6(load(args.results, "lazy.json"), lines, goals)
+    part6_prefork(load(args.results, "prefork.json"), lines, goals)
     lines += ["## Goals", "", "Recorded, not asserted.", "", "| goal | result | measured (median) |", "|---|---|---|"]
     for goal, ok, detail in goals:
         lines.append(f"| {goal} | {'not measured' if ok is None else yes(ok)} | {detail} |")

@@ -14,7 +14,7 @@
 #
 # Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_PATTERN_REPS (3), BENCH_SIZES
 # (64,512,2048), BENCH_HYPERFINE_RUNS (40), BENCH_SIGNALS (300), BENCH_WRK_SECONDS (10),
-# BENCH_REUSE_MIB (2048), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure,lazy), BENCH_LAZY_SIZES (64,512,2048,6144),
+# BENCH_REUSE_MIB (2048), BENCH_PREFORK_MIB (512), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure,lazy), BENCH_LAZY_SIZES (64,512,2048,6144),
 # BENCH_LAZY_REPS (3), BENCH_OUT (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -150,6 +150,10 @@ if wants lazy; then
     "$PY" lazy.py --crik "$crik" --python "$PY" --sizes "${BENCH_LAZY_SIZES:-64,512,2048,6144}" --reps "${BENCH_LAZY_REPS:-3}" \
         --work "$work/lazy" --out "$work/results/lazy.json" \
         || { log "part 6 failed"; }
+    log "part 6: a pre-fork app (gunicorn --preload, four workers, ${BENCH_PREFORK_MIB:-512} MiB model), lazy against eager"
+    "$PY" prefork.py --crik "$crik" --mib "${BENCH_PREFORK_MIB:-512}" --reps "${BENCH_LAZY_REPS:-3}" \
+        --work "$work/prefork" --out "$work/results/prefork.json" \
+        || { log "part 6 (pre-fork app) failed"; }
 fi
 cd "$repo"
 

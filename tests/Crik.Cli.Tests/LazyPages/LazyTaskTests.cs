@@ -2,6 +2,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
 using Microsoft.Win32.SafeHandles;
+using Crik.Cli.Tests.Criu;
 using Xunit;
 
 namespace Crik.Cli.Tests.LazyPages;
@@ -100,9 +101,9 @@ public sealed class LazyTaskTests
     {
         using var image = new MemoryStream();
         ImageWire.WriteMagic(image, 0x57492820);
-        byte[] vma1 = Message((1, 0x20000), (2, 0x30000), (3, 7));
-        byte[] vma2 = Message((1, 0x10000), (2, 0x14000));
-        byte[] mm = [.. Embedded(14, vma1), .. Varint(2 << 3), .. Varint(5), .. Embedded(14, vma2)];
+        byte[] vma1 = Protobuf.Message((1, 0x20000), (2, 0x30000), (3, 7));
+        byte[] vma2 = Protobuf.Message((1, 0x10000), (2, 0x14000));
+        byte[] mm = [.. Protobuf.Embedded(14, vma1), .. Protobuf.Varint(2 << 3), .. Protobuf.Varint(5), .. Protobuf.Embedded(14, vma2)];
         image.Write(BitConverter.GetBytes(mm.Length));
         image.Write(mm);
 
@@ -114,20 +115,5 @@ public sealed class LazyTaskTests
     {
         byte[] pagemap = new PagemapImage(1, runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, PagemapEntry.Present | (r.Lazy ? PagemapEntry.Lazy : 0))).ToList()).Encode();
         return LazyTask.Create(1, Pagemap.Parse(pagemap), mappings, new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)));
-    }
-
-    private static byte[] Message(params (int Field, ulong Value)[] fields) => [.. fields.SelectMany(f => Varint((ulong)f.Field << 3).Concat(Varint(f.Value)))];
-
-    private static byte[] Embedded(int field, byte[] message) => [.. Varint(((ulong)field << 3) | 2), .. Varint((ulong)message.Length), .. message];
-
-    private static byte[] Varint(ulong value)
-    {
-        var bytes = new List<byte>();
-        for (; value >= 0x80; value >>= 7)
-        {
-            bytes.Add((byte)(value | 0x80));
-        }
-        bytes.Add((byte)value);
-        return [.. bytes];
     }
 }

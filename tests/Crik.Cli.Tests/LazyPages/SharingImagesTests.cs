@@ -1,6 +1,7 @@
 using Crik.Cli.Criu;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Model;
+using Crik.Cli.Tests.Criu;
 using Xunit;
 
 namespace Crik.Cli.Tests.LazyPages;
@@ -14,10 +15,10 @@ public sealed class SharingImagesTests
     [Fact]
     public void AMappingIsCutIntoPiecesSideBySideWithEveryOtherFieldAndMessageKept()
     {
-        byte[] vma = Message((1, 0x10000), (2, 0x40000), (3, 0x10), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40));
-        byte[] other = Message((1, 0x50000), (2, 0x51000), (6, PrivateAnonymous), (7, RegularAnonPrivate));
-        byte[] mm = [.. Message((1, 0x400000), (12, 9)), .. Embedded(14, vma), .. Embedded(14, other), .. Message((15, 1))];
-        byte[] image = Image(0x57492820, mm, Message((1, 5)));
+        byte[] vma = Protobuf.Message((1, 0x10000), (2, 0x40000), (3, 0x10), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40));
+        byte[] other = Protobuf.Message((1, 0x50000), (2, 0x51000), (6, PrivateAnonymous), (7, RegularAnonPrivate));
+        byte[] mm = [.. Protobuf.Message((1, 0x400000), (12, 9)), .. Protobuf.Embedded(14, vma), .. Protobuf.Embedded(14, other), .. Protobuf.Message((15, 1))];
+        byte[] image = Image(0x57492820, mm, Protobuf.Message((1, 5)));
 
         byte[] cut = MemoryAreasImage.Split(image, [0x20000, 0x30000, 0x50800]);
 
@@ -27,9 +28,9 @@ public sealed class SharingImagesTests
             parsed.Areas.Select(a => (a.Start, a.End)));
         Assert.All(parsed.Areas, a => Assert.True(a.IsPlainAnonymous));
         // The second piece of the first mapping: its page offset moved on with its start; the rest as it was.
-        byte[] second = Embedded(14, Message((1, 0x20000), (2, 0x30000), (3, 0x10 + 0x10000), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40)));
+        byte[] second = Protobuf.Embedded(14, Protobuf.Message((1, 0x20000), (2, 0x30000), (3, 0x10 + 0x10000), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40)));
         Assert.True(cut.AsSpan().IndexOf(second) > 0);
-        Assert.True(cut.AsSpan().EndsWith([.. BitConverter.GetBytes(Message((1, 5)).Length), .. Message((1, 5))])); // the message after the mm entry
+        Assert.True(cut.AsSpan().EndsWith([.. BitConverter.GetBytes(Protobuf.Message((1, 5)).Length), .. Protobuf.Message((1, 5))])); // the message after the mm entry
         Assert.Equal(image, MemoryAreasImage.Split(image, [0x60000])); // nothing inside a mapping: the same bytes
     }
 
@@ -61,7 +62,7 @@ public sealed class SharingImagesTests
     [Fact]
     public void TheTreeIsReadFromPstree()
     {
-        byte[] image = Image(0x50273030, Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
+        byte[] image = Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
         Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
         Assert.Throws<FormatException>(() => ProcessTreeImage.Parse(image.AsSpan(0, 7)));
     }
@@ -76,20 +77,5 @@ public sealed class SharingImagesTests
             image.Write(message);
         }
         return image.ToArray();
-    }
-
-    private static byte[] Message(params (int Field, ulong Value)[] fields) => [.. fields.SelectMany(f => Varint((ulong)f.Field << 3).Concat(Varint(f.Value)))];
-
-    private static byte[] Embedded(int field, byte[] message) => [.. Varint(((ulong)field << 3) | 2), .. Varint((ulong)message.Length), .. message];
-
-    private static byte[] Varint(ulong value)
-    {
-        var bytes = new List<byte>();
-        for (; value >= 0x80; value >>= 7)
-        {
-            bytes.Add((byte)(value | 0x80));
-        }
-        bytes.Add((byte)value);
-        return [.. bytes];
     }
 }

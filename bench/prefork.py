@@ -75,6 +75,8 @@ def restore_round(crik, images, port, mib, work, lazy):
             raise RuntimeError(f"crik ended during the restore\n{restored.transcript()}")
         time.sleep(0.005)
     first_answer = now() - restored.started_at
+    _, line = restored.wait_line(r"Restored checkpoint", stream="stderr", timeout=600)
+    log(f"part 6: pre-fork app, {'lazy' if lazy else 'eager'}: {line.split(': the app runs again')[0].split('crik: ')[-1]}; {line.split('Stages: ')[-1]}")
     pattern = r"the app's memory is all in" if lazy else r"Restored checkpoint"
     t_all_in, _ = restored.wait_line(pattern, stream="stderr", timeout=600)
     crik_pid = wait_child(restored.pid, name="crik")

@@ -24,11 +24,14 @@ internal static class DumpedMemory
     private const long MaxImageBytes = 256L << 20;
 
     /// <summary>Every process with a pagemap; throws <see cref="InvalidDataException"/> when an image is missing or damaged.</summary>
-    public static DumpedTree Read(List<ManifestFile> files, Manifest manifest, PackReader packs, Dictionary<int, PagemapImage> pagemaps)
+    /// <param name="parents">The tree (<see cref="ReadTree"/>); a tree of one process shares nothing, and its mm image is not read.</param>
+    public static DumpedTree Read(List<ManifestFile> files, Manifest manifest, PackReader packs, Dictionary<int, PagemapImage> pagemaps, Dictionary<int, int> parents)
     {
         var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
-        Dictionary<int, int> parents = Parse(ProcessTreeImage.Name, ReadSmall(Named(byName, ProcessTreeImage.Name), manifest, packs), ProcessTreeImage.Parse)
-            .GroupBy(p => p.Pid).ToDictionary(g => g.Key, g => g.First().ParentPid);
+        if (pagemaps.Count < 2)
+        {
+            return new DumpedTree([], []);
+        }
         var processes = new List<ProcessMemory>();
         var mmImages = new Dictionary<int, byte[]>();
         foreach ((int pid, PagemapImage pagemap) in pagemaps.OrderBy(p => p.Key))
@@ -65,7 +68,12 @@ internal static class DumpedMemory
     public static Dictionary<string, byte[]> CutForSharing(Manifest manifest, PackReader packs, Func<IReadOnlyList<ProcessMemory>, SharingPlan> share)
     {
         var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
-        DumpedTree tree = Read(files, manifest, packs, Pagemaps(files, manifest, packs));
+        Dictionary<int, int> parents = ReadTree(files, manifest, packs);
+        if (parents.Count < 2)
+        {
+            return []; // one process shares with nobody: nothing more is read before the restore
+        }
+        DumpedTree tree = Read(files, manifest, packs, Pagemaps(files, manifest, packs), parents);
         return tree.CutMmImages(share(tree.Processes));
     }
 
@@ -82,6 +90,14 @@ internal static class DumpedMemory
     private static int? NumberIn(string name, string prefix) =>
         name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
             && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
+
+    /// <summary>Each process's parent, by PID, from the pstree image; throws <see cref="InvalidDataException"/> when it is missing or damaged.</summary>
+    public static Dictionary<int, int> ReadTree(List<ManifestFile> files, Manifest manifest, PackReader packs)
+    {
+        ManifestFile pstree = files.FirstOrDefault(f => f.Path == ProcessTreeImage.Name) ?? throw new InvalidDataException($"its images have no {ProcessTreeImage.Name}");
+        return Parse(ProcessTreeImage.Name, ReadSmall(pstree, manifest, packs), ProcessTreeImage.Parse)
+            .GroupBy(p => p.Pid).ToDictionary(g => g.Key, g => g.First().ParentPid);
+    }
 
     /// <summary>A small image's bytes, each chunk checked; throws <see cref="InvalidDataException"/> for one too large to be what it says.</summary>
     public static byte[] ReadSmall(ManifestFile file, Manifest manifest, PackReader packs)

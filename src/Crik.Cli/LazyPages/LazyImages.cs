@@ -164,7 +164,7 @@ internal sealed class LazyImages : IDisposable
         {
             Pagemap.Parse(pagemap.Encode()); // what the fill cannot serve is refused before anything is written
         }
-        DumpedTree tree = DumpedMemory.Read(files, manifest, packs, pagemaps);
+        DumpedTree tree = pagemaps.Count < 2 ? new DumpedTree([], []) : DumpedMemory.Read(files, manifest, packs, pagemaps, DumpedMemory.ReadTree(files, manifest, packs));
         SharingPlan plan = share(tree.Processes);
         SharedBytes = (long)plan.SharedBytes;
         var written = tree.CutMmImages(plan);

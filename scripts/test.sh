@@ -13,6 +13,32 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "test.sh: not root; tests that need root, namespaces or CRIU will be reported as skipped" >&2
 fi
+# promtool checks examples/monitoring/ (the alerts' rule tests, the dashboard's queries). It comes in
+# Debian's prometheus package, whose install would start a Prometheus on port 9090: a policy-rc.d that
+# refuses every start (Docker images have one; otherwise one is put there for the install and removed)
+# keeps it from starting, and on a machine run by systemd the service is also disabled and stopped.
+install_promtool() {
+    local policy=/usr/sbin/policy-rc.d made_policy="" status
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# test.sh: no service starts while the prometheus package installs\nexit 101\n' >"$policy" \
+            && chmod 0755 "$policy" && made_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    status=$?
+    [ -z "$made_policy" ] || rm -f "$policy"
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
+    [ "$status" -eq 0 ] && command -v promtool >/dev/null
+}
+if ! command -v promtool >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then
+        install_promtool || { echo "test.sh: installing Debian's prometheus package (for promtool) failed" >&2; exit 1; }
+    else
+        echo "test.sh: not root and no promtool; the rule and dashboard tests will be reported as skipped (apt-get install prometheus)" >&2
+    fi
+fi
 bash scripts/install-s3rver.sh || echo "test.sh: s3rver could not be installed; the object storage tests will say why they cannot run" >&2
 command -v python3 >/dev/null || { echo "test.sh: python3 is needed by the test apps (apt-get install python3)" >&2; exit 1; }
 

@@ -19,7 +19,7 @@ internal sealed class Observation : IDisposable
         if (config.MetricsAddress is { } address)
         {
             // Counted from the start, served once the app runs: a restored app that listens on this port gets it back first.
-            var metrics = new CrikMetrics();
+            var metrics = new CrikMetrics(config.CheckpointInterval);
             var serving = new ServeOnceTheAppRuns(address, metrics, log);
             observation.Add(metrics);
             observation.Add(serving, serving);

@@ -125,6 +125,29 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
         second.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void CheckpointsEverySecondWriteToTheApiServerAboutOnceAMinute()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        using (CrikRun pod = pods.StartWith(PodEnvironment(), "sh", "-c", Pods.Counter()))
+        {
+            Poll.Until(() => pod.Stderr.Count(l => l.Contains("committed", StringComparison.Ordinal)) >= 10, "ten periodic checkpoints", TimeSpan.FromSeconds(50));
+            Pods.CheckpointAndStop(pod);
+        }
+        // Within the first write interval: each series is written once at its start and once at exit, the annotations likewise.
+        List<string> requests = [.. _api.Requests];
+        List<SeenEvent> checkpointed = [.. _api.EventsWith("Checkpointed").Select(e => new SeenEvent((string?)e["message"], (int?)e["count"]))];
+        Assert.True(checkpointed.Count == 2, string.Join("\n", checkpointed));
+        Assert.Contains(checkpointed, e => e.Message!.Contains("(SIGTERM)", StringComparison.Ordinal) && e.Count == 1);
+        Assert.Contains(checkpointed, e => e.Message!.Contains("(periodic)", StringComparison.Ordinal) && e.Count >= 10);
+        Assert.InRange(requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/events/", StringComparison.Ordinal)), 1, 1);
+        Assert.InRange(requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/pods/", StringComparison.Ordinal)), 2, 2);
+        Assert.StartsWith("Checkpoint ", _api.Annotations[PodEventWriter.LastCheckpointAnnotation], StringComparison.Ordinal);
+        Assert.Contains("committed (SIGTERM)", _api.Annotations[PodEventWriter.LastCheckpointAnnotation], StringComparison.Ordinal);
+    }
+
+    private sealed record SeenEvent(string? Message, int? Count);
+
     [Fact]
     public void WhenCrikStartsNothingThePodsEventsSayWhy()
     {

@@ -162,6 +162,33 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
         Assert.Empty(_api.EventsWith("StartedFresh"));
     }
 
+    [Fact]
+    public async Task MetricsAreServedWhileCrikWaitsForItsStoreAndUntilItExitsHavingStartedNothing()
+    {
+        int port = FreePort.Get();
+        string config = Path.Combine(_dir.Path, "config.yaml");
+        File.WriteAllText(config, $"imageDir: /proc/crik-cannot-be-here\nlockWait: 4s\nmetricsAddress: 127.0.0.1:{port}\n");
+        using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "echo app-ran"], asPid1: false);
+        Dictionary<string, double>? waiting = null;
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                waiting = await ScrapeAsync(port);
+                return true;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "crik to serve /metrics while it waits for its store", TimeSpan.FromSeconds(3));
+        Assert.Equal(0, waiting!["crik_app_running"]);
+        Assert.True(waiting["crik_store_errors_total{backend=\"volume\",operation=\"lock\"}"] >= 1);
+        Assert.Equal(125, run.WaitForExit());
+        Assert.DoesNotContain("app-ran", run.Stdout);
+        Assert.Contains(run.Stderr, l => l.Contains($"Serving Prometheus metrics at http://127.0.0.1:{port}/metrics", StringComparison.Ordinal));
+    }
+
     [CriuFact]
     public void WithNoKubernetesApiCrikSaysNothingAboutIt()
     {

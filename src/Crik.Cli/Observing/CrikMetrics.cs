@@ -63,25 +63,9 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null) : IHappen
                 // Not timed: a checkpoint that never started has no duration to skew the others' with.
                 Count(s.Reason, "skipped");
                 break;
-            case Happening.Restored r:
-                _restores.GetOrAdd(Mode(r.Lazily), _ => new Histogram(Histogram.DurationBounds)).Observe(r.Took.TotalSeconds);
-                _restoreCounts.AddOrUpdate((Mode(r.Lazily), "restored"), 1, (_, n) => n + 1);
-                _appStart = new AppStart("restored", r.SinceStart.TotalSeconds);
-                Volatile.Write(ref _appRunning, 1);
-                break;
-            case Happening.RestoreFailed f:
-                _restoreCounts.AddOrUpdate((Mode(f.Lazily), "failed"), 1, (_, n) => n + 1);
-                Volatile.Write(ref _appRunning, 0);
-                break;
-            case Happening.AppNotStarted or Happening.AppGone:
-                Volatile.Write(ref _appRunning, 0);
-                break;
-            case Happening.LazyRestoreFellBack:
-                _restoreCounts.AddOrUpdate(("lazy", "fell_back"), 1, (_, n) => n + 1);
-                break;
-            case Happening.StartedFresh f:
-                _appStart = new AppStart("fresh", f.SinceStart.TotalSeconds);
-                Volatile.Write(ref _appRunning, 1);
+            case Happening.Restored or Happening.RestoreFailed or Happening.AppNotStarted or Happening.AppGone or Happening.LazyRestoreFellBack
+                or Happening.StartedFresh:
+                OnAppLife(happening);
                 break;
             case Happening.RestoreMemoryAllIn m:
                 Volatile.Write(ref _memoryAllIn, m.Took.TotalSeconds);
@@ -110,6 +94,34 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null) : IHappen
                 break;
             case Happening.LeaseLost:
                 _lease = LeaseState.Lost;
+                break;
+        }
+    }
+
+    /// <summary>The app's start (restored or fresh), a restore that failed, and the app's end.</summary>
+    private void OnAppLife(Happening happening)
+    {
+        switch (happening)
+        {
+            case Happening.Restored r:
+                _restores.GetOrAdd(Mode(r.Lazily), _ => new Histogram(Histogram.DurationBounds)).Observe(r.Took.TotalSeconds);
+                _restoreCounts.AddOrUpdate((Mode(r.Lazily), "restored"), 1, (_, n) => n + 1);
+                _appStart = new AppStart("restored", r.SinceStart.TotalSeconds);
+                Volatile.Write(ref _appRunning, 1);
+                break;
+            case Happening.RestoreFailed f:
+                _restoreCounts.AddOrUpdate((Mode(f.Lazily), "failed"), 1, (_, n) => n + 1);
+                Volatile.Write(ref _appRunning, 0);
+                break;
+            case Happening.LazyRestoreFellBack:
+                _restoreCounts.AddOrUpdate(("lazy", "fell_back"), 1, (_, n) => n + 1);
+                break;
+            case Happening.StartedFresh f:
+                _appStart = new AppStart("fresh", f.SinceStart.TotalSeconds);
+                Volatile.Write(ref _appRunning, 1);
+                break;
+            default:
+                Volatile.Write(ref _appRunning, 0); // AppNotStarted, AppGone
                 break;
         }
     }

@@ -10,8 +10,11 @@ namespace Crik.Cli.Observing;
 /// Prometheus' conventions: the crik_ prefix, base units (seconds, bytes), _total on counters.
 /// </summary>
 /// <param name="checkpointInterval">The configured checkpointInterval; null when periodic checkpoints are off.</param>
-internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null) : IHappeningListener
+/// <param name="asksNodeState">A node-state server is configured: its answers are counted from 0.</param>
+internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asksNodeState = false) : IHappeningListener
 {
+    private static readonly string[] NodeStateAnswers = ["ready", "at_risk", "shutting_down", "unknown", "error"];
+
     /// <summary>Seconds the app is held frozen, from a small app's ten milliseconds to a large one's minute.</summary>
     public static readonly IReadOnlyList<double> FrozenBounds = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -194,8 +197,9 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null) : IHappen
             text.Sample("crik_lease_state", PrometheusText.Labels(("state", state.ToString().ToLowerInvariant())), state == _lease ? 1 : 0);
         Counter(text, "crik_lease_freezes_total", "Times crik froze the app because its lease could not be renewed.", ref _leaseFreezes);
         text.Family("crik_node_state_queries_total", "counter", "Questions crik asked the node-state server, by its answer (ready, at_risk, shutting_down, unknown) or error.");
-        foreach (var (answer, count) in Tallies.NodeStateAnswerCounts)
-            text.Sample("crik_node_state_queries_total", PrometheusText.Labels(("answer", answer)), count);
+        Dictionary<string, long> answers = Tallies.NodeStateAnswerCounts.ToDictionary(a => a.Key, a => a.Count);
+        foreach (string answer in asksNodeState ? NodeStateAnswers.Union(answers.Keys) : answers.Keys)
+            text.Sample("crik_node_state_queries_total", PrometheusText.Labels(("answer", answer)), answers.GetValueOrDefault(answer));
     }
 
     private static void RenderStore(PrometheusText text)

@@ -20,7 +20,7 @@ internal sealed class Observation : IDisposable
         {
             // Served from crik's start, so that Prometheus sees a pod that waits for its lock, its store or its restore,
             // and one that starts nothing; CRIU's restore gets the port to itself (MetricsServing.StepAside).
-            var metrics = new CrikMetrics(config.CheckpointInterval);
+            var metrics = new CrikMetrics(config.CheckpointInterval, asksNodeState: config.NodeStateServerUrl is not null);
             observation.Add(metrics);
             observation._owned.Add(MetricsServing.Start(address, metrics.Render, log));
         }

@@ -19,16 +19,17 @@ internal static class Tallies
     private static readonly ConcurrentDictionary<string, StrongBox<long>> NodeStateAnswers = new();
 
     /// <summary>One request to the store (however many attempts it took), and whether it failed in the end.</summary>
+    /// <remarks>Its error and retry counts are there from the first request, at 0, so that an alert's increase() sees the first error.</remarks>
     public static void StoreRequest(string backend, string operation, bool failed = false)
     {
         Interlocked.Increment(ref Box(StoreRequests, (backend, operation)).Value);
+        StrongBox<long> errors = Box(StoreErrors, (backend, operation));
         if (failed)
         {
-            Interlocked.Increment(ref Box(StoreErrors, (backend, operation)).Value);
+            Interlocked.Increment(ref errors.Value);
         }
+        Box(StoreRetries, backend);
     }
-
-    public static void StoreError(string backend, string operation) => Interlocked.Increment(ref Box(StoreErrors, (backend, operation)).Value);
 
     /// <summary>One more attempt at a request the store did not answer well the first time.</summary>
     public static void StoreRetry(string backend) => Interlocked.Increment(ref Box(StoreRetries, backend).Value);

@@ -146,6 +146,17 @@ public sealed partial class MetricsTests
         double Delta(string series) => after[series] - before.GetValueOrDefault(series);
     }
 
+    [Fact]
+    public void WithANodeStateServerEveryAnswerIsCountedFromZeroAndAStoresErrorsFromItsFirstRequest()
+    {
+        Tallies.StoreRequest(Tallies.Volume, "move");
+        Dictionary<string, double> samples = Parse(new CrikMetrics(asksNodeState: true).Render());
+        foreach (string answer in new[] { "ready", "at_risk", "shutting_down", "unknown", "error" })
+            Assert.True(samples.ContainsKey($"crik_node_state_queries_total{{answer=\"{answer}\"}}"), answer);
+        Assert.True(samples.ContainsKey("crik_store_errors_total{backend=\"volume\",operation=\"move\"}"));
+        Assert.True(samples.ContainsKey("crik_store_retries_total{backend=\"volume\"}"));
+    }
+
     [ToolFact("promtool")]
     public void PromtoolFindsNothingToSayAboutTheExposition()
     {

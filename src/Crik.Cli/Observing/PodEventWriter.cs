@@ -116,7 +116,9 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             Task<bool> more = queue.WaitToReadAsync().AsTask();
             if (!more.IsCompleted && DueIn(DateTimeOffset.UtcNow) is { } due)
             {
-                await Task.WhenAny(more, Task.Delay(due, _stopping.Token)).ConfigureAwait(false);
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                await Task.WhenAny(more, Task.Delay(due, wake.Token)).ConfigureAwait(false);
+                await wake.CancelAsync().ConfigureAwait(false); // the timer goes with the wait it was for
             }
             else
             {

@@ -31,7 +31,16 @@ internal sealed class MetricsServing : IDisposable
     /// <summary>Listens on <paramref name="address"/> at once; a port that cannot be bound is one warning, and crik runs on without metrics.</summary>
     public static MetricsServing Start(IPEndPoint address, Func<string> render, ILogger log)
     {
-        var serving = new MetricsServing(address, render, log) { _endpoint = MetricsEndpoint.TryStart(address, render, log) };
+        var serving = new MetricsServing(address, render, log);
+        try
+        {
+            serving._endpoint = MetricsEndpoint.TryStart(address, render, log);
+        }
+        catch (Exception e)
+        {
+            // Whatever else goes wrong with the listener never stops crik: it runs on without metrics.
+            log.Warning("Cannot serve metrics at {Address} ({Error}); crik runs on without them", address.ToString(), e.Message);
+        }
         Volatile.Write(ref Current, serving);
         return serving;
     }
@@ -62,9 +71,18 @@ internal sealed class MetricsServing : IDisposable
             {
                 return false;
             }
-            endpoint.Dispose();
             _endpoint = null;
-            return true;
+            try
+            {
+                endpoint.Dispose();
+                return true;
+            }
+            catch (Exception e)
+            {
+                // Nothing about metrics may fail a restore: they are off for this run instead.
+                SwitchOff(e);
+                return false;
+            }
         }
     }
 
@@ -72,12 +90,27 @@ internal sealed class MetricsServing : IDisposable
     {
         lock (_lock)
         {
-            if (!_disposed)
+            if (_disposed)
+            {
+                return;
+            }
+            try
             {
                 _endpoint = MetricsEndpoint.TryStart(_address, _render, _log,
                     taken: "the restored app listens there; crik runs on without metrics: give metricsAddress a port the app does not use");
             }
+            catch (Exception e)
+            {
+                SwitchOff(e);
+            }
         }
+    }
+
+    private void SwitchOff(Exception e)
+    {
+        _disposed = true;
+        _log.Warning("crik's metrics are switched off: /metrics at {Address} no longer answers until crik starts again; the app goes on, "
+            + "and so do its checkpoints. Why: stepping aside for CRIU's restore failed unexpectedly: {Error}", _address.ToString(), e.ToString());
     }
 
     private sealed class Resumption(MetricsServing serving) : IDisposable

@@ -92,6 +92,10 @@ internal static class RunCommand
         }
         var reaper = new ChildReaper(log);
         CrikConfig config = loaded.Config;
+        // From crik's start, before the store is opened, its lock waited for or the app restored: /metrics is served
+        // while crik waits, and also when it starts nothing. Disposed last, once the app is gone and the store's lock
+        // released: the last Events (the SIGTERM's checkpoint) are sent within PodEventWriter.FlushTime.
+        using Observation observation = Observation.Start(config, log, Environment.GetEnvironmentVariable);
         Restorer? restorer = null;
         Checkpointer? checkpointer = null;
         PreDumpChain? preDumps = null;
@@ -126,9 +130,6 @@ internal static class RunCommand
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), preDumps, log);
         }
-        // Disposed last, once the app is gone and the store's lock released: the last Events (the SIGTERM's
-        // checkpoint) are sent within PodEventWriter.FlushTime.
-        using Observation observation = Observation.Start(config, log, Environment.GetEnvironmentVariable);
         using PreDumpChain? ownedPreDumps = preDumps;
         // Disposed once the app is gone: the lock held for its life is released then, not before.
         using ICheckpointStore? ownedStore = store;

@@ -1,6 +1,7 @@
 // NodeState/ owns asking the node-state server whether this node is shutting down.
 using System.Net;
 using System.Text.Json;
+using Crik.Cli.Observing;
 using Crik.Shared.NodeState;
 
 namespace Crik.Cli.NodeState;
@@ -16,7 +17,22 @@ internal sealed class NodeStateClient(HttpClient http)
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <summary>The server's answer, counted in crik_node_state_queries_total by its verdict (or error).</summary>
     public async Task<NodeStateAnswer> AskAsync(Uri server, string? nodeName, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        NodeStateAnswer answer = await AskUncountedAsync(server, nodeName, timeout, cancellationToken).ConfigureAwait(false);
+        Tallies.NodeStateAnswer(answer.Verdict switch
+        {
+            NodeVerdict.Ready => "ready",
+            NodeVerdict.AtRisk => "at_risk",
+            NodeVerdict.ShuttingDown => "shutting_down",
+            NodeVerdict.Unknown => "unknown",
+            _ => "error",
+        });
+        return answer;
+    }
+
+    private async Task<NodeStateAnswer> AskUncountedAsync(Uri server, string? nodeName, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(nodeName))
             return new(NodeVerdict.Error, "KUBERNETES_NODE_NAME is not set; pass the node name to the pod with the downward API (fieldRef spec.nodeName)");

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Crik.Cli.Model;
+using Crik.Cli.Observing;
 
 namespace Crik.Cli.ObjectStorage;
 
@@ -31,11 +33,40 @@ internal sealed partial class S3Client
         });
     }
 
+    /// <summary>Sends <paramref name="request"/> as often as it takes; counted once in crik_store_requests_total, and in errors when it fails in the end.</summary>
     private S3Response Send(S3Request request)
+    {
+        string operation = Operation(request);
+        try
+        {
+            S3Response answer = SendAttempts(request);
+            Tallies.StoreRequest(Tallies.S3, operation);
+            return answer;
+        }
+        catch
+        {
+            Tallies.StoreRequest(Tallies.S3, operation, failed: true);
+            throw;
+        }
+    }
+
+    /// <summary>What a request does, as the store's metrics label it: the lease, a listing, a read, a delete or a write.</summary>
+    private static string Operation(S3Request request) =>
+        request.Name == StoreLayout.LockFile ? "lock"
+        : request.Name is null ? "list"
+        : request.Method == HttpMethod.Get || request.Method == HttpMethod.Head ? "read"
+        : request.Method == HttpMethod.Delete ? "delete"
+        : "write";
+
+    private S3Response SendAttempts(S3Request request)
     {
         var history = new S3AttemptHistory();
         for (int attempt = 1; ; attempt++)
         {
+            if (attempt > 1)
+            {
+                Tallies.StoreRetry(Tallies.S3);
+            }
             ThrowIfFenced(request, attempt, history);
             DateTimeOffset now = _clock.GetUtcNow();
             TimeSpan left = TimeLeft();

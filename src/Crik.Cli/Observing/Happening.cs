@@ -63,6 +63,9 @@ internal abstract record Happening
     public sealed record CheckpointsRetired(string HowItEnded, int Count) : Happening;
 
     public sealed record AppOomKilled(int Pid, bool CheckpointsStay) : Happening;
+
+    /// <summary>The app that ran is gone (ended, killed, or stopped after its checkpoint) and crik is about to exit: for the metrics only.</summary>
+    public sealed record AppGone : Happening;
 }
 
 /// <summary>The image directory's lock or lease as the crik_lease_state metric shows it.</summary>

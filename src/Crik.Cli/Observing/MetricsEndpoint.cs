@@ -41,8 +41,12 @@ internal sealed class MetricsEndpoint : IDisposable
 
     public IPEndPoint Address => (IPEndPoint)_listener.LocalEndpoint;
 
+    /// <summary>It listens: not stopped, nor switched off by a failure nobody expected.</summary>
+    public bool Serving => Volatile.Read(ref _switchedOff) == 0 && !_stopping.IsCancellationRequested;
+
     /// <summary>Listens on <paramref name="address"/>, or returns null (and why, logged once) when it cannot: crik runs on without metrics.</summary>
-    public static MetricsEndpoint? TryStart(IPEndPoint address, Func<string> render, ILogger log)
+    /// <param name="taken">What to say when the port is taken, if something other than choosing a free port.</param>
+    public static MetricsEndpoint? TryStart(IPEndPoint address, Func<string> render, ILogger log, string? taken = null)
     {
         var listener = new TcpListener(address);
         try
@@ -52,7 +56,8 @@ internal sealed class MetricsEndpoint : IDisposable
         catch (SocketException e)
         {
             listener.Dispose();
-            log.Warning("Cannot serve metrics at {Address} ({Error}); crik runs on without them: choose a free port for metricsAddress", address.ToString(), e.Message);
+            log.Warning("Cannot serve metrics at {Address} ({Error}); {Why}", address.ToString(), e.Message,
+                taken ?? "crik runs on without them: choose a free port for metricsAddress");
             return null;
         }
         var endpoint = new MetricsEndpoint(listener, render, log);

@@ -5,7 +5,7 @@ using Serilog;
 namespace Crik.Cli.Observing;
 
 /// <summary>
-/// What listens to crik's moments for this run: the Prometheus endpoint when metricsAddress is set, and the pod's
+/// What listens to crik's moments for this run: the metrics, served when metricsAddress is set, and the pod's
 /// Events whenever a Kubernetes API is configured (in a cluster, or KUBECONFIG). Disposed at exit, after the app.
 /// </summary>
 internal sealed class Observation : IDisposable
@@ -18,11 +18,11 @@ internal sealed class Observation : IDisposable
         var observation = new Observation();
         if (config.MetricsAddress is { } address)
         {
-            // Counted from the start, served once the app runs: a restored app that listens on this port gets it back first.
-            var metrics = new CrikMetrics();
-            var serving = new ServeOnceTheAppRuns(address, metrics, log);
+            // Served from crik's start, so that Prometheus sees a pod that waits for its lock, its store or its restore,
+            // and one that starts nothing; CRIU's restore gets the port to itself (MetricsServing.StepAside).
+            var metrics = new CrikMetrics(config.CheckpointInterval, asksNodeState: config.NodeStateServerUrl is not null);
             observation.Add(metrics);
-            observation.Add(serving, serving);
+            observation._owned.Add(MetricsServing.Start(address, metrics.Render, log));
         }
         if (PodEventsFor(log, env) is { } events)
         {
@@ -77,22 +77,5 @@ internal sealed class Observation : IDisposable
                 inCluster ? "Mount the pod's service account token (automountServiceAccountToken: true)" : "Fix the kubeconfig that KUBECONFIG names");
             return null;
         }
-    }
-
-    /// <summary>Starts /metrics at the first moment the app runs (restored or fresh); disposing stops it.</summary>
-    private sealed class ServeOnceTheAppRuns(System.Net.IPEndPoint address, CrikMetrics metrics, ILogger log) : IHappeningListener, IDisposable
-    {
-        private MetricsEndpoint? _endpoint;
-        private int _started;
-
-        public void On(Happening happening)
-        {
-            if (happening is Happening.Restored or Happening.StartedFresh && Interlocked.Exchange(ref _started, 1) == 0)
-            {
-                Volatile.Write(ref _endpoint, MetricsEndpoint.TryStart(address, metrics.Render, log));
-            }
-        }
-
-        public void Dispose() => Volatile.Read(ref _endpoint)?.Dispose();
     }
 }

@@ -13,15 +13,26 @@ namespace Crik.Cli.Observing;
 /// Writes each moment's Event (<see cref="PodEventText"/>) regarding crik's own Pod, and keeps the Pod's
 /// crik/last-checkpoint and crik/last-restore annotations. Publishing only queues: the requests run on their own
 /// task, each within <see cref="RequestTime"/>, and at exit what is queued gets at most <see cref="FlushTime"/>.
-/// The same Event again within <see cref="SeriesWindow"/> counts up the first one instead of making another.
-/// When the API refuses (401, 403) or cannot be reached, crik says so once and the app is never the worse for it.
-/// An exception nobody expected switches the writer off (<see cref="SwitchOff"/>): no more Events, the app goes on.
 /// </summary>
+/// <remarks>
+/// What crik writes does not grow with how often it checkpoints. Events are kept in series: all committed
+/// checkpoints but the last one of a pod (SIGTERM, <c>crik checkpoint --exit</c>) are one series, and any other
+/// Event is one series with the same Event again. The first Event of a series is written at once; those after it
+/// within <see cref="SeriesWindow"/> count it up, at most once per write interval (a minute), with the latest
+/// message, and what is still uncounted at exit is written then. A new series is never held back, so a Warning
+/// that says something new arrives at once, and none is dropped. The annotations are patched together, at most
+/// once per write interval, the latest value winning, and the last values are patched at exit. When the API
+/// refuses (401, 403) or cannot be reached, crik says so once and the app is never the worse for it. An exception
+/// nobody expected switches the writer off (<see cref="SwitchOff"/>): no more Events, the app goes on.
+/// </remarks>
 internal sealed class PodEventWriter : IHappeningListener, IDisposable
 {
     public static readonly TimeSpan RequestTime = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan FlushTime = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan SeriesWindow = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a series is counted up and the annotations patched, at most.</summary>
+    public static readonly TimeSpan WriteInterval = TimeSpan.FromMinutes(1);
     private const int QueueLength = 64;
     private const int MaxMessageLength = 1024;
 
@@ -38,22 +49,27 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             FullMode = BoundedChannelFullMode.DropWrite,
         });
 
-    private readonly Dictionary<(string Reason, string Message), (string Name, int Count, DateTimeOffset First)> _series = [];
+    private readonly Dictionary<(string Reason, string Key), EventSeries> _series = [];
+    private readonly Dictionary<string, string> _unsentAnnotations = [];
     private readonly KubeApiClient _api;
     private readonly PodIdentity _pod;
     private readonly ILogger _log;
+    private readonly TimeSpan _writeInterval;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sending;
+    private DateTimeOffset _annotated = DateTimeOffset.MinValue;
     private string? _uid;
     private bool _refused;
     private bool _unreachableSaid;
     private bool _annotationsRefused;
 
-    public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log)
+    /// <param name="writeInterval">How often a series is counted up and the annotations patched; <see cref="WriteInterval"/> unless a test says otherwise.</param>
+    public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log, TimeSpan? writeInterval = null)
     {
         _api = api;
         _pod = pod;
         _log = log;
+        _writeInterval = writeInterval ?? WriteInterval;
         _sending = Task.Run(() => Guard.RunAsync(ThreadName, SendAllAsync, SwitchOff));
     }
 
@@ -65,7 +81,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         }
     }
 
-    /// <summary>Sends what is queued for at most <see cref="FlushTime"/>, then stops.</summary>
+    /// <summary>Sends what is queued, then what the series and annotations hold back, for at most <see cref="FlushTime"/>, then stops.</summary>
     public void Dispose()
     {
         _queue.Writer.TryComplete();
@@ -88,48 +104,207 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             + "the app goes on, and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", _pod.Namespace, _pod.Name, name, e.ToString());
     }
 
+    /// <summary>
+    /// Takes each moment as it comes; between them, wakes when a series or the annotations are due to be written.
+    /// Once the queue is closed (crik exits), writes what they still hold back.
+    /// </summary>
     private async Task SendAllAsync()
     {
-        await foreach (var (text, happening, at) in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        ChannelReader<(PodEventText Text, Happening Happening, DateTimeOffset At)> queue = _queue.Reader;
+        while (true)
         {
-            if (_refused || _stopping.IsCancellationRequested)
+            Task<bool> more = queue.WaitToReadAsync().AsTask();
+            if (!more.IsCompleted && DueIn(DateTimeOffset.UtcNow) is { } due)
             {
-                continue;
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                await Task.WhenAny(more, Task.Delay(due, wake.Token)).ConfigureAwait(false);
+                await wake.CancelAsync().ConfigureAwait(false); // the timer goes with the wait it was for
             }
-            FaultSeam.Hit(ThreadName);
-            try
+            else
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-                timeout.CancelAfter(RequestTime);
-                _uid ??= await ReadUidAsync(timeout.Token).ConfigureAwait(false);
-                await WriteAsync(text, at, timeout.Token).ConfigureAwait(false);
-                await AnnotateAsync(happening, text, timeout.Token).ConfigureAwait(false);
+                await more.ConfigureAwait(false);
             }
-            catch (KubeApiException e) when (e.IsAuthProblem)
+            while (queue.TryRead(out var item))
             {
-                _refused = true;
-                _log.Warning("Kubernetes sees no Events from crik: the API refused ({Status}: {Error}). Grant the pod's service account create and patch "
-                    + "on events and get and patch on pods in {Namespace} (docs/observing.md has the Role); the checkpoints are unaffected",
-                    (int)e.Status, e.Message, _pod.Namespace);
+                await SendGuardedAsync(item.Text.Reason, cancellationToken => TakeAsync(item.Text, item.Happening, item.At, cancellationToken)).ConfigureAwait(false);
             }
-            catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound && _uid is null)
+            await WriteDueAsync(atExit: false).ConfigureAwait(false);
+            if (more.IsCompleted && !await more.ConfigureAwait(false))
             {
-                _refused = true;
-                _log.Warning("Kubernetes sees no Events from crik: it cannot find its Pod {Namespace}/{Name} ({Error}). Set POD_NAME and POD_NAMESPACE "
-                    + "from the downward API (fieldRef metadata.name and metadata.namespace); the checkpoints are unaffected", _pod.Namespace, _pod.Name, e.Message);
-            }
-            catch (Exception e)
-            {
-                // Whatever the API answers (an error, a body that is not a Pod), the next Event is still tried.
-                if (!_unreachableSaid)
-                {
-                    _unreachableSaid = true;
-                    _log.Warning("Cannot write a pod Event to the Kubernetes API at {Server} ({Error}); crik keeps trying with later ones, "
-                        + "and the checkpoints are unaffected", _api.Server, e.Message);
-                }
-                _log.Debug("Pod Event {Reason} not written: {Error}", text.Reason, e.Message);
+                break;
             }
         }
+        await WriteDueAsync(atExit: true).ConfigureAwait(false);
+    }
+
+    /// <summary>One moment: a new series is written at once, another of a series waits its turn; a new annotation value replaces the one not yet patched.</summary>
+    private async Task TakeAsync(PodEventText text, Happening happening, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (Annotation(happening) is { } annotation && !_annotationsRefused)
+        {
+            _unsentAnnotations[annotation] = text.Message;
+        }
+        string message = Shortened(text.Message);
+        var key = (text.Reason, SeriesKey(happening, message));
+        if (_series.TryGetValue(key, out EventSeries? series) && !series.Ended && at - series.First < SeriesWindow)
+        {
+            series.Uncounted++;
+            series.Message = message;
+            series.Last = at;
+            return;
+        }
+        // A series older than the window is never counted up again: forgotten (once what it held back is written), so months of checkpoints do not pile up here.
+        foreach (var old in _series.Where(s => s.Value.Ended || at - s.Value.First >= SeriesWindow).ToList())
+        {
+            _series.Remove(old.Key);
+            try
+            {
+                await CountUpAsync(old.Value, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is KubeApiException or HttpRequestException or OperationCanceledException)
+            {
+                // What it held back is lost; the new Event is still written.
+                _log.Debug("A pod Event series was not counted up: {Error}", e.Message);
+            }
+        }
+        _uid ??= await ReadUidAsync(cancellationToken).ConfigureAwait(false);
+        string name = $"{_pod.Name}.{at.ToUnixTimeMilliseconds() * 1_000_000 + Random.Shared.Next(1_000_000):x}";
+        await _api.SendJsonAsync(HttpMethod.Post, EventsUrl, EventJson(name, text.Type, text.Reason, message, at), "application/json", cancellationToken)
+            .ConfigureAwait(false);
+        _series[key] = new EventSeries(name, at) { Message = message, Last = at, Written = at };
+    }
+
+    /// <summary>
+    /// Which series an Event belongs to: every committed checkpoint but a pod's last is one (its message says which
+    /// checkpoint, and changes every time); anything else only with the same message again.
+    /// </summary>
+    private static string SeriesKey(Happening happening, string message) => happening switch
+    {
+        Happening.CheckpointCommitted { Reason: "sigterm" or "on_demand_exit" } => message,
+        Happening.CheckpointCommitted => "",
+        _ => message,
+    };
+
+    private static string? Annotation(Happening happening) => happening switch
+    {
+        Happening.CheckpointCommitted => LastCheckpointAnnotation,
+        Happening.Restored or Happening.StartedFresh => LastRestoreAnnotation,
+        _ => null,
+    };
+
+    /// <summary>How long until a series or the annotations may be written again; null when nothing waits.</summary>
+    private TimeSpan? DueIn(DateTimeOffset now)
+    {
+        if (_refused)
+        {
+            return null;
+        }
+        IEnumerable<DateTimeOffset> due = _series.Values.Where(s => s.Uncounted > 0).Select(s => s.Written + _writeInterval);
+        if (_unsentAnnotations.Count > 0 && !_annotationsRefused)
+        {
+            due = due.Append(_annotated + _writeInterval);
+        }
+        return due.Select(d => d - now).Select(d => d < TimeSpan.Zero ? TimeSpan.Zero : d).Cast<TimeSpan?>().Min();
+    }
+
+    /// <summary>Counts up the series and patches the annotations whose interval has passed; at exit, all of them.</summary>
+    private async Task WriteDueAsync(bool atExit)
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        foreach (EventSeries series in _series.Values.Where(s => s.Uncounted > 0 && (atExit || now - s.Written >= _writeInterval)).ToList())
+        {
+            await SendGuardedAsync("series", cancellationToken => CountUpAsync(series, cancellationToken)).ConfigureAwait(false);
+        }
+        if (_unsentAnnotations.Count > 0 && (atExit || now - _annotated >= _writeInterval))
+        {
+            await SendGuardedAsync("annotations", AnnotateAsync).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Writes what a series holds back: its count, its latest time and message. What fails is not tried again: the next moment starts a new series.</summary>
+    private async Task CountUpAsync(EventSeries series, CancellationToken cancellationToken)
+    {
+        if (series.Uncounted == 0)
+        {
+            return;
+        }
+        int count = series.Count + series.Uncounted;
+        (series.Count, series.Uncounted, series.Written) = (count, 0, DateTimeOffset.UtcNow);
+        try
+        {
+            await _api.SendJsonAsync(HttpMethod.Patch, EventsUrl + "/" + series.Name, SeriesJson(count, series.Last, series.Message),
+                KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            series.Ended = true;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One write (or none) within <see cref="RequestTime"/>, with what an answer means for the writes after it: a
+    /// refusal stops them all, anything else is said once and the next is still tried.
+    /// </summary>
+    private async Task SendGuardedAsync(string what, Func<CancellationToken, Task> send)
+    {
+        if (_refused || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        FaultSeam.Hit(ThreadName);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            timeout.CancelAfter(RequestTime);
+            await send(timeout.Token).ConfigureAwait(false);
+        }
+        catch (KubeApiException e) when (e.IsAuthProblem)
+        {
+            _refused = true;
+            _log.Warning("Kubernetes sees no Events from crik: the API refused ({Status}: {Error}). Grant the pod's service account create and patch "
+                + "on events and get and patch on pods in {Namespace} (docs/observing.md has the Role); the checkpoints are unaffected",
+                (int)e.Status, e.Message, _pod.Namespace);
+        }
+        catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound && _uid is null)
+        {
+            _refused = true;
+            _log.Warning("Kubernetes sees no Events from crik: it cannot find its Pod {Namespace}/{Name} ({Error}). Set POD_NAME and POD_NAMESPACE "
+                + "from the downward API (fieldRef metadata.name and metadata.namespace); the checkpoints are unaffected", _pod.Namespace, _pod.Name, e.Message);
+        }
+        catch (Exception e)
+        {
+            // Whatever the API answers (an error, a body that is not a Pod), the next Event is still tried.
+            if (!_unreachableSaid)
+            {
+                _unreachableSaid = true;
+                _log.Warning("Cannot write a pod Event to the Kubernetes API at {Server} ({Error}); crik keeps trying with later ones, "
+                    + "and the checkpoints are unaffected", _api.Server, e.Message);
+            }
+            _log.Debug("Pod Event {Reason} not written: {Error}", what, e.Message);
+        }
+    }
+
+    /// <summary>A series of the same Event: its name on the API server, what it counts there, and what it holds back.</summary>
+    private sealed class EventSeries(string name, DateTimeOffset first)
+    {
+        public string Name => name;
+
+        public DateTimeOffset First => first;
+
+        public int Count { get; set; } = 1;
+
+        public int Uncounted { get; set; }
+
+        public string Message { get; set; } = "";
+
+        public DateTimeOffset Last { get; set; }
+
+        /// <summary>Its last count-up failed (it may be gone from the API): the next of its Events starts a new series.</summary>
+        public bool Ended { get; set; }
+
+        /// <summary>When the series was last written.</summary>
+        public DateTimeOffset Written { get; set; }
     }
 
     private async Task<string> ReadUidAsync(CancellationToken cancellationToken)
@@ -145,47 +320,25 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
 
     private string EventsUrl => _api.UrlOf($"/api/v1/namespaces/{Uri.EscapeDataString(_pod.Namespace)}/events");
 
-    private async Task WriteAsync(PodEventText text, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>What outlives the Events' hour: the last checkpoint and the last restore, on the Pod itself, in one patch.</summary>
+    private async Task AnnotateAsync(CancellationToken cancellationToken)
     {
-        string message = Shortened(text.Message);
-        var key = (text.Reason, message);
-        if (_series.TryGetValue(key, out var series) && at - series.First < SeriesWindow)
+        if (_annotationsRefused)
         {
-            series = series with { Count = series.Count + 1 };
-            await _api.SendJsonAsync(HttpMethod.Patch, EventsUrl + "/" + series.Name, SeriesJson(series.Count, at),
-                KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
-            _series[key] = series;
+            _unsentAnnotations.Clear();
             return;
         }
-        // A series older than the window is never counted up again: forgotten, so months of checkpoints do not pile up here.
-        foreach (var old in _series.Where(s => at - s.Value.First >= SeriesWindow).Select(s => s.Key).ToList())
-        {
-            _series.Remove(old);
-        }
-        string name = $"{_pod.Name}.{at.ToUnixTimeMilliseconds() * 1_000_000 + Random.Shared.Next(1_000_000):x}";
-        await _api.SendJsonAsync(HttpMethod.Post, EventsUrl, EventJson(name, text.Type, text.Reason, message, at), "application/json", cancellationToken)
-            .ConfigureAwait(false);
-        _series[key] = (name, 1, at);
-    }
-
-    /// <summary>What outlives the Events' hour: the last checkpoint and the last restore, on the Pod itself.</summary>
-    private async Task AnnotateAsync(Happening happening, PodEventText text, CancellationToken cancellationToken)
-    {
-        string? annotation = happening switch
-        {
-            Happening.CheckpointCommitted => LastCheckpointAnnotation,
-            Happening.Restored or Happening.StartedFresh => LastRestoreAnnotation,
-            _ => null,
-        };
-        if (annotation is null || _annotationsRefused)
-        {
-            return;
-        }
+        var values = _unsentAnnotations.ToList();
+        _unsentAnnotations.Clear();
+        _annotated = DateTimeOffset.UtcNow;
         string json = Json(w =>
         {
             w.WriteStartObject("metadata");
             w.WriteStartObject("annotations");
-            w.WriteString(annotation, text.Message);
+            foreach (var (annotation, value) in values)
+            {
+                w.WriteString(annotation, value);
+            }
             w.WriteEndObject();
             w.WriteEndObject();
         });
@@ -234,10 +387,11 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         w.WriteNumber("count", 1);
     });
 
-    private static string SeriesJson(int count, DateTimeOffset at) => Json(w =>
+    private static string SeriesJson(int count, DateTimeOffset at, string message) => Json(w =>
     {
         w.WriteNumber("count", count);
         w.WriteString("lastTimestamp", Timestamp(at));
+        w.WriteString("message", message);
     });
 
     /// <summary>At most <see cref="MaxMessageLength"/> characters, never cut inside a surrogate pair.</summary>

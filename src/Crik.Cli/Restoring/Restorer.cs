@@ -524,8 +524,13 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             CriuArguments.InheritedStdio(manifest.Stdio), streamed: imageFiles is null, lazyPages);
         using PackReader packs = store.OpenPackReader();
         using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, manifest, packs, CutForSharing(manifest, packs)) : null;
-        CriuResult result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
-            kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
+        CriuResult result;
+        // A socket the app listened on is restored in the pod's network namespace, where crik's /metrics also listens.
+        using (MetricsServing.StepAside())
+        {
+            result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
+                kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
+        }
         string? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
         return (result, notWhole);

@@ -48,6 +48,10 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             await KillAndWaitAsync(app).ConfigureAwait(false);
             return ExitCodes.CrikFailure;
         }
+        finally
+        {
+            Happenings.Publish(new Happening.AppGone());
+        }
     }
 
     /// <summary>

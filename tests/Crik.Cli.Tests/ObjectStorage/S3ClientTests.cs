@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Crik.Cli.ObjectStorage;
+using Crik.Cli.Observing;
 using Crik.TestSupport;
 using Xunit;
 
@@ -132,11 +133,16 @@ public sealed class S3ClientTests : IDisposable
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
         S3Client s3 = Client("", proxy.Endpoint);
+        long retries = S3Count(Tallies.StoreRetryCounts.Select(c => (c.Key, c.Count)), Tallies.S3);
+        long reads = S3Count(Tallies.StoreRequestCounts.Select(c => (c.Key.Operation, c.Count)), "read");
         proxy.Fail(2, 500);
         s3.Put("a", new byte[] { 1, 2, 3 });
         proxy.Fail(3, 503);
         Assert.Equal(new byte[] { 1, 2, 3 }, s3.TryGet("a"));
         Assert.Equal(2 + 1 + 3 + 1, proxy.Requests);
+        // At least: other tests send requests meanwhile. One read however many attempts, and each attempt after the first a retry.
+        Assert.True(S3Count(Tallies.StoreRetryCounts.Select(c => (c.Key, c.Count)), Tallies.S3) - retries >= 5);
+        Assert.True(S3Count(Tallies.StoreRequestCounts.Select(c => (c.Key.Operation, c.Count)), "read") - reads >= 1);
 
         proxy.Delay = TimeSpan.FromMilliseconds(300);
         Assert.Equal(new byte[] { 1, 2, 3 }, s3.TryGet("a"));
@@ -148,7 +154,9 @@ public sealed class S3ClientTests : IDisposable
         using var proxy = new FaultyProxy(_server!.Endpoint);
         S3Client s3 = Client("app/", proxy.Endpoint);
         proxy.Fail(100, 503);
+        long errors = S3Count(Tallies.StoreErrorCounts.Where(c => c.Key.Backend == Tallies.S3).Select(c => (c.Key.Operation, c.Count)), "write");
         var error = Assert.Throws<S3Exception>(() => s3.Put("checkpoint-000001/manifest.json", new byte[] { 1 }));
+        Assert.True(S3Count(Tallies.StoreErrorCounts.Where(c => c.Key.Backend == Tallies.S3).Select(c => (c.Key.Operation, c.Count)), "write") - errors >= 1);
         Assert.Equal("S3 PUT s3://crik-test/app/checkpoint-000001/manifest.json failed 4 times: 503 SlowDown: injected by the test; the store kept failing; crik retried and gave up", error.Message);
         Assert.Equal(4, proxy.Requests);
     }
@@ -164,6 +172,8 @@ public sealed class S3ClientTests : IDisposable
         Assert.StartsWith("S3 GET s3://crik-test/a failed 4 times: ", unreachable.Message, StringComparison.Ordinal);
         Assert.EndsWith("check AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) and that the store is reachable from the node", unreachable.Message, StringComparison.Ordinal);
     }
+
+    private static long S3Count(IEnumerable<(string Key, long Count)> counts, string key) => counts.Where(c => c.Key == key).Sum(c => c.Count);
 
     public void Dispose()
     {

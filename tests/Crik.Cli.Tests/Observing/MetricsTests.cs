@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Crik.Cli.Observing;
 using Crik.Shared.Prometheus;
+using Crik.TestSupport;
 using Xunit;
 
 namespace Crik.Cli.Tests.Observing;
@@ -53,12 +54,20 @@ public sealed partial class MetricsTests
         Assert.Equal(1, samples["crik_checkpoint_duration_seconds_bucket{reason=\"periodic\",outcome=\"committed\",le=\"2.5\"}"]);
         Assert.Equal(0, samples["crik_checkpoint_duration_seconds_bucket{reason=\"periodic\",outcome=\"committed\",le=\"1\"}"]);
         Assert.Equal(1, samples["crik_checkpoint_duration_seconds_count{reason=\"sigterm\",outcome=\"failed\"}"]);
-        Assert.Equal(0.7, samples["crik_checkpoint_frozen_seconds"]);
+        Assert.Equal(1, samples["crik_checkpoints_total{reason=\"periodic\",outcome=\"committed\"}"]);
+        Assert.Equal(1, samples["crik_checkpoints_total{reason=\"sigterm\",outcome=\"failed\"}"]);
+        Assert.Equal(0, samples["crik_checkpoints_total{reason=\"at_risk\",outcome=\"skipped\"}"]);
+        Assert.Equal(1, samples["crik_checkpoint_frozen_seconds_count"]);
+        Assert.Equal(0.7, samples["crik_checkpoint_frozen_seconds_sum"]);
+        Assert.Equal(1, samples["crik_checkpoint_frozen_seconds_bucket{le=\"1\"}"]);
+        Assert.Equal(0, samples["crik_checkpoint_frozen_seconds_bucket{le=\"0.5\"}"]);
         Assert.Equal(100, samples["crik_checkpoint_written_bytes"]);
         Assert.Equal(1000, samples["crik_checkpoint_size_bytes"]);
         Assert.InRange(samples["crik_checkpoint_last_success_timestamp_seconds"], DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
         Assert.Equal(1, samples["crik_restore_duration_seconds_count{mode=\"lazy\"}"]);
         Assert.Equal(1, samples["crik_restores_total{mode=\"lazy\",outcome=\"restored\"}"]);
+        Assert.Equal(0, samples["crik_restores_total{mode=\"eager\",outcome=\"failed\"}"]);
+        Assert.Equal(1, samples["crik_app_running"]);
         Assert.Equal(0.5, samples["crik_app_start_seconds{how=\"restored\"}"]);
         Assert.Equal(2.5, samples["crik_restore_memory_all_in_seconds"]);
         Assert.Equal(1, samples["crik_checkpoints_set_aside_total"]);
@@ -68,9 +77,108 @@ public sealed partial class MetricsTests
         Assert.Equal(1, samples["crik_lease_state{state=\"held\"}"]);
         Assert.Equal(0, samples["crik_lease_state{state=\"lost\"}"]);
         Assert.True(samples["process_resident_memory_bytes"] > 0);
+        Assert.True(samples["process_cpu_seconds_total"] > 0);
+        Assert.InRange(samples["process_start_time_seconds"], DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3600, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        Assert.Equal(1, Assert.Single(samples, s => s.Key.StartsWith("crik_build_info{version=\"", StringComparison.Ordinal)).Value);
+        Assert.Equal(0, samples["crik_checkpoint_interval_seconds"]);
 
         metrics.On(new Happening.LeaseLost(9));
         Assert.Equal(1, Parse(metrics.Render())["crik_lease_state{state=\"lost\"}"]);
+    }
+
+    [Fact]
+    public void ASkippedCheckpointIsCountedButNotTimed()
+    {
+        var metrics = new CrikMetrics(TimeSpan.FromMinutes(5));
+        metrics.On(new Happening.CheckpointSkipped("periodic", "another crik holds the lock"));
+        metrics.On(new Happening.CheckpointSkipped("periodic", "another crik holds the lock"));
+        Dictionary<string, double> samples = Parse(metrics.Render());
+        Assert.Equal(2, samples["crik_checkpoints_total{reason=\"periodic\",outcome=\"skipped\"}"]);
+        Assert.DoesNotContain(samples.Keys, k => k.StartsWith("crik_checkpoint_duration_seconds", StringComparison.Ordinal));
+        Assert.Equal(0, samples["crik_checkpoint_frozen_seconds_count"]);
+        Assert.Equal(300, samples["crik_checkpoint_interval_seconds"]);
+    }
+
+    [Fact]
+    public void TheAppIsRunningFromItsStartUntilItIsGoneAndNeverWhenNothingStarted()
+    {
+        var metrics = new CrikMetrics();
+        Assert.Equal(0, Parse(metrics.Render())["crik_app_running"]);
+        metrics.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
+        Assert.Equal(1, Parse(metrics.Render())["crik_app_running"]);
+        metrics.On(new Happening.AppGone());
+        Assert.Equal(0, Parse(metrics.Render())["crik_app_running"]);
+
+        var failed = new CrikMetrics();
+        failed.On(new Happening.RestoreFailed(2, false, "CRIU failed"));
+        failed.On(new Happening.AppNotStarted("onRestoreFailure: fail"));
+        Dictionary<string, double> samples = Parse(failed.Render());
+        Assert.Equal(0, samples["crik_app_running"]);
+        Assert.Equal(1, samples["crik_restores_total{mode=\"eager\",outcome=\"failed\"}"]);
+    }
+
+    [Fact]
+    public void EachFreezeOfTheLeaseIsCountedOnce()
+    {
+        var metrics = new CrikMetrics();
+        metrics.On(new Happening.LeaseChanged(LeaseState.Held));
+        metrics.On(new Happening.LeaseChanged(LeaseState.Frozen));
+        metrics.On(new Happening.LeaseChanged(LeaseState.Frozen));
+        metrics.On(new Happening.LeaseChanged(LeaseState.Held));
+        metrics.On(new Happening.LeaseChanged(LeaseState.Frozen));
+        Assert.Equal(2, Parse(metrics.Render())["crik_lease_freezes_total"]);
+    }
+
+    [Fact]
+    public void TheStoresRequestsAndTheNodeStateAnswersAreCounted()
+    {
+        Dictionary<string, double> before = Parse(new CrikMetrics().Render());
+        Tallies.StoreRequest(Tallies.S3, "read");
+        Tallies.StoreRequest(Tallies.S3, "read", failed: true);
+        Tallies.StoreRetry(Tallies.S3);
+        Tallies.NodeStateAnswer("at_risk");
+        Dictionary<string, double> after = Parse(new CrikMetrics().Render());
+        Assert.Equal(2, Delta("crik_store_requests_total{backend=\"s3\",operation=\"read\"}"));
+        Assert.Equal(1, Delta("crik_store_errors_total{backend=\"s3\",operation=\"read\"}"));
+        Assert.Equal(1, Delta("crik_store_retries_total{backend=\"s3\"}"));
+        Assert.Equal(1, Delta("crik_node_state_queries_total{answer=\"at_risk\"}"));
+
+        double Delta(string series) => after[series] - before.GetValueOrDefault(series);
+    }
+
+    [Fact]
+    public void WithANodeStateServerEveryAnswerIsCountedFromZeroAndAStoresErrorsFromItsFirstRequest()
+    {
+        Tallies.StoreRequest(Tallies.Volume, "move");
+        Dictionary<string, double> samples = Parse(new CrikMetrics(asksNodeState: true).Render());
+        foreach (string answer in new[] { "ready", "at_risk", "shutting_down", "unknown", "error" })
+            Assert.True(samples.ContainsKey($"crik_node_state_queries_total{{answer=\"{answer}\"}}"), answer);
+        Assert.True(samples.ContainsKey("crik_store_errors_total{backend=\"volume\",operation=\"move\"}"));
+        Assert.True(samples.ContainsKey("crik_store_retries_total{backend=\"volume\"}"));
+    }
+
+    [ToolFact("promtool")]
+    public void PromtoolFindsNothingToSayAboutTheExposition()
+    {
+        var metrics = new CrikMetrics(TimeSpan.FromSeconds(1));
+        metrics.On(new Happening.CheckpointCommitted(4, "periodic", 1000, 100, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.07)));
+        metrics.On(new Happening.CheckpointFailed(5, "sigterm", TimeSpan.FromSeconds(3), "CRIU failed"));
+        metrics.On(new Happening.Restored(3, Lazily: true, TimeSpan.FromSeconds(0.4), TimeSpan.FromSeconds(0.5), 9));
+        metrics.On(new Happening.RestoreMemoryAllIn(3, TimeSpan.FromSeconds(2.5)));
+        Tallies.StoreRequest(Tallies.Volume, "list");
+        Tallies.StoreRetry(Tallies.S3);
+        Tallies.NodeStateAnswer("ready");
+        string file = Path.Combine(Path.GetTempPath(), $"crik-metrics-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, metrics.Render());
+        try
+        {
+            (int code, string error) = HostCommand.Run("sh", "-c", "promtool check metrics < \"$0\" 2>&1 >&2", file);
+            Assert.True(code == 0 && error.Trim().Length == 0, $"promtool check metrics exited {code}: {error}");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Every line a comment (HELP or TYPE, each family once) or a sample; the samples by series.</summary>

@@ -43,17 +43,20 @@ public sealed class ObservationTests
     }
 
     [Fact]
-    public async Task MetricsAreServedOnlyOnceTheAppRunsAndATakenPortIsOneWarning()
+    public async Task MetricsAreServedFromCriksStartUntilItStopsAndATakenPortIsOneWarning()
     {
         int port = FreePort.Get();
         var log = new LogLines();
         var config = CrikConfig.Default with { MetricsAddress = new IPEndPoint(IPAddress.Loopback, port) };
+        using var http = new HttpClient();
         using (Observation.Start(config, log.Logger, _ => null))
         {
-            Assert.True(Free(port), "crik listened before the app ran");
+            // Before the app runs: Prometheus sees crik, and that the app does not run yet.
+            Assert.Contains("crik_app_running 0", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")), StringComparison.Ordinal);
             Happenings.Publish(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
-            using var http = new HttpClient();
-            Assert.Contains("crik_app_start_seconds{how=\"fresh\"} 0", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")), StringComparison.Ordinal);
+            string metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+            Assert.Contains("crik_app_start_seconds{how=\"fresh\"} 0", metrics, StringComparison.Ordinal);
+            Assert.Contains("crik_app_running 1", metrics, StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/other"))).StatusCode);
         }
         Assert.True(Free(port), "crik still listens after it stopped");
@@ -65,6 +68,41 @@ public sealed class ObservationTests
             Happenings.Publish(new Happening.Restored(1, false, TimeSpan.Zero, TimeSpan.Zero, 9));
         }
         Assert.Contains(log.Lines, l => l.StartsWith("Warning: Cannot serve metrics at ", StringComparison.Ordinal) && l.Contains($"127.0.0.1:{port}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CriuRestoresWithThePortFreeAndCrikListensAgainUnlessTheRestoredAppHoldsIt()
+    {
+        int port = FreePort.Get();
+        var log = new LogLines();
+        var config = CrikConfig.Default with { MetricsAddress = new IPEndPoint(IPAddress.Loopback, port) };
+        using var http = new HttpClient();
+        using (Observation.Start(config, log.Logger, _ => null))
+        {
+            using (MetricsServing.StepAside())
+            {
+                Assert.True(Free(port), "crik kept the port while CRIU restores");
+            }
+            Assert.Contains("crik_app_running", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")), StringComparison.Ordinal);
+
+            TcpListener? restoredApp = null;
+            using (MetricsServing.StepAside())
+            {
+                restoredApp = new TcpListener(IPAddress.Loopback, port);
+                restoredApp.Start();
+            }
+            using (restoredApp)
+            {
+                string said = Assert.Single(log.Lines, l => l.StartsWith("Warning:", StringComparison.Ordinal));
+                Assert.Contains($"127.0.0.1:{port}", said, StringComparison.Ordinal);
+                Assert.Contains("the restored app listens there", said, StringComparison.Ordinal);
+                // Stepping aside again does nothing: crik no longer listens.
+                using (MetricsServing.StepAside())
+                {
+                }
+                Assert.Single(log.Lines, l => l.StartsWith("Warning:", StringComparison.Ordinal));
+            }
+        }
     }
 
     private static bool Free(int port)

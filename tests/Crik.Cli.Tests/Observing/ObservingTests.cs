@@ -125,6 +125,29 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
         second.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void CheckpointsEverySecondWriteToTheApiServerAboutOnceAMinute()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        using (CrikRun pod = pods.StartWith(PodEnvironment(), "sh", "-c", Pods.Counter()))
+        {
+            Poll.Until(() => pod.Stderr.Count(l => l.Contains("committed", StringComparison.Ordinal)) >= 10, "ten periodic checkpoints", TimeSpan.FromSeconds(50));
+            Pods.CheckpointAndStop(pod);
+        }
+        // Within the first write interval: each series is written once at its start and once at exit, the annotations likewise.
+        List<string> requests = [.. _api.Requests];
+        List<SeenEvent> checkpointed = [.. _api.EventsWith("Checkpointed").Select(e => new SeenEvent((string?)e["message"], (int?)e["count"]))];
+        Assert.True(checkpointed.Count == 2, string.Join("\n", checkpointed));
+        Assert.Contains(checkpointed, e => e.Message!.Contains("(SIGTERM)", StringComparison.Ordinal) && e.Count == 1);
+        Assert.Contains(checkpointed, e => e.Message!.Contains("(periodic)", StringComparison.Ordinal) && e.Count >= 10);
+        Assert.InRange(requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/events/", StringComparison.Ordinal)), 1, 1);
+        Assert.InRange(requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/pods/", StringComparison.Ordinal)), 2, 2);
+        Assert.StartsWith("Checkpoint ", _api.Annotations[PodEventWriter.LastCheckpointAnnotation], StringComparison.Ordinal);
+        Assert.Contains("committed (SIGTERM)", _api.Annotations[PodEventWriter.LastCheckpointAnnotation], StringComparison.Ordinal);
+    }
+
+    private sealed record SeenEvent(string? Message, int? Count);
+
     [Fact]
     public void WhenCrikStartsNothingThePodsEventsSayWhy()
     {
@@ -137,6 +160,32 @@ public sealed class ObservingTests : IAsyncLifetime, IDisposable
         Assert.Equal("Warning", (string?)notStarted["type"]);
         Assert.Contains("could not tell within lockWait (1 s) whether /proc/crik-cannot-be-here holds a checkpoint", (string?)notStarted["message"], StringComparison.Ordinal);
         Assert.Empty(_api.EventsWith("StartedFresh"));
+    }
+
+    [Fact]
+    public async Task MetricsAreServedWhileCrikWaitsForItsStoreAndUntilItExitsHavingStartedNothing()
+    {
+        int port = FreePort.Get();
+        string config = Path.Combine(_dir.Path, "config.yaml");
+        File.WriteAllText(config, $"imageDir: /proc/crik-cannot-be-here\nlockWait: 4s\nmetricsAddress: 127.0.0.1:{port}\n");
+        using var run = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "echo app-ran"], asPid1: false);
+        Dictionary<string, double>? waiting = null;
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                waiting = await ScrapeAsync(port);
+                return waiting.GetValueOrDefault("crik_store_errors_total{backend=\"volume\",operation=\"lock\"}") >= 1;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "crik to serve /metrics, with the store's failed lock, while it waits for its store", TimeSpan.FromSeconds(3));
+        Assert.Equal(0, waiting!["crik_app_running"]);
+        Assert.Equal(125, run.WaitForExit());
+        Assert.DoesNotContain("app-ran", run.Stdout);
+        Assert.Contains(run.Stderr, l => l.Contains($"Serving Prometheus metrics at http://127.0.0.1:{port}/metrics", StringComparison.Ordinal));
     }
 
     [CriuFact]

@@ -61,7 +61,43 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         JsonObject e = Assert.Single(_api.EventsWith("WaitingForLock"));
         Assert.Equal(3, (int?)e["count"]);
         Assert.Equal("Warning", (string?)e["type"]);
-        Assert.Equal(2, _api.Requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/events/", StringComparison.Ordinal)));
+        // Counted up once, at exit: within a minute of the first, the two after it are held back.
+        Assert.Equal(1, _api.Requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/events/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void CheckpointsEverySecondAreOneSeriesWrittenAtMostOncePerIntervalWithTheLatestAtExit()
+    {
+        // A checkpoint every 0.1 s for 4 s against a 1 s write interval: the same proportions as every second against a minute.
+        TimeSpan interval = TimeSpan.FromSeconds(1);
+        var clock = Stopwatch.StartNew();
+        using (PodEventWriter writer = Writer(new LogLines(), interval))
+        {
+            writer.On(new Happening.StartedFresh("no checkpoint", TimeSpan.Zero));
+            for (int generation = 1; generation <= 40; generation++)
+            {
+                writer.On(new Happening.CheckpointCommitted(generation, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
+                writer.On(new Happening.CheckpointSkipped("periodic", "another crik holds /images/.lock"));
+                Thread.Sleep(100);
+            }
+            writer.On(new Happening.CheckpointCommitted(41, "sigterm", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
+        }
+        double intervals = clock.Elapsed / interval;
+        List<JsonObject> checkpointed = _api.EventsWith("Checkpointed");
+        Assert.Equal(2, checkpointed.Count);
+        JsonObject periodic = Assert.Single(checkpointed, e => ((string?)e["message"])!.Contains("(periodic)", StringComparison.Ordinal));
+        Assert.Equal(40, (int?)periodic["count"]);
+        Assert.StartsWith("Checkpoint 40 committed (periodic)", (string?)periodic["message"], StringComparison.Ordinal);
+        Assert.StartsWith("Checkpoint 41 committed (SIGTERM)", _api.Annotations[PodEventWriter.LastCheckpointAnnotation], StringComparison.Ordinal);
+        // The Warning is never dropped: it is one series, counted in full.
+        Assert.Equal(40, (int?)Assert.Single(_api.EventsWith("CheckpointSkipped"))["count"]);
+
+        // Per series, one write per interval and one at exit; the annotations likewise.
+        int seriesWrites = _api.Requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/events/", StringComparison.Ordinal));
+        int podWrites = _api.Requests.Count(r => r.StartsWith("PATCH /api/v1/namespaces/shop/pods/", StringComparison.Ordinal));
+        Assert.InRange(seriesWrites, 2, 2 * (intervals + 2));
+        Assert.InRange(podWrites, 2, intervals + 2);
+        Assert.Equal(4, _api.Requests.Count(r => r.StartsWith("POST ", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -148,7 +184,7 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         using (PodEventWriter writer = Writer(log))
         {
             writer.On(new Happening.CheckpointCommitted(1, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
-            writer.On(new Happening.CheckpointCommitted(2, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
+            writer.On(new Happening.CheckpointCommitted(2, "sigterm", 1, 1, TimeSpan.Zero, TimeSpan.Zero));
         }
         Assert.Equal(2, _api.EventsWith("Checkpointed").Count);
         Assert.Empty(_api.Annotations);
@@ -189,10 +225,10 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         Assert.Contains("Cannot write a pod Event to the Kubernetes API", said, StringComparison.Ordinal);
     }
 
-    private PodEventWriter Writer(LogLines log)
+    private PodEventWriter Writer(LogLines log, TimeSpan? writeInterval = null)
     {
         using var dir = new TempDirectory();
         ClusterConnection connection = KubeConfigFile.Load(_api.WriteKubeconfig(dir.Path));
-        return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger);
+        return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger, writeInterval);
     }
 }

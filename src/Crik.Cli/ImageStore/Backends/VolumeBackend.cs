@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Crik.Cli.Observing;
 using Microsoft.Win32.SafeHandles;
 using Serilog;
 
@@ -43,14 +44,18 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
     /// <remarks>The lock file is held open read-only (flock needs no more), so a volume can still be remounted read-only under a running app.</remarks>
-    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Counted<IStoreLock?>("lock", () => Lock(timeout, stillWaiting));
+
+    private HandleLock? Lock(TimeSpan timeout, Action? stillWaiting)
     {
         Root.OpenOrCreateFile(StoreLayout.LockFile).Dispose();
         SafeFileHandle file = Root.TryOpenFile(StoreLayout.LockFile) ?? throw new IOException($"{Root.PathOf(StoreLayout.LockFile)} vanished");
         return HandleLock.TryAcquire(file, Root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
     }
 
-    public StoreListing List()
+    public StoreListing List() => Counted("list", ListAll);
+
+    private StoreListing ListAll()
     {
         List<long> committed = [];
         List<string> unfinished = [];
@@ -82,7 +87,9 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         };
     }
 
-    public byte[]? Read(string path, long max)
+    public byte[]? Read(string path, long max) => Counted("read", () => ReadFile(path, max));
+
+    private byte[]? ReadFile(string path, long max)
     {
         (string directory, string name) = Split(path);
         using DirectoryHandle? parent = TryOpenPath(directory);
@@ -90,7 +97,9 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         return file is null ? null : FileContents.Read(file, max + 1);
     }
 
-    public bool WriteIfAbsent(string path, byte[] content)
+    public bool WriteIfAbsent(string path, byte[] content) => Counted("write", () => WriteFileIfAbsent(path, content));
+
+    private bool WriteFileIfAbsent(string path, byte[] content)
     {
         (string directory, string name) = Split(path);
         (DirectoryHandle grandparent, string parentName) = Parent(directory, create: true);
@@ -111,12 +120,13 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         }
     }
 
-    public void Delete(string path)
+    public void Delete(string path) => Counted("delete", () =>
     {
         (string directory, string name) = Split(path);
         using DirectoryHandle? parent = TryOpenPath(directory);
         parent?.DeleteTree(name);
-    }
+        return true;
+    });
 
     /// <summary>
     /// Why a generation's directory is not one crik made (crik makes them 0700, as its own user), or
@@ -154,7 +164,9 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
             ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, alsoWritten) : null);
     }
 
-    public void Move(string from, string to)
+    public void Move(string from, string to) => Counted("move", () => Rename(from, to));
+
+    private bool Rename(string from, string to)
     {
         (DirectoryHandle source, string name) = Parent(from);
         (DirectoryHandle target, string newName) = Parent(to, create: true);
@@ -175,10 +187,27 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
                 }
             }
         }
+        return true;
     }
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) =>
         new(generation => (readOnly ? ExistingPacks : Packs)?.TryOpenFile(StoreLayout.PackName(generation)), codec);
+
+    /// <summary>One operation on the image directory, counted in crik_store_requests_total (and errors when it throws).</summary>
+    private static T Counted<T>(string operation, Func<T> work)
+    {
+        try
+        {
+            T result = work();
+            Tallies.StoreRequest(Tallies.Volume, operation);
+            return result;
+        }
+        catch
+        {
+            Tallies.StoreRequest(Tallies.Volume, operation, failed: true);
+            throw;
+        }
+    }
 
     public void Dispose()
     {

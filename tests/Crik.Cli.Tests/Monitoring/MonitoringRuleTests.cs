@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Crik.TestSupport;
+using Crik.Cli.Tests.Support;
 using Xunit;
 using YamlDotNet.RepresentationModel;
 
@@ -92,19 +93,19 @@ public sealed partial class MonitoringRuleTests : IDisposable
         var problems = new List<string>();
         foreach (var (alert, rule) in Alerts())
         {
-            string? severity = Scalar(rule, "labels", "severity");
+            string? severity = YamlPath.Scalar(rule, "labels", "severity");
             if (severity is not ("warning" or "critical"))
             {
                 problems.Add($"{alert}: severity is {severity ?? "missing"}");
             }
             foreach (string annotation in new[] { "summary", "description" })
             {
-                if (string.IsNullOrWhiteSpace(Scalar(rule, "annotations", annotation)))
+                if (string.IsNullOrWhiteSpace(YamlPath.Scalar(rule, "annotations", annotation)))
                 {
                     problems.Add($"{alert}: no {annotation}");
                 }
             }
-            string runbook = Scalar(rule, "annotations", "runbook_url") ?? "";
+            string runbook = YamlPath.Scalar(rule, "annotations", "runbook_url") ?? "";
             Match url = RunbookUrl().Match(runbook);
             if (!url.Success)
             {
@@ -153,7 +154,7 @@ public sealed partial class MonitoringRuleTests : IDisposable
     {
         var exprs = DashboardQueries().Select(q => q.Expr)
             .Concat(DashboardVariableQueries())
-            .Concat(Alerts().Values.Select(rule => Scalar(rule, "expr")!));
+            .Concat(Alerts().Values.Select(rule => YamlPath.Scalar(rule, "expr")!));
         var unknown = exprs.SelectMany(e => SeriesName().Matches(e).Select(m => m.Value))
             .Where(name => !KnownSeries.Contains(name)).Distinct().Order(StringComparer.Ordinal).ToList();
         Assert.Empty(unknown);
@@ -209,11 +210,11 @@ public sealed partial class MonitoringRuleTests : IDisposable
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(RuleResource));
-        var groups = (YamlSequenceNode)Node(stream.Documents[0].RootNode, "spec", "groups")!;
+        var groups = (YamlSequenceNode)YamlPath.Node(stream.Documents[0].RootNode, "spec", "groups")!;
         return groups.Children.Cast<YamlMappingNode>()
             .SelectMany(g => ((YamlSequenceNode)g.Children[new YamlScalarNode("rules")]).Children.Cast<YamlMappingNode>())
-            .Where(rule => Scalar(rule, "alert") is not null)
-            .ToDictionary(rule => Scalar(rule, "alert")!, StringComparer.Ordinal);
+            .Where(rule => YamlPath.Scalar(rule, "alert") is not null)
+            .ToDictionary(rule => YamlPath.Scalar(rule, "alert")!, StringComparer.Ordinal);
     }
 
     /// <summary>One alert_rule_test: the alerts expected at that time, each as its sorted labels.</summary>
@@ -223,20 +224,20 @@ public sealed partial class MonitoringRuleTests : IDisposable
     {
         var stream = new YamlStream();
         stream.Load(new StringReader(File.ReadAllText(Path.Combine(Monitoring, TestFileName))));
-        var tests = (YamlSequenceNode)Node(stream.Documents[0].RootNode, "tests")!;
+        var tests = (YamlSequenceNode)YamlPath.Node(stream.Documents[0].RootNode, "tests")!;
         var cases = new List<RuleTestCase>();
         for (int group = 0; group < tests.Children.Count; group++)
         {
-            if (Node(tests.Children[group], "alert_rule_test") is not YamlSequenceNode alertTests)
+            if (YamlPath.Node(tests.Children[group], "alert_rule_test") is not YamlSequenceNode alertTests)
             {
                 continue;
             }
             foreach (YamlNode test in alertTests.Children)
             {
-                var expected = (Node(test, "exp_alerts") as YamlSequenceNode)?.Children ?? [];
-                var firing = expected.Select(alert => string.Join(",", (Node(alert, "exp_labels") as YamlMappingNode ?? [])
+                var expected = (YamlPath.Node(test, "exp_alerts") as YamlSequenceNode)?.Children ?? [];
+                var firing = expected.Select(alert => string.Join(",", (YamlPath.Node(alert, "exp_labels") as YamlMappingNode ?? [])
                     .Select(label => $"{label.Key}={label.Value}").Order(StringComparer.Ordinal))).ToHashSet(StringComparer.Ordinal);
-                cases.Add(new RuleTestCase(group, Scalar(test, "alertname")!, Duration(Scalar(test, "eval_time")!), firing));
+                cases.Add(new RuleTestCase(group, YamlPath.Scalar(test, "alertname")!, Duration(YamlPath.Scalar(test, "eval_time")!), firing));
             }
         }
         return cases;
@@ -321,21 +322,6 @@ public sealed partial class MonitoringRuleTests : IDisposable
     /// <summary>The anchors GitHub gives a Markdown file's headings (lower case, punctuation removed, spaces as dashes).</summary>
     private static HashSet<string> HeadingAnchors(string markdown) =>
         [.. Heading().Matches(markdown).Select(h => NotInAnchor().Replace(h.Groups[1].Value.Trim().ToLowerInvariant(), "").Replace(' ', '-'))];
-
-    private static string? Scalar(YamlNode node, params string[] path) => (Node(node, path) as YamlScalarNode)?.Value;
-
-    private static YamlNode? Node(YamlNode node, params string[] path)
-    {
-        foreach (string key in path)
-        {
-            if (node is not YamlMappingNode mapping || !mapping.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? next))
-            {
-                return null;
-            }
-            node = next;
-        }
-        return node;
-    }
 
     [GeneratedRegex(@"^https://[^#\s]+/docs/observing\.md#([a-z0-9-]+)$")]
     private static partial Regex RunbookUrl();

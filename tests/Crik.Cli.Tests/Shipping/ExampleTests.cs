@@ -1,5 +1,6 @@
 using Crik.Cli.Configuration;
 using Crik.TestSupport;
+using Crik.Cli.Tests.Support;
 using Xunit;
 using YamlDotNet.RepresentationModel;
 
@@ -15,8 +16,8 @@ public class ExampleTests
     [MemberData(nameof(Examples))]
     public void ExampleConfigMapLoadsWithoutErrorsOrWarnings(string example)
     {
-        var configs = Documents(example).Where(d => Scalar(d, "kind") == "ConfigMap")
-            .Select(d => Scalar(d, "data", "config.yaml")).OfType<string>().ToList();
+        var configs = Documents(example).Where(d => YamlPath.Scalar(d, "kind") == "ConfigMap")
+            .Select(d => YamlPath.Scalar(d, "data", "config.yaml")).OfType<string>().ToList();
         Assert.NotEmpty(configs);
         foreach (string config in configs)
         {
@@ -47,13 +48,13 @@ public class ExampleTests
     {
         foreach (YamlMappingNode pod in Documents(example).Select(PodSpec).OfType<YamlMappingNode>())
         {
-            Assert.All(HostNamespaces, key => Assert.Null(Scalar(pod, key)));
+            Assert.All(HostNamespaces, key => Assert.Null(YamlPath.Scalar(pod, key)));
             Assert.DoesNotContain("hostPath", Yaml(pod), StringComparison.Ordinal);
             Assert.DoesNotContain("Unconfined", Yaml(pod), StringComparison.Ordinal);
             var containers = (YamlSequenceNode)pod.Children[new YamlScalarNode("containers")];
             foreach (YamlMappingNode container in containers.Children.OfType<YamlMappingNode>())
             {
-                Assert.Null(Scalar(container, "securityContext", "privileged"));
+                Assert.Null(YamlPath.Scalar(container, "securityContext", "privileged"));
                 var added = (YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)container.Children[new YamlScalarNode("securityContext")])
                     .Children[new YamlScalarNode("capabilities")]).Children[new YamlScalarNode("add")];
                 Assert.Equal(["CHECKPOINT_RESTORE", "SYS_PTRACE"], added.Children.Select(c => ((YamlScalarNode)c).Value));
@@ -63,7 +64,7 @@ public class ExampleTests
 
     /// <summary>The pod spec of a StatefulSet, Deployment or Job (spec.template.spec), or null for other kinds.</summary>
     private static YamlNode? PodSpec(YamlMappingNode document) =>
-        Scalar(document, "kind") is "StatefulSet" or "Deployment" or "Job" ? Node(document, "spec", "template", "spec") : null;
+        YamlPath.Scalar(document, "kind") is "StatefulSet" or "Deployment" or "Job" ? YamlPath.Node(document, "spec", "template", "spec") : null;
 
     private static string Yaml(YamlNode node)
     {
@@ -78,20 +79,5 @@ public class ExampleTests
         var stream = new YamlStream();
         stream.Load(new StringReader(File.ReadAllText(Path.Combine(Paths.RepositoryRoot, "examples", example))));
         return stream.Documents.Select(d => d.RootNode).OfType<YamlMappingNode>().ToList();
-    }
-
-    private static string? Scalar(YamlNode node, params string[] path) => (Node(node, path) as YamlScalarNode)?.Value;
-
-    private static YamlNode? Node(YamlNode node, params string[] path)
-    {
-        foreach (string key in path)
-        {
-            if (node is not YamlMappingNode mapping || !mapping.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? next))
-            {
-                return null;
-            }
-            node = next;
-        }
-        return node;
     }
 }

@@ -68,11 +68,11 @@ internal static class DumpedMemory
     public static Dictionary<string, byte[]> CutForSharing(Manifest manifest, PackReader packs, Func<IReadOnlyList<ProcessMemory>, SharingPlan> share)
     {
         var files = manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
-        Dictionary<int, int> parents = ReadTree(files, manifest, packs);
-        if (parents.Count < 2)
+        if (files.Count(f => TaskPagemapPid(f.Path) is not null) < 2)
         {
-            return []; // one process shares with nobody: nothing more is read before the restore
+            return []; // one process shares with nobody: nothing is read before the restore
         }
+        Dictionary<int, int> parents = ReadTree(files, manifest, packs);
         DumpedTree tree = Read(files, manifest, packs, Pagemaps(files, manifest, packs), parents);
         return tree.CutMmImages(share(tree.Processes));
     }

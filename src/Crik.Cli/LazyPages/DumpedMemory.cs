@@ -23,15 +23,18 @@ internal static class DumpedMemory
     /// <summary>Far above a real pagemap, mm or pstree image, and small enough that a damaged size cannot have crik allocate the node's memory.</summary>
     private const long MaxImageBytes = 256L << 20;
 
-    /// <summary>Every process with a pagemap; throws <see cref="InvalidDataException"/> when an image is missing or damaged.</summary>
-    /// <param name="parents">The tree (<see cref="ReadTree"/>); a tree of one process shares nothing, and its mm image is not read.</param>
-    public static DumpedTree Read(List<ManifestFile> files, Manifest manifest, PackReader packs, Dictionary<int, PagemapImage> pagemaps, Dictionary<int, int> parents)
+    /// <summary>
+    /// Every process with a pagemap; throws <see cref="InvalidDataException"/> when an image is missing or damaged.
+    /// A tree of one process shares nothing: then neither its pstree nor its mm image is read.
+    /// </summary>
+    public static DumpedTree Read(List<ManifestFile> files, Manifest manifest, PackReader packs, Dictionary<int, PagemapImage> pagemaps)
     {
-        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
         if (pagemaps.Count < 2)
         {
             return new DumpedTree([], []);
         }
+        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        Dictionary<int, int> parents = ReadTree(byName, manifest, packs);
         var processes = new List<ProcessMemory>();
         var mmImages = new Dictionary<int, byte[]>();
         foreach ((int pid, PagemapImage pagemap) in pagemaps.OrderBy(p => p.Key))
@@ -72,8 +75,7 @@ internal static class DumpedMemory
         {
             return []; // one process shares with nobody: nothing is read before the restore
         }
-        Dictionary<int, int> parents = ReadTree(files, manifest, packs);
-        DumpedTree tree = Read(files, manifest, packs, Pagemaps(files, manifest, packs), parents);
+        DumpedTree tree = Read(files, manifest, packs, Pagemaps(files, manifest, packs));
         return tree.CutMmImages(share(tree.Processes));
     }
 
@@ -92,12 +94,9 @@ internal static class DumpedMemory
             && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 
     /// <summary>Each process's parent, by PID, from the pstree image; throws <see cref="InvalidDataException"/> when it is missing or damaged.</summary>
-    public static Dictionary<int, int> ReadTree(List<ManifestFile> files, Manifest manifest, PackReader packs)
-    {
-        ManifestFile pstree = files.FirstOrDefault(f => f.Path == ProcessTreeImage.Name) ?? throw new InvalidDataException($"its images have no {ProcessTreeImage.Name}");
-        return Parse(ProcessTreeImage.Name, ReadSmall(pstree, manifest, packs), ProcessTreeImage.Parse)
+    private static Dictionary<int, int> ReadTree(Dictionary<string, ManifestFile> byName, Manifest manifest, PackReader packs) =>
+        Parse(ProcessTreeImage.Name, ReadSmall(Named(byName, ProcessTreeImage.Name), manifest, packs), ProcessTreeImage.Parse)
             .GroupBy(p => p.Pid).ToDictionary(g => g.Key, g => g.First().ParentPid);
-    }
 
     /// <summary>A small image's bytes, each chunk checked; throws <see cref="InvalidDataException"/> for one too large to be what it says.</summary>
     public static byte[] ReadSmall(ManifestFile file, Manifest manifest, PackReader packs)

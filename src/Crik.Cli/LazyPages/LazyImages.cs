@@ -162,9 +162,9 @@ internal sealed class LazyImages : IDisposable
         Dictionary<int, PagemapImage> pagemaps = DumpedMemory.Pagemaps(files, manifest, packs);
         foreach (PagemapImage pagemap in pagemaps.Values)
         {
-            Pagemap.Parse(pagemap.Encode()); // what the fill cannot serve is refused before anything is written
+            Pagemap.From(pagemap); // what the fill cannot serve is refused before anything is written
         }
-        DumpedTree tree = pagemaps.Count < 2 ? new DumpedTree([], []) : DumpedMemory.Read(files, manifest, packs, pagemaps, DumpedMemory.ReadTree(files, manifest, packs));
+        DumpedTree tree = DumpedMemory.Read(files, manifest, packs, pagemaps);
         SharingPlan plan = share(tree.Processes);
         SharedBytes = (long)plan.SharedBytes;
         var written = tree.CutMmImages(plan);
@@ -172,7 +172,7 @@ internal sealed class LazyImages : IDisposable
         {
             PagemapImage restored = plan.Eager.TryGetValue(pid, out List<AddressRange>? eager) ? EagerPages.Apply(pagemap, eager) : pagemap;
             written[DumpedMemory.TaskPagemapName(pid)] = restored.Encode();
-            Tasks[pid] = Pagemap.Parse(written[DumpedMemory.TaskPagemapName(pid)]);
+            Tasks[pid] = Pagemap.From(restored);
         }
         foreach ((string name, byte[] bytes) in written)
         {

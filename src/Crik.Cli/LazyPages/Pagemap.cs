@@ -49,6 +49,12 @@ internal sealed class Pagemap
         {
             throw new InvalidDataException(e.Message, e);
         }
+        return From(parsed);
+    }
+
+    /// <summary>Indexes a pagemap image already read; throws <see cref="InvalidDataException"/> for one crik cannot serve from.</summary>
+    public static Pagemap From(PagemapImage parsed)
+    {
         var runs = new List<PageRun>();
         long offset = 0;
         foreach (PagemapEntry entry in parsed.Entries)

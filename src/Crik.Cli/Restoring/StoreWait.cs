@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
+using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Serilog;
 
@@ -30,7 +31,8 @@ internal sealed class StoreWait(CrikConfig config, ICheckpointStore store, ILogg
     public bool TryAgainAfter(Exception error)
     {
         string key = ConfigKeys.OnStoreUnavailable;
-        if (config.OnStoreUnavailable == StoreUnavailablePolicy.Start)
+        WhenUnsure answer = StoreUnavailable.Decide(config.OnStoreUnavailable, lockWaitLeft: config.LockWait - waiting.Elapsed);
+        if (answer == WhenUnsure.StartFresh)
         {
             log.Warning("crik cannot tell whether {Dir} holds a checkpoint ({Error}); starting the app fresh because {Key}: start asks for it, "
                 + "which gives up the work in any checkpoint there and the promise of one live copy (a pod this one cannot see may still run the app); "
@@ -44,7 +46,7 @@ internal sealed class StoreWait(CrikConfig config, ICheckpointStore store, ILogg
                 + "({Seconds:0} s of lockWait's {Wait:0.###} s); {Hint}", store.ImageDir, error.Message, waiting.Elapsed.TotalSeconds, config.LockWait.TotalSeconds, Hint(store.ImageDir));
             _told = Stopwatch.GetTimestamp();
         }
-        if (waiting.Elapsed >= config.LockWait)
+        if (answer == WhenUnsure.StartNothing)
         {
             throw new RestoreFailedException($"crik could not tell within lockWait ({config.LockWait.TotalSeconds:0.###} s) whether {store.ImageDir} holds a checkpoint: {error.Message}. "
                 + "It started nothing, since a fresh start would drop the work in a checkpoint there and could run a second copy beside a pod it cannot see, "

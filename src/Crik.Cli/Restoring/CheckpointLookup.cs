@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Crik.Cli.Configuration;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
+using Crik.Cli.Observing;
+using Crik.Cli.Timing;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// Takes the image directory's lock for the app's life and chooses the checkpoint to restore. Another
+/// crik's lock is waited for (in object storage, a lease whose holder died expires after leaseDuration),
+/// so this pod never starts a second copy; a store that cannot be read is waited for as <see cref="StoreWait"/> says.
+/// </summary>
+internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store, ILogger log)
+{
+    /// <summary>How long listing and reading the store may take after the lock was taken at the very end of lockWait.</summary>
+    private static readonly TimeSpan ListingGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>The checkpoint to restore, or why the app starts fresh: the store answered and holds none, or onStoreUnavailable: start.</summary>
+    public Found Find(IReadOnlyList<string> command, StageClock stages)
+    {
+        var waiting = Stopwatch.StartNew();
+        var unsure = new StoreWait(config, store, log, waiting);
+        while (true)
+        {
+            TimeSpan left = StoreWait.AtLeastZero(config.LockWait - waiting.Elapsed);
+            try
+            {
+                // Every request of this try gives up by the end of lockWait, with time after it to list what the lock guards.
+                using IDisposable finding = store.Within(left + ListingGrace);
+                // A lease lost while the store was failing (longer than leaseDuration) is taken again, or waited for.
+                if (store.Holding is null or HoldState.Lost)
+                {
+                    Hold(left, waiting);
+                    Happenings.Publish(new Happening.LeaseChanged(LeaseState.Held));
+                    stages.Lap("lock");
+                }
+                CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));
+                stages.Lap("choosing");
+                if (checkpoint is null)
+                {
+                    log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
+                    return new Found(null, $"no checkpoint to restore in {store.ImageDir}");
+                }
+                return new Found(checkpoint, null);
+            }
+            catch (Exception e) when (e is not RestoreFailedException)
+            {
+                // Unknown is not empty: a store that cannot be listed, locked or read may hold the checkpoint to resume.
+                log.Debug(e, "Looking for a checkpoint in {Dir} failed", store.ImageDir);
+                if (!unsure.TryAgainAfter(e))
+                {
+                    return new Found(null, $"crik cannot tell whether {store.ImageDir} holds a checkpoint ({e.Message}), and {ConfigKeys.OnStoreUnavailable}: start asks for a fresh start");
+                }
+            }
+        }
+    }
+
+    /// <summary>Takes the lock held for the app's life within <paramref name="left"/>; throws when another crik keeps it.</summary>
+    private void Hold(TimeSpan left, Stopwatch waiting)
+    {
+        if (!store.Hold(left, stillWaiting: () => log.Warning(new Happening.WaitingForLock(store.ImageDir, waiting.Elapsed, config.LockWait),
+                "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
+                store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait)))
+        {
+            throw new RestoreFailedException($"{store.ImageDir} is still held by another crik after lockWait ({config.LockWait}): its app may still run, "
+                + "and crik never starts a second copy. crik exits so that Kubernetes starts this pod again; if no other pod runs the app, "
+                + (store.DeadHolderLockTime > TimeSpan.Zero ? $"its lease expires within leaseDuration ({store.DeadHolderLockTime.TotalSeconds:0} s)"
+                    : "check for a process holding the volume's .lock"));
+        }
+    }
+
+    /// <summary>The checkpoint to restore; when there is none, why the app starts fresh.</summary>
+    public readonly record struct Found(CommittedCheckpoint? Checkpoint, string? WhyFresh);
+}

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.HostCompatibility;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
+using Crik.Cli.Observing;
+using Crik.Cli.Processes;
+using Crik.Cli.Timing;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// The steps of restoring the chosen checkpoint: what keeps it from being restored here, the record of
+/// the attempt, the saved files put back, then a lazy restore when it is to be, else an eager one. A
+/// checkpoint that cannot be restored is set aside (never deleted), and onRestoreFailure applies.
+/// </summary>
+internal sealed class CheckpointRestore
+{
+    private readonly CrikConfig _config;
+    private readonly ICheckpointStore _store;
+    private readonly ChildReaper _reaper;
+    private readonly ILogger _log;
+    private readonly RestoreVerdicts _verdicts;
+    private readonly FailedRestores _failures;
+    private readonly LazyRestore _lazy;
+    private readonly EagerRestore _eager;
+    private readonly Leftovers _leftovers;
+    private readonly RestoreSuccess _success;
+
+    public CheckpointRestore(CrikConfig config, ICheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log)
+    {
+        (_config, _store, _reaper, _log) = (config, store, reaper, log);
+        var criuRestore = new CriuRestore(config, store, criu, log);
+        _verdicts = new RestoreVerdicts(config, log);
+        _failures = new FailedRestores(config, log);
+        _leftovers = new Leftovers(reaper, log);
+        _lazy = new LazyRestore(config, store, criuRestore, _leftovers, log);
+        _eager = new EagerRestore(criuRestore, new ImageFilesRestore(store, criuRestore, log), _leftovers, log);
+        _success = new RestoreSuccess(store, log);
+    }
+
+    public async Task<RestoreOutcome> RestoreAsync(CommittedCheckpoint checkpoint, IReadOnlyList<string> command, StageClock stages)
+    {
+        using var restoring = _store.Within(_config.RestoreTimeout + TimeSpan.FromSeconds(10));
+        Manifest manifest = checkpoint.Manifest;
+        if (_verdicts.NotOnThisNode(manifest) is { } mismatch)
+        {
+            return _failures.NotOnThisNode(manifest.Generation, mismatch, checkpoint.Directory, command);
+        }
+        var clock = Stopwatch.StartNew();
+        if (RestoreVerdicts.SetAsideFor(manifest) is { } why)
+        {
+            return _failures.Failed(manifest.Generation, clock, why, null, _store.SetAside(checkpoint, $"restore failed: {why}"), command);
+        }
+        // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
+        using RestoreAttempt attempt = _store.BeginRestore(checkpoint);
+        stages.Lap("record");
+        if (PutBackSavedFiles(attempt, stages) is { } notPutBack)
+        {
+            return _failures.Failed(manifest.Generation, clock, notPutBack, null, _store.RestoreFailed(attempt, $"restore failed: {notPutBack}"), command);
+        }
+        LogRestoring(checkpoint, attempt);
+        var run = new RestoreRun(checkpoint, attempt, stages, clock, _reaper.Expect(manifest.RootPid));
+        try
+        {
+            return await RunCriuAsync(run, command).ConfigureAwait(false);
+        }
+        catch (SpawnException e)
+        {
+            // The checkpoint is not at fault and CRIU never ran: commit it again for a container that has CRIU.
+            _reaper.Forget(manifest.RootPid);
+            _store.CancelRestore(attempt);
+            _log.Error("Cannot run criu to restore checkpoint {Generation}: {Error}. The checkpoint stays in {Dir}; starting the app fresh",
+                manifest.Generation, e.Message, checkpoint.Directory);
+            return RestoreOutcome.Fresh($"cannot run criu to restore checkpoint {manifest.Generation} ({e.Message}); the checkpoint stays");
+        }
+    }
+
+    /// <summary>Lazily when it is to be and can be; otherwise, or when the lazy restore failed before the app ran, eagerly.</summary>
+    private async Task<RestoreOutcome> RunCriuAsync(RestoreRun run, IReadOnlyList<string> command)
+    {
+        long allowed = HostMemory.LargestWritableArea();
+        if (await _lazy.TryAsync(run, allowed).ConfigureAwait(false) is { } loading)
+        {
+            return RestoreOutcome.Running(_success.Finish(run, loading));
+        }
+        (CriuResult restore, string? notWhole) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
+        return Ended(run, restore, notWhole, command);
+    }
+
+    /// <summary>The eager restore's end: the app runs, or the checkpoint is set aside and what CRIU left is killed.</summary>
+    private RestoreOutcome Ended(RestoreRun run, CriuResult restore, string? notWhole, IReadOnlyList<string> command)
+    {
+        Manifest manifest = run.Manifest;
+        if (restore.Succeeded && notWhole is not null)
+        {
+            // A chunk that fails kills criu before it has read that image, so a criu that succeeded
+            // read every byte it needed, checked: the app runs, and must not be started a second time.
+            _log.Warning("Checkpoint {Generation}: crik's image streamer reported after criu had restored the app: {Why}; the app runs on",
+                manifest.Generation, notWhole);
+        }
+        else if (!restore.Succeeded || notWhole is not null)
+        {
+            _leftovers.Forget(manifest);
+            string why = notWhole is null ? restore.Describe(_config.RestoreTimeout)
+                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}";
+            return _failures.Failed(manifest.Generation, run.Clock, why, run.Attempt.LogPath, _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
+        }
+        return RestoreOutcome.Running(_success.Finish(run, loading: null));
+    }
+
+    /// <summary>Puts back additionalPaths; null when done, else why the restore failed.</summary>
+    private string? PutBackSavedFiles(RestoreAttempt attempt, StageClock stages)
+    {
+        try
+        {
+            _store.PutBackSavedFiles(attempt);
+            stages.Lap("files");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot put back additionalPaths: {e.Message}";
+        }
+    }
+
+    private void LogRestoring(CommittedCheckpoint checkpoint, RestoreAttempt attempt)
+    {
+        Manifest manifest = checkpoint.Manifest;
+        if (checkpoint.Restores.Count > 0)
+        {
+            RestoreRecord last = checkpoint.Restores[^1];
+            _log.Warning(new Happening.RestoreResumedAgain(manifest.Generation, checkpoint.Restores.Count + 1, _config.RestoreAttempts),
+                "Resuming checkpoint {Generation} again: the pod that restored it{At}{Host} ended without a newer checkpoint "
+                + "(restore {Number}; after {Limit} restores in a row whose pods end within restoreProbation crik gives up on it)",
+                manifest.Generation, last.At is { } at ? $" at {at:u}" : "", last.Host.Length > 0 ? $" ({last.Host})" : "",
+                checkpoint.Restores.Count + 1, _config.RestoreAttempts);
+        }
+        _log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",
+            manifest.Generation, Size.Format(manifest.ImageBytes), manifest.CreatedAt, attempt.Path);
+    }
+}

@@ -1,0 +1,58 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Observing;
+using Crik.Cli.Streaming;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// Runs criu restore: from image files when given, otherwise from crik's image streamer (a chunk that
+/// fails its check kills criu while it still waits for that chunk: CRIU resumes the tree only after
+/// reading every image, so the app never runs on a corrupt or missing byte).
+/// </summary>
+internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, CriuRunner criu, ILogger log)
+{
+    /// <summary>CRIU's result and, for a stream, what did not arrive whole (null when all did).</summary>
+    /// <param name="imageFiles">The directory of image files to restore from; null to restore from crik's image stream.</param>
+    public async Task<(CriuResult Result, string? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false)
+    {
+        RestoreAttempt attempt = run.Attempt;
+        string imagesDir = imageFiles ?? attempt.ImagesDir;
+        // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one.
+        File.Delete(Path.Combine(attempt.Criu.Path, RestoreAttempt.PidFileName));
+        var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, run.Manifest.ExternalMounts,
+            CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages);
+        using PackReader packs = store.OpenPackReader();
+        using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, run.Manifest, packs, SharingCut.For(run.Manifest, packs, log)) : null;
+        CriuResult result;
+        // A socket the app listened on is restored in the pod's network namespace, where crik's /metrics also listens.
+        using (MetricsServing.StepAside())
+        {
+            result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
+                kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
+        }
+        string? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
+        run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
+        return (result, notWhole);
+    }
+
+    /// <summary>Null when the image streamer handed CRIU every image whole; it ends with criu, or fails after a grace period.</summary>
+    private static async Task<string?> Served(ImageServer server)
+    {
+        try
+        {
+            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return "an image was still being sent 10 s after criu exited";
+        }
+        catch (Exception e)
+        {
+            return $"crik's image streamer failed: {e.Message}";
+        }
+    }
+}

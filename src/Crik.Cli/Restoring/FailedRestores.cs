@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Crik.Cli.Configuration;
+using Crik.Cli.Decisions;
+using Crik.Cli.Observing;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// onRestoreFailure (<see cref="RestoreFailure"/>): after a checkpoint could not be restored, the app starts
+/// fresh, or crik throws <see cref="RestoreFailedException"/> so that nothing starts.
+/// </summary>
+internal sealed class FailedRestores(CrikConfig config, ILogger log)
+{
+    /// <summary>
+    /// A checkpoint this node cannot run: CRIU never sees it, and it stays where it is (it is whole,
+    /// and a node like the one it was taken on can restore it).
+    /// </summary>
+    public RestoreOutcome NotOnThisNode(long generation, string mismatch, string directory, IReadOnlyList<string> command)
+    {
+        string message = $"not restoring checkpoint {generation} on this node: {mismatch}. It stays in {directory} for a node that has them "
+            + "(onCpuMismatch: restore restores it anyway)";
+        return Fresh(message, command, $"checkpoint {generation} cannot run on this node and stays for one that can (onRestoreFailure: fresh)");
+    }
+
+    /// <summary>A checkpoint whose restore failed, set aside at <paramref name="movedTo"/>.</summary>
+    /// <param name="clock">Started when the restore began.</param>
+    /// <param name="logFile">CRIU's log of the restore, when CRIU ran.</param>
+    public RestoreOutcome Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo, IReadOnlyList<string> command)
+    {
+        string message = $"restoring checkpoint {generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
+            + (logFile is null ? "" : $"CRIU log {logFile}; ") + $"the checkpoint is set aside at {movedTo}";
+        Happenings.Publish(new Happening.RestoreFailed(generation, Lazily: false, message));
+        return Fresh(message, command, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)");
+    }
+
+    private RestoreOutcome Fresh(string message, IReadOnlyList<string> command, string whyFresh)
+    {
+        if (RestoreFailure.Decide(config.OnRestoreFailure) == AfterRestoreFailure.StartNothing)
+        {
+            throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
+        }
+        log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
+        return RestoreOutcome.Fresh(whyFresh);
+    }
+}

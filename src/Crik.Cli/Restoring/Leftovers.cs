@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// A failed or killed restore can leave restored processes behind; they must not run beside the
+/// fresh start or the next try that follows. The app's PIDs were free before CRIU ran, so whatever
+/// holds them now came from this restore.
+/// </summary>
+internal sealed class Leftovers(ChildReaper reaper, ILogger log)
+{
+    /// <summary>What a failed restore left is killed and its PIDs free again; the reaper then watches for the next try's app.</summary>
+    public async Task ForgetFailedTreeAsync(RestoreRun run)
+    {
+        reaper.Forget(run.Manifest.RootPid);
+        await KillAndWaitAsync(run.Manifest).ConfigureAwait(false);
+        run.App = reaper.Expect(run.Manifest.RootPid);
+    }
+
+    /// <summary>The restore failed for good: the reaper no longer watches for the app, and what it left is killed.</summary>
+    public void Forget(Manifest manifest)
+    {
+        reaper.Forget(manifest.RootPid);
+        Kill(manifest);
+    }
+
+    /// <summary>Kills what a failed restore left and waits (up to 5 s) until its PIDs are free again.</summary>
+    private async Task KillAndWaitAsync(Manifest manifest)
+    {
+        Kill(manifest);
+        var clock = Stopwatch.StartNew();
+        while (ProcessTree.InUse(manifest.TreePids).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+    }
+
+    private void Kill(Manifest manifest)
+    {
+        List<int> left = ProcessTree.InUse(manifest.TreePids);
+        foreach (int pid in left)
+        {
+            Posix.TrySignal(pid, Signal.SIGKILL);
+        }
+        if (left.Count > 0)
+        {
+            log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",
+                left.Count, manifest.Generation, string.Join(", ", left));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using Crik.Cli.ImageStore;
+using Crik.Cli.LazyPages;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
+using Crik.Cli.Observing;
+using Crik.Cli.Processes;
+using Crik.Cli.Timing;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.</summary>
+internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
+{
+    /// <summary>The restored app, recorded and said; <paramref name="loading"/> is its memory as it arrives, when it was restored lazily.</summary>
+    public RunningApp Finish(RestoreRun run, LazyLoad? loading)
+    {
+        Manifest manifest = run.Manifest;
+        try
+        {
+            store.RestoreSucceeded(run.Attempt);
+        }
+        catch (Exception e)
+        {
+            log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
+        }
+        run.Stages.Lap("log");
+        log.Information(new Happening.Restored(manifest.Generation, loading is not null, run.Clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid),
+            "Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
+            manifest.Generation, run.Clock.Elapsed.TotalSeconds,
+            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading, manifest)})",
+            manifest.RootPid, run.Attempt.LogPath, run.Stages.ToString(), StageClock.Milliseconds(run.Stages.CrikCpu));
+        // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
+        Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
+            ? () => manifest.FirstTouched
+            : () => loading.FirstTouched() is { Count: > 0 } seen ? seen : manifest.FirstTouched;
+        return new RunningApp(manifest.RootPid, run.App.Exited, manifest.Command, manifest.Generation,
+            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched);
+    }
+
+    private static string Shared(LazyLoad loading) =>
+        loading.SharedBytes == 0 ? "" : $"; the {Size.Format(loading.SharedBytes)} its forked processes may share with their parents brought in before it ran";
+
+    private static string FilledFirst(LazyLoad loading, Manifest manifest) =>
+        loading.FilledFirst is not { Chunks: > 0 } first ? ""
+        : manifest.FirstTouched is { Count: > 0 } ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore filled first"
+        : $"; the {Size.Format(first.Bytes)} it wrote since the previous checkpoint filled first";
+
+    /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
+    private async Task<string?> LoadedAsync(LazyLoad loading, long generation)
+    {
+        string? failure = await loading.Loaded.ConfigureAwait(false);
+        if (failure is null)
+        {
+            (TimeSpan reading, TimeSpan copying) = loading.Time;
+            log.Information(new Happening.RestoreMemoryAllIn(generation, loading.Elapsed),
+                "Checkpoint {Generation}: the app's memory is all in, {Seconds:0.00} s after the restore began "
+                + "({Copied} copied in; the app waited for a page {Faults} times; {Readers} threads read and checked chunks for {Reading:0.00} s, "
+                + "and copied them in for {Copying:0.00} s)", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.CopiedBytes), loading.Faults,
+                loading.ReaderThreads, reading.TotalSeconds, copying.TotalSeconds);
+        }
+        return failure;
+    }
+}

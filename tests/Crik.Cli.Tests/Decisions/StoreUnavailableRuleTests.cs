@@ -6,7 +6,7 @@ namespace Crik.Cli.Tests.Decisions;
 
 /// <summary>onStoreUnavailable: what crik does when it cannot tell whether a checkpoint exists.</summary>
 [Trait("Category", "Unit")]
-public sealed class StoreUnavailableTests
+public sealed class StoreUnavailableRuleTests
 {
     [Fact]
     public void ByDefaultNothingStartsWhileLockWaitHasTimeLeftTheLookupIsTriedAgain() =>

@@ -6,7 +6,7 @@ namespace Crik.Cli.Tests.Decisions;
 
 /// <summary>onRestoreFailure: whether the app starts fresh after its checkpoint could not be restored.</summary>
 [Trait("Category", "Unit")]
-public sealed class RestoreFailureTests
+public sealed class RestoreFailureRuleTests
 {
     [Fact]
     public void ByDefaultTheAppStartsFresh() =>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Logging;
+using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 

@@ -3,6 +3,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;

@@ -30,18 +30,17 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
 {
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(2);
-
-    /// <summary>The app's life, once it runs.</summary>
-    private AppLife _life = null!;
+    private static readonly Task Never = new TaskCompletionSource().Task;
 
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
-        _life = new AppLife(app, OomKills.Read());
-        using LeaseWatchdog? watchdog = _watchdog = WatchTheLease(app);
+        OomKills? oomKillsAtStart = OomKills.Read();
+        using LeaseWatchdog? watchdog = WatchTheLease(app);
+        var life = new AppLife(app, oomKillsAtStart, watchdog);
         try
         {
-            return await SuperviseAsync(_life).ConfigureAwait(false);
+            return await SuperviseAsync(life).ConfigureAwait(false);
         }
         catch (AppMustStopException)
         {
@@ -70,9 +69,9 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Never : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, requestArrived, LeaseLost, due.Periodic, due.EarlyWarning, due.PreDump, due.Probation, due.MemoryLoaded)
+            await Task.WhenAny(app.Exited, signalArrived, requestArrived, LeaseLost(life), due.Periodic, due.EarlyWarning, due.PreDump, due.Probation, due.MemoryLoaded)
                 .ConfigureAwait(false);
-            if (LeaseLost.IsCompleted)
+            if (LeaseLost(life).IsCompleted)
             {
                 throw new AppMustStopException();
             }
@@ -90,7 +89,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
                 return await StopCheckpointedAsync(app).ConfigureAwait(false);
             }
             await RunDueWorkAsync(life, due).ConfigureAwait(false);
-            if (await AnswerRequestsAsync(app).ConfigureAwait(false))
+            if (await AnswerRequestsAsync(life).ConfigureAwait(false))
             {
                 return await StopCheckpointedAsync(app).ConfigureAwait(false);
             }
@@ -147,9 +146,9 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             {
                 life.Stopping = true;
                 // A failed checkpoint hands the app its SIGTERM as soon as CRIU is done, not after the clean-up.
-                CheckpointOutcome outcome = await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
+                CheckpointOutcome outcome = await TryCheckpointAsync(life, CheckpointReason.Sigterm, whenGivingUp: () =>
                 {
-                    Forward(app, signal);
+                    Forward(life, signal);
                     forwarded = true;
                 }).ConfigureAwait(false);
                 if (outcome is CheckpointOutcome.Committed)
@@ -160,7 +159,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             }
             if (!forwarded)
             {
-                Forward(app, signal);
+                Forward(life, signal);
             }
         }
         return false;
@@ -172,19 +171,19 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         RunningApp app = life.App;
         if (due.Periodic.IsCompleted && !life.Stopping)
         {
-            life.CheckpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
+            life.CheckpointedWhileRunning |= await TryCheckpointAsync(life, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
             due.Periodic = NextPeriodicCheckpoint();
         }
         if (due.PreDump.IsCompleted && !life.Stopping)
         {
-            await PreDumpAsync(app).ConfigureAwait(false);
+            await PreDumpAsync(life).ConfigureAwait(false);
             due.PreDump = NextPreDump();
         }
         if (due.EarlyWarning.IsCompleted && !life.Stopping)
         {
             if (await due.EarlyWarning.ConfigureAwait(false))
             {
-                life.CheckpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
+                life.CheckpointedWhileRunning |= await TryCheckpointAsync(life, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
             }
             due.EarlyWarning = NextEarlyWarningPoll();
         }

@@ -96,23 +96,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         }
     }
 
-    /// <summary>What the loop waits for besides the app, signals, requests and the lease; each is replaced once handled.</summary>
-    private sealed class Wakeups(Task periodic, Task<bool> earlyWarning, Task preDump, Task probation, Task memoryLoaded)
-    {
-        public Task Periodic { get; set; } = periodic;
-
-        /// <summary>True when the node-state server says the node is at risk.</summary>
-        public Task<bool> EarlyWarning { get; set; } = earlyWarning;
-
-        public Task PreDump { get; set; } = preDump;
-
-        /// <summary>A restored app has run for restoreProbation.</summary>
-        public Task Probation { get; set; } = probation;
-
-        /// <summary>A lazily restored app's memory is all in (null) or cannot be (why).</summary>
-        public Task MemoryLoaded { get; set; } = memoryLoaded;
-    }
-
     /// <summary>crik's exit code when the app's life is over (it ended, or its memory could not all be brought in); null while it goes on.</summary>
     private async Task<int?> EndedAsync(AppLife life, Wakeups due)
     {

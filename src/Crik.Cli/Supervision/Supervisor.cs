@@ -121,7 +121,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// </summary>
     private async Task<bool> HandleSignalsAsync(AppLife life)
     {
-        RunningApp app = life.App;
         while (signals.Received.TryRead(out Signal signal))
         {
             bool forwarded = false;
@@ -151,7 +150,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// <summary>The periodic checkpoint, pre-dump and early-warning poll that are due, unless the app is being stopped.</summary>
     private async Task RunDueWorkAsync(AppLife life, Wakeups due)
     {
-        RunningApp app = life.App;
         if (due.Periodic.IsCompleted && !life.Stopping)
         {
             life.CheckpointedWhileRunning |= await TryCheckpointAsync(life, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;

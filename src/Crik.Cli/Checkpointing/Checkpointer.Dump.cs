@@ -1,6 +1,8 @@
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
@@ -15,6 +17,84 @@ internal sealed partial class Checkpointer
 
     public async Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort) =>
         preDumps is null || await preDumps.PreDumpAsync(app, ExternalMounts.Present(), config.CheckpointTimeout, abort).ConfigureAwait(false);
+
+    /// <summary>What the dump records beside the images, read before it: the tree, crik's stdio, external mounts, and the pre-dumps it goes on top of.</summary>
+    private void Prepare(DumpRun run)
+    {
+        RunningApp app = run.App;
+        run.Tree = ProcessTree.PidsAndThreads(app.Pid);
+        AppFiles.DeleteInotifyIncompatible(config.InotifyIncompatiblePaths, log);
+        run.OnTop = OnTopOfPreDumps();
+        // Only what crik handed the app is the container's; a pipe the app made itself is the app's.
+        run.Stdio = ProcessTree.Stdio(Environment.ProcessId);
+        run.Mounts = ExternalMounts.Present();
+        log.Information("Checkpointing the app (PID {Pid}, {Count} processes and threads) as generation {Generation} in {Dir}{OnPreDumps}{Why}",
+            app.Pid, run.Tree.Count, run.Generation, store.ImageDir, run.OnTop is not null ? $", on top of {preDumps!.Count} pre-dumps" : "", run.Reason switch
+            {
+                CheckpointReason.Periodic => " (checkpointInterval; the app runs on)",
+                CheckpointReason.AtRisk => " (the node is at risk; the app runs on)",
+                CheckpointReason.OnDemand => " (crik checkpoint; the app runs on)",
+                CheckpointReason.OnDemandExit => " (crik checkpoint --exit)",
+                _ => "",
+            });
+        run.Stages.Lap("preparing");
+    }
+
+    /// <summary>
+    /// CRIU's dump: on top of the pre-dumps when there are any (and again streamed through crik when
+    /// that fails on its own), else streamed through crik. Null when the images are all captured, else why not.
+    /// </summary>
+    private async Task<string?> DumpAsync(DumpRun run)
+    {
+        TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
+        (CriuResult dump, run.Captured, run.ToImport) = run.OnTop is { } onto
+            ? await DumpOnPreDumpsAsync(run.App, run.Staging, run.Mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
+            : await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout).ConfigureAwait(false);
+        if (DumpFallback.StreamsAfter(onTopOfPreDumps: run.OnTop is not null, dump.Succeeded, criuExited: dump.Status.Exited, run.Budget.Spent))
+        {
+            log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
+            preDumps!.Drop();
+            dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
+            (dump, run.Captured, run.ToImport) = await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout).ConfigureAwait(false);
+        }
+        run.Dump = dump;
+        if (!dump.Succeeded)
+        {
+            string why = dump.Describe(dumpTimeout);
+            if (dump.TimedOut && dumpTimeout < config.CheckpointTimeout)
+            {
+                why += $" (the time left of checkpointBudget, {run.Budget.Total.TotalSeconds:0.###} s)";
+            }
+            return run.Captured?.Error is { } streamError ? $"{why}; crik's image streamer: {streamError}" : why;
+        }
+        return run.Captured?.Error is { } notStored ? $"the images were not stored whole: {notStored}" : null;
+    }
+
+    /// <summary>Stores the images CRIU wrote on top of its pre-dumps as chunks; null when there were none or all are stored, else why not.</summary>
+    private static async Task<string?> ImportAsync(DumpRun run)
+    {
+        if (run.ToImport is not { } toImport)
+        {
+            return null;
+        }
+        run.Captured = await Task.Run(() => ImageImport.Import(toImport, run.Staging.Pack, inTime: () => !run.Budget.Spent)).ConfigureAwait(false);
+        if (run.Captured.Error is { } notImported)
+        {
+            return $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}";
+        }
+        run.Stages.Lap("import");
+        return null;
+    }
+
+    /// <summary>The dump reset the kernel's dirty-memory tracking: the next pre-dump is a whole one.</summary>
+    private void ReleasePreDumps(DumpRun run)
+    {
+        if (run.OnTop is { } dumpedOnto)
+        {
+            dumpedOnto.Directory.Dispose();
+            preDumps!.Drop();
+        }
+    }
 
     /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it.</summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(RunningApp app,

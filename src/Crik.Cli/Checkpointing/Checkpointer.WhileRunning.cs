@@ -6,8 +6,6 @@ namespace Crik.Cli.Checkpointing;
 // checkpoints of an app that ended on its own.
 internal sealed partial class Checkpointer
 {
-    private bool _nodeAtRisk;
-
     public bool HearsEarlyWarnings => nodeState is not null;
 
     public async Task<bool> NodeTurnedAtRiskAsync()
@@ -31,8 +29,8 @@ internal sealed partial class Checkpointer
             }
             else
             {
-                log.Information("The app ended on its own: retired its {Count} committed checkpoints, so it is not brought back", retired);
-                Happenings.Publish(new Happening.CheckpointsRetired(howItEnded, retired));
+                log.Information(new Happening.CheckpointsRetired(howItEnded, retired),
+                    "The app ended on its own: retired its {Count} committed checkpoints, so it is not brought back", retired);
             }
         }
         catch (IOException e)

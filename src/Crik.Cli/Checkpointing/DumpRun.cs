@@ -9,21 +9,23 @@ using Crik.Cli.Timing;
 
 namespace Crik.Cli.Checkpointing;
 
-/// <summary>One checkpoint under way: what its steps learn and hand on, from the staging area to the commit.</summary>
+/// <summary>One checkpoint under way once it has a staging area: what its steps learn and hand on, up to the commit.</summary>
 /// <param name="clock">Started before the staging area was made, for the log lines.</param>
-internal sealed class DumpRun(RunningApp app, CheckpointReason reason, StagingCheckpoint staging, Budget budget, StageClock stages, Stopwatch clock)
+internal sealed class DumpRun(CheckpointAttempt attempt, StagingCheckpoint staging, Stopwatch clock)
 {
-    public RunningApp App => app;
+    public CheckpointAttempt Attempt => attempt;
 
-    public CheckpointReason Reason => reason;
+    public RunningApp App => attempt.App;
+
+    public CheckpointReason Reason => attempt.Reason;
 
     public StagingCheckpoint Staging => staging;
 
     public long Generation => staging.Generation;
 
-    public Budget Budget => budget;
+    public Budget Budget => attempt.Budget;
 
-    public StageClock Stages => stages;
+    public StageClock Stages => attempt.Stages;
 
     public Stopwatch Clock => clock;
 

@@ -1,3 +1,4 @@
+using Crik.Cli.Model;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.Checkpointing;

@@ -6,12 +6,15 @@ namespace Crik.Cli.Supervision;
 
 /// <summary>What the supervisor knows of the app's life so far: the one state its loop and its handlers share.</summary>
 /// <param name="oomKillsAtStart">The OOM killer's count in crik's memory cgroup when the app started, null when unreadable.</param>
-internal sealed class AppLife(RunningApp app, OomKills? oomKillsAtStart)
+/// <param name="watchdog">The lease's watchdog for the app's life, or null without a lease.</param>
+internal sealed class AppLife(RunningApp app, OomKills? oomKillsAtStart, LeaseWatchdog? watchdog)
 {
     /// <summary>The signals forwarded to the app: dying of one of them is its own end (<see cref="AppEnd"/>).</summary>
     private readonly HashSet<Signal> _forwarded = [];
 
     public RunningApp App => app;
+
+    public LeaseWatchdog? Watchdog => watchdog;
 
     /// <summary>A SIGTERM or <c>crik checkpoint --exit</c> is being handled: no other checkpoint starts.</summary>
     public bool Stopping { get; set; }

@@ -119,9 +119,9 @@ internal sealed class LeaseWatchdog : IDisposable
                         // Lost first: whoever sees the app die of this SIGKILL must know it was crik's.
                         _lost.TrySetResult();
                         _signalTree(Signal.SIGKILL);
-                        _log.Error("crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
+                        _log.Error(new Happening.LeaseLost(_pid),
+                            "crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
                             + "so that it never runs twice. The next pod resumes from the newest checkpoint", _pid);
-                        Happenings.Publish(new Happening.LeaseLost(_pid));
                         return;
                     case HoldState.Endangered when !_frozen:
                         FreezeLocked();
@@ -129,8 +129,7 @@ internal sealed class LeaseWatchdog : IDisposable
                     case HoldState.Held when _frozen && Volatile.Read(ref _stoppedByCrik) == 0:
                         _frozen = false;
                         _signalTree(Signal.SIGCONT);
-                        _log.Information("crik renewed its lease again; the app (PID {Pid}) runs on", _pid);
-                        Happenings.Publish(new Happening.LeaseChanged(LeaseState.Held));
+                        _log.Information(new Happening.LeaseChanged(LeaseState.Held), "crik renewed its lease again; the app (PID {Pid}) runs on", _pid);
                         break;
                 }
             }
@@ -146,9 +145,8 @@ internal sealed class LeaseWatchdog : IDisposable
         _frozen = true;
         _freezes++;
         _signalTree(Signal.SIGSTOP);
-        _log.Warning("crik cannot renew its lease on the image directory; the app (PID {Pid}) is frozen until a renewal succeeds, "
-            + "and is killed if the lease runs out (leaseDuration)", _pid);
-        Happenings.Publish(new Happening.LeaseChanged(LeaseState.Frozen));
+        _log.Warning(new Happening.LeaseChanged(LeaseState.Frozen), "crik cannot renew its lease on the image directory; the app (PID {Pid}) is frozen "
+            + "until a renewal succeeds, and is killed if the lease runs out (leaseDuration)", _pid);
     }
 
     private sealed class Release(LeaseWatchdog watchdog) : IDisposable

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
+using Crik.Cli.Decisions;
 using Crik.Cli.Logging;
+using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 
@@ -22,14 +24,17 @@ internal sealed partial class Supervisor
     /// app is resumed then as after a failed checkpoint. A signal (a SIGTERM above all) or the app's
     /// end stops a pre-dump under way: the checkpoint a SIGTERM asks for must not wait for one.
     /// </summary>
-    private async Task PreDumpAsync(RunningApp app)
+    private async Task PreDumpAsync(AppLife life)
     {
-        if (app.Loading)
+        RunningApp app = life.App;
+        string? frozen = FrozenForTheLease(life);
+        PreDumpTurn turn = PreDumpTurns.Of(memoryArriving: app.Loading, frozenForTheLease: frozen is not null);
+        if (turn == PreDumpTurn.SkippedWhileMemoryArrives)
         {
             log.Information("Pre-dump skipped: the app's memory is still on its way in from checkpoint {Generation}", app.Generation);
             return;
         }
-        if (FrozenForTheLease() is { } frozen)
+        if (turn == PreDumpTurn.SkippedWhileFrozen)
         {
             log.Information("Pre-dump skipped: {Why}", frozen);
             return;
@@ -37,11 +42,11 @@ internal sealed partial class Supervisor
         using var abort = new CancellationTokenSource();
         Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));
         Task signalArrived = signals.Received.WaitToReadAsync().AsTask();
-        if (await Task.WhenAny(preDump, signalArrived, app.Exited, LeaseLost).ConfigureAwait(false) != preDump)
+        if (await Task.WhenAny(preDump, signalArrived, app.Exited, LeaseLost(life)).ConfigureAwait(false) != preDump)
         {
             await abort.CancelAsync().ConfigureAwait(false);
         }
-        if (LeaseLost.IsCompleted)
+        if (LeaseLost(life).IsCompleted)
         {
             throw new AppMustStopException();
         }
@@ -58,7 +63,7 @@ internal sealed partial class Supervisor
         }
         if (!done)
         {
-            Resume(app);
+            Resume(life);
         }
     }
 
@@ -69,7 +74,7 @@ internal sealed partial class Supervisor
     /// </summary>
     private async Task<bool> NextEarlyWarningPoll()
     {
-        if (checkpointer is not { HearsEarlyWarnings: true } || schedule.Interval is null)
+        if (!NodeStateQuestions.PolledForEarlyWarnings(serverConfigured: checkpointer is { HearsEarlyWarnings: true }, schedule.Interval))
         {
             await Task.Delay(Timeout.Infinite).ConfigureAwait(false);
         }
@@ -81,17 +86,17 @@ internal sealed partial class Supervisor
     /// Answers the <c>crik checkpoint</c> requests that arrived: each gets a checkpoint (or why not).
     /// True when one asked for --exit and its checkpoint is committed: the app must stop now.
     /// </summary>
-    private async Task<bool> AnswerRequestsAsync(RunningApp app)
+    private async Task<bool> AnswerRequestsAsync(AppLife life)
     {
         while (control is not null && control.Requests.TryRead(out ControlRequest? request))
         {
-            if (checkpointer is null || _life.Stopping)
+            if (checkpointer is null || life.Stopping)
             {
                 request.Refused(checkpointer is null ? "checkpointing is off: no imageDir is configured" : "crik is stopping the app for a SIGTERM");
                 continue;
             }
             CheckpointReason reason = request.ExitAfter ? CheckpointReason.OnDemandExit : CheckpointReason.OnDemand;
-            if (await TryCheckpointAsync(app, reason).ConfigureAwait(false) is not CheckpointOutcome.Committed committed)
+            if (await TryCheckpointAsync(life, reason).ConfigureAwait(false) is not CheckpointOutcome.Committed committed)
             {
                 request.Refused("the checkpoint was not taken; crik's log says why");
                 continue;
@@ -99,11 +104,11 @@ internal sealed partial class Supervisor
             request.Committed(committed.Generation, Size.Format(committed.Bytes), committed.Duration);
             if (request.ExitAfter)
             {
-                _life.Stopping = true;
+                life.Stopping = true;
                 await AnswerDeliveredAsync(request).ConfigureAwait(false);
                 return true;
             }
-            _life.CheckpointedWhileRunning = true;
+            life.CheckpointedWhileRunning = true;
         }
         return false;
     }
@@ -113,20 +118,19 @@ internal sealed partial class Supervisor
     /// (then the tree stays stopped for the caller to end), the app is running again afterwards.
     /// </summary>
     /// <param name="whenGivingUp">What else to do for the app, once resumed, when the checkpoint fails (a SIGTERM's: forward it).</param>
-    private async Task<CheckpointOutcome> TryCheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenGivingUp = null)
+    private async Task<CheckpointOutcome> TryCheckpointAsync(AppLife life, CheckpointReason reason, Action? whenGivingUp = null)
     {
-        if (FrozenForTheLease() is { } frozen)
+        if (FrozenForTheLease(life) is { } frozen)
         {
-            log.Warning("Checkpoint not taken: {Why}; the previous checkpoint is untouched{AndGetsSigterm}", frozen,
-                reason == CheckpointReason.Sigterm ? ", and the app gets SIGTERM once it runs again" : "");
-            Happenings.Publish(new Happening.CheckpointSkipped(reason.Label(), frozen));
+            log.Warning(new Happening.CheckpointSkipped(reason.Label(), frozen), "Checkpoint not taken: {Why}; the previous checkpoint is untouched{AndGetsSigterm}",
+                frozen, reason == CheckpointReason.Sigterm ? ", and the app gets SIGTERM once it runs again" : "");
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         bool appStopsHere = reason is CheckpointReason.Sigterm or CheckpointReason.OnDemandExit;
         // A renewal that succeeds during the checkpoint does not thaw the app: the checkpoint's end resumes it, or not.
-        IDisposable? stoppedByCrik = _watchdog?.StoppedByCrik();
-        int freezes = _watchdog?.Freezes ?? 0;
-        CheckpointOutcome outcome = await CheckpointUnlessLeaseLostAsync(app, reason, appStopsHere, freezes, whenGivingUp).ConfigureAwait(false);
+        IDisposable? stoppedByCrik = life.Watchdog?.StoppedByCrik();
+        int freezes = life.Watchdog?.Freezes ?? 0;
+        CheckpointOutcome outcome = await CheckpointUnlessLeaseLostAsync(life, reason, appStopsHere, freezes, whenGivingUp).ConfigureAwait(false);
         if (outcome is CheckpointOutcome.NotTaken { Superseded: true })
         {
             throw new AppMustStopException();
@@ -134,7 +138,7 @@ internal sealed partial class Supervisor
         if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: true } || (outcome is CheckpointOutcome.Committed && !appStopsHere))
         {
             stoppedByCrik?.Dispose();
-            Resume(app);
+            Resume(life);
         }
         else if (outcome is not CheckpointOutcome.Committed)
         {
@@ -144,9 +148,10 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>The checkpoint, abandoned (the loop stops waiting for it) the moment the lease is lost: its writes are fenced by then.</summary>
-    private async Task<CheckpointOutcome> CheckpointUnlessLeaseLostAsync(RunningApp app, CheckpointReason reason, bool appStopsHere, int freezes,
+    private async Task<CheckpointOutcome> CheckpointUnlessLeaseLostAsync(AppLife life, CheckpointReason reason, bool appStopsHere, int freezes,
         Action? whenGivingUp)
     {
+        RunningApp app = life.App;
         if (control is not null)
         {
             control.CheckpointRunning = true;
@@ -155,13 +160,13 @@ internal sealed partial class Supervisor
         try
         {
             // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
-            Action? resumeEarly = appStopsHere ? null : () => Resume(app);
+            Action? resumeEarly = appStopsHere ? null : () => Resume(life);
             Task<CheckpointOutcome> checkpoint = checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
             {
-                Resume(app);
+                Resume(life);
                 whenGivingUp?.Invoke();
-            }, whyNotCommit: () => FrozenSince(freezes));
-            if (await Task.WhenAny(checkpoint, LeaseLost).ConfigureAwait(false) != checkpoint)
+            }, whyNotCommit: () => FrozenSince(life, freezes));
+            if (await Task.WhenAny(checkpoint, LeaseLost(life)).ConfigureAwait(false) != checkpoint)
             {
                 throw new AppMustStopException();
             }
@@ -170,9 +175,9 @@ internal sealed partial class Supervisor
         catch (Exception e) when (e is not AppMustStopException)
         {
             log.Debug(e, "The checkpoint failed");
-            log.Error("Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
+            log.Error(new Happening.CheckpointFailed(0, reason.Label(), clock.Elapsed, e.Message),
+                "Checkpoint failed: {Error}; the previous checkpoint is untouched, the app keeps running{AndGetsSigterm}",
                 e.Message, reason == CheckpointReason.Sigterm ? " and gets SIGTERM" : "");
-            Happenings.Publish(new Happening.CheckpointFailed(0, reason.Label(), clock.Elapsed, e.Message));
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
         finally

@@ -9,12 +9,8 @@ namespace Crik.Cli.Supervision;
 // checkpoint the moment the lease is lost.
 internal sealed partial class Supervisor
 {
-    private static readonly Task Never = new TaskCompletionSource().Task;
-
-    private LeaseWatchdog? _watchdog;
-
     /// <summary>Completes once the lease is lost (the watchdog has sent the app SIGKILL); never without a lease.</summary>
-    private Task LeaseLost => _watchdog?.Lost ?? Never;
+    private static Task LeaseLost(AppLife life) => life.Watchdog?.Lost ?? Never;
 
     /// <summary>
     /// The lease's watchdog, for as long as the app lives: once it is gone there is nothing left to
@@ -33,25 +29,25 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>Lets the app run again after crik stopped it: only while the lease is held (see <see cref="LeaseWatchdog.Resume"/>).</summary>
-    private void Resume(RunningApp app)
+    private static void Resume(AppLife life)
     {
-        if (_watchdog is { } watchdog)
+        if (life.Watchdog is { } watchdog)
         {
             watchdog.Resume();
         }
         else
         {
-            SignalTree(app, Signal.SIGCONT);
+            SignalTree(life.App, Signal.SIGCONT);
         }
     }
 
     /// <summary>Why no checkpoint may start now: the app is frozen for its lease (a dump would record it stopped, and the store is failing).</summary>
-    private string? FrozenForTheLease() =>
-        _watchdog is { Frozen: true } ? "the app is frozen because crik cannot renew its lease on the image directory" : null;
+    private static string? FrozenForTheLease(AppLife life) =>
+        life.Watchdog is { Frozen: true } ? "the app is frozen because crik cannot renew its lease on the image directory" : null;
 
     /// <summary>Why a checkpoint begun after <paramref name="freezes"/> freezes must not be committed: the app was frozen during it, and would come back frozen.</summary>
-    private string? FrozenSince(int freezes) =>
-        _watchdog is { } watchdog && watchdog.Freezes != freezes
+    private static string? FrozenSince(AppLife life, int freezes) =>
+        life.Watchdog is { } watchdog && watchdog.Freezes != freezes
             ? "the app was frozen during the checkpoint because crik could not renew its lease, and a checkpoint of a frozen app would come back frozen" : null;
 
     /// <summary>This copy of the app must not run on (its lease is lost, or another crik committed): abandons what the supervisor was doing.</summary>

@@ -19,12 +19,13 @@ internal sealed partial class Supervisor
         }
     }
 
-    private void Forward(RunningApp app, Signal signal)
+    private void Forward(AppLife life, Signal signal)
     {
+        RunningApp app = life.App;
         bool delivered = Posix.TrySignal(-app.Pid, signal);
         if (delivered)
         {
-            _life.Forwarded(signal);
+            life.Forwarded(signal);
         }
         string name = Posix.SignalName(signal);
         if (!delivered)

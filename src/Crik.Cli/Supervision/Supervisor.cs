@@ -3,6 +3,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
+using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
@@ -29,18 +30,17 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
 {
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AnswerGrace = TimeSpan.FromSeconds(2);
-
-    /// <summary>The app's life, once it runs.</summary>
-    private AppLife _life = null!;
+    private static readonly Task Never = new TaskCompletionSource().Task;
 
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
-        _life = new AppLife(app, OomKills.Read());
-        using LeaseWatchdog? watchdog = _watchdog = WatchTheLease(app);
+        OomKills? oomKillsAtStart = OomKills.Read();
+        using LeaseWatchdog? watchdog = WatchTheLease(app);
+        var life = new AppLife(app, oomKillsAtStart, watchdog);
         try
         {
-            return await SuperviseAsync(_life).ConfigureAwait(false);
+            return await SuperviseAsync(life).ConfigureAwait(false);
         }
         catch (AppMustStopException)
         {
@@ -69,9 +69,9 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         {
             Task<bool> signalArrived = signals.Received.WaitToReadAsync().AsTask();
             Task requestArrived = control is null ? Never : control.Requests.WaitToReadAsync().AsTask();
-            await Task.WhenAny(app.Exited, signalArrived, requestArrived, LeaseLost, due.Periodic, due.EarlyWarning, due.PreDump, due.Probation, due.MemoryLoaded)
+            await Task.WhenAny(app.Exited, signalArrived, requestArrived, LeaseLost(life), due.Periodic, due.EarlyWarning, due.PreDump, due.Probation, due.MemoryLoaded)
                 .ConfigureAwait(false);
-            if (LeaseLost.IsCompleted)
+            if (LeaseLost(life).IsCompleted)
             {
                 throw new AppMustStopException();
             }
@@ -89,28 +89,11 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
                 return await StopCheckpointedAsync(app).ConfigureAwait(false);
             }
             await RunDueWorkAsync(life, due).ConfigureAwait(false);
-            if (await AnswerRequestsAsync(app).ConfigureAwait(false))
+            if (await AnswerRequestsAsync(life).ConfigureAwait(false))
             {
                 return await StopCheckpointedAsync(app).ConfigureAwait(false);
             }
         }
-    }
-
-    /// <summary>What the loop waits for besides the app, signals, requests and the lease; each is replaced once handled.</summary>
-    private sealed class Wakeups(Task periodic, Task<bool> earlyWarning, Task preDump, Task probation, Task memoryLoaded)
-    {
-        public Task Periodic { get; set; } = periodic;
-
-        /// <summary>True when the node-state server says the node is at risk.</summary>
-        public Task<bool> EarlyWarning { get; set; } = earlyWarning;
-
-        public Task PreDump { get; set; } = preDump;
-
-        /// <summary>A restored app has run for restoreProbation.</summary>
-        public Task Probation { get; set; } = probation;
-
-        /// <summary>A lazily restored app's memory is all in (null) or cannot be (why).</summary>
-        public Task MemoryLoaded { get; set; } = memoryLoaded;
     }
 
     /// <summary>crik's exit code when the app's life is over (it ended, or its memory could not all be brought in); null while it goes on.</summary>
@@ -138,7 +121,6 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// </summary>
     private async Task<bool> HandleSignalsAsync(AppLife life)
     {
-        RunningApp app = life.App;
         while (signals.Received.TryRead(out Signal signal))
         {
             bool forwarded = false;
@@ -146,9 +128,9 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             {
                 life.Stopping = true;
                 // A failed checkpoint hands the app its SIGTERM as soon as CRIU is done, not after the clean-up.
-                CheckpointOutcome outcome = await TryCheckpointAsync(app, CheckpointReason.Sigterm, whenGivingUp: () =>
+                CheckpointOutcome outcome = await TryCheckpointAsync(life, CheckpointReason.Sigterm, whenGivingUp: () =>
                 {
-                    Forward(app, signal);
+                    Forward(life, signal);
                     forwarded = true;
                 }).ConfigureAwait(false);
                 if (outcome is CheckpointOutcome.Committed)
@@ -159,7 +141,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             }
             if (!forwarded)
             {
-                Forward(app, signal);
+                Forward(life, signal);
             }
         }
         return false;
@@ -168,22 +150,21 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// <summary>The periodic checkpoint, pre-dump and early-warning poll that are due, unless the app is being stopped.</summary>
     private async Task RunDueWorkAsync(AppLife life, Wakeups due)
     {
-        RunningApp app = life.App;
         if (due.Periodic.IsCompleted && !life.Stopping)
         {
-            life.CheckpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
+            life.CheckpointedWhileRunning |= await TryCheckpointAsync(life, CheckpointReason.Periodic).ConfigureAwait(false) is CheckpointOutcome.Committed;
             due.Periodic = NextPeriodicCheckpoint();
         }
         if (due.PreDump.IsCompleted && !life.Stopping)
         {
-            await PreDumpAsync(app).ConfigureAwait(false);
+            await PreDumpAsync(life).ConfigureAwait(false);
             due.PreDump = NextPreDump();
         }
         if (due.EarlyWarning.IsCompleted && !life.Stopping)
         {
             if (await due.EarlyWarning.ConfigureAwait(false))
             {
-                life.CheckpointedWhileRunning |= await TryCheckpointAsync(app, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
+                life.CheckpointedWhileRunning |= await TryCheckpointAsync(life, CheckpointReason.AtRisk).ConfigureAwait(false) is CheckpointOutcome.Committed;
             }
             due.EarlyWarning = NextEarlyWarningPoll();
         }

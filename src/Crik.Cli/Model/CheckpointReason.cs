@@ -1,5 +1,4 @@
-
-namespace Crik.Cli.Checkpointing;
+namespace Crik.Cli.Model;
 
 /// <summary>Why a checkpoint is taken, which decides what happens to the app once it is committed.</summary>
 internal enum CheckpointReason
@@ -22,7 +21,7 @@ internal enum CheckpointReason
 
 internal static class CheckpointReasons
 {
-    /// <summary>The reason as the metrics and Events name it (<see cref="Observing.Happening"/>).</summary>
+    /// <summary>The reason as the metrics and Events name it.</summary>
     public static string Label(this CheckpointReason reason) => reason switch
     {
         CheckpointReason.Sigterm => "sigterm",

@@ -1,0 +1,30 @@
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Crik.Cli.Timing;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>
+/// One checkpoint asked for, from the moment it is: why, its budget and stages, and how the app goes on should
+/// it not be taken. What it learns once it has a staging area is its <see cref="DumpRun"/>'s.
+/// </summary>
+/// <param name="whenGivingUp">The supervisor's way to let the app go on at once when this checkpoint fails (see <see cref="ICheckpointer.CheckpointAsync"/>).</param>
+internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason, Budget budget, Action? whenGivingUp)
+{
+    private Action? _whenGivingUp = whenGivingUp;
+
+    public RunningApp App => app;
+
+    /// <summary>Why the checkpoint is taken, for the log and what it publishes.</summary>
+    public CheckpointReason Reason => reason;
+
+    public Budget Budget => budget;
+
+    public StageClock Stages { get; } = new();
+
+    /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
+    public string ThenTheApp => reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
+
+    /// <summary>Lets the supervisor resume the app (and hand it its SIGTERM) now; once, should a failing clean-up lead here again.</summary>
+    public void GiveUp() => Interlocked.Exchange(ref _whenGivingUp, null)?.Invoke();
+}

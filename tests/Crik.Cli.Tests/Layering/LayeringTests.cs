@@ -25,7 +25,7 @@ public sealed partial class LayeringTests
         ["Interop", "Configuration", "Logging", "Timing"],
     ];
 
-    private static readonly Dictionary<string, int> LayerOf = Layers.SelectMany((folders, layer) => folders.Select(f => (f, layer)))
+    internal static readonly Dictionary<string, int> LayerOf = Layers.SelectMany((folders, layer) => folders.Select(f => (f, layer)))
         .ToDictionary(x => x.f, x => x.layer);
 
     internal static string SourceRoot

@@ -40,12 +40,12 @@ internal static class PureCode
         "IFormattable", "IFormatProvider", "ISpanFormattable", "IDisposable", "Convert", "BitConverter", "HashCode", "Type",
         "RuntimeTypeHandle", "RuntimeFieldHandle", "FormattableString", "Attribute", "Delegate", "MulticastDelegate", "Exception",
         "ArgumentException", "ArgumentNullException", "ArgumentOutOfRangeException", "InvalidOperationException", "FormatException",
-        "OverflowException", "NotSupportedException", "MidpointRounding", "Void", "IConvertible",
+        "OverflowException", "NotSupportedException", "NotImplementedException", "MidpointRounding", "Void", "IConvertible",
     ];
 
-    /// <summary>Single types elsewhere in .NET: the compiler fills lists made with collection expressions through these.</summary>
+    /// <summary>Single types elsewhere in .NET: the compiler fills lists made with collection expressions through the first two.</summary>
     private static readonly string[] DotnetTypes =
-        ["System.Runtime.InteropServices.CollectionsMarshal", "System.Runtime.InteropServices.MemoryMarshal"];
+        ["System.Runtime.InteropServices.CollectionsMarshal", "System.Runtime.InteropServices.MemoryMarshal", "System.Diagnostics.UnreachableException"];
 
     /// <summary>Members of the types above that read the clock or draw random numbers.</summary>
     private static readonly HashSet<string> Acting =

@@ -1,6 +1,3 @@
-using Crik.Cli.Interop;
-using Crik.Cli.Processes;
-
 namespace Crik.Cli.Decisions;
 
 /// <summary>
@@ -12,31 +9,34 @@ namespace Crik.Cli.Decisions;
 /// <param name="Cause">What happened, as the end of "The app (PID N) ...".</param>
 internal sealed record AppEnd(bool OnItsOwn, string Cause, bool OomKilled = false)
 {
-    /// <param name="forwarded">The signals crik forwarded to the app during its life.</param>
-    /// <param name="oomBefore">The OOM killer's count when the app started, null when unreadable.</param>
-    /// <param name="oomAfter">The count now, null when unreadable.</param>
-    public static AppEnd Of(WaitStatus status, IReadOnlySet<Signal> forwarded, OomKills? oomBefore, OomKills? oomAfter)
+    /// <summary>The app exited: its own end, whatever the code.</summary>
+    public static AppEnd Exited(int code) => new(true, $"exited with code {code}");
+
+    /// <summary>A signal killed the app.</summary>
+    /// <param name="signal">The signal's name, e.g. "SIGTERM".</param>
+    /// <param name="forwarded">crik forwarded that signal to the app during its life.</param>
+    /// <param name="sigkill">The signal was SIGKILL.</param>
+    /// <param name="oomKills">The OOM killer's count when the app started and now; null when either could not be read.</param>
+    public static AppEnd Killed(string signal, bool forwarded, bool sigkill, OomKillCounts? oomKills)
     {
-        if (status.Exited)
+        if (forwarded)
         {
-            return new AppEnd(true, $"exited with code {status.ExitCode}");
+            return new AppEnd(true, $"was killed by {signal}, which crik forwarded to it");
         }
-        string name = Posix.SignalName(status.TermSignal);
-        if (forwarded.Contains(status.TermSignal))
+        if (!sigkill)
         {
-            return new AppEnd(true, $"was killed by {name}, which crik forwarded to it");
+            return new AppEnd(false, $"was killed by {signal}, which crik did not send (a crash, or a signal from outside)");
         }
-        if (status.TermSignal != Signal.SIGKILL)
+        if (oomKills is { } counts && counts.After > counts.Before)
         {
-            return new AppEnd(false, $"was killed by {name}, which crik did not send (a crash, or a signal from outside)");
-        }
-        if (oomBefore is { } before && oomAfter is { } after && after.Count > before.Count)
-        {
-            return new AppEnd(false, $"was killed by the kernel's OOM killer (SIGKILL; oom_kill in {after.Where} went from {before.Count} to {after.Count}): "
+            return new AppEnd(false, $"was killed by the kernel's OOM killer (SIGKILL; oom_kill in {counts.Where} went from {counts.Before} to {counts.After}): "
                 + "give the container a higher memory limit", OomKilled: true);
         }
         return new AppEnd(false, "was killed by SIGKILL, which crik did not send ("
-            + (oomBefore is null || oomAfter is null ? "the kernel's OOM killer or a person; crik cannot read the memory cgroup's oom_kill count to tell"
+            + (oomKills is null ? "the kernel's OOM killer or a person; crik cannot read the memory cgroup's oom_kill count to tell"
                 : "not the OOM killer, whose count did not rise: a person or another program") + ")");
     }
 }
+
+/// <summary>The OOM killer's count in crik's memory cgroup when the app started and when it died, as read from <paramref name="Where"/>.</summary>
+internal sealed record OomKillCounts(long Before, long After, string Where);

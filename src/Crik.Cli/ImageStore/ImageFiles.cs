@@ -24,7 +24,7 @@ internal sealed class ImageFiles : IDisposable
     /// <summary>Writes out every CRIU image of <paramref name="manifest"/>, each chunk checked as it is read.</summary>
     public static ImageFiles Write(Manifest manifest, PackReader packs, Interop.DirectoryHandle generationDirectory) =>
         new(PackedFiles.WriteToScratch($"crik-images-{manifest.Generation:D6}", manifest.Encrypted ? null : generationDirectory,
-            manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')), manifest.KeyId, packs));
+            manifest.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).Select(f => (f.Path, f.Chunks!)), manifest.KeyId, packs));
 
     public void Dispose() => _scratch.Dispose();
 }

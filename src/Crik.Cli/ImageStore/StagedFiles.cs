@@ -50,7 +50,7 @@ internal static class StagedFiles
     /// </summary>
     public static ScratchDirectory Unseal(Manifest manifest, PackReader packs) =>
         PackedFiles.WriteToScratch($"crik-files-{manifest.Generation:D6}", fallbackParent: null,
-            manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')), manifest.KeyId, packs);
+            manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')).Select(f => (f.Path, f.Chunks!)), manifest.KeyId, packs);
 
     /// <summary>Puts the generation's saved paths back from its sealed files (see <see cref="Unseal(Manifest, PackReader)"/>).</summary>
     public static void PutBack(Manifest manifest, PackReader packs)

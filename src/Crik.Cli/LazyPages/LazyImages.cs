@@ -194,7 +194,7 @@ internal sealed class LazyImages : IDisposable
                 others.Add(file);
             }
         }
-        PackedFiles.WriteOut(others, manifest.KeyId, packs, _scratch.Directory);
+        PackedFiles.WriteOut(others.Select(f => (f.Path, f.Chunks!)), manifest.KeyId, packs, _scratch.Directory);
         foreach ((int pid, Pagemap pagemap) in Tasks)
         {
             if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image) || image.Length < pagemap.Bytes)

@@ -44,7 +44,9 @@ internal sealed class AppLife(RunningApp app, OomKills? oomKillsAtStart, LeaseWa
         AppEnd end;
         lock (_forwarded)
         {
-            end = AppEnd.Of(status, _forwarded, oomKillsAtStart, oomKillsNow);
+            end = status.Exited ? AppEnd.Exited(status.ExitCode)
+                : AppEnd.Killed(Posix.SignalName(status.TermSignal), _forwarded.Contains(status.TermSignal), status.TermSignal == Signal.SIGKILL,
+                    oomKillsAtStart is { } before && oomKillsNow is { } now ? new OomKillCounts(before.Count, now.Count, now.Where) : null);
         }
         return (end, Retirement.Retires(end, Checkpointed, CheckpointFailedAtSigterm));
     }

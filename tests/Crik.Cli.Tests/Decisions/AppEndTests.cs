@@ -9,7 +9,6 @@ namespace Crik.Cli.Tests.Decisions;
 [Trait("Category", "Unit")]
 public sealed class AppEndTests : IDisposable
 {
-    private static readonly HashSet<Signal> NoneForwarded = [];
     private readonly string _root = Directory.CreateTempSubdirectory("crik-cgroup-").FullName;
 
     [Theory]
@@ -19,7 +18,7 @@ public sealed class AppEndTests : IDisposable
     [InlineData(255)]
     public void AnExitOfAnyCodeIsTheAppsOwnEnd(int code)
     {
-        AppEnd end = AppEnd.Of(WaitStatus.FromExitCode(code), NoneForwarded, null, null);
+        AppEnd end = AppEnd.Exited(code);
         Assert.True(end.OnItsOwn);
         Assert.Equal($"exited with code {code}", end.Cause);
     }
@@ -31,7 +30,7 @@ public sealed class AppEndTests : IDisposable
     public void DeathByASignalCrikForwardedIsTheAppsOwnEnd(int number)
     {
         var signal = (Signal)number;
-        AppEnd end = AppEnd.Of(WaitStatus.FromSignal(signal), new HashSet<Signal> { signal }, null, null);
+        AppEnd end = AppEnd.Killed(Posix.SignalName(signal), forwarded: true, sigkill: signal == Signal.SIGKILL, null);
         Assert.True(end.OnItsOwn);
         Assert.Contains("which crik forwarded to it", end.Cause, StringComparison.Ordinal);
     }
@@ -45,7 +44,7 @@ public sealed class AppEndTests : IDisposable
     public void DeathByASignalCrikDidNotForwardIsNotTheAppsEnd(int number)
     {
         var signal = (Signal)number;
-        AppEnd end = AppEnd.Of(WaitStatus.FromSignal(signal), new HashSet<Signal> { Signal.SIGINT }, null, null);
+        AppEnd end = AppEnd.Killed(Posix.SignalName(signal), forwarded: false, sigkill: signal == Signal.SIGKILL, null);
         Assert.False(end.OnItsOwn);
         Assert.Contains($"{Posix.SignalName(signal)}, which crik did not send", end.Cause, StringComparison.Ordinal);
     }
@@ -53,7 +52,7 @@ public sealed class AppEndTests : IDisposable
     [Fact]
     public void ASigkillWhileTheOomKillersCountRoseIsTheOomKiller()
     {
-        AppEnd end = AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, new OomKills(2, "x"), new OomKills(3, "/sys/fs/cgroup/memory.events"));
+        AppEnd end = KilledBySigkill(new OomKillCounts(2, 3, "/sys/fs/cgroup/memory.events"));
         Assert.False(end.OnItsOwn);
         Assert.True(end.OomKilled);
         Assert.StartsWith("was killed by the kernel's OOM killer (SIGKILL; oom_kill in /sys/fs/cgroup/memory.events went from 2 to 3)", end.Cause, StringComparison.Ordinal);
@@ -62,11 +61,11 @@ public sealed class AppEndTests : IDisposable
     [Fact]
     public void ASigkillWithTheCountUnchangedIsAPersonAndOneWithoutACountIsEither()
     {
-        Assert.False(AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, new OomKills(2, "x"), new OomKills(2, "x")).OomKilled);
-        Assert.False(AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, null, null).OomKilled);
-        Assert.Contains("a person or another program", AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, new OomKills(2, "x"), new OomKills(2, "x")).Cause,
+        Assert.False(KilledBySigkill(new OomKillCounts(2, 2, "x")).OomKilled);
+        Assert.False(KilledBySigkill(null).OomKilled);
+        Assert.Contains("a person or another program", KilledBySigkill(new OomKillCounts(2, 2, "x")).Cause,
             StringComparison.Ordinal);
-        Assert.Contains("the kernel's OOM killer or a person", AppEnd.Of(WaitStatus.FromSignal(Signal.SIGKILL), NoneForwarded, null, null).Cause,
+        Assert.Contains("the kernel's OOM killer or a person", KilledBySigkill(null).Cause,
             StringComparison.Ordinal);
     }
 
@@ -96,6 +95,8 @@ public sealed class AppEndTests : IDisposable
         Assert.Equal(1, read!.Count);
         Assert.Null(OomKills.Read(["0::/elsewhere"], Path.Combine(_root, "none")));
     }
+
+    private static AppEnd KilledBySigkill(OomKillCounts? oomKills) => AppEnd.Killed("SIGKILL", forwarded: false, sigkill: true, oomKills);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 

@@ -5,8 +5,9 @@ namespace Crik.Cli.Tests.Layering;
 
 /// <summary>
 /// docs/architecture.md's layering, checked on the source: a folder of src/Crik.Cli may use folders of
-/// its own layer and of the layers below it, never one above. Both <c>using</c> directives and
-/// qualified names (<c>Crik.Cli.ImageStore.X</c>, <c>ImageStore.X</c>) count as arrows.
+/// its own layer and of the layers below it, never one above. <c>using</c> directives (global ones and
+/// aliases too) and qualified names (<c>Crik.Cli.ImageStore.X</c>, <c>ImageStore.X</c>) count as arrows;
+/// LayeringTests.Compiled.cs checks the same on the compiled code, which nothing can hide an arrow from.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed partial class LayeringTests
@@ -25,7 +26,7 @@ public sealed partial class LayeringTests
         ["Interop", "Configuration", "Logging", "Timing"],
     ];
 
-    private static readonly Dictionary<string, int> LayerOf = Layers.SelectMany((folders, layer) => folders.Select(f => (f, layer)))
+    internal static readonly Dictionary<string, int> LayerOf = Layers.SelectMany((folders, layer) => folders.Select(f => (f, layer)))
         .ToDictionary(x => x.f, x => x.layer);
 
     internal static string SourceRoot
@@ -84,6 +85,34 @@ public sealed partial class LayeringTests
         Assert.Equal(["ImageStore", "Supervision", "Checkpointing"],
             References("using Crik.Cli.ImageStore;\nvar x = Crik.Cli.Supervision.Supervisor.X; // Restoring.Restorer is a comment\nCheckpointing.Budget b;").ToList());
 
+    [Fact]
+    public void TheCheckFindsGlobalUsingsAliasesAndGlobalQualifiedNames() =>
+        Assert.Equal(["Interop", "Processes", "Supervision"],
+            References("global using Crik.Cli.Interop;\nusing R = global::Crik.Cli.Processes.Reaper;\nbool b = global::Crik.Cli.Supervision.Supervisor.Stopping;").Distinct());
+
+    /// <summary>
+    /// A global using of a folder reaches every file of the project, so no scan of one file can tell
+    /// which folder uses it: there are none (the check on the compiled code sees through them anyway).
+    /// </summary>
+    [Fact]
+    public void NoFolderIsBroughtInByAGlobalUsing()
+    {
+        string project = Path.Combine(SourceRoot, "..", "..");
+        IEnumerable<(string Path, string Text)> files = SourceFiles().Select(f => (f.Path, File.ReadAllText(Path.Combine(SourceRoot, f.Path))))
+            .Append(("Crik.Cli.csproj", File.ReadAllText(Path.Combine(SourceRoot, "Crik.Cli.csproj"))))
+            .Append(("Directory.Build.props", File.ReadAllText(Path.Combine(project, "Directory.Build.props"))));
+        List<string> global = files.Where(f => GlobalUsingOfAFolder().IsMatch(f.Text)).Select(f => f.Path).ToList();
+        Assert.True(global.Count == 0, "global usings of crik's folders (name the folder in each file instead):\n" + string.Join("\n", global));
+    }
+
+    [Fact]
+    public void TheGlobalUsingCheckFindsThemInSourceAndProject()
+    {
+        Assert.Matches(GlobalUsingOfAFolder(), "// usings\nglobal using Crik.Cli.Interop;");
+        Assert.Matches(GlobalUsingOfAFolder(), "<ItemGroup><Using Include=\"Crik.Cli.Processes\" /></ItemGroup>");
+        Assert.DoesNotMatch(GlobalUsingOfAFolder(), "using Crik.Cli.Interop;\n// global using Crik.Cli.Interop;");
+    }
+
     /// <summary>The folders a file's code names: its using directives and qualified names, comments left out.</summary>
     internal static IEnumerable<string> References(string text)
     {
@@ -104,8 +133,11 @@ public sealed partial class LayeringTests
     private static string StripTrailingComment(string line) =>
         line.IndexOf(" // ", StringComparison.Ordinal) is var at and >= 0 ? line[..at] : line;
 
-    [GeneratedRegex(@"^using (?:static )?Crik\.Cli\.([A-Za-z]+)[.;]", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?:global )?using (?:static )?(?:\w+ = )?(?:global::)?Crik\.Cli\.([A-Za-z]+)[.;]", RegexOptions.Multiline)]
     private static partial Regex UsingDirective();
+
+    [GeneratedRegex(@"^\s*global using (?:static )?(?:\w+ = )?(?:global::)?Crik\.Cli\b|<Using Include=""Crik\.Cli\b", RegexOptions.Multiline)]
+    private static partial Regex GlobalUsingOfAFolder();
 
     [GeneratedRegex(@"(?<![\w.""])(?:Crik\.Cli\.)?([A-Z][A-Za-z]+)\.[A-Z]\w*")]
     private static partial Regex QualifiedName();

@@ -91,8 +91,8 @@ internal static class CheckCommand
         }
         try
         {
-            using var backend = new ImageStore.Backends.VolumeBackend(imageDir, Serilog.Core.Logger.None, readOnly: true);
-            _ = backend.List();
+            using var backend = new ImageStore.Backends.CountedBackend(new ImageStore.Backends.VolumeBackend(imageDir, Serilog.Core.Logger.None, readOnly: true), Observing.Tallies.Volume);
+            _ = ImageStore.StoreListingReader.ReadListing(backend, Serilog.Core.Logger.None);
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -45,13 +45,6 @@ internal static class WholeGeneration
             ? $"its manifest lists {file.Path} as a file beside it, and a generation in object storage has only chunks"
             : null;
 
-    /// <summary>
-    /// Whether the pack of a dump that is abandoned stays until a later commit's clean-up: when the
-    /// manifest may have reached the store even though its write seemed to fail (object storage, once the
-    /// pack's upload completed). On a volume the commit is a rename, so an abandoned dump's pack always goes.
-    /// </summary>
-    public static bool KeepsPackOfAbandonedDump(bool manifestMayHaveLanded) => manifestMayHaveLanded;
-
     private static void AddParents(HashSet<string> directories, string path)
     {
         for (int slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))

@@ -45,11 +45,15 @@ internal partial class GenerationStore
                     break;
                 case GenerationVerdict.SetAside(string reason, bool crashLoop):
                     string moved = MoveToSetAside(name, reason);
+                    const string SetAsideLine = "Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one";
                     if (crashLoop)
                     {
-                        Happenings.Publish(new Happening.RestoreCrashLoop(Display(name), reason));
+                        log.Warning(new Happening.RestoreCrashLoop(Display(name), reason), SetAsideLine, Display(name), reason, moved);
                     }
-                    log.Warning("Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one", Display(name), reason, moved);
+                    else
+                    {
+                        log.Warning(SetAsideLine, Display(name), reason, moved);
+                    }
                     break;
             }
         }
@@ -277,7 +281,7 @@ internal partial class GenerationStore
     /// </summary>
     private string MoveToSetAside(string from, string reason)
     {
-        HashSet<string> taken = backend.List().SetAsideTaken.ToHashSet(StringComparer.Ordinal);
+        HashSet<string> taken = backend.ReadListing(log).SetAsideTaken.ToHashSet(StringComparer.Ordinal);
         string name = from.Split('/')[^1];
         string target = StoreLayout.SetAsideName(name, 1);
         for (int attempt = 2; taken.Contains(target); attempt++)

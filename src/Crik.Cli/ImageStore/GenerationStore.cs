@@ -71,8 +71,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     public StagingCheckpoint BeginCheckpoint()
     {
         StoreListing listing = List();
-        // Past every finished mark too: a new generation must never be one a mark says is retired.
-        return backend.BeginStaging(Math.Max(listing.Newest, listing.FinishedThrough) + 1, KnownChunks(listing), _codec);
+        return backend.BeginStaging(Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough), KnownChunks(listing), _codec);
     }
 
     public void Abandon(StagingCheckpoint staging) => staging.Abandon();
@@ -117,7 +116,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     private string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
 
     /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
-    private StoreListing List() => backend.List().Settled();
+    private StoreListing List() => backend.ReadListing(log).Settled();
 
     public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(_codec, callerRetries);
 

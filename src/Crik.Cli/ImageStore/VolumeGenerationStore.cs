@@ -6,10 +6,15 @@ using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
-/// <summary>Generations on a volume: the lifecycle (<see cref="GenerationStore"/>) over <see cref="VolumeBackend"/>.</summary>
+/// <summary>
+/// Generations on a volume: the lifecycle (<see cref="GenerationStore"/>) over <see cref="VolumeBackend"/>,
+/// each of whose primitives is counted (<see cref="CountedBackend"/>).
+/// </summary>
 internal sealed class VolumeGenerationStore : GenerationStore
 {
     private readonly VolumeBackend _volume;
+    private readonly IStoreBackend _counted;
+    private readonly ILogger _log;
 
     /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
     public VolumeGenerationStore(string imageDir, ILogger log, ChunkCodec? codec = null, bool readOnly = false)
@@ -17,7 +22,17 @@ internal sealed class VolumeGenerationStore : GenerationStore
     {
     }
 
-    private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec) : base(volume, log, codec) => _volume = volume;
+    private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec)
+        : this(volume, new CountedBackend(volume, Observing.Tallies.Volume), log, codec)
+    {
+    }
+
+    private VolumeGenerationStore(VolumeBackend volume, IStoreBackend counted, ILogger log, ChunkCodec? codec) : base(counted, log, codec)
+    {
+        _volume = volume;
+        _counted = counted;
+        _log = log;
+    }
 
     public string LogDir => _volume.LogDir;
 
@@ -25,9 +40,13 @@ internal sealed class VolumeGenerationStore : GenerationStore
 
     public string RetiredDir => Path.Combine(ImageDir, StoreLayout.RetiredDir);
 
-    /// <summary>One more than any generation this directory has seen: committed, staged, retired, set aside or packed.</summary>
-    public long NextGeneration() => _volume.List().Newest + 1;
+    /// <summary>The number the next checkpoint gets (<see cref="Decisions.NextGeneration"/>), as <see cref="GenerationStore.BeginCheckpoint"/> numbers it.</summary>
+    public long NextGeneration()
+    {
+        StoreListing listing = _counted.ReadListing(_log);
+        return Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough);
+    }
 
     /// <summary>Names of committed checkpoint directories (real directories only), newest first.</summary>
-    public List<string> CommittedNames() => _volume.CommittedNames();
+    public List<string> CommittedNames() => _counted.ReadListing(_log).Committed.Select(StoreLayout.CommittedName).ToList();
 }

@@ -5,7 +5,7 @@ namespace Crik.Cli.Model;
 /// <summary>
 /// The names in the image directory. Only the store uses them; callers get handles and paths from it.
 /// </summary>
-internal static class StoreLayout
+internal static partial class StoreLayout
 {
     public const string CommittedPrefix = "checkpoint-";
     public const string StagingPrefix = ".staging-";

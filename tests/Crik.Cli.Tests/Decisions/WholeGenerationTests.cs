@@ -38,11 +38,4 @@ public sealed class WholeGenerationTests
         Assert.Null(WholeGeneration.InObjectStorage(new Manifest { Files = [Streamed] }));
         Assert.Contains("fs/etc/hosts", WholeGeneration.InObjectStorage(new Manifest { Files = [Streamed, Beside] }), StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void AnAbandonedDumpsPackStaysOnlyWhenItsManifestMayHaveLanded()
-    {
-        Assert.True(WholeGeneration.KeepsPackOfAbandonedDump(manifestMayHaveLanded: true));
-        Assert.False(WholeGeneration.KeepsPackOfAbandonedDump(manifestMayHaveLanded: false));
-    }
 }

@@ -17,7 +17,7 @@ public sealed partial class ObjectBackendTests
         MoveCutShort("checkpoint-000001", "retired/checkpoint-000001");
         Assert.Equal(json, ManifestAt("checkpoint-000001"));
         Assert.Equal(json, ManifestAt("retired/checkpoint-000001"));
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([1], listing.Committed);
         Assert.Equal([1], listing.Retired);
     }
@@ -33,7 +33,7 @@ public sealed partial class ObjectBackendTests
         Assert.Null(store.FindRestorable());
         // Looking for a generation to restore finished the move.
         Assert.Null(ManifestAt("checkpoint-000001"));
-        Assert.Equal([1], Backend.List().Retired);
+        Assert.Equal([1], Listing().Retired);
     }
 
     [SkippableStorageFact]
@@ -45,7 +45,7 @@ public sealed partial class ObjectBackendTests
         {
             Assert.Equal(2, Commit(store));
         }
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([2], listing.Committed);
         Assert.Empty(listing.Retired);
         Assert.Equal([2], listing.Packs);

@@ -43,13 +43,13 @@ public sealed partial class ObjectBackendTests : StorageContract
     {
         using StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
         staging.Pack.Add(Bytes("pages"));
-        Assert.Empty(Backend.List().Unfinished);
-        Assert.Empty(Backend.List().Packs);
+        Assert.Empty(Listing().Unfinished);
+        Assert.Empty(Listing().Packs);
         byte[] json = Seal(staging, "more pages");
-        Assert.Equal([1], Backend.List().Packs);
-        Assert.Empty(Backend.List().Committed);
+        Assert.Equal([1], Listing().Packs);
+        Assert.Empty(Listing().Committed);
         staging.Publish("checkpoint-000001", json, mac: null, whyNot: () => null);
-        Assert.Equal([1], Backend.List().Committed);
+        Assert.Equal([1], Listing().Committed);
     }
 
     /// <summary>Once its upload completed, a manifest whose write seemed to fail may have landed: the pack stays for the next commit's clean-up.</summary>
@@ -59,7 +59,7 @@ public sealed partial class ObjectBackendTests : StorageContract
         StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
         Seal(staging, "pages");
         staging.Abandon();
-        Assert.Equal([1], Backend.List().Packs);
-        Assert.Empty(Backend.List().Committed);
+        Assert.Equal([1], Listing().Packs);
+        Assert.Empty(Listing().Committed);
     }
 }

@@ -47,7 +47,7 @@ public abstract partial class StorageContract
         Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("x")));
         Backend.Delete("restores/000001-001");
         Assert.Null(Backend.Read("restores/000001-001", 4095));
-        Assert.Empty(Backend.List().Marks);
+        Assert.Empty(Listing().Marks);
         Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("y")));
     }
 
@@ -65,7 +65,7 @@ public abstract partial class StorageContract
         Backend.Delete("retired/checkpoint-000002");
         Backend.Delete("set-aside/checkpoint-000003-20261123T100000Z");
 
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Empty(listing.Committed);
         Assert.Empty(listing.Retired);
         Assert.Empty(listing.SetAside);
@@ -86,6 +86,6 @@ public abstract partial class StorageContract
         Publish(1);
         Backend.Delete("checkpoint-000001");
         Backend.Delete("checkpoint-000001");
-        Assert.Empty(Backend.List().Committed);
+        Assert.Empty(Listing().Committed);
     }
 }

@@ -11,7 +11,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void AnEmptyStoreListsNothing()
     {
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Empty(listing.Committed);
         Assert.Empty(listing.Retired);
         Assert.Empty(listing.SetAside);
@@ -29,7 +29,7 @@ public abstract partial class StorageContract
         Publish(1);
         Publish(3);
         Publish(2);
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([3, 2, 1], listing.Committed);
         Assert.Equal([1, 2, 3], listing.Packs.Order());
         Assert.Equal(3, listing.Newest);
@@ -41,7 +41,7 @@ public abstract partial class StorageContract
         Publish(1);
         Publish(2);
         Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([2], listing.Committed);
         Assert.Equal([1], listing.Retired);
         Assert.Equal(2, listing.Newest);
@@ -53,7 +53,7 @@ public abstract partial class StorageContract
         Publish(1);
         Backend.Move("checkpoint-000001", $"set-aside/{SetAsideName}");
         Assert.True(Backend.WriteIfAbsent($"set-aside/{SetAsideName}/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Empty(listing.Committed);
         Assert.Equal([SetAsideName], listing.SetAside);
         Assert.Contains(SetAsideName, listing.SetAsideTaken);
@@ -67,7 +67,7 @@ public abstract partial class StorageContract
         Assert.True(Backend.WriteIfAbsent("packs/notes.txt", Bytes("x")));
         Assert.True(Backend.WriteIfAbsent("packs/0000002.pack", Bytes("x")));
         Assert.True(Backend.WriteIfAbsent("packs/000009.pack", Bytes("x")));
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([1, 9], listing.Packs.Order());
         Assert.Equal(9, listing.Newest);
     }
@@ -77,7 +77,7 @@ public abstract partial class StorageContract
     {
         Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("2026-11-25T00:00:00Z\n")));
         Assert.True(Backend.WriteIfAbsent($"restores/{StoreLayout.FinishedMarkName(4)}", Bytes("2026-11-25T00:00:00Z\n")));
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal(["000001-001", "finished-000004"], listing.Marks.Order(StringComparer.Ordinal));
         Assert.Equal(4, listing.FinishedThrough);
     }
@@ -91,7 +91,7 @@ public abstract partial class StorageContract
         Assert.True(Backend.WriteIfAbsent("logs/dump-000001.log", Bytes("second")));
         DateTimeOffset after = DateTimeOffset.UtcNow;
 
-        List<StoredLog> logs = Backend.List().Logs;
+        List<StoredLog> logs = Listing().Logs;
         Assert.Equal(["dump-000001.log", "dump-000002.log"], logs.Select(l => l.Name).Order(StringComparer.Ordinal));
         DateTimeOffset first = logs.Single(l => l.Name == "dump-000002.log").Written, second = logs.Single(l => l.Name == "dump-000001.log").Written;
         Assert.True(first < second, $"written {first:O}, then {second:O}");

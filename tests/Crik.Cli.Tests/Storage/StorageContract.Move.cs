@@ -14,7 +14,7 @@ public abstract partial class StorageContract
         Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
         Assert.Equal(json, ManifestAt("retired/checkpoint-000001"));
         Assert.Null(ManifestAt("checkpoint-000001"));
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Empty(listing.Committed);
         Assert.Equal([1], listing.Retired);
     }

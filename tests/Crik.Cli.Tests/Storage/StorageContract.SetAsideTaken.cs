@@ -13,7 +13,7 @@ public abstract partial class StorageContract
         Publish(1);
         Backend.Move("checkpoint-000001", $"set-aside/{SetAsideName}");
         Assert.True(Backend.WriteIfAbsent("set-aside/notes/README.txt", Bytes("an operator's\n")));
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([SetAsideName], listing.SetAside);
         Assert.Equal([SetAsideName, "notes"], listing.SetAsideTaken.Order(StringComparer.Ordinal));
     }

@@ -14,7 +14,7 @@ public abstract partial class StorageContract
     public void APublishedGenerationIsCommittedWithItsManifestByteForByte()
     {
         byte[] json = Publish(1);
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Equal([1], listing.Committed);
         Assert.Empty(listing.Unfinished);
         Assert.Equal(json, ManifestAt("checkpoint-000001"));
@@ -29,7 +29,7 @@ public abstract partial class StorageContract
         IOException refused = Assert.ThrowsAny<IOException>(() => staging.Publish("checkpoint-000001", json, mac: null, whyNot: () => "the budget ran out"));
         Assert.Equal("the budget ran out", refused.Message);
         staging.Abandon();
-        Assert.Empty(Backend.List().Committed);
+        Assert.Empty(Listing().Committed);
         Assert.Null(ManifestAt("checkpoint-000001"));
     }
 
@@ -40,7 +40,7 @@ public abstract partial class StorageContract
         staging.Pack.Add(Bytes("pages"));
         File.WriteAllText(Path.Combine(staging.ImagesDir, "pages-1.img"), "half a dump");
         staging.Abandon();
-        StoreListing listing = Backend.List();
+        StoreListing listing = Listing();
         Assert.Empty(listing.Committed);
         Assert.Empty(listing.Unfinished);
         Assert.Empty(listing.Packs);
@@ -54,7 +54,7 @@ public abstract partial class StorageContract
         File.WriteAllText(staging.Criu.LogFile, "Error (criu/cr-dump.c:1): no\n");
         staging.Abandon();
         Assert.Equal("Error (criu/cr-dump.c:1): no\n", Text(Backend.Read($"logs/{StoreLayout.DumpLogName(1)}", 1 << 20)));
-        Assert.Equal([StoreLayout.DumpLogName(1)], Backend.List().Logs.Select(l => l.Name));
+        Assert.Equal([StoreLayout.DumpLogName(1)], Listing().Logs.Select(l => l.Name));
     }
 
     [SkippableStorageFact]

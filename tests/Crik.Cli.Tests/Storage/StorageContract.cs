@@ -46,6 +46,9 @@ public abstract partial class StorageContract : IDisposable
         return JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
     }
 
+    /// <summary>What the backend holds, read as generations (<see cref="StoreListingReader"/>).</summary>
+    internal StoreListing Listing() => Backend.ReadListing(Serilog.Core.Logger.None);
+
     internal byte[]? ManifestAt(string location, IStoreBackend? backend = null) =>
         (backend ?? Backend).Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
 

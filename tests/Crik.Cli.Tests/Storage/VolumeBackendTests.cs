@@ -32,12 +32,12 @@ public sealed class VolumeBackendTests : StorageContract
     public void AStagingAreaIsListedAsUnfinishedUntilItIsPublished()
     {
         using StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
-        string unfinished = Assert.Single(Backend.List().Unfinished);
+        string unfinished = Assert.Single(Listing().Unfinished);
         Assert.StartsWith(".staging-000001-", unfinished, StringComparison.Ordinal);
-        Assert.Equal(1, Backend.List().Newest);
+        Assert.Equal(1, Listing().Newest);
         staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: null, whyNot: () => null);
-        Assert.Empty(Backend.List().Unfinished);
-        Assert.Equal([1], Backend.List().Committed);
+        Assert.Empty(Listing().Unfinished);
+        Assert.Equal([1], Listing().Committed);
     }
 
     /// <summary>A volume's commit is a rename: an abandoned dump was never committed, so its pack goes at once.</summary>
@@ -47,7 +47,7 @@ public sealed class VolumeBackendTests : StorageContract
         StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
         Seal(staging, "pages");
         staging.Abandon();
-        Assert.Empty(Backend.List().Packs);
-        Assert.Empty(Backend.List().Unfinished);
+        Assert.Empty(Listing().Packs);
+        Assert.Empty(Listing().Unfinished);
     }
 }

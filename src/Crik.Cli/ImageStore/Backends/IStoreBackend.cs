@@ -23,8 +23,12 @@ internal interface IStoreBackend : IDisposable
     /// <param name="stillWaiting">Called every few seconds while another holder keeps it.</param>
     IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null);
 
-    /// <summary>Everything below the image directory that names a generation, a pack, a log or a restore mark, in one listing.</summary>
-    StoreListing List();
+    /// <summary>
+    /// The entries below <paramref name="prefix"/> ("" or a directory ending in /): on a volume those directly
+    /// in that directory, a directory being one entry (links are listed, never followed); in object storage
+    /// every object whose key starts with it. <see cref="StoreListingReader"/> reads them as generations.
+    /// </summary>
+    List<StoredEntry> List(string prefix);
 
     /// <summary>A small file (a manifest, a restore mark), at most <paramref name="max"/> bytes + 1; null when absent.</summary>
     byte[]? Read(string path, long max);

@@ -40,8 +40,9 @@ internal sealed partial class ObjectBackend
         using IDisposable grace = s3.Within(AbandonGrace);
         KeepCriuLog(staging.Directory, staging.Criu.LogName);
         (ScratchDirectory? scratch, S3PackUpload? upload) = TakeStaging(staging.Generation);
-        // A pack whose upload completed stays until a later commit's clean-up (WholeGeneration).
-        if (upload is not null && !WholeGeneration.KeepsPackOfAbandonedDump(manifestMayHaveLanded: upload.Completed) && !upload.Abort())
+        // A pack whose upload completed stays until a later commit's clean-up: the manifest may have
+        // reached the store even though its write seemed to fail (on a volume, where the commit is a rename, it always goes).
+        if (upload is not null && !upload.Completed && !upload.Abort())
         {
             log.Debug("The store could not abort the upload of {Pack}; its lifecycle rule will drop the parts", s3.Display(PackKey(staging.Generation)));
         }
@@ -97,28 +98,13 @@ internal sealed partial class ObjectBackend
     }
 
     /// <summary>Uploads CRIU's log (and what criu printed) from a work directory into logs/, then deletes it there; failures are warnings.</summary>
-    private void KeepCriuLog(DirectoryHandle workDir, string logName)
-    {
-        foreach (string name in new[] { logName, logName + ".out" })
-        {
-            try
+    private void KeepCriuLog(DirectoryHandle workDir, string logName) =>
+        CriuLogs.Keep(workDir, logName, (_, name, file) =>
             {
-                using (var file = workDir.TryOpenFile(name))
-                {
-                    if (file is null)
-                    {
-                        continue;
-                    }
-                    s3.Put(LogKey(name), FileContents.Read(file, 64L << 20));
-                }
-                workDir.DeleteFile(name);
-            }
-            catch (IOException e)
-            {
-                log.Warning("Could not upload CRIU's log {Name} to {Dir}: {Error}", name, s3.Display(StoreLayout.LogDir + "/"), e.Message);
-            }
-        }
-    }
+                s3.Put(LogKey(name), FileContents.Read(file, 64L << 20));
+                return false;
+            },
+            (name, e) => log.Warning("Could not upload CRIU's log {Name} to {Dir}: {Error}", name, s3.Display(StoreLayout.LogDir + "/"), e.Message));
 
     /// <summary>
     /// Writes the manifest, only if there is none (<c>If-None-Match</c>): the commit point. A stale

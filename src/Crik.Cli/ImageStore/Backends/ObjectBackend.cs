@@ -39,54 +39,15 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
         S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
 
-    public StoreListing List()
-    {
-        List<long> committed = [], retired = [], packs = [];
-        List<string> setAside = [], marks = [];
-        List<StoredLog> logs = [];
-        HashSet<string> setAsideTaken = [];
-        long newest = 0;
-        foreach (S3Object item in s3.List(""))
-        {
-            string[] parts = item.Name.Split('/');
-            if (parts is [StoreLayout.SetAsideDir, var setAsideName, ..])
-            {
-                setAsideTaken.Add(setAsideName);
-            }
-            switch (parts)
-            {
-                case [var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
-                    committed.Add(StoreLayout.ParseGeneration(name));
-                    break;
-                case [StoreLayout.RetiredDir, var name, Manifest.FileName] when StoreLayout.IsCommitted(name):
-                    retired.Add(StoreLayout.ParseGeneration(name));
-                    break;
-                case [StoreLayout.SetAsideDir, var name, Manifest.FileName]:
-                    setAside.Add(name);
-                    break;
-                case [StoreLayout.PacksDir, var name] when StoreLayout.ParsePackGeneration(name) > 0:
-                    packs.Add(StoreLayout.ParsePackGeneration(name));
-                    break;
-                case [StoreLayout.RestoresDir, var name]:
-                    marks.Add(name);
-                    break;
-                case [StoreLayout.LogDir, var name]:
-                    logs.Add(new StoredLog(name, item.Modified));
-                    break;
-            }
-            newest = Math.Max(newest, parts switch
-            {
-                [StoreLayout.PacksDir, var name] => StoreLayout.ParsePackGeneration(name),
-                [StoreLayout.RetiredDir or StoreLayout.SetAsideDir, var name, ..] => StoreLayout.ParseGeneration(name),
-                [var name, _] => StoreLayout.ParseGeneration(name),
-                _ => 0,
-            });
-        }
-        committed.Sort((a, b) => b.CompareTo(a));
-        return new StoreListing(committed, retired, setAside, [], packs, marks, newest) { Logs = logs, SetAsideTaken = [.. setAsideTaken] };
-    }
+    public List<StoredEntry> List(string prefix) =>
+        s3.List(prefix).Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
 
-    public byte[]? Read(string path, long max) => s3.TryGet(path);
+    /// <summary>The object, cut after <paramref name="max"/> + 1 bytes as on a volume (the caller tells a file too large by its length).</summary>
+    public byte[]? Read(string path, long max)
+    {
+        byte[]? body = s3.TryGet(path);
+        return body is not null && body.LongLength > max + 1 ? body[..(int)(max + 1)] : body;
+    }
 
     public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
 
@@ -135,7 +96,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     /// <summary>
     /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they
-    /// are an hour old; a store that cannot list them relies on the bucket's lifecycle rule.
+    /// are old enough (<see cref="AbandonedUpload"/>); a store that cannot list them relies on the bucket's lifecycle rule.
     /// </summary>
     internal void DropAbandonedWrites()
     {
@@ -143,7 +104,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         {
             foreach (S3Upload upload in s3.TryListUploads(StoreLayout.PacksDir + "/") ?? [])
             {
-                if (upload.Initiated >= DateTimeOffset.UtcNow.AddHours(-1))
+                if (!AbandonedUpload.IsDropped(upload.Initiated, DateTimeOffset.UtcNow))
                 {
                     continue;
                 }

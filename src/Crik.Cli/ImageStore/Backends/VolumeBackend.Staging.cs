@@ -1,6 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -107,34 +108,22 @@ internal sealed partial class VolumeBackend
     }
 
     /// <summary>Moves CRIU's log (and what criu printed, if anything) from a work directory into logs/; failures are warnings.</summary>
-    private void KeepCriuLog(DirectoryHandle workDir, string logName)
+    private void KeepCriuLog(DirectoryHandle workDir, string logName) =>
+        CriuLogs.Keep(workDir, logName, KeepInLogs,
+            (name, e) => log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message));
+
+    /// <summary>Renames a log into logs/ (true) or copies it there.</summary>
+    private bool KeepInLogs(DirectoryHandle workDir, string name, SafeFileHandle source)
     {
-        foreach (string name in new[] { logName, logName + ".out" })
+        DirectoryHandle.SetMode(source, DirectoryHandle.PrivateFile);
+        if (TryRename(workDir, name))
         {
-            try
-            {
-                using (var source = workDir.TryOpenFile(name))
-                {
-                    if (source is null)
-                    {
-                        continue;
-                    }
-                    DirectoryHandle.SetMode(source, DirectoryHandle.PrivateFile);
-                    if (TryRename(workDir, name))
-                    {
-                        continue; // a dump's log, already on the volume: no copy within the checkpoint's budget
-                    }
-                    Logs.DeleteFile(name);
-                    using var target = Logs.CreateFile(name);
-                    SavedFiles.CopyContents(source, target);
-                }
-                workDir.DeleteFile(name);
-            }
-            catch (IOException e)
-            {
-                log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message);
-            }
+            return true; // a dump's log, already on the volume: no copy within the checkpoint's budget
         }
+        Logs.DeleteFile(name);
+        using var target = Logs.CreateFile(name);
+        SavedFiles.CopyContents(source, target);
+        return false;
     }
 
     /// <summary>Moves a log into logs/ when the work directory is on the same file system (rename replaces a planted entry, never follows it).</summary>

@@ -2,7 +2,6 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
-using Crik.Cli.Observing;
 using Microsoft.Win32.SafeHandles;
 using Serilog;
 
@@ -44,7 +43,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
     /// <remarks>The lock file is held open read-only (flock needs no more), so a volume can still be remounted read-only under a running app.</remarks>
-    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Counted<IStoreLock?>("lock", () => Lock(timeout, stillWaiting));
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Lock(timeout, stillWaiting);
 
     private HandleLock? Lock(TimeSpan timeout, Action? stillWaiting)
     {
@@ -53,43 +52,23 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         return HandleLock.TryAcquire(file, Root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
     }
 
-    public StoreListing List() => Counted("list", ListAll);
-
-    private StoreListing ListAll()
+    public List<StoredEntry> List(string prefix)
     {
-        List<long> committed = [];
-        List<string> unfinished = [];
-        List<string> root = Root.Names(), retired = NamesIn(StoreLayout.RetiredDir), setAside = NamesIn(StoreLayout.SetAsideDir);
-        foreach (string name in root.Where(n => StoreLayout.IsStaging(n) || StoreLayout.IsCommitted(n)))
+        string directory = prefix.TrimEnd('/');
+        if (directory.Length > 0 && Root.Stat(directory) is not { Kind: FileKind.Directory })
         {
-            if (Root.Stat(name) is { Kind: not FileKind.Directory } status)
-            {
-                log.Warning("Ignoring {Path}: it is {Kind}, not a directory crik made; crik never follows links in its image directory",
-                    Root.PathOf(name), DirectoryHandle.Describe(status.Kind));
-            }
-            else if (StoreLayout.IsStaging(name))
-            {
-                unfinished.Add(name);
-            }
-            else
-            {
-                committed.Add(StoreLayout.ParseGeneration(name));
-            }
+            return [];
         }
-        List<long> packs = NamesIn(StoreLayout.PacksDir).Select(StoreLayout.ParsePackGeneration).Where(g => g > 0).ToList();
-        long newest = root.Concat(setAside).Concat(retired).Select(StoreLayout.ParseGeneration).Concat(packs).DefaultIfEmpty(0).Max();
-        List<long> retiredGenerations = retired.Where(StoreLayout.IsCommitted).Select(StoreLayout.ParseGeneration).ToList();
-        List<string> setAsideGenerations = setAside.Where(n => n.StartsWith(StoreLayout.CommittedPrefix, StringComparison.Ordinal)).ToList();
-        return new StoreListing(committed.OrderDescending().ToList(), retiredGenerations, setAsideGenerations, unfinished, packs, NamesIn(StoreLayout.RestoresDir), newest)
-        {
-            Logs = ListLogs(),
-            SetAsideTaken = setAside,
-        };
+        using DirectoryHandle? handle = TryOpenPath(directory);
+        string keyPrefix = directory.Length == 0 ? "" : directory + "/";
+        return handle is null ? [] : handle.Names()
+            .Select(n => (Name: n, Status: handle.Stat(n)))
+            .Where(e => e.Status is not null)
+            .Select(e => new StoredEntry(keyPrefix + e.Name, e.Status!.Value.Kind, e.Status.Value.Modified))
+            .ToList();
     }
 
-    public byte[]? Read(string path, long max) => Counted("read", () => ReadFile(path, max));
-
-    private byte[]? ReadFile(string path, long max)
+    public byte[]? Read(string path, long max)
     {
         (string directory, string name) = Split(path);
         using DirectoryHandle? parent = TryOpenPath(directory);
@@ -97,9 +76,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         return file is null ? null : FileContents.Read(file, max + 1);
     }
 
-    public bool WriteIfAbsent(string path, byte[] content) => Counted("write", () => WriteFileIfAbsent(path, content));
-
-    private bool WriteFileIfAbsent(string path, byte[] content)
+    public bool WriteIfAbsent(string path, byte[] content)
     {
         (string directory, string name) = Split(path);
         (DirectoryHandle grandparent, string parentName) = Parent(directory, create: true);
@@ -120,13 +97,12 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         }
     }
 
-    public void Delete(string path) => Counted("delete", () =>
+    public void Delete(string path)
     {
         (string directory, string name) = Split(path);
         using DirectoryHandle? parent = TryOpenPath(directory);
         parent?.DeleteTree(name);
-        return true;
-    });
+    }
 
     /// <summary>
     /// Why a generation's directory is not one crik made (crik makes them 0700, as its own user), or
@@ -164,9 +140,8 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
             ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, alsoWritten) : null);
     }
 
-    public void Move(string from, string to) => Counted("move", () => Rename(from, to));
-
-    private bool Rename(string from, string to)
+    /// <summary>One rename, flushed on both sides; what is set aside is made private (it may come from anyone).</summary>
+    public void Move(string from, string to)
     {
         (DirectoryHandle source, string name) = Parent(from);
         (DirectoryHandle target, string newName) = Parent(to, create: true);
@@ -187,27 +162,10 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
                 }
             }
         }
-        return true;
     }
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) =>
         new(generation => (readOnly ? ExistingPacks : Packs)?.TryOpenFile(StoreLayout.PackName(generation)), codec);
-
-    /// <summary>One operation on the image directory, counted in crik_store_requests_total (and errors when it throws).</summary>
-    private static T Counted<T>(string operation, Func<T> work)
-    {
-        try
-        {
-            T result = work();
-            Tallies.StoreRequest(Tallies.Volume, operation);
-            return result;
-        }
-        catch
-        {
-            Tallies.StoreRequest(Tallies.Volume, operation, failed: true);
-            throw;
-        }
-    }
 
     public void Dispose()
     {
@@ -215,9 +173,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         _packs?.Dispose();
         _root?.Dispose();
     }
-
-    /// <summary>Names of committed generation directories (real directories only), newest first.</summary>
-    internal List<string> CommittedNames() => List().Committed.Select(StoreLayout.CommittedName).ToList();
 
     private DirectoryHandle Open()
     {
@@ -267,40 +222,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
                     + "(an immutable file, or a file system that refuses chmod)", path, e.Message);
             }
         }
-    }
-
-    /// <summary>The files (and links, never followed) in logs/, with when they were written.</summary>
-    /// <remarks>Logs are only pruned: a logs/ crik cannot read is a warning, never a failed listing.</remarks>
-    private List<StoredLog> ListLogs()
-    {
-        try
-        {
-            if (Root.Stat(StoreLayout.LogDir) is not { Kind: FileKind.Directory })
-            {
-                return [];
-            }
-            using DirectoryHandle? logs = Root.TryOpenDirectory(StoreLayout.LogDir);
-            return logs is null ? [] : logs.Names()
-                .Select(n => (Name: n, Status: logs.Stat(n)))
-                .Where(f => f.Status?.Kind is FileKind.Regular or FileKind.SymbolicLink)
-                .Select(f => new StoredLog(f.Name, f.Status!.Value.Modified))
-                .ToList();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.Warning("Cannot list CRIU's logs in {Dir} ({Error}); old logs are not pruned", LogDir, e.Message);
-            return [];
-        }
-    }
-
-    private List<string> NamesIn(string directoryName)
-    {
-        if (Root.Stat(directoryName) is not { Kind: FileKind.Directory })
-        {
-            return [];
-        }
-        using DirectoryHandle? directory = Root.TryOpenDirectory(directoryName);
-        return directory?.Names() ?? [];
     }
 
     private DirectoryHandle? TryOpen(string location)

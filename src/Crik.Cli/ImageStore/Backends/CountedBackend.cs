@@ -1,0 +1,64 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
+using Crik.Cli.Observing;
+
+namespace Crik.Cli.ImageStore.Backends;
+
+/// <summary>
+/// A backend whose primitives are each counted in crik_store_requests_total (and in errors when one
+/// throws), under <paramref name="backendName"/>: the volume's. Object storage counts its requests in its
+/// client instead, where each HTTP request and its retries are seen.
+/// </summary>
+internal sealed class CountedBackend(IStoreBackend inner, string backendName) : IStoreBackend
+{
+    public string ImageDir => inner.ImageDir;
+
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Counted("lock", () => inner.TryLock(timeout, stillWaiting));
+
+    public List<StoredEntry> List(string prefix) => Counted("list", () => inner.List(prefix));
+
+    public byte[]? Read(string path, long max) => Counted("read", () => inner.Read(path, max));
+
+    public bool WriteIfAbsent(string path, byte[] content) => Counted("write", () => inner.WriteIfAbsent(path, content));
+
+    public void Delete(string path) => Counted("delete", () =>
+    {
+        inner.Delete(path);
+        return true;
+    });
+
+    public void Move(string from, string to) => Counted("move", () =>
+    {
+        inner.Move(from, to);
+        return true;
+    });
+
+    public string? Untrusted(string location) => inner.Untrusted(location);
+
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false) =>
+        inner.VerifyContents(location, manifest, packs, readChunks);
+
+    public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec) => inner.BeginStaging(generation, known, codec);
+
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) => inner.OpenRestore(checkpoint, logName);
+
+    public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) => inner.OpenPackReader(codec, callerRetries);
+
+    public void Dispose() => inner.Dispose();
+
+    private T Counted<T>(string operation, Func<T> work)
+    {
+        try
+        {
+            T result = work();
+            Tallies.StoreRequest(backendName, operation);
+            return result;
+        }
+        catch
+        {
+            Tallies.StoreRequest(backendName, operation, failed: true);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,13 @@
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.Model;
+
+/// <summary>
+/// One entry below the image directory as a backend lists it: its key (<c>retired/checkpoint-000003</c>,
+/// <c>checkpoint-000007/manifest.json</c>), what it is (an object in object storage is a regular file)
+/// and when it was last written.
+/// </summary>
+internal sealed record StoredEntry(string Key, FileKind Kind, DateTimeOffset Modified)
+{
+    public string[] Parts => Key.Split('/');
+}

@@ -16,15 +16,12 @@ namespace Crik.Cli.Chunks;
 /// </summary>
 internal sealed class ChunkReader : IDisposable
 {
-    /// <summary>The first pause before a failed read is tried again; it doubles up to <see cref="LongestPause"/>.</summary>
-    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(200), LongestPause = TimeSpan.FromSeconds(5);
-
     private readonly object _lock = new();
     private readonly Queue<ChunkRead> _urgent = new(), _ahead = new();
     private readonly HashSet<ChunkRead> _underWay = [];
     private readonly ChunkReaderThreads _threads;
     private readonly Action<byte[]> _giveBack;
-    private readonly IStorePatience? _patience;
+    private readonly PatientReads _attempts;
     private long _readingTicks;
     private bool _stopped;
 
@@ -35,7 +32,7 @@ internal sealed class ChunkReader : IDisposable
     {
         _threads = threads;
         _giveBack = giveBack;
-        _patience = patience;
+        _attempts = new PatientReads(patience);
         for (int i = 0; i < threads.Count; i++)
         {
             BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: false), threads.Name, failed);
@@ -124,6 +121,7 @@ internal sealed class ChunkReader : IDisposable
         {
             _stopped = true;
             Monitor.PulseAll(_lock);
+            _attempts.Stop();
             queued = [.. _urgent, .. _ahead];
             _urgent.Clear();
             _ahead.Clear();
@@ -142,7 +140,7 @@ internal sealed class ChunkReader : IDisposable
             long started = Stopwatch.GetTimestamp();
             try
             {
-                byte[] bytes = ReadPatiently(read);
+                byte[] bytes = _attempts.Read(read);
                 if (!read.Done.TrySetResult(bytes))
                 {
                     _giveBack(bytes); // let go of while it was read
@@ -182,66 +180,6 @@ internal sealed class ChunkReader : IDisposable
                 }
             }
             return null;
-        }
-    }
-
-    /// <summary>The chunk, read and checked; tried again while the store's failures are ones it may take back and the patience lasts.</summary>
-    private byte[] ReadPatiently(ChunkRead read)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            long sent = Stopwatch.GetTimestamp();
-            Interlocked.Exchange(ref read.AttemptStarted, sent);
-            byte[] bytes;
-            try
-            {
-                bytes = read.Reading();
-            }
-            catch (Exception e) when (_patience is not null && ReadFailures.Classify(e) == ReadFailure.Transient)
-            {
-                if (!_patience.Failed(e.Message))
-                {
-                    throw new PackUnavailableException(_patience.GiveUp(), e);
-                }
-                PauseBeforeTrying(attempt + 1);
-                continue;
-            }
-            finally
-            {
-                Interlocked.Exchange(ref read.AttemptStarted, 0);
-            }
-            if (_patience?.Answered(sent) == true)
-            {
-                StoreAnswered();
-            }
-            return bytes;
-        }
-    }
-
-    /// <summary>
-    /// Waits before attempt <paramref name="attempt"/> (jittered, doubling); the end of the outage (a read that
-    /// succeeded) or of the reads cuts it short, and nothing else does (the lock's pulses also say a read was queued).
-    /// </summary>
-    private void PauseBeforeTrying(int attempt)
-    {
-        double pause = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 10)));
-        long until = Environment.TickCount64 + (long)(pause * (0.5 + (Random.Shared.NextDouble() / 2)));
-        lock (_lock)
-        {
-            for (long left; !_stopped && _patience!.Lasted is not null && (left = until - Environment.TickCount64) > 0;)
-            {
-                Monitor.Wait(_lock, TimeSpan.FromMilliseconds(left));
-            }
-            ObjectDisposedException.ThrowIf(_stopped, this);
-        }
-    }
-
-    /// <summary>The store answered a read: reads waiting to try again go at once.</summary>
-    private void StoreAnswered()
-    {
-        lock (_lock)
-        {
-            Monitor.PulseAll(_lock);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Crik.Cli.Criu;
 
 namespace Crik.Cli.Chunks;
 
@@ -12,7 +13,6 @@ namespace Crik.Cli.Chunks;
 /// </summary>
 internal static class PageChunker
 {
-    public const int PageBytes = 4096;
     public const int MinBytes = 128 << 10;
     public const int MaxBytes = 2 << 20;
     public const int AveragePages = 128;
@@ -38,10 +38,10 @@ internal static class PageChunker
                     break;
                 }
                 filled += read;
-                while (scanned + PageBytes <= filled)
+                while (scanned + ImagePage.Bytes <= filled)
                 {
-                    scanned += PageBytes;
-                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - PageBytes, PageBytes), boundaries)))
+                    scanned += ImagePage.Bytes;
+                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - ImagePage.Bytes, ImagePage.Bytes), boundaries)))
                     {
                         byte[] full = buffer;
                         int length = scanned;
@@ -73,7 +73,7 @@ internal static class PageChunker
     internal static bool IsBoundary(ReadOnlySpan<byte> page, BoundaryKey? key = null)
     {
         ulong hash = 0x9E3779B97F4A7C15;
-        for (int at = 0; at < PageBytes; at += PageBytes / 16)
+        for (int at = 0; at < ImagePage.Bytes; at += ImagePage.Bytes / 16)
         {
             hash = (hash ^ BinaryPrimitives.ReadUInt64LittleEndian(page[at..])) * 0xBF58476D1CE4E5B9;
             hash ^= hash >> 31;

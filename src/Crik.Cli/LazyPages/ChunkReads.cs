@@ -1,36 +1,28 @@
-using System.Diagnostics;
 using Crik.Cli.Chunks;
-using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 
 /// <summary>
-/// Reads of the chunks that hold a restored app's lazy memory, on a few threads of crik's own (from
-/// object storage each read is a request, from a volume a read, a check and maybe a decryption and
-/// decompression, so several at once keep both the store and the CPUs busy). A read the app waits for
-/// (a fault) goes before every read ahead. A chunk asked for while its read is under way is not read
-/// twice. A read stays here, with its bytes, until each <see cref="Get"/> of it is matched by a
-/// <see cref="Forget"/>; then its bytes (the app's memory, maybe decrypted) are cleared. The buffers
-/// come from a pool of this reader's own (a chunk is up to 2 MiB, and gigabytes of them allocated one
-/// by one would keep the garbage collector, and so the faults crik serves, busy); a buffer may be
-/// longer than its chunk: <see cref="ChunkedImage.ChunkSize"/> says how much of it is the chunk.
-/// A read that fails in a way the store may take back is tried again with backoff, for as long as the
-/// <see cref="StoreOutage"/> allows; one that cannot succeed (a damaged chunk, a pack that is gone) fails at once.
+/// Reads of the chunks that hold a restored app's lazy memory, on a <see cref="ChunkReader"/>'s threads: a
+/// few that read ahead (and for faults), and one more for faults only. A read the app waits for (a fault)
+/// goes before every read ahead. A chunk asked for while its read is under way is not read twice. A read
+/// stays here, with its bytes, until each <see cref="Get"/> of it is matched by a <see cref="Forget"/>; then
+/// its bytes (the app's memory, maybe decrypted) are cleared. The buffers come from a pool of this reader's
+/// own (a chunk is up to 2 MiB, and gigabytes of them allocated one by one would keep the garbage collector,
+/// and so the faults crik serves, busy); a buffer may be longer than its chunk: <see cref="ChunkedImage.ChunkSize"/>
+/// says how much of it is the chunk. A read that fails in a way the store may take back is tried again with
+/// backoff, for as long as the <see cref="StoreOutage"/> allows; one that cannot succeed (a damaged chunk, a
+/// pack that is gone) fails at once.
 /// </summary>
 internal sealed class ChunkReads : IDisposable
 {
     public const string ReaderThread = "crik chunk reader", FaultReaderThread = "crik fault reader";
 
-    /// <summary>The first pause before a failed read is tried again; it doubles up to <see cref="LongestPause"/>.</summary>
-    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(200), LongestPause = TimeSpan.FromSeconds(5);
-
     private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
-    private readonly StoreOutage _outage;
-    private readonly System.Buffers.ArrayPool<byte> _buffers = System.Buffers.ArrayPool<byte>.Create(Chunks.PageChunker.MaxBytes, 64);
+    private readonly System.Buffers.ArrayPool<byte> _buffers = System.Buffers.ArrayPool<byte>.Create(PageChunker.MaxBytes, 64);
+    private readonly ChunkReader _reader;
     private readonly object _lock = new();
-    private readonly Dictionary<(int Image, int Index), Read> _reads = [];
-    private readonly Queue<Read> _urgent = new(), _ahead = new();
-    private long _readingTicks;
+    private readonly Dictionary<(int Image, int Index), (ChunkRead Read, int Users)> _reads = [];
     private bool _stopped;
 
     /// <param name="threads">Threads that read ahead; one more is started for faults only.</param>
@@ -38,33 +30,17 @@ internal sealed class ChunkReads : IDisposable
     public ChunkReads(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed)
     {
         _images = images;
-        _outage = outage;
-        Threads = threads + 1;
-        for (int i = 0; i < threads; i++)
-        {
-            BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: false), ReaderThread, failed);
-        }
-        // One more for the app alone: a fault never waits for a read ahead to end before its own starts.
-        BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: true), FaultReaderThread, failed);
+        _reader = new ChunkReader(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread), Clear, outage, failed);
     }
 
     /// <summary>The threads reading: those that read ahead (and for faults), and the one that reads for faults only.</summary>
-    public int Threads { get; }
+    public int Threads => _reader.Threads;
 
     /// <summary>The threads' time spent reading and checking chunks, added up.</summary>
-    public TimeSpan ReadingTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _readingTicks));
+    public TimeSpan ReadingTime => _reader.ReadingTime;
 
-    /// <summary>When the oldest attempt at a read under way was sent (<see cref="Stopwatch.GetTimestamp"/>; a pause before the next attempt is not one); 0 when none is.</summary>
-    public long OldestAttempt
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _reads.Values.Select(r => Interlocked.Read(ref r.AttemptStarted)).Where(t => t != 0).DefaultIfEmpty(0).Min();
-            }
-        }
-    }
+    /// <summary>When the oldest attempt at a read under way was sent (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; a pause before the next attempt is not one); 0 when none is.</summary>
+    public long OldestAttempt => _reader.OldestAttempt;
 
     /// <summary>Starts reading a chunk that will be asked for soon (with <see cref="Get"/>).</summary>
     public void Prefetch(int image, int index)
@@ -80,34 +56,13 @@ internal sealed class ChunkReads : IDisposable
     {
         lock (_lock)
         {
-            Read read = Start(image, index, urgent);
-            read.Users++;
-            return read.Bytes.Task;
-        }
-    }
-
-    /// <summary>The read of a chunk, started when none is under way or kept. Under the lock.</summary>
-    private Read Start(int image, int index, bool urgent)
-    {
-        if (!_reads.TryGetValue((image, index), out Read? read))
-        {
-            read = new Read(image, index);
-            if (_stopped)
+            ChunkRead read = Start(image, index, urgent);
+            if (_reads.TryGetValue((image, index), out var kept))
             {
-                read.Bytes.SetException(new ObjectDisposedException(nameof(ChunkReads)));
-                return read;
+                _reads[(image, index)] = kept with { Users = kept.Users + 1 };
             }
-            _reads[(image, index)] = read;
-            (urgent ? _urgent : _ahead).Enqueue(read);
-            Monitor.PulseAll(_lock);
+            return read.Bytes;
         }
-        else if (urgent && read.Started == 0 && !read.Urgent)
-        {
-            _urgent.Enqueue(read); // it waited behind reads ahead: it goes first now
-            Monitor.PulseAll(_lock);
-        }
-        read.Urgent |= urgent;
-        return read;
     }
 
     /// <summary>One user of the chunk is done with its bytes; once none is, they are let go, and a later <see cref="Get"/> reads it again.</summary>
@@ -115,19 +70,18 @@ internal sealed class ChunkReads : IDisposable
     {
         lock (_lock)
         {
-            if (_reads.TryGetValue((image, index), out Read? read) && --read.Users <= 0)
+            if (!_reads.TryGetValue((image, index), out var kept))
+            {
+                return;
+            }
+            if (kept.Users <= 1)
             {
                 Drop(image, index);
             }
-        }
-    }
-
-    private void Drop(int image, int index)
-    {
-        if (_reads.Remove((image, index), out Read? read))
-        {
-            read.Bytes.TrySetException(new ObjectDisposedException(nameof(ChunkReads))); // one never started: nobody waits for ever
-            _ = read.Bytes.Task.ContinueWith(done => _buffers.Return(done.Result, clearArray: true), TaskContinuationOptions.OnlyOnRanToCompletion);
+            else
+            {
+                _reads[(image, index)] = kept with { Users = kept.Users - 1 };
+            }
         }
     }
 
@@ -137,7 +91,7 @@ internal sealed class ChunkReads : IDisposable
         lock (_lock)
         {
             _stopped = true;
-            Monitor.PulseAll(_lock);
+            _reader.Dispose();
             foreach ((int image, int index) in _reads.Keys.ToList())
             {
                 Drop(image, index);
@@ -145,132 +99,48 @@ internal sealed class ChunkReads : IDisposable
         }
     }
 
-    private void ReadUntilStopped(bool urgentOnly)
+    /// <summary>The read of a chunk, started when none is under way or kept. Under the lock.</summary>
+    private ChunkRead Start(int image, int index, bool urgent)
     {
-        while (Next(urgentOnly) is { } read)
+        if (_reads.TryGetValue((image, index), out var kept))
         {
-            FaultSeam.Hit(urgentOnly ? FaultReaderThread : ReaderThread);
-            long started = Stopwatch.GetTimestamp();
-            try
+            if (urgent)
             {
-                byte[] bytes = ReadPatiently(read);
-                if (!read.Bytes.TrySetResult(bytes))
-                {
-                    _buffers.Return(bytes, clearArray: true); // let go of while it was read
-                }
+                _reader.Hurry(kept.Read); // it may wait behind reads ahead: it goes first now
             }
-            catch (Exception e)
-            {
-                read.Bytes.TrySetException(e);
-            }
-            Interlocked.Add(ref _readingTicks, Stopwatch.GetTimestamp() - started);
+            return kept.Read;
+        }
+        ChunkRead read = _reader.Queue(() => Read(_images[image], index), urgent);
+        if (!_stopped)
+        {
+            _reads[(image, index)] = (read, 0);
+        }
+        return read;
+    }
+
+    private void Drop(int image, int index)
+    {
+        if (_reads.Remove((image, index), out var kept))
+        {
+            _reader.Cancel(kept.Read); // one never started: nobody waits for ever
         }
     }
 
-    /// <summary>The chunk, read and checked; tried again while the store's failures are ones it may take back and the outage's patience lasts.</summary>
-    private byte[] ReadPatiently(Read read)
+    /// <summary>One attempt at a chunk, into a buffer of the pool's (given back when it fails).</summary>
+    private byte[] Read(ChunkedImage image, int index)
     {
-        ChunkedImage image = _images[read.Image];
-        for (int attempt = 1; ; attempt++)
+        byte[] bytes = _buffers.Rent(image.ChunkSize(index));
+        try
         {
-            byte[] bytes = _buffers.Rent(image.ChunkSize(read.Index));
-            long sent = Stopwatch.GetTimestamp();
-            Interlocked.Exchange(ref read.AttemptStarted, sent);
-            try
-            {
-                image.ReadChunk(read.Index, bytes);
-            }
-            catch (Exception e) when (ReadFailures.Classify(e) == ReadFailure.Transient)
-            {
-                _buffers.Return(bytes);
-                if (!_outage.Failed(e.Message))
-                {
-                    throw new PackUnavailableException(_outage.GiveUp(), e);
-                }
-                PauseBeforeTrying(attempt + 1);
-                continue;
-            }
-            catch
-            {
-                _buffers.Return(bytes);
-                throw;
-            }
-            finally
-            {
-                Interlocked.Exchange(ref read.AttemptStarted, 0);
-            }
-            if (_outage.Answered(sent))
-            {
-                StoreAnswered();
-            }
+            image.ReadChunk(index, bytes);
             return bytes;
         }
-    }
-
-    /// <summary>
-    /// Waits before attempt <paramref name="attempt"/> (jittered, doubling); the end of the outage (a read that
-    /// succeeded) or of the reads cuts it short, and nothing else does (the lock's pulses also say a read was queued).
-    /// </summary>
-    private void PauseBeforeTrying(int attempt)
-    {
-        double pause = Math.Min(LongestPause.TotalMilliseconds, FirstPause.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 2, 10)));
-        long until = Environment.TickCount64 + (long)(pause * (0.5 + (Random.Shared.NextDouble() / 2)));
-        lock (_lock)
+        catch
         {
-            for (long left; !_stopped && _outage.Lasted is not null && (left = until - Environment.TickCount64) > 0;)
-            {
-                Monitor.Wait(_lock, TimeSpan.FromMilliseconds(left));
-            }
-            ObjectDisposedException.ThrowIf(_stopped, this);
+            _buffers.Return(bytes);
+            throw;
         }
     }
 
-    /// <summary>The store answered a read: reads waiting to try again go at once.</summary>
-    private void StoreAnswered()
-    {
-        lock (_lock)
-        {
-            Monitor.PulseAll(_lock);
-        }
-    }
-
-    /// <summary>The next read to do, the app's first; null once stopped.</summary>
-    private Read? Next(bool urgentOnly)
-    {
-        lock (_lock)
-        {
-            while (!_stopped)
-            {
-                Read? read = _urgent.Count > 0 ? _urgent.Dequeue() : _ahead.Count > 0 && !urgentOnly ? _ahead.Dequeue() : null;
-                if (read is null)
-                {
-                    Monitor.Wait(_lock);
-                }
-                else if (read.Started == 0 && _reads.TryGetValue((read.Image, read.Index), out Read? current) && current == read)
-                {
-                    read.Started = Stopwatch.GetTimestamp();
-                    return read;
-                }
-            }
-            return null;
-        }
-    }
-
-    private sealed class Read(int image, int index)
-    {
-        public int Image => image;
-
-        public int Index => index;
-
-        public TaskCompletionSource<byte[]> Bytes { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public long Started { get; set; }
-
-        /// <summary>When the attempt under way was sent (<see cref="Stopwatch.GetTimestamp"/>); 0 between attempts and once done.</summary>
-        public long AttemptStarted;
-
-        public bool Urgent { get; set; }
-
-        public int Users { get; set; }
-    }
+    private void Clear(byte[] bytes) => _buffers.Return(bytes, clearArray: true);
 }

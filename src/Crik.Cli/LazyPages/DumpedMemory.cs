@@ -115,7 +115,7 @@ internal static class DumpedMemory
         var ranges = new List<AddressRange>();
         foreach (PagemapEntry entry in pagemap.Entries.Where(e => e.IsPresent && e.IsLazy && e.Pages > 0))
         {
-            var range = new AddressRange(entry.Address, entry.Address + (entry.Pages * Pagemap.PageBytes));
+            var range = new AddressRange(entry.Address, entry.Address + (entry.Pages * (ulong)ImagePage.Bytes));
             if (ranges.Count > 0 && ranges[^1].End == range.Start)
             {
                 ranges[^1] = ranges[^1] with { End = range.End };

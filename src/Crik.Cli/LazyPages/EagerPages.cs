@@ -20,7 +20,7 @@ internal static class EagerPages
                 entries.Add(entry);
                 continue;
             }
-            ulong end = entry.Address + (entry.Pages * Pagemap.PageBytes);
+            ulong end = entry.Address + (entry.Pages * (ulong)ImagePage.Bytes);
             ulong at = entry.Address;
             foreach (AddressRange range in eager.Where(r => r.Start < end && r.End > entry.Address))
             {
@@ -39,7 +39,7 @@ internal static class EagerPages
         if (to > from)
         {
             uint flags = lazy ? entry.Flags : entry.Flags & ~PagemapEntry.Lazy;
-            entries.Add(new PagemapEntry(from, (to - from) / Pagemap.PageBytes, flags));
+            entries.Add(new PagemapEntry(from, (to - from) / (ulong)ImagePage.Bytes, flags));
         }
     }
 }

@@ -1,3 +1,4 @@
+using Crik.Cli.Criu;
 namespace Crik.Cli.LazyPages;
 
 /// <summary>
@@ -36,9 +37,9 @@ internal sealed class LazyArea
 
     public long Missing { get; private set; }
 
-    public ulong End => Address + (ulong)(Pages * Pagemap.PageBytes);
+    public ulong End => Address + (ulong)(Pages * ImagePage.Bytes);
 
-    public long OffsetEnd => Offset + (Pages * Pagemap.PageBytes);
+    public long OffsetEnd => Offset + (Pages * ImagePage.Bytes);
 
     public bool IsDone(long page) => (_done[page >> 6] & (1UL << (int)(page & 63))) != 0;
 
@@ -74,7 +75,7 @@ internal sealed class LazyArea
     }
 
     /// <summary>The page at <paramref name="address"/>, or -1 when it is not in this area.</summary>
-    public long PageAt(ulong address) => address >= Address && address < End ? (long)((address - Address) / Pagemap.PageBytes) : -1;
+    public long PageAt(ulong address) => address >= Address && address < End ? (long)((address - Address) / (ulong)ImagePage.Bytes) : -1;
 
     /// <summary>A copy with its own record of what is done (the same pages in a forked child).</summary>
     public LazyArea Clone() => new(Address, DumpedAt, Offset, Pages, (ulong[])_done.Clone(), Missing);
@@ -82,7 +83,7 @@ internal sealed class LazyArea
     /// <summary>Splits this area at <paramref name="page"/>: this keeps the pages before it, the area returned the rest.</summary>
     public (LazyArea Before, LazyArea After) SplitAt(long page)
     {
-        ulong bytes = (ulong)(page * Pagemap.PageBytes);
+        ulong bytes = (ulong)(page * ImagePage.Bytes);
         var before = new LazyArea(Address, DumpedAt, Offset, page, new ulong[(page + 63) / 64], page);
         var after = new LazyArea(Address + bytes, DumpedAt + bytes, Offset + (long)bytes, Pages - page, new ulong[(Pages - page + 63) / 64], Pages - page);
         for (long p = 0; p < Pages; p++)

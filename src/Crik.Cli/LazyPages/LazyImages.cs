@@ -75,15 +75,15 @@ internal sealed class LazyImages : IDisposable
         var seen = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
         int pages = 0; // a manifest's list is crik's own, but a damaged one must not keep the restore here
-        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstReadLimit && pages < MemoryFiller.TouchedLimit))
+        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstReadLimit && pages < TouchLog.Limit))
         {
             if (!Tasks.TryGetValue(range.Pid, out Pagemap? pagemap) || !Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
             {
                 continue;
             }
-            for (int page = 0; page < range.Pages && pages++ < MemoryFiller.TouchedLimit; page++)
+            for (int page = 0; page < range.Pages && pages++ < TouchLog.Limit; page++)
             {
-                ulong address = range.Address + ((ulong)page * Pagemap.PageBytes);
+                ulong address = range.Address + ((ulong)page * (ulong)ImagePage.Bytes);
                 if (pagemap.Find(address) is not { Lazy: true } run)
                 {
                     continue;
@@ -122,7 +122,7 @@ internal sealed class LazyImages : IDisposable
             }
             foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
             {
-                int last = image.IndexAt(run.Offset + (run.Pages * Pagemap.PageBytes) - 1);
+                int last = image.IndexAt(run.Offset + (run.Pages * ImagePage.Bytes) - 1);
                 for (int index = image.IndexAt(run.Offset); index <= last; index++)
                 {
                     if (seen.Add((pagemap.PagesId, index)))
@@ -235,12 +235,12 @@ internal sealed class LazyImages : IDisposable
     {
         RandomAccess.SetLength(target, image.Length);
         List<PageRun> runs = owners.SelectMany(o => o.Runs).ToList();
-        LazyBytes += runs.Where(r => r.Lazy).Sum(r => r.Pages * Pagemap.PageBytes);
+        LazyBytes += runs.Where(r => r.Lazy).Sum(r => r.Pages * ImagePage.Bytes);
         // Each chunk holding eager bytes is read and checked once, and its eager parts written where they go.
         var parts = new Dictionary<int, List<(long From, long To)>>();
         foreach (PageRun run in runs.Where(r => !r.Lazy))
         {
-            long end = run.Offset + (run.Pages * Pagemap.PageBytes);
+            long end = run.Offset + (run.Pages * ImagePage.Bytes);
             for (int index = image.IndexAt(run.Offset); index < image.Count && image.StartOf(index) < end; index++)
             {
                 long from = Math.Max(run.Offset, image.StartOf(index)), to = Math.Min(end, image.StartOf(index) + image.ChunkSize(index));

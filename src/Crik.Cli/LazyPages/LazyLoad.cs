@@ -78,7 +78,7 @@ internal sealed class LazyLoad : IDisposable
     public IReadOnlyList<TouchedRange> FirstTouched()
     {
         int pages = 0;
-        return [.. _filler.Touched().Concat(_touchedBefore ?? []).TakeWhile(r => (pages += r.Pages) <= MemoryFiller.TouchedLimit)];
+        return [.. _filler.Touched().Concat(_touchedBefore ?? []).TakeWhile(r => (pages += r.Pages) <= TouchLog.Limit)];
     }
 
     /// <summary>

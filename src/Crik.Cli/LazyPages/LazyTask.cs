@@ -51,7 +51,7 @@ internal sealed class LazyTask : IDisposable
                 ulong start = Math.Max(address, mapping.Start), end = Math.Min(run.End, mapping.End);
                 if (end > start)
                 {
-                    areas.Add(new LazyArea(start, run.Offset + (long)(start - run.Address), (long)(end - start) / Pagemap.PageBytes));
+                    areas.Add(new LazyArea(start, run.Offset + (long)(start - run.Address), (long)(end - start) / ImagePage.Bytes));
                 }
             }
         }
@@ -103,7 +103,7 @@ internal sealed class LazyTask : IDisposable
         foreach (LazyArea area in _areas.Where(a => a.End > start && a.Address < end))
         {
             long first = area.PageAt(Math.Max(start, area.Address));
-            long last = (long)((Math.Min(end, area.End) - area.Address + Pagemap.PageBytes - 1) / Pagemap.PageBytes);
+            long last = (long)((Math.Min(end, area.End) - area.Address + (ulong)ImagePage.Bytes - 1) / (ulong)ImagePage.Bytes);
             area.MarkDone(first, last - first);
         }
     }
@@ -121,7 +121,7 @@ internal sealed class LazyTask : IDisposable
             {
                 if (cut > rest.Address && cut < rest.End)
                 {
-                    (LazyArea before, rest) = rest.SplitAt((long)(cut - rest.Address) / Pagemap.PageBytes);
+                    (LazyArea before, rest) = rest.SplitAt((long)(cut - rest.Address) / ImagePage.Bytes);
                     split.Add(before);
                 }
             }

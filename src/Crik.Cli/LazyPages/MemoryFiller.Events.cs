@@ -1,3 +1,4 @@
+using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
@@ -93,7 +94,7 @@ internal sealed partial class MemoryFiller
                 {
                     case UserfaultEvent.PageFault:
                         Interlocked.Increment(ref _faults);
-                        Fault(task, message.Second & ~(ulong)(Pagemap.PageBytes - 1), faulted, retries);
+                        Fault(task, message.Second & ~(ulong)(ImagePage.Bytes - 1), faulted, retries);
                         break;
                     case UserfaultEvent.Fork:
                         LazyTask child = task.Fork(new UserfaultFile(new Microsoft.Win32.SafeHandles.SafeFileHandle(message.Child, ownsHandle: true)));
@@ -148,15 +149,15 @@ internal sealed partial class MemoryFiller
             ZeroOrWake(task, page, retries);
             return;
         }
-        RecordTouch(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * Pagemap.PageBytes));
+        _touched.Record(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * ImagePage.Bytes));
         ChunkedImage image = _images[task.PagesId];
-        int chunk = image.IndexAt(found.Area.Offset + (found.Page * Pagemap.PageBytes));
+        int chunk = image.IndexAt(found.Area.Offset + (found.Page * ImagePage.Bytes));
         faulted.Add((task.PagesId, chunk));
         // An app that faults here mostly reads on from here: the next chunks of this area it still misses are read as urgently.
         for (int next = chunk + 1; next <= chunk + FaultReadAhead && next < image.Count; next++)
         {
-            long first = Math.Max(0, (image.StartOf(next) - found.Area.Offset) / Pagemap.PageBytes);
-            long end = Math.Min(found.Area.Pages, (image.StartOf(next) + image.ChunkSize(next) - found.Area.Offset) / Pagemap.PageBytes);
+            long first = Math.Max(0, (image.StartOf(next) - found.Area.Offset) / ImagePage.Bytes);
+            long end = Math.Min(found.Area.Pages, (image.StartOf(next) + image.ChunkSize(next) - found.Area.Offset) / ImagePage.Bytes);
             if (first >= end)
             {
                 break;
@@ -170,10 +171,10 @@ internal sealed partial class MemoryFiller
 
     private static void ZeroOrWake(LazyTask task, ulong page, List<(LazyTask Task, ulong Page)> retries)
     {
-        switch (task.File.Zero(page, Pagemap.PageBytes))
+        switch (task.File.Zero(page, ImagePage.Bytes))
         {
             case FillResult.Exists:
-                task.File.Wake(page, Pagemap.PageBytes);
+                task.File.Wake(page, ImagePage.Bytes);
                 break;
             case FillResult.Retry:
                 retries.Add((task, page));

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
@@ -117,7 +117,7 @@ internal sealed partial class MemoryFiller
                 {
                     return;
                 }
-                FillResult result = CopyMissing(task, bytes, start, length);
+                FillResult result = _copier.CopyMissing(task, bytes, start, length);
                 if (result == FillResult.Gone || task.Missing == 0)
                 {
                     task.Ended = true;
@@ -131,88 +131,6 @@ internal sealed partial class MemoryFiller
             // The app is changing its memory: the events thread reads what changed, then this copies again.
             Thread.Sleep(1);
         }
-    }
-
-    /// <summary>One copy per run of missing pages; under the task's lock.</summary>
-    private unsafe FillResult CopyMissing(LazyTask task, byte[] bytes, long start, int length)
-    {
-        long end = start + length;
-        long began = Stopwatch.GetTimestamp();
-        try
-        {
-            fixed (byte* chunk = bytes)
-            {
-                foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0 && a.Offset < end && a.OffsetEnd > start))
-                {
-                    long from = Math.Max(0, (start - area.Offset + Pagemap.PageBytes - 1) / Pagemap.PageBytes);
-                    long to = Math.Min(area.Pages, (end - area.Offset) / Pagemap.PageBytes);
-                    for ((long first, long count) = area.NextMissing(from, to, long.MaxValue); count > 0; (first, count) = area.NextMissing(first, to, long.MaxValue))
-                    {
-                        ulong address = area.Address + (ulong)(first * Pagemap.PageBytes);
-                        FillResult result = task.File.Copy(address, chunk + (area.Offset + (first * Pagemap.PageBytes) - start), count * Pagemap.PageBytes, out long copied);
-                        long copiedPages = copied / Pagemap.PageBytes;
-                        Interlocked.Add(ref _copiedBytes, copiedPages * Pagemap.PageBytes);
-                        switch (result)
-                        {
-                            case FillResult.Done:
-                                area.MarkDone(first, count);
-                                break;
-                            case FillResult.Exists:
-                                // The page after those copied is there already (the app wrote it, or a fault's copy won): wake whoever waits on it.
-                                area.MarkDone(first, copiedPages + 1);
-                                task.File.Wake(address + (ulong)(copiedPages * Pagemap.PageBytes), Pagemap.PageBytes);
-                                break;
-                            case FillResult.Unmapped when count > 1:
-                                // The run crosses a mapping the app split since (mprotect, mlock and the like send no event): page by page.
-                                if (CopyPageByPage(task, area, chunk, start, first, count) is var byPage and not FillResult.Done)
-                                {
-                                    return byPage;
-                                }
-                                break;
-                            case FillResult.Unmapped:
-                                area.MarkDone(first, 1); // not mapped: nothing can wait there
-                                break;
-                            default:
-                                area.MarkDone(first, copiedPages);
-                                return result;
-                        }
-                    }
-                }
-            }
-            return FillResult.Done;
-        }
-        finally
-        {
-            Interlocked.Add(ref _copyingTicks, Stopwatch.GetTimestamp() - began);
-        }
-    }
-
-    /// <summary>Copies a run one page at a time; a page alone that is not mapped is given up (nothing can fault there).</summary>
-    private unsafe FillResult CopyPageByPage(LazyTask task, LazyArea area, byte* chunk, long start, long first, long count)
-    {
-        for (long page = first; page < first + count; page++)
-        {
-            if (area.IsDone(page))
-            {
-                continue;
-            }
-            ulong address = area.Address + (ulong)(page * Pagemap.PageBytes);
-            FillResult result = task.File.Copy(address, chunk + (area.Offset + (page * Pagemap.PageBytes) - start), Pagemap.PageBytes, out long copied);
-            Interlocked.Add(ref _copiedBytes, copied);
-            switch (result)
-            {
-                case FillResult.Done or FillResult.Unmapped:
-                    area.MarkDone(page, 1);
-                    break;
-                case FillResult.Exists:
-                    area.MarkDone(page, 1);
-                    task.File.Wake(address, Pagemap.PageBytes);
-                    break;
-                default:
-                    return result;
-            }
-        }
-        return FillResult.Done;
     }
 
     /// <summary>Every chunk some process still misses pages of, in the images' order.</summary>
@@ -232,8 +150,8 @@ internal sealed partial class MemoryFiller
                 {
                     for ((long first, long count) = area.NextMissing(0, area.Pages, long.MaxValue); count > 0; (first, count) = area.NextMissing(first + count, area.Pages, long.MaxValue))
                     {
-                        int last = image.IndexAt(area.Offset + ((first + count) * Pagemap.PageBytes) - 1);
-                        for (int index = image.IndexAt(area.Offset + (first * Pagemap.PageBytes)); index <= last; index++)
+                        int last = image.IndexAt(area.Offset + ((first + count) * ImagePage.Bytes) - 1);
+                        for (int index = image.IndexAt(area.Offset + (first * ImagePage.Bytes)); index <= last; index++)
                         {
                             chunks.Add((task.PagesId, index));
                         }

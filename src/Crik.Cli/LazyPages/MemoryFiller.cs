@@ -49,12 +49,12 @@ internal sealed partial class MemoryFiller : IDisposable
     private readonly TaskCompletionSource<string?> _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly List<TouchedRange> _touched = [];
+    private readonly TouchLog _touched = new();
+    private readonly PageCopier _copier = new();
     private volatile bool _backgroundDone;
     private bool _ended;
     private volatile string? _failure;
-    private long _copiedBytes, _copyingTicks;
-    private int _faults, _touchedPages;
+    private int _faults;
 
     /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
     /// <param name="images">Each pages image, by its number.</param>
@@ -85,7 +85,7 @@ internal sealed partial class MemoryFiller : IDisposable
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    public long CopiedBytes => Interlocked.Read(ref _copiedBytes);
+    public long CopiedBytes => _copier.CopiedBytes;
 
     /// <summary>How many times a process of the app waited for a page.</summary>
     public int Faults => Volatile.Read(ref _faults);
@@ -93,19 +93,10 @@ internal sealed partial class MemoryFiller : IDisposable
     public int Readers => _reads.Threads;
 
     /// <summary>The threads' time reading and checking chunks, and copying them into the app, each added up.</summary>
-    public (TimeSpan Reading, TimeSpan Copying) Time => (_reads.ReadingTime, Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _copyingTicks)));
+    public (TimeSpan Reading, TimeSpan Copying) Time => (_reads.ReadingTime, _copier.CopyingTime);
 
-    /// <summary>The pages the app waited for, in the order it did (at most <see cref="TouchedLimit"/>).</summary>
-    public IReadOnlyList<TouchedRange> Touched()
-    {
-        lock (_touched)
-        {
-            return [.. _touched];
-        }
-    }
-
-    /// <summary>The most pages recorded in <see cref="Touched"/> (64 MiB).</summary>
-    public const int TouchedLimit = 16384;
+    /// <summary>The pages the app waited for, in the order it did (at most <see cref="TouchLog.Limit"/>).</summary>
+    public IReadOnlyList<TouchedRange> Touched() => _touched.Ranges();
 
     /// <summary>A process's userfaultfd, from the restore: its faults are served from now on.</summary>
     public void Add(int pid, SafeFileHandle userfault)
@@ -170,26 +161,6 @@ internal sealed partial class MemoryFiller : IDisposable
         lock (_tasksLock)
         {
             return [.. _tasks];
-        }
-    }
-
-    private void RecordTouch(int pid, ulong address)
-    {
-        lock (_touched)
-        {
-            if (_touchedPages >= TouchedLimit)
-            {
-                return;
-            }
-            _touchedPages++;
-            if (_touched.Count > 0 && _touched[^1] is var last && last.Pid == pid && last.Address + ((ulong)last.Pages * Pagemap.PageBytes) == address)
-            {
-                _touched[^1] = last with { Pages = last.Pages + 1 };
-            }
-            else
-            {
-                _touched.Add(new TouchedRange(pid, address, 1));
-            }
         }
     }
 

@@ -8,7 +8,7 @@ namespace Crik.Cli.LazyPages;
 /// <param name="Lazy">CRIU may leave these pages for crik to fill (private anonymous memory).</param>
 internal readonly record struct PageRun(ulong Address, long Pages, long Offset, bool Lazy)
 {
-    public ulong End => Address + (ulong)(Pages * Pagemap.PageBytes);
+    public ulong End => Address + (ulong)(Pages * ImagePage.Bytes);
 }
 
 /// <summary>
@@ -19,8 +19,6 @@ internal readonly record struct PageRun(ulong Address, long Pages, long Offset, 
 /// </summary>
 internal sealed class Pagemap
 {
-    public const int PageBytes = 4096;
-
     private readonly PageRun[] _runs;
 
     private Pagemap(int pagesId, PageRun[] runs)
@@ -35,7 +33,7 @@ internal sealed class Pagemap
     public IReadOnlyList<PageRun> Runs => _runs;
 
     /// <summary>How many bytes the pages image holds for this task.</summary>
-    public long Bytes => _runs.Length == 0 ? 0 : _runs[^1].Offset + (_runs[^1].Pages * PageBytes);
+    public long Bytes => _runs.Length == 0 ? 0 : _runs[^1].Offset + (_runs[^1].Pages * ImagePage.Bytes);
 
     /// <summary>Reads a pagemap image; throws <see cref="InvalidDataException"/> for one crik cannot serve from (or that is damaged).</summary>
     public static Pagemap Parse(ReadOnlySpan<byte> image)
@@ -68,12 +66,12 @@ internal sealed class Pagemap
             {
                 continue;
             }
-            if (entry.Address % PageBytes != 0 || (runs.Count > 0 && entry.Address < runs[^1].End))
+            if (entry.Address % (ulong)ImagePage.Bytes != 0 || (runs.Count > 0 && entry.Address < runs[^1].End))
             {
                 throw new InvalidDataException("its runs are not page-aligned and in address order");
             }
             runs.Add(new PageRun(entry.Address, pages, offset, entry.IsLazy));
-            offset = checked(offset + (pages * PageBytes));
+            offset = checked(offset + (pages * ImagePage.Bytes));
         }
         return new Pagemap(checked((int)parsed.PagesId), [.. runs]);
     }

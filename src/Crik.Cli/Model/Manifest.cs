@@ -71,7 +71,7 @@ internal sealed record Manifest
 
     /// <summary>
     /// The memory the app touched first after its last lazy restore, in the order it did (at most
-    /// <c>MemoryFiller.TouchedLimit</c> pages); a lazy restore of this checkpoint reads it
+    /// <c>TouchLog.Limit</c> pages); a lazy restore of this checkpoint reads it
     /// ahead. Null when crik has not seen the app restored lazily.
     /// </summary>
     public IReadOnlyList<TouchedRange>? FirstTouched { get; init; }

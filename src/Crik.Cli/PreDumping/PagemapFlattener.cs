@@ -44,7 +44,7 @@ internal static class PagemapFlattener
         {
             (PagemapEntry entry, long offset) = level.Find(address)
                 ?? throw new IOException($"{name}: the page at 0x{address:x} is in no image of the pre-dump chain ({level.Directory.Path})");
-            ulong take = Math.Min(pages, entry.Pages - (address - entry.Address) / PageSize);
+            ulong take = Math.Min(pages, entry.Pages - (address - entry.Address) / PageBytes);
             if (entry.IsInParent)
             {
                 Resolve(depth + 1, address, take, segments, open, name);
@@ -52,7 +52,7 @@ internal static class PagemapFlattener
             else if (entry.IsPresent)
             {
                 long start = offset + (long)(address - entry.Address);
-                long length = (long)(take * PageSize);
+                long length = (long)(take * PageBytes);
                 if (start + length > level.PagesLength)
                 {
                     throw new IOException($"{name}: {level.Directory.PathOf(level.Image.PagesName)} is shorter than its pagemap says (a pre-dump was cut short)");
@@ -63,7 +63,7 @@ internal static class PagemapFlattener
             {
                 throw new IOException($"{name}: the pages at 0x{address:x} are neither present nor in a parent (flags {entry.Flags})");
             }
-            address += take * PageSize;
+            address += take * PageBytes;
             pages -= take;
         }
     }
@@ -78,7 +78,7 @@ internal static class PagemapFlattener
         segments.Add(next);
     }
 
-    private static readonly ulong PageSize = (ulong)Environment.SystemPageSize;
+    private static ulong PageBytes => (ulong)ImagePage.Bytes;
 
     /// <summary>One directory's pagemap, its entries by address, and where each present entry's pages start.</summary>
     private sealed class Level
@@ -98,7 +98,7 @@ internal static class PagemapFlattener
                 offsets[i] = offset;
                 if (image.Entries[i].IsPresent)
                 {
-                    offset += (long)image.Entries[i].Pages * (long)PageSize;
+                    offset += (long)image.Entries[i].Pages * (long)PageBytes;
                 }
             }
             int[] order = Enumerable.Range(0, offsets.Length).OrderBy(i => image.Entries[i].Address).ToArray();
@@ -133,7 +133,7 @@ internal static class PagemapFlattener
                 {
                     high = middle - 1;
                 }
-                else if (address >= entry.Address + entry.Pages * PageSize)
+                else if (address >= entry.Address + entry.Pages * PageBytes)
                 {
                     low = middle + 1;
                 }

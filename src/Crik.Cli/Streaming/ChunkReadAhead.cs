@@ -1,22 +1,20 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.ExceptionServices;
-using Crik.Cli.Processes;
+using Crik.Cli.Chunks;
 
 namespace Crik.Cli.Streaming;
 
 /// <summary>
-/// The chunks of one image, read (and checked) in order by threads of their own while the caller
-/// writes them out: chunk i may be read once chunk i - <c>depth</c> has been given back, so at most
-/// <c>depth</c> buffers are out at a time, counting those being read and written. The threads sleep
-/// while they are that far ahead.
+/// The chunks of one image, read (and checked) in order by a <see cref="ChunkReader"/> of their own while
+/// the caller writes them out: chunk i is asked for once chunk i - <c>depth</c> has been given back, so at
+/// most <c>depth</c> buffers are out at a time, counting those being read and written.
 /// </summary>
 /// <remarks>
-/// Chunks are taken in order. A chunk that cannot be read is thrown from <see cref="Take(int)"/> in its
-/// turn, after every chunk before it, and no further chunk is started once one has failed.
-/// <see cref="Dispose"/> stops the readers at their next chunk and gives back every buffer read and
-/// not taken; a reader busy with a chunk gives its buffer back itself when it is done. A reader that dies of
-/// an exception nobody expected (outside a chunk's read) fails the image: every chunk not yet read throws it
-/// (<see cref="ReaderFailed"/>), so the restore fails instead of waiting for it, and crik lives on.
+/// A chunk that cannot be read is thrown from <see cref="Take(int)"/> in its turn, after every chunk before it,
+/// and no further chunk is started once one has failed. <see cref="Dispose"/> stops the readers and gives back
+/// every buffer read and not taken; a read under way gives its buffer back itself when it is done. A reader
+/// that dies of an exception nobody expected (outside a chunk's read) fails the image: every chunk not yet
+/// read throws it (<see cref="ReaderFailed"/>), so the restore fails instead of waiting for it, and crik lives on.
 /// </remarks>
 internal sealed class ChunkReadAhead : IDisposable
 {
@@ -24,8 +22,8 @@ internal sealed class ChunkReadAhead : IDisposable
     private readonly int _count;
     private readonly Func<int, byte[]> _read;
     private readonly Action<byte[]> _giveBack;
-    private readonly (byte[]? Buffer, Exception? Error)[] _slots;
-    private readonly string _name;
+    private readonly ChunkRead?[] _window;
+    private readonly ChunkReader _reader;
     private int _next;
     private int _givenBack;
     private bool _stopped;
@@ -40,11 +38,11 @@ internal sealed class ChunkReadAhead : IDisposable
         _count = count;
         _read = read;
         _giveBack = giveBack;
-        _slots = new (byte[]?, Exception?)[depth];
-        _name = name;
-        for (int i = 0; i < Math.Min(readers, Math.Min(depth, count)); i++)
+        _window = new ChunkRead?[depth];
+        _reader = new ChunkReader(new ChunkReaderThreads(Math.Min(readers, Math.Min(depth, count)), name, Ended: ReadEnded), giveBack, patience: null, ReaderFailed);
+        lock (_lock)
         {
-            BackgroundThread.Start(ReadChunks, name, ReaderFailed);
+            AskAhead();
         }
     }
 
@@ -59,22 +57,21 @@ internal sealed class ChunkReadAhead : IDisposable
     {
         lock (_lock)
         {
-            ref (byte[]? Buffer, Exception? Error) slot = ref _slots[index % _slots.Length];
-            while (slot.Buffer is null && slot.Error is null && _readerFailed is null)
+            ref ChunkRead? slot = ref _window[index % _window.Length];
+            while (slot?.Bytes.IsCompleted != true && _readerFailed is null)
             {
                 if (!Monitor.Wait(_lock, milliseconds))
                 {
                     return null;
                 }
             }
-            (byte[]? buffer, Exception? error) = slot;
-            slot = default;
-            error ??= buffer is null ? _readerFailed : null;
-            if (error is not null)
+            Task<byte[]>? read = slot?.Bytes.IsCompleted == true ? slot.Bytes : null;
+            slot = null;
+            if (read is null)
             {
-                ExceptionDispatchInfo.Throw(error);
+                ExceptionDispatchInfo.Throw(_readerFailed!);
             }
-            return buffer!;
+            return read.GetAwaiter().GetResult();
         }
     }
 
@@ -86,11 +83,11 @@ internal sealed class ChunkReadAhead : IDisposable
     {
         lock (_lock)
         {
-            ref (byte[]? Buffer, Exception? Error) slot = ref _slots[index % _slots.Length];
-            buffer = slot.Buffer;
+            ref ChunkRead? slot = ref _window[index % _window.Length];
+            buffer = slot?.Bytes.IsCompletedSuccessfully == true ? slot.Bytes.Result : null;
             if (buffer is not null)
             {
-                slot = default;
+                slot = null;
             }
             return buffer is not null;
         }
@@ -103,7 +100,7 @@ internal sealed class ChunkReadAhead : IDisposable
         lock (_lock)
         {
             _givenBack++;
-            Monitor.PulseAll(_lock);
+            AskAhead();
         }
     }
 
@@ -112,15 +109,64 @@ internal sealed class ChunkReadAhead : IDisposable
         lock (_lock)
         {
             _stopped = true;
-            for (int i = 0; i < _slots.Length; i++)
+            LetGoOfWindow();
+            Monitor.PulseAll(_lock);
+        }
+        _reader.Dispose();
+    }
+
+    /// <summary>Asks for every chunk the window has room for, in order; under the lock.</summary>
+    private void AskAhead()
+    {
+        while (!_stopped && !_failed && _next < _count && _next - _givenBack < _window.Length)
+        {
+            int index = _next++;
+            _window[index % _window.Length] = _reader.Queue(() => _read(index), urgent: false);
+        }
+    }
+
+    /// <summary>Lets go of every chunk asked for and not taken: its buffer goes back, now or once it is read; under the lock.</summary>
+    private void LetGoOfWindow()
+    {
+        for (int i = 0; i < _window.Length; i++)
+        {
+            if (_window[i] is { } read)
             {
-                if (_slots[i].Buffer is { } buffer)
-                {
-                    _giveBack(buffer);
-                }
-                _slots[i] = default;
+                _reader.Cancel(read);
+            }
+            _window[i] = null;
+        }
+    }
+
+    /// <summary>A read ended: its taker may go on. After the first chunk that failed nothing is written, so nothing more is read.</summary>
+    private void ReadEnded(ChunkRead read)
+    {
+        lock (_lock)
+        {
+            if (read.Bytes.IsFaulted && !_failed && !_stopped)
+            {
+                _failed = true;
+                CancelAfter(read);
             }
             Monitor.PulseAll(_lock);
+        }
+    }
+
+    /// <summary>Lets go of the chunks asked for after <paramref name="failed"/> (those before it still arrive); under the lock.</summary>
+    private void CancelAfter(ChunkRead failed)
+    {
+        for (int index = _next - 1; index >= Math.Max(0, _next - _window.Length); index--)
+        {
+            ref ChunkRead? slot = ref _window[index % _window.Length];
+            if (slot == failed)
+            {
+                return;
+            }
+            if (slot is not null)
+            {
+                _reader.Cancel(slot);
+                slot = null;
+            }
         }
     }
 
@@ -135,54 +181,6 @@ internal sealed class ChunkReadAhead : IDisposable
             _readerFailed ??= new InvalidOperationException($"{name} failed unexpectedly: {e}", e);
             _failed = true;
             Monitor.PulseAll(_lock);
-        }
-    }
-
-    private void ReadChunks()
-    {
-        while (true)
-        {
-            FaultSeam.Hit(_name);
-            int index;
-            lock (_lock)
-            {
-                while (!_stopped && !_failed && _next < _count && _next - _givenBack >= _slots.Length)
-                {
-                    Monitor.Wait(_lock);
-                }
-                if (_stopped || _failed || _next >= _count)
-                {
-                    return;
-                }
-                index = _next++;
-            }
-            byte[]? buffer = null;
-            Exception? error = null;
-            try
-            {
-                buffer = _read(index);
-            }
-            catch (Exception e)
-            {
-                // Whatever it is, the writer throws it when it reaches this chunk.
-                error = e;
-            }
-            lock (_lock)
-            {
-                if (_stopped)
-                {
-                    if (buffer is not null)
-                    {
-                        _giveBack(buffer);
-                    }
-                    return;
-                }
-                _slots[index % _slots.Length] = (buffer, error);
-                // Nothing after a chunk that failed is written, so nothing more is read (chunks
-                // before it, being read by other readers, still arrive).
-                _failed |= error is not null;
-                Monitor.PulseAll(_lock);
-            }
         }
     }
 }

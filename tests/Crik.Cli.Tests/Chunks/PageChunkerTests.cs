@@ -1,5 +1,6 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
 using Xunit;
 
 namespace Crik.Cli.Tests.Chunks;
@@ -13,7 +14,7 @@ public class PageChunkerTests
         List<byte[]> chunks = Cut(input, readAtMost: 70_000);
         Assert.Equal(input, chunks.SelectMany(c => c).ToArray());
         Assert.All(chunks[..^1], c => Assert.InRange(c.Length, PageChunker.MinBytes, PageChunker.MaxBytes));
-        Assert.All(chunks[..^1], c => Assert.Equal(0, c.Length % PageChunker.PageBytes));
+        Assert.All(chunks[..^1], c => Assert.Equal(0, c.Length % ImagePage.Bytes));
         Assert.True(chunks.Count > 4, $"{chunks.Count} chunks: boundaries should come from content, not only at the maximum");
     }
 
@@ -22,7 +23,7 @@ public class PageChunkerTests
     {
         byte[] memory = Random(16 << 20, seed: 2);
         // A new mapping of 5 pages appears before it: every byte moves, as in a pages image.
-        byte[] moved = Random(5 * PageChunker.PageBytes, seed: 3).Concat(memory).ToArray();
+        byte[] moved = Random(5 * ImagePage.Bytes, seed: 3).Concat(memory).ToArray();
         var before = Cut(memory).Select(Convert.ToHexString).ToHashSet();
         List<byte[]> after = Cut(moved);
         long shared = after.Where(c => before.Contains(Convert.ToHexString(c))).Sum(c => (long)c.Length);
@@ -43,7 +44,7 @@ public class PageChunkerTests
         Assert.NotEqual(underA, Cut(memory, key: b).Select(c => c.Length).ToList());
         Assert.True(underA.Count > 4, $"{underA.Count} chunks: a key must keep boundaries coming from content");
 
-        byte[] moved = Random(5 * PageChunker.PageBytes, seed: 3).Concat(memory).ToArray();
+        byte[] moved = Random(5 * ImagePage.Bytes, seed: 3).Concat(memory).ToArray();
         var before = Cut(memory, key: a).Select(Convert.ToHexString).ToHashSet();
         long shared = Cut(moved, key: a).Where(c => before.Contains(Convert.ToHexString(c))).Sum(c => (long)c.Length);
         Assert.True(shared > moved.Length * 8L / 10, $"only {shared} of {moved.Length} bytes are in chunks seen before under the same key");

@@ -1,0 +1,30 @@
+namespace Crik.Cli.Chunks;
+
+/// <summary>One read asked of a <see cref="ChunkReader"/>: what reads the chunk, and its bytes (or why not) once done.</summary>
+internal sealed class ChunkRead(Func<byte[]> read)
+{
+    /// <summary>Reads the chunk into a buffer of its own, once per attempt; gives the buffer back itself when it throws.</summary>
+    public Func<byte[]> Reading => read;
+
+    /// <summary>The chunk's bytes, or what reading it threw; <see cref="ObjectDisposedException"/> when it was let go of first.</summary>
+    public Task<byte[]> Bytes => Done.Task;
+
+    internal TaskCompletionSource<byte[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>When a thread took it (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 while it waits in its queue.</summary>
+    internal long Started { get; set; }
+
+    internal bool Urgent { get; set; }
+
+    internal bool Cancelled { get; set; }
+
+    /// <summary>When the attempt under way was sent (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 before the first and once done.</summary>
+    internal long AttemptStarted;
+}
+
+/// <summary>
+/// A <see cref="ChunkReader"/>'s threads: <paramref name="Count"/> named <paramref name="Name"/> that take urgent
+/// reads first, then reads ahead, and with <paramref name="UrgentName"/> one more for urgent reads only.
+/// </summary>
+/// <param name="Ended">Called on the thread that did a read, each time a read it took ends (done, failed, or let go of meanwhile).</param>
+internal sealed record ChunkReaderThreads(int Count, string Name, string? UrgentName = null, Action<ChunkRead>? Ended = null);

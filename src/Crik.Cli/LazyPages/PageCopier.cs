@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Crik.Cli.Criu;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// Copies a chunk's pages into a process that misses them, one copy (UFFDIO_COPY) per run of missing pages,
+/// and counts the bytes copied and the time it took. Safe from several threads (the caller holds the task's lock).
+/// </summary>
+internal sealed class PageCopier
+{
+    private long _copied, _copyingTicks;
+
+    public long CopiedBytes => Interlocked.Read(ref _copied);
+
+    /// <summary>The time spent copying, added up over the threads.</summary>
+    public TimeSpan CopyingTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _copyingTicks));
+
+    /// <summary>One copy per run of missing pages; under the task's lock.</summary>
+    public unsafe FillResult CopyMissing(LazyTask task, byte[] bytes, long start, int length)
+    {
+        long end = start + length;
+        long began = Stopwatch.GetTimestamp();
+        try
+        {
+            fixed (byte* chunk = bytes)
+            {
+                foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0 && a.Offset < end && a.OffsetEnd > start))
+                {
+                    long from = Math.Max(0, (start - area.Offset + ImagePage.Bytes - 1) / ImagePage.Bytes);
+                    long to = Math.Min(area.Pages, (end - area.Offset) / ImagePage.Bytes);
+                    for ((long first, long count) = area.NextMissing(from, to, long.MaxValue); count > 0; (first, count) = area.NextMissing(first, to, long.MaxValue))
+                    {
+                        ulong address = area.Address + (ulong)(first * ImagePage.Bytes);
+                        FillResult result = task.File.Copy(address, chunk + (area.Offset + (first * ImagePage.Bytes) - start), count * ImagePage.Bytes, out long copied);
+                        long copiedPages = copied / ImagePage.Bytes;
+                        Interlocked.Add(ref _copied, copiedPages * ImagePage.Bytes);
+                        switch (result)
+                        {
+                            case FillResult.Done:
+                                area.MarkDone(first, count);
+                                break;
+                            case FillResult.Exists:
+                                // The page after those copied is there already (the app wrote it, or a fault's copy won): wake whoever waits on it.
+                                area.MarkDone(first, copiedPages + 1);
+                                task.File.Wake(address + (ulong)(copiedPages * ImagePage.Bytes), ImagePage.Bytes);
+                                break;
+                            case FillResult.Unmapped when count > 1:
+                                // The run crosses a mapping the app split since (mprotect, mlock and the like send no event): page by page.
+                                if (CopyPageByPage(task, area, chunk, start, first, count) is var byPage and not FillResult.Done)
+                                {
+                                    return byPage;
+                                }
+                                break;
+                            case FillResult.Unmapped:
+                                area.MarkDone(first, 1); // not mapped: nothing can wait there
+                                break;
+                            default:
+                                area.MarkDone(first, copiedPages);
+                                return result;
+                        }
+                    }
+                }
+            }
+            return FillResult.Done;
+        }
+        finally
+        {
+            Interlocked.Add(ref _copyingTicks, Stopwatch.GetTimestamp() - began);
+        }
+    }
+
+    /// <summary>Copies a run one page at a time; a page alone that is not mapped is given up (nothing can fault there).</summary>
+    private unsafe FillResult CopyPageByPage(LazyTask task, LazyArea area, byte* chunk, long start, long first, long count)
+    {
+        for (long page = first; page < first + count; page++)
+        {
+            if (area.IsDone(page))
+            {
+                continue;
+            }
+            ulong address = area.Address + (ulong)(page * ImagePage.Bytes);
+            FillResult result = task.File.Copy(address, chunk + (area.Offset + (page * ImagePage.Bytes) - start), ImagePage.Bytes, out long copied);
+            Interlocked.Add(ref _copied, copied);
+            switch (result)
+            {
+                case FillResult.Done or FillResult.Unmapped:
+                    area.MarkDone(page, 1);
+                    break;
+                case FillResult.Exists:
+                    area.MarkDone(page, 1);
+                    task.File.Wake(address, ImagePage.Bytes);
+                    break;
+                default:
+                    return result;
+            }
+        }
+        return FillResult.Done;
+    }
+}

@@ -141,7 +141,7 @@ internal partial class GenerationStore
             {
                 if (listing.Retired.Contains(generation))
                 {
-                    backend.Delete(name);
+                    GenerationDeletion.Delete(backend, name);
                 }
                 else
                 {
@@ -164,7 +164,7 @@ internal partial class GenerationStore
             string name = StoreLayout.CommittedName(generation);
             try
             {
-                backend.Delete(name);
+                GenerationDeletion.Delete(backend, name);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

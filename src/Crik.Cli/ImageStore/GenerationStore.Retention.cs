@@ -20,7 +20,7 @@ internal partial class GenerationStore
         StoreListing listing = List();
         foreach ((string old, string why) in Retention.Generations(listing, keep))
         {
-            BestEffort(warnings, $"delete {why}", () => backend.Delete(old));
+            BestEffort(warnings, $"delete {why}", () => GenerationDeletion.Delete(backend, old));
         }
         foreach (string mark in Retention.RestoreRecords(listing, keep))
         {

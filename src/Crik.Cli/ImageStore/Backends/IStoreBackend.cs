@@ -36,7 +36,10 @@ internal interface IStoreBackend : IDisposable
     /// <summary>Writes a new file, durably; false when one of that name exists (it is left as it is).</summary>
     bool WriteIfAbsent(string path, byte[] content);
 
-    /// <summary>Deletes a file, or a generation with everything in it (its manifest first); what is absent is not an error.</summary>
+    /// <summary>
+    /// Deletes a file (an object), or on a volume a directory with everything in it; what is absent is not
+    /// an error. What a generation's deletion is, and in which order, is <see cref="GenerationDeletion"/>'s.
+    /// </summary>
     void Delete(string path);
 
     /// <summary>

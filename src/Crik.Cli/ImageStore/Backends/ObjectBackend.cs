@@ -51,18 +51,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
 
-    /// <summary>A generation is the few objects below its location, deleted manifest first; any other path is one object.</summary>
-    public void Delete(string path)
-    {
-        if (StoreLayout.ParseGeneration(path.Split('/')[^1]) == 0)
-        {
-            s3.Delete(path);
-            return;
-        }
-        s3.Delete(path + ManifestObject);
-        s3.Delete(path + MacObject);
-        s3.Delete($"{path}/{StoreLayout.SetAsideReasonFile}");
-    }
+    public void Delete(string path) => s3.Delete(path);
 
     public string? Untrusted(string location) => null;
 

@@ -73,7 +73,7 @@ internal partial class GenerationStore
                 problem = ReadManifest(location, out manifest);
                 if (problem is null && verify)
                 {
-                    problem = backend.VerifyContents(location, manifest!, packs, readChunks: true);
+                    problem = GenerationVerifier.VerifyContents(backend, location, manifest!, packs, readChunks: true);
                 }
             }
             catch (Exception e) when ((e is IOException io && !_requests.IsTransient(io)) || e is UnauthorizedAccessException)

@@ -49,11 +49,19 @@ internal interface IStoreBackend : IDisposable
     /// </summary>
     void Move(string from, string to);
 
+    /// <summary>
+    /// Makes what is at <paramref name="location"/> private, best effort (one warning when it cannot); nothing in
+    /// object storage, whose objects have no modes. A primitive of its own because only the caller knows that
+    /// what it moved may come from anyone (a planted or unfinished directory set aside).
+    /// </summary>
+    void MakePrivate(string location);
+
     /// <summary>Why the generation at <paramref name="location"/> must not be handed to CRIU whatever its manifest says (a volume's ownership rules), or null.</summary>
     string? Untrusted(string location);
 
     /// <summary>Null when everything <paramref name="manifest"/> lists is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
-    string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false);
+    /// <param name="addedLater">Names crik wrote beside the manifest after the commit (<see cref="GenerationVerifier"/> says which).</param>
+    string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false);
 
     /// <summary>A new staging area for <paramref name="generation"/>, with its pack (reusing <paramref name="known"/>); it seals, publishes or abandons itself.</summary>
     StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec);

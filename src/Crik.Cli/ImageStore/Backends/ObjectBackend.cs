@@ -55,7 +55,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public string? Untrusted(string location) => null;
 
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false) =>
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
         WholeGeneration.InObjectStorage(manifest) ?? ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
 
     /// <summary>
@@ -72,6 +72,10 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         s3.Put(to + ManifestObject, json);
         s3.Delete(from + ManifestObject);
         s3.Delete(from + MacObject);
+    }
+
+    public void MakePrivate(string location)
+    {
     }
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false)

@@ -67,8 +67,8 @@ internal interface IStoreBackend : IDisposable
     StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec);
 
     /// <summary>
-    /// A restore of a committed generation: a fresh private work directory for CRIU (its log, pid file,
-    /// statistics and the image streamer's socket), never the generation's own.
+    /// A restore of a committed generation: where its files are (a volume's directory, or none when all is
+    /// streamed), where CRIU's log is kept, and how; its work directory is <see cref="RestoreWorkspace"/>'s.
     /// </summary>
     RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName);
 

@@ -141,7 +141,7 @@ internal partial class GenerationStore
             {
                 if (listing.Retired.Contains(generation))
                 {
-                    backend.Delete(name);
+                    GenerationDeletion.Delete(backend, name);
                 }
                 else
                 {
@@ -164,7 +164,7 @@ internal partial class GenerationStore
             string name = StoreLayout.CommittedName(generation);
             try
             {
-                backend.Delete(name);
+                GenerationDeletion.Delete(backend, name);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -290,6 +290,7 @@ internal partial class GenerationStore
         }
         string location = $"{StoreLayout.SetAsideDir}/{target}";
         backend.Move(from, location);
+        backend.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
         string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");
         if (!backend.WriteIfAbsent(reasonFile, content))
@@ -330,7 +331,7 @@ internal partial class GenerationStore
                 return elsewhere;
             }
             using Chunks.PackReader packs = OpenPackReader();
-            string? problem = backend.VerifyContents(name, read!, packs);
+            string? problem = GenerationVerifier.VerifyContents(backend, name, read!, packs);
             manifest = problem is null ? read : null;
             return problem;
         }

@@ -20,7 +20,7 @@ internal partial class GenerationStore
         StoreListing listing = List();
         foreach ((string old, string why) in Retention.Generations(listing, keep))
         {
-            BestEffort(warnings, $"delete {why}", () => backend.Delete(old));
+            BestEffort(warnings, $"delete {why}", () => GenerationDeletion.Delete(backend, old));
         }
         foreach (string mark in Retention.RestoreRecords(listing, keep))
         {
@@ -73,7 +73,7 @@ internal partial class GenerationStore
                 problem = ReadManifest(location, out manifest);
                 if (problem is null && verify)
                 {
-                    problem = backend.VerifyContents(location, manifest!, packs, readChunks: true);
+                    problem = GenerationVerifier.VerifyContents(backend, location, manifest!, packs, readChunks: true);
                 }
             }
             catch (Exception e) when ((e is IOException io && !_requests.IsTransient(io)) || e is UnauthorizedAccessException)

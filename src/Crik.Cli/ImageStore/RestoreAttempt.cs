@@ -11,7 +11,7 @@ namespace Crik.Cli.ImageStore;
 /// <see cref="GenerationStore.RestoreFailed"/> or, when CRIU never ran, <see cref="GenerationStore.CancelRestore"/>.
 /// </summary>
 /// <param name="directory">Where the generation's files are (its directory on a volume; in object storage, the work directory).</param>
-/// <param name="ended">Runs once, when the attempt is disposed (a backend's clean-up of what it made for the attempt).</param>
+/// <param name="ended">Runs once, when the attempt is disposed (the clean-up of its work directory, <see cref="RestoreWorkspace"/>).</param>
 internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHandle directory, DirectoryHandle work,
     string logName, string logPath, Action<DirectoryHandle, string> keepLog, Action? ended = null) : IDisposable
 {

@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Xunit;
 
@@ -52,7 +53,7 @@ public abstract partial class StorageContract
     }
 
     [SkippableStorageFact]
-    public void DeleteRemovesAWholeGenerationWhereverItIs()
+    public void AGenerationIsDeletedWholeWhereverItIs()
     {
         Publish(1);
         Publish(2);
@@ -61,9 +62,9 @@ public abstract partial class StorageContract
         Backend.Move("checkpoint-000003", "set-aside/checkpoint-000003-20261123T100000Z");
         Assert.True(Backend.WriteIfAbsent($"set-aside/checkpoint-000003-20261123T100000Z/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
 
-        Backend.Delete("checkpoint-000001");
-        Backend.Delete("retired/checkpoint-000002");
-        Backend.Delete("set-aside/checkpoint-000003-20261123T100000Z");
+        GenerationDeletion.Delete(Backend, "checkpoint-000001");
+        GenerationDeletion.Delete(Backend, "retired/checkpoint-000002");
+        GenerationDeletion.Delete(Backend, "set-aside/checkpoint-000003-20261123T100000Z");
 
         StoreListing listing = Listing();
         Assert.Empty(listing.Committed);
@@ -78,14 +79,14 @@ public abstract partial class StorageContract
     public void DeletingWhatIsAbsentIsNoError()
     {
         Backend.Delete("restores/000009-001");
-        Backend.Delete("checkpoint-000009");
-        Backend.Delete("retired/checkpoint-000009");
-        Backend.Delete("set-aside/checkpoint-000009-20261123T100000Z");
+        GenerationDeletion.Delete(Backend, "checkpoint-000009");
+        GenerationDeletion.Delete(Backend, "retired/checkpoint-000009");
+        GenerationDeletion.Delete(Backend, "set-aside/checkpoint-000009-20261123T100000Z");
         Backend.Delete("packs/000009.pack");
         Backend.Delete("logs/dump-000009.log");
         Publish(1);
-        Backend.Delete("checkpoint-000001");
-        Backend.Delete("checkpoint-000001");
+        GenerationDeletion.Delete(Backend, "checkpoint-000001");
+        GenerationDeletion.Delete(Backend, "checkpoint-000001");
         Assert.Empty(Listing().Committed);
     }
 }

@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using Crik.Cli.Chunks;
 using Crik.Cli.Model;
 using Xunit;
@@ -49,6 +50,6 @@ public abstract partial class StorageContract
         Backend.Move("checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
         Assert.True(Backend.WriteIfAbsent($"set-aside/checkpoint-000001-20261123T100000Z/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
         using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
-        Assert.Null(Backend.VerifyContents("set-aside/checkpoint-000001-20261123T100000Z", Parse(json), packs, readChunks: true));
+        Assert.Null(GenerationVerifier.VerifyContents(Backend, "set-aside/checkpoint-000001-20261123T100000Z", Parse(json), packs, readChunks: true));
     }
 }

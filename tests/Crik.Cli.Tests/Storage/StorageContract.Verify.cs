@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using System.Text;
 using Crik.Cli.Chunks;
 using Crik.Cli.Model;
@@ -13,7 +14,7 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1));
         using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
-        Assert.Null(Backend.VerifyContents("checkpoint-000001", manifest, packs, readChunks: true));
+        Assert.Null(GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, packs, readChunks: true));
     }
 
     [SkippableStorageFact]
@@ -22,7 +23,7 @@ public abstract partial class StorageContract
         Manifest manifest = Parse(Publish(1));
         Backend.Delete("packs/000001.pack");
         using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
-        Assert.Equal("pages-1.img needs packs/000001.pack, which is missing", Backend.VerifyContents("checkpoint-000001", manifest, packs));
+        Assert.Equal("pages-1.img needs packs/000001.pack, which is missing", GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, packs));
     }
 
     [SkippableStorageFact]
@@ -37,8 +38,8 @@ public abstract partial class StorageContract
         Backend.Delete("packs/000001.pack");
         Assert.True(Backend.WriteIfAbsent("packs/000001.pack", Enumerable.Repeat((byte)'x', (int)length).ToArray()));
         using PackReader damaged = Backend.OpenPackReader(ChunkCodec.Plain);
-        Assert.Null(Backend.VerifyContents("checkpoint-000001", manifest, damaged, readChunks: false));
-        Assert.StartsWith("pages-1.img: ", Backend.VerifyContents("checkpoint-000001", manifest, damaged, readChunks: true), StringComparison.Ordinal);
+        Assert.Null(GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, damaged, readChunks: false));
+        Assert.StartsWith("pages-1.img: ", GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, damaged, readChunks: true), StringComparison.Ordinal);
     }
 
     [SkippableStorageFact]

@@ -28,6 +28,20 @@ public sealed class VolumeBackendTests : StorageContract
         Assert.Equal(Path.Combine(_dir, "set-aside", "checkpoint-000001-20261123T100000Z"), copy);
     }
 
+    /// <summary>What is set aside may come from anyone: the caller makes it private after moving it.</summary>
+    [SkippableStorageFact]
+    public void MakePrivateTightensWhatIsBelowALocation()
+    {
+        string planted = Path.Combine(_dir, "set-aside", "checkpoint-000001-20261123T100000Z");
+        Directory.CreateDirectory(planted);
+        string file = Path.Combine(planted, "pages-1.img");
+        File.WriteAllText(file, "x");
+        File.SetUnixFileMode(file, (UnixFileMode)0x1ff);
+        Backend.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Backend.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
+    }
+
     [SkippableStorageFact]
     public void AStagingAreaIsListedAsUnfinishedUntilItIsPublished()
     {

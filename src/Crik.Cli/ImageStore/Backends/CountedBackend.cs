@@ -36,8 +36,10 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
 
     public string? Untrusted(string location) => inner.Untrusted(location);
 
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false) =>
-        inner.VerifyContents(location, manifest, packs, readChunks);
+    public void MakePrivate(string location) => inner.MakePrivate(location);
+
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
+        inner.VerifyContents(location, manifest, packs, addedLater, readChunks);
 
     public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec) => inner.BeginStaging(generation, known, codec);
 

@@ -36,7 +36,10 @@ internal interface IStoreBackend : IDisposable
     /// <summary>Writes a new file, durably; false when one of that name exists (it is left as it is).</summary>
     bool WriteIfAbsent(string path, byte[] content);
 
-    /// <summary>Deletes a file, or a generation with everything in it (its manifest first); what is absent is not an error.</summary>
+    /// <summary>
+    /// Deletes a file (an object), or on a volume a directory with everything in it; what is absent is not
+    /// an error. What a generation's deletion is, and in which order, is <see cref="GenerationDeletion"/>'s.
+    /// </summary>
     void Delete(string path);
 
     /// <summary>
@@ -46,18 +49,26 @@ internal interface IStoreBackend : IDisposable
     /// </summary>
     void Move(string from, string to);
 
+    /// <summary>
+    /// Makes what is at <paramref name="location"/> private, best effort (one warning when it cannot); nothing in
+    /// object storage, whose objects have no modes. A primitive of its own because only the caller knows that
+    /// what it moved may come from anyone (a planted or unfinished directory set aside).
+    /// </summary>
+    void MakePrivate(string location);
+
     /// <summary>Why the generation at <paramref name="location"/> must not be handed to CRIU whatever its manifest says (a volume's ownership rules), or null.</summary>
     string? Untrusted(string location);
 
     /// <summary>Null when everything <paramref name="manifest"/> lists is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
-    string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false);
+    /// <param name="addedLater">Names crik wrote beside the manifest after the commit (<see cref="GenerationVerifier"/> says which).</param>
+    string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false);
 
     /// <summary>A new staging area for <paramref name="generation"/>, with its pack (reusing <paramref name="known"/>); it seals, publishes or abandons itself.</summary>
     StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec);
 
     /// <summary>
-    /// A restore of a committed generation: a fresh private work directory for CRIU (its log, pid file,
-    /// statistics and the image streamer's socket), never the generation's own.
+    /// A restore of a committed generation: where its files are (a volume's directory, or none when all is
+    /// streamed), where CRIU's log is kept, and how; its work directory is <see cref="RestoreWorkspace"/>'s.
     /// </summary>
     RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName);
 

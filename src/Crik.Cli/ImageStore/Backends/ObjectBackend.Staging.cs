@@ -10,8 +10,6 @@ namespace Crik.Cli.ImageStore.Backends;
 // scratch directory of a restore.
 internal sealed partial class ObjectBackend
 {
-    private readonly Dictionary<RestoreAttempt, ScratchDirectory> _restoring = [];
-
     public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec)
     {
         ScratchDirectory scratch = ScratchDirectory.Create($"crik-dump-{generation:D6}", fallbackParent: null);
@@ -75,27 +73,9 @@ internal sealed partial class ObjectBackend
         scratch?.Dispose();
     }
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName)
-    {
-        ScratchDirectory scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent: null);
-        RestoreAttempt? attempt = null;
-        try
-        {
-            DirectoryHandle work = scratch.Directory.OpenOrCreateDirectory(".");
-            // Whichever way the attempt ends, even by an exception between here and its end, its scratch directory goes with it.
-            attempt = new RestoreAttempt(checkpoint, work, work, logName, s3.Display(LogKey(logName)), KeepCriuLog, ended: () => DropScratch(attempt!));
-            lock (_restoring)
-            {
-                _restoring[attempt] = scratch;
-            }
-            return attempt;
-        }
-        catch
-        {
-            scratch.Dispose();
-            throw;
-        }
-    }
+    /// <summary>Everything is streamed: CRIU reads the images from the work directory, where the image streamer listens.</summary>
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) =>
+        RestoreWorkspace.Open(checkpoint, logName, files: null, fallbackParent: null, s3.Display(LogKey(logName)), KeepCriuLog);
 
     /// <summary>Uploads CRIU's log (and what criu printed) from a work directory into logs/, then deletes it there; failures are warnings.</summary>
     private void KeepCriuLog(DirectoryHandle workDir, string logName) =>
@@ -179,16 +159,6 @@ internal sealed partial class ObjectBackend
         {
             return _staging.Remove(generation, out var staging) ? staging : (null, null);
         }
-    }
-
-    private void DropScratch(RestoreAttempt attempt)
-    {
-        ScratchDirectory? scratch;
-        lock (_restoring)
-        {
-            _restoring.Remove(attempt, out scratch);
-        }
-        scratch?.Dispose();
     }
 
     /// <summary>A dump's scratch directory on the node and its pack's multipart upload, committed by writing the manifest last.</summary>

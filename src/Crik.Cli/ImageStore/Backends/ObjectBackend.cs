@@ -51,22 +51,11 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
 
-    /// <summary>A generation is the few objects below its location, deleted manifest first; any other path is one object.</summary>
-    public void Delete(string path)
-    {
-        if (StoreLayout.ParseGeneration(path.Split('/')[^1]) == 0)
-        {
-            s3.Delete(path);
-            return;
-        }
-        s3.Delete(path + ManifestObject);
-        s3.Delete(path + MacObject);
-        s3.Delete($"{path}/{StoreLayout.SetAsideReasonFile}");
-    }
+    public void Delete(string path) => s3.Delete(path);
 
     public string? Untrusted(string location) => null;
 
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false) =>
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
         WholeGeneration.InObjectStorage(manifest) ?? ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
 
     /// <summary>
@@ -83,6 +72,10 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         s3.Put(to + ManifestObject, json);
         s3.Delete(from + ManifestObject);
         s3.Delete(from + MacObject);
+    }
+
+    public void MakePrivate(string location)
+    {
     }
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false)

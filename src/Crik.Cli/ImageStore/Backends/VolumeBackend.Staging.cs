@@ -90,22 +90,10 @@ internal sealed partial class VolumeBackend
         }
     }
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName)
-    {
-        DirectoryHandle directory = TryOpen(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {ImageDir} before its restore");
-        ScratchDirectory work;
-        try
-        {
-            // CRIU writes its log, pid file and statistics there: never into the generation, where a planted link could redirect them.
-            work = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent: Root);
-        }
-        catch
-        {
-            directory.Dispose();
-            throw;
-        }
-        return new RestoreAttempt(checkpoint, directory, work.Directory, logName, Path.Combine(LogDir, logName), KeepCriuLog, ended: work.Dispose);
-    }
+    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) =>
+        RestoreWorkspace.Open(checkpoint, logName,
+            files: TryOpen(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {ImageDir} before its restore"),
+            fallbackParent: Root, Path.Combine(LogDir, logName), KeepCriuLog);
 
     /// <summary>Moves CRIU's log (and what criu printed, if anything) from a work directory into logs/; failures are warnings.</summary>
     private void KeepCriuLog(DirectoryHandle workDir, string logName) =>

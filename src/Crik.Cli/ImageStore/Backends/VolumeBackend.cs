@@ -128,19 +128,18 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         }
     }
 
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, bool readChunks = false)
+    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false)
     {
         using DirectoryHandle? directory = TryOpen(location);
         if (directory is null)
         {
             return "its directory vanished";
         }
-        string[] alsoWritten = location.StartsWith(StoreLayout.SetAsideDir + "/", StringComparison.Ordinal) ? [StoreLayout.SetAsideReasonFile] : [];
         return ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks)
-            ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, alsoWritten) : null);
+            ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, addedLater) : null);
     }
 
-    /// <summary>One rename, flushed on both sides; what is set aside is made private (it may come from anyone).</summary>
+    /// <summary>One rename, flushed on both sides.</summary>
     public void Move(string from, string to)
     {
         (DirectoryHandle source, string name) = Parent(from);
@@ -152,14 +151,19 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
             source.Rename(name, target, newName);
             target.Sync();
             source.Sync();
-            if (to.StartsWith(StoreLayout.SetAsideDir + "/", StringComparison.Ordinal))
+        }
+    }
+
+    /// <summary>Makes a directory's contents private (0700 directories, 0600 files), best effort; a file or what is absent is left as it is.</summary>
+    public void MakePrivate(string location)
+    {
+        (DirectoryHandle parent, string name) = Parent(location);
+        using (parent)
+        {
+            using DirectoryHandle? directory = parent.TryOpenDirectory(name);
+            if (directory is not null)
             {
-                // What is set aside may come from anyone (a planted or unfinished directory): it is made private, best effort.
-                using DirectoryHandle? moved = target.TryOpenDirectory(newName);
-                if (moved is not null)
-                {
-                    Tighten(moved.Path, moved.MakeContentsPrivate);
-                }
+                Tighten(directory.Path, directory.MakeContentsPrivate);
             }
         }
     }

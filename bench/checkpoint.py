@@ -47,7 +47,14 @@ def wait_running(pod, mib):
     pod.wait_line(r"^tick", after=t + 0.001, timeout=30)
 
 
-def crik_round(crik, python, mib, work, app=APP, extra_config=""):
+def drop_caches():
+    """A new node: the images are read from the disk, not from the page cache."""
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def crik_round(crik, python, mib, work, app=APP, extra_config="", cold=False):
     images = os.path.join(work, "images-crik")
     shutil.rmtree(images, ignore_errors=True)
     config = os.path.join(work, "crik.yaml")
@@ -77,6 +84,8 @@ def crik_round(crik, python, mib, work, app=APP, extra_config=""):
     size, stored = manifest["imageBytes"], manifest["writtenBytes"]
 
     time.sleep(0.2)
+    if cold:
+        drop_caches()
     restored = Proc(command, env=plain_env())
     t_log, log_line = restored.wait_line(r"Restored checkpoint", stream="stderr", timeout=600)
     t_tick, _ = restored.wait_line(r"^tick", timeout=30)
@@ -130,7 +139,7 @@ def external_mounts(pid):
     return [path for path in EXTERNAL_CANDIDATES if path in points]
 
 
-def raw_round(crik, python, mib, work, app=APP, zstd=False):
+def raw_round(crik, python, mib, work, app=APP, zstd=False, cold=False):
     images = os.path.join(work, "images-raw")
     shutil.rmtree(images, ignore_errors=True)
     os.makedirs(images)
@@ -164,6 +173,8 @@ def raw_round(crik, python, mib, work, app=APP, zstd=False):
     pod.kill()
 
     time.sleep(0.2)
+    if cold:
+        drop_caches()
     t_unzstd = now()
     if zstd:
         packed = [os.path.join(images, n) for n in os.listdir(images) if n.endswith(".zst")]
@@ -212,11 +223,12 @@ def main():
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--app", choices=sorted(APPS), default="random")
     parser.add_argument("--work", required=True)
+    parser.add_argument("--cold", action="store_true", help="drop the page cache before each restore, as on a new node")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     app = APPS[args.app]
-    results = {"reps": args.reps, "app": args.app, "sizes": {}}
+    results = {"reps": args.reps, "app": args.app, "cold": args.cold, "sizes": {}}
     for mib in [int(s) for s in args.sizes.split(",")]:
         rounds = {"crik": [], "raw": []}
         for rep in range(args.reps):
@@ -225,7 +237,7 @@ def main():
             if rep % 2:
                 order.reverse()
             for name, run in order:
-                rounds[name].append(run(args.crik, args.python, mib, args.work, app))
+                rounds[name].append(run(args.crik, args.python, mib, args.work, app, cold=args.cold))
                 r = rounds[name][-1]
                 log(f"{mib} MiB #{rep + 1} {name}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                                for k, v in r.items()))

@@ -20,6 +20,10 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
 
     public byte[]? Read(string path, long max) => Counted("read", () => inner.Read(path, max));
 
+    public byte[]? Read(string path, long offset, int length) => Counted("read", () => inner.Read(path, offset, length));
+
+    public StoredStatus? Describe(string key) => Counted("stat", () => inner.Describe(key));
+
     public bool WriteIfAbsent(string path, byte[] content) => Counted("write", () => inner.WriteIfAbsent(path, content));
 
     public void Delete(string path) => Counted("delete", () =>

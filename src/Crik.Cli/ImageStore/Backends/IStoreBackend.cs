@@ -33,6 +33,15 @@ internal interface IStoreBackend : IDisposable
     /// <summary>A small file (a manifest, a restore mark), at most <paramref name="max"/> bytes + 1; null when absent.</summary>
     byte[]? Read(string path, long max);
 
+    /// <summary>
+    /// Up to <paramref name="length"/> bytes of a file from <paramref name="offset"/>: fewer at its end, none from
+    /// its end on; null when absent. On a volume a link, a FIFO or a directory there is refused, as by <see cref="Read(string, long)"/>.
+    /// </summary>
+    byte[]? Read(string path, long offset, int length);
+
+    /// <summary>What is at <paramref name="key"/> (a file, or on a volume a directory or a link, never followed); null when nothing is.</summary>
+    StoredStatus? Describe(string key);
+
     /// <summary>Writes a new file, durably; false when one of that name exists (it is left as it is).</summary>
     bool WriteIfAbsent(string path, byte[] content);
 

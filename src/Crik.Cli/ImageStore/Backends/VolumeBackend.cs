@@ -55,11 +55,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public List<StoredEntry> List(string prefix)
     {
         string directory = prefix.TrimEnd('/');
-        if (directory.Length > 0 && Root.Stat(directory) is not { Kind: FileKind.Directory })
-        {
-            return [];
-        }
-        using DirectoryHandle? handle = TryOpenPath(directory);
+        using DirectoryHandle? handle = TryOpenBelow(directory, onlyDirectories: true);
         string keyPrefix = directory.Length == 0 ? "" : directory + "/";
         return handle is null ? [] : handle.Names()
             .Select(n => (Name: n, Status: handle.Stat(n)))
@@ -71,9 +67,35 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public byte[]? Read(string path, long max)
     {
         (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenPath(directory);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
         using var file = parent?.TryOpenFile(name);
         return file is null ? null : FileContents.Read(file, max + 1);
+    }
+
+    public byte[]? Read(string path, long offset, int length)
+    {
+        (string directory, string name) = Split(path);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
+        using var file = parent?.TryOpenFile(name);
+        if (file is null)
+        {
+            return null;
+        }
+        var bytes = new byte[(int)Math.Clamp(RandomAccess.GetLength(file) - offset, 0, length)];
+        int total = 0, read;
+        while (total < bytes.Length && (read = RandomAccess.Read(file, bytes.AsSpan(total), offset + total)) > 0)
+        {
+            total += read;
+        }
+        return total == bytes.Length ? bytes : bytes[..total];
+    }
+
+    /// <summary>An lstat through the handles on the way: a link is described, never followed, and a link on the way is refused.</summary>
+    public StoredStatus? Describe(string key)
+    {
+        (string directory, string name) = Split(key);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
+        return parent?.Stat(name) is { } status ? new StoredStatus(status.Kind, status.Size, status.Uid, status.Mode) : null;
     }
 
     public bool WriteIfAbsent(string path, byte[] content)
@@ -100,7 +122,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public void Delete(string path)
     {
         (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenPath(directory);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
         parent?.DeleteTree(name);
     }
 
@@ -255,6 +277,23 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     private static (string Directory, string Name) Split(string path) =>
         path.LastIndexOf('/') is var slash and >= 0 ? (path[..slash], path[(slash + 1)..]) : ("", path);
 
-    /// <summary>A directory below the image directory ("" is the image directory), a handle of its own; null when absent.</summary>
-    private DirectoryHandle? TryOpenPath(string directory) => directory.Length == 0 ? Root.OpenOrCreateDirectory(".") : TryOpen(directory);
+    /// <summary>
+    /// A directory below the image directory ("" is the image directory), a handle of its own, reached one name
+    /// at a time: null when a name on the way is absent (or, with <paramref name="onlyDirectories"/>, anything but
+    /// a directory); otherwise a link or a file on the way is refused.
+    /// </summary>
+    private DirectoryHandle? TryOpenBelow(string directory, bool onlyDirectories = false)
+    {
+        DirectoryHandle? current = Root.OpenOrCreateDirectory(".");
+        foreach (string part in directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using DirectoryHandle above = current;
+            current = onlyDirectories && above.Stat(part) is not { Kind: FileKind.Directory } ? null : above.TryOpenDirectory(part);
+            if (current is null)
+            {
+                return null;
+            }
+        }
+        return current;
+    }
 }

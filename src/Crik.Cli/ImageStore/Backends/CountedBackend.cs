@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -13,6 +14,8 @@ namespace Crik.Cli.ImageStore.Backends;
 internal sealed class CountedBackend(IStoreBackend inner, string backendName) : IStoreBackend
 {
     public string ImageDir => inner.ImageDir;
+
+    public bool HasDirectories => inner.HasDirectories;
 
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Counted("lock", () => inner.TryLock(timeout, stillWaiting));
 
@@ -38,16 +41,14 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
         return true;
     });
 
-    public string? Untrusted(string location) => inner.Untrusted(location);
-
     public void MakePrivate(string location) => inner.MakePrivate(location);
-
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
-        inner.VerifyContents(location, manifest, packs, addedLater, readChunks);
 
     public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec) => inner.BeginStaging(generation, known, codec);
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) => inner.OpenRestore(checkpoint, logName);
+    public DirectoryHandle? OpenLocalDirectory(string key) => Counted("open", () => inner.OpenLocalDirectory(key));
+
+    public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key) =>
+        Counted("write", () => inner.PutLocalFile(directory, name, file, key));
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) => inner.OpenPackReader(codec, callerRetries);
 

@@ -35,6 +35,8 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
+    public bool HasDirectories => false;
+
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
         S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
@@ -66,11 +68,6 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
 
     public void Delete(string path) => s3.Delete(path);
-
-    public string? Untrusted(string location) => null;
-
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
-        WholeGeneration.InObjectStorage(manifest) ?? ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
 
     /// <summary>
     /// Copies a generation's manifest (and manifest.hmac) to <paramref name="to"/>, then deletes the

@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
@@ -29,6 +28,8 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     private int _warnedAboutModes;
 
     public string ImageDir => imageDir;
+
+    public bool HasDirectories => true;
 
     public string LogDir => Path.Combine(imageDir, StoreLayout.LogDir);
 
@@ -126,41 +127,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         parent?.DeleteTree(name);
     }
 
-    /// <summary>
-    /// Why a generation's directory is not one crik made (crik makes them 0700, as its own user), or
-    /// null. CRIU restores as root, so a directory another user made or can write is never used.
-    /// </summary>
-    public string? Untrusted(string location)
-    {
-        (DirectoryHandle parent, string name) = Parent(location);
-        using (parent)
-        {
-            uint crik = Posix.EffectiveUserId;
-            if (parent.Stat(name) is { } status && (status.Uid != crik || (status.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0))
-            {
-                return $"its directory belongs to uid {status.Uid} with mode {Convert.ToString((int)status.Mode, 8)}, so crik (uid {crik}) did not make it; "
-                    + "crik restores only checkpoints it made";
-            }
-            using DirectoryHandle? directory = parent.TryOpenDirectory(name);
-            if (directory is not null)
-            {
-                Tighten(directory.Path, directory.MakeContentsPrivate);
-            }
-            return null;
-        }
-    }
-
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false)
-    {
-        using DirectoryHandle? directory = TryOpen(location);
-        if (directory is null)
-        {
-            return "its directory vanished";
-        }
-        return ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks)
-            ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, addedLater) : null);
-    }
-
     /// <summary>One rename, flushed on both sides.</summary>
     public void Move(string from, string to)
     {
@@ -247,15 +213,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
                 log.Warning("Could not make everything in {Path} private ({Error}); crik goes on. Check the volume's permissions "
                     + "(an immutable file, or a file system that refuses chmod)", path, e.Message);
             }
-        }
-    }
-
-    private DirectoryHandle? TryOpen(string location)
-    {
-        (DirectoryHandle parent, string name) = Parent(location);
-        using (parent)
-        {
-            return parent.TryOpenDirectory(name);
         }
     }
 

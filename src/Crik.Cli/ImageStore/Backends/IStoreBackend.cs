@@ -15,6 +15,12 @@ namespace Crik.Cli.ImageStore.Backends;
 /// by the lease and which errors say nothing about an entry are not members: they are wired around a
 /// backend where it is made (<see cref="StoreRequests"/>).
 /// </summary>
+/// <remarks>
+/// Every member is a primitive on keys, except <see cref="BeginStaging"/> (a dump's staging area and its commit,
+/// which differ most between the two: a directory renamed on a volume, a manifest written only if absent in object
+/// storage) and <see cref="Move"/>, which in object storage moves a generation's manifest and manifest.hmac only.
+/// Verification (<see cref="GenerationVerifier"/>) and a restore's work directory (<see cref="RestoreWorkspace"/>) are above it.
+/// </remarks>
 internal interface IStoreBackend : IDisposable
 {
     /// <summary>Where the generations are, for messages: a path or an s3:// address.</summary>

@@ -241,15 +241,22 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     /// </summary>
     private DirectoryHandle? TryOpenBelow(string directory, bool onlyDirectories = false)
     {
-        DirectoryHandle? current = Root.OpenOrCreateDirectory(".");
-        foreach (string part in directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        string[] parts = directory.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
         {
-            using DirectoryHandle above = current;
-            current = onlyDirectories && above.Stat(part) is not { Kind: FileKind.Directory } ? null : above.TryOpenDirectory(part);
-            if (current is null)
+            return Root.OpenOrCreateDirectory(".");
+        }
+        DirectoryHandle? current = null;
+        foreach (string part in parts)
+        {
+            DirectoryHandle above = current ?? Root;
+            DirectoryHandle? next = onlyDirectories && above.Stat(part) is not { Kind: FileKind.Directory } ? null : above.TryOpenDirectory(part);
+            current?.Dispose();
+            if (next is null)
             {
                 return null;
             }
+            current = next;
         }
         return current;
     }

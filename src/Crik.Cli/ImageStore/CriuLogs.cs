@@ -1,5 +1,7 @@
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
-using Microsoft.Win32.SafeHandles;
+using Crik.Cli.Model;
+using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
@@ -7,10 +9,11 @@ namespace Crik.Cli.ImageStore;
 internal static class CriuLogs
 {
     /// <summary>
-    /// Hands CRIU's log (and what criu printed, if anything) in <paramref name="workDir"/> to <paramref name="keep"/>,
-    /// then deletes it there unless <paramref name="keep"/> moved it away itself (it returns true). Failures are warnings (<paramref name="warn"/>).
+    /// Puts CRIU's log (and what criu printed, if anything) in <paramref name="workDir"/> into the store's logs/
+    /// (<see cref="IStoreBackend.PutLocalFile"/>), then deletes it there unless the backend moved it away itself.
+    /// Failures are warnings.
     /// </summary>
-    public static void Keep(DirectoryHandle workDir, string logName, Func<DirectoryHandle, string, SafeFileHandle, bool> keep, Action<string, IOException> warn)
+    public static void Keep(IStoreBackend backend, ILogger log, DirectoryHandle workDir, string logName)
     {
         foreach (string name in new[] { logName, logName + ".out" })
         {
@@ -18,7 +21,7 @@ internal static class CriuLogs
             {
                 using (var source = workDir.TryOpenFile(name))
                 {
-                    if (source is null || keep(workDir, name, source))
+                    if (source is null || backend.PutLocalFile(workDir, name, source, $"{StoreLayout.LogDir}/{name}"))
                     {
                         continue;
                     }
@@ -27,7 +30,7 @@ internal static class CriuLogs
             }
             catch (IOException e)
             {
-                warn(name, e);
+                log.Warning("Could not keep CRIU's log {Name} in {Dir}: {Error}", name, $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/", e.Message);
             }
         }
     }

@@ -90,7 +90,7 @@ internal partial class GenerationStore
         }
         try
         {
-            return backend.OpenRestore(checkpoint, StoreLayout.RestoreLogName(generation));
+            return RestoreWorkspace.Open(backend, log, checkpoint, StoreLayout.RestoreLogName(generation));
         }
         catch
         {
@@ -312,7 +312,7 @@ internal partial class GenerationStore
         keep = false;
         try
         {
-            if (backend.Untrusted(name) is { } untrusted)
+            if (GenerationVerifier.Untrusted(backend, name) is { } untrusted)
             {
                 return untrusted;
             }

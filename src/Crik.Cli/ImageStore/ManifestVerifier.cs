@@ -1,47 +1,23 @@
-using Crik.Cli.Interop;
 using Crik.Cli.Chunks;
 using Crik.Cli.Logging;
 using Crik.Cli.Model;
-using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// Checks that a checkpoint is whole: a readable manifest, every file in its directory at its size
-/// and checksum, and every chunk of its streamed images present in its pack.
+/// Checks a generation's manifest (readable, authentic, for this crik's key and image directory) and that
+/// every chunk of its streamed images is present in its pack; the files beside it are <see cref="GenerationFiles"/>'.
 /// </summary>
-internal static partial class ManifestVerifier
+internal static class ManifestVerifier
 {
     /// <summary>What compression that does not pay and encryption can add to a chunk.</summary>
     private const int MaxOverhead = 64 << 10;
-
-    /// <summary>Null when the checkpoint named <paramref name="name"/> verifies; otherwise what is wrong, in a few words.</summary>
-    /// <param name="readChunks">Also read every chunk and check its SHA-256 (crik images --verify); a restore
-    /// does not, because it checks each chunk as it hands it to CRIU.</param>
-    public static string? Verify(DirectoryHandle dir, string name, PackReader packs, ChunkCodec codec, out Manifest? manifest, bool readChunks = false) =>
-        ReadManifest(dir, name, codec, out manifest) ?? VerifyContents(dir, manifest!, packs, readChunks);
-
-    /// <summary>Null when everything a manifest already read lists is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
-    public static string? VerifyContents(DirectoryHandle dir, Manifest manifest, PackReader packs, bool readChunks = false) =>
-        VerifyChunks(manifest, packs, readChunks) ?? VerifyFiles(dir, manifest);
 
     /// <summary>
     /// Reads and checks the manifest alone (not the images it lists); null when it is usable. The
     /// manifest of an encrypted generation must authenticate (manifest.hmac) under its key when crik
     /// holds that key; whether crik may restore it at all is <see cref="KeyProblem"/>'s question.
     /// </summary>
-    public static string? ReadManifest(DirectoryHandle dir, string name, ChunkCodec codec, out Manifest? manifest)
-    {
-        manifest = null;
-        byte[]? json = ReadSmallFile(dir, Manifest.FileName, out string? tooBig);
-        if (json is null)
-        {
-            return tooBig ?? "it has no manifest";
-        }
-        return ReadManifest(json, () => ReadSmallFile(dir, Manifest.MacFileName, out _), name, codec, out manifest);
-    }
-
-    /// <summary>As <see cref="ReadManifest(DirectoryHandle, string, ChunkCodec, out Manifest?)"/>, for a manifest already read (from object storage).</summary>
     /// <param name="readMac">Reads manifest.hmac (null when there is none); asked only for an encrypted generation.</param>
     public static string? ReadManifest(byte[] json, Func<byte[]?> readMac, string name, ChunkCodec codec, out Manifest? manifest)
     {
@@ -94,23 +70,6 @@ internal static partial class ManifestVerifier
                 + "where crik committed it (it was copied here, or imageDir changed)"
             : null;
 
-    private static byte[]? ReadSmallFile(DirectoryHandle dir, string name, out string? tooBig)
-    {
-        tooBig = null;
-        using SafeFileHandle? file = dir.TryOpenFile(name);
-        if (file is null)
-        {
-            return null;
-        }
-        long length = RandomAccess.GetLength(file);
-        if (length > ManifestReader.MaxBytes)
-        {
-            tooBig = $"its {(name == Manifest.FileName ? "manifest" : name)} is {Size.Format(length)}, more than the {Size.Format(ManifestReader.MaxBytes)} any manifest needs";
-            return null;
-        }
-        return FileContents.Read(file, length);
-    }
-
     /// <summary>Null when every chunk of the manifest's streamed files is within a pack that is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
     public static string? VerifyChunks(Manifest manifest, PackReader packs, bool readChunks = false)
     {
@@ -153,45 +112,6 @@ internal static partial class ManifestVerifier
             if (total != image.Size)
             {
                 return $"{image.Path} has chunks of {total} bytes, the manifest says {image.Size}";
-            }
-        }
-        return null;
-    }
-
-    private static string? VerifyFiles(DirectoryHandle dir, Manifest manifest)
-    {
-        var paths = new List<string>();
-        List<ManifestFile> inDirectory = manifest.Files.Where(f => !f.IsStreamed).ToList();
-        foreach (ManifestFile file in inDirectory)
-        {
-            if (file.Path.StartsWith('/') || file.Path.Split('/').Any(p => p is "" or "." or ".."))
-            {
-                return $"its manifest names a file outside it: {file.Path}";
-            }
-            using (SafeFileHandle? handle = FileDigest.OpenRelative(dir, file.Path))
-            {
-                if (handle is null)
-                {
-                    return $"{file.Path} is missing";
-                }
-                if (FileStatus.Read((int)handle.DangerousGetHandle()) is { Kind: not FileKind.Regular } status)
-                {
-                    return $"{file.Path} is {DirectoryHandle.Describe(status.Kind)}, not a regular file";
-                }
-                long size = RandomAccess.GetLength(handle);
-                if (size != file.Size)
-                {
-                    return $"{file.Path} has {size} bytes, the manifest says {file.Size}";
-                }
-            }
-            paths.Add(file.Path);
-        }
-        List<ManifestFile> actual = FileDigest.DescribeAll(dir, paths);
-        for (int i = 0; i < actual.Count; i++)
-        {
-            if (!actual[i].Crc32c.SequenceEqual(inDirectory[i].Crc32c))
-            {
-                return $"{inDirectory[i].Path} does not match its checksum";
             }
         }
         return null;

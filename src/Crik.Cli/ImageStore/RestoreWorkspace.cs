@@ -1,25 +1,28 @@
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// The private scratch work directory of a restore (CRIU's log, pid file and statistics, and the image
-/// streamer's socket), made the same way for both backends, never in the generation's own directory,
-/// where a planted link could redirect what CRIU writes. It goes when the attempt ends.
+/// Opens a restore of a committed generation, the same way for every backend: where its files are (its
+/// directory on a volume, none when everything is streamed), a private scratch work directory (CRIU's log, pid
+/// file and statistics, and the image streamer's socket), never in the generation's own directory, where a
+/// planted link could redirect what CRIU writes, and where CRIU's log is kept. The work directory goes when the attempt ends.
 /// </summary>
 internal static class RestoreWorkspace
 {
-    /// <param name="files">The generation's own directory, when its files are on a volume (the attempt then owns it); null when everything is streamed.</param>
-    /// <param name="fallbackParent">Where to make the work directory when the node's temporary directory cannot be written; null to fail instead.</param>
-    /// <param name="logPath">Where CRIU's log is kept, for messages.</param>
-    /// <param name="keepLog">Moves CRIU's log from the work directory to where it is kept.</param>
-    public static RestoreAttempt Open(CommittedCheckpoint checkpoint, string logName, DirectoryHandle? files, DirectoryHandle? fallbackParent,
-        string logPath, Action<DirectoryHandle, string> keepLog)
+    public static RestoreAttempt Open(IStoreBackend backend, ILogger log, CommittedCheckpoint checkpoint, string logName)
     {
+        DirectoryHandle? files = backend.HasDirectories
+            ? backend.OpenLocalDirectory(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {backend.ImageDir} before its restore")
+            : null;
         ScratchDirectory scratch;
         try
         {
+            // Where the node's temporary directory cannot be written, the image directory when it is on the node.
+            using DirectoryHandle? fallbackParent = backend.OpenLocalDirectory("");
             scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent);
         }
         catch
@@ -30,8 +33,10 @@ internal static class RestoreWorkspace
         try
         {
             DirectoryHandle work = scratch.Directory.OpenOrCreateDirectory(".");
+            string logPath = $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{logName}";
             // Whichever way the attempt ends, even by an exception between here and its end, its work directory goes with it.
-            return new RestoreAttempt(checkpoint, files ?? work, work, logName, logPath, keepLog, ended: scratch.Dispose);
+            return new RestoreAttempt(checkpoint, files ?? work, work, logName, logPath, (dir, name) => CriuLogs.Keep(backend, log, dir, name),
+                ended: scratch.Dispose);
         }
         catch
         {

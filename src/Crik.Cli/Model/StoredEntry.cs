@@ -11,3 +11,9 @@ internal sealed record StoredEntry(string Key, FileKind Kind, DateTimeOffset Mod
 {
     public string[] Parts => Key.Split('/');
 }
+
+/// <summary>
+/// What one key names, as a backend describes it without following a link: what it is, its size, and on a
+/// volume who owns it and its mode (object storage has neither: an object is a regular file of no owner).
+/// </summary>
+internal sealed record StoredStatus(FileKind Kind, long Size, uint? Owner = null, UnixFileMode? Mode = null);

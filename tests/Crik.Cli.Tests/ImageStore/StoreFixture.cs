@@ -1,6 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Interop;
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Model;
 
 namespace Crik.Cli.Tests.ImageStore;
@@ -21,12 +21,17 @@ internal static class StoreFixture
         return store.Commit(staging, new Manifest { RootPid = 9001, Command = command ?? ["app"] }, keep).Checkpoint;
     }
 
+    /// <summary>Checks a generation's manifest and every file and chunk of it, as <c>crik images --verify</c> does.</summary>
     public static string? Verify(string directory)
     {
-        using var handle = DirectoryHandle.OpenOrCreate(directory);
+        string name = Path.GetFileName(directory);
+        using var backend = new VolumeBackend(Path.GetDirectoryName(directory)!, Serilog.Core.Logger.None, readOnly: true);
         using var packs = new PackReader(generation => File.Exists(PackPath(directory, generation))
             ? File.OpenHandle(PackPath(directory, generation)) : null);
-        return ManifestVerifier.Verify(handle, Path.GetFileName(directory), packs, ChunkCodec.Plain, out _, readChunks: true);
+        byte[]? json = backend.Read($"{name}/{Manifest.FileName}", ManifestReader.MaxBytes);
+        return json is null ? "it has no manifest"
+            : ManifestVerifier.ReadManifest(json, () => backend.Read($"{name}/{Manifest.MacFileName}", ManifestReader.MaxBytes), name, ChunkCodec.Plain, out Manifest? manifest)
+                ?? GenerationVerifier.VerifyContents(backend, name, manifest!, packs, readChunks: true);
     }
 
     private static string PackPath(string checkpointDirectory, long generation) =>

@@ -24,7 +24,16 @@ public sealed partial class ObjectBackendTests : StorageContract
 
     public ObjectBackendTests() => _proxy = _server is null ? null : new FaultyProxy(_server.Endpoint) { ConditionalWrites = true };
 
-    internal override IStoreBackend NewBackend() => new ObjectBackend(Client(), Log);
+    internal override IStoreBackend NewBackend() => new ObjectBackend(Client(), Log, LeaseLifetime);
+
+    /// <summary>Short, so that the contract can wait out a lease whose holder died.</summary>
+    private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(2);
+
+    internal override TimeSpan DeadHolderKeepsOthersOut => LeaseLifetime;
+
+    /// <summary>A lease object of another pod's crik that is never renewed.</summary>
+    internal override void LeaveLockOfDeadHolder() =>
+        Assert.True(Backend.WriteIfAbsent(".lock", Bytes($"another-node/1/{Guid.NewGuid():N}\n{DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)}\n")));
 
     protected override void DisposeStore()
     {

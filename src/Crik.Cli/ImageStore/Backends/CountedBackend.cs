@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -14,11 +15,17 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
 {
     public string ImageDir => inner.ImageDir;
 
+    public bool HasDirectories => inner.HasDirectories;
+
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Counted("lock", () => inner.TryLock(timeout, stillWaiting));
 
     public List<StoredEntry> List(string prefix) => Counted("list", () => inner.List(prefix));
 
     public byte[]? Read(string path, long max) => Counted("read", () => inner.Read(path, max));
+
+    public byte[]? Read(string path, long offset, int length) => Counted("read", () => inner.Read(path, offset, length));
+
+    public StoredStatus? Describe(string key) => Counted("stat", () => inner.Describe(key));
 
     public bool WriteIfAbsent(string path, byte[] content) => Counted("write", () => inner.WriteIfAbsent(path, content));
 
@@ -34,16 +41,14 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
         return true;
     });
 
-    public string? Untrusted(string location) => inner.Untrusted(location);
-
     public void MakePrivate(string location) => inner.MakePrivate(location);
-
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
-        inner.VerifyContents(location, manifest, packs, addedLater, readChunks);
 
     public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec) => inner.BeginStaging(generation, known, codec);
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) => inner.OpenRestore(checkpoint, logName);
+    public DirectoryHandle? OpenLocalDirectory(string key) => Counted("open", () => inner.OpenLocalDirectory(key));
+
+    public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key) =>
+        Counted("write", () => inner.PutLocalFile(directory, name, file, key));
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) => inner.OpenPackReader(codec, callerRetries);
 

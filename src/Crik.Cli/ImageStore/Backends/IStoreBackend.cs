@@ -1,6 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -14,10 +15,22 @@ namespace Crik.Cli.ImageStore.Backends;
 /// by the lease and which errors say nothing about an entry are not members: they are wired around a
 /// backend where it is made (<see cref="StoreRequests"/>).
 /// </summary>
+/// <remarks>
+/// Every member is a primitive on keys, except <see cref="BeginStaging"/> (a dump's staging area and its commit,
+/// which differ most between the two: a directory renamed on a volume, a manifest written only if absent in object
+/// storage) and <see cref="Move"/>, which in object storage moves a generation's manifest and manifest.hmac only.
+/// Verification (<see cref="GenerationVerifier"/>) and a restore's work directory (<see cref="RestoreWorkspace"/>) are above it.
+/// </remarks>
 internal interface IStoreBackend : IDisposable
 {
     /// <summary>Where the generations are, for messages: a path or an s3:// address.</summary>
     string ImageDir { get; }
+
+    /// <summary>
+    /// Whether keys name directories as well as files (a volume), or only objects, whose keys merely share
+    /// prefixes (object storage). Directories have owners and modes (<see cref="Describe"/>) and are listed one level at a time.
+    /// </summary>
+    bool HasDirectories { get; }
 
     /// <summary>The image directory's lock, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
     /// <param name="stillWaiting">Called every few seconds while another holder keeps it.</param>
@@ -32,6 +45,15 @@ internal interface IStoreBackend : IDisposable
 
     /// <summary>A small file (a manifest, a restore mark), at most <paramref name="max"/> bytes + 1; null when absent.</summary>
     byte[]? Read(string path, long max);
+
+    /// <summary>
+    /// Up to <paramref name="length"/> bytes of a file from <paramref name="offset"/>: fewer at its end, none from
+    /// its end on; null when absent. On a volume a link, a FIFO or a directory there is refused, as by <see cref="Read(string, long)"/>.
+    /// </summary>
+    byte[]? Read(string path, long offset, int length);
+
+    /// <summary>What is at <paramref name="key"/> (a file, or on a volume a directory or a link, never followed); null when nothing is.</summary>
+    StoredStatus? Describe(string key);
 
     /// <summary>Writes a new file, durably; false when one of that name exists (it is left as it is).</summary>
     bool WriteIfAbsent(string path, byte[] content);
@@ -56,21 +78,22 @@ internal interface IStoreBackend : IDisposable
     /// </summary>
     void MakePrivate(string location);
 
-    /// <summary>Why the generation at <paramref name="location"/> must not be handed to CRIU whatever its manifest says (a volume's ownership rules), or null.</summary>
-    string? Untrusted(string location);
-
-    /// <summary>Null when everything <paramref name="manifest"/> lists is there (and, with <paramref name="readChunks"/>, reads back whole).</summary>
-    /// <param name="addedLater">Names crik wrote beside the manifest after the commit (<see cref="GenerationVerifier"/> says which).</param>
-    string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false);
-
     /// <summary>A new staging area for <paramref name="generation"/>, with its pack (reusing <paramref name="known"/>); it seals, publishes or abandons itself.</summary>
     StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec);
 
     /// <summary>
-    /// A restore of a committed generation: where its files are (a volume's directory, or none when all is
-    /// streamed), where CRIU's log is kept, and how; its work directory is <see cref="RestoreWorkspace"/>'s.
+    /// The directory at <paramref name="key"/> ("" is the image directory) as a handle on this node, for CRIU, which
+    /// reads and writes files; null when it is absent, and always in a store without directories (object storage).
+    /// A link on the way is refused.
     /// </summary>
-    RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName);
+    DirectoryHandle? OpenLocalDirectory(string key);
+
+    /// <summary>
+    /// Puts a file crik holds open on this node (<paramref name="name"/> in <paramref name="directory"/>) at
+    /// <paramref name="key"/>, replacing what is there (a planted link is replaced, never written through). True when
+    /// it moved the file away itself (a volume renames it when both are on one file system); else the caller deletes it.
+    /// </summary>
+    bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key);
 
     /// <param name="callerRetries">
     /// The caller waits out a store that does not answer itself (a lazy restore's fill): a request is tried

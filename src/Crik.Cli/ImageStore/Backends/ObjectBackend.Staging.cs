@@ -3,6 +3,7 @@ using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -73,18 +74,18 @@ internal sealed partial class ObjectBackend
         scratch?.Dispose();
     }
 
-    /// <summary>Everything is streamed: CRIU reads the images from the work directory, where the image streamer listens.</summary>
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) =>
-        RestoreWorkspace.Open(checkpoint, logName, files: null, fallbackParent: null, s3.Display(LogKey(logName)), KeepCriuLog);
+    /// <summary>Nothing is on the node: CRIU reads every image from crik's image streamer.</summary>
+    public DirectoryHandle? OpenLocalDirectory(string key) => null;
 
-    /// <summary>Uploads CRIU's log (and what criu printed) from a work directory into logs/, then deletes it there; failures are warnings.</summary>
-    private void KeepCriuLog(DirectoryHandle workDir, string logName) =>
-        CriuLogs.Keep(workDir, logName, (_, name, file) =>
-            {
-                s3.Put(LogKey(name), FileContents.Read(file, 64L << 20));
-                return false;
-            },
-            (name, e) => log.Warning("Could not upload CRIU's log {Name} to {Dir}: {Error}", name, s3.Display(StoreLayout.LogDir + "/"), e.Message));
+    /// <summary>Uploads the file (CRIU's log, at most 64 MiB of it); the caller deletes it.</summary>
+    public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key)
+    {
+        s3.Put(key, FileContents.Read(file, 64L << 20));
+        return false;
+    }
+
+    /// <summary>Keeps CRIU's log of a dump in logs/ (<see cref="CriuLogs"/>).</summary>
+    private void KeepCriuLog(DirectoryHandle workDir, string logName) => CriuLogs.Keep(this, log, workDir, logName);
 
     /// <summary>
     /// Writes the manifest, only if there is none (<c>If-None-Match</c>): the commit point. A stale

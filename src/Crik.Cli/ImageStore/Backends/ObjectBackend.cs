@@ -35,6 +35,8 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
+    public bool HasDirectories => false;
+
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
         S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
@@ -49,14 +51,23 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
         return body is not null && body.LongLength > max + 1 ? body[..(int)(max + 1)] : body;
     }
 
+    /// <summary>A ranged GET after asking the object's length (so that the range asked is never past its end).</summary>
+    public byte[]? Read(string path, long offset, int length)
+    {
+        if (s3.TryGetLength(path) is not { } size)
+        {
+            return null;
+        }
+        var bytes = new byte[(int)Math.Clamp(size - offset, 0, length)];
+        s3.ReadRange(path, offset, bytes);
+        return bytes;
+    }
+
+    public StoredStatus? Describe(string key) => s3.TryGetLength(key) is { } size ? new StoredStatus(FileKind.Regular, size) : null;
+
     public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
 
     public void Delete(string path) => s3.Delete(path);
-
-    public string? Untrusted(string location) => null;
-
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false) =>
-        WholeGeneration.InObjectStorage(manifest) ?? ManifestVerifier.VerifyChunks(manifest, packs, readChunks);
 
     /// <summary>
     /// Copies a generation's manifest (and manifest.hmac) to <paramref name="to"/>, then deletes the

@@ -90,43 +90,39 @@ internal sealed partial class VolumeBackend
         }
     }
 
-    public RestoreAttempt OpenRestore(CommittedCheckpoint checkpoint, string logName) =>
-        RestoreWorkspace.Open(checkpoint, logName,
-            files: TryOpen(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {ImageDir} before its restore"),
-            fallbackParent: Root, Path.Combine(LogDir, logName), KeepCriuLog);
+    public DirectoryHandle? OpenLocalDirectory(string key) => TryOpenBelow(key);
 
-    /// <summary>Moves CRIU's log (and what criu printed, if anything) from a work directory into logs/; failures are warnings.</summary>
-    private void KeepCriuLog(DirectoryHandle workDir, string logName) =>
-        CriuLogs.Keep(workDir, logName, KeepInLogs,
-            (name, e) => log.Warning("Could not move CRIU's log {Name} into {Dir}: {Error}", name, LogDir, e.Message));
-
-    /// <summary>Renames a log into logs/ (true) or copies it there.</summary>
-    private bool KeepInLogs(DirectoryHandle workDir, string name, SafeFileHandle source)
+    /// <summary>Renames the file to <paramref name="key"/> (true), or copies it there when it is on another file system (a restore's work directory in /tmp).</summary>
+    public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key)
     {
-        DirectoryHandle.SetMode(source, DirectoryHandle.PrivateFile);
-        if (TryRename(workDir, name))
+        DirectoryHandle.SetMode(file, DirectoryHandle.PrivateFile);
+        using DirectoryHandle parent = Root.OpenOrCreateParent(key, out string target);
+        if (TryRename(directory, name, parent, target))
         {
             return true; // a dump's log, already on the volume: no copy within the checkpoint's budget
         }
-        Logs.DeleteFile(name);
-        using var target = Logs.CreateFile(name);
-        SavedFiles.CopyContents(source, target);
+        parent.DeleteFile(target);
+        using var copy = parent.CreateFile(target);
+        SavedFiles.CopyContents(file, copy);
         return false;
     }
 
-    /// <summary>Moves a log into logs/ when the work directory is on the same file system (rename replaces a planted entry, never follows it).</summary>
-    private bool TryRename(DirectoryHandle workDir, string name)
+    /// <summary>A rename when both are on one file system (rename replaces a planted entry, never follows it).</summary>
+    private static bool TryRename(DirectoryHandle from, string name, DirectoryHandle to, string newName)
     {
         try
         {
-            workDir.Rename(name, Logs, name);
+            from.Rename(name, to, newName);
             return true;
         }
         catch (IOException)
         {
-            return false; // another file system (a restore's work directory in /tmp): copied instead
+            return false;
         }
     }
+
+    /// <summary>Keeps CRIU's log of a dump in logs/ (<see cref="CriuLogs"/>).</summary>
+    private void KeepCriuLog(DirectoryHandle workDir, string logName) => CriuLogs.Keep(this, log, workDir, logName);
 
     private static void WriteDurably(DirectoryHandle directory, string name, byte[] content)
     {

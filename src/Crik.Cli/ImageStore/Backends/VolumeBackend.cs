@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
@@ -30,6 +29,8 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     public string ImageDir => imageDir;
 
+    public bool HasDirectories => true;
+
     public string LogDir => Path.Combine(imageDir, StoreLayout.LogDir);
 
     /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
@@ -55,11 +56,7 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public List<StoredEntry> List(string prefix)
     {
         string directory = prefix.TrimEnd('/');
-        if (directory.Length > 0 && Root.Stat(directory) is not { Kind: FileKind.Directory })
-        {
-            return [];
-        }
-        using DirectoryHandle? handle = TryOpenPath(directory);
+        using DirectoryHandle? handle = TryOpenBelow(directory, onlyDirectories: true);
         string keyPrefix = directory.Length == 0 ? "" : directory + "/";
         return handle is null ? [] : handle.Names()
             .Select(n => (Name: n, Status: handle.Stat(n)))
@@ -71,9 +68,35 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public byte[]? Read(string path, long max)
     {
         (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenPath(directory);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
         using var file = parent?.TryOpenFile(name);
         return file is null ? null : FileContents.Read(file, max + 1);
+    }
+
+    public byte[]? Read(string path, long offset, int length)
+    {
+        (string directory, string name) = Split(path);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
+        using var file = parent?.TryOpenFile(name);
+        if (file is null)
+        {
+            return null;
+        }
+        var bytes = new byte[(int)Math.Clamp(RandomAccess.GetLength(file) - offset, 0, length)];
+        int total = 0, read;
+        while (total < bytes.Length && (read = RandomAccess.Read(file, bytes.AsSpan(total), offset + total)) > 0)
+        {
+            total += read;
+        }
+        return total == bytes.Length ? bytes : bytes[..total];
+    }
+
+    /// <summary>An lstat through the handles on the way: a link is described, never followed, and a link on the way is refused.</summary>
+    public StoredStatus? Describe(string key)
+    {
+        (string directory, string name) = Split(key);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
+        return parent?.Stat(name) is { } status ? new StoredStatus(status.Kind, status.Size, status.Uid, status.Mode) : null;
     }
 
     public bool WriteIfAbsent(string path, byte[] content)
@@ -100,43 +123,8 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
     public void Delete(string path)
     {
         (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenPath(directory);
+        using DirectoryHandle? parent = TryOpenBelow(directory);
         parent?.DeleteTree(name);
-    }
-
-    /// <summary>
-    /// Why a generation's directory is not one crik made (crik makes them 0700, as its own user), or
-    /// null. CRIU restores as root, so a directory another user made or can write is never used.
-    /// </summary>
-    public string? Untrusted(string location)
-    {
-        (DirectoryHandle parent, string name) = Parent(location);
-        using (parent)
-        {
-            uint crik = Posix.EffectiveUserId;
-            if (parent.Stat(name) is { } status && (status.Uid != crik || (status.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0))
-            {
-                return $"its directory belongs to uid {status.Uid} with mode {Convert.ToString((int)status.Mode, 8)}, so crik (uid {crik}) did not make it; "
-                    + "crik restores only checkpoints it made";
-            }
-            using DirectoryHandle? directory = parent.TryOpenDirectory(name);
-            if (directory is not null)
-            {
-                Tighten(directory.Path, directory.MakeContentsPrivate);
-            }
-            return null;
-        }
-    }
-
-    public string? VerifyContents(string location, Manifest manifest, PackReader packs, string[] addedLater, bool readChunks = false)
-    {
-        using DirectoryHandle? directory = TryOpen(location);
-        if (directory is null)
-        {
-            return "its directory vanished";
-        }
-        return ManifestVerifier.VerifyContents(directory, manifest, packs, readChunks)
-            ?? (WholeGeneration.MustHoldNothingElse(manifest) ? ManifestVerifier.Unexpected(directory, manifest, addedLater) : null);
     }
 
     /// <summary>One rename, flushed on both sides.</summary>
@@ -227,34 +215,4 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
             }
         }
     }
-
-    private DirectoryHandle? TryOpen(string location)
-    {
-        (DirectoryHandle parent, string name) = Parent(location);
-        using (parent)
-        {
-            return parent.TryOpenDirectory(name);
-        }
-    }
-
-    /// <summary>The directory holding <paramref name="location"/> (a handle of its own) and the name in it.</summary>
-    private (DirectoryHandle Parent, string Name) Parent(string location, bool create = false)
-    {
-        int slash = location.IndexOf('/');
-        if (slash < 0)
-        {
-            return (Root.OpenOrCreateDirectory("."), location);
-        }
-        string subdirectory = location[..slash];
-        DirectoryHandle parent = create ? Root.OpenOrCreateDirectory(subdirectory)
-            : Root.TryOpenDirectory(subdirectory) ?? throw new IOException($"{Root.PathOf(subdirectory)} vanished");
-        return (parent, location[(slash + 1)..]);
-    }
-
-    /// <summary>A path's directory part ("" for the image directory itself) and its last name.</summary>
-    private static (string Directory, string Name) Split(string path) =>
-        path.LastIndexOf('/') is var slash and >= 0 ? (path[..slash], path[(slash + 1)..]) : ("", path);
-
-    /// <summary>A directory below the image directory ("" is the image directory), a handle of its own; null when absent.</summary>
-    private DirectoryHandle? TryOpenPath(string directory) => directory.Length == 0 ? Root.OpenOrCreateDirectory(".") : TryOpen(directory);
 }

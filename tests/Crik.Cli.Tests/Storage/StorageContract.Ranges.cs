@@ -1,0 +1,49 @@
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
+using Xunit;
+
+namespace Crik.Cli.Tests.Storage;
+
+// Read of a byte range, and Describe.
+public abstract partial class StorageContract
+{
+    [SkippableStorageFact]
+    public void ARangeReadGivesTheBytesFromItsOffset()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("0123456789")));
+        Assert.Equal("0123", Text(Backend.Read("restores/000001-001", 0, 4)));
+        Assert.Equal("3456", Text(Backend.Read("restores/000001-001", 3, 4)));
+        Assert.Equal("0123456789", Text(Backend.Read("restores/000001-001", 0, 10)));
+    }
+
+    [SkippableStorageFact]
+    public void ARangeReadGivesFewerBytesAtTheEndAndNoneFromItOn()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("0123456789")));
+        Assert.Equal("789", Text(Backend.Read("restores/000001-001", 7, 100)));
+        Assert.Equal("", Text(Backend.Read("restores/000001-001", 10, 4)));
+        Assert.Equal("", Text(Backend.Read("restores/000001-001", 1000, 4)));
+    }
+
+    [SkippableStorageFact]
+    public void AZeroLengthRangeReadSaysWhetherTheFileIsThere()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("0123456789")));
+        Assert.Equal("", Text(Backend.Read("restores/000001-001", 0, 0)));
+        Assert.Equal("", Text(Backend.Read("restores/000001-001", 5, 0)));
+        Assert.Null(Backend.Read("restores/000001-002", 0, 0));
+        Assert.Null(Backend.Read("restores/000001-002", 0, 4));
+        Assert.Null(Backend.Read("logs/absent/dump-000001.log", 0, 4));
+    }
+
+    [SkippableStorageFact]
+    public void DescribeGivesAFilesKindAndSizeAndNullForWhatIsAbsent()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("0123456789")));
+        StoredStatus status = Backend.Describe("restores/000001-001")!;
+        Assert.Equal(FileKind.Regular, status.Kind);
+        Assert.Equal(10, status.Size);
+        Assert.Null(Backend.Describe("restores/000001-002"));
+        Assert.Null(Backend.Describe("logs/absent/dump-000001.log"));
+    }
+}

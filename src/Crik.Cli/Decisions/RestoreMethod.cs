@@ -15,7 +15,15 @@ internal static class RestoreMethod
         manifest.Files.Any(f => f.IsStreamed)
         && (mode == LazyRestoreMode.On || (mode == LazyRestoreMode.Auto && manifest.ImageBytes >= CrikConfig.LazyRestoreFrom));
 
-    /// <summary>Why a generation the user wants restored lazily is restored eagerly here, or null when it is restored lazily.</summary>
+    /// <summary>
+    /// Whether an eager restore of this generation runs on crik's own fill (CRIU restores it lazily and
+    /// leaves it stopped until crik has filled every page): every streamed generation not restored lazily,
+    /// unless <see cref="WhyNotLazy"/> says crik cannot fill it here, or a lazy restore of it just failed.
+    /// </summary>
+    public static bool OnCriksFill(Manifest manifest, LazyRestoreMode mode) =>
+        manifest.Files.Any(f => f.IsStreamed) && !LazyWanted(manifest, mode);
+
+    /// <summary>Why a generation the user wants restored lazily (or eagerly on crik's fill) cannot be here, or null when it can.</summary>
     /// <param name="allowedArea">The largest private memory area this node lets CRIU map writable.</param>
     /// <param name="lazyUnavailable">Why this node cannot restore lazily at all (no userfaultfd, say), or null.</param>
     /// <param name="nodePageSize">This node's page size in bytes.</param>

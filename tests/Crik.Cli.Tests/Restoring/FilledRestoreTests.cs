@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -67,6 +68,39 @@ public class FilledRestoreTests
         {
             Assert.Contains(second.Stderr, l => l.Contains("1 of its processes were stopped at the checkpoint and stay stopped", StringComparison.Ordinal));
         }
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void AChunkTheFillCannotReadKillsTheStoppedAppBeforeItRanAndTheCheckpointIsSetAside()
+    {
+        string[] app = ["python3", Paths.App("forking-memory.py"), "32"];
+        using var pods = new Pods("lazyRestore: off\n");
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("allocated 32", TimeSpan.FromSeconds(60));
+            Pods.CheckpointAndStopBetweenForks(first);
+        }
+        // A chunk in the middle of the app's random memory: CRIU leaves it lazy, so crik's fill reads it while the app is stopped.
+        JsonArray pages = Pods.StreamedImages(pods.Manifest()).Where(i => i.Key.StartsWith("pages-", StringComparison.Ordinal)).MaxBy(i => i.Value.Count).Value;
+        JsonNode chunk = pages[pages.Count / 2]!;
+        using (var file = File.Open(pods.Pack((int)(long)chunk["pack"]!), FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = (long)chunk["offset"]! + ((int)chunk["length"]! / 2);
+            int b = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b ^ 0xff));
+        }
+        using CrikRun second = pods.Start(app);
+        string failed = second.WaitForLine("restoring checkpoint 1 failed", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Contains("its memory could not all be brought in before it ran, so crik killed it stopped", failed, StringComparison.Ordinal);
+        Assert.Contains("the checkpoint is set aside at", failed, StringComparison.Ordinal);
+        // Nothing of the restored app ran: every line is the fresh app's, counting from 0.
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 3, TimeSpan.FromSeconds(60));
+        List<int> counts = Pods.Counts(second);
+        Assert.Equal(Enumerable.Range(0, counts.Count), counts);
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("Restored checkpoint", StringComparison.Ordinal));
+        Assert.Single(pods.SetAside());
         second.Signal(Native.SIGKILL);
     }
 

@@ -57,11 +57,14 @@ internal static class RestoreMethod
 
     /// <summary>
     /// After a failed restore from a stream, whether the same restore runs again from image files:
-    /// when CRIU failed while laying out memory (the kernel refused to map an area larger than the
-    /// node's memory writable), so nothing of the app ran, and every image arrived whole.
+    /// when CRIU failed while laying out memory, so nothing of the app ran: the kernel refused to map an
+    /// area larger than the node's memory writable (and every image arrived whole), or CRIU's restorer
+    /// could not read the pages of a private MAP_HUGETLB mapping, which it reads with pread, and a stream
+    /// answers pread with ESPIPE (-29). A damaged chunk then fails the writing of the image files.
     /// </summary>
     public static bool RetryFromFiles(string criuFirstError, bool imagesArrivedWhole) =>
-        imagesArrivedWhole && criuFirstError.Contains("Unable to map ANON_VMA: Cannot allocate memory", StringComparison.Ordinal);
+        criuFirstError.Contains("Can't read pages data (-29)", StringComparison.Ordinal)
+        || (imagesArrivedWhole && criuFirstError.Contains("Unable to map ANON_VMA: Cannot allocate memory", StringComparison.Ordinal));
 
     /// <summary>
     /// Whether a generation taken on a CPU this node lacks features of is restored here all the same

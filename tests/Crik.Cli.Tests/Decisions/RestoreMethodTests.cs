@@ -87,6 +87,15 @@ public sealed class RestoreMethodTests
     }
 
     [Fact]
+    public void HugePagesCriuCannotReadFromAStreamAreTriedAgainFromFilesWhateverTheStreamSaid()
+    {
+        const string hugePages = "pie: 1: Error (criu/pie/restorer.c:1907): Can't read pages data (-29)";
+        Assert.True(RestoreMethod.RetryFromFiles(hugePages, imagesArrivedWhole: true));
+        Assert.True(RestoreMethod.RetryFromFiles(hugePages, imagesArrivedWhole: false));
+        Assert.False(RestoreMethod.RetryFromFiles("pie: 1: Error (criu/pie/restorer.c:1907): Can't read pages data (-5)", imagesArrivedWhole: true));
+    }
+
+    [Fact]
     public void ACpuMismatchRefusesUnlessTheUserSaysRestore()
     {
         Assert.True(RestoreMethod.RestoresDespite(null, CpuMismatchPolicy.Refuse));

@@ -97,7 +97,7 @@ internal sealed class CheckpointRestore
         {
             return filled.Failure is { } failure
                 ? Failed(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure}", command)
-                : RestoreOutcome.Running(_success.Finish(run, loading: null, FilledRestore.OnCriksFill, filled.LetGo));
+                : RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo));
         }
         (CriuResult restore, string? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
         return Ended(run, restore, notWhole, from, command);

@@ -3,6 +3,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
+using Crik.Cli.Logging;
 using Crik.Cli.Model;
 using Serilog;
 
@@ -17,12 +18,13 @@ namespace Crik.Cli.Restoring;
 /// </summary>
 internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, CriuRestore criu, Leftovers leftovers, ILogger log)
 {
-    public const string OnCriksFill = "on crik's fill";
+    private const string OnCriksFill = "on crik's fill";
 
     /// <summary>What the restore on crik's fill came to: the app all in and stopped, to be let go, or why its memory could not all be brought in.</summary>
     /// <param name="LetGo">Sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped.</param>
     /// <param name="Failure">Why the fill failed before the app ran (what CRIU restored was killed), else null.</param>
-    public sealed record Filled(Action LetGo, string? Failure);
+    /// <param name="How">How the restore ran, for the restore line: on crik's fill, and what it filled with how many threads.</param>
+    public sealed record Filled(Action LetGo, string? Failure, string How);
 
     /// <summary>Null when this checkpoint is not restored on crik's fill here, or CRIU failed on it (what it left is gone): the restore goes from CRIU's stream.</summary>
     /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
@@ -66,7 +68,8 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         await loading.HoldUserfaultsAsync().ConfigureAwait(false);
         string? failure = await AllInAsync(run, loading).ConfigureAwait(false);
         run.Stages.Lap("fill");
-        return new Filled(() => LetGo(manifest.Generation, processes), failure);
+        string how = $"{OnCriksFill} ({Size.Format(loading.CopiedBytes)} filled in by {loading.ReaderThreads} threads before it ran)";
+        return new Filled(() => LetGo(manifest.Generation, processes), failure, how);
     }
 
     /// <summary>Null once every page is in; why not, when the fill failed or did not end within restoreTimeout (the app was killed).</summary>

@@ -30,6 +30,16 @@ public sealed class RestoreMethodTests
     }
 
     [Fact]
+    public void EveryStreamedGenerationNotRestoredLazilyIsRestoredOnCriksFillAndImageFilesNever()
+    {
+        Assert.True(RestoreMethod.OnCriksFill(Streamed(1L << 40), LazyRestoreMode.Off));
+        Assert.True(RestoreMethod.OnCriksFill(Streamed(CrikConfig.LazyRestoreFrom - 1), LazyRestoreMode.Auto));
+        Assert.False(RestoreMethod.OnCriksFill(Streamed(CrikConfig.LazyRestoreFrom), LazyRestoreMode.Auto));
+        Assert.False(RestoreMethod.OnCriksFill(Streamed(1), LazyRestoreMode.On));
+        Assert.False(RestoreMethod.OnCriksFill(new Manifest { ImageBytes = 1, Files = [new ManifestFile("pages-1.img", 1, [])] }, LazyRestoreMode.Off));
+    }
+
+    [Fact]
     public void AGenerationOfImageFilesIsNeverRestoredLazily() =>
         Assert.False(RestoreMethod.LazyWanted(new Manifest { ImageBytes = 1L << 40, Files = [new ManifestFile("pages-1.img", 1, [])] }, LazyRestoreMode.On));
 

@@ -75,10 +75,13 @@ internal static class CriuArguments
     /// stdio pipes bound to crik's own descriptors (<paramref name="inheritedFds"/>: descriptor → image key).
     /// The pid file is named relative to the work directory. With <paramref name="streamed"/> the
     /// images come from crik's image streamer socket; with <paramref name="lazyPages"/> the memory CRIU
-    /// may leave lazy is handed to crik, already listening in the work directory.
+    /// may leave lazy is handed to crik, already listening in the work directory. With
+    /// <paramref name="leaveStopped"/> CRIU sends every restored process SIGSTOP before it lets go of
+    /// them, so that none runs before crik lets it.
     /// </summary>
     public static List<string> Restore(string imagesDir, CriuWorkDir work, string pidFileName,
-        IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds, bool streamed = false, bool lazyPages = false)
+        IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds, bool streamed = false, bool lazyPages = false,
+        bool leaveStopped = false)
     {
         var args = new List<string>
         {
@@ -93,6 +96,10 @@ internal static class CriuArguments
         if (lazyPages)
         {
             args.Add("--lazy-pages");
+        }
+        if (leaveStopped)
+        {
+            args.Add("--leave-stopped");
         }
         foreach (ExternalMount mount in mounts)
         {

@@ -15,7 +15,15 @@ internal static class RestoreMethod
         manifest.Files.Any(f => f.IsStreamed)
         && (mode == LazyRestoreMode.On || (mode == LazyRestoreMode.Auto && manifest.ImageBytes >= CrikConfig.LazyRestoreFrom));
 
-    /// <summary>Why a generation the user wants restored lazily is restored eagerly here, or null when it is restored lazily.</summary>
+    /// <summary>
+    /// Whether an eager restore of this generation runs on crik's own fill (CRIU restores it lazily and
+    /// leaves it stopped until crik has filled every page): every streamed generation not restored lazily,
+    /// unless <see cref="WhyNotLazy"/> says crik cannot fill it here, or a lazy restore of it just failed.
+    /// </summary>
+    public static bool OnCriksFill(Manifest manifest, LazyRestoreMode mode) =>
+        manifest.Files.Any(f => f.IsStreamed) && !LazyWanted(manifest, mode);
+
+    /// <summary>Why a generation the user wants restored lazily (or eagerly on crik's fill) cannot be here, or null when it can.</summary>
     /// <param name="allowedArea">The largest private memory area this node lets CRIU map writable.</param>
     /// <param name="lazyUnavailable">Why this node cannot restore lazily at all (no userfaultfd, say), or null.</param>
     /// <param name="nodePageSize">This node's page size in bytes.</param>
@@ -49,11 +57,14 @@ internal static class RestoreMethod
 
     /// <summary>
     /// After a failed restore from a stream, whether the same restore runs again from image files:
-    /// when CRIU failed while laying out memory (the kernel refused to map an area larger than the
-    /// node's memory writable), so nothing of the app ran, and every image arrived whole.
+    /// when CRIU failed while laying out memory, so nothing of the app ran: the kernel refused to map an
+    /// area larger than the node's memory writable (and every image arrived whole), or CRIU's restorer
+    /// could not read the pages of a private MAP_HUGETLB mapping, which it reads with pread, and a stream
+    /// answers pread with ESPIPE (-29). A damaged chunk then fails the writing of the image files.
     /// </summary>
     public static bool RetryFromFiles(string criuFirstError, bool imagesArrivedWhole) =>
-        imagesArrivedWhole && criuFirstError.Contains("Unable to map ANON_VMA: Cannot allocate memory", StringComparison.Ordinal);
+        criuFirstError.Contains("Can't read pages data (-29)", StringComparison.Ordinal)
+        || (imagesArrivedWhole && criuFirstError.Contains("Unable to map ANON_VMA: Cannot allocate memory", StringComparison.Ordinal));
 
     /// <summary>
     /// Whether a generation taken on a CPU this node lacks features of is restored here all the same

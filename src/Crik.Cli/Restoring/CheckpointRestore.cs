@@ -26,6 +26,7 @@ internal sealed class CheckpointRestore
     private readonly RestoreVerdicts _verdicts;
     private readonly FailedRestores _failures;
     private readonly LazyRestore _lazy;
+    private readonly FilledRestore _filled;
     private readonly EagerRestore _eager;
     private readonly Leftovers _leftovers;
     private readonly RestoreSuccess _success;
@@ -37,7 +38,9 @@ internal sealed class CheckpointRestore
         _verdicts = new RestoreVerdicts(config, log);
         _failures = new FailedRestores(config, log);
         _leftovers = new Leftovers(reaper, log);
-        _lazy = new LazyRestore(config, store, criuRestore, _leftovers, log);
+        var loads = new MemoryLoadStart(config, store, log);
+        _lazy = new LazyRestore(config, loads, criuRestore, _leftovers, log);
+        _filled = new FilledRestore(config, loads, criuRestore, _leftovers, log);
         _eager = new EagerRestore(criuRestore, new ImageFilesRestore(store, criuRestore, log), _leftovers, log);
         _success = new RestoreSuccess(store, log);
     }
@@ -79,7 +82,10 @@ internal sealed class CheckpointRestore
         }
     }
 
-    /// <summary>Lazily when it is to be and can be; otherwise, or when the lazy restore failed before the app ran, eagerly.</summary>
+    /// <summary>
+    /// Lazily when it is to be and can be; otherwise eagerly: on crik's fill where it can be, else (or when
+    /// the lazy restore or CRIU on crik's fill failed before the app ran) from CRIU's stream.
+    /// </summary>
     private async Task<RestoreOutcome> RunCriuAsync(RestoreRun run, IReadOnlyList<string> command)
     {
         long allowed = HostMemory.LargestWritableArea();
@@ -87,12 +93,18 @@ internal sealed class CheckpointRestore
         {
             return RestoreOutcome.Running(_success.Finish(run, loading));
         }
-        (CriuResult restore, string? notWhole) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
-        return Ended(run, restore, notWhole, command);
+        if (await _filled.TryAsync(run, allowed).ConfigureAwait(false) is { } filled)
+        {
+            return filled.Failure is { } failure
+                ? Failed(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure}", command)
+                : RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo));
+        }
+        (CriuResult restore, string? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
+        return Ended(run, restore, notWhole, from, command);
     }
 
     /// <summary>The eager restore's end: the app runs, or the checkpoint is set aside and what CRIU left is killed.</summary>
-    private RestoreOutcome Ended(RestoreRun run, CriuResult restore, string? notWhole, IReadOnlyList<string> command)
+    private RestoreOutcome Ended(RestoreRun run, CriuResult restore, string? notWhole, string from, IReadOnlyList<string> command)
     {
         Manifest manifest = run.Manifest;
         if (restore.Succeeded && notWhole is not null)
@@ -104,12 +116,17 @@ internal sealed class CheckpointRestore
         }
         else if (!restore.Succeeded || notWhole is not null)
         {
-            _leftovers.Forget(manifest);
-            string why = notWhole is null ? restore.Describe(_config.RestoreTimeout)
-                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}";
-            return _failures.Failed(manifest.Generation, run.Clock, why, run.Attempt.LogPath, _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
+            return Failed(run, notWhole is null ? restore.Describe(_config.RestoreTimeout)
+                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}", command);
         }
-        return RestoreOutcome.Running(_success.Finish(run, loading: null));
+        return RestoreOutcome.Running(_success.Finish(run, loading: null, from));
+    }
+
+    /// <summary>An eager restore failed before the app ran: what CRIU left is killed, the checkpoint set aside, and onRestoreFailure applies.</summary>
+    private RestoreOutcome Failed(RestoreRun run, string why, IReadOnlyList<string> command)
+    {
+        _leftovers.Forget(run.Manifest);
+        return _failures.Failed(run.Manifest.Generation, run.Clock, why, run.Attempt.LogPath, _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
     }
 
     /// <summary>Puts back additionalPaths; null when done, else why the restore failed.</summary>

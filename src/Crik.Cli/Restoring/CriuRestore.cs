@@ -17,14 +17,15 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
 {
     /// <summary>CRIU's result and, for a stream, what did not arrive whole (null when all did).</summary>
     /// <param name="imageFiles">The directory of image files to restore from; null to restore from crik's image stream.</param>
-    public async Task<(CriuResult Result, string? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false)
+    /// <param name="leaveStopped">CRIU leaves the app's processes stopped (crik lets them go).</param>
+    public async Task<(CriuResult Result, string? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false, bool leaveStopped = false)
     {
         RestoreAttempt attempt = run.Attempt;
         string imagesDir = imageFiles ?? attempt.ImagesDir;
         // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one.
         File.Delete(Path.Combine(attempt.Criu.Path, RestoreAttempt.PidFileName));
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, run.Manifest.ExternalMounts,
-            CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages);
+            CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages, leaveStopped);
         using PackReader packs = store.OpenPackReader();
         using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, run.Manifest, packs, SharingCut.For(run.Manifest, packs, log)) : null;
         CriuResult result;

@@ -13,7 +13,9 @@ namespace Crik.Cli.Restoring;
 internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
 {
     /// <summary>The restored app, recorded and said; <paramref name="loading"/> is its memory as it arrives, when it was restored lazily.</summary>
-    public RunningApp Finish(RestoreRun run, LazyLoad? loading)
+    /// <param name="eagerly">How an eager restore ran, for the log (on crik's fill, from CRIU's stream, from image files); null when lazily.</param>
+    /// <param name="letGo">Lets the app run, when it was restored stopped (on crik's fill); the supervisor calls it through the lease's watchdog.</param>
+    public RunningApp Finish(RestoreRun run, LazyLoad? loading, string? eagerly = null, Action? letGo = null)
     {
         Manifest manifest = run.Manifest;
         try
@@ -26,16 +28,16 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
         }
         run.Stages.Lap("log");
         log.Information(new Happening.Restored(manifest.Generation, loading is not null, run.Clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid),
-            "Restored checkpoint {Generation} in {Seconds:0.00} s{Lazily}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
+            "Restored checkpoint {Generation} in {Seconds:0.00} s{How}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, run.Clock.Elapsed.TotalSeconds,
-            loading is null ? "" : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading, manifest)})",
+            loading is null ? (eagerly is null ? "" : $", eagerly, {eagerly}") : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading, manifest)})",
             manifest.RootPid, run.Attempt.LogPath, run.Stages.ToString(), StageClock.Milliseconds(run.Stages.CrikCpu));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
         Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
             ? () => manifest.FirstTouched
             : () => loading.FirstTouched() is { Count: > 0 } seen ? seen : manifest.FirstTouched;
         return new RunningApp(manifest.RootPid, run.App.Exited, manifest.Command, manifest.Generation,
-            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched);
+            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched, letGo);
     }
 
     private static string Shared(LazyLoad loading) =>

@@ -30,6 +30,7 @@ internal sealed class LeaseWatchdog : IDisposable
     private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private bool _frozen;
+    private Action? _letGo;
     private int _stoppedByCrik;
     private int _freezes;
 
@@ -97,7 +98,31 @@ internal sealed class LeaseWatchdog : IDisposable
                 return;
             }
             _frozen = false;
-            _signalTree(Signal.SIGCONT);
+            Thaw();
+        }
+    }
+
+    /// <summary>
+    /// Lets an app restored stopped run for the first time (<paramref name="letGo"/>) only while the lease
+    /// is held: a lease lost while its memory arrived keeps it stopped until the watchdog kills it, and
+    /// one endangered keeps it frozen; it goes once a renewal succeeds.
+    /// </summary>
+    public void LetGo(Action letGo)
+    {
+        lock (_gate)
+        {
+            HoldState? state = _holding();
+            if (_lost.Task.IsCompleted || state is HoldState.Lost)
+            {
+                return;
+            }
+            if (state is HoldState.Endangered)
+            {
+                _letGo = letGo;
+                FreezeLocked();
+                return;
+            }
+            letGo();
         }
     }
 
@@ -128,11 +153,24 @@ internal sealed class LeaseWatchdog : IDisposable
                         break;
                     case HoldState.Held when _frozen && Volatile.Read(ref _stoppedByCrik) == 0:
                         _frozen = false;
-                        _signalTree(Signal.SIGCONT);
+                        Thaw();
                         _log.Information(new Happening.LeaseChanged(LeaseState.Held), "crik renewed its lease again; the app (PID {Pid}) runs on", _pid);
                         break;
                 }
             }
+        }
+    }
+
+    /// <summary>SIGCONT to the tree, or, for an app restored stopped that never ran yet, its own way of letting go.</summary>
+    private void Thaw()
+    {
+        if (Interlocked.Exchange(ref _letGo, null) is { } letGo)
+        {
+            letGo();
+        }
+        else
+        {
+            _signalTree(Signal.SIGCONT);
         }
     }
 

@@ -41,6 +41,23 @@ internal sealed partial class Supervisor
         }
     }
 
+    /// <summary>An app restored stopped (on crik's fill) runs for the first time: only while the lease is held (see <see cref="LeaseWatchdog.LetGo"/>).</summary>
+    private static void LetGo(AppLife life)
+    {
+        if (life.App.LetGo is not { } letGo)
+        {
+            return;
+        }
+        if (life.Watchdog is { } watchdog)
+        {
+            watchdog.LetGo(letGo);
+        }
+        else
+        {
+            letGo();
+        }
+    }
+
     /// <summary>Why no checkpoint may start now: the app is frozen for its lease (a dump would record it stopped, and the store is failing).</summary>
     private static string? FrozenForTheLease(AppLife life) =>
         life.Watchdog is { Frozen: true } ? "the app is frozen because crik cannot renew its lease on the image directory" : null;

@@ -38,6 +38,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         OomKills? oomKillsAtStart = OomKills.Read();
         using LeaseWatchdog? watchdog = WatchTheLease(app);
         var life = new AppLife(app, oomKillsAtStart, watchdog);
+        LetGo(life);
         try
         {
             return await SuperviseAsync(life).ConfigureAwait(false);

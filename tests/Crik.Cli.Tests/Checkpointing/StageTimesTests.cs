@@ -21,7 +21,8 @@ public class StageTimesTests
         Assert.Matches(@"Stages: lock \d+ ms, staging \d+ ms, preparing \d+ ms, dump \d+ ms, files \d+ ms, seal and flush \d+ ms, commit \d+ ms, clean-up \d+ ms; "
             + @"streamed pages-\d+\.img [\d.]+ [KM]iB: waited \d+ ms for CRIU, \d+ ms for crik; crik's CPU \d+ ms$", committed);
 
-        using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
+        // From CRIU's stream, whose stage the line names (Restoring/FilledRestoreTests checks the line of a restore on crik's fill).
+        using CrikRun second = pods.StartWith(Restoring.FilledRestoreTests.WithoutUserfault, "sh", "-c", Pods.Counter());
         string restored = second.WaitForLine("Restored checkpoint 1", stderr: true);
         Assert.Matches(@"Stages: lock \d+ ms, choosing \d+ ms, record \d+ ms, files \d+ ms, "
             + @"criu \(streamed pages-\d+\.img [\d.]+ [KM]iB: waited \d+ ms for CRIU, \d+ ms for crik\) \d+ ms, log \d+ ms; crik's CPU \d+ ms$", restored);

@@ -146,5 +146,14 @@ public class CriuArgumentsTests
         Assert.Contains("--lazy-pages", restore);
         Assert.DoesNotContain("--stream", restore);
         Assert.Equal(Work.Path, restore[restore.IndexOf("--work-dir") + 1]);
+        Assert.DoesNotContain("--leave-stopped", restore);
+    }
+
+    [Fact]
+    public void AnEagerRestoreOnCriksFillLeavesTheTreeStoppedForCrikToLetGo()
+    {
+        List<string> restore = CriuArguments.Restore("/d", Work, "p.pid", [], new Dictionary<int, string>(), lazyPages: true, leaveStopped: true);
+        Assert.Contains("--lazy-pages", restore);
+        Assert.Contains("--leave-stopped", restore);
     }
 }

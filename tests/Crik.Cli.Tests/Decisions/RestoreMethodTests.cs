@@ -30,6 +30,16 @@ public sealed class RestoreMethodTests
     }
 
     [Fact]
+    public void EveryStreamedGenerationNotRestoredLazilyIsRestoredOnCriksFillAndImageFilesNever()
+    {
+        Assert.True(RestoreMethod.OnCriksFill(Streamed(1L << 40), LazyRestoreMode.Off));
+        Assert.True(RestoreMethod.OnCriksFill(Streamed(CrikConfig.LazyRestoreFrom - 1), LazyRestoreMode.Auto));
+        Assert.False(RestoreMethod.OnCriksFill(Streamed(CrikConfig.LazyRestoreFrom), LazyRestoreMode.Auto));
+        Assert.False(RestoreMethod.OnCriksFill(Streamed(1), LazyRestoreMode.On));
+        Assert.False(RestoreMethod.OnCriksFill(new Manifest { ImageBytes = 1, Files = [new ManifestFile("pages-1.img", 1, [])] }, LazyRestoreMode.Off));
+    }
+
+    [Fact]
     public void AGenerationOfImageFilesIsNeverRestoredLazily() =>
         Assert.False(RestoreMethod.LazyWanted(new Manifest { ImageBytes = 1L << 40, Files = [new ManifestFile("pages-1.img", 1, [])] }, LazyRestoreMode.On));
 
@@ -84,6 +94,15 @@ public sealed class RestoreMethodTests
         Assert.True(RestoreMethod.RetryFromFiles(mapError, imagesArrivedWhole: true));
         Assert.False(RestoreMethod.RetryFromFiles(mapError, imagesArrivedWhole: false));
         Assert.False(RestoreMethod.RetryFromFiles("Error (criu/files.c:1): Can't open file", imagesArrivedWhole: true));
+    }
+
+    [Fact]
+    public void HugePagesCriuCannotReadFromAStreamAreTriedAgainFromFilesWhateverTheStreamSaid()
+    {
+        const string hugePages = "pie: 1: Error (criu/pie/restorer.c:1907): Can't read pages data (-29)";
+        Assert.True(RestoreMethod.RetryFromFiles(hugePages, imagesArrivedWhole: true));
+        Assert.True(RestoreMethod.RetryFromFiles(hugePages, imagesArrivedWhole: false));
+        Assert.False(RestoreMethod.RetryFromFiles("pie: 1: Error (criu/pie/restorer.c:1907): Can't read pages data (-5)", imagesArrivedWhole: true));
     }
 
     [Fact]

@@ -17,7 +17,8 @@ public sealed class RestoreReaderFailureTests
             Pods.CheckpointAndStop(first);
         }
 
-        using CrikRun second = pods.StartWith(Faults.At("crik image reader"), "sh", "-c", Faults.Counter);
+        // From CRIU's stream, which crik's image reader serves (an eager restore on crik's fill has none).
+        using CrikRun second = pods.StartWith(Faults.At("crik image reader", Restoring.FilledRestoreTests.WithoutUserfault), "sh", "-c", Faults.Counter);
         string failed = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
         Assert.Contains("crik image reader failed unexpectedly: Crik.Cli.Processes.FaultSeamException: a fault the tests asked for", failed,
             StringComparison.Ordinal);

@@ -1,0 +1,131 @@
+using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
+using Crik.Cli.Interop;
+using Crik.Cli.LazyPages;
+using Crik.Cli.Logging;
+using Crik.Cli.Model;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// An eager restore on crik's own fill: CRIU restores the app lazily and leaves its processes stopped,
+/// crik fills every page with all its readers, and only then may the app go (<see cref="Filled.LetGo"/>,
+/// which the supervisor calls through the lease's watchdog). Its first instruction runs with all its
+/// memory in, as from CRIU's stream. Where it cannot be done, or CRIU fails, the restore goes from
+/// CRIU's stream (<see cref="EagerRestore"/>).
+/// </summary>
+internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, CriuRestore criu, Leftovers leftovers, ILogger log)
+{
+    private const string OnCriksFill = "on crik's fill";
+
+    /// <summary>What the restore on crik's fill came to: the app all in and stopped, to be let go, or why its memory could not all be brought in.</summary>
+    /// <param name="LetGo">Sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped.</param>
+    /// <param name="Failure">Why the fill failed before the app ran (what CRIU restored was killed), else null.</param>
+    /// <param name="How">How the restore ran, for the restore line: on crik's fill, and what it filled with how many threads.</param>
+    public sealed record Filled(Action LetGo, string? Failure, string How);
+
+    /// <summary>Null when this checkpoint is not restored on crik's fill here, or CRIU failed on it (what it left is gone): the restore goes from CRIU's stream.</summary>
+    /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
+    public async Task<Filled?> TryAsync(RestoreRun run, long allowed)
+    {
+        Manifest manifest = run.Manifest;
+        if (!RestoreMethod.OnCriksFill(manifest, config.LazyRestore))
+        {
+            return null;
+        }
+        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, Environment.SystemPageSize, LazyRestoreSupport.Unavailable) is { } whyNot)
+        {
+            log.Information("Checkpoint {Generation}: restoring it from CRIU's stream, not on crik's fill: {Why}", manifest.Generation, whyNot);
+            return null;
+        }
+        if (loads.Start(run, lazily: false) is not { } loading)
+        {
+            return null;
+        }
+        if (ProcessStates(loading.ImagesDir, manifest.Generation) is not { } processes)
+        {
+            await loading.AbortAsync().ConfigureAwait(false);
+            return null;
+        }
+        CriuResult restore;
+        try
+        {
+            (restore, _) = await criu.RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped: true).ConfigureAwait(false);
+            loading.CriuEnded();
+        }
+        catch
+        {
+            await loading.AbortAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (!restore.Succeeded)
+        {
+            await FellBackAsync(run, restore, loading).ConfigureAwait(false);
+            return null;
+        }
+        await loading.HoldUserfaultsAsync().ConfigureAwait(false);
+        string? failure = await AllInAsync(run, loading).ConfigureAwait(false);
+        run.Stages.Lap("fill");
+        string how = $"{OnCriksFill} ({Size.Format(loading.CopiedBytes)} filled in by {loading.ReaderThreads} threads before it ran)";
+        return new Filled(() => LetGo(manifest.Generation, processes), failure, how);
+    }
+
+    /// <summary>Null once every page is in; why not, when the fill failed or did not end within restoreTimeout (the app was killed).</summary>
+    private async Task<string?> AllInAsync(RestoreRun run, LazyLoad loading)
+    {
+        TimeSpan left = config.RestoreTimeout - run.Clock.Elapsed;
+        if (left > TimeSpan.Zero && await Task.WhenAny(loading.Loaded, Task.Delay(left)).ConfigureAwait(false) == loading.Loaded)
+        {
+            return await loading.Loaded.ConfigureAwait(false);
+        }
+        string? fill = await loading.AbortAsync().ConfigureAwait(false);
+        return $"its memory was not all in within restoreTimeout ({config.RestoreTimeout.TotalSeconds:0} s)"
+            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}");
+    }
+
+    /// <summary>
+    /// Each process of the tree and whether it was stopped at the checkpoint (by a SIGSTOP or its kind),
+    /// as its pstree and core images say; null (logged) when they cannot be read.
+    /// </summary>
+    private Dictionary<int, bool>? ProcessStates(string imagesDir, long generation)
+    {
+        try
+        {
+            return ProcessTreeImage.Parse(File.ReadAllBytes(Path.Combine(imagesDir, ProcessTreeImage.Name))).ToDictionary(p => p.Pid,
+                p => TaskStateImage.Parse(File.ReadAllBytes(Path.Combine(imagesDir, TaskStateImage.Name(p.Pid)))) == TaskStateImage.Stopped);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            log.Warning("Checkpoint {Generation}: cannot read which of its processes were stopped at the checkpoint ({Error}); restoring it from CRIU's stream",
+                generation, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Sends SIGCONT to each process that ran at the checkpoint; one that was stopped then stays stopped.</summary>
+    private void LetGo(long generation, Dictionary<int, bool> processes)
+    {
+        foreach ((int pid, _) in processes.Where(p => !p.Value))
+        {
+            Posix.TrySignal(pid, Signal.SIGCONT);
+        }
+        List<int> stopped = [.. processes.Where(p => p.Value).Select(p => p.Key).Order()];
+        if (stopped.Count > 0)
+        {
+            log.Information("Checkpoint {Generation}: {Count} of its processes were stopped at the checkpoint and stay stopped (PIDs {Pids})",
+                generation, stopped.Count, string.Join(", ", stopped));
+        }
+    }
+
+    /// <summary>CRIU failed before the app ran: the fill and what CRIU left go, and the restore goes from CRIU's stream.</summary>
+    private async Task FellBackAsync(RestoreRun run, CriuResult restore, LazyLoad loading)
+    {
+        string? fill = await loading.AbortAsync().ConfigureAwait(false);
+        await leftovers.ForgetFailedTreeAsync(run).ConfigureAwait(false);
+        log.Warning("Checkpoint {Generation}: the restore on crik's fill failed ({Error}; CRIU log {Log}); restoring it from CRIU's stream{Fill}",
+            run.Manifest.Generation, restore.Describe(config.RestoreTimeout), run.Attempt.LogPath,
+            fill is null or LazyLoad.RestoreFailed ? "" : $". crik's fill failed first: {fill}");
+    }
+}

@@ -1,0 +1,93 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Configuration;
+using Crik.Cli.Decisions;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Crik.Cli.LazyPages;
+using Crik.Cli.Model;
+using Crik.Cli.Observing;
+using Crik.Cli.Processes;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// The start of a restore on crik's own fill, lazy or eager: the images laid out with the lazy pages
+/// left as holes, crik listening for the userfaultfds, and what the fill says of the store and of a
+/// failure that must kill the app.
+/// </summary>
+internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store, ILogger log)
+{
+    /// <summary>
+    /// Lays out the images for a restore on crik's fill and listens for the restore to hand crik the app's
+    /// memory; null (with the reason logged) when that cannot be done, and the restore goes from CRIU's stream.
+    /// </summary>
+    /// <param name="lazily">The app runs before its memory is all in; else it runs once all is in.</param>
+    public LazyLoad? Start(RestoreRun run, bool lazily)
+    {
+        Manifest manifest = run.Manifest;
+        PackReader packs = store.OpenPackReader(callerRetries: true);
+        LazyImages? images = null;
+        try
+        {
+            using (PackReader layout = store.OpenPackReader())
+            {
+                images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
+            }
+            if (manifest.FirstTouched is { Count: > 0 } touched)
+            {
+                images.ChooseFirstTouched(touched);
+            }
+            else
+            {
+                images.ChooseFirstWritten(manifest.Generation);
+            }
+            var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
+            LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage);
+            run.Stages.Lap(lazily ? "lazy images" : "fill images");
+            return loading;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            images?.Dispose();
+            packs.Dispose();
+            log.Warning("Checkpoint {Generation}: cannot restore it {How} ({Error}); restoring it {Instead}", manifest.Generation,
+                lazily ? "lazily" : "on crik's fill", e.Message, lazily ? "with all its memory first" : "from CRIU's stream");
+            return null;
+        }
+    }
+
+    /// <summary>The image store stopped answering while the app's memory arrives, still does not, or is back: in the log, an Event and the metrics.</summary>
+    private void ToldOfStore(long generation, OutageNews news)
+    {
+        var happening = new Happening.StoreOutageWhileLoading(generation, news.Stage == OutageStage.Over, news.Lasted, news.Patience, news.Why);
+        switch (news.Stage)
+        {
+            case OutageStage.Began:
+                log.Warning(happening, "Checkpoint {Generation}: the image store stopped answering while the app's memory arrives ({Why}); the app waits for the pages "
+                    + "it touches, and crik tries again for up to lazyStoreWait ({Patience})", generation, news.Why, Seconds(news.Patience));
+                break;
+            case OutageStage.Still:
+                log.Warning(happening, "Checkpoint {Generation}: still waiting for the image store after {Seconds:0} s ({Why}); the app waits, and crik gives up "
+                    + "after lazyStoreWait ({Patience})", generation, news.Lasted.TotalSeconds, news.Why, Seconds(news.Patience));
+                break;
+            case OutageStage.Over:
+                log.Information(happening, "Checkpoint {Generation}: the image store answers again after {Seconds:0.0} s (last failure: {Why}); the app's memory arrives again",
+                    generation, news.Lasted.TotalSeconds, news.Why);
+                break;
+        }
+    }
+
+    private static string Seconds(TimeSpan time) => $"{time.TotalSeconds:0} s";
+
+    /// <summary>Kills whatever of the restored app runs: its memory cannot all arrive, and it must never read a page that did not.</summary>
+    private void KillRestored(Manifest manifest, string why)
+    {
+        log.Debug("Killing the restored app: {Why}", why);
+        Posix.TrySignal(-manifest.RootPid, Signal.SIGKILL);
+        foreach (int pid in ProcessTree.Processes(manifest.RootPid).Concat(manifest.TreePids))
+        {
+            Posix.TrySignal(pid, Signal.SIGKILL);
+        }
+    }
+}

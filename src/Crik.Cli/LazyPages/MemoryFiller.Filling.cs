@@ -59,12 +59,14 @@ internal sealed partial class MemoryFiller
         int next = 0;
         while (_failure is null && (next < order.Count || window.Count > 0))
         {
+            WaitWhileHeld();
             while (window.Count < ReadAhead && next < order.Count)
             {
                 (int pagesId, int index) = order[next++];
                 window.Enqueue((pagesId, index, _reads.Get(pagesId, index, urgent: false)));
             }
             (int image, int chunk, Task<byte[]> read) = window.Dequeue();
+            FillPace.Wait();
             Arrived(image, chunk, read);
         }
     }

@@ -1,0 +1,45 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.LazyPages;
+
+// What a checkpoint taken while the memory arrives asks of the fill.
+internal sealed partial class MemoryFiller : IArrivingMemory
+{
+    /// <summary>While true, the background fill starts no more chunks.</summary>
+    private volatile bool _held;
+
+    public void HoldBackground() => _held = true;
+
+    public void ResumeBackground() => _held = false;
+
+    public IReadOnlyList<UnfilledProcess> Unfilled()
+    {
+        var processes = new List<UnfilledProcess>();
+        foreach (LazyTask task in Tasks())
+        {
+            lock (task.Lock)
+            {
+                if (!task.Ended && !task.File.IsClosed)
+                {
+                    processes.Add(new UnfilledProcess(task.Pid, task.StartTime, task.PagesId, task.Forked,
+                        [.. task.Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]));
+                }
+            }
+        }
+        return processes;
+    }
+
+    public IReadOnlyList<ChunkRef> Chunks(int pagesId) => _images[pagesId].Chunks;
+
+    public void Read(int pagesId, long offset, Span<byte> destination) => _images[pagesId].Read(offset, destination);
+
+    /// <summary>Waits while a checkpoint holds the background fill (or until the fill fails).</summary>
+    private void WaitWhileHeld()
+    {
+        while (_held && _failure is null)
+        {
+            Thread.Sleep(5);
+        }
+    }
+}

@@ -54,7 +54,7 @@ internal sealed partial class Checkpointer
             run.Stages.Lap("memory as it is");
             return null;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ObjectDisposedException)
         {
             return $"the pages still on their way in could not be taken from checkpoint {run.App.Generation}: {e.Message}";
         }

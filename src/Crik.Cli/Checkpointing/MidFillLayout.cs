@@ -66,6 +66,27 @@ internal static class MidFillLayout
         return runs;
     }
 
+    /// <summary>
+    /// The runs as the pages image lists their bytes: runs from the checkpoint restored that follow one another
+    /// there too are one (whatever lies between them in memory), so that a chunk across them is taken whole.
+    /// </summary>
+    public static List<LaidOutRun> AsBytes(List<LaidOutRun> runs)
+    {
+        var merged = new List<LaidOutRun>(runs.Count);
+        foreach (LaidOutRun run in runs)
+        {
+            if (!run.FromDump && merged.Count > 0 && merged[^1] is { FromDump: false } last && last.Offset + last.Bytes == run.Offset)
+            {
+                merged[^1] = last with { Pages = last.Pages + run.Pages };
+            }
+            else
+            {
+                merged.Add(run);
+            }
+        }
+        return merged;
+    }
+
     /// <summary>The dump's runs, each at its offset in the dump's pages image.</summary>
     private static List<LaidOutRun> DumpedRuns(PagemapImage dumped)
     {

@@ -88,13 +88,28 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
         }
     }
 
+    /// <summary>Stores the pieces read so far, cut where their content says (so that pages unchanged since an older checkpoint make its chunks again, stored once).</summary>
     private void Flush()
     {
-        if (_filled > 0)
+        if (_filled == 0)
         {
-            _chunks.Add(pack.Add(_pieces.AsSpan(0, _filled)));
-            _filled = 0;
+            return;
         }
+        using (var pieces = new MemoryStream(_pieces, 0, _filled, writable: false))
+        {
+            PageChunker.Cut(pieces, (buffer, length) =>
+            {
+                try
+                {
+                    _chunks.Add(pack.Add(buffer.AsSpan(0, length)));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }, pack.Codec.Boundaries);
+        }
+        _filled = 0;
     }
 
     private static int Index(long[] starts, long offset)

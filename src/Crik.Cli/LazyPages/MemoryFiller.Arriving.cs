@@ -6,7 +6,10 @@ namespace Crik.Cli.LazyPages;
 // What a checkpoint taken while the memory arrives asks of the fill.
 internal sealed partial class MemoryFiller : IArrivingMemory
 {
-    /// <summary>While true, the background fill starts no more chunks.</summary>
+    /// <summary>
+    /// While true, the background fill copies no more chunks, and cannot end: the fill's reads stay open for a
+    /// checkpoint that takes pages from the store (faults are still served, and their copies go on).
+    /// </summary>
     private volatile bool _held;
 
     public void HoldBackground() => _held = true;

@@ -22,6 +22,7 @@ internal sealed partial class MemoryFiller
             long missingBefore = long.MaxValue;
             for (bool firstPass = true; _failure is null; firstPass = false)
             {
+                WaitWhileHeld(); // held, the fill neither copies nor ends (its reads stay open for the checkpoint)
                 List<(int PagesId, int Index)> order = firstPass ? [.. _first.Concat(MissingChunks()).Distinct()] : MissingChunks();
                 long missing = MissingPages();
                 if (order.Count == 0)
@@ -59,7 +60,6 @@ internal sealed partial class MemoryFiller
         int next = 0;
         while (_failure is null && (next < order.Count || window.Count > 0))
         {
-            WaitWhileHeld();
             while (window.Count < ReadAhead && next < order.Count)
             {
                 (int pagesId, int index) = order[next++];
@@ -67,6 +67,7 @@ internal sealed partial class MemoryFiller
             }
             (int image, int chunk, Task<byte[]> read) = window.Dequeue();
             FillPace.Wait();
+            WaitWhileHeld();
             Arrived(image, chunk, read);
         }
     }

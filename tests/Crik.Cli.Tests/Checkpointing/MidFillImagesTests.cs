@@ -37,6 +37,22 @@ public sealed class MidFillImagesTests
     }
 
     [Fact]
+    public void RunsFromTheCheckpointRestoredThatFollowOneAnotherInItsImageAreOneForItsChunks()
+    {
+        List<LaidOutRun> runs =
+        [
+            new(0x10000, 2, 0, FromDump: false, Dumped),
+            new(0x30000, 3, 2L * Page, FromDump: false, Dumped), // another mapping, its bytes right after
+            new(0x40000, 1, 0, FromDump: true, Dumped),
+            new(0x50000, 1, 5L * Page, FromDump: false, Dumped),
+            new(0x60000, 1, 9L * Page, FromDump: false, Dumped), // not right after
+        ];
+
+        Assert.Equal([(0x10000UL, 5L, false), (0x40000UL, 1L, true), (0x50000UL, 1L, false), (0x60000UL, 1L, false)],
+            MidFillLayout.AsBytes(runs).Select(r => (r.Address, r.Pages, r.FromDump)));
+    }
+
+    [Fact]
     public void ADumpCrikCannotCombineIsRefused()
     {
         var dump = new PagemapImage(3, [new PagemapEntry(0x10000, 2, PagemapEntry.InParent)]);

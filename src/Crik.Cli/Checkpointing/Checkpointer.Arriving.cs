@@ -20,7 +20,7 @@ internal sealed partial class Checkpointer
         }
         IReadOnlyList<UnfilledProcess> unfilled = arriving.Unfilled();
         int forkedMissing = unfilled.Count(p => p.Forked && p.Areas.Count > 0);
-        int unknownStarts = unfilled.Count(p => !p.Forked && p.StartTime.Length == 0);
+        int unknownStarts = unfilled.Count(p => !p.Forked && (p.StartTime.Length == 0 || p.Alive is null));
         if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, forkedMissing, unknownStarts) is { } why)
         {
             log.Information("The app's memory is still on its way in, and this checkpoint cannot take it as it is: {Why}", why);

@@ -27,11 +27,15 @@ internal static class MidFillImages
             {
                 continue;
             }
-            if (process.Forked || process.StartTime.Length == 0)
+            if (process.Alive == false)
+            {
+                continue; // it exited, or runs another program: nothing of the memory crik filled is there any more
+            }
+            if (process.Forked || process.StartTime.Length == 0 || process.Alive is null)
             {
                 throw new InvalidDataException(process.Forked
                     ? $"a process forked from process {process.Pid} since the restore still misses memory, and crik does not know its PID"
-                    : $"crik could not tell when process {process.Pid} started");
+                    : $"crik could not tell whether process {process.Pid} is the one it restored");
             }
             if (ProcessStart.Of(process.Pid) != process.StartTime || !pagemaps.TryGetValue($"pagemap-{process.Pid}.img", out byte[]? pagemap))
             {

@@ -23,11 +23,11 @@ internal static class MemoryArriving
     /// parent's in the dump, nor a process whose start crik could not read from a later one with its PID.
     /// </summary>
     /// <param name="forkedMissing">Processes forked since the restore that still miss pages.</param>
-    /// <param name="unknownStarts">Processes crik fills whose start it could not read.</param>
+    /// <param name="unknownStarts">Processes crik fills whose start it could not read, or of which it cannot tell whether they still have the memory it fills.</param>
     public static string? WhyWait(CheckpointReason reason, bool onTopOfPreDumps, int forkedMissing, int unknownStarts) =>
         reason == CheckpointReason.Periodic ? "a periodic checkpoint is not taken while memory arrives"
         : onTopOfPreDumps ? "the dump goes on top of pre-dumps"
         : forkedMissing > 0 ? $"{forkedMissing} processes forked since the restore still miss memory"
-        : unknownStarts > 0 ? $"crik could not read when {unknownStarts} of the processes it fills started"
+        : unknownStarts > 0 ? $"crik cannot tell whether {unknownStarts} of the processes it fills are the ones it restored"
         : null;
 }

@@ -21,16 +21,42 @@ internal sealed partial class MemoryFiller : IArrivingMemory
         var processes = new List<UnfilledProcess>();
         foreach (LazyTask task in Tasks())
         {
+            UnfilledProcess process;
             lock (task.Lock)
             {
-                if (!task.Ended && !task.File.IsClosed)
+                if (task.Ended || task.File.IsClosed)
                 {
-                    processes.Add(new UnfilledProcess(task.Pid, task.StartTime, task.PagesId, task.Forked,
-                        [.. task.Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]));
+                    continue;
                 }
+                process = new UnfilledProcess(task.Pid, task.StartTime, task.PagesId, task.Forked,
+                    [.. task.Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]);
             }
+            // Outside the lock: the kernel answers EAGAIN until the events thread has read a fork or mremap under way.
+            processes.Add(process.Areas.Count == 0 ? process : process with { Alive = Serves(task, process.Areas[0].Address) });
         }
         return processes;
+    }
+
+    /// <summary>Whether the task's userfaultfd still serves its process (<see cref="UserfaultFile.Serves"/>), asking again for a while while the app changes its memory.</summary>
+    private static bool? Serves(LazyTask task, ulong address)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            bool? answer;
+            try
+            {
+                answer = task.File.Serves(address);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // the fill let go of it: the process is gone
+            }
+            if (answer is not null || attempt == 50)
+            {
+                return answer;
+            }
+            Thread.Sleep(2);
+        }
     }
 
     public IReadOnlyList<ChunkRef> Chunks(int pagesId) => _images[pagesId].Chunks;

@@ -29,7 +29,8 @@ internal interface IArrivingMemory
 /// <param name="Pid">Its PID (in the images, which the restore kept).</param>
 /// <param name="StartTime">When it started, from /proc/PID/stat, read when crik took its memory on: a PID used again since is another process.</param>
 /// <param name="Forked">A child the app forked since the restore (whose own PID crik does not know).</param>
-internal sealed record UnfilledProcess(int Pid, string StartTime, int PagesId, bool Forked, IReadOnlyList<UnfilledArea> Areas);
+/// <param name="Alive">Whether the memory crik fills is still the process's: false once it exited or ran another program, null when crik cannot tell.</param>
+internal sealed record UnfilledProcess(int Pid, string StartTime, int PagesId, bool Forked, IReadOnlyList<UnfilledArea> Areas, bool? Alive = true);
 
 /// <summary>
 /// A run of a process's pages where its checkpoint had them: at <see cref="Address"/> now (an mremap

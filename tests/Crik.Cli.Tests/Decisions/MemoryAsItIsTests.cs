@@ -20,7 +20,7 @@ public sealed class MemoryAsItIsTests
     [InlineData((int)CheckpointReason.Periodic, false, 0, 0, "periodic")]
     [InlineData((int)CheckpointReason.Sigterm, true, 0, 0, "pre-dumps")]
     [InlineData((int)CheckpointReason.Sigterm, false, 2, 0, "2 processes forked since the restore")]
-    [InlineData((int)CheckpointReason.Sigterm, false, 0, 1, "could not read when 1")]
+    [InlineData((int)CheckpointReason.Sigterm, false, 0, 1, "cannot tell whether 1 of the processes")]
     public void OtherwiseItWaitsAsBeforeAndSaysWhy(int reason, bool onTopOfPreDumps, int forkedMissing, int unknownStarts, string why) =>
         Assert.Contains(why, MemoryArriving.WhyWait((CheckpointReason)reason, onTopOfPreDumps, forkedMissing, unknownStarts), StringComparison.Ordinal);
 }

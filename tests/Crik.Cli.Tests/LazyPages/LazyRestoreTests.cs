@@ -89,10 +89,10 @@ public class LazyRestoreTests
             Assert.True(second.WaitForExit(TimeSpan.FromSeconds(180)) == 0, second.Transcript);
             List<string> log = second.Stderr.ToList();
             int committed = log.FindIndex(l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
-            // The pages crik had not filled come from checkpoint 1's chunks; only a child the app forked a moment
-            // before, still missing memory, makes the checkpoint wait for it as before (and say why).
+            // The pages crik had not filled come from checkpoint 1's chunks; only something that stands in the way (a
+            // child the app forked a moment before, still missing memory) makes the checkpoint wait as before, saying why.
             int asItIs = log.FindIndex(l => l.Contains("as checkpoint 1 has it is taken from that checkpoint's chunks", StringComparison.Ordinal));
-            int waited = log.FindIndex(l => l.Contains("cannot take it as it is: ", StringComparison.Ordinal) && l.Contains("forked since the restore", StringComparison.Ordinal));
+            int waited = log.FindIndex(l => l.Contains("cannot take it as it is: ", StringComparison.Ordinal));
             int allIn = log.FindIndex(l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
             Assert.True(committed >= 0 && ((asItIs >= 0 && asItIs < committed && allIn < 0) || (waited >= 0 && allIn >= 0 && allIn < committed)), second.Transcript);
         }

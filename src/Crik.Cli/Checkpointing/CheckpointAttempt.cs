@@ -22,6 +22,9 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
 
     public StageClock Stages { get; } = new();
 
+    /// <summary>The app's memory still arriving, which this checkpoint takes as it is (its background fill held); null when all of it is in.</summary>
+    public IArrivingMemory? TakesArriving { get; set; }
+
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     public string ThenTheApp => reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
 

@@ -65,6 +65,20 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             return notNow;
         }
+        try
+        {
+            return await CheckpointNowAsync(attempt, whenCaptured, whyNotCommit).ConfigureAwait(false);
+        }
+        finally
+        {
+            // An app that goes on (not taken, or one that runs on) has the rest of its memory still to come; one killed now needs none.
+            attempt.TakesArriving?.ResumeBackground();
+        }
+    }
+
+    /// <summary>The checkpoint from the lock to the commit, once nothing says it is not wanted now.</summary>
+    private async Task<CheckpointOutcome> CheckpointNowAsync(CheckpointAttempt attempt, Action? whenCaptured, Func<string?>? whyNotCommit)
+    {
         // Object storage that stops answering must not hold the app's SIGTERM past the budget.
         using IDisposable storeDeadline = store.Within(attempt.Budget.Remaining);
         using IDisposable? directoryLock = TryLock(attempt, attempt.Budget.AtMost(LockWait));
@@ -117,7 +131,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             }
             attempt.Stages.Lap("node state");
         }
-        if (attempt.App.Loading)
+        if (attempt.App.Loading && !TakesMemoryAsItIs(attempt))
         {
             if (!await MemoryInAsync(attempt).ConfigureAwait(false))
             {
@@ -165,6 +179,10 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             return Failed(run, notDumped);
         }
         run.Stages.Lap("dump");
+        if (CompleteArriving(run) is { } notWhole)
+        {
+            return Failed(run, notWhole);
+        }
         // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
         long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
         List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, run.Staging);

@@ -47,6 +47,20 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
         return written;
     }
 
+    /// <summary>
+    /// The stored chunk named <paramref name="name"/>, <paramref name="size"/> bytes, when a kept generation
+    /// holds it (the chunks the store says may be reused), without reading it; null when none may be reused.
+    /// </summary>
+    public ChunkRef? Reuse(string name, int size)
+    {
+        if ((known.TryGetValue(name, out ChunkRef? stored) || _written.TryGetValue(name, out stored)) && stored.Size == size)
+        {
+            Interlocked.Add(ref _reusedBytes, size);
+            return stored;
+        }
+        return null;
+    }
+
     /// <summary>A chunk's SHA-256 as crik names chunks without encryption.</summary>
     public static string Hash(ReadOnlySpan<byte> chunk) => ChunkCodec.Plain.Name(chunk);
 

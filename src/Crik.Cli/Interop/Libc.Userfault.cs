@@ -12,6 +12,9 @@ internal static unsafe partial class Libc
     // _IOR(0xAA, 0x02, struct uffdio_range), _IOWR(0xAA, 0x03, struct uffdio_copy), _IOWR(0xAA, 0x04, struct uffdio_zeropage)
     internal const nuint UFFDIO_WAKE = 0x8010AA02, UFFDIO_COPY = 0xC028AA03, UFFDIO_ZEROPAGE = 0xC020AA04;
 
+    // _IOWR(0xAA, 0x06, struct uffdio_writeprotect)
+    internal const nuint UFFDIO_WRITEPROTECT = 0xC018AA06;
+
     /// <summary>syscall(2) with one argument (userfaultfd and pidfd_open have no glibc wrapper everywhere).</summary>
     [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
     internal static partial long Syscall1(long number, long argument);
@@ -74,6 +77,14 @@ internal static unsafe partial class Libc
         public UserfaultRange Range;
         public ulong Mode;
         public long Zeroed;
+    }
+
+    /// <summary>struct uffdio_writeprotect.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct UserfaultWriteProtect
+    {
+        public UserfaultRange Range;
+        public ulong Mode;
     }
 
     /// <summary>struct pollfd.</summary>

@@ -79,6 +79,28 @@ internal sealed unsafe class UserfaultFile(SafeFileHandle handle) : IDisposable
         _ = Libc.Ioctl(handle, Libc.UFFDIO_WAKE, &range);
     }
 
+    /// <summary>
+    /// Whether the memory this userfaultfd serves is still a process's: false once that process exited or ran
+    /// another program (exec), true while it is, null when the kernel's answer says neither (EAGAIN while the app
+    /// forks or moves memory and the event is not read yet). Asks for the write
+    /// protection of the page at <paramref name="address"/> to be lifted, which does nothing where crik asked for
+    /// none (ENOENT); the kernel answers ESRCH when the memory is gone.
+    /// </summary>
+    public bool? Serves(ulong address)
+    {
+        var unprotect = new Libc.UserfaultWriteProtect { Range = new Libc.UserfaultRange { Start = address, Length = (ulong)Environment.SystemPageSize } };
+        if (Libc.Ioctl(handle, Libc.UFFDIO_WRITEPROTECT, &unprotect) == 0)
+        {
+            return true;
+        }
+        return Libc.LastErrno switch
+        {
+            Errno.ENOENT => true,
+            Errno.ESRCH => false,
+            _ => null,
+        };
+    }
+
     /// <summary>The next message waiting, or null when none is (the descriptor is non-blocking).</summary>
     public UserfaultMessage? TryRead()
     {

@@ -15,6 +15,9 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
 
     public int Count => chunks.Count;
 
+    /// <summary>The chunks, as the manifest lists them.</summary>
+    public IReadOnlyList<ChunkRef> Chunks => chunks;
+
     /// <summary>The chunk that holds the byte at <paramref name="offset"/>.</summary>
     public int IndexAt(long offset)
     {

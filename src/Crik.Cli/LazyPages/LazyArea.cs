@@ -77,6 +77,9 @@ internal sealed class LazyArea
     /// <summary>The page at <paramref name="address"/>, or -1 when it is not in this area.</summary>
     public long PageAt(ulong address) => address >= Address && address < End ? (long)((address - Address) / (ulong)ImagePage.Bytes) : -1;
 
+    /// <summary>Which pages are done (a bit each), as they are now.</summary>
+    public ulong[] DoneNow() => (ulong[])_done.Clone();
+
     /// <summary>A copy with its own record of what is done (the same pages in a forked child).</summary>
     public LazyArea Clone() => new(Address, DumpedAt, Offset, Pages, (ulong[])_done.Clone(), Missing);
 

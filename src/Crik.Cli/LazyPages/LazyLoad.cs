@@ -66,6 +66,9 @@ internal sealed class LazyLoad : IDisposable
 
     public int Faults => _filler.Faults;
 
+    /// <summary>The memory still arriving, for a checkpoint taken before it is all in.</summary>
+    public IArrivingMemory Arriving => _filler;
+
     public int ReaderThreads => _filler.Readers;
 
     /// <inheritdoc cref="MemoryFiller.Time"/>

@@ -1,5 +1,6 @@
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
 
@@ -14,12 +15,14 @@ internal sealed class LazyTask : IDisposable
 {
     private List<LazyArea> _areas;
 
-    private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas)
+    private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas, bool forked)
     {
         Pid = pid;
         PagesId = pagesId;
         File = file;
         _areas = areas;
+        Forked = forked;
+        StartTime = forked ? "" : ProcessStart.Of(pid);
     }
 
     /// <summary>The process's PID in the images (a child forked since the restore has its parent's).</summary>
@@ -29,6 +32,12 @@ internal sealed class LazyTask : IDisposable
     public int PagesId { get; }
 
     public UserfaultFile File { get; }
+
+    /// <summary>A child forked since the restore: <see cref="Pid"/> is its parent's.</summary>
+    public bool Forked { get; }
+
+    /// <summary>When the process started (<see cref="ProcessStart"/>), read as crik took its memory on; "" for a forked child.</summary>
+    public string StartTime { get; }
 
     public Lock Lock { get; } = new();
 
@@ -55,7 +64,7 @@ internal sealed class LazyTask : IDisposable
                 }
             }
         }
-        return new LazyTask(pid, pagemap.PagesId, file, areas);
+        return new LazyTask(pid, pagemap.PagesId, file, areas, forked: false);
     }
 
     /// <summary>The area and page at <paramref name="address"/>; null when no lazy page was dumped there (a page the app never touched).</summary>
@@ -72,7 +81,7 @@ internal sealed class LazyTask : IDisposable
     }
 
     /// <summary>The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the child's userfaultfd.</summary>
-    public LazyTask Fork(UserfaultFile child) => new(Pid, PagesId, child, _areas.Select(a => a.Clone()).ToList());
+    public LazyTask Fork(UserfaultFile child) => new(Pid, PagesId, child, _areas.Select(a => a.Clone()).ToList(), forked: true);
 
     /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>, over whatever was there.</summary>
     public void Remap(ulong from, ulong to, ulong length)
@@ -97,15 +106,14 @@ internal sealed class LazyTask : IDisposable
     public void Unmap(ulong start, ulong end) =>
         _areas = SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end)).ToList();
 
-    /// <summary>The app dropped [<paramref name="start"/>, <paramref name="end"/>) (madvise MADV_DONTNEED): those pages read as zeros from now on, never filled from the image.</summary>
+    /// <summary>
+    /// The app dropped [<paramref name="start"/>, <paramref name="end"/>) (madvise MADV_DONTNEED): those pages read as zeros
+    /// from now on, never filled from the image. They leave their areas, so that what is left is only ever what the image holds.
+    /// </summary>
     public void Drop(ulong start, ulong end)
     {
-        foreach (LazyArea area in _areas.Where(a => a.End > start && a.Address < end))
-        {
-            long first = area.PageAt(Math.Max(start, area.Address));
-            long last = (long)((Math.Min(end, area.End) - area.Address + (ulong)ImagePage.Bytes - 1) / (ulong)ImagePage.Bytes);
-            area.MarkDone(first, last - first);
-        }
+        ulong page = (ulong)ImagePage.Bytes;
+        Unmap(start & ~(page - 1), (end + page - 1) & ~(page - 1));
     }
 
     public void Dispose() => File.Dispose();

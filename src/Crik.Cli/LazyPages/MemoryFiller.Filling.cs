@@ -22,6 +22,7 @@ internal sealed partial class MemoryFiller
             long missingBefore = long.MaxValue;
             for (bool firstPass = true; _failure is null; firstPass = false)
             {
+                WaitWhileHeld(); // held, the fill neither copies nor ends (its reads stay open for the checkpoint)
                 List<(int PagesId, int Index)> order = firstPass ? [.. _first.Concat(MissingChunks()).Distinct()] : MissingChunks();
                 long missing = MissingPages();
                 if (order.Count == 0)
@@ -65,6 +66,8 @@ internal sealed partial class MemoryFiller
                 window.Enqueue((pagesId, index, _reads.Get(pagesId, index, urgent: false)));
             }
             (int image, int chunk, Task<byte[]> read) = window.Dequeue();
+            FillPace.Wait();
+            WaitWhileHeld();
             Arrived(image, chunk, read);
         }
     }

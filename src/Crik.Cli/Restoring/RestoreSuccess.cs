@@ -37,7 +37,7 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
             ? () => manifest.FirstTouched
             : () => loading.FirstTouched() is { Count: > 0 } seen ? seen : manifest.FirstTouched;
         return new RunningApp(manifest.RootPid, run.App.Exited, manifest.Command, manifest.Generation,
-            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched, letGo);
+            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched, loading?.Arriving, letGo);
     }
 
     private static string Shared(LazyLoad loading) =>

@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
 using Crik.Cli.Model;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
@@ -14,6 +15,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
 {
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _pagemaps = new(StringComparer.Ordinal);
 
     private ImageCapture(string imagesDir, PackWriter pack)
         : base(imagesDir, StreamerSocket.CaptureName)
@@ -65,7 +67,8 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
                 Fail(e.Message);
             }
         }
-        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure, StreamTimes.Largest(_streams));
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure, StreamTimes.Largest(_streams),
+            new Dictionary<string, byte[]>(_pagemaps, StringComparer.Ordinal));
     }
 
     private ManifestFile Capture(string name, SafeFileHandle pipe)
@@ -73,9 +76,18 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
         var times = new StreamTimes(name);
         _streams.Add(times);
         using var stream = new TimedPipe(new FileStream(pipe, FileAccess.Read, bufferSize: 0), times);
-        return _chunker.Take(name, stream, times);
+        if (!PagemapImage.IsPagemapName(name))
+        {
+            return _chunker.Take(name, stream, times);
+        }
+        // A pagemap is small, and a checkpoint taken while memory arrives reads it again.
+        using var recording = new RecordingStream(stream);
+        ManifestFile taken = _chunker.Take(name, recording, times);
+        _pagemaps[name] = recording.Recorded;
+        return taken;
     }
 }
 
 /// <summary>The images a dump streamed, the first reason they are not whole (null when they are), and how the largest one's stream went.</summary>
-internal sealed record CaptureResult(List<ManifestFile> Images, string? Error, StreamTimes? Times = null);
+/// <param name="Pagemaps">The pagemap images' bytes, by name (a streamed dump only).</param>
+internal sealed record CaptureResult(List<ManifestFile> Images, string? Error, StreamTimes? Times = null, IReadOnlyDictionary<string, byte[]>? Pagemaps = null);

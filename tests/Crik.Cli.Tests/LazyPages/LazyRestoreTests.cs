@@ -8,7 +8,7 @@ namespace Crik.Cli.Tests.LazyPages;
 /// <summary>
 /// lazyRestore: the restored app runs before its memory has all arrived, and it is the same app:
 /// every page it reads is the page it had, in the parent and in children it forks while pages still
-/// arrive, across several pods, and no checkpoint records a page that had not arrived. What the app
+/// arrive, across several pods, and no checkpoint loses a page that had not arrived yet. What the app
 /// touched first after one lazy restore is filled first by the next.
 /// </summary>
 public class LazyRestoreTests
@@ -78,9 +78,8 @@ public class LazyRestoreTests
     }
 
     [CriuFact]
-    public void ASigtermWhileMemoryStillArrivesWaitsForItAndTheCheckpointHasEveryPage()
+    public void ASigtermWhileMemoryStillArrivesDoesNotWaitForItAndTheCheckpointHasEveryPage()
     {
-        // A budget long enough for the memory to arrive on a busy machine: the checkpoint waits up to half of it.
         using Pods pods = Checkpointed(384, "checkpointBudget: 150s\ncheckpointTimeout: 60s\n");
         using (CrikRun second = pods.Start(Forking(384)))
         {
@@ -88,10 +87,14 @@ public class LazyRestoreTests
             // At once: the memory is still on its way in (hundreds of MiB take seconds here).
             second.Signal(Native.SIGTERM);
             Assert.True(second.WaitForExit(TimeSpan.FromSeconds(180)) == 0, second.Transcript);
-            Assert.True(second.Stderr.ToList().FindIndex(l => l.Contains("Waiting up to", StringComparison.Ordinal)) >= 0, second.Transcript);
-            int allIn = second.Stderr.ToList().FindIndex(l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
-            int committed = second.Stderr.ToList().FindIndex(l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
-            Assert.True(allIn >= 0 && allIn < committed, $"the checkpoint must follow the last page\n{second.Transcript}");
+            List<string> log = second.Stderr.ToList();
+            int committed = log.FindIndex(l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
+            // The pages crik had not filled come from checkpoint 1's chunks; only something that stands in the way (a
+            // child the app forked a moment before, still missing memory) makes the checkpoint wait as before, saying why.
+            int asItIs = log.FindIndex(l => l.Contains("as checkpoint 1 has it is taken from that checkpoint's chunks", StringComparison.Ordinal));
+            int waited = log.FindIndex(l => l.Contains("cannot take it as it is: ", StringComparison.Ordinal));
+            int allIn = log.FindIndex(l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
+            Assert.True(committed >= 0 && ((asItIs >= 0 && asItIs < committed && allIn < 0) || (waited >= 0 && allIn >= 0 && allIn < committed)), second.Transcript);
         }
         using CrikRun third = pods.Start(Forking(384));
         third.WaitForLine("Restored checkpoint 2 ", stderr: true);

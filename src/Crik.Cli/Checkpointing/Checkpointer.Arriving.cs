@@ -1,0 +1,62 @@
+using Crik.Cli.Decisions;
+using Crik.Cli.Logging;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.Checkpointing;
+
+// A checkpoint while a lazily restored app's memory arrives: the memory as it is, instead of waiting for it.
+internal sealed partial class Checkpointer
+{
+    /// <summary>
+    /// Whether this checkpoint takes the app's memory as it is (<see cref="MemoryArriving.WhyWait"/>): then the
+    /// background fill is held (faults are still served: CRIU cannot stop a thread that waits for a page) and
+    /// the dump is made whole afterwards (<see cref="CompleteArriving"/>). False, with why logged, to wait as before.
+    /// </summary>
+    private bool TakesMemoryAsItIs(CheckpointAttempt attempt)
+    {
+        if (attempt.App.Arriving is not { } arriving)
+        {
+            return false;
+        }
+        IReadOnlyList<UnfilledProcess> unfilled = arriving.Unfilled();
+        int forkedMissing = unfilled.Count(p => p.Forked && p.Areas.Count > 0);
+        int unknownStarts = unfilled.Count(p => !p.Forked && (p.StartTime.Length == 0 || p.Alive is null));
+        if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, forkedMissing, unknownStarts) is { } why)
+        {
+            log.Information("The app's memory is still on its way in, and this checkpoint cannot take it as it is: {Why}", why);
+            return false;
+        }
+        arriving.HoldBackground();
+        attempt.TakesArriving = arriving;
+        attempt.Stages.Lap("fill held");
+        return true;
+    }
+
+    /// <summary>
+    /// The dump lacks the pages crik has not filled yet: they are taken from the checkpoint the app was restored
+    /// from, by its chunks (<see cref="MidFillImages"/>). Null when done (or not needed), else why the images are not whole.
+    /// </summary>
+    private string? CompleteArriving(DumpRun run)
+    {
+        if (run.Attempt.TakesArriving is not { } arriving || run.Captured is not { } captured)
+        {
+            return null;
+        }
+        if (run.OnTop is not null)
+        {
+            return "the dump went on top of pre-dumps while the app's memory arrived";
+        }
+        try
+        {
+            (run.Captured, long fromRestored, long read) = MidFillImages.Complete(captured, arriving, run.Staging.Pack);
+            log.Information("The app's memory was still on its way in: {FromRestored} of it still as checkpoint {Generation} has it is taken from "
+                + "that checkpoint's chunks ({Read} of them read from the store to cut chunks), not waited for", Size.Format(fromRestored), run.App.Generation, Size.Format(read));
+            run.Stages.Lap("memory as it is");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            return $"the pages still on their way in could not be taken from checkpoint {run.App.Generation}: {e.Message}";
+        }
+    }
+}

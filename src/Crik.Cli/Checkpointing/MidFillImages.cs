@@ -1,0 +1,108 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>
+/// Makes the images of a checkpoint taken while a lazily restored app's memory arrives whole: each
+/// process crik still fills gets the pages it never filled from the checkpoint it was restored from,
+/// by that one's chunks (see <see cref="MidFillLayout"/>, <see cref="PagesComposer"/>). Runs with the
+/// app stopped by the dump, before anything of it may change.
+/// </summary>
+internal static class MidFillImages
+{
+    /// <summary>The images made whole, and how many bytes came from the checkpoint restored, and of those how many crik read from the store to cut chunks.</summary>
+    public static (CaptureResult Images, long FromRestored, long Read) Complete(CaptureResult captured, IArrivingMemory arriving, PackWriter pack)
+    {
+        IReadOnlyDictionary<string, byte[]> pagemaps = captured.Pagemaps ?? throw new InvalidDataException("the dump's pagemaps were not kept");
+        var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        long fromRestored = 0, read = 0;
+        foreach (UnfilledProcess process in arriving.Unfilled())
+        {
+            if (process.Areas.Count == 0)
+            {
+                continue;
+            }
+            if (process.Alive == false)
+            {
+                continue; // it exited, or runs another program: nothing of the memory crik filled is there any more
+            }
+            if (process.Forked || process.StartTime.Length == 0 || process.Alive is null)
+            {
+                throw new InvalidDataException(process.Forked
+                    ? $"a process forked from process {process.Pid} since the restore still misses memory, and crik does not know its PID"
+                    : $"crik could not tell whether process {process.Pid} is the one it restored");
+            }
+            if (ProcessStart.Of(process.Pid) != process.StartTime || !pagemaps.TryGetValue($"pagemap-{process.Pid}.img", out byte[]? pagemap))
+            {
+                continue; // gone (its PID may be another process's now), or not in the app's tree any more
+            }
+            (long taken, long cut) = Complete(process, PagemapImage.Parse(pagemap), files, arriving, pack);
+            fromRestored += taken;
+            read += cut;
+        }
+        List<ManifestFile> images = [.. files.Values.OrderBy(f => f.Path, StringComparer.Ordinal)];
+        return (captured with { Images = images }, fromRestored, read);
+    }
+
+    private static (long FromRestored, long Read) Complete(UnfilledProcess process, PagemapImage dumped, Dictionary<string, ManifestFile> files,
+        IArrivingMemory arriving, PackWriter pack)
+    {
+        using SafeFileHandle memory = File.OpenHandle($"/proc/{process.Pid}/mem");
+        using SafeFileHandle pagemap = File.OpenHandle($"/proc/{process.Pid}/pagemap");
+        List<LaidOutRun> runs = MidFillLayout.Of(dumped, process, address => There(pagemap, address));
+        long fromRestored = runs.Where(r => !r.FromDump).Sum(r => r.Bytes);
+        if (fromRestored == 0)
+        {
+            return (0, 0);
+        }
+        IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
+        using var composer = new PagesComposer(pack, dumpedPages, arriving.Chunks(process.PagesId),
+            (address, into) => ReadMemory(memory, process.Pid, address, into), (offset, into) => arriving.Read(process.PagesId, offset, into));
+        foreach (LaidOutRun run in MidFillLayout.AsBytes(runs))
+        {
+            composer.Add(run);
+        }
+        (List<ChunkRef> chunks, long size) = composer.Finish();
+        var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]);
+        string pagemapName = $"pagemap-{process.Pid}.img";
+        files[pagemapName] = Stored(pagemapName, whole.Encode(), pack);
+        files[dumped.PagesName] = new ManifestFile(dumped.PagesName, size, [], chunks);
+        return (fromRestored, composer.StoreReadBytes);
+    }
+
+    /// <summary>Whether the page at <paramref name="address"/> is in memory or swapped out (/proc/PID/pagemap: bit 63, bit 62).</summary>
+    private static bool There(SafeFileHandle pagemap, ulong address)
+    {
+        Span<byte> entry = stackalloc byte[8];
+        if (RandomAccess.Read(pagemap, entry, (long)(address / (ulong)ImagePage.Bytes) * 8) != 8)
+        {
+            throw new IOException($"could not read /proc's pagemap at 0x{address:x}");
+        }
+        return (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry) & (3UL << 62)) != 0;
+    }
+
+    private static void ReadMemory(SafeFileHandle memory, int pid, ulong address, Span<byte> into)
+    {
+        for (int done = 0; done < into.Length;)
+        {
+            int read = RandomAccess.Read(memory, into[done..], (long)address + done);
+            done += read > 0 ? read : throw new IOException($"could not read process {pid}'s memory at 0x{address + (ulong)done:x}");
+        }
+    }
+
+    /// <summary>A small image crik made, stored as chunks.</summary>
+    private static ManifestFile Stored(string name, byte[] bytes, PackWriter pack)
+    {
+        var chunks = new List<ChunkRef>();
+        for (int at = 0; at < bytes.Length; at += PageChunker.MaxBytes)
+        {
+            chunks.Add(pack.Add(bytes.AsSpan(at, Math.Min(PageChunker.MaxBytes, bytes.Length - at))));
+        }
+        return new ManifestFile(name, bytes.Length, [], chunks);
+    }
+}

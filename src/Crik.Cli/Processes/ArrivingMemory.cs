@@ -1,0 +1,55 @@
+using Crik.Cli.Chunks;
+
+namespace Crik.Cli.Processes;
+
+/// <summary>
+/// The memory of a lazily restored app still on its way in, as a checkpoint needs it: pausing the
+/// background fill, which pages of each process are still as the checkpoint they came from had them,
+/// and those pages' bytes in the store. A page crik never filled is unchanged since that checkpoint:
+/// the app cannot change it without asking crik for it first.
+/// </summary>
+internal interface IArrivingMemory
+{
+    /// <summary>The background fill starts no more chunks (faults are still served) until <see cref="ResumeBackground"/>.</summary>
+    void HoldBackground();
+
+    void ResumeBackground();
+
+    /// <summary>Each process crik still fills, as it is now. Call it with the app stopped.</summary>
+    IReadOnlyList<UnfilledProcess> Unfilled();
+
+    /// <summary>The chunks of the pages image its pages come from (pages-<paramref name="pagesId"/>.img of the checkpoint restored).</summary>
+    IReadOnlyList<ChunkRef> Chunks(int pagesId);
+
+    /// <summary>Reads bytes of that pages image from the store, checked.</summary>
+    void Read(int pagesId, long offset, Span<byte> destination);
+}
+
+/// <summary>One process crik fills.</summary>
+/// <param name="Pid">Its PID (in the images, which the restore kept).</param>
+/// <param name="StartTime">When it started, from /proc/PID/stat, read when crik took its memory on: a PID used again since is another process.</param>
+/// <param name="Forked">A child the app forked since the restore (whose own PID crik does not know).</param>
+/// <param name="Alive">Whether the memory crik fills is still the process's: false once it exited or ran another program, null when crik cannot tell.</param>
+internal sealed record UnfilledProcess(int Pid, string StartTime, int PagesId, bool Forked, IReadOnlyList<UnfilledArea> Areas, bool? Alive = true);
+
+/// <summary>
+/// A run of a process's pages where its checkpoint had them: at <see cref="Address"/> now (an mremap
+/// moves it), their bytes at <see cref="Offset"/> in the pages image; <see cref="Filled"/> has a bit
+/// set for each page crik filled since (pages the app dropped or unmapped are in no area).
+/// </summary>
+internal sealed record UnfilledArea(ulong Address, long Offset, long Pages, ulong[] Filled)
+{
+    public bool IsFilled(long page) => (Filled[page >> 6] & (1UL << (int)(page & 63))) != 0;
+}
+
+/// <summary>When a process started (field 22 of /proc/PID/stat), or "" when it cannot be read.</summary>
+internal static class ProcessStart
+{
+    public static string Of(int pid)
+    {
+        string stat = ProcFiles.Text($"/proc/{pid}/stat");
+        int end = stat.LastIndexOf(')');
+        string[] fields = end < 0 ? [] : stat[(end + 2)..].Split(' ');
+        return fields.Length > 19 ? fields[19] : "";
+    }
+}

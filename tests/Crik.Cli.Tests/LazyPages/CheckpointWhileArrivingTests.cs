@@ -1,0 +1,88 @@
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.LazyPages;
+
+/// <summary>
+/// A SIGTERM while a lazily restored app's memory is still arriving: the checkpoint does not wait for
+/// the memory. The pages crik has not filled come from the checkpoint restored, by its chunks; what
+/// the app wrote, dropped (MADV_DONTNEED) or moved (mremap) since is as the app left it. Across a
+/// chain (restore, change, SIGTERM at once, twice over, with only one checkpoint kept), the app's
+/// memory checks out against the digests it keeps, from a volume and from object storage.
+/// </summary>
+public sealed class CheckpointWhileArrivingTests : IDisposable
+{
+    private const string AppMib = "128";
+    private const string NotWaited = "not waited for";
+    private static readonly string[] App = ["python3", Paths.App("arriving-memory.py"), AppMib];
+    private readonly TempDirectory _dir = new();
+    private S3Server? _server;
+
+    [CriuFact]
+    public void FromAVolumeTheChainOfCheckpointsTakenWhileMemoryArrivesKeepsEveryPage()
+    {
+        using var pods = new Pods("lazyRestore: on\nkeepCheckpoints: 1\n");
+        // The background fill pauses before each chunk: most of the memory is still to come when the SIGTERM comes.
+        var slowly = new Dictionary<string, string> { ["CRIK_TEST_FILL_PACE_MS"] = "40" };
+        Chain(() => pods.StartWith(slowly, App));
+    }
+
+    [S3CriuFact]
+    public void FromObjectStorageTheChainOfCheckpointsTakenWhileMemoryArrivesKeepsEveryPage()
+    {
+        _server = new S3Server();
+        using var proxy = new FaultyProxy(_server.Endpoint);
+        string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/arriving\nlazyRestore: on\nkeepCheckpoints: 1\n");
+        // Reads of the packs are slow (the fill's and the checkpoint's alike): most of the memory is still to come when the SIGTERM comes.
+        proxy.BeforeForwarding = request =>
+        {
+            if (request.StartsWith("GET", StringComparison.Ordinal) && request.Contains("/packs/", StringComparison.Ordinal))
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(150));
+            }
+        };
+        Chain(() =>
+        {
+            Dictionary<string, string> environment = _server.Environment(proxy.Endpoint);
+            environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
+            return CrikRun.Start(["run", "--config", config, "--", .. App], environment: environment);
+        });
+    }
+
+    public void Dispose()
+    {
+        _server?.Dispose();
+        _dir.Dispose();
+    }
+
+    private static void Chain(Func<CrikRun> start)
+    {
+        using (CrikRun first = start())
+        {
+            first.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(90));
+            first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
+            Pods.CheckpointAndStopForAClockJump(first);
+        }
+        for (int generation = 1; generation <= 2; generation++)
+        {
+            using CrikRun pod = start();
+            Assert.Contains(", lazily (", pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
+            pod.WaitForLine($"changed {generation}", TimeSpan.FromSeconds(90));
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
+            Pods.CheckpointAndStopForAClockJump(pod);
+            string taken = pod.WaitForLine(NotWaited, stderr: true);
+            Assert.Contains($"as checkpoint {generation} has it", taken, StringComparison.Ordinal);
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("Waiting up to", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stdout, l => l.EndsWith(" no", StringComparison.Ordinal) || l.StartsWith("change failed", StringComparison.Ordinal));
+        }
+        using CrikRun last = start();
+        last.WaitForLine("Restored checkpoint 3 ", TimeSpan.FromSeconds(90), stderr: true);
+        last.WaitForLine("changed 3", TimeSpan.FromSeconds(90));
+        last.Signal(Native.SIGUSR1);
+        last.WaitForLine(l => l.StartsWith("intact ", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+        Assert.Contains("intact yes", last.Stdout);
+        Assert.DoesNotContain(last.Stdout, l => l.EndsWith(" no", StringComparison.Ordinal) || l.StartsWith("change failed", StringComparison.Ordinal));
+        last.Signal(Native.SIGKILL);
+    }
+}

@@ -18,6 +18,12 @@ public sealed class CrikRun : IDisposable
     private readonly object _gate = new();
     private int _crikPid;
 
+    /// <summary>
+    /// What only Debug builds act on, compiled out of the shipped binary: the fault seam and the pause
+    /// before each chunk the background fill copies in.
+    /// </summary>
+    public static readonly IReadOnlyList<string> DebugOnlyVariables = ["CRIK_FAULT", "CRIK_TEST_FILL_PACE_MS"];
+
     private CrikRun(Process process, bool asPid1)
     {
         _process = process;
@@ -30,8 +36,9 @@ public sealed class CrikRun : IDisposable
     /// that only this "container" sees (the mount namespace is private).
     /// </param>
     /// <param name="binary">
-    /// The crik to run. By default <see cref="Paths.Crik"/>, or <see cref="Paths.CrikDebug"/> when CRIK_FAULT is set,
-    /// as only the Debug build has the fault seam; a test that shows the shipped binary ignores CRIK_FAULT names it here.
+    /// The crik to run. By default <see cref="Paths.Crik"/>, or <see cref="Paths.CrikDebug"/> when a variable only the
+    /// Debug build acts on is set (<see cref="DebugOnlyVariables"/>); a test that shows the shipped binary ignores
+    /// CRIK_FAULT names it here.
     /// </param>
     public static CrikRun Start(IEnumerable<string> crikArgs, bool asPid1 = true, IDictionary<string, string>? environment = null,
         string? shellPrefix = null, string? insideNamespaces = null, string? binary = null)
@@ -52,8 +59,7 @@ public sealed class CrikRun : IDisposable
                 command.AddRange(["/bin/sh", "-c", insideNamespaces + " && exec \"$0\" \"$@\""]);
             }
         }
-        // The fault seam (CRIK_FAULT) is compiled into Debug builds only: the shipped binary never acts on it.
-        command.Add(binary ?? (environment?.ContainsKey("CRIK_FAULT") == true ? Paths.CrikDebug : Paths.Crik));
+        command.Add(binary ?? (environment?.Keys.Any(DebugOnlyVariables.Contains) == true ? Paths.CrikDebug : Paths.Crik));
         command.AddRange(crikArgs);
         if (shellPrefix is not null)
         {

@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
+using Crik.Cli.LazyPages;
 using Crik.Cli.Observing;
 using Crik.Cli.Streaming;
 using Serilog;
@@ -38,6 +39,26 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
         string? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
         return (result, notWhole);
+    }
+
+    /// <summary>
+    /// Runs criu restore --lazy-pages over the images <paramref name="loading"/> laid out, with crik's fill
+    /// listening for the app's userfaultfds. When CRIU cannot be started (or crik stops waiting for it),
+    /// the fill's threads, userfaultfds, buffers and packs all go before the exception does.
+    /// </summary>
+    public async Task<CriuResult> RunFilledAsync(RestoreRun run, LazyLoad loading, bool leaveStopped)
+    {
+        try
+        {
+            (CriuResult restore, _) = await RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped).ConfigureAwait(false);
+            loading.CriuEnded();
+            return restore;
+        }
+        catch
+        {
+            await loading.AbortAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Null when the image streamer handed CRIU every image whole; it ends with criu, or fails after a grace period.</summary>

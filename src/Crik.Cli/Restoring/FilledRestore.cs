@@ -49,17 +49,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
             await loading.AbortAsync().ConfigureAwait(false);
             return null;
         }
-        CriuResult restore;
-        try
-        {
-            (restore, _) = await criu.RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped: true).ConfigureAwait(false);
-            loading.CriuEnded();
-        }
-        catch
-        {
-            await loading.AbortAsync().ConfigureAwait(false);
-            throw;
-        }
+        CriuResult restore = await criu.RunFilledAsync(run, loading, leaveStopped: true).ConfigureAwait(false);
         if (!restore.Succeeded)
         {
             await FellBackAsync(run, restore, loading).ConfigureAwait(false);

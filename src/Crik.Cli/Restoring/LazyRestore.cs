@@ -35,18 +35,7 @@ internal sealed class LazyRestore(CrikConfig config, MemoryLoadStart loads, Criu
         {
             return null;
         }
-        CriuResult restore;
-        try
-        {
-            (restore, _) = await criu.RunAsync(run, loading.ImagesDir, lazyPages: true).ConfigureAwait(false);
-            loading.CriuEnded();
-        }
-        catch
-        {
-            // CRIU could not be started (or crik stopped waiting for it): the fill's threads, userfaultfds, buffers and packs all go.
-            await loading.AbortAsync().ConfigureAwait(false);
-            throw;
-        }
+        CriuResult restore = await criu.RunFilledAsync(run, loading, leaveStopped: false).ConfigureAwait(false);
         if (restore.Succeeded)
         {
             await loading.HoldUserfaultsAsync().ConfigureAwait(false);

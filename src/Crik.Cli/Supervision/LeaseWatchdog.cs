@@ -111,18 +111,9 @@ internal sealed class LeaseWatchdog : IDisposable
     {
         lock (_gate)
         {
-            HoldState? state = _holding();
-            if (_lost.Task.IsCompleted || state is HoldState.Lost)
-            {
-                return;
-            }
-            if (state is HoldState.Endangered)
-            {
-                _letGo = letGo;
-                FreezeLocked();
-                return;
-            }
-            letGo();
+            // Its first thaw, through the same look at the lease as every SIGCONT (Thaw takes it).
+            _letGo = letGo;
+            Resume();
         }
     }
 

@@ -22,6 +22,10 @@ internal static class GenerationVerifier
     /// </summary>
     public static string? Untrusted(IStoreBackend backend, string location)
     {
+        if (!backend.HasDirectories)
+        {
+            return null; // a generation's location in object storage is a key prefix, not an entry: asking about it would be a request for nothing
+        }
         uint crik = Posix.EffectiveUserId;
         if (backend.Describe(location) is { Owner: { } owner, Mode: { } mode } && (owner != crik || (mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0))
         {

@@ -20,6 +20,7 @@ internal sealed class LazyLoad : IDisposable
     private readonly MemoryFiller _filler;
     private readonly UserfaultHandoff _handoff;
     private readonly IReadOnlyList<TouchedRange>? _touchedBefore;
+    private readonly StoreOutage _outage;
     private int _disposed;
 
     private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp, StoreOutage outage)
@@ -27,6 +28,7 @@ internal sealed class LazyLoad : IDisposable
         _images = images;
         _packs = packs;
         _touchedBefore = touchedBefore;
+        _outage = outage;
         // Listening first: a socket that cannot be bound leaves no fill behind. Nothing arrives before CRIU starts.
         // A handoff that ends without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.
         _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault), why => _filler?.Fail(why));
@@ -55,6 +57,9 @@ internal sealed class LazyLoad : IDisposable
     public TimeSpan Elapsed => _filler.Elapsed;
 
     public long CopiedBytes => _filler.CopiedBytes;
+
+    /// <summary>The image store is not answering (an outage is under way): a failure now says nothing of the checkpoint.</summary>
+    public bool StoreAway => _outage.Lasted is not null;
 
     public long LazyBytes => _images.LazyBytes;
 

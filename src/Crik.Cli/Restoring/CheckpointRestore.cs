@@ -95,16 +95,16 @@ internal sealed class CheckpointRestore
         }
         if (await _filled.TryAsync(run, allowed).ConfigureAwait(false) is { } filled)
         {
-            return filled.Failure is { } failure
-                ? Failed(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure}", command)
-                : RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo));
+            return filled.Failure is not { } failure ? RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo))
+                : failure.StoreAway ? throw StoreNotAnswering(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}")
+                : Failed(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", command);
         }
-        (CriuResult restore, string? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
+        (CriuResult restore, NotWhole? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
         return Ended(run, restore, notWhole, from, command);
     }
 
     /// <summary>The eager restore's end: the app runs, or the checkpoint is set aside and what CRIU left is killed.</summary>
-    private RestoreOutcome Ended(RestoreRun run, CriuResult restore, string? notWhole, string from, IReadOnlyList<string> command)
+    private RestoreOutcome Ended(RestoreRun run, CriuResult restore, NotWhole? notWhole, string from, IReadOnlyList<string> command)
     {
         Manifest manifest = run.Manifest;
         if (restore.Succeeded && notWhole is not null)
@@ -112,14 +112,39 @@ internal sealed class CheckpointRestore
             // A chunk that fails kills criu before it has read that image, so a criu that succeeded
             // read every byte it needed, checked: the app runs, and must not be started a second time.
             _log.Warning("Checkpoint {Generation}: crik's image streamer reported after criu had restored the app: {Why}; the app runs on",
-                manifest.Generation, notWhole);
+                manifest.Generation, notWhole.Why);
+        }
+        else if (notWhole is { StoreAway: true })
+        {
+            throw StoreNotAnswering(run, $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}");
         }
         else if (!restore.Succeeded || notWhole is not null)
         {
             return Failed(run, notWhole is null ? restore.Describe(_config.RestoreTimeout)
-                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole}", command);
+                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}", command);
         }
         return RestoreOutcome.Running(_success.Finish(run, loading: null, from));
+    }
+
+    /// <summary>
+    /// A restore stopped before the app ran because the image store did not answer: that says nothing of the
+    /// checkpoint, so it is not set aside. What CRIU left is killed, the restore's record taken back (it does
+    /// not count against restoreAttempts); the exception to throw says so, and onStoreUnavailable applies to it.
+    /// </summary>
+    private StoreNotAnsweringException StoreNotAnswering(RestoreRun run, string why)
+    {
+        _leftovers.Forget(run.Manifest);
+        try
+        {
+            _store.CancelRestore(run.Attempt);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Checkpoint {Generation}: could not take back the record of this restore ({Error}); it counts against restoreAttempts",
+                run.Manifest.Generation, e.Message);
+        }
+        return new StoreNotAnsweringException($"restoring checkpoint {run.Manifest.Generation} stopped after {run.Clock.Elapsed.TotalSeconds:0.00} s because "
+            + $"the image store did not answer: {why}; CRIU log {run.Attempt.LogPath}");
     }
 
     /// <summary>An eager restore failed before the app ran: what CRIU left is killed, the checkpoint set aside, and onRestoreFailure applies.</summary>

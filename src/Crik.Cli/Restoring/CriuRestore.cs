@@ -16,10 +16,10 @@ namespace Crik.Cli.Restoring;
 /// </summary>
 internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, CriuRunner criu, ILogger log)
 {
-    /// <summary>CRIU's result and, for a stream, what did not arrive whole (null when all did).</summary>
+    /// <summary>CRIU's result and, for a stream, what did not arrive whole (null when all did), and whether that was the store not answering.</summary>
     /// <param name="imageFiles">The directory of image files to restore from; null to restore from crik's image stream.</param>
     /// <param name="leaveStopped">CRIU leaves the app's processes stopped (crik lets them go).</param>
-    public async Task<(CriuResult Result, string? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false, bool leaveStopped = false)
+    public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false, bool leaveStopped = false)
     {
         RestoreAttempt attempt = run.Attempt;
         string imagesDir = imageFiles ?? attempt.ImagesDir;
@@ -36,7 +36,7 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
             result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
                 kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
         }
-        string? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
+        NotWhole? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
         return (result, notWhole);
     }
@@ -62,19 +62,19 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     }
 
     /// <summary>Null when the image streamer handed CRIU every image whole; it ends with criu, or fails after a grace period.</summary>
-    private static async Task<string?> Served(ImageServer server)
+    private static async Task<NotWhole?> Served(ImageServer server)
     {
         try
         {
-            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) is { } why ? new NotWhole(why, server.StoreAway) : null;
         }
         catch (TimeoutException)
         {
-            return "an image was still being sent 10 s after criu exited";
+            return new NotWhole("an image was still being sent 10 s after criu exited", StoreAway: false);
         }
         catch (Exception e)
         {
-            return $"crik's image streamer failed: {e.Message}";
+            return new NotWhole($"crik's image streamer failed: {e.Message}", StoreAway: false);
         }
     }
 }

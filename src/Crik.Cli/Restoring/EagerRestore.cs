@@ -17,7 +17,7 @@ internal sealed class EagerRestore(CriuRestore criu, ImageFilesRestore imageFile
 
     /// <summary>CRIU's result, what did not arrive whole (null when all did), and where CRIU read the images (<see cref="FromStream"/>, <see cref="FromFiles"/>).</summary>
     /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
-    public async Task<(CriuResult Result, string? NotWhole, string From)> RunAsync(RestoreRun run, long allowed)
+    public async Task<(CriuResult Result, NotWhole? NotWhole, string From)> RunAsync(RestoreRun run, long allowed)
     {
         Manifest manifest = run.Manifest;
         bool streamed = manifest.Files.Any(f => f.IsStreamed);
@@ -27,7 +27,7 @@ internal sealed class EagerRestore(CriuRestore criu, ImageFilesRestore imageFile
                 + "({Allowed}); restoring it from image files", manifest.Generation, Size.Format(manifest.LargestPrivateArea), Size.Format(allowed));
             return await FromFilesAsync(run).ConfigureAwait(false);
         }
-        (CriuResult restore, string? notWhole) = await criu.RunAsync(run, streamed ? null : run.Attempt.FilesDir).ConfigureAwait(false);
+        (CriuResult restore, NotWhole? notWhole) = await criu.RunAsync(run, streamed ? null : run.Attempt.FilesDir).ConfigureAwait(false);
         if (!streamed || restore.Succeeded || !RestoreMethod.RetryFromFiles(restore.FirstError, imagesArrivedWhole: notWhole is null))
         {
             return (restore, notWhole, streamed ? FromStream : FromFiles);
@@ -40,9 +40,9 @@ internal sealed class EagerRestore(CriuRestore criu, ImageFilesRestore imageFile
         return await FromFilesAsync(run).ConfigureAwait(false);
     }
 
-    private async Task<(CriuResult Result, string? NotWhole, string From)> FromFilesAsync(RestoreRun run)
+    private async Task<(CriuResult Result, NotWhole? NotWhole, string From)> FromFilesAsync(RestoreRun run)
     {
-        (CriuResult restore, string? notWhole) = await imageFiles.RunAsync(run).ConfigureAwait(false);
+        (CriuResult restore, NotWhole? notWhole) = await imageFiles.RunAsync(run).ConfigureAwait(false);
         return (restore, notWhole, FromFiles);
     }
 }

@@ -22,9 +22,9 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
 
     /// <summary>What the restore on crik's fill came to: the app all in and stopped, to be let go, or why its memory could not all be brought in.</summary>
     /// <param name="LetGo">Sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped.</param>
-    /// <param name="Failure">Why the fill failed before the app ran (what CRIU restored was killed), else null.</param>
+    /// <param name="Failure">Why the fill failed before the app ran (what CRIU restored was killed), and whether the store was not answering; else null.</param>
     /// <param name="How">How the restore ran, for the restore line: on crik's fill, and what it filled with how many threads.</param>
-    public sealed record Filled(Action LetGo, string? Failure, string How);
+    public sealed record Filled(Action LetGo, NotWhole? Failure, string How);
 
     /// <summary>Null when this checkpoint is not restored on crik's fill here, or CRIU failed on it (what it left is gone): the restore goes from CRIU's stream.</summary>
     /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
@@ -56,23 +56,26 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
             return null;
         }
         await loading.HoldUserfaultsAsync().ConfigureAwait(false);
-        string? failure = await AllInAsync(run, loading).ConfigureAwait(false);
+        NotWhole? failure = await AllInAsync(run, loading).ConfigureAwait(false);
         run.Stages.Lap("fill");
         string how = $"{OnCriksFill} ({Size.Format(loading.CopiedBytes)} filled in by {loading.ReaderThreads} threads before it ran)";
         return new Filled(() => LetGo(manifest.Generation, processes), failure, how);
     }
 
-    /// <summary>Null once every page is in; why not, when the fill failed or did not end within restoreTimeout (the app was killed).</summary>
-    private async Task<string?> AllInAsync(RestoreRun run, LazyLoad loading)
+    /// <summary>
+    /// Null once every page is in; why not, when the fill failed or did not end within restoreTimeout (the
+    /// app was killed), and whether the store was not answering then.
+    /// </summary>
+    private async Task<NotWhole?> AllInAsync(RestoreRun run, LazyLoad loading)
     {
         TimeSpan left = config.RestoreTimeout - run.Clock.Elapsed;
         if (left > TimeSpan.Zero && await Task.WhenAny(loading.Loaded, Task.Delay(left)).ConfigureAwait(false) == loading.Loaded)
         {
-            return await loading.Loaded.ConfigureAwait(false);
+            return await loading.Loaded.ConfigureAwait(false) is { } failed ? new NotWhole(failed, loading.StoreAway) : null;
         }
         string? fill = await loading.AbortAsync().ConfigureAwait(false);
-        return $"its memory was not all in within restoreTimeout ({config.RestoreTimeout.TotalSeconds:0} s)"
-            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}");
+        return new NotWhole($"its memory was not all in within restoreTimeout ({config.RestoreTimeout.TotalSeconds:0} s)"
+            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}"), loading.StoreAway);
     }
 
     /// <summary>

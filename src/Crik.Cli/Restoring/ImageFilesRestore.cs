@@ -13,7 +13,7 @@ namespace Crik.Cli.Restoring;
 internal sealed class ImageFilesRestore(ICheckpointStore store, CriuRestore criu, ILogger log)
 {
     /// <summary>CRIU's result, and what kept the images from being written out (null when they were).</summary>
-    public async Task<(CriuResult Result, string? NotWhole)> RunAsync(RestoreRun run)
+    public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run)
     {
         ImageFiles files;
         try
@@ -23,7 +23,7 @@ internal sealed class ImageFilesRestore(ICheckpointStore store, CriuRestore criu
         }
         catch (IOException e)
         {
-            return (new CriuResult(default, TimeSpan.Zero, TimedOut: false, "not run"), $"writing its images out as files failed: {e.Message}");
+            return (new CriuResult(default, TimeSpan.Zero, TimedOut: false, "not run"), NotWhole.Of($"writing its images out as files failed: {e.Message}", e));
         }
         using (files)
         {

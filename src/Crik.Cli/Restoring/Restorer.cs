@@ -56,7 +56,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The checkpoint exists: a fresh start would drop its work, and a lock that was lost may mean another pod runs the app.
-            string problem = $"restoring checkpoint {checkpoint.Manifest.Generation} from {store.ImageDir} failed on an I/O error ({e.Message})";
+            string problem = e is StoreNotAnsweringException ? e.Message
+                : $"restoring checkpoint {checkpoint.Manifest.Generation} from {store.ImageDir} failed on an I/O error ({e.Message})";
             if (StoreUnavailable.Decide(config.OnStoreUnavailable, StoreUnavailable.LookupOver) == WhenUnsure.StartNothing)
             {
                 throw new RestoreFailedException($"{problem}; the checkpoint stays, and crik starts nothing and exits so that Kubernetes starts this pod again "

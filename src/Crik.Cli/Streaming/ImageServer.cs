@@ -60,6 +60,9 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// <summary>How the largest image's stream went: bytes handed over, and time spent waiting for CRIU to read and for chunks to be read and checked.</summary>
     public StreamTimes? Times => StreamTimes.Largest(_streams);
 
+    /// <summary>A chunk could not be read because the image store did not answer (<see cref="ReadFailures.Classify"/>), which says nothing of the checkpoint.</summary>
+    public bool StoreAway { get; private set; }
+
     protected override string? NeverConnected(string why) => why;
 
     /// <summary>Serves each image CRIU asks for on a thread of its own; null when every one reached it verified, else what failed.</summary>
@@ -115,8 +118,9 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch (Exception e)
         {
-            // A chunk that is missing or not what was written, or anything unforeseen: criu is killed
-            // (Failed fires) while it still waits for the rest of this image.
+            // A chunk that is missing or not what was written, the store not answering, or anything
+            // unforeseen: criu is killed (Failed fires) while it still waits for the rest of this image.
+            StoreAway |= ReadFailures.Classify(e) == ReadFailure.Transient;
             Fail($"{image.Path}: {e.Message}");
         }
         finally

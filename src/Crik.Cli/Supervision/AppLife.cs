@@ -6,13 +6,16 @@ namespace Crik.Cli.Supervision;
 
 /// <summary>What the supervisor knows of the app's life so far: the one state its loop and its handlers share.</summary>
 /// <param name="oomKillsAtStart">The OOM killer's count in crik's memory cgroup when the app started, null when unreadable.</param>
+/// <param name="tree">The app's processes as crik stops and lets them go.</param>
 /// <param name="watchdog">The lease's watchdog for the app's life, or null without a lease.</param>
-internal sealed class AppLife(RunningApp app, OomKills? oomKillsAtStart, LeaseWatchdog? watchdog)
+internal sealed class AppLife(RunningApp app, AppTree tree, OomKills? oomKillsAtStart, LeaseWatchdog? watchdog)
 {
     /// <summary>The signals forwarded to the app: dying of one of them is its own end (<see cref="AppEnd"/>).</summary>
     private readonly HashSet<Signal> _forwarded = [];
 
     public RunningApp App => app;
+
+    public AppTree Tree => tree;
 
     public LeaseWatchdog? Watchdog => watchdog;
 

@@ -39,6 +39,7 @@ internal sealed partial class Supervisor
             log.Information("Pre-dump skipped: {Why}", frozen);
             return;
         }
+        life.Tree.WillBeStopped();
         using var abort = new CancellationTokenSource();
         Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));
         Task signalArrived = signals.Received.WaitToReadAsync().AsTask();
@@ -61,7 +62,11 @@ internal sealed partial class Supervisor
             log.Warning("Pre-dump failed: {Error}; the app keeps running", e.Message);
             done = false;
         }
-        if (!done)
+        if (done)
+        {
+            life.Tree.NotStopped();
+        }
+        else
         {
             Resume(life);
         }
@@ -130,7 +135,13 @@ internal sealed partial class Supervisor
         // A renewal that succeeds during the checkpoint does not thaw the app: the checkpoint's end resumes it, or not.
         IDisposable? stoppedByCrik = life.Watchdog?.StoppedByCrik();
         int freezes = life.Watchdog?.Freezes ?? 0;
+        // CRIU leaves the app stopped after its dump: a process the app had stopped itself must stay stopped when crik lets it go.
+        life.Tree.WillBeStopped();
         CheckpointOutcome outcome = await CheckpointUnlessLeaseLostAsync(life, reason, appStopsHere, freezes, whenGivingUp).ConfigureAwait(false);
+        if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: false })
+        {
+            life.Tree.NotStopped();
+        }
         if (outcome is CheckpointOutcome.NotTaken { Superseded: true })
         {
             throw new AppMustStopException();

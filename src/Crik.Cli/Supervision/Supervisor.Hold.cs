@@ -17,13 +17,13 @@ internal sealed partial class Supervisor
     /// freeze or kill, and its PID may soon be another process's. That ends the watchdog on the app's
     /// death itself, not on the loop's noticing it (which a checkpoint under way can hold up).
     /// </summary>
-    private LeaseWatchdog? WatchTheLease(RunningApp app)
+    private LeaseWatchdog? WatchTheLease(RunningApp app, AppTree tree)
     {
         if (restorer?.Holding is null)
         {
             return null;
         }
-        var watchdog = new LeaseWatchdog(() => restorer.Holding, signal => SignalTree(app, signal), app.Pid, log);
+        var watchdog = new LeaseWatchdog(() => restorer.Holding, tree.Signal, app.Pid, log);
         app.Exited.ContinueWith(_ => watchdog.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return watchdog;
     }
@@ -37,7 +37,7 @@ internal sealed partial class Supervisor
         }
         else
         {
-            SignalTree(life.App, Signal.SIGCONT);
+            life.Tree.Signal(Signal.SIGCONT);
         }
     }
 

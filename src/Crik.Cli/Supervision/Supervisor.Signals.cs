@@ -3,22 +3,9 @@ using Crik.Cli.Processes;
 
 namespace Crik.Cli.Supervision;
 
-// How the supervisor signals the app: forwarding one signal to its group, or reaching its whole tree.
+// How the supervisor forwards a signal to the app (its whole tree is reached through AppTree).
 internal sealed partial class Supervisor
 {
-    /// <summary>
-    /// Signals the app's process group and every process and thread of its tree (which reaches
-    /// processes that left the group, and children forked after the tree was read).
-    /// </summary>
-    private static void SignalTree(RunningApp app, Signal signal)
-    {
-        Posix.TrySignal(-app.Pid, signal);
-        foreach (int pid in ProcessTree.PidsAndThreads(app.Pid))
-        {
-            Posix.TrySignal(pid, signal);
-        }
-    }
-
     private void Forward(AppLife life, Signal signal)
     {
         RunningApp app = life.App;

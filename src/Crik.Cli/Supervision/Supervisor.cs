@@ -36,8 +36,9 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         OomKills? oomKillsAtStart = OomKills.Read();
-        using LeaseWatchdog? watchdog = WatchTheLease(app);
-        var life = new AppLife(app, oomKillsAtStart, watchdog);
+        var tree = new AppTree(app.Pid);
+        using LeaseWatchdog? watchdog = WatchTheLease(app, tree);
+        var life = new AppLife(app, tree, oomKillsAtStart, watchdog);
         LetGo(life);
         try
         {
@@ -233,7 +234,7 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
     /// <summary>Kills the app's whole tree and waits (a little while at most) until it is gone.</summary>
     private async Task KillAndWaitAsync(RunningApp app)
     {
-        SignalTree(app, Signal.SIGKILL);
+        new AppTree(app.Pid).Signal(Signal.SIGKILL);
         try
         {
             await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);

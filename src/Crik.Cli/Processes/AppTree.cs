@@ -1,0 +1,110 @@
+using System.Globalization;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.Processes;
+
+/// <summary>
+/// The app's processes as crik signals them: its process group and every process and thread of its tree
+/// (which reaches processes that left the group, and children forked after the tree was read). Before
+/// crik stops the app (a freeze for the lease, or a dump, which CRIU leaves stopped), it notes which
+/// processes were stopped already, by the app itself or by a user's SIGSTOP; letting the app go again
+/// leaves those stopped. Safe from several threads (the lease's watchdog and the supervisor).
+/// </summary>
+internal sealed class AppTree(int root)
+{
+    private readonly Lock _gate = new();
+    private HashSet<int> _stoppedBefore = [];
+    private bool _heldStopped;
+
+    /// <summary>
+    /// Signals the app's process group and every process and thread of its tree. SIGSTOP first notes which
+    /// processes were stopped already (unless crik holds the app stopped: then all are), and SIGCONT goes
+    /// to each process but those.
+    /// </summary>
+    public void Signal(Signal signal)
+    {
+        if (signal == Interop.Signal.SIGCONT)
+        {
+            Continue();
+            return;
+        }
+        if (signal == Interop.Signal.SIGSTOP)
+        {
+            lock (_gate)
+            {
+                if (!_heldStopped)
+                {
+                    _stoppedBefore = StoppedNow();
+                    _heldStopped = true;
+                }
+            }
+        }
+        Posix.TrySignal(-root, signal);
+        foreach (int pid in ProcessTree.PidsAndThreads(root))
+        {
+            Posix.TrySignal(pid, signal);
+        }
+    }
+
+    /// <summary>CRIU is about to stop the app (a dump, which leaves it stopped): notes which of its processes are stopped now.</summary>
+    public void WillBeStopped()
+    {
+        HashSet<int> stopped = StoppedNow();
+        lock (_gate)
+        {
+            _stoppedBefore = stopped;
+            _heldStopped = true;
+        }
+    }
+
+    /// <summary>What was to stop the app did not (a checkpoint not taken before CRIU ran): it runs as it did.</summary>
+    public void NotStopped()
+    {
+        lock (_gate)
+        {
+            _heldStopped = false;
+        }
+    }
+
+    /// <summary>SIGCONT to each of the app's processes but those that were stopped when crik last stopped it.</summary>
+    private void Continue()
+    {
+        HashSet<int> keep;
+        lock (_gate)
+        {
+            keep = _stoppedBefore;
+            _heldStopped = false;
+        }
+        foreach (int pid in Members().Where(pid => !keep.Contains(pid)))
+        {
+            Posix.TrySignal(pid, Interop.Signal.SIGCONT);
+        }
+    }
+
+    private HashSet<int> StoppedNow() => [.. Members().Where(pid => State(pid) == 'T')];
+
+    /// <summary>The processes of the tree, and those of the app's process group outside it (an orphan crik adopted).</summary>
+    private HashSet<int> Members()
+    {
+        HashSet<int> members = [.. ProcessTree.Processes(root)];
+        foreach (int pid in ProcessTree.All().Where(pid => !members.Contains(pid)))
+        {
+            if (StatFields(pid) is { Length: > 2 } fields && fields[2] == root.ToString(CultureInfo.InvariantCulture))
+            {
+                members.Add(pid);
+            }
+        }
+        return members;
+    }
+
+    /// <summary>The state letter of /proc/PID/stat ('T': stopped by a signal), or '?' when it cannot be read.</summary>
+    private static char State(int pid) => StatFields(pid) is [{ Length: > 0 } state, ..] ? state[0] : '?';
+
+    /// <summary>The fields of /proc/PID/stat after the command's name (state, ppid, pgrp, ...); empty when it cannot be read.</summary>
+    private static string[] StatFields(int pid)
+    {
+        string stat = ProcFiles.Text($"/proc/{pid}/stat");
+        int end = stat.LastIndexOf(')');
+        return end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
+    }
+}

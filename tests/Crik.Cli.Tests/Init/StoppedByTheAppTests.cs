@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Crik.Cli.Processes;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Init;
+
+/// <summary>
+/// A process the app stopped itself (job control, a paused worker) stays stopped when crik lets the app go
+/// after stopping it: after a freeze for the lease, and after a dump, which CRIU leaves stopped.
+/// </summary>
+public class StoppedByTheAppTests
+{
+    /// <summary>A counter whose child the app stopped with SIGSTOP.</summary>
+    private static readonly string AppWithStoppedChild = "sleep 1000 & kill -STOP $!; " + Pods.Counter();
+
+    [Fact]
+    public void AFreezeAndAThawLeaveTheProcessTheAppStoppedStoppedAndLetTheOthersRun()
+    {
+        using Process app = StartInItsOwnGroup("sleep 1000 & kill -STOP $!; echo ready; exec sleep 1000");
+        var tree = new AppTree(app.Id);
+        Assert.Equal('T', Poll.Until(() => Child(app.Id) is { State: 'T' } child ? child : null, "the app's child to be stopped").State);
+
+        tree.Signal(Crik.Cli.Interop.Signal.SIGSTOP); // the lease's watchdog freezes the app
+        Poll.Until(() => State(app.Id) == 'T', "the app to be frozen");
+        tree.Signal(Crik.Cli.Interop.Signal.SIGCONT);
+        Poll.Until(() => State(app.Id) == 'S', "the app to run again");
+        Thread.Sleep(200);
+        Assert.Equal('T', Child(app.Id)!.State);
+
+        tree.WillBeStopped(); // a dump, which CRIU leaves stopped
+        Native.Signal(app.Id, Native.SIGSTOP);
+        Poll.Until(() => State(app.Id) == 'T', "the app to be stopped");
+        tree.Signal(Crik.Cli.Interop.Signal.SIGCONT);
+        Poll.Until(() => State(app.Id) == 'S', "the app to run again");
+        Thread.Sleep(200);
+        Assert.Equal('T', Child(app.Id)!.State);
+
+        Native.TrySignal(-app.Id, Native.SIGKILL);
+        app.WaitForExit();
+    }
+
+    [CriuFact]
+    public void AProcessTheAppStoppedStaysStoppedThroughPeriodicCheckpoints()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        using CrikRun pod = pods.Start("sh", "-c", AppWithStoppedChild);
+        pod.WaitForLine("Checkpoint 2 committed", TimeSpan.FromSeconds(60), stderr: true);
+        int counted = Pods.Counts(pod).Count;
+        pod.WaitForLine(_ => Pods.Counts(pod).Count >= counted + 3); // it runs again after each
+        Thread.Sleep(500); // a SIGCONT sent with the others has surely arrived by now
+        List<ProcessTable.Entry> tree = ProcessTable.DescendantsOf(pod.CrikPid);
+        Assert.True(tree.Count(e => e.State == 'T') == 1, $"{string.Join(", ", tree)}\n{pod.Transcript}");
+        pod.Signal(Native.SIGKILL);
+    }
+
+    private static Process StartInItsOwnGroup(string script)
+    {
+        var info = new ProcessStartInfo("setsid", ["sh", "-c", script]) { RedirectStandardOutput = true, UseShellExecute = false };
+        Process app = Process.Start(info)!;
+        Assert.Equal("ready", app.StandardOutput.ReadLine());
+        return app;
+    }
+
+    private static ProcessTable.Entry? Child(int pid) => ProcessTable.ChildrenOf(pid).SingleOrDefault();
+
+    private static char State(int pid) => ProcessTable.All().Single(e => e.Pid == pid).State;
+}

@@ -125,7 +125,7 @@ internal static class RunCommand
             {
                 log.Warning("{Warning}", notKept);
             }
-            var criu = new CriuRunner(reaper);
+            var criu = new CriuRunner(reaper, KernelFeatureCache.PrepareAsync(reaper, log));
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
             checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), preDumps, log);

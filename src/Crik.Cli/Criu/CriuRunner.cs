@@ -12,8 +12,12 @@ namespace Crik.Cli.Criu;
 /// Runs the criu binary from PATH as a child of crik. Its log and console output go into the work
 /// directory the image store made for this run; nothing here chooses a path.
 /// </summary>
-internal sealed class CriuRunner(ChildReaper reaper)
+/// <param name="kernelFeatures">Ends once CRIU's view of the kernel is kept for it (<see cref="KernelFeatureCache"/>), or given up.</param>
+internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null)
 {
+    /// <summary>How long a dump or restore waits for <c>kernelFeatures</c>: its probes are under way, and criu would only run them again.</summary>
+    private static readonly TimeSpan KernelFeaturesWait = TimeSpan.FromSeconds(1);
+
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
     /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
     /// <param name="kill">Kills criu at once when cancelled (what it is being fed turned out to be bad).</param>
@@ -21,6 +25,10 @@ internal sealed class CriuRunner(ChildReaper reaper)
         CancellationToken kill = default)
     {
         var clock = Stopwatch.StartNew();
+        if (kernelFeatures is { IsCompleted: false })
+        {
+            await Task.WhenAny(kernelFeatures, Task.Delay(KernelFeaturesWait, CancellationToken.None)).ConfigureAwait(false);
+        }
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
             new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], OutputPath: keepStdio ? null : work.ConsoleFile)));
         bool timedOut = false;

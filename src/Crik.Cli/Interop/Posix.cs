@@ -82,6 +82,20 @@ internal static class Posix
         return errno == 0;
     }
 
+    /// <summary>
+    /// Moves the calling thread into a mount namespace of its own, where nothing it mounts is seen outside,
+    /// and mounts a small private tmpfs on <paramref name="target"/> there; false (with errno) when not permitted.
+    /// Children the thread starts from then on see that tmpfs; the rest of crik does not.
+    /// </summary>
+    public static bool TryPrivateTmpfsOn(string target, out Errno errno)
+    {
+        errno = Libc.Unshare(Libc.CLONE_NEWNS) != 0
+            || Libc.Mount(null, "/", null, Libc.MS_REC | Libc.MS_PRIVATE, null) != 0
+            || Libc.Mount("crik", target, "tmpfs", Libc.MS_NOSUID | Libc.MS_NODEV | Libc.MS_NOEXEC, "size=1m,mode=0700") != 0
+            ? Libc.LastErrno : 0;
+        return errno == 0;
+    }
+
     /// <summary>The short name of a signal, e.g. "TERM".</summary>
     public static string SignalName(Signal signal)
     {

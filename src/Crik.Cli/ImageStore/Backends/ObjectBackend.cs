@@ -41,8 +41,12 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
         S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
 
-    public List<StoredEntry> List(string prefix) =>
-        s3.List(prefix).Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
+    /// <summary>One LIST (page by page) for each prefix no other one starts: the listing of "" holds every other.</summary>
+    public List<StoredEntry> List(IReadOnlyList<string> prefixes) =>
+        prefixes.Distinct(StringComparer.Ordinal)
+            .Where(p => !prefixes.Any(other => other.Length < p.Length && p.StartsWith(other, StringComparison.Ordinal)))
+            .SelectMany(s3.List)
+            .Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
 
     /// <summary>The object, cut after <paramref name="max"/> + 1 bytes as on a volume (the caller tells a file too large by its length).</summary>
     public byte[]? Read(string path, long max)

@@ -68,7 +68,15 @@ internal static class FileDigest
     /// Opens a file by its path relative to <paramref name="root"/>, one component at a time and
     /// never through a link; null when it is missing. Absolute paths and ".." are refused.
     /// </summary>
-    public static SafeFileHandle? OpenRelative(DirectoryHandle root, string relativePath)
+    public static SafeFileHandle? OpenRelative(DirectoryHandle root, string relativePath) =>
+        InParent(root, relativePath, (parent, name) => parent.TryOpenFile(name));
+
+    /// <summary>What is at a path relative to <paramref name="root"/> (a link is described, never followed; a link on the way is refused); null when nothing is.</summary>
+    public static FileStatus? StatRelative(DirectoryHandle root, string relativePath) =>
+        InParent(root, relativePath, (parent, name) => parent.Stat(name));
+
+    /// <summary>Reaches the directory holding <paramref name="relativePath"/> one component at a time and asks it about the last; default when a directory on the way is missing.</summary>
+    private static T? InParent<T>(DirectoryHandle root, string relativePath, Func<DirectoryHandle, string, T?> ask)
     {
         string[] parts = relativePath.Split('/');
         if (relativePath.StartsWith('/') || parts.Any(p => p is "" or "." or ".."))
@@ -87,11 +95,11 @@ internal static class FileDigest
                 }
                 if (next is null)
                 {
-                    return null;
+                    return default;
                 }
                 current = next;
             }
-            return current.TryOpenFile(parts[^1]);
+            return ask(current, parts[^1]);
         }
         finally
         {

@@ -281,7 +281,7 @@ internal partial class GenerationStore
     /// </summary>
     private string MoveToSetAside(string from, string reason)
     {
-        HashSet<string> taken = backend.ReadListing(log).SetAsideTaken.ToHashSet(StringComparer.Ordinal);
+        HashSet<string> taken = ReadListing().SetAsideTaken.ToHashSet(StringComparer.Ordinal);
         string name = from.Split('/')[^1];
         string target = StoreLayout.SetAsideName(name, 1);
         for (int attempt = 2; taken.Contains(target); attempt++)

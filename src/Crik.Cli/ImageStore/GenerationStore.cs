@@ -116,7 +116,10 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     private string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
 
     /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
-    private StoreListing List() => backend.ReadListing(log).Settled();
+    private StoreListing List() => ReadListing().Settled();
+
+    /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
+    protected StoreListing ReadListing() => backend.ReadListing(log);
 
     public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(_codec, callerRetries);
 

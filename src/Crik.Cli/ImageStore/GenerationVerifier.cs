@@ -8,7 +8,8 @@ namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// Checks a generation against its manifest, wherever it is and whatever stores it, through the backend's
-/// primitives only (<see cref="IStoreBackend.Describe"/>, <see cref="IStoreBackend.List"/>, range reads):
+/// primitives only (<see cref="IStoreBackend.Describe"/>, <see cref="IStoreBackend.List"/>, and a volume's
+/// directory opened on this node, <see cref="IStoreBackend.OpenLocalDirectory"/>, for the files beside the manifest):
 /// whether crik made it, whether every file it lists is there at its size and checksum and every chunk in a
 /// pack, and, for an encrypted one, that nothing else is beside it. What crik may have added beside the
 /// manifest later (a set-aside generation's reason) is decided here, once.

@@ -9,22 +9,12 @@ namespace Crik.Cli.ImageStore;
 internal static class StoreListingReader
 {
     /// <summary>
-    /// Everything below the image directory that names a generation, a pack, a log or a restore mark.
-    /// A backend that lists one directory at a time (a volume) is listed in crik's own directories too.
+    /// Everything below the image directory that names a generation, a pack, a log or a restore mark, in one
+    /// listing: a backend that lists one directory at a time (a volume) lists crik's own directories with it.
     /// </summary>
     public static StoreListing ReadListing(this IStoreBackend backend, ILogger log)
     {
-        List<StoredEntry> entries = backend.List("");
-        var directories = entries.Where(e => e.Kind == FileKind.Directory).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
-        foreach (string directory in StoreLayout.ListedDirs.Where(directories.Contains))
-        {
-            entries.AddRange(backend.List(directory + "/"));
-        }
-        if (directories.Contains(StoreLayout.LogDir))
-        {
-            entries.AddRange(ListLogs(backend, log));
-        }
-        StoreListing listing = StoreLayout.Parse(entries, out List<StoredEntry> ignored);
+        StoreListing listing = StoreLayout.Parse(ListEntries(backend, log), out List<StoredEntry> ignored);
         foreach (StoredEntry entry in ignored)
         {
             log.Warning("Ignoring {Path}: it is {Kind}, not a directory crik made; crik never follows links in its image directory",
@@ -33,17 +23,19 @@ internal static class StoreListingReader
         return listing;
     }
 
-    /// <summary>Logs are only pruned: a logs/ crik cannot read is a warning, never a failed listing.</summary>
-    private static List<StoredEntry> ListLogs(IStoreBackend backend, ILogger log)
+    /// <summary>Logs are only pruned: a volume's logs/ that crik cannot read is a warning, never a failed listing.</summary>
+    private static List<StoredEntry> ListEntries(IStoreBackend backend, ILogger log)
     {
+        string[] crikDirs = ["", .. StoreLayout.ListedDirs.Select(d => d + "/")];
         try
         {
-            return backend.List(StoreLayout.LogDir + "/");
+            return backend.List([.. crikDirs, StoreLayout.LogDir + "/"]);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (backend.HasDirectories && e is IOException or UnauthorizedAccessException)
         {
+            List<StoredEntry> withoutLogs = backend.List(crikDirs); // when this fails too, the listing does
             log.Warning("Cannot list CRIU's logs in {Dir} ({Error}); old logs are not pruned", Path.Combine(backend.ImageDir, StoreLayout.LogDir), e.Message);
-            return [];
+            return withoutLogs;
         }
     }
 

@@ -13,8 +13,6 @@ namespace Crik.Cli.ImageStore;
 internal sealed class VolumeGenerationStore : GenerationStore
 {
     private readonly VolumeBackend _volume;
-    private readonly IStoreBackend _counted;
-    private readonly ILogger _log;
 
     /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
     public VolumeGenerationStore(string imageDir, ILogger log, ChunkCodec? codec = null, bool readOnly = false)
@@ -23,16 +21,7 @@ internal sealed class VolumeGenerationStore : GenerationStore
     }
 
     private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec)
-        : this(volume, new CountedBackend(volume, Observing.Tallies.Volume), log, codec)
-    {
-    }
-
-    private VolumeGenerationStore(VolumeBackend volume, IStoreBackend counted, ILogger log, ChunkCodec? codec) : base(counted, log, codec)
-    {
-        _volume = volume;
-        _counted = counted;
-        _log = log;
-    }
+        : base(new CountedBackend(volume, Observing.Tallies.Volume), log, codec) => _volume = volume;
 
     public string LogDir => _volume.LogDir;
 
@@ -43,10 +32,10 @@ internal sealed class VolumeGenerationStore : GenerationStore
     /// <summary>The number the next checkpoint gets (<see cref="Decisions.NextGeneration"/>), as <see cref="GenerationStore.BeginCheckpoint"/> numbers it.</summary>
     public long NextGeneration()
     {
-        StoreListing listing = _counted.ReadListing(_log);
+        StoreListing listing = ReadListing();
         return Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough);
     }
 
     /// <summary>Names of committed checkpoint directories (real directories only), newest first.</summary>
-    public List<string> CommittedNames() => _counted.ReadListing(_log).Committed.Select(StoreLayout.CommittedName).ToList();
+    public List<string> CommittedNames() => ReadListing().Committed.Select(StoreLayout.CommittedName).ToList();
 }

@@ -5,7 +5,7 @@ namespace Crik.Cli.Model;
 // Reading a listing of keys as generations, packs, marks and logs: the one parser of the layout, for every backend.
 internal static partial class StoreLayout
 {
-    /// <summary>The directories a backend that lists one directory at a time (a volume) is also listed in, when they are there.</summary>
+    /// <summary>crik's directories that a backend listing one directory at a time (a volume) lists with the image directory, besides logs/.</summary>
     public static readonly string[] ListedDirs = [RetiredDir, SetAsideDir, PacksDir, RestoresDir];
 
     /// <summary>

@@ -96,6 +96,23 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
         return !response.ConditionFailed;
     }
 
+    /// <summary>
+    /// Copies an object to <paramref name="name"/> in the store (one request; no byte of it passes through crik), replacing
+    /// what is there; false when there is no object at <paramref name="source"/>.
+    /// </summary>
+    public bool Copy(string source, string name)
+    {
+        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, address.Key(name), NoQuery);
+        var request = new S3Request(HttpMethod.Put, name, $"S3 copy of {Display(source)} to {Display(name)}", uri, canonicalPath, NoQuery, default)
+        {
+            CopySource = $"/{address.Bucket}/{SigV4.Encode(address.Key(source), keepSlashes: true)}",
+            MissingIsNull = true,
+            ErrorIn200 = true, // S3 may answer 200 to a copy and put its error in the body
+        };
+        using S3Response response = Send(request);
+        return !response.IsMissing;
+    }
+
     /// <summary>The whole object, or null when there is none.</summary>
     public byte[]? TryGet(string name) => TryGetWithETag(name)?.Body;
 

@@ -21,6 +21,9 @@ internal sealed record S3Request(HttpMethod Method, string? Name, string Descrip
 
     public string? IfMatch { get; init; }
 
+    /// <summary>The object a PUT copies in the store (<c>x-amz-copy-source</c>: <c>/bucket/key</c>, encoded), instead of a body.</summary>
+    public string? CopySource { get; init; }
+
     /// <summary>A 200 may carry an error in its body.</summary>
     public bool ErrorIn200 { get; init; }
 
@@ -54,6 +57,10 @@ internal sealed record S3Request(HttpMethod Method, string? Name, string Descrip
         if (!string.IsNullOrEmpty(IfMatch))
         {
             message.Headers.TryAddWithoutValidation("If-Match", IfMatch);
+        }
+        if (CopySource is not null)
+        {
+            message.Headers.TryAddWithoutValidation(SigV4.CopySourceHeader, CopySource);
         }
         return message;
     }

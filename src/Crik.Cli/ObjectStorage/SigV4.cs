@@ -13,7 +13,10 @@ internal static class SigV4
 {
     public const string EmptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-    /// <summary>Adds x-amz-date, x-amz-content-sha256, x-amz-security-token and Authorization to <paramref name="request"/>.</summary>
+    /// <summary>The header of a copy in the store: signed, as every x-amz-* header must be.</summary>
+    public const string CopySourceHeader = "x-amz-copy-source";
+
+    /// <summary>Adds x-amz-date, x-amz-content-sha256, x-amz-security-token and Authorization to <paramref name="request"/> (signing its copy source too).</summary>
     /// <param name="query">The query parameters exactly as they are in the request's URI, unencoded.</param>
     public static void Sign(HttpRequestMessage request, string canonicalPath, IReadOnlyList<KeyValuePair<string, string>> query,
         string payloadHash, AwsCredentials credentials, string region, DateTimeOffset now, string service = "s3")
@@ -35,9 +38,13 @@ internal static class SigV4
         {
             headers["x-amz-security-token"] = token;
         }
+        if (request.Headers.TryGetValues(CopySourceHeader, out IEnumerable<string>? copySource))
+        {
+            headers[CopySourceHeader] = string.Join(',', copySource);
+        }
         foreach ((string name, string value) in headers)
         {
-            if (name is not ("host" or "range"))
+            if (name is not ("host" or "range" or CopySourceHeader))
             {
                 request.Headers.TryAddWithoutValidation(name, value);
             }

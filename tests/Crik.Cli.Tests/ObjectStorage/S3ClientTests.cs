@@ -34,6 +34,21 @@ public sealed class S3ClientTests : IDisposable
     }
 
     [S3Fact]
+    public void AnObjectIsCopiedInTheStoreReplacingTheTargetAndACopyOfNothingSaysSo()
+    {
+        S3Client s3 = Client("copies/");
+        byte[] data = RandomNumberGenerator.GetBytes(1000);
+        s3.Put("checkpoint-000001/manifest.json", data);
+        s3.Put("retired/checkpoint-000001/manifest.json", new byte[] { 1, 2, 3 });
+
+        Assert.True(s3.Copy("checkpoint-000001/manifest.json", "retired/checkpoint-000001/manifest.json"));
+        Assert.Equal(data, s3.TryGet("retired/checkpoint-000001/manifest.json"));
+        Assert.Equal(data, s3.TryGet("checkpoint-000001/manifest.json"));
+        Assert.False(s3.Copy("checkpoint-000001/manifest.hmac", "retired/checkpoint-000001/manifest.hmac"));
+        Assert.Null(s3.TryGet("retired/checkpoint-000001/manifest.hmac"));
+    }
+
+    [S3Fact]
     public void AWriteIsNeitherSentNorRetriedOnceItsLeaseIsLost()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);

@@ -61,6 +61,21 @@ public sealed partial class ObjectBackendTests : StorageContract
         Assert.Equal([1], Listing().Committed);
     }
 
+    /// <summary>A move copies in the store: crik reads nothing, writes the manifest.hmac before the manifest, and deletes the original manifest first.</summary>
+    [SkippableStorageFact]
+    public void AMoveCopiesInTheStoreAndReadsNothing()
+    {
+        using (var staging = Backend.BeginStaging(1, [], ChunkCodec.Plain))
+        {
+            staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: "0123abcd", whyNot: () => null);
+        }
+        int before = _proxy!.Seen.Count;
+        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
+        string at = $"/{S3Server.Bucket}/{_prefix}";
+        Assert.Equal([$"PUT {at}retired/checkpoint-000001/manifest.hmac", $"PUT {at}retired/checkpoint-000001/manifest.json",
+            $"DELETE {at}checkpoint-000001/manifest.json", $"DELETE {at}checkpoint-000001/manifest.hmac"], _proxy.Seen.Skip(before));
+    }
+
     /// <summary>Once its upload completed, a manifest whose write seemed to fail may have landed: the pack stays for the next commit's clean-up.</summary>
     [SkippableStorageFact]
     public void AnAbandonedDumpsPackStaysOnceItsUploadCompleted()

@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Model;
 using Xunit;
 
@@ -18,6 +19,19 @@ public abstract partial class StorageContract
         Assert.Equal(["restores/000001-001", "restores/000001-002"], Backend.List("restores/").Select(e => e.Key).Order(StringComparer.Ordinal));
         Assert.Equal(["logs/dump-000001.log"], Backend.List("logs/").Select(e => e.Key));
         Assert.Empty(Backend.List("retired/"));
+    }
+
+    [SkippableStorageFact]
+    public void ListOfSeveralPrefixesGivesTheKeysBelowEachOnce()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("a")));
+        Assert.True(Backend.WriteIfAbsent("logs/dump-000001.log", Bytes("c")));
+        Assert.True(Backend.WriteIfAbsent("packs/000001.pack", Bytes("d")));
+        Assert.Equal(["logs/dump-000001.log", "restores/000001-001"],
+            Backend.List(["restores/", "logs/", "restores/", "retired/"]).Select(e => e.Key).Order(StringComparer.Ordinal));
+        List<string> everything = Backend.List(["", "restores/"]).Select(e => e.Key).ToList();
+        Assert.Equal(everything.Distinct().Count(), everything.Count);
+        Assert.Contains("restores/000001-001", everything);
     }
 
     [SkippableStorageFact]

@@ -98,6 +98,18 @@ public sealed class VolumeVerifierTests : IDisposable
         Assert.Equal("core-1.img has 5 bytes, the manifest says 4", GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
     }
 
+    /// <summary>The files beside the manifest are read in the generation's directory, opened once: no request per file.</summary>
+    [Fact]
+    public void FilesBesideTheManifestAreCheckedInTheDirectoryOpenedOnce()
+    {
+        Manifest manifest = Publish("sub/core-1.img");
+        string name = $"test-{Guid.NewGuid():N}";
+        var counted = new CountedBackend(_backend, name);
+        using PackReader packs = _backend.OpenPackReader(ChunkCodec.Plain);
+        Assert.Null(GenerationVerifier.VerifyContents(counted, "checkpoint-000001", manifest, packs));
+        Assert.Equal([("open", 1), ("stat", 1)], VolumeBackendTests.Requests(name));
+    }
+
     /// <summary>Commits generation 1 with one file beside its manifest (<paramref name="file"/>, holding "core").</summary>
     private Manifest Publish(string file = "core-1.img")
     {

@@ -19,7 +19,8 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
 
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Counted("lock", () => inner.TryLock(timeout, stillWaiting));
 
-    public List<StoredEntry> List(string prefix) => Counted("list", () => inner.List(prefix));
+    /// <summary>One request, however many directories it lists.</summary>
+    public List<StoredEntry> List(IReadOnlyList<string> prefixes) => Counted("list", () => inner.List(prefixes));
 
     public byte[]? Read(string path, long max) => Counted("read", () => inner.Read(path, max));
 

@@ -37,11 +37,13 @@ internal interface IStoreBackend : IDisposable
     IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null);
 
     /// <summary>
-    /// The entries below <paramref name="prefix"/> ("" or a directory ending in /): on a volume those directly
-    /// in that directory, a directory being one entry (links are listed, never followed); in object storage
-    /// every object whose key starts with it. <see cref="StoreListingReader"/> reads them as generations.
+    /// The entries below each of <paramref name="prefixes"/> ("" or a directory ending in /), as one request: on a
+    /// volume those directly in each directory (none when it is absent or not a directory), a directory being one
+    /// entry (links are listed, never followed); in object storage every object whose key starts with one of them,
+    /// each once. <see cref="StoreListingReader"/> reads them as generations.
     /// </summary>
-    List<StoredEntry> List(string prefix);
+    /// <remarks>A volume lists one level at a time, so a listing of the image directory names crik's own directories too.</remarks>
+    List<StoredEntry> List(IReadOnlyList<string> prefixes);
 
     /// <summary>A small file (a manifest, a restore mark), at most <paramref name="max"/> bytes + 1; null when absent.</summary>
     byte[]? Read(string path, long max);
@@ -100,4 +102,11 @@ internal interface IStoreBackend : IDisposable
     /// twice more within a few tenths of a second at most, and cut when it stalls, so that the caller hears of a failure at once.
     /// </param>
     PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false);
+}
+
+/// <summary>Listing one prefix.</summary>
+internal static class StoreBackendListing
+{
+    /// <summary>The entries below <paramref name="prefix"/> (see <see cref="IStoreBackend.List"/>).</summary>
+    public static List<StoredEntry> List(this IStoreBackend backend, string prefix) => backend.List([prefix]);
 }

@@ -18,7 +18,7 @@ namespace Crik.Cli.ImageStore.Backends;
 /// <remarks>
 /// The pack is uploaded while CRIU dumps (a multipart upload, invisible until complete), and the
 /// manifest is written last, after the pack is complete: a generation becomes visible with it. Moving a
-/// generation copies its manifest and then deletes the original. Two pods sharing a prefix take turns
+/// generation copies its manifest in the store and then deletes the original. Two pods sharing a prefix take turns
 /// through a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
 /// </remarks>
 internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend
@@ -41,8 +41,12 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
         S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
 
-    public List<StoredEntry> List(string prefix) =>
-        s3.List(prefix).Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
+    /// <summary>One LIST (page by page) for each prefix no other one starts: the listing of "" holds every other.</summary>
+    public List<StoredEntry> List(IReadOnlyList<string> prefixes) =>
+        prefixes.Distinct(StringComparer.Ordinal)
+            .Where(p => !prefixes.Any(other => other.Length < p.Length && p.StartsWith(other, StringComparison.Ordinal)))
+            .SelectMany(s3.List)
+            .Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
 
     /// <summary>The object, cut after <paramref name="max"/> + 1 bytes as on a volume (the caller tells a file too large by its length).</summary>
     public byte[]? Read(string path, long max)
@@ -70,19 +74,22 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public void Delete(string path) => s3.Delete(path);
 
     /// <summary>
-    /// Copies a generation's manifest (and manifest.hmac) to <paramref name="to"/>, then deletes the
-    /// original, manifest first. A crash in between leaves it in both places.
+    /// Copies a generation's manifest.hmac (when it has one) and then its manifest to <paramref name="to"/> in the
+    /// store, each one request (S3 has no rename), then deletes the original, manifest first. A crash in between
+    /// leaves it in both places, which the listing counts as moved (<see cref="StoreListing.Settled"/>).
     /// </summary>
     public void Move(string from, string to)
     {
-        byte[]? json = s3.TryGet(from + ManifestObject) ?? throw new IOException($"{s3.Display(from)} vanished before crik could move it");
-        if (s3.TryGet(from + MacObject) is { } mac)
+        bool hasMac = s3.Copy(from + MacObject, to + MacObject);
+        if (!s3.Copy(from + ManifestObject, to + ManifestObject))
         {
-            s3.Put(to + MacObject, mac);
+            throw new IOException($"{s3.Display(from)} vanished before crik could move it");
         }
-        s3.Put(to + ManifestObject, json);
         s3.Delete(from + ManifestObject);
-        s3.Delete(from + MacObject);
+        if (hasMac)
+        {
+            s3.Delete(from + MacObject);
+        }
     }
 
     public void MakePrivate(string location)

@@ -53,7 +53,10 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         return HandleLock.TryAcquire(file, Root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
     }
 
-    public List<StoredEntry> List(string prefix)
+    /// <summary>Each directory in turn, reached from the image directory's handle.</summary>
+    public List<StoredEntry> List(IReadOnlyList<string> prefixes) => prefixes.Distinct(StringComparer.Ordinal).SelectMany(ListDirectory).ToList();
+
+    private List<StoredEntry> ListDirectory(string prefix)
     {
         string directory = prefix.TrimEnd('/');
         using DirectoryHandle? handle = TryOpenBelow(directory, onlyDirectories: true);

@@ -10,7 +10,8 @@ internal sealed partial class Checkpointer
     /// <summary>
     /// Whether this checkpoint takes the app's memory as it is (<see cref="MemoryArriving.WhyWait"/>): then the
     /// background fill is held (faults are still served: CRIU cannot stop a thread that waits for a page) and
-    /// the dump is made whole afterwards (<see cref="CompleteArriving"/>). False, with why logged, to wait as before.
+    /// the dump is made whole afterwards (<see cref="CompleteArriving"/>), and the fill goes on once it is
+    /// (<see cref="CheckpointAttempt.LetFillGoOn"/>), not only after the commit. False, with why logged, to wait as before.
     /// </summary>
     private bool TakesMemoryAsItIs(CheckpointAttempt attempt)
     {
@@ -57,6 +58,16 @@ internal sealed partial class Checkpointer
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ObjectDisposedException)
         {
             return $"the pages still on their way in could not be taken from checkpoint {run.App.Generation}: {e.Message}";
+        }
+    }
+
+    /// <summary>How much of the app's memory arrived while the checkpoint was stored, with the fill going on (or nothing when it took the memory all in).</summary>
+    private void LogFilledMeanwhile(DumpRun run)
+    {
+        if (run.Attempt is { TakesArriving: { } arriving, CopiedWhenLetGo: { } copiedBefore })
+        {
+            log.Information("The app's memory went on arriving while checkpoint {Generation} was stored: {Filled} filled between the images' assembly and the commit",
+                run.Generation, Size.Format(arriving.CopiedBytes - copiedBefore));
         }
     }
 }

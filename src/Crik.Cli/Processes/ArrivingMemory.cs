@@ -13,7 +13,11 @@ internal interface IArrivingMemory
     /// <summary>The background fill starts no more chunks (faults are still served) until <see cref="ResumeBackground"/>.</summary>
     void HoldBackground();
 
+    /// <summary>Lets the background fill go on; idempotent, and a no-op once the fill has ended.</summary>
     void ResumeBackground();
+
+    /// <summary>The bytes copied into the app so far, by faults and by the background fill.</summary>
+    long CopiedBytes { get; }
 
     /// <summary>Each process crik still fills, as it is now. Call it with the app stopped.</summary>
     IReadOnlyList<UnfilledProcess> Unfilled();

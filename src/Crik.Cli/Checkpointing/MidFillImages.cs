@@ -62,7 +62,7 @@ internal static class MidFillImages
         }
         IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
         using var composer = new PagesComposer(pack, dumpedPages, arriving.Chunks(process.PagesId),
-            (address, into) => ReadMemory(memory, process.Pid, address, into), (offset, into) => arriving.Read(process.PagesId, offset, into));
+            (address, into) => ReadMemory(memory, process.Pid, address, into), index => arriving.ReadChunk(process.PagesId, index));
         foreach (LaidOutRun run in MidFillLayout.AsBytes(runs))
         {
             composer.Add(run);

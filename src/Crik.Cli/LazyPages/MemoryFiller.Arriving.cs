@@ -78,7 +78,7 @@ internal sealed partial class MemoryFiller : IArrivingMemory
 
     public IReadOnlyList<ChunkRef> Chunks(int pagesId) => _images[pagesId].Chunks;
 
-    public void Read(int pagesId, long offset, Span<byte> destination) => _images[pagesId].Read(offset, destination);
+    public byte[] ReadChunk(int pagesId, int index) => _images[pagesId].ReadChunk(index);
 
     /// <summary>Waits while a checkpoint holds the background fill, until it resumes it or the fill fails.</summary>
     private void WaitWhileHeld()

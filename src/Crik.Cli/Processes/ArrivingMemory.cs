@@ -25,8 +25,8 @@ internal interface IArrivingMemory
     /// <summary>The chunks of the pages image its pages come from (pages-<paramref name="pagesId"/>.img of the checkpoint restored).</summary>
     IReadOnlyList<ChunkRef> Chunks(int pagesId);
 
-    /// <summary>Reads bytes of that pages image from the store, checked.</summary>
-    void Read(int pagesId, long offset, Span<byte> destination);
+    /// <summary>Reads one whole chunk of that pages image from the store, checked.</summary>
+    byte[] ReadChunk(int pagesId, int index);
 }
 
 /// <summary>One process crik fills.</summary>

@@ -45,15 +45,3 @@ internal sealed record UnfilledArea(ulong Address, long Offset, long Pages, ulon
 {
     public bool IsFilled(long page) => (Filled[page >> 6] & (1UL << (int)(page & 63))) != 0;
 }
-
-/// <summary>When a process started (field 22 of /proc/PID/stat), or "" when it cannot be read.</summary>
-internal static class ProcessStart
-{
-    public static string Of(int pid)
-    {
-        string stat = ProcFiles.Text($"/proc/{pid}/stat");
-        int end = stat.LastIndexOf(')');
-        string[] fields = end < 0 ? [] : stat[(end + 2)..].Split(' ');
-        return fields.Length > 19 ? fields[19] : "";
-    }
-}

@@ -1,5 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
+using Crik.Cli.Model;
+using Crik.Cli.Streaming;
 
 namespace Crik.Cli.Checkpointing;
 
@@ -11,9 +13,10 @@ namespace Crik.Cli.Checkpointing;
 /// the dump saw it; the restored checkpoint's from the store, each chunk once for the pieces cut from it
 /// in a row) and stored as new chunks.
 /// </summary>
+/// <param name="chunker">Cuts and stores the pieces read, as the dump's images are.</param>
 /// <param name="readDumped">Reads the process's memory at an address.</param>
 /// <param name="readRestored">Reads one whole chunk of the restored checkpoint's pages image, by its index, from the store.</param>
-internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored,
+internal sealed class PagesComposer(PackWriter pack, ImageChunker chunker, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored,
     Action<ulong, Span<byte>> readDumped, Func<int, byte[]> readRestored) : IDisposable
 {
     private readonly long[] _dumpedStarts = Starts(dumped);
@@ -111,17 +114,8 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
         }
         using (var pieces = new MemoryStream(_pieces, 0, _filled, writable: false))
         {
-            PageChunker.Cut(pieces, (buffer, length) =>
-            {
-                try
-                {
-                    _chunks.Add(pack.Add(buffer.AsSpan(0, length)));
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }, pack.Codec.Boundaries);
+            ManifestFile stored = chunker.Take("the pieces of a pages image", pieces);
+            _chunks.AddRange(stored.Chunks ?? []);
         }
         _filled = 0;
     }

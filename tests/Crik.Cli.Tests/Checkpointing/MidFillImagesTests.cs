@@ -2,6 +2,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
 using Crik.TestSupport;
 using Xunit;
 
@@ -69,7 +70,8 @@ public sealed class MidFillImagesTests
             restored.ToDictionary(c => c.Ref.Id, c => c.Ref with { Pack = 1 }));
         List<ChunkRef> dumpedRefs = [.. dumped.Select(c => pack.Add(c.Bytes))];
         long storeReads = 0;
-        using var composer = new PagesComposer(pack, dumpedRefs, [.. restored.Select(c => c.Ref)],
+        using var chunker = new ImageChunker(pack, () => null, why => Assert.Fail(why));
+        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)],
             (address, into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into), // the "memory" is the dumped image, by offset
             index =>
             {
@@ -102,7 +104,8 @@ public sealed class MidFillImagesTests
             restored.ToDictionary(c => c.Ref.Id, c => c.Ref with { Pack = 1 }));
         List<ChunkRef> dumpedRefs = [.. dumped.Select(c => pack.Add(c.Bytes))];
         var reads = new List<int>();
-        using var composer = new PagesComposer(pack, dumpedRefs, [.. restored.Select(c => c.Ref)],
+        using var chunker = new ImageChunker(pack, () => null, why => Assert.Fail(why));
+        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)],
             (address, into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into),
             index =>
             {

@@ -1,6 +1,5 @@
 using Crik.Cli.Decisions;
 using Crik.Cli.Logging;
-using Crik.Cli.Processes;
 
 namespace Crik.Cli.Checkpointing;
 
@@ -19,10 +18,9 @@ internal sealed partial class Checkpointer
         {
             return false;
         }
-        IReadOnlyList<UnfilledProcess> unfilled = arriving.Unfilled();
-        int forkedMissing = unfilled.Count(p => p.Forked && p.Areas.Count > 0);
-        int unknownStarts = unfilled.Count(p => !p.Forked && (p.StartTime.Length == 0 || p.Alive is null));
-        if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, forkedMissing, unknownStarts) is { } why)
+        List<UnfilledVerdict> verdicts = [.. arriving.Unfilled().Select(p =>
+            MemoryArriving.Judge(missesPages: p.Areas.Count > 0, p.Forked, startKnown: p.StartTime.Length > 0, p.Alive))];
+        if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, verdicts) is { } why)
         {
             log.Information("The app's memory is still on its way in, and this checkpoint cannot take it as it is: {Why}", why);
             return false;

@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
 using Crik.Cli.Model;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
@@ -25,19 +26,14 @@ internal static class MidFillImages
         using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
         foreach (UnfilledProcess process in arriving.Unfilled())
         {
-            if (process.Areas.Count == 0)
+            UnfilledVerdict verdict = MemoryArriving.Judge(missesPages: process.Areas.Count > 0, process.Forked, startKnown: process.StartTime.Length > 0, process.Alive);
+            if (verdict == UnfilledVerdict.NothingToTake)
             {
                 continue;
             }
-            if (process.Alive == false)
+            if (MemoryArriving.WhyNotTaken(verdict, process.Pid) is { } why)
             {
-                continue; // it exited, or runs another program: nothing of the memory crik filled is there any more
-            }
-            if (process.Forked || process.StartTime.Length == 0 || process.Alive is null)
-            {
-                throw new InvalidDataException(process.Forked
-                    ? $"a process forked from process {process.Pid} since the restore still misses memory, and crik does not know its PID"
-                    : $"crik could not tell whether process {process.Pid} is the one it restored");
+                throw new InvalidDataException(why);
             }
             if (ProcessStart.Of(process.Pid) != process.StartTime || !pagemaps.TryGetValue($"pagemap-{process.Pid}.img", out byte[]? pagemap))
             {

@@ -18,8 +18,10 @@ internal sealed partial class Checkpointer
         {
             return false;
         }
-        List<UnfilledVerdict> verdicts = [.. arriving.Unfilled().Select(p =>
-            MemoryArriving.Judge(missesPages: p.Areas.Count > 0, p.Forked, startKnown: p.StartTime.Length > 0, p.Alive))];
+        // A glance, with the app running: whether each process's memory is still its own is asked once it is
+        // stopped (MidFillImages), where a process that cannot be taken after all fails the checkpoint.
+        List<UnfilledVerdict> verdicts = [.. arriving.Glance().Select(p =>
+            MemoryArriving.Judge(p.MissesPages, p.Forked, p.StartKnown, memoryItsOwn: true))];
         if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, verdicts) is { } why)
         {
             log.Information("The app's memory is still on its way in, and this checkpoint cannot take it as it is: {Why}", why);

@@ -54,6 +54,22 @@ internal sealed partial class MemoryFiller : IArrivingMemory
         return processes;
     }
 
+    public IReadOnlyList<ProcessAtAGlance> Glance()
+    {
+        var processes = new List<ProcessAtAGlance>();
+        foreach (LazyTask task in Tasks())
+        {
+            lock (task.Lock)
+            {
+                if (!task.Ended && !task.File.IsClosed)
+                {
+                    processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));
+                }
+            }
+        }
+        return processes;
+    }
+
     /// <summary>Whether the task's userfaultfd still serves its process (<see cref="UserfaultFile.Serves"/>), asking again for a while while the app changes its memory.</summary>
     private static bool? Serves(LazyTask task, ulong address)
     {

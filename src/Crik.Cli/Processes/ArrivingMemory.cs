@@ -22,6 +22,12 @@ internal interface IArrivingMemory
     /// <summary>Each process crik still fills, as it is now. Call it with the app stopped.</summary>
     IReadOnlyList<UnfilledProcess> Unfilled();
 
+    /// <summary>
+    /// Each process crik still fills, at a glance while the app runs: nothing copied, nothing asked of the
+    /// kernel, no waiting. Whether its memory is still its own is asked by <see cref="Unfilled"/>, once it is stopped.
+    /// </summary>
+    IReadOnlyList<ProcessAtAGlance> Glance();
+
     /// <summary>The chunks of the pages image its pages come from (pages-<paramref name="pagesId"/>.img of the checkpoint restored).</summary>
     IReadOnlyList<ChunkRef> Chunks(int pagesId);
 
@@ -35,6 +41,11 @@ internal interface IArrivingMemory
 /// <param name="Forked">A child the app forked since the restore (whose own PID crik does not know).</param>
 /// <param name="Alive">Whether the memory crik fills is still the process's: false once it exited or ran another program, null when crik cannot tell.</param>
 internal sealed record UnfilledProcess(int Pid, string StartTime, int PagesId, bool Forked, IReadOnlyList<UnfilledArea> Areas, bool? Alive = true);
+
+/// <summary>One process crik fills, at a glance (<see cref="IArrivingMemory.Glance"/>).</summary>
+/// <param name="StartKnown">Its start was read when crik took its memory on (<see cref="UnfilledProcess.StartTime"/>).</param>
+/// <param name="MissesPages">Some of its memory is still in the areas crik fills.</param>
+internal readonly record struct ProcessAtAGlance(int Pid, bool Forked, bool StartKnown, bool MissesPages);
 
 /// <summary>
 /// A run of a process's pages where its checkpoint had them: at <see cref="Address"/> now (an mremap

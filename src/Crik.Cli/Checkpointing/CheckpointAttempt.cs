@@ -25,6 +25,22 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
     /// <summary>The app's memory still arriving, which this checkpoint takes as it is (its background fill held); null when all of it is in.</summary>
     public IArrivingMemory? TakesArriving { get; set; }
 
+    /// <summary>What the fill had copied when this checkpoint let it go on (<see cref="LetFillGoOn"/>); null while it holds it, or never did.</summary>
+    public long? CopiedWhenLetGo { get; private set; }
+
+    /// <summary>
+    /// Lets the background fill this checkpoint holds go on: once the images are put together, or the checkpoint
+    /// ends any other way. Only the first call does anything.
+    /// </summary>
+    public void LetFillGoOn()
+    {
+        if (TakesArriving is { } arriving && CopiedWhenLetGo is null)
+        {
+            CopiedWhenLetGo = arriving.CopiedBytes;
+            arriving.ResumeBackground();
+        }
+    }
+
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     public string ThenTheApp => reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
 

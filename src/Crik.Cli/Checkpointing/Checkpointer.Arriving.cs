@@ -1,6 +1,5 @@
 using Crik.Cli.Decisions;
 using Crik.Cli.Logging;
-using Crik.Cli.Processes;
 
 namespace Crik.Cli.Checkpointing;
 
@@ -10,7 +9,8 @@ internal sealed partial class Checkpointer
     /// <summary>
     /// Whether this checkpoint takes the app's memory as it is (<see cref="MemoryArriving.WhyWait"/>): then the
     /// background fill is held (faults are still served: CRIU cannot stop a thread that waits for a page) and
-    /// the dump is made whole afterwards (<see cref="CompleteArriving"/>). False, with why logged, to wait as before.
+    /// the dump is made whole afterwards (<see cref="CompleteArriving"/>), and the fill goes on once it is
+    /// (<see cref="CheckpointAttempt.LetFillGoOn"/>), not only after the commit. False, with why logged, to wait as before.
     /// </summary>
     private bool TakesMemoryAsItIs(CheckpointAttempt attempt)
     {
@@ -18,10 +18,11 @@ internal sealed partial class Checkpointer
         {
             return false;
         }
-        IReadOnlyList<UnfilledProcess> unfilled = arriving.Unfilled();
-        int forkedMissing = unfilled.Count(p => p.Forked && p.Areas.Count > 0);
-        int unknownStarts = unfilled.Count(p => !p.Forked && (p.StartTime.Length == 0 || p.Alive is null));
-        if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, forkedMissing, unknownStarts) is { } why)
+        // A glance, with the app running: whether each process's memory is still its own is asked once it is
+        // stopped (MidFillImages), where a process that cannot be taken after all fails the checkpoint.
+        List<UnfilledVerdict> verdicts = [.. arriving.Glance().Select(p =>
+            MemoryArriving.Judge(p.MissesPages, p.Forked, p.StartKnown, memoryItsOwn: true))];
+        if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, verdicts) is { } why)
         {
             log.Information("The app's memory is still on its way in, and this checkpoint cannot take it as it is: {Why}", why);
             return false;
@@ -57,6 +58,16 @@ internal sealed partial class Checkpointer
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ObjectDisposedException)
         {
             return $"the pages still on their way in could not be taken from checkpoint {run.App.Generation}: {e.Message}";
+        }
+    }
+
+    /// <summary>How much of the app's memory arrived while the checkpoint was stored, with the fill going on (or nothing when it took the memory all in).</summary>
+    private void LogFilledMeanwhile(DumpRun run)
+    {
+        if (run.Attempt is { TakesArriving: { } arriving, CopiedWhenLetGo: { } copiedBefore })
+        {
+            log.Information("The app's memory went on arriving while checkpoint {Generation} was stored: {Filled} filled between the images' assembly and the commit",
+                run.Generation, Size.Format(arriving.CopiedBytes - copiedBefore));
         }
     }
 }

@@ -47,6 +47,7 @@ internal sealed partial class Checkpointer
     {
         // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
         run.Attempt.GiveUp();
+        run.Attempt.LetFillGoOn();
         log.Error(new Happening.CheckpointFailed(run.Generation, run.Reason.Label(), run.Clock.Elapsed, $"{why} (CRIU log {run.Staging.LogPath})"),
             "Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
             run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, run.Attempt.ThenTheApp);

@@ -71,8 +71,8 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
         finally
         {
-            // An app that goes on (not taken, or one that runs on) has the rest of its memory still to come; one killed now needs none.
-            attempt.TakesArriving?.ResumeBackground();
+            // Whatever ended the checkpoint before its images were put together: the app's memory goes on arriving.
+            attempt.LetFillGoOn();
         }
     }
 
@@ -115,6 +115,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         if (outcome is CheckpointOutcome.Committed)
         {
             LogCommitted(run);
+            LogFilledMeanwhile(run);
         }
         return outcome;
     }
@@ -179,7 +180,10 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             return Failed(run, notDumped);
         }
         run.Stages.Lap("dump");
-        if (CompleteArriving(run) is { } notWhole)
+        string? notWhole = CompleteArriving(run);
+        // The images are put together: the fill goes on while they are stored (into the stopped app, which the dump no longer reads).
+        run.Attempt.LetFillGoOn();
+        if (notWhole is not null)
         {
             return Failed(run, notWhole);
         }

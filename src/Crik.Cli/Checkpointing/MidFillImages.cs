@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
 using Crik.Cli.Model;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
@@ -21,27 +22,24 @@ internal static class MidFillImages
         IReadOnlyDictionary<string, byte[]> pagemaps = captured.Pagemaps ?? throw new InvalidDataException("the dump's pagemaps were not kept");
         var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
         long fromRestored = 0, read = 0;
+        string? failure = null;
+        using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
         foreach (UnfilledProcess process in arriving.Unfilled())
         {
-            if (process.Areas.Count == 0)
+            UnfilledVerdict verdict = MemoryArriving.Judge(missesPages: process.Areas.Count > 0, process.Forked, startKnown: process.StartTime.Length > 0, process.Alive);
+            if (verdict == UnfilledVerdict.NothingToTake)
             {
                 continue;
             }
-            if (process.Alive == false)
+            if (MemoryArriving.WhyNotTaken(verdict, process.Pid) is { } why)
             {
-                continue; // it exited, or runs another program: nothing of the memory crik filled is there any more
-            }
-            if (process.Forked || process.StartTime.Length == 0 || process.Alive is null)
-            {
-                throw new InvalidDataException(process.Forked
-                    ? $"a process forked from process {process.Pid} since the restore still misses memory, and crik does not know its PID"
-                    : $"crik could not tell whether process {process.Pid} is the one it restored");
+                throw new InvalidDataException(why);
             }
             if (ProcessStart.Of(process.Pid) != process.StartTime || !pagemaps.TryGetValue($"pagemap-{process.Pid}.img", out byte[]? pagemap))
             {
                 continue; // gone (its PID may be another process's now), or not in the app's tree any more
             }
-            (long taken, long cut) = Complete(process, PagemapImage.Parse(pagemap), files, arriving, pack);
+            (long taken, long cut) = Complete(process, PagemapImage.Parse(pagemap), files, arriving, pack, chunker);
             fromRestored += taken;
             read += cut;
         }
@@ -50,7 +48,7 @@ internal static class MidFillImages
     }
 
     private static (long FromRestored, long Read) Complete(UnfilledProcess process, PagemapImage dumped, Dictionary<string, ManifestFile> files,
-        IArrivingMemory arriving, PackWriter pack)
+        IArrivingMemory arriving, PackWriter pack, ImageChunker chunker)
     {
         using SafeFileHandle memory = File.OpenHandle($"/proc/{process.Pid}/mem");
         using SafeFileHandle pagemap = File.OpenHandle($"/proc/{process.Pid}/pagemap");
@@ -61,8 +59,8 @@ internal static class MidFillImages
             return (0, 0);
         }
         IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
-        using var composer = new PagesComposer(pack, dumpedPages, arriving.Chunks(process.PagesId),
-            (address, into) => ReadMemory(memory, process.Pid, address, into), (offset, into) => arriving.Read(process.PagesId, offset, into));
+        using var composer = new PagesComposer(pack, chunker, dumpedPages, arriving.Chunks(process.PagesId),
+            (address, into) => ReadMemory(memory, process.Pid, address, into), index => arriving.ReadChunk(process.PagesId, index));
         foreach (LaidOutRun run in MidFillLayout.AsBytes(runs))
         {
             composer.Add(run);
@@ -70,7 +68,10 @@ internal static class MidFillImages
         (List<ChunkRef> chunks, long size) = composer.Finish();
         var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]);
         string pagemapName = $"pagemap-{process.Pid}.img";
-        files[pagemapName] = Stored(pagemapName, whole.Encode(), pack);
+        using (var encoded = new MemoryStream(whole.Encode(), writable: false))
+        {
+            files[pagemapName] = chunker.Take(pagemapName, encoded);
+        }
         files[dumped.PagesName] = new ManifestFile(dumped.PagesName, size, [], chunks);
         return (fromRestored, composer.StoreReadBytes);
     }
@@ -93,16 +94,5 @@ internal static class MidFillImages
             int read = RandomAccess.Read(memory, into[done..], (long)address + done);
             done += read > 0 ? read : throw new IOException($"could not read process {pid}'s memory at 0x{address + (ulong)done:x}");
         }
-    }
-
-    /// <summary>A small image crik made, stored as chunks.</summary>
-    private static ManifestFile Stored(string name, byte[] bytes, PackWriter pack)
-    {
-        var chunks = new List<ChunkRef>();
-        for (int at = 0; at < bytes.Length; at += PageChunker.MaxBytes)
-        {
-            chunks.Add(pack.Add(bytes.AsSpan(at, Math.Min(PageChunker.MaxBytes, bytes.Length - at))));
-        }
-        return new ManifestFile(name, bytes.Length, [], chunks);
     }
 }

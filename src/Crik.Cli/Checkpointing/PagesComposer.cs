@@ -1,5 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
+using Crik.Cli.Model;
+using Crik.Cli.Streaming;
 
 namespace Crik.Cli.Checkpointing;
 
@@ -8,12 +10,14 @@ namespace Crik.Cli.Checkpointing;
 /// one of the checkpoint restored (<paramref name="restored"/>). A chunk that lies whole within a run is
 /// listed as it is, without reading it (the restored checkpoint's only when the store may reuse it); the
 /// pieces of chunks cut by a run's ends are read (the dump's from the stopped process, whose memory is as
-/// the dump saw it; the restored checkpoint's from the store) and stored as new chunks.
+/// the dump saw it; the restored checkpoint's from the store, each chunk once for the pieces cut from it
+/// in a row) and stored as new chunks.
 /// </summary>
+/// <param name="chunker">Cuts and stores the pieces read, as the dump's images are.</param>
 /// <param name="readDumped">Reads the process's memory at an address.</param>
-/// <param name="readRestored">Reads the restored checkpoint's pages image at an offset.</param>
-internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored,
-    Action<ulong, Span<byte>> readDumped, Action<long, Span<byte>> readRestored) : IDisposable
+/// <param name="readRestored">Reads one whole chunk of the restored checkpoint's pages image, by its index, from the store.</param>
+internal sealed class PagesComposer(PackWriter pack, ImageChunker chunker, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored,
+    Action<ulong, Span<byte>> readDumped, Func<int, byte[]> readRestored) : IDisposable
 {
     private readonly long[] _dumpedStarts = Starts(dumped);
     private readonly long[] _restoredStarts = Starts(restored);
@@ -21,10 +25,16 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
     private readonly byte[] _pieces = ArrayPool<byte>.Shared.Rent(PageChunker.MaxBytes);
     private int _filled;
 
+    /// <summary>
+    /// The restored chunk read last. The pieces cut from one chunk come in a row (runs are added in the
+    /// image's order): one a flush splits, or one two runs share, is read from the store once.
+    /// </summary>
+    private (int Index, byte[] Bytes)? _lastRestored;
+
     /// <summary>Bytes read to cut chunks (the rest was listed as it was).</summary>
     public long ReadBytes { get; private set; }
 
-    /// <summary>Of <see cref="ReadBytes"/>, those read from the store (the rest from the process's memory).</summary>
+    /// <summary>The bytes of the restored checkpoint's chunks read from the store for those pieces (whole chunks, as they are checked).</summary>
     public long StoreReadBytes { get; private set; }
 
     /// <summary>Adds one run's bytes, in the image's order.</summary>
@@ -48,7 +58,7 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
                 continue;
             }
             long pieceEnd = Math.Min(end, chunkEnd);
-            Read(run, at, (int)(pieceEnd - at));
+            Read(run, index, at, (int)(pieceEnd - at));
             at = pieceEnd;
         }
     }
@@ -60,9 +70,17 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
         return (_chunks, _chunks.Sum(c => (long)c.Size));
     }
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(_pieces);
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_pieces);
+        if (_lastRestored is { } last)
+        {
+            Array.Clear(last.Bytes);
+        }
+    }
 
-    private void Read(LaidOutRun run, long at, int length)
+    /// <summary>Reads <paramref name="length"/> bytes from <paramref name="at"/> in the run's image, all within its chunk <paramref name="index"/>.</summary>
+    private void Read(LaidOutRun run, int index, long at, int length)
     {
         while (length > 0)
         {
@@ -78,8 +96,7 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
             }
             else
             {
-                readRestored(at, into);
-                StoreReadBytes += part;
+                RestoredChunk(index).AsSpan((int)(at - _restoredStarts[index]), part).CopyTo(into);
             }
             _filled += part;
             ReadBytes += part;
@@ -97,19 +114,27 @@ internal sealed class PagesComposer(PackWriter pack, IReadOnlyList<ChunkRef> dum
         }
         using (var pieces = new MemoryStream(_pieces, 0, _filled, writable: false))
         {
-            PageChunker.Cut(pieces, (buffer, length) =>
-            {
-                try
-                {
-                    _chunks.Add(pack.Add(buffer.AsSpan(0, length)));
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }, pack.Codec.Boundaries);
+            ManifestFile stored = chunker.Take("the pieces of a pages image", pieces);
+            _chunks.AddRange(stored.Chunks ?? []);
         }
         _filled = 0;
+    }
+
+    /// <summary>The restored checkpoint's chunk <paramref name="index"/>, read from the store unless it is the one read last.</summary>
+    private byte[] RestoredChunk(int index)
+    {
+        if (_lastRestored is { } last && last.Index == index)
+        {
+            return last.Bytes;
+        }
+        if (_lastRestored is { } previous)
+        {
+            Array.Clear(previous.Bytes);
+        }
+        byte[] bytes = readRestored(index);
+        _lastRestored = (index, bytes);
+        StoreReadBytes += bytes.Length;
+        return bytes;
     }
 
     private static int Index(long[] starts, long offset)

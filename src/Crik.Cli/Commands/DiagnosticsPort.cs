@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Commands;
 
@@ -36,13 +37,10 @@ internal static class DiagnosticsPort
         }
     }
 
-    /// <summary>The runtime names the socket after the PID and the process's start time (field 22 of /proc/self/stat).</summary>
+    /// <summary>The runtime names the socket after the PID and the process's start time (<see cref="ProcessStart"/>).</summary>
     private static string? SocketPath()
     {
-        string stat = File.ReadAllText("/proc/self/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // fields[0] is field 3 (state), so field 22 (starttime) is fields[19].
-        if (fields.Length < 20 || !ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out ulong startTime))
+        if (!ulong.TryParse(ProcessStart.OfSelf(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong startTime))
         {
             return null;
         }

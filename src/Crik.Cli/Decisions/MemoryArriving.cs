@@ -2,6 +2,22 @@ using Crik.Cli.Model;
 
 namespace Crik.Cli.Decisions;
 
+/// <summary>What a checkpoint that takes the memory as it is makes of one process crik still fills (<see cref="MemoryArriving.Judge"/>).</summary>
+internal enum UnfilledVerdict
+{
+    /// <summary>Nothing of it to take: it misses no pages, or the memory crik fills is no longer its (it exited, or runs another program).</summary>
+    NothingToTake,
+
+    /// <summary>The pages it misses are taken from the checkpoint restored.</summary>
+    Taken,
+
+    /// <summary>A child forked since the restore that still misses pages: crik does not know its PID, nor can it tell its pages from its parent's in the dump.</summary>
+    ForkedSinceRestore,
+
+    /// <summary>crik cannot tell whether it is the process it restored: its start could not be read, or the kernel did not say whether the memory is still its.</summary>
+    Unknown,
+}
+
 /// <summary>
 /// What crik does while a lazily restored app's memory is still arriving. A dump then lacks the pages still
 /// missing, and a pre-dump would read them in only to record them again. A checkpoint takes the memory as
@@ -16,18 +32,39 @@ internal static class MemoryArriving
     public static TimeSpan? CheckpointWaits(CheckpointReason reason, TimeSpan budgetLeft) =>
         reason == CheckpointReason.Periodic ? null : budgetLeft / 2;
 
+    /// <summary>Whether the pages a process crik fills still misses can be taken from the checkpoint restored.</summary>
+    /// <param name="missesPages">It has pages crik has not filled.</param>
+    /// <param name="forked">A child the app forked since the restore.</param>
+    /// <param name="startKnown">crik read its start when it took its memory on, so a later process with its PID is told apart.</param>
+    /// <param name="memoryItsOwn">The memory crik fills is still the process's: false once it exited or ran another program, null when crik cannot tell.</param>
+    public static UnfilledVerdict Judge(bool missesPages, bool forked, bool startKnown, bool? memoryItsOwn) =>
+        !missesPages || memoryItsOwn == false ? UnfilledVerdict.NothingToTake
+        : forked ? UnfilledVerdict.ForkedSinceRestore
+        : !startKnown || memoryItsOwn is null ? UnfilledVerdict.Unknown
+        : UnfilledVerdict.Taken;
+
+    /// <summary>Why process <paramref name="pid"/>'s missing pages cannot be taken (null when they can, or there are none to take).</summary>
+    public static string? WhyNotTaken(UnfilledVerdict verdict, int pid) => verdict switch
+    {
+        UnfilledVerdict.ForkedSinceRestore => $"a process forked from process {pid} since the restore still misses memory, and crik does not know its PID",
+        UnfilledVerdict.Unknown => $"crik could not tell whether process {pid} is the one it restored",
+        _ => null,
+    };
+
     /// <summary>
     /// Why a checkpoint cannot take the memory as it is and waits for it instead (null when it can): a periodic
     /// one is not taken at all (<see cref="CheckpointWaits"/>); a dump on top of pre-dumps is made whole another
-    /// way; and the pages a process forked since the restore still misses cannot be told apart from its
-    /// parent's in the dump, nor a process whose start crik could not read from a later one with its PID.
+    /// way; and a process that cannot be taken (<see cref="Judge"/>) would leave the images without its pages.
     /// </summary>
-    /// <param name="forkedMissing">Processes forked since the restore that still miss pages.</param>
-    /// <param name="unknownStarts">Processes crik fills whose start it could not read, or of which it cannot tell whether they still have the memory it fills.</param>
-    public static string? WhyWait(CheckpointReason reason, bool onTopOfPreDumps, int forkedMissing, int unknownStarts) =>
-        reason == CheckpointReason.Periodic ? "a periodic checkpoint is not taken while memory arrives"
-        : onTopOfPreDumps ? "the dump goes on top of pre-dumps"
-        : forkedMissing > 0 ? $"{forkedMissing} processes forked since the restore still miss memory"
-        : unknownStarts > 0 ? $"crik cannot tell whether {unknownStarts} of the processes it fills are the ones it restored"
-        : null;
+    /// <param name="processes">What <see cref="Judge"/> makes of each process crik still fills.</param>
+    public static string? WhyWait(CheckpointReason reason, bool onTopOfPreDumps, IReadOnlyCollection<UnfilledVerdict> processes)
+    {
+        int forkedMissing = processes.Count(v => v == UnfilledVerdict.ForkedSinceRestore);
+        int unknown = processes.Count(v => v == UnfilledVerdict.Unknown);
+        return reason == CheckpointReason.Periodic ? "a periodic checkpoint is not taken while memory arrives"
+            : onTopOfPreDumps ? "the dump goes on top of pre-dumps"
+            : forkedMissing > 0 ? $"{forkedMissing} processes forked since the restore still miss memory"
+            : unknown > 0 ? $"crik cannot tell whether {unknown} of the processes it fills are the ones it restored"
+            : null;
+    }
 }

@@ -6,15 +6,32 @@ namespace Crik.Cli.LazyPages;
 // What a checkpoint taken while the memory arrives asks of the fill.
 internal sealed partial class MemoryFiller : IArrivingMemory
 {
+    /// <summary>Guards <see cref="_held"/>; the held fill waits on it until a resume or a failure pulses it.</summary>
+    private readonly object _holding = new();
+
     /// <summary>
     /// While true, the background fill copies no more chunks, and cannot end: the fill's reads stay open for a
     /// checkpoint that takes pages from the store (faults are still served, and their copies go on).
     /// </summary>
-    private volatile bool _held;
+    private bool _held;
 
-    public void HoldBackground() => _held = true;
+    public void HoldBackground()
+    {
+        lock (_holding)
+        {
+            _held = true;
+        }
+    }
 
-    public void ResumeBackground() => _held = false;
+    /// <summary>Lets the background fill go on; a second call (or one with nothing held) does nothing.</summary>
+    public void ResumeBackground()
+    {
+        lock (_holding)
+        {
+            _held = false;
+            Monitor.PulseAll(_holding);
+        }
+    }
 
     public IReadOnlyList<UnfilledProcess> Unfilled()
     {
@@ -33,6 +50,22 @@ internal sealed partial class MemoryFiller : IArrivingMemory
             }
             // Outside the lock: the kernel answers EAGAIN until the events thread has read a fork or mremap under way.
             processes.Add(process.Areas.Count == 0 ? process : process with { Alive = Serves(task, process.Areas[0].Address) });
+        }
+        return processes;
+    }
+
+    public IReadOnlyList<ProcessAtAGlance> Glance()
+    {
+        var processes = new List<ProcessAtAGlance>();
+        foreach (LazyTask task in Tasks())
+        {
+            lock (task.Lock)
+            {
+                if (!task.Ended && !task.File.IsClosed)
+                {
+                    processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));
+                }
+            }
         }
         return processes;
     }
@@ -61,14 +94,26 @@ internal sealed partial class MemoryFiller : IArrivingMemory
 
     public IReadOnlyList<ChunkRef> Chunks(int pagesId) => _images[pagesId].Chunks;
 
-    public void Read(int pagesId, long offset, Span<byte> destination) => _images[pagesId].Read(offset, destination);
+    public byte[] ReadChunk(int pagesId, int index) => _images[pagesId].ReadChunk(index);
 
-    /// <summary>Waits while a checkpoint holds the background fill (or until the fill fails).</summary>
+    /// <summary>Waits while a checkpoint holds the background fill, until it resumes it or the fill fails.</summary>
     private void WaitWhileHeld()
     {
-        while (_held && _failure is null)
+        lock (_holding)
         {
-            Thread.Sleep(5);
+            while (_held && _failure is null)
+            {
+                Monitor.Wait(_holding);
+            }
+        }
+    }
+
+    /// <summary>The fill failed: a held fill wakes to end.</summary>
+    private void ReleaseHeld()
+    {
+        lock (_holding)
+        {
+            Monitor.PulseAll(_holding);
         }
     }
 }

@@ -146,6 +146,7 @@ internal sealed partial class MemoryFiller : IDisposable
         finally
         {
             _restored.TrySetResult();
+            ReleaseHeld();
             _poll.Wake(); // the events thread lets go of the userfaultfds and says why
         }
     }

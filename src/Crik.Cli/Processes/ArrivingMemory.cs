@@ -13,16 +13,26 @@ internal interface IArrivingMemory
     /// <summary>The background fill starts no more chunks (faults are still served) until <see cref="ResumeBackground"/>.</summary>
     void HoldBackground();
 
+    /// <summary>Lets the background fill go on; idempotent, and a no-op once the fill has ended.</summary>
     void ResumeBackground();
+
+    /// <summary>The bytes copied into the app so far, by faults and by the background fill.</summary>
+    long CopiedBytes { get; }
 
     /// <summary>Each process crik still fills, as it is now. Call it with the app stopped.</summary>
     IReadOnlyList<UnfilledProcess> Unfilled();
 
+    /// <summary>
+    /// Each process crik still fills, at a glance while the app runs: nothing copied, nothing asked of the
+    /// kernel, no waiting. Whether its memory is still its own is asked by <see cref="Unfilled"/>, once it is stopped.
+    /// </summary>
+    IReadOnlyList<ProcessAtAGlance> Glance();
+
     /// <summary>The chunks of the pages image its pages come from (pages-<paramref name="pagesId"/>.img of the checkpoint restored).</summary>
     IReadOnlyList<ChunkRef> Chunks(int pagesId);
 
-    /// <summary>Reads bytes of that pages image from the store, checked.</summary>
-    void Read(int pagesId, long offset, Span<byte> destination);
+    /// <summary>Reads one whole chunk of that pages image from the store, checked.</summary>
+    byte[] ReadChunk(int pagesId, int index);
 }
 
 /// <summary>One process crik fills.</summary>
@@ -32,6 +42,11 @@ internal interface IArrivingMemory
 /// <param name="Alive">Whether the memory crik fills is still the process's: false once it exited or ran another program, null when crik cannot tell.</param>
 internal sealed record UnfilledProcess(int Pid, string StartTime, int PagesId, bool Forked, IReadOnlyList<UnfilledArea> Areas, bool? Alive = true);
 
+/// <summary>One process crik fills, at a glance (<see cref="IArrivingMemory.Glance"/>).</summary>
+/// <param name="StartKnown">Its start was read when crik took its memory on (<see cref="UnfilledProcess.StartTime"/>).</param>
+/// <param name="MissesPages">Some of its memory is still in the areas crik fills.</param>
+internal readonly record struct ProcessAtAGlance(int Pid, bool Forked, bool StartKnown, bool MissesPages);
+
 /// <summary>
 /// A run of a process's pages where its checkpoint had them: at <see cref="Address"/> now (an mremap
 /// moves it), their bytes at <see cref="Offset"/> in the pages image; <see cref="Filled"/> has a bit
@@ -40,16 +55,4 @@ internal sealed record UnfilledProcess(int Pid, string StartTime, int PagesId, b
 internal sealed record UnfilledArea(ulong Address, long Offset, long Pages, ulong[] Filled)
 {
     public bool IsFilled(long page) => (Filled[page >> 6] & (1UL << (int)(page & 63))) != 0;
-}
-
-/// <summary>When a process started (field 22 of /proc/PID/stat), or "" when it cannot be read.</summary>
-internal static class ProcessStart
-{
-    public static string Of(int pid)
-    {
-        string stat = ProcFiles.Text($"/proc/{pid}/stat");
-        int end = stat.LastIndexOf(')');
-        string[] fields = end < 0 ? [] : stat[(end + 2)..].Split(' ');
-        return fields.Length > 19 ? fields[19] : "";
-    }
 }

@@ -2,6 +2,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
 using Crik.TestSupport;
 using Xunit;
 
@@ -69,12 +70,13 @@ public sealed class MidFillImagesTests
             restored.ToDictionary(c => c.Ref.Id, c => c.Ref with { Pack = 1 }));
         List<ChunkRef> dumpedRefs = [.. dumped.Select(c => pack.Add(c.Bytes))];
         long storeReads = 0;
-        using var composer = new PagesComposer(pack, dumpedRefs, [.. restored.Select(c => c.Ref)],
+        using var chunker = new ImageChunker(pack, () => null, why => Assert.Fail(why));
+        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)],
             (address, into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into), // the "memory" is the dumped image, by offset
-            (offset, into) =>
+            index =>
             {
-                storeReads += into.Length;
-                restoredImage.AsSpan((int)offset, into.Length).CopyTo(into);
+                storeReads += restored[index].Bytes.Length;
+                return [.. restored[index].Bytes];
             });
 
         composer.Add(new LaidOutRun(0, 2, 0, FromDump: true, Dumped));
@@ -88,7 +90,39 @@ public sealed class MidFillImagesTests
         Assert.Equal(expected.Length, size);
         // Restored chunks 1 and 2 whole, from generation 1's pack; the dumped image's second chunk whole; the pieces joined.
         Assert.Equal([restored[1].Ref.Id, restored[2].Ref.Id, dumpedRefs[1].Id], chunks.Where(c => (c.Size == 2 * Page && c.Pack == 1) || c == dumpedRefs[1]).Select(c => c.Id));
-        Assert.Equal(Page, storeReads); // only the last page, a piece of restored chunk 3
+        Assert.Equal(2 * Page, storeReads); // only restored chunk 3, for a piece of its last page
+        Assert.Equal(expected, Concatenated(chunks, restored, dumped, expected));
+    }
+
+    [Fact]
+    public void AChunkTwoRunsCutIsReadFromTheStoreOnce()
+    {
+        using var dir = new TempDirectory();
+        byte[] restoredImage = Bytes(4, seed: 3), dumpedImage = Bytes(1, seed: 4);
+        List<(ChunkRef Ref, byte[] Bytes)> restored = Chunks(restoredImage, 4), dumped = Chunks(dumpedImage, 1);
+        using var pack = new PackWriter(2, File.OpenHandle(Path.Combine(dir.Path, "2.pack"), FileMode.CreateNew, FileAccess.Write),
+            restored.ToDictionary(c => c.Ref.Id, c => c.Ref with { Pack = 1 }));
+        List<ChunkRef> dumpedRefs = [.. dumped.Select(c => pack.Add(c.Bytes))];
+        var reads = new List<int>();
+        using var chunker = new ImageChunker(pack, () => null, why => Assert.Fail(why));
+        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)],
+            (address, into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into),
+            index =>
+            {
+                reads.Add(index);
+                return [.. restored[index].Bytes];
+            });
+
+        // The first and third pages of the one restored chunk, with a page of the dump between them.
+        composer.Add(new LaidOutRun(0, 1, 0, FromDump: false, Dumped));
+        composer.Add(new LaidOutRun((ulong)Page, 1, 0, FromDump: true, Dumped));
+        composer.Add(new LaidOutRun((ulong)(2 * Page), 1, 2L * Page, FromDump: false, Dumped));
+        (List<ChunkRef> chunks, long size) = composer.Finish();
+
+        byte[] expected = [.. restoredImage.AsSpan(0, Page), .. dumpedImage, .. restoredImage.AsSpan(2 * Page, Page)];
+        Assert.Equal(expected.Length, size);
+        Assert.Equal([0], reads);
+        Assert.Equal(4 * Page, composer.StoreReadBytes);
         Assert.Equal(expected, Concatenated(chunks, restored, dumped, expected));
     }
 

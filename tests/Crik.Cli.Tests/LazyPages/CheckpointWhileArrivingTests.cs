@@ -9,12 +9,14 @@ namespace Crik.Cli.Tests.LazyPages;
 /// the memory. The pages crik has not filled come from the checkpoint restored, by its chunks; what
 /// the app wrote, dropped (MADV_DONTNEED) or moved (mremap) since is as the app left it. Across a
 /// chain (restore, change, SIGTERM at once, twice over, with only one checkpoint kept), the app's
-/// memory checks out against the digests it keeps, from a volume and from object storage.
+/// memory checks out against the digests it keeps, from a volume and from object storage. The fill goes
+/// on once the images are put together: a commit that takes its time does not hold the memory back.
 /// </summary>
 public sealed class CheckpointWhileArrivingTests : IDisposable
 {
     private const string AppMib = "128";
     private const string NotWaited = "not waited for";
+    private const string FilledMeanwhile = "filled between the images' assembly and the commit";
     private static readonly string[] App = ["python3", Paths.App("arriving-memory.py"), AppMib];
     private readonly TempDirectory _dir = new();
     private S3Server? _server;
@@ -25,7 +27,7 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         using var pods = new Pods("lazyRestore: on\nkeepCheckpoints: 1\n");
         // The background fill pauses before each chunk: most of the memory is still to come when the SIGTERM comes.
         var slowly = new Dictionary<string, string> { ["CRIK_TEST_FILL_PACE_MS"] = "40" };
-        Chain(() => pods.StartWith(slowly, App));
+        Chain(() => pods.StartWith(slowly, App), slowCommit: false);
     }
 
     [S3CriuFact]
@@ -41,13 +43,18 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
             {
                 Thread.Sleep(TimeSpan.FromMilliseconds(150));
             }
+            // A slow commit: the fill, let go once the images are put together, goes on meanwhile.
+            if (request.StartsWith("PUT", StringComparison.Ordinal) && request.Contains("/manifest.json", StringComparison.Ordinal))
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(1.5));
+            }
         };
         Chain(() =>
         {
             Dictionary<string, string> environment = _server.Environment(proxy.Endpoint);
             environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
             return CrikRun.Start(["run", "--config", config, "--", .. App], environment: environment);
-        });
+        }, slowCommit: true);
     }
 
     public void Dispose()
@@ -56,7 +63,8 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         _dir.Dispose();
     }
 
-    private static void Chain(Func<CrikRun> start)
+    /// <param name="slowCommit">Each commit takes over a second: the fill, going on meanwhile, surely copies something.</param>
+    private static void Chain(Func<CrikRun> start, bool slowCommit)
     {
         using (CrikRun first = start())
         {
@@ -74,6 +82,8 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
             string taken = pod.WaitForLine(NotWaited, stderr: true);
             Assert.Contains($"as checkpoint {generation} has it", taken, StringComparison.Ordinal);
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("Waiting up to", StringComparison.Ordinal));
+            string meanwhile = pod.WaitForLine(FilledMeanwhile, stderr: true);
+            Assert.True(!slowCommit || !meanwhile.Contains(": 0 B " + FilledMeanwhile, StringComparison.Ordinal), meanwhile);
             Assert.DoesNotContain(pod.Stdout, l => l.EndsWith(" no", StringComparison.Ordinal) || l.StartsWith("change failed", StringComparison.Ordinal));
         }
         using CrikRun last = start();

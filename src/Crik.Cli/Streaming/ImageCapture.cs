@@ -28,6 +28,13 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     public static ImageCapture Start(string imagesDir, PackWriter pack) =>
         new(imagesDir, pack);
 
+    /// <summary>Also gives the chunk buffers back (those still in use once their stores are done).</summary>
+    public override void Dispose()
+    {
+        base.Dispose();
+        _chunker.Dispose();
+    }
+
     protected override CaptureResult NeverConnected(string why) => new([], why);
 
     /// <summary>Takes each image CRIU sends on a thread of its own; returns the images it streamed, or why they are not whole.</summary>

@@ -49,13 +49,14 @@ internal sealed partial class Checkpointer
         TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
         (CriuResult dump, run.Captured, run.ToImport) = run.OnTop is { } onto
             ? await DumpOnPreDumpsAsync(run.App, run.Staging, run.Mounts, dumpTimeout, preDumps!, onto.Directory, onto.Parent).ConfigureAwait(false)
-            : await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout).ConfigureAwait(false);
+            : await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout, run.Attempt.TakesArriving is not null).ConfigureAwait(false);
         if (DumpFallback.StreamsAfter(onTopOfPreDumps: run.OnTop is not null, dump.Succeeded, criuExited: dump.Status.Exited, run.Budget.Spent))
         {
             log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
             preDumps!.Drop();
             dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
-            (dump, run.Captured, run.ToImport) = await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout).ConfigureAwait(false);
+            (dump, run.Captured, run.ToImport) = await StreamedDumpAsync(run.App, run.Staging, run.Mounts, dumpTimeout,
+                run.Attempt.TakesArriving is not null).ConfigureAwait(false);
         }
         run.Dump = dump;
         if (!dump.Succeeded)
@@ -96,11 +97,11 @@ internal sealed partial class Checkpointer
         }
     }
 
-    /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it.</summary>
+    /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it (the pagemaps kept too when the memory is still arriving).</summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(RunningApp app,
-        StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout)
+        StagingCheckpoint staging, List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving)
     {
-        using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack);
+        using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving);
         // A streamer that cannot go on kills criu rather than leave it (and the frozen app) waiting on a pipe.
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(app.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, timeout,
             kill: capture.Failed).ConfigureAwait(false);

@@ -24,15 +24,23 @@ internal static class PageChunker
     /// even when the receiver throws: it returns it to <see cref="ArrayPool{T}.Shared"/> exactly once.
     /// </summary>
     /// <param name="boundaries">With encryption, the key that decides which pages end a chunk (see <see cref="BoundaryKey"/>).</param>
-    public static void Cut(Stream source, Action<byte[], int> chunk, BoundaryKey? boundaries = null)
+    public static void Cut(Stream source, Action<byte[], int> chunk, BoundaryKey? boundaries = null) =>
+        Cut(source, PooledArrays.Shared, chunk, boundaries);
+
+    /// <summary>
+    /// <see cref="Cut(Stream, Action{byte[], int}, BoundaryKey?)"/> into buffers from <paramref name="buffers"/>:
+    /// the receiver returns each buffer to them exactly once, even when it throws.
+    /// </summary>
+    public static void Cut<TBuffer>(Stream source, IChunkBuffers<TBuffer> buffers, Action<TBuffer, int> chunk, BoundaryKey? boundaries = null)
+        where TBuffer : class
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxBytes);
+        TBuffer? buffer = buffers.Rent();
         int filled = 0, scanned = 0;
         try
         {
             while (true)
             {
-                int read = source.Read(buffer, filled, Math.Min(ReadBytes, MaxBytes - filled));
+                int read = source.Read(buffers.Bytes(buffer).Slice(filled, Math.Min(ReadBytes, MaxBytes - filled)));
                 if (read == 0)
                 {
                     break;
@@ -41,12 +49,12 @@ internal static class PageChunker
                 while (scanned + ImagePage.Bytes <= filled)
                 {
                     scanned += ImagePage.Bytes;
-                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffer.AsSpan(scanned - ImagePage.Bytes, ImagePage.Bytes), boundaries)))
+                    if (scanned == MaxBytes || (scanned >= MinBytes && IsBoundary(buffers.Bytes(buffer).Slice(scanned - ImagePage.Bytes, ImagePage.Bytes), boundaries)))
                     {
-                        byte[] full = buffer;
+                        TBuffer full = buffer;
                         int length = scanned;
-                        buffer = ArrayPool<byte>.Shared.Rent(MaxBytes);
-                        full.AsSpan(scanned, filled - scanned).CopyTo(buffer);
+                        buffer = buffers.Rent();
+                        buffers.Bytes(full)[scanned..filled].CopyTo(buffers.Bytes(buffer));
                         filled -= scanned;
                         scanned = 0;
                         chunk(full, length);
@@ -55,16 +63,16 @@ internal static class PageChunker
             }
             if (filled > 0)
             {
-                byte[] last = buffer;
-                buffer = [];
+                TBuffer last = buffer;
+                buffer = null;
                 chunk(last, filled);
             }
         }
         finally
         {
-            if (buffer.Length > 0)
+            if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                buffers.Return(buffer);
             }
         }
     }

@@ -15,18 +15,27 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
 {
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _pagemaps = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>? _pagemaps;
 
-    private ImageCapture(string imagesDir, PackWriter pack)
+    private ImageCapture(string imagesDir, PackWriter pack, bool keepPagemaps)
         : base(imagesDir, StreamerSocket.CaptureName)
     {
         _chunker = new ImageChunker(pack, () => Failure, Fail);
+        _pagemaps = keepPagemaps ? new(StringComparer.Ordinal) : null;
         Begin();
     }
 
     /// <summary>Listens in <paramref name="imagesDir"/> before criu starts.</summary>
-    public static ImageCapture Start(string imagesDir, PackWriter pack) =>
-        new(imagesDir, pack);
+    /// <param name="keepPagemaps">Keep the pagemap images' bytes too (<see cref="CaptureResult.Pagemaps"/>): for a checkpoint that takes memory still arriving.</param>
+    public static ImageCapture Start(string imagesDir, PackWriter pack, bool keepPagemaps = false) =>
+        new(imagesDir, pack, keepPagemaps);
+
+    /// <summary>Also gives the chunk buffers back (those still in use once their stores are done).</summary>
+    public override void Dispose()
+    {
+        base.Dispose();
+        _chunker.Dispose();
+    }
 
     protected override CaptureResult NeverConnected(string why) => new([], why);
 
@@ -68,7 +77,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
             }
         }
         return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure, StreamTimes.Largest(_streams),
-            new Dictionary<string, byte[]>(_pagemaps, StringComparer.Ordinal));
+            _pagemaps is null ? null : new Dictionary<string, byte[]>(_pagemaps, StringComparer.Ordinal));
     }
 
     private ManifestFile Capture(string name, SafeFileHandle pipe)
@@ -76,7 +85,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
         var times = new StreamTimes(name);
         _streams.Add(times);
         using var stream = new TimedPipe(new FileStream(pipe, FileAccess.Read, bufferSize: 0), times);
-        if (!PagemapImage.IsPagemapName(name))
+        if (_pagemaps is null || !PagemapImage.IsPagemapName(name))
         {
             return _chunker.Take(name, stream, times);
         }
@@ -89,5 +98,5 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
 }
 
 /// <summary>The images a dump streamed, the first reason they are not whole (null when they are), and how the largest one's stream went.</summary>
-/// <param name="Pagemaps">The pagemap images' bytes, by name (a streamed dump only).</param>
+/// <param name="Pagemaps">The pagemap images' bytes, by name (a streamed dump asked to keep them only).</param>
 internal sealed record CaptureResult(List<ManifestFile> Images, string? Error, StreamTimes? Times = null, IReadOnlyDictionary<string, byte[]>? Pagemaps = null);

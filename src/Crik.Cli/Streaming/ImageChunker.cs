@@ -1,4 +1,3 @@
-using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.Model;
 using Crik.Cli.Timing;
@@ -8,7 +7,10 @@ namespace Crik.Cli.Streaming;
 /// <summary>
 /// Cuts images into chunks and stores the ones no kept generation holds in this generation's pack,
 /// several chunks at once on other cores. Memory in use is bounded: at most
-/// <see cref="ChunksInFlight"/> chunks are held at once, across all the images being taken.
+/// <see cref="ChunksInFlight"/> chunks are held at once, across all the images being taken. The pages
+/// images, which hold nearly all the bytes, are cut into buffers of crik's own that are reused from one
+/// chunk to the next (<see cref="PageBlocks"/>); the many small images into pooled arrays, of which they
+/// touch only what they fill.
 /// </summary>
 /// <param name="failure">The first failure of the whole run so far (any image's), or null.</param>
 /// <param name="fail">Records a failure (the first one wins).</param>
@@ -17,19 +19,31 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
     private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
 
     private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
+    private readonly PageBlocks _blocks = new();
 
     /// <summary>Reads <paramref name="source"/> to its end; the image as the manifest lists it. Throws when the run has failed.</summary>
     /// <param name="times">Where the time spent waiting for a free slot (for crik's own workers) is counted, when given.</param>
-    public ManifestFile Take(string name, Stream source, StreamTimes? times = null)
+    public ManifestFile Take(string name, Stream source, StreamTimes? times = null) =>
+        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, _blocks) : Take(name, source, times, PooledArrays.Shared);
+
+    /// <summary>Called once no image is being taken any more; a buffer still held by a store goes back to the kernel when the store is done.</summary>
+    public void Dispose()
+    {
+        _blocks.Dispose();
+        _inFlight.Dispose();
+    }
+
+    private ManifestFile Take<TBuffer>(string name, Stream source, StreamTimes? times, IChunkBuffers<TBuffer> buffers)
+        where TBuffer : class
     {
         var chunks = new List<ChunkRef?>();
         var stores = new List<Task>();
         long size = 0;
-        PageChunker.Cut(source, (buffer, length) =>
+        PageChunker.Cut(source, buffers, (buffer, length) =>
         {
             if (failure() is { } failed)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                buffers.Return(buffer);
                 throw new IOException(failed); // a streamed image's pipe closes: criu stops with a write error
             }
             long waiting = StreamTimes.Now();
@@ -42,19 +56,17 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
                 chunks.Add(null);
             }
             size += length;
-            stores.Add(Task.Run(() => Store(name, buffer, length, chunks, index)));
+            stores.Add(Task.Run(() => Store(name, buffers, buffer, length, chunks, index)));
         }, pack.Codec.Boundaries);
         Task.WaitAll(stores);
         return failure() is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
     }
 
-    public void Dispose() => _inFlight.Dispose();
-
-    private void Store(string name, byte[] buffer, int length, List<ChunkRef?> chunks, int index)
+    private void Store<TBuffer>(string name, IChunkBuffers<TBuffer> buffers, TBuffer buffer, int length, List<ChunkRef?> chunks, int index)
     {
         try
         {
-            ChunkRef stored = pack.Add(buffer.AsSpan(0, length));
+            ChunkRef stored = pack.Add(buffers.Bytes(buffer)[..length]);
             lock (chunks)
             {
                 chunks[index] = stored;
@@ -66,7 +78,7 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Return(buffer);
             _inFlight.Release();
         }
     }

@@ -16,6 +16,15 @@ NAMESPACES = ["unshare", "--pid", "--fork", "--mount-proc", "--ipc", "--uts", "-
 _started = []
 
 
+def new_container():
+    """A pod starts in a new container, whose /run (seldom a tmpfs) holds no /run/criu.kdat: neither crik
+    nor raw CRIU may find the kernel probes an earlier pod on this machine kept there."""
+    try:
+        os.remove("/run/criu.kdat")
+    except FileNotFoundError:
+        pass
+
+
 def now():
     return time.perf_counter()
 
@@ -26,6 +35,8 @@ class Proc:
 
     def __init__(self, args, env=None):
         self.args = [str(a) for a in args]
+        if self.args[:1] == ["unshare"]:
+            new_container()
         self.started_at = now()
         self.popen = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, env=env, start_new_session=True)

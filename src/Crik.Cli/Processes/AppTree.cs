@@ -89,7 +89,7 @@ internal sealed class AppTree(int root)
         HashSet<int> members = [.. ProcessTree.Processes(root)];
         foreach (int pid in ProcessTree.All().Where(pid => !members.Contains(pid)))
         {
-            if (StatFields(pid) is { Length: > 2 } fields && fields[2] == root.ToString(CultureInfo.InvariantCulture))
+            if (ProcFiles.StatFields(pid) is { Length: > 2 } fields && fields[2] == root.ToString(CultureInfo.InvariantCulture))
             {
                 members.Add(pid);
             }
@@ -98,13 +98,5 @@ internal sealed class AppTree(int root)
     }
 
     /// <summary>The state letter of /proc/PID/stat ('T': stopped by a signal), or '?' when it cannot be read.</summary>
-    private static char State(int pid) => StatFields(pid) is [{ Length: > 0 } state, ..] ? state[0] : '?';
-
-    /// <summary>The fields of /proc/PID/stat after the command's name (state, ppid, pgrp, ...); empty when it cannot be read.</summary>
-    private static string[] StatFields(int pid)
-    {
-        string stat = ProcFiles.Text($"/proc/{pid}/stat");
-        int end = stat.LastIndexOf(')');
-        return end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
-    }
+    private static char State(int pid) => ProcFiles.StatFields(pid) is [{ Length: > 0 } state, ..] ? state[0] : '?';
 }

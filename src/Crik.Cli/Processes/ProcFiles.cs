@@ -30,6 +30,19 @@ internal static class ProcFiles
         }
     }
 
+    /// <summary>
+    /// The fields of a /proc/PID/stat line from field 3 (the state) on, or none. They are read after the last ')',
+    /// which ends the command's name (a name may hold spaces and parentheses itself).
+    /// </summary>
+    public static string[] StatFields(string stat)
+    {
+        int end = stat.LastIndexOf(')');
+        return end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
+    }
+
+    /// <summary>The fields of process <paramref name="pid"/>'s /proc/PID/stat from field 3 on; none when it cannot be read.</summary>
+    public static string[] StatFields(int pid) => StatFields(Text($"/proc/{pid}/stat"));
+
     /// <summary>The names of the entries in a directory.</summary>
     public static string[] Names(string path)
     {

@@ -9,14 +9,6 @@ internal static class ProcessStart
     /// <summary>crik's own start, or "" when it cannot be read.</summary>
     public static string OfSelf() => InStat(ProcFiles.Text("/proc/self/stat"));
 
-    /// <summary>
-    /// Field 22 of a /proc/PID/stat line, or "" when it has none. The fields are read after the last ')', which
-    /// ends the command's name (a name may hold spaces and parentheses itself): the first after it is field 3.
-    /// </summary>
-    public static string InStat(string stat)
-    {
-        int end = stat.LastIndexOf(')');
-        string[] fields = end < 0 || end + 2 > stat.Length ? [] : stat[(end + 2)..].Split(' ');
-        return fields.Length > 19 ? fields[19] : "";
-    }
+    /// <summary>Field 22 of a /proc/PID/stat line, or "" when it has none (<see cref="ProcFiles.StatFields(string)"/>).</summary>
+    public static string InStat(string stat) => ProcFiles.StatFields(stat) is { Length: > 19 } fields ? fields[19] : "";
 }

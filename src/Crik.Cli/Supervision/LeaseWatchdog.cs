@@ -26,7 +26,8 @@ internal sealed class LeaseWatchdog : IDisposable
     private readonly int _pid;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
-    private readonly ManualResetEventSlim _stopped = new();
+    // Waited on every Tick for the app's whole life: blocking at once, as spinning first would take CPU from a dump.
+    private readonly ManualResetEventSlim _stopped = new(initialState: false, spinCount: 0);
     private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private bool _frozen;

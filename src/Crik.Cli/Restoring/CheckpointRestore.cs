@@ -96,8 +96,7 @@ internal sealed class CheckpointRestore
         if (await _filled.TryAsync(run, allowed).ConfigureAwait(false) is { } filled)
         {
             return filled.Failure is not { } failure ? RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo))
-                : failure.StoreAway ? throw StoreNotAnswering(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}")
-                : Failed(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", command);
+                : FailedBeforeItRan(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", failure.StoreAway, command);
         }
         (CriuResult restore, NotWhole? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
         return Ended(run, restore, notWhole, from, command);
@@ -114,17 +113,17 @@ internal sealed class CheckpointRestore
             _log.Warning("Checkpoint {Generation}: crik's image streamer reported after criu had restored the app: {Why}; the app runs on",
                 manifest.Generation, notWhole.Why);
         }
-        else if (notWhole is { StoreAway: true })
-        {
-            throw StoreNotAnswering(run, $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}");
-        }
         else if (!restore.Succeeded || notWhole is not null)
         {
-            return Failed(run, notWhole is null ? restore.Describe(_config.RestoreTimeout)
-                : $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}", command);
+            return notWhole is null ? Failed(run, restore.Describe(_config.RestoreTimeout), command)
+                : FailedBeforeItRan(run, $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}", notWhole.StoreAway, command);
         }
         return RestoreOutcome.Running(_success.Finish(run, loading: null, from));
     }
+
+    /// <summary>The app's images or memory did not all arrive before it ran: the store's failure (onStoreUnavailable), or the checkpoint's (set aside).</summary>
+    private RestoreOutcome FailedBeforeItRan(RestoreRun run, string why, bool storeAway, IReadOnlyList<string> command) =>
+        storeAway ? throw StoreNotAnswering(run, why) : Failed(run, why, command);
 
     /// <summary>
     /// A restore stopped before the app ran because the image store did not answer: that says nothing of the

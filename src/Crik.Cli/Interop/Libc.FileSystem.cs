@@ -38,3 +38,12 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "flock", SetLastError = true)]
     internal static partial int Flock(int fd, int operation);
 }
+
+internal static partial class Libc
+{
+    internal const int POSIX_FADV_WILLNEED = 3;
+
+    /// <summary>posix_fadvise(2): advice on how a file will be read. Returns 0, or the error number itself (not -1).</summary>
+    [LibraryImport(Library, EntryPoint = "posix_fadvise")]
+    internal static partial int PosixFadvise(int fd, long offset, long length, int advice);
+}

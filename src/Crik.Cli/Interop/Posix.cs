@@ -96,6 +96,45 @@ internal static class Posix
         return errno == 0;
     }
 
+    /// <summary>
+    /// Asks the kernel to read part of a regular file into the page cache (posix_fadvise WILLNEED) and returns
+    /// without waiting for it; false when <paramref name="path"/> is not a regular file crik can open. A final
+    /// link is never followed, and a path that is not a regular file is never opened.
+    /// </summary>
+    public static bool TryReadAhead(string path, long offset, long length)
+    {
+        const long ReadAheadStep = 128 << 10;
+        if (FileStatus.TryRead(path) is not { Kind: FileKind.Regular })
+        {
+            return false;
+        }
+        int fd = Libc.Open(path, OpenFlags.ReadOnly | OpenFlags.NoFollow | OpenFlags.NonBlocking | OpenFlags.NoControllingTerminal | OpenFlags.CloseOnExec, 0);
+        if (fd < 0)
+        {
+            return false;
+        }
+        try
+        {
+            if (FileStatus.Read(fd).Kind != FileKind.Regular)
+            {
+                return false;
+            }
+            // The kernel reads at most its read-ahead window (128 KiB by default) for each piece of advice.
+            for (long at = offset; at < offset + length; at += ReadAheadStep)
+            {
+                if (Libc.PosixFadvise(fd, at, Math.Min(ReadAheadStep, offset + length - at), Libc.POSIX_FADV_WILLNEED) != 0)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
     /// <summary>The short name of a signal, e.g. "TERM".</summary>
     public static string SignalName(Signal signal)
     {

@@ -157,6 +157,33 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
+    /// <summary>
+    /// What the app's processes map privately from files (<see cref="FileMappings"/>), by path, from the files
+    /// and mm images laid out here; throws FormatException or IOException for images that cannot be read.
+    /// </summary>
+    public List<MappedFileRange> MappedFiles()
+    {
+        using Microsoft.Win32.SafeHandles.SafeFileHandle? filesImage = _scratch.Directory.TryOpenFile(RegularFilesImage.Name);
+        if (filesImage is null)
+        {
+            return [];
+        }
+        Dictionary<uint, string> paths = RegularFilesImage.Parse(FileContents.Read(filesImage, MaxMmImageBytes));
+        var ranges = new List<MappedFileRange>();
+        foreach (int pid in Tasks.Keys)
+        {
+            using Microsoft.Win32.SafeHandles.SafeFileHandle? mm = _scratch.Directory.TryOpenFile(DumpedMemory.MmName(pid));
+            if (mm is null)
+            {
+                continue;
+            }
+            ranges.AddRange(FileMappings.Private(FileContents.Read(mm, MaxMmImageBytes))
+                .Where(m => paths.ContainsKey(m.FileId))
+                .Select(m => new MappedFileRange(paths[m.FileId], m.Offset, m.Length, m.Executable)));
+        }
+        return ranges;
+    }
+
     private void WriteAll(List<ManifestFile> files, Manifest manifest, PackReader packs, PackReader fillPacks, Func<IReadOnlyList<ProcessMemory>, SharingPlan> share)
     {
         Dictionary<int, PagemapImage> pagemaps = DumpedMemory.Pagemaps(files, manifest, packs);

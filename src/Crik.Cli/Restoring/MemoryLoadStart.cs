@@ -45,6 +45,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
             var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
             LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");
+            ReadAheadMappedFiles(images, manifest.Generation);
             return loading;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
@@ -54,6 +55,19 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
             log.Warning("Checkpoint {Generation}: cannot restore it {How} ({Error}); restoring it {Instead}", manifest.Generation,
                 lazily ? "lazily" : "on crik's fill", e.Message, lazily ? "with all its memory first" : "from CRIU's stream");
             return null;
+        }
+    }
+
+    /// <summary>While CRIU restores the app, the files it maps are read into the page cache (<see cref="MappedFilesReadAhead"/>).</summary>
+    private void ReadAheadMappedFiles(LazyImages images, long generation)
+    {
+        try
+        {
+            MappedFilesReadAhead.Start(images.MappedFiles(), log);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            log.Debug("Checkpoint {Generation}: not reading ahead the files the app maps: {Error}", generation, e.Message);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
@@ -61,14 +62,14 @@ internal sealed class CheckpointRestore
         // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = _store.BeginRestore(checkpoint);
         stages.Lap("record");
-        if (PutBackSavedFiles(attempt, stages) is { } notPutBack)
-        {
-            return _failures.Failed(manifest.Generation, clock, notPutBack, null, _store.RestoreFailed(attempt, $"restore failed: {notPutBack}"), command);
-        }
-        LogRestoring(checkpoint, attempt);
         var run = new RestoreRun(checkpoint, attempt, stages, clock, _reaper.Expect(manifest.RootPid));
         try
         {
+            if (PutBackSavedFiles(run) is { } notPutBack)
+            {
+                return FailedBeforeItRan(run, notPutBack.Why, notPutBack.Blame, command, criuRan: false);
+            }
+            LogRestoring(checkpoint, attempt);
             return await RunCriuAsync(run, command).ConfigureAwait(false);
         }
         catch (SpawnException e)
@@ -96,7 +97,7 @@ internal sealed class CheckpointRestore
         if (await _filled.TryAsync(run, allowed).ConfigureAwait(false) is { } filled)
         {
             return filled.Failure is not { } failure ? RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo))
-                : FailedBeforeItRan(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", failure.StoreAway, command);
+                : FailedBeforeItRan(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", failure.Blame, command);
         }
         (CriuResult restore, NotWhole? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
         return Ended(run, restore, notWhole, from, command);
@@ -115,15 +116,30 @@ internal sealed class CheckpointRestore
         }
         else if (!restore.Succeeded || notWhole is not null)
         {
-            return notWhole is null ? Failed(run, restore.Describe(_config.RestoreTimeout), command)
-                : FailedBeforeItRan(run, $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}", notWhole.StoreAway, command);
+            return notWhole is null ? FailedBeforeItRan(run, restore.Describe(_config.RestoreTimeout), RestoreBlames.OfCriu(restore.FirstError), command)
+                : FailedBeforeItRan(run, $"an image could not be read whole, so crik stopped criu before the app ran: {notWhole.Why}", notWhole.Blame, command);
         }
         return RestoreOutcome.Running(_success.Finish(run, loading: null, from));
     }
 
-    /// <summary>The app's images or memory did not all arrive before it ran: the store's failure (onStoreUnavailable), or the checkpoint's (set aside).</summary>
-    private RestoreOutcome FailedBeforeItRan(RestoreRun run, string why, bool storeAway, IReadOnlyList<string> command) =>
-        storeAway ? throw StoreNotAnswering(run, why) : Failed(run, why, command);
+    /// <summary>
+    /// The restore stopped before the app ran: the store's failure (onStoreUnavailable), this node's (the checkpoint
+    /// stays; onRestoreFailure), or the checkpoint's (set aside; onRestoreFailure).
+    /// </summary>
+    private RestoreOutcome FailedBeforeItRan(RestoreRun run, string why, RestoreBlame blame, IReadOnlyList<string> command, bool criuRan = true) => blame switch
+    {
+        RestoreBlame.Store => throw StoreNotAnswering(run, why),
+        RestoreBlame.Node => NoRoomOnThisNode(run, why, command),
+        _ => Failed(run, why, command, criuRan),
+    };
+
+    /// <summary>This node had no room for what the restore writes: what CRIU left is killed, the attempt taken back, and the checkpoint stays.</summary>
+    private RestoreOutcome NoRoomOnThisNode(RestoreRun run, string why, IReadOnlyList<string> command)
+    {
+        _leftovers.Forget(run.Manifest);
+        TakeBackRecord(run);
+        return _failures.NoRoomOnThisNode(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, command);
+    }
 
     /// <summary>
     /// A restore stopped before the app ran because the image store did not answer: that says nothing of the
@@ -133,6 +149,14 @@ internal sealed class CheckpointRestore
     private StoreNotAnsweringException StoreNotAnswering(RestoreRun run, string why)
     {
         _leftovers.Forget(run.Manifest);
+        TakeBackRecord(run);
+        return new StoreNotAnsweringException($"restoring checkpoint {run.Manifest.Generation} stopped after {run.Clock.Elapsed.TotalSeconds:0.00} s because "
+            + $"the image store did not answer: {why}; CRIU log {run.Attempt.LogPath}");
+    }
+
+    /// <summary>A restore that did not take back its record: it counts against restoreAttempts, and the warning says so.</summary>
+    private void TakeBackRecord(RestoreRun run)
+    {
         try
         {
             _store.CancelRestore(run.Attempt);
@@ -142,29 +166,28 @@ internal sealed class CheckpointRestore
             _log.Warning("Checkpoint {Generation}: could not take back the record of this restore ({Error}); it counts against restoreAttempts",
                 run.Manifest.Generation, e.Message);
         }
-        return new StoreNotAnsweringException($"restoring checkpoint {run.Manifest.Generation} stopped after {run.Clock.Elapsed.TotalSeconds:0.00} s because "
-            + $"the image store did not answer: {why}; CRIU log {run.Attempt.LogPath}");
     }
 
     /// <summary>An eager restore failed before the app ran: what CRIU left is killed, the checkpoint set aside, and onRestoreFailure applies.</summary>
-    private RestoreOutcome Failed(RestoreRun run, string why, IReadOnlyList<string> command)
+    private RestoreOutcome Failed(RestoreRun run, string why, IReadOnlyList<string> command, bool criuRan = true)
     {
         _leftovers.Forget(run.Manifest);
-        return _failures.Failed(run.Manifest.Generation, run.Clock, why, run.Attempt.LogPath, _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
+        return _failures.Failed(run.Manifest.Generation, run.Clock, why, criuRan ? run.Attempt.LogPath : null,
+            _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
     }
 
-    /// <summary>Puts back additionalPaths; null when done, else why the restore failed.</summary>
-    private string? PutBackSavedFiles(RestoreAttempt attempt, StageClock stages)
+    /// <summary>Puts back additionalPaths; null when done, else why not and whose fault that is.</summary>
+    private NotWhole? PutBackSavedFiles(RestoreRun run)
     {
         try
         {
-            _store.PutBackSavedFiles(attempt);
-            stages.Lap("files");
+            _store.PutBackSavedFiles(run.Attempt);
+            run.Stages.Lap("files");
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return $"cannot put back additionalPaths: {e.Message}";
+            return NotWhole.Of($"cannot put back additionalPaths: {e.Message}", e);
         }
     }
 

@@ -70,11 +70,11 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
         }
         catch (TimeoutException)
         {
-            return new NotWhole("an image was still being sent 10 s after criu exited", StoreAway: false);
+            return new NotWhole("an image was still being sent 10 s after criu exited", storeAway: false);
         }
         catch (Exception e)
         {
-            return new NotWhole($"crik's image streamer failed: {e.Message}", StoreAway: false);
+            return new NotWhole($"crik's image streamer failed: {e.Message}", storeAway: false);
         }
     }
 }

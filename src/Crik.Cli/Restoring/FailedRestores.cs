@@ -34,6 +34,20 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
         return Fresh(message, command, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)");
     }
 
+    /// <summary>
+    /// This node had no room for what the restore writes: the checkpoint is whole and stays where it is, and the
+    /// attempt does not count against restoreAttempts.
+    /// </summary>
+    /// <param name="clock">Started when the restore began.</param>
+    public RestoreOutcome NoRoomOnThisNode(long generation, Stopwatch clock, string why, string directory, IReadOnlyList<string> command)
+    {
+        string message = $"restoring checkpoint {generation} stopped after {clock.Elapsed.TotalSeconds:0.00} s because this node has no room for what "
+            + $"the restore writes: {why}. The checkpoint stays in {directory} and this attempt does not count against restoreAttempts: "
+            + "free space where the error says (the node's disk, the pod's ephemeral storage or the volume), and the next pod restores it";
+        Happenings.Publish(new Happening.RestoreFailed(generation, Lazily: false, message));
+        return Fresh(message, command, $"checkpoint {generation} could not be restored for lack of room on this node and stays (onRestoreFailure: fresh)");
+    }
+
     private RestoreOutcome Fresh(string message, IReadOnlyList<string> command, string whyFresh)
     {
         if (RestoreFailure.Decide(config.OnRestoreFailure) == AfterRestoreFailure.StartNothing)

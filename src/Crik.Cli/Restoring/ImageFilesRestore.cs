@@ -15,25 +15,24 @@ internal sealed class ImageFilesRestore(ICheckpointStore store, CriuRestore criu
     /// <summary>CRIU's result, and what kept the images from being written out (null when they were).</summary>
     public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run)
     {
-        ImageFiles files;
+        ImageFiles? files = null;
         try
         {
             files = store.WriteImageFiles(run.Attempt);
+            using PackReader packs = store.OpenPackReader();
+            foreach ((string name, byte[] bytes) in SharingCut.For(run.Manifest, packs, log))
+            {
+                File.WriteAllBytes(Path.Combine(files.ImagesDir, name), bytes);
+            }
             run.Stages.Lap("image files");
         }
         catch (IOException e)
         {
+            files?.Dispose();
             return (new CriuResult(default, TimeSpan.Zero, TimedOut: false, "not run"), NotWhole.Of($"writing its images out as files failed: {e.Message}", e));
         }
         using (files)
         {
-            using (PackReader packs = store.OpenPackReader())
-            {
-                foreach ((string name, byte[] bytes) in SharingCut.For(run.Manifest, packs, log))
-                {
-                    File.WriteAllBytes(Path.Combine(files.ImagesDir, name), bytes);
-                }
-            }
             return await criu.RunAsync(run, files.ImagesDir).ConfigureAwait(false);
         }
     }

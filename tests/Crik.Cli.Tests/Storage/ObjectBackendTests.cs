@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.ObjectStorage;
@@ -50,7 +49,7 @@ public sealed partial class ObjectBackendTests : StorageContract
     [SkippableStorageFact]
     public void AStagingAreaIsNeverListed()
     {
-        using StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        using StagingCheckpoint staging = Stage(1);
         staging.Pack.Add(Bytes("pages"));
         Assert.Empty(Listing().Unfinished);
         Assert.Empty(Listing().Packs);
@@ -65,7 +64,7 @@ public sealed partial class ObjectBackendTests : StorageContract
     [SkippableStorageFact]
     public void AMoveCopiesInTheStoreAndReadsNothing()
     {
-        using (var staging = Backend.BeginStaging(1, [], ChunkCodec.Plain))
+        using (var staging = Stage(1))
         {
             staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: "0123abcd", whyNot: () => null);
         }
@@ -80,7 +79,7 @@ public sealed partial class ObjectBackendTests : StorageContract
     [SkippableStorageFact]
     public void AnAbandonedDumpsPackStaysOnceItsUploadCompleted()
     {
-        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        StagingCheckpoint staging = Stage(1);
         Seal(staging, "pages");
         staging.Abandon();
         Assert.Equal([1], Listing().Packs);

@@ -85,4 +85,16 @@ public sealed partial class ObjectBackendTests : StorageContract
         Assert.Equal([1], Listing().Packs);
         Assert.Empty(Listing().Committed);
     }
+
+    /// <summary>A store that goes (crik exits) while a dump is still staged takes the dump's scratch directory on the node with it.</summary>
+    [SkippableStorageFact]
+    public void AStoreThatGoesMidDumpLeavesNoScratchDirectory()
+    {
+        var store = new ObjectGenerationStore(Client(), Log);
+        StagingCheckpoint staging = store.BeginCheckpoint();
+        Assert.True(Directory.Exists(staging.Path));
+        store.Dispose();
+        Assert.False(Directory.Exists(staging.Path));
+        staging.Dispose();
+    }
 }

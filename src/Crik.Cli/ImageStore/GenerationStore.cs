@@ -23,6 +23,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     private readonly StoreRequests _requests = requests ?? StoreRequests.None;
     private volatile IStoreLock? _lock;
     private volatile IStoreLock? _held;
+    private readonly HashSet<StagingCheckpoint> _staged = [];
 
     /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
     public int RestoreAttempts { get; init; } = Configuration.CrikConfig.DefaultRestoreAttempts;
@@ -71,7 +72,21 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     public StagingCheckpoint BeginCheckpoint()
     {
         StoreListing listing = List();
-        return backend.BeginStaging(Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough), KnownChunks(listing), _codec);
+        StagingCheckpoint staging = StagingCheckpoint.Begin(backend, _requests, log, Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough),
+            KnownChunks(listing), _codec, ended: Ended);
+        lock (_staged)
+        {
+            _staged.Add(staging);
+        }
+        return staging;
+    }
+
+    private void Ended(StagingCheckpoint staging)
+    {
+        lock (_staged)
+        {
+            _staged.Remove(staging);
+        }
     }
 
     public void Abandon(StagingCheckpoint staging) => staging.Abandon();
@@ -125,6 +140,13 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
 
     public void Dispose()
     {
+        lock (_staged)
+        {
+            foreach (StagingCheckpoint staging in _staged)
+            {
+                staging.LeaveBehind();
+            }
+        }
         _held?.Dispose();
         backend.Dispose();
         GC.SuppressFinalize(this);

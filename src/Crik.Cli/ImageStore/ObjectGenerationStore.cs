@@ -27,6 +27,7 @@ internal sealed class ObjectGenerationStore : GenerationStore
                 backend.DropAbandonedWrites();
             },
             IsTransient: e => e is S3Exception or PackUnavailableException,
+            MayHaveLanded: e => e is S3Exception { Status: 0 or >= 500 },
             DeadHolderLockTime: leaseLifetime ?? S3Lease.DefaultLifetime))
     {
     }

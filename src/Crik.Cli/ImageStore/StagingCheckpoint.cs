@@ -1,60 +1,111 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
 /// <summary>
-/// A dump in progress: a new private directory (<c>.staging-NNNNNN-*</c>) that only crik and the
-/// CRIU it runs write into. Finish it with <see cref="GenerationStore.Commit"/> or <see cref="GenerationStore.Abandon"/>.
+/// A dump in progress, the same for every backend: a new private directory that only crik and the CRIU it runs write
+/// into, and this generation's pack, written as CRIU dumps (<see cref="IStoreBackend.CreateUpload"/>). In a store with
+/// directories the directory is in the store (<c>.staging-NNNNNN-*</c>) and the commit renames it; in object storage it
+/// is a scratch directory on the node, whose files are sealed into the pack, and the commit writes the manifest last
+/// (<see cref="ManifestCommit"/>). Finish it with <see cref="GenerationStore.Commit"/> or <see cref="GenerationStore.Abandon"/>.
 /// </summary>
-internal abstract class StagingCheckpoint(long generation, string name, DirectoryHandle directory, string logPath, PackWriter pack) : IDisposable
+internal sealed partial class StagingCheckpoint : IDisposable
 {
-    public long Generation => generation;
+    private readonly IStoreBackend _backend;
+    private readonly StoreRequests _requests;
+    private readonly ILogger _log;
+    private readonly string? _name;
+    private readonly DirectoryHandle _directory;
+    private readonly IBlobUpload _upload;
+    private ScratchDirectory? _scratch;
+    private Action<StagingCheckpoint>? _ended;
+
+    private StagingCheckpoint(IStoreBackend backend, StoreRequests requests, ILogger log, string? name, DirectoryHandle directory,
+        ScratchDirectory? scratch, IBlobUpload upload, PackWriter pack)
+    {
+        (_backend, _requests, _log, _name, _directory, _scratch, _upload, Pack) = (backend, requests, log, name, directory, scratch, upload, pack);
+        Criu = new CriuWorkDir(directory.ProcPath, StoreLayout.DumpLogName(pack.Generation));
+        LogPath = $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{Criu.LogName}";
+    }
+
+    /// <summary>
+    /// A new staging area for <paramref name="generation"/>, with its pack (reusing <paramref name="known"/>).
+    /// <paramref name="ended"/> hears when it is disposed.
+    /// </summary>
+    public static StagingCheckpoint Begin(IStoreBackend backend, StoreRequests requests, ILogger log, long generation,
+        Dictionary<string, ChunkRef> known, ChunkCodec codec, Action<StagingCheckpoint>? ended = null)
+    {
+        IBlobUpload upload = backend.CreateUpload(StoreLayout.PackKey(generation));
+        try
+        {
+            var pack = new PackWriter(generation, upload, known, codec);
+            if (backend.HasDirectories)
+            {
+                string name = StoreLayout.StagingName(generation);
+                DirectoryHandle inStore = backend.CreateLocalDirectory(name) ?? throw new IOException($"{backend.ImageDir} gave no directory for {name}");
+                return new(backend, requests, log, name, inStore, scratch: null, upload, pack) { _ended = ended };
+            }
+            ScratchDirectory scratch = ScratchDirectory.Create($"crik-dump-{generation:D6}", fallbackParent: null);
+            try
+            {
+                return new(backend, requests, log, name: null, scratch.Directory.OpenOrCreateDirectory("."), scratch, upload, pack) { _ended = ended };
+            }
+            catch
+            {
+                scratch.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            upload.Abort();
+            upload.Dispose();
+            throw;
+        }
+    }
+
+    public long Generation => Pack.Generation;
 
     /// <summary>Where it is, for messages.</summary>
-    public string Path => directory.Path;
+    public string Path => _directory.Path;
 
     /// <summary>The directory CRIU writes the images into (a path to the directory crik holds open).</summary>
-    public string ImagesDir => directory.ProcPath;
+    public string ImagesDir => _directory.ProcPath;
 
     /// <summary>CRIU's work directory and log name for the dump; the log ends up at <see cref="LogPath"/>.</summary>
-    public CriuWorkDir Criu => new(directory.ProcPath, StoreLayout.DumpLogName(generation));
+    public CriuWorkDir Criu { get; }
 
     /// <summary>Where CRIU's log of this dump is kept once the dump is committed or abandoned.</summary>
-    public string LogPath => logPath;
+    public string LogPath { get; }
 
     /// <summary>Where the images CRIU streams through crik go: new chunks into this generation's pack.</summary>
-    public PackWriter Pack => pack;
+    public PackWriter Pack { get; }
 
-    internal string Name => name;
+    internal DirectoryHandle Directory => _directory;
 
-    internal DirectoryHandle Directory => directory;
+    /// <summary>How this staging area is committed: by renaming its directory in the store, or by writing its manifest last.</summary>
+    private StagingCommit Commit => _name is null ? StagingCommit.ManifestWrittenLast : StagingCommit.Rename;
 
-    /// <summary>
-    /// Everything of the staged dump but its manifest goes to stable storage: the pack, and the files
-    /// CRIU and crik left beside it. Returns those files as the manifest lists them, and the bytes
-    /// written for this generation.
-    /// </summary>
-    public abstract (List<ManifestFile> Files, long WrittenBytes) Seal(ChunkCodec codec);
+    /// <summary>Moves CRIU's log (and what criu printed) into logs/ (<see cref="CriuLogs"/>); failures are warnings.</summary>
+    public void KeepLog() => CriuLogs.Keep(_backend, _log, _directory, Criu.LogName);
 
     /// <summary>
-    /// Makes the staged generation visible as <paramref name="committedName"/> with its manifest, written
-    /// last: the commit point. <paramref name="whyNot"/> is asked just before it; a reason abandons the
-    /// commit (this throws). Throws only when the generation is not committed.
+    /// Deletes the scratch directory on the node, if any, and nothing else: the store that began this staging area
+    /// goes (crik exits) while the dump is still under way, and its upload is left to the store's clean-up.
     /// </summary>
-    public abstract void Publish(string committedName, byte[] manifest, string? mac, Func<string?> whyNot);
-
-    /// <summary>Removes the staging area of a dump that will not be committed, keeping CRIU's log.</summary>
-    public abstract void Abandon();
-
-    /// <summary>Moves CRIU's log (and what criu printed) into logs/; failures are warnings.</summary>
-    public abstract void KeepLog();
+    internal void LeaveBehind() => Interlocked.Exchange(ref _scratch, null)?.Dispose();
 
     public void Dispose()
     {
-        pack.Dispose();
-        directory.Dispose();
+        Pack.Dispose();
+        _directory.Dispose();
+        LeaveBehind();
+        Interlocked.Exchange(ref _ended, null)?.Invoke(this);
     }
 }

@@ -6,13 +6,14 @@ namespace Crik.Cli.ImageStore;
 /// What object storage wires around its backend, and a volume does without: a deadline for the
 /// requests of a step, what follows taking the lock for the app's life (every write fenced by the
 /// lease; what writers that died left unfinished dropped), which errors say nothing about the entry
-/// read (a store that did not answer), and how long a crik that died keeps others out.
+/// read (a store that did not answer), which failed writes may have been carried out all the same (no answer came,
+/// or the store failed), and how long a crik that died keeps others out.
 /// </summary>
 internal sealed record StoreRequests(Func<TimeSpan, IDisposable> Within, Action<IStoreLock> Held, Func<IOException, bool> IsTransient,
-    TimeSpan DeadHolderLockTime)
+    Func<IOException, bool> MayHaveLanded, TimeSpan DeadHolderLockTime)
 {
-    /// <summary>A volume's: no requests to give up, a flock that cannot be lost and ends with its process.</summary>
-    public static readonly StoreRequests None = new(_ => NoLimit.Instance, _ => { }, _ => false, TimeSpan.Zero);
+    /// <summary>A volume's: no requests to give up, a flock that cannot be lost and ends with its process, writes that fail undone.</summary>
+    public static readonly StoreRequests None = new(_ => NoLimit.Instance, _ => { }, _ => false, _ => false, TimeSpan.Zero);
 
     private sealed class NoLimit : IDisposable
     {

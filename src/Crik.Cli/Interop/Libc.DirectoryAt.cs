@@ -27,4 +27,11 @@ internal static partial class Libc
     /// <summary>renameat(2): moves a name (a link itself, never its target), replacing the target name atomically. Returns 0, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "renameat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int RenameAt(int oldDirFd, string oldName, int newDirFd, string newName);
+
+    /// <summary>renameat2(2)'s flag: fail with EEXIST rather than replace the target name.</summary>
+    internal const uint RENAME_NOREPLACE = 1;
+
+    /// <summary>renameat2(2): renameat with flags. Returns 0, or -1 with errno (EINVAL when the file system does not support a flag).</summary>
+    [LibraryImport(Library, EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int RenameAt2(int oldDirFd, string oldName, int newDirFd, string newName, uint flags);
 }

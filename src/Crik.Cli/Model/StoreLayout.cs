@@ -36,6 +36,9 @@ internal static partial class StoreLayout
     /// <summary>The pack file holding the chunks generation <paramref name="generation"/> wrote: packs/000007.pack.</summary>
     public static string PackName(long generation) => Number(generation) + PackSuffix;
 
+    /// <summary>The key of generation <paramref name="generation"/>'s pack: packs/000007.pack.</summary>
+    public static string PackKey(long generation) => $"{PacksDir}/{PackName(generation)}";
+
     /// <summary>The generation of a pack file's name (packs/000007.pack), or 0 when it is not one.</summary>
     public static long ParsePackGeneration(string name) =>
         name.EndsWith(PackSuffix, StringComparison.Ordinal) ? ParseNumber(name.AsSpan(0, name.Length - PackSuffix.Length)) : 0;

@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.ObjectStorage;
@@ -50,7 +49,7 @@ public sealed partial class ObjectBackendTests : StorageContract
     [SkippableStorageFact]
     public void AStagingAreaIsNeverListed()
     {
-        using StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        using StagingCheckpoint staging = Stage(1);
         staging.Pack.Add(Bytes("pages"));
         Assert.Empty(Listing().Unfinished);
         Assert.Empty(Listing().Packs);
@@ -65,7 +64,7 @@ public sealed partial class ObjectBackendTests : StorageContract
     [SkippableStorageFact]
     public void AMoveCopiesInTheStoreAndReadsNothing()
     {
-        using (var staging = Backend.BeginStaging(1, [], ChunkCodec.Plain))
+        using (var staging = Stage(1))
         {
             staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: "0123abcd", whyNot: () => null);
         }
@@ -80,10 +79,22 @@ public sealed partial class ObjectBackendTests : StorageContract
     [SkippableStorageFact]
     public void AnAbandonedDumpsPackStaysOnceItsUploadCompleted()
     {
-        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        StagingCheckpoint staging = Stage(1);
         Seal(staging, "pages");
         staging.Abandon();
         Assert.Equal([1], Listing().Packs);
         Assert.Empty(Listing().Committed);
+    }
+
+    /// <summary>A store that goes (crik exits) while a dump is still staged takes the dump's scratch directory on the node with it.</summary>
+    [SkippableStorageFact]
+    public void AStoreThatGoesMidDumpLeavesNoScratchDirectory()
+    {
+        var store = new ObjectGenerationStore(Client(), Log);
+        StagingCheckpoint staging = store.BeginCheckpoint();
+        Assert.True(Directory.Exists(staging.Path));
+        store.Dispose();
+        Assert.False(Directory.Exists(staging.Path));
+        staging.Dispose();
     }
 }

@@ -23,7 +23,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void AMoveTakesTheManifestsHmacAlong()
     {
-        using (var staging = Backend.BeginStaging(1, [], ChunkCodec.Plain))
+        using (var staging = Stage(1))
         {
             staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: "0123abcd", whyNot: () => null);
         }

@@ -1,11 +1,10 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;
 
-// BeginStaging, and the staging area's Publish, Abandon and KeepLog. Whether a staging area is
+// StagingCheckpoint.Begin over each backend, and the staging area's Publish, Abandon and KeepLog. Whether a staging area is
 // visible before it is published differs (a volume's .staging-* directory; nothing in object
 // storage): each backend's tests say which.
 public abstract partial class StorageContract
@@ -24,7 +23,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void APublishToldWhyNotThrowsItsReasonAndCommitsNothing()
     {
-        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        StagingCheckpoint staging = Stage(1);
         byte[] json = Seal(staging, "pages");
         IOException refused = Assert.ThrowsAny<IOException>(() => staging.Publish("checkpoint-000001", json, mac: null, whyNot: () => "the budget ran out"));
         Assert.Equal("the budget ran out", refused.Message);
@@ -36,7 +35,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void AnAbandonedDumpLeavesNoGenerationNoStagingAndNoPack()
     {
-        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        StagingCheckpoint staging = Stage(1);
         staging.Pack.Add(Bytes("pages"));
         File.WriteAllText(Path.Combine(staging.ImagesDir, "pages-1.img"), "half a dump");
         staging.Abandon();
@@ -50,7 +49,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void AnAbandonedDumpKeepsCriusLogInLogs()
     {
-        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        StagingCheckpoint staging = Stage(1);
         File.WriteAllText(staging.Criu.LogFile, "Error (criu/cr-dump.c:1): no\n");
         staging.Abandon();
         Assert.Equal("Error (criu/cr-dump.c:1): no\n", Text(Backend.Read($"logs/{StoreLayout.DumpLogName(1)}", 1 << 20)));
@@ -60,7 +59,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void ACommittedDumpKeepsCriusLogInLogsAndNotInTheGeneration()
     {
-        using (StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain))
+        using (StagingCheckpoint staging = Stage(1))
         {
             File.WriteAllText(staging.Criu.LogFile, "dump finished\n");
             staging.KeepLog();

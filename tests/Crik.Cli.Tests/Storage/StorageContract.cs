@@ -22,10 +22,14 @@ public abstract partial class StorageContract : IDisposable
     /// <summary>The backend a case works with (a second crik is <see cref="NewBackend"/>).</summary>
     internal IStoreBackend Backend => _backend ??= NewBackend();
 
+    /// <summary>A new staging area for <paramref name="generation"/> over the backend, as <see cref="GenerationStore"/> begins one (<see cref="StagingCheckpoint.Begin"/>).</summary>
+    internal StagingCheckpoint Stage(long generation) =>
+        StagingCheckpoint.Begin(Backend, StoreRequests.None, Serilog.Core.Logger.None, generation, [], ChunkCodec.Plain);
+
     /// <summary>Stages and publishes a generation whose one image is a single chunk of <paramref name="pages"/> in its own pack.</summary>
     internal byte[] Publish(long generation, string pages = "pages")
     {
-        using StagingCheckpoint staging = Backend.BeginStaging(generation, [], ChunkCodec.Plain);
+        using StagingCheckpoint staging = Stage(generation);
         byte[] json = Seal(staging, pages);
         staging.Publish(StoreLayout.CommittedName(generation), json, mac: null, whyNot: () => null);
         return json;

@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
 using Serilog;
@@ -56,7 +55,7 @@ public sealed partial class VolumeBackendTests : StorageContract
     [SkippableStorageFact]
     public void AStagingAreaIsListedAsUnfinishedUntilItIsPublished()
     {
-        using StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        using StagingCheckpoint staging = Stage(1);
         string unfinished = Assert.Single(Listing().Unfinished);
         Assert.StartsWith(".staging-000001-", unfinished, StringComparison.Ordinal);
         Assert.Equal(1, Listing().Newest);
@@ -69,10 +68,36 @@ public sealed partial class VolumeBackendTests : StorageContract
     [SkippableStorageFact]
     public void AnAbandonedDumpsPackGoesEvenOnceSealed()
     {
-        StagingCheckpoint staging = Backend.BeginStaging(1, [], ChunkCodec.Plain);
+        StagingCheckpoint staging = Stage(1);
         Seal(staging, "pages");
         staging.Abandon();
         Assert.Empty(Listing().Packs);
         Assert.Empty(Listing().Unfinished);
+    }
+
+    /// <summary>A plain rename would replace an empty directory at the target: the commit's rename never does.</summary>
+    [SkippableStorageFact]
+    public void RenameNoReplaceMovesADirectoryWholeAndNeverOntoAnEmptyOne()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, ".staging-000001-0123abcd", "sub"));
+        File.WriteAllText(Path.Combine(_dir, ".staging-000001-0123abcd", "sub", "pages-1.img"), "x");
+        Directory.CreateDirectory(Path.Combine(_dir, "checkpoint-000001"));
+        Assert.False(Backend.RenameNoReplace(".staging-000001-0123abcd", "checkpoint-000001"));
+        Assert.True(File.Exists(Path.Combine(_dir, ".staging-000001-0123abcd", "sub", "pages-1.img")));
+
+        Assert.True(Backend.RenameNoReplace(".staging-000001-0123abcd", "checkpoint-000002"));
+        Assert.Equal("x", File.ReadAllText(Path.Combine(_dir, "checkpoint-000002", "sub", "pages-1.img")));
+        Assert.False(Directory.Exists(Path.Combine(_dir, ".staging-000001-0123abcd")));
+    }
+
+    /// <summary>A volume's pack is a file at its key from the start, created only if absent: a link planted there is refused, never written through.</summary>
+    [SkippableStorageFact]
+    public void AnUploadRefusesALinkPlantedAtItsKey()
+    {
+        string target = Path.Combine(_dir, "elsewhere");
+        Directory.CreateDirectory(Path.Combine(_dir, "packs"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "packs", "000001.pack"), target);
+        Assert.ThrowsAny<IOException>(() => Backend.CreateUpload("packs/000001.pack"));
+        Assert.False(File.Exists(target));
     }
 }

@@ -113,7 +113,7 @@ public sealed class VolumeVerifierTests : IDisposable
     /// <summary>Commits generation 1 with one file beside its manifest (<paramref name="file"/>, holding "core").</summary>
     private Manifest Publish(string file = "core-1.img")
     {
-        using StagingCheckpoint staging = _backend.BeginStaging(1, [], ChunkCodec.Plain);
+        using StagingCheckpoint staging = StagingCheckpoint.Begin(_backend, StoreRequests.None, Serilog.Core.Logger.None, 1, [], ChunkCodec.Plain);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(staging.Path, file))!);
         File.WriteAllText(Path.Combine(staging.Path, file), "core");
         (List<ManifestFile> files, _) = staging.Seal(ChunkCodec.Plain);

@@ -44,7 +44,12 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
 
     public void MakePrivate(string location) => inner.MakePrivate(location);
 
-    public StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec) => inner.BeginStaging(generation, known, codec);
+    public bool RenameNoReplace(string from, string to) => Counted("move", () => inner.RenameNoReplace(from, to));
+
+    /// <summary>Counted as one write when it starts; its parts are the upload's own.</summary>
+    public IBlobUpload CreateUpload(string key) => Counted("write", () => inner.CreateUpload(key));
+
+    public DirectoryHandle? CreateLocalDirectory(string key) => Counted("open", () => inner.CreateLocalDirectory(key));
 
     public DirectoryHandle? OpenLocalDirectory(string key) => Counted("open", () => inner.OpenLocalDirectory(key));
 

@@ -16,10 +16,9 @@ namespace Crik.Cli.ImageStore.Backends;
 /// backend where it is made (<see cref="StoreRequests"/>).
 /// </summary>
 /// <remarks>
-/// Every member is a primitive on keys, except <see cref="BeginStaging"/> (a dump's staging area and its commit,
-/// which differ most between the two: a directory renamed on a volume, a manifest written only if absent in object
-/// storage) and <see cref="Move"/>, which in object storage moves a generation's manifest and manifest.hmac only.
-/// Verification (<see cref="GenerationVerifier"/>) and a restore's work directory (<see cref="RestoreWorkspace"/>) are above it.
+/// Every member is a primitive on keys, except <see cref="Move"/>, which in object storage moves a generation's
+/// manifest and manifest.hmac only. A dump's staging and its commit (<see cref="StagingCheckpoint"/>), verification
+/// (<see cref="GenerationVerifier"/>) and a restore's work directory (<see cref="RestoreWorkspace"/>) are above it.
 /// </remarks>
 internal interface IStoreBackend : IDisposable
 {
@@ -80,8 +79,29 @@ internal interface IStoreBackend : IDisposable
     /// </summary>
     void MakePrivate(string location);
 
-    /// <summary>A new staging area for <paramref name="generation"/>, with its pack (reusing <paramref name="known"/>); it seals, publishes or abandons itself.</summary>
-    StagingCheckpoint BeginStaging(long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec);
+    /// <summary>
+    /// Renames what is at <paramref name="from"/> (a file, or on a volume a directory with everything in it) to
+    /// <paramref name="to"/> unless something is there: then false, and nothing moved. Once it has renamed it returns
+    /// true, even when the flush after it fails (a warning): what moved must not be taken as not moved. On a volume one
+    /// renameat2(RENAME_NOREPLACE), atomic (see <see cref="DirectoryHandle.RenameNoReplace"/> for a file system without
+    /// it). In object storage one object: a look at <paramref name="to"/>, a copy in the store, then the delete; a
+    /// writer between the look and the copy is not seen (the lease keeps other writers out), and a crash before the
+    /// delete leaves both.
+    /// </summary>
+    bool RenameNoReplace(string from, string to);
+
+    /// <summary>
+    /// A new blob at <paramref name="key"/>, written while it is made (a pack, as CRIU dumps): in object storage a
+    /// multipart upload, invisible until complete, with no copy on disk; on a volume a file created only if absent
+    /// (one there, a planted link included, is refused), at its key from the start, written back to disk early.
+    /// </summary>
+    IBlobUpload CreateUpload(string key);
+
+    /// <summary>
+    /// A new private directory at <paramref name="key"/> on this node, for CRIU to write into; a name there (a link
+    /// included) is refused. Null in a store without directories (object storage).
+    /// </summary>
+    DirectoryHandle? CreateLocalDirectory(string key);
 
     /// <summary>
     /// The directory at <paramref name="key"/> ("" is the image directory) as a handle on this node, for CRIU, which

@@ -16,8 +16,9 @@ namespace Crik.Cli.ImageStore.Backends;
 /// directory on the node, which holds only the image streamer's socket and CRIU's log.
 /// </summary>
 /// <remarks>
-/// The pack is uploaded while CRIU dumps (a multipart upload, invisible until complete), and the
-/// manifest is written last, after the pack is complete: a generation becomes visible with it. Moving a
+/// The pack is uploaded while CRIU dumps (<see cref="CreateUpload"/>: a multipart upload, invisible until complete),
+/// and <see cref="StagingCheckpoint"/> writes the manifest last, after the pack is complete: a generation becomes
+/// visible with it (<see cref="ManifestCommit"/>). Moving a
 /// generation copies its manifest in the store and then deletes the original. Two pods sharing a prefix take turns
 /// through a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
 /// </remarks>
@@ -25,13 +26,6 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 {
     private const string ManifestObject = "/" + Manifest.FileName;
     private const string MacObject = "/" + Manifest.MacFileName;
-
-    private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(3);
-
-    /// <summary>How long crik asks whether a manifest whose PUT lost its answer reached the store.</summary>
-    private static readonly TimeSpan ManifestConfirmGrace = TimeSpan.FromSeconds(3);
-
-    private readonly Dictionary<long, (ScratchDirectory Scratch, S3PackUpload Upload)> _staging = [];
 
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
@@ -138,18 +132,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public void Dispose()
     {
-        lock (_staging)
-        {
-            foreach ((ScratchDirectory scratch, _) in _staging.Values)
-            {
-                scratch.Dispose();
-            }
-            _staging.Clear();
-        }
     }
 
-    private static string PackKey(long generation) => $"{StoreLayout.PacksDir}/{StoreLayout.PackName(generation)}";
-
-    private static string LogKey(string name) => $"{StoreLayout.LogDir}/{name}";
-
+    private static string PackKey(long generation) => StoreLayout.PackKey(generation);
 }

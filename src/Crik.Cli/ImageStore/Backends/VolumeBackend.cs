@@ -16,14 +16,13 @@ namespace Crik.Cli.ImageStore.Backends;
 /// following links (a link planted on the shared volume is refused with one line), and made private:
 /// 0700 directories, 0600 files. Making modes private is best effort: a file system that refuses
 /// chmod (an immutable file, an SMB share) gets one warning, not a refusal. A generation becomes
-/// visible by renaming its staging directory after its manifest is flushed; moves are renames,
-/// flushed on both sides.
+/// visible when <see cref="StagingCheckpoint"/> renames its staging directory (<see cref="RenameNoReplace"/>) after
+/// its manifest is flushed; moves are renames, flushed on both sides.
 /// </remarks>
 /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
 internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool readOnly = false) : IStoreBackend
 {
     private DirectoryHandle? _root;
-    private DirectoryHandle? _logs;
     private DirectoryHandle? _packs;
     private int _warnedAboutModes;
 
@@ -35,8 +34,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
     internal DirectoryHandle Root => _root ?? Open();
-
-    private DirectoryHandle Logs => _logs ??= Root.OpenOrCreateDirectory(StoreLayout.LogDir);
 
     private DirectoryHandle Packs => _packs ??= Root.OpenOrCreateDirectory(StoreLayout.PacksDir);
 
@@ -164,7 +161,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     public void Dispose()
     {
-        _logs?.Dispose();
         _packs?.Dispose();
         _root?.Dispose();
     }

@@ -30,14 +30,7 @@ internal sealed class AppTree(int root)
         }
         if (signal == Interop.Signal.SIGSTOP)
         {
-            lock (_gate)
-            {
-                if (!_heldStopped)
-                {
-                    _stoppedBefore = StoppedNow();
-                    _heldStopped = true;
-                }
-            }
+            WillBeStopped();
         }
         Posix.TrySignal(-root, signal);
         foreach (int pid in ProcessTree.PidsAndThreads(root))
@@ -46,14 +39,19 @@ internal sealed class AppTree(int root)
         }
     }
 
-    /// <summary>CRIU is about to stop the app (a dump, which leaves it stopped): notes which of its processes are stopped now.</summary>
+    /// <summary>
+    /// The app is about to be stopped (by crik, or by CRIU's dump, which leaves it stopped): notes which of its
+    /// processes are stopped now, unless crik holds it stopped already (then those it stopped are not the app's).
+    /// </summary>
     public void WillBeStopped()
     {
-        HashSet<int> stopped = StoppedNow();
         lock (_gate)
         {
-            _stoppedBefore = stopped;
-            _heldStopped = true;
+            if (!_heldStopped)
+            {
+                _stoppedBefore = [.. Members().Where(m => m.Value == 'T').Select(m => m.Key)];
+                _heldStopped = true;
+            }
         }
     }
 
@@ -75,28 +73,33 @@ internal sealed class AppTree(int root)
             keep = _stoppedBefore;
             _heldStopped = false;
         }
-        foreach (int pid in Members().Where(pid => !keep.Contains(pid)))
+        foreach (int pid in Members().Keys.Where(pid => !keep.Contains(pid)))
         {
             Posix.TrySignal(pid, Interop.Signal.SIGCONT);
         }
     }
 
-    private HashSet<int> StoppedNow() => [.. Members().Where(pid => State(pid) == 'T')];
-
-    /// <summary>The processes of the tree, and those of the app's process group outside it (an orphan crik adopted).</summary>
-    private HashSet<int> Members()
+    /// <summary>
+    /// The processes of the tree, and those of the app's process group outside it (an orphan crik adopted), each
+    /// with the state letter of its /proc/PID/stat ('T': stopped by a signal; '?' when it cannot be read), read once.
+    /// </summary>
+    private Dictionary<int, char> Members()
     {
-        HashSet<int> members = [.. ProcessTree.Processes(root)];
-        foreach (int pid in ProcessTree.All().Where(pid => !members.Contains(pid)))
+        HashSet<int> tree = [.. ProcessTree.Processes(root)];
+        string group = root.ToString(CultureInfo.InvariantCulture);
+        var members = new Dictionary<int, char>();
+        foreach (int pid in ProcessTree.All())
         {
-            if (ProcFiles.StatFields(pid) is { Length: > 2 } fields && fields[2] == root.ToString(CultureInfo.InvariantCulture))
+            string[] fields = ProcFiles.StatFields(pid);
+            if (tree.Contains(pid) || (fields.Length > 2 && fields[2] == group))
             {
-                members.Add(pid);
+                members[pid] = fields is [{ Length: > 0 } state, ..] ? state[0] : '?';
             }
+        }
+        foreach (int pid in tree.Where(pid => !members.ContainsKey(pid)))
+        {
+            members[pid] = '?'; // in the tree, but no longer (or not yet) in /proc's list
         }
         return members;
     }
-
-    /// <summary>The state letter of /proc/PID/stat ('T': stopped by a signal), or '?' when it cannot be read.</summary>
-    private static char State(int pid) => ProcFiles.StatFields(pid) is [{ Length: > 0 } state, ..] ? state[0] : '?';
 }

@@ -19,10 +19,11 @@ public sealed class CrikRun : IDisposable
     private int _crikPid;
 
     /// <summary>
-    /// What only Debug builds act on, compiled out of the shipped binary: the fault seam and the pause
-    /// before each chunk the background fill copies in.
+    /// What only Debug builds act on, compiled out of the shipped binary: the fault seam, the pause
+    /// before each chunk the background fill copies in, and the pause between a checkpoint's glance at the
+    /// arriving memory and its dump.
     /// </summary>
-    public static readonly IReadOnlyList<string> DebugOnlyVariables = ["CRIK_FAULT", "CRIK_TEST_FILL_PACE_MS"];
+    public static readonly IReadOnlyList<string> DebugOnlyVariables = ["CRIK_FAULT", "CRIK_TEST_FILL_PACE_MS", "CRIK_TEST_AFTER_GLANCE_MS"];
 
     private CrikRun(Process process, bool asPid1)
     {

@@ -9,7 +9,8 @@ namespace Crik.Cli.Checkpointing;
 /// it not be taken. What it learns once it has a staging area is its <see cref="DumpRun"/>'s.
 /// </summary>
 /// <param name="whenGivingUp">The supervisor's way to let the app go on at once when this checkpoint fails (see <see cref="ICheckpointer.CheckpointAsync"/>).</param>
-internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason, Budget budget, Action? whenGivingUp)
+/// <param name="whenDumpingAgain">The supervisor's way to let the app run before a second dump (see <see cref="ICheckpointer.CheckpointAsync"/>); null when there is none.</param>
+internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason, Budget budget, Action? whenGivingUp, Action? whenDumpingAgain)
 {
     private Action? _whenGivingUp = whenGivingUp;
 
@@ -43,6 +44,15 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
 
     /// <summary>What becomes of the app when this checkpoint is not taken, for the log.</summary>
     public string ThenTheApp => reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
+
+    /// <summary>Whether the app can be dumped a second time in this checkpoint (<see cref="LetRunForASecondDump"/>).</summary>
+    public bool CanDumpAgain => whenDumpingAgain is not null;
+
+    /// <summary>
+    /// Lets the app, which the dump dropped left stopped, run again right before a second dump: CRIU records a
+    /// process it finds stopped as stopped, and a restore would bring it back so.
+    /// </summary>
+    public void LetRunForASecondDump() => whenDumpingAgain?.Invoke();
 
     /// <summary>Lets the supervisor resume the app (and hand it its SIGTERM) now; once, should a failing clean-up lead here again.</summary>
     public void GiveUp() => Interlocked.Exchange(ref _whenGivingUp, null)?.Invoke();

@@ -19,7 +19,8 @@ internal sealed partial class Checkpointer
             return false;
         }
         // A glance, with the app running: whether each process's memory is still its own is asked once it is
-        // stopped (MidFillImages), where a process that cannot be taken after all fails the checkpoint.
+        // stopped (MidFillImages). A process that cannot be taken after all (one forked since the glance, say) has
+        // the dump dropped and taken again once the memory is all in (FillThenDumpAgainAsync).
         List<UnfilledVerdict> verdicts = [.. arriving.Glance().Select(p =>
             MemoryArriving.Judge(p.MissesPages, p.Forked, p.StartKnown, memoryItsOwn: true))];
         if (MemoryArriving.WhyWait(attempt.Reason, onTopOfPreDumps: preDumps is { Count: > 0 }, verdicts) is { } why)
@@ -30,6 +31,7 @@ internal sealed partial class Checkpointer
         arriving.HoldBackground();
         attempt.TakesArriving = arriving;
         attempt.Stages.Lap("fill held");
+        GlancePause.Wait(log);
         return true;
     }
 

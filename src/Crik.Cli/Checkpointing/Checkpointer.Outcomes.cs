@@ -48,12 +48,15 @@ internal sealed partial class Checkpointer
         // The app goes on before the clean-up, which a store that stopped answering makes last seconds more.
         run.Attempt.GiveUp();
         run.Attempt.LetFillGoOn();
-        log.Error(new Happening.CheckpointFailed(run.Generation, run.Reason.Label(), run.Clock.Elapsed, $"{why} (CRIU log {run.Staging.LogPath})"),
-            "Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
-            run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, run.Attempt.ThenTheApp);
+        LogFailed(run, why);
         store.Abandon(run.Staging);
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
+
+    private void LogFailed(DumpRun run, string why) =>
+        log.Error(new Happening.CheckpointFailed(run.Generation, run.Reason.Label(), run.Clock.Elapsed, $"{why} (CRIU log {run.Staging.LogPath})"),
+            "Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
+            run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, run.Attempt.ThenTheApp);
 
     /// <summary>Another crik committed first. Not GiveUp: the app must not run on (nor act on a SIGTERM) while another crik runs it.</summary>
     private CheckpointOutcome.NotTaken Superseded(DumpRun run, SupersededException e)

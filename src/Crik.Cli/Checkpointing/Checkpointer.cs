@@ -58,9 +58,9 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     }
 
     public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
-        Func<string?>? whyNotCommit = null)
+        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null)
     {
-        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget), whenGivingUp);
+        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget), whenGivingUp, whenDumpingAgain);
         if (await NotNowAsync(attempt).ConfigureAwait(false) is { } notNow)
         {
             return notNow;
@@ -93,6 +93,13 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         var run = new DumpRun(attempt, staging, clock);
+        CheckpointOutcome outcome = await TakeAsync(run, whenCaptured, whyNotCommit).ConfigureAwait(false);
+        return run.Dropped is { } why ? await FillThenDumpAgainAsync(run, why, whenCaptured, whyNotCommit).ConfigureAwait(false) : outcome;
+    }
+
+    /// <summary>One dump and its commit, from its staging area; what it came to, logged.</summary>
+    private async Task<CheckpointOutcome> TakeAsync(DumpRun run, Action? whenCaptured, Func<string?>? whyNotCommit)
+    {
         CheckpointOutcome outcome;
         try
         {
@@ -185,7 +192,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         run.Attempt.LetFillGoOn();
         if (notWhole is not null)
         {
-            return Failed(run, notWhole);
+            return Drop(run, notWhole);
         }
         // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
         long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));

@@ -46,4 +46,7 @@ internal sealed class DumpRun(CheckpointAttempt attempt, StagingCheckpoint stagi
     public List<DirectoryHandle>? ToImport { get; set; }
 
     public CommittedCheckpoint? Committed { get; set; }
+
+    /// <summary>Why this dump was dropped (it could not take the app's memory as it is), for the app to be dumped again once its memory is all in; null otherwise.</summary>
+    public string? Dropped { get; set; }
 }

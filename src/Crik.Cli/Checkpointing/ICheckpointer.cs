@@ -17,8 +17,11 @@ internal interface ICheckpointer
     /// the image directory is cleaned up and unlocked (slow with a store that stops answering): the app may be
     /// resumed, and get its SIGTERM, then.</param>
     /// <param name="whyNotCommit">Asked just before the commit point: a reason abandons the commit.</param>
+    /// <param name="whenDumpingAgain">Called when a dump that could not take a lazily restored app's memory as it is was dropped,
+    /// the memory is all in since, and the app is to be dumped again: the app, which CRIU left stopped, must run again first
+    /// (without it, such a checkpoint fails instead).</param>
     Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
-        Func<string?>? whyNotCommit = null);
+        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null);
 
     /// <summary>
     /// The app ended on its own after checkpoints of this run were committed: retires them (and

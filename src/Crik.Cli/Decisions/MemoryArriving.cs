@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crik.Cli.Model;
 
 namespace Crik.Cli.Decisions;
@@ -31,6 +32,20 @@ internal static class MemoryArriving
     /// </summary>
     public static TimeSpan? CheckpointWaits(CheckpointReason reason, TimeSpan budgetLeft) =>
         reason == CheckpointReason.Periodic ? null : budgetLeft / 2;
+
+    /// <summary>
+    /// Why a checkpoint that took the memory as it is fails when its dump cannot be made whole after all (a process
+    /// forked between its glance and CRIU's freeze, or one crik cannot tell is the one it restored once the app is
+    /// stopped). Null when it drops that dump instead, waits for the memory to be all in (as <see cref="CheckpointWaits"/>
+    /// says: half the budget left) and dumps the app again, which takes at least as long as the dump dropped (that one
+    /// lacked the missing pages): when the other half holds that much. A periodic checkpoint is not taken while memory
+    /// arrives (the next comes soon).
+    /// </summary>
+    public static string? WhyNotDumpAgain(CheckpointReason reason, TimeSpan budgetLeft, TimeSpan droppedDump) =>
+        reason == CheckpointReason.Periodic ? "a periodic checkpoint is not taken while memory arrives"
+        : budgetLeft / 2 <= droppedDump ? $"the {Seconds(budgetLeft)} s left of checkpointBudget cannot hold a wait for the memory "
+            + $"and a second dump, which takes at least as long as the {Seconds(droppedDump)} s one dropped"
+        : null;
 
     /// <summary>Whether the pages a process crik fills still misses can be taken from the checkpoint restored.</summary>
     /// <param name="missesPages">It has pages crik has not filled.</param>
@@ -67,4 +82,6 @@ internal static class MemoryArriving
             : unknown > 0 ? $"crik cannot tell whether {unknown} of the processes it fills are the ones it restored"
             : null;
     }
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -55,6 +55,18 @@ internal sealed class AppTree(int root)
         }
     }
 
+    /// <summary>
+    /// CRIU is to stop the app again right after crik let it run for that (a checkpoint's second dump): the processes
+    /// stopped before are still those noted before the first, and a freeze for the lease meanwhile does not note them anew.
+    /// </summary>
+    public void WillBeStoppedAgain()
+    {
+        lock (_gate)
+        {
+            _heldStopped = true;
+        }
+    }
+
     /// <summary>What was to stop the app did not (a checkpoint not taken before CRIU ran): it runs as it did.</summary>
     public void NotStopped()
     {

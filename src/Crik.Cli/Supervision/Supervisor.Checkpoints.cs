@@ -176,7 +176,12 @@ internal sealed partial class Supervisor
             {
                 Resume(life);
                 whenGivingUp?.Invoke();
-            }, whyNotCommit: () => FrozenSince(life, freezes));
+            }, whyNotCommit: () => FrozenSince(life, freezes), whenDumpingAgain: () =>
+            {
+                // CRIU would record the app stopped: it runs again until the second dump stops it, which leaves stopped what it had stopped itself.
+                Resume(life);
+                life.Tree.WillBeStoppedAgain();
+            });
             if (await Task.WhenAny(checkpoint, LeaseLost(life)).ConfigureAwait(false) != checkpoint)
             {
                 throw new AppMustStopException();

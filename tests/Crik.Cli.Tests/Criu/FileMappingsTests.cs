@@ -19,7 +19,7 @@ public class FileMappingsTests
         byte[] shared = Protobuf.Message((1, 0x700000), (2, 0x800000), (4, 9), (5, 3), (6, 0x01), (7, RegularFileShared));
         byte[] mm = [.. Protobuf.Message((1, 0x400000)), .. new[] { code, data, heap, shared }.SelectMany(v => Protobuf.Embedded(14, v))];
 
-        List<FileMapping> mappings = FileMappings.Private(Image(0x57492820, mm));
+        List<FileMapping> mappings = FileMappings.Private(Protobuf.Image(0x57492820, mm));
 
         Assert.Equal([new FileMapping(7, 0x1000, 0x2000, Executable: true), new FileMapping(7, 0x3000, 0x1000, Executable: false)], mappings);
     }
@@ -31,7 +31,7 @@ public class FileMappingsTests
         byte[] pipe = Protobuf.Message((1, 2), (2, 8));
         byte[] unnamed = Protobuf.Message((1, 1), (2, 9)); // a regular entry without its reg part names nothing
 
-        Dictionary<uint, string> paths = RegularFilesImage.Parse(Image(0x56303138, library, pipe, unnamed));
+        Dictionary<uint, string> paths = RegularFilesImage.Parse(Protobuf.Image(0x56303138, library, pipe, unnamed));
 
         Assert.Equal(new Dictionary<uint, string> { [7] = "/usr/lib/libc.so.6" }, paths);
     }
@@ -39,21 +39,9 @@ public class FileMappingsTests
     [Fact]
     public void AnImageOfAnotherKindIsRefused()
     {
-        Assert.Throws<FormatException>(() => RegularFilesImage.Parse(Image(0x57492820, Protobuf.Message((1, 1)))));
-        Assert.Throws<FormatException>(() => FileMappings.Private(Image(0x56303138, Protobuf.Message((1, 1)))));
+        Assert.Throws<FormatException>(() => RegularFilesImage.Parse(Protobuf.Image(0x57492820, Protobuf.Message((1, 1)))));
+        Assert.Throws<FormatException>(() => FileMappings.Private(Protobuf.Image(0x56303138, Protobuf.Message((1, 1)))));
     }
 
     private static byte[] Name(string path) => [.. Protobuf.Varint((6 << 3) | 2), .. Protobuf.Varint((ulong)Encoding.UTF8.GetByteCount(path)), .. Encoding.UTF8.GetBytes(path)];
-
-    private static byte[] Image(uint magic, params byte[][] messages)
-    {
-        using var image = new MemoryStream();
-        ImageWire.WriteMagic(image, magic);
-        foreach (byte[] message in messages)
-        {
-            image.Write(BitConverter.GetBytes(message.Length));
-            image.Write(message);
-        }
-        return image.ToArray();
-    }
 }

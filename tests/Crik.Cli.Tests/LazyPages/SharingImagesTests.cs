@@ -18,7 +18,7 @@ public sealed class SharingImagesTests
         byte[] vma = Protobuf.Message((1, 0x10000), (2, 0x40000), (3, 0x10), (4, 0), (5, 3), (6, PrivateAnonymous), (7, RegularAnonPrivate), (8, 1), (9, 0x40));
         byte[] other = Protobuf.Message((1, 0x50000), (2, 0x51000), (6, PrivateAnonymous), (7, RegularAnonPrivate));
         byte[] mm = [.. Protobuf.Message((1, 0x400000), (12, 9)), .. Protobuf.Embedded(14, vma), .. Protobuf.Embedded(14, other), .. Protobuf.Message((15, 1))];
-        byte[] image = Image(0x57492820, mm, Protobuf.Message((1, 5)));
+        byte[] image = Protobuf.Image(0x57492820, mm, Protobuf.Message((1, 5)));
 
         byte[] cut = MemoryAreasImage.Split(image, [0x20000, 0x30000, 0x50800]);
 
@@ -62,20 +62,8 @@ public sealed class SharingImagesTests
     [Fact]
     public void TheTreeIsReadFromPstree()
     {
-        byte[] image = Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
+        byte[] image = Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
         Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
         Assert.Throws<FormatException>(() => ProcessTreeImage.Parse(image.AsSpan(0, 7)));
-    }
-
-    private static byte[] Image(uint magic, params byte[][] messages)
-    {
-        using var image = new MemoryStream();
-        ImageWire.WriteMagic(image, magic);
-        foreach (byte[] message in messages)
-        {
-            image.Write(BitConverter.GetBytes(message.Length));
-            image.Write(message);
-        }
-        return image.ToArray();
     }
 }

@@ -21,13 +21,15 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
     /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
     /// <param name="kill">Kills criu at once when cancelled (what it is being fed turned out to be bad).</param>
+    /// <param name="waitedForProbes">Called when criu had to wait for crik's run of the kernel probes to end, before it starts.</param>
     public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false,
-        CancellationToken kill = default)
+        Action? waitedForProbes = null, CancellationToken kill = default)
     {
         var clock = Stopwatch.StartNew();
         if (kernelFeatures is { IsCompleted: false })
         {
             await Task.WhenAny(kernelFeatures, Task.Delay(KernelFeaturesWait, CancellationToken.None)).ConfigureAwait(false);
+            waitedForProbes?.Invoke();
         }
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
             new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], OutputPath: keepStdio ? null : work.ConsoleFile)));

@@ -34,7 +34,7 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
         using (MetricsServing.StepAside())
         {
             result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
-                kill: server?.Failed ?? CancellationToken.None).ConfigureAwait(false);
+                kill: server?.Failed ?? CancellationToken.None, waitedForProbes: () => run.Stages.Lap("kernel probes")).ConfigureAwait(false);
         }
         NotWhole? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");

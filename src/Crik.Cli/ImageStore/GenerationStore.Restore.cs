@@ -145,7 +145,7 @@ internal partial class GenerationStore
                 }
                 else
                 {
-                    backend.Move(name, $"{StoreLayout.RetiredDir}/{name}");
+                    GenerationMove.Move(backend, name, $"{StoreLayout.RetiredDir}/{name}");
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -289,7 +289,7 @@ internal partial class GenerationStore
             target = StoreLayout.SetAsideName(name, attempt);
         }
         string location = $"{StoreLayout.SetAsideDir}/{target}";
-        backend.Move(from, location);
+        GenerationMove.Move(backend, from, location);
         backend.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
         string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");

@@ -8,12 +8,6 @@ namespace Crik.Cli.ImageStore;
 // cannot be restored or keeps dying once restored.
 internal partial class GenerationStore
 {
-    /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
-    private (long Generation, int Number)? _restored;
-
-    /// <summary>The generation and restore number of the restore this crik began, for as long as this crik runs.</summary>
-    private (long Generation, int Number)? _lastRestore;
-
     /// <summary>
     /// The newest committed generation that verifies, was taken of <paramref name="current"/> (when
     /// given) and whose restored pods have not kept dying. Unfinished staging areas, and generations

@@ -19,7 +19,8 @@ namespace Crik.Cli.ImageStore.Backends;
 /// The pack is uploaded while CRIU dumps (<see cref="CreateUpload"/>: a multipart upload, invisible until complete),
 /// and <see cref="StagingCheckpoint"/> writes the manifest last, after the pack is complete: a generation becomes
 /// visible with it (<see cref="ManifestCommit"/>). A move is a copy in the store and then a delete, one object at a time
-/// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
+/// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only
+/// if absent) where the store has conditional writes.
 /// </remarks>
 internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend
 {

@@ -8,12 +8,6 @@ namespace Crik.Cli.ImageStore;
 // cannot be restored or keeps dying once restored.
 internal partial class GenerationStore
 {
-    /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
-    private (long Generation, int Number)? _restored;
-
-    /// <summary>The generation and restore number of the restore this crik began, for as long as this crik runs.</summary>
-    private (long Generation, int Number)? _lastRestore;
-
     /// <summary>
     /// The newest committed generation that verifies, was taken of <paramref name="current"/> (when
     /// given) and whose restored pods have not kept dying. Unfinished staging areas, and generations
@@ -145,7 +139,7 @@ internal partial class GenerationStore
                 }
                 else
                 {
-                    backend.Move(name, $"{StoreLayout.RetiredDir}/{name}");
+                    GenerationMove.Move(backend, name, $"{StoreLayout.RetiredDir}/{name}");
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -289,7 +283,7 @@ internal partial class GenerationStore
             target = StoreLayout.SetAsideName(name, attempt);
         }
         string location = $"{StoreLayout.SetAsideDir}/{target}";
-        backend.Move(from, location);
+        GenerationMove.Move(backend, from, location);
         backend.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
         string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");

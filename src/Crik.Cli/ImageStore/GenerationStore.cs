@@ -25,6 +25,12 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     private volatile IStoreLock? _held;
     private readonly HashSet<StagingCheckpoint> _staged = [];
 
+    /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
+    private (long Generation, int Number)? _restored;
+
+    /// <summary>The generation and restore number of the restore this crik began, for as long as this crik runs.</summary>
+    private (long Generation, int Number)? _lastRestore;
+
     /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
     public int RestoreAttempts { get; init; } = Configuration.CrikConfig.DefaultRestoreAttempts;
 

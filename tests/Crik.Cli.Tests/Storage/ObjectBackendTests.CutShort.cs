@@ -67,7 +67,7 @@ public sealed partial class ObjectBackendTests
         _proxy!.Canned = request => request.StartsWith($"DELETE /{S3Server.Bucket}/{_prefix}{from}/", StringComparison.Ordinal)
             ? (403, "<Error><Code>AccessDenied</Code><Message>refused by the test</Message></Error>")
             : null;
-        Assert.Throws<S3Exception>(() => Backend.Move(from, to));
+        Assert.Throws<S3Exception>(() => GenerationMove.Move(Backend, from, to));
         _proxy.Canned = _ => null;
     }
 }

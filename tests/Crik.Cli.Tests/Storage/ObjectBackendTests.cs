@@ -69,7 +69,7 @@ public sealed partial class ObjectBackendTests : StorageContract
             staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: "0123abcd", whyNot: () => null);
         }
         int before = _proxy!.Seen.Count;
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
+        GenerationMove.Move(Backend, "checkpoint-000001", "retired/checkpoint-000001");
         string at = $"/{S3Server.Bucket}/{_prefix}";
         Assert.Equal([$"PUT {at}retired/checkpoint-000001/manifest.hmac", $"PUT {at}retired/checkpoint-000001/manifest.json",
             $"DELETE {at}checkpoint-000001/manifest.json", $"DELETE {at}checkpoint-000001/manifest.hmac"], _proxy.Seen.Skip(before));

@@ -58,8 +58,8 @@ public abstract partial class StorageContract
         Publish(1);
         Publish(2);
         Publish(3);
-        Backend.Move("checkpoint-000002", "retired/checkpoint-000002");
-        Backend.Move("checkpoint-000003", "set-aside/checkpoint-000003-20261123T100000Z");
+        GenerationMove.Move(Backend, "checkpoint-000002", "retired/checkpoint-000002");
+        GenerationMove.Move(Backend, "checkpoint-000003", "set-aside/checkpoint-000003-20261123T100000Z");
         Assert.True(Backend.WriteIfAbsent($"set-aside/checkpoint-000003-20261123T100000Z/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
 
         GenerationDeletion.Delete(Backend, "checkpoint-000001");

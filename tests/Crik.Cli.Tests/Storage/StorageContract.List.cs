@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Xunit;
 
@@ -40,7 +41,7 @@ public abstract partial class StorageContract
     {
         Publish(1);
         Publish(2);
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
+        GenerationMove.Move(Backend, "checkpoint-000001", "retired/checkpoint-000001");
         StoreListing listing = Listing();
         Assert.Equal([2], listing.Committed);
         Assert.Equal([1], listing.Retired);
@@ -51,7 +52,7 @@ public abstract partial class StorageContract
     public void ListReportsASetAsideGenerationByItsNameAndCountsItForTheNextGeneration()
     {
         Publish(1);
-        Backend.Move("checkpoint-000001", $"set-aside/{SetAsideName}");
+        GenerationMove.Move(Backend, "checkpoint-000001", $"set-aside/{SetAsideName}");
         Assert.True(Backend.WriteIfAbsent($"set-aside/{SetAsideName}/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
         StoreListing listing = Listing();
         Assert.Empty(listing.Committed);

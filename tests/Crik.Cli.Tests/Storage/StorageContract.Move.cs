@@ -5,14 +5,14 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Storage;
 
-// Move: a generation ends at its target, whole, and no longer at its source.
+// GenerationMove over each backend: a generation ends at its target, whole, and no longer at its source.
 public abstract partial class StorageContract
 {
     [SkippableStorageFact]
     public void AMovedGenerationIsAtItsTargetAndNoLongerAtItsSource()
     {
         byte[] json = Publish(1);
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
+        GenerationMove.Move(Backend, "checkpoint-000001", "retired/checkpoint-000001");
         Assert.Equal(json, ManifestAt("retired/checkpoint-000001"));
         Assert.Null(ManifestAt("checkpoint-000001"));
         StoreListing listing = Listing();
@@ -27,7 +27,7 @@ public abstract partial class StorageContract
         {
             staging.Publish("checkpoint-000001", Seal(staging, "pages"), mac: "0123abcd", whyNot: () => null);
         }
-        Backend.Move("checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
+        GenerationMove.Move(Backend, "checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
         Assert.Equal("0123abcd\n", Text(Backend.Read($"set-aside/checkpoint-000001-20261123T100000Z/{Manifest.MacFileName}", 4095)));
         Assert.Null(Backend.Read($"checkpoint-000001/{Manifest.MacFileName}", 4095));
     }
@@ -38,7 +38,7 @@ public abstract partial class StorageContract
     {
         byte[] json = Publish(1);
         Assert.True(Backend.WriteIfAbsent($"retired/checkpoint-000001/{Manifest.FileName}", Bytes("{ a stale copy")));
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
+        GenerationMove.Move(Backend, "checkpoint-000001", "retired/checkpoint-000001");
         Assert.Equal(json, ManifestAt("retired/checkpoint-000001"));
         Assert.Null(ManifestAt("checkpoint-000001"));
     }
@@ -47,7 +47,7 @@ public abstract partial class StorageContract
     public void AMovedGenerationVerifiesAtItsTarget()
     {
         byte[] json = Publish(1);
-        Backend.Move("checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
+        GenerationMove.Move(Backend, "checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
         Assert.True(Backend.WriteIfAbsent($"set-aside/checkpoint-000001-20261123T100000Z/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
         using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
         Assert.Null(GenerationVerifier.VerifyContents(Backend, "set-aside/checkpoint-000001-20261123T100000Z", Parse(json), packs, readChunks: true));

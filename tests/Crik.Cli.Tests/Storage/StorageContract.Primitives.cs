@@ -59,13 +59,4 @@ public abstract partial class StorageContract
         Backend.Delete("checkpoint-000009");
         Assert.Null(Backend.Read("restores/000001-001", 4095));
     }
-
-    [SkippableStorageFact]
-    public void AMovedGenerationIsReadAtItsNewKeyOnly()
-    {
-        byte[] json = Publish(1);
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
-        Assert.Null(ManifestAt("checkpoint-000001"));
-        Assert.Equal(json, ManifestAt("retired/checkpoint-000001"));
-    }
 }

@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Xunit;
 
@@ -11,7 +12,7 @@ public abstract partial class StorageContract
     public void SetAsideTakenNamesEveryNameBelowSetAsideWhetherAGenerationOrNot()
     {
         Publish(1);
-        Backend.Move("checkpoint-000001", $"set-aside/{SetAsideName}");
+        GenerationMove.Move(Backend, "checkpoint-000001", $"set-aside/{SetAsideName}");
         Assert.True(Backend.WriteIfAbsent("set-aside/notes/README.txt", Bytes("an operator's\n")));
         StoreListing listing = Listing();
         Assert.Equal([SetAsideName], listing.SetAside);

@@ -15,8 +15,8 @@ public sealed partial class VolumeBackendTests
         Publish(1);
         Publish(2);
         Publish(3);
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
-        Backend.Move("checkpoint-000002", "set-aside/checkpoint-000002-20261123T100000Z");
+        GenerationMove.Move(Backend, "checkpoint-000001", "retired/checkpoint-000001");
+        GenerationMove.Move(Backend, "checkpoint-000002", "set-aside/checkpoint-000002-20261123T100000Z");
         Assert.True(Backend.WriteIfAbsent("restores/000003-001", Bytes("a")));
         Assert.True(Backend.WriteIfAbsent("logs/dump-000003.log", Bytes("b")));
         (IStoreBackend counted, string name) = Counted();
@@ -42,6 +42,20 @@ public sealed partial class VolumeBackendTests
         GenerationDeletion.Delete(counted, "checkpoint-000001");
 
         Assert.Equal([("delete", 2)], Requests(name));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "checkpoint-000001")));
+    }
+
+    /// <summary>On a volume a generation moves as one rename of its directory, with everything in it.</summary>
+    [SkippableStorageFact]
+    public void MovingAGenerationIsOneRename()
+    {
+        Publish(1);
+        (IStoreBackend counted, string name) = Counted();
+
+        GenerationMove.Move(counted, "checkpoint-000001", "retired/checkpoint-000001");
+
+        Assert.Equal([("move", 1)], Requests(name));
+        Assert.True(Directory.Exists(Path.Combine(_dir, "retired", "checkpoint-000001")));
         Assert.False(Directory.Exists(Path.Combine(_dir, "checkpoint-000001")));
     }
 

@@ -1,5 +1,6 @@
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Interop;
 using Serilog;
 using Xunit;
 
@@ -32,8 +33,8 @@ public sealed partial class VolumeBackendTests : StorageContract
     public void AMoveLeavesExactlyOneCopy()
     {
         Publish(1);
-        Backend.Move("checkpoint-000001", "retired/checkpoint-000001");
-        Backend.Move("retired/checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
+        GenerationMove.Move(Backend, "checkpoint-000001", "retired/checkpoint-000001");
+        GenerationMove.Move(Backend, "retired/checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
         string copy = Assert.Single(Directory.EnumerateDirectories(_dir, "checkpoint-000001*", SearchOption.AllDirectories));
         Assert.Equal(Path.Combine(_dir, "set-aside", "checkpoint-000001-20261123T100000Z"), copy);
     }
@@ -99,5 +100,17 @@ public sealed partial class VolumeBackendTests : StorageContract
         File.CreateSymbolicLink(Path.Combine(_dir, "packs", "000001.pack"), target);
         Assert.ThrowsAny<IOException>(() => Backend.CreateUpload("packs/000001.pack"));
         Assert.False(File.Exists(target));
+    }
+
+    /// <summary>A copy reads its source as Read does: a link planted there is refused, never followed, and nothing is written.</summary>
+    [SkippableStorageFact]
+    public void ACopyRefusesALinkAtItsSource()
+    {
+        string secret = Path.Combine(_dir, "secret");
+        File.WriteAllText(secret, "not crik's");
+        Directory.CreateDirectory(Path.Combine(_dir, "restores"));
+        File.CreateSymbolicLink(Path.Combine(_dir, "restores", "000001-001"), secret);
+        Assert.Throws<UnsafeEntryException>(() => Backend.Copy("restores/000001-001", "restores/000001-002"));
+        Assert.Equal(["000001-001"], Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "restores")).Select(Path.GetFileName));
     }
 }

@@ -42,6 +42,9 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
         return true;
     });
 
+    /// <summary>Counted as a write, as object storage counts its copy (a PUT).</summary>
+    public bool Copy(string from, string to) => Counted("write", () => inner.Copy(from, to));
+
     public void MakePrivate(string location) => inner.MakePrivate(location);
 
     public bool RenameNoReplace(string from, string to) => Counted("move", () => inner.RenameNoReplace(from, to));

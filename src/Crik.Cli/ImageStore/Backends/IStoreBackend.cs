@@ -16,9 +16,9 @@ namespace Crik.Cli.ImageStore.Backends;
 /// backend where it is made (<see cref="StoreRequests"/>).
 /// </summary>
 /// <remarks>
-/// Every member is a primitive on keys, except <see cref="Move"/>, which in object storage moves a generation's
-/// manifest and manifest.hmac only. A dump's staging and its commit (<see cref="StagingCheckpoint"/>), verification
-/// (<see cref="GenerationVerifier"/>) and a restore's work directory (<see cref="RestoreWorkspace"/>) are above it.
+/// Every member is a primitive on keys. A dump's staging and its commit (<see cref="StagingCheckpoint"/>), moving
+/// (<see cref="GenerationMove"/>), deleting (<see cref="GenerationDeletion"/>) and verifying
+/// (<see cref="GenerationVerifier"/>) a generation, and a restore's work directory (<see cref="RestoreWorkspace"/>) are above it.
 /// </remarks>
 internal interface IStoreBackend : IDisposable
 {
@@ -66,11 +66,23 @@ internal interface IStoreBackend : IDisposable
     void Delete(string path);
 
     /// <summary>
-    /// Moves a generation, durably: once this returns it is at <paramref name="to"/> and no longer at
-    /// <paramref name="from"/>. On a volume it is one rename; in object storage a copy and then a delete,
-    /// and a crash in between leaves it in both places.
+    /// Moves what is at <paramref name="from"/> (a file, or on a volume a directory with everything in it) to
+    /// <paramref name="to"/>, durably, replacing what is there: once this returns it is at <paramref name="to"/> and
+    /// no longer at <paramref name="from"/>; nothing there is an <see cref="IOException"/>. On a volume one rename
+    /// (what an earlier move cut short left at <paramref name="to"/> is deleted first); in object storage one object,
+    /// copied in the store and then deleted, so a crash in between leaves it in both places. Which keys a generation's
+    /// move carries, and in which order, is <see cref="GenerationMove"/>'s.
     /// </summary>
     void Move(string from, string to);
+
+    /// <summary>
+    /// Copies the file (the object) at <paramref name="from"/> to <paramref name="to"/>, durably, replacing what is
+    /// there; false when nothing is at <paramref name="from"/>. In object storage one copy in the store
+    /// (x-amz-copy-source: no byte goes through crik); on a volume the contents written under a temporary name beside
+    /// <paramref name="to"/>, flushed and renamed over it, so that the copy appears whole or not at all. A link or a
+    /// directory at <paramref name="from"/> is refused, as by <see cref="Read(string, long)"/>.
+    /// </summary>
+    bool Copy(string from, string to);
 
     /// <summary>
     /// Makes what is at <paramref name="location"/> private, best effort (one warning when it cannot); nothing in

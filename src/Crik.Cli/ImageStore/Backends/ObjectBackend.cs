@@ -18,15 +18,12 @@ namespace Crik.Cli.ImageStore.Backends;
 /// <remarks>
 /// The pack is uploaded while CRIU dumps (<see cref="CreateUpload"/>: a multipart upload, invisible until complete),
 /// and <see cref="StagingCheckpoint"/> writes the manifest last, after the pack is complete: a generation becomes
-/// visible with it (<see cref="ManifestCommit"/>). Moving a
-/// generation copies its manifest in the store and then deletes the original. Two pods sharing a prefix take turns
-/// through a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
+/// visible with it (<see cref="ManifestCommit"/>). A move is a copy in the store and then a delete, one object at a time
+/// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only
+/// if absent) where the store has conditional writes.
 /// </remarks>
 internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend
 {
-    private const string ManifestObject = "/" + Manifest.FileName;
-    private const string MacObject = "/" + Manifest.MacFileName;
-
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
     public bool HasDirectories => false;
@@ -67,24 +64,18 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     public void Delete(string path) => s3.Delete(path);
 
-    /// <summary>
-    /// Copies a generation's manifest.hmac (when it has one) and then its manifest to <paramref name="to"/> in the
-    /// store, each one request (S3 has no rename), then deletes the original, manifest first. A crash in between
-    /// leaves it in both places, which the listing counts as moved (<see cref="StoreListing.Settled"/>).
-    /// </summary>
+    /// <summary>One object: a copy in the store (S3 has no rename), then the delete of the original.</summary>
     public void Move(string from, string to)
     {
-        bool hasMac = s3.Copy(from + MacObject, to + MacObject);
-        if (!s3.Copy(from + ManifestObject, to + ManifestObject))
+        if (!s3.Copy(from, to))
         {
             throw new IOException($"{s3.Display(from)} vanished before crik could move it");
         }
-        s3.Delete(from + ManifestObject);
-        if (hasMac)
-        {
-            s3.Delete(from + MacObject);
-        }
+        s3.Delete(from);
     }
+
+    /// <summary>One request: the store copies the object itself.</summary>
+    public bool Copy(string from, string to) => s3.Copy(from, to);
 
     public void MakePrivate(string location)
     {

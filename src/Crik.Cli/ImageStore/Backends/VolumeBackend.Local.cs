@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
-// What runs on the node: directories for CRIU, a pack written as it is made, files put at keys, and renames that replace nothing.
+// What runs on the node: directories for CRIU, a pack written as it is made, and files put at keys.
 internal sealed partial class VolumeBackend
 {
     public DirectoryHandle? OpenLocalDirectory(string key) => TryOpenBelow(key);
@@ -25,34 +25,6 @@ internal sealed partial class VolumeBackend
         using (parent)
         {
             return new FileUpload(parent.CreateFile(name), () => DeleteUnfinished(key));
-        }
-    }
-
-    /// <summary>One renameat2(RENAME_NOREPLACE), then a flush of the directories on both sides (one when they are the same).</summary>
-    public bool RenameNoReplace(string from, string to)
-    {
-        (DirectoryHandle source, string name) = Parent(from);
-        (DirectoryHandle target, string newName) = Parent(to, create: true);
-        using (source)
-        using (target)
-        {
-            if (!source.RenameNoReplace(name, target, newName))
-            {
-                return false;
-            }
-            try
-            {
-                target.Sync();
-                if (Split(from).Directory != Split(to).Directory)
-                {
-                    source.Sync();
-                }
-            }
-            catch (IOException e)
-            {
-                log.Warning("{To} is in place, but crik could not flush {Dir} after the rename: {Error}", target.PathOf(newName), target.Path, e.Message);
-            }
-            return true;
         }
     }
 

@@ -127,21 +127,6 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
         parent?.DeleteTree(name);
     }
 
-    /// <summary>One rename, flushed on both sides.</summary>
-    public void Move(string from, string to)
-    {
-        (DirectoryHandle source, string name) = Parent(from);
-        (DirectoryHandle target, string newName) = Parent(to, create: true);
-        using (source)
-        using (target)
-        {
-            target.DeleteTree(newName); // a copy left by an interrupted earlier move
-            source.Rename(name, target, newName);
-            target.Sync();
-            source.Sync();
-        }
-    }
-
     /// <summary>Makes a directory's contents private (0700 directories, 0600 files), best effort; a file or what is absent is left as it is.</summary>
     public void MakePrivate(string location)
     {

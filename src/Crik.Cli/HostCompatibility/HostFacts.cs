@@ -18,7 +18,7 @@ internal sealed record HostFacts(string Architecture, string Kernel, IReadOnlyLi
         new(RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant(), FirstLine("/proc/sys/kernel/osrelease"),
             CpuFeaturesOf(ProcFiles.Lines("/proc/cpuinfo")))
         {
-            PageSize = Environment.SystemPageSize,
+            PageSize = Criu.ImagePage.Bytes,
         };
 
     /// <summary>The feature list of the first processor in /proc/cpuinfo text.</summary>

@@ -35,7 +35,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         {
             return null;
         }
-        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, Environment.SystemPageSize, LazyRestoreSupport.Unavailable) is { } whyNot)
+        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, ImagePage.Bytes, LazyRestoreSupport.Unavailable) is { } whyNot)
         {
             log.Information("Checkpoint {Generation}: restoring it from CRIU's stream, not on crik's fill: {Why}", manifest.Generation, whyNot);
             return null;

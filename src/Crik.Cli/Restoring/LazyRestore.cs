@@ -26,7 +26,7 @@ internal sealed class LazyRestore(CrikConfig config, MemoryLoadStart loads, Criu
         {
             return null;
         }
-        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, Environment.SystemPageSize, LazyRestoreSupport.Unavailable) is { } whyNot)
+        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, ImagePage.Bytes, LazyRestoreSupport.Unavailable) is { } whyNot)
         {
             log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, whyNot);
             return null;

@@ -6,15 +6,6 @@ namespace Crik.Cli.LazyPages;
 // What a checkpoint taken while the memory arrives asks of the fill.
 internal sealed partial class MemoryFiller : IArrivingMemory
 {
-    /// <summary>Guards <see cref="_held"/>; the held fill waits on it until a resume or a failure pulses it.</summary>
-    private readonly object _holding = new();
-
-    /// <summary>
-    /// While true, the background fill copies no more chunks, and cannot end: the fill's reads stay open for a
-    /// checkpoint that takes pages from the store (faults are still served, and their copies go on).
-    /// </summary>
-    private bool _held;
-
     public void HoldBackground()
     {
         lock (_holding)

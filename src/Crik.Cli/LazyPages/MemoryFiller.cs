@@ -56,6 +56,15 @@ internal sealed partial class MemoryFiller : IDisposable
     private volatile string? _failure;
     private int _faults;
 
+    /// <summary>Guards <see cref="_held"/>; the held fill waits on it until a resume or a failure pulses it.</summary>
+    private readonly object _holding = new();
+
+    /// <summary>
+    /// While true, the background fill copies no more chunks, and cannot end: the fill's reads stay open for a
+    /// checkpoint that takes pages from the store (faults are still served, and their copies go on).
+    /// </summary>
+    private bool _held;
+
     /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
     /// <param name="images">Each pages image, by its number.</param>
     /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>

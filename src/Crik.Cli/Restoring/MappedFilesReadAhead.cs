@@ -20,7 +20,7 @@ internal static class MappedFilesReadAhead
     public const string ThreadName = "crik file read-ahead";
 
     /// <summary>The most it asks for: enough for a runtime and its libraries, not a whole mapped data set.</summary>
-    public const long Budget = 256L << 20;
+    public const long Budget = 64L << 20;
 
     public static void Start(IReadOnlyList<MappedFileRange> ranges, ILogger log)
     {

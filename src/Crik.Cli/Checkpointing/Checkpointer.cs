@@ -134,7 +134,6 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             if (!await nodeState!.ShouldCheckpointAsync(attempt.Budget.Remaining).ConfigureAwait(false))
             {
-                Happenings.Publish(new Happening.CheckpointNotNeeded("the node-state server says this node is not going away, so the SIGTERM is the app's own end"));
                 return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
             }
             attempt.Stages.Lap("node state");

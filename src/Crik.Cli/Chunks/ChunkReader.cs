@@ -4,15 +4,14 @@ using Crik.Cli.Processes;
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// The one engine that reads stored chunks ahead of their use, on a few threads of its own (from object
-/// storage each read is a request, from a volume a read, a check and maybe a decryption and decompression,
-/// so several at once keep both the store and the CPUs busy): a streamed restore's images in order
-/// (<c>Streaming.ChunkReadAhead</c>), and a lazy restore's memory for faults and the background fill
-/// (<c>LazyPages.ChunkReads</c>). A read the app waits for (urgent) goes before every read ahead; each
-/// kind goes in the order asked. A read let go of (<see cref="Cancel"/>) before a thread took it is never
-/// done; one under way gives its buffer back when it ends. With an <see cref="IStorePatience"/>, a read that
-/// fails in a way the store may take back is tried again with backoff for as long as the patience lasts;
-/// one that cannot succeed (a damaged chunk, a pack that is gone), or any failure without one, fails at once.
+/// The threads and queues of the read-ahead engine (<see cref="ChunkReadAhead"/>), which reads stored chunks ahead of
+/// their use on a few threads of its own (from object storage each read is a request, from a volume a read, a check
+/// and maybe a decryption and decompression, so several at once keep both the store and the CPUs busy). A read
+/// someone waits for (urgent) goes before every read ahead; each kind goes in the order asked. A read let go of
+/// (<see cref="Cancel"/>) before a thread took it is never done; one under way gives its buffer back when it ends.
+/// With an <see cref="IStorePatience"/>, a read that fails in a way the store may take back is tried again with
+/// backoff for as long as the patience lasts; one that cannot succeed (a damaged chunk, a pack that is gone), or
+/// any failure without one, fails at once.
 /// </summary>
 internal sealed class ChunkReader : IDisposable
 {

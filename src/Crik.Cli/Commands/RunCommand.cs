@@ -135,10 +135,10 @@ internal static class RunCommand
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
-        return Run(supervisor, options.Command);
+        return Run(supervisor, options.Command, log);
     }
 
-    private static int Run(Supervisor supervisor, IReadOnlyList<string> command)
+    private static int Run(Supervisor supervisor, IReadOnlyList<string> command, ILogger log)
     {
         try
         {
@@ -147,8 +147,8 @@ internal static class RunCommand
         catch (RestoreFailedException e)
         {
             // Said while the Events can still be sent: the pod restarts over this, and kubectl describe should say why.
-            Happenings.Publish(new Happening.AppNotStarted(e.Message));
-            throw;
+            log.Error(new Happening.AppNotStarted(e.Message), "{Message}", e.Message);
+            return ExitCodes.CrikFailure;
         }
     }
 

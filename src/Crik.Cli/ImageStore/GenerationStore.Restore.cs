@@ -295,7 +295,8 @@ internal partial class GenerationStore
                 log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", Display(location), reason);
             }
         }
-        Happenings.Publish(new Happening.CheckpointSetAside(Display(from), reason, Display(location)));
+        // Each caller says it in its own words: a warning while choosing, or the failed restore's line.
+        LoggedHappenings.WithoutLine(new Happening.CheckpointSetAside(Display(from), reason, Display(location)));
         return Display(location);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
@@ -13,7 +14,7 @@ namespace Crik.Cli.LazyPages;
 /// <item>One thread reads every userfaultfd's messages: a fault asks for its chunk before any read
 /// ahead; a fork, mremap, madvise or munmap changes what is left to fill (<see cref="LazyTask"/>).</item>
 /// <item>Once CRIU has restored every process, one thread fills the rest in the background, chunk by
-/// chunk (the chunks the app touched first first), reading several ahead on <see cref="ChunkReads"/>'
+/// chunk (the chunks the app touched first first), reading several ahead on <see cref="FillReads"/>'
 /// threads.</item>
 /// <item>A chunk copied in fills every process that still misses any of its pages, in one copy per
 /// run of missing pages.</item>
@@ -41,7 +42,7 @@ internal sealed partial class MemoryFiller : IDisposable
     private readonly Func<int, IReadOnlyList<MemoryArea>> _mappings;
     private readonly IReadOnlyList<(int PagesId, int Index)> _first;
     private readonly Action<string> _killApp;
-    private readonly ChunkReads _reads;
+    private readonly ChunkReadAhead _reads;
     private readonly StoreOutage _outage;
     private readonly ReadinessPoll _poll = new();
     private readonly Lock _tasksLock = new();
@@ -80,7 +81,7 @@ internal sealed partial class MemoryFiller : IDisposable
         _first = first;
         _killApp = killApp;
         _outage = outage;
-        _reads = new ChunkReads(images, readers, outage, FailedUnexpectedly);
+        _reads = FillReads.Start(images, readers, outage, FailedUnexpectedly);
         foreach ((int pagesId, int index) in first)
         {
             _reads.Prefetch(pagesId, index);

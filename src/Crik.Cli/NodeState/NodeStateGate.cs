@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
+using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Serilog;
 
@@ -51,11 +52,14 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
                 return true;
             case NodeVerdict.Ready:
             case NodeVerdict.Unknown:
-                log.Information("SIGTERM: {Detail} (node-state server answered in {Ms} ms); not checkpointing, the app gets SIGTERM", answer.Detail, ms);
+                log.Information(new Happening.CheckpointNotNeeded("the node-state server says this node is not going away, so the SIGTERM is the app's own end"),
+                    "SIGTERM: {Detail} (node-state server answered in {Ms} ms); not checkpointing, the app gets SIGTERM", answer.Detail, ms);
                 return false;
             default:
                 bool checkpoint = CheckpointsWhenUnsure;
-                log.Warning("SIGTERM: cannot tell whether the node is shutting down: {Detail}; {Decision} (onNodeStateError: {Policy})",
+                Happening? notNeeded = checkpoint ? null
+                    : new Happening.CheckpointNotNeeded($"crik cannot tell whether this node is going away ({answer.Detail}), and onNodeStateError: {Policy} takes no checkpoint then");
+                log.Warning(notNeeded, "SIGTERM: cannot tell whether the node is shutting down: {Detail}; {Decision} (onNodeStateError: {Policy})",
                     answer.Detail, checkpoint ? "checkpointing anyway" : "not checkpointing, the app gets SIGTERM", Policy);
                 return checkpoint;
         }

@@ -34,7 +34,8 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
                 if (store.Holding is null or HoldState.Lost)
                 {
                     Hold(left, waiting);
-                    Happenings.Publish(new Happening.LeaseChanged(LeaseState.Held));
+                    // No line: every restore takes the lock first (a wait for it has its own, and the stages say how long).
+                    LoggedHappenings.WithoutLine(new Happening.LeaseChanged(LeaseState.Held));
                     stages.Lap("lock");
                 }
                 CommittedCheckpoint? checkpoint = store.FindRestorable(AppIdentity.Of(command));

@@ -20,7 +20,7 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
     {
         string message = $"not restoring checkpoint {generation} on this node: {mismatch}. It stays in {directory} for a node that has them "
             + "(onCpuMismatch: restore restores it anyway)";
-        return Fresh(message, command, $"checkpoint {generation} cannot run on this node and stays for one that can (onRestoreFailure: fresh)");
+        return Fresh(message, command, $"checkpoint {generation} cannot run on this node and stays for one that can (onRestoreFailure: fresh)", failed: null);
     }
 
     /// <summary>A checkpoint whose restore failed, set aside at <paramref name="movedTo"/>.</summary>
@@ -30,8 +30,8 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
     {
         string message = $"restoring checkpoint {generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
             + (logFile is null ? "" : $"CRIU log {logFile}; ") + $"the checkpoint is set aside at {movedTo}";
-        Happenings.Publish(new Happening.RestoreFailed(generation, Lazily: false, message));
-        return Fresh(message, command, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)");
+        return Fresh(message, command, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)",
+            new Happening.RestoreFailed(generation, Lazily: false, message));
     }
 
     /// <summary>
@@ -44,17 +44,22 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
         string message = $"restoring checkpoint {generation} stopped after {clock.Elapsed.TotalSeconds:0.00} s because this node has no room for what "
             + $"the restore writes: {why}. The checkpoint stays in {directory} and this attempt does not count against restoreAttempts: "
             + "free space where the error says (the node's disk, the pod's ephemeral storage or the volume), and the next pod restores it";
-        Happenings.Publish(new Happening.RestoreFailed(generation, Lazily: false, message));
-        return Fresh(message, command, $"checkpoint {generation} could not be restored for lack of room on this node and stays (onRestoreFailure: fresh)");
+        return Fresh(message, command, $"checkpoint {generation} could not be restored for lack of room on this node and stays (onRestoreFailure: fresh)",
+            new Happening.RestoreFailed(generation, Lazily: false, message));
     }
 
-    private RestoreOutcome Fresh(string message, IReadOnlyList<string> command, string whyFresh)
+    /// <param name="failed">The moment, when the restore failed (a checkpoint for another node is no failure).</param>
+    private RestoreOutcome Fresh(string message, IReadOnlyList<string> command, string whyFresh, Happening.RestoreFailed? failed)
     {
         if (RestoreFailure.Decide(config.OnRestoreFailure) == AfterRestoreFailure.StartNothing)
         {
+            if (failed is not null)
+            {
+                LoggedHappenings.WithoutLine(failed); // the exception is the line: crik's last, as it exits
+            }
             throw new RestoreFailedException(message + " (onRestoreFailure: fail)");
         }
-        log.Error("{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
+        log.Error(failed, "{Message}; starting {Command} fresh (onRestoreFailure: fresh)", message, string.Join(' ', command));
         return RestoreOutcome.Fresh(whyFresh);
     }
 }

@@ -10,8 +10,8 @@ namespace Crik.Cli.Streaming;
 /// <summary>
 /// Hands a criu restore --stream the images of one checkpoint, chunk by chunk from the packs. Each
 /// chunk is checked against its SHA-256 before a byte of it reaches CRIU, by reader threads of the
-/// image's own (<see cref="ChunkReadAhead"/>) a few chunks ahead of the thread that writes into
-/// CRIU's pipe, so there is no verification pass before the restore. An image holds at most
+/// image's own (a <see cref="ChunkReadAhead"/>, taken <see cref="ChunksInOrder"/>) a few chunks
+/// ahead of the thread that writes into CRIU's pipe, so there is no verification pass before the restore. An image holds at most
 /// <see cref="ChunksAhead"/> chunk buffers at a time, being read, waiting or being written (of
 /// <see cref="PageChunker.MaxBytes"/>, 2 MiB: 8 MiB in all), plus each reader's buffer for a chunk's
 /// stored form when it is compressed or encrypted. A pages image's pipe is handed its chunks by
@@ -24,6 +24,8 @@ namespace Crik.Cli.Streaming;
 /// </summary>
 internal sealed class ImageServer : StreamerSession<string?>
 {
+    public const string ReaderThread = "crik image reader";
+
     private const int ChunksAhead = 4;
 
     // A pages image's chunks stay out until CRIU has read them from the pipe (up to 1 MiB of them),
@@ -108,12 +110,15 @@ internal sealed class ImageServer : StreamerSession<string?>
         var inPipe = new BuffersInPipe();
         var unwritten = new List<ArraySegment<byte>>(ChunksAhead);
         NonBlockingPipe? writer = null;
-        ChunkReadAhead? ahead = null;
+        ChunkReadAhead? reads = null;
+        ChunksInOrder? ahead = null;
         try
         {
             writer = new NonBlockingPipe(pipe);
-            ahead = new ChunkReadAhead(chunks.Count, i => ReadChunk(chunks[i], byReference, giveBack), giveBack,
-                byReference ? PagesChunksAhead : ChunksAhead, _packs.ConcurrentReads, "crik image reader");
+            int depth = byReference ? PagesChunksAhead : ChunksAhead;
+            var threads = new ChunkReaderThreads(Math.Min(_packs.ConcurrentReads, Math.Min(depth, chunks.Count)), ReaderThread);
+            reads = new ChunkReadAhead(threads, (_, i) => ReadChunk(chunks[i], byReference, giveBack), giveBack, patience: null, failed: null);
+            ahead = new ChunksInOrder(reads, image: 0, chunks.Count, depth);
             WriteChunks(chunks, ahead, writer, inPipe, unwritten, byReference, times);
         }
         catch (Exception e)
@@ -129,6 +134,7 @@ internal sealed class ImageServer : StreamerSession<string?>
             writer?.Dispose();
             ReleaseBuffers(inPipe, unwritten, byReference, giveBack);
             ahead?.Dispose();
+            reads?.Dispose();
         }
     }
 
@@ -166,7 +172,7 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// Writes the chunks into the pipe in order, each as soon as it is read and checked; stops early
     /// when criu stops reading this image (it needs no more of it, or it failed).
     /// </summary>
-    private static void WriteChunks(IReadOnlyList<ChunkRef> chunks, ChunkReadAhead ahead, NonBlockingPipe writer, BuffersInPipe inPipe,
+    private static void WriteChunks(IReadOnlyList<ChunkRef> chunks, ChunksInOrder ahead, NonBlockingPipe writer, BuffersInPipe inPipe,
         List<ArraySegment<byte>> unwritten, bool byReference, StreamTimes times)
     {
         int next = 0;
@@ -223,7 +229,7 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// read-ahead, so while there are some the wait also watches CRIU read them, and gives back each
     /// one it has read whole.
     /// </summary>
-    private static byte[] TakeNext(ChunkReadAhead ahead, int next, NonBlockingPipe writer, BuffersInPipe inPipe)
+    private static byte[] TakeNext(ChunksInOrder ahead, int next, NonBlockingPipe writer, BuffersInPipe inPipe)
     {
         while (!inPipe.IsEmpty)
         {
@@ -241,7 +247,7 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// CRIU has read them whole), and when some is left (the pipe is full) waits until CRIU has read;
     /// false when CRIU stopped reading.
     /// </summary>
-    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunkReadAhead ahead, BuffersInPipe inPipe,
+    private static bool WriteSome(NonBlockingPipe pipe, List<ArraySegment<byte>> unwritten, ChunksInOrder ahead, BuffersInPipe inPipe,
         bool byReference, StreamTimes times)
     {
         long started = StreamTimes.Now();

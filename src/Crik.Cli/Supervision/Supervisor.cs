@@ -52,7 +52,8 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         }
         finally
         {
-            Happenings.Publish(new Happening.AppGone());
+            // No line: each way the app's life ends says so in its own (its end, the lease's loss, a commit).
+            LoggedHappenings.WithoutLine(new Happening.AppGone());
         }
     }
 
@@ -196,7 +197,8 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
             whyFresh = $"could not look for or restore a checkpoint ({e.Message}), and onStoreUnavailable: start asks for a fresh start";
         }
         RunningApp started = launcher.Start(command);
-        Happenings.Publish(new Happening.StartedFresh(whyFresh ?? restorer?.WhyFresh ?? "checkpointing is off (no imageDir configured)", CrikUptime.Elapsed));
+        // Its line is the launcher's, written as the process starts ("Started … as PID …").
+        LoggedHappenings.WithoutLine(new Happening.StartedFresh(whyFresh ?? restorer?.WhyFresh ?? "checkpointing is off (no imageDir configured)", CrikUptime.Elapsed));
         return started;
     }
 
@@ -254,22 +256,19 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         RunningApp app = life.App;
         (AppEnd end, bool retires) = life.Ended(status, status.Exited ? null : OomKills.Read());
         int code = ExitCodes.FromWaitStatus(status);
+        Happening? oomKilled = end.OomKilled ? new Happening.AppOomKilled(app.Pid, CheckpointsStay: !retires && life.Checkpointed) : null;
         if (status.Exited)
         {
             log.Information("The app (PID {Pid}) exited with code {Code}", app.Pid, code);
         }
         else if (end.OnItsOwn || !life.Checkpointed)
         {
-            log.Information("The app (PID {Pid}) {Cause}; exiting with {Code}", app.Pid, end.Cause, code);
+            log.Information(oomKilled, "The app (PID {Pid}) {Cause}; exiting with {Code}", app.Pid, end.Cause, code);
         }
         else
         {
-            log.Warning("The app (PID {Pid}) {Cause}; exiting with {Code}. It did not end on its own, so its checkpoints stay and the next pod "
+            log.Warning(oomKilled, "The app (PID {Pid}) {Cause}; exiting with {Code}. It did not end on its own, so its checkpoints stay and the next pod "
                 + "resumes from the newest (restoreAttempts gives up on one whose restored app keeps dying within restoreProbation)", app.Pid, end.Cause, code);
-        }
-        if (end.OomKilled)
-        {
-            Happenings.Publish(new Happening.AppOomKilled(app.Pid, CheckpointsStay: !retires && life.Checkpointed));
         }
         if (retires)
         {

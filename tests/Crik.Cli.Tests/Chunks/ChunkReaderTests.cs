@@ -5,7 +5,7 @@ using Xunit;
 namespace Crik.Cli.Tests.Chunks;
 
 /// <summary>
-/// The one read-ahead engine behind the streamed restore and the lazy fill: reads someone waits for go first,
+/// The threads and queues of the read-ahead engine: reads someone waits for go first,
 /// a read let go of before it starts is never done, every buffer of a read let go of comes back exactly once,
 /// and only with a store's patience is a failure the store may take back tried again.
 /// </summary>

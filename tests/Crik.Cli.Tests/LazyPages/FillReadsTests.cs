@@ -10,7 +10,7 @@ namespace Crik.Cli.Tests.LazyPages;
 /// (the app's memory) are cleared once nobody uses them.
 /// </summary>
 [Trait("Category", "Unit")]
-public sealed class ChunkReadsTests
+public sealed class FillReadsTests
 {
     [Fact]
     public async Task AFaultsChunkGoesBeforeEveryReadAheadAndNoChunkIsReadTwiceWhileInUse()
@@ -18,7 +18,7 @@ public sealed class ChunkReadsTests
         var source = new ChunkedImageTests.CountingSource(16 * 4096) { Gate = new ManualResetEventSlim(false) };
         using var packs = new PackReader(_ => source, ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
-        using var reads = new ChunkReads(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected);
+        using var reads = FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected);
 
         Task<byte[]> first = reads.Get(1, 0, urgent: false); // the one thread that reads ahead takes it and waits at the gate
         Poll(() => reads.OldestAttempt != 0);
@@ -117,11 +117,11 @@ public sealed class ChunkReadsTests
         Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new InvalidOperationException("a bug")));
     }
 
-    private static ChunkReads Reads(ChunkedImageTests.CountingSource source, StoreOutage outage)
+    private static ChunkReadAhead Reads(ChunkedImageTests.CountingSource source, StoreOutage outage)
     {
         var packs = new PackReader(_ => source, ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
-        return new ChunkReads(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, Unexpected);
+        return FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, Unexpected);
     }
 
     private static void Unexpected(string thread, Exception e) => throw new Xunit.Sdk.XunitException($"{thread} failed: {e}");

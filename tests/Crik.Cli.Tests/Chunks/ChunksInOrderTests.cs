@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
-using Crik.Cli.Streaming;
+using Crik.Cli.Chunks;
 using Xunit;
 
-namespace Crik.Cli.Tests.Streaming;
+namespace Crik.Cli.Tests.Chunks;
 
-/// <summary>Chunks come out in order, never more than the depth at once, and every buffer goes back, however the writer stops.</summary>
+/// <summary>
+/// The streamed restore's use of the read-ahead engine: chunks come out in order, never more than the depth at once,
+/// no chunk after one that failed is read, and every buffer goes back, however the writer stops.
+/// </summary>
 [Trait("Category", "Unit")]
-public sealed class ChunkReadAheadTests
+public sealed class ChunksInOrderTests
 {
     private readonly ConcurrentDictionary<byte[], int> _out = new(ReferenceEqualityComparer.Instance);
     private int _mostOut;
@@ -16,7 +19,7 @@ public sealed class ChunkReadAheadTests
     [InlineData(3)]
     public void ChunksComeInOrderAndAtMostDepthAreOutAtOnce(int readers)
     {
-        using var ahead = new ChunkReadAhead(50, Read, GiveBack, depth: 4, readers, "test reader");
+        using var ahead = InOrder(50, Read, depth: 4, readers);
         for (int i = 0; i < 50; i++)
         {
             byte[] buffer = ahead.Take(i);
@@ -32,7 +35,7 @@ public sealed class ChunkReadAheadTests
     [InlineData(3)]
     public void AChunkThatFailsIsThrownInItsTurnAfterTheChunksBeforeIt(int readers)
     {
-        using (var ahead = new ChunkReadAhead(20, i => i == 7 ? throw new IOException("chunk 7 is bad") : Read(i), GiveBack, depth: 4, readers, "test reader"))
+        using (var ahead = InOrder(20, i => i == 7 ? throw new IOException("chunk 7 is bad") : Read(i), depth: 4, readers))
         {
             for (int i = 0; i < 7; i++)
             {
@@ -46,7 +49,7 @@ public sealed class ChunkReadAheadTests
     [Fact]
     public void TryTakeLeavesAFailedChunkForTakeToThrow()
     {
-        using var ahead = new ChunkReadAhead(5, i => i == 2 ? throw new IOException("chunk 2 is bad") : Read(i), GiveBack, depth: 4, readers: 1, "test reader");
+        using var ahead = InOrder(5, i => i == 2 ? throw new IOException("chunk 2 is bad") : Read(i), depth: 4, readers: 1);
         for (int i = 0; i < 2; i++)
         {
             byte[]? buffer;
@@ -75,7 +78,7 @@ public sealed class ChunkReadAheadTests
             }
             return Read(i);
         }
-        using (var ahead = new ChunkReadAhead(100, SlowAfterTwo, GiveBack, depth: 4, readers: 1, "test reader"))
+        using (var ahead = InOrder(100, SlowAfterTwo, depth: 4, readers: 1))
         {
             ahead.GiveBack(ahead.Take(0));
             Assert.True(reading.Wait(TimeSpan.FromSeconds(10)));
@@ -93,7 +96,7 @@ public sealed class ChunkReadAheadTests
             release.Wait(TimeSpan.FromSeconds(10));
             return Read(i);
         }
-        using (var ahead = new ChunkReadAhead(2, Slow, GiveBack, depth: 2, readers: 1, "test reader"))
+        using (var ahead = InOrder(2, Slow, depth: 2, readers: 1))
         {
             Assert.Null(ahead.Take(0, milliseconds: 20));
             release.Set();
@@ -104,6 +107,13 @@ public sealed class ChunkReadAheadTests
             ahead.GiveBack(ahead.Take(1));
         }
         AllBuffersComeBack();
+    }
+
+    /// <summary>An image's chunks as the streamed restore takes them: an engine of their own, with <paramref name="readers"/> threads.</summary>
+    private Image InOrder(int count, Func<int, byte[]> read, int depth, int readers)
+    {
+        var reads = new ChunkReadAhead(new ChunkReaderThreads(readers, "test reader"), (_, i) => read(i), GiveBack, patience: null, failed: null);
+        return new Image(reads, new ChunksInOrder(reads, image: 0, count, depth));
     }
 
     private byte[] Read(int index)
@@ -129,5 +139,22 @@ public sealed class ChunkReadAheadTests
             Thread.Sleep(10);
         }
         Assert.Empty(_out);
+    }
+
+    private sealed class Image(ChunkReadAhead reads, ChunksInOrder chunks) : IDisposable
+    {
+        public byte[] Take(int index) => chunks.Take(index);
+
+        public byte[]? Take(int index, int milliseconds) => chunks.Take(index, milliseconds);
+
+        public bool TryTake(int index, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out byte[]? buffer) => chunks.TryTake(index, out buffer);
+
+        public void GiveBack(byte[] buffer) => chunks.GiveBack(buffer);
+
+        public void Dispose()
+        {
+            chunks.Dispose();
+            reads.Dispose();
+        }
     }
 }

@@ -1,0 +1,43 @@
+using System.Buffers;
+using Crik.Cli.Chunks;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// The lazy fill's <see cref="ChunkReadAhead"/>: a few threads that read ahead (and for faults), and one more for
+/// faults only, waiting out a store that stops answering for as long as the <see cref="StoreOutage"/> allows (a read
+/// that cannot succeed, a damaged chunk or a pack that is gone, fails at once). The buffers come from a pool of the
+/// fill's own (a chunk is up to 2 MiB, and gigabytes of them allocated one by one would keep the garbage collector,
+/// and so the faults crik serves, busy), and are cleared when they go back: they hold the app's memory, maybe
+/// decrypted. A buffer may be longer than its chunk: <see cref="ChunkedImage.ChunkSize"/> says how much of it is the chunk.
+/// </summary>
+internal static class FillReads
+{
+    public const string ReaderThread = "crik chunk reader", FaultReaderThread = "crik fault reader";
+
+    /// <param name="images">Each pages image, by its number: a chunk's image in the reads.</param>
+    /// <param name="threads">Threads that read ahead; one more is started for faults only.</param>
+    /// <param name="failed">What an unexpected exception on a reader thread does (the fill fails).</param>
+    public static ChunkReadAhead Start(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed)
+    {
+        ArrayPool<byte> buffers = ArrayPool<byte>.Create(PageChunker.MaxBytes, 64);
+        return new ChunkReadAhead(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread),
+            (image, index) => Read(images[image], index, buffers), bytes => buffers.Return(bytes, clearArray: true), outage, failed);
+    }
+
+    /// <summary>One attempt at a chunk, into a buffer of the pool's (given back when it fails).</summary>
+    private static byte[] Read(ChunkedImage image, int index, ArrayPool<byte> buffers)
+    {
+        byte[] bytes = buffers.Rent(image.ChunkSize(index));
+        try
+        {
+            image.ReadChunk(index, bytes);
+            return bytes;
+        }
+        catch
+        {
+            buffers.Return(bytes);
+            throw;
+        }
+    }
+}

@@ -30,7 +30,7 @@ internal sealed class ChunkReads : IDisposable
     public ChunkReads(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed)
     {
         _images = images;
-        _reader = new ChunkReader(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread), Clear, outage, failed);
+        _reader = new ChunkReader(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread, AheadYields: true), Clear, outage, failed);
     }
 
     /// <summary>The threads reading: those that read ahead (and for faults), and the one that reads for faults only.</summary>

@@ -16,7 +16,7 @@ internal sealed partial class Checkpointer
         CreatedAt = DateTimeOffset.UtcNow,
         Command = run.App.Command,
         App = AppIdentity.Of(run.App.Command),
-        CriuVersion = await criuVersion.ConfigureAwait(false),
+        CriuVersion = await criuVersion.Value.ConfigureAwait(false),
         Host = HostFacts.Current(),
         RootPid = run.App.Pid,
         TreePids = run.Tree,

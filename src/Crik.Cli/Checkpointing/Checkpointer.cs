@@ -24,7 +24,7 @@ namespace Crik.Cli.Checkpointing;
 /// commit point, so the app still gets its SIGTERM in time.
 /// </remarks>
 /// <param name="preDumps">Pre-dumps of the running app (where the kernel tracks dirty memory), or null.</param>
-internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Task<string> criuVersion,
+internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Lazy<Task<string>> criuVersion,
     INodeStateGate? nodeState, PreDumpChain? preDumps, ILogger log) : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
@@ -65,6 +65,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         {
             return notNow;
         }
+        _ = criuVersion.Value; // runs beside the dump: at crik's start it would take CPU and disk from a restore
         try
         {
             return await CheckpointNowAsync(attempt, whenCaptured, whyNotCommit).ConfigureAwait(false);

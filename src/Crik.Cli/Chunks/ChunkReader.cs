@@ -34,7 +34,14 @@ internal sealed class ChunkReader : IDisposable
         _attempts = new PatientReads(patience);
         for (int i = 0; i < threads.Count; i++)
         {
-            BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: false), threads.Name, failed);
+            BackgroundThread.Start(() =>
+            {
+                if (threads.AheadYields)
+                {
+                    BackgroundThread.YieldToTheApp();
+                }
+                ReadUntilStopped(urgentOnly: false);
+            }, threads.Name, failed);
         }
         if (threads.UrgentName is { } urgentName)
         {

@@ -128,7 +128,7 @@ internal static class RunCommand
             var criu = new CriuRunner(reaper, KernelFeatureCache.PrepareAsync(reaper, log));
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
-            checkpointer = new Checkpointer(config, store, criu, criu.VersionAsync(), NodeStateGateFor(config, log), preDumps, log);
+            checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, log);
         }
         using PreDumpChain? ownedPreDumps = preDumps;
         // Disposed once the app is gone: the lock held for its life is released then, not before.

@@ -11,4 +11,8 @@ internal static partial class Libc
     /// <summary>pthread_join(3): waits for the thread and gives its start routine's return value.</summary>
     [LibraryImport(Library, EntryPoint = "pthread_join")]
     internal static partial int PthreadJoin(nuint thread, out nint result);
+
+    /// <summary>setpriority(2). On Linux a nice value is each thread's own: PRIO_PROCESS with who 0 sets the calling thread's. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "setpriority", SetLastError = true)]
+    internal static partial int SetPriority(int which, int who, int priority);
 }

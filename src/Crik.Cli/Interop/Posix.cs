@@ -5,6 +5,14 @@ namespace Crik.Cli.Interop;
 /// <summary>Safe wrappers over <see cref="Libc"/>: errno becomes a result or an <see cref="IOException"/>.</summary>
 internal static class Posix
 {
+    /// <summary>
+    /// Sets the calling thread's nice value (setpriority with PRIO_PROCESS and 0: on Linux a nice value is each
+    /// thread's own, not the process's); false when the kernel refused.
+    /// </summary>
+    public static bool TryLowerOwnThreadPriority(int nice) => Libc.SetPriority(PrioProcess, 0, nice) == 0;
+
+    private const int PrioProcess = 0;
+
     /// <summary>Sends a signal; false when the process or group no longer exists (ESRCH).</summary>
     public static bool TrySignal(int pid, Signal signal)
     {

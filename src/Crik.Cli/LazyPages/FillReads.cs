@@ -21,7 +21,7 @@ internal static class FillReads
     public static ChunkReadAhead Start(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed)
     {
         ArrayPool<byte> buffers = ArrayPool<byte>.Create(PageChunker.MaxBytes, 64);
-        return new ChunkReadAhead(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread),
+        return new ChunkReadAhead(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread, AheadYields: true),
             (image, index) => Read(images[image], index, buffers), bytes => buffers.Return(bytes, clearArray: true), outage, failed);
     }
 

@@ -40,6 +40,9 @@ internal sealed class LazyImages : IDisposable
     /// <summary>The chunks to fill before the others (<see cref="ChooseFirstTouched"/>, <see cref="ChooseFirstWritten"/>), in order.</summary>
     public List<(int PagesId, int Index)> First { get; } = [];
 
+    /// <summary>What <see cref="First"/> was chosen by; null while it is empty.</summary>
+    public FirstFillChoice? FirstBy { get; private set; }
+
     /// <summary>How many bytes <see cref="First"/> holds.</summary>
     public long FirstBytes => First.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
 
@@ -67,10 +70,38 @@ internal sealed class LazyImages : IDisposable
     public long SharedBytes { get; private set; }
 
     /// <summary>
+    /// Chooses the chunks to fill before the others: those the app touched first after its last restore, else
+    /// those it wrote since the previous checkpoint, else those of its smaller memory areas.
+    /// </summary>
+    /// <param name="smallAreasFirst">Which of the chunks of lazy pages, each with the size of an area it holds pages of, to fill first, within a limit (Decisions.FirstFill).</param>
+    public void ChooseFirst(IReadOnlyList<TouchedRange>? touched, long generation, SmallAreasFirst smallAreasFirst)
+    {
+        if (touched is { Count: > 0 })
+        {
+            ChooseFirstTouched(touched);
+            FirstBy = FirstFillChoice.Touched;
+        }
+        else
+        {
+            ChooseFirstWritten(generation);
+            FirstBy = FirstFillChoice.Written;
+        }
+        if (First.Count == 0)
+        {
+            ChooseSmallAreasFirst(smallAreasFirst);
+            FirstBy = FirstFillChoice.SmallAreas;
+        }
+        if (First.Count == 0)
+        {
+            FirstBy = null;
+        }
+    }
+
+    /// <summary>
     /// The chunks holding the lazy pages the app touched first after its last restore, in that order,
     /// up to <see cref="FirstReadLimit"/>, are filled first.
     /// </summary>
-    public void ChooseFirstTouched(IReadOnlyList<TouchedRange> touched)
+    private void ChooseFirstTouched(IReadOnlyList<TouchedRange> touched)
     {
         var seen = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
@@ -110,7 +141,7 @@ internal sealed class LazyImages : IDisposable
     /// unchanged), in address order, up to <see cref="FirstReadLimit"/>. None when no chunk was reused
     /// (a first checkpoint): then every chunk is new and says nothing.
     /// </summary>
-    public void ChooseFirstWritten(long generation)
+    private void ChooseFirstWritten(long generation)
     {
         var lazyChunks = new List<(int PagesId, int Index)>();
         var seen = new HashSet<(int PagesId, int Index)>();
@@ -139,6 +170,30 @@ internal sealed class LazyImages : IDisposable
         long bytes = 0;
         First.AddRange(lazyChunks.Where(c => Images[c.PagesId].PackOf(c.Index) == generation)
             .TakeWhile(c => (bytes += Images[c.PagesId].ChunkSize(c.Index)) <= FirstReadLimit));
+    }
+
+    /// <summary>The chunks of lazy pages in the app's smaller memory areas, smallest area first, up to <see cref="FirstReadLimit"/>.</summary>
+    private void ChooseSmallAreasFirst(SmallAreasFirst smallAreasFirst)
+    {
+        var chunks = new List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)>();
+        foreach ((int pid, Pagemap pagemap) in Tasks)
+        {
+            if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
+            {
+                continue;
+            }
+            IReadOnlyList<MemoryArea> areas = Mappings(pid);
+            foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
+            {
+                long areaBytes = areas.FirstOrDefault(a => a.Start <= run.Address && run.Address < a.End) is { End: > 0 } area ? (long)(area.End - area.Start) : long.MaxValue;
+                int last = image.IndexAt(run.Offset + (run.Pages * ImagePage.Bytes) - 1);
+                for (int index = image.IndexAt(run.Offset); index <= last; index++)
+                {
+                    chunks.Add(((pagemap.PagesId, index), areaBytes, image.ChunkSize(index)));
+                }
+            }
+        }
+        First.AddRange(smallAreasFirst(chunks, FirstReadLimit));
     }
 
     /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>
@@ -300,3 +355,19 @@ internal sealed class LazyImages : IDisposable
         }
     }
 }
+
+/// <summary>What chose the chunks a lazy restore fills first (<see cref="LazyImages.ChooseFirst"/>).</summary>
+internal enum FirstFillChoice
+{
+    /// <summary>What the app touched first after its last restore.</summary>
+    Touched,
+
+    /// <summary>What the app wrote since the previous checkpoint.</summary>
+    Written,
+
+    /// <summary>The app's smaller memory areas.</summary>
+    SmallAreas,
+}
+
+/// <summary>Which chunks of lazy pages to fill first, each given with the size of an area it holds pages of and its own size, within <paramref name="limit"/> bytes.</summary>
+internal delegate List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> chunks, long limit);

@@ -80,7 +80,7 @@ internal sealed class LazyLoad : IDisposable
     public (TimeSpan Reading, TimeSpan Copying) Time => _filler.Time;
 
     /// <summary>The chunks filled first, and their bytes.</summary>
-    public (int Chunks, long Bytes) FilledFirst => (_images.First.Count, _images.FirstBytes);
+    public (int Chunks, long Bytes, FirstFillChoice? By) FilledFirst => (_images.First.Count, _images.FirstBytes, _images.FirstBy);
 
     /// <summary>What the app waited for first since this restore, then what it touched first before (still the best guess for the rest).</summary>
     public IReadOnlyList<TouchedRange> FirstTouched()

@@ -17,6 +17,7 @@ internal sealed partial class MemoryFiller
         try
         {
             _restored.Task.Wait();
+            BackgroundThread.YieldToTheApp();
             FaultSeam.Hit(FillerThread);
             List<(int PagesId, int Index)> previous = [];
             long missingBefore = long.MaxValue;

@@ -1,3 +1,5 @@
+using Crik.Cli.Interop;
+
 namespace Crik.Cli.Processes;
 
 /// <summary>
@@ -17,4 +19,14 @@ internal static class BackgroundThread
         thread.Start();
         return thread;
     }
+
+    /// <summary>The nice value of work the running app does not wait for (<see cref="YieldToTheApp"/>).</summary>
+    public const int YieldingNice = 10;
+
+    /// <summary>
+    /// Lowers the calling thread's CPU priority to <see cref="YieldingNice"/>: what it does (memory the app has not
+    /// asked for yet) gets the CPU the app, CRIU and the app's own page faults leave. Without it, on a node short of
+    /// CPU, a lazily restored app's first requests queue behind crik's fill. Where it cannot be lowered, it stays.
+    /// </summary>
+    public static void YieldToTheApp() => Posix.TryLowerOwnThreadPriority(YieldingNice);
 }

@@ -34,14 +34,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
             {
                 images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
             }
-            if (manifest.FirstTouched is { Count: > 0 } touched)
-            {
-                images.ChooseFirstTouched(touched);
-            }
-            else
-            {
-                images.ChooseFirstWritten(manifest.Generation);
-            }
+            images.ChooseFirst(manifest.FirstTouched, manifest.Generation, FirstFill.SmallAreasFirst);
             var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
             LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");

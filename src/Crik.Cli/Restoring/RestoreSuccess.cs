@@ -30,7 +30,7 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
         log.Information(new Happening.Restored(manifest.Generation, loading is not null, run.Clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid),
             "Restored checkpoint {Generation} in {Seconds:0.00} s{How}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, run.Clock.Elapsed.TotalSeconds,
-            loading is null ? (eagerly is null ? "" : $", eagerly, {eagerly}") : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading, manifest)})",
+            loading is null ? (eagerly is null ? "" : $", eagerly, {eagerly}") : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading)})",
             manifest.RootPid, run.Attempt.LogPath, run.Stages.ToString(), StageClock.Milliseconds(run.Stages.CrikCpu));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
         Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
@@ -43,10 +43,13 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
     private static string Shared(LazyLoad loading) =>
         loading.SharedBytes == 0 ? "" : $"; the {Size.Format(loading.SharedBytes)} its forked processes may share with their parents brought in before it ran";
 
-    private static string FilledFirst(LazyLoad loading, Manifest manifest) =>
-        loading.FilledFirst is not { Chunks: > 0 } first ? ""
-        : manifest.FirstTouched is { Count: > 0 } ? $"; the {Size.Format(first.Bytes)} it touched first after its last restore filled first"
-        : $"; the {Size.Format(first.Bytes)} it wrote since the previous checkpoint filled first";
+    private static string FilledFirst(LazyLoad loading) => loading.FilledFirst switch
+    {
+        { Chunks: 0 } => "",
+        { By: FirstFillChoice.Touched } first => $"; the {Size.Format(first.Bytes)} it touched first after its last restore filled first",
+        { By: FirstFillChoice.Written } first => $"; the {Size.Format(first.Bytes)} it wrote since the previous checkpoint filled first",
+        var first => $"; the {Size.Format(first.Bytes)} of its smaller memory areas filled first",
+    };
 
     /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
     private async Task<string?> LoadedAsync(LazyLoad loading, long generation)

@@ -1,0 +1,49 @@
+using Crik.Cli.Decisions;
+using Xunit;
+
+namespace Crik.Cli.Tests.Decisions;
+
+public class FirstFillTests
+{
+    private const long KiB = 1024, MiB = 1024 * KiB;
+
+    [Fact]
+    public void TheChunksOfSmallerAreasComeFirstSmallestFirst()
+    {
+        var chunks = new[]
+        {
+            ((1, 0), 2048 * MiB, 640 * KiB), // the app's bulk data
+            ((1, 1), 4 * MiB, 640 * KiB),     // malloc's heap
+            ((1, 2), 132 * KiB, 512 * KiB),   // a thread's stack
+            ((1, 3), 2048 * MiB, 640 * KiB),
+        };
+        Assert.Equal([(1, 2), (1, 1), (1, 0), (1, 3)], FirstFill.SmallAreasFirst(chunks, 32 * MiB));
+    }
+
+    [Fact]
+    public void AmongAreasOfOneSizeTheGivenOrderStays()
+    {
+        var chunks = new[] { ((2, 5), MiB, KiB), ((1, 9), MiB, KiB), ((1, 3), MiB, KiB) };
+        Assert.Equal([(2, 5), (1, 9), (1, 3)], FirstFill.SmallAreasFirst(chunks, MiB));
+    }
+
+    [Fact]
+    public void NoMoreThanTheLimitIsChosen()
+    {
+        var chunks = Enumerable.Range(0, 100).Select(i => ((1, i), 8 * MiB, 640 * KiB));
+        List<(int PagesId, int Index)> first = FirstFill.SmallAreasFirst(chunks, 32 * MiB);
+        Assert.Equal(51, first.Count); // 51 x 640 KiB fit in 32 MiB, 52 do not
+        Assert.Equal(Enumerable.Range(0, 51).Select(i => (1, i)), first);
+    }
+
+    [Fact]
+    public void AChunkHoldingPagesOfSeveralAreasIsChosenOnceAtItsSmallestAreasPlace()
+    {
+        // Chunk (1, 1) ends one large area and starts a small one; a forked child has the same chunk in a larger area.
+        var chunks = new[] { ((1, 0), 64 * MiB, KiB), ((1, 1), 64 * MiB, KiB), ((1, 1), 16 * KiB, KiB), ((1, 2), 16 * KiB, KiB), ((1, 1), 128 * MiB, KiB) };
+        Assert.Equal([(1, 1), (1, 2), (1, 0)], FirstFill.SmallAreasFirst(chunks, MiB));
+    }
+
+    [Fact]
+    public void NoChunksNoneChosen() => Assert.Empty(FirstFill.SmallAreasFirst([], 32 * MiB));
+}

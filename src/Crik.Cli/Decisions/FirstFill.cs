@@ -12,7 +12,8 @@ internal static class FirstFill
 {
     /// <summary>
     /// The chunks to fill first: each chunk once, at the place of the smallest area it holds lazy pages of, smaller
-    /// areas first (the given order among equals), for at most <paramref name="limit"/> bytes.
+    /// areas first (the given order among equals), for at most <paramref name="limit"/> bytes. An area larger than
+    /// the limit is bulk data, none of whose chunks is chosen: reading a slice of it would only slow the restore.
     /// </summary>
     /// <param name="chunks">Each chunk of lazy pages, with the size of an area it holds lazy pages of and its own size.</param>
     public static List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> chunks, long limit)
@@ -32,7 +33,7 @@ internal static class FirstFill
         }
         var first = new List<(int PagesId, int Index)>();
         long bytes = 0;
-        foreach (var chunk in smallest.OrderBy(c => c.Value.AreaBytes).ThenBy(c => c.Value.Seen))
+        foreach (var chunk in smallest.Where(c => c.Value.AreaBytes <= limit).OrderBy(c => c.Value.AreaBytes).ThenBy(c => c.Value.Seen))
         {
             if ((bytes += chunk.Value.ChunkBytes) > limit)
             {

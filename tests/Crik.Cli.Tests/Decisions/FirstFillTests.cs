@@ -17,7 +17,14 @@ public class FirstFillTests
             ((1, 2), 132 * KiB, 512 * KiB),   // a thread's stack
             ((1, 3), 2048 * MiB, 640 * KiB),
         };
-        Assert.Equal([(1, 2), (1, 1), (1, 0), (1, 3)], FirstFill.SmallAreasFirst(chunks, 32 * MiB));
+        Assert.Equal([(1, 2), (1, 1)], FirstFill.SmallAreasFirst(chunks, 32 * MiB));
+    }
+
+    [Fact]
+    public void AnAreaLargerThanTheLimitIsBulkDataAndNoneOfItIsChosen()
+    {
+        var chunks = new[] { ((1, 0), 33 * MiB, KiB), ((1, 1), 32 * MiB, KiB), ((1, 2), 2048 * MiB, KiB) };
+        Assert.Equal([(1, 1)], FirstFill.SmallAreasFirst(chunks, 32 * MiB));
     }
 
     [Fact]
@@ -40,7 +47,7 @@ public class FirstFillTests
     public void AChunkHoldingPagesOfSeveralAreasIsChosenOnceAtItsSmallestAreasPlace()
     {
         // Chunk (1, 1) ends one large area and starts a small one; a forked child has the same chunk in a larger area.
-        var chunks = new[] { ((1, 0), 64 * MiB, KiB), ((1, 1), 64 * MiB, KiB), ((1, 1), 16 * KiB, KiB), ((1, 2), 16 * KiB, KiB), ((1, 1), 128 * MiB, KiB) };
+        var chunks = new[] { ((1, 0), 64 * KiB, KiB), ((1, 1), 64 * KiB, KiB), ((1, 1), 16 * KiB, KiB), ((1, 2), 16 * KiB, KiB), ((1, 1), 128 * KiB, KiB) };
         Assert.Equal([(1, 1), (1, 2), (1, 0)], FirstFill.SmallAreasFirst(chunks, MiB));
     }
 

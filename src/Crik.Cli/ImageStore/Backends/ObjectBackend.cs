@@ -39,12 +39,11 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
             .SelectMany(s3.List)
             .Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
 
-    /// <summary>The object, cut after <paramref name="max"/> + 1 bytes as on a volume (the caller tells a file too large by its length).</summary>
-    public byte[]? Read(string path, long max)
-    {
-        byte[]? body = s3.TryGet(path);
-        return body is not null && body.LongLength > max + 1 ? body[..(int)(max + 1)] : body;
-    }
+    /// <summary>
+    /// The object's first <paramref name="max"/> + 1 bytes at most, as on a volume (the caller tells a file too large by its length):
+    /// one GET of the range <c>bytes=0-max</c>, so that a large object is never downloaded whole.
+    /// </summary>
+    public byte[]? Read(string path, long max) => s3.TryGetStart(path, max + 1);
 
     /// <summary>A ranged GET after asking the object's length (so that the range asked is never past its end).</summary>
     public byte[]? Read(string path, long offset, int length)

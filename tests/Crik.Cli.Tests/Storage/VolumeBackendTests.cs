@@ -19,6 +19,15 @@ public sealed partial class VolumeBackendTests : StorageContract
 
     internal override TimeSpan DeadHolderKeepsOthersOut => TimeSpan.Zero;
 
+    internal override bool KeepsUploadsApart => false;
+
+    /// <summary>A pack file created and partly written, then left as a killed dump leaves it: neither completed nor aborted.</summary>
+    internal override void LeaveUnfinishedUpload(string key, DateTimeOffset started)
+    {
+        using IBlobUpload upload = Backend.CreateUpload(key);
+        upload.Write(Bytes("half a pack"), 0);
+    }
+
     /// <summary>A process that takes the flock and exits without releasing it.</summary>
     internal override void LeaveLockOfDeadHolder()
     {

@@ -52,6 +52,11 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
     /// <summary>Counted as one write when it starts; its parts are the upload's own.</summary>
     public IBlobUpload CreateUpload(string key) => Counted("write", () => inner.CreateUpload(key));
 
+    /// <summary>Not counted: a volume has none to list, and answers without a request.</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) => inner.ListUnfinishedUploads(prefix);
+
+    public bool AbortUpload(UnfinishedUpload upload) => Counted("delete", () => inner.AbortUpload(upload));
+
     public DirectoryHandle? CreateLocalDirectory(string key) => Counted("open", () => inner.CreateLocalDirectory(key));
 
     public DirectoryHandle? OpenLocalDirectory(string key) => Counted("open", () => inner.OpenLocalDirectory(key));

@@ -110,6 +110,20 @@ internal interface IStoreBackend : IDisposable
     IBlobUpload CreateUpload(string key);
 
     /// <summary>
+    /// The uploads (<see cref="CreateUpload"/>) under <paramref name="prefix"/> that were started and never completed nor aborted, their
+    /// keys relative to the image directory; null when the store cannot list them (its lifecycle rule drops them). In object storage the
+    /// multipart uploads, kept apart from the objects until complete. None on a volume, whose upload is a file at its key from the start:
+    /// what a killed dump left there is a blob like any other (<see cref="List"/>), a pack no manifest uses, which retention deletes.
+    /// </summary>
+    List<UnfinishedUpload>? ListUnfinishedUploads(string prefix);
+
+    /// <summary>
+    /// Aborts an upload <see cref="ListUnfinishedUploads"/> gave, so that the store drops what was written of it: true once it is gone
+    /// (gone already included); false when the store cannot abort uploads (its lifecycle rule will drop it), and always on a volume, which has none.
+    /// </summary>
+    bool AbortUpload(UnfinishedUpload upload);
+
+    /// <summary>
     /// A new private directory at <paramref name="key"/> on this node, for CRIU to write into; a name there (a link
     /// included) is refused. Null in a store without directories (object storage).
     /// </summary>

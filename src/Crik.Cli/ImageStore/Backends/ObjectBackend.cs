@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
@@ -88,37 +87,6 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     /// <summary>How long one read of a chunk (at most a few MiB) may take before it is cut and sent again, when its caller retries.</summary>
     public static readonly TimeSpan StalledReadLimit = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they
-    /// are old enough (<see cref="AbandonedUpload"/>); a store that cannot list them relies on the bucket's lifecycle rule.
-    /// </summary>
-    internal void DropAbandonedWrites()
-    {
-        try
-        {
-            foreach (S3Upload upload in s3.TryListUploads(StoreLayout.PacksDir + "/") ?? [])
-            {
-                if (!AbandonedUpload.IsDropped(upload.Initiated, DateTimeOffset.UtcNow))
-                {
-                    continue;
-                }
-                try
-                {
-                    s3.TryAbortUpload(upload.Name, upload.UploadId);
-                    log.Information("Aborted an unfinished upload of {Pack} started {Initiated:u}", s3.Display(upload.Name), upload.Initiated);
-                }
-                catch (IOException e)
-                {
-                    log.Warning("Could not abort the unfinished upload {UploadId} of {Pack}: {Error}", upload.UploadId, s3.Display(upload.Name), e.Message);
-                }
-            }
-        }
-        catch (IOException e)
-        {
-            log.Warning("Could not clean up unfinished uploads in {Dir}: {Error}", ImageDir, e.Message);
-        }
-    }
 
     public void Dispose()
     {

@@ -28,6 +28,12 @@ internal sealed partial class VolumeBackend
         }
     }
 
+    /// <summary>None: an upload is a file at its key from the start, and one a killed dump left is a blob like any other.</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) => [];
+
+    /// <summary>Nothing to abort: a volume lists no unfinished upload.</summary>
+    public bool AbortUpload(UnfinishedUpload upload) => false;
+
     /// <summary>Renames the file to <paramref name="key"/> (true), or copies it there when it is on another file system (a restore's work directory in /tmp).</summary>
     public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key)
     {

@@ -57,9 +57,9 @@ public sealed partial class VolumeBackendTests : StorageContract
         string file = Path.Combine(planted, "pages-1.img");
         File.WriteAllText(file, "x");
         File.SetUnixFileMode(file, (UnixFileMode)0x1ff);
-        Backend.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
+        Backend.Node.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Backend.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
+        Backend.Node.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
     }
 
     [SkippableStorageFact]

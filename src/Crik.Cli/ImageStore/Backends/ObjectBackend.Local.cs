@@ -7,6 +7,9 @@ namespace Crik.Cli.ImageStore.Backends;
 // What runs on the node has no directory in the store: a pack goes up as a multipart upload, a local file as one object.
 internal sealed partial class ObjectBackend
 {
+    /// <summary>Itself, with nothing on the node (see <see cref="INodeDirectories"/>).</summary>
+    public INodeDirectories Node => this;
+
     /// <summary>Nothing is on the node: CRIU reads every image from crik's image streamer.</summary>
     public DirectoryHandle? OpenLocalDirectory(string key) => null;
 

@@ -21,7 +21,7 @@ namespace Crik.Cli.ImageStore.Backends;
 /// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only
 /// if absent) where the store has conditional writes.
 /// </remarks>
-internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend
+internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend, INodeDirectories
 {
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 

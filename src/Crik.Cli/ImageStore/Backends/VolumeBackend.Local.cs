@@ -7,6 +7,9 @@ namespace Crik.Cli.ImageStore.Backends;
 // What runs on the node: directories for CRIU, a pack written as it is made, and files put at keys.
 internal sealed partial class VolumeBackend
 {
+    /// <summary>Itself: a generation's directory on the volume is CRIU's.</summary>
+    public INodeDirectories Node => this;
+
     public DirectoryHandle? OpenLocalDirectory(string key) => TryOpenBelow(key);
 
     public DirectoryHandle? CreateLocalDirectory(string key)

@@ -10,7 +10,7 @@ internal static class CriuLogs
 {
     /// <summary>
     /// Puts CRIU's log (and what criu printed, if anything) in <paramref name="workDir"/> into the store's logs/
-    /// (<see cref="IStoreBackend.PutLocalFile"/>), then deletes it there unless the backend moved it away itself.
+    /// (<see cref="INodeDirectories.PutLocalFile"/>), then deletes it there unless the backend moved it away itself.
     /// Failures are warnings.
     /// </summary>
     public static void Keep(IStoreBackend backend, ILogger log, DirectoryHandle workDir, string logName)
@@ -21,7 +21,7 @@ internal static class CriuLogs
             {
                 using (var source = workDir.TryOpenFile(name))
                 {
-                    if (source is null || backend.PutLocalFile(workDir, name, source, $"{StoreLayout.LogDir}/{name}"))
+                    if (source is null || backend.Node.PutLocalFile(workDir, name, source, $"{StoreLayout.LogDir}/{name}"))
                     {
                         continue;
                     }

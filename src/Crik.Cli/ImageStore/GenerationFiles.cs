@@ -19,7 +19,7 @@ internal static class GenerationFiles
         {
             return $"its manifest names a file outside it: {outside.Path}";
         }
-        using DirectoryHandle? directory = backend.OpenLocalDirectory(location);
+        using DirectoryHandle? directory = backend.Node.OpenLocalDirectory(location);
         if (directory is null)
         {
             return "its directory vanished";

@@ -284,7 +284,7 @@ internal partial class GenerationStore
         }
         string location = $"{StoreLayout.SetAsideDir}/{target}";
         GenerationMove.Move(backend, from, location);
-        backend.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
+        backend.Node.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
         string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");
         if (!backend.WriteIfAbsent(reasonFile, content))

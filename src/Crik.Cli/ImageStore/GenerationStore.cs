@@ -53,6 +53,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         }
         _lock = _held = taken;
         _requests.Held(taken);
+        AbandonedUploads.Drop(backend, log, DateTimeOffset.UtcNow); // nobody else writes now: no upload under way is another crik's
         return true;
     }
 

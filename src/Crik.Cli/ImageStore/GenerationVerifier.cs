@@ -9,7 +9,7 @@ namespace Crik.Cli.ImageStore;
 /// <summary>
 /// Checks a generation against its manifest, wherever it is and whatever stores it, through the backend's
 /// primitives only (<see cref="IStoreBackend.Describe"/>, <see cref="IStoreBackend.List"/>, and a volume's
-/// directory opened on this node, <see cref="IStoreBackend.OpenLocalDirectory"/>, for the files beside the manifest):
+/// directory opened on this node, <see cref="INodeDirectories.OpenLocalDirectory"/>, for the files beside the manifest):
 /// whether crik made it, whether every file it lists is there at its size and checksum and every chunk in a
 /// pack, and, for an encrypted one, that nothing else is beside it. What crik may have added beside the
 /// manifest later (a set-aside generation's reason) is decided here, once.
@@ -33,7 +33,7 @@ internal static class GenerationVerifier
             return $"its directory belongs to uid {owner} with mode {Convert.ToString((int)mode, 8)}, so crik (uid {crik}) did not make it; "
                 + "crik restores only checkpoints it made";
         }
-        backend.MakePrivate(location);
+        backend.Node.MakePrivate(location);
         return null;
     }
 

@@ -12,20 +12,10 @@ namespace Crik.Cli.ImageStore;
 internal sealed class ObjectGenerationStore : GenerationStore
 {
     public ObjectGenerationStore(S3Client s3, ILogger log, ChunkCodec? codec = null, TimeSpan? leaseLifetime = null)
-        : this(s3, new ObjectBackend(s3, log, leaseLifetime), log, codec, leaseLifetime)
-    {
-    }
-
-    private ObjectGenerationStore(S3Client s3, ObjectBackend backend, ILogger log, ChunkCodec? codec, TimeSpan? leaseLifetime)
-        : base(backend, log, codec, new StoreRequests(
+        : base(new ObjectBackend(s3, log, leaseLifetime), log, codec, new StoreRequests(
             Within: s3.Within,
-            Held: lease =>
-            {
-                // From now on no write is sent, nor retried, once the lease is lost; and nobody else
-                // writes, so the uploads of a crik that died mid-dump can go.
-                s3.Fence = () => lease.Lost;
-                backend.DropAbandonedWrites();
-            },
+            // From now on no write is sent, nor retried, once the lease is lost.
+            Held: lease => s3.Fence = () => lease.Lost,
             IsTransient: e => e is S3Exception or PackUnavailableException,
             MayHaveLanded: e => e is S3Exception { Status: 0 or >= 500 },
             DeadHolderLockTime: leaseLifetime ?? S3Lease.DefaultLifetime))

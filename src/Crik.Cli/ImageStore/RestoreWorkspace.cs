@@ -16,13 +16,13 @@ internal static class RestoreWorkspace
     public static RestoreAttempt Open(IStoreBackend backend, ILogger log, CommittedCheckpoint checkpoint, string logName)
     {
         DirectoryHandle? files = backend.HasDirectories
-            ? backend.OpenLocalDirectory(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {backend.ImageDir} before its restore")
+            ? backend.Node.OpenLocalDirectory(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {backend.ImageDir} before its restore")
             : null;
         ScratchDirectory scratch;
         try
         {
             // Where the node's temporary directory cannot be written, the image directory when it is on the node.
-            using DirectoryHandle? fallbackParent = backend.OpenLocalDirectory("");
+            using DirectoryHandle? fallbackParent = backend.Node.OpenLocalDirectory("");
             scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent);
         }
         catch

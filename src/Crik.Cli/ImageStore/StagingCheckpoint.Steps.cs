@@ -22,7 +22,7 @@ internal sealed partial class StagingCheckpoint
     {
         if (_name is { } name)
         {
-            _backend.MakePrivate(name);
+            _backend.Node.MakePrivate(name);
         }
         List<ManifestFile> sealedFiles = StagedDump.SealsFilesIntoChunks(Commit, encrypted: codec.KeyId is not null) ? StagedFiles.Seal(_directory, Pack) : [];
         List<ManifestFile> inDirectory = Commit == StagingCommit.Rename ? FlushAndDescribe() : [];

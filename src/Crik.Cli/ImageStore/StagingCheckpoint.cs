@@ -48,7 +48,7 @@ internal sealed partial class StagingCheckpoint : IDisposable
             if (backend.HasDirectories)
             {
                 string name = StoreLayout.StagingName(generation);
-                DirectoryHandle inStore = backend.CreateLocalDirectory(name) ?? throw new IOException($"{backend.ImageDir} gave no directory for {name}");
+                DirectoryHandle inStore = backend.Node.CreateLocalDirectory(name) ?? throw new IOException($"{backend.ImageDir} gave no directory for {name}");
                 return new(backend, requests, log, name, inStore, scratch: null, upload, pack) { _ended = ended };
             }
             ScratchDirectory scratch = ScratchDirectory.Create($"crik-dump-{generation:D6}", fallbackParent: null);

@@ -5,7 +5,7 @@ namespace Crik.Cli.ImageStore;
 /// <summary>
 /// What object storage wires around its backend, and a volume does without: a deadline for the
 /// requests of a step, what follows taking the lock for the app's life (every write fenced by the
-/// lease; what writers that died left unfinished dropped), which errors say nothing about the entry
+/// lease), which errors say nothing about the entry
 /// read (a store that did not answer), which failed writes may have been carried out all the same (no answer came,
 /// or the store failed), and how long a crik that died keeps others out.
 /// </summary>

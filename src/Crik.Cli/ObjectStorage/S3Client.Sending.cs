@@ -144,7 +144,7 @@ internal sealed partial class S3Client
         {
             // With only the headers read, a body that stops coming must still end with the attempt.
             using CancellationTokenRegistration abort = attemptTimeout.Register(response.Dispose);
-            return new S3Response(response, hasBody: request.Method != HttpMethod.Head, slice: response.StatusCode == HttpStatusCode.OK ? request.Range : null);
+            return new S3Response(response, hasBody: request.Method != HttpMethod.Head, slice: Kept(request.Range, response.StatusCode));
         }
         catch
         {
@@ -152,6 +152,16 @@ internal sealed partial class S3Client
             throw;
         }
     }
+
+    /// <summary>
+    /// What to keep of the body of an answer to a range: of a whole object (200, a store that ignores Range) the range; of a 206 no
+    /// more than the range's length (s3rver answers <c>bytes=0-0</c> with the whole object); of any other answer (an error) all of it.
+    /// </summary>
+    private static (long From, long To)? Kept((long From, long To)? asked, HttpStatusCode status) =>
+        asked is not { } range ? null
+        : status == HttpStatusCode.OK ? range
+        : status == HttpStatusCode.PartialContent ? (0, range.To - range.From)
+        : null;
 
     /// <summary>The answer to return (a success, a condition not met, a missing object), or null after recording it in <paramref name="history"/> as a failure.</summary>
     private static S3Response? Keep(S3Request request, HttpResponseMessage response, S3Response answer, S3AttemptHistory history)
@@ -169,6 +179,10 @@ internal sealed partial class S3Client
         {
             // 409: another conditional write to the object was under way; either way, not ours to write.
             return history.AnyUnanswered ? S3Response.NotMetAfterLostAnswer : S3Response.NotMet;
+        }
+        if (request.UnsatisfiableIsEmpty && status == 416)
+        {
+            return S3Response.Empty;
         }
         if (request.MissingIsAnswer && status == 404 && code is null or "NoSuchKey" or "NoSuchUpload")
         {

@@ -123,6 +123,25 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
         return response.IsMissing ? null : (response.Body, response.ETag ?? "");
     }
 
+    /// <summary>
+    /// The object's first <paramref name="count"/> bytes (all of it when it is shorter), or null when there is none: one GET with
+    /// <c>Range: bytes=0-(count - 1)</c>, so that no more comes down. A store that ignores Range answers 200 with the whole object, of
+    /// which only as much is read; one that answers an empty object's range with 416 (InvalidRange) gives no bytes.
+    /// </summary>
+    public byte[]? TryGetStart(string name, long count)
+    {
+        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, address.Key(name), NoQuery);
+        var request = new S3Request(HttpMethod.Get, name, $"S3 GET {Display(name)}", uri, canonicalPath, NoQuery, default)
+        {
+            Range = (0, count - 1),
+            Expect = HttpStatusCode.PartialContent,
+            MissingIsNull = true,
+            UnsatisfiableIsEmpty = true,
+        };
+        using S3Response response = Send(request);
+        return response.IsMissing ? null : response.Body;
+    }
+
     /// <summary>Fills <paramref name="into"/> from <paramref name="offset"/> in the object; throws when the object is missing or shorter.</summary>
     public void ReadRange(string name, long offset, Span<byte> into)
     {

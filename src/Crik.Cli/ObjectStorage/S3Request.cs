@@ -24,6 +24,9 @@ internal sealed record S3Request(HttpMethod Method, string? Name, string Descrip
     /// <summary>The object a PUT copies in the store (<c>x-amz-copy-source</c>: <c>/bucket/key</c>, encoded), instead of a body.</summary>
     public string? CopySource { get; init; }
 
+    /// <summary>A 416 to a range from the start (S3's InvalidRange: the object is empty) is an answer with no bytes, not a failure.</summary>
+    public bool UnsatisfiableIsEmpty { get; init; }
+
     /// <summary>A 200 may carry an error in its body.</summary>
     public bool ErrorIn200 { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Xml.Linq;
 
 namespace Crik.Cli.ObjectStorage;
@@ -13,19 +14,27 @@ internal sealed class S3Response : IDisposable
     /// <summary>As <see cref="NotMet"/>, after an attempt whose answer was lost: that attempt may have written what now fails the condition.</summary>
     public static readonly S3Response NotMetAfterLostAnswer = new(conditionFailed: true, afterLostAnswer: true);
 
+    /// <summary>An object with no bytes, where a range of it was asked for (S3 answers 416, InvalidRange).</summary>
+    public static readonly S3Response Empty = new(conditionFailed: false, missing: false);
+
     /// <summary>Bodies larger than this grow as they are read rather than being allocated whole from Content-Length.</summary>
     private const int MaxPresizedBytes = 16 << 20;
 
     private readonly HttpResponseMessage? _response;
 
     /// <param name="hasBody">False for HEAD: its Content-Length is the object's size (a pack's may be gigabytes), and no body follows.</param>
-    /// <param name="slice">The bytes to keep of a whole object sent where a range was asked for.</param>
+    /// <param name="slice">The bytes to keep of the body (a range of a whole object sent where a range was asked for); the rest is not read.</param>
     public S3Response(HttpResponseMessage response, bool hasBody, (long From, long To)? slice = null)
     {
         _response = response;
         if (!hasBody)
         {
             Body = [];
+            return;
+        }
+        if (IsRangeOfEmptyObject(response))
+        {
+            Body = []; // s3rver says "bytes 0-0/0" with a Content-Length of 1 and sends nothing: reading would wait for a byte that never comes
             return;
         }
         using Stream content = response.Content.ReadAsStream();
@@ -39,10 +48,10 @@ internal sealed class S3Response : IDisposable
         Body = body.Length == body.Capacity ? body.GetBuffer() : body.ToArray();
     }
 
-    private S3Response(bool conditionFailed, bool afterLostAnswer = false)
+    private S3Response(bool conditionFailed, bool afterLostAnswer = false, bool missing = true)
     {
         Body = [];
-        IsMissing = true;
+        IsMissing = missing;
         ConditionFailed = conditionFailed;
         AfterLostAnswer = afterLostAnswer;
     }
@@ -67,6 +76,12 @@ internal sealed class S3Response : IDisposable
         ?? throw new S3Exception($"the store's answer to {operation} is not XML ({Body.Length} bytes); is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", (int?)_response?.StatusCode ?? 0);
 
     public void Dispose() => _response?.Dispose();
+
+    /// <summary>A 206 whose Content-Range gives the object's length as 0 (<c>bytes 0-0/0</c>): no byte of it can follow.</summary>
+    private static bool IsRangeOfEmptyObject(HttpResponseMessage response) =>
+        response.StatusCode == System.Net.HttpStatusCode.PartialContent
+        && response.Content.Headers.NonValidated.TryGetValues("Content-Range", out HeaderStringValues values)
+        && values.ToString() is { } range && range.EndsWith("/0", StringComparison.Ordinal);
 
     /// <summary>Reads past <paramref name="from"/> bytes and keeps up to <paramref name="length"/>; fewer when the object ends first.</summary>
     private static byte[] Slice(Stream content, long from, int length)

@@ -21,7 +21,7 @@ public sealed partial class ObjectBackendTests : StorageContract
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly string _prefix = $"storage-{Guid.NewGuid():N}/";
 
-    public ObjectBackendTests() => _proxy = _server is null ? null : new FaultyProxy(_server.Endpoint) { ConditionalWrites = true };
+    public ObjectBackendTests() => _proxy = _server is null ? null : new FaultyProxy(_server.Endpoint) { ConditionalWrites = true, Canned = AnswerForUploads };
 
     internal override IStoreBackend NewBackend() => new ObjectBackend(Client(), Log, LeaseLifetime);
 

@@ -4,9 +4,29 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Storage;
 
-// Read of a byte range, and Describe.
+// Reads with a cap or of a byte range, and Describe.
 public abstract partial class StorageContract
 {
+    /// <summary>The caller tells a file too large by its length: a read with a cap gives at most one byte more than the cap.</summary>
+    [SkippableStorageFact]
+    public void AReadWithACapGivesAtMostOneByteMoreThanIt()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", Bytes("0123456789")));
+        Assert.Equal("0123", Text(Backend.Read("restores/000001-001", 3)));
+        Assert.Equal("0", Text(Backend.Read("restores/000001-001", 0)));
+        Assert.Equal("0123456789", Text(Backend.Read("restores/000001-001", 9)));
+        Assert.Equal("0123456789", Text(Backend.Read("restores/000001-001", 4095)));
+        Assert.Null(Backend.Read("restores/000001-002", 4095));
+    }
+
+    [SkippableStorageFact]
+    public void AnEmptyFileReadsAsNoBytesWhateverTheCap()
+    {
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", []));
+        Assert.Equal("", Text(Backend.Read("restores/000001-001", 4095)));
+        Assert.Equal("", Text(Backend.Read("restores/000001-001", 0)));
+    }
+
     [SkippableStorageFact]
     public void ARangeReadGivesTheBytesFromItsOffset()
     {

@@ -77,7 +77,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void ALocalDirectoryIsCreatedNewAndPrivateWhereTheStoreHasDirectories()
     {
-        using DirectoryHandle? created = Backend.CreateLocalDirectory(".staging-000001-0123abcd");
+        using DirectoryHandle? created = Backend.Node.CreateLocalDirectory(".staging-000001-0123abcd");
         if (!Backend.HasDirectories)
         {
             Assert.Null(created);
@@ -85,6 +85,6 @@ public abstract partial class StorageContract
         }
         Assert.NotNull(created);
         Assert.Equal(DirectoryHandle.PrivateDirectory, created.Stat().Mode);
-        Assert.ThrowsAny<IOException>(() => Backend.CreateLocalDirectory(".staging-000001-0123abcd"));
+        Assert.ThrowsAny<IOException>(() => Backend.Node.CreateLocalDirectory(".staging-000001-0123abcd"));
     }
 }

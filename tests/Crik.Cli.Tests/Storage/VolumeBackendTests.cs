@@ -19,6 +19,15 @@ public sealed partial class VolumeBackendTests : StorageContract
 
     internal override TimeSpan DeadHolderKeepsOthersOut => TimeSpan.Zero;
 
+    internal override bool KeepsUploadsApart => false;
+
+    /// <summary>A pack file created and partly written, then left as a killed dump leaves it: neither completed nor aborted.</summary>
+    internal override void LeaveUnfinishedUpload(string key, DateTimeOffset started)
+    {
+        using IBlobUpload upload = Backend.CreateUpload(key);
+        upload.Write(Bytes("half a pack"), 0);
+    }
+
     /// <summary>A process that takes the flock and exits without releasing it.</summary>
     internal override void LeaveLockOfDeadHolder()
     {
@@ -48,9 +57,9 @@ public sealed partial class VolumeBackendTests : StorageContract
         string file = Path.Combine(planted, "pages-1.img");
         File.WriteAllText(file, "x");
         File.SetUnixFileMode(file, (UnixFileMode)0x1ff);
-        Backend.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
+        Backend.Node.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Backend.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
+        Backend.Node.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
     }
 
     [SkippableStorageFact]

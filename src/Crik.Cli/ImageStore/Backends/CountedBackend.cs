@@ -7,11 +7,11 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.ImageStore.Backends;
 
 /// <summary>
-/// A backend whose primitives are each counted in crik_store_requests_total (and in errors when one
+/// A backend whose primitives (and those of its side on this node) are each counted in crik_store_requests_total (and in errors when one
 /// throws), under <paramref name="backendName"/>: the volume's. Object storage counts its requests in its
 /// client instead, where each HTTP request and its retries are seen.
 /// </summary>
-internal sealed class CountedBackend(IStoreBackend inner, string backendName) : IStoreBackend
+internal sealed class CountedBackend(IStoreBackend inner, string backendName) : IStoreBackend, INodeDirectories
 {
     public string ImageDir => inner.ImageDir;
 
@@ -45,19 +45,26 @@ internal sealed class CountedBackend(IStoreBackend inner, string backendName) : 
     /// <summary>Counted as a write, as object storage counts its copy (a PUT).</summary>
     public bool Copy(string from, string to) => Counted("write", () => inner.Copy(from, to));
 
-    public void MakePrivate(string location) => inner.MakePrivate(location);
+    public INodeDirectories Node => this;
+
+    public void MakePrivate(string location) => inner.Node.MakePrivate(location);
 
     public bool RenameNoReplace(string from, string to) => Counted("move", () => inner.RenameNoReplace(from, to));
 
     /// <summary>Counted as one write when it starts; its parts are the upload's own.</summary>
     public IBlobUpload CreateUpload(string key) => Counted("write", () => inner.CreateUpload(key));
 
-    public DirectoryHandle? CreateLocalDirectory(string key) => Counted("open", () => inner.CreateLocalDirectory(key));
+    /// <summary>Not counted: a volume has none to list, and answers without a request.</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) => inner.ListUnfinishedUploads(prefix);
 
-    public DirectoryHandle? OpenLocalDirectory(string key) => Counted("open", () => inner.OpenLocalDirectory(key));
+    public bool AbortUpload(UnfinishedUpload upload) => Counted("delete", () => inner.AbortUpload(upload));
+
+    public DirectoryHandle? CreateLocalDirectory(string key) => Counted("open", () => inner.Node.CreateLocalDirectory(key));
+
+    public DirectoryHandle? OpenLocalDirectory(string key) => Counted("open", () => inner.Node.OpenLocalDirectory(key));
 
     public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key) =>
-        Counted("write", () => inner.PutLocalFile(directory, name, file, key));
+        Counted("write", () => inner.Node.PutLocalFile(directory, name, file, key));
 
     public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) => inner.OpenPackReader(codec, callerRetries);
 

@@ -1,7 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
-using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -11,7 +10,8 @@ namespace Crik.Cli.ImageStore.Backends;
 /// durably and without following links, and decides nothing about generations. A path is relative
 /// to the image directory: <c>restores/000007-001</c>, <c>packs/000007.pack</c>, or a generation's
 /// location (<c>checkpoint-000007</c>, <c>retired/checkpoint-000007</c>,
-/// <c>set-aside/checkpoint-000007-20261123T100000Z</c>) and the files in it. Request deadlines, fencing
+/// <c>set-aside/checkpoint-000007-20261123T100000Z</c>) and the files in it. What concerns directories on this node
+/// (CRIU's) rather than blobs is <see cref="Node"/>'s. Request deadlines, fencing
 /// by the lease and which errors say nothing about an entry are not members: they are wired around a
 /// backend where it is made (<see cref="StoreRequests"/>).
 /// </summary>
@@ -85,13 +85,6 @@ internal interface IStoreBackend : IDisposable
     bool Copy(string from, string to);
 
     /// <summary>
-    /// Makes what is at <paramref name="location"/> private, best effort (one warning when it cannot); nothing in
-    /// object storage, whose objects have no modes. A primitive of its own because only the caller knows that
-    /// what it moved may come from anyone (a planted or unfinished directory set aside).
-    /// </summary>
-    void MakePrivate(string location);
-
-    /// <summary>
     /// Renames what is at <paramref name="from"/> (a file, or on a volume a directory with everything in it) to
     /// <paramref name="to"/> unless something is there: then false, and nothing moved. Once it has renamed it returns
     /// true, even when the flush after it fails (a warning): what moved must not be taken as not moved. On a volume one
@@ -110,24 +103,21 @@ internal interface IStoreBackend : IDisposable
     IBlobUpload CreateUpload(string key);
 
     /// <summary>
-    /// A new private directory at <paramref name="key"/> on this node, for CRIU to write into; a name there (a link
-    /// included) is refused. Null in a store without directories (object storage).
+    /// The uploads (<see cref="CreateUpload"/>) under <paramref name="prefix"/> that were started and never completed nor aborted, their
+    /// keys relative to the image directory; null when the store cannot list them (its lifecycle rule drops them). In object storage the
+    /// multipart uploads, kept apart from the objects until complete. None on a volume, whose upload is a file at its key from the start:
+    /// what a killed dump left there is a blob like any other (<see cref="List"/>), a pack no manifest uses, which retention deletes.
     /// </summary>
-    DirectoryHandle? CreateLocalDirectory(string key);
+    List<UnfinishedUpload>? ListUnfinishedUploads(string prefix);
 
     /// <summary>
-    /// The directory at <paramref name="key"/> ("" is the image directory) as a handle on this node, for CRIU, which
-    /// reads and writes files; null when it is absent, and always in a store without directories (object storage).
-    /// A link on the way is refused.
+    /// Aborts an upload <see cref="ListUnfinishedUploads"/> gave, so that the store drops what was written of it: true once it is gone
+    /// (gone already included); false when the store cannot abort uploads (its lifecycle rule will drop it), and always on a volume, which has none.
     /// </summary>
-    DirectoryHandle? OpenLocalDirectory(string key);
+    bool AbortUpload(UnfinishedUpload upload);
 
-    /// <summary>
-    /// Puts a file crik holds open on this node (<paramref name="name"/> in <paramref name="directory"/>) at
-    /// <paramref name="key"/>, replacing what is there (a planted link is replaced, never written through). True when
-    /// it moved the file away itself (a volume renames it when both are on one file system); else the caller deletes it.
-    /// </summary>
-    bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key);
+    /// <summary>The store's side on this node, apart from its blobs: directories for CRIU, their modes, files put from them at keys.</summary>
+    INodeDirectories Node { get; }
 
     /// <param name="callerRetries">
     /// The caller waits out a store that does not answer itself (a lazy restore's fill): a request is tried

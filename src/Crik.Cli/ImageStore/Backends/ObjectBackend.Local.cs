@@ -7,6 +7,9 @@ namespace Crik.Cli.ImageStore.Backends;
 // What runs on the node has no directory in the store: a pack goes up as a multipart upload, a local file as one object.
 internal sealed partial class ObjectBackend
 {
+    /// <summary>Itself, with nothing on the node (see <see cref="INodeDirectories"/>).</summary>
+    public INodeDirectories Node => this;
+
     /// <summary>Nothing is on the node: CRIU reads every image from crik's image streamer.</summary>
     public DirectoryHandle? OpenLocalDirectory(string key) => null;
 
@@ -38,6 +41,13 @@ internal sealed partial class ObjectBackend
         return true;
     }
 
+    /// <summary>The pack's multipart uploads under <paramref name="prefix"/>, page by page; null when the store cannot list them (405, 501).</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) =>
+        s3.TryListUploads(prefix)?.Select(u => new UnfinishedUpload(u.Name, u.UploadId, u.Initiated)).ToList();
+
+    /// <summary>One abort of the multipart upload (<c>DELETE ?uploadId=</c>); false when the store cannot (405, 501).</summary>
+    public bool AbortUpload(UnfinishedUpload upload) => s3.TryAbortUpload(upload.Key, upload.Id);
+
     /// <summary>Uploads the file (CRIU's log, at most 64 MiB of it); the caller deletes it.</summary>
     public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key)
     {
@@ -45,7 +55,7 @@ internal sealed partial class ObjectBackend
         return false;
     }
 
-    /// <summary>A pack's multipart upload; one the store cannot abort is left to its lifecycle rule and to <see cref="DropAbandonedWrites"/>.</summary>
+    /// <summary>A pack's multipart upload; one the store cannot abort is left to its lifecycle rule and to <see cref="AbandonedUploads"/>.</summary>
     private sealed class MultipartUpload(S3PackUpload upload, Serilog.ILogger log, string display) : IBlobUpload
     {
         public bool Completed => upload.Completed;

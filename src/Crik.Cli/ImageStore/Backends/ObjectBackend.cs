@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
@@ -22,7 +21,7 @@ namespace Crik.Cli.ImageStore.Backends;
 /// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only
 /// if absent) where the store has conditional writes.
 /// </remarks>
-internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend
+internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend, INodeDirectories
 {
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
@@ -39,12 +38,11 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
             .SelectMany(s3.List)
             .Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
 
-    /// <summary>The object, cut after <paramref name="max"/> + 1 bytes as on a volume (the caller tells a file too large by its length).</summary>
-    public byte[]? Read(string path, long max)
-    {
-        byte[]? body = s3.TryGet(path);
-        return body is not null && body.LongLength > max + 1 ? body[..(int)(max + 1)] : body;
-    }
+    /// <summary>
+    /// The object's first <paramref name="max"/> + 1 bytes at most, as on a volume (the caller tells a file too large by its length):
+    /// one GET of the range <c>bytes=0-max</c>, so that a large object is never downloaded whole.
+    /// </summary>
+    public byte[]? Read(string path, long max) => s3.TryGetStart(path, max + 1);
 
     /// <summary>A ranged GET after asking the object's length (so that the range asked is never past its end).</summary>
     public byte[]? Read(string path, long offset, int length)
@@ -89,37 +87,6 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     /// <summary>How long one read of a chunk (at most a few MiB) may take before it is cut and sent again, when its caller retries.</summary>
     public static readonly TimeSpan StalledReadLimit = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// Drops multipart uploads of packs that no crik will complete (a pod killed mid-dump), once they
-    /// are old enough (<see cref="AbandonedUpload"/>); a store that cannot list them relies on the bucket's lifecycle rule.
-    /// </summary>
-    internal void DropAbandonedWrites()
-    {
-        try
-        {
-            foreach (S3Upload upload in s3.TryListUploads(StoreLayout.PacksDir + "/") ?? [])
-            {
-                if (!AbandonedUpload.IsDropped(upload.Initiated, DateTimeOffset.UtcNow))
-                {
-                    continue;
-                }
-                try
-                {
-                    s3.TryAbortUpload(upload.Name, upload.UploadId);
-                    log.Information("Aborted an unfinished upload of {Pack} started {Initiated:u}", s3.Display(upload.Name), upload.Initiated);
-                }
-                catch (IOException e)
-                {
-                    log.Warning("Could not abort the unfinished upload {UploadId} of {Pack}: {Error}", upload.UploadId, s3.Display(upload.Name), e.Message);
-                }
-            }
-        }
-        catch (IOException e)
-        {
-            log.Warning("Could not clean up unfinished uploads in {Dir}: {Error}", ImageDir, e.Message);
-        }
-    }
 
     public void Dispose()
     {

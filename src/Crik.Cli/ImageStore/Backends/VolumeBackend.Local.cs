@@ -7,6 +7,9 @@ namespace Crik.Cli.ImageStore.Backends;
 // What runs on the node: directories for CRIU, a pack written as it is made, and files put at keys.
 internal sealed partial class VolumeBackend
 {
+    /// <summary>Itself: a generation's directory on the volume is CRIU's.</summary>
+    public INodeDirectories Node => this;
+
     public DirectoryHandle? OpenLocalDirectory(string key) => TryOpenBelow(key);
 
     public DirectoryHandle? CreateLocalDirectory(string key)
@@ -27,6 +30,12 @@ internal sealed partial class VolumeBackend
             return new FileUpload(parent.CreateFile(name), () => DeleteUnfinished(key));
         }
     }
+
+    /// <summary>None: an upload is a file at its key from the start, and one a killed dump left is a blob like any other.</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) => [];
+
+    /// <summary>Nothing to abort: a volume lists no unfinished upload.</summary>
+    public bool AbortUpload(UnfinishedUpload upload) => false;
 
     /// <summary>Renames the file to <paramref name="key"/> (true), or copies it there when it is on another file system (a restore's work directory in /tmp).</summary>
     public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key)

@@ -20,7 +20,7 @@ namespace Crik.Cli.ImageStore.Backends;
 /// its manifest is flushed; moves are renames, flushed on both sides.
 /// </remarks>
 /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
-internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool readOnly = false) : IStoreBackend
+internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool readOnly = false) : IStoreBackend, INodeDirectories
 {
     private DirectoryHandle? _root;
     private DirectoryHandle? _packs;

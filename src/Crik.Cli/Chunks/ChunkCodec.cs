@@ -28,6 +28,12 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
 
     public bool StoresAsIs => compression == CompressionKind.None && key is null;
 
+    /// <summary>
+    /// Has the system's cryptography library loaded and set up (on Linux, OpenSSL: a few milliseconds from a cold
+    /// disk), so that the first chunk a restore checks does not wait for it.
+    /// </summary>
+    public static void LoadHashing() => SHA256.HashData(ReadOnlySpan<byte>.Empty);
+
     /// <summary>A chunk's name: its SHA-256, or with a key its HMAC-SHA256 under the naming key.</summary>
     public string Name(ReadOnlySpan<byte> plain) => Convert.ToHexStringLower(key is null ? SHA256.HashData(plain) : HMACSHA256.HashData(key.Naming, plain));
 

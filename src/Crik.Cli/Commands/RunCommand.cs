@@ -92,6 +92,13 @@ internal static class RunCommand
         }
         var reaper = new ChildReaper(log);
         CrikConfig config = loaded.Config;
+        // First: a restore waits for CRIU's kernel probes and for the cryptography library, and nothing else here does.
+        Task? kernelFeatures = null;
+        if (config.CheckpointingEnabled)
+        {
+            kernelFeatures = KernelFeatureCache.PrepareAsync(reaper, log);
+            BackgroundThread.Start(ChunkCodec.LoadHashing, "crik hashing load", (_, e) => log.Debug(e, "Loading the cryptography library early failed"));
+        }
         // From crik's start, before the store is opened, its lock waited for or the app restored: /metrics is served
         // while crik waits, and also when it starts nothing. Disposed last, once the app is gone and the store's lock
         // released: the last Events (the SIGTERM's checkpoint) are sent within PodEventWriter.FlushTime.
@@ -125,7 +132,7 @@ internal static class RunCommand
             {
                 log.Warning("{Warning}", notKept);
             }
-            var criu = new CriuRunner(reaper, KernelFeatureCache.PrepareAsync(reaper, log));
+            var criu = new CriuRunner(reaper, kernelFeatures);
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
             checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, log);

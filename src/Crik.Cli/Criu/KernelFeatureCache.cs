@@ -18,6 +18,7 @@ internal static class KernelFeatureCache
     public const string CachePath = RunDirectory + "/" + CacheName;
     private const string RunDirectory = "/run", CacheName = "criu.kdat", Unfinished = "criu.kdat.crik";
     private const long TmpfsMagic = 0x01021994;
+    private const int ProbesNice = -10;
     private static readonly TimeSpan CriuLimit = TimeSpan.FromSeconds(30);
 
     /// <summary>Starts the work on a thread of its own; the task ends once it is done or given up, and never fails.</summary>
@@ -58,6 +59,10 @@ internal static class KernelFeatureCache
             log.Debug("Not keeping CRIU's view of the kernel at {Path}: no mount namespace with a tmpfs on /run ({Errno})", CachePath, errno);
             return;
         }
+        // A restore waits for these probes, and they start with crik: ahead of crik's own work on the CPU, where it
+        // may (their wall time doubled beside a restore's choosing and laying out). This short-lived thread's priority
+        // is what criu starts with.
+        Posix.TrySetOwnThreadNice(ProbesNice);
         TrackedChild criu = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "check", "--feature", "uffd-noncoop"], OutputPath: "/dev/null")));
         if (!criu.Exited.Wait(CriuLimit))
         {

@@ -7,9 +7,10 @@ internal static class Posix
 {
     /// <summary>
     /// Sets the calling thread's nice value (setpriority with PRIO_PROCESS and 0: on Linux a nice value is each
-    /// thread's own, not the process's); false when the kernel refused.
+    /// thread's own, not the process's, and what the thread starts begins with it); false when the kernel refused
+    /// (a value below the thread's own needs CAP_SYS_NICE).
     /// </summary>
-    public static bool TryLowerOwnThreadPriority(int nice) => Libc.SetPriority(PrioProcess, 0, nice) == 0;
+    public static bool TrySetOwnThreadNice(int nice) => Libc.SetPriority(PrioProcess, 0, nice) == 0;
 
     private const int PrioProcess = 0;
 

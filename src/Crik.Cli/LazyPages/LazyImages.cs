@@ -18,6 +18,9 @@ internal sealed class LazyImages : IDisposable
     /// <summary>The most of the chunks to fill first that are read before the app asks.</summary>
     public const long FirstReadLimit = 32 << 20;
 
+    /// <summary>A buffer that holds the largest chunk.</summary>
+    private static readonly int ChunkBuffer = (PageChunker.MaxBytes + HugePageMemory.Alignment - 1) / HugePageMemory.Alignment * HugePageMemory.Alignment;
+
     /// <summary>A mm image is a few bytes per mapping; more than this is not one.</summary>
     private const long MaxMmImageBytes = 64L << 20;
 
@@ -331,22 +334,26 @@ internal sealed class LazyImages : IDisposable
         }
         try
         {
-            Parallel.ForEach(parts, new ParallelOptions { MaxDegreeOfParallelism = 8 }, chunk =>
+            // One buffer per thread, outside the garbage collector's heap: chunks read into new arrays of their own
+            // made it collect the whole heap three times over a dozen chunks, with the app not yet restored.
+            Parallel.ForEach(parts, new ParallelOptions { MaxDegreeOfParallelism = 8 }, () => HugePageMemory.Map(ChunkBuffer), (chunk, _, buffer) =>
             {
-                byte[] buffer = image.ReadChunk(chunk.Key);
+                Span<byte> bytes = buffer.Bytes[..image.ChunkSize(chunk.Key)];
                 try
                 {
+                    image.ReadChunk(chunk.Key, bytes);
                     long start = image.StartOf(chunk.Key);
                     foreach ((long from, long to) in chunk.Value)
                     {
-                        RandomAccess.Write(target, buffer.AsSpan((int)(from - start), (int)(to - from)), from);
+                        RandomAccess.Write(target, bytes.Slice((int)(from - start), (int)(to - from)), from);
                     }
                 }
                 finally
                 {
-                    Array.Clear(buffer);
+                    bytes.Clear(); // the app's memory, maybe decrypted
                 }
-            });
+                return buffer;
+            }, buffer => buffer.Dispose());
         }
         catch (AggregateException e)
         {

@@ -28,5 +28,5 @@ internal static class BackgroundThread
     /// asked for yet) gets the CPU the app, CRIU and the app's own page faults leave. Without it, on a node short of
     /// CPU, a lazily restored app's first requests queue behind crik's fill. Where it cannot be lowered, it stays.
     /// </summary>
-    public static void YieldToTheApp() => Posix.TryLowerOwnThreadPriority(YieldingNice);
+    public static void YieldToTheApp() => Posix.TrySetOwnThreadNice(YieldingNice);
 }

@@ -92,13 +92,7 @@ internal static class RunCommand
         }
         var reaper = new ChildReaper(log);
         CrikConfig config = loaded.Config;
-        // First: a restore waits for CRIU's kernel probes and for the cryptography library, and nothing else here does.
-        Task? kernelFeatures = null;
-        if (config.CheckpointingEnabled)
-        {
-            kernelFeatures = KernelFeatureCache.PrepareAsync(reaper, log);
-            BackgroundThread.Start(ChunkCodec.LoadHashing, "crik hashing load", (_, e) => log.Debug(e, "Loading the cryptography library early failed"));
-        }
+        Task? kernelFeatures = config.CheckpointingEnabled ? StartWhatARestoreWaitsFor(reaper, log) : null;
         // From crik's start, before the store is opened, its lock waited for or the app restored: /metrics is served
         // while crik waits, and also when it starts nothing. Disposed last, once the app is gone and the store's lock
         // released: the last Events (the SIGTERM's checkpoint) are sent within PodEventWriter.FlushTime.
@@ -143,6 +137,17 @@ internal static class RunCommand
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
         return Run(supervisor, options.Command, log);
+    }
+
+    /// <summary>
+    /// First of all: a restore waits for CRIU's kernel probes and for the cryptography library, and nothing else
+    /// crik does before it. The task ends once the probes are done or given up.
+    /// </summary>
+    private static Task StartWhatARestoreWaitsFor(ChildReaper reaper, ILogger log)
+    {
+        Task kernelFeatures = KernelFeatureCache.PrepareAsync(reaper, log);
+        BackgroundThread.Start(ChunkCodec.LoadHashing, "crik hashing load", (_, e) => log.Debug(e, "Loading the cryptography library early failed"));
+        return kernelFeatures;
     }
 
     private static int Run(Supervisor supervisor, IReadOnlyList<string> command, ILogger log)

@@ -18,10 +18,12 @@ internal static class FillReads
     /// <param name="images">Each pages image, by its number: a chunk's image in the reads.</param>
     /// <param name="threads">Threads that read ahead; one more is started for faults only.</param>
     /// <param name="failed">What an unexpected exception on a reader thread does (the fill fails).</param>
-    public static ChunkReadAhead Start(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed)
+    /// <param name="aheadYields">The app runs while the threads read ahead: they run below its CPU priority.</param>
+    public static ChunkReadAhead Start(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed,
+        bool aheadYields = false)
     {
         ArrayPool<byte> buffers = ArrayPool<byte>.Create(PageChunker.MaxBytes, 64);
-        return new ChunkReadAhead(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread, AheadYields: true),
+        return new ChunkReadAhead(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread, AheadYields: aheadYields),
             (image, index) => Read(images[image], index, buffers), bytes => buffers.Return(bytes, clearArray: true), outage, failed);
     }
 

@@ -23,7 +23,8 @@ internal sealed class LazyLoad : IDisposable
     private readonly StoreOutage _outage;
     private int _disposed;
 
-    private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp, StoreOutage outage)
+    private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp, StoreOutage outage,
+        bool appRunsMeanwhile)
     {
         _images = images;
         _packs = packs;
@@ -34,7 +35,7 @@ internal sealed class LazyLoad : IDisposable
         _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault), why => _filler?.Fail(why));
         try
         {
-            _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp, outage);
+            _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp, outage, appRunsMeanwhile);
         }
         catch
         {
@@ -95,9 +96,11 @@ internal sealed class LazyLoad : IDisposable
     /// </summary>
     /// <param name="killApp">Kills whatever of the app runs, with the reason; called before crik lets go of its memory.</param>
     /// <param name="outage">What reads tell of a store that stops answering, and how long the app waits for it.</param>
+    /// <param name="appRunsMeanwhile">A lazy restore: the fill's work ahead runs below the app's CPU priority. Not for a restore that fills all
+    /// before the app runs, where the fill is all there is to wait for.</param>
     public static LazyLoad Start(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp,
-        StoreOutage outage) =>
-        new(images, packs, work, touchedBefore, killApp, outage);
+        StoreOutage outage, bool appRunsMeanwhile) =>
+        new(images, packs, work, touchedBefore, killApp, outage, appRunsMeanwhile);
 
     /// <summary>
     /// The restore succeeded: crik says the app runs only once it holds every userfaultfd the restore

@@ -17,7 +17,10 @@ internal sealed partial class MemoryFiller
         try
         {
             _restored.Task.Wait();
-            BackgroundThread.YieldToTheApp();
+            if (_appRunsMeanwhile)
+            {
+                BackgroundThread.YieldToTheApp();
+            }
             FaultSeam.Hit(FillerThread);
             List<(int PagesId, int Index)> previous = [];
             long missingBefore = long.MaxValue;

@@ -66,6 +66,9 @@ internal sealed partial class MemoryFiller : IDisposable
     /// </summary>
     private bool _held;
 
+    /// <summary>The app runs while the fill goes on (a lazy restore): the fill's work ahead yields the CPU to it.</summary>
+    private readonly bool _appRunsMeanwhile;
+
     /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
     /// <param name="images">Each pages image, by its number.</param>
     /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
@@ -73,7 +76,7 @@ internal sealed partial class MemoryFiller : IDisposable
     /// <param name="killApp">Kills whatever of the app runs, with the reason.</param>
     /// <param name="outage">The store's state, which reads report to and the events thread watches.</param>
     public MemoryFiller(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings,
-        IReadOnlyList<(int PagesId, int Index)> first, int readers, Action<string> killApp, StoreOutage outage)
+        IReadOnlyList<(int PagesId, int Index)> first, int readers, Action<string> killApp, StoreOutage outage, bool appRunsMeanwhile)
     {
         _pagemaps = pagemaps;
         _images = images;
@@ -81,7 +84,8 @@ internal sealed partial class MemoryFiller : IDisposable
         _first = first;
         _killApp = killApp;
         _outage = outage;
-        _reads = FillReads.Start(images, readers, outage, FailedUnexpectedly);
+        _appRunsMeanwhile = appRunsMeanwhile;
+        _reads = FillReads.Start(images, readers, outage, FailedUnexpectedly, aheadYields: appRunsMeanwhile);
         foreach ((int pagesId, int index) in first)
         {
             _reads.Prefetch(pagesId, index);

@@ -36,7 +36,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
             }
             images.ChooseFirst(manifest.FirstTouched, manifest.Generation, FirstFill.SmallAreasFirst);
             var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
-            LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage);
+            LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage, appRunsMeanwhile: lazily);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");
             ReadAheadMappedFiles(images, manifest.Generation);
             return loading;

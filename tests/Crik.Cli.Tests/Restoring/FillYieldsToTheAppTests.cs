@@ -9,7 +9,8 @@ namespace Crik.Cli.Tests.Restoring;
 /// <summary>
 /// While a lazily restored app's memory arrives, crik's background fill (its readers ahead and the thread that
 /// copies what they read) runs below the app's CPU priority; what the app waits for (its faults, the reader kept
-/// for them) does not. On a node short of CPU the app's first requests do not queue behind the fill.
+/// for them) does not. On a node short of CPU the app's first requests do not queue behind the fill. A fill the app
+/// waits for as a whole (an eager restore on crik's fill) does not yield.
 /// </summary>
 public class FillYieldsToTheAppTests
 {
@@ -42,6 +43,34 @@ public class FillYieldsToTheAppTests
         Assert.True(nice.GetValueOrDefault("crik userfaultf", []) is { Count: > 0 } events && events.All(n => n == 0), $"the fault thread: {seen}");
         Assert.Equal(0, Nice(second.CrikPid, second.CrikPid));
         Assert.DoesNotContain("the app's memory is all in", string.Join("\n", second.Stderr), StringComparison.Ordinal);
+        second.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void AFillBeforeTheAppRunsDoesNotYield()
+    {
+        using var pods = new Pods("lazyRestore: off\n");
+        string[] app = ["python3", Paths.App("forking-memory.py"), "64"];
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
+            Pods.CheckpointAndStopBetweenForks(first);
+        }
+        // The app waits for all its memory: the fill is all there is, and it takes the CPU the pod has.
+        using CrikRun second = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_FILL_PACE_MS"] = "50" }, app);
+        var waited = Stopwatch.StartNew();
+        Dictionary<string, List<int>> nice = NiceByThread(second.CrikPid);
+        while (!nice.ContainsKey("crik memory fil") && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(20);
+            nice = NiceByThread(second.CrikPid);
+        }
+        Thread.Sleep(500); // past the point where a lazy restore's filler yields
+        nice = NiceByThread(second.CrikPid);
+        string seen = string.Join("; ", nice.Select(t => $"{t.Key}: {string.Join(",", t.Value)}"));
+        Assert.True(nice.GetValueOrDefault("crik memory fil", []) is [0], $"the filler: {seen}\n{second.Transcript}");
+        Assert.True(nice.GetValueOrDefault("crik chunk read", []) is { Count: > 0 } readers && readers.All(n => n == 0), $"the readers: {seen}");
+        Assert.Contains(", eagerly, on crik's fill", second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true), StringComparison.Ordinal);
         second.Signal(Native.SIGKILL);
     }
 

@@ -11,7 +11,8 @@ internal enum RestoreBlame
 
     /// <summary>
     /// This node's: it had no room for what the restore writes (its disk or a quota full, a read-only file
-    /// system). The checkpoint stays for a pod that has room, the attempt does not count, and onRestoreFailure applies.
+    /// system), or it would not let CRIU trace the restored processes. The checkpoint stays for another pod, the
+    /// attempt does not count, and onRestoreFailure applies.
     /// </summary>
     Node,
 }
@@ -31,7 +32,21 @@ internal static class RestoreBlames
         : errno is NoSpace or ReadOnly or QuotaExceeded ? RestoreBlame.Node
         : RestoreBlame.Checkpoint;
 
-    /// <summary>A criu restore that failed, by its first error: the node's when it had no room for a file it writes (a deleted file the app held open, say).</summary>
+    /// <summary>
+    /// A criu restore that failed, by its first error: the node's when it had no room for a file it writes (a deleted
+    /// file the app held open, say), or when it refused CRIU a trace of a restored process (no checkpoint can cause that).
+    /// </summary>
     public static RestoreBlame OfCriu(string firstError) =>
-        NoRoomWords.Any(w => firstError.Contains(w, StringComparison.Ordinal)) ? RestoreBlame.Node : RestoreBlame.Checkpoint;
+        NoRoomWords.Any(w => firstError.Contains(w, StringComparison.Ordinal)) || RefusedTracing(firstError) ? RestoreBlame.Node : RestoreBlame.Checkpoint;
+
+    /// <summary>For a restore blamed on this node, from what stopped it: what the node lacks, and what to do about it.</summary>
+    public static (string Lacks, string Fix) OfNode(string why) => RefusedTracing(why)
+        ? ("does not let CRIU trace the restored processes",
+            "let it trace them on this node (nothing else may trace them, such as a debugger or strace, and kernel.yama.ptrace_scope must be below 3)")
+        : ("has no room for what the restore writes", "free space where the error says (the node's disk, the pod's ephemeral storage or the volume)");
+
+    /// <summary>CRIU's words when the kernel refused it a ptrace of a process it restored (EPERM).</summary>
+    private static bool RefusedTracing(string error) =>
+        (error.Contains("Can't attach to", StringComparison.Ordinal) || error.Contains("Can't seize", StringComparison.Ordinal))
+        && error.Contains("Operation not permitted", StringComparison.Ordinal);
 }

@@ -129,16 +129,16 @@ internal sealed class CheckpointRestore
     private RestoreOutcome FailedBeforeItRan(RestoreRun run, string why, RestoreBlame blame, IReadOnlyList<string> command, bool criuRan = true) => blame switch
     {
         RestoreBlame.Store => throw StoreNotAnswering(run, why),
-        RestoreBlame.Node => NoRoomOnThisNode(run, why, command),
+        RestoreBlame.Node => BecauseOfThisNode(run, why, command),
         _ => Failed(run, why, command, criuRan),
     };
 
-    /// <summary>This node had no room for what the restore writes: what CRIU left is killed, the attempt taken back, and the checkpoint stays.</summary>
-    private RestoreOutcome NoRoomOnThisNode(RestoreRun run, string why, IReadOnlyList<string> command)
+    /// <summary>This node could not do what the restore needs (<see cref="RestoreBlame.Node"/>): what CRIU left is killed, the attempt taken back, and the checkpoint stays.</summary>
+    private RestoreOutcome BecauseOfThisNode(RestoreRun run, string why, IReadOnlyList<string> command)
     {
         _leftovers.Forget(run.Manifest);
         TakeBackRecord(run);
-        return _failures.NoRoomOnThisNode(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, command);
+        return _failures.BecauseOfThisNode(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, command);
     }
 
     /// <summary>

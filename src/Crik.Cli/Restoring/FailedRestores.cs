@@ -39,12 +39,12 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
     /// attempt does not count against restoreAttempts.
     /// </summary>
     /// <param name="clock">Started when the restore began.</param>
-    public RestoreOutcome NoRoomOnThisNode(long generation, Stopwatch clock, string why, string directory, IReadOnlyList<string> command)
+    public RestoreOutcome BecauseOfThisNode(long generation, Stopwatch clock, string why, string directory, IReadOnlyList<string> command)
     {
-        string message = $"restoring checkpoint {generation} stopped after {clock.Elapsed.TotalSeconds:0.00} s because this node has no room for what "
-            + $"the restore writes: {why}. The checkpoint stays in {directory} and this attempt does not count against restoreAttempts: "
-            + "free space where the error says (the node's disk, the pod's ephemeral storage or the volume), and the next pod restores it";
-        return Fresh(message, command, $"checkpoint {generation} could not be restored for lack of room on this node and stays (onRestoreFailure: fresh)",
+        (string lacks, string fix) = RestoreBlames.OfNode(why);
+        string message = $"restoring checkpoint {generation} stopped after {clock.Elapsed.TotalSeconds:0.00} s because this node {lacks}: {why}. "
+            + $"The checkpoint stays in {directory} and this attempt does not count against restoreAttempts: {fix}, and the next pod restores it";
+        return Fresh(message, command, $"checkpoint {generation} could not be restored because this node {lacks}, and stays (onRestoreFailure: fresh)",
             new Happening.RestoreFailed(generation, Lazily: false, message));
     }
 

@@ -20,7 +20,18 @@ public class RestoreBlameTests
     [InlineData("(00.051234) Error (criu/files-reg.c:812): Can't create ghost file: No space left on device", "Node")]
     [InlineData("(00.010000) Error (criu/files-reg.c:900): Can't open file: Read-only file system", "Node")]
     [InlineData("(00.010000) Error (criu/cr-restore.c:1500): Can't fork for 42: File exists", "Checkpoint")]
+    [InlineData("(22.934552) Error (criu/cr-restore.c:1743): Can't attach to 9002: Operation not permitted", "Node")] // a tracer attached, or Yama
+    [InlineData("(00.010000) Error (criu/cr-restore.c:1743): Can't attach to 9002: No such process", "Checkpoint")]
     [InlineData("", "Checkpoint")]
-    public void AFailedCriuRestoreBlamesTheNodeOnlyWhenItHadNoRoom(string firstError, string expected) =>
+    public void AFailedCriuRestoreBlamesTheNodeOnlyWhenItHadNoRoomOrRefusedATrace(string firstError, string expected) =>
         Assert.Equal(expected, RestoreBlames.OfCriu(firstError).ToString());
+
+    [Fact]
+    public void WhatTheNodeLacksAndWhatToDoFollowTheError()
+    {
+        Assert.Equal("has no room for what the restore writes", RestoreBlames.OfNode("Can't create ghost file: No space left on device").Lacks);
+        (string lacks, string fix) = RestoreBlames.OfNode("criu ended with exit code 1: (22.93) Error (criu/cr-restore.c:1743): Can't attach to 9002: Operation not permitted");
+        Assert.Equal("does not let CRIU trace the restored processes", lacks);
+        Assert.Contains("kernel.yama.ptrace_scope", fix, StringComparison.Ordinal);
+    }
 }

@@ -45,4 +45,35 @@ public class NoRoomOnTheNodeTests
         Assert.Equal(1 << 20, new FileInfo(Path.Combine(state, "data.bin")).Length);
         next.Signal(Native.SIGKILL);
     }
+
+    [CriuFact]
+    public void ANodeThatRefusesCriuATraceOfTheRestoredProcessesKeepsTheCheckpointForTheNextPod()
+    {
+        using var pods = new Pods("onRestoreFailure: fail\n");
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        // This pod's crik runs under strace -f: the processes CRIU restores are traced already, and the kernel refuses
+        // CRIU's own attach (EPERM), as a node with kernel.yama.ptrace_scope 3 does.
+        string traced = Path.Combine(pods.Root, "traced-crik");
+        File.WriteAllText(traced, $"#!/bin/sh\nexec strace -f -o /dev/null {Paths.Crik} \"$@\"\n");
+        File.SetUnixFileMode(traced, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using (CrikRun refused = CrikRun.Start(["run", "--config", pods.ConfigPath, "--", "sh", "-c", Pods.Counter()], binary: traced))
+        {
+            Assert.True(refused.WaitForExit(TimeSpan.FromSeconds(120)) == 125, refused.Transcript);
+            string said = Assert.Single(refused.Stderr, l => l.Contains("because this node does not let CRIU trace the restored processes", StringComparison.Ordinal));
+            Assert.Contains("Operation not permitted", said, StringComparison.Ordinal);
+            Assert.Contains("The checkpoint stays in", said, StringComparison.Ordinal);
+        }
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "set-aside")));
+
+        using CrikRun next = pods.Start("sh", "-c", Pods.Counter());
+        next.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        next.WaitForLine(_ => Pods.Counts(next).Count >= 2);
+        Assert.True(Pods.Counts(next)[0] > 2, next.Transcript);
+        next.Signal(Native.SIGKILL);
+    }
 }

@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
 
 namespace Crik.Cli.LazyPages;
 
@@ -23,6 +24,16 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     {
         int index = Array.BinarySearch(_starts, offset);
         return index < 0 ? ~index - 1 : index;
+    }
+
+    /// <summary>The chunks that hold a run's bytes, in order.</summary>
+    public IEnumerable<int> IndexesOf(PageRun run)
+    {
+        int last = IndexAt(run.Offset + (run.Pages * ImagePage.Bytes) - 1);
+        for (int index = IndexAt(run.Offset); index <= last; index++)
+        {
+            yield return index;
+        }
     }
 
     /// <summary>Where chunk <paramref name="index"/> starts in the image.</summary>

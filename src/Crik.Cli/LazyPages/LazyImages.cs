@@ -154,15 +154,11 @@ internal sealed class LazyImages : IDisposable
             {
                 continue;
             }
-            foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
+            foreach (int index in pagemap.Runs.Where(r => r.Lazy).SelectMany(image.IndexesOf))
             {
-                int last = image.IndexAt(run.Offset + (run.Pages * ImagePage.Bytes) - 1);
-                for (int index = image.IndexAt(run.Offset); index <= last; index++)
+                if (seen.Add((pagemap.PagesId, index)))
                 {
-                    if (seen.Add((pagemap.PagesId, index)))
-                    {
-                        lazyChunks.Add((pagemap.PagesId, index));
-                    }
+                    lazyChunks.Add((pagemap.PagesId, index));
                 }
             }
         }
@@ -185,15 +181,17 @@ internal sealed class LazyImages : IDisposable
             {
                 continue;
             }
-            IReadOnlyList<MemoryArea> areas = Mappings(pid);
+            // Runs and areas both in address order: one walk, not a search of every area for every run.
+            MemoryArea[] areas = [.. Mappings(pid).OrderBy(a => a.Start)];
+            int at = 0;
             foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
             {
-                long areaBytes = areas.FirstOrDefault(a => a.Start <= run.Address && run.Address < a.End) is { End: > 0 } area ? (long)(area.End - area.Start) : long.MaxValue;
-                int last = image.IndexAt(run.Offset + (run.Pages * ImagePage.Bytes) - 1);
-                for (int index = image.IndexAt(run.Offset); index <= last; index++)
+                while (at < areas.Length && areas[at].End <= run.Address)
                 {
-                    chunks.Add(((pagemap.PagesId, index), areaBytes, image.ChunkSize(index)));
+                    at++;
                 }
+                long areaBytes = at < areas.Length && areas[at].Start <= run.Address ? (long)(areas[at].End - areas[at].Start) : long.MaxValue;
+                chunks.AddRange(image.IndexesOf(run).Select(index => ((pagemap.PagesId, index), areaBytes, (long)image.ChunkSize(index))));
             }
         }
         First.AddRange(smallAreasFirst(chunks, FirstReadLimit));

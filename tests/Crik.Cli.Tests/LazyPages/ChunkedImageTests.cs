@@ -30,6 +30,19 @@ public sealed class ChunkedImageTests
     }
 
     [Fact]
+    public void ARunsChunksAreThoseItsFirstToItsLastByteAreIn()
+    {
+        var source = new CountingSource(Chunks * ChunkBytes);
+        using var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        var image = new ChunkedImage(ChunkRefs(source.Bytes), packs, keyId: null);
+        int pages = ChunkBytes / Crik.Cli.Criu.ImagePage.Bytes; // one chunk of pages (4 KiB pages: one page)
+
+        Assert.Equal([3], image.IndexesOf(new PageRun(0x1000, pages, 3 * ChunkBytes, Lazy: true)));
+        Assert.Equal([3, 4, 5], image.IndexesOf(new PageRun(0x1000, (2 * pages) + 1, 3 * ChunkBytes, Lazy: true)));
+        Assert.All(source.Reads, r => Assert.Equal(0, r)); // finding them reads nothing
+    }
+
+    [Fact]
     public void AChunkThatIsNotWhatWasWrittenIsNeverHandedOut()
     {
         var source = new CountingSource(Chunks * ChunkBytes);

@@ -34,7 +34,7 @@ internal sealed class ChunkReader : IDisposable
         _attempts = new PatientReads(patience);
         for (int i = 0; i < threads.Count; i++)
         {
-            BackgroundThread.Start(() =>
+            BackgroundThread.StartSoon(() =>
             {
                 if (threads.AheadYields)
                 {
@@ -46,7 +46,7 @@ internal sealed class ChunkReader : IDisposable
         if (threads.UrgentName is { } urgentName)
         {
             // One more for the app alone: a fault never waits for a read ahead to end before its own starts.
-            BackgroundThread.Start(() => ReadUntilStopped(urgentOnly: true), urgentName, failed);
+            BackgroundThread.StartSoon(() => ReadUntilStopped(urgentOnly: true), urgentName, failed);
         }
     }
 

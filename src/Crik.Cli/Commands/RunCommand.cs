@@ -146,7 +146,7 @@ internal static class RunCommand
     private static Task StartWhatARestoreWaitsFor(ChildReaper reaper, ILogger log)
     {
         Task kernelFeatures = KernelFeatureCache.PrepareAsync(reaper, log);
-        BackgroundThread.Start(ChunkCodec.LoadHashing, "crik hashing load", (_, e) => log.Debug(e, "Loading the cryptography library early failed"));
+        BackgroundThread.StartSoon(ChunkCodec.LoadHashing, "crik hashing load", (_, e) => log.Debug(e, "Loading the cryptography library early failed"));
         return kernelFeatures;
     }
 

@@ -74,6 +74,7 @@ internal static class ManifestVerifier
     public static string? VerifyChunks(Manifest manifest, PackReader packs, bool readChunks = false)
     {
         byte[]? buffer = readChunks ? new byte[PageChunker.MaxBytes] : null;
+        var packLengths = new Dictionary<long, long?>(); // a pack's length is asked of it once, not for each of its thousands of chunks
         foreach (ManifestFile image in manifest.Files.Where(f => f.IsStreamed))
         {
             if (image.Path.StartsWith('/') || image.Path.Split('/').Any(p => p is "" or "." or ".."))
@@ -87,7 +88,10 @@ internal static class ManifestVerifier
                 {
                     return $"{image.Path} has a chunk of {chunk.Length} bytes, more than crik ever writes";
                 }
-                long? packLength = packs.PackLength(chunk.Pack);
+                if (!packLengths.TryGetValue(chunk.Pack, out long? packLength))
+                {
+                    packLengths[chunk.Pack] = packLength = packs.PackLength(chunk.Pack);
+                }
                 if (packLength is null)
                 {
                     return $"{image.Path} needs {StoreLayout.PacksDir}/{StoreLayout.PackName(chunk.Pack)}, which is missing";

@@ -17,10 +17,6 @@ internal sealed partial class MemoryFiller
         try
         {
             _restored.Task.Wait();
-            if (_appRunsMeanwhile)
-            {
-                BackgroundThread.YieldToTheApp();
-            }
             FaultSeam.Hit(FillerThread);
             List<(int PagesId, int Index)> previous = [];
             long missingBefore = long.MaxValue;
@@ -44,7 +40,7 @@ internal sealed partial class MemoryFiller
                     break;
                 }
                 (previous, missingBefore) = (order, missing);
-                FillAll(order);
+                FillAll(order, firstPass ? _first.Count : 0);
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
@@ -58,12 +54,19 @@ internal sealed partial class MemoryFiller
         }
     }
 
-    private void FillAll(List<(int PagesId, int Index)> order)
+    /// <param name="first">How many chunks at the start of <paramref name="order"/> are those to fill first: in a lazy
+    /// restore they are what the app is about to touch, so they are copied at the app's own CPU priority (read already,
+    /// they take a few milliseconds), and only the fill after them yields the CPU to the app.</param>
+    private void FillAll(List<(int PagesId, int Index)> order, int first)
     {
         var window = new Queue<(int PagesId, int Index, Task<byte[]> Read)>();
-        int next = 0;
+        int next = 0, copied = 0;
         while (_failure is null && (next < order.Count || window.Count > 0))
         {
+            if (copied++ == first && _appRunsMeanwhile)
+            {
+                BackgroundThread.YieldToTheApp();
+            }
             while (window.Count < ReadAhead && next < order.Count)
             {
                 (int pagesId, int index) = order[next++];

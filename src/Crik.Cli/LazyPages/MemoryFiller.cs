@@ -90,8 +90,8 @@ internal sealed partial class MemoryFiller : IDisposable
         {
             _reads.Prefetch(pagesId, index);
         }
-        BackgroundThread.Start(ServeEvents, EventsThread, FailedUnexpectedly);
-        BackgroundThread.Start(FillInBackground, FillerThread, FailedUnexpectedly);
+        BackgroundThread.StartSoon(ServeEvents, EventsThread, FailedUnexpectedly);
+        BackgroundThread.StartSoon(FillInBackground, FillerThread, FailedUnexpectedly);
     }
 
     /// <summary>Null once every page is in; why not, when filling failed (the app was killed first).</summary>

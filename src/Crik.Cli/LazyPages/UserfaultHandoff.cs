@@ -79,7 +79,7 @@ internal sealed class UserfaultHandoff : IDisposable
             return;
         }
         _listener.Close();
-        BackgroundThread.Start(() =>
+        BackgroundThread.StartSoon(() =>
         {
             using (connection)
             {

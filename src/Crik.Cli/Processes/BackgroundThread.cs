@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.Processes;
@@ -19,6 +20,27 @@ internal static class BackgroundThread
         thread.Start();
         return thread;
     }
+
+    /// <summary>
+    /// As <see cref="Start(ThreadStart, string, Action{string, Exception})"/>, without waiting for the thread to run: .NET's
+    /// <see cref="Thread.Start()"/> returns only once the new thread runs, and on a busy node (CRIU and crik's readers on
+    /// both cores) that is milliseconds per thread, on the restore's path to the app's first answer. crik's thread starter,
+    /// one thread of its own, starts them in the order asked; a thread that cannot be started goes to <paramref name="failed"/>.
+    /// </summary>
+    public static void StartSoon(ThreadStart body, string name, Action<string, Exception> failed) => Starter.Value.Add((body, name, failed));
+
+    private static readonly Lazy<BlockingCollection<(ThreadStart Body, string Name, Action<string, Exception> Failed)>> Starter = new(() =>
+    {
+        var asked = new BlockingCollection<(ThreadStart Body, string Name, Action<string, Exception> Failed)>();
+        Start(() =>
+        {
+            foreach ((ThreadStart body, string name, Action<string, Exception> failed) in asked.GetConsumingEnumerable())
+            {
+                Guard.Run(name, () => Start(body, name, failed), failed);
+            }
+        }, "crik thread starter");
+        return asked;
+    });
 
     /// <summary>The nice value of work the running app does not wait for (<see cref="YieldToTheApp"/>).</summary>
     public const int YieldingNice = 10;

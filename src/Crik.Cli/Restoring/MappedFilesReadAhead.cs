@@ -28,7 +28,7 @@ internal static class MappedFilesReadAhead
         {
             return;
         }
-        BackgroundThread.Start(() => ReadAhead(ranges, log), ThreadName,
+        BackgroundThread.StartSoon(() => ReadAhead(ranges, log), ThreadName,
             (name, e) => log.Warning("crik's read-ahead of the files the app maps is switched off: the restored app reads them from disk as it "
                 + "runs, and goes on. Why: {Thread} failed unexpectedly: {Error}", name, e.ToString()));
     }

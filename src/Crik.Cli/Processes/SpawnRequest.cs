@@ -7,5 +7,7 @@ namespace Crik.Cli.Processes;
 /// <param name="NullStdin">Give it a /dev/null opened here as stdin, never a descriptor from outside
 /// the container's mounts (CRIU cannot dump one of those).</param>
 /// <param name="Inherited">Descriptors of crik's the child gets as 3, 4, ... (every other descriptor is closed).</param>
+/// <param name="Setting">Environment variables the child gets in place of crik's own (the program is still looked up on crik's PATH).</param>
 internal sealed record SpawnRequest(IReadOnlyList<string> Command, bool NewSession = false, string? OutputPath = null,
-    bool NullStdin = true, IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle>? Inherited = null);
+    bool NullStdin = true, IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle>? Inherited = null,
+    IReadOnlyDictionary<string, string>? Setting = null);

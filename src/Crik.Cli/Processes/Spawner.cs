@@ -12,18 +12,23 @@ internal static class Spawner
         {
             throw new ArgumentException("the command is empty", nameof(request));
         }
-        Errno error = PosixSpawn.TrySpawn(request.Command, CurrentEnvironment(), request.NewSession, request.NullStdin,
+        Errno error = PosixSpawn.TrySpawn(request.Command, Environment(request.Setting), request.NewSession, request.NullStdin,
             request.OutputPath, out int pid, request.Inherited?.Select(h => (int)h.DangerousGetHandle()).ToList());
         return error == Errno.None ? pid : throw new SpawnException(request.Command[0], error);
     }
 
-    private static List<string> CurrentEnvironment()
+    /// <summary>crik's environment, with <paramref name="setting"/>'s variables in place of its own.</summary>
+    private static List<string> Environment(IReadOnlyDictionary<string, string>? setting)
     {
         var environment = new List<string>();
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (System.Collections.DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
         {
-            environment.Add($"{entry.Key}={entry.Value}");
+            if (setting is null || !setting.ContainsKey((string)entry.Key))
+            {
+                environment.Add($"{entry.Key}={entry.Value}");
+            }
         }
+        environment.AddRange(setting?.Select(v => $"{v.Key}={v.Value}") ?? []);
         return environment;
     }
 }

@@ -74,7 +74,7 @@ internal sealed class LazyImages : IDisposable
 
     /// <summary>
     /// Chooses the chunks to fill before the others: those the app touched first after its last restore, else
-    /// those it wrote since the previous checkpoint, else those of its smaller memory areas.
+    /// those it wrote since the previous checkpoint; then those of its smaller memory areas, within the budget left.
     /// </summary>
     /// <param name="smallAreasFirst">Which of the chunks of lazy pages, each with the size of an area it holds pages of, to fill first, within a limit (Decisions.FirstFill).</param>
     public void ChooseFirst(IReadOnlyList<TouchedRange>? touched, long generation, SmallAreasFirst smallAreasFirst)
@@ -91,14 +91,29 @@ internal sealed class LazyImages : IDisposable
         }
         if (First.Count == 0)
         {
-            ChooseSmallAreasFirst(smallAreasFirst);
             FirstBy = FirstFillChoice.SmallAreas;
+        }
+        // After what the app touched or wrote, the smaller areas within what is left of the budget: copied in before the app
+        // asks, those pages never fault, so a list of first touches kept after this restore would no longer name them.
+        var chosen = First.ToHashSet();
+        long bytes = FirstBytes;
+        foreach ((int PagesId, int Index) chunk in SmallAreaChunks(smallAreasFirst).Where(c => !chosen.Contains(c)))
+        {
+            if ((bytes += Images[chunk.PagesId].ChunkSize(chunk.Index)) > FirstReadLimit)
+            {
+                break;
+            }
+            First.Add(chunk);
+            SmallAreasBytes += Images[chunk.PagesId].ChunkSize(chunk.Index);
         }
         if (First.Count == 0)
         {
             FirstBy = null;
         }
     }
+
+    /// <summary>How many bytes of <see cref="First"/> were chosen as chunks of the app's smaller memory areas.</summary>
+    public long SmallAreasBytes { get; private set; }
 
     /// <summary>
     /// The chunks holding the lazy pages the app touched first after its last restore, in that order,
@@ -172,7 +187,7 @@ internal sealed class LazyImages : IDisposable
     }
 
     /// <summary>The chunks of lazy pages in the app's smaller memory areas, smallest area first, up to <see cref="FirstReadLimit"/>.</summary>
-    private void ChooseSmallAreasFirst(SmallAreasFirst smallAreasFirst)
+    private List<(int PagesId, int Index)> SmallAreaChunks(SmallAreasFirst smallAreasFirst)
     {
         var chunks = new List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)>();
         foreach ((int pid, Pagemap pagemap) in Tasks)
@@ -194,7 +209,7 @@ internal sealed class LazyImages : IDisposable
                 chunks.AddRange(image.IndexesOf(run).Select(index => ((pagemap.PagesId, index), areaBytes, (long)image.ChunkSize(index))));
             }
         }
-        First.AddRange(smallAreasFirst(chunks, FirstReadLimit));
+        return smallAreasFirst(chunks, FirstReadLimit);
     }
 
     /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>

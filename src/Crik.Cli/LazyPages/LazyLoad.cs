@@ -80,8 +80,9 @@ internal sealed class LazyLoad : IDisposable
     /// <inheritdoc cref="MemoryFiller.Time"/>
     public (TimeSpan Reading, TimeSpan Copying) Time => _filler.Time;
 
-    /// <summary>The chunks filled first, and their bytes.</summary>
-    public (int Chunks, long Bytes, FirstFillChoice? By) FilledFirst => (_images.First.Count, _images.FirstBytes, _images.FirstBy);
+    /// <summary>The chunks filled first, their bytes, what chose them, and how many of the bytes are of the app's smaller areas.</summary>
+    public (int Chunks, long Bytes, FirstFillChoice? By, long SmallAreasBytes) FilledFirst =>
+        (_images.First.Count, _images.FirstBytes, _images.FirstBy, _images.SmallAreasBytes);
 
     /// <summary>What the app waited for first since this restore, then what it touched first before (still the best guess for the rest).</summary>
     public IReadOnlyList<TouchedRange> FirstTouched()

@@ -46,10 +46,12 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
     private static string FilledFirst(LazyLoad loading) => loading.FilledFirst switch
     {
         { Chunks: 0 } => "",
-        { By: FirstFillChoice.Touched } first => $"; the {Size.Format(first.Bytes)} it touched first after its last restore filled first",
-        { By: FirstFillChoice.Written } first => $"; the {Size.Format(first.Bytes)} it wrote since the previous checkpoint filled first",
+        { By: FirstFillChoice.Touched } first => $"; the {Size.Format(first.Bytes - first.SmallAreasBytes)} it touched first after its last restore{AndSmallAreas(first.SmallAreasBytes)} filled first",
+        { By: FirstFillChoice.Written } first => $"; the {Size.Format(first.Bytes - first.SmallAreasBytes)} it wrote since the previous checkpoint{AndSmallAreas(first.SmallAreasBytes)} filled first",
         var first => $"; the {Size.Format(first.Bytes)} of its smaller memory areas filled first",
     };
+
+    private static string AndSmallAreas(long bytes) => bytes == 0 ? "" : $" and the {Size.Format(bytes)} of its smaller memory areas";
 
     /// <summary>What became of the memory (<see cref="LazyLoad.Loaded"/>), once logged when it is all in.</summary>
     private async Task<string?> LoadedAsync(LazyLoad loading, long generation)

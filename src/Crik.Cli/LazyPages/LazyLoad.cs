@@ -72,6 +72,9 @@ internal sealed class LazyLoad : IDisposable
 
     public int Faults => _filler.Faults;
 
+    /// <inheritdoc cref="MemoryFiller.AppEndedFirst"/>
+    public bool AppEndedFirst => _filler.AppEndedFirst;
+
     /// <summary>The memory still arriving, for a checkpoint taken before it is all in.</summary>
     public IArrivingMemory Arriving => _filler;
 

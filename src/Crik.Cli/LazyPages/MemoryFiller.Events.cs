@@ -72,6 +72,7 @@ internal sealed partial class MemoryFiller
                     continue;
                 }
                 ReadMessages(task, []); // a fork not read yet would leave its child's memory unserved
+                Interlocked.Increment(ref task.Missing > 0 ? ref _goneEarly : ref _allIn);
                 task.Dispose();
             }
             lock (_tasksLock)

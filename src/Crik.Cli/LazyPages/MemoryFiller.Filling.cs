@@ -61,7 +61,8 @@ internal sealed partial class MemoryFiller
     {
         var window = new Queue<(int PagesId, int Index, Task<byte[]> Read)>();
         int next = 0, copied = 0;
-        while (_failure is null && (next < order.Count || window.Count > 0))
+        // No process left (each has all its memory, or ended): nothing reads the rest, and the load ends with the app.
+        while (_failure is null && (next < order.Count || window.Count > 0) && AnyProcessLeft())
         {
             if (copied++ == first && _appRunsMeanwhile)
             {
@@ -76,6 +77,14 @@ internal sealed partial class MemoryFiller
             FillPace.Wait();
             WaitWhileHeld();
             Arrived(image, chunk, read);
+        }
+    }
+
+    private bool AnyProcessLeft()
+    {
+        lock (_tasksLock)
+        {
+            return _tasks.Count > 0;
         }
     }
 

@@ -57,6 +57,9 @@ internal sealed partial class MemoryFiller : IDisposable
     private volatile string? _failure;
     private int _faults;
 
+    /// <summary>Processes let go of with all their memory in, and those gone (exited or killed) before it was.</summary>
+    private int _allIn, _goneEarly;
+
     /// <summary>Guards <see cref="_held"/>; the held fill waits on it until a resume or a failure pulses it.</summary>
     private readonly object _holding = new();
 
@@ -100,6 +103,9 @@ internal sealed partial class MemoryFiller : IDisposable
     public TimeSpan Elapsed => _clock.Elapsed;
 
     public long CopiedBytes => _copier.CopiedBytes;
+
+    /// <summary>Every process of the app ended before its memory was all in (none was let go of with all of it in).</summary>
+    public bool AppEndedFirst => Volatile.Read(ref _goneEarly) > 0 && Volatile.Read(ref _allIn) == 0;
 
     /// <summary>How many times a process of the app waited for a page.</summary>
     public int Faults => Volatile.Read(ref _faults);

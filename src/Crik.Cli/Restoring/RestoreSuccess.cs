@@ -57,7 +57,12 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
     private async Task<string?> LoadedAsync(LazyLoad loading, long generation)
     {
         string? failure = await loading.Loaded.ConfigureAwait(false);
-        if (failure is null)
+        if (failure is null && loading.AppEndedFirst)
+        {
+            log.Information("Checkpoint {Generation}: the app ended {Seconds:0.00} s after the restore began, before its memory was all in "
+                + "({Copied} copied in); crik reads no more of it", generation, loading.Elapsed.TotalSeconds, Size.Format(loading.CopiedBytes));
+        }
+        else if (failure is null)
         {
             (TimeSpan reading, TimeSpan copying) = loading.Time;
             log.Information(new Happening.RestoreMemoryAllIn(generation, loading.Elapsed),

@@ -93,18 +93,13 @@ internal sealed class LazyImages : IDisposable
         {
             FirstBy = FirstFillChoice.SmallAreas;
         }
-        // After what the app touched or wrote, the smaller areas within what is left of the budget: copied in before the app
-        // asks, those pages never fault, so a list of first touches kept after this restore would no longer name them.
-        var chosen = First.ToHashSet();
-        long bytes = FirstBytes;
-        foreach ((int PagesId, int Index) chunk in SmallAreaChunks(smallAreasFirst).Where(c => !chosen.Contains(c)))
+        // After what the app touched or wrote, the smaller areas within what is left of the budget (Decisions.FirstFill).
+        long chosenBytes = FirstBytes;
+        if (chosenBytes < FirstReadLimit)
         {
-            if ((bytes += Images[chunk.PagesId].ChunkSize(chunk.Index)) > FirstReadLimit)
-            {
-                break;
-            }
-            First.Add(chunk);
-            SmallAreasBytes += Images[chunk.PagesId].ChunkSize(chunk.Index);
+            List<(int PagesId, int Index)> smaller = SmallAreaChunks(smallAreasFirst, First.ToHashSet(), chosenBytes);
+            First.AddRange(smaller);
+            SmallAreasBytes = smaller.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
         }
         if (First.Count == 0)
         {
@@ -186,8 +181,8 @@ internal sealed class LazyImages : IDisposable
             .TakeWhile(c => (bytes += Images[c.PagesId].ChunkSize(c.Index)) <= FirstReadLimit));
     }
 
-    /// <summary>The chunks of lazy pages in the app's smaller memory areas, smallest area first, up to <see cref="FirstReadLimit"/>.</summary>
-    private List<(int PagesId, int Index)> SmallAreaChunks(SmallAreasFirst smallAreasFirst)
+    /// <summary>The chunks of lazy pages in the app's smaller memory areas not <paramref name="chosen"/> already, smallest area first, up to <see cref="FirstReadLimit"/> with <paramref name="chosenBytes"/>.</summary>
+    private List<(int PagesId, int Index)> SmallAreaChunks(SmallAreasFirst smallAreasFirst, IReadOnlySet<(int PagesId, int Index)> chosen, long chosenBytes)
     {
         var chunks = new List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)>();
         foreach ((int pid, Pagemap pagemap) in Tasks)
@@ -209,7 +204,7 @@ internal sealed class LazyImages : IDisposable
                 chunks.AddRange(image.IndexesOf(run).Select(index => ((pagemap.PagesId, index), areaBytes, (long)image.ChunkSize(index))));
             }
         }
-        return smallAreasFirst(chunks, FirstReadLimit);
+        return smallAreasFirst(chunks, FirstReadLimit, chosen, chosenBytes);
     }
 
     /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>
@@ -390,4 +385,5 @@ internal enum FirstFillChoice
 }
 
 /// <summary>Which chunks of lazy pages to fill first, each given with the size of an area it holds pages of and its own size, within <paramref name="limit"/> bytes.</summary>
-internal delegate List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> chunks, long limit);
+internal delegate List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> chunks, long limit,
+    IReadOnlySet<(int PagesId, int Index)> chosen, long chosenBytes);

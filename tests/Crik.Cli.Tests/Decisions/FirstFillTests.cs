@@ -52,5 +52,16 @@ public class FirstFillTests
     }
 
     [Fact]
+    public void AfterWhatTheAppTouchedFirstTheSmallerAreasGetTheBudgetLeftAndNoChunkTwice()
+    {
+        // 30 MiB touched first, chunk (1, 1) among it: of the smaller areas' chunks, (1, 1) is not chosen again,
+        // and only 2 MiB is left for the rest (three of 640 KiB fit, a fourth does not).
+        var chunks = Enumerable.Range(0, 10).Select(i => ((1, i), 4 * MiB, 640 * KiB)).Append(((1, 20), 64 * MiB, 640 * KiB));
+        HashSet<(int PagesId, int Index)> touched = [(1, 1), (1, 30)];
+        Assert.Equal([(1, 0), (1, 2), (1, 3)], FirstFill.SmallAreasFirst(chunks, 32 * MiB, touched, 30 * MiB));
+        Assert.Empty(FirstFill.SmallAreasFirst(chunks, 32 * MiB, touched, 32 * MiB));
+    }
+
+    [Fact]
     public void NoChunksNoneChosen() => Assert.Empty(FirstFill.SmallAreasFirst([], 32 * MiB));
 }

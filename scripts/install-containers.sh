@@ -20,9 +20,9 @@ WORK=${CRIK_CONTAINERS_DIR:-/var/tmp/crik-containers}
 PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
 PACKAGES=(
     python3 default-jre-headless postgresql-15 redis-server nodejs procps iproute2 curl ca-certificates
-    # CRIU's runtime libraries and the firewall tools it locks TCP with
-    libprotobuf-c1 libnl-3-200 libnet1 libbsd0 libcap2 libaio1 libgnutls30 libnftables1 libdrm2 libuuid1
-    iptables nftables
+    # CRIU's runtime libraries (built without GnuTLS and nftables: scripts/install-criu.sh) and iptables
+    libprotobuf-c1 libnl-3-200 libnet1 libbsd0 libcap2 libaio1 libdrm2 libuuid1
+    iptables
 )
 
 [ "$(id -u)" -eq 0 ] || { log "needs root"; exit 1; }

@@ -40,7 +40,7 @@ internal static class ConfigFileReader
         {
             throw TooBig(path, status.Value.Size);
         }
-        return Decode(path, ReadBounded(path));
+        return Decode(path, ReadBounded(path, status.Value.Size));
     }
 
     private static FileStatus? Status(string path)
@@ -55,18 +55,29 @@ internal static class ConfigFileReader
         }
     }
 
-    /// <summary>Reads at most one byte past the limit, so a file that grew since statx is still caught.</summary>
-    private static byte[] ReadBounded(string path)
+    /// <summary>
+    /// Reads at most one byte past the limit, so a file that grew since statx is still caught. The buffer starts at
+    /// the size statx gave (a megabyte for every small file was garbage the restore then waited for it to collect).
+    /// </summary>
+    private static byte[] ReadBounded(string path, long statedSize)
     {
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-            byte[] buffer = new byte[MaximumBytes + 1];
+            byte[] buffer = new byte[(int)Math.Min(statedSize + 1, MaximumBytes + 1)];
             int total = 0;
             int read;
-            while (total < buffer.Length && (read = RandomAccess.Read(handle, buffer.AsSpan(total), total)) > 0)
+            while ((read = RandomAccess.Read(handle, buffer.AsSpan(total), total)) > 0)
             {
                 total += read;
+                if (total == buffer.Length)
+                {
+                    if (total > MaximumBytes)
+                    {
+                        break;
+                    }
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaximumBytes + 1)); // it grew since statx
+                }
             }
             return total > MaximumBytes ? throw TooBig(path, total) : buffer[..total];
         }

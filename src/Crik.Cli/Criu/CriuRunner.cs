@@ -55,7 +55,8 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             {
                 File.Delete(work.ConsoleFile);
             }
-            firstError = FirstError(work.LogFile);
+            // Read only when criu failed: a restore's log runs to thousands of lines, read while the app comes back.
+            firstError = CriuResult.Success(status, timedOut) ? "" : FirstError(work.LogFile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -51,8 +51,16 @@ internal static class FileDigest
                 checksums[f] = new string[chunks];
                 work.AddRange(Enumerable.Range(0, chunks).Select(c => (f, c)));
             }
-            Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, item =>
-                checksums[item.File][item.Chunk] = Checksum(handles[item.File], (long)item.Chunk * ChunkBytes, sizes[item.File]));
+            void Describe((int File, int Chunk) item) =>
+                checksums[item.File][item.Chunk] = Checksum(handles[item.File], (long)item.Chunk * ChunkBytes, sizes[item.File]);
+            if (work.Count == 1)
+            {
+                Describe(work[0]); // a restore's usual one small file: no thread pool to start for it
+            }
+            else
+            {
+                Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Describe);
+            }
             return files.Select((f, i) => new ManifestFile(f, sizes[i], checksums[i])).ToList();
         }
         finally
@@ -141,7 +149,7 @@ internal static class FileDigest
     private static string Checksum(SafeFileHandle handle, long offset, long fileSize)
     {
         long end = Math.Min(offset + ChunkBytes, fileSize);
-        var buffer = new byte[BufferBytes];
+        var buffer = new byte[Math.Clamp(end - offset, 1, BufferBytes)];
         uint crc = 0;
         while (offset < end)
         {

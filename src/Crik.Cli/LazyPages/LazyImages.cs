@@ -201,6 +201,10 @@ internal sealed class LazyImages : IDisposable
                     at++;
                 }
                 long areaBytes = at < areas.Length && areas[at].Start <= run.Address ? (long)(areas[at].End - areas[at].Start) : long.MaxValue;
+                if (areaBytes > FirstReadLimit)
+                {
+                    continue; // bulk data, never chosen (FirstFill): its thousands of chunks are not listed
+                }
                 chunks.AddRange(image.IndexesOf(run).Select(index => ((pagemap.PagesId, index), areaBytes, (long)image.ChunkSize(index))));
             }
         }

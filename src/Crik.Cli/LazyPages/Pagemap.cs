@@ -53,7 +53,7 @@ internal sealed class Pagemap
     /// <summary>Indexes a pagemap image already read; throws <see cref="InvalidDataException"/> for one crik cannot serve from.</summary>
     public static Pagemap From(PagemapImage parsed)
     {
-        var runs = new List<PageRun>();
+        var runs = new List<PageRun>(parsed.Entries.Count);
         long offset = 0;
         foreach (PagemapEntry entry in parsed.Entries)
         {

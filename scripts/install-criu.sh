@@ -23,7 +23,7 @@ version_ok() {
 }
 
 # A CRIU linked with GnuTLS (for its TLS page server) or nftables (for locking TCP connections while they
-# are dumped) loads 13 more libraries at each exec: 15 ms more from a cold disk, 6 ms warm, paid twice on
+# are dumped) loads 14 more libraries at each exec: 15 ms more from a cold disk, 6 ms warm, paid twice on
 # the way to a restored app's first answer (the kernel probes, then the restore). crik uses neither: it
 # serves pages itself and dumps and restores with --tcp-close.
 lean() { ! ldd "$1" 2>/dev/null | grep -Eq 'libgnutls|libnftables'; }

@@ -156,13 +156,44 @@ internal sealed class LazyImages : IDisposable
     /// </summary>
     private void ChooseFirstWritten(long generation)
     {
-        // One walk in address order, keeping only the chunks chosen (a 6 GiB app has 10,000), and ending once the budget
-        // is full and a reused chunk was seen. Within a pagemap a chunk seen twice is seen in a row (runs in address
-        // order, chunks in offset order); tasks sharing a pages image may both hold one, counted once.
+        // One walk, keeping only the chunks chosen (a 6 GiB app has 10,000), ended once the budget is full and a reused
+        // chunk was seen. Tasks sharing a pages image may both hold a chunk: it counts once.
         var written = new List<(int PagesId, int Index)>();
         var chosen = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
         bool full = false, anyReused = false;
+        foreach ((int pagesId, ChunkedImage image, int index) in LazyChunksInOrder())
+        {
+            if (image.PackOf(index) != generation)
+            {
+                anyReused = true;
+            }
+            else if (!full && !chosen.Contains((pagesId, index)))
+            {
+                full = (bytes += image.ChunkSize(index)) > FirstReadLimit;
+                if (!full)
+                {
+                    chosen.Add((pagesId, index));
+                    written.Add((pagesId, index));
+                }
+            }
+            if (anyReused && full)
+            {
+                break;
+            }
+        }
+        if (anyReused)
+        {
+            First.AddRange(written);
+        }
+    }
+
+    /// <summary>
+    /// Each chunk holding lazy pages, task by task in address order. Within a pagemap a chunk two runs share comes once:
+    /// its runs are in address order and their chunks in offset order, so the second is the one just given.
+    /// </summary>
+    private IEnumerable<(int PagesId, ChunkedImage Image, int Index)> LazyChunksInOrder()
+    {
         foreach (Pagemap pagemap in Tasks.Values)
         {
             if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
@@ -170,43 +201,14 @@ internal sealed class LazyImages : IDisposable
                 continue;
             }
             int last = -1;
-            foreach (PageRun run in pagemap.Runs)
+            foreach (int index in pagemap.Runs.Where(r => r.Lazy).SelectMany(image.IndexesOf))
             {
-                if (!run.Lazy)
+                if (index != last)
                 {
-                    continue;
-                }
-                foreach (int index in image.IndexesOf(run))
-                {
-                    if (index == last)
-                    {
-                        continue;
-                    }
                     last = index;
-                    if (image.PackOf(index) != generation)
-                    {
-                        anyReused = true;
-                    }
-                    else if (!full && !chosen.Contains((pagemap.PagesId, index)))
-                    {
-                        full = (bytes += image.ChunkSize(index)) > FirstReadLimit;
-                        if (!full)
-                        {
-                            chosen.Add((pagemap.PagesId, index));
-                            written.Add((pagemap.PagesId, index));
-                        }
-                    }
-                    if (anyReused && full)
-                    {
-                        First.AddRange(written);
-                        return;
-                    }
+                    yield return (pagemap.PagesId, image, index);
                 }
             }
-        }
-        if (anyReused)
-        {
-            First.AddRange(written);
         }
     }
 

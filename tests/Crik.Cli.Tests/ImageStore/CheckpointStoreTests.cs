@@ -1,6 +1,7 @@
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
+using Crik.Cli.Tests.Support;
 using Serilog;
 using Xunit;
 
@@ -87,7 +88,7 @@ public sealed class CheckpointStoreTests : IDisposable
         {
             case "missing": File.Delete(Path.Combine(committed.Directory, "pages-1.img")); break;
             case "manifest": File.Delete(manifest); break;
-            case "null-command": File.WriteAllText(manifest, Changed(File.ReadAllText(manifest), "\"command\":\\s*\\[", "\"command\": null, \"x\": [")); break;
+            case "null-command": File.WriteAllText(manifest, TextEdits.Changed(File.ReadAllText(manifest), "\"command\":\\s*\\[", _ => "\"command\": null, \"x\": [")); break;
             default: File.WriteAllText(manifest, "{ not json"); break;
         }
         Assert.Null(_store.FindRestorable());
@@ -206,13 +207,5 @@ public sealed class CheckpointStoreTests : IDisposable
             Assert.True(File.GetUnixFileMode(entry) == expected, $"{entry} is {File.GetUnixFileMode(entry)}");
         }
         Assert.True(File.Exists(Path.Combine(_store.LogDir, "dump-000001.log")));
-    }
-
-    /// <summary>The manifest's text with <paramref name="pattern"/> replaced; fails when it is not there (a damage that did nothing).</summary>
-    private static string Changed(string text, string pattern, string replacement)
-    {
-        string changed = System.Text.RegularExpressions.Regex.Replace(text, pattern, replacement);
-        Assert.NotEqual(text, changed);
-        return changed;
     }
 }

@@ -12,11 +12,15 @@ namespace Crik.Cli.Criu;
 /// into a mount namespace of its own with a tmpfs on /run, runs criu there, and puts the file criu kept at
 /// /run/criu.kdat, where every later dump and restore in this container reads it. When that cannot be done (no
 /// /run, not root, criu fails), nothing changes: CRIU probes for itself, as before.
+/// The file belongs to one boot of one kernel and one CRIU: it holds the zero page's frame number and the vDSO's
+/// offsets, which a reboot changes, and CRIU reads it from any file system, though it keeps it only where a reboot
+/// clears it. So crik writes beside it what it was made for (<see cref="KernelFeatureKey"/>), and one made for
+/// another boot, kernel or CRIU (a container restarted after a reboot, or /run on a volume) is removed and made again.
 /// </summary>
 internal static class KernelFeatureCache
 {
-    public const string CachePath = RunDirectory + "/" + CacheName;
-    private const string RunDirectory = "/run", CacheName = "criu.kdat", Unfinished = "criu.kdat.crik";
+    public const string CachePath = RunDirectory + "/" + CacheName, KeyPath = RunDirectory + "/" + KeyName;
+    private const string RunDirectory = "/run", CacheName = "criu.kdat", KeyName = "criu.kdat.crik-key", Unfinished = "criu.kdat.crik";
     private const long TmpfsMagic = 0x01021994;
     private const int ProbesNice = -10;
     private static readonly TimeSpan CriuLimit = TimeSpan.FromSeconds(30);
@@ -33,8 +37,9 @@ internal static class KernelFeatureCache
     public static Task PrepareAsync(ChildReaper reaper, ILogger log)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // CRIU keeps the file itself on a tmpfs; a file already there is CRIU's or crik's own from earlier in this container.
-        if (Posix.EffectiveUserId != 0 || File.Exists(CachePath) || FileSystemType.Of(RunDirectory) is null or TmpfsMagic)
+        // CRIU keeps the file itself on a tmpfs, which a reboot clears; elsewhere a file already there is crik's own, from
+        // earlier in this container, and kept only when it was made for this boot, kernel and CRIU.
+        if (Posix.EffectiveUserId != 0 || FileSystemType.Of(RunDirectory) is null or TmpfsMagic || IsCurrent(log))
         {
             done.SetResult();
             return done.Task;
@@ -55,6 +60,42 @@ internal static class KernelFeatureCache
             }
         }, "crik criu kerndat", (name, e) => log.Debug(e, "{Thread} failed; CRIU works out what the kernel can do at each start", name));
         return done.Task;
+    }
+
+    /// <summary>
+    /// Whether /run/criu.kdat is there and was made for this boot, kernel and CRIU. One that was not is removed here,
+    /// before any criu runs, so that no dump or restore reads it.
+    /// </summary>
+    private static bool IsCurrent(ILogger log)
+    {
+        try
+        {
+            return KeptIsCurrent(log);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("CRIU's view of the kernel at {Path} could not be checked or removed ({Error}); remove it if this node rebooted", CachePath, e.Message);
+            return true;
+        }
+    }
+
+    private static bool KeptIsCurrent(ILogger log)
+    {
+        if (!File.Exists(CachePath))
+        {
+            return false;
+        }
+        string? key = File.Exists(KeyPath) ? File.ReadAllText(KeyPath) : null;
+        string current = KernelFeatureKey.Current();
+        if (key == current)
+        {
+            return true;
+        }
+        File.Delete(CachePath);
+        File.Delete(KeyPath);
+        log.Information("CRIU's view of the kernel at {Path} was made for {Then}, not for this {Now}: it is made again", CachePath,
+            key is null ? "an unknown boot (no key beside it)" : KernelFeatureKey.Describe(key), KernelFeatureKey.Describe(current));
+        return false;
     }
 
     private static void Prepare(ChildReaper reaper, ILogger log)
@@ -85,6 +126,13 @@ internal static class KernelFeatureCache
             RandomAccess.Write(file, kept, 0);
         }
         run.Rename(Unfinished, run, CacheName);
+        // The key last: a crik stopped before this finds no key next time, and makes the file again.
+        run.DeleteFile(Unfinished);
+        using (var file = run.CreateFile(Unfinished))
+        {
+            RandomAccess.Write(file, System.Text.Encoding.UTF8.GetBytes(KernelFeatureKey.Current()), 0);
+        }
+        run.Rename(Unfinished, run, KeyName);
         log.Debug("CRIU's view of the kernel is kept at {Path} ({Bytes} bytes, {Ms} ms): later dumps and restores skip its probes",
             CachePath, kept.Length, clock.ElapsedMilliseconds);
     }

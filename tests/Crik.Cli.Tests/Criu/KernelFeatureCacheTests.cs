@@ -54,4 +54,39 @@ public class KernelFeatureCacheTests
         string dumpLog = File.ReadAllText(Path.Combine(pods.ImageDir, "logs", "dump-000001.log"));
         Assert.Contains("Loaded kdat cache from /run/criu.kdat", dumpLog, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// /run/criu.kdat holds the zero page's frame number and the vDSO's offsets: one made before a reboot (a container
+    /// restarted by its runtime, /run on a volume) is wrong now. crik removes one made for another boot and makes it again.
+    /// </summary>
+    [CriuFact]
+    public void ACacheMadeForAnotherBootIsMadeAgain()
+    {
+        Assert.False(new DriveInfo("/run").DriveFormat == "tmpfs", "/run is a tmpfs here: CRIU keeps its own cache, which a reboot clears");
+        File.Delete("/run/criu.kdat");
+        using (var first = new Pods())
+        using (CrikRun pod = first.Start("sh", "-c", Pods.Counter()))
+        {
+            pod.WaitForLine("count 2");
+            Poll.Until(() => File.Exists("/run/criu.kdat.crik-key"), $"/run/criu.kdat.crik-key\n{pod.Transcript}");
+            Pods.CheckpointAndStop(pod);
+        }
+        string key = File.ReadAllText("/run/criu.kdat.crik-key");
+        byte[] planted = "not what criu wrote"u8.ToArray();
+        File.WriteAllBytes("/run/criu.kdat", planted);
+        string otherBoot = string.Join('\n', key.Split('\n').Select(l => l.StartsWith("boot ", StringComparison.Ordinal) ? "boot 00000000-0000-0000-0000-000000000000" : l));
+        File.WriteAllText("/run/criu.kdat.crik-key", otherBoot);
+        using var pods = new Pods();
+        using (CrikRun pod = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            pod.WaitForLine("made for boot 00000000-0000-0000-0000-000000000000", stderr: true);
+            pod.WaitForLine("count 2");
+            Poll.Until(() => File.Exists("/run/criu.kdat.crik-key"), $"/run/criu.kdat.crik-key\n{pod.Transcript}");
+            Pods.CheckpointAndStop(pod);
+        }
+        Assert.NotEqual(planted, File.ReadAllBytes("/run/criu.kdat"));
+        Assert.Equal(key, File.ReadAllText("/run/criu.kdat.crik-key"));
+        string dumpLog = File.ReadAllText(Path.Combine(pods.ImageDir, "logs", "dump-000001.log"));
+        Assert.Contains("Loaded kdat cache from /run/criu.kdat", dumpLog, StringComparison.Ordinal);
+    }
 }

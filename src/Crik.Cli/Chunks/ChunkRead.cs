@@ -11,6 +11,20 @@ internal sealed class ChunkRead(Func<byte[]> read)
 
     internal TaskCompletionSource<byte[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>
+    /// Ends the read as let go of (<see cref="ObjectDisposedException"/>), unless it has ended already; false then. Nobody
+    /// need look at that end: one read ahead and let go of is expected, not a failure to report as unobserved.
+    /// </summary>
+    internal bool LetGo()
+    {
+        if (!Done.TrySetException(new ObjectDisposedException(nameof(ChunkReader))))
+        {
+            return false;
+        }
+        _ = Done.Task.Exception; // observed
+        return true;
+    }
+
     /// <summary>When a thread took it (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 while it waits in its queue.</summary>
     internal long Started { get; set; }
 

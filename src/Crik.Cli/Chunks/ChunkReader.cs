@@ -76,7 +76,7 @@ internal sealed class ChunkReader : IDisposable
         {
             if (_stopped)
             {
-                queued.Done.SetException(new ObjectDisposedException(nameof(ChunkReader)));
+                queued.LetGo();
                 return queued;
             }
             (urgent ? _urgent : _ahead).Enqueue(queued);
@@ -113,7 +113,7 @@ internal sealed class ChunkReader : IDisposable
             }
             read.Cancelled = true;
         }
-        if (!read.Done.TrySetException(new ObjectDisposedException(nameof(ChunkReader))) && read.Bytes.IsCompletedSuccessfully)
+        if (!read.LetGo() && read.Bytes.IsCompletedSuccessfully)
         {
             _giveBack(read.Bytes.Result);
         }
@@ -134,7 +134,7 @@ internal sealed class ChunkReader : IDisposable
         }
         foreach (ChunkRead read in queued.Where(r => r.Started == 0))
         {
-            read.Done.TrySetException(new ObjectDisposedException(nameof(ChunkReader)));
+            read.LetGo();
         }
     }
 

@@ -9,6 +9,15 @@ internal readonly record struct MemoryArea(ulong Start, ulong End, uint Flags = 
 
     private const uint Private = 0x02, Anonymous = 0x20, Locked = 0x2000, HugeTlb = 0x40000; // MAP_*
     private const uint Regular = 1 << 0, Heap = 1 << 5, AnonPrivate = 1 << 9; // CRIU's VMA_AREA_REGULAR, VMA_AREA_HEAP, VMA_ANON_PRIVATE
+    private const uint Vsyscall = 1 << 2, Vdso = 1 << 3; // CRIU's VMA_AREA_VSYSCALL, VMA_AREA_VDSO
+
+    /// <summary>
+    /// Whether a restore with --lazy-pages registers this mapping with a userfaultfd (CRIU's vma_entry_can_be_lazy: private
+    /// anonymous, not locked, not the vDSO). A page CRIU is told is lazy anywhere else is neither restored nor ever asked
+    /// for: the app would read zeros there.
+    /// </summary>
+    public bool CanBeLazy =>
+        (Flags & (Private | Anonymous)) == (Private | Anonymous) && (Flags & Locked) == 0 && (Status & (Vsyscall | Vdso)) == 0;
 
     /// <summary>
     /// Plain private anonymous memory (a heap or an mmap, not a stack, huge pages, locked memory or a

@@ -5,9 +5,22 @@ using Crik.Cli.Model;
 
 namespace Crik.Cli.LazyPages;
 
-/// <summary>A generation's processes as the sharing rule sees them, and the mm images they were read from, by PID.</summary>
-internal sealed record DumpedTree(List<ProcessMemory> Processes, Dictionary<int, byte[]> MmImages)
+/// <summary>
+/// A generation's processes as the sharing rule sees them (none for a tree of one process), and every process's mm
+/// image and mappings, by PID.
+/// </summary>
+internal sealed record DumpedTree(List<ProcessMemory> Processes, Dictionary<int, byte[]> MmImages, Dictionary<int, IReadOnlyList<MemoryArea>> Mappings)
 {
+    /// <summary>
+    /// The mappings of <paramref name="pid"/> that a restore with --lazy-pages does not register with a userfaultfd
+    /// (<see cref="MemoryArea.CanBeLazy"/>), in address order: pages there must be restored by CRIU itself, whatever their
+    /// pagemap says (a checkpoint taken while the memory arrived takes the pages crik had not filled as lazy, and the app
+    /// may have locked their area meanwhile).
+    /// </summary>
+    public List<AddressRange> NotLazy(int pid) => Mappings.TryGetValue(pid, out IReadOnlyList<MemoryArea>? areas)
+        ? [.. areas.Where(a => !a.CanBeLazy).Select(a => new AddressRange(a.Start, a.End))]
+        : [];
+
     /// <summary>The mm images with their mappings cut where <paramref name="plan"/> says, by name; those it leaves alone are not here.</summary>
     public Dictionary<string, byte[]> CutMmImages(SharingPlan plan) =>
         plan.Cuts.Where(c => MmImages.ContainsKey(c.Key))
@@ -29,24 +42,28 @@ internal static class DumpedMemory
     /// </summary>
     public static DumpedTree Read(List<ManifestFile> files, Manifest manifest, PackReader packs, Dictionary<int, PagemapImage> pagemaps)
     {
+        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var mmImages = new Dictionary<int, byte[]>();
+        var mappings = new Dictionary<int, IReadOnlyList<MemoryArea>>();
+        foreach (int pid in pagemaps.Keys)
+        {
+            mmImages[pid] = ReadSmall(Named(byName, MmName(pid)), manifest, packs);
+            mappings[pid] = Parse(MmName(pid), mmImages[pid], MemoryAreasImage.ParseImage).Areas;
+        }
         if (pagemaps.Count < 2)
         {
-            return new DumpedTree([], []);
+            return new DumpedTree([], mmImages, mappings);
         }
-        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
         Dictionary<int, int> parents = ReadTree(byName, manifest, packs);
         var processes = new List<ProcessMemory>();
-        var mmImages = new Dictionary<int, byte[]>();
         foreach ((int pid, PagemapImage pagemap) in pagemaps.OrderBy(p => p.Key))
         {
-            string name = MmName(pid);
-            byte[] bytes = mmImages[pid] = ReadSmall(Named(byName, name), manifest, packs);
-            MmImage mm = Parse(name, bytes, MemoryAreasImage.ParseImage);
+            MmImage mm = Parse(MmName(pid), mmImages[pid], MemoryAreasImage.ParseImage);
             processes.Add(new ProcessMemory(pid, parents.GetValueOrDefault(pid), mm.ExeFileId,
                 mm.Areas.Select(a => new MappedArea(a.Start, a.End, (a.Flags & MemoryArea.GrowsDown) != 0, a.IsPlainAnonymous)).ToList(),
                 LazyRanges(pagemap)));
         }
-        return new DumpedTree(processes, mmImages);
+        return new DumpedTree(processes, mmImages, mappings);
     }
 
     /// <summary>Each task's pagemap image, by PID; throws <see cref="InvalidDataException"/> for a damaged one.</summary>

@@ -296,9 +296,15 @@ internal sealed class LazyImages : IDisposable
         SharingPlan plan = share(tree.Processes);
         SharedBytes = (long)plan.SharedBytes;
         var written = tree.CutMmImages(plan);
+        foreach ((int pid, byte[] mm) in tree.MmImages)
+        {
+            written.TryAdd(DumpedMemory.MmName(pid), mm); // read already: laid out from here, not read again
+        }
         foreach ((int pid, PagemapImage pagemap) in pagemaps)
         {
-            PagemapImage restored = plan.Eager.TryGetValue(pid, out List<AddressRange>? eager) ? EagerPages.Apply(pagemap, eager) : pagemap;
+            // Pages of a mapping CRIU takes lazily only if it is private anonymous and unlocked: elsewhere CRIU restores them itself.
+            List<AddressRange> eager = EagerPages.Merge([.. tree.NotLazy(pid), .. plan.Eager.GetValueOrDefault(pid) ?? []]);
+            PagemapImage restored = eager.Count > 0 ? EagerPages.Apply(pagemap, eager) : pagemap;
             written[DumpedMemory.TaskPagemapName(pid)] = restored.Encode();
             Tasks[pid] = Pagemap.From(restored);
         }

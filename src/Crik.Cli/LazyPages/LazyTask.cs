@@ -15,14 +15,15 @@ internal sealed class LazyTask : IDisposable
 {
     private List<LazyArea> _areas;
 
-    private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas, bool forked)
+    private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas, ForkedFrom? forkedFrom)
     {
         Pid = pid;
         PagesId = pagesId;
         File = file;
         _areas = areas;
-        Forked = forked;
-        StartTime = forked ? "" : ProcessStart.Of(pid);
+        From = forkedFrom;
+        RealPid = forkedFrom is null ? pid : null;
+        StartTime = forkedFrom is null ? ProcessStart.Of(pid) : "";
     }
 
     /// <summary>The process's PID in the images (a child forked since the restore has its parent's).</summary>
@@ -34,7 +35,13 @@ internal sealed class LazyTask : IDisposable
     public UserfaultFile File { get; }
 
     /// <summary>A child forked since the restore: <see cref="Pid"/> is its parent's.</summary>
-    public bool Forked { get; }
+    public bool Forked => From is not null;
+
+    /// <summary>Where a child forked since the restore came from; null for a process CRIU restored.</summary>
+    public ForkedFrom? From { get; }
+
+    /// <summary>The process's own PID: <see cref="Pid"/> for one CRIU restored; for a forked child, once crik has found it (<see cref="ForkedFrom"/>).</summary>
+    public int? RealPid { get; set; }
 
     /// <summary>When the process started (<see cref="ProcessStart"/>), read as crik took its memory on; "" for a forked child.</summary>
     public string StartTime { get; }
@@ -57,6 +64,11 @@ internal sealed class LazyTask : IDisposable
             ulong address = run.Address;
             foreach (MemoryArea mapping in mappings.Where(m => m.End > run.Address && m.Start < run.End))
             {
+                if (!mapping.CanBeLazy)
+                {
+                    // CRIU neither restores such a page nor registers its mapping: nothing would ever fill it.
+                    throw new InvalidDataException($"process {pid}'s lazy pages at 0x{run.Address:x} lie in a mapping that is not filled lazily (0x{mapping.Start:x}, flags 0x{mapping.Flags:x})");
+                }
                 ulong start = Math.Max(address, mapping.Start), end = Math.Min(run.End, mapping.End);
                 if (end > start)
                 {
@@ -64,7 +76,7 @@ internal sealed class LazyTask : IDisposable
                 }
             }
         }
-        return new LazyTask(pid, pagemap.PagesId, file, areas, forked: false);
+        return new LazyTask(pid, pagemap.PagesId, file, areas, forkedFrom: null);
     }
 
     /// <summary>The area and page at <paramref name="address"/>; null when no lazy page was dumped there (a page the app never touched).</summary>
@@ -80,8 +92,20 @@ internal sealed class LazyTask : IDisposable
         return null;
     }
 
-    /// <summary>The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the child's userfaultfd.</summary>
-    public LazyTask Fork(UserfaultFile child) => new(Pid, PagesId, child, _areas.Select(a => a.Clone()).ToList(), forked: true);
+    /// <summary>
+    /// The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the
+    /// child's userfaultfd; but none in <paramref name="notInherited"/> (<see cref="ForkInheritance"/>): the child has no
+    /// such area (MADV_DONTFORK), or has it without its pages (MADV_WIPEONFORK), and crik fills neither.
+    /// </summary>
+    public LazyTask Fork(UserfaultFile child, IReadOnlyList<(ulong Start, ulong End)> notInherited, ForkedFrom from)
+    {
+        var forked = new LazyTask(Pid, PagesId, child, _areas.Select(a => a.Clone()).ToList(), from);
+        foreach ((ulong start, ulong end) in notInherited)
+        {
+            forked.Unmap(start, end);
+        }
+        return forked;
+    }
 
     /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>, over whatever was there.</summary>
     public void Remap(ulong from, ulong to, ulong length)
@@ -138,3 +162,9 @@ internal sealed class LazyTask : IDisposable
         return split;
     }
 }
+
+/// <summary>
+/// Where a child forked since the restore came from: its parent's PID (null when crik does not know it) and the parent's
+/// children just before the fork; the child is the one among the parent's children since that is not another task's.
+/// </summary>
+internal sealed record ForkedFrom(int? ParentPid, IReadOnlySet<int> SiblingsBefore);

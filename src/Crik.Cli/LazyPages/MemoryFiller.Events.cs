@@ -98,11 +98,7 @@ internal sealed partial class MemoryFiller
                         Fault(task, message.Second & ~(ulong)(ImagePage.Bytes - 1), faulted, retries);
                         break;
                     case UserfaultEvent.Fork:
-                        LazyTask child = task.Fork(new UserfaultFile(new Microsoft.Win32.SafeHandles.SafeFileHandle(message.Child, ownsHandle: true)));
-                        lock (_tasksLock)
-                        {
-                            _tasks.Add(child);
-                        }
+                        Forked(task, new UserfaultFile(new Microsoft.Win32.SafeHandles.SafeFileHandle(message.Child, ownsHandle: true)));
                         break;
                     case UserfaultEvent.Remap:
                         task.Remap(message.First, message.Second, message.Third);
@@ -128,6 +124,56 @@ internal sealed partial class MemoryFiller
             }
         }
         ReadForFaults(faulted);
+    }
+
+    /// <summary>
+    /// A process forked (it waits in fork until this returns): its child is filled through <paramref name="child"/>, with
+    /// what the kernel gave it (<see cref="ForkInheritance"/>). While the parent still misses pages, crik reads which of its
+    /// areas the child does not have as they are; when it cannot tell which process the parent is, it cannot know, and
+    /// the fill fails rather than fill the child with bytes the kernel would not give it.
+    /// </summary>
+    private void Forked(LazyTask parent, UserfaultFile child)
+    {
+        try
+        {
+            int? parentPid = RealPid(parent);
+            IReadOnlyList<(ulong Start, ulong End)> notInherited = [];
+            if (parent.Missing > 0)
+            {
+                notInherited = ForkInheritance.NotInherited(parentPid
+                    ?? throw new IOException($"a child forked since the restore from process {parent.Pid} forked, and crik cannot tell which process it is"));
+            }
+            LazyTask forked = parent.Fork(child, notInherited, new ForkedFrom(parentPid, parentPid is { } pid ? ForkInheritance.Children(pid) : new HashSet<int>()));
+            lock (_tasksLock)
+            {
+                _tasks.Add(forked);
+            }
+        }
+        catch
+        {
+            child.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The PID of <paramref name="task"/>: known for a process CRIU restored; for a child forked since the restore, the one
+    /// of its parent's children since the fork that no other task is, or, of several, the one forking now (this task's
+    /// fork is what asks). Null when crik cannot tell.
+    /// </summary>
+    private int? RealPid(LazyTask task)
+    {
+        if (task.RealPid is not null || task.From is not { ParentPid: { } parent } from)
+        {
+            return task.RealPid;
+        }
+        HashSet<int> claimed = [.. Tasks().Select(t => t.RealPid).OfType<int>()];
+        List<int> candidates = [.. ForkInheritance.Children(parent).Where(c => !from.SiblingsBefore.Contains(c) && !claimed.Contains(c))];
+        if (candidates.Count > 1)
+        {
+            candidates = [.. candidates.Where(ForkInheritance.InFork)];
+        }
+        return task.RealPid = candidates.Count == 1 ? candidates[0] : null;
     }
 
     /// <summary>Reads the chunks processes wait for before any read ahead, and fills them in as each arrives.</summary>

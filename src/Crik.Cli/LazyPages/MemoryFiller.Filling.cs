@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
@@ -7,6 +8,9 @@ namespace Crik.Cli.LazyPages;
 // Filling: a chunk copied into every process that misses pages of it, and the background fill.
 internal sealed partial class MemoryFiller
 {
+    /// <summary>How long a page may stay unplaced (<see cref="Unplaceable"/>) before the fill fails.</summary>
+    private static readonly TimeSpan UnplacedWait = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Fills everything the app has not asked for, once CRIU has restored every process: the chunks to
     /// fill first, then every chunk a process still misses pages of, in the images' order, reading
@@ -128,6 +132,7 @@ internal sealed partial class MemoryFiller
     /// <summary>Copies the pages of a chunk (its <paramref name="length"/> bytes from <paramref name="start"/> in the pages image) that the process misses.</summary>
     private void CopyInto(LazyTask task, byte[] bytes, long start, int length)
     {
+        long unplacedSince = 0;
         while (_failure is null)
         {
             lock (task.Lock)
@@ -142,7 +147,11 @@ internal sealed partial class MemoryFiller
                     task.Ended = true;
                     _poll.Wake();
                 }
-                if (result != FillResult.Retry)
+                if (result == FillResult.Unmapped && Unplaceable(task, start, ref unplacedSince))
+                {
+                    return;
+                }
+                if (result is not (FillResult.Retry or FillResult.Unmapped))
                 {
                     return;
                 }
@@ -150,6 +159,28 @@ internal sealed partial class MemoryFiller
             // The app is changing its memory: the events thread reads what changed, then this copies again.
             Thread.Sleep(1);
         }
+    }
+
+    /// <summary>
+    /// A page crik still has to fill is not there for the process's userfaultfd. An unmap's event comes right after the
+    /// unmap, so one that is not read yet is read within <see cref="UnplacedWait"/>; a page still unplaced then is in a
+    /// mapping crik cannot fill (one CRIU never registered, say). It is never counted as done: the fill fails, the app is
+    /// killed, and the checkpoint it came from stays for the next pod.
+    /// </summary>
+    private bool Unplaceable(LazyTask task, long start, ref long unplacedSince)
+    {
+        if (unplacedSince == 0)
+        {
+            unplacedSince = Stopwatch.GetTimestamp();
+            return false;
+        }
+        if (Stopwatch.GetElapsedTime(unplacedSince) < UnplacedWait)
+        {
+            return false;
+        }
+        Fail($"process {task.Pid}'s pages from offset {start} of pages-{task.PagesId}.img could not be placed in its memory: their mapping is not "
+            + "one crik can fill, and no change the app made explains it; crik does not count them as in");
+        return true;
     }
 
     /// <summary>Every chunk some process still misses pages of, in the images' order.</summary>

@@ -54,8 +54,9 @@ internal sealed class PageCopier
                                 }
                                 break;
                             case FillResult.Unmapped:
-                                area.MarkDone(first, 1); // not mapped: nothing can wait there
-                                break;
+                                // Not there for this userfaultfd, though crik has it as still to fill: an unmap whose event is
+                                // not read yet, or a page crik cannot place. Never counted as done: the caller reads the events and asks again.
+                                return FillResult.Unmapped;
                             default:
                                 area.MarkDone(first, copiedPages);
                                 return result;
@@ -71,7 +72,7 @@ internal sealed class PageCopier
         }
     }
 
-    /// <summary>Copies a run one page at a time; a page alone that is not mapped is given up (nothing can fault there).</summary>
+    /// <summary>Copies a run one page at a time; stops at a page that is not there for the userfaultfd (<see cref="FillResult.Unmapped"/>).</summary>
     private unsafe FillResult CopyPageByPage(LazyTask task, LazyArea area, byte* chunk, long start, long first, long count)
     {
         for (long page = first; page < first + count; page++)
@@ -85,7 +86,7 @@ internal sealed class PageCopier
             Interlocked.Add(ref _copied, copied);
             switch (result)
             {
-                case FillResult.Done or FillResult.Unmapped:
+                case FillResult.Done:
                     area.MarkDone(page, 1);
                     break;
                 case FillResult.Exists:

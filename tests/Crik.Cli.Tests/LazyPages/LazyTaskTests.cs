@@ -90,7 +90,7 @@ public sealed class LazyTaskTests
         using LazyTask parent = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
         parent.Areas[0].MarkDone(0, 4);
 
-        using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)));
+        using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)), [], new ForkedFrom(null, new HashSet<int>()));
         parent.Areas[0].MarkDone(4, 4);
 
         Assert.Equal(12, child.Missing);
@@ -113,9 +113,51 @@ public sealed class LazyTaskTests
         Assert.Throws<FormatException>(() => MemoryAreasImage.Parse(image.ToArray().AsSpan(0, 6)));
     }
 
+    [Fact]
+    public void AForkedChildHasNeitherADontForkNorAWipeOnForkAreaToFill()
+    {
+        using LazyTask parent = Task([new(0x10000, 0x20000), new(0x20000, 0x30000), new(0x30000, 0x40000)],
+            (0x10000, 16, Lazy: true), (0x20000, 16, Lazy: true), (0x30000, 16, Lazy: true));
+        using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)),
+            [(0x20000, 0x30000), (0x38000, 0x40000)], new ForkedFrom(1, new HashSet<int>()));
+
+        Assert.Null(child.Find(0x24000)); // a zero page, as the kernel gives a child in a MADV_WIPEONFORK area
+        Assert.Null(child.Find(0x38000));
+        Assert.Equal(16 + 8, child.Missing);
+        Assert.Equal(48, parent.Missing);
+        Assert.True(child.Forked);
+        Assert.Null(child.RealPid);
+    }
+
+    [Fact]
+    public void ALazyRunInAMappingCriuDoesNotRegisterIsRefused()
+    {
+        var locked = new MemoryArea(0x10000, 0x20000, Flags: PrivateAnonymous | 0x2000); // MAP_LOCKED
+        byte[] pagemap = new PagemapImage(1, [new PagemapEntry(0x10000, 16, PagemapEntry.Present | PagemapEntry.Lazy)]).Encode();
+
+        var refused = Assert.Throws<InvalidDataException>(() =>
+            LazyTask.Create(1, Pagemap.Parse(pagemap), [locked], new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false))));
+        Assert.Contains("not filled lazily", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OnlyUnlockedPrivateAnonymousMappingsCanBeLazyAsCriuDecides()
+    {
+        Assert.True(new MemoryArea(0, Page, PrivateAnonymous).CanBeLazy);
+        Assert.False(new MemoryArea(0, Page, PrivateAnonymous | 0x2000).CanBeLazy); // MAP_LOCKED
+        Assert.False(new MemoryArea(0, Page, 0x02).CanBeLazy); // a private file mapping
+        Assert.False(new MemoryArea(0, Page, 0x21).CanBeLazy); // MAP_SHARED | MAP_ANONYMOUS
+        Assert.False(new MemoryArea(0, Page, PrivateAnonymous, Status: 1 << 3).CanBeLazy); // VMA_AREA_VDSO
+        Assert.True(new MemoryArea(0, Page, PrivateAnonymous | MemoryArea.GrowsDown, Status: 1 << 1).CanBeLazy); // a stack
+    }
+
+    private const uint PrivateAnonymous = 0x22; // MAP_PRIVATE | MAP_ANONYMOUS
+
+    /// <summary>A task of these mappings (private anonymous where no flags are given) and pagemap runs.</summary>
     private static LazyTask Task(IReadOnlyList<MemoryArea> mappings, params (ulong Address, long Pages, bool Lazy)[] runs)
     {
         byte[] pagemap = new PagemapImage(1, runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, PagemapEntry.Present | (r.Lazy ? PagemapEntry.Lazy : 0))).ToList()).Encode();
-        return LazyTask.Create(1, Pagemap.Parse(pagemap), mappings, new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)));
+        return LazyTask.Create(1, Pagemap.Parse(pagemap), [.. mappings.Select(m => m.Flags == 0 ? m with { Flags = PrivateAnonymous } : m)],
+            new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)));
     }
 }

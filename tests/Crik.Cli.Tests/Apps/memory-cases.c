@@ -1,0 +1,168 @@
+// Test app for what a restored app does to its memory while it arrives (MemoryCaseTests).
+// Usage: memory-cases CASE MIB. It maps four private anonymous areas of MIB/4 mebibytes each, fills them
+// with bytes computed from where they are (so that it can check them without keeping a copy), and says
+// "allocated". Then it says "count N" every 0.1 s. When its wall clock jumps by more than 1 s (it was
+// checkpointed and restored), it does what CASE says at once, reading as little of its memory as it can:
+//   wipeonfork   area 0 gets MADV_WIPEONFORK, then a child is forked: "child zero yes|no" (the child reads
+//                area 0 as zeros, as the kernel gives it) and "child intact yes|no" (areas 1 to 3 as they were)
+//   dontfork     area 2 gets MADV_DONTFORK, then a child is forked: "child intact yes|no" (areas 0, 1, 3)
+//   lockonfault  area 1 is locked with mlock2(MLOCK_ONFAULT) (the first restore only): "locked yes|no"
+// then "changed N" (N restores so far). On SIGUSR1 it checks every area it still has as it was
+// ("intact yes|no"; area 0 after wipeonfork is the parent's own and still as it was).
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18
+#endif
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT 1
+#endif
+
+#define AREAS 4
+
+static uint64_t *areas[AREAS];
+static size_t area_words;
+static volatile sig_atomic_t asked;
+
+static uint64_t expected(int area, size_t word)
+{
+    uint64_t z = ((uint64_t)(area + 1) << 48) ^ word;
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int intact(int area)
+{
+    for (size_t w = 0; w < area_words; w++)
+        if (areas[area][w] != expected(area, w))
+            return 0;
+    return 1;
+}
+
+// One word of every 64th page: what a child checks, so that most of the memory has still not arrived after it.
+static int sampled(int area)
+{
+    for (size_t w = 0; w < area_words; w += 64 * 4096 / sizeof(uint64_t))
+        if (areas[area][w] != expected(area, w))
+            return 0;
+    return 1;
+}
+
+static int zero(int area)
+{
+    for (size_t w = 0; w < area_words; w++)
+        if (areas[area][w] != 0)
+            return 0;
+    return 1;
+}
+
+static const char *yes(int ok) { return ok ? "yes" : "no"; }
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+// Forks a child that checks the areas given (those it has) and, with wiped >= 0, that area wiped; the parent waits.
+static void fork_and_check(int wiped, int absent)
+{
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) {
+        printf("change failed fork\n");
+        return;
+    }
+    if (child == 0) {
+        if (wiped >= 0)
+            printf("child zero %s\n", yes(zero(wiped)));
+        int ok = 1;
+        for (int a = 0; a < AREAS; a++)
+            if (a != wiped && a != absent)
+                ok = sampled(a) && ok;
+        printf("child intact %s\n", yes(ok));
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        printf("change failed child status %d\n", status);
+}
+
+static void change(const char *which, int restores)
+{
+    size_t bytes = area_words * sizeof(uint64_t);
+    if (strcmp(which, "wipeonfork") == 0) {
+        if (madvise(areas[0], bytes, MADV_WIPEONFORK) != 0)
+            printf("change failed madvise\n");
+        fork_and_check(0, -1);
+    } else if (strcmp(which, "dontfork") == 0) {
+        if (madvise(areas[2], bytes, MADV_DONTFORK) != 0)
+            printf("change failed madvise\n");
+        fork_and_check(-1, 2);
+    } else if (strcmp(which, "lockonfault") == 0 && restores == 1) {
+        printf("locked %s\n", yes(mlock2(areas[1], bytes, MLOCK_ONFAULT) == 0));
+    }
+}
+
+static void on_usr1(int signo) { (void)signo; asked = 1; }
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 || atoi(argv[2]) <= 0 || atoi(argv[2]) % AREAS) {
+        fprintf(stderr, "usage: memory-cases CASE MIB (MIB a positive multiple of %d)\n", AREAS);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    size_t bytes = ((size_t)atoi(argv[2]) << 20) / AREAS;
+    area_words = bytes / sizeof(uint64_t);
+    // Each area between pages mapped PROT_NONE, so that no two areas are one mapping.
+    char *space = mmap(NULL, AREAS * (bytes + 4096) + 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (space == MAP_FAILED)
+        return 1;
+    for (int a = 0; a < AREAS; a++) {
+        void *at = mmap(space + 4096 + a * (bytes + 4096), bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        if (at == MAP_FAILED)
+            return 1;
+        areas[a] = at;
+        for (size_t w = 0; w < area_words; w++)
+            areas[a][w] = expected(a, w);
+    }
+    signal(SIGUSR1, on_usr1);
+    printf("allocated %s\n", argv[2]);
+    int restores = 0;
+    double last = now();
+    for (long count = 0;; count++) {
+        double t = now();
+        if (t - last > 1.0) {
+            restores++;
+            change(argv[1], restores);
+            printf("changed %d\n", restores);
+            t = now();
+        }
+        last = t;
+        if (asked) {
+            asked = 0;
+            int ok = 1;
+            for (int a = 0; a < AREAS; a++)
+                ok = intact(a) && ok;
+            printf("intact %s\n", yes(ok));
+            last = now();
+        }
+        printf("count %ld\n", count);
+        usleep(100000);
+    }
+}

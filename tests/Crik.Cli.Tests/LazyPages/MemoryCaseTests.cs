@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.LazyPages;
+
+/// <summary>
+/// What a restored app does to its memory while it arrives is what the kernel would make of it, through the
+/// fill, a checkpoint taken during the fill, and the next restore of that checkpoint (apps/memory-cases.c, which
+/// checks its bytes against what it computes and says "no" where they differ). The background fill is paced, so
+/// that most of the app's memory has not arrived when it acts.
+/// </summary>
+public sealed class MemoryCaseTests : IDisposable
+{
+    private const string AppMib = "128";
+    private static readonly Dictionary<string, string> Slowly = new() { ["CRIK_TEST_FILL_PACE_MS"] = "40" };
+    private readonly TempDirectory _build = new();
+
+    /// <summary>
+    /// A child forked just after the restore reads its parent's MADV_WIPEONFORK area as zeros, as the kernel gives it (a TLS
+    /// library detects a fork by such a page); the parent keeps its bytes. Again after a checkpoint taken during the fill
+    /// and its restore on crik's fill.
+    /// </summary>
+    [CriuFact]
+    public void AChildForkedWhileMemoryArrivesReadsAWipeOnForkAreaAsZeros()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        string app = CompileApp();
+        FirstCheckpoint(pods, app, "wipeonfork");
+        using (CrikRun pod = pods.StartWith(Slowly, app, "wipeonfork", AppMib))
+        {
+            AssertRestoredLazily(pod, 1);
+            pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
+            AssertSaid(pod, "child zero yes", "child intact yes");
+            CheckpointAfterTheFork(pod);
+        }
+        UseLazyRestore(pods, "off");
+        using (CrikRun pod = pods.Start(app, "wipeonfork", AppMib))
+        {
+            pod.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(90), stderr: true);
+            pod.WaitForLine("changed 2", TimeSpan.FromSeconds(90));
+            AssertSaid(pod, "child zero yes", "child intact yes");
+            AssertIntact(pod);
+        }
+    }
+
+    /// <summary>
+    /// A child forked with a MADV_DONTFORK area has no such area: crik fills the rest of the child and its parent, and the
+    /// memory is all in (a page crik could not place would fail the fill).
+    /// </summary>
+    [CriuFact]
+    public void AChildForkedWithADontForkAreaIsFilledWithoutIt()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        string app = CompileApp();
+        FirstCheckpoint(pods, app, "dontfork");
+        using CrikRun pod = pods.StartWith(Slowly, app, "dontfork", AppMib);
+        AssertRestoredLazily(pod, 1);
+        pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
+        AssertSaid(pod, "child intact yes");
+        pod.WaitForLine("memory is all in", TimeSpan.FromSeconds(120), stderr: true);
+        AssertIntact(pod);
+    }
+
+    /// <summary>
+    /// An area locked with mlock2(MLOCK_ONFAULT) before its pages arrived, then a checkpoint taken during the fill: CRIU
+    /// does not restore a locked area lazily, so its pages, taken from the checkpoint restored, are restored by CRIU
+    /// itself, and the app finds its bytes after a restore on crik's fill and after a lazy one.
+    /// </summary>
+    [CriuFact]
+    public void AnAreaLockedOnFaultWhileMemoryArrivesKeepsItsBytesThroughACheckpointDuringTheFill()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        string app = CompileApp();
+        FirstCheckpoint(pods, app, "lockonfault");
+        using (CrikRun pod = pods.StartWith(Slowly, app, "lockonfault", AppMib))
+        {
+            AssertRestoredLazily(pod, 1);
+            pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
+            AssertSaid(pod, "locked yes");
+            CheckpointDuringTheFill(pod);
+        }
+        foreach (string lazyRestore in new[] { "off", "on" })
+        {
+            UseLazyRestore(pods, lazyRestore);
+            using CrikRun pod = pods.Start(app, "lockonfault", AppMib);
+            pod.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(90), stderr: true);
+            pod.WaitForLine("changed 2", TimeSpan.FromSeconds(90));
+            AssertIntact(pod);
+            pod.Signal(Native.SIGKILL); // no checkpoint: the next pod restores checkpoint 2 again, the other way
+            pod.WaitForExit(TimeSpan.FromSeconds(30));
+            Thread.Sleep(TimeSpan.FromSeconds(1.5));
+        }
+    }
+
+    public void Dispose() => _build.Dispose();
+
+    private string CompileApp()
+    {
+        string binary = Path.Combine(_build.Path, "memory-cases");
+        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Werror", "-o", binary, Paths.App("memory-cases.c")]) { RedirectStandardError = true })!;
+        string errors = gcc.StandardError.ReadToEnd();
+        gcc.WaitForExit();
+        Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
+        return binary;
+    }
+
+    private static void FirstCheckpoint(Pods pods, string app, string which)
+    {
+        using CrikRun pod = pods.Start(app, which, AppMib);
+        pod.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(60));
+        pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
+        Pods.CheckpointAndStopForAClockJump(pod);
+    }
+
+    private static void AssertRestoredLazily(CrikRun pod, int generation) =>
+        Assert.Contains(", lazily (", pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
+
+    /// <summary>A SIGTERM with the memory still arriving: the checkpoint takes the pages not yet filled from the checkpoint restored.</summary>
+    private static void CheckpointDuringTheFill(CrikRun pod)
+    {
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("memory is all in", StringComparison.Ordinal));
+        Pods.CheckpointAndStopForAClockJump(pod);
+        pod.WaitForLine("not waited for", stderr: true);
+        AssertNoFailure(pod);
+    }
+
+    /// <summary>
+    /// A SIGTERM with the memory still arriving and a child forked since the restore: crik does not know the child's PID
+    /// (it has exited, but crik has not heard), so the checkpoint waits for the memory to be all in.
+    /// </summary>
+    private static void CheckpointAfterTheFork(CrikRun pod)
+    {
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("memory is all in", StringComparison.Ordinal));
+        Pods.CheckpointAndStopForAClockJump(pod);
+        AssertNoFailure(pod);
+    }
+
+    private static void UseLazyRestore(Pods pods, string value) =>
+        File.WriteAllText(pods.ConfigPath, $"imageDir: {pods.ImageDir}\nlazyRestore: {value}\n");
+
+    private static void AssertSaid(CrikRun pod, params string[] lines)
+    {
+        foreach (string line in lines)
+        {
+            string asked = line[..(line.LastIndexOf(' ') + 1)]; // "child zero " for "child zero yes"
+            string said = pod.WaitForLine(l => l.StartsWith(asked, StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            Assert.True(said == line, $"expected \"{line}\", the app said \"{said}\"\n{pod.Transcript}");
+        }
+        AssertNoFailure(pod);
+    }
+
+    private static void AssertIntact(CrikRun pod)
+    {
+        pod.Signal(Native.SIGUSR1);
+        string said = pod.WaitForLine(l => l.StartsWith("intact ", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+        Assert.True(said == "intact yes", pod.Transcript);
+        AssertNoFailure(pod);
+    }
+
+    private static void AssertNoFailure(CrikRun pod)
+    {
+        Assert.DoesNotContain(pod.Stdout, l => l.StartsWith("change failed", StringComparison.Ordinal) || l.EndsWith(" no", StringComparison.Ordinal));
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("nobody looked at it", StringComparison.Ordinal));
+    }
+}

@@ -77,11 +77,12 @@ internal static class CriuArguments
     /// images come from crik's image streamer socket; with <paramref name="lazyPages"/> the memory CRIU
     /// may leave lazy is handed to crik, already listening in the work directory. With
     /// <paramref name="leaveStopped"/> CRIU sends every restored process SIGSTOP before it lets go of
-    /// them, so that none runs before crik lets it.
+    /// them, so that none runs before crik lets it. <paramref name="actionScript"/> is run at each stage of the
+    /// restore (<see cref="StopSignalsScript"/>).
     /// </summary>
     public static List<string> Restore(string imagesDir, CriuWorkDir work, string pidFileName,
         IEnumerable<ExternalMount> mounts, IReadOnlyDictionary<int, string> inheritedFds, bool streamed = false, bool lazyPages = false,
-        bool leaveStopped = false)
+        bool leaveStopped = false, string? actionScript = null)
     {
         var args = new List<string>
         {
@@ -100,6 +101,10 @@ internal static class CriuArguments
         if (leaveStopped)
         {
             args.Add("--leave-stopped");
+        }
+        if (actionScript is not null)
+        {
+            args.AddRange(["--action-script", actionScript]);
         }
         foreach (ExternalMount mount in mounts)
         {

@@ -36,6 +36,17 @@ internal static class RestoreMethod
                 + $"({Size.Format(allowedArea)}; vm.overcommit_memory=1 allows it)"
             : lazyUnavailable();
 
+    /// <summary>
+    /// Why a generation whose processes were stopped by other signals than SIGSTOP at the checkpoint is not
+    /// restored on crik's fill here, or null when it can be: CRIU's --leave-stopped stops each with SIGSTOP,
+    /// and the action script that stops it by its own signal again needs <paramref name="shell"/>.
+    /// </summary>
+    /// <param name="restops">Each such process, as "PID by SIGNAL".</param>
+    public static string? WhyNotOnCriksFill(IReadOnlyList<string> restops, string shell, bool shellPresent) =>
+        restops.Count == 0 || shellPresent ? null
+        : $"{restops.Count} of its processes were stopped at the checkpoint by another signal than SIGSTOP ({string.Join(", ", restops)}), "
+            + $"and stopping them so again after CRIU's --leave-stopped needs {shell}, which this container lacks";
+
     /// <summary>The page size crik's lazy fill works in; checkpoints that do not record theirs were taken with it.</summary>
     public const int LazyPageBytes = 4096;
 

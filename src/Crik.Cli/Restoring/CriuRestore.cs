@@ -19,14 +19,16 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     /// <summary>CRIU's result and, for a stream, what did not arrive whole (null when all did), and whether that was the store not answering.</summary>
     /// <param name="imageFiles">The directory of image files to restore from; null to restore from crik's image stream.</param>
     /// <param name="leaveStopped">CRIU leaves the app's processes stopped (crik lets them go).</param>
-    public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false, bool leaveStopped = false)
+    /// <param name="actionScript">What CRIU runs at each stage of the restore (Criu/StopSignalsScript), or null.</param>
+    public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false, bool leaveStopped = false,
+        string? actionScript = null)
     {
         RestoreAttempt attempt = run.Attempt;
         string imagesDir = imageFiles ?? attempt.ImagesDir;
         // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one.
         File.Delete(Path.Combine(attempt.Criu.Path, RestoreAttempt.PidFileName));
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, run.Manifest.ExternalMounts,
-            CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages, leaveStopped);
+            CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages, leaveStopped, actionScript);
         using PackReader packs = store.OpenPackReader();
         using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, run.Manifest, packs, SharingCut.For(run.Manifest, packs, log)) : null;
         CriuResult result;
@@ -46,11 +48,11 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     /// listening for the app's userfaultfds. When CRIU cannot be started (or crik stops waiting for it),
     /// the fill's threads, userfaultfds, buffers and packs all go before the exception does.
     /// </summary>
-    public async Task<CriuResult> RunFilledAsync(RestoreRun run, LazyLoad loading, bool leaveStopped)
+    public async Task<CriuResult> RunFilledAsync(RestoreRun run, LazyLoad loading, bool leaveStopped, string? actionScript = null)
     {
         try
         {
-            (CriuResult restore, _) = await RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped).ConfigureAwait(false);
+            (CriuResult restore, _) = await RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped, actionScript).ConfigureAwait(false);
             loading.CriuEnded();
             return restore;
         }

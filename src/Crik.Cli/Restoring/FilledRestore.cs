@@ -21,7 +21,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
     private const string OnCriksFill = "on crik's fill";
 
     /// <summary>What the restore on crik's fill came to: the app all in and stopped, to be let go, or why its memory could not all be brought in.</summary>
-    /// <param name="LetGo">Sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped.</param>
+    /// <param name="LetGo">Sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped (by its own signal: <see cref="StopSignalsScript"/>).</param>
     /// <param name="Failure">Why the fill failed before the app ran (what CRIU restored was killed), and whether the store was not answering; else null.</param>
     /// <param name="How">How the restore ran, for the restore line: on crik's fill, and what it filled with how many threads.</param>
     public sealed record Filled(Action LetGo, NotWhole? Failure, string How);
@@ -44,12 +44,13 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         {
             return null;
         }
-        if (ProcessStates(loading.ImagesDir, manifest.Generation) is not { } processes)
+        if (ProcessStates(loading.ImagesDir, manifest.Generation) is not { } processes
+            || !StopSignals(run, processes, out string? actionScript))
         {
             await loading.AbortAsync().ConfigureAwait(false);
             return null;
         }
-        CriuResult restore = await criu.RunFilledAsync(run, loading, leaveStopped: true).ConfigureAwait(false);
+        CriuResult restore = await criu.RunFilledAsync(run, loading, leaveStopped: true, actionScript).ConfigureAwait(false);
         if (!restore.Succeeded)
         {
             await FellBackAsync(run, restore, loading).ConfigureAwait(false);
@@ -79,15 +80,15 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
     }
 
     /// <summary>
-    /// Each process of the tree and whether it was stopped at the checkpoint (by a SIGSTOP or its kind),
-    /// as its pstree and core images say; null (logged) when they cannot be read.
+    /// Each process of the tree, whether it was stopped at the checkpoint and by which signal, as its pstree
+    /// and core images say; null (logged) when they cannot be read.
     /// </summary>
-    private Dictionary<int, bool>? ProcessStates(string imagesDir, long generation)
+    private Dictionary<int, TaskState>? ProcessStates(string imagesDir, long generation)
     {
         try
         {
             return ProcessTreeImage.Parse(File.ReadAllBytes(Path.Combine(imagesDir, ProcessTreeImage.Name))).ToDictionary(p => p.Pid,
-                p => TaskStateImage.Parse(File.ReadAllBytes(Path.Combine(imagesDir, TaskStateImage.Name(p.Pid)))) == TaskStateImage.Stopped);
+                p => TaskStateImage.Parse(File.ReadAllBytes(Path.Combine(imagesDir, TaskStateImage.Name(p.Pid)))));
         }
         catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
         {
@@ -97,17 +98,48 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         }
     }
 
-    /// <summary>Sends SIGCONT to each process that ran at the checkpoint; one that was stopped then stays stopped.</summary>
-    private void LetGo(long generation, Dictionary<int, bool> processes)
+    /// <summary>
+    /// False (logged) when the restore cannot be on crik's fill; else <paramref name="actionScript"/> is what CRIU is
+    /// to run to stop processes by their own signal again (null when every stopped one was stopped by SIGSTOP).
+    /// </summary>
+    private bool StopSignals(RestoreRun run, Dictionary<int, TaskState> processes, out string? actionScript)
     {
-        foreach ((int pid, _) in processes.Where(p => !p.Value))
+        actionScript = null;
+        List<(int Pid, Signal Signal)> restops = StopSignalsScript.Restops(processes);
+        if (restops.Count == 0)
+        {
+            return true;
+        }
+        if (RestoreMethod.WhyNotOnCriksFill([.. restops.Select(r => $"{r.Pid} by {r.Signal}")], StopSignalsScript.Shell,
+            File.Exists(StopSignalsScript.Shell)) is { } whyNot)
+        {
+            log.Information("Checkpoint {Generation}: restoring it from CRIU's stream, not on crik's fill: {Why}", run.Manifest.Generation, whyNot);
+            return false;
+        }
+        try
+        {
+            actionScript = StopSignalsScript.Write(run.Attempt.Criu, StopSignalsScript.Text(restops));
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("Checkpoint {Generation}: cannot write the script that stops processes by their own signal again ({Error}); restoring it from CRIU's stream",
+                run.Manifest.Generation, e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Sends SIGCONT to each process that ran at the checkpoint; one that was stopped then stays stopped, by the signal that stopped it.</summary>
+    private void LetGo(long generation, Dictionary<int, TaskState> processes)
+    {
+        foreach ((int pid, _) in processes.Where(p => !p.Value.Stopped))
         {
             Posix.TrySignal(pid, Signal.SIGCONT);
         }
-        List<int> stopped = [.. processes.Where(p => p.Value).Select(p => p.Key).Order()];
+        List<string> stopped = [.. processes.Where(p => p.Value.Stopped).OrderBy(p => p.Key).Select(p => $"{p.Key} by {p.Value.StoppedBy}")];
         if (stopped.Count > 0)
         {
-            log.Information("Checkpoint {Generation}: {Count} of its processes were stopped at the checkpoint and stay stopped (PIDs {Pids})",
+            log.Information("Checkpoint {Generation}: {Count} of its processes were stopped at the checkpoint and stay stopped ({Pids})",
                 generation, stopped.Count, string.Join(", ", stopped));
         }
     }

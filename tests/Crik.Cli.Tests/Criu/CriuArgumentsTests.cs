@@ -155,5 +155,14 @@ public class CriuArgumentsTests
         List<string> restore = CriuArguments.Restore("/d", Work, "p.pid", [], new Dictionary<int, string>(), lazyPages: true, leaveStopped: true);
         Assert.Contains("--lazy-pages", restore);
         Assert.Contains("--leave-stopped", restore);
+        Assert.DoesNotContain("--action-script", restore);
+    }
+
+    [Fact]
+    public void ARestoreRunsTheActionScriptItIsGiven()
+    {
+        List<string> restore = CriuArguments.Restore("/d", Work, "p.pid", [], new Dictionary<int, string>(), lazyPages: true, leaveStopped: true,
+            actionScript: "/w/crik-stop-signals.sh");
+        Assert.Equal("/w/crik-stop-signals.sh", restore[restore.IndexOf("--action-script") + 1]);
     }
 }

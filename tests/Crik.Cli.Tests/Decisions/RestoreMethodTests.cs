@@ -112,4 +112,13 @@ public sealed class RestoreMethodTests
         Assert.False(RestoreMethod.RestoresDespite("this node lacks avx512f", CpuMismatchPolicy.Refuse));
         Assert.True(RestoreMethod.RestoresDespite("this node lacks avx512f", CpuMismatchPolicy.Restore));
     }
+
+    [Fact]
+    public void ProcessesStoppedByAnotherSignalThanSigstopAreRestoredOnCriksFillOnlyWithAShellForTheScript()
+    {
+        Assert.Null(RestoreMethod.WhyNotOnCriksFill([], "/bin/sh", shellPresent: false));
+        Assert.Null(RestoreMethod.WhyNotOnCriksFill(["12 by SIGTSTP"], "/bin/sh", shellPresent: true));
+        Assert.Equal("1 of its processes were stopped at the checkpoint by another signal than SIGSTOP (12 by SIGTSTP), and stopping them so "
+            + "again after CRIU's --leave-stopped needs /bin/sh, which this container lacks", RestoreMethod.WhyNotOnCriksFill(["12 by SIGTSTP"], "/bin/sh", shellPresent: false));
+    }
 }

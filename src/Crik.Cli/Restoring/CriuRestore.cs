@@ -66,15 +66,15 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     {
         try
         {
-            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) is { } why ? new NotWhole(why, server.StoreAway) : null;
+            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) is { } why ? new NotWhole(why, server.StoreAway, server.CriksOwn) : null;
         }
         catch (TimeoutException)
         {
-            return new NotWhole("an image was still being sent 10 s after criu exited", storeAway: false);
+            return new NotWhole("crik's image streamer was still sending an image 10 s after criu exited", storeAway: false, criksOwn: true);
         }
         catch (Exception e)
         {
-            return new NotWhole($"crik's image streamer failed: {e.Message}", storeAway: false);
+            return new NotWhole($"crik's image streamer failed unexpectedly: {e}", storeAway: false, criksOwn: true);
         }
     }
 }

@@ -70,9 +70,6 @@ internal sealed class LazyLoad : IDisposable
     /// <summary>Once criu restore has ended, the pages it read from the laid-out images are let go (<see cref="LazyImages.DropLaidOutPages"/>).</summary>
     public void CriuEnded() => _images.DropLaidOutPages();
 
-    /// <summary>The bytes of lazy pages CRIU brought in itself so that the app's processes share them again (<see cref="LazyImages.SharedBytes"/>).</summary>
-    public long SharedBytes => _images.SharedBytes;
-
     public int Faults => _filler.Faults;
 
     /// <inheritdoc cref="MemoryFiller.AppEndedFirst"/>

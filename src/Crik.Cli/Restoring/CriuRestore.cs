@@ -23,8 +23,10 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     {
         RestoreAttempt attempt = run.Attempt;
         string imagesDir = imageFiles ?? attempt.ImagesDir;
-        // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one.
+        // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one;
         File.Delete(Path.Combine(attempt.Criu.Path, RestoreAttempt.PidFileName));
+        // nor may its statistics stand for this one's.
+        File.Delete(Path.Combine(attempt.Criu.Path, RestoreStatsImage.Name));
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, run.Manifest.ExternalMounts,
             CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages, leaveStopped);
         using PackReader packs = store.OpenPackReader();

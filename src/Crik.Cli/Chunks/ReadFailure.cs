@@ -8,6 +8,12 @@ internal enum ReadFailure
 
     /// <summary>The chunk came back but is not what was written, or an object or file that should be there is gone: trying again cannot help.</summary>
     Permanent,
+
+    /// <summary>
+    /// No read failed as reads fail: crik's own code threw what no read throws (a reader thread that died, a bug). It says
+    /// nothing of the store or the checkpoint.
+    /// </summary>
+    CriksOwn,
 }
 
 /// <summary>The one rule that tells a store's bad minutes from a checkpoint that cannot be read.</summary>
@@ -26,7 +32,8 @@ internal static class ReadFailures
         ChunkException => ReadFailure.Permanent,
         PackUnavailableException => ReadFailure.Transient,
         IOException io when io.GetType() == typeof(IOException) && NetworkVolumeErrors.Contains(io.HResult) => ReadFailure.Transient,
-        _ => ReadFailure.Permanent,
+        IOException or UnauthorizedAccessException or FormatException => ReadFailure.Permanent,
+        _ => ReadFailure.CriksOwn,
     };
 }
 

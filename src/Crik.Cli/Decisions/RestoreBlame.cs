@@ -15,6 +15,13 @@ internal enum RestoreBlame
     /// attempt does not count, and onRestoreFailure applies.
     /// </summary>
     Node,
+
+    /// <summary>
+    /// crik's own: its code threw what nobody expected (a bug), which proves nothing of the checkpoint. The checkpoint
+    /// stays for the next pod, the attempt does not count, and crik starts nothing and exits 125 whatever
+    /// onRestoreFailure says: a fresh start would give up the checkpoint's work over crik's bug.
+    /// </summary>
+    Crik,
 }
 
 /// <summary>Who a failed restore blames (<see cref="RestoreBlame"/>).</summary>
@@ -25,10 +32,16 @@ internal static class RestoreBlames
     /// <summary>CRIU's words (strerror) for the same errors, in the first error line of its log.</summary>
     private static readonly string[] NoRoomWords = ["No space left on device", "Read-only file system", "Disk quota exceeded"];
 
+    /// <summary>
+    /// A failed read or write. Only proof sets a checkpoint aside: a failure of crik's own code says nothing of it, and
+    /// neither does a store that may answer later or a node without room.
+    /// </summary>
+    /// <param name="criksOwn">crik's own code failed in a way nobody expected, not a read or a write.</param>
     /// <param name="storeMayAnswerLater">The failure was a read the store may take back.</param>
     /// <param name="errno">The error number of the call that failed; 0 when none is known.</param>
-    public static RestoreBlame Of(bool storeMayAnswerLater, int errno) =>
-        storeMayAnswerLater ? RestoreBlame.Store
+    public static RestoreBlame Of(bool criksOwn, bool storeMayAnswerLater, int errno) =>
+        criksOwn ? RestoreBlame.Crik
+        : storeMayAnswerLater ? RestoreBlame.Store
         : errno is NoSpace or ReadOnly or QuotaExceeded ? RestoreBlame.Node
         : RestoreBlame.Checkpoint;
 

@@ -69,9 +69,6 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    /// <summary>How many bytes of lazy pages CRIU restores before the app runs because its processes shared them (<see cref="SharingPlan.SharedBytes"/>).</summary>
-    public long SharedBytes { get; private set; }
-
     /// <summary>
     /// Chooses the chunks to fill before the others: those the app touched first after its last restore, else
     /// those it wrote since the previous checkpoint; then those of its smaller memory areas, within the budget left.
@@ -294,7 +291,6 @@ internal sealed class LazyImages : IDisposable
         }
         DumpedTree tree = DumpedMemory.Read(files, manifest, packs, pagemaps);
         SharingPlan plan = share(tree.Processes);
-        SharedBytes = (long)plan.SharedBytes;
         var written = tree.CutMmImages(plan);
         foreach ((int pid, byte[] mm) in tree.MmImages)
         {

@@ -32,7 +32,7 @@ internal sealed class LazyLoad : IDisposable
         _outage = outage;
         // Listening first: a socket that cannot be bound leaves no fill behind. Nothing arrives before CRIU starts.
         // A handoff that ends without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.
-        _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault), why => _filler?.Fail(why));
+        _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault), (why, criksOwn) => _filler?.Fail(why, criksOwn));
         try
         {
             _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp, outage, appRunsMeanwhile);
@@ -62,13 +62,13 @@ internal sealed class LazyLoad : IDisposable
     /// <summary>The image store is not answering (an outage is under way): a failure now says nothing of the checkpoint.</summary>
     public bool StoreAway => _outage.Lasted is not null;
 
+    /// <summary>Loading failed first because crik's own code threw what nobody expected, which says nothing of the checkpoint.</summary>
+    public bool CriksOwn => _filler.CriksOwn;
+
     public long LazyBytes => _images.LazyBytes;
 
     /// <summary>Once criu restore has ended, the pages it read from the laid-out images are let go (<see cref="LazyImages.DropLaidOutPages"/>).</summary>
     public void CriuEnded() => _images.DropLaidOutPages();
-
-    /// <summary>The bytes of lazy pages CRIU brought in itself so that the app's processes share them again (<see cref="LazyImages.SharedBytes"/>).</summary>
-    public long SharedBytes => _images.SharedBytes;
 
     public int Faults => _filler.Faults;
 

@@ -152,13 +152,18 @@ internal sealed partial class MemoryFiller : IDisposable
     /// <summary>CRIU has restored every process: the background fill starts.</summary>
     public void RestoreFinished() => _restored.TrySetResult();
 
+    /// <summary>The fill failed first because crik's own code threw what nobody expected (a bug), which says nothing of the checkpoint.</summary>
+    public bool CriksOwn { get; private set; }
+
     /// <summary>Gives up (the restore failed, or crik stops): the app is killed first, then every userfaultfd let go.</summary>
-    public void Fail(string why)
+    /// <param name="criksOwn">crik's own code failed in a way nobody expected.</param>
+    public void Fail(string why, bool criksOwn = false)
     {
         if (_loaded.Task.IsCompleted || Interlocked.CompareExchange(ref _failure, why, null) is not null)
         {
             return;
         }
+        CriksOwn = criksOwn;
         try
         {
             _killApp(why);
@@ -174,7 +179,7 @@ internal sealed partial class MemoryFiller : IDisposable
     public void Dispose() => Fail("crik stopped serving the app's memory");
 
     /// <summary>An exception nobody expected, on one of the fill's threads: the same end as a failed fill, with the stack for the log.</summary>
-    private void FailedUnexpectedly(string thread, Exception e) => Fail($"{thread} failed unexpectedly: {e}");
+    private void FailedUnexpectedly(string thread, Exception e) => Fail($"{thread} failed unexpectedly: {e}", criksOwn: true);
 
     /// <summary>The tasks, as they are now.</summary>
     private List<LazyTask> Tasks()

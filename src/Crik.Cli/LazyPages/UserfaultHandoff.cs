@@ -24,10 +24,10 @@ internal sealed class UserfaultHandoff : IDisposable
 
     private readonly UnixListener _listener;
     private readonly Action<int, SafeFileHandle> _received;
-    private readonly Action<string> _failed;
+    private readonly Action<string, bool> _failed;
     private readonly TaskCompletionSource<string?> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private UserfaultHandoff(UnixListener listener, Action<int, SafeFileHandle> received, Action<string> failed)
+    private UserfaultHandoff(UnixListener listener, Action<int, SafeFileHandle> received, Action<string, bool> failed)
     {
         _listener = listener;
         _received = received;
@@ -42,8 +42,9 @@ internal sealed class UserfaultHandoff : IDisposable
     /// Listens in <paramref name="work"/>; each process's PID in the images and userfaultfd go to <paramref name="received"/>,
     /// on a thread of crik's. A handoff that ends before every process was handed over tells <paramref name="failed"/> why
     /// at once, on that thread, before the connection is closed: whatever of the app runs must not wait for memory nobody serves.
+    /// It says too whether that was crik's own code failing in a way nobody expected.
     /// </summary>
-    public static UserfaultHandoff Listen(CriuWorkDir work, Action<int, SafeFileHandle> received, Action<string> failed)
+    public static UserfaultHandoff Listen(CriuWorkDir work, Action<int, SafeFileHandle> received, Action<string, bool> failed)
     {
         string path = Path.Combine(work.Path, SocketName);
         File.Delete(path);
@@ -56,12 +57,12 @@ internal sealed class UserfaultHandoff : IDisposable
         End("crik stopped waiting for the restore");
     }
 
-    /// <summary>The handoff is over: null when every process was handed over, else why not.</summary>
-    private void End(string? why)
+    /// <summary>The handoff is over: null when every process was handed over, else why not, and whether crik's own code failed.</summary>
+    private void End(string? why, bool criksOwn = false)
     {
         if (why is not null && !_finished.Task.IsCompleted)
         {
-            _failed(why);
+            _failed(why, criksOwn);
         }
         _finished.TrySetResult(why);
     }
@@ -89,7 +90,7 @@ internal sealed class UserfaultHandoff : IDisposable
     }
 
     /// <summary>An exception nobody expected: the handoff is over, and why says so with the stack (the fill fails on it).</summary>
-    private void FailedUnexpectedly(string thread, Exception e) => End($"{thread} failed unexpectedly: {e}");
+    private void FailedUnexpectedly(string thread, Exception e) => End($"{thread} failed unexpectedly: {e}", criksOwn: true);
 
     /// <summary>Takes each process's userfaultfd until CRIU says it is done (null); why not, when the connection ends first.</summary>
     private string? ReceiveAll(Socket connection)

@@ -43,6 +43,8 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
     private double _lastCommittedAt;
     private volatile AppStart? _appStart;
     private double _memoryAllIn = double.NaN;
+    /// <summary>The memory the last restore left shared between the app's processes (CRIU's restore statistics); -1 until a restore said.</summary>
+    private long _restoreShared = -1;
     /// <summary>When (<see cref="Environment.TickCount64"/>) the store stopped answering while a lazy restore's memory arrives; 0 while it answers.</summary>
     private long _storeWaitingSince;
     private long _storeOutages;
@@ -110,6 +112,10 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
                 _restores.GetOrAdd(Mode(r.Lazily), _ => new Histogram(Histogram.DurationBounds)).Observe(r.Took.TotalSeconds);
                 _restoreCounts.AddOrUpdate((Mode(r.Lazily), "restored"), 1, (_, n) => n + 1);
                 _appStart = new AppStart("restored", r.SinceStart.TotalSeconds);
+                if (r.SharedBytes is { } shared)
+                {
+                    Volatile.Write(ref _restoreShared, shared);
+                }
                 Volatile.Write(ref _appRunning, 1);
                 break;
             case Happening.RestoreFailed f:
@@ -173,6 +179,11 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
         {
             text.Family("crik_restore_memory_all_in_seconds", "gauge", "Seconds from a lazy restore's start until the app's memory was all in.")
                 .Sample("crik_restore_memory_all_in_seconds", "", Volatile.Read(ref _memoryAllIn));
+        }
+        if (Volatile.Read(ref _restoreShared) is >= 0 and var shared)
+        {
+            text.Family("crik_restore_shared_bytes", "gauge", "Memory the last restore left shared copy-on-write between the app's processes, as CRIU counted it (pages_skipped_cow).")
+                .Sample("crik_restore_shared_bytes", "", shared);
         }
         long waitingSince = Interlocked.Read(ref _storeWaitingSince);
         text.Family("crik_lazy_restore_store_waiting_seconds", "gauge", "How long a lazily restored app has waited for its image store, which stopped answering while its memory arrives; 0 while it answers.")

@@ -25,7 +25,8 @@ internal abstract record Happening
 
     /// <param name="Lazily">Its memory comes after the app runs again.</param>
     /// <param name="SinceStart">From crik's start to the app running again.</param>
-    public sealed record Restored(long Generation, bool Lazily, TimeSpan Took, TimeSpan SinceStart, int Pid) : Happening;
+    /// <param name="SharedBytes">The memory CRIU left shared copy-on-write between the restored processes, as its restore statistics say; null when it wrote none.</param>
+    public sealed record Restored(long Generation, bool Lazily, TimeSpan Took, TimeSpan SinceStart, int Pid, long? SharedBytes = null) : Happening;
 
     public sealed record RestoreMemoryAllIn(long Generation, TimeSpan Took) : Happening;
 

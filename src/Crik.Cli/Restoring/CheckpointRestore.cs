@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
@@ -72,6 +73,11 @@ internal sealed class CheckpointRestore
             LogRestoring(checkpoint, attempt);
             return await RunCriuAsync(run, command).ConfigureAwait(false);
         }
+        catch (Exception e) when (ReadFailures.Classify(e) == ReadFailure.CriksOwn && e is not (RestoreFailedException or SpawnException))
+        {
+            // A bug of crik's proves nothing of the checkpoint: it stays, whatever step threw.
+            throw BecauseOfCrik(run, $"{e}");
+        }
         catch (SpawnException e)
         {
             // The checkpoint is not at fault and CRIU never ran: commit it again for a container that has CRIU.
@@ -124,12 +130,13 @@ internal sealed class CheckpointRestore
 
     /// <summary>
     /// The restore stopped before the app ran: the store's failure (onStoreUnavailable), this node's (the checkpoint
-    /// stays; onRestoreFailure), or the checkpoint's (set aside; onRestoreFailure).
+    /// stays; onRestoreFailure), crik's own (the checkpoint stays; exit 125), or the checkpoint's (set aside; onRestoreFailure).
     /// </summary>
     private RestoreOutcome FailedBeforeItRan(RestoreRun run, string why, RestoreBlame blame, IReadOnlyList<string> command, bool criuRan = true) => blame switch
     {
         RestoreBlame.Store => throw StoreNotAnswering(run, why),
         RestoreBlame.Node => BecauseOfThisNode(run, why, command),
+        RestoreBlame.Crik => throw BecauseOfCrik(run, why),
         _ => Failed(run, why, command, criuRan),
     };
 
@@ -139,6 +146,17 @@ internal sealed class CheckpointRestore
         _leftovers.Forget(run.Manifest);
         TakeBackRecord(run);
         return _failures.BecauseOfThisNode(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, command);
+    }
+
+    /// <summary>
+    /// crik's own code failed in a way nobody expected (<see cref="RestoreBlame.Crik"/>): what CRIU restored is killed, the
+    /// attempt taken back, and the checkpoint stays; the exception to throw says so, and crik exits 125.
+    /// </summary>
+    private RestoreFailedException BecauseOfCrik(RestoreRun run, string why)
+    {
+        _leftovers.Forget(run.Manifest);
+        TakeBackRecord(run);
+        return FailedRestores.BecauseOfCrik(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, criuLog: run.Attempt.LogPath);
     }
 
     /// <summary>

@@ -25,8 +25,10 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     {
         RestoreAttempt attempt = run.Attempt;
         string imagesDir = imageFiles ?? attempt.ImagesDir;
-        // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one.
+        // A try before this one (a lazy restore that failed at its very end) may have left CRIU's pid file, and CRIU will not write over one;
         File.Delete(Path.Combine(attempt.Criu.Path, RestoreAttempt.PidFileName));
+        // nor may its statistics stand for this one's.
+        File.Delete(Path.Combine(attempt.Criu.Path, RestoreStatsImage.Name));
         var arguments = CriuArguments.Restore(imagesDir, attempt.Criu, RestoreAttempt.PidFileName, run.Manifest.ExternalMounts,
             CriuArguments.InheritedStdio(run.Manifest.Stdio), streamed: imageFiles is null, lazyPages, leaveStopped, actionScript);
         using PackReader packs = store.OpenPackReader();
@@ -68,15 +70,15 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, Cri
     {
         try
         {
-            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) is { } why ? new NotWhole(why, server.StoreAway) : null;
+            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) is { } why ? new NotWhole(why, server.StoreAway, server.CriksOwn) : null;
         }
         catch (TimeoutException)
         {
-            return new NotWhole("an image was still being sent 10 s after criu exited", storeAway: false);
+            return new NotWhole("crik's image streamer was still sending an image 10 s after criu exited", storeAway: false, criksOwn: true);
         }
         catch (Exception e)
         {
-            return new NotWhole($"crik's image streamer failed: {e.Message}", storeAway: false);
+            return new NotWhole($"crik's image streamer failed unexpectedly: {e}", storeAway: false, criksOwn: true);
         }
     }
 }

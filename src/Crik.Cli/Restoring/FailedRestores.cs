@@ -48,6 +48,21 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
             new Happening.RestoreFailed(generation, Lazily: false, message));
     }
 
+    /// <summary>
+    /// crik's own code failed in a way nobody expected: the checkpoint is whole as far as anyone knows, so it stays where it
+    /// is, the attempt does not count against restoreAttempts, and crik starts nothing and exits 125 whatever
+    /// onRestoreFailure says (a fresh start would give up the checkpoint's work over crik's bug).
+    /// </summary>
+    /// <param name="clock">Started when the restore began.</param>
+    public static RestoreFailedException BecauseOfCrik(long generation, Stopwatch clock, string why, string directory, string criuLog)
+    {
+        string message = $"restoring checkpoint {generation} stopped after {clock.Elapsed.TotalSeconds:0.00} s on a bug in crik, not in the checkpoint. "
+            + $"The checkpoint stays in {directory} for the next pod and this attempt does not count against restoreAttempts; crik starts nothing "
+            + $"and exits 125 so that Kubernetes starts the pod again (a fresh start would give up its work). CRIU log {criuLog}. What failed: {why}";
+        LoggedHappenings.WithoutLine(new Happening.RestoreFailed(generation, Lazily: false, message)); // the exception is the line: crik's last, as it exits
+        return new RestoreFailedException(message);
+    }
+
     /// <param name="failed">The moment, when the restore failed (a checkpoint for another node is no failure).</param>
     private RestoreOutcome Fresh(string message, IReadOnlyList<string> command, string whyFresh, Happening.RestoreFailed? failed)
     {

@@ -9,12 +9,18 @@ namespace Crik.Cli.Restoring;
 /// </summary>
 internal sealed record NotWhole(string Why, RestoreBlame Blame)
 {
-    /// <summary>A failure of reads the store may take back when <paramref name="storeAway"/>, else the checkpoint's.</summary>
-    public NotWhole(string why, bool storeAway) : this(why, storeAway ? RestoreBlame.Store : RestoreBlame.Checkpoint)
+    /// <summary>crik's own failure when <paramref name="criksOwn"/>; else one of reads the store may take back when <paramref name="storeAway"/>, else the checkpoint's.</summary>
+    public NotWhole(string why, bool storeAway, bool criksOwn) : this(why, RestoreBlames.Of(criksOwn, storeAway, errno: 0))
     {
     }
 
-    /// <summary>A failure that <paramref name="e"/> caused: the store's if it may take it back (<see cref="ReadFailures.Classify"/>), this node's when it had no room.</summary>
-    public static NotWhole Of(string why, Exception e) =>
-        new(why, RestoreBlames.Of(ReadFailures.Classify(e) == ReadFailure.Transient, e is IOException io ? io.HResult : 0));
+    /// <summary>
+    /// A failure that <paramref name="e"/> caused (<see cref="ReadFailures.Classify"/>): crik's own when no read or write throws it,
+    /// the store's if it may take it back, this node's when it had no room, else the checkpoint's.
+    /// </summary>
+    public static NotWhole Of(string why, Exception e)
+    {
+        ReadFailure failure = ReadFailures.Classify(e);
+        return new(why, RestoreBlames.Of(failure == ReadFailure.CriksOwn, failure == ReadFailure.Transient, e is IOException io ? io.HResult : 0));
+    }
 }

@@ -1,3 +1,4 @@
+using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Logging;
@@ -18,6 +19,9 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
     public RunningApp Finish(RestoreRun run, LazyLoad? loading, string? eagerly = null, Action? letGo = null)
     {
         Manifest manifest = run.Manifest;
+        // Read before the restore's work directory is done with: CRIU wrote it there as it ended.
+        RestoreStatsImage.Counts? stats = RestoreStatsImage.Read(run.Attempt.Criu.Path);
+        long? shared = stats is null ? null : (long)stats.PagesSkippedCow * ImagePage.Bytes;
         try
         {
             store.RestoreSucceeded(run.Attempt);
@@ -27,11 +31,11 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
             log.Warning("Could not keep CRIU's restore log of checkpoint {Generation}: {Error}", manifest.Generation, e.Message);
         }
         run.Stages.Lap("log");
-        log.Information(new Happening.Restored(manifest.Generation, loading is not null, run.Clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid),
-            "Restored checkpoint {Generation} in {Seconds:0.00} s{How}: the app runs again as PID {Pid}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
+        log.Information(new Happening.Restored(manifest.Generation, loading is not null, run.Clock.Elapsed, CrikUptime.Elapsed, manifest.RootPid, shared),
+            "Restored checkpoint {Generation} in {Seconds:0.00} s{How}: the app runs again as PID {Pid}; {Shared}; CRIU log {Log}. Stages: {Stages}; crik's CPU {Cpu}",
             manifest.Generation, run.Clock.Elapsed.TotalSeconds,
-            loading is null ? (eagerly is null ? "" : $", eagerly, {eagerly}") : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{Shared(loading)}{FilledFirst(loading)})",
-            manifest.RootPid, run.Attempt.LogPath, run.Stages.ToString(), StageClock.Milliseconds(run.Stages.CrikCpu));
+            loading is null ? (eagerly is null ? "" : $", eagerly, {eagerly}") : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{FilledFirst(loading)})",
+            manifest.RootPid, Sharing(shared), run.Attempt.LogPath, run.Stages.ToString(), StageClock.Milliseconds(run.Stages.CrikCpu));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
         Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
             ? () => manifest.FirstTouched
@@ -40,8 +44,10 @@ internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
             loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched, loading?.Arriving, letGo);
     }
 
-    private static string Shared(LazyLoad loading) =>
-        loading.SharedBytes == 0 ? "" : $"; the {Size.Format(loading.SharedBytes)} its forked processes may share with their parents brought in before it ran";
+    /// <summary>What CRIU's restore statistics say the restored processes share (pages it found equal to a parent's and left shared), or that it wrote none.</summary>
+    private static string Sharing(long? shared) => shared is { } bytes
+        ? $"{Size.Format(bytes)} kept shared between its processes (CRIU's restore statistics)"
+        : "CRIU wrote no restore statistics, so how much memory its processes share is not known";
 
     private static string FilledFirst(LazyLoad loading) => loading.FilledFirst switch
     {

@@ -65,6 +65,9 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// <summary>A chunk could not be read because the image store did not answer (<see cref="ReadFailures.Classify"/>), which says nothing of the checkpoint.</summary>
     public bool StoreAway { get; private set; }
 
+    /// <summary>crik's own code failed serving an image, in a way nobody expected (<see cref="ReadFailure.CriksOwn"/>), which says nothing of the checkpoint.</summary>
+    public bool CriksOwn { get; private set; }
+
     protected override string? NeverConnected(string why) => why;
 
     /// <summary>Serves each image CRIU asks for on a thread of its own; null when every one reached it verified, else what failed.</summary>
@@ -92,7 +95,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         catch (Exception e)
         {
             // Whatever went wrong, criu must not finish a restore from what it was given so far.
-            Fail(e.Message);
+            FailWith(e, e.Message);
         }
         await Task.WhenAll(served).ConfigureAwait(false);
         return Failure;
@@ -125,8 +128,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             // A chunk that is missing or not what was written, the store not answering, or anything
             // unforeseen: criu is killed (Failed fires) while it still waits for the rest of this image.
-            StoreAway |= ReadFailures.Classify(e) == ReadFailure.Transient;
-            Fail($"{image.Path}: {e.Message}");
+            FailWith(e, $"{image.Path}: {e.Message}");
         }
         finally
         {
@@ -160,7 +162,7 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch (Exception e)
         {
-            Fail($"{name}: {e.Message}");
+            FailWith(e, $"{name}: {e.Message}");
         }
         finally
         {
@@ -275,6 +277,15 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             times.CriuSince(started);
         }
+    }
+
+    /// <summary>What failed, and so whose fault it is: the store's when it may answer later, crik's own when no read throws it.</summary>
+    private void FailWith(Exception e, string why)
+    {
+        ReadFailure failure = ReadFailures.Classify(e);
+        StoreAway |= failure == ReadFailure.Transient;
+        CriksOwn |= failure == ReadFailure.CriksOwn;
+        Fail(why);
     }
 
     private static bool IsPages(ManifestFile image) => image.Path.StartsWith("pages-", StringComparison.Ordinal);

@@ -14,7 +14,14 @@ public class RestoreBlameTests
     [InlineData(false, 0, "Checkpoint")]
     [InlineData(false, 2, "Checkpoint")] // ENOENT: a file of the checkpoint is missing
     public void AFailedReadOrWriteBlamesTheStoreWhenItMayAnswerLaterTheNodeWhenItHadNoRoomElseTheCheckpoint(bool storeMayAnswerLater, int errno, string expected) =>
-        Assert.Equal(expected, RestoreBlames.Of(storeMayAnswerLater, errno).ToString());
+        Assert.Equal(expected, RestoreBlames.Of(criksOwn: false, storeMayAnswerLater, errno).ToString());
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(false, 28)]
+    public void CriksOwnFailureBlamesCrikWhateverElseIsKnown(bool storeMayAnswerLater, int errno) =>
+        Assert.Equal(RestoreBlame.Crik, RestoreBlames.Of(criksOwn: true, storeMayAnswerLater, errno));
 
     [Theory]
     [InlineData("(00.051234) Error (criu/files-reg.c:812): Can't create ghost file: No space left on device", "Node")]

@@ -114,7 +114,11 @@ public sealed class FillReadsTests
         Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new ChunkException("does not match its SHA-256")));
         Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new IOException("No such file or directory", 2)));
         Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new FileNotFoundException("gone")));
-        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new InvalidOperationException("a bug")));
+        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new UnauthorizedAccessException("denied")));
+        Assert.Equal(ReadFailure.Permanent, ReadFailures.Classify(new FormatException("not an image")));
+        // What no read throws is crik's own failure: it proves nothing of the chunk or the store.
+        Assert.Equal(ReadFailure.CriksOwn, ReadFailures.Classify(new InvalidOperationException("a bug")));
+        Assert.Equal(ReadFailure.CriksOwn, ReadFailures.Classify(new ArgumentOutOfRangeException("index")));
     }
 
     private static ChunkReadAhead Reads(ChunkedImageTests.CountingSource source, StoreOutage outage)

@@ -39,7 +39,7 @@ public class ForkSharingTests
         File.WriteAllText(pods.ConfigPath, File.ReadAllText(pods.ConfigPath).Replace("lazyRestore: off", "lazyRestore: on", StringComparison.Ordinal));
         using CrikRun third = app.Start();
         string restored = third.WaitForLine("Restored checkpoint 2 ", stderr: true);
-        System.Text.RegularExpressions.Match shared = System.Text.RegularExpressions.Regex.Match(restored, @", lazily \(.*; the ([\d.]+) MiB its forked processes may share with their parents brought in before it ran");
+        System.Text.RegularExpressions.Match shared = System.Text.RegularExpressions.Regex.Match(restored, @", lazily \(.*; ([\d.]+) MiB kept shared between its processes \(CRIU's restore statistics\)");
         Assert.True(shared.Success && double.Parse(shared.Groups[1].Value, CultureInfo.InvariantCulture) >= SharedMib * 3 * 0.95, restored);
         third.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
         Assert.Equal(digests, app.Digests(third));

@@ -87,6 +87,16 @@ public sealed partial class MetricsTests
     }
 
     [Fact]
+    public void TheMemoryARestoreLeftSharedIsAGaugeOnceCriuSaidIt()
+    {
+        var metrics = new CrikMetrics();
+        metrics.On(new Happening.Restored(3, Lazily: false, TimeSpan.FromSeconds(0.4), TimeSpan.FromSeconds(0.5), 9));
+        Assert.False(Parse(metrics.Render()).ContainsKey("crik_restore_shared_bytes")); // CRIU wrote no statistics: no guess
+        metrics.On(new Happening.Restored(4, Lazily: true, TimeSpan.FromSeconds(0.4), TimeSpan.FromSeconds(0.5), 9, SharedBytes: 64L << 20));
+        Assert.Equal(64L << 20, Parse(metrics.Render())["crik_restore_shared_bytes"]);
+    }
+
+    [Fact]
     public void ASkippedCheckpointIsCountedButNotTimed()
     {
         var metrics = new CrikMetrics(TimeSpan.FromMinutes(5));

@@ -12,7 +12,7 @@ public sealed class CrikRun : IDisposable
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Process _process;
-    private readonly bool _asPid1;
+    private readonly int _launchersAboveCrik;
     private readonly List<string> _stdout = [];
     private readonly List<string> _stderr = [];
     private readonly object _gate = new();
@@ -25,10 +25,10 @@ public sealed class CrikRun : IDisposable
     /// </summary>
     public static readonly IReadOnlyList<string> DebugOnlyVariables = ["CRIK_FAULT", "CRIK_TEST_FILL_PACE_MS", "CRIK_TEST_AFTER_GLANCE_MS"];
 
-    private CrikRun(Process process, bool asPid1)
+    private CrikRun(Process process, int launchersAboveCrik)
     {
         _process = process;
-        _asPid1 = asPid1;
+        _launchersAboveCrik = launchersAboveCrik;
     }
 
     /// <summary>Starts <c>crik ARGS</c>. With <paramref name="asPid1"/>, inside unshare --pid --fork --mount-proc (plus IPC and UTS).</summary>
@@ -36,13 +36,17 @@ public sealed class CrikRun : IDisposable
     /// A shell command run in the new namespaces just before crik replaces it as PID 1, e.g. a mount
     /// that only this "container" sees (the mount namespace is private).
     /// </param>
+    /// <param name="inBackgroundJob">
+    /// Starts crik (or unshare) as a shell's background job (<c>cmd &amp;</c>), which a shell without job control
+    /// starts with SIGINT and SIGQUIT ignored, as <c>bash -c 'crik run -- app &amp;'</c> or a test runner started so.
+    /// </param>
     /// <param name="binary">
     /// The crik to run. By default <see cref="Paths.Crik"/>, or <see cref="Paths.CrikDebug"/> when a variable only the
     /// Debug build acts on is set (<see cref="DebugOnlyVariables"/>); a test that shows the shipped binary ignores
     /// CRIK_FAULT names it here.
     /// </param>
     public static CrikRun Start(IEnumerable<string> crikArgs, bool asPid1 = true, IDictionary<string, string>? environment = null,
-        string? shellPrefix = null, string? insideNamespaces = null, string? binary = null)
+        string? shellPrefix = null, string? insideNamespaces = null, string? binary = null, bool inBackgroundJob = false)
     {
         var info = new ProcessStartInfo
         {
@@ -62,12 +66,12 @@ public sealed class CrikRun : IDisposable
         }
         command.Add(binary ?? (environment?.Keys.Any(DebugOnlyVariables.Contains) == true ? Paths.CrikDebug : Paths.Crik));
         command.AddRange(crikArgs);
-        if (shellPrefix is not null)
+        if (shellPrefix is not null || inBackgroundJob)
         {
             // e.g. "exec 7</dev/null;": lets a test hand crik extra descriptors.
             info.FileName = "/bin/sh";
             info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(shellPrefix + " exec \"$@\"");
+            info.ArgumentList.Add(shellPrefix + (inBackgroundJob ? " \"$@\" & wait $!" : " exec \"$@\""));
             info.ArgumentList.Add("sh");
         }
         else
@@ -87,7 +91,7 @@ public sealed class CrikRun : IDisposable
             info.Environment[key] = value;
         }
         var process = new Process { StartInfo = info };
-        var run = new CrikRun(process, asPid1) { ControlSocket = info.Environment["CRIK_CONTROL_SOCKET"]! };
+        var run = new CrikRun(process, (asPid1 ? 1 : 0) + (inBackgroundJob ? 1 : 0)) { ControlSocket = info.Environment["CRIK_CONTROL_SOCKET"]! };
         process.OutputDataReceived += (_, e) => run.Add(run._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => run.Add(run._stderr, e.Data);
         process.Start();
@@ -113,7 +117,12 @@ public sealed class CrikRun : IDisposable
         {
             if (_crikPid == 0)
             {
-                _crikPid = _asPid1 ? WaitForChildOf(_process.Id) : _process.Id;
+                int pid = _process.Id;
+                for (int launcher = 0; launcher < _launchersAboveCrik; launcher++)
+                {
+                    pid = WaitForChildOf(pid);
+                }
+                _crikPid = pid;
             }
             return _crikPid;
         }

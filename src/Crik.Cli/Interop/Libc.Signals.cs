@@ -43,6 +43,22 @@ internal static partial class Libc
     /// <summary>More than glibc's struct sigaction needs (152 bytes on x86-64 and arm64).</summary>
     internal const int SignalActionBytes = 256;
 
+    /// <summary>sigaddset(3): adds <paramref name="signal"/> to a glibc sigset_t. Returns 0, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "sigaddset", SetLastError = true)]
+    internal static unsafe partial int SigAddSet(void* sigset, Signal signal);
+
+    /// <summary>
+    /// pthread_sigmask(3): changes the calling thread's signal mask by <paramref name="how"/> (SIG_UNBLOCK removes
+    /// the signals in <paramref name="set"/>). Returns 0 or an error number (not errno).
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "pthread_sigmask")]
+    internal static unsafe partial Errno ThreadSignalMask(int how, void* set, void* oldSet);
+
+    internal const int SIG_UNBLOCK = 1;
+
+    /// <summary>glibc's sigset_t: 1024 bits.</summary>
+    internal const int SigSetBytes = 128;
+
     /// <summary>sigabbrev_np(3): the abbreviation of a signal, e.g. "TERM"; null for an unknown number.</summary>
     [LibraryImport(Library, EntryPoint = "sigabbrev_np")]
     internal static partial nint SignalAbbreviation(Signal signal);

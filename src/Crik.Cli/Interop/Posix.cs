@@ -84,6 +84,25 @@ internal static class Posix
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="signals"/> out of the calling thread's signal mask, where a parent may have left them
+    /// blocked (the mask is inherited through exec): a signal sent to the process then reaches this thread. False
+    /// only for a number that is not a signal.
+    /// </summary>
+    public static unsafe bool TryUnblockOnThisThread(IReadOnlyList<Signal> signals)
+    {
+        byte* set = stackalloc byte[Libc.SigSetBytes];
+        _ = Libc.SigEmptySet(set);
+        foreach (Signal signal in signals)
+        {
+            if (Libc.SigAddSet(set, signal) != 0)
+            {
+                return false;
+            }
+        }
+        return Libc.ThreadSignalMask(Libc.SIG_UNBLOCK, set, null) == Errno.None;
+    }
+
     /// <summary>Moves the calling thread into a new IPC namespace; false when not permitted.</summary>
     public static bool TryUnshareIpcNamespace(out Errno errno)
     {

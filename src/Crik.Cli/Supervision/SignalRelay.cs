@@ -15,11 +15,17 @@ internal sealed class SignalRelay : IDisposable
 
     public SignalRelay()
     {
+        // Started with a signal ignored (nohup, a shell's background job or trap '') or blocked, crik would
+        // never see it and the app would never get it. Both are undone before the first registration, which
+        // starts the runtime's signal handling: that looks at SIGINT, SIGQUIT and SIGCONT once, and leaves
+        // any of them it finds ignored without a handler for good, however crik changes it afterwards.
         foreach (Signal signal in ForwardedSignals.All)
         {
-            // Started with it ignored (nohup, a shell's trap ''), crik would never see it: the .NET
-            // runtime leaves an inherited SIG_IGN in place, and the app would never get it either.
             Posix.StopIgnoring(signal);
+        }
+        _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
+        foreach (Signal signal in ForwardedSignals.All)
+        {
             // A raw Linux signal number is accepted on Linux; the handler remembers which one it is.
             _registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
             {

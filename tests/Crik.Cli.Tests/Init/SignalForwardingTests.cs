@@ -26,20 +26,6 @@ public class SignalForwardingTests
         Assert.Equal(0, run.WaitForExit());
     }
 
-    [NamespaceTheory]
-    [InlineData(Native.SIGHUP)]
-    [InlineData(Native.SIGUSR1)]
-    public void Pid1CrikStartedWithTheSignalIgnoredStillForwardsIt(int signal)
-    {
-        // As under nohup: an ignored disposition is inherited through exec, by unshare and then crik.
-        using var run = CrikRun.Start(["run", "--", "python3", Paths.App("signal-printer.py")], shellPrefix: $"trap '' {signal};");
-        run.WaitForLine("ready");
-        run.Signal(signal);
-        run.WaitForLine($"signal {signal}");
-        run.Signal(Native.SIGTERM);
-        Assert.Equal(0, run.WaitForExit());
-    }
-
     [NamespaceFact]
     public void WithoutCheckpointingSigtermGoesToTheAppAndItsCodeIsCriksCode()
     {

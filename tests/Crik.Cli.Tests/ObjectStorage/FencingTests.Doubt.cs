@@ -15,19 +15,18 @@ public sealed partial class FencingTests
     private const string FrozenLine = "is frozen until a renewal succeeds";
     private const string KeptLine = "crik renewed its lease after ";
 
-    /// <summary>Three second leases, so that 20 s of 503s are almost seven leaseDurations, and 10 s of hanging requests three.</summary>
+    /// <summary>Four second leases, so that 20 s of 503s are five leaseDurations, and 10 s of hanging requests two and a half.</summary>
     [S3CriuFact]
     public async Task AStoreThatAnswers503sThenHangsForManyLeaseDurationsFreezesTheAppWhichThenCountsOnAndCheckpoints()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         int port = FreePort.Get();
-        string config = Config("in-doubt", $"leaseDuration: 3s\ncheckpointInterval: 3s\nmetricsAddress: 127.0.0.1:{port}\n");
+        string config = Config("in-doubt", $"leaseDuration: 4s\ncheckpointInterval: 3s\nmetricsAddress: 127.0.0.1:{port}\n");
         using CrikRun pod = Start(config, proxy.Endpoint);
         pod.WaitForLine("committed in", TimeSpan.FromSeconds(60), stderr: true);
 
-        proxy.Fail(int.MaxValue, 503);
-        await WaitOutAsync(pod, TimeSpan.FromSeconds(20), outage: 1, async () =>
+        await WaitOutAsync(pod, TimeSpan.FromSeconds(20), () => proxy.Fail(int.MaxValue, 503), async () =>
         {
             Dictionary<string, double> frozen = MetricsTests.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")));
             Assert.True(frozen["crik_lease_in_doubt_seconds"] > 10, $"{frozen["crik_lease_in_doubt_seconds"]} s in doubt\n{pod.Transcript}");
@@ -36,10 +35,11 @@ public sealed partial class FencingTests
         });
         Dictionary<string, double> kept = MetricsTests.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics")));
         Assert.True(kept["crik_lease_kept_after_seconds"] > 15, pod.Transcript);
-        Assert.Equal((0, 1), (kept["crik_lease_in_doubt_seconds"], kept["crik_lease_doubts_kept_total"]));
+        Assert.Equal(0, kept["crik_lease_in_doubt_seconds"]);
+        Assert.True(kept["crik_lease_doubts_kept_total"] >= 1, pod.Transcript);
 
-        proxy.Delay = TimeSpan.FromMinutes(10); // requests that hang: crik cuts each at its deadline
-        await WaitOutAsync(pod, TimeSpan.FromSeconds(10), outage: 2, () =>
+        // Requests that hang: crik cuts each at its deadline.
+        await WaitOutAsync(pod, TimeSpan.FromSeconds(10), () => proxy.Delay = TimeSpan.FromMinutes(10), () =>
         {
             proxy.Delay = TimeSpan.Zero;
             return Task.CompletedTask;
@@ -67,7 +67,7 @@ public sealed partial class FencingTests
         Thread.Sleep(TimeSpan.FromSeconds(2)); // the first pod's app, were it running, would count on now
 
         List<long> firstTicks = Ticks(first);
-        string frozen = Assert.Single(first.Stderr, l => l.Contains(FrozenLine, StringComparison.Ordinal));
+        string frozen = first.Stderr.Last(l => l.Contains(FrozenLine, StringComparison.Ordinal));
         Assert.True(firstTicks.Last() <= At(frozen) + 100, $"the app ran {firstTicks.Last() - At(frozen)} ms after crik froze it\n{first.Transcript}");
         // Frozen once renewals have failed for three fifths of leaseDuration (2.4 s since the last answered one); margin for a busy machine.
         Assert.True(firstTicks.Last() <= cutAt + 4000, $"the app ran {firstTicks.Last() - cutAt} ms after the store was cut off\n{first.Transcript}");
@@ -90,11 +90,13 @@ public sealed partial class FencingTests
     public void ASigtermWhileTheLeaseIsInDoubtCheckpointsOnceTheStoreAnswers()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
-        string config = Config("term-in-doubt", "leaseDuration: 3s\ncheckpointTimeout: 20s\ncheckpointBudget: 40s\n");
+        string config = Config("term-in-doubt", "leaseDuration: 4s\ncheckpointTimeout: 20s\ncheckpointBudget: 40s\n");
         using CrikRun pod = Start(config, proxy.Endpoint);
         pod.WaitForLine(_ => Ticks(pod).Count >= 3, TimeSpan.FromSeconds(60));
+        int frozenBefore = pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal));
         proxy.Fail(int.MaxValue, 503);
-        string frozen = pod.WaitForLine(FrozenLine, TimeSpan.FromSeconds(15), stderr: true);
+        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) > frozenBefore, TimeSpan.FromSeconds(15), stderr: true);
+        string frozen = pod.Stderr.Where(l => l.Contains(FrozenLine, StringComparison.Ordinal)).ElementAt(frozenBefore);
 
         pod.Signal(Native.SIGTERM);
         pod.WaitForLine("SIGTERM while crik's lease is in doubt", TimeSpan.FromSeconds(10), stderr: true);
@@ -104,7 +106,7 @@ public sealed partial class FencingTests
         Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Contains(pod.Stderr, l => l.Contains("Checkpoint 1 committed", StringComparison.Ordinal));
         List<long> ticks = Ticks(pod);
-        string kept = pod.WaitForLine(KeptLine, stderr: true);
+        string kept = pod.Stderr.Last(l => l.Contains(KeptLine, StringComparison.Ordinal));
         // Frozen until the lease was kept; then thawed only until the dump took it.
         Assert.True(!ticks.Any(t => t > At(frozen) + 100 && t < At(kept)), $"the app ran while the lease was in doubt\n{pod.Transcript}");
         Assert.True(ticks.Count(t => t > At(frozen) + 100) < 20, $"the app ran on after the SIGTERM\n{pod.Transcript}");
@@ -112,22 +114,24 @@ public sealed partial class FencingTests
     }
 
     /// <summary>
-    /// The store stays away for <paramref name="lasting"/>: the app is frozen all that while; once
-    /// <paramref name="end"/> brings the store back it is thawed and counts on from the next number, and a
-    /// periodic checkpoint commits after.
+    /// <paramref name="begin"/> sends the store away for <paramref name="lasting"/>: the app is frozen all that
+    /// while; once <paramref name="end"/> brings the store back it is thawed and counts on from the next number,
+    /// and a periodic checkpoint commits after.
     /// </summary>
-    /// <param name="outage">Which outage of the pod's this is (its freeze and thaw lines are counted).</param>
-    private static async Task WaitOutAsync(CrikRun pod, TimeSpan lasting, int outage, Func<Task> end)
+    private static async Task WaitOutAsync(CrikRun pod, TimeSpan lasting, Action begin, Func<Task> end)
     {
-        string frozen = pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) == outage,
-            TimeSpan.FromSeconds(15), stderr: true);
-        frozen = pod.Stderr.Where(l => l.Contains(FrozenLine, StringComparison.Ordinal)).Last();
+        // A busy machine may have frozen the app for a moment before: this outage's lines are the ones after.
+        int frozenBefore = pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal));
+        begin();
+        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) > frozenBefore, TimeSpan.FromSeconds(15), stderr: true);
+        string frozen = pod.Stderr.Where(l => l.Contains(FrozenLine, StringComparison.Ordinal)).ElementAt(frozenBefore);
         await Task.Delay(lasting - TimeSpan.FromSeconds(3));
         int countedWhileFrozen = Ticks(pod).Count;
+        int keptBefore = pod.Stderr.Count(l => l.Contains(KeptLine, StringComparison.Ordinal));
         await end();
 
-        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(KeptLine, StringComparison.Ordinal)) == outage, TimeSpan.FromSeconds(15), stderr: true);
-        string kept = pod.Stderr.Where(l => l.Contains(KeptLine, StringComparison.Ordinal)).Last();
+        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(KeptLine, StringComparison.Ordinal)) > keptBefore, TimeSpan.FromSeconds(15), stderr: true);
+        string kept = pod.Stderr.Where(l => l.Contains(KeptLine, StringComparison.Ordinal)).ElementAt(keptBefore);
         int committed = pod.Stderr.Count(l => l.Contains("committed in", StringComparison.Ordinal));
         pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains("committed in", StringComparison.Ordinal)) > committed, TimeSpan.FromSeconds(30), stderr: true);
 

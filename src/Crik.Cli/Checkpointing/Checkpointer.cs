@@ -58,9 +58,9 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     }
 
     public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
-        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null)
+        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null, TimeSpan spent = default)
     {
-        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget), whenGivingUp, whenDumpingAgain);
+        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget, spent), whenGivingUp, whenDumpingAgain);
         if (await NotNowAsync(attempt).ConfigureAwait(false) is { } notNow)
         {
             return notNow;

@@ -20,8 +20,9 @@ internal interface ICheckpointer
     /// <param name="whenDumpingAgain">Called when a dump that could not take a lazily restored app's memory as it is was dropped,
     /// the memory is all in since, and the app is to be dumped again: the app, which CRIU left stopped, must run again first
     /// (without it, such a checkpoint fails instead).</param>
+    /// <param name="spent">What was spent of checkpointBudget before the checkpoint began (a SIGTERM that waited for a lease in doubt).</param>
     Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
-        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null);
+        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null, TimeSpan spent = default);
 
     /// <summary>
     /// The app ended on its own after checkpoints of this run were committed: retires them (and

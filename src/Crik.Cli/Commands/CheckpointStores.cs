@@ -14,7 +14,7 @@ internal static class CheckpointStores
     {
         string imageDir = config.ImageDir!;
         GenerationStore store = S3Address.IsS3(imageDir)
-            ? new ObjectGenerationStore(S3(imageDir), log, codec, config.LeaseDuration) { RestoreAttempts = config.RestoreAttempts }
+            ? new ObjectGenerationStore(S3(imageDir), log, codec, config.LeaseDuration, config.LeaseDoubtLimit) { RestoreAttempts = config.RestoreAttempts }
             : new VolumeGenerationStore(imageDir, log, codec) { RestoreAttempts = config.RestoreAttempts };
         return store;
     }

@@ -135,7 +135,7 @@ internal static class RunCommand
         // Disposed once the app is gone: the lock held for its life is released then, not before.
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
-        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval), control, log);
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval, config.CheckpointTimeout), control, log);
         return Run(supervisor, options.Command, log);
     }
 

@@ -27,6 +27,7 @@ internal static class ConfigKeys
     public const string RestoreProbation = "restoreProbation";
     public const string LockWait = "lockWait";
     public const string LeaseDuration = "leaseDuration";
+    public const string LeaseDoubtLimit = "leaseDoubtLimit";
     public const string LazyRestore = "lazyRestore";
     public const string LazyStoreWait = "lazyStoreWait";
     public const string OnStoreUnavailable = "onStoreUnavailable";
@@ -37,7 +38,7 @@ internal static class ConfigKeys
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
-        PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LazyRestore,
+        PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LeaseDoubtLimit, LazyRestore,
         LazyStoreWait, OnStoreUnavailable, MetricsAddress,
     ];
 }

@@ -104,6 +104,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.LockWait => config with { LockWait = reader.Duration(key, value) ?? config.LockWait },
                 ConfigKeys.OnStoreUnavailable => config with { OnStoreUnavailable = reader.Choice(key, value, config.OnStoreUnavailable) },
                 ConfigKeys.LeaseDuration => config with { LeaseDuration = reader.Interval(key, value, CrikConfig.MinimumLeaseDuration) ?? config.LeaseDuration },
+                ConfigKeys.LeaseDoubtLimit => config with { LeaseDoubtLimit = reader.Duration(key, value) ?? config.LeaseDoubtLimit },
                 ConfigKeys.MetricsAddress => config with { MetricsAddress = reader.ListenAddress(key, value) },
                 _ => Unknown(config, key, keyNode, file, warnings),
             };

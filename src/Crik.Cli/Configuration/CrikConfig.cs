@@ -81,6 +81,13 @@ internal sealed record CrikConfig
     /// <summary>How long an object storage lease lives unrenewed: a holder that died keeps others out this long.</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long crik keeps its app frozen while it cannot tell whether its lease is still its own (the
+    /// store does not answer its renewals) before it gives the lease up and kills the app; never less
+    /// than four fifths of <see cref="LeaseDuration"/>.
+    /// </summary>
+    public TimeSpan LeaseDoubtLimit { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>Where /metrics is served in the Prometheus text format; null (the default) serves nothing.</summary>
     public System.Net.IPEndPoint? MetricsAddress { get; init; }
 

@@ -57,8 +57,13 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         return true;
     }
 
-    /// <summary>Whether the lock held for the app's life is still ours: held, endangered (renewals failing) or lost; null when none is held.</summary>
-    public HoldState? Holding => _held is { } held ? held.Lost ? HoldState.Lost : held.Endangered ? HoldState.Endangered : HoldState.Held : null;
+    /// <summary>
+    /// Whether the lock held for the app's life is still ours: held, endangered (renewals failing: in doubt, even
+    /// past the time another crik may take it over, until a renewal is answered) or lost (forfeited); null when none is held.
+    /// </summary>
+    public HoldState? Holding => _held is { } held
+        ? held.Forfeited ? HoldState.Lost : held.Endangered || held.Lost ? HoldState.Endangered : HoldState.Held
+        : null;
 
     /// <summary>The lock for one step (a checkpoint): the one held for the app's life when there is one (null once it is lost), else taken now.</summary>
     public IDisposable? TryLock(TimeSpan timeout)

@@ -46,5 +46,7 @@ internal sealed class HandleLock : IStoreLock
 
     public bool Endangered => false;
 
+    public bool Forfeited => false;
+
     public void Dispose() => _file.Dispose();
 }

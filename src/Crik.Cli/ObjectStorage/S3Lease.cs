@@ -17,6 +17,13 @@ namespace Crik.Cli.ObjectStorage;
 /// own clock, so no two nodes' clocks need agree. On stores without conditional writes the lease is
 /// written regardless: it then keeps nobody out.
 /// </summary>
+/// <remarks>
+/// A holder whose renewals go unanswered cannot tell whether its lease is still its own: it is in doubt,
+/// not lost, since taking it over means writing to the same store. Past four fifths of the lifetime it
+/// writes nothing under it (<see cref="Lost"/>), and it goes on renewing over the version it wrote last:
+/// once that succeeds no other crik can have taken it over, and the lease is held again. Only an answer
+/// that the lease is another's (or gone), or a doubt that lasts the doubt limit, forfeits it.
+/// </remarks>
 internal sealed class S3Lease : IStoreLock
 {
     /// <summary>
@@ -29,6 +36,12 @@ internal sealed class S3Lease : IStoreLock
     /// </summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a holder stays in doubt (the store does not answer its renewals) before it forfeits the lease: leaseDoubtLimit's default.</summary>
+    public static readonly TimeSpan DefaultDoubtLimit = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often a renewal that keeps failing is said at Warning (the failures between go to Debug).</summary>
+    private static readonly TimeSpan FailureNotice = TimeSpan.FromMinutes(1);
+
     /// <summary>Releasing runs after a checkpoint's budget may be spent, ahead of the app's SIGTERM: it gets this long, then the lease is left to expire.</summary>
     private static readonly TimeSpan ReleaseLimit = TimeSpan.FromSeconds(2);
 
@@ -37,6 +50,7 @@ internal sealed class S3Lease : IStoreLock
     private readonly string _name;
     private readonly string _holder;
     private readonly TimeSpan _lifetime;
+    private readonly TimeSpan _doubtLimit;
     private readonly ILogger _log;
     private readonly ManualResetEventSlim _released = new();
     private readonly Lock _gate = new();
@@ -46,14 +60,15 @@ internal sealed class S3Lease : IStoreLock
     private bool _lost;
     private int _disposed;
 
-    private S3Lease(S3Client s3, string name, string holder, TimeSpan lifetime, string etag, long writtenAt, ILogger log)
+    private S3Lease(S3Client s3, string name, string holder, LeaseTerms terms, string etag, long writtenAt, ILogger log)
     {
         // Their own clients: a checkpoint's Within scope on s3 must not cut the lease short.
         _renewals = s3.Detached();
         _release = s3.Detached();
         _name = name;
         _holder = holder;
-        _lifetime = lifetime;
+        _lifetime = terms.Lifetime;
+        _doubtLimit = Max(terms.DoubtLimit, SafeLifetime);
         _etag = etag;
         _writtenAt = writtenAt;
         _log = log;
@@ -63,7 +78,8 @@ internal sealed class S3Lease : IStoreLock
 
     /// <summary>
     /// The lease is no longer ours, or may not be: another crik replaced it, it vanished, or it went
-    /// unrenewed for its lifetime (another crik may have taken it over). Whatever it guards must not be committed.
+    /// unrenewed for four fifths of its lifetime (another crik may have taken it over). Whatever it guards
+    /// must not be committed; a renewal that succeeds later makes it ours again (<see cref="Forfeited"/> says when it cannot).
     /// </summary>
     /// <remarks>
     /// The holder counts it lost a fifth of its lifetime before another crik may take it over (which
@@ -81,7 +97,22 @@ internal sealed class S3Lease : IStoreLock
         }
     }
 
-    /// <summary>Three fifths of the lifetime have passed since the last renewal that was answered: two renewals failed or hang, and the lease may soon be lost.</summary>
+    /// <summary>The lease is surely not ours any more: a renewal was answered that another crik holds it (or that it is gone), or it was in doubt for the doubt limit.</summary>
+    public bool Forfeited
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lost;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Three fifths of the lifetime have passed since the last renewal that was answered: two renewals failed
+    /// or hang, and the lease is in doubt until one succeeds (or it is forfeited).
+    /// </summary>
     public bool Endangered
     {
         get
@@ -107,17 +138,21 @@ internal sealed class S3Lease : IStoreLock
     /// (an <see cref="IOException"/>) when the store cannot be reached or keeps answering errors: that
     /// is never taken for another holder.
     /// </summary>
-    public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null, Action? stillWaiting = null)
+    /// <param name="doubtLimit">How long the lease may stay in doubt before it is forfeited (<see cref="DefaultDoubtLimit"/>); never less than four fifths of the lifetime.</param>
+    public static S3Lease? TryAcquire(S3Client s3, string name, TimeSpan timeout, TimeSpan? lifetime = null, ILogger? log = null, Action? stillWaiting = null,
+        TimeSpan? doubtLimit = null)
     {
         string holder = Unfinished.TryGetValue(s3, out string? earlier) ? earlier : $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         Unfinished.AddOrUpdate(s3, holder);
-        S3Lease? lease = Acquire(s3, name, holder, timeout, lifetime ?? DefaultLifetime, log ?? Serilog.Core.Logger.None, stillWaiting);
+        var terms = new LeaseTerms(lifetime ?? DefaultLifetime, doubtLimit ?? DefaultDoubtLimit);
+        S3Lease? lease = Acquire(s3, name, holder, timeout, terms, log ?? Serilog.Core.Logger.None, stillWaiting);
         Unfinished.Remove(s3);
         return lease;
     }
 
-    private static S3Lease? Acquire(S3Client s3, string name, string holder, TimeSpan timeout, TimeSpan leaseLifetime, ILogger log, Action? stillWaiting)
+    private static S3Lease? Acquire(S3Client s3, string name, string holder, TimeSpan timeout, LeaseTerms terms, ILogger log, Action? stillWaiting)
     {
+        TimeSpan leaseLifetime = terms.Lifetime;
         long? notice = null;
         long started = Stopwatch.GetTimestamp();
         string? seen = null;
@@ -127,7 +162,7 @@ internal sealed class S3Lease : IStoreLock
             long writing = Stopwatch.GetTimestamp();
             if (s3.PutIfAbsent(name, Body(holder, leaseLifetime)) is { } created)
             {
-                return new S3Lease(s3, name, holder, leaseLifetime, created, writing, log);
+                return new S3Lease(s3, name, holder, terms, created, writing, log);
             }
             if (s3.TryGetWithETag(name) is { } current)
             {
@@ -149,7 +184,7 @@ internal sealed class S3Lease : IStoreLock
                 // When this fails someone else was first, or our write's answer was lost: the next read says which.
                 if (replaceable is not null && s3.PutIfMatch(name, Body(holder, leaseLifetime), replaceable) is { } taken)
                 {
-                    return new S3Lease(s3, name, holder, leaseLifetime, taken, writing, log);
+                    return new S3Lease(s3, name, holder, terms, taken, writing, log);
                 }
             }
             if (Stopwatch.GetElapsedTime(started) >= timeout)
@@ -202,6 +237,7 @@ internal sealed class S3Lease : IStoreLock
     {
         TimeSpan every = _lifetime / 4;
         long attempted = Stopwatch.GetTimestamp();
+        long? noticed = null;
         while (!_released.Wait(Max(TimeSpan.Zero, every - Stopwatch.GetElapsedTime(attempted))))
         {
             attempted = Stopwatch.GetTimestamp();
@@ -211,17 +247,25 @@ internal sealed class S3Lease : IStoreLock
                 {
                     return;
                 }
+                noticed = null;
             }
             catch (Exception e)
             {
                 // Whatever went wrong, it must not end crik (PID 1): the next renewal tries again, and
-                // until the lease expires it still holds.
-                _log.Warning("Could not renew the lease {Lease}: {Error}; trying again", _renewals.Display(_name), e.Message);
+                // the lease stays in doubt, not lost, until one is answered or the doubt limit passes.
+                bool notice = noticed is not { } last || Stopwatch.GetElapsedTime(last) >= FailureNotice;
+                _log.Write(notice ? Serilog.Events.LogEventLevel.Warning : Serilog.Events.LogEventLevel.Debug,
+                    "Could not renew the lease {Lease}: {Error}; trying again every {Every:0.#} s", _renewals.Display(_name), e.Message, every.TotalSeconds);
+                noticed = notice ? Stopwatch.GetTimestamp() : noticed;
             }
         }
     }
 
-    /// <summary>Writes the lease again over the version we wrote last; false once it is lost.</summary>
+    /// <summary>
+    /// Writes the lease again over the version we wrote last; false once it is lost. Past the time another
+    /// crik may have taken it over, it is read first: a lease another crik holds gets no write from us, not
+    /// even one its ETag would refuse (a store without conditional writes would take it).
+    /// </summary>
     private bool Renew()
     {
         string etag;
@@ -230,12 +274,21 @@ internal sealed class S3Lease : IStoreLock
         {
             (etag, writtenAt) = (_etag, _writtenAt);
         }
-        if (Stopwatch.GetElapsedTime(writtenAt) >= SafeLifetime)
+        TimeSpan unrenewed = Stopwatch.GetElapsedTime(writtenAt);
+        if (unrenewed >= _doubtLimit)
         {
-            GiveUp($"it was not renewed for {SafeLifetime.TotalSeconds:0.#} s of its {_lifetime.TotalSeconds:0.#} s, so another crik may take it over");
+            GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_doubtLimit.TotalSeconds:0} s)");
             return false;
         }
         using IDisposable limit = _renewals.Within(_lifetime / 5);
+        if (unrenewed >= SafeLifetime)
+        {
+            if (OursNow() is not { } current)
+            {
+                return false;
+            }
+            etag = current; // a renewal of ours that landed unanswered is the version to renew over
+        }
         long writing = Stopwatch.GetTimestamp();
         if (_renewals.PutIfMatch(_name, Body(_holder, _lifetime), etag) is { } renewed)
         {
@@ -243,19 +296,34 @@ internal sealed class S3Lease : IStoreLock
             {
                 (_etag, _writtenAt) = (renewed, writing);
             }
+            if (unrenewed >= _lifetime * 3 / 5)
+            {
+                _log.Debug("Renewed the lease {Lease} over the version crik wrote last, after {Seconds:0.#} s in doubt: no other crik took it over",
+                    _renewals.Display(_name), unrenewed.TotalSeconds);
+            }
             return true;
         }
-        if (_renewals.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
+        if (OursNow() is { } landed)
         {
             // A renewal of ours went through unanswered; when it landed is unknown, so the lease still runs from the last one known.
             lock (_gate)
             {
-                _etag = current.ETag;
+                _etag = landed;
             }
             return true;
         }
-        GiveUp("another crik replaced or deleted it");
         return false;
+    }
+
+    /// <summary>The ETag of the lease as the store holds it when it is still ours; null (and the lease given up) when another crik holds it or it is gone.</summary>
+    private string? OursNow()
+    {
+        if (_renewals.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
+        {
+            return current.ETag;
+        }
+        GiveUp("the store answers that another crik replaced or deleted it");
+        return null;
     }
 
     private void GiveUp(string why)
@@ -278,3 +346,6 @@ internal sealed class S3Lease : IStoreLock
 
     private static string HolderOf(byte[] body) => Encoding.UTF8.GetString(body).Split('\n')[0];
 }
+
+/// <summary>How long a lease lives unrenewed, and how long its holder may stay in doubt (its renewals unanswered) before it forfeits it.</summary>
+internal readonly record struct LeaseTerms(TimeSpan Lifetime, TimeSpan DoubtLimit);

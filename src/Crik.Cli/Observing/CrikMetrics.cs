@@ -49,6 +49,10 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
     private long _storeWaitingSince;
     private long _storeOutages;
     private volatile LeaseState _lease = LeaseState.None;
+    /// <summary>When (<see cref="Environment.TickCount64"/>) the app was frozen for a lease in doubt; 0 while it is not.</summary>
+    private long _leaseDoubtSince;
+    private long _leaseDoubtsKept;
+    private double _leaseKeptAfter;
 
     public void On(Happening happening)
     {
@@ -90,15 +94,8 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
             case Happening.AppOomKilled:
                 Interlocked.Increment(ref _oomKills);
                 break;
-            case Happening.LeaseChanged l:
-                if (l.State == LeaseState.Frozen && _lease != LeaseState.Frozen)
-                {
-                    Interlocked.Increment(ref _leaseFreezes);
-                }
-                _lease = l.State;
-                break;
-            case Happening.LeaseLost:
-                _lease = LeaseState.Lost;
+            case Happening.LeaseChanged or Happening.LeaseInDoubt or Happening.LeaseKept or Happening.LeaseLost:
+                OnLease(happening);
                 break;
         }
     }
@@ -207,6 +204,12 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
         foreach (LeaseState state in Enum.GetValues<LeaseState>())
             text.Sample("crik_lease_state", PrometheusText.Labels(("state", state.ToString().ToLowerInvariant())), state == _lease ? 1 : 0);
         Counter(text, "crik_lease_freezes_total", "Times crik froze the app because its lease could not be renewed.", ref _leaseFreezes);
+        long doubtSince = Interlocked.Read(ref _leaseDoubtSince);
+        text.Family("crik_lease_in_doubt_seconds", "gauge", "How long the app has been frozen because crik cannot renew its lease (the store does not answer); 0 while it is not.")
+            .Sample("crik_lease_in_doubt_seconds", "", doubtSince == 0 ? 0 : (Environment.TickCount64 - doubtSince) / 1000.0);
+        Counter(text, "crik_lease_doubts_kept_total", "Times a lease in doubt was renewed again (no other pod took it) and the frozen app ran on.", ref _leaseDoubtsKept);
+        text.Family("crik_lease_kept_after_seconds", "gauge", "How long the app was frozen before the last lease in doubt was kept; 0 when none was.")
+            .Sample("crik_lease_kept_after_seconds", "", Volatile.Read(ref _leaseKeptAfter));
         text.Family("crik_node_state_queries_total", "counter", "Questions crik asked the node-state server, by its answer (ready, at_risk, shutting_down, unknown) or error.");
         Dictionary<string, long> answers = Tallies.NodeStateAnswerCounts.ToDictionary(a => a.Key, a => a.Count);
         foreach (string answer in asksNodeState ? NodeStateAnswers.Union(answers.Keys) : answers.Keys)
@@ -238,6 +241,36 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
             .Sample("process_resident_memory_bytes", "", Environment.WorkingSet);
         text.Family("crik_gc_heap_bytes", "gauge", "crik's managed heap after the last garbage collection.")
             .Sample("crik_gc_heap_bytes", "", GC.GetGCMemoryInfo().HeapSizeBytes);
+    }
+
+    /// <summary>The lease's state; a doubt is timed from the freeze until it is kept or lost.</summary>
+    private void OnLease(Happening happening)
+    {
+        LeaseState state = happening switch
+        {
+            Happening.LeaseChanged l => l.State,
+            Happening.LeaseInDoubt => LeaseState.Frozen,
+            Happening.LeaseKept => LeaseState.Held,
+            _ => LeaseState.Lost,
+        };
+        if (state == LeaseState.Frozen && _lease != LeaseState.Frozen)
+        {
+            Interlocked.Increment(ref _leaseFreezes);
+        }
+        if (happening is Happening.LeaseInDoubt)
+        {
+            Interlocked.CompareExchange(ref _leaseDoubtSince, Environment.TickCount64, 0);
+        }
+        else if (state != LeaseState.Frozen)
+        {
+            Interlocked.Exchange(ref _leaseDoubtSince, 0);
+        }
+        if (happening is Happening.LeaseKept kept)
+        {
+            Interlocked.Increment(ref _leaseDoubtsKept);
+            Volatile.Write(ref _leaseKeptAfter, kept.InDoubt.TotalSeconds);
+        }
+        _lease = state;
     }
 
     /// <summary>The store stopped answering while memory arrives (counted once, and timed from its start), or answers again.</summary>

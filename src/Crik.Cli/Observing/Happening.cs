@@ -59,7 +59,14 @@ internal abstract record Happening
 
     public sealed record LeaseChanged(LeaseState State) : Happening;
 
-    public sealed record LeaseLost(int Pid) : Happening;
+    /// <summary>crik cannot renew its lease (the store does not answer): the app is frozen until the store answers whose the lease is.</summary>
+    public sealed record LeaseInDoubt(int Pid) : Happening;
+
+    /// <summary>A renewal over the version crik wrote last succeeded after <paramref name="InDoubt"/>: no other pod took the lease, and the app runs on.</summary>
+    public sealed record LeaseKept(int Pid, TimeSpan InDoubt) : Happening;
+
+    /// <param name="InDoubt">How long the app had been frozen for the lease when it was killed; zero when it was not.</param>
+    public sealed record LeaseLost(int Pid, TimeSpan InDoubt = default) : Happening;
 
     public sealed record CheckpointsRetired(string HowItEnded, int Count) : Happening;
 

@@ -40,8 +40,14 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
         Happening.RestoreCrashLoop c => new(Warning, "RestoreCrashLoop", $"crik gives up on checkpoint {c.Checkpoint}: {Sentence(c.Why)}"),
         Happening.WaitingForLock w => new(Warning, "WaitingForLock",
             $"Another pod holds {w.ImageDir}, so its app may still run: this pod starts nothing until it is released (lockWait {w.LockWait.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)"),
+        Happening.LeaseInDoubt d => new(Warning, "LeaseInDoubt",
+            $"crik cannot renew its lease on the image directory (the store does not answer): the app (PID {d.Pid.ToString(CultureInfo.InvariantCulture)}) "
+            + "is frozen until the store answers, and runs on if the lease is still crik's (leaseDoubtLimit)"),
+        Happening.LeaseKept k => new(Normal, "LeaseKept",
+            $"crik renewed its lease after {Seconds(k.InDoubt)} in doubt: no other pod took it, so the app (PID {k.Pid.ToString(CultureInfo.InvariantCulture)}) runs on"),
         Happening.LeaseLost l => new(Warning, "LeaseLost",
-            $"crik lost its lease on the image directory, so another pod may now run the app: the app (PID {l.Pid.ToString(CultureInfo.InvariantCulture)}) was killed"),
+            $"crik lost its lease on the image directory, so another pod may now run the app: the app (PID {l.Pid.ToString(CultureInfo.InvariantCulture)}) was killed"
+            + (l.InDoubt > TimeSpan.Zero ? $", frozen {Seconds(l.InDoubt)} before, so it ran nothing meanwhile" : "")),
         Happening.CheckpointsRetired r => new(Normal, "CheckpointsRetired",
             $"The app {r.HowItEnded} on its own: its {r.Count.ToString(CultureInfo.InvariantCulture)} checkpoints were retired, so it is not brought back"),
         Happening.AppOomKilled o => new(Warning, "AppOOMKilled",

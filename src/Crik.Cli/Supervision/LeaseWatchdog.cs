@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
@@ -9,8 +10,10 @@ namespace Crik.Cli.Supervision;
 /// <summary>
 /// Enforces the image directory's lease whatever the supervisor is doing (a checkpoint, a commit that
 /// hangs, an upload, lazy loading): on a thread of its own it freezes the app's tree once renewals
-/// have failed long enough to endanger the lease, and kills it the moment the lease counts as lost,
-/// which is before another pod may take the lease over. Its deadlines are the lease's own, on the
+/// have failed long enough to put the lease in doubt, which is before another pod may take the lease
+/// over, and keeps it frozen while the doubt lasts. A renewal that succeeds (the lease is still crik's:
+/// no other pod can have run the app) thaws it; a lease lost (the store says another pod has it, or the
+/// doubt lasted leaseDoubtLimit) kills it, never thawed. Its deadlines are the lease's own, on the
 /// monotonic clock; what is left is this thread's scheduling latency and one <see cref="Tick"/>.
 /// </summary>
 /// <remarks>
@@ -31,6 +34,8 @@ internal sealed class LeaseWatchdog : IDisposable
     private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private bool _frozen;
+    /// <summary>When the app was frozen for the lease (<see cref="Stopwatch"/>), while <see cref="_frozen"/>.</summary>
+    private long _frozenAt;
     private Action? _letGo;
     private int _stoppedByCrik;
     private int _freezes;
@@ -98,8 +103,7 @@ internal sealed class LeaseWatchdog : IDisposable
                 FreezeLocked();
                 return;
             }
-            _frozen = false;
-            Thaw();
+            ThawKeptLocked();
         }
     }
 
@@ -133,24 +137,43 @@ internal sealed class LeaseWatchdog : IDisposable
                 switch (_holding())
                 {
                     case HoldState.Lost:
-                        // Lost first: whoever sees the app die of this SIGKILL must know it was crik's.
-                        _lost.TrySetResult();
-                        _signalTree(Signal.SIGKILL);
-                        _log.Error(new Happening.LeaseLost(_pid),
-                            "crik lost its lease on the image directory, so another pod may now run the app: the app (PID {Pid}) was killed, "
-                            + "so that it never runs twice. The next pod resumes from the newest checkpoint", _pid);
+                        KillLocked();
                         return;
                     case HoldState.Endangered when !_frozen:
                         FreezeLocked();
                         break;
                     case HoldState.Held when _frozen && Volatile.Read(ref _stoppedByCrik) == 0:
-                        _frozen = false;
-                        Thaw();
-                        _log.Information(new Happening.LeaseChanged(LeaseState.Held), "crik renewed its lease again; the app (PID {Pid}) runs on", _pid);
+                        ThawKeptLocked();
                         break;
                 }
             }
         }
+    }
+
+    private void KillLocked()
+    {
+        // Lost first: whoever sees the app die of this SIGKILL must know it was crik's.
+        _lost.TrySetResult();
+        _signalTree(Signal.SIGKILL);
+        TimeSpan inDoubt = _frozen ? Stopwatch.GetElapsedTime(_frozenAt) : TimeSpan.Zero;
+        _log.Error(new Happening.LeaseLost(_pid, inDoubt),
+            "crik lost its lease on the image directory{AfterDoubt}, so another pod may now run the app: the app (PID {Pid}) was killed, "
+            + "so that it never runs twice. The next pod resumes from the newest checkpoint",
+            _frozen ? $" after {inDoubt.TotalSeconds:0.#} s in doubt (the app was frozen all that time and ran nothing)" : "", _pid);
+    }
+
+    /// <summary>The lease is held: the app runs again, and a doubt that froze it ends here (it was kept).</summary>
+    private void ThawKeptLocked()
+    {
+        if (_frozen)
+        {
+            TimeSpan inDoubt = Stopwatch.GetElapsedTime(_frozenAt);
+            _log.Information(new Happening.LeaseKept(_pid, inDoubt),
+                "crik renewed its lease after {Seconds:0.#} s in doubt, over the version it wrote last: no other pod took it over, so the app (PID {Pid}) "
+                + "was thawed and runs on", inDoubt.TotalSeconds, _pid);
+        }
+        _frozen = false;
+        Thaw();
     }
 
     /// <summary>SIGCONT to the tree, or, for an app restored stopped that never ran yet, its own way of letting go.</summary>
@@ -173,10 +196,12 @@ internal sealed class LeaseWatchdog : IDisposable
             return;
         }
         _frozen = true;
+        _frozenAt = Stopwatch.GetTimestamp();
         _freezes++;
         _signalTree(Signal.SIGSTOP);
-        _log.Warning(new Happening.LeaseChanged(LeaseState.Frozen), "crik cannot renew its lease on the image directory; the app (PID {Pid}) is frozen "
-            + "until a renewal succeeds, and is killed if the lease runs out (leaseDuration)", _pid);
+        _log.Warning(new Happening.LeaseInDoubt(_pid), "crik cannot renew its lease on the image directory, so the lease is in doubt; the app (PID {Pid}) "
+            + "is frozen until a renewal succeeds, and runs on then; it is killed, never thawed, if the store answers that another pod took "
+            + "the lease, or once the doubt has lasted leaseDoubtLimit", _pid);
     }
 
     private sealed class Release(LeaseWatchdog watchdog) : IDisposable

@@ -125,7 +125,8 @@ internal sealed partial class Supervisor
     /// <param name="whenGivingUp">What else to do for the app, once resumed, when the checkpoint fails (a SIGTERM's: forward it).</param>
     private async Task<CheckpointOutcome> TryCheckpointAsync(AppLife life, CheckpointReason reason, Action? whenGivingUp = null)
     {
-        if (FrozenForTheLease(life) is { } frozen)
+        var sinceAsked = Stopwatch.StartNew();
+        if (FrozenForTheLease(life) is { } frozen && (reason != CheckpointReason.Sigterm || !await LeaseKeptInTimeAsync(life).ConfigureAwait(false)))
         {
             log.Warning(new Happening.CheckpointSkipped(reason.Label(), frozen), "Checkpoint not taken: {Why}; the previous checkpoint is untouched{AndGetsSigterm}",
                 frozen, reason == CheckpointReason.Sigterm ? ", and the app gets SIGTERM once it runs again" : "");
@@ -137,7 +138,8 @@ internal sealed partial class Supervisor
         int freezes = life.Watchdog?.Freezes ?? 0;
         // CRIU leaves the app stopped after its dump: a process the app had stopped itself must stay stopped when crik lets it go.
         life.Tree.WillBeStopped();
-        CheckpointOutcome outcome = await CheckpointUnlessLeaseLostAsync(life, reason, appStopsHere, freezes, whenGivingUp).ConfigureAwait(false);
+        CheckpointOutcome outcome = await CheckpointUnlessLeaseLostAsync(life, reason, appStopsHere, freezes, whenGivingUp, sinceAsked.Elapsed, stoppedByCrik)
+            .ConfigureAwait(false);
         if (outcome is CheckpointOutcome.NotTaken { AppMayBeStopped: false })
         {
             life.Tree.NotStopped();
@@ -159,8 +161,9 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>The checkpoint, abandoned (the loop stops waiting for it) the moment the lease is lost: its writes are fenced by then.</summary>
+    /// <param name="stoppedByCrik">Released once crik lets the app run on before the checkpoint ends: a lease kept after a doubt thaws it then, not when a commit that hangs ends.</param>
     private async Task<CheckpointOutcome> CheckpointUnlessLeaseLostAsync(AppLife life, CheckpointReason reason, bool appStopsHere, int freezes,
-        Action? whenGivingUp)
+        Action? whenGivingUp, TimeSpan spent, IDisposable? stoppedByCrik)
     {
         RunningApp app = life.App;
         if (control is not null)
@@ -171,9 +174,14 @@ internal sealed partial class Supervisor
         try
         {
             // An app that runs on is resumed as soon as it is captured: it stays frozen for the dump, not for the commit.
-            Action? resumeEarly = appStopsHere ? null : () => Resume(life);
+            Action? resumeEarly = appStopsHere ? null : () =>
+            {
+                stoppedByCrik?.Dispose();
+                Resume(life);
+            };
             Task<CheckpointOutcome> checkpoint = checkpointer!.CheckpointAsync(app, reason, resumeEarly, whenGivingUp: () =>
             {
+                stoppedByCrik?.Dispose();
                 Resume(life);
                 whenGivingUp?.Invoke();
             }, whyNotCommit: () => FrozenSince(life, freezes), whenDumpingAgain: () =>
@@ -181,7 +189,7 @@ internal sealed partial class Supervisor
                 // CRIU would record the app stopped: it runs again until the second dump stops it, which leaves stopped what it had stopped itself.
                 Resume(life);
                 life.Tree.WillBeStoppedAgain();
-            });
+            }, spent);
             if (await Task.WhenAny(checkpoint, LeaseLost(life)).ConfigureAwait(false) != checkpoint)
             {
                 throw new AppMustStopException();

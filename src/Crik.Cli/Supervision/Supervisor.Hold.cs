@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
@@ -9,6 +10,9 @@ namespace Crik.Cli.Supervision;
 // checkpoint the moment the lease is lost.
 internal sealed partial class Supervisor
 {
+    /// <summary>How often a SIGTERM's wait for a lease in doubt looks whether it was kept.</summary>
+    private static readonly TimeSpan DoubtPoll = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Completes once the lease is lost (the watchdog has sent the app SIGKILL); never without a lease.</summary>
     private static Task LeaseLost(AppLife life) => life.Watchdog?.Lost ?? Never;
 
@@ -56,6 +60,28 @@ internal sealed partial class Supervisor
         {
             letGo();
         }
+    }
+
+    /// <summary>
+    /// A SIGTERM while the lease is in doubt (the node goes away while the store does not answer): the app stays
+    /// frozen while crik waits up to checkpointTimeout for a renewal. True once the lease was kept (the watchdog
+    /// thawed the app, which may run while the lease is crik's) and the checkpoint may go on; false when the doubt
+    /// outlasted the wait, the lease was lost or the app ended: the checkpoint is not taken, as when it cannot be written.
+    /// </summary>
+    private async Task<bool> LeaseKeptInTimeAsync(AppLife life)
+    {
+        if (life.Watchdog is not { } watchdog || schedule.LeaseDoubtWait <= TimeSpan.Zero)
+        {
+            return false;
+        }
+        log.Warning("SIGTERM while crik's lease is in doubt: the app stays frozen while crik waits up to {Seconds:0.#} s (checkpointTimeout) "
+            + "for the store to answer, and checkpoints it if the lease is still crik's", schedule.LeaseDoubtWait.TotalSeconds);
+        var waiting = Stopwatch.StartNew();
+        while (watchdog.Frozen && !watchdog.Lost.IsCompleted && !life.App.Exited.IsCompleted && waiting.Elapsed < schedule.LeaseDoubtWait)
+        {
+            await Task.WhenAny(watchdog.Lost, life.App.Exited, Task.Delay(DoubtPoll)).ConfigureAwait(false);
+        }
+        return !watchdog.Frozen && !life.App.Exited.IsCompleted;
     }
 
     /// <summary>Why no checkpoint may start now: the app is frozen for its lease (a dump would record it stopped, and the store is failing).</summary>

@@ -14,7 +14,7 @@ namespace Crik.Cli.Tests.LazyPages;
 /// damages the reads of the packs once the app runs again): half a minute of 503s or of reads that hang
 /// is waited out with the app whole and the wait told of in the log, an Event and a metric; past
 /// lazyStoreWait, or on a damaged chunk or a pack that is gone, the app is killed before it reads a page
-/// that did not arrive, and its checkpoint is there for the next pod.
+/// that did not arrive, and its checkpoint is there for the next pod. The lease does not cut the wait short.
 /// </summary>
 public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
 {
@@ -114,6 +114,35 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         third.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(120), stderr: true);
         AppIsWholeAgain(third);
         third.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
+    /// The whole store away, its lease too, for five leaseDurations while memory arrives: the app is frozen
+    /// (the lease is in doubt), the fill waits as lazyStoreWait says, and once the store answers the lease is
+    /// kept, the app thawed and its memory all in and whole. Before, the lease's loss killed it.
+    /// </summary>
+    [S3CriuFact]
+    public void AWholeStoreDownForFiveLeaseDurationsWhileMemoryArrivesFreezesTheAppAndTheFillGoesOnAfter()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        string config = Config("lease-outage", "");
+        CheckpointFreshApp(config, proxy);
+        // Only the restoring pod has a short lease: a busy machine's checkpoint must not cost the first pod its own.
+        string shortLease = _dir.Write("lease-outage-short.yaml", File.ReadAllText(config) + "leaseDuration: 4s\n");
+        using CrikRun second = RestoreSlowly(shortLease, proxy, generation: 1);
+        int frozenBefore = second.Stderr.Count(l => l.Contains("is frozen until a renewal succeeds", StringComparison.Ordinal));
+        proxy.Fail(int.MaxValue, 503);
+        second.WaitForLine(_ => second.Stderr.Count(l => l.Contains("is frozen until a renewal succeeds", StringComparison.Ordinal)) > frozenBefore,
+            TimeSpan.FromSeconds(30), stderr: true);
+        Thread.Sleep(TimeSpan.FromSeconds(18));
+        int keptBefore = second.Stderr.Count(l => l.Contains("crik renewed its lease after ", StringComparison.Ordinal));
+        proxy.Fail(0, 503);
+
+        second.WaitForLine(_ => second.Stderr.Count(l => l.Contains("crik renewed its lease after ", StringComparison.Ordinal)) > keptBefore,
+            TimeSpan.FromSeconds(30), stderr: true);
+        AllInAndWhole(second);
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("lost its lease", StringComparison.Ordinal));
+        second.Signal(Native.SIGKILL);
     }
 
     [S3CriuTheory]

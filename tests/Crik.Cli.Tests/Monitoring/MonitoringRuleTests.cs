@@ -177,7 +177,7 @@ public sealed partial class MonitoringRuleTests : IDisposable
             "crik_checkpoint_last_success_timestamp_seconds", "crik_checkpoint_interval_seconds", "crik_checkpoints_set_aside_total",
             "crik_restores_total", "crik_app_start_seconds", "crik_restore_memory_all_in_seconds", "crik_restore_resumed_again_total",
             "crik_restore_crash_loop_give_ups_total", "crik_app_oom_kills_total", "crik_app_running", "crik_lease_state",
-            "crik_lease_freezes_total", "crik_build_info", "crik_gc_heap_bytes", "crik_lazy_restore_store_waiting_seconds",
+            "crik_lease_freezes_total", "crik_lease_in_doubt_seconds", "crik_lease_doubts_kept_total", "crik_lease_kept_after_seconds", "crik_build_info", "crik_gc_heap_bytes", "crik_lazy_restore_store_waiting_seconds",
             "crik_lazy_restore_store_outages_total", "crik_store_requests_total", "crik_store_errors_total", "crik_store_retries_total",
             "crik_node_state_queries_total",
             "process_start_time_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",

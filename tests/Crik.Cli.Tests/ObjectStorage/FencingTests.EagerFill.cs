@@ -15,7 +15,7 @@ public sealed partial class FencingTests
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         // Only the pod that loses its lease has a short one: a busy machine must not cost the others theirs.
         string config = Config("lost-mid-fill", "lazyRestore: off\n");
-        string shortLease = _dir.Write("lost-mid-fill-short-lease.yaml", File.ReadAllText(config) + "leaseDuration: 4s\n");
+        string shortLease = _dir.Write("lost-mid-fill-short-lease.yaml", File.ReadAllText(config) + "leaseDuration: 4s\nleaseDoubtLimit: 4s\n");
         int checkpointed;
         using (CrikRun first = Start(config, proxy.Endpoint, app))
         {

@@ -16,7 +16,8 @@ public sealed partial class FencingTests
         using var released = new ManualResetEventSlim();
         using var firstProxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         using var secondProxy = new FaultyProxy(_server.Endpoint, sharingConditionsWith: firstProxy) { ConditionalWrites = true };
-        string config = Config("hung-commit", "leaseDuration: 4s\nlockWait: 90s\ncheckpointInterval: 2s\ncheckpointBudget: 60s\ncheckpointTimeout: 30s\n");
+        // Cut off from the store, the lease is in doubt, and lost once that lasts leaseDoubtLimit (kept short here).
+        string config = Config("hung-commit", "leaseDuration: 4s\nleaseDoubtLimit: 5s\nlockWait: 90s\ncheckpointInterval: 2s\ncheckpointBudget: 60s\ncheckpointTimeout: 30s\n");
         long cutAt = 0;
         // The periodic checkpoint's manifest PUT gets no answer, and from then on nothing of the first pod's reaches the store.
         firstProxy.BeforeForwarding = r =>
@@ -40,6 +41,7 @@ public sealed partial class FencingTests
             Assert.True(lastTick <= cutAt + 3000, $"the app ran {lastTick - cutAt} ms after the store was cut off\n{first.Transcript}");
             Assert.Contains(first.Stderr, l => l.Contains("is frozen until a renewal succeeds", StringComparison.Ordinal));
             Assert.Contains(first.Stderr, l => l.Contains("lost its lease", StringComparison.Ordinal) && l.Contains(" ERR ", StringComparison.Ordinal));
+            Assert.Contains(first.Stderr, l => l.Contains("the store did not answer its renewals for ", StringComparison.Ordinal) && l.Contains("leaseDoubtLimit", StringComparison.Ordinal));
 
             second.WaitForLine(_ => Ticks(second).Count >= 2, TimeSpan.FromSeconds(60));
             Assert.True(Ticks(second)[0] > lastTick, $"both pods' apps ran at once\n{first.Transcript}\n{second.Transcript}");

@@ -80,7 +80,8 @@ public sealed class S3LeaseTests : IDisposable
         Poll.Until(() => faults.Failed > 0, "a renewal to fail", Lifetime);
         faults.Failing = false;
         Poll.Until(() => proxy.Seen.Count(r => r == Lock) > renewals, "the next renewal", Lifetime);
-        Assert.False(lease.Lost);
+        Poll.Until(() => !lease.Lost && !lease.Endangered, "the renewal's answer to hold the lease", Lifetime);
+        Assert.False(lease.Forfeited);
     }
 
     [S3Fact]
@@ -152,6 +153,45 @@ public sealed class S3LeaseTests : IDisposable
         lease.Dispose();
         Assert.Equal("other-pod/1/abc\n1000\n", Encoding.UTF8.GetString(Direct().TryGet(".lock")!));
         Assert.Equal(2, puts);
+    }
+
+    [S3Fact]
+    public void ALeaseWhoseRenewalsGoUnansweredForLifetimesIsInDoubtNotForfeitedAndIsHeldAgainOnceTheStoreAnswers()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        using S3Lease? lease = S3Lease.TryAcquire(Other(proxy), ".lock", TimeSpan.Zero, Lifetime);
+        Assert.NotNull(lease);
+        proxy.Fail(int.MaxValue, 503);
+        Poll.Until(() => lease.Lost, "the lease to be in doubt past the time another pod may take it over", Lifetime * 2);
+        Thread.Sleep(Lifetime * 2); // three lifetimes unanswered in all
+        Assert.True(lease.Endangered);
+        Assert.False(lease.Forfeited);
+
+        proxy.Fail(0, 503);
+        Poll.Until(() => !lease.Lost && !lease.Endangered, "a renewal over its own version to hold it again", Lifetime);
+        Assert.False(lease.Forfeited);
+    }
+
+    [S3Fact]
+    public void ALeaseInDoubtThatAnotherPodTookOverIsForfeitedWhenTheStoreAnswersAndOneInDoubtForTheLimitIsForfeitedToo()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        using S3Lease? taken = S3Lease.TryAcquire(Other(proxy), ".lock", TimeSpan.Zero, Lifetime);
+        Assert.NotNull(taken);
+        proxy.Delay = TimeSpan.FromMinutes(10); // renewals hang: each is cut at a fifth of the lifetime
+        Poll.Until(() => taken.Lost, "the lease to be in doubt", Lifetime * 2);
+        Direct().Put(".lock", "other-pod/1/abc\n1000\n"u8.ToArray()); // another pod, which reaches the store, took it over
+        proxy.Delay = TimeSpan.Zero;
+        Poll.Until(() => taken.Forfeited, "the renewal to find the lease another pod's", Lifetime);
+        Direct().Delete(".lock");
+
+        using S3Lease? doubted = S3Lease.TryAcquire(Other(proxy), ".lock", TimeSpan.Zero, Lifetime, doubtLimit: Lifetime * 1.5);
+        Assert.NotNull(doubted);
+        proxy.Fail(int.MaxValue, 503);
+        var clock = Stopwatch.StartNew();
+        Poll.Until(() => doubted.Forfeited, "the lease to be forfeited after the doubt limit", Lifetime * 3);
+        Assert.True(clock.Elapsed >= Lifetime * 1.2, $"forfeited after {clock.Elapsed}, before the doubt limit");
+        proxy.Fail(0, 503);
     }
 
     [S3Fact]

@@ -140,6 +140,33 @@ public sealed partial class MetricsTests
     }
 
     [Fact]
+    public void ADoubtIsTimedWhileItLastsAndAKeptOneSaysHowLongItWas()
+    {
+        var metrics = new CrikMetrics();
+        metrics.On(new Happening.LeaseChanged(LeaseState.Held));
+        Dictionary<string, double> held = Parse(metrics.Render());
+        Assert.Equal((0, 0, 0), (held["crik_lease_in_doubt_seconds"], held["crik_lease_kept_after_seconds"], held["crik_lease_doubts_kept_total"]));
+
+        metrics.On(new Happening.LeaseInDoubt(9));
+        Thread.Sleep(300);
+        Dictionary<string, double> inDoubt = Parse(metrics.Render());
+        Assert.InRange(inDoubt["crik_lease_in_doubt_seconds"], 0.25, 30);
+        Assert.Equal(1, inDoubt["crik_lease_state{state=\"frozen\"}"]);
+        Assert.Equal(1, inDoubt["crik_lease_freezes_total"]);
+
+        metrics.On(new Happening.LeaseKept(9, TimeSpan.FromSeconds(42)));
+        Dictionary<string, double> kept = Parse(metrics.Render());
+        Assert.Equal((0, 42, 1), (kept["crik_lease_in_doubt_seconds"], kept["crik_lease_kept_after_seconds"], kept["crik_lease_doubts_kept_total"]));
+        Assert.Equal(1, kept["crik_lease_state{state=\"held\"}"]);
+
+        metrics.On(new Happening.LeaseInDoubt(9));
+        metrics.On(new Happening.LeaseLost(9, TimeSpan.FromSeconds(5)));
+        Dictionary<string, double> lost = Parse(metrics.Render());
+        Assert.Equal((0, 2), (lost["crik_lease_in_doubt_seconds"], lost["crik_lease_freezes_total"]));
+        Assert.Equal(1, lost["crik_lease_state{state=\"lost\"}"]);
+    }
+
+    [Fact]
     public void TheStoresRequestsAndTheNodeStateAnswersAreCounted()
     {
         Dictionary<string, double> before = Parse(new CrikMetrics().Render());

@@ -21,6 +21,9 @@ public sealed partial class PodEventTextTests
         (new Happening.RestoreCrashLoop("/images/checkpoint-000002", "its restored app died 3 times"), "Warning", "RestoreCrashLoop"),
         (new Happening.WaitingForLock("/images", TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1)), "Warning", "WaitingForLock"),
         (new Happening.LeaseLost(7), "Warning", "LeaseLost"),
+        (new Happening.LeaseLost(7, TimeSpan.FromSeconds(40)), "Warning", "LeaseLost"),
+        (new Happening.LeaseInDoubt(7), "Warning", "LeaseInDoubt"),
+        (new Happening.LeaseKept(7, TimeSpan.FromSeconds(61)), "Normal", "LeaseKept"),
         (new Happening.CheckpointsRetired("exited with code 0", 2), "Normal", "CheckpointsRetired"),
         (new Happening.AppOomKilled(7, CheckpointsStay: true), "Warning", "AppOOMKilled"),
         (new Happening.LazyRestoreFellBack(2, "CRIU exited with code 1"), "Warning", "RestoreFellBackToEager"),
@@ -47,6 +50,11 @@ public sealed partial class PodEventTextTests
         Assert.Null(PodEventText.For(new Happening.LeaseChanged(LeaseState.Frozen)));
         Assert.Null(PodEventText.For(new Happening.RestoreMemoryAllIn(1, TimeSpan.FromSeconds(3))));
     }
+
+    [Fact]
+    public void ALeaseKeptSaysHowLongTheAppWasFrozen() =>
+        Assert.Equal("crik renewed its lease after 61.50 s in doubt: no other pod took it, so the app (PID 7) runs on",
+            PodEventText.For(new Happening.LeaseKept(7, TimeSpan.FromSeconds(61.5)))!.Message);
 
     [Fact]
     public void AReasonFromTheLogLosesItsLineBreaksAndFinalPeriod()

@@ -49,6 +49,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["restoreProbation"] = "1m",
             ["lockWait"] = "20s",
             ["leaseDuration"] = "90s",
+            ["leaseDoubtLimit"] = "20m",
             ["lazyRestore"] = "auto",
             ["lazyStoreWait"] = "2m",
             ["onStoreUnavailable"] = "wait",

@@ -21,7 +21,7 @@ namespace Crik.Cli.ImageStore.Backends;
 /// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only
 /// if absent) where the store has conditional writes.
 /// </remarks>
-internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null) : IStoreBackend, INodeDirectories
+internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null, TimeSpan? leaseDoubtLimit = null) : IStoreBackend, INodeDirectories
 {
     public string ImageDir => s3.Address.ToString().TrimEnd('/');
 
@@ -29,7 +29,7 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
 
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
-        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting);
+        S3Lease.TryAcquire(s3, StoreLayout.LockFile, timeout, leaseLifetime, log, stillWaiting, leaseDoubtLimit);
 
     /// <summary>One LIST (page by page) for each prefix no other one starts: the listing of "" holds every other.</summary>
     public List<StoredEntry> List(IReadOnlyList<string> prefixes) =>

@@ -27,11 +27,8 @@ public sealed class MemoryCaseTests : IDisposable
     {
         using var pods = new Pods("lazyRestore: on\n");
         string app = CompileApp();
-        FirstCheckpoint(pods, app, "wipeonfork");
-        using (CrikRun pod = pods.StartWith(Slowly, app, "wipeonfork", AppMib))
+        using (CrikRun pod = ChangedWhileArriving(pods, app, "wipeonfork"))
         {
-            AssertRestoredLazily(pod, 1);
-            pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
             AssertSaid(pod, "child zero yes", "child intact yes");
             CheckpointAfterTheFork(pod);
         }
@@ -53,11 +50,7 @@ public sealed class MemoryCaseTests : IDisposable
     public void AChildForkedWithADontForkAreaIsFilledWithoutIt()
     {
         using var pods = new Pods("lazyRestore: on\n");
-        string app = CompileApp();
-        FirstCheckpoint(pods, app, "dontfork");
-        using CrikRun pod = pods.StartWith(Slowly, app, "dontfork", AppMib);
-        AssertRestoredLazily(pod, 1);
-        pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
+        using CrikRun pod = ChangedWhileArriving(pods, CompileApp(), "dontfork");
         AssertSaid(pod, "child intact yes");
         pod.WaitForLine("memory is all in", TimeSpan.FromSeconds(120), stderr: true);
         AssertIntact(pod);
@@ -73,11 +66,8 @@ public sealed class MemoryCaseTests : IDisposable
     {
         using var pods = new Pods("lazyRestore: on\n");
         string app = CompileApp();
-        FirstCheckpoint(pods, app, "lockonfault");
-        using (CrikRun pod = pods.StartWith(Slowly, app, "lockonfault", AppMib))
+        using (CrikRun pod = ChangedWhileArriving(pods, app, "lockonfault"))
         {
-            AssertRestoredLazily(pod, 1);
-            pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
             AssertSaid(pod, "locked yes");
             CheckpointDuringTheFill(pod);
         }
@@ -106,16 +96,28 @@ public sealed class MemoryCaseTests : IDisposable
         return binary;
     }
 
-    private static void FirstCheckpoint(Pods pods, string app, string which)
+    /// <summary>The app checkpointed once, then restored lazily with its fill paced, having done what <paramref name="which"/> says ("changed 1").</summary>
+    private static CrikRun ChangedWhileArriving(Pods pods, string app, string which)
     {
-        using CrikRun pod = pods.Start(app, which, AppMib);
-        pod.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(60));
-        pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
-        Pods.CheckpointAndStopForAClockJump(pod);
+        using (CrikRun first = pods.Start(app, which, AppMib))
+        {
+            first.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(60));
+            first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
+            Pods.CheckpointAndStopForAClockJump(first);
+        }
+        CrikRun pod = pods.StartWith(Slowly, app, which, AppMib);
+        try
+        {
+            Assert.Contains(", lazily (", pod.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
+            pod.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
+            return pod;
+        }
+        catch
+        {
+            pod.Dispose();
+            throw;
+        }
     }
-
-    private static void AssertRestoredLazily(CrikRun pod, int generation) =>
-        Assert.Contains(", lazily (", pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
 
     /// <summary>A SIGTERM with the memory still arriving: the checkpoint takes the pages not yet filled from the checkpoint restored.</summary>
     private static void CheckpointDuringTheFill(CrikRun pod)

@@ -59,7 +59,7 @@ public sealed class MemoryCaseTests : IDisposable
     /// <summary>
     /// An area locked with mlock2(MLOCK_ONFAULT) before its pages arrived, then a checkpoint taken during the fill: CRIU
     /// does not restore a locked area lazily, so its pages, taken from the checkpoint restored, are restored by CRIU
-    /// itself, and the app finds its bytes after a restore on crik's fill and after a lazy one.
+    /// itself, and the app finds its bytes after a lazy restore and after one on crik's fill.
     /// </summary>
     [CriuFact]
     public void AnAreaLockedOnFaultWhileMemoryArrivesKeepsItsBytesThroughACheckpointDuringTheFill()
@@ -71,17 +71,30 @@ public sealed class MemoryCaseTests : IDisposable
             AssertSaid(pod, "locked yes");
             CheckpointDuringTheFill(pod);
         }
-        foreach (string lazyRestore in new[] { "off", "on" })
+        RestoreEachWayAndCheck(pods, app, "lockonfault");
+    }
+
+    /// <summary>
+    /// The app changes the shape of its memory just after a lazy restore, before those areas arrived, and a checkpoint is
+    /// taken during the fill: the next restore, lazily (checked while its memory arrives) and on crik's fill, has every
+    /// byte where the kernel had it: moved bytes where they went, zeros where the app dropped, unmapped or mapped anew.
+    /// </summary>
+    [CriuTheory]
+    [InlineData("mprotect")]
+    [InlineData("munmapfixed")]
+    [InlineData("fixedover")]
+    [InlineData("mremapgrow")]
+    [InlineData("shrinkmove")]
+    [InlineData("dontneed")]
+    public void WhatTheAppReshapedWhileItsMemoryArrivedIsKeptThroughACheckpointDuringTheFill(string which)
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        string app = CompileApp();
+        using (CrikRun pod = ChangedWhileArriving(pods, app, which))
         {
-            UseLazyRestore(pods, lazyRestore);
-            using CrikRun pod = pods.Start(app, "lockonfault", AppMib);
-            pod.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(90), stderr: true);
-            pod.WaitForLine("changed 2", TimeSpan.FromSeconds(90));
-            AssertIntact(pod);
-            pod.Signal(Native.SIGKILL); // no checkpoint: the next pod restores checkpoint 2 again, the other way
-            pod.WaitForExit(TimeSpan.FromSeconds(30));
-            Thread.Sleep(TimeSpan.FromSeconds(1.5));
+            CheckpointDuringTheFill(pod);
         }
+        RestoreEachWayAndCheck(pods, app, which);
     }
 
     public void Dispose() => _build.Dispose();
@@ -137,6 +150,25 @@ public sealed class MemoryCaseTests : IDisposable
         Assert.DoesNotContain(pod.Stderr, l => l.Contains("memory is all in", StringComparison.Ordinal));
         Pods.CheckpointAndStopForAClockJump(pod);
         AssertNoFailure(pod);
+    }
+
+    /// <summary>
+    /// Checkpoint 2 restored lazily with its fill paced (the app's check reads its memory while it arrives), then again on
+    /// crik's fill; the app checks every byte after each.
+    /// </summary>
+    private static void RestoreEachWayAndCheck(Pods pods, string app, string which)
+    {
+        foreach (string lazyRestore in new[] { "on", "off" })
+        {
+            UseLazyRestore(pods, lazyRestore);
+            using CrikRun pod = lazyRestore == "on" ? pods.StartWith(Slowly, app, which, AppMib) : pods.Start(app, which, AppMib);
+            pod.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(90), stderr: true);
+            pod.WaitForLine("changed 2", TimeSpan.FromSeconds(90));
+            AssertIntact(pod);
+            pod.Signal(Native.SIGKILL); // no checkpoint: the next pod restores checkpoint 2 again, the other way
+            pod.WaitForExit(TimeSpan.FromSeconds(30));
+            Thread.Sleep(TimeSpan.FromSeconds(1.5));
+        }
     }
 
     private static void UseLazyRestore(Pods pods, string value) =>

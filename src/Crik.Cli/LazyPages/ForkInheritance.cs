@@ -20,6 +20,11 @@ internal static class ForkInheritance
     public static List<(ulong Start, ulong End)> NotInherited(int pid)
     {
         string smaps = ProcFiles.Text($"/proc/{pid}/smaps");
+        if (smaps.Length == 0 && ProcFiles.StatFields(pid) is [] or ["X", ..])
+        {
+            // Killed as it forked: the kernel ends the fork before the child ever runs (copy_process sees the fatal signal).
+            return [(0, ulong.MaxValue)];
+        }
         if (smaps.Length == 0)
         {
             throw new IOException($"/proc/{pid}/smaps could not be read, so crik cannot tell which of its memory a child it forked has");

@@ -120,20 +120,21 @@ internal static class KernelFeatureCache
             return;
         }
         byte[] kept = File.ReadAllBytes(CachePath); // this thread's view: the private tmpfs
-        run.DeleteFile(Unfinished);
-        using (var file = run.CreateFile(Unfinished))
-        {
-            RandomAccess.Write(file, kept, 0);
-        }
-        run.Rename(Unfinished, run, CacheName);
+        WriteWhole(run, CacheName, kept);
         // The key last: a crik stopped before this finds no key next time, and makes the file again.
-        run.DeleteFile(Unfinished);
-        using (var file = run.CreateFile(Unfinished))
-        {
-            RandomAccess.Write(file, System.Text.Encoding.UTF8.GetBytes(KernelFeatureKey.Current()), 0);
-        }
-        run.Rename(Unfinished, run, KeyName);
+        WriteWhole(run, KeyName, System.Text.Encoding.UTF8.GetBytes(KernelFeatureKey.Current()));
         log.Debug("CRIU's view of the kernel is kept at {Path} ({Bytes} bytes, {Ms} ms): later dumps and restores skip its probes",
             CachePath, kept.Length, clock.ElapsedMilliseconds);
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> under another name, then renames it to <paramref name="name"/>: a reader finds the whole file or none.</summary>
+    private static void WriteWhole(DirectoryHandle run, string name, byte[] bytes)
+    {
+        run.DeleteFile(Unfinished);
+        using (var file = run.CreateFile(Unfinished))
+        {
+            RandomAccess.Write(file, bytes, 0);
+        }
+        run.Rename(Unfinished, run, name);
     }
 }

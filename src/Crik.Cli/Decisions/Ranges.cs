@@ -31,22 +31,6 @@ internal static class Ranges
     }
 
     /// <summary>Adds <paramref name="more"/> to a process's ranges, keeping them sorted and merged.</summary>
-    public static void AddTo(Dictionary<int, List<AddressRange>> ranges, int pid, List<AddressRange> more)
-    {
-        var all = ranges.TryGetValue(pid, out List<AddressRange>? had) ? [.. had, .. more] : more.ToList();
-        all.Sort((a, b) => a.Start.CompareTo(b.Start));
-        var merged = new List<AddressRange>();
-        foreach (AddressRange range in all)
-        {
-            if (merged.Count > 0 && range.Start <= merged[^1].End)
-            {
-                merged[^1] = merged[^1] with { End = Math.Max(merged[^1].End, range.End) };
-            }
-            else
-            {
-                merged.Add(range);
-            }
-        }
-        ranges[pid] = merged;
-    }
+    public static void AddTo(Dictionary<int, List<AddressRange>> ranges, int pid, List<AddressRange> more) =>
+        ranges[pid] = AddressRange.Merge(ranges.TryGetValue(pid, out List<AddressRange>? had) ? [.. had, .. more] : more);
 }

@@ -44,12 +44,13 @@ internal static class DumpedMemory
     {
         var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
         var mmImages = new Dictionary<int, byte[]>();
-        var mappings = new Dictionary<int, IReadOnlyList<MemoryArea>>();
+        var parsed = new Dictionary<int, MmImage>();
         foreach (int pid in pagemaps.Keys)
         {
             mmImages[pid] = ReadSmall(Named(byName, MmName(pid)), manifest, packs);
-            mappings[pid] = Parse(MmName(pid), mmImages[pid], MemoryAreasImage.ParseImage).Areas;
+            parsed[pid] = Parse(MmName(pid), mmImages[pid], MemoryAreasImage.ParseImage);
         }
+        var mappings = parsed.ToDictionary(p => p.Key, p => p.Value.Areas);
         if (pagemaps.Count < 2)
         {
             return new DumpedTree([], mmImages, mappings);
@@ -58,7 +59,7 @@ internal static class DumpedMemory
         var processes = new List<ProcessMemory>();
         foreach ((int pid, PagemapImage pagemap) in pagemaps.OrderBy(p => p.Key))
         {
-            MmImage mm = Parse(MmName(pid), mmImages[pid], MemoryAreasImage.ParseImage);
+            MmImage mm = parsed[pid];
             processes.Add(new ProcessMemory(pid, parents.GetValueOrDefault(pid), mm.ExeFileId,
                 mm.Areas.Select(a => new MappedArea(a.Start, a.End, (a.Flags & MemoryArea.GrowsDown) != 0, a.IsPlainAnonymous)).ToList(),
                 LazyRanges(pagemap)));

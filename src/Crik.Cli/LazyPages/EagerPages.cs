@@ -10,7 +10,7 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal static class EagerPages
 {
-    /// <param name="eager">Sorted, not overlapping (<see cref="Merge"/>).</param>
+    /// <param name="eager">Sorted, not overlapping (<see cref="AddressRange.Merge"/>).</param>
     public static PagemapImage Apply(PagemapImage image, IReadOnlyList<AddressRange> eager)
     {
         var entries = new List<PagemapEntry>(image.Entries.Count);
@@ -33,24 +33,6 @@ internal static class EagerPages
             Add(entries, entry, at, end, lazy: true);
         }
         return image with { Entries = entries };
-    }
-
-    /// <summary>Ranges sorted and merged where they meet or overlap, as <see cref="Apply"/> takes them.</summary>
-    public static List<AddressRange> Merge(IEnumerable<AddressRange> ranges)
-    {
-        var merged = new List<AddressRange>();
-        foreach (AddressRange range in ranges.OrderBy(r => r.Start))
-        {
-            if (merged.Count > 0 && range.Start <= merged[^1].End)
-            {
-                merged[^1] = merged[^1] with { End = Math.Max(merged[^1].End, range.End) };
-            }
-            else
-            {
-                merged.Add(range);
-            }
-        }
-        return merged;
     }
 
     private static void Add(List<PagemapEntry> entries, PagemapEntry entry, ulong from, ulong to, bool lazy)

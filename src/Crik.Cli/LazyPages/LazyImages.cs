@@ -299,7 +299,7 @@ internal sealed class LazyImages : IDisposable
         foreach ((int pid, PagemapImage pagemap) in pagemaps)
         {
             // Pages of a mapping CRIU takes lazily only if it is private anonymous and unlocked: elsewhere CRIU restores them itself.
-            List<AddressRange> eager = EagerPages.Merge([.. tree.NotLazy(pid), .. plan.Eager.GetValueOrDefault(pid) ?? []]);
+            List<AddressRange> eager = AddressRange.Merge([.. tree.NotLazy(pid), .. plan.Eager.GetValueOrDefault(pid) ?? []]);
             PagemapImage restored = eager.Count > 0 ? EagerPages.Apply(pagemap, eager) : pagemap;
             written[DumpedMemory.TaskPagemapName(pid)] = restored.Encode();
             Tasks[pid] = Pagemap.From(restored);

@@ -4,6 +4,24 @@ namespace Crik.Cli.Model;
 internal readonly record struct AddressRange(ulong Start, ulong End)
 {
     public ulong Bytes => End - Start;
+
+    /// <summary>Ranges sorted, and merged where they meet or overlap.</summary>
+    public static List<AddressRange> Merge(IEnumerable<AddressRange> ranges)
+    {
+        var merged = new List<AddressRange>();
+        foreach (AddressRange range in ranges.OrderBy(r => r.Start))
+        {
+            if (merged.Count > 0 && range.Start <= merged[^1].End)
+            {
+                merged[^1] = merged[^1] with { End = Math.Max(merged[^1].End, range.End) };
+            }
+            else
+            {
+                merged.Add(range);
+            }
+        }
+        return merged;
+    }
 }
 
 /// <summary>

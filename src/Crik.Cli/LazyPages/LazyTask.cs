@@ -126,6 +126,9 @@ internal sealed class LazyTask : IDisposable
         _areas = [.. _areas.Concat(moving).OrderBy(a => a.Address)];
     }
 
+    /// <summary>Whether any of the image's pages (filled or not) lie in [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    public bool HoldsAny(ulong start, ulong end) => _areas.Any(a => a.Address < end && a.End > start);
+
     /// <summary>The app unmapped [<paramref name="start"/>, <paramref name="end"/>): nothing of the image belongs there any more (a later mapping there is not the app's old memory).</summary>
     public void Unmap(ulong start, ulong end) =>
         _areas = SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end)).ToList();

@@ -101,10 +101,7 @@ internal sealed partial class MemoryFiller
                         Forked(task, new UserfaultFile(new Microsoft.Win32.SafeHandles.SafeFileHandle(message.Child, ownsHandle: true)));
                         break;
                     case UserfaultEvent.Remap:
-                        task.Remap(message.First, message.Second, message.Third);
-                        // A thread that waited on a page that moved faults again, where the page is now.
-                        task.File.Wake(message.First, (long)message.Third);
-                        task.File.Wake(message.Second, (long)message.Third);
+                        Remapped(task, message.First, message.Second, message.Third);
                         break;
                     case UserfaultEvent.Remove or UserfaultEvent.Unmap:
                         if (message.Event == UserfaultEvent.Unmap)
@@ -124,6 +121,31 @@ internal sealed partial class MemoryFiller
             }
         }
         ReadForFaults(faulted);
+    }
+
+    /// <summary>
+    /// The process moved [<paramref name="from"/>, +<paramref name="reported"/>) to <paramref name="to"/> with mremap. Where the
+    /// kernel reports the length the call asked for (<see cref="RemapLength"/>), crik moves what it knows moved: nothing when
+    /// it holds no page there (the kernel's own unmap events already cleared the destination), else the length the thread
+    /// still in that mremap shows; the tail cut off keeps its old addresses, where the unmap event that follows drops it.
+    /// </summary>
+    private void Remapped(LazyTask task, ulong from, ulong to, ulong reported)
+    {
+        ulong moved = reported;
+        if (RemapLength.ActAsAnOlderKernel() && RealPid(task) is { } pid)
+        {
+            moved = reported = RemapLength.AsAnOlderKernelReports(pid, from, to, reported);
+        }
+        if (!_remapEventSaysWhatMoved)
+        {
+            moved = !task.HoldsAny(from, from + reported) ? 0
+                : RemapLength.Moved(RealPid(task) ?? throw new IOException($"a child forked since the restore from process {task.Pid} moved its memory with mremap, "
+                    + "and crik cannot tell which process it is to see how much moved"), from, to, reported);
+        }
+        task.Remap(from, to, moved);
+        // A thread that waited on a page that moved faults again, where the page is now.
+        task.File.Wake(from, (long)reported);
+        task.File.Wake(to, (long)reported);
     }
 
     /// <summary>

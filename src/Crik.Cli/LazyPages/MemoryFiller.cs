@@ -69,6 +69,10 @@ internal sealed partial class MemoryFiller : IDisposable
     /// </summary>
     private bool _held;
 
+    /// <summary>The kernel's remap events hold the length that moved (<see cref="RemapLength"/>); crik finds it out where not.</summary>
+    private readonly bool _remapEventSaysWhatMoved = RemapLength.EventSaysWhatMoved(ProcFiles.Text("/proc/sys/kernel/osrelease").Trim())
+        && !RemapLength.ActAsAnOlderKernel();
+
     /// <summary>The app runs while the fill goes on (a lazy restore): the fill's work ahead yields the CPU to it.</summary>
     private readonly bool _appRunsMeanwhile;
 

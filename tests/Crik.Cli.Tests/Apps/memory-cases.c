@@ -14,6 +14,8 @@
 //   mremapgrow   area 0 grows to twice its size, moving where it must (its bytes follow; the rest is zeros)
 //   shrinkmove   area 3 moves with MREMAP_FIXED to a new place, shrinking to half (its first half follows)
 //   dontneed     the first half of area 3 is dropped with MADV_DONTNEED (zeros)
+//   shrinkbelow  area 1 is unmapped, and area 3 moves with MREMAP_FIXED, shrinking to half, to end where area 2
+//                begins (its first half follows; area 2, just above, keeps its own bytes)
 // then "changed N" (N restores so far). On SIGUSR1 it checks every area it still has as it was
 // ("intact yes|no"; area 0 after wipeonfork is the parent's own and still as it was).
 #define _GNU_SOURCE
@@ -150,6 +152,15 @@ static void reshape(const char *which, size_t bytes)
         void *moved = to ? mremap(areas[3], bytes, half, MREMAP_MAYMOVE | MREMAP_FIXED, to) : MAP_FAILED;
         ok = moved != MAP_FAILED;
         if (ok) {
+            areas[3] = moved;
+            words[3] = half_words;
+        }
+    } else if (strcmp(which, "shrinkbelow") == 0) {
+        char *below = (char *)areas[2] - half;
+        void *moved = munmap(areas[1], bytes + 4096) == 0 ? mremap(areas[3], bytes, half, MREMAP_MAYMOVE | MREMAP_FIXED, below) : MAP_FAILED;
+        ok = moved != MAP_FAILED;
+        if (ok) {
+            words[1] = 0;
             areas[3] = moved;
             words[3] = half_words;
         }

@@ -154,7 +154,7 @@ public sealed class LazyTaskTests
     private const uint PrivateAnonymous = 0x22; // MAP_PRIVATE | MAP_ANONYMOUS
 
     /// <summary>A task of these mappings (private anonymous where no flags are given) and pagemap runs.</summary>
-    private static LazyTask Task(IReadOnlyList<MemoryArea> mappings, params (ulong Address, long Pages, bool Lazy)[] runs)
+    internal static LazyTask Task(IReadOnlyList<MemoryArea> mappings, params (ulong Address, long Pages, bool Lazy)[] runs)
     {
         byte[] pagemap = new PagemapImage(1, runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, PagemapEntry.Present | (r.Lazy ? PagemapEntry.Lazy : 0))).ToList()).Encode();
         return LazyTask.Create(1, Pagemap.Parse(pagemap), [.. mappings.Select(m => m.Flags == 0 ? m with { Flags = PrivateAnonymous } : m)],

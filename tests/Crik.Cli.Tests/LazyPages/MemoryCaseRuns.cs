@@ -44,7 +44,8 @@ internal sealed class MemoryCaseRuns : IDisposable
     public string App { get; }
 
     /// <summary>The app checkpointed once, then restored lazily with its fill paced, having done what <paramref name="which"/> says ("changed 1").</summary>
-    public CrikRun ChangedWhileArriving(Pods pods, string which)
+    /// <param name="environment">More for the restored crik's environment.</param>
+    public CrikRun ChangedWhileArriving(Pods pods, string which, IReadOnlyDictionary<string, string>? environment = null)
     {
         using (CrikRun first = pods.Start(App, which, AppMib))
         {
@@ -52,7 +53,7 @@ internal sealed class MemoryCaseRuns : IDisposable
             first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
             Pods.CheckpointAndStopForAClockJump(first);
         }
-        CrikRun pod = pods.StartWith(Slowly, App, which, AppMib);
+        CrikRun pod = pods.StartWith(new Dictionary<string, string>(Slowly.Concat(environment ?? new Dictionary<string, string>())), App, which, AppMib);
         try
         {
             Assert.Contains(", lazily (", pod.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);

@@ -72,6 +72,7 @@ public sealed class MemoryCaseTests : IDisposable
     [InlineData("mremapgrow")]
     [InlineData("shrinkmove")]
     [InlineData("dontneed")]
+    [InlineData("shrinkbelow")]
     public void WhatTheAppReshapedWhileItsMemoryArrivedIsKeptThroughACheckpointDuringTheFill(string which)
     {
         using var pods = new Pods("lazyRestore: on\n");
@@ -80,6 +81,20 @@ public sealed class MemoryCaseTests : IDisposable
             MemoryCaseRuns.CheckpointDuringTheFill(pod);
         }
         _runs.RestoreEachWayAndCheck(pods, which);
+    }
+
+    /// <summary>
+    /// An mremap that shrinks as it moves its area to end just below another area not yet filled, followed as on a kernel
+    /// before 6.16 (whose remap event holds the length the call asked for, RemapLength): crik finds what moved from the
+    /// thread in the mremap, so the tail cut off never fills the area above, and every byte is where the kernel has it.
+    /// </summary>
+    [CriuFact]
+    public void AShrinkThatMovesIsFollowedAsOnAKernelBeforeSixSixteen()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        using CrikRun pod = _runs.ChangedWhileArriving(pods, "shrinkbelow", new Dictionary<string, string> { ["CRIK_TEST_REMAP_AS_BEFORE_6_16"] = "1" });
+        pod.WaitForLine("memory is all in", TimeSpan.FromSeconds(120), stderr: true);
+        MemoryCaseRuns.AssertIntact(pod);
     }
 
     public void Dispose() => _runs.Dispose();

@@ -14,13 +14,14 @@ It prints a markdown table, one row per case. It documents CRIU's behaviour; it 
 
     sudo python3 scripts/memory-cases-under-criu.py                  # every case of the apps
     sudo python3 scripts/memory-cases-under-criu.py dontneed mprotect
-    sudo python3 scripts/memory-cases-under-criu.py --app my.c:mycase --keep
-    python3 scripts/memory-cases-under-criu.py --list
+    sudo python3 scripts/memory-cases-under-criu.py --keep path/to/other-app.c:somecase
+    python3 scripts/memory-cases-under-criu.py --list [--app path/to/other-app.c]
 """
 import argparse
 import ctypes
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -88,6 +89,8 @@ def resolve_cases(args):
     for name in args.cases:
         if ":" in name:
             source, case = name.rsplit(":", 1)
+            if not Path(source).is_file():
+                sys.exit(f"error: no such app source: {source}")
             chosen.append((Path(source), case))
         elif name in listed:
             chosen.append((listed[name], name))
@@ -132,8 +135,8 @@ class AppOutput:
         *complete, self.pending = (self.pending + data).split(b"\n")
         self.lines += [line.decode(errors="replace") for line in complete]
 
-    def wait_for(self, prefix, timeout, app=None):
-        """The next line starting with prefix, None after timeout; Failure if the app ends first."""
+    def wait_for(self, prefix, timeout, ended=lambda: None):
+        """The next line starting with prefix, None after timeout; Failure if the app ends first (ended() says how)."""
         deadline = time.monotonic() + timeout
         while True:
             self._read()
@@ -142,9 +145,9 @@ class AppOutput:
                     self.cursor = index + 1
                     return self.lines[index]
             self.cursor = len(self.lines)
-            ended = app.ended() if app else None
-            if ended:
-                raise Failure(f"the app {ended}")
+            how = ended()
+            if how:
+                raise Failure(f"the app {how}: " + " | ".join(self.case_lines()[-3:]))
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.02)
@@ -244,7 +247,7 @@ class CpuQuota:
             self.path.mkdir()
             (self.path / "cpu.cfs_period_us").write_text(str(period))
             (self.path / "cpu.cfs_quota_us").write_text(str(quota))
-        elif "cpu" in (CGROUP2 / "cgroup.controllers").read_text().split():
+        elif (CGROUP2 / "cgroup.controllers").exists() and "cpu" in (CGROUP2 / "cgroup.controllers").read_text().split():
             self.path = CGROUP2 / name
             self.path.mkdir()
             (self.path / "cpu.max").write_text(f"{quota} {period}")
@@ -277,7 +280,7 @@ class LazyPagesDaemon:
                                         pass_fds=(status,), preexec_fn=quota.join)
         os.close(status)
         with os.fdopen(ready, "rb") as answer:
-            said = answer.read(1)  # \0 when ready; nothing when it dies
+            said = answer.read(1) if select.select([answer], [], [], CRIU_TIMEOUT)[0] else b""  # \0 when ready
         if said != b"\0":
             self.stop()
             raise Failure(f"criu lazy-pages fails: {criu_error(self.log)}")
@@ -333,9 +336,14 @@ def start_fresh_app(binary, case, setup):
     while unshare.poll() is None and not children.read_text().split() and time.monotonic() < deadline:
         time.sleep(0.01)
     pid = int(children.read_text().split()[0]) if unshare.poll() is None and children.read_text().split() else None
-    if pid is None or not setup.output.wait_for("allocated", ACT_TIMEOUT) or not setup.output.wait_for("count 1", 10):
+    def ended():
+        return None if unshare.poll() is None else f"exited with {unshare.returncode}"
+    try:
+        if pid is None or not setup.output.wait_for("allocated", ACT_TIMEOUT, ended) or not setup.output.wait_for("count 1", 10, ended):
+            raise Failure("does not start: " + " | ".join(setup.output.case_lines()[-3:]))
+    except Failure:
         stop_fresh_app(unshare, pid)
-        raise Failure("the app does not start: " + " | ".join(setup.output.case_lines()[-3:]))
+        raise
     return unshare, pid
 
 
@@ -369,7 +377,7 @@ def restore(setup, images, tag, *extra):
 def act(app, setup, restores, run):
     """Waits for the app to do what its case says just after restore number `restores` ("changed N")."""
     run.restored_with = app.arrived_percent(setup.mib)
-    said = setup.output.wait_for(f"changed {restores}", ACT_TIMEOUT, app)
+    said = setup.output.wait_for(f"changed {restores}", ACT_TIMEOUT, app.ended)
     run.said = setup.output.case_lines()
     if not said:
         raise Failure(f"hangs: no \"changed {restores}\" in {ACT_TIMEOUT} s (waits in {app.waiting_in()})")
@@ -379,7 +387,7 @@ def act(app, setup, restores, run):
 def check(app, setup):
     """The app's own check of every byte it has (SIGUSR1): "yes" or "no"."""
     app.signal(signal.SIGUSR1)
-    said = setup.output.wait_for("intact ", CHECK_TIMEOUT, app)
+    said = setup.output.wait_for("intact ", CHECK_TIMEOUT, app.ended)
     if not said:
         raise Failure(f"hangs: no \"intact\" in {CHECK_TIMEOUT} s (waits in {app.waiting_in()})")
     return said.split()[1]

@@ -1,17 +1,57 @@
+using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
 
-// The events thread: every userfaultfd's faults and changes, and the end.
-internal sealed partial class MemoryFiller
+/// <summary>
+/// The events thread (<see cref="MemoryFiller.EventsThread"/>): it reads every userfaultfd's messages until the fill ends,
+/// then ends it. A fault asks for its chunk before any read ahead (or gets a zero page where the images have none); a
+/// fork, mremap, madvise or munmap changes what is left to fill (<see cref="AddressSpaces"/>). It lets go of a process's
+/// userfaultfd once its memory is all in, or the process is gone, and watches for a store that stopped answering.
+/// </summary>
+internal sealed class FaultServer
 {
-    /// <summary>Reads every userfaultfd until the fill ends, then ends it (whatever happened); closes each once its process's memory is all in.</summary>
-    private void ServeEvents()
+    /// <summary>A read under way this long, with no failure heard of, counts as the store not answering (a volume's read stuck in the kernel).</summary>
+    private static readonly TimeSpan StalledRead = TimeSpan.FromSeconds(10);
+
+    /// <summary>The kernel's remap events hold the length that moved (<see cref="RemapLength"/>); crik finds it out where not.</summary>
+    private static readonly bool RemapEventSaysWhatMoved = RemapLength.EventSaysWhatMoved(ProcFiles.Text("/proc/sys/kernel/osrelease").Trim())
+        && !RemapLength.ActAsAnOlderKernel();
+
+    /// <summary>Chunks after a fault's own read as urgently as it, where the app would fault next if it reads on.</summary>
+    private const int FaultReadAhead = 2;
+
+    private readonly AddressSpaces _spaces;
+    private readonly ChunkPlacer _placer;
+    private readonly ChunkReadAhead _reads;
+    private readonly ReadinessPoll _poll;
+    private readonly StoreOutage _outage;
+    private readonly FillProgress _progress;
+    private readonly BackgroundFill _background;
+    private readonly IFillOutcome _fill;
+
+    /// <param name="outage">The store's state, which reads report to and this thread watches.</param>
+    public FaultServer(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, StoreOutage outage, FillProgress progress,
+        BackgroundFill background, IFillOutcome fill)
     {
-        Guard.Run(EventsThread, ServeUntilEnded, FailedUnexpectedly);
-        End();
+        _spaces = spaces;
+        _placer = placer;
+        _reads = reads;
+        _poll = poll;
+        _outage = outage;
+        _progress = progress;
+        _background = background;
+        _fill = fill;
+    }
+
+    /// <summary>Reads every userfaultfd until the fill ends, then ends it (whatever happened); closes each once its process's memory is all in.</summary>
+    public void ServeEvents()
+    {
+        Guard.Run(MemoryFiller.EventsThread, ServeUntilEnded, _fill.FailedUnexpectedly);
+        _fill.End();
     }
 
     private void ServeUntilEnded()
@@ -19,10 +59,10 @@ internal sealed partial class MemoryFiller
         try
         {
             var retries = new List<(LazyTask Task, ulong Page)>();
-            while (_failure is null)
+            while (!_fill.Failed)
             {
                 List<LazyTask> tasks = CloseEnded();
-                if (_backgroundDone && tasks.Count == 0)
+                if (_background.Done && tasks.Count == 0)
                 {
                     break;
                 }
@@ -33,15 +73,15 @@ internal sealed partial class MemoryFiller
                 }
                 retries = RetryZeroPages(retries);
                 WatchStore();
-                if (_restored.Task.IsCompleted)
+                if (_background.Started)
                 {
-                    FaultSeam.Hit(EventsThread);
+                    FaultSeam.Hit(MemoryFiller.EventsThread);
                 }
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {
-            Fail($"the app's memory could not be served: {e.Message}");
+            _fill.Fail($"the app's memory could not be served: {e.Message}");
         }
     }
 
@@ -56,14 +96,14 @@ internal sealed partial class MemoryFiller
         _outage.Tick();
         if (_outage.Spent)
         {
-            Fail(_outage.GiveUp());
+            _fill.Fail(_outage.GiveUp());
         }
     }
 
     /// <summary>Lets go of the userfaultfds of processes whose memory is all in (or dropped), or that are gone; returns the others.</summary>
     private List<LazyTask> CloseEnded()
     {
-        foreach (LazyTask task in Tasks())
+        foreach (LazyTask task in _spaces.Tasks())
         {
             lock (task.Lock)
             {
@@ -72,15 +112,12 @@ internal sealed partial class MemoryFiller
                     continue;
                 }
                 ReadMessages(task, []); // a fork not read yet would leave its child's memory unserved
-                Interlocked.Increment(ref task.Missing > 0 ? ref _goneEarly : ref _allIn);
+                _progress.LetGo(goneEarly: task.Missing > 0);
                 task.Dispose();
             }
-            lock (_tasksLock)
-            {
-                _tasks.Remove(task);
-            }
+            _spaces.Remove(task);
         }
-        return Tasks();
+        return _spaces.Tasks();
     }
 
     /// <summary>Reads and handles every message waiting on one process's userfaultfd.</summary>
@@ -94,26 +131,17 @@ internal sealed partial class MemoryFiller
                 switch (message.Event)
                 {
                     case UserfaultEvent.PageFault:
-                        Interlocked.Increment(ref _faults);
+                        _progress.Faulted();
                         Fault(task, message.Second & ~(ulong)(ImagePage.Bytes - 1), faulted, retries);
                         break;
                     case UserfaultEvent.Fork:
-                        Forked(task, new UserfaultFile(new Microsoft.Win32.SafeHandles.SafeFileHandle(message.Child, ownsHandle: true)));
+                        Forked(task, new UserfaultFile(new SafeFileHandle(message.Child, ownsHandle: true)));
                         break;
                     case UserfaultEvent.Remap:
-                        Remapped(task, message.First, message.Second, message.Third);
+                        Remapped(task, message);
                         break;
                     case UserfaultEvent.Remove or UserfaultEvent.Unmap:
-                        if (message.Event == UserfaultEvent.Unmap)
-                        {
-                            task.Unmap(message.First, message.Second);
-                        }
-                        else
-                        {
-                            task.Drop(message.First, message.Second);
-                        }
-                        // A thread that waited on a dropped page would wait for a copy that never comes: it faults again, and gets a zero page.
-                        task.File.Wake(message.First, (long)(message.Second - message.First));
+                        Unmapped(task, message);
                         break;
                     default:
                         throw new IOException($"a userfaultfd reported event 0x{(byte)message.Event:x2}, which crik does not know");
@@ -123,23 +151,39 @@ internal sealed partial class MemoryFiller
         ReadForFaults(faulted);
     }
 
+    /// <summary>The app unmapped memory (munmap), or dropped its pages (madvise): none of it is filled any more.</summary>
+    private static void Unmapped(LazyTask task, UserfaultMessage message)
+    {
+        if (message.Event == UserfaultEvent.Unmap)
+        {
+            task.Unmap(message.First, message.Second);
+        }
+        else
+        {
+            task.Drop(message.First, message.Second);
+        }
+        // A thread that waited on a dropped page would wait for a copy that never comes: it faults again, and gets a zero page.
+        task.File.Wake(message.First, (long)(message.Second - message.First));
+    }
+
     /// <summary>
-    /// The process moved [<paramref name="from"/>, +<paramref name="reported"/>) to <paramref name="to"/> with mremap. Where the
+    /// The process moved memory with mremap (from, to, and a length, the event says). Where the
     /// kernel reports the length the call asked for (<see cref="RemapLength"/>), crik moves what it knows moved: nothing when
     /// it holds no page there (the kernel's own unmap events already cleared the destination), else the length the thread
     /// still in that mremap shows; the tail cut off keeps its old addresses, where the unmap event that follows drops it.
     /// </summary>
-    private void Remapped(LazyTask task, ulong from, ulong to, ulong reported)
+    private void Remapped(LazyTask task, UserfaultMessage message)
     {
+        (ulong from, ulong to, ulong reported) = (message.First, message.Second, message.Third);
         ulong moved = reported;
-        if (RemapLength.ActAsAnOlderKernel() && RealPid(task) is { } pid)
+        if (RemapLength.ActAsAnOlderKernel() && _spaces.RealPid(task) is { } pid)
         {
             moved = reported = RemapLength.AsAnOlderKernelReports(pid, from, to, reported);
         }
-        if (!_remapEventSaysWhatMoved)
+        if (!RemapEventSaysWhatMoved)
         {
             moved = !task.HoldsAny(from, from + reported) ? 0
-                : RemapLength.Moved(RealPid(task) ?? throw new IOException($"a child forked since the restore from process {task.Pid} moved its memory with mremap, "
+                : RemapLength.Moved(_spaces.RealPid(task) ?? throw new IOException($"a child forked since the restore from process {task.Pid} moved its memory with mremap, "
                     + "and crik cannot tell which process it is to see how much moved"), from, to, reported);
         }
         task.Remap(from, to, moved);
@@ -158,7 +202,7 @@ internal sealed partial class MemoryFiller
     {
         try
         {
-            int? parentPid = RealPid(parent);
+            int? parentPid = _spaces.RealPid(parent);
             IReadOnlyList<(ulong Start, ulong End)> notInherited = [];
             if (parent.Missing > 0)
             {
@@ -166,10 +210,7 @@ internal sealed partial class MemoryFiller
                     ?? throw new IOException($"a child forked since the restore from process {parent.Pid} forked, and crik cannot tell which process it is"));
             }
             LazyTask forked = parent.Fork(child, notInherited, new ForkedFrom(parentPid, parentPid is { } pid ? ForkInheritance.Children(pid) : new HashSet<int>()));
-            lock (_tasksLock)
-            {
-                _tasks.Add(forked);
-            }
+            _spaces.Add(forked);
         }
         catch
         {
@@ -178,33 +219,13 @@ internal sealed partial class MemoryFiller
         }
     }
 
-    /// <summary>
-    /// The PID of <paramref name="task"/>: known for a process CRIU restored; for a child forked since the restore, the one
-    /// of its parent's children since the fork that no other task is, or, of several, the one forking now (this task's
-    /// fork is what asks). Null when crik cannot tell.
-    /// </summary>
-    private int? RealPid(LazyTask task)
-    {
-        if (task.RealPid is not null || task.From is not { ParentPid: { } parent } from)
-        {
-            return task.RealPid;
-        }
-        HashSet<int> claimed = [.. Tasks().Select(t => t.RealPid).OfType<int>()];
-        List<int> candidates = [.. ForkInheritance.Children(parent).Where(c => !from.SiblingsBefore.Contains(c) && !claimed.Contains(c))];
-        if (candidates.Count > 1)
-        {
-            candidates = [.. candidates.Where(ForkInheritance.InFork)];
-        }
-        return task.RealPid = candidates.Count == 1 ? candidates[0] : null;
-    }
-
     /// <summary>Reads the chunks processes wait for before any read ahead, and fills them in as each arrives.</summary>
     private void ReadForFaults(List<(int PagesId, int Index)> faulted)
     {
         foreach ((int pagesId, int index) in faulted.Distinct())
         {
             _ = _reads.Get(pagesId, index, urgent: true)
-                .ContinueWith(read => Guard.Run(CopyWork, () => Arrived(pagesId, index, read), FailedUnexpectedly), TaskScheduler.Default);
+                .ContinueWith(read => Guard.Run(MemoryFiller.CopyWork, () => _placer.Arrived(pagesId, index, read), _fill.FailedUnexpectedly), TaskScheduler.Default);
         }
     }
 
@@ -218,8 +239,8 @@ internal sealed partial class MemoryFiller
             ZeroOrWake(task, page, retries);
             return;
         }
-        _touched.Record(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * ImagePage.Bytes));
-        ChunkedImage image = _images[task.PagesId];
+        _progress.Touched(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * ImagePage.Bytes));
+        ChunkedImage image = _spaces.Image(task.PagesId);
         int chunk = image.IndexAt(found.Area.Offset + (found.Page * ImagePage.Bytes));
         faulted.Add((task.PagesId, chunk));
         // An app that faults here mostly reads on from here: the next chunks of this area it still misses are read as urgently.

@@ -1,0 +1,227 @@
+using Crik.Cli.Criu;
+using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// The memory crik fills, process by process: as the checkpoint had it (each process's pagemap and mappings, the chunked
+/// pages images) and as each restored process has it now (a <see cref="LazyTask"/> each, which the app's forks, mremaps,
+/// madvises and munmaps change). The only holder of the tasks: the fault server, the background fill and a checkpoint
+/// taken while the memory arrives (<see cref="Unfilled"/>, <see cref="Glance"/>) all read them here. The list is under
+/// this object's lock; a task's areas under the task's own, which may be held while the list's is taken, never the other
+/// way round.
+/// </summary>
+internal sealed class AddressSpaces
+{
+    private readonly IReadOnlyDictionary<int, Pagemap> _pagemaps;
+    private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
+    private readonly Func<int, IReadOnlyList<MemoryArea>> _mappings;
+    private readonly Lock _lock = new();
+    private readonly List<LazyTask> _tasks = [];
+
+    /// <summary>The fill is over: every task was let go of, and none is taken on any more.</summary>
+    private bool _closed;
+
+    /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
+    /// <param name="images">Each pages image, by its number.</param>
+    /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
+    public AddressSpaces(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings)
+    {
+        _pagemaps = pagemaps;
+        _images = images;
+        _mappings = mappings;
+    }
+
+    /// <summary>pages-<paramref name="pagesId"/>.img, in chunks.</summary>
+    public ChunkedImage Image(int pagesId) => _images[pagesId];
+
+    /// <summary>Process <paramref name="pid"/> of the images, restored, whose memory is filled through <paramref name="file"/>; not taken on yet (<see cref="TryAdd"/>).</summary>
+    public LazyTask Create(int pid, UserfaultFile file)
+    {
+        if (!_pagemaps.TryGetValue(pid, out Pagemap? pagemap))
+        {
+            throw new InvalidDataException($"the restore handed crik process {pid}'s memory, which the images do not hold");
+        }
+        return LazyTask.Create(pid, pagemap, _mappings(pid), file);
+    }
+
+    /// <summary>Takes a restored process on; false once the fill is over (<see cref="Close"/>), when the caller lets go of it.</summary>
+    public bool TryAdd(LazyTask task)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+            _tasks.Add(task);
+            return true;
+        }
+    }
+
+    /// <summary>Takes on a child forked since the restore (the events thread, which alone ends the fill, read its fork).</summary>
+    public void Add(LazyTask forked)
+    {
+        lock (_lock)
+        {
+            _tasks.Add(forked);
+        }
+    }
+
+    public void Remove(LazyTask task)
+    {
+        lock (_lock)
+        {
+            _tasks.Remove(task);
+        }
+    }
+
+    /// <summary>The tasks, as they are now.</summary>
+    public List<LazyTask> Tasks()
+    {
+        lock (_lock)
+        {
+            return [.. _tasks];
+        }
+    }
+
+    public bool AnyLeft()
+    {
+        lock (_lock)
+        {
+            return _tasks.Count > 0;
+        }
+    }
+
+    /// <summary>The fill is over: every userfaultfd is let go of (after the app was killed, on a failure), and a process handed over later is not taken on.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            foreach (LazyTask task in _tasks)
+            {
+                task.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Every chunk some process still misses pages of, in the images' order.</summary>
+    public List<(int PagesId, int Index)> MissingChunks()
+    {
+        var chunks = new SortedSet<(int PagesId, int Index)>();
+        foreach (LazyTask task in Tasks())
+        {
+            ChunkedImage image = _images[task.PagesId];
+            lock (task.Lock)
+            {
+                if (task.Ended)
+                {
+                    continue;
+                }
+                foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0))
+                {
+                    for ((long first, long count) = area.NextMissing(0, area.Pages, long.MaxValue); count > 0; (first, count) = area.NextMissing(first + count, area.Pages, long.MaxValue))
+                    {
+                        int last = image.IndexAt(area.Offset + ((first + count) * ImagePage.Bytes) - 1);
+                        for (int index = image.IndexAt(area.Offset + (first * ImagePage.Bytes)); index <= last; index++)
+                        {
+                            chunks.Add((task.PagesId, index));
+                        }
+                    }
+                }
+            }
+        }
+        return [.. chunks];
+    }
+
+    public long MissingPages() => Tasks().Sum(t =>
+    {
+        lock (t.Lock)
+        {
+            return t.Ended ? 0 : t.Missing;
+        }
+    });
+
+    /// <summary>
+    /// The PID of <paramref name="task"/>: known for a process CRIU restored; for a child forked since the restore, the one
+    /// of its parent's children since the fork that no other task is, or, of several, the one forking now (this task's
+    /// fork is what asks). Null when crik cannot tell.
+    /// </summary>
+    public int? RealPid(LazyTask task)
+    {
+        if (task.RealPid is not null || task.From is not { ParentPid: { } parent } from)
+        {
+            return task.RealPid;
+        }
+        HashSet<int> claimed = [.. Tasks().Select(t => t.RealPid).OfType<int>()];
+        List<int> candidates = [.. ForkInheritance.Children(parent).Where(c => !from.SiblingsBefore.Contains(c) && !claimed.Contains(c))];
+        if (candidates.Count > 1)
+        {
+            candidates = [.. candidates.Where(ForkInheritance.InFork)];
+        }
+        return task.RealPid = candidates.Count == 1 ? candidates[0] : null;
+    }
+
+    /// <inheritdoc cref="IArrivingMemory.Unfilled"/>
+    public IReadOnlyList<UnfilledProcess> Unfilled()
+    {
+        var processes = new List<UnfilledProcess>();
+        foreach (LazyTask task in Tasks())
+        {
+            UnfilledProcess process;
+            lock (task.Lock)
+            {
+                if (task.Ended || task.File.IsClosed)
+                {
+                    continue;
+                }
+                process = new UnfilledProcess(task.Pid, task.StartTime, task.PagesId, task.Forked,
+                    [.. task.Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]);
+            }
+            // Outside the lock: the kernel answers EAGAIN until the events thread has read a fork or mremap under way.
+            processes.Add(process.Areas.Count == 0 ? process : process with { Alive = Serves(task, process.Areas[0].Address) });
+        }
+        return processes;
+    }
+
+    /// <inheritdoc cref="IArrivingMemory.Glance"/>
+    public IReadOnlyList<ProcessAtAGlance> Glance()
+    {
+        var processes = new List<ProcessAtAGlance>();
+        foreach (LazyTask task in Tasks())
+        {
+            lock (task.Lock)
+            {
+                if (!task.Ended && !task.File.IsClosed)
+                {
+                    processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));
+                }
+            }
+        }
+        return processes;
+    }
+
+    /// <summary>Whether the task's userfaultfd still serves its process (<see cref="UserfaultFile.Serves"/>), asking again for a while while the app changes its memory.</summary>
+    private static bool? Serves(LazyTask task, ulong address)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            bool? answer;
+            try
+            {
+                answer = task.File.Serves(address);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // the fill let go of it: the process is gone
+            }
+            if (answer is not null || attempt == 50)
+            {
+                return answer;
+            }
+            Thread.Sleep(2);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// The background fill, on its own thread (<see cref="MemoryFiller.FillerThread"/>): everything the app has not asked for,
+/// once CRIU has restored every process. The chunks to fill first, then every chunk a process still misses pages of, in the
+/// images' order, reading <see cref="ReadAhead"/> chunks ahead; it passes again for what a fork left to fill meanwhile. A
+/// checkpoint taken while the memory arrives holds it (<see cref="BackgroundHold"/>).
+/// </summary>
+internal sealed class BackgroundFill
+{
+    /// <summary>Chunks read ahead of the background fill.</summary>
+    private const int ReadAhead = 8;
+
+    private readonly AddressSpaces _spaces;
+    private readonly ChunkPlacer _placer;
+    private readonly ChunkReadAhead _reads;
+    private readonly ReadinessPoll _poll;
+    private readonly BackgroundHold _hold;
+    private readonly IFillOutcome _fill;
+    private readonly IReadOnlyList<(int PagesId, int Index)> _first;
+
+    /// <summary>The app runs while the fill goes on (a lazy restore): the fill's work ahead yields the CPU to it.</summary>
+    private readonly bool _appRunsMeanwhile;
+
+    private volatile bool _done;
+
+    /// <param name="poll">The events thread's poll, woken when the background fill is done (the fill ends once no process is left).</param>
+    /// <param name="first">The chunks to fill first.</param>
+    public BackgroundFill(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, BackgroundHold hold, IFillOutcome fill,
+        IReadOnlyList<(int PagesId, int Index)> first, bool appRunsMeanwhile)
+    {
+        _spaces = spaces;
+        _placer = placer;
+        _reads = reads;
+        _poll = poll;
+        _hold = hold;
+        _fill = fill;
+        _first = first;
+        _appRunsMeanwhile = appRunsMeanwhile;
+    }
+
+    /// <summary>CRIU has restored every process (or the fill failed first): the background fill has started.</summary>
+    public bool Started => _hold.Restored;
+
+    /// <summary>The background fill has nothing more to fill (or gave up): the fill ends once every process is let go of.</summary>
+    public bool Done => _done;
+
+    /// <summary>
+    /// Fills everything the app has not asked for, once CRIU has restored every process: the chunks to
+    /// fill first, then every chunk a process still misses pages of, in the images' order, reading
+    /// <see cref="ReadAhead"/> chunks ahead. Passes again for what a fork left to fill meanwhile.
+    /// </summary>
+    public void FillInBackground()
+    {
+        try
+        {
+            _hold.WaitForRestore();
+            FaultSeam.Hit(MemoryFiller.FillerThread);
+            List<(int PagesId, int Index)> previous = [];
+            long missingBefore = long.MaxValue;
+            for (bool firstPass = true; !_fill.Failed; firstPass = false)
+            {
+                _hold.WaitWhileHeld(); // held, the fill neither copies nor ends (its reads stay open for the checkpoint)
+                List<(int PagesId, int Index)> order = firstPass ? [.. _first.Concat(_spaces.MissingChunks()).Distinct()] : _spaces.MissingChunks();
+                long missing = _spaces.MissingPages();
+                if (order.Count == 0)
+                {
+                    if (missing == 0)
+                    {
+                        break;
+                    }
+                    Thread.Sleep(1); // a child forked while the chunks were listed: list them again
+                    continue;
+                }
+                if (missing >= missingBefore && order.SequenceEqual(previous))
+                {
+                    _fill.Fail($"{missing} pages of the app's memory could not be filled from their chunks (the images do not line up)");
+                    break;
+                }
+                (previous, missingBefore) = (order, missing);
+                FillAll(order, firstPass ? _first.Count : 0);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            _fill.Fail($"the app's memory could not be filled: {e.Message}");
+        }
+        finally
+        {
+            _done = true;
+            _poll.Wake();
+        }
+    }
+
+    /// <param name="first">How many chunks at the start of <paramref name="order"/> are those to fill first: in a lazy
+    /// restore they are what the app is about to touch, so they are copied at the app's own CPU priority (read already,
+    /// they take a few milliseconds), and only the fill after them yields the CPU to the app.</param>
+    private void FillAll(List<(int PagesId, int Index)> order, int first)
+    {
+        var window = new Queue<(int PagesId, int Index, Task<byte[]> Read)>();
+        int next = 0, copied = 0;
+        // No process left (each has all its memory, or ended): nothing reads the rest, and the load ends with the app.
+        while (!_fill.Failed && (next < order.Count || window.Count > 0) && _spaces.AnyLeft())
+        {
+            if (copied++ == first && _appRunsMeanwhile)
+            {
+                BackgroundThread.YieldToTheApp();
+            }
+            while (window.Count < ReadAhead && next < order.Count)
+            {
+                (int pagesId, int index) = order[next++];
+                window.Enqueue((pagesId, index, _reads.Get(pagesId, index, urgent: false)));
+            }
+            (int image, int chunk, Task<byte[]> read) = window.Dequeue();
+            FillPace.Wait();
+            _hold.WaitWhileHeld();
+            _placer.Arrived(image, chunk, read);
+        }
+    }
+}

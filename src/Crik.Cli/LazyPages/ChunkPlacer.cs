@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// Puts a chunk that arrived (read for a fault, or by the background fill) into every process that still misses any of its
+/// pages, in one copy per run of missing pages (<see cref="PageCopier"/>), each under the task's lock from its look at the
+/// areas to the end of the copy. A page is never counted as in when it was not placed: one that stays unplaceable fails
+/// the fill.
+/// </summary>
+internal sealed class ChunkPlacer
+{
+    /// <summary>How long a page may stay unplaced (<see cref="Unplaceable"/>) before the fill fails.</summary>
+    private static readonly TimeSpan UnplacedWait = TimeSpan.FromSeconds(2);
+
+    private readonly AddressSpaces _spaces;
+    private readonly ChunkReadAhead _reads;
+    private readonly PageCopier _copier;
+    private readonly ReadinessPoll _poll;
+    private readonly IFillOutcome _fill;
+
+    /// <param name="poll">The events thread's poll, woken when a process needs nothing more (its userfaultfd is let go).</param>
+    public ChunkPlacer(AddressSpaces spaces, ChunkReadAhead reads, PageCopier copier, ReadinessPoll poll, IFillOutcome fill)
+    {
+        _spaces = spaces;
+        _reads = reads;
+        _copier = copier;
+        _poll = poll;
+        _fill = fill;
+    }
+
+    /// <summary>A chunk read (or failed): its pages go into every process that misses them.</summary>
+    public void Arrived(int pagesId, int index, Task<byte[]> read)
+    {
+        try
+        {
+            FaultSeam.Hit(MemoryFiller.CopyWork);
+            byte[] bytes;
+            try
+            {
+                bytes = read.GetAwaiter().GetResult();
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the fill is over already
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                _fill.Fail($"a chunk of its memory could not be read: {e.Message}");
+                return;
+            }
+            ChunkedImage image = _spaces.Image(pagesId);
+            long start = image.StartOf(index);
+            int length = image.ChunkSize(index);
+            foreach (LazyTask task in _spaces.Tasks().Where(t => t.PagesId == pagesId))
+            {
+                CopyInto(task, bytes, start, length);
+            }
+        }
+        catch (IOException e)
+        {
+            _fill.Fail($"the app's memory could not be filled: {e.Message}");
+        }
+        finally
+        {
+            _reads.Forget(pagesId, index);
+        }
+    }
+
+    /// <summary>Copies the pages of a chunk (its <paramref name="length"/> bytes from <paramref name="start"/> in the pages image) that the process misses.</summary>
+    private void CopyInto(LazyTask task, byte[] bytes, long start, int length)
+    {
+        long unplacedSince = 0;
+        while (!_fill.Failed)
+        {
+            lock (task.Lock)
+            {
+                if (task.Ended || task.File.IsClosed)
+                {
+                    return;
+                }
+                FillResult result = _copier.CopyMissing(task, bytes, start, length);
+                if (result == FillResult.Gone || task.Missing == 0)
+                {
+                    task.Ended = true;
+                    _poll.Wake();
+                }
+                if (result == FillResult.Unmapped && Unplaceable(task, start, ref unplacedSince))
+                {
+                    return;
+                }
+                if (result is not (FillResult.Retry or FillResult.Unmapped))
+                {
+                    return;
+                }
+            }
+            // The app is changing its memory: the events thread reads what changed, then this copies again.
+            Thread.Sleep(1);
+        }
+    }
+
+    /// <summary>
+    /// A page crik still has to fill is not there for the process's userfaultfd. An unmap's event comes right after the
+    /// unmap, so one that is not read yet is read within <see cref="UnplacedWait"/>; a page still unplaced then is in a
+    /// mapping crik cannot fill (one CRIU never registered, say). It is never counted as done: the fill fails, the app is
+    /// killed, and the checkpoint it came from stays for the next pod.
+    /// </summary>
+    private bool Unplaceable(LazyTask task, long start, ref long unplacedSince)
+    {
+        if (unplacedSince == 0)
+        {
+            unplacedSince = Stopwatch.GetTimestamp();
+            return false;
+        }
+        if (Stopwatch.GetElapsedTime(unplacedSince) < UnplacedWait)
+        {
+            return false;
+        }
+        _fill.Fail($"process {task.Pid}'s pages from offset {start} of pages-{task.PagesId}.img could not be placed in its memory: their mapping is not "
+            + "one crik can fill, and no change the app made explains it; crik does not count them as in");
+        return true;
+    }
+}

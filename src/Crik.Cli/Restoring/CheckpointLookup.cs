@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
+using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
@@ -11,7 +12,7 @@ namespace Crik.Cli.Restoring;
 /// <summary>
 /// Takes the image directory's lock for the app's life and chooses the checkpoint to restore. Another
 /// crik's lock is waited for (in object storage, a lease whose holder died expires after leaseDuration),
-/// so this pod never starts a second copy; a store that cannot be read is waited for as <see cref="StoreWait"/> says.
+/// so this pod never starts a second copy; a store that cannot be read is waited for as <see cref="StoreUnavailableStep"/> says.
 /// </summary>
 internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store, ILogger log)
 {
@@ -22,10 +23,10 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
     public Found Find(IReadOnlyList<string> command, StageClock stages)
     {
         var waiting = Stopwatch.StartNew();
-        var unsure = new StoreWait(config, store, log, waiting);
+        var unsure = new StoreUnavailableStep(config, store.ImageDir, log);
         while (true)
         {
-            TimeSpan left = StoreWait.AtLeastZero(config.LockWait - waiting.Elapsed);
+            TimeSpan left = config.LockWait > waiting.Elapsed ? config.LockWait - waiting.Elapsed : TimeSpan.Zero;
             try
             {
                 // Every request of this try gives up by the end of lockWait, with time after it to list what the lock guards.
@@ -51,9 +52,9 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
             {
                 // Unknown is not empty: a store that cannot be listed, locked or read may hold the checkpoint to resume.
                 log.Debug(e, "Looking for a checkpoint in {Dir} failed", store.ImageDir);
-                if (!unsure.TryAgainAfter(e))
+                if (unsure.Act(TroubleWith.Lookup, e, waiting.Elapsed) is { } whyFresh)
                 {
-                    return new Found(null, $"crik cannot tell whether {store.ImageDir} holds a checkpoint ({e.Message}), and {ConfigKeys.OnStoreUnavailable}: start asks for a fresh start");
+                    return new Found(null, whyFresh);
                 }
             }
         }

@@ -13,8 +13,11 @@ internal interface IAppRestorer
     /// </summary>
     Task<RunningApp?> TryRestoreAsync(IReadOnlyList<string> command);
 
-    /// <summary>Whether the app starts fresh when crik cannot tell whether a checkpoint exists (onStoreUnavailable: start); otherwise it never does.</summary>
-    bool StartsWhenUnsure { get; }
+    /// <summary>
+    /// Looking for or restoring a checkpoint failed in a way nobody expected, so crik cannot tell whether one exists: why the
+    /// app starts fresh (onStoreUnavailable: start, said in the log), or <see cref="RestoreFailedException"/> when nothing starts.
+    /// </summary>
+    string StartFreshOrStop(Exception error);
 
     /// <summary>Why the last <see cref="TryRestoreAsync"/> returned null: the app starts fresh.</summary>
     string? WhyFresh { get; }

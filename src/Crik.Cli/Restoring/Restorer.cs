@@ -21,12 +21,13 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 {
     private readonly CheckpointLookup _lookup = new(config, store, log);
     private readonly CheckpointRestore _restore = new(config, store, criu, reaper, log);
+    private readonly StoreUnavailableStep _unsure = new(config, store.ImageDir, log);
 
     public TimeSpan Probation => config.RestoreProbation;
 
     public HoldState? Holding => store.Holding;
 
-    public bool StartsWhenUnsure => StoreUnavailable.Decide(config.OnStoreUnavailable, StoreUnavailable.LookupOver) == WhenUnsure.StartFresh;
+    public string StartFreshOrStop(Exception error) => _unsure.Act(TroubleWith.Unexpected, error, config.LockWait)!;
 
     public string? WhyFresh { get; private set; }
 
@@ -58,14 +59,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
             // The checkpoint exists: a fresh start would drop its work, and a lock that was lost may mean another pod runs the app.
             string problem = e is StoreNotAnsweringException ? e.Message
                 : $"restoring checkpoint {checkpoint.Manifest.Generation} from {store.ImageDir} failed on an I/O error ({e.Message})";
-            if (StoreUnavailable.Decide(config.OnStoreUnavailable, StoreUnavailable.LookupOver) == WhenUnsure.StartNothing)
-            {
-                throw new RestoreFailedException($"{problem}; the checkpoint stays, and crik starts nothing and exits so that Kubernetes starts this pod again "
-                    + $"to restore it; {StoreWait.Hint(store.ImageDir)}, or set {ConfigKeys.OnStoreUnavailable}: start to start the app fresh instead");
-            }
-            log.Warning("{Problem}; starting the app fresh because {Key}: start asks for it, which gives up the work since that checkpoint",
-                problem, ConfigKeys.OnStoreUnavailable);
-            return RestoreOutcome.Fresh($"{problem}, and {ConfigKeys.OnStoreUnavailable}: start asks for a fresh start");
+            var trouble = new StoreTrouble(TroubleWith.FoundCheckpoint, problem, store.ImageDir, S3Address.IsS3(store.ImageDir));
+            return RestoreOutcome.Fresh(_unsure.Act(trouble, config.LockWait)!);
         }
     }
 

@@ -186,15 +186,8 @@ internal sealed partial class Supervisor(SignalRelay signals, AppLauncher launch
         catch (Exception e) when (e is not RestoreFailedException)
         {
             log.Debug(e, "Looking for a checkpoint failed");
-            if (!restorer!.StartsWhenUnsure)
-            {
-                // Unknown is not empty: a fresh start could drop a checkpoint's work and run a second copy.
-                throw new RestoreFailedException($"crik could not look for or restore a checkpoint ({e.Message}), so it starts nothing "
-                    + "and exits so that Kubernetes starts this pod again; onStoreUnavailable: start starts the app fresh instead");
-            }
-            log.Warning("Could not look for or restore a checkpoint ({Error}); starting the app fresh because onStoreUnavailable: start asks for it, "
-                + "which gives up the work in any checkpoint and the promise of one live copy", e.Message);
-            whyFresh = $"could not look for or restore a checkpoint ({e.Message}), and onStoreUnavailable: start asks for a fresh start";
+            // Unknown is not empty: a fresh start could drop a checkpoint's work and run a second copy.
+            whyFresh = restorer!.StartFreshOrStop(e);
         }
         RunningApp started = launcher.Start(command);
         // Its line is the launcher's, written as the process starts ("Started … as PID …").

@@ -97,7 +97,52 @@ public sealed class MemoryCaseTests : IDisposable
         MemoryCaseRuns.AssertIntact(pod);
     }
 
+    /// <summary>
+    /// The app acts on its memory just after a lazy restore, before it arrived, several cases at once, each on an area of its
+    /// own (apps/memory-cases.c says what each does and checks): the kernel's answer and the bytes it gives are what crik
+    /// gives, while the memory arrives, through a checkpoint taken during the fill, and after its restore each way.
+    /// </summary>
+    [CriuTheory]
+    [InlineData("mremapshrink+mremapfixed+dontunmap+mlock")]
+    [InlineData("populateread+populatewrite+free+nohugepage")]
+    [InlineData("collapse+populatecollapse")]
+    [InlineData("lockall")]
+    [InlineData("lockfuture")]
+    public void WhatTheAppDoesToItsMemoryWhileItArrivesIsWhatTheKernelDoes(string cases)
+    {
+        string[] lines = Answers(cases);
+        using var pods = new Pods("lazyRestore: on\n");
+        using (CrikRun pod = _runs.ChangedWhileArriving(pods, cases))
+        {
+            MemoryCaseRuns.AssertSaid(pod, lines);
+            MemoryCaseRuns.CheckpointDuringTheFill(pod);
+        }
+        _runs.RestoreEachWayAndCheck(pods, cases, lines);
+    }
+
+    /// <summary>
+    /// A child forked just after the restore, from an area given MADV_WIPEONFORK and then MADV_KEEPONFORK, reads that area's
+    /// bytes (the kernel keeps them for the child again); beside it areas given MADV_COLD, MADV_PAGEOUT and MADV_HUGEPAGE
+    /// keep theirs. Again after a checkpoint (it waits for the memory: crik has not heard that the child exited) and its
+    /// restore each way.
+    /// </summary>
+    [CriuFact]
+    public void AChildForkedAfterKeepOnForkReadsItsParentsBytes()
+    {
+        const string Cases = "keeponfork+cold+pageout+hugepage";
+        using var pods = new Pods("lazyRestore: on\n");
+        using (CrikRun pod = _runs.ChangedWhileArriving(pods, Cases))
+        {
+            MemoryCaseRuns.AssertSaid(pod, Answers(Cases));
+            CheckpointAfterTheFork(pod);
+        }
+        _runs.RestoreEachWayAndCheck(pods, Cases, Answers(Cases));
+    }
+
     public void Dispose() => _runs.Dispose();
+
+    /// <summary>What the app says after each restore when each of the cases joined by "+" went as the kernel says.</summary>
+    private static string[] Answers(string cases) => [.. cases.Split('+').Select(name => name + " yes")];
 
     /// <summary>
     /// A SIGTERM with the memory still arriving and a child forked since the restore: crik does not know the child's PID

@@ -17,15 +17,15 @@
 // then "changed N" (N restores so far). On SIGUSR1 it checks every area it still has as it was
 // ("intact yes|no"; area 0 after wipeonfork is the parent's own and still as it was).
 #define _GNU_SOURCE
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "memory-case-app.h"
 
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
@@ -40,16 +40,6 @@ static uint64_t *areas[AREAS];
 static size_t area_words;
 // What each area holds now: its length in words, and the words that read as zeros.
 static size_t words[AREAS], zero_from[AREAS], zero_to[AREAS];
-static volatile sig_atomic_t asked;
-
-static uint64_t expected(int area, size_t word)
-{
-    uint64_t z = ((uint64_t)(area + 1) << 48) ^ word;
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static int intact(int area)
 {
@@ -74,15 +64,6 @@ static int zero(int area)
         if (areas[area][w] != 0)
             return 0;
     return 1;
-}
-
-static const char *yes(int ok) { return ok ? "yes" : "no"; }
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 // Forks a child that checks the areas given (those it has) and, with wiped >= 0, that area wiped; the parent waits.
@@ -179,7 +160,17 @@ static void change(const char *which, int restores)
     }
 }
 
-static void on_usr1(int signo) { (void)signo; asked = 1; }
+static const char *which_case;
+
+static void changed(int restores) { change(which_case, restores); }
+
+static int intact_all(void)
+{
+    int ok = 1;
+    for (int a = 0; a < AREAS; a++)
+        ok = intact(a) && ok;
+    return ok;
+}
 
 int main(int argc, char **argv)
 {
@@ -203,28 +194,7 @@ int main(int argc, char **argv)
         for (size_t w = 0; w < area_words; w++)
             areas[a][w] = expected(a, w);
     }
-    signal(SIGUSR1, on_usr1);
     printf("allocated %s\n", argv[2]);
-    int restores = 0;
-    double last = now();
-    for (long count = 0;; count++) {
-        double t = now();
-        if (t - last > 1.0) {
-            restores++;
-            change(argv[1], restores);
-            printf("changed %d\n", restores);
-            t = now();
-        }
-        last = t;
-        if (asked) {
-            asked = 0;
-            int ok = 1;
-            for (int a = 0; a < AREAS; a++)
-                ok = intact(a) && ok;
-            printf("intact %s\n", yes(ok));
-            last = now();
-        }
-        printf("count %ld\n", count);
-        usleep(100000);
-    }
+    which_case = argv[1];
+    count_and_act(changed, intact_all);
 }

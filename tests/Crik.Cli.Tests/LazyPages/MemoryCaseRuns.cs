@@ -16,8 +16,10 @@ internal sealed class MemoryCaseRuns : IDisposable
 {
     public const string AppMib = "128";
 
-    /// <summary>The fill paced, so that most of the memory has not arrived when the app acts.</summary>
-    private static readonly Dictionary<string, string> Slowly = new() { ["CRIK_TEST_FILL_PACE_MS"] = "40" };
+    /// <summary>The pause before each chunk the background fill copies, so that most of the memory has not arrived when the app acts.</summary>
+    public const int FillPaceMs = 40;
+
+    private static readonly Dictionary<string, string> Slowly = Paced(FillPaceMs);
 
     /// <summary>Each way a checkpoint is restored: the configuration's lazyRestore and the environment that forces the stream.</summary>
     public static readonly IReadOnlyList<(string LazyRestore, IReadOnlyDictionary<string, string> Environment)> EveryRestore =
@@ -44,7 +46,8 @@ internal sealed class MemoryCaseRuns : IDisposable
     public string App { get; }
 
     /// <summary>The app checkpointed once, then restored lazily with its fill paced, having done what <paramref name="which"/> says ("changed 1").</summary>
-    public CrikRun ChangedWhileArriving(Pods pods, string which)
+    /// <param name="fillPaceMs">The pause before each chunk the background fill copies (CRIK_TEST_FILL_PACE_MS).</param>
+    public CrikRun ChangedWhileArriving(Pods pods, string which, int fillPaceMs = FillPaceMs)
     {
         using (CrikRun first = pods.Start(App, which, AppMib))
         {
@@ -52,7 +55,7 @@ internal sealed class MemoryCaseRuns : IDisposable
             first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
             Pods.CheckpointAndStopForAClockJump(first);
         }
-        CrikRun pod = pods.StartWith(Slowly, App, which, AppMib);
+        CrikRun pod = pods.StartWith(Paced(fillPaceMs), App, which, AppMib);
         try
         {
             Assert.Contains(", lazily (", pod.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
@@ -95,6 +98,8 @@ internal sealed class MemoryCaseRuns : IDisposable
             Thread.Sleep(TimeSpan.FromSeconds(1.5));
         }
     }
+
+    private static Dictionary<string, string> Paced(int pauseMs) => new() { ["CRIK_TEST_FILL_PACE_MS"] = pauseMs.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     public static void UseLazyRestore(Pods pods, string value) =>
         File.WriteAllText(pods.ConfigPath, $"imageDir: {pods.ImageDir}\nlazyRestore: {value}\n");

@@ -194,10 +194,18 @@ internal sealed class AddressSpaces
         {
             lock (task.Lock)
             {
-                if (!task.Ended && !task.File.IsClosed)
+                if (task.Ended || task.File.IsClosed)
                 {
-                    processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));
+                    continue;
                 }
+                if (task.Forked && task.Areas.Count > 0 && task.File.Serves(task.Areas[0].Address) == false)
+                {
+                    // A child forked since the restore that has exited (or run another program): otherwise noticed only when a
+                    // copy into it fails, and a checkpoint would wait for memory that nobody will read. The events thread lets it go.
+                    task.Ended = true;
+                    continue;
+                }
+                processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));
             }
         }
         return processes;

@@ -145,7 +145,12 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
 
     public IReadOnlyList<UnfilledProcess> Unfilled() => _spaces.Unfilled();
 
-    public IReadOnlyList<ProcessAtAGlance> Glance() => _spaces.Glance();
+    public IReadOnlyList<ProcessAtAGlance> Glance()
+    {
+        IReadOnlyList<ProcessAtAGlance> processes = _spaces.Glance();
+        _poll.Wake(); // a forked child found gone is let go of at once
+        return processes;
+    }
 
     public IReadOnlyList<ChunkRef> Chunks(int pagesId) => _spaces.Image(pagesId).Chunks;
 

@@ -23,8 +23,9 @@ internal interface IArrivingMemory
     IReadOnlyList<UnfilledProcess> Unfilled();
 
     /// <summary>
-    /// Each process crik still fills, at a glance while the app runs: nothing copied, nothing asked of the
-    /// kernel, no waiting. Whether its memory is still its own is asked by <see cref="Unfilled"/>, once it is stopped.
+    /// Each process crik still fills, at a glance while the app runs: nothing copied, no waiting, and of the kernel
+    /// only whether a child forked since the restore has exited (one ioctl on its userfaultfd; such a child is let go of).
+    /// Whether a process's memory is still its own is asked by <see cref="Unfilled"/>, once it is stopped.
     /// </summary>
     IReadOnlyList<ProcessAtAGlance> Glance();
 

@@ -16,8 +16,10 @@ internal sealed class MemoryCaseRuns : IDisposable
 {
     public const string AppMib = "128";
 
-    /// <summary>The fill paced, so that most of the memory has not arrived when the app acts.</summary>
-    private static readonly Dictionary<string, string> Slowly = new() { ["CRIK_TEST_FILL_PACE_MS"] = "40" };
+    /// <summary>The pause before each chunk the background fill copies, so that most of the memory has not arrived when the app acts.</summary>
+    public const int FillPaceMs = 40;
+
+    private static readonly Dictionary<string, string> Slowly = Paced(FillPaceMs);
 
     /// <summary>Each way a checkpoint is restored: the configuration's lazyRestore and the environment that forces the stream.</summary>
     public static readonly IReadOnlyList<(string LazyRestore, IReadOnlyDictionary<string, string> Environment)> EveryRestore =
@@ -45,7 +47,8 @@ internal sealed class MemoryCaseRuns : IDisposable
 
     /// <summary>The app checkpointed once, then restored lazily with its fill paced, having done what <paramref name="which"/> says ("changed 1").</summary>
     /// <param name="environment">More for the restored crik's environment.</param>
-    public CrikRun ChangedWhileArriving(Pods pods, string which, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="fillPaceMs">The pause before each chunk the background fill copies (CRIK_TEST_FILL_PACE_MS).</param>
+    public CrikRun ChangedWhileArriving(Pods pods, string which, IReadOnlyDictionary<string, string>? environment = null, int fillPaceMs = FillPaceMs)
     {
         using (CrikRun first = pods.Start(App, which, AppMib))
         {
@@ -53,7 +56,8 @@ internal sealed class MemoryCaseRuns : IDisposable
             first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
             Pods.CheckpointAndStopForAClockJump(first);
         }
-        CrikRun pod = pods.StartWith(new Dictionary<string, string>(Slowly.Concat(environment ?? new Dictionary<string, string>())), App, which, AppMib);
+        var restored = new Dictionary<string, string>(Paced(fillPaceMs).Concat(environment ?? new Dictionary<string, string>()));
+        CrikRun pod = pods.StartWith(restored, App, which, AppMib);
         try
         {
             Assert.Contains(", lazily (", pod.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
@@ -96,6 +100,8 @@ internal sealed class MemoryCaseRuns : IDisposable
             Thread.Sleep(TimeSpan.FromSeconds(1.5));
         }
     }
+
+    private static Dictionary<string, string> Paced(int pauseMs) => new() { ["CRIK_TEST_FILL_PACE_MS"] = pauseMs.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
     public static void UseLazyRestore(Pods pods, string value) =>
         File.WriteAllText(pods.ConfigPath, $"imageDir: {pods.ImageDir}\nlazyRestore: {value}\n");

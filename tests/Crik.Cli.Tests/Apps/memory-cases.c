@@ -239,12 +239,16 @@ static long resident_pages(int area)
 
 static int resident(int area) { return resident_pages(area) == (long)(words[area] / PAGE_WORDS); }
 
-// How much of each area has arrived (before a case acts): "arrived P0% P1% P2% P3%".
+// How much of each area has arrived (before a case acts): "arrived P0% P1% P2% P3%" ("gone" for an area unmapped).
 static void say_arrived(void)
 {
     printf("arrived");
-    for (int a = 0; a < AREAS; a++)
-        printf(" %ld%%", resident_pages(a) * 100 / (long)(words[a] / PAGE_WORDS));
+    for (int a = 0; a < AREAS; a++) {
+        if (words[a] < PAGE_WORDS)
+            printf(" gone"); // unmapped by a case (shrinkbelow)
+        else
+            printf(" %ld%%", resident_pages(a) * 100 / (long)(words[a] / PAGE_WORDS));
+    }
     printf("\n");
 }
 

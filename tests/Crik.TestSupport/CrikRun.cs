@@ -11,6 +11,9 @@ public sealed class CrikRun : IDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>What crik logs for a task of its own whose failure nobody looked at (Supervision/LastResort); a run that logs it fails its test.</summary>
+    public const string UnobservedTaskLine = "A task of crik's failed and nobody looked at it";
+
     private readonly Process _process;
     private readonly int _launchersAboveCrik;
     private readonly List<string> _stdout = [];
@@ -221,6 +224,16 @@ public sealed class CrikRun : IDisposable
             Kill();
         }
         _process.Dispose();
+        RemoveControlDirectory();
+        // Every task crik starts has its failure looked at; one that was not is a bug, whatever the test was about.
+        if (Stderr.FirstOrDefault(l => l.Contains(UnobservedTaskLine, StringComparison.Ordinal)) is { } unobserved)
+        {
+            throw new InvalidOperationException($"crik logged a task of its own that failed with nobody looking at it: {unobserved}");
+        }
+    }
+
+    private void RemoveControlDirectory()
+    {
         string? controlDirectory = System.IO.Path.GetDirectoryName(ControlSocket);
         if (controlDirectory is not null && controlDirectory.Contains("crik-control-", StringComparison.Ordinal) && Directory.Exists(controlDirectory))
         {

@@ -136,6 +136,7 @@ internal sealed class ChunkReadAhead : IDisposable
         {
             var refused = new ChunkRead(() => throw _broken);
             refused.Done.SetException(_broken);
+            _ = refused.Bytes.Exception; // reported once, where the thread failed; a read nobody waits for needs no more looking at
             return refused;
         }
         ChunkRead read = _reader.Queue(() => _read(image, index), urgent);
@@ -175,6 +176,7 @@ internal sealed class ChunkReadAhead : IDisposable
             foreach ((ChunkRead read, _) in _reads.Values)
             {
                 read.Done.TrySetException(_broken);
+                _ = read.Bytes.Exception; // as for a refused read: reported once, above
             }
         }
     }

@@ -117,6 +117,10 @@ internal sealed class ChunkReader : IDisposable
         {
             _giveBack(read.Bytes.Result);
         }
+        else if (read.Bytes.IsFaulted)
+        {
+            _ = read.Bytes.Exception; // a failed read let go of: whoever needed it heard of the failure, or nobody does any more
+        }
     }
 
     /// <summary>Stops the threads; reads under way end on their own (see <see cref="Cancel"/>); reads not started fail, as does any queued later.</summary>

@@ -148,11 +148,14 @@ public sealed class S3LeaseTests : IDisposable
         using S3Lease? lease = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero, Lifetime);
         Assert.NotNull(lease);
         Poll.Until(() => lease.Lost, "the renewal to find the lease lost", Lifetime);
+        // A renewal whose answer came too late on a loaded machine is tried again, so the count may be past 2 by now.
+        int putsWhenLost = Volatile.Read(ref puts);
 
         Thread.Sleep(Lifetime / 2); // no renewal comes after
         lease.Dispose();
         Assert.Equal("other-pod/1/abc\n1000\n", Encoding.UTF8.GetString(Direct().TryGet(".lock")!));
-        Assert.Equal(2, puts);
+        Assert.True(putsWhenLost >= 2, $"{putsWhenLost} writes of the lease");
+        Assert.Equal(putsWhenLost, Volatile.Read(ref puts));
     }
 
     [S3Fact]

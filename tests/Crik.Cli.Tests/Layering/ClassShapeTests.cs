@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Crik.Cli.Decisions;
+using Xunit;
+
+namespace Crik.Cli.Tests.Layering;
+
+/// <summary>
+/// Each class owns its state, in one place: none holds more than <see cref="MostFields"/> instance fields (the
+/// parameters its primary constructor keeps and the backing fields of its properties included), and none outside
+/// Interop/ is split over several partial files, whose parts would share its fields across files.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = TrimmingAside.Why)]
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2070", Justification = TrimmingAside.Why)]
+public sealed partial class ClassShapeTests
+{
+    private const int MostFields = 10;
+
+    /// <summary>Classes still to be split (issue 61). Each leaves this list when it is: the test fails on a name here that no longer needs to be.</summary>
+    private static readonly string[] CrowdedStill =
+    [
+        "Crik.Cli.Supervision.LeaseWatchdog", "Crik.Cli.Restoring.CheckpointRestore", "Crik.Cli.Observing.CrikMetrics",
+        "Crik.Cli.Observing.PodEventWriter", "Crik.Cli.ObjectStorage.S3Lease", "Crik.Cli.ObjectStorage.S3PackUpload",
+        "Crik.Cli.ImageStore.StagingCheckpoint", "Crik.Cli.Checkpointing.DumpRun", "Crik.Cli.Checkpointing.PagesComposer",
+    ];
+
+    /// <summary>Classes still split over several files (issue 61), by the same rule as <see cref="CrowdedStill"/>.</summary>
+    private static readonly string[] SplitStill =
+    [
+        "S3Client", "StoreLayout", "Checkpointer", "GenerationStore", "StagingCheckpoint", "VolumeBackend", "ObjectBackend", "Supervisor",
+    ];
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void NoClassHoldsMoreThanTenInstanceFields()
+    {
+        List<string> crowded = Crowded(typeof(Retirement).Assembly).ToList();
+        List<string> unlisted = crowded.Where(c => !CrowdedStill.Contains(c[..c.IndexOf(':', StringComparison.Ordinal)])).ToList();
+        List<string> splitAlready = CrowdedStill.Where(name => !crowded.Any(c => c.StartsWith(name + ":", StringComparison.Ordinal))).ToList();
+        Assert.True(unlisted.Count == 0, $"classes with more than {MostFields} instance fields:\n" + string.Join("\n", unlisted));
+        Assert.True(splitAlready.Count == 0, $"no longer crowded, take them off {nameof(CrowdedStill)}: " + string.Join(", ", splitAlready));
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void NoClassOutsideInteropIsSplitOverSeveralFiles()
+    {
+        List<string> split = SplitOverFiles().ToList();
+        List<string> unlisted = split.Where(s => !SplitStill.Contains(s[..s.IndexOf(':', StringComparison.Ordinal)])).ToList();
+        List<string> joinedAlready = SplitStill.Where(name => !split.Any(s => s.StartsWith(name + ":", StringComparison.Ordinal))).ToList();
+        Assert.True(unlisted.Count == 0, "classes split over several partial files outside Interop/:\n" + string.Join("\n", unlisted));
+        Assert.True(joinedAlready.Count == 0, $"in one file now, take them off {nameof(SplitStill)}: " + string.Join(", ", joinedAlready));
+    }
+
+    /// <summary>
+    /// Each class of the project with more than <see cref="MostFields"/> instance fields, as "Type: N (field, ...)". Records
+    /// (their properties are their values) and what a source generator or the compiler made are not counted.
+    /// </summary>
+    internal static IEnumerable<string> Crowded(Assembly assembly) =>
+        assembly.GetTypes()
+            .Where(type => type.IsClass && CompiledCode.FolderOf(type) is not null && !CompiledCode.IsCompilerMade(type)
+                && !type.IsDefined(typeof(CompilerGeneratedAttribute)) && !IsRecord(type) && !typeof(JsonSerializerContext).IsAssignableFrom(type))
+            .Select(type => (type, Fields: type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)))
+            .Where(t => t.Fields.Length > MostFields)
+            .Select(t => $"{t.type.FullName}: {t.Fields.Length} ({string.Join(", ", t.Fields.Select(f => f.Name))})");
+
+    /// <summary>Each class declared partial in more than one file of src/Crik.Cli outside Interop/, as "Name: file, file".</summary>
+    internal static IEnumerable<string> SplitOverFiles() =>
+        LayeringTests.SourceFiles()
+            .Where(f => f.Folder != "Interop")
+            .SelectMany(f => PartialClass().Matches(File.ReadAllText(Path.Combine(LayeringTests.SourceRoot, f.Path)))
+                .Select(m => (Name: m.Groups["name"].Value, f.Path)))
+            .GroupBy(d => d.Name)
+            .Where(g => g.Select(d => d.Path).Distinct().Count() > 1)
+            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(d => d.Path).Distinct().Order(StringComparer.Ordinal))}");
+
+    private static bool IsRecord(Type type) =>
+        type.GetMethod("<Clone>$", BindingFlags.Instance | BindingFlags.Public) is not null;
+
+    [GeneratedRegex(@"\bpartial\s+(?:record\s+|struct\s+)?class\s+(?<name>\w+)")]
+    private static partial Regex PartialClass();
+}

@@ -10,7 +10,7 @@ import re
 import signal
 import time
 
-from benchlib import Proc, log, now, save, summary, wait_child
+from benchlib import Proc, log, now, save, summary, wait_child, say_first_touch
 from lazy import S3RVER, Store, checkpoint, free_port, get, pod
 
 
@@ -95,6 +95,7 @@ def main():
         store.close()
     results = {"mib": args.mib, "store": args.store, "into_s": args.into, "reps": args.reps,
                "checkpoint_s": {name: summary([r["checkpoint_s"] for r in rs]) for name, rs in rounds.items()}, "rounds": rounds}
+    say_first_touch(results)
     all_in, mid = results["checkpoint_s"]["all in"]["median"], results["checkpoint_s"]["one second into the fill"]["median"]
     results["ratio"] = mid / all_in
     log(f"part 7: checkpoint one second into the fill {mid:.3f} s, with all memory in {all_in:.3f} s: {mid / all_in:.2f}x")

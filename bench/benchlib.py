@@ -193,3 +193,26 @@ def save(path, data):
 
 def log(message):
     print(f"bench: {message}", flush=True)
+
+
+def first_touch_us():
+    """The machine's cost of a first touch of an anonymous page, in microseconds (bench/apps/first_touch.c, built
+    here once): it says which kind of machine a restore figure came from, since crik's fill and CRIU both pay it for
+    every page. None when no C compiler is at hand."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "first_touch.c")
+    binary = os.path.join("/tmp", f"crik-bench-first-touch-{os.getuid()}")
+    try:
+        if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+            subprocess.run(["cc", "-O2", "-o", binary, source], check=True, capture_output=True)
+        return float(subprocess.run([binary], check=True, capture_output=True, text=True).stdout)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+
+
+def say_first_touch(results):
+    """Measures the first-touch cost, logs it and keeps it in the results."""
+    cost = first_touch_us()
+    results["first_touch_us"] = cost
+    log(f"a first touch of a page costs {cost:.2f} us on this machine" if cost is not None
+        else "no C compiler: the cost of a first touch is not measured")
+

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from benchlib import NAMESPACES, Proc, log, now, pid_in_namespace, rss_kib, save, summary, tree_size, wait_child, wait_exit
+from benchlib import NAMESPACES, Proc, log, now, pid_in_namespace, rss_kib, save, summary, tree_size, wait_child, wait_exit, say_first_touch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = {
@@ -229,6 +229,7 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     app = APPS[args.app]
     results = {"reps": args.reps, "app": args.app, "cold": args.cold, "sizes": {}}
+    say_first_touch(results)
     for mib in [int(s) for s in args.sizes.split(",")]:
         rounds = {"crik": [], "raw": []}
         for rep in range(args.reps):

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import time
 
-from benchlib import NAMESPACES, Proc, log, now, save, summary, wait_child
+from benchlib import NAMESPACES, Proc, log, now, save, summary, wait_child, say_first_touch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "apps", "http_app.py")
@@ -178,6 +178,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     results = {"sizes": [], "reps": args.reps}
+    say_first_touch(results)
     for kind in args.stores.split(","):
         if kind == "s3" and not os.path.exists(S3RVER):
             log("part 6: no s3rver (bash scripts/install-s3rver.sh): object storage is skipped")

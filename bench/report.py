@@ -40,6 +40,13 @@ def machine(results):
             f"run {load(results, 'date.txt') or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
 
 
+def first_touch(data):
+    """Which kind of machine a restore figure came from: what a first touch of a page cost during the part."""
+    cost = data.get("first_touch_us")
+    return (f"A first touch of an anonymous page cost {cost:.2f} µs on this machine during this part (bench/apps/first_touch.c)."
+            if cost is not None else "The cost of a first touch was not measured in this run.")
+
+
 def s(stat, scale=1.0, unit="s", digits=3):
     """median (min–max) of a summary, scaled."""
     if not stat:
@@ -104,7 +111,7 @@ def part1(data, lines, goals, title="## 1. Checkpoint and restore: crik against 
         "options (`--leave-stopped --tcp-close --skip-in-flight --file-locks --link-remap --ghost-limit 1G "
         "--manage-cgroups=ignore`) via `nsenter` into an identical pod (crik as plain init, app at the same PID); "
         "**+ sync**: then `sync -f` (syncfs) on the image directory, for crash safety like crik's. "
-        "Rate = image size / time.", "",
+        "Rate = image size / time. " + first_touch(data), "",
         "| app RSS | image | crik checkpoint | raw dump | raw dump + sync | crik / raw+sync | crik − raw+sync | crik rate | raw+sync rate | crik CPU per GiB | goal |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -226,7 +233,7 @@ def part6(data, lines, goals):
         "crik, and asks for `/` every 5 ms until it answers. **lazy** is `lazyRestore: on`, **eager** `off`, alternating, "
         f"{data['reps']} rounds each; median (min–max). **first answer**: from starting crik to the first HTTP reply; "
         "**all in**: to crik's \"the app's memory is all in\" (eager: to its \"Restored\" line); **during** and **after**: "
-        "request latency while pages still arrive and after (p50 / p99).", "",
+        "request latency while pages still arrive and after (p50 / p99). " + first_touch(data), "",
         "| store | app | lazy: first answer | eager: first answer | lazy: all in | eager: all in | all in lazy / eager | during p50 / p99 | after p50 / p99 |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

@@ -8,11 +8,10 @@ namespace Crik.Cli.Checkpointing;
 /// One checkpoint asked for, from the moment it is: why, its budget and stages, and how the app goes on should
 /// it not be taken. What it learns once it has a staging area is its <see cref="DumpRun"/>'s.
 /// </summary>
-/// <param name="whenGivingUp">The supervisor's way to let the app go on at once when this checkpoint fails (see <see cref="ICheckpointer.CheckpointAsync"/>).</param>
-/// <param name="whenDumpingAgain">The supervisor's way to let the app run before a second dump (see <see cref="ICheckpointer.CheckpointAsync"/>); null when there is none.</param>
-internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason, Budget budget, Action? whenGivingUp, Action? whenDumpingAgain)
+/// <param name="host">The supervisor's side of this checkpoint (see <see cref="ICheckpointer.CheckpointAsync"/>); null when there is none.</param>
+internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason, Budget budget, ICheckpointHost? host)
 {
-    private Action? _whenGivingUp = whenGivingUp;
+    private int _gaveUp;
 
     public RunningApp App => app;
 
@@ -46,14 +45,26 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
     public string ThenTheApp => reason == CheckpointReason.Sigterm ? "the app keeps running and gets SIGTERM" : "the app keeps running";
 
     /// <summary>Whether the app can be dumped a second time in this checkpoint (<see cref="LetRunForASecondDump"/>).</summary>
-    public bool CanDumpAgain => whenDumpingAgain is not null;
+    public bool CanDumpAgain => host is not null;
 
     /// <summary>
     /// Lets the app, which the dump dropped left stopped, run again right before a second dump: CRIU records a
     /// process it finds stopped as stopped, and a restore would bring it back so.
     /// </summary>
-    public void LetRunForASecondDump() => whenDumpingAgain?.Invoke();
+    public void LetRunForASecondDump() => host?.DumpingAgain();
 
     /// <summary>Lets the supervisor resume the app (and hand it its SIGTERM) now; once, should a failing clean-up lead here again.</summary>
-    public void GiveUp() => Interlocked.Exchange(ref _whenGivingUp, null)?.Invoke();
+    public void GiveUp()
+    {
+        if (Interlocked.Exchange(ref _gaveUp, 1) == 0)
+        {
+            host?.GivingUp();
+        }
+    }
+
+    /// <summary>The app's state and files are captured: the supervisor may resume an app that runs on after the checkpoint.</summary>
+    public void Captured() => host?.Captured();
+
+    /// <summary>Why the supervisor says not to commit, asked just before the commit point; null to commit.</summary>
+    public string? WhyNotCommit() => host?.WhyNotCommit();
 }

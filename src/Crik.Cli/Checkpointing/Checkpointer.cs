@@ -57,10 +57,9 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         return false;
     }
 
-    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
-        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null, TimeSpan spent = default)
+    public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, ICheckpointHost? host = null, TimeSpan spent = default)
     {
-        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget, spent), whenGivingUp, whenDumpingAgain);
+        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget, spent), host);
         if (await NotNowAsync(attempt).ConfigureAwait(false) is { } notNow)
         {
             return notNow;
@@ -68,7 +67,7 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         _ = criuVersion.Value; // runs beside the dump: at crik's start it would take CPU and disk from a restore
         try
         {
-            return await CheckpointNowAsync(attempt, whenCaptured, whyNotCommit).ConfigureAwait(false);
+            return await CheckpointNowAsync(attempt, attempt.Captured, attempt.WhyNotCommit).ConfigureAwait(false);
         }
         finally
         {

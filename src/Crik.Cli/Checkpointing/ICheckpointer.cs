@@ -11,18 +11,14 @@ internal interface ICheckpointer
     /// It never resumes or kills the app: it answers, and the supervisor acts on the answer. It may
     /// throw before the commit point (the supervisor then resumes the app), never after it.
     /// </summary>
-    /// <param name="whenCaptured">Called once the app's state and files are captured, before the commit: an app that
-    /// runs on may be resumed then.</param>
-    /// <param name="whenGivingUp">Called once CRIU is done with the app and the checkpoint will not be taken, before
-    /// the image directory is cleaned up and unlocked (slow with a store that stops answering): the app may be
-    /// resumed, and get its SIGTERM, then.</param>
-    /// <param name="whyNotCommit">Asked just before the commit point: a reason abandons the commit.</param>
-    /// <param name="whenDumpingAgain">Called when a dump that could not take a lazily restored app's memory as it is was dropped,
-    /// the memory is all in since, and the app is to be dumped again: the app, which CRIU left stopped, must run again first
-    /// (without it, such a checkpoint fails instead).</param>
+    /// <param name="host">The supervisor's side of this checkpoint (<see cref="ICheckpointHost"/>): told once the app is
+    /// captured (an app that runs on may be resumed then), when the checkpoint gives up once CRIU is done with the app
+    /// (the app may be resumed, and get its SIGTERM, before the slow clean-up), asked why not commit just before the
+    /// commit point, and told before a second dump of a lazily restored app whose first dump was dropped. Null for a
+    /// checkpoint nobody hosts: the app is left stopped until the answer, and a dump that cannot take the memory as
+    /// it is fails instead of dumping again.</param>
     /// <param name="spent">What was spent of checkpointBudget before the checkpoint began (a SIGTERM that waited for a lease in doubt).</param>
-    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, Action? whenCaptured = null, Action? whenGivingUp = null,
-        Func<string?>? whyNotCommit = null, Action? whenDumpingAgain = null, TimeSpan spent = default);
+    Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, ICheckpointHost? host = null, TimeSpan spent = default);
 
     /// <summary>
     /// The app ended on its own after checkpoints of this run were committed: retires them (and

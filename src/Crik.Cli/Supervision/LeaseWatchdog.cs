@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
@@ -33,12 +32,8 @@ internal sealed class LeaseWatchdog : IDisposable
     private readonly ManualResetEventSlim _stopped = new(initialState: false, spinCount: 0);
     private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
-    private bool _frozen;
-    /// <summary>When the app was frozen for the lease (<see cref="Stopwatch"/>), while <see cref="_frozen"/>.</summary>
-    private long _frozenAt;
-    private Action? _letGo;
+    private readonly LeaseFreeze _freeze;
     private int _stoppedByCrik;
-    private int _freezes;
 
     /// <param name="holding">The lease's state now (computed from its deadlines, so it never waits on the store).</param>
     /// <param name="signalTree">Signals the app's whole tree.</param>
@@ -48,6 +43,7 @@ internal sealed class LeaseWatchdog : IDisposable
         _signalTree = signalTree;
         _pid = pid;
         _log = log;
+        _freeze = new LeaseFreeze(signalTree);
         _thread = BackgroundThread.Start(Watch, "crik lease watchdog");
     }
 
@@ -61,7 +57,7 @@ internal sealed class LeaseWatchdog : IDisposable
         {
             lock (_gate)
             {
-                return _frozen || _lost.Task.IsCompleted;
+                return _freeze.Frozen || _lost.Task.IsCompleted;
             }
         }
     }
@@ -73,7 +69,7 @@ internal sealed class LeaseWatchdog : IDisposable
         {
             lock (_gate)
             {
-                return _freezes;
+                return _freeze.Count;
             }
         }
     }
@@ -117,7 +113,7 @@ internal sealed class LeaseWatchdog : IDisposable
         lock (_gate)
         {
             // Its first thaw, through the same look at the lease as every SIGCONT (Thaw takes it).
-            _letGo = letGo;
+            _freeze.LetGoOnFirstThaw(letGo);
             Resume();
         }
     }
@@ -139,10 +135,10 @@ internal sealed class LeaseWatchdog : IDisposable
                     case HoldState.Lost:
                         KillLocked();
                         return;
-                    case HoldState.Endangered when !_frozen:
+                    case HoldState.Endangered when !_freeze.Frozen:
                         FreezeLocked();
                         break;
-                    case HoldState.Held when _frozen && Volatile.Read(ref _stoppedByCrik) == 0:
+                    case HoldState.Held when _freeze.Frozen && Volatile.Read(ref _stoppedByCrik) == 0:
                         ThawKeptLocked();
                         break;
                 }
@@ -155,50 +151,32 @@ internal sealed class LeaseWatchdog : IDisposable
         // Lost first: whoever sees the app die of this SIGKILL must know it was crik's.
         _lost.TrySetResult();
         _signalTree(Signal.SIGKILL);
-        TimeSpan inDoubt = _frozen ? Stopwatch.GetElapsedTime(_frozenAt) : TimeSpan.Zero;
+        TimeSpan inDoubt = _freeze.InDoubt;
         _log.Error(new Happening.LeaseLost(_pid, inDoubt),
             "crik lost its lease on the image directory{AfterDoubt}, so another pod may now run the app: the app (PID {Pid}) was killed, "
             + "so that it never runs twice. The next pod resumes from the newest checkpoint",
-            _frozen ? $" after {inDoubt.TotalSeconds:0.#} s in doubt (the app was frozen all that time and ran nothing)" : "", _pid);
+            _freeze.Frozen ? $" after {inDoubt.TotalSeconds:0.#} s in doubt (the app was frozen all that time and ran nothing)" : "", _pid);
     }
 
     /// <summary>The lease is held: the app runs again, and a doubt that froze it ends here (it was kept).</summary>
     private void ThawKeptLocked()
     {
-        if (_frozen)
+        if (_freeze.Frozen)
         {
-            TimeSpan inDoubt = Stopwatch.GetElapsedTime(_frozenAt);
+            TimeSpan inDoubt = _freeze.InDoubt;
             _log.Information(new Happening.LeaseKept(_pid, inDoubt),
                 "crik renewed its lease after {Seconds:0.#} s in doubt, over the version it wrote last: no other pod took it over, so the app (PID {Pid}) "
                 + "was thawed and runs on", inDoubt.TotalSeconds, _pid);
         }
-        _frozen = false;
-        Thaw();
-    }
-
-    /// <summary>SIGCONT to the tree, or, for an app restored stopped that never ran yet, its own way of letting go.</summary>
-    private void Thaw()
-    {
-        if (Interlocked.Exchange(ref _letGo, null) is { } letGo)
-        {
-            letGo();
-        }
-        else
-        {
-            _signalTree(Signal.SIGCONT);
-        }
+        _freeze.Thaw();
     }
 
     private void FreezeLocked()
     {
-        if (_frozen)
+        if (!_freeze.Freeze())
         {
             return;
         }
-        _frozen = true;
-        _frozenAt = Stopwatch.GetTimestamp();
-        _freezes++;
-        _signalTree(Signal.SIGSTOP);
         _log.Warning(new Happening.LeaseInDoubt(_pid), "crik cannot renew its lease on the image directory, so the lease is in doubt; the app (PID {Pid}) "
             + "is frozen until a renewal succeeds, and runs on then; it is killed, never thawed, if the store answers that another pod took "
             + "the lease, or once the doubt has lasted leaseDoubtLimit", _pid);

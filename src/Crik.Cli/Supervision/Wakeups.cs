@@ -3,6 +3,9 @@ namespace Crik.Cli.Supervision;
 /// <summary>What the loop waits for besides the app, signals, requests and the lease; each is replaced once handled.</summary>
 internal sealed class Wakeups(Task periodic, Task<bool> earlyWarning, Task preDump, Task probation, Task memoryLoaded)
 {
+    /// <summary>What never comes: a wakeup that is off.</summary>
+    public static readonly Task Never = new TaskCompletionSource().Task;
+
     public Task Periodic { get; set; } = periodic;
 
     /// <summary>True when the node-state server says the node is at risk.</summary>

@@ -1,0 +1,63 @@
+using Crik.Cli.Interop;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Serilog;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// The signals crik receives, on their way to the app's process group: each is forwarded, except the first SIGTERM
+/// when checkpointing is on, which is a checkpoint first (the app gets it when none is committed).
+/// </summary>
+internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
+{
+    /// <summary>Completes when a signal is waiting to be handled.</summary>
+    public Task Arrived() => relay.Received.WaitToReadAsync().AsTask();
+
+    /// <summary>
+    /// Forwards the signals that arrived; the first SIGTERM, with <paramref name="checkpoints"/>, is a checkpoint first.
+    /// True when that checkpoint ends the app here (it was committed): the app must stop now.
+    /// </summary>
+    public async Task<bool> HandleAsync(AppCheckpoints? checkpoints)
+    {
+        while (relay.Received.TryRead(out Signal signal))
+        {
+            if (signal == Signal.SIGTERM && checkpoints is not null && !life.Stopping)
+            {
+                life.Stopping = true;
+                // Not committed: the app got its SIGTERM there (AfterCheckpoint), as soon as CRIU was done with it.
+                if ((await checkpoints.TakeAsync(CheckpointReason.Sigterm).ConfigureAwait(false)).Plan.AppEndsHere)
+                {
+                    return true;
+                }
+                continue;
+            }
+            Forward(signal);
+        }
+        return false;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> to the app's process group, and says so.</summary>
+    public void Forward(Signal signal)
+    {
+        RunningApp app = life.App;
+        bool delivered = Posix.TrySignal(-app.Pid, signal);
+        if (delivered)
+        {
+            life.Forwarded(signal);
+        }
+        string name = Posix.SignalName(signal);
+        if (!delivered)
+        {
+            log.Debug("Did not forward {Signal}: the app's process group {Pid} is gone", name, app.Pid);
+        }
+        else if (signal is Signal.SIGWINCH or Signal.SIGURG or Signal.SIGCONT)
+        {
+            log.Debug("Forwarded {Signal} to the app (process group {Pid})", name, app.Pid);
+        }
+        else
+        {
+            log.Information("Forwarded {Signal} to the app (process group {Pid})", name, app.Pid);
+        }
+    }
+}

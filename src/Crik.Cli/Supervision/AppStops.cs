@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// The one owner of whether the app is stopped, for the supervisor: stopped by crik for a checkpoint or a pre-dump
+/// (CRIU's dump leaves it stopped), frozen by the lease's watchdog, or kept stopped after a checkpoint that ends it.
+/// Every way the supervisor stops the app or lets it run again goes through here, and every SIGCONT goes through the
+/// watchdog when there is a lease (see <see cref="LeaseWatchdog.Resume"/>): an app runs again only while the lease is held.
+/// </summary>
+/// <param name="tree">The app's processes, which note those the app had stopped itself before crik stops it.</param>
+/// <param name="watchdog">The lease's watchdog for the app's life, or null without a lease.</param>
+internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
+{
+    /// <summary>How often a wait for a lease in doubt looks whether it was kept.</summary>
+    private static readonly TimeSpan DoubtPoll = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>While crik stops the app for a checkpoint: a renewal that succeeds meanwhile does not thaw it.</summary>
+    private IDisposable? _checkpointHold;
+
+    /// <summary>How many times the watchdog had frozen the app when crik stopped it for the checkpoint under way.</summary>
+    private int _freezesAtStop;
+
+    /// <summary>Completes once the lease is lost (the watchdog has sent the app SIGKILL); never without a lease.</summary>
+    public Task LeaseLost => watchdog?.Lost ?? Wakeups.Never;
+
+    /// <summary>There is a lease whose watchdog may freeze the app.</summary>
+    public bool UnderALease => watchdog is not null;
+
+    /// <summary>Why no checkpoint may start now: the app is frozen for its lease (a dump would record it stopped, and the store is failing).</summary>
+    public string? FrozenForTheLease =>
+        watchdog is { Frozen: true } ? "the app is frozen because crik cannot renew its lease on the image directory" : null;
+
+    /// <summary>Why the checkpoint under way must not be committed: the app was frozen during it, and would come back frozen.</summary>
+    public string? FrozenDuringTheCheckpoint =>
+        watchdog is { } w && w.Freezes != Volatile.Read(ref _freezesAtStop)
+            ? "the app was frozen during the checkpoint because crik could not renew its lease, and a checkpoint of a frozen app would come back frozen" : null;
+
+    /// <summary>
+    /// CRIU is about to dump the app for a checkpoint, which leaves it stopped: notes the processes the app had stopped
+    /// itself (they stay stopped when crik lets it go), and holds the app stopped until <see cref="Resume"/> or <see cref="NotStopped"/>.
+    /// </summary>
+    public void StopForCheckpoint()
+    {
+        _checkpointHold = watchdog?.StoppedByCrik();
+        Volatile.Write(ref _freezesAtStop, watchdog?.Freezes ?? 0);
+        tree.WillBeStopped();
+    }
+
+    /// <summary>CRIU is about to pre-dump the app: it stops the app and, when it succeeds, lets it run again itself.</summary>
+    public void StopForPreDump() => tree.WillBeStopped();
+
+    /// <summary>What was to stop the app did not, or CRIU let it run again itself: it runs as it did, and crik's hold ends.</summary>
+    public void NotStopped()
+    {
+        tree.NotStopped();
+        ReleaseHold();
+    }
+
+    /// <summary>Lets the app run again after crik stopped it: only while the lease is held; else it stays frozen, or is killed once lost.</summary>
+    public void Resume()
+    {
+        ReleaseHold();
+        Continue();
+    }
+
+    /// <summary>
+    /// The checkpoint dumps the app a second time: it runs again until that dump stops it (CRIU would record it stopped),
+    /// crik's hold stays, and the processes the app had stopped itself are still those noted before the first dump.
+    /// </summary>
+    public void RunForASecondDump()
+    {
+        Continue();
+        tree.WillBeStoppedAgain();
+    }
+
+    /// <summary>An app restored stopped (on crik's fill) runs for the first time: only while the lease is held (see <see cref="LeaseWatchdog.LetGo"/>).</summary>
+    public void LetGo(RunningApp app)
+    {
+        if (app.LetGo is not { } letGo)
+        {
+            return;
+        }
+        if (watchdog is not null)
+        {
+            watchdog.LetGo(letGo);
+        }
+        else
+        {
+            letGo();
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for the lease's freeze to end: true once it was kept (the watchdog thawed the app)
+    /// with the app alive; false when the doubt outlasted the wait, the lease was lost or the app ended.
+    /// </summary>
+    public async Task<bool> ThawedWithinAsync(TimeSpan wait, Task appExited)
+    {
+        if (watchdog is null)
+        {
+            return false;
+        }
+        var waiting = Stopwatch.StartNew();
+        while (watchdog.Frozen && !watchdog.Lost.IsCompleted && !appExited.IsCompleted && waiting.Elapsed < wait)
+        {
+            await Task.WhenAny(watchdog.Lost, appExited, Task.Delay(DoubtPoll)).ConfigureAwait(false);
+        }
+        return !watchdog.Frozen && !appExited.IsCompleted;
+    }
+
+    private void Continue()
+    {
+        if (watchdog is not null)
+        {
+            watchdog.Resume();
+        }
+        else
+        {
+            tree.Signal(Signal.SIGCONT);
+        }
+    }
+
+    /// <summary>Ends crik's hold once, whichever way the checkpoint lets the app go first.</summary>
+    private void ReleaseHold() => Interlocked.Exchange(ref _checkpointHold, null)?.Dispose();
+}

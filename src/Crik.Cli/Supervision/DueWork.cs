@@ -1,0 +1,115 @@
+using Crik.Cli.Checkpointing;
+using Crik.Cli.Decisions;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Serilog;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// The work the schedule brings while the app runs: periodic checkpoints, pre-dumps, and the early-warning polls that
+/// turn a node at risk into a checkpoint. None starts once the app is being stopped.
+/// </summary>
+/// <param name="checkpointer">The checkpointer, or null when checkpointing is off (then nothing is ever due).</param>
+/// <param name="checkpoints">The app's checkpoints, null exactly when <paramref name="checkpointer"/> is.</param>
+internal sealed class DueWork(AppLife life, ICheckpointer? checkpointer, AppCheckpoints? checkpoints, CheckpointSchedule schedule, AppSignals signals, ILogger log)
+{
+    public Task NextPeriodicCheckpoint() =>
+        checkpointer is not null && schedule.Interval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+
+    public Task NextPreDump() =>
+        checkpointer is { PreDumps: true } && schedule.PreDumpInterval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+
+    /// <summary>
+    /// True when the next poll finds the node turned at-risk. It asks in the background, so a signal
+    /// never waits for the node-state server. Early warnings are heard only where periodic
+    /// checkpoints are on and a node-state server is configured.
+    /// </summary>
+    public async Task<bool> NextEarlyWarningPoll()
+    {
+        if (!NodeStateQuestions.PolledForEarlyWarnings(serverConfigured: checkpointer is { HearsEarlyWarnings: true }, schedule.Interval))
+        {
+            await Task.Delay(Timeout.Infinite).ConfigureAwait(false);
+        }
+        await Task.Delay(schedule.NodeStatePoll).ConfigureAwait(false);
+        return await checkpointer!.NodeTurnedAtRiskAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The periodic checkpoint, pre-dump and early-warning poll that are due, unless the app is being stopped.</summary>
+    public async Task RunAsync(Wakeups due)
+    {
+        if (due.Periodic.IsCompleted && !life.Stopping)
+        {
+            await checkpoints!.TakeAsync(CheckpointReason.Periodic).ConfigureAwait(false);
+            due.Periodic = NextPeriodicCheckpoint();
+        }
+        if (due.PreDump.IsCompleted && !life.Stopping)
+        {
+            await PreDumpAsync().ConfigureAwait(false);
+            due.PreDump = NextPreDump();
+        }
+        if (due.EarlyWarning.IsCompleted && !life.Stopping)
+        {
+            if (await due.EarlyWarning.ConfigureAwait(false))
+            {
+                await checkpoints!.TakeAsync(CheckpointReason.AtRisk).ConfigureAwait(false);
+            }
+            due.EarlyWarning = NextEarlyWarningPoll();
+        }
+    }
+
+    /// <summary>
+    /// Pre-dumps the running app. CRIU resumes it itself; after a failure it may not have, so the
+    /// app is resumed then as after a failed checkpoint. A signal (a SIGTERM above all) or the app's
+    /// end stops a pre-dump under way: the checkpoint a SIGTERM asks for must not wait for one.
+    /// </summary>
+    private async Task PreDumpAsync()
+    {
+        RunningApp app = life.App;
+        string? frozen = life.Stops.FrozenForTheLease;
+        PreDumpTurn turn = PreDumpTurns.Of(memoryArriving: app.Loading, frozenForTheLease: frozen is not null);
+        if (turn == PreDumpTurn.SkippedWhileMemoryArrives)
+        {
+            log.Information("Pre-dump skipped: the app's memory is still on its way in from checkpoint {Generation}", app.Generation);
+            return;
+        }
+        if (turn == PreDumpTurn.SkippedWhileFrozen)
+        {
+            log.Information("Pre-dump skipped: {Why}", frozen);
+            return;
+        }
+        life.Stops.StopForPreDump();
+        using var abort = new CancellationTokenSource();
+        Task<bool> preDump = Task.Run(() => checkpointer!.PreDumpAsync(app, abort.Token));
+        if (await Task.WhenAny(preDump, signals.Arrived(), app.Exited, life.Stops.LeaseLost).ConfigureAwait(false) != preDump)
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+        if (life.Stops.LeaseLost.IsCompleted)
+        {
+            throw new AppMustStopException();
+        }
+        if (await DoneAsync(preDump).ConfigureAwait(false))
+        {
+            life.Stops.NotStopped();
+        }
+        else
+        {
+            life.Stops.Resume();
+        }
+    }
+
+    private async Task<bool> DoneAsync(Task<bool> preDump)
+    {
+        try
+        {
+            return await preDump.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "The pre-dump failed");
+            log.Warning("Pre-dump failed: {Error}; the app keeps running", e.Message);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Crik.Cli.Interop;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// The app's freezes for its lease, as <see cref="LeaseWatchdog"/> makes and ends them: whether it is frozen now, since
+/// when, how many times it was, and how it runs again (SIGCONT, or, for an app restored stopped that never ran yet,
+/// its own way of letting go). Used under the watchdog's lock only.
+/// </summary>
+/// <param name="signalTree">Signals the app's whole tree.</param>
+internal sealed class LeaseFreeze(Action<Signal> signalTree)
+{
+    private bool _frozen;
+
+    /// <summary>When the app was frozen for the lease (<see cref="Stopwatch"/>), while <see cref="_frozen"/>.</summary>
+    private long _frozenAt;
+
+    private Action? _letGo;
+
+    public bool Frozen => _frozen;
+
+    /// <summary>How many times the app was frozen for the lease.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>How long the app has been frozen; zero when it is not.</summary>
+    public TimeSpan InDoubt => _frozen ? Stopwatch.GetElapsedTime(_frozenAt) : TimeSpan.Zero;
+
+    /// <summary>The app's first thaw lets it go this way instead of SIGCONT (an app restored stopped).</summary>
+    public void LetGoOnFirstThaw(Action letGo) => _letGo = letGo;
+
+    /// <summary>SIGSTOP to the tree; false when it is frozen already.</summary>
+    public bool Freeze()
+    {
+        if (_frozen)
+        {
+            return false;
+        }
+        _frozen = true;
+        _frozenAt = Stopwatch.GetTimestamp();
+        Count++;
+        signalTree(Signal.SIGSTOP);
+        return true;
+    }
+
+    /// <summary>The app runs again, whether it was frozen for the lease or stopped by crik.</summary>
+    public void Thaw()
+    {
+        _frozen = false;
+        if (Interlocked.Exchange(ref _letGo, null) is { } letGo)
+        {
+            letGo();
+        }
+        else
+        {
+            signalTree(Signal.SIGCONT);
+        }
+    }
+}

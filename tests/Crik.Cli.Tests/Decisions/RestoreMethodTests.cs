@@ -11,9 +11,9 @@ namespace Crik.Cli.Tests.Decisions;
 [Trait("Category", "Unit")]
 public sealed class RestoreMethodTests
 {
-    private const long Allowed = 1L << 30;
+    internal const long Allowed = 1L << 30;
 
-    private static Manifest Streamed(long imageBytes, long largestArea = 1 << 20) => new()
+    internal static Manifest Streamed(long imageBytes, long largestArea = 1 << 20) => new()
     {
         ImageBytes = imageBytes,
         LargestPrivateArea = largestArea,

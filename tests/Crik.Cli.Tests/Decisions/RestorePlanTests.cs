@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.Model;
@@ -10,16 +9,11 @@ namespace Crik.Cli.Tests.Decisions;
 [Trait("Category", "Unit")]
 public sealed class RestorePlanTests
 {
-    private const long Allowed = 1L << 30;
+    private const long Allowed = RestoreMethodTests.Allowed;
 
     private static readonly NodeFacts Able = new(LazyUnavailable: null, Allowed, PageSize: 4096, ShellPresent: true);
 
-    private static Manifest Streamed(long imageBytes, long largestArea = 1 << 20) => new()
-    {
-        ImageBytes = imageBytes,
-        LargestPrivateArea = largestArea,
-        Files = [new ManifestFile("pages-1.img", imageBytes, [], [new ChunkRef("c1", 1, 0, 10)])],
-    };
+    private static Manifest Streamed(long imageBytes, long largestArea = 1 << 20) => RestoreMethodTests.Streamed(imageBytes, largestArea);
 
     private static RestoreWay[] Ways(RestorePlan plan) => [.. plan.Ways.Select(w => w.Way)];
 

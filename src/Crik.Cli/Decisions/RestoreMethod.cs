@@ -15,26 +15,18 @@ internal static class RestoreMethod
         manifest.Files.Any(f => f.IsStreamed)
         && (mode == LazyRestoreMode.On || (mode == LazyRestoreMode.Auto && manifest.ImageBytes >= CrikConfig.LazyRestoreFrom));
 
-    /// <summary>
-    /// Whether an eager restore of this generation runs on crik's own fill (CRIU restores it lazily and
-    /// leaves it stopped until crik has filled every page): every streamed generation not restored lazily,
-    /// unless <see cref="WhyNotLazy"/> says crik cannot fill it here, or a lazy restore of it just failed.
-    /// </summary>
-    public static bool OnCriksFill(Manifest manifest, LazyRestoreMode mode) =>
-        manifest.Files.Any(f => f.IsStreamed) && !LazyWanted(manifest, mode);
-
-    /// <summary>Why a generation the user wants restored lazily (or eagerly on crik's fill) cannot be here, or null when it can.</summary>
+    /// <summary>Why a generation the user wants restored lazily (or eagerly on crik's fill: <see cref="RestorePlan"/>) cannot be here, or null when it can.</summary>
     /// <param name="allowedArea">The largest private memory area this node lets CRIU map writable.</param>
     /// <param name="lazyUnavailable">Why this node cannot restore lazily at all (no userfaultfd, say), or null.</param>
     /// <param name="nodePageSize">This node's page size in bytes.</param>
-    public static string? WhyNotLazy(Manifest manifest, IReadOnlyList<RestoreRecord> restores, long allowedArea, int nodePageSize, Func<string?> lazyUnavailable) =>
+    public static string? WhyNotLazy(Manifest manifest, IReadOnlyList<RestoreRecord> restores, long allowedArea, int nodePageSize, string? lazyUnavailable) =>
         restores.Any(r => r.LoadFailed) ? "an earlier lazy restore of it could not bring all its memory in"
         : PageSizeProblem(manifest.Host?.PageSize ?? LazyPageBytes, nodePageSize) is { } pages ? pages
         // CRIU maps every private area writable before a lazy restore fills it, as from a stream.
         : manifest.LargestPrivateArea > allowedArea
             ? $"the app has a {Size.Format(manifest.LargestPrivateArea)} memory area, more than this node lets CRIU map writable "
                 + $"({Size.Format(allowedArea)}; vm.overcommit_memory=1 allows it)"
-            : lazyUnavailable();
+            : lazyUnavailable;
 
     /// <summary>
     /// Why a generation whose processes were stopped by other signals than SIGSTOP at the checkpoint is not

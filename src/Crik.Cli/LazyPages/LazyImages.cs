@@ -40,7 +40,7 @@ internal sealed class LazyImages : IDisposable
     /// <summary>How many bytes of the tasks' pages images CRIU may leave lazy.</summary>
     public long LazyBytes { get; private set; }
 
-    /// <summary>The chunks to fill before the others (<see cref="ChooseFirstTouched"/>, <see cref="ChooseFirstWritten"/>), in order.</summary>
+    /// <summary>The chunks to fill before the others (<see cref="FillFirst"/>), in order.</summary>
     public List<(int PagesId, int Index)> First { get; } = [];
 
     /// <summary>What <see cref="First"/> was chosen by; null while it is empty.</summary>
@@ -70,119 +70,90 @@ internal sealed class LazyImages : IDisposable
     }
 
     /// <summary>
-    /// Chooses the chunks to fill before the others: those the app touched first after its last restore, else
-    /// those it wrote since the previous checkpoint; then those of its smaller memory areas, within the budget left.
+    /// What the order of the first fill is chosen from (Decisions.FirstFill, which Restoring asks): the chunks the app
+    /// touched first after its last restore, those it wrote since the previous checkpoint, the chunks of its smaller
+    /// areas. Each list stops soon after <see cref="FirstReadLimit"/> bytes, as no more is chosen.
     /// </summary>
-    /// <param name="smallAreasFirst">Which of the chunks of lazy pages, each with the size of an area it holds pages of, to fill first, within a limit (Decisions.FirstFill).</param>
-    public void ChooseFirst(IReadOnlyList<TouchedRange>? touched, long generation, SmallAreasFirst smallAreasFirst)
+    /// <param name="touched">The app's first touches after its last restore, as its manifest lists them; null when it has none.</param>
+    public FirstFillFacts FirstFillFacts(IReadOnlyList<TouchedRange>? touched, long generation)
     {
-        if (touched is { Count: > 0 })
-        {
-            ChooseFirstTouched(touched);
-            FirstBy = FirstFillChoice.Touched;
-        }
-        else
-        {
-            ChooseFirstWritten(generation);
-            FirstBy = FirstFillChoice.Written;
-        }
-        if (First.Count == 0)
-        {
-            FirstBy = FirstFillChoice.SmallAreas;
-        }
-        // After what the app touched or wrote, the smaller areas within what is left of the budget (Decisions.FirstFill).
-        long chosenBytes = FirstBytes;
-        if (chosenBytes < FirstReadLimit)
-        {
-            List<(int PagesId, int Index)> smaller = SmallAreaChunks(smallAreasFirst, First.ToHashSet(), chosenBytes);
-            First.AddRange(smaller);
-            SmallAreasBytes = smaller.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
-        }
-        if (First.Count == 0)
-        {
-            FirstBy = null;
-        }
+        (List<((int PagesId, int Index) Chunk, long Bytes)> written, bool anyReused) = WrittenChunks(generation);
+        return new FirstFillFacts(touched is { Count: > 0 } ? TouchedChunks(touched) : null, written, anyReused, AreaChunks());
+    }
+
+    /// <summary>The chunks to fill before the others, in order, by what chose them (Decisions.FirstFill's order).</summary>
+    public void FillFirst(IReadOnlyList<(int PagesId, int Index)> touched, IReadOnlyList<(int PagesId, int Index)> written,
+        IReadOnlyList<(int PagesId, int Index)> smallAreas)
+    {
+        First.AddRange([.. touched, .. written, .. smallAreas]);
+        FirstBy = touched.Count > 0 ? FirstFillChoice.Touched : written.Count > 0 ? FirstFillChoice.Written
+            : smallAreas.Count > 0 ? FirstFillChoice.SmallAreas : null;
+        SmallAreasBytes = smallAreas.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
     }
 
     /// <summary>How many bytes of <see cref="First"/> were chosen as chunks of the app's smaller memory areas.</summary>
     public long SmallAreasBytes { get; private set; }
 
     /// <summary>
-    /// The chunks holding the lazy pages the app touched first after its last restore, in that order,
-    /// up to <see cref="FirstReadLimit"/>, are filled first.
+    /// The chunks holding the lazy pages the app touched first after its last restore, in that order, each once, with
+    /// its size, until they hold more than <see cref="FirstReadLimit"/>.
     /// </summary>
-    private void ChooseFirstTouched(IReadOnlyList<TouchedRange> touched)
+    private List<((int PagesId, int Index) Chunk, long Bytes)> TouchedChunks(IReadOnlyList<TouchedRange> touched)
     {
         var seen = new HashSet<(int PagesId, int Index)>();
+        var chunks = new List<((int PagesId, int Index) Chunk, long Bytes)>();
         long bytes = 0;
         int pages = 0; // a manifest's list is crik's own, but a damaged one must not keep the restore here
-        foreach (TouchedRange range in touched.TakeWhile(_ => bytes < FirstReadLimit && pages < TouchLog.Limit))
+        foreach (TouchedRange range in touched.TakeWhile(_ => bytes <= FirstReadLimit && pages < TouchLog.Limit))
         {
             if (!Tasks.TryGetValue(range.Pid, out Pagemap? pagemap) || !Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
             {
                 continue;
             }
-            for (int page = 0; page < range.Pages && pages++ < TouchLog.Limit; page++)
+            for (int page = 0; page < range.Pages && pages++ < TouchLog.Limit && bytes <= FirstReadLimit; page++)
             {
                 ulong address = range.Address + ((ulong)page * (ulong)ImagePage.Bytes);
-                if (pagemap.Find(address) is not { Lazy: true } run)
+                if (pagemap.Find(address) is { Lazy: true } run && image.IndexAt(run.Offset + (long)(address - run.Address)) is var index
+                    && seen.Add((pagemap.PagesId, index)))
                 {
-                    continue;
+                    bytes += image.ChunkSize(index);
+                    chunks.Add(((pagemap.PagesId, index), image.ChunkSize(index)));
                 }
-                int index = image.IndexAt(run.Offset + (long)(address - run.Address));
-                if (!seen.Add((pagemap.PagesId, index)))
-                {
-                    continue;
-                }
-                bytes += image.ChunkSize(index);
-                if (bytes > FirstReadLimit)
-                {
-                    break;
-                }
-                First.Add((pagemap.PagesId, index));
             }
         }
+        return chunks;
     }
 
     /// <summary>
-    /// For a lazy restore with no list of what the app touched first (its first, or one after an eager
-    /// restore): the chunks of lazy pages written since the previous checkpoint, the memory the app was
-    /// working on (those in <paramref name="generation"/>'s own pack; the others were reused,
-    /// unchanged), in address order, up to <see cref="FirstReadLimit"/>. None when no chunk was reused
-    /// (a first checkpoint): then every chunk is new and says nothing.
+    /// The chunks of lazy pages written since the previous checkpoint, the memory the app was working on (those in
+    /// <paramref name="generation"/>'s own pack; the others were reused, unchanged), in address order, each once, until
+    /// they hold more than <see cref="FirstReadLimit"/>; and whether any chunk was reused.
     /// </summary>
-    private void ChooseFirstWritten(long generation)
+    private (List<((int PagesId, int Index) Chunk, long Bytes)> Written, bool AnyReused) WrittenChunks(long generation)
     {
-        // One walk, keeping only the chunks chosen (a 6 GiB app has 10,000), ended once the budget is full and a reused
+        // One walk, keeping only the chunks listed (a 6 GiB app has 10,000), ended once the budget is full and a reused
         // chunk was seen. Tasks sharing a pages image may both hold a chunk: it counts once.
-        var written = new List<(int PagesId, int Index)>();
-        var chosen = new HashSet<(int PagesId, int Index)>();
+        var written = new List<((int PagesId, int Index) Chunk, long Bytes)>();
+        var listed = new HashSet<(int PagesId, int Index)>();
         long bytes = 0;
-        bool full = false, anyReused = false;
+        bool anyReused = false;
         foreach ((int pagesId, ChunkedImage image, int index) in LazyChunksInOrder())
         {
             if (image.PackOf(index) != generation)
             {
                 anyReused = true;
             }
-            else if (!full && !chosen.Contains((pagesId, index)))
+            else if (bytes <= FirstReadLimit && listed.Add((pagesId, index)))
             {
-                full = (bytes += image.ChunkSize(index)) > FirstReadLimit;
-                if (!full)
-                {
-                    chosen.Add((pagesId, index));
-                    written.Add((pagesId, index));
-                }
+                bytes += image.ChunkSize(index);
+                written.Add(((pagesId, index), image.ChunkSize(index)));
             }
-            if (anyReused && full)
+            if (anyReused && bytes > FirstReadLimit)
             {
                 break;
             }
         }
-        if (anyReused)
-        {
-            First.AddRange(written);
-        }
+        return (written, anyReused);
     }
 
     /// <summary>
@@ -209,8 +180,8 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    /// <summary>The chunks of lazy pages in the app's smaller memory areas not <paramref name="chosen"/> already, smallest area first, up to <see cref="FirstReadLimit"/> with <paramref name="chosenBytes"/>.</summary>
-    private List<(int PagesId, int Index)> SmallAreaChunks(SmallAreasFirst smallAreasFirst, IReadOnlySet<(int PagesId, int Index)> chosen, long chosenBytes)
+    /// <summary>Each chunk of lazy pages with the size of an area it holds lazy pages of and its own, for areas of at most <see cref="FirstReadLimit"/> (no larger one is chosen).</summary>
+    private List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> AreaChunks()
     {
         var chunks = new List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)>();
         foreach ((int pid, Pagemap pagemap) in Tasks)
@@ -236,7 +207,7 @@ internal sealed class LazyImages : IDisposable
                 chunks.AddRange(image.IndexesOf(run).Select(index => ((pagemap.PagesId, index), areaBytes, (long)image.ChunkSize(index))));
             }
         }
-        return smallAreasFirst(chunks, FirstReadLimit, chosen, chosenBytes);
+        return chunks;
     }
 
     /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>
@@ -408,7 +379,7 @@ internal sealed class LazyImages : IDisposable
     }
 }
 
-/// <summary>What chose the chunks a lazy restore fills first (<see cref="LazyImages.ChooseFirst"/>).</summary>
+/// <summary>What the chunks a restore on crik's fill fills first came from (<see cref="LazyImages.FillFirst"/>).</summary>
 internal enum FirstFillChoice
 {
     /// <summary>What the app touched first after its last restore.</summary>
@@ -421,6 +392,10 @@ internal enum FirstFillChoice
     SmallAreas,
 }
 
-/// <summary>Which chunks of lazy pages to fill first, each given with the size of an area it holds pages of and its own size, within <paramref name="limit"/> bytes.</summary>
-internal delegate List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> chunks, long limit,
-    IReadOnlySet<(int PagesId, int Index)> chosen, long chosenBytes);
+/// <summary>What the order of a first fill is chosen from (<see cref="LazyImages.FirstFillFacts"/>); a chunk is a pages image's number and its index there.</summary>
+/// <param name="Touched">The chunks the app touched first, in that order, with their sizes; null when its checkpoint has no list of first touches.</param>
+/// <param name="Written">The chunks in the generation's own pack, in address order, with their sizes.</param>
+/// <param name="AnyReused">Whether some chunk of lazy pages was reused from an earlier checkpoint.</param>
+/// <param name="Areas">Each chunk of lazy pages with the size of an area it holds pages of, and its own.</param>
+internal sealed record FirstFillFacts(List<((int PagesId, int Index) Chunk, long Bytes)>? Touched, List<((int PagesId, int Index) Chunk, long Bytes)> Written,
+    bool AnyReused, List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> Areas);

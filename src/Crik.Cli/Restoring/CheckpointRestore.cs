@@ -3,7 +3,6 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
-using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
 using Crik.Cli.Model;
@@ -27,9 +26,7 @@ internal sealed class CheckpointRestore
     private readonly ILogger _log;
     private readonly RestoreVerdicts _verdicts;
     private readonly FailedRestores _failures;
-    private readonly LazyRestore _lazy;
-    private readonly FilledRestore _filled;
-    private readonly EagerRestore _eager;
+    private readonly RestorePlanStep _plan;
     private readonly Leftovers _leftovers;
     private readonly RestoreSuccess _success;
 
@@ -41,9 +38,8 @@ internal sealed class CheckpointRestore
         _failures = new FailedRestores(config, log);
         _leftovers = new Leftovers(reaper, log);
         var loads = new MemoryLoadStart(config, store, log);
-        _lazy = new LazyRestore(config, loads, criuRestore, _leftovers, log);
-        _filled = new FilledRestore(config, loads, criuRestore, _leftovers, log);
-        _eager = new EagerRestore(criuRestore, new ImageFilesRestore(store, criuRestore, log), _leftovers, log);
+        _plan = new RestorePlanStep(config, new LazyRestore(config, loads, criuRestore, _leftovers, log), new FilledRestore(config, loads, criuRestore, _leftovers, log),
+            criuRestore, new ImageFilesRestore(store, criuRestore, log), _leftovers, log);
         _success = new RestoreSuccess(store, log);
     }
 
@@ -89,25 +85,17 @@ internal sealed class CheckpointRestore
         }
     }
 
-    /// <summary>
-    /// Lazily when it is to be and can be; otherwise eagerly: on crik's fill where it can be, else (or when
-    /// the lazy restore or CRIU on crik's fill failed before the app ran) from CRIU's stream.
-    /// </summary>
-    private async Task<RestoreOutcome> RunCriuAsync(RestoreRun run, IReadOnlyList<string> command)
-    {
-        long allowed = HostMemory.LargestWritableArea();
-        if (await _lazy.TryAsync(run, allowed).ConfigureAwait(false) is { } loading)
+    /// <summary>The restore its plan says (<see cref="RestorePlanStep"/>), and what its end means: the app runs, or why it does not.</summary>
+    private async Task<RestoreOutcome> RunCriuAsync(RestoreRun run, IReadOnlyList<string> command) =>
+        await _plan.RunAsync(run).ConfigureAwait(false) switch
         {
-            return RestoreOutcome.Running(_success.Finish(run, loading));
-        }
-        if (await _filled.TryAsync(run, allowed).ConfigureAwait(false) is { } filled)
-        {
-            return filled.Failure is not { } failure ? RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo))
-                : FailedBeforeItRan(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", failure.Blame, command);
-        }
-        (CriuResult restore, NotWhole? notWhole, string from) = await _eager.RunAsync(run, allowed).ConfigureAwait(false);
-        return Ended(run, restore, notWhole, from, command);
-    }
+            RestoreEnd.Lazily lazily => RestoreOutcome.Running(_success.Finish(run, lazily.Loading)),
+            RestoreEnd.OnCriksFill { Filled: { Failure: null } filled } => RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo)),
+            RestoreEnd.OnCriksFill { Filled.Failure: { } failure } =>
+                FailedBeforeItRan(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", failure.Blame, command),
+            RestoreEnd.Eagerly eagerly => Ended(run, eagerly.Result, eagerly.NotWhole, eagerly.From, command),
+            _ => throw new InvalidOperationException("a restore ended in a way crik does not know"),
+        };
 
     /// <summary>The eager restore's end: the app runs, or the checkpoint is set aside and what CRIU left is killed.</summary>
     private RestoreOutcome Ended(RestoreRun run, CriuResult restore, NotWhole? notWhole, string from, IReadOnlyList<string> command)

@@ -14,7 +14,7 @@ namespace Crik.Cli.Restoring;
 /// crik fills every page with all its readers, and only then may the app go (<see cref="Filled.LetGo"/>,
 /// which the supervisor calls through the lease's watchdog). Its first instruction runs with all its
 /// memory in, as from CRIU's stream. Where it cannot be done, or CRIU fails, the restore goes from
-/// CRIU's stream (<see cref="EagerRestore"/>).
+/// CRIU's stream (<see cref="RestorePlanStep"/>).
 /// </summary>
 internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, CriuRestore criu, Leftovers leftovers, ILogger log)
 {
@@ -26,26 +26,17 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
     /// <param name="How">How the restore ran, for the restore line: on crik's fill, and what it filled with how many threads.</param>
     public sealed record Filled(Action LetGo, NotWhole? Failure, string How);
 
-    /// <summary>Null when this checkpoint is not restored on crik's fill here, or CRIU failed on it (what it left is gone): the restore goes from CRIU's stream.</summary>
-    /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
-    public async Task<Filled?> TryAsync(RestoreRun run, long allowed)
+    /// <summary>Null when CRIU or crik failed before the app ran (said in the log; what it left is gone): the restore goes from CRIU's stream (<see cref="RestorePlanStep"/>).</summary>
+    /// <param name="shellPresent">Whether the shell that runs <see cref="StopSignalsScript"/> is here.</param>
+    public async Task<Filled?> TryAsync(RestoreRun run, bool shellPresent)
     {
         Manifest manifest = run.Manifest;
-        if (!RestoreMethod.OnCriksFill(manifest, config.LazyRestore))
-        {
-            return null;
-        }
-        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, ImagePage.Bytes, LazyRestoreSupport.Unavailable) is { } whyNot)
-        {
-            log.Information("Checkpoint {Generation}: restoring it from CRIU's stream, not on crik's fill: {Why}", manifest.Generation, whyNot);
-            return null;
-        }
         if (loads.Start(run, lazily: false) is not { } loading)
         {
             return null;
         }
         if (ProcessStates(loading.ImagesDir, manifest.Generation) is not { } processes
-            || !StopSignals(run, processes, out string? actionScript))
+            || !StopSignals(run, processes, shellPresent, out string? actionScript))
         {
             await loading.AbortAsync().ConfigureAwait(false);
             return null;
@@ -102,7 +93,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
     /// False (logged) when the restore cannot be on crik's fill; else <paramref name="actionScript"/> is what CRIU is
     /// to run to stop processes by their own signal again (null when every stopped one was stopped by SIGSTOP).
     /// </summary>
-    private bool StopSignals(RestoreRun run, Dictionary<int, TaskState> processes, out string? actionScript)
+    private bool StopSignals(RestoreRun run, Dictionary<int, TaskState> processes, bool shellPresent, out string? actionScript)
     {
         actionScript = null;
         List<(int Pid, Signal Signal)> restops = StopSignalsScript.Restops(processes);
@@ -110,8 +101,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         {
             return true;
         }
-        if (RestoreMethod.WhyNotOnCriksFill([.. restops.Select(r => $"{r.Pid} by {r.Signal}")], StopSignalsScript.Shell,
-            File.Exists(StopSignalsScript.Shell)) is { } whyNot)
+        if (RestoreMethod.WhyNotOnCriksFill([.. restops.Select(r => $"{r.Pid} by {r.Signal}")], StopSignalsScript.Shell, shellPresent) is { } whyNot)
         {
             log.Information("Checkpoint {Generation}: restoring it from CRIU's stream, not on crik's fill: {Why}", run.Manifest.Generation, whyNot);
             return false;

@@ -1,6 +1,5 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
-using Crik.Cli.Decisions;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
@@ -10,27 +9,17 @@ namespace Crik.Cli.Restoring;
 
 /// <summary>
 /// A lazy restore: the app runs before its memory is all in, and crik brings the rest in on demand and
-/// in the background. When it cannot be done or fails before the app ran, the restore goes on eagerly.
+/// in the background. When it fails before the app ran, the restore goes on eagerly (its plan, <see cref="Decisions.RestorePlan"/>, says so).
 /// </summary>
 internal sealed class LazyRestore(CrikConfig config, MemoryLoadStart loads, CriuRestore criu, Leftovers leftovers, ILogger log)
 {
     /// <summary>
-    /// The app's memory as it arrives, once the app was restored lazily; null when this checkpoint is not
-    /// to be or cannot be, or the lazy restore failed before the app ran (what it left is gone).
+    /// The app's memory as it arrives, once the app was restored lazily; null when the lazy restore failed before the
+    /// app ran (said in the log; what it left is gone), and the restore goes on eagerly (<see cref="RestorePlanStep"/>).
     /// </summary>
-    /// <param name="allowed">The largest private memory area this node lets CRIU map writable.</param>
-    public async Task<LazyLoad?> TryAsync(RestoreRun run, long allowed)
+    public async Task<LazyLoad?> TryAsync(RestoreRun run)
     {
         Manifest manifest = run.Manifest;
-        if (!RestoreMethod.LazyWanted(manifest, config.LazyRestore))
-        {
-            return null;
-        }
-        if (RestoreMethod.WhyNotLazy(manifest, run.Checkpoint.Restores, allowed, ImagePage.Bytes, LazyRestoreSupport.Unavailable) is { } whyNot)
-        {
-            log.Information("Checkpoint {Generation}: restoring it with all its memory first, not lazily: {Why}", manifest.Generation, whyNot);
-            return null;
-        }
         if (loads.Start(run, lazily: true) is not { } loading)
         {
             return null;

@@ -34,7 +34,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
             {
                 images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
             }
-            images.ChooseFirst(manifest.FirstTouched, manifest.Generation, FirstFill.SmallAreasFirst);
+            FillFirst(images, manifest);
             var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
             LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage, appRunsMeanwhile: lazily);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");
@@ -49,6 +49,14 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
                 lazily ? "lazily" : "on crik's fill", e.Message, lazily ? "with all its memory first" : "from CRIU's stream");
             return null;
         }
+    }
+
+    /// <summary>The chunks the fill brings in first, in the order Decisions/FirstFill gives from what the laid-out images say.</summary>
+    private static void FillFirst(LazyImages images, Manifest manifest)
+    {
+        FirstFillFacts facts = images.FirstFillFacts(manifest.FirstTouched, manifest.Generation);
+        FirstFillOrder order = FirstFill.Order(facts.Touched, facts.Written, facts.AnyReused, facts.Areas, LazyImages.FirstReadLimit);
+        images.FillFirst(order.Touched, order.Written, order.SmallAreas);
     }
 
     /// <summary>While CRIU restores the app, the files it maps are read into the page cache (<see cref="MappedFilesReadAhead"/>).</summary>

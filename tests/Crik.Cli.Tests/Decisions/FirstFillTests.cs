@@ -3,6 +3,8 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;
 
+/// <summary>The order of a restore's first fill: what the app touched first, else what it wrote, then its smaller areas, within a budget.</summary>
+[Trait("Category", "Unit")]
 public class FirstFillTests
 {
     private const long KiB = 1024, MiB = 1024 * KiB;
@@ -64,4 +66,46 @@ public class FirstFillTests
 
     [Fact]
     public void NoChunksNoneChosen() => Assert.Empty(FirstFill.SmallAreasFirst([], 32 * MiB));
+
+    private static readonly ((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)[] Areas =
+        [((1, 7), 64 * KiB, MiB), ((1, 8), 2048 * MiB, MiB), ((1, 1), 64 * KiB, MiB)];
+
+    [Fact]
+    public void WhatTheAppTouchedFirstComesFirstInThatOrderThenTheSmallerAreasAndNothingItWrote()
+    {
+        FirstFillOrder order = FirstFill.Order([((1, 3), MiB), ((1, 1), MiB)], [((1, 5), MiB)], anyReused: true, Areas, 32 * MiB);
+        Assert.Equal([(1, 3), (1, 1)], order.Touched);
+        Assert.Empty(order.Written);
+        Assert.Equal([(1, 7)], order.SmallAreas); // (1, 1) is chosen already; (1, 8) is bulk data
+    }
+
+    [Fact]
+    public void AListOfFirstTouchesNoneOfWhichIsLazyChoosesNothingItWrote()
+    {
+        FirstFillOrder order = FirstFill.Order([], [((1, 5), MiB)], anyReused: true, Areas, 32 * MiB);
+        Assert.Empty(order.Touched);
+        Assert.Empty(order.Written);
+        Assert.Equal([(1, 7), (1, 1)], order.SmallAreas);
+    }
+
+    [Fact]
+    public void WithNoFirstTouchesWhatItWroteComesFirstOnlyWhenAChunkWasReused()
+    {
+        Assert.Equal([(1, 5), (1, 6)], FirstFill.Order(null, [((1, 5), MiB), ((1, 6), MiB)], anyReused: true, Areas, 32 * MiB).Written);
+        FirstFillOrder first = FirstFill.Order(null, [((1, 5), MiB), ((1, 6), MiB)], anyReused: false, Areas, 32 * MiB);
+        Assert.Empty(first.Written); // a first checkpoint: every chunk is new, and says nothing
+        Assert.Equal([(1, 7), (1, 1)], first.SmallAreas);
+    }
+
+    [Fact]
+    public void WhatTheAppTouchedOrWroteStopsAtTheBudgetAndLeavesTheSmallerAreasWhatIsLeft()
+    {
+        ((int, int), long)[] touched = [.. Enumerable.Range(0, 20).Select(i => ((2, i), 2 * MiB))];
+        FirstFillOrder full = FirstFill.Order(touched, [], anyReused: false, Areas, 32 * MiB);
+        Assert.Equal(16, full.Touched.Count); // 16 x 2 MiB fill the 32 MiB
+        Assert.Empty(full.SmallAreas);
+        FirstFillOrder room = FirstFill.Order(null, [((2, 0), 31 * MiB), ((2, 1), 2 * MiB)], anyReused: true, Areas, 32 * MiB);
+        Assert.Equal([(2, 0)], room.Written);
+        Assert.Equal([(1, 7)], room.SmallAreas); // 1 MiB left: one chunk of 1 MiB
+    }
 }

@@ -11,9 +11,9 @@ namespace Crik.Cli.Tests.Decisions;
 [Trait("Category", "Unit")]
 public sealed class RestoreMethodTests
 {
-    private const long Allowed = 1L << 30;
+    internal const long Allowed = 1L << 30;
 
-    private static Manifest Streamed(long imageBytes, long largestArea = 1 << 20) => new()
+    internal static Manifest Streamed(long imageBytes, long largestArea = 1 << 20) => new()
     {
         ImageBytes = imageBytes,
         LargestPrivateArea = largestArea,
@@ -30,16 +30,6 @@ public sealed class RestoreMethodTests
     }
 
     [Fact]
-    public void EveryStreamedGenerationNotRestoredLazilyIsRestoredOnCriksFillAndImageFilesNever()
-    {
-        Assert.True(RestoreMethod.OnCriksFill(Streamed(1L << 40), LazyRestoreMode.Off));
-        Assert.True(RestoreMethod.OnCriksFill(Streamed(CrikConfig.LazyRestoreFrom - 1), LazyRestoreMode.Auto));
-        Assert.False(RestoreMethod.OnCriksFill(Streamed(CrikConfig.LazyRestoreFrom), LazyRestoreMode.Auto));
-        Assert.False(RestoreMethod.OnCriksFill(Streamed(1), LazyRestoreMode.On));
-        Assert.False(RestoreMethod.OnCriksFill(new Manifest { ImageBytes = 1, Files = [new ManifestFile("pages-1.img", 1, [])] }, LazyRestoreMode.Off));
-    }
-
-    [Fact]
     public void AGenerationOfImageFilesIsNeverRestoredLazily() =>
         Assert.False(RestoreMethod.LazyWanted(new Manifest { ImageBytes = 1L << 40, Files = [new ManifestFile("pages-1.img", 1, [])] }, LazyRestoreMode.On));
 
@@ -47,33 +37,33 @@ public sealed class RestoreMethodTests
     public void AnEarlierLazyRestoreWhoseMemoryFailedMakesItEager()
     {
         List<RestoreRecord> restores = [new(1, null, "", false, LoadFailed: true)];
-        Assert.Contains("could not bring all its memory in", RestoreMethod.WhyNotLazy(Streamed(1), restores, Allowed, 4096, () => null), StringComparison.Ordinal);
+        Assert.Contains("could not bring all its memory in", RestoreMethod.WhyNotLazy(Streamed(1), restores, Allowed, 4096, null), StringComparison.Ordinal);
     }
 
     [Fact]
     public void AnAreaLargerThanTheNodeMapsWritableMakesItEager() =>
-        Assert.Contains("vm.overcommit_memory=1", RestoreMethod.WhyNotLazy(Streamed(1, largestArea: Allowed + 1), [], Allowed, 4096, () => null), StringComparison.Ordinal);
+        Assert.Contains("vm.overcommit_memory=1", RestoreMethod.WhyNotLazy(Streamed(1, largestArea: Allowed + 1), [], Allowed, 4096, null), StringComparison.Ordinal);
 
     [Fact]
     public void ANodeWithoutLazyRestoresSaysWhy()
     {
-        Assert.Equal("no userfaultfd", RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 4096, () => "no userfaultfd"));
-        Assert.Null(RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 4096, () => null));
+        Assert.Equal("no userfaultfd", RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 4096, "no userfaultfd"));
+        Assert.Null(RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 4096, null));
     }
 
     [Fact]
     public void PagesOfAnotherSizeOrNotOf4KiBMakeItEagerWithTheSizesNamed()
     {
         Manifest taken16K = Streamed(1) with { Host = new HostFacts("arm64", "6.1", []) { PageSize = 16384 } };
-        Assert.Equal("it was taken with 16 KiB pages and this node has 4 KiB pages", RestoreMethod.WhyNotLazy(taken16K, [], Allowed, 4096, () => null));
+        Assert.Equal("it was taken with 16 KiB pages and this node has 4 KiB pages", RestoreMethod.WhyNotLazy(taken16K, [], Allowed, 4096, null));
         Assert.Equal("this node has 16 KiB pages, and crik fills a lazily restored app's memory in 4 KiB pages only",
-            RestoreMethod.WhyNotLazy(taken16K, [], Allowed, 16384, () => null));
+            RestoreMethod.WhyNotLazy(taken16K, [], Allowed, 16384, null));
         Manifest taken4K = Streamed(1) with { Host = new HostFacts("x86_64", "6.1", []) { PageSize = 4096 } };
-        Assert.Equal("it was taken with 4 KiB pages and this node has 64 KiB pages", RestoreMethod.WhyNotLazy(taken4K, [], Allowed, 65536, () => null));
-        Assert.Null(RestoreMethod.WhyNotLazy(taken4K, [], Allowed, 4096, () => null));
+        Assert.Equal("it was taken with 4 KiB pages and this node has 64 KiB pages", RestoreMethod.WhyNotLazy(taken4K, [], Allowed, 65536, null));
+        Assert.Null(RestoreMethod.WhyNotLazy(taken4K, [], Allowed, 4096, null));
         // A checkpoint from before crik recorded its page size was taken with 4 KiB pages: crik could not fill other sizes then either.
-        Assert.Null(RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 4096, () => null));
-        Assert.NotNull(RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 16384, () => null));
+        Assert.Null(RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 4096, null));
+        Assert.NotNull(RestoreMethod.WhyNotLazy(Streamed(1), [], Allowed, 16384, null));
     }
 
     [Fact]

@@ -5,7 +5,8 @@ namespace Crik.Cli.Tests.Layering;
 /// <summary>
 /// Each check on compiled code catches the examples it exists for, compiled in memory: a rule that
 /// touches files, one that calls native code itself or through another folder, one that reads the
-/// clock, a folder brought in by <c>global using</c>, and a fully qualified name across the layers.
+/// clock, one that takes or calls a delegate, a folder brought in by <c>global using</c>, and a fully qualified name
+/// across the layers.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class CheckExampleTests
@@ -79,6 +80,35 @@ public sealed class CheckExampleTests
             ["Crik.Cli.Decisions.Newest.Stale calls Crik.Cli.Model.Manifest.Read, which uses System.IO.File",
              "Crik.Cli.Decisions.Newest.Late reads the clock or draws a random number (DateTimeOffset.get_UtcNow)"],
             found);
+    }
+
+    /// <summary>
+    /// A rule that takes a delegate, or calls one (one handed in, or one of its own), is found; one that hands a lambda
+    /// of its own to LINQ is not (<see cref="PureCode"/> says why).
+    /// </summary>
+    [Fact]
+    public void ARuleThatTakesOrCallsADelegateIsFound()
+    {
+        string[] found = Impurities("""
+            using System;
+            using System.Linq;
+            namespace Crik.Cli.Decisions;
+            public sealed record Facts(Func<bool> Userfault);
+            public static class Lazy
+            {
+                private static readonly Func<int, int> Twice = x => x * 2;
+                public static string? WhyNot(bool wanted, Func<string?> unavailable) => wanted ? unavailable() : null;
+                public static int Four() => Twice(2);
+                public static bool AnyEven(int[] values) => values.Any(v => v % 2 == 0) && values.Select(Doubled).Any();
+                private static int Doubled(int x) => x * 2;
+            }
+            """);
+        Assert.Contains("Crik.Cli.Decisions.Lazy.WhyNot takes a delegate (unavailable: Func`1)", found);
+        Assert.Contains("Crik.Cli.Decisions.Facts..ctor takes a delegate (Userfault: Func`1)", found);
+        Assert.Contains("Crik.Cli.Decisions.Lazy.WhyNot calls a delegate (Func`1.Invoke)", found);
+        Assert.Contains("Crik.Cli.Decisions.Lazy.Four calls a delegate (Func`2.Invoke)", found);
+        Assert.DoesNotContain(found, f => f.Contains("AnyEven", StringComparison.Ordinal)); // lambdas and a method group handed to LINQ
+        Assert.All(found, f => Assert.Contains("delegate", f, StringComparison.Ordinal));
     }
 
     [Fact]

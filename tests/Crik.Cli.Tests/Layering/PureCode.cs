@@ -7,6 +7,15 @@ namespace Crik.Cli.Tests.Layering;
 /// (the pure types of .NET below), the project's records and rules (<see cref="Folders"/>), and of
 /// these only members that are pure in turn. Nothing that acts: files, processes, native calls, the
 /// environment, the clock, randomness, threads, logs.
+/// <para>
+/// A rule takes values, never delegates: a method of Decisions/ with a parameter of a delegate type (a
+/// <c>Func</c> that reads the node, say) is refused, and so is any call of a delegate (<c>Invoke</c>) in
+/// Decisions/' own code, whatever the delegate: what a delegate does is known only where it is made, so the
+/// caller would read the node through it, out of the check's sight. A rule may still make a delegate of its own
+/// code and hand it to .NET's pure code (<c>Any(r =&gt; r.LoadFailed)</c>: a lambda the compiler turns into a
+/// method of the rule, checked like the rest, and a <c>Func</c> LINQ calls): so delegate types stay on the list
+/// of values, and only taking one in and calling one are refused.
+/// </para>
 /// </summary>
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = TrimmingAside.Why)]
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2070", Justification = TrimmingAside.Why)]
@@ -38,7 +47,7 @@ internal static class PureCode
         "Converter", "Tuple", "ValueTuple", "Span", "ReadOnlySpan", "Memory", "ReadOnlyMemory", "Array", "ArraySegment", "Index",
         "Range", "StringComparison", "StringComparer", "StringSplitOptions", "MemoryExtensions", "IEquatable", "IComparable",
         "IFormattable", "IFormatProvider", "ISpanFormattable", "IDisposable", "Convert", "BitConverter", "HashCode", "Type",
-        "RuntimeTypeHandle", "RuntimeFieldHandle", "FormattableString", "Attribute", "Delegate", "MulticastDelegate", "Exception",
+        "RuntimeTypeHandle", "RuntimeFieldHandle", "FormattableString", "Attribute", "Exception",
         "ArgumentException", "ArgumentNullException", "ArgumentOutOfRangeException", "InvalidOperationException", "FormatException",
         "OverflowException", "NotSupportedException", "NotImplementedException", "MidpointRounding", "Void", "IConvertible",
     ];
@@ -65,11 +74,25 @@ internal static class PureCode
         foreach (Type rule in assembly.GetTypes().Where(t => CompiledCode.FolderOf(t) == "Decisions"))
         {
             found = found.Concat(CompiledCode.MethodsOf(rule).Where(CompiledCode.IsNative).Select(m => $"{rule.FullName}.{m.Name} is a native call"))
+                .Concat(DelegatesTaken(rule)).Concat(DelegatesCalled(rule))
                 .Concat(CompiledCode.UsesOf(rule).SelectMany(use => Problems(use.What, verdicts, RuleTypeAllowed)
                     .Select(problem => $"{rule.FullName}{(use.In is { } m ? "." + m.Name : "")} {problem}")));
         }
         return found.Distinct().ToList();
     }
+
+    /// <summary>Each parameter of a delegate type of the rule's methods and constructors (a record's properties included).</summary>
+    private static IEnumerable<string> DelegatesTaken(Type rule) =>
+        CompiledCode.MethodsOf(rule).SelectMany(m => m.GetParameters().Where(p => IsDelegate(p.ParameterType))
+            .Select(p => $"{rule.FullName}.{m.Name} takes a delegate ({p.Name}: {p.ParameterType.Name})"));
+
+    /// <summary>Each call of a delegate in the rule's own code (Invoke, or DynamicInvoke of any delegate).</summary>
+    private static IEnumerable<string> DelegatesCalled(Type rule) =>
+        CompiledCode.UsesOf(rule).Where(use => use.What is MethodInfo { Name: "Invoke" or "DynamicInvoke" or "BeginInvoke", DeclaringType: { } owner } && IsDelegate(owner))
+            .Select(use => $"{rule.FullName}{(use.In is { } m ? "." + m.Name : "")} calls a delegate ({use.What.DeclaringType!.Name}.{use.What.Name})");
+
+    private static bool IsDelegate(Type type) =>
+        type.HasElementType ? IsDelegate(type.GetElementType()!) : typeof(Delegate).IsAssignableFrom(type);
 
     private static bool RuleTypeAllowed(Type type) =>
         CompiledCode.FolderOf(type) is { } folder ? Folders.Contains(folder) || ProjectTypes.Contains(type.FullName) : IsPureDotnet(type);

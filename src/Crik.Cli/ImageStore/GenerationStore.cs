@@ -14,31 +14,47 @@ namespace Crik.Cli.ImageStore;
 /// is written last, restored as often as pods need it (each restore recorded under <c>restores/</c>
 /// before CRIU runs), retired when its app ended on its own, set aside with a reason when it cannot
 /// be restored or its restored pods keep dying, and deleted only by retention after a newer commit.
-/// Every one of those decisions is made here; backends only carry them out.
+/// Every one of those decisions is made here; backends only carry them out. What it reads is read by
+/// <see cref="GenerationReader"/>, restores are chosen and recorded by <see cref="GenerationRestores"/>, and what
+/// a commit deletes after its commit point by <see cref="RetentionCleanUp"/>.
 /// </summary>
-/// <param name="requests">What object storage wires around its backend (deadlines, fencing); none on a volume.</param>
-internal partial class GenerationStore(IStoreBackend backend, ILogger log, ChunkCodec? codec = null, StoreRequests? requests = null) : ICheckpointStore
+internal class GenerationStore : ICheckpointStore
 {
-    private readonly ChunkCodec _codec = codec ?? ChunkCodec.Plain;
-    private readonly StoreRequests _requests = requests ?? StoreRequests.None;
+    private readonly IStoreBackend _backend;
+    private readonly ILogger _log;
+    private readonly GenerationReader _reader;
+    private readonly GenerationRestores _restores;
+    private readonly RetentionCleanUp _cleanUp;
     private volatile IStoreLock? _lock;
     private volatile IStoreLock? _held;
     private readonly HashSet<StagingCheckpoint> _staged = [];
 
-    /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
-    private (long Generation, int Number)? _restored;
-
-    /// <summary>The generation and restore number of the restore this crik began, for as long as this crik runs.</summary>
-    private (long Generation, int Number)? _lastRestore;
+    /// <param name="requests">What object storage wires around its backend (deadlines, fencing); none on a volume.</param>
+    public GenerationStore(IStoreBackend backend, ILogger log, ChunkCodec? codec = null, StoreRequests? requests = null)
+    {
+        _backend = backend;
+        _log = log;
+        _reader = new GenerationReader(backend, log, codec ?? ChunkCodec.Plain, requests ?? StoreRequests.None);
+        _restores = new GenerationRestores(backend, log, _reader);
+        _cleanUp = new RetentionCleanUp(backend, log, _reader);
+    }
 
     /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
-    public int RestoreAttempts { get; init; } = Configuration.CrikConfig.DefaultRestoreAttempts;
+    public int RestoreAttempts
+    {
+        get => _restores.RestoreAttempts;
+        init => _restores.RestoreAttempts = value;
+    }
 
-    public string ImageDir => backend.ImageDir;
+    public string ImageDir => _backend.ImageDir;
 
-    public TimeSpan DeadHolderLockTime => _requests.DeadHolderLockTime;
+    private ChunkCodec Codec => _reader.Codec;
 
-    public IDisposable Within(TimeSpan limit) => _requests.Within(limit);
+    private StoreRequests Requests => _reader.Requests;
+
+    public TimeSpan DeadHolderLockTime => Requests.DeadHolderLockTime;
+
+    public IDisposable Within(TimeSpan limit) => Requests.Within(limit);
 
     /// <summary>
     /// Takes the image directory's lock and keeps it until this store is disposed (after the app is
@@ -46,14 +62,14 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// </summary>
     public bool Hold(TimeSpan timeout, Action? stillWaiting = null)
     {
-        IStoreLock? taken = backend.TryLock(timeout, stillWaiting);
+        IStoreLock? taken = _backend.TryLock(timeout, stillWaiting);
         if (taken is null)
         {
             return false;
         }
         _lock = _held = taken;
-        _requests.Held(taken);
-        AbandonedUploads.Drop(backend, log, DateTimeOffset.UtcNow); // nobody else writes now: no upload under way is another crik's
+        Requests.Held(taken);
+        AbandonedUploads.Drop(_backend, _log, DateTimeOffset.UtcNow); // nobody else writes now: no upload under way is another crik's
         return true;
     }
 
@@ -72,7 +88,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         {
             return held.Lost ? null : KeptHeld.Instance;
         }
-        IStoreLock? taken = backend.TryLock(timeout);
+        IStoreLock? taken = _backend.TryLock(timeout);
         if (taken is not null)
         {
             _lock = taken;
@@ -84,8 +100,8 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     public StagingCheckpoint BeginCheckpoint()
     {
         StoreListing listing = List();
-        StagingCheckpoint staging = StagingCheckpoint.Begin(backend, _requests, log, Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough),
-            KnownChunks(listing), _codec, ended: Ended);
+        StagingCheckpoint staging = StagingCheckpoint.Begin(_backend, Requests, _log, Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough),
+            KnownChunks(listing), Codec, ended: Ended);
         lock (_staged)
         {
             _staged.Add(staging);
@@ -111,7 +127,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     public CommitResult Commit(StagingCheckpoint staging, Manifest manifest, int keep, Func<string?>? whyNot = null, StageClock? stages = null)
     {
         staging.KeepLog();
-        (List<ManifestFile> files, long written) = staging.Seal(_codec);
+        (List<ManifestFile> files, long written) = staging.Seal(Codec);
         stages?.Lap("seal and flush");
         files = [.. manifest.Files, .. files];
         manifest = manifest with
@@ -120,35 +136,35 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
             Files = files,
             ImageBytes = files.Sum(f => f.Size),
             WrittenBytes = written,
-            Compression = ChunkCodec.CodecName(_codec.Compression),
-            KeyId = _codec.KeyId,
-            Store = _codec.KeyId is null ? null : ImageDir,
+            Compression = ChunkCodec.CodecName(Codec.Compression),
+            KeyId = Codec.KeyId,
+            Store = Codec.KeyId is null ? null : ImageDir,
         };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
         string name = StoreLayout.CommittedName(manifest.Generation);
-        staging.Publish(name, json, _codec.ManifestMac(json), whyNot: () =>
+        staging.Publish(name, json, Codec.ManifestMac(json), whyNot: () =>
             _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : whyNot?.Invoke());
         staging.Dispose();
         stages?.Lap("commit");
 
         // The commit point has passed: from here on, failures are warnings.
         var warnings = new List<string>();
-        BestEffort(warnings, "record that the restored app lived on", MarkRestoreSurvived);
-        BestEffort(warnings, "clean up older checkpoints, packs and logs", () => CleanUp(manifest.Generation, keep, warnings));
+        RetentionCleanUp.BestEffort(_log, warnings, "record that the restored app lived on", MarkRestoreSurvived);
+        RetentionCleanUp.BestEffort(_log, warnings, "clean up older checkpoints, packs and logs", () => _cleanUp.CleanUp(manifest.Generation, keep, warnings));
         stages?.Lap("clean-up");
         return new CommitResult(new CommittedCheckpoint(name, Display(name), manifest), warnings);
     }
 
     /// <summary>A path below the image directory as a path or address, for messages.</summary>
-    private string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
+    private string Display(string path) => _reader.Display(path);
 
     /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
-    private StoreListing List() => ReadListing().Settled();
+    private StoreListing List() => _reader.List();
 
     /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
-    protected StoreListing ReadListing() => backend.ReadListing(log);
+    protected StoreListing ReadListing() => _reader.ReadListing();
 
-    public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(_codec, callerRetries);
+    public PackReader OpenPackReader(bool callerRetries = false) => _reader.OpenPackReader(callerRetries);
 
     public void Dispose()
     {
@@ -160,7 +176,7 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
             }
         }
         _held?.Dispose();
-        backend.Dispose();
+        _backend.Dispose();
         GC.SuppressFinalize(this);
     }
 
@@ -174,38 +190,48 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
         }
     }
 
-    private void BestEffort(List<string> warnings, string what, Action action)
-    {
-        try
-        {
-            action();
-        }
-        catch (Exception e)
-        {
-            string warning = $"the checkpoint is committed, but crik could not {what}: {e.Message}";
-            warnings.Add(warning);
-            log.Warning("{Warning}", warning);
-        }
-    }
-
-    /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
-    private Manifest? ReadManifest(string location) => ReadManifest(location, out Manifest? manifest) is null ? manifest : null;
-
-    /// <summary>
-    /// Reads a generation's manifest (and, when encrypted under a key crik has, its manifest.hmac)
-    /// once, wherever the generation is (a set-aside one's manifest names its committed name); null
-    /// when it is usable, else why not.
-    /// </summary>
-    private string? ReadManifest(string location, out Manifest? manifest)
-    {
-        manifest = null;
-        string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(location.Split('/')[^1]));
-        byte[]? json = backend.Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
-        return json is null ? "it has no manifest"
-            : ManifestVerifier.ReadManifest(json, () => backend.Read($"{location}/{Manifest.MacFileName}", ManifestReader.MaxBytes), committedName, _codec, out manifest);
-    }
-
     /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>
     private Dictionary<string, ChunkRef> KnownChunks(StoreListing listing) =>
-        ReusableChunks.Find(listing.Generations().Select(g => (ReadManifest(g.Location), g.State)).ToList(), listing.Packs.ToHashSet(), _codec.KeyId);
+        ReusableChunks.Find(listing.Generations().Select(g => (_reader.ReadManifest(g.Location), g.State)).ToList(), listing.Packs.ToHashSet(), Codec.KeyId);
+
+    /// <inheritdoc cref="GenerationRestores.FindRestorable"/>
+    public CommittedCheckpoint? FindRestorable(AppIdentity? current = null) => _restores.FindRestorable(current);
+
+    /// <inheritdoc cref="GenerationRestores.BeginRestore"/>
+    public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
+    {
+        if (_lock is { Lost: true })
+        {
+            throw new IOException($"crik lost its lock on {ImageDir}, so another crik may be using it");
+        }
+        return _restores.BeginRestore(checkpoint);
+    }
+
+    /// <inheritdoc cref="GenerationRestores.CancelRestore"/>
+    public void CancelRestore(RestoreAttempt attempt) => _restores.CancelRestore(attempt);
+
+    /// <inheritdoc cref="GenerationRestores.RetireCommitted"/>
+    public int RetireCommitted() => _restores.RetireCommitted();
+
+    /// <inheritdoc cref="GenerationRestores.MarkRestoreSurvived"/>
+    public void MarkRestoreSurvived() => _restores.MarkRestoreSurvived();
+
+    /// <inheritdoc cref="GenerationRestores.MarkLoadFailed"/>
+    public void MarkLoadFailed() => _restores.MarkLoadFailed();
+
+    public void PutBackSavedFiles(RestoreAttempt attempt) => _restores.PutBackSavedFiles(attempt);
+
+    public ImageFiles WriteImageFiles(RestoreAttempt attempt) => _restores.WriteImageFiles(attempt);
+
+    /// <inheritdoc cref="GenerationRestores.RestoreSucceeded"/>
+    public void RestoreSucceeded(RestoreAttempt attempt) => GenerationRestores.RestoreSucceeded(attempt);
+
+    /// <inheritdoc cref="GenerationRestores.RestoreFailed"/>
+    public string RestoreFailed(RestoreAttempt attempt, string reason) => _restores.RestoreFailed(attempt, reason);
+
+    /// <inheritdoc cref="GenerationRestores.SetAside"/>
+    public string SetAside(CommittedCheckpoint checkpoint, string reason) => _restores.SetAside(checkpoint, reason);
+
+    /// <inheritdoc cref="GenerationReader.ListGenerations"/>
+    public List<ListedGeneration> ListGenerations(bool verify) => _reader.ListGenerations(verify);
 }

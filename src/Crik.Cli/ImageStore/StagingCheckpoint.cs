@@ -1,3 +1,4 @@
+using System.Text;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
@@ -15,8 +16,11 @@ namespace Crik.Cli.ImageStore;
 /// is a scratch directory on the node, whose files are sealed into the pack, and the commit writes the manifest last
 /// (<see cref="ManifestCommit"/>). Finish it with <see cref="GenerationStore.Commit"/> or <see cref="GenerationStore.Abandon"/>.
 /// </summary>
-internal sealed partial class StagingCheckpoint : IDisposable
+internal sealed class StagingCheckpoint : IDisposable
 {
+    /// <summary>How long CRIU's log of a failed dump may still take to keep, even past the checkpoint's budget.</summary>
+    private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(3);
+
     private readonly IStoreBackend _backend;
     private readonly StoreRequests _requests;
     private readonly ILogger _log;
@@ -31,7 +35,6 @@ internal sealed partial class StagingCheckpoint : IDisposable
     {
         (_backend, _requests, _log, _name, _directory, _scratch, _upload, Pack) = (backend, requests, log, name, directory, scratch, upload, pack);
         Criu = new CriuWorkDir(directory.ProcPath, StoreLayout.DumpLogName(pack.Generation));
-        LogPath = $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{Criu.LogName}";
     }
 
     /// <summary>
@@ -82,7 +85,7 @@ internal sealed partial class StagingCheckpoint : IDisposable
     public CriuWorkDir Criu { get; }
 
     /// <summary>Where CRIU's log of this dump is kept once the dump is committed or abandoned.</summary>
-    public string LogPath { get; }
+    public string LogPath => $"{_backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{Criu.LogName}";
 
     /// <summary>Where the images CRIU streams through crik go: new chunks into this generation's pack.</summary>
     public PackWriter Pack { get; }
@@ -107,5 +110,114 @@ internal sealed partial class StagingCheckpoint : IDisposable
         _directory.Dispose();
         LeaveBehind();
         Interlocked.Exchange(ref _ended, null)?.Invoke(this);
+    }
+
+    // Seal, publish or abandon: the steps that end a staging area, in terms of the backend's primitives.
+
+    /// <summary>
+    /// Everything of the staged dump but its manifest goes to stable storage: the pack, and the files CRIU and crik
+    /// left beside it (made private; sealed into chunks when <see cref="StagedDump.SealsFilesIntoChunks"/> says so,
+    /// else flushed with the file system, the pack included, while they are checksummed). Returns those files as
+    /// the manifest lists them, and the bytes written for this generation.
+    /// </summary>
+    public (List<ManifestFile> Files, long WrittenBytes) Seal(ChunkCodec codec)
+    {
+        if (_name is { } name)
+        {
+            _backend.Node.MakePrivate(name);
+        }
+        List<ManifestFile> sealedFiles = StagedDump.SealsFilesIntoChunks(Commit, encrypted: codec.KeyId is not null) ? StagedFiles.Seal(_directory, Pack) : [];
+        List<ManifestFile> inDirectory = Commit == StagingCommit.Rename ? FlushAndDescribe() : [];
+        _upload.Complete();
+        return ([.. sealedFiles, .. inDirectory], Pack.WrittenBytes + inDirectory.Sum(f => f.Size));
+    }
+
+    /// <summary>
+    /// Makes the staged generation visible as <paramref name="committedName"/> with its manifest, written last: the
+    /// commit point. <paramref name="whyNot"/> is asked just before it; a reason abandons the commit (this throws).
+    /// Throws only when the generation is not committed.
+    /// </summary>
+    public void Publish(string committedName, byte[] manifest, string? mac, Func<string?> whyNot)
+    {
+        if (_name is not { } name)
+        {
+            new ManifestCommit(_backend, _requests, _log).Publish(Generation, committedName, manifest, mac, whyNot);
+            return;
+        }
+        if (mac is not null)
+        {
+            WriteDurably(Manifest.MacFileName, Encoding.ASCII.GetBytes(mac + "\n"));
+        }
+        WriteDurably(Manifest.FileName, manifest);
+        _directory.Sync();
+        if (whyNot() is { } reason)
+        {
+            throw new IOException(reason);
+        }
+        if (!_backend.RenameNoReplace(name, committedName))
+        {
+            throw new IOException($"{_backend.ImageDir.TrimEnd('/')}/{committedName} exists already, so this checkpoint is not committed");
+        }
+    }
+
+    /// <summary>
+    /// Removes the staging area of a dump that will not be committed, keeping CRIU's log, and its pack as
+    /// <see cref="StagedDump.WhenAbandoned"/> says; failures are warnings.
+    /// </summary>
+    public void Abandon()
+    {
+        using IDisposable grace = _requests.Within(AbandonGrace);
+        KeepLog();
+        if (_name is { } name)
+        {
+            try
+            {
+                _backend.Delete(name);
+            }
+            catch (IOException e)
+            {
+                _log.Warning("Could not remove the failed checkpoint's staging directory {Dir}: {Error}", Path, e.Message);
+            }
+        }
+        switch (StagedDump.WhenAbandoned(Commit, _upload.Completed))
+        {
+            case AbandonedPack.Abort:
+                _upload.Abort();
+                break;
+            case AbandonedPack.Delete:
+                DeletePack();
+                break;
+        }
+        Dispose();
+    }
+
+    /// <summary>The images go to disk while they are checksummed (both read what CRIU left in the page cache).</summary>
+    private List<ManifestFile> FlushAndDescribe()
+    {
+        Task flushImages = Task.Run(_directory.SyncFileSystemAndSelf);
+        List<ManifestFile> files = FileDigest.DescribeAll(_directory, FileDigest.FilesBelow(_directory));
+        flushImages.GetAwaiter().GetResult();
+        return files;
+    }
+
+    private void DeletePack()
+    {
+        Pack.Dispose();
+        string key = StoreLayout.PackKey(Generation);
+        try
+        {
+            _backend.Delete(key);
+        }
+        catch (IOException e)
+        {
+            _log.Warning("Could not remove the failed checkpoint's pack {Pack}: {Error}", $"{_backend.ImageDir.TrimEnd('/')}/{key}", e.Message);
+        }
+    }
+
+    private void WriteDurably(string name, byte[] content)
+    {
+        using var file = _directory.CreateFile(name);
+        RandomAccess.Write(file, content, 0);
+        UnlockedFile.Sync(file, _directory.PathOf(name));
     }
 }

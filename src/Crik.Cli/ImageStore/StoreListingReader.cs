@@ -5,7 +5,7 @@ using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
-/// <summary>Lists what a backend holds and reads it with the one parser of the layout (<see cref="StoreLayout.Parse"/>).</summary>
+/// <summary>Lists what a backend holds and reads it with the one parser of the layout (<see cref="StoreListingParser.Parse"/>).</summary>
 internal static class StoreListingReader
 {
     /// <summary>
@@ -14,7 +14,7 @@ internal static class StoreListingReader
     /// </summary>
     public static StoreListing ReadListing(this IStoreBackend backend, ILogger log)
     {
-        StoreListing listing = StoreLayout.Parse(ListEntries(backend, log), out List<StoredEntry> ignored);
+        StoreListing listing = StoreListingParser.Parse(ListEntries(backend, log), out List<StoredEntry> ignored);
         foreach (StoredEntry entry in ignored)
         {
             log.Warning("Ignoring {Path}: it is {Kind}, not a directory crik made; crik never follows links in its image directory",

@@ -5,7 +5,7 @@ namespace Crik.Cli.Model;
 /// <summary>
 /// The names in the image directory. Only the store uses them; callers get handles and paths from it.
 /// </summary>
-internal static partial class StoreLayout
+internal static class StoreLayout
 {
     public const string CommittedPrefix = "checkpoint-";
     public const string StagingPrefix = ".staging-";
@@ -27,6 +27,9 @@ internal static partial class StoreLayout
     /// generation up to it counts as retired, wherever a crash left it. Written before any generation moves.
     /// </summary>
     public const string FinishedMarkPrefix = "finished-";
+
+    /// <summary>crik's directories that a backend listing one directory at a time (a volume) lists with the image directory, besides logs/.</summary>
+    public static readonly string[] ListedDirs = [RetiredDir, SetAsideDir, PacksDir, RestoresDir];
 
     /// <summary>How many CRIU log files logs/ keeps, newest first.</summary>
     public const int KeepLogFiles = 20;

@@ -49,15 +49,11 @@ internal sealed class S3Lease : IStoreLock
     private readonly S3Client _release;
     private readonly string _name;
     private readonly string _holder;
-    private readonly TimeSpan _lifetime;
     private readonly TimeSpan _doubtLimit;
     private readonly ILogger _log;
     private readonly ManualResetEventSlim _released = new();
-    private readonly Lock _gate = new();
+    private readonly LeaseVersion _version;
     private readonly Thread _renewal;
-    private string _etag;
-    private long _writtenAt;
-    private bool _lost;
     private int _disposed;
 
     private S3Lease(S3Client s3, string name, string holder, LeaseTerms terms, string etag, long writtenAt, ILogger log)
@@ -67,10 +63,8 @@ internal sealed class S3Lease : IStoreLock
         _release = s3.Detached();
         _name = name;
         _holder = holder;
-        _lifetime = terms.Lifetime;
-        _doubtLimit = Max(terms.DoubtLimit, SafeLifetime);
-        _etag = etag;
-        _writtenAt = writtenAt;
+        _version = new LeaseVersion(etag, writtenAt, terms.Lifetime);
+        _doubtLimit = Max(terms.DoubtLimit, _version.SafeLifetime);
         _log = log;
         // Its own thread, not a timer: renewals must go on when the thread pool is busy.
         _renewal = BackgroundThread.Start(RenewUntilReleased, "crik lease");
@@ -86,45 +80,18 @@ internal sealed class S3Lease : IStoreLock
     /// waits a whole lifetime by its own clock from when it first saw the version): that fifth covers
     /// clocks that run at different speeds, a request already in flight, and scheduling delays.
     /// </remarks>
-    public bool Lost
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _lost || (!_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= SafeLifetime);
-            }
-        }
-    }
+    public bool Lost => _version.Lost(_released.IsSet);
 
     /// <summary>The lease is surely not ours any more: a renewal was answered that another crik holds it (or that it is gone), or it was in doubt for the doubt limit.</summary>
-    public bool Forfeited
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _lost;
-            }
-        }
-    }
+    public bool Forfeited => _version.Forfeited;
 
     /// <summary>
     /// Three fifths of the lifetime have passed since the last renewal that was answered: two renewals failed
     /// or hang, and the lease is in doubt until one succeeds (or it is forfeited).
     /// </summary>
-    public bool Endangered
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return !_lost && !_released.IsSet && Stopwatch.GetElapsedTime(_writtenAt) >= _lifetime * 3 / 5;
-            }
-        }
-    }
+    public bool Endangered => _version.Endangered(_released.IsSet);
 
-    private TimeSpan SafeLifetime => _lifetime * 4 / 5;
+    private TimeSpan Lifetime => _version.Lifetime;
 
     /// <summary>
     /// The holder name of an acquisition on a client that failed (the store could not be reached):
@@ -209,15 +176,9 @@ internal sealed class S3Lease : IStoreLock
         _released.Set();
         // A renewal stuck on a store that does not answer must not hold up crik; the thread ends after it.
         _renewal.Join(TimeSpan.FromSeconds(2));
-        string etag;
-        lock (_gate)
+        if (_version.Releasable is not { } etag)
         {
-            // Timed out counts too: a crik frozen past its lease may wake and end before its renewal thread notices.
-            if (_lost || Stopwatch.GetElapsedTime(_writtenAt) >= SafeLifetime)
-            {
-                return; // someone else's now, or gone: not ours to delete
-            }
-            etag = _etag;
+            return; // someone else's now, or gone: not ours to delete
         }
         try
         {
@@ -235,7 +196,7 @@ internal sealed class S3Lease : IStoreLock
 
     private void RenewUntilReleased()
     {
-        TimeSpan every = _lifetime / 4;
+        TimeSpan every = Lifetime / 4;
         long attempted = Stopwatch.GetTimestamp();
         long? noticed = null;
         while (!_released.Wait(Max(TimeSpan.Zero, every - Stopwatch.GetElapsedTime(attempted))))
@@ -268,20 +229,15 @@ internal sealed class S3Lease : IStoreLock
     /// </summary>
     private bool Renew()
     {
-        string etag;
-        long writtenAt;
-        lock (_gate)
-        {
-            (etag, writtenAt) = (_etag, _writtenAt);
-        }
+        (string etag, long writtenAt) = _version.Last;
         TimeSpan unrenewed = Stopwatch.GetElapsedTime(writtenAt);
         if (unrenewed >= _doubtLimit)
         {
             GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_doubtLimit.TotalSeconds:0} s)");
             return false;
         }
-        using IDisposable limit = _renewals.Within(_lifetime / 5);
-        if (unrenewed >= SafeLifetime)
+        using IDisposable limit = _renewals.Within(Lifetime / 5);
+        if (unrenewed >= _version.SafeLifetime)
         {
             if (OursNow() is not { } current)
             {
@@ -290,13 +246,10 @@ internal sealed class S3Lease : IStoreLock
             etag = current; // a renewal of ours that landed unanswered is the version to renew over
         }
         long writing = Stopwatch.GetTimestamp();
-        if (_renewals.PutIfMatch(_name, Body(_holder, _lifetime), etag) is { } renewed)
+        if (_renewals.PutIfMatch(_name, Body(_holder, Lifetime), etag) is { } renewed)
         {
-            lock (_gate)
-            {
-                (_etag, _writtenAt) = (renewed, writing);
-            }
-            if (unrenewed >= _lifetime * 3 / 5)
+            _version.Renewed(renewed, writing);
+            if (unrenewed >= Lifetime * 3 / 5)
             {
                 _log.Debug("Renewed the lease {Lease} over the version crik wrote last, after {Seconds:0.#} s in doubt: no other crik took it over",
                     _renewals.Display(_name), unrenewed.TotalSeconds);
@@ -305,11 +258,7 @@ internal sealed class S3Lease : IStoreLock
         }
         if (OursNow() is { } landed)
         {
-            // A renewal of ours went through unanswered; when it landed is unknown, so the lease still runs from the last one known.
-            lock (_gate)
-            {
-                _etag = landed;
-            }
+            _version.Landed(landed);
             return true;
         }
         return false;
@@ -328,10 +277,7 @@ internal sealed class S3Lease : IStoreLock
 
     private void GiveUp(string why)
     {
-        lock (_gate)
-        {
-            _lost = true;
-        }
+        _version.Lose();
         if (!_released.IsSet)
         {
             _log.Warning("Lost the lease {Lease}: {Why}; crik commits nothing under it", _renewals.Display(_name), why);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Crik.Cli.Chunks;
 
 namespace Crik.Cli.ObjectStorage;
@@ -23,26 +22,20 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
     public const int MaxWaitingBytes = 8 << 20;
 
     private readonly object _gate = new();
-    private readonly Lock _starting = new();
-    private readonly SortedDictionary<long, byte[]> _waiting = [];
+    /// <summary>Guarded by <see cref="_gate"/>, as <see cref="_etags"/> is.</summary>
+    private readonly PartBuffer _parts = new(partBytes);
+    private readonly MultipartUploadId _upload = new(s3, name);
     private readonly Dictionary<int, string> _etags = [];
-    private string? _uploadId;
-    private bool _abandoned;
-    private byte[] _part = [];
-    private int _partLength;
-    private int _nextPartNumber = 1;
-    private long _nextOffset;
-    private long _buffered;
     private bool _finished;
     private IOException? _failure;
 
-    public int PartBytes => partBytes;
+    public int PartBytes => _parts.PartBytes;
 
     /// <summary>The pack exists whole in the store.</summary>
     public bool Completed { get; private set; }
 
     /// <summary>The most bytes held in memory at once (chunks waiting for their turn plus the part being filled).</summary>
-    public long PeakBufferedBytes { get; private set; }
+    public long PeakBufferedBytes => _parts.PeakBufferedBytes;
 
     public void Write(ReadOnlySpan<byte> data, long offset)
     {
@@ -53,28 +46,13 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         List<(int Number, byte[] Bytes, int Length)> full = [];
         lock (_gate)
         {
-            // The writer of the chunk at _nextOffset never waits here, so whoever waits is woken.
-            while (offset != _nextOffset && _buffered > 0 && _buffered + data.Length > MaxWaitingBytes && !_finished && _failure is null)
+            // The writer of the chunk at the next offset never waits here, so whoever waits is woken.
+            while (_parts.MustWait(offset, data.Length, MaxWaitingBytes) && !_finished && _failure is null)
             {
                 Monitor.Wait(_gate);
             }
             ThrowIfUnusable();
-            if (offset == _nextOffset)
-            {
-                Append(data, full);
-            }
-            else
-            {
-                _waiting[offset] = data.ToArray();
-                _buffered += data.Length;
-            }
-            while (_waiting.Count > 0 && _waiting.First() is var next && next.Key == _nextOffset)
-            {
-                _waiting.Remove(next.Key);
-                _buffered -= next.Value.Length;
-                Append(next.Value, full);
-            }
-            PeakBufferedBytes = Math.Max(PeakBufferedBytes, _buffered + _partLength);
+            _parts.Place(data, offset, full);
             Monitor.PulseAll(_gate);
         }
         UploadAll(full);
@@ -87,18 +65,13 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         lock (_gate)
         {
             ThrowIfUnusable();
-            if (_waiting.Count > 0)
+            if (_parts.HasWaiting)
             {
-                throw new IOException($"pack {name} has a gap at offset {_nextOffset}: a chunk was never written");
+                throw new IOException($"pack {name} has a gap at offset {_parts.NextOffset}: a chunk was never written");
             }
-            if (_partLength > 0 || _nextPartNumber == 1)
-            {
-                last = (_nextPartNumber++, _part, _partLength);
-                _part = [];
-                _partLength = 0;
-            }
+            last = _parts.TakeLast();
         }
-        if (last is { Number: 1 } single && UploadId(start: false) is null)
+        if (last is { Number: 1 } single && _upload.Get(start: false) is null)
         {
             // Small enough for one request: no upload to start, complete or abandon.
             try
@@ -112,7 +85,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
             }
             finally
             {
-                ReturnPart(single.Bytes);
+                PartBuffer.Return(single.Bytes);
             }
             Finish();
             return;
@@ -127,14 +100,14 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         {
             ThrowIfUnusable();
             etags = [];
-            for (int number = 1; number < _nextPartNumber; number++)
+            for (int number = 1; number <= _parts.PartCount; number++)
             {
                 etags.Add(_etags.TryGetValue(number, out string? etag) ? etag
                     : throw new IOException($"part {number} of {s3.Display(name)} was never uploaded"));
             }
-            length = _nextOffset;
+            length = _parts.NextOffset;
         }
-        s3.CompleteUpload(name, UploadId(start: false)!, etags, length);
+        s3.CompleteUpload(name, _upload.Get(start: false)!, etags, length);
         Finish();
     }
 
@@ -149,13 +122,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
             _finished = true;
             ReleaseWaiting();
         }
-        string? uploadId;
-        // Waits for a start under way, so the upload it creates is aborted too rather than left behind.
-        lock (_starting)
-        {
-            _abandoned = true;
-            uploadId = _uploadId;
-        }
+        string? uploadId = _upload.Abandon();
         try
         {
             return uploadId is null || s3.TryAbortUpload(name, uploadId);
@@ -172,33 +139,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         {
             _finished = true;
             ReleaseWaiting();
-            if (_part.Length > 0)
-            {
-                ReturnPart(_part);
-                _part = [];
-            }
-        }
-    }
-
-    private void Append(ReadOnlySpan<byte> data, List<(int, byte[], int)> full)
-    {
-        _nextOffset += data.Length;
-        while (data.Length > 0)
-        {
-            if (_part.Length == 0)
-            {
-                _part = ArrayPool<byte>.Shared.Rent(partBytes);
-            }
-            int take = Math.Min(data.Length, partBytes - _partLength);
-            data[..take].CopyTo(_part.AsSpan(_partLength));
-            _partLength += take;
-            data = data[take..];
-            if (_partLength == partBytes)
-            {
-                full.Add((_nextPartNumber++, _part, _partLength));
-                _part = [];
-                _partLength = 0;
-            }
+            _parts.DropPart();
         }
     }
 
@@ -211,7 +152,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
             for (; uploaded < parts.Count; uploaded++)
             {
                 (int number, byte[] bytes, int length) = parts[uploaded];
-                string etag = s3.UploadPart(name, UploadId(start: true)!, number, bytes.AsMemory(0, length));
+                string etag = s3.UploadPart(name, _upload.Get(start: true)!, number, bytes.AsMemory(0, length));
                 lock (_gate)
                 {
                     _etags[number] = etag;
@@ -231,21 +172,8 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         {
             foreach ((_, byte[] bytes, _) in parts)
             {
-                ReturnPart(bytes);
+                PartBuffer.Return(bytes);
             }
-        }
-    }
-
-    /// <summary>The multipart upload's id, starting it first when <paramref name="start"/>; never once the upload is abandoned.</summary>
-    private string? UploadId(bool start)
-    {
-        lock (_starting)
-        {
-            if (_abandoned)
-            {
-                throw new S3Exception($"the upload of {s3.Display(name)} was abandoned");
-            }
-            return start ? _uploadId ??= s3.StartUpload(name) : _uploadId;
         }
     }
 
@@ -274,8 +202,7 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
 
     private void ReleaseWaiting()
     {
-        _waiting.Clear();
-        _buffered = 0;
+        _parts.DropWaiting();
         Monitor.PulseAll(_gate);
     }
 
@@ -285,14 +212,6 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
         {
             _finished = true;
             Completed = true;
-        }
-    }
-
-    private static void ReturnPart(byte[] bytes)
-    {
-        if (bytes.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 }

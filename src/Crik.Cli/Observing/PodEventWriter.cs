@@ -11,7 +11,7 @@ namespace Crik.Cli.Observing;
 
 /// <summary>
 /// Writes each moment's Event (<see cref="PodEventText"/>) regarding crik's own Pod, and keeps the Pod's
-/// crik/last-checkpoint and crik/last-restore annotations. Publishing only queues: the requests run on their own
+/// crik/last-checkpoint and crik/last-restore annotations (<see cref="PodAnnotations"/>). Publishing only queues: the requests run on their own
 /// task, each within <see cref="RequestTime"/>, and at exit what is queued gets at most <see cref="FlushTime"/>.
 /// </summary>
 /// <remarks>
@@ -36,8 +36,8 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     private const int QueueLength = 64;
     private const int MaxMessageLength = 1024;
 
-    public const string LastCheckpointAnnotation = "crik/last-checkpoint";
-    public const string LastRestoreAnnotation = "crik/last-restore";
+    public const string LastCheckpointAnnotation = PodAnnotations.LastCheckpointAnnotation;
+    public const string LastRestoreAnnotation = PodAnnotations.LastRestoreAnnotation;
 
     /// <summary>The name of its sending task in the guard's and the fault seam's words.</summary>
     public const string ThreadName = "crik pod events";
@@ -50,26 +50,22 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         });
 
     private readonly Dictionary<(string Reason, string Key), EventSeries> _series = [];
-    private readonly Dictionary<string, string> _unsentAnnotations = [];
-    private readonly KubeApiClient _api;
-    private readonly PodIdentity _pod;
+    private readonly PodResource _pod;
+    private readonly PodAnnotations _annotations;
     private readonly ILogger _log;
     private readonly TimeSpan _writeInterval;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sending;
-    private DateTimeOffset _annotated = DateTimeOffset.MinValue;
-    private string? _uid;
     private bool _refused;
     private bool _unreachableSaid;
-    private bool _annotationsRefused;
 
     /// <param name="writeInterval">How often a series is counted up and the annotations patched; <see cref="WriteInterval"/> unless a test says otherwise.</param>
     public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log, TimeSpan? writeInterval = null)
     {
-        _api = api;
-        _pod = pod;
+        _pod = new PodResource(api, pod);
         _log = log;
         _writeInterval = writeInterval ?? WriteInterval;
+        _annotations = new PodAnnotations(_pod, log, _writeInterval);
         _sending = Task.Run(() => Guard.RunAsync(ThreadName, SendAllAsync, SwitchOff));
     }
 
@@ -101,7 +97,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     {
         _queue.Writer.TryComplete();
         _log.Warning("crik's pod Events are switched off: no more Events or annotations on the Pod {Namespace}/{Pod} until crik starts again; "
-            + "the app goes on, and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", _pod.Namespace, _pod.Name, name, e.ToString());
+            + "the app goes on, and so do its checkpoints. Why: {Thread} failed unexpectedly: {Error}", _pod.Identity.Namespace, _pod.Identity.Name, name, e.ToString());
     }
 
     /// <summary>
@@ -140,10 +136,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     /// <summary>One moment: a new series is written at once, another of a series waits its turn; a new annotation value replaces the one not yet patched.</summary>
     private async Task TakeAsync(PodEventText text, Happening happening, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        if (Annotation(happening) is { } annotation && !_annotationsRefused)
-        {
-            _unsentAnnotations[annotation] = text.Message;
-        }
+        _annotations.Take(happening, text.Message);
         string message = Shortened(text.Message);
         var key = (text.Reason, SeriesKey(happening, message));
         if (_series.TryGetValue(key, out EventSeries? series) && !series.Ended && at - series.First < SeriesWindow)
@@ -167,9 +160,9 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
                 _log.Debug("A pod Event series was not counted up: {Error}", e.Message);
             }
         }
-        _uid ??= await ReadUidAsync(cancellationToken).ConfigureAwait(false);
-        string name = $"{_pod.Name}.{at.ToUnixTimeMilliseconds() * 1_000_000 + Random.Shared.Next(1_000_000):x}";
-        await _api.SendJsonAsync(HttpMethod.Post, EventsUrl, EventJson(name, text.Type, text.Reason, message, at), "application/json", cancellationToken)
+        await _pod.ReadUidOnceAsync(cancellationToken).ConfigureAwait(false);
+        string name = $"{_pod.Identity.Name}.{at.ToUnixTimeMilliseconds() * 1_000_000 + Random.Shared.Next(1_000_000):x}";
+        await _pod.Api.SendJsonAsync(HttpMethod.Post, _pod.EventsUrl, EventJson(name, text.Type, text.Reason, message, at), "application/json", cancellationToken)
             .ConfigureAwait(false);
         _series[key] = new EventSeries(name, at) { Message = message, Last = at, Written = at };
     }
@@ -185,13 +178,6 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         _ => message,
     };
 
-    private static string? Annotation(Happening happening) => happening switch
-    {
-        Happening.CheckpointCommitted => LastCheckpointAnnotation,
-        Happening.Restored or Happening.StartedFresh => LastRestoreAnnotation,
-        _ => null,
-    };
-
     /// <summary>How long until a series or the annotations may be written again; null when nothing waits.</summary>
     private TimeSpan? DueIn(DateTimeOffset now)
     {
@@ -200,9 +186,9 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             return null;
         }
         IEnumerable<DateTimeOffset> due = _series.Values.Where(s => s.Uncounted > 0).Select(s => s.Written + _writeInterval);
-        if (_unsentAnnotations.Count > 0 && !_annotationsRefused)
+        if (_annotations.Due is { } annotationsDue)
         {
-            due = due.Append(_annotated + _writeInterval);
+            due = due.Append(annotationsDue);
         }
         return due.Select(d => d - now).Select(d => d < TimeSpan.Zero ? TimeSpan.Zero : d).Cast<TimeSpan?>().Min();
     }
@@ -215,9 +201,9 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         {
             await SendGuardedAsync("series", cancellationToken => CountUpAsync(series, cancellationToken)).ConfigureAwait(false);
         }
-        if (_unsentAnnotations.Count > 0 && (atExit || now - _annotated >= _writeInterval))
+        if (_annotations.IsDue(now, atExit))
         {
-            await SendGuardedAsync("annotations", AnnotateAsync).ConfigureAwait(false);
+            await SendGuardedAsync("annotations", _annotations.PatchAsync).ConfigureAwait(false);
         }
     }
 
@@ -232,7 +218,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         (series.Count, series.Uncounted, series.Written) = (count, 0, DateTimeOffset.UtcNow);
         try
         {
-            await _api.SendJsonAsync(HttpMethod.Patch, EventsUrl + "/" + series.Name, SeriesJson(count, series.Last, series.Message),
+            await _pod.Api.SendJsonAsync(HttpMethod.Patch, _pod.EventsUrl + "/" + series.Name, SeriesJson(count, series.Last, series.Message),
                 KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -264,13 +250,13 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             _refused = true;
             _log.Warning("Kubernetes sees no Events from crik: the API refused ({Status}: {Error}). Grant the pod's service account create and patch "
                 + "on events and get and patch on pods in {Namespace} (docs/observing.md has the Role); the checkpoints are unaffected",
-                (int)e.Status, e.Message, _pod.Namespace);
+                (int)e.Status, e.Message, _pod.Identity.Namespace);
         }
-        catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound && _uid is null)
+        catch (KubeApiException e) when (e.Status == HttpStatusCode.NotFound && _pod.Uid is null)
         {
             _refused = true;
             _log.Warning("Kubernetes sees no Events from crik: it cannot find its Pod {Namespace}/{Name} ({Error}). Set POD_NAME and POD_NAMESPACE "
-                + "from the downward API (fieldRef metadata.name and metadata.namespace); the checkpoints are unaffected", _pod.Namespace, _pod.Name, e.Message);
+                + "from the downward API (fieldRef metadata.name and metadata.namespace); the checkpoints are unaffected", _pod.Identity.Namespace, _pod.Identity.Name, e.Message);
         }
         catch (Exception e)
         {
@@ -279,7 +265,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
             {
                 _unreachableSaid = true;
                 _log.Warning("Cannot write a pod Event to the Kubernetes API at {Server} ({Error}); crik keeps trying with later ones, "
-                    + "and the checkpoints are unaffected", _api.Server, e.Message);
+                    + "and the checkpoints are unaffected", _pod.Api.Server, e.Message);
             }
             _log.Debug("Pod Event {Reason} not written: {Error}", what, e.Message);
         }
@@ -307,81 +293,33 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         public DateTimeOffset Written { get; set; }
     }
 
-    private async Task<string> ReadUidAsync(CancellationToken cancellationToken)
-    {
-        using var response = await _api.GetAsync(PodUrl, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        await using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using JsonDocument pod = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return pod.RootElement.GetProperty("metadata").GetProperty("uid").GetString()
-            ?? throw new JsonException($"the Pod {_pod.Namespace}/{_pod.Name} has no metadata.uid");
-    }
-
-    private string PodUrl => _api.UrlOf($"/api/v1/namespaces/{Uri.EscapeDataString(_pod.Namespace)}/pods/{Uri.EscapeDataString(_pod.Name)}");
-
-    private string EventsUrl => _api.UrlOf($"/api/v1/namespaces/{Uri.EscapeDataString(_pod.Namespace)}/events");
-
-    /// <summary>What outlives the Events' hour: the last checkpoint and the last restore, on the Pod itself, in one patch.</summary>
-    private async Task AnnotateAsync(CancellationToken cancellationToken)
-    {
-        if (_annotationsRefused)
-        {
-            _unsentAnnotations.Clear();
-            return;
-        }
-        var values = _unsentAnnotations.ToList();
-        _unsentAnnotations.Clear();
-        _annotated = DateTimeOffset.UtcNow;
-        string json = Json(w =>
-        {
-            w.WriteStartObject("metadata");
-            w.WriteStartObject("annotations");
-            foreach (var (annotation, value) in values)
-            {
-                w.WriteString(annotation, value);
-            }
-            w.WriteEndObject();
-            w.WriteEndObject();
-        });
-        try
-        {
-            await _api.SendJsonAsync(HttpMethod.Patch, PodUrl, json, KubeApiClient.MergePatch, cancellationToken).ConfigureAwait(false);
-        }
-        catch (KubeApiException e) when (e.IsAuthProblem)
-        {
-            // A Role without patch on pods still gets its Events.
-            _annotationsRefused = true;
-            _log.Warning("crik cannot annotate its Pod ({Status}: {Error}); its Events are still written. Grant patch on pods in {Namespace} "
-                + "for the crik/last-checkpoint and crik/last-restore annotations", (int)e.Status, e.Message, _pod.Namespace);
-        }
-    }
-
     private string EventJson(string name, string type, string reason, string message, DateTimeOffset at) => Json(w =>
     {
         w.WriteString("apiVersion", "v1");
         w.WriteString("kind", "Event");
         w.WriteStartObject("metadata");
         w.WriteString("name", name);
-        w.WriteString("namespace", _pod.Namespace);
+        w.WriteString("namespace", _pod.Identity.Namespace);
         w.WriteEndObject();
         w.WriteStartObject("involvedObject");
         w.WriteString("apiVersion", "v1");
         w.WriteString("kind", "Pod");
-        w.WriteString("name", _pod.Name);
-        w.WriteString("namespace", _pod.Namespace);
-        w.WriteString("uid", _uid);
+        w.WriteString("name", _pod.Identity.Name);
+        w.WriteString("namespace", _pod.Identity.Namespace);
+        w.WriteString("uid", _pod.Uid);
         w.WriteEndObject();
         w.WriteString("type", type);
         w.WriteString("reason", reason);
         w.WriteString("message", message);
         w.WriteStartObject("source");
         w.WriteString("component", "crik");
-        if (_pod.Node is { } node)
+        if (_pod.Identity.Node is { } node)
         {
             w.WriteString("host", node);
         }
         w.WriteEndObject();
         w.WriteString("reportingComponent", "crik");
-        w.WriteString("reportingInstance", _pod.Name);
+        w.WriteString("reportingInstance", _pod.Identity.Name);
         w.WriteString("firstTimestamp", Timestamp(at));
         w.WriteString("lastTimestamp", Timestamp(at));
         w.WriteNumber("count", 1);
@@ -411,7 +349,8 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
 
     private static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static string Json(Action<Utf8JsonWriter> body)
+    /// <summary>One JSON object, its members written by <paramref name="body"/>: an Event, a count-up or an annotation patch.</summary>
+    internal static string Json(Action<Utf8JsonWriter> body)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream))

@@ -36,7 +36,7 @@ public sealed class StoreLayoutParseTests
     {
         foreach (StoredEntry[] entries in new[] { OnAVolume, InObjectStorage })
         {
-            StoreListing listing = StoreLayout.Parse(entries, out List<StoredEntry> ignored);
+            StoreListing listing = StoreListingParser.Parse(entries, out List<StoredEntry> ignored);
             Assert.Empty(ignored);
             Assert.Equal([7, 5], listing.Committed);
             Assert.Equal([3], listing.Retired);
@@ -52,7 +52,7 @@ public sealed class StoreLayoutParseTests
     [Fact]
     public void AStagingDirectoryIsUnfinishedAndCountsForTheNextGeneration()
     {
-        StoreListing listing = StoreLayout.Parse([Directory(".staging-000008-ab12cd34")], out _);
+        StoreListing listing = StoreListingParser.Parse([Directory(".staging-000008-ab12cd34")], out _);
         Assert.Equal([".staging-000008-ab12cd34"], listing.Unfinished);
         Assert.Empty(listing.Committed);
         Assert.Equal(8, listing.Newest);
@@ -62,7 +62,7 @@ public sealed class StoreLayoutParseTests
     public void AGenerationsNameOnALinkOrAFileIsIgnoredAndSaidSo()
     {
         StoredEntry link = new("checkpoint-000003", FileKind.SymbolicLink, Written);
-        StoreListing listing = StoreLayout.Parse([link, File(".staging-000004-ab12cd34"), Directory("checkpoint-000001")], out List<StoredEntry> ignored);
+        StoreListing listing = StoreListingParser.Parse([link, File(".staging-000004-ab12cd34"), Directory("checkpoint-000001")], out List<StoredEntry> ignored);
         Assert.Equal([1], listing.Committed);
         Assert.Empty(listing.Unfinished);
         Assert.Equal([link.Key, ".staging-000004-ab12cd34"], ignored.Select(e => e.Key));

@@ -1,13 +1,11 @@
 using Crik.Cli.Interop;
+using static Crik.Cli.Model.StoreLayout;
 
 namespace Crik.Cli.Model;
 
-// Reading a listing of keys as generations, packs, marks and logs: the one parser of the layout, for every backend.
-internal static partial class StoreLayout
+/// <summary>Reads a listing of keys as generations, packs, marks and logs: the one parser of <see cref="StoreLayout"/>, for every backend.</summary>
+internal static class StoreListingParser
 {
-    /// <summary>crik's directories that a backend listing one directory at a time (a volume) lists with the image directory, besides logs/.</summary>
-    public static readonly string[] ListedDirs = [RetiredDir, SetAsideDir, PacksDir, RestoresDir];
-
     /// <summary>
     /// What the entries name. A volume lists directories (<c>checkpoint-000007</c>, <c>retired/checkpoint-000003</c>),
     /// object storage the objects in them (<c>checkpoint-000007/manifest.json</c>): a generation is either.

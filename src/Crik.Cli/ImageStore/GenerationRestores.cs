@@ -1,13 +1,26 @@
 using Crik.Cli.Decisions;
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
-// Choosing a generation to restore, recording each restore before CRIU runs, and setting aside what
-// cannot be restored or keeps dying once restored.
-internal partial class GenerationStore
+/// <summary>
+/// Choosing a generation to restore, recording each restore before CRIU runs, and setting aside what cannot be
+/// restored or keeps dying once restored; the restore this crik began is its own (<see cref="GenerationStore"/> delegates).
+/// </summary>
+internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, GenerationReader reader)
 {
+    /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
+    private (long Generation, int Number)? _restored;
+
+    /// <summary>The generation and restore number of the restore this crik began, for as long as this crik runs.</summary>
+    private (long Generation, int Number)? _lastRestore;
+
+    /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
+    public int RestoreAttempts { get; set; } = Configuration.CrikConfig.DefaultRestoreAttempts;
+
     /// <summary>
     /// The newest committed generation that verifies, was taken of <paramref name="current"/> (when
     /// given) and whose restored pods have not kept dying. Unfinished staging areas, and generations
@@ -16,7 +29,7 @@ internal partial class GenerationStore
     /// </summary>
     public CommittedCheckpoint? FindRestorable(AppIdentity? current = null)
     {
-        StoreListing listing = List();
+        StoreListing listing = reader.List();
         FinishRetiring(listing);
         FinishSettingAside(listing);
         foreach (string unfinished in listing.Unfinished)
@@ -29,24 +42,24 @@ internal partial class GenerationStore
             string name = StoreLayout.CommittedName(generation);
             string? problem = Verify(name, out Manifest? manifest, out bool keep);
             string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
-            List<RestoreRecord> restores = problem is null && otherApp is null ? Restores(listing, generation) : [];
+            List<RestoreRecord> restores = problem is null && otherApp is null ? reader.Restores(listing, generation) : [];
             switch (GenerationVerdict.Of(problem, keep, otherApp, restores, RestoreAttempts))
             {
                 case GenerationVerdict.Restore:
-                    return new CommittedCheckpoint(name, Display(name), manifest!) { Restores = restores };
+                    return new CommittedCheckpoint(name, reader.Display(name), manifest!) { Restores = restores };
                 case GenerationVerdict.Keep(string reason):
-                    log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", Display(name), reason);
+                    log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", reader.Display(name), reason);
                     break;
                 case GenerationVerdict.SetAside(string reason, bool crashLoop):
                     string moved = MoveToSetAside(name, reason);
                     const string SetAsideLine = "Checkpoint {Dir} cannot be restored: {Problem}; set aside at {Path}, trying an older one";
                     if (crashLoop)
                     {
-                        log.Warning(new Happening.RestoreCrashLoop(Display(name), reason), SetAsideLine, Display(name), reason, moved);
+                        log.Warning(new Happening.RestoreCrashLoop(reader.Display(name), reason), SetAsideLine, reader.Display(name), reason, moved);
                     }
                     else
                     {
-                        log.Warning(SetAsideLine, Display(name), reason, moved);
+                        log.Warning(SetAsideLine, reader.Display(name), reason, moved);
                     }
                     break;
             }
@@ -62,10 +75,6 @@ internal partial class GenerationStore
     /// </summary>
     public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
     {
-        if (_lock is { Lost: true })
-        {
-            throw new IOException($"crik lost its lock on {ImageDir}, so another crik may be using it");
-        }
         long generation = checkpoint.Manifest.Generation;
         try
         {
@@ -108,7 +117,7 @@ internal partial class GenerationStore
     /// </summary>
     public int RetireCommitted()
     {
-        StoreListing listing = List();
+        StoreListing listing = reader.List();
         long newest = listing.Committed.Concat(listing.HalfRetired).DefaultIfEmpty(0).Max();
         if (newest == 0)
         {
@@ -145,7 +154,7 @@ internal partial class GenerationStore
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.Warning("Checkpoint {Dir} counts as retired (the app ended on its own after it) but could not be moved to {Retired}: {Error}; "
-                    + "it is never restored, and the next commit deletes it", Display(name), StoreLayout.RetiredDir, e.Message);
+                    + "it is never restored, and the next commit deletes it", reader.Display(name), StoreLayout.RetiredDir, e.Message);
             }
         }
     }
@@ -163,7 +172,7 @@ internal partial class GenerationStore
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.Warning("Checkpoint {Dir} is set aside but its committed copy could not be removed: {Error}; it is never restored, "
-                    + "and the next commit deletes it", Display(name), e.Message);
+                    + "and the next commit deletes it", reader.Display(name), e.Message);
             }
         }
     }
@@ -201,18 +210,18 @@ internal partial class GenerationStore
             AppFiles.PutBack(manifest, attempt);
             return;
         }
-        using Chunks.PackReader packs = OpenPackReader();
+        using Chunks.PackReader packs = reader.OpenPackReader();
         StagedFiles.PutBack(manifest, packs);
     }
 
     public ImageFiles WriteImageFiles(RestoreAttempt attempt)
     {
-        using Chunks.PackReader packs = OpenPackReader();
+        using Chunks.PackReader packs = reader.OpenPackReader();
         return ImageFiles.Write(attempt.Checkpoint.Manifest, packs, attempt.Work);
     }
 
     /// <summary>The restored app runs: CRIU's log goes to logs/; the generation stays committed.</summary>
-    public void RestoreSucceeded(RestoreAttempt attempt)
+    public static void RestoreSucceeded(RestoreAttempt attempt)
     {
         try
         {
@@ -259,14 +268,9 @@ internal partial class GenerationStore
         }
     }
 
-    private List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, ReadMark);
-
     /// <summary>Writes a new restore mark (restores/NAME), durably; false when one of that name exists.</summary>
     private bool WriteMark(string name, string content) =>
         backend.WriteIfAbsent(StoreLayout.MarkPath(name), System.Text.Encoding.UTF8.GetBytes(content));
-
-    private string? ReadMark(string name) =>
-        backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
 
     /// <summary>
     /// Moves a generation (or an unfinished staging area) below set-aside/ under a free name made from
@@ -275,7 +279,7 @@ internal partial class GenerationStore
     /// </summary>
     private string MoveToSetAside(string from, string reason)
     {
-        HashSet<string> taken = ReadListing().SetAsideTaken.ToHashSet(StringComparer.Ordinal);
+        HashSet<string> taken = reader.ReadListing().SetAsideTaken.ToHashSet(StringComparer.Ordinal);
         string name = from.Split('/')[^1];
         string target = StoreLayout.SetAsideName(name, 1);
         for (int attempt = 2; taken.Contains(target); attempt++)
@@ -292,12 +296,12 @@ internal partial class GenerationStore
             backend.Delete(reasonFile); // planted by whoever made it unrestorable (a link, perhaps): replaced, never written through
             if (!backend.WriteIfAbsent(reasonFile, content))
             {
-                log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", Display(location), reason);
+                log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", reader.Display(location), reason);
             }
         }
         // Each caller says it in its own words: a warning while choosing, or the failed restore's line.
-        LoggedHappenings.WithoutLine(new Happening.CheckpointSetAside(Display(from), reason, Display(location)));
-        return Display(location);
+        LoggedHappenings.WithoutLine(new Happening.CheckpointSetAside(reader.Display(from), reason, reader.Display(location)));
+        return reader.Display(location);
     }
 
     /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
@@ -312,25 +316,25 @@ internal partial class GenerationStore
                 return untrusted;
             }
             // Read once: what is checked (its authentication, its key) is what is restored.
-            if (ReadManifest(name, out Manifest? read) is { } unreadable)
+            if (reader.ReadManifest(name, out Manifest? read) is { } unreadable)
             {
                 return unreadable;
             }
-            if (ManifestVerifier.KeyProblem(read!, _codec) is { } keyProblem)
+            if (ManifestVerifier.KeyProblem(read!, reader.Codec) is { } keyProblem)
             {
                 keep = true;
                 return keyProblem;
             }
-            if (ManifestVerifier.ElsewhereProblem(read!, ImageDir) is { } elsewhere)
+            if (ManifestVerifier.ElsewhereProblem(read!, reader.ImageDir) is { } elsewhere)
             {
                 return elsewhere;
             }
-            using Chunks.PackReader packs = OpenPackReader();
+            using Chunks.PackReader packs = reader.OpenPackReader();
             string? problem = GenerationVerifier.VerifyContents(backend, name, read!, packs);
             manifest = problem is null ? read : null;
             return problem;
         }
-        catch (Exception e) when ((e is IOException io && !_requests.IsTransient(io)) || e is UnauthorizedAccessException)
+        catch (Exception e) when ((e is IOException io && !reader.Requests.IsTransient(io)) || e is UnauthorizedAccessException)
         {
             return $"it cannot be read ({e.Message})";
         }

@@ -1,0 +1,89 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Model;
+using Serilog;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// What the image directory holds, read without changing anything, as every part of the lifecycle reads it: its
+/// listing, a generation's manifest (authenticated when crik holds the key), its restore records and its packs; and
+/// what <c>crik images</c> lists.
+/// </summary>
+/// <param name="requests">What object storage wires around its backend (deadlines, fencing); none on a volume.</param>
+internal sealed class GenerationReader(IStoreBackend backend, ILogger log, ChunkCodec codec, StoreRequests requests)
+{
+    public ChunkCodec Codec => codec;
+
+    public StoreRequests Requests => requests;
+
+    public string ImageDir => backend.ImageDir;
+
+    /// <summary>A path below the image directory as a path or address, for messages.</summary>
+    public string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
+
+    /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
+    public StoreListing List() => ReadListing().Settled();
+
+    /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
+    public StoreListing ReadListing() => backend.ReadListing(log);
+
+    public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(codec, callerRetries);
+
+    /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
+    public Manifest? ReadManifest(string location) => ReadManifest(location, out Manifest? manifest) is null ? manifest : null;
+
+    /// <summary>
+    /// Reads a generation's manifest (and, when encrypted under a key crik has, its manifest.hmac)
+    /// once, wherever the generation is (a set-aside one's manifest names its committed name); null
+    /// when it is usable, else why not.
+    /// </summary>
+    public string? ReadManifest(string location, out Manifest? manifest)
+    {
+        manifest = null;
+        string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(location.Split('/')[^1]));
+        byte[]? json = backend.Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
+        return json is null ? "it has no manifest"
+            : ManifestVerifier.ReadManifest(json, () => backend.Read($"{location}/{Manifest.MacFileName}", ManifestReader.MaxBytes), committedName, codec, out manifest);
+    }
+
+    /// <summary>The records of a generation's restores, as the listing's marks name them.</summary>
+    public List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, ReadMark);
+
+    private string? ReadMark(string name) =>
+        backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
+
+    /// <summary>
+    /// What the image directory holds, for <c>crik images</c>, changing nothing: committed, retired and
+    /// set-aside generations, newest first, each with its manifest, how often it was restored and,
+    /// when asked, every file and chunk read and checked.
+    /// </summary>
+    public List<ListedGeneration> ListGenerations(bool verify)
+    {
+        StoreListing listing = List();
+        using PackReader packs = OpenPackReader();
+        var found = new List<ListedGeneration>();
+        foreach ((string location, string state) in listing.Generations())
+        {
+            long generation = StoreLayout.ParseGeneration(location.Split('/')[^1]);
+            Manifest? manifest = null;
+            string? problem;
+            try
+            {
+                problem = ReadManifest(location, out manifest);
+                if (problem is null && verify)
+                {
+                    problem = GenerationVerifier.VerifyContents(backend, location, manifest!, packs, readChunks: true);
+                }
+            }
+            catch (Exception e) when ((e is IOException io && !requests.IsTransient(io)) || e is UnauthorizedAccessException)
+            {
+                problem = $"it cannot be read ({e.Message})";
+            }
+            int restores = state == "" ? Restores(listing, generation).Count : 0;
+            string shown = state switch { "" => "committed", StoreLayout.RetiredDir => "retired", _ => "set aside" };
+            found.Add(new ListedGeneration(location.Split('/')[^1], generation, shown, manifest, problem) { Restores = restores });
+        }
+        return found.OrderByDescending(g => g.Generation).ThenBy(g => g.State, StringComparer.Ordinal).ToList();
+    }
+}

@@ -23,7 +23,7 @@ public sealed partial class ClassShapeTests
     [
         "Crik.Cli.Supervision.LeaseWatchdog", "Crik.Cli.Restoring.CheckpointRestore", "Crik.Cli.Observing.CrikMetrics",
         "Crik.Cli.Observing.PodEventWriter", "Crik.Cli.ObjectStorage.S3Lease", "Crik.Cli.ObjectStorage.S3PackUpload",
-        "Crik.Cli.ImageStore.StagingCheckpoint", "Crik.Cli.Checkpointing.DumpRun", "Crik.Cli.Checkpointing.PagesComposer",
+        "Crik.Cli.ImageStore.StagingCheckpoint", "Crik.Cli.Checkpointing.DumpRun",
     ];
 
     /// <summary>Classes still split over several files (issue 61), by the same rule as <see cref="CrowdedStill"/>.</summary>

@@ -6,7 +6,7 @@ namespace Crik.Cli.Checkpointing;
 
 /// <summary>
 /// One checkpoint asked for, from the moment it is: why, its budget and stages, and how the app goes on should
-/// it not be taken. What it learns once it has a staging area is its <see cref="DumpRun"/>'s.
+/// it not be taken. Each dump of it is a <see cref="DumpRun"/>, whose steps return what they learn.
 /// </summary>
 /// <param name="host">The supervisor's side of this checkpoint (see <see cref="ICheckpointer.CheckpointAsync"/>); null when there is none.</param>
 internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason, Budget budget, ICheckpointHost? host)

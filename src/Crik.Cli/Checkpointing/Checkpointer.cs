@@ -21,53 +21,57 @@ namespace Crik.Cli.Checkpointing;
 /// <remarks>
 /// Everything from SIGTERM to the commit (asking the node-state server, taking the lock, the dump,
 /// the commit) fits in checkpointBudget; a checkpoint that would end past it is abandoned before its
-/// commit point, so the app still gets its SIGTERM in time.
+/// commit point, so the app still gets its SIGTERM in time. The steps are their own classes, each
+/// returning what it produced: <see cref="MemoryAsItIs"/> or <see cref="MemoryArrivalWait"/> for memory
+/// still arriving, then <see cref="DumpAndCommit"/> for each dump (a second one when the first was dropped).
 /// </remarks>
-/// <param name="preDumps">Pre-dumps of the running app (where the kernel tracks dirty memory), or null.</param>
-internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Lazy<Task<string>> criuVersion,
-    INodeStateGate? nodeState, PreDumpChain? preDumps, ILogger log) : ICheckpointer
+internal sealed class Checkpointer : ICheckpointer
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan StreamerGrace = TimeSpan.FromSeconds(10);
+
+    private readonly CrikConfig _config;
+    private readonly ICheckpointStore _store;
+    private readonly Lazy<Task<string>> _criuVersion;
+    private readonly INodeStateGate? _nodeState;
+    private readonly ILogger _log;
+    private readonly CriuDump _criuDump;
+    private readonly MemoryAsItIs _asItIs;
+    private readonly MemoryArrivalWait _arrivalWait;
+    private readonly DumpAndCommit _dumpAndCommit;
 
     /// <summary>The node was at risk when last asked, so that only its turning at-risk counts.</summary>
     private bool _nodeAtRisk;
 
-    /// <summary>
-    /// A lazily restored app is checkpointed only once its memory is all in, waiting for it as <see cref="MemoryArriving"/>
-    /// says. False when the checkpoint is not taken (logged): the checkpoint the app is loading from stays the newest,
-    /// so the next pod goes on from it.
-    /// </summary>
-    private async Task<bool> MemoryInAsync(CheckpointAttempt attempt)
+    /// <param name="preDumps">Pre-dumps of the running app (where the kernel tracks dirty memory), or null.</param>
+    public Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Lazy<Task<string>> criuVersion,
+        INodeStateGate? nodeState, PreDumpChain? preDumps, ILogger log)
     {
-        RunningApp app = attempt.App;
-        if (MemoryArriving.CheckpointWaits(attempt.Reason, attempt.Budget.Remaining) is { } wait)
-        {
-            log.Information("Waiting up to {Seconds:0.#} s for the app's memory to be all in before the checkpoint", wait.TotalSeconds);
-            await Task.WhenAny(app.MemoryLoaded!, Task.Delay(wait)).ConfigureAwait(false);
-            if (app.MemoryLoaded!.IsCompletedSuccessfully && app.MemoryLoaded.Result is null)
-            {
-                return true;
-            }
-        }
-        log.Warning(new Happening.CheckpointSkipped(attempt.Reason.Label(),
-                $"the app's memory is still on its way in from checkpoint {app.Generation}, which stays the newest"),
-            "Checkpoint not taken: the app's memory is still on its way in from checkpoint {Generation}, which stays the newest "
-            + "(the next pod goes on from it); {Then}", app.Generation, attempt.ThenTheApp);
-        return false;
+        (_config, _store, _criuVersion, _nodeState, _log) = (config, store, criuVersion, nodeState, log);
+        var outcomes = new DumpOutcomes(store, log);
+        _criuDump = new CriuDump(config, criu, preDumps, log);
+        _asItIs = new MemoryAsItIs(preDumps, log);
+        _arrivalWait = new MemoryArrivalWait(outcomes, log);
+        _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, log), _criuDump,
+            _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes, log);
     }
+
+    public bool PreDumps => _criuDump.PreDumps;
+
+    public bool HearsEarlyWarnings => _nodeState is not null;
+
+    public Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort) => _criuDump.PreDumpAsync(app, abort);
 
     public async Task<CheckpointOutcome> CheckpointAsync(RunningApp app, CheckpointReason reason, ICheckpointHost? host = null, TimeSpan spent = default)
     {
-        var attempt = new CheckpointAttempt(app, reason, new Budget(config.CheckpointBudget, spent), host);
+        var attempt = new CheckpointAttempt(app, reason, new Budget(_config.CheckpointBudget, spent), host);
         if (await NotNowAsync(attempt).ConfigureAwait(false) is { } notNow)
         {
             return notNow;
         }
-        _ = criuVersion.Value; // runs beside the dump: at crik's start it would take CPU and disk from a restore
+        _ = _criuVersion.Value; // runs beside the dump: at crik's start it would take CPU and disk from a restore
         try
         {
-            return await CheckpointNowAsync(attempt, attempt.Captured, attempt.WhyNotCommit).ConfigureAwait(false);
+            return await CheckpointNowAsync(attempt).ConfigureAwait(false);
         }
         finally
         {
@@ -76,11 +80,75 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
         }
     }
 
+    public async Task<bool> NodeTurnedAtRiskAsync()
+    {
+        bool atRisk = _nodeState is not null && await _nodeState.IsAtRiskAsync(_config.NodeStateTimeout).ConfigureAwait(false);
+        bool turned = atRisk && !_nodeAtRisk;
+        _nodeAtRisk = atRisk;
+        return turned;
+    }
+
+    public void RetireAfterOwnExit(string howItEnded)
+    {
+        try
+        {
+            using IDisposable? directoryLock = _store.TryLock(LockWait);
+            int retired = directoryLock is null ? -1 : _store.RetireCommitted();
+            if (retired < 0)
+            {
+                _log.Error("The app ended on its own, but {Dir} is locked by another crik: its checkpoints were not retired and may be restored",
+                    _store.ImageDir);
+            }
+            else
+            {
+                _log.Information(new Happening.CheckpointsRetired(howItEnded, retired),
+                    "The app ended on its own: retired its {Count} committed checkpoints, so it is not brought back", retired);
+            }
+        }
+        catch (IOException e)
+        {
+            _log.Error("The app ended on its own, but its checkpoints could not be retired: {Error}; they may be restored", e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Why no checkpoint is taken now, before anything is locked or written: the node is not going away, or the app's memory is
+    /// not all in and cannot be taken as it is. Null to go on.
+    /// </summary>
+    private async Task<CheckpointOutcome.NotTaken?> NotNowAsync(CheckpointAttempt attempt)
+    {
+        if (NodeStateQuestions.AskedBeforeCheckpoint(attempt.Reason, serverConfigured: _nodeState is not null))
+        {
+            if (!await _nodeState!.ShouldCheckpointAsync(attempt.Budget.Remaining).ConfigureAwait(false))
+            {
+                return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
+            }
+            attempt.Stages.Lap("node state");
+        }
+        if (!attempt.App.Loading)
+        {
+            return null;
+        }
+        if (_asItIs.Takes(attempt) is { } arriving)
+        {
+            attempt.TakesArriving = arriving;
+            attempt.Stages.Lap("fill held");
+            GlancePause.Wait(_log);
+            return null;
+        }
+        if (!await _arrivalWait.BeforeDumpAsync(attempt).ConfigureAwait(false))
+        {
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
+        }
+        attempt.Stages.Lap("memory in");
+        return null;
+    }
+
     /// <summary>The checkpoint from the lock to the commit, once nothing says it is not wanted now.</summary>
-    private async Task<CheckpointOutcome> CheckpointNowAsync(CheckpointAttempt attempt, Action? whenCaptured, Func<string?>? whyNotCommit)
+    private async Task<CheckpointOutcome> CheckpointNowAsync(CheckpointAttempt attempt)
     {
         // Object storage that stops answering must not hold the app's SIGTERM past the budget.
-        using IDisposable storeDeadline = store.Within(attempt.Budget.Remaining);
+        using IDisposable storeDeadline = _store.Within(attempt.Budget.Remaining);
         using IDisposable? directoryLock = TryLock(attempt, attempt.Budget.AtMost(LockWait));
         if (directoryLock is null)
         {
@@ -93,130 +161,32 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
         }
         var run = new DumpRun(attempt, staging, clock);
-        CheckpointOutcome outcome = await TakeAsync(run, whenCaptured, whyNotCommit).ConfigureAwait(false);
-        return run.Dropped is { } why ? await FillThenDumpAgainAsync(run, why, whenCaptured, whyNotCommit).ConfigureAwait(false) : outcome;
-    }
-
-    /// <summary>One dump and its commit, from its staging area; what it came to, logged.</summary>
-    private async Task<CheckpointOutcome> TakeAsync(DumpRun run, Action? whenCaptured, Func<string?>? whyNotCommit)
-    {
-        CheckpointOutcome outcome;
-        try
-        {
-            outcome = await DumpAndCommitAsync(run, whenCaptured, whyNotCommit).ConfigureAwait(false);
-        }
-        catch (SupersededException e)
-        {
-            return Superseded(run, e);
-        }
-        catch (Exception e)
-        {
-            log.Debug(e, "Checkpoint {Generation} failed", run.Generation);
-            return Failed(run, e.Message);
-        }
-        finally
-        {
-            ReleasePreDumps(run);
-        }
-        // Past the commit point nothing may turn this into a failure: the next pod continues from it.
-        if (outcome is CheckpointOutcome.Committed)
-        {
-            LogCommitted(run);
-            LogFilledMeanwhile(run);
-        }
-        return outcome;
-    }
-
-    /// <summary>Why no checkpoint is taken now, before anything is locked or written: the node is not going away, or the app's memory is not all in. Null to go on.</summary>
-    private async Task<CheckpointOutcome.NotTaken?> NotNowAsync(CheckpointAttempt attempt)
-    {
-        if (NodeStateQuestions.AskedBeforeCheckpoint(attempt.Reason, serverConfigured: nodeState is not null))
-        {
-            if (!await nodeState!.ShouldCheckpointAsync(attempt.Budget.Remaining).ConfigureAwait(false))
-            {
-                return new CheckpointOutcome.NotTaken(AppMayBeStopped: false, NotWanted: true);
-            }
-            attempt.Stages.Lap("node state");
-        }
-        if (attempt.App.Loading && !TakesMemoryAsItIs(attempt))
-        {
-            if (!await MemoryInAsync(attempt).ConfigureAwait(false))
-            {
-                return new CheckpointOutcome.NotTaken(AppMayBeStopped: false);
-            }
-            attempt.Stages.Lap("memory in");
-        }
-        return null;
-    }
-
-    /// <summary>The staging area of the next generation, or null (and why, logged) when the store cannot make one.</summary>
-    private StagingCheckpoint? BeginStaging(CheckpointAttempt attempt)
-    {
-        try
-        {
-            StagingCheckpoint staging = store.BeginCheckpoint();
-            attempt.Stages.Lap("staging");
-            return staging;
-        }
-        catch (IOException e)
-        {
-            attempt.GiveUp(); // before the lock's release, which a store that stopped answering makes slow
-            log.Error(new Happening.CheckpointSkipped(attempt.Reason.Label(), e.Message), "Not checkpointing: {Error}; {Then}", e.Message, attempt.ThenTheApp);
-            return null;
-        }
+        DumpEnd end = await _dumpAndCommit.TakeAsync(run).ConfigureAwait(false);
+        return end.DroppedBecause is { } why ? await FillThenDumpAgainAsync(run, why).ConfigureAwait(false) : end.Outcome;
     }
 
     /// <summary>
-    /// The checkpoint's steps from the dump to the commit point. Returns <see cref="CheckpointOutcome.Committed"/>
-    /// once the manifest is written, else what <see cref="Failed"/> made of the first step that failed.
+    /// After a dump that could not take the app's memory as it is was dropped (<see cref="DumpOutcomes.Drop"/>): the fill goes on
+    /// into the app CRIU left stopped; once the memory is all in, the app runs again (a dump of a stopped app restores it stopped)
+    /// and is dumped the ordinary way, into a new staging area, and committed.
     /// </summary>
-    private async Task<CheckpointOutcome> DumpAndCommitAsync(DumpRun run, Action? whenCaptured, Func<string?>? whyNotCommit)
+    /// <param name="why">Why the dropped dump could not take the memory as it is.</param>
+    private async Task<CheckpointOutcome> FillThenDumpAgainAsync(DumpRun dropped, string why)
     {
-        if (Undumpable.Find(run.App.Pid) is { } undumpable)
+        CheckpointAttempt attempt = dropped.Attempt;
+        if (!await _arrivalWait.AfterDropAsync(dropped, why).ConfigureAwait(false))
         {
-            return Failed(run, undumpable);
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
-        Prepare(run);
-        if (run.Budget.Spent)
+        // The second dump is an ordinary one: nothing is still on its way in.
+        attempt.TakesArriving = null;
+        if (BeginStaging(attempt) is not { } staging)
         {
-            return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
+            return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
-        if (await DumpAsync(run).ConfigureAwait(false) is { } notDumped)
-        {
-            return Failed(run, notDumped);
-        }
-        run.Stages.Lap("dump");
-        string? notWhole = CompleteArriving(run);
-        // The images are put together: the fill goes on while they are stored (into the stopped app, which the dump no longer reads).
-        run.Attempt.LetFillGoOn();
-        if (notWhole is not null)
-        {
-            return Drop(run, notWhole);
-        }
-        // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
-        long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
-        List<SavedFile> extraFiles = AppFiles.Save(config.AdditionalPaths, run.Staging);
-        if (CarryFiles(run.App.Pid, run.Staging, extraFiles) is { } overLimit)
-        {
-            return Failed(run, overLimit);
-        }
-        run.Stages.Lap("files");
-        // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
-        whenCaptured?.Invoke();
-        if (await ImportAsync(run).ConfigureAwait(false) is { } notImported)
-        {
-            return Failed(run, notImported);
-        }
-        Manifest manifest = await ManifestOfAsync(run, largestArea, extraFiles).ConfigureAwait(false);
-        string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
-        if (run.Budget.Spent)
-        {
-            return Failed(run, budgetRanOut);
-        }
-        // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-        run.Committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
-            whyNot: () => run.Budget.Spent ? budgetRanOut : whyNotCommit?.Invoke(), run.Stages).Checkpoint;
-        return new CheckpointOutcome.Committed(run.Generation, run.Committed.Manifest.ImageBytes, run.Clock.Elapsed);
+        attempt.LetRunForASecondDump();
+        DumpEnd end = await _dumpAndCommit.TakeAsync(new DumpRun(attempt, staging, dropped.Clock)).ConfigureAwait(false);
+        return end.Outcome;
     }
 
     /// <summary>The image directory's lock, or null (and why, logged) when crik cannot or must not checkpoint.</summary>
@@ -224,17 +194,34 @@ internal sealed partial class Checkpointer(CrikConfig config, ICheckpointStore s
     {
         try
         {
-            IDisposable? directoryLock = store.TryLock(wait);
+            IDisposable? directoryLock = _store.TryLock(wait);
             if (directoryLock is null)
             {
-                log.Error(new Happening.CheckpointSkipped(attempt.Reason.Label(), $"another crik holds {store.ImageDir}/.lock"),
-                    "Not checkpointing: another crik holds {Dir}/.lock; {Then}", store.ImageDir, attempt.ThenTheApp);
+                _log.Error(new Happening.CheckpointSkipped(attempt.Reason.Label(), $"another crik holds {_store.ImageDir}/.lock"),
+                    "Not checkpointing: another crik holds {Dir}/.lock; {Then}", _store.ImageDir, attempt.ThenTheApp);
             }
             return directoryLock;
         }
         catch (IOException e)
         {
-            log.Error(new Happening.CheckpointSkipped(attempt.Reason.Label(), e.Message), "Not checkpointing: {Error}; {Then}", e.Message, attempt.ThenTheApp);
+            _log.Error(new Happening.CheckpointSkipped(attempt.Reason.Label(), e.Message), "Not checkpointing: {Error}; {Then}", e.Message, attempt.ThenTheApp);
+            return null;
+        }
+    }
+
+    /// <summary>The staging area of the next generation, or null (and why, logged) when the store cannot make one.</summary>
+    private StagingCheckpoint? BeginStaging(CheckpointAttempt attempt)
+    {
+        try
+        {
+            StagingCheckpoint staging = _store.BeginCheckpoint();
+            attempt.Stages.Lap("staging");
+            return staging;
+        }
+        catch (IOException e)
+        {
+            attempt.GiveUp(); // before the lock's release, which a store that stopped answering makes slow
+            _log.Error(new Happening.CheckpointSkipped(attempt.Reason.Label(), e.Message), "Not checkpointing: {Error}; {Then}", e.Message, attempt.ThenTheApp);
             return null;
         }
     }

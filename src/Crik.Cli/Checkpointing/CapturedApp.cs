@@ -1,0 +1,34 @@
+using Crik.Cli.Criu;
+using Crik.Cli.HostCompatibility;
+using Crik.Cli.Model;
+using Crik.Cli.Streaming;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>Everything of the app a dump captured, once its images are all stored: what its manifest says, and the commit's line.</summary>
+/// <param name="Images">The images as stored, made whole or imported.</param>
+/// <param name="LargestArea">The largest private memory area of the tree, read while it was stopped.</param>
+/// <param name="ExtraFiles">The files saved beside the images.</param>
+internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResult Images, long LargestArea, List<SavedFile> ExtraFiles)
+{
+    /// <summary>The manifest that commits <paramref name="run"/>'s generation.</summary>
+    public Manifest ManifestOf(DumpRun run, IReadOnlyList<string> additionalPaths, string criuVersion) => new()
+    {
+        Generation = run.Generation,
+        CreatedAt = DateTimeOffset.UtcNow,
+        Command = run.App.Command,
+        App = AppIdentity.Of(run.App.Command),
+        CriuVersion = criuVersion,
+        Host = HostFacts.Current(),
+        RootPid = run.App.Pid,
+        TreePids = Setup.Tree,
+        Stdio = Setup.Stdio,
+        ExternalMounts = Setup.Mounts,
+        AdditionalPaths = additionalPaths,
+        ExtraFiles = ExtraFiles,
+        Files = Images.Images,
+        DumpSeconds = Math.Round(Dump.Duration.TotalSeconds, 3),
+        LargestPrivateArea = LargestArea,
+        FirstTouched = run.App.FirstTouched?.Invoke() is { Count: > 0 } touched ? touched : null,
+    };
+}

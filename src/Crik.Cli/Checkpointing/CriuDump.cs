@@ -1,0 +1,127 @@
+using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
+using Crik.Cli.PreDumping;
+using Crik.Cli.Processes;
+using Crik.Cli.Streaming;
+using Serilog;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>What CRIU's dump came to.</summary>
+/// <param name="Captured">The images crik's streamer took; null when CRIU wrote them as files on top of the pre-dumps.</param>
+/// <param name="ToImport">Images CRIU wrote as files on top of its pre-dumps, still to be stored as chunks (<see cref="CriuDump.ImportAsync"/>).</param>
+/// <param name="WhyNot">Null when the images are all captured, else why not.</param>
+internal sealed record DumpTaken(CriuResult Criu, CaptureResult? Captured, List<DirectoryHandle>? ToImport, string? WhyNot);
+
+/// <summary>
+/// CRIU's dump: streamed through crik, or written to files on top of pre-dumps (then imported once the app may run
+/// again), and the pre-dumps while the app runs.
+/// </summary>
+internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain? preDumps, ILogger log)
+{
+    private static readonly TimeSpan StreamerGrace = TimeSpan.FromSeconds(10);
+
+    public bool PreDumps => preDumps is { GaveUp: false };
+
+    public async Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort) =>
+        preDumps is null || await preDumps.PreDumpAsync(app, ExternalMounts.Present(), config.CheckpointTimeout, abort).ConfigureAwait(false);
+
+    /// <summary>
+    /// On top of the pre-dumps when there are any (and again streamed through crik when that fails on its own),
+    /// else streamed through crik.
+    /// </summary>
+    public async Task<DumpTaken> DumpAsync(DumpRun run, DumpSetup setup)
+    {
+        TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
+        bool takesArriving = run.Attempt.TakesArriving is not null;
+        (CriuResult dump, CaptureResult? captured, List<DirectoryHandle>? toImport) = setup.OnTop is { } onto
+            ? await DumpOnPreDumpsAsync(run, setup.Mounts, dumpTimeout, onto.Directory, onto.Parent).ConfigureAwait(false)
+            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving).ConfigureAwait(false);
+        if (DumpFallback.StreamsAfter(onTopOfPreDumps: setup.OnTop is not null, dump.Succeeded, criuExited: dump.Status.Exited, run.Budget.Spent))
+        {
+            log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
+            preDumps!.Drop();
+            dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
+            (dump, captured, toImport) = await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving).ConfigureAwait(false);
+        }
+        return new DumpTaken(dump, captured, toImport, WhyNot(run, dump, captured, dumpTimeout));
+    }
+
+    /// <summary>
+    /// Stores the images CRIU wrote on top of its pre-dumps as chunks: the images as the streamer would have taken them
+    /// (<paramref name="captured"/> when there were none to import), and why they are not stored whole, or null.
+    /// </summary>
+    public static async Task<(CaptureResult? Images, string? WhyNot)> ImportAsync(DumpRun run, CaptureResult? captured, List<DirectoryHandle>? toImport)
+    {
+        if (toImport is null)
+        {
+            return (captured, null);
+        }
+        CaptureResult imported = await Task.Run(() => ImageImport.Import(toImport, run.Staging.Pack, inTime: () => !run.Budget.Spent)).ConfigureAwait(false);
+        if (imported.Error is { } notImported)
+        {
+            return (imported, $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}");
+        }
+        run.Stages.Lap("import");
+        return (imported, null);
+    }
+
+    private string? WhyNot(DumpRun run, CriuResult dump, CaptureResult? captured, TimeSpan dumpTimeout)
+    {
+        if (!dump.Succeeded)
+        {
+            string why = dump.Describe(dumpTimeout);
+            if (dump.TimedOut && dumpTimeout < config.CheckpointTimeout)
+            {
+                why += $" (the time left of checkpointBudget, {run.Budget.Total.TotalSeconds:0.###} s)";
+            }
+            return captured?.Error is { } streamError ? $"{why}; crik's image streamer: {streamError}" : why;
+        }
+        return captured?.Error is { } notStored ? $"the images were not stored whole: {notStored}" : null;
+    }
+
+    /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it (the pagemaps kept too when the memory is still arriving).</summary>
+    private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(DumpRun run,
+        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving)
+    {
+        StagingCheckpoint staging = run.Staging;
+        using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving);
+        // A streamer that cannot go on kills criu rather than leave it (and the frozen app) waiting on a pipe.
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, timeout,
+            kill: capture.Failed).ConfigureAwait(false);
+        return (dump, await Captured(capture).ConfigureAwait(false), null);
+    }
+
+    /// <summary>
+    /// criu dump into <paramref name="directory"/>, beside the pre-dumps, of only the memory changed
+    /// since the newest: the app is frozen for that alone. The files are cut into chunks afterwards
+    /// (the directories to read, dump first, are the third result). <see cref="DumpPreparation.Release"/> disposes <paramref name="directory"/>.
+    /// </summary>
+    private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> DumpOnPreDumpsAsync(DumpRun run,
+        List<ExternalMount> mounts, TimeSpan timeout, DirectoryHandle directory, PreDumpParent parent)
+    {
+        StagingCheckpoint staging = run.Staging;
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,
+            timeout).ConfigureAwait(false);
+        return (dump, null, preDumps!.ChainUnder(directory));
+    }
+
+    /// <summary>
+    /// What the image streamer took, once criu has exited. Its pipes close with criu, so this is
+    /// quick; should a process criu left behind hold one open, the checkpoint fails instead of hanging.
+    /// </summary>
+    private static async Task<CaptureResult> Captured(ImageCapture capture)
+    {
+        try
+        {
+            return await capture.FinishAsync().WaitAsync(StreamerGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return new CaptureResult([], $"an image was still open {StreamerGrace.TotalSeconds:0} s after criu exited");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using Crik.Cli.Configuration;
+using Crik.Cli.Streaming;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Model;
+using Crik.Cli.Processes;
+using Serilog;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>What one dump came to.</summary>
+/// <param name="DroppedBecause">Why the dump was dropped (it could not take the app's memory as it is), for the app to be
+/// dumped again once its memory is all in; null otherwise.</param>
+/// <param name="Captured">Once committed: what the dump captured, for the commit's line.</param>
+/// <param name="Committed">Once committed: the checkpoint.</param>
+internal sealed record DumpEnd(CheckpointOutcome Outcome, string? DroppedBecause = null, CapturedApp? Captured = null, CommittedCheckpoint? Committed = null);
+
+/// <summary>
+/// One dump of the app into its staging area, through to the commit point: the steps in order, each handing what it
+/// produced to the next, and what the dump came to, logged.
+/// </summary>
+internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, Lazy<Task<string>> criuVersion, DumpPreparation preparation,
+    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, ILogger log)
+{
+    /// <summary>One dump and its commit, from its staging area; what it came to (a failure too), logged.</summary>
+    public async Task<DumpEnd> TakeAsync(DumpRun run)
+    {
+        DumpSetup? setup = null;
+        DumpEnd end;
+        try
+        {
+            if (Undumpable.Find(run.App.Pid) is { } undumpable)
+            {
+                return Failed(run, undumpable);
+            }
+            setup = preparation.Prepare(run);
+            end = await DumpAndCommitAsync(run, setup).ConfigureAwait(false);
+        }
+        catch (SupersededException e)
+        {
+            return new DumpEnd(outcomes.Superseded(run, e));
+        }
+        catch (Exception e)
+        {
+            log.Debug(e, "Checkpoint {Generation} failed", run.Generation);
+            return Failed(run, e.Message);
+        }
+        finally
+        {
+            preparation.Release(setup);
+        }
+        // Past the commit point nothing may turn this into a failure: the next pod continues from it.
+        if (end is { Captured: { } captured, Committed: { } committed })
+        {
+            outcomes.LogCommitted(run, captured, committed);
+            asItIs.LogFilledMeanwhile(run);
+        }
+        return end;
+    }
+
+    /// <summary>
+    /// The dump's steps after its preparation, to the commit point: <see cref="CheckpointOutcome.Committed"/> once the manifest is
+    /// written, else what <see cref="DumpOutcomes"/> made of the first step that failed.
+    /// </summary>
+    private async Task<DumpEnd> DumpAndCommitAsync(DumpRun run, DumpSetup setup)
+    {
+        if (run.Budget.Spent)
+        {
+            return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
+        }
+        DumpTaken dump = await criuDump.DumpAsync(run, setup).ConfigureAwait(false);
+        if (dump.WhyNot is { } notDumped)
+        {
+            return Failed(run, notDumped);
+        }
+        run.Stages.Lap("dump");
+        (CaptureResult? whole, string? notWhole) = asItIs.Complete(run, setup, dump);
+        // The images are put together: the fill goes on while they are stored (into the stopped app, which the dump no longer reads).
+        run.Attempt.LetFillGoOn();
+        if (notWhole is not null)
+        {
+            return outcomes.Drop(run, notWhole, dump.Criu.Duration);
+        }
+        // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
+        long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
+        FilesSaved saved = files.Save(run.App.Pid, run.Staging);
+        if (saved.OverLimit is { } overLimit)
+        {
+            return Failed(run, overLimit);
+        }
+        run.Stages.Lap("files");
+        // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
+        run.Attempt.Captured();
+        (CaptureResult? images, string? notImported) = await CriuDump.ImportAsync(run, whole, dump.ToImport).ConfigureAwait(false);
+        if (notImported is not null)
+        {
+            return Failed(run, notImported);
+        }
+        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, saved.Files);
+        Manifest manifest = captured.ManifestOf(run, config.AdditionalPaths, await criuVersion.Value.ConfigureAwait(false));
+        string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
+        if (run.Budget.Spent)
+        {
+            return Failed(run, budgetRanOut);
+        }
+        // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
+        CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
+            whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
+        return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
+    }
+
+    private DumpEnd Failed(DumpRun run, string why) => new(outcomes.Failed(run, why));
+}

@@ -16,12 +16,15 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>? _pagemaps;
+    private readonly OpenImagePipes _open = new();
+    private readonly CancellationTokenRegistration _closesOnFailure;
 
     private ImageCapture(string imagesDir, PackWriter pack, bool keepPagemaps)
         : base(imagesDir, StreamerSocket.CaptureName)
     {
         _chunker = new ImageChunker(pack, () => Failure, Fail);
         _pagemaps = keepPagemaps ? new(StringComparer.Ordinal) : null;
+        _closesOnFailure = Failed.Register(_open.CloseAll);
         Begin();
     }
 
@@ -33,15 +36,21 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     /// <summary>Also gives the chunk buffers back (those still in use once their stores are done).</summary>
     public override void Dispose()
     {
+        _closesOnFailure.Dispose();
         base.Dispose();
         _chunker.Dispose();
     }
 
     protected override CaptureResult NeverConnected(string why) => new([], why);
 
-    /// <summary>Takes each image CRIU sends on a thread of its own; returns the images it streamed, or why they are not whole.</summary>
+    /// <summary>
+    /// Takes each image CRIU sends on a thread of its own; returns the images it streamed, or why they are not whole.
+    /// At the first failure every pipe and the connection close (<see cref="OpenImagePipes"/>), so that CRIU fails on
+    /// its own: killed while its parasite is in the app, it would leave the app to die of the parasite's trap.
+    /// </summary>
     protected override async Task<CaptureResult> HandleAsync(StreamerConnection connection)
     {
+        _open.Watch(connection);
         var files = new List<Task<ManifestFile>>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         try
@@ -51,6 +60,10 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
                 while (connection.ReadRequest() is { } name)
                 {
                     SafeFileHandle pipe = connection.ReceivePipe();
+                    if (!_open.Hold(pipe))
+                    {
+                        break; // the capture has failed: CRIU's writes to this pipe fail
+                    }
                     if (!names.Add(name))
                     {
                         pipe.Dispose();
@@ -81,6 +94,18 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     }
 
     private ManifestFile Capture(string name, SafeFileHandle pipe)
+    {
+        try
+        {
+            return Take(name, pipe);
+        }
+        finally
+        {
+            _open.Release(pipe);
+        }
+    }
+
+    private ManifestFile Take(string name, SafeFileHandle pipe)
     {
         var times = new StreamTimes(name);
         _streams.Add(times);

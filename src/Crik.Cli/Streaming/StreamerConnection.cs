@@ -44,6 +44,22 @@ internal sealed class StreamerConnection(Socket socket) : IDisposable
     /// <summary>The pipe end CRIU sends after each request.</summary>
     public SafeFileHandle ReceivePipe() => DescriptorPassing.Receive(socket.Handle);
 
+    /// <summary>
+    /// Shuts the connection both ways: a read of the next request waiting here ends, and CRIU's next request fails
+    /// with EPIPE. Harmless once the connection is gone.
+    /// </summary>
+    public void Shut()
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already closed, or CRIU has gone: nothing is left to shut.
+        }
+    }
+
     public void Dispose() => socket.Dispose();
 
     /// <summary>

@@ -20,9 +20,9 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
     protected StreamerSession(string imagesDir, string socketName) => _socket = StreamerSocket.Listen(imagesDir, socketName);
 
     /// <summary>
-    /// Fires at the first failure, before the pipe concerned is closed: the caller kills criu with
-    /// it, so a restore never completes from what it was given so far and a dump never waits on a
-    /// streamer that stopped reading.
+    /// Fires at the first failure, before the pipe concerned is closed. A restore's caller kills criu
+    /// with it, so the restore never completes from what it was given so far; a dump's capture closes
+    /// its pipes on it so that criu fails on its own (its caller kills criu only if it does not).
     /// </summary>
     public CancellationToken Failed => _failed.Token;
 

@@ -148,7 +148,8 @@ internal partial class GenerationStore(IStoreBackend backend, ILogger log, Chunk
     /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
     protected StoreListing ReadListing() => backend.ReadListing(log);
 
-    public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(_codec, callerRetries);
+    public PackReader OpenPackReader(bool callerRetries = false) =>
+        PackReading.Open(callerRetries ? _requests.CallerRetryReads ?? backend : backend, _codec, _requests.IsTransient);
 
     public void Dispose()
     {

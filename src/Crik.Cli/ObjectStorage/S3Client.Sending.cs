@@ -36,6 +36,10 @@ internal sealed partial class S3Client
     /// <summary>Sends <paramref name="request"/> as often as it takes; counted once in crik_store_requests_total, and in errors when it fails in the end.</summary>
     private S3Response Send(S3Request request)
     {
+        if (!Counted)
+        {
+            return SendAttempts(request);
+        }
         string operation = Operation(request);
         try
         {
@@ -114,7 +118,11 @@ internal sealed partial class S3Client
     /// <summary>Sends the request once: its answer when that is to be kept, else null and what to do next (the failure is in <paramref name="history"/>).</summary>
     private (S3Response? Answer, AttemptOutcome Outcome) Attempt(S3Request request, int attempt, DateTimeOffset now, TimeSpan left, S3AttemptHistory history)
     {
-        TimeSpan limit = AttemptLimit > TimeSpan.Zero && AttemptLimit < http.Timeout ? AttemptLimit : http.Timeout;
+        TimeSpan limit = http.Timeout;
+        if (Timing.CallDeadline.Left is var bound && bound != Timeout.InfiniteTimeSpan && bound < limit)
+        {
+            limit = bound > TimeSpan.Zero ? bound : TimeSpan.FromMilliseconds(1); // the call's time is spent: the attempt ends at once
+        }
         using var attemptTimeout = new CancellationTokenSource(left < limit ? left : limit);
         try
         {

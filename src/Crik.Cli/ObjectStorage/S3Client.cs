@@ -17,13 +17,14 @@ namespace Crik.Cli.ObjectStorage;
 /// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
 /// Names are relative to the address's prefix.
 /// </summary>
-internal sealed partial class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
+internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
     TimeProvider? clock = null)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
     private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly Timing.StepDeadline _deadline = new(clock);
+    private readonly S3Sender _sender = new(http, settings, credentials, retry ?? S3RetryPolicy.Default, clock ?? TimeProvider.System,
+        new Timing.StepDeadline(clock), address.ToString());
 
     public S3Address Address => address;
 
@@ -31,14 +32,18 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
     /// True once this client's writer lost its lease: from then on no write or delete is sent, nor
     /// any retried (reads still are). Clients made by <see cref="Detached"/> (the lease's own) are not fenced.
     /// </summary>
-    public Func<bool>? Fence { get; set; }
+    public Func<bool>? Fence
+    {
+        get => _sender.Fence;
+        set => _sender.Fence = value;
+    }
 
     /// <summary>
     /// Until disposed, every request gives up once <paramref name="limit"/> has passed (a checkpoint
     /// must leave the app its SIGTERM within the grace period, however the store behaves); a request
     /// asked for after that fails at once.
     /// </summary>
-    public IDisposable Within(TimeSpan limit) => _deadline.Within(limit);
+    public IDisposable Within(TimeSpan limit) => _sender.Deadline.Within(limit);
 
     public void Put(string name, ReadOnlyMemory<byte> body) =>
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
@@ -52,7 +57,10 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
     public S3Client OneAttemptEach() => new(http, settings, credentials, address, S3RetryPolicy.Once, _clock) { Counted = false };
 
     /// <summary>Whether each request is counted in crik_store_requests_total here (not when a wrapper above counts it).</summary>
-    private bool Counted { get; init; } = true;
+    private bool Counted
+    {
+        init => _sender.Counted = value;
+    }
 
     /// <summary>
     /// A client on the same connections, credentials and address whose requests ignore this one's
@@ -292,5 +300,22 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
         page.Root?.Child(element) is { Length: > 0 } marker ? marker
             : throw new S3Exception($"the store's answer to {operation} of {Display(null)} says there is more but gives no {element}; is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", 200);
 
-    private TimeSpan TimeLeft() => _deadline.TimeLeft();
+    private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
+        bool errorIn200 = false)
+    {
+        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
+        string description = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
+        return _sender.Send(new S3Request(method, name, description, uri, canonicalPath, query, body)
+        {
+            Range = range,
+            Expect = expect,
+            MissingIsNull = missingIsNull,
+            IfNoneMatch = ifNoneMatch,
+            IfMatch = ifMatch,
+            ErrorIn200 = errorIn200,
+        });
+    }
+
+    private S3Response Send(S3Request request) => _sender.Send(request);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Crik.Cli.Observing;
 using Crik.Cli.Timing;
 
@@ -7,20 +8,33 @@ namespace Crik.Cli.ImageStore.Backends;
 /// The retry wrapper: a call that fails in a way the store may take back (<see cref="BackendRetry.IsTransient"/>) is sent again
 /// after a jittered pause that doubles, up to <see cref="BackendRetry.Attempts"/> in all, each retry counted in
 /// crik_store_retries_total; any other failure, or the last one, goes to the caller. The pauses end with
-/// <paramref name="deadline"/>'s time, and an attempt after it fails unsent (<see cref="DeadlineBackend"/> below).
+/// <paramref name="deadline"/>'s time; an attempt after it fails unsent (<see cref="DeadlineBackend"/> below), and the caller then
+/// hears the store's last failure, which says what happened (no answer: a write may have landed).
 /// </summary>
 internal sealed class RetryingBackend(IStoreBackend inner, BackendRetry retry, StepDeadline deadline) : BackendWrapper(inner)
 {
     protected override TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
     {
+        if (operation == StoreOperation.Lock)
+        {
+            return work(state); // a lease retries its own requests for as long as the lock is waited for; a flock has none
+        }
+        IOException? failed = null;
         for (int attempt = 1; ; attempt++)
         {
             try
             {
                 return work(state);
             }
+            catch (OutOfTimeException) when (failed is not null)
+            {
+                // What the store did is what the caller must hear (no answer may mean the write landed), not that time ran out since.
+                ExceptionDispatchInfo.Capture(failed).Throw();
+                throw;
+            }
             catch (IOException e) when (attempt < retry.Attempts && retry.IsTransient(e))
             {
+                failed = e;
                 Tallies.StoreRetry(retry.BackendName);
                 TimeSpan pause = retry.Delay(attempt), left = deadline.TimeLeft();
                 Thread.Sleep(pause < left ? pause : left > TimeSpan.Zero ? left : TimeSpan.Zero);

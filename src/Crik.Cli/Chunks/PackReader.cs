@@ -104,7 +104,15 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
         int total = 0;
         while (total < into.Length)
         {
-            int read = pack.Read(into[total..], chunk.Offset + total);
+            int read;
+            try
+            {
+                read = pack.Read(into[total..], chunk.Offset + total);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing: {e.Message}"); // found out only now (object storage)
+            }
             if (read == 0)
             {
                 throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");

@@ -12,7 +12,8 @@ internal interface IPackTarget : IDisposable
 /// <summary>A stored pack that chunks are read back from.</summary>
 internal interface IPackSource : IDisposable
 {
-    long Length { get; }
+    /// <summary>The pack's length; null when it is missing.</summary>
+    long? Length { get; }
 
     /// <summary>Reads up to <paramref name="into"/>'s length at <paramref name="offset"/>; 0 at the end.</summary>
     int Read(Span<byte> into, long offset);
@@ -37,7 +38,7 @@ internal sealed class PackFileTarget(SafeFileHandle file) : IPackTarget
 
 internal sealed class PackFileSource(SafeFileHandle file) : IPackSource
 {
-    public long Length => RandomAccess.GetLength(file);
+    public long? Length => RandomAccess.GetLength(file);
 
     public int Read(Span<byte> into, long offset) => RandomAccess.Read(file, into, offset);
 

@@ -28,7 +28,8 @@ internal sealed class GenerationReader(IStoreBackend backend, ILogger log, Chunk
     /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
     public StoreListing ReadListing() => backend.ReadListing(log);
 
-    public PackReader OpenPackReader(bool callerRetries = false) => backend.OpenPackReader(codec, callerRetries);
+    public PackReader OpenPackReader(bool callerRetries = false) =>
+        PackReading.Open(callerRetries ? requests.CallerRetryReads ?? backend : backend, codec, requests.IsTransient);
 
     /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
     public Manifest? ReadManifest(string location) => ReadManifest(location, out Manifest? manifest) is null ? manifest : null;

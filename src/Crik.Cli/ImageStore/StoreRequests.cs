@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.ImageStore;
@@ -13,6 +14,12 @@ internal sealed record StoreRequests(Func<TimeSpan, IDisposable> Within, Action<
     Func<IOException, bool> MayHaveLanded, TimeSpan DeadHolderLockTime)
 {
     /// <summary>A volume's: no requests to give up, a flock that cannot be lost and ends with its process, writes that fail undone.</summary>
+    /// <summary>
+    /// The backend a caller that waits out an outage itself reads packs through (a lazy restore's fill): each request tried twice more
+    /// within a few tenths of a second, and cut when it stalls, so that the caller hears of a failure at once; null: the store's own.
+    /// </summary>
+    public IStoreBackend? CallerRetryReads { get; init; }
+
     public static readonly StoreRequests None = new(_ => NoLimit.Instance, _ => { }, _ => false, _ => false, TimeSpan.Zero);
 
     private sealed class NoLimit : IDisposable

@@ -8,7 +8,7 @@ namespace Crik.Cli.ImageStore;
 
 /// <summary>
 /// Generations on a volume: the lifecycle (<see cref="GenerationStore"/>) over <see cref="VolumeBackend"/>,
-/// each of whose primitives is counted (<see cref="CountedBackend"/>).
+/// with the store's wrappers stacked over it (<see cref="StoreStack"/>).
 /// </summary>
 internal sealed class VolumeGenerationStore : GenerationStore
 {
@@ -21,7 +21,13 @@ internal sealed class VolumeGenerationStore : GenerationStore
     }
 
     private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec)
-        : base(new CountedBackend(volume, Observing.Tallies.Volume), log, codec) => _volume = volume;
+        : this(volume, log, codec, StoreStack.Over(volume, BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan))
+    {
+    }
+
+    /// <summary>The wrappers as over object storage, with a volume's settings: nothing retried, no step's deadline, a flock that fences nothing.</summary>
+    private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec, StoreStack stack)
+        : base(stack.Top, log, codec, StoreRequests.None with { Held = stack.Fence.Hold }) => _volume = volume;
 
     public string LogDir => _volume.LogDir;
 

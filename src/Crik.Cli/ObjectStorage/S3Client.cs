@@ -17,14 +17,14 @@ namespace Crik.Cli.ObjectStorage;
 /// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
 /// Names are relative to the address's prefix.
 /// </summary>
-internal sealed partial class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
+internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
     TimeProvider? clock = null)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
     private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-
-    private long _deadlineTicks;
+    private readonly S3Sender _sender = new(http, settings, credentials, retry ?? S3RetryPolicy.Default, clock ?? TimeProvider.System,
+        new Timing.StepDeadline(clock), address.ToString());
 
     public S3Address Address => address;
 
@@ -32,33 +32,35 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
     /// True once this client's writer lost its lease: from then on no write or delete is sent, nor
     /// any retried (reads still are). Clients made by <see cref="Detached"/> (the lease's own) are not fenced.
     /// </summary>
-    public Func<bool>? Fence { get; set; }
+    public Func<bool>? Fence
+    {
+        get => _sender.Fence;
+        set => _sender.Fence = value;
+    }
 
     /// <summary>
     /// Until disposed, every request gives up once <paramref name="limit"/> has passed (a checkpoint
     /// must leave the app its SIGTERM within the grace period, however the store behaves); a request
     /// asked for after that fails at once.
     /// </summary>
-    public IDisposable Within(TimeSpan limit)
-    {
-        long previous = Interlocked.Exchange(ref _deadlineTicks, (_clock.GetUtcNow() + limit).UtcTicks);
-        return new DeadlineScope(this, previous);
-    }
+    public IDisposable Within(TimeSpan limit) => _sender.Deadline.Within(limit);
 
     public void Put(string name, ReadOnlyMemory<byte> body) =>
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
     /// <summary>
-    /// A client on the same connections, credentials and address whose requests are tried only twice more,
-    /// within a few tenths of a second (<see cref="S3RetryPolicy.CallerRetries"/>), each attempt cut after <paramref name="attemptLimit"/>:
-    /// for a caller that tries again itself, for as long as it chooses (a lazy restore's fill waits out an
-    /// outage and says so at once). No <see cref="Within"/> scope of this client's applies to it.
+    /// A client on the same connections, credentials and address that sends each request once (a credential that expired is
+    /// renewed and the request sent again at once: that is signing, not a retry), counts nothing, fences nothing and ignores this
+    /// one's <see cref="Within"/> scope: for a backend whose calls the store's wrappers retry, bound, fence and count
+    /// (ImageStore/Backends/StoreStack). An attempt still ends with the bound its caller set on the thread (<see cref="Timing.CallDeadline"/>).
     /// </summary>
-    public S3Client ForCallerRetries(TimeSpan attemptLimit) =>
-        new(http, settings, credentials, address, S3RetryPolicy.CallerRetries, _clock) { AttemptLimit = attemptLimit };
+    public S3Client OneAttemptEach() => new(http, settings, credentials, address, S3RetryPolicy.Once, _clock) { Counted = false };
 
-    /// <summary>The longest one attempt of a request may take; the HTTP client's timeout when longer.</summary>
-    private TimeSpan AttemptLimit { get; init; } = Timeout.InfiniteTimeSpan;
+    /// <summary>Whether each request is counted in crik_store_requests_total here (not when a wrapper above counts it).</summary>
+    private bool Counted
+    {
+        init => _sender.Counted = value;
+    }
 
     /// <summary>
     /// A client on the same connections, credentials and address whose requests ignore this one's
@@ -124,41 +126,33 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
     }
 
     /// <summary>
-    /// The object's first <paramref name="count"/> bytes (all of it when it is shorter), or null when there is none: one GET with
-    /// <c>Range: bytes=0-(count - 1)</c>, so that no more comes down. A store that ignores Range answers 200 with the whole object, of
-    /// which only as much is read; one that answers an empty object's range with 416 (InvalidRange) gives no bytes.
+    /// Fills <paramref name="into"/> from <paramref name="offset"/> in the object and returns how much it filled (less only at its end), or
+    /// null when there is no object: one GET with <c>Range: bytes=offset-(offset + length - 1)</c>, so that no more comes down. A store that
+    /// ignores Range answers 200 with the whole object, of which only the range is read; a range from the object's end on (416
+    /// InvalidRange, as S3 answers an empty object's) gives no bytes.
     /// </summary>
-    public byte[]? TryGetStart(string name, long count)
+    public int? TryReadRange(string name, long offset, Span<byte> into)
     {
+        if (into.Length == 0)
+        {
+            return 0;
+        }
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, address.Key(name), NoQuery);
         var request = new S3Request(HttpMethod.Get, name, $"S3 GET {Display(name)}", uri, canonicalPath, NoQuery, default)
         {
-            Range = (0, count - 1),
+            Range = (offset, offset + into.Length - 1),
             Expect = HttpStatusCode.PartialContent,
             MissingIsNull = true,
             UnsatisfiableIsEmpty = true,
         };
         using S3Response response = Send(request);
-        return response.IsMissing ? null : response.Body;
-    }
-
-    /// <summary>Fills <paramref name="into"/> from <paramref name="offset"/> in the object; throws when the object is missing or shorter.</summary>
-    public void ReadRange(string name, long offset, Span<byte> into)
-    {
-        if (into.Length == 0)
-        {
-            return;
-        }
-        using S3Response response = Send(HttpMethod.Get, name, NoQuery, range: (offset, offset + into.Length - 1), expect: HttpStatusCode.PartialContent, missingIsNull: true);
         if (response.IsMissing)
         {
-            throw new S3Exception($"{Display(name)} is missing", 404, "NoSuchKey");
+            return null;
         }
-        if (response.Body.Length != into.Length)
-        {
-            throw new S3Exception($"{Display(name)} gave {response.Body.Length} bytes at offset {offset} where {into.Length} were asked for: the object is shorter than its manifest says", 206);
-        }
-        response.Body.CopyTo(into);
+        int count = Math.Min(response.Body.Length, into.Length);
+        response.Body.AsSpan(0, count).CopyTo(into);
+        return count;
     }
 
     /// <summary>The object's size, or null when there is no such object.</summary>
@@ -306,22 +300,22 @@ internal sealed partial class S3Client(HttpClient http, S3Settings settings, Cre
         page.Root?.Child(element) is { Length: > 0 } marker ? marker
             : throw new S3Exception($"the store's answer to {operation} of {Display(null)} says there is more but gives no {element}; is AWS_ENDPOINT_URL_S3 an S3 API endpoint?", 200);
 
-    private TimeSpan TimeLeft()
+    private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
+        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
+        bool errorIn200 = false)
     {
-        long deadline = Interlocked.Read(ref _deadlineTicks);
-        return deadline == 0 ? TimeSpan.MaxValue : new TimeSpan(deadline - _clock.GetUtcNow().UtcTicks);
-    }
-
-    private sealed class DeadlineScope(S3Client client, long previous) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
+        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
+        string description = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
+        return _sender.Send(new S3Request(method, name, description, uri, canonicalPath, query, body)
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Exchange(ref client._deadlineTicks, previous);
-            }
-        }
+            Range = range,
+            Expect = expect,
+            MissingIsNull = missingIsNull,
+            IfNoneMatch = ifNoneMatch,
+            IfMatch = ifMatch,
+            ErrorIn200 = errorIn200,
+        });
     }
+
+    private S3Response Send(S3Request request) => _sender.Send(request);
 }

@@ -12,6 +12,9 @@ internal sealed record S3RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan
     /// </summary>
     public static readonly S3RetryPolicy CallerRetries = new(3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200));
 
+    /// <summary>One attempt: for a client whose caller retries (ImageStore/Backends/RetryingBackend).</summary>
+    public static readonly S3RetryPolicy Once = new(1, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
+
     public TimeSpan Delay(int attempt) =>
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(attempt - 1, 16)) / 2 + Random.Shared.NextInt64(FirstDelay.Ticks));
 

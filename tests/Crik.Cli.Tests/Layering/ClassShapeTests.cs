@@ -18,26 +18,13 @@ public sealed partial class ClassShapeTests
 {
     private const int MostFields = 10;
 
-    /// <summary>Classes still to be split (issue 61). Each leaves this list when it is: the test fails on a name here that no longer needs to be.</summary>
-    private static readonly string[] CrowdedStill =
-    [
-    ];
-
-    /// <summary>Classes still split over several files (issue 61), by the same rule as <see cref="CrowdedStill"/>.</summary>
-    private static readonly string[] SplitStill =
-    [
-        "S3Client", "VolumeBackend", "ObjectBackend",
-    ];
 
     [Fact]
     [Trait("Category", "Unit")]
     public void NoClassHoldsMoreThanTenInstanceFields()
     {
         List<string> crowded = Crowded(typeof(Retirement).Assembly).ToList();
-        List<string> unlisted = crowded.Where(c => !CrowdedStill.Contains(c[..c.IndexOf(':', StringComparison.Ordinal)])).ToList();
-        List<string> splitAlready = CrowdedStill.Where(name => !crowded.Any(c => c.StartsWith(name + ":", StringComparison.Ordinal))).ToList();
-        Assert.True(unlisted.Count == 0, $"classes with more than {MostFields} instance fields:\n" + string.Join("\n", unlisted));
-        Assert.True(splitAlready.Count == 0, $"no longer crowded, take them off {nameof(CrowdedStill)}: " + string.Join(", ", splitAlready));
+        Assert.True(crowded.Count == 0, $"classes with more than {MostFields} instance fields:\n" + string.Join("\n", crowded));
     }
 
     [Fact]
@@ -45,10 +32,7 @@ public sealed partial class ClassShapeTests
     public void NoClassOutsideInteropIsSplitOverSeveralFiles()
     {
         List<string> split = SplitOverFiles().ToList();
-        List<string> unlisted = split.Where(s => !SplitStill.Contains(s[..s.IndexOf(':', StringComparison.Ordinal)])).ToList();
-        List<string> joinedAlready = SplitStill.Where(name => !split.Any(s => s.StartsWith(name + ":", StringComparison.Ordinal))).ToList();
-        Assert.True(unlisted.Count == 0, "classes split over several partial files outside Interop/:\n" + string.Join("\n", unlisted));
-        Assert.True(joinedAlready.Count == 0, $"in one file now, take them off {nameof(SplitStill)}: " + string.Join(", ", joinedAlready));
+        Assert.True(split.Count == 0, "classes split over several partial files outside Interop/:\n" + string.Join("\n", split));
     }
 
     /// <summary>

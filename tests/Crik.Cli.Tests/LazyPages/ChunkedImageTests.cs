@@ -80,7 +80,7 @@ public sealed class ChunkedImageTests
         /// <summary>Reads wait for this, when set (a store that is slow to answer).</summary>
         public ManualResetEventSlim? Gate { get; set; }
 
-        public long Length => Bytes.Length;
+        public long? Length => Bytes.Length;
 
         /// <summary>Reads that have reached <see cref="Gate"/>.</summary>
         public int AtGate => Volatile.Read(ref _atGate);

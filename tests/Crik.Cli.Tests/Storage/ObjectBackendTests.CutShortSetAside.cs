@@ -4,7 +4,7 @@ using Xunit;
 namespace Crik.Cli.Tests.Storage;
 
 // A move to set-aside/ cut short between its copy and its delete.
-public sealed partial class ObjectBackendTests
+public partial class ObjectBackendTests
 {
     /// <summary>A generation set aside (its restore failed, say) whose move was cut short must not be restored from the copy left behind.</summary>
     [SkippableStorageFact]

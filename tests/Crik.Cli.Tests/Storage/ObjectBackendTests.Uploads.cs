@@ -8,7 +8,7 @@ namespace Crik.Cli.Tests.Storage;
 
 // s3rver neither lists nor aborts multipart uploads: the proxy answers both as S3 documents them (AnswerForUploads, unless a test
 // cans answers of its own), for the uploads a test left.
-public sealed partial class ObjectBackendTests
+public partial class ObjectBackendTests
 {
     private readonly Dictionary<string, (string Key, DateTimeOffset Started)> _uploads = [];
 

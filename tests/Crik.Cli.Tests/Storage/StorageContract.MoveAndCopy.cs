@@ -1,4 +1,4 @@
-using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.ImageStore;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;

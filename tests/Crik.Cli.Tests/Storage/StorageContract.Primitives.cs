@@ -1,4 +1,4 @@
-using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Xunit;

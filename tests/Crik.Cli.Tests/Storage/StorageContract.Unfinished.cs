@@ -1,3 +1,4 @@
+using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
 using Xunit;
 

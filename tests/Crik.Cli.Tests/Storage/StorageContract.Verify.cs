@@ -1,6 +1,6 @@
-using Crik.Cli.ImageStore;
 using System.Text;
 using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Model;
 using Xunit;
 
@@ -13,7 +13,7 @@ public abstract partial class StorageContract
     public void APublishedGenerationVerifiesWithEveryChunkRead()
     {
         Manifest manifest = Parse(Publish(1));
-        using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
         Assert.Null(GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, packs, readChunks: true));
     }
 
@@ -22,7 +22,7 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1));
         Backend.Delete("packs/000001.pack");
-        using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
         Assert.Equal("pages-1.img needs packs/000001.pack, which is missing", GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, packs));
     }
 
@@ -31,13 +31,13 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1));
         long length;
-        using (PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain))
+        using (PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false))
         {
             length = packs.PackLength(1)!.Value;
         }
         Backend.Delete("packs/000001.pack");
         Assert.True(Backend.WriteIfAbsent("packs/000001.pack", Enumerable.Repeat((byte)'x', (int)length).ToArray()));
-        using PackReader damaged = Backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader damaged = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
         Assert.Null(GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, damaged, readChunks: false));
         Assert.StartsWith("pages-1.img: ", GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, damaged, readChunks: true), StringComparison.Ordinal);
     }
@@ -47,7 +47,7 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1, "the app's pages"));
         ChunkRef chunk = manifest.Files.Single(f => f.Path == "pages-1.img").Chunks!.Single();
-        using PackReader packs = Backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
         var plain = new byte[chunk.Size];
         packs.Read(chunk, keyId: null, plain);
         Assert.Equal("the app's pages", Encoding.UTF8.GetString(plain));

@@ -6,7 +6,7 @@ using Xunit;
 namespace Crik.Cli.Tests.Storage;
 
 // How many requests crik_store_requests_total counts for the lifecycle's steps on a volume: each primitive once, under a backend name of the test's own.
-public sealed partial class VolumeBackendTests
+public partial class VolumeBackendTests
 {
     /// <summary>A listing of the image directory is one request, however many of crik's directories it reads.</summary>
     [SkippableStorageFact]

@@ -9,7 +9,7 @@ namespace Crik.Cli.Tests.Storage;
 /// <summary>The storage contract on a volume (a temporary directory), and what only a volume does.</summary>
 [Trait("Category", "Unit")]
 [Collection(ObjectStorage.PodsKilledMidDump.Name)]
-public sealed partial class VolumeBackendTests : StorageContract
+public partial class VolumeBackendTests : StorageContract
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-storage-").FullName;
 

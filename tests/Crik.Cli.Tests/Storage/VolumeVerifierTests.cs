@@ -70,7 +70,7 @@ public sealed class VolumeVerifierTests : IDisposable
         string file = Path.Combine(_dir, "checkpoint-000001", "core-1.img");
         File.Delete(file);
         File.CreateSymbolicLink(file, Path.Combine(_outside, "victim"));
-        using PackReader packs = _backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
         Assert.Equal("core-1.img is a symbolic link, not a regular file", GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
     }
 
@@ -81,7 +81,7 @@ public sealed class VolumeVerifierTests : IDisposable
         string sub = Path.Combine(_dir, "checkpoint-000001", "sub");
         Directory.Move(sub, Path.Combine(_outside, "sub"));
         File.CreateSymbolicLink(sub, Path.Combine(_outside, "sub"));
-        using PackReader packs = _backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
         var refused = Assert.Throws<UnsafeEntryException>(() => GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
         Assert.StartsWith($"{sub} is a symbolic link", refused.Message, StringComparison.Ordinal);
     }
@@ -90,7 +90,7 @@ public sealed class VolumeVerifierTests : IDisposable
     public void AFileBesideTheManifestIsCheckedAtItsSizeAndChecksum()
     {
         Manifest manifest = Publish();
-        using PackReader packs = _backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
         Assert.Null(GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
         File.WriteAllText(Path.Combine(_dir, "checkpoint-000001", "core-1.img"), "CORE");
         Assert.Equal("core-1.img does not match its checksum", GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
@@ -105,7 +105,7 @@ public sealed class VolumeVerifierTests : IDisposable
         Manifest manifest = Publish("sub/core-1.img");
         string name = $"test-{Guid.NewGuid():N}";
         var counted = new CountedBackend(_backend, name);
-        using PackReader packs = _backend.OpenPackReader(ChunkCodec.Plain);
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
         Assert.Null(GenerationVerifier.VerifyContents(counted, "checkpoint-000001", manifest, packs));
         Assert.Equal([("open", 1), ("stat", 1)], VolumeBackendTests.Requests(name));
     }

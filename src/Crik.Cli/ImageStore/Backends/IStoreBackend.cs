@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 
@@ -6,14 +5,13 @@ namespace Crik.Cli.ImageStore.Backends;
 
 /// <summary>
 /// The storage under <see cref="GenerationStore"/>: a volume (<see cref="VolumeBackend"/>) or object
-/// storage (<see cref="ObjectBackend"/>). It reads, writes, moves and deletes what it is told to,
-/// durably and without following links, and decides nothing about generations. A path is relative
+/// storage (<see cref="ObjectBackend"/>). It reads, writes, moves and deletes blobs it is told to,
+/// durably and without following links, and knows nothing of generations or chunks. A path is relative
 /// to the image directory: <c>restores/000007-001</c>, <c>packs/000007.pack</c>, or a generation's
 /// location (<c>checkpoint-000007</c>, <c>retired/checkpoint-000007</c>,
-/// <c>set-aside/checkpoint-000007-20261123T100000Z</c>) and the files in it. What concerns directories on this node
-/// (CRIU's) rather than blobs is <see cref="Node"/>'s. Request deadlines, fencing
-/// by the lease and which errors say nothing about an entry are not members: they are wired around a
-/// backend where it is made (<see cref="StoreRequests"/>).
+/// <c>set-aside/checkpoint-000007-20261123T100000Z</c>) and the files in it. Retries, deadlines, fencing by the lease
+/// and counting are wrappers around any backend (<see cref="StoreStack"/>); packs are read above it
+/// (<see cref="PackReading"/>) over <see cref="OpenRead"/>.
 /// </summary>
 /// <remarks>
 /// Every member is a primitive on keys. A dump's staging and its commit (<see cref="StagingCheckpoint"/>), moving
@@ -22,14 +20,8 @@ namespace Crik.Cli.ImageStore.Backends;
 /// </remarks>
 internal interface IStoreBackend : IDisposable
 {
-    /// <summary>Where the generations are, for messages: a path or an s3:// address.</summary>
-    string ImageDir { get; }
-
-    /// <summary>
-    /// Whether keys name directories as well as files (a volume), or only objects, whose keys merely share
-    /// prefixes (object storage). Directories have owners and modes (<see cref="Describe"/>) and are listed one level at a time.
-    /// </summary>
-    bool HasDirectories { get; }
+    /// <summary>Where the store is, whether its keys name directories, and its side on this node.</summary>
+    StoreDescription Description { get; }
 
     /// <summary>The image directory's lock, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
     /// <param name="stillWaiting">Called every few seconds while another holder keeps it.</param>
@@ -44,14 +36,12 @@ internal interface IStoreBackend : IDisposable
     /// <remarks>A volume lists one level at a time, so a listing of the image directory names crik's own directories too.</remarks>
     List<StoredEntry> List(IReadOnlyList<string> prefixes);
 
-    /// <summary>A small file (a manifest, a restore mark), at most <paramref name="max"/> bytes + 1; null when absent.</summary>
-    byte[]? Read(string path, long max);
-
     /// <summary>
-    /// Up to <paramref name="length"/> bytes of a file from <paramref name="offset"/>: fewer at its end, none from
-    /// its end on; null when absent. On a volume a link, a FIFO or a directory there is refused, as by <see cref="Read(string, long)"/>.
+    /// The blob at <paramref name="key"/>, to read ranges of (<see cref="IBlobReader"/>) for as long as it is held: on a
+    /// volume the file opened once (null when absent; a link, a FIFO or a directory there is refused); in object storage
+    /// no request until the first range is read, each range one GET, and no length asked first.
     /// </summary>
-    byte[]? Read(string path, long offset, int length);
+    IBlobReader? OpenRead(string key);
 
     /// <summary>What is at <paramref name="key"/> (a file, or on a volume a directory or a link, never followed); null when nothing is.</summary>
     StoredStatus? Describe(string key);
@@ -67,33 +57,28 @@ internal interface IStoreBackend : IDisposable
 
     /// <summary>
     /// Moves what is at <paramref name="from"/> (a file, or on a volume a directory with everything in it) to
-    /// <paramref name="to"/>, durably, replacing what is there: once this returns it is at <paramref name="to"/> and
-    /// no longer at <paramref name="from"/>; nothing there is an <see cref="IOException"/>. On a volume one rename
-    /// (what an earlier move cut short left at <paramref name="to"/> is deleted first); in object storage one object,
-    /// copied in the store and then deleted, so a crash in between leaves it in both places. Which keys a generation's
-    /// move carries, and in which order, is <see cref="GenerationMove"/>'s.
+    /// <paramref name="to"/>, durably.
+    /// <para><see cref="MoveMode.Replace"/> replaces what is there and returns true; nothing at <paramref name="from"/> is an
+    /// <see cref="IOException"/>. On a volume one rename (what an earlier move cut short left at <paramref name="to"/> is
+    /// deleted first); in object storage one object copied in the store and then deleted, so that a crash in between
+    /// leaves it in both places.</para>
+    /// <para><see cref="MoveMode.NoReplace"/> moves nothing and returns false when something is at <paramref name="to"/>; once
+    /// it has moved it returns true, even when the flush after it fails (a warning). On a volume one
+    /// renameat2(RENAME_NOREPLACE), atomic (see <see cref="DirectoryHandle.RenameNoReplace"/>); in object storage a look
+    /// at <paramref name="to"/>, a copy in the store, then the delete: a writer between the look and the copy is not seen
+    /// (the lease keeps other writers out).</para>
+    /// Which keys a generation's move carries, and in which order, is <see cref="GenerationMove"/>'s.
     /// </summary>
-    void Move(string from, string to);
+    bool Move(string from, string to, MoveMode mode);
 
     /// <summary>
     /// Copies the file (the object) at <paramref name="from"/> to <paramref name="to"/>, durably, replacing what is
     /// there; false when nothing is at <paramref name="from"/>. In object storage one copy in the store
     /// (x-amz-copy-source: no byte goes through crik); on a volume the contents written under a temporary name beside
     /// <paramref name="to"/>, flushed and renamed over it, so that the copy appears whole or not at all. A link or a
-    /// directory at <paramref name="from"/> is refused, as by <see cref="Read(string, long)"/>.
+    /// directory at <paramref name="from"/> is refused, as by <see cref="OpenRead"/>.
     /// </summary>
     bool Copy(string from, string to);
-
-    /// <summary>
-    /// Renames what is at <paramref name="from"/> (a file, or on a volume a directory with everything in it) to
-    /// <paramref name="to"/> unless something is there: then false, and nothing moved. Once it has renamed it returns
-    /// true, even when the flush after it fails (a warning): what moved must not be taken as not moved. On a volume one
-    /// renameat2(RENAME_NOREPLACE), atomic (see <see cref="DirectoryHandle.RenameNoReplace"/> for a file system without
-    /// it). In object storage one object: a look at <paramref name="to"/>, a copy in the store, then the delete; a
-    /// writer between the look and the copy is not seen (the lease keeps other writers out), and a crash before the
-    /// delete leaves both.
-    /// </summary>
-    bool RenameNoReplace(string from, string to);
 
     /// <summary>
     /// A new blob at <paramref name="key"/>, written while it is made (a pack, as CRIU dumps): in object storage a
@@ -115,20 +100,21 @@ internal interface IStoreBackend : IDisposable
     /// (gone already included); false when the store cannot abort uploads (its lifecycle rule will drop it), and always on a volume, which has none.
     /// </summary>
     bool AbortUpload(UnfinishedUpload upload);
-
-    /// <summary>The store's side on this node, apart from its blobs: directories for CRIU, their modes, files put from them at keys.</summary>
-    INodeDirectories Node { get; }
-
-    /// <param name="callerRetries">
-    /// The caller waits out a store that does not answer itself (a lazy restore's fill): a request is tried
-    /// twice more within a few tenths of a second at most, and cut when it stalls, so that the caller hears of a failure at once.
-    /// </param>
-    PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false);
 }
 
-/// <summary>Listing one prefix.</summary>
-internal static class StoreBackendListing
+/// <summary>Whether a move may replace what is at its target.</summary>
+internal enum MoveMode
 {
-    /// <summary>The entries below <paramref name="prefix"/> (see <see cref="IStoreBackend.List"/>).</summary>
-    public static List<StoredEntry> List(this IStoreBackend backend, string prefix) => backend.List([prefix]);
+    Replace,
+    NoReplace,
 }
+
+/// <summary>What a backend is, apart from its blobs.</summary>
+/// <param name="ImageDir">Where the generations are, for messages: a path or an s3:// address.</param>
+/// <param name="HasDirectories">
+/// Whether keys name directories as well as files (a volume), or only objects, whose keys merely share prefixes (object
+/// storage). Directories have owners and modes (<see cref="IStoreBackend.Describe"/>) and are listed one level at a time.
+/// </param>
+/// <param name="ReadsWaitOnNetwork">Whether each read waits on the network (object storage), so that several at once hide the wait.</param>
+/// <param name="Node">The store's side on this node, apart from its blobs: directories for CRIU, their modes, files put from them at keys.</param>
+internal sealed record StoreDescription(string ImageDir, bool HasDirectories, bool ReadsWaitOnNetwork, INodeDirectories Node);

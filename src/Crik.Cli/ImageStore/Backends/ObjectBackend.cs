@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
@@ -15,17 +14,22 @@ namespace Crik.Cli.ImageStore.Backends;
 /// directory on the node, which holds only the image streamer's socket and CRIU's log.
 /// </summary>
 /// <remarks>
-/// The pack is uploaded while CRIU dumps (<see cref="CreateUpload"/>: a multipart upload, invisible until complete),
-/// and <see cref="StagingCheckpoint"/> writes the manifest last, after the pack is complete: a generation becomes
-/// visible with it (<see cref="ManifestCommit"/>). A move is a copy in the store and then a delete, one object at a time
-/// (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns through a lease object (<c>.lock</c>, written only
-/// if absent) where the store has conditional writes.
+/// Each primitive is sent once (<see cref="S3Client.OneAttemptEach"/>): retries, deadlines, fencing and counting are the
+/// wrappers' (<see cref="StoreStack"/>). The lease (<see cref="S3Lease"/>) and a pack's multipart upload
+/// (<see cref="S3PackUpload"/>, whose parts go up on threads of their own while CRIU dumps) are S3's own protocols over many
+/// requests, and retry and fence each request themselves through <paramref name="s3"/>. The pack is uploaded while CRIU dumps
+/// (<see cref="CreateUpload"/>: a multipart upload, invisible until complete), and <see cref="StagingCheckpoint"/> writes the
+/// manifest last, after the pack is complete: a generation becomes visible with it (<see cref="ManifestCommit"/>). A move is a copy
+/// in the store and then a delete, one object at a time (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns
+/// through a lease object (<c>.lock</c>, written only if absent) where the store has conditional writes.
 /// </remarks>
-internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null, TimeSpan? leaseDoubtLimit = null) : IStoreBackend, INodeDirectories
+internal sealed class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLifetime = null, TimeSpan? leaseDoubtLimit = null) : IStoreBackend
 {
-    public string ImageDir => s3.Address.ToString().TrimEnd('/');
+    private readonly S3Client _once = s3.OneAttemptEach();
 
-    public bool HasDirectories => false;
+    /// <summary>Keys without directories, each read over the network, and nothing on the node but what it uploads.</summary>
+    public StoreDescription Description { get; } =
+        new(s3.Address.ToString().TrimEnd('/'), HasDirectories: false, ReadsWaitOnNetwork: true, Node: new ObjectNodeSide(s3));
 
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
@@ -35,62 +39,63 @@ internal sealed partial class ObjectBackend(S3Client s3, ILogger log, TimeSpan? 
     public List<StoredEntry> List(IReadOnlyList<string> prefixes) =>
         prefixes.Distinct(StringComparer.Ordinal)
             .Where(p => !prefixes.Any(other => other.Length < p.Length && p.StartsWith(other, StringComparison.Ordinal)))
-            .SelectMany(s3.List)
+            .SelectMany(_once.List)
             .Select(o => new StoredEntry(o.Name, FileKind.Regular, o.Modified)).ToList();
 
     /// <summary>
-    /// The object's first <paramref name="max"/> + 1 bytes at most, as on a volume (the caller tells a file too large by its length):
-    /// one GET of the range <c>bytes=0-max</c>, so that a large object is never downloaded whole.
+    /// The object, asked nothing yet: each range read is one GET (<c>Range: bytes=offset-end</c>), with no HEAD before it, so that a
+    /// capped read of a small file is one request and a pack's chunks one request each. A store that ignores Range answers 200 with
+    /// the whole object, of which only the range is kept; a range from the object's end on (416) is no bytes.
     /// </summary>
-    public byte[]? Read(string path, long max) => s3.TryGetStart(path, max + 1);
+    public IBlobReader? OpenRead(string key) => new ObjectBlob(_once, key);
 
-    /// <summary>A ranged GET after asking the object's length (so that the range asked is never past its end).</summary>
-    public byte[]? Read(string path, long offset, int length)
+    public StoredStatus? Describe(string key) => _once.TryGetLength(key) is { } size ? new StoredStatus(FileKind.Regular, size) : null;
+
+    public bool WriteIfAbsent(string path, byte[] content) => _once.PutIfAbsent(path, content) is not null;
+
+    public void Delete(string path) => _once.Delete(path);
+
+    /// <summary>One object: a copy in the store (S3 has no rename), then the delete of the original; when it may not replace, a look at the target first.</summary>
+    public bool Move(string from, string to, MoveMode mode)
     {
-        if (s3.TryGetLength(path) is not { } size)
+        if (mode == MoveMode.NoReplace && _once.TryGetLength(to) is not null)
         {
-            return null;
+            return false;
         }
-        var bytes = new byte[(int)Math.Clamp(size - offset, 0, length)];
-        s3.ReadRange(path, offset, bytes);
-        return bytes;
-    }
-
-    public StoredStatus? Describe(string key) => s3.TryGetLength(key) is { } size ? new StoredStatus(FileKind.Regular, size) : null;
-
-    public bool WriteIfAbsent(string path, byte[] content) => s3.PutIfAbsent(path, content) is not null;
-
-    public void Delete(string path) => s3.Delete(path);
-
-    /// <summary>One object: a copy in the store (S3 has no rename), then the delete of the original.</summary>
-    public void Move(string from, string to)
-    {
-        if (!s3.Copy(from, to))
+        if (!_once.Copy(from, to))
         {
-            throw new IOException($"{s3.Display(from)} vanished before crik could move it");
+            throw new IOException($"{_once.Display(from)} vanished before crik could move it");
         }
-        s3.Delete(from);
+        if (mode == MoveMode.Replace)
+        {
+            _once.Delete(from);
+            return true;
+        }
+        try
+        {
+            _once.Delete(from);
+        }
+        catch (IOException e)
+        {
+            log.Warning("{To} is in place, but crik could not delete {From} after copying it: {Error}", _once.Display(to), _once.Display(from), e.Message);
+        }
+        return true;
     }
 
     /// <summary>One request: the store copies the object itself.</summary>
-    public bool Copy(string from, string to) => s3.Copy(from, to);
+    public bool Copy(string from, string to) => _once.Copy(from, to);
 
-    public void MakePrivate(string location)
-    {
-    }
+    /// <summary>A multipart upload (<see cref="S3PackUpload"/>): nothing is at <paramref name="key"/> until it completes.</summary>
+    public IBlobUpload CreateUpload(string key) => new MultipartUpload(new S3PackUpload(s3, key), log, s3.Display(key));
 
-    public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false)
-    {
-        S3Client reads = callerRetries ? s3.ForCallerRetries(StalledReadLimit) : s3;
-        return new(generation => S3PackSource.TryOpen(reads, PackKey(generation)), codec) { ConcurrentReads = 4 };
-    }
+    /// <summary>The pack's multipart uploads under <paramref name="prefix"/>, page by page; null when the store cannot list them (405, 501).</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) =>
+        _once.TryListUploads(prefix)?.Select(u => new UnfinishedUpload(u.Name, u.UploadId, u.Initiated)).ToList();
 
-    /// <summary>How long one read of a chunk (at most a few MiB) may take before it is cut and sent again, when its caller retries.</summary>
-    public static readonly TimeSpan StalledReadLimit = TimeSpan.FromSeconds(15);
+    /// <summary>One abort of the multipart upload (<c>DELETE ?uploadId=</c>); false when the store cannot (405, 501).</summary>
+    public bool AbortUpload(UnfinishedUpload upload) => _once.TryAbortUpload(upload.Key, upload.Id);
 
     public void Dispose()
     {
     }
-
-    private static string PackKey(long generation) => StoreLayout.PackKey(generation);
 }

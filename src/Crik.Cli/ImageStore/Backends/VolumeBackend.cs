@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Crik.Cli.Model;
 using Microsoft.Win32.SafeHandles;
@@ -13,96 +12,67 @@ namespace Crik.Cli.ImageStore.Backends;
 /// </summary>
 /// <remarks>
 /// Everything below the image directory is reached relative to descriptors crik holds, without
-/// following links (a link planted on the shared volume is refused with one line), and made private:
-/// 0700 directories, 0600 files. Making modes private is best effort: a file system that refuses
+/// following links (a link planted on the shared volume is refused with one line: <see cref="VolumeDirectory"/>), and made
+/// private: 0700 directories, 0600 files. Making modes private is best effort: a file system that refuses
 /// chmod (an immutable file, an SMB share) gets one warning, not a refusal. A generation becomes
-/// visible when <see cref="StagingCheckpoint"/> renames its staging directory (<see cref="RenameNoReplace"/>) after
-/// its manifest is flushed; moves are renames, flushed on both sides.
+/// visible when <see cref="StagingCheckpoint"/> renames its staging directory (<see cref="MoveMode.NoReplace"/>) after
+/// its manifest is flushed; moves are renames, flushed on both sides (<see cref="VolumeMoves"/>).
 /// </remarks>
 /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
-internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool readOnly = false) : IStoreBackend, INodeDirectories
+internal sealed class VolumeBackend : IStoreBackend
 {
-    private DirectoryHandle? _root;
-    private DirectoryHandle? _packs;
-    private int _warnedAboutModes;
+    private readonly string _imageDir;
+    private readonly ILogger _log;
+    private readonly VolumeDirectory _volume;
+    private readonly VolumeMoves _moves;
 
-    public string ImageDir => imageDir;
+    public VolumeBackend(string imageDir, ILogger log, bool readOnly = false)
+    {
+        _imageDir = imageDir;
+        _log = log;
+        _volume = new VolumeDirectory(imageDir, log, readOnly);
+        _moves = new VolumeMoves(_volume, log);
+        Description = new(imageDir, HasDirectories: true, ReadsWaitOnNetwork: false, Node: new VolumeNodeSide(_volume));
+    }
 
-    public bool HasDirectories => true;
+    /// <summary>A store with directories, read from this node's file system; CRIU's directories are in it.</summary>
+    public StoreDescription Description { get; }
 
-    public string LogDir => Path.Combine(imageDir, StoreLayout.LogDir);
-
-    /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
-    internal DirectoryHandle Root => _root ?? Open();
-
-    private DirectoryHandle Packs => _packs ??= Root.OpenOrCreateDirectory(StoreLayout.PacksDir);
-
-    private DirectoryHandle? ExistingPacks => _packs ??= Root.Stat(StoreLayout.PacksDir) is { Kind: FileKind.Directory } ? Root.TryOpenDirectory(StoreLayout.PacksDir) : null;
+    public string LogDir => Path.Combine(_imageDir, StoreLayout.LogDir);
 
     /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
     /// <remarks>The lock file is held open read-only (flock needs no more), so a volume can still be remounted read-only under a running app.</remarks>
-    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) => Lock(timeout, stillWaiting);
-
-    private HandleLock? Lock(TimeSpan timeout, Action? stillWaiting)
+    public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)
     {
-        Root.OpenOrCreateFile(StoreLayout.LockFile).Dispose();
-        SafeFileHandle file = Root.TryOpenFile(StoreLayout.LockFile) ?? throw new IOException($"{Root.PathOf(StoreLayout.LockFile)} vanished");
-        return HandleLock.TryAcquire(file, Root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
+        DirectoryHandle root = _volume.Root;
+        root.OpenOrCreateFile(StoreLayout.LockFile).Dispose();
+        SafeFileHandle file = root.TryOpenFile(StoreLayout.LockFile) ?? throw new IOException($"{root.PathOf(StoreLayout.LockFile)} vanished");
+        return HandleLock.TryAcquire(file, root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
     }
 
     /// <summary>Each directory in turn, reached from the image directory's handle.</summary>
     public List<StoredEntry> List(IReadOnlyList<string> prefixes) => prefixes.Distinct(StringComparer.Ordinal).SelectMany(ListDirectory).ToList();
 
-    private List<StoredEntry> ListDirectory(string prefix)
+    /// <summary>The file, opened once through the handles on the way (a link there or on the way is refused); null when absent.</summary>
+    public IBlobReader? OpenRead(string key)
     {
-        string directory = prefix.TrimEnd('/');
-        using DirectoryHandle? handle = TryOpenBelow(directory, onlyDirectories: true);
-        string keyPrefix = directory.Length == 0 ? "" : directory + "/";
-        return handle is null ? [] : handle.Names()
-            .Select(n => (Name: n, Status: handle.Stat(n)))
-            .Where(e => e.Status is not null)
-            .Select(e => new StoredEntry(keyPrefix + e.Name, e.Status!.Value.Kind, e.Status.Value.Modified))
-            .ToList();
-    }
-
-    public byte[]? Read(string path, long max)
-    {
-        (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenBelow(directory);
-        using var file = parent?.TryOpenFile(name);
-        return file is null ? null : FileContents.Read(file, max + 1);
-    }
-
-    public byte[]? Read(string path, long offset, int length)
-    {
-        (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenBelow(directory);
-        using var file = parent?.TryOpenFile(name);
-        if (file is null)
-        {
-            return null;
-        }
-        var bytes = new byte[(int)Math.Clamp(RandomAccess.GetLength(file) - offset, 0, length)];
-        int total = 0, read;
-        while (total < bytes.Length && (read = RandomAccess.Read(file, bytes.AsSpan(total), offset + total)) > 0)
-        {
-            total += read;
-        }
-        return total == bytes.Length ? bytes : bytes[..total];
+        (string directory, string name) = VolumeDirectory.Split(key);
+        using DirectoryHandle? parent = _volume.TryOpenBelow(directory);
+        return parent?.TryOpenFile(name) is { } file ? new VolumeFile(file) : null;
     }
 
     /// <summary>An lstat through the handles on the way: a link is described, never followed, and a link on the way is refused.</summary>
     public StoredStatus? Describe(string key)
     {
-        (string directory, string name) = Split(key);
-        using DirectoryHandle? parent = TryOpenBelow(directory);
+        (string directory, string name) = VolumeDirectory.Split(key);
+        using DirectoryHandle? parent = _volume.TryOpenBelow(directory);
         return parent?.Stat(name) is { } status ? new StoredStatus(status.Kind, status.Size, status.Uid, status.Mode) : null;
     }
 
     public bool WriteIfAbsent(string path, byte[] content)
     {
-        (string directory, string name) = Split(path);
-        (DirectoryHandle grandparent, string parentName) = Parent(directory, create: true);
+        (string directory, string name) = VolumeDirectory.Split(path);
+        (DirectoryHandle grandparent, string parentName) = _volume.Parent(directory, create: true);
         using (grandparent)
         {
             using DirectoryHandle parent = grandparent.OpenOrCreateDirectory(parentName);
@@ -122,81 +92,56 @@ internal sealed partial class VolumeBackend(string imageDir, ILogger log, bool r
 
     public void Delete(string path)
     {
-        (string directory, string name) = Split(path);
-        using DirectoryHandle? parent = TryOpenBelow(directory);
+        (string directory, string name) = VolumeDirectory.Split(path);
+        using DirectoryHandle? parent = _volume.TryOpenBelow(directory);
         parent?.DeleteTree(name);
     }
 
-    /// <summary>Makes a directory's contents private (0700 directories, 0600 files), best effort; a file or what is absent is left as it is.</summary>
-    public void MakePrivate(string location)
+    /// <summary>One rename (renameat2(RENAME_NOREPLACE) when it may not replace), flushed on both sides.</summary>
+    public bool Move(string from, string to, MoveMode mode) => _moves.Move(from, to, mode);
+
+    /// <summary>Written under a temporary name beside the target, flushed, then renamed over it: whole or not at all.</summary>
+    public bool Copy(string from, string to) => _moves.Copy(from, to);
+
+    /// <summary>A file created only if absent, written back to disk while it is written (<see cref="VolumeFileUpload"/>).</summary>
+    public IBlobUpload CreateUpload(string key)
     {
-        (DirectoryHandle parent, string name) = Parent(location);
+        (DirectoryHandle parent, string name) = _volume.Parent(key, create: true);
         using (parent)
         {
-            using DirectoryHandle? directory = parent.TryOpenDirectory(name);
-            if (directory is not null)
-            {
-                Tighten(directory.Path, directory.MakeContentsPrivate);
-            }
+            return new VolumeFileUpload(parent.CreateFile(name), () => DeleteUnfinished(key));
         }
     }
 
-    public PackReader OpenPackReader(ChunkCodec codec, bool callerRetries = false) =>
-        new(generation => (readOnly ? ExistingPacks : Packs)?.TryOpenFile(StoreLayout.PackName(generation)), codec);
+    /// <summary>None: an upload is a file at its key from the start, and one a killed dump left is a blob like any other.</summary>
+    public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) => [];
 
-    public void Dispose()
+    /// <summary>Nothing to abort: a volume lists no unfinished upload.</summary>
+    public bool AbortUpload(UnfinishedUpload upload) => false;
+
+    public void Dispose() => _volume.Dispose();
+
+    private List<StoredEntry> ListDirectory(string prefix)
     {
-        _packs?.Dispose();
-        _root?.Dispose();
+        string directory = prefix.TrimEnd('/');
+        using DirectoryHandle? handle = _volume.TryOpenBelow(directory, onlyDirectories: true);
+        string keyPrefix = directory.Length == 0 ? "" : directory + "/";
+        return handle is null ? [] : handle.Names()
+            .Select(n => (Name: n, Status: handle.Stat(n)))
+            .Where(e => e.Status is not null)
+            .Select(e => new StoredEntry(keyPrefix + e.Name, e.Status!.Value.Kind, e.Status.Value.Modified))
+            .ToList();
     }
 
-    private DirectoryHandle Open()
+    private void DeleteUnfinished(string key)
     {
-        var root = DirectoryHandle.OpenOrCreate(imageDir);
         try
         {
-            foreach (string name in new[] { StoreLayout.LogDir, StoreLayout.SetAsideDir, StoreLayout.RetiredDir, StoreLayout.PacksDir, StoreLayout.RestoresDir })
-            {
-                // Refuses a link or a file where crik keeps a directory; tightens one an older crik made 0755.
-                using DirectoryHandle? existing = root.TryOpenDirectory(name);
-                if (existing is not null && !readOnly)
-                {
-                    Tighten(existing.Path, () => existing.SetMode(DirectoryHandle.PrivateDirectory));
-                }
-            }
-            if (root.Stat(StoreLayout.LockFile) is { Kind: not FileKind.Regular } lockStatus)
-            {
-                throw new UnsafeEntryException(lockStatus.Kind == FileKind.SymbolicLink
-                    ? $"{root.PathOf(StoreLayout.LockFile)} is a symbolic link; crik never follows links in its image directory: remove it"
-                    : $"{root.PathOf(StoreLayout.LockFile)} is {DirectoryHandle.Describe(lockStatus.Kind)}, not crik's lock file: remove it");
-            }
+            Delete(key);
         }
-        catch
+        catch (IOException e)
         {
-            root.Dispose();
-            throw;
-        }
-        return _root = root;
-    }
-
-    /// <summary>Makes modes private, or warns once that it could not: private modes protect, but their absence costs no checkpoint.</summary>
-    private void Tighten(string path, Action tighten)
-    {
-        if (readOnly)
-        {
-            return;
-        }
-        try
-        {
-            tighten();
-        }
-        catch (Exception e) when (e is (IOException and not UnsafeEntryException) or UnauthorizedAccessException)
-        {
-            if (Interlocked.Exchange(ref _warnedAboutModes, 1) == 0)
-            {
-                log.Warning("Could not make everything in {Path} private ({Error}); crik goes on. Check the volume's permissions "
-                    + "(an immutable file, or a file system that refuses chmod)", path, e.Message);
-            }
+            _log.Warning("Could not remove the unfinished {Path}: {Error}", Path.Combine(_imageDir, key), e.Message);
         }
     }
 }

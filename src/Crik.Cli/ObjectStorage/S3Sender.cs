@@ -2,11 +2,17 @@ using System.Net;
 using System.Text;
 using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.ObjectStorage;
 
-/// <summary>How one request is sent: attempt after attempt until it is answered, fenced off, out of time or out of retries.</summary>
-internal sealed partial class S3Client
+/// <summary>
+/// How one S3 request is sent (for <see cref="S3Client"/>): signed, attempt after attempt until it is answered, fenced off, out of
+/// time or out of retries; counted once in crik_store_requests_total unless a wrapper above counts it.
+/// </summary>
+/// <param name="store">The store's address, for messages.</param>
+internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialSource credentials, S3RetryPolicy retry, TimeProvider clock,
+    StepDeadline deadline, string store)
 {
     private enum AttemptOutcome
     {
@@ -16,26 +22,25 @@ internal sealed partial class S3Client
         GiveUp,
     }
 
-    private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
-        (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
-        bool errorIn200 = false)
-    {
-        (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
-        string description = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
-        return Send(new S3Request(method, name, description, uri, canonicalPath, query, body)
-        {
-            Range = range,
-            Expect = expect,
-            MissingIsNull = missingIsNull,
-            IfNoneMatch = ifNoneMatch,
-            IfMatch = ifMatch,
-            ErrorIn200 = errorIn200,
-        });
-    }
+    /// <summary>The time the step sending through it has (<see cref="S3Client.Within"/>).</summary>
+    public StepDeadline Deadline => deadline;
+
+    /// <summary>
+    /// True once this sender's writer lost its lease: from then on no write or delete is sent, nor
+    /// any retried (reads still are).
+    /// </summary>
+    public Func<bool>? Fence { get; set; }
+
+    /// <summary>Whether each request is counted in crik_store_requests_total here (not when a wrapper above counts it).</summary>
+    public bool Counted { get; set; } = true;
 
     /// <summary>Sends <paramref name="request"/> as often as it takes; counted once in crik_store_requests_total, and in errors when it fails in the end.</summary>
-    private S3Response Send(S3Request request)
+    public S3Response Send(S3Request request)
     {
+        if (!Counted)
+        {
+            return SendAttempts(request);
+        }
         string operation = Operation(request);
         try
         {
@@ -68,7 +73,7 @@ internal sealed partial class S3Client
                 Tallies.StoreRetry(Tallies.S3);
             }
             ThrowIfFenced(request, attempt, history);
-            DateTimeOffset now = _clock.GetUtcNow();
+            DateTimeOffset now = clock.GetUtcNow();
             TimeSpan left = TimeLeft();
             ThrowIfOutOfTime(request, attempt, left, history);
             (S3Response? answer, AttemptOutcome outcome) = Attempt(request, attempt, now, left, history);
@@ -82,7 +87,7 @@ internal sealed partial class S3Client
             }
             if (outcome == AttemptOutcome.RetryAfterBackOff)
             {
-                Thread.Sleep(_retry.DelayWithin(attempt, TimeLeft()));
+                Thread.Sleep(retry.DelayWithin(attempt, TimeLeft()));
             }
         }
     }
@@ -91,7 +96,7 @@ internal sealed partial class S3Client
     {
         if (request.WritesObject && Fence?.Invoke() == true)
         {
-            throw new S3Exception($"{request.Description} was not {(attempt == 1 ? "sent" : "retried")}: crik lost its lease on {Display(null)}, "
+            throw new S3Exception($"{request.Description} was not {(attempt == 1 ? "sent" : "retried")}: crik lost its lease on {store}, "
                 + "so another crik may be writing there", history.Status, history.Code);
         }
     }
@@ -107,14 +112,14 @@ internal sealed partial class S3Client
 
     private S3Exception GaveUp(S3Request request, S3AttemptHistory history)
     {
-        string times = _retry.Attempts > 1 && S3RetryPolicy.IsRetried(history.Status, history.Code) ? $" {_retry.Attempts} times" : "";
+        string times = retry.Attempts > 1 && S3RetryPolicy.IsRetried(history.Status, history.Code) ? $" {retry.Attempts} times" : "";
         return new S3Exception($"{request.Description} failed{times}: {history.Problem}; {S3Errors.Hint(history.Code, history.Status)}", history.Status, history.Code);
     }
 
     /// <summary>Sends the request once: its answer when that is to be kept, else null and what to do next (the failure is in <paramref name="history"/>).</summary>
     private (S3Response? Answer, AttemptOutcome Outcome) Attempt(S3Request request, int attempt, DateTimeOffset now, TimeSpan left, S3AttemptHistory history)
     {
-        TimeSpan limit = AttemptLimit > TimeSpan.Zero && AttemptLimit < http.Timeout ? AttemptLimit : http.Timeout;
+        TimeSpan limit = http.Timeout;
         using var attemptTimeout = new CancellationTokenSource(left < limit ? left : limit);
         try
         {
@@ -134,7 +139,7 @@ internal sealed partial class S3Client
         {
             history.GotNoAnswer(e is OperationCanceledException || attemptTimeout.IsCancellationRequested
                 ? $"no answer within {Math.Min(left.TotalSeconds, limit.TotalSeconds):0.#} s" : e.Message);
-            return (null, _retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp);
+            return (null, retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp);
         }
     }
 
@@ -199,6 +204,13 @@ internal sealed partial class S3Client
             credentials.Expire(signedWith);
             return AttemptOutcome.RetryAtOnce;
         }
-        return _retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp;
+        return retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp;
+    }
+
+    /// <summary>The step's time left, or the call's (<see cref="CallDeadline"/>, set by a wrapper above) when that is shorter.</summary>
+    private TimeSpan TimeLeft()
+    {
+        TimeSpan step = deadline.TimeLeft(), call = CallDeadline.Left;
+        return call != Timeout.InfiniteTimeSpan && call < step ? call : step;
     }
 }

@@ -1,14 +1,19 @@
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
+using Serilog;
 
 namespace Crik.Cli.ImageStore.Backends;
 
-// Entries from one key to another: a rename that replaces, a rename that never replaces, and a file's copy. Each flushes
-// the directories it changed.
-internal sealed partial class VolumeBackend
+/// <summary>
+/// A volume's entries from one key to another (<see cref="VolumeBackend.Move"/>, <see cref="VolumeBackend.Copy"/>): a rename that
+/// replaces, a rename that never replaces, and a file's copy. Each flushes the directories it changed.
+/// </summary>
+internal sealed class VolumeMoves(VolumeDirectory volume, ILogger log)
 {
-    /// <summary>One rename, flushed on both sides.</summary>
-    public void Move(string from, string to)
+    /// <summary>One rename (renameat2(RENAME_NOREPLACE) when it may not replace), flushed on both sides.</summary>
+    public bool Move(string from, string to, MoveMode mode) => mode == MoveMode.Replace ? Replace(from, to) : RenameNoReplace(from, to);
+
+    private bool Replace(string from, string to)
     {
         (DirectoryHandle source, string name, DirectoryHandle target, string newName) = Ends(from, to);
         using (source)
@@ -22,11 +27,12 @@ internal sealed partial class VolumeBackend
             source.Rename(name, target, newName);
             target.Sync();
             source.Sync();
+            return true;
         }
     }
 
     /// <summary>One renameat2(RENAME_NOREPLACE), then a flush of the directories on both sides (one when they are the same).</summary>
-    public bool RenameNoReplace(string from, string to)
+    private bool RenameNoReplace(string from, string to)
     {
         (DirectoryHandle source, string name, DirectoryHandle target, string newName) = Ends(from, to);
         using (source)
@@ -39,7 +45,7 @@ internal sealed partial class VolumeBackend
             try
             {
                 target.Sync();
-                if (Split(from).Directory != Split(to).Directory)
+                if (VolumeDirectory.Split(from).Directory != VolumeDirectory.Split(to).Directory)
                 {
                     source.Sync();
                 }
@@ -55,14 +61,14 @@ internal sealed partial class VolumeBackend
     /// <summary>Written under a temporary name beside the target, flushed, then renamed over it: whole or not at all.</summary>
     public bool Copy(string from, string to)
     {
-        (string directory, string name) = Split(from);
-        using DirectoryHandle? source = TryOpenBelow(directory);
+        (string directory, string name) = VolumeDirectory.Split(from);
+        using DirectoryHandle? source = volume.TryOpenBelow(directory);
         using SafeFileHandle? file = source?.TryOpenFile(name);
         if (file is null)
         {
             return false;
         }
-        using DirectoryHandle target = Root.OpenOrCreateParent(to, out string newName);
+        using DirectoryHandle target = volume.Root.OpenOrCreateParent(to, out string newName);
         string temporary = $".copy-{Guid.NewGuid():N}";
         try
         {
@@ -88,11 +94,11 @@ internal sealed partial class VolumeBackend
     /// </summary>
     private (DirectoryHandle Source, string Name, DirectoryHandle Target, string NewName) Ends(string from, string to)
     {
-        (string directory, string name) = Split(from);
-        DirectoryHandle source = TryOpenBelow(directory) ?? throw new IOException($"{Root.PathOf(directory)} vanished");
+        (string directory, string name) = VolumeDirectory.Split(from);
+        DirectoryHandle source = volume.TryOpenBelow(directory) ?? throw new IOException($"{volume.Root.PathOf(directory)} vanished");
         try
         {
-            return (source, name, Root.OpenOrCreateParent(to, out string newName), newName);
+            return (source, name, volume.Root.OpenOrCreateParent(to, out string newName), newName);
         }
         catch
         {

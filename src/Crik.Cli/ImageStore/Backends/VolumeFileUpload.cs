@@ -1,0 +1,27 @@
+using Crik.Cli.Chunks;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.ImageStore.Backends;
+
+/// <summary>A file written in place (<see cref="VolumeBackend.CreateUpload"/>): complete once written (the file system's flush makes it durable), deleted when aborted.</summary>
+internal sealed class VolumeFileUpload(SafeFileHandle file, Action delete) : IBlobUpload
+{
+    private readonly PackFileTarget _target = new(file);
+
+    public bool Completed { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> data, long offset) => _target.Write(data, offset);
+
+    public void Complete() => Completed = true;
+
+    public void Abort()
+    {
+        _target.Dispose();
+        if (!Completed)
+        {
+            delete();
+        }
+    }
+
+    public void Dispose() => _target.Dispose();
+}

@@ -1,0 +1,72 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Model;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// Packs read back over a backend's ranged reads (<see cref="IStoreBackend.OpenRead"/>): each pack is opened once for the
+/// reader's life (a volume's file stays open, one pread per chunk; object storage sends one GET per chunk and never asks a
+/// length first), and what the backend says is put in the chunks' terms.
+/// </summary>
+internal static class PackReading
+{
+    /// <summary>How many chunks a stream reads at once where each read waits on the network: several hide the wait.</summary>
+    private const int NetworkReadsAtOnce = 4;
+
+    /// <param name="isTransient">Which failures the store may take back (a <see cref="PackUnavailableException"/> then, which a lazy fill waits out).</param>
+    public static PackReader Open(IStoreBackend backend, ChunkCodec codec, Func<IOException, bool> isTransient) =>
+        new(generation => OpenPack(backend, StoreLayout.PackKey(generation), isTransient), codec)
+        {
+            ConcurrentReads = backend.Description.ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1,
+        };
+
+    /// <summary>The pack at <paramref name="key"/>, held open; null when the backend knows at once that it is absent (a volume).</summary>
+    public static IPackSource? OpenPack(IStoreBackend backend, string key, Func<IOException, bool> isTransient)
+    {
+        try
+        {
+            return backend.OpenRead(key) is { } blob ? new BlobPackSource(backend, key, blob, isTransient) : null;
+        }
+        catch (IOException e) when (isTransient(e))
+        {
+            throw new PackUnavailableException(e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// A pack held open: a failure the store may take back is a <see cref="PackUnavailableException"/>, anything else (a blob
+    /// that is gone: <see cref="BlobMissingException"/>, which <see cref="PackReader"/> reports as a missing pack) as the backend threw it.
+    /// </summary>
+    private sealed class BlobPackSource(IStoreBackend backend, string key, IBlobReader blob, Func<IOException, bool> isTransient) : IPackSource
+    {
+        /// <summary>Asked of the store (a HEAD in object storage) only when wanted: a verifier's check, never a chunk's read.</summary>
+        public long? Length => InChunkTerms(() => backend.Describe(key)?.Size);
+
+        public int Read(Span<byte> into, long offset)
+        {
+            try
+            {
+                return blob.Read(into, offset);
+            }
+            catch (IOException e) when (isTransient(e))
+            {
+                throw new PackUnavailableException(e.Message, e);
+            }
+        }
+
+        public void Dispose() => blob.Dispose();
+
+        private T InChunkTerms<T>(Func<T> request)
+        {
+            try
+            {
+                return request();
+            }
+            catch (IOException e) when (isTransient(e))
+            {
+                throw new PackUnavailableException(e.Message, e);
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Model;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>What callers say of a backend in the terms they use most: its description's parts, a listing of one prefix, whole reads, the two moves.</summary>
+internal static class StoreBackendCalls
+{
+    extension(IStoreBackend backend)
+    {
+        /// <summary>Where the generations are, for messages (<see cref="StoreDescription.ImageDir"/>).</summary>
+        public string ImageDir => backend.Description.ImageDir;
+
+        /// <summary>Whether keys name directories (<see cref="StoreDescription.HasDirectories"/>).</summary>
+        public bool HasDirectories => backend.Description.HasDirectories;
+
+        /// <summary>The store's side on this node (<see cref="StoreDescription.Node"/>).</summary>
+        public INodeDirectories Node => backend.Description.Node;
+    }
+
+    /// <summary>The entries below <paramref name="prefix"/> (see <see cref="IStoreBackend.List"/>).</summary>
+    public static List<StoredEntry> List(this IStoreBackend backend, string prefix) => backend.List([prefix]);
+
+    /// <summary>
+    /// A small file (a manifest, a restore mark), at most <paramref name="max"/> bytes + 1 (the caller tells a file too large by its
+    /// length); null when absent. In object storage one GET of <c>bytes=0-max</c>, so that a large object is never downloaded whole.
+    /// </summary>
+    public static byte[]? Read(this IStoreBackend backend, string path, long max) => backend.Read(path, 0, (int)Math.Min(max + 1, Array.MaxLength));
+
+    /// <summary>Up to <paramref name="length"/> bytes of a file from <paramref name="offset"/>: fewer at its end, none from its end on; null when absent.</summary>
+    public static byte[]? Read(this IStoreBackend backend, string path, long offset, int length)
+    {
+        using IBlobReader? blob = backend.OpenRead(path);
+        if (blob is null)
+        {
+            return null;
+        }
+        var bytes = new byte[Math.Min(length, FirstRead)];
+        int total = 0;
+        try
+        {
+            // Filled only up to the blob's end: a short read is the end; a full one grows the buffer, up to length.
+            while ((total += blob.Read(bytes.AsSpan(total), offset + total)) == bytes.Length && bytes.Length < length)
+            {
+                Array.Resize(ref bytes, (int)Math.Min(bytes.Length * 4L, length));
+            }
+        }
+        catch (BlobMissingException)
+        {
+            return null;
+        }
+        return total == bytes.Length ? bytes : bytes[..total];
+    }
+
+    /// <summary>What a read of a small file asks for first (one request in object storage); a larger one is read on in larger ranges.</summary>
+    private const int FirstRead = 256 << 10;
+
+    /// <summary>A move that replaces what is at <paramref name="to"/> (<see cref="MoveMode.Replace"/>).</summary>
+    public static void Move(this IStoreBackend backend, string from, string to) => backend.Move(from, to, MoveMode.Replace);
+
+    /// <summary>A move that never replaces: false when something is at <paramref name="to"/> (<see cref="MoveMode.NoReplace"/>).</summary>
+    public static bool RenameNoReplace(this IStoreBackend backend, string from, string to) => backend.Move(from, to, MoveMode.NoReplace);
+}

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+
+namespace Crik.Cli.Timing;
+
+/// <summary>
+/// How long the call running on this thread may still take, set around it by whoever bounds it (ImageStore's
+/// DeadlineBackend) and read by whatever can cut its own waiting short (an S3 request's attempt): the way a Go context's
+/// deadline reaches the request below without a parameter on every call in between.
+/// </summary>
+internal static class CallDeadline
+{
+    [ThreadStatic]
+    private static long BoundUntil;
+
+    /// <summary>Until disposed, the calls on this thread may take no longer than <paramref name="limit"/> (nor than any bound set around it).</summary>
+    public static Scope Within(TimeSpan limit)
+    {
+        long previous = BoundUntil;
+        long until = limit == TimeSpan.MaxValue ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        BoundUntil = previous != 0 && previous < until ? previous : until;
+        return new Scope(previous);
+    }
+
+    /// <summary>The time left for the call on this thread; <see cref="Timeout.InfiniteTimeSpan"/> when none is bounding it.</summary>
+    public static TimeSpan Left => BoundUntil is 0 or long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), BoundUntil);
+
+    /// <summary>Puts back the bound that was set before.</summary>
+    public readonly struct Scope(long previous) : IDisposable
+    {
+        public void Dispose() => BoundUntil = previous;
+    }
+}

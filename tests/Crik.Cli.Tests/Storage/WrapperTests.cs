@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Crik.Cli.ImageStore;
+using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.Interop;
+using Crik.Cli.ObjectStorage;
+using Crik.Cli.Observing;
+using Crik.Cli.Tests.ObjectStorage;
+using Crik.TestSupport;
+using Serilog;
+using Xunit;
+
+namespace Crik.Cli.Tests.Storage;
+
+/// <summary>
+/// Each wrapper's own work (<see cref="StoreStack"/>), over object storage (s3rver behind a proxy that fails, stalls and counts
+/// requests as a troubled store would) and a volume: retry, deadline, fencing and counting.
+/// </summary>
+public sealed class WrapperTests : IDisposable
+{
+    private readonly S3Server? _server = S3Server.Missing() is null || Prerequisites.InCi ? new S3Server() : null;
+    private readonly FaultyProxy? _proxy;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(20) };
+    private readonly string _prefix = $"wrappers-{Guid.NewGuid():N}/";
+    private readonly string _dir = Directory.CreateTempSubdirectory("crik-wrappers-").FullName;
+    private readonly string _name = $"wrapped-{Guid.NewGuid():N}";
+
+    public WrapperTests() => _proxy = _server is null ? null : new FaultyProxy(_server.Endpoint);
+
+    [SkippableStorageFact]
+    public void ATransientFailureIsRetriedAndAPermanentOneIsNot()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(10));
+        _proxy!.Fail(2, 503);
+        int before = _proxy.Requests;
+        Assert.True(stack.Top.WriteIfAbsent("restores/000001-001", [1, 2, 3]));
+        Assert.Equal(3, _proxy.Requests - before); // two 503s, then the write
+
+        _proxy.Canned = request => request.StartsWith("PUT", StringComparison.Ordinal) && request.Contains("000001-002", StringComparison.Ordinal)
+            ? (403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+            : null;
+        before = _proxy.Requests;
+        var refused = Assert.Throws<S3Exception>(() => stack.Top.WriteIfAbsent("restores/000001-002", [1]));
+        Assert.Equal(403, refused.Status);
+        Assert.Equal(1, _proxy.Requests - before);
+    }
+
+    [SkippableStorageFact]
+    public void ARequestThatStallsIsCutAtItsLimitAndNoneIsSentOnceTheStepsTimeIsSpent()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(1));
+        _proxy!.BeforeForwarding = request => Thread.Sleep(request.StartsWith("PUT", StringComparison.Ordinal) ? 6000 : 0);
+        var clock = Stopwatch.StartNew();
+        var stalled = Assert.Throws<S3Exception>(() => stack.Top.WriteIfAbsent("restores/000001-001", [1]));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{clock.Elapsed}: {stalled.Message}"); // three attempts of 1 s, not the client's 20 s
+        Assert.Contains("no answer within 1 s", stalled.Message, StringComparison.Ordinal);
+        _proxy.BeforeForwarding = _ => { };
+
+        using (stack.Deadline.Within(TimeSpan.Zero))
+        {
+            int before = _proxy.Requests;
+            var late = Assert.Throws<OutOfTimeException>(() => stack.Top.Describe("restores/000001-001"));
+            Assert.Contains("the time crik had for the store ran out", late.Message, StringComparison.Ordinal);
+            Assert.Equal(before, _proxy.Requests);
+        }
+        Assert.Null(stack.Top.Describe("restores/000001-009")); // the scope ended: calls go again
+    }
+
+    [SkippableStorageFact]
+    public void OnceTheLockIsLostNoWriteIsSentButReadsStillAre()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(10));
+        var held = new LosableLock();
+        stack.Fence.Hold(held);
+        Assert.True(stack.Top.WriteIfAbsent("restores/000001-001", [1]));
+
+        held.Lost = true;
+        int before = _proxy!.Requests;
+        Assert.Throws<FencedException>(() => stack.Top.WriteIfAbsent("restores/000001-002", [1]));
+        Assert.Throws<FencedException>(() => stack.Top.Delete("restores/000001-001"));
+        Assert.Throws<FencedException>(() => stack.Top.Move("restores/000001-001", "restores/000001-003"));
+        Assert.Equal(before, _proxy.Requests);
+        Assert.Equal([1], stack.Top.Read("restores/000001-001", 10));
+    }
+
+    [SkippableStorageFact]
+    public void EachCallIsCountedOnceHoweverManyAttemptsItTookAndEachRetryToo()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(10));
+        _proxy!.Fail(2, 503);
+        stack.Top.WriteIfAbsent("restores/000001-001", [1, 2, 3]);
+        stack.Top.Read("restores/000001-001", 10);
+        Assert.Null(stack.Top.Describe("restores/000001-002"));
+        Assert.Equal([("read", 1L), ("stat", 1L), ("write", 1L)], Counts());
+        Assert.Equal(2, Tallies.StoreRetryCounts.Single(c => c.Key == _name).Count);
+    }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void OnAVolumeEachPrimitiveAndEachRangeIsCountedOnce()
+    {
+        IStoreBackend top = StoreStack.Over(new VolumeBackend(_dir, Serilog.Core.Logger.None), BackendRetry.None(_name), Timeout.InfiniteTimeSpan).Top;
+        Assert.True(top.WriteIfAbsent("packs/000001.pack", new byte[100]));
+        using (IBlobReader blob = top.OpenRead("packs/000001.pack")!)
+        {
+            var into = new byte[10];
+            blob.Read(into, 0);
+            blob.Read(into, 50);
+        }
+        top.Delete("packs/000001.pack");
+        Assert.Equal([("delete", 1L), ("read", 2L), ("write", 1L)], Counts());
+    }
+
+    public void Dispose()
+    {
+        _proxy?.Dispose();
+        _http.Dispose();
+        _server?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private List<(string, long)> Counts() =>
+        [.. Tallies.StoreRequestCounts.Where(c => c.Key.Backend == _name).Select(c => (c.Key.Operation, c.Count)).OrderBy(c => c.Operation, StringComparer.Ordinal)];
+
+    /// <summary>Object storage's stack, as <see cref="ObjectGenerationStore"/> makes it, each attempt cut after <paramref name="perRequest"/>.</summary>
+    private StoreStack Stack(TimeSpan perRequest) =>
+        StoreStack.Over(new ObjectBackend(TestS3.Client(_server!, _http, _prefix, _proxy!.Endpoint), new LoggerConfiguration().CreateLogger()),
+            new BackendRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), e => e is S3Exception s && S3RetryPolicy.IsRetried(s.Status, s.Code), _name),
+            perRequest);
+
+    private sealed class LosableLock : IStoreLock
+    {
+        public volatile bool Lost;
+
+        bool IStoreLock.Lost => Lost;
+
+        public bool Endangered => Lost;
+
+        public bool Forfeited => Lost;
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,6 +1,6 @@
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Streaming;
 
 namespace Crik.Cli.Checkpointing;

@@ -1,5 +1,5 @@
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.Checkpointing;

@@ -4,11 +4,11 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.NodeState;
 using Crik.Cli.Observing;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;

@@ -1,8 +1,8 @@
 using Crik.Cli.Configuration;
-using Crik.Cli.Streaming;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
+using Crik.Cli.Streaming;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;

@@ -1,8 +1,8 @@
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Serilog;
 

@@ -2,9 +2,9 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.Checkpointing;

@@ -3,8 +3,8 @@ using Crik.Cli.Carrying;
 using Crik.Cli.Configuration;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Crik.Cli.Decisions;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Streaming;
 
 namespace Crik.Cli.Checkpointing;

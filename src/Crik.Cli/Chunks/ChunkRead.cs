@@ -1,3 +1,4 @@
+
 namespace Crik.Cli.Chunks;
 
 /// <summary>One read asked of a <see cref="ChunkReader"/>: what reads the chunk, and its bytes (or why not) once done.</summary>
@@ -41,6 +42,6 @@ internal sealed class ChunkRead(Func<byte[]> read)
 /// reads first, then reads ahead, and with <paramref name="UrgentName"/> one more for urgent reads only.
 /// </summary>
 /// <param name="Ended">Called on the thread that did a read, each time a read it took ends (done, failed, or let go of meanwhile).</param>
-/// <param name="AheadYields">The <paramref name="Count"/> threads run below the app's CPU priority (<see cref="Processes.BackgroundThread.YieldToTheApp"/>):
+/// <param name="AheadYields">The <paramref name="Count"/> threads run below the app's CPU priority (<see cref="Guarding.BackgroundThread.YieldToTheApp"/>):
 /// the app runs while they read ahead, and its urgent reads have the thread of their own.</param>
 internal sealed record ChunkReaderThreads(int Count, string Name, string? UrgentName = null, Action<ChunkRead>? Ended = null, bool AheadYields = false);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Crik.Cli.Guarding;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.Chunks;

@@ -3,7 +3,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Supervision;
 
 namespace Crik.Cli.Commands;

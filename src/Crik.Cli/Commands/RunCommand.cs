@@ -3,6 +3,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Control;
 using Crik.Cli.Criu;
+using Crik.Cli.Guarding;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;

@@ -1,6 +1,6 @@
 // Decisions/ holds crik's rules as pure functions: given what the store holds and what happened, what
 // to do. No I/O, no clock, no logging: each rule is unit-tested in milliseconds.
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Decisions;
 

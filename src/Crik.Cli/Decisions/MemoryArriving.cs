@@ -1,5 +1,5 @@
 using System.Globalization;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Decisions;
 

@@ -1,6 +1,6 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Decisions;
 

@@ -1,4 +1,4 @@
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Decisions;
 

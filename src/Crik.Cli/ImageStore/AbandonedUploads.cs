@@ -16,7 +16,7 @@ internal static class AbandonedUploads
     {
         try
         {
-            foreach (UnfinishedUpload upload in backend.ListUnfinishedUploads(Model.StoreLayout.PacksDir + "/") ?? [])
+            foreach (UnfinishedUpload upload in backend.ListUnfinishedUploads(Records.StoreLayout.PacksDir + "/") ?? [])
             {
                 if (AbandonedUpload.IsDropped(upload.Started, now))
                 {

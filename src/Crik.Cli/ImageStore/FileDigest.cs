@@ -1,7 +1,7 @@
 using System.Globalization;
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Locking;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Serilog;
 

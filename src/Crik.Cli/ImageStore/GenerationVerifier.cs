@@ -2,7 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.ImageStore;
 

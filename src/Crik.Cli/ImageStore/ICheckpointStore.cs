@@ -1,4 +1,4 @@
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.ImageStore;

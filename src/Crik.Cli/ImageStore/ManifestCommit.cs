@@ -1,7 +1,7 @@
 using System.Text;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;

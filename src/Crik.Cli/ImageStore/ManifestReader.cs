@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.ImageStore;
 

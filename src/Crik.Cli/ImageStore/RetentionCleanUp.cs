@@ -1,6 +1,6 @@
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;

@@ -1,5 +1,5 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.ImageStore;
 

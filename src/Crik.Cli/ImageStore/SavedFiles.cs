@@ -1,5 +1,5 @@
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;

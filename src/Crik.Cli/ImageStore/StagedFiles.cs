@@ -1,6 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore;

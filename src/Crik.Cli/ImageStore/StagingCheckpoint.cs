@@ -4,7 +4,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;

@@ -1,5 +1,5 @@
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.ImageStore;
 

@@ -1,5 +1,5 @@
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Interop;
+using Crik.Cli.Locking;
 
 namespace Crik.Cli.ImageStore;
 

@@ -1,7 +1,7 @@
 // ImageStore/ owns every path in the image directory and every object under the prefix: the generation lifecycle and its two backends.
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ImageStore;

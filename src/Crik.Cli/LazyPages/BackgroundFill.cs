@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.LazyPages;
 

@@ -1,5 +1,5 @@
 using Crik.Cli.Criu;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.LazyPages;
 

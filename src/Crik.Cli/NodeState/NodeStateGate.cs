@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
+using Crik.Cli.Guarding;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Serilog;

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
-using Crik.Cli.Interop;
-using Crik.Cli.Processes;
+using Crik.Cli.Guarding;
+using Crik.Cli.Locking;
 using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
@@ -158,7 +158,7 @@ internal sealed class S3Lease : IStoreLock
             {
                 return null;
             }
-            if (notice is not { } last || Stopwatch.GetElapsedTime(last) >= Interop.HandleLock.WaitingNotice)
+            if (notice is not { } last || Stopwatch.GetElapsedTime(last) >= Locking.HandleLock.WaitingNotice)
             {
                 stillWaiting?.Invoke();
                 notice = Stopwatch.GetTimestamp();

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.ObjectStorage;

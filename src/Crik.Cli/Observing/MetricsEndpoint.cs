@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Crik.Cli.Guarding;
 using Crik.Cli.Processes;
 using Crik.Shared.Prometheus;
 using Serilog;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Crik.Cli.Guarding;
 using Crik.Cli.Processes;
 using Crik.Shared.Kubernetes;
 using Serilog;

@@ -1,8 +1,8 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
-using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Crik.Cli.Streaming;
 using Microsoft.Win32.SafeHandles;
 

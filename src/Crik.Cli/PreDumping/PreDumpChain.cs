@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.Locking;
 using Crik.Cli.Logging;
 using Crik.Cli.Processes;
 using Serilog;

@@ -1,4 +1,5 @@
 // Processes/ owns process primitives (spawn, the reaper thread, wait statuses, /proc); it knows nothing of what they run.
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Serilog;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Serilog;
 

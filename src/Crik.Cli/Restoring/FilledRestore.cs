@@ -4,7 +4,7 @@ using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

@@ -1,5 +1,5 @@
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Restoring;
 

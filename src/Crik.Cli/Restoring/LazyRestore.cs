@@ -1,8 +1,8 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.LazyPages;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

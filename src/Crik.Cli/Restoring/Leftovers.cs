@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

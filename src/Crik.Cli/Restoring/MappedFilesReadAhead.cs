@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Criu;
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 using Crik.Cli.Processes;

@@ -4,9 +4,9 @@ using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

@@ -2,9 +2,9 @@ using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Serilog;
 

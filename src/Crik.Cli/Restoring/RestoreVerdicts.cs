@@ -1,8 +1,8 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.HostCompatibility;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

@@ -3,9 +3,9 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Serilog;
 

@@ -1,7 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Decisions;
 using Crik.Cli.LazyPages;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Restoring;

@@ -15,7 +15,7 @@ namespace Crik.Cli.Restoring;
 internal sealed class StoreUnavailableStep(CrikConfig config, string imageDir, ILogger log)
 {
     /// <summary>How often a wait says it still waits.</summary>
-    public static readonly TimeSpan NoticeEvery = Interop.HandleLock.WaitingNotice;
+    public static readonly TimeSpan NoticeEvery = Locking.HandleLock.WaitingNotice;
 
     private long? _told;
 

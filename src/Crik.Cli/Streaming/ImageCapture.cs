@@ -1,6 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 

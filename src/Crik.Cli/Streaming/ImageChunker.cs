@@ -1,5 +1,5 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.Streaming;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 

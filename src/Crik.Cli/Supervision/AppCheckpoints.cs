@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Decisions;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

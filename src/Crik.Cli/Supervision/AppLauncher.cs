@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Serilog;

@@ -1,6 +1,6 @@
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

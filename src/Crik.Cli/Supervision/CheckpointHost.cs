@@ -1,7 +1,7 @@
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Supervision;
 

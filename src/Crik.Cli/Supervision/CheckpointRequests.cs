@@ -2,7 +2,7 @@ using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
 using Crik.Cli.Decisions;
 using Crik.Cli.Logging;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Supervision;
 

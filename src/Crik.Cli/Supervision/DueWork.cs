@@ -1,7 +1,7 @@
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Decisions;
-using Crik.Cli.Model;
 using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

@@ -1,4 +1,4 @@
-using Crik.Cli.Processes;
+using Crik.Cli.Guarding;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

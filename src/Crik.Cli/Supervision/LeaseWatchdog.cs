@@ -1,7 +1,7 @@
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
 using Crik.Cli.Observing;
-using Crik.Cli.Processes;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.Supervision;

@@ -2,7 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.HostCompatibility;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;

@@ -1,6 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Decisions;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;

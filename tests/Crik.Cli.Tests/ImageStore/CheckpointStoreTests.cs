@@ -1,6 +1,6 @@
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Tests.Support;
 using Serilog;
 using Xunit;

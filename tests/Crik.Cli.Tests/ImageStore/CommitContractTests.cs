@@ -1,5 +1,5 @@
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.ImageStore;

@@ -1,6 +1,6 @@
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 using Xunit;
 

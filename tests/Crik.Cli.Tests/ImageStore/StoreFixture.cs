@@ -1,7 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Tests.ImageStore;
 

@@ -24,7 +24,7 @@ public sealed class CheckExampleTests
         }
         namespace Crik.Cli.Processes { public static class Reaper { public static int Reaped; } }
         namespace Crik.Cli.Supervision { public static class Supervisor { public static bool Stopping; } }
-        namespace Crik.Cli.Model
+        namespace Crik.Cli.Records
         {
             public sealed record Manifest(long Generation, string[] Files)
             {
@@ -72,12 +72,12 @@ public sealed class CheckExampleTests
             namespace Crik.Cli.Decisions;
             public static class Newest
             {
-                public static bool Stale(Crik.Cli.Model.Manifest manifest) => manifest.Count == 0 || Crik.Cli.Model.Manifest.Read("/m").Generation > 1;
+                public static bool Stale(Crik.Cli.Records.Manifest manifest) => manifest.Count == 0 || Crik.Cli.Records.Manifest.Read("/m").Generation > 1;
                 public static bool Late(System.DateTimeOffset due) => System.DateTimeOffset.UtcNow > due;
             }
             """);
         Assert.Equal(
-            ["Crik.Cli.Decisions.Newest.Stale calls Crik.Cli.Model.Manifest.Read, which uses System.IO.File",
+            ["Crik.Cli.Decisions.Newest.Stale calls Crik.Cli.Records.Manifest.Read, which uses System.IO.File",
              "Crik.Cli.Decisions.Newest.Late reads the clock or draws a random number (DateTimeOffset.get_UtcNow)"],
             found);
     }
@@ -141,7 +141,7 @@ public sealed class CheckExampleTests
             using System.Collections.Generic;
             using System.Linq;
             using System.Text;
-            using Crik.Cli.Model;
+            using Crik.Cli.Records;
             namespace Crik.Cli.Decisions;
             public enum Answer { Keep, Drop }
             public sealed record Verdict(Answer Answer, string Why, TimeSpan After);

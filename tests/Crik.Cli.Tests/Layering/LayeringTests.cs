@@ -21,8 +21,8 @@ public sealed partial class LayeringTests
         ["ImageStore", "ObjectStorage"],
         ["Decisions"],
         ["Streaming", "LazyPages", "PreDumping", "Carrying"],
-        ["Model"],
-        ["Chunks", "Criu", "Processes", "HostCompatibility", "Privileges", "Control", "NodeState", "Observing"],
+        ["Records"],
+        ["Chunks", "Criu", "Processes", "Guarding", "Locking", "HostCompatibility", "Privileges", "Control", "NodeState", "Observing"],
         ["Interop", "Configuration", "Logging", "Timing"],
     ];
 

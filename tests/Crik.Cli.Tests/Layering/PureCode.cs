@@ -22,7 +22,7 @@ namespace Crik.Cli.Tests.Layering;
 internal static class PureCode
 {
     /// <summary>The project's folders a rule may use; what it calls there outside Decisions/ is checked to be pure as well.</summary>
-    public static readonly string[] Folders = ["Decisions", "Model", "Configuration"];
+    public static readonly string[] Folders = ["Decisions", "Records", "Configuration"];
 
     /// <summary>
     /// Single types of other folders: Size formats a number of bytes; HostFacts is a record a manifest

@@ -1,6 +1,6 @@
 using Crik.Cli.Criu;
 using Crik.Cli.LazyPages;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Crik.Cli.Tests.Criu;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Lifecycle;

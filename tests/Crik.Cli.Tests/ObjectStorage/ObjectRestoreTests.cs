@@ -1,6 +1,6 @@
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
+using Crik.Cli.Records;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
+using Crik.Cli.Records;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
 using Crik.Cli.ObjectStorage;
+using Crik.Cli.Records;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;

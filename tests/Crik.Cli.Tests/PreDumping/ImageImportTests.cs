@@ -1,7 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
-using Crik.Cli.Model;
 using Crik.Cli.PreDumping;
+using Crik.Cli.Records;
 using Crik.Cli.Streaming;
 using Crik.TestSupport;
 using Xunit;

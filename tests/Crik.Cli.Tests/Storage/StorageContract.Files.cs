@@ -1,5 +1,5 @@
 using Crik.Cli.ImageStore;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Interop;
+using Crik.Cli.Locking;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;

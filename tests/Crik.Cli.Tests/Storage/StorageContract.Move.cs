@@ -1,6 +1,6 @@
-using Crik.Cli.ImageStore;
 using Crik.Cli.Chunks;
-using Crik.Cli.Model;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;

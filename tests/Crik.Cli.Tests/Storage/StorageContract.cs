@@ -3,7 +3,7 @@ using System.Text.Json;
 using Crik.Cli.Chunks;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Tests.Storage;
 

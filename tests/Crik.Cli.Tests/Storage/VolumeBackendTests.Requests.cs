@@ -21,7 +21,7 @@ public partial class VolumeBackendTests
         Assert.True(Backend.WriteIfAbsent("logs/dump-000003.log", Bytes("b")));
         (IStoreBackend counted, string name) = Counted();
 
-        Model.StoreListing listing = counted.ReadListing(Serilog.Core.Logger.None);
+        Records.StoreListing listing = counted.ReadListing(Serilog.Core.Logger.None);
 
         Assert.Equal([3], listing.Committed);
         Assert.Equal([1], listing.Retired);

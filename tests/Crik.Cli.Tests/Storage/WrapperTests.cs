@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Interop;
+using Crik.Cli.Locking;
 using Crik.Cli.ObjectStorage;
 using Crik.Cli.Observing;
 using Crik.Cli.Tests.ObjectStorage;

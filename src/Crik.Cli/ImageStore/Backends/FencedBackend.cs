@@ -1,4 +1,4 @@
-using Crik.Cli.Interop;
+using Crik.Cli.Locking;
 
 namespace Crik.Cli.ImageStore.Backends;
 

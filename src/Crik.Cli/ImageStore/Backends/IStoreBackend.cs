@@ -1,5 +1,6 @@
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Locking;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.ImageStore.Backends;
 

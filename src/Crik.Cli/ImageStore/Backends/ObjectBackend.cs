@@ -1,6 +1,7 @@
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Locking;
 using Crik.Cli.ObjectStorage;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ImageStore.Backends;

@@ -1,5 +1,6 @@
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Locking;
+using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
 using Serilog;
 

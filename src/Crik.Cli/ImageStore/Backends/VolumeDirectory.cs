@@ -1,5 +1,5 @@
 using Crik.Cli.Interop;
-using Crik.Cli.Model;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ImageStore.Backends;

@@ -1,5 +1,5 @@
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// The lock crik holds for the app's life: still held, endangered (its renewals are failing, so it is in doubt and the

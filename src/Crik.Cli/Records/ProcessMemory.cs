@@ -1,4 +1,4 @@
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>Addresses [Start, End) in a process's memory.</summary>
 internal readonly record struct AddressRange(ulong Start, ulong End)

@@ -1,4 +1,4 @@
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>Why a checkpoint is taken, which decides what happens to the app once it is committed.</summary>
 internal enum CheckpointReason

@@ -1,6 +1,7 @@
+using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace Crik.Cli.Interop;
+namespace Crik.Cli.Locking;
 
 /// <summary>An exclusive flock(2) on a file crik opened itself (e.g. relative to a directory it holds), released when disposed.</summary>
 internal sealed class HandleLock : IStoreLock

@@ -1,5 +1,5 @@
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// One saved additional path (or an entry below one) and what a faithful put-back restores: kind,

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// The names in the image directory. Only the store uses them; callers get handles and paths from it.

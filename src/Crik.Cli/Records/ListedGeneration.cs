@@ -1,5 +1,5 @@
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>One generation found in an image directory, for <c>crik images</c>.</summary>
 /// <param name="State">"committed" (restorable), "retired" (its app ended on its own) or "set aside" (and why).</param>

@@ -1,6 +1,6 @@
 using Crik.Cli.Chunks;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// One file of a checkpoint, by its path relative to the checkpoint directory. A file in the

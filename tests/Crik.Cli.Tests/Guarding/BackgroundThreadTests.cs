@@ -1,7 +1,7 @@
-using Crik.Cli.Processes;
+using Crik.Cli.Guarding;
 using Xunit;
 
-namespace Crik.Cli.Tests.Processes;
+namespace Crik.Cli.Tests.Guarding;
 
 /// <summary>A thread started without waiting for it to run is still crik's own: named, background, and guarded.</summary>
 [Trait("Category", "Unit")]

@@ -1,4 +1,4 @@
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// What an image directory holds, read at once. <see cref="Newest"/> counts everything that names a

@@ -1,5 +1,5 @@
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>A committed generation whose manifest and files verified.</summary>
 /// <param name="Name">Its name in the image directory, e.g. checkpoint-000007.</param>

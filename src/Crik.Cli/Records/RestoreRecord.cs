@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// One restore of a generation, as recorded under <c>restores/</c> before CRIU ran: <c>000004-002</c>

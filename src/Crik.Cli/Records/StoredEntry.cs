@@ -1,6 +1,6 @@
 using Crik.Cli.Interop;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// One entry below the image directory as a backend lists it: its key (<c>retired/checkpoint-000003</c>,

@@ -3,7 +3,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.Processes;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// What a committed checkpoint holds. It is written last, into the staging directory, before the

@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace Crik.Cli.Processes;
+namespace Crik.Cli.Guarding;
 
 /// <summary>
 /// The one guard around every thread and long-running task crik starts. An exception that escapes

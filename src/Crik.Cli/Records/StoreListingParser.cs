@@ -1,7 +1,7 @@
 using Crik.Cli.Interop;
-using static Crik.Cli.Model.StoreLayout;
+using static Crik.Cli.Records.StoreLayout;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>Reads a listing of keys as generations, packs, marks and logs: the one parser of <see cref="StoreLayout"/>, for every backend.</summary>
 internal static class StoreListingParser

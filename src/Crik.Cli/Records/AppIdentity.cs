@@ -4,7 +4,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
-namespace Crik.Cli.Model;
+namespace Crik.Cli.Records;
 
 /// <summary>
 /// Which program a checkpoint is of: the command line, the executable its first word resolves to

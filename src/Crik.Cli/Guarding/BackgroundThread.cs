@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Crik.Cli.Interop;
 
-namespace Crik.Cli.Processes;
+namespace Crik.Cli.Guarding;
 
 /// <summary>
 /// crik's own long-lived threads: background, so none keeps crik from exiting; named, for stack dumps

@@ -1,5 +1,5 @@
 
-namespace Crik.Cli.Interop;
+namespace Crik.Cli.Locking;
 
 /// <summary>The image directory's lock: a volume's flock, or object storage's lease.</summary>
 internal interface IStoreLock : IDisposable

@@ -23,10 +23,16 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
     public StageClock Stages { get; } = new();
 
     /// <summary>The app's memory still arriving, which this checkpoint takes as it is (its background fill held); null when all of it is in.</summary>
-    public IArrivingMemory? TakesArriving { get; set; }
+    public IArrivingMemory? TakesArriving { get; private set; }
 
     /// <summary>What the fill had copied when this checkpoint let it go on (<see cref="LetFillGoOn"/>); null while it holds it, or never did.</summary>
     public long? CopiedWhenLetGo { get; private set; }
+
+    /// <summary>Takes the app's memory as it is, with <paramref name="arriving"/>'s background fill held until <see cref="LetFillGoOn"/>.</summary>
+    public void TakeAsItIs(IArrivingMemory arriving) => TakesArriving = arriving;
+
+    /// <summary>The dump after a dropped one is an ordinary dump: the fill it waited for has brought everything in.</summary>
+    public void TakeAllIn() => TakesArriving = null;
 
     /// <summary>
     /// Lets the background fill this checkpoint holds go on: once the images are put together, or the checkpoint

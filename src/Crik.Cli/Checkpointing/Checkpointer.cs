@@ -131,7 +131,7 @@ internal sealed class Checkpointer : ICheckpointer
         }
         if (_asItIs.Takes(attempt) is { } arriving)
         {
-            attempt.TakesArriving = arriving;
+            attempt.TakeAsItIs(arriving);
             attempt.Stages.Lap("fill held");
             GlancePause.Wait(_log);
             return null;
@@ -178,8 +178,7 @@ internal sealed class Checkpointer : ICheckpointer
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
         }
-        // The second dump is an ordinary one: nothing is still on its way in.
-        attempt.TakesArriving = null;
+        attempt.TakeAllIn();
         if (BeginStaging(attempt) is not { } staging)
         {
             return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);

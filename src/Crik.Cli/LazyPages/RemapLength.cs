@@ -43,15 +43,17 @@ internal static class RemapLength
     /// </summary>
     public static ulong AsAnOlderKernelReports(int pid, ulong from, ulong to, ulong reported)
     {
-        string number = MremapNumber(RuntimeInformation.ProcessArchitecture)?.ToString(CultureInfo.InvariantCulture) ?? "";
+        if (MremapNumber(RuntimeInformation.ProcessArchitecture) is not { } number)
+        {
+            return reported;
+        }
         for (long started = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(started) < TimeSpan.FromMilliseconds(200); Thread.Sleep(1))
         {
             foreach ((_, string syscall) in Threads(pid))
             {
-                string[] fields = syscall.Trim().Split(' ');
-                if (fields.Length >= 6 && fields[0] == number && RemapWitness.Hex(fields[1]) == from && RemapWitness.Hex(fields[5]) == to)
+                if (RemapWitness.Lengths(syscall, number, from, to) is { } lengths)
                 {
-                    return RemapWitness.Hex(fields[2]) ?? reported;
+                    return lengths.Old;
                 }
             }
         }
@@ -143,15 +145,13 @@ internal sealed class RemapWitness(ulong from, ulong to, ulong reported, int mre
         foreach ((int tid, string syscall) in threads)
         {
             present.Add(tid);
-            string[] fields = syscall.Trim().Split(' ');
-            if (fields[0] is "running" or "")
+            if (syscall.Trim() is "running" or "")
             {
                 continue; // not seen where it is
             }
-            if (fields.Length >= 6 && fields[0] == mremapNumber.ToString(CultureInfo.InvariantCulture)
-                && Hex(fields[1]) == from && Hex(fields[5]) == to && Hex(fields[3]) is { } newLength)
+            if (Lengths(syscall, mremapNumber, from, to) is { } lengths)
             {
-                return Math.Min(newLength, reported);
+                return Math.Min(lengths.New, reported);
             }
             if (_seenElsewhere.ContainsKey(tid))
             {
@@ -162,7 +162,19 @@ internal sealed class RemapWitness(ulong from, ulong to, ulong reported, int mre
         return _seenElsewhere.All(t => t.Value || !present.Contains(t.Key)) ? reported : null;
     }
 
-    public static ulong? Hex(string field) =>
+    /// <summary>
+    /// The old and new lengths of the mremap from <paramref name="from"/> to <paramref name="to"/> that a thread whose
+    /// /proc/PID/task/TID/syscall reads <paramref name="syscall"/> is in; null when it is not in that call.
+    /// </summary>
+    public static (ulong Old, ulong New)? Lengths(string syscall, int mremapNumber, ulong from, ulong to)
+    {
+        string[] fields = syscall.Trim().Split(' ');
+        return fields.Length >= 6 && fields[0] == mremapNumber.ToString(CultureInfo.InvariantCulture)
+            && Hex(fields[1]) == from && Hex(fields[5]) == to && Hex(fields[2]) is { } oldLength && Hex(fields[3]) is { } newLength
+            ? (oldLength, newLength) : null;
+    }
+
+    private static ulong? Hex(string field) =>
         field.StartsWith("0x", StringComparison.Ordinal) && ulong.TryParse(field.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value)
             ? value : null;
 }

@@ -1,6 +1,6 @@
-// The frame of a memory-case app (memory-access-cases.c): the bytes an area holds, computed from where they are, and
-// the loop that counts, notices a restore and checks every byte when asked. memory-cases.c has grown its own (areas
-// that move and new ones, with seeds of their own), which it keeps.
+// The frame of the memory-case apps (memory-cases.c, memory-access-cases.c): the bytes an area holds, computed from
+// where they are (memory-cases.c passes a seed of its own as the area, for areas that move or are new), and the loop
+// that counts, notices a restore and checks every byte when asked.
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memory-case-app.h"
+
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
 #endif
@@ -105,16 +107,7 @@ static int seed[SLOTS];
 // An area given MADV_FREE: the even pages below rewritten_to hold REWRITTEN bytes, every other page its own or zeros.
 static int freed[SLOTS];
 static size_t rewritten_to[SLOTS];
-static volatile sig_atomic_t asked;
-
-static uint64_t expected(int area, size_t word)
-{
-    uint64_t z = ((uint64_t)(area + 1) << 48) ^ word;
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+static const char *case_names;
 
 static int rewritten(int area, size_t word)
 {
@@ -158,15 +151,6 @@ static int zero(int area)
         if (areas[area][w] != 0)
             return 0;
     return 1;
-}
-
-static const char *yes(int ok) { return ok ? "yes" : "no"; }
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 // Forks a child that checks the areas given (those it has) and, with wiped >= 0, that area wiped; the parent waits.
@@ -506,7 +490,19 @@ static void change(const char *which, int restores)
     }
 }
 
-static void on_usr1(int signo) { (void)signo; asked = 1; }
+static void on_restore(int restores)
+{
+    say_arrived();
+    change(case_names, restores);
+}
+
+static int all_intact(void)
+{
+    int ok = 1;
+    for (int a = 0; a < slots; a++)
+        ok = intact(a) && ok;
+    return ok;
+}
 
 int main(int argc, char **argv)
 {
@@ -531,29 +527,7 @@ int main(int argc, char **argv)
         for (size_t w = 0; w < area_words; w++)
             areas[a][w] = expected(a, w);
     }
-    signal(SIGUSR1, on_usr1);
+    case_names = argv[1];
     printf("allocated %s\n", argv[2]);
-    int restores = 0;
-    double last = now();
-    for (long count = 0;; count++) {
-        double t = now();
-        if (t - last > 1.0) {
-            restores++;
-            say_arrived();
-            change(argv[1], restores);
-            printf("changed %d\n", restores);
-            t = now();
-        }
-        last = t;
-        if (asked) {
-            asked = 0;
-            int ok = 1;
-            for (int a = 0; a < slots; a++)
-                ok = intact(a) && ok;
-            printf("intact %s\n", yes(ok));
-            last = now();
-        }
-        printf("count %ld\n", count);
-        usleep(100000);
-    }
+    count_and_act(on_restore, all_intact);
 }

@@ -109,3 +109,38 @@ public sealed class DirtyTrackingFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>
+/// A test of crik's write tracking (a userfaultfd in asynchronous write-protect mode, and PAGEMAP_SCAN): needs root, x86-64
+/// (where crik runs a system call inside the app so far) and Linux 6.7 or later. The kernel is not something CI installs,
+/// so an older one skips the test in CI too, with the reason.
+/// </summary>
+public sealed class WriteTrackingFactAttribute : FactAttribute
+{
+    public WriteTrackingFactAttribute()
+    {
+        if (Prerequisites.MissingForNamespaces() is { } missing)
+        {
+            if (!Prerequisites.InCi)
+            {
+                Skip = missing.Replace("to create PID namespaces with unshare", "to trace the app with ptrace", StringComparison.Ordinal);
+            }
+            return;
+        }
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            Skip = "crik runs a system call inside the app on x86-64 only so far";
+        }
+        else if (!KernelAtLeast(6, 7))
+        {
+            Skip = $"this kernel ({File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}) has no PAGEMAP_SCAN or asynchronous write-protection: Linux 6.7 or later has";
+        }
+    }
+
+    private static bool KernelAtLeast(int major, int minor)
+    {
+        string[] parts = File.ReadAllText("/proc/sys/kernel/osrelease").Split('.', 3);
+        return parts.Length >= 2 && int.TryParse(parts[0], out int have) && int.TryParse(new string(parts[1].TakeWhile(char.IsAsciiDigit).ToArray()), out int haveMinor)
+            && (have, haveMinor).CompareTo((major, minor)) >= 0;
+    }
+}

@@ -20,7 +20,7 @@ public sealed partial class LayeringTests
         ["Checkpointing", "Restoring"],
         ["ImageStore", "ObjectStorage"],
         ["Decisions"],
-        ["Streaming", "LazyPages", "PreDumping", "Carrying"],
+        ["Streaming", "LazyPages", "PreDumping", "Carrying", "WriteTracking"],
         ["Records"],
         ["Chunks", "Criu", "Processes", "Guarding", "Locking", "HostCompatibility", "Privileges", "Control", "NodeState", "Observing"],
         ["Interop", "Configuration", "Logging", "Timing"],

@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Interop;
+
+/// <summary>
+/// Which pages of a process were written, as a userfaultfd in asynchronous write-protect mode (<see cref="AppUserfaultfd"/>)
+/// and the PAGEMAP_SCAN ioctl on its /proc/PID/pagemap tell: an area registered with the userfaultfd has its pages
+/// write-protected by a scan, and the kernel lifts the protection at a page's first write and marks it written.
+/// </summary>
+internal static unsafe class PageWrites
+{
+    private const int RegionsPerCall = 4096;
+
+    /// <summary>Registers [<paramref name="start"/>, <paramref name="end"/>) for write-protection; false when the kernel will not track that area.</summary>
+    public static bool Register(SafeFileHandle userfaultfd, ulong start, ulong end)
+    {
+        var register = new Libc.UserfaultRegister { Range = new() { Start = start, Length = end - start }, Mode = Libc.UFFDIO_REGISTER_MODE_WP };
+        return Libc.Ioctl(userfaultfd, Libc.UFFDIO_REGISTER, &register) == 0;
+    }
+
+    /// <summary>The pages in [<paramref name="start"/>, <paramref name="end"/>) whose areas are not registered: their writes are not tracked.</summary>
+    public static List<(ulong Start, ulong End)> Untracked(SafeFileHandle pagemap, ulong start, ulong end) =>
+        Scan(pagemap, start, end, new Libc.PagemapScanArguments
+        {
+            CategoryInverted = Libc.PAGE_IS_WPALLOWED,
+            CategoryMask = Libc.PAGE_IS_WPALLOWED,
+            ReturnMask = Libc.PAGE_IS_WPALLOWED,
+        });
+
+    /// <summary>
+    /// The pages of registered areas in [<paramref name="start"/>, <paramref name="end"/>) written since they were last
+    /// write-protected, each write-protected again by the same call; areas not registered are passed over.
+    /// </summary>
+    public static List<(ulong Start, ulong End)> WrittenAndProtectAgain(SafeFileHandle pagemap, ulong start, ulong end) =>
+        Scan(pagemap, start, end, new Libc.PagemapScanArguments
+        {
+            Flags = Libc.PM_SCAN_WP_MATCHING,
+            CategoryMask = Libc.PAGE_IS_WPALLOWED | Libc.PAGE_IS_WRITTEN,
+            ReturnMask = Libc.PAGE_IS_WRITTEN,
+        });
+
+    private static List<(ulong Start, ulong End)> Scan(SafeFileHandle pagemap, ulong start, ulong end, Libc.PagemapScanArguments arguments)
+    {
+        var found = new List<(ulong Start, ulong End)>();
+        Libc.PageRegion* regions = (Libc.PageRegion*)NativeMemory.Alloc(RegionsPerCall, (nuint)sizeof(Libc.PageRegion));
+        try
+        {
+            arguments.Size = (ulong)sizeof(Libc.PagemapScanArguments);
+            arguments.Vector = (ulong)regions;
+            arguments.VectorLength = RegionsPerCall;
+            for (ulong from = start; from < end;)
+            {
+                arguments.Start = from;
+                arguments.End = end;
+                arguments.WalkEnd = 0;
+                int count = Libc.Ioctl(pagemap, Libc.PAGEMAP_SCAN, &arguments);
+                if (count < 0)
+                {
+                    throw new IOException($"PAGEMAP_SCAN failed: {Libc.Describe(Libc.LastErrno)}");
+                }
+                for (int i = 0; i < count; i++)
+                {
+                    Add(found, regions[i].Start, regions[i].End);
+                }
+                if (arguments.WalkEnd <= from)
+                {
+                    throw new IOException($"PAGEMAP_SCAN walked no further than 0x{from:x}");
+                }
+                from = arguments.WalkEnd;
+            }
+            return found;
+        }
+        finally
+        {
+            NativeMemory.Free(regions);
+        }
+    }
+
+    private static void Add(List<(ulong Start, ulong End)> ranges, ulong start, ulong end)
+    {
+        if (ranges.Count > 0 && ranges[^1].End == start)
+        {
+            ranges[^1] = (ranges[^1].Start, end);
+        }
+        else
+        {
+            ranges.Add((start, end));
+        }
+    }
+}

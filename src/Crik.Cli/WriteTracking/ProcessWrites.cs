@@ -1,0 +1,106 @@
+using System.Globalization;
+using Crik.Cli.Interop;
+using Crik.Cli.Records;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.WriteTracking;
+
+/// <summary>
+/// Which pages one process of the app wrote since crik last armed its tracking, without the kernel's soft-dirty bits (which
+/// arm64 and hardened kernels lack): a userfaultfd made in the process in asynchronous write-protect mode, and PAGEMAP_SCAN
+/// (Linux 6.7). What crik cannot vouch for counts as written: an area not registered when armed (new since, or moved by
+/// mremap, which drops the registration), a page the kernel reports as not write-protectable, and all shared memory (another
+/// process may write it through its own mapping). A forked child has none of its parent's registrations: it needs its own.
+/// Arm it only while the process cannot run (frozen for a checkpoint, or not yet resumed after a restore), or a write
+/// between the state it is compared with and the arming is missed.
+/// </summary>
+internal sealed class ProcessWrites : IDisposable
+{
+    private readonly SafeFileHandle _userfaultfd, _pagemap;
+
+    private ProcessWrites(int pid, SafeFileHandle userfaultfd, SafeFileHandle pagemap)
+    {
+        Pid = pid;
+        _userfaultfd = userfaultfd;
+        _pagemap = pagemap;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Tracking for process <paramref name="pid"/>, not yet armed; throws IOException when this kernel or process does not allow it.</summary>
+    public static ProcessWrites Start(int pid, TimeSpan wait)
+    {
+        SafeFileHandle userfaultfd = AppUserfaultfd.Take(pid, wait);
+        try
+        {
+            return new ProcessWrites(pid, userfaultfd, File.OpenHandle($"/proc/{pid}/pagemap"));
+        }
+        catch
+        {
+            userfaultfd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Registers every area the process has now and write-protects every page of them: from here on, a write is seen.</summary>
+    public void Arm()
+    {
+        List<Area> areas = Areas();
+        foreach (Area area in areas)
+        {
+            // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
+            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
+        }
+        if (Span(areas) is { } span)
+        {
+            _ = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End);
+        }
+    }
+
+    /// <summary>
+    /// The pages written since the last <see cref="Arm"/> or call of this, with those crik cannot vouch for, merged; and
+    /// armed again, areas new since included, so that the next call reports what is written from now.
+    /// </summary>
+    public List<AddressRange> TakeWritten()
+    {
+        List<Area> areas = Areas();
+        if (Span(areas) is not { } span)
+        {
+            return [];
+        }
+        IEnumerable<AddressRange> untracked = PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End));
+        IEnumerable<AddressRange> shared = areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End));
+        IEnumerable<AddressRange> written = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End));
+        List<AddressRange> found = AddressRange.Merge(untracked.Concat(shared).Concat(written));
+        Arm(); // the areas new since the last arming are tracked from now
+        return found;
+    }
+
+    public void Dispose()
+    {
+        _pagemap.Dispose();
+        _userfaultfd.Dispose();
+    }
+
+    private static AddressRange? Span(List<Area> areas) => areas.Count == 0 ? null : new AddressRange(areas.Min(a => a.Start), areas.Max(a => a.End));
+
+    /// <summary>The process's areas (/proc/PID/maps) in the user's half of the address space ([vsyscall] is above it).</summary>
+    private List<Area> Areas()
+    {
+        var areas = new List<Area>();
+        foreach (string line in File.ReadLines($"/proc/{Pid}/maps"))
+        {
+            string[] fields = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+            string[] range = fields[0].Split('-');
+            ulong start = ulong.Parse(range[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            ulong end = ulong.Parse(range[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+            if (end <= long.MaxValue)
+            {
+                areas.Add(new Area(start, end, Shared: fields[1].Length == 4 && fields[1][3] == 's'));
+            }
+        }
+        return areas;
+    }
+
+    private readonly record struct Area(ulong Start, ulong End, bool Shared);
+}

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using Crik.Cli.Records;
+using Crik.Cli.WriteTracking;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.WriteTracking;
+
+/// <summary>
+/// crik's write tracking (<see cref="ProcessWrites"/>) on a real app (apps/write-tracking-app.c), linked dynamically and
+/// statically: the pages it reports are those the app wrote, what it cannot vouch for counts as written, and the app goes
+/// on as if nothing happened (its other thread runs, a sleep it was in sleeps out its time, no userfaultfd is left in it).
+/// </summary>
+[Collection("Real processes")]
+public sealed class WriteTrackingTests : IDisposable
+{
+    private const ulong Page = 4096;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+    private readonly TempDirectory _build = new();
+
+    [WriteTrackingFact]
+    public void ThePagesReportedWrittenAreExactlyThoseTheAppWrote() => ForEachLinking(app =>
+    {
+        using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+        writes.Arm();
+        app.Ask("write 10 20 3");
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => 10 + (i * 3)).ToList(), PagesOfA(app, writes.TakeWritten()));
+
+        app.Ask("read 0 256");
+        Assert.Empty(PagesOfA(app, writes.TakeWritten()));
+
+        app.Ask("write 200 1 1");
+        app.Ask("write 200 1 1");
+        Assert.Equal([200], PagesOfA(app, writes.TakeWritten()));
+    });
+
+    [WriteTrackingFact]
+    public void WhatCrikCannotVouchForCountsAsWritten() => ForEachLinking(app =>
+    {
+        using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+        writes.Arm();
+        ulong moved = ulong.Parse(app.Ask("move"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        app.Ask("remap");
+        ulong fresh = ulong.Parse(app.Ask("new"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        app.Ask("dontneed 100 4");
+        List<AddressRange> written = writes.TakeWritten();
+
+        Assert.True(Covers(written, moved, 16), $"the area mremap moved (0x{moved:x}) is not counted written: {Show(written)}");
+        Assert.True(Covers(written, app.R, 16), $"the area mapped anew in place (0x{app.R:x}) is not counted written: {Show(written)}");
+        Assert.True(Covers(written, fresh, 4), $"the new area (0x{fresh:x}) is not counted written: {Show(written)}");
+        Assert.Equal([100, 101, 102, 103], PagesOfA(app, written));
+
+        // Armed again, the areas new since included: nothing of them is written now.
+        app.Ask("read 0 1");
+        written = writes.TakeWritten();
+        Assert.False(Overlaps(written, moved, 16) || Overlaps(written, app.R, 16) || Overlaps(written, fresh, 4), Show(written));
+        Assert.Empty(PagesOfA(app, written));
+    });
+
+    [WriteTrackingFact]
+    public void AForkedChildIsNotTrackedUntilItIsArmedItself() => ForEachLinking(app =>
+    {
+        using ProcessWrites parent = ProcessWrites.Start(app.Pid, Wait);
+        parent.Arm();
+        int child = int.Parse(app.Ask("fork"), CultureInfo.InvariantCulture);
+        try
+        {
+            WaitUntil(() => File.ReadAllText($"/proc/{child}/stat").Contains(") S ", StringComparison.Ordinal), "the child to sleep");
+            // The child's write to A went to its own copy; the parent wrote nothing of A.
+            Assert.Empty(PagesOfA(app, parent.TakeWritten()));
+
+            using ProcessWrites ofChild = ProcessWrites.Start(child, Wait);
+            Assert.True(Covers(ofChild.TakeWritten(), app.A, 256), "the child's memory was never armed, so all of it must count as written");
+            Assert.Empty(PagesOfA(app, ofChild.TakeWritten()));
+        }
+        finally
+        {
+            using Process forked = Process.GetProcessById(child);
+            forked.Kill();
+        }
+    });
+
+    [WriteTrackingFact]
+    public void TheAppGoesOnAsIfNothingHappened() => ForEachLinking(app =>
+    {
+        long spinsBefore = long.Parse(SpinsOf(app), CultureInfo.InvariantCulture);
+        app.Send("sleep 1500");
+        Thread.Sleep(300);
+        using (ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait))
+        {
+            // The sleep crik's calls interrupted started again and slept out its time.
+            Assert.InRange(double.Parse(app.Answer(), CultureInfo.InvariantCulture), 1490, 5000);
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries($"/proc/{app.Pid}/fd"),
+                fd => new FileInfo(fd).LinkTarget?.Contains("userfaultfd", StringComparison.Ordinal) == true);
+            writes.Arm();
+        }
+        WaitUntil(() => long.Parse(SpinsOf(app), CultureInfo.InvariantCulture) > spinsBefore + 1000, "the app's other thread to go on spinning");
+        Assert.Equal("done", app.Ask("read 0 1", raw: true));
+    });
+
+    [CriuFact]
+    public void CriuDumpsAnAppWhoseWritesCrikTracks()
+    {
+        using var app = TrackedApp.Start(Compile(statically: false));
+        using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+        writes.Arm();
+        app.Ask("write 5 3 1");
+        string images = Path.Combine(_build.Path, "images");
+        Directory.CreateDirectory(images);
+        var dump = HostCommand.Run("criu", "dump", "-t", app.Pid.ToString(CultureInfo.InvariantCulture), "-D", images, "-o", "dump.log",
+            "--leave-running", "--shell-job");
+        Assert.True(dump.ExitCode == 0, $"criu dump failed while crik tracked the app's writes: {File.ReadAllText(Path.Combine(images, "dump.log"))}");
+
+        // CRIU's parasite came and went; what the app wrote is still what is reported, and it runs on.
+        Assert.Equal([5, 6, 7], PagesOfA(app, writes.TakeWritten()));
+        app.Ask("write 9 1 1");
+        Assert.Equal([9], PagesOfA(app, writes.TakeWritten()));
+    }
+
+    public void Dispose() => _build.Dispose();
+
+    private void ForEachLinking(Action<TrackedApp> test)
+    {
+        foreach (bool statically in new[] { false, true })
+        {
+            using var app = TrackedApp.Start(Compile(statically));
+            test(app);
+        }
+    }
+
+    private static string SpinsOf(TrackedApp app) => app.Ask("spins");
+
+    private string Compile(bool statically)
+    {
+        string binary = Path.Combine(_build.Path, statically ? "write-tracking-app-static" : "write-tracking-app");
+        if (!File.Exists(binary))
+        {
+            List<string> arguments = ["-O2", "-Wall", "-Werror", "-pthread", "-o", binary, Paths.App("write-tracking-app.c")];
+            if (statically)
+            {
+                arguments.Insert(0, "-static");
+            }
+            var compile = new ProcessStartInfo("gcc", arguments) { RedirectStandardError = true };
+            using var gcc = Process.Start(compile)!;
+            string errors = gcc.StandardError.ReadToEnd();
+            gcc.WaitForExit();
+            Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
+        }
+        return binary;
+    }
+
+    /// <summary>The pages of area A, by index, that <paramref name="written"/> covers.</summary>
+    private static List<int> PagesOfA(TrackedApp app, List<AddressRange> written) =>
+        Enumerable.Range(0, 256).Where(i => Overlaps(written, app.A + ((ulong)i * Page), 1)).ToList();
+
+    private static bool Covers(List<AddressRange> ranges, ulong start, int pages) =>
+        Enumerable.Range(0, pages).All(i => Overlaps(ranges, start + ((ulong)i * Page), 1));
+
+    private static bool Overlaps(List<AddressRange> ranges, ulong start, int pages) =>
+        ranges.Any(r => r.Start < start + ((ulong)pages * Page) && start < r.End);
+
+    private static string Show(List<AddressRange> ranges) => string.Join(", ", ranges.Select(r => $"0x{r.Start:x}-0x{r.End:x}"));
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < Wait, $"waited {Wait.TotalSeconds} s for {what}");
+            Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>The app running, asked over its stdin; its areas' addresses from its first line.</summary>
+    private sealed class TrackedApp : IDisposable
+    {
+        private readonly Process _process;
+
+        private TrackedApp(Process process, string[] areas)
+        {
+            _process = process;
+            A = Parse(areas[1]);
+            R = Parse(areas[3]);
+        }
+
+        public int Pid => _process.Id;
+
+        public ulong A { get; }
+
+        public ulong R { get; }
+
+        public static TrackedApp Start(string binary)
+        {
+            var start = new ProcessStartInfo(binary) { RedirectStandardInput = true, RedirectStandardOutput = true };
+            Process process = Process.Start(start)!;
+            string first = process.StandardOutput.ReadLine() ?? "";
+            string[] areas = first.Split(' ');
+            Assert.True(areas.Length == 5 && areas[0] == "areas", $"the app said \"{first}\"");
+            return new TrackedApp(process, areas);
+        }
+
+        public void Send(string command) => _process.StandardInput.WriteLine(command);
+
+        /// <summary>The app's answer to its last command, without "done ".</summary>
+        public string Answer()
+        {
+            Task<string?> line = _process.StandardOutput.ReadLineAsync();
+            Assert.True(line.Wait(Wait), "the app did not answer");
+            string answer = line.Result ?? "";
+            Assert.StartsWith("done", answer, StringComparison.Ordinal);
+            return answer.Length > 5 ? answer[5..] : "";
+        }
+
+        public string Ask(string command, bool raw = false)
+        {
+            Send(command);
+            string answer = Answer();
+            return raw ? "done" + (answer.Length > 0 ? " " + answer : "") : answer;
+        }
+
+        public void Dispose()
+        {
+            _process.Kill();
+            _process.WaitForExit();
+            _process.Dispose();
+        }
+
+        private static ulong Parse(string hex) => ulong.Parse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+    }
+}

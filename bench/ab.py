@@ -47,6 +47,7 @@ def main():
     parser.add_argument("--python", default="/usr/bin/python3")
     parser.add_argument("--sizes", default="512")
     parser.add_argument("--reps", type=int, default=4)
+    parser.add_argument("--part1-only", action="store_true", help="leave object storage out: part 1's checkpoint and eager restore only")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -55,8 +56,8 @@ def main():
     results = {"builds": builds, "reps": args.reps, "sizes": {}}
     say_first_touch(results)
     for mib in [int(s) for s in args.sizes.split(",")]:
-        s3_store = lazy.Store("s3", args.work) if os.path.exists(lazy.S3RVER) else None
-        if s3_store is None:
+        s3_store = lazy.Store("s3", args.work) if os.path.exists(lazy.S3RVER) and not args.part1_only else None
+        if s3_store is None and not args.part1_only:
             log("ab: no s3rver (bash scripts/install-s3rver.sh): object storage is left out")
         port = lazy.free_port()
         rounds = {side: [] for side in builds}

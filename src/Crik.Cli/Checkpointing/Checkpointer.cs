@@ -9,6 +9,7 @@ using Crik.Cli.Observing;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.WriteTracking;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;
@@ -52,7 +53,7 @@ internal sealed class Checkpointer : ICheckpointer
         _asItIs = new MemoryAsItIs(preDumps, log);
         _arrivalWait = new MemoryArrivalWait(outcomes, log);
         _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, log), _criuDump,
-            _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes, log);
+            _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes, new AppWrites(log), log);
     }
 
     public bool PreDumps => _criuDump.PreDumps;

@@ -1,8 +1,10 @@
 using Crik.Cli.Configuration;
+using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
+using Crik.Cli.WriteTracking;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;
@@ -19,7 +21,7 @@ internal sealed record DumpEnd(CheckpointOutcome Outcome, string? DroppedBecause
 /// produced to the next, and what the dump came to, logged.
 /// </summary>
 internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, Lazy<Task<string>> criuVersion, DumpPreparation preparation,
-    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, ILogger log)
+    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, AppWrites writes, ILogger log)
 {
     /// <summary>One dump and its commit, from its staging area; what it came to (a failure too), logged.</summary>
     public async Task<DumpEnd> TakeAsync(DumpRun run)
@@ -88,6 +90,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
             return Failed(run, overLimit);
         }
         run.Stages.Lap("files");
+        WrittenSinceCommit written = Written(run);
         // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
         run.Attempt.Captured();
         (CaptureResult? images, string? notImported) = await CriuDump.ImportAsync(run, whole, dump.ToImport).ConfigureAwait(false);
@@ -95,7 +98,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return Failed(run, notImported);
         }
-        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, saved.Files);
+        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, saved.Files, written);
         Manifest manifest = captured.ManifestOf(run, config.AdditionalPaths, await criuVersion.Value.ConfigureAwait(false));
         string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
         if (run.Budget.Spent)
@@ -105,7 +108,21 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
         CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
             whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
+        writes.Committed();
         return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
+    }
+
+    /// <summary>What the app wrote since its last committed checkpoint, read while it is stopped, and the tracking armed for the next (trackWrites).</summary>
+    private WrittenSinceCommit Written(DumpRun run)
+    {
+        List<int> processes = ProcessTree.Processes(run.App.Pid);
+        if (config.TrackWrites == WriteTrackingMode.Off)
+        {
+            return new WrittenSinceCommit(0, processes.Count, processes.Count);
+        }
+        WrittenSinceCommit written = writes.Take(processes, armNew: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+        run.Stages.Lap("writes");
+        return written;
     }
 
     private DumpEnd Failed(DumpRun run, string why) => new(outcomes.Failed(run, why));

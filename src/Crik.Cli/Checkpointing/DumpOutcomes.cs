@@ -14,13 +14,15 @@ internal sealed class DumpOutcomes(ICheckpointStore store, ILogger log)
     public void LogCommitted(DumpRun run, CapturedApp captured, CommittedCheckpoint committed)
     {
         StageClock stages = run.Stages;
+        long? appWrote = captured.Written.Whole ? captured.Written.WrittenBytes : null;
         log.Information(new Happening.CheckpointCommitted(run.Generation, run.Reason.Label(), committed.Manifest.ImageBytes,
-                committed.Manifest.WrittenBytes, run.Clock.Elapsed, captured.Dump.Duration),
+                committed.Manifest.WrittenBytes, run.Clock.Elapsed, captured.Dump.Duration, appWrote),
             "Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
-            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}. Stages: {Stages}{Streamed}; crik's CPU {Cpu}",
+            + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}{AppWrote}. Stages: {Stages}{Streamed}; crik's CPU {Cpu}",
             run.Generation, run.Clock.Elapsed.TotalSeconds, captured.Dump.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
-            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, run.Staging.LogPath, stages.ToString(),
-            captured.Images.Times is { } streamed ? $"; streamed {streamed}" : "", StageClock.Milliseconds(stages.CrikCpu));
+            Size.Format(committed.Manifest.WrittenBytes), committed.Directory, run.Staging.LogPath,
+            appWrote is { } bytes ? $"; the app wrote {Size.Format(bytes)} of its memory since the previous checkpoint (tracked)" : "",
+            stages.ToString(), captured.Images.Times is { } streamed ? $"; streamed {streamed}" : "", StageClock.Milliseconds(stages.CrikCpu));
     }
 
     public CheckpointOutcome.NotTaken Failed(DumpRun run, string why)

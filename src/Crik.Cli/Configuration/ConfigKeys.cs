@@ -32,6 +32,7 @@ internal static class ConfigKeys
     public const string LazyStoreWait = "lazyStoreWait";
     public const string OnStoreUnavailable = "onStoreUnavailable";
     public const string MetricsAddress = "metricsAddress";
+    public const string TrackWrites = "trackWrites";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -39,6 +40,6 @@ internal static class ConfigKeys
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
         PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LeaseDoubtLimit, LazyRestore,
-        LazyStoreWait, OnStoreUnavailable, MetricsAddress,
+        LazyStoreWait, OnStoreUnavailable, MetricsAddress, TrackWrites,
     ];
 }

@@ -100,6 +100,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.RestoreAttempts => config with { RestoreAttempts = reader.PositiveInteger(key, value) ?? config.RestoreAttempts },
                 ConfigKeys.RestoreProbation => config with { RestoreProbation = reader.Duration(key, value) ?? config.RestoreProbation },
                 ConfigKeys.LazyRestore => config with { LazyRestore = reader.Choice(key, value, config.LazyRestore) },
+                ConfigKeys.TrackWrites => config with { TrackWrites = reader.Choice(key, value, config.TrackWrites) },
                 ConfigKeys.LazyStoreWait => config with { LazyStoreWait = reader.Duration(key, value) ?? config.LazyStoreWait },
                 ConfigKeys.LockWait => config with { LockWait = reader.Duration(key, value) ?? config.LockWait },
                 ConfigKeys.OnStoreUnavailable => config with { OnStoreUnavailable = reader.Choice(key, value, config.OnStoreUnavailable) },

@@ -138,6 +138,9 @@ internal sealed record CrikConfig
     /// <summary>Whether a restored app runs before its memory has all arrived; see <see cref="LazyRestoreMode"/>.</summary>
     public LazyRestoreMode LazyRestore { get; init; } = LazyRestoreMode.Auto;
 
+    /// <summary>Whether crik tracks which pages the app writes between its checkpoints; see <see cref="WriteTrackingMode"/>.</summary>
+    public WriteTrackingMode TrackWrites { get; init; } = WriteTrackingMode.On;
+
     /// <summary>The image size from which lazyRestore: auto restores lazily: below it, a whole restore takes well under a second.</summary>
     public const long LazyRestoreFrom = 256L << 20;
 

@@ -20,6 +20,7 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
     private readonly Histogram _frozen = new(FrozenBounds);
     private long _setAside;
     private long _lastWritten;
+    private double _lastAppWrote = double.NaN;
     private long _lastSize;
     private double _lastCommittedAt;
 
@@ -31,6 +32,7 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
                 Ran(c.Reason, "committed").Observe(c.Took.TotalSeconds);
                 _frozen.Observe(c.Frozen.TotalSeconds);
                 Volatile.Write(ref _lastWritten, c.WrittenBytes);
+                Volatile.Write(ref _lastAppWrote, c.AppWroteBytes ?? double.NaN);
                 Volatile.Write(ref _lastSize, c.SizeBytes);
                 Volatile.Write(ref _lastCommittedAt, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0);
                 break;
@@ -59,6 +61,9 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
             .Histogram("crik_checkpoint_frozen_seconds", "", _frozen.Snapshot());
         text.Family("crik_checkpoint_written_bytes", "gauge", "Bytes the last committed checkpoint wrote (the rest was shared with earlier ones).")
             .Sample("crik_checkpoint_written_bytes", "", Volatile.Read(ref _lastWritten));
+        text.Family("crik_checkpoint_app_wrote_bytes", "gauge",
+                "Bytes of memory the app wrote between the last two committed checkpoints, as crik tracked its writes; NaN when it did not track them all.")
+            .Sample("crik_checkpoint_app_wrote_bytes", "", Volatile.Read(ref _lastAppWrote));
         text.Family("crik_checkpoint_size_bytes", "gauge", "Image size of the last committed checkpoint.")
             .Sample("crik_checkpoint_size_bytes", "", Volatile.Read(ref _lastSize));
         text.Family("crik_checkpoint_last_success_timestamp_seconds", "gauge", "When this pod last committed a checkpoint, in Unix seconds; 0 when it has not.")

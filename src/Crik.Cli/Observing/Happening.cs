@@ -12,7 +12,8 @@ internal abstract record Happening
 
     /// <param name="Reason">Why it was taken, as a metric label: sigterm, periodic, at_risk, on_demand, on_demand_exit.</param>
     /// <param name="Frozen">How long CRIU's dump held the app frozen.</param>
-    public sealed record CheckpointCommitted(long Generation, string Reason, long SizeBytes, long WrittenBytes, TimeSpan Took, TimeSpan Frozen) : Happening;
+    /// <param name="AppWroteBytes">What the app wrote since the previous committed checkpoint as crik tracked it; null when crik did not track all of it.</param>
+    public sealed record CheckpointCommitted(long Generation, string Reason, long SizeBytes, long WrittenBytes, TimeSpan Took, TimeSpan Frozen, long? AppWroteBytes = null) : Happening;
 
     /// <summary>A checkpoint was started and failed; the previous checkpoint is untouched.</summary>
     public sealed record CheckpointFailed(long Generation, string Reason, TimeSpan Took, string Why) : Happening;

@@ -90,6 +90,10 @@ internal sealed class ChildReaper
             {
                 WaitForAChild();
             }
+            else if (errno == Errno.EAGAIN)
+            {
+                Thread.Sleep(1); // a child crik traces for a moment: its stop stays reported until crik lets it go
+            }
             else if (errno != Errno.EINTR)
             {
                 _log.Error("waitpid failed: {Error}; zombies may accumulate", errno.Message());

@@ -99,6 +99,21 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal("done", app.Ask("read 0 1", raw: true));
     });
 
+    [WriteTrackingFact]
+    public void AStoppedAppIsTrackedAndStaysStopped() => ForEachLinking(app =>
+    {
+        // As CRIU leaves the app after a dump: every thread in a group-stop, until crik lets it go on.
+        HostCommand.MustRun("kill", "-STOP", app.Pid.ToString(CultureInfo.InvariantCulture));
+        WaitUntil(() => ThreadStates(app.Pid).All(state => state == 'T'), "every thread to stop");
+        using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+        writes.Arm();
+        Thread.Sleep(200);
+        Assert.All(ThreadStates(app.Pid), state => Assert.Equal('T', state));
+        HostCommand.MustRun("kill", "-CONT", app.Pid.ToString(CultureInfo.InvariantCulture));
+        app.Ask("write 42 1 1");
+        Assert.Equal([42], PagesOfA(app, writes.TakeWritten()));
+    });
+
     [CriuFact]
     public void CriuDumpsAnAppWhoseWritesCrikTracks()
     {
@@ -159,6 +174,10 @@ public sealed class WriteTrackingTests : IDisposable
 
     private static bool Overlaps(List<AddressRange> ranges, ulong start, int pages) =>
         ranges.Any(r => r.Start < start + ((ulong)pages * Page) && start < r.End);
+
+    private static List<char> ThreadStates(int pid) => Directory.EnumerateDirectories($"/proc/{pid}/task")
+        .Select(task => File.ReadAllText(Path.Combine(task, "stat")))
+        .Select(stat => stat[stat.LastIndexOf(')') + 2]).ToList();
 
     private static string Show(List<AddressRange> ranges) => string.Join(", ", ranges.Select(r => $"0x{r.Start:x}-0x{r.End:x}"));
 

@@ -1,0 +1,142 @@
+using Crik.Cli.Processes;
+using Crik.Cli.Records;
+using Serilog;
+
+namespace Crik.Cli.WriteTracking;
+
+/// <summary>What the app wrote since its last committed checkpoint, as far as crik tracked it (<see cref="AppWrites.Take"/>).</summary>
+/// <param name="WrittenBytes">Of the tracked processes, the bytes of the pages written (and those crik cannot vouch for).</param>
+/// <param name="Untracked">How many of the app's processes crik has no tracking of since that checkpoint: all their memory counts as written.</param>
+internal sealed record WrittenSinceCommit(long WrittenBytes, int Processes, int Untracked)
+{
+    /// <summary>Whether every process was tracked since the last committed checkpoint, so that <see cref="WrittenBytes"/> is all the app wrote.</summary>
+    public bool Whole => Untracked == 0 && Processes > 0;
+}
+
+/// <summary>
+/// The app's writes between its checkpoints, process by process (<see cref="ProcessWrites"/>): taken at each checkpoint while
+/// the app is stopped, and armed again there for the next. What a checkpoint that is not committed saw written stays counted
+/// toward the next one. A process crik cannot track (a kernel before 6.7, userfaultfd refused, an area already another
+/// userfaultfd's) is counted as having written all its memory; why is logged once.
+/// </summary>
+internal sealed class AppWrites(ILogger log) : IDisposable
+{
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(2);
+
+    private readonly Dictionary<int, Tracked> _byPid = [];
+    private readonly HashSet<string> _toldWhy = [];
+
+    /// <summary>
+    /// At a checkpoint, with every process of <paramref name="pids"/> stopped: what each wrote since the last committed
+    /// checkpoint, and every one armed for the next (a process new to crik from here on, unless <paramref name="armNew"/> is
+    /// false: an app that does not run on after this checkpoint has no next one to count for).
+    /// </summary>
+    public WrittenSinceCommit Take(IReadOnlyList<int> pids, bool armNew = true)
+    {
+        foreach (int gone in _byPid.Keys.Except(pids).ToList())
+        {
+            Forget(gone);
+        }
+        long written = 0;
+        int untracked = 0;
+        foreach (int pid in pids)
+        {
+            string start = ProcessStart.Of(pid);
+            if (_byPid.TryGetValue(pid, out Tracked? tracked) && tracked.Start == start && TryTake(tracked) is { } since)
+            {
+                written += since.Sum(r => (long)r.Bytes);
+                continue;
+            }
+            Forget(pid); // a PID taken by another process since, or one whose tracking failed
+            untracked++;
+            if (armNew && start.Length > 0 && TryStart(pid) is { } started)
+            {
+                _byPid[pid] = new Tracked(start, started);
+            }
+        }
+        return new WrittenSinceCommit(written, pids.Count, untracked);
+    }
+
+    /// <summary>The checkpoint <see cref="Take"/> was last called for is committed: from here on, writes count from it.</summary>
+    public void Committed()
+    {
+        foreach (Tracked tracked in _byPid.Values)
+        {
+            tracked.SinceCommitted.Clear();
+            tracked.Whole = true;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (int pid in _byPid.Keys.ToList())
+        {
+            Forget(pid);
+        }
+    }
+
+    /// <summary>What <paramref name="tracked"/> wrote since the last commit, with what it wrote since the last take; null when its tracking failed, or it was armed after that commit.</summary>
+    private List<AddressRange>? TryTake(Tracked tracked)
+    {
+        try
+        {
+            List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(tracked.Writes.TakeWritten()));
+            tracked.SinceCommitted.Clear();
+            tracked.SinceCommitted.AddRange(since);
+            return tracked.Whole ? since : null;
+        }
+        catch (IOException e)
+        {
+            TellOnce("lost", $"crik lost track of process {tracked.Writes.Pid}'s writes: {e.Message}; its memory counts as written");
+            return null;
+        }
+    }
+
+    private ProcessWrites? TryStart(int pid)
+    {
+        ProcessWrites? writes = null;
+        try
+        {
+            writes = ProcessWrites.Start(pid, StopWait);
+            writes.Arm();
+            return writes;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            writes?.Dispose();
+            TellOnce("cannot", $"crik cannot track which pages the app writes, so its checkpoints count all of its memory as written: {e.Message}");
+            return null;
+        }
+    }
+
+    private void Forget(int pid)
+    {
+        if (_byPid.Remove(pid, out Tracked? tracked))
+        {
+            tracked.Writes.Dispose();
+        }
+    }
+
+    /// <summary>Logs <paramref name="why"/> the first time one of its <paramref name="kind"/> comes: every checkpoint would say it again.</summary>
+    private void TellOnce(string kind, string why)
+    {
+        if (_toldWhy.Add(kind))
+        {
+            log.Information("{Why}", why);
+        }
+    }
+
+    /// <param name="start">The process's start (/proc/PID/stat), to tell it from a later process with its PID.</param>
+    private sealed class Tracked(string start, ProcessWrites writes)
+    {
+        public string Start => start;
+
+        public ProcessWrites Writes => writes;
+
+        /// <summary>The pages written since the last committed checkpoint, merged.</summary>
+        public List<AddressRange> SinceCommitted { get; } = [];
+
+        /// <summary>Whether it was tracked since the last committed checkpoint (false for one armed after it: what it wrote before is unknown).</summary>
+        public bool Whole { get; set; }
+    }
+}

@@ -1,0 +1,40 @@
+// Test app for the writes crik tracks between checkpoints (TrackedCheckpointTests). It maps 64 MiB, writes all of it,
+// and says "ready". On each SIGUSR1 it writes one byte in each of 256 pages it has not written since its last SIGUSR1
+// (the next 256 of the area, round it goes) and says "wrote 256". Otherwise it waits in sigsuspend, writing nothing.
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE 4096
+#define PAGES (64 * 256)
+#define EACH 256
+
+static volatile sig_atomic_t asked;
+
+static void on_usr1(int signo) { (void)signo; asked = 1; }
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    char *area = mmap(NULL, (size_t)PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (area == MAP_FAILED)
+        return 1;
+    memset(area, 1, (size_t)PAGES * PAGE);
+    sigset_t usr1, waiting;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &waiting);
+    sigdelset(&waiting, SIGUSR1);
+    signal(SIGUSR1, on_usr1);
+    printf("ready\n");
+    for (long next = 0;; ) {
+        while (!asked)
+            sigsuspend(&waiting);
+        asked = 0;
+        for (int i = 0; i < EACH; i++, next = (next + 1) % PAGES)
+            area[next * PAGE + 11]++;
+        printf("wrote %d\n", EACH);
+    }
+}

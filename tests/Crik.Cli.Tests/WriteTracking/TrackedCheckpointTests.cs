@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.WriteTracking;
+
+/// <summary>
+/// crik's checkpoints say how much of its memory the app wrote since the previous one, as crik tracked it (apps/tracked-writes-app.c):
+/// from the second checkpoint of a process on, within a few pages of what the app wrote, and the restored app is tracked
+/// again from its own second checkpoint.
+/// </summary>
+public sealed partial class TrackedCheckpointTests : IDisposable
+{
+    private const long WrittenEachTime = 256 * 4096;
+
+    /// <summary>What the app writes besides, between two checkpoints: its stack, its stdout buffer, the signal's frame.</summary>
+    private const long Besides = 64 * 4096;
+
+    private readonly TempDirectory _build = new();
+
+    [WriteTrackingFact]
+    public void EachCheckpointSaysWhatTheAppWroteSinceThePreviousOne()
+    {
+        string app = Compile();
+        using var pods = new Pods();
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Assert.Null(AppWroteAt(first, 1)); // its first checkpoint arms the tracking: what came before is not known
+            Assert.InRange(AppWroteAt(first, 2)!.Value, 0, Besides);
+            WriteOnce(first);
+            Assert.InRange(AppWroteAt(first, 3)!.Value, WrittenEachTime, WrittenEachTime + Besides);
+            first.Signal(Native.SIGKILL);
+        }
+        using CrikRun restored = pods.Start(app);
+        restored.WaitForLine("Restored checkpoint 3", stderr: true);
+        Assert.Null(AppWroteAt(restored, 4));
+        WriteOnce(restored);
+        Assert.InRange(AppWroteAt(restored, 5)!.Value, WrittenEachTime, WrittenEachTime + Besides);
+        restored.Signal(Native.SIGKILL);
+    }
+
+    [WriteTrackingFact]
+    public void WithTrackWritesOffNothingRunsInTheAppAndNoCheckpointSaysWhatItWrote()
+    {
+        using var pods = new Pods("trackWrites: off\n");
+        using CrikRun pod = pods.Start(Compile());
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        Assert.Null(AppWroteAt(pod, 1));
+        Assert.Null(AppWroteAt(pod, 2));
+        // No stage of the checkpoints read the app's writes.
+        Assert.DoesNotContain(pod.Stderr, line => line.Contains(" committed in ", StringComparison.Ordinal) && line.Contains(", writes ", StringComparison.Ordinal));
+        pod.Signal(Native.SIGKILL);
+    }
+
+    public void Dispose() => _build.Dispose();
+
+    /// <summary>Takes checkpoint <paramref name="generation"/> on demand: what its line says the app wrote, or null when it says nothing of it.</summary>
+    private static long? AppWroteAt(CrikRun pod, int generation)
+    {
+        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
+        (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
+        Assert.True(code == 0, $"{output}{error}\n{pod.Transcript}");
+        string line = pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
+        Match wrote = AppWrote().Match(line);
+        return wrote.Success ? Bytes(wrote.Groups[1].Value, wrote.Groups[2].Value) : null;
+    }
+
+    private static void WriteOnce(CrikRun pod)
+    {
+        int before = pod.Stdout.Count(l => l == "wrote 256");
+        int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+        Native.Signal(app, 10); // SIGUSR1
+        pod.WaitForLine(_ => pod.Stdout.Count(l => l == "wrote 256") > before);
+    }
+
+    private static long Bytes(string number, string unit) =>
+        (long)(double.Parse(number, CultureInfo.InvariantCulture) * unit switch { "KiB" => 1 << 10, "MiB" => 1 << 20, "GiB" => 1 << 30, _ => 1 });
+
+    private string Compile()
+    {
+        string binary = Path.Combine(_build.Path, "tracked-writes-app");
+        var compile = new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Werror", "-o", binary, Paths.App("tracked-writes-app.c")]) { RedirectStandardError = true };
+        using var gcc = Process.Start(compile)!;
+        string errors = gcc.StandardError.ReadToEnd();
+        gcc.WaitForExit();
+        Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
+        return binary;
+    }
+
+    [GeneratedRegex(@"the app wrote ([\d.]+) ([KMG]?i?B) of its memory since the previous checkpoint")]
+    private static partial Regex AppWrote();
+}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.Tests.Restoring;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
@@ -34,12 +33,7 @@ internal sealed class MemoryCaseRuns : IDisposable
     /// <param name="appSource">The app's C file, under tests' apps.</param>
     public MemoryCaseRuns(string appSource)
     {
-        App = Path.Combine(_build.Path, Path.GetFileNameWithoutExtension(appSource));
-        var compile = new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Werror", "-pthread", "-o", App, Paths.App(appSource)]) { RedirectStandardError = true };
-        using var gcc = Process.Start(compile)!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
+        App = CompiledApp.Build(appSource, Path.Combine(_build.Path, Path.GetFileNameWithoutExtension(appSource)), "-pthread");
     }
 
     /// <summary>The compiled app.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.TestSupport;
 using Xunit;
 
@@ -55,12 +54,7 @@ internal sealed class HugePages : IDisposable
     /// <summary>apps/hugetlb-memory.c built with gcc (the same file for every pod of a test, so that it is the same app).</summary>
     public static string CompileApp(string into)
     {
-        string binary = Path.Combine(into, "hugetlb-memory");
-        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Werror", "-o", binary, Paths.App("hugetlb-memory.c")]) { RedirectStandardError = true })!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
-        return binary;
+        return CompiledApp.Build("hugetlb-memory.c", Path.Combine(into, "hugetlb-memory"));
     }
 
     public void Dispose() => File.WriteAllText(Setting, _before.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Crik.Cli.Tests.Support;
@@ -80,16 +79,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     private static long Bytes(string number, string unit) =>
         (long)(double.Parse(number, CultureInfo.InvariantCulture) * unit switch { "KiB" => 1 << 10, "MiB" => 1 << 20, "GiB" => 1 << 30, _ => 1 });
 
-    private string Compile()
-    {
-        string binary = Path.Combine(_build.Path, "tracked-writes-app");
-        var compile = new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Werror", "-o", binary, Paths.App("tracked-writes-app.c")]) { RedirectStandardError = true };
-        using var gcc = Process.Start(compile)!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
-        return binary;
-    }
+    private string Compile() => CompiledApp.Build("tracked-writes-app.c", Path.Combine(_build.Path, "tracked-writes-app"));
 
     [GeneratedRegex(@"the app wrote ([\d.]+) ([KMG]?i?B) of its memory since the previous checkpoint")]
     private static partial Regex AppWrote();

@@ -149,20 +149,8 @@ public sealed class WriteTrackingTests : IDisposable
     private string Compile(bool statically)
     {
         string binary = Path.Combine(_build.Path, statically ? "write-tracking-app-static" : "write-tracking-app");
-        if (!File.Exists(binary))
-        {
-            List<string> arguments = ["-O2", "-Wall", "-Werror", "-pthread", "-o", binary, Paths.App("write-tracking-app.c")];
-            if (statically)
-            {
-                arguments.Insert(0, "-static");
-            }
-            var compile = new ProcessStartInfo("gcc", arguments) { RedirectStandardError = true };
-            using var gcc = Process.Start(compile)!;
-            string errors = gcc.StandardError.ReadToEnd();
-            gcc.WaitForExit();
-            Assert.True(gcc.ExitCode == 0, $"gcc failed: {errors}");
-        }
-        return binary;
+        return File.Exists(binary) ? binary
+            : CompiledApp.Build("write-tracking-app.c", binary, statically ? ["-pthread", "-static"] : ["-pthread"]);
     }
 
     /// <summary>The pages of area A, by index, that <paramref name="written"/> covers.</summary>

@@ -173,7 +173,8 @@ def part4(data, lines, goals):
     if not data:
         lines += ["Not run.", ""]
         return
-    m = data["summary"]
+    modes = data.get("modes", {})
+    m = (modes.get("on") or next(iter(modes.values())))["summary"] if modes else data["summary"]
     lines += [
         f"An app (Python) holds {data['mib']} MiB of random memory. `crik checkpoint` takes a first checkpoint "
         f"(everything is new; the app runs on); the app then rewrites {data['percent']:g} % of its memory (one "
@@ -188,8 +189,15 @@ def part4(data, lines, goals):
         f"| request (or SIGTERM) to committed | {s(m['full_s'])} | {s(m['changed_s'])} | {m['changed_s']['median'] / m['full_s']['median']:.2f}× |",
         f"| app frozen (CRIU dump) | {s(m['full_freeze_s'])} | {s(m['changed_freeze_s'])} | |",
         f"| crik CPU for the checkpoint | {s(m['full_crik_cpu_s'])} | | |",
-        "",
     ]
+    if m.get("changed_app_wrote_bytes"):
+        lines += [f"| the app wrote, as crik tracked it | | {m['changed_app_wrote_bytes']['median'] / MIB:.1f} MiB | |",
+                  f"| tracked writes' stage (arming; reading) | {m['full_writes_stage_ms']['median']:.0f} ms | "
+                  f"{m['changed_writes_stage_ms']['median']:.0f} ms | |"]
+    if "off" in modes and "on" in modes:
+        off = modes["off"]["summary"]
+        lines += [f"| request (or SIGTERM) to committed, trackWrites off | {s(off['full_s'])} | {s(off['changed_s'])} | |"]
+    lines += [""]
     written = m["changed_written_bytes"]["median"] / m["full_written_bytes"]["median"]
     timed = m["changed_s"]["median"] / m["full_s"]["median"]
     goals.append((f"a SIGTERM checkpoint after a {data['percent']:g} % rewrite writes at most 0.10× a full one", written <= 0.10,

@@ -30,12 +30,24 @@ def manifest(images, generation):
         return json.load(f)
 
 
-def one_round(crik, python, mib, percent, work):
+def stage_ms(line, stage):
+    match = re.search(rf"[:,] {stage} (\d+) ms", line)
+    return int(match.group(1)) if match else 0
+
+
+def app_wrote_bytes(line):
+    """What the checkpoint's line says the app wrote since the previous one (tracked writes), or None."""
+    match = re.search(r"the app wrote ([\d.]+) ([KMG]?i?B) of its memory", line)
+    units = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+    return int(float(match.group(1)) * units[match.group(2)]) if match else None
+
+
+def one_round(crik, python, mib, percent, work, extra_config=""):
     images = os.path.join(work, "images")
     shutil.rmtree(images, ignore_errors=True)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
-        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\ncheckpointBudget: 600s\n")
+        f.write(f"imageDir: {images}\ncheckpointTimeout: 300s\ncheckpointBudget: 600s\n{extra_config}")
     socket = os.path.join(work, "control.sock")
     env = dict(os.environ, CRIK_CONTROL_SOCKET=socket)
     pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(percent)], env=env)
@@ -74,6 +86,10 @@ def one_round(crik, python, mib, percent, work):
         "changed_written_bytes": second["writtenBytes"],
         "changed_s": t3 - t2,
         "changed_freeze_s": dump(second_line),
+        # Tracked writes (trackWrites): arming at the first checkpoint, reading them at the second, and what they came to.
+        "full_writes_stage_ms": stage_ms(first_line, "writes"),
+        "changed_writes_stage_ms": stage_ms(second_line, "writes"),
+        "changed_app_wrote_bytes": app_wrote_bytes(second_line),
     }
 
 
@@ -86,16 +102,21 @@ def main():
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--track-writes", choices=["on", "off", "both"], default="on",
+                        help="crik's trackWrites; both: each round once with it on and once off, in turn first")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    rounds = []
+    modes = ["on", "off"] if args.track_writes == "both" else [args.track_writes]
+    rounds = {mode: [] for mode in modes}
     for rep in range(args.reps):
-        r = one_round(args.crik, args.python, args.mib, args.percent, args.work)
-        rounds.append(r)
-        log(f"reuse {args.mib} MiB #{rep + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
-    save(args.out, {"reps": args.reps, "mib": args.mib, "percent": args.percent,
-                    "summary": {key: summary([r[key] for r in rounds]) for key in rounds[0]}, "rounds": rounds})
-
+        for mode in modes if rep % 2 == 0 else list(reversed(modes)):
+            r = one_round(args.crik, args.python, args.mib, args.percent, args.work, extra_config=f"trackWrites: {mode}\n")
+            rounds[mode].append(r)
+            log(f"reuse {args.mib} MiB #{rep + 1} trackWrites {mode}: "
+                + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+    save(args.out, {"reps": args.reps, "mib": args.mib, "percent": args.percent, "modes": {
+        mode: {"summary": {key: summary([r[key] for r in rs if r[key] is not None]) for key in rs[0]}, "rounds": rs}
+        for mode, rs in rounds.items()}})
 
 if __name__ == "__main__":
     main()

@@ -85,7 +85,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             tracked.SinceCommitted.AddRange(since);
             return tracked.Whole ? since : null;
         }
-        catch (IOException e)
+        catch (Exception e) when (IsTrackingFailure(e))
         {
             TellOnce("lost", $"crik lost track of process {tracked.Writes.Pid}'s writes: {e.Message}; its memory counts as written");
             return null;
@@ -101,13 +101,17 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             writes.Arm();
             return writes;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsTrackingFailure(e))
         {
             writes?.Dispose();
             TellOnce("cannot", $"crik cannot track which pages the app writes, so its checkpoints count all of its memory as written: {e.Message}");
             return null;
         }
     }
+
+    /// <summary>What tracking a process can meet (it ends, /proc reads odd, the kernel refuses): never a reason for the checkpoint to fail.</summary>
+    private static bool IsTrackingFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or FormatException or OverflowException or InvalidOperationException;
 
     private void Forget(int pid)
     {

@@ -114,6 +114,29 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal([42], PagesOfA(app, writes.TakeWritten()));
     });
 
+    [WriteTrackingFact]
+    public void AnAppAnotherTracerHoldsOrThatIsGoneIsRefusedWithWhyAndLeftAsItWas()
+    {
+        using var app = TrackedApp.Start(Compile(statically: false));
+        using (var strace = Process.Start(new ProcessStartInfo("strace", ["-f", "-o", "/dev/null", "-p", app.Pid.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardError = true,
+        })!)
+        {
+            WaitUntil(() => File.ReadAllLines($"/proc/{app.Pid}/status").Any(l => l.StartsWith("TracerPid:", StringComparison.Ordinal) && l != "TracerPid:\t0"),
+                "strace to attach");
+            var refused = Assert.Throws<IOException>(() => ProcessWrites.Start(app.Pid, Wait));
+            Assert.Contains("could not seize thread", refused.Message, StringComparison.Ordinal);
+            strace.Kill();
+            strace.WaitForExit();
+        }
+        Assert.Equal("done", app.Ask("write 1 1 1", raw: true)); // the app runs on, untouched
+
+        var gone = Process.Start("true")!;
+        gone.WaitForExit();
+        Assert.Throws<IOException>(() => ProcessWrites.Start(gone.Id, Wait));
+    }
+
     [CriuFact]
     public void CriuDumpsAnAppWhoseWritesCrikTracks()
     {

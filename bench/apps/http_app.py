@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """Benchmark app: fills MIB mebibytes of memory with random bytes, says "ready", then answers HTTP
 GETs on PORT: each answer hashes a 4 MiB slice of that memory at a place that moves with every request
-(so a request touches a few MiB, not all of it) and prints "tick N" every 100 ms meanwhile."""
+(so a request touches a few MiB, not all of it) and prints "tick N" every 100 ms meanwhile. With a third
+argument PERCENT, each SIGUSR1 rewrites that share of its pages, each at a random place (one byte per page),
+and prints "rewrote N pages"."""
 import hashlib
 import http.server
 import os
+import random
+import signal
 import sys
 import threading
 import time
 
 mib, port = int(sys.argv[1]), int(sys.argv[2])
+percent = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 memory = bytearray(mib << 20)
 view = memoryview(memory)
 for i in range(mib):
@@ -33,6 +38,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def rewrite(signum, frame):
+    pages = mib << 8
+    chosen = random.sample(range(pages), int(pages * percent / 100))
+    for page in chosen:
+        memory[(page << 12) + 17] ^= 0xFF
+    print(f"rewrote {len(chosen)} pages", flush=True)
+
+
+signal.signal(signal.SIGUSR1, rewrite)
 server = http.server.HTTPServer(("127.0.0.1", port), Handler)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(f"ready {mib} MiB", flush=True)

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Part 8: preemption downtime. An HTTP app (apps/http_app.py) of N MiB of random memory is checkpointed on
+demand (as a periodic checkpoint would), rewrites PERCENT % of its pages at random places, and gets SIGTERM;
+a new pod on the same machine then restores it. Downtime is the time from the app's last answer in the old pod
+to its first answer in the new one, without the time between the old pod's exit and the new pod's start (the
+scheduling a cluster adds). A client asks every 5 ms throughout. Also: the SIGTERM checkpoint against the full
+one before it, what crik says the app wrote (tracked writes), and the first touch's cost on this machine."""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+from benchlib import NAMESPACES, Proc, log, now, save, say_first_touch, summary, wait_child, wait_exit
+from lazy import free_port, get
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APP = os.path.join(HERE, "apps", "http_app.py")
+
+
+class Client:
+    """Asks the app every 5 ms and keeps the time of each answer."""
+
+    def __init__(self, port):
+        self.port, self.answers, self.stop = port, [], False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            if get(self.port, timeout=1.0) is not None:
+                self.answers.append(now())
+            time.sleep(0.005)
+
+    def last_before(self, t):
+        return max((a for a in self.answers if a <= t), default=None)
+
+    def first_after(self, t):
+        return min((a for a in self.answers if a >= t), default=None)
+
+
+def pod(crik, python, work, mib, port, percent, extra_config):
+    config = os.path.join(work, "crik.yaml")
+    with open(config, "w") as f:
+        f.write(f"imageDir: {os.path.join(work, 'images')}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\nrestoreTimeout: 15m\n"
+                f"{extra_config}")
+    env = dict(os.environ, CRIK_CONTROL_SOCKET=os.path.join(work, "control.sock"))
+    return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent)], env=env), env
+
+
+def one_round(crik, python, work, mib, percent, extra_config):
+    shutil.rmtree(os.path.join(work, "images"), ignore_errors=True)
+    port = free_port()
+    old, env = pod(crik, python, work, mib, port, percent, extra_config)
+    old.wait_line(r"^ready", timeout=900)
+    crik_pid = wait_child(old.pid, name="crik")
+    client = Client(port)
+    try:
+        full_started = now()
+        out = subprocess.run([crik, "checkpoint"], env=env, capture_output=True, text=True, timeout=900)
+        if out.returncode != 0:
+            raise RuntimeError(f"crik checkpoint failed: {out.stdout}{out.stderr}\n{old.transcript()}")
+        full_s = now() - full_started
+        os.kill(wait_child(crik_pid, name="python3"), signal.SIGUSR1)
+        t_rewrote, _ = old.wait_line(r"^rewrote", timeout=300)
+        time.sleep(0.3)
+        t_sigterm = now()
+        os.kill(crik_pid, signal.SIGTERM)
+        t_exit = wait_exit(crik_pid, timeout=900)
+        if old.wait(60) != 0:
+            raise RuntimeError(f"crik did not exit 0 after SIGTERM\n{old.transcript()}")
+        _, sigterm_line = old.wait_line(r"Checkpoint 2 committed", stream="stderr", timeout=5)
+        new, _ = pod(crik, python, work, mib, port, percent, extra_config)
+        t_start = new.started_at
+        while client.first_after(t_start) is None:
+            if new.popen.poll() is not None:
+                raise RuntimeError(f"the new pod ended\n{new.transcript()}")
+            time.sleep(0.005)
+        _, restore_line = new.wait_line(r"Restored checkpoint 2", stream="stderr", timeout=60)
+        last, first = client.last_before(t_exit), client.first_after(t_start)
+        os.kill(wait_child(new.pid, name="crik"), signal.SIGKILL)
+        new.wait(60)
+    finally:
+        client.stop = True
+    wrote = re.search(r"the app wrote ([\d.]+ [KMG]?i?B)", sigterm_line)
+    return {
+        "downtime_s": (t_exit - last) + (first - t_start),
+        "old_pod_s": t_exit - last,
+        "new_pod_s": first - t_start,
+        "last_answer_to_sigterm_s": t_sigterm - last,
+        "sigterm_checkpoint_s": t_exit - t_sigterm,
+        "full_checkpoint_s": full_s,
+        "sigterm_reported_s": float(re.search(r"committed in ([\d.]+) s", sigterm_line).group(1)),
+        "app_wrote": wrote.group(1) if wrote else None,
+        "restore": re.search(r"Restored checkpoint 2 in [\d.]+ s, ([a-z ,']+)", restore_line).group(1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--crik", required=True)
+    parser.add_argument("--python", default="/usr/bin/python3")
+    parser.add_argument("--sizes", default="512,2048")
+    parser.add_argument("--percent", type=float, default=5.0)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--extra-config", default="", help="more lines for crik's configuration, e.g. 'trackWrites: off'")
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    results = {"percent": args.percent, "reps": args.reps, "extra_config": args.extra_config, "sizes": {}}
+    say_first_touch(results)
+    for mib in [int(s) for s in args.sizes.split(",")]:
+        rounds = []
+        for rep in range(args.reps):
+            r = one_round(args.crik, args.python, args.work, mib, args.percent, args.extra_config.replace("\\n", "\n") + "\n")
+            rounds.append(r)
+            log(f"part 8: {mib} MiB #{rep + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+        results["sizes"][str(mib)] = {"summary": {k: summary([r[k] for r in rounds]) for k in rounds[0] if isinstance(rounds[0][k], float)},
+                                      "rounds": rounds}
+        save(args.out, results)
+    save(args.out, results)
+
+
+if __name__ == "__main__":
+    main()

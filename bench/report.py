@@ -335,6 +335,33 @@ def part6_prefork(data, lines, goals):
                   f"{data['lazy']['pss_mib']['median'] / data['eager']['pss_mib']['median']:.2f}×"))
 
 
+def part8(data, lines, goals):
+    lines += ["## 8. Preemption downtime: the last answer in the old pod to the first in the new", ""]
+    if not data:
+        lines += ["Not run.", ""]
+        return
+    lines += [
+        f"An HTTP app (Python) of random memory, asked every 5 ms, is checkpointed on demand (as a periodic checkpoint "
+        f"would), rewrites {data['percent']:g} % of its pages at random places, and gets SIGTERM; a new pod on the same "
+        "machine restores it. Downtime leaves out the time between the old pod's exit and the new pod's start (what a "
+        f"cluster's scheduling adds). {data['reps']} rounds; median (min–max). A first touch of a page costs "
+        f"{data.get('first_touch_us', float('nan')):.1f} µs here.", "",
+        "| app | downtime | old pod: last answer to exit | new pod: start to first answer | SIGTERM checkpoint | full checkpoint before it | the app wrote (tracked) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mib, entry in data["sizes"].items():
+        m = entry["summary"]
+        wrote = entry["rounds"][0].get("app_wrote") or "not tracked"
+        lines.append(f"| {mib} MiB | {s(m['downtime_s'])} | {s(m['old_pod_s'])} | {s(m['new_pod_s'])} | {s(m['sigterm_checkpoint_s'])} | "
+                     f"{s(m['full_checkpoint_s'])} | {wrote} |")
+        if mib == "2048":
+            goals.append((f"downtime of a 2 GiB app after a {data['percent']:g} % rewrite at most 1.0 s", m["downtime_s"]["median"] <= 1.0,
+                          f"{m['downtime_s']['median']:.2f} s"))
+            ratio = m["sigterm_checkpoint_s"]["median"] / m["full_checkpoint_s"]["median"]
+            goals.append(("... and its SIGTERM checkpoint at most 0.3× the full one", ratio <= 0.3, f"{ratio:.2f}×"))
+    lines.append("")
+
+
 def part2(data, sizes, lines, goals):
     lines += ["## 2. crik as an init: against tini, dumb-init and the .NET floor", ""]
     if not data:
@@ -442,6 +469,7 @@ def main():
     part5(load(args.results, "secure.json"), lines, goals)
     part6(load(args.results, "lazy.json"), lines, goals)
     part6_prefork(load(args.results, "prefork.json"), lines, goals)
+    part8(load(args.results, "downtime.json"), lines, goals)
     lines += ["## Goals", "", "Recorded, not asserted.", "", "| goal | result | measured (median) |", "|---|---|---|"]
     for goal, ok, detail in goals:
         lines.append(f"| {goal} | {'not measured' if ok is None else yes(ok)} | {detail} |")

@@ -9,12 +9,14 @@
 #   3. the node-state server under wrk with 5,000 nodes from a fake Kubernetes API
 #   4. time to safe: a checkpoint after a 5 % rewrite of 2 GiB against the full one before it
 #   5. compressed and encrypted images against raw CRIU and raw CRIU + zstd, 512 MiB half text
+#   6. lazy restore against eager, from a volume and from object storage; a pre-fork app
+#   8. preemption downtime: the last answer in the old pod to the first in the new, after a 5 % rewrite
 #
 # crik and the node-state server are measured as they ship: published NativeAOT.
 #
 # Knobs for development (the defaults are the published run): BENCH_REPS (5), BENCH_PATTERN_REPS (3), BENCH_SIZES
 # (64,512,2048), BENCH_HYPERFINE_RUNS (40), BENCH_SIGNALS (300), BENCH_WRK_SECONDS (10),
-# BENCH_REUSE_MIB (2048), BENCH_PREFORK_MIB (512), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure,lazy), BENCH_LAZY_SIZES (64,512,2048,6144),
+# BENCH_REUSE_MIB (2048), BENCH_PREFORK_MIB (512), BENCH_PARTS (checkpoint,init,nodestate,reuse,secure,lazy,downtime), BENCH_DOWNTIME_SIZES (512,2048,6144), BENCH_LAZY_SIZES (64,512,2048,6144),
 # BENCH_LAZY_REPS (3), BENCH_OUT (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,7 @@ SIZES=${BENCH_SIZES:-64,512,2048}
 HYPERFINE_RUNS=${BENCH_HYPERFINE_RUNS:-40}
 SIGNALS=${BENCH_SIGNALS:-300}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
-PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse,secure,lazy}
+PARTS=${BENCH_PARTS:-checkpoint,init,nodestate,reuse,secure,lazy,downtime}
 REUSE_MIB=${BENCH_REUSE_MIB:-2048}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 PY=/usr/bin/python3
@@ -154,6 +156,12 @@ if wants lazy; then
     "$PY" prefork.py --crik "$crik" --mib "${BENCH_PREFORK_MIB:-512}" --reps "${BENCH_LAZY_REPS:-3}" \
         --work "$work/prefork" --out "$work/results/prefork.json" \
         || { log "part 6 (pre-fork app) failed"; }
+fi
+if wants downtime; then
+    log "part 8: preemption downtime after a 5 % rewrite (sizes ${BENCH_DOWNTIME_SIZES:-512,2048,6144} MiB)"
+    "$PY" downtime.py --crik "$crik" --python "$PY" --sizes "${BENCH_DOWNTIME_SIZES:-512,2048,6144}" --reps "$REPS" \
+        --work "$work/downtime" --out "$work/results/downtime.json" \
+        || { log "part 8 failed"; }
 fi
 cd "$repo"
 

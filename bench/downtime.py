@@ -95,6 +95,7 @@ def one_round(crik, python, work, mib, percent, extra_config):
         "full_checkpoint_s": full_s,
         "sigterm_reported_s": float(re.search(r"committed in ([\d.]+) s", sigterm_line).group(1)),
         "app_wrote": wrote.group(1) if wrote else None,
+        "sigterm_stages": sigterm_line.split("Stages: ", 1)[-1],
         "restore": re.search(r"Restored checkpoint 2 in [\d.]+ s, ([a-z ,']+)", restore_line).group(1),
     }
 
@@ -107,20 +108,27 @@ def main():
     parser.add_argument("--percent", type=float, default=5.0)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--extra-config", default="", help="more lines for crik's configuration, e.g. 'trackWrites: off'")
+    parser.add_argument("--track-writes", choices=["on", "off", "both"], default="on",
+                        help="crik's trackWrites; both: each round once with it on and once off, in turn first")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     results = {"percent": args.percent, "reps": args.reps, "extra_config": args.extra_config, "sizes": {}}
     say_first_touch(results)
+    modes = ["on", "off"] if args.track_writes == "both" else [args.track_writes]
     for mib in [int(s) for s in args.sizes.split(",")]:
-        rounds = []
+        rounds = {mode: [] for mode in modes}
         for rep in range(args.reps):
-            r = one_round(args.crik, args.python, args.work, mib, args.percent, args.extra_config.replace("\\n", "\n") + "\n")
-            rounds.append(r)
-            log(f"part 8: {mib} MiB #{rep + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
-        results["sizes"][str(mib)] = {"summary": {k: summary([r[k] for r in rounds]) for k in rounds[0] if isinstance(rounds[0][k], float)},
-                                      "rounds": rounds}
+            for mode in modes if rep % 2 == 0 else list(reversed(modes)):
+                config = args.extra_config.replace("\\n", "\n") + f"\ntrackWrites: {mode}\n"
+                r = one_round(args.crik, args.python, args.work, mib, args.percent, config)
+                rounds[mode].append(r)
+                log(f"part 8: {mib} MiB #{rep + 1} trackWrites {mode}: "
+                    + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+        summarized = {mode: {"summary": {k: summary([r[k] for r in rs]) for k in rs[0] if isinstance(rs[0][k], float)}, "rounds": rs}
+                      for mode, rs in rounds.items()}
+        results["sizes"][str(mib)] = summarized[modes[0]] | ({"off": summarized["off"]} if len(modes) == 2 else {})
         save(args.out, results)
     save(args.out, results)
 

@@ -69,6 +69,9 @@ public sealed class WriteTrackingTests : IDisposable
             WaitUntil(() => File.ReadAllText($"/proc/{child}/stat").Contains(") S ", StringComparison.Ordinal), "the child to sleep");
             // The child's write to A went to its own copy; the parent wrote nothing of A.
             Assert.Empty(PagesOfA(app, parent.TakeWritten()));
+            // A page the parent now shares copy-on-write with the child: its write is seen all the same.
+            app.Ask("write 7 1 1");
+            Assert.Equal([7], PagesOfA(app, parent.TakeWritten()));
 
             using ProcessWrites ofChild = ProcessWrites.Start(child, Wait);
             Assert.True(Covers(ofChild.TakeWritten(), app.A, 256), "the child's memory was never armed, so all of it must count as written");

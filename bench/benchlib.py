@@ -216,3 +216,15 @@ def say_first_touch(results):
     log(f"a first touch of a page costs {cost:.2f} us on this machine" if cost is not None
         else "no C compiler: the cost of a first touch is not measured")
 
+
+def sigterm_checkpoint(pod, crik_pid, generation, timeout=900):
+    """Sends crik SIGTERM and waits for it to commit checkpoint GENERATION and exit 0: when SIGTERM was sent, when
+    crik was seen gone, and the committed line."""
+    sent = now()
+    os.kill(crik_pid, signal.SIGTERM)
+    gone = wait_exit(crik_pid, timeout=timeout)
+    if pod.wait(60) != 0:
+        raise RuntimeError(f"crik did not exit 0 after SIGTERM\n{pod.transcript()}")
+    _, line = pod.wait_line(rf"Checkpoint {generation} committed", stream="stderr", timeout=5)
+    return sent, gone, line
+

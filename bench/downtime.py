@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 
-from benchlib import NAMESPACES, Proc, log, now, save, say_first_touch, summary, wait_child, wait_exit
+from benchlib import NAMESPACES, Proc, log, now, save, say_first_touch, sigterm_checkpoint, summary, wait_child
 from lazy import free_port, get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,12 +67,7 @@ def one_round(crik, python, work, mib, percent, extra_config):
         os.kill(wait_child(crik_pid, name="python3"), signal.SIGUSR1)
         t_rewrote, _ = old.wait_line(r"^rewrote", timeout=300)
         time.sleep(0.3)
-        t_sigterm = now()
-        os.kill(crik_pid, signal.SIGTERM)
-        t_exit = wait_exit(crik_pid, timeout=900)
-        if old.wait(60) != 0:
-            raise RuntimeError(f"crik did not exit 0 after SIGTERM\n{old.transcript()}")
-        _, sigterm_line = old.wait_line(r"Checkpoint 2 committed", stream="stderr", timeout=5)
+        t_sigterm, t_exit, sigterm_line = sigterm_checkpoint(old, crik_pid, 2)
         new, _ = pod(crik, python, work, mib, port, percent, extra_config)
         t_start = new.started_at
         while client.first_after(t_start) is None:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from benchlib import NAMESPACES, Proc, log, now, save, summary, wait_child, wait_exit
+from benchlib import NAMESPACES, Proc, log, now, save, sigterm_checkpoint, summary, wait_child
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "apps", "rewrite_app.py")
@@ -68,12 +68,7 @@ def one_round(crik, python, mib, percent, work, extra_config=""):
     t_rewrote, _ = pod.wait_line(r"^rewrote", timeout=120)
     pod.wait_line(r"^tick", after=t_rewrote, timeout=30)
 
-    t2 = now()
-    os.kill(crik_pid, signal.SIGTERM)
-    t3 = wait_exit(crik_pid, timeout=600)
-    if pod.wait(60) != 0:
-        raise RuntimeError(f"crik did not exit 0 after SIGTERM\n{pod.transcript()}")
-    _, second_line = pod.wait_line(r"Checkpoint 2 committed", stream="stderr", timeout=5)
+    t2, t3, second_line = sigterm_checkpoint(pod, crik_pid, 2, timeout=600)
     second = manifest(images, 2)
     dump = lambda line: float(re.search(r"CRIU dump ([\d.]+) s", line).group(1))
     shutil.rmtree(images, ignore_errors=True)

@@ -6,6 +6,6 @@ internal enum WriteTrackingMode
     /// <summary>Wherever the kernel and the container allow it (Linux 6.7 on x86-64, userfaultfd and ptrace); elsewhere, with why logged once, not.</summary>
     On,
 
-    /// <summary>Never: crik runs nothing inside the app, and each checkpoint counts all of its memory as written.</summary>
+    /// <summary>Never (the default until a checkpoint is made smaller by it): crik runs nothing inside the app, and each checkpoint counts all of its memory as written.</summary>
     Off,
 }

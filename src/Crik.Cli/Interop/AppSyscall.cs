@@ -253,7 +253,8 @@ internal sealed unsafe class AppSyscall : IDisposable
             throw new IOException($"thread {_tid} is gone");
         }
         int close = stat.LastIndexOf(')');
-        return close > 0 && close + 2 < stat.Length && stat[close + 2] == 't';
+        char state = close > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+        return state is 'Z' or 'X' ? throw new IOException($"thread {_tid} exited") : state == 't';
     }
 
     /// <summary>What the stop is, from PTRACE_GETSIGINFO; a group-stop, which has no signal information, reads as an event.</summary>

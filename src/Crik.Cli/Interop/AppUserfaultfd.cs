@@ -23,6 +23,14 @@ internal static unsafe class AppUserfaultfd
     /// </summary>
     public static SafeFileHandle Take(int pid, TimeSpan wait)
     {
+        if (AppSyscall.Unsupported() is { } unsupported)
+        {
+            throw new IOException(unsupported);
+        }
+        if (KernelRefuses.Value is { } refused)
+        {
+            throw new IOException(refused); // asked of crik's own userfaultfd first: nothing is run in the app for a kernel that cannot
+        }
         SafeFileHandle taken = MadeInApp(pid, wait);
         try
         {
@@ -40,10 +48,30 @@ internal static unsafe class AppUserfaultfd
         }
     }
 
+    /// <summary>Why this kernel (or crik's container) gives no asynchronous write-protection, found with a userfaultfd of crik's own; null when it does.</summary>
+    private static readonly Lazy<string?> KernelRefuses = new(() =>
+    {
+        long fd = Libc.Syscall1(UserfaultfdX64, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+        if (fd < 0)
+        {
+            return $"userfaultfd is not allowed here: {Libc.Describe(Libc.LastErrno)}";
+        }
+        using var own = new SafeFileHandle((nint)fd, ownsHandle: true);
+        var api = new Libc.UserfaultApi { Api = UffdApi, Features = Libc.UFFD_FEATURE_WP_ASYNC | Libc.UFFD_FEATURE_WP_UNPOPULATED };
+        return Libc.Ioctl(own, UffdioApi, &api) < 0
+            ? $"this kernel's userfaultfd cannot write-protect asynchronously (Linux 6.7 or later can): {Libc.Describe(Libc.LastErrno)}"
+            : null;
+    });
+
     private static SafeFileHandle MadeInApp(int pid, TimeSpan wait)
     {
         using SafeFileHandle process = OpenPidfd(pid);
-        using AppSyscall call = AppSyscall.Stop(ThreadToUse(pid), wait);
+        int tid = ThreadToUse(pid);
+        if (SeccompRisk(pid, tid) is { } risk)
+        {
+            throw new IOException(risk);
+        }
+        using AppSyscall call = AppSyscall.Stop(tid, wait);
         long made = call.Run(UserfaultfdX64, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
         if (made < 0)
         {
@@ -60,6 +88,40 @@ internal static unsafe class AppUserfaultfd
         {
             _ = call.Run(CloseX64, made);
         }
+    }
+
+    /// <summary>
+    /// Why thread <paramref name="tid"/> must not be made to call userfaultfd(2): a seccomp filter may kill the process for
+    /// it. The filters crik has (a container runtime's, which the app inherits) let crik call it and live; a filter the app
+    /// added of its own (more filters than crik's), or strict mode, may not. Null when it is safe.
+    /// </summary>
+    internal static string? SeccompRisk(int pid, int tid)
+    {
+        (int mode, int filters) = Seccomp($"/proc/{pid}/task/{tid}/status");
+        (_, int crikFilters) = Seccomp("/proc/thread-self/status");
+        return mode == 1 ? $"process {pid} runs in seccomp's strict mode, which kills it at any other system call"
+            : mode == 2 && filters < 0 ? $"process {pid} has seccomp filters, and this kernel does not say how many (Linux 5.9 does)"
+            : mode == 2 && filters > crikFilters
+                ? $"process {pid} installed seccomp filters of its own ({filters} against crik's {crikFilters}), which may kill it at the userfaultfd crik would have it make"
+                : null;
+    }
+
+    /// <summary>The seccomp mode and the number of filters a status file gives (Seccomp, Seccomp_filters: Linux 5.9).</summary>
+    private static (int Mode, int Filters) Seccomp(string statusPath)
+    {
+        int mode = 0, filters = -1;
+        foreach (string line in File.ReadLines(statusPath))
+        {
+            if (line.StartsWith("Seccomp:", StringComparison.Ordinal))
+            {
+                mode = int.Parse(line.AsSpan(8).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("Seccomp_filters:", StringComparison.Ordinal))
+            {
+                filters = int.Parse(line.AsSpan(16).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return (mode, filters);
     }
 
     private static SafeFileHandle OpenPidfd(int pid)

@@ -13,7 +13,13 @@
 //   sleep MS                 sleeps MS milliseconds in nanosleep and says how long it slept: "done SLEPT_MS" (a system call
 //                            that crik interrupts starts again and sleeps out its time)
 //   spins                    how many writes the spinning thread has made so far: "done N"
+//   seccomp                  installs a seccomp filter of its own that kills the process at its next userfaultfd(2)
 #define _GNU_SOURCE
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,6 +53,19 @@ static void *spin(void *unused)
     for (;;)
         t[0] = (char)++spins;
     return NULL;
+}
+
+// A filter that kills the process at userfaultfd(2) and lets every other call through, as a hardened app's might.
+static int kill_at_userfaultfd(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_userfaultfd, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = { sizeof code / sizeof code[0], code };
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
 static double now_ms(void)
@@ -106,6 +125,8 @@ int main(void)
             struct timespec pause_for = { count / 1000, (count % 1000) * 1000000L };
             int slept = nanosleep(&pause_for, NULL);
             printf(slept == 0 ? "done %.0f\n" : "failed\n", now_ms() - started);
+        } else if (strncmp(line, "seccomp", 7) == 0) {
+            printf(kill_at_userfaultfd() ? "done\n" : "failed\n");
         } else if (strncmp(line, "spins", 5) == 0) {
             printf("done %llu\n", (unsigned long long)spins);
         } else {

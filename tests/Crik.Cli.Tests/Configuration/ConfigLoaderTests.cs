@@ -138,12 +138,12 @@ public class ConfigLoaderTests
             nodeStateTimeout: 500ms
             onNodeStateError: skip
             lazyRestore: off
-            trackWrites: off
+            trackWrites: on
             """;
         var (config, _) = ConfigLoader.Parse(yaml, "c.yaml");
         Assert.Equal(LazyRestoreMode.Off, config.LazyRestore);
-        Assert.Equal(WriteTrackingMode.Off, config.TrackWrites);
-        Assert.Equal(WriteTrackingMode.On, CrikConfig.Default.TrackWrites);
+        Assert.Equal(WriteTrackingMode.On, config.TrackWrites);
+        Assert.Equal(WriteTrackingMode.Off, CrikConfig.Default.TrackWrites);
         Assert.Equal(LazyRestoreMode.Auto, CrikConfig.Default.LazyRestore);
         Assert.Equal("/data", config.ImageDir);
         Assert.Equal(5, config.KeepCheckpoints);

@@ -54,7 +54,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["lazyStoreWait"] = "2m",
             ["onStoreUnavailable"] = "wait",
             ["metricsAddress"] = "127.0.0.1:9400",
-            ["trackWrites"] = "off",
+            ["trackWrites"] = "on",
         };
         Assert.Equal(AllConfigurationKeys(), settings.Keys.Order(StringComparer.Ordinal));
         string config = Path.Combine(_dir, "config.yaml");

@@ -24,7 +24,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     public void EachCheckpointSaysWhatTheAppWroteSinceThePreviousOne()
     {
         string app = Compile();
-        using var pods = new Pods();
+        using var pods = new Pods("trackWrites: on\n");
         using (CrikRun first = pods.Start(app))
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
@@ -43,9 +43,9 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     }
 
     [WriteTrackingFact]
-    public void WithTrackWritesOffNothingRunsInTheAppAndNoCheckpointSaysWhatItWrote()
+    public void WithTrackWritesOffAsByDefaultNothingRunsInTheAppAndNoCheckpointSaysWhatItWrote()
     {
-        using var pods = new Pods("trackWrites: off\n");
+        using var pods = new Pods();
         using CrikRun pod = pods.Start(Compile());
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
         Assert.Null(AppWroteAt(pod, 1));

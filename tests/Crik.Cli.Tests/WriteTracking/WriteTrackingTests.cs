@@ -140,6 +140,15 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Throws<IOException>(() => ProcessWrites.Start(gone.Id, Wait));
     }
 
+    [WriteTrackingFact]
+    public void AnAppWithASeccompFilterOfItsOwnIsNotMadeToCallWhatItMayDieOf() => ForEachLinking(app =>
+    {
+        Assert.Equal("done", app.Ask("seccomp", raw: true));
+        var refused = Assert.Throws<IOException>(() => ProcessWrites.Start(app.Pid, Wait));
+        Assert.Contains("installed seccomp filters of its own", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("done", app.Ask("write 3 1 1", raw: true)); // alive: its filter would have killed it at a userfaultfd
+    });
+
     [CriuFact]
     public void CriuDumpsAnAppWhoseWritesCrikTracks()
     {

@@ -44,7 +44,9 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             string start = ProcessStart.Of(pid);
             if (_byPid.TryGetValue(pid, out Tracked? tracked) && tracked.Start == start && TryTake(tracked) is { } since)
             {
-                written += since.Sum(r => (long)r.Bytes);
+                // One armed after the last commit keeps its tracking, but what it wrote before the arming is unknown.
+                written += tracked.Whole ? since.Sum(r => (long)r.Bytes) : 0;
+                untracked += tracked.Whole ? 0 : 1;
                 continue;
             }
             Forget(pid); // a PID taken by another process since, or one whose tracking failed
@@ -75,7 +77,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         }
     }
 
-    /// <summary>What <paramref name="tracked"/> wrote since the last commit, with what it wrote since the last take; null when its tracking failed, or it was armed after that commit.</summary>
+    /// <summary>What <paramref name="tracked"/> wrote since the last commit (or its arming, when later), with what it wrote since the last take; null when its tracking failed.</summary>
     private List<AddressRange>? TryTake(Tracked tracked)
     {
         try
@@ -83,7 +85,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(tracked.Writes.TakeWritten()));
             tracked.SinceCommitted.Clear();
             tracked.SinceCommitted.AddRange(since);
-            return tracked.Whole ? since : null;
+            return since;
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {

@@ -159,7 +159,7 @@ public sealed class WriteTrackingTests : IDisposable
         string images = Path.Combine(_build.Path, "images");
         Directory.CreateDirectory(images);
         var dump = HostCommand.Run("criu", "dump", "-t", app.Pid.ToString(CultureInfo.InvariantCulture), "-D", images, "-o", "dump.log",
-            "--leave-running", "--shell-job");
+            "--leave-running");
         Assert.True(dump.ExitCode == 0, $"criu dump failed while crik tracked the app's writes: {File.ReadAllText(Path.Combine(images, "dump.log"))}");
 
         // CRIU's parasite came and went; what the app wrote is still what is reported, and it runs on.
@@ -234,7 +234,9 @@ public sealed class WriteTrackingTests : IDisposable
 
         public static TrackedApp Start(string binary)
         {
-            var start = new ProcessStartInfo(binary) { RedirectStandardInput = true, RedirectStandardOutput = true };
+            // Its own session, so CRIU finds the session leader inside the app's PID namespace wherever the tests run
+            // (CI runs them in a namespace whose session leader is outside). setsid execs in place: the PID stays.
+            var start = new ProcessStartInfo("setsid", [binary]) { RedirectStandardInput = true, RedirectStandardOutput = true };
             Process process = Process.Start(start)!;
             string first = process.StandardOutput.ReadLine() ?? "";
             string[] areas = first.Split(' ');

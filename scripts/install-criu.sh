@@ -4,6 +4,9 @@
 # Debian bookworm's criu (3.17) fails `criu check` on kernels >= 6.13, and 4.1 cannot dump TCP
 # sockets on recent kernels, so when no suitable criu is on the PATH this builds CRIU from Debian
 # sid's source package and installs the binary as /usr/local/sbin/criu.
+#
+# The build carries crik's patches (criu-patches/, each with its reason): crik works with a stock
+# CRIU, and its tests need the patched one, so a criu without them is built again.
 set -euo pipefail
 
 MIN_MAJOR=4
@@ -28,7 +31,11 @@ version_ok() {
 # serves pages itself and dumps and restores with --tcp-close.
 lean() { ! ldd "$1" 2>/dev/null | grep -Eq 'libgnutls|libnftables'; }
 
-if existing=$(command -v criu 2>/dev/null) && version_ok "$existing" && lean "$existing"; then
+PATCHES=$(cd "$(dirname "$0")/../criu-patches" && pwd)
+# 0001: dumps that read only what was written since the parent, without soft-dirty.
+patched() { "$1" --help 2>&1 | grep -q -- '--track-mem-uffd-wp'; }
+
+if existing=$(command -v criu 2>/dev/null) && version_ok "$existing" && lean "$existing" && patched "$existing"; then
     log "using $existing ($("$existing" --version | head -n 1))"
     # Quiet when it passes: on a VM every check warns that hardware breakpoints do not work, which CRIU can do without.
     if ! report=$("$existing" check 2>&1); then
@@ -65,7 +72,7 @@ apt-get update -qq
 apt-get install -y -qq -t bookworm --no-install-recommends \
     build-essential libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \
     python3-protobuf libnl-3-dev libcap-dev pkg-config libbsd-dev libnet1-dev libaio-dev \
-    libdrm-dev uuid-dev iptables xz-utils >/dev/null
+    libdrm-dev uuid-dev iptables xz-utils patch >/dev/null
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -80,6 +87,10 @@ if [ -z "$orig" ]; then
 fi
 tar -xf "$orig"
 src=$(find . -maxdepth 1 -type d -name 'criu-*' | head -n 1)
+for patch in "$PATCHES"/*.patch; do
+    log "applying $(basename "$patch")"
+    patch -d "$src" -p1 --quiet <"$patch" || { log "$(basename "$patch") does not apply to $src"; exit 1; }
+done
 log "building $src (about a minute)"
 # CRIU's Makefile links GnuTLS and nftables whenever pkg-config finds them; this pkg-config does not.
 cat >pkg-config-lean <<'LEAN'
@@ -89,6 +100,10 @@ exec pkg-config "$@"
 LEAN
 chmod +x pkg-config-lean
 make -C "$src" -j"$(nproc)" criu NO_GNUTLS=1 PKG_CONFIG="$PWD/pkg-config-lean" >build.log 2>&1 || { tail -n 30 build.log >&2; exit 1; }
+if ! patched "$src/criu/criu"; then
+    log "the CRIU built lacks crik's patches (see $WORK/build.log)"
+    exit 1
+fi
 if ! lean "$src/criu/criu"; then
     log "the CRIU build still links GnuTLS or nftables (see $WORK/build.log)"
     exit 1

@@ -117,24 +117,21 @@ public sealed class DirtyTrackingFactAttribute : FactAttribute
 /// </summary>
 public sealed class WriteTrackingFactAttribute : FactAttribute
 {
-    public WriteTrackingFactAttribute()
+    public WriteTrackingFactAttribute() => Skip = WhySkipped();
+
+    /// <summary>Why a test of write tracking is skipped here, or null.</summary>
+    internal static string? WhySkipped()
     {
         if (Prerequisites.MissingForNamespaces() is { } missing)
         {
-            if (!Prerequisites.InCi)
-            {
-                Skip = missing.Replace("to create PID namespaces with unshare", "to trace the app with ptrace", StringComparison.Ordinal);
-            }
-            return;
+            return Prerequisites.InCi ? null : missing.Replace("to create PID namespaces with unshare", "to trace the app with ptrace", StringComparison.Ordinal);
         }
         if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
         {
-            Skip = "crik runs a system call inside the app on x86-64 only so far";
+            return "crik runs a system call inside the app on x86-64 only so far";
         }
-        else if (!KernelAtLeast(6, 7))
-        {
-            Skip = $"this kernel ({File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}) has no PAGEMAP_SCAN or asynchronous write-protection: Linux 6.7 or later has";
-        }
+        return KernelAtLeast(6, 7) ? null
+            : $"this kernel ({File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}) has no PAGEMAP_SCAN or asynchronous write-protection: Linux 6.7 or later has";
     }
 
     private static bool KernelAtLeast(int major, int minor)
@@ -142,5 +139,21 @@ public sealed class WriteTrackingFactAttribute : FactAttribute
         string[] parts = File.ReadAllText("/proc/sys/kernel/osrelease").Split('.', 3);
         return parts.Length >= 2 && int.TryParse(parts[0], out int have) && int.TryParse(new string(parts[1].TakeWhile(char.IsAsciiDigit).ToArray()), out int haveMinor)
             && (have, haveMinor).CompareTo((major, minor)) >= 0;
+    }
+}
+
+/// <summary>
+/// A test of checkpoints that read only what the app wrote (<see cref="WriteTrackingFactAttribute"/>'s needs, and a CRIU with
+/// crik's patch, criu-patches/0001, which scripts/install-criu.sh builds: outside CI a stock CRIU skips the test).
+/// </summary>
+public sealed class WrittenOnlyFactAttribute : FactAttribute
+{
+    public WrittenOnlyFactAttribute()
+    {
+        Skip = WriteTrackingFactAttribute.WhySkipped();
+        if (Skip is null && !Prerequisites.InCi && (!Prerequisites.HasCriu || HostCommand.Run("sh", "-c", "criu --help | grep -q -- --track-mem-uffd-wp").ExitCode != 0))
+        {
+            Skip = "needs a CRIU built with crik's patch criu-patches/0001-track-mem-uffd-wp.patch (run scripts/install-criu.sh as root)";
+        }
     }
 }

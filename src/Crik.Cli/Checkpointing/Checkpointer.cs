@@ -53,7 +53,8 @@ internal sealed class Checkpointer : ICheckpointer
         _asItIs = new MemoryAsItIs(preDumps, log);
         _arrivalWait = new MemoryArrivalWait(outcomes, log);
         _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, log), _criuDump,
-            _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes, new AppWrites(log), log);
+            _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes,
+            new TrackedWrites(config, store, new Lazy<Task<bool>>(() => criu.ListsOptionAsync(CriuArguments.WrittenOnlyOption)), new AppWrites(log), log), log);
     }
 
     public bool PreDumps => _criuDump.PreDumps;

@@ -41,13 +41,14 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// On top of the pre-dumps when there are any (and again streamed through crik when that fails on its own),
     /// else streamed through crik.
     /// </summary>
-    public async Task<DumpTaken> DumpAsync(DumpRun run, DumpSetup setup)
+    /// <param name="writtenOnly">Streamed, only the pages the app wrote since the previous checkpoint (the others left as holes in it).</param>
+    public async Task<DumpTaken> DumpAsync(DumpRun run, DumpSetup setup, bool writtenOnly = false)
     {
         TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
         bool takesArriving = run.Attempt.TakesArriving is not null;
         (CriuResult dump, CaptureResult? captured, List<DirectoryHandle>? toImport) = setup.OnTop is { } onto
             ? await DumpOnPreDumpsAsync(run, setup.Mounts, dumpTimeout, onto.Directory, onto.Parent).ConfigureAwait(false)
-            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving).ConfigureAwait(false);
+            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, writtenOnly).ConfigureAwait(false);
         if (DumpFallback.StreamsAfter(onTopOfPreDumps: setup.OnTop is not null, dump.Succeeded, criuExited: dump.Status.Exited, run.Budget.Spent))
         {
             log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
@@ -91,17 +92,20 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         return captured?.Error is { } notStored ? $"the images were not stored whole: {notStored}" : null;
     }
 
-    /// <summary>criu dump --stream, every image taken by crik's image streamer as CRIU writes it (the pagemaps kept too when the memory is still arriving).</summary>
+    /// <summary>
+    /// criu dump --stream, every image taken by crik's image streamer as CRIU writes it (the pagemaps kept too when the memory is
+    /// still arriving, or when only what was written is dumped: crik makes them whole).
+    /// </summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(DumpRun run,
-        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving)
+        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving, bool writtenOnly = false)
     {
         StagingCheckpoint staging = run.Staging;
-        using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving);
+        using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving || writtenOnly);
         // A streamer that cannot go on closes its pipes, and criu fails on its own; killed at once, it could leave its
         // parasite in the app, which dies of the parasite's trap. Only a criu that has not stopped by the grace's end is killed.
         using var lastResort = new CancellationTokenSource();
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
-        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts), staging.Criu, timeout,
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly), staging.Criu, timeout,
             kill: lastResort.Token).ConfigureAwait(false);
         return (dump, await Captured(capture).ConfigureAwait(false), null);
     }

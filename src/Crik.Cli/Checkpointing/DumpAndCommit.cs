@@ -1,5 +1,4 @@
 using Crik.Cli.Configuration;
-using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
@@ -21,7 +20,7 @@ internal sealed record DumpEnd(CheckpointOutcome Outcome, string? DroppedBecause
 /// produced to the next, and what the dump came to, logged.
 /// </summary>
 internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, Lazy<Task<string>> criuVersion, DumpPreparation preparation,
-    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, AppWrites writes, ILogger log)
+    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, TrackedWrites writes, ILogger log)
 {
     /// <summary>One dump and its commit, from its staging area; what it came to (a failure too), logged.</summary>
     public async Task<DumpEnd> TakeAsync(DumpRun run)
@@ -69,7 +68,8 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
         }
-        DumpTaken dump = await criuDump.DumpAsync(run, setup).ConfigureAwait(false);
+        Manifest? previous = await writes.PreviousAsync(run, setup).ConfigureAwait(false);
+        DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly: previous is not null).ConfigureAwait(false);
         if (dump.WhyNot is { } notDumped)
         {
             return Failed(run, notDumped);
@@ -82,6 +82,14 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return outcomes.Drop(run, notWhole, dump.Criu.Duration);
         }
+        if (previous is not null && whole is { } writtenOnly)
+        {
+            (whole, string? unplaced) = writes.Complete(run, writtenOnly, previous);
+            if (unplaced is not null)
+            {
+                return Failed(run, unplaced);
+            }
+        }
         // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
         long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
         FilesSaved saved = files.Save(run.App.Pid, run.Staging);
@@ -90,7 +98,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
             return Failed(run, overLimit);
         }
         run.Stages.Lap("files");
-        WrittenSinceCommit written = Written(run);
+        WrittenSinceCommit written = writes.Take(run);
         // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
         run.Attempt.Captured();
         (CaptureResult? images, string? notImported) = await CriuDump.ImportAsync(run, whole, dump.ToImport).ConfigureAwait(false);
@@ -108,21 +116,8 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
         CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
             whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
-        writes.Committed();
+        writes.Committed(committed.Manifest);
         return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
-    }
-
-    /// <summary>What the app wrote since its last committed checkpoint, read while it is stopped, and the tracking armed for the next (trackWrites).</summary>
-    private WrittenSinceCommit Written(DumpRun run)
-    {
-        List<int> processes = ProcessTree.Processes(run.App.Pid);
-        if (config.TrackWrites == WriteTrackingMode.Off)
-        {
-            return new WrittenSinceCommit(0, processes.Count, processes.Count);
-        }
-        WrittenSinceCommit written = writes.Take(processes, armNew: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
-        run.Stages.Lap("writes");
-        return written;
     }
 
     private DumpEnd Failed(DumpRun run, string why) => new(outcomes.Failed(run, why));

@@ -9,6 +9,9 @@ internal static class CriuArguments
     /// <summary>Deleted-but-open files up to this size go into the images (CRIU's default is 1 MiB).</summary>
     public const string GhostLimit = "1G";
 
+    /// <summary>The option of crik's CRIU patch (criu-patches/0001) for a dump of only the pages written since the previous one.</summary>
+    public const string WrittenOnlyOption = "--track-mem-uffd-wp";
+
     /// <summary>
     /// criu dump for the app's whole tree, fit for a container whose pod IP will change:
     /// established TCP connections are closed, not frozen; file locks are kept; the tree is left
@@ -17,7 +20,10 @@ internal static class CriuArguments
     /// or, on top of pre-dumps (<paramref name="onPreDumps"/>), into files there: CRIU cannot stream
     /// a dump that refers to earlier images.
     /// </summary>
-    public static List<string> Dump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts, PreDumpParent? onPreDumps = null)
+    /// <param name="writtenOnly">Streamed: dump as a hole each page the app has not written since crik write-protected it at the
+    /// previous checkpoint (crik's CRIU patch, criu-patches/0001); crik fills the holes in from that checkpoint.</param>
+    public static List<string> Dump(int rootPid, string imagesDir, CriuWorkDir work, IEnumerable<ExternalMount> mounts, PreDumpParent? onPreDumps = null,
+        bool writtenOnly = false)
     {
         var args = new List<string>
         {
@@ -28,6 +34,10 @@ internal static class CriuArguments
         if (onPreDumps is null)
         {
             args.Add("--stream");
+            if (writtenOnly)
+            {
+                args.Add(WrittenOnlyOption);
+            }
         }
         else if (onPreDumps.TracksMemory)
         {

@@ -86,6 +86,28 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
     }
 
     /// <summary>
+    /// Whether <c>criu --help</c> lists <paramref name="option"/>: an option a patch of crik's adds (criu-patches/) is there
+    /// only in a CRIU built with it. False when criu cannot be run. What it prints goes to a file in memory.
+    /// </summary>
+    public async Task<bool> ListsOptionAsync(string option)
+    {
+        try
+        {
+            using SafeFileHandle output = MemoryFile.Create("crik-criu-help");
+            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "--help"], OutputPath: MemoryFile.ProcPath(output))));
+            await child.Exited.ConfigureAwait(false);
+            var buffer = new byte[64 * 1024];
+            int read = RandomAccess.Read(output, buffer, 0);
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n')
+                .Any(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or SpawnException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Whether <c>criu check --feature NAME</c> passes (e.g. "mem_dirty_track", which pre-dumps need);
     /// null when criu cannot be run. What it prints goes to a file in memory.
     /// </summary>

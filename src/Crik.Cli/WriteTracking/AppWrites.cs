@@ -27,6 +27,13 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     private readonly HashSet<string> _toldWhy = [];
 
     /// <summary>
+    /// The checkpoint committed when crik last write-protected the app's memory, and not since: a page of a process that is
+    /// still write-protected holds what this checkpoint holds at its address. Null when there is none (no commit since crik
+    /// protected the memory at a checkpoint that was not committed, or nothing protected yet).
+    /// </summary>
+    public Manifest? ProtectedAt { get; private set; }
+
+    /// <summary>
     /// At a checkpoint, with every process of <paramref name="pids"/> stopped: what each wrote since the last committed
     /// checkpoint, and every one armed for the next (a process new to crik from here on, unless <paramref name="armNew"/> is
     /// false: an app that does not run on after this checkpoint has no next one to count for).
@@ -39,6 +46,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         }
         long written = 0;
         int untracked = 0;
+        ProtectedAt = null;
         foreach (int pid in pids)
         {
             string start = ProcessStart.Of(pid);
@@ -59,9 +67,11 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         return new WrittenSinceCommit(written, pids.Count, untracked);
     }
 
-    /// <summary>The checkpoint <see cref="Take"/> was last called for is committed: from here on, writes count from it.</summary>
-    public void Committed()
+    /// <summary>A checkpoint is committed: from here on, writes count from it.</summary>
+    /// <param name="protectedByIt"><see cref="Take"/> was called for it, with its dump's app still stopped: it is <see cref="ProtectedAt"/>.</param>
+    public void Committed(Manifest committed, bool protectedByIt)
     {
+        ProtectedAt = protectedByIt ? committed : null;
         foreach (Tracked tracked in _byPid.Values)
         {
             tracked.SinceCommitted.Clear();

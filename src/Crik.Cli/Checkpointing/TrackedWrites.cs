@@ -1,0 +1,80 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Configuration;
+using Crik.Cli.Decisions;
+using Crik.Cli.ImageStore;
+using Crik.Cli.Logging;
+using Crik.Cli.Processes;
+using Crik.Cli.Records;
+using Crik.Cli.Streaming;
+using Crik.Cli.WriteTracking;
+using Serilog;
+
+namespace Crik.Cli.Checkpointing;
+
+/// <summary>
+/// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
+/// making such a dump whole from that checkpoint (<see cref="UnwrittenImages"/>), and, with the app stopped, what it wrote
+/// since and the tracking armed for the next (<see cref="AppWrites"/>).
+/// </summary>
+/// <param name="criuCan">Whether this CRIU has crik's patch for dumps of written pages, asked once, beside the first dump.</param>
+internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, Lazy<Task<bool>> criuCan, AppWrites writes, ILogger log)
+{
+    private bool _toldCriuCannot;
+
+    private bool Tracking => config.TrackWrites == WriteTrackingMode.On;
+
+    /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
+    public async Task<Manifest?> PreviousAsync(DumpRun run, DumpSetup setup)
+    {
+        bool can = Tracking && await criuCan.Value.ConfigureAwait(false);
+        if (WrittenOnlyDump.WhyWhole(Tracking, can, writes.ProtectedAt is not null, memoryArriving: run.Attempt.TakesArriving is not null,
+            onPreDumps: setup.OnTop is not null) is not { } whyWhole)
+        {
+            return writes.ProtectedAt;
+        }
+        if (Tracking && !can && !_toldCriuCannot)
+        {
+            _toldCriuCannot = true;
+            log.Information("Each checkpoint reads all of the app's memory: {Why}, so CRIU cannot leave out what the app did not write", whyWhole);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A dump of only what the app wrote, made whole from <paramref name="previous"/>, with the app still stopped: the images,
+    /// or why they cannot be (a page crik could not place), to be failed.
+    /// </summary>
+    public (CaptureResult? Images, string? NotWhole) Complete(DumpRun run, CaptureResult captured, Manifest previous)
+    {
+        try
+        {
+            using PackReader packs = store.OpenPackReader();
+            (CaptureResult whole, long fromPrevious, long read) = UnwrittenImages.Complete(captured, previous, packs, run.Staging.Pack);
+            log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
+                + "checkpoint's chunks ({Read} read from the app to cut chunks)", previous.Generation, Size.Format(fromPrevious), Size.Format(read));
+            run.Stages.Lap("unwritten");
+            return (whole, null);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)
+        {
+            // The next dump reads all of the memory: the tracking is armed again at this one, which is not committed.
+            return (null, $"the pages the app did not write since checkpoint {previous.Generation} could not be taken from it: {e.Message}");
+        }
+    }
+
+    /// <summary>What the app wrote since its last committed checkpoint, read while it is stopped, and the tracking armed for the next.</summary>
+    public WrittenSinceCommit Take(DumpRun run)
+    {
+        List<int> processes = ProcessTree.Processes(run.App.Pid);
+        if (!Tracking)
+        {
+            return new WrittenSinceCommit(0, processes.Count, processes.Count);
+        }
+        WrittenSinceCommit written = writes.Take(processes, armNew: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+        run.Stages.Lap("writes");
+        return written;
+    }
+
+    /// <summary>The checkpoint is committed: writes count from it, and the next dump may take what the app does not write from it.</summary>
+    public void Committed(Manifest committed) => writes.Committed(committed, protectedByIt: Tracking);
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.WriteTracking;
+
+/// <summary>
+/// With trackWrites on, each checkpoint after the first has CRIU read only what the app wrote since the previous one, and
+/// takes the rest from that one. A chain of such checkpoints restores whole (apps/rewriting-tree-app.c): random rewrites,
+/// a new area, an area moved by mremap, pages dropped and unmapped, and a child forked between two checkpoints, each
+/// process's memory compared by its digest before the SIGTERM checkpoint and after the restore.
+/// </summary>
+public sealed class WrittenOnlyCheckpointTests : IDisposable
+{
+    private readonly TempDirectory _build = new();
+
+    [WrittenOnlyFact]
+    public void AChainOfCheckpointsOfWhatTheAppWroteRestoresItsTreeWhole()
+    {
+        string app = CompiledApp.Build("rewriting-tree-app.c", Path.Combine(_build.Path, "rewriting-tree-app"));
+        using var pods = new Pods("trackWrites: on\n");
+        Dictionary<string, string> before;
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Checkpoint(first, 1);
+            for (int round = 1; round <= 5; round++)
+            {
+                Round(first, round);
+                if (round < 5)
+                {
+                    Checkpoint(first, round + 1);
+                }
+            }
+            before = Digests(first, 5);
+            Pods.CheckpointAndStop(first);
+            for (int generation = 2; generation <= 6; generation++)
+            {
+                // Only what was written was read: the rest of the 64 MiB came from the checkpoint before.
+                string taken = first.WaitForLine($"CRIU read only what the app wrote since checkpoint {generation - 1}:", stderr: true);
+                Match fromPrevious = Regex.Match(taken, @": ([\d.]+) MiB of its memory is taken from");
+                Assert.True(fromPrevious.Success && double.Parse(fromPrevious.Groups[1].Value, CultureInfo.InvariantCulture) > 48, taken);
+            }
+        }
+        Assert.Equal(2, before.Count);
+        using CrikRun restored = pods.Start(app);
+        restored.WaitForLine("Restored checkpoint 6", stderr: true);
+        Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
+        restored.WaitForLine(_ => Digests(restored, 5).Count == 2, TimeSpan.FromSeconds(30));
+        Assert.Equal(before, Digests(restored, 5));
+        restored.Signal(Native.SIGKILL);
+    }
+
+    public void Dispose() => _build.Dispose();
+
+    /// <summary>Takes checkpoint <paramref name="generation"/> on demand, the app running on.</summary>
+    private static void Checkpoint(CrikRun pod, int generation)
+    {
+        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
+        (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
+        Assert.True(code == 0, $"{output}{error}\n{pod.Transcript}");
+        pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
+    }
+
+    /// <summary>Has the app take round <paramref name="round"/>, and waits for each process's digest of it (a child's from round 2).</summary>
+    private static void Round(CrikRun pod, int round)
+    {
+        Native.Signal(AppPid(pod), 10); // SIGUSR1
+        pod.WaitForLine(_ => Digests(pod, round).Count == (round >= 2 ? 2 : 1), TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>The last digest each process said for round <paramref name="round"/>, by process.</summary>
+    private static Dictionary<string, string> Digests(CrikRun pod, int round)
+    {
+        string prefix = "digest ";
+        var digests = new Dictionary<string, string>();
+        foreach (string line in pod.Stdout.Where(l => l.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            string[] parts = line.Split(' ');
+            if (parts.Length == 4 && parts[2] == round.ToString(CultureInfo.InvariantCulture))
+            {
+                digests[parts[1]] = parts[3];
+            }
+        }
+        return digests;
+    }
+
+    private static int AppPid(CrikRun pod) => ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+}

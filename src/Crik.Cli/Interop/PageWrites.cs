@@ -37,6 +37,7 @@ internal static unsafe class PageWrites
         {
             Flags = Libc.PM_SCAN_WP_MATCHING,
             CategoryMask = Libc.PAGE_IS_WPALLOWED | Libc.PAGE_IS_WRITTEN,
+            CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
             ReturnMask = Libc.PAGE_IS_WRITTEN,
         });
 

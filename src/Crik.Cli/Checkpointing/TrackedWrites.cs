@@ -32,6 +32,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
         {
             return writes.ProtectedAt;
         }
+        log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
         if (Tracking && !can && !_toldCriuCannot)
         {
             _toldCriuCannot = true;

@@ -1,7 +1,9 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
+using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
+using Crik.Cli.LazyPages;
 using Crik.Cli.Logging;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
@@ -27,10 +29,16 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
     public async Task<Manifest?> PreviousAsync(DumpRun run, DumpSetup setup)
     {
         bool can = Tracking && await criuCan.Value.ConfigureAwait(false);
-        if (WrittenOnlyDump.WhyWhole(Tracking, can, writes.ProtectedAt is not null, memoryArriving: run.Attempt.TakesArriving is not null,
-            onPreDumps: setup.OnTop is not null) is not { } whyWhole)
+        bool memoryArriving = run.Attempt.TakesArriving is not null, onPreDumps = setup.OnTop is not null;
+        string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, writes.ProtectedAt is not null, memoryArriving, onPreDumps);
+        if (whyWhole is null && writes.ProtectedAt is { } previous)
         {
-            return writes.ProtectedAt;
+            (long Touched, long Total)? cut = Touched(previous);
+            whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps, cut?.Touched, cut?.Total ?? 0);
+            if (whyWhole is null)
+            {
+                return previous;
+            }
         }
         log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
         if (Tracking && !can && !_toldCriuCannot)
@@ -39,6 +47,24 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
             log.Information("Each checkpoint reads all of the app's memory: {Why}, so CRIU cannot leave out what the app did not write", whyWhole);
         }
         return null;
+    }
+
+    /// <summary>How much of <paramref name="previous"/>'s chunks the app's writes since cut into, at a glance; null when it cannot be told.</summary>
+    private (long Touched, long Total)? Touched(Manifest previous)
+    {
+        try
+        {
+            var files = previous.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
+            using PackReader packs = store.OpenPackReader();
+            Dictionary<int, PagemapImage> pagemaps = DumpedMemory.Pagemaps(files, previous, packs);
+            var pages = files.ToDictionary(f => f.Path, f => f.Chunks ?? [], StringComparer.Ordinal);
+            return TouchedChunks.Of(pagemaps, pages, writes.PeekWritten());
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)
+        {
+            log.Debug("Could not tell how much of checkpoint {Generation} the app's writes cut into: {Error}", previous.Generation, e.Message);
+            return null;
+        }
     }
 
     /// <summary>

@@ -86,7 +86,7 @@ internal static class UnwrittenLayout
     }
 
     /// <summary>The index of the first run of <paramref name="runs"/> (in address order) that ends after <paramref name="address"/>.</summary>
-    private static int FirstEndingAfter(List<LaidOutRun> runs, ulong address)
+    public static int FirstEndingAfter(List<LaidOutRun> runs, ulong address)
     {
         int low = 0, high = runs.Count;
         while (low < high)
@@ -105,7 +105,7 @@ internal static class UnwrittenLayout
     }
 
     /// <summary>A whole pagemap's runs, each at its offset in its pages image.</summary>
-    private static List<LaidOutRun> Runs(PagemapImage image, int pid)
+    public static List<LaidOutRun> Runs(PagemapImage image, int pid)
     {
         var runs = new List<LaidOutRun>(image.Entries.Count);
         long offset = 0;

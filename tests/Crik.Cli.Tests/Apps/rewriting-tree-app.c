@@ -1,6 +1,7 @@
 // Test app for checkpoints that read only what the app wrote since the previous one (WrittenOnlyCheckpointTests).
 // It maps 64 MiB, fills every page with bytes of its own, and says "ready". On each SIGUSR1 it takes one round:
-// it rewrites 5 % of the area's pages, chosen at random, and changes its memory's shape as a round's number says
+// it rewrites 1 MiB in a row at a random place and 16 pages here and there (writes spread over most of the memory
+// make crik dump all of it), and changes its memory's shape as a round's number says
 // (1: maps a new area; 2: moves that area elsewhere with mremap, grown, and forks a child that goes on with a copy of
 // everything; 3: drops 16 pages with MADV_DONTNEED and unmaps 16 more; 4 and later: rewrites alone). A child takes the
 // same rounds on its own copy when its parent passes SIGUSR1 on. After each round each process says
@@ -16,6 +17,8 @@
 #define PAGE 4096L
 #define PAGES (64 * 256L)
 #define CUT 4096L // where the 16 unmapped pages start, in pages
+#define BLOCK 256L // pages rewritten in a row each round
+#define SCATTERED 16L // and pages rewritten here and there
 
 static volatile sig_atomic_t rounds_asked, digest_asked;
 static char *area, *extra;
@@ -65,8 +68,9 @@ static void say_digest(void)
 static void take_round(void)
 {
     round_number++;
-    for (long i = 0; i < PAGES / 20; i++) {
-        long page = (long)(next_random() % PAGES);
+    long block = (long)(next_random() % (PAGES - BLOCK));
+    for (long i = 0; i < BLOCK + SCATTERED; i++) {
+        long page = i < BLOCK ? block + i : (long)(next_random() % PAGES);
         if (!unmapped || page < CUT || page >= CUT + 16)
             fill(area + page * PAGE, next_random());
     }

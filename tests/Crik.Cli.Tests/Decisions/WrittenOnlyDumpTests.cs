@@ -18,4 +18,13 @@ public sealed class WrittenOnlyDumpTests
     [InlineData(true, true, true, false, true, "pre-dumps")]
     public void OtherwiseItReadsAllOfTheMemoryAndSaysWhy(bool tracking, bool criuCan, bool protectedAtPrevious, bool memoryArriving, bool onPreDumps, string why) =>
         Assert.Contains(why, WrittenOnlyDump.WhyWhole(tracking, criuCan, protectedAtPrevious, memoryArriving, onPreDumps), StringComparison.Ordinal);
+
+    [Fact]
+    public void WritesSpreadOverMoreThanHalfOfThePreviousCheckpointsChunksMakeADumpOfEverything()
+    {
+        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, touchedBytes: 50, previousBytes: 100));
+        Assert.Contains("spread over 51 % of the previous checkpoint's chunks",
+            WrittenOnlyDump.WhyWhole(true, true, true, false, false, touchedBytes: 51, previousBytes: 100), StringComparison.Ordinal);
+        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, touchedBytes: null, previousBytes: 100));
+    }
 }

@@ -42,19 +42,19 @@ class Client:
         return min((a for a in self.answers if a >= t), default=None)
 
 
-def pod(crik, python, work, mib, port, percent, extra_config):
+def pod(crik, python, work, mib, port, percent, extra_config, writes="scattered"):
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
         f.write(f"imageDir: {os.path.join(work, 'images')}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\nrestoreTimeout: 15m\n"
                 f"{extra_config}")
     env = dict(os.environ, CRIK_CONTROL_SOCKET=os.path.join(work, "control.sock"))
-    return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent)], env=env), env
+    return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent), writes], env=env), env
 
 
-def one_round(crik, python, work, mib, percent, extra_config):
+def one_round(crik, python, work, mib, percent, extra_config, writes="scattered"):
     shutil.rmtree(os.path.join(work, "images"), ignore_errors=True)
     port = free_port()
-    old, env = pod(crik, python, work, mib, port, percent, extra_config)
+    old, env = pod(crik, python, work, mib, port, percent, extra_config, writes)
     old.wait_line(r"^ready", timeout=900)
     crik_pid = wait_child(old.pid, name="crik")
     client = Client(port)
@@ -68,7 +68,7 @@ def one_round(crik, python, work, mib, percent, extra_config):
         t_rewrote, _ = old.wait_line(r"^rewrote", timeout=300)
         time.sleep(0.3)
         t_sigterm, t_exit, sigterm_line = sigterm_checkpoint(old, crik_pid, 2)
-        new, _ = pod(crik, python, work, mib, port, percent, extra_config)
+        new, _ = pod(crik, python, work, mib, port, percent, extra_config, writes)
         t_start = new.started_at
         while client.first_after(t_start) is None:
             if new.popen.poll() is not None:
@@ -105,11 +105,13 @@ def main():
     parser.add_argument("--extra-config", default="", help="more lines for crik's configuration, e.g. 'trackWrites: off'")
     parser.add_argument("--track-writes", choices=["on", "off", "both"], default="on",
                         help="crik's trackWrites; both: each round once with it on and once off, in turn first")
+    parser.add_argument("--writes", choices=["scattered", "runs"], default="scattered",
+                        help="the app's rewrites: pages at random places, or runs of 1 MiB at random places")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    results = {"percent": args.percent, "reps": args.reps, "extra_config": args.extra_config, "sizes": {}}
+    results = {"percent": args.percent, "writes": args.writes, "reps": args.reps, "extra_config": args.extra_config, "sizes": {}}
     say_first_touch(results)
     modes = ["on", "off"] if args.track_writes == "both" else [args.track_writes]
     for mib in [int(s) for s in args.sizes.split(",")]:
@@ -117,7 +119,7 @@ def main():
         for rep in range(args.reps):
             for mode in modes if rep % 2 == 0 else list(reversed(modes)):
                 config = args.extra_config.replace("\\n", "\n") + f"\ntrackWrites: {mode}\n"
-                r = one_round(args.crik, args.python, args.work, mib, args.percent, config)
+                r = one_round(args.crik, args.python, args.work, mib, args.percent, config, args.writes)
                 rounds[mode].append(r)
                 log(f"part 8: {mib} MiB #{rep + 1} trackWrites {mode}: "
                     + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))

@@ -3,7 +3,8 @@
 GETs on PORT: each answer hashes a 4 MiB slice of that memory at a place that moves with every request
 (so a request touches a few MiB, not all of it) and prints "tick N" every 100 ms meanwhile. With a third
 argument PERCENT, each SIGUSR1 rewrites that share of its pages, each at a random place (one byte per page),
-and prints "rewrote N pages"."""
+and prints "rewrote N pages". A fourth argument, "runs", rewrites them in runs of 1 MiB at random places instead
+(as a heap that allocates anew in a few regions does)."""
 import hashlib
 import http.server
 import os
@@ -15,6 +16,7 @@ import time
 
 mib, port = int(sys.argv[1]), int(sys.argv[2])
 percent = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+in_runs = len(sys.argv) > 4 and sys.argv[4] == "runs"
 memory = bytearray(mib << 20)
 view = memoryview(memory)
 for i in range(mib):
@@ -40,7 +42,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def rewrite(signum, frame):
     pages = mib << 8
-    chosen = random.sample(range(pages), int(pages * percent / 100))
+    if in_runs:
+        runs = random.sample(range(mib), max(1, int(pages * percent / 100) >> 8))
+        chosen = [(run << 8) + i for run in runs for i in range(256)]
+    else:
+        chosen = random.sample(range(pages), int(pages * percent / 100))
     for page in chosen:
         memory[(page << 12) + 17] ^= 0xFF
     print(f"rewrote {len(chosen)} pages", flush=True)

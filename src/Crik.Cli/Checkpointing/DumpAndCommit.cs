@@ -68,7 +68,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
         }
-        Manifest? previous = await writes.PreviousAsync(run, setup).ConfigureAwait(false);
+        PreviousCheckpoint? previous = await writes.PreviousAsync(run, setup).ConfigureAwait(false);
         DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly: previous is not null).ConfigureAwait(false);
         if (dump.WhyNot is { } notDumped)
         {

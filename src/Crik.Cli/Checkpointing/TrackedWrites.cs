@@ -13,6 +13,9 @@ using Serilog;
 
 namespace Crik.Cli.Checkpointing;
 
+/// <summary>The checkpoint a dump of only what the app wrote takes the rest from, and its pagemaps by PID when they were read already.</summary>
+internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps);
+
 /// <summary>
 /// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
 /// making such a dump whole from that checkpoint (<see cref="UnwrittenImages"/>), and, with the app stopped, what it wrote
@@ -26,18 +29,18 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
     private bool Tracking => config.TrackWrites == WriteTrackingMode.On;
 
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
-    public async Task<Manifest?> PreviousAsync(DumpRun run, DumpSetup setup)
+    public async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)
     {
         bool can = Tracking && await criuCan.Value.ConfigureAwait(false);
         bool memoryArriving = run.Attempt.TakesArriving is not null, onPreDumps = setup.OnTop is not null;
         string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, writes.ProtectedAt is not null, memoryArriving, onPreDumps);
         if (whyWhole is null && writes.ProtectedAt is { } previous)
         {
-            (long Touched, long Total)? cut = Touched(previous);
+            (Dictionary<int, PagemapImage> Pagemaps, long Touched, long Total)? cut = Touched(previous);
             whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps, cut?.Touched, cut?.Total ?? 0);
             if (whyWhole is null)
             {
-                return previous;
+                return new PreviousCheckpoint(previous, cut?.Pagemaps);
             }
         }
         log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
@@ -49,8 +52,11 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
         return null;
     }
 
-    /// <summary>How much of <paramref name="previous"/>'s chunks the app's writes since cut into, at a glance; null when it cannot be told.</summary>
-    private (long Touched, long Total)? Touched(Manifest previous)
+    /// <summary>
+    /// How much of <paramref name="previous"/>'s chunks the app's writes since cut into, at a glance, with its pagemaps read for it;
+    /// null when it cannot be told.
+    /// </summary>
+    private (Dictionary<int, PagemapImage> Pagemaps, long Touched, long Total)? Touched(Manifest previous)
     {
         try
         {
@@ -58,7 +64,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
             using PackReader packs = store.OpenPackReader();
             Dictionary<int, PagemapImage> pagemaps = DumpedMemory.Pagemaps(files, previous, packs);
             var pages = files.ToDictionary(f => f.Path, f => f.Chunks ?? [], StringComparer.Ordinal);
-            return TouchedChunks.Of(pagemaps, pages, writes.PeekWritten());
+            (long touched, long total) = TouchedChunks.Of(pagemaps, pages, writes.PeekWritten());
+            return (pagemaps, touched, total);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)
         {
@@ -68,15 +75,16 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
     }
 
     /// <summary>
-    /// A dump of only what the app wrote, made whole from <paramref name="previous"/>, with the app still stopped: the images,
+    /// A dump of only what the app wrote, made whole from <paramref name="previousCheckpoint"/>, with the app still stopped: the images,
     /// or why they cannot be (a page crik could not place), to be failed.
     /// </summary>
-    public (CaptureResult? Images, string? NotWhole) Complete(DumpRun run, CaptureResult captured, Manifest previous)
+    public (CaptureResult? Images, string? NotWhole) Complete(DumpRun run, CaptureResult captured, PreviousCheckpoint previousCheckpoint)
     {
+        Manifest previous = previousCheckpoint.Manifest;
         try
         {
             using PackReader packs = store.OpenPackReader();
-            (CaptureResult whole, long fromPrevious, long read) = UnwrittenImages.Complete(captured, previous, packs, run.Staging.Pack);
+            (CaptureResult whole, long fromPrevious, long read) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, packs, run.Staging.Pack);
             log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
                 + "checkpoint's chunks ({Read} read from the app to cut chunks)", previous.Generation, Size.Format(fromPrevious), Size.Format(read));
             run.Stages.Lap("unwritten");

@@ -17,12 +17,13 @@ internal static class UnwrittenImages
 {
     /// <summary>The images made whole, and how many bytes came from the previous checkpoint, and of those how many crik read from the app to cut chunks.</summary>
     /// <param name="previous">The previous checkpoint, committed by this crik when it write-protected the app's memory.</param>
-    public static (CaptureResult Images, long FromPrevious, long Read) Complete(CaptureResult captured, Manifest previous, PackReader packs, PackWriter pack)
+    /// <param name="previousPagemaps">Its pagemaps by PID, when they were read already; else they are read when a dump needs them.</param>
+    public static (CaptureResult Images, long FromPrevious, long Read) Complete(CaptureResult captured, Manifest previous,
+        Dictionary<int, PagemapImage>? previousPagemaps, PackReader packs, PackWriter pack)
     {
         IReadOnlyDictionary<string, byte[]> pagemaps = captured.Pagemaps ?? throw new InvalidDataException("the dump's pagemaps were not kept");
         var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
         var previousFiles = previous.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
-        Dictionary<int, PagemapImage>? previousPagemaps = null;
         long fromPrevious = 0, read = 0;
         string? failure = null;
         using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));

@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "apps", "http_app.py")
 REPO = os.path.dirname(HERE)
 S3RVER = os.path.join(REPO, "artifacts", "tools", "s3rver", "node_modules", "s3rver", "bin", "s3rver.js")
+APP_SHAPE = []  # ["0", "sparse"] with --sparse: the app's memory in tens of thousands of runs
 
 
 def free_port():
@@ -89,7 +90,7 @@ def pod(crik, python, store, mib, port, work, lazy):
     with open(config, "w") as f:
         f.write(f"imageDir: {store.image_dir}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\nrestoreTimeout: 15m\n"
                 f"restoreAttempts: 1000\nlazyRestore: {'on' if lazy else 'off'}\n")
-    return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port)], env=store.env)
+    return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port)] + APP_SHAPE, env=store.env)
 
 
 def checkpoint(crik, python, store, mib, port, work):
@@ -174,10 +175,13 @@ def main():
     parser.add_argument("--stores", default="volume,s3")
     parser.add_argument("--work", required=True)
     parser.add_argument("--read-first", type=int, default=1, help="also restore a checkpoint taken after a lazy restore (1) or not (0)")
+    parser.add_argument("--sparse", action="store_true", help="the app drops every other page after its fill")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    results = {"sizes": [], "reps": args.reps}
+    if args.sparse:
+        APP_SHAPE.extend(["0", "sparse"])
+    results = {"sizes": [], "reps": args.reps, "sparse": args.sparse}
     say_first_touch(results)
     for kind in args.stores.split(","):
         if kind == "s3" and not os.path.exists(S3RVER):

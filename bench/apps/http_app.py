@@ -4,8 +4,11 @@ GETs on PORT: each answer hashes a 4 MiB slice of that memory at a place that mo
 (so a request touches a few MiB, not all of it) and prints "tick N" every 100 ms meanwhile. With a third
 argument PERCENT, each SIGUSR1 rewrites that share of its pages, each at a random place (one byte per page),
 and prints "rewrote N pages". A fourth argument, "runs", rewrites them in runs of 1 MiB at random places instead
-(as a heap that allocates anew in a few regions does)."""
+(as a heap that allocates anew in a few regions does). With "sparse" among the further arguments, every other page
+is dropped after the fill (madvise MADV_DONTNEED), so the memory is in tens of thousands of runs, as a heap that freed
+much of what it held is."""
 import hashlib
+import mmap
 import http.server
 import os
 import random
@@ -16,11 +19,15 @@ import time
 
 mib, port = int(sys.argv[1]), int(sys.argv[2])
 percent = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-in_runs = len(sys.argv) > 4 and sys.argv[4] == "runs"
-memory = bytearray(mib << 20)
+in_runs = "runs" in sys.argv[4:]
+sparse = "sparse" in sys.argv[4:]
+memory = mmap.mmap(-1, mib << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 view = memoryview(memory)
 for i in range(mib):
     view[i << 20:(i + 1) << 20] = os.urandom(1 << 20)
+if sparse:
+    for page in range(1, mib << 8, 2):
+        memory.madvise(mmap.MADV_DONTNEED, page << 12, 1 << 12)
 served = 0
 
 

@@ -43,9 +43,13 @@ internal sealed class LazyArea
 
     public bool IsDone(long page) => (_done[page >> 6] & (1UL << (int)(page & 63))) != 0;
 
-    /// <summary>Marks <paramref name="count"/> pages from <paramref name="first"/> done.</summary>
-    public void MarkDone(long first, long count)
+    /// <summary>
+    /// Marks <paramref name="count"/> pages from <paramref name="first"/> done; how many of them were missing. Through
+    /// <see cref="LazyTask.MarkDone"/>, which keeps the count of what the process misses.
+    /// </summary>
+    public long MarkDone(long first, long count)
     {
+        long before = Missing;
         for (long page = first; page < first + count; page++)
         {
             ref ulong word = ref _done[page >> 6];
@@ -56,6 +60,7 @@ internal sealed class LazyArea
                 Missing--;
             }
         }
+        return before - Missing;
     }
 
     /// <summary>The first run of missing pages in [<paramref name="from"/>, <paramref name="to"/>), at most <paramref name="most"/> long; count 0 when none.</summary>
@@ -87,23 +92,27 @@ internal sealed class LazyArea
     public (LazyArea Before, LazyArea After) SplitAt(long page)
     {
         ulong bytes = (ulong)(page * ImagePage.Bytes);
-        var before = new LazyArea(Address, DumpedAt, Offset, page, new ulong[(page + 63) / 64], page);
-        var after = new LazyArea(Address + bytes, DumpedAt + bytes, Offset + (long)bytes, Pages - page, new ulong[(Pages - page + 63) / 64], Pages - page);
+        ulong[] before = new ulong[(page + 63) / 64], after = new ulong[(Pages - page + 63) / 64];
+        long missingBefore = page, missingAfter = Pages - page;
         for (long p = 0; p < Pages; p++)
         {
-            if (IsDone(p))
+            if (!IsDone(p))
             {
-                if (p < page)
-                {
-                    before.MarkDone(p, 1);
-                }
-                else
-                {
-                    after.MarkDone(p - page, 1);
-                }
+                continue;
+            }
+            if (p < page)
+            {
+                before[p >> 6] |= 1UL << (int)(p & 63);
+                missingBefore--;
+            }
+            else
+            {
+                after[(p - page) >> 6] |= 1UL << (int)((p - page) & 63);
+                missingAfter--;
             }
         }
-        return (before, after);
+        return (new LazyArea(Address, DumpedAt, Offset, page, before, missingBefore),
+            new LazyArea(Address + bytes, DumpedAt + bytes, Offset + (long)bytes, Pages - page, after, missingAfter));
     }
 
     /// <summary>The area now lives <paramref name="delta"/> bytes away (an mremap moved it).</summary>

@@ -26,7 +26,7 @@ internal sealed class PageCopier
         {
             fixed (byte* chunk = bytes)
             {
-                foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0 && a.Offset < end && a.OffsetEnd > start))
+                foreach (LazyArea area in task.HoldingBytes(start, end).Where(a => a.Missing > 0))
                 {
                     long from = Math.Max(0, (start - area.Offset + ImagePage.Bytes - 1) / ImagePage.Bytes);
                     long to = Math.Min(area.Pages, (end - area.Offset) / ImagePage.Bytes);
@@ -39,11 +39,11 @@ internal sealed class PageCopier
                         switch (result)
                         {
                             case FillResult.Done:
-                                area.MarkDone(first, count);
+                                task.MarkDone(area, first, count);
                                 break;
                             case FillResult.Exists:
                                 // The page after those copied is there already (the app wrote it, or a fault's copy won): wake whoever waits on it.
-                                area.MarkDone(first, copiedPages + 1);
+                                task.MarkDone(area, first, copiedPages + 1);
                                 task.File.Wake(address + (ulong)(copiedPages * ImagePage.Bytes), ImagePage.Bytes);
                                 break;
                             case FillResult.Unmapped when count > 1:
@@ -58,7 +58,7 @@ internal sealed class PageCopier
                                 // not read yet, or a page crik cannot place. Never counted as done: the caller reads the events and asks again.
                                 return FillResult.Unmapped;
                             default:
-                                area.MarkDone(first, copiedPages);
+                                task.MarkDone(area, first, copiedPages);
                                 return result;
                         }
                     }
@@ -87,10 +87,10 @@ internal sealed class PageCopier
             switch (result)
             {
                 case FillResult.Done:
-                    area.MarkDone(page, 1);
+                    task.MarkDone(area, page, 1);
                     break;
                 case FillResult.Exists:
-                    area.MarkDone(page, 1);
+                    task.MarkDone(area, page, 1);
                     task.File.Wake(address, ImagePage.Bytes);
                     break;
                 default:

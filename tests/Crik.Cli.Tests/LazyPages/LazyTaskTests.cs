@@ -36,7 +36,7 @@ public sealed class LazyTaskTests
     public void AnMremapMovesWhatIsLeftToFillAndItsPagesComeFromWhereTheyWereInTheImage()
     {
         using LazyTask task = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
-        task.Areas[0].MarkDone(0, 1);
+        task.MarkDone(task.Areas[0], 0, 1);
 
         task.Remap(0x12000, 0x80000, 4 * Page); // pages 2-5 move
 
@@ -88,10 +88,10 @@ public sealed class LazyTaskTests
     public void AForkedChildMissesWhatItsParentMissedThenAndEachIsFilledOnItsOwn()
     {
         using LazyTask parent = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
-        parent.Areas[0].MarkDone(0, 4);
+        parent.MarkDone(parent.Areas[0], 0, 4);
 
         using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)), [], new ForkedFrom(null, new HashSet<int>()));
-        parent.Areas[0].MarkDone(4, 4);
+        parent.MarkDone(parent.Areas[0], 4, 4);
 
         Assert.Equal(12, child.Missing);
         Assert.Equal(8, parent.Missing);

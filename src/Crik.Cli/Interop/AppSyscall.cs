@@ -24,7 +24,7 @@ internal sealed unsafe class AppSyscall : IDisposable
     private readonly ulong _instruction;
     private readonly List<int> _signalsCame = [];
     private readonly TimeSpan _wait;
-    private bool _detached;
+    private bool _detached, _exited;
 
     private AppSyscall(int tid, TimeSpan wait)
     {
@@ -100,8 +100,15 @@ internal sealed unsafe class AppSyscall : IDisposable
         {
             // Not stopped (a wait that gave up): stopped again first, since it must not go on with crik's registers.
             _ = Libc.Ptrace(Libc.PTRACE_INTERRUPT, _tid, 0, 0);
-            _ = WaitForStop(_ => true);
-            SetRegisters(registers);
+            try
+            {
+                _ = WaitForStop(_ => true);
+                SetRegisters(registers);
+            }
+            catch (IOException) when (_exited)
+            {
+                // Killed meanwhile: there is nothing to put back.
+            }
         }
         finally
         {
@@ -131,12 +138,54 @@ internal sealed unsafe class AppSyscall : IDisposable
                 {
                     signal = status;
                 }
+                _ = Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, signal);
+                return;
             }
             catch (IOException)
             {
-                // Gone meanwhile: a thread that has exited is no longer traced.
+                if (!_exited)
+                {
+                    return; // it did not stop in time, and is not known to have exited
+                }
             }
-            _ = Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, signal);
+        }
+        ReapExited();
+    }
+
+    /// <summary>
+    /// A thread that exits while traced stays a zombie until its tracer waits for it, and its process with it (the kernel
+    /// keeps a process whose threads are not all reaped): so crik, which traced it, reaps it. Not the main thread of crik's
+    /// own child, whose exit status is its parent's to take (crik's reaper): traced by its own parent, it is reaped as usual.
+    /// </summary>
+    private void ReapExited()
+    {
+        if (_tid == _pid && RealParentOf(_pid) == Environment.ProcessId)
+        {
+            return;
+        }
+        byte* info = stackalloc byte[Libc.SigInfoBytes];
+        long started = Stopwatch.GetTimestamp();
+        while (Directory.Exists($"/proc/{_pid}/task/{_tid}") && Stopwatch.GetElapsedTime(started) < _wait)
+        {
+            new Span<byte>(info, Libc.SigInfoBytes).Clear();
+            if (Libc.WaitId(Libc.P_PID, _tid, info, Libc.WEXITED | Libc.WNOHANG | Libc.WALL) < 0 || *(int*)(info + Libc.SigInfoPidOffset) == _tid)
+            {
+                return; // reaped, or not crik's to reap (untraced already)
+            }
+            Thread.Sleep(1); // still on its way out
+        }
+    }
+
+    /// <summary>The PID of the process's real parent (a tracer is not one): PPid in its status; 0 when it is gone.</summary>
+    private static int RealParentOf(int pid)
+    {
+        try
+        {
+            return ProcStatusField(pid, "PPid:");
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
@@ -250,11 +299,13 @@ internal sealed unsafe class AppSyscall : IDisposable
         }
         catch (IOException)
         {
+            _exited = true;
             throw new IOException($"thread {_tid} is gone");
         }
         int close = stat.LastIndexOf(')');
         char state = close > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
-        return state is 'Z' or 'X' ? throw new IOException($"thread {_tid} exited") : state == 't';
+        _exited |= state is 'Z' or 'X';
+        return _exited ? throw new IOException($"thread {_tid} exited") : state == 't';
     }
 
     /// <summary>What the stop is, from PTRACE_GETSIGINFO; a group-stop, which has no signal information, reads as an event.</summary>
@@ -295,15 +346,17 @@ internal sealed unsafe class AppSyscall : IDisposable
     private IOException Failure(string what, Errno errno) => new($"could not {what} thread {_tid} with ptrace: {Libc.Describe(errno)}");
 
     /// <summary>The process a thread belongs to (its Tgid in /proc/TID/status).</summary>
-    private static int TgidOf(int tid)
+    private static int TgidOf(int tid) => ProcStatusField(tid, "Tgid:");
+
+    private static int ProcStatusField(int pid, string field)
     {
-        foreach (string line in File.ReadLines($"/proc/{tid}/status"))
+        foreach (string line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
             {
-                return int.Parse(line.AsSpan(5).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                return int.Parse(line.AsSpan(field.Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
             }
         }
-        throw new IOException($"/proc/{tid}/status has no Tgid");
+        throw new IOException($"/proc/{pid}/status has no {field}");
     }
 }

@@ -154,6 +154,25 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal("done", app.Ask("write 3 1 1", raw: true)); // alive: its filter would have killed it at a userfaultfd
     });
 
+    [WriteTrackingFact]
+    public void AnAppKilledWhileCrikRunsACallInItIsReapedAsIfCrikHadNeverBeenThere()
+    {
+        foreach (bool leader in new[] { false, true })
+        {
+            using var app = TrackedApp.Start(Compile(statically: false));
+            int tid = leader ? app.Pid : Directory.EnumerateDirectories($"/proc/{app.Pid}/task").Select(t => int.Parse(Path.GetFileName(t), CultureInfo.InvariantCulture))
+                .First(t => t != app.Pid);
+            var call = Crik.Cli.Interop.AppSyscall.Stop(tid, Wait);
+            HostCommand.MustRun("kill", "-KILL", app.Pid.ToString(CultureInfo.InvariantCulture));
+
+            Assert.Throws<IOException>(() => call.Run(39)); // getpid: the thread is gone
+            call.Dispose(); // nothing to put back, and no throw
+
+            // A traced thread that died stays until its tracer reaps it, and the process with it: crik reaps what it traced.
+            Assert.True(app.WaitForExit(Wait), $"the killed app ({(leader ? "its main thread" : "another thread")} traced) was not reaped");
+        }
+    }
+
     [CriuFact]
     public void CriuDumpsAnAppWhoseWritesCrikTracks()
     {
@@ -251,6 +270,8 @@ public sealed class WriteTrackingTests : IDisposable
 
         public void Send(string command) => _process.StandardInput.WriteLine(command);
 
+        public bool WaitForExit(TimeSpan wait) => _process.WaitForExit(wait);
+
         /// <summary>The app's answer to its last command, without "done ".</summary>
         public string Answer()
         {
@@ -270,8 +291,11 @@ public sealed class WriteTrackingTests : IDisposable
 
         public void Dispose()
         {
-            _process.Kill();
-            _process.WaitForExit();
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+            _process.WaitForExit(Wait);
             _process.Dispose();
         }
 

@@ -8,6 +8,7 @@ namespace Crik.Cli.Tests.Criu;
 /// CRIU keeps what it found of the kernel only on a tmpfs /run, which a container's seldom is: crik has it
 /// worked out once as it starts and kept at /run/criu.kdat, and the checkpoint's criu dump reads it there.
 /// </summary>
+[Collection(MachineWideCriuFiles.Name)]
 public class KernelFeatureCacheTests
 {
     [CriuFact]

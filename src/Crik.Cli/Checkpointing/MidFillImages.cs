@@ -87,7 +87,7 @@ internal static class MidFillImages
         return (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry) & (3UL << 62)) != 0;
     }
 
-    internal static void ReadMemory(SafeFileHandle memory, int pid, ulong address, Span<byte> into)
+    private static void ReadMemory(SafeFileHandle memory, int pid, ulong address, Span<byte> into)
     {
         for (int done = 0; done < into.Length;)
         {

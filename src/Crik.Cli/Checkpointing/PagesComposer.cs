@@ -4,8 +4,7 @@ using Crik.Cli.Streaming;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>
-/// Puts together the chunks of one pages image from two: the dump's and the one of the checkpoint restored (or of the
-/// previous checkpoint, for the pages not written since: <see cref="UnwrittenLayout"/>).
+/// Puts together the chunks of one pages image from two: the dump's and the one of the checkpoint restored.
 /// A chunk that lies whole within a run is listed as it is, without reading it (the restored checkpoint's only
 /// when the store may reuse it); the pieces of chunks cut by a run's ends are read (the dump's from the stopped
 /// process, whose memory is as the dump saw it; the restored checkpoint's from the store, by
@@ -17,7 +16,6 @@ internal sealed class PagesComposer : IDisposable
     private readonly ChunkStarts _dumped;
     private readonly RestoredChunkReader _restored;
     private readonly Action<ulong, Span<byte>> _readDumped;
-    private readonly bool _restoredInMemory;
     private readonly PiecesToCut _pieces;
     private readonly List<ChunkRef> _chunks = [];
 
@@ -25,15 +23,13 @@ internal sealed class PagesComposer : IDisposable
     /// <param name="dumped">The dump's chunks of the image.</param>
     /// <param name="restored">The restored checkpoint's chunks of the image.</param>
     /// <param name="readDumped">Reads the process's memory at an address.</param>
-    /// <param name="readRestored">Reads one whole chunk of the restored checkpoint's pages image, by its index, from the store;
-    /// null when the process's memory holds those pages as that checkpoint has them (pages not written since), to read them there.</param>
+    /// <param name="readRestored">Reads one whole chunk of the restored checkpoint's pages image, by its index, from the store.</param>
     public PagesComposer(PackWriter pack, ImageChunker chunker, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored,
-        Action<ulong, Span<byte>> readDumped, Func<int, byte[]>? readRestored)
+        Action<ulong, Span<byte>> readDumped, Func<int, byte[]> readRestored)
     {
         _pack = pack;
         _dumped = new ChunkStarts(dumped);
-        _restoredInMemory = readRestored is null;
-        _restored = new RestoredChunkReader(new ChunkStarts(restored), readRestored ?? (_ => throw new InvalidOperationException("read from memory")));
+        _restored = new RestoredChunkReader(new ChunkStarts(restored), readRestored);
         _readDumped = readDumped;
         _pieces = new PiecesToCut(chunker);
     }
@@ -86,7 +82,7 @@ internal sealed class PagesComposer : IDisposable
         while (length > 0)
         {
             Span<byte> into = _pieces.Room(length, _chunks);
-            if (run.FromDump || _restoredInMemory)
+            if (run.FromDump)
             {
                 _readDumped(run.Address + (ulong)(at - run.Offset), into);
             }

@@ -36,11 +36,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
         string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, writes.ProtectedAt is not null, memoryArriving, onPreDumps);
         if (whyWhole is null && writes.ProtectedAt is { } previous)
         {
-            (Dictionary<int, PagemapImage> Pagemaps, long Touched, long Total)? cut = Touched(previous);
-            whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps, cut?.Touched, cut?.Total ?? 0);
+            List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
+            whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps,
+                pages.Sum(f => f.Chunks!.Count), pages.Sum(f => f.Size));
             if (whyWhole is null)
             {
-                return new PreviousCheckpoint(previous, cut?.Pagemaps);
+                return new PreviousCheckpoint(previous, PagemapsOf(previous));
             }
         }
         log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
@@ -52,24 +53,18 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
         return null;
     }
 
-    /// <summary>
-    /// How much of <paramref name="previous"/>'s chunks the app's writes since cut into, at a glance, with its pagemaps read for it;
-    /// null when it cannot be told.
-    /// </summary>
-    private (Dictionary<int, PagemapImage> Pagemaps, long Touched, long Total)? Touched(Manifest previous)
+    /// <summary>The pagemaps of <paramref name="previous"/>, read while the app still runs; null when they cannot be (the dump reads them again, and fails if it cannot).</summary>
+    private Dictionary<int, PagemapImage>? PagemapsOf(Manifest previous)
     {
         try
         {
             var files = previous.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
             using PackReader packs = store.OpenPackReader();
-            Dictionary<int, PagemapImage> pagemaps = DumpedMemory.Pagemaps(files, previous, packs);
-            var pages = files.ToDictionary(f => f.Path, f => f.Chunks ?? [], StringComparer.Ordinal);
-            (long touched, long total) = TouchedChunks.Of(pagemaps, pages, writes.PeekWritten());
-            return (pagemaps, touched, total);
+            return DumpedMemory.Pagemaps(files, previous, packs);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)
         {
-            log.Debug("Could not tell how much of checkpoint {Generation} the app's writes cut into: {Error}", previous.Generation, e.Message);
+            log.Debug("Could not read the pagemaps of checkpoint {Generation} before the dump: {Error}", previous.Generation, e.Message);
             return null;
         }
     }
@@ -84,9 +79,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
         try
         {
             using PackReader packs = store.OpenPackReader();
-            (CaptureResult whole, long fromPrevious, long read) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, packs, run.Staging.Pack);
+            (CaptureResult whole, long fromPrevious) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, packs, run.Staging.Pack);
             log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
-                + "checkpoint's chunks ({Read} read from the app to cut chunks)", previous.Generation, Size.Format(fromPrevious), Size.Format(read));
+                + "checkpoint's chunks", previous.Generation, Size.Format(fromPrevious));
             run.Stages.Lap("unwritten");
             return (whole, null);
         }

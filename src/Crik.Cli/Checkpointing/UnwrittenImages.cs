@@ -3,28 +3,26 @@ using Crik.Cli.Criu;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
-using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>
 /// Makes the images of a dump that holds only what the app wrote since the previous checkpoint whole: each page the
-/// dump leaves in its parent is taken from the previous checkpoint (<see cref="UnwrittenLayout"/>), by that one's chunks
-/// where a chunk lies whole among such pages, without reading it; the pieces at the edges are read from the process,
-/// which holds them unchanged (<see cref="PagesComposer"/>). Runs with the app stopped by the dump.
+/// dump leaves in its parent is taken from the previous checkpoint (<see cref="UnwrittenLayout"/>), by that one's chunks,
+/// sliced where a run of such pages begins or ends inside one (<see cref="SlicedPages"/>): nothing is read or named anew.
 /// </summary>
 internal static class UnwrittenImages
 {
-    /// <summary>The images made whole, and how many bytes came from the previous checkpoint, and of those how many crik read from the app to cut chunks.</summary>
+    /// <summary>The images made whole, and how many bytes came from the previous checkpoint.</summary>
     /// <param name="previous">The previous checkpoint, committed by this crik when it write-protected the app's memory.</param>
     /// <param name="previousPagemaps">Its pagemaps by PID, when they were read already; else they are read when a dump needs them.</param>
-    public static (CaptureResult Images, long FromPrevious, long Read) Complete(CaptureResult captured, Manifest previous,
+    public static (CaptureResult Images, long FromPrevious) Complete(CaptureResult captured, Manifest previous,
         Dictionary<int, PagemapImage>? previousPagemaps, PackReader packs, PackWriter pack)
     {
         IReadOnlyDictionary<string, byte[]> pagemaps = captured.Pagemaps ?? throw new InvalidDataException("the dump's pagemaps were not kept");
         var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
         var previousFiles = previous.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
-        long fromPrevious = 0, read = 0;
+        long fromPrevious = 0;
         string? failure = null;
         using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
         foreach ((string name, byte[] bytes) in pagemaps.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -42,44 +40,28 @@ internal static class UnwrittenImages
             }
             ManifestFile previousPages = previousFiles.FirstOrDefault(f => f.Path == before.PagesName)
                 ?? throw new InvalidDataException($"the previous checkpoint lacks {before.PagesName}");
-            (long taken, long cut) = Complete(pid, name, dumped, before, previousPages, files, pack, chunker);
-            fromPrevious += taken;
-            read += cut;
+            fromPrevious += Complete(pid, name, dumped, before, previousPages, files, pack, chunker);
         }
         if (Volatile.Read(ref failure) is { } notStored)
         {
             throw new IOException($"the images were not stored whole: {notStored}");
         }
         List<ManifestFile> images = [.. files.Values.OrderBy(f => f.Path, StringComparer.Ordinal)];
-        return (captured with { Images = images }, fromPrevious, read);
+        return (captured with { Images = images }, fromPrevious);
     }
 
-    private static (long FromPrevious, long Read) Complete(int pid, string pagemapName, PagemapImage dumped, PagemapImage before,
+    private static long Complete(int pid, string pagemapName, PagemapImage dumped, PagemapImage before,
         ManifestFile previousPages, Dictionary<string, ManifestFile> files, PackWriter pack, ImageChunker chunker)
     {
         List<LaidOutRun> runs = UnwrittenLayout.Of(dumped, before, pid);
-        using SafeFileHandle memory = File.OpenHandle($"/proc/{pid}/mem");
         IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
-        long read = 0;
-        using (var composer = new PagesComposer(pack, chunker, dumpedPages, previousPages.Chunks ?? [],
-            (address, into) =>
-            {
-                MidFillImages.ReadMemory(memory, pid, address, into);
-                read += into.Length;
-            }, readRestored: null))
-        {
-            foreach (LaidOutRun run in UnwrittenLayout.Merged(runs))
-            {
-                composer.Add(run);
-            }
-            (List<ChunkRef> chunks, long size) = composer.Finish();
-            files[dumped.PagesName] = new ManifestFile(dumped.PagesName, size, [], chunks);
-        }
+        (List<ChunkRef> chunks, long size) = SlicedPages.Of(runs, dumpedPages, previousPages.Chunks ?? [], pack);
+        files[dumped.PagesName] = new ManifestFile(dumped.PagesName, size, [], chunks);
         var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]);
         using (var encoded = new MemoryStream(whole.Encode(), writable: false))
         {
             files[pagemapName] = chunker.Take(pagemapName, encoded);
         }
-        return (runs.Where(r => !r.FromDump).Sum(r => r.Bytes), read);
+        return runs.Where(r => !r.FromDump).Sum(r => r.Bytes);
     }
 }

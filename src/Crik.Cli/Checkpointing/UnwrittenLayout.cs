@@ -43,29 +43,6 @@ internal static class UnwrittenLayout
         return runs;
     }
 
-    /// <summary>
-    /// The runs with each one from the previous checkpoint joined to the one before it when they follow one another both in
-    /// memory and in that checkpoint's pages image, so that a chunk across them is taken whole. (Joined across a gap in
-    /// memory, a run's pages could not be read from the process by their address.)
-    /// </summary>
-    public static List<LaidOutRun> Merged(List<LaidOutRun> runs)
-    {
-        var merged = new List<LaidOutRun>(runs.Count);
-        foreach (LaidOutRun run in runs)
-        {
-            if (!run.FromDump && merged.Count > 0 && merged[^1] is { FromDump: false } last && last.End == run.Address
-                && last.Offset + last.Bytes == run.Offset && last.Flags == run.Flags)
-            {
-                merged[^1] = last with { Pages = last.Pages + run.Pages };
-            }
-            else
-            {
-                merged.Add(run);
-            }
-        }
-        return merged;
-    }
-
     /// <summary>The pages from <paramref name="start"/> to <paramref name="end"/>, as the previous checkpoint holds them; throws when it lacks one.</summary>
     private static void AddFromPrevious(List<LaidOutRun> runs, List<LaidOutRun> before, ulong start, ulong end, int pid)
     {
@@ -86,7 +63,7 @@ internal static class UnwrittenLayout
     }
 
     /// <summary>The index of the first run of <paramref name="runs"/> (in address order) that ends after <paramref name="address"/>.</summary>
-    public static int FirstEndingAfter(List<LaidOutRun> runs, ulong address)
+    private static int FirstEndingAfter(List<LaidOutRun> runs, ulong address)
     {
         int low = 0, high = runs.Count;
         while (low < high)
@@ -105,7 +82,7 @@ internal static class UnwrittenLayout
     }
 
     /// <summary>A whole pagemap's runs, each at its offset in its pages image.</summary>
-    public static List<LaidOutRun> Runs(PagemapImage image, int pid)
+    private static List<LaidOutRun> Runs(PagemapImage image, int pid)
     {
         var runs = new List<LaidOutRun>(image.Entries.Count);
         long offset = 0;

@@ -83,7 +83,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
     /// Whether a chunk is stored as its plain bytes (no key, no compression): it can then be read
     /// straight into place and checked there with <see cref="CheckSha256"/> instead of decoded.
     /// </summary>
-    public static bool IsStoredAsIs(ChunkRef chunk, string? keyId) => keyId is null && chunk.Codec is null && chunk.Length == chunk.Size;
+    public static bool IsStoredAsIs(ChunkRef chunk, string? keyId) => keyId is null && chunk.Codec is null && chunk.Length == chunk.WholeSize;
 
     /// <summary>Throws <see cref="ChunkException"/> unless <paramref name="plain"/> is the content of the plaintext chunk named by its SHA-256.</summary>
     public static void CheckSha256(ChunkRef chunk, ReadOnlySpan<byte> plain)

@@ -8,9 +8,34 @@ namespace Crik.Cli.Chunks;
 /// <see cref="Offset"/>, <see cref="Length"/> bytes. When it is stored compressed or encrypted,
 /// <see cref="PlainLength"/> is its length before, and <see cref="Codec"/> names its compression.
 /// A generation's manifest lists its images as such pieces, reusing those older generations wrote.
+/// A piece may be a slice of a chunk: its <see cref="Take"/> bytes from <see cref="From"/> (the pages of
+/// an image that the app did not write since an older checkpoint, taken from that one's chunks).
 /// </summary>
-internal sealed record ChunkRef(string Id, long Pack, long Offset, int Length, int? PlainLength = null, string? Codec = null)
+internal sealed record ChunkRef(string Id, long Pack, long Offset, int Length, int? PlainLength = null, string? Codec = null,
+    int? From = null, int? Take = null)
 {
+    /// <summary>The bytes of the piece: a slice's, else the whole chunk's.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public int Size => PlainLength ?? Length;
+    public int Size => Take ?? WholeSize;
+
+    /// <summary>The bytes of the whole chunk as stored before compression or encryption.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int WholeSize => PlainLength ?? Length;
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSlice => Take is not null;
+
+    /// <summary>The whole chunk this piece is of.</summary>
+    public ChunkRef Whole() => IsSlice ? this with { From = null, Take = null } : this;
+
+    /// <summary><paramref name="take"/> bytes of this piece from its byte <paramref name="from"/>: the whole chunk when that is all of it.</summary>
+    public ChunkRef Slice(int from, int take)
+    {
+        int start = (From ?? 0) + from;
+        if (from < 0 || take <= 0 || from + take > Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(take), $"{take} bytes from {from} of a piece of {Size}");
+        }
+        return start == 0 && take == WholeSize ? Whole() : this with { From = start, Take = take };
+    }
 }

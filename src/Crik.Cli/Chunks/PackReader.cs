@@ -10,6 +10,7 @@ namespace Crik.Cli.Chunks;
 internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec codec) : IDisposable
 {
     private readonly Dictionary<long, IPackSource?> _packs = [];
+    private readonly WholeChunksOfSlices _slicedChunks = new();
     private bool _disposed;
 
     public PackReader(Func<long, SafeFileHandle?> openPack, ChunkCodec? codec = null)
@@ -25,11 +26,23 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
 
     /// <summary>
     /// Fills the first <see cref="ChunkRef.Size"/> bytes of <paramref name="plain"/> with the chunk's
-    /// content; throws <see cref="ChunkException"/> when it is missing or not what was written.
+    /// content (a slice's: its whole chunk is read and checked); throws <see cref="ChunkException"/> when
+    /// it is missing or not what was written.
     /// </summary>
     /// <param name="keyId">The key the chunk's generation was written with; null when it is plaintext.</param>
     public void Read(ChunkRef chunk, string? keyId, Span<byte> plain)
     {
+        if (chunk.IsSlice)
+        {
+            byte[] whole = _slicedChunks.Get(chunk.Whole(), c =>
+            {
+                var bytes = new byte[c.WholeSize];
+                Read(c, keyId, bytes);
+                return bytes;
+            });
+            whole.AsSpan(chunk.From ?? 0, chunk.Size).CopyTo(plain);
+            return;
+        }
         IPackSource pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");
         if (ChunkCodec.IsStoredAsIs(chunk, keyId))
         {

@@ -37,7 +37,7 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
     public ChunkRef Add(ReadOnlySpan<byte> chunk)
     {
         string name = codec.Name(chunk);
-        if ((known.TryGetValue(name, out ChunkRef? stored) || _written.TryGetValue(name, out stored)) && stored.Size == chunk.Length)
+        if ((known.TryGetValue(name, out ChunkRef? stored) || _written.TryGetValue(name, out stored)) && stored.WholeSize == chunk.Length)
         {
             Interlocked.Add(ref _reusedBytes, chunk.Length);
             return stored;
@@ -53,7 +53,7 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
     /// </summary>
     public ChunkRef? Reuse(string name, int size)
     {
-        if ((known.TryGetValue(name, out ChunkRef? stored) || _written.TryGetValue(name, out stored)) && stored.Size == size)
+        if ((known.TryGetValue(name, out ChunkRef? stored) || _written.TryGetValue(name, out stored)) && stored.WholeSize == size)
         {
             Interlocked.Add(ref _reusedBytes, size);
             return stored;

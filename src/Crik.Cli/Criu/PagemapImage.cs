@@ -42,6 +42,10 @@ internal sealed record PagemapImage(uint PagesId, IReadOnlyList<PagemapEntry> En
     public static bool IsPagemapName(string name) =>
         name.StartsWith("pagemap-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
 
+    /// <summary>Whether <paramref name="name"/> is a pages image's (pages-ID.img), which holds the bytes of the pages a pagemap lists.</summary>
+    public static bool IsPagesName(string name) =>
+        name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
+
     /// <param name="path">Where <paramref name="file"/> is, for messages.</param>
     public static PagemapImage Read(SafeFileHandle file, string path)
     {

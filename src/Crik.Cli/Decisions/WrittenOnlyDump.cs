@@ -13,21 +13,26 @@ internal static class WrittenOnlyDump
     /// stopped, and not since: an unwritten page holds what that checkpoint holds.</param>
     /// <param name="memoryArriving">The dump takes memory still arriving from a lazy restore, filled in from the checkpoint restored.</param>
     /// <param name="onPreDumps">The dump goes on top of pre-dumps, which have their own parent.</param>
-    /// <param name="touchedBytes">Of the previous checkpoint's pages, the bytes of the chunks that hold a page written since (a glance
-    /// before the dump); null when not known.</param>
-    /// <param name="previousBytes">The bytes of the previous checkpoint's pages.</param>
+    /// <param name="previousPieces">How many chunks and slices of chunks the previous checkpoint's pages images list.</param>
+    /// <param name="previousBytes">The bytes of those images.</param>
     public static string? WhyWhole(bool tracking, bool criuCan, bool protectedAtPrevious, bool memoryArriving, bool onPreDumps,
-        long? touchedBytes = null, long previousBytes = 0) =>
+        int previousPieces = 0, long previousBytes = 0) =>
         !tracking ? "trackWrites is off"
         : !criuCan ? "this CRIU lacks crik's patch for dumps of written pages (criu-patches/0001)"
         : !protectedAtPrevious ? "no committed checkpoint since crik began tracking the app's writes"
         : memoryArriving ? "the app's memory is still arriving"
         : onPreDumps ? "the dump goes on top of pre-dumps"
-        : touchedBytes is { } touched && touched * 2 > previousBytes
-            ? $"the app's writes are spread over {Percent(touched, previousBytes)} of the previous checkpoint's chunks, which would all be read "
-                + "again to name them anew: a dump of everything costs less"
+        : previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece)
+            ? $"the previous checkpoint's pages are in {previousPieces} pieces, so many that a dump of everything gathers them in whole chunks again"
         : null;
 
-    private static string Percent(long part, long whole) =>
-        whole <= 0 ? "all" : (100.0 * part / whole).ToString("0", System.Globalization.CultureInfo.InvariantCulture) + " %";
+    /// <summary>
+    /// A manifest lists each piece (a chunk, or a slice of one); a restore reads each slice's chunk whole. Writes spread
+    /// over the memory cut the previous checkpoint's chunks into ever more slices, one checkpoint after another: past an
+    /// average piece of 128 KiB (a whole chunk is 640 KiB on average), or this many pieces for a small app, the next
+    /// dump reads everything.
+    /// </summary>
+    private const int MostPiecesEver = 4096;
+
+    private const long SmallestAveragePiece = 128 << 10;
 }

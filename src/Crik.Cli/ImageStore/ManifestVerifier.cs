@@ -84,9 +84,13 @@ internal static class ManifestVerifier
             long total = 0;
             foreach (ChunkRef chunk in image.Chunks!)
             {
-                if (chunk.Size > PageChunker.MaxBytes || chunk.Length > PageChunker.MaxBytes + MaxOverhead)
+                if (chunk.WholeSize > PageChunker.MaxBytes || chunk.Length > PageChunker.MaxBytes + MaxOverhead)
                 {
                     return $"{image.Path} has a chunk of {chunk.Length} bytes, more than crik ever writes";
+                }
+                if (chunk.IsSlice && (chunk.From is not >= 0 || chunk.Take <= 0 || chunk.From + chunk.Take > chunk.WholeSize))
+                {
+                    return $"{image.Path} has a slice of {chunk.Take} bytes from byte {chunk.From} of a chunk of {chunk.WholeSize}";
                 }
                 if (!packLengths.TryGetValue(chunk.Pack, out long? packLength))
                 {

@@ -30,7 +30,7 @@ internal static class ReusableChunks
             }
             foreach (ChunkRef chunk in Streamed(manifest).Where(c => packs.Contains(c.Pack) && !suspect.Contains(c.Id)))
             {
-                known.TryAdd(chunk.Id, chunk);
+                known.TryAdd(chunk.Id, chunk.Whole());
             }
         }
         return known;

@@ -41,15 +41,6 @@ internal static unsafe class PageWrites
             ReturnMask = Libc.PAGE_IS_WRITTEN,
         });
 
-    /// <summary>The pages of registered areas in [<paramref name="start"/>, <paramref name="end"/>) written since they were last write-protected, left as they are.</summary>
-    public static List<(ulong Start, ulong End)> Written(SafeFileHandle pagemap, ulong start, ulong end) =>
-        Scan(pagemap, start, end, new Libc.PagemapScanArguments
-        {
-            CategoryMask = Libc.PAGE_IS_WPALLOWED | Libc.PAGE_IS_WRITTEN,
-            CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
-            ReturnMask = Libc.PAGE_IS_WRITTEN,
-        });
-
     private static List<(ulong Start, ulong End)> Scan(SafeFileHandle pagemap, ulong start, ulong end, Libc.PagemapScanArguments arguments)
     {
         var found = new List<(ulong Start, ulong End)>();

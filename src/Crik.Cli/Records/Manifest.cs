@@ -13,8 +13,15 @@ internal sealed record Manifest
 {
     public const int CurrentFormat = 2;
 
-    /// <summary>Format 1: every image is a file in the checkpoint directory. Format 2: images are chunks in packs/.</summary>
+    /// <summary>
+    /// Format 1: every image is a file in the checkpoint directory. Format 2: images are chunks in packs/. Format 3: an
+    /// image may list slices of chunks too (<see cref="Chunks.ChunkRef.From"/>), so that a crik that knows only format 2
+    /// refuses it instead of reading whole chunks in their place; a manifest without slices is written as format 2.
+    /// </summary>
     public const int OldestFormat = 1;
+
+    /// <summary>The newest format this crik reads and writes: <see cref="CurrentFormat"/> and, with slices, this.</summary>
+    public const int SlicedFormat = 3;
     public const string FileName = "manifest.json";
 
     /// <summary>Beside an encrypted generation's manifest: the manifest's HMAC-SHA256, in hex.</summary>

@@ -67,27 +67,6 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         return new WrittenSinceCommit(written, pids.Count, untracked);
     }
 
-    /// <summary>
-    /// A glance, while the app runs, at the pages each tracked process wrote since it was last armed, by PID; nothing is armed
-    /// again. A process whose glance fails is left out.
-    /// </summary>
-    public Dictionary<int, List<AddressRange>> PeekWritten()
-    {
-        var written = new Dictionary<int, List<AddressRange>>();
-        foreach ((int pid, Tracked tracked) in _byPid)
-        {
-            try
-            {
-                written[pid] = tracked.Writes.PeekWritten();
-            }
-            catch (Exception e) when (IsTrackingFailure(e))
-            {
-                // Only an estimate hangs on it.
-            }
-        }
-        return written;
-    }
-
     /// <summary>A checkpoint is committed: from here on, writes count from it.</summary>
     /// <param name="protectedByIt"><see cref="Take"/> was called for it, with its dump's app still stopped: it is <see cref="ProtectedAt"/>.</param>
     public void Committed(Manifest committed, bool protectedByIt)

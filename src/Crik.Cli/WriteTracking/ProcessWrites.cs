@@ -76,15 +76,6 @@ internal sealed class ProcessWrites : IDisposable
         return found;
     }
 
-    /// <summary>The pages of its tracked areas written since the last arming, as a glance: nothing is armed again.</summary>
-    public List<AddressRange> PeekWritten()
-    {
-        List<Area> areas = Areas();
-        return Span(areas) is { } span
-            ? [.. PageWrites.Written(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))]
-            : [];
-    }
-
     public void Dispose()
     {
         _pagemap.Dispose();

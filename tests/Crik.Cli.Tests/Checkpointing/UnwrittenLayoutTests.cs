@@ -67,15 +67,4 @@ public sealed class UnwrittenLayoutTests
 
         Assert.Throws<InvalidDataException>(() => UnwrittenLayout.Of(dumped, previous, 7));
     }
-
-    [Fact]
-    public void RunsFromThePreviousCheckpointAreJoinedOnlyWhenTheyFollowOneAnotherInMemoryAndInItsImage()
-    {
-        List<LaidOutRun> runs = [
-            new(At, 2, 0, FromDump: false, Present), new(At + (2 * Page), 1, 2 * (long)Page, FromDump: false, Present), // joined
-            new(At + (5 * Page), 1, 3 * (long)Page, FromDump: false, Present), // a gap in memory: its bytes follow in the image, not in memory
-            new(At + (6 * Page), 1, 9 * (long)Page, FromDump: false, Present)]; // follows in memory, not in the image
-
-        Assert.Equal([(At, 3L), (At + (5 * Page), 1L), (At + (6 * Page), 1L)], UnwrittenLayout.Merged(runs).Select(r => (r.Address, r.Pages)));
-    }
 }

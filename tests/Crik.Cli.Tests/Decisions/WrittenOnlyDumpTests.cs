@@ -20,11 +20,15 @@ public sealed class WrittenOnlyDumpTests
         Assert.Contains(why, WrittenOnlyDump.WhyWhole(tracking, criuCan, protectedAtPrevious, memoryArriving, onPreDumps), StringComparison.Ordinal);
 
     [Fact]
-    public void WritesSpreadOverMoreThanHalfOfThePreviousCheckpointsChunksMakeADumpOfEverything()
+    public void APreviousCheckpointCutIntoTooManySlicesMakesADumpOfEverything()
     {
-        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, touchedBytes: 50, previousBytes: 100));
-        Assert.Contains("spread over 51 % of the previous checkpoint's chunks",
-            WrittenOnlyDump.WhyWhole(true, true, true, false, false, touchedBytes: 51, previousBytes: 100), StringComparison.Ordinal);
-        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, touchedBytes: null, previousBytes: 100));
+        long gib = 1L << 30;
+        // 1 GiB in 8192 pieces is 128 KiB a piece: still fine; one piece more is not.
+        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 8192, previousBytes: gib));
+        Assert.Contains("in 8193 pieces", WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 8193, previousBytes: gib),
+            StringComparison.Ordinal);
+        // A small app may have a few thousand pieces whatever its size.
+        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 4096, previousBytes: 1 << 20));
+        Assert.NotNull(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 4097, previousBytes: 1 << 20));
     }
 }

@@ -10,17 +10,24 @@ namespace Crik.Cli.Tests.WriteTracking;
 /// With trackWrites on, each checkpoint after the first has CRIU read only what the app wrote since the previous one, and
 /// takes the rest from that one. A chain of such checkpoints restores whole (apps/rewriting-tree-app.c): random rewrites,
 /// a new area, an area moved by mremap, pages dropped and unmapped, and a child forked between two checkpoints, each
-/// process's memory compared by its digest before the SIGTERM checkpoint and after the restore.
+/// process's memory compared by its digest before the SIGTERM checkpoint and after the restore, lazily and eagerly.
 /// </summary>
 public sealed class WrittenOnlyCheckpointTests : IDisposable
 {
     private readonly TempDirectory _build = new();
 
     [WrittenOnlyFact]
-    public void AChainOfCheckpointsOfWhatTheAppWroteRestoresItsTreeWhole()
+    public void AChainOfCheckpointsOfWhatTheAppWroteRestoresItsTreeWholeLazily() => ChainRestoresWhole("");
+
+    [WrittenOnlyFact]
+    public void AChainOfCheckpointsOfWhatTheAppWroteRestoresItsTreeWholeEagerly() => ChainRestoresWhole("lazyRestore: off\n");
+
+    public void Dispose() => _build.Dispose();
+
+    private void ChainRestoresWhole(string config)
     {
         string app = CompiledApp.Build("rewriting-tree-app.c", Path.Combine(_build.Path, "rewriting-tree-app"));
-        using var pods = new Pods("trackWrites: on\n");
+        using var pods = new Pods("trackWrites: on\n" + config);
         Dictionary<string, string> before;
         using (CrikRun first = pods.Start(app))
         {
@@ -50,10 +57,10 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
         Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
         restored.WaitForLine(_ => Digests(restored, 5).Count == 2, TimeSpan.FromSeconds(30));
         Assert.Equal(before, Digests(restored, 5));
+        // Each checkpoint after the first lists slices of the chunks before it: a crik that knows only format 2 refuses it.
+        Assert.Equal(3, (int)pods.Manifest("checkpoint-000006")["format"]!);
         restored.Signal(Native.SIGKILL);
     }
-
-    public void Dispose() => _build.Dispose();
 
     /// <summary>Takes checkpoint <paramref name="generation"/> on demand, the app running on.</summary>
     private static void Checkpoint(CrikRun pod, int generation)

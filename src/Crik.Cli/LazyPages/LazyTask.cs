@@ -9,22 +9,18 @@ namespace Crik.Cli.LazyPages;
 /// app changes its memory (a fork gives a child task of its own, an mremap moves areas, a
 /// madvise(MADV_DONTNEED) or munmap drops pages). Everything here is done under <see cref="Lock"/>,
 /// which a fill holds from its look at the areas to the end of its copy, so that no event read in
-/// between can be missed. A process may have tens of thousands of areas (memory the app left full of holes), so the
-/// lookups a fault or a chunk makes are searches, and the count of missing pages is kept, not summed.
+/// between can be missed.
 /// </summary>
 internal sealed class LazyTask : IDisposable
 {
-    private List<LazyArea> _areas; // in address order, none overlapping
-    private LazyArea[]? _byOffset; // the same, in the pages image's order; made again after the areas change
-    private long _missing;
+    private readonly LazyAreas _areas;
 
     private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas, ForkedFrom? forkedFrom)
     {
         Pid = pid;
         PagesId = pagesId;
         File = file;
-        _areas = areas;
-        _missing = areas.Sum(a => a.Missing);
+        _areas = new LazyAreas(areas);
         From = forkedFrom;
         RealPid = forkedFrom is null ? pid : null;
         StartTime = forkedFrom is null ? ProcessStart.Of(pid) : "";
@@ -55,12 +51,12 @@ internal sealed class LazyTask : IDisposable
     /// <summary>Every page is in (or dropped), or the process is gone: nothing more is filled.</summary>
     public bool Ended { get; set; }
 
-    public IReadOnlyList<LazyArea> Areas => _areas;
+    public IReadOnlyList<LazyArea> Areas => _areas.InAddressOrder;
 
-    public long Missing => _missing;
+    public long Missing => _areas.Missing;
 
     /// <summary>Marks pages of <paramref name="area"/> done (<see cref="LazyArea.MarkDone"/>), and counts them.</summary>
-    public void MarkDone(LazyArea area, long first, long count) => _missing -= area.MarkDone(first, count);
+    public void MarkDone(LazyArea area, long first, long count) => _areas.MarkDone(area, first, count);
 
     /// <summary>The lazy runs of <paramref name="pagemap"/>, split where a mapping ends (a copy must not cross one).</summary>
     public static LazyTask Create(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings, UserfaultFile file)
@@ -88,25 +84,10 @@ internal sealed class LazyTask : IDisposable
     }
 
     /// <summary>The area and page at <paramref name="address"/>; null when no lazy page was dumped there (a page the app never touched).</summary>
-    public (LazyArea Area, long Page)? Find(ulong address)
-    {
-        int index = LastAtOrBefore(_areas, a => a.Address, address);
-        return index >= 0 && _areas[index].PageAt(address) is var page and >= 0 ? (_areas[index], page) : null;
-    }
+    public (LazyArea Area, long Page)? Find(ulong address) => _areas.Find(address);
 
     /// <summary>The areas whose bytes lie in [<paramref name="start"/>, <paramref name="end"/>) of the pages image, in its order.</summary>
-    public IEnumerable<LazyArea> HoldingBytes(long start, long end)
-    {
-        LazyArea[] byOffset = _byOffset ??= [.. _areas.OrderBy(a => a.Offset)];
-        int index = LastAtOrBefore(byOffset, a => a.Offset, start);
-        for (index = Math.Max(index, 0); index < byOffset.Length && byOffset[index].Offset < end; index++)
-        {
-            if (byOffset[index].OffsetEnd > start)
-            {
-                yield return byOffset[index];
-            }
-        }
-    }
+    public IEnumerable<LazyArea> HoldingBytes(long start, long end) => _areas.HoldingBytes(start, end);
 
     /// <summary>
     /// The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the
@@ -115,7 +96,7 @@ internal sealed class LazyTask : IDisposable
     /// </summary>
     public LazyTask Fork(UserfaultFile child, IReadOnlyList<(ulong Start, ulong End)> notInherited, ForkedFrom from)
     {
-        var forked = new LazyTask(Pid, PagesId, child, [.. _areas.Select(a => a.Clone())], from);
+        var forked = new LazyTask(Pid, PagesId, child, [.. _areas.InAddressOrder.Select(a => a.Clone())], from);
         foreach ((ulong start, ulong end) in notInherited)
         {
             forked.Unmap(start, end);
@@ -133,25 +114,21 @@ internal sealed class LazyTask : IDisposable
         {
             (area.Address >= from && area.End <= end ? moving : staying).Add(area);
         }
-        _areas = staying;
+        _areas.Replace(staying);
         Unmap(to, to + length);
         foreach (LazyArea area in moving)
         {
             area.MoveBy((long)to - (long)from);
         }
-        Changed([.. _areas.Concat(moving).OrderBy(a => a.Address)]);
+        _areas.Replace([.. _areas.InAddressOrder.Concat(moving).OrderBy(a => a.Address)]);
     }
 
     /// <summary>Whether any of the image's pages (filled or not) lie in [<paramref name="start"/>, <paramref name="end"/>).</summary>
-    public bool HoldsAny(ulong start, ulong end)
-    {
-        int index = LastAtOrBefore(_areas, a => a.Address, start);
-        return (index >= 0 && _areas[index].End > start) || (index + 1 < _areas.Count && _areas[index + 1].Address < end);
-    }
+    public bool HoldsAny(ulong start, ulong end) => _areas.HoldsAny(start, end);
 
     /// <summary>The app unmapped [<paramref name="start"/>, <paramref name="end"/>): nothing of the image belongs there any more (a later mapping there is not the app's old memory).</summary>
     public void Unmap(ulong start, ulong end) =>
-        Changed([.. SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end))]);
+        _areas.Replace([.. SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end))]);
 
     /// <summary>
     /// The app dropped [<paramref name="start"/>, <paramref name="end"/>) (madvise MADV_DONTNEED): those pages read as zeros
@@ -165,37 +142,10 @@ internal sealed class LazyTask : IDisposable
 
     public void Dispose() => File.Dispose();
 
-    private void Changed(List<LazyArea> areas)
-    {
-        _areas = areas;
-        _byOffset = null;
-        _missing = areas.Sum(a => a.Missing);
-    }
-
-    /// <summary>The index of the last item whose key is at most <paramref name="key"/> (items in the key's order); -1 when none.</summary>
-    private static int LastAtOrBefore<T, TKey>(IReadOnlyList<T> items, Func<T, TKey> keyOf, TKey key)
-        where TKey : IComparable<TKey>
-    {
-        int low = 0, high = items.Count - 1;
-        while (low <= high)
-        {
-            int middle = low + ((high - low) / 2);
-            if (keyOf(items[middle]).CompareTo(key) <= 0)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-        return high;
-    }
-
     /// <summary>The mappings (by their start) that overlap [<paramref name="start"/>, <paramref name="end"/>).</summary>
     private static IEnumerable<MemoryArea> Overlapping(MemoryArea[] byStart, ulong start, ulong end)
     {
-        for (int index = Math.Max(0, LastAtOrBefore(byStart, m => m.Start, start)); index < byStart.Length && byStart[index].Start < end; index++)
+        for (int index = Math.Max(0, LazyAreas.LastAtOrBefore(byStart, m => m.Start, start)); index < byStart.Length && byStart[index].Start < end; index++)
         {
             if (byStart[index].End > start)
             {
@@ -208,7 +158,7 @@ internal sealed class LazyTask : IDisposable
     private List<LazyArea> SplitAt(ulong start, ulong end)
     {
         var split = new List<LazyArea>();
-        foreach (LazyArea area in _areas)
+        foreach (LazyArea area in _areas.InAddressOrder)
         {
             LazyArea rest = area;
             foreach (ulong cut in new[] { start, end })

@@ -1,0 +1,76 @@
+namespace Crik.Cli.LazyPages;
+
+/// <summary>
+/// The areas a process still has to be filled in (<see cref="LazyTask"/>), indexed: a process may have tens of thousands
+/// (memory the app left full of holes), so a fault finds its area, and a chunk the areas it fills, by searching, and the
+/// count of missing pages is kept as pages are filled, not summed. Used under its task's lock.
+/// </summary>
+internal sealed class LazyAreas(List<LazyArea> areas)
+{
+    private List<LazyArea> _byAddress = areas; // none overlapping
+    private LazyArea[]? _byOffset; // the same, in the pages image's order; made again after the areas change
+    private long _missing = areas.Sum(a => a.Missing);
+
+    public IReadOnlyList<LazyArea> InAddressOrder => _byAddress;
+
+    public long Missing => _missing;
+
+    /// <summary>Marks pages of <paramref name="area"/> done (<see cref="LazyArea.MarkDone"/>), and counts them.</summary>
+    public void MarkDone(LazyArea area, long first, long count) => _missing -= area.MarkDone(first, count);
+
+    /// <summary>The app changed its memory: these are the areas now, in address order.</summary>
+    public void Replace(List<LazyArea> areas)
+    {
+        _byAddress = areas;
+        _byOffset = null;
+        _missing = areas.Sum(a => a.Missing);
+    }
+
+    /// <summary>The area and page at <paramref name="address"/>; null when none holds it.</summary>
+    public (LazyArea Area, long Page)? Find(ulong address)
+    {
+        int index = LastAtOrBefore(_byAddress, a => a.Address, address);
+        return index >= 0 && _byAddress[index].PageAt(address) is var page and >= 0 ? (_byAddress[index], page) : null;
+    }
+
+    /// <summary>Whether any area lies in [<paramref name="start"/>, <paramref name="end"/>) of memory.</summary>
+    public bool HoldsAny(ulong start, ulong end)
+    {
+        int index = LastAtOrBefore(_byAddress, a => a.Address, start);
+        return (index >= 0 && _byAddress[index].End > start) || (index + 1 < _byAddress.Count && _byAddress[index + 1].Address < end);
+    }
+
+    /// <summary>The areas whose bytes lie in [<paramref name="start"/>, <paramref name="end"/>) of the pages image, in its order.</summary>
+    public IEnumerable<LazyArea> HoldingBytes(long start, long end)
+    {
+        LazyArea[] byOffset = _byOffset ??= [.. _byAddress.OrderBy(a => a.Offset)];
+        int index = LastAtOrBefore(byOffset, a => a.Offset, start);
+        for (index = Math.Max(index, 0); index < byOffset.Length && byOffset[index].Offset < end; index++)
+        {
+            if (byOffset[index].OffsetEnd > start)
+            {
+                yield return byOffset[index];
+            }
+        }
+    }
+
+    /// <summary>The index of the last item whose key is at most <paramref name="key"/> (items in the key's order); -1 when none.</summary>
+    internal static int LastAtOrBefore<T, TKey>(IReadOnlyList<T> items, Func<T, TKey> keyOf, TKey key)
+        where TKey : IComparable<TKey>
+    {
+        int low = 0, high = items.Count - 1;
+        while (low <= high)
+        {
+            int middle = low + ((high - low) / 2);
+            if (keyOf(items[middle]).CompareTo(key) <= 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+        return high;
+    }
+}

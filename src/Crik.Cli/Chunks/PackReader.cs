@@ -34,13 +34,7 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
     {
         if (chunk.IsSlice)
         {
-            byte[] whole = _slicedChunks.Get(chunk.Whole(), c =>
-            {
-                var bytes = new byte[c.WholeSize];
-                Read(c, keyId, bytes);
-                return bytes;
-            });
-            whole.AsSpan(chunk.From ?? 0, chunk.Size).CopyTo(plain);
+            _slicedChunks.CopySlice(chunk, plain, (whole, into) => Read(whole, keyId, into));
             return;
         }
         IPackSource pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");

@@ -11,6 +11,7 @@ namespace Crik.Cli.LazyPages;
 internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader packs, string? keyId)
 {
     private readonly long[] _starts = Starts(chunks);
+    private readonly Lazy<Dictionary<(long Pack, long Offset), int[]>> _slicesByChunk = new(() => SlicesByChunk(chunks));
 
     public long Length => _starts[^1];
 
@@ -35,6 +36,13 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
             yield return index;
         }
     }
+
+    /// <summary>
+    /// The pieces of this image that are slices of the same chunk as piece <paramref name="index"/>, itself included, in
+    /// order; just itself when it is not a slice. A chunk read for one slice holds its others too.
+    /// </summary>
+    public IReadOnlyList<int> SlicesOfItsChunk(int index) =>
+        chunks[index].IsSlice && _slicesByChunk.Value.TryGetValue((chunks[index].Pack, chunks[index].Offset), out int[]? slices) ? slices : [index];
 
     /// <summary>Where chunk <paramref name="index"/> starts in the image.</summary>
     public long StartOf(int index) => _starts[index];
@@ -87,6 +95,24 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
             into[..chunks[index].Size].Clear();
             throw;
         }
+    }
+
+    private static Dictionary<(long Pack, long Offset), int[]> SlicesByChunk(IReadOnlyList<ChunkRef> chunks)
+    {
+        var slices = new Dictionary<(long Pack, long Offset), List<int>>();
+        for (int i = 0; i < chunks.Count; i++)
+        {
+            if (chunks[i].IsSlice)
+            {
+                (long, long) chunk = (chunks[i].Pack, chunks[i].Offset);
+                if (!slices.TryGetValue(chunk, out List<int>? indexes))
+                {
+                    slices[chunk] = indexes = [];
+                }
+                indexes.Add(i);
+            }
+        }
+        return slices.ToDictionary(s => s.Key, s => s.Value.ToArray());
     }
 
     private static long[] Starts(IReadOnlyList<ChunkRef> chunks)

@@ -22,9 +22,6 @@ internal sealed class FaultServer
     private static readonly bool RemapEventSaysWhatMoved = RemapLength.EventSaysWhatMoved(ProcFiles.Text("/proc/sys/kernel/osrelease").Trim())
         && !RemapLength.ActAsAnOlderKernel();
 
-    /// <summary>Chunks after a fault's own read as urgently as it, where the app would fault next if it reads on.</summary>
-    private const int FaultReadAhead = 2;
-
     private readonly AddressSpaces _spaces;
     private readonly ChunkPlacer _placer;
     private readonly ChunkReadAhead _reads;
@@ -241,23 +238,7 @@ internal sealed class FaultServer
             return;
         }
         _progress.Touched(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * ImagePage.Bytes));
-        ChunkedImage image = _spaces.Image(task.PagesId);
-        int chunk = image.IndexAt(found.Area.Offset + (found.Page * ImagePage.Bytes));
-        faulted.Add((task.PagesId, chunk));
-        // An app that faults here mostly reads on from here: the next chunks of this area it still misses are read as urgently.
-        for (int next = chunk + 1; next <= chunk + FaultReadAhead && next < image.Count; next++)
-        {
-            long first = Math.Max(0, (image.StartOf(next) - found.Area.Offset) / ImagePage.Bytes);
-            long end = Math.Min(found.Area.Pages, (image.StartOf(next) + image.ChunkSize(next) - found.Area.Offset) / ImagePage.Bytes);
-            if (first >= end)
-            {
-                break;
-            }
-            if (found.Area.NextMissing(first, end, 1).Count > 0)
-            {
-                faulted.Add((task.PagesId, next));
-            }
-        }
+        faulted.AddRange(FaultReads.For(task, _spaces.Image(task.PagesId), found.Area, found.Page).Select(index => (task.PagesId, index)));
     }
 
     private static void ZeroOrWake(LazyTask task, ulong page, List<(LazyTask Task, ulong Page)> retries)

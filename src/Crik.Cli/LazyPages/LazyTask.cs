@@ -89,6 +89,11 @@ internal sealed class LazyTask : IDisposable
     /// <summary>The areas whose bytes lie in [<paramref name="start"/>, <paramref name="end"/>) of the pages image, in its order.</summary>
     public IEnumerable<LazyArea> HoldingBytes(long start, long end) => _areas.HoldingBytes(start, end);
 
+    /// <summary>Whether the process still misses a page whose bytes lie in [<paramref name="start"/>, <paramref name="end"/>) of the pages image.</summary>
+    public bool MissesAnyBytes(long start, long end) => _areas.HoldingBytes(start, end).Any(area =>
+        area.Missing > 0 && area.NextMissing(Math.Max(0, (start - area.Offset) / ImagePage.Bytes),
+            Math.Min(area.Pages, (end - area.Offset + ImagePage.Bytes - 1) / ImagePage.Bytes), 1).Count > 0);
+
     /// <summary>
     /// The child the app forked: the same areas, with what is done so far (the child has what its parent had), through the
     /// child's userfaultfd; but none in <paramref name="notInherited"/> (<see cref="ForkInheritance"/>): the child has no

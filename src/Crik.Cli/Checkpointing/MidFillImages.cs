@@ -66,7 +66,7 @@ internal static class MidFillImages
             composer.Add(run);
         }
         (List<ChunkRef> chunks, long size) = composer.Finish();
-        var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]);
+        var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]).Merged();
         string pagemapName = $"pagemap-{process.Pid}.img";
         using (var encoded = new MemoryStream(whole.Encode(), writable: false))
         {

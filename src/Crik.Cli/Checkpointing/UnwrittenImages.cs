@@ -57,7 +57,7 @@ internal static class UnwrittenImages
         IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
         (List<ChunkRef> chunks, long size) = SlicedPages.Of(runs, dumpedPages, previousPages.Chunks ?? [], pack);
         files[dumped.PagesName] = new ManifestFile(dumped.PagesName, size, [], chunks);
-        var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]);
+        var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]).Merged();
         using (var encoded = new MemoryStream(whole.Encode(), writable: false))
         {
             files[pagemapName] = chunker.Take(pagemapName, encoded);

@@ -46,6 +46,31 @@ internal sealed record PagemapImage(uint PagesId, IReadOnlyList<PagemapEntry> En
     public static bool IsPagesName(string name) =>
         name.StartsWith("pages-", StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The same pages in as few entries as hold them: entries that follow one another in memory with the same flags become
+    /// one. The pages stay where they are in the pages image (in entry order), and CRIU cuts an entry where a mapping ends,
+    /// whether it restores its pages or leaves them lazy. A checkpoint of what the app wrote lists a run for each stretch
+    /// of pages written and not written, tens of thousands where the writes were scattered, each read, logged and passed
+    /// over by CRIU's restore one by one (0.15 s of 0.30 s for 52,000), and each an area of crik's fill.
+    /// </summary>
+    public PagemapImage Merged()
+    {
+        var merged = new List<PagemapEntry>(Entries.Count);
+        foreach (PagemapEntry entry in Entries)
+        {
+            if (merged.Count > 0 && merged[^1] is var last && last.Flags == entry.Flags
+                && last.Address + (last.Pages * (ulong)ImagePage.Bytes) == entry.Address && last.Pages + entry.Pages <= uint.MaxValue)
+            {
+                merged[^1] = last with { Pages = last.Pages + entry.Pages };
+            }
+            else
+            {
+                merged.Add(entry);
+            }
+        }
+        return merged.Count == Entries.Count ? this : this with { Entries = merged };
+    }
+
     /// <param name="path">Where <paramref name="file"/> is, for messages.</param>
     public static PagemapImage Read(SafeFileHandle file, string path)
     {

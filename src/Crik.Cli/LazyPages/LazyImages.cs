@@ -271,7 +271,7 @@ internal sealed class LazyImages : IDisposable
         {
             // Pages of a mapping CRIU takes lazily only if it is private anonymous and unlocked: elsewhere CRIU restores them itself.
             List<AddressRange> eager = AddressRange.Merge([.. tree.NotLazy(pid), .. plan.Eager.GetValueOrDefault(pid) ?? []]);
-            PagemapImage restored = eager.Count > 0 ? EagerPages.Apply(pagemap, eager) : pagemap;
+            PagemapImage restored = (eager.Count > 0 ? EagerPages.Apply(pagemap, eager) : pagemap).Merged();
             written[DumpedMemory.TaskPagemapName(pid)] = restored.Encode();
             Tasks[pid] = Pagemap.From(restored);
         }

@@ -7,6 +7,9 @@ internal interface IPackTarget : IDisposable
 {
     /// <summary>Writes bytes at an offset only this caller writes to; writers may call from several threads, in any order.</summary>
     void Write(ReadOnlySpan<byte> data, long offset);
+
+    /// <summary>Whether <paramref name="data"/> is best written at an offset that is a multiple of a page (<see cref="DirectPackWrites"/>).</summary>
+    bool WantsPageAligned(ReadOnlySpan<byte> data) => false;
 }
 
 /// <summary>A stored pack that chunks are read back from.</summary>
@@ -22,16 +25,24 @@ internal interface IPackSource : IDisposable
 internal sealed class PackFileTarget(SafeFileHandle file) : IPackTarget
 {
     private readonly EarlyWriteback _writeback = new(file);
+    private readonly DirectPackWrites? _direct = DirectPackWrites.Open(file);
 
     public void Write(ReadOnlySpan<byte> data, long offset)
     {
-        RandomAccess.Write(file, data, offset);
+        long direct = _direct?.Write(data, offset) ?? 0;
+        if (direct < data.Length)
+        {
+            RandomAccess.Write(file, data[(int)direct..], offset + direct);
+        }
         _writeback.Wrote(data.Length);
     }
+
+    public bool WantsPageAligned(ReadOnlySpan<byte> data) => _direct?.Takes(data) == true;
 
     public void Dispose()
     {
         _writeback.Dispose();
+        _direct?.Dispose();
         file.Dispose();
     }
 }

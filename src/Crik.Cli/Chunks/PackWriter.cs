@@ -13,6 +13,7 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
 {
     private readonly ConcurrentDictionary<string, ChunkRef> _written = new(StringComparer.Ordinal);
     private long _end;
+    private long _writtenBytes;
     private long _reusedBytes;
 
     public PackWriter(long generation, SafeFileHandle pack, IReadOnlyDictionary<string, ChunkRef> known, ChunkCodec? codec = null)
@@ -28,7 +29,7 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
     public ChunkCodec Codec => codec;
 
     /// <summary>Bytes this generation wrote into its pack.</summary>
-    public long WrittenBytes => Interlocked.Read(ref _end);
+    public long WrittenBytes => Interlocked.Read(ref _writtenBytes);
 
     /// <summary>Bytes of images this generation took from chunks already stored.</summary>
     public long ReusedBytes => Interlocked.Read(ref _reusedBytes);
@@ -82,8 +83,25 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
 
     private ChunkRef Write(ReadOnlySpan<byte> stored, string name, string? compression)
     {
-        long offset = Interlocked.Add(ref _end, stored.Length) - stored.Length;
+        long offset = pack.WantsPageAligned(stored) ? ReservePageAligned(stored.Length) : Interlocked.Add(ref _end, stored.Length) - stored.Length;
         pack.Write(stored, offset);
+        Interlocked.Add(ref _writtenBytes, stored.Length);
         return new ChunkRef(name, generation, offset, stored.Length, Codec: compression);
+    }
+
+    /// <summary>A range of the pack for <paramref name="length"/> bytes that starts at a multiple of a page (the bytes skipped stay a hole).</summary>
+    private long ReservePageAligned(int length)
+    {
+        long end = Interlocked.Read(ref _end);
+        while (true)
+        {
+            long start = (end + Criu.ImagePage.Bytes - 1) / Criu.ImagePage.Bytes * Criu.ImagePage.Bytes;
+            long seen = Interlocked.CompareExchange(ref _end, start + length, end);
+            if (seen == end)
+            {
+                return start;
+            }
+            end = seen;
+        }
     }
 }

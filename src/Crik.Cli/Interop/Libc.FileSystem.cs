@@ -25,6 +25,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "syncfs", SetLastError = true)]
     internal static partial int SyncFs(int fd);
 
+    /// <summary>pwrite(2): writes at an offset. Returns bytes written, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "pwrite", SetLastError = true)]
+    internal static partial nint Pwrite(SafeFileHandle fd, byte* buffer, nint count, long offset);
+
     /// <summary>write(2) at the descriptor's current offset. Returns bytes written, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     internal static partial nint Write(SafeFileHandle fd, byte* buffer, nint count);

@@ -13,6 +13,9 @@ internal static class OpenFlags
     /// <summary>O_NOFOLLOW: fail with ELOOP when the final component is a symbolic link.</summary>
     public static int NoFollow => Platform.Flags.NoFollow;
 
+    /// <summary>O_DIRECT: reads and writes go between the caller's memory and the disk, not through the page cache.</summary>
+    public static int Direct => Platform.Flags.Direct;
+
     // The same on every architecture crik runs on.
     public const int ReadOnly = 0, WriteOnly = 1, ReadWrite = 2, Create = 0x40, Truncate = 0x200, Append = 0x400,
         CloseOnExec = 0x80000, NonBlocking = 0x800, NoControllingTerminal = 0x100;

@@ -22,14 +22,14 @@ internal static class Platform
 }
 
 /// <summary>The open(2) flags whose values differ between the architectures crik runs on.</summary>
-internal sealed record ArchitectureFlags(int Directory, int NoFollow)
+internal sealed record ArchitectureFlags(int Directory, int NoFollow, int Direct)
 {
     /// <summary>The values for <paramref name="architecture"/>, or null when crik does not know them.</summary>
     public static ArchitectureFlags? For(Architecture architecture) => architecture switch
     {
-        Architecture.X64 => new(Directory: 0x10000, NoFollow: 0x20000),
+        Architecture.X64 => new(Directory: 0x10000, NoFollow: 0x20000, Direct: 0x4000),
         // The generic values; on arm64, 0x10000 is O_DIRECT and 0x20000 is O_LARGEFILE.
-        Architecture.Arm64 => new(Directory: 0x4000, NoFollow: 0x8000),
+        Architecture.Arm64 => new(Directory: 0x4000, NoFollow: 0x8000, Direct: 0x10000),
         _ => null,
     };
 }

@@ -10,11 +10,11 @@ public class PlatformTests
 {
     [Fact]
     public void Arm64UsesTheGenericOpenFlags() =>
-        Assert.Equal(new ArchitectureFlags(Directory: 0x4000, NoFollow: 0x8000), ArchitectureFlags.For(Architecture.Arm64));
+        Assert.Equal(new ArchitectureFlags(Directory: 0x4000, NoFollow: 0x8000, Direct: 0x10000), ArchitectureFlags.For(Architecture.Arm64));
 
     [Fact]
     public void X64UsesItsHistoricalOpenFlags() =>
-        Assert.Equal(new ArchitectureFlags(Directory: 0x10000, NoFollow: 0x20000), ArchitectureFlags.For(Architecture.X64));
+        Assert.Equal(new ArchitectureFlags(Directory: 0x10000, NoFollow: 0x20000, Direct: 0x4000), ArchitectureFlags.For(Architecture.X64));
 
     [Theory]
     [InlineData(Architecture.X86)]

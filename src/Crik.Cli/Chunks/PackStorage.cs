@@ -9,7 +9,7 @@ internal interface IPackTarget : IDisposable
     void Write(ReadOnlySpan<byte> data, long offset);
 
     /// <summary>Whether <paramref name="data"/> is best written at an offset that is a multiple of a page (<see cref="DirectPackWrites"/>).</summary>
-    bool WantsPageAligned(ReadOnlySpan<byte> data) => false;
+    bool WantsPageAligned(ReadOnlySpan<byte> data);
 }
 
 /// <summary>A stored pack that chunks are read back from.</summary>

@@ -37,6 +37,9 @@ internal sealed class S3PackUpload(S3Client s3, string name, int partBytes = S3P
     /// <summary>The most bytes held in memory at once (chunks waiting for their turn plus the part being filled).</summary>
     public long PeakBufferedBytes => _parts.PeakBufferedBytes;
 
+    /// <summary>An upload's parts are the pack's bytes one after another: a hole between chunks would be bytes to send.</summary>
+    public bool WantsPageAligned(ReadOnlySpan<byte> data) => false;
+
     public void Write(ReadOnlySpan<byte> data, long offset)
     {
         if (data.IsEmpty)

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
 using Xunit;
 
 namespace Crik.Cli.Tests.Chunks;
@@ -15,8 +17,10 @@ public sealed unsafe partial class DirectPackWritesTests : IDisposable
     private const int Page = 4096;
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-direct-").FullName;
 
-    [Fact]
-    public void ChunksOfWholePagesGoPastThePageCacheAtAlignedOffsetsAndEveryChunkReadsBackWhole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // as an image directory on a volume writes its packs
+    public void ChunksOfWholePagesGoPastThePageCacheAtAlignedOffsetsAndEveryChunkReadsBackWhole(bool asVolumeUpload)
     {
         string path = Path.Combine(_dir, "000001.pack");
         var random = new Random(62);
@@ -27,7 +31,10 @@ public sealed unsafe partial class DirectPackWritesTests : IDisposable
         random.NextBytes(block.Bytes[..(40 * Page)]);
 
         var written = new List<(ChunkRef Chunk, byte[] Bytes)>();
-        using (var writer = new PackWriter(1, File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write), new Dictionary<string, ChunkRef>()))
+        SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
+        using (PackWriter writer = asVolumeUpload
+            ? new PackWriter(1, new VolumeFileUpload(file, () => { }), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain)
+            : new PackWriter(1, file, new Dictionary<string, ChunkRef>()))
         {
             Assert.True(FileSystemTakesDirectWrites(path), "this test needs a file system that takes O_DIRECT writes: ext4 here, tmpfs from Linux 6.6");
             written.Add((writer.Add(small), small));

@@ -9,6 +9,8 @@ internal sealed class MultipartUpload(S3PackUpload upload, Serilog.ILogger log, 
 
     public void Write(ReadOnlySpan<byte> data, long offset) => upload.Write(data, offset);
 
+    public bool WantsPageAligned(ReadOnlySpan<byte> data) => upload.WantsPageAligned(data);
+
     public void Complete() => upload.Complete();
 
     public void Abort()

@@ -12,6 +12,8 @@ internal sealed class VolumeFileUpload(SafeFileHandle file, Action delete) : IBl
 
     public void Write(ReadOnlySpan<byte> data, long offset) => _target.Write(data, offset);
 
+    public bool WantsPageAligned(ReadOnlySpan<byte> data) => _target.WantsPageAligned(data);
+
     public void Complete() => Completed = true;
 
     public void Abort()

@@ -10,7 +10,9 @@ namespace Crik.Cli.Chunks;
 /// not backed yet costs a fault of its own (14 µs a page on the machines measured) the SIGTERM checkpoint of a 2 GiB app
 /// spent more time there than in the dump itself (CRIU waited 260-290 ms for crik on 108 MiB). The pages it would have
 /// cached are also the pod's memory until they are written back. Only the commit's flush makes them durable, as before.
-/// A file system that refuses O_DIRECT (a tmpfs before Linux 6.6, some network ones) is written through the cache.
+/// Only on ext4 and XFS, the file systems of a node's local and block-device volumes: on a network file system (NFS,
+/// CephFS) each such write would wait for the server, and on a tmpfs it would fill new pages all the same; those, and a
+/// file system that refuses O_DIRECT, are written through the cache.
 /// </summary>
 internal sealed unsafe class DirectPackWrites : IDisposable
 {
@@ -21,11 +23,15 @@ internal sealed unsafe class DirectPackWrites : IDisposable
 
     private DirectPackWrites(SafeFileHandle file) => _file = file;
 
-    /// <summary>The pack opened again for O_DIRECT writes; null when its file system refuses them.</summary>
+    /// <summary>The pack opened again for O_DIRECT writes; null when it is not on ext4 or XFS, or its file system refuses them.</summary>
     public static DirectPackWrites? Open(SafeFileHandle pack)
     {
         // The same open file, by its descriptor: no name that could have been changed meanwhile is followed.
         string self = $"/proc/self/fd/{pack.DangerousGetHandle()}";
+        if (FileSystemType.Of(self) is not (FileSystemType.Ext4 or FileSystemType.Xfs))
+        {
+            return null;
+        }
         int fd = Libc.Open(self, OpenFlags.WriteOnly | OpenFlags.Direct | OpenFlags.CloseOnExec, 0);
         return fd >= 0 ? new DirectPackWrites(new SafeFileHandle(fd, ownsHandle: true)) : null;
     }

@@ -5,11 +5,11 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// A pack's chunks of whole pages written with O_DIRECT, from crik's buffers to the disk, past the page cache. Written
-/// through the cache, every 4 KiB of a chunk is a page the kernel finds and fills first, and where memory the host has
-/// not backed yet costs a fault of its own (14 µs a page on the machines measured) the SIGTERM checkpoint of a 2 GiB app
-/// spent more time there than in the dump itself (CRIU waited 260-290 ms for crik on 108 MiB). The pages it would have
-/// cached are also the pod's memory until they are written back. Only the commit's flush makes them durable, as before.
+/// A pack's chunks of whole pages written with O_DIRECT, from crik's buffers to the disk, past the page cache, once
+/// filling the cache has proved slow on this node (<see cref="CacheFillCost"/>). There, every 4 KiB of a chunk written
+/// through the cache is a page the host backs again on its first write (14-25 µs a page on the machines measured), and
+/// the SIGTERM checkpoint of a 2 GiB app spent more time there than in the dump itself (CRIU waited 260-290 ms for crik on
+/// 108 MiB). Only the commit's flush makes them durable, as it does the cached ones.
 /// Only on ext4 and XFS, the file systems of a node's local and block-device volumes: on a network file system (NFS,
 /// CephFS) each such write would wait for the server, and on a tmpfs it would fill new pages all the same; those, and a
 /// file system that refuses O_DIRECT, are written through the cache.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Chunks;
@@ -22,17 +23,27 @@ internal interface IPackSource : IDisposable
     int Read(Span<byte> into, long offset);
 }
 
-internal sealed class PackFileTarget(SafeFileHandle file) : IPackTarget
+/// <summary>
+/// A pack file on the volume. Chunks of whole pages go at page-aligned offsets wherever they could be written past the
+/// page cache, and are, once filling the cache has proved slow on this node (<see cref="CacheFillCost"/>).
+/// </summary>
+internal sealed class PackFileTarget(SafeFileHandle file, CacheFillCost? fill = null) : IPackTarget
 {
     private readonly EarlyWriteback _writeback = new(file);
     private readonly DirectPackWrites? _direct = DirectPackWrites.Open(file);
+    private readonly CacheFillCost _fill = fill ?? CacheFillCost.ToMeasure();
 
     public void Write(ReadOnlySpan<byte> data, long offset)
     {
-        long direct = _direct?.Write(data, offset) ?? 0;
+        long direct = _direct is { } past && _fill.Slow ? past.Write(data, offset) : 0;
         if (direct < data.Length)
         {
+            long start = Stopwatch.GetTimestamp();
             RandomAccess.Write(file, data[(int)direct..], offset + direct);
+            if (direct == 0 && _direct?.Takes(data) == true)
+            {
+                _fill.Took(data.Length, Stopwatch.GetTimestamp() - start);
+            }
         }
         _writeback.Wrote(data.Length);
     }

@@ -8,8 +8,9 @@ using Xunit;
 namespace Crik.Cli.Tests.Chunks;
 
 /// <summary>
-/// A pack's chunks of whole pages, in crik's page-aligned buffers, are written past the page cache at page-aligned
-/// offsets; the small images' chunks, in ordinary arrays, through it. Every chunk reads back whole either way.
+/// A pack's chunks of whole pages, in crik's page-aligned buffers, are written at page-aligned offsets, and past the page
+/// cache once filling it has proved slow; the small images' chunks, in ordinary arrays, always through it. Every chunk
+/// reads back whole either way.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed unsafe partial class DirectPackWritesTests : IDisposable
@@ -33,8 +34,8 @@ public sealed unsafe partial class DirectPackWritesTests : IDisposable
         var written = new List<(ChunkRef Chunk, byte[] Bytes)>();
         SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
         using (PackWriter writer = asVolumeUpload
-            ? new PackWriter(1, new VolumeFileUpload(file, () => { }), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain)
-            : new PackWriter(1, file, new Dictionary<string, ChunkRef>()))
+            ? new PackWriter(1, new VolumeFileUpload(file, () => { }, CacheFillCost.KnownSlow()), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain)
+            : new PackWriter(1, new PackFileTarget(file, CacheFillCost.KnownSlow()), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
         {
             Assert.True(FileSystemType.Of(path) is FileSystemType.Ext4 or FileSystemType.Xfs, "this test needs a temporary directory on ext4 or XFS, where crik writes packs past the cache");
             written.Add((writer.Add(small), small));
@@ -63,7 +64,45 @@ public sealed unsafe partial class DirectPackWritesTests : IDisposable
         }
     }
 
+    [Fact]
+    public void WhereFillingTheCacheIsCheapChunksOfWholePagesGoThroughItStillAligned()
+    {
+        (List<ChunkRef> chunks, bool[] cached) = WritePageChunks(CacheFillCost.ToMeasure(slowMicrosecondsPerPage: 1e9), count: 24);
+
+        Assert.All(chunks, c => Assert.Equal(0, c.Offset % Page));
+        Assert.All(chunks, c => Assert.True(cached[c.Offset / Page], $"the chunk at {c.Offset} is not in the page cache"));
+    }
+
+    [Fact]
+    public void FromTheFirstStretchThatFillsTheCacheSlowlyChunksOfWholePagesGoPastIt()
+    {
+        // Every write is slow against a threshold of 0: the first 16 are timed through the cache, the rest go past it.
+        (List<ChunkRef> chunks, bool[] cached) = WritePageChunks(CacheFillCost.ToMeasure(slowMicrosecondsPerPage: 0), count: 24);
+
+        Assert.All(chunks[..16], c => Assert.True(cached[c.Offset / Page], $"the chunk at {c.Offset} went past the cache before any stretch was timed"));
+        Assert.All(chunks[16..], c => Assert.False(cached[c.Offset / Page], $"the chunk at {c.Offset} went through the cache after a slow stretch"));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Writes <paramref name="count"/> chunks of 8 pages, one after another, and says which pages of the pack are cached.</summary>
+    private (List<ChunkRef> Chunks, bool[] Cached) WritePageChunks(CacheFillCost fill, int count)
+    {
+        string path = Path.Combine(_dir, "000002.pack");
+        using HugePageMemory block = HugePageMemory.Map(PageChunker.MaxBytes);
+        var random = new Random(5);
+        var chunks = new List<ChunkRef>();
+        using (var writer = new PackWriter(2, new PackFileTarget(File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write), fill), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
+        {
+            Assert.True(FileSystemType.Of(path) is FileSystemType.Ext4 or FileSystemType.Xfs, "this test needs a temporary directory on ext4 or XFS, where crik can write packs past the cache");
+            for (int i = 0; i < count; i++)
+            {
+                random.NextBytes(block.Bytes[..(8 * Page)]); // each chunk new, so none is reused
+                chunks.Add(writer.Add(block.Bytes[..(8 * Page)]));
+            }
+        }
+        return (chunks, Resident(path));
+    }
 
     /// <summary>For each page of the file, whether the page cache holds it (mincore over a mapping of it).</summary>
     private static bool[] Resident(string path)

@@ -4,9 +4,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.ImageStore.Backends;
 
 /// <summary>A file written in place (<see cref="VolumeBackend.CreateUpload"/>): complete once written (the file system's flush makes it durable), deleted when aborted.</summary>
-internal sealed class VolumeFileUpload(SafeFileHandle file, Action delete) : IBlobUpload
+/// <param name="fill">What filling the page cache costs, when known (tests); else measured as the pack is written.</param>
+internal sealed class VolumeFileUpload(SafeFileHandle file, Action delete, CacheFillCost? fill = null) : IBlobUpload
 {
-    private readonly PackFileTarget _target = new(file);
+    private readonly PackFileTarget _target = new(file, fill);
 
     public bool Completed { get; private set; }
 

@@ -150,7 +150,7 @@ internal class GenerationStore : ICheckpointStore
         // The commit point has passed: from here on, failures are warnings.
         var warnings = new List<string>();
         RetentionCleanUp.BestEffort(_log, warnings, "record that the restored app lived on", MarkRestoreSurvived);
-        RetentionCleanUp.BestEffort(_log, warnings, "clean up older checkpoints, packs and logs", () => _cleanUp.CleanUp(manifest.Generation, keep, warnings));
+        RetentionCleanUp.BestEffort(_log, warnings, "clean up older checkpoints, packs and logs", () => _cleanUp.CleanUp(manifest.Generation, keep, warnings, manifest));
         stages?.Lap("clean-up");
         return new CommitResult(new CommittedCheckpoint(name, Display(name), manifest), warnings);
     }

@@ -209,6 +209,21 @@ def first_touch_us():
         return None
 
 
+def recycle_memory(mib):
+    """Touches MIB MiB of new memory and frees it, just before a restore: the restore's pages are then ones in use a
+    moment ago, which the host still backs (a node that has been busy, where a first touch is cheap). Left alone, a VM
+    gives the memory it has not used for a few seconds back to its host (free page reporting), and the next first touch
+    of each page is dear again."""
+    block = bytearray(mib << 20)  # malloc and a memset: every page written once
+    del block
+
+
+def let_memory_go_back(seconds=8.0):
+    """Waits for the VM to give the memory freed lately back to its host: the restore's pages must be backed again
+    (a node just booted, or idle, where a first touch is dear)."""
+    time.sleep(seconds)
+
+
 def say_first_touch(results):
     """Measures the first-touch cost, logs it and keeps it in the results."""
     cost = first_touch_us()

@@ -10,7 +10,8 @@ import signal
 import subprocess
 import time
 
-from benchlib import NAMESPACES, Proc, log, now, pid_in_namespace, rss_kib, save, summary, tree_size, wait_child, wait_exit, say_first_touch
+from benchlib import (NAMESPACES, Proc, let_memory_go_back, log, now, pid_in_namespace, recycle_memory, rss_kib, save, summary, tree_size,
+                      wait_child, wait_exit, say_first_touch)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPS = {
@@ -63,7 +64,17 @@ def warm_packs(images):
                 pass
 
 
-def crik_round(crik, python, mib, work, app=APP, extra_config="", cold=False):
+def ready_memory(memory, mib):
+    """Puts the memory a restore is about to fill in the state MEMORY names, the same for crik and raw CRIU: "recycled"
+    (in use a moment ago: cheap first touches), "fresh" (given back to the host: dear ones), or "as-is" (whatever the
+    round left: raw CRIU restores into the memory its app freed 0.2 s before, crik after reading its packs)."""
+    if memory == "recycled":
+        recycle_memory(mib + 64)
+    elif memory == "fresh":
+        let_memory_go_back()
+
+
+def crik_round(crik, python, mib, work, app=APP, extra_config="", cold=False, memory="as-is"):
     images = os.path.join(work, "images-crik")
     shutil.rmtree(images, ignore_errors=True)
     config = os.path.join(work, "crik.yaml")
@@ -97,6 +108,7 @@ def crik_round(crik, python, mib, work, app=APP, extra_config="", cold=False):
         drop_caches()
     else:
         warm_packs(images)
+    ready_memory(memory, mib)
     restored = Proc(command, env=plain_env())
     t_log, log_line = restored.wait_line(r"Restored checkpoint", stream="stderr", timeout=600)
     t_tick, _ = restored.wait_line(r"^tick", timeout=30)
@@ -150,7 +162,7 @@ def external_mounts(pid):
     return [path for path in EXTERNAL_CANDIDATES if path in points]
 
 
-def raw_round(crik, python, mib, work, app=APP, zstd=False, cold=False):
+def raw_round(crik, python, mib, work, app=APP, zstd=False, cold=False, memory="as-is"):
     images = os.path.join(work, "images-raw")
     shutil.rmtree(images, ignore_errors=True)
     os.makedirs(images)
@@ -207,6 +219,7 @@ def raw_round(crik, python, mib, work, app=APP, zstd=False, cold=False):
         if key.startswith("pipe:") and key not in seen:
             seen.add(key)
             restore += ["--inherit-fd", f"fd[{fd}]:{key}"]
+    ready_memory(memory, mib)
     runner = Proc(restore)  # its stdout and stderr are the new pipes the restored app inherits
     code = runner.wait(600)
     t_done = now()
@@ -235,11 +248,14 @@ def main():
     parser.add_argument("--app", choices=sorted(APPS), default="random")
     parser.add_argument("--work", required=True)
     parser.add_argument("--cold", action="store_true", help="drop the page cache before each restore, as on a new node")
+    parser.add_argument("--memory", choices=["recycled", "fresh", "as-is"], default="recycled",
+                        help="the memory each restore fills: in use a moment ago (cheap first touches, the default), given "
+                             "back to the host (dear ones), or as the round left it")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     app = APPS[args.app]
-    results = {"reps": args.reps, "app": args.app, "cold": args.cold, "sizes": {}}
+    results = {"reps": args.reps, "app": args.app, "cold": args.cold, "memory": args.memory, "sizes": {}}
     say_first_touch(results)
     for mib in [int(s) for s in args.sizes.split(",")]:
         rounds = {"crik": [], "raw": []}
@@ -249,7 +265,7 @@ def main():
             if rep % 2:
                 order.reverse()
             for name, run in order:
-                rounds[name].append(run(args.crik, args.python, mib, args.work, app, cold=args.cold))
+                rounds[name].append(run(args.crik, args.python, mib, args.work, app, cold=args.cold, memory=args.memory))
                 r = rounds[name][-1]
                 log(f"{mib} MiB #{rep + 1} {name}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                                                                for k, v in r.items()))

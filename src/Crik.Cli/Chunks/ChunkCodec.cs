@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using Crik.Cli.Configuration;
@@ -36,6 +37,16 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
 
     /// <summary>A chunk's name: its SHA-256, or with a key its HMAC-SHA256 under the naming key.</summary>
     public string Name(ReadOnlySpan<byte> plain) => Convert.ToHexStringLower(key is null ? SHA256.HashData(plain) : HMACSHA256.HashData(key.Naming, plain));
+
+    /// <summary>
+    /// What a read of a plaintext chunk checks it against: the XXH3-64 of its plain bytes, in hex (null with a key,
+    /// whose authentication tag checks it, and which a hash of the plaintext must not be stored beside).
+    /// A read is checked for what went wrong on the way (a torn write, a flipped bit, a block of zeros), and XXH3 finds
+    /// that as surely, at 20 times the speed of the SHA-256 that names the chunk: that is most of a restore's CPU
+    /// where a page fault is cheap. It guards nothing the SHA-256 would against someone who can write the store:
+    /// without a key, they can rewrite the manifest as well.
+    /// </summary>
+    public string? QuickCheck(ReadOnlySpan<byte> plain) => key is null ? Xxh3Hex(plain) : null;
 
     /// <summary>The largest stored form of a chunk of <paramref name="plainLength"/> bytes.</summary>
     public int MaxStoredBytes(int plainLength) =>
@@ -81,22 +92,27 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
 
     /// <summary>
     /// Whether a chunk is stored as its plain bytes (no key, no compression): it can then be read
-    /// straight into place and checked there with <see cref="CheckSha256"/> instead of decoded.
+    /// straight into place and checked there with <see cref="CheckPlain"/> instead of decoded.
     /// </summary>
     public static bool IsStoredAsIs(ChunkRef chunk, string? keyId) => keyId is null && chunk.Codec is null && chunk.Length == chunk.WholeSize;
 
-    /// <summary>Throws <see cref="ChunkException"/> unless <paramref name="plain"/> is the content of the plaintext chunk named by its SHA-256.</summary>
-    public static void CheckSha256(ChunkRef chunk, ReadOnlySpan<byte> plain)
+    /// <summary>
+    /// Throws <see cref="ChunkException"/> unless <paramref name="plain"/> is the content of the plaintext chunk: its
+    /// <see cref="ChunkRef.Xxh3"/> when it has one (<see cref="QuickCheck"/>), else its SHA-256, its name.
+    /// </summary>
+    public static void CheckPlain(ChunkRef chunk, ReadOnlySpan<byte> plain)
     {
-        if (Convert.ToHexStringLower(SHA256.HashData(plain)) != chunk.Id)
+        if (chunk.Xxh3 is { } xxh3 ? Xxh3Hex(plain) != xxh3 : Convert.ToHexStringLower(SHA256.HashData(plain)) != chunk.Id)
         {
-            throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its SHA-256");
+            throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its {(chunk.Xxh3 is null ? "SHA-256" : "XXH3-64")}");
         }
     }
 
+    private static string Xxh3Hex(ReadOnlySpan<byte> plain) => XxHash3.HashToUInt64(plain).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>
     /// Decodes a stored chunk into <paramref name="plain"/> (exactly its plain length) and checks it:
-    /// the GCM tag when it is encrypted (under the key <paramref name="keyId"/>), its SHA-256 when not.
+    /// the GCM tag when it is encrypted (under the key <paramref name="keyId"/>), <see cref="CheckPlain"/> when not.
     /// </summary>
     public void Decode(ChunkRef chunk, string? keyId, ReadOnlySpan<byte> stored, Span<byte> plain)
     {
@@ -140,7 +156,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
             }
             if (keyId is null)
             {
-                CheckSha256(chunk, plain);
+                CheckPlain(chunk, plain);
             }
         }
         catch (DllNotFoundException e)

@@ -10,9 +10,10 @@ namespace Crik.Cli.Chunks;
 /// A generation's manifest lists its images as such pieces, reusing those older generations wrote.
 /// A piece may be a slice of a chunk: its <see cref="Take"/> bytes from <see cref="From"/> (the pages of
 /// an image that the app did not write since an older checkpoint, taken from that one's chunks).
+/// A plaintext chunk written by this crik also has <see cref="Xxh3"/>, which a read checks instead of the SHA-256.
 /// </summary>
 internal sealed record ChunkRef(string Id, long Pack, long Offset, int Length, int? PlainLength = null, string? Codec = null,
-    int? From = null, int? Take = null)
+    int? From = null, int? Take = null, string? Xxh3 = null)
 {
     /// <summary>The bytes of the piece: a slice's, else the whole chunk's.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// Reads chunks back from the pack files they were written to, checking each (its SHA-256, or its
+/// Reads chunks back from the pack files they were written to, checking each (its XXH3-64 or SHA-256, or its
 /// authentication tag when encrypted) before anyone sees a byte of it.
 /// </summary>
 internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec codec) : IDisposable
@@ -42,7 +42,7 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
         {
             // Nothing to decode: read straight into place and check it there, without a copy.
             ReadStored(pack, chunk, plain[..chunk.Size]);
-            ChunkCodec.CheckSha256(chunk, plain[..chunk.Size]);
+            ChunkCodec.CheckPlain(chunk, plain[..chunk.Size]);
             return;
         }
         byte[] stored = ArrayPool<byte>.Shared.Rent(chunk.Length);

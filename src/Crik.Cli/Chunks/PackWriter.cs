@@ -43,7 +43,7 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
             Interlocked.Add(ref _reusedBytes, chunk.Length);
             return stored;
         }
-        ChunkRef written = codec.StoresAsIs ? Write(chunk, name, null) : Encoded(chunk, name);
+        ChunkRef written = (codec.StoresAsIs ? Write(chunk, name, null) : Encoded(chunk, name)) with { Xxh3 = codec.QuickCheck(chunk) };
         _written.TryAdd(name, written);
         return written;
     }

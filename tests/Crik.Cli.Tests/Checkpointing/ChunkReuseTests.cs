@@ -68,7 +68,7 @@ public class ChunkReuseTests
         FlipByteInTheLargestChunk(pods, "checkpoint-000001");
         using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
         string error = second.WaitForLine("restoring checkpoint 1 failed", stderr: true);
-        Assert.Contains("does not match its SHA-256", error, StringComparison.Ordinal);
+        Assert.Contains("does not match its XXH3-64", error, StringComparison.Ordinal);
         Assert.Contains("crik stopped criu before the app ran", error, StringComparison.Ordinal);
         second.WaitForLine(_ => Pods.Counts(second).Count >= 3);
         Assert.Equal(0, Pods.Counts(second)[0]); // fresh, and nothing restored ever printed

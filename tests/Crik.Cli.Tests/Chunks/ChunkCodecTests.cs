@@ -76,6 +76,22 @@ public class ChunkCodecTests
         Assert.Contains("does not match its SHA-256", Assert.Throws<ChunkException>(() => ChunkCodec.Plain.Decode(chunk, null, stored, new byte[Noise.Length])).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void APlaintextChunkWithAnXxh3IsCheckedAgainstItAndItsNameIsNotAskedAgain()
+    {
+        (ChunkRef named, byte[] stored) = Encode(ChunkCodec.Plain, Noise);
+        ChunkRef chunk = named with { Xxh3 = ChunkCodec.Plain.QuickCheck(Noise) };
+        Assert.Matches("^[0-9a-f]{16}$", chunk.Xxh3);
+        var output = new byte[Noise.Length];
+        ChunkCodec.Plain.Decode(chunk with { Id = new string('0', 64) }, null, stored, output); // the XXH3 is what a read checks
+        Assert.Equal(Noise, output);
+        byte[] flipped = (byte[])stored.Clone();
+        flipped[Noise.Length - 1] ^= 0x80;
+        Assert.Contains("does not match its XXH3-64", Assert.Throws<ChunkException>(() => ChunkCodec.Plain.Decode(chunk, null, flipped, output)).Message, StringComparison.Ordinal);
+        Assert.Throws<ChunkException>(() => ChunkCodec.Plain.Decode(chunk with { Xxh3 = "0000000000000000" }, null, stored, output));
+        Assert.Null(new ChunkCodec(CompressionKind.None, 0, KeyA, [KeyA]).QuickCheck(Noise)); // nothing of an encrypted chunk's plaintext is stored
+    }
+
     [Theory]
     [InlineData("short", false)]
     [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", true)]

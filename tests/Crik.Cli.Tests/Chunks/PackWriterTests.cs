@@ -23,7 +23,7 @@ public sealed class PackWriterTests : IDisposable
         {
             Assert.Equal(first, two.Add(a));
             ChunkRef second = two.Add(b);
-            Assert.Equal(new ChunkRef(PackWriter.Hash(b), 2, 0, 7000), second);
+            Assert.Equal(new ChunkRef(PackWriter.Hash(b), 2, 0, 7000, Xxh3: ChunkCodec.Plain.QuickCheck(b)), second);
             Assert.Equal(7000, two.WrittenBytes);
             Assert.Equal(5000, two.ReusedBytes);
         }
@@ -46,9 +46,20 @@ public sealed class PackWriterTests : IDisposable
         File.WriteAllBytes(Pack(1), pack);
         using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
         var buffer = new byte[4096];
-        Assert.Contains("does not match its SHA-256", Assert.Throws<ChunkException>(() => reader.Read(chunk, null, buffer)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not match its XXH3-64", Assert.Throws<ChunkException>(() => reader.Read(chunk, null, buffer)).Message, StringComparison.Ordinal);
+        // Listed by an older crik's manifest, without its XXH3: checked against its name.
+        Assert.Contains("does not match its SHA-256", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Xxh3 = null }, null, buffer)).Message, StringComparison.Ordinal);
         Assert.Contains("ends before chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Offset = 1 }, null, buffer)).Message, StringComparison.Ordinal);
         Assert.Contains("pack 7 holding chunk", Assert.Throws<ChunkException>(() => reader.Read(chunk with { Pack = 7 }, null, buffer)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnEncryptedChunkHasNoChecksumOfItsPlaintextBesideIt()
+    {
+        ChunkKey key = ChunkKey.FromBytes([.. Enumerable.Repeat((byte)7, 32)]);
+        var codec = new ChunkCodec(Crik.Cli.Configuration.CompressionKind.None, 0, key, [key]);
+        using var writer = new PackWriter(1, File.OpenHandle(Pack(1), FileMode.CreateNew, FileAccess.Write), new Dictionary<string, ChunkRef>(), codec);
+        Assert.Null(writer.Add(new byte[4096]).Xxh3);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

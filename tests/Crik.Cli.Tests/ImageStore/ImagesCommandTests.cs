@@ -33,7 +33,7 @@ public class ImagesCommandTests
         Assert.Contains(" ok ", Images("--image-dir", pods.ImageDir).Output, StringComparison.Ordinal); // the manifest alone is fine
         (int verified, string checkedOutput) = Images("--image-dir", pods.ImageDir, "--verify");
         Assert.True(verified == 1, checkedOutput); // scripts and probes can rely on the exit code
-        Assert.Contains("does not match its SHA-256", checkedOutput, StringComparison.Ordinal);
+        Assert.Contains("does not match its XXH3-64", checkedOutput, StringComparison.Ordinal);
         Assert.EndsWith("crik images: 1 committed generation fails verification: the next start would not restore it", checkedOutput.Trim(), StringComparison.Ordinal);
         Assert.Equal(["checkpoint-000001"], pods.Committed()); // listing never sets anything aside
         Assert.Equal(before, Directory.GetLastWriteTimeUtc(pods.ImageDir));
@@ -43,7 +43,7 @@ public class ImagesCommandTests
         Directory.Move(Path.Combine(pods.ImageDir, "checkpoint-000001"), Path.Combine(pods.ImageDir, "retired", "checkpoint-000001"));
         (int retired, string retiredOutput) = Images("--image-dir", pods.ImageDir, "--verify");
         Assert.True(retired == 0, retiredOutput);
-        Assert.Contains("does not match its SHA-256", retiredOutput, StringComparison.Ordinal);
+        Assert.Contains("does not match its XXH3-64", retiredOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -169,7 +169,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
             }
             Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
             string why = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
-            Assert.Contains(what == "damaged" ? "does not match its SHA-256" : "is missing", why, StringComparison.Ordinal);
+            Assert.Contains(what == "damaged" ? "does not match its XXH3-64" : "is missing", why, StringComparison.Ordinal);
             Assert.DoesNotContain(second.Stderr, l => l.Contains("stopped answering", StringComparison.Ordinal)); // nothing to wait for
             Assert.DoesNotContain(second.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
         }

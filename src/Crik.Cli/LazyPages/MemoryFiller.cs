@@ -33,6 +33,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
     private readonly AddressSpaces _spaces;
     private readonly BackgroundHold _hold;
     private readonly ChunkReadAhead _reads;
+    private readonly FillBuffers _buffers = new();
     private readonly FillProgress _progress = new();
     private readonly ReadinessPoll _poll = new();
     private readonly Action<string> _killApp;
@@ -51,7 +52,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
         _spaces = new AddressSpaces(pagemaps, images, mappings);
         _killApp = killApp;
         _hold = new BackgroundHold(this);
-        _reads = FillReads.Start(images, readers, outage, FailedUnexpectedly, aheadYields: appRunsMeanwhile);
+        _reads = FillReads.Start(images, readers, outage, FailedUnexpectedly, _buffers, aheadYields: appRunsMeanwhile);
         foreach ((int pagesId, int index) in first)
         {
             _reads.Prefetch(pagesId, index);
@@ -171,6 +172,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
         {
             _spaces.Close();
             _reads.Dispose();
+            _buffers.Dispose();
             _poll.Dispose();
             _progress.Stop();
         }

@@ -7,7 +7,7 @@ namespace Crik.Cli.Tests.LazyPages;
 /// <summary>
 /// The reads behind a lazy restore: a chunk the app waits for is read before every chunk read ahead,
 /// a chunk is not read twice while its read is under way or its bytes are in use, and its bytes
-/// (the app's memory) are cleared once nobody uses them.
+/// (the app's memory) go back to the fill's buffers once nobody uses them, which clear them when the fill ends.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class FillReadsTests
@@ -18,7 +18,8 @@ public sealed class FillReadsTests
         var source = new ChunkedImageTests.CountingSource(16 * 4096) { Gate = new ManualResetEventSlim(false) };
         using var packs = new PackReader(_ => source, ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
-        using var reads = FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected);
+        using var buffers = new FillBuffers();
+        using var reads = FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected, buffers);
 
         Task<byte[]> first = reads.Get(1, 0, urgent: false); // the one thread that reads ahead takes it and waits at the gate
         Poll(() => reads.OldestAttempt != 0);
@@ -38,8 +39,11 @@ public sealed class FillReadsTests
         reads.Forget(1, 12);
         Assert.Contains(bytes[..4096], b => b != 0); // one user left
         reads.Forget(1, 12);
-        Poll(() => bytes.All(b => b == 0)); // nobody uses it: cleared (and back in the reads' own pool)
         Assert.Same(reads.Get(1, 3, urgent: false), ahead[2]); // still kept for its user
+        Assert.Same(bytes, buffers.Rent(4096)); // nobody uses it: back in the fill's buffers, lent again
+        buffers.Return(bytes);
+        buffers.Dispose();
+        Assert.All(bytes, b => Assert.Equal(0, b)); // the fill ended: cleared
     }
 
     [Theory]
@@ -125,7 +129,7 @@ public sealed class FillReadsTests
     {
         var packs = new PackReader(_ => source, ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
-        return FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, Unexpected);
+        return FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, Unexpected, new FillBuffers());
     }
 
     private static void Unexpected(string thread, Exception e) => throw new Xunit.Sdk.XunitException($"{thread} failed: {e}");

@@ -54,7 +54,17 @@ def pod(crik, python, work, mib, port, percent, extra_config, writes="scattered"
     return Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent), writes], env=env), env
 
 
-def one_round(crik, python, work, mib, percent, extra_config, writes="scattered"):
+def keep_logs(logs, name, proc, marks=()):
+    """Both pods' whole output, with each line's time, for reading where a round's time went."""
+    if logs:
+        os.makedirs(logs, exist_ok=True)
+        with open(os.path.join(logs, name), "w") as f:
+            for stream in ("stdout", "stderr"):
+                f.writelines(f"{t:.3f} [{stream}] {line}\n" for t, line in proc.lines[stream])
+            f.writelines(f"{t:.3f} [bench] {what}\n" for what, t in marks)
+
+
+def one_round(crik, python, work, mib, percent, extra_config, writes="scattered", logs=None, tag=""):
     shutil.rmtree(os.path.join(work, "images"), ignore_errors=True)
     port = free_port()
     old, env = pod(crik, python, work, mib, port, percent, extra_config, writes)
@@ -81,6 +91,8 @@ def one_round(crik, python, work, mib, percent, extra_config, writes="scattered"
         last, first = client.last_before(t_exit), client.first_after(t_start)
         os.kill(wait_child(new.pid, name="crik"), signal.SIGKILL)
         new.wait(60)
+        keep_logs(logs, f"{tag}old.log", old, [("SIGTERM sent", t_sigterm), ("crik gone", t_exit), ("last answer", client.last_before(t_exit))])
+        keep_logs(logs, f"{tag}new.log", new, [("pod started", t_start), ("first answer", client.first_after(t_start))])
     finally:
         client.stop = True
     wrote = re.search(r"the app wrote ([\d.]+ [KMG]?i?B)", sigterm_line)
@@ -110,6 +122,7 @@ def main():
                         help="crik's trackWrites; both: each round once with it on and once off, in turn first")
     parser.add_argument("--writes", choices=["scattered", "runs"], default="scattered",
                         help="the app's rewrites: pages at random places, or runs of 1 MiB at random places")
+    parser.add_argument("--logs", help="a directory to keep both pods' output in, a pair of files a round")
     parser.add_argument("--work", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -122,7 +135,8 @@ def main():
         for rep in range(args.reps):
             for mode in modes if rep % 2 == 0 else list(reversed(modes)):
                 config = args.extra_config.replace("\\n", "\n") + f"\ntrackWrites: {mode}\n"
-                r = one_round(args.crik, args.python, args.work, mib, args.percent, config, args.writes)
+                r = one_round(args.crik, args.python, args.work, mib, args.percent, config, args.writes,
+                              args.logs, f"{mib}-{rep + 1}-{mode}-")
                 rounds[mode].append(r)
                 log(f"part 8: {mib} MiB #{rep + 1} trackWrites {mode}: "
                     + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.HostCompatibility;
 using Crik.Cli.Processes;
@@ -15,13 +16,18 @@ internal sealed record Manifest
 
     /// <summary>
     /// Format 1: every image is a file in the checkpoint directory. Format 2: images are chunks in packs/. Format 3: an
-    /// image may list slices of chunks too (<see cref="Chunks.ChunkRef.From"/>), so that a crik that knows only format 2
+    /// image may list slices of chunks too (<see cref="ChunkRef.From"/>), so that a crik that knows only format 2
     /// refuses it instead of reading whole chunks in their place; a manifest without slices is written as format 2.
+    /// Format 4: an image with slices lists each chunk once and its pieces by number (<see cref="ManifestFileJson"/>),
+    /// which a crik that knows only format 3 would misread.
     /// </summary>
     public const int OldestFormat = 1;
 
-    /// <summary>The newest format this crik reads and writes: <see cref="CurrentFormat"/> and, with slices, this.</summary>
+    /// <summary>Slices, each a whole entry: written by older crik, still read.</summary>
     public const int SlicedFormat = 3;
+
+    /// <summary>The newest format this crik reads and writes: <see cref="CurrentFormat"/> and, with slices, this.</summary>
+    public const int PiecesFormat = 4;
     public const string FileName = "manifest.json";
 
     /// <summary>Beside an encrypted generation's manifest: the manifest's HMAC-SHA256, in hex.</summary>
@@ -92,4 +98,8 @@ internal sealed record Manifest
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Manifest))]
+[JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(List<ChunkRef>))]
+[JsonSerializable(typeof(List<long>))]
+[JsonSerializable(typeof(IReadOnlyList<ChunkRef>))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;

@@ -8,6 +8,7 @@ namespace Crik.Cli.Records;
 /// CRIU streamed through crik is not in the directory at all but is the listed <see cref="Chunks"/>,
 /// in order, in the pack files.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(ManifestFileJson))]
 internal sealed record ManifestFile(string Path, long Size, IReadOnlyList<string> Crc32c, IReadOnlyList<ChunkRef>? Chunks = null)
 {
     [System.Text.Json.Serialization.JsonIgnore]

@@ -12,9 +12,20 @@ public class CriuArgumentsTests
     public void DumpTargetsTheTreeAndLeavesItStoppedForTheCommit()
     {
         List<string> args = CriuArguments.Dump(9001, "/proc/1/fd/7", new CriuWorkDir("/proc/1/fd/7", "dump.log"), []);
-        Assert.Equal(["dump", "--tree", "9001", "--images-dir", "/proc/1/fd/7", "--work-dir", "/proc/1/fd/7", "--log-file", "dump.log", "-v4"],
+        Assert.Equal(["dump", "--tree", "9001", "--images-dir", "/proc/1/fd/7", "--work-dir", "/proc/1/fd/7", "--log-file", "dump.log", "-v3"],
             args.Take(10));
         Assert.Contains("--leave-stopped", args);
+    }
+
+    [Fact]
+    public void DumpsLogAtInfoLevelAndRestoresAtDebugLevel()
+    {
+        // CRIU's debug level writes lines for each run of pages dumped: a quarter of a second of a SIGTERM dump of scattered writes.
+        Assert.Contains("-v3", CriuArguments.Dump(1, "/d", Work, []));
+        Assert.Contains("-v3", CriuArguments.PreDump(1, "/d", Work, [], parent: null));
+        Assert.Contains("-v3", CriuArguments.PreDump(1, "/d", Work, [], parent: null, tracksMemory: false));
+        Assert.DoesNotContain("-v4", CriuArguments.Dump(1, "/d", Work, [], writtenOnly: true));
+        Assert.Contains("-v4", CriuArguments.Restore("/d", Work, "pid", [], new Dictionary<int, string>()));
     }
 
     [Theory]

@@ -57,8 +57,8 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
         Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
         restored.WaitForLine(_ => Digests(restored, 5).Count == 2, TimeSpan.FromSeconds(30));
         Assert.Equal(before, Digests(restored, 5));
-        // Each checkpoint after the first lists slices of the chunks before it: a crik that knows only format 2 refuses it.
-        Assert.Equal(3, (int)pods.Manifest("checkpoint-000006")["format"]!);
+        // Each checkpoint after the first lists slices of the chunks before it, by number: a crik that knows only format 3 refuses it.
+        Assert.Equal(4, (int)pods.Manifest("checkpoint-000006")["format"]!);
         restored.Signal(Native.SIGKILL);
     }
 

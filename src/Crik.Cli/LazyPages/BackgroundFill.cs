@@ -61,12 +61,14 @@ internal sealed class BackgroundFill
         {
             _hold.WaitForRestore();
             FaultSeam.Hit(MemoryFiller.FillerThread);
+            _hold.WaitWhileHeld(); // held, the fill neither copies nor ends (its reads stay open for the checkpoint)
+            FillAll([.. _first], _first.Count); // before listing the rest, which takes a while when the memory is in tens of thousands of pieces
             List<(int PagesId, int Index)> previous = [];
             long missingBefore = long.MaxValue;
-            for (bool firstPass = true; !_fill.Failed; firstPass = false)
+            while (!_fill.Failed)
             {
-                _hold.WaitWhileHeld(); // held, the fill neither copies nor ends (its reads stay open for the checkpoint)
-                List<(int PagesId, int Index)> order = firstPass ? [.. _first.Concat(_spaces.MissingChunks()).Distinct()] : _spaces.MissingChunks();
+                _hold.WaitWhileHeld();
+                List<(int PagesId, int Index)> order = _spaces.MissingChunks();
                 long missing = _spaces.MissingPages();
                 if (order.Count == 0)
                 {
@@ -83,7 +85,7 @@ internal sealed class BackgroundFill
                     break;
                 }
                 (previous, missingBefore) = (order, missing);
-                FillAll(order, firstPass ? _first.Count : 0);
+                FillAll(order, 0);
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)

@@ -28,11 +28,11 @@ public sealed class FaultReadsTests
         Assert.Equal(4, pieces[0]);
         Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7], pieces.Order());
 
-        // What the process has already is not read again for it.
+        // What the process has already is not read again for it; C is the second chunk after A's.
         task.MarkDone(area, 0, 2);
         pieces = FaultReads.For(task, image, area, page: 2);
         Assert.Equal(2, pieces[0]);
-        Assert.Equal([2, 3, 4, 5, 7], pieces.Order());
+        Assert.Equal([2, 3, 4, 5, 6, 7], pieces.Order());
     }
 
     [Fact]
@@ -45,6 +45,23 @@ public sealed class FaultReadsTests
             (Start, 6, Lazy: true), (Start + (7 * Page), 2, Lazy: true));
         List<int> pieces = FaultReads.For(task, image, task.Areas[1], page: 0);
         Assert.Equal([6, 7, 0, 2, 4], pieces); // C, then A's slice after it in the same area, with A's other slices
+    }
+
+    [Fact]
+    public void AFaultAmongScatteredWritesReadsAheadTwoChunksNotTwoPieces()
+    {
+        // Old chunks A, B and C, each a slice of three pages at a time between single pages the app wrote (chunk W).
+        ChunkRef a = new(new string('a', 64), 1, 0, 6 * Page), b = new(new string('b', 64), 1, 6 * Page, 6 * Page),
+            c = new(new string('c', 64), 1, 12 * Page, 6 * Page), w = new(new string('d', 64), 2, 0, 6 * Page);
+        List<ChunkRef> chunks = [a.Slice(0, 3 * Page), w.Slice(0, Page), a.Slice(3 * Page, 3 * Page), w.Slice(Page, Page),
+            b.Slice(0, 3 * Page), w.Slice(2 * Page, Page), b.Slice(3 * Page, 3 * Page), w.Slice(3 * Page, Page), c.Slice(0, 3 * Page), w.Slice(4 * Page, Page)];
+        using var packs = new PackReader(_ => (IPackSource?)null, ChunkCodec.Plain);
+        var image = new ChunkedImage(chunks, packs, keyId: null);
+        using LazyTask task = LazyTaskTests.Task([new(Start, Start + (23 * Page))], (Start, 23, Lazy: true));
+
+        // A fault on A's first slice: A's, W's and B's pieces (the second chunk after A's), not C's, the third.
+        List<int> pieces = FaultReads.For(task, image, task.Areas[0], page: 0);
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 9], pieces.Order());
     }
 
     /// <summary>Eight pieces of a page each: slices of chunk A and of chunk B taking turns, C whole, and A's last slice.</summary>

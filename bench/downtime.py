@@ -55,7 +55,7 @@ def pod(crik, python, work, mib, port, percent, extra_config, writes="scattered"
 
 
 def keep_logs(logs, name, proc, marks=()):
-    """Both pods' whole output, with each line's time, for reading where a round's time went."""
+    """A pod's whole output, with each line's time and the bench's own marks, for reading where a round's time went."""
     if logs:
         os.makedirs(logs, exist_ok=True)
         with open(os.path.join(logs, name), "w") as f:

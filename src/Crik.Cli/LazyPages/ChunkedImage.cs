@@ -42,7 +42,10 @@ internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader pa
     /// order; just itself when it is not a slice. A chunk read for one slice holds its others too.
     /// </summary>
     public IReadOnlyList<int> SlicesOfItsChunk(int index) =>
-        chunks[index].IsSlice && _slicesByChunk.Value.TryGetValue((chunks[index].Pack, chunks[index].Offset), out int[]? slices) ? slices : [index];
+        chunks[index].IsSlice && _slicesByChunk.Value.TryGetValue(ChunkOf(index), out int[]? slices) ? slices : [index];
+
+    /// <summary>The chunk piece <paramref name="index"/> is of (or is), by its place in the packs.</summary>
+    public (long Pack, long Offset) ChunkOf(int index) => (chunks[index].Pack, chunks[index].Offset);
 
     /// <summary>Where chunk <paramref name="index"/> starts in the image.</summary>
     public long StartOf(int index) => _starts[index];

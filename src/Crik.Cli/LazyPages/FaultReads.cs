@@ -31,12 +31,12 @@ internal static class FaultReads
         WithItsChunksOtherSlices(task, image, piece, pieces, listed);
         // Ahead by chunks, not pieces: where writes were scattered, the pieces after a fault are slices of a page or a few,
         // of its own chunk and of the chunk of written pages taking turns, and two pieces ahead never reached the next chunk.
-        var chunks = new HashSet<(long Pack, long Offset)> { ChunkOf(image, piece) };
+        var chunks = new HashSet<(long Pack, long Offset)> { image.ChunkOf(piece) };
         for (int next = piece + 1; next <= piece + MostPiecesAhead && next < image.Count; next++)
         {
             long first = Math.Max(0, (image.StartOf(next) - area.Offset) / ImagePage.Bytes);
             long end = Math.Min(area.Pages, (image.StartOf(next) + image.ChunkSize(next) - area.Offset) / ImagePage.Bytes);
-            if (first >= end || (chunks.Add(ChunkOf(image, next)) && chunks.Count > ReadAhead + 1))
+            if (first >= end || (chunks.Add(image.ChunkOf(next)) && chunks.Count > ReadAhead + 1))
             {
                 break;
             }
@@ -47,8 +47,6 @@ internal static class FaultReads
         }
         return pieces;
     }
-
-    private static (long Pack, long Offset) ChunkOf(ChunkedImage image, int piece) => (image.Chunks[piece].Pack, image.Chunks[piece].Offset);
 
     private static void WithItsChunksOtherSlices(LazyTask task, ChunkedImage image, int piece, List<int> pieces, HashSet<int> listed)
     {

@@ -55,9 +55,9 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         writer.WriteNumber("size", value.Size);
         writer.WritePropertyName("crc32c");
         JsonSerializer.Serialize(writer, value.Crc32c, ManifestJsonContext.Default.IReadOnlyListString);
-        if (value.Chunks is { } chunks && chunks.Any(c => c.IsSlice))
+        if (HasSlices(value))
         {
-            WritePieces(writer, chunks);
+            WritePieces(writer, value.Chunks!);
         }
         else if (value.Chunks is not null)
         {
@@ -68,7 +68,9 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
     }
 
     /// <summary>Whether a manifest holding <paramref name="files"/> is written in the format of pieces.</summary>
-    public static bool HasPieces(IEnumerable<ManifestFile> files) => files.Any(f => f.Chunks?.Any(c => c.IsSlice) == true);
+    public static bool HasPieces(IEnumerable<ManifestFile> files) => files.Any(HasSlices);
+
+    private static bool HasSlices(ManifestFile file) => file.Chunks?.Any(c => c.IsSlice) == true;
 
     private static void WritePieces(Utf8JsonWriter writer, IReadOnlyList<ChunkRef> chunks)
     {

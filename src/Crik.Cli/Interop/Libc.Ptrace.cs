@@ -24,6 +24,9 @@ internal static unsafe partial class Libc
     /// <summary>pidfd_open(2) and pidfd_getfd(2): the same numbers on every architecture.</summary>
     internal const long SYS_pidfd_open = 434, SYS_pidfd_getfd = 438;
 
+    /// <summary>pidfd_send_signal(2) and process_mrelease(2) (Linux 5.15): the same numbers on every architecture.</summary>
+    internal const long SYS_pidfd_send_signal = 424, SYS_process_mrelease = 448;
+
     /// <summary>ptrace(2). Returns 0 (or a word read) or -1 with errno; a PEEK's word can be -1, so errno is cleared before.</summary>
     [LibraryImport(Library, EntryPoint = "ptrace", SetLastError = true)]
     internal static partial long Ptrace(long request, int pid, nint address, nint data);

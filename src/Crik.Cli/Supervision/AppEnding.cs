@@ -45,7 +45,12 @@ internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpoin
     /// <summary>Kills the app's whole tree and waits (a little while at most) until it is gone.</summary>
     public async Task KillAndWaitAsync(RunningApp app)
     {
-        new AppTree(app.Pid).Signal(Signal.SIGKILL);
+        using (var dying = new DyingMemory(ProcessTree.Processes(app.Pid)))
+        {
+            int released = dying.KillAndRelease();
+            log.Debug("crik freed the memory of {Released} of the app's processes beside their exit (process_mrelease)", released);
+        }
+        new AppTree(app.Pid).Signal(Signal.SIGKILL); // the rest of its process group and tree
         try
         {
             await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);

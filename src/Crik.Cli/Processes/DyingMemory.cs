@@ -1,0 +1,56 @@
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.Processes;
+
+/// <summary>
+/// Kills processes and frees their memory on crik's core, beside their own exit. A process that dies frees its pages on
+/// its own core, one at a time: a quarter of a second for 2 GiB of 4 KiB pages here, and a pod's PID 1 cannot end before
+/// its processes have. process_mrelease(2) lets crik free the same memory at the same time, but only while the process is
+/// dying and still holds its memory: so each process is opened (pidfd) first, and released right after its SIGKILL,
+/// which a stopped process (as a dump leaves the app) leaves time for. Any failure (an older kernel, a seccomp profile
+/// without the call, a process that gave up its memory first) leaves the kernel to free it as it would have.
+/// </summary>
+internal sealed class DyingMemory : IDisposable
+{
+    private readonly List<SafeFileHandle> _processes = [];
+
+    /// <summary>Opens each of <paramref name="pids"/> (one that cannot be opened is left to whoever kills it).</summary>
+    public DyingMemory(IEnumerable<int> pids)
+    {
+        foreach (int pid in pids)
+        {
+            long fd = Libc.Syscall3(Libc.SYS_pidfd_open, pid, 0, 0);
+            if (fd >= 0)
+            {
+                _processes.Add(new SafeFileHandle((nint)fd, ownsHandle: true));
+            }
+        }
+    }
+
+    /// <summary>Sends each process SIGKILL, then frees each one's memory beside its exit; how many were freed so.</summary>
+    public int KillAndRelease()
+    {
+        foreach (SafeFileHandle process in _processes)
+        {
+            _ = Libc.Syscall4(Libc.SYS_pidfd_send_signal, process.DangerousGetHandle(), (long)Signal.SIGKILL, 0, 0);
+        }
+        int released = 0;
+        foreach (SafeFileHandle process in _processes)
+        {
+            if (Libc.Syscall3(Libc.SYS_process_mrelease, process.DangerousGetHandle(), 0, 0) == 0)
+            {
+                released++;
+            }
+        }
+        return released;
+    }
+
+    public void Dispose()
+    {
+        foreach (SafeFileHandle process in _processes)
+        {
+            process.Dispose();
+        }
+    }
+}

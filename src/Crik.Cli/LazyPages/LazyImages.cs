@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
@@ -77,15 +78,15 @@ internal sealed class LazyImages : IDisposable
     /// <param name="touched">The app's first touches after its last restore, as its manifest lists them; null when it has none.</param>
     public FirstFillFacts FirstFillFacts(IReadOnlyList<TouchedRange>? touched, long generation)
     {
-        (List<((int PagesId, int Index) Chunk, long Bytes)> written, bool anyReused) = WrittenChunks(generation);
+        (List<FillChunk> written, bool anyReused) = WrittenChunks(generation);
         return new FirstFillFacts(touched is { Count: > 0 } ? TouchedChunks(touched) : null, written, anyReused, AreaChunks());
     }
 
     /// <summary>The chunks to fill before the others, in order, by what chose them (Decisions.FirstFill's order).</summary>
-    public void FillFirst(IReadOnlyList<(int PagesId, int Index)> touched, IReadOnlyList<(int PagesId, int Index)> written,
-        IReadOnlyList<(int PagesId, int Index)> smallAreas)
+    public void FillFirst(IReadOnlyList<(int PagesId, int Index)> touched, IReadOnlyList<(int PagesId, int Index)> smallAreas,
+        IReadOnlyList<(int PagesId, int Index)> written)
     {
-        First.AddRange([.. touched, .. written, .. smallAreas]);
+        First.AddRange([.. touched, .. smallAreas, .. written]);
         FirstBy = touched.Count > 0 ? FirstFillChoice.Touched : written.Count > 0 ? FirstFillChoice.Written
             : smallAreas.Count > 0 ? FirstFillChoice.SmallAreas : null;
         SmallAreasBytes = smallAreas.Sum(c => (long)Images[c.PagesId].ChunkSize(c.Index));
@@ -95,13 +96,14 @@ internal sealed class LazyImages : IDisposable
     public long SmallAreasBytes { get; private set; }
 
     /// <summary>
-    /// The chunks holding the lazy pages the app touched first after its last restore, in that order, each once, with
-    /// its size, until they hold more than <see cref="FirstReadLimit"/>.
+    /// The chunks holding the lazy pages the app touched first after its last restore, in that order, each once, until
+    /// reading them reads more than <see cref="FirstReadLimit"/>.
     /// </summary>
-    private List<((int PagesId, int Index) Chunk, long Bytes)> TouchedChunks(IReadOnlyList<TouchedRange> touched)
+    private List<FillChunk> TouchedChunks(IReadOnlyList<TouchedRange> touched)
     {
         var seen = new HashSet<(int PagesId, int Index)>();
-        var chunks = new List<((int PagesId, int Index) Chunk, long Bytes)>();
+        var chunks = new List<FillChunk>();
+        var read = new HashSet<(long Pack, long Offset)>();
         long bytes = 0;
         int pages = 0; // a manifest's list is crik's own, but a damaged one must not keep the restore here
         foreach (TouchedRange range in touched.TakeWhile(_ => bytes <= FirstReadLimit && pages < TouchLog.Limit))
@@ -116,8 +118,9 @@ internal sealed class LazyImages : IDisposable
                 if (pagemap.Find(address) is { Lazy: true } run && image.IndexAt(run.Offset + (long)(address - run.Address)) is var index
                     && seen.Add((pagemap.PagesId, index)))
                 {
-                    bytes += image.ChunkSize(index);
-                    chunks.Add(((pagemap.PagesId, index), image.ChunkSize(index)));
+                    FillChunk chunk = FillChunkOf(pagemap.PagesId, image, index);
+                    bytes += read.Add(chunk.Whole) ? chunk.WholeBytes : 0;
+                    chunks.Add(chunk);
                 }
             }
         }
@@ -127,14 +130,15 @@ internal sealed class LazyImages : IDisposable
     /// <summary>
     /// The chunks of lazy pages written since the previous checkpoint, the memory the app was working on (those in
     /// <paramref name="generation"/>'s own pack; the others were reused, unchanged), in address order, each once, until
-    /// they hold more than <see cref="FirstReadLimit"/>; and whether any chunk was reused.
+    /// reading them reads more than <see cref="FirstReadLimit"/>; and whether any chunk was reused.
     /// </summary>
-    private (List<((int PagesId, int Index) Chunk, long Bytes)> Written, bool AnyReused) WrittenChunks(long generation)
+    private (List<FillChunk> Written, bool AnyReused) WrittenChunks(long generation)
     {
         // One walk, keeping only the chunks listed (a 6 GiB app has 10,000), ended once the budget is full and a reused
-        // chunk was seen. Tasks sharing a pages image may both hold a chunk: it counts once.
-        var written = new List<((int PagesId, int Index) Chunk, long Bytes)>();
+        // chunk was seen. Tasks sharing a pages image may both hold a chunk, and slices share the chunk they are of: each counts once.
+        var written = new List<FillChunk>();
         var listed = new HashSet<(int PagesId, int Index)>();
+        var read = new HashSet<(long Pack, long Offset)>();
         long bytes = 0;
         bool anyReused = false;
         foreach ((int pagesId, ChunkedImage image, int index) in LazyChunksInOrder())
@@ -145,8 +149,9 @@ internal sealed class LazyImages : IDisposable
             }
             else if (bytes <= FirstReadLimit && listed.Add((pagesId, index)))
             {
-                bytes += image.ChunkSize(index);
-                written.Add(((pagesId, index), image.ChunkSize(index)));
+                FillChunk chunk = FillChunkOf(pagesId, image, index);
+                bytes += read.Add(chunk.Whole) ? chunk.WholeBytes : 0;
+                written.Add(chunk);
             }
             if (anyReused && bytes > FirstReadLimit)
             {
@@ -181,9 +186,9 @@ internal sealed class LazyImages : IDisposable
     }
 
     /// <summary>Each chunk of lazy pages with the size of an area it holds lazy pages of and its own, for areas of at most <see cref="FirstReadLimit"/> (no larger one is chosen).</summary>
-    private List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> AreaChunks()
+    private List<(FillChunk Chunk, long AreaBytes)> AreaChunks()
     {
-        var chunks = new List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)>();
+        var chunks = new List<(FillChunk Chunk, long AreaBytes)>();
         foreach ((int pid, Pagemap pagemap) in Tasks)
         {
             if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
@@ -204,11 +209,15 @@ internal sealed class LazyImages : IDisposable
                 {
                     continue; // bulk data, never chosen (FirstFill): its thousands of chunks are not listed
                 }
-                chunks.AddRange(image.IndexesOf(run).Select(index => ((pagemap.PagesId, index), areaBytes, (long)image.ChunkSize(index))));
+                chunks.AddRange(image.IndexesOf(run).Select(index => (FillChunkOf(pagemap.PagesId, image, index), areaBytes)));
             }
         }
         return chunks;
     }
+
+    /// <summary>A piece as the first fill's budget counts it: what reading it reads (its whole chunk).</summary>
+    private static FillChunk FillChunkOf(int pagesId, ChunkedImage image, int index) =>
+        new((pagesId, index), image.ChunkOf(index), image.Chunks[index].WholeSize);
 
     /// <summary>The mappings process <paramref name="pid"/> had at dump time (its mm image).</summary>
     public IReadOnlyList<MemoryArea> Mappings(int pid)
@@ -393,9 +402,8 @@ internal enum FirstFillChoice
 }
 
 /// <summary>What the order of a first fill is chosen from (<see cref="LazyImages.FirstFillFacts"/>); a chunk is a pages image's number and its index there.</summary>
-/// <param name="Touched">The chunks the app touched first, in that order, with their sizes; null when its checkpoint has no list of first touches.</param>
-/// <param name="Written">The chunks in the generation's own pack, in address order, with their sizes.</param>
+/// <param name="Touched">The chunks the app touched first, in that order; null when its checkpoint has no list of first touches.</param>
+/// <param name="Written">The chunks in the generation's own pack, in address order.</param>
 /// <param name="AnyReused">Whether some chunk of lazy pages was reused from an earlier checkpoint.</param>
-/// <param name="Areas">Each chunk of lazy pages with the size of an area it holds pages of, and its own.</param>
-internal sealed record FirstFillFacts(List<((int PagesId, int Index) Chunk, long Bytes)>? Touched, List<((int PagesId, int Index) Chunk, long Bytes)> Written,
-    bool AnyReused, List<((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)> Areas);
+/// <param name="Areas">Each chunk of lazy pages with the size of an area it holds pages of.</param>
+internal sealed record FirstFillFacts(List<FillChunk>? Touched, List<FillChunk> Written, bool AnyReused, List<(FillChunk Chunk, long AreaBytes)> Areas);

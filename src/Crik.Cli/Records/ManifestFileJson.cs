@@ -85,7 +85,9 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
                 places[(piece.Pack, piece.Offset)] = place = wholes.Count;
                 wholes.Add(piece.Whole());
             }
-            numbers.AddRange([place, piece.From ?? 0, piece.Size]);
+            numbers.Add(place);
+            numbers.Add(piece.From ?? 0);
+            numbers.Add(piece.Size);
         }
         writer.WritePropertyName("chunks");
         JsonSerializer.Serialize(writer, wholes, ManifestJsonContext.Default.ListChunkRef);

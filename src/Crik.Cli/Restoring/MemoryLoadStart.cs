@@ -56,7 +56,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
     {
         FirstFillFacts facts = images.FirstFillFacts(manifest.FirstTouched, manifest.Generation);
         FirstFillOrder order = FirstFill.Order(facts.Touched, facts.Written, facts.AnyReused, facts.Areas, LazyImages.FirstReadLimit);
-        images.FillFirst(order.Touched, order.Written, order.SmallAreas);
+        images.FillFirst(order.Touched, order.SmallAreas, order.Written);
     }
 
     /// <summary>While CRIU restores the app, the files it maps are read into the page cache (<see cref="MappedFilesReadAhead"/>).</summary>

@@ -3,7 +3,10 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;
 
-/// <summary>The order of a restore's first fill: what the app touched first, else what it wrote, then its smaller areas, within a budget.</summary>
+/// <summary>
+/// The order of a restore's first fill: what the app touched first, its smaller areas, else what it wrote, within a budget
+/// of bytes read, in which a chunk of the packs counts once however many of its slices are chosen.
+/// </summary>
 [Trait("Category", "Unit")]
 public class FirstFillTests
 {
@@ -14,33 +17,33 @@ public class FirstFillTests
     {
         var chunks = new[]
         {
-            ((1, 0), 2048 * MiB, 640 * KiB), // the app's bulk data
-            ((1, 1), 4 * MiB, 640 * KiB),     // malloc's heap
-            ((1, 2), 132 * KiB, 512 * KiB),   // a thread's stack
-            ((1, 3), 2048 * MiB, 640 * KiB),
+            (Whole(1, 0, 640 * KiB), 2048 * MiB), // the app's bulk data
+            (Whole(1, 1, 640 * KiB), 4 * MiB),     // malloc's heap
+            (Whole(1, 2, 512 * KiB), 132 * KiB),   // a thread's stack
+            (Whole(1, 3, 640 * KiB), 2048 * MiB),
         };
-        Assert.Equal([(1, 2), (1, 1)], FirstFill.SmallAreasFirst(chunks, 32 * MiB));
+        Assert.Equal([(1, 2), (1, 1)], FirstFill.SmallAreasFirst(chunks, new ReadBudget(32 * MiB)));
     }
 
     [Fact]
     public void AnAreaLargerThanTheLimitIsBulkDataAndNoneOfItIsChosen()
     {
-        var chunks = new[] { ((1, 0), 33 * MiB, KiB), ((1, 1), 32 * MiB, KiB), ((1, 2), 2048 * MiB, KiB) };
-        Assert.Equal([(1, 1)], FirstFill.SmallAreasFirst(chunks, 32 * MiB));
+        var chunks = new[] { (Whole(1, 0, KiB), 33 * MiB), (Whole(1, 1, KiB), 32 * MiB), (Whole(1, 2, KiB), 2048 * MiB) };
+        Assert.Equal([(1, 1)], FirstFill.SmallAreasFirst(chunks, new ReadBudget(32 * MiB)));
     }
 
     [Fact]
     public void AmongAreasOfOneSizeTheGivenOrderStays()
     {
-        var chunks = new[] { ((2, 5), MiB, KiB), ((1, 9), MiB, KiB), ((1, 3), MiB, KiB) };
-        Assert.Equal([(2, 5), (1, 9), (1, 3)], FirstFill.SmallAreasFirst(chunks, MiB));
+        var chunks = new[] { (Whole(2, 5, KiB), MiB), (Whole(1, 9, KiB), MiB), (Whole(1, 3, KiB), MiB) };
+        Assert.Equal([(2, 5), (1, 9), (1, 3)], FirstFill.SmallAreasFirst(chunks, new ReadBudget(MiB)));
     }
 
     [Fact]
     public void NoMoreThanTheLimitIsChosen()
     {
-        var chunks = Enumerable.Range(0, 100).Select(i => ((1, i), 8 * MiB, 640 * KiB));
-        List<(int PagesId, int Index)> first = FirstFill.SmallAreasFirst(chunks, 32 * MiB);
+        var chunks = Enumerable.Range(0, 100).Select(i => (Whole(1, i, 640 * KiB), 8 * MiB));
+        List<(int PagesId, int Index)> first = FirstFill.SmallAreasFirst(chunks, new ReadBudget(32 * MiB));
         Assert.Equal(51, first.Count); // 51 x 640 KiB fit in 32 MiB, 52 do not
         Assert.Equal(Enumerable.Range(0, 51).Select(i => (1, i)), first);
     }
@@ -49,8 +52,32 @@ public class FirstFillTests
     public void AChunkHoldingPagesOfSeveralAreasIsChosenOnceAtItsSmallestAreasPlace()
     {
         // Chunk (1, 1) ends one large area and starts a small one; a forked child has the same chunk in a larger area.
-        var chunks = new[] { ((1, 0), 64 * KiB, KiB), ((1, 1), 64 * KiB, KiB), ((1, 1), 16 * KiB, KiB), ((1, 2), 16 * KiB, KiB), ((1, 1), 128 * KiB, KiB) };
-        Assert.Equal([(1, 1), (1, 2), (1, 0)], FirstFill.SmallAreasFirst(chunks, MiB));
+        var chunks = new[]
+        {
+            (Whole(1, 0, KiB), 64 * KiB), (Whole(1, 1, KiB), 64 * KiB), (Whole(1, 1, KiB), 16 * KiB), (Whole(1, 2, KiB), 16 * KiB), (Whole(1, 1, KiB), 128 * KiB),
+        };
+        Assert.Equal([(1, 1), (1, 2), (1, 0)], FirstFill.SmallAreasFirst(chunks, new ReadBudget(MiB)));
+    }
+
+    [Fact]
+    public void SlicesOfOneChunkCountItOnceAgainstTheBudget()
+    {
+        // 40 one-page slices of one 512 KiB chunk of the packs: reading one reads them all, so all 40 fit in 1 MiB.
+        var slices = Enumerable.Range(0, 40).Select(i => (Slice(1, i, pack: 2, offset: 0, 512 * KiB), 64 * KiB)).ToList();
+        Assert.Equal(40, FirstFill.SmallAreasFirst(slices, new ReadBudget(MiB)).Count);
+        // Slices of three such chunks do not fit in 1 MiB: those of the third are left out.
+        var threeChunks = Enumerable.Range(0, 30).Select(i => (Slice(1, i, pack: 2, offset: i / 10 * 512 * KiB, 512 * KiB), 64 * KiB)).ToList();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (1, i)), FirstFill.SmallAreasFirst(threeChunks, new ReadBudget(MiB)));
+    }
+
+    [Fact]
+    public void WhatTheSmallerAreasReadAlreadyCostsWhatTheAppWroteNothing()
+    {
+        // A written slice of a chunk the smaller areas chose already is read with it; the next chunk is over the budget.
+        FillChunk heap = Slice(1, 1, pack: 2, offset: 0, 512 * KiB), writtenBeside = Slice(1, 9, pack: 2, offset: 0, 512 * KiB);
+        FirstFillOrder order = FirstFill.Order(null, [writtenBeside, Whole(1, 10, 640 * KiB)], anyReused: true, [(heap, 512 * KiB)], MiB);
+        Assert.Equal([(1, 1)], order.SmallAreas);
+        Assert.Equal([(1, 9)], order.Written);
     }
 
     [Fact]
@@ -58,22 +85,23 @@ public class FirstFillTests
     {
         // 30 MiB touched first, chunk (1, 1) among it: of the smaller areas' chunks, (1, 1) is not chosen again,
         // and only 2 MiB is left for the rest (three of 640 KiB fit, a fourth does not).
-        var chunks = Enumerable.Range(0, 10).Select(i => ((1, i), 4 * MiB, 640 * KiB)).Append(((1, 20), 64 * MiB, 640 * KiB));
-        HashSet<(int PagesId, int Index)> touched = [(1, 1), (1, 30)];
-        Assert.Equal([(1, 0), (1, 2), (1, 3)], FirstFill.SmallAreasFirst(chunks, 32 * MiB, touched, 30 * MiB));
-        Assert.Empty(FirstFill.SmallAreasFirst(chunks, 32 * MiB, touched, 32 * MiB));
+        var chunks = Enumerable.Range(0, 10).Select(i => (Whole(1, i, 640 * KiB), 4 * MiB)).Append((Whole(1, 20, 640 * KiB), 64 * MiB)).ToList();
+        FirstFillOrder order = FirstFill.Order([Whole(1, 1, 640 * KiB), Whole(1, 30, 30 * MiB - 640 * KiB)], [], anyReused: false, chunks, 32 * MiB);
+        Assert.Equal([(1, 1), (1, 30)], order.Touched);
+        Assert.Equal([(1, 0), (1, 2), (1, 3)], order.SmallAreas);
+        Assert.Empty(FirstFill.Order([Whole(1, 30, 32 * MiB)], [], anyReused: false, chunks, 32 * MiB).SmallAreas);
     }
 
     [Fact]
-    public void NoChunksNoneChosen() => Assert.Empty(FirstFill.SmallAreasFirst([], 32 * MiB));
+    public void NoChunksNoneChosen() => Assert.Empty(FirstFill.SmallAreasFirst([], new ReadBudget(32 * MiB)));
 
-    private static readonly ((int PagesId, int Index) Chunk, long AreaBytes, long ChunkBytes)[] Areas =
-        [((1, 7), 64 * KiB, MiB), ((1, 8), 2048 * MiB, MiB), ((1, 1), 64 * KiB, MiB)];
+    private static readonly (FillChunk Chunk, long AreaBytes)[] Areas =
+        [(Whole(1, 7, MiB), 64 * KiB), (Whole(1, 8, MiB), 2048 * MiB), (Whole(1, 1, MiB), 64 * KiB)];
 
     [Fact]
     public void WhatTheAppTouchedFirstComesFirstInThatOrderThenTheSmallerAreasAndNothingItWrote()
     {
-        FirstFillOrder order = FirstFill.Order([((1, 3), MiB), ((1, 1), MiB)], [((1, 5), MiB)], anyReused: true, Areas, 32 * MiB);
+        FirstFillOrder order = FirstFill.Order([Whole(1, 3, MiB), Whole(1, 1, MiB)], [Whole(1, 5, MiB)], anyReused: true, Areas, 32 * MiB);
         Assert.Equal([(1, 3), (1, 1)], order.Touched);
         Assert.Empty(order.Written);
         Assert.Equal([(1, 7)], order.SmallAreas); // (1, 1) is chosen already; (1, 8) is bulk data
@@ -82,30 +110,36 @@ public class FirstFillTests
     [Fact]
     public void AListOfFirstTouchesNoneOfWhichIsLazyChoosesNothingItWrote()
     {
-        FirstFillOrder order = FirstFill.Order([], [((1, 5), MiB)], anyReused: true, Areas, 32 * MiB);
+        FirstFillOrder order = FirstFill.Order([], [Whole(1, 5, MiB)], anyReused: true, Areas, 32 * MiB);
         Assert.Empty(order.Touched);
         Assert.Empty(order.Written);
         Assert.Equal([(1, 7), (1, 1)], order.SmallAreas);
     }
 
     [Fact]
-    public void WithNoFirstTouchesWhatItWroteComesFirstOnlyWhenAChunkWasReused()
+    public void WithNoFirstTouchesTheSmallerAreasComeFirstThenWhatItWroteOnlyWhenAChunkWasReused()
     {
-        Assert.Equal([(1, 5), (1, 6)], FirstFill.Order(null, [((1, 5), MiB), ((1, 6), MiB)], anyReused: true, Areas, 32 * MiB).Written);
-        FirstFillOrder first = FirstFill.Order(null, [((1, 5), MiB), ((1, 6), MiB)], anyReused: false, Areas, 32 * MiB);
+        FirstFillOrder order = FirstFill.Order(null, [Whole(1, 5, MiB), Whole(1, 6, MiB)], anyReused: true, Areas, 32 * MiB);
+        Assert.Equal([(1, 7), (1, 1)], order.SmallAreas);
+        Assert.Equal([(1, 5), (1, 6)], order.Written);
+        FirstFillOrder first = FirstFill.Order(null, [Whole(1, 5, MiB), Whole(1, 6, MiB)], anyReused: false, Areas, 32 * MiB);
         Assert.Empty(first.Written); // a first checkpoint: every chunk is new, and says nothing
         Assert.Equal([(1, 7), (1, 1)], first.SmallAreas);
     }
 
     [Fact]
-    public void WhatTheAppTouchedOrWroteStopsAtTheBudgetAndLeavesTheSmallerAreasWhatIsLeft()
+    public void WhatTheAppTouchedOrWroteStopsAtTheBudget()
     {
-        ((int, int), long)[] touched = [.. Enumerable.Range(0, 20).Select(i => ((2, i), 2 * MiB))];
-        FirstFillOrder full = FirstFill.Order(touched, [], anyReused: false, Areas, 32 * MiB);
+        FirstFillOrder full = FirstFill.Order([.. Enumerable.Range(0, 20).Select(i => Whole(2, i, 2 * MiB))], [], anyReused: false, Areas, 32 * MiB);
         Assert.Equal(16, full.Touched.Count); // 16 x 2 MiB fill the 32 MiB
         Assert.Empty(full.SmallAreas);
-        FirstFillOrder room = FirstFill.Order(null, [((2, 0), 31 * MiB), ((2, 1), 2 * MiB)], anyReused: true, Areas, 32 * MiB);
-        Assert.Equal([(2, 0)], room.Written);
-        Assert.Equal([(1, 7)], room.SmallAreas); // 1 MiB left: one chunk of 1 MiB
+        FirstFillOrder room = FirstFill.Order(null, [Whole(2, 0, 29 * MiB), Whole(2, 1, 2 * MiB)], anyReused: true, Areas, 32 * MiB);
+        Assert.Equal([(1, 7), (1, 1)], room.SmallAreas); // 2 MiB first
+        Assert.Equal([(2, 0)], room.Written); // 29 MiB fits beside them, 2 MiB more does not
     }
+
+    /// <summary>A piece that is a whole chunk of the packs (named here by its image and index).</summary>
+    private static FillChunk Whole(int pagesId, int index, long bytes) => new((pagesId, index), (1000 + pagesId, index), bytes);
+
+    private static FillChunk Slice(int pagesId, int index, long pack, long offset, long wholeBytes) => new((pagesId, index), (pack, offset), wholeBytes);
 }

@@ -55,7 +55,7 @@ public class LazyRestoreTests
     }
 
     [CriuFact]
-    public void WithNoFirstTouchesKnownTheMemoryWrittenSinceThePreviousCheckpointIsFilledFirst()
+    public void WithNoFirstTouchesKnownTheSmallerAreasAndTheMemoryWrittenSinceThePreviousCheckpointAreFilledFirst()
     {
         using var pods = new Pods("lazyRestore: on\n");
         using (CrikRun first = Counting(pods, 64))
@@ -70,7 +70,10 @@ public class LazyRestoreTests
         Assert.Null(pods.Manifest("checkpoint-000002")["firstTouched"]);
         using CrikRun second = pods.Start(Forking(64));
         string restored = second.WaitForLine("Restored checkpoint 2 ", stderr: true);
-        System.Text.RegularExpressions.Match readFirst = System.Text.RegularExpressions.Regex.Match(restored, @"; the ([\d.]+) ([KM])iB it wrote since the previous checkpoint( and the [\d.]+ [KM]iB of its smaller memory areas)? filled first");
+        // The smaller areas come first, then, within the budget left, what the app wrote that they did not hold (here the
+        // interpreter's heap held all of it, some rounds).
+        System.Text.RegularExpressions.Match readFirst = System.Text.RegularExpressions.Regex.Match(restored,
+            @"; the ([\d.]+) ([KM])iB (it wrote since the previous checkpoint( and the [\d.]+ [KM]iB of its smaller memory areas)?|of its smaller memory areas) filled first");
         Assert.True(readFirst.Success, second.Transcript);
         // Most of the app's memory (its 64 MiB of random bytes) did not change, was reused, and is not filled first.
         Assert.True(readFirst.Groups[2].Value == "K" || double.Parse(readFirst.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 32, restored);

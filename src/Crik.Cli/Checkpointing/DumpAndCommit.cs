@@ -82,23 +82,24 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return outcomes.Drop(run, notWhole, dump.Criu.Duration);
         }
-        if (previous is not null && whole is { } writtenOnly)
+        // A dump of only what the app wrote is made whole on another core meanwhile: it does not read the app.
+        Task<(CaptureResult? Images, string? NotWhole)>? completing = previous is not null && whole is { } writtenOnly
+            ? Task.Run(() => writes.Complete(run, writtenOnly, previous))
+            : null;
+        (long largestArea, FilesSaved saved, WrittenSinceCommit? written) = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
+        if (completing is not null)
         {
-            (whole, string? unplaced) = writes.Complete(run, writtenOnly, previous);
+            (whole, string? unplaced) = await completing.ConfigureAwait(false);
+            run.Stages.Lap("unwritten");
             if (unplaced is not null)
             {
                 return Failed(run, unplaced);
             }
         }
-        // The tree is stopped now, so what is saved matches what CRIU recorded of each file.
-        long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
-        FilesSaved saved = files.Save(run.App.Pid, run.Staging);
         if (saved.OverLimit is { } overLimit)
         {
             return Failed(run, overLimit);
         }
-        run.Stages.Lap("files");
-        WrittenSinceCommit written = writes.Take(run);
         // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
         run.Attempt.Captured();
         (CaptureResult? images, string? notImported) = await CriuDump.ImportAsync(run, whole, dump.ToImport).ConfigureAwait(false);
@@ -106,7 +107,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return Failed(run, notImported);
         }
-        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, saved.Files, written);
+        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, saved.Files, written!);
         Manifest manifest = captured.ManifestOf(run, config.AdditionalPaths, await criuVersion.Value.ConfigureAwait(false));
         string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
         if (run.Budget.Spent)
@@ -118,6 +119,28 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
             whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
         writes.Committed(committed.Manifest);
         return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
+    }
+
+    /// <summary>
+    /// With the tree stopped, so that what is saved matches what CRIU recorded of each file: its largest private area, its
+    /// saved files, and (unless the files are over their limit) what it wrote since the last commit, the tracking armed for
+    /// the next. When this throws, <paramref name="completing"/> has ended first, so nothing writes into the staging area after.
+    /// </summary>
+    private async Task<(long LargestArea, FilesSaved Saved, WrittenSinceCommit? Written)> TakeFromStoppedAppAsync(DumpRun run, Task? completing)
+    {
+        try
+        {
+            long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
+            FilesSaved saved = files.Save(run.App.Pid, run.Staging);
+            run.Stages.Lap("files");
+            return (largestArea, saved, saved.OverLimit is null ? writes.Take(run) : null);
+        }
+        catch when (completing is not null)
+        {
+            await Task.WhenAny(completing).ConfigureAwait(false);
+            _ = completing.Exception; // this failure is the one told; a second one of the images is only observed
+            throw;
+        }
     }
 
     private DumpEnd Failed(DumpRun run, string why) => new(outcomes.Failed(run, why));

@@ -70,8 +70,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
     }
 
     /// <summary>
-    /// A dump of only what the app wrote, made whole from <paramref name="previousCheckpoint"/>, with the app still stopped: the images,
-    /// or why they cannot be (a page crik could not place), to be failed.
+    /// A dump of only what the app wrote, made whole from <paramref name="previousCheckpoint"/>: the images, or why they cannot be
+    /// (a page crik could not place), to be failed. It reads only the dump's images and the previous checkpoint, not the app,
+    /// so it runs on a core of its own while the app's files and writes are taken.
     /// </summary>
     public (CaptureResult? Images, string? NotWhole) Complete(DumpRun run, CaptureResult captured, PreviousCheckpoint previousCheckpoint)
     {
@@ -82,7 +83,6 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
             (CaptureResult whole, long fromPrevious) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, packs, run.Staging.Pack);
             log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
                 + "checkpoint's chunks", previous.Generation, Size.Format(fromPrevious));
-            run.Stages.Lap("unwritten");
             return (whole, null);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)

@@ -1,10 +1,6 @@
-namespace Crik.Cli.Decisions;
+using Crik.Cli.Records;
 
-/// <summary>
-/// A piece of a pages image the first fill may choose (the image's number and the piece's index there), the chunk of the
-/// packs it is a slice of, and that chunk's bytes: reading a piece reads its whole chunk, and with it every other piece of it.
-/// </summary>
-internal readonly record struct FillChunk((int PagesId, int Index) Chunk, (long Pack, long Offset) Whole, long WholeBytes);
+namespace Crik.Cli.Decisions;
 
 /// <summary>The chunks a restore on crik's fill fills first, in order, by what chose them (a chunk is a pages image's number and its index there).</summary>
 /// <param name="Touched">What the app touched first after its last restore.</param>

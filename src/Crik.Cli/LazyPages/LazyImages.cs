@@ -1,6 +1,5 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
-using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;

@@ -1,4 +1,5 @@
 using Crik.Cli.Decisions;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;

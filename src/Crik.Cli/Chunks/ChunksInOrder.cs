@@ -61,6 +61,7 @@ internal sealed class ChunksInOrder : IDisposable
                 return read.Result;
             }
             _reads.Forget(_image, index);
+            FailedAt(index); // the reader may not have told of it yet: its slot is empty from here on
         }
         return read.GetAwaiter().GetResult();
     }
@@ -154,13 +155,23 @@ internal sealed class ChunksInOrder : IDisposable
             {
                 if (_window[index % _window.Length] == read)
                 {
-                    _failed = true;
-                    for (int later = index + 1; later < _next; later++)
-                    {
-                        LetGo(later);
-                    }
+                    FailedAt(index);
                 }
             }
+        }
+    }
+
+    /// <summary>Chunk <paramref name="index"/> could not be read: no chunk after it is read any more. Under the lock.</summary>
+    private void FailedAt(int index)
+    {
+        if (_failed || _stopped)
+        {
+            return;
+        }
+        _failed = true;
+        for (int later = index + 1; later < _next; later++)
+        {
+            LetGo(later);
         }
     }
 

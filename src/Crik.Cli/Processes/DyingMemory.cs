@@ -7,13 +7,16 @@ namespace Crik.Cli.Processes;
 /// Kills processes and frees their memory on crik's core, beside their own exit. A process that dies frees its pages on
 /// its own core, one at a time: a quarter of a second for 2 GiB of 4 KiB pages here, and a pod's PID 1 cannot end before
 /// its processes have. process_mrelease(2) lets crik free the same memory at the same time, but only while the process is
-/// dying and still holds its memory: so each process is opened (pidfd) first, and released right after its SIGKILL,
-/// which a stopped process (as a dump leaves the app) leaves time for. Any failure (an older kernel, a seccomp profile
-/// without the call, a process that gave up its memory first) leaves the kernel to free it as it would have.
+/// dying and still holds its memory: so each process is opened (pidfd) first, and released right after its SIGKILL. A
+/// stopped process (as a dump leaves the app) must first be woken, which leaves crik time, unless a woken thread takes
+/// crik's core before the call (a third of the tries at 2 GiB did): so the threads are put at SCHED_IDLE first, which
+/// never takes a core from crik, and die on a core crik does not use. Any failure (an older kernel, a seccomp profile
+/// without a call, a process that gave up its memory first) leaves the kernel to free it as it would have.
 /// </summary>
 internal sealed class DyingMemory : IDisposable
 {
     private readonly List<SafeFileHandle> _processes = [];
+    private readonly List<int> _pids = [];
 
     /// <summary>Opens each of <paramref name="pids"/> (one that cannot be opened is left to whoever kills it).</summary>
     public DyingMemory(IEnumerable<int> pids)
@@ -24,6 +27,7 @@ internal sealed class DyingMemory : IDisposable
             if (fd >= 0)
             {
                 _processes.Add(new SafeFileHandle((nint)fd, ownsHandle: true));
+                _pids.Add(pid);
             }
         }
     }
@@ -31,6 +35,10 @@ internal sealed class DyingMemory : IDisposable
     /// <summary>Sends each process SIGKILL, then frees each one's memory beside its exit; how many were freed so.</summary>
     public int KillAndRelease()
     {
+        foreach (int thread in _pids.SelectMany(ProcessTree.Threads))
+        {
+            _ = Libc.SchedSetScheduler(thread, Libc.SCHED_IDLE, 0); // refused or gone: it dies as it is
+        }
         foreach (SafeFileHandle process in _processes)
         {
             _ = Libc.Syscall4(Libc.SYS_pidfd_send_signal, process.DangerousGetHandle(), (long)Signal.SIGKILL, 0, 0);

@@ -6,10 +6,13 @@ namespace Crik.Cli.Processes;
 internal static class ProcessTree
 {
     /// <summary>Every PID and thread ID in the tree rooted at <paramref name="root"/>.</summary>
-    public static List<int> PidsAndThreads(int root) =>
-        Processes(root).SelectMany(pid => ProcFiles.Directories($"/proc/{pid}/task"))
+    public static List<int> PidsAndThreads(int root) => Processes(root).SelectMany(Threads).Distinct().Order().ToList();
+
+    /// <summary>The threads of process <paramref name="pid"/> (none when it has gone).</summary>
+    public static IEnumerable<int> Threads(int pid) =>
+        ProcFiles.Directories($"/proc/{pid}/task")
             .Select(task => int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out int tid) ? tid : 0)
-            .Where(tid => tid > 0).Distinct().Order().ToList();
+            .Where(tid => tid > 0);
 
     /// <summary>Every process (not thread) in the tree rooted at <paramref name="root"/>.</summary>
     public static List<int> Processes(int root)

@@ -12,11 +12,22 @@ public sealed class DyingMemoryTests
     [Fact]
     public void AStoppedProcessIsKilledAndItsMemoryFreedByCrik()
     {
+        // crik's call must come before the dying process gives its memory up: here both share one core, the process at
+        // SCHED_IDLE from its start. Another test's thread on that core can still let it run first, now and then: a few
+        // tries, of which one freed by crik is enough (none is when crik does not make the call).
+        var released = new List<int>();
+        for (int attempt = 0; attempt < 5 && !released.Contains(1); attempt++)
+        {
+            released.Add(KillOnOneCore());
+        }
+        Assert.Contains(1, released);
+    }
+
+    private static int KillOnOneCore()
+    {
         int released = -1;
         Process? process = null;
         Exception? failed = null;
-        // crik's call must come before the dying process gives its memory up. Here both share one core: the process, woken
-        // by its SIGKILL, could take that core from the thread about to make the call, but not once it is at SCHED_IDLE.
         var thread = new Thread(() =>
         {
             try
@@ -24,7 +35,7 @@ public sealed class DyingMemoryTests
                 int cpu = Thread.GetCurrentProcessorId();
                 string self = Path.GetFileName(new FileInfo("/proc/thread-self").LinkTarget!); // PID/task/TID
                 Run("taskset", $"-pc {cpu} {self}");
-                process = StartStopped("taskset", $"-c {cpu} sleep 300");
+                process = StartStopped("taskset", $"-c {cpu} chrt -i 0 sleep 300");
                 using var dying = new DyingMemory([process.Id]);
                 released = dying.KillAndRelease();
             }
@@ -38,9 +49,9 @@ public sealed class DyingMemoryTests
         using (process)
         {
             Assert.Null(failed);
-            Assert.Equal(1, released);
             Assert.True(process!.WaitForExit(10_000));
         }
+        return released;
     }
 
     [Fact]

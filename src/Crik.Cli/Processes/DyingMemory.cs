@@ -9,9 +9,10 @@ namespace Crik.Cli.Processes;
 /// its processes have. process_mrelease(2) lets crik free the same memory at the same time, but only while the process is
 /// dying and still holds its memory: so each process is opened (pidfd) first, and released right after its SIGKILL. A
 /// stopped process (as a dump leaves the app) must first be woken, which leaves crik time, unless a woken thread takes
-/// crik's core before the call (a third of the tries at 2 GiB did): so the threads are put at SCHED_IDLE first, which
-/// never takes a core from crik, and die on a core crik does not use. Any failure (an older kernel, a seccomp profile
-/// without a call, a process that gave up its memory first) leaves the kernel to free it as it would have.
+/// crik's core before the call (crik lost 4 of 11 rounds of the 2 GiB bench so): so the threads are put at SCHED_IDLE
+/// first, and a thread at SCHED_IDLE that wakes does not take the core from the one running there (0 of 4 lost). Any
+/// failure (an older kernel, a seccomp profile without a call, a process that gave up its memory first) leaves the kernel
+/// to free it as it would have.
 /// </summary>
 internal sealed class DyingMemory : IDisposable
 {

@@ -81,10 +81,9 @@ internal sealed class ReadBudget(long limit)
     private readonly HashSet<(int PagesId, int Index)> _chosen = [];
     private readonly HashSet<(long Pack, long Offset)> _read = [];
 
-    public long Limit => limit;
+    private long _spent;
 
-    /// <summary>The bytes of the chunks chosen so far.</summary>
-    public long Spent { get; private set; }
+    public long Limit => limit;
 
     /// <summary>The chunks from the start of <paramref name="chunks"/> not chosen before, until the first that does not fit.</summary>
     public List<(int PagesId, int Index)> TakeWhileItFits(IEnumerable<FillChunk> chunks)
@@ -97,14 +96,14 @@ internal sealed class ReadBudget(long limit)
                 continue;
             }
             bool read = _read.Contains(chunk.Whole);
-            if (!read && Spent + chunk.WholeBytes > limit)
+            if (!read && _spent + chunk.WholeBytes > limit)
             {
                 break;
             }
             if (!read)
             {
                 _read.Add(chunk.Whole);
-                Spent += chunk.WholeBytes;
+                _spent += chunk.WholeBytes;
             }
             _chosen.Add(chunk.Chunk);
             taken.Add(chunk.Chunk);

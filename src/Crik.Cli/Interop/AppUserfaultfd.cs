@@ -124,13 +124,8 @@ internal static unsafe class AppUserfaultfd
         return (mode, filters);
     }
 
-    private static SafeFileHandle OpenPidfd(int pid)
-    {
-        long fd = Libc.Syscall3(Libc.SYS_pidfd_open, pid, 0, 0);
-        return fd >= 0
-            ? new SafeFileHandle((nint)fd, ownsHandle: true)
-            : throw new IOException($"could not open process {pid} (pidfd_open): {Libc.Describe(Libc.LastErrno)}");
-    }
+    private static SafeFileHandle OpenPidfd(int pid) =>
+        Pidfd.TryOpen(pid) ?? throw new IOException($"could not open process {pid} (pidfd_open): {Libc.Describe(Libc.LastErrno)}");
 
     /// <summary>The process's main thread, or its first other thread when the main one has ended (a zombie cannot be stopped to run a call).</summary>
     private static int ThreadToUse(int pid) => !IsZombie(pid, pid)

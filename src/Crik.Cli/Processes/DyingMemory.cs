@@ -16,19 +16,16 @@ namespace Crik.Cli.Processes;
 /// </summary>
 internal sealed class DyingMemory : IDisposable
 {
-    private readonly List<SafeFileHandle> _processes = [];
-    private readonly List<int> _pids = [];
+    private readonly List<(int Pid, SafeFileHandle Descriptor)> _processes = [];
 
     /// <summary>Opens each of <paramref name="pids"/> (one that cannot be opened is left to whoever kills it).</summary>
     public DyingMemory(IEnumerable<int> pids)
     {
         foreach (int pid in pids)
         {
-            long fd = Libc.Syscall3(Libc.SYS_pidfd_open, pid, 0, 0);
-            if (fd >= 0)
+            if (Pidfd.TryOpen(pid) is { } descriptor)
             {
-                _processes.Add(new SafeFileHandle((nint)fd, ownsHandle: true));
-                _pids.Add(pid);
+                _processes.Add((pid, descriptor));
             }
         }
     }
@@ -36,30 +33,22 @@ internal sealed class DyingMemory : IDisposable
     /// <summary>Sends each process SIGKILL, then frees each one's memory beside its exit; how many were freed so.</summary>
     public int KillAndRelease()
     {
-        foreach (int thread in _pids.SelectMany(ProcessTree.Threads))
+        foreach (int thread in _processes.SelectMany(p => ProcessTree.Threads(p.Pid)))
         {
             _ = Libc.SchedSetScheduler(thread, Libc.SCHED_IDLE, 0); // refused or gone: it dies as it is
         }
-        foreach (SafeFileHandle process in _processes)
+        foreach ((_, SafeFileHandle descriptor) in _processes)
         {
-            _ = Libc.Syscall4(Libc.SYS_pidfd_send_signal, process.DangerousGetHandle(), (long)Signal.SIGKILL, 0, 0);
+            _ = Libc.Syscall4(Libc.SYS_pidfd_send_signal, descriptor.DangerousGetHandle(), (long)Signal.SIGKILL, 0, 0);
         }
-        int released = 0;
-        foreach (SafeFileHandle process in _processes)
-        {
-            if (Libc.Syscall3(Libc.SYS_process_mrelease, process.DangerousGetHandle(), 0, 0) == 0)
-            {
-                released++;
-            }
-        }
-        return released;
+        return _processes.Count(p => Libc.Syscall3(Libc.SYS_process_mrelease, p.Descriptor.DangerousGetHandle(), 0, 0) == 0);
     }
 
     public void Dispose()
     {
-        foreach (SafeFileHandle process in _processes)
+        foreach ((_, SafeFileHandle descriptor) in _processes)
         {
-            process.Dispose();
+            descriptor.Dispose();
         }
     }
 }

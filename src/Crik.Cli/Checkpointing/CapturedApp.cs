@@ -9,9 +9,10 @@ namespace Crik.Cli.Checkpointing;
 /// <summary>Everything of the app a dump captured, once its images are all stored: what its manifest says, and the commit's line.</summary>
 /// <param name="Images">The images as stored, made whole or imported.</param>
 /// <param name="LargestArea">The largest private memory area of the tree, read while it was stopped.</param>
+/// <param name="Tree">Every PID and thread ID of the tree, read while it was stopped: the IDs a restore gives back.</param>
 /// <param name="Written">What the app wrote since its last committed checkpoint, as far as crik tracked it.</param>
 /// <param name="ExtraFiles">The files saved beside the images.</param>
-internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResult Images, long LargestArea, List<SavedFile> ExtraFiles, WrittenSinceCommit Written)
+internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResult Images, long LargestArea, List<int> Tree, List<SavedFile> ExtraFiles, WrittenSinceCommit Written)
 {
     /// <summary>The manifest that commits <paramref name="run"/>'s generation.</summary>
     public Manifest ManifestOf(DumpRun run, IReadOnlyList<string> additionalPaths, string criuVersion) => new()
@@ -24,7 +25,7 @@ internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResu
         CriuVersion = criuVersion,
         Host = HostFacts.Current(),
         RootPid = run.App.Pid,
-        TreePids = Setup.Tree,
+        TreePids = Tree.Count > 0 ? Tree : Setup.Tree,
         Stdio = Setup.Stdio,
         ExternalMounts = Setup.Mounts,
         AdditionalPaths = additionalPaths,

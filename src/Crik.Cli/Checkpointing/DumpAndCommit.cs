@@ -86,7 +86,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         Task<(CaptureResult? Images, string? NotWhole)>? completing = previous is not null && whole is { } writtenOnly
             ? Task.Run(() => writes.Complete(run, writtenOnly, previous))
             : null;
-        (long largestArea, FilesSaved saved, WrittenSinceCommit? written) = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
+        (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written) = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
         if (completing is not null)
         {
             (whole, string? unplaced) = await completing.ConfigureAwait(false);
@@ -107,7 +107,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
         {
             return Failed(run, notImported);
         }
-        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, saved.Files, written!);
+        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, tree, saved.Files, written!);
         Manifest manifest = captured.ManifestOf(run, config.AdditionalPaths, await criuVersion.Value.ConfigureAwait(false));
         string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
         if (run.Budget.Spent)
@@ -122,18 +122,20 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, L
     }
 
     /// <summary>
-    /// With the tree stopped, so that what is saved matches what CRIU recorded of each file: its largest private area, its
+    /// With the tree stopped, so that what is saved matches what CRIU recorded: its largest private area, every ID of its
+    /// processes and threads (the ones CRIU dumped, where the list taken before the dump misses what the app made meanwhile), its
     /// saved files, and (unless the files are over their limit) what it wrote since the last commit, the tracking armed for
     /// the next. When this throws, <paramref name="completing"/> has ended first, so nothing writes into the staging area after.
     /// </summary>
-    private async Task<(long LargestArea, FilesSaved Saved, WrittenSinceCommit? Written)> TakeFromStoppedAppAsync(DumpRun run, Task? completing)
+    private async Task<(long LargestArea, List<int> Tree, FilesSaved Saved, WrittenSinceCommit? Written)> TakeFromStoppedAppAsync(DumpRun run, Task? completing)
     {
         try
         {
             long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
+            List<int> tree = ProcessTree.PidsAndThreads(run.App.Pid);
             FilesSaved saved = files.Save(run.App.Pid, run.Staging);
             run.Stages.Lap("files");
-            return (largestArea, saved, saved.OverLimit is null ? writes.Take(run) : null);
+            return (largestArea, tree, saved, saved.OverLimit is null ? writes.Take(run) : null);
         }
         catch when (completing is not null)
         {

@@ -7,7 +7,7 @@ internal readonly record struct TreeProcess(int Pid, int ParentPid);
 
 /// <summary>
 /// CRIU's process tree image (<c>pstree.img</c>): one pstree_entry per process (pid = 1, ppid = 2),
-/// parents before their children. Threads and groups are not read.
+/// parents before their children, with its threads' IDs (threads = 5). Groups are not read.
 /// </summary>
 internal static class ProcessTreeImage
 {
@@ -16,31 +16,45 @@ internal static class ProcessTreeImage
     private const uint PstreeMagic = 0x50273030;
 
     /// <summary>Reads a pstree image; throws <see cref="FormatException"/> for one that is not (or is damaged).</summary>
-    public static IReadOnlyList<TreeProcess> Parse(ReadOnlySpan<byte> image)
+    public static IReadOnlyList<TreeProcess> Parse(ReadOnlySpan<byte> image) => Read(image).Select(e => e.Process).ToList();
+
+    /// <summary>
+    /// Every ID a restore of the image gives back, each process's and each of its threads' (a process's first thread has
+    /// its PID); throws <see cref="FormatException"/> for an image that is not (or is damaged).
+    /// </summary>
+    public static List<int> Ids(ReadOnlySpan<byte> image) =>
+        Read(image).SelectMany(e => e.Threads.Prepend(e.Process.Pid)).Distinct().Order().ToList();
+
+    private static List<(TreeProcess Process, List<int> Threads)> Read(ReadOnlySpan<byte> image)
     {
         if (image.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(image) != ImageWire.CommonMagic
             || BinaryPrimitives.ReadUInt32LittleEndian(image[4..]) != PstreeMagic)
         {
             throw new FormatException("it does not start as a CRIU pstree image");
         }
-        var processes = new List<TreeProcess>();
+        var processes = new List<(TreeProcess, List<int>)>();
         var messages = new ImageMessageReader(image[8..]);
         while (messages.Next(out ReadOnlySpan<byte> entry))
         {
             long pid = 0, parent = 0;
+            var threads = new List<int>();
             var fields = new ProtobufFieldReader(entry);
             while (fields.Next(out int field, out ulong value))
             {
-                if (field == 1)
+                switch (field)
                 {
-                    pid = checked((long)value);
-                }
-                else if (field == 2)
-                {
-                    parent = checked((long)value);
+                    case 1:
+                        pid = checked((long)value);
+                        break;
+                    case 2:
+                        parent = checked((long)value);
+                        break;
+                    case 5:
+                        threads.Add(checked((int)value));
+                        break;
                 }
             }
-            processes.Add(new TreeProcess(checked((int)pid), checked((int)parent)));
+            processes.Add((new TreeProcess(checked((int)pid), checked((int)parent)), threads));
         }
         return processes;
     }

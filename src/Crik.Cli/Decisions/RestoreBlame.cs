@@ -47,16 +47,25 @@ internal static class RestoreBlames
 
     /// <summary>
     /// A criu restore that failed, by its first error: the node's when it had no room for a file it writes (a deleted
-    /// file the app held open, say), or when it refused CRIU a trace of a restored process (no checkpoint can cause that).
+    /// file the app held open, say), when it refused CRIU a trace of a restored process, or when another process held
+    /// an ID CRIU gives back (EEXIST): no checkpoint can cause those.
     /// </summary>
     public static RestoreBlame OfCriu(string firstError) =>
-        NoRoomWords.Any(w => firstError.Contains(w, StringComparison.Ordinal)) || RefusedTracing(firstError) ? RestoreBlame.Node : RestoreBlame.Checkpoint;
+        NoRoomWords.Any(w => firstError.Contains(w, StringComparison.Ordinal)) || RefusedTracing(firstError) || IdHeld(firstError)
+            ? RestoreBlame.Node : RestoreBlame.Checkpoint;
 
     /// <summary>For a restore blamed on this node, from what stopped it: what the node lacks, and what to do about it.</summary>
-    public static (string Lacks, string Fix) OfNode(string why) => RefusedTracing(why)
-        ? ("does not let CRIU trace the restored processes",
+    public static (string Lacks, string Fix) OfNode(string why) =>
+        RefusedTracing(why) ? ("does not let CRIU trace the restored processes",
             "let it trace them on this node (nothing else may trace them, such as a debugger or strace, and kernel.yama.ptrace_scope must be below 3)")
+        : IdHeld(why) || why.StartsWith(PidsInUse.Held, StringComparison.Ordinal) ? ("holds an ID the app's processes or threads need",
+            "let crik be the container's PID 1 in a PID namespace of its own (no shareProcessNamespace), so that nothing else takes the app's IDs")
         : ("has no room for what the restore writes", "free space where the error says (the node's disk, the pod's ephemeral storage or the volume)");
+
+    /// <summary>CRIU's words when an ID it gives back to a process or thread was held (EEXIST from clone3's set_tid).</summary>
+    private static bool IdHeld(string error) =>
+        error.Contains("Unable to create a thread: -17", StringComparison.Ordinal)
+        || (error.Contains("Can't fork for", StringComparison.Ordinal) && error.Contains("File exists", StringComparison.Ordinal));
 
     /// <summary>CRIU's words when the kernel refused it a ptrace of a process it restored (EPERM).</summary>
     private static bool RefusedTracing(string error) =>

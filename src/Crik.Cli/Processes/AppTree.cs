@@ -76,6 +76,10 @@ internal sealed class AppTree(int root)
         }
     }
 
+    /// <summary>The app's processes that are not stopped now (by a signal or a tracer), nor dead.</summary>
+    public IReadOnlyCollection<int> Running() =>
+        Members().Where(m => m.Value is not ('T' or 't' or 'Z' or 'X' or '?')).Select(m => m.Key).ToList();
+
     /// <summary>SIGCONT to each of the app's processes but those that were stopped when crik last stopped it.</summary>
     private void Continue()
     {

@@ -42,6 +42,25 @@ internal static class ProcessTree
     public static List<string> Stdio(int pid) =>
         Enumerable.Range(0, 3).Select(fd => new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget ?? "").ToList();
 
+    /// <summary>The PID of a process's real parent (a tracer is not one), as its status says; 0 when it is gone.</summary>
+    public static int ParentOf(int pid)
+    {
+        foreach (string line in ProcFiles.Text($"/proc/{pid}/status").Split('\n'))
+        {
+            if (line.StartsWith("PPid:", StringComparison.Ordinal))
+            {
+                return int.TryParse(line.AsSpan("PPid:".Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int parent) ? parent : 0;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>The children of process <paramref name="pid"/>, as each of its threads lists them (none when it has gone).</summary>
+    public static IEnumerable<int> Children(int pid) =>
+        ProcFiles.Directories($"/proc/{pid}/task")
+            .SelectMany(task => ProcFiles.Text(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(child => int.Parse(child, CultureInfo.InvariantCulture));
+
     /// <summary>Which of these PIDs exist now (a restore needs them all free).</summary>
     public static List<int> InUse(IEnumerable<int> pids) => pids.Where(pid => Directory.Exists($"/proc/{pid}")).ToList();
 }

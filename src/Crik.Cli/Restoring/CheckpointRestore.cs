@@ -29,6 +29,7 @@ internal sealed class CheckpointRestore
     private readonly RestorePlanStep _plan;
     private readonly Leftovers _leftovers;
     private readonly RestoreSuccess _success;
+    private readonly PidRoom _pidRoom;
 
     public CheckpointRestore(CrikConfig config, ICheckpointStore store, CriuRunner criu, ChildReaper reaper, ILogger log)
     {
@@ -41,6 +42,7 @@ internal sealed class CheckpointRestore
         _plan = new RestorePlanStep(config, new LazyRestore(config, loads, criuRestore, _leftovers, log), new FilledRestore(config, loads, criuRestore, _leftovers, log),
             criuRestore, new ImageFilesRestore(store, criuRestore, log), _leftovers, log);
         _success = new RestoreSuccess(store, log);
+        _pidRoom = new PidRoom(store, log);
     }
 
     public async Task<RestoreOutcome> RestoreAsync(CommittedCheckpoint checkpoint, IReadOnlyList<string> command, StageClock stages)
@@ -52,9 +54,9 @@ internal sealed class CheckpointRestore
             return _failures.NotOnThisNode(manifest.Generation, mismatch, checkpoint.Directory, command);
         }
         var clock = Stopwatch.StartNew();
-        if (RestoreVerdicts.SetAsideFor(manifest) is { } why)
+        if (_pidRoom.Make(checkpoint) is { } held)
         {
-            return _failures.Failed(manifest.Generation, clock, why, null, _store.SetAside(checkpoint, $"restore failed: {why}"), command);
+            return _failures.BecauseOfThisNode(manifest.Generation, clock, held, checkpoint.Directory, command);
         }
         // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = _store.BeginRestore(checkpoint);

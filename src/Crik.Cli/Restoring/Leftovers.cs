@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Serilog;
@@ -28,28 +27,25 @@ internal sealed class Leftovers(ChildReaper reaper, ILogger log)
         Kill(manifest);
     }
 
-    /// <summary>Kills what a failed restore left and waits (up to 5 s) until its PIDs are free again.</summary>
+    /// <summary>Kills what a failed restore left and waits (up to 5 s) until the PIDs of what it killed are free again.</summary>
     private async Task KillAndWaitAsync(Manifest manifest)
     {
-        Kill(manifest);
+        List<int> killed = Kill(manifest);
         var clock = Stopwatch.StartNew();
-        while (ProcessTree.InUse(manifest.TreePids).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        while (ProcessTree.InUse(killed).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(10).ConfigureAwait(false);
         }
     }
 
-    private void Kill(Manifest manifest)
+    private List<int> Kill(Manifest manifest)
     {
-        List<int> left = ProcessTree.InUse(manifest.TreePids);
-        foreach (int pid in left)
-        {
-            Posix.TrySignal(pid, Signal.SIGKILL);
-        }
-        if (left.Count > 0)
+        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet());
+        if (killed.Count > 0)
         {
             log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",
-                left.Count, manifest.Generation, string.Join(", ", left));
+                killed.Count, manifest.Generation, string.Join(", ", killed));
         }
+        return killed;
     }
 }

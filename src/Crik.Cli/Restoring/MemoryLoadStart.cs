@@ -99,10 +99,8 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store,
     private void KillRestored(Manifest manifest, string why)
     {
         log.Debug("Killing the restored app: {Why}", why);
+        // Its process group first, which holds what it forked meanwhile; then each restored process by descriptor.
         Posix.TrySignal(-manifest.RootPid, Signal.SIGKILL);
-        foreach (int pid in ProcessTree.Processes(manifest.RootPid).Concat(manifest.TreePids))
-        {
-            Posix.TrySignal(pid, Signal.SIGKILL);
-        }
+        RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet());
     }
 }

@@ -1,7 +1,6 @@
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.HostCompatibility;
-using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Serilog;
 
@@ -27,8 +26,4 @@ internal sealed class RestoreVerdicts(CrikConfig config, ILogger log)
         }
         return null;
     }
-
-    /// <summary>Why the checkpoint is set aside before CRIU runs (<see cref="PidsInUse"/>); null when the app's PIDs are free.</summary>
-    public static string? SetAsideFor(Manifest manifest) =>
-        PidsInUse.Verdict(ProcessTree.InUse(manifest.TreePids)) is GenerationVerdict.SetAside aside ? aside.Reason : null;
 }

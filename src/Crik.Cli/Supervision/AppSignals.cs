@@ -41,12 +41,18 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
     public void Forward(Signal signal)
     {
         RunningApp app = life.App;
-        bool delivered = Posix.TrySignal(-app.Pid, signal);
+        bool delivered = false;
+        string name = Posix.SignalName(signal);
+        if (!life.Stops.Forward(signal, () => delivered = Posix.TrySignal(-app.Pid, signal)))
+        {
+            log.Warning("Did not forward {Signal} to the app: it is frozen because crik cannot renew its lease on the image directory, and "
+                + "only a renewal that succeeds lets it run again (else another pod could run it beside this one)", name);
+            return;
+        }
         if (delivered)
         {
             life.Forwarded(signal);
         }
-        string name = Posix.SignalName(signal);
         if (!delivered)
         {
             log.Debug("Did not forward {Signal}: the app's process group {Pid} is gone", name, app.Pid);

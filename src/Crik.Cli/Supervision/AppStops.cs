@@ -111,6 +111,13 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
         return !watchdog.Frozen && !appExited.IsCompleted;
     }
 
+    /// <summary>
+    /// Sends a signal that reached crik to the app through <paramref name="send"/>, unless it is a SIGCONT while the app is
+    /// frozen for its lease: that one only the watchdog's decision may give. False when it was held back so.
+    /// </summary>
+    public bool Forward(Signal signal, Func<bool> send) =>
+        signal != Signal.SIGCONT || watchdog is null ? send() : watchdog.UnlessFrozen(send);
+
     private void Continue()
     {
         if (watchdog is not null)

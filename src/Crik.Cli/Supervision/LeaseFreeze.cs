@@ -18,6 +18,9 @@ internal sealed class LeaseFreeze(Action<Signal> signalTree)
 
     private Action? _letGo;
 
+    /// <summary>Whether a process of the app was found running during this freeze (said once a freeze).</summary>
+    private bool _wokeDuringFreeze;
+
     public bool Frozen => _frozen;
 
     /// <summary>How many times the app was frozen for the lease.</summary>
@@ -37,10 +40,27 @@ internal sealed class LeaseFreeze(Action<Signal> signalTree)
             return false;
         }
         _frozen = true;
+        _wokeDuringFreeze = false;
         _frozenAt = Stopwatch.GetTimestamp();
         Count++;
         signalTree(Signal.SIGSTOP);
         return true;
+    }
+
+    /// <summary>
+    /// Stops again whatever of the frozen app runs (<paramref name="running"/>): a SIGCONT from anyone in the pod wakes a
+    /// stopped process, and the freeze must hold whoever sent it. True the first time this freeze found one.
+    /// </summary>
+    public bool StopWhatRuns(IReadOnlyCollection<int> running)
+    {
+        if (!_frozen || running.Count == 0)
+        {
+            return false;
+        }
+        signalTree(Signal.SIGSTOP);
+        bool first = !_wokeDuringFreeze;
+        _wokeDuringFreeze = true;
+        return first;
     }
 
     /// <summary>The app runs again, whether it was frozen for the lease or stopped by crik.</summary>

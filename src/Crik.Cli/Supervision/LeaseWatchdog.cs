@@ -25,6 +25,7 @@ internal sealed class LeaseWatchdog : IDisposable
 
     private readonly Func<HoldState?> _holding;
     private readonly Action<Signal> _signalTree;
+    private readonly Func<IReadOnlyCollection<int>> _running;
     private readonly int _pid;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
@@ -37,10 +38,12 @@ internal sealed class LeaseWatchdog : IDisposable
 
     /// <param name="holding">The lease's state now (computed from its deadlines, so it never waits on the store).</param>
     /// <param name="signalTree">Signals the app's whole tree.</param>
-    public LeaseWatchdog(Func<HoldState?> holding, Action<Signal> signalTree, int pid, ILogger log)
+    /// <param name="running">The app's processes that are not stopped now.</param>
+    public LeaseWatchdog(Func<HoldState?> holding, Action<Signal> signalTree, Func<IReadOnlyCollection<int>> running, int pid, ILogger log)
     {
         _holding = holding;
         _signalTree = signalTree;
+        _running = running;
         _pid = pid;
         _log = log;
         _freeze = new LeaseFreeze(signalTree);
@@ -104,6 +107,24 @@ internal sealed class LeaseWatchdog : IDisposable
     }
 
     /// <summary>
+    /// Runs <paramref name="send"/> (a SIGCONT that reached crik, on its way to the app) unless the app is frozen for the
+    /// lease or was killed for it: under the watchdog's lock, so that no freeze comes between the look and the signal.
+    /// False when it was held back.
+    /// </summary>
+    public bool UnlessFrozen(Func<bool> send)
+    {
+        lock (_gate)
+        {
+            if (_freeze.Frozen || _lost.Task.IsCompleted)
+            {
+                return false;
+            }
+            send();
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Lets an app restored stopped run for the first time (<paramref name="letGo"/>) only while the lease
     /// is held: a lease lost while its memory arrived keeps it stopped until the watchdog kills it, and
     /// one endangered keeps it frozen; it goes once a renewal succeeds.
@@ -142,6 +163,7 @@ internal sealed class LeaseWatchdog : IDisposable
                         ThawKeptLocked();
                         break;
                 }
+                KeepFrozenLocked();
             }
         }
     }
@@ -169,6 +191,16 @@ internal sealed class LeaseWatchdog : IDisposable
                 + "was thawed and runs on", inDoubt.TotalSeconds, _pid);
         }
         _freeze.Thaw();
+    }
+
+    /// <summary>A frozen app stays frozen whoever woke a process of it: each tick, what runs is stopped again.</summary>
+    private void KeepFrozenLocked()
+    {
+        if (_freeze.Frozen && _freeze.StopWhatRuns(_running()))
+        {
+            _log.Warning("A process of the app (PID {Pid}) ran while it was frozen for the lease (something in the pod sent it SIGCONT); "
+                + "crik stopped it again, and the app stays frozen until a renewal succeeds", _pid);
+        }
     }
 
     private void FreezeLocked()

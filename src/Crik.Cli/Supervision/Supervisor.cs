@@ -96,7 +96,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         {
             return null;
         }
-        var watchdog = new LeaseWatchdog(() => restorer.Holding, tree.Signal, app.Pid, log);
+        var watchdog = new LeaseWatchdog(() => restorer.Holding, tree.Signal, tree.Running, app.Pid, log);
         app.Exited.ContinueWith(_ => watchdog.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return watchdog;
     }

@@ -3,15 +3,22 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;
 
-/// <summary>A generation whose PIDs are taken in this container cannot be restored here.</summary>
+/// <summary>A generation whose IDs are held in this container cannot be restored here, and whoever holds them says so.</summary>
 [Trait("Category", "Unit")]
 public sealed class PidsInUseTests
 {
     [Fact]
-    public void AGenerationWhosePidsAreFreeIsRestored() =>
-        Assert.IsType<GenerationVerdict.Restore>(PidsInUse.Verdict([]));
+    public void FreeIdsRestore() => Assert.Null(PidsInUse.Why([], []));
 
     [Fact]
-    public void AGenerationWhosePidsAreTakenIsSetAsideNamingThem() =>
-        Assert.Equal(new GenerationVerdict.SetAside("PIDs 7, 9 that the app needs are taken by other processes in this container"), PidsInUse.Verdict([7, 9]));
+    public void IdsOtherProcessesHoldAreNamed() =>
+        Assert.Equal($"{PidsInUse.Held} by other processes in this container (PIDs 7, 9)", PidsInUse.Why([], [7, 9]));
+
+    [Fact]
+    public void IdsCriksOwnThreadsHoldAreNamedAsCriks()
+    {
+        string why = PidsInUse.Why([42], [])!;
+        Assert.StartsWith($"{PidsInUse.Held} by crik's own threads (IDs 42)", why, StringComparison.Ordinal);
+        Assert.Contains($"(PIDs 63)", PidsInUse.Why([42], [63]), StringComparison.Ordinal);
+    }
 }

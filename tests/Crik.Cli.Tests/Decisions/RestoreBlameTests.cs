@@ -26,11 +26,14 @@ public class RestoreBlameTests
     [Theory]
     [InlineData("(00.051234) Error (criu/files-reg.c:812): Can't create ghost file: No space left on device", "Node")]
     [InlineData("(00.010000) Error (criu/files-reg.c:900): Can't open file: Read-only file system", "Node")]
-    [InlineData("(00.010000) Error (criu/cr-restore.c:1500): Can't fork for 42: File exists", "Checkpoint")]
+    [InlineData("(00.010000) Error (criu/cr-restore.c:1500): Can't fork for 42: File exists", "Node")] // another process holds PID 42
+    [InlineData("pie: 9002: Error (criu/pie/restorer.c:2185): Unable to create a thread: -17", "Node")] // EEXIST: a thread's ID is held
+    [InlineData("pie: 9002: Error (criu/pie/restorer.c:2185): Unable to create a thread: -12", "Checkpoint")]
+    [InlineData("(00.010000) Error (criu/cr-restore.c:1500): Can't fork for 42: Invalid argument", "Checkpoint")]
     [InlineData("(22.934552) Error (criu/cr-restore.c:1743): Can't attach to 9002: Operation not permitted", "Node")] // a tracer attached, or Yama
     [InlineData("(00.010000) Error (criu/cr-restore.c:1743): Can't attach to 9002: No such process", "Checkpoint")]
     [InlineData("", "Checkpoint")]
-    public void AFailedCriuRestoreBlamesTheNodeOnlyWhenItHadNoRoomOrRefusedATrace(string firstError, string expected) =>
+    public void AFailedCriuRestoreBlamesTheNodeOnlyWhenItHadNoRoomRefusedATraceOrHeldAnId(string firstError, string expected) =>
         Assert.Equal(expected, RestoreBlames.OfCriu(firstError).ToString());
 
     [Fact]
@@ -40,5 +43,7 @@ public class RestoreBlameTests
         (string lacks, string fix) = RestoreBlames.OfNode("criu ended with exit code 1: (22.93) Error (criu/cr-restore.c:1743): Can't attach to 9002: Operation not permitted");
         Assert.Equal("does not let CRIU trace the restored processes", lacks);
         Assert.Contains("kernel.yama.ptrace_scope", fix, StringComparison.Ordinal);
+        Assert.Equal("holds an ID the app's processes or threads need", RestoreBlames.OfNode("pie: 9002: Error (criu/pie/restorer.c:2185): Unable to create a thread: -17").Lacks);
+        Assert.Equal("holds an ID the app's processes or threads need", RestoreBlames.OfNode(PidsInUse.Why([], [63])!).Lacks);
     }
 }

@@ -64,6 +64,8 @@ public sealed class SharingImagesTests
     {
         byte[] image = Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
         Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
+        Assert.Equal([1, 7, 8], ProcessTreeImage.Ids(image)); // each process's PID and its threads', once each
         Assert.Throws<FormatException>(() => ProcessTreeImage.Parse(image.AsSpan(0, 7)));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(image.AsSpan(0, 7)));
     }
 }

@@ -114,6 +114,44 @@ public sealed partial class FencingTests
     }
 
     /// <summary>
+    /// Frozen means frozen: a SIGCONT that reaches crik while the lease is in doubt is not forwarded, and one that another
+    /// process of the pod sends the app's processes straight wakes them only until the watchdog's next look.
+    /// </summary>
+    [S3CriuFact]
+    public void ASigcontToCrikOrToTheAppWhileTheLeaseIsInDoubtLeavesTheAppFrozen()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        string config = Config("cont-in-doubt", "leaseDuration: 4s\n");
+        using CrikRun pod = Start(config, proxy.Endpoint);
+        pod.WaitForLine(_ => Ticks(pod).Count >= 3, TimeSpan.FromSeconds(60));
+        int frozenBefore = pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal));
+        proxy.Fail(int.MaxValue, 503);
+        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) > frozenBefore, TimeSpan.FromSeconds(15), stderr: true);
+        Thread.Sleep(300); // the app's processes have taken their SIGSTOP
+        int frozenAt = Ticks(pod).Count;
+
+        pod.Signal(Native.SIGCONT);
+        pod.WaitForLine("Did not forward SIGCONT to the app", TimeSpan.FromSeconds(10), stderr: true);
+        Thread.Sleep(1500);
+        Assert.True(Ticks(pod).Count == frozenAt, $"the app ran after crik was sent SIGCONT\n{pod.Transcript}");
+
+        foreach (int pid in PodProcesses(pod).Skip(1))
+        {
+            Native.Signal(pid, Native.SIGCONT);
+        }
+        pod.WaitForLine("ran while it was frozen for the lease", TimeSpan.FromSeconds(10), stderr: true);
+        Thread.Sleep(1500);
+        // Woken, the shell's loop could finish the sleep it was in and print once before the watchdog's next look; unstopped, 15 times.
+        Assert.True(Ticks(pod).Count <= frozenAt + 1, $"the app ran on after it was sent SIGCONT while frozen\n{pod.Transcript}");
+        Assert.All(ProcessTable.All().Where(e => PodProcesses(pod).Skip(1).Contains(e.Pid)), e => Assert.True(e.State == 'T', $"{e.Name} {e.Pid}: {e.State}\n{pod.Transcript}"));
+
+        proxy.Fail(0, 503);
+        pod.WaitForLine(KeptLine, TimeSpan.FromSeconds(15), stderr: true);
+        pod.WaitForLine(_ => Ticks(pod).Count > frozenAt + 3, TimeSpan.FromSeconds(15));
+        pod.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
     /// <paramref name="begin"/> sends the store away for <paramref name="lasting"/>: the app is frozen all that
     /// while; once <paramref name="end"/> brings the store back it is thawed and counts on from the next number,
     /// and a periodic checkpoint commits after.

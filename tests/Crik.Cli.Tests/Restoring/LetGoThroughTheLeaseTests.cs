@@ -23,7 +23,7 @@ public class LetGoThroughTheLeaseTests
     [Fact]
     public async Task AnAppWhoseLeaseWasLostWhileItsMemoryArrivedIsNeverLetGoAndIsKilled()
     {
-        using var watchdog = new LeaseWatchdog(() => HoldState.Lost, Record, 1, Log);
+        using var watchdog = new LeaseWatchdog(() => HoldState.Lost, Record, () => [], 1, Log);
         watchdog.LetGo(LetGo);
         await watchdog.Lost.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(0, Volatile.Read(ref _letGo));
@@ -33,7 +33,7 @@ public class LetGoThroughTheLeaseTests
     [Fact]
     public void AnAppWhoseLeaseIsHeldIsLetGoAtOnceItsOwnWay()
     {
-        using var watchdog = new LeaseWatchdog(() => HoldState.Held, Record, 1, Log);
+        using var watchdog = new LeaseWatchdog(() => HoldState.Held, Record, () => [], 1, Log);
         watchdog.LetGo(LetGo);
         Assert.Equal(1, Volatile.Read(ref _letGo));
         Assert.Empty(Signals());
@@ -43,7 +43,7 @@ public class LetGoThroughTheLeaseTests
     public void AnAppWhoseLeaseIsEndangeredStaysFrozenUntilARenewalSucceedsAndIsThenLetGoItsOwnWay()
     {
         int held = 0;
-        using var watchdog = new LeaseWatchdog(() => Volatile.Read(ref held) == 1 ? HoldState.Held : HoldState.Endangered, Record, 1, Log);
+        using var watchdog = new LeaseWatchdog(() => Volatile.Read(ref held) == 1 ? HoldState.Held : HoldState.Endangered, Record, () => [], 1, Log);
         watchdog.LetGo(LetGo);
         Thread.Sleep(200);
         Assert.Equal(0, Volatile.Read(ref _letGo));
@@ -51,6 +51,34 @@ public class LetGoThroughTheLeaseTests
         Volatile.Write(ref held, 1);
         SpinWait.SpinUntil(() => Volatile.Read(ref _letGo) > 0, TimeSpan.FromSeconds(5));
         Assert.Equal(1, Volatile.Read(ref _letGo));
+        Assert.DoesNotContain(Signal.SIGCONT, Signals());
+    }
+
+    [Fact]
+    public void ASigcontThatReachedCrikIsHeldBackWhileTheAppIsFrozenAndSentWhileTheLeaseIsHeld()
+    {
+        int held = 0;
+        using var watchdog = new LeaseWatchdog(() => Volatile.Read(ref held) == 1 ? HoldState.Held : HoldState.Endangered, Record, () => [], 1, Log);
+        SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5));
+        int sent = 0;
+        Assert.False(watchdog.UnlessFrozen(() => ++sent > 0));
+        Assert.Equal(0, sent);
+        Volatile.Write(ref held, 1);
+        SpinWait.SpinUntil(() => !watchdog.Frozen, TimeSpan.FromSeconds(5));
+        Assert.True(watchdog.UnlessFrozen(() => ++sent > 0));
+        Assert.Equal(1, sent);
+    }
+
+    [Fact]
+    public void AProcessOfAFrozenAppThatRunsAgainIsStoppedAgainAtTheWatchdogsNextLook()
+    {
+        int[] running = [];
+        using var watchdog = new LeaseWatchdog(() => HoldState.Endangered, Record, () => Volatile.Read(ref running), 1, Log);
+        SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5));
+        Thread.Sleep(100);
+        Assert.Equal([Signal.SIGSTOP], Signals()); // all stopped: nothing sent again
+        Volatile.Write(ref running, [42]); // woken by someone else's SIGCONT
+        Assert.True(SpinWait.SpinUntil(() => Signals().Count(s => s == Signal.SIGSTOP) >= 2, TimeSpan.FromSeconds(5)), string.Join(", ", Signals()));
         Assert.DoesNotContain(Signal.SIGCONT, Signals());
     }
 

@@ -1,0 +1,72 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.Criu;
+using Crik.Cli.Decisions;
+using Crik.Cli.ImageStore;
+using Crik.Cli.LazyPages;
+using Crik.Cli.Processes;
+using Crik.Cli.Records;
+using Crik.Cli.Supervision;
+using Serilog;
+
+namespace Crik.Cli.Restoring;
+
+/// <summary>
+/// Makes room for the IDs a restore gives back, before CRIU runs. As PID 1, crik first moves the PID namespace's
+/// counter past the highest of them (and past <see cref="AppLauncher.FirstAppPid"/>): nothing crik or CRIU starts
+/// from then on can take one, and every thread and child the restored app makes later gets an ID above them, so the
+/// next pod's crik, whose own threads take the lowest IDs, never holds one its restore needs.
+/// </summary>
+internal sealed class PidRoom(ICheckpointStore store, ILogger log)
+{
+    /// <summary>Null when every ID the app needs is free; else why the restore cannot go on here (<see cref="PidsInUse"/>).</summary>
+    public string? Make(CommittedCheckpoint checkpoint)
+    {
+        List<int> ids = IdsOf(checkpoint);
+        if (ids.Count == 0)
+        {
+            return null;
+        }
+        if (Environment.ProcessId == 1)
+        {
+            int last = Math.Max(AppLauncher.FirstAppPid - 1, ids.Max());
+            PidCounter.MovePast(last, $"the IDs of checkpoint {checkpoint.Manifest.Generation}'s processes and threads", log);
+        }
+        List<int> held = ProcessTree.InUse(ids);
+        if (held.Count == 0)
+        {
+            return null;
+        }
+        var own = ProcessTree.Threads(Environment.ProcessId).ToHashSet();
+        return PidsInUse.Why(held.Where(own.Contains).ToList(), held.Where(id => !own.Contains(id)).ToList());
+    }
+
+    /// <summary>
+    /// The IDs CRIU gives back, as its pstree image lists them. The manifest's list was read before the dump in checkpoints
+    /// taken before crik 2026-11-28, so it can miss threads the app made during the dump: it stands in only when the image
+    /// cannot be read here (the restore then says why itself).
+    /// </summary>
+    private List<int> IdsOf(CommittedCheckpoint checkpoint)
+    {
+        Manifest manifest = checkpoint.Manifest;
+        ManifestFile? pstree = manifest.Files.FirstOrDefault(f => f.Path == ProcessTreeImage.Name);
+        try
+        {
+            if (pstree is { IsStreamed: true })
+            {
+                using PackReader packs = store.OpenPackReader();
+                return ProcessTreeImage.Ids(DumpedMemory.ReadSmall(pstree, manifest, packs));
+            }
+            string local = Path.Combine(checkpoint.Directory, pstree?.Path ?? ProcessTreeImage.Name);
+            if (pstree is not null && File.Exists(local))
+            {
+                return ProcessTreeImage.Ids(File.ReadAllBytes(local));
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            log.Debug("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
+                ProcessTreeImage.Name, e.Message);
+        }
+        return manifest.TreePids.ToList();
+    }
+}

@@ -1,0 +1,74 @@
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Restoring;
+
+/// <summary>
+/// Every restore, every time: an app that makes threads and children after each restore is restored by every next
+/// pod, and counts on each time. A restore gives the app its old IDs without moving the PID namespace's counter, so
+/// crik moves it past them: what the app makes afterwards gets IDs above 9000, never among the low ones crik's own
+/// threads take in the next pod; and a checkpoint whose IDs are low already (taken after a restore by a crik that
+/// left the counter low) restores too.
+/// </summary>
+public class RestoreAgainTests
+{
+    [CriuTheory]
+    [InlineData("lazyRestore: off\n")]
+    [InlineData("lazyRestore: on\n")]
+    public void AnAppThatMakesThreadsAndChildrenAfterEachRestoreIsRestoredByTenPodsInARow(string config)
+    {
+        using var pods = new Pods(config);
+        CountOnAcrossPods(pods, 10, ["python3", Paths.App("growing-tree.py")], checkpoint =>
+        {
+            // Threads of its own that crik holds in the next pod have low IDs: the app's are all above 9000.
+            List<int> ids = Ids(pods, checkpoint);
+            Assert.True(ids.Min() >= 9000, $"checkpoint {checkpoint} holds IDs {string.Join(", ", ids.Where(id => id < 9000))}");
+        });
+    }
+
+    [CriuFact]
+    public void ACheckpointWhoseAppHasLowIdsIsRestoredAndWhatTheAppMakesAfterGetsHighOnes()
+    {
+        using var pods = new Pods();
+        // Its threads from ID 61: above crik's own at its start, among those crik's restore would take before CRIU ran.
+        CountOnAcrossPods(pods, 3, ["python3", Paths.App("growing-tree.py"), "60"], checkpoint =>
+        {
+            List<int> ids = Ids(pods, checkpoint);
+            if (checkpoint == 1)
+            {
+                Assert.Contains(ids, id => id is > 60 and < 400);
+            }
+            else
+            {
+                Assert.DoesNotContain(ids, id => id > 400 && id < 9000);
+            }
+        });
+    }
+
+    /// <summary>Runs <paramref name="count"/> pods in a row, each counting on from where the last one stopped.</summary>
+    /// <param name="checkpointed">Told each checkpoint's generation once its pod has stopped.</param>
+    private static void CountOnAcrossPods(Pods pods, int count, string[] app, Action<int> checkpointed)
+    {
+        int last = -1;
+        for (int pod = 1; pod <= count; pod++)
+        {
+            using CrikRun run = pods.Start(app);
+            // 60 counts (3 s): 60 new threads and three children in this pod, whatever the restore took.
+            int from = last;
+            run.WaitForLine(_ => Pods.Counts(run).Count(n => n > from) >= 60, TimeSpan.FromSeconds(60));
+            List<int> counts = Pods.Counts(run);
+            Assert.True(counts[0] == last + 1, $"pod {pod} should go on from {last}, printed {counts[0]}..{counts[^1]}\n{run.Transcript}");
+            if (pod > 1)
+            {
+                Assert.Contains(run.Stderr, l => l.Contains($"Restored checkpoint {pod - 1} ", StringComparison.Ordinal));
+            }
+            Pods.CheckpointAndStop(run);
+            last = Pods.Counts(run).Last();
+            checkpointed(pod);
+        }
+    }
+
+    private static List<int> Ids(Pods pods, int generation) =>
+        pods.Manifest($"checkpoint-{generation:D6}")["treePids"]!.AsArray().Select(id => (int)id!).ToList();
+}

@@ -11,4 +11,6 @@ using var signals = new SignalRelay();
 _ = ContainerStart.Time;
 _ = CrikUptime.Elapsed;
 DiagnosticsPort.RemoveSocket();
-return CrikCommandLine.Invoke(args, signals);
+int exitCode = CrikCommandLine.Invoke(args, signals);
+// crik's own threads held IDs a checkpoint needs (Restoring/PidRoom): its program starts again, as the same PID 1.
+return SelfRestart.Requested is null ? exitCode : SelfRestart.Exec(signals.TakeReceived, exitCode);

@@ -157,6 +157,13 @@ internal static class RunCommand
         {
             return supervisor.RunAsync(command).GetAwaiter().GetResult();
         }
+        catch (CrikRestartException e)
+        {
+            // Carried out once everything here is disposed: the store's lock and lease released, the logs flushed.
+            log.Warning("{Message}", e.Message);
+            SelfRestart.Request(e.Message);
+            return ExitCodes.CrikFailure;
+        }
         catch (RestoreFailedException e)
         {
             // Said while the Events can still be sent: the pod restarts over this, and kubectl describe should say why.

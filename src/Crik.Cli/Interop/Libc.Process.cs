@@ -7,6 +7,10 @@ internal static partial class Libc
     internal const int PR_SET_CHILD_SUBREAPER = 36;
     internal const int CLONE_NEWIPC = 0x08000000;
 
+    /// <summary>execve(2): runs <paramref name="path"/> in place of this program; returns (-1, with errno) only when it could not.</summary>
+    [LibraryImport(Library, EntryPoint = "execve", SetLastError = true)]
+    internal static unsafe partial int Execve(byte* path, byte** argv, byte** envp);
+
     /// <summary>
     /// prctl(2). crik uses it only for PR_SET_CHILD_SUBREAPER. Returns 0, or -1 with errno.
     /// </summary>

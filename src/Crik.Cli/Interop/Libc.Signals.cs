@@ -54,7 +54,7 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "pthread_sigmask")]
     internal static unsafe partial Errno ThreadSignalMask(int how, void* set, void* oldSet);
 
-    internal const int SIG_UNBLOCK = 1;
+    internal const int SIG_BLOCK = 0, SIG_UNBLOCK = 1;
 
     /// <summary>glibc's sigset_t: 1024 bits.</summary>
     internal const int SigSetBytes = 128;

@@ -87,12 +87,17 @@ internal static class Posix
         }
     }
 
+    /// <summary>Blocks <paramref name="signals"/> on the calling thread: one sent meanwhile waits, pending, until it is unblocked (an execve keeps both).</summary>
+    public static unsafe bool TryBlockOnThisThread(IReadOnlyList<Signal> signals) => TryChangeMaskOnThisThread(Libc.SIG_BLOCK, signals);
+
     /// <summary>
     /// Takes <paramref name="signals"/> out of the calling thread's signal mask, where a parent may have left them
     /// blocked (the mask is inherited through exec): a signal sent to the process then reaches this thread. False
     /// only for a number that is not a signal.
     /// </summary>
-    public static unsafe bool TryUnblockOnThisThread(IReadOnlyList<Signal> signals)
+    public static unsafe bool TryUnblockOnThisThread(IReadOnlyList<Signal> signals) => TryChangeMaskOnThisThread(Libc.SIG_UNBLOCK, signals);
+
+    private static unsafe bool TryChangeMaskOnThisThread(int how, IReadOnlyList<Signal> signals)
     {
         byte* set = stackalloc byte[Libc.SigSetBytes];
         _ = Libc.SigEmptySet(set);
@@ -103,7 +108,7 @@ internal static class Posix
                 return false;
             }
         }
-        return Libc.ThreadSignalMask(Libc.SIG_UNBLOCK, set, null) == Errno.None;
+        return Libc.ThreadSignalMask(how, set, null) == Errno.None;
     }
 
     /// <summary>Moves the calling thread into a new IPC namespace; false when not permitted.</summary>

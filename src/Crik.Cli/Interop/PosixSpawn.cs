@@ -103,7 +103,8 @@ internal static unsafe class PosixSpawn
         Check(Libc.PosixSpawnFileActionsAddCloseFrom(fileActions, 3 + inherited.Count), "posix_spawn_file_actions_addclosefrom_np");
     }
 
-    private static byte** NullTerminated(IReadOnlyList<string> values, List<nint> allocations)
+    /// <summary>A NULL-terminated array of NUL-terminated UTF-8 strings (argv, envp), each allocation noted for the caller to free.</summary>
+    internal static byte** NullTerminated(IReadOnlyList<string> values, List<nint> allocations)
     {
         var array = (byte**)NativeMemory.AllocZeroed((nuint)(values.Count + 1), (nuint)sizeof(nint));
         allocations.Add((nint)array);

@@ -8,6 +8,7 @@ using Crik.Cli.Logging;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.Supervision;
 using Crik.Cli.Timing;
 using Serilog;
 
@@ -56,7 +57,12 @@ internal sealed class CheckpointRestore
         var clock = Stopwatch.StartNew();
         if (_pidRoom.Make(checkpoint) is { } held)
         {
-            return _failures.BecauseOfThisNode(manifest.Generation, clock, held, checkpoint.Directory, command);
+            if (held.OnlyCriksThreads && !SelfRestart.Restarted)
+            {
+                throw new CrikRestartException($"Checkpoint {manifest.Generation}: {held.Why}. crik starts its own program again, as the same PID 1, "
+                    + "so that its threads take IDs above the checkpoint's; the checkpoint is restored then");
+            }
+            return _failures.BecauseOfThisNode(manifest.Generation, clock, held.Why, checkpoint.Directory, command);
         }
         // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = _store.BeginRestore(checkpoint);

@@ -18,8 +18,11 @@ namespace Crik.Cli.Restoring;
 /// </summary>
 internal sealed class PidRoom(ICheckpointStore store, ILogger log)
 {
-    /// <summary>Null when every ID the app needs is free; else why the restore cannot go on here (<see cref="PidsInUse"/>).</summary>
-    public string? Make(CommittedCheckpoint checkpoint)
+    /// <summary>How long crik waits for a process of its own (CRIU's kernel probes) that holds an ID the app needs to end.</summary>
+    private static readonly TimeSpan HelperWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>Null when every ID the app needs is free; else who holds which (<see cref="PidsInUse"/>).</summary>
+    public Held? Make(CommittedCheckpoint checkpoint)
     {
         List<int> ids = IdsOf(checkpoint);
         if (ids.Count == 0)
@@ -31,13 +34,32 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
             int last = Math.Max(AppLauncher.FirstAppPid - 1, ids.Max());
             PidCounter.MovePast(last, $"the IDs of checkpoint {checkpoint.Manifest.Generation}'s processes and threads", log);
         }
-        List<int> held = ProcessTree.InUse(ids);
+        List<int> held = HeldAfterHelpers(ids);
         if (held.Count == 0)
         {
             return null;
         }
         var own = ProcessTree.Threads(Environment.ProcessId).ToHashSet();
-        return PidsInUse.Why(held.Where(own.Contains).ToList(), held.Where(id => !own.Contains(id)).ToList());
+        List<int> byCrik = held.Where(own.Contains).ToList(), byOthers = held.Where(id => !own.Contains(id)).ToList();
+        return new Held(PidsInUse.Why(byCrik, byOthers)!, OnlyCriksThreads: byOthers.Count == 0);
+    }
+
+    /// <summary>Who holds IDs the app needs, and whether it is crik's own threads alone (a new crik program frees them).</summary>
+    public sealed record Held(string Why, bool OnlyCriksThreads);
+
+    /// <summary>The IDs still held once crik's own processes that held some (they end by themselves) have ended.</summary>
+    private static List<int> HeldAfterHelpers(List<int> ids)
+    {
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            List<int> held = ProcessTree.InUse(ids);
+            if (!held.Any(id => ProcessTree.ParentOf(id) == Environment.ProcessId) || waiting.Elapsed > HelperWait)
+            {
+                return held;
+            }
+            Thread.Sleep(10);
+        }
     }
 
     /// <summary>

@@ -16,14 +16,14 @@ internal sealed class SignalRelay : IDisposable
     public SignalRelay()
     {
         // Started with a signal ignored (nohup, a shell's background job or trap '') or blocked, crik would
-        // never see it and the app would never get it. Both are undone before the first registration, which
+        // never see it and the app would never get it. Ignoring is undone before the first registration, which
         // starts the runtime's signal handling: that looks at SIGINT, SIGQUIT and SIGCONT once, and leaves
-        // any of them it finds ignored without a handler for good, however crik changes it afterwards.
+        // any of them it finds ignored without a handler for good, however crik changes it afterwards. Blocking
+        // is undone after: a signal that waited, blocked, since before the exec then reaches a handler.
         foreach (Signal signal in ForwardedSignals.All)
         {
             Posix.StopIgnoring(signal);
         }
-        _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
         foreach (Signal signal in ForwardedSignals.All)
         {
             // A raw Linux signal number is accepted on Linux; the handler remembers which one it is.
@@ -33,9 +33,26 @@ internal sealed class SignalRelay : IDisposable
                 _received.Writer.TryWrite(signal);
             }));
         }
+        // What the crik before this one received and had not handled when it started its program again (SelfRestart).
+        foreach (Signal carried in SelfRestart.Carried())
+        {
+            _received.Writer.TryWrite(carried);
+        }
+        _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
     }
 
     public ChannelReader<Signal> Received => _received.Reader;
+
+    /// <summary>The signals received and not read yet, taken (for a crik that starts its program again).</summary>
+    public IReadOnlyList<Signal> TakeReceived()
+    {
+        var taken = new List<Signal>();
+        while (_received.Reader.TryRead(out Signal signal))
+        {
+            taken.Add(signal);
+        }
+        return taken;
+    }
 
     public void Dispose()
     {

@@ -46,6 +46,30 @@ public class RestoreAgainTests
         });
     }
 
+    [CriuFact]
+    public void ACheckpointWhoseIdsCriksOwnThreadsHoldIsRestoredByACrikThatStartsItsProgramAgain()
+    {
+        using var pods = new Pods();
+        string[] app = ["python3", Paths.App("growing-tree.py"), "300"];
+        int last;
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine(_ => Pods.Counts(first).Count >= 20, TimeSpan.FromSeconds(60));
+            Pods.CheckpointAndStop(first);
+            last = Pods.Counts(first).Last();
+        }
+        Assert.Contains(Ids(pods, 1), id => id is 301 or 302);
+        // crik's own threads in this pod take IDs from 300 on: the ones the app's threads had.
+        using CrikRun second = pods.StartInside("echo 299 > /proc/sys/kernel/ns_last_pid", new Dictionary<string, string>(), app);
+        second.WaitForLine("crik starts its own program again", stderr: true);
+        second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 5, TimeSpan.FromSeconds(60));
+        Assert.Equal(last + 1, Pods.Counts(second)[0]);
+        Assert.Equal(1, second.Stderr.Count(l => l.Contains("crik starts its own program again", StringComparison.Ordinal)));
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("set aside", StringComparison.Ordinal) || l.Contains("Started python3", StringComparison.Ordinal));
+        Pods.CheckpointAndStop(second);
+    }
+
     /// <summary>Runs <paramref name="count"/> pods in a row, each counting on from where the last one stopped.</summary>
     /// <param name="checkpointed">Told each checkpoint's generation once its pod has stopped.</param>
     private static void CountOnAcrossPods(Pods pods, int count, string[] app, Action<int> checkpointed)

@@ -1,0 +1,52 @@
+using System.Globalization;
+using Crik.Cli.Interop;
+using Crik.Cli.Logging;
+
+namespace Crik.Cli.Supervision;
+
+/// <summary>
+/// crik starts its own program again, as the same PID 1, when its own threads hold IDs a checkpoint needs: only a new
+/// program's threads can leave them (the PID counter is past them by then, so the new threads take IDs above). Once
+/// per container start: the restarted crik knows it was (CRIK_RESTARTED_FOR_IDS). Signals that reached crik before the
+/// exec are handed to the new program (CRIK_CARRIED_SIGNALS); one sent during the exec waits, blocked, for it.
+/// </summary>
+internal static class SelfRestart
+{
+    private const string RestartedVariable = "CRIK_RESTARTED_FOR_IDS", CarriedVariable = "CRIK_CARRIED_SIGNALS";
+
+    /// <summary>This crik is the program started again (read once; the app never sees either variable).</summary>
+    public static bool Restarted { get; } = Take(RestartedVariable) is not null;
+
+    /// <summary>Why crik is to start again once its command line has returned; null when it is not.</summary>
+    public static string? Requested { get; private set; }
+
+    public static void Request(string why) => Requested = why;
+
+    /// <summary>The signals the crik before this one had received and not handled.</summary>
+    public static IEnumerable<Signal> Carried() =>
+        (Take(CarriedVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int s) ? (Signal)s : 0).Where(s => s != 0);
+
+    /// <summary>Starts crik's program again; returns only when that failed, with <paramref name="failedExitCode"/>.</summary>
+    /// <param name="received">The signals received and not handled yet, taken once every forwarded signal is blocked here.</param>
+    public static int Exec(Func<IReadOnlyList<Signal>> received, int failedExitCode)
+    {
+        _ = Posix.TryBlockOnThisThread(ForwardedSignals.All);
+        List<string> environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => $"{e.Key}={e.Value}").ToList();
+        environment.Add($"{RestartedVariable}=1");
+        environment.Add($"{CarriedVariable}={string.Join(',', received().Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}");
+        Errno failed = SelfExec.Run(SelfExec.OwnArguments(), environment);
+        _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
+        StandardStreams.Error.WriteLine($"crik: error: could not start crik again to free the IDs a checkpoint needs: execve failed ({failed.Message()}); "
+            + "the checkpoint stays, and the next pod restores it");
+        return failedExitCode;
+    }
+
+    private static string? Take(string variable)
+    {
+        string? value = Environment.GetEnvironmentVariable(variable);
+        Environment.SetEnvironmentVariable(variable, null);
+        return value;
+    }
+}

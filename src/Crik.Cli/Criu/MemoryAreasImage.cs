@@ -10,6 +10,13 @@ internal readonly record struct MemoryArea(ulong Start, ulong End, uint Flags = 
     private const uint Private = 0x02, Anonymous = 0x20, Locked = 0x2000, HugeTlb = 0x40000; // MAP_*
     private const uint Regular = 1 << 0, Heap = 1 << 5, AnonPrivate = 1 << 9; // CRIU's VMA_AREA_REGULAR, VMA_AREA_HEAP, VMA_ANON_PRIVATE
     private const uint Vsyscall = 1 << 2, Vdso = 1 << 3; // CRIU's VMA_AREA_VSYSCALL, VMA_AREA_VDSO
+    private const uint Guard = 1 << 16; // CRIU's VMA_AREA_GUARD
+
+    /// <summary>
+    /// Not a mapping: a run of madvise(MADV_GUARD_INSTALL) pages that CRIU lists as a vma_entry of its own, lying inside
+    /// the real mappings (it installs the guards again on restore). It holds no pages.
+    /// </summary>
+    public bool IsGuard => (Status & Guard) != 0;
 
     /// <summary>
     /// Whether a restore with --lazy-pages registers this mapping with a userfaultfd (CRIU's vma_entry_can_be_lazy: private
@@ -69,7 +76,12 @@ internal static class MemoryAreasImage
         var fields = new ProtobufFieldReader(mm);
         while (fields.NextEmbedded(VmasField, out ReadOnlySpan<byte> vma))
         {
-            areas.Add(ParseArea(vma));
+            // Guard regions overlap the mappings they lie in; every user of these areas takes them as mappings in address
+            // order, none overlapping (LazyTask.Create searches them by start), so they are left out here.
+            if (ParseArea(vma) is { IsGuard: false } area)
+            {
+                areas.Add(area);
+            }
         }
         areas.Sort((a, b) => a.Start.CompareTo(b.Start));
         return new MmImage(exeFileId, areas);

@@ -20,14 +20,13 @@ internal static class ForkInheritance
     public static List<(ulong Start, ulong End)> NotInherited(int pid)
     {
         string smaps = ProcFiles.Text($"/proc/{pid}/smaps");
-        if (smaps.Length == 0 && ProcFiles.StatFields(pid) is [] or ["X", ..])
-        {
-            // Killed as it forked: the kernel ends the fork before the child ever runs (copy_process sees the fatal signal).
-            return [(0, ulong.MaxValue)];
-        }
         if (smaps.Length == 0)
         {
-            throw new IOException($"/proc/{pid}/smaps could not be read, so crik cannot tell which of its memory a child it forked has");
+            // The kernel lets the parent go on as crik reads the fork's event: gone now, it may have been killed in the fork (the
+            // child never runs) or have exited after it (a daemon's double fork, whose child runs on). Which, and what the
+            // child has, nothing says any more: the fill fails rather than give the child zeros where it has its parent's pages.
+            throw new IOException($"/proc/{pid}/smaps could not be read (the process {(ProcFiles.StatFields(pid) is [] ? "has gone" : "is exiting")} since "
+                + "its fork), so crik cannot tell which of its memory a child it forked has");
         }
         return NotInheritedIn(smaps);
     }

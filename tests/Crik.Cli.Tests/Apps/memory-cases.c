@@ -43,6 +43,10 @@
 //   lockall       mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT), then a new area (its first half written, the rest zeros),
 //                 then the area grows to twice its size with MREMAP_FIXED (its bytes follow, the rest is zeros)
 //   lockfuture    as lockall, with mlockall(MCL_FUTURE|MCL_ONFAULT)
+//   guard         at the start, before any checkpoint: MADV_GUARD_INSTALL on the second page of every sixteen
+//                 (kernel 6.13+), which CRIU keeps as guard entries inside the area's mapping (zdtm's maps12); after
+//                 each restore the guards are still there (pagemap's PM_GUARD_REGION) and the pages between them as
+//                 they were (every check skips the guards)
 // then "changed N" (N restores so far). On SIGUSR1 it checks every area it still has as it was
 // ("intact yes|no"; area 0 after wipeonfork is the parent's own and still as it was).
 #define _GNU_SOURCE
@@ -89,6 +93,11 @@
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
 #endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+// pagemap's bit for a page of a guard region (PM_GUARD_REGION, 6.15+).
+#define PM_GUARD_REGION (1ULL << 58)
 
 #define AREAS 4
 // Areas the app makes after the restore (the old place of a dontunmap, a new area), after the first AREAS.
@@ -107,7 +116,14 @@ static int seed[SLOTS];
 // An area given MADV_FREE: the even pages below rewritten_to hold REWRITTEN bytes, every other page its own or zeros.
 static int freed[SLOTS];
 static size_t rewritten_to[SLOTS];
+// An area with guard pages: the second page of every sixteen is one, never read.
+static int guarded[SLOTS];
 static const char *case_names;
+
+static int in_guard(int area, size_t word)
+{
+    return guarded[area] && (word / PAGE_WORDS) % 16 == 1;
+}
 
 static int rewritten(int area, size_t word)
 {
@@ -116,6 +132,8 @@ static int rewritten(int area, size_t word)
 
 static int word_right(int area, size_t word)
 {
+    if (in_guard(area, word))
+        return 1;
     uint64_t value = areas[area][word];
     if (word >= zero_from[area] && word < zero_to[area])
         return value == 0;
@@ -127,6 +145,8 @@ static int word_right(int area, size_t word)
 static int intact(int area)
 {
     for (size_t w = 0; w < words[area]; w++) {
+        if (in_guard(area, w))
+            continue;
         if (!word_right(area, w))
             return 0;
         // A freed page reads as zeros whole or not at all.
@@ -379,6 +399,34 @@ static void keep_on_fork(int area, size_t bytes)
         printf("keeponfork no\n");
 }
 
+// Whether every guard page of the area is still one, as pagemap says.
+static int guards_hold(int area)
+{
+    FILE *pagemap = fopen("/proc/self/pagemap", "rb");
+    if (!pagemap)
+        return 0;
+    int ok = 1;
+    for (size_t page = 1; ok && page < words[area] / PAGE_WORDS; page += 16) {
+        uint64_t entry = 0;
+        ok = fseeko(pagemap, (off_t)(((uintptr_t)areas[area] / PAGE + page) * sizeof entry), SEEK_SET) == 0
+            && fread(&entry, sizeof entry, 1, pagemap) == 1 && (entry & PM_GUARD_REGION);
+        if (!ok)
+            printf("guard page %zu of area %d is not one: pagemap %llx\n", page, area, (unsigned long long)entry);
+    }
+    fclose(pagemap);
+    return ok;
+}
+
+// The guard pages of the area installed, at the start.
+static int install_guards(int area, size_t bytes)
+{
+    for (size_t offset = PAGE; offset < bytes; offset += 16 * PAGE)
+        if (madvise((char *)areas[area] + offset, PAGE, MADV_GUARD_INSTALL) != 0)
+            return 0;
+    guarded[area] = 1;
+    return guards_hold(area);
+}
+
 // The first restore's change of a case of several (area given); 1 when it went as the kernel says.
 static int act_once(const char *which, int area, size_t bytes)
 {
@@ -458,7 +506,7 @@ static int act_on_areas(const char *cases, int restores, size_t bytes)
             keep_on_fork(area, bytes);
             continue;
         }
-        int ok = act_each_restore(name, area, bytes);
+        int ok = strcmp(name, "guard") == 0 ? guards_hold(area) : act_each_restore(name, area, bytes);
         if (ok < 0 && one_of(name, once))
             ok = restores == 1 ? act_once(name, area, bytes) : 1;
         if (ok < 0)
@@ -528,6 +576,14 @@ int main(int argc, char **argv)
             areas[a][w] = expected(a, w);
     }
     case_names = argv[1];
+    char names[256];
+    snprintf(names, sizeof names, "%s", case_names);
+    int area = 0;
+    for (char *name = strtok(names, "+"); name && area < AREAS; name = strtok(NULL, "+"), area++)
+        if (strcmp(name, "guard") == 0 && !install_guards(area, bytes)) {
+            printf("change failed guard install %d\n", errno);
+            return 1;
+        }
     printf("allocated %s\n", argv[2]);
     count_and_act(on_restore, all_intact);
 }

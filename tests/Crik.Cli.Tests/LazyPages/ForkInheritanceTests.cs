@@ -26,4 +26,17 @@ public sealed class ForkInheritanceTests
     {
         Assert.Equal([(0x7f0000000000UL, 0x7f0000100000UL), (0x7f0000200000UL, 0x7f0000300000UL)], ForkInheritance.NotInheritedIn(Smaps));
     }
+
+    /// <summary>
+    /// A parent gone by the time crik reads its fork's event (it exited right after, as a daemon's double fork does) says
+    /// nothing of what its child has: crik fails the fill rather than give the child zeros for all of its memory.
+    /// </summary>
+    [Fact]
+    public void AParentThatIsGoneLeavesTheChildsInheritanceUnknownNotEmpty()
+    {
+        using var parent = System.Diagnostics.Process.Start("true")!;
+        parent.WaitForExit();
+        IOException unknown = Assert.Throws<IOException>(() => ForkInheritance.NotInherited(parent.Id));
+        Assert.Contains("has gone", unknown.Message, StringComparison.Ordinal);
+    }
 }

@@ -113,6 +113,32 @@ public sealed class LazyTaskTests
         Assert.Throws<FormatException>(() => MemoryAreasImage.Parse(image.ToArray().AsSpan(0, 6)));
     }
 
+    /// <summary>
+    /// CRIU lists a run of MADV_GUARD_INSTALL pages as an entry of its own (VMA_AREA_GUARD) inside the mapping that holds it
+    /// (zdtm's maps12). It is no mapping: the lazy run that begins where a guard run ends lies in the mapping around both,
+    /// and is filled from the image (taken for a mapping, the guard hid it, and the run's pages came back as zeros).
+    /// </summary>
+    [Fact]
+    public void AGuardRunInsideAMappingIsNoMappingAndTheRunAfterItIsFilled()
+    {
+        using var image = new MemoryStream();
+        ImageWire.WriteMagic(image, 0x57492820);
+        const ulong regular = 1, guard = 1 << 16;
+        byte[] mapping = Protobuf.Message((1, 0x10000), (2, 0x20000), (7, regular));
+        byte[] guards = Protobuf.Message((1, 0x11000), (2, 0x12000), (7, guard));
+        byte[] mm = [.. Protobuf.Embedded(14, mapping), .. Protobuf.Embedded(14, guards)];
+        image.Write(BitConverter.GetBytes(mm.Length));
+        image.Write(mm);
+
+        IReadOnlyList<MemoryArea> areas = MemoryAreasImage.Parse(image.ToArray());
+        Assert.Equal([(0x10000UL, 0x20000UL)], areas.Select(a => (a.Start, a.End)));
+        using LazyTask task = Task(areas, (0x10000, 1, Lazy: true), (0x12000, 14, Lazy: true));
+        Assert.NotNull(task.Find(0x12000));
+        Assert.NotNull(task.Find(0x1f000));
+        Assert.Null(task.Find(0x11000)); // the guard page: CRIU dumped nothing there, and installs the guard again
+        Assert.Equal(15, task.Missing);
+    }
+
     [Fact]
     public void AForkedChildHasNeitherADontForkNorAWipeOnForkAreaToFill()
     {

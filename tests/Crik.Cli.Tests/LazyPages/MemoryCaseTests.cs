@@ -106,6 +106,7 @@ public sealed class MemoryCaseTests : IDisposable
     [InlineData("mremapshrink+mremapfixed+dontunmap+mlock")]
     [InlineData("populateread+populatewrite+free+nohugepage")]
     [InlineData("collapse+populatecollapse")]
+    [InlineData("guard+cold+pageout")]
     [InlineData("lockall")]
     [InlineData("lockfuture")]
     public void WhatTheAppDoesToItsMemoryWhileItArrivesIsWhatTheKernelDoes(string cases)

@@ -11,4 +11,12 @@ public class JvmTests
         using var set = new StatefulSet { LazyRestore = true };
         await set.HitCounterInThreePodsAsync(["java", "/apps/Counter.java"], hit => $"hits {hit}");
     }
+
+    /// <summary>A JVM whose thread pool grows after each restore: its new threads' IDs never meet crik's in the next container.</summary>
+    [ContainerFact]
+    public async Task JvmWithAGrowingThreadPoolKeepsItsCountAcrossFiveContainers()
+    {
+        using var set = new StatefulSet { LazyRestore = true };
+        await set.HitCounterInPodsAsync(5, ["java", "/apps/PoolCounter.java"], hit => $"hits {hit}");
+    }
 }

@@ -89,9 +89,13 @@ internal sealed class StatefulSet : IDisposable
     /// restore the checkpoint its predecessor took on SIGTERM. <paramref name="checkState"/> gets each
     /// pod and its number (1-3) and checks the app's state before the pod is checkpointed.
     /// </summary>
-    public async Task ThreePodsAsync(string[] command, Func<Pod, int, Task> checkState, params string[] podmanOptions)
+    public Task ThreePodsAsync(string[] command, Func<Pod, int, Task> checkState, params string[] podmanOptions) =>
+        PodsAsync(3, command, checkState, podmanOptions);
+
+    /// <summary><see cref="ThreePodsAsync"/> with <paramref name="count"/> pods in a row.</summary>
+    public async Task PodsAsync(int count, string[] command, Func<Pod, int, Task> checkState, params string[] podmanOptions)
     {
-        for (int number = 1; number <= 3; number++)
+        for (int number = 1; number <= count; number++)
         {
             using Pod pod = Start(command, podmanOptions);
             if (number > 1)
@@ -112,7 +116,11 @@ internal sealed class StatefulSet : IDisposable
     /// and each answer must show the count going on from where the previous pod stopped.
     /// </summary>
     public Task HitCounterInThreePodsAsync(string[] command, Func<int, string> answerForHit, params string[] podmanOptions) =>
-        ThreePodsAsync(command, async (pod, number) =>
+        HitCounterInPodsAsync(3, command, answerForHit, podmanOptions);
+
+    /// <summary><see cref="HitCounterInThreePodsAsync"/> with <paramref name="count"/> pods in a row.</summary>
+    public Task HitCounterInPodsAsync(int count, string[] command, Func<int, string> answerForHit, params string[] podmanOptions) =>
+        PodsAsync(count, command, async (pod, number) =>
         {
             pod.WaitForPort(8080);
             await pod.WaitForHttpAsync(8080);

@@ -92,11 +92,7 @@ public sealed partial class FencingTests
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         string config = Config("term-in-doubt", "leaseDuration: 4s\ncheckpointTimeout: 20s\ncheckpointBudget: 40s\n");
         using CrikRun pod = Start(config, proxy.Endpoint);
-        pod.WaitForLine(_ => Ticks(pod).Count >= 3, TimeSpan.FromSeconds(60));
-        int frozenBefore = pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal));
-        proxy.Fail(int.MaxValue, 503);
-        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) > frozenBefore, TimeSpan.FromSeconds(15), stderr: true);
-        string frozen = pod.Stderr.Where(l => l.Contains(FrozenLine, StringComparison.Ordinal)).ElementAt(frozenBefore);
+        string frozen = FrozenByAnOutage(pod, proxy);
 
         pod.Signal(Native.SIGTERM);
         pod.WaitForLine("SIGTERM while crik's lease is in doubt", TimeSpan.FromSeconds(10), stderr: true);
@@ -123,10 +119,7 @@ public sealed partial class FencingTests
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         string config = Config("cont-in-doubt", "leaseDuration: 4s\n");
         using CrikRun pod = Start(config, proxy.Endpoint);
-        pod.WaitForLine(_ => Ticks(pod).Count >= 3, TimeSpan.FromSeconds(60));
-        int frozenBefore = pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal));
-        proxy.Fail(int.MaxValue, 503);
-        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) > frozenBefore, TimeSpan.FromSeconds(15), stderr: true);
+        FrozenByAnOutage(pod, proxy);
         Thread.Sleep(300); // the app's processes have taken their SIGSTOP
         int frozenAt = Ticks(pod).Count;
 
@@ -149,6 +142,16 @@ public sealed partial class FencingTests
         pod.WaitForLine(KeptLine, TimeSpan.FromSeconds(15), stderr: true);
         pod.WaitForLine(_ => Ticks(pod).Count > frozenAt + 3, TimeSpan.FromSeconds(15));
         pod.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>Once the app counts, the store answers 503 to everything until the app is frozen; the line that says so.</summary>
+    private static string FrozenByAnOutage(CrikRun pod, FaultyProxy proxy)
+    {
+        pod.WaitForLine(_ => Ticks(pod).Count >= 3, TimeSpan.FromSeconds(60));
+        int frozenBefore = pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal));
+        proxy.Fail(int.MaxValue, 503);
+        pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains(FrozenLine, StringComparison.Ordinal)) > frozenBefore, TimeSpan.FromSeconds(15), stderr: true);
+        return pod.Stderr.Where(l => l.Contains(FrozenLine, StringComparison.Ordinal)).ElementAt(frozenBefore);
     }
 
     /// <summary>

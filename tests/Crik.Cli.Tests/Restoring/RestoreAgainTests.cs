@@ -27,6 +27,16 @@ public class RestoreAgainTests
         });
     }
 
+    /// <summary>As in a container that is not privileged: ns_last_pid cannot be written, and crik uses up the IDs below the app's instead.</summary>
+    [CriuFact]
+    public void WithAReadOnlyProcSysWhatTheAppMakesAfterEachRestoreStillGetsHighIds()
+    {
+        using var pods = new Pods();
+        CountOnAcrossPods(pods, 3, ["python3", Paths.App("growing-tree.py")], checkpoint =>
+            Assert.True(Ids(pods, checkpoint).Min() >= 9000, $"checkpoint {checkpoint} holds IDs below 9000"),
+            insideNamespaces: "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys");
+    }
+
     [CriuFact]
     public void ACheckpointWhoseAppHasLowIdsIsRestoredAndWhatTheAppMakesAfterGetsHighOnes()
     {
@@ -72,12 +82,13 @@ public class RestoreAgainTests
 
     /// <summary>Runs <paramref name="count"/> pods in a row, each counting on from where the last one stopped.</summary>
     /// <param name="checkpointed">Told each checkpoint's generation once its pod has stopped.</param>
-    private static void CountOnAcrossPods(Pods pods, int count, string[] app, Action<int> checkpointed)
+    /// <param name="insideNamespaces">A shell command each pod runs in its namespaces before crik, or null.</param>
+    private static void CountOnAcrossPods(Pods pods, int count, string[] app, Action<int> checkpointed, string? insideNamespaces = null)
     {
         int last = -1;
         for (int pod = 1; pod <= count; pod++)
         {
-            using CrikRun run = pods.Start(app);
+            using CrikRun run = insideNamespaces is null ? pods.Start(app) : pods.StartInside(insideNamespaces, new Dictionary<string, string>(), app);
             // 60 counts (3 s): 60 new threads and three children in this pod, whatever the restore took.
             int from = last;
             run.WaitForLine(_ => Pods.Counts(run).Count(n => n > from) >= 60, TimeSpan.FromSeconds(60));

@@ -126,6 +126,10 @@ internal sealed class FaultServer
         {
             while (!task.File.IsClosed && task.File.TryRead() is { } message)
             {
+                if (message.Event != UserfaultEvent.PageFault)
+                {
+                    EventDelay.Wait();
+                }
                 switch (message.Event)
                 {
                     case UserfaultEvent.PageFault:

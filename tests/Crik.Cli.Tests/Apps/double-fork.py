@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+# Test app: forks a worker at once, which holds MIB mebibytes of random memory (one private mapping, its own)
+# and counts every 0.1 s ("count N"); the first process waits for the worker and reaps it the moment it exits. Just after a
+# restore (its wall clock jumps more than 1 s), the worker forks as a daemon does: it forks a child and exits at
+# once, and the child checks the memory it inherited ("grandchild intact yes|no") and lives on, counting.
+import hashlib, mmap, os, sys, time
+
+mib = int(sys.argv[1])
+if os.fork() != 0:
+    os.wait()  # reaps the worker as it exits
+    while True:
+        time.sleep(1)
+
+memory = mmap.mmap(-1, mib << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+memory[:] = os.urandom(mib << 20)
+digest = hashlib.sha256(memory).digest()
+print(f"allocated {mib}", flush=True)
+
+count, last = 0, time.time()
+while True:
+    now = time.time()
+    if now - last > 1.0 and os.fork() != 0:
+        os._exit(0)  # the worker is gone; its child goes on
+    if now - last > 1.0:
+        print("grandchild intact " + ("yes" if hashlib.sha256(memory).digest() == digest else "no"), flush=True)
+    last = now
+    print(f"count {count}", flush=True)
+    count += 1
+    time.sleep(0.1)

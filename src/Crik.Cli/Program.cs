@@ -1,6 +1,7 @@
 using Crik.Cli.Carrying;
 using Crik.Cli.Commands;
 using Crik.Cli.Observing;
+using Crik.Cli.Processes;
 using Crik.Cli.Supervision;
 
 // Before anything that takes time: the kernel drops a signal sent to PID 1 that has no handler, so a
@@ -13,4 +14,4 @@ _ = CrikUptime.Elapsed;
 DiagnosticsPort.RemoveSocket();
 int exitCode = CrikCommandLine.Invoke(args, signals);
 // crik's own threads held IDs a checkpoint needs (Restoring/PidRoom): its program starts again, as the same PID 1.
-return SelfRestart.Requested is null ? exitCode : SelfRestart.Exec(signals.TakeReceived, exitCode);
+return SelfRestart.Requested is null ? exitCode : SelfRestart.Exec(ForwardedSignals.All, signals.TakeReceived, exitCode);

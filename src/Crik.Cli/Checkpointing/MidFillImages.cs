@@ -76,7 +76,11 @@ internal static class MidFillImages
         return (fromRestored, composer.StoreReadBytes);
     }
 
-    /// <summary>Whether the page at <paramref name="address"/> is in memory or swapped out (/proc/PID/pagemap: bit 63, bit 62).</summary>
+    /// <summary>
+    /// Whether the page at <paramref name="address"/> is in memory or swapped out (/proc/PID/pagemap: bit 63, bit 62), and not a
+    /// guard page (bit 58, PM_GUARD_REGION, which the kernel shows as a swap entry): CRIU keeps a guard as an entry of its own,
+    /// and its page cannot be read.
+    /// </summary>
     private static bool There(SafeFileHandle pagemap, ulong address)
     {
         Span<byte> entry = stackalloc byte[8];
@@ -84,7 +88,8 @@ internal static class MidFillImages
         {
             throw new IOException($"could not read /proc's pagemap at 0x{address:x}");
         }
-        return (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry) & (3UL << 62)) != 0;
+        ulong bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry);
+        return (bits & (3UL << 62)) != 0 && (bits & (1UL << 58)) == 0;
     }
 
     private static void ReadMemory(SafeFileHandle memory, int pid, ulong address, Span<byte> into)

@@ -178,7 +178,8 @@ internal ref struct ProtobufFieldReader(ReadOnlySpan<byte> message)
                 Skip(8);
                 break;
             case 2:
-                int length = checked((int)ReadVarint());
+                ulong declared = ReadVarint();
+                int length = declared <= int.MaxValue ? (int)declared : throw new FormatException($"field {field} says it is {declared} bytes long");
                 bytes = _rest[..Math.Min(length, _rest.Length)];
                 Skip(length);
                 break;

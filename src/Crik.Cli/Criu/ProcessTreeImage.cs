@@ -25,6 +25,9 @@ internal static class ProcessTreeImage
     public static List<int> Ids(ReadOnlySpan<byte> image) =>
         Read(image).SelectMany(e => e.Threads.Prepend(e.Process.Pid)).Distinct().Order().ToList();
 
+    /// <summary>A process or thread ID as the image holds it; throws <see cref="FormatException"/> for one no kernel gives.</summary>
+    private static int Id(long value) => value is >= 0 and <= int.MaxValue ? (int)value : throw new FormatException($"it names ID {value}, which no process can have");
+
     private static List<(TreeProcess Process, List<int> Threads)> Read(ReadOnlySpan<byte> image)
     {
         if (image.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(image) != ImageWire.CommonMagic
@@ -44,17 +47,17 @@ internal static class ProcessTreeImage
                 switch (field)
                 {
                     case 1:
-                        pid = checked((long)value);
+                        pid = (long)Math.Min(value, long.MaxValue);
                         break;
                     case 2:
-                        parent = checked((long)value);
+                        parent = (long)Math.Min(value, long.MaxValue);
                         break;
                     case 5:
-                        threads.Add(checked((int)value));
+                        threads.Add(Id((long)Math.Min(value, long.MaxValue)));
                         break;
                 }
             }
-            processes.Add((new TreeProcess(checked((int)pid), checked((int)parent)), threads));
+            processes.Add((new TreeProcess(Id(pid), Id(parent)), threads));
         }
         return processes;
     }

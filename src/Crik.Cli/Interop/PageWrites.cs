@@ -41,7 +41,8 @@ internal static unsafe class PageWrites
             ReturnMask = Libc.PAGE_IS_WRITTEN,
         });
 
-    private static List<(ulong Start, ulong End)> Scan(SafeFileHandle pagemap, ulong start, ulong end, Libc.PagemapScanArguments arguments)
+    /// <summary>The runs of pages in [<paramref name="start"/>, <paramref name="end"/>) that one PAGEMAP_SCAN's <paramref name="arguments"/> match.</summary>
+    internal static List<(ulong Start, ulong End)> Scan(SafeFileHandle pagemap, ulong start, ulong end, Libc.PagemapScanArguments arguments)
     {
         var found = new List<(ulong Start, ulong End)>();
         Libc.PageRegion* regions = (Libc.PageRegion*)NativeMemory.Alloc(RegionsPerCall, (nuint)sizeof(Libc.PageRegion));

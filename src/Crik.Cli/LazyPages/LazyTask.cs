@@ -14,6 +14,7 @@ namespace Crik.Cli.LazyPages;
 internal sealed class LazyTask : IDisposable
 {
     private readonly LazyAreas _areas;
+    private readonly GuardLook _guards = new();
 
     private LazyTask(int pid, int pagesId, UserfaultFile file, List<LazyArea> areas, ForkedFrom? forkedFrom)
     {
@@ -145,7 +146,29 @@ internal sealed class LazyTask : IDisposable
         Unmap(start & ~(page - 1), (end + page - 1) & ~(page - 1));
     }
 
-    public void Dispose() => File.Dispose();
+    /// <summary>
+    /// Takes the guard pages the app installed in [<paramref name="start"/>, <paramref name="end"/>) out of what is left to
+    /// fill: the app installs them without an event, and a copy there would remove the guard. Under <see cref="Lock"/>, right
+    /// before a copy; a process whose PID crik does not know (a child forked since the restore, not found yet), or a kernel
+    /// that cannot tell, is copied into as before.
+    /// </summary>
+    public void SkipGuards(ulong start, ulong end)
+    {
+        if (RealPid is not { } pid)
+        {
+            return;
+        }
+        foreach ((ulong guardStart, ulong guardEnd) in _guards.In(pid, start, end))
+        {
+            Unmap(guardStart, guardEnd);
+        }
+    }
+
+    public void Dispose()
+    {
+        File.Dispose();
+        _guards.Dispose();
+    }
 
     /// <summary>The mappings (by their start) that overlap [<paramref name="start"/>, <paramref name="end"/>).</summary>
     private static IEnumerable<MemoryArea> Overlapping(MemoryArea[] byStart, ulong start, ulong end)

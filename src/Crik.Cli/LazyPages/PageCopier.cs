@@ -24,6 +24,10 @@ internal sealed class PageCopier
         long began = Stopwatch.GetTimestamp();
         try
         {
+            foreach ((ulong from, ulong to) in task.HoldingBytes(start, end).Where(a => a.Missing > 0).Select(a => Addresses(a, start, end)).ToList())
+            {
+                task.SkipGuards(from, to);
+            }
             fixed (byte* chunk = bytes)
             {
                 foreach (LazyArea area in task.HoldingBytes(start, end).Where(a => a.Missing > 0))
@@ -70,6 +74,14 @@ internal sealed class PageCopier
         {
             Interlocked.Add(ref _copyingTicks, Stopwatch.GetTimestamp() - began);
         }
+    }
+
+    /// <summary>The addresses of <paramref name="area"/> whose bytes lie in the chunk's [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    private static (ulong From, ulong To) Addresses(LazyArea area, long start, long end)
+    {
+        long first = Math.Max(0, (start - area.Offset + ImagePage.Bytes - 1) / ImagePage.Bytes);
+        long last = Math.Min(area.Pages, (end - area.Offset) / ImagePage.Bytes);
+        return (area.Address + (ulong)(first * ImagePage.Bytes), area.Address + (ulong)(Math.Max(first, last) * ImagePage.Bytes));
     }
 
     /// <summary>Copies a run one page at a time; stops at a page that is not there for the userfaultfd (<see cref="FillResult.Unmapped"/>).</summary>

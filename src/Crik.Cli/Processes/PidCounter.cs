@@ -11,6 +11,12 @@ namespace Crik.Cli.Processes;
 /// </summary>
 internal static class PidCounter
 {
+    /// <summary>
+    /// Where PIDs start for a fresh app: a restored app needs its old PIDs, and crik's own processes and threads in a new
+    /// container take low ones.
+    /// </summary>
+    public const int FirstAppPid = 9000;
+
     private const string LastPidFile = "/proc/sys/kernel/ns_last_pid";
 
     /// <summary>
@@ -63,7 +69,9 @@ internal static class PidCounter
             }
             reached = id;
         }
-        log.Debug("Used up PIDs {From}-{To} in {Seconds:0.00} s: {Why}", current + 1, reached, clock.Elapsed.TotalSeconds, why);
+        // Said at the information level: a container whose /proc/sys is read-only pays this at a fresh start and before a restore.
+        log.Information("Used up PIDs {From}-{To} in {Seconds:0.00} s ({File} is read-only here): {Why}", current + 1, reached, clock.Elapsed.TotalSeconds,
+            LastPidFile, why);
         return true;
     }
 }

@@ -8,7 +8,6 @@ using Crik.Cli.Logging;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
-using Crik.Cli.Supervision;
 using Crik.Cli.Timing;
 using Serilog;
 

@@ -5,14 +5,13 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
-using Crik.Cli.Supervision;
 using Serilog;
 
 namespace Crik.Cli.Restoring;
 
 /// <summary>
 /// Makes room for the IDs a restore gives back, before CRIU runs. As PID 1, crik first moves the PID namespace's
-/// counter past the highest of them (and past <see cref="AppLauncher.FirstAppPid"/>): nothing crik or CRIU starts
+/// counter past the highest of them (and past <see cref="PidCounter.FirstAppPid"/>): nothing crik or CRIU starts
 /// from then on can take one, and every thread and child the restored app makes later gets an ID above them, so the
 /// next pod's crik, whose own threads take the lowest IDs, never holds one its restore needs.
 /// </summary>
@@ -31,10 +30,10 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
         }
         if (Environment.ProcessId == 1)
         {
-            int last = Math.Max(AppLauncher.FirstAppPid - 1, ids.Max());
+            int last = Math.Max(PidCounter.FirstAppPid - 1, ids.Max());
             PidCounter.MovePast(last, $"the IDs of checkpoint {checkpoint.Manifest.Generation}'s processes and threads", log);
         }
-        List<int> held = HeldAfterHelpers(ids);
+        List<int> held = HeldAfterHelpers(ids, checkpoint.Manifest.Generation);
         if (held.Count == 0)
         {
             return null;
@@ -48,7 +47,7 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
     public sealed record Held(string Why, bool OnlyCriksThreads);
 
     /// <summary>The IDs still held once crik's own processes that held some (they end by themselves) have ended.</summary>
-    private static List<int> HeldAfterHelpers(List<int> ids)
+    private List<int> HeldAfterHelpers(List<int> ids, long generation)
     {
         var waiting = System.Diagnostics.Stopwatch.StartNew();
         while (true)
@@ -56,6 +55,11 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
             List<int> held = ProcessTree.InUse(ids);
             if (!held.Any(id => ProcessTree.ParentOf(id) == Environment.ProcessId) || waiting.Elapsed > HelperWait)
             {
+                if (waiting.Elapsed > TimeSpan.FromSeconds(1))
+                {
+                    log.Information("Checkpoint {Generation}: waited {Seconds:0.0} s for processes of crik's own to free IDs the app needs", generation,
+                        waiting.Elapsed.TotalSeconds);
+                }
                 return held;
             }
             Thread.Sleep(10);
@@ -84,9 +88,11 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
                 return ProcessTreeImage.Ids(File.ReadAllBytes(local));
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or OverflowException or UnauthorizedAccessException
+            or System.Net.Sockets.SocketException)
         {
-            log.Debug("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
+            // A damaged image is the restore's to find and say: here the manifest's list stands in.
+            log.Warning("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
                 ProcessTreeImage.Name, e.Message);
         }
         return manifest.TreePids.ToList();

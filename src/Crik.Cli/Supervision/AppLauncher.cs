@@ -9,12 +9,6 @@ namespace Crik.Cli.Supervision;
 internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
 {
     /// <summary>
-    /// Where PIDs start for a fresh app: a restored app needs its old PIDs, and crik's own processes
-    /// and threads in a new container take low ones.
-    /// </summary>
-    public const int FirstAppPid = 9000;
-
-    /// <summary>
     /// Starts the command in a new session and, where permitted, a new IPC namespace, with only
     /// descriptors 0-2. Throws <see cref="SpawnException"/> when it cannot be started.
     /// </summary>
@@ -22,7 +16,7 @@ internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
     {
         if (Environment.ProcessId == 1)
         {
-            PidCounter.MovePast(FirstAppPid - 1, "the app's, in the pod that restores it", log);
+            PidCounter.MovePast(PidCounter.FirstAppPid - 1, "the app's, in the pod that restores it", log);
         }
         TrackedChild? child = null;
         Exception? failure = null;

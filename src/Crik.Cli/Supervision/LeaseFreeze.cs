@@ -9,7 +9,8 @@ namespace Crik.Cli.Supervision;
 /// its own way of letting go). Used under the watchdog's lock only.
 /// </summary>
 /// <param name="signalTree">Signals the app's whole tree.</param>
-internal sealed class LeaseFreeze(Action<Signal> signalTree)
+/// <param name="running">The app's processes that are not stopped now.</param>
+internal sealed class LeaseFreeze(Action<Signal> signalTree, Func<IReadOnlyCollection<int>> running)
 {
     private bool _frozen;
 
@@ -48,12 +49,12 @@ internal sealed class LeaseFreeze(Action<Signal> signalTree)
     }
 
     /// <summary>
-    /// Stops again whatever of the frozen app runs (<paramref name="running"/>): a SIGCONT from anyone in the pod wakes a
-    /// stopped process, and the freeze must hold whoever sent it. True the first time this freeze found one.
+    /// Stops again whatever of the frozen app runs: a SIGCONT from anyone in the pod wakes a stopped process, and the freeze
+    /// must hold whoever sent it. True the first time this freeze found one.
     /// </summary>
-    public bool StopWhatRuns(IReadOnlyCollection<int> running)
+    public bool StopWhatRuns()
     {
-        if (!_frozen || running.Count == 0)
+        if (!_frozen || running().Count == 0)
         {
             return false;
         }

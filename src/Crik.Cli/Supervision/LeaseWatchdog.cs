@@ -25,7 +25,6 @@ internal sealed class LeaseWatchdog : IDisposable
 
     private readonly Func<HoldState?> _holding;
     private readonly Action<Signal> _signalTree;
-    private readonly Func<IReadOnlyCollection<int>> _running;
     private readonly int _pid;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
@@ -43,10 +42,9 @@ internal sealed class LeaseWatchdog : IDisposable
     {
         _holding = holding;
         _signalTree = signalTree;
-        _running = running;
         _pid = pid;
         _log = log;
-        _freeze = new LeaseFreeze(signalTree);
+        _freeze = new LeaseFreeze(signalTree, running);
         _thread = BackgroundThread.Start(Watch, "crik lease watchdog");
     }
 
@@ -196,7 +194,7 @@ internal sealed class LeaseWatchdog : IDisposable
     /// <summary>A frozen app stays frozen whoever woke a process of it: each tick, what runs is stopped again.</summary>
     private void KeepFrozenLocked()
     {
-        if (_freeze.Frozen && _freeze.StopWhatRuns(_running()))
+        if (_freeze.StopWhatRuns())
         {
             _log.Warning("A process of the app (PID {Pid}) ran while it was frozen for the lease (something in the pod sent it SIGCONT); "
                 + "crik stopped it again, and the app stays frozen until a renewal succeeds", _pid);

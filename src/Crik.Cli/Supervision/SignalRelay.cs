@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Supervision;
 

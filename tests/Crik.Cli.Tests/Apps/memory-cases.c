@@ -47,6 +47,8 @@
 //                 (kernel 6.13+), which CRIU keeps as guard entries inside the area's mapping (zdtm's maps12); after
 //                 each restore the guards are still there (pagemap's PM_GUARD_REGION) and the pages between them as
 //                 they were (every check skips the guards)
+//   guardlate     as guard, installed just after the first restore instead, on pages not yet arrived (no event
+//                 tells crik; a copy there would remove the guard)
 // then "changed N" (N restores so far). On SIGUSR1 it checks every area it still has as it was
 // ("intact yes|no"; area 0 after wipeonfork is the parent's own and still as it was).
 #define _GNU_SOURCE
@@ -506,7 +508,9 @@ static int act_on_areas(const char *cases, int restores, size_t bytes)
             keep_on_fork(area, bytes);
             continue;
         }
-        int ok = strcmp(name, "guard") == 0 ? guards_hold(area) : act_each_restore(name, area, bytes);
+        int ok = strcmp(name, "guard") == 0 ? guards_hold(area)
+            : strcmp(name, "guardlate") == 0 ? (restores == 1 ? install_guards(area, bytes) : guards_hold(area))
+            : act_each_restore(name, area, bytes);
         if (ok < 0 && one_of(name, once))
             ok = restores == 1 ? act_once(name, area, bytes) : 1;
         if (ok < 0)

@@ -107,6 +107,7 @@ public sealed class MemoryCaseTests : IDisposable
     [InlineData("populateread+populatewrite+free+nohugepage")]
     [InlineData("collapse+populatecollapse")]
     [InlineData("guard+cold+pageout")]
+    [InlineData("guardlate+guard")]
     [InlineData("lockall")]
     [InlineData("lockfuture")]
     public void WhatTheAppDoesToItsMemoryWhileItArrivesIsWhatTheKernelDoes(string cases)

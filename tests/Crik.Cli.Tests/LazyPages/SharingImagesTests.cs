@@ -67,5 +67,10 @@ public sealed class SharingImagesTests
         Assert.Equal([1, 7, 8], ProcessTreeImage.Ids(image)); // each process's PID and its threads', once each
         Assert.Throws<FormatException>(() => ProcessTreeImage.Parse(image.AsSpan(0, 7)));
         Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(image.AsSpan(0, 7)));
+
+        // Damaged: a field that says it is 2^40 bytes long, or an ID no kernel gives. Said as damaged, never an overflow.
+        byte[] longField = [.. Protobuf.Varint((6 << 3) | 2), .. Protobuf.Varint(1UL << 40)];
+        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, longField)));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, Protobuf.Message((1, 1UL << 40), (2, 0)))));
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
 
-namespace Crik.Cli.Supervision;
+namespace Crik.Cli.Processes;
 
 /// <summary>
 /// crik starts its own program again, as the same PID 1, when its own threads hold IDs a checkpoint needs: only a new
@@ -28,16 +28,17 @@ internal static class SelfRestart
             .Select(n => int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int s) ? (Signal)s : 0).Where(s => s != 0);
 
     /// <summary>Starts crik's program again; returns only when that failed, with <paramref name="failedExitCode"/>.</summary>
+    /// <param name="forwarded">The signals crik catches: blocked here through the exec, so that one sent meanwhile waits for the new program.</param>
     /// <param name="received">The signals received and not handled yet, taken once every forwarded signal is blocked here.</param>
-    public static int Exec(Func<IReadOnlyList<Signal>> received, int failedExitCode)
+    public static int Exec(IReadOnlyList<Signal> forwarded, Func<IReadOnlyList<Signal>> received, int failedExitCode)
     {
-        _ = Posix.TryBlockOnThisThread(ForwardedSignals.All);
+        _ = Posix.TryBlockOnThisThread(forwarded);
         List<string> environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => $"{e.Key}={e.Value}").ToList();
         environment.Add($"{RestartedVariable}=1");
         environment.Add($"{CarriedVariable}={string.Join(',', received().Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}");
         Errno failed = SelfExec.Run(SelfExec.OwnArguments(), environment);
-        _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
+        _ = Posix.TryUnblockOnThisThread(forwarded);
         StandardStreams.Error.WriteLine($"crik: error: could not start crik again to free the IDs a checkpoint needs: execve failed ({failed.Message()}); "
             + "the checkpoint stays, and the next pod restores it");
         return failedExitCode;

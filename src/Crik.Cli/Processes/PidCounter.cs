@@ -17,7 +17,11 @@ internal static class PidCounter
     /// </summary>
     public const int FirstAppPid = 9000;
 
-    private const string LastPidFile = "/proc/sys/kernel/ns_last_pid";
+    private const string LastPidFile = "/proc/sys/kernel/ns_last_pid", PidMaxFile = "/proc/sys/kernel/pid_max";
+
+    /// <summary>One more than the highest ID the kernel gives (pid_max); 4194304, the most it can be, when it cannot be read.</summary>
+    public static int Max() =>
+        int.TryParse(ProcFiles.Text(PidMaxFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max > 1 ? max : 4 << 20;
 
     /// <summary>
     /// Makes the next ID made in this PID namespace greater than <paramref name="last"/>: by writing ns_last_pid where
@@ -41,6 +45,11 @@ internal static class PidCounter
         if (current >= last)
         {
             return true;
+        }
+        if (last >= Max())
+        {
+            log.Warning("Cannot move the next PID past {Last}, above pid_max ({Max}); IDs crik and the app take from here on may meet {Why}", last, Max(), why);
+            return false;
         }
         try
         {

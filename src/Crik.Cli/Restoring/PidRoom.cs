@@ -67,34 +67,32 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
     }
 
     /// <summary>
-    /// The IDs CRIU gives back, as its pstree image lists them. The manifest's list was read before the dump in checkpoints
-    /// taken before crik 2026-11-28, so it can miss threads the app made during the dump: it stands in only when the image
-    /// cannot be read here (the restore then says why itself).
+    /// The IDs CRIU gives back, as its pstree image lists them where the image was streamed into the packs (read as the
+    /// restore reads it). The manifest's list stands in where it was not (a generation of image files, kept as the store
+    /// keeps files: compressed or encrypted, never to be read raw) or cannot be read here (the restore then says why
+    /// itself); from 2026-11-28 on it is read from the stopped tree, as CRIU dumped it. An ID above pid_max is no ID.
     /// </summary>
     private List<int> IdsOf(CommittedCheckpoint checkpoint)
     {
         Manifest manifest = checkpoint.Manifest;
-        ManifestFile? pstree = manifest.Files.FirstOrDefault(f => f.Path == ProcessTreeImage.Name);
-        try
+        ManifestFile? pstree = manifest.Files.FirstOrDefault(f => f.Path == ProcessTreeImage.Name && f.IsStreamed);
+        List<int> ids = manifest.TreePids.ToList();
+        if (pstree is not null)
         {
-            if (pstree is { IsStreamed: true })
+            try
             {
                 using PackReader packs = store.OpenPackReader();
-                return ProcessTreeImage.Ids(DumpedMemory.ReadSmall(pstree, manifest, packs));
+                ids = ProcessTreeImage.Ids(DumpedMemory.ReadSmall(pstree, manifest, packs));
             }
-            string local = Path.Combine(checkpoint.Directory, pstree?.Path ?? ProcessTreeImage.Name);
-            if (pstree is not null && File.Exists(local))
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or OverflowException or UnauthorizedAccessException
+                or System.Net.Sockets.SocketException)
             {
-                return ProcessTreeImage.Ids(File.ReadAllBytes(local));
+                // A damaged image is the restore's to find and say: here the manifest's list stands in.
+                log.Warning("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
+                    ProcessTreeImage.Name, e.Message);
             }
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or OverflowException or UnauthorizedAccessException
-            or System.Net.Sockets.SocketException)
-        {
-            // A damaged image is the restore's to find and say: here the manifest's list stands in.
-            log.Warning("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
-                ProcessTreeImage.Name, e.Message);
-        }
-        return manifest.TreePids.ToList();
+        int pidMax = PidCounter.Max();
+        return ids.Where(id => id > 0 && id < pidMax).ToList();
     }
 }

@@ -68,9 +68,9 @@ internal sealed class PidRoom(ICheckpointStore store, ILogger log)
 
     /// <summary>
     /// The IDs CRIU gives back, as its pstree image lists them where the image was streamed into the packs (read as the
-    /// restore reads it). The manifest's list stands in where it was not (a generation of image files, kept as the store
-    /// keeps files: compressed or encrypted, never to be read raw) or cannot be read here (the restore then says why
-    /// itself); from 2026-11-28 on it is read from the stopped tree, as CRIU dumped it. An ID above pid_max is no ID.
+    /// restore's own layout reads it). The manifest's list stands in for a generation of image files, or an image that
+    /// cannot be read here (the restore then says why itself); from 2026-11-28 on it is read from the stopped tree, as
+    /// CRIU dumped it. An ID at or above pid_max is no ID: the counter is never sent there.
     /// </summary>
     private List<int> IdsOf(CommittedCheckpoint checkpoint)
     {

@@ -56,21 +56,7 @@ internal static class ForkInheritance
     }
 
     /// <summary>Process <paramref name="pid"/>'s children, from every thread's children file.</summary>
-    public static HashSet<int> Children(int pid)
-    {
-        var children = new HashSet<int>();
-        foreach (string thread in ProcFiles.Names($"/proc/{pid}/task"))
-        {
-            foreach (string child in ProcFiles.Text($"/proc/{pid}/task/{thread}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (int.TryParse(child, NumberStyles.None, CultureInfo.InvariantCulture, out int number))
-                {
-                    children.Add(number);
-                }
-            }
-        }
-        return children;
-    }
+    public static HashSet<int> Children(int pid) => [.. ProcessTree.Children(pid)];
 
     /// <summary>Whether a thread of process <paramref name="pid"/> is in a fork now (/proc/PID/task/TID/syscall).</summary>
     public static bool InFork(int pid)

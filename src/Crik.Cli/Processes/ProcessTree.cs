@@ -22,12 +22,9 @@ internal static class ProcessTree
         while (pending.TryPop(out int pid))
         {
             pids.Add(pid);
-            foreach (string task in ProcFiles.Directories($"/proc/{pid}/task"))
+            foreach (int child in Children(pid))
             {
-                foreach (string child in ProcFiles.Text(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    pending.Push(int.Parse(child, CultureInfo.InvariantCulture));
-                }
+                pending.Push(child);
             }
         }
         return pids.Distinct().Order().ToList();

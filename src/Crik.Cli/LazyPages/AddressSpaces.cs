@@ -158,24 +158,23 @@ internal sealed class AddressSpaces
     });
 
     /// <summary>
-    /// The PID of <paramref name="task"/>: known for a process CRIU restored; for a child forked since the restore, the one
-    /// of its parent's children since the fork that no other task is, or, of several, the one forking now (this task's
-    /// fork is what asks). Null when crik cannot tell.
+    /// The PID of <paramref name="task"/>: known for a process CRIU restored; for a child forked since the restore, once
+    /// <see cref="ForkedChild"/> can tell which it is (the task need not be taken on yet). Null when crik cannot tell yet.
     /// </summary>
     public int? RealPid(LazyTask task)
     {
-        if (task.RealPid is not null || task.From is not { ParentPid: { } parent } from)
+        if (task.RealPid is not null || task.From is not { ParentPid: { } parent })
         {
             return task.RealPid;
         }
-        HashSet<int> claimed = [.. Tasks().Select(t => t.RealPid).OfType<int>()];
-        List<int> candidates = [.. ForkInheritance.Children(parent).Where(c => !from.SiblingsBefore.Contains(c) && !claimed.Contains(c))];
-        if (candidates.Count > 1)
-        {
-            candidates = [.. candidates.Where(ForkInheritance.InFork)];
-        }
-        return task.RealPid = candidates.Count == 1 ? candidates[0] : null;
+        List<LazyTask> tasks = Tasks();
+        HashSet<int> claimed = [.. tasks.Select(t => t.RealPid).OfType<int>()];
+        int unfound = tasks.Count(t => t != task && t.RealPid is null && t.From?.ParentPid == parent && StillServed(t)) + 1;
+        return task.RealPid = ForkedChild.Find(parent, claimed, unfound);
     }
+
+    /// <summary>Whether a forked child's task may still have a process to fill: one that exited or ran another program does not.</summary>
+    private static bool StillServed(LazyTask task) => !task.Ended && task.Areas is [LazyArea first, ..] && Serves(task, first.Address) != false;
 
     /// <inheritdoc cref="IArrivingMemory.Unfilled"/>
     public IReadOnlyList<UnfilledProcess> Unfilled()

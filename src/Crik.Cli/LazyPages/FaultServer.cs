@@ -195,23 +195,30 @@ internal sealed class FaultServer
     }
 
     /// <summary>
-    /// A process forked (it waits in fork until this returns): its child is filled through <paramref name="child"/>, with
-    /// what the kernel gave it (<see cref="ForkInheritance"/>). While the parent still misses pages, crik reads which of its
-    /// areas the child does not have as they are; when it cannot tell which process the parent is, it cannot know, and
-    /// the fill fails rather than fill the child with bytes the kernel would not give it.
+    /// A process forked: its child is filled through <paramref name="child"/>, with what the kernel gave it
+    /// (<see cref="ForkInheritance"/>), read from the child's own areas where crik finds the child already
+    /// (<see cref="ForkedChild"/>), else from the parent's. When the parent still misses pages and crik can read neither, or
+    /// the two disagree, it cannot know, and the fill fails rather than fill the child with bytes the kernel would not give it.
     /// </summary>
     private void Forked(LazyTask parent, UserfaultFile child)
     {
         try
         {
             int? parentPid = _spaces.RealPid(parent);
-            IReadOnlyList<(ulong Start, ulong End)> notInherited = [];
+            LazyTask forked = parent.Fork(child, [], new ForkedFrom(parentPid));
             if (parent.Missing > 0)
             {
-                notInherited = ForkInheritance.NotInherited(parentPid
-                    ?? throw new IOException($"a child forked since the restore from process {parent.Pid} forked, and crik cannot tell which process it is"));
+                int? childPid = _spaces.RealPid(forked);
+                if (parentPid is null && childPid is null)
+                {
+                    throw new IOException($"a child forked since the restore from process {parent.Pid} forked, and crik cannot tell which process it is");
+                }
+                List<(ulong Start, ulong End)> held = [.. parent.Areas.Select(a => (a.Address, a.End))];
+                foreach ((ulong start, ulong end) in ForkInheritance.NotInherited(Smaps(parentPid), Smaps(childPid), held))
+                {
+                    forked.Unmap(start, end);
+                }
             }
-            LazyTask forked = parent.Fork(child, notInherited, new ForkedFrom(parentPid, parentPid is { } pid ? ForkInheritance.Children(pid) : new HashSet<int>()));
             _spaces.Add(forked);
         }
         catch
@@ -220,6 +227,9 @@ internal sealed class FaultServer
             throw;
         }
     }
+
+    /// <summary>A process's /proc/PID/smaps; null when crik does not know the process or cannot read it (it is gone).</summary>
+    private static string? Smaps(int? pid) => pid is { } known && ProcFiles.Text($"/proc/{known}/smaps") is { Length: > 0 } smaps ? smaps : null;
 
     /// <summary>Reads the chunks processes wait for before any read ahead, and fills them in as each arrives.</summary>
     private void ReadForFaults(List<(int PagesId, int Index)> faulted)

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Runtime.InteropServices;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
@@ -8,82 +6,110 @@ namespace Crik.Cli.LazyPages;
 /// What a child forked from a process has of its parent's memory, as the kernel decides it at fork
 /// (dup_mmap in kernel/fork.c): an area with MADV_DONTFORK (VM_DONTCOPY, "dc" in smaps' VmFlags) is not in
 /// the child at all, and one with MADV_WIPEONFORK (VM_WIPEONFORK, "wf") is there without its pages: the child
-/// reads zeros. Read from /proc while the parent waits in fork for crik to read the fork's event, and
-/// which process a child forked since the restore is, which the event does not say.
+/// reads zeros. The kernel lets the parent go on as crik reads the fork's event, so crik reads it from the child's
+/// own areas where it can find the child (<see cref="ForkedChild"/>), the parent's only where the child has none.
 /// </summary>
 internal static class ForkInheritance
 {
     /// <summary>
-    /// The areas of process <paramref name="pid"/> a child it forks does not have as they are, in address order;
-    /// throws IOException when its smaps cannot be read (then crik cannot know what the child has).
+    /// The ranges of the parent's areas still held (<paramref name="held"/>) that the child does not have as they are, in
+    /// address order, from the smaps of both (null when crik could not read one): the child's own areas registered with
+    /// crik (VmFlags "um") are what the kernel gave it at the fork, changed since only by the child itself, and each such
+    /// change comes as an event on the child's userfaultfd that crik has not read yet, which crik then follows. So the
+    /// child's view decides (<see cref="Decide"/>); the parent's is asked only where the child has no area.
+    /// Throws IOException when crik cannot know: neither could be read, or the two disagree over a range crik holds.
     /// </summary>
-    public static List<(ulong Start, ulong End)> NotInherited(int pid)
+    public static List<(ulong Start, ulong End)> NotInherited(string? parentSmaps, string? childSmaps, IReadOnlyList<(ulong Start, ulong End)> held)
     {
-        string smaps = ProcFiles.Text($"/proc/{pid}/smaps");
-        if (smaps.Length == 0)
+        if (parentSmaps is null && childSmaps is null)
         {
-            // The kernel lets the parent go on as crik reads the fork's event: gone now, it may have been killed in the fork (the
-            // child never runs) or have exited after it (a daemon's double fork, whose child runs on). Which, and what the
-            // child has, nothing says any more: the fill fails rather than give the child zeros where it has its parent's pages.
-            throw new IOException($"/proc/{pid}/smaps could not be read (the process {(ProcFiles.StatFields(pid) is [] ? "has gone" : "is exiting")} since "
-                + "its fork), so crik cannot tell which of its memory a child it forked has");
+            throw new IOException("neither the process that forked nor its child could be read in /proc, so crik cannot tell which of its memory the child has");
         }
-        return NotInheritedIn(smaps);
-    }
-
-    /// <summary>The areas of a smaps text whose VmFlags hold "dc" or "wf".</summary>
-    public static List<(ulong Start, ulong End)> NotInheritedIn(string smaps)
-    {
-        var ranges = new List<(ulong Start, ulong End)>();
-        (ulong Start, ulong End)? area = null;
-        foreach (string line in smaps.Split('\n'))
+        List<SmapsArea> parent = parentSmaps is null ? [] : SmapsArea.Parse(parentSmaps);
+        List<SmapsArea>? child = childSmaps is null ? null : [.. SmapsArea.Parse(childSmaps).Where(a => a.Has("um"))];
+        if (child is [])
         {
-            if (Header(line) is { } header)
+            return [.. held]; // it runs another program now, or has let go of every area crik fills: nothing to fill in it
+        }
+        var dropped = new List<(ulong Start, ulong End)>();
+        foreach ((ulong start, ulong end) in held)
+        {
+            foreach ((ulong from, ulong to) in Pieces(start, end, parent, child ?? []))
             {
-                area = header;
-            }
-            else if (line.StartsWith("VmFlags:", StringComparison.Ordinal) && area is { } current)
-            {
-                string[] flags = line["VmFlags:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (flags.Contains("dc") || flags.Contains("wf"))
+                ForkedArea parentHas = parentSmaps is null ? ForkedArea.Unknown : Kind(parent, from, true);
+                ForkedArea childHas = child is null ? ForkedArea.Unknown : Kind(child, from, false);
+                switch (Decide(parentHas, childHas))
                 {
-                    ranges.Add(current);
+                    case true:
+                        dropped.Add((from, to));
+                        break;
+                    case null:
+                        throw new IOException($"the memory at 0x{from:x}-0x{to:x} is {Name(parentHas)} in the process that forked and {Name(childHas)} in its "
+                            + "child, so crik cannot tell whether the child has its pages");
                 }
-                area = null;
             }
         }
-        return ranges;
+        return dropped;
     }
 
-    /// <summary>Process <paramref name="pid"/>'s children, from every thread's children file.</summary>
-    public static HashSet<int> Children(int pid) => [.. ProcessTree.Children(pid)];
-
-    /// <summary>Whether a thread of process <paramref name="pid"/> is in a fork now (/proc/PID/task/TID/syscall).</summary>
-    public static bool InFork(int pid)
+    /// <summary>
+    /// Whether a child lacks a range's pages (true: MADV_DONTFORK kept the area from it, MADV_WIPEONFORK emptied it), has
+    /// them (false), or crik cannot know (null), from what the parent and the child have there now.
+    /// <list type="bullet">
+    /// <item>The child has no registered area there: the parent's flags say why (dc or wf: not inherited); otherwise the child
+    /// unmapped or moved it since, and the event that says so is still to come (kept, for that event to act on).</item>
+    /// <item>The child's area is marked wf: emptied at the fork.</item>
+    /// <item>The child's area is whole but the parent's is marked wf: the parent marked it after the fork, or the child
+    /// unmarked it, and which one nothing says (cannot know).</item>
+    /// </list>
+    /// </summary>
+    public static bool? Decide(ForkedArea parent, ForkedArea child) => (parent, child) switch
     {
-        int[] forks = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? [220, 435] : [56, 57, 58, 435]; // clone, (fork, vfork,) clone3
-        foreach (string thread in ProcFiles.Names($"/proc/{pid}/task"))
+        (_, ForkedArea.Wiped) => true,
+        (ForkedArea.Wiped or ForkedArea.NotCopied, ForkedArea.None) => true,
+        (_, ForkedArea.None) => false,
+        (ForkedArea.Wiped, ForkedArea.Whole) => null,
+        (_, ForkedArea.Whole) => false,
+        (ForkedArea.Wiped or ForkedArea.NotCopied, ForkedArea.Unknown) => true,
+        (ForkedArea.Unknown, ForkedArea.Unknown) => null,
+        _ => false,
+    };
+
+    /// <summary>[<paramref name="start"/>, <paramref name="end"/>) cut where an area of either process begins or ends.</summary>
+    private static IEnumerable<(ulong From, ulong To)> Pieces(ulong start, ulong end, List<SmapsArea> parent, List<SmapsArea> child)
+    {
+        SortedSet<ulong> cuts = [start, end];
+        foreach (SmapsArea area in parent.Concat(child))
         {
-            string syscall = ProcFiles.Text($"/proc/{pid}/task/{thread}/syscall");
-            int end = syscall.IndexOf(' ');
-            if (end > 0 && int.TryParse(syscall.AsSpan(0, end), NumberStyles.None, CultureInfo.InvariantCulture, out int number) && forks.Contains(number))
+            foreach (ulong edge in new[] { area.Start, area.End })
             {
-                return true;
+                if (edge > start && edge < end)
+                {
+                    cuts.Add(edge);
+                }
             }
         }
-        return false;
+        return cuts.Zip(cuts.Skip(1));
     }
 
-    /// <summary>"START-END perms ..." of a smaps area's first line, or null for any other line.</summary>
-    private static (ulong Start, ulong End)? Header(string line)
+    private static ForkedArea Kind(List<SmapsArea> areas, ulong address, bool isParent)
     {
-        int dash = line.IndexOf('-'), space = line.IndexOf(' ');
-        if (dash <= 0 || space <= dash)
-        {
-            return null;
-        }
-        return ulong.TryParse(line.AsSpan(0, dash), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong start)
-            && ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong end)
-            && end > start ? (start, end) : null;
+        SmapsArea? area = areas.FirstOrDefault(a => a.Start <= address && address < a.End);
+        return area is null ? ForkedArea.None
+            : isParent && area.Has("dc") ? ForkedArea.NotCopied
+            : area.Has("wf") ? ForkedArea.Wiped
+            : ForkedArea.Whole;
     }
+
+    private static string Name(ForkedArea kind) => kind switch
+    {
+        ForkedArea.Whole => "mapped",
+        ForkedArea.Wiped => "marked MADV_WIPEONFORK",
+        ForkedArea.NotCopied => "marked MADV_DONTFORK",
+        ForkedArea.None => "not mapped",
+        _ => "not known",
+    };
+
+    /// <summary>Whether process <paramref name="pid"/> has any area registered with a userfaultfd (VmFlags "um").</summary>
+    public static bool HasRegisteredMemory(int pid) => SmapsArea.Parse(ProcFiles.Text($"/proc/{pid}/smaps")).Any(a => a.Has("um"));
 }

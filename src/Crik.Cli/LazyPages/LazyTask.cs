@@ -203,8 +203,5 @@ internal sealed class LazyTask : IDisposable
     }
 }
 
-/// <summary>
-/// Where a child forked since the restore came from: its parent's PID (null when crik does not know it) and the parent's
-/// children just before the fork; the child is the one among the parent's children since that is not another task's.
-/// </summary>
-internal sealed record ForkedFrom(int? ParentPid, IReadOnlySet<int> SiblingsBefore);
+/// <summary>Where a child forked since the restore came from: its parent's PID (null when crik does not know it).</summary>
+internal sealed record ForkedFrom(int? ParentPid);

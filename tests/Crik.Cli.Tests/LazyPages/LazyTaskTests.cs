@@ -90,7 +90,7 @@ public sealed class LazyTaskTests
         using LazyTask parent = Task([new(0x10000, 0x20000)], (0x10000, 16, Lazy: true));
         parent.MarkDone(parent.Areas[0], 0, 4);
 
-        using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)), [], new ForkedFrom(null, new HashSet<int>()));
+        using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)), [], new ForkedFrom(null));
         parent.MarkDone(parent.Areas[0], 4, 4);
 
         Assert.Equal(12, child.Missing);
@@ -145,7 +145,7 @@ public sealed class LazyTaskTests
         using LazyTask parent = Task([new(0x10000, 0x20000), new(0x20000, 0x30000), new(0x30000, 0x40000)],
             (0x10000, 16, Lazy: true), (0x20000, 16, Lazy: true), (0x30000, 16, Lazy: true));
         using LazyTask child = parent.Fork(new UserfaultFile(new SafeFileHandle(-1, ownsHandle: false)),
-            [(0x20000, 0x30000), (0x38000, 0x40000)], new ForkedFrom(1, new HashSet<int>()));
+            [(0x20000, 0x30000), (0x38000, 0x40000)], new ForkedFrom(1));
 
         Assert.Null(child.Find(0x24000)); // a zero page, as the kernel gives a child in a MADV_WIPEONFORK area
         Assert.Null(child.Find(0x38000));

@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace Crik.Cli.Interop;
+
+/// <summary>kcmp(2), which the kernel builds with CRIU's CONFIG_CHECKPOINT_RESTORE: whether two processes share a resource.</summary>
+internal static class Kcmp
+{
+    private const long KCMP_VM = 1;
+
+    /// <summary>
+    /// Whether processes <paramref name="first"/> and <paramref name="second"/> share one address space (threads of one
+    /// process, or a child made with CLONE_VM, as vfork and posix_spawn make it, until it runs another program); null when
+    /// the kernel cannot say (one is gone, or crik may not look).
+    /// </summary>
+    public static bool? SameMemory(int first, int second)
+    {
+        if (Number(RuntimeInformation.ProcessArchitecture) is not { } number)
+        {
+            return null;
+        }
+        long answer = Libc.Syscall4(number, first, second, KCMP_VM, 0);
+        return answer < 0 ? null : answer == 0;
+    }
+
+    private static long? Number(Architecture architecture) => architecture switch
+    {
+        Architecture.X64 => 312,
+        Architecture.Arm64 => 272,
+        _ => null,
+    };
+}

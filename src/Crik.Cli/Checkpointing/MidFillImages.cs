@@ -1,6 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
+using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
@@ -77,9 +78,9 @@ internal static class MidFillImages
     }
 
     /// <summary>
-    /// Whether the page at <paramref name="address"/> is in memory or swapped out (/proc/PID/pagemap: bit 63, bit 62), and not a
-    /// guard page (bit 58, PM_GUARD_REGION, which the kernel shows as a swap entry): CRIU keeps a guard as an entry of its own,
-    /// and its page cannot be read.
+    /// Whether the page at <paramref name="address"/> is in memory or swapped out (/proc/PID/pagemap, <see cref="ProcPagemap.Holds"/>),
+    /// and not a marker the kernel shows as a swap entry: a guard page (CRIU keeps a guard as an entry of its own, and its page
+    /// cannot be read), or a userfaultfd's write-protect marker on a page never filled.
     /// </summary>
     private static bool There(SafeFileHandle pagemap, ulong address)
     {
@@ -88,8 +89,7 @@ internal static class MidFillImages
         {
             throw new IOException($"could not read /proc's pagemap at 0x{address:x}");
         }
-        ulong bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry);
-        return (bits & (3UL << 62)) != 0 && (bits & (1UL << 58)) == 0;
+        return ProcPagemap.Holds(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry));
     }
 
     private static void ReadMemory(SafeFileHandle memory, int pid, ulong address, Span<byte> into)

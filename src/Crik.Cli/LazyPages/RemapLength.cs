@@ -83,11 +83,15 @@ internal static class RemapLength
             ?? throw new IOException($"crik does not know mremap's system call number on {RuntimeInformation.ProcessArchitecture}");
         var witness = new RemapWitness(from, to, reported, number);
         long started = Stopwatch.GetTimestamp();
-        while (true)
+        for (bool first = true; ; first = false)
         {
             if (witness.Look(Threads(pid)) is { } moved)
             {
                 return moved;
+            }
+            if (first && KeptInPlace(ProcFiles.Text($"/proc/{pid}/smaps"), from, from + reported))
+            {
+                return reported;
             }
             if (Stopwatch.GetElapsedTime(started) > LookFor)
             {
@@ -97,6 +101,26 @@ internal static class RemapLength
             }
             Thread.Sleep(1);
         }
+    }
+
+    /// <summary>
+    /// Whether the old place of a move is still memory registered with crik ("um" in smaps, all of it): only
+    /// MREMAP_DONTUNMAP leaves it so (any other move unmaps it, and its tail, before the remap event is sent), and
+    /// it never shrinks, so the reported length moved. Its mover does not wait after that event, and a thread beside it
+    /// that never sleeps would keep crik from seeing every thread outside the call.
+    /// </summary>
+    public static bool KeptInPlace(string smaps, ulong start, ulong end)
+    {
+        ulong covered = start;
+        foreach (SmapsArea area in SmapsArea.Parse(smaps).Where(a => a.Has("um") && a.End > start && a.Start < end))
+        {
+            if (area.Start > covered)
+            {
+                return false;
+            }
+            covered = Math.Max(covered, area.End);
+        }
+        return covered >= end;
     }
 
     /// <summary>Each thread of the process and what it does now (/proc/PID/task/TID/syscall).</summary>
@@ -149,7 +173,7 @@ internal sealed class RemapWitness(ulong from, ulong to, ulong reported, int mre
             {
                 continue; // not seen where it is
             }
-            if (Lengths(syscall, mremapNumber, from, to) is { } lengths)
+            if (Lengths(syscall, mremapNumber, from, to, reported) is { } lengths)
             {
                 return Math.Min(lengths.New, reported);
             }
@@ -164,15 +188,24 @@ internal sealed class RemapWitness(ulong from, ulong to, ulong reported, int mre
 
     /// <summary>
     /// The old and new lengths of the mremap from <paramref name="from"/> to <paramref name="to"/> that a thread whose
-    /// /proc/PID/task/TID/syscall reads <paramref name="syscall"/> is in; null when it is not in that call.
+    /// /proc/PID/task/TID/syscall reads <paramref name="syscall"/> is in; null when it is not in that call. Its fifth
+    /// argument is the destination only with MREMAP_FIXED: a move without it (realloc's, MREMAP_MAYMOVE) has the kernel
+    /// choose where, and is known by where it moves from and, where given, the length it was called with
+    /// (<paramref name="oldLength"/>: what a kernel before 6.16 reports).
     /// </summary>
-    public static (ulong Old, ulong New)? Lengths(string syscall, int mremapNumber, ulong from, ulong to)
+    public static (ulong Old, ulong New)? Lengths(string syscall, int mremapNumber, ulong from, ulong to, ulong? oldLength = null)
     {
         string[] fields = syscall.Trim().Split(' ');
-        return fields.Length >= 6 && fields[0] == mremapNumber.ToString(CultureInfo.InvariantCulture)
-            && Hex(fields[1]) == from && Hex(fields[5]) == to && Hex(fields[2]) is { } oldLength && Hex(fields[3]) is { } newLength
-            ? (oldLength, newLength) : null;
+        if (fields.Length < 6 || fields[0] != mremapNumber.ToString(CultureInfo.InvariantCulture) || Hex(fields[1]) != from
+            || Hex(fields[2]) is not { } old || Hex(fields[3]) is not { } length || Hex(fields[4]) is not { } flags)
+        {
+            return null;
+        }
+        bool fixedPlace = (flags & MremapFixed) != 0;
+        return (fixedPlace ? Hex(fields[5]) == to : true) && (oldLength is null || old == oldLength) ? (old, length) : null;
     }
+
+    private const ulong MremapFixed = 2;
 
     private static ulong? Hex(string field) =>
         field.StartsWith("0x", StringComparison.Ordinal) && ulong.TryParse(field.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value)

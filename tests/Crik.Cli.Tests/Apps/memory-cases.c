@@ -49,10 +49,12 @@
 //                 they were (every check skips the guards)
 //   guardlate     as guard, installed just after the first restore instead, on pages not yet arrived (no event
 //                 tells crik; a copy there would remove the guard)
+// A CASE that starts with "busy+" also runs a thread that never sleeps, from the start.
 // then "changed N" (N restores so far). On SIGUSR1 it checks every area it still has as it was
 // ("intact yes|no"; area 0 after wipeonfork is the parent's own and still as it was).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -548,6 +550,14 @@ static void on_restore(int restores)
     change(case_names, restores);
 }
 
+/* The "busy+" prefix: a thread that never sleeps, so that /proc only ever shows it running. */
+static void *spin(void *unused)
+{
+    for (volatile uint64_t turns = 0;; turns++)
+        ;
+    return unused;
+}
+
 static int all_intact(void)
 {
     int ok = 1;
@@ -580,6 +590,12 @@ int main(int argc, char **argv)
             areas[a][w] = expected(a, w);
     }
     case_names = argv[1];
+    pthread_t spinner;
+    if (strncmp(case_names, "busy+", 5) == 0) {
+        case_names += 5;
+        if (pthread_create(&spinner, NULL, spin, NULL) != 0)
+            return 1;
+    }
     char names[256];
     snprintf(names, sizeof names, "%s", case_names);
     int area = 0;

@@ -98,6 +98,23 @@ public sealed class MemoryCaseTests : IDisposable
     }
 
     /// <summary>
+    /// A move beside a thread that never sleeps, followed as on a kernel before 6.16: /proc only ever shows that thread
+    /// running, so crik never sees it outside the mremap. The move's own thread waits in the call for crik to read the
+    /// unmap of the old place that follows the remap (of the tail too, for a shrink), except with MREMAP_DONTUNMAP.
+    /// </summary>
+    [CriuTheory]
+    [InlineData("busy+mremapgrow")]
+    [InlineData("busy+shrinkbelow")]
+    [InlineData("busy+dontunmap")]
+    public void AMoveBesideAThreadThatNeverSleepsIsFollowedAsOnAKernelBeforeSixSixteen(string cases)
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        using CrikRun pod = _runs.ChangedWhileArriving(pods, cases, new Dictionary<string, string> { ["CRIK_TEST_REMAP_AS_BEFORE_6_16"] = "1" });
+        pod.WaitForLine("memory is all in", TimeSpan.FromSeconds(120), stderr: true);
+        MemoryCaseRuns.AssertIntact(pod);
+    }
+
+    /// <summary>
     /// The app acts on its memory just after a lazy restore, before it arrived, several cases at once, each on an area of its
     /// own (apps/memory-cases.c says what each does and checks): the kernel's answer and the bytes it gives are what crik
     /// gives, while the memory arrives, through a checkpoint taken during the fill, and after its restore each way.

@@ -89,6 +89,43 @@ public sealed class RemapLengthTests
         Assert.Equal(16 * Page, witness.Look([(100, "25 0x90000 0x10000 0x8000 0x3 0x40000 0x0 0x7ffc 0x7f3a")]));
     }
 
+    /// <summary>
+    /// realloc's move (MREMAP_MAYMOVE, no MREMAP_FIXED: the kernel picks the place, and the call's fifth argument is whatever
+    /// was in its register) beside a thread that never sleeps: the mover waits in the call for crik to read the unmap of
+    /// its old place, and is known by where it moves from and its length. Before, crik looked for the destination among
+    /// its arguments, never found the mover, and waited for the busy thread to be seen, which it never is: the fill failed.
+    /// </summary>
+    [Fact]
+    public void ReallocsMoveIsKnownByItsMoverBesideAThreadThatNeverSleeps()
+    {
+        var witness = new RemapWitness(From, To, reported: 16 * Page, X64Mremap);
+
+        Assert.Equal(16 * Page, witness.Look([(100, "running"), (101, "25 0x10000 0x10000 0x20000 0x1 0x7f3a9c3ff910 0x0 0x7ffc 0x7f3a")]));
+    }
+
+    [Fact]
+    public void AMoveFromTheSamePlaceWithAnotherLengthIsNotThisOne()
+    {
+        var witness = new RemapWitness(From, To, reported: 16 * Page, X64Mremap);
+
+        Assert.Null(witness.Look([(100, "running"), (101, "25 0x10000 0x4000 0x20000 0x1 0x0 0x0 0x7ffc 0x7f3a")]));
+    }
+
+    /// <summary>
+    /// MREMAP_DONTUNMAP leaves its old place registered with crik, and its mover does not wait after the remap event: the old
+    /// place, still all there, says it (it never shrinks). Any other move has unmapped it before the event was sent.
+    /// </summary>
+    [Fact]
+    public void AnOldPlaceStillRegisteredIsAMoveThatKeptIt()
+    {
+        const string kept = "10000-20000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac sd um\n40000-50000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac sd um\n";
+        const string gone = "40000-50000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac sd um\n";
+        const string split = "10000-18000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac sd um\n18000-20000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac sd\n";
+        Assert.True(RemapLength.KeptInPlace(kept, From, From + (16 * Page)));
+        Assert.False(RemapLength.KeptInPlace(gone, From, From + (16 * Page)));
+        Assert.False(RemapLength.KeptInPlace(split, From, From + (16 * Page)));
+    }
+
     /// <summary>Area X [0x10000, +16 pages) and, right above where its first half goes, area Y [0x48000, +8 pages): none filled yet.</summary>
     private static LazyTask ShrinkingAreaBelowAnAreaNotYetFilled() =>
         LazyTaskTests.Task([new(From, From + (16 * Page)), new(Above, Above + (8 * Page))], (From, 16, Lazy: true), (Above, 8, Lazy: true));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Crik.Cli.Interop;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.Guarding;
 
@@ -16,9 +17,15 @@ internal static class BackgroundThread
     /// <param name="failed">What an unexpected exception on this thread does (the thread's name and the exception).</param>
     public static Thread Start(ThreadStart body, string name, Action<string, Exception> failed)
     {
-        var thread = new Thread(() => Guard.Run(name, () => body(), failed)) { IsBackground = true, Name = name };
+        var thread = new Thread(() => Guard.Run(name, Late, failed)) { IsBackground = true, Name = name };
         thread.Start();
         return thread;
+
+        void Late()
+        {
+            TestDelay.BeforeThreadStart();
+            body();
+        }
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Crik.Cli.Criu;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
@@ -128,7 +129,7 @@ internal sealed class FaultServer
             {
                 if (message.Event != UserfaultEvent.PageFault)
                 {
-                    EventDelay.Wait();
+                    TestDelay.AfterEventRead();
                 }
                 switch (message.Event)
                 {

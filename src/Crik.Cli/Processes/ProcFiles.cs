@@ -1,3 +1,5 @@
+using Crik.Cli.Timing;
+
 namespace Crik.Cli.Processes;
 
 /// <summary>
@@ -8,6 +10,7 @@ internal static class ProcFiles
 {
     public static string[] Lines(string path)
     {
+        TestDelay.BeforeProcRead();
         try
         {
             return File.ReadAllLines(path);
@@ -20,6 +23,7 @@ internal static class ProcFiles
 
     public static string Text(string path)
     {
+        TestDelay.BeforeProcRead();
         try
         {
             return File.ReadAllText(path);
@@ -46,6 +50,7 @@ internal static class ProcFiles
     /// <summary>The names of the entries in a directory.</summary>
     public static string[] Names(string path)
     {
+        TestDelay.BeforeProcRead();
         try
         {
             return Directory.GetFileSystemEntries(path).Select(Path.GetFileName).OfType<string>().ToArray();
@@ -58,6 +63,7 @@ internal static class ProcFiles
 
     public static string[] Directories(string path)
     {
+        TestDelay.BeforeProcRead();
         try
         {
             return Directory.GetDirectories(path);

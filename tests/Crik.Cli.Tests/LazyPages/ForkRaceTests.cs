@@ -6,7 +6,8 @@ namespace Crik.Cli.Tests.LazyPages;
 
 /// <summary>
 /// The kernel lets a process that forks go on as crik reads the fork's event: what crik reads in /proc afterwards may
-/// be the process's later state. The delay seam (CRIK_TEST_EVENT_DELAY_MS) makes crik that late every time.
+/// be the process's later state. The delay seams (Timing/TestDelay: each event handled late, each /proc read late) make
+/// crik that late every time.
 /// </summary>
 public class ForkRaceTests
 {
@@ -15,8 +16,10 @@ public class ForkRaceTests
     /// crik looks at it for the fork's event it is gone. Before, nothing then said what its child had, and crik failed the
     /// fill (the app killed). The child, now crik's own, says it with its own areas: it keeps its memory, and counts on.
     /// </summary>
-    [CriuFact]
-    public void AChildWhoseParentExitedBeforeCrikLookedKeepsItsMemory()
+    [CriuTheory]
+    [InlineData("CRIK_TEST_EVENT_DELAY_MS", "300")]
+    [InlineData("CRIK_TEST_PROC_READ_DELAY_MS", "20")]
+    public void AChildWhoseParentExitedBeforeCrikLookedKeepsItsMemory(string seam, string milliseconds)
     {
         using var pods = new Pods("lazyRestore: on\n");
         string[] app = ["python3", Paths.App("double-fork.py"), "64"];
@@ -26,7 +29,7 @@ public class ForkRaceTests
             first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
             Pods.CheckpointAndStopForAClockJump(first);
         }
-        using CrikRun second = pods.StartWith(Late, app);
+        using CrikRun second = pods.StartWith(Late(seam, milliseconds), app);
         second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
         second.WaitForLine(l => l.StartsWith("grandchild intact", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.True(second.Stdout.Contains("grandchild intact yes"), second.Transcript);
@@ -42,8 +45,10 @@ public class ForkRaceTests
     /// before it, so the child was among them, and crik could not tell which process forked the second time: the fill
     /// failed and the app was killed. The grandchild has its memory, the wiped mapping empty, and the fill ends whole.
     /// </summary>
-    [CriuFact]
-    public void AChildThatForksAtOnceIsFoundBesideASpawnedProgram()
+    [CriuTheory]
+    [InlineData("CRIK_TEST_EVENT_DELAY_MS", "300")]
+    [InlineData("CRIK_TEST_PROC_READ_DELAY_MS", "20")]
+    public void AChildThatForksAtOnceIsFoundBesideASpawnedProgram(string seam, string milliseconds)
     {
         using var pods = new Pods("lazyRestore: on\n");
         string[] app = ["python3", Paths.App("fork-twice.py"), "64"];
@@ -53,7 +58,7 @@ public class ForkRaceTests
             first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
             Pods.CheckpointAndStopForAClockJump(first);
         }
-        using CrikRun second = pods.StartWith(Late, app);
+        using CrikRun second = pods.StartWith(Late(seam, milliseconds), app);
         second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
         second.WaitForLine(l => l.StartsWith("grandchild kept", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.True(second.Stdout.Contains("grandchild kept yes wiped yes"), second.Transcript);
@@ -62,6 +67,9 @@ public class ForkRaceTests
         second.Signal(Native.SIGKILL);
     }
 
-    /// <summary>crik handles each fork, remap and unmap event 300 ms late, and fills slowly enough that the app forks before the memory is in.</summary>
-    private static Dictionary<string, string> Late => new() { ["CRIK_TEST_EVENT_DELAY_MS"] = "300", ["CRIK_TEST_FILL_PACE_MS"] = "40" };
+    /// <summary>
+    /// crik late at one seam (each fork, remap and unmap event handled late, or each read of /proc), and filling slowly
+    /// enough that the app forks before the memory is in.
+    /// </summary>
+    private static Dictionary<string, string> Late(string seam, string milliseconds) => new() { [seam] = milliseconds, ["CRIK_TEST_FILL_PACE_MS"] = "40" };
 }

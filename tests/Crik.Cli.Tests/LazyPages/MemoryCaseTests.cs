@@ -100,16 +100,24 @@ public sealed class MemoryCaseTests : IDisposable
     /// <summary>
     /// A move beside a thread that never sleeps, followed as on a kernel before 6.16: /proc only ever shows that thread
     /// running, so crik never sees it outside the mremap. The move's own thread waits in the call for crik to read the
-    /// unmap of the old place that follows the remap (of the tail too, for a shrink), except with MREMAP_DONTUNMAP.
+    /// unmap of the old place that follows the remap (of the tail too, for a shrink), except with MREMAP_DONTUNMAP. Also
+    /// with every /proc read, or the remap's handling, late (Timing/TestDelay).
     /// </summary>
     [CriuTheory]
-    [InlineData("busy+mremapgrow")]
-    [InlineData("busy+shrinkbelow")]
-    [InlineData("busy+dontunmap")]
-    public void AMoveBesideAThreadThatNeverSleepsIsFollowedAsOnAKernelBeforeSixSixteen(string cases)
+    [InlineData("busy+mremapgrow", "", "")]
+    [InlineData("busy+shrinkbelow", "", "")]
+    [InlineData("busy+dontunmap", "", "")]
+    [InlineData("busy+mremapgrow", "CRIK_TEST_PROC_READ_DELAY_MS", "5")]
+    [InlineData("busy+dontunmap", "CRIK_TEST_EVENT_DELAY_MS", "300")]
+    public void AMoveBesideAThreadThatNeverSleepsIsFollowedAsOnAKernelBeforeSixSixteen(string cases, string seam, string milliseconds)
     {
         using var pods = new Pods("lazyRestore: on\n");
-        using CrikRun pod = _runs.ChangedWhileArriving(pods, cases, new Dictionary<string, string> { ["CRIK_TEST_REMAP_AS_BEFORE_6_16"] = "1" });
+        var environment = new Dictionary<string, string> { ["CRIK_TEST_REMAP_AS_BEFORE_6_16"] = "1" };
+        if (seam.Length > 0)
+        {
+            environment[seam] = milliseconds;
+        }
+        using CrikRun pod = _runs.ChangedWhileArriving(pods, cases, environment);
         pod.WaitForLine("memory is all in", TimeSpan.FromSeconds(120), stderr: true);
         MemoryCaseRuns.AssertIntact(pod);
     }

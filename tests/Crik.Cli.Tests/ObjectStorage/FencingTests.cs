@@ -120,8 +120,15 @@ public sealed partial class FencingTests : IDisposable
     private string Config(string prefix, string extra) =>
         _dir.Write($"{prefix}.yaml", $"imageDir: s3://{S3Server.Bucket}/fencing/{prefix}\n{extra}");
 
-    private CrikRun Start(string config, string endpoint, string script = Ticker) =>
-        CrikRun.Start(["run", "--config", config, "--", "sh", "-c", script], environment: _server!.Environment(endpoint));
+    private CrikRun Start(string config, string endpoint, string script = Ticker, (string Variable, string Value)? seam = null)
+    {
+        Dictionary<string, string> environment = _server!.Environment(endpoint);
+        if (seam is { } late)
+        {
+            environment[late.Variable] = late.Value;
+        }
+        return CrikRun.Start(["run", "--config", config, "--", "sh", "-c", script], environment: environment);
+    }
 
     /// <summary>When each of a pod's "count N MILLISECONDS" lines was printed, by the wall clock.</summary>
     private static List<long> Ticks(CrikRun pod) =>

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Crik.Cli.Timing;
+
+/// <summary>
+/// Where the tests make crik late at the points where something else can happen before it looks, so that an order that is
+/// usually rare happens every time. Debug builds only: the calls are compiled out of the shipped binary.
+/// <list type="bullet">
+/// <item>CRIK_TEST_EVENT_DELAY_MS: between crik's read of a userfaultfd event other than a page fault and its handling of
+/// it. The kernel lets the process go on as the event is read, so what crik reads in /proc for it is the process's later
+/// state.</item>
+/// <item>CRIK_TEST_PROC_READ_DELAY_MS: before each read of /proc or /sys (<c>Processes/ProcFiles</c>): the processes go on
+/// between any two of crik's reads.</item>
+/// <item>CRIK_TEST_THREAD_START_DELAY_MS: before each of crik's own threads runs its work (<c>Guarding/BackgroundThread</c>):
+/// what the thread should see first has happened long before.</item>
+/// </list>
+/// </summary>
+internal static class TestDelay
+{
+    public const string EventVariable = "CRIK_TEST_EVENT_DELAY_MS", ProcReadVariable = "CRIK_TEST_PROC_READ_DELAY_MS",
+        ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS";
+
+    private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable);
+
+    [Conditional("DEBUG")]
+    public static void AfterEventRead() => Pause(Event);
+
+    [Conditional("DEBUG")]
+    public static void BeforeProcRead() => Pause(ProcRead);
+
+    [Conditional("DEBUG")]
+    public static void BeforeThreadStart() => Pause(ThreadStart);
+
+    private static void Pause(int milliseconds)
+    {
+        if (milliseconds > 0)
+        {
+            Thread.Sleep(milliseconds);
+        }
+    }
+
+    private static int Milliseconds(string variable) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), NumberStyles.None, CultureInfo.InvariantCulture, out int pause) ? pause : 0;
+}

@@ -22,15 +22,7 @@ public class ForkRaceTests
     public void AChildWhoseParentExitedBeforeCrikLookedKeepsItsMemory(string seam, string milliseconds)
     {
         using var pods = new Pods("lazyRestore: on\n");
-        string[] app = ["python3", Paths.App("double-fork.py"), "64"];
-        using (CrikRun first = pods.Start(app))
-        {
-            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
-            Pods.CheckpointAndStopForAClockJump(first);
-        }
-        using CrikRun second = pods.StartWith(Late(seam, milliseconds), app);
-        second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        using CrikRun second = RestoredLate(pods, "double-fork.py", seam, milliseconds);
         second.WaitForLine(l => l.StartsWith("grandchild intact", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.True(second.Stdout.Contains("grandchild intact yes"), second.Transcript);
         second.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(120), stderr: true);
@@ -51,15 +43,7 @@ public class ForkRaceTests
     public void AChildThatForksAtOnceIsFoundBesideASpawnedProgram(string seam, string milliseconds)
     {
         using var pods = new Pods("lazyRestore: on\n");
-        string[] app = ["python3", Paths.App("fork-twice.py"), "64"];
-        using (CrikRun first = pods.Start(app))
-        {
-            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
-            Pods.CheckpointAndStopForAClockJump(first);
-        }
-        using CrikRun second = pods.StartWith(Late(seam, milliseconds), app);
-        second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        using CrikRun second = RestoredLate(pods, "fork-twice.py", seam, milliseconds);
         second.WaitForLine(l => l.StartsWith("grandchild kept", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
         Assert.True(second.Stdout.Contains("grandchild kept yes wiped yes"), second.Transcript);
         second.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(120), stderr: true);
@@ -68,8 +52,28 @@ public class ForkRaceTests
     }
 
     /// <summary>
-    /// crik late at one seam (each fork, remap and unmap event handled late, or each read of /proc), and filling slowly
-    /// enough that the app forks before the memory is in.
+    /// The app checkpointed in a first pod and restored lazily in a second, with crik late at one seam (each fork, remap and
+    /// unmap event handled late, or each read of /proc) and filling slowly enough that the app forks before the memory is in.
     /// </summary>
-    private static Dictionary<string, string> Late(string seam, string milliseconds) => new() { [seam] = milliseconds, ["CRIK_TEST_FILL_PACE_MS"] = "40" };
+    private static CrikRun RestoredLate(Pods pods, string script, string seam, string milliseconds)
+    {
+        string[] app = ["python3", Paths.App(script), "64"];
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("allocated 64", TimeSpan.FromSeconds(60));
+            first.WaitForLine(_ => Pods.Counts(first).Count >= 3);
+            Pods.CheckpointAndStopForAClockJump(first);
+        }
+        CrikRun second = pods.StartWith(new Dictionary<string, string> { [seam] = milliseconds, ["CRIK_TEST_FILL_PACE_MS"] = "40" }, app);
+        try
+        {
+            second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+            return second;
+        }
+        catch
+        {
+            second.Dispose();
+            throw;
+        }
+    }
 }

@@ -203,10 +203,11 @@ internal sealed class FaultServer
     /// </summary>
     private void Forked(LazyTask parent, UserfaultFile child)
     {
+        LazyTask? forked = null;
         try
         {
             int? parentPid = _spaces.RealPid(parent);
-            LazyTask forked = parent.Fork(child, [], new ForkedFrom(parentPid));
+            forked = parent.Fork(child, [], new ForkedFrom(parentPid));
             if (parent.Missing > 0)
             {
                 int? childPid = _spaces.RealPid(forked);
@@ -224,7 +225,14 @@ internal sealed class FaultServer
         }
         catch
         {
-            child.Dispose();
+            if (forked is null)
+            {
+                child.Dispose();
+            }
+            else
+            {
+                forked.Dispose(); // its userfaultfd, the child's, with it
+            }
             throw;
         }
     }

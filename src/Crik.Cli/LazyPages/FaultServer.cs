@@ -208,9 +208,11 @@ internal sealed class FaultServer
         {
             int? parentPid = _spaces.RealPid(parent);
             forked = parent.Fork(child, [], new ForkedFrom(parentPid));
-            if (parent.Missing > 0)
+            // Found even when nothing is left to fill in it, so that it is never taken for another fork's child.
+            bool parentMisses = parent.Missing > 0;
+            int? childPid = parentMisses ? ChildPid(forked) : _spaces.RealPid(forked);
+            if (parentMisses)
             {
-                int? childPid = _spaces.RealPid(forked);
                 if (parentPid is null && childPid is null)
                 {
                     throw new IOException($"a child forked since the restore from process {parent.Pid} forked, and crik cannot tell which process it is");
@@ -234,6 +236,27 @@ internal sealed class FaultServer
                 forked.Dispose(); // its userfaultfd, the child's, with it
             }
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The PID of a child just forked. The kernel gives the child its PID only after crik has read the fork's event
+    /// (copy_process), a step the parent takes without crik, so crik asks again, for up to a second, until it finds the
+    /// child or the child's userfaultfd serves no process (the fork failed after the event, or the child is gone already).
+    /// </summary>
+    private int? ChildPid(LazyTask forked)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            if (_spaces.RealPid(forked) is { } pid)
+            {
+                return pid;
+            }
+            if (attempt == 100 || forked.From?.ParentPid is null || forked.Areas is not [LazyArea first, ..] || forked.File.Serves(first.Address) == false)
+            {
+                return null;
+            }
+            Thread.Sleep(Math.Min(attempt + 1, 10));
         }
     }
 

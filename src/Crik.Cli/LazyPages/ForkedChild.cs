@@ -23,9 +23,24 @@ internal static class ForkedChild
         {
             return null;
         }
-        // A parent gone since the fork left its children to crik (PID 1 or a subreaper).
-        IEnumerable<int> children = Gone(parentPid) ? ProcessTree.Children(Environment.ProcessId) : ProcessTree.Children(parentPid);
+        IEnumerable<int> children = Candidates(parentPid, Environment.ProcessId, ProcessTree.Children, Gone);
         return Choose(children.Where(c => !claimed.Contains(c)), c => Kcmp.SameMemory(parentPid, c) == true, ForkInheritance.HasRegisteredMemory);
+    }
+
+    /// <summary>
+    /// The parent's children, and the reaper's (crik: PID 1 or a subreaper) when the parent is gone. The parent's own list is
+    /// read first: a parent that exits hands its children to the reaper before it becomes a zombie (exit_notify), so once
+    /// crik sees it gone, a child that was not in the list read before is in the reaper's. Asked the other way round, a
+    /// parent that exits between the two reads leaves its child in neither.
+    /// </summary>
+    public static List<int> Candidates(int parentPid, int reaperPid, Func<int, IEnumerable<int>> children, Func<int, bool> gone)
+    {
+        List<int> found = [.. children(parentPid)];
+        if (gone(parentPid))
+        {
+            found.AddRange(children(reaperPid));
+        }
+        return found;
     }
 
     /// <summary>The one candidate that does not share its parent's memory and has memory registered with crik; null unless exactly one does.</summary>

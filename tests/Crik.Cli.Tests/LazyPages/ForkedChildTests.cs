@@ -21,6 +21,26 @@ public sealed class ForkedChildTests
         Assert.Null(ForkedChild.Choose([41, 43], sharing, registered)); // the fork's child has no PID yet
     }
 
+    /// <summary>
+    /// A daemon's parent exits as crik looks for its child: the kernel hands the child to the reaper (crik) before the parent
+    /// shows as a zombie. Before, crik asked whether the parent was gone and then read its children, so a parent that exited
+    /// between the two reads left the child in neither list, and the fill failed (seen in CI with each /proc read late).
+    /// Here the parent exits before each of crik's reads in turn, and after them all.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AParentThatExitsAsCrikLooksLeavesItsChildWhereCrikLooksNext(int readsBeforeTheExit)
+    {
+        const int parent = 40, reaper = 1, child = 42;
+        int reads = 0;
+        bool Exited() => reads++ >= readsBeforeTheExit;
+        IEnumerable<int> Children(int pid) => Exited() ? (pid == reaper ? [7, child] : []) : (pid == parent ? [child] : [7]);
+        Assert.Contains(child, ForkedChild.Candidates(parent, reaper, Children, _ => Exited()));
+    }
+
     [Fact]
     public void TwoChildrenThatCouldBeItAreNeither()
     {

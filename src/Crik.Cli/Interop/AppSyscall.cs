@@ -7,24 +7,33 @@ namespace Crik.Cli.Interop;
 /// <summary>
 /// System calls run inside another process, on one of its threads, with ptrace: the thread is seized and stopped, made
 /// to execute a system-call instruction already in its memory (the one it is stopped in, or one in its vDSO), and put
-/// back as it was, an interrupted system call set to start again, a signal that came meanwhile handed back. Nothing of
-/// the process's memory is written, and its other threads run on. Works the same whether the program is linked
-/// statically or not, and whether it was started fresh or restored. x86-64 only for now (<see cref="Unsupported"/>).
+/// back as it was. Nothing of the process's memory is written, and its other threads run on. Works the same whether the
+/// program is linked statically or not, and whether it was started fresh or restored. x86-64 only for now (<see cref="Unsupported"/>).
+/// The app sees nothing of it: crik takes the thread, and gives it back, only in a stop the kernel makes inside its signal
+/// handling (get_signal: PTRACE_INTERRUPT's, or a group-stop's), with every signal it can block blocked in between. So no
+/// signal is taken from it meanwhile: each stays queued with its siginfo, and when the thread goes on from that stop the
+/// kernel delivers it and ends a system call it interrupted just as it would have without crik (EINTR where a handler
+/// without SA_RESTART runs, a restart otherwise).
+/// A thread in a call that set a signal mask for the call's length (ppoll, pselect6, epoll_pwait, sigsuspend,
+/// io_pgetevents; <see cref="OwnMaskCall"/>) keeps its mask: the kernel gives the app's own back when the call ends, and
+/// ptrace setting the mask would lose that. Choose another thread where there is one (<see cref="InOwnMaskCall"/>); in such
+/// a thread, a signal that comes while crik's call runs is taken, and sent again at the end, with its siginfo where the
+/// kernel lets crik send that (a timer's, sigqueue's), from crik otherwise.
 /// ptrace binds a tracee to the thread that seized it: every call on one instance must come from the thread that made it.
 /// </summary>
-internal sealed unsafe class AppSyscall : IDisposable
+internal sealed unsafe partial class AppSyscall : IDisposable
 {
-    private const int RegisterCount = 27, Rax = 10, Rdx = 12, Rsi = 13, Rdi = 14, OrigRax = 15, Rip = 16;
-    private const int SIGTRAP = 5;
-    private const long ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516, RestartSyscall = 219;
+    private const int RegisterCount = 27, R10 = 7, R9 = 8, R8 = 9, Rax = 10, Rdx = 12, Rsi = 13, Rdi = 14, OrigRax = 15, Rip = 16;
     private const ushort SyscallInstruction = 0x050F; // "syscall", 0F 05, as a little-endian word
+    private const ulong AllSignals = ulong.MaxValue; // the kernel leaves SIGKILL and SIGSTOP out: they cannot be blocked
 
     private readonly int _tid, _pid;
     private readonly ulong[] _saved = new ulong[RegisterCount];
+    private readonly ulong? _savedMask;
     private readonly ulong _instruction;
-    private readonly List<int> _signalsCame = [];
+    private readonly List<byte[]> _signalsKept = [];
     private readonly TimeSpan _wait;
-    private bool _detached, _exited;
+    private bool _detached, _exited, _inSignalHandling;
 
     private AppSyscall(int tid, TimeSpan wait)
     {
@@ -38,16 +47,19 @@ internal sealed unsafe class AppSyscall : IDisposable
         try
         {
             Check(Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0), "interrupt");
-            if (WaitForStop(_ => true) is var status and > 0 and < 65)
-            {
-                _signalsCame.Add(status); // stopped to be given a signal: the app's, handed back at the end
-            }
+            _ = WaitForStop(IsSignalHandlingStop, Libc.PTRACE_CONT);
+            _inSignalHandling = true;
             GetRegisters(_saved);
             _instruction = FindInstruction();
+            if (OwnMaskCall() is null)
+            {
+                _savedMask = GetMask();
+                SetMask(AllSignals);
+            }
         }
         catch
         {
-            LetGo(0);
+            LetGo();
             throw;
         }
     }
@@ -71,18 +83,23 @@ internal sealed unsafe class AppSyscall : IDisposable
         registers[Rdi] = (ulong)first;
         registers[Rsi] = (ulong)second;
         registers[Rdx] = (ulong)third;
-        registers[OrigRax] = ulong.MaxValue; // not in a system call: nothing to restart on the way out of this stop
+        registers[OrigRax] = ulong.MaxValue; // not in a system call: nothing for the kernel to restart on the way out of this stop
         registers[Rip] = _instruction;
         SetRegisters(registers);
+        _inSignalHandling = false;
         Check(Libc.Ptrace(Libc.PTRACE_SYSCALL, _tid, 0, 0), "resume");
-        _ = WaitForStop(IsSyscallStop); // the call's entry
+        _ = WaitForStop(IsSyscallStop, Libc.PTRACE_SYSCALL); // the call's entry
         Check(Libc.Ptrace(Libc.PTRACE_SYSCALL, _tid, 0, 0), "resume");
-        _ = WaitForStop(IsSyscallStop); // its exit
+        _ = WaitForStop(IsSyscallStop, Libc.PTRACE_SYSCALL); // its exit
         GetRegisters(registers);
         return (long)registers[Rax];
     }
 
-    /// <summary>Puts the thread back as it was and lets it go, with the first signal that came meanwhile (the rest sent again).</summary>
+    /// <summary>
+    /// Puts the thread back as it was and lets it go: in a stop inside its signal handling (stopped there again after a call
+    /// of crik's), its registers and signal mask as they were, and a signal that cannot be blocked (SIGSTOP) that came
+    /// meanwhile sent again. The kernel then goes on with the thread as if crik had not been there.
+    /// </summary>
     public void Dispose()
     {
         if (_detached)
@@ -90,43 +107,40 @@ internal sealed unsafe class AppSyscall : IDisposable
             return;
         }
         _detached = true;
-        var registers = (ulong[])_saved.Clone();
-        SetUpRestart(registers);
         try
         {
-            SetRegisters(registers);
+            if (!_inSignalHandling)
+            {
+                // Whatever stop it is in or comes to next (a call's exit), on to the interrupt's, in its signal handling.
+                _ = Libc.Ptrace(Libc.PTRACE_INTERRUPT, _tid, 0, 0);
+                _ = Libc.Ptrace(Libc.PTRACE_CONT, _tid, 0, 0);
+                _ = WaitForStop(IsSignalHandlingStop, Libc.PTRACE_CONT);
+                _inSignalHandling = true;
+            }
+            SetRegisters(_saved);
+            if (_savedMask is { } mask)
+            {
+                SetMask(mask);
+            }
+            SendAgain();
         }
-        catch (IOException)
+        catch (IOException) when (Ended())
         {
-            // Not stopped (a wait that gave up): stopped again first, since it must not go on with crik's registers.
-            _ = Libc.Ptrace(Libc.PTRACE_INTERRUPT, _tid, 0, 0);
-            try
-            {
-                _ = WaitForStop(_ => true);
-                SetRegisters(registers);
-            }
-            catch (IOException) when (_exited)
-            {
-                // Killed meanwhile: there is nothing to put back.
-            }
+            // Killed meanwhile: there is nothing to put back.
         }
         finally
         {
-            LetGo(_signalsCame.Count > 0 ? _signalsCame[0] : 0);
-            foreach (int signal in _signalsCame.Skip(1))
-            {
-                _ = Libc.Syscall3(ThreadKill, _pid, _tid, signal);
-            }
+            LetGo();
         }
     }
 
     /// <summary>
-    /// Detaches from the thread, handing it <paramref name="signal"/>. ptrace detaches only a stopped thread, and one left
-    /// seized would stop at its next signal with nobody to let it go on; so a thread not stopped is stopped first.
+    /// Detaches from the thread. ptrace detaches only a stopped thread, and one left seized would stop at its next signal
+    /// with nobody to let it go on; so a thread not stopped is stopped first.
     /// </summary>
-    private void LetGo(int signal)
+    private void LetGo()
     {
-        if (Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, signal) == 0 || Libc.LastErrno != Errno.ESRCH)
+        if (Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, 0) == 0 || Libc.LastErrno != Errno.ESRCH)
         {
             return;
         }
@@ -134,11 +148,8 @@ internal sealed unsafe class AppSyscall : IDisposable
         {
             try
             {
-                if (WaitForStop(_ => true) is var status and > 0 and < 65 && signal == 0)
-                {
-                    signal = status;
-                }
-                _ = Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, signal);
+                _ = WaitForStop(_ => true, Libc.PTRACE_CONT);
+                _ = Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, 0);
                 return;
             }
             catch (IOException)
@@ -191,30 +202,6 @@ internal sealed unsafe class AppSyscall : IDisposable
 
     private const long ThreadKill = 234; // tgkill on x86-64
 
-    /// <summary>
-    /// A thread stopped inside a system call that a signal interrupted leaves it to the kernel to start it again on the
-    /// way out of the stop; it leaves by another way after a call of crik's, so it is set up here as the kernel would.
-    /// </summary>
-    private static void SetUpRestart(ulong[] registers)
-    {
-        if ((long)registers[OrigRax] < 0)
-        {
-            return;
-        }
-        switch (-(long)registers[Rax])
-        {
-            case ERESTARTSYS or ERESTARTNOINTR or ERESTARTNOHAND:
-                registers[Rax] = registers[OrigRax];
-                registers[Rip] -= 2;
-                break;
-            case ERESTART_RESTARTBLOCK:
-                registers[Rax] = RestartSyscall;
-                registers[Rip] -= 2;
-                break;
-        }
-        registers[OrigRax] = ulong.MaxValue;
-    }
-
     /// <summary>A "syscall" instruction: the one the thread is stopped after, or else one in the process's vDSO.</summary>
     private ulong FindInstruction()
     {
@@ -251,77 +238,6 @@ internal sealed unsafe class AppSyscall : IDisposable
         return word == -1 && Libc.LastErrno != Errno.None ? null : (ulong)word;
     }
 
-    private static bool IsSyscallStop(int status) => status == (SIGTRAP | 0x80);
-
-    /// <summary>
-    /// Waits for the thread's next ptrace stop that <paramref name="wanted"/> accepts. A signal that comes meanwhile is kept to be
-    /// handed back at the end and the thread resumed; the stop that an interrupt left pending is passed over. The stop is seen
-    /// in /proc, not only in a wait status (which whoever waits for the process's children first takes: the .NET runtime's
-    /// own handler does for a child it started), and told apart by the signal information ptrace keeps with it.
-    /// </summary>
-    /// <returns>What stopped it, as a wait status's stop signal reads: a signal, SIGTRAP | 0x80 in a system call, or an event above 0xff.</returns>
-    private int WaitForStop(Func<int, bool> wanted)
-    {
-        byte* info = stackalloc byte[Libc.SigInfoBytes];
-        long started = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            if (IsStopped())
-            {
-                _ = Libc.WaitId(Libc.P_PID, _tid, info, Libc.WSTOPPED | Libc.WNOHANG | Libc.WALL); // its wait status, if still there, is crik's
-                int status = StopStatus(info);
-                if (wanted(status))
-                {
-                    return status;
-                }
-                if (status is > 0 and < 65)
-                {
-                    _signalsCame.Add(status); // a signal-delivery stop: the signal is the app's, handed back at the end
-                }
-                Check(Libc.Ptrace(Libc.PTRACE_SYSCALL, _tid, 0, 0), "resume");
-                continue;
-            }
-            if (Stopwatch.GetElapsedTime(started) > _wait)
-            {
-                throw new IOException($"thread {_tid} did not stop within {_wait.TotalSeconds:0.#} s (it may have exited)");
-            }
-            Thread.Sleep(TimeSpan.FromMilliseconds(0.1));
-        }
-    }
-
-    /// <summary>Whether the thread is in a ptrace stop ("t" in /proc/PID/task/TID/stat).</summary>
-    private bool IsStopped()
-    {
-        string stat;
-        try
-        {
-            stat = File.ReadAllText($"/proc/{_pid}/task/{_tid}/stat");
-        }
-        catch (IOException)
-        {
-            _exited = true;
-            throw new IOException($"thread {_tid} is gone");
-        }
-        int close = stat.LastIndexOf(')');
-        char state = close > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
-        _exited |= state is 'Z' or 'X';
-        return _exited ? throw new IOException($"thread {_tid} exited") : state == 't';
-    }
-
-    /// <summary>What the stop is, from PTRACE_GETSIGINFO; a group-stop, which has no signal information, reads as an event.</summary>
-    private int StopStatus(byte* info)
-    {
-        new Span<byte>(info, Libc.SigInfoBytes).Clear();
-        if (Libc.Ptrace(Libc.PTRACE_GETSIGINFO, _tid, 0, (nint)info) < 0)
-        {
-            return Libc.LastErrno == Errno.EINVAL ? GroupStop : throw Failure("read why it stopped", Libc.LastErrno);
-        }
-        int signal = *(int*)info, code = *(int*)(info + Libc.SigInfoCodeOffset);
-        return signal == SIGTRAP && (code == (SIGTRAP | 0x80) || code >> 8 != 0) ? code : signal;
-    }
-
-    private const int GroupStop = 0x8000;
-
     private void GetRegisters(ulong[] registers) => Registers(Libc.PTRACE_GETREGSET, registers, "read the registers of");
 
     private void SetRegisters(ulong[] registers) => Registers(Libc.PTRACE_SETREGSET, registers, "set the registers of");
@@ -332,8 +248,100 @@ internal sealed unsafe class AppSyscall : IDisposable
         {
             var vector = new Libc.IoVector { Base = values, Length = (nuint)(registers.Length * sizeof(ulong)) };
             Check(Libc.Ptrace(request, _tid, Libc.NT_PRSTATUS, (nint)(&vector)), what);
+            if (vector.Length != (nuint)(registers.Length * sizeof(ulong)))
+            {
+                // The kernel gives a 32-bit (ia32) thread its own, smaller set: crik's calls and registers are x86-64's.
+                throw new IOException($"thread {_tid} runs 32-bit (ia32) code, and crik runs system calls only in 64-bit threads");
+            }
         }
     }
+
+    /// <summary>The thread's blocked signals (PTRACE_GETSIGMASK, a 64-bit sigset_t).</summary>
+    private ulong GetMask()
+    {
+        ulong mask;
+        Check(Libc.Ptrace(Libc.PTRACE_GETSIGMASK, _tid, sizeof(ulong), (nint)(&mask)), "read the signal mask of");
+        return mask;
+    }
+
+    private void SetMask(ulong mask) => Check(Libc.Ptrace(Libc.PTRACE_SETSIGMASK, _tid, sizeof(ulong), (nint)(&mask)), "set the signal mask of");
+
+    /// <summary>
+    /// Why the thread is in a system call that set a signal mask for its own length, which the kernel gives back when the call
+    /// ends (TIF_RESTORE_SIGMASK); null when it is not. PTRACE_SETSIGMASK drops what the call would give back, so crik does
+    /// not block signals in such a thread.
+    /// </summary>
+    private string? OwnMaskCall()
+    {
+        int[] arguments = [Rdi, Rsi, Rdx, R10, R8, R9];
+        long call = (long)_saved[OrigRax];
+        return SetsOwnMask(call, i => _saved[arguments[i]], ReadWord) ? $"thread {_tid} waits in system call {call} with a signal mask of its own" : null;
+    }
+
+    /// <summary>
+    /// Whether thread <paramref name="tid"/> of process <paramref name="pid"/> waits in a system call with a signal mask of
+    /// its own, as /proc/PID/task/TID/syscall shows it: a hint for choosing a thread (one that runs may enter one after).
+    /// </summary>
+    public static bool InOwnMaskCall(int pid, int tid)
+    {
+        string[] fields;
+        try
+        {
+            fields = File.ReadAllText($"/proc/{pid}/task/{tid}/syscall").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        if (fields.Length < 7 || !long.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out long call))
+        {
+            return false; // running, or in no system call
+        }
+        return SetsOwnMask(call, i => Convert.ToUInt64(fields[1 + i], 16), _ => null);
+    }
+
+    /// <summary>
+    /// Whether system call <paramref name="call"/> with these arguments sets a signal mask for its own length: its mask argument
+    /// is not null (for pselect6 and io_pgetevents, the first word of the { sigset_t *mask; size_t size } it points to).
+    /// </summary>
+    private static bool SetsOwnMask(long call, Func<int, ulong> argument, Func<ulong, ulong?> readWord) => call switch
+    {
+        RtSigsuspend => true,
+        Ppoll => argument(3) != 0,
+        EpollPwait or EpollPwait2 => argument(4) != 0,
+        Pselect6 or IoPgetevents => argument(5) != 0 && readWord(argument(5)) is not 0,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Sends again each signal crik took from the thread while its call ran (one it could not block, or any in a thread whose
+    /// mask crik leaves as it is): with its own siginfo where the kernel lets another process queue that (a negative si_code
+    /// other than tgkill's: a timer's, sigqueue's), from crik otherwise.
+    /// </summary>
+    private void SendAgain()
+    {
+        foreach (byte[] info in _signalsKept)
+        {
+            int signal = BitConverter.ToInt32(info, 0), code = BitConverter.ToInt32(info, Libc.SigInfoCodeOffset);
+            long sent = -1;
+            if (code < 0 && code != SiTkill)
+            {
+                fixed (byte* data = info)
+                {
+                    sent = Libc.Syscall4(RtTgSigqueueinfo, _pid, _tid, signal, (long)data);
+                }
+            }
+            if (sent < 0)
+            {
+                _ = Libc.Syscall3(ThreadKill, _pid, _tid, signal);
+            }
+        }
+    }
+
+    private const int SiTkill = -6;
+    private const long RtTgSigqueueinfo = 297;
+
+    private const long RtSigsuspend = 130, Pselect6 = 270, Ppoll = 271, EpollPwait = 281, IoPgetevents = 333, EpollPwait2 = 441;
 
     private void Check(long result, string what)
     {

@@ -66,12 +66,7 @@ internal static unsafe class AppUserfaultfd
     private static SafeFileHandle MadeInApp(int pid, TimeSpan wait)
     {
         using SafeFileHandle process = OpenPidfd(pid);
-        int tid = ThreadToUse(pid);
-        if (SeccompRisk(pid, tid) is { } risk)
-        {
-            throw new IOException(risk);
-        }
-        using AppSyscall call = AppSyscall.Stop(tid, wait);
+        using AppSyscall call = StopAThread(pid, wait);
         long made = call.Run(UserfaultfdX64, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
         if (made < 0)
         {
@@ -127,12 +122,27 @@ internal static unsafe class AppUserfaultfd
     private static SafeFileHandle OpenPidfd(int pid) =>
         Pidfd.TryOpen(pid) ?? throw new IOException($"could not open process {pid} (pidfd_open): {Libc.Describe(Libc.LastErrno)}");
 
-    /// <summary>The process's main thread, or its first other thread when the main one has ended (a zombie cannot be stopped to run a call).</summary>
-    private static int ThreadToUse(int pid) => !IsZombie(pid, pid)
-        ? pid
-        : Directory.EnumerateDirectories($"/proc/{pid}/task")
+    /// <summary>
+    /// One of the process's threads, stopped to run calls in (<see cref="AppSyscall"/>): its main thread, or else the first
+    /// other, where the main thread has ended (a zombie cannot be stopped to run a call) or waits in a call with a signal mask
+    /// of its own, which crik cannot block signals in (<see cref="AppSyscall.InOwnMaskCall"/>). Throws IOException when none can.
+    /// </summary>
+    private static AppSyscall StopAThread(int pid, TimeSpan wait)
+    {
+        List<int> living = [.. Threads(pid).Where(tid => !IsZombie(pid, tid))];
+        int tid = living.Where(tid => !AppSyscall.InOwnMaskCall(pid, tid)).Concat(living).FirstOrDefault();
+        if (tid == 0)
+        {
+            throw new IOException($"process {pid} has no thread left to run a call in");
+        }
+        return SeccompRisk(pid, tid) is { } risk ? throw new IOException(risk) : AppSyscall.Stop(tid, wait);
+    }
+
+    /// <summary>The process's threads, its main thread first.</summary>
+    private static IEnumerable<int> Threads(int pid) =>
+        new[] { pid }.Concat(Directory.EnumerateDirectories($"/proc/{pid}/task")
             .Select(path => int.TryParse(Path.GetFileName(path), out int tid) ? tid : 0)
-            .FirstOrDefault(tid => tid > 0 && !IsZombie(pid, tid), pid);
+            .Where(tid => tid > 0 && tid != pid));
 
     private static bool IsZombie(int pid, int tid)
     {

@@ -7,7 +7,10 @@ namespace Crik.Cli.Interop;
 internal static unsafe partial class Libc
 {
     internal const int PTRACE_PEEKDATA = 2, PTRACE_GETSIGINFO = 0x4202, PTRACE_SYSCALL = 24, PTRACE_DETACH = 17, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
-        PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207;
+        PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_CONT = 7, PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b;
+
+    /// <summary>The event of the stop PTRACE_INTERRUPT or a group-stop makes in a thread seized with PTRACE_SEIZE.</summary>
+    internal const int PTRACE_EVENT_STOP = 128;
 
     /// <summary>PTRACE_O_TRACESYSGOOD: a system-call stop reports SIGTRAP | 0x80, told apart from a real SIGTRAP.</summary>
     internal const long PTRACE_O_TRACESYSGOOD = 1;

@@ -14,6 +14,13 @@
 //                            that crik interrupts starts again and sleeps out its time)
 //   spins                    how many writes the spinning thread has made so far: "done N"
 //   seccomp                  installs a seccomp filter of its own that kills the process at its next userfaultfd(2)
+//   timedread MS             arms a POSIX timer (SIGALRM, its value a pointer of the app's) to fire once in MS milliseconds
+//                            and reads a pipe nobody writes; the handler has no SA_RESTART, so the read ends with EINTR:
+//                            "done eintr CODE value-kept|value-lost" (CODE: the siginfo's si_code, -2 for a timer)
+//   timedppoll MS            the same with ppoll, which unblocks SIGALRM (blocked otherwise) for the call alone:
+//                            "done eintr CODE value-kept|value-lost mask-kept|mask-lost"
+// SIGALRM is blocked in the spinning thread, so the timer's signal comes to the main thread. Started with the argument
+// "alone", the app starts no spinning thread: its main thread is its only one.
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -25,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,9 +57,16 @@ static char *area(size_t pages)
     return at;
 }
 
+static int timer_marker;
+static volatile int alarm_code, alarm_value_kept;
+
 static void *spin(void *unused)
 {
     (void)unused;
+    sigset_t alarm;
+    sigemptyset(&alarm);
+    sigaddset(&alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm, NULL);
     for (;;)
         t[0] = (char)++spins;
     return NULL;
@@ -68,6 +85,38 @@ static int kill_at_userfaultfd(void)
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
+static void on_alarm(int signal, siginfo_t *info, void *context)
+{
+    (void)signal;
+    (void)context;
+    alarm_code = info->si_code;
+    alarm_value_kept = info->si_value.sival_ptr == &timer_marker;
+}
+
+// Arms a one-shot POSIX timer that sends SIGALRM, with a pointer of the app's as its value, to a handler without SA_RESTART.
+static int arm_timer(long ms)
+{
+    struct sigaction action = { .sa_sigaction = on_alarm, .sa_flags = SA_SIGINFO };
+    sigemptyset(&action.sa_mask);
+    struct sigevent event = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+    event.sigev_value.sival_ptr = &timer_marker;
+    timer_t timer;
+    struct itimerspec once = { .it_value = { ms / 1000, (ms % 1000) * 1000000L } };
+    alarm_code = 0;
+    alarm_value_kept = 0;
+    return sigaction(SIGALRM, &action, NULL) == 0 && timer_create(CLOCK_MONOTONIC, &event, &timer) == 0
+        && timer_settime(timer, 0, &once, NULL) == 0;
+}
+
+// A blocking call the timer's signal interrupts: "eintr CODE value-kept" when it ended with EINTR after the handler ran.
+static void say_interrupted(int result, const char *extra)
+{
+    if (result == -1 && errno == EINTR && alarm_code != 0)
+        printf("done eintr %d %s%s\n", alarm_code, alarm_value_kept ? "value-kept" : "value-lost", extra);
+    else
+        printf("failed %d %d\n", result, errno);
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -75,7 +124,7 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     a = area(A_PAGES);
@@ -83,7 +132,7 @@ int main(void)
     r = area(16);
     t = area(1);
     pthread_t thread;
-    if (pthread_create(&thread, NULL, spin, NULL) != 0)
+    if ((argc < 2 || strcmp(argv[1], "alone") != 0) && pthread_create(&thread, NULL, spin, NULL) != 0)
         return 1;
     printf("areas %lx %lx %lx %lx\n", (unsigned long)a, (unsigned long)m, (unsigned long)r, (unsigned long)t);
     char line[256];
@@ -125,6 +174,36 @@ int main(void)
             struct timespec pause_for = { count / 1000, (count % 1000) * 1000000L };
             int slept = nanosleep(&pause_for, NULL);
             printf(slept == 0 ? "done %.0f\n" : "failed\n", now_ms() - started);
+        } else if (sscanf(line, "timedread %ld", &count) == 1) {
+            int ends[2];
+            char byte;
+            if (pipe(ends) != 0 || !arm_timer(count)) {
+                printf("failed\n");
+                continue;
+            }
+            say_interrupted((int)read(ends[0], &byte, 1), "");
+            close(ends[0]);
+            close(ends[1]);
+        } else if (sscanf(line, "timedppoll %ld", &count) == 1) {
+            int ends[2];
+            sigset_t alarm, during, after;
+            sigemptyset(&alarm);
+            sigaddset(&alarm, SIGALRM);
+            sigprocmask(SIG_BLOCK, &alarm, &during);
+            sigdelset(&during, SIGALRM);
+            if (pipe(ends) != 0 || !arm_timer(count)) {
+                printf("failed\n");
+                continue;
+            }
+            struct pollfd wait_for = { .fd = ends[0], .events = POLLIN };
+            int result = ppoll(&wait_for, 1, NULL, &during);
+            int saved = errno;
+            sigprocmask(SIG_BLOCK, NULL, &after);
+            errno = saved;
+            say_interrupted(result, sigismember(&after, SIGALRM) ? " mask-kept" : " mask-lost");
+            sigprocmask(SIG_UNBLOCK, &alarm, NULL);
+            close(ends[0]);
+            close(ends[1]);
         } else if (strncmp(line, "seccomp", 7) == 0) {
             printf(kill_at_userfaultfd() ? "done\n" : "failed\n");
         } else if (strncmp(line, "spins", 5) == 0) {

@@ -122,6 +122,51 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal([42], PagesOfA(app, writes.TakeWritten()));
     });
 
+    /// <summary>
+    /// A thread blocked in read() when a POSIX timer's signal comes, for a handler without SA_RESTART, while the app is stopped
+    /// as CRIU leaves it after a dump: let go on, it runs the handler with the timer's siginfo and its read ends with EINTR.
+    /// Before, crik took the signal off the thread while it ran its call, set the read to start again and sent the signal
+    /// once more: the handler got crik's siginfo (no value), and the read, started again, waited for ever.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ASignalThatComesWhileCrikArmsTheAppEndsItsCallAsItWouldHaveWithoutCrik() => ForEachLinking(app =>
+    {
+        const int read = 0;
+        Assert.Equal("eintr -2 value-kept", InterruptedWhileStopped(app, "timedread 800", read, track: false));
+        Assert.Equal("eintr -2 value-kept", InterruptedWhileStopped(app, "timedread 800", read, track: true));
+    });
+
+    /// <summary>
+    /// ppoll unblocks SIGALRM for the call alone, and the kernel gives the app its own mask back when the call ends, a state
+    /// ptrace would undo by setting the mask. crik leaves that thread as it is and runs its call in another: the ppoll ends
+    /// with EINTR, the timer's siginfo, and SIGALRM blocked again after it.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AThreadInACallWithASignalMaskOfItsOwnIsLeftAsItIs() => ForEachLinking(app =>
+    {
+        const int ppoll = 271;
+        Assert.Equal("eintr -2 value-kept mask-kept", InterruptedWhileStopped(app, "timedppoll 800", ppoll, track: false));
+        Assert.Equal("eintr -2 value-kept mask-kept", InterruptedWhileStopped(app, "timedppoll 800", ppoll, track: true));
+    });
+
+    /// <summary>
+    /// The same app with no other thread: crik runs its call in the thread in ppoll, leaves its mask as it is, takes the timer's
+    /// signal as it comes, and queues it again, with its siginfo, when it lets the thread go. The kernel starts the ppoll again,
+    /// with its own mask, and the signal ends it as before.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AnAppWhoseOnlyThreadIsInACallWithASignalMaskOfItsOwnGetsItsSignalAsItCame()
+    {
+        const int ppoll = 271;
+        foreach (bool statically in new[] { false, true })
+        {
+            using var app = TrackedApp.Start(Compile(statically), "alone");
+            Assert.Single(Directory.EnumerateDirectories($"/proc/{app.Pid}/task"));
+            Assert.Equal("eintr -2 value-kept mask-kept", InterruptedWhileStopped(app, "timedppoll 800", ppoll, track: false));
+            Assert.Equal("eintr -2 value-kept mask-kept", InterruptedWhileStopped(app, "timedppoll 800", ppoll, track: true));
+        }
+    }
+
     [WriteTrackingFact]
     public void AnAppAnotherTracerHoldsOrThatIsGoneIsRefusedWithWhyAndLeftAsItWas()
     {
@@ -205,6 +250,31 @@ public sealed class WriteTrackingTests : IDisposable
 
     private static string SpinsOf(TrackedApp app) => app.Ask("spins");
 
+    /// <summary>
+    /// Has the app's main thread wait in system call <paramref name="call"/> until a timer's SIGALRM ends it, stops the app
+    /// (as CRIU leaves it after a dump) until the signal is pending, arms the tracking then when <paramref name="track"/>, and
+    /// lets the app go on: what it says of how the call ended.
+    /// </summary>
+    private static string InterruptedWhileStopped(TrackedApp app, string command, int call, bool track)
+    {
+        string pid = app.Pid.ToString(CultureInfo.InvariantCulture);
+        app.Send(command);
+        WaitUntil(() => File.ReadAllText($"/proc/{pid}/syscall").StartsWith($"{call} ", StringComparison.Ordinal), $"the app to wait in system call {call}");
+        HostCommand.MustRun("kill", "-STOP", pid);
+        WaitUntil(() => ThreadStates(app.Pid).All(state => state == 'T'), "every thread to stop");
+        // Still pending: the signal came while the app was stopped, not before.
+        const ulong alarm = 1UL << (14 - 1);
+        WaitUntil(() => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("ShdPnd:", StringComparison.Ordinal))
+            .Any(l => (ulong.Parse(l[7..].Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture) & alarm) != 0), "the timer's signal to be pending");
+        if (track)
+        {
+            using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+            writes.Arm();
+        }
+        HostCommand.MustRun("kill", "-CONT", pid);
+        return app.Answer();
+    }
+
     private string Compile(bool statically)
     {
         string binary = Path.Combine(_build.Path, statically ? "write-tracking-app-static" : "write-tracking-app");
@@ -256,11 +326,11 @@ public sealed class WriteTrackingTests : IDisposable
 
         public ulong R { get; }
 
-        public static TrackedApp Start(string binary)
+        public static TrackedApp Start(string binary, params string[] arguments)
         {
             // Its own session, so CRIU finds the session leader inside the app's PID namespace wherever the tests run
             // (CI runs them in a namespace whose session leader is outside). setsid execs in place: the PID stays.
-            var start = new ProcessStartInfo("setsid", [binary]) { RedirectStandardInput = true, RedirectStandardOutput = true };
+            var start = new ProcessStartInfo("setsid", [binary, .. arguments]) { RedirectStandardInput = true, RedirectStandardOutput = true };
             Process process = Process.Start(start)!;
             string first = process.StandardOutput.ReadLine() ?? "";
             string[] areas = first.Split(' ');

@@ -63,6 +63,11 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     public List<AddressRange> TakeWritten()
     {
+        if (!PageWrites.MemoryAlive(_userfaultfd))
+        {
+            // Its /proc/PID/pagemap, opened on the old memory too, would scan nothing: no write would ever show.
+            throw new IOException($"process {Pid} ran another program (exec) since crik began tracking it, so all of its memory is new");
+        }
         List<Area> areas = Areas();
         if (Span(areas) is not { } span)
         {

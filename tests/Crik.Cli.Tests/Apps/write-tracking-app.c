@@ -13,6 +13,7 @@
 //   sleep MS                 sleeps MS milliseconds in nanosleep and says how long it slept: "done SLEPT_MS" (a system call
 //                            that crik interrupts starts again and sleeps out its time)
 //   spins                    how many writes the spinning thread has made so far: "done N"
+//   exec                     runs itself again in place (execv of /proc/self/exe), which starts over with "areas ..."
 //   seccomp                  installs a seccomp filter of its own that kills the process at its next userfaultfd(2)
 //   timedread MS             arms a POSIX timer (SIGALRM, its value a pointer of the app's) to fire once in MS milliseconds
 //                            and reads a pipe nobody writes; the handler has no SA_RESTART, so the read ends with EINTR:
@@ -204,6 +205,9 @@ int main(int argc, char **argv)
             sigprocmask(SIG_UNBLOCK, &alarm, NULL);
             close(ends[0]);
             close(ends[1]);
+        } else if (strncmp(line, "exec", 4) == 0) {
+            execv("/proc/self/exe", argv);
+            printf("failed\n");
         } else if (strncmp(line, "seccomp", 7) == 0) {
             printf(kill_at_userfaultfd() ? "done\n" : "failed\n");
         } else if (strncmp(line, "spins", 5) == 0) {

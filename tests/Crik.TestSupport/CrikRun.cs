@@ -87,9 +87,6 @@ public sealed class CrikRun : IDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment.Remove("CRIK_CONFIG");
-        // Unbuffered, Python writes a printed line and its newline apart, so the test apps' processes could print onto one
-        // another's lines; buffered, each print(..., flush=True) is one write.
-        info.Environment.Remove("PYTHONUNBUFFERED");
         // Each crik its own control socket, as each container has its own /run.
         info.Environment["CRIK_CONTROL_SOCKET"] = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"crik-control-{Guid.NewGuid():N}", "control.sock");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())

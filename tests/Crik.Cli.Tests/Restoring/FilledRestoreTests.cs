@@ -58,7 +58,7 @@ public class FilledRestoreTests
         CheckpointOnce(pods, AppWithStoppedChild[2]);
         using CrikRun second = onCriksFill ? pods.Start(AppWithStoppedChild) : pods.StartWith(WithoutUserfault, AppWithStoppedChild);
         string restored = second.WaitForLine("Restored checkpoint 1", stderr: true);
-        Assert.Contains(onCriksFill ? "on crik's fill" : "from CRIU's stream", restored, StringComparison.Ordinal);
+        Assert.True(restored.Contains(onCriksFill ? "on crik's fill" : "from CRIU's stream", StringComparison.Ordinal), second.Transcript);
         AppGoesOn(second);
         Thread.Sleep(500); // a SIGCONT sent with the others has surely arrived by now
         // The child the app stopped (a shell stopped before it could exec sleep, or sleep) is the one process stopped.

@@ -26,7 +26,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
 {
     private bool _toldCriuCannot;
 
-    private bool Tracking => config.TrackWrites == WriteTrackingMode.On;
+    private bool Tracking => config.TrackWrites != WriteTrackingMode.Off;
 
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
     public async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)

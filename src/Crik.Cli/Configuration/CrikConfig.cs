@@ -139,7 +139,7 @@ internal sealed record CrikConfig
     public LazyRestoreMode LazyRestore { get; init; } = LazyRestoreMode.Auto;
 
     /// <summary>Whether crik tracks which pages the app writes between its checkpoints; see <see cref="WriteTrackingMode"/>.</summary>
-    public WriteTrackingMode TrackWrites { get; init; } = WriteTrackingMode.Off;
+    public WriteTrackingMode TrackWrites { get; init; } = WriteTrackingMode.Auto;
 
     /// <summary>The image size from which lazyRestore: auto restores lazily: below it, a whole restore takes well under a second.</summary>
     public const long LazyRestoreFrom = 256L << 20;

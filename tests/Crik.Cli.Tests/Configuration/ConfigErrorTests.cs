@@ -34,7 +34,7 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: /ok\nonRestoreFailure: retry\n", ":2: onRestoreFailure: must be fresh or fail")]
     [InlineData("imageDir: /ok\nonNodeStateError: maybe\n", ":2: onNodeStateError: must be checkpoint or skip")]
     [InlineData("imageDir: /ok\nlazyRestore: yes\n", ":2: lazyRestore: must be auto or on or off")]
-    [InlineData("imageDir: /ok\ntrackWrites: auto\n", ":2: trackWrites: must be on or off")]
+    [InlineData("imageDir: /ok\ntrackWrites: yes\n", ":2: trackWrites: must be auto or on or off")]
     [InlineData("- just\n- a list\n", ":1: the configuration must be a mapping")]
     public void BadConfigurationFailsWithOneLineAndExitCode2(string yaml, string expected)
     {

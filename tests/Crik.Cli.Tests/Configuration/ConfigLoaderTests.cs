@@ -143,7 +143,7 @@ public class ConfigLoaderTests
         var (config, _) = ConfigLoader.Parse(yaml, "c.yaml");
         Assert.Equal(LazyRestoreMode.Off, config.LazyRestore);
         Assert.Equal(WriteTrackingMode.On, config.TrackWrites);
-        Assert.Equal(WriteTrackingMode.Off, CrikConfig.Default.TrackWrites);
+        Assert.Equal(WriteTrackingMode.Auto, CrikConfig.Default.TrackWrites);
         Assert.Equal(LazyRestoreMode.Auto, CrikConfig.Default.LazyRestore);
         Assert.Equal("/data", config.ImageDir);
         Assert.Equal(5, config.KeepCheckpoints);

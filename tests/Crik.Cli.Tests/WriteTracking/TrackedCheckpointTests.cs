@@ -42,10 +42,23 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         restored.Signal(Native.SIGKILL);
     }
 
+    /// <summary>With no trackWrites key, crik tracks the app's writes where it can, as with trackWrites: on.</summary>
     [WriteTrackingFact]
-    public void WithTrackWritesOffAsByDefaultNothingRunsInTheAppAndNoCheckpointSaysWhatItWrote()
+    public void ByDefaultEachCheckpointSaysWhatTheAppWrote()
     {
         using var pods = new Pods();
+        using CrikRun pod = pods.Start(Compile());
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        Assert.Null(AppWroteAt(pod, 1));
+        WriteOnce(pod);
+        Assert.InRange(AppWroteAt(pod, 2)!.Value, WrittenEachTime, WrittenEachTime + Besides);
+        pod.Signal(Native.SIGKILL);
+    }
+
+    [WriteTrackingFact]
+    public void WithTrackWritesOffNothingRunsInTheAppAndNoCheckpointSaysWhatItWrote()
+    {
+        using var pods = new Pods("trackWrites: off\n");
         using CrikRun pod = pods.Start(Compile());
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
         Assert.Null(AppWroteAt(pod, 1));

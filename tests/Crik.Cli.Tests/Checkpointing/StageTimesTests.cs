@@ -18,7 +18,7 @@ public class StageTimesTests
             Pods.CheckpointAndStop(first);
             committed = first.WaitForLine("Checkpoint 1 committed", stderr: true);
         }
-        Assert.Matches(@"Stages: lock \d+ ms, staging \d+ ms, preparing \d+ ms, dump \d+ ms, files \d+ ms, seal and flush \d+ ms, commit \d+ ms, clean-up \d+ ms; "
+        Assert.Matches(@"Stages: lock \d+ ms, staging \d+ ms, preparing \d+ ms, dump \d+ ms, files \d+ ms, writes \d+ ms, seal and flush \d+ ms, commit \d+ ms, clean-up \d+ ms; "
             + @"streamed pages-\d+\.img [\d.]+ [KM]iB: waited \d+ ms for CRIU, \d+ ms for crik; crik's CPU \d+ ms$", committed);
 
         // From CRIU's stream, whose stage the line names (Restoring/FilledRestoreTests checks the line of a restore on crik's fill).

@@ -19,18 +19,6 @@ internal static unsafe class PageWrites
         return Libc.Ioctl(userfaultfd, Libc.UFFDIO_REGISTER, &register) == 0;
     }
 
-    /// <summary>
-    /// Whether the memory <paramref name="userfaultfd"/> was made for is still a process's: false once that process ran another
-    /// program (exec) or exited, when the kernel answers ESRCH. It asks for the write protection of the first page above zero
-    /// to be lifted, a page crik never registers (below mmap_min_addr), which does nothing while the memory lives (ENOENT).
-    /// </summary>
-    public static bool MemoryAlive(SafeFileHandle userfaultfd)
-    {
-        ulong page = (ulong)Environment.SystemPageSize;
-        var probe = new Libc.UserfaultWriteProtect { Range = new() { Start = page, Length = page } };
-        return Libc.Ioctl(userfaultfd, Libc.UFFDIO_WRITEPROTECT, &probe) == 0 || Libc.LastErrno != Errno.ESRCH;
-    }
-
     /// <summary>The pages in [<paramref name="start"/>, <paramref name="end"/>) whose areas are not registered: their writes are not tracked.</summary>
     public static List<(ulong Start, ulong End)> Untracked(SafeFileHandle pagemap, ulong start, ulong end) =>
         Scan(pagemap, start, end, new Libc.PagemapScanArguments

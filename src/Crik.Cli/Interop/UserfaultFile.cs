@@ -86,7 +86,10 @@ internal sealed unsafe class UserfaultFile(SafeFileHandle handle) : IDisposable
     /// protection of the page at <paramref name="address"/> to be lifted, which does nothing where crik asked for
     /// none (ENOENT); the kernel answers ESRCH when the memory is gone.
     /// </summary>
-    public bool? Serves(ulong address)
+    public bool? Serves(ulong address) => Serves(handle, address);
+
+    /// <inheritdoc cref="Serves(ulong)"/>
+    public static bool? Serves(SafeFileHandle handle, ulong address)
     {
         var unprotect = new Libc.UserfaultWriteProtect { Range = new Libc.UserfaultRange { Start = address, Length = (ulong)Environment.SystemPageSize } };
         if (Libc.Ioctl(handle, Libc.UFFDIO_WRITEPROTECT, &unprotect) == 0)

@@ -223,7 +223,7 @@ internal sealed class AddressSpaces
         return processes;
     }
 
-    /// <summary>Whether the task's userfaultfd still serves its process (<see cref="UserfaultFile.Serves"/>), asking again for a while while the app changes its memory.</summary>
+    /// <summary>Whether the task's userfaultfd still serves its process (<see cref="UserfaultFile.Serves(ulong)"/>), asking again for a while while the app changes its memory.</summary>
     private static bool? Serves(LazyTask task, ulong address)
     {
         for (int attempt = 0; ; attempt++)

@@ -63,7 +63,8 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     public List<AddressRange> TakeWritten()
     {
-        if (!PageWrites.MemoryAlive(_userfaultfd))
+        // Asked of the first page above zero, which crik never registers (it is below mmap_min_addr).
+        if (UserfaultFile.Serves(_userfaultfd, (ulong)Environment.SystemPageSize) == false)
         {
             // Its /proc/PID/pagemap, opened on the old memory too, would scan nothing: no write would ever show.
             throw new IOException($"process {Pid} ran another program (exec) since crik began tracking it, so all of its memory is new");

@@ -100,7 +100,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
         {
             return new WrittenSinceCommit(0, processes.Count, processes.Count);
         }
-        WrittenSinceCommit written = writes.Take(processes, armNew: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+        WrittenSinceCommit written = writes.Take(processes, runsOn: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
         run.Stages.Lap("writes");
         return written;
     }

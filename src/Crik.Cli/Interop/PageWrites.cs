@@ -41,6 +41,15 @@ internal static unsafe class PageWrites
             ReturnMask = Libc.PAGE_IS_WRITTEN,
         });
 
+    /// <summary>As <see cref="WrittenAndProtectAgain"/>, but leaving each page as it is: a written page stays written.</summary>
+    public static List<(ulong Start, ulong End)> Written(SafeFileHandle pagemap, ulong start, ulong end) =>
+        Scan(pagemap, start, end, new Libc.PagemapScanArguments
+        {
+            CategoryMask = Libc.PAGE_IS_WPALLOWED | Libc.PAGE_IS_WRITTEN,
+            CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
+            ReturnMask = Libc.PAGE_IS_WRITTEN,
+        });
+
     /// <summary>The runs of pages in [<paramref name="start"/>, <paramref name="end"/>) that one PAGEMAP_SCAN's <paramref name="arguments"/> match.</summary>
     internal static List<(ulong Start, ulong End)> Scan(SafeFileHandle pagemap, ulong start, ulong end, Libc.PagemapScanArguments arguments)
     {

@@ -35,10 +35,10 @@ internal sealed class AppWrites(ILogger log) : IDisposable
 
     /// <summary>
     /// At a checkpoint, with every process of <paramref name="pids"/> stopped: what each wrote since the last committed
-    /// checkpoint, and every one armed for the next (a process new to crik from here on, unless <paramref name="armNew"/> is
-    /// false: an app that does not run on after this checkpoint has no next one to count for).
+    /// checkpoint, and every one armed for the next (a process new to crik from here on), unless <paramref name="runsOn"/> is
+    /// false: an app that does not run on after this checkpoint has no next one to count for, so none is armed or protected again.
     /// </summary>
-    public WrittenSinceCommit Take(IReadOnlyList<int> pids, bool armNew = true)
+    public WrittenSinceCommit Take(IReadOnlyList<int> pids, bool runsOn = true)
     {
         foreach (int gone in _byPid.Keys.Except(pids).ToList())
         {
@@ -50,7 +50,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         foreach (int pid in pids)
         {
             string start = ProcessStart.Of(pid);
-            if (_byPid.TryGetValue(pid, out Tracked? tracked) && tracked.Start == start && TryTake(tracked) is { } since)
+            if (_byPid.TryGetValue(pid, out Tracked? tracked) && tracked.Start == start && TryTake(tracked, runsOn) is { } since)
             {
                 // One armed after the last commit keeps its tracking, but what it wrote before the arming is unknown.
                 written += tracked.Whole ? since.Sum(r => (long)r.Bytes) : 0;
@@ -59,7 +59,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             Forget(pid); // a PID taken by another process since, or one whose tracking failed
             untracked++;
-            if (armNew && start.Length > 0 && TryStart(pid) is { } started)
+            if (runsOn && start.Length > 0 && TryStart(pid) is { } started)
             {
                 _byPid[pid] = new Tracked(start, started);
             }
@@ -88,11 +88,11 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     }
 
     /// <summary>What <paramref name="tracked"/> wrote since the last commit (or its arming, when later), with what it wrote since the last take; null when its tracking failed.</summary>
-    private List<AddressRange>? TryTake(Tracked tracked)
+    private List<AddressRange>? TryTake(Tracked tracked, bool armAgain)
     {
         try
         {
-            List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(tracked.Writes.TakeWritten()));
+            List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(tracked.Writes.TakeWritten(armAgain)));
             tracked.SinceCommitted.Clear();
             tracked.SinceCommitted.AddRange(since);
             return since;

@@ -58,10 +58,12 @@ internal sealed class ProcessWrites : IDisposable
     }
 
     /// <summary>
-    /// The pages written since the last <see cref="Arm"/> or call of this, with those crik cannot vouch for, merged; and
-    /// armed again, areas new since included, so that the next call reports what is written from now.
+    /// The pages written since the last <see cref="Arm"/> or call of this, with those crik cannot vouch for, merged; and,
+    /// unless <paramref name="armAgain"/> is false, armed again, areas new since included, so that the next call reports what
+    /// is written from now. Not armed again, what it reports stays written and is reported again: the next call over-counts,
+    /// never misses a write, and a checkpoint after which the app does not run on is spared the protection (tens of ms).
     /// </summary>
-    public List<AddressRange> TakeWritten()
+    public List<AddressRange> TakeWritten(bool armAgain = true)
     {
         // Asked of the first page above zero, which crik never registers (it is below mmap_min_addr).
         if (UserfaultFile.Serves(_userfaultfd, (ulong)Environment.SystemPageSize) == false)
@@ -76,9 +78,13 @@ internal sealed class ProcessWrites : IDisposable
         }
         IEnumerable<AddressRange> untracked = PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End));
         IEnumerable<AddressRange> shared = areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End));
-        IEnumerable<AddressRange> written = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End));
+        IEnumerable<AddressRange> written = (armAgain ? PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End)
+            : PageWrites.Written(_pagemap, span.Start, span.End)).Select(r => new AddressRange(r.Start, r.End));
         List<AddressRange> found = AddressRange.Merge(untracked.Concat(shared).Concat(written));
-        Arm(); // the areas new since the last arming are tracked from now
+        if (armAgain)
+        {
+            Arm(); // the areas new since the last arming are tracked from now
+        }
         return found;
     }
 

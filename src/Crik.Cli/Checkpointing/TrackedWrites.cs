@@ -24,9 +24,10 @@ internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, Pag
 /// <param name="criuCan">Whether this CRIU has crik's patch for dumps of written pages, asked once, beside the first dump.</param>
 internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, Lazy<Task<bool>> criuCan, AppWrites writes, ILogger log)
 {
-    private bool _toldCriuCannot;
+    private readonly string? _whyNotTracking = WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1);
+    private bool _toldCriuCannot, _toldWhyNot;
 
-    private bool Tracking => config.TrackWrites != WriteTrackingMode.Off;
+    private bool Tracking => _whyNotTracking is null;
 
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
     public async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)
@@ -44,7 +45,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, L
                 return new PreviousCheckpoint(previous, PagemapsOf(previous));
             }
         }
-        log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
+        log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, _whyNotTracking ?? whyWhole);
+        if (!Tracking && config.TrackWrites != WriteTrackingMode.Off && !_toldWhyNot)
+        {
+            _toldWhyNot = true;
+            log.Information("crik does not track which pages the app writes, so each checkpoint reads all of its memory: {Why}", _whyNotTracking);
+        }
         if (Tracking && !can && !_toldCriuCannot)
         {
             _toldCriuCannot = true;

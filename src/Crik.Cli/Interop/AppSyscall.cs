@@ -40,7 +40,8 @@ internal sealed unsafe partial class AppSyscall : IDisposable
         _tid = tid;
         _pid = TgidOf(tid);
         _wait = wait;
-        if (Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, (nint)Libc.PTRACE_O_TRACESYSGOOD) < 0)
+        // EXITKILL: a crik killed while the thread holds its registers or mask kills the app rather than let it run on from there.
+        if (Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, (nint)(Libc.PTRACE_O_TRACESYSGOOD | Libc.PTRACE_O_EXITKILL)) < 0)
         {
             throw Failure("seize", Libc.LastErrno);
         }
@@ -87,6 +88,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
         registers[Rip] = _instruction;
         SetRegisters(registers);
         _inSignalHandling = false;
+        InAppCallPause.Wait();
         Check(Libc.Ptrace(Libc.PTRACE_SYSCALL, _tid, 0, 0), "resume");
         _ = WaitForStop(IsSyscallStop, Libc.PTRACE_SYSCALL); // the call's entry
         Check(Libc.Ptrace(Libc.PTRACE_SYSCALL, _tid, 0, 0), "resume");

@@ -15,6 +15,9 @@ internal static unsafe partial class Libc
     /// <summary>PTRACE_O_TRACESYSGOOD: a system-call stop reports SIGTRAP | 0x80, told apart from a real SIGTRAP.</summary>
     internal const long PTRACE_O_TRACESYSGOOD = 1;
 
+    /// <summary>PTRACE_O_EXITKILL: a tracer that exits sends its tracee SIGKILL before the kernel lets it go, so it never runs on from what the tracer left.</summary>
+    internal const long PTRACE_O_EXITKILL = 0x100000;
+
     /// <summary>The register sets: the general registers, and on arm64 the number of the system call a thread is in.</summary>
     internal const int NT_PRSTATUS = 1, NT_ARM_SYSTEM_CALL = 0x404;
 

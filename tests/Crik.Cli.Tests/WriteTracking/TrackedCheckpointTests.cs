@@ -68,7 +68,93 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         pod.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A crik that is not PID 1 can be killed and leave the app behind: by default it runs nothing inside the app, and says
+    /// why once.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ByDefaultACrikThatIsNotPid1RunsNothingInTheAppAndSaysWhy()
+    {
+        using var pods = new Pods();
+        using CrikRun pod = CrikRun.Start(["run", "--config", pods.ConfigPath, "--", Compile()], asPid1: false);
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+        try
+        {
+            Assert.Null(AppWroteAt(pod, 1));
+            WriteOnce(pod);
+            Assert.Null(AppWroteAt(pod, 2));
+            Assert.Single(pod.Stderr, line => line.Contains("crik does not track which pages the app writes", StringComparison.Ordinal)
+                && line.Contains("crik is not PID 1 of its PID namespace", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stderr, line => line.Contains(" committed in ", StringComparison.Ordinal) && line.Contains(", writes ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Native.Signal(app, Native.SIGKILL);
+        }
+    }
+
+    /// <summary>
+    /// crik killed while a thread of the app holds crik's registers (trackWrites: on, crik not PID 1, so nothing else ends
+    /// the app): the app dies with it (PTRACE_O_EXITKILL), and never runs on from crik's registers or stays stopped.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ACrikKilledWhileItsCallIsInTheAppTakesTheAppWithIt()
+    {
+        using var pods = new Pods("trackWrites: on\n");
+        using CrikRun pod = CrikRun.Start(["run", "--config", pods.ConfigPath, "--", Compile()], asPid1: false,
+            environment: new Dictionary<string, string> { ["CRIK_TEST_IN_APP_CALL_MS"] = "30000" });
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+        try
+        {
+            Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
+            Task<(int, string, string)> checkpoint = Task.Run(() => CrikCommand.Run(["checkpoint"],
+                new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket }));
+            // TracerPid names the thread that traces: one of crik's own, not CRIU's (which traces the app while it dumps).
+            Poll.Until(() => Directory.GetDirectories($"/proc/{app}/task").Any(task => TracerOf(task) is > 0 and int tracer
+                    && Directory.Exists($"/proc/{pod.CrikPid}/task/{tracer}")),
+                $"crik to hold a thread of the app\n{pod.Transcript}", TimeSpan.FromSeconds(60));
+            Native.Signal(pod.CrikPid, Native.SIGKILL);
+            Poll.Until(() => !Runs(app), $"the app ({app}) to die with crik; it is {State(app)}\n{pod.Transcript}", TimeSpan.FromSeconds(10));
+            _ = checkpoint.Wait(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            Native.Signal(app, Native.SIGKILL);
+        }
+    }
+
     public void Dispose() => _build.Dispose();
+
+    private static int TracerOf(string task)
+    {
+        try
+        {
+            string line = File.ReadAllLines(Path.Combine(task, "status")).First(l => l.StartsWith("TracerPid:", StringComparison.Ordinal));
+            return int.Parse(line["TracerPid:".Length..].Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>The process is there and not a zombie (one that died and waits for its new parent to reap it).</summary>
+    private static bool Runs(int pid) => State(pid) is not ("gone" or "Z");
+
+    private static string State(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "gone";
+        }
+    }
 
     /// <summary>Takes checkpoint <paramref name="generation"/> on demand: what its line says the app wrote, or null when it says nothing of it.</summary>
     private static long? AppWroteAt(CrikRun pod, int generation)

@@ -35,14 +35,15 @@ internal static class StoreBackendCalls
         {
             return null;
         }
-        var bytes = new byte[Math.Min(length, FirstRead)];
+        // A length known beforehand sizes the buffer: a 1.4 MB manifest is then one buffer, not four growing ones and a copy.
+        var bytes = new byte[blob.KnownLength - offset is long known && known >= 0 && known < length ? known : Math.Min(length, FirstRead)];
         int total = 0;
         try
         {
             // Filled only up to the blob's end: a short read is the end; a full one grows the buffer, up to length.
-            while ((total += blob.Read(bytes.AsSpan(total), offset + total)) == bytes.Length && bytes.Length < length)
+            while ((total += blob.Read(bytes.AsSpan(total), offset + total)) == bytes.Length && bytes.Length < length && !AtEnd(blob, offset + total))
             {
-                Array.Resize(ref bytes, (int)Math.Min(bytes.Length * 4L, length));
+                Array.Resize(ref bytes, (int)Math.Min(Math.Max(bytes.Length * 4L, FirstRead), length));
             }
         }
         catch (BlobMissingException)
@@ -50,6 +51,13 @@ internal static class StoreBackendCalls
             return null;
         }
         return total == bytes.Length ? bytes : bytes[..total];
+    }
+
+    /// <summary>Whether a blob whose length is known ends at <paramref name="offset"/>: one byte asked for past a buffer filled to that length.</summary>
+    private static bool AtEnd(IBlobReader blob, long offset)
+    {
+        Span<byte> probe = stackalloc byte[1];
+        return blob.KnownLength is not null && blob.Read(probe, offset) == 0;
     }
 
     /// <summary>What a read of a small file asks for first (one request in object storage); a larger one is read on in larger ranges.</summary>

@@ -26,6 +26,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         List<string>? crc32c = null;
         List<ChunkRef>? chunks = null;
         List<long>? pieces = null;
+        List<ChunkRef>? pieceRefs = null;
         bool piecesNamed = false; // "pieces": null is a damaged image of format 4, not one of format 2
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -37,6 +38,11 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
                 case "size": size = reader.GetInt64(); break;
                 case "crc32c": crc32c = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListString); break;
                 case "chunks": chunks = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListChunkRef); break;
+                case "pieces" when chunks is not null:
+                    // As written: after its chunks, so each piece is made as it is read, without a list of its numbers first.
+                    piecesNamed = true;
+                    pieceRefs = ReadPieces(ref reader, path, chunks);
+                    break;
                 case "pieces":
                     piecesNamed = true;
                     pieces = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListInt64);
@@ -45,7 +51,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
             }
         }
         Expect(ref reader, JsonTokenType.EndObject);
-        return new ManifestFile(path!, size, crc32c!, piecesNamed ? Pieces(path, chunks, pieces) : chunks);
+        return new ManifestFile(path!, size, crc32c!, piecesNamed ? pieceRefs ?? Pieces(path, chunks, pieces) : chunks);
     }
 
     public override void Write(Utf8JsonWriter writer, ManifestFile value, JsonSerializerOptions options)
@@ -108,14 +114,44 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         var pieces = new List<ChunkRef>(numbers.Count / 3);
         for (int i = 0; i < numbers.Count; i += 3)
         {
-            long place = numbers[i], from = numbers[i + 1], take = numbers[i + 2];
-            if (place < 0 || place >= chunks.Count || chunks[(int)place]?.Whole() is not { } whole || from is < 0 or > int.MaxValue || take is <= 0 or > int.MaxValue)
-            {
-                throw new JsonException($"piece {i / 3} of {path} names chunk {place} of {chunks.Count}, bytes {from} to {from + take}");
-            }
-            pieces.Add(from == 0 && take == whole.WholeSize ? whole : whole with { From = (int)from, Take = (int)take });
+            pieces.Add(Piece(path, chunks, pieces.Count, numbers[i], numbers[i + 1], numbers[i + 2]));
         }
         return pieces;
+    }
+
+    /// <summary>The pieces of an image of format 4 read straight from its array, three numbers at a time.</summary>
+    private static List<ChunkRef> ReadPieces(ref Utf8JsonReader reader, string? path, List<ChunkRef> chunks)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException($"the pieces of {path} are not a list of numbers");
+        }
+        var pieces = new List<ChunkRef>();
+        Span<long> numbers = stackalloc long[3];
+        int count = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.Number)
+        {
+            numbers[count++] = reader.GetInt64();
+            if (count == 3)
+            {
+                pieces.Add(Piece(path, chunks, pieces.Count, numbers[0], numbers[1], numbers[2]));
+                count = 0;
+            }
+        }
+        if (reader.TokenType != JsonTokenType.EndArray || count != 0)
+        {
+            throw new JsonException($"the pieces of {path} are not whole (they need their chunks, three numbers each)");
+        }
+        return pieces;
+    }
+
+    private static ChunkRef Piece(string? path, List<ChunkRef> chunks, int index, long place, long from, long take)
+    {
+        if (place < 0 || place >= chunks.Count || chunks[(int)place]?.Whole() is not { } whole || from is < 0 or > int.MaxValue || take is <= 0 or > int.MaxValue)
+        {
+            throw new JsonException($"piece {index} of {path} names chunk {place} of {chunks.Count}, bytes {from} to {from + take}");
+        }
+        return from == 0 && take == whole.WholeSize ? whole : whole with { From = (int)from, Take = (int)take };
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType token)

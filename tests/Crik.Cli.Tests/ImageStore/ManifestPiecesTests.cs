@@ -27,6 +27,18 @@ public sealed class ManifestPiecesTests
     }
 
     [Fact]
+    public void PiecesListedBeforeTheirChunksAreReadAlike()
+    {
+        var file = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(Serialize(Sliced()))!["files"]![0]!;
+        System.Text.Json.Nodes.JsonNode chunks = file["chunks"]!;
+        file.Remove("chunks");
+        file["chunks"] = chunks; // now after "pieces"
+        string json = file.Root.ToJsonString();
+        Assert.True(json.IndexOf("\"pieces\"", StringComparison.Ordinal) < json.IndexOf("\"chunks\"", StringComparison.Ordinal), json);
+        Assert.Equal(Pieces, Read(Encoding.UTF8.GetBytes(json)).Files[0].Chunks);
+    }
+
+    [Fact]
     public void EachChunkIsWrittenOnceAndEachPieceAsThreeNumbers()
     {
         JsonObject file = JsonNode.Parse(Serialize(Sliced()))!["files"]![0]!.AsObject();

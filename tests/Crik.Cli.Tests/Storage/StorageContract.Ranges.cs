@@ -20,6 +20,19 @@ public abstract partial class StorageContract
         Assert.Null(Backend.Read("restores/000001-002", 4095));
     }
 
+    /// <summary>A file larger than a read's first request (a manifest of megabytes) is read whole, and one a byte over the cap is told.</summary>
+    [SkippableStorageFact]
+    public void AFileOfMegabytesIsReadWholeAndOneOverTheCapByOneByteMore()
+    {
+        byte[] content = new byte[(1 << 20) + 4321];
+        new Random(7).NextBytes(content);
+        Assert.True(Backend.WriteIfAbsent("restores/000001-001", content));
+        Assert.Equal(content, Backend.Read("restores/000001-001", 16 << 20));
+        Assert.Equal(content, Backend.Read("restores/000001-001", content.Length));
+        Assert.Equal(content[..^1], Backend.Read("restores/000001-001", content.Length - 2));
+        Assert.Equal(content[1000..], Backend.Read("restores/000001-001", 1000, 16 << 20));
+    }
+
     [SkippableStorageFact]
     public void AnEmptyFileReadsAsNoBytesWhateverTheCap()
     {

@@ -56,6 +56,8 @@ internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
     {
         public int Read(Span<byte> into, long offset) => wrapper.Around(StoreOperation.Read, new RangeRead(blob, into, offset), static r => r.Blob.Read(r.Into, r.Offset));
 
+        public long? KnownLength => blob.KnownLength;
+
         public void Dispose() => blob.Dispose();
 
         public override string ToString() => key;

@@ -12,6 +12,9 @@ internal interface IBlobReader : IDisposable
     /// out only now).
     /// </summary>
     int Read(Span<byte> into, long offset);
+
+    /// <summary>The blob's length where it is known without a request (a file on the volume), else null.</summary>
+    long? KnownLength => null;
 }
 
 /// <summary>A blob that is not there, found out when it was read (<see cref="IBlobReader.Read"/>).</summary>

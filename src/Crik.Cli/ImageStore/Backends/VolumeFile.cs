@@ -15,5 +15,7 @@ internal sealed class VolumeFile(SafeFileHandle file) : IBlobReader
         return total;
     }
 
+    public long? KnownLength => RandomAccess.GetLength(file);
+
     public void Dispose() => file.Dispose();
 }

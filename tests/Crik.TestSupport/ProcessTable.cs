@@ -30,6 +30,20 @@ public static class ProcessTable
 
     public static List<Entry> ChildrenOf(int pid) => All().Where(e => e.ParentPid == pid).ToList();
 
+    /// <summary>The thread that traces the thread at <paramref name="task"/> (/proc/PID/task/TID): 0 when none, -1 when it is gone.</summary>
+    public static int TracerOf(string task)
+    {
+        try
+        {
+            string line = File.ReadAllLines(Path.Combine(task, "status")).First(l => l.StartsWith("TracerPid:", StringComparison.Ordinal));
+            return int.Parse(line["TracerPid:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            return -1;
+        }
+    }
+
     /// <summary>
     /// Waits until a process named <paramref name="name"/> has been re-parented to
     /// <paramref name="parent"/>, kills it, then waits until it is gone from /proc altogether: an

@@ -57,20 +57,7 @@ public class RetireCrashTests
             info.ArgumentList.Add(arg);
         }
         Process tracer = Process.Start(info)!;
-        Poll.Until(() => Directory.GetDirectories($"/proc/{pid}/task").All(t => TracerOf(t) == tracer.Id), $"strace to attach to every thread of {pid}");
+        Poll.Until(() => Directory.GetDirectories($"/proc/{pid}/task").All(t => ProcessTable.TracerOf(t) == tracer.Id), $"strace to attach to every thread of {pid}");
         return tracer;
-    }
-
-    private static int TracerOf(string task)
-    {
-        try
-        {
-            string line = File.ReadAllLines(Path.Combine(task, "status")).First(l => l.StartsWith("TracerPid:", StringComparison.Ordinal));
-            return int.Parse(line["TracerPid:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            return -1;
-        }
     }
 }

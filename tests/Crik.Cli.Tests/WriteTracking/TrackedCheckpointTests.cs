@@ -112,7 +112,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
             Task<(int, string, string)> checkpoint = Task.Run(() => CrikCommand.Run(["checkpoint"],
                 new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket }));
             // TracerPid names the thread that traces: one of crik's own, not CRIU's (which traces the app while it dumps).
-            Poll.Until(() => Directory.GetDirectories($"/proc/{app}/task").Any(task => TracerOf(task) is > 0 and int tracer
+            Poll.Until(() => Directory.GetDirectories($"/proc/{app}/task").Any(task => ProcessTable.TracerOf(task) is > 0 and int tracer
                     && Directory.Exists($"/proc/{pod.CrikPid}/task/{tracer}")),
                 $"crik to hold a thread of the app\n{pod.Transcript}", TimeSpan.FromSeconds(60));
             Native.Signal(pod.CrikPid, Native.SIGKILL);
@@ -126,19 +126,6 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     }
 
     public void Dispose() => _build.Dispose();
-
-    private static int TracerOf(string task)
-    {
-        try
-        {
-            string line = File.ReadAllLines(Path.Combine(task, "status")).First(l => l.StartsWith("TracerPid:", StringComparison.Ordinal));
-            return int.Parse(line["TracerPid:".Length..].Trim(), CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            return -1;
-        }
-    }
 
     /// <summary>The process is there and not a zombie (one that died and waits for its new parent to reap it).</summary>
     private static bool Runs(int pid) => State(pid) is not ("gone" or "Z");

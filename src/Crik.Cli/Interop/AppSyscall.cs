@@ -70,8 +70,11 @@ internal sealed unsafe partial class AppSyscall : IDisposable
         ? null
         : $"crik runs a system call inside the app on x86-64 only so far, not on {RuntimeInformation.ProcessArchitecture}";
 
-    /// <summary>Seizes thread <paramref name="tid"/> and stops it; throws IOException when it cannot (the thread is gone, traced already, or not crik's to trace).</summary>
-    /// <param name="wait">How long to wait for each stop of the thread before giving up.</param>
+    /// <summary>
+    /// Seizes thread <paramref name="tid"/> and stops it; throws IOException when it cannot (the thread is gone, traced already,
+    /// or not crik's to trace). Once seized, the thread is waited for as long as it lives, however long it does not run.
+    /// </summary>
+    /// <param name="wait">How long to watch closely for each stop of the thread, and to wait for an exited one to be reaped.</param>
     public static AppSyscall Stop(int tid, TimeSpan wait) =>
         Unsupported() is { } why ? throw new IOException(why) : new AppSyscall(tid, wait);
 
@@ -158,7 +161,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
             {
                 if (!_exited)
                 {
-                    return; // it did not stop in time, and is not known to have exited
+                    return; // a ptrace call failed, and it is not known to have exited
                 }
             }
         }

@@ -125,6 +125,39 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A thread of the app that stops running while it holds crik's registers (its cgroup frozen, as a paused container's, for
+    /// longer than crik used to wait): crik waits for it, and puts it back as it was. Before, crik gave up after 2 s and let
+    /// the thread go with its registers; thawed, the app died of SIGSEGV.
+    /// </summary>
+    [WriteTrackingFreezerFact]
+    public void AThreadFrozenWhileItHoldsCriksRegistersIsPutBackWhenItThaws()
+    {
+        using var pods = new Pods();
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_IN_APP_CALL_MS"] = "1000" }, Compile());
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
+        Task<(int Code, string Output, string Error)> checkpoint = Task.Run(() => CrikCommand.Run(["checkpoint"],
+            new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket }));
+        using (var freezer = new CgroupFreezer())
+        {
+            Poll.Until(() => Directory.GetDirectories($"/proc/{app}/task").Any(task => ProcessTable.TracerOf(task) is > 0 and int tracer
+                && Directory.Exists($"/proc/{pod.CrikPid}/task/{tracer}")), $"crik to hold a thread of the app\n{pod.Transcript}", TimeSpan.FromSeconds(60));
+            freezer.Freeze(app);
+            Thread.Sleep(TimeSpan.FromSeconds(4));
+        }
+        Assert.True(checkpoint.Wait(TimeSpan.FromSeconds(60)), $"the checkpoint never ended\n{pod.Transcript}");
+        Assert.True(checkpoint.Result.Code == 0, $"{checkpoint.Result.Output}{checkpoint.Result.Error}\n{pod.Transcript}");
+        Assert.True(Runs(app), $"the app ({app}) is {State(app)}\n{pod.Transcript}");
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries($"/proc/{app}/fd"),
+            fd => new FileInfo(fd).LinkTarget?.Contains("userfaultfd", StringComparison.Ordinal) == true);
+        WriteOnce(pod);
+        long? wrote = AppWroteAt(pod, 2);
+        Assert.True(wrote is >= WrittenEachTime and <= WrittenEachTime + Besides, $"checkpoint 2 says the app wrote {wrote}: crik lost its tracking\n{pod.Transcript}");
+        pod.Signal(Native.SIGKILL);
+    }
+
     public void Dispose() => _build.Dispose();
 
     /// <summary>The process is there and not a zombie (one that died and waits for its new parent to reap it).</summary>

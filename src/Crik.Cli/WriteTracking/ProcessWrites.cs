@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
 
@@ -30,6 +31,7 @@ internal sealed class ProcessWrites : IDisposable
     /// <summary>Tracking for process <paramref name="pid"/>, not yet armed; throws IOException when this kernel or process does not allow it.</summary>
     public static ProcessWrites Start(int pid, TimeSpan wait)
     {
+        RefuseAsyncIo(pid);
         SafeFileHandle userfaultfd = AppUserfaultfd.Take(pid, wait);
         try
         {
@@ -71,6 +73,7 @@ internal sealed class ProcessWrites : IDisposable
             // Its /proc/PID/pagemap, opened on the old memory too, would scan nothing: no write would ever show.
             throw new IOException($"process {Pid} ran another program (exec) since crik began tracking it, so all of its memory is new");
         }
+        RefuseAsyncIo(Pid); // made since the arming: what it wrote through its pins since the last take is unknown
         List<Area> areas = Areas();
         if (Span(areas) is not { } span)
         {
@@ -92,6 +95,16 @@ internal sealed class ProcessWrites : IDisposable
     {
         _pagemap.Dispose();
         _userfaultfd.Dispose();
+    }
+
+    /// <summary>Throws IOException when the process has asynchronous I/O (<see cref="AsyncIo"/>), whose writes crik would not see.</summary>
+    private static void RefuseAsyncIo(int pid)
+    {
+        if (AsyncIo.Of(pid) is { } io)
+        {
+            throw new IOException($"process {pid} has {io}, which the kernel can complete into its memory without a page fault, "
+                + "so crik could not see all that it writes");
+        }
     }
 
     private static AddressRange? Span(List<Area> areas) => areas.Count == 0 ? null : new AddressRange(areas.Min(a => a.Start), areas.Max(a => a.End));

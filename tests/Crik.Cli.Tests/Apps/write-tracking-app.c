@@ -20,6 +20,8 @@
 //                            "done eintr CODE value-kept|value-lost" (CODE: the siginfo's si_code, -2 for a timer)
 //   timedppoll MS            the same with ppoll, which unblocks SIGALRM (blocked otherwise) for the call alone:
 //                            "done eintr CODE value-kept|value-lost mask-kept|mask-lost"
+//   aio                      makes a Linux AIO context (io_setup), as an app that reads with O_DIRECT does: "done"
+//   uring                    makes an io_uring (io_uring_setup): "done"
 // SIGALRM is blocked in the spinning thread, so the timer's signal comes to the main thread. Started with the argument
 // "alone", the app starts no spinning thread: its main thread is its only one.
 #define _GNU_SOURCE
@@ -210,6 +212,12 @@ int main(int argc, char **argv)
             printf("failed\n");
         } else if (strncmp(line, "seccomp", 7) == 0) {
             printf(kill_at_userfaultfd() ? "done\n" : "failed\n");
+        } else if (strncmp(line, "aio", 3) == 0) {
+            unsigned long context = 0;
+            printf(syscall(SYS_io_setup, 4, &context) == 0 ? "done\n" : "failed\n");
+        } else if (strncmp(line, "uring", 5) == 0) {
+            static char params[120]; // struct io_uring_params, zeroed
+            printf(syscall(SYS_io_uring_setup, 4, params) >= 0 ? "done\n" : "failed\n");
         } else if (strncmp(line, "spins", 5) == 0) {
             printf("done %llu\n", (unsigned long long)spins);
         } else {

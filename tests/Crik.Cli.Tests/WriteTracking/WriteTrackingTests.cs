@@ -56,6 +56,33 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal([3], PagesOfA(app, writes.TakeWritten()));
     });
 
+    /// <summary>
+    /// Asynchronous I/O can complete into the app's memory through pages the kernel pinned at its submission, without the
+    /// page fault that marks a page written: a process that has it is not tracked, and one that makes it is no longer.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AProcessWithAsynchronousIoIsNotTracked() => ForEachLinking(app =>
+    {
+        using (ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait))
+        {
+            writes.Arm();
+            Assert.Equal("done", app.Ask("uring", raw: true));
+            var lost = Assert.Throws<IOException>(() => writes.TakeWritten());
+            Assert.Contains("has an io_uring", lost.Message, StringComparison.Ordinal);
+        }
+        var refused = Assert.Throws<IOException>(() => ProcessWrites.Start(app.Pid, Wait));
+        Assert.Contains("has an io_uring", refused.Message, StringComparison.Ordinal);
+    });
+
+    [WriteTrackingFact]
+    public void AProcessWithALinuxAioContextIsNotArmed() => ForEachLinking(app =>
+    {
+        Assert.Equal("done", app.Ask("aio", raw: true));
+        var refused = Assert.Throws<IOException>(() => ProcessWrites.Start(app.Pid, Wait));
+        Assert.Contains("has a Linux AIO context", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("done", app.Ask("write 0 1 1", raw: true)); // nothing was run in it: it goes on
+    });
+
     [WriteTrackingFact]
     public void WhatCrikCannotVouchForCountsAsWritten() => ForEachLinking(app =>
     {

@@ -33,7 +33,7 @@ internal static partial class ConfigLoader
         }
         try
         {
-            var (config, warnings) = Parse(text, path);
+            var (config, warnings) = Parse(text, path, TestDefaults.Apply(CrikConfig.Default));
             return new LoadedConfig(config, path, warnings);
         }
         catch (Exception e) when (e is not (ConfigException or OutOfMemoryException))
@@ -44,14 +44,15 @@ internal static partial class ConfigLoader
     }
 
     /// <summary>Parses and validates configuration text; <paramref name="file"/> names it in messages.</summary>
-    public static (CrikConfig Config, IReadOnlyList<string> Warnings) Parse(string text, string file)
+    /// <param name="defaults">What a key the text does not set is: <see cref="CrikConfig.Default"/> unless given.</param>
+    public static (CrikConfig Config, IReadOnlyList<string> Warnings) Parse(string text, string file, CrikConfig? defaults = null)
     {
         YamlNode? root = ReadRoot(text, file);
         var warnings = new List<string>();
-        CrikConfig config = CrikConfig.Default;
+        CrikConfig config = defaults ?? CrikConfig.Default;
         if (root is not (null or YamlScalarNode { Value: null or "" or "~" or "null" }))
         {
-            config = ReadMapping(root, file, warnings);
+            config = ReadMapping(root, file, warnings, config);
         }
         if (!config.CheckpointingEnabled)
         {
@@ -60,14 +61,14 @@ internal static partial class ConfigLoader
         return (config, warnings);
     }
 
-    private static CrikConfig ReadMapping(YamlNode root, string file, List<string> warnings)
+    private static CrikConfig ReadMapping(YamlNode root, string file, List<string> warnings, CrikConfig defaults)
     {
         if (root is not YamlMappingNode mapping)
         {
             throw new ConfigException($"{file}:{Line(root)}: the configuration must be a mapping of keys to values, e.g. \"imageDir: /var/lib/crik\"");
         }
         var reader = new ConfigValueReader(file);
-        CrikConfig config = CrikConfig.Default;
+        CrikConfig config = defaults;
         int budgetLine = 0;
         foreach (var (keyNode, value) in mapping.Children)
         {

@@ -10,7 +10,7 @@ public class StageTimesTests
     [CriuFact]
     public void TheCommitAndRestoreLinesNameEveryStageAndTheStreamOfThePagesImage()
     {
-        using var pods = new Pods();
+        using var pods = new Pods("trackWrites: auto\n"); // its writes stage named, in a run of the tests with another default too
         string committed;
         using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
         {

@@ -20,6 +20,9 @@ public sealed partial class TrackedCheckpointTests : IDisposable
 
     private readonly TempDirectory _build = new();
 
+    /// <summary>crik's own defaults, also in a run of the tests with trackWrites off by default (CRIK_TEST_TRACK_WRITES_DEFAULT).</summary>
+    private static readonly Dictionary<string, string> CriksOwnDefaults = new() { ["CRIK_TEST_TRACK_WRITES_DEFAULT"] = "" };
+
     [WriteTrackingFact]
     public void EachCheckpointSaysWhatTheAppWroteSinceThePreviousOne()
     {
@@ -47,7 +50,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     public void ByDefaultEachCheckpointSaysWhatTheAppWrote()
     {
         using var pods = new Pods();
-        using CrikRun pod = pods.Start(Compile());
+        using CrikRun pod = pods.StartWith(CriksOwnDefaults, Compile());
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
         Assert.Null(AppWroteAt(pod, 1));
         WriteOnce(pod);
@@ -76,7 +79,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     public void ByDefaultACrikThatIsNotPid1RunsNothingInTheAppAndSaysWhy()
     {
         using var pods = new Pods();
-        using CrikRun pod = CrikRun.Start(["run", "--config", pods.ConfigPath, "--", Compile()], asPid1: false);
+        using CrikRun pod = CrikRun.Start(["run", "--config", pods.ConfigPath, "--", Compile()], asPid1: false, environment: CriksOwnDefaults);
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
         int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
         try
@@ -134,7 +137,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     public void AThreadFrozenWhileItHoldsCriksRegistersIsPutBackWhenItThaws()
     {
         using var pods = new Pods();
-        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_IN_APP_CALL_MS"] = "1000" }, Compile());
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string>(CriksOwnDefaults) { ["CRIK_TEST_IN_APP_CALL_MS"] = "1000" }, Compile());
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
         int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
         Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");

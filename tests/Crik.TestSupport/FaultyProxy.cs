@@ -10,7 +10,7 @@ namespace Crik.TestSupport;
 /// </summary>
 public sealed class FaultyProxy : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly HttpClient _upstream = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
     private readonly string _target;
     private readonly Task _loop;
@@ -32,9 +32,7 @@ public sealed class FaultyProxy : IDisposable
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         _target = target.TrimEnd('/');
-        Port = FreePort.Get();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
+        (_listener, Port) = FreePort.StartHttpListener();
         _loop = Task.Run(ServeAsync);
     }
 

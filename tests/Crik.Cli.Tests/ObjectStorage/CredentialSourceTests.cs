@@ -133,15 +133,13 @@ public sealed class CredentialSourceTests : IDisposable
     /// <summary>An STS endpoint on loopback that answers AssumeRoleWithWebIdentity with credentials valid for an hour.</summary>
     private sealed class FakeSts : IDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly HttpListener _listener;
         private readonly Task _loop;
 
         public FakeSts()
         {
-            int port = FreePort.Get();
+            (_listener, int port) = FreePort.StartHttpListener();
             Endpoint = $"http://127.0.0.1:{port}";
-            _listener.Prefixes.Add(Endpoint + "/");
-            _listener.Start();
             _loop = Task.Run(Serve);
         }
 

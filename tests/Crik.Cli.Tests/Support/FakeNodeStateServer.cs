@@ -8,14 +8,12 @@ namespace Crik.Cli.Tests.Support;
 /// <summary>A node-state server stand-in on loopback that answers one state for every node and records the paths asked.</summary>
 internal sealed class FakeNodeStateServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
 
     public FakeNodeStateServer(string state)
     {
         State = state;
-        Port = FreePort.Get();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
+        (_listener, Port) = FreePort.StartHttpListener();
         _ = Task.Run(ServeAsync);
     }
 

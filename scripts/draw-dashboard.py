@@ -25,7 +25,7 @@ GRID_ROW = 22  # pixels per unit of gridPos height
 TOP = 50  # the dashboard's title bar
 GAP = 4
 COLOURS = ["#56a64b", "#3274d9", "#e0b400", "#e02f44", "#a352cc", "#ff9830"]
-UNITS = {"s": "seconds", "bytes": "bytes", "reqps": "requests/s", "short": ""}
+UNITS = {"s": "seconds", "bytes": "bytes", "reqps": "requests/s", "percentunit": "share", "short": ""}
 
 STYLE = """  <style>
     .page { fill: #f4f5f5; }

@@ -173,7 +173,7 @@ public sealed partial class MonitoringRuleTests : IDisposable
         string[] histograms = ["crik_checkpoint_duration_seconds", "crik_checkpoint_frozen_seconds", "crik_restore_duration_seconds"];
         string[] others =
         [
-            "crik_checkpoints_total", "crik_checkpoint_written_bytes", "crik_checkpoint_size_bytes",
+            "crik_checkpoints_total", "crik_checkpoint_written_bytes", "crik_checkpoint_app_wrote_bytes", "crik_restore_shared_bytes", "crik_checkpoint_size_bytes",
             "crik_checkpoint_last_success_timestamp_seconds", "crik_checkpoint_interval_seconds", "crik_checkpoints_set_aside_total",
             "crik_restores_total", "crik_app_start_seconds", "crik_restore_memory_all_in_seconds", "crik_restore_resumed_again_total",
             "crik_restore_crash_loop_give_ups_total", "crik_app_oom_kills_total", "crik_app_running", "crik_lease_state",
@@ -183,7 +183,8 @@ public sealed partial class MonitoringRuleTests : IDisposable
             "process_start_time_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
             "node_state_server_nodes", "node_state_server_answers_total", "node_state_server_watch_restarts_total",
             "node_state_server_list_restarts_total", "node_state_server_ready", "node_state_server_bad_items_total",
-            "node_state_server_http_requests_total",
+            "node_state_server_http_requests_total", "node_state_server_gc_heap_bytes", "node_state_server_gc_committed_bytes",
+            "node_state_server_gc_allocated_bytes_total", "node_state_server_gc_pause_seconds_total", "node_state_server_gc_collections_total",
         ];
         var known = new HashSet<string>(others, StringComparer.Ordinal);
         foreach (string histogram in histograms)
@@ -264,32 +265,8 @@ public sealed partial class MonitoringRuleTests : IDisposable
     /// Every panel query of the dashboard (panels in rows too), with Grafana's variables replaced by what Grafana
     /// puts there: an interval for $__rate_interval, $__interval and $__range, ".*" for the namespace and pod.
     /// </summary>
-    private static List<(string Name, string Expr)> DashboardQueries()
-    {
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Monitoring, "crik-dashboard.json")));
-        var queries = new List<(string, string)>();
-        void Walk(JsonElement panels)
-        {
-            foreach (JsonElement panel in panels.EnumerateArray())
-            {
-                if (panel.TryGetProperty("panels", out JsonElement inner))
-                {
-                    Walk(inner);
-                }
-                if (!panel.TryGetProperty("targets", out JsonElement targets))
-                {
-                    continue;
-                }
-                foreach (JsonElement target in targets.EnumerateArray())
-                {
-                    string name = $"panel_{panel.GetProperty("id").GetInt32()}_{target.GetProperty("refId").GetString()}";
-                    queries.Add((name, GrafanaVariables(target.GetProperty("expr").GetString()!)));
-                }
-            }
-        }
-        Walk(dashboard.RootElement.GetProperty("panels"));
-        return queries;
-    }
+    private static List<(string Name, string Expr)> DashboardQueries() =>
+        [.. GrafanaDashboard.Targets().Select(target => ($"panel_{target.PanelId}_{target.RefId}", GrafanaVariables(target.Expr)))];
 
     /// <summary>The queries of the dashboard's query variables (label_values(series, label): Grafana's, not PromQL).</summary>
     private static List<string> DashboardVariableQueries()

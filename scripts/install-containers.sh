@@ -4,9 +4,11 @@
 # built from Dockerfile.crik's own `runtime` stage with this checkout's crik and the host's CRIU.
 #
 # Needs root and CRIU 4.2+ (scripts/install-criu.sh). Images:
-#   localhost/crik-test-base:bookworm   Debian + python3, JRE, PostgreSQL 15, redis, Node.js, CRIU's libraries
+#   localhost/crik-test-base:bookworm   Debian + python3, JRE, PostgreSQL 15, redis, Node.js, Jupyter Notebook 6,
+#                                       CRIU's libraries
 #   localhost/crik-test-runtime:latest  Dockerfile.crik --target runtime on that base
-# Set CRIK_REBUILD_BASE=1 to make the base image again.
+# The base image is made again when its package list changes (a label holds the list), or with
+# CRIK_REBUILD_BASE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,10 @@ WORK=${CRIK_CONTAINERS_DIR:-/var/tmp/crik-containers}
 PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
 PACKAGES=(
     python3 default-jre-headless postgresql-15 redis-server nodejs procps iproute2 curl ca-certificates
+    # a notebook server and its Python kernel (JupyterTests)
+    python3-notebook python3-ipykernel
+    # virtual packages its dependencies name, which debootstrap does not resolve on its own
+    python3-cffi-backend libboost-regex1.74.0
     # CRIU's runtime libraries (built without GnuTLS and nftables: scripts/install-criu.sh) and iptables
     libprotobuf-c1 libnl-3-200 libnet1 libbsd0 libcap2 libaio1 libdrm2 libuuid1
     iptables
@@ -38,18 +44,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq podman runc debootstrap >/dev/null
 fi
 
-if [ "${CRIK_REBUILD_BASE:-0}" = 1 ] || ! "${PODMAN[@]}" image exists "$BASE_IMAGE"; then
+packages=$(IFS=,; echo "${PACKAGES[*]}")
+made_with=$("${PODMAN[@]}" image inspect --format '{{index .Labels "crik.test.packages"}}' "$BASE_IMAGE" 2>/dev/null || true)
+if [ "${CRIK_REBUILD_BASE:-0}" = 1 ] || [ "$made_with" != "$packages" ]; then
     mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     mirror=${mirror:-http://deb.debian.org/debian}
     rootfs="$WORK/rootfs"
     rm -rf "$rootfs"
     mkdir -p "$WORK"
     log "making $BASE_IMAGE with debootstrap from $mirror (a few minutes)"
-    packages=$(IFS=,; echo "${PACKAGES[*]}")
     debootstrap --variant=minbase --include="$packages" bookworm "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 \
         || { tail -n 20 "$WORK/debootstrap.log" >&2; log "debootstrap failed (log: $WORK/debootstrap.log)"; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    tar -C "$rootfs" -c . | "${PODMAN[@]}" import -q - "$BASE_IMAGE" >/dev/null
+    tar -C "$rootfs" -c . | "${PODMAN[@]}" import -q --change "LABEL crik.test.packages=$packages" - "$BASE_IMAGE" >/dev/null
     rm -rf "$rootfs"
     log "$BASE_IMAGE made in $((SECONDS - started)) s"
 fi
@@ -70,4 +77,6 @@ printf 'FROM scratch\nCOPY out/ /out/\nCOPY usr/ /usr/\n' >"$context/Containerfi
     --build-arg CRIK_BINARIES=localhost/crik-test-binaries:latest \
     --build-arg CRIU_BINARIES=localhost/crik-test-binaries:latest \
     . >/dev/null
+# Each build leaves the image it replaces behind, untagged; nothing else uses them.
+"${PODMAN[@]}" image prune -f >/dev/null
 log "$RUNTIME_IMAGE built; all done in $((SECONDS - started)) s"

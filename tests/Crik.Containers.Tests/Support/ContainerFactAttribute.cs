@@ -37,7 +37,7 @@ public sealed class ContainerFactAttribute : FactAttribute
 
     private readonly bool _needsSysResource;
 
-    private static string? Missing()
+    internal static string? Missing()
     {
         if (!Prerequisites.IsRoot)
         {
@@ -48,5 +48,17 @@ public sealed class ContainerFactAttribute : FactAttribute
             return $"needs podman and {Podman.RuntimeImage}: run scripts/install-containers.sh as root";
         }
         return null;
+    }
+}
+
+/// <summary>A theory in real containers: skipped as <see cref="ContainerFactAttribute"/> is, never in CI.</summary>
+public sealed class ContainerTheoryAttribute : TheoryAttribute
+{
+    public ContainerTheoryAttribute()
+    {
+        if (!Prerequisites.InCi && ContainerFactAttribute.Missing() is { } reason)
+        {
+            Skip = reason;
+        }
     }
 }

@@ -9,6 +9,10 @@
 #   localhost/crik-test-runtime:latest  Dockerfile.crik --target runtime on that base
 # The base image is made again when its package list changes (a label holds the list), or with
 # CRIK_REBUILD_BASE=1.
+#
+#   install-containers.sh               both images
+#   install-containers.sh --base-only   the base image alone (scripts/test.sh makes it while it builds crik)
+# CRIK_PUBLISHED=path/to/crik puts that NativeAOT crik in the runtime image instead of publishing one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +35,13 @@ PACKAGES=(
     iptables
 )
 
+base_only=0
+case "${1:-}" in
+    "") ;;
+    --base-only) base_only=1 ;;
+    *) log "unknown argument $1 (usage: install-containers.sh [--base-only])"; exit 2 ;;
+esac
 [ "$(id -u)" -eq 0 ] || { log "needs root"; exit 1; }
-criu=$(command -v criu) || { log "no criu on the PATH: run scripts/install-criu.sh first"; exit 1; }
 
 export DEBIAN_FRONTEND=noninteractive
 missing=()
@@ -61,14 +70,21 @@ if [ "${CRIK_REBUILD_BASE:-0}" = 1 ] || [ "$made_with" != "$packages" ]; then
     log "$BASE_IMAGE made in $((SECONDS - started)) s"
 fi
 
+[ "$base_only" -eq 0 ] || exit 0
+criu=$(command -v criu) || { log "no criu on the PATH: run scripts/install-criu.sh first"; exit 1; }
+
 # The runtime stage of Dockerfile.crik, fed this checkout's crik (published NativeAOT, as that stage
 # ships it) and the host's CRIU instead of its CRIU source build (which cannot be fetched here).
 context="$WORK/binaries"
 rm -rf "$context"
 mkdir -p "$context/out/crik" "$context/usr/local/sbin"
-command -v clang >/dev/null && [ -e /usr/include/zlib.h ] || { apt-get update -qq && apt-get install -y -qq clang zlib1g-dev >/dev/null; }
-dotnet publish src/Crik.Cli -c Release -r linux-x64 -p:PublishAot=true -nologo -v quiet -o "$WORK/crik-publish" >/dev/null
-cp "$WORK/crik-publish/crik" "$context/out/crik/crik"
+crik=${CRIK_PUBLISHED:-}
+if [ -z "$crik" ]; then
+    command -v clang >/dev/null && [ -e /usr/include/zlib.h ] || { apt-get update -qq && apt-get install -y -qq clang zlib1g-dev >/dev/null; }
+    dotnet publish src/Crik.Cli -c Release -r linux-x64 -p:PublishAot=true -nologo -v quiet -o "$WORK/crik-publish" >/dev/null
+    crik="$WORK/crik-publish/crik"
+fi
+cp "$crik" "$context/out/crik/crik"
 cp "$criu" "$context/usr/local/sbin/criu"
 printf 'FROM scratch\nCOPY out/ /out/\nCOPY usr/ /usr/\n' >"$context/Containerfile"
 "${PODMAN[@]}" build -q -t localhost/crik-test-binaries:latest -f "$context/Containerfile" "$context" >/dev/null

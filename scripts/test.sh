@@ -4,12 +4,25 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The real-container tests' base image (debootstrap, a few minutes) is made in the background while crik
+# builds; every host package is installed before it starts, since apt takes one install at a time. A
+# run that stops early leaves it to finish on its own.
+base_pid=""
 if [ "$(id -u)" -eq 0 ]; then
     bash scripts/install-criu.sh || { echo "test.sh: installing CRIU failed" >&2; exit 1; }
-    bash scripts/install-containers.sh || { echo "test.sh: preparing the real-container tests (podman) failed" >&2; exit 1; }
-    # A real pre-fork server for the copy-on-write restore test (PreForkServerTests).
-    [ -x /usr/bin/gunicorn ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gunicorn >/dev/null; } \
-        || { echo "test.sh: installing gunicorn failed" >&2; exit 1; }
+    # gunicorn: a real pre-fork server for the copy-on-write restore test (PreForkServerTests); clang and
+    # zlib1g-dev link NativeAOT; podman, runc and debootstrap run the real-container tests.
+    host_packages=()
+    [ -x /usr/bin/gunicorn ] || host_packages+=(gunicorn)
+    command -v clang >/dev/null || host_packages+=(clang)
+    [ -e /usr/include/zlib.h ] || host_packages+=(zlib1g-dev)
+    for tool in podman runc debootstrap; do
+        command -v "$tool" >/dev/null || host_packages+=("$tool")
+    done
+    if [ ${#host_packages[@]} -gt 0 ]; then
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${host_packages[@]}" >/dev/null; } \
+            || { echo "test.sh: installing ${host_packages[*]} failed" >&2; exit 1; }
+    fi
 else
     echo "test.sh: not root; tests that need root, namespaces or CRIU will be reported as skipped" >&2
 fi
@@ -39,6 +52,11 @@ if ! command -v promtool >/dev/null; then
         echo "test.sh: not root and no promtool; the rule and dashboard tests will be reported as skipped (apt-get install prometheus)" >&2
     fi
 fi
+if [ "$(id -u)" -eq 0 ]; then
+    base_log=$(mktemp)
+    bash scripts/install-containers.sh --base-only >"$base_log" 2>&1 &
+    base_pid=$!
+fi
 bash scripts/install-s3rver.sh || echo "test.sh: s3rver could not be installed; the object storage tests will say why they cannot run" >&2
 command -v python3 >/dev/null || { echo "test.sh: python3 is needed by the test apps (apt-get install python3)" >&2; exit 1; }
 
@@ -61,6 +79,13 @@ for project in src/Crik.Cli src/Crik.NodeStateServer; do
 done
 "$publish_dir/Crik.Cli/crik" --version >/dev/null && "$publish_dir/Crik.Cli/crik" run -- sh -c 'exit 0' 2>/dev/null \
     || { echo "test.sh: the NativeAOT crik does not run" >&2; exit 1; }
+if [ -n "$base_pid" ]; then
+    wait "$base_pid" || { cat "$base_log" >&2; echo "test.sh: making the real-container tests' base image failed" >&2; exit 1; }
+    cat "$base_log" >&2
+    rm -f "$base_log"
+    CRIK_PUBLISHED="$PWD/$publish_dir/Crik.Cli/crik" bash scripts/install-containers.sh \
+        || { echo "test.sh: preparing the real-container tests (podman) failed" >&2; exit 1; }
+fi
 export CRIK_BIN="$PWD/$publish_dir/Crik.Cli/crik"
 export NODE_STATE_SERVER_BINARY="$PWD/$publish_dir/Crik.NodeStateServer/node-state-server"
 

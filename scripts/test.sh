@@ -83,7 +83,7 @@ if [ -n "$base_pid" ]; then
     wait "$base_pid" || { cat "$base_log" >&2; echo "test.sh: making the real-container tests' base image failed" >&2; exit 1; }
     cat "$base_log" >&2
     rm -f "$base_log"
-    CRIK_PUBLISHED="$PWD/$publish_dir/Crik.Cli/crik" bash scripts/install-containers.sh \
+    CRIK_REBUILD_BASE=0 CRIK_PUBLISHED="$PWD/$publish_dir/Crik.Cli/crik" bash scripts/install-containers.sh \
         || { echo "test.sh: preparing the real-container tests (podman) failed" >&2; exit 1; }
 fi
 export CRIK_BIN="$PWD/$publish_dir/Crik.Cli/crik"

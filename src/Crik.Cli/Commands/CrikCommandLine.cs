@@ -20,11 +20,30 @@ internal static class CrikCommandLine
     /// <summary>Parses <paramref name="args"/> with the full command line and runs what they ask; <paramref name="run"/> is <c>crik run</c>.</summary>
     internal static int Invoke(string[] args, Func<RunOptions, int> run)
     {
-        var configOption = new Option<string?>("--config")
+        var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
+        root.Subcommands.Add(RunCommandLine(run));
+        root.Subcommands.Add(CheckCommandLine());
+        root.Subcommands.Add(CheckpointCommandLine());
+        root.Subcommands.Add(ImagesCommandLine());
+
+        ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0)
         {
-            Description = $"Configuration file [default: ${Configuration.ConfigLoader.PathVariable}, else {Configuration.ConfigLoader.DefaultPath}; without it crik is a plain init]",
-            HelpName = "PATH",
-        };
+            string hint = result.CommandResult.Command == root ? "crik --help" : $"crik {result.CommandResult.Command.Name} --help";
+            StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
+            return ExitCodes.UsageError;
+        }
+        return result.Invoke(new InvocationConfiguration { Output = StandardStreams.Output, Error = StandardStreams.Error });
+    }
+
+    private static readonly string ConfigDescription =
+        $"Configuration file [default: ${Configuration.ConfigLoader.PathVariable}, else {Configuration.ConfigLoader.DefaultPath}; without it crik is a plain init]";
+
+    private static Option<string?> ConfigOption() => new("--config") { Description = ConfigDescription, HelpName = "PATH" };
+
+    private static Command RunCommandLine(Func<RunOptions, int> run)
+    {
+        Option<string?> configOption = ConfigOption();
         var logLevelOption = new Option<string>("--log-level")
         {
             Description = "Least important log level shown",
@@ -44,7 +63,6 @@ internal static class CrikCommandLine
             Description = "The app to run and its arguments, after --",
             Arity = ArgumentArity.ZeroOrMore,
         };
-
         var runCommand = new Command("run", "Run COMMAND as PID 1's child: forward signals, reap zombies, checkpoint it on SIGTERM and restore it on start when an image directory is configured")
         {
             configOption, logLevelOption, logFormatOption, commandArgument,
@@ -54,18 +72,22 @@ internal static class CrikCommandLine
             parsed.GetValue(configOption),
             parsed.GetValue(logLevelOption)!,
             parsed.GetValue(logFormatOption)!)));
+        return runCommand;
+    }
 
-        var checkConfigOption = new Option<string?>("--config")
-        {
-            Description = configOption.Description,
-            HelpName = "PATH",
-        };
+    private static Command CheckCommandLine()
+    {
+        Option<string?> configOption = ConfigOption();
         var check = new Command("check", "Say what this container lets crik and CRIU do and what would fail; exit 0 only when checkpoint and restore can work (e.g. kubectl exec POD -- crik check)")
         {
-            checkConfigOption,
+            configOption,
         };
-        check.SetAction(parsed => CheckCommand.Execute(parsed.GetValue(checkConfigOption)));
+        check.SetAction(parsed => CheckCommand.Execute(parsed.GetValue(configOption)));
+        return check;
+    }
 
+    private static Command CheckpointCommandLine()
+    {
         var exitOption = new Option<bool>("--exit")
         {
             Description = "After the commit, stop the app and let crik exit 0, as after a SIGTERM checkpoint (a planned move)",
@@ -75,12 +97,12 @@ internal static class CrikCommandLine
             exitOption,
         };
         checkpoint.SetAction(parsed => CheckpointCommand.Execute(parsed.GetValue(exitOption)));
+        return checkpoint;
+    }
 
-        var imagesConfigOption = new Option<string?>("--config")
-        {
-            Description = configOption.Description,
-            HelpName = "PATH",
-        };
+    private static Command ImagesCommandLine()
+    {
+        Option<string?> configOption = ConfigOption();
         var imageDirOption = new Option<string?>("--image-dir")
         {
             Description = "The image directory to list [default: imageDir of the configuration]",
@@ -92,27 +114,10 @@ internal static class CrikCommandLine
         };
         var images = new Command("images", "List the checkpoints in the image directory, newest first: state, time, size, node, and whether each is whole; changes nothing")
         {
-            imagesConfigOption, imageDirOption, verifyOption,
+            configOption, imageDirOption, verifyOption,
         };
-        images.SetAction(parsed => ImagesCommand.Execute(parsed.GetValue(imagesConfigOption), parsed.GetValue(imageDirOption), parsed.GetValue(verifyOption)));
-
-        var root = new RootCommand("crik: checkpoint and restore for Kubernetes pods with CRIU, and a correct PID 1 for containers.");
-        root.Subcommands.Add(runCommand);
-        root.Subcommands.Add(check);
-        root.Subcommands.Add(checkpoint);
-        root.Subcommands.Add(images);
-
-        ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (result.Errors.Count > 0)
-        {
-            string hint = result.CommandResult.Command == runCommand ? "crik run --help"
-                : result.CommandResult.Command == check ? "crik check --help"
-                : result.CommandResult.Command == checkpoint ? "crik checkpoint --help"
-                : result.CommandResult.Command == images ? "crik images --help" : "crik --help";
-            StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
-            return ExitCodes.UsageError;
-        }
-        return result.Invoke(new InvocationConfiguration { Output = StandardStreams.Output, Error = StandardStreams.Error });
+        images.SetAction(parsed => ImagesCommand.Execute(parsed.GetValue(configOption), parsed.GetValue(imageDirOption), parsed.GetValue(verifyOption)));
+        return images;
     }
 
     /// <summary>Runs <c>crik run</c> as System.CommandLine's invocation would: an exception that escapes is printed and the exit code is 1.</summary>

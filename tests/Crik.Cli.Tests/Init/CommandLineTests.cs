@@ -40,6 +40,20 @@ public class CommandLineTests
         Assert.Contains("unknown option --bogus", Assert.Single(run.Stderr), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("check --bogus", "crik check --help")]
+    [InlineData("checkpoint --bogus", "crik checkpoint --help")]
+    [InlineData("images --bogus", "crik images --help")]
+    [InlineData("bogus", "crik --help")]
+    public void AUsageErrorPointsToTheHelpOfItsCommand(string arguments, string help)
+    {
+        using var run = CrikRun.Start(arguments.Split(' '), asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        string error = Assert.Single(run.Stderr);
+        Assert.StartsWith("crik: error: ", error, StringComparison.Ordinal);
+        Assert.Contains($"(see {help}; ", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void JsonLogFormatWritesJsonLines()
     {

@@ -79,19 +79,41 @@ for project in src/Crik.Cli src/Crik.NodeStateServer; do
 done
 "$publish_dir/Crik.Cli/crik" --version >/dev/null && "$publish_dir/Crik.Cli/crik" run -- sh -c 'exit 0' 2>/dev/null \
     || { echo "test.sh: the NativeAOT crik does not run" >&2; exit 1; }
-if [ -n "$base_pid" ]; then
-    wait "$base_pid" || { cat "$base_log" >&2; echo "test.sh: making the real-container tests' base image failed" >&2; exit 1; }
-    cat "$base_log" >&2
-    rm -f "$base_log"
-    CRIK_REBUILD_BASE=0 CRIK_PUBLISHED="$PWD/$publish_dir/Crik.Cli/crik" bash scripts/install-containers.sh \
-        || { echo "test.sh: preparing the real-container tests (podman) failed" >&2; exit 1; }
-fi
 export CRIK_BIN="$PWD/$publish_dir/Crik.Cli/crik"
 export NODE_STATE_SERVER_BINARY="$PWD/$publish_dir/Crik.NodeStateServer/node-state-server"
 
+# Every test project but the real-container one starts now, while the base image may still be in the
+# making; that one starts once its images are built. Each writes its own log, printed when all are done.
+logs=() pids=()
+for project in tests/*/*.Tests.csproj; do
+    [ "$project" != tests/Crik.Containers.Tests/Crik.Containers.Tests.csproj ] || continue
+    logs+=("$(mktemp)")
+    dotnet test "$project" -c Debug --no-build --nologo "$@" >"${logs[-1]}" 2>&1 &
+    pids+=($!)
+done
+status=0
+if [ -n "$base_pid" ]; then
+    if ! wait "$base_pid"; then
+        cat "$base_log" >&2
+        echo "test.sh: making the real-container tests' base image failed" >&2
+        status=1
+    else
+        cat "$base_log" >&2
+        CRIK_REBUILD_BASE=0 CRIK_PUBLISHED="$CRIK_BIN" bash scripts/install-containers.sh \
+            || { echo "test.sh: preparing the real-container tests (podman) failed" >&2; status=1; }
+    fi
+    rm -f "$base_log"
+fi
+if [ "$status" -eq 0 ]; then
+    logs+=("$(mktemp)")
+    dotnet test tests/Crik.Containers.Tests/Crik.Containers.Tests.csproj -c Debug --no-build --nologo "$@" >"${logs[-1]}" 2>&1 || status=1
+fi
+for pid in "${pids[@]}"; do
+    wait "$pid" || status=1
+done
 log=$(mktemp)
-dotnet test Crik.slnx -c Debug --no-build --nologo "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+cat "${logs[@]}" | tee "$log"
+rm -f "${logs[@]}"
 
 read -r passed failed skipped < <(
     sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\2 \1 \3/p' "$log" |

@@ -29,14 +29,9 @@ internal static class AppDependencies
                     AddIfPath(paths, target);
                 }
             }
-            foreach (string line in ProcFiles.Lines($"/proc/{pid}/maps"))
+            foreach (MapsArea area in MemoryMaps.ReadOrNone(pid))
             {
-                // "START-END PERMS OFFSET DEV INODE PATH": the path is everything after the fifth field.
-                string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length == 6)
-                {
-                    AddIfPath(paths, fields[5].Trim());
-                }
+                AddIfPath(paths, area.Path);
             }
             AddIfPath(paths, LinkTarget($"/proc/{pid}/cwd") ?? "");
             foreach (string socketPath in BoundSocketPaths(pid, socketInodes))

@@ -4,18 +4,6 @@ using Crik.Cli.Processes;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>
-/// A run of one process's pages in the images of a checkpoint taken while its memory arrived: either as
-/// the dump has them (<see cref="FromDump"/>, <see cref="Offset"/> in the dump's pages image) or as the
-/// checkpoint it was restored from has them (<see cref="Offset"/> in that one's pages image).
-/// </summary>
-internal readonly record struct LaidOutRun(ulong Address, long Pages, long Offset, bool FromDump, uint Flags)
-{
-    public ulong End => Address + (ulong)(Pages * ImagePage.Bytes);
-
-    public long Bytes => Pages * ImagePage.Bytes;
-}
-
-/// <summary>
 /// Where each page of a process comes from in a checkpoint taken while its memory arrives. A page the
 /// dump holds comes from the dump. Of the pages still in the areas crik fills (never dropped nor
 /// unmapped since the restore), one the dump lacks comes from the checkpoint restored when crik never
@@ -29,7 +17,7 @@ internal static class MidFillLayout
     /// <param name="there">Whether a page is in the process's memory now (or swapped out).</param>
     public static List<LaidOutRun> Of(PagemapImage dumped, UnfilledProcess process, Func<ulong, bool> there)
     {
-        List<LaidOutRun> fromDump = DumpedRuns(dumped);
+        List<LaidOutRun> fromDump = LaidOutRun.AllOf(dumped, fromDump: true, "the dump's pagemap");
         var runs = new List<LaidOutRun>(fromDump);
         ulong page = (ulong)ImagePage.Bytes;
         foreach (UnfilledArea area in process.Areas)
@@ -85,28 +73,6 @@ internal static class MidFillLayout
             }
         }
         return merged;
-    }
-
-    /// <summary>The dump's runs, each at its offset in the dump's pages image.</summary>
-    private static List<LaidOutRun> DumpedRuns(PagemapImage dumped)
-    {
-        var runs = new List<LaidOutRun>(dumped.Entries.Count);
-        long offset = 0;
-        foreach (PagemapEntry entry in dumped.Entries)
-        {
-            if (!entry.IsPresent || entry.IsInParent)
-            {
-                throw new InvalidDataException($"the dump's pagemap has an entry at 0x{entry.Address:x} with flags {entry.Flags}, which crik does not combine");
-            }
-            var run = new LaidOutRun(entry.Address, checked((long)entry.Pages), offset, FromDump: true, entry.Flags);
-            if (runs.Count > 0 && run.Address < runs[^1].End)
-            {
-                throw new InvalidDataException($"the dump's pagemap is not in address order at 0x{entry.Address:x}");
-            }
-            runs.Add(run);
-            offset += run.Bytes;
-        }
-        return runs;
     }
 
     /// <summary>Whether a run of <paramref name="runs"/> (in address order, not overlapping) holds <paramref name="address"/>.</summary>

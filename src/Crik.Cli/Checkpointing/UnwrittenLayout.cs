@@ -15,7 +15,7 @@ internal static class UnwrittenLayout
     /// <param name="previous">The previous checkpoint's pagemap of the same process, made whole when it was committed.</param>
     public static List<LaidOutRun> Of(PagemapImage dumped, PagemapImage previous, int pid)
     {
-        List<LaidOutRun> before = Runs(previous, pid);
+        List<LaidOutRun> before = LaidOutRun.AllOf(previous, fromDump: true, $"the previous checkpoint's pagemap of process {pid}");
         var runs = new List<LaidOutRun>(dumped.Entries.Count);
         long offset = 0;
         foreach (PagemapEntry entry in dumped.Entries)
@@ -79,27 +79,5 @@ internal static class UnwrittenLayout
             }
         }
         return low;
-    }
-
-    /// <summary>A whole pagemap's runs, each at its offset in its pages image.</summary>
-    private static List<LaidOutRun> Runs(PagemapImage image, int pid)
-    {
-        var runs = new List<LaidOutRun>(image.Entries.Count);
-        long offset = 0;
-        foreach (PagemapEntry entry in image.Entries)
-        {
-            if (!entry.IsPresent || entry.IsInParent)
-            {
-                throw new InvalidDataException($"the previous checkpoint's pagemap of process {pid} has an entry at 0x{entry.Address:x} with flags {entry.Flags}: it is not whole");
-            }
-            var run = new LaidOutRun(entry.Address, checked((long)entry.Pages), offset, FromDump: true, entry.Flags);
-            if (runs.Count > 0 && run.Address < runs[^1].End)
-            {
-                throw new InvalidDataException($"the previous checkpoint's pagemap of process {pid} is not in address order at 0x{entry.Address:x}");
-            }
-            runs.Add(run);
-            offset += run.Bytes;
-        }
-        return runs;
     }
 }

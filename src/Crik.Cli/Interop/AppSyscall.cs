@@ -35,7 +35,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
     private readonly TimeSpan _wait;
     private bool _detached, _exited, _inSignalHandling;
 
-    private AppSyscall(int tid, TimeSpan wait)
+    private AppSyscall(int tid, TimeSpan wait, CodeArea? vdso)
     {
         _tid = tid;
         _pid = TgidOf(tid);
@@ -51,7 +51,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
             _ = WaitForStop(IsSignalHandlingStop, Libc.PTRACE_CONT);
             _inSignalHandling = true;
             GetRegisters(_saved);
-            _instruction = FindInstruction();
+            _instruction = FindInstruction(vdso);
             if (OwnMaskCall() is null)
             {
                 _savedMask = GetMask();
@@ -75,8 +75,9 @@ internal sealed unsafe partial class AppSyscall : IDisposable
     /// or not crik's to trace). Once seized, the thread is waited for as long as it lives, however long it does not run.
     /// </summary>
     /// <param name="wait">How long to watch closely for each stop of the thread, and to wait for an exited one to be reaped.</param>
-    public static AppSyscall Stop(int tid, TimeSpan wait) =>
-        Unsupported() is { } why ? throw new IOException(why) : new AppSyscall(tid, wait);
+    /// <param name="vdso">Where the process's vDSO is (its /proc/PID/maps says), for a thread stopped outside a system call.</param>
+    public static AppSyscall Stop(int tid, TimeSpan wait, CodeArea? vdso) =>
+        Unsupported() is { } why ? throw new IOException(why) : new AppSyscall(tid, wait, vdso);
 
     /// <summary>Runs system call <paramref name="number"/> in the thread and returns what it returned (a negative errno on failure).</summary>
     public long Run(long number, long first = 0, long second = 0, long third = 0)
@@ -208,28 +209,23 @@ internal sealed unsafe partial class AppSyscall : IDisposable
     private const long ThreadKill = 234; // tgkill on x86-64
 
     /// <summary>A "syscall" instruction: the one the thread is stopped after, or else one in the process's vDSO.</summary>
-    private ulong FindInstruction()
+    private ulong FindInstruction(CodeArea? vdso)
     {
         ulong before = _saved[Rip] - 2;
         if ((long)_saved[OrigRax] >= 0 && ReadWord(before) is { } word && (ushort)word == SyscallInstruction)
         {
             return before;
         }
-        foreach (string line in File.ReadLines($"/proc/{_pid}/maps"))
+        if (vdso is { } area)
         {
-            if (line.EndsWith("[vdso]", StringComparison.Ordinal))
+            var code = new byte[area.End - area.Start];
+            using SafeFileHandle memory = File.OpenHandle($"/proc/{_pid}/mem");
+            int read = RandomAccess.Read(memory, code, (long)area.Start);
+            for (int i = 0; i + 1 < read; i++)
             {
-                string[] range = line.Split(' ', 2)[0].Split('-');
-                ulong start = Convert.ToUInt64(range[0], 16), end = Convert.ToUInt64(range[1], 16);
-                var code = new byte[end - start];
-                using SafeFileHandle memory = File.OpenHandle($"/proc/{_pid}/mem");
-                int read = RandomAccess.Read(memory, code, (long)start);
-                for (int i = 0; i + 1 < read; i++)
+                if (code[i] == 0x0F && code[i + 1] == 0x05)
                 {
-                    if (code[i] == 0x0F && code[i + 1] == 0x05)
-                    {
-                        return start + (ulong)i;
-                    }
+                    return area.Start + (ulong)i;
                 }
             }
         }
@@ -373,3 +369,6 @@ internal sealed unsafe partial class AppSyscall : IDisposable
         throw new IOException($"/proc/{pid}/status has no {field}");
     }
 }
+
+/// <summary>Where a process keeps code of the kernel's (its vDSO): [Start, End).</summary>
+internal readonly record struct CodeArea(ulong Start, ulong End);

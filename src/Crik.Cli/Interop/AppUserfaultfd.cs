@@ -21,7 +21,7 @@ internal static unsafe class AppUserfaultfd
     /// them can make it (the process is gone or traced already, the kernel or a seccomp profile refuses userfaultfd, or the
     /// kernel has no asynchronous write-protection: before 6.7).
     /// </summary>
-    public static SafeFileHandle Take(int pid, TimeSpan wait)
+    public static SafeFileHandle Take(int pid, TimeSpan wait, CodeArea? vdso)
     {
         if (AppSyscall.Unsupported() is { } unsupported)
         {
@@ -31,7 +31,7 @@ internal static unsafe class AppUserfaultfd
         {
             throw new IOException(refused); // asked of crik's own userfaultfd first: nothing is run in the app for a kernel that cannot
         }
-        SafeFileHandle taken = MadeInApp(pid, wait);
+        SafeFileHandle taken = MadeInApp(pid, wait, vdso);
         try
         {
             var api = new Libc.UserfaultApi { Api = UffdApi, Features = Libc.UFFD_FEATURE_WP_ASYNC | Libc.UFFD_FEATURE_WP_UNPOPULATED };
@@ -63,10 +63,10 @@ internal static unsafe class AppUserfaultfd
             : null;
     });
 
-    private static SafeFileHandle MadeInApp(int pid, TimeSpan wait)
+    private static SafeFileHandle MadeInApp(int pid, TimeSpan wait, CodeArea? vdso)
     {
         using SafeFileHandle process = OpenPidfd(pid);
-        using AppSyscall call = StopAThread(pid, wait);
+        using AppSyscall call = StopAThread(pid, wait, vdso);
         long made = call.Run(UserfaultfdX64, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
         if (made < 0)
         {
@@ -127,7 +127,7 @@ internal static unsafe class AppUserfaultfd
     /// other, where the main thread has ended (a zombie cannot be stopped to run a call) or waits in a call with a signal mask
     /// of its own, which crik cannot block signals in (<see cref="AppSyscall.InOwnMaskCall"/>). Throws IOException when none can.
     /// </summary>
-    private static AppSyscall StopAThread(int pid, TimeSpan wait)
+    private static AppSyscall StopAThread(int pid, TimeSpan wait, CodeArea? vdso)
     {
         List<int> living = [.. Threads(pid).Where(tid => !IsZombie(pid, tid))];
         int tid = living.Where(tid => !AppSyscall.InOwnMaskCall(pid, tid)).Concat(living).FirstOrDefault();
@@ -135,7 +135,7 @@ internal static unsafe class AppUserfaultfd
         {
             throw new IOException($"process {pid} has no thread left to run a call in");
         }
-        return SeccompRisk(pid, tid) is { } risk ? throw new IOException(risk) : AppSyscall.Stop(tid, wait);
+        return SeccompRisk(pid, tid) is { } risk ? throw new IOException(risk) : AppSyscall.Stop(tid, wait, vdso);
     }
 
     /// <summary>The process's threads, its main thread first.</summary>

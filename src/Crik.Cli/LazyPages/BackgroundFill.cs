@@ -21,7 +21,7 @@ internal sealed class BackgroundFill
     private readonly ChunkReadAhead _reads;
     private readonly ReadinessPoll _poll;
     private readonly BackgroundHold _hold;
-    private readonly IFillOutcome _fill;
+    private readonly FillFailure _fill;
     private readonly IReadOnlyList<(int PagesId, int Index)> _first;
 
     /// <summary>The app runs while the fill goes on (a lazy restore): the fill's work ahead yields the CPU to it.</summary>
@@ -31,7 +31,7 @@ internal sealed class BackgroundFill
 
     /// <param name="poll">The events thread's poll, woken when the background fill is done (the fill ends once no process is left).</param>
     /// <param name="first">The chunks to fill first.</param>
-    public BackgroundFill(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, BackgroundHold hold, IFillOutcome fill,
+    public BackgroundFill(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, BackgroundHold hold, FillFailure fill,
         IReadOnlyList<(int PagesId, int Index)> first, bool appRunsMeanwhile)
     {
         _spaces = spaces;

@@ -7,7 +7,6 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class BackgroundHold
 {
-    private readonly IFillOutcome _fill;
     private readonly TaskCompletionSource _restored = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Guards <see cref="_held"/>; the held fill waits on it until a resume or a failure pulses it.</summary>
@@ -19,7 +18,8 @@ internal sealed class BackgroundHold
     /// </summary>
     private bool _held;
 
-    public BackgroundHold(IFillOutcome fill) => _fill = fill;
+    /// <summary>The fill failed: nothing holds it back any more.</summary>
+    private bool _released;
 
     /// <summary>CRIU has restored every process (or the fill failed before it had).</summary>
     public bool Restored => _restored.Task.IsCompleted;
@@ -52,7 +52,7 @@ internal sealed class BackgroundHold
     {
         lock (_holding)
         {
-            while (_held && !_fill.Failed)
+            while (_held && !_released)
             {
                 Monitor.Wait(_holding);
             }
@@ -65,6 +65,7 @@ internal sealed class BackgroundHold
         _restored.TrySetResult();
         lock (_holding)
         {
+            _released = true;
             Monitor.PulseAll(_holding);
         }
     }

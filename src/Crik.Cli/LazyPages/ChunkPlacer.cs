@@ -20,10 +20,10 @@ internal sealed class ChunkPlacer
     private readonly ChunkReadAhead _reads;
     private readonly PageCopier _copier;
     private readonly ReadinessPoll _poll;
-    private readonly IFillOutcome _fill;
+    private readonly FillFailure _fill;
 
     /// <param name="poll">The events thread's poll, woken when a process needs nothing more (its userfaultfd is let go).</param>
-    public ChunkPlacer(AddressSpaces spaces, ChunkReadAhead reads, PageCopier copier, ReadinessPoll poll, IFillOutcome fill)
+    public ChunkPlacer(AddressSpaces spaces, ChunkReadAhead reads, PageCopier copier, ReadinessPoll poll, FillFailure fill)
     {
         _spaces = spaces;
         _reads = reads;

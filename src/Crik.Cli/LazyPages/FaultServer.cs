@@ -30,11 +30,11 @@ internal sealed class FaultServer
     private readonly StoreOutage _outage;
     private readonly FillProgress _progress;
     private readonly BackgroundFill _background;
-    private readonly IFillOutcome _fill;
+    private readonly FillFailure _fill;
 
     /// <param name="outage">The store's state, which reads report to and this thread watches.</param>
     public FaultServer(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, StoreOutage outage, FillProgress progress,
-        BackgroundFill background, IFillOutcome fill)
+        BackgroundFill background, FillFailure fill)
     {
         _spaces = spaces;
         _placer = placer;
@@ -46,12 +46,8 @@ internal sealed class FaultServer
         _fill = fill;
     }
 
-    /// <summary>Reads every userfaultfd until the fill ends, then ends it (whatever happened); closes each once its process's memory is all in.</summary>
-    public void ServeEvents()
-    {
-        Guard.Run(MemoryFiller.EventsThread, ServeUntilEnded, _fill.FailedUnexpectedly);
-        _fill.End();
-    }
+    /// <summary>Reads every userfaultfd until the fill ends (whatever happened); closes each once its process's memory is all in.</summary>
+    public void ServeEvents() => Guard.Run(MemoryFiller.EventsThread, ServeUntilEnded, _fill.FailedUnexpectedly);
 
     private void ServeUntilEnded()
     {

@@ -26,7 +26,7 @@ namespace Crik.Cli.LazyPages;
 /// that did not arrive. A store that stops answering is waited out (<see cref="StoreOutage"/>) while the app waits on
 /// its page; an unexpected exception on any of the fill's threads fails the fill the same way.
 /// </summary>
-internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
+internal sealed class MemoryFiller : IArrivingMemory, IDisposable
 {
     public const string EventsThread = "crik userfaultfd events", FillerThread = "crik memory filler", CopyWork = "crik page copy";
 
@@ -37,8 +37,8 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
     private readonly FillProgress _progress = new();
     private readonly ReadinessPoll _poll = new();
     private readonly Action<string> _killApp;
+    private readonly FillFailure _failure;
     private readonly TaskCompletionSource<string?> _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile string? _failure;
 
     /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
     /// <param name="images">Each pages image, by its number.</param>
@@ -51,17 +51,19 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
     {
         _spaces = new AddressSpaces(pagemaps, images, mappings);
         _killApp = killApp;
-        _hold = new BackgroundHold(this);
-        _reads = FillReads.Start(images, readers, outage, FailedUnexpectedly, _buffers, aheadYields: appRunsMeanwhile);
+        _hold = new BackgroundHold();
+        _failure = new FillFailure(killApp, _hold, _poll);
+        _reads = FillReads.Start(images, readers, outage, _failure.FailedUnexpectedly, _buffers, aheadYields: appRunsMeanwhile);
         foreach ((int pagesId, int index) in first)
         {
             _reads.Prefetch(pagesId, index);
         }
-        var placer = new ChunkPlacer(_spaces, _reads, _progress.Copier, _poll, this);
-        var background = new BackgroundFill(_spaces, placer, _reads, _poll, _hold, this, first, appRunsMeanwhile);
-        var server = new FaultServer(_spaces, placer, _reads, _poll, outage, _progress, background, this);
-        BackgroundThread.StartSoon(server.ServeEvents, EventsThread, FailedUnexpectedly);
-        BackgroundThread.StartSoon(background.FillInBackground, FillerThread, FailedUnexpectedly);
+        var placer = new ChunkPlacer(_spaces, _reads, _progress.Copier, _poll, _failure);
+        var background = new BackgroundFill(_spaces, placer, _reads, _poll, _hold, _failure, first, appRunsMeanwhile);
+        var server = new FaultServer(_spaces, placer, _reads, _poll, outage, _progress, background, _failure);
+        // The events thread's last act ends the fill, whatever happened.
+        BackgroundThread.StartSoon(() => { server.ServeEvents(); End(); }, EventsThread, _failure.FailedUnexpectedly);
+        BackgroundThread.StartSoon(background.FillInBackground, FillerThread, _failure.FailedUnexpectedly);
     }
 
     /// <summary>Null once every page is in; why not, when filling failed (the app was killed first).</summary>
@@ -95,7 +97,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
             if (!_spaces.TryAdd(task))
             {
                 // The fill is over (it failed), and this process came after its app was killed: killed too, before its memory is let go.
-                _killApp(_failure ?? "the app's memory can no longer be served");
+                _killApp(_failure.Why ?? "the app's memory can no longer be served");
                 task.Dispose();
                 return;
             }
@@ -111,32 +113,12 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
     /// <inheritdoc cref="BackgroundHold.RestoreFinished"/>
     public void RestoreFinished() => _hold.RestoreFinished();
 
-    /// <summary>The fill failed first because crik's own code threw what nobody expected (a bug), which says nothing of the checkpoint.</summary>
-    public bool CriksOwn { get; private set; }
-
-    bool IFillOutcome.Failed => _failure is not null;
+    /// <inheritdoc cref="FillFailure.CriksOwn"/>
+    public bool CriksOwn => _failure.CriksOwn;
 
     /// <summary>Gives up (the restore failed, or crik stops): the app is killed first, then every userfaultfd let go.</summary>
     /// <param name="criksOwn">crik's own code failed in a way nobody expected.</param>
-    public void Fail(string why, bool criksOwn = false)
-    {
-        if (_loaded.Task.IsCompleted || Interlocked.CompareExchange(ref _failure, why, null) is not null)
-        {
-            return;
-        }
-        CriksOwn = criksOwn;
-        try
-        {
-            _killApp(why);
-        }
-        finally
-        {
-            _hold.Release();
-            _poll.Wake(); // the events thread lets go of the userfaultfds and says why
-        }
-    }
-
-    void IFillOutcome.Fail(string why) => Fail(why);
+    public void Fail(string why, bool criksOwn = false) => _failure.Fail(why, criksOwn);
 
     public void Dispose() => Fail("crik stopped serving the app's memory");
 
@@ -158,14 +140,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
 
     public byte[] ReadChunk(int pagesId, int index) => _spaces.Image(pagesId).ReadChunk(index);
 
-    void IFillOutcome.FailedUnexpectedly(string thread, Exception e) => FailedUnexpectedly(thread, e);
-
-    void IFillOutcome.End() => End();
-
-    /// <inheritdoc cref="IFillOutcome.FailedUnexpectedly"/>
-    private void FailedUnexpectedly(string thread, Exception e) => Fail($"{thread} failed unexpectedly: {e}", criksOwn: true);
-
-    /// <inheritdoc cref="IFillOutcome.End"/>
+    /// <summary>Everything is over: the userfaultfds are let go (after the app was killed, on a failure) and the reads stopped.</summary>
     private void End()
     {
         try
@@ -178,7 +153,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IFillOutcome, IDisposable
         }
         finally
         {
-            _loaded.TrySetResult(_failure);
+            _loaded.TrySetResult(_failure.End());
         }
     }
 }

@@ -7,12 +7,15 @@ namespace Crik.Cli.Processes;
 /// </summary>
 internal static class AsyncIo
 {
-    /// <summary>What asynchronous I/O process <paramref name="pid"/> has (an AIO context, an io_uring); null when none, or when it is gone.</summary>
-    public static string? Of(int pid)
+    /// <summary>
+    /// What asynchronous I/O process <paramref name="pid"/> has (an AIO context, an io_uring), given its memory areas (an
+    /// AIO context is one, "/[aio] (deleted)"); null when none, or when it is gone.
+    /// </summary>
+    public static string? Of(int pid, IEnumerable<MapsArea> areas)
     {
         try
         {
-            if (File.ReadLines($"/proc/{pid}/maps").Any(line => line.EndsWith("/[aio] (deleted)", StringComparison.Ordinal)))
+            if (areas.Any(area => area.Path.EndsWith("/[aio] (deleted)", StringComparison.Ordinal)))
             {
                 return "a Linux AIO context";
             }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
@@ -31,8 +30,9 @@ internal sealed class ProcessWrites : IDisposable
     /// <summary>Tracking for process <paramref name="pid"/>, not yet armed; throws IOException when this kernel or process does not allow it.</summary>
     public static ProcessWrites Start(int pid, TimeSpan wait)
     {
-        RefuseAsyncIo(pid);
-        SafeFileHandle userfaultfd = AppUserfaultfd.Take(pid, wait);
+        List<MapsArea> areas = MemoryMaps.Read(pid);
+        RefuseAsyncIo(pid, areas);
+        SafeFileHandle userfaultfd = AppUserfaultfd.Take(pid, wait, Vdso(areas));
         try
         {
             return new ProcessWrites(pid, userfaultfd, File.OpenHandle($"/proc/{pid}/pagemap"));
@@ -45,10 +45,11 @@ internal sealed class ProcessWrites : IDisposable
     }
 
     /// <summary>Registers every area the process has now and write-protects every page of them: from here on, a write is seen.</summary>
-    public void Arm()
+    public void Arm() => ArmAreas(Areas(MemoryMaps.Read(Pid)));
+
+    private void ArmAreas(List<MapsArea> areas)
     {
-        List<Area> areas = Areas();
-        foreach (Area area in areas)
+        foreach (MapsArea area in areas)
         {
             // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
             _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
@@ -73,8 +74,10 @@ internal sealed class ProcessWrites : IDisposable
             // Its /proc/PID/pagemap, opened on the old memory too, would scan nothing: no write would ever show.
             throw new IOException($"process {Pid} ran another program (exec) since crik began tracking it, so all of its memory is new");
         }
-        RefuseAsyncIo(Pid); // made since the arming: what it wrote through its pins since the last take is unknown
-        List<Area> areas = Areas();
+        // Read once: the process cannot run while crik takes what it wrote, so its areas stay as they are.
+        List<MapsArea> all = MemoryMaps.Read(Pid);
+        RefuseAsyncIo(Pid, all); // made since the arming: what it wrote through its pins since the last take is unknown
+        List<MapsArea> areas = Areas(all);
         if (Span(areas) is not { } span)
         {
             return [];
@@ -86,7 +89,7 @@ internal sealed class ProcessWrites : IDisposable
         List<AddressRange> found = AddressRange.Merge(untracked.Concat(shared).Concat(written));
         if (armAgain)
         {
-            Arm(); // the areas new since the last arming are tracked from now
+            ArmAreas(areas); // the areas new since the last arming are tracked from now
         }
         return found;
     }
@@ -98,34 +101,20 @@ internal sealed class ProcessWrites : IDisposable
     }
 
     /// <summary>Throws IOException when the process has asynchronous I/O (<see cref="AsyncIo"/>), whose writes crik would not see.</summary>
-    private static void RefuseAsyncIo(int pid)
+    private static void RefuseAsyncIo(int pid, List<MapsArea> areas)
     {
-        if (AsyncIo.Of(pid) is { } io)
+        if (AsyncIo.Of(pid, areas) is { } io)
         {
             throw new IOException($"process {pid} has {io}, which the kernel can complete into its memory without a page fault, "
                 + "so crik could not see all that it writes");
         }
     }
 
-    private static AddressRange? Span(List<Area> areas) => areas.Count == 0 ? null : new AddressRange(areas.Min(a => a.Start), areas.Max(a => a.End));
+    private static AddressRange? Span(List<MapsArea> areas) => areas.Count == 0 ? null : new AddressRange(areas.Min(a => a.Start), areas.Max(a => a.End));
 
-    /// <summary>The process's areas (/proc/PID/maps) in the user's half of the address space ([vsyscall] is above it).</summary>
-    private List<Area> Areas()
-    {
-        var areas = new List<Area>();
-        foreach (string line in File.ReadLines($"/proc/{Pid}/maps"))
-        {
-            string[] fields = line.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
-            string[] range = fields[0].Split('-');
-            ulong start = ulong.Parse(range[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-            ulong end = ulong.Parse(range[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-            if (end <= long.MaxValue)
-            {
-                areas.Add(new Area(start, end, Shared: fields[1].Length == 4 && fields[1][3] == 's'));
-            }
-        }
-        return areas;
-    }
+    private static CodeArea? Vdso(List<MapsArea> areas) =>
+        areas.FirstOrDefault(area => area.Path == "[vdso]") is { Size: > 0 } vdso ? new CodeArea(vdso.Start, vdso.End) : null;
 
-    private readonly record struct Area(ulong Start, ulong End, bool Shared);
+    /// <summary>The areas in the user's half of the address space ([vsyscall] is above it).</summary>
+    private static List<MapsArea> Areas(List<MapsArea> all) => [.. all.Where(area => area.End <= long.MaxValue)];
 }

@@ -276,7 +276,7 @@ public sealed class WriteTrackingTests : IDisposable
             using var app = TrackedApp.Start(Compile(statically: false));
             int tid = leader ? app.Pid : Directory.EnumerateDirectories($"/proc/{app.Pid}/task").Select(t => int.Parse(Path.GetFileName(t), CultureInfo.InvariantCulture))
                 .First(t => t != app.Pid);
-            var call = Crik.Cli.Interop.AppSyscall.Stop(tid, Wait);
+            var call = Crik.Cli.Interop.AppSyscall.Stop(tid, Wait, Vdso(app.Pid));
             HostCommand.MustRun("kill", "-KILL", app.Pid.ToString(CultureInfo.InvariantCulture));
 
             Assert.Throws<IOException>(() => call.Run(39)); // getpid: the thread is gone
@@ -446,4 +446,8 @@ public sealed class WriteTrackingTests : IDisposable
 
         private static ulong Parse(string hex) => ulong.Parse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
     }
+
+    /// <summary>Where process <paramref name="pid"/>'s vDSO is, as crik's tracking finds it.</summary>
+    private static Crik.Cli.Interop.CodeArea Vdso(int pid) =>
+        Crik.Cli.Processes.MemoryMaps.Read(pid).Where(area => area.Path == "[vdso]").Select(area => new Crik.Cli.Interop.CodeArea(area.Start, area.End)).First();
 }

@@ -1,6 +1,4 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.Guarding;
-using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
@@ -16,12 +14,8 @@ internal sealed class BackgroundFill
     /// <summary>Chunks read ahead of the background fill.</summary>
     private const int ReadAhead = 8;
 
-    private readonly AddressSpaces _spaces;
-    private readonly ChunkPlacer _placer;
-    private readonly ChunkReadAhead _reads;
-    private readonly ReadinessPoll _poll;
+    private readonly FillParts _parts;
     private readonly BackgroundHold _hold;
-    private readonly FillFailure _fill;
     private readonly IReadOnlyList<(int PagesId, int Index)> _first;
 
     /// <summary>The app runs while the fill goes on (a lazy restore): the fill's work ahead yields the CPU to it.</summary>
@@ -29,17 +23,12 @@ internal sealed class BackgroundFill
 
     private volatile bool _done;
 
-    /// <param name="poll">The events thread's poll, woken when the background fill is done (the fill ends once no process is left).</param>
+    /// <param name="parts">What it shares with the events thread, whose poll it wakes when it is done (the fill ends once no process is left).</param>
     /// <param name="first">The chunks to fill first.</param>
-    public BackgroundFill(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, BackgroundHold hold, FillFailure fill,
-        IReadOnlyList<(int PagesId, int Index)> first, bool appRunsMeanwhile)
+    public BackgroundFill(FillParts parts, BackgroundHold hold, IReadOnlyList<(int PagesId, int Index)> first, bool appRunsMeanwhile)
     {
-        _spaces = spaces;
-        _placer = placer;
-        _reads = reads;
-        _poll = poll;
+        _parts = parts;
         _hold = hold;
-        _fill = fill;
         _first = first;
         _appRunsMeanwhile = appRunsMeanwhile;
     }
@@ -65,11 +54,11 @@ internal sealed class BackgroundFill
             FillAll([.. _first], _first.Count); // before listing the rest, which takes a while when the memory is in tens of thousands of pieces
             List<(int PagesId, int Index)> previous = [];
             long missingBefore = long.MaxValue;
-            while (!_fill.Failed)
+            while (!_parts.Failure.Failed)
             {
                 _hold.WaitWhileHeld();
-                List<(int PagesId, int Index)> order = _spaces.MissingChunks();
-                long missing = _spaces.MissingPages();
+                List<(int PagesId, int Index)> order = _parts.Spaces.MissingChunks();
+                long missing = _parts.Spaces.MissingPages();
                 if (order.Count == 0)
                 {
                     if (missing == 0)
@@ -81,7 +70,7 @@ internal sealed class BackgroundFill
                 }
                 if (missing >= missingBefore && order.SequenceEqual(previous))
                 {
-                    _fill.Fail($"{missing} pages of the app's memory could not be filled from their chunks (the images do not line up)");
+                    _parts.Failure.Fail($"{missing} pages of the app's memory could not be filled from their chunks (the images do not line up)");
                     break;
                 }
                 (previous, missingBefore) = (order, missing);
@@ -90,12 +79,12 @@ internal sealed class BackgroundFill
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {
-            _fill.Fail($"the app's memory could not be filled: {e.Message}");
+            _parts.Failure.Fail($"the app's memory could not be filled: {e.Message}");
         }
         finally
         {
             _done = true;
-            _poll.Wake();
+            _parts.Poll.Wake();
         }
     }
 
@@ -107,7 +96,7 @@ internal sealed class BackgroundFill
         var window = new Queue<(int PagesId, int Index, Task<byte[]> Read)>();
         int next = 0, copied = 0;
         // No process left (each has all its memory, or ended): nothing reads the rest, and the load ends with the app.
-        while (!_fill.Failed && (next < order.Count || window.Count > 0) && _spaces.AnyLeft())
+        while (!_parts.Failure.Failed && (next < order.Count || window.Count > 0) && _parts.Spaces.AnyLeft())
         {
             if (copied++ == first && _appRunsMeanwhile)
             {
@@ -116,12 +105,12 @@ internal sealed class BackgroundFill
             while (window.Count < ReadAhead && next < order.Count)
             {
                 (int pagesId, int index) = order[next++];
-                window.Enqueue((pagesId, index, _reads.Get(pagesId, index, urgent: false)));
+                window.Enqueue((pagesId, index, _parts.Reads.Get(pagesId, index, urgent: false)));
             }
             (int image, int chunk, Task<byte[]> read) = window.Dequeue();
             FillPace.Wait();
             _hold.WaitWhileHeld();
-            _placer.Arrived(image, chunk, read);
+            _parts.Placer.Arrived(image, chunk, read);
         }
     }
 }

@@ -1,4 +1,3 @@
-using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
@@ -23,45 +22,36 @@ internal sealed class FaultServer
     private static readonly bool RemapEventSaysWhatMoved = RemapLength.EventSaysWhatMoved(ProcFiles.Text("/proc/sys/kernel/osrelease").Trim())
         && !RemapLength.ActAsAnOlderKernel();
 
-    private readonly AddressSpaces _spaces;
-    private readonly ChunkPlacer _placer;
-    private readonly ChunkReadAhead _reads;
-    private readonly ReadinessPoll _poll;
+    private readonly FillParts _parts;
     private readonly StoreOutage _outage;
     private readonly FillProgress _progress;
     private readonly BackgroundFill _background;
-    private readonly FillFailure _fill;
 
     /// <param name="outage">The store's state, which reads report to and this thread watches.</param>
-    public FaultServer(AddressSpaces spaces, ChunkPlacer placer, ChunkReadAhead reads, ReadinessPoll poll, StoreOutage outage, FillProgress progress,
-        BackgroundFill background, FillFailure fill)
+    public FaultServer(FillParts parts, StoreOutage outage, FillProgress progress, BackgroundFill background)
     {
-        _spaces = spaces;
-        _placer = placer;
-        _reads = reads;
-        _poll = poll;
+        _parts = parts;
         _outage = outage;
         _progress = progress;
         _background = background;
-        _fill = fill;
     }
 
     /// <summary>Reads every userfaultfd until the fill ends (whatever happened); closes each once its process's memory is all in.</summary>
-    public void ServeEvents() => Guard.Run(MemoryFiller.EventsThread, ServeUntilEnded, _fill.FailedUnexpectedly);
+    public void ServeEvents() => Guard.Run(MemoryFiller.EventsThread, ServeUntilEnded, _parts.Failure.FailedUnexpectedly);
 
     private void ServeUntilEnded()
     {
         try
         {
             var retries = new List<(LazyTask Task, ulong Page)>();
-            while (!_fill.Failed)
+            while (!_parts.Failure.Failed)
             {
                 List<LazyTask> tasks = CloseEnded();
                 if (_background.Done && tasks.Count == 0)
                 {
                     break;
                 }
-                List<int> ready = _poll.Wait(tasks.Select(t => t.File.Number).ToList(), retries.Count > 0 ? 1 : 100);
+                List<int> ready = _parts.Poll.Wait(tasks.Select(t => t.File.Number).ToList(), retries.Count > 0 ? 1 : 100);
                 foreach (int index in ready)
                 {
                     ReadMessages(tasks[index], retries);
@@ -76,7 +66,7 @@ internal sealed class FaultServer
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {
-            _fill.Fail($"the app's memory could not be served: {e.Message}");
+            _parts.Failure.Fail($"the app's memory could not be served: {e.Message}");
         }
     }
 
@@ -87,18 +77,18 @@ internal sealed class FaultServer
     /// </summary>
     private void WatchStore()
     {
-        _outage.Unanswered(_reads.OldestAttempt, StalledRead);
+        _outage.Unanswered(_parts.Reads.OldestAttempt, StalledRead);
         _outage.Tick();
         if (_outage.Spent)
         {
-            _fill.Fail(_outage.GiveUp());
+            _parts.Failure.Fail(_outage.GiveUp());
         }
     }
 
     /// <summary>Lets go of the userfaultfds of processes whose memory is all in (or dropped), or that are gone; returns the others.</summary>
     private List<LazyTask> CloseEnded()
     {
-        foreach (LazyTask task in _spaces.Tasks())
+        foreach (LazyTask task in _parts.Spaces.Tasks())
         {
             lock (task.Lock)
             {
@@ -110,9 +100,9 @@ internal sealed class FaultServer
                 _progress.LetGo(goneEarly: task.Missing > 0);
                 task.Dispose();
             }
-            _spaces.Remove(task);
+            _parts.Spaces.Remove(task);
         }
-        return _spaces.Tasks();
+        return _parts.Spaces.Tasks();
     }
 
     /// <summary>Reads and handles every message waiting on one process's userfaultfd.</summary>
@@ -175,14 +165,14 @@ internal sealed class FaultServer
     {
         (ulong from, ulong to, ulong reported) = (message.First, message.Second, message.Third);
         ulong moved = reported;
-        if (RemapLength.ActAsAnOlderKernel() && _spaces.RealPid(task) is { } pid)
+        if (RemapLength.ActAsAnOlderKernel() && _parts.Spaces.RealPid(task) is { } pid)
         {
             moved = reported = RemapLength.AsAnOlderKernelReports(pid, from, to, reported);
         }
         if (!RemapEventSaysWhatMoved)
         {
             moved = !task.HoldsAny(from, from + reported) ? 0
-                : RemapLength.Moved(_spaces.RealPid(task) ?? throw new IOException($"a child forked since the restore from process {task.Pid} moved its memory with mremap, "
+                : RemapLength.Moved(_parts.Spaces.RealPid(task) ?? throw new IOException($"a child forked since the restore from process {task.Pid} moved its memory with mremap, "
                     + "and crik cannot tell which process it is to see how much moved"), from, to, reported);
         }
         task.Remap(from, to, moved);
@@ -202,11 +192,11 @@ internal sealed class FaultServer
         LazyTask? forked = null;
         try
         {
-            int? parentPid = _spaces.RealPid(parent);
+            int? parentPid = _parts.Spaces.RealPid(parent);
             forked = parent.Fork(child, [], new ForkedFrom(parentPid));
             // Found even when nothing is left to fill in it, so that it is never taken for another fork's child.
             bool parentMisses = parent.Missing > 0;
-            int? childPid = parentMisses ? ChildPid(forked) : _spaces.RealPid(forked);
+            int? childPid = parentMisses ? ChildPid(forked) : _parts.Spaces.RealPid(forked);
             if (parentMisses)
             {
                 if (parentPid is null && childPid is null)
@@ -219,7 +209,7 @@ internal sealed class FaultServer
                     forked.Unmap(start, end);
                 }
             }
-            _spaces.Add(forked);
+            _parts.Spaces.Add(forked);
         }
         catch
         {
@@ -244,7 +234,7 @@ internal sealed class FaultServer
     {
         for (int attempt = 0; ; attempt++)
         {
-            if (_spaces.RealPid(forked) is { } pid)
+            if (_parts.Spaces.RealPid(forked) is { } pid)
             {
                 return pid;
             }
@@ -264,8 +254,8 @@ internal sealed class FaultServer
     {
         foreach ((int pagesId, int index) in faulted.Distinct())
         {
-            _ = _reads.Get(pagesId, index, urgent: true)
-                .ContinueWith(read => Guard.Run(MemoryFiller.CopyWork, () => _placer.Arrived(pagesId, index, read), _fill.FailedUnexpectedly), TaskScheduler.Default);
+            _ = _parts.Reads.Get(pagesId, index, urgent: true)
+                .ContinueWith(read => Guard.Run(MemoryFiller.CopyWork, () => _parts.Placer.Arrived(pagesId, index, read), _parts.Failure.FailedUnexpectedly), TaskScheduler.Default);
         }
     }
 
@@ -280,7 +270,7 @@ internal sealed class FaultServer
             return;
         }
         _progress.Touched(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * ImagePage.Bytes));
-        faulted.AddRange(FaultReads.For(task, _spaces.Image(task.PagesId), found.Area, found.Page).Select(index => (task.PagesId, index)));
+        faulted.AddRange(FaultReads.For(task, _parts.Spaces.Image(task.PagesId), found.Area, found.Page).Select(index => (task.PagesId, index)));
     }
 
     private static void ZeroOrWake(LazyTask task, ulong page, List<(LazyTask Task, ulong Page)> retries)

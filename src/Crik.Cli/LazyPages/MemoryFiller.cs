@@ -58,9 +58,9 @@ internal sealed class MemoryFiller : IArrivingMemory, IDisposable
         {
             _reads.Prefetch(pagesId, index);
         }
-        var placer = new ChunkPlacer(_spaces, _reads, _progress.Copier, _poll, _failure);
-        var background = new BackgroundFill(_spaces, placer, _reads, _poll, _hold, _failure, first, appRunsMeanwhile);
-        var server = new FaultServer(_spaces, placer, _reads, _poll, outage, _progress, background, _failure);
+        var parts = new FillParts(_spaces, new ChunkPlacer(_spaces, _reads, _progress.Copier, _poll, _failure), _reads, _poll, _failure);
+        var background = new BackgroundFill(parts, _hold, first, appRunsMeanwhile);
+        var server = new FaultServer(parts, outage, _progress, background);
         // The events thread's last act ends the fill, whatever happened.
         BackgroundThread.StartSoon(() => { server.ServeEvents(); End(); }, EventsThread, _failure.FailedUnexpectedly);
         BackgroundThread.StartSoon(background.FillInBackground, FillerThread, _failure.FailedUnexpectedly);

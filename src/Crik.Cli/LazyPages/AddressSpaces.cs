@@ -170,7 +170,7 @@ internal sealed class AddressSpaces
         List<LazyTask> tasks = Tasks();
         HashSet<int> claimed = [.. tasks.Select(t => t.RealPid).OfType<int>()];
         int unfound = tasks.Count(t => t != task && t.RealPid is null && t.From?.ParentPid == parent && StillServed(t)) + 1;
-        return task.RealPid = ForkedChild.Find(parent, claimed, unfound);
+        return task.Found(ForkedChild.Find(parent, claimed, unfound));
     }
 
     /// <summary>Whether a forked child's task may still have a process to fill: one that exited or ran another program does not.</summary>
@@ -214,7 +214,7 @@ internal sealed class AddressSpaces
                 {
                     // A child forked since the restore that has exited (or run another program): otherwise noticed only when a
                     // copy into it fails, and a checkpoint would wait for memory that nobody will read. The events thread lets it go.
-                    task.Ended = true;
+                    task.End();
                     continue;
                 }
                 processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));

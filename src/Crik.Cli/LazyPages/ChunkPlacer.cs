@@ -85,7 +85,7 @@ internal sealed class ChunkPlacer
                 FillResult result = _copier.CopyMissing(task, bytes, start, length);
                 if (result == FillResult.Gone || task.Missing == 0)
                 {
-                    task.Ended = true;
+                    task.End();
                     _poll.Wake();
                 }
                 if (result == FillResult.Unmapped && Unplaceable(task, start, ref unplacedSince))

@@ -284,7 +284,7 @@ internal sealed class FaultServer
                 retries.Add((task, page));
                 break;
             case FillResult.Gone:
-                task.Ended = true;
+                task.End();
                 break;
         }
     }

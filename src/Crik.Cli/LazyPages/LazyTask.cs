@@ -42,7 +42,7 @@ internal sealed class LazyTask : IDisposable
     public ForkedFrom? From { get; }
 
     /// <summary>The process's own PID: <see cref="Pid"/> for one CRIU restored; for a forked child, once crik has found it (<see cref="ForkedFrom"/>).</summary>
-    public int? RealPid { get; set; }
+    public int? RealPid { get; private set; }
 
     /// <summary>When the process started (<see cref="ProcessStart"/>), read as crik took its memory on; "" for a forked child.</summary>
     public string StartTime { get; }
@@ -50,7 +50,13 @@ internal sealed class LazyTask : IDisposable
     public Lock Lock { get; } = new();
 
     /// <summary>Every page is in (or dropped), or the process is gone: nothing more is filled.</summary>
-    public bool Ended { get; set; }
+    public bool Ended { get; private set; }
+
+    /// <summary>Nothing more is filled: every page is in (or dropped), or the process is gone. Under <see cref="Lock"/>.</summary>
+    public void End() => Ended = true;
+
+    /// <summary>A forked child's own PID, found (<see cref="ForkedChild"/>); null while it is not. Returns it.</summary>
+    public int? Found(int? realPid) => RealPid = realPid;
 
     public IReadOnlyList<LazyArea> Areas => _areas.InAddressOrder;
 

@@ -44,9 +44,12 @@ public static partial class GrafanaDashboard
     public static List<string> FamiliesOnNoPanel(string metricsText)
     {
         HashSet<string> read = [.. Targets().SelectMany(target => SeriesName().Matches(target.Expr).Select(match => match.Value))];
-        return [.. TypeLine().Matches(metricsText).Select(match => match.Groups[1].Value).Distinct()
-            .Where(family => !HistogramSuffixes.Any(suffix => read.Contains(family + suffix)))];
+        return [.. Families(metricsText).Where(family => !HistogramSuffixes.Any(suffix => read.Contains(family + suffix)))];
     }
+
+    /// <summary>The metric families a /metrics text declares (its "# TYPE" lines), each once.</summary>
+    public static List<string> Families(string metricsText) =>
+        [.. TypeLine().Matches(metricsText).Select(match => match.Groups[1].Value).Distinct()];
 
     [GeneratedRegex(@"\b[a-zA-Z_:][a-zA-Z0-9_:]*")]
     private static partial Regex SeriesName();

@@ -13,7 +13,7 @@ public sealed partial class DashboardMetricsTests
     public void EveryFamilyCrikServesIsReadByAPanel()
     {
         string served = EveryFamily();
-        Assert.True(TypeLine().Count(served) >= 31, served);
+        Assert.True(GrafanaDashboard.Families(served).Count >= 31, served);
         Assert.Empty(GrafanaDashboard.FamiliesOnNoPanel(served));
     }
 
@@ -21,7 +21,7 @@ public sealed partial class DashboardMetricsTests
     [Fact]
     public void EveryFamilyNamedInCriksSourceIsInTheTextTheTestReads()
     {
-        HashSet<string> rendered = [.. TypeLine().Matches(EveryFamily()).Select(match => match.Groups[1].Value)];
+        HashSet<string> rendered = [.. GrafanaDashboard.Families(EveryFamily())];
         string[] named = [.. Directory.EnumerateFiles(Path.Combine(Paths.RepositoryRoot, "src", "Crik.Cli"), "*.cs", SearchOption.AllDirectories)
             .SelectMany(file => QuotedName().Matches(File.ReadAllText(file)).Select(match => match.Groups[1].Value)).Distinct()];
         Assert.NotEmpty(named);
@@ -43,9 +43,6 @@ public sealed partial class DashboardMetricsTests
         metrics.On(new Happening.CheckpointCommitted(4, "periodic", 1000, 100, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(0.7), AppWroteBytes: 50));
         return metrics.Render();
     }
-
-    [GeneratedRegex(@"^# TYPE (\S+) ", RegexOptions.Multiline)]
-    private static partial Regex TypeLine();
 
     [GeneratedRegex("\"(crik_[a-z0-9_]+)\"")]
     private static partial Regex QuotedName();

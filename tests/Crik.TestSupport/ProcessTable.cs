@@ -28,6 +28,24 @@ public static class ProcessTable
         return entries;
     }
 
+    /// <summary>
+    /// Whether a SIGSTOP is pending for the process (for it as a whole or its leader thread): it stops before it runs its
+    /// own code again. A shell waiting in vfork for a child stopped before its exec sleeps in 'D' with one pending.
+    /// </summary>
+    public static bool StopPending(int pid)
+    {
+        try
+        {
+            return File.ReadAllLines($"/proc/{pid}/status")
+                .Where(l => l.StartsWith("SigPnd:", StringComparison.Ordinal) || l.StartsWith("ShdPnd:", StringComparison.Ordinal))
+                .Any(l => (ulong.Parse(l[7..].Trim(), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture) & (1UL << 18)) != 0);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     public static List<Entry> ChildrenOf(int pid) => All().Where(e => e.ParentPid == pid).ToList();
 
     /// <summary>The thread that traces the thread at <paramref name="task"/> (/proc/PID/task/TID): 0 when none, -1 when it is gone.</summary>

@@ -76,9 +76,12 @@ internal sealed class AppTree(int root)
         }
     }
 
-    /// <summary>The app's processes that are not stopped now (by a signal or a tracer), nor dead.</summary>
+    /// <summary>
+    /// The app's processes that are not stopped now (by a signal or a tracer), nor dead, nor bound to stop before they run
+    /// their own code again (<see cref="StopOnItsWay"/>).
+    /// </summary>
     public IReadOnlyCollection<int> Running() =>
-        Members().Where(m => m.Value is not ('T' or 't' or 'Z' or 'X' or '?')).Select(m => m.Key).ToList();
+        Members().Where(m => m.Value is not ('T' or 't' or 'Z' or 'X' or '?') && !StopOnItsWay.Of(m.Key)).Select(m => m.Key).ToList();
 
     /// <summary>SIGCONT to each of the app's processes but those that were stopped when crik last stopped it.</summary>
     private void Continue()

@@ -136,7 +136,8 @@ internal static class RunCommand
         // Disposed once the app is gone: the lock held for its life is released then, not before.
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
-        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval, config.CheckpointTimeout), control, log);
+        var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval, config.CheckpointTimeout), control,
+            config.AfterRestore.Count > 0 ? new AfterRestore(config.AfterRestore, reaper, log) : null, log);
         return Run(supervisor, options.Command, log);
     }
 

@@ -33,6 +33,7 @@ internal static class ConfigKeys
     public const string OnStoreUnavailable = "onStoreUnavailable";
     public const string MetricsAddress = "metricsAddress";
     public const string TrackWrites = "trackWrites";
+    public const string AfterRestore = "afterRestore";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -40,6 +41,6 @@ internal static class ConfigKeys
         CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
         PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LeaseDoubtLimit, LazyRestore,
-        LazyStoreWait, OnStoreUnavailable, MetricsAddress, TrackWrites,
+        LazyStoreWait, OnStoreUnavailable, MetricsAddress, TrackWrites, AfterRestore,
     ];
 }

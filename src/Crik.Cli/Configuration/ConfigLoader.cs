@@ -108,6 +108,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.LeaseDuration => config with { LeaseDuration = reader.Interval(key, value, CrikConfig.MinimumLeaseDuration) ?? config.LeaseDuration },
                 ConfigKeys.LeaseDoubtLimit => config with { LeaseDoubtLimit = reader.Duration(key, value) ?? config.LeaseDoubtLimit },
                 ConfigKeys.MetricsAddress => config with { MetricsAddress = reader.ListenAddress(key, value) },
+                ConfigKeys.AfterRestore => config with { AfterRestore = reader.Command(key, value) },
                 _ => Unknown(config, key, keyNode, file, warnings),
             };
             budgetLine = key == ConfigKeys.CheckpointBudget ? Line(keyNode) : budgetLine;

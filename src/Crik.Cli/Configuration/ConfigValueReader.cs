@@ -45,6 +45,22 @@ internal sealed partial class ConfigValueReader(string file)
             .OfType<string>().ToList();
     }
 
+    /// <summary>A program and its arguments as a list (no shell), or none.</summary>
+    public List<string> Command(string key, YamlNode node)
+    {
+        const string Example = "must be a program and its arguments as a list, e.g. [\"/usr/local/bin/after-restore\", \"--quiet\"]";
+        if (IsNull(node))
+        {
+            return [];
+        }
+        if (node is not YamlSequenceNode sequence || sequence.Children.Count == 0)
+        {
+            throw Error(key, node, Example);
+        }
+        List<string> command = sequence.Children.Select(item => Scalar(key, item) ?? "").ToList();
+        return command[0].Length > 0 ? command : throw Error(key, node, Example + "; the program is empty");
+    }
+
     public Uri? HttpUrl(string key, YamlNode node)
     {
         string? text = Scalar(key, node);

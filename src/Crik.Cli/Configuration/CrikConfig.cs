@@ -17,6 +17,9 @@ internal sealed record CrikConfig
     /// <summary>Files and directories saved with each checkpoint and put back before a restore.</summary>
     public IReadOnlyList<string> AdditionalPaths { get; init; } = [];
 
+    /// <summary>A program crik runs after each restore, with the new pod's environment (see <see cref="Supervision.AfterRestore"/>); empty for none.</summary>
+    public IReadOnlyList<string> AfterRestore { get; init; } = [];
+
     /// <summary>Paths deleted before each checkpoint (their inotify watches cannot be restored).</summary>
     public IReadOnlyList<string> InotifyIncompatiblePaths { get; init; } = [];
 

@@ -23,8 +23,9 @@ namespace Crik.Cli.Supervision;
 /// </remarks>
 /// <param name="schedule">Periodic checkpoints and early warnings, besides SIGTERM.</param>
 /// <param name="control">Where <c>crik checkpoint</c> requests arrive, or null when there is no control socket.</param>
+/// <param name="afterRestore">The program run once a restored app runs, or null when none is configured.</param>
 internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
-    CheckpointSchedule schedule, ControlServer? control, ILogger log)
+    CheckpointSchedule schedule, ControlServer? control, AfterRestore? afterRestore, ILogger log)
 {
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
@@ -34,6 +35,8 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         using LeaseWatchdog? watchdog = WatchTheLease(app, tree);
         var life = new AppLife(app, new AppStops(tree, watchdog), oomKillsAtStart);
         life.Stops.LetGo(app);
+        // Ends with the app at the latest: crik waits for it below, so that its line is written and its process reaped.
+        Task handedOver = app.Generation > 0 && afterRestore is not null ? afterRestore.RunAsync(app) : Task.CompletedTask;
         var ending = new AppEnding(restorer, checkpointer, log);
         try
         {
@@ -49,6 +52,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         {
             // No line: each way the app's life ends says so in its own (its end, the lease's loss, a commit).
             LoggedHappenings.WithoutLine(new Happening.AppGone());
+            await handedOver.ConfigureAwait(false);
         }
     }
 

@@ -35,6 +35,10 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: /ok\nonNodeStateError: maybe\n", ":2: onNodeStateError: must be checkpoint or skip")]
     [InlineData("imageDir: /ok\nlazyRestore: yes\n", ":2: lazyRestore: must be auto or on or off")]
     [InlineData("imageDir: /ok\ntrackWrites: yes\n", ":2: trackWrites: must be auto or on or off")]
+    [InlineData("imageDir: /ok\nafterRestore: /usr/local/bin/hand-over --quiet\n", ":2: afterRestore: must be a program and its arguments as a list, e.g. [\"/usr/local/bin/after-restore\", \"--quiet\"]")]
+    [InlineData("imageDir: /ok\nafterRestore: []\n", ":2: afterRestore: must be a program and its arguments as a list")]
+    [InlineData("imageDir: /ok\nafterRestore: [\"\", \"x\"]\n", ":2: afterRestore: must be a program and its arguments as a list, e.g. [\"/usr/local/bin/after-restore\", \"--quiet\"]; the program is empty")]
+    [InlineData("imageDir: /ok\nafterRestore: [[\"sh\"]]\n", ":2: afterRestore: must be a single value, not a list or a mapping")]
     [InlineData("- just\n- a list\n", ":1: the configuration must be a mapping")]
     public void BadConfigurationFailsWithOneLineAndExitCode2(string yaml, string expected)
     {

@@ -165,6 +165,15 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void AfterRestoreIsAProgramWithItsArgumentsAndNoneByDefault()
+    {
+        Assert.Empty(ConfigLoader.Parse("imageDir: /data\n", "c.yaml").Config.AfterRestore);
+        var (config, warnings) = ConfigLoader.Parse("imageDir: /data\nafterRestore: [python3, -m, crik_jupyterhub, \"two words\"]\n", "c.yaml");
+        Assert.Empty(warnings);
+        Assert.Equal(["python3", "-m", "crik_jupyterhub", "two words"], config.AfterRestore);
+    }
+
+    [Fact]
     public void EmptyValueLeavesTheDefault()
     {
         var (config, _) = ConfigLoader.Parse("imageDir:\nadditionalPaths:\n", "c.yaml");

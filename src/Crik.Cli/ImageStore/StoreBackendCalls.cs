@@ -36,12 +36,13 @@ internal static class StoreBackendCalls
             return null;
         }
         // A length known beforehand sizes the buffer: a 1.4 MB manifest is then one buffer, not four growing ones and a copy.
-        var bytes = new byte[blob.KnownLength - offset is long known && known >= 0 && known < length ? known : Math.Min(length, FirstRead)];
+        long? knownLength = blob.KnownLength;
+        var bytes = new byte[knownLength - offset is long known && known >= 0 && known < length ? known : Math.Min(length, FirstRead)];
         int total = 0;
         try
         {
             // Filled only up to the blob's end: a short read is the end; a full one grows the buffer, up to length.
-            while ((total += blob.Read(bytes.AsSpan(total), offset + total)) == bytes.Length && bytes.Length < length && !AtEnd(blob, offset + total))
+            while ((total += blob.Read(bytes.AsSpan(total), offset + total)) == bytes.Length && bytes.Length < length && !(knownLength is not null && AtEnd(blob, offset + total)))
             {
                 Array.Resize(ref bytes, (int)Math.Min(Math.Max(bytes.Length * 4L, FirstRead), length));
             }
@@ -57,7 +58,7 @@ internal static class StoreBackendCalls
     private static bool AtEnd(IBlobReader blob, long offset)
     {
         Span<byte> probe = stackalloc byte[1];
-        return blob.KnownLength is not null && blob.Read(probe, offset) == 0;
+        return blob.Read(probe, offset) == 0;
     }
 
     /// <summary>What a read of a small file asks for first (one request in object storage); a larger one is read on in larger ranges.</summary>

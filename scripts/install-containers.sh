@@ -28,8 +28,10 @@ PACKAGES=(
     python3 default-jre-headless postgresql-15 redis-server nodejs procps iproute2 curl ca-certificates
     # a notebook server and its Python kernel (JupyterTests)
     python3-notebook python3-ipykernel
+    # jupyterhub-singleuser, which a hub starts in each pod (JupyterHubTests; the hub itself runs on the host)
+    jupyterhub
     # virtual packages its dependencies name, which debootstrap does not resolve on its own
-    python3-cffi-backend libboost-regex1.74.0
+    python3-cffi-backend libboost-regex1.74.0 node-fast-safe-stringify
     # CRIU's runtime libraries (built without GnuTLS and nftables: scripts/install-criu.sh) and iptables
     libprotobuf-c1 libnl-3-200 libnet1 libbsd0 libcap2 libaio1 libdrm2 libuuid1
     iptables

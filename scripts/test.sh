@@ -11,9 +11,11 @@ base_pid=""
 if [ "$(id -u)" -eq 0 ]; then
     bash scripts/install-criu.sh || { echo "test.sh: installing CRIU failed" >&2; exit 1; }
     # gunicorn: a real pre-fork server for the copy-on-write restore test (PreForkServerTests); clang and
-    # zlib1g-dev link NativeAOT; podman, runc and debootstrap run the real-container tests.
+    # zlib1g-dev link NativeAOT; podman, runc and debootstrap run the real-container tests; jupyterhub is the
+    # hub whose spawner starts crik pods (JupyterHubTests).
     host_packages=()
     [ -x /usr/bin/gunicorn ] || host_packages+=(gunicorn)
+    [ -x /usr/bin/jupyterhub ] || host_packages+=(jupyterhub)
     command -v clang >/dev/null || host_packages+=(clang)
     [ -e /usr/include/zlib.h ] || host_packages+=(zlib1g-dev)
     for tool in podman runc debootstrap; do

@@ -56,6 +56,22 @@ public class JupyterHubExampleTests
         Assert.Contains("jupyterhub-singleuser", dockerfile, StringComparison.Ordinal);
     }
 
+    /// <summary>The handover of the hub's token (JupyterHubTests runs it with a real hub): crik runs it, and the image has its module and extension.</summary>
+    [Fact]
+    public void EachRestoreHandsTheServerItsNewHubTokenThroughTheImagesExtension()
+    {
+        Assert.Equal(["python3", "-m", "crik_jupyterhub"], CrikConfiguration().AfterRestore);
+        string dockerfile = File.ReadAllText(Path.Combine(Example, "Dockerfile"));
+        Assert.Contains("COPY crik_jupyterhub.py /opt/crik-jupyterhub/", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("PYTHONPATH=/opt/crik-jupyterhub", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("COPY jupyter-config/ /etc/jupyter/", dockerfile, StringComparison.Ordinal);
+        foreach ((string file, string key) in new[] { ("jupyter_server_config.d", "jpserver_extensions"), ("jupyter_notebook_config.d", "nbserver_extensions") })
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Example, "jupyter-config", file, "crik_jupyterhub.json")))!;
+            Assert.True(config.AsObject().Single().Value![key]!["crik_jupyterhub"]!.GetValue<bool>(), file);
+        }
+    }
+
     private static CrikConfig CrikConfiguration()
     {
         (CrikConfig config, IReadOnlyList<string> warnings) = ConfigLoader.Parse(ConfigMap().Config, "examples/jupyterhub/crik.yaml");

@@ -6,16 +6,17 @@ using Xunit;
 namespace Crik.Containers.Tests.Jupyter;
 
 /// <summary>A Jupyter Notebook server's REST API (kernels and contents), as a browser or JupyterHub reaches it.</summary>
-internal sealed class NotebookServer(string host, int port, string token) : IDisposable
+/// <param name="prefix">Where the server is below the host: "" for itself, "user/NAME/" through a hub's proxy.</param>
+internal sealed class NotebookServer(string host, int port, string token, string prefix = "") : IDisposable
 {
     private readonly HttpClient _http = new()
     {
-        BaseAddress = new Uri($"http://{host}:{port}/"),
+        BaseAddress = new Uri($"http://{host}:{port}/{prefix}"),
         Timeout = TimeSpan.FromSeconds(60),
         DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("token", token) },
     };
 
-    public Uri WebSocketBase => new($"ws://{host}:{port}/");
+    public Uri WebSocketBase => new($"ws://{host}:{port}/{prefix}");
 
     public string Token => token;
 

@@ -24,6 +24,9 @@ internal static class Podman
 
     private static readonly string[] Global = ["--runtime", "runc", "--cgroup-manager", "cgroupfs"];
 
+    /// <summary>podman as these tests run it, for a program of their own that runs it (a hub's spawner).</summary>
+    public static IReadOnlyList<string> Command => ["podman", .. Global];
+
     /// <summary>Runs podman and returns its stdout; fails the test when it exits non-zero.</summary>
     public static string MustRun(params string[] args)
     {

@@ -85,6 +85,19 @@ internal sealed class StatefulSet : IDisposable
     }
 
     /// <summary>
+    /// A pod that something else starts (a hub's spawner): its podman arguments up to the image, to which the starter adds
+    /// its environment (after "run") and the command (after the image). The pod is the set's, removed with it.
+    /// </summary>
+    public (Pod Pod, string[] RunUpToImage) Planned(params string[] podmanOptions)
+    {
+        string name = $"{_name}-pod{_pods.Count + 1}";
+        File.WriteAllText(Path.Combine(_config.Path, "config.yaml"), _configText + ExtraConfig + (LazyRestore ? "lazyRestore: on\n" : ""));
+        var pod = new Pod(name, this);
+        _pods.Add(pod);
+        return (pod, [.. RunArguments(), "-d", "--name", name, .. podmanOptions, Podman.RuntimeImage]);
+    }
+
+    /// <summary>
     /// Three pods in a row, each a new container: the first starts the app, each later one must
     /// restore the checkpoint its predecessor took on SIGTERM. <paramref name="checkState"/> gets each
     /// pod and its number (1-3) and checks the app's state before the pod is checkpointed.

@@ -55,6 +55,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["onStoreUnavailable"] = "wait",
             ["metricsAddress"] = "127.0.0.1:9400",
             ["trackWrites"] = "on",
+            ["afterRestore"] = "[/bin/true, --quiet]",
         };
         Assert.Equal(AllConfigurationKeys(), settings.Keys.Order(StringComparer.Ordinal));
         string config = Path.Combine(_dir, "config.yaml");

@@ -19,7 +19,7 @@ internal sealed record DumpEnd(CheckpointOutcome Outcome, string? DroppedBecause
 /// One dump of the app into its staging area, through to the commit point: the steps in order, each handing what it
 /// produced to the next, and what the dump came to, logged.
 /// </summary>
-internal sealed class DumpAndCommit(CrikConfig config, ICheckpointStore store, Lazy<Task<string>> criuVersion, DumpPreparation preparation,
+internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, Lazy<Task<string>> criuVersion, DumpPreparation preparation,
     CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, TrackedWrites writes, ILogger log)
 {
     /// <summary>One dump and its commit, from its staging area; what it came to (a failure too), logged.</summary>

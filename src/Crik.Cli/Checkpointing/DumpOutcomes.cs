@@ -9,7 +9,7 @@ using Serilog;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>How a dump ends: committed, failed, superseded by another crik, or dropped to be taken again; each with its log line and happening.</summary>
-internal sealed class DumpOutcomes(ICheckpointStore store, ILogger log)
+internal sealed class DumpOutcomes(ICheckpointWriter store, ILogger log)
 {
     public void LogCommitted(DumpRun run, CapturedApp captured, CommittedCheckpoint committed)
     {

@@ -22,7 +22,7 @@ internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, Pag
 /// since and the tracking armed for the next (<see cref="AppWrites"/>).
 /// </summary>
 /// <param name="criuCan">Whether this CRIU has crik's patch for dumps of written pages, asked once, beside the first dump.</param>
-internal sealed class TrackedWrites(CrikConfig config, ICheckpointStore store, Lazy<Task<bool>> criuCan, AppWrites writes, ILogger log)
+internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, Lazy<Task<bool>> criuCan, AppWrites writes, ILogger log)
 {
     private readonly string? _whyNotTracking = WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1);
     private bool _toldCriuCannot, _toldWhyNot;

@@ -14,7 +14,7 @@ namespace Crik.Cli.Restoring;
 /// fails its check kills criu while it still waits for that chunk: CRIU resumes the tree only after
 /// reading every image, so the app never runs on a corrupt or missing byte).
 /// </summary>
-internal sealed class CriuRestore(CrikConfig config, ICheckpointStore store, CriuRunner criu, ILogger log)
+internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, CriuRunner criu, ILogger log)
 {
     /// <summary>CRIU's result and, for a stream, what did not arrive whole (null when all did), and whether that was the store not answering.</summary>
     /// <param name="imageFiles">The directory of image files to restore from; null to restore from crik's image stream.</param>

@@ -10,7 +10,7 @@ namespace Crik.Cli.Restoring;
 /// processes shared: from files CRIU maps a memory area larger than this node lets it map writable from
 /// a stream as it was.
 /// </summary>
-internal sealed class ImageFilesRestore(ICheckpointStore store, CriuRestore criu, ILogger log)
+internal sealed class ImageFilesRestore(ICheckpointReader store, CriuRestore criu, ILogger log)
 {
     /// <summary>CRIU's result, and what kept the images from being written out (null when they were).</summary>
     public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run)

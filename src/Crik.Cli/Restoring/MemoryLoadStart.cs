@@ -16,7 +16,7 @@ namespace Crik.Cli.Restoring;
 /// left as holes, crik listening for the userfaultfds, and what the fill says of the store and of a
 /// failure that must kill the app.
 /// </summary>
-internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointStore store, ILogger log)
+internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store, ILogger log)
 {
     /// <summary>
     /// Lays out the images for a restore on crik's fill and listens for the restore to hand crik the app's

@@ -15,7 +15,7 @@ namespace Crik.Cli.Restoring;
 /// from then on can take one, and every thread and child the restored app makes later gets an ID above them, so the
 /// next pod's crik, whose own threads take the lowest IDs, never holds one its restore needs.
 /// </summary>
-internal sealed class PidRoom(ICheckpointStore store, ILogger log)
+internal sealed class PidRoom(ICheckpointReader store, ILogger log)
 {
     /// <summary>How long crik waits for a process of its own (CRIU's kernel probes) that holds an ID the app needs to end.</summary>
     private static readonly TimeSpan HelperWait = TimeSpan.FromSeconds(10);

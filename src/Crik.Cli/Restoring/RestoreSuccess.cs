@@ -11,7 +11,7 @@ using Serilog;
 namespace Crik.Cli.Restoring;
 
 /// <summary>The app runs again: from here nothing may fail the restore, or the supervisor would start a second copy.</summary>
-internal sealed class RestoreSuccess(ICheckpointStore store, ILogger log)
+internal sealed class RestoreSuccess(IRestoreLedger store, ILogger log)
 {
     /// <summary>The restored app, recorded and said; <paramref name="loading"/> is its memory as it arrives, when it was restored lazily.</summary>
     /// <param name="eagerly">How an eager restore ran, for the log (on crik's fill, from CRIU's stream, from image files); null when lazily.</param>

@@ -15,12 +15,15 @@ public sealed class AfterRestoreTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [CriuFact]
-    public void EachRestoreHandsTheAppTheNewPodsTokenThroughTheProgram()
+    /// <summary>Eagerly, and lazily: then the program runs while the app's memory still arrives.</summary>
+    [CriuTheory]
+    [InlineData("")]
+    [InlineData("lazyRestore: on\n")]
+    public void EachRestoreHandsTheAppTheNewPodsTokenThroughTheProgram(string restore)
     {
         string handed = Path.Combine(_dir.Path, "handed");
         string program = $"echo \"handing $POD_TOKEN to $CRIK_APP_PID, restored from checkpoint $CRIK_RESTORED_CHECKPOINT\"; echo $POD_TOKEN > {handed}; kill -USR2 $CRIK_APP_PID";
-        using var pods = new Pods($"afterRestore: [sh, -c, '{program}']\n");
+        using var pods = new Pods($"afterRestore: [sh, -c, '{program}']\n{restore}");
         string app = $"trap 'echo \"given $(cat {handed}), own $POD_TOKEN\"' USR2; echo \"app $$\"; " + Pods.Counter();
 
         using (CrikRun first = pods.StartWith(Token("first"), "sh", "-c", app))
@@ -32,6 +35,8 @@ public sealed class AfterRestoreTests : IDisposable
 
             using (CrikRun second = pods.StartWith(Token("second"), "sh", "-c", app))
             {
+                string restored = second.WaitForLine("Restored checkpoint 1 ", stderr: true);
+                Assert.True(restore.Length == 0 || restored.Contains(", lazily (", StringComparison.Ordinal), restored);
                 second.WaitForLine($"handing second to {pid}, restored from checkpoint 1");
                 second.WaitForLine("given second, own first");
                 second.WaitForLine("The afterRestore program sh (PID ", stderr: true);

@@ -20,8 +20,10 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
     /// <param name="imageFiles">The directory of image files to restore from; null to restore from crik's image stream.</param>
     /// <param name="leaveStopped">CRIU leaves the app's processes stopped (crik lets them go).</param>
     /// <param name="actionScript">What CRIU runs at each stage of the restore (Criu/StopSignalsScript), or null.</param>
+    /// <param name="fill">A restore on crik's fill: how the fill ends. criu is killed once it fails: the app was killed then,
+    /// so nothing criu restores can run, and crik does not wait for criu to notice (up to restoreTimeout).</param>
     public async Task<(CriuResult Result, NotWhole? NotWhole)> RunAsync(RestoreRun run, string? imageFiles, bool lazyPages = false, bool leaveStopped = false,
-        string? actionScript = null)
+        string? actionScript = null, Task<string?>? fill = null)
     {
         RestoreAttempt attempt = run.Attempt;
         string imagesDir = imageFiles ?? attempt.ImagesDir;
@@ -34,11 +36,17 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
         using PackReader packs = store.OpenPackReader();
         using ImageServer? server = imageFiles is null ? ImageServer.Start(imagesDir, run.Manifest, packs, SharingCut.For(run.Manifest, packs, log)) : null;
         CriuResult result;
+        using var fillFailed = new CancellationTokenSource();
+        using var kill = CancellationTokenSource.CreateLinkedTokenSource(server?.Failed ?? CancellationToken.None, fillFailed.Token);
+        if (fill is not null)
+        {
+            _ = CancelWhenFailedAsync(fill, fillFailed);
+        }
         // A socket the app listened on is restored in the pod's network namespace, where crik's /metrics also listens.
         using (MetricsServing.StepAside())
         {
             result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
-                kill: server?.Failed ?? CancellationToken.None, waitedForProbes: () => run.Stages.Lap("kernel probes")).ConfigureAwait(false);
+                kill: kill.Token, waitedForProbes: () => run.Stages.Lap("kernel probes")).ConfigureAwait(false);
         }
         NotWhole? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
@@ -54,7 +62,7 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
     {
         try
         {
-            (CriuResult restore, _) = await RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped, actionScript).ConfigureAwait(false);
+            (CriuResult restore, _) = await RunAsync(run, loading.ImagesDir, lazyPages: true, leaveStopped, actionScript, loading.Loaded).ConfigureAwait(false);
             loading.CriuEnded();
             return restore;
         }
@@ -62,6 +70,22 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
         {
             await loading.AbortAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Cancels <paramref name="failed"/> once <paramref name="fill"/> ends with why it failed; nothing once criu has ended.</summary>
+    private static async Task CancelWhenFailedAsync(Task<string?> fill, CancellationTokenSource failed)
+    {
+        try
+        {
+            if (await fill.ConfigureAwait(false) is not null)
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // criu ended first: nothing left to kill.
         }
     }
 

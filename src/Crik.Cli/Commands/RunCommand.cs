@@ -137,7 +137,7 @@ internal static class RunCommand
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval, config.CheckpointTimeout), control,
-            config.AfterRestore.Count > 0 ? new AfterRestore(config.AfterRestore, reaper, log) : null, log);
+            config.AfterRestore.Count > 0 ? new AfterRestore(config.AfterRestore, reaper, log) : null, store, log);
         return Run(supervisor, options.Command, log);
     }
 

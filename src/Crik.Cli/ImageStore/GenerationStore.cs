@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Crik.Cli.Chunks;
+using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Locking;
 using Crik.Cli.Records;
@@ -73,20 +74,18 @@ internal class GenerationStore : ICheckpointStore
         return true;
     }
 
-    /// <summary>
-    /// Whether the lock held for the app's life is still ours: held, endangered (renewals failing: in doubt, even
-    /// past the time another crik may take it over, until a renewal is answered) or lost (forfeited); null when none is held.
-    /// </summary>
-    public HoldState? Holding => _held is { } held
-        ? held.Forfeited ? HoldState.Lost : held.Endangered || held.Lost ? HoldState.Endangered : HoldState.Held
-        : null;
+    /// <summary>The lock held for the app's life, whose state says whether it is still ours; null when none is held.</summary>
+    public IStoreLock? Held => _held;
+
+    /// <summary>The lock taken is no longer ours, or may not be: nothing may be written under it.</summary>
+    private bool MayNotWrite => _lock is { } taken && !LeaseHold.AllowsWrites(taken.State);
 
     /// <summary>The lock for one step (a checkpoint): the one held for the app's life when there is one (null once it is lost), else taken now.</summary>
     public IDisposable? TryLock(TimeSpan timeout)
     {
         if (_held is { } held)
         {
-            return held.Lost ? null : KeptHeld.Instance;
+            return LeaseHold.AllowsWrites(held.State) ? KeptHeld.Instance : null;
         }
         IStoreLock? taken = _backend.TryLock(timeout);
         if (taken is not null)
@@ -143,7 +142,7 @@ internal class GenerationStore : ICheckpointStore
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
         string name = StoreLayout.CommittedName(manifest.Generation);
         staging.Publish(name, json, Codec.ManifestMac(json), whyNot: () =>
-            _lock is { Lost: true } ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : whyNot?.Invoke());
+            MayNotWrite ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : whyNot?.Invoke());
         staging.Dispose();
         stages?.Lap("commit");
 
@@ -200,7 +199,7 @@ internal class GenerationStore : ICheckpointStore
     /// <inheritdoc cref="GenerationRestores.BeginRestore"/>
     public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
     {
-        if (_lock is { Lost: true })
+        if (MayNotWrite)
         {
             throw new IOException($"crik lost its lock on {ImageDir}, so another crik may be using it");
         }

@@ -1,4 +1,4 @@
-using Crik.Cli.Records;
+using Crik.Cli.Locking;
 
 namespace Crik.Cli.ImageStore;
 
@@ -19,8 +19,8 @@ internal interface IImageDirLock
     /// <summary>Takes the lock for the app's whole life (released when the store is disposed); false when another crik kept it for all of <paramref name="timeout"/>.</summary>
     bool Hold(TimeSpan timeout, Action? stillWaiting = null);
 
-    /// <summary>The state of the lock held for the app's life; null when none is held.</summary>
-    HoldState? Holding { get; }
+    /// <summary>The lock held for the app's life, whose state says whether it is still ours; null when none is held.</summary>
+    IStoreLock? Held { get; }
 
     /// <summary>Until disposed, the store gives up on requests once <paramref name="limit"/> has passed (object storage; a volume has no requests to give up).</summary>
     IDisposable Within(TimeSpan limit);

@@ -25,7 +25,7 @@ internal sealed class ObjectGenerationStore : GenerationStore
             Held: lease =>
             {
                 stack.Fence.Hold(lease);
-                s3.Fence = () => lease.Lost;
+                s3.Fence = () => !Decisions.LeaseHold.AllowsWrites(lease.State);
             },
             IsTransient: IsTransient,
             MayHaveLanded: e => e is S3Exception { Status: 0 or >= 500 },

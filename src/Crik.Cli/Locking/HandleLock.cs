@@ -1,4 +1,5 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Locking;
@@ -43,11 +44,16 @@ internal sealed class HandleLock : IStoreLock
     }
 
     /// <summary>A flock is held until released or its holder dies; it cannot be lost while crik lives.</summary>
-    public bool Lost => false;
+    public HoldState State => HoldState.Held;
 
-    public bool Endangered => false;
-
-    public bool Forfeited => false;
+    public HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop)
+    {
+        if (seen == HoldState.Held)
+        {
+            stop.WaitHandle.WaitOne(atMost < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : atMost);
+        }
+        return HoldState.Held;
+    }
 
     public void Dispose() => _file.Dispose();
 }

@@ -1,15 +1,16 @@
+using Crik.Cli.Records;
 
 namespace Crik.Cli.Locking;
 
 /// <summary>The image directory's lock: a volume's flock, or object storage's lease.</summary>
 internal interface IStoreLock : IDisposable
 {
-    /// <summary>The lock is no longer ours, or may not be: nothing may be written under it.</summary>
-    bool Lost { get; }
+    /// <summary>The lock's state now; it is the only thing that says whether the lock is still ours.</summary>
+    HoldState State { get; }
 
-    /// <summary>Renewals are failing: the lock is in doubt until one succeeds, or it is forfeited (a flock never is).</summary>
-    bool Endangered { get; }
-
-    /// <summary>The lock is surely not ours any more, and cannot become ours again: another holder has it, or the doubt lasted too long.</summary>
-    bool Forfeited { get; }
+    /// <summary>
+    /// Waits until <see cref="State"/> is no longer <paramref name="seen"/> (an answer from the store, or the time at which
+    /// the state changes by itself), at most <paramref name="atMost"/>, or until <paramref name="stop"/>; returns the state then.
+    /// </summary>
+    HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop);
 }

@@ -1,50 +1,57 @@
 using System.Diagnostics;
+using Crik.Cli.Decisions;
+using Crik.Cli.Locking;
+using Crik.Cli.Records;
 
 namespace Crik.Cli.ObjectStorage;
 
 /// <summary>
-/// What a lease's holder knows of its lease object: the version it wrote last, when it wrote it (by its own clock),
-/// and whether the lease is lost, under one lock; and from its lifetime, when it is in danger, in doubt or timed out.
+/// What a lease's holder knows of its lease object, under one lock: the version it wrote last, when that write started
+/// (by its own clock), whether the store answered that the lease is another's, and whether it was released. Its state
+/// comes from these by one rule (<see cref="LeaseHold"/>), and whoever waits for that state to change is woken by each
+/// answer and at each time the rule names.
 /// </summary>
-internal sealed class LeaseVersion(string etag, long writtenAt, TimeSpan lifetime)
+internal sealed class LeaseVersion(string etag, long writtenAt, LeaseTerms terms)
 {
-    private readonly Lock _gate = new();
+    // A plain object, not a Lock: waiters for a change wait on it with Monitor.
+    private readonly object _gate = new();
     private string _etag = etag;
     private long _writtenAt = writtenAt;
     private bool _lost;
+    private bool _released;
 
-    public TimeSpan Lifetime => lifetime;
+    public LeaseTerms Terms => terms;
 
-    /// <summary>Four fifths of the lifetime: unrenewed this long, the lease may be another's by the time a write lands.</summary>
-    public TimeSpan SafeLifetime => lifetime * 4 / 5;
-
-    /// <summary>See <see cref="S3Lease.Lost"/>; a released lease is never timed out.</summary>
-    public bool Lost(bool released)
-    {
-        lock (_gate)
-        {
-            return _lost || (!released && Stopwatch.GetElapsedTime(_writtenAt) >= SafeLifetime);
-        }
-    }
-
-    /// <summary>See <see cref="S3Lease.Forfeited"/>.</summary>
-    public bool Forfeited
+    /// <summary>The state now. Once lost it stays lost, even if a renewal under way at that moment is answered later.</summary>
+    public HoldState State
     {
         get
         {
             lock (_gate)
             {
-                return _lost;
+                return StateLocked();
             }
         }
     }
 
-    /// <summary>See <see cref="S3Lease.Endangered"/>.</summary>
-    public bool Endangered(bool released)
+    /// <summary>See <see cref="IStoreLock.WaitForChange"/>; a negative <paramref name="atMost"/> waits without a limit.</summary>
+    public HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop)
     {
+        long started = Stopwatch.GetTimestamp();
+        using CancellationTokenRegistration woken = stop.UnsafeRegister(static gate => Wake(gate!), _gate);
         lock (_gate)
         {
-            return !_lost && !released && Stopwatch.GetElapsedTime(_writtenAt) >= lifetime * 3 / 5;
+            while (true)
+            {
+                HoldState now = StateLocked();
+                TimeSpan left = atMost < TimeSpan.Zero ? TimeSpan.MaxValue : atMost - Stopwatch.GetElapsedTime(started);
+                if (now != seen || stop.IsCancellationRequested || left <= TimeSpan.Zero)
+                {
+                    return now;
+                }
+                TimeSpan byItself = LeaseHold.UntilChange(SeenLocked(_released)) ?? TimeSpan.MaxValue;
+                Monitor.Wait(_gate, Milliseconds(byItself < left ? byItself : left));
+            }
         }
     }
 
@@ -60,25 +67,30 @@ internal sealed class LeaseVersion(string etag, long writtenAt, TimeSpan lifetim
         }
     }
 
-    /// <summary>The version to delete on release; null when the lease is lost or timed out (someone else's now, or gone: not ours to delete).</summary>
+    /// <summary>The version to delete on release; null when nothing may be written under the lease (someone else's now, or may be: not ours to delete).</summary>
     public string? Releasable
     {
         get
         {
             lock (_gate)
             {
-                // Timed out counts too: a crik frozen past its lease may wake and end before its renewal thread notices.
-                return _lost || Stopwatch.GetElapsedTime(_writtenAt) >= SafeLifetime ? null : _etag;
+                // Timed out counts too, released or not: a crik frozen past its lease may wake and end before its renewal thread notices.
+                return LeaseHold.AllowsWrites(LeaseHold.Of(SeenLocked(released: false))) ? _etag : null;
             }
         }
     }
 
-    /// <summary>A renewal was answered: the lease runs from <paramref name="writing"/>, when its write started.</summary>
+    /// <summary>A renewal was answered: the lease runs from <paramref name="writing"/>, when its write started; a lease lost meanwhile stays lost.</summary>
     public void Renewed(string etag, long writing)
     {
         lock (_gate)
         {
+            if (StateLocked() is HoldState.Lost)
+            {
+                return;
+            }
             (_etag, _writtenAt) = (etag, writing);
+            Monitor.PulseAll(_gate);
         }
     }
 
@@ -91,11 +103,43 @@ internal sealed class LeaseVersion(string etag, long writtenAt, TimeSpan lifetim
         }
     }
 
+    /// <summary>The store answered that the lease is another's, or gone.</summary>
     public void Lose()
     {
         lock (_gate)
         {
             _lost = true;
+            Monitor.PulseAll(_gate);
         }
     }
+
+    /// <summary>The holder let the lease go: nothing is written under it any more, so it no longer times out.</summary>
+    public void Release()
+    {
+        lock (_gate)
+        {
+            _released = true;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private HoldState StateLocked()
+    {
+        HoldState state = LeaseHold.Of(SeenLocked(_released));
+        _lost |= state is HoldState.Lost;
+        return state;
+    }
+
+    private LeaseSeen SeenLocked(bool released) => new(_lost, released, Stopwatch.GetElapsedTime(_writtenAt), terms.Lifetime, terms.DoubtLimit);
+
+    private static void Wake(object gate)
+    {
+        lock (gate)
+        {
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    /// <summary>Rounded up, so that a wait never ends just before the time it waits for; within what Monitor.Wait takes.</summary>
+    private static int Milliseconds(TimeSpan wait) => (int)Math.Clamp(Math.Ceiling(wait.TotalMilliseconds), 1, int.MaxValue);
 }

@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Crik.Cli.Decisions;
 using Crik.Cli.Guarding;
 using Crik.Cli.Locking;
+using Crik.Cli.Records;
 using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
@@ -20,7 +22,7 @@ namespace Crik.Cli.ObjectStorage;
 /// <remarks>
 /// A holder whose renewals go unanswered cannot tell whether its lease is still its own: it is in doubt,
 /// not lost, since taking it over means writing to the same store. Past four fifths of the lifetime it
-/// writes nothing under it (<see cref="Lost"/>), and it goes on renewing over the version it wrote last:
+/// writes nothing under it (<see cref="HoldState.Fenced"/>), and it goes on renewing over the version it wrote last:
 /// once that succeeds no other crik can have taken it over, and the lease is held again. Only an answer
 /// that the lease is another's (or gone), or a doubt that lasts the doubt limit, forfeits it.
 /// </remarks>
@@ -49,7 +51,6 @@ internal sealed class S3Lease : IStoreLock
     private readonly S3Client _release;
     private readonly string _name;
     private readonly string _holder;
-    private readonly TimeSpan _doubtLimit;
     private readonly ILogger _log;
     private readonly ManualResetEventSlim _released = new();
     private readonly LeaseVersion _version;
@@ -63,35 +64,27 @@ internal sealed class S3Lease : IStoreLock
         _release = s3.Detached();
         _name = name;
         _holder = holder;
-        _version = new LeaseVersion(etag, writtenAt, terms.Lifetime);
-        _doubtLimit = Max(terms.DoubtLimit, _version.SafeLifetime);
+        _version = new LeaseVersion(etag, writtenAt, terms with { DoubtLimit = Max(terms.DoubtLimit, LeaseHold.SafeLifetime(terms.Lifetime)) });
         _log = log;
         // Its own thread, not a timer: renewals must go on when the thread pool is busy.
         _renewal = BackgroundThread.Start(RenewUntilReleased, "crik lease");
     }
 
     /// <summary>
-    /// The lease is no longer ours, or may not be: another crik replaced it, it vanished, or it went
-    /// unrenewed for four fifths of its lifetime (another crik may have taken it over). Whatever it guards
-    /// must not be committed; a renewal that succeeds later makes it ours again (<see cref="Forfeited"/> says when it cannot).
+    /// Held; endangered (two renewals failed: the app is frozen); fenced (unrenewed for four fifths of its lifetime, so
+    /// another crik may take it over before a write lands: nothing is written); or lost (another crik replaced it, it
+    /// vanished, or it was in doubt for the doubt limit). A renewal that succeeds while it is in doubt makes it held again.
     /// </summary>
     /// <remarks>
-    /// The holder counts it lost a fifth of its lifetime before another crik may take it over (which
-    /// waits a whole lifetime by its own clock from when it first saw the version): that fifth covers
-    /// clocks that run at different speeds, a request already in flight, and scheduling delays.
+    /// The holder stops writing a fifth of its lifetime before another crik may take it over (which waits a whole lifetime
+    /// by its own clock from when it first saw the version): that fifth covers clocks that run at different speeds, a
+    /// request already in flight, and scheduling delays.
     /// </remarks>
-    public bool Lost => _version.Lost(_released.IsSet);
+    public HoldState State => _version.State;
 
-    /// <summary>The lease is surely not ours any more: a renewal was answered that another crik holds it (or that it is gone), or it was in doubt for the doubt limit.</summary>
-    public bool Forfeited => _version.Forfeited;
+    public HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop) => _version.WaitForChange(seen, atMost, stop);
 
-    /// <summary>
-    /// Three fifths of the lifetime have passed since the last renewal that was answered: two renewals failed
-    /// or hang, and the lease is in doubt until one succeeds (or it is forfeited).
-    /// </summary>
-    public bool Endangered => _version.Endangered(_released.IsSet);
-
-    private TimeSpan Lifetime => _version.Lifetime;
+    private TimeSpan Lifetime => _version.Terms.Lifetime;
 
     /// <summary>
     /// The holder name of an acquisition on a client that failed (the store could not be reached):
@@ -174,6 +167,7 @@ internal sealed class S3Lease : IStoreLock
             return;
         }
         _released.Set();
+        _version.Release();
         // A renewal stuck on a store that does not answer must not hold up crik; the thread ends after it.
         _renewal.Join(TimeSpan.FromSeconds(2));
         if (_version.Releasable is not { } etag)
@@ -231,13 +225,14 @@ internal sealed class S3Lease : IStoreLock
     {
         (string etag, long writtenAt) = _version.Last;
         TimeSpan unrenewed = Stopwatch.GetElapsedTime(writtenAt);
-        if (unrenewed >= _doubtLimit)
+        HoldState state = _version.State;
+        if (state is HoldState.Lost)
         {
-            GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_doubtLimit.TotalSeconds:0} s)");
+            GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_version.Terms.DoubtLimit.TotalSeconds:0} s)");
             return false;
         }
         using IDisposable limit = _renewals.Within(Lifetime / 5);
-        if (unrenewed >= _version.SafeLifetime)
+        if (state is HoldState.Fenced)
         {
             if (OursNow() is not { } current)
             {
@@ -249,7 +244,7 @@ internal sealed class S3Lease : IStoreLock
         if (_renewals.PutIfMatch(_name, Body(_holder, Lifetime), etag) is { } renewed)
         {
             _version.Renewed(renewed, writing);
-            if (unrenewed >= Lifetime * 3 / 5)
+            if (state is not HoldState.Held)
             {
                 _log.Debug("Renewed the lease {Lease} over the version crik wrote last, after {Seconds:0.#} s in doubt: no other crik took it over",
                     _renewals.Display(_name), unrenewed.TotalSeconds);

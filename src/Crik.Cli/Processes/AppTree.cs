@@ -10,7 +10,7 @@ namespace Crik.Cli.Processes;
 /// processes were stopped already, by the app itself or by a user's SIGSTOP; letting the app go again
 /// leaves those stopped. Safe from several threads (the lease's watchdog and the supervisor).
 /// </summary>
-internal sealed class AppTree(int root)
+internal sealed class AppTree(int root) : IFreezableTree
 {
     private readonly Lock _gate = new();
     private HashSet<int> _stoppedBefore = [];

@@ -32,7 +32,7 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
                 // Every request of this try gives up by the end of lockWait, with time after it to list what the lock guards.
                 using IDisposable finding = store.Within(left + ListingGrace);
                 // A lease lost while the store was failing (longer than leaseDuration) is taken again, or waited for.
-                if (store.Holding is null or HoldState.Lost)
+                if (store.Held?.State is null or HoldState.Lost)
                 {
                     Hold(left, waiting);
                     // No line: every restore takes the lock first (a wait for it has its own, and the stages say how long).

@@ -1,5 +1,4 @@
 using Crik.Cli.Processes;
-using Crik.Cli.Records;
 
 namespace Crik.Cli.Restoring;
 
@@ -21,9 +20,6 @@ internal interface IAppRestorer
 
     /// <summary>Why the last <see cref="TryRestoreAsync"/> returned null: the app starts fresh.</summary>
     string? WhyFresh { get; }
-
-    /// <summary>The state of the image directory's lock, held for the app's life since the restore began; null when none is held.</summary>
-    HoldState? Holding { get; }
 
     /// <summary>How long a restored app runs before a pod that dies no longer counts against its generation (restoreProbation).</summary>
     TimeSpan Probation { get; }

@@ -25,7 +25,6 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 
     public TimeSpan Probation => config.RestoreProbation;
 
-    public HoldState? Holding => store.Holding;
 
     public string StartFreshOrStop(Exception error) => _unsure.Act(TroubleWith.Unexpected, error, config.LockWait)!;
 

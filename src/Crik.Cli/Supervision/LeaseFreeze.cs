@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 
 namespace Crik.Cli.Supervision;
 
@@ -8,9 +9,7 @@ namespace Crik.Cli.Supervision;
 /// when, how many times it was, and how it runs again (SIGCONT, or, for an app restored stopped that never ran yet,
 /// its own way of letting go). Used under the watchdog's lock only.
 /// </summary>
-/// <param name="signalTree">Signals the app's whole tree.</param>
-/// <param name="running">The app's processes that are not stopped now.</param>
-internal sealed class LeaseFreeze(Action<Signal> signalTree, Func<IReadOnlyCollection<int>> running)
+internal sealed class LeaseFreeze(IFreezableTree tree)
 {
     private bool _frozen;
 
@@ -44,7 +43,7 @@ internal sealed class LeaseFreeze(Action<Signal> signalTree, Func<IReadOnlyColle
         _wokeDuringFreeze = false;
         _frozenAt = Stopwatch.GetTimestamp();
         Count++;
-        signalTree(Signal.SIGSTOP);
+        tree.Signal(Signal.SIGSTOP);
         return true;
     }
 
@@ -54,11 +53,11 @@ internal sealed class LeaseFreeze(Action<Signal> signalTree, Func<IReadOnlyColle
     /// </summary>
     public bool StopWhatRuns()
     {
-        if (!_frozen || running().Count == 0)
+        if (!_frozen || tree.Running().Count == 0)
         {
             return false;
         }
-        signalTree(Signal.SIGSTOP);
+        tree.Signal(Signal.SIGSTOP);
         bool first = !_wokeDuringFreeze;
         _wokeDuringFreeze = true;
         return first;
@@ -74,7 +73,7 @@ internal sealed class LeaseFreeze(Action<Signal> signalTree, Func<IReadOnlyColle
         }
         else
         {
-            signalTree(Signal.SIGCONT);
+            tree.Signal(Signal.SIGCONT);
         }
     }
 }

@@ -1,6 +1,9 @@
+using Crik.Cli.Decisions;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
+using Crik.Cli.Locking;
 using Crik.Cli.Observing;
+using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Serilog;
 
@@ -13,7 +16,9 @@ namespace Crik.Cli.Supervision;
 /// over, and keeps it frozen while the doubt lasts. A renewal that succeeds (the lease is still crik's:
 /// no other pod can have run the app) thaws it; a lease lost (the store says another pod has it, or the
 /// doubt lasted leaseDoubtLimit) kills it, never thawed. Its deadlines are the lease's own, on the
-/// monotonic clock; what is left is this thread's scheduling latency and one <see cref="Tick"/>.
+/// monotonic clock; what is left is this thread's scheduling latency. The thread waits on the lease's state
+/// (<see cref="IStoreLock.WaitForChange"/>), which wakes it at each answer from the store and at each time its state
+/// changes by itself; it looks at the app's processes every <see cref="Tick"/> only while the app is frozen.
 /// </summary>
 /// <remarks>
 /// Every SIGCONT crik gives the app goes through <see cref="Resume"/>, which looks at the lease first:
@@ -23,28 +28,25 @@ internal sealed class LeaseWatchdog : IDisposable
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(20);
 
-    private readonly Func<HoldState?> _holding;
-    private readonly Action<Signal> _signalTree;
+    private readonly IStoreLock _lease;
+    private readonly IFreezableTree _tree;
     private readonly int _pid;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
-    // Waited on every Tick for the app's whole life: blocking at once, as spinning first would take CPU from a dump.
-    private readonly ManualResetEventSlim _stopped = new(initialState: false, spinCount: 0);
+    private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _thread;
     private readonly LeaseFreeze _freeze;
     private int _stoppedByCrik;
 
-    /// <param name="holding">The lease's state now (computed from its deadlines, so it never waits on the store).</param>
-    /// <param name="signalTree">Signals the app's whole tree.</param>
-    /// <param name="running">The app's processes that are not stopped now.</param>
-    public LeaseWatchdog(Func<HoldState?> holding, Action<Signal> signalTree, Func<IReadOnlyCollection<int>> running, int pid, ILogger log)
+    /// <param name="lease">The lock held for the app's life; its state never waits on the store.</param>
+    public LeaseWatchdog(IStoreLock lease, IFreezableTree tree, int pid, ILogger log)
     {
-        _holding = holding;
-        _signalTree = signalTree;
+        _lease = lease;
+        _tree = tree;
         _pid = pid;
         _log = log;
-        _freeze = new LeaseFreeze(signalTree, running);
+        _freeze = new LeaseFreeze(tree);
         _thread = BackgroundThread.Start(Watch, "crik lease watchdog");
     }
 
@@ -90,12 +92,12 @@ internal sealed class LeaseWatchdog : IDisposable
     {
         lock (_gate)
         {
-            HoldState? state = _holding();
+            HoldState state = _lease.State;
             if (_lost.Task.IsCompleted || state is HoldState.Lost)
             {
                 return;
             }
-            if (state is HoldState.Endangered)
+            if (LeaseHold.FreezesTheApp(state))
             {
                 FreezeLocked();
                 return;
@@ -139,38 +141,51 @@ internal sealed class LeaseWatchdog : IDisposable
 
     public void Dispose()
     {
-        _stopped.Set();
+        _stopping.Cancel();
         _thread.Join(TimeSpan.FromSeconds(1));
     }
 
     private void Watch()
     {
-        while (!_stopped.Wait(Tick))
+        HoldState state = _lease.State;
+        while (!_stopping.IsCancellationRequested)
         {
             lock (_gate)
             {
-                switch (_holding())
+                if (!ActLocked(state))
                 {
-                    case HoldState.Lost:
-                        KillLocked();
-                        return;
-                    case HoldState.Endangered when !_freeze.Frozen:
-                        FreezeLocked();
-                        break;
-                    case HoldState.Held when _freeze.Frozen && Volatile.Read(ref _stoppedByCrik) == 0:
-                        ThawKeptLocked();
-                        break;
+                    return;
                 }
-                KeepFrozenLocked();
             }
+            // Nothing tells crik of a SIGCONT that something in the pod sends a process of a frozen app: only then it looks.
+            state = _lease.WaitForChange(state, Frozen ? Tick : Timeout.InfiniteTimeSpan, _stopping.Token);
         }
+    }
+
+    /// <summary>What the lease's state asks for now; false once the app was killed for it.</summary>
+    private bool ActLocked(HoldState state)
+    {
+        switch (state)
+        {
+            case HoldState.Lost:
+                KillLocked();
+                return false;
+            case HoldState.Endangered or HoldState.Fenced when !_freeze.Frozen:
+                FreezeLocked();
+                break;
+            case HoldState.Held when _freeze.Frozen && Volatile.Read(ref _stoppedByCrik) == 0:
+                ThawKeptLocked();
+                break;
+        }
+        KeepFrozenLocked();
+        return true;
     }
 
     private void KillLocked()
     {
         // Lost first: whoever sees the app die of this SIGKILL must know it was crik's.
         _lost.TrySetResult();
-        _signalTree(Signal.SIGKILL);
+        _tree.Signal(Signal.SIGKILL);
         TimeSpan inDoubt = _freeze.InDoubt;
         _log.Error(new Happening.LeaseLost(_pid, inDoubt),
             "crik lost its lease on the image directory{AfterDoubt}, so another pod may now run the app: the app (PID {Pid}) was killed, "

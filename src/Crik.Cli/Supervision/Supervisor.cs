@@ -1,6 +1,7 @@
 // Supervision/ owns the app's life (start or restore, forward, resume, kill, wait) and crik's exit codes.
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Control;
+using Crik.Cli.ImageStore;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
@@ -24,8 +25,9 @@ namespace Crik.Cli.Supervision;
 /// <param name="schedule">Periodic checkpoints and early warnings, besides SIGTERM.</param>
 /// <param name="control">Where <c>crik checkpoint</c> requests arrive, or null when there is no control socket.</param>
 /// <param name="afterRestore">The program run once a restored app runs, or null when none is configured.</param>
+/// <param name="imageDir">The image directory whose lock is held for the app's life, or null when checkpointing is off.</param>
 internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
-    CheckpointSchedule schedule, ControlServer? control, AfterRestore? afterRestore, ILogger log)
+    CheckpointSchedule schedule, ControlServer? control, AfterRestore? afterRestore, IImageDirLock? imageDir, ILogger log)
 {
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
@@ -96,11 +98,11 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     /// </summary>
     private LeaseWatchdog? WatchTheLease(RunningApp app, AppTree tree)
     {
-        if (restorer?.Holding is null)
+        if (imageDir?.Held is not { } lease)
         {
             return null;
         }
-        var watchdog = new LeaseWatchdog(() => restorer.Holding, tree.Signal, tree.Running, app.Pid, log);
+        var watchdog = new LeaseWatchdog(lease, tree, app.Pid, log);
         app.Exited.ContinueWith(_ => watchdog.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return watchdog;
     }

@@ -20,9 +20,9 @@ public sealed partial class LayeringTests
         ["Checkpointing", "Restoring"],
         ["ImageStore", "ObjectStorage"],
         ["Decisions"],
-        ["Streaming", "LazyPages", "PreDumping", "Carrying", "WriteTracking"],
+        ["Streaming", "LazyPages", "PreDumping", "Carrying", "WriteTracking", "Locking"],
         ["Records"],
-        ["Chunks", "Criu", "Processes", "Guarding", "Locking", "HostCompatibility", "Privileges", "Control", "NodeState", "Observing"],
+        ["Chunks", "Criu", "Processes", "Guarding", "HostCompatibility", "Privileges", "Control", "NodeState", "Observing"],
         ["Interop", "Configuration", "Logging", "Timing"],
     ];
 

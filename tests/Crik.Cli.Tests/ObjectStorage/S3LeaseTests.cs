@@ -61,7 +61,7 @@ public sealed class S3LeaseTests : IDisposable
         {
             Assert.NotNull(held);
             Thread.Sleep(Lifetime * 1.5);
-            Assert.False(held.Lost);
+            Assert.Equal(HoldState.Held, held.State);
             Assert.Null(S3Lease.TryAcquire(Other(proxy), ".lock", Lifetime * 1.3, Lifetime));
         }
         Assert.Null(Other(proxy).TryGet(".lock")); // released, though the time had run out long before
@@ -80,8 +80,7 @@ public sealed class S3LeaseTests : IDisposable
         Poll.Until(() => faults.Failed > 0, "a renewal to fail", Lifetime);
         faults.Failing = false;
         Poll.Until(() => proxy.Seen.Count(r => r == Lock) > renewals, "the next renewal", Lifetime);
-        Poll.Until(() => !lease.Lost && !lease.Endangered, "the renewal's answer to hold the lease", Lifetime);
-        Assert.False(lease.Forfeited);
+        Poll.Until(() => lease.State is HoldState.Held, "the renewal's answer to hold the lease", Lifetime);
     }
 
     [S3Fact]
@@ -147,7 +146,7 @@ public sealed class S3LeaseTests : IDisposable
         };
         using S3Lease? lease = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero, Lifetime);
         Assert.NotNull(lease);
-        Poll.Until(() => lease.Lost, "the renewal to find the lease lost", Lifetime);
+        Poll.Until(() => lease.State is HoldState.Lost, "the renewal to find the lease lost", Lifetime);
         // A renewal whose answer came too late on a loaded machine is tried again, so the count may be past 2 by now.
         int putsWhenLost = Volatile.Read(ref puts);
 
@@ -165,14 +164,12 @@ public sealed class S3LeaseTests : IDisposable
         using S3Lease? lease = S3Lease.TryAcquire(Other(proxy), ".lock", TimeSpan.Zero, Lifetime);
         Assert.NotNull(lease);
         proxy.Fail(int.MaxValue, 503);
-        Poll.Until(() => lease.Lost, "the lease to be in doubt past the time another pod may take it over", Lifetime * 2);
+        Poll.Until(() => lease.State is HoldState.Fenced, "the lease to be in doubt past the time another pod may take it over", Lifetime * 2);
         Thread.Sleep(Lifetime * 2); // three lifetimes unanswered in all
-        Assert.True(lease.Endangered);
-        Assert.False(lease.Forfeited);
+        Assert.Equal(HoldState.Fenced, lease.State);
 
         proxy.Fail(0, 503);
-        Poll.Until(() => !lease.Lost && !lease.Endangered, "a renewal over its own version to hold it again", Lifetime);
-        Assert.False(lease.Forfeited);
+        Poll.Until(() => lease.State is HoldState.Held, "a renewal over its own version to hold it again", Lifetime);
     }
 
     [S3Fact]
@@ -182,17 +179,17 @@ public sealed class S3LeaseTests : IDisposable
         using S3Lease? taken = S3Lease.TryAcquire(Other(proxy), ".lock", TimeSpan.Zero, Lifetime);
         Assert.NotNull(taken);
         proxy.Delay = TimeSpan.FromMinutes(10); // renewals hang: each is cut at a fifth of the lifetime
-        Poll.Until(() => taken.Lost, "the lease to be in doubt", Lifetime * 2);
+        Poll.Until(() => taken.State is HoldState.Fenced, "the lease to be in doubt", Lifetime * 2);
         Direct().Put(".lock", "other-pod/1/abc\n1000\n"u8.ToArray()); // another pod, which reaches the store, took it over
         proxy.Delay = TimeSpan.Zero;
-        Poll.Until(() => taken.Forfeited, "the renewal to find the lease another pod's", Lifetime);
+        Poll.Until(() => taken.State is HoldState.Lost, "the renewal to find the lease another pod's", Lifetime);
         Direct().Delete(".lock");
 
         using S3Lease? doubted = S3Lease.TryAcquire(Other(proxy), ".lock", TimeSpan.Zero, Lifetime, doubtLimit: Lifetime * 1.5);
         Assert.NotNull(doubted);
         proxy.Fail(int.MaxValue, 503);
         var clock = Stopwatch.StartNew();
-        Poll.Until(() => doubted.Forfeited, "the lease to be forfeited after the doubt limit", Lifetime * 3);
+        Poll.Until(() => doubted.State is HoldState.Lost, "the lease to be forfeited after the doubt limit", Lifetime * 3);
         Assert.True(clock.Elapsed >= Lifetime * 1.2, $"forfeited after {clock.Elapsed}, before the doubt limit");
         proxy.Fail(0, 503);
     }
@@ -225,7 +222,7 @@ public sealed class S3LeaseTests : IDisposable
         Assert.NotNull(held);
         StagingCheckpoint staging = store.BeginCheckpoint();
         Direct().Put(".lock", "other-pod/1/abc\n1000\n"u8.ToArray()); // another pod took the lease over
-        Poll.Until(() => ((S3Lease)held).Lost, "the renewal to find the lease lost", Lifetime);
+        Poll.Until(() => ((S3Lease)held).State is HoldState.Lost, "the renewal to find the lease lost", Lifetime);
 
         var error = Assert.Throws<IOException>(() => store.Commit(staging, new Manifest { RootPid = 9001, Command = ["app"] }, keep: 2));
         Assert.StartsWith("crik lost its lock on s3://crik-test/app", error.Message, StringComparison.Ordinal);

@@ -1,6 +1,8 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Supervision;
+using Crik.Cli.Tests.Support;
 using Serilog;
 using Xunit;
 
@@ -13,17 +15,18 @@ namespace Crik.Cli.Tests.Restoring;
 /// not by a SIGCONT to the whole tree.
 /// </summary>
 [Trait("Category", "Unit")]
-public class LetGoThroughTheLeaseTests
+public class LetGoThroughTheLeaseTests : IFreezableTree
 {
     private static readonly ILogger Log = new LoggerConfiguration().CreateLogger();
 
     private readonly List<Signal> _signals = [];
     private int _letGo;
+    private int[] _running = [];
 
     [Fact]
     public async Task AnAppWhoseLeaseWasLostWhileItsMemoryArrivedIsNeverLetGoAndIsKilled()
     {
-        using var watchdog = new LeaseWatchdog(() => HoldState.Lost, Record, () => [], 1, Log);
+        using var watchdog = new LeaseWatchdog(new SettableLock(HoldState.Lost), this, 1, Log);
         watchdog.LetGo(LetGo);
         await watchdog.Lost.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(0, Volatile.Read(ref _letGo));
@@ -33,7 +36,7 @@ public class LetGoThroughTheLeaseTests
     [Fact]
     public void AnAppWhoseLeaseIsHeldIsLetGoAtOnceItsOwnWay()
     {
-        using var watchdog = new LeaseWatchdog(() => HoldState.Held, Record, () => [], 1, Log);
+        using var watchdog = new LeaseWatchdog(new SettableLock(HoldState.Held), this, 1, Log);
         watchdog.LetGo(LetGo);
         Assert.Equal(1, Volatile.Read(ref _letGo));
         Assert.Empty(Signals());
@@ -42,13 +45,13 @@ public class LetGoThroughTheLeaseTests
     [Fact]
     public void AnAppWhoseLeaseIsEndangeredStaysFrozenUntilARenewalSucceedsAndIsThenLetGoItsOwnWay()
     {
-        int held = 0;
-        using var watchdog = new LeaseWatchdog(() => Volatile.Read(ref held) == 1 ? HoldState.Held : HoldState.Endangered, Record, () => [], 1, Log);
+        var lease = new SettableLock(HoldState.Endangered);
+        using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
         watchdog.LetGo(LetGo);
         Thread.Sleep(200);
         Assert.Equal(0, Volatile.Read(ref _letGo));
         Assert.True(watchdog.Frozen);
-        Volatile.Write(ref held, 1);
+        lease.Set(HoldState.Held);
         SpinWait.SpinUntil(() => Volatile.Read(ref _letGo) > 0, TimeSpan.FromSeconds(5));
         Assert.Equal(1, Volatile.Read(ref _letGo));
         Assert.DoesNotContain(Signal.SIGCONT, Signals());
@@ -57,13 +60,13 @@ public class LetGoThroughTheLeaseTests
     [Fact]
     public void ASigcontThatReachedCrikIsHeldBackWhileTheAppIsFrozenAndSentWhileTheLeaseIsHeld()
     {
-        int held = 0;
-        using var watchdog = new LeaseWatchdog(() => Volatile.Read(ref held) == 1 ? HoldState.Held : HoldState.Endangered, Record, () => [], 1, Log);
+        var lease = new SettableLock(HoldState.Endangered);
+        using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
         SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5));
         int sent = 0;
         Assert.False(watchdog.UnlessFrozen(() => ++sent > 0));
         Assert.Equal(0, sent);
-        Volatile.Write(ref held, 1);
+        lease.Set(HoldState.Held);
         SpinWait.SpinUntil(() => !watchdog.Frozen, TimeSpan.FromSeconds(5));
         Assert.True(watchdog.UnlessFrozen(() => ++sent > 0));
         Assert.Equal(1, sent);
@@ -72,19 +75,50 @@ public class LetGoThroughTheLeaseTests
     [Fact]
     public void AProcessOfAFrozenAppThatRunsAgainIsStoppedAgainAtTheWatchdogsNextLook()
     {
-        int[] running = [];
-        using var watchdog = new LeaseWatchdog(() => HoldState.Endangered, Record, () => Volatile.Read(ref running), 1, Log);
+        using var watchdog = new LeaseWatchdog(new SettableLock(HoldState.Endangered), this, 1, Log);
         SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5));
         Thread.Sleep(100);
         Assert.Equal([Signal.SIGSTOP], Signals()); // all stopped: nothing sent again
-        Volatile.Write(ref running, [42]); // woken by someone else's SIGCONT
+        Volatile.Write(ref _running, [42]); // woken by someone else's SIGCONT
         Assert.True(SpinWait.SpinUntil(() => Signals().Count(s => s == Signal.SIGSTOP) >= 2, TimeSpan.FromSeconds(5)), string.Join(", ", Signals()));
         Assert.DoesNotContain(Signal.SIGCONT, Signals());
     }
 
+    [Fact]
+    public async Task AnAppWhoseLeaseIsFencedStaysFrozenAndIsKilledOnceTheLeaseIsLost()
+    {
+        var lease = new SettableLock(HoldState.Fenced);
+        using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
+        watchdog.LetGo(LetGo);
+        Assert.True(watchdog.Frozen);
+        lease.Set(HoldState.Lost);
+        await watchdog.Lost.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, Volatile.Read(ref _letGo));
+        Assert.Equal([Signal.SIGKILL], Signals().Where(s => s != Signal.SIGSTOP));
+    }
+
+    [Fact]
+    public void TheWatchdogOfARunningAppWaitsForTheLeaseToChangeAndDoesNotLookAgainMeanwhile()
+    {
+        var lease = new SettableLock(HoldState.Held);
+        using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
+        watchdog.LetGo(LetGo);
+        Thread.Sleep(300); // 15 of the ticks at which it once polled
+        Assert.InRange(lease.Looks, 1, 2); // the watchdog's first look, and LetGo's
+        lease.Set(HoldState.Endangered);
+        Assert.True(SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5)));
+        lease.Set(HoldState.Held);
+        Assert.True(SpinWait.SpinUntil(() => !watchdog.Frozen, TimeSpan.FromSeconds(5)));
+        int looks = lease.Looks;
+        Thread.Sleep(300);
+        Assert.Equal(looks, lease.Looks);
+    }
+
+    public IReadOnlyCollection<int> Running() => Volatile.Read(ref _running);
+
     private void LetGo() => Interlocked.Increment(ref _letGo);
 
-    private void Record(Signal signal)
+    void IFreezableTree.Signal(Signal signal)
     {
         lock (_signals)
         {

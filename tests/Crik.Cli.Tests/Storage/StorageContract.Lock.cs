@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Locking;
+using Crik.Cli.Records;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;
@@ -20,7 +21,7 @@ public abstract partial class StorageContract
         using IStoreBackend second = NewBackend();
         IStoreLock first = Backend.TryLock(TimeSpan.FromSeconds(5))!;
         Assert.NotNull(first);
-        Assert.False(first.Lost);
+        Assert.Equal(HoldState.Held, first.State);
         Assert.Null(second.TryLock(TimeSpan.FromMilliseconds(600)));
         first.Dispose();
         using IStoreLock? next = second.TryLock(TimeSpan.FromSeconds(5));

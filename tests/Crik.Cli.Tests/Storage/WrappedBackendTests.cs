@@ -1,6 +1,6 @@
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Locking;
 using Crik.Cli.ObjectStorage;
+using Crik.Cli.Tests.Support;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;
@@ -29,22 +29,8 @@ internal static class WrappedStacks
     {
         StoreStack stack = StoreStack.Over(backend, new BackendRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100),
             e => e is S3Exception { Status: 0 or >= 500 }, $"contract-{Guid.NewGuid():N}"), TimeSpan.FromSeconds(30));
-        stack.Fence.Hold(new HeldLock());
+        stack.Fence.Hold(new SettableLock()); // held for the whole test: the fence lets every write through
         stack.Deadline.Within(TimeSpan.FromMinutes(10)); // the scope stays open for the test's life
         return stack.Top;
-    }
-
-    /// <summary>A lock held for the whole test: the fence lets every write through.</summary>
-    private sealed class HeldLock : IStoreLock
-    {
-        public bool Lost => false;
-
-        public bool Endangered => false;
-
-        public bool Forfeited => false;
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using Crik.Cli.ImageStore;
 using Crik.Cli.ImageStore.Backends;
-using Crik.Cli.Locking;
 using Crik.Cli.ObjectStorage;
 using Crik.Cli.Observing;
+using Crik.Cli.Records;
 using Crik.Cli.Tests.ObjectStorage;
+using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Serilog;
 using Xunit;
@@ -69,11 +70,11 @@ public sealed class WrapperTests : IDisposable
     public void OnceTheLockIsLostNoWriteIsSentButReadsStillAre()
     {
         StoreStack stack = Stack(TimeSpan.FromSeconds(10));
-        var held = new LosableLock();
+        var held = new SettableLock();
         stack.Fence.Hold(held);
         Assert.True(stack.Top.WriteIfAbsent("restores/000001-001", [1]));
 
-        held.Lost = true;
+        held.Set(HoldState.Fenced);
         int before = _proxy!.Requests;
         Assert.Throws<FencedException>(() => stack.Top.WriteIfAbsent("restores/000001-002", [1]));
         Assert.Throws<FencedException>(() => stack.Top.Delete("restores/000001-001"));
@@ -126,19 +127,4 @@ public sealed class WrapperTests : IDisposable
         StoreStack.Over(new ObjectBackend(TestS3.Client(_server!, _http, _prefix, _proxy!.Endpoint), new LoggerConfiguration().CreateLogger()),
             new BackendRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), e => e is S3Exception s && S3RetryPolicy.IsRetried(s.Status, s.Code), _name),
             perRequest);
-
-    private sealed class LosableLock : IStoreLock
-    {
-        public volatile bool Lost;
-
-        bool IStoreLock.Lost => Lost;
-
-        public bool Endangered => Lost;
-
-        public bool Forfeited => Lost;
-
-        public void Dispose()
-        {
-        }
-    }
 }

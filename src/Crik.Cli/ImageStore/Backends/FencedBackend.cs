@@ -1,3 +1,4 @@
+using Crik.Cli.Decisions;
 using Crik.Cli.Locking;
 
 namespace Crik.Cli.ImageStore.Backends;
@@ -16,7 +17,7 @@ internal sealed class FencedBackend(IStoreBackend inner) : BackendWrapper(inner)
 
     protected override TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
     {
-        if (operation.Writes && _held is { Lost: true })
+        if (operation.Writes && _held is { } held && !LeaseHold.AllowsWrites(held.State))
         {
             throw new FencedException($"a {operation.Name} in {Description.ImageDir} was not sent: crik lost its lock on it, so another crik may be writing there");
         }

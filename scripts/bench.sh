@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark harness: `sudo bash scripts/bench.sh` installs what it needs, builds crik (and the
-# node-state server when it exists), measures, and writes docs/benchmarks.md from this run alone.
+# node-state server when it exists), measures, and rewrites the rows of docs/benchmarks.md's table that this run measured.
 #
 #   1. checkpoint and restore: crik against raw CRIU for apps of 64 MiB, 512 MiB and 2 GiB of random
 #      memory, per stage; then (1b) the same with memory that repeats, which chunk reuse stores once
@@ -165,7 +165,7 @@ if wants downtime; then
 fi
 cd "$repo"
 
-# Kept (artifacts/ is git-ignored) so the report can be rendered again with a new discussion:
+# Kept (artifacts/ is git-ignored) so the table's rows can be written again from this run:
 #   python3 bench/report.py --results artifacts/bench-results --out docs/benchmarks.md --command "sudo bash scripts/bench.sh"
 rm -rf artifacts/bench-results && mkdir -p artifacts && cp -r "$work/results" artifacts/bench-results
 log "writing $OUT"

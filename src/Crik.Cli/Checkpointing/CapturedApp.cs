@@ -33,6 +33,6 @@ internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResu
         Files = Images.Images,
         DumpSeconds = Math.Round(Dump.Duration.TotalSeconds, 3),
         LargestPrivateArea = LargestArea,
-        FirstTouched = run.App.FirstTouched?.Invoke() is { Count: > 0 } touched ? touched : null,
+        FirstTouched = run.App.Touches?.FirstTouched() is { Count: > 0 } touched ? touched : null,
     };
 }

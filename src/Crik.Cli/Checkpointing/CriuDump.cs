@@ -69,7 +69,7 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         {
             return (captured, null);
         }
-        CaptureResult imported = await Task.Run(() => ImageImport.Import(toImport, run.Staging.Pack, inTime: () => !run.Budget.Spent)).ConfigureAwait(false);
+        CaptureResult imported = await Task.Run(() => ImageImport.Import(toImport, run.Staging.Pack, new BudgetedFailure(run.Budget))).ConfigureAwait(false);
         if (imported.Error is { } notImported)
         {
             return (imported, $"the images CRIU wrote on top of its pre-dumps were not stored whole: {notImported}");

@@ -23,8 +23,7 @@ internal static class MidFillImages
         IReadOnlyDictionary<string, byte[]> pagemaps = captured.Pagemaps ?? throw new InvalidDataException("the dump's pagemaps were not kept");
         var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
         long fromRestored = 0, read = 0;
-        string? failure = null;
-        using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
+        using var chunker = new ImageChunker(pack, new FirstFailure());
         foreach (UnfilledProcess process in arriving.Unfilled())
         {
             UnfilledVerdict verdict = MemoryArriving.Judge(missesPages: process.Areas.Count > 0, process.Forked, startKnown: process.StartTime.Length > 0, process.Alive);
@@ -51,7 +50,7 @@ internal static class MidFillImages
     private static (long FromRestored, long Read) Complete(UnfilledProcess process, PagemapImage dumped, Dictionary<string, ManifestFile> files,
         IArrivingMemory arriving, PackWriter pack, ImageChunker chunker)
     {
-        using SafeFileHandle memory = File.OpenHandle($"/proc/{process.Pid}/mem");
+        using var sources = new UnfilledProcessPages(process, arriving);
         using SafeFileHandle pagemap = File.OpenHandle($"/proc/{process.Pid}/pagemap");
         List<LaidOutRun> runs = MidFillLayout.Of(dumped, process, address => There(pagemap, address));
         long fromRestored = runs.Where(r => !r.FromDump).Sum(r => r.Bytes);
@@ -60,8 +59,7 @@ internal static class MidFillImages
             return (0, 0);
         }
         IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
-        using var composer = new PagesComposer(pack, chunker, dumpedPages, arriving.Chunks(process.PagesId),
-            (address, into) => ReadMemory(memory, process.Pid, address, into), index => arriving.ReadChunk(process.PagesId, index));
+        using var composer = new PagesComposer(pack, chunker, dumpedPages, arriving.Chunks(process.PagesId), sources);
         foreach (LaidOutRun run in MidFillLayout.AsBytes(runs))
         {
             composer.Add(run);
@@ -90,14 +88,5 @@ internal static class MidFillImages
             throw new IOException($"could not read /proc's pagemap at 0x{address:x}");
         }
         return ProcPagemap.Holds(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry));
-    }
-
-    private static void ReadMemory(SafeFileHandle memory, int pid, ulong address, Span<byte> into)
-    {
-        for (int done = 0; done < into.Length;)
-        {
-            int read = RandomAccess.Read(memory, into[done..], (long)address + done);
-            done += read > 0 ? read : throw new IOException($"could not read process {pid}'s memory at 0x{address + (ulong)done:x}");
-        }
     }
 }

@@ -15,22 +15,20 @@ internal sealed class PagesComposer : IDisposable
     private readonly PackWriter _pack;
     private readonly ChunkStarts _dumped;
     private readonly RestoredChunkReader _restored;
-    private readonly Action<ulong, Span<byte>> _readDumped;
+    private readonly IPageSources _sources;
     private readonly PiecesToCut _pieces;
     private readonly List<ChunkRef> _chunks = [];
 
     /// <param name="chunker">Cuts and stores the pieces read, as the dump's images are.</param>
     /// <param name="dumped">The dump's chunks of the image.</param>
     /// <param name="restored">The restored checkpoint's chunks of the image.</param>
-    /// <param name="readDumped">Reads the process's memory at an address.</param>
-    /// <param name="readRestored">Reads one whole chunk of the restored checkpoint's pages image, by its index, from the store.</param>
-    public PagesComposer(PackWriter pack, ImageChunker chunker, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored,
-        Action<ulong, Span<byte>> readDumped, Func<int, byte[]> readRestored)
+    /// <param name="sources">Reads the process's memory, and the restored checkpoint's chunks from the store.</param>
+    public PagesComposer(PackWriter pack, ImageChunker chunker, IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> restored, IPageSources sources)
     {
         _pack = pack;
         _dumped = new ChunkStarts(dumped);
-        _restored = new RestoredChunkReader(new ChunkStarts(restored), readRestored);
-        _readDumped = readDumped;
+        _restored = new RestoredChunkReader(new ChunkStarts(restored), sources);
+        _sources = sources;
         _pieces = new PiecesToCut(chunker);
     }
 
@@ -84,7 +82,7 @@ internal sealed class PagesComposer : IDisposable
             Span<byte> into = _pieces.Room(length, _chunks);
             if (run.FromDump)
             {
-                _readDumped(run.Address + (ulong)(at - run.Offset), into);
+                _sources.ReadMemory(run.Address + (ulong)(at - run.Offset), into);
             }
             else
             {

@@ -5,8 +5,8 @@ namespace Crik.Cli.Checkpointing;
 /// from them. The pieces cut from one chunk come in a row (runs are added in the image's order): one a flush splits, or one
 /// two runs share, is read from the store once, as the chunk read last is kept (and wiped when the next is read).
 /// </summary>
-/// <param name="read">Reads one whole chunk, by its index, from the store.</param>
-internal sealed class RestoredChunkReader(ChunkStarts chunks, Func<int, byte[]> read) : IDisposable
+/// <param name="sources">Where whole chunks are read from the store, by their index (<see cref="IPageSources.ReadRestoredChunk"/>).</param>
+internal sealed class RestoredChunkReader(ChunkStarts chunks, IPageSources sources) : IDisposable
 {
     private (int Index, byte[] Bytes)? _last;
 
@@ -36,7 +36,7 @@ internal sealed class RestoredChunkReader(ChunkStarts chunks, Func<int, byte[]> 
         {
             Array.Clear(previous.Bytes);
         }
-        byte[] bytes = read(index);
+        byte[] bytes = sources.ReadRestoredChunk(index);
         _last = (index, bytes);
         StoreReadBytes += bytes.Length;
         return bytes;

@@ -23,8 +23,8 @@ internal static class UnwrittenImages
         var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
         var previousFiles = previous.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
         long fromPrevious = 0;
-        string? failure = null;
-        using var chunker = new ImageChunker(pack, () => Volatile.Read(ref failure), why => Interlocked.CompareExchange(ref failure, why, null));
+        var failure = new FirstFailure();
+        using var chunker = new ImageChunker(pack, failure);
         foreach ((string name, byte[] bytes) in pagemaps.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             PagemapImage dumped = PagemapImage.Parse(bytes);
@@ -42,7 +42,7 @@ internal static class UnwrittenImages
                 ?? throw new InvalidDataException($"the previous checkpoint lacks {before.PagesName}");
             fromPrevious += Complete(pid, name, dumped, before, previousPages, files, pack, chunker);
         }
-        if (Volatile.Read(ref failure) is { } notStored)
+        if (failure.Failure is { } notStored)
         {
             throw new IOException($"the images were not stored whole: {notStored}");
         }

@@ -198,7 +198,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
     {
         try
         {
-            return ProcStatusField(pid, "PPid:");
+            return ProcStatus.Read($"/proc/{pid}/status").PPid ?? 0;
         }
         catch (IOException)
         {
@@ -355,19 +355,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
     private IOException Failure(string what, Errno errno) => new($"could not {what} thread {_tid} with ptrace: {Libc.Describe(errno)}");
 
     /// <summary>The process a thread belongs to (its Tgid in /proc/TID/status).</summary>
-    private static int TgidOf(int tid) => ProcStatusField(tid, "Tgid:");
-
-    private static int ProcStatusField(int pid, string field)
-    {
-        foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith(field, StringComparison.Ordinal))
-            {
-                return int.Parse(line.AsSpan(field.Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        throw new IOException($"/proc/{pid}/status has no {field}");
-    }
+    private static int TgidOf(int tid) => ProcStatus.Read($"/proc/{tid}/status").Tgid ?? throw new IOException($"/proc/{tid}/status has no Tgid:");
 }
 
 /// <summary>Where a process keeps code of the kernel's (its vDSO): [Start, End).</summary>

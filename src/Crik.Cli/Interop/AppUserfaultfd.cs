@@ -92,31 +92,14 @@ internal static unsafe class AppUserfaultfd
     /// </summary>
     internal static string? SeccompRisk(int pid, int tid)
     {
-        (int mode, int filters) = Seccomp($"/proc/{pid}/task/{tid}/status");
-        (_, int crikFilters) = Seccomp("/proc/thread-self/status");
+        ProcStatus status = ProcStatus.Read($"/proc/{pid}/task/{tid}/status");
+        int mode = status.Seccomp ?? 0, filters = status.SeccompFilters ?? -1;
+        int crikFilters = ProcStatus.Read("/proc/thread-self/status").SeccompFilters ?? -1;
         return mode == 1 ? $"process {pid} runs in seccomp's strict mode, which kills it at any other system call"
             : mode == 2 && filters < 0 ? $"process {pid} has seccomp filters, and this kernel does not say how many (Linux 5.9 does)"
             : mode == 2 && filters > crikFilters
                 ? $"process {pid} installed seccomp filters of its own ({filters} against crik's {crikFilters}), which may kill it at the userfaultfd crik would have it make"
                 : null;
-    }
-
-    /// <summary>The seccomp mode and the number of filters a status file gives (Seccomp, Seccomp_filters: Linux 5.9).</summary>
-    private static (int Mode, int Filters) Seccomp(string statusPath)
-    {
-        int mode = 0, filters = -1;
-        foreach (string line in File.ReadLines(statusPath))
-        {
-            if (line.StartsWith("Seccomp:", StringComparison.Ordinal))
-            {
-                mode = int.Parse(line.AsSpan(8).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-            else if (line.StartsWith("Seccomp_filters:", StringComparison.Ordinal))
-            {
-                filters = int.Parse(line.AsSpan(16).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        return (mode, filters);
     }
 
     private static SafeFileHandle OpenPidfd(int pid) =>

@@ -28,15 +28,15 @@ internal sealed class MetricsEndpoint : IDisposable
     private readonly SemaphoreSlim _connections = new(MaxConnections);
 
     private readonly TcpListener _listener;
-    private readonly Func<string> _render;
+    private readonly CrikMetrics _metrics;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
     private int _switchedOff;
 
-    private MetricsEndpoint(TcpListener listener, Func<string> render, ILogger log)
+    private MetricsEndpoint(TcpListener listener, CrikMetrics metrics, ILogger log)
     {
         _listener = listener;
-        _render = render;
+        _metrics = metrics;
         _log = log;
     }
 
@@ -47,7 +47,7 @@ internal sealed class MetricsEndpoint : IDisposable
 
     /// <summary>Listens on <paramref name="address"/>, or returns null (and why, logged once) when it cannot: crik runs on without metrics.</summary>
     /// <param name="taken">What to say when the port is taken, if something other than choosing a free port.</param>
-    public static MetricsEndpoint? TryStart(IPEndPoint address, Func<string> render, ILogger log, string? taken = null)
+    public static MetricsEndpoint? TryStart(IPEndPoint address, CrikMetrics metrics, ILogger log, string? taken = null)
     {
         var listener = new TcpListener(address);
         try
@@ -61,7 +61,7 @@ internal sealed class MetricsEndpoint : IDisposable
                 taken ?? "crik runs on without them: choose a free port for metricsAddress");
             return null;
         }
-        var endpoint = new MetricsEndpoint(listener, render, log);
+        var endpoint = new MetricsEndpoint(listener, metrics, log);
         _ = Task.Run(() => Guard.RunAsync(ThreadName, endpoint.AcceptForeverAsync, endpoint.SwitchOff));
         log.Information("Serving Prometheus metrics at http://{Address}/metrics", endpoint.Address);
         return endpoint;
@@ -129,7 +129,7 @@ internal sealed class MetricsEndpoint : IDisposable
                 byte[] answer = target switch
                 {
                     null => Response("400 Bad Request", "text/plain; charset=utf-8", "bad request\n"),
-                    "/metrics" => Response("200 OK", PrometheusText.ContentType, _render()),
+                    "/metrics" => Response("200 OK", PrometheusText.ContentType, _metrics.Render()),
                     _ => Response("404 Not Found", "text/plain; charset=utf-8", "crik serves only /metrics\n"),
                 };
                 await client.SendAsync(answer, SocketFlags.None, timeout.Token).ConfigureAwait(false);

@@ -15,26 +15,26 @@ internal sealed class MetricsServing : IDisposable
     private static MetricsServing? Current;
 
     private readonly IPEndPoint _address;
-    private readonly Func<string> _render;
+    private readonly CrikMetrics _metrics;
     private readonly ILogger _log;
     private readonly Lock _lock = new();
     private MetricsEndpoint? _endpoint;
     private bool _disposed;
 
-    private MetricsServing(IPEndPoint address, Func<string> render, ILogger log)
+    private MetricsServing(IPEndPoint address, CrikMetrics metrics, ILogger log)
     {
         _address = address;
-        _render = render;
+        _metrics = metrics;
         _log = log;
     }
 
     /// <summary>Listens on <paramref name="address"/> at once; a port that cannot be bound is one warning, and crik runs on without metrics.</summary>
-    public static MetricsServing Start(IPEndPoint address, Func<string> render, ILogger log)
+    public static MetricsServing Start(IPEndPoint address, CrikMetrics metrics, ILogger log)
     {
-        var serving = new MetricsServing(address, render, log);
+        var serving = new MetricsServing(address, metrics, log);
         try
         {
-            serving._endpoint = MetricsEndpoint.TryStart(address, render, log);
+            serving._endpoint = MetricsEndpoint.TryStart(address, metrics, log);
         }
         catch (Exception e)
         {
@@ -96,7 +96,7 @@ internal sealed class MetricsServing : IDisposable
             }
             try
             {
-                _endpoint = MetricsEndpoint.TryStart(_address, _render, _log,
+                _endpoint = MetricsEndpoint.TryStart(_address, _metrics, _log,
                     taken: "the restored app listens there; crik runs on without metrics: give metricsAddress a port the app does not use");
             }
             catch (Exception e)

@@ -22,7 +22,7 @@ internal sealed class Observation : IDisposable
             // and one that starts nothing; CRIU's restore gets the port to itself (MetricsServing.StepAside).
             var metrics = new CrikMetrics(config.CheckpointInterval, asksNodeState: config.NodeStateServerUrl is not null);
             observation.Add(metrics);
-            observation._owned.Add(MetricsServing.Start(address, metrics.Render, log));
+            observation._owned.Add(MetricsServing.Start(address, metrics, log));
         }
         if (PodEventsFor(log, env) is { } events)
         {

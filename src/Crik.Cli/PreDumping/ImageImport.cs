@@ -17,30 +17,22 @@ namespace Crik.Cli.PreDumping;
 internal static class ImageImport
 {
     /// <param name="chain">The dump's directory first, then the pre-dumps it was taken on, newest first.</param>
-    /// <param name="inTime">False once the checkpoint's budget is spent: the import stops at the next chunk.</param>
-    public static CaptureResult Import(IReadOnlyList<DirectoryHandle> chain, PackWriter pack, Func<bool>? inTime = null)
+    /// <param name="failure">Where the import's first failure is kept, when the caller fails it too (a checkpoint's budget
+    /// spent, say: the import stops at the next chunk).</param>
+    public static CaptureResult Import(IReadOnlyList<DirectoryHandle> chain, PackWriter pack, IRunFailure? failure = null)
     {
-        string? failure = null;
-        string? Failure()
-        {
-            if (inTime is not null && !inTime())
-            {
-                Interlocked.CompareExchange(ref failure, "checkpointBudget ran out while the images were stored", null);
-            }
-            return Volatile.Read(ref failure);
-        }
-        void Fail(string why) => Interlocked.CompareExchange(ref failure, why, null);
-        using var chunker = new ImageChunker(pack, Failure, Fail);
+        IRunFailure run = failure ?? new FirstFailure();
+        using var chunker = new ImageChunker(pack, run);
         var images = new List<ManifestFile>();
         try
         {
-            images.AddRange(TakeOnReaderThreads(ImagesToTake(chain), chunker, Fail));
+            images.AddRange(TakeOnReaderThreads(ImagesToTake(chain), chunker, run));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Fail(e.Message);
+            run.Fail(e.Message);
         }
-        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), Failure());
+        return new CaptureResult(images.OrderBy(i => i.Path, StringComparer.Ordinal).ToList(), run.Failure);
     }
 
     /// <summary>
@@ -69,8 +61,8 @@ internal static class ImageImport
         return work;
     }
 
-    /// <summary>Takes the images into the pack, a few at once; an image that fails is reported to <paramref name="fail"/> and left out.</summary>
-    private static List<ManifestFile> TakeOnReaderThreads(List<(string Name, Func<Stream> Open)> work, ImageChunker chunker, Action<string> fail)
+    /// <summary>Takes the images into the pack, a few at once; an image that fails is reported to <paramref name="run"/> and left out.</summary>
+    private static List<ManifestFile> TakeOnReaderThreads(List<(string Name, Func<Stream> Open)> work, ImageChunker chunker, IRunFailure run)
     {
         var taken = new ManifestFile?[work.Count];
         int next = -1;
@@ -85,14 +77,14 @@ internal static class ImageImport
                 }
                 catch (Exception e)
                 {
-                    fail($"{work[i].Name}: {e.Message}");
+                    run.Fail($"{work[i].Name}: {e.Message}");
                 }
             }
         }
         // Threads of their own: they wait for room among the chunks in flight, which pool threads store. A reader
         // that dies of something nobody expected fails this checkpoint, not crik.
         Thread[] readers = Enumerable.Range(0, Math.Min(work.Count, Environment.ProcessorCount))
-            .Select(i => BackgroundThread.Start(TakeImages, $"crik import {i}", (name, e) => fail($"{name} failed unexpectedly: {e}"))).ToArray();
+            .Select(i => BackgroundThread.Start(TakeImages, $"crik import {i}", (name, e) => run.Fail($"{name} failed unexpectedly: {e}"))).ToArray();
         foreach (Thread reader in readers)
         {
             reader.Join();

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.Privileges;
@@ -7,16 +7,10 @@ namespace Crik.Cli.Privileges;
 internal readonly record struct CapabilitySet(ulong Bits)
 {
     /// <summary>crik's own effective capabilities (none when they cannot be read).</summary>
-    public static CapabilitySet Own() => Parse(ProcFiles.Lines("/proc/self/status"));
+    public static CapabilitySet Own() => Of(ProcFiles.Status("/proc/self/status"));
 
-    /// <summary>Reads "CapEff:\t000001ffffffffff" among the status lines; none when the line is missing or garbled.</summary>
-    public static CapabilitySet Parse(IEnumerable<string> statusLines)
-    {
-        string? line = statusLines.FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
-        return line is not null && ulong.TryParse(line["CapEff:".Length..].Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong bits)
-            ? new CapabilitySet(bits)
-            : new CapabilitySet(0);
-    }
+    /// <summary>The CapEff of a status file ("CapEff:\t000001ffffffffff"); none when it is missing or garbled.</summary>
+    public static CapabilitySet Of(ProcStatus status) => new(status.CapEff ?? 0);
 
     public bool Has(Capability capability) => (Bits & (1UL << (int)capability)) != 0;
 }

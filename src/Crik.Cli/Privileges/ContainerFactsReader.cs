@@ -13,12 +13,11 @@ internal static class ContainerFactsReader
 
     public static ContainerFacts Read(string? imageDir, string? criuVersion)
     {
-        string[] status = ProcFiles.Lines("/proc/self/status");
-        string? seccomp = status.FirstOrDefault(l => l.StartsWith("Seccomp:", StringComparison.Ordinal));
+        ProcStatus status = ProcFiles.Status("/proc/self/status");
         return new ContainerFacts(
             Posix.EffectiveUserId,
-            CapabilitySet.Parse(status),
-            seccomp is not null && int.TryParse(seccomp["Seccomp:".Length..].Trim(), CultureInfo.InvariantCulture, out int mode) ? mode : 0,
+            CapabilitySet.Of(status),
+            status.Seccomp ?? 0,
             int.TryParse(ProcFiles.Lines("/proc/sys/kernel/yama/ptrace_scope").FirstOrDefault(), CultureInfo.InvariantCulture, out int scope) ? scope : null,
             CanOpenForWriting(LastPidFile),
             criuVersion,

@@ -1,3 +1,4 @@
+using Crik.Cli.Interop;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.Processes;
@@ -33,6 +34,9 @@ internal static class ProcFiles
             return "";
         }
     }
+
+    /// <summary>The fields of a /proc/PID/status file (or a thread's); all null when it cannot be read.</summary>
+    public static ProcStatus Status(string path) => ProcStatus.Parse(Lines(path));
 
     /// <summary>
     /// The fields of a /proc/PID/stat line from field 3 (the state) on, or none. They are read after the last ')',

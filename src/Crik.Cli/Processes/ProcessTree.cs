@@ -40,17 +40,7 @@ internal static class ProcessTree
         Enumerable.Range(0, 3).Select(fd => new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget ?? "").ToList();
 
     /// <summary>The PID of a process's real parent (a tracer is not one), as its status says; 0 when it is gone.</summary>
-    public static int ParentOf(int pid)
-    {
-        foreach (string line in ProcFiles.Text($"/proc/{pid}/status").Split('\n'))
-        {
-            if (line.StartsWith("PPid:", StringComparison.Ordinal))
-            {
-                return int.TryParse(line.AsSpan("PPid:".Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int parent) ? parent : 0;
-            }
-        }
-        return 0;
-    }
+    public static int ParentOf(int pid) => ProcFiles.Status($"/proc/{pid}/status").PPid ?? 0;
 
     /// <summary>The children of process <paramref name="pid"/>, as each of its threads lists them (none when it has gone).</summary>
     public static IEnumerable<int> Children(int pid) =>

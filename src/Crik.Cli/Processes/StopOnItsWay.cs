@@ -1,4 +1,4 @@
-using System.Globalization;
+using Crik.Cli.Interop;
 
 namespace Crik.Cli.Processes;
 
@@ -20,15 +20,7 @@ internal static class StopOnItsWay
     /// <summary>The signals pending for the process as a whole and for its leader thread (none when it is gone).</summary>
     private static ulong PendingSignals(int pid)
     {
-        ulong pending = 0;
-        foreach (string line in ProcFiles.Lines($"/proc/{pid}/status"))
-        {
-            if ((line.StartsWith("SigPnd:", StringComparison.Ordinal) || line.StartsWith("ShdPnd:", StringComparison.Ordinal))
-                && ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong mask))
-            {
-                pending |= mask;
-            }
-        }
-        return pending;
+        ProcStatus status = ProcFiles.Status($"/proc/{pid}/status");
+        return (status.SigPnd ?? 0) | (status.ShdPnd ?? 0);
     }
 }

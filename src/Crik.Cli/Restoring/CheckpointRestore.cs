@@ -97,7 +97,7 @@ internal sealed class CheckpointRestore
         await _plan.RunAsync(run).ConfigureAwait(false) switch
         {
             RestoreEnd.Lazily lazily => RestoreOutcome.Running(_success.Finish(run, lazily.Loading)),
-            RestoreEnd.OnCriksFill { Filled: { Failure: null } filled } => RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.LetGo)),
+            RestoreEnd.OnCriksFill { Filled: { Failure: null } filled } => RestoreOutcome.Running(_success.Finish(run, loading: null, filled.How, filled.Tree)),
             RestoreEnd.OnCriksFill { Filled.Failure: { } failure } =>
                 FailedBeforeItRan(run, $"its memory could not all be brought in before it ran, so crik killed it stopped: {failure.Why}", failure.Blame, command),
             RestoreEnd.Eagerly eagerly => Ended(run, eagerly.Result, eagerly.NotWhole, eagerly.From, command),

@@ -11,7 +11,7 @@ namespace Crik.Cli.Restoring;
 
 /// <summary>
 /// An eager restore on crik's own fill: CRIU restores the app lazily and leaves its processes stopped,
-/// crik fills every page with all its readers, and only then may the app go (<see cref="Filled.LetGo"/>,
+/// crik fills every page with all its readers, and only then may the app go (<see cref="Filled.Tree"/>,
 /// which the supervisor calls through the lease's watchdog). Its first instruction runs with all its
 /// memory in, as from CRIU's stream. Where it cannot be done, or CRIU fails, the restore goes from
 /// CRIU's stream (<see cref="RestorePlanStep"/>).
@@ -21,10 +21,10 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
     private const string OnCriksFill = "on crik's fill";
 
     /// <summary>What the restore on crik's fill came to: the app all in and stopped, to be let go, or why its memory could not all be brought in.</summary>
-    /// <param name="LetGo">Sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped (by its own signal: <see cref="StopSignalsScript"/>).</param>
+    /// <param name="Tree">The app, stopped: letting it go sends SIGCONT to each process that ran at the checkpoint; one stopped then stays stopped (by its own signal: <see cref="StopSignalsScript"/>).</param>
     /// <param name="Failure">Why the fill failed before the app ran (what CRIU restored was killed), and whether the store was not answering; else null.</param>
     /// <param name="How">How the restore ran, for the restore line: on crik's fill, and what it filled with how many threads.</param>
-    public sealed record Filled(Action LetGo, NotWhole? Failure, string How);
+    public sealed record Filled(StoppedTree Tree, NotWhole? Failure, string How);
 
     /// <summary>Null when CRIU or crik failed before the app ran (said in the log; what it left is gone): the restore goes from CRIU's stream (<see cref="RestorePlanStep"/>).</summary>
     /// <param name="shellPresent">Whether the shell that runs <see cref="StopSignalsScript"/> is here.</param>
@@ -51,7 +51,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         NotWhole? failure = await AllInAsync(run, loading).ConfigureAwait(false);
         run.Stages.Lap("fill");
         string how = $"{OnCriksFill} ({Size.Format(loading.CopiedBytes)} filled in by {loading.ReaderThreads} threads before it ran)";
-        return new Filled(() => LetGo(manifest.Generation, processes), failure, how);
+        return new Filled(new StoppedTree(manifest.Generation, processes, log), failure, how);
     }
 
     /// <summary>
@@ -116,21 +116,6 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
             log.Warning("Checkpoint {Generation}: cannot write the script that stops processes by their own signal again ({Error}); restoring it from CRIU's stream",
                 run.Manifest.Generation, e.Message);
             return false;
-        }
-    }
-
-    /// <summary>Sends SIGCONT to each process that ran at the checkpoint; one that was stopped then stays stopped, by the signal that stopped it.</summary>
-    private void LetGo(long generation, Dictionary<int, TaskState> processes)
-    {
-        foreach ((int pid, _) in processes.Where(p => !p.Value.Stopped))
-        {
-            Posix.TrySignal(pid, Signal.SIGCONT);
-        }
-        List<string> stopped = [.. processes.Where(p => p.Value.Stopped).OrderBy(p => p.Key).Select(p => $"{p.Key} by {p.Value.StoppedBy}")];
-        if (stopped.Count > 0)
-        {
-            log.Information("Checkpoint {Generation}: {Count} of its processes were stopped at the checkpoint and stay stopped ({Pids})",
-                generation, stopped.Count, string.Join(", ", stopped));
         }
     }
 

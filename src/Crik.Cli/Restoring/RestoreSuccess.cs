@@ -15,8 +15,8 @@ internal sealed class RestoreSuccess(IRestoreLedger store, ILogger log)
 {
     /// <summary>The restored app, recorded and said; <paramref name="loading"/> is its memory as it arrives, when it was restored lazily.</summary>
     /// <param name="eagerly">How an eager restore ran, for the log (on crik's fill, from CRIU's stream, from image files); null when lazily.</param>
-    /// <param name="letGo">Lets the app run, when it was restored stopped (on crik's fill); the supervisor calls it through the lease's watchdog.</param>
-    public RunningApp Finish(RestoreRun run, LazyLoad? loading, string? eagerly = null, Action? letGo = null)
+    /// <param name="stopped">What lets the app run, when it was restored stopped (on crik's fill); the supervisor lets it go through the lease's watchdog.</param>
+    public RunningApp Finish(RestoreRun run, LazyLoad? loading, string? eagerly = null, IStoppedApp? stopped = null)
     {
         Manifest manifest = run.Manifest;
         // Read before the restore's work directory is done with: CRIU wrote it there as it ended.
@@ -37,11 +37,8 @@ internal sealed class RestoreSuccess(IRestoreLedger store, ILogger log)
             loading is null ? (eagerly is null ? "" : $", eagerly, {eagerly}") : $", lazily ({Size.Format(loading.LazyBytes)} of its memory to come on demand and in the background{FilledFirst(loading)})",
             manifest.RootPid, Sharing(shared), run.Attempt.LogPath, run.Stages.ToString(), StageClock.Milliseconds(run.Stages.CrikCpu));
         // What the app touches first now is what the next lazy restore reads first; until it is seen, what was seen before.
-        Func<IReadOnlyList<TouchedRange>?> firstTouched = loading is null
-            ? () => manifest.FirstTouched
-            : () => loading.FirstTouched() is { Count: > 0 } seen ? seen : manifest.FirstTouched;
         return new RunningApp(manifest.RootPid, run.App.Exited, manifest.Command, manifest.Generation,
-            loading is null ? null : LoadedAsync(loading, manifest.Generation), firstTouched, loading?.Arriving, letGo);
+            loading is null ? null : LoadedAsync(loading, manifest.Generation), new RestoredTouches(manifest.FirstTouched, loading), loading?.Arriving, stopped);
     }
 
     /// <summary>What CRIU's restore statistics say the restored processes share (pages it found equal to a parent's and left shared), or that it wrote none.</summary>

@@ -11,7 +11,7 @@ namespace Crik.Cli.Streaming;
 /// and only chunks no kept generation holds are written, into this generation's pack. Nothing is
 /// written to the image directory as a whole file and nothing is read back.
 /// </summary>
-internal sealed class ImageCapture : StreamerSession<CaptureResult>
+internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
 {
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
@@ -22,7 +22,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
     private ImageCapture(string imagesDir, PackWriter pack, bool keepPagemaps)
         : base(imagesDir, StreamerSocket.CaptureName)
     {
-        _chunker = new ImageChunker(pack, () => Failure, Fail);
+        _chunker = new ImageChunker(pack, this);
         _pagemaps = keepPagemaps ? new(StringComparer.Ordinal) : null;
         _closesOnFailure = Failed.Register(_open.CloseAll);
         Begin();
@@ -40,6 +40,10 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>
         base.Dispose();
         _chunker.Dispose();
     }
+
+    string? IRunFailure.Failure => Failure;
+
+    void IRunFailure.Fail(string why) => Fail(why);
 
     protected override CaptureResult NeverConnected(string why) => new([], why);
 

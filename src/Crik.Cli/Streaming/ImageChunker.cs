@@ -12,9 +12,8 @@ namespace Crik.Cli.Streaming;
 /// chunk to the next (<see cref="PageBlocks"/>); the many small images into pooled arrays, of which they
 /// touch only what they fill.
 /// </summary>
-/// <param name="failure">The first failure of the whole run so far (any image's), or null.</param>
-/// <param name="fail">Records a failure (the first one wins).</param>
-internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Action<string> fail) : IDisposable
+/// <param name="run">The first failure of the whole run (any image's): a chunk stored or cut after it fails the image too.</param>
+internal sealed class ImageChunker(PackWriter pack, IRunFailure run) : IDisposable
 {
     private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
 
@@ -41,7 +40,7 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
         long size = 0;
         PageChunker.Cut(source, buffers, (buffer, length) =>
         {
-            if (failure() is { } failed)
+            if (run.Failure is { } failed)
             {
                 buffers.Return(buffer);
                 throw new IOException(failed); // a streamed image's pipe closes: criu stops with a write error
@@ -59,7 +58,7 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
             stores.Add(Task.Run(() => Store(name, buffers, buffer, length, chunks, index)));
         }, pack.Codec.Boundaries);
         Task.WaitAll(stores);
-        return failure() is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
+        return run.Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
     }
 
     private void Store<TBuffer>(string name, IChunkBuffers<TBuffer> buffers, TBuffer buffer, int length, List<ChunkRef?> chunks, int index)
@@ -74,7 +73,7 @@ internal sealed class ImageChunker(PackWriter pack, Func<string?> failure, Actio
         }
         catch (Exception e)
         {
-            fail($"cannot store {name}: {e.Message}");
+            run.Fail($"cannot store {name}: {e.Message}");
         }
         finally
         {

@@ -79,17 +79,17 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// <summary>An app restored stopped (on crik's fill) runs for the first time: only while the lease is held (see <see cref="LeaseWatchdog.LetGo"/>).</summary>
     public void LetGo(RunningApp app)
     {
-        if (app.LetGo is not { } letGo)
+        if (app.Stopped is not { } stopped)
         {
             return;
         }
         if (watchdog is not null)
         {
-            watchdog.LetGo(letGo);
+            watchdog.LetGo(stopped.LetGo);
         }
         else
         {
-            letGo();
+            stopped.LetGo();
         }
     }
 

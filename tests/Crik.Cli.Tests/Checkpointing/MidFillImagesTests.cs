@@ -69,15 +69,9 @@ public sealed class MidFillImagesTests
         using var pack = new PackWriter(2, File.OpenHandle(Path.Combine(dir.Path, "2.pack"), FileMode.CreateNew, FileAccess.Write),
             restored.ToDictionary(c => c.Ref.Id, c => c.Ref with { Pack = 1 }));
         List<ChunkRef> dumpedRefs = [.. dumped.Select(c => pack.Add(c.Bytes))];
-        long storeReads = 0;
-        using var chunker = new ImageChunker(pack, () => null, why => Assert.Fail(why));
-        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)],
-            (address, into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into), // the "memory" is the dumped image, by offset
-            index =>
-            {
-                storeReads += restored[index].Bytes.Length;
-                return [.. restored[index].Bytes];
-            });
+        var sources = new PagesInMemory(dumpedImage, restored);
+        using var chunker = new ImageChunker(pack, new FailsTheTest());
+        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)], sources);
 
         composer.Add(new LaidOutRun(0, 2, 0, FromDump: true, Dumped));
         composer.Add(new LaidOutRun((ulong)(2 * Page), 4, 2L * Page, FromDump: false, Dumped));
@@ -90,7 +84,7 @@ public sealed class MidFillImagesTests
         Assert.Equal(expected.Length, size);
         // Restored chunks 1 and 2 whole, from generation 1's pack; the dumped image's second chunk whole; the pieces joined.
         Assert.Equal([restored[1].Ref.Id, restored[2].Ref.Id, dumpedRefs[1].Id], chunks.Where(c => (c.Size == 2 * Page && c.Pack == 1) || c == dumpedRefs[1]).Select(c => c.Id));
-        Assert.Equal(2 * Page, storeReads); // only restored chunk 3, for a piece of its last page
+        Assert.Equal(2 * Page, sources.Reads.Sum(index => restored[index].Bytes.Length)); // only restored chunk 3, for a piece of its last page
         Assert.Equal(expected, Concatenated(chunks, restored, dumped, expected));
     }
 
@@ -103,15 +97,9 @@ public sealed class MidFillImagesTests
         using var pack = new PackWriter(2, File.OpenHandle(Path.Combine(dir.Path, "2.pack"), FileMode.CreateNew, FileAccess.Write),
             restored.ToDictionary(c => c.Ref.Id, c => c.Ref with { Pack = 1 }));
         List<ChunkRef> dumpedRefs = [.. dumped.Select(c => pack.Add(c.Bytes))];
-        var reads = new List<int>();
-        using var chunker = new ImageChunker(pack, () => null, why => Assert.Fail(why));
-        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)],
-            (address, into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into),
-            index =>
-            {
-                reads.Add(index);
-                return [.. restored[index].Bytes];
-            });
+        var sources = new PagesInMemory(dumpedImage, restored);
+        using var chunker = new ImageChunker(pack, new FailsTheTest());
+        using var composer = new PagesComposer(pack, chunker, dumpedRefs, [.. restored.Select(c => c.Ref)], sources);
 
         // The first and third pages of the one restored chunk, with a page of the dump between them.
         composer.Add(new LaidOutRun(0, 1, 0, FromDump: false, Dumped));
@@ -121,9 +109,30 @@ public sealed class MidFillImagesTests
 
         byte[] expected = [.. restoredImage.AsSpan(0, Page), .. dumpedImage, .. restoredImage.AsSpan(2 * Page, Page)];
         Assert.Equal(expected.Length, size);
-        Assert.Equal([0], reads);
+        Assert.Equal([0], sources.Reads);
         Assert.Equal(4 * Page, composer.StoreReadBytes);
         Assert.Equal(expected, Concatenated(chunks, restored, dumped, expected));
+    }
+
+    /// <summary>The "memory" is the dumped image, by offset; the restored chunks are read from a list, each read noted.</summary>
+    private sealed class PagesInMemory(byte[] dumpedImage, List<(ChunkRef Ref, byte[] Bytes)> restored) : IPageSources
+    {
+        public List<int> Reads { get; } = [];
+
+        public void ReadMemory(ulong address, Span<byte> into) => dumpedImage.AsSpan((int)address, into.Length).CopyTo(into);
+
+        public byte[] ReadRestoredChunk(int index)
+        {
+            Reads.Add(index);
+            return [.. restored[index].Bytes];
+        }
+    }
+
+    private sealed class FailsTheTest : IRunFailure
+    {
+        public string? Failure => null;
+
+        public void Fail(string why) => Assert.Fail(why);
     }
 
     private static byte[] Bytes(int pages, int seed)

@@ -1,3 +1,4 @@
+using Crik.Cli.Interop;
 using Crik.Cli.Privileges;
 using Xunit;
 
@@ -100,11 +101,11 @@ public class ContainerVerdictTests
     [Fact]
     public void CapEffIsReadFromTheStatusLines()
     {
-        CapabilitySet caps = CapabilitySet.Parse(["Name:\tcrik", "CapInh:\t0000000000000000", "CapEff:\t00000100800c15fb"]);
+        CapabilitySet caps = CapabilitySet.Of(ProcStatus.Parse(["Name:\tcrik", "CapInh:\t0000000000000000", "CapEff:\t00000100800c15fb"]));
         Assert.True(caps.Has(Capability.CheckpointRestore) && caps.Has(Capability.SysPtrace) && caps.Has(Capability.NetAdmin));
         Assert.False(caps.Has(Capability.SysAdmin));
-        Assert.Equal(0UL, CapabilitySet.Parse(["CapEff:\tzz"]).Bits);
-        Assert.Equal(0UL, CapabilitySet.Parse([]).Bits);
+        Assert.Equal(0UL, CapabilitySet.Of(ProcStatus.Parse(["CapEff:\tzz"])).Bits);
+        Assert.Equal(0UL, CapabilitySet.Of(ProcStatus.Parse([])).Bits);
     }
 
     [Fact]

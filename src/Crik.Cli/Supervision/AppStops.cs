@@ -85,7 +85,7 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
         }
         if (watchdog is not null)
         {
-            watchdog.LetGo(stopped.LetGo);
+            watchdog.LetGo(stopped);
         }
         else
         {

@@ -16,7 +16,7 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
     /// <summary>When the app was frozen for the lease (<see cref="Stopwatch"/>), while <see cref="_frozen"/>.</summary>
     private long _frozenAt;
 
-    private Action? _letGo;
+    private IStoppedApp? _letGo;
 
     /// <summary>Whether a process of the app was found running during this freeze (said once a freeze).</summary>
     private bool _wokeDuringFreeze;
@@ -30,7 +30,7 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
     public TimeSpan InDoubt => _frozen ? Stopwatch.GetElapsedTime(_frozenAt) : TimeSpan.Zero;
 
     /// <summary>The app's first thaw lets it go this way instead of SIGCONT (an app restored stopped).</summary>
-    public void LetGoOnFirstThaw(Action letGo) => _letGo = letGo;
+    public void LetGoOnFirstThaw(IStoppedApp app) => _letGo = app;
 
     /// <summary>SIGSTOP to the tree; false when it is frozen already.</summary>
     public bool Freeze()
@@ -67,9 +67,9 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
     public void Thaw()
     {
         _frozen = false;
-        if (Interlocked.Exchange(ref _letGo, null) is { } letGo)
+        if (Interlocked.Exchange(ref _letGo, null) is { } stopped)
         {
-            letGo();
+            stopped.LetGo();
         }
         else
         {

@@ -125,16 +125,16 @@ internal sealed class LeaseWatchdog : IDisposable
     }
 
     /// <summary>
-    /// Lets an app restored stopped run for the first time (<paramref name="letGo"/>) only while the lease
+    /// Lets an app restored stopped run for the first time (<paramref name="app"/>, its own way) only while the lease
     /// is held: a lease lost while its memory arrived keeps it stopped until the watchdog kills it, and
     /// one endangered keeps it frozen; it goes once a renewal succeeds.
     /// </summary>
-    public void LetGo(Action letGo)
+    public void LetGo(IStoppedApp app)
     {
         lock (_gate)
         {
             // Its first thaw, through the same look at the lease as every SIGCONT (Thaw takes it).
-            _freeze.LetGoOnFirstThaw(letGo);
+            _freeze.LetGoOnFirstThaw(app);
             Resume();
         }
     }

@@ -15,7 +15,7 @@ namespace Crik.Cli.Tests.Restoring;
 /// not by a SIGCONT to the whole tree.
 /// </summary>
 [Trait("Category", "Unit")]
-public class LetGoThroughTheLeaseTests : IFreezableTree
+public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
 {
     private static readonly ILogger Log = new LoggerConfiguration().CreateLogger();
 
@@ -27,7 +27,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree
     public async Task AnAppWhoseLeaseWasLostWhileItsMemoryArrivedIsNeverLetGoAndIsKilled()
     {
         using var watchdog = new LeaseWatchdog(new SettableLock(HoldState.Lost), this, 1, Log);
-        watchdog.LetGo(LetGo);
+        watchdog.LetGo(this);
         await watchdog.Lost.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(0, Volatile.Read(ref _letGo));
         Assert.Equal([Signal.SIGKILL], Signals());
@@ -37,7 +37,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree
     public void AnAppWhoseLeaseIsHeldIsLetGoAtOnceItsOwnWay()
     {
         using var watchdog = new LeaseWatchdog(new SettableLock(HoldState.Held), this, 1, Log);
-        watchdog.LetGo(LetGo);
+        watchdog.LetGo(this);
         Assert.Equal(1, Volatile.Read(ref _letGo));
         Assert.Empty(Signals());
     }
@@ -47,7 +47,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree
     {
         var lease = new SettableLock(HoldState.Endangered);
         using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
-        watchdog.LetGo(LetGo);
+        watchdog.LetGo(this);
         Thread.Sleep(200);
         Assert.Equal(0, Volatile.Read(ref _letGo));
         Assert.True(watchdog.Frozen);
@@ -89,7 +89,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree
     {
         var lease = new SettableLock(HoldState.Fenced);
         using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
-        watchdog.LetGo(LetGo);
+        watchdog.LetGo(this);
         Assert.True(watchdog.Frozen);
         lease.Set(HoldState.Lost);
         await watchdog.Lost.WaitAsync(TimeSpan.FromSeconds(5));
@@ -102,7 +102,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree
     {
         var lease = new SettableLock(HoldState.Held);
         using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
-        watchdog.LetGo(LetGo);
+        watchdog.LetGo(this);
         Thread.Sleep(300); // 15 of the ticks at which it once polled
         Assert.InRange(lease.Looks, 1, 2); // the watchdog's first look, and LetGo's
         lease.Set(HoldState.Endangered);
@@ -116,7 +116,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree
 
     public IReadOnlyCollection<int> Running() => Volatile.Read(ref _running);
 
-    private void LetGo() => Interlocked.Increment(ref _letGo);
+    void IStoppedApp.LetGo() => Interlocked.Increment(ref _letGo);
 
     void IFreezableTree.Signal(Signal signal)
     {

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Crik.Cli.Guarding;
 using Crik.Cli.Locking;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
@@ -58,9 +59,10 @@ internal sealed class S3Lease : IStoreLock
 
     private S3Lease(S3Client s3, string name, string holder, LeaseTerms terms, string etag, long writtenAt, ILogger log)
     {
-        // Their own clients: a checkpoint's Within scope on s3 must not cut the lease short.
-        _renewals = s3.Detached();
-        _release = s3.Detached();
+        // The lease talks to the store itself, outside the store's wrappers (it must not be fenced by itself): each request
+        // retried as s3 retries it (S3RetryPolicy.Default in a pod), and bounded by the lease alone (Renew, Dispose).
+        _renewals = s3;
+        _release = s3;
         _name = name;
         _holder = holder;
         _version = new LeaseVersion(etag, writtenAt, terms.Lifetime);
@@ -182,7 +184,7 @@ internal sealed class S3Lease : IStoreLock
         }
         try
         {
-            using IDisposable limit = _release.Within(ReleaseLimit);
+            using CallDeadline.Scope limit = CallDeadline.Within(ReleaseLimit);
             if (!_release.DeleteIfMatch(_name, etag) && _release.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
             {
                 _release.DeleteIfMatch(_name, current.ETag); // a renewal still under way wrote it after the version we knew
@@ -236,7 +238,7 @@ internal sealed class S3Lease : IStoreLock
             GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_doubtLimit.TotalSeconds:0} s)");
             return false;
         }
-        using IDisposable limit = _renewals.Within(Lifetime / 5);
+        using CallDeadline.Scope limit = CallDeadline.Within(Lifetime / 5);
         if (unrenewed >= _version.SafeLifetime)
         {
             if (OursNow() is not { } current)

@@ -34,10 +34,8 @@ internal static class RestoreWorkspace
         try
         {
             DirectoryHandle work = scratch.Directory.OpenOrCreateDirectory(".");
-            string logPath = $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{logName}";
             // Whichever way the attempt ends, even by an exception between here and its end, its work directory goes with it.
-            return new RestoreAttempt(checkpoint, files ?? work, work, logName, logPath, (dir, name) => CriuLogs.Keep(store, log, dir, name),
-                ended: scratch.Dispose);
+            return new RestoreAttempt(checkpoint, files ?? work, work, logName, store, log, scratch);
         }
         catch
         {

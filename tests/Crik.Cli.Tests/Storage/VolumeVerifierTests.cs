@@ -104,9 +104,9 @@ public sealed class VolumeVerifierTests : IDisposable
     {
         Manifest manifest = Publish("sub/core-1.img");
         string name = $"test-{Guid.NewGuid():N}";
-        var counted = new CountedBackend(_backend, name);
+        StoreStack counted = StoreStack.Over(_backend, _backend.NodeSide, BackendRetry.None(name), Timeout.InfiniteTimeSpan);
         using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain);
-        Assert.Null(GenerationVerifier.VerifyContents(counted, _backend.NodeSide, "checkpoint-000001", manifest, packs));
+        Assert.Null(GenerationVerifier.VerifyContents(counted.Top, counted.Node, "checkpoint-000001", manifest, packs));
         Assert.Equal([("open", 1), ("stat", 1)], VolumeBackendTests.Requests(name));
     }
 

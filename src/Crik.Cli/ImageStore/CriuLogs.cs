@@ -13,7 +13,7 @@ internal static class CriuLogs
     /// (<see cref="INodeDirectories.PutLocalFile"/>), then deletes it there unless the backend moved it away itself.
     /// Failures are warnings.
     /// </summary>
-    public static void Keep(IStoreBackend backend, ILogger log, DirectoryHandle workDir, string logName)
+    public static void Keep(StoreStack store, ILogger log, DirectoryHandle workDir, string logName)
     {
         foreach (string name in new[] { logName, logName + ".out" })
         {
@@ -21,7 +21,7 @@ internal static class CriuLogs
             {
                 using (var source = workDir.TryOpenFile(name))
                 {
-                    if (source is null || backend.Node.PutLocalFile(workDir, name, source, $"{StoreLayout.LogDir}/{name}"))
+                    if (source is null || store.Node.PutLocalFile(workDir, name, source, $"{StoreLayout.LogDir}/{name}"))
                     {
                         continue;
                     }
@@ -30,7 +30,7 @@ internal static class CriuLogs
             }
             catch (IOException e)
             {
-                log.Warning("Could not keep CRIU's log {Name} in {Dir}: {Error}", name, $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/", e.Message);
+                log.Warning("Could not keep CRIU's log {Name} in {Dir}: {Error}", name, $"{store.Top.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/", e.Message);
             }
         }
     }

@@ -12,14 +12,14 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal static class GenerationFiles
 {
-    public static string? Verify(IStoreBackend backend, string location, Manifest manifest)
+    public static string? Verify(INodeDirectories node, string location, Manifest manifest)
     {
         List<ManifestFile> beside = manifest.Files.Where(f => !f.IsStreamed).ToList();
         if (beside.FirstOrDefault(f => f.Path.StartsWith('/') || f.Path.Split('/').Any(p => p is "" or "." or "..")) is { } outside)
         {
             return $"its manifest names a file outside it: {outside.Path}";
         }
-        using DirectoryHandle? directory = backend.Node.OpenLocalDirectory(location);
+        using DirectoryHandle? directory = node.OpenLocalDirectory(location);
         if (directory is null)
         {
             return "its directory vanished";

@@ -10,14 +10,17 @@ namespace Crik.Cli.ImageStore;
 /// listing, a generation's manifest (authenticated when crik holds the key), its restore records and its packs; and
 /// what <c>crik images</c> lists.
 /// </summary>
-/// <param name="requests">What object storage wires around its backend (deadlines, fencing); none on a volume.</param>
-internal sealed class GenerationReader(IStoreBackend backend, ILogger log, ChunkCodec codec, StoreRequests requests)
+/// <param name="callerRetryReads">
+/// The backend a caller that waits out an outage itself reads packs through (a lazy restore's fill): each request tried twice more
+/// within a few tenths of a second, and cut when it stalls, so that the caller hears of a failure at once; null: the store's own.
+/// </param>
+internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec codec, IStoreBackend? callerRetryReads)
 {
+    private readonly IStoreBackend _backend = store.Top;
+
     public ChunkCodec Codec => codec;
 
-    public StoreRequests Requests => requests;
-
-    public string ImageDir => backend.ImageDir;
+    public string ImageDir => _backend.ImageDir;
 
     /// <summary>A path below the image directory as a path or address, for messages.</summary>
     public string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
@@ -26,10 +29,10 @@ internal sealed class GenerationReader(IStoreBackend backend, ILogger log, Chunk
     public StoreListing List() => ReadListing().Settled();
 
     /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
-    public StoreListing ReadListing() => backend.ReadListing(log);
+    public StoreListing ReadListing() => _backend.ReadListing(log);
 
     public PackReader OpenPackReader(bool callerRetries = false) =>
-        PackReading.Open(callerRetries ? requests.CallerRetryReads ?? backend : backend, codec, requests.IsTransient);
+        PackReading.Open(callerRetries ? callerRetryReads ?? _backend : _backend, codec);
 
     /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
     public Manifest? ReadManifest(string location) => ReadManifest(location, out Manifest? manifest) is null ? manifest : null;
@@ -43,16 +46,16 @@ internal sealed class GenerationReader(IStoreBackend backend, ILogger log, Chunk
     {
         manifest = null;
         string committedName = StoreLayout.CommittedName(StoreLayout.ParseGeneration(location.Split('/')[^1]));
-        byte[]? json = backend.Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
+        byte[]? json = _backend.Read($"{location}/{Manifest.FileName}", ManifestReader.MaxBytes);
         return json is null ? "it has no manifest"
-            : ManifestVerifier.ReadManifest(json, () => backend.Read($"{location}/{Manifest.MacFileName}", ManifestReader.MaxBytes), committedName, codec, out manifest);
+            : ManifestVerifier.ReadManifest(json, () => _backend.Read($"{location}/{Manifest.MacFileName}", ManifestReader.MaxBytes), committedName, codec, out manifest);
     }
 
     /// <summary>The records of a generation's restores, as the listing's marks name them.</summary>
     public List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, ReadMark);
 
     private string? ReadMark(string name) =>
-        backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
+        _backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
 
     /// <summary>
     /// What the image directory holds, for <c>crik images</c>, changing nothing: committed, retired and
@@ -74,10 +77,10 @@ internal sealed class GenerationReader(IStoreBackend backend, ILogger log, Chunk
                 problem = ReadManifest(location, out manifest);
                 if (problem is null && verify)
                 {
-                    problem = GenerationVerifier.VerifyContents(backend, location, manifest!, packs, readChunks: true);
+                    problem = GenerationVerifier.VerifyContents(_backend, store.Node, location, manifest!, packs, readChunks: true);
                 }
             }
-            catch (Exception e) when ((e is IOException io && !requests.IsTransient(io)) || e is UnauthorizedAccessException)
+            catch (Exception e) when ((e is IOException io && !StoreFailures.SaysNothingOfTheEntry(io)) || e is UnauthorizedAccessException)
             {
                 problem = $"it cannot be read ({e.Message})";
             }

@@ -10,8 +10,10 @@ namespace Crik.Cli.ImageStore;
 /// Choosing a generation to restore, recording each restore before CRIU runs, and setting aside what cannot be
 /// restored or keeps dying once restored; the restore this crik began is its own (<see cref="GenerationStore"/> delegates).
 /// </summary>
-internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, GenerationReader reader)
+internal sealed class GenerationRestores(StoreStack store, ILogger log, GenerationReader reader)
 {
+    private readonly IStoreBackend _backend = store.Top;
+
     /// <summary>The generation and restore number of the restore this crik began, until its app lived on.</summary>
     private (long Generation, int Number)? _restored;
 
@@ -93,7 +95,7 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
         }
         try
         {
-            return RestoreWorkspace.Open(backend, log, checkpoint, StoreLayout.RestoreLogName(generation));
+            return RestoreWorkspace.Open(store, log, checkpoint, StoreLayout.RestoreLogName(generation));
         }
         catch
         {
@@ -144,11 +146,11 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
             {
                 if (listing.Retired.Contains(generation))
                 {
-                    GenerationDeletion.Delete(backend, name);
+                    GenerationDeletion.Delete(_backend, name);
                 }
                 else
                 {
-                    GenerationMove.Move(backend, name, $"{StoreLayout.RetiredDir}/{name}");
+                    GenerationMove.Move(_backend, name, $"{StoreLayout.RetiredDir}/{name}");
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -167,7 +169,7 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
             string name = StoreLayout.CommittedName(generation);
             try
             {
-                GenerationDeletion.Delete(backend, name);
+                GenerationDeletion.Delete(_backend, name);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -259,7 +261,7 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
             _restored = _lastRestore = null;
             try
             {
-                backend.Delete(StoreLayout.MarkPath(RestoreRecord.MarkName(restored.Generation, restored.Number)));
+                _backend.Delete(StoreLayout.MarkPath(RestoreRecord.MarkName(restored.Generation, restored.Number)));
             }
             catch (IOException e)
             {
@@ -270,7 +272,7 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
 
     /// <summary>Writes a new restore mark (restores/NAME), durably; false when one of that name exists.</summary>
     private bool WriteMark(string name, string content) =>
-        backend.WriteIfAbsent(StoreLayout.MarkPath(name), System.Text.Encoding.UTF8.GetBytes(content));
+        _backend.WriteIfAbsent(StoreLayout.MarkPath(name), System.Text.Encoding.UTF8.GetBytes(content));
 
     /// <summary>
     /// Moves a generation (or an unfinished staging area) below set-aside/ under a free name made from
@@ -287,14 +289,14 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
             target = StoreLayout.SetAsideName(name, attempt);
         }
         string location = $"{StoreLayout.SetAsideDir}/{target}";
-        GenerationMove.Move(backend, from, location);
-        backend.Node.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
+        GenerationMove.Move(_backend, from, location);
+        store.Node.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
         string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");
-        if (!backend.WriteIfAbsent(reasonFile, content))
+        if (!_backend.WriteIfAbsent(reasonFile, content))
         {
-            backend.Delete(reasonFile); // planted by whoever made it unrestorable (a link, perhaps): replaced, never written through
-            if (!backend.WriteIfAbsent(reasonFile, content))
+            _backend.Delete(reasonFile); // planted by whoever made it unrestorable (a link, perhaps): replaced, never written through
+            if (!_backend.WriteIfAbsent(reasonFile, content))
             {
                 log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", reader.Display(location), reason);
             }
@@ -311,7 +313,7 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
         keep = false;
         try
         {
-            if (GenerationVerifier.Untrusted(backend, name) is { } untrusted)
+            if (GenerationVerifier.Untrusted(_backend, store.Node, name) is { } untrusted)
             {
                 return untrusted;
             }
@@ -330,11 +332,11 @@ internal sealed class GenerationRestores(IStoreBackend backend, ILogger log, Gen
                 return elsewhere;
             }
             using Chunks.PackReader packs = reader.OpenPackReader();
-            string? problem = GenerationVerifier.VerifyContents(backend, name, read!, packs);
+            string? problem = GenerationVerifier.VerifyContents(_backend, store.Node, name, read!, packs);
             manifest = problem is null ? read : null;
             return problem;
         }
-        catch (Exception e) when ((e is IOException io && !reader.Requests.IsTransient(io)) || e is UnauthorizedAccessException)
+        catch (Exception e) when ((e is IOException io && !StoreFailures.SaysNothingOfTheEntry(io)) || e is UnauthorizedAccessException)
         {
             return $"it cannot be read ({e.Message})";
         }

@@ -21,24 +21,29 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal class GenerationStore : ICheckpointStore
 {
-    private readonly IStoreBackend _backend;
+    private readonly StoreStack _store;
     private readonly ILogger _log;
     private readonly GenerationReader _reader;
     private readonly GenerationRestores _restores;
     private readonly RetentionCleanUp _cleanUp;
     private volatile IStoreLock? _lock;
     private volatile IStoreLock? _held;
-    private readonly HashSet<StagingCheckpoint> _staged = [];
+    private readonly StagedDumps _staged = new();
 
-    /// <param name="requests">What object storage wires around its backend (deadlines, fencing); none on a volume.</param>
-    public GenerationStore(IStoreBackend backend, ILogger log, ChunkCodec? codec = null, StoreRequests? requests = null)
+    /// <param name="store">Every call to the store, through its wrappers (<see cref="StoreStack"/>): the backend and its side on this node.</param>
+    /// <param name="deadHolderLockTime">How long a crik that died keeps others out (a lease's lifetime; none for a volume's flock, which ends with its process).</param>
+    /// <param name="callerRetryReads">The backend a caller that waits out an outage itself reads packs through (<see cref="GenerationReader"/>); null: the store's own.</param>
+    protected GenerationStore(StoreStack store, ILogger log, ChunkCodec? codec, TimeSpan deadHolderLockTime, IStoreBackend? callerRetryReads = null)
     {
-        _backend = backend;
+        _store = store;
         _log = log;
-        _reader = new GenerationReader(backend, log, codec ?? ChunkCodec.Plain, requests ?? StoreRequests.None);
-        _restores = new GenerationRestores(backend, log, _reader);
-        _cleanUp = new RetentionCleanUp(backend, log, _reader);
+        DeadHolderLockTime = deadHolderLockTime;
+        _reader = new GenerationReader(store, log, codec ?? ChunkCodec.Plain, callerRetryReads);
+        _restores = new GenerationRestores(store, log, _reader);
+        _cleanUp = new RetentionCleanUp(store.Top, log, _reader);
     }
+
+    private IStoreBackend Backend => _store.Top;
 
     /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
     public int RestoreAttempts
@@ -47,15 +52,14 @@ internal class GenerationStore : ICheckpointStore
         init => _restores.RestoreAttempts = value;
     }
 
-    public string ImageDir => _backend.ImageDir;
+    public string ImageDir => Backend.ImageDir;
 
     private ChunkCodec Codec => _reader.Codec;
 
-    private StoreRequests Requests => _reader.Requests;
+    public TimeSpan DeadHolderLockTime { get; }
 
-    public TimeSpan DeadHolderLockTime => Requests.DeadHolderLockTime;
-
-    public IDisposable Within(TimeSpan limit) => Requests.Within(limit);
+    /// <summary>Until disposed, the store's calls give up once <paramref name="limit"/> has passed (object storage's; nothing on a volume).</summary>
+    public IDisposable Within(TimeSpan limit) => _store.Within(limit) ?? NoLimit.Instance;
 
     /// <summary>
     /// Takes the image directory's lock and keeps it until this store is disposed (after the app is
@@ -63,14 +67,14 @@ internal class GenerationStore : ICheckpointStore
     /// </summary>
     public bool Hold(TimeSpan timeout, Action? stillWaiting = null)
     {
-        IStoreLock? taken = _backend.TryLock(timeout, stillWaiting);
+        IStoreLock? taken = Backend.TryLock(timeout, stillWaiting);
         if (taken is null)
         {
             return false;
         }
         _lock = _held = taken;
-        Requests.Held(taken);
-        AbandonedUploads.Drop(_backend, _log, DateTimeOffset.UtcNow); // nobody else writes now: no upload under way is another crik's
+        _store.Fence.Hold(taken); // from now on no write is sent, nor retried, once the lock is lost or may be
+        AbandonedUploads.Drop(Backend, _log, DateTimeOffset.UtcNow); // nobody else writes now: no upload under way is another crik's
         return true;
     }
 
@@ -87,7 +91,7 @@ internal class GenerationStore : ICheckpointStore
         {
             return LeaseHold.AllowsWrites(held.State) ? KeptHeld.Instance : null;
         }
-        IStoreLock? taken = _backend.TryLock(timeout);
+        IStoreLock? taken = Backend.TryLock(timeout);
         if (taken is not null)
         {
             _lock = taken;
@@ -99,21 +103,10 @@ internal class GenerationStore : ICheckpointStore
     public StagingCheckpoint BeginCheckpoint()
     {
         StoreListing listing = List();
-        StagingCheckpoint staging = StagingCheckpoint.Begin(_backend, Requests, _log, Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough),
-            KnownChunks(listing), Codec, ended: Ended);
-        lock (_staged)
-        {
-            _staged.Add(staging);
-        }
+        StagingCheckpoint staging = StagingCheckpoint.Begin(_store, _log, Decisions.NextGeneration.After(listing.Newest, listing.FinishedThrough),
+            KnownChunks(listing), Codec, owner: _staged);
+        _staged.Add(staging);
         return staging;
-    }
-
-    private void Ended(StagingCheckpoint staging)
-    {
-        lock (_staged)
-        {
-            _staged.Remove(staging);
-        }
     }
 
     public void Abandon(StagingCheckpoint staging) => staging.Abandon();
@@ -167,15 +160,9 @@ internal class GenerationStore : ICheckpointStore
 
     public void Dispose()
     {
-        lock (_staged)
-        {
-            foreach (StagingCheckpoint staging in _staged)
-            {
-                staging.LeaveBehind();
-            }
-        }
+        _staged.LeaveAllBehind();
         _held?.Dispose();
-        _backend.Dispose();
+        Backend.Dispose();
         GC.SuppressFinalize(this);
     }
 
@@ -183,6 +170,16 @@ internal class GenerationStore : ICheckpointStore
     private sealed class KeptHeld : IDisposable
     {
         public static readonly KeptHeld Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>A step's bound on a store whose calls are never cut (a volume's).</summary>
+    private sealed class NoLimit : IDisposable
+    {
+        public static readonly NoLimit Instance = new();
 
         public void Dispose()
         {

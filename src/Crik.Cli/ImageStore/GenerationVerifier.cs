@@ -21,7 +21,7 @@ internal static class GenerationVerifier
     /// null (and then its contents are made private). CRIU restores as root, so a directory another user made or
     /// can write is never used; crik makes them 0700, as its own user. Object storage has no owners: never.
     /// </summary>
-    public static string? Untrusted(IStoreBackend backend, string location)
+    public static string? Untrusted(IStoreBackend backend, INodeDirectories node, string location)
     {
         if (!backend.HasDirectories)
         {
@@ -33,12 +33,13 @@ internal static class GenerationVerifier
             return $"its directory belongs to uid {owner} with mode {Convert.ToString((int)mode, 8)}, so crik (uid {crik}) did not make it; "
                 + "crik restores only checkpoints it made";
         }
-        backend.Node.MakePrivate(location);
+        node.MakePrivate(location);
         return null;
     }
 
     /// <summary>Null when everything <paramref name="manifest"/> lists is at <paramref name="location"/> (and, with <paramref name="readChunks"/>, reads back whole).</summary>
-    public static string? VerifyContents(IStoreBackend backend, string location, Manifest manifest, PackReader packs, bool readChunks = false)
+    public static string? VerifyContents(IStoreBackend backend, INodeDirectories node, string location, Manifest manifest, PackReader packs,
+        bool readChunks = false)
     {
         if (!backend.HasDirectories)
         {
@@ -49,7 +50,7 @@ internal static class GenerationVerifier
             return "its directory vanished";
         }
         return ManifestVerifier.VerifyChunks(manifest, packs, readChunks)
-            ?? GenerationFiles.Verify(backend, location, manifest)
+            ?? GenerationFiles.Verify(node, location, manifest)
             ?? (WholeGeneration.MustHoldNothingElse(manifest) ? Unexpected(backend, location, manifest) : null);
     }
 

@@ -11,10 +11,12 @@ namespace Crik.Cli.ImageStore;
 /// only if absent, after everything else of the generation (its pack, complete). A stale crik (its lease lost, a request
 /// of its own landing late) never replaces a committed generation's.
 /// </summary>
-internal sealed class ManifestCommit(IStoreBackend backend, StoreRequests requests, ILogger log)
+internal sealed class ManifestCommit(StoreStack store, ILogger log)
 {
     /// <summary>How long crik asks whether a manifest whose write lost its answer reached the store.</summary>
     private static readonly TimeSpan ConfirmGrace = TimeSpan.FromSeconds(3);
+
+    private IStoreBackend Backend => store.Top;
 
     /// <summary>Writes <paramref name="name"/>'s manifest last: the commit point. Throws only when the generation is not committed.</summary>
     public void Publish(long generation, string name, byte[] manifest, string? mac, Func<string?> whyNot)
@@ -27,7 +29,7 @@ internal sealed class ManifestCommit(IStoreBackend backend, StoreRequests reques
         {
             byte[] macBody = Encoding.ASCII.GetBytes(mac + "\n");
             string macKey = $"{name}/{Manifest.MacFileName}";
-            if (!backend.WriteIfAbsent(macKey, macBody) && StoredIs(macKey, macBody) == false)
+            if (!Backend.WriteIfAbsent(macKey, macBody) && StoredIs(macKey, macBody) == false)
             {
                 throw AnotherCommitted(generation, macKey);
             }
@@ -37,7 +39,7 @@ internal sealed class ManifestCommit(IStoreBackend backend, StoreRequests reques
 
     /// <summary>
     /// Writes the manifest, only if there is none: the commit point. A request whose answer was lost (or that the
-    /// store failed with a 5xx, <see cref="StoreRequests.MayHaveLanded"/>) may have been carried out all the same, so
+    /// store failed with a 5xx, <see cref="StoreFailures.MayHaveLanded"/>) may have been carried out all the same, so
     /// crik then reads the manifest back, with a few seconds of its own; what it means is <see cref="CommitAnswer"/>'s.
     /// A refusal (4xx) is an answer: the manifest is not there.
     /// </summary>
@@ -46,12 +48,12 @@ internal sealed class ManifestCommit(IStoreBackend backend, StoreRequests reques
         IOException? lost = null;
         try
         {
-            if (backend.WriteIfAbsent(key, json))
+            if (Backend.WriteIfAbsent(key, json))
             {
                 return;
             }
         }
-        catch (IOException e) when (requests.MayHaveLanded(e))
+        catch (IOException e) when (StoreFailures.MayHaveLanded(e))
         {
             lost = e;
         }
@@ -78,10 +80,10 @@ internal sealed class ManifestCommit(IStoreBackend backend, StoreRequests reques
     {
         try
         {
-            using IDisposable grace = requests.Within(ConfirmGrace);
-            return backend.Read(key, body.Length) is { } stored && stored.AsSpan().SequenceEqual(body);
+            using IDisposable? grace = store.Within(ConfirmGrace);
+            return Backend.Read(key, body.Length) is { } stored && stored.AsSpan().SequenceEqual(body);
         }
-        catch (IOException e) when (requests.IsTransient(e))
+        catch (IOException e) when (StoreFailures.SaysNothingOfTheEntry(e))
         {
             return null;
         }
@@ -90,5 +92,5 @@ internal sealed class ManifestCommit(IStoreBackend backend, StoreRequests reques
     private SupersededException AnotherCommitted(long generation, string key) =>
         new($"another crik committed generation {generation} ({Display(key)} is not the one this crik wrote), so this checkpoint is not committed");
 
-    private string Display(string key) => $"{backend.ImageDir.TrimEnd('/')}/{key}";
+    private string Display(string key) => $"{Backend.ImageDir.TrimEnd('/')}/{key}";
 }

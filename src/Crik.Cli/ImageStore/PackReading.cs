@@ -14,21 +14,21 @@ internal static class PackReading
     /// <summary>How many chunks a stream reads at once where each read waits on the network: several hide the wait.</summary>
     private const int NetworkReadsAtOnce = 4;
 
-    /// <param name="isTransient">Which failures the store may take back (a <see cref="PackUnavailableException"/> then, which a lazy fill waits out).</param>
-    public static PackReader Open(IStoreBackend backend, ChunkCodec codec, Func<IOException, bool> isTransient) =>
-        new(generation => OpenPack(backend, StoreLayout.PackKey(generation), isTransient), codec)
+    /// <remarks>A failure the store may take back (<see cref="StoreFailures.SaysNothingOfTheEntry"/>) is a <see cref="PackUnavailableException"/>, which a lazy fill waits out.</remarks>
+    public static PackReader Open(IStoreBackend backend, ChunkCodec codec) =>
+        new(generation => OpenPack(backend, StoreLayout.PackKey(generation)), codec)
         {
             ConcurrentReads = backend.Description.ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1,
         };
 
     /// <summary>The pack at <paramref name="key"/>, held open; null when the backend knows at once that it is absent (a volume).</summary>
-    public static IPackSource? OpenPack(IStoreBackend backend, string key, Func<IOException, bool> isTransient)
+    public static IPackSource? OpenPack(IStoreBackend backend, string key)
     {
         try
         {
-            return backend.OpenRead(key) is { } blob ? new BlobPackSource(backend, key, blob, isTransient) : null;
+            return backend.OpenRead(key) is { } blob ? new BlobPackSource(backend, key, blob) : null;
         }
-        catch (IOException e) when (isTransient(e))
+        catch (IOException e) when (StoreFailures.SaysNothingOfTheEntry(e))
         {
             throw new PackUnavailableException(e.Message, e);
         }
@@ -38,7 +38,7 @@ internal static class PackReading
     /// A pack held open: a failure the store may take back is a <see cref="PackUnavailableException"/>, anything else (a blob
     /// that is gone: <see cref="BlobMissingException"/>, which <see cref="PackReader"/> reports as a missing pack) as the backend threw it.
     /// </summary>
-    private sealed class BlobPackSource(IStoreBackend backend, string key, IBlobReader blob, Func<IOException, bool> isTransient) : IPackSource
+    private sealed class BlobPackSource(IStoreBackend backend, string key, IBlobReader blob) : IPackSource
     {
         /// <summary>Asked of the store (a HEAD in object storage) only when wanted: a verifier's check, never a chunk's read.</summary>
         public long? Length => InChunkTerms(() => backend.Describe(key)?.Size);
@@ -49,7 +49,7 @@ internal static class PackReading
             {
                 return blob.Read(into, offset);
             }
-            catch (IOException e) when (isTransient(e))
+            catch (IOException e) when (StoreFailures.SaysNothingOfTheEntry(e))
             {
                 throw new PackUnavailableException(e.Message, e);
             }
@@ -57,13 +57,13 @@ internal static class PackReading
 
         public void Dispose() => blob.Dispose();
 
-        private T InChunkTerms<T>(Func<T> request)
+        private static T InChunkTerms<T>(Func<T> request)
         {
             try
             {
                 return request();
             }
-            catch (IOException e) when (isTransient(e))
+            catch (IOException e) when (StoreFailures.SaysNothingOfTheEntry(e))
             {
                 throw new PackUnavailableException(e.Message, e);
             }

@@ -1,6 +1,8 @@
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Records;
+using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
@@ -11,9 +13,10 @@ namespace Crik.Cli.ImageStore;
 /// <see cref="GenerationStore.RestoreFailed"/> or, when CRIU never ran, <see cref="GenerationStore.CancelRestore"/>.
 /// </summary>
 /// <param name="directory">Where the generation's files are (its directory on a volume; in object storage, the work directory).</param>
-/// <param name="ended">Runs once, when the attempt is disposed (the clean-up of its work directory, <see cref="RestoreWorkspace"/>).</param>
+/// <param name="store">Where CRIU's log is kept (<see cref="CriuLogs"/>).</param>
+/// <param name="scratch">The work directory's scratch directory, deleted once the attempt is disposed (<see cref="RestoreWorkspace"/>).</param>
 internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHandle directory, DirectoryHandle work,
-    string logName, string logPath, Action<DirectoryHandle, string> keepLog, Action? ended = null) : IDisposable
+    string logName, StoreStack store, ILogger log, ScratchDirectory scratch) : IDisposable
 {
     private int _disposed;
 
@@ -35,14 +38,14 @@ internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHa
     public static string PidFileName => StoreLayout.RestorePidFile;
 
     /// <summary>Where CRIU's restore log is kept.</summary>
-    public string LogPath => logPath;
+    public string LogPath => $"{store.Top.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{logName}";
 
     internal DirectoryHandle Directory => directory;
 
     internal DirectoryHandle Work => work;
 
     /// <summary>Moves CRIU's log (and what criu printed) from the work directory into logs/; failures are warnings.</summary>
-    public void KeepLog() => keepLog(work, logName);
+    public void KeepLog() => CriuLogs.Keep(store, log, work, logName);
 
     public void Dispose()
     {
@@ -53,7 +56,7 @@ internal sealed class RestoreAttempt(CommittedCheckpoint checkpoint, DirectoryHa
                 directory.Dispose();
             }
             work.Dispose();
-            ended?.Invoke();
+            scratch.Dispose();
         }
     }
 }

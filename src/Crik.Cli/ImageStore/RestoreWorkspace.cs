@@ -13,16 +13,17 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal static class RestoreWorkspace
 {
-    public static RestoreAttempt Open(IStoreBackend backend, ILogger log, CommittedCheckpoint checkpoint, string logName)
+    public static RestoreAttempt Open(StoreStack store, ILogger log, CommittedCheckpoint checkpoint, string logName)
     {
+        IStoreBackend backend = store.Top;
         DirectoryHandle? files = backend.HasDirectories
-            ? backend.Node.OpenLocalDirectory(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {backend.ImageDir} before its restore")
+            ? store.Node.OpenLocalDirectory(checkpoint.Name) ?? throw new IOException($"checkpoint {checkpoint.Name} vanished from {backend.ImageDir} before its restore")
             : null;
         ScratchDirectory scratch;
         try
         {
             // Where the node's temporary directory cannot be written, the image directory when it is on the node.
-            using DirectoryHandle? fallbackParent = backend.Node.OpenLocalDirectory("");
+            using DirectoryHandle? fallbackParent = store.Node.OpenLocalDirectory("");
             scratch = ScratchDirectory.Create($"crik-restore-{checkpoint.Manifest.Generation:D6}", fallbackParent);
         }
         catch
@@ -33,10 +34,8 @@ internal static class RestoreWorkspace
         try
         {
             DirectoryHandle work = scratch.Directory.OpenOrCreateDirectory(".");
-            string logPath = $"{backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{logName}";
             // Whichever way the attempt ends, even by an exception between here and its end, its work directory goes with it.
-            return new RestoreAttempt(checkpoint, files ?? work, work, logName, logPath, (dir, name) => CriuLogs.Keep(backend, log, dir, name),
-                ended: scratch.Dispose);
+            return new RestoreAttempt(checkpoint, files ?? work, work, logName, store, log, scratch);
         }
         catch
         {

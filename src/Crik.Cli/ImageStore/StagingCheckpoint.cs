@@ -21,43 +21,43 @@ internal sealed class StagingCheckpoint : IDisposable
     /// <summary>How long CRIU's log of a failed dump may still take to keep, even past the checkpoint's budget.</summary>
     private static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(3);
 
-    private readonly IStoreBackend _backend;
-    private readonly StoreRequests _requests;
+    private readonly StoreStack _store;
     private readonly ILogger _log;
     private readonly string? _name;
     private readonly DirectoryHandle _directory;
     private readonly IBlobUpload _upload;
     private ScratchDirectory? _scratch;
-    private Action<StagingCheckpoint>? _ended;
+    private StagedDumps? _owner;
 
-    private StagingCheckpoint(IStoreBackend backend, StoreRequests requests, ILogger log, string? name, DirectoryHandle directory,
-        ScratchDirectory? scratch, IBlobUpload upload, PackWriter pack)
+    private StagingCheckpoint(StoreStack store, ILogger log, string? name, DirectoryHandle directory, ScratchDirectory? scratch, IBlobUpload upload,
+        PackWriter pack)
     {
-        (_backend, _requests, _log, _name, _directory, _scratch, _upload, Pack) = (backend, requests, log, name, directory, scratch, upload, pack);
+        (_store, _log, _name, _directory, _scratch, _upload, Pack) = (store, log, name, directory, scratch, upload, pack);
         Criu = new CriuWorkDir(directory.ProcPath, StoreLayout.DumpLogName(pack.Generation));
     }
 
     /// <summary>
-    /// A new staging area for <paramref name="generation"/>, with its pack (reusing <paramref name="known"/>).
-    /// <paramref name="ended"/> hears when it is disposed.
+    /// A new staging area for <paramref name="generation"/> in <paramref name="store"/>, with its pack (reusing <paramref name="known"/>).
+    /// <paramref name="owner"/> hears when it is disposed.
     /// </summary>
-    public static StagingCheckpoint Begin(IStoreBackend backend, StoreRequests requests, ILogger log, long generation,
-        Dictionary<string, ChunkRef> known, ChunkCodec codec, Action<StagingCheckpoint>? ended = null)
+    public static StagingCheckpoint Begin(StoreStack store, ILogger log, long generation, Dictionary<string, ChunkRef> known, ChunkCodec codec,
+        StagedDumps? owner = null)
     {
-        IBlobUpload upload = backend.CreateUpload(StoreLayout.PackKey(generation));
+        IStoreBackend backend = store.Top;
+        IBlobUpload upload = backend.CreatePackUpload(StoreLayout.PackKey(generation));
         try
         {
             var pack = new PackWriter(generation, upload, known, codec);
             if (backend.HasDirectories)
             {
                 string name = StoreLayout.StagingName(generation);
-                DirectoryHandle inStore = backend.Node.CreateLocalDirectory(name) ?? throw new IOException($"{backend.ImageDir} gave no directory for {name}");
-                return new(backend, requests, log, name, inStore, scratch: null, upload, pack) { _ended = ended };
+                DirectoryHandle inStore = store.Node.CreateLocalDirectory(name) ?? throw new IOException($"{backend.ImageDir} gave no directory for {name}");
+                return new(store, log, name, inStore, scratch: null, upload, pack) { _owner = owner };
             }
             ScratchDirectory scratch = ScratchDirectory.Create($"crik-dump-{generation:D6}", fallbackParent: null);
             try
             {
-                return new(backend, requests, log, name: null, scratch.Directory.OpenOrCreateDirectory("."), scratch, upload, pack) { _ended = ended };
+                return new(store, log, name: null, scratch.Directory.OpenOrCreateDirectory("."), scratch, upload, pack) { _owner = owner };
             }
             catch
             {
@@ -67,11 +67,13 @@ internal sealed class StagingCheckpoint : IDisposable
         }
         catch
         {
-            upload.Abort();
+            upload.AbortQuietly(backend, log);
             upload.Dispose();
             throw;
         }
     }
+
+    private IStoreBackend Backend => _store.Top;
 
     public long Generation => Pack.Generation;
 
@@ -85,7 +87,7 @@ internal sealed class StagingCheckpoint : IDisposable
     public CriuWorkDir Criu { get; }
 
     /// <summary>Where CRIU's log of this dump is kept once the dump is committed or abandoned.</summary>
-    public string LogPath => $"{_backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{Criu.LogName}";
+    public string LogPath => $"{Backend.ImageDir.TrimEnd('/')}/{StoreLayout.LogDir}/{Criu.LogName}";
 
     /// <summary>Where the images CRIU streams through crik go: new chunks into this generation's pack.</summary>
     public PackWriter Pack { get; }
@@ -96,7 +98,7 @@ internal sealed class StagingCheckpoint : IDisposable
     private StagingCommit Commit => _name is null ? StagingCommit.ManifestWrittenLast : StagingCommit.Rename;
 
     /// <summary>Moves CRIU's log (and what criu printed) into logs/ (<see cref="CriuLogs"/>); failures are warnings.</summary>
-    public void KeepLog() => CriuLogs.Keep(_backend, _log, _directory, Criu.LogName);
+    public void KeepLog() => CriuLogs.Keep(_store, _log, _directory, Criu.LogName);
 
     /// <summary>
     /// Deletes the scratch directory on the node, if any, and nothing else: the store that began this staging area
@@ -109,7 +111,7 @@ internal sealed class StagingCheckpoint : IDisposable
         Pack.Dispose();
         _directory.Dispose();
         LeaveBehind();
-        Interlocked.Exchange(ref _ended, null)?.Invoke(this);
+        Interlocked.Exchange(ref _owner, null)?.Ended(this);
     }
 
     // Seal, publish or abandon: the steps that end a staging area, in terms of the backend's primitives.
@@ -124,7 +126,7 @@ internal sealed class StagingCheckpoint : IDisposable
     {
         if (_name is { } name)
         {
-            _backend.Node.MakePrivate(name);
+            _store.Node.MakePrivate(name);
         }
         List<ManifestFile> sealedFiles = StagedDump.SealsFilesIntoChunks(Commit, encrypted: codec.KeyId is not null) ? StagedFiles.Seal(_directory, Pack) : [];
         List<ManifestFile> inDirectory = Commit == StagingCommit.Rename ? FlushAndDescribe() : [];
@@ -141,7 +143,7 @@ internal sealed class StagingCheckpoint : IDisposable
     {
         if (_name is not { } name)
         {
-            new ManifestCommit(_backend, _requests, _log).Publish(Generation, committedName, manifest, mac, whyNot);
+            new ManifestCommit(_store, _log).Publish(Generation, committedName, manifest, mac, whyNot);
             return;
         }
         if (mac is not null)
@@ -154,9 +156,9 @@ internal sealed class StagingCheckpoint : IDisposable
         {
             throw new IOException(reason);
         }
-        if (!_backend.RenameNoReplace(name, committedName))
+        if (!Backend.RenameNoReplace(name, committedName))
         {
-            throw new IOException($"{_backend.ImageDir.TrimEnd('/')}/{committedName} exists already, so this checkpoint is not committed");
+            throw new IOException($"{Backend.ImageDir.TrimEnd('/')}/{committedName} exists already, so this checkpoint is not committed");
         }
     }
 
@@ -166,13 +168,13 @@ internal sealed class StagingCheckpoint : IDisposable
     /// </summary>
     public void Abandon()
     {
-        using IDisposable grace = _requests.Within(AbandonGrace);
+        using IDisposable? grace = _store.Within(AbandonGrace);
         KeepLog();
         if (_name is { } name)
         {
             try
             {
-                _backend.Delete(name);
+                Backend.Delete(name);
             }
             catch (IOException e)
             {
@@ -182,7 +184,7 @@ internal sealed class StagingCheckpoint : IDisposable
         switch (StagedDump.WhenAbandoned(Commit, _upload.Completed))
         {
             case AbandonedPack.Abort:
-                _upload.Abort();
+                _upload.AbortQuietly(Backend, _log);
                 break;
             case AbandonedPack.Delete:
                 DeletePack();
@@ -206,11 +208,11 @@ internal sealed class StagingCheckpoint : IDisposable
         string key = StoreLayout.PackKey(Generation);
         try
         {
-            _backend.Delete(key);
+            Backend.Delete(key);
         }
         catch (IOException e)
         {
-            _log.Warning("Could not remove the failed checkpoint's pack {Pack}: {Error}", $"{_backend.ImageDir.TrimEnd('/')}/{key}", e.Message);
+            _log.Warning("Could not remove the failed checkpoint's pack {Pack}: {Error}", $"{Backend.ImageDir.TrimEnd('/')}/{key}", e.Message);
         }
     }
 

@@ -1,5 +1,6 @@
 using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Records;
+using Serilog;
 
 namespace Crik.Cli.ImageStore;
 
@@ -13,9 +14,30 @@ internal static class StoreBackendCalls
 
         /// <summary>Whether keys name directories (<see cref="StoreDescription.HasDirectories"/>).</summary>
         public bool HasDirectories => backend.Description.HasDirectories;
+    }
 
-        /// <summary>The store's side on this node (<see cref="StoreDescription.Node"/>).</summary>
-        public INodeDirectories Node => backend.Description.Node;
+    /// <summary>
+    /// A new pack at <paramref name="key"/> (<see cref="IStoreBackend.CreateUpload"/>) that takes chunks at any offset, in any order:
+    /// put into whole parts (<see cref="PackParts"/>) where the upload takes only those, above the wrappers so that a part retried is
+    /// the same bytes.
+    /// </summary>
+    public static IBlobUpload CreatePackUpload(this IStoreBackend backend, string key)
+    {
+        IBlobUpload upload = backend.CreateUpload(key);
+        return upload.WholeParts is { } partBytes ? new PackParts(upload, partBytes) : upload;
+    }
+
+    /// <summary>Aborts an upload on a path that is already failing: what the store could not be told is a warning, and its clean-up takes it later.</summary>
+    public static void AbortQuietly(this IBlobUpload upload, IStoreBackend backend, ILogger log)
+    {
+        try
+        {
+            upload.Abort();
+        }
+        catch (IOException e)
+        {
+            log.Warning("Could not remove the unfinished {Path}: {Error}", $"{backend.ImageDir.TrimEnd('/')}/{upload}", e.Message);
+        }
     }
 
     /// <summary>The entries below <paramref name="prefix"/> (see <see cref="IStoreBackend.List"/>).</summary>

@@ -20,14 +20,13 @@ internal sealed class VolumeGenerationStore : GenerationStore
     {
     }
 
+    /// <summary>
+    /// The wrappers as over object storage, with a volume's settings: nothing retried, no step's deadline, a flock that fences nothing
+    /// and ends with its process (no dead holder keeps others out).
+    /// </summary>
     private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec)
-        : this(volume, log, codec, StoreStack.Over(volume, BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan))
-    {
-    }
-
-    /// <summary>The wrappers as over object storage, with a volume's settings: nothing retried, no step's deadline, a flock that fences nothing.</summary>
-    private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec, StoreStack stack)
-        : base(stack.Top, log, codec, StoreRequests.None with { Held = stack.Fence.Hold }) => _volume = volume;
+        : base(StoreStack.Over(volume, volume.NodeSide, BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan, boundsSteps: false),
+            log, codec, deadHolderLockTime: TimeSpan.Zero) => _volume = volume;
 
     public string LogDir => _volume.LogDir;
 

@@ -13,15 +13,15 @@ namespace Crik.Cli.ObjectStorage;
 /// </summary>
 internal sealed class CredentialSource
 {
-    private readonly Func<string, string?> _environment;
+    private readonly WebIdentity? _webIdentity;
     private readonly HttpClient _http;
     private readonly S3RetryPolicy _retry;
     private readonly Lock _gate = new();
     private AwsCredentials? _current;
 
-    private CredentialSource(Func<string, string?> environment, HttpClient http, AwsCredentials? fixedCredentials, S3RetryPolicy? retry)
+    private CredentialSource(WebIdentity? webIdentity, HttpClient http, AwsCredentials? fixedCredentials, S3RetryPolicy? retry)
     {
-        _environment = environment;
+        _webIdentity = webIdentity;
         _http = http;
         _current = fixedCredentials;
         _retry = retry ?? S3RetryPolicy.Default;
@@ -37,7 +37,7 @@ internal sealed class CredentialSource
         if (!string.IsNullOrEmpty(keyId) && !string.IsNullOrEmpty(secret))
         {
             string? token = environment("AWS_SESSION_TOKEN");
-            return new CredentialSource(environment, http, new AwsCredentials(keyId, secret, string.IsNullOrEmpty(token) ? null : token), retry);
+            return new CredentialSource(null, http, new AwsCredentials(keyId, secret, string.IsNullOrEmpty(token) ? null : token), retry);
         }
         if (!string.IsNullOrEmpty(keyId) || !string.IsNullOrEmpty(secret))
         {
@@ -45,8 +45,11 @@ internal sealed class CredentialSource
         }
         if (!string.IsNullOrEmpty(environment("AWS_WEB_IDENTITY_TOKEN_FILE")) && !string.IsNullOrEmpty(environment("AWS_ROLE_ARN")))
         {
-            _ = StsEndpoint(environment); // a bad endpoint is a configuration error now, not a failing request later
-            return new CredentialSource(environment, http, null, retry);
+            // Read once, a bad endpoint being a configuration error now, not a failing request later; the token file is read at each exchange.
+            string? session = Trimmed(environment, "AWS_ROLE_SESSION_NAME");
+            var webIdentity = new WebIdentity(environment("AWS_WEB_IDENTITY_TOKEN_FILE")!, environment("AWS_ROLE_ARN")!,
+                session ?? $"crik-{System.Environment.MachineName}", StsEndpoint(environment));
+            return new CredentialSource(webIdentity, http, null, retry);
         }
         throw new FormatException("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use a web identity (IRSA sets AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN)");
     }
@@ -72,7 +75,7 @@ internal sealed class CredentialSource
         else if (!_gate.TryEnter(left > TimeSpan.Zero ? left : TimeSpan.Zero))
         {
             throw new S3Exception($"new credentials from STS were still being fetched for another request when the time crik had for the store ran out "
-                + $"({left.TotalSeconds:0.###} s); check that STS answers ({StsEndpoint(_environment)})");
+                + $"({left.TotalSeconds:0.###} s); check that STS answers ({_webIdentity!.Sts})");
         }
         try
         {
@@ -103,8 +106,7 @@ internal sealed class CredentialSource
 
     private AwsCredentials AssumeRoleWithWebIdentity(TimeSpan timeLeft)
     {
-        string tokenFile = _environment("AWS_WEB_IDENTITY_TOKEN_FILE")!;
-        string role = _environment("AWS_ROLE_ARN")!;
+        (string tokenFile, string role, string session, Uri endpoint) = _webIdentity!;
         string token;
         try
         {
@@ -114,8 +116,6 @@ internal sealed class CredentialSource
         {
             throw new S3Exception($"cannot read the web identity token {tokenFile} (AWS_WEB_IDENTITY_TOKEN_FILE): {e.Message.TrimEnd('.')}; check the service account's projected token volume", inner: e);
         }
-        Uri endpoint = StsEndpoint(_environment);
-        string session = Environment("AWS_ROLE_SESSION_NAME") ?? $"crik-{System.Environment.MachineName}";
         var form = new Dictionary<string, string>
         {
             ["Action"] = "AssumeRoleWithWebIdentity",
@@ -179,9 +179,8 @@ internal sealed class CredentialSource
     /// <summary>AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else STS in AWS_REGION; throws <see cref="FormatException"/> for one that is not an http(s) URL.</summary>
     public static Uri StsEndpoint(Func<string, string?> environment)
     {
-        string? Variable(string name) => string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name)!.Trim();
-        string region = Variable("AWS_REGION") ?? Variable("AWS_DEFAULT_REGION") ?? "us-east-1";
-        string endpoint = Variable("AWS_ENDPOINT_URL_STS") ?? Variable("AWS_ENDPOINT_URL") ?? $"https://sts.{region}.amazonaws.com";
+        string region = Trimmed(environment, "AWS_REGION") ?? Trimmed(environment, "AWS_DEFAULT_REGION") ?? "us-east-1";
+        string endpoint = Trimmed(environment, "AWS_ENDPOINT_URL_STS") ?? Trimmed(environment, "AWS_ENDPOINT_URL") ?? $"https://sts.{region}.amazonaws.com";
         if (!Uri.TryCreate(endpoint.TrimEnd('/') + "/", UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https") || uri.Query.Length > 0)
         {
             throw new FormatException($"the STS endpoint \"{endpoint}\" (AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL, else from AWS_REGION) is not an http:// or https:// URL such as https://sts.eu-west-1.amazonaws.com");
@@ -189,5 +188,9 @@ internal sealed class CredentialSource
         return uri;
     }
 
-    private string? Environment(string name) => string.IsNullOrWhiteSpace(_environment(name)) ? null : _environment(name)!.Trim();
+    private static string? Trimmed(Func<string, string?> environment, string name) =>
+        string.IsNullOrWhiteSpace(environment(name)) ? null : environment(name)!.Trim();
+
+    /// <summary>What a web identity's exchange with STS is made of, as the environment said when crik started.</summary>
+    private sealed record WebIdentity(string TokenFile, string Role, string Session, Uri Sts);
 }

@@ -4,7 +4,7 @@ namespace Crik.Cli.ObjectStorage;
 
 /// <summary>
 /// A pack's bytes put in order into parts: the chunks that arrived ahead of their turn, the part being filled, and
-/// the numbers and offsets reached. Not safe on its own: its upload's lock guards every call (<see cref="S3PackUpload"/>).
+/// the numbers and offsets reached. Not safe on its own: its upload's lock guards every call (ImageStore/Backends/PackParts).
 /// </summary>
 internal sealed class PartBuffer(int partBytes)
 {

@@ -13,46 +13,28 @@ namespace Crik.Cli.ObjectStorage;
 /// AWSSDK.S3: the SDK's 3.7 line (the newest this NuGet copy restores) leans on reflection that
 /// NativeAOT trims or warns about, and it would add megabytes to a PID 1 that needs eleven requests.
 /// Calls are synchronous, like the store's file I/O they stand in for. Failures the store may
-/// recover from (5xx, throttling, timeouts, dropped connections) are retried with backoff; what is
-/// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check.
-/// Names are relative to the address's prefix.
+/// recover from (5xx, throttling, timeouts, dropped connections) are retried with backoff as <paramref name="retry"/> says
+/// (the lease's own requests; the store's go out <see cref="OneAttemptEach"/>, retried by its wrappers); what is
+/// left is one <see cref="S3Exception"/> saying which request failed, how, and what to check. Each request ends with the
+/// bound its caller set on the thread (<see cref="Timing.CallDeadline"/>). Names are relative to the address's prefix.
 /// </summary>
 internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialSource credentials, S3Address address, S3RetryPolicy? retry = null,
     TimeProvider? clock = null)
 {
     private static readonly KeyValuePair<string, string>[] NoQuery = [];
-    private readonly S3RetryPolicy _retry = retry ?? S3RetryPolicy.Default;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly S3Sender _sender = new(http, settings, credentials, retry ?? S3RetryPolicy.Default, clock ?? TimeProvider.System,
-        new Timing.StepDeadline(clock), address.ToString());
+    private readonly S3Sender _sender = new(http, settings, credentials, retry ?? S3RetryPolicy.Default, clock ?? TimeProvider.System);
 
     public S3Address Address => address;
-
-    /// <summary>
-    /// True once this client's writer lost its lease: from then on no write or delete is sent, nor
-    /// any retried (reads still are). Clients made by <see cref="Detached"/> (the lease's own) are not fenced.
-    /// </summary>
-    public Func<bool>? Fence
-    {
-        get => _sender.Fence;
-        set => _sender.Fence = value;
-    }
-
-    /// <summary>
-    /// Until disposed, every request gives up once <paramref name="limit"/> has passed (a checkpoint
-    /// must leave the app its SIGTERM within the grace period, however the store behaves); a request
-    /// asked for after that fails at once.
-    /// </summary>
-    public IDisposable Within(TimeSpan limit) => _sender.Deadline.Within(limit);
 
     public void Put(string name, ReadOnlyMemory<byte> body) =>
         Send(HttpMethod.Put, name, NoQuery, body, expect: HttpStatusCode.OK).Dispose();
 
     /// <summary>
     /// A client on the same connections, credentials and address that sends each request once (a credential that expired is
-    /// renewed and the request sent again at once: that is signing, not a retry), counts nothing, fences nothing and ignores this
-    /// one's <see cref="Within"/> scope: for a backend whose calls the store's wrappers retry, bound, fence and count
-    /// (ImageStore/Backends/StoreStack). An attempt still ends with the bound its caller set on the thread (<see cref="Timing.CallDeadline"/>).
+    /// renewed and the request sent again at once: that is signing, not a retry) and counts nothing: for a backend whose calls
+    /// the store's wrappers retry, bound, fence and count (ImageStore/Backends/StoreStack). An attempt ends with the bound its
+    /// caller set on the thread (<see cref="Timing.CallDeadline"/>).
     /// </summary>
     public S3Client OneAttemptEach() => new(http, settings, credentials, address, S3RetryPolicy.Once, _clock) { Counted = false };
 
@@ -61,13 +43,6 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     {
         init => _sender.Counted = value;
     }
-
-    /// <summary>
-    /// A client on the same connections, credentials and address whose requests ignore this one's
-    /// <see cref="Within"/> scope: it has its own, for work that must outlive a checkpoint's budget
-    /// (the lease's renewals and its release).
-    /// </summary>
-    public S3Client Detached() => new(http, settings, credentials, address, _retry, _clock);
 
     /// <summary>
     /// Writes the object only if there is none (<c>If-None-Match: *</c>) and returns its ETag ("" when
@@ -212,9 +187,10 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
 
     /// <summary>
     /// Completes a multipart upload of <paramref name="length"/> bytes: only now does the object exist.
-    /// Throws when there is one already, unless an attempt of ours went through unanswered.
+    /// Throws when there is one already, unless an attempt of ours went through unanswered (this call's, or an earlier
+    /// call's when <paramref name="earlierUnanswered"/>: the object there is then ours if it has our length).
     /// </summary>
-    public void CompleteUpload(string name, string uploadId, IReadOnlyList<string> partETags, long length)
+    public void CompleteUpload(string name, string uploadId, IReadOnlyList<string> partETags, long length, bool earlierUnanswered = false)
     {
         var body = new StringBuilder("<CompleteMultipartUpload>");
         for (int i = 0; i < partETags.Count; i++)
@@ -227,7 +203,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
             // If-None-Match: a stale writer's completion must never replace a pack a generation was committed with.
             using S3Response response = Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()),
                 expect: HttpStatusCode.OK, ifNoneMatch: true, errorIn200: true);
-            if (response.ConditionFailed && !(response.AfterLostAnswer && TryGetLength(name) == length))
+            if (response.ConditionFailed && !((response.AfterLostAnswer || earlierUnanswered) && TryGetLength(name) == length))
             {
                 throw new S3Exception($"{Display(name)} exists already, so its upload was not completed: another crik wrote it", 412, "PreconditionFailed");
             }

@@ -6,6 +6,7 @@ using Crik.Cli.Decisions;
 using Crik.Cli.Guarding;
 using Crik.Cli.Locking;
 using Crik.Cli.Records;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.ObjectStorage;
@@ -47,8 +48,7 @@ internal sealed class S3Lease : IStoreLock
     /// <summary>Releasing runs after a checkpoint's budget may be spent, ahead of the app's SIGTERM: it gets this long, then the lease is left to expire.</summary>
     private static readonly TimeSpan ReleaseLimit = TimeSpan.FromSeconds(2);
 
-    private readonly S3Client _renewals;
-    private readonly S3Client _release;
+    private readonly S3Client _s3;
     private readonly string _name;
     private readonly string _holder;
     private readonly ILogger _log;
@@ -59,9 +59,9 @@ internal sealed class S3Lease : IStoreLock
 
     private S3Lease(S3Client s3, string name, string holder, LeaseTerms terms, string etag, long writtenAt, ILogger log)
     {
-        // Their own clients: a checkpoint's Within scope on s3 must not cut the lease short.
-        _renewals = s3.Detached();
-        _release = s3.Detached();
+        // The lease talks to the store itself, outside the store's wrappers (it must not be fenced by itself): each request
+        // retried as s3 retries it (S3RetryPolicy.Default in a pod), and bounded by the lease alone (Renew, Dispose).
+        _s3 = s3;
         _name = name;
         _holder = holder;
         _version = new LeaseVersion(etag, writtenAt, terms with { DoubtLimit = Max(terms.DoubtLimit, LeaseHold.SafeLifetime(terms.Lifetime)) });
@@ -176,10 +176,10 @@ internal sealed class S3Lease : IStoreLock
         }
         try
         {
-            using IDisposable limit = _release.Within(ReleaseLimit);
-            if (!_release.DeleteIfMatch(_name, etag) && _release.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
+            using CallDeadline.Scope limit = CallDeadline.Within(ReleaseLimit);
+            if (!_s3.DeleteIfMatch(_name, etag) && _s3.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
             {
-                _release.DeleteIfMatch(_name, current.ETag); // a renewal still under way wrote it after the version we knew
+                _s3.DeleteIfMatch(_name, current.ETag); // a renewal still under way wrote it after the version we knew
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
@@ -210,7 +210,7 @@ internal sealed class S3Lease : IStoreLock
                 // the lease stays in doubt, not lost, until one is answered or the doubt limit passes.
                 bool notice = noticed is not { } last || Stopwatch.GetElapsedTime(last) >= FailureNotice;
                 _log.Write(notice ? Serilog.Events.LogEventLevel.Warning : Serilog.Events.LogEventLevel.Debug,
-                    "Could not renew the lease {Lease}: {Error}; trying again every {Every:0.#} s", _renewals.Display(_name), e.Message, every.TotalSeconds);
+                    "Could not renew the lease {Lease}: {Error}; trying again every {Every:0.#} s", _s3.Display(_name), e.Message, every.TotalSeconds);
                 noticed = notice ? Stopwatch.GetTimestamp() : noticed;
             }
         }
@@ -231,7 +231,7 @@ internal sealed class S3Lease : IStoreLock
             GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_version.Terms.DoubtLimit.TotalSeconds:0} s)");
             return false;
         }
-        using IDisposable limit = _renewals.Within(Lifetime / 5);
+        using CallDeadline.Scope limit = CallDeadline.Within(Lifetime / 5);
         if (state is HoldState.Fenced)
         {
             if (OursNow() is not { } current)
@@ -241,13 +241,13 @@ internal sealed class S3Lease : IStoreLock
             etag = current; // a renewal of ours that landed unanswered is the version to renew over
         }
         long writing = Stopwatch.GetTimestamp();
-        if (_renewals.PutIfMatch(_name, Body(_holder, Lifetime), etag) is { } renewed)
+        if (_s3.PutIfMatch(_name, Body(_holder, Lifetime), etag) is { } renewed)
         {
             _version.Renewed(renewed, writing);
             if (state is not HoldState.Held)
             {
                 _log.Debug("Renewed the lease {Lease} over the version crik wrote last, after {Seconds:0.#} s in doubt: no other crik took it over",
-                    _renewals.Display(_name), unrenewed.TotalSeconds);
+                    _s3.Display(_name), unrenewed.TotalSeconds);
             }
             return true;
         }
@@ -262,7 +262,7 @@ internal sealed class S3Lease : IStoreLock
     /// <summary>The ETag of the lease as the store holds it when it is still ours; null (and the lease given up) when another crik holds it or it is gone.</summary>
     private string? OursNow()
     {
-        if (_renewals.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
+        if (_s3.TryGetWithETag(_name) is { } current && HolderOf(current.Body) == _holder)
         {
             return current.ETag;
         }
@@ -275,7 +275,7 @@ internal sealed class S3Lease : IStoreLock
         _version.Lose();
         if (!_released.IsSet)
         {
-            _log.Warning("Lost the lease {Lease}: {Why}; crik commits nothing under it", _renewals.Display(_name), why);
+            _log.Warning("Lost the lease {Lease}: {Why}; crik commits nothing under it", _s3.Display(_name), why);
         }
     }
 

@@ -7,12 +7,11 @@ using Crik.Cli.Timing;
 namespace Crik.Cli.ObjectStorage;
 
 /// <summary>
-/// How one S3 request is sent (for <see cref="S3Client"/>): signed, attempt after attempt until it is answered, fenced off, out of
-/// time or out of retries; counted once in crik_store_requests_total unless a wrapper above counts it.
+/// How one S3 request is sent (for <see cref="S3Client"/>): signed, attempt after attempt (as <paramref name="retry"/> says) until it is
+/// answered, out of time (<see cref="CallDeadline"/>: the bound its caller set on the thread) or out of retries; counted once in
+/// crik_store_requests_total unless a wrapper above counts it.
 /// </summary>
-/// <param name="store">The store's address, for messages.</param>
-internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialSource credentials, S3RetryPolicy retry, TimeProvider clock,
-    StepDeadline deadline, string store)
+internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialSource credentials, S3RetryPolicy retry, TimeProvider clock)
 {
     private enum AttemptOutcome
     {
@@ -21,15 +20,6 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
         RetryAfterBackOff,
         GiveUp,
     }
-
-    /// <summary>The time the step sending through it has (<see cref="S3Client.Within"/>).</summary>
-    public StepDeadline Deadline => deadline;
-
-    /// <summary>
-    /// True once this sender's writer lost its lease: from then on no write or delete is sent, nor
-    /// any retried (reads still are).
-    /// </summary>
-    public Func<bool>? Fence { get; set; }
 
     /// <summary>Whether each request is counted in crik_store_requests_total here (not when a wrapper above counts it).</summary>
     public bool Counted { get; set; } = true;
@@ -72,7 +62,6 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
             {
                 Tallies.StoreRetry(Tallies.S3);
             }
-            ThrowIfFenced(request, attempt, history);
             DateTimeOffset now = clock.GetUtcNow();
             TimeSpan left = TimeLeft();
             ThrowIfOutOfTime(request, attempt, left, history);
@@ -89,15 +78,6 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
             {
                 Thread.Sleep(retry.DelayWithin(attempt, TimeLeft()));
             }
-        }
-    }
-
-    private void ThrowIfFenced(S3Request request, int attempt, S3AttemptHistory history)
-    {
-        if (request.WritesObject && Fence?.Invoke() == true)
-        {
-            throw new S3Exception($"{request.Description} was not {(attempt == 1 ? "sent" : "retried")}: crik lost its lease on {store}, "
-                + "so another crik may be writing there", history.Status, history.Code);
         }
     }
 
@@ -207,10 +187,6 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
         return retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp;
     }
 
-    /// <summary>The step's time left, or the call's (<see cref="CallDeadline"/>, set by a wrapper above) when that is shorter.</summary>
-    private TimeSpan TimeLeft()
-    {
-        TimeSpan step = deadline.TimeLeft(), call = CallDeadline.Left;
-        return call != Timeout.InfiniteTimeSpan && call < step ? call : step;
-    }
+    /// <summary>The call's time left (<see cref="CallDeadline"/>, set by whoever bounds it: a wrapper above, the lease); unbounded when none is set.</summary>
+    private static TimeSpan TimeLeft() => CallDeadline.Left is var call && call != Timeout.InfiniteTimeSpan ? call : TimeSpan.MaxValue;
 }

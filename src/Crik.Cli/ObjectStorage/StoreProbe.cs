@@ -1,3 +1,5 @@
+using Crik.Cli.Timing;
+
 namespace Crik.Cli.ObjectStorage;
 
 /// <summary>What <c>crik check</c> found out about an object store by using it.</summary>
@@ -20,7 +22,7 @@ internal static class StoreProbe
         string name = $".crik-check-{Guid.NewGuid():N}";
         ReadOnlyMemory<byte> body = "written by crik check, which deletes it at once\n"u8.ToArray();
         bool written = false;
-        IDisposable deadline = s3.Within(limit);
+        CallDeadline.Scope deadline = CallDeadline.Within(limit);
         try
         {
             _ = s3.List(".crik-check-");
@@ -42,7 +44,7 @@ internal static class StoreProbe
                 try
                 {
                     // A time of its own: the probe's may be spent, and the object must not stay behind.
-                    using IDisposable deleting = s3.Within(DeleteLimit);
+                    using CallDeadline.Scope deleting = CallDeadline.Within(DeleteLimit);
                     s3.Delete(name);
                 }
                 catch (S3Exception)

@@ -33,8 +33,9 @@ public sealed unsafe partial class DirectPackWritesTests : IDisposable
 
         var written = new List<(ChunkRef Chunk, byte[] Bytes)>();
         SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
+        using var volume = new VolumeBackend(_dir, Serilog.Core.Logger.None); // where an abort would delete it (never here)
         using (PackWriter writer = asVolumeUpload
-            ? new PackWriter(1, new VolumeFileUpload(file, () => { }, CacheFillCost.KnownSlow()), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain)
+            ? new PackWriter(1, new VolumeFileUpload(file, volume, "000001.pack", CacheFillCost.KnownSlow()), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain)
             : new PackWriter(1, new PackFileTarget(file, CacheFillCost.KnownSlow()), new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
         {
             Assert.True(FileSystemType.Of(path) is FileSystemType.Ext4 or FileSystemType.Xfs, "this test needs a temporary directory on ext4 or XFS, where crik writes packs past the cache");

@@ -31,7 +31,7 @@ internal static class StoreFixture
         byte[]? json = backend.Read($"{name}/{Manifest.FileName}", ManifestReader.MaxBytes);
         return json is null ? "it has no manifest"
             : ManifestVerifier.ReadManifest(json, () => backend.Read($"{name}/{Manifest.MacFileName}", ManifestReader.MaxBytes), name, ChunkCodec.Plain, out Manifest? manifest)
-                ?? GenerationVerifier.VerifyContents(backend, name, manifest!, packs, readChunks: true);
+                ?? GenerationVerifier.VerifyContents(backend, backend.NodeSide, name, manifest!, packs, readChunks: true);
     }
 
     private static string PackPath(string checkpointDirectory, long generation) =>

@@ -1,3 +1,4 @@
+using Crik.Cli.Timing;
 using System.Net;
 using System.Text;
 using Crik.Cli.ObjectStorage;
@@ -85,7 +86,7 @@ public sealed class CredentialSourceTests : IDisposable
         using var sts = new FakeSts { Delay = TimeSpan.FromSeconds(8) };
         S3Client s3 = ClientOnWebIdentity(sts);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (s3.Within(TimeSpan.FromSeconds(1)))
+        using (CallDeadline.Within(TimeSpan.FromSeconds(1)))
         {
             var error = Assert.Throws<S3Exception>(() => s3.TryGet("a"));
             Assert.StartsWith($"STS at {sts.Endpoint}/ did not answer AssumeRoleWithWebIdentity", error.Message, StringComparison.Ordinal);
@@ -98,13 +99,13 @@ public sealed class CredentialSourceTests : IDisposable
     {
         using var sts = new FakeSts { Delay = TimeSpan.FromSeconds(8) };
         S3Client s3 = ClientOnWebIdentity(sts);
-        // As a lease renewal does: a detached client with no deadline, on the same credentials.
-        S3Client renewal = s3.Detached();
+        // As a lease renewal does: on its own thread, with no deadline, on the same credentials.
+        S3Client renewal = s3;
         var waiting = new Thread(() => Record.Exception(() => renewal.TryGet("lease"))) { IsBackground = true };
         waiting.Start();
         Poll.Until(() => sts.Forms.Count > 0, "the first request to reach STS");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using (s3.Within(TimeSpan.FromSeconds(1)))
+        using (CallDeadline.Within(TimeSpan.FromSeconds(1)))
         {
             var error = Assert.Throws<S3Exception>(() => s3.TryGet("a"));
             Assert.Contains("still being fetched for another request", error.Message, StringComparison.Ordinal);

@@ -49,24 +49,6 @@ public sealed class S3ClientTests : IDisposable
     }
 
     [S3Fact]
-    public void AWriteIsNeitherSentNorRetriedOnceItsLeaseIsLost()
-    {
-        using var proxy = new FaultyProxy(_server!.Endpoint);
-        S3Client s3 = TestS3.Client(_server, _http, "fenced/", proxy.Endpoint);
-        bool lost = false;
-        s3.Fence = () => lost;
-        proxy.Fail(1, 500);
-        proxy.BeforeForwarding = _ => lost = true; // the lease runs out while the first attempt is on the wire
-        var error = Assert.Throws<S3Exception>(() => s3.Put("checkpoint-000001/manifest.json", "{}"u8.ToArray()));
-        Assert.Contains("was not retried: crik lost its lease", error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Requests);
-        error = Assert.Throws<S3Exception>(() => s3.Delete("checkpoint-000001/manifest.json"));
-        Assert.Contains("was not sent: crik lost its lease", error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Requests);
-        Assert.Null(s3.TryGet("checkpoint-000001/manifest.json")); // reads still go
-    }
-
-    [S3Fact]
     public void AMultipartUploadIsInvisibleUntilCompletedAndThenOneObject()
     {
         S3Client s3 = Client("");

@@ -1,3 +1,4 @@
+using Crik.Cli.Timing;
 using Crik.Cli.ObjectStorage;
 using Crik.TestSupport;
 using Xunit;
@@ -27,7 +28,7 @@ public sealed class S3DeadlineTests : IDisposable
         {
             for (int run = 0; run < 500; run++)
             {
-                using (s3.Within(TimeSpan.FromMilliseconds(12)))
+                using (CallDeadline.Within(TimeSpan.FromMilliseconds(12)))
                 {
                     var error = Assert.Throws<S3Exception>(() => s3.Put("a", new byte[] { 1 }));
                     Assert.Contains("the time crik had for the store ran out", error.Message, StringComparison.Ordinal);

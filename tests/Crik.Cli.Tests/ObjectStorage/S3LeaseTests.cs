@@ -1,3 +1,5 @@
+using Crik.Cli.Locking;
+using Crik.Cli.ImageStore.Backends;
 using System.Diagnostics;
 using System.Text;
 using Crik.Cli.ImageStore;
@@ -55,9 +57,10 @@ public sealed class S3LeaseTests : IDisposable
     public void AHeldLeaseIsRenewedEvenAfterTheCheckpointsTimeForTheStoreRanOut()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
-        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
-        using (s3.Within(TimeSpan.FromSeconds(1)))
-        using (S3Lease? held = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero, Lifetime))
+        var backend = new ObjectBackend(TestS3.Client(_server, _http, "app/", proxy.Endpoint), Serilog.Core.Logger.None, Lifetime);
+        StoreStack store = StoreStack.Over(backend, backend.NodeSide, ObjectGenerationStore.Retries, Timeout.InfiniteTimeSpan);
+        using (store.Within(TimeSpan.FromSeconds(1)))
+        using (IStoreLock? held = store.Top.TryLock(TimeSpan.Zero))
         {
             Assert.NotNull(held);
             Thread.Sleep(Lifetime * 1.5);

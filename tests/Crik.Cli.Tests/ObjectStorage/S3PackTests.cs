@@ -21,7 +21,7 @@ public sealed class S3PackTests : IDisposable
     {
         S3Client s3 = Client();
         List<byte[]> chunks = Enumerable.Range(0, 40).Select(i => RandomNumberGenerator.GetBytes(RandomNumberGenerator.GetInt32(64 << 10, 2 << 20))).ToList();
-        var upload = new S3PackUpload(s3, "packs/000001.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000001.pack", PartBytes);
         var refs = new ChunkRef[chunks.Count];
         using (var writer = new PackWriter(1, upload, new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
         {
@@ -30,9 +30,9 @@ public sealed class S3PackTests : IDisposable
             upload.Complete();
         }
         Assert.Equal(chunks.Sum(c => (long)c.Length), s3.TryGetLength("packs/000001.pack"));
-        Assert.True(upload.PeakBufferedBytes <= PartBytes + S3PackUpload.MaxWaitingBytes + (2 << 20), $"{upload.PeakBufferedBytes} bytes buffered at most");
+        Assert.True(upload.PeakBufferedBytes <= PartBytes + PackParts.MaxWaitingBytes + (2 << 20), $"{upload.PeakBufferedBytes} bytes buffered at most");
 
-        using var reader = PackReading.Open(new ObjectBackend(s3, Serilog.Core.Logger.None), ChunkCodec.Plain, e => e is S3Exception);
+        using var reader = PackReading.Open(new ObjectBackend(s3, Serilog.Core.Logger.None), ChunkCodec.Plain);
         var buffer = new byte[PageChunker.MaxBytes];
         for (int i = 0; i < chunks.Count; i++)
         {
@@ -46,7 +46,7 @@ public sealed class S3PackTests : IDisposable
     {
         S3Client s3 = Client();
         ChunkRef written;
-        var upload = new S3PackUpload(s3, "packs/000002.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000002.pack", PartBytes);
         using (var writer = new PackWriter(2, upload, new Dictionary<string, ChunkRef>(), ChunkCodec.Plain))
         {
             for (int i = 0; i < 4; i++)
@@ -57,7 +57,7 @@ public sealed class S3PackTests : IDisposable
             upload.Abort(); // s3rver cannot abort; the pod may also just be killed here
         }
         Assert.Null(s3.TryGetLength("packs/000002.pack"));
-        using var reader = PackReading.Open(new ObjectBackend(s3, Serilog.Core.Logger.None), ChunkCodec.Plain, e => e is S3Exception);
+        using var reader = PackReading.Open(new ObjectBackend(s3, Serilog.Core.Logger.None), ChunkCodec.Plain);
         var error = Assert.Throws<ChunkException>(() => reader.Read(written, null, new byte[1000]));
         Assert.Contains("pack 2 holding chunk", error.Message, StringComparison.Ordinal);
     }
@@ -68,13 +68,13 @@ public sealed class S3PackTests : IDisposable
         using var proxy = new FaultyProxy(_server!.Endpoint);
         S3Client s3 = Client(proxy.Endpoint);
         byte[] small = RandomNumberGenerator.GetBytes(1234);
-        var one = new S3PackUpload(s3, "packs/000003.pack", PartBytes);
+        var one = TestS3.PackUpload(s3, "packs/000003.pack", PartBytes);
         one.Write(small, 0);
         one.Complete();
         Assert.Equal(1, proxy.Requests);
 
         byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
-        var two = new S3PackUpload(s3, "packs/000004.pack", PartBytes);
+        var two = TestS3.PackUpload(s3, "packs/000004.pack", PartBytes);
         proxy.Matches = (method, _) => method == "PUT";
         proxy.Fail(2, 500);
         two.Write(big, 0);
@@ -97,7 +97,7 @@ public sealed class S3PackTests : IDisposable
             ? (404, "<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>")
             : null;
         byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
-        var upload = new S3PackUpload(s3, "packs/000006.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000006.pack", PartBytes);
         upload.Write(big, 0);
         upload.Complete();
 
@@ -116,7 +116,7 @@ public sealed class S3PackTests : IDisposable
             ? (200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>")
             : null;
         byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
-        var upload = new S3PackUpload(s3, "packs/000007.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000007.pack", PartBytes);
         upload.Write(big, 0);
         upload.Complete();
 
@@ -131,8 +131,9 @@ public sealed class S3PackTests : IDisposable
         S3Client s3 = Client(proxy.Endpoint);
         byte[] pack = RandomNumberGenerator.GetBytes(10_000);
         s3.Put("packs/000008.pack", pack);
-        IStoreBackend fill = StoreStack.Over(new ObjectBackend(s3, Serilog.Core.Logger.None), ObjectGenerationStore.CallerRetries, TimeSpan.FromSeconds(1)).Top;
-        using IPackSource source = PackReading.OpenPack(fill, "packs/000008.pack", e => e is S3Exception)!;
+        var backend = new ObjectBackend(s3, Serilog.Core.Logger.None);
+        IStoreBackend fill = StoreStack.Over(backend, backend.NodeSide, ObjectGenerationStore.CallerRetries, TimeSpan.FromSeconds(1)).Top;
+        using IPackSource source = PackReading.OpenPack(fill, "packs/000008.pack")!;
         var into = new byte[100];
 
         proxy.Matches = (method, _) => method == "GET";
@@ -160,11 +161,11 @@ public sealed class S3PackTests : IDisposable
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
         S3Client s3 = Client(proxy.Endpoint);
-        var upload = new S3PackUpload(s3, "packs/000005.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000005.pack", PartBytes);
         proxy.Matches = (method, _) => method == "PUT";
         proxy.Fail(100, 503);
         var error = Assert.Throws<S3Exception>(() => upload.Write(RandomNumberGenerator.GetBytes(PartBytes), 0));
-        Assert.StartsWith("S3 PUT s3://crik-test/packs/000005.pack failed 4 times: 503 SlowDown", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("S3 PUT s3://crik-test/packs/000005.pack failed: 503 SlowDown", error.Message, StringComparison.Ordinal);
         upload.Abort();
         Assert.Null(s3.TryGetLength("packs/000005.pack"));
     }
@@ -174,14 +175,14 @@ public sealed class S3PackTests : IDisposable
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
         S3Client s3 = Client(proxy.Endpoint);
-        var upload = new S3PackUpload(s3, "packs/000008.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000008.pack", PartBytes);
         proxy.Matches = (method, _) => method == "PUT";
         proxy.Fail(100, 503);
         Assert.Throws<S3Exception>(() => upload.Write(RandomNumberGenerator.GetBytes(PartBytes), 0));
 
         proxy.Fail(0, 503); // the store is back, but the pack has lost its first part
         var later = Assert.Throws<S3Exception>(() => upload.Write(RandomNumberGenerator.GetBytes(PartBytes), PartBytes));
-        Assert.StartsWith("S3 PUT s3://crik-test/packs/000008.pack failed 4 times: 503 SlowDown", later.Message, StringComparison.Ordinal);
+        Assert.StartsWith("S3 PUT s3://crik-test/packs/000008.pack failed: 503 SlowDown", later.Message, StringComparison.Ordinal);
         Assert.Throws<S3Exception>(upload.Complete);
         upload.Abort();
         Assert.Null(s3.TryGetLength("packs/000008.pack"));
@@ -191,7 +192,7 @@ public sealed class S3PackTests : IDisposable
     public void AWriterWaitingForTheChunksBeforeItIsFreedWhenAPartFails()
     {
         using var proxy = new FaultyProxy(_server!.Endpoint);
-        var upload = new S3PackUpload(Client(proxy.Endpoint), "packs/000009.pack", PartBytes);
+        var upload = TestS3.PackUpload(Client(proxy.Endpoint), "packs/000009.pack", PartBytes);
         upload.Write(new byte[4 << 20], 6 << 20); // ahead of its turn: held in memory
         Exception? waited = null;
         var writer = new Thread(() => waited = Record.Exception(() => upload.Write(new byte[PartBytes], 10 << 20)));
@@ -218,7 +219,7 @@ public sealed class S3PackTests : IDisposable
     {
         S3Client s3 = Client();
         byte[] first = RandomNumberGenerator.GetBytes(100), second = RandomNumberGenerator.GetBytes(100);
-        var upload = new S3PackUpload(s3, "packs/000010.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000010.pack", PartBytes);
         upload.Write(second, 100); // ahead of its turn
         upload.Write([], 100); // an empty chunk gets the offset the next chunk starts at
         upload.Write(first, 0);
@@ -234,7 +235,7 @@ public sealed class S3PackTests : IDisposable
             // s3rver cannot abort; S3 answers 204.
             Canned = request => request.StartsWith("DELETE ", StringComparison.Ordinal) && request.Contains("uploadId=", StringComparison.Ordinal) ? (204, "") : null,
         };
-        var upload = new S3PackUpload(Client(proxy.Endpoint), "packs/000011.pack", 1024);
+        var upload = TestS3.PackUpload(Client(proxy.Endpoint), "packs/000011.pack", 1024);
         var aborting = new Thread(() => upload.Abort());
         proxy.BeforeForwarding = request =>
         {

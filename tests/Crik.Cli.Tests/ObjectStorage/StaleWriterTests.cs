@@ -45,9 +45,9 @@ public sealed class StaleWriterTests : IDisposable
         S3Client s3 = TestS3.Client(_server, _http, "stale-pack/", proxy.Endpoint);
         byte[] committed = RandomNumberGenerator.GetBytes(PartBytes + 100);
         byte[] late = RandomNumberGenerator.GetBytes(PartBytes + 200); // another length: a completion whose answer was lost is taken as ours only at its own length
-        var staleUpload = new S3PackUpload(s3, "packs/000003.pack", PartBytes);
+        var staleUpload = TestS3.PackUpload(s3, "packs/000003.pack", PartBytes);
         staleUpload.Write(late, 0); // its first part is in the store before the other pod even starts
-        var upload = new S3PackUpload(s3, "packs/000003.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000003.pack", PartBytes);
         upload.Write(committed, 0);
         upload.Complete();
         // s3rver answers a completion before the object shows in a HEAD, which the proxy's emulation of S3's atomic condition reads.
@@ -68,10 +68,10 @@ public sealed class StaleWriterTests : IDisposable
         using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
         S3Client s3 = TestS3.Client(_server, _http, "stale-small-pack/", proxy.Endpoint);
         byte[] committed = RandomNumberGenerator.GetBytes(1000);
-        var upload = new S3PackUpload(s3, "packs/000004.pack", PartBytes);
+        var upload = TestS3.PackUpload(s3, "packs/000004.pack", PartBytes);
         upload.Write(committed, 0);
         upload.Complete();
-        var staleUpload = new S3PackUpload(s3, "packs/000004.pack", PartBytes);
+        var staleUpload = TestS3.PackUpload(s3, "packs/000004.pack", PartBytes);
         staleUpload.Write(RandomNumberGenerator.GetBytes(1000), 0);
 
         Assert.ThrowsAny<IOException>(staleUpload.Complete);

@@ -24,11 +24,14 @@ public partial class ObjectBackendTests : StorageContract
     public ObjectBackendTests() => _proxy = _server is null ? null : new FaultyProxy(_server.Endpoint) { ConditionalWrites = true, Canned = AnswerForUploads };
 
     /// <summary>
-    /// The backend with S3's retries over it, as every store has it (<see cref="ObjectGenerationStore"/>): its primitives go out one
-    /// attempt each, and a connection s3rver drops must not fail a case. <see cref="WrappedObjectBackendTests"/> runs all four wrappers.
+    /// The backend with S3's retries over it, as every store has it (<see cref="ObjectGenerationStore"/>): its requests go out one
+    /// attempt each, and a connection s3rver drops must not fail a case.
     /// </summary>
-    internal override IStoreBackend NewBackend() =>
-        StoreStack.Over(new ObjectBackend(Client(), Log, LeaseLifetime), ObjectGenerationStore.Retries, Timeout.InfiniteTimeSpan).Top;
+    internal override StoreStack NewStack()
+    {
+        var backend = new ObjectBackend(Client(), Log, LeaseLifetime);
+        return Stacked(backend, backend.NodeSide, ObjectGenerationStore.Retries);
+    }
 
     /// <summary>Short, so that the contract can wait out a lease whose holder died.</summary>
     private static readonly TimeSpan LeaseLifetime = TimeSpan.FromSeconds(2);

@@ -49,7 +49,7 @@ public abstract partial class StorageContract
         byte[] json = Publish(1);
         GenerationMove.Move(Backend, "checkpoint-000001", "set-aside/checkpoint-000001-20261123T100000Z");
         Assert.True(Backend.WriteIfAbsent($"set-aside/checkpoint-000001-20261123T100000Z/{StoreLayout.SetAsideReasonFile}", Bytes("test\n")));
-        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
-        Assert.Null(GenerationVerifier.VerifyContents(Backend, "set-aside/checkpoint-000001-20261123T100000Z", Parse(json), packs, readChunks: true));
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain);
+        Assert.Null(GenerationVerifier.VerifyContents(Backend, Node, "set-aside/checkpoint-000001-20261123T100000Z", Parse(json), packs, readChunks: true));
     }
 }

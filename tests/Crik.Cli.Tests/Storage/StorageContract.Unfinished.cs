@@ -35,12 +35,12 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void ACompletedOrAbortedUploadIsNotListedAsUnfinished()
     {
-        using (IBlobUpload completed = Backend.CreateUpload("packs/000001.pack"))
+        using (IBlobUpload completed = Backend.CreatePackUpload("packs/000001.pack"))
         {
             completed.Write(Bytes("a pack"), 0);
             completed.Complete();
         }
-        using (IBlobUpload aborted = Backend.CreateUpload("packs/000002.pack"))
+        using (IBlobUpload aborted = Backend.CreatePackUpload("packs/000002.pack"))
         {
             aborted.Write(Bytes("half a pack"), 0);
             aborted.Abort();

@@ -35,7 +35,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void AnUploadWrittenOutOfOrderIsWholeAtItsKeyOnceComplete()
     {
-        using (IBlobUpload upload = Backend.CreateUpload("packs/000001.pack"))
+        using (IBlobUpload upload = Backend.CreatePackUpload("packs/000001.pack"))
         {
             upload.Write(Bytes(" world"), 5);
             upload.Write(Bytes("hello"), 0);
@@ -51,7 +51,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void AnAbortedUploadLeavesNothingAtItsKey()
     {
-        using (IBlobUpload upload = Backend.CreateUpload("packs/000001.pack"))
+        using (IBlobUpload upload = Backend.CreatePackUpload("packs/000001.pack"))
         {
             upload.Write(Bytes("half a pack"), 0);
             upload.Abort();
@@ -67,7 +67,7 @@ public abstract partial class StorageContract
         Assert.True(Backend.WriteIfAbsent("packs/000001.pack", Bytes("committed")));
         Assert.ThrowsAny<IOException>(() =>
         {
-            using IBlobUpload upload = Backend.CreateUpload("packs/000001.pack");
+            using IBlobUpload upload = Backend.CreatePackUpload("packs/000001.pack");
             upload.Write(Bytes("a stale pod's pack"), 0);
             upload.Complete();
         });
@@ -78,7 +78,7 @@ public abstract partial class StorageContract
     [SkippableStorageFact]
     public void ALocalDirectoryIsCreatedNewAndPrivateWhereTheStoreHasDirectories()
     {
-        using DirectoryHandle? created = Backend.Node.CreateLocalDirectory(".staging-000001-0123abcd");
+        using DirectoryHandle? created = Node.CreateLocalDirectory(".staging-000001-0123abcd");
         if (!Backend.HasDirectories)
         {
             Assert.Null(created);
@@ -86,6 +86,6 @@ public abstract partial class StorageContract
         }
         Assert.NotNull(created);
         Assert.Equal(DirectoryHandle.PrivateDirectory, created.Stat().Mode);
-        Assert.ThrowsAny<IOException>(() => Backend.Node.CreateLocalDirectory(".staging-000001-0123abcd"));
+        Assert.ThrowsAny<IOException>(() => Node.CreateLocalDirectory(".staging-000001-0123abcd"));
     }
 }

@@ -13,8 +13,8 @@ public abstract partial class StorageContract
     public void APublishedGenerationVerifiesWithEveryChunkRead()
     {
         Manifest manifest = Parse(Publish(1));
-        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
-        Assert.Null(GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, packs, readChunks: true));
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain);
+        Assert.Null(GenerationVerifier.VerifyContents(Backend, Node, "checkpoint-000001", manifest, packs, readChunks: true));
     }
 
     [SkippableStorageFact]
@@ -22,8 +22,8 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1));
         Backend.Delete("packs/000001.pack");
-        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
-        Assert.Equal("pages-1.img needs packs/000001.pack, which is missing", GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, packs));
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain);
+        Assert.Equal("pages-1.img needs packs/000001.pack, which is missing", GenerationVerifier.VerifyContents(Backend, Node, "checkpoint-000001", manifest, packs));
     }
 
     [SkippableStorageFact]
@@ -31,15 +31,15 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1));
         long length;
-        using (PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false))
+        using (PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain))
         {
             length = packs.PackLength(1)!.Value;
         }
         Backend.Delete("packs/000001.pack");
         Assert.True(Backend.WriteIfAbsent("packs/000001.pack", Enumerable.Repeat((byte)'x', (int)length).ToArray()));
-        using PackReader damaged = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
-        Assert.Null(GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, damaged, readChunks: false));
-        Assert.StartsWith("pages-1.img: ", GenerationVerifier.VerifyContents(Backend, "checkpoint-000001", manifest, damaged, readChunks: true), StringComparison.Ordinal);
+        using PackReader damaged = PackReading.Open(Backend, ChunkCodec.Plain);
+        Assert.Null(GenerationVerifier.VerifyContents(Backend, Node, "checkpoint-000001", manifest, damaged, readChunks: false));
+        Assert.StartsWith("pages-1.img: ", GenerationVerifier.VerifyContents(Backend, Node, "checkpoint-000001", manifest, damaged, readChunks: true), StringComparison.Ordinal);
     }
 
     [SkippableStorageFact]
@@ -47,7 +47,7 @@ public abstract partial class StorageContract
     {
         Manifest manifest = Parse(Publish(1, "the app's pages"));
         ChunkRef chunk = manifest.Files.Single(f => f.Path == "pages-1.img").Chunks!.Single();
-        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain, _ => false);
+        using PackReader packs = PackReading.Open(Backend, ChunkCodec.Plain);
         var plain = new byte[chunk.Size];
         packs.Read(chunk, keyId: null, plain);
         Assert.Equal("the app's pages", Encoding.UTF8.GetString(plain));

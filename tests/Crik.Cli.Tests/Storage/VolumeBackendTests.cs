@@ -13,7 +13,11 @@ public partial class VolumeBackendTests : StorageContract
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crik-storage-").FullName;
 
-    internal override IStoreBackend NewBackend() => new VolumeBackend(_dir, new LoggerConfiguration().CreateLogger());
+    internal override StoreStack NewStack()
+    {
+        var volume = new VolumeBackend(_dir, new LoggerConfiguration().CreateLogger());
+        return Stacked(volume, volume.NodeSide, BackendRetry.None(Crik.Cli.Observing.Tallies.Volume));
+    }
 
     protected override void DisposeStore() => Directory.Delete(_dir, recursive: true);
 
@@ -24,7 +28,7 @@ public partial class VolumeBackendTests : StorageContract
     /// <summary>A pack file created and partly written, then left as a killed dump leaves it: neither completed nor aborted.</summary>
     internal override void LeaveUnfinishedUpload(string key, DateTimeOffset started)
     {
-        using IBlobUpload upload = Backend.CreateUpload(key);
+        using IBlobUpload upload = Backend.CreatePackUpload(key);
         upload.Write(Bytes("half a pack"), 0);
     }
 
@@ -57,9 +61,9 @@ public partial class VolumeBackendTests : StorageContract
         string file = Path.Combine(planted, "pages-1.img");
         File.WriteAllText(file, "x");
         File.SetUnixFileMode(file, (UnixFileMode)0x1ff);
-        Backend.Node.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
+        Node.MakePrivate("set-aside/checkpoint-000001-20261123T100000Z");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Backend.Node.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
+        Node.MakePrivate("set-aside/checkpoint-000009-20261123T100000Z"); // absent: nothing to do
     }
 
     [SkippableStorageFact]
@@ -107,7 +111,7 @@ public partial class VolumeBackendTests : StorageContract
         string target = Path.Combine(_dir, "elsewhere");
         Directory.CreateDirectory(Path.Combine(_dir, "packs"));
         File.CreateSymbolicLink(Path.Combine(_dir, "packs", "000001.pack"), target);
-        Assert.ThrowsAny<IOException>(() => Backend.CreateUpload("packs/000001.pack"));
+        Assert.ThrowsAny<IOException>(() => Backend.CreatePackUpload("packs/000001.pack"));
         Assert.False(File.Exists(target));
     }
 

@@ -41,7 +41,7 @@ public sealed class VolumeVerifierTests : IDisposable
         Publish();
         string file = Path.Combine(_dir, "checkpoint-000001", "core-1.img");
         File.SetUnixFileMode(file, (UnixFileMode)0x1a4);
-        Assert.Null(GenerationVerifier.Untrusted(_backend, "checkpoint-000001"));
+        Assert.Null(GenerationVerifier.Untrusted(_backend, _backend.NodeSide, "checkpoint-000001"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
     }
 
@@ -51,7 +51,7 @@ public sealed class VolumeVerifierTests : IDisposable
         Publish();
         File.SetUnixFileMode(Path.Combine(_dir, "checkpoint-000001"), (UnixFileMode)0x1f8);
         Assert.StartsWith($"its directory belongs to uid {Posix.EffectiveUserId} with mode 770, so crik",
-            GenerationVerifier.Untrusted(_backend, "checkpoint-000001"), StringComparison.Ordinal);
+            GenerationVerifier.Untrusted(_backend, _backend.NodeSide, "checkpoint-000001"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class VolumeVerifierTests : IDisposable
     {
         File.SetUnixFileMode(Path.Combine(_outside, "victim"), (UnixFileMode)0x1a4);
         File.CreateSymbolicLink(Path.Combine(_dir, "checkpoint-000001"), _outside);
-        Assert.Contains("with mode 777", GenerationVerifier.Untrusted(_backend, "checkpoint-000001"), StringComparison.Ordinal);
+        Assert.Contains("with mode 777", GenerationVerifier.Untrusted(_backend, _backend.NodeSide, "checkpoint-000001"), StringComparison.Ordinal);
         Assert.Equal((UnixFileMode)0x1a4, File.GetUnixFileMode(Path.Combine(_outside, "victim")));
     }
 
@@ -70,8 +70,8 @@ public sealed class VolumeVerifierTests : IDisposable
         string file = Path.Combine(_dir, "checkpoint-000001", "core-1.img");
         File.Delete(file);
         File.CreateSymbolicLink(file, Path.Combine(_outside, "victim"));
-        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
-        Assert.Equal("core-1.img is a symbolic link, not a regular file", GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain);
+        Assert.Equal("core-1.img is a symbolic link, not a regular file", GenerationVerifier.VerifyContents(_backend, _backend.NodeSide, "checkpoint-000001", manifest, packs));
     }
 
     [Fact]
@@ -81,8 +81,8 @@ public sealed class VolumeVerifierTests : IDisposable
         string sub = Path.Combine(_dir, "checkpoint-000001", "sub");
         Directory.Move(sub, Path.Combine(_outside, "sub"));
         File.CreateSymbolicLink(sub, Path.Combine(_outside, "sub"));
-        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
-        var refused = Assert.Throws<UnsafeEntryException>(() => GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain);
+        var refused = Assert.Throws<UnsafeEntryException>(() => GenerationVerifier.VerifyContents(_backend, _backend.NodeSide, "checkpoint-000001", manifest, packs));
         Assert.StartsWith($"{sub} is a symbolic link", refused.Message, StringComparison.Ordinal);
     }
 
@@ -90,12 +90,12 @@ public sealed class VolumeVerifierTests : IDisposable
     public void AFileBesideTheManifestIsCheckedAtItsSizeAndChecksum()
     {
         Manifest manifest = Publish();
-        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
-        Assert.Null(GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain);
+        Assert.Null(GenerationVerifier.VerifyContents(_backend, _backend.NodeSide, "checkpoint-000001", manifest, packs));
         File.WriteAllText(Path.Combine(_dir, "checkpoint-000001", "core-1.img"), "CORE");
-        Assert.Equal("core-1.img does not match its checksum", GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
+        Assert.Equal("core-1.img does not match its checksum", GenerationVerifier.VerifyContents(_backend, _backend.NodeSide, "checkpoint-000001", manifest, packs));
         File.WriteAllText(Path.Combine(_dir, "checkpoint-000001", "core-1.img"), "cores");
-        Assert.Equal("core-1.img has 5 bytes, the manifest says 4", GenerationVerifier.VerifyContents(_backend, "checkpoint-000001", manifest, packs));
+        Assert.Equal("core-1.img has 5 bytes, the manifest says 4", GenerationVerifier.VerifyContents(_backend, _backend.NodeSide, "checkpoint-000001", manifest, packs));
     }
 
     /// <summary>The files beside the manifest are read in the generation's directory, opened once: no request per file.</summary>
@@ -104,16 +104,17 @@ public sealed class VolumeVerifierTests : IDisposable
     {
         Manifest manifest = Publish("sub/core-1.img");
         string name = $"test-{Guid.NewGuid():N}";
-        var counted = new CountedBackend(_backend, name);
-        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain, _ => false);
-        Assert.Null(GenerationVerifier.VerifyContents(counted, "checkpoint-000001", manifest, packs));
+        StoreStack counted = StoreStack.Over(_backend, _backend.NodeSide, BackendRetry.None(name), Timeout.InfiniteTimeSpan);
+        using PackReader packs = PackReading.Open(_backend, ChunkCodec.Plain);
+        Assert.Null(GenerationVerifier.VerifyContents(counted.Top, counted.Node, "checkpoint-000001", manifest, packs));
         Assert.Equal([("open", 1), ("stat", 1)], VolumeBackendTests.Requests(name));
     }
 
     /// <summary>Commits generation 1 with one file beside its manifest (<paramref name="file"/>, holding "core").</summary>
     private Manifest Publish(string file = "core-1.img")
     {
-        using StagingCheckpoint staging = StagingCheckpoint.Begin(_backend, StoreRequests.None, Serilog.Core.Logger.None, 1, [], ChunkCodec.Plain);
+        using StagingCheckpoint staging = StagingCheckpoint.Begin(
+            StoreStack.Over(_backend, _backend.NodeSide, BackendRetry.None("verifier"), Timeout.InfiniteTimeSpan), Serilog.Core.Logger.None, 1, [], ChunkCodec.Plain);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(staging.Path, file))!);
         File.WriteAllText(Path.Combine(staging.Path, file), "core");
         (List<ManifestFile> files, _) = staging.Seal(ChunkCodec.Plain);

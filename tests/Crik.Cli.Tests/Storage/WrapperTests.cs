@@ -83,6 +83,41 @@ public sealed class WrapperTests : IDisposable
         Assert.Equal([1], stack.Top.Read("restores/000001-001", 10));
     }
 
+    /// <summary>A pack's parts and its completion are calls like any other: a part the store failed is sent again, whole, and the pack is whole.</summary>
+    [SkippableStorageFact]
+    public void AnUploadsPartsAndItsCompletionAreRetried()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(10));
+        byte[] pack = System.Security.Cryptography.RandomNumberGenerator.GetBytes(PartBytes + 100);
+        using IBlobUpload upload = stack.Top.CreatePackUpload("packs/000001.pack");
+        _proxy!.Matches = (method, _) => method is "PUT" or "POST";
+        _proxy.Fail(2, 503);
+        upload.Write(pack.AsSpan(0, 1000), 0);
+        upload.Write(pack.AsSpan(1000), 1000); // fills part 1, whose upload's start fails twice
+        _proxy.Fail(1, 500);
+        upload.Complete(); // the last part fails once
+        Assert.Equal(pack, stack.Top.Read("packs/000001.pack", pack.Length));
+        Assert.Equal(3, Tallies.StoreRetryCounts.Single(c => c.Key == _name).Count);
+    }
+
+    /// <summary>Once the lock is lost, no part of an upload is sent, nor its completion: they never reach the store.</summary>
+    [SkippableStorageFact]
+    public void OnceTheLockIsLostNoPartOfAnUploadIsSent()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(10));
+        var held = new SettableLock();
+        stack.Fence.Hold(held);
+        using IBlobUpload upload = stack.Top.CreatePackUpload("packs/000001.pack");
+        upload.Write(new byte[1000], 0);
+
+        held.Set(HoldState.Fenced);
+        int before = _proxy!.Requests;
+        Assert.Throws<FencedException>(() => upload.Write(new byte[PartBytes], 1000)); // a full part, refused before it is sent
+        Assert.IsType<FencedException>(Assert.ThrowsAny<IOException>(upload.Complete).InnerException); // the pack failed with its part
+        Assert.Equal(before, _proxy.Requests);
+        Assert.Null(stack.Top.Describe("packs/000001.pack"));
+    }
+
     [SkippableStorageFact]
     public void EachCallIsCountedOnceHoweverManyAttemptsItTookAndEachRetryToo()
     {
@@ -99,7 +134,8 @@ public sealed class WrapperTests : IDisposable
     [Trait("Category", "Unit")]
     public void OnAVolumeEachPrimitiveAndEachRangeIsCountedOnce()
     {
-        IStoreBackend top = StoreStack.Over(new VolumeBackend(_dir, Serilog.Core.Logger.None), BackendRetry.None(_name), Timeout.InfiniteTimeSpan).Top;
+        var volume = new VolumeBackend(_dir, Serilog.Core.Logger.None);
+        IStoreBackend top = StoreStack.Over(volume, volume.NodeSide, BackendRetry.None(_name), Timeout.InfiniteTimeSpan).Top;
         Assert.True(top.WriteIfAbsent("packs/000001.pack", new byte[100]));
         using (IBlobReader blob = top.OpenRead("packs/000001.pack")!)
         {
@@ -123,8 +159,12 @@ public sealed class WrapperTests : IDisposable
         [.. Tallies.StoreRequestCounts.Where(c => c.Key.Backend == _name).Select(c => (c.Key.Operation, c.Count)).OrderBy(c => c.Operation, StringComparer.Ordinal)];
 
     /// <summary>Object storage's stack, as <see cref="ObjectGenerationStore"/> makes it, each attempt cut after <paramref name="perRequest"/>.</summary>
-    private StoreStack Stack(TimeSpan perRequest) =>
-        StoreStack.Over(new ObjectBackend(TestS3.Client(_server!, _http, _prefix, _proxy!.Endpoint), new LoggerConfiguration().CreateLogger()),
-            new BackendRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), e => e is S3Exception s && S3RetryPolicy.IsRetried(s.Status, s.Code), _name),
-            perRequest);
+    private StoreStack Stack(TimeSpan perRequest)
+    {
+        var backend = new ObjectBackend(TestS3.Client(_server!, _http, _prefix, _proxy!.Endpoint), new LoggerConfiguration().CreateLogger()) { PartBytes = PartBytes };
+        return StoreStack.Over(backend, backend.NodeSide, new BackendRetry(3, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100), _name), perRequest);
+    }
+
+    /// <summary>Parts as small as S3 takes, so that a test's part is quick to send.</summary>
+    private const int PartBytes = 5 << 20;
 }

@@ -1,11 +1,14 @@
+using Crik.Cli.Interop;
 using Crik.Cli.Locking;
 using Crik.Cli.Records;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
 /// <summary>
-/// A backend over another, in restic's manner: every primitive, and every range read from a blob it opened, goes through
-/// <see cref="Around"/>, which a wrapper (<see cref="CountedBackend"/>, <see cref="RetryingBackend"/>, <see cref="FencedBackend"/>,
+/// A backend over another, in restic's manner: every primitive, every range read from a blob it opened, every write, completion
+/// and abort of an upload it created (<see cref="WrappedUpload"/>), and every call on the store's side on this node given to
+/// <see cref="Wrap(INodeDirectories)"/> goes through <see cref="Around"/>, which a wrapper (<see cref="CountedBackend"/>, <see cref="RetryingBackend"/>, <see cref="FencedBackend"/>,
 /// <see cref="DeadlineBackend"/>) puts its one concern around, whatever the backend below. <see cref="StoreStack"/> stacks them.
 /// </summary>
 internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
@@ -38,14 +41,17 @@ internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
     /// <summary>A write, as object storage's copy is (a PUT).</summary>
     public bool Copy(string from, string to) => Around(StoreOperation.Write, (from, to), s => inner.Copy(s.from, s.to));
 
-    /// <summary>One write when it starts; its parts are the upload's own (object storage's multipart upload retries and fences them itself).</summary>
-    public IBlobUpload CreateUpload(string key) => Around(StoreOperation.Write, key, inner.CreateUpload);
+    /// <summary>One write when it starts (a volume's file is created); then each of its writes, its completion and its abort is one call too.</summary>
+    public IBlobUpload CreateUpload(string key) => new WrappedUpload(this, key, Around(StoreOperation.Write, key, inner.CreateUpload));
 
     public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) => Around(StoreOperation.List, prefix, inner.ListUnfinishedUploads);
 
     public bool AbortUpload(UnfinishedUpload upload) => Around(StoreOperation.Delete, upload, inner.AbortUpload);
 
     public void Dispose() => inner.Dispose();
+
+    /// <summary>The store's side on this node <paramref name="node"/> (the one below this wrapper), each of its calls through <see cref="Around"/>.</summary>
+    public INodeDirectories Wrap(INodeDirectories node) => new WrappedNode(this, node);
 
     /// <summary>Runs one call of <paramref name="operation"/> (<paramref name="work"/> over <paramref name="state"/>) with this wrapper's concern around it.</summary>
     protected abstract TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
@@ -63,6 +69,72 @@ internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
         public override string ToString() => key;
     }
 
+    /// <summary>
+    /// An upload created through the wrapper: each write (a part, in object storage), the completion and the abort through
+    /// <see cref="Around"/>, so that they are retried, fenced, bounded and counted as every other call. A write into a file held
+    /// open (no <see cref="IBlobUpload.WholeParts"/>: a volume's), its completion and its abort are not counted, as opening a blob is not.
+    /// </summary>
+    private sealed class WrappedUpload(BackendWrapper wrapper, string key, IBlobUpload upload) : IBlobUpload
+    {
+        public int? WholeParts => upload.WholeParts;
+
+        public bool Completed => upload.Completed;
+
+        public void Write(ReadOnlySpan<byte> data, long offset) =>
+            wrapper.Around(Counted(StoreOperation.Write), new UploadWrite(upload, data, offset), static w => w.Write());
+
+        public bool WantsPageAligned(ReadOnlySpan<byte> data) => upload.WantsPageAligned(data);
+
+        public void Complete() => wrapper.Around(Counted(StoreOperation.Write), upload, static u =>
+        {
+            u.Complete();
+            return true;
+        });
+
+        public void Abort() => wrapper.Around(Counted(StoreOperation.Delete), upload, static u =>
+        {
+            u.Abort();
+            return true;
+        });
+
+        public void Dispose() => upload.Dispose();
+
+        public override string ToString() => key;
+
+        /// <summary>The operation, a request only where the upload's calls are (whole parts).</summary>
+        private StoreOperation Counted(StoreOperation operation) => upload.WholeParts is null ? operation with { IsRequest = false } : operation;
+    }
+
+    private readonly ref struct UploadWrite(IBlobUpload upload, ReadOnlySpan<byte> data, long offset)
+    {
+        private readonly IBlobUpload _upload = upload;
+        private readonly ReadOnlySpan<byte> _data = data;
+        private readonly long _offset = offset;
+
+        public bool Write()
+        {
+            _upload.Write(_data, _offset);
+            return true;
+        }
+    }
+
+    /// <summary>The store's side on this node through the wrapper: its directories opened and its files put as calls; making modes private is not a request.</summary>
+    private sealed class WrappedNode(BackendWrapper wrapper, INodeDirectories node) : INodeDirectories
+    {
+        public void MakePrivate(string location) => wrapper.Around(StoreOperation.MakePrivate, location, l =>
+        {
+            node.MakePrivate(l);
+            return true;
+        });
+
+        public DirectoryHandle? CreateLocalDirectory(string key) => wrapper.Around(StoreOperation.Open, key, node.CreateLocalDirectory);
+
+        public DirectoryHandle? OpenLocalDirectory(string key) => wrapper.Around(StoreOperation.Open, key, node.OpenLocalDirectory);
+
+        public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key) =>
+            wrapper.Around(StoreOperation.Write, (directory, name, file, key), s => node.PutLocalFile(s.directory, s.name, s.file, s.key));
+    }
+
     private readonly ref struct RangeRead(IBlobReader blob, Span<byte> into, long offset)
     {
         public readonly IBlobReader Blob = blob;
@@ -72,7 +144,10 @@ internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
 }
 
 /// <summary>What a call to a backend does, as the store's metrics label it, and whether it changes the store (so that fencing refuses it).</summary>
-/// <param name="IsRequest">False for opening a blob, which asks object storage nothing (its ranges are the requests).</param>
+/// <param name="IsRequest">
+/// False for opening a blob, which asks object storage nothing (its ranges are the requests), for the calls of a volume's upload
+/// (a file held open), and for making modes private: none is counted.
+/// </param>
 internal readonly record struct StoreOperation(string Name, bool Writes, bool IsRequest = true)
 {
     public static readonly StoreOperation OpenBlob = new("open", Writes: false, IsRequest: false);
@@ -82,6 +157,7 @@ internal readonly record struct StoreOperation(string Name, bool Writes, bool Is
     public static readonly StoreOperation Read = new("read", Writes: false);
     public static readonly StoreOperation Stat = new("stat", Writes: false);
     public static readonly StoreOperation Write = new("write", Writes: true);
+    public static readonly StoreOperation MakePrivate = new("private", Writes: false, IsRequest: false);
     public static readonly StoreOperation Delete = new("delete", Writes: true);
     public static readonly StoreOperation Move = new("move", Writes: true);
 }

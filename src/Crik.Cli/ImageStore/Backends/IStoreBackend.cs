@@ -21,7 +21,7 @@ namespace Crik.Cli.ImageStore.Backends;
 /// </remarks>
 internal interface IStoreBackend : IDisposable
 {
-    /// <summary>Where the store is, whether its keys name directories, and its side on this node.</summary>
+    /// <summary>Where the store is, and whether its keys name directories. Its side on this node is apart (<see cref="INodeDirectories"/>).</summary>
     StoreDescription Description { get; }
 
     /// <summary>The image directory's lock, or null when another holder kept it for all of <paramref name="timeout"/>.</summary>
@@ -83,7 +83,8 @@ internal interface IStoreBackend : IDisposable
 
     /// <summary>
     /// A new blob at <paramref name="key"/>, written while it is made (a pack, as CRIU dumps): in object storage a
-    /// multipart upload, invisible until complete, with no copy on disk; on a volume a file created only if absent
+    /// multipart upload, invisible until complete, with no copy on disk, taking whole parts (<see cref="IBlobUpload.WholeParts"/>;
+    /// a pack's chunks go through <see cref="StoreBackendCalls.CreatePackUpload"/>); on a volume a file created only if absent
     /// (one there, a planted link included, is refused), at its key from the start, written back to disk early.
     /// </summary>
     IBlobUpload CreateUpload(string key);
@@ -117,5 +118,4 @@ internal enum MoveMode
 /// storage). Directories have owners and modes (<see cref="IStoreBackend.Describe"/>) and are listed one level at a time.
 /// </param>
 /// <param name="ReadsWaitOnNetwork">Whether each read waits on the network (object storage), so that several at once hide the wait.</param>
-/// <param name="Node">The store's side on this node, apart from its blobs: directories for CRIU, their modes, files put from them at keys.</param>
-internal sealed record StoreDescription(string ImageDir, bool HasDirectories, bool ReadsWaitOnNetwork, INodeDirectories Node);
+internal sealed record StoreDescription(string ImageDir, bool HasDirectories, bool ReadsWaitOnNetwork);

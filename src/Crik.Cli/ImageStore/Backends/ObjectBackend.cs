@@ -15,10 +15,11 @@ namespace Crik.Cli.ImageStore.Backends;
 /// directory on the node, which holds only the image streamer's socket and CRIU's log.
 /// </summary>
 /// <remarks>
-/// Each primitive is sent once (<see cref="S3Client.OneAttemptEach"/>): retries, deadlines, fencing and counting are the
-/// wrappers' (<see cref="StoreStack"/>). The lease (<see cref="S3Lease"/>) and a pack's multipart upload
-/// (<see cref="S3PackUpload"/>, whose parts go up on threads of their own while CRIU dumps) are S3's own protocols over many
-/// requests, and retry and fence each request themselves through <paramref name="s3"/>. The pack is uploaded while CRIU dumps
+/// Each request is sent once (<see cref="S3Client.OneAttemptEach"/>): the primitives, each range of a blob, each part and the
+/// completion of a pack's multipart upload (<see cref="MultipartUpload"/>), and a log put from the node (<see cref="NodeSide"/>);
+/// retries, deadlines, fencing and counting are the wrappers' (<see cref="StoreStack"/>). Only the lease (<see cref="S3Lease"/>),
+/// S3's own protocol over many requests that keeps others out, talks to the store through <paramref name="s3"/> itself: with its
+/// retries and its counting, and with deadlines of its own; it must not be fenced by itself. The pack is uploaded while CRIU dumps
 /// (<see cref="CreateUpload"/>: a multipart upload, invisible until complete), and <see cref="StagingCheckpoint"/> writes the
 /// manifest last, after the pack is complete: a generation becomes visible with it (<see cref="ManifestCommit"/>). A move is a copy
 /// in the store and then a delete, one object at a time (<see cref="GenerationMove"/>). Two pods sharing a prefix take turns
@@ -28,9 +29,14 @@ internal sealed class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLif
 {
     private readonly S3Client _once = s3.OneAttemptEach();
 
-    /// <summary>Keys without directories, each read over the network, and nothing on the node but what it uploads.</summary>
-    public StoreDescription Description { get; } =
-        new(s3.Address.ToString().TrimEnd('/'), HasDirectories: false, ReadsWaitOnNetwork: true, Node: new ObjectNodeSide(s3));
+    /// <summary>Keys without directories, each read over the network.</summary>
+    public StoreDescription Description { get; } = new(s3.Address.ToString().TrimEnd('/'), HasDirectories: false, ReadsWaitOnNetwork: true);
+
+    /// <summary>Its side on this node: nothing there but what it uploads (<see cref="ObjectNodeSide"/>), each upload one request.</summary>
+    public INodeDirectories NodeSide => new ObjectNodeSide(_once);
+
+    /// <summary>The size of a pack's parts (<see cref="MultipartUpload.DefaultPartBytes"/>; smaller in tests).</summary>
+    public int PartBytes { get; init; } = MultipartUpload.DefaultPartBytes;
 
     /// <summary>A lease on <c>.lock</c> (see <see cref="S3Lease"/>).</summary>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null) =>
@@ -86,8 +92,8 @@ internal sealed class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLif
     /// <summary>One request: the store copies the object itself.</summary>
     public bool Copy(string from, string to) => _once.Copy(from, to);
 
-    /// <summary>A multipart upload (<see cref="S3PackUpload"/>): nothing is at <paramref name="key"/> until it completes.</summary>
-    public IBlobUpload CreateUpload(string key) => new MultipartUpload(new S3PackUpload(s3, key), log, s3.Display(key));
+    /// <summary>A multipart upload (<see cref="MultipartUpload"/>), started by its first part: nothing is at <paramref name="key"/> until it completes.</summary>
+    public IBlobUpload CreateUpload(string key) => new MultipartUpload(_once, key, PartBytes, log);
 
     /// <summary>The pack's multipart uploads under <paramref name="prefix"/>, page by page; null when the store cannot list them (405, 501).</summary>
     public List<UnfinishedUpload>? ListUnfinishedUploads(string prefix) =>

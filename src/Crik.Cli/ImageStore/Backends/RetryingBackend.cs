@@ -1,11 +1,12 @@
 using System.Runtime.ExceptionServices;
+using Crik.Cli.ObjectStorage;
 using Crik.Cli.Observing;
 using Crik.Cli.Timing;
 
 namespace Crik.Cli.ImageStore.Backends;
 
 /// <summary>
-/// The retry wrapper: a call that fails in a way the store may take back (<see cref="BackendRetry.IsTransient"/>) is sent again
+/// The retry wrapper: a call that fails in a way the store may take back (<see cref="BackendRetry.TakesBack"/>) is sent again
 /// after a jittered pause that doubles, up to <see cref="BackendRetry.Attempts"/> in all, each retry counted in
 /// crik_store_retries_total; any other failure, or the last one, goes to the caller. The pauses end with
 /// <paramref name="deadline"/>'s time; an attempt after it fails unsent (<see cref="DeadlineBackend"/> below), and the caller then
@@ -32,7 +33,7 @@ internal sealed class RetryingBackend(IStoreBackend inner, BackendRetry retry, S
                 ExceptionDispatchInfo.Capture(failed).Throw();
                 throw;
             }
-            catch (IOException e) when (attempt < retry.Attempts && retry.IsTransient(e))
+            catch (IOException e) when (attempt < retry.Attempts && BackendRetry.TakesBack(e))
             {
                 failed = e;
                 Tallies.StoreRetry(retry.BackendName);
@@ -45,10 +46,19 @@ internal sealed class RetryingBackend(IStoreBackend inner, BackendRetry retry, S
 
 /// <summary>How often and how patiently a backend's calls that the store may yet answer are sent again (<see cref="RetryingBackend"/>).</summary>
 /// <param name="BackendName">The backend's name in crik_store_retries_total.</param>
-internal sealed record BackendRetry(int Attempts, TimeSpan FirstDelay, TimeSpan MaxDelay, Func<IOException, bool> IsTransient, string BackendName)
+internal sealed record BackendRetry(int Attempts, TimeSpan FirstDelay, TimeSpan MaxDelay, string BackendName)
 {
     /// <summary>None: every failure goes to the caller (a volume's, whose calls are not requests that can be lost on the way).</summary>
-    public static BackendRetry None(string backendName) => new(1, TimeSpan.Zero, TimeSpan.Zero, _ => false, backendName);
+    public static BackendRetry None(string backendName) => new(1, TimeSpan.Zero, TimeSpan.Zero, backendName);
+
+    /// <summary>As <paramref name="policy"/> says of S3's requests: its attempts and pauses.</summary>
+    public static BackendRetry As(S3RetryPolicy policy, string backendName) => new(policy.Attempts, policy.FirstDelay, policy.MaxDelay, backendName);
+
+    /// <summary>
+    /// Whether the store may take back <paramref name="failure"/>: object storage's request that got no answer or a transient one
+    /// (<see cref="S3RetryPolicy.IsRetried"/>). A volume's failures never are (they are not requests lost on the way).
+    /// </summary>
+    public static bool TakesBack(IOException failure) => failure is S3Exception s && S3RetryPolicy.IsRetried(s.Status, s.Code);
 
     /// <summary>The pause after attempt <paramref name="attempt"/>: half the doubling delay, plus up to <see cref="FirstDelay"/> of jitter.</summary>
     public TimeSpan Delay(int attempt) =>

@@ -23,21 +23,23 @@ namespace Crik.Cli.ImageStore.Backends;
 internal sealed class VolumeBackend : IStoreBackend
 {
     private readonly string _imageDir;
-    private readonly ILogger _log;
     private readonly VolumeDirectory _volume;
     private readonly VolumeMoves _moves;
 
     public VolumeBackend(string imageDir, ILogger log, bool readOnly = false)
     {
         _imageDir = imageDir;
-        _log = log;
         _volume = new VolumeDirectory(imageDir, log, readOnly);
         _moves = new VolumeMoves(_volume, log);
-        Description = new(imageDir, HasDirectories: true, ReadsWaitOnNetwork: false, Node: new VolumeNodeSide(_volume));
+        Description = new(imageDir, HasDirectories: true, ReadsWaitOnNetwork: false);
+        NodeSide = new VolumeNodeSide(_volume);
     }
 
-    /// <summary>A store with directories, read from this node's file system; CRIU's directories are in it.</summary>
+    /// <summary>A store with directories, read from this node's file system.</summary>
     public StoreDescription Description { get; }
+
+    /// <summary>Its side on this node: CRIU's directories are in it (<see cref="VolumeNodeSide"/>).</summary>
+    public INodeDirectories NodeSide { get; }
 
     public string LogDir => Path.Combine(_imageDir, StoreLayout.LogDir);
 
@@ -110,7 +112,7 @@ internal sealed class VolumeBackend : IStoreBackend
         (DirectoryHandle parent, string name) = _volume.Parent(key, create: true);
         using (parent)
         {
-            return new VolumeFileUpload(parent.CreateFile(name), () => DeleteUnfinished(key));
+            return new VolumeFileUpload(parent.CreateFile(name), this, key);
         }
     }
 
@@ -132,17 +134,5 @@ internal sealed class VolumeBackend : IStoreBackend
             .Where(e => e.Status is not null)
             .Select(e => new StoredEntry(keyPrefix + e.Name, e.Status!.Value.Kind, e.Status.Value.Modified))
             .ToList();
-    }
-
-    private void DeleteUnfinished(string key)
-    {
-        try
-        {
-            Delete(key);
-        }
-        catch (IOException e)
-        {
-            _log.Warning("Could not remove the unfinished {Path}: {Error}", Path.Combine(_imageDir, key), e.Message);
-        }
     }
 }

@@ -3,9 +3,12 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.ImageStore.Backends;
 
-/// <summary>A file written in place (<see cref="VolumeBackend.CreateUpload"/>): complete once written (the file system's flush makes it durable), deleted when aborted.</summary>
+/// <summary>
+/// A file written in place (<see cref="VolumeBackend.CreateUpload"/>): complete once written (the file system's flush makes it
+/// durable), deleted from <paramref name="volume"/> at <paramref name="key"/> when aborted. A write repeated at its offset writes the same bytes again.
+/// </summary>
 /// <param name="fill">What filling the page cache costs, when known (tests); else measured as the pack is written.</param>
-internal sealed class VolumeFileUpload(SafeFileHandle file, Action delete, CacheFillCost? fill = null) : IBlobUpload
+internal sealed class VolumeFileUpload(SafeFileHandle file, VolumeBackend volume, string key, CacheFillCost? fill = null) : IBlobUpload
 {
     private readonly PackFileTarget _target = new(file, fill);
 
@@ -22,7 +25,7 @@ internal sealed class VolumeFileUpload(SafeFileHandle file, Action delete, Cache
         _target.Dispose();
         if (!Completed)
         {
-            delete();
+            volume.Delete(key);
         }
     }
 

@@ -1,0 +1,18 @@
+using Crik.Cli.Chunks;
+using Crik.Cli.ImageStore.Backends;
+using Crik.Cli.ObjectStorage;
+
+namespace Crik.Cli.ImageStore;
+
+/// <summary>
+/// What a store's failure says, for those who decide on it: object storage's requests fail in ways a volume's calls never do (no
+/// answer, not in time, a 5xx), so each rule holds for both stores and is false for every failure of a volume.
+/// </summary>
+internal static class StoreFailures
+{
+    /// <summary>A failure that says nothing of the entry: the store did not answer, or not in time.</summary>
+    public static bool SaysNothingOfTheEntry(IOException e) => e is S3Exception or PackUnavailableException or OutOfTimeException;
+
+    /// <summary>A failed write that may have been carried out all the same: no answer came, or the store failed (a 5xx).</summary>
+    public static bool MayHaveLanded(IOException e) => e is S3Exception { Status: 0 or >= 500 };
+}

@@ -1,9 +1,12 @@
+using Crik.Cli.Criu;
+
 namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// The areas a process still has to be filled in (<see cref="LazyTask"/>), indexed: a process may have tens of thousands
 /// (memory the app left full of holes), so a fault finds its area, and a chunk the areas it fills, by searching, and the
-/// count of missing pages is kept as pages are filled, not summed. Used under its task's lock.
+/// count of missing pages is kept as pages are filled, not summed; an unmap, a dropped range or an mremap cuts the areas
+/// where it begins and ends. Used under its task's lock.
 /// </summary>
 internal sealed class LazyAreas(List<LazyArea> areas)
 {
@@ -24,6 +27,45 @@ internal sealed class LazyAreas(List<LazyArea> areas)
         _byAddress = areas;
         _byOffset = null;
         _missing = areas.Sum(a => a.Missing);
+    }
+
+    /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>, over whatever was there.</summary>
+    public void Remap(ulong from, ulong to, ulong length)
+    {
+        ulong end = from + length;
+        var moving = new List<LazyArea>();
+        var staying = new List<LazyArea>();
+        foreach (LazyArea area in SplitAt(from, end))
+        {
+            (area.Address >= from && area.End <= end ? moving : staying).Add(area);
+        }
+        Replace(staying);
+        Unmap(to, to + length);
+        foreach (LazyArea area in moving)
+        {
+            area.MoveBy((long)to - (long)from);
+        }
+        Replace([.. _byAddress.Concat(moving).OrderBy(a => a.Address)]);
+    }
+
+    /// <summary>Nothing of the image belongs in [<paramref name="start"/>, <paramref name="end"/>) any more.</summary>
+    public void Unmap(ulong start, ulong end) =>
+        Replace([.. SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end))]);
+
+    /// <summary>Adds the index in <paramref name="image"/> of every piece that holds a missing page, piece by piece (unsorted, maybe twice).</summary>
+    public void AddMissingChunks(ChunkedImage image, List<int> indexes)
+    {
+        foreach (LazyArea area in _byAddress.Where(a => a.Missing > 0))
+        {
+            for ((long first, long count) = area.NextMissing(0, area.Pages, long.MaxValue); count > 0; (first, count) = area.NextMissing(first + count, area.Pages, long.MaxValue))
+            {
+                int last = image.IndexAt(area.Offset + ((first + count) * ImagePage.Bytes) - 1);
+                for (int index = image.IndexAt(area.Offset + (first * ImagePage.Bytes)); index <= last; index++)
+                {
+                    indexes.Add(index);
+                }
+            }
+        }
     }
 
     /// <summary>The area and page at <paramref name="address"/>; null when none holds it.</summary>
@@ -52,6 +94,26 @@ internal sealed class LazyAreas(List<LazyArea> areas)
                 yield return byOffset[index];
             }
         }
+    }
+
+    /// <summary>The areas with none crossing <paramref name="start"/> or <paramref name="end"/>.</summary>
+    private List<LazyArea> SplitAt(ulong start, ulong end)
+    {
+        var split = new List<LazyArea>();
+        foreach (LazyArea area in _byAddress)
+        {
+            LazyArea rest = area;
+            foreach (ulong cut in new[] { start, end })
+            {
+                if (cut > rest.Address && cut < rest.End)
+                {
+                    (LazyArea before, rest) = rest.SplitAt((long)(cut - rest.Address) / ImagePage.Bytes);
+                    split.Add(before);
+                }
+            }
+            split.Add(rest);
+        }
+        return split;
     }
 
     /// <summary>The index of the last item whose key is at most <paramref name="key"/> (items in the key's order); -1 when none.</summary>

@@ -14,20 +14,37 @@ internal sealed class LazyAreas(List<LazyArea> areas)
     private LazyArea[]? _byOffset; // the same, in the pages image's order; made again after the areas change
     private long _missing = areas.Sum(a => a.Missing);
 
+    /// <summary>The lazy runs of <paramref name="pagemap"/>, process <paramref name="pid"/>'s, split where a mapping ends (a copy must not cross one).</summary>
+    public static List<LazyArea> Of(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings)
+    {
+        var areas = new List<LazyArea>();
+        MemoryArea[] byStart = [.. mappings.OrderBy(m => m.Start)];
+        foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
+        {
+            ulong address = run.Address;
+            foreach (MemoryArea mapping in Overlapping(byStart, run.Address, run.End))
+            {
+                if (!mapping.CanBeLazy)
+                {
+                    // CRIU neither restores such a page nor registers its mapping: nothing would ever fill it.
+                    throw new InvalidDataException($"process {pid}'s lazy pages at 0x{run.Address:x} lie in a mapping that is not filled lazily (0x{mapping.Start:x}, flags 0x{mapping.Flags:x})");
+                }
+                ulong start = Math.Max(address, mapping.Start), end = Math.Min(run.End, mapping.End);
+                if (end > start)
+                {
+                    areas.Add(new LazyArea(start, run.Offset + (long)(start - run.Address), (long)(end - start) / ImagePage.Bytes));
+                }
+            }
+        }
+        return areas;
+    }
+
     public IReadOnlyList<LazyArea> InAddressOrder => _byAddress;
 
     public long Missing => _missing;
 
     /// <summary>Marks pages of <paramref name="area"/> done (<see cref="LazyArea.MarkDone"/>), and counts them.</summary>
     public void MarkDone(LazyArea area, long first, long count) => _missing -= area.MarkDone(first, count);
-
-    /// <summary>The app changed its memory: these are the areas now, in address order.</summary>
-    public void Replace(List<LazyArea> areas)
-    {
-        _byAddress = areas;
-        _byOffset = null;
-        _missing = areas.Sum(a => a.Missing);
-    }
 
     /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>, over whatever was there.</summary>
     public void Remap(ulong from, ulong to, ulong length)
@@ -96,6 +113,14 @@ internal sealed class LazyAreas(List<LazyArea> areas)
         }
     }
 
+    /// <summary>The app changed its memory: these are the areas now, in address order.</summary>
+    private void Replace(List<LazyArea> areas)
+    {
+        _byAddress = areas;
+        _byOffset = null;
+        _missing = areas.Sum(a => a.Missing);
+    }
+
     /// <summary>The areas with none crossing <paramref name="start"/> or <paramref name="end"/>.</summary>
     private List<LazyArea> SplitAt(ulong start, ulong end)
     {
@@ -114,6 +139,18 @@ internal sealed class LazyAreas(List<LazyArea> areas)
             split.Add(rest);
         }
         return split;
+    }
+
+    /// <summary>The mappings (by their start) that overlap [<paramref name="start"/>, <paramref name="end"/>).</summary>
+    private static IEnumerable<MemoryArea> Overlapping(MemoryArea[] byStart, ulong start, ulong end)
+    {
+        for (int index = Math.Max(0, LastAtOrBefore(byStart, m => m.Start, start)); index < byStart.Length && byStart[index].Start < end; index++)
+        {
+            if (byStart[index].End > start)
+            {
+                yield return byStart[index];
+            }
+        }
     }
 
     /// <summary>The index of the last item whose key is at most <paramref name="key"/> (items in the key's order); -1 when none.</summary>

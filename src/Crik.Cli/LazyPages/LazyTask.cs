@@ -137,29 +137,8 @@ internal sealed class LazyTask : IDisposable
     }
 
     /// <summary>The lazy runs of <paramref name="pagemap"/>, split where a mapping ends (a copy must not cross one).</summary>
-    public static LazyTask Create(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings, UserfaultFile file)
-    {
-        var areas = new List<LazyArea>();
-        MemoryArea[] byStart = [.. mappings.OrderBy(m => m.Start)];
-        foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
-        {
-            ulong address = run.Address;
-            foreach (MemoryArea mapping in Overlapping(byStart, run.Address, run.End))
-            {
-                if (!mapping.CanBeLazy)
-                {
-                    // CRIU neither restores such a page nor registers its mapping: nothing would ever fill it.
-                    throw new InvalidDataException($"process {pid}'s lazy pages at 0x{run.Address:x} lie in a mapping that is not filled lazily (0x{mapping.Start:x}, flags 0x{mapping.Flags:x})");
-                }
-                ulong start = Math.Max(address, mapping.Start), end = Math.Min(run.End, mapping.End);
-                if (end > start)
-                {
-                    areas.Add(new LazyArea(start, run.Offset + (long)(start - run.Address), (long)(end - start) / ImagePage.Bytes));
-                }
-            }
-        }
-        return new LazyTask(pid, pagemap.PagesId, file, areas, forkedFrom: null);
-    }
+    public static LazyTask Create(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings, UserfaultFile file) =>
+        new(pid, pagemap.PagesId, file, LazyAreas.Of(pid, pagemap, mappings), forkedFrom: null);
 
     /// <summary>The area and page at <paramref name="address"/>; null when no lazy page was dumped there (a page the app never touched).</summary>
     public (LazyArea Area, long Page)? Find(ulong address) => _areas.Find(address);
@@ -353,18 +332,6 @@ internal sealed class LazyTask : IDisposable
     {
         File.Dispose();
         _guards.Dispose();
-    }
-
-    /// <summary>The mappings (by their start) that overlap [<paramref name="start"/>, <paramref name="end"/>).</summary>
-    private static IEnumerable<MemoryArea> Overlapping(MemoryArea[] byStart, ulong start, ulong end)
-    {
-        for (int index = Math.Max(0, LazyAreas.LastAtOrBefore(byStart, m => m.Start, start)); index < byStart.Length && byStart[index].Start < end; index++)
-        {
-            if (byStart[index].End > start)
-            {
-                yield return byStart[index];
-            }
-        }
     }
 }
 

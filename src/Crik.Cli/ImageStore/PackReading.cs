@@ -16,7 +16,7 @@ internal static class PackReading
 
     /// <param name="isTransient">Which failures the store may take back (a <see cref="PackUnavailableException"/> then, which a lazy fill waits out).</param>
     public static PackReader Open(IStoreBackend backend, ChunkCodec codec, Func<IOException, bool> isTransient) =>
-        new(generation => OpenPack(backend, StoreLayout.PackKey(generation), isTransient), codec)
+        new(new BackendPacks(backend, isTransient), codec)
         {
             ConcurrentReads = backend.Description.ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1,
         };
@@ -32,6 +32,12 @@ internal static class PackReading
         {
             throw new PackUnavailableException(e.Message, e);
         }
+    }
+
+    /// <summary>Each pack, by its generation, at its key in the backend (<see cref="OpenPack"/>).</summary>
+    private sealed class BackendPacks(IStoreBackend backend, Func<IOException, bool> isTransient) : IPackOpener
+    {
+        public IPackSource? Open(long pack) => OpenPack(backend, StoreLayout.PackKey(pack), isTransient);
     }
 
     /// <summary>

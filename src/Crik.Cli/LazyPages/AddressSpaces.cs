@@ -1,4 +1,3 @@
-using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
@@ -14,36 +13,27 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class AddressSpaces
 {
-    private readonly IReadOnlyDictionary<int, Pagemap> _pagemaps;
-    private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
-    private readonly Func<int, IReadOnlyList<MemoryArea>> _mappings;
+    private readonly LazyImages _images;
     private readonly Lock _lock = new();
     private readonly List<LazyTask> _tasks = [];
 
     /// <summary>The fill is over: every task was let go of, and none is taken on any more.</summary>
     private bool _closed;
 
-    /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
-    /// <param name="images">Each pages image, by its number.</param>
-    /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
-    public AddressSpaces(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings)
-    {
-        _pagemaps = pagemaps;
-        _images = images;
-        _mappings = mappings;
-    }
+    /// <param name="images">The laid-out images: each process's pagemap and mappings at dump time, by its PID in the images, and each pages image, by its number.</param>
+    public AddressSpaces(LazyImages images) => _images = images;
 
     /// <summary>pages-<paramref name="pagesId"/>.img, in chunks.</summary>
-    public ChunkedImage Image(int pagesId) => _images[pagesId];
+    public ChunkedImage Image(int pagesId) => _images.Images[pagesId];
 
     /// <summary>Process <paramref name="pid"/> of the images, restored, whose memory is filled through <paramref name="file"/>; not taken on yet (<see cref="TryAdd"/>).</summary>
     public LazyTask Create(int pid, UserfaultFile file)
     {
-        if (!_pagemaps.TryGetValue(pid, out Pagemap? pagemap))
+        if (!_images.Tasks.TryGetValue(pid, out Pagemap? pagemap))
         {
             throw new InvalidDataException($"the restore handed crik process {pid}'s memory, which the images do not hold");
         }
-        return LazyTask.Create(pid, pagemap, _mappings(pid), file);
+        return LazyTask.Create(pid, pagemap, _images.Mappings(pid), file);
     }
 
     /// <summary>Takes a restored process on; false once the fill is over (<see cref="Close"/>), when the caller lets go of it.</summary>
@@ -115,7 +105,7 @@ internal sealed class AddressSpaces
         var chunks = new List<(int PagesId, int Index)>();
         foreach (IGrouping<int, LazyTask> sharing in Tasks().GroupBy(t => t.PagesId).OrderBy(g => g.Key))
         {
-            ChunkedImage image = _images[sharing.Key];
+            ChunkedImage image = Image(sharing.Key);
             var indexes = new List<int>();
             foreach (LazyTask task in sharing)
             {

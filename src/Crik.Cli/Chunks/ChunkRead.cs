@@ -1,11 +1,11 @@
 
 namespace Crik.Cli.Chunks;
 
-/// <summary>One read asked of a <see cref="ChunkReader"/>: what reads the chunk, and its bytes (or why not) once done.</summary>
-internal sealed class ChunkRead(Func<byte[]> read)
+/// <summary>One read asked of a <see cref="ChunkReader"/>: which chunk, where it is read from, and its bytes (or why not) once done.</summary>
+internal sealed class ChunkRead(IChunkSource source, int image, int index)
 {
     /// <summary>Reads the chunk into a buffer of its own, once per attempt; gives the buffer back itself when it throws.</summary>
-    public Func<byte[]> Reading => read;
+    public byte[] ReadOnce() => source.Read(image, index);
 
     /// <summary>The chunk's bytes, or what reading it threw; <see cref="ObjectDisposedException"/> when it was let go of first.</summary>
     public Task<byte[]> Bytes => Done.Task;
@@ -41,7 +41,6 @@ internal sealed class ChunkRead(Func<byte[]> read)
 /// A <see cref="ChunkReader"/>'s threads: <paramref name="Count"/> named <paramref name="Name"/> that take urgent
 /// reads first, then reads ahead, and with <paramref name="UrgentName"/> one more for urgent reads only.
 /// </summary>
-/// <param name="Ended">Called on the thread that did a read, each time a read it took ends (done, failed, or let go of meanwhile).</param>
 /// <param name="AheadYields">The <paramref name="Count"/> threads run below the app's CPU priority (<see cref="Guarding.BackgroundThread.YieldToTheApp"/>):
 /// the app runs while they read ahead, and its urgent reads have the thread of their own.</param>
-internal sealed record ChunkReaderThreads(int Count, string Name, string? UrgentName = null, Action<ChunkRead>? Ended = null, bool AheadYields = false);
+internal sealed record ChunkReaderThreads(int Count, string Name, string? UrgentName = null, bool AheadYields = false);

@@ -11,33 +11,45 @@ namespace Crik.Cli.Chunks;
 /// nobody expected (outside a chunk's read) is told to <c>failed</c> first, then fails every chunk not
 /// read yet, and any asked for later, with it, so that nobody waits for a read that never comes.
 /// </summary>
-internal sealed class ChunkReadAhead : IDisposable
+internal sealed class ChunkReadAhead : IReadEnds, IDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<(int Image, int Index), (ChunkRead Read, int Users)> _reads = [];
-    private readonly Func<int, int, byte[]> _read;
-    private readonly Action<byte[]> _giveBack;
-    private readonly Action<string, Exception>? _failed;
+    private readonly IChunkSource _source;
+    private readonly IUnexpectedFailures? _failed;
     private readonly ChunkReader _reader;
+    private readonly List<IReadFailures> _watchers = [];
     private Exception? _broken;
     private bool _stopped;
 
     /// <param name="threads">The threads that read, and their names.</param>
-    /// <param name="read">Reads chunk (image, index) into a buffer of its own, once per attempt; gives the buffer back itself when it throws.</param>
-    /// <param name="giveBack">Takes back a buffer <paramref name="read"/> gave, once nobody uses it (clearing it when it holds the app's memory).</param>
+    /// <param name="source">Reads chunk (image, index) into a buffer of its own, once per attempt; takes the buffer back once nobody uses it.</param>
     /// <param name="patience">How long a store that stopped answering is waited for; null: not at all.</param>
     /// <param name="failed">Told first when a thread dies of an exception nobody expected; null: only the chunks not read fail.</param>
-    public ChunkReadAhead(ChunkReaderThreads threads, Func<int, int, byte[]> read, Action<byte[]> giveBack, IStorePatience? patience,
-        Action<string, Exception>? failed)
+    public ChunkReadAhead(ChunkReaderThreads threads, IChunkSource source, IStorePatience? patience, IUnexpectedFailures? failed)
     {
-        _read = read;
-        _giveBack = giveBack;
+        _source = source;
         _failed = failed;
-        _reader = new ChunkReader(threads with { Ended = Ended }, giveBack, patience, ThreadFailed);
+        _reader = new ChunkReader(threads, source, patience, ThreadFailed, ends: this);
     }
 
-    /// <summary>A read failed (or was let go of while under way): raised on the thread that did it, before it takes another.</summary>
-    public event Action<Task<byte[]>>? ReadFailed;
+    /// <summary>From now on <paramref name="watcher"/> is told of each read that fails (or is let go of while under way), on the thread that did it.</summary>
+    public void Watch(IReadFailures watcher)
+    {
+        lock (_lock)
+        {
+            _watchers.Add(watcher);
+        }
+    }
+
+    /// <summary>No longer tells <paramref name="watcher"/> of the reads that fail.</summary>
+    public void Unwatch(IReadFailures watcher)
+    {
+        lock (_lock)
+        {
+            _watchers.Remove(watcher);
+        }
+    }
 
     /// <summary>The threads reading: those that read ahead (and urgently), and the one for urgent reads only, if any.</summary>
     public int Threads => _reader.Threads;
@@ -105,7 +117,7 @@ internal sealed class ChunkReadAhead : IDisposable
     }
 
     /// <summary>Takes back the buffer of a chunk kept (<see cref="Keep"/>).</summary>
-    public void GiveBack(byte[] buffer) => _giveBack(buffer);
+    public void GiveBack(byte[] buffer) => _source.GiveBack(buffer);
 
     /// <summary>Stops the threads; reads under way end on their own, and their buffers go back; a read not started fails, as does any asked for later.</summary>
     public void Dispose()
@@ -134,12 +146,12 @@ internal sealed class ChunkReadAhead : IDisposable
         }
         if (_broken is not null)
         {
-            var refused = new ChunkRead(() => throw _broken);
+            var refused = new ChunkRead(_source, image, index);
             refused.Done.SetException(_broken);
             _ = refused.Bytes.Exception; // reported once, where the thread failed; a read nobody waits for needs no more looking at
             return refused;
         }
-        ChunkRead read = _reader.Queue(() => _read(image, index), urgent);
+        ChunkRead read = _reader.Queue(image, index, urgent);
         if (!_stopped)
         {
             _reads[(image, index)] = (read, 0);
@@ -155,11 +167,21 @@ internal sealed class ChunkReadAhead : IDisposable
         }
     }
 
-    private void Ended(ChunkRead read)
+    /// <summary>A read ended, on the thread that did it: when it failed, the watchers are told (outside the lock, which they may take in turn).</summary>
+    void IReadEnds.Ended(ChunkRead read)
     {
-        if (read.Bytes.IsFaulted)
+        if (!read.Bytes.IsFaulted)
         {
-            ReadFailed?.Invoke(read.Bytes);
+            return;
+        }
+        List<IReadFailures> watchers;
+        lock (_lock)
+        {
+            watchers = [.. _watchers];
+        }
+        foreach (IReadFailures watcher in watchers)
+        {
+            watcher.Failed(read.Bytes);
         }
     }
 
@@ -169,7 +191,7 @@ internal sealed class ChunkReadAhead : IDisposable
     /// </summary>
     private void ThreadFailed(string name, Exception e)
     {
-        _failed?.Invoke(name, e);
+        _failed?.FailedUnexpectedly(name, e);
         lock (_lock)
         {
             _broken ??= new InvalidOperationException($"{name} failed unexpectedly: {e}", e);

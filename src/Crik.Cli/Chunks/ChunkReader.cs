@@ -20,18 +20,21 @@ internal sealed class ChunkReader : IDisposable
     private readonly Queue<ChunkRead> _urgent = new(), _ahead = new();
     private readonly HashSet<ChunkRead> _underWay = [];
     private readonly ChunkReaderThreads _threads;
-    private readonly Action<byte[]> _giveBack;
+    private readonly IChunkSource _source;
+    private readonly IReadEnds? _ends;
     private readonly PatientReads _attempts;
     private long _readingTicks;
     private bool _stopped;
 
-    /// <param name="giveBack">Takes back the buffer of a read let go of once it is read.</param>
+    /// <param name="source">What reads each chunk, and takes back the buffer of a read let go of once it is read.</param>
     /// <param name="patience">How long a store that stopped answering is waited for; null: not at all.</param>
     /// <param name="failed">What an unexpected exception on a thread does (outside a read, which fails the read).</param>
-    public ChunkReader(ChunkReaderThreads threads, Action<byte[]> giveBack, IStorePatience? patience, Action<string, Exception> failed)
+    /// <param name="ends">Told on the thread that did a read, each time a read it took ends (done, failed, or let go of meanwhile).</param>
+    public ChunkReader(ChunkReaderThreads threads, IChunkSource source, IStorePatience? patience, Action<string, Exception> failed, IReadEnds? ends = null)
     {
         _threads = threads;
-        _giveBack = giveBack;
+        _source = source;
+        _ends = ends;
         _attempts = new PatientReads(patience);
         for (int i = 0; i < threads.Count; i++)
         {
@@ -69,10 +72,10 @@ internal sealed class ChunkReader : IDisposable
         }
     }
 
-    /// <summary>Queues a read; <paramref name="urgent"/> when someone waits for it now.</summary>
-    public ChunkRead Queue(Func<byte[]> read, bool urgent)
+    /// <summary>Queues the read of chunk <paramref name="index"/> of <paramref name="image"/>; <paramref name="urgent"/> when someone waits for it now.</summary>
+    public ChunkRead Queue(int image, int index, bool urgent)
     {
-        var queued = new ChunkRead(read) { Urgent = urgent };
+        var queued = new ChunkRead(_source, image, index) { Urgent = urgent };
         lock (_lock)
         {
             if (_stopped)
@@ -116,7 +119,7 @@ internal sealed class ChunkReader : IDisposable
         }
         if (!read.LetGo() && read.Bytes.IsCompletedSuccessfully)
         {
-            _giveBack(read.Bytes.Result);
+            _source.GiveBack(read.Bytes.Result);
         }
         else if (read.Bytes.IsFaulted)
         {
@@ -154,7 +157,7 @@ internal sealed class ChunkReader : IDisposable
                 byte[] bytes = _attempts.Read(read);
                 if (!read.Done.TrySetResult(bytes))
                 {
-                    _giveBack(bytes); // let go of while it was read
+                    _source.GiveBack(bytes); // let go of while it was read
                 }
             }
             catch (Exception e)
@@ -167,7 +170,7 @@ internal sealed class ChunkReader : IDisposable
             {
                 _underWay.Remove(read);
             }
-            _threads.Ended?.Invoke(read);
+            _ends?.Ended(read);
         }
     }
 

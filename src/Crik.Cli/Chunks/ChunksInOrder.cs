@@ -13,7 +13,7 @@ namespace Crik.Cli.Chunks;
 /// and no further chunk is started once one has failed. <see cref="Dispose"/> lets go of every chunk asked for and
 /// not taken: its buffer goes back, now or once its read ends.
 /// </remarks>
-internal sealed class ChunksInOrder : IDisposable
+internal sealed class ChunksInOrder : IReadFailures, IDisposable
 {
     private readonly object _lock = new();
     private readonly ChunkReadAhead _reads;
@@ -32,7 +32,7 @@ internal sealed class ChunksInOrder : IDisposable
         _image = image;
         _count = count;
         _window = new Task<byte[]>?[depth];
-        reads.ReadFailed += Failed;
+        reads.Watch(this);
         lock (_lock)
         {
             AskAhead();
@@ -98,7 +98,7 @@ internal sealed class ChunksInOrder : IDisposable
 
     public void Dispose()
     {
-        _reads.ReadFailed -= Failed;
+        _reads.Unwatch(this);
         lock (_lock)
         {
             _stopped = true;
@@ -147,7 +147,7 @@ internal sealed class ChunksInOrder : IDisposable
     /// A read failed, on the thread that did it: when it is one of these chunks, nothing after it is written, so nothing
     /// more is read (those before it still arrive).
     /// </summary>
-    private void Failed(Task<byte[]> read)
+    void IReadFailures.Failed(Task<byte[]> read)
     {
         lock (_lock)
         {

@@ -7,16 +7,11 @@ namespace Crik.Cli.Chunks;
 /// Reads chunks back from the pack files they were written to, checking each (its XXH3-64 or SHA-256, or its
 /// authentication tag when encrypted) before anyone sees a byte of it.
 /// </summary>
-internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec codec) : IDisposable
+internal sealed class PackReader(IPackOpener packs, ChunkCodec codec) : IDisposable
 {
     private readonly Dictionary<long, IPackSource?> _packs = [];
     private readonly WholeChunksOfSlices _slicedChunks = new();
     private bool _disposed;
-
-    public PackReader(Func<long, SafeFileHandle?> openPack, ChunkCodec? codec = null)
-        : this(generation => openPack(generation) is { } file ? new PackFileSource(file) : null, codec ?? ChunkCodec.Plain)
-    {
-    }
 
     /// <summary>
     /// How many chunks a stream reads at once: one reader keeps ahead of CRIU where a read is a pread
@@ -100,7 +95,7 @@ internal sealed class PackReader(Func<long, IPackSource?> openPack, ChunkCodec c
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_packs.TryGetValue(pack, out IPackSource? handle))
             {
-                _packs[pack] = handle = openPack(pack);
+                _packs[pack] = handle = packs.Open(pack);
             }
             return handle;
         }

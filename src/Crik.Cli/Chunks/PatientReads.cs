@@ -25,7 +25,7 @@ internal sealed class PatientReads(IStorePatience? patience)
             byte[] bytes;
             try
             {
-                bytes = read.Reading();
+                bytes = read.ReadOnce();
             }
             catch (Exception e) when (patience is not null && ReadFailures.Classify(e) == ReadFailure.Transient)
             {

@@ -16,7 +16,7 @@ internal static class PackReading
 
     /// <remarks>A failure the store may take back (<see cref="StoreFailures.SaysNothingOfTheEntry"/>) is a <see cref="PackUnavailableException"/>, which a lazy fill waits out.</remarks>
     public static PackReader Open(IStoreBackend backend, ChunkCodec codec) =>
-        new(generation => OpenPack(backend, StoreLayout.PackKey(generation)), codec)
+        new(new BackendPacks(backend), codec)
         {
             ConcurrentReads = backend.Description.ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1,
         };
@@ -32,6 +32,12 @@ internal static class PackReading
         {
             throw new PackUnavailableException(e.Message, e);
         }
+    }
+
+    /// <summary>Each pack, by its generation, at its key in the backend (<see cref="OpenPack"/>).</summary>
+    private sealed class BackendPacks(IStoreBackend backend) : IPackOpener
+    {
+        public IPackSource? Open(long pack) => OpenPack(backend, StoreLayout.PackKey(pack));
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
@@ -7,43 +6,34 @@ namespace Crik.Cli.LazyPages;
 /// <summary>
 /// The memory crik fills, process by process: as the checkpoint had it (each process's pagemap and mappings, the chunked
 /// pages images) and as each restored process has it now (a <see cref="LazyTask"/> each, which the app's forks, mremaps,
-/// madvises and munmaps change). The only holder of the tasks: the fault server, the background fill and a checkpoint
-/// taken while the memory arrives (<see cref="Unfilled"/>, <see cref="Glance"/>) all read them here. The list is under
-/// this object's lock; a task's areas under the task's own, which may be held while the list's is taken, never the other
-/// way round.
+/// madvises and munmaps change). It keeps the list of tasks: the fault server, the background fill and a checkpoint taken
+/// while the memory arrives (<see cref="Unfilled"/>, <see cref="Glance"/>) all find them here, and each task changes only
+/// through its own methods. The list is under this object's lock; a task's areas under the task's own, which may be held
+/// while the list's is taken, never the other way round.
 /// </summary>
 internal sealed class AddressSpaces
 {
-    private readonly IReadOnlyDictionary<int, Pagemap> _pagemaps;
-    private readonly IReadOnlyDictionary<int, ChunkedImage> _images;
-    private readonly Func<int, IReadOnlyList<MemoryArea>> _mappings;
+    private readonly LazyImages _images;
     private readonly Lock _lock = new();
     private readonly List<LazyTask> _tasks = [];
 
     /// <summary>The fill is over: every task was let go of, and none is taken on any more.</summary>
     private bool _closed;
 
-    /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
-    /// <param name="images">Each pages image, by its number.</param>
-    /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
-    public AddressSpaces(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings)
-    {
-        _pagemaps = pagemaps;
-        _images = images;
-        _mappings = mappings;
-    }
+    /// <param name="images">The laid-out images: each process's pagemap and mappings at dump time, by its PID in the images, and each pages image, by its number.</param>
+    public AddressSpaces(LazyImages images) => _images = images;
 
     /// <summary>pages-<paramref name="pagesId"/>.img, in chunks.</summary>
-    public ChunkedImage Image(int pagesId) => _images[pagesId];
+    public ChunkedImage Image(int pagesId) => _images.Images[pagesId];
 
     /// <summary>Process <paramref name="pid"/> of the images, restored, whose memory is filled through <paramref name="file"/>; not taken on yet (<see cref="TryAdd"/>).</summary>
     public LazyTask Create(int pid, UserfaultFile file)
     {
-        if (!_pagemaps.TryGetValue(pid, out Pagemap? pagemap))
+        if (!_images.Tasks.TryGetValue(pid, out Pagemap? pagemap))
         {
             throw new InvalidDataException($"the restore handed crik process {pid}'s memory, which the images do not hold");
         }
-        return LazyTask.Create(pid, pagemap, _mappings(pid), file);
+        return LazyTask.Create(pid, pagemap, _images.Mappings(pid), file);
     }
 
     /// <summary>Takes a restored process on; false once the fill is over (<see cref="Close"/>), when the caller lets go of it.</summary>
@@ -115,11 +105,11 @@ internal sealed class AddressSpaces
         var chunks = new List<(int PagesId, int Index)>();
         foreach (IGrouping<int, LazyTask> sharing in Tasks().GroupBy(t => t.PagesId).OrderBy(g => g.Key))
         {
-            ChunkedImage image = _images[sharing.Key];
+            ChunkedImage image = Image(sharing.Key);
             var indexes = new List<int>();
             foreach (LazyTask task in sharing)
             {
-                AddMissing(task, image, indexes);
+                task.AddMissingChunks(image, indexes);
             }
             indexes.Sort();
             chunks.AddRange(indexes.Where((index, i) => i == 0 || indexes[i - 1] != index).Select(index => (sharing.Key, index)));
@@ -127,35 +117,7 @@ internal sealed class AddressSpaces
         return chunks;
     }
 
-    private static void AddMissing(LazyTask task, ChunkedImage image, List<int> indexes)
-    {
-        lock (task.Lock)
-        {
-            if (task.Ended)
-            {
-                return;
-            }
-            foreach (LazyArea area in task.Areas.Where(a => a.Missing > 0))
-            {
-                for ((long first, long count) = area.NextMissing(0, area.Pages, long.MaxValue); count > 0; (first, count) = area.NextMissing(first + count, area.Pages, long.MaxValue))
-                {
-                    int last = image.IndexAt(area.Offset + ((first + count) * ImagePage.Bytes) - 1);
-                    for (int index = image.IndexAt(area.Offset + (first * ImagePage.Bytes)); index <= last; index++)
-                    {
-                        indexes.Add(index);
-                    }
-                }
-            }
-        }
-    }
-
-    public long MissingPages() => Tasks().Sum(t =>
-    {
-        lock (t.Lock)
-        {
-            return t.Ended ? 0 : t.Missing;
-        }
-    });
+    public long MissingPages() => Tasks().Sum(t => t.LeftToFill);
 
     /// <summary>
     /// The PID of <paramref name="task"/>: known for a process CRIU restored; for a child forked since the restore, once
@@ -182,46 +144,17 @@ internal sealed class AddressSpaces
         var processes = new List<UnfilledProcess>();
         foreach (LazyTask task in Tasks())
         {
-            UnfilledProcess process;
-            lock (task.Lock)
+            if (task.Unfilled() is { } process)
             {
-                if (task.Ended || task.File.IsClosed)
-                {
-                    continue;
-                }
-                process = new UnfilledProcess(task.Pid, task.StartTime, task.PagesId, task.Forked,
-                    [.. task.Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]);
+                // Outside the task's lock: the kernel answers EAGAIN until the events thread has read a fork or mremap under way.
+                processes.Add(process.Areas.Count == 0 ? process : process with { Alive = Serves(task, process.Areas[0].Address) });
             }
-            // Outside the lock: the kernel answers EAGAIN until the events thread has read a fork or mremap under way.
-            processes.Add(process.Areas.Count == 0 ? process : process with { Alive = Serves(task, process.Areas[0].Address) });
         }
         return processes;
     }
 
     /// <inheritdoc cref="IArrivingMemory.Glance"/>
-    public IReadOnlyList<ProcessAtAGlance> Glance()
-    {
-        var processes = new List<ProcessAtAGlance>();
-        foreach (LazyTask task in Tasks())
-        {
-            lock (task.Lock)
-            {
-                if (task.Ended || task.File.IsClosed)
-                {
-                    continue;
-                }
-                if (task.Forked && task.Areas.Count > 0 && task.File.Serves(task.Areas[0].Address) == false)
-                {
-                    // A child forked since the restore that has exited (or run another program): otherwise noticed only when a
-                    // copy into it fails, and a checkpoint would wait for memory that nobody will read. The events thread lets it go.
-                    task.End();
-                    continue;
-                }
-                processes.Add(new ProcessAtAGlance(task.Pid, task.Forked, StartKnown: task.StartTime.Length > 0, MissesPages: task.Areas.Count > 0));
-            }
-        }
-        return processes;
-    }
+    public IReadOnlyList<ProcessAtAGlance> Glance() => [.. Tasks().Select(t => t.Glance()).OfType<ProcessAtAGlance>()];
 
     /// <summary>Whether the task's userfaultfd still serves its process (<see cref="UserfaultFile.Serves(ulong)"/>), asking again for a while while the app changes its memory.</summary>
     private static bool? Serves(LazyTask task, ulong address)

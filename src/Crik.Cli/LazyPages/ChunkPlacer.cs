@@ -7,8 +7,8 @@ namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// Puts a chunk that arrived (read for a fault, or by the background fill) into every process that still misses any of its
-/// pages, in one copy per run of missing pages (<see cref="PageCopier"/>), each under the task's lock from its look at the
-/// areas to the end of the copy. A page is never counted as in when it was not placed: one that stays unplaceable fails
+/// pages, in one copy per run of missing pages (<see cref="PageCopier"/>), each holding the task's lock from its look at the
+/// areas to the end of the copy (<see cref="LazyTask.Fill"/>). A page is never counted as in when it was not placed: one that stays unplaceable fails
 /// the fill.
 /// </summary>
 internal sealed class ChunkPlacer
@@ -76,26 +76,21 @@ internal sealed class ChunkPlacer
         long unplacedSince = 0;
         while (!_fill.Failed)
         {
-            lock (task.Lock)
+            if (task.Fill(_copier, bytes, start, length) is not { } copy)
             {
-                if (task.Ended || task.File.IsClosed)
-                {
-                    return;
-                }
-                FillResult result = _copier.CopyMissing(task, bytes, start, length);
-                if (result == FillResult.Gone || task.Missing == 0)
-                {
-                    task.End();
-                    _poll.Wake();
-                }
-                if (result == FillResult.Unmapped && Unplaceable(task, start, ref unplacedSince))
-                {
-                    return;
-                }
-                if (result is not (FillResult.Retry or FillResult.Unmapped))
-                {
-                    return;
-                }
+                return;
+            }
+            if (copy.EndedNow)
+            {
+                _poll.Wake();
+            }
+            if (copy.Result == FillResult.Unmapped && Unplaceable(task, start, ref unplacedSince))
+            {
+                return;
+            }
+            if (copy.Result is not (FillResult.Retry or FillResult.Unmapped))
+            {
+                return;
             }
             // The app is changing its memory: the events thread reads what changed, then this copies again.
             Thread.Sleep(1);

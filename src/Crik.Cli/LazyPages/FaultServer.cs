@@ -2,18 +2,17 @@ using Crik.Cli.Criu;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
-using Crik.Cli.Timing;
-using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// The events thread (<see cref="MemoryFiller.EventsThread"/>): it reads every userfaultfd's messages until the fill ends,
-/// then ends it. A fault asks for its chunk before any read ahead (or gets a zero page where the images have none); a
-/// fork, mremap, madvise or munmap changes what is left to fill (<see cref="AddressSpaces"/>). It lets go of a process's
-/// userfaultfd once its memory is all in, or the process is gone, and watches for a store that stopped answering.
+/// then ends it. Each process's task reads its own messages under its lock (<see cref="LazyTask.ReadEvents"/>), handles an
+/// unmap or a dropped range itself, and hands this thread the rest: a fault asks for its chunk before any read ahead (or
+/// gets a zero page where the images have none); a fork or an mremap changes what is left to fill. It lets go of a
+/// process's userfaultfd once its memory is all in, or the process is gone, and watches for a store that stopped answering.
 /// </summary>
-internal sealed class FaultServer
+internal sealed class FaultServer : IUserfaultEvents
 {
     /// <summary>A read under way this long, with no failure heard of, counts as the store not answering (a volume's read stuck in the kernel).</summary>
     private static readonly TimeSpan StalledRead = TimeSpan.FromSeconds(10);
@@ -26,6 +25,12 @@ internal sealed class FaultServer
     private readonly StoreOutage _outage;
     private readonly FillProgress _progress;
     private readonly BackgroundFill _background;
+
+    /// <summary>The pieces the faults of the messages read so far wait for, read once the task's lock is let go of (<see cref="ReadForFaults"/>).</summary>
+    private readonly List<(int PagesId, int Index)> _faulted = [];
+
+    /// <summary>Zero pages refused while an event was unread, tried again on the next round (<see cref="RetryZeroPages"/>).</summary>
+    private List<(LazyTask Task, ulong Page)> _zeroRetries = [];
 
     /// <param name="outage">The store's state, which reads report to and this thread watches.</param>
     public FaultServer(FillParts parts, StoreOutage outage, FillProgress progress, BackgroundFill background)
@@ -43,7 +48,6 @@ internal sealed class FaultServer
     {
         try
         {
-            var retries = new List<(LazyTask Task, ulong Page)>();
             while (!_parts.Failure.Failed)
             {
                 List<LazyTask> tasks = CloseEnded();
@@ -51,12 +55,12 @@ internal sealed class FaultServer
                 {
                     break;
                 }
-                List<int> ready = _parts.Poll.Wait(tasks.Select(t => t.File.Number).ToList(), retries.Count > 0 ? 1 : 100);
+                List<int> ready = _parts.Poll.Wait(tasks.Select(t => t.File.Number).ToList(), _zeroRetries.Count > 0 ? 1 : 100);
                 foreach (int index in ready)
                 {
-                    ReadMessages(tasks[index], retries);
+                    ReadMessages(tasks[index]);
                 }
-                retries = RetryZeroPages(retries);
+                RetryZeroPages();
                 WatchStore();
                 if (_background.Started)
                 {
@@ -90,70 +94,31 @@ internal sealed class FaultServer
     {
         foreach (LazyTask task in _parts.Spaces.Tasks())
         {
-            lock (task.Lock)
+            if (task.LetGoOnceEnded(this) is not { } goneEarly)
             {
-                if (!task.Ended && task.Missing > 0)
-                {
-                    continue;
-                }
-                ReadMessages(task, []); // a fork not read yet would leave its child's memory unserved
-                _progress.LetGo(goneEarly: task.Missing > 0);
-                task.Dispose();
+                continue;
             }
+            ReadForFaults();
+            _progress.LetGo(goneEarly);
             _parts.Spaces.Remove(task);
         }
         return _parts.Spaces.Tasks();
     }
 
     /// <summary>Reads and handles every message waiting on one process's userfaultfd.</summary>
-    private void ReadMessages(LazyTask task, List<(LazyTask Task, ulong Page)> retries)
+    private void ReadMessages(LazyTask task)
     {
-        var faulted = new List<(int PagesId, int Index)>();
-        lock (task.Lock)
-        {
-            while (!task.File.IsClosed && task.File.TryRead() is { } message)
-            {
-                if (message.Event != UserfaultEvent.PageFault)
-                {
-                    TestDelay.AfterEventRead();
-                }
-                switch (message.Event)
-                {
-                    case UserfaultEvent.PageFault:
-                        _progress.Faulted();
-                        Fault(task, message.Second & ~(ulong)(ImagePage.Bytes - 1), faulted, retries);
-                        break;
-                    case UserfaultEvent.Fork:
-                        Forked(task, new UserfaultFile(new SafeFileHandle(message.Child, ownsHandle: true)));
-                        break;
-                    case UserfaultEvent.Remap:
-                        Remapped(task, message);
-                        break;
-                    case UserfaultEvent.Remove or UserfaultEvent.Unmap:
-                        Unmapped(task, message);
-                        break;
-                    default:
-                        throw new IOException($"a userfaultfd reported event 0x{(byte)message.Event:x2}, which crik does not know");
-                }
-            }
-        }
-        ReadForFaults(faulted);
+        task.ReadEvents(this);
+        ReadForFaults();
     }
 
-    /// <summary>The app unmapped memory (munmap), or dropped its pages (madvise): none of it is filled any more.</summary>
-    private static void Unmapped(LazyTask task, UserfaultMessage message)
+    public void Faulted(LazyTask task, ulong page)
     {
-        if (message.Event == UserfaultEvent.Unmap)
-        {
-            task.Unmap(message.First, message.Second);
-        }
-        else
-        {
-            task.Drop(message.First, message.Second);
-        }
-        // A thread that waited on a dropped page would wait for a copy that never comes: it faults again, and gets a zero page.
-        task.File.Wake(message.First, (long)(message.Second - message.First));
+        _progress.Faulted();
+        Fault(task, page);
     }
+
+    public void FaultedAgain(LazyTask task, ulong page) => Fault(task, page);
 
     /// <summary>
     /// The process moved memory with mremap (from, to, and a length, the event says). Where the
@@ -161,9 +126,8 @@ internal sealed class FaultServer
     /// it holds no page there (the kernel's own unmap events already cleared the destination), else the length the thread
     /// still in that mremap shows; the tail cut off keeps its old addresses, where the unmap event that follows drops it.
     /// </summary>
-    private void Remapped(LazyTask task, UserfaultMessage message)
+    public void Remapped(LazyTask task, ulong from, ulong to, ulong reported)
     {
-        (ulong from, ulong to, ulong reported) = (message.First, message.Second, message.Third);
         ulong moved = reported;
         if (RemapLength.ActAsAnOlderKernel() && _parts.Spaces.RealPid(task) is { } pid)
         {
@@ -187,7 +151,7 @@ internal sealed class FaultServer
     /// (<see cref="ForkedChild"/>), else from the parent's. When the parent still misses pages and crik can read neither, or
     /// the two disagree, it cannot know, and the fill fails rather than fill the child with bytes the kernel would not give it.
     /// </summary>
-    private void Forked(LazyTask parent, UserfaultFile child)
+    public void Forked(LazyTask parent, UserfaultFile child)
     {
         LazyTask? forked = null;
         try
@@ -250,30 +214,31 @@ internal sealed class FaultServer
     private static string? Smaps(int? pid) => pid is { } known && ProcFiles.Text($"/proc/{known}/smaps") is { Length: > 0 } smaps ? smaps : null;
 
     /// <summary>Reads the chunks processes wait for before any read ahead, and fills them in as each arrives.</summary>
-    private void ReadForFaults(List<(int PagesId, int Index)> faulted)
+    private void ReadForFaults()
     {
-        foreach ((int pagesId, int index) in faulted.Distinct())
+        foreach ((int pagesId, int index) in _faulted.Distinct())
         {
             _ = _parts.Reads.Get(pagesId, index, urgent: true)
                 .ContinueWith(read => Guard.Run(MemoryFiller.CopyWork, () => _parts.Placer.Arrived(pagesId, index, read), _parts.Failure.FailedUnexpectedly), TaskScheduler.Default);
         }
+        _faulted.Clear();
     }
 
     /// <summary>A process waits for the page at <paramref name="page"/>: its chunk is read at once, or it gets a zero page when the image has none there.</summary>
-    private void Fault(LazyTask task, ulong page, List<(int PagesId, int Index)> faulted, List<(LazyTask Task, ulong Page)> retries)
+    private void Fault(LazyTask task, ulong page)
     {
         if (task.Find(page) is not { } found || found.Area.IsDone(found.Page))
         {
             // No page was dumped here (the app never touched it), or the app dropped it since: it reads zeros.
             // A page that is in already only needs its waiter woken (a copy can beat the fault's message).
-            ZeroOrWake(task, page, retries);
+            ZeroOrWake(task, page);
             return;
         }
         _progress.Touched(task.Pid, found.Area.DumpedAt + (ulong)(found.Page * ImagePage.Bytes));
-        faulted.AddRange(FaultReads.For(task, _parts.Spaces.Image(task.PagesId), found.Area, found.Page).Select(index => (task.PagesId, index)));
+        _faulted.AddRange(FaultReads.For(task, _parts.Spaces.Image(task.PagesId), found.Area, found.Page).Select(index => (task.PagesId, index)));
     }
 
-    private static void ZeroOrWake(LazyTask task, ulong page, List<(LazyTask Task, ulong Page)> retries)
+    private void ZeroOrWake(LazyTask task, ulong page)
     {
         switch (task.File.Zero(page, ImagePage.Bytes))
         {
@@ -281,7 +246,7 @@ internal sealed class FaultServer
                 task.File.Wake(page, ImagePage.Bytes);
                 break;
             case FillResult.Retry:
-                retries.Add((task, page));
+                _zeroRetries.Add((task, page));
                 break;
             case FillResult.Gone:
                 task.End();
@@ -290,21 +255,14 @@ internal sealed class FaultServer
     }
 
     /// <summary>Zero pages refused while an event was unread, tried again once it is; those still refused wait for the next round.</summary>
-    private List<(LazyTask Task, ulong Page)> RetryZeroPages(List<(LazyTask Task, ulong Page)> retries)
+    private void RetryZeroPages()
     {
-        var again = new List<(LazyTask Task, ulong Page)>();
-        var faulted = new List<(int PagesId, int Index)>();
+        List<(LazyTask Task, ulong Page)> retries = _zeroRetries;
+        _zeroRetries = [];
         foreach ((LazyTask task, ulong page) in retries)
         {
-            lock (task.Lock)
-            {
-                if (!task.File.IsClosed)
-                {
-                    Fault(task, page, faulted, again); // an mremap may have moved data there meanwhile
-                }
-            }
+            task.RetryFault(this, page); // an mremap may have moved data there meanwhile
         }
-        ReadForFaults(faulted);
-        return again;
+        ReadForFaults();
     }
 }

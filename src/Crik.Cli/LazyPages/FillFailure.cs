@@ -1,3 +1,4 @@
+using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.LazyPages;
@@ -7,7 +8,7 @@ namespace Crik.Cli.LazyPages;
 /// the app is killed first, then whatever waits on the fill wakes to end (a background fill held or waiting for the
 /// restore, the events thread's poll). The first reason counts; once the fill has ended, nothing fails it.
 /// </summary>
-internal sealed class FillFailure(Action<string> killApp, BackgroundHold hold, ReadinessPoll poll)
+internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, ReadinessPoll poll) : IUnexpectedFailures
 {
     /// <summary>What <see cref="_why"/> holds once the fill ended without failing: a failure cannot come after it.</summary>
     private static readonly string EndedWell = new("ended well".AsSpan());
@@ -33,7 +34,7 @@ internal sealed class FillFailure(Action<string> killApp, BackgroundHold hold, R
         CriksOwn = criksOwn;
         try
         {
-            killApp(why);
+            app.KillApp(why);
         }
         finally
         {
@@ -41,6 +42,9 @@ internal sealed class FillFailure(Action<string> killApp, BackgroundHold hold, R
             poll.Wake(); // the events thread lets go of the userfaultfds and says why
         }
     }
+
+    /// <summary>A process handed over once the fill is over (it failed), after its app was killed: killed too, before its memory is let go.</summary>
+    public void KillLate() => app.KillApp(Why ?? "the app's memory can no longer be served");
 
     /// <summary>An exception nobody expected, on one of the fill's threads: the same end as a failed fill, with the stack for the log.</summary>
     public void FailedUnexpectedly(string thread, Exception e) => Fail($"{thread} failed unexpectedly: {e}", criksOwn: true);

@@ -10,7 +10,7 @@ namespace Crik.Cli.LazyPages;
 /// collector, and so the faults crik serves, busy). A buffer may be longer than its chunk: <see cref="ChunkedImage.ChunkSize"/>
 /// says how much of it is the chunk.
 /// </summary>
-internal static class FillReads
+internal sealed class FillReads(IReadOnlyDictionary<int, ChunkedImage> images, FillBuffers buffers) : IChunkSource
 {
     public const string ReaderThread = "crik chunk reader", FaultReaderThread = "crik fault reader";
 
@@ -19,18 +19,18 @@ internal static class FillReads
     /// <param name="failed">What an unexpected exception on a reader thread does (the fill fails).</param>
     /// <param name="buffers">The fill's buffers, which its owner clears when the fill ends.</param>
     /// <param name="aheadYields">The app runs while the threads read ahead: they run below its CPU priority.</param>
-    public static ChunkReadAhead Start(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, Action<string, Exception> failed,
+    public static ChunkReadAhead Start(IReadOnlyDictionary<int, ChunkedImage> images, int threads, StoreOutage outage, IUnexpectedFailures failed,
         FillBuffers buffers, bool aheadYields = false) =>
-        new(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread, AheadYields: aheadYields),
-            (image, index) => Read(images[image], index, buffers), buffers.Return, outage, failed);
+        new(new ChunkReaderThreads(threads, ReaderThread, FaultReaderThread, AheadYields: aheadYields), new FillReads(images, buffers), outage, failed);
 
     /// <summary>One attempt at a chunk, into a buffer of the pool's (given back when it fails).</summary>
-    private static byte[] Read(ChunkedImage image, int index, FillBuffers buffers)
+    public byte[] Read(int image, int index)
     {
-        byte[] bytes = buffers.Rent(image.ChunkSize(index));
+        ChunkedImage chunked = images[image];
+        byte[] bytes = buffers.Rent(chunked.ChunkSize(index));
         try
         {
-            image.ReadChunk(index, bytes);
+            chunked.ReadChunk(index, bytes);
             return bytes;
         }
         catch
@@ -39,4 +39,6 @@ internal static class FillReads
             throw;
         }
     }
+
+    public void GiveBack(byte[] buffer) => buffers.Return(buffer);
 }

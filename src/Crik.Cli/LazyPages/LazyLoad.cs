@@ -1,6 +1,7 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
 using Crik.Cli.Processes;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
 
@@ -10,7 +11,7 @@ namespace Crik.Cli.LazyPages;
 /// (<see cref="MemoryFiller"/>); no lazy-pages daemon of CRIU's runs. It ends when every page is in
 /// (<see cref="Loaded"/> is null) or failed (why); on a failure the app is killed first.
 /// </summary>
-internal sealed class LazyLoad : IDisposable
+internal sealed class LazyLoad : IUserfaultReceiver, IDisposable
 {
     /// <summary>How long the restore may take to say every process is restored, once it has ended.</summary>
     private static readonly TimeSpan HandoffWait = TimeSpan.FromSeconds(10);
@@ -23,7 +24,7 @@ internal sealed class LazyLoad : IDisposable
     private readonly StoreOutage _outage;
     private int _disposed;
 
-    private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp, StoreOutage outage,
+    private LazyLoad(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, IAppKiller app, StoreOutage outage,
         bool appRunsMeanwhile)
     {
         _images = images;
@@ -32,10 +33,10 @@ internal sealed class LazyLoad : IDisposable
         _outage = outage;
         // Listening first: a socket that cannot be bound leaves no fill behind. Nothing arrives before CRIU starts.
         // A handoff that ends without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.
-        _handoff = UserfaultHandoff.Listen(work, (pid, userfault) => _filler!.Add(pid, userfault), (why, criksOwn) => _filler?.Fail(why, criksOwn));
+        _handoff = UserfaultHandoff.Listen(work, this);
         try
         {
-            _filler = new MemoryFiller(images.Tasks, images.Images, images.Mappings, images.First, Readers, killApp, outage, appRunsMeanwhile);
+            _filler = new MemoryFiller(images, Readers, app, outage, appRunsMeanwhile);
         }
         catch
         {
@@ -98,13 +99,19 @@ internal sealed class LazyLoad : IDisposable
     /// Listens for the restore in <paramref name="work"/> and starts reading the chunks to fill first.
     /// Takes ownership of the images and packs.
     /// </summary>
-    /// <param name="killApp">Kills whatever of the app runs, with the reason; called before crik lets go of its memory.</param>
+    /// <param name="app">Kills whatever of the app runs, with the reason; called before crik lets go of its memory.</param>
     /// <param name="outage">What reads tell of a store that stops answering, and how long the app waits for it.</param>
     /// <param name="appRunsMeanwhile">A lazy restore: the fill's work ahead runs below the app's CPU priority. Not for a restore that fills all
     /// before the app runs, where the fill is all there is to wait for.</param>
-    public static LazyLoad Start(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, Action<string> killApp,
+    public static LazyLoad Start(LazyImages images, PackReader packs, CriuWorkDir work, IReadOnlyList<TouchedRange>? touchedBefore, IAppKiller app,
         StoreOutage outage, bool appRunsMeanwhile) =>
-        new(images, packs, work, touchedBefore, killApp, outage, appRunsMeanwhile);
+        new(images, packs, work, touchedBefore, app, outage, appRunsMeanwhile);
+
+    /// <summary>A process's userfaultfd, from the restore (nothing arrives before CRIU starts, after the filler is made).</summary>
+    void IUserfaultReceiver.Received(int pid, SafeFileHandle userfault) => _filler.Add(pid, userfault);
+
+    /// <summary>A handoff that ended without every process (the restore failed, or the handoff itself did): whatever of the app runs is killed at once.</summary>
+    void IUserfaultReceiver.HandoffFailed(string why, bool criksOwn) => _filler?.Fail(why, criksOwn);
 
     /// <summary>
     /// The restore succeeded: crik says the app runs only once it holds every userfaultfd the restore

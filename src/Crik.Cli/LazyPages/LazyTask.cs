@@ -1,18 +1,23 @@
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Crik.Cli.Timing;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// One restored process whose memory crik fills: its userfaultfd and the areas still to fill, as the
 /// app changes its memory (a fork gives a child task of its own, an mremap moves areas, a
-/// madvise(MADV_DONTNEED) or munmap drops pages). Everything here is done under <see cref="Lock"/>,
-/// which a fill holds from its look at the areas to the end of its copy, so that no event read in
-/// between can be missed.
+/// madvise(MADV_DONTNEED) or munmap drops pages). It changes only through its own methods, each under
+/// its lock; a fill's copy (<see cref="Fill"/>) holds it from its look at the areas to the end of the
+/// copy, and the events thread (<see cref="ReadEvents"/>) from an event's read to the end of its handling,
+/// so that no event read in between can be missed. What reads the areas (<see cref="Areas"/>,
+/// <see cref="Find"/>, <see cref="HoldingBytes"/> and the like) does so within one of those.
 /// </summary>
 internal sealed class LazyTask : IDisposable
 {
+    private readonly Lock _lock = new();
     private readonly LazyAreas _areas;
     private readonly GuardLook _guards = new();
 
@@ -47,13 +52,17 @@ internal sealed class LazyTask : IDisposable
     /// <summary>When the process started (<see cref="ProcessStart"/>), read as crik took its memory on; "" for a forked child.</summary>
     public string StartTime { get; }
 
-    public Lock Lock { get; } = new();
-
     /// <summary>Every page is in (or dropped), or the process is gone: nothing more is filled.</summary>
     public bool Ended { get; private set; }
 
-    /// <summary>Nothing more is filled: every page is in (or dropped), or the process is gone. Under <see cref="Lock"/>.</summary>
-    public void End() => Ended = true;
+    /// <summary>Nothing more is filled: every page is in (or dropped), or the process is gone.</summary>
+    public void End()
+    {
+        lock (_lock)
+        {
+            Ended = true;
+        }
+    }
 
     /// <summary>A forked child's own PID, found (<see cref="ForkedChild"/>); null while it is not. Returns it.</summary>
     public int? Found(int? realPid) => RealPid = realPid;
@@ -62,33 +71,74 @@ internal sealed class LazyTask : IDisposable
 
     public long Missing => _areas.Missing;
 
-    /// <summary>Marks pages of <paramref name="area"/> done (<see cref="LazyArea.MarkDone"/>), and counts them.</summary>
-    public void MarkDone(LazyArea area, long first, long count) => _areas.MarkDone(area, first, count);
-
-    /// <summary>The lazy runs of <paramref name="pagemap"/>, split where a mapping ends (a copy must not cross one).</summary>
-    public static LazyTask Create(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings, UserfaultFile file)
+    /// <summary>The pages still to fill: none once it has ended.</summary>
+    public long LeftToFill
     {
-        var areas = new List<LazyArea>();
-        MemoryArea[] byStart = [.. mappings.OrderBy(m => m.Start)];
-        foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
+        get
         {
-            ulong address = run.Address;
-            foreach (MemoryArea mapping in Overlapping(byStart, run.Address, run.End))
+            lock (_lock)
             {
-                if (!mapping.CanBeLazy)
-                {
-                    // CRIU neither restores such a page nor registers its mapping: nothing would ever fill it.
-                    throw new InvalidDataException($"process {pid}'s lazy pages at 0x{run.Address:x} lie in a mapping that is not filled lazily (0x{mapping.Start:x}, flags 0x{mapping.Flags:x})");
-                }
-                ulong start = Math.Max(address, mapping.Start), end = Math.Min(run.End, mapping.End);
-                if (end > start)
-                {
-                    areas.Add(new LazyArea(start, run.Offset + (long)(start - run.Address), (long)(end - start) / ImagePage.Bytes));
-                }
+                return Ended ? 0 : Missing;
             }
         }
-        return new LazyTask(pid, pagemap.PagesId, file, areas, forkedFrom: null);
     }
+
+    /// <summary>Marks pages of <paramref name="area"/> done (<see cref="LazyArea.MarkDone"/>), and counts them.</summary>
+    public void MarkDone(LazyArea area, long first, long count)
+    {
+        lock (_lock)
+        {
+            _areas.MarkDone(area, first, count);
+        }
+    }
+
+    /// <summary>Adds the index in <paramref name="image"/> of every piece it still misses pages of (none once it has ended); unsorted, maybe twice.</summary>
+    public void AddMissingChunks(ChunkedImage image, List<int> indexes)
+    {
+        lock (_lock)
+        {
+            if (!Ended)
+            {
+                _areas.AddMissingChunks(image, indexes);
+            }
+        }
+    }
+
+    /// <summary>What is left to fill in it, for a checkpoint taken while the memory arrives; null once it has ended or its userfaultfd is let go of.</summary>
+    public UnfilledProcess? Unfilled()
+    {
+        lock (_lock)
+        {
+            return Ended || File.IsClosed ? null
+                : new UnfilledProcess(Pid, StartTime, PagesId, Forked, [.. Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]);
+        }
+    }
+
+    /// <summary>
+    /// The process at a glance, for a checkpoint taken while the memory arrives; null once it has ended or its userfaultfd
+    /// is let go of. A child forked since the restore that has exited (or run another program) ends here: otherwise noticed
+    /// only when a copy into it fails, and a checkpoint would wait for memory that nobody will read.
+    /// </summary>
+    public ProcessAtAGlance? Glance()
+    {
+        lock (_lock)
+        {
+            if (Ended || File.IsClosed)
+            {
+                return null;
+            }
+            if (Forked && Areas.Count > 0 && File.Serves(Areas[0].Address) == false)
+            {
+                Ended = true; // the events thread lets it go
+                return null;
+            }
+            return new ProcessAtAGlance(Pid, Forked, StartKnown: StartTime.Length > 0, MissesPages: Areas.Count > 0);
+        }
+    }
+
+    /// <summary>The lazy runs of <paramref name="pagemap"/>, split where a mapping ends (a copy must not cross one).</summary>
+    public static LazyTask Create(int pid, Pagemap pagemap, IReadOnlyList<MemoryArea> mappings, UserfaultFile file) =>
+        new(pid, pagemap.PagesId, file, LazyAreas.Of(pid, pagemap, mappings), forkedFrom: null);
 
     /// <summary>The area and page at <paramref name="address"/>; null when no lazy page was dumped there (a page the app never touched).</summary>
     public (LazyArea Area, long Page)? Find(ulong address) => _areas.Find(address);
@@ -108,7 +158,11 @@ internal sealed class LazyTask : IDisposable
     /// </summary>
     public LazyTask Fork(UserfaultFile child, IReadOnlyList<(ulong Start, ulong End)> notInherited, ForkedFrom from)
     {
-        var forked = new LazyTask(Pid, PagesId, child, [.. _areas.InAddressOrder.Select(a => a.Clone())], from);
+        LazyTask forked;
+        lock (_lock)
+        {
+            forked = new LazyTask(Pid, PagesId, child, [.. _areas.InAddressOrder.Select(a => a.Clone())], from);
+        }
         foreach ((ulong start, ulong end) in notInherited)
         {
             forked.Unmap(start, end);
@@ -119,28 +173,23 @@ internal sealed class LazyTask : IDisposable
     /// <summary>mremap moved [<paramref name="from"/>, +<paramref name="length"/>) to <paramref name="to"/>, over whatever was there.</summary>
     public void Remap(ulong from, ulong to, ulong length)
     {
-        ulong end = from + length;
-        var moving = new List<LazyArea>();
-        var staying = new List<LazyArea>();
-        foreach (LazyArea area in SplitAt(from, end))
+        lock (_lock)
         {
-            (area.Address >= from && area.End <= end ? moving : staying).Add(area);
+            _areas.Remap(from, to, length);
         }
-        _areas.Replace(staying);
-        Unmap(to, to + length);
-        foreach (LazyArea area in moving)
-        {
-            area.MoveBy((long)to - (long)from);
-        }
-        _areas.Replace([.. _areas.InAddressOrder.Concat(moving).OrderBy(a => a.Address)]);
     }
 
     /// <summary>Whether any of the image's pages (filled or not) lie in [<paramref name="start"/>, <paramref name="end"/>).</summary>
     public bool HoldsAny(ulong start, ulong end) => _areas.HoldsAny(start, end);
 
     /// <summary>The app unmapped [<paramref name="start"/>, <paramref name="end"/>): nothing of the image belongs there any more (a later mapping there is not the app's old memory).</summary>
-    public void Unmap(ulong start, ulong end) =>
-        _areas.Replace([.. SplitAt(start, end).Where(a => !(a.Address >= start && a.End <= end))]);
+    public void Unmap(ulong start, ulong end)
+    {
+        lock (_lock)
+        {
+            _areas.Unmap(start, end);
+        }
+    }
 
     /// <summary>
     /// The app dropped [<paramref name="start"/>, <paramref name="end"/>) (madvise MADV_DONTNEED): those pages read as zeros
@@ -152,11 +201,26 @@ internal sealed class LazyTask : IDisposable
         Unmap(start & ~(page - 1), (end + page - 1) & ~(page - 1));
     }
 
+    /// <summary>The app unmapped memory (munmap), or dropped its pages (madvise): none of it is filled any more.</summary>
+    private void Unmapped(UserfaultMessage message)
+    {
+        if (message.Event == UserfaultEvent.Unmap)
+        {
+            Unmap(message.First, message.Second);
+        }
+        else
+        {
+            Drop(message.First, message.Second);
+        }
+        // A thread that waited on a dropped page would wait for a copy that never comes: it faults again, and gets a zero page.
+        File.Wake(message.First, (long)(message.Second - message.First));
+    }
+
     /// <summary>
     /// Takes the guard pages the app installed in [<paramref name="start"/>, <paramref name="end"/>) out of what is left to
-    /// fill: the app installs them without an event, and a copy there would remove the guard. Under <see cref="Lock"/>, right
-    /// before a copy; a process whose PID crik does not know (a child forked since the restore, not found yet), or a kernel
-    /// that cannot tell, is copied into as before.
+    /// fill: the app installs them without an event, and a copy there would remove the guard. Right before a copy, within
+    /// <see cref="Fill"/>; a process whose PID crik does not know (a child forked since the restore, not found yet), or a
+    /// kernel that cannot tell, is copied into as before.
     /// </summary>
     public void SkipGuards(ulong start, ulong end)
     {
@@ -164,9 +228,103 @@ internal sealed class LazyTask : IDisposable
         {
             return;
         }
-        foreach ((ulong guardStart, ulong guardEnd) in _guards.In(pid, start, end))
+        lock (_lock)
         {
-            Unmap(guardStart, guardEnd);
+            foreach ((ulong guardStart, ulong guardEnd) in _guards.In(pid, start, end))
+            {
+                _areas.Unmap(guardStart, guardEnd);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads and handles every message waiting on its userfaultfd, under the lock: an unmap or a dropped range here, a fault,
+    /// a fork or an mremap through <paramref name="events"/>.
+    /// </summary>
+    public void ReadEvents(IUserfaultEvents events)
+    {
+        lock (_lock)
+        {
+            while (!File.IsClosed && File.TryRead() is { } message)
+            {
+                if (message.Event != UserfaultEvent.PageFault)
+                {
+                    TestDelay.AfterEventRead();
+                }
+                switch (message.Event)
+                {
+                    case UserfaultEvent.PageFault:
+                        events.Faulted(this, message.Second & ~(ulong)(ImagePage.Bytes - 1));
+                        break;
+                    case UserfaultEvent.Fork:
+                        events.Forked(this, new UserfaultFile(new SafeFileHandle(message.Child, ownsHandle: true)));
+                        break;
+                    case UserfaultEvent.Remap:
+                        events.Remapped(this, message.First, message.Second, message.Third);
+                        break;
+                    case UserfaultEvent.Remove or UserfaultEvent.Unmap:
+                        Unmapped(message);
+                        break;
+                    default:
+                        throw new IOException($"a userfaultfd reported event 0x{(byte)message.Event:x2}, which crik does not know");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A fault that got no zero page while an event was unread, served again now that it is read (an mremap may have moved
+    /// data there meanwhile), under the lock; nothing once its userfaultfd is let go of.
+    /// </summary>
+    public void RetryFault(IUserfaultEvents events, ulong page)
+    {
+        lock (_lock)
+        {
+            if (!File.IsClosed)
+            {
+                events.FaultedAgain(this, page);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lets go of its userfaultfd once nothing more is filled (every page is in or dropped, or the process is gone), after
+    /// reading what still waits on it (a fork not read yet would leave its child's memory unserved). Null while it is still
+    /// filled; else whether pages were still missing (the process went before its memory was all in).
+    /// </summary>
+    public bool? LetGoOnceEnded(IUserfaultEvents events)
+    {
+        lock (_lock)
+        {
+            if (!Ended && Missing > 0)
+            {
+                return null;
+            }
+            ReadEvents(events);
+            bool goneEarly = Missing > 0;
+            Dispose();
+            return goneEarly;
+        }
+    }
+
+    /// <summary>
+    /// Copies the pages it misses of a chunk that arrived (its <paramref name="length"/> bytes from <paramref name="start"/> in
+    /// the pages image), one copy per run (<see cref="PageCopier.CopyMissing"/>), holding the lock from its look at the areas
+    /// to the end of the copy; it ends once every page is in or the process is gone. Null when it had ended already, or its
+    /// userfaultfd was let go of: nothing was copied. Else what the copy came to, and whether the task ended with it.
+    /// </summary>
+    public (FillResult Result, bool EndedNow)? Fill(PageCopier copier, byte[] bytes, long start, int length)
+    {
+        lock (_lock)
+        {
+            if (Ended || File.IsClosed)
+            {
+                return null;
+            }
+            FillResult result = copier.CopyMissing(this, bytes, start, length);
+            bool endedNow = result == FillResult.Gone || Missing == 0;
+            Ended |= endedNow;
+            return (result, endedNow);
         }
     }
 
@@ -174,38 +332,6 @@ internal sealed class LazyTask : IDisposable
     {
         File.Dispose();
         _guards.Dispose();
-    }
-
-    /// <summary>The mappings (by their start) that overlap [<paramref name="start"/>, <paramref name="end"/>).</summary>
-    private static IEnumerable<MemoryArea> Overlapping(MemoryArea[] byStart, ulong start, ulong end)
-    {
-        for (int index = Math.Max(0, LazyAreas.LastAtOrBefore(byStart, m => m.Start, start)); index < byStart.Length && byStart[index].Start < end; index++)
-        {
-            if (byStart[index].End > start)
-            {
-                yield return byStart[index];
-            }
-        }
-    }
-
-    /// <summary>The areas with none crossing <paramref name="start"/> or <paramref name="end"/>.</summary>
-    private List<LazyArea> SplitAt(ulong start, ulong end)
-    {
-        var split = new List<LazyArea>();
-        foreach (LazyArea area in _areas.InAddressOrder)
-        {
-            LazyArea rest = area;
-            foreach (ulong cut in new[] { start, end })
-            {
-                if (cut > rest.Address && cut < rest.End)
-                {
-                    (LazyArea before, rest) = rest.SplitAt((long)(cut - rest.Address) / ImagePage.Bytes);
-                    split.Add(before);
-                }
-            }
-            split.Add(rest);
-        }
-        return split;
     }
 }
 

@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Criu;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
@@ -36,30 +35,24 @@ internal sealed class MemoryFiller : IArrivingMemory, IDisposable
     private readonly FillBuffers _buffers = new();
     private readonly FillProgress _progress = new();
     private readonly ReadinessPoll _poll = new();
-    private readonly Action<string> _killApp;
     private readonly FillFailure _failure;
     private readonly TaskCompletionSource<string?> _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <param name="pagemaps">Each process's pagemap, by its PID in the images.</param>
-    /// <param name="images">Each pages image, by its number.</param>
-    /// <param name="mappings">A process's mappings at dump time, by its PID in the images.</param>
-    /// <param name="first">The chunks to fill first (and to start reading now).</param>
-    /// <param name="killApp">Kills whatever of the app runs, with the reason.</param>
+    /// <param name="images">The laid-out images: each process's pagemap and mappings, and the pages images, in chunks; and the chunks to fill first (and to start reading now).</param>
+    /// <param name="app">Kills whatever of the app runs, with the reason.</param>
     /// <param name="outage">The store's state, which reads report to and the events thread watches.</param>
-    public MemoryFiller(IReadOnlyDictionary<int, Pagemap> pagemaps, IReadOnlyDictionary<int, ChunkedImage> images, Func<int, IReadOnlyList<MemoryArea>> mappings,
-        IReadOnlyList<(int PagesId, int Index)> first, int readers, Action<string> killApp, StoreOutage outage, bool appRunsMeanwhile)
+    public MemoryFiller(LazyImages images, int readers, IAppKiller app, StoreOutage outage, bool appRunsMeanwhile)
     {
-        _spaces = new AddressSpaces(pagemaps, images, mappings);
-        _killApp = killApp;
+        _spaces = new AddressSpaces(images);
         _hold = new BackgroundHold();
-        _failure = new FillFailure(killApp, _hold, _poll);
-        _reads = FillReads.Start(images, readers, outage, _failure.FailedUnexpectedly, _buffers, aheadYields: appRunsMeanwhile);
-        foreach ((int pagesId, int index) in first)
+        _failure = new FillFailure(app, _hold, _poll);
+        _reads = FillReads.Start(images.Images, readers, outage, _failure, _buffers, aheadYields: appRunsMeanwhile);
+        foreach ((int pagesId, int index) in images.First)
         {
             _reads.Prefetch(pagesId, index);
         }
         var parts = new FillParts(_spaces, new ChunkPlacer(_spaces, _reads, _progress.Copier, _poll, _failure), _reads, _poll, _failure);
-        var background = new BackgroundFill(parts, _hold, first, appRunsMeanwhile);
+        var background = new BackgroundFill(parts, _hold, images.First, appRunsMeanwhile);
         var server = new FaultServer(parts, outage, _progress, background);
         // The events thread's last act ends the fill, whatever happened.
         BackgroundThread.StartSoon(() => { server.ServeEvents(); End(); }, EventsThread, _failure.FailedUnexpectedly);
@@ -96,8 +89,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IDisposable
             LazyTask task = _spaces.Create(pid, file);
             if (!_spaces.TryAdd(task))
             {
-                // The fill is over (it failed), and this process came after its app was killed: killed too, before its memory is let go.
-                _killApp(_failure.Why ?? "the app's memory can no longer be served");
+                _failure.KillLate();
                 task.Dispose();
                 return;
             }

@@ -6,7 +6,7 @@ namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// Copies a chunk's pages into a process that misses them, one copy (UFFDIO_COPY) per run of missing pages,
-/// and counts the bytes copied and the time it took. Safe from several threads (the caller holds the task's lock).
+/// and counts the bytes copied and the time it took. Safe from several threads (each copy within <see cref="LazyTask.Fill"/>, under the task's lock).
 /// </summary>
 internal sealed class PageCopier
 {
@@ -17,7 +17,7 @@ internal sealed class PageCopier
     /// <summary>The time spent copying, added up over the threads.</summary>
     public TimeSpan CopyingTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _copyingTicks));
 
-    /// <summary>One copy per run of missing pages; under the task's lock.</summary>
+    /// <summary>One copy per run of missing pages; within <see cref="LazyTask.Fill"/>, under the task's lock.</summary>
     public unsafe FillResult CopyMissing(LazyTask task, byte[] bytes, long start, int length)
     {
         long end = start + length;

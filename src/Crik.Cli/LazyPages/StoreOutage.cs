@@ -23,7 +23,7 @@ internal sealed record OutageNews(OutageStage Stage, TimeSpan Lasted, TimeSpan P
 /// the outage's start at once, a reminder every <see cref="ReminderEvery"/> (<see cref="Tick"/>), and
 /// its end once. Safe from several threads.
 /// </summary>
-internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell) : Chunks.IStorePatience
+internal sealed class StoreOutage(TimeSpan patience, IOutageListener listener) : Chunks.IStorePatience
 {
     public static readonly TimeSpan ReminderEvery = TimeSpan.FromSeconds(10);
 
@@ -140,7 +140,7 @@ internal sealed class StoreOutage(TimeSpan patience, Action<OutageNews> tell) : 
     {
         if (news is not null)
         {
-            tell(news);
+            listener.Told(news);
         }
     }
 

@@ -4,7 +4,6 @@ using Crik.Cli.Criu;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
-using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.LazyPages;
 
@@ -24,15 +23,13 @@ internal sealed class UserfaultHandoff : IDisposable
     private const uint RestoreFinished = 0x52535446;
 
     private readonly UnixListener _listener;
-    private readonly Action<int, SafeFileHandle> _received;
-    private readonly Action<string, bool> _failed;
+    private readonly IUserfaultReceiver _receiver;
     private readonly TaskCompletionSource<string?> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private UserfaultHandoff(UnixListener listener, Action<int, SafeFileHandle> received, Action<string, bool> failed)
+    private UserfaultHandoff(UnixListener listener, IUserfaultReceiver receiver)
     {
         _listener = listener;
-        _received = received;
-        _failed = failed;
+        _receiver = receiver;
         _ = Guard.RunAsync(HandoffThread, ReceiveAsync, FailedUnexpectedly);
     }
 
@@ -40,16 +37,15 @@ internal sealed class UserfaultHandoff : IDisposable
     public Task<string?> Finished => _finished.Task;
 
     /// <summary>
-    /// Listens in <paramref name="work"/>; each process's PID in the images and userfaultfd go to <paramref name="received"/>,
-    /// on a thread of crik's. A handoff that ends before every process was handed over tells <paramref name="failed"/> why
-    /// at once, on that thread, before the connection is closed: whatever of the app runs must not wait for memory nobody serves.
-    /// It says too whether that was crik's own code failing in a way nobody expected.
+    /// Listens in <paramref name="work"/>; each process's PID in the images and userfaultfd go to <paramref name="receiver"/>,
+    /// on a thread of crik's. A handoff that ends before every process was handed over tells it why at once
+    /// (<see cref="IUserfaultReceiver.HandoffFailed"/>), on that thread, before the connection is closed.
     /// </summary>
-    public static UserfaultHandoff Listen(CriuWorkDir work, Action<int, SafeFileHandle> received, Action<string, bool> failed)
+    public static UserfaultHandoff Listen(CriuWorkDir work, IUserfaultReceiver receiver)
     {
         string path = Path.Combine(work.Path, SocketName);
         File.Delete(path);
-        return new UserfaultHandoff(UnixListener.Listen(path, backlog: 1), received, failed);
+        return new UserfaultHandoff(UnixListener.Listen(path, backlog: 1), receiver);
     }
 
     public void Dispose()
@@ -63,7 +59,7 @@ internal sealed class UserfaultHandoff : IDisposable
     {
         if (why is not null && !_finished.Task.IsCompleted)
         {
-            _failed(why, criksOwn);
+            _receiver.HandoffFailed(why, criksOwn);
         }
         _finished.TrySetResult(why);
     }
@@ -114,7 +110,7 @@ internal sealed class UserfaultHandoff : IDisposable
                 if (pid > 0)
                 {
                     FaultSeam.Hit(HandoffThread);
-                    _received(pid, DescriptorMessages.Receive(handle, "the restore's lazy-pages connection"));
+                    _receiver.Received(pid, DescriptorMessages.Receive(handle, "the restore's lazy-pages connection"));
                 }
             }
         }

@@ -2,10 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
-using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
-using Crik.Cli.Observing;
-using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Serilog;
 
@@ -35,8 +32,8 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
                 images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
             }
             FillFirst(images, manifest);
-            var outage = new StoreOutage(config.LazyStoreWait, news => ToldOfStore(manifest.Generation, news));
-            LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, why => KillRestored(manifest, why), outage, appRunsMeanwhile: lazily);
+            var app = new AppOnTheFill(manifest, log);
+            LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, app, new StoreOutage(config.LazyStoreWait, app), appRunsMeanwhile: lazily);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");
             ReadAheadMappedFiles(images, manifest.Generation);
             return loading;
@@ -70,37 +67,5 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
         {
             log.Debug("Checkpoint {Generation}: not reading ahead the files the app maps: {Error}", generation, e.Message);
         }
-    }
-
-    /// <summary>The image store stopped answering while the app's memory arrives, still does not, or is back: in the log, an Event and the metrics.</summary>
-    private void ToldOfStore(long generation, OutageNews news)
-    {
-        var happening = new Happening.StoreOutageWhileLoading(generation, news.Stage == OutageStage.Over, news.Lasted, news.Patience, news.Why);
-        switch (news.Stage)
-        {
-            case OutageStage.Began:
-                log.Warning(happening, "Checkpoint {Generation}: the image store stopped answering while the app's memory arrives ({Why}); the app waits for the pages "
-                    + "it touches, and crik tries again for up to lazyStoreWait ({Patience})", generation, news.Why, Seconds(news.Patience));
-                break;
-            case OutageStage.Still:
-                log.Warning(happening, "Checkpoint {Generation}: still waiting for the image store after {Seconds:0} s ({Why}); the app waits, and crik gives up "
-                    + "after lazyStoreWait ({Patience})", generation, news.Lasted.TotalSeconds, news.Why, Seconds(news.Patience));
-                break;
-            case OutageStage.Over:
-                log.Information(happening, "Checkpoint {Generation}: the image store answers again after {Seconds:0.0} s (last failure: {Why}); the app's memory arrives again",
-                    generation, news.Lasted.TotalSeconds, news.Why);
-                break;
-        }
-    }
-
-    private static string Seconds(TimeSpan time) => $"{time.TotalSeconds:0} s";
-
-    /// <summary>Kills whatever of the restored app runs: its memory cannot all arrive, and it must never read a page that did not.</summary>
-    private void KillRestored(Manifest manifest, string why)
-    {
-        log.Debug("Killing the restored app: {Why}", why);
-        // Its process group first, which holds what it forked meanwhile; then each restored process by descriptor.
-        Posix.TrySignal(-manifest.RootPid, Signal.SIGKILL);
-        RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet());
     }
 }

@@ -120,7 +120,7 @@ internal sealed class ImageServer : StreamerSession<string?>
             writer = new NonBlockingPipe(pipe);
             int depth = byReference ? PagesChunksAhead : ChunksAhead;
             var threads = new ChunkReaderThreads(Math.Min(_packs.ConcurrentReads, Math.Min(depth, chunks.Count)), ReaderThread);
-            reads = new ChunkReadAhead(threads, (_, i) => ReadChunk(chunks[i], byReference, giveBack), giveBack, patience: null, failed: null);
+            reads = new ChunkReadAhead(threads, new ServedChunks(this, chunks, byReference), patience: null, failed: null);
             ahead = new ChunksInOrder(reads, image: 0, chunks.Count, depth);
             WriteChunks(chunks, ahead, writer, inPipe, unwritten, byReference, times);
         }
@@ -317,6 +317,24 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             giveBack(buffer);
             throw;
+        }
+    }
+
+    /// <summary>An image's chunks as its read-ahead engine reads them: into this server's buffers, pinned ones for a pages image (its pipe gets them by reference).</summary>
+    private sealed class ServedChunks(ImageServer server, IReadOnlyList<ChunkRef> chunks, bool byReference) : IChunkSource
+    {
+        public byte[] Read(int image, int index) => server.ReadChunk(chunks[index], byReference, GiveBack);
+
+        public void GiveBack(byte[] buffer)
+        {
+            if (byReference)
+            {
+                server.GiveBackPinned(buffer);
+            }
+            else
+            {
+                server.GiveBack(buffer);
+            }
         }
     }
 }

@@ -46,7 +46,7 @@ public sealed class SlicedPagesTests : IDisposable
         Assert.All(chunks, c => Assert.True(c.IsSlice));
         Assert.Equal(4, chunks.Count); // pages 3-6 of the previous image are one slice: they follow one another in its chunk of 5
         byte[] expected = [.. previousBytes.AsSpan(0, 2 * Page), .. dumpedBytes.AsSpan(0, Page), .. previousBytes.AsSpan(3 * Page, 4 * Page), .. dumpedBytes.AsSpan(Page, Page)];
-        using var reader = new PackReader(generation => File.OpenHandle(Path.Combine(_dir, $"{generation}.pack")));
+        using var reader = Crik.Cli.Tests.Chunks.PacksOf.Files(generation => File.OpenHandle(Path.Combine(_dir, $"{generation}.pack")));
         var read = new List<byte>();
         foreach (ChunkRef chunk in chunks)
         {

@@ -66,8 +66,8 @@ public sealed class ChunkReadAheadTests
     {
         const string Name = "crik ra dispose", Urgent = "crik ra urgent";
         using var gate = new ManualResetEventSlim();
-        var reads = new ChunkReadAhead(new ChunkReaderThreads(2, Name, Urgent), (_, i) => Read(i, gate),
-            GiveBack, patience: null, failed: Unexpected);
+        var reads = new ChunkReadAhead(new ChunkReaderThreads(2, Name, Urgent), new ChunkSourceOf((_, i) => Read(i, gate), GiveBack),
+            patience: null, failed: new FailuresTo(Unexpected));
         Task<byte[]>[] asked = [.. Enumerable.Range(0, 5).Select(i => reads.Get(0, i, urgent: i == 4))];
         Poll(() => Volatile.Read(ref _reading) >= 2);
         Poll(() => Threads(Name, Urgent) == 3); // a thread names itself once it runs, which may be after two reads began
@@ -87,9 +87,9 @@ public sealed class ChunkReadAheadTests
     public async Task AThreadThatDiesIsToldOfFirstThenFailsEveryReadNotDone()
     {
         string? told = null;
-        using var reads = new ChunkReadAhead(new ChunkReaderThreads(1, "test reader"), (_, i) => i == 0 ? throw new IOException("bad") : Read(i),
-            GiveBack, patience: null, failed: (name, _) => told = name);
-        reads.ReadFailed += _ => throw new InvalidOperationException("a bug outside a chunk's read");
+        using var reads = new ChunkReadAhead(new ChunkReaderThreads(1, "test reader"), new ChunkSourceOf((_, i) => i == 0 ? throw new IOException("bad") : Read(i), GiveBack),
+            patience: null, failed: new FailuresTo((name, _) => told = name));
+        reads.Watch(new ReadFailuresTo(_ => throw new InvalidOperationException("a bug outside a chunk's read")));
         Task<byte[]> first = reads.Get(0, 0, urgent: false), second = reads.Get(0, 1, urgent: false);
 
         await Assert.ThrowsAsync<IOException>(() => first.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -115,7 +115,7 @@ public sealed class ChunkReadAheadTests
     });
 
     private ChunkReadAhead Engine(int threads, string name, Func<int, byte[]> read) =>
-        new(new ChunkReaderThreads(threads, name), (_, i) => read(i), GiveBack, patience: null, failed: Unexpected);
+        new(new ChunkReaderThreads(threads, name), new ChunkSourceOf((_, i) => read(i), GiveBack), patience: null, failed: new FailuresTo(Unexpected));
 
     /// <summary>Reads chunk <paramref name="index"/>, once <paramref name="gate"/> is open, counting the reads under way.</summary>
     private byte[] Read(int index, ManualResetEventSlim? gate = null)

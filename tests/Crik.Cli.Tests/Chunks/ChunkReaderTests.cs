@@ -17,16 +17,18 @@ public sealed class ChunkReaderTests
     private readonly ConcurrentQueue<string> _order = new();
     private readonly ConcurrentDictionary<byte[], string> _out = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentQueue<byte[]> _givenBack = new();
+    private readonly ConcurrentDictionary<int, Func<byte[]>> _reads = new();
+    private int _queued;
 
     [Fact]
     public async Task AnUrgentReadGoesBeforeReadsAheadAndOneLetGoOfBeforeItStartsIsNeverDone()
     {
         using var gate = new ManualResetEventSlim();
-        using var reader = new ChunkReader(new ChunkReaderThreads(1, "test reader"), _givenBack.Enqueue, patience: null, Unexpected);
-        ChunkRead first = reader.Queue(() => { gate.Wait(TimeSpan.FromSeconds(10)); return Read("first"); }, urgent: false);
+        using var reader = new ChunkReader(new ChunkReaderThreads(1, "test reader"), Source(_givenBack.Enqueue), patience: null, Unexpected);
+        ChunkRead first = Queue(reader, () => { gate.Wait(TimeSpan.FromSeconds(10)); return Read("first"); }, urgent: false);
         Poll(() => first.Started != 0);
-        ChunkRead[] ahead = Ahead.Select(name => reader.Queue(() => Read(name), urgent: false)).ToArray();
-        ChunkRead fault = reader.Queue(() => Read("fault"), urgent: true);
+        ChunkRead[] ahead = Ahead.Select(name => Queue(reader, () => Read(name), urgent: false)).ToArray();
+        ChunkRead fault = Queue(reader, () => Read("fault"), urgent: true);
         reader.Hurry(ahead[2]);
         reader.Cancel(ahead[1]);
         gate.Set();
@@ -42,10 +44,10 @@ public sealed class ChunkReaderTests
     public async Task TheBufferOfAReadLetGoOfComesBackOnceWhetherItWasDoneOrStillUnderWay()
     {
         using var gate = new ManualResetEventSlim();
-        using var reader = new ChunkReader(new ChunkReaderThreads(2, "test reader"), GiveBack, patience: null, Unexpected);
-        ChunkRead done = reader.Queue(() => Read("done"), urgent: false);
+        using var reader = new ChunkReader(new ChunkReaderThreads(2, "test reader"), Source(GiveBack), patience: null, Unexpected);
+        ChunkRead done = Queue(reader, () => Read("done"), urgent: false);
         await done.Bytes.WaitAsync(TimeSpan.FromSeconds(10));
-        ChunkRead underWay = reader.Queue(() => { gate.Wait(TimeSpan.FromSeconds(10)); return Read("under way"); }, urgent: false);
+        ChunkRead underWay = Queue(reader, () => { gate.Wait(TimeSpan.FromSeconds(10)); return Read("under way"); }, urgent: false);
         Poll(() => underWay.Started != 0);
 
         reader.Cancel(done);
@@ -66,19 +68,29 @@ public sealed class ChunkReaderTests
         {
             return Interlocked.Increment(ref attempts) == 1 ? throw new PackUnavailableException("503 SlowDown") : Read("again");
         }
-        using (var impatient = new ChunkReader(new ChunkReaderThreads(1, "test reader"), GiveBack, patience: null, Unexpected))
+        using (var impatient = new ChunkReader(new ChunkReaderThreads(1, "test reader"), Source(GiveBack), patience: null, Unexpected))
         {
-            await Assert.ThrowsAsync<PackUnavailableException>(() => impatient.Queue(FailsOnce, urgent: true).Bytes.WaitAsync(TimeSpan.FromSeconds(10)));
+            await Assert.ThrowsAsync<PackUnavailableException>(() => Queue(impatient, FailsOnce, urgent: true).Bytes.WaitAsync(TimeSpan.FromSeconds(10)));
         }
         attempts = 0;
-        var patience = new Crik.Cli.LazyPages.StoreOutage(TimeSpan.FromMinutes(1), _ => { });
-        using var patient = new ChunkReader(new ChunkReaderThreads(1, "test reader"), GiveBack, patience, Unexpected);
+        var patience = new Crik.Cli.LazyPages.StoreOutage(TimeSpan.FromMinutes(1), Crik.Cli.Tests.LazyPages.OutageNewsTo.Nobody);
+        using var patient = new ChunkReader(new ChunkReaderThreads(1, "test reader"), Source(GiveBack), patience, Unexpected);
 
-        byte[] bytes = await patient.Queue(FailsOnce, urgent: true).Bytes.WaitAsync(TimeSpan.FromSeconds(10));
+        byte[] bytes = await Queue(patient, FailsOnce, urgent: true).Bytes.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal("again", _out[bytes]);
         Assert.Equal(2, attempts);
         Assert.Null(patience.Lasted);
+    }
+
+    /// <summary>The reads' source: each index is one read queued (<see cref="Queue"/>), done by the function queued with it.</summary>
+    private ChunkSourceOf Source(Action<byte[]> giveBack) => new((_, index) => _reads[index](), giveBack);
+
+    private ChunkRead Queue(ChunkReader reader, Func<byte[]> read, bool urgent)
+    {
+        int index = Interlocked.Increment(ref _queued);
+        _reads[index] = read;
+        return reader.Queue(image: 0, index, urgent);
     }
 
     private byte[] Read(string name)

@@ -112,7 +112,7 @@ public sealed class ChunksInOrderTests
     /// <summary>An image's chunks as the streamed restore takes them: an engine of their own, with <paramref name="readers"/> threads.</summary>
     private Image InOrder(int count, Func<int, byte[]> read, int depth, int readers)
     {
-        var reads = new ChunkReadAhead(new ChunkReaderThreads(readers, "test reader"), (_, i) => read(i), GiveBack, patience: null, failed: null);
+        var reads = new ChunkReadAhead(new ChunkReaderThreads(readers, "test reader"), new ChunkSourceOf((_, i) => read(i), GiveBack), patience: null, failed: null);
         return new Image(reads, new ChunksInOrder(reads, image: 0, count, depth));
     }
 

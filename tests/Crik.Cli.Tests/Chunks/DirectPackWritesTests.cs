@@ -56,7 +56,7 @@ public sealed unsafe partial class DirectPackWritesTests : IDisposable
                 Assert.True(aligned ? !cached[page] : cached[page], $"page {page} of the pack: cached {cached[page]}, a chunk of {bytes.Length} bytes");
             }
         }
-        using var packs = new PackReader(_ => File.OpenHandle(path));
+        using var packs = PacksOf.Files(_ => File.OpenHandle(path));
         foreach ((ChunkRef chunk, byte[] bytes) in written)
         {
             byte[] back = new byte[chunk.Size];

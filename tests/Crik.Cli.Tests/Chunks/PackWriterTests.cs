@@ -27,7 +27,7 @@ public sealed class PackWriterTests : IDisposable
             Assert.Equal(7000, two.WrittenBytes);
             Assert.Equal(5000, two.ReusedBytes);
         }
-        using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
+        using var reader = PacksOf.Files(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
         var buffer = new byte[7000];
         reader.Read(first, null, buffer);
         Assert.Equal(a, buffer[..5000]);
@@ -44,7 +44,7 @@ public sealed class PackWriterTests : IDisposable
         byte[] pack = File.ReadAllBytes(Pack(1));
         pack[100] ^= 1;
         File.WriteAllBytes(Pack(1), pack);
-        using var reader = new PackReader(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
+        using var reader = PacksOf.Files(g => File.Exists(Pack(g)) ? File.OpenHandle(Pack(g)) : null);
         var buffer = new byte[4096];
         Assert.Contains("does not match its XXH3-64", Assert.Throws<ChunkException>(() => reader.Read(chunk, null, buffer)).Message, StringComparison.Ordinal);
         // Listed by an older crik's manifest, without its XXH3: checked against its name.

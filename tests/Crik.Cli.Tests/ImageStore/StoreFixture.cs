@@ -26,7 +26,7 @@ internal static class StoreFixture
     {
         string name = Path.GetFileName(directory);
         using var backend = new VolumeBackend(Path.GetDirectoryName(directory)!, Serilog.Core.Logger.None, readOnly: true);
-        using var packs = new PackReader(generation => File.Exists(PackPath(directory, generation))
+        using var packs = Crik.Cli.Tests.Chunks.PacksOf.Files(generation => File.Exists(PackPath(directory, generation))
             ? File.OpenHandle(PackPath(directory, generation)) : null);
         byte[]? json = backend.Read($"{name}/{Manifest.FileName}", ManifestReader.MaxBytes);
         return json is null ? "it has no manifest"

@@ -16,7 +16,7 @@ public sealed class ChunkedImageTests
     public void ARangeAcrossChunksReadsEachOnceAndAChunkIsFoundByItsOffset()
     {
         var source = new CountingSource(Chunks * ChunkBytes);
-        using var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => source), ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkRefs(source.Bytes), packs, keyId: null);
         var range = new byte[(2 * ChunkBytes) + 100];
 
@@ -33,7 +33,7 @@ public sealed class ChunkedImageTests
     public void ARunsChunksAreThoseItsFirstToItsLastByteAreIn()
     {
         var source = new CountingSource(Chunks * ChunkBytes);
-        using var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => source), ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkRefs(source.Bytes), packs, keyId: null);
         int pages = ChunkBytes / Crik.Cli.Criu.ImagePage.Bytes; // one chunk of pages (4 KiB pages: one page)
 
@@ -48,7 +48,7 @@ public sealed class ChunkedImageTests
         var source = new CountingSource(Chunks * ChunkBytes);
         List<ChunkRef> refs = ChunkRefs(source.Bytes);
         source.Bytes[(9 * ChunkBytes) + 7] ^= 0xff;
-        using var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => source), ChunkCodec.Plain);
         var image = new ChunkedImage(refs, packs, keyId: null);
 
         Assert.Throws<ChunkException>(() => image.ReadChunk(9));

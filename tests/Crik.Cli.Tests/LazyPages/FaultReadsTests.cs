@@ -18,7 +18,7 @@ public sealed class FaultReadsTests
     [Fact]
     public void AFaultOnASliceReadsTheOtherSlicesOfItsChunkAndOfTheNextPiecesChunks()
     {
-        using var packs = new PackReader(_ => (IPackSource?)null, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => null), ChunkCodec.Plain);
         var image = new ChunkedImage(Pieces(), packs, keyId: null);
         using LazyTask task = LazyTaskTests.Task([new(Start, Start + (8 * Page))], (Start, 8, Lazy: true));
         LazyArea area = task.Areas[0];
@@ -38,7 +38,7 @@ public sealed class FaultReadsTests
     [Fact]
     public void AFaultOnAWholeChunkReadsItAndTheNextPiecesOfItsAreaOnly()
     {
-        using var packs = new PackReader(_ => (IPackSource?)null, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => null), ChunkCodec.Plain);
         var image = new ChunkedImage(Pieces(), packs, keyId: null);
         // Two areas: pages 0-5 and 6-7 (a hole between them in memory); the fault is in the second, on C.
         using LazyTask task = LazyTaskTests.Task([new(Start, Start + (6 * Page)), new(Start + (7 * Page), Start + (9 * Page))],
@@ -55,7 +55,7 @@ public sealed class FaultReadsTests
             c = new(new string('c', 64), 1, 12 * Page, 6 * Page), w = new(new string('d', 64), 2, 0, 6 * Page);
         List<ChunkRef> chunks = [a.Slice(0, 3 * Page), w.Slice(0, Page), a.Slice(3 * Page, 3 * Page), w.Slice(Page, Page),
             b.Slice(0, 3 * Page), w.Slice(2 * Page, Page), b.Slice(3 * Page, 3 * Page), w.Slice(3 * Page, Page), c.Slice(0, 3 * Page), w.Slice(4 * Page, Page)];
-        using var packs = new PackReader(_ => (IPackSource?)null, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => null), ChunkCodec.Plain);
         var image = new ChunkedImage(chunks, packs, keyId: null);
         using LazyTask task = LazyTaskTests.Task([new(Start, Start + (23 * Page))], (Start, 23, Lazy: true));
 

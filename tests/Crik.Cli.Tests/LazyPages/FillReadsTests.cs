@@ -16,10 +16,10 @@ public sealed class FillReadsTests
     public async Task AFaultsChunkGoesBeforeEveryReadAheadAndNoChunkIsReadTwiceWhileInUse()
     {
         var source = new ChunkedImageTests.CountingSource(16 * 4096) { Gate = new ManualResetEventSlim(false) };
-        using var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        using var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => source), ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
         using var buffers = new FillBuffers();
-        using var reads = FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), _ => { }), Unexpected, buffers);
+        using var reads = FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 1, new StoreOutage(TimeSpan.FromMinutes(5), OutageNewsTo.Nobody), new Crik.Cli.Tests.Chunks.FailuresTo(Unexpected), buffers);
 
         Task<byte[]> first = reads.Get(1, 0, urgent: false); // the one thread that reads ahead takes it and waits at the gate
         Poll(() => reads.OldestAttempt != 0);
@@ -53,7 +53,7 @@ public sealed class FillReadsTests
     {
         var source = new ChunkedImageTests.CountingSource(16 * 4096);
         var news = new System.Collections.Concurrent.ConcurrentQueue<OutageNews>();
-        var outage = new StoreOutage(TimeSpan.FromMinutes(5), news.Enqueue);
+        var outage = new StoreOutage(TimeSpan.FromMinutes(5), new OutageNewsTo(news.Enqueue));
         using var reads = Reads(source, outage);
         var down = System.Diagnostics.Stopwatch.StartNew();
         source.Failure = _ => down.Elapsed > TimeSpan.FromSeconds(2) ? null
@@ -74,7 +74,7 @@ public sealed class FillReadsTests
     public async Task AStoreThatDoesNotAnswerForTheWholePatienceFailsTheReadWithWhy()
     {
         var source = new ChunkedImageTests.CountingSource(4 * 4096) { Failure = _ => new PackUnavailableException("no answer within 15 s") };
-        using var reads = Reads(source, new StoreOutage(TimeSpan.FromSeconds(1), _ => { }));
+        using var reads = Reads(source, new StoreOutage(TimeSpan.FromSeconds(1), OutageNewsTo.Nobody));
 
         var failure = await Assert.ThrowsAsync<PackUnavailableException>(() => reads.Get(1, 0, urgent: true).WaitAsync(TimeSpan.FromSeconds(20)));
 
@@ -98,7 +98,7 @@ public sealed class FillReadsTests
                 _ => new UnauthorizedAccessException("permission denied"),
             },
         };
-        using var reads = Reads(source, new StoreOutage(TimeSpan.FromMinutes(5), news.Add));
+        using var reads = Reads(source, new StoreOutage(TimeSpan.FromMinutes(5), new OutageNewsTo(news.Add)));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         await Assert.ThrowsAnyAsync<Exception>(() => reads.Get(1, 0, urgent: true).WaitAsync(TimeSpan.FromSeconds(20)));
@@ -127,9 +127,9 @@ public sealed class FillReadsTests
 
     private static ChunkReadAhead Reads(ChunkedImageTests.CountingSource source, StoreOutage outage)
     {
-        var packs = new PackReader(_ => source, ChunkCodec.Plain);
+        var packs = new PackReader(new Crik.Cli.Tests.Chunks.PacksOf(_ => source), ChunkCodec.Plain);
         var image = new ChunkedImage(ChunkedImageTests.ChunkRefs(source.Bytes), packs, keyId: null);
-        return FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, Unexpected, new FillBuffers());
+        return FillReads.Start(new Dictionary<int, ChunkedImage> { [1] = image }, threads: 2, outage, new Crik.Cli.Tests.Chunks.FailuresTo(Unexpected), new FillBuffers());
     }
 
     private static void Unexpected(string thread, Exception e) => throw new Xunit.Sdk.XunitException($"{thread} failed: {e}");

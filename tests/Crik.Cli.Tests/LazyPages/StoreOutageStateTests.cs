@@ -12,7 +12,7 @@ public sealed class StoreOutageStateTests
     public void AnOutageIsToldOfOnceAtItsStartAndOnceWhenAReadSentSinceIsAnswered()
     {
         var news = new List<OutageNews>();
-        var outage = new StoreOutage(TimeSpan.FromMinutes(5), news.Add);
+        var outage = new StoreOutage(TimeSpan.FromMinutes(5), new OutageNewsTo(news.Add));
         long sentBefore = Stopwatch.GetTimestamp();
 
         Assert.True(outage.Failed("503 SlowDown"));
@@ -31,7 +31,7 @@ public sealed class StoreOutageStateTests
     public void AReadLeftUnansweredStartsAnOutageFromWhenItWasSentUnlessItWasSentDuringOneThatIsOver()
     {
         var news = new List<OutageNews>();
-        var outage = new StoreOutage(TimeSpan.FromMinutes(5), news.Add);
+        var outage = new StoreOutage(TimeSpan.FromMinutes(5), new OutageNewsTo(news.Add));
         long sentEarly = Stopwatch.GetTimestamp();
         Thread.Sleep(50);
 
@@ -50,7 +50,7 @@ public sealed class StoreOutageStateTests
     [Fact]
     public void AnOutageThatLastsItsPatienceIsSpentAndSaysWhy()
     {
-        var outage = new StoreOutage(TimeSpan.FromMilliseconds(200), _ => { });
+        var outage = new StoreOutage(TimeSpan.FromMilliseconds(200), OutageNewsTo.Nobody);
         Assert.False(outage.Spent);
         Assert.True(outage.Failed("503 SlowDown"));
         Thread.Sleep(300);

@@ -60,7 +60,7 @@ public class ImageImportTests
         stored = name =>
         {
             ManifestFile image = result.Images.Single(i => i.Path == name);
-            using var reader = new PackReader(_ => File.OpenHandle(packPath));
+            using var reader = Crik.Cli.Tests.Chunks.PacksOf.Files(_ => File.OpenHandle(packPath));
             string copy = Path.Combine(dirs.Path, "read-" + name);
             using (var target = File.OpenHandle(copy, FileMode.Create, FileAccess.Write))
             {

@@ -11,8 +11,8 @@ namespace Crik.Cli.Checkpointing;
 /// <summary>
 /// Makes the images of a checkpoint taken while a lazily restored app's memory arrives whole: each
 /// process crik still fills gets the pages it never filled from the checkpoint it was restored from,
-/// by that one's chunks (see <see cref="MidFillLayout"/>, <see cref="PageSplice"/> over <see cref="PagesComposer"/>). Runs with the
-/// app stopped by the dump, before anything of it may change.
+/// by that one's chunks (see <see cref="MidFillLayout"/>, and <see cref="PageSplice"/> over
+/// <see cref="PagesComposer"/>). Runs with the app stopped by the dump, before anything of it may change.
 /// </summary>
 internal static class MidFillImages
 {

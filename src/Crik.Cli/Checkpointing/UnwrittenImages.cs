@@ -9,7 +9,8 @@ namespace Crik.Cli.Checkpointing;
 /// <summary>
 /// Makes the images of a dump that holds only what the app wrote since the previous checkpoint whole: each page the
 /// dump leaves in its parent is taken from the previous checkpoint (<see cref="UnwrittenLayout"/>), by that one's chunks,
-/// sliced where a run of such pages begins or ends inside one (<see cref="PageSplice"/> over <see cref="SlicedPages"/>): nothing is read or named anew.
+/// sliced where a run of such pages begins or ends inside one (<see cref="PageSplice"/> over <see cref="SlicedPages"/>):
+/// nothing is read or named anew.
 /// </summary>
 internal static class UnwrittenImages
 {

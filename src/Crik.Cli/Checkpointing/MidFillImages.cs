@@ -3,7 +3,6 @@ using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
-using Crik.Cli.Records;
 using Crik.Cli.Streaming;
 using Microsoft.Win32.SafeHandles;
 
@@ -12,18 +11,16 @@ namespace Crik.Cli.Checkpointing;
 /// <summary>
 /// Makes the images of a checkpoint taken while a lazily restored app's memory arrives whole: each
 /// process crik still fills gets the pages it never filled from the checkpoint it was restored from,
-/// by that one's chunks (see <see cref="MidFillLayout"/>, <see cref="PagesComposer"/>). Runs with the
-/// app stopped by the dump, before anything of it may change.
+/// by that one's chunks (see <see cref="MidFillLayout"/>, and <see cref="PageSplice"/> over
+/// <see cref="PagesComposer"/>). Runs with the app stopped by the dump, before anything of it may change.
 /// </summary>
 internal static class MidFillImages
 {
     /// <summary>The images made whole, and how many bytes came from the checkpoint restored, and of those how many crik read from the store to cut chunks.</summary>
     public static (CaptureResult Images, long FromRestored, long Read) Complete(CaptureResult captured, IArrivingMemory arriving, PackWriter pack)
     {
-        IReadOnlyDictionary<string, byte[]> pagemaps = captured.Pagemaps ?? throw new InvalidDataException("the dump's pagemaps were not kept");
-        var files = captured.Images.ToDictionary(f => f.Path, StringComparer.Ordinal);
+        using var images = new SplicedImages(captured, pack);
         long fromRestored = 0, read = 0;
-        using var chunker = new ImageChunker(pack, new FirstFailure());
         foreach (UnfilledProcess process in arriving.Unfilled())
         {
             UnfilledVerdict verdict = MemoryArriving.Judge(missesPages: process.Areas.Count > 0, process.Forked, startKnown: process.StartTime.Length > 0, process.Alive);
@@ -35,43 +32,28 @@ internal static class MidFillImages
             {
                 throw new InvalidDataException(why);
             }
-            if (ProcessStart.Of(process.Pid) != process.StartTime || !pagemaps.TryGetValue($"pagemap-{process.Pid}.img", out byte[]? pagemap))
+            if (ProcessStart.Of(process.Pid) != process.StartTime || !images.Pagemaps.TryGetValue($"pagemap-{process.Pid}.img", out byte[]? pagemap))
             {
                 continue; // gone (its PID may be another process's now), or not in the app's tree any more
             }
-            (long taken, long cut) = Complete(process, PagemapImage.Parse(pagemap), files, arriving, pack, chunker);
+            (long taken, long cut) = Complete(process, PagemapImage.Parse(pagemap), images, arriving, pack);
             fromRestored += taken;
             read += cut;
         }
-        List<ManifestFile> images = [.. files.Values.OrderBy(f => f.Path, StringComparer.Ordinal)];
-        return (captured with { Images = images }, fromRestored, read);
+        return (images.Whole(), fromRestored, read);
     }
 
-    private static (long FromRestored, long Read) Complete(UnfilledProcess process, PagemapImage dumped, Dictionary<string, ManifestFile> files,
-        IArrivingMemory arriving, PackWriter pack, ImageChunker chunker)
+    private static (long FromRestored, long Read) Complete(UnfilledProcess process, PagemapImage dumped, SplicedImages images, IArrivingMemory arriving, PackWriter pack)
     {
         using var sources = new UnfilledProcessPages(process, arriving);
         using SafeFileHandle pagemap = File.OpenHandle($"/proc/{process.Pid}/pagemap");
         List<LaidOutRun> runs = MidFillLayout.Of(dumped, process, address => There(pagemap, address));
-        long fromRestored = runs.Where(r => !r.FromDump).Sum(r => r.Bytes);
-        if (fromRestored == 0)
+        if (!runs.Any(r => !r.FromDump))
         {
             return (0, 0);
         }
-        IReadOnlyList<ChunkRef> dumpedPages = files.TryGetValue(dumped.PagesName, out ManifestFile? pages) ? pages.Chunks ?? [] : [];
-        using var composer = new PagesComposer(pack, chunker, dumpedPages, arriving.Chunks(process.PagesId), sources);
-        foreach (LaidOutRun run in MidFillLayout.AsBytes(runs))
-        {
-            composer.Add(run);
-        }
-        (List<ChunkRef> chunks, long size) = composer.Finish();
-        var whole = new PagemapImage(dumped.PagesId, [.. runs.Select(r => new PagemapEntry(r.Address, (ulong)r.Pages, r.Flags))]).Merged();
-        string pagemapName = $"pagemap-{process.Pid}.img";
-        using (var encoded = new MemoryStream(whole.Encode(), writable: false))
-        {
-            files[pagemapName] = chunker.Take(pagemapName, encoded);
-        }
-        files[dumped.PagesName] = new ManifestFile(dumped.PagesName, size, [], chunks);
+        using var composer = new PagesComposer(pack, images.Chunker, images.DumpedPages(dumped), arriving.Chunks(process.PagesId), sources);
+        long fromRestored = images.Put($"pagemap-{process.Pid}.img", dumped, runs, MidFillLayout.AsBytes(runs), composer);
         return (fromRestored, composer.StoreReadBytes);
     }
 

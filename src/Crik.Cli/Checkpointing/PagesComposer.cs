@@ -4,20 +4,22 @@ using Crik.Cli.Streaming;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>
-/// Puts together the chunks of one pages image from two: the dump's and the one of the checkpoint restored.
-/// A chunk that lies whole within a run is listed as it is, without reading it (the restored checkpoint's only
-/// when the store may reuse it); the pieces of chunks cut by a run's ends are read (the dump's from the stopped
-/// process, whose memory is as the dump saw it; the restored checkpoint's from the store, by
-/// <see cref="RestoredChunkReader"/>) and stored as new chunks (<see cref="PiecesToCut"/>).
+/// The dump's chunks and those of the checkpoint restored, as <see cref="PageSplice"/> takes them for a checkpoint taken while
+/// the app's memory arrives. A chunk that lies whole within a run is listed as it is, without reading it (the restored
+/// checkpoint's only when the store may reuse it); the pieces of chunks cut by a run's ends are read (the dump's from the
+/// stopped process, whose memory is as the dump saw it; the restored checkpoint's from the store, by
+/// <see cref="RestoredChunkReader"/>) and stored as new chunks (<see cref="PiecesToCut"/>), never sliced as
+/// <see cref="SlicedPages"/> does: the checkpoint restored may hold chunks the store may not reuse (written with another key,
+/// of a generation set aside, in a pack gone), which are read and stored anew rather than the checkpoint refused, and pieces
+/// cut by content make older chunks again where the pages are unchanged.
 /// </summary>
-internal sealed class PagesComposer : IDisposable
+internal sealed class PagesComposer : ISpliceSources, IDisposable
 {
     private readonly PackWriter _pack;
     private readonly ChunkStarts _dumped;
     private readonly RestoredChunkReader _restored;
     private readonly IPageSources _sources;
     private readonly PiecesToCut _pieces;
-    private readonly List<ChunkRef> _chunks = [];
 
     /// <param name="chunker">Cuts and stores the pieces read, as the dump's images are.</param>
     /// <param name="dumped">The dump's chunks of the image.</param>
@@ -35,38 +37,22 @@ internal sealed class PagesComposer : IDisposable
     /// <summary>The bytes of the restored checkpoint's chunks read from the store for those pieces (whole chunks, as they are checked).</summary>
     public long StoreReadBytes => _restored.StoreReadBytes;
 
-    /// <summary>Adds one run's bytes, in the image's order.</summary>
-    public void Add(LaidOutRun run)
+    public ChunkStarts ImageOf(LaidOutRun run) => run.FromDump ? _dumped : _restored.Chunks;
+
+    public void Take(LaidOutRun run, int index, long at, int length, List<ChunkRef> into)
     {
-        ChunkStarts chunks = run.FromDump ? _dumped : _restored.Chunks;
-        long end = run.Offset + run.Bytes;
-        if (end > chunks.ImageBytes)
+        ChunkStarts image = ImageOf(run);
+        ChunkRef chunk = image[index];
+        if (image.StartOf(index) == at && length == chunk.Size && (run.FromDump ? chunk : _pack.Reuse(chunk.Id, chunk.Size)) is { } whole)
         {
-            throw new InvalidDataException($"the run at 0x{run.Address:x} ends past its pages image ({end} > {chunks.ImageBytes} bytes)");
+            _pieces.StoreInto(into);
+            into.Add(whole);
+            return;
         }
-        for (long at = run.Offset; at < end;)
-        {
-            int index = chunks.IndexOf(at);
-            long chunkEnd = chunks.EndOf(index);
-            if (chunks.StartOf(index) == at && chunkEnd <= end && (run.FromDump ? chunks[index] : _pack.Reuse(chunks[index].Id, chunks[index].Size)) is { } whole)
-            {
-                _pieces.StoreInto(_chunks);
-                _chunks.Add(whole);
-                at = chunkEnd;
-                continue;
-            }
-            long pieceEnd = Math.Min(end, chunkEnd);
-            Read(run, index, at, (int)(pieceEnd - at));
-            at = pieceEnd;
-        }
+        Read(run, index, at, length, into);
     }
 
-    /// <summary>The image's chunks, in order, once every run is added.</summary>
-    public (List<ChunkRef> Chunks, long Size) Finish()
-    {
-        _pieces.StoreInto(_chunks);
-        return (_chunks, _chunks.Sum(c => (long)c.Size));
-    }
+    public void Finish(List<ChunkRef> into) => _pieces.StoreInto(into);
 
     public void Dispose()
     {
@@ -75,22 +61,22 @@ internal sealed class PagesComposer : IDisposable
     }
 
     /// <summary>Reads <paramref name="length"/> bytes from <paramref name="at"/> in the run's image, all within its chunk <paramref name="index"/>.</summary>
-    private void Read(LaidOutRun run, int index, long at, int length)
+    private void Read(LaidOutRun run, int index, long at, int length, List<ChunkRef> into)
     {
         while (length > 0)
         {
-            Span<byte> into = _pieces.Room(length, _chunks);
+            Span<byte> room = _pieces.Room(length, into);
             if (run.FromDump)
             {
-                _sources.ReadMemory(run.Address + (ulong)(at - run.Offset), into);
+                _sources.ReadMemory(run.Address + (ulong)(at - run.Offset), room);
             }
             else
             {
-                _restored.Piece(index, at, into.Length).CopyTo(into);
+                _restored.Piece(index, at, room.Length).CopyTo(room);
             }
-            _pieces.Filled(into.Length);
-            at += into.Length;
-            length -= into.Length;
+            _pieces.Filled(room.Length);
+            at += room.Length;
+            length -= room.Length;
         }
     }
 }

@@ -40,7 +40,7 @@ public sealed class SlicedPagesTests : IDisposable
             new(0x1000, 2, 0, FromDump: false, 0), new(0x3000, 1, 0, FromDump: true, 0),
             new(0x4000, 1, 3L * Page, FromDump: false, 0), new(0x5000, 3, 4L * Page, FromDump: false, 0), new(0x8000, 1, Page, FromDump: true, 0)];
 
-        (List<ChunkRef> chunks, long size) = SlicedPages.Of(runs, dumped, previous, pack);
+        (List<ChunkRef> chunks, long size) = PageSplice.Of(runs, new SlicedPages(dumped, previous, pack));
 
         Assert.Equal(8L * Page, size);
         Assert.All(chunks, c => Assert.True(c.IsSlice));
@@ -64,7 +64,7 @@ public sealed class SlicedPagesTests : IDisposable
         using var pack = new PackWriter(1, packFile, new Dictionary<string, ChunkRef>());
         List<ChunkRef> previous = [new ChunkRef(new string('a', 64), 7, 0, Page)];
 
-        Assert.Throws<InvalidDataException>(() => SlicedPages.Of([new LaidOutRun(0x1000, 1, 0, FromDump: false, 0)], [], previous, pack));
+        Assert.Throws<InvalidDataException>(() => PageSplice.Of([new LaidOutRun(0x1000, 1, 0, FromDump: false, 0)], new SlicedPages([], previous, pack)));
     }
 
     [Fact]

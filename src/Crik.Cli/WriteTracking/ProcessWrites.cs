@@ -32,7 +32,7 @@ internal sealed class ProcessWrites : IDisposable
     {
         List<MapsArea> areas = MemoryMaps.Read(pid);
         RefuseAsyncIo(pid, areas);
-        SafeFileHandle userfaultfd = AppUserfaultfd.Take(pid, wait, Vdso(areas));
+        SafeFileHandle userfaultfd = TrackingUserfaultfd.Take(pid, wait, Vdso(areas));
         try
         {
             return new ProcessWrites(pid, userfaultfd, File.OpenHandle($"/proc/{pid}/pagemap"));

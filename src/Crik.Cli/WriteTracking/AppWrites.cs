@@ -126,16 +126,12 @@ internal sealed class AppWrites(ILogger log) : IDisposable
 
     private ProcessWrites? TryStart(int pid)
     {
-        ProcessWrites? writes = null;
         try
         {
-            writes = ProcessWrites.Start(pid, StopWait);
-            writes.Arm();
-            return writes;
+            return ProcessWrites.StartArmed(pid, StopWait); // the process is stopped: its areas, read once, stay as they are
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {
-            writes?.Dispose();
             TellOnce("cannot", $"crik cannot track which pages the app writes, so its checkpoints count all of its memory as written: {e.Message}");
             return null;
         }

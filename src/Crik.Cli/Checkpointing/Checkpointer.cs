@@ -9,7 +9,6 @@ using Crik.Cli.Observing;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
-using Crik.Cli.WriteTracking;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;
@@ -26,7 +25,7 @@ namespace Crik.Cli.Checkpointing;
 /// returning what it produced: <see cref="MemoryAsItIs"/> or <see cref="MemoryArrivalWait"/> for memory
 /// still arriving, then <see cref="DumpAndCommit"/> for each dump (a second one when the first was dropped).
 /// </remarks>
-internal sealed class Checkpointer : ICheckpointer
+internal sealed class Checkpointer : ICheckpointer, IDisposable
 {
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(2);
 
@@ -54,10 +53,13 @@ internal sealed class Checkpointer : ICheckpointer
         _arrivalWait = new MemoryArrivalWait(outcomes, log);
         _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, log), _criuDump,
             _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes,
-            new TrackedWrites(config, store, new Lazy<Task<bool>>(() => criu.ListsOptionAsync(CriuArguments.WrittenOnlyOption)), new AppWrites(log), log), log);
+            new TrackedWrites(config, store, new Lazy<Task<bool>>(() => criu.ListsOptionAsync(CriuArguments.WrittenOnlyOption)), log), log);
     }
 
     public bool PreDumps => _criuDump.PreDumps;
+
+    /// <summary>crik is done with the app (it ended, and crik with it): the write tracking lets go of its processes' userfaultfds.</summary>
+    public void Dispose() => _dumpAndCommit.Dispose();
 
     public bool HearsEarlyWarnings => _nodeState is not null;
 

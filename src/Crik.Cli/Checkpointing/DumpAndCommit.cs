@@ -17,10 +17,10 @@ internal sealed record DumpEnd(CheckpointOutcome Outcome, string? DroppedBecause
 
 /// <summary>
 /// One dump of the app into its staging area, through to the commit point: the steps in order, each handing what it
-/// produced to the next, and what the dump came to, logged.
+/// produced to the next, and what the dump came to, logged. It owns the tracked writes: disposed once crik is done with the app.
 /// </summary>
 internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, Lazy<Task<string>> criuVersion, DumpPreparation preparation,
-    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, TrackedWrites writes, ILogger log)
+    CriuDump criuDump, MemoryAsItIs asItIs, FilesBesideImages files, DumpOutcomes outcomes, TrackedWrites writes, ILogger log) : IDisposable
 {
     /// <summary>One dump and its commit, from its staging area; what it came to (a failure too), logged.</summary>
     public async Task<DumpEnd> TakeAsync(DumpRun run)
@@ -57,6 +57,8 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         }
         return end;
     }
+
+    public void Dispose() => writes.Dispose();
 
     /// <summary>
     /// The dump's steps after its preparation, to the commit point: <see cref="CheckpointOutcome.Committed"/> once the manifest is

@@ -19,11 +19,13 @@ internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, Pag
 /// <summary>
 /// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
 /// making such a dump whole from that checkpoint (<see cref="UnwrittenImages"/>), and, with the app stopped, what it wrote
-/// since and the tracking armed for the next (<see cref="AppWrites"/>).
+/// since and the tracking armed for the next (<see cref="AppWrites"/>, which it owns: disposed, it lets go of the app's
+/// userfaultfds).
 /// </summary>
 /// <param name="criuCan">Whether this CRIU has crik's patch for dumps of written pages, asked once, beside the first dump.</param>
-internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, Lazy<Task<bool>> criuCan, AppWrites writes, ILogger log)
+internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, Lazy<Task<bool>> criuCan, ILogger log) : IDisposable
 {
+    private readonly AppWrites _writes = new(log);
     private readonly string? _whyNotTracking = WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1);
     private bool _toldCriuCannot, _toldWhyNot;
 
@@ -34,8 +36,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     {
         bool can = Tracking && await criuCan.Value.ConfigureAwait(false);
         bool memoryArriving = run.Attempt.TakesArriving is not null, onPreDumps = setup.OnTop is not null;
-        string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, writes.ProtectedAt is not null, memoryArriving, onPreDumps);
-        if (whyWhole is null && writes.ProtectedAt is { } previous)
+        string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, _writes.ProtectedAt is not null, memoryArriving, onPreDumps);
+        if (whyWhole is null && _writes.ProtectedAt is { } previous)
         {
             List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
             whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps,
@@ -106,11 +108,14 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             return new WrittenSinceCommit(0, processes.Count, processes.Count);
         }
-        WrittenSinceCommit written = writes.Take(processes, runsOn: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+        WrittenSinceCommit written = _writes.Take(processes, runsOn: AfterCheckpoint.ResumedOnceCaptured(run.Reason));
         run.Stages.Lap("writes");
         return written;
     }
 
     /// <summary>The checkpoint is committed: writes count from it, and the next dump may take what the app does not write from it.</summary>
-    public void Committed(Manifest committed) => writes.Committed(committed, protectedByIt: Tracking);
+    public void Committed(Manifest committed) => _writes.Committed(committed, protectedByIt: Tracking);
+
+    /// <summary>crik is done with the app: the tracking lets go of it.</summary>
+    public void Dispose() => _writes.Dispose();
 }

@@ -133,6 +133,7 @@ internal static class RunCommand
             checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, log);
         }
         using PreDumpChain? ownedPreDumps = preDumps;
+        using Checkpointer? ownedCheckpointer = checkpointer;
         // Disposed once the app is gone: the lock held for its life is released then, not before.
         using ICheckpointStore? ownedStore = store;
         using ControlServer? control = ControlServer.TryStart(ControlSocket.Path, log);

@@ -17,7 +17,8 @@ internal sealed record WrittenSinceCommit(long WrittenBytes, int Processes, int 
 /// The app's writes between its checkpoints, process by process (<see cref="ProcessWrites"/>): taken at each checkpoint while
 /// the app is stopped, and armed again there for the next. What a checkpoint that is not committed saw written stays counted
 /// toward the next one. A process crik cannot track (a kernel before 6.7, userfaultfd refused, an area already another
-/// userfaultfd's) is counted as having written all its memory; why is logged once.
+/// userfaultfd's) is counted as having written all its memory; why is logged once. Disposed, it lets go of every process's
+/// userfaultfd; a checkpoint still under way (one abandoned when the lease was lost) then finds every process untracked.
 /// </summary>
 internal sealed class AppWrites(ILogger log) : IDisposable
 {
@@ -25,6 +26,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
 
     private readonly Dictionary<int, Tracked> _byPid = [];
     private readonly HashSet<string> _toldWhy = [];
+    private readonly Lock _gate = new();
+    private bool _disposed;
 
     /// <summary>
     /// The checkpoint committed when crik last write-protected the app's memory, and not since: a page of a process that is
@@ -39,6 +42,14 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// false: an app that does not run on after this checkpoint has no next one to count for, so none is armed or protected again.
     /// </summary>
     public WrittenSinceCommit Take(IReadOnlyList<int> pids, bool runsOn = true)
+    {
+        lock (_gate)
+        {
+            return _disposed ? new WrittenSinceCommit(0, pids.Count, pids.Count) : TakeOf(pids, runsOn);
+        }
+    }
+
+    private WrittenSinceCommit TakeOf(IReadOnlyList<int> pids, bool runsOn)
     {
         foreach (int gone in _byPid.Keys.Except(pids).ToList())
         {
@@ -71,19 +82,28 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// <param name="protectedByIt"><see cref="Take"/> was called for it, with its dump's app still stopped: it is <see cref="ProtectedAt"/>.</param>
     public void Committed(Manifest committed, bool protectedByIt)
     {
-        ProtectedAt = protectedByIt ? committed : null;
-        foreach (Tracked tracked in _byPid.Values)
+        lock (_gate)
         {
-            tracked.SinceCommitted.Clear();
-            tracked.Whole = true;
+            ProtectedAt = protectedByIt && !_disposed ? committed : null;
+            foreach (Tracked tracked in _byPid.Values)
+            {
+                tracked.SinceCommitted.Clear();
+                tracked.Whole = true;
+            }
         }
     }
 
+    /// <summary>Lets go of every process's userfaultfd: crik is done with the app.</summary>
     public void Dispose()
     {
-        foreach (int pid in _byPid.Keys.ToList())
+        lock (_gate)
         {
-            Forget(pid);
+            _disposed = true;
+            ProtectedAt = null;
+            foreach (int pid in _byPid.Keys.ToList())
+            {
+                Forget(pid);
+            }
         }
     }
 
@@ -106,16 +126,12 @@ internal sealed class AppWrites(ILogger log) : IDisposable
 
     private ProcessWrites? TryStart(int pid)
     {
-        ProcessWrites? writes = null;
         try
         {
-            writes = ProcessWrites.Start(pid, StopWait);
-            writes.Arm();
-            return writes;
+            return ProcessWrites.StartArmed(pid, StopWait); // the process is stopped: its areas, read once, stay as they are
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {
-            writes?.Dispose();
             TellOnce("cannot", $"crik cannot track which pages the app writes, so its checkpoints count all of its memory as written: {e.Message}");
             return null;
         }

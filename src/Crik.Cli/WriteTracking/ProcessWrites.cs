@@ -28,11 +28,32 @@ internal sealed class ProcessWrites : IDisposable
     public int Pid { get; }
 
     /// <summary>Tracking for process <paramref name="pid"/>, not yet armed; throws IOException when this kernel or process does not allow it.</summary>
-    public static ProcessWrites Start(int pid, TimeSpan wait)
+    public static ProcessWrites Start(int pid, TimeSpan wait) => Start(pid, wait, MemoryMaps.Read(pid));
+
+    /// <summary>
+    /// Tracking for process <paramref name="pid"/>, armed (<see cref="Arm"/>) with the areas read to start it: for a process that
+    /// cannot run meanwhile, whose areas stay as they are. Throws IOException as <see cref="Start(int, TimeSpan)"/> does.
+    /// </summary>
+    public static ProcessWrites StartArmed(int pid, TimeSpan wait)
     {
-        List<MapsArea> areas = MemoryMaps.Read(pid);
+        List<MapsArea> all = MemoryMaps.Read(pid);
+        ProcessWrites writes = Start(pid, wait, all);
+        try
+        {
+            writes.ArmAreas(Areas(all));
+            return writes;
+        }
+        catch
+        {
+            writes.Dispose();
+            throw;
+        }
+    }
+
+    private static ProcessWrites Start(int pid, TimeSpan wait, List<MapsArea> areas)
+    {
         RefuseAsyncIo(pid, areas);
-        SafeFileHandle userfaultfd = AppUserfaultfd.Take(pid, wait, Vdso(areas));
+        SafeFileHandle userfaultfd = TrackingUserfaultfd.Take(pid, wait, Vdso(areas));
         try
         {
             return new ProcessWrites(pid, userfaultfd, File.OpenHandle($"/proc/{pid}/pagemap"));

@@ -56,6 +56,7 @@ internal sealed class S3Lease : IStoreLock
     private readonly LeaseVersion _version;
     private readonly Thread _renewal;
     private int _disposed;
+    private int _lossSaid;
 
     private S3Lease(S3Client s3, string name, string holder, LeaseTerms terms, string etag, long writtenAt, ILogger log)
     {
@@ -80,9 +81,9 @@ internal sealed class S3Lease : IStoreLock
     /// by its own clock from when it first saw the version): that fifth covers clocks that run at different speeds, a
     /// request already in flight, and scheduling delays.
     /// </remarks>
-    public HoldState State => _version.State;
+    public HoldState State => Said(_version.State);
 
-    public HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop) => _version.WaitForChange(seen, atMost, stop);
+    public HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop) => Said(_version.WaitForChange(seen, atMost, stop));
 
     private TimeSpan Lifetime => _version.Terms.Lifetime;
 
@@ -228,7 +229,7 @@ internal sealed class S3Lease : IStoreLock
         HoldState state = _version.State;
         if (state is HoldState.Lost)
         {
-            GiveUp($"the store did not answer its renewals for {unrenewed.TotalSeconds:0} s (leaseDoubtLimit {_version.Terms.DoubtLimit.TotalSeconds:0} s)");
+            GiveUp(Unanswered());
             return false;
         }
         using CallDeadline.Scope limit = CallDeadline.Within(Lifetime / 5);
@@ -272,8 +273,26 @@ internal sealed class S3Lease : IStoreLock
 
     private void GiveUp(string why)
     {
+        SayLost(why); // first: whoever sees the lease lost next says no other reason
         _version.Lose();
-        if (!_released.IsSet)
+    }
+
+    /// <summary>A lease lost by the rule alone (in doubt for the doubt limit) is said as soon as anyone sees it, however it is seen.</summary>
+    private HoldState Said(HoldState state)
+    {
+        if (state is HoldState.Lost)
+        {
+            SayLost(Unanswered());
+        }
+        return state;
+    }
+
+    private string Unanswered() =>
+        $"the store did not answer its renewals for {Stopwatch.GetElapsedTime(_version.Last.WrittenAt).TotalSeconds:0} s (leaseDoubtLimit {_version.Terms.DoubtLimit.TotalSeconds:0} s)";
+
+    private void SayLost(string why)
+    {
+        if (Interlocked.Exchange(ref _lossSaid, 1) == 0 && !_released.IsSet)
         {
             _log.Warning("Lost the lease {Lease}: {Why}; crik commits nothing under it", _s3.Display(_name), why);
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
@@ -14,9 +13,6 @@ namespace Crik.Cli.Supervision;
 /// <param name="watchdog">The lease's watchdog for the app's life, or null without a lease.</param>
 internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
 {
-    /// <summary>How often a wait for a lease in doubt looks whether it was kept.</summary>
-    private static readonly TimeSpan DoubtPoll = TimeSpan.FromMilliseconds(50);
-
     /// <summary>While crik stops the app for a checkpoint: a renewal that succeeds meanwhile does not thaw it.</summary>
     private IDisposable? _checkpointHold;
 
@@ -103,10 +99,13 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
         {
             return false;
         }
-        var waiting = Stopwatch.StartNew();
-        while (watchdog.Frozen && !watchdog.Lost.IsCompleted && !appExited.IsCompleted && waiting.Elapsed < wait)
+        using var timeUp = new CancellationTokenSource();
+        Task outOfTime = Task.Delay(Timeout.InfiniteTimeSpan, timeUp.Token);
+        timeUp.CancelAfter(wait);
+        // A freeze that ends is told (Thawed), as are the lease's loss and the app's end: nothing here looks again on a timer.
+        while (watchdog.Frozen && !watchdog.Lost.IsCompleted && !appExited.IsCompleted && !outOfTime.IsCompleted)
         {
-            await Task.WhenAny(watchdog.Lost, appExited, Task.Delay(DoubtPoll)).ConfigureAwait(false);
+            await Task.WhenAny(watchdog.Thawed, watchdog.Lost, appExited, outOfTime).ConfigureAwait(false);
         }
         return !watchdog.Frozen && !appExited.IsCompleted;
     }

@@ -21,7 +21,13 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
     /// <summary>Whether a process of the app was found running during this freeze (said once a freeze).</summary>
     private bool _wokeDuringFreeze;
 
+    /// <summary>Completes when the freeze under way ends; completed while the app is not frozen.</summary>
+    private TaskCompletionSource _thawed = Ended();
+
     public bool Frozen => _frozen;
+
+    /// <summary>Completes once the app is not frozen for the lease (at once when it is not now).</summary>
+    public Task Thawed => _thawed.Task;
 
     /// <summary>How many times the app was frozen for the lease.</summary>
     public int Count { get; private set; }
@@ -40,6 +46,7 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
             return false;
         }
         _frozen = true;
+        _thawed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _wokeDuringFreeze = false;
         _frozenAt = Stopwatch.GetTimestamp();
         Count++;
@@ -67,6 +74,7 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
     public void Thaw()
     {
         _frozen = false;
+        _thawed.TrySetResult();
         if (Interlocked.Exchange(ref _letGo, null) is { } stopped)
         {
             stopped.LetGo();
@@ -75,5 +83,12 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
         {
             tree.Signal(Signal.SIGCONT);
         }
+    }
+
+    private static TaskCompletionSource Ended()
+    {
+        var ended = new TaskCompletionSource();
+        ended.SetResult();
+        return ended;
     }
 }

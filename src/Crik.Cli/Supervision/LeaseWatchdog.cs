@@ -65,6 +65,18 @@ internal sealed class LeaseWatchdog : IDisposable
         }
     }
 
+    /// <summary>Completes once the app is not frozen for the lease: at once when it is not now, else when this freeze ends.</summary>
+    public Task Thawed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _freeze.Thawed;
+            }
+        }
+    }
+
     /// <summary>How many times the app was frozen for the lease: a checkpoint during which this changed must not be committed.</summary>
     public int Freezes
     {

@@ -10,7 +10,9 @@ namespace Crik.Cli.Tests.Layering;
 /// <summary>
 /// Each class owns its state, in one place: none holds more than <see cref="MostFields"/> instance fields (the
 /// parameters its primary constructor keeps and the backing fields of its properties included), and none outside
-/// Interop/ is split over several partial files, whose parts would share its fields across files.
+/// Interop/ is split over several partial files, whose parts would share its fields across files. No type outside
+/// Interop/ and the guard keeps a delegate (a field, a property, an event, a parameter its primary constructor keeps): what a
+/// delegate does is known only where it was made, so a collaborator is a named interface or object instead.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = TrimmingAside.Why)]
 [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2070", Justification = TrimmingAside.Why)]
@@ -34,6 +36,23 @@ public sealed partial class ClassShapeTests
         List<string> split = SplitOverFiles().ToList();
         Assert.True(split.Count == 0, "classes split over several partial files outside Interop/:\n" + string.Join("\n", split));
     }
+
+    [Fact]
+    [Trait("Category", "Unit")]
+    public void NoTypeOutsideInteropAndTheGuardKeepsADelegate()
+    {
+        List<string> kept = DelegatesKept(typeof(Retirement).Assembly).ToList();
+        Assert.True(kept.Count == 0, "delegates kept in fields, properties or events outside Interop/ and Guarding/:\n" + string.Join("\n", kept));
+    }
+
+    /// <summary>Each field of a delegate type in a type of the project outside Interop/ and Guarding/, as "Type.field".</summary>
+    internal static IEnumerable<string> DelegatesKept(Assembly assembly) =>
+        assembly.GetTypes()
+            .Where(type => CompiledCode.FolderOf(type) is { } folder && folder is not ("Interop" or "Guarding") && !CompiledCode.IsCompilerMade(type)
+                && !type.IsDefined(typeof(CompilerGeneratedAttribute)))
+            .SelectMany(type => type.GetFields(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+                .Where(field => typeof(Delegate).IsAssignableFrom(field.FieldType))
+                .Select(field => $"{type.FullName}.{field.Name} ({field.FieldType.Name})"));
 
     /// <summary>
     /// Each class of the project with more than <see cref="MostFields"/> instance fields, as "Type: N (field, ...)". Records

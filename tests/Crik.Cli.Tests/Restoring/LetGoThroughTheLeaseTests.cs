@@ -114,6 +114,21 @@ public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
         Assert.Equal(looks, lease.Looks);
     }
 
+    [Fact]
+    public async Task TheEndOfAFreezeIsToldToWhoeverWaitsForIt()
+    {
+        var lease = new SettableLock(HoldState.Held);
+        using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
+        Assert.True(watchdog.Thawed.IsCompleted);
+        lease.Set(HoldState.Endangered);
+        Assert.True(SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5)));
+        Task thawed = watchdog.Thawed;
+        Assert.False(thawed.IsCompleted);
+        lease.Set(HoldState.Held);
+        await thawed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(watchdog.Frozen);
+    }
+
     public IReadOnlyCollection<int> Running() => Volatile.Read(ref _running);
 
     void IStoppedApp.LetGo() => Interlocked.Increment(ref _letGo);

@@ -16,30 +16,33 @@ namespace Crik.Cli.ImageStore;
 /// before CRIU runs), retired when its app ended on its own, set aside with a reason when it cannot
 /// be restored or its restored pods keep dying, and deleted only by retention after a newer commit.
 /// Every one of those decisions is made here; backends only carry them out. What it reads is read by
-/// <see cref="GenerationReader"/>, restores are chosen and recorded by <see cref="GenerationRestores"/>, and what
+/// <see cref="GenerationReader"/>, restores are chosen by <see cref="RestorableChoice"/> and recorded by <see cref="GenerationRestores"/>,
+/// generations set aside or retired by <see cref="GenerationShelves"/>, and what
 /// a commit deletes after its commit point by <see cref="RetentionCleanUp"/>.
 /// </summary>
-internal class GenerationStore : ICheckpointStore
+internal abstract class GenerationStore : ICheckpointStore
 {
     private readonly StoreStack _store;
     private readonly ILogger _log;
     private readonly GenerationReader _reader;
     private readonly GenerationRestores _restores;
+    private readonly GenerationShelves _shelves;
+    private readonly RestorableChoice _choice;
     private readonly RetentionCleanUp _cleanUp;
     private volatile IStoreLock? _lock;
     private volatile IStoreLock? _held;
     private readonly StagedDumps _staged = new();
 
     /// <param name="store">Every call to the store, through its wrappers (<see cref="StoreStack"/>): the backend and its side on this node.</param>
-    /// <param name="deadHolderLockTime">How long a crik that died keeps others out (a lease's lifetime; none for a volume's flock, which ends with its process).</param>
     /// <param name="callerRetryReads">The backend a caller that waits out an outage itself reads packs through (<see cref="GenerationReader"/>); null: the store's own.</param>
-    protected GenerationStore(StoreStack store, ILogger log, ChunkCodec? codec, TimeSpan deadHolderLockTime, IStoreBackend? callerRetryReads = null)
+    protected GenerationStore(StoreStack store, ILogger log, ChunkCodec? codec, IStoreBackend? callerRetryReads = null)
     {
         _store = store;
         _log = log;
-        DeadHolderLockTime = deadHolderLockTime;
         _reader = new GenerationReader(store, log, codec ?? ChunkCodec.Plain, callerRetryReads);
-        _restores = new GenerationRestores(store, log, _reader);
+        _shelves = new GenerationShelves(store, log, _reader);
+        _choice = new RestorableChoice(store, log, _reader, _shelves, Configuration.CrikConfig.DefaultRestoreAttempts);
+        _restores = new GenerationRestores(store, log, _reader, _shelves);
         _cleanUp = new RetentionCleanUp(store.Top, log, _reader);
     }
 
@@ -48,15 +51,16 @@ internal class GenerationStore : ICheckpointStore
     /// <summary>How many restores in a row whose pods ended before the app survived its probation crik allows a generation before it sets it aside.</summary>
     public int RestoreAttempts
     {
-        get => _restores.RestoreAttempts;
-        init => _restores.RestoreAttempts = value;
+        get => _choice.RestoreAttempts;
+        init => _choice = new RestorableChoice(_store, _log, _reader, _shelves, value);
     }
 
     public string ImageDir => Backend.ImageDir;
 
     private ChunkCodec Codec => _reader.Codec;
 
-    public TimeSpan DeadHolderLockTime { get; }
+    /// <summary>How long a crik that died keeps others out: a lease's lifetime; none for a volume's flock, which ends with its process.</summary>
+    public abstract TimeSpan DeadHolderLockTime { get; }
 
     /// <summary>Until disposed, the store's calls give up once <paramref name="limit"/> has passed (object storage's; nothing on a volume).</summary>
     public IDisposable Within(TimeSpan limit) => _store.Within(limit) ?? NoLimit.Instance;
@@ -190,8 +194,8 @@ internal class GenerationStore : ICheckpointStore
     private Dictionary<string, ChunkRef> KnownChunks(StoreListing listing) =>
         ReusableChunks.Find(listing.Generations().Select(g => (_reader.ReadManifest(g.Location), g.State)).ToList(), listing.Packs.ToHashSet(), Codec.KeyId);
 
-    /// <inheritdoc cref="GenerationRestores.FindRestorable"/>
-    public CommittedCheckpoint? FindRestorable(AppIdentity? current = null) => _restores.FindRestorable(current);
+    /// <inheritdoc cref="RestorableChoice.FindRestorable"/>
+    public CommittedCheckpoint? FindRestorable(AppIdentity? current = null) => _choice.FindRestorable(current);
 
     /// <inheritdoc cref="GenerationRestores.BeginRestore"/>
     public RestoreAttempt BeginRestore(CommittedCheckpoint checkpoint)
@@ -206,8 +210,8 @@ internal class GenerationStore : ICheckpointStore
     /// <inheritdoc cref="GenerationRestores.CancelRestore"/>
     public void CancelRestore(RestoreAttempt attempt) => _restores.CancelRestore(attempt);
 
-    /// <inheritdoc cref="GenerationRestores.RetireCommitted"/>
-    public int RetireCommitted() => _restores.RetireCommitted();
+    /// <inheritdoc cref="GenerationShelves.RetireCommitted"/>
+    public int RetireCommitted() => _shelves.RetireCommitted();
 
     /// <inheritdoc cref="GenerationRestores.MarkRestoreSurvived"/>
     public void MarkRestoreSurvived() => _restores.MarkRestoreSurvived();
@@ -225,8 +229,8 @@ internal class GenerationStore : ICheckpointStore
     /// <inheritdoc cref="GenerationRestores.RestoreFailed"/>
     public string RestoreFailed(RestoreAttempt attempt, string reason) => _restores.RestoreFailed(attempt, reason);
 
-    /// <inheritdoc cref="GenerationRestores.SetAside"/>
-    public string SetAside(CommittedCheckpoint checkpoint, string reason) => _restores.SetAside(checkpoint, reason);
+    /// <summary>Moves a committed generation that cannot be restored out of the way, with the reason beside it. Returns where it went.</summary>
+    public string SetAside(CommittedCheckpoint checkpoint, string reason) => _shelves.MoveToSetAside(checkpoint.Name, reason);
 
     /// <inheritdoc cref="GenerationReader.ListGenerations"/>
     public List<ListedGeneration> ListGenerations(bool verify) => _reader.ListGenerations(verify);

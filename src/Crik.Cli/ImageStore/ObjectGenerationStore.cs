@@ -20,10 +20,12 @@ internal sealed class ObjectGenerationStore : GenerationStore
 
     /// <param name="fill">The same store for a lazy restore's fill, its reads tried as <see cref="CallerRetries"/> says.</param>
     private ObjectGenerationStore(ObjectBackend backend, ObjectBackend fill, ILogger log, ChunkCodec? codec, TimeSpan? leaseLifetime)
-        : base(StoreStack.Over(backend, backend.NodeSide, Retries, Timeout.InfiniteTimeSpan), log, codec, leaseLifetime ?? S3Lease.DefaultLifetime,
-            callerRetryReads: StoreStack.Over(fill, fill.NodeSide, CallerRetries, StalledReadLimit).Top)
-    {
-    }
+        : base(StoreStack.Over(backend, backend.NodeSide, Retries, Timeout.InfiniteTimeSpan), log, codec,
+            callerRetryReads: StoreStack.Over(fill, fill.NodeSide, CallerRetries, StalledReadLimit).Top) =>
+        DeadHolderLockTime = leaseLifetime ?? S3Lease.DefaultLifetime;
+
+    /// <summary>The lease's lifetime: a crik that died keeps others out until its lease is another's to take.</summary>
+    public override TimeSpan DeadHolderLockTime { get; }
 
     /// <summary>How long one read of a chunk (at most a few MiB) may take before it is cut and sent again, when its caller retries.</summary>
     public static readonly TimeSpan StalledReadLimit = TimeSpan.FromSeconds(15);

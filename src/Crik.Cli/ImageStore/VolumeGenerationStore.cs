@@ -26,7 +26,9 @@ internal sealed class VolumeGenerationStore : GenerationStore
     /// </summary>
     private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec)
         : base(StoreStack.Over(volume, volume.NodeSide, BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan, boundsSteps: false),
-            log, codec, deadHolderLockTime: TimeSpan.Zero) => _volume = volume;
+            log, codec) => _volume = volume;
+
+    public override TimeSpan DeadHolderLockTime => TimeSpan.Zero;
 
     public string LogDir => _volume.LogDir;
 

@@ -63,7 +63,7 @@ internal abstract class GenerationStore : ICheckpointStore
     public abstract TimeSpan DeadHolderLockTime { get; }
 
     /// <summary>Until disposed, the store's calls give up once <paramref name="limit"/> has passed (object storage's; nothing on a volume).</summary>
-    public IDisposable Within(TimeSpan limit) => _store.Within(limit) ?? NoLimit.Instance;
+    public IDisposable Within(TimeSpan limit) => _store.Within(limit) ?? NothingToEnd.Instance;
 
     /// <summary>
     /// Takes the image directory's lock and keeps it until this store is disposed (after the app is
@@ -93,7 +93,7 @@ internal abstract class GenerationStore : ICheckpointStore
     {
         if (_held is { } held)
         {
-            return LeaseHold.AllowsWrites(held.State) ? KeptHeld.Instance : null;
+            return LeaseHold.AllowsWrites(held.State) ? NothingToEnd.Instance : null;
         }
         IStoreLock? taken = Backend.TryLock(timeout);
         if (taken is not null)
@@ -170,20 +170,10 @@ internal abstract class GenerationStore : ICheckpointStore
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>The lock held for the app's life, lent to one step: the step's end does not release it.</summary>
-    private sealed class KeptHeld : IDisposable
+    /// <summary>What ends nothing when disposed: a lock kept for the app's life, a volume's requests without a time limit.</summary>
+    private sealed class NothingToEnd : IDisposable
     {
-        public static readonly KeptHeld Instance = new();
-
-        public void Dispose()
-        {
-        }
-    }
-
-    /// <summary>A step's bound on a store whose calls are never cut (a volume's).</summary>
-    private sealed class NoLimit : IDisposable
-    {
-        public static readonly NoLimit Instance = new();
+        public static readonly NothingToEnd Instance = new();
 
         public void Dispose()
         {

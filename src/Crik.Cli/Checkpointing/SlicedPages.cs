@@ -32,6 +32,10 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
     /// <summary>A piece of the previous checkpoint, as the new generation's pack may refer to its chunk; throws when it may not.</summary>
     private ChunkRef Reused(ChunkRef piece)
     {
+        if (piece.Pack == pack.Generation)
+        {
+            return piece; // this generation's own (crik's copy of what the app wrote while it ran)
+        }
         if (!_reused.TryGetValue(piece.Id, out ChunkRef? stored))
         {
             stored = pack.Reuse(piece.Id, piece.WholeSize)

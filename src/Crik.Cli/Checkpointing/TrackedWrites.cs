@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Chunks;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
@@ -14,7 +15,8 @@ using Serilog;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>The checkpoint a dump of only what the app wrote takes the rest from, and its pagemaps by PID when they were read already.</summary>
-internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps);
+/// <param name="Copied">By PID, that checkpoint's pages with crik's copy of what the process wrote since laid over them (<see cref="CopiedLayer"/>).</param>
+internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps, IReadOnlyDictionary<int, PagesLayer>? Copied = null);
 
 /// <summary>
 /// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
@@ -28,6 +30,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     private readonly AppWrites _writes = new(log);
     private readonly string? _whyNotTracking = WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1);
     private bool _toldCriuCannot, _toldWhyNot;
+
+    /// <summary>
+    /// The least of checkpointBudget left for crik to copy what the app wrote before the dump. The copy takes at most a third of
+    /// what is left, and leaves what it has not copied by then to the dump.
+    /// </summary>
+    private static readonly TimeSpan CopyBudget = TimeSpan.FromSeconds(3);
 
     private bool Tracking => _whyNotTracking is null;
 
@@ -61,6 +69,52 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         return null;
     }
 
+    /// <summary>
+    /// Before the dump, the app running on: what it wrote since <paramref name="previous"/>, copied into this checkpoint's pack,
+    /// so that the dump, with the app stopped, reads only what it writes from here on. The previous checkpoint with the copies
+    /// laid over it; itself when its pagemaps were not read (nothing is copied); null when a copy was made but cannot be laid
+    /// over it: then the dump must read all of the app's memory.
+    /// </summary>
+    public PreviousCheckpoint? CopyWhileRunning(DumpRun run, PreviousCheckpoint previous)
+    {
+        if (previous.Pagemaps is not { } pagemaps || run.Budget.Remaining < CopyBudget)
+        {
+            return previous;
+        }
+        long started = Stopwatch.GetTimestamp();
+        Dictionary<int, CopiedWrites> copies;
+        using (var enough = new CancellationTokenSource(run.Budget.Remaining / 3))
+        using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure()))
+        {
+            copies = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough.Token);
+        }
+        run.Stages.Lap("copy");
+        var layers = new Dictionary<int, PagesLayer>();
+        try
+        {
+            foreach ((int pid, CopiedWrites copy) in copies)
+            {
+                PagemapImage before = pagemaps.GetValueOrDefault(pid)
+                    ?? throw new InvalidDataException($"process {pid} is tracked, but checkpoint {previous.Manifest.Generation} does not hold it");
+                IReadOnlyList<ChunkRef> chunks = previous.Manifest.Files.FirstOrDefault(f => f.Path == before.PagesName)?.Chunks
+                    ?? throw new InvalidDataException($"checkpoint {previous.Manifest.Generation} lacks {before.PagesName}");
+                layers[pid] = CopiedLayer.Of(PagesLayer.Of(before, chunks, pid), copy);
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            log.Information("Checkpoint {Generation} reads all of the app's memory: what crik copied while the app ran cannot be laid over checkpoint {Previous}: {Error}",
+                run.Generation, previous.Manifest.Generation, e.Message);
+            return null;
+        }
+        log.Information("Copied {Size} the app wrote since checkpoint {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
+            previous.Manifest.Generation, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped)));
+        CopyPauses.BeforeFreeze();
+        return previous with { Copied = layers };
+    }
+
+    private static string Skipped(long pages) => pages == 0 ? "" : $" ({pages} pages, unmapped meanwhile or not read in time, left to the dump)";
+
     /// <summary>The pagemaps of <paramref name="previous"/>, read while the app still runs; null when they cannot be (the dump reads them again, and fails if it cannot).</summary>
     private Dictionary<int, PagemapImage>? PagemapsOf(Manifest previous)
     {
@@ -88,7 +142,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         try
         {
             using PackReader packs = store.OpenPackReader();
-            (CaptureResult whole, long fromPrevious) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, packs, run.Staging.Pack);
+            (CaptureResult whole, long fromPrevious) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, previousCheckpoint.Copied,
+                packs, run.Staging.Pack);
             log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
                 + "checkpoint's chunks", previous.Generation, Size.Format(fromPrevious));
             return (whole, null);

@@ -8,7 +8,8 @@ namespace Crik.Cli.Checkpointing;
 
 /// <summary>
 /// Makes the images of a dump that holds only what the app wrote since the previous checkpoint whole: each page the
-/// dump leaves in its parent is taken from the previous checkpoint (<see cref="UnwrittenLayout"/>), by that one's chunks,
+/// dump leaves in its parent is taken from the previous checkpoint (<see cref="UnwrittenLayout"/>), by that one's chunks
+/// (or from crik's copy of what the app wrote, taken while it ran: <see cref="CopiedLayer"/>),
 /// sliced where a run of such pages begins or ends inside one (<see cref="PageSplice"/> over <see cref="SlicedPages"/>):
 /// nothing is read or named anew.
 /// </summary>
@@ -17,8 +18,9 @@ internal static class UnwrittenImages
     /// <summary>The images made whole, and how many bytes came from the previous checkpoint.</summary>
     /// <param name="previous">The previous checkpoint, committed by this crik when it write-protected the app's memory.</param>
     /// <param name="previousPagemaps">Its pagemaps by PID, when they were read already; else they are read when a dump needs them.</param>
+    /// <param name="copied">By PID, where crik copied what a process wrote while it ran: its pages come from there first.</param>
     public static (CaptureResult Images, long FromPrevious) Complete(CaptureResult captured, Manifest previous,
-        Dictionary<int, PagemapImage>? previousPagemaps, PackReader packs, PackWriter pack)
+        Dictionary<int, PagemapImage>? previousPagemaps, IReadOnlyDictionary<int, PagesLayer>? copied, PackReader packs, PackWriter pack)
     {
         using var images = new SplicedImages(captured, pack);
         var previousFiles = previous.Files.Where(f => f.IsStreamed && !f.Path.Contains('/')).ToList();
@@ -38,8 +40,9 @@ internal static class UnwrittenImages
             }
             ManifestFile previousPages = previousFiles.FirstOrDefault(f => f.Path == before.PagesName)
                 ?? throw new InvalidDataException($"the previous checkpoint lacks {before.PagesName}");
-            List<LaidOutRun> runs = UnwrittenLayout.Of(dumped, before, pid);
-            fromPrevious += images.Put(name, dumped, runs, runs, new SlicedPages(images.DumpedPages(dumped), previousPages.Chunks ?? [], pack));
+            PagesLayer layer = copied?.GetValueOrDefault(pid) ?? PagesLayer.Of(before, previousPages.Chunks ?? [], pid);
+            List<LaidOutRun> runs = UnwrittenLayout.Of(dumped, layer.Runs, pid);
+            fromPrevious += images.Put(name, dumped, runs, runs, new SlicedPages(images.DumpedPages(dumped), layer.Chunks, pack));
         }
         return (images.Whole(), fromPrevious);
     }

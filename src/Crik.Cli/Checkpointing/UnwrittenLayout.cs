@@ -13,9 +13,13 @@ internal static class UnwrittenLayout
 {
     /// <param name="dumped">The dump's pagemap of the process: present entries and entries in the parent.</param>
     /// <param name="previous">The previous checkpoint's pagemap of the same process, made whole when it was committed.</param>
-    public static List<LaidOutRun> Of(PagemapImage dumped, PagemapImage previous, int pid)
+    public static List<LaidOutRun> Of(PagemapImage dumped, PagemapImage previous, int pid) =>
+        Of(dumped, LaidOutRun.AllOf(previous, fromDump: true, $"the previous checkpoint's pagemap of process {pid}"), pid);
+
+    /// <param name="dumped">The dump's pagemap of the process: present entries and entries in the parent.</param>
+    /// <param name="before">Where the pages not written since the previous checkpoint are (<see cref="PagesLayer"/>), in address order.</param>
+    public static List<LaidOutRun> Of(PagemapImage dumped, List<LaidOutRun> before, int pid)
     {
-        List<LaidOutRun> before = LaidOutRun.AllOf(previous, fromDump: true, $"the previous checkpoint's pagemap of process {pid}");
         var runs = new List<LaidOutRun>(dumped.Entries.Count);
         long offset = 0;
         foreach (PagemapEntry entry in dumped.Entries)

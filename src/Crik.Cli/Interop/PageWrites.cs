@@ -19,6 +19,17 @@ internal static unsafe class PageWrites
         return Libc.Ioctl(userfaultfd, Libc.UFFDIO_REGISTER, &register) == 0;
     }
 
+    /// <summary>
+    /// Lifts the write protection of [<paramref name="start"/>, <paramref name="end"/>), so that a later scan reports its
+    /// pages as written. True when done, or when nothing there is registered any more (ENOENT: unmapped, or replaced by an
+    /// area crik never registered, whose pages are reported as untracked) or the memory is gone (ESRCH); false otherwise.
+    /// </summary>
+    public static bool Unprotect(SafeFileHandle userfaultfd, ulong start, ulong end)
+    {
+        var unprotect = new Libc.UserfaultWriteProtect { Range = new Libc.UserfaultRange { Start = start, Length = end - start } };
+        return Libc.Ioctl(userfaultfd, Libc.UFFDIO_WRITEPROTECT, &unprotect) == 0 || Libc.LastErrno is Errno.ENOENT or Errno.ESRCH;
+    }
+
     /// <summary>The pages in [<paramref name="start"/>, <paramref name="end"/>) whose areas are not registered: their writes are not tracked.</summary>
     public static List<(ulong Start, ulong End)> Untracked(SafeFileHandle pagemap, ulong start, ulong end) =>
         Scan(pagemap, start, end, new Libc.PagemapScanArguments

@@ -22,6 +22,39 @@ internal readonly record struct AddressRange(ulong Start, ulong End)
         }
         return merged;
     }
+
+    /// <summary>What of <paramref name="ranges"/> (sorted, apart) lies outside every range of <paramref name="holes"/>, sorted.</summary>
+    public static List<AddressRange> Without(List<AddressRange> ranges, IEnumerable<AddressRange> holes)
+    {
+        List<AddressRange> cut = Merge(holes);
+        if (cut.Count == 0)
+        {
+            return ranges;
+        }
+        var kept = new List<AddressRange>(ranges.Count);
+        int h = 0;
+        foreach (AddressRange range in ranges)
+        {
+            ulong at = range.Start;
+            while (h < cut.Count && cut[h].End <= at)
+            {
+                h++;
+            }
+            for (int i = h; i < cut.Count && cut[i].Start < range.End && at < range.End; i++)
+            {
+                if (cut[i].Start > at)
+                {
+                    kept.Add(new AddressRange(at, cut[i].Start));
+                }
+                at = Math.Max(at, cut[i].End);
+            }
+            if (at < range.End)
+            {
+                kept.Add(new AddressRange(at, range.End));
+            }
+        }
+        return kept;
+    }
 }
 
 /// <summary>

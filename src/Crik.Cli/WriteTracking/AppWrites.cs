@@ -1,5 +1,7 @@
+using Crik.Cli.Chunks;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.Streaming;
 using Serilog;
 
 namespace Crik.Cli.WriteTracking;
@@ -11,6 +13,13 @@ internal sealed record WrittenSinceCommit(long WrittenBytes, int Processes, int 
 {
     /// <summary>Whether every process was tracked since the last committed checkpoint, so that <see cref="WrittenBytes"/> is all the app wrote.</summary>
     public bool Whole => Untracked == 0 && Processes > 0;
+}
+
+/// <summary>What one process wrote, copied while it ran on: the ranges, in address order, whose bytes in that order the chunks hold.</summary>
+/// <param name="Skipped">The pages of the scan that could not be read (unmapped meanwhile): their protection lifted, the dump reads them.</param>
+internal sealed record CopiedWrites(List<AddressRange> Ranges, IReadOnlyList<ChunkRef> Chunks, long Skipped)
+{
+    public long Bytes => Ranges.Sum(r => (long)r.Bytes);
 }
 
 /// <summary>
@@ -78,6 +87,75 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         return new WrittenSinceCommit(written, pids.Count, untracked);
     }
 
+    /// <summary>
+    /// Before a checkpoint's dump, with the app running: what each process of <paramref name="pids"/> tracked since the last
+    /// commit wrote, its pages protected again and copied into <paramref name="chunker"/>'s pack, so that the dump reads only
+    /// what is written from the scan on. Every page of a scan is either copied or has its protection lifted; a process crik
+    /// cannot copy is let go of (its memory untracked, the dump reads all of it). A dump after this one cannot take what was
+    /// not written from the last commit alone: <see cref="ProtectedAt"/> is cleared until the next commit.
+    /// </summary>
+    /// <param name="enough">Cancelled when the copy has taken long enough: what is not copied by then is left to the dump.</param>
+    public Dictionary<int, CopiedWrites> CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, CancellationToken enough)
+    {
+        lock (_gate)
+        {
+            var copies = new Dictionary<int, CopiedWrites>();
+            if (_disposed)
+            {
+                return copies;
+            }
+            ProtectedAt = null;
+            List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned = ScanWhileRunning(pids);
+            CopyPauses.BeforeRead();
+            foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
+            {
+                try
+                {
+                    using var pages = new WrittenPagesStream(tracked.Writes, written, enough);
+                    ManifestFile file = chunker.Take($"pages-copied-{pid}.img", pages);
+                    copies[pid] = new CopiedWrites(pages.Copied, file.Chunks ?? [], pages.Skipped);
+                }
+                catch (Exception e)
+                {
+                    Forget(pid);
+                    if (!IsTrackingFailure(e))
+                    {
+                        throw;
+                    }
+                    LostTrack(pid, e);
+                }
+            }
+            return copies;
+        }
+    }
+
+    /// <summary>Each tracked process's pages written since the last commit, protected again, counted toward the next commit.</summary>
+    private List<(int Pid, Tracked Tracked, List<AddressRange> Written)> ScanWhileRunning(IReadOnlyList<int> pids)
+    {
+        var scanned = new List<(int, Tracked, List<AddressRange>)>();
+        foreach (int pid in pids)
+        {
+            if (!_byPid.TryGetValue(pid, out Tracked? tracked) || !tracked.Whole || tracked.Start != ProcessStart.Of(pid))
+            {
+                continue; // the dump's take sorts it out
+            }
+            try
+            {
+                List<AddressRange> written = tracked.Writes.TakeWrittenWhileRunning();
+                List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(written));
+                tracked.SinceCommitted.Clear();
+                tracked.SinceCommitted.AddRange(since);
+                scanned.Add((pid, tracked, written));
+            }
+            catch (Exception e) when (IsTrackingFailure(e))
+            {
+                Forget(pid);
+                LostTrack(pid, e);
+            }
+        }
+        return scanned;
+    }
+
     /// <summary>A checkpoint is committed: from here on, writes count from it.</summary>
     /// <param name="protectedByIt"><see cref="Take"/> was called for it, with its dump's app still stopped: it is <see cref="ProtectedAt"/>.</param>
     public void Committed(Manifest committed, bool protectedByIt)
@@ -119,7 +197,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {
-            TellOnce("lost", $"crik lost track of process {tracked.Writes.Pid}'s writes: {e.Message}; its memory counts as written");
+            LostTrack(tracked.Writes.Pid, e);
             return null;
         }
     }
@@ -148,6 +226,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             tracked.Writes.Dispose();
         }
     }
+
+    private void LostTrack(int pid, Exception e) => TellOnce("lost", $"crik lost track of process {pid}'s writes: {e.Message}; its memory counts as written");
 
     /// <summary>Logs <paramref name="why"/> the first time one of its <paramref name="kind"/> comes: every checkpoint would say it again.</summary>
     private void TellOnce(string kind, string why)

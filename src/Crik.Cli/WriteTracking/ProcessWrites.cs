@@ -89,12 +89,7 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     public List<AddressRange> TakeWritten(bool armAgain = true)
     {
-        // Asked of the first page above zero, which crik never registers (it is below mmap_min_addr).
-        if (UserfaultFile.Serves(_userfaultfd, (ulong)Environment.SystemPageSize) == false)
-        {
-            // Its /proc/PID/pagemap, opened on the old memory too, would scan nothing: no write would ever show.
-            throw new IOException($"process {Pid} ran another program (exec) since crik began tracking it, so all of its memory is new");
-        }
+        RefuseExec();
         // Read once: the process cannot run while crik takes what it wrote, so its areas stay as they are.
         List<MapsArea> all = MemoryMaps.Read(Pid);
         RefuseAsyncIo(Pid, all); // made since the arming: what it wrote through its pins since the last take is unknown
@@ -115,10 +110,57 @@ internal sealed class ProcessWrites : IDisposable
         return found;
     }
 
+    /// <summary>
+    /// While the process runs on: the pages of its private areas written since they were last protected, each protected
+    /// again by the same scan, so that a write after it shows at the next. The areas new since the last arming are
+    /// registered first: their pages are reported here, and tracked from now. Shared areas are left out (every take counts
+    /// them as written).
+    /// </summary>
+    public List<AddressRange> TakeWrittenWhileRunning()
+    {
+        RefuseExec();
+        List<MapsArea> all = MemoryMaps.Read(Pid);
+        RefuseAsyncIo(Pid, all);
+        List<MapsArea> areas = Areas(all);
+        if (Span(areas) is not { } span)
+        {
+            return [];
+        }
+        foreach (MapsArea area in areas)
+        {
+            // One that changed since the read is refused: a new area is not tracked, and the dump reads it.
+            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
+        }
+        List<AddressRange> written = [.. PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
+        return AddressRange.Without(written, areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)));
+    }
+
+    /// <summary>
+    /// Lifts the protection of the page at <paramref name="page"/>, one crik could not copy, so that the dump reads it as
+    /// written; throws IOException when the kernel refuses for another reason than the page no longer being tracked.
+    /// </summary>
+    public void Unprotect(ulong page)
+    {
+        if (!PageWrites.Unprotect(_userfaultfd, page, page + (ulong)Environment.SystemPageSize))
+        {
+            throw new IOException($"the write protection of process {Pid}'s page at 0x{page:x} could not be lifted: {Libc.Describe(Libc.LastErrno)}");
+        }
+    }
+
     public void Dispose()
     {
         _pagemap.Dispose();
         _userfaultfd.Dispose();
+    }
+
+    private void RefuseExec()
+    {
+        // Asked of the first page above zero, which crik never registers (it is below mmap_min_addr).
+        if (UserfaultFile.Serves(_userfaultfd, (ulong)Environment.SystemPageSize) == false)
+        {
+            // Its /proc/PID/pagemap, opened on the old memory too, would scan nothing: no write would ever show.
+            throw new IOException($"process {Pid} ran another program (exec) since crik began tracking it, so all of its memory is new");
+        }
     }
 
     /// <summary>Throws IOException when the process has asynchronous I/O (<see cref="AsyncIo"/>), whose writes crik would not see.</summary>

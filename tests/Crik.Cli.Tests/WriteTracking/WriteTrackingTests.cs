@@ -57,6 +57,45 @@ public sealed class WriteTrackingTests : IDisposable
     });
 
     /// <summary>
+    /// Taken while the app runs on (before a checkpoint's freeze): what it wrote is protected again by the same scan, an area
+    /// new since is reported and tracked from then on, and a page whose protection crik lifts (one it could not copy) counts
+    /// as written again. The copy reads the pages reported and leaves out one that is not mapped.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ATakeWhileTheAppRunsProtectsAgainAndAPageLetGoCountsAsWrittenAgain() => ForEachLinking(app =>
+    {
+        using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+        writes.Arm();
+        app.Ask("write 10 3 1");
+        ulong fresh = ulong.Parse(app.Ask("new"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        List<AddressRange> written = writes.TakeWrittenWhileRunning();
+        Assert.Equal([10, 11, 12], PagesOfA(app, written));
+        Assert.True(Covers(written, fresh, 4), $"an area new since the arming is not reported: {Show(written)}");
+
+        List<AddressRange> again = writes.TakeWrittenWhileRunning();
+        Assert.True(PagesOfA(app, again).Count == 0 && !Overlaps(again, fresh, 4), $"reported again: {Show(again)}");
+
+        writes.Unprotect(app.A + (11 * Page));
+        Assert.Equal([11], PagesOfA(app, writes.TakeWrittenWhileRunning()));
+
+        AddressRange unmapped = new(Page, 2 * Page); // below mmap_min_addr: never mapped
+        using var pages = new WrittenPagesStream(writes, [unmapped, .. written]);
+        var copy = new MemoryStream();
+        pages.CopyTo(copy, 1 << 20);
+        Assert.Equal(1, pages.Skipped);
+        Assert.Equal([10, 11, 12], PagesOfA(app, pages.Copied));
+        Assert.Equal(pages.Copied.Sum(r => (long)r.Bytes), copy.Length);
+
+        // Out of time before it read anything: every page is left to the dump, written again.
+        app.Ask("write 20 2 1");
+        List<AddressRange> late = writes.TakeWrittenWhileRunning();
+        using var none = new WrittenPagesStream(writes, late, new CancellationToken(canceled: true));
+        Assert.Equal(0, none.Read(new byte[1 << 20]));
+        Assert.Equal(late.Sum(r => (long)r.Bytes) / (long)Page, none.Skipped);
+        Assert.Equal([20, 21], PagesOfA(app, writes.TakeWrittenWhileRunning()));
+    });
+
+    /// <summary>
     /// Asynchronous I/O can complete into the app's memory through pages the kernel pinned at its submission, without the
     /// page fault that marks a page written: a process that has it is not tracked, and one that makes it is no longer.
     /// </summary>

@@ -145,7 +145,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             (CaptureResult whole, long fromPrevious) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, previousCheckpoint.Copied,
                 packs, run.Staging.Pack);
             log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
-                + "checkpoint's chunks", previous.Generation, Size.Format(fromPrevious));
+                + "checkpoint's chunks{AndCopy}", previous.Generation, Size.Format(fromPrevious),
+                previousCheckpoint.Copied is { Count: > 0 } ? " and crik's copy of what the app wrote before the dump" : "");
             return (whole, null);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.WriteTracking;
+
+/// <summary>
+/// With trackWrites on, a checkpoint that can take what the app did not write from the previous one first copies the
+/// pages written since while the app runs on, and only then has CRIU freeze the app and dump what it wrote after that
+/// copy. The app (apps/page-order-app.c) rewrites its pages in a fixed order, each with a number one higher than the
+/// last, and checks each page holds the value it last wrote there: a restored page taken from the wrong one of CRIU's
+/// dump, crik's copy and the previous checkpoint shows as "broken". The seam pauses widen the windows in which the app
+/// writes between the scan and the read of the copy, and between the copy and the freeze.
+/// </summary>
+public sealed class CopyWhileRunningTests : IDisposable
+{
+    private const string Broken = "broken";
+
+    private static readonly Dictionary<string, string> WidenedWindows = new()
+    {
+        ["CRIK_TEST_COPY_READ_PAUSE_MS"] = "200",
+        ["CRIK_TEST_COPY_FREEZE_PAUSE_MS"] = "300",
+    };
+
+    private readonly TempDirectory _build = new();
+
+    [WrittenOnlyFact]
+    public void WhatTheAppWritesWhileItsWritesAreCopiedIsNotLostLazily() => RestoresWhole("", WidenedWindows);
+
+    [WrittenOnlyFact]
+    public void WhatTheAppWritesWhileItsWritesAreCopiedIsNotLostEagerly() => RestoresWhole("lazyRestore: off\n", WidenedWindows);
+
+    [WrittenOnlyFact]
+    public void WithoutPausesTheCopyAlsoRestoresWhole() => RestoresWhole("", new Dictionary<string, string>());
+
+    public void Dispose() => _build.Dispose();
+
+    private void RestoresWhole(string config, Dictionary<string, string> environment)
+    {
+        string app = CompiledApp.Build("page-order-app.c", Path.Combine(_build.Path, "page-order-app"), "-pthread");
+        using var pods = new Pods("trackWrites: on\n" + config);
+        using (CrikRun first = pods.StartWith(environment, app, "64", "4000"))
+        {
+            first.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Checkpoint(first, 1);
+            Thread.Sleep(TimeSpan.FromSeconds(2)); // about half of the app's 16384 pages written since checkpoint 1
+            Pods.CheckpointAndStop(first);
+            AssertNothingBroken(first);
+            string copied = first.WaitForLine("the app wrote since checkpoint 1 while it ran", stderr: true);
+            Assert.True(Mebibytes(copied, "Copied ") > 8, copied);
+            string taken = first.WaitForLine("CRIU read only what the app wrote since checkpoint 1:", stderr: true);
+            Assert.True(Mebibytes(taken, ": ") > 16, taken);
+        }
+        using CrikRun restored = pods.Start(app, "64", "4000");
+        restored.WaitForLine("Restored checkpoint 2", stderr: true);
+        // The second round the app finishes after the restore has checked every one of its pages.
+        restored.WaitForLine(_ => CleanRounds(restored) >= 2 || restored.Stdout.Any(IsBroken), TimeSpan.FromSeconds(30));
+        AssertNothingBroken(restored);
+        restored.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>Takes checkpoint <paramref name="generation"/> on demand, the app running on.</summary>
+    private static void Checkpoint(CrikRun pod, int generation)
+    {
+        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
+        (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
+        Assert.True(code == 0, $"{output}{error}\n{pod.Transcript}");
+        pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
+    }
+
+    private static void AssertNothingBroken(CrikRun pod) => Assert.False(pod.Stdout.Any(IsBroken), pod.Transcript);
+
+    private static bool IsBroken(string line) => line.StartsWith(Broken, StringComparison.Ordinal);
+
+    private static int CleanRounds(CrikRun pod) =>
+        pod.Stdout.Count(l => l.StartsWith("round ", StringComparison.Ordinal) && l.EndsWith(" clean", StringComparison.Ordinal));
+
+    /// <summary>The size that follows <paramref name="before"/> in a log line ("812 KiB", "12.3 MiB"), in MiB.</summary>
+    private static double Mebibytes(string line, string before)
+    {
+        Match size = Regex.Match(line, Regex.Escape(before) + @"([\d.]+) (B|KiB|MiB|GiB)\b");
+        Assert.True(size.Success, line);
+        double value = double.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
+        int power = Array.IndexOf(["B", "KiB", "MiB", "GiB"], size.Groups[2].Value) - 2;
+        return value * Math.Pow(1024, power);
+    }
+}

@@ -70,11 +70,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
         }
-        PreviousCheckpoint? previous = await writes.PreviousAsync(run, setup).ConfigureAwait(false);
-        if (previous is not null)
-        {
-            previous = writes.CopyWhileRunning(run, previous);
-        }
+        PreviousCheckpoint? previous = await writes.BeforeDumpAsync(run, setup).ConfigureAwait(false);
         DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly: previous is not null).ConfigureAwait(false);
         if (dump.WhyNot is { } notDumped)
         {

@@ -39,8 +39,15 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
 
     private bool Tracking => _whyNotTracking is null;
 
+    /// <summary>
+    /// The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), with what the app
+    /// wrote since copied while it runs (<see cref="CopyWhileRunning"/>); else null.
+    /// </summary>
+    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup) =>
+        await PreviousAsync(run, setup).ConfigureAwait(false) is { } previous ? CopyWhileRunning(run, previous) : null;
+
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
-    public async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)
+    private async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)
     {
         bool can = Tracking && await criuCan.Value.ConfigureAwait(false);
         bool memoryArriving = run.Attempt.TakesArriving is not null, onPreDumps = setup.OnTop is not null;
@@ -75,7 +82,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// laid over it; itself when its pagemaps were not read (nothing is copied); null when a copy was made but cannot be laid
     /// over it: then the dump must read all of the app's memory.
     /// </summary>
-    public PreviousCheckpoint? CopyWhileRunning(DumpRun run, PreviousCheckpoint previous)
+    private PreviousCheckpoint? CopyWhileRunning(DumpRun run, PreviousCheckpoint previous)
     {
         if (previous.Pagemaps is not { } pagemaps || run.Budget.Remaining < CopyBudget)
         {

@@ -35,9 +35,9 @@ internal static class FirstFill
     /// </param>
     /// <param name="written">The chunks of lazy pages in the generation's own pack, in address order, each once.</param>
     /// <param name="anyReused">Whether some chunk of lazy pages was reused from an earlier checkpoint.</param>
-    /// <param name="areas">Each chunk of lazy pages, with the size of an area it holds lazy pages of (<see cref="SmallAreasFirst"/>).</param>
+    /// <param name="areas">The areas holding lazy pages, each with its size and its chunks of lazy pages (<see cref="SmallAreasFirst"/>).</param>
     public static FirstFillOrder Order(IReadOnlyList<FillChunk>? touched, IReadOnlyList<FillChunk> written, bool anyReused,
-        IEnumerable<(FillChunk Chunk, long AreaBytes)> areas, long limit)
+        IEnumerable<(long AreaBytes, IEnumerable<FillChunk> Chunks)> areas, long limit)
     {
         var budget = new ReadBudget(limit);
         List<(int PagesId, int Index)> first = budget.TakeWhileItFits(touched ?? []);
@@ -47,29 +47,16 @@ internal static class FirstFill
     }
 
     /// <summary>
-    /// The chunks to fill first: each chunk once, at the place of the smallest area it holds lazy pages of, smaller
-    /// areas first (the given order among equals), while <paramref name="budget"/> lasts. An area larger than the whole
-    /// budget is bulk data, none of whose chunks is chosen: reading a slice of it would only slow the restore.
+    /// The chunks to fill first: the areas smallest first (the given order among equals), each area's chunks in their order,
+    /// each chunk once (at the smallest area that holds it, which comes first), while <paramref name="budget"/> lasts. An area
+    /// larger than the whole budget is bulk data, none of whose chunks is chosen: reading a slice of it would only slow the
+    /// restore. Only the areas are sorted; their chunks are listed no further than the budget reaches (an app with 2 GiB in
+    /// small areas has hundreds of thousands of them after scattered writes: sorted, they cost 60 ms before the app ran).
     /// </summary>
-    /// <param name="chunks">Each chunk of lazy pages, with the size of an area it holds lazy pages of.</param>
+    /// <param name="areas">The areas holding lazy pages, each with its size and its chunks of lazy pages, in address order.</param>
     /// <param name="budget">What is left to read, and what was chosen already (not chosen again).</param>
-    public static List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<(FillChunk Chunk, long AreaBytes)> chunks, ReadBudget budget)
-    {
-        var smallest = new Dictionary<(int PagesId, int Index), (FillChunk Chunk, long AreaBytes, int Seen)>();
-        int seen = 0;
-        foreach ((FillChunk chunk, long areaBytes) in chunks)
-        {
-            if (!smallest.TryGetValue(chunk.Chunk, out var known))
-            {
-                smallest[chunk.Chunk] = (chunk, areaBytes, seen++);
-            }
-            else if (areaBytes < known.AreaBytes)
-            {
-                smallest[chunk.Chunk] = known with { AreaBytes = areaBytes };
-            }
-        }
-        return budget.TakeWhileItFits([.. smallest.Values.Where(c => c.AreaBytes <= budget.Limit).OrderBy(c => c.AreaBytes).ThenBy(c => c.Seen).Select(c => c.Chunk)]);
-    }
+    public static List<(int PagesId, int Index)> SmallAreasFirst(IEnumerable<(long AreaBytes, IEnumerable<FillChunk> Chunks)> areas, ReadBudget budget) =>
+        budget.TakeWhileItFits(areas.Where(a => a.AreaBytes <= budget.Limit).OrderBy(a => a.AreaBytes).SelectMany(a => a.Chunks));
 }
 
 /// <summary>

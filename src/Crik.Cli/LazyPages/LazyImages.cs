@@ -184,10 +184,13 @@ internal sealed class LazyImages : IDisposable
         }
     }
 
-    /// <summary>Each chunk of lazy pages with the size of an area it holds lazy pages of and its own, for areas of at most <see cref="FirstReadLimit"/> (no larger one is chosen).</summary>
-    private List<(FillChunk Chunk, long AreaBytes)> AreaChunks()
+    /// <summary>
+    /// The areas of at most <see cref="FirstReadLimit"/> holding lazy pages (no larger one is chosen), each with its size and
+    /// its chunks of lazy pages, listed only when asked for (FirstFill lists no more than its budget reaches).
+    /// </summary>
+    private List<(long AreaBytes, IEnumerable<FillChunk> Chunks)> AreaChunks()
     {
-        var chunks = new List<(FillChunk Chunk, long AreaBytes)>();
+        var listed = new List<(long AreaBytes, IEnumerable<FillChunk> Chunks)>();
         foreach ((int pid, Pagemap pagemap) in Tasks)
         {
             if (!Images.TryGetValue(pagemap.PagesId, out ChunkedImage? image))
@@ -196,6 +199,7 @@ internal sealed class LazyImages : IDisposable
             }
             // Runs and areas both in address order: one walk, not a search of every area for every run.
             MemoryArea[] areas = [.. Mappings(pid).OrderBy(a => a.Start)];
+            var runsOf = new Dictionary<int, List<PageRun>>();
             int at = 0;
             foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
             {
@@ -203,15 +207,20 @@ internal sealed class LazyImages : IDisposable
                 {
                     at++;
                 }
-                long areaBytes = at < areas.Length && areas[at].Start <= run.Address ? (long)(areas[at].End - areas[at].Start) : long.MaxValue;
-                if (areaBytes > FirstReadLimit)
+                if (at < areas.Length && areas[at].Start <= run.Address && areas[at].End - areas[at].Start <= FirstReadLimit)
                 {
-                    continue; // bulk data, never chosen (FirstFill): its thousands of chunks are not listed
+                    if (!runsOf.TryGetValue(at, out List<PageRun>? runs))
+                    {
+                        runsOf[at] = runs = [];
+                    }
+                    runs.Add(run);
                 }
-                chunks.AddRange(image.IndexesOf(run).Select(index => (FillChunkOf(pagemap.PagesId, image, index), areaBytes)));
             }
+            int pagesId = pagemap.PagesId;
+            listed.AddRange(runsOf.OrderBy(r => r.Key).Select(r => ((long)(areas[r.Key].End - areas[r.Key].Start),
+                r.Value.SelectMany(image.IndexesOf).Select(index => FillChunkOf(pagesId, image, index)))));
         }
-        return chunks;
+        return listed;
     }
 
     /// <summary>A piece as the first fill's budget counts it: what reading it reads (its whole chunk).</summary>
@@ -405,4 +414,4 @@ internal enum FirstFillChoice
 /// <param name="Written">The chunks in the generation's own pack, in address order.</param>
 /// <param name="AnyReused">Whether some chunk of lazy pages was reused from an earlier checkpoint.</param>
 /// <param name="Areas">Each chunk of lazy pages with the size of an area it holds pages of.</param>
-internal sealed record FirstFillFacts(List<FillChunk>? Touched, List<FillChunk> Written, bool AnyReused, List<(FillChunk Chunk, long AreaBytes)> Areas);
+internal sealed record FirstFillFacts(List<FillChunk>? Touched, List<FillChunk> Written, bool AnyReused, List<(long AreaBytes, IEnumerable<FillChunk> Chunks)> Areas);

@@ -90,15 +90,20 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         long started = Stopwatch.GetTimestamp();
         Dictionary<int, CopiedWrites> copies;
+        string? readAll;
         using (var enough = new CancellationTokenSource(run.Budget.Remaining / 3))
         using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure()))
         {
-            copies = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough.Token);
+            (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough.Token);
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
         try
         {
+            if (readAll is not null)
+            {
+                throw new InvalidDataException(readAll);
+            }
             foreach ((int pid, CopiedWrites copy) in copies)
             {
                 PagemapImage before = pagemaps.GetValueOrDefault(pid)
@@ -110,8 +115,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         catch (InvalidDataException e)
         {
-            log.Information("Checkpoint {Generation} reads all of the app's memory: what crik copied while the app ran cannot be laid over checkpoint {Previous}: {Error}",
-                run.Generation, previous.Manifest.Generation, e.Message);
+            log.Information("Checkpoint {Generation} reads all of the app's memory: what crik copied while the app ran cannot be laid over "
+                + "checkpoint {Previous}: {Error}", run.Generation, previous.Manifest.Generation, e.Message);
             return null;
         }
         log.Information("Copied {Size} the app wrote since checkpoint {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),

@@ -21,13 +21,14 @@ internal static unsafe class PageWrites
 
     /// <summary>
     /// Lifts the write protection of [<paramref name="start"/>, <paramref name="end"/>), so that a later scan reports its
-    /// pages as written. True when done, or when nothing there is registered any more (ENOENT: unmapped, or replaced by an
-    /// area crik never registered, whose pages are reported as untracked) or the memory is gone (ESRCH); false otherwise.
+    /// pages as written: null when done, else the kernel's error. ENOENT: an area there is not registered (unmapped, or
+    /// replaced by one crik never registered, whose pages count as untracked), and the kernel stopped at it, so the areas
+    /// after it in the range were left as they are; ESRCH: the memory is gone.
     /// </summary>
-    public static bool Unprotect(SafeFileHandle userfaultfd, ulong start, ulong end)
+    public static Errno? Unprotect(SafeFileHandle userfaultfd, ulong start, ulong end)
     {
         var unprotect = new Libc.UserfaultWriteProtect { Range = new Libc.UserfaultRange { Start = start, Length = end - start } };
-        return Libc.Ioctl(userfaultfd, Libc.UFFDIO_WRITEPROTECT, &unprotect) == 0 || Libc.LastErrno is Errno.ENOENT or Errno.ESRCH;
+        return Libc.Ioctl(userfaultfd, Libc.UFFDIO_WRITEPROTECT, &unprotect) == 0 ? null : Libc.LastErrno;
     }
 
     /// <summary>The pages in [<paramref name="start"/>, <paramref name="end"/>) whose areas are not registered: their writes are not tracked.</summary>

@@ -95,17 +95,22 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// not written from the last commit alone: <see cref="ProtectedAt"/> is cleared until the next commit.
     /// </summary>
     /// <param name="enough">Cancelled when the copy has taken long enough: what is not copied by then is left to the dump.</param>
-    public Dictionary<int, CopiedWrites> CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, CancellationToken enough)
+    /// <returns>
+    /// The copies by PID; and, when a process still running was let go of after its scan, why the dump must read all of the
+    /// app's memory: what it wrote since the last commit is protected again, and should another hold on its userfaultfd keep
+    /// its areas registered, the dump would take those pages from a checkpoint that does not hold them.
+    /// </returns>
+    public (Dictionary<int, CopiedWrites> Copies, string? ReadAll) CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, CancellationToken enough)
     {
         lock (_gate)
         {
             var copies = new Dictionary<int, CopiedWrites>();
             if (_disposed)
             {
-                return copies;
+                return (copies, null);
             }
             ProtectedAt = null;
-            List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned = ScanWhileRunning(pids);
+            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = ScanWhileRunning(pids);
             CopyPauses.BeforeRead();
             foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
             {
@@ -117,27 +122,46 @@ internal sealed class AppWrites(ILogger log) : IDisposable
                 }
                 catch (Exception e)
                 {
-                    Forget(pid);
+                    string? why = LetGoAfterScan(pid, tracked, e);
+                    readAll ??= why;
                     if (!IsTrackingFailure(e))
                     {
                         throw;
                     }
-                    LostTrack(pid, e);
                 }
             }
-            return copies;
+            return (copies, readAll);
         }
     }
 
-    /// <summary>Each tracked process's pages written since the last commit, protected again, counted toward the next commit.</summary>
-    private List<(int Pid, Tracked Tracked, List<AddressRange> Written)> ScanWhileRunning(IReadOnlyList<int> pids)
+    /// <summary>Lets go of a process whose pages a scan protected again; why the dump must read all memory, unless it is gone.</summary>
+    private string? LetGoAfterScan(int pid, Tracked tracked, Exception e)
+    {
+        Forget(pid);
+        LostTrack(pid, e);
+        return ProcessStart.Of(pid) == tracked.Start ? $"crik could not copy what process {pid} wrote: {e.Message}" : null;
+    }
+
+    /// <summary>
+    /// Each tracked process's pages written since the last commit, protected again, counted toward the next commit; a process
+    /// with a file open for direct I/O is left to the dump (<see cref="DirectIo"/>). Why the dump must read all memory, when a
+    /// scan failed (<see cref="LetGoAfterScan"/>: it may have protected some pages).
+    /// </summary>
+    private (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> Scanned, string? ReadAll) ScanWhileRunning(IReadOnlyList<int> pids)
     {
         var scanned = new List<(int, Tracked, List<AddressRange>)>();
+        string? readAll = null;
         foreach (int pid in pids)
         {
             if (!_byPid.TryGetValue(pid, out Tracked? tracked) || !tracked.Whole || tracked.Start != ProcessStart.Of(pid))
             {
                 continue; // the dump's take sorts it out
+            }
+            if (DirectIo.Of(pid) is { } direct)
+            {
+                TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "
+                    + "in its memory without a page fault, so a copy made while it runs could miss one");
+                continue;
             }
             try
             {
@@ -149,11 +173,11 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
-                Forget(pid);
-                LostTrack(pid, e);
+                string? why = LetGoAfterScan(pid, tracked, e);
+                readAll ??= why;
             }
         }
-        return scanned;
+        return (scanned, readAll);
     }
 
     /// <summary>A checkpoint is committed: from here on, writes count from it.</summary>

@@ -136,14 +136,28 @@ internal sealed class ProcessWrites : IDisposable
     }
 
     /// <summary>
-    /// Lifts the protection of the page at <paramref name="page"/>, one crik could not copy, so that the dump reads it as
-    /// written; throws IOException when the kernel refuses for another reason than the page no longer being tracked.
+    /// Lifts the protection of <paramref name="range"/>, pages crik could not copy, so that the dump reads them as written; a
+    /// page of it no longer tracked (unmapped, or in an area crik never registered) is read by the dump, or is not there.
+    /// Throws IOException when the kernel refuses for another reason.
     /// </summary>
-    public void Unprotect(ulong page)
+    public void Unprotect(AddressRange range)
     {
-        if (!PageWrites.Unprotect(_userfaultfd, page, page + (ulong)Environment.SystemPageSize))
+        ulong page = (ulong)Environment.SystemPageSize;
+        switch (PageWrites.Unprotect(_userfaultfd, range.Start, range.End))
         {
-            throw new IOException($"the write protection of process {Pid}'s page at 0x{page:x} could not be lifted: {Libc.Describe(Libc.LastErrno)}");
+            case null or Errno.ESRCH:
+                return;
+            case Errno.ENOENT when range.Bytes > page:
+                // The kernel stops at the first area not registered: page by page, each page's own area answers for it.
+                for (ulong at = range.Start; at < range.End; at += page)
+                {
+                    Unprotect(new AddressRange(at, at + page));
+                }
+                return;
+            case Errno.ENOENT:
+                return;
+            case Errno other:
+                throw new IOException($"the write protection of process {Pid}'s pages at 0x{range.Start:x} could not be lifted: {other.Message()}");
         }
     }
 

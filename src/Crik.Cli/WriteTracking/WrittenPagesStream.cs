@@ -77,7 +77,7 @@ internal sealed class WrittenPagesStream : Stream
             int read = ReadAt(buffer.Slice(filled, want));
             if (read == 0)
             {
-                Leave(_at);
+                Leave(new AddressRange(_at, _at + (ulong)PageBytes));
                 _at += (ulong)PageBytes;
                 continue;
             }
@@ -126,18 +126,19 @@ internal sealed class WrittenPagesStream : Stream
     {
         for (; _range < _ranges.Count; NextRange())
         {
-            for (; _at < _ranges[_range].End; _at += (ulong)PageBytes)
+            if (_at < _ranges[_range].End)
             {
-                Leave(_at);
+                Leave(new AddressRange(_at, _ranges[_range].End));
+                _at = _ranges[_range].End;
             }
         }
     }
 
-    /// <summary>Lifts the protection of one page: the dump reads it. Throws when it cannot: then the process is let go of, and the dump reads all of it.</summary>
-    private void Leave(ulong page)
+    /// <summary>Lifts the protection of pages not copied: the dump reads them. Throws when it cannot: then the process is let go of, and the dump reads all of it.</summary>
+    private void Leave(AddressRange pages)
     {
-        _writes.Unprotect(page);
-        Skipped++;
+        _writes.Unprotect(pages);
+        Skipped += (long)(pages.Bytes / (ulong)PageBytes);
     }
 
     private void NextRange()

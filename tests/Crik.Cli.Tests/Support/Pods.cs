@@ -40,6 +40,15 @@ internal sealed partial class Pods : IDisposable
         return CrikRun.Start(["run", "--config", ConfigPath, "--", .. command], insideNamespaces: $"mount -t tmpfs -o mode=0755 crik-test {scratch}");
     }
 
+    /// <summary>Takes checkpoint <paramref name="generation"/> on demand (<c>crik checkpoint</c>), the app running on.</summary>
+    public static void CheckpointOnDemand(CrikRun pod, int generation)
+    {
+        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
+        (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
+        Xunit.Assert.True(code == 0, $"{output}{error}\n{pod.Transcript}");
+        pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
+    }
+
     /// <summary>Sends SIGTERM, expects a committed checkpoint and exit code 0.</summary>
     public static void CheckpointAndStop(CrikRun pod)
     {

@@ -44,7 +44,7 @@ public sealed class CopyWhileRunningTests : IDisposable
         using (CrikRun first = pods.StartWith(environment, app, "64", "4000"))
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
-            Checkpoint(first, 1);
+            Pods.CheckpointOnDemand(first, 1);
             Thread.Sleep(TimeSpan.FromSeconds(2)); // about half of the app's 16384 pages written since checkpoint 1
             Pods.CheckpointAndStop(first);
             AssertNothingBroken(first);
@@ -59,15 +59,6 @@ public sealed class CopyWhileRunningTests : IDisposable
         restored.WaitForLine(_ => CleanRounds(restored) >= 2 || restored.Stdout.Any(IsBroken), TimeSpan.FromSeconds(30));
         AssertNothingBroken(restored);
         restored.Signal(Native.SIGKILL);
-    }
-
-    /// <summary>Takes checkpoint <paramref name="generation"/> on demand, the app running on.</summary>
-    private static void Checkpoint(CrikRun pod, int generation)
-    {
-        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
-        (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
-        Assert.True(code == 0, $"{output}{error}\n{pod.Transcript}");
-        pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
     }
 
     private static void AssertNothingBroken(CrikRun pod) => Assert.False(pod.Stdout.Any(IsBroken), pod.Transcript);

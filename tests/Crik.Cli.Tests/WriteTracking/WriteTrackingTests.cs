@@ -75,7 +75,7 @@ public sealed class WriteTrackingTests : IDisposable
         List<AddressRange> again = writes.TakeWrittenWhileRunning();
         Assert.True(PagesOfA(app, again).Count == 0 && !Overlaps(again, fresh, 4), $"reported again: {Show(again)}");
 
-        writes.Unprotect(app.A + (11 * Page));
+        writes.Unprotect(new AddressRange(app.A + (11 * Page), app.A + (12 * Page)));
         Assert.Equal([11], PagesOfA(app, writes.TakeWrittenWhileRunning()));
 
         AddressRange unmapped = new(Page, 2 * Page); // below mmap_min_addr: never mapped

@@ -32,13 +32,13 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
         using (CrikRun first = pods.Start(app))
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
-            Checkpoint(first, 1);
+            Pods.CheckpointOnDemand(first, 1);
             for (int round = 1; round <= 5; round++)
             {
                 Round(first, round);
                 if (round < 5)
                 {
-                    Checkpoint(first, round + 1);
+                    Pods.CheckpointOnDemand(first, round + 1);
                 }
             }
             before = Digests(first, 5);
@@ -60,15 +60,6 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
         // Each checkpoint after the first lists slices of the chunks before it, by number: a crik that knows only format 3 refuses it.
         Assert.Equal(4, (int)pods.Manifest("checkpoint-000006")["format"]!);
         restored.Signal(Native.SIGKILL);
-    }
-
-    /// <summary>Takes checkpoint <paramref name="generation"/> on demand, the app running on.</summary>
-    private static void Checkpoint(CrikRun pod, int generation)
-    {
-        Poll.Until(() => File.Exists(pod.ControlSocket), $"crik's control socket\n{pod.Transcript}");
-        (int code, string output, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
-        Assert.True(code == 0, $"{output}{error}\n{pod.Transcript}");
-        pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
     }
 
     /// <summary>Has the app take round <paramref name="round"/>, and waits for each process's digest of it (a child's from round 2).</summary>

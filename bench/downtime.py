@@ -118,8 +118,9 @@ def main():
     parser.add_argument("--percent", type=float, default=5.0)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--extra-config", default="", help="more lines for crik's configuration, e.g. 'trackWrites: off'")
-    parser.add_argument("--track-writes", choices=["on", "off", "both"], default="on",
-                        help="crik's trackWrites; both: each round once with it on and once off, in turn first")
+    parser.add_argument("--track-writes", choices=["default", "on", "off", "both"], default="default",
+                        help="crik's trackWrites; default: no trackWrites key, as a user who sets nothing (auto); "
+                             "both: each round once with it on and once off, in turn first")
     parser.add_argument("--writes", choices=["scattered", "runs"], default="scattered",
                         help="the app's rewrites: pages at random places, or runs of 1 MiB at random places")
     parser.add_argument("--logs", help="a directory to keep both pods' output in, a pair of files a round")
@@ -127,14 +128,15 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    results = {"percent": args.percent, "writes": args.writes, "reps": args.reps, "extra_config": args.extra_config, "sizes": {}}
+    results = {"percent": args.percent, "writes": args.writes, "reps": args.reps, "extra_config": args.extra_config,
+               "track_writes": args.track_writes, "sizes": {}}
     say_first_touch(results)
     modes = ["on", "off"] if args.track_writes == "both" else [args.track_writes]
     for mib in [int(s) for s in args.sizes.split(",")]:
         rounds = {mode: [] for mode in modes}
         for rep in range(args.reps):
             for mode in modes if rep % 2 == 0 else list(reversed(modes)):
-                config = args.extra_config.replace("\\n", "\n") + f"\ntrackWrites: {mode}\n"
+                config = args.extra_config.replace("\\n", "\n") + ("\n" if mode == "default" else f"\ntrackWrites: {mode}\n")
                 r = one_round(args.crik, args.python, args.work, mib, args.percent, config, args.writes,
                               args.logs, f"{mib}-{rep + 1}-{mode}-")
                 rounds[mode].append(r)

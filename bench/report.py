@@ -651,8 +651,10 @@ def holds_part8(data):
     both = any("off" in entry for entry in data["sizes"].values())
     first = next(iter(data["sizes"].values()))
     primary = "on" if both or first["rounds"][0].get("app_wrote") else "off"
+    # Runs from before downtime.py had "default" wrote trackWrites: on, off, or both.
+    chosen = data.get("track_writes") or ("both" if both else "off" if primary == "off" else "on")
     command = (f"python3 bench/downtime.py --sizes {','.join(data['sizes'])} --reps {data['reps']} --percent {data['percent']:g} "
-               f"--writes {writes}" + (" --track-writes both" if both else " --track-writes off" if primary == "off" else "")
+               f"--writes {writes}" + (f" --track-writes {chosen}" if chosen != "default" else "")
                + (f" --extra-config '{data['extra_config']}'" if data.get("extra_config") else ""))
     rows = []
     for mib, entry in data["sizes"].items():
@@ -661,7 +663,7 @@ def holds_part8(data):
             goals = "none"
             if mib == "2048" and tracked == "on":
                 goals = "; ".join(f"≤ {goal:g} s ({issue}): {met(m['downtime_s']['median'] <= goal)}" for goal, issue in DOWNTIME_GOALS_S)
-            how = "writes tracked" if tracked == "on" else "`trackWrites: off`"
+            how = ("crik's defaults (writes tracked)" if chosen == "default" else "writes tracked") if tracked == "on" else "`trackWrites: off`"
             rows.append((f"Downtime, {size_name(mib)}, {data['percent']:g} % rewritten {where}, {how}", sec(m["downtime_s"]),
                          goals, touch(data), command))
             if mib == "2048" and tracked == "on":

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Crik.Cli.Chunks;
 using Crik.Cli.Records;
+using Crik.Cli.Streaming;
 using Crik.Cli.WriteTracking;
 using Crik.TestSupport;
 using Xunit;
@@ -93,6 +95,60 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal(0, none.Read(new byte[1 << 20]));
         Assert.Equal(late.Sum(r => (long)r.Bytes) / (long)Page, none.Skipped);
         Assert.Equal([20, 21], PagesOfA(app, writes.TakeWrittenWhileRunning()));
+    });
+
+    /// <summary>
+    /// The app's tree copied while it runs: what it wrote is copied and still counts toward the next commit, with what it
+    /// writes after; and from the copy on, until the next commit, no dump may take what was not written from the last
+    /// commit alone (the copy protected pages that commit does not hold).
+    /// </summary>
+    [WriteTrackingFact]
+    public void ACopyWhileTheAppRunsCountsTowardTheNextCommitAndEndsWhatTheLastOneVouchesFor() => ForEachLinking(app =>
+    {
+        using var writes = new AppWrites(Serilog.Core.Logger.None);
+        Assert.Equal(1, writes.Take([app.Pid]).Untracked); // armed here: what came before is not known
+        var committed = new Manifest { Generation = 1 };
+        writes.Committed(committed, protectedByIt: true);
+        Assert.Same(committed, writes.ProtectedAt);
+
+        app.Ask("write 10 3 1");
+        string packPath = Path.Combine(_build.Path, "copy.pack");
+        using var pack = new PackWriter(2, File.OpenHandle(packPath, FileMode.Create, FileAccess.ReadWrite), new Dictionary<string, ChunkRef>());
+        using var chunker = new ImageChunker(pack, new FirstFailure());
+        (Dictionary<int, CopiedWrites> copies, string? readAll) = writes.CopyWhileRunning([app.Pid], chunker, CancellationToken.None);
+
+        Assert.Null(readAll);
+        Assert.Null(writes.ProtectedAt);
+        Assert.Equal([10, 11, 12], PagesOfA(app, copies[app.Pid].Ranges));
+        Assert.Equal(copies[app.Pid].Bytes, copies[app.Pid].Chunks.Sum(c => (long)c.Size));
+
+        app.Ask("write 20 1 1");
+        WrittenSinceCommit taken = writes.Take([app.Pid]);
+        Assert.True(taken.Whole, $"{taken}");
+        Assert.True(taken.WrittenBytes >= 4 * (long)Page, $"{taken}");
+    });
+
+    /// <summary>
+    /// A copy that fails after its scan (here the pack cannot be written) lets the process go, untracked, and, since the
+    /// process lives on with pages protected that no checkpoint holds, says the dump must read all of the app's memory.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ACopyThatFailsForAProcessThatLivesOnMakesTheDumpReadEverything() => ForEachLinking(app =>
+    {
+        using var writes = new AppWrites(Serilog.Core.Logger.None);
+        _ = writes.Take([app.Pid]);
+        writes.Committed(new Manifest { Generation = 1 }, protectedByIt: true);
+        app.Ask("write 10 3 1");
+        var failed = new FirstFailure();
+        failed.Fail("the disk is full");
+        using var pack = new PackWriter(2, File.OpenHandle(Path.Combine(_build.Path, "failed.pack"), FileMode.Create, FileAccess.ReadWrite), new Dictionary<string, ChunkRef>());
+        using var chunker = new ImageChunker(pack, failed);
+
+        (Dictionary<int, CopiedWrites> copies, string? readAll) = writes.CopyWhileRunning([app.Pid], chunker, CancellationToken.None);
+
+        Assert.Empty(copies);
+        Assert.Contains($"crik could not copy what process {app.Pid} wrote", readAll, StringComparison.Ordinal);
+        Assert.Equal(1, writes.Take([app.Pid]).Untracked);
     });
 
     /// <summary>

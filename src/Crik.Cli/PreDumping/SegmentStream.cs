@@ -1,30 +1,15 @@
 using Crik.Cli.Interop;
+using Crik.Cli.Streaming;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.PreDumping;
 
 /// <summary>Reads byte ranges of files one after another, as if they were one file. Each file is opened once, through its directory's handle.</summary>
-internal sealed class SegmentStream(IReadOnlyList<FileSegment> segments) : Stream
+internal sealed class SegmentStream(IReadOnlyList<FileSegment> segments) : ReadOnlyStream
 {
     private readonly Dictionary<(DirectoryHandle Directory, string Name), SafeFileHandle> _files = [];
     private int _segment;
     private long _within;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -49,16 +34,6 @@ internal sealed class SegmentStream(IReadOnlyList<FileSegment> segments) : Strea
         }
         return 0;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

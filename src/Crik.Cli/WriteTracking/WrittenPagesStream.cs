@@ -1,4 +1,5 @@
 using Crik.Cli.Records;
+using Crik.Cli.Streaming;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.WriteTracking;
@@ -10,7 +11,7 @@ namespace Crik.Cli.WriteTracking;
 /// stream holds, in its order. Once <c>enough</c> is cancelled (the copy took its share of the checkpoint's budget), the
 /// stream ends and every page not read yet has its protection lifted: the dump reads those.
 /// </summary>
-internal sealed class WrittenPagesStream : Stream
+internal sealed class WrittenPagesStream : ReadOnlyStream
 {
     private static readonly int PageBytes = Environment.SystemPageSize;
 
@@ -35,22 +36,6 @@ internal sealed class WrittenPagesStream : Stream
 
     /// <summary>The pages left out, their protection lifted: unreadable, or not read in time.</summary>
     public long Skipped { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -87,16 +72,6 @@ internal sealed class WrittenPagesStream : Stream
         }
         return filled;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

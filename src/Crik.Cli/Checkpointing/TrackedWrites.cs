@@ -91,7 +91,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         long started = Stopwatch.GetTimestamp();
         Dictionary<int, CopiedWrites> copies;
         string? readAll;
-        using (var enough = new CancellationTokenSource(run.Budget.Remaining / 3))
+        // A third of the budget left, at most a day (a timer takes no more than 49 days, and checkpointBudget has no bound).
+        using (var enough = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
         using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure()))
         {
             (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough.Token);

@@ -11,9 +11,13 @@ namespace Crik.Cli.Checkpointing;
 /// </summary>
 internal sealed record PagesLayer(List<LaidOutRun> Runs, IReadOnlyList<ChunkRef> Chunks)
 {
-    /// <summary>The previous checkpoint's pages of a process, as they are.</summary>
-    public static PagesLayer Of(PagemapImage previous, IReadOnlyList<ChunkRef> chunks, int pid) =>
-        new(LaidOutRun.AllOf(previous, fromDump: true, $"the previous checkpoint's pagemap of process {pid}"), chunks);
+    /// <summary>The pages of process <paramref name="pid"/>, whose pagemap is <paramref name="pagemap"/>, as checkpoint <paramref name="previous"/> holds them; throws when it lacks their image.</summary>
+    public static PagesLayer Of(Manifest previous, PagemapImage pagemap, int pid)
+    {
+        ManifestFile pages = previous.Files.FirstOrDefault(f => f.IsStreamed && f.Path == pagemap.PagesName)
+            ?? throw new InvalidDataException($"the previous checkpoint lacks {pagemap.PagesName}");
+        return new(LaidOutRun.AllOf(pagemap, fromDump: true, $"the previous checkpoint's pagemap of process {pid}"), pages.Chunks!);
+    }
 }
 
 /// <summary>

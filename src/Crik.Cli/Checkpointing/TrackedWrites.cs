@@ -9,6 +9,7 @@ using Crik.Cli.Logging;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
+using Crik.Cli.Timing;
 using Crik.Cli.WriteTracking;
 using Serilog;
 
@@ -99,31 +100,36 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
-        try
-        {
-            if (readAll is not null)
-            {
-                throw new InvalidDataException(readAll);
-            }
-            foreach ((int pid, CopiedWrites copy) in copies)
-            {
-                PagemapImage before = pagemaps.GetValueOrDefault(pid)
-                    ?? throw new InvalidDataException($"process {pid} is tracked, but checkpoint {previous.Manifest.Generation} does not hold it");
-                IReadOnlyList<ChunkRef> chunks = previous.Manifest.Files.FirstOrDefault(f => f.Path == before.PagesName)?.Chunks
-                    ?? throw new InvalidDataException($"checkpoint {previous.Manifest.Generation} lacks {before.PagesName}");
-                layers[pid] = CopiedLayer.Of(PagesLayer.Of(before, chunks, pid), copy);
-            }
-        }
-        catch (InvalidDataException e)
+        if ((readAll ?? LaidOver(previous, pagemaps, copies, layers)) is { } why)
         {
             log.Information("Checkpoint {Generation} reads all of the app's memory: what crik copied while the app ran cannot be laid over "
-                + "checkpoint {Previous}: {Error}", run.Generation, previous.Manifest.Generation, e.Message);
+                + "checkpoint {Previous}: {Error}", run.Generation, previous.Manifest.Generation, why);
             return null;
         }
         log.Information("Copied {Size} the app wrote since checkpoint {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
             previous.Manifest.Generation, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped)));
-        CopyPauses.BeforeFreeze();
+        TestDelay.BeforeFreezeAfterCopy();
         return previous with { Copied = layers };
+    }
+
+    /// <summary>Each copy laid over the previous checkpoint's pages of its process (<see cref="CopiedLayer"/>), into <paramref name="layers"/>; why not, when one cannot be.</summary>
+    private static string? LaidOver(PreviousCheckpoint previous, Dictionary<int, PagemapImage> pagemaps, Dictionary<int, CopiedWrites> copies,
+        Dictionary<int, PagesLayer> layers)
+    {
+        try
+        {
+            foreach ((int pid, CopiedWrites copy) in copies)
+            {
+                PagemapImage before = pagemaps.GetValueOrDefault(pid)
+                    ?? throw new InvalidDataException($"process {pid} is tracked, but checkpoint {previous.Manifest.Generation} does not hold it");
+                layers[pid] = CopiedLayer.Of(PagesLayer.Of(previous.Manifest, before, pid), copy);
+            }
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
     }
 
     private static string Skipped(long pages) => pages == 0 ? "" : $" ({pages} pages, unmapped meanwhile or not read in time, left to the dump)";

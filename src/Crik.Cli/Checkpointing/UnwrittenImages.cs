@@ -38,9 +38,7 @@ internal static class UnwrittenImages
             {
                 throw new InvalidDataException($"process {pid} has pages not written since the previous checkpoint, which does not hold the process");
             }
-            ManifestFile previousPages = previousFiles.FirstOrDefault(f => f.Path == before.PagesName)
-                ?? throw new InvalidDataException($"the previous checkpoint lacks {before.PagesName}");
-            PagesLayer layer = copied?.GetValueOrDefault(pid) ?? PagesLayer.Of(before, previousPages.Chunks ?? [], pid);
+            PagesLayer layer = copied?.GetValueOrDefault(pid) ?? PagesLayer.Of(previous, before, pid);
             List<LaidOutRun> runs = UnwrittenLayout.Of(dumped, layer.Runs, pid);
             fromPrevious += images.Put(name, dumped, runs, runs, new SlicedPages(images.DumpedPages(dumped), layer.Chunks, pack));
         }

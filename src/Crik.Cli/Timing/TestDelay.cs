@@ -14,14 +14,19 @@ namespace Crik.Cli.Timing;
 /// between any two of crik's reads.</item>
 /// <item>CRIK_TEST_THREAD_START_DELAY_MS: before each of crik's own threads runs its work (<c>Guarding/BackgroundThread</c>):
 /// what the thread should see first has happened long before.</item>
+/// <item>CRIK_TEST_COPY_READ_PAUSE_MS: between the scan that protects again the pages the running app wrote and crik's read
+/// of them (<c>WriteTracking/AppWrites.CopyWhileRunning</c>): the app writes on meanwhile.</item>
+/// <item>CRIK_TEST_COPY_FREEZE_PAUSE_MS: between the end of that copy and CRIU's freeze: the app writes on meanwhile.</item>
 /// </list>
 /// </summary>
 internal static class TestDelay
 {
     public const string EventVariable = "CRIK_TEST_EVENT_DELAY_MS", ProcReadVariable = "CRIK_TEST_PROC_READ_DELAY_MS",
-        ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS";
+        ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS", CopyReadVariable = "CRIK_TEST_COPY_READ_PAUSE_MS",
+        CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS";
 
-    private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable);
+    private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
+        CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event);
@@ -31,6 +36,12 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeThreadStart() => Pause(ThreadStart);
+
+    [Conditional("DEBUG")]
+    public static void BeforeCopyRead() => Pause(CopyRead);
+
+    [Conditional("DEBUG")]
+    public static void BeforeFreezeAfterCopy() => Pause(CopyFreeze);
 
     private static void Pause(int milliseconds)
     {

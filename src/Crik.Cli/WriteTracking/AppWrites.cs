@@ -2,6 +2,7 @@ using Crik.Cli.Chunks;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.WriteTracking;
@@ -111,7 +112,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             ProtectedAt = null;
             (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = ScanWhileRunning(pids);
-            CopyPauses.BeforeRead();
+            TestDelay.BeforeCopyRead();
             foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
             {
                 try
@@ -166,9 +167,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             try
             {
                 List<AddressRange> written = tracked.Writes.TakeWrittenWhileRunning();
-                List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(written));
-                tracked.SinceCommitted.Clear();
-                tracked.SinceCommitted.AddRange(since);
+                _ = tracked.CountWritten(written);
                 scanned.Add((pid, tracked, written));
             }
             catch (Exception e) when (IsTrackingFailure(e))
@@ -214,10 +213,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     {
         try
         {
-            List<AddressRange> since = AddressRange.Merge(tracked.SinceCommitted.Concat(tracked.Writes.TakeWritten(armAgain)));
-            tracked.SinceCommitted.Clear();
-            tracked.SinceCommitted.AddRange(since);
-            return since;
+            return tracked.CountWritten(tracked.Writes.TakeWritten(armAgain));
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {
@@ -271,6 +267,15 @@ internal sealed class AppWrites(ILogger log) : IDisposable
 
         /// <summary>The pages written since the last committed checkpoint, merged.</summary>
         public List<AddressRange> SinceCommitted { get; } = [];
+
+        /// <summary>Counts <paramref name="written"/> toward the next commit: what was written since the last one, merged.</summary>
+        public List<AddressRange> CountWritten(IEnumerable<AddressRange> written)
+        {
+            List<AddressRange> since = AddressRange.Merge(SinceCommitted.Concat(written));
+            SinceCommitted.Clear();
+            SinceCommitted.AddRange(since);
+            return since;
+        }
 
         /// <summary>Whether it was tracked since the last committed checkpoint (false for one armed after it: what it wrote before is unknown).</summary>
         public bool Whole { get; set; }

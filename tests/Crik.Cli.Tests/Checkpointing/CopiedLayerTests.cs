@@ -30,7 +30,7 @@ public sealed class CopiedLayerTests
         // Copied: page 1, pages 3-4 (4 is new: between the entries), page 11. Four pages in one chunk.
         var copied = new CopiedWrites([Range(1, 2), Range(3, 5), Range(11, 12)], [Chunk("c", 4)], Skipped: 0);
 
-        PagesLayer layer = CopiedLayer.Of(PagesLayer.Of(previous, before, 7), copied);
+        PagesLayer layer = CopiedLayer.Of(Layer(previous, before), copied);
 
         long copy = 6 * PageBytes;
         Assert.Equal(
@@ -45,7 +45,7 @@ public sealed class CopiedLayerTests
     {
         var previous = new PagemapImage(1, [new PagemapEntry(At, 4, Lazy)]);
         var copied = new CopiedWrites([Range(0, 4)], [Chunk("c", 4)], Skipped: 0);
-        PagesLayer layer = CopiedLayer.Of(PagesLayer.Of(previous, [Chunk("a", 4)], 7), copied);
+        PagesLayer layer = CopiedLayer.Of(Layer(previous, [Chunk("a", 4)]), copied);
         // The dump: page 0 written after the copy's scan, pages 1-3 not.
         var dumped = new PagemapImage(2, [new PagemapEntry(At, 1, Lazy), new PagemapEntry(At + Page, 3, PagemapEntry.InParent)]);
 
@@ -61,6 +61,9 @@ public sealed class CopiedLayerTests
 
         Assert.Equal([Range(0, 1), Range(2, 3), Range(7, 9)], kept);
     }
+
+    /// <summary>The previous checkpoint's pages, as its pagemap and chunks give them.</summary>
+    private static PagesLayer Layer(PagemapImage pagemap, ChunkRef[] chunks) => new(LaidOutRun.AllOf(pagemap, fromDump: true, "the previous pagemap"), chunks);
 
     private static AddressRange Range(ulong first, ulong end) => new(At + (first * Page), At + (end * Page));
 

@@ -199,7 +199,8 @@ internal sealed class LazyImages : IDisposable
             }
             // Runs and areas both in address order: one walk, not a search of every area for every run.
             MemoryArea[] areas = [.. Mappings(pid).OrderBy(a => a.Start)];
-            var runsOf = new Dictionary<int, List<PageRun>>();
+            // Runs in address order: an area's runs follow one another.
+            var runsOf = new List<(int Area, List<PageRun> Runs)>();
             int at = 0;
             foreach (PageRun run in pagemap.Runs.Where(r => r.Lazy))
             {
@@ -209,16 +210,16 @@ internal sealed class LazyImages : IDisposable
                 }
                 if (at < areas.Length && areas[at].Start <= run.Address && areas[at].End - areas[at].Start <= FirstReadLimit)
                 {
-                    if (!runsOf.TryGetValue(at, out List<PageRun>? runs))
+                    if (runsOf.Count == 0 || runsOf[^1].Area != at)
                     {
-                        runsOf[at] = runs = [];
+                        runsOf.Add((at, []));
                     }
-                    runs.Add(run);
+                    runsOf[^1].Runs.Add(run);
                 }
             }
             int pagesId = pagemap.PagesId;
-            listed.AddRange(runsOf.OrderBy(r => r.Key).Select(r => ((long)(areas[r.Key].End - areas[r.Key].Start),
-                r.Value.SelectMany(image.IndexesOf).Select(index => FillChunkOf(pagesId, image, index)))));
+            listed.AddRange(runsOf.Select(r => ((long)(areas[r.Area].End - areas[r.Area].Start),
+                r.Runs.SelectMany(image.IndexesOf).Select(index => FillChunkOf(pagesId, image, index)))));
         }
         return listed;
     }

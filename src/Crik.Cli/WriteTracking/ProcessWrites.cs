@@ -70,11 +70,7 @@ internal sealed class ProcessWrites : IDisposable
 
     private void ArmAreas(List<MapsArea> areas)
     {
-        foreach (MapsArea area in areas)
-        {
-            // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
-            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
-        }
+        Register(areas);
         if (Span(areas) is { } span)
         {
             _ = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End);
@@ -126,11 +122,7 @@ internal sealed class ProcessWrites : IDisposable
         {
             return [];
         }
-        foreach (MapsArea area in areas)
-        {
-            // One that changed since the read is refused: a new area is not tracked, and the dump reads it.
-            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
-        }
+        Register(areas); // while the app runs, one that changed since the read is refused too
         List<AddressRange> written = [.. PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
         return AddressRange.Without(written, areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)));
     }
@@ -165,6 +157,15 @@ internal sealed class ProcessWrites : IDisposable
     {
         _pagemap.Dispose();
         _userfaultfd.Dispose();
+    }
+
+    private void Register(List<MapsArea> areas)
+    {
+        foreach (MapsArea area in areas)
+        {
+            // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
+            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
+        }
     }
 
     private void RefuseExec()

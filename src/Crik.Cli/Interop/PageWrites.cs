@@ -62,7 +62,13 @@ internal static unsafe class PageWrites
             ReturnMask = Libc.PAGE_IS_WRITTEN,
         });
 
-    /// <summary>The runs of pages in [<paramref name="start"/>, <paramref name="end"/>) that one PAGEMAP_SCAN's <paramref name="arguments"/> match.</summary>
+    /// <summary>
+    /// The runs of pages in [<paramref name="start"/>, <paramref name="end"/>) that one PAGEMAP_SCAN's <paramref name="arguments"/>
+    /// match, in address order. A call that does not fill the vector walked to the end. The kernel's walk_end does not say so:
+    /// a call that gathers more runs than the kernel holds at once (512) and then walks to the end reports where its first
+    /// pass stopped (seen on 6.18), and a call from there would report again, out of order, what a running process wrote
+    /// since. After a full vector the next call starts past the last run reported.
+    /// </summary>
     internal static List<(ulong Start, ulong End)> Scan(SafeFileHandle pagemap, ulong start, ulong end, Libc.PagemapScanArguments arguments)
     {
         var found = new List<(ulong Start, ulong End)>();
@@ -86,11 +92,16 @@ internal static unsafe class PageWrites
                 {
                     Add(found, regions[i].Start, regions[i].End);
                 }
-                if (arguments.WalkEnd <= from)
+                if (count < RegionsPerCall)
+                {
+                    break;
+                }
+                ulong next = Math.Max(arguments.WalkEnd, regions[count - 1].End);
+                if (next <= from)
                 {
                     throw new IOException($"PAGEMAP_SCAN walked no further than 0x{from:x}");
                 }
-                from = arguments.WalkEnd;
+                from = next;
             }
             return found;
         }
@@ -100,8 +111,13 @@ internal static unsafe class PageWrites
         }
     }
 
+    /// <summary>Adds a run after those found, merged with the last where they meet; throws IOException for one out of order (crik does not guess what it means).</summary>
     private static void Add(List<(ulong Start, ulong End)> ranges, ulong start, ulong end)
     {
+        if (ranges.Count > 0 && start < ranges[^1].End)
+        {
+            throw new IOException($"PAGEMAP_SCAN reported pages at 0x{start:x} after pages up to 0x{ranges[^1].End:x}");
+        }
         if (ranges.Count > 0 && ranges[^1].End == start)
         {
             ranges[^1] = (ranges[^1].Start, end);

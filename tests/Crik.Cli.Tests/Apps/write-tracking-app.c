@@ -9,6 +9,8 @@
 //   move                     mremap moves M elsewhere: "done NEWADDRESS"
 //   remap                    R is unmapped and mapped again at the same place, alike: "done"
 //   new                      maps and writes 4 new pages: "done ADDRESS"
+//   big PAGES                maps and writes area B of PAGES pages: "done ADDRESS"
+//   writebig FIRST COUNT STEP   as write, in area B
 //   fork                     forks a child that writes page 0 of A and then sleeps: "done PID"
 //   sleep MS                 sleeps MS milliseconds in nanosleep and says how long it slept: "done SLEPT_MS" (a system call
 //                            that crik interrupts starts again and sleeps out its time)
@@ -45,7 +47,7 @@
 #define PAGE 4096
 #define A_PAGES 256
 
-static char *a, *m, *r, *t;
+static char *a, *m, *r, *t, *big;
 static volatile uint64_t spins;
 
 static char *area(size_t pages)
@@ -160,6 +162,14 @@ int main(int argc, char **argv)
             munmap(r, 16 * PAGE);
             char *again = mmap(r, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
             printf(again == r ? "done\n" : "failed\n");
+        } else if (sscanf(line, "big %ld", &count) == 1) {
+            big = area((size_t)count);
+            memset(big, 3, (size_t)count * PAGE);
+            printf("done %lx\n", (unsigned long)big);
+        } else if (sscanf(line, "writebig %ld %ld %ld", &first, &count, &step) == 3 && big != NULL) {
+            for (long i = 0; i < count; i++)
+                big[(first + i * step) * PAGE + 7]++;
+            printf("done\n");
         } else if (strncmp(line, "new", 3) == 0) {
             char *fresh = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             memset(fresh, 2, 4 * PAGE);

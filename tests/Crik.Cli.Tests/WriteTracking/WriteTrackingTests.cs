@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using Crik.Cli.Chunks;
+using Crik.Cli.Interop;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
 using Crik.Cli.WriteTracking;
 using Crik.TestSupport;
+using Microsoft.Win32.SafeHandles;
 using Xunit;
 
 namespace Crik.Cli.Tests.WriteTracking;
@@ -98,6 +100,25 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Equal(0, none.Read(new byte[1 << 20]));
         Assert.Equal(late.Sum(r => (long)r.Bytes) / (long)Page, none.Skipped);
         Assert.Equal([20, 21], PagesOfA(app, writes.TakeWrittenWhileRunning()));
+    });
+
+    /// <summary>
+    /// More runs of written pages than the kernel gathers in one pass (512): the scan reports each run once, in address
+    /// order. On 6.18 such a call says it stopped where its first pass did; a second call from there reported the same runs
+    /// again (a scan that leaves them written finds them again), and a copy made while the app ran laid those pages out twice.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AScanOfMoreRunsThanTheKernelGathersInOnePassReportsEachRunOnceInOrder() => ForEachLinking(app =>
+    {
+        using ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait);
+        writes.Arm();
+        ulong big = ulong.Parse(app.Ask("big 4096"), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+        _ = writes.TakeWritten(); // area B tracked from here
+        app.Ask("writebig 1 1500 2");
+
+        using SafeFileHandle pagemap = File.OpenHandle($"/proc/{app.Pid}/pagemap");
+        List<(ulong Start, ulong End)> runs = PageWrites.Written(pagemap, big, big + (4096 * Page));
+        Assert.Equal(Enumerable.Range(0, 1500).Select(i => (big + ((ulong)((2 * i) + 1) * Page), big + ((ulong)((2 * i) + 2) * Page))).ToList(), runs);
     });
 
     /// <summary>

@@ -17,7 +17,7 @@ internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResu
     /// <summary>The manifest that commits <paramref name="run"/>'s generation.</summary>
     public Manifest ManifestOf(DumpRun run, IReadOnlyList<string> additionalPaths, string criuVersion) => new()
     {
-        Format = ManifestFileJson.HasPieces(Images.Images) ? Manifest.PiecesFormat : Manifest.CurrentFormat,
+        Format = ManifestFileJson.HasPieces(Images.Images) ? Manifest.PackedPiecesFormat : Manifest.CurrentFormat,
         Generation = run.Generation,
         CreatedAt = DateTimeOffset.UtcNow,
         Command = run.App.Command,

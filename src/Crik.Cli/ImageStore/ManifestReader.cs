@@ -44,9 +44,9 @@ internal static class ManifestReader
 
     private static string? Problem(Manifest m)
     {
-        if (m.Format is < Manifest.OldestFormat or > Manifest.PiecesFormat)
+        if (m.Format is < Manifest.OldestFormat or > Manifest.PackedPiecesFormat)
         {
-            return $"its manifest has format {m.Format}, which this crik does not know (it reads {Manifest.OldestFormat} to {Manifest.PiecesFormat}; a newer crik wrote it)";
+            return $"its manifest has format {m.Format}, which this crik does not know (it reads {Manifest.OldestFormat} to {Manifest.PackedPiecesFormat}; a newer crik wrote it)";
         }
         return Missing("command", m.Command is null || m.Command.Count == 0 || m.Command.Any(a => a is null))
             ?? Missing("criuVersion", m.CriuVersion is null)

@@ -19,15 +19,19 @@ internal sealed record Manifest
     /// image may list slices of chunks too (<see cref="ChunkRef.From"/>), so that a crik that knows only format 2
     /// refuses it instead of reading whole chunks in their place; a manifest without slices is written as format 2.
     /// Format 4: an image with slices lists each chunk once and its pieces by number (<see cref="ManifestFileJson"/>),
-    /// which a crik that knows only format 3 would misread.
+    /// which a crik that knows only format 3 would misread. Format 5: those numbers packed (<see cref="PackedPieces"/>),
+    /// which a crik that knows only format 4 cannot read.
     /// </summary>
     public const int OldestFormat = 1;
 
     /// <summary>Slices, each a whole entry: written by older crik, still read.</summary>
     public const int SlicedFormat = 3;
 
-    /// <summary>The newest format this crik reads and writes: <see cref="CurrentFormat"/> and, with slices, this.</summary>
+    /// <summary>Slices, their pieces a list of numbers: written by older crik, still read.</summary>
     public const int PiecesFormat = 4;
+
+    /// <summary>The newest format this crik reads and writes: <see cref="CurrentFormat"/> and, with slices, this.</summary>
+    public const int PackedPiecesFormat = 5;
     public const string FileName = "manifest.json";
 
     /// <summary>Beside an encrypted generation's manifest: the manifest's HMAC-SHA256, in hex.</summary>

@@ -7,10 +7,10 @@ namespace Crik.Cli.Records;
 /// <summary>
 /// A <see cref="ManifestFile"/> in its manifest. An image without slices lists its chunks, one entry a piece, as
 /// format 2 does. An image with slices (format 4) lists each chunk it uses once, under "chunks", and its pieces under
-/// "pieces", three numbers each: the chunk's place in that list, and the piece's first byte and length in it. An app
-/// whose writes are scattered leaves tens of thousands of slices of a few thousand chunks: written one entry each, as
-/// format 3 did, the 2 GiB app's manifest took 9.1 MB, a tenth of a second to write and more to read on the way to
-/// its restore. Both shapes are read.
+/// "pieces", three numbers each: the chunk's place in that list, and the piece's first byte and length in it; format 4
+/// writes them as a list of numbers, format 5 packed (<see cref="PackedPieces"/>). An app whose writes are scattered
+/// leaves tens of thousands of slices of a few thousand chunks: written one entry each, as format 3 did, the 2 GiB app's
+/// manifest took 9.1 MB, a tenth of a second to write and more to read on the way to its restore. Every shape is read.
 /// </summary>
 internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
 {
@@ -26,6 +26,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         List<string>? crc32c = null;
         List<ChunkRef>? chunks = null;
         List<long>? pieces = null;
+        byte[]? packed = null;
         List<ChunkRef>? pieceRefs = null;
         bool piecesNamed = false; // "pieces": null is a damaged image of format 4, not one of format 2
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -38,6 +39,10 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
                 case "size": size = reader.GetInt64(); break;
                 case "crc32c": crc32c = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListString); break;
                 case "chunks": chunks = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListChunkRef); break;
+                case "pieces" when reader.TokenType == JsonTokenType.String:
+                    piecesNamed = true;
+                    packed = reader.GetBytesFromBase64();
+                    break;
                 case "pieces" when chunks is not null:
                     // As written: after its chunks, so each piece is made as it is read, without a list of its numbers first.
                     piecesNamed = true;
@@ -51,7 +56,8 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
             }
         }
         Expect(ref reader, JsonTokenType.EndObject);
-        return new ManifestFile(path!, size, crc32c!, piecesNamed ? pieceRefs ?? Pieces(path, chunks, pieces) : chunks);
+        return new ManifestFile(path!, size, crc32c!, !piecesNamed ? chunks
+            : pieceRefs ?? (packed is not null && chunks is not null ? PackedPieces.Unpack(packed, path, chunks) : Pieces(path, chunks, pieces)));
     }
 
     public override void Write(Utf8JsonWriter writer, ManifestFile value, JsonSerializerOptions options)
@@ -97,8 +103,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         }
         writer.WritePropertyName("chunks");
         JsonSerializer.Serialize(writer, wholes, ManifestJsonContext.Default.ListChunkRef);
-        writer.WritePropertyName("pieces");
-        JsonSerializer.Serialize(writer, numbers, ManifestJsonContext.Default.ListInt64);
+        writer.WriteBase64String("pieces", PackedPieces.Pack(numbers));
     }
 
     private static bool SameChunk(ChunkRef whole, ChunkRef piece) =>
@@ -145,7 +150,8 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         return pieces;
     }
 
-    private static ChunkRef Piece(string? path, List<ChunkRef> chunks, int index, long place, long from, long take)
+    /// <summary>Piece <paramref name="index"/> of an image: <paramref name="take"/> bytes from <paramref name="from"/> of chunk <paramref name="place"/>; throws JsonException when there is none such.</summary>
+    internal static ChunkRef Piece(string? path, List<ChunkRef> chunks, int index, long place, long from, long take)
     {
         if (place < 0 || place >= chunks.Count || chunks[(int)place]?.Whole() is not { } whole || from is < 0 or > int.MaxValue || take is <= 0 or > int.MaxValue)
         {

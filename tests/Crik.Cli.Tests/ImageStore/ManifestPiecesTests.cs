@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Crik.Cli.Tests.ImageStore;
 
-/// <summary>An image with slices lists each chunk once and its pieces by number (format 4); format 3's shape is still read.</summary>
+/// <summary>An image with slices lists each chunk once and its pieces by number, packed (format 5); the shapes of formats 3 and 4 are still read.</summary>
 [Trait("Category", "Unit")]
 public sealed class ManifestPiecesTests
 {
@@ -23,7 +23,7 @@ public sealed class ManifestPiecesTests
     {
         Manifest read = Read(Serialize(Sliced()));
         Assert.Equal(Pieces, read.Files[0].Chunks);
-        Assert.Equal(Manifest.PiecesFormat, read.Format);
+        Assert.Equal(Manifest.PackedPiecesFormat, read.Format);
     }
 
     [Fact]
@@ -39,12 +39,22 @@ public sealed class ManifestPiecesTests
     }
 
     [Fact]
-    public void EachChunkIsWrittenOnceAndEachPieceAsThreeNumbers()
+    public void EachChunkIsWrittenOnceAndEachPieceAsThreeNumbersPacked()
     {
         JsonObject file = JsonNode.Parse(Serialize(Sliced()))!["files"]![0]!.AsObject();
         Assert.Equal([A.Id, B.Id], file["chunks"]!.AsArray().Select(c => (string)c!["id"]!));
         Assert.Null(file["chunks"]![0]!["take"]);
-        Assert.Equal([0L, 0, 4096, 1, 0, 4096, 0, 4096, 4096, 1, 0, 12288, 0, 4096, 4096], file["pieces"]!.AsArray().Select(n => (long)n!));
+        // Unsigned LEB128: 4096 is 0x80 0x20, 12288 is 0x80 0x60.
+        byte[] packed = Convert.FromBase64String((string)file["pieces"]!);
+        Assert.Equal([0, 0, 0x80, 0x20, 1, 0, 0x80, 0x20, 0, 0x80, 0x20, 0x80, 0x20, 1, 0, 0x80, 0x60, 0, 0x80, 0x20, 0x80, 0x20], packed);
+    }
+
+    [Fact]
+    public void FormatFoursListOfNumbersIsStillRead()
+    {
+        string json = Encoding.UTF8.GetString(Serialize(Sliced())).Replace(PackedOf(Sliced()), $"\"pieces\":{FormatFour}", StringComparison.Ordinal);
+        Assert.Contains(FormatFour, json, StringComparison.Ordinal);
+        Assert.Equal(Pieces, Read(Encoding.UTF8.GetBytes(json)).Files[0].Chunks);
     }
 
     [Fact]
@@ -92,10 +102,16 @@ public sealed class ManifestPiecesTests
     [InlineData("[0,0,\"x\"]")]
     [InlineData("[0,0,null]")]
     [InlineData("null")]
+    [InlineData("\"!not base64!\"")]
+    [InlineData("\"AAAA\"")] // 0 0 0: a piece of no bytes
+    [InlineData("\"AAA=\"")] // two numbers
+    [InlineData("\"AACAIAE=\"")] // a piece and one number
+    [InlineData("\"AACA\"")] // a number cut off
+    [InlineData("\"AgCAIA==\"")] // no chunk 2
+    [InlineData("\"AP///////////wGAIA==\"")] // a number of ten bytes, too big
     public void PiecesThatNameNothingAreAReasonNotACrash(string pieces)
     {
-        string json = Encoding.UTF8.GetString(Serialize(Sliced())).Replace(
-            "\"pieces\":[0,0,4096,1,0,4096,0,4096,4096,1,0,12288,0,4096,4096]", $"\"pieces\":{pieces}", StringComparison.Ordinal);
+        string json = Encoding.UTF8.GetString(Serialize(Sliced())).Replace(PackedOf(Sliced()), $"\"pieces\":{pieces}", StringComparison.Ordinal);
         Assert.NotEqual(Encoding.UTF8.GetString(Serialize(Sliced())), json);
         Assert.Null(ManifestReader.TryParse(Serialize(Sliced()), out _));
         string? problem = ManifestReader.TryParse(Encoding.UTF8.GetBytes(json), out Manifest? manifest);
@@ -113,7 +129,7 @@ public sealed class ManifestPiecesTests
 
     private static Manifest Sliced() => new()
     {
-        Format = Manifest.PiecesFormat,
+        Format = Manifest.PackedPiecesFormat,
         Generation = 2,
         Command = ["app"],
         CriuVersion = "4.2.1",
@@ -121,6 +137,13 @@ public sealed class ManifestPiecesTests
         TreePids = [9001],
         Files = [new ManifestFile("pages-1.img", 20480, [], Pieces)],
     };
+
+    /// <summary>What format 4 wrote for <see cref="Pieces"/>.</summary>
+    private const string FormatFour = "[0,0,4096,1,0,4096,0,4096,4096,1,0,12288,0,4096,4096]";
+
+    /// <summary>The "pieces" entry of <paramref name="manifest"/>'s first file, as written.</summary>
+    private static string PackedOf(Manifest manifest) =>
+        $"\"pieces\":\"{(string)JsonNode.Parse(Serialize(manifest))!["files"]![0]!["pieces"]!}\"";
 
     private static byte[] Serialize(Manifest manifest) => JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJsonContext.Default.Manifest);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Crik.Cli.Records;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -57,8 +58,8 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
         Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
         restored.WaitForLine(_ => Digests(restored, 5).Count == 2, TimeSpan.FromSeconds(30));
         Assert.Equal(before, Digests(restored, 5));
-        // Each checkpoint after the first lists slices of the chunks before it, by number: a crik that knows only format 3 refuses it.
-        Assert.Equal(4, (int)pods.Manifest("checkpoint-000006")["format"]!);
+        // Each checkpoint after the first lists slices of the chunks before it, by number, packed: a crik that knows only format 4 refuses it.
+        Assert.Equal(Manifest.PackedPiecesFormat, (int)pods.Manifest("checkpoint-000006")["format"]!);
         restored.Signal(Native.SIGKILL);
     }
 

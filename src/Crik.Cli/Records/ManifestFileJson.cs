@@ -114,7 +114,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
     {
         if (chunks is null || numbers is null || numbers.Count % 3 != 0)
         {
-            throw new JsonException($"the pieces of {path} are not whole (they need their chunks, three numbers each)");
+            throw NotWhole(path);
         }
         var pieces = new List<ChunkRef>(numbers.Count / 3);
         for (int i = 0; i < numbers.Count; i += 3)
@@ -145,7 +145,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         }
         if (reader.TokenType != JsonTokenType.EndArray || count != 0)
         {
-            throw new JsonException($"the pieces of {path} are not whole (they need their chunks, three numbers each)");
+            throw NotWhole(path);
         }
         return pieces;
     }
@@ -159,6 +159,9 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
         }
         return from == 0 && take == whole.WholeSize ? whole : whole with { From = (int)from, Take = (int)take };
     }
+
+    /// <summary>The pieces of an image cannot be made: their chunks are missing, or their numbers are not three a piece.</summary>
+    internal static JsonException NotWhole(string? path) => new($"the pieces of {path} are not whole (they need their chunks, three numbers each)");
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType token)
     {

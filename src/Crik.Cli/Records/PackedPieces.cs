@@ -48,7 +48,7 @@ internal static class PackedPieces
         }
         if (count != 0)
         {
-            throw new JsonException($"the pieces of {path} are not whole (they need their chunks, three numbers each)");
+            throw ManifestFileJson.NotWhole(path);
         }
         return pieces;
     }

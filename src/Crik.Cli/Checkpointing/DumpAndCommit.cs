@@ -109,16 +109,26 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             return Failed(run, notImported);
         }
-        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, tree, saved.Files, written!);
+        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, tree, saved.Files, written ?? WrittenSinceCommit.Untold);
         Manifest manifest = captured.ManifestOf(run, config.AdditionalPaths, await criuVersion.Value.ConfigureAwait(false));
         string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
         if (run.Budget.Spent)
         {
             return Failed(run, budgetRanOut);
         }
-        // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-        CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
-            whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
+        Task<WrittenSinceCommit>? telling = written is null ? writes.TellWhileCommitting(run) : null;
+        CommittedCheckpoint committed;
+        try
+        {
+            // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
+            committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
+                whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
+        }
+        finally
+        {
+            // Before the app is let go of (a commit that failed) or the tracking counts from this checkpoint: the scan ends first.
+            captured = telling is null ? captured : captured with { Written = await telling.ConfigureAwait(false) };
+        }
         writes.Committed(committed.Manifest);
         return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
     }

@@ -14,6 +14,9 @@ internal sealed record WrittenSinceCommit(long WrittenBytes, int Processes, int 
 {
     /// <summary>Whether every process was tracked since the last committed checkpoint, so that <see cref="WrittenBytes"/> is all the app wrote.</summary>
     public bool Whole => Untracked == 0 && Processes > 0;
+
+    /// <summary>Nothing read: what the app wrote is not known.</summary>
+    public static readonly WrittenSinceCommit Untold = new(0, 0, 0);
 }
 
 /// <summary>What one process wrote, copied while it ran on: the ranges, in address order, whose bytes in that order the chunks hold.</summary>

@@ -45,6 +45,26 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         restored.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A SIGTERM's checkpoint, after which the app ends, says what the app wrote as any other does: read while the commit
+    /// writes, not as a stage on the way to it.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ACheckpointAfterWhichTheAppEndsSaysWhatItWroteWithoutWaitingForItsScan()
+    {
+        using var pods = new Pods("trackWrites: on\n");
+        using CrikRun pod = pods.Start(Compile());
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        Assert.Null(AppWroteAt(pod, 1));
+        WriteOnce(pod);
+        Pods.CheckpointAndStop(pod);
+        string line = pod.Stderr.Single(l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
+        Match wrote = AppWrote().Match(line);
+        Assert.True(wrote.Success, pod.Transcript);
+        Assert.InRange(Bytes(wrote.Groups[1].Value, wrote.Groups[2].Value), WrittenEachTime, WrittenEachTime + Besides);
+        Assert.DoesNotContain(", writes ", line, StringComparison.Ordinal);
+    }
+
     /// <summary>With no trackWrites key, crik tracks the app's writes where it can, as with trackWrites: on.</summary>
     [WriteTrackingFact]
     public void ByDefaultEachCheckpointSaysWhatTheAppWrote()

@@ -21,38 +21,47 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
     public void Take(LaidOutRun run, int index, long at, int length, List<ChunkRef> into)
     {
         ChunkStarts image = ImageOf(run);
-        ChunkRef piece = run.FromDump ? image[index] : Reused(image[index]);
-        Append(into, piece.Slice((int)(at - image.StartOf(index)), length));
+        ChunkRef piece = image[index];
+        long within = at - image.StartOf(index);
+        if (within < 0 || length <= 0 || within + length > piece.Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"{length} bytes from {within} of a piece of {piece.Size}");
+        }
+        // One record a piece: a scattered dump makes tens of thousands, and each made anew on the way took a 2 GiB app's
+        // SIGTERM checkpoint several milliseconds of allocating and collecting.
+        ChunkRef whole = run.FromDump ? piece.Whole() : ReusedWhole(piece);
+        Append(into, whole, (piece.From ?? 0) + (int)within, length);
     }
 
     public void Finish(List<ChunkRef> into)
     {
     }
 
-    /// <summary>A piece of the previous checkpoint, as the new generation's pack may refer to its chunk; throws when it may not.</summary>
-    private ChunkRef Reused(ChunkRef piece)
+    /// <summary>The chunk of a piece of the previous checkpoint, as the new generation's pack may refer to it; throws when it may not.</summary>
+    private ChunkRef ReusedWhole(ChunkRef piece)
     {
         if (piece.Pack == pack.Generation)
         {
-            return piece; // this generation's own (crik's copy of what the app wrote while it ran)
+            return piece.Whole(); // this generation's own (crik's copy of what the app wrote while it ran)
         }
         if (!_reused.TryGetValue(piece.Id, out ChunkRef? stored))
         {
-            stored = pack.Reuse(piece.Id, piece.WholeSize)
+            stored = pack.Reuse(piece.Id, piece.WholeSize)?.Whole()
                 ?? throw new InvalidDataException($"chunk {piece.Id[..Math.Min(12, piece.Id.Length)]} of the previous checkpoint may not be reused");
             _reused[piece.Id] = stored;
         }
-        return piece.IsSlice ? stored.Whole() with { From = piece.From, Take = piece.Take } : stored.Whole();
+        return stored;
     }
 
-    private static void Append(List<ChunkRef> chunks, ChunkRef next)
+    /// <summary>Bytes <paramref name="from"/> to <paramref name="from"/> + <paramref name="take"/> of <paramref name="whole"/>, one slice with the last when they follow it.</summary>
+    private static void Append(List<ChunkRef> chunks, ChunkRef whole, int from, int take)
     {
-        if (chunks.Count > 0 && chunks[^1] is { } last && last.Id == next.Id && last.Pack == next.Pack && last.Offset == next.Offset
-            && (last.From ?? 0) + last.Size == (next.From ?? 0))
+        if (chunks.Count > 0 && chunks[^1] is { } last && last.Id == whole.Id && last.Pack == whole.Pack && last.Offset == whole.Offset
+            && (last.From ?? 0) + last.Size == from)
         {
-            chunks[^1] = last.Whole().Slice(last.From ?? 0, last.Size + next.Size);
+            chunks[^1] = whole.Slice(last.From ?? 0, last.Size + take);
             return;
         }
-        chunks.Add(next);
+        chunks.Add(whole.Slice(from, take));
     }
 }

@@ -8,12 +8,19 @@ namespace Crik.Cli.LazyPages;
 /// each chunk checked (SHA-256, or decrypted and authenticated) before a byte of it is handed out.
 /// Nothing is kept: the caller holds what it reads, for as long as it needs it. Safe from several threads.
 /// </summary>
-internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader packs, string? keyId)
+/// <param name="starts">Where each chunk starts, when another view of the same chunks has them (<see cref="ReadingFrom"/>).</param>
+internal sealed class ChunkedImage(IReadOnlyList<ChunkRef> chunks, PackReader packs, string? keyId, long[]? starts = null)
 {
-    private readonly long[] _starts = Starts(chunks);
+    private readonly long[] _starts = starts ?? Starts(chunks);
     private readonly Lazy<Dictionary<(long Pack, long Offset), int[]>> _slicesByChunk = new(() => SlicesByChunk(chunks));
 
     public long Length => _starts[^1];
+
+    /// <summary>
+    /// The same image read from <paramref name="other"/>: its chunks' starts shared, not made again (an array of the tens of
+    /// thousands of pieces of a scattered checkpoint, which the garbage collector's large object heap took a collection for).
+    /// </summary>
+    public ChunkedImage ReadingFrom(PackReader other) => new(chunks, other, keyId, _starts);
 
     public int Count => chunks.Count;
 

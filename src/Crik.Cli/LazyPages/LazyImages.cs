@@ -306,7 +306,7 @@ internal sealed class LazyImages : IDisposable
             {
                 using var target = _scratch.Directory.CreateFile(file.Path);
                 Images[id] = new ChunkedImage(file.Chunks!, fillPacks, manifest.KeyId);
-                WriteEagerRuns(new ChunkedImage(file.Chunks!, packs, manifest.KeyId), owners, target);
+                WriteEagerRuns(Images[id].ReadingFrom(packs), owners, target);
             }
             else
             {

@@ -38,7 +38,7 @@ internal sealed class ManifestFileJson : JsonConverter<ManifestFile>
                 case "path": path = reader.GetString(); break;
                 case "size": size = reader.GetInt64(); break;
                 case "crc32c": crc32c = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListString); break;
-                case "chunks": chunks = JsonSerializer.Deserialize(ref reader, ManifestJsonContext.Default.ListChunkRef); break;
+                case "chunks": chunks = ChunkRefListJson.Read(ref reader, path); break;
                 case "pieces" when reader.TokenType == JsonTokenType.String:
                     piecesNamed = true;
                     packed = reader.GetBytesFromBase64();

@@ -116,21 +116,31 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             return Failed(run, budgetRanOut);
         }
-        Task<WrittenSinceCommit>? telling = written is null ? writes.TellWhileCommitting(run) : null;
-        CommittedCheckpoint committed;
-        try
-        {
-            // The commit point. Commit throws only before it; once it returns, the checkpoint is taken.
-            committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
-                whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
-        }
-        finally
-        {
-            // Before the app is let go of (a commit that failed) or the tracking counts from this checkpoint: the scan ends first.
-            captured = telling is null ? captured : captured with { Written = await telling.ConfigureAwait(false) };
-        }
+        (CommittedCheckpoint committed, captured) = await CommitAsync(run, manifest, captured, tellWritten: written is null, budgetRanOut).ConfigureAwait(false);
         writes.Committed(committed.Manifest);
         return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
+    }
+
+    /// <summary>
+    /// The commit point: <see cref="ICheckpointWriter.Commit"/> throws only before it; once it returns, the checkpoint is taken.
+    /// With <paramref name="tellWritten"/> (the app ends after it), what the app wrote is read meanwhile, into what is returned.
+    /// </summary>
+    private async Task<(CommittedCheckpoint Committed, CapturedApp Captured)> CommitAsync(DumpRun run, Manifest manifest, CapturedApp captured,
+        bool tellWritten, string budgetRanOut)
+    {
+        Task<WrittenSinceCommit>? telling = tellWritten ? writes.TellWhileCommitting(run) : null;
+        try
+        {
+            CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
+                whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
+            return (committed, telling is null ? captured : captured with { Written = await telling.ConfigureAwait(false) });
+        }
+        catch when (telling is not null)
+        {
+            // Before the app is let go of (a commit that failed): the scan ends first.
+            await Task.WhenAny(telling).ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>

@@ -17,6 +17,12 @@ internal sealed unsafe partial class AppSyscall
     private static bool IsSignalHandlingStop(int status) => status >> 8 == Libc.PTRACE_EVENT_STOP;
 
     /// <summary>
+    /// For the tests: runs each time crik has seen the thread in a ptrace stop, before it asks why, so that a test can kill
+    /// the app in that window, where a SIGKILL wakes the thread and the next ptrace call fails as if it had never stopped.
+    /// </summary>
+    internal Action? StopSeen { get; set; }
+
+    /// <summary>
     /// Waits for the thread's next ptrace stop that <paramref name="wanted"/> accepts, resuming it past any other with
     /// <paramref name="resume"/>. A signal the thread takes meanwhile is kept, with its siginfo, to be sent again at the end
     /// (delivered now, its handler's frame would be written in the app's memory while crik has it stopped). The stop is seen
@@ -33,6 +39,7 @@ internal sealed unsafe partial class AppSyscall
         {
             if (IsStopped())
             {
+                StopSeen?.Invoke();
                 _ = Libc.WaitId(Libc.P_PID, _tid, info, Libc.WSTOPPED | Libc.WNOHANG | Libc.WALL); // its wait status, if still there, is crik's
                 int status = StopStatus(info);
                 if (wanted(status))

@@ -142,31 +142,19 @@ internal sealed unsafe partial class AppSyscall : IDisposable
 
     /// <summary>
     /// Detaches from the thread. ptrace detaches only a stopped thread, and one left seized would stop at its next signal
-    /// with nobody to let it go on; so a thread not stopped is stopped first.
+    /// with nobody to let it go on; so a thread not stopped is stopped first. A thread that is not stopped when crik held it
+    /// stopped was woken by a SIGKILL: it is on its way out, and is waited for until it has exited, then reaped.
     /// </summary>
     private void LetGo()
     {
-        if (Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, 0) == 0 || Libc.LastErrno != Errno.ESRCH)
+        while (Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, 0) != 0 && Libc.LastErrno == Errno.ESRCH)
         {
-            return;
-        }
-        if (Libc.Ptrace(Libc.PTRACE_INTERRUPT, _tid, 0, 0) == 0)
-        {
-            try
+            if (Libc.Ptrace(Libc.PTRACE_INTERRUPT, _tid, 0, 0) != 0 || Ended())
             {
-                _ = WaitForStop(_ => true, Libc.PTRACE_CONT);
-                _ = Libc.Ptrace(Libc.PTRACE_DETACH, _tid, 0, 0);
+                ReapExited(); // exited, or no longer crik's to stop: reaped if it is crik's to reap
                 return;
             }
-            catch (IOException)
-            {
-                if (!_exited)
-                {
-                    return; // a ptrace call failed, and it is not known to have exited
-                }
-            }
         }
-        ReapExited();
     }
 
     /// <summary>

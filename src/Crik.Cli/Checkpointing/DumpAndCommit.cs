@@ -116,7 +116,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             return Failed(run, budgetRanOut);
         }
-        (CommittedCheckpoint committed, captured) = await CommitAsync(run, manifest, captured, tellWritten: written is null, budgetRanOut).ConfigureAwait(false);
+        (CommittedCheckpoint committed, captured) = await CommitAsync(run, manifest, captured, tellWritten: writes.TellsWhileCommitting(run), budgetRanOut).ConfigureAwait(false);
         writes.Committed(committed.Manifest);
         return new DumpEnd(new CheckpointOutcome.Committed(run.Generation, committed.Manifest.ImageBytes, run.Clock.Elapsed), Captured: captured, Committed: committed);
     }
@@ -131,6 +131,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         Task<WrittenSinceCommit>? telling = tellWritten ? writes.TellWhileCommitting(run) : null;
         try
         {
+            FaultSeam.Hit(telling is null ? "commit" : "commit while telling");
             CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
                 whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;
             return (committed, telling is null ? captured : captured with { Written = await telling.ConfigureAwait(false) });

@@ -23,10 +23,7 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
         ChunkStarts image = ImageOf(run);
         ChunkRef piece = image[index];
         long within = at - image.StartOf(index);
-        if (within < 0 || length <= 0 || within + length > piece.Size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), $"{length} bytes from {within} of a piece of {piece.Size}");
-        }
+        piece.CheckHolds(within, length);
         // One record a piece: a scattered dump makes tens of thousands, and each made anew on the way took a 2 GiB app's
         // SIGTERM checkpoint several milliseconds of allocating and collecting.
         ChunkRef whole = run.FromDump ? piece.Whole() : ReusedWhole(piece);

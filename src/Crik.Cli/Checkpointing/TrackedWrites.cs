@@ -187,7 +187,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             return new WrittenSinceCommit(0, processes.Count, processes.Count);
         }
-        if (!AfterCheckpoint.ResumedOnceCaptured(run.Reason))
+        if (TellsWhileCommitting(run))
         {
             return null;
         }
@@ -195,6 +195,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         run.Stages.Lap("writes");
         return written;
     }
+
+    /// <summary>
+    /// Whether what the app wrote is read beside the commit (<see cref="TellWhileCommitting"/>), not before it: where writes are
+    /// tracked and the app ends after the checkpoint, so that nothing is armed again and the figure is only told.
+    /// </summary>
+    public bool TellsWhileCommitting(DumpRun run) => Tracking && !AfterCheckpoint.ResumedOnceCaptured(run.Reason);
 
     /// <summary>
     /// What the app, stopped for good by a checkpoint after which it ends, wrote since its last committed checkpoint: read on
@@ -206,6 +212,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         List<int> processes = [];
         try
         {
+            TestDelay.BeforeTellScan();
             processes = ProcessTree.Processes(run.App.Pid);
             return _writes.Take(processes, runsOn: false);
         }

@@ -32,11 +32,17 @@ internal sealed record ChunkRef(string Id, long Pack, long Offset, int Length, i
     /// <summary><paramref name="take"/> bytes of this piece from its byte <paramref name="from"/>: the whole chunk when that is all of it.</summary>
     public ChunkRef Slice(int from, int take)
     {
+        CheckHolds(from, take);
         int start = (From ?? 0) + from;
+        return start == 0 && take == WholeSize ? Whole() : this with { From = start, Take = take };
+    }
+
+    /// <summary>Throws unless this piece holds <paramref name="take"/> bytes from its byte <paramref name="from"/>.</summary>
+    public void CheckHolds(long from, long take)
+    {
         if (from < 0 || take <= 0 || from + take > Size)
         {
             throw new ArgumentOutOfRangeException(nameof(take), $"{take} bytes from {from} of a piece of {Size}");
         }
-        return start == 0 && take == WholeSize ? Whole() : this with { From = start, Take = take };
     }
 }

@@ -17,10 +17,11 @@ internal sealed unsafe partial class AppSyscall
     private static bool IsSignalHandlingStop(int status) => status >> 8 == Libc.PTRACE_EVENT_STOP;
 
     /// <summary>
-    /// For the tests: runs each time crik has seen the thread in a ptrace stop, before it asks why, so that a test can kill
-    /// the app in that window, where a SIGKILL wakes the thread and the next ptrace call fails as if it had never stopped.
+    /// For the tests: runs, with the thread's ID, each time crik has seen a thread in a ptrace stop, before it asks why, so that
+    /// a test can kill the app in that window, where a SIGKILL wakes the thread and the next ptrace call fails as if it had
+    /// never stopped.
     /// </summary>
-    internal Action? StopSeen { get; set; }
+    internal static Action<int>? StopSeen { get; set; }
 
     /// <summary>
     /// Waits for the thread's next ptrace stop that <paramref name="wanted"/> accepts, resuming it past any other with
@@ -39,7 +40,7 @@ internal sealed unsafe partial class AppSyscall
         {
             if (IsStopped())
             {
-                StopSeen?.Invoke();
+                StopSeen?.Invoke(_tid);
                 _ = Libc.WaitId(Libc.P_PID, _tid, info, Libc.WSTOPPED | Libc.WNOHANG | Libc.WALL); // its wait status, if still there, is crik's
                 int status = StopStatus(info);
                 if (wanted(status))

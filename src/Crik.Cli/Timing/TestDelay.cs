@@ -17,16 +17,19 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_COPY_READ_PAUSE_MS: between the scan that protects again the pages the running app wrote and crik's read
 /// of them (<c>WriteTracking/AppWrites.CopyWhileRunning</c>): the app writes on meanwhile.</item>
 /// <item>CRIK_TEST_COPY_FREEZE_PAUSE_MS: between the end of that copy and CRIU's freeze: the app writes on meanwhile.</item>
+/// <item>CRIK_TEST_TELL_SCAN_PAUSE_MS: before the scan that reads what the app wrote beside the commit of a checkpoint after
+/// which it ends (<c>Checkpointing/TrackedWrites.TellWhileCommitting</c>): the commit ends, or fails, and the app may be
+/// killed, while the scan has not begun.</item>
 /// </list>
 /// </summary>
 internal static class TestDelay
 {
     public const string EventVariable = "CRIK_TEST_EVENT_DELAY_MS", ProcReadVariable = "CRIK_TEST_PROC_READ_DELAY_MS",
         ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS", CopyReadVariable = "CRIK_TEST_COPY_READ_PAUSE_MS",
-        CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS";
+        CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
-        CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable);
+        CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event);
@@ -42,6 +45,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeFreezeAfterCopy() => Pause(CopyFreeze);
+
+    [Conditional("DEBUG")]
+    public static void BeforeTellScan() => Pause(TellScan);
 
     private static void Pause(int milliseconds)
     {

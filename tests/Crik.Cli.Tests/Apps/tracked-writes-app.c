@@ -1,6 +1,7 @@
 // Test app for the writes crik tracks between checkpoints (TrackedCheckpointTests). It maps 64 MiB, writes all of it,
 // and says "ready". On each SIGUSR1 it writes one byte in each of 256 pages it has not written since its last SIGUSR1
-// (the next 256 of the area, round it goes) and says "wrote 256". Otherwise it waits in sigsuspend, writing nothing.
+// (the next 256 of the area, round it goes) and says "wrote 256"; on each SIGUSR2 it says "sum N", N the sum of the bytes
+// it writes, so that a restored app shows that its memory holds every write. Otherwise it waits in sigsuspend, writing nothing.
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -11,9 +12,11 @@
 #define PAGES (64 * 256)
 #define EACH 256
 
-static volatile sig_atomic_t asked;
+static volatile sig_atomic_t asked, summing;
 
 static void on_usr1(int signo) { (void)signo; asked = 1; }
+
+static void on_usr2(int signo) { (void)signo; summing = 1; }
 
 int main(void)
 {
@@ -25,13 +28,25 @@ int main(void)
     sigset_t usr1, waiting;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
+    sigaddset(&usr1, SIGUSR2);
     sigprocmask(SIG_BLOCK, &usr1, &waiting);
     sigdelset(&waiting, SIGUSR1);
+    sigdelset(&waiting, SIGUSR2);
     signal(SIGUSR1, on_usr1);
+    signal(SIGUSR2, on_usr2);
     printf("ready\n");
     for (long next = 0;; ) {
-        while (!asked)
+        while (!asked && !summing)
             sigsuspend(&waiting);
+        if (summing) {
+            summing = 0;
+            unsigned long sum = 0;
+            for (long page = 0; page < PAGES; page++)
+                sum += (unsigned char)area[page * PAGE + 11];
+            printf("sum %lu\n", sum);
+        }
+        if (!asked)
+            continue;
         asked = 0;
         for (int i = 0; i < EACH; i++, next = (next + 1) % PAGES)
             area[next * PAGE + 11]++;

@@ -63,6 +63,71 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         Assert.DoesNotContain(", writes ", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A checkpoint after which the app would end fails at its commit while what the app wrote is still to be read (the scan
+    /// held back until after the failure): the app runs on, not stopped and not traced, and a later checkpoint keeps every
+    /// write, before and after the failed one (the restored app's bytes add up to what they did).
+    /// </summary>
+    [WriteTrackingFact]
+    public void AFinalCheckpointWhoseCommitFailsBeforeItsScanLeavesTheAppRunningWithEveryWriteKept()
+    {
+        string app = Compile();
+        using var pods = new Pods("trackWrites: on\n");
+        long sum;
+        using (CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_FAULT"] = "commit while telling", [TellScanPause] = "1500" }, app))
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Assert.Null(AppWroteAt(pod, 1));
+            WriteOnce(pod);
+            Assert.InRange(AppWroteAt(pod, 2)!.Value, WrittenEachTime, WrittenEachTime + Besides);
+            WriteOnce(pod);
+            (int code, string output, string error) = CrikCommand.Run(["checkpoint", "--exit"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });
+            Assert.True(code != 0, $"the checkpoint should have failed at its commit\n{output}{error}\n{pod.Transcript}");
+            int appPid = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+            Assert.True(State(appPid) is "S" or "R" && ProcessTable.TracerOf($"/proc/{appPid}") == 0, $"the app ({appPid}) is {State(appPid)}\n{pod.Transcript}");
+            WriteOnce(pod);
+            sum = SumOf(pod);
+            Pods.CheckpointOnDemand(pod, 3); // the failed checkpoint took no generation
+            pod.Signal(Native.SIGKILL);
+        }
+        using CrikRun restored = pods.Start(app);
+        restored.WaitForLine("Restored checkpoint 3", stderr: true);
+        Assert.Equal(sum, SumOf(restored));
+        restored.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
+    /// The app is killed after a SIGTERM's checkpoint is committed, before the scan beside the commit reads what it wrote:
+    /// crik exits 0 with the checkpoint, which restores the app with every write.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AnAppKilledBeforeTheScanBesideItsLastCommitLeavesTheCheckpointWhole()
+    {
+        string app = Compile();
+        using var pods = new Pods("trackWrites: on\n");
+        long sum;
+        using (CrikRun pod = pods.StartWith(new Dictionary<string, string> { [TellScanPause] = "3000" }, app))
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Assert.Null(AppWroteAt(pod, 1));
+            WriteOnce(pod);
+            sum = SumOf(pod);
+            int appPid = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+            pod.Signal(Native.SIGTERM);
+            // The manifest is written at the commit; the scan waits three seconds after it, the app stopped meanwhile.
+            Poll.Until(() => File.Exists(Path.Combine(pods.ImageDir, "checkpoint-000002", "manifest.json")), $"the commit\n{pod.Transcript}");
+            Assert.True(Runs(appPid), $"the app should still be there, stopped, while crik scans: it is {State(appPid)}\n{pod.Transcript}");
+            Native.Signal(appPid, Native.SIGKILL);
+            int code = pod.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(code == 0, $"crik should exit 0 after its checkpoint, got {code}\n{pod.Transcript}");
+            Assert.Single(pod.Stderr, l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
+        }
+        using CrikRun restored = pods.Start(app);
+        restored.WaitForLine("Restored checkpoint 2", stderr: true);
+        Assert.Equal(sum, SumOf(restored));
+        restored.Signal(Native.SIGKILL);
+    }
+
     /// <summary>With no trackWrites key, crik tracks the app's writes where it can, as with trackWrites: on.</summary>
     [WriteTrackingFact]
     public void ByDefaultEachCheckpointSaysWhatTheAppWrote()
@@ -211,6 +276,18 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     {
         Match wrote = AppWrote().Match(line);
         return wrote.Success ? Bytes(wrote.Groups[1].Value, wrote.Groups[2].Value) : null;
+    }
+
+    private const string TellScanPause = "CRIK_TEST_TELL_SCAN_PAUSE_MS";
+
+    /// <summary>What the app says the bytes it writes add up to (SIGUSR2).</summary>
+    private static long SumOf(CrikRun pod)
+    {
+        int before = pod.Stdout.Count(l => l.StartsWith("sum ", StringComparison.Ordinal));
+        int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+        Native.Signal(app, 12); // SIGUSR2
+        pod.WaitForLine(_ => pod.Stdout.Count(l => l.StartsWith("sum ", StringComparison.Ordinal)) > before);
+        return long.Parse(pod.Stdout.Last(l => l.StartsWith("sum ", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
     }
 
     private static void WriteOnce(CrikRun pod)

@@ -405,9 +405,9 @@ public sealed class WriteTrackingTests : IDisposable
                     .First(t => t != app.Pid);
                 var call = AppSyscall.Stop(tid, Wait, Vdso(app.Pid));
                 int stopsSeen = 0;
-                call.StopSeen = () =>
+                AppSyscall.StopSeen = seen =>
                 {
-                    if (stopsSeen++ == killAtStop)
+                    if (seen == tid && stopsSeen++ == killAtStop)
                     {
                         Native.Signal(app.Pid, Native.SIGKILL);
                     }
@@ -425,7 +425,11 @@ public sealed class WriteTrackingTests : IDisposable
                 {
                     // the thread died during the call
                 }
-                call.Dispose(); // nothing to put back, and no throw
+                finally
+                {
+                    call.Dispose(); // nothing to put back, and no throw
+                    AppSyscall.StopSeen = null;
+                }
                 bool killed = killAtStop < stopsSeen;
                 if (!killed)
                 {

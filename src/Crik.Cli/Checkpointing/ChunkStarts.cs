@@ -2,11 +2,12 @@ using Crik.Cli.Chunks;
 
 namespace Crik.Cli.Checkpointing;
 
-/// <summary>A pages image's chunks, in order, with where each starts in the image, to find the chunk that holds an offset.</summary>
+/// <summary>A pages image's chunks, in order, with where each starts in the image, to find the chunk that holds an offset (one splice's, one thread's).</summary>
 internal sealed class ChunkStarts
 {
     private readonly IReadOnlyList<ChunkRef> _chunks;
     private readonly long[] _starts;
+    private int _last;
 
     public ChunkStarts(IReadOnlyList<ChunkRef> chunks)
     {
@@ -30,7 +31,17 @@ internal sealed class ChunkStarts
     /// <summary>The chunk that holds the byte at <paramref name="offset"/>.</summary>
     public int IndexOf(long offset)
     {
-        int index = Array.BinarySearch(_starts, offset);
-        return index < 0 ? ~index - 1 : index;
+        // A splice asks in the image's order, mostly for the chunk it asked for last or the next: those are tried first.
+        for (int index = _last; index <= _last + 1 && index < _chunks.Count; index++)
+        {
+            if (_starts[index] <= offset && offset < _starts[index + 1])
+            {
+                return _last = index;
+            }
+        }
+        int found = Array.BinarySearch(_starts, offset);
+        int holding = found < 0 ? ~found - 1 : found;
+        _last = Math.Max(holding, 0);
+        return holding;
     }
 }

@@ -12,7 +12,8 @@ internal static class PageSplice
     /// <param name="runs">Where each page comes from, in the image's order.</param>
     public static (List<ChunkRef> Chunks, long Size) Of(IEnumerable<LaidOutRun> runs, ISpliceSources sources)
     {
-        var chunks = new List<ChunkRef>();
+        // About two pieces a run when the app wrote pages here and there: one list, not one copied larger again and again.
+        var chunks = new List<ChunkRef>(runs.TryGetNonEnumeratedCount(out int count) ? 2 * count : 0);
         foreach (LaidOutRun run in runs)
         {
             ChunkStarts image = sources.ImageOf(run);

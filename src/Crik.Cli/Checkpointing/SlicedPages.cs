@@ -15,6 +15,7 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
     private readonly ChunkStarts _dumped = new(dumped);
     private readonly ChunkStarts _previous = new(previous);
     private readonly Dictionary<string, ChunkRef> _reused = new(StringComparer.Ordinal);
+    private (ChunkRef? Piece, ChunkRef Whole) _lastReused = (null, null!);
 
     public ChunkStarts ImageOf(LaidOutRun run) => run.FromDump ? _dumped : _previous;
 
@@ -37,6 +38,10 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
     /// <summary>The chunk of a piece of the previous checkpoint, as the new generation's pack may refer to it; throws when it may not.</summary>
     private ChunkRef ReusedWhole(ChunkRef piece)
     {
+        if (ReferenceEquals(piece, _lastReused.Piece))
+        {
+            return _lastReused.Whole; // the same piece again, either side of a page the app wrote: no name to look up
+        }
         if (piece.Pack == pack.Generation)
         {
             return piece.Whole(); // this generation's own (crik's copy of what the app wrote while it ran)
@@ -47,6 +52,7 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
                 ?? throw new InvalidDataException($"chunk {piece.Id[..Math.Min(12, piece.Id.Length)]} of the previous checkpoint may not be reused");
             _reused[piece.Id] = stored;
         }
+        _lastReused = (piece, stored);
         return stored;
     }
 

@@ -8,8 +8,13 @@ internal readonly record struct AddressRange(ulong Start, ulong End)
     /// <summary>Ranges sorted, and merged where they meet or overlap.</summary>
     public static List<AddressRange> Merge(IEnumerable<AddressRange> ranges)
     {
-        var merged = new List<AddressRange>();
-        foreach (AddressRange range in ranges.OrderBy(r => r.Start))
+        AddressRange[] sorted = [.. ranges];
+        if (!IsSortedByStart(sorted))
+        {
+            Array.Sort(sorted, (a, b) => a.Start.CompareTo(b.Start)); // unstable, as it may be: ranges that start together merge
+        }
+        var merged = new List<AddressRange>(sorted.Length);
+        foreach (AddressRange range in sorted)
         {
             if (merged.Count > 0 && range.Start <= merged[^1].End)
             {
@@ -21,6 +26,19 @@ internal readonly record struct AddressRange(ulong Start, ulong End)
             }
         }
         return merged;
+    }
+
+    /// <summary>Whether the ranges are in the order of their starts already, as a scan of the app's memory gives them.</summary>
+    private static bool IsSortedByStart(AddressRange[] ranges)
+    {
+        for (int i = 1; i < ranges.Length; i++)
+        {
+            if (ranges[i].Start < ranges[i - 1].Start)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>What of <paramref name="ranges"/> (sorted, apart) lies outside every range of <paramref name="holes"/>, sorted.</summary>

@@ -33,8 +33,14 @@ lean() { ! ldd "$1" 2>/dev/null | grep -Eq 'libgnutls|libnftables'; }
 
 PATCHES=$(cd "$(dirname "$0")/../criu-patches" && pwd)
 # 0001: dumps that read only what was written since the parent, without soft-dirty; 0002: a run of unwritten
-# pages left out in one step (its line in --help tells a build that has it).
-patched() { "$1" --help 2>&1 | grep -q -- '--track-mem-uffd-wp' && "$1" --help 2>&1 | grep -q 'left out in one step'; }
+# pages left out in one step; 0003: a private anonymous area scanned with no look for file pages (their lines in
+# --help tell a build that has them).
+patched() {
+    local help
+    help=$("$1" --help 2>&1)
+    grep -q -- '--track-mem-uffd-wp' <<<"$help" && grep -q 'left out in one step' <<<"$help" \
+        && grep -q 'scanned with no look' <<<"$help"
+}
 
 # `criu check`, quiet when it passes: its warnings (no hardware breakpoints on a VM, no nftables, no kdat
 # cache off tmpfs) are about features crik does without, and "Looks good." says nothing a user acts on.

@@ -90,10 +90,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
             Pods.CheckpointOnDemand(pod, 3); // the failed checkpoint took no generation
             pod.Signal(Native.SIGKILL);
         }
-        using CrikRun restored = pods.Start(app);
-        restored.WaitForLine("Restored checkpoint 3", stderr: true);
-        Assert.Equal(sum, SumOf(restored));
-        restored.Signal(Native.SIGKILL);
+        AssertRestoredWithEveryWrite(pods, app, 3, sum);
     }
 
     /// <summary>
@@ -122,10 +119,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
             Assert.True(code == 0, $"crik should exit 0 after its checkpoint, got {code}\n{pod.Transcript}");
             Assert.Single(pod.Stderr, l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
         }
-        using CrikRun restored = pods.Start(app);
-        restored.WaitForLine("Restored checkpoint 2", stderr: true);
-        Assert.Equal(sum, SumOf(restored));
-        restored.Signal(Native.SIGKILL);
+        AssertRestoredWithEveryWrite(pods, app, 2, sum);
     }
 
     /// <summary>With no trackWrites key, crik tracks the app's writes where it can, as with trackWrites: on.</summary>
@@ -279,6 +273,15 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     }
 
     private const string TellScanPause = "CRIK_TEST_TELL_SCAN_PAUSE_MS";
+
+    /// <summary>A new pod restores checkpoint <paramref name="generation"/>, and the app's bytes add up to <paramref name="sum"/>, as before.</summary>
+    private static void AssertRestoredWithEveryWrite(Pods pods, string app, int generation, long sum)
+    {
+        using CrikRun restored = pods.Start(app);
+        restored.WaitForLine($"Restored checkpoint {generation}", stderr: true);
+        Assert.Equal(sum, SumOf(restored));
+        restored.Signal(Native.SIGKILL);
+    }
 
     /// <summary>What the app says the bytes it writes add up to (SIGUSR2).</summary>
     private static long SumOf(CrikRun pod)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipes;
 using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+using Microsoft.Win32.SafeHandles;
 using Xunit;
 
 namespace Crik.Cli.Tests.WriteTracking;
@@ -46,13 +48,17 @@ internal sealed class TrackedApp : IDisposable
         var output = new AnonymousPipeServerStream(PipeDirection.In);
         // Its own session, so CRIU finds the session leader inside the app's PID namespace wherever the tests run (CI runs
         // them in a namespace whose session leader is outside). sh execs the app in place: the PID stays.
-        string[] command = ["sh", "-c", "exec \"$0\" \"$@\" <&3 >&4 3<&- 4>&-", binary, .. arguments];
-        string[] environment = [.. Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}")];
-        Errno spawned = PosixSpawn.TrySpawn(command, environment, newSession: true, nullStdin: false, outputPath: null, out int pid,
-            [(int)input.ClientSafePipeHandle.DangerousGetHandle(), (int)output.ClientSafePipeHandle.DangerousGetHandle()]);
-        input.DisposeLocalCopyOfClientHandle();
-        output.DisposeLocalCopyOfClientHandle();
-        Assert.True(spawned == Errno.None, $"could not start {binary}: {spawned}");
+        int pid;
+        try
+        {
+            pid = Spawner.Spawn(new SpawnRequest(["sh", "-c", "exec \"$0\" \"$@\" <&3 >&4 3<&- 4>&-", binary, .. arguments], NewSession: true,
+                NullStdin: false, Inherited: [Borrowed(input.ClientSafePipeHandle), Borrowed(output.ClientSafePipeHandle)]));
+        }
+        finally
+        {
+            input.DisposeLocalCopyOfClientHandle();
+            output.DisposeLocalCopyOfClientHandle();
+        }
         var app = new TrackedApp(pid, input, output);
         string first = app.NextLine();
         string[] areas = first.Split(' ');
@@ -110,6 +116,8 @@ internal sealed class TrackedApp : IDisposable
         _input.Dispose();
         _output.Dispose();
     }
+
+    private static SafeFileHandle Borrowed(SafePipeHandle pipe) => new(pipe.DangerousGetHandle(), ownsHandle: false);
 
     private static ulong Parse(string hex) => ulong.Parse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 }

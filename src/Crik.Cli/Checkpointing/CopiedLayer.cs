@@ -11,6 +11,9 @@ namespace Crik.Cli.Checkpointing;
 /// </summary>
 internal sealed record PagesLayer(List<LaidOutRun> Runs, IReadOnlyList<ChunkRef> Chunks)
 {
+    /// <summary>The generation whose pack already refers to <see cref="Chunks"/> as they are (<see cref="SplicedLayer"/>); null when they are an older checkpoint's.</summary>
+    public long? ResolvedFor { get; init; }
+
     /// <summary>The pages of process <paramref name="pid"/>, whose pagemap is <paramref name="pagemap"/>, as checkpoint <paramref name="previous"/> holds them; throws when it lacks their image.</summary>
     public static PagesLayer Of(Manifest previous, PagemapImage pagemap, int pid)
     {

@@ -10,7 +10,10 @@ namespace Crik.Cli.Checkpointing;
 /// <param name="dumped">The dump's chunks of its pages image.</param>
 /// <param name="previous">The previous checkpoint's chunks of its pages image of the process.</param>
 /// <param name="pack">The new generation's pack, which the previous checkpoint's chunks must be reusable by.</param>
-internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> previous, PackWriter pack) : ISpliceSources
+/// <param name="previousResolved">The previous pieces are already as <paramref name="pack"/> refers to them (<see cref="SplicedLayer"/>):
+/// each is taken as it is, and none is looked up again.</param>
+internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<ChunkRef> previous, PackWriter pack, bool previousResolved = false)
+    : ISpliceSources
 {
     private readonly ChunkStarts _dumped = new(dumped);
     private readonly ChunkStarts _previous = new(previous);
@@ -27,8 +30,7 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
         piece.CheckHolds(within, length);
         // One record a piece: a scattered dump makes tens of thousands, and each made anew on the way took a 2 GiB app's
         // SIGTERM checkpoint several milliseconds of allocating and collecting.
-        ChunkRef whole = run.FromDump ? piece.Whole() : ReusedWhole(piece);
-        Append(into, whole, (piece.From ?? 0) + (int)within, length);
+        Append(into, run.FromDump || previousResolved ? piece : ReusedWhole(piece), (piece.From ?? 0) + (int)within, length);
     }
 
     public void Finish(List<ChunkRef> into)
@@ -56,15 +58,18 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
         return stored;
     }
 
-    /// <summary>Bytes <paramref name="from"/> to <paramref name="from"/> + <paramref name="take"/> of <paramref name="whole"/>, one slice with the last when they follow it.</summary>
-    private static void Append(List<ChunkRef> chunks, ChunkRef whole, int from, int take)
+    /// <summary>
+    /// Bytes <paramref name="from"/> to <paramref name="from"/> + <paramref name="take"/> of the chunk <paramref name="piece"/> is
+    /// of, one slice with the last when they follow it.
+    /// </summary>
+    private static void Append(List<ChunkRef> chunks, ChunkRef piece, int from, int take)
     {
-        if (chunks.Count > 0 && chunks[^1] is { } last && last.Id == whole.Id && last.Pack == whole.Pack && last.Offset == whole.Offset
+        if (chunks.Count > 0 && chunks[^1] is { } last && last.Id == piece.Id && last.Pack == piece.Pack && last.Offset == piece.Offset
             && (last.From ?? 0) + last.Size == from)
         {
-            chunks[^1] = whole.Slice(last.From ?? 0, last.Size + take);
+            chunks[^1] = last.Part(last.From ?? 0, last.Size + take);
             return;
         }
-        chunks.Add(whole.Slice(from, take));
+        chunks.Add(piece.Part(from, take));
     }
 }

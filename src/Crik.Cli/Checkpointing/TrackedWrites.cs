@@ -100,7 +100,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
-        if ((readAll ?? LaidOver(previous, pagemaps, copies, layers)) is { } why)
+        string? notLaidOver = readAll ?? LaidOver(previous, pagemaps, copies, run.Staging.Pack, layers);
+        run.Stages.Lap("laying over");
+        if (notLaidOver is { } why)
         {
             log.Information("Checkpoint {Generation} reads all of the app's memory: what crik copied while the app ran cannot be laid over "
                 + "checkpoint {Previous}: {Error}", run.Generation, previous.Manifest.Generation, why);
@@ -112,9 +114,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         return previous with { Copied = layers };
     }
 
-    /// <summary>Each copy laid over the previous checkpoint's pages of its process (<see cref="CopiedLayer"/>), into <paramref name="layers"/>; why not, when one cannot be.</summary>
+    /// <summary>
+    /// Each copy laid over the previous checkpoint's pages of its process (<see cref="CopiedLayer"/>) and spliced ahead for
+    /// <paramref name="pack"/> (<see cref="SplicedLayer"/>), into <paramref name="layers"/>; why not, when one cannot be.
+    /// </summary>
     private static string? LaidOver(PreviousCheckpoint previous, Dictionary<int, PagemapImage> pagemaps, Dictionary<int, CopiedWrites> copies,
-        Dictionary<int, PagesLayer> layers)
+        PackWriter pack, Dictionary<int, PagesLayer> layers)
     {
         try
         {
@@ -122,11 +127,11 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             {
                 PagemapImage before = pagemaps.GetValueOrDefault(pid)
                     ?? throw new InvalidDataException($"process {pid} is tracked, but checkpoint {previous.Manifest.Generation} does not hold it");
-                layers[pid] = CopiedLayer.Of(PagesLayer.Of(previous.Manifest, before, pid), copy);
+                layers[pid] = SplicedLayer.Of(CopiedLayer.Of(PagesLayer.Of(previous.Manifest, before, pid), copy), pack);
             }
             return null;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or ArgumentOutOfRangeException)
         {
             return e.Message;
         }

@@ -33,8 +33,24 @@ internal sealed record ChunkRef(string Id, long Pack, long Offset, int Length, i
     public ChunkRef Slice(int from, int take)
     {
         CheckHolds(from, take);
-        int start = (From ?? 0) + from;
-        return start == 0 && take == WholeSize ? Whole() : this with { From = start, Take = take };
+        return Part((From ?? 0) + from, take);
+    }
+
+    /// <summary>
+    /// <paramref name="take"/> bytes of the whole chunk from its byte <paramref name="from"/>: this piece itself when it is those
+    /// bytes (no record made anew), the whole chunk when it is all of it.
+    /// </summary>
+    public ChunkRef Part(int from, int take)
+    {
+        if (from == (From ?? 0) && take == Size)
+        {
+            return this;
+        }
+        if (from < 0 || take <= 0 || from + take > WholeSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(take), $"{take} bytes from {from} of a chunk of {WholeSize}");
+        }
+        return from == 0 && take == WholeSize ? Whole() : this with { From = from, Take = take };
     }
 
     /// <summary>Throws unless this piece holds <paramref name="take"/> bytes from its byte <paramref name="from"/>.</summary>

@@ -3,6 +3,7 @@ using Crik.Cli.ImageStore;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
+using Crik.Cli.Timing;
 using Crik.Cli.WriteTracking;
 using Serilog;
 
@@ -131,6 +132,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         Task<WrittenSinceCommit>? telling = tellWritten ? writes.TellWhileCommitting(run) : null;
         try
         {
+            TestDelay.BeforeCommit();
             FaultSeam.Hit(telling is null ? "commit" : "commit while telling");
             CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
                 whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;

@@ -16,6 +16,13 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// <summary>While crik stops the app for a checkpoint: a renewal that succeeds meanwhile does not thaw it.</summary>
     private IDisposable? _checkpointHold;
 
+    /// <summary>
+    /// 1 from crik's stop of the app (a checkpoint's or a pre-dump's) to the one <see cref="Resume"/> or <see cref="NotStopped"/>
+    /// that ends it. A checkpoint the app runs on from resumes it once captured, before its commit, and its end would resume
+    /// it again: a second SIGCONT then reaches a process the app stopped itself in between.
+    /// </summary>
+    private int _stoppedByCrik;
+
     /// <summary>How many times the watchdog had frozen the app when crik stopped it for the checkpoint under way.</summary>
     private int _freezesAtStop;
 
@@ -40,17 +47,23 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// </summary>
     public void StopForCheckpoint()
     {
+        Volatile.Write(ref _stoppedByCrik, 1);
         _checkpointHold = watchdog?.StoppedByCrik();
         Volatile.Write(ref _freezesAtStop, watchdog?.Freezes ?? 0);
         tree.WillBeStopped();
     }
 
     /// <summary>CRIU is about to pre-dump the app: it stops the app and, when it succeeds, lets it run again itself.</summary>
-    public void StopForPreDump() => tree.WillBeStopped();
+    public void StopForPreDump()
+    {
+        Volatile.Write(ref _stoppedByCrik, 1);
+        tree.WillBeStopped();
+    }
 
     /// <summary>What was to stop the app did not, or CRIU let it run again itself: it runs as it did, and crik's hold ends.</summary>
     public void NotStopped()
     {
+        Volatile.Write(ref _stoppedByCrik, 0);
         tree.NotStopped();
         ReleaseHold();
     }
@@ -58,6 +71,10 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// <summary>Lets the app run again after crik stopped it: only while the lease is held; else it stays frozen, or is killed once lost.</summary>
     public void Resume()
     {
+        if (Interlocked.Exchange(ref _stoppedByCrik, 0) == 0)
+        {
+            return; // resumed already, since crik last stopped it
+        }
         ReleaseHold();
         Continue();
     }

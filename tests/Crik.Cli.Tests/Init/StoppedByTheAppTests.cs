@@ -55,6 +55,41 @@ public class StoppedByTheAppTests
         pod.Signal(Native.SIGKILL);
     }
 
+    [CriuFact]
+    public void AProcessTheAppStopsAfterItRunsAgainAndBeforeTheCommitStaysStopped()
+    {
+        using var pods = new Pods();
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COMMIT_PAUSE_MS"] = "4000" }, "sh", "-c", "tail -f /dev/null & " + Pods.Counter());
+        pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
+        ProcessTable.Entry child = ProcessTable.DescendantsOf(pod.CrikPid).Single(e => e.Name == "tail");
+        Task checkpoint = Task.Run(() => Pods.CheckpointOnDemand(pod, 1));
+        Poll.Until(() => Dumped(pods.ImageDir), $"CRIU's dump\n{pod.Transcript}");
+        // The app runs again, its commit still to come: the worker too got crik's SIGCONT (its output may lag behind).
+        Poll.Until(() => ProcessTable.All().Any(e => e.Pid == child.Pid && e.State == 'S'), $"the app to run again\n{pod.Transcript}");
+
+        Native.Signal(child.Pid, Native.SIGSTOP); // as the app stops a worker of its own
+        Assert.DoesNotContain(pod.Stderr, line => line.Contains("committed", StringComparison.Ordinal));
+        checkpoint.GetAwaiter().GetResult();
+        Thread.Sleep(500); // a SIGCONT sent at the checkpoint's end has surely arrived by now
+
+        Assert.True(ProcessTable.All().Single(e => e.Pid == child.Pid).State == 'T', $"the app's own stop was undone\n{pod.Transcript}");
+        pod.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>CRIU's log of the first dump, in its staging area, says the dump is done.</summary>
+    private static bool Dumped(string imageDir)
+    {
+        try
+        {
+            return Directory.EnumerateFiles(imageDir, "dump-000001.log", SearchOption.AllDirectories)
+                .Any(log => File.ReadAllText(log).Contains("Dumping finished successfully", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false; // the staging area renamed meanwhile: the next look finds it
+        }
+    }
+
     private static Process StartInItsOwnGroup(string script)
     {
         var info = new ProcessStartInfo("setsid", ["sh", "-c", script]) { RedirectStandardOutput = true, UseShellExecute = false };

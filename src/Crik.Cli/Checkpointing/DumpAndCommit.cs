@@ -90,6 +90,8 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             ? Task.Run(() => writes.Complete(run, writtenOnly, previous))
             : null;
         (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written) = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
+        // Everything of the app is captured: what remains (the images made whole, checksums, the commit) does not need it stopped.
+        run.Attempt.Captured();
         if (completing is not null)
         {
             (whole, string? unplaced) = await completing.ConfigureAwait(false);
@@ -103,8 +105,6 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             return Failed(run, overLimit);
         }
-        // Everything of the app is captured: what remains (checksums, the commit) does not need it stopped.
-        run.Attempt.Captured();
         (CaptureResult? images, string? notImported) = await CriuDump.ImportAsync(run, whole, dump.ToImport).ConfigureAwait(false);
         if (notImported is not null)
         {

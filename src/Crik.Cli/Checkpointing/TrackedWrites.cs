@@ -57,7 +57,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
             whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps,
-                pages.Sum(f => f.Chunks!.Count), pages.Sum(f => f.Size));
+                pages.Sum(f => f.Chunks!.Count), pages.Sum(f => f.Size), appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
             if (whyWhole is null)
             {
                 return new PreviousCheckpoint(previous, PagemapsOf(previous));

@@ -15,14 +15,16 @@ internal static class WrittenOnlyDump
     /// <param name="onPreDumps">The dump goes on top of pre-dumps, which have their own parent.</param>
     /// <param name="previousPieces">How many chunks and slices of chunks the previous checkpoint's pages images list.</param>
     /// <param name="previousBytes">The bytes of those images.</param>
+    /// <param name="appEndsAfter">The app ends after this checkpoint (a SIGTERM's): its pieces are not gathered now, with the
+    /// app stopped for all of its memory, as the node goes away; the next pod's first checkpoint reads all of it anyway.</param>
     public static string? WhyWhole(bool tracking, bool criuCan, bool protectedAtPrevious, bool memoryArriving, bool onPreDumps,
-        int previousPieces = 0, long previousBytes = 0) =>
+        int previousPieces = 0, long previousBytes = 0, bool appEndsAfter = false) =>
         !tracking ? "trackWrites is off"
         : !criuCan ? "this CRIU lacks crik's patch for dumps of written pages (criu-patches/0001)"
         : !protectedAtPrevious ? "no committed checkpoint since crik began tracking the app's writes"
         : memoryArriving ? "the app's memory is still arriving"
         : onPreDumps ? "the dump goes on top of pre-dumps"
-        : previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece)
+        : !appEndsAfter && previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece)
             ? $"the previous checkpoint's pages are in {previousPieces} pieces, so many that a dump of everything gathers them in whole chunks again"
         : null;
 
@@ -30,7 +32,7 @@ internal static class WrittenOnlyDump
     /// A manifest lists each piece (a chunk, or a slice of one); a restore reads each slice's chunk whole. Writes spread
     /// over the memory cut the previous checkpoint's chunks into ever more slices, one checkpoint after another: past an
     /// average piece of 128 KiB (a whole chunk is 640 KiB on average), or this many pieces for a small app, the next
-    /// dump reads everything.
+    /// dump reads everything, unless the app ends after it: then one checkpoint's writes more is all a restore meets.
     /// </summary>
     private const int MostPiecesEver = 4096;
 

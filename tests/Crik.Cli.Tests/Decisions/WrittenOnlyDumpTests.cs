@@ -31,4 +31,12 @@ public sealed class WrittenOnlyDumpTests
         Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 4096, previousBytes: 1 << 20));
         Assert.NotNull(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 4097, previousBytes: 1 << 20));
     }
+
+    [Fact]
+    public void ACheckpointAfterWhichTheAppEndsDoesNotStopItToGatherPieces()
+    {
+        // A SIGTERM's checkpoint: reading all of a 1 GiB app's memory would stop it for seconds as its node goes away.
+        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 100_000, previousBytes: 1L << 30, appEndsAfter: true));
+        Assert.NotNull(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 100_000, previousBytes: 1L << 30, appEndsAfter: false));
+    }
 }

@@ -122,6 +122,40 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         AssertRestoredWithEveryWrite(pods, app, 2, sum);
     }
 
+    /// <summary>
+    /// After writes all over the app's memory, a checkpoint the app runs on from stops it to read all of it, gathering the
+    /// previous checkpoint's thousands of slices into whole chunks; a SIGTERM's does not (it reads only what was written, as the
+    /// node goes away), and the restored app has every write.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ASigtermCheckpointReadsOnlyWhatWasWrittenWhereAnotherWouldGatherThePieces()
+    {
+        string app = Compile();
+        using var pods = new Pods("trackWrites: on\n");
+        long sum;
+        using (CrikRun pod = pods.Start(app, "spread"))
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Assert.Null(AppWroteAt(pod, 1));
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 2);
+            Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(1), StringComparison.Ordinal));
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices: this one reads everything
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(2), StringComparison.Ordinal));
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 4);
+            Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(3), StringComparison.Ordinal));
+            WriteOnce(pod, "wrote 5462");
+            sum = SumOf(pod);
+            Pods.CheckpointAndStop(pod);
+            Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(4), StringComparison.Ordinal));
+        }
+        AssertRestoredWithEveryWrite(pods, [app, "spread"], 5, sum);
+    }
+
+    private static string ReadOnlyWrittenSince(int generation) => $"CRIU read only what the app wrote since checkpoint {generation}:";
+
     /// <summary>With no trackWrites key, crik tracks the app's writes where it can, as with trackWrites: on.</summary>
     [WriteTrackingFact]
     public void ByDefaultEachCheckpointSaysWhatTheAppWrote()
@@ -275,9 +309,11 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     private const string TellScanPause = "CRIK_TEST_TELL_SCAN_PAUSE_MS";
 
     /// <summary>A new pod restores checkpoint <paramref name="generation"/>, and the app's bytes add up to <paramref name="sum"/>, as before.</summary>
-    private static void AssertRestoredWithEveryWrite(Pods pods, string app, int generation, long sum)
+    private static void AssertRestoredWithEveryWrite(Pods pods, string app, int generation, long sum) => AssertRestoredWithEveryWrite(pods, [app], generation, sum);
+
+    private static void AssertRestoredWithEveryWrite(Pods pods, string[] command, int generation, long sum)
     {
-        using CrikRun restored = pods.Start(app);
+        using CrikRun restored = pods.Start(command);
         restored.WaitForLine($"Restored checkpoint {generation}", stderr: true);
         Assert.Equal(sum, SumOf(restored));
         restored.Signal(Native.SIGKILL);
@@ -293,12 +329,12 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         return long.Parse(pod.Stdout.Last(l => l.StartsWith("sum ", StringComparison.Ordinal))[4..], CultureInfo.InvariantCulture);
     }
 
-    private static void WriteOnce(CrikRun pod)
+    private static void WriteOnce(CrikRun pod, string says = "wrote 256")
     {
-        int before = pod.Stdout.Count(l => l == "wrote 256");
+        int before = pod.Stdout.Count(l => l == says);
         int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
         Native.Signal(app, 10); // SIGUSR1
-        pod.WaitForLine(_ => pod.Stdout.Count(l => l == "wrote 256") > before);
+        pod.WaitForLine(_ => pod.Stdout.Count(l => l == says) > before);
     }
 
     private static long Bytes(string number, string unit) =>

@@ -14,6 +14,9 @@ internal sealed record PagesLayer(List<LaidOutRun> Runs, IReadOnlyList<ChunkRef>
     /// <summary>The generation whose pack already refers to <see cref="Chunks"/> as they are (<see cref="SplicedLayer"/>); null when they are an older checkpoint's.</summary>
     public long? ResolvedFor { get; init; }
 
+    /// <summary>Whether <see cref="Chunks"/> are already as <paramref name="pack"/> refers to them: taken as they are, none looked up again.</summary>
+    public bool ResolvedBy(PackWriter pack) => ResolvedFor == pack.Generation;
+
     /// <summary>The pages of process <paramref name="pid"/>, whose pagemap is <paramref name="pagemap"/>, as checkpoint <paramref name="previous"/> holds them; throws when it lacks their image.</summary>
     public static PagesLayer Of(Manifest previous, PagemapImage pagemap, int pid)
     {

@@ -15,7 +15,7 @@ internal static class SplicedLayer
     /// <summary>The layer spliced for <paramref name="pack"/>; throws (<see cref="InvalidDataException"/>) when one of its pieces may not be reused by it.</summary>
     public static PagesLayer Of(PagesLayer layer, PackWriter pack)
     {
-        if (layer.ResolvedFor == pack.Generation)
+        if (layer.ResolvedBy(pack))
         {
             return layer;
         }

@@ -40,7 +40,7 @@ internal static class UnwrittenImages
             }
             PagesLayer layer = copied?.GetValueOrDefault(pid) ?? PagesLayer.Of(previous, before, pid);
             List<LaidOutRun> runs = UnwrittenLayout.Of(dumped, layer.Runs, pid);
-            fromPrevious += images.Put(name, dumped, runs, runs, new SlicedPages(images.DumpedPages(dumped), layer.Chunks, pack, layer.ResolvedFor == pack.Generation));
+            fromPrevious += images.Put(name, dumped, runs, runs, new SlicedPages(images.DumpedPages(dumped), layer.Chunks, pack, layer.ResolvedBy(pack)));
         }
         return (images.Whole(), fromPrevious);
     }

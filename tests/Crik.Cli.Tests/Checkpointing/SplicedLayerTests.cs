@@ -64,7 +64,7 @@ public sealed class SplicedLayerTests : IDisposable
     private static (List<ChunkRef> Pieces, List<LaidOutRun> Runs) Splice(Memory memory, PagesLayer layer, PackWriter pack)
     {
         List<LaidOutRun> runs = UnwrittenLayout.Of(memory.Dumped, layer.Runs, 7);
-        var sources = new SlicedPages(memory.DumpedChunks, layer.Chunks, pack, layer.ResolvedFor == pack.Generation);
+        var sources = new SlicedPages(memory.DumpedChunks, layer.Chunks, pack, layer.ResolvedBy(pack));
         return (PageSplice.Of(runs, sources).Chunks, runs);
     }
 

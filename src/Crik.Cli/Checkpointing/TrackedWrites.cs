@@ -17,7 +17,9 @@ namespace Crik.Cli.Checkpointing;
 
 /// <summary>The checkpoint a dump of only what the app wrote takes the rest from, and its pagemaps by PID when they were read already.</summary>
 /// <param name="Copied">By PID, that checkpoint's pages with crik's copy of what the process wrote since laid over them (<see cref="CopiedLayer"/>).</param>
-internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps, IReadOnlyDictionary<int, PagesLayer>? Copied = null);
+/// <param name="Gather">Its pages are in so many pieces that this checkpoint gathers them into whole chunks again while the app runs (<see cref="GatheredLayer"/>).</param>
+internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps, IReadOnlyDictionary<int, PagesLayer>? Copied = null,
+    bool Gather = false);
 
 /// <summary>
 /// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
@@ -56,11 +58,16 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         if (whyWhole is null && _writes.ProtectedAt is { } previous)
         {
             List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
-            whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, protectedAtPrevious: true, memoryArriving, onPreDumps,
-                pages.Sum(f => f.Chunks!.Count), pages.Sum(f => f.Size), appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+            int pieces = pages.Sum(f => f.Chunks!.Count);
+            bool gather = WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+            Dictionary<int, PagemapImage>? pagemaps = PagemapsOf(previous);
+            whyWhole = !gather ? null
+                : pagemaps is null ? WrittenOnlyDump.WhyNotGathered(pieces, "its pagemaps could not be read while the app ran")
+                : run.Budget.Remaining < CopyBudget ? WrittenOnlyDump.WhyNotGathered(pieces, "too little of checkpointBudget is left to do it while the app runs")
+                : null;
             if (whyWhole is null)
             {
-                return new PreviousCheckpoint(previous, PagemapsOf(previous));
+                return new PreviousCheckpoint(previous, pagemaps, Gather: gather);
             }
         }
         log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, _whyNotTracking ?? whyWhole);
@@ -91,16 +98,24 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         long started = Stopwatch.GetTimestamp();
         Dictionary<int, CopiedWrites> copies;
+        IReadOnlyDictionary<int, PagesLayer> gathered;
         string? readAll;
         // A third of the budget left, at most a day (a timer takes no more than 49 days, and checkpointBudget has no bound).
         using (var enough = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
         using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure()))
         {
+            (gathered, readAll) = previous.Gather ? Gather(run, previous.Manifest, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);
+            if (readAll is not null)
+            {
+                log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
+                return null;
+            }
+            started = Stopwatch.GetTimestamp();
             (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough.Token);
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
-        string? notLaidOver = readAll ?? LaidOver(previous, pagemaps, copies, run.Staging.Pack, layers);
+        string? notLaidOver = readAll ?? LaidOver(previous, pagemaps, gathered, copies, run.Staging.Pack, layers);
         run.Stages.Lap("laying over");
         if (notLaidOver is { } why)
         {
@@ -115,19 +130,61 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     }
 
     /// <summary>
-    /// Each copy laid over the previous checkpoint's pages of its process (<see cref="CopiedLayer"/>) and spliced ahead for
-    /// <paramref name="pack"/> (<see cref="SplicedLayer"/>), into <paramref name="layers"/>; why not, when one cannot be.
+    /// The previous checkpoint's pages of each of its processes gathered into whole chunks of this checkpoint's pack
+    /// (<see cref="GatheredLayer"/>), the app running on; why the dump must read all of its memory instead, when they cannot be.
     /// </summary>
-    private static string? LaidOver(PreviousCheckpoint previous, Dictionary<int, PagemapImage> pagemaps, Dictionary<int, CopiedWrites> copies,
-        PackWriter pack, Dictionary<int, PagesLayer> layers)
+    private (IReadOnlyDictionary<int, PagesLayer> Gathered, string? ReadAll) Gather(DumpRun run, Manifest previous, Dictionary<int, PagemapImage> pagemaps,
+        ImageChunker chunker, CancellationToken enough)
+    {
+        long started = Stopwatch.GetTimestamp(), storedBefore = run.Staging.Pack.WrittenBytes;
+        var gathered = new Dictionary<int, PagesLayer>();
+        try
+        {
+            using PackReader packs = store.OpenPackReader();
+            foreach ((int pid, PagemapImage pagemap) in pagemaps)
+            {
+                gathered[pid] = GatheredLayer.Of(PagesLayer.Of(previous, pagemap, pid), previous.KeyId, packs, chunker, run.Staging.Pack.Generation,
+                    $"pages-gathered-{pid}.img", enough);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ChunkException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            string why = e is OperationCanceledException ? "gathering them took a third of what was left of checkpointBudget" : e.Message;
+            return (gathered, WrittenOnlyDump.WhyNotGathered(PiecesOf(previous, pagemaps), $"crik could not gather them while the app ran: {why}"));
+        }
+        finally
+        {
+            run.Stages.Lap("gather");
+        }
+        log.Information("Gathered checkpoint {Previous}'s pages, in {Pieces} pieces, into {Chunks} chunks while the app ran, in {Ms} ms ({Stored} stored anew)",
+            previous.Generation, PiecesOf(previous, pagemaps), gathered.Values.Sum(l => l.Chunks.Count),
+            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Size.Format(run.Staging.Pack.WrittenBytes - storedBefore));
+        return (gathered, null);
+    }
+
+    private static int PiecesOf(Manifest previous, Dictionary<int, PagemapImage> pagemaps) =>
+        pagemaps.Values.Sum(p => previous.Files.FirstOrDefault(f => f.IsStreamed && f.Path == p.PagesName)?.Chunks?.Count ?? 0);
+
+    /// <summary>
+    /// Each process's layer for the dump, into <paramref name="layers"/>: its gathered pages (<paramref name="gathered"/>) or the
+    /// previous checkpoint's, with crik's copy laid over them (<see cref="CopiedLayer"/>) where it has one, spliced ahead for
+    /// <paramref name="pack"/> (<see cref="SplicedLayer"/>); why not, when one cannot be.
+    /// </summary>
+    private static string? LaidOver(PreviousCheckpoint previous, Dictionary<int, PagemapImage> pagemaps, IReadOnlyDictionary<int, PagesLayer> gathered,
+        Dictionary<int, CopiedWrites> copies, PackWriter pack, Dictionary<int, PagesLayer> layers)
     {
         try
         {
+            foreach ((int pid, PagesLayer layer) in gathered)
+            {
+                layers[pid] = layer;
+            }
             foreach ((int pid, CopiedWrites copy) in copies)
             {
                 PagemapImage before = pagemaps.GetValueOrDefault(pid)
                     ?? throw new InvalidDataException($"process {pid} is tracked, but checkpoint {previous.Manifest.Generation} does not hold it");
-                layers[pid] = SplicedLayer.Of(CopiedLayer.Of(PagesLayer.Of(previous.Manifest, before, pid), copy), pack);
+                PagesLayer under = gathered.GetValueOrDefault(pid) ?? PagesLayer.Of(previous.Manifest, before, pid);
+                layers[pid] = SplicedLayer.Of(CopiedLayer.Of(under, copy), pack);
             }
             return null;
         }

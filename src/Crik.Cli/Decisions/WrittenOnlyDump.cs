@@ -13,26 +13,34 @@ internal static class WrittenOnlyDump
     /// stopped, and not since: an unwritten page holds what that checkpoint holds.</param>
     /// <param name="memoryArriving">The dump takes memory still arriving from a lazy restore, filled in from the checkpoint restored.</param>
     /// <param name="onPreDumps">The dump goes on top of pre-dumps, which have their own parent.</param>
-    /// <param name="previousPieces">How many chunks and slices of chunks the previous checkpoint's pages images list.</param>
-    /// <param name="previousBytes">The bytes of those images.</param>
-    /// <param name="appEndsAfter">The app ends after this checkpoint (a SIGTERM's): its pieces are not gathered now, with the
-    /// app stopped for all of its memory, as the node goes away; the next pod's first checkpoint reads all of it anyway.</param>
-    public static string? WhyWhole(bool tracking, bool criuCan, bool protectedAtPrevious, bool memoryArriving, bool onPreDumps,
-        int previousPieces = 0, long previousBytes = 0, bool appEndsAfter = false) =>
+    public static string? WhyWhole(bool tracking, bool criuCan, bool protectedAtPrevious, bool memoryArriving, bool onPreDumps) =>
         !tracking ? "trackWrites is off"
         : !criuCan ? "this CRIU lacks crik's patch for dumps of written pages (criu-patches/0001)"
         : !protectedAtPrevious ? "no committed checkpoint since crik began tracking the app's writes"
         : memoryArriving ? "the app's memory is still arriving"
         : onPreDumps ? "the dump goes on top of pre-dumps"
-        : !appEndsAfter && previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece)
-            ? $"the previous checkpoint's pages are in {previousPieces} pieces, so many that a dump of everything gathers them in whole chunks again"
         : null;
+
+    /// <summary>
+    /// Whether the previous checkpoint's pages are in so many pieces that this checkpoint gathers them into whole chunks again
+    /// while the app runs (<see cref="Checkpointing.GatheredLayer"/>).
+    /// </summary>
+    /// <param name="previousPieces">How many chunks and slices of chunks the previous checkpoint's pages images list.</param>
+    /// <param name="previousBytes">The bytes of those images.</param>
+    /// <param name="appEndsAfter">The app ends after this checkpoint (a SIGTERM's): its pieces are not gathered now, as the node
+    /// goes away; one checkpoint's writes more is all a restore meets, and the next pod's first checkpoint reads all the memory.</param>
+    public static bool Gathers(int previousPieces, long previousBytes, bool appEndsAfter) =>
+        !appEndsAfter && previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece);
+
+    /// <summary>Why the dump reads all of the app's memory where the previous checkpoint's pieces were to be gathered while it ran.</summary>
+    public static string WhyNotGathered(int previousPieces, string why) =>
+        $"the previous checkpoint's pages are in {previousPieces} pieces, so many that they are gathered in whole chunks again, and {why}";
 
     /// <summary>
     /// A manifest lists each piece (a chunk, or a slice of one); a restore reads each slice's chunk whole. Writes spread
     /// over the memory cut the previous checkpoint's chunks into ever more slices, one checkpoint after another: past an
     /// average piece of 128 KiB (a whole chunk is 640 KiB on average), or this many pieces for a small app, the next
-    /// dump reads everything, unless the app ends after it: then one checkpoint's writes more is all a restore meets.
+    /// checkpoint gathers them (<see cref="Gathers"/>).
     /// </summary>
     private const int MostPiecesEver = 4096;
 

@@ -20,23 +20,20 @@ public sealed class WrittenOnlyDumpTests
         Assert.Contains(why, WrittenOnlyDump.WhyWhole(tracking, criuCan, protectedAtPrevious, memoryArriving, onPreDumps), StringComparison.Ordinal);
 
     [Fact]
-    public void APreviousCheckpointCutIntoTooManySlicesMakesADumpOfEverything()
+    public void APreviousCheckpointCutIntoTooManySlicesIsGathered()
     {
         long gib = 1L << 30;
         // 1 GiB in 8192 pieces is 128 KiB a piece: still fine; one piece more is not.
-        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 8192, previousBytes: gib));
-        Assert.Contains("in 8193 pieces", WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 8193, previousBytes: gib),
-            StringComparison.Ordinal);
+        Assert.False(WrittenOnlyDump.Gathers(8192, gib, appEndsAfter: false));
+        Assert.True(WrittenOnlyDump.Gathers(8193, gib, appEndsAfter: false));
         // A small app may have a few thousand pieces whatever its size.
-        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 4096, previousBytes: 1 << 20));
-        Assert.NotNull(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 4097, previousBytes: 1 << 20));
+        Assert.False(WrittenOnlyDump.Gathers(4096, 1 << 20, appEndsAfter: false));
+        Assert.True(WrittenOnlyDump.Gathers(4097, 1 << 20, appEndsAfter: false));
+        Assert.Contains("in 8193 pieces", WrittenOnlyDump.WhyNotGathered(8193, "its pagemaps could not be read"), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ACheckpointAfterWhichTheAppEndsDoesNotStopItToGatherPieces()
-    {
-        // A SIGTERM's checkpoint: reading all of a 1 GiB app's memory would stop it for seconds as its node goes away.
-        Assert.Null(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 100_000, previousBytes: 1L << 30, appEndsAfter: true));
-        Assert.NotNull(WrittenOnlyDump.WhyWhole(true, true, true, false, false, previousPieces: 100_000, previousBytes: 1L << 30, appEndsAfter: false));
-    }
+    public void ACheckpointAfterWhichTheAppEndsDoesNotGatherPieces() =>
+        // A SIGTERM's checkpoint: gathering a 1 GiB app's pieces would take seconds as its node goes away.
+        Assert.False(WrittenOnlyDump.Gathers(100_000, 1L << 30, appEndsAfter: true));
 }

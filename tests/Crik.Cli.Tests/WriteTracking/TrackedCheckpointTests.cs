@@ -123,12 +123,12 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     }
 
     /// <summary>
-    /// After writes all over the app's memory, a checkpoint the app runs on from stops it to read all of it, gathering the
-    /// previous checkpoint's thousands of slices into whole chunks; a SIGTERM's does not (it reads only what was written, as the
-    /// node goes away), and the restored app has every write.
+    /// After writes all over the app's memory, a checkpoint the app runs on from gathers the previous checkpoint's thousands of
+    /// slices into whole chunks while the app runs, and its dump still reads only what was written; a SIGTERM's does not gather
+    /// (the node goes away), and the restored app has every write.
     /// </summary>
     [WriteTrackingFact]
-    public void ASigtermCheckpointReadsOnlyWhatWasWrittenWhereAnotherWouldGatherThePieces()
+    public void AFragmentedCheckpointIsGatheredWhileTheAppRunsButNotForASigterm()
     {
         string app = Compile();
         using var pods = new Pods("trackWrites: on\n");
@@ -140,16 +140,20 @@ public sealed partial class TrackedCheckpointTests : IDisposable
             WriteOnce(pod, "wrote 5462");
             AppWroteAt(pod, 2);
             Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(1), StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("Gathered checkpoint", StringComparison.Ordinal));
             WriteOnce(pod, "wrote 5462");
-            AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices: this one reads everything
-            Assert.DoesNotContain(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(2), StringComparison.Ordinal));
+            AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices: gathered, and still only what was written is read
+            Assert.Contains(pod.Stderr, l => l.Contains("Gathered checkpoint 2's pages", StringComparison.Ordinal));
+            Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(2), StringComparison.Ordinal));
             WriteOnce(pod, "wrote 5462");
             AppWroteAt(pod, 4);
             Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(3), StringComparison.Ordinal));
             WriteOnce(pod, "wrote 5462");
             sum = SumOf(pod);
+            int gathers = pod.Stderr.Count(l => l.Contains("Gathered checkpoint", StringComparison.Ordinal));
             Pods.CheckpointAndStop(pod);
             Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(4), StringComparison.Ordinal));
+            Assert.Equal(gathers, pod.Stderr.Count(l => l.Contains("Gathered checkpoint", StringComparison.Ordinal)));
         }
         AssertRestoredWithEveryWrite(pods, [app, "spread"], 5, sum);
     }

@@ -61,7 +61,8 @@ public sealed class GatheredLayerTests : IDisposable
             Assert.True(pack.WrittenBytes < memory.Length / 2, $"{pack.WrittenBytes} bytes stored anew: the chunks without writes are reused");
         }
 
-        Assert.Equal(memory, BytesOf(gathered.Chunks));
+        Assert.Equal(memory, BytesOf(gathered.Chunks, concurrentReads: 1));
+        Assert.Equal(memory, BytesOf(second, concurrentReads: 4)); // read ahead, as from object storage
         Assert.Equal(runs, gathered.Runs);
         Assert.Equal(3, gathered.ResolvedFor);
         Assert.DoesNotContain(gathered.Chunks, c => c.IsSlice);
@@ -79,7 +80,7 @@ public sealed class GatheredLayerTests : IDisposable
         var layer = new PagesLayer([new LaidOutRun(0x7f0000000000, 64, 0, FromDump: true, PagemapEntry.Present)],
             [.. first.Select(c => c with { Pack = 9 })]); // a pack the store no longer has
 
-        using PackReader packs = Reader();
+        using PackReader packs = Reader(concurrentReads: 4);
         using SafeFileHandle file = Pack(3);
         using var pack = new PackWriter(3, file, known);
         using var chunker = new ImageChunker(pack, new FirstFailure());
@@ -119,17 +120,20 @@ public sealed class GatheredLayerTests : IDisposable
         }
     }
 
-    private byte[] BytesOf(IReadOnlyList<ChunkRef> chunks)
+    private byte[] BytesOf(IReadOnlyList<ChunkRef> chunks, int concurrentReads)
     {
-        using PackReader packs = Reader();
+        using PackReader packs = Reader(concurrentReads);
         using var stream = new PiecesStream(chunks, packs, null);
         using var all = new MemoryStream();
         stream.CopyTo(all);
         return all.ToArray();
     }
 
-    private PackReader Reader() =>
-        PacksOf.Files(pack => File.Exists(PackPath(pack)) ? File.OpenHandle(PackPath(pack)) : null);
+    private PackReader Reader(int concurrentReads = 1) =>
+        new(new PacksOf(pack => File.Exists(PackPath(pack)) ? new PackFileSource(File.OpenHandle(PackPath(pack))) : null), ChunkCodec.Plain)
+        {
+            ConcurrentReads = concurrentReads,
+        };
 
     private SafeFileHandle Pack(long generation) => File.OpenHandle(PackPath(generation), FileMode.CreateNew, FileAccess.ReadWrite);
 

@@ -43,7 +43,9 @@ def one_run(crik, python, work, mib, seconds, percent, interval):
         answers = [a for a in client.answers if a >= started + 0.2]
         gaps = sorted(b - a for a, b in zip(answers, answers[1:]))
         committed = [line for stamp, line in pod.lines["stderr"] if stamp >= started and re.search(r"Checkpoint \d+ committed", line)]
+        gathered = [line.split("crik: ", 1)[-1] for stamp, line in pod.lines["stderr"] if stamp >= started and "Gathered checkpoint" in line]
         return {
+            "gathered": gathered,
             "answers": len(answers),
             "longest_gap_s": round(gaps[-1], 4) if gaps else None,
             "p99_gap_s": round(gaps[int(len(gaps) * 0.99)], 4) if gaps else None,
@@ -74,7 +76,7 @@ def main():
             run.update(mib=mib, interval=interval or "none")
             results["runs"].append(run)
             log(f"periodic: {mib} MiB, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
-                f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed; stages of the last: "
+                f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered; stages of the last: "
                 f"{run['stages'][-1] if run['stages'] else '-'}")
     save(args.out, results)
 

@@ -59,7 +59,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
             int pieces = pages.Sum(f => f.Chunks!.Count);
-            bool gather = WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+            long chunkBytes = pages.SelectMany(f => f.Chunks!).DistinctBy(c => (c.Pack, c.Offset)).Sum(c => (long)c.WholeSize);
+            bool gather = WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), chunkBytes, appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
             Dictionary<int, PagemapImage>? pagemaps = PagemapsOf(previous);
             whyWhole = !gather ? null
                 : pagemaps is null ? WrittenOnlyDump.WhyNotGathered(pieces, "its pagemaps could not be read while the app ran")

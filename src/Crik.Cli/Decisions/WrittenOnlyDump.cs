@@ -22,27 +22,28 @@ internal static class WrittenOnlyDump
         : null;
 
     /// <summary>
-    /// Whether the previous checkpoint's pages are in so many pieces that this checkpoint gathers them into whole chunks again
-    /// while the app runs (<see cref="Checkpointing.GatheredLayer"/>).
+    /// Whether the previous checkpoint's pages are so fragmented that this checkpoint gathers them into whole chunks again while
+    /// the app runs (<see cref="Checkpointing.GatheredLayer"/>). A manifest lists each piece (a chunk, or a slice of one), and
+    /// a restore reads each chunk a slice is cut from whole (once for all its slices). Writes spread over the memory cut the
+    /// chunks into ever more slices, one checkpoint after another: each piece costs the manifest, the splices and a restore a
+    /// little, and the chunks' pages the app wrote over since are read for nothing. A gather reads and cuts all of the memory
+    /// again (seconds for a GiB, on a core of its own), so it waits until the pieces average less than 32 KiB (a whole
+    /// chunk is 640 KiB on average; at least this many pieces for a small app), or a restore would read half as much again
+    /// as the memory holds.
     /// </summary>
     /// <param name="previousPieces">How many chunks and slices of chunks the previous checkpoint's pages images list.</param>
     /// <param name="previousBytes">The bytes of those images.</param>
+    /// <param name="chunkBytes">The bytes of the whole chunks those pieces are cut from (each counted once): what a restore reads.</param>
     /// <param name="appEndsAfter">The app ends after this checkpoint (a SIGTERM's): its pieces are not gathered now, as the node
     /// goes away; one checkpoint's writes more is all a restore meets, and the next pod's first checkpoint reads all the memory.</param>
-    public static bool Gathers(int previousPieces, long previousBytes, bool appEndsAfter) =>
-        !appEndsAfter && previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece);
+    public static bool Gathers(int previousPieces, long previousBytes, long chunkBytes, bool appEndsAfter) =>
+        !appEndsAfter && (previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece) || chunkBytes > previousBytes * 3 / 2);
 
     /// <summary>Why the dump reads all of the app's memory where the previous checkpoint's pieces were to be gathered while it ran.</summary>
     public static string WhyNotGathered(int previousPieces, string why) =>
-        $"the previous checkpoint's pages are in {previousPieces} pieces, so many that they are gathered in whole chunks again, and {why}";
+        $"the previous checkpoint's pages are in {previousPieces} pieces, so fragmented that they are gathered in whole chunks again, and {why}";
 
-    /// <summary>
-    /// A manifest lists each piece (a chunk, or a slice of one); a restore reads each slice's chunk whole. Writes spread
-    /// over the memory cut the previous checkpoint's chunks into ever more slices, one checkpoint after another: past an
-    /// average piece of 128 KiB (a whole chunk is 640 KiB on average), or this many pieces for a small app, the next
-    /// checkpoint gathers them (<see cref="Gathers"/>).
-    /// </summary>
     private const int MostPiecesEver = 4096;
 
-    private const long SmallestAveragePiece = 128 << 10;
+    private const long SmallestAveragePiece = 32 << 10;
 }

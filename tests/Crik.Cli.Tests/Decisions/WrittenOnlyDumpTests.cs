@@ -23,17 +23,25 @@ public sealed class WrittenOnlyDumpTests
     public void APreviousCheckpointCutIntoTooManySlicesIsGathered()
     {
         long gib = 1L << 30;
-        // 1 GiB in 8192 pieces is 128 KiB a piece: still fine; one piece more is not.
-        Assert.False(WrittenOnlyDump.Gathers(8192, gib, appEndsAfter: false));
-        Assert.True(WrittenOnlyDump.Gathers(8193, gib, appEndsAfter: false));
+        // 1 GiB in 32768 pieces is 32 KiB a piece: still fine; one piece more is not.
+        Assert.False(WrittenOnlyDump.Gathers(32768, gib, gib, appEndsAfter: false));
+        Assert.True(WrittenOnlyDump.Gathers(32769, gib, gib, appEndsAfter: false));
         // A small app may have a few thousand pieces whatever its size.
-        Assert.False(WrittenOnlyDump.Gathers(4096, 1 << 20, appEndsAfter: false));
-        Assert.True(WrittenOnlyDump.Gathers(4097, 1 << 20, appEndsAfter: false));
-        Assert.Contains("in 8193 pieces", WrittenOnlyDump.WhyNotGathered(8193, "its pagemaps could not be read"), StringComparison.Ordinal);
+        Assert.False(WrittenOnlyDump.Gathers(4096, 1 << 20, 1 << 20, appEndsAfter: false));
+        Assert.True(WrittenOnlyDump.Gathers(4097, 1 << 20, 1 << 20, appEndsAfter: false));
+        Assert.Contains("in 32769 pieces", WrittenOnlyDump.WhyNotGathered(32769, "its pagemaps could not be read"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APreviousCheckpointWhoseRestoreWouldReadHalfAsMuchAgainIsGathered()
+    {
+        long gib = 1L << 30;
+        Assert.False(WrittenOnlyDump.Gathers(2000, gib, gib * 3 / 2, appEndsAfter: false));
+        Assert.True(WrittenOnlyDump.Gathers(2000, gib, (gib * 3 / 2) + 1, appEndsAfter: false));
     }
 
     [Fact]
     public void ACheckpointAfterWhichTheAppEndsDoesNotGatherPieces() =>
         // A SIGTERM's checkpoint: gathering a 1 GiB app's pieces would take seconds as its node goes away.
-        Assert.False(WrittenOnlyDump.Gathers(100_000, 1L << 30, appEndsAfter: true));
+        Assert.False(WrittenOnlyDump.Gathers(100_000, 1L << 30, 4L << 30, appEndsAfter: true));
 }

@@ -142,6 +142,11 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         try
         {
             using PackReader packs = store.OpenPackReader();
+            if (packs.ReadsWaitOnNetwork)
+            {
+                return (gathered, WrittenOnlyDump.WhyNotGathered(PiecesOf(previous, pagemaps),
+                    "crik gathers them only from a volume: from object storage it would read all of them back, one request a chunk"));
+            }
             foreach ((int pid, PagemapImage pagemap) in pagemaps)
             {
                 gathered[pid] = GatheredLayer.Of(PagesLayer.Of(previous, pagemap, pid), previous.KeyId, packs, chunker, run.Staging.Pack.Generation,

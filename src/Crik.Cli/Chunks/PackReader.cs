@@ -19,6 +19,9 @@ internal sealed class PackReader(IPackOpener packs, ChunkCodec codec) : IDisposa
     /// </summary>
     public int ConcurrentReads { get; init; } = 1;
 
+    /// <summary>Each read is a request over the network (object storage), not a pread of a volume's file.</summary>
+    public bool ReadsWaitOnNetwork { get; init; }
+
     /// <summary>
     /// Fills the first <see cref="ChunkRef.Size"/> bytes of <paramref name="plain"/> with the chunk's
     /// content (a slice's: its whole chunk is read and checked); throws <see cref="ChunkException"/> when

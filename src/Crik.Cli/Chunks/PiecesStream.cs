@@ -4,34 +4,54 @@ using Crik.Cli.Streaming;
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// A stored file read back from its pieces (chunks, and slices of chunks), one after another, as one stream; each piece is
-/// checked as it is read (<see cref="PackReader.Read"/>). Where each read waits on the network, the next pieces are read
-/// ahead, <see cref="PackReader.ConcurrentReads"/> at once, so that the waits overlap. Throws
-/// <see cref="OperationCanceledException"/> once <c>enough</c> is cancelled.
+/// A stored file read back from its pieces (chunks, and slices of chunks), one after another, as one stream; each chunk is
+/// checked as it is read (<see cref="PackReader.Read"/>). A fragmented file interleaves slices of chunks from many
+/// generations, more than the reader's few kept chunks, so a chunk sliced further on is kept here, whole, until its last
+/// slice is read (<see cref="MostKept"/> at once; past that a slice is read through the reader as it comes): each chunk is
+/// read once. Throws <see cref="OperationCanceledException"/> once <c>enough</c> is cancelled.
 /// </summary>
-internal sealed class PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader packs, string? keyId, CancellationToken enough = default) : ReadOnlyStream
+internal sealed class PiecesStream : ReadOnlyStream
 {
-    private readonly Queue<(ChunkRef Piece, Task<byte[]> Read)> _ahead = new();
-    private byte[]? _current;
-    private int _next, _at, _filled;
+    /// <summary>Chunks kept at once for slices still to come: at most 64 MiB of them (640 KiB a chunk on average, 2 MiB at most).</summary>
+    private const int MostKept = 32;
+
+    private readonly IReadOnlyList<ChunkRef> _pieces;
+    private readonly PackReader _packs;
+    private readonly string? _keyId;
+    private readonly CancellationToken _enough;
+    private readonly Dictionary<(long Pack, long Offset), int> _lastSlice = [];
+    private readonly Dictionary<(long Pack, long Offset), (byte[] Bytes, int Size)> _kept = [];
+    private readonly byte[] _piece = ArrayPool<byte>.Shared.Rent(PageChunker.MaxBytes);
+    private byte[] _source;
+    private int _next, _from, _at, _end;
     private bool _disposed;
+
+    public PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader packs, string? keyId, CancellationToken enough = default)
+    {
+        (_pieces, _packs, _keyId, _enough, _source) = (pieces, packs, keyId, enough, _piece);
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            if (pieces[i].IsSlice)
+            {
+                _lastSlice[ChunkOf(pieces[i])] = i;
+            }
+        }
+    }
 
     public override int Read(Span<byte> buffer)
     {
-        while (_at == _filled)
+        while (_at == _end)
         {
-            ReturnCurrent();
-            ReadAhead();
-            if (!_ahead.TryDequeue(out var next))
+            if (_next == _pieces.Count)
             {
                 return 0;
             }
-            enough.ThrowIfCancellationRequested();
-            _current = next.Read.GetAwaiter().GetResult();
-            (_at, _filled) = (0, next.Piece.Size);
+            _enough.ThrowIfCancellationRequested();
+            LetGoOfTheLast();
+            Load(_next++);
         }
-        int take = Math.Min(buffer.Length, _filled - _at);
-        _current.AsSpan(_at, take).CopyTo(buffer);
+        int take = Math.Min(buffer.Length, _end - _at);
+        _source.AsSpan(_at, take).CopyTo(buffer);
         _at += take;
         return take;
     }
@@ -41,56 +61,77 @@ internal sealed class PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader pa
         if (disposing && !_disposed)
         {
             _disposed = true;
-            ReturnCurrent();
-            while (_ahead.TryDequeue(out var left))
+            foreach ((byte[] bytes, int size) in _kept.Values)
             {
-                try
-                {
-                    Return(left.Read.GetAwaiter().GetResult());
-                }
-                catch (Exception e) when (e is ChunkException or IOException or InvalidDataException or UnauthorizedAccessException)
-                {
-                    // a piece read ahead that nobody reads: its failure says nothing the reader needs
-                }
+                Return(bytes, size);
             }
+            _kept.Clear();
+            Return(_piece, _piece.Length);
         }
         base.Dispose(disposing);
     }
 
-    /// <summary>Starts reading the pieces after the one read last, up to the reads the store takes at once (on this thread when one).</summary>
-    private void ReadAhead()
+    /// <summary>Makes piece <paramref name="index"/>'s bytes the ones read next: from its chunk kept, or read now.</summary>
+    private void Load(int index)
     {
-        while (_next < pieces.Count && _ahead.Count < Math.Max(1, packs.ConcurrentReads))
+        ChunkRef piece = _pieces[index];
+        if (piece.IsSlice && WholeChunkOf(piece) is { } whole)
         {
-            ChunkRef piece = pieces[_next++];
-            _ahead.Enqueue((piece, packs.ConcurrentReads > 1 ? Task.Run(() => ReadPiece(piece)) : Task.FromResult(ReadPiece(piece))));
+            (_source, _from) = (whole, piece.From ?? 0);
         }
+        else
+        {
+            _packs.Read(piece, _keyId, _piece);
+            (_source, _from) = (_piece, 0);
+        }
+        (_at, _end) = (_from, _from + piece.Size);
     }
 
-    private byte[] ReadPiece(ChunkRef piece)
+    /// <summary>
+    /// The chunk <paramref name="slice"/> is cut from, whole: kept, or read now and kept for its slices further on; null when
+    /// <see cref="MostKept"/> are kept already.
+    /// </summary>
+    private byte[]? WholeChunkOf(ChunkRef slice)
     {
-        byte[] bytes = ArrayPool<byte>.Shared.Rent(PageChunker.MaxBytes);
+        if (_kept.TryGetValue(ChunkOf(slice), out var kept))
+        {
+            return kept.Bytes;
+        }
+        if (_kept.Count == MostKept)
+        {
+            return null;
+        }
+        ChunkRef chunk = slice.Whole();
+        byte[] whole = ArrayPool<byte>.Shared.Rent(chunk.WholeSize);
         try
         {
-            packs.Read(piece, keyId, bytes);
-            return bytes;
+            _packs.Read(chunk, _keyId, whole);
         }
         catch
         {
-            Return(bytes);
+            Return(whole, chunk.WholeSize);
             throw;
         }
+        _kept[ChunkOf(slice)] = (whole, chunk.WholeSize);
+        return whole;
     }
 
-    private void ReturnCurrent()
+    /// <summary>The chunk of the piece read last goes back once that was its last slice.</summary>
+    private void LetGoOfTheLast()
     {
-        if (_current is { } current)
+        int last = _next - 1;
+        if (last >= 0 && _pieces[last] is { IsSlice: true } slice && _lastSlice[ChunkOf(slice)] == last && _kept.Remove(ChunkOf(slice), out var kept))
         {
-            _current = null;
-            Return(current);
+            Return(kept.Bytes, kept.Size);
         }
-        _at = _filled = 0;
     }
 
-    private static void Return(byte[] bytes) => ArrayPool<byte>.Shared.Return(bytes, clearArray: true); // the app's memory, maybe decrypted
+    private static (long Pack, long Offset) ChunkOf(ChunkRef piece) => (piece.Pack, piece.Offset);
+
+    /// <summary>Back to the pool, its first <paramref name="used"/> bytes cleared: the app's memory, maybe decrypted.</summary>
+    private static void Return(byte[] bytes, int used)
+    {
+        bytes.AsSpan(0, used).Clear();
+        ArrayPool<byte>.Shared.Return(bytes);
+    }
 }

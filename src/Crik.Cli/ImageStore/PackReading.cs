@@ -19,6 +19,7 @@ internal static class PackReading
         new(new BackendPacks(backend), codec)
         {
             ConcurrentReads = backend.Description.ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1,
+            ReadsWaitOnNetwork = backend.Description.ReadsWaitOnNetwork,
         };
 
     /// <summary>The pack at <paramref name="key"/>, held open; null when the backend knows at once that it is absent (a volume).</summary>

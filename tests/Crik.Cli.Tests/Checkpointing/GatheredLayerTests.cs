@@ -61,13 +61,43 @@ public sealed class GatheredLayerTests : IDisposable
             Assert.True(pack.WrittenBytes < memory.Length / 2, $"{pack.WrittenBytes} bytes stored anew: the chunks without writes are reused");
         }
 
-        Assert.Equal(memory, BytesOf(gathered.Chunks, concurrentReads: 1));
-        Assert.Equal(memory, BytesOf(second, concurrentReads: 4)); // read ahead, as from object storage
+        Assert.Equal(memory, BytesOf(gathered.Chunks));
         Assert.Equal(runs, gathered.Runs);
         Assert.Equal(3, gathered.ResolvedFor);
         Assert.DoesNotContain(gathered.Chunks, c => c.IsSlice);
         Assert.True(gathered.Chunks.Count < second.Count, $"{gathered.Chunks.Count} chunks for {second.Count} pieces");
         Assert.Contains(gathered.Chunks, c => c.Pack == 1);
+    }
+
+    [Fact]
+    public void AFileInterleavingSlicesOfManyChunksReadsEachChunkOnce()
+    {
+        byte[] memory = new byte[Pages * Page];
+        new Random(5).NextBytes(memory);
+        List<ChunkRef> chunks = Store(1, memory, new Dictionary<string, ChunkRef>(StringComparer.Ordinal));
+        Assert.True(chunks.Count > 12, $"{chunks.Count} chunks: more than the reader keeps");
+        // A page of each chunk in turn, round and round: every chunk is in use all the way through, as the chunks of many
+        // generations' copies are in a fragmented checkpoint.
+        var pieces = new List<ChunkRef>();
+        var expected = new MemoryStream();
+        for (int page = 0; page < 8; page++)
+        {
+            foreach (ChunkRef chunk in chunks)
+            {
+                pieces.Add(chunk.Slice(page * Page, Page));
+                expected.Write(memory, (int)(chunks.TakeWhile(c => c != chunk).Sum(c => (long)c.Size) + (page * Page)), Page);
+            }
+        }
+        var reads = new List<(long Pack, long Offset)>();
+        using (PackReader packs = Reader(reads))
+        using (var stream = new PiecesStream(pieces, packs, null))
+        using (var all = new MemoryStream())
+        {
+            stream.CopyTo(all);
+            Assert.Equal(expected.ToArray(), all.ToArray());
+        }
+        Assert.Equal(chunks.Count, reads.Distinct().Count());
+        Assert.True(reads.Count < 2 * chunks.Count, $"{reads.Count} reads for {chunks.Count} chunks: each is read once (a pread may come in parts)");
     }
 
     [Fact]
@@ -80,7 +110,7 @@ public sealed class GatheredLayerTests : IDisposable
         var layer = new PagesLayer([new LaidOutRun(0x7f0000000000, 64, 0, FromDump: true, PagemapEntry.Present)],
             [.. first.Select(c => c with { Pack = 9 })]); // a pack the store no longer has
 
-        using PackReader packs = Reader(concurrentReads: 4);
+        using PackReader packs = Reader();
         using SafeFileHandle file = Pack(3);
         using var pack = new PackWriter(3, file, known);
         using var chunker = new ImageChunker(pack, new FirstFailure());
@@ -120,20 +150,31 @@ public sealed class GatheredLayerTests : IDisposable
         }
     }
 
-    private byte[] BytesOf(IReadOnlyList<ChunkRef> chunks, int concurrentReads)
+    private byte[] BytesOf(IReadOnlyList<ChunkRef> chunks)
     {
-        using PackReader packs = Reader(concurrentReads);
+        using PackReader packs = Reader();
         using var stream = new PiecesStream(chunks, packs, null);
         using var all = new MemoryStream();
         stream.CopyTo(all);
         return all.ToArray();
     }
 
-    private PackReader Reader(int concurrentReads = 1) =>
-        new(new PacksOf(pack => File.Exists(PackPath(pack)) ? new PackFileSource(File.OpenHandle(PackPath(pack))) : null), ChunkCodec.Plain)
+    private PackReader Reader(List<(long Pack, long Offset)>? reads = null) =>
+        new(new PacksOf(pack => File.Exists(PackPath(pack)) ? new CountedReads(pack, File.OpenHandle(PackPath(pack)), reads ?? []) : null), ChunkCodec.Plain);
+
+    /// <summary>A pack file whose reads are noted, by pack and offset.</summary>
+    private sealed class CountedReads(long pack, SafeFileHandle file, List<(long Pack, long Offset)> reads) : IPackSource
+    {
+        public long? Length => RandomAccess.GetLength(file);
+
+        public int Read(Span<byte> into, long offset)
         {
-            ConcurrentReads = concurrentReads,
-        };
+            reads.Add((pack, offset));
+            return RandomAccess.Read(file, into, offset);
+        }
+
+        public void Dispose() => file.Dispose();
+    }
 
     private SafeFileHandle Pack(long generation) => File.OpenHandle(PackPath(generation), FileMode.CreateNew, FileAccess.ReadWrite);
 

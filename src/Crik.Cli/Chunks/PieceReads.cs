@@ -1,16 +1,14 @@
 using System.Buffers;
-using Crik.Cli.Streaming;
 
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// A stored file read back from its pieces (chunks, and slices of chunks), one after another, as one stream; each chunk is
-/// checked as it is read (<see cref="PackReader.Read"/>). A fragmented file interleaves slices of chunks from many
-/// generations, more than the reader's few kept chunks, so a chunk sliced further on is kept here, whole, until its last
-/// slice is read (<see cref="MostKept"/> at once; past that a slice is read through the reader as it comes): each chunk is
-/// read once. Throws <see cref="OperationCanceledException"/> once <c>enough</c> is cancelled.
+/// Reads a stored file's pieces (chunks, and slices of chunks) in order, each chunk checked as it is read
+/// (<see cref="PackReader.Read"/>). A fragmented file interleaves slices of chunks from many generations, more than the
+/// reader's few kept chunks, so a chunk sliced further on is kept here, whole, until its last slice is read
+/// (<see cref="MostKept"/> at once; past that a slice is read through the reader as it comes): each chunk is read once.
 /// </summary>
-internal sealed class PiecesStream : ReadOnlyStream
+internal sealed class PieceReads : IDisposable
 {
     /// <summary>Chunks kept at once for slices still to come: at most 64 MiB of them (640 KiB a chunk on average, 2 MiB at most).</summary>
     private const int MostKept = 32;
@@ -18,17 +16,15 @@ internal sealed class PiecesStream : ReadOnlyStream
     private readonly IReadOnlyList<ChunkRef> _pieces;
     private readonly PackReader _packs;
     private readonly string? _keyId;
-    private readonly CancellationToken _enough;
     private readonly Dictionary<(long Pack, long Offset), int> _lastSlice = [];
     private readonly Dictionary<(long Pack, long Offset), (byte[] Bytes, int Size)> _kept = [];
     private readonly byte[] _piece = ArrayPool<byte>.Shared.Rent(PageChunker.MaxBytes);
-    private byte[] _source;
-    private int _next, _from, _at, _end;
     private bool _disposed;
 
-    public PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader packs, string? keyId, CancellationToken enough = default)
+    /// <param name="keyId">The key the pieces' generation was written with; null when it is plaintext.</param>
+    public PieceReads(IReadOnlyList<ChunkRef> pieces, PackReader packs, string? keyId)
     {
-        (_pieces, _packs, _keyId, _enough, _source) = (pieces, packs, keyId, enough, _piece);
+        (_pieces, _packs, _keyId) = (pieces, packs, keyId);
         for (int i = 0; i < pieces.Count; i++)
         {
             if (pieces[i].IsSlice)
@@ -38,27 +34,30 @@ internal sealed class PiecesStream : ReadOnlyStream
         }
     }
 
-    public override int Read(Span<byte> buffer)
+    public int Count => _pieces.Count;
+
+    /// <summary>
+    /// Piece <paramref name="index"/>'s bytes, valid until the next piece is read: <see cref="ChunkRef.Size"/> of them in the
+    /// array from the offset given. Pieces are read in order, each once.
+    /// </summary>
+    public (byte[] Bytes, int From, int Size) Read(int index)
     {
-        while (_at == _end)
+        if (index > 0)
         {
-            if (_next == _pieces.Count)
-            {
-                return 0;
-            }
-            _enough.ThrowIfCancellationRequested();
-            LetGoOfTheLast();
-            Load(_next++);
+            LetGoAfter(index - 1);
         }
-        int take = Math.Min(buffer.Length, _end - _at);
-        _source.AsSpan(_at, take).CopyTo(buffer);
-        _at += take;
-        return take;
+        ChunkRef piece = _pieces[index];
+        if (piece.IsSlice && WholeChunkOf(piece) is { } whole)
+        {
+            return (whole, piece.From ?? 0, piece.Size);
+        }
+        _packs.Read(piece, _keyId, _piece);
+        return (_piece, 0, piece.Size);
     }
 
-    protected override void Dispose(bool disposing)
+    public void Dispose()
     {
-        if (disposing && !_disposed)
+        if (!_disposed)
         {
             _disposed = true;
             foreach ((byte[] bytes, int size) in _kept.Values)
@@ -68,23 +67,6 @@ internal sealed class PiecesStream : ReadOnlyStream
             _kept.Clear();
             Return(_piece, _piece.Length);
         }
-        base.Dispose(disposing);
-    }
-
-    /// <summary>Makes piece <paramref name="index"/>'s bytes the ones read next: from its chunk kept, or read now.</summary>
-    private void Load(int index)
-    {
-        ChunkRef piece = _pieces[index];
-        if (piece.IsSlice && WholeChunkOf(piece) is { } whole)
-        {
-            (_source, _from) = (whole, piece.From ?? 0);
-        }
-        else
-        {
-            _packs.Read(piece, _keyId, _piece);
-            (_source, _from) = (_piece, 0);
-        }
-        (_at, _end) = (_from, _from + piece.Size);
     }
 
     /// <summary>
@@ -116,11 +98,10 @@ internal sealed class PiecesStream : ReadOnlyStream
         return whole;
     }
 
-    /// <summary>The chunk of the piece read last goes back once that was its last slice.</summary>
-    private void LetGoOfTheLast()
+    /// <summary>Piece <paramref name="index"/> was read: its chunk goes back when that was the chunk's last slice.</summary>
+    private void LetGoAfter(int index)
     {
-        int last = _next - 1;
-        if (last >= 0 && _pieces[last] is { IsSlice: true } slice && _lastSlice[ChunkOf(slice)] == last && _kept.Remove(ChunkOf(slice), out var kept))
+        if (_pieces[index] is { IsSlice: true } slice && _lastSlice[ChunkOf(slice)] == index && _kept.Remove(ChunkOf(slice), out var kept))
         {
             Return(kept.Bytes, kept.Size);
         }

@@ -73,4 +73,7 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
 
     /// <summary>Why the supervisor says not to commit, asked just before the commit point; null to commit.</summary>
     public string? WhyNotCommit() => host?.WhyNotCommit();
+
+    /// <summary>See <see cref="ICheckpointHost.SigtermWaiting"/>.</summary>
+    public bool SigtermWaiting => host?.SigtermWaiting == true;
 }

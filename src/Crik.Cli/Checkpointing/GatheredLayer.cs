@@ -17,8 +17,9 @@ internal static class GatheredLayer
     /// <summary>The layer with its pieces gathered into chunks of <paramref name="chunker"/>'s pack (generation <paramref name="generation"/>).</summary>
     /// <param name="keyId">The key the previous checkpoint was written with; null when it is plaintext.</param>
     /// <param name="name">The name the chunker takes the image under (only told).</param>
+    /// <param name="enough">Asked before each piece: true ends the gather (<see cref="OperationCanceledException"/>).</param>
     public static PagesLayer Of(PagesLayer previous, string? keyId, PackReader packs, ImageChunker chunker, long generation, string name,
-        CancellationToken enough)
+        IEnoughRead enough)
     {
         using var pieces = new PiecesStream(previous.Chunks, packs, keyId, enough);
         ManifestFile gathered = chunker.Take(name, pieces);

@@ -19,6 +19,12 @@ internal interface ICheckpointHost
     /// </summary>
     void GivingUp();
 
+    /// <summary>
+    /// A SIGTERM arrived during this checkpoint (not the one it is for), which the supervisor handles once this checkpoint is
+    /// done: work that only makes this checkpoint cheaper to restore from ends early.
+    /// </summary>
+    bool SigtermWaiting { get; }
+
     /// <summary>Asked just before the commit point: a reason abandons the commit.</summary>
     string? WhyNotCommit();
 

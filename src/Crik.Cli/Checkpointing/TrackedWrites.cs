@@ -147,11 +147,18 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
                 return (gathered, WrittenOnlyDump.WhyNotGathered(PiecesOf(previous, pagemaps),
                     "crik gathers them only from a volume: from object storage it would read all of them back, one request a chunk"));
             }
+            TestDelay.BeforeGather();
             foreach ((int pid, PagemapImage pagemap) in pagemaps)
             {
                 gathered[pid] = GatheredLayer.Of(PagesLayer.Of(previous, pagemap, pid), previous.KeyId, packs, chunker, run.Staging.Pack.Generation,
-                    $"pages-gathered-{pid}.img", enough);
+                    $"pages-gathered-{pid}.img", new GatherEnds(run.Attempt, enough));
             }
+        }
+        catch (OperationCanceledException) when (run.Attempt.SigtermWaiting)
+        {
+            log.Information("Checkpoint {Generation} leaves checkpoint {Previous}'s pieces as they are: a SIGTERM came, which crik handles once this "
+                + "checkpoint is done", run.Generation, previous.Generation);
+            return (new Dictionary<int, PagesLayer>(), null);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ChunkException or UnauthorizedAccessException or OperationCanceledException)
         {
@@ -166,6 +173,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             previous.Generation, PiecesOf(previous, pagemaps), gathered.Values.Sum(l => l.Chunks.Count),
             (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Size.Format(run.Staging.Pack.WrittenBytes - storedBefore));
         return (gathered, null);
+    }
+
+    /// <summary>A gather ends once it took its share of the budget, or a SIGTERM came during the checkpoint.</summary>
+    private sealed class GatherEnds(CheckpointAttempt attempt, CancellationToken budget) : IEnoughRead
+    {
+        public bool Enough => budget.IsCancellationRequested || attempt.SigtermWaiting;
     }
 
     private static int PiecesOf(Manifest previous, Dictionary<int, PagemapImage> pagemaps) =>

@@ -4,9 +4,9 @@ namespace Crik.Cli.Streaming;
 
 /// <summary>
 /// A stored file read back from its pieces, one after another, as one stream (<see cref="PieceReads"/>: each chunk read
-/// once and checked). Throws <see cref="OperationCanceledException"/> once <c>enough</c> is cancelled.
+/// once and checked). Throws <see cref="OperationCanceledException"/> before a piece once <c>enough</c> says so.
 /// </summary>
-internal sealed class PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader packs, string? keyId, CancellationToken enough = default) : ReadOnlyStream
+internal sealed class PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader packs, string? keyId, IEnoughRead? enough = null) : ReadOnlyStream
 {
     private readonly PieceReads _reads = new(pieces, packs, keyId);
     private byte[] _bytes = [];
@@ -20,7 +20,10 @@ internal sealed class PiecesStream(IReadOnlyList<ChunkRef> pieces, PackReader pa
             {
                 return 0;
             }
-            enough.ThrowIfCancellationRequested();
+            if (enough?.Enough == true)
+            {
+                throw new OperationCanceledException($"stopped before piece {_next} of {_reads.Count}");
+            }
             (_bytes, _at, int size) = _reads.Read(_next++);
             _end = _at + size;
         }

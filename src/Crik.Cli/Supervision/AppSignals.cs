@@ -14,13 +14,16 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
     /// <summary>Completes when a signal is waiting to be handled.</summary>
     public Task Arrived() => relay.Received.WaitToReadAsync().AsTask();
 
+    /// <summary>A SIGTERM arrived that is not handled yet (it waits for the checkpoint under way).</summary>
+    public bool SigtermWaiting => relay.SigtermWaiting;
+
     /// <summary>
     /// Forwards the signals that arrived; the first SIGTERM, with <paramref name="checkpoints"/>, is a checkpoint first.
     /// True when that checkpoint ends the app here (it was committed): the app must stop now.
     /// </summary>
     public async Task<bool> HandleAsync(AppCheckpoints? checkpoints)
     {
-        while (relay.Received.TryRead(out Signal signal))
+        while (relay.TryTake(out Signal signal))
         {
             if (signal == Signal.SIGTERM && checkpoints is not null && !life.Stopping)
             {

@@ -27,6 +27,8 @@ internal sealed class CheckpointHost(AppLife life, AppSignals signals, Checkpoin
 
     public string? WhyNotCommit() => life.Stops.FrozenDuringTheCheckpoint;
 
+    public bool SigtermWaiting => reason != CheckpointReason.Sigterm && signals.SigtermWaiting;
+
     public void DumpingAgain() => life.Stops.RunForASecondDump();
 
     /// <summary>Carries out <paramref name="plan"/> once the checkpoint has answered; throws <see cref="AppMustStopException"/> when the app must be killed.</summary>

@@ -13,6 +13,7 @@ internal sealed class SignalRelay : IDisposable
 {
     private readonly Channel<Signal> _received = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<PosixSignalRegistration> _registrations = [];
+    private int _sigtermsWaiting;
 
     public SignalRelay()
     {
@@ -31,28 +32,54 @@ internal sealed class SignalRelay : IDisposable
             _registrations.Add(PosixSignalRegistration.Create((PosixSignal)signal, context =>
             {
                 context.Cancel = true;
-                _received.Writer.TryWrite(signal);
+                Queue(signal);
             }));
         }
         // What the crik before this one received and had not handled when it started its program again (SelfRestart).
         foreach (Signal carried in SelfRestart.Carried())
         {
-            _received.Writer.TryWrite(carried);
+            Queue(carried);
         }
         _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
     }
 
     public ChannelReader<Signal> Received => _received.Reader;
 
+    /// <summary>A SIGTERM was received and not taken yet: the supervisor handles it once the work under way is done.</summary>
+    public bool SigtermWaiting => Volatile.Read(ref _sigtermsWaiting) > 0;
+
+    /// <summary>The next signal received, in order, if one is waiting.</summary>
+    public bool TryTake(out Signal signal)
+    {
+        if (!_received.Reader.TryRead(out signal))
+        {
+            return false;
+        }
+        if (signal == Signal.SIGTERM)
+        {
+            Interlocked.Decrement(ref _sigtermsWaiting);
+        }
+        return true;
+    }
+
     /// <summary>The signals received and not read yet, taken (for a crik that starts its program again).</summary>
     public IReadOnlyList<Signal> TakeReceived()
     {
         var taken = new List<Signal>();
-        while (_received.Reader.TryRead(out Signal signal))
+        while (TryTake(out Signal signal))
         {
             taken.Add(signal);
         }
         return taken;
+    }
+
+    private void Queue(Signal signal)
+    {
+        if (signal == Signal.SIGTERM)
+        {
+            Interlocked.Increment(ref _sigtermsWaiting); // before it can be taken
+        }
+        _received.Writer.TryWrite(signal);
     }
 
     public void Dispose()

@@ -20,6 +20,8 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_TELL_SCAN_PAUSE_MS: before the scan that reads what the app wrote beside the commit of a checkpoint after
 /// which it ends (<c>Checkpointing/TrackedWrites.TellWhileCommitting</c>): the commit ends, or fails, and the app may be
 /// killed, while the scan has not begun.</item>
+/// <item>CRIK_TEST_GATHER_PAUSE_MS: before a checkpoint gathers the previous checkpoint's pieces while the app runs
+/// (<c>Checkpointing/TrackedWrites</c>): a SIGTERM comes meanwhile.</item>
 /// <item>CRIK_TEST_COMMIT_PAUSE_MS: before a checkpoint's commit (<c>Checkpointing/DumpAndCommit</c>): an app that runs on
 /// after the checkpoint runs again already, and goes on meanwhile.</item>
 /// </list>
@@ -29,11 +31,11 @@ internal static class TestDelay
     public const string EventVariable = "CRIK_TEST_EVENT_DELAY_MS", ProcReadVariable = "CRIK_TEST_PROC_READ_DELAY_MS",
         ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS", CopyReadVariable = "CRIK_TEST_COPY_READ_PAUSE_MS",
         CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS",
-        CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS";
+        CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
-        Commit = Milliseconds(CommitVariable);
+        Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event);
@@ -55,6 +57,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeCommit() => Pause(Commit);
+
+    [Conditional("DEBUG")]
+    public static void BeforeGather() => Pause(Gather);
 
     private static void Pause(int milliseconds)
     {

@@ -57,7 +57,7 @@ public sealed class GatheredLayerTests : IDisposable
         using (var pack = new PackWriter(3, file, known))
         using (var chunker = new ImageChunker(pack, new FirstFailure()))
         {
-            gathered = GatheredLayer.Of(fragmented, null, packs, chunker, 3, "pages-gathered-1.img", CancellationToken.None);
+            gathered = GatheredLayer.Of(fragmented, null, packs, chunker, 3, "pages-gathered-1.img", new Enough(false));
             Assert.True(pack.WrittenBytes < memory.Length / 2, $"{pack.WrittenBytes} bytes stored anew: the chunks without writes are reused");
         }
 
@@ -114,12 +114,17 @@ public sealed class GatheredLayerTests : IDisposable
         using SafeFileHandle file = Pack(3);
         using var pack = new PackWriter(3, file, known);
         using var chunker = new ImageChunker(pack, new FirstFailure());
-        Assert.Throws<ChunkException>(() => GatheredLayer.Of(layer, null, packs, chunker, 3, "pages-gathered-1.img", CancellationToken.None));
+        Assert.Throws<ChunkException>(() => GatheredLayer.Of(layer, null, packs, chunker, 3, "pages-gathered-1.img", new Enough(false)));
         Assert.Throws<OperationCanceledException>(() =>
-            GatheredLayer.Of(layer with { Chunks = first }, null, packs, chunker, 3, "pages-gathered-1.img", new CancellationToken(canceled: true)));
+            GatheredLayer.Of(layer with { Chunks = first }, null, packs, chunker, 3, "pages-gathered-1.img", new Enough(true)));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed class Enough(bool enough) : IEnoughRead
+    {
+        bool IEnoughRead.Enough => enough;
+    }
 
     private List<ChunkRef> Store(long generation, byte[] bytes, Dictionary<string, ChunkRef> known)
     {

@@ -158,6 +158,38 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         AssertRestoredWithEveryWrite(pods, [app, "spread"], 5, sum);
     }
 
+    /// <summary>
+    /// A SIGTERM that comes while a checkpoint gathers the previous checkpoint's pieces ends the gather: that checkpoint
+    /// reads only what was written and commits at once, and the SIGTERM's own follows, with every write.
+    /// </summary>
+    [WriteTrackingFact]
+    public void ASigtermDuringAGatherEndsItAndItsOwnCheckpointFollowsAtOnce()
+    {
+        string app = Compile();
+        using var pods = new Pods("trackWrites: on\n");
+        long sum;
+        using (CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_GATHER_PAUSE_MS"] = "3000" }, app, "spread"))
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            AppWroteAt(pod, 1);
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 2);
+            WriteOnce(pod, "wrote 5462");
+            sum = SumOf(pod);
+            Task third = Task.Run(() => AppWroteAt(pod, 3)); // checkpoint 2's pages are in thousands of slices: this one gathers them
+            pod.WaitForLine("as generation 3", TimeSpan.FromSeconds(30), stderr: true);
+            pod.Signal(Native.SIGTERM); // while the gather pauses
+            third.GetAwaiter().GetResult();
+            int code = pod.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(code == 0, $"crik should exit 0 after its checkpoint, got {code}\n{pod.Transcript}");
+            Assert.Contains(pod.Stderr, l => l.Contains("Checkpoint 3 leaves checkpoint 2's pieces as they are: a SIGTERM came", StringComparison.Ordinal));
+            Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(2), StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("Gathered checkpoint", StringComparison.Ordinal) || l.Contains("reads all of the app's memory", StringComparison.Ordinal));
+            Assert.Single(pod.Stderr, l => l.Contains("Checkpoint 4 committed", StringComparison.Ordinal));
+        }
+        AssertRestoredWithEveryWrite(pods, [app, "spread"], 4, sum);
+    }
+
     private static string ReadOnlyWrittenSince(int generation) => $"CRIU read only what the app wrote since checkpoint {generation}:";
 
     /// <summary>With no trackWrites key, crik tracks the app's writes where it can, as with trackWrites: on.</summary>

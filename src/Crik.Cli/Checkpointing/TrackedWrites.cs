@@ -17,9 +17,10 @@ namespace Crik.Cli.Checkpointing;
 
 /// <summary>The checkpoint a dump of only what the app wrote takes the rest from, and its pagemaps by PID when they were read already.</summary>
 /// <param name="Copied">By PID, that checkpoint's pages with crik's copy of what the process wrote since laid over them (<see cref="CopiedLayer"/>).</param>
-/// <param name="Gather">Its pages are in so many pieces that this checkpoint gathers them into whole chunks again while the app runs (<see cref="GatheredLayer"/>).</param>
+/// <param name="GatherPieces">Set when its pages are in so many pieces that this checkpoint gathers them into whole chunks again while the app
+/// runs (<see cref="GatheredLayer"/>): how many pieces.</param>
 internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps, IReadOnlyDictionary<int, PagesLayer>? Copied = null,
-    bool Gather = false);
+    int? GatherPieces = null);
 
 /// <summary>
 /// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
@@ -61,15 +62,15 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             int pieces = pages.Sum(f => f.Chunks!.Count);
             long chunkBytes = pages.SelectMany(f => f.Chunks!).DistinctBy(c => (c.Pack, c.Offset)).Sum(c => (long)c.WholeSize);
             bool gather = WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), chunkBytes, appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
-            Dictionary<int, PagemapImage>? pagemaps = PagemapsOf(previous);
-            whyWhole = !gather ? null
-                : pagemaps is null ? WrittenOnlyDump.WhyNotGathered(pieces, "its pagemaps could not be read while the app ran")
-                : run.Budget.Remaining < CopyBudget ? WrittenOnlyDump.WhyNotGathered(pieces, "too little of checkpointBudget is left to do it while the app runs")
-                : null;
-            if (whyWhole is null)
+            string? notGathered = gather ? WhyNotGatherWhileRunning(run) : null;
+            Dictionary<int, PagemapImage>? pagemaps = notGathered is null ? PagemapsOf(previous) : null;
+            notGathered ??= gather && pagemaps is null ? "its pagemaps could not be read while the app ran" : null;
+            if (notGathered is null)
             {
-                return new PreviousCheckpoint(previous, pagemaps, Gather: gather);
+                return new PreviousCheckpoint(previous, pagemaps, GatherPieces: gather ? pieces : null);
             }
+            whyWhole = WrittenOnlyDump.WhyNotGathered(pieces, notGathered);
+            log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
         }
         log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, _whyNotTracking ?? whyWhole);
         if (!Tracking && config.TrackWrites != WriteTrackingMode.Off && !_toldWhyNot)
@@ -83,6 +84,15 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             log.Information("Each checkpoint reads all of the app's memory: {Why}, so CRIU cannot leave out what the app did not write", whyWhole);
         }
         return null;
+    }
+
+    /// <summary>Why a fragmented previous checkpoint cannot be gathered while the app runs, before its pagemaps are read; null when it can.</summary>
+    private string? WhyNotGatherWhileRunning(DumpRun run)
+    {
+        using PackReader packs = store.OpenPackReader(); // opens no pack until a chunk is read
+        return packs.ReadsWaitOnNetwork ? "crik gathers them only from a volume: from object storage it would read all of them back, one request a chunk"
+            : run.Budget.Remaining < CopyBudget ? "too little of checkpointBudget is left to do it while the app runs"
+            : null;
     }
 
     /// <summary>
@@ -105,7 +115,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         using (var enough = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
         using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure()))
         {
-            (gathered, readAll) = previous.Gather ? Gather(run, previous.Manifest, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);
+            (gathered, readAll) = previous.GatherPieces is { } pieces
+                ? Gather(run, previous.Manifest, pieces, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);
             if (readAll is not null)
             {
                 log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
@@ -134,19 +145,14 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// The previous checkpoint's pages of each of its processes gathered into whole chunks of this checkpoint's pack
     /// (<see cref="GatheredLayer"/>), the app running on; why the dump must read all of its memory instead, when they cannot be.
     /// </summary>
-    private (IReadOnlyDictionary<int, PagesLayer> Gathered, string? ReadAll) Gather(DumpRun run, Manifest previous, Dictionary<int, PagemapImage> pagemaps,
-        ImageChunker chunker, CancellationToken enough)
+    private (IReadOnlyDictionary<int, PagesLayer> Gathered, string? ReadAll) Gather(DumpRun run, Manifest previous, int pieces,
+        Dictionary<int, PagemapImage> pagemaps, ImageChunker chunker, CancellationToken enough)
     {
         long started = Stopwatch.GetTimestamp(), storedBefore = run.Staging.Pack.WrittenBytes;
         var gathered = new Dictionary<int, PagesLayer>();
         try
         {
             using PackReader packs = store.OpenPackReader();
-            if (packs.ReadsWaitOnNetwork)
-            {
-                return (gathered, WrittenOnlyDump.WhyNotGathered(PiecesOf(previous, pagemaps),
-                    "crik gathers them only from a volume: from object storage it would read all of them back, one request a chunk"));
-            }
             TestDelay.BeforeGather();
             foreach ((int pid, PagemapImage pagemap) in pagemaps)
             {
@@ -163,14 +169,14 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         catch (Exception e) when (e is IOException or InvalidDataException or ChunkException or UnauthorizedAccessException or OperationCanceledException)
         {
             string why = e is OperationCanceledException ? "gathering them took a third of what was left of checkpointBudget" : e.Message;
-            return (gathered, WrittenOnlyDump.WhyNotGathered(PiecesOf(previous, pagemaps), $"crik could not gather them while the app ran: {why}"));
+            return (gathered, WrittenOnlyDump.WhyNotGathered(pieces, $"crik could not gather them while the app ran: {why}"));
         }
         finally
         {
             run.Stages.Lap("gather");
         }
         log.Information("Gathered checkpoint {Previous}'s pages, in {Pieces} pieces, into {Chunks} chunks while the app ran, in {Ms} ms ({Stored} stored anew)",
-            previous.Generation, PiecesOf(previous, pagemaps), gathered.Values.Sum(l => l.Chunks.Count),
+            previous.Generation, pieces, gathered.Values.Sum(l => l.Chunks.Count),
             (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Size.Format(run.Staging.Pack.WrittenBytes - storedBefore));
         return (gathered, null);
     }
@@ -180,9 +186,6 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     {
         public bool Enough => budget.IsCancellationRequested || attempt.SigtermWaiting;
     }
-
-    private static int PiecesOf(Manifest previous, Dictionary<int, PagemapImage> pagemaps) =>
-        pagemaps.Values.Sum(p => previous.Files.FirstOrDefault(f => f.IsStreamed && f.Path == p.PagesName)?.Chunks?.Count ?? 0);
 
     /// <summary>
     /// Each process's layer for the dump, into <paramref name="layers"/>: its gathered pages (<paramref name="gathered"/>) or the

@@ -12,7 +12,7 @@ namespace Crik.Cli.Supervision;
 internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
 {
     /// <summary>Completes when a signal is waiting to be handled.</summary>
-    public Task Arrived() => relay.Received.WaitToReadAsync().AsTask();
+    public Task Arrived() => relay.Arrived();
 
     /// <summary>A SIGTERM arrived that is not handled yet (it waits for the checkpoint under way).</summary>
     public bool SigtermWaiting => relay.SigtermWaiting;

@@ -43,7 +43,8 @@ internal sealed class SignalRelay : IDisposable
         _ = Posix.TryUnblockOnThisThread(ForwardedSignals.All);
     }
 
-    public ChannelReader<Signal> Received => _received.Reader;
+    /// <summary>Completes when a signal is waiting to be taken.</summary>
+    public Task Arrived() => _received.Reader.WaitToReadAsync().AsTask();
 
     /// <summary>A SIGTERM was received and not taken yet: the supervisor handles it once the work under way is done.</summary>
     public bool SigtermWaiting => Volatile.Read(ref _sigtermsWaiting) > 0;

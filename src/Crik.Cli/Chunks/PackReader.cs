@@ -13,14 +13,17 @@ internal sealed class PackReader(IPackOpener packs, ChunkCodec codec) : IDisposa
     private readonly WholeChunksOfSlices _slicedChunks = new();
     private bool _disposed;
 
+    /// <summary>How many chunks a stream reads at once where each read waits on the network: several hide the wait.</summary>
+    private const int NetworkReadsAtOnce = 4;
+
+    /// <summary>Each read is a request over the network (object storage), not a pread of a volume's file.</summary>
+    public bool ReadsWaitOnNetwork { get; init; }
+
     /// <summary>
     /// How many chunks a stream reads at once: one reader keeps ahead of CRIU where a read is a pread
     /// (more only add CPU), where each read waits on the network several hide the wait.
     /// </summary>
-    public int ConcurrentReads { get; init; } = 1;
-
-    /// <summary>Each read is a request over the network (object storage), not a pread of a volume's file.</summary>
-    public bool ReadsWaitOnNetwork { get; init; }
+    public int ConcurrentReads => ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1;
 
     /// <summary>
     /// Fills the first <see cref="ChunkRef.Size"/> bytes of <paramref name="plain"/> with the chunk's

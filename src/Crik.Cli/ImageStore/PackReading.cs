@@ -11,14 +11,10 @@ namespace Crik.Cli.ImageStore;
 /// </summary>
 internal static class PackReading
 {
-    /// <summary>How many chunks a stream reads at once where each read waits on the network: several hide the wait.</summary>
-    private const int NetworkReadsAtOnce = 4;
-
     /// <remarks>A failure the store may take back (<see cref="StoreFailures.SaysNothingOfTheEntry"/>) is a <see cref="PackUnavailableException"/>, which a lazy fill waits out.</remarks>
     public static PackReader Open(IStoreBackend backend, ChunkCodec codec) =>
         new(new BackendPacks(backend), codec)
         {
-            ConcurrentReads = backend.Description.ReadsWaitOnNetwork ? NetworkReadsAtOnce : 1,
             ReadsWaitOnNetwork = backend.Description.ReadsWaitOnNetwork,
         };
 

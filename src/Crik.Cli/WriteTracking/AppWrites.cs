@@ -28,7 +28,8 @@ internal sealed record CopiedWrites(List<AddressRange> Ranges, IReadOnlyList<Chu
 
 /// <summary>
 /// The app's writes between its checkpoints, process by process (<see cref="ProcessWrites"/>): taken at each checkpoint while
-/// the app is stopped, and armed again there for the next. What a checkpoint that is not committed saw written stays counted
+/// the app is stopped, and armed again there for the next; or, for a process whose writes the checkpoint's copy scanned while
+/// it ran, protected again by that scan, so that the stopped app is spared a walk of its memory. What a checkpoint that is not committed saw written stays counted
 /// toward the next one. A process crik cannot track (a kernel before 6.7, userfaultfd refused, an area already another
 /// userfaultfd's) is counted as having written all its memory; why is logged once. Disposed, it lets go of every process's
 /// userfaultfd; a checkpoint still under way (one abandoned when the lease was lost) then finds every process untracked.
@@ -171,6 +172,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             {
                 List<AddressRange> written = tracked.Writes.TakeWrittenWhileRunning();
                 _ = tracked.CountWritten(written);
+                tracked.ScannedByCopy = true;
                 scanned.Add((pid, tracked, written));
             }
             catch (Exception e) when (IsTrackingFailure(e))
@@ -211,12 +213,18 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         }
     }
 
-    /// <summary>What <paramref name="tracked"/> wrote since the last commit (or its arming, when later), with what it wrote since the last take; null when its tracking failed.</summary>
+    /// <summary>
+    /// What <paramref name="tracked"/> wrote since the last commit (or its arming, when later), with what it wrote since the last
+    /// take; null when its tracking failed. A process the copy scanned is not walked again: what it wrote since that scan counts
+    /// toward the next checkpoint, whose copy reports it.
+    /// </summary>
     private List<AddressRange>? TryTake(Tracked tracked, bool armAgain)
     {
+        bool scannedByCopy = tracked.ScannedByCopy;
+        tracked.ScannedByCopy = false;
         try
         {
-            return tracked.CountWritten(tracked.Writes.TakeWritten(armAgain));
+            return tracked.CountWritten(armAgain && scannedByCopy ? tracked.Writes.TakeLeftToTheNextCopy() : tracked.Writes.TakeWritten(armAgain));
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {
@@ -282,5 +290,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
 
         /// <summary>Whether it was tracked since the last committed checkpoint (false for one armed after it: what it wrote before is unknown).</summary>
         public bool Whole { get; set; }
+
+        /// <summary>Whether a copy scanned it, protecting its written pages again, since the last take.</summary>
+        public bool ScannedByCopy { get; set; }
     }
 }

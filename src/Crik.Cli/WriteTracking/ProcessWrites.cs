@@ -94,17 +94,35 @@ internal sealed class ProcessWrites : IDisposable
         {
             return [];
         }
-        IEnumerable<AddressRange> untracked = PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End));
-        IEnumerable<AddressRange> shared = areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End));
         IEnumerable<AddressRange> written = (armAgain ? PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End)
             : PageWrites.Written(_pagemap, span.Start, span.End)).Select(r => new AddressRange(r.Start, r.End));
-        List<AddressRange> found = AddressRange.Merge(untracked.Concat(shared).Concat(written));
+        List<AddressRange> found = AddressRange.Merge(CannotVouchFor(areas, span).Concat(written));
         if (armAgain)
         {
             ArmAreas(areas); // the areas new since the last arming are tracked from now
         }
         return found;
     }
+
+    /// <summary>
+    /// At a checkpoint whose copy scanned this process while it ran (<see cref="TakeWrittenWhileRunning"/>), with the process
+    /// stopped: only what crik cannot vouch for (areas not registered, shared ones), without a walk of its memory. The pages
+    /// written since that scan are not read here: they stay written, so the dump reads them, and the next copy's scan reports
+    /// and protects them again. Every page still protected was protected by that scan or before it, and has not been written
+    /// since, so the checkpoint holds it as it is.
+    /// </summary>
+    public List<AddressRange> TakeLeftToTheNextCopy()
+    {
+        RefuseExec();
+        List<MapsArea> all = MemoryMaps.Read(Pid);
+        RefuseAsyncIo(Pid, all);
+        List<MapsArea> areas = Areas(all);
+        return Span(areas) is { } span ? AddressRange.Merge(CannotVouchFor(areas, span)) : [];
+    }
+
+    private List<AddressRange> CannotVouchFor(List<MapsArea> areas, AddressRange span) =>
+        [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))
+            .Concat(areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)))];
 
     /// <summary>
     /// While the process runs on: the pages of its private areas written since they were last protected, each protected

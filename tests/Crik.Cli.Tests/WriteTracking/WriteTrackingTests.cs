@@ -149,7 +149,13 @@ public sealed class WriteTrackingTests : IDisposable
         app.Ask("write 20 1 1");
         WrittenSinceCommit taken = writes.Take([app.Pid]);
         Assert.True(taken.Whole, $"{taken}");
-        Assert.True(taken.WrittenBytes >= 4 * (long)Page, $"{taken}");
+        Assert.True(taken.WrittenBytes >= 3 * (long)Page, $"{taken}");
+
+        // The take after a copy does not walk the memory again: a page written since the copy's scan stays written (the dump
+        // reads it), and the next copy reports it, with nothing the first copy took.
+        writes.Committed(new Manifest { Generation = 2 }, protectedByIt: true);
+        (Dictionary<int, CopiedWrites> next, _) = writes.CopyWhileRunning([app.Pid], chunker, CancellationToken.None);
+        Assert.Equal([20], PagesOfA(app, next[app.Pid].Ranges));
     });
 
     /// <summary>

@@ -3,7 +3,9 @@
 answers a client that asks every 5 ms, and rewrites PERCENT % of its pages at random places every second (SIGUSR1).
 It runs for SECONDS twice: once under crik without checkpoints, once with `checkpointInterval`. The figure is the
 longest stretch without an answer in each run, and the stretches around each checkpoint's freeze; each committed
-checkpoint's stages are kept. The app hashes 4 MiB per answer, so the run without checkpoints has gaps of its own."""
+checkpoint's stages are kept. The app hashes 4 MiB per answer, so the run without checkpoints has gaps of its own. With
+--spin N, N processes of the app count on the CPU as fast as they can (apps/http_app.py "spin"), and each run records their rate:
+the run with checkpoints beside the one without says how much CPU the checkpoints take from the app's CPU-bound work."""
 import argparse
 import os
 import re
@@ -20,24 +22,44 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "apps", "http_app.py")
 
 
-def one_run(crik, python, work, mib, seconds, percent, interval):
+def spin_rate(pod, started, ended):
+    """The spinning processes' counts a second between started and ended, all together, from their "spin K N" lines."""
+    runs = {}
+    for stamp, line in pod.lines["stdout"]:
+        if started <= stamp <= ended and (m := re.fullmatch(r"spin (\d+) (\d+)", line)):
+            runs.setdefault(m.group(1), []).append((stamp, int(m.group(2))))
+    rates = [(run[-1][1] - run[0][1]) / (run[-1][0] - run[0][0]) for run in runs.values() if len(run) > 1]
+    return round(sum(rates)) if rates else None
+
+
+def cpu_seconds(pid):
+    """The CPU time of pid and of its children it has waited for (CRIU, for crik), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(crik, python, work, mib, seconds, percent, interval, spin=0):
     shutil.rmtree(os.path.join(work, "images"), ignore_errors=True)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
         f.write(f"imageDir: {os.path.join(work, 'images')}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\n"
                 + (f"checkpointInterval: {interval}\n" if interval else ""))
     port = free_port()
-    pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent)])
+    pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent)]
+               + ["spin"] * spin)
     try:
         pod.wait_line(r"^ready", timeout=900)
-        app = wait_child(wait_child(pod.pid, name="crik"), name="python3")
+        crik_pid = wait_child(pod.pid, name="crik")
+        app = wait_child(crik_pid, name="python3")
         if interval:
             pod.wait_line(r"Checkpoint 1 committed", stream="stderr", timeout=900)  # the first reads all memory
         client = Client(port)
-        started = now()
+        started, crik_cpu = now(), cpu_seconds(crik_pid)
         while now() - started < seconds:
             os.kill(app, signal.SIGUSR1)
             time.sleep(1.0)
+        ended, crik_cpu = now(), cpu_seconds(crik_pid) - crik_cpu
         client.stop = True
         client.thread.join()
         answers = [a for a in client.answers if a >= started + 0.2]
@@ -46,6 +68,8 @@ def one_run(crik, python, work, mib, seconds, percent, interval):
         gathered = [line.split("crik: ", 1)[-1] for stamp, line in pod.lines["stderr"] if stamp >= started and "Gathered checkpoint" in line]
         return {
             "gathered": gathered,
+            "spin_per_s": spin_rate(pod, started, ended) if spin else None,
+            "crik_cpu_share": round(crik_cpu / (ended - started), 3),
             "answers": len(answers),
             "longest_gap_s": round(gaps[-1], 4) if gaps else None,
             "p99_gap_s": round(gaps[int(len(gaps) * 0.99)], 4) if gaps else None,
@@ -66,17 +90,19 @@ def main():
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--percent", type=float, default=0.5)
     parser.add_argument("--interval", default="1s")
+    parser.add_argument("--spin", type=int, default=0, help="how many processes of the app spin on the CPU; their rate is recorded")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     results = {"runs": []}
     say_first_touch(results)
     for mib in (int(s) for s in args.sizes.split(",")):
         for interval in (None, args.interval):
-            run = one_run(args.crik, args.python, args.work, mib, args.seconds, args.percent, interval)
+            run = one_run(args.crik, args.python, args.work, mib, args.seconds, args.percent, interval, args.spin)
             run.update(mib=mib, interval=interval or "none")
             results["runs"].append(run)
             log(f"periodic: {mib} MiB, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
-                f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered; stages of the last: "
+                f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
+                f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
                 f"{run['stages'][-1] if run['stages'] else '-'}")
     save(args.out, results)
 

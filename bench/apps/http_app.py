@@ -6,7 +6,8 @@ argument PERCENT, each SIGUSR1 rewrites that share of its pages, each at a rando
 and prints "rewrote N pages". A fourth argument, "runs", rewrites them in runs of 1 MiB at random places instead
 (as a heap that allocates anew in a few regions does). With "sparse" among the further arguments, every other page
 is dropped after the fill (madvise MADV_DONTNEED), so the memory is in tens of thousands of runs, as a heap that freed
-much of what it held is."""
+much of what it held is. With "spin", a child forked first (before the memory is made) counts as fast as it can and prints
+"spin K N" (K its number, N its count) every 0.25 s: how much CPU the app's CPU-bound work gets. Each "spin" given forks one more."""
 import hashlib
 import mmap
 import http.server
@@ -21,6 +22,21 @@ mib, port = int(sys.argv[1]), int(sys.argv[2])
 percent = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 in_runs = "runs" in sys.argv[4:]
 sparse = "sparse" in sys.argv[4:]
+
+
+def spin(number):
+    count, report = 0, time.monotonic() + 0.25
+    while True:
+        for _ in range(20000):
+            count += 1
+        if time.monotonic() >= report:
+            os.write(1, f"spin {number} {count}\n".encode())  # one write, so it never mixes with the app's own lines
+            report += 0.25
+
+
+for spinner in range(sys.argv[4:].count("spin")):
+    if os.fork() == 0:
+        spin(spinner)
 memory = mmap.mmap(-1, mib << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 view = memoryview(memory)
 for i in range(mib):

@@ -62,6 +62,30 @@ public static class ProcessTable
         }
     }
 
+    /// <summary>The /proc directory (/proc/PID/task/TID) of the thread of <paramref name="pid"/> named <paramref name="name"/>, or null.</summary>
+    public static string? ThreadNamed(int pid, string name) =>
+        Directory.GetDirectories($"/proc/{pid}/task").FirstOrDefault(task => ReadOrEmpty(Path.Combine(task, "comm")).Trim() == name);
+
+    /// <summary>The nice value of the thread at <paramref name="task"/> (/proc/PID/task/TID, or /proc/thread-self): field 19 of its stat.</summary>
+    public static int NiceOf(string task)
+    {
+        string stat = File.ReadAllText(Path.Combine(task, "stat"));
+        // The fields after the command's closing parenthesis start at field 3.
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ""; // the thread ended meanwhile
+        }
+    }
+
     /// <summary>
     /// Waits until a process named <paramref name="name"/> has been re-parented to
     /// <paramref name="parent"/>, kills it, then waits until it is gone from /proc altogether: an

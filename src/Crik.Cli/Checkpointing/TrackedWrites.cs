@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Chunks;
+using Crik.Cli.Guarding;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.Criu;
@@ -45,10 +46,23 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
 
     /// <summary>
     /// The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), with what the app
-    /// wrote since copied while it runs (<see cref="CopyWhileRunning"/>); else null.
+    /// wrote since copied while it runs (<see cref="CopyWhileRunning"/>); else null. Where the app runs on after the checkpoint,
+    /// the copy (and a gather) yields the CPU to it (<see cref="YieldingWork"/>); before a checkpoint after which it ends, the
+    /// copy takes what it can get, as the time to the commit counts.
     /// </summary>
-    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup) =>
-        await PreviousAsync(run, setup).ConfigureAwait(false) is { } previous ? CopyWhileRunning(run, previous) : null;
+    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup)
+    {
+        if (await PreviousAsync(run, setup).ConfigureAwait(false) is not { } previous)
+        {
+            return null;
+        }
+        bool yielding = AfterCheckpoint.ResumedOnceCaptured(run.Reason);
+        return yielding ? await YieldingWork.OnThreadOfItsOwn(CopyThread, () => CopyWhileRunning(run, previous, yielding)).ConfigureAwait(false)
+            : CopyWhileRunning(run, previous, yielding);
+    }
+
+    /// <summary>The name of the thread that copies (and gathers) while an app that runs on after the checkpoint runs.</summary>
+    public const string CopyThread = "crik copy";
 
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
     private async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)
@@ -101,7 +115,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// laid over it; itself when its pagemaps were not read (nothing is copied); null when a copy was made but cannot be laid
     /// over it: then the dump must read all of the app's memory.
     /// </summary>
-    private PreviousCheckpoint? CopyWhileRunning(DumpRun run, PreviousCheckpoint previous)
+    private PreviousCheckpoint? CopyWhileRunning(DumpRun run, PreviousCheckpoint previous, bool yielding)
     {
         if (previous.Pagemaps is not { } pagemaps || run.Budget.Remaining < CopyBudget)
         {
@@ -113,7 +127,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         string? readAll;
         // A third of the budget left, at most a day (a timer takes no more than 49 days, and checkpointBudget has no bound).
         using (var enough = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
-        using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure()))
+        using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure(), yielding))
         {
             (gathered, readAll) = previous.GatherPieces is { } pieces
                 ? Gather(run, previous.Manifest, pieces, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);

@@ -1,4 +1,5 @@
 using Crik.Cli.Chunks;
+using Crik.Cli.Guarding;
 using Crik.Cli.Records;
 using Crik.Cli.Timing;
 
@@ -13,7 +14,9 @@ namespace Crik.Cli.Streaming;
 /// touch only what they fill.
 /// </summary>
 /// <param name="run">The first failure of the whole run (any image's): a chunk stored or cut after it fails the image too.</param>
-internal sealed class ImageChunker(PackWriter pack, IRunFailure run) : IDisposable
+/// <param name="yielding">Whether the chunks are stored on threads that yield the CPU to the app (<see cref="YieldingWork"/>): for work
+/// beside an app that runs on.</param>
+internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yielding = false) : IDisposable
 {
     private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
 
@@ -55,7 +58,8 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run) : IDisposab
                 chunks.Add(null);
             }
             size += length;
-            stores.Add(Task.Run(() => Store(name, buffers, buffer, length, chunks, index)));
+            Action store = () => Store(name, buffers, buffer, length, chunks, index);
+            stores.Add(yielding ? YieldingWork.Run(store) : Task.Run(store));
         }, pack.Codec.Boundaries);
         Task.WaitAll(stores);
         return run.Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());

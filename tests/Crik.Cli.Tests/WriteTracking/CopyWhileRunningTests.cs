@@ -42,7 +42,30 @@ public sealed class CopyWhileRunningTests : IDisposable
     [WrittenOnlyFact]
     public void WritesBetweenOneCopyAndItsFreezeReachTheNextCheckpoint() => RestoresWhole("lazyRestore: off\n", WidenedWindows, runningCheckpoints: 2);
 
+    /// <summary>
+    /// A checkpoint after which the app runs on copies on a thread of its own whose CPU priority is lowered, so that the app
+    /// gets the CPU first; the pause before the copy's read holds that thread while the test looks at it.
+    /// </summary>
+    [WrittenOnlyFact]
+    public void TheCopyBeforeACheckpointAfterWhichTheAppRunsOnYieldsTheCpuToIt()
+    {
+        string app = CompiledApp.Build("page-order-app.c", Path.Combine(_build.Path, "page-order-app"), "-pthread");
+        using var pods = new Pods("trackWrites: on\n");
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COPY_READ_PAUSE_MS"] = "3000" }, app, "16", "1000");
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        Pods.CheckpointOnDemand(pod, 1);
+        Task second = Task.Run(() => Pods.CheckpointOnDemand(pod, 2));
+        string? copying = null;
+        Poll.Until(() => (copying = ProcessTable.ThreadNamed(pod.CrikPid, "crik copy")) is not null, $"crik's copy thread\n{pod.Transcript}", TimeSpan.FromSeconds(30));
+        Assert.Equal(10, ProcessTable.NiceOf(copying!));
+        second.Wait(TimeSpan.FromSeconds(60));
+        Assert.True(second.IsCompletedSuccessfully, pod.Transcript);
+        AssertNothingBroken(pod);
+        pod.Signal(Native.SIGKILL);
+    }
+
     public void Dispose() => _build.Dispose();
+
 
     private void RestoresWhole(string config, Dictionary<string, string> environment, int runningCheckpoints = 1)
     {

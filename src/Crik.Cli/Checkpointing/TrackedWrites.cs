@@ -47,22 +47,13 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// <summary>
     /// The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), with what the app
     /// wrote since copied while it runs (<see cref="CopyWhileRunning"/>); else null. Where the app runs on after the checkpoint,
-    /// the copy (and a gather) yields the CPU to it (<see cref="YieldingWork"/>); before a checkpoint after which it ends, the
-    /// copy takes what it can get, as the time to the commit counts.
+    /// the chunks the copy and a gather store yield the CPU to it (<see cref="YieldingWork"/>); before a checkpoint after which it
+    /// ends, they take what they can get, as the time to the commit counts. The reads of the app's memory never yield: they hold
+    /// its memory's locks, and a write of the app's that waits for one would wait for crik's lowered priority.
     /// </summary>
-    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup)
-    {
-        if (await PreviousAsync(run, setup).ConfigureAwait(false) is not { } previous)
-        {
-            return null;
-        }
-        bool yielding = AfterCheckpoint.ResumedOnceCaptured(run.Reason);
-        return yielding ? await YieldingWork.OnThreadOfItsOwn(CopyThread, () => CopyWhileRunning(run, previous, yielding)).ConfigureAwait(false)
-            : CopyWhileRunning(run, previous, yielding);
-    }
-
-    /// <summary>The name of the thread that copies (and gathers) while an app that runs on after the checkpoint runs.</summary>
-    public const string CopyThread = "crik copy";
+    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup) =>
+        await PreviousAsync(run, setup).ConfigureAwait(false) is { } previous
+            ? CopyWhileRunning(run, previous, yielding: AfterCheckpoint.ResumedOnceCaptured(run.Reason)) : null;
 
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
     private async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)

@@ -3,37 +3,16 @@ using System.Collections.Concurrent;
 namespace Crik.Cli.Guarding;
 
 /// <summary>
-/// Work that runs beside an app which runs on (a periodic checkpoint's copy and gather): on threads whose CPU priority is
-/// lowered to <see cref="BackgroundThread.YieldingNice"/>, so that the app's own threads get the CPU first and crik's work
-/// takes what they leave. A nice value, once raised, cannot be lowered again without CAP_SYS_NICE, so such work never runs
-/// on the thread pool: <see cref="OnThreadOfItsOwn"/> starts a thread for one piece of work, and <see cref="Run"/> hands
-/// leaf work (a chunk to store, which never waits for other work of these threads) to a few threads kept for it.
+/// Work that runs beside an app which runs on (the chunks a periodic checkpoint's copy and gather store): on threads whose CPU
+/// priority is lowered to <see cref="BackgroundThread.YieldingNice"/>, so that the app's own threads get the CPU first and
+/// crik's work takes what they leave. A nice value, once raised, cannot be lowered again without CAP_SYS_NICE, so such work
+/// never runs on the thread pool: <see cref="Run"/> hands leaf work (a chunk to store, which never waits for other work of
+/// these threads) to a few threads kept for it. Work that holds a lock the app may wait for (a read of its memory holds its
+/// memory's) must not yield: the app would wait for crik's lowered priority.
 /// </summary>
 internal static class YieldingWork
 {
     private static readonly Lazy<BlockingCollection<(Action Work, TaskCompletionSource Done)>> Queue = new(StartWorkers);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> on a new thread named <paramref name="name"/> with its priority lowered; the task ends with
-    /// its result or with what it threw.
-    /// </summary>
-    public static Task<T> OnThreadOfItsOwn<T>(string name, Func<T> work)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        BackgroundThread.Start(() =>
-        {
-            BackgroundThread.YieldToTheApp();
-            try
-            {
-                done.SetResult(work());
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        }, name);
-        return done.Task;
-    }
 
     /// <summary>
     /// Runs <paramref name="work"/> on one of the threads kept for leaf work, whose priority is lowered; the task ends when it

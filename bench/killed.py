@@ -35,9 +35,9 @@ def rewrite_every_second(pod, app, until):
         time.sleep(1.0)
 
 
-def one_pod(args, config, number, rng):
-    """Starts a pod, waits for the app (fresh or restored), lets it run a random while and kills it."""
-    port = free_port()
+def one_pod(args, config, port, number, rng):
+    """Starts a pod, waits for the app (fresh or restored), lets it run a random while and kills it. Every pod runs the same
+    command (the port included): crik restores a checkpoint only into a container that runs the app it was taken of."""
     pod = Proc(NAMESPACES + [args.crik, "run", "--config", config, "--", args.python, APP, str(args.mib), str(port), str(args.percent)])
     if number == 0:
         pod.wait_line(r"^ready", timeout=900)
@@ -82,7 +82,8 @@ def main():
     with open(config, "w") as f:
         f.write(f"imageDir: {os.path.join(args.work, 'images')}\ncheckpointInterval: {args.interval}\n")
     rng = random.Random(args.seed)
-    pods = [one_pod(args, config, number, rng) for number in range(args.kills + 1)]
+    port = free_port()
+    pods = [one_pod(args, config, port, number, rng) for number in range(args.kills + 1)]
     kills = []
     for killed, restoring in zip(pods, pods[1:]):
         lost = (killed["last_tick"] - restoring["first_tick"] + 1) * TICK_S

@@ -29,8 +29,8 @@ internal sealed record CopiedWrites(List<AddressRange> Ranges, IReadOnlyList<Chu
 /// <summary>
 /// The app's writes between its checkpoints, process by process (<see cref="ProcessWrites"/>): taken at each checkpoint while
 /// the app is stopped, and armed again there for the next; or, for a process whose writes the checkpoint's copy scanned while
-/// it ran, protected again by that scan, so that the stopped app is spared a walk of its memory. What a checkpoint that is not committed saw written stays counted
-/// toward the next one. A process crik cannot track (a kernel before 6.7, userfaultfd refused, an area already another
+/// it ran, protected again by that scan, so that the stopped app is spared a walk of its memory. What a checkpoint that is
+/// not committed saw written stays counted toward the next one. A process crik cannot track (a kernel before 6.7, userfaultfd refused, an area already another
 /// userfaultfd's) is counted as having written all its memory; why is logged once. Disposed, it lets go of every process's
 /// userfaultfd; a checkpoint still under way (one abandoned when the lease was lost) then finds every process untracked.
 /// </summary>

@@ -85,11 +85,8 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     public List<AddressRange> TakeWritten(bool armAgain = true)
     {
-        RefuseExec();
         // Read once: the process cannot run while crik takes what it wrote, so its areas stay as they are.
-        List<MapsArea> all = MemoryMaps.Read(Pid);
-        RefuseAsyncIo(Pid, all); // made since the arming: what it wrote through its pins since the last take is unknown
-        List<MapsArea> areas = Areas(all);
+        List<MapsArea> areas = TrackableAreas();
         if (Span(areas) is not { } span)
         {
             return [];
@@ -113,11 +110,20 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     public List<AddressRange> TakeLeftToTheNextCopy()
     {
+        List<MapsArea> areas = TrackableAreas();
+        return Span(areas) is { } span ? AddressRange.Merge(CannotVouchFor(areas, span)) : [];
+    }
+
+    /// <summary>
+    /// The process's areas now, once crik has made sure it can still vouch for its writes: it ran no other program, and it made
+    /// no asynchronous I/O since the arming (what it wrote through its pins is unknown). Throws IOException otherwise.
+    /// </summary>
+    private List<MapsArea> TrackableAreas()
+    {
         RefuseExec();
         List<MapsArea> all = MemoryMaps.Read(Pid);
         RefuseAsyncIo(Pid, all);
-        List<MapsArea> areas = Areas(all);
-        return Span(areas) is { } span ? AddressRange.Merge(CannotVouchFor(areas, span)) : [];
+        return Areas(all);
     }
 
     private List<AddressRange> CannotVouchFor(List<MapsArea> areas, AddressRange span) =>
@@ -132,10 +138,7 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     public List<AddressRange> TakeWrittenWhileRunning()
     {
-        RefuseExec();
-        List<MapsArea> all = MemoryMaps.Read(Pid);
-        RefuseAsyncIo(Pid, all);
-        List<MapsArea> areas = Areas(all);
+        List<MapsArea> areas = TrackableAreas();
         if (Span(areas) is not { } span)
         {
             return [];

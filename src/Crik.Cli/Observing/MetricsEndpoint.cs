@@ -31,23 +31,29 @@ internal sealed class MetricsEndpoint : IDisposable
     private readonly CrikMetrics _metrics;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Func<Task>? _beforeEachAccept;
     private int _switchedOff;
 
-    private MetricsEndpoint(TcpListener listener, CrikMetrics metrics, ILogger log)
+    private MetricsEndpoint(TcpListener listener, CrikMetrics metrics, ILogger log, Func<Task>? beforeEachAccept)
     {
         _listener = listener;
         _metrics = metrics;
         _log = log;
+        _beforeEachAccept = beforeEachAccept;
     }
 
     public IPEndPoint Address => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>The accept loop, ended once it stops or switches off.</summary>
+    public Task Accepting { get; private set; } = Task.CompletedTask;
 
     /// <summary>It listens: not stopped, nor switched off by a failure nobody expected.</summary>
     public bool Serving => Volatile.Read(ref _switchedOff) == 0 && !_stopping.IsCancellationRequested;
 
     /// <summary>Listens on <paramref name="address"/>, or returns null (and why, logged once) when it cannot: crik runs on without metrics.</summary>
     /// <param name="taken">What to say when the port is taken, if something other than choosing a free port.</param>
-    public static MetricsEndpoint? TryStart(IPEndPoint address, CrikMetrics metrics, ILogger log, string? taken = null)
+    /// <param name="beforeEachAccept">The tests' seam: a stop that comes between the loop's look at it and its accept.</param>
+    public static MetricsEndpoint? TryStart(IPEndPoint address, CrikMetrics metrics, ILogger log, string? taken = null, Func<Task>? beforeEachAccept = null)
     {
         var listener = new TcpListener(address);
         try
@@ -61,8 +67,8 @@ internal sealed class MetricsEndpoint : IDisposable
                 taken ?? "crik runs on without them: choose a free port for metricsAddress");
             return null;
         }
-        var endpoint = new MetricsEndpoint(listener, metrics, log);
-        _ = Task.Run(() => Guard.RunAsync(ThreadName, endpoint.AcceptForeverAsync, endpoint.SwitchOff));
+        var endpoint = new MetricsEndpoint(listener, metrics, log, beforeEachAccept);
+        endpoint.Accepting = Task.Run(() => Guard.RunAsync(ThreadName, endpoint.AcceptForeverAsync, endpoint.SwitchOff));
         log.Information("Serving Prometheus metrics at http://{Address}/metrics", endpoint.Address);
         return endpoint;
     }
@@ -96,14 +102,19 @@ internal sealed class MetricsEndpoint : IDisposable
             Socket client;
             try
             {
+                if (_beforeEachAccept is { } seam)
+                {
+                    await seam().ConfigureAwait(false);
+                }
                 client = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception) when (_stopping.IsCancellationRequested)
             {
-                if (_stopping.IsCancellationRequested)
-                {
-                    return;
-                }
+                // Stopped at any point of this loop: a listener stopped before the accept began throws InvalidOperationException.
+                return;
+            }
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
+            {
                 await Task.Delay(100).ConfigureAwait(false); // out of descriptors, say: try again soon, never spin
                 continue;
             }

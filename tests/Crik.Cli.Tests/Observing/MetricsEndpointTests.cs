@@ -1,0 +1,34 @@
+using System.Net;
+using Crik.Cli.Observing;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Observing;
+
+/// <summary>The endpoint's accept loop against a stop that comes at any point of it.</summary>
+[Trait("Category", "Unit")]
+public sealed class MetricsEndpointTests
+{
+    [Fact]
+    public async Task AStopBetweenTheLoopsLookAndItsAcceptEndsTheLoopQuietly()
+    {
+        var log = new LogLines();
+        var looked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<Task> seam = () =>
+        {
+            looked.TrySetResult();
+            return stopped.Task;
+        };
+        MetricsEndpoint endpoint = Assert.IsType<MetricsEndpoint>(
+            MetricsEndpoint.TryStart(new IPEndPoint(IPAddress.Loopback, FreePort.Get()), new CrikMetrics(), log.Logger, beforeEachAccept: seam));
+
+        await looked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        endpoint.Dispose(); // the loop has seen it running, and now accepts on a stopped listener
+        stopped.SetResult();
+        await endpoint.Accepting.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.DoesNotContain(log.Lines, l => l.StartsWith("Warning:", StringComparison.Ordinal));
+        Assert.False(endpoint.Serving);
+    }
+}

@@ -19,6 +19,7 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
         Reasons.SelectMany(r => Outcomes.Select(o => KeyValuePair.Create((r, o), 0L))));
     private readonly Histogram _frozen = new(FrozenBounds);
     private long _setAside;
+    private long _stretched;
     private long _lastWritten;
     private double _lastAppWrote = double.NaN;
     private long _lastSize;
@@ -46,6 +47,9 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
             case Happening.CheckpointSetAside:
                 Interlocked.Increment(ref _setAside);
                 break;
+            case Happening.PeriodicCheckpointStretched:
+                Interlocked.Increment(ref _stretched);
+                break;
         }
     }
 
@@ -71,6 +75,8 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
         text.Family("crik_checkpoint_interval_seconds", "gauge", "The configured checkpointInterval in seconds; 0 when periodic checkpoints are off.")
             .Sample("crik_checkpoint_interval_seconds", "", checkpointInterval?.TotalSeconds ?? 0);
         MetricsText.Counter(text, "crik_checkpoints_set_aside_total", "Checkpoints set aside: unfinished, unreadable, of another app, failed to restore, or given up on.", ref _setAside);
+        MetricsText.Counter(text, "crik_checkpoints_periodic_stretched_total",
+            "Periodic checkpoints that took checkpointInterval or longer: the next one started an interval after it ended, not after it began.", ref _stretched);
     }
 
     /// <summary>A checkpoint that ran: counted, and its histogram to be timed in.</summary>

@@ -28,7 +28,8 @@ internal sealed class CrikMetrics(TimeSpan? checkpointInterval = null, bool asks
     {
         switch (happening)
         {
-            case Happening.CheckpointCommitted or Happening.CheckpointFailed or Happening.CheckpointSkipped or Happening.CheckpointSetAside:
+            case Happening.CheckpointCommitted or Happening.CheckpointFailed or Happening.CheckpointSkipped or Happening.CheckpointSetAside
+                or Happening.PeriodicCheckpointStretched:
                 _checkpoints.On(happening);
                 break;
             case Happening.Restored or Happening.RestoreFailed:

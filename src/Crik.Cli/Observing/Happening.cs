@@ -21,6 +21,9 @@ internal abstract record Happening
     /// <summary>A checkpoint was not started: it could not or must not be taken now.</summary>
     public sealed record CheckpointSkipped(string Reason, string Why) : Happening;
 
+    /// <summary>A periodic checkpoint took checkpointInterval or longer: the next starts an interval after it ended, not after it began.</summary>
+    public sealed record PeriodicCheckpointStretched(TimeSpan Took, TimeSpan Interval) : Happening;
+
     /// <summary>A SIGTERM for which the node-state server said the node is not going away: the app's own end.</summary>
     public sealed record CheckpointNotNeeded(string Why) : Happening;
 

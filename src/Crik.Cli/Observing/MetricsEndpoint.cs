@@ -31,10 +31,10 @@ internal sealed class MetricsEndpoint : IDisposable
     private readonly CrikMetrics _metrics;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Func<Task>? _beforeEachAccept;
+    private readonly IAcceptSeam? _beforeEachAccept;
     private int _switchedOff;
 
-    private MetricsEndpoint(TcpListener listener, CrikMetrics metrics, ILogger log, Func<Task>? beforeEachAccept)
+    private MetricsEndpoint(TcpListener listener, CrikMetrics metrics, ILogger log, IAcceptSeam? beforeEachAccept)
     {
         _listener = listener;
         _metrics = metrics;
@@ -53,7 +53,7 @@ internal sealed class MetricsEndpoint : IDisposable
     /// <summary>Listens on <paramref name="address"/>, or returns null (and why, logged once) when it cannot: crik runs on without metrics.</summary>
     /// <param name="taken">What to say when the port is taken, if something other than choosing a free port.</param>
     /// <param name="beforeEachAccept">The tests' seam: a stop that comes between the loop's look at it and its accept.</param>
-    public static MetricsEndpoint? TryStart(IPEndPoint address, CrikMetrics metrics, ILogger log, string? taken = null, Func<Task>? beforeEachAccept = null)
+    public static MetricsEndpoint? TryStart(IPEndPoint address, CrikMetrics metrics, ILogger log, string? taken = null, IAcceptSeam? beforeEachAccept = null)
     {
         var listener = new TcpListener(address);
         try
@@ -104,7 +104,7 @@ internal sealed class MetricsEndpoint : IDisposable
             {
                 if (_beforeEachAccept is { } seam)
                 {
-                    await seam().ConfigureAwait(false);
+                    await seam.BeforeAcceptAsync().ConfigureAwait(false);
                 }
                 client = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
             }
@@ -191,4 +191,10 @@ internal sealed class MetricsEndpoint : IDisposable
         string head = $"HTTP/1.1 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {content.Length}\r\nConnection: close\r\n\r\n";
         return [.. Encoding.ASCII.GetBytes(head), .. content];
     }
+}
+
+/// <summary>The tests' seam in <see cref="MetricsEndpoint"/>'s accept loop: what happens between its look at whether it was stopped and its accept.</summary>
+internal interface IAcceptSeam
+{
+    Task BeforeAcceptAsync();
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Crik.Cli.Checkpointing;
 using Crik.Cli.Decisions;
+using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Serilog;
@@ -14,8 +16,33 @@ namespace Crik.Cli.Supervision;
 /// <param name="checkpoints">The app's checkpoints, null exactly when <paramref name="checkpointer"/> is.</param>
 internal sealed class DueWork(AppLife life, ICheckpointer? checkpointer, AppCheckpoints? checkpoints, CheckpointSchedule schedule, AppSignals signals, ILogger log)
 {
+    /// <summary>Whether the last periodic checkpoint stretched the interval: said once for a run of them, counted for each.</summary>
+    private bool _stretching;
+
+    /// <summary>The first periodic checkpoint: an interval after the app started or was restored.</summary>
     public Task NextPeriodicCheckpoint() =>
         checkpointer is not null && schedule.Interval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
+
+    /// <summary>The next periodic checkpoint after one that took <paramref name="took"/> (<see cref="PeriodicSchedule"/>).</summary>
+    private Task NextPeriodicCheckpointAfter(TimeSpan took)
+    {
+        TimeSpan interval = schedule.Interval!.Value;
+        (TimeSpan wait, bool stretched) = PeriodicSchedule.Next(interval, took);
+        var happening = stretched ? new Happening.PeriodicCheckpointStretched(took, interval) : null;
+        if (stretched && !_stretching)
+        {
+            log.Information(happening, "The periodic checkpoint took {Took:0.0} s, as long as checkpointInterval ({Interval:0.#} s) or longer: the next "
+                + "starts {Interval:0.#} s after it ended, so that the app runs between checkpoints (crik_checkpoints_periodic_stretched_total counts these)",
+                took.TotalSeconds, interval.TotalSeconds, interval.TotalSeconds);
+        }
+        else if (happening is not null)
+        {
+            // Said at the first of this run of stretched intervals, above: the line would come with every checkpoint.
+            LoggedHappenings.WithoutLine(happening);
+        }
+        _stretching = stretched;
+        return Task.Delay(wait);
+    }
 
     public Task NextPreDump() =>
         checkpointer is { PreDumps: true } && schedule.PreDumpInterval is { } interval ? Task.Delay(interval) : Task.Delay(Timeout.Infinite);
@@ -40,8 +67,9 @@ internal sealed class DueWork(AppLife life, ICheckpointer? checkpointer, AppChec
     {
         if (due.Periodic.IsCompleted && !life.Stopping)
         {
+            long started = Stopwatch.GetTimestamp();
             await checkpoints!.TakeAsync(CheckpointReason.Periodic).ConfigureAwait(false);
-            due.Periodic = NextPeriodicCheckpoint();
+            due.Periodic = NextPeriodicCheckpointAfter(Stopwatch.GetElapsedTime(started));
         }
         if (due.PreDump.IsCompleted && !life.Stopping)
         {

@@ -39,6 +39,31 @@ public class PeriodicCheckpointTests
     }
 
     [CriuFact]
+    public async Task ACheckpointLongerThanTheIntervalStretchesItOnceSaidAndEachCounted()
+    {
+        int port = FreePort.Get();
+        using var pods = new Pods($"checkpointInterval: 1s\nmetricsAddress: 127.0.0.1:{port}\n");
+        // Each checkpoint waits 1.5 s before its commit: longer than the interval.
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COMMIT_PAUSE_MS"] = "1500" }, "sh", "-c", Pods.Counter());
+        pod.WaitForLine("Checkpoint 3 committed", stderr: true);
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        pod.Signal(Native.SIGKILL);
+        pod.WaitForExit();
+
+        // Checkpoints 1 and 2 stretched it before checkpoint 3 began; 3's may be counted by now too.
+        string counted = Assert.Single(metrics.Split('\n'), l => l.StartsWith("crik_checkpoints_periodic_stretched_total ", StringComparison.Ordinal));
+        Assert.InRange(double.Parse(counted.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), 2, 3);
+        string said = Assert.Single(pod.Stderr, l => l.Contains("as long as checkpointInterval", StringComparison.Ordinal));
+        Assert.Contains("the next starts 1 s after it ended", said, StringComparison.Ordinal);
+        // Never two at once: each checkpoint is committed before the next begins.
+        string order = string.Concat(pod.Stderr.Select(l => l.Contains("Checkpointing the app", StringComparison.Ordinal) ? "b"
+            : l.Contains("committed in", StringComparison.Ordinal) ? "c" : ""));
+        Assert.StartsWith("bcbcbc", order, StringComparison.Ordinal);
+        Assert.DoesNotContain("bb", order, StringComparison.Ordinal);
+    }
+
+    [CriuFact]
     public void AnAppThatEndsOnItsOwnAfterPeriodicCheckpointsIsNotBroughtBack()
     {
         using var pods = new Pods("checkpointInterval: 1s\n");

@@ -174,7 +174,7 @@ public sealed partial class MonitoringRuleTests : IDisposable
         string[] others =
         [
             "crik_checkpoints_total", "crik_checkpoint_written_bytes", "crik_checkpoint_app_wrote_bytes", "crik_restore_shared_bytes", "crik_checkpoint_size_bytes",
-            "crik_checkpoint_last_success_timestamp_seconds", "crik_checkpoint_interval_seconds", "crik_checkpoints_set_aside_total",
+            "crik_checkpoint_last_success_timestamp_seconds", "crik_checkpoint_interval_seconds", "crik_checkpoints_set_aside_total", "crik_checkpoints_periodic_stretched_total",
             "crik_restores_total", "crik_app_start_seconds", "crik_restore_memory_all_in_seconds", "crik_restore_resumed_again_total",
             "crik_restore_crash_loop_give_ups_total", "crik_app_oom_kills_total", "crik_app_running", "crik_lease_state",
             "crik_lease_freezes_total", "crik_lease_in_doubt_seconds", "crik_lease_doubts_kept_total", "crik_lease_kept_after_seconds", "crik_build_info", "crik_gc_heap_bytes", "crik_lazy_restore_store_waiting_seconds",

@@ -13,22 +13,29 @@ public sealed class MetricsEndpointTests
     public async Task AStopBetweenTheLoopsLookAndItsAcceptEndsTheLoopQuietly()
     {
         var log = new LogLines();
-        var looked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Func<Task> seam = () =>
-        {
-            looked.TrySetResult();
-            return stopped.Task;
-        };
+        var seam = new StopBeforeAccept();
         MetricsEndpoint endpoint = Assert.IsType<MetricsEndpoint>(
             MetricsEndpoint.TryStart(new IPEndPoint(IPAddress.Loopback, FreePort.Get()), new CrikMetrics(), log.Logger, beforeEachAccept: seam));
 
-        await looked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await seam.Looked.Task.WaitAsync(TimeSpan.FromSeconds(30));
         endpoint.Dispose(); // the loop has seen it running, and now accepts on a stopped listener
-        stopped.SetResult();
+        seam.Stopped.SetResult();
         await endpoint.Accepting.WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.DoesNotContain(log.Lines, l => l.StartsWith("Warning:", StringComparison.Ordinal));
         Assert.False(endpoint.Serving);
+    }
+
+    private sealed class StopBeforeAccept : IAcceptSeam
+    {
+        public TaskCompletionSource Looked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task BeforeAcceptAsync()
+        {
+            Looked.TrySetResult();
+            return Stopped.Task;
+        }
     }
 }

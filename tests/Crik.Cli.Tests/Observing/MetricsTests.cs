@@ -110,6 +110,16 @@ public sealed partial class MetricsTests
     }
 
     [Fact]
+    public void EachPeriodicCheckpointThatStretchedTheIntervalIsCountedFromZero()
+    {
+        var metrics = new CrikMetrics(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, Parse(metrics.Render())["crik_checkpoints_periodic_stretched_total"]);
+        metrics.On(new Happening.PeriodicCheckpointStretched(TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(1)));
+        metrics.On(new Happening.PeriodicCheckpointStretched(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)));
+        Assert.Equal(2, Parse(metrics.Render())["crik_checkpoints_periodic_stretched_total"]);
+    }
+
+    [Fact]
     public void TheAppIsRunningFromItsStartUntilItIsGoneAndNeverWhenNothingStarted()
     {
         var metrics = new CrikMetrics();

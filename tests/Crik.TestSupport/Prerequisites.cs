@@ -148,12 +148,17 @@ public sealed class WriteTrackingFactAttribute : FactAttribute
 /// </summary>
 public sealed class WrittenOnlyFactAttribute : FactAttribute
 {
-    public WrittenOnlyFactAttribute()
-    {
-        Skip = WriteTrackingFactAttribute.WhySkipped();
-        if (Skip is null && !Prerequisites.InCi && (!Prerequisites.HasCriu || HostCommand.Run("sh", "-c", "criu --help | grep -q -- --track-mem-uffd-wp").ExitCode != 0))
-        {
-            Skip = "needs a CRIU built with crik's patch criu-patches/0001-track-mem-uffd-wp.patch (run scripts/install-criu.sh as root)";
-        }
-    }
+    public WrittenOnlyFactAttribute() => Skip = WhySkipped();
+
+    public static string? WhySkipped() =>
+        WriteTrackingFactAttribute.WhySkipped() is { } why ? why
+        : !Prerequisites.InCi && (!Prerequisites.HasCriu || HostCommand.Run("sh", "-c", "criu --help | grep -q -- --track-mem-uffd-wp").ExitCode != 0)
+            ? "needs a CRIU built with crik's patch criu-patches/0001-track-mem-uffd-wp.patch (run scripts/install-criu.sh as root)"
+            : null;
+}
+
+/// <summary>A theory of <see cref="WrittenOnlyFactAttribute"/>'s kind.</summary>
+public sealed class WrittenOnlyTheoryAttribute : TheoryAttribute
+{
+    public WrittenOnlyTheoryAttribute() => Skip = WrittenOnlyFactAttribute.WhySkipped();
 }

@@ -11,6 +11,9 @@ namespace Crik.Cli.Checkpointing;
 /// </summary>
 internal sealed record PagesLayer(List<LaidOutRun> Runs, IReadOnlyList<ChunkRef> Chunks)
 {
+    /// <summary>No pages: what a copy of all of a process's memory is laid over.</summary>
+    public static PagesLayer Empty => new([], []);
+
     /// <summary>The generation whose pack already refers to <see cref="Chunks"/> as they are (<see cref="SplicedLayer"/>); null when they are an older checkpoint's.</summary>
     public long? ResolvedFor { get; init; }
 

@@ -16,12 +16,19 @@ using Serilog;
 
 namespace Crik.Cli.Checkpointing;
 
-/// <summary>The checkpoint a dump of only what the app wrote takes the rest from, and its pagemaps by PID when they were read already.</summary>
+/// <summary>
+/// The checkpoint a dump of only what the app wrote takes the rest from, and its pagemaps by PID when they were read already;
+/// with no <see cref="Manifest"/>, the dump takes the rest from crik's copy of all of the app's memory, made while it ran.
+/// </summary>
 /// <param name="Copied">By PID, that checkpoint's pages with crik's copy of what the process wrote since laid over them (<see cref="CopiedLayer"/>).</param>
 /// <param name="GatherPieces">Set when its pages are in so many pieces that this checkpoint gathers them into whole chunks again while the app
 /// runs (<see cref="GatheredLayer"/>): how many pieces.</param>
-internal sealed record PreviousCheckpoint(Manifest Manifest, Dictionary<int, PagemapImage>? Pagemaps, IReadOnlyDictionary<int, PagesLayer>? Copied = null,
-    int? GatherPieces = null);
+internal sealed record PreviousCheckpoint(Manifest? Manifest, Dictionary<int, PagemapImage>? Pagemaps, IReadOnlyDictionary<int, PagesLayer>? Copied = null,
+    int? GatherPieces = null)
+{
+    /// <summary>What the app's writes count from, for the log.</summary>
+    public string Since => Manifest is { } previous ? $"checkpoint {previous.Generation}" : "crik's copy of all of its memory";
+}
 
 /// <summary>
 /// A checkpoint's side of trackWrites: whether its dump holds only the pages the app wrote since the previous checkpoint,
@@ -60,7 +67,16 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     {
         bool can = Tracking && await criuCan.Value.ConfigureAwait(false);
         bool memoryArriving = run.Attempt.TakesArriving is not null, onPreDumps = setup.OnTop is not null;
-        string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, _writes.ProtectedAt is not null, memoryArriving, onPreDumps);
+        bool runsOn = AfterCheckpoint.ResumedOnceCaptured(run.Reason);
+        string? whyWhole = WrittenOnlyDump.WhyWhole(Tracking, can, _writes.ProtectedAt is not null, runsOn, memoryArriving, onPreDumps);
+        if (whyWhole is null && _writes.ProtectedAt is null)
+        {
+            if (run.Budget.Remaining >= CopyBudget)
+            {
+                return new PreviousCheckpoint(null, []);
+            }
+            whyWhole = "too little of checkpointBudget is left to copy its memory while it runs";
+        }
         if (whyWhole is null && _writes.ProtectedAt is { } previous)
         {
             List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
@@ -110,7 +126,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     {
         if (previous.Pagemaps is not { } pagemaps || run.Budget.Remaining < CopyBudget)
         {
-            return previous;
+            // Without a previous checkpoint, what the copy does not take must be read by the dump.
+            return previous.Manifest is null ? null : previous;
         }
         long started = Stopwatch.GetTimestamp();
         Dictionary<int, CopiedWrites> copies;
@@ -120,8 +137,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         using (var enough = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
         using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure(), yielding))
         {
-            (gathered, readAll) = previous.GatherPieces is { } pieces
-                ? Gather(run, previous.Manifest, pieces, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);
+            (gathered, readAll) = previous is { GatherPieces: { } pieces, Manifest: { } manifest }
+                ? Gather(run, manifest, pieces, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);
             if (readAll is not null)
             {
                 log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
@@ -137,11 +154,13 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         if (notLaidOver is { } why)
         {
             log.Information("Checkpoint {Generation} reads all of the app's memory: what crik copied while the app ran cannot be laid over "
-                + "checkpoint {Previous}: {Error}", run.Generation, previous.Manifest.Generation, why);
+                + "{Previous}: {Error}", run.Generation, previous.Since, why);
             return null;
         }
-        log.Information("Copied {Size} the app wrote since checkpoint {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
-            previous.Manifest.Generation, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped)));
+        log.Information(previous.Manifest is null
+                ? "Copied {Size} of the app's memory while it ran, all of it ({Previous}: no committed checkpoint holds what it did not write), in {Ms} ms{Skipped}"
+                : "Copied {Size} the app wrote since {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
+            previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped)));
         TestDelay.BeforeFreezeAfterCopy();
         return previous with { Copied = layers };
     }
@@ -208,9 +227,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             }
             foreach ((int pid, CopiedWrites copy) in copies)
             {
-                PagemapImage before = pagemaps.GetValueOrDefault(pid)
-                    ?? throw new InvalidDataException($"process {pid} is tracked, but checkpoint {previous.Manifest.Generation} does not hold it");
-                PagesLayer under = gathered.GetValueOrDefault(pid) ?? PagesLayer.Of(previous.Manifest, before, pid);
+                PagesLayer under = copy.All ? PagesLayer.Empty : gathered.GetValueOrDefault(pid) ?? Previous(previous, pagemaps, pid);
                 layers[pid] = SplicedLayer.Of(CopiedLayer.Of(under, copy), pack);
             }
             return null;
@@ -220,6 +237,11 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             return e.Message;
         }
     }
+
+    /// <summary>Process <paramref name="pid"/>'s pages as the previous checkpoint holds them; throws when it does not hold the process.</summary>
+    private static PagesLayer Previous(PreviousCheckpoint previous, Dictionary<int, PagemapImage> pagemaps, int pid) =>
+        previous.Manifest is { } manifest && pagemaps.GetValueOrDefault(pid) is { } before ? PagesLayer.Of(manifest, before, pid)
+            : throw new InvalidDataException($"process {pid} is tracked, but {previous.Since} does not hold it");
 
     private static string Skipped(long pages) => pages == 0 ? "" : $" ({pages} pages, unmapped meanwhile or not read in time, left to the dump)";
 
@@ -246,21 +268,23 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// </summary>
     public (CaptureResult? Images, string? NotWhole) Complete(DumpRun run, CaptureResult captured, PreviousCheckpoint previousCheckpoint)
     {
-        Manifest previous = previousCheckpoint.Manifest;
+        Manifest? previous = previousCheckpoint.Manifest;
         try
         {
             using PackReader packs = store.OpenPackReader();
             (CaptureResult whole, long fromPrevious) = UnwrittenImages.Complete(captured, previous, previousCheckpoint.Pagemaps, previousCheckpoint.Copied,
                 packs, run.Staging.Pack);
-            log.Information("CRIU read only what the app wrote since checkpoint {Previous}: {FromPrevious} of its memory is taken from that "
-                + "checkpoint's chunks{AndCopy}", previous.Generation, Size.Format(fromPrevious),
-                previousCheckpoint.Copied is { Count: > 0 } ? " and crik's copy of what the app wrote before the dump" : "");
+            log.Information(previous is null
+                    ? "CRIU read only what the app wrote since {Previous} before the dump: {FromPrevious} of its memory is taken from that copy{AndCopy}"
+                    : "CRIU read only what the app wrote since {Previous}: {FromPrevious} of its memory is taken from that checkpoint's chunks{AndCopy}",
+                previousCheckpoint.Since, Size.Format(fromPrevious),
+                previous is not null && previousCheckpoint.Copied is { Count: > 0 } ? " and crik's copy of what the app wrote before the dump" : "");
             return (whole, null);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or ChunkException)
         {
-            // The next dump reads all of the memory: the tracking is armed again at this one, which is not committed.
-            return (null, $"the pages the app did not write since checkpoint {previous.Generation} could not be taken from it: {e.Message}");
+            // The next dump copies or reads all of the memory: the tracking is armed again at this one, which is not committed.
+            return (null, $"the pages the app did not write since {previousCheckpoint.Since} could not be taken from it: {e.Message}");
         }
     }
 

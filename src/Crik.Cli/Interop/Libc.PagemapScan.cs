@@ -10,7 +10,8 @@ internal static unsafe partial class Libc
     internal const nuint PAGEMAP_SCAN = 0xC0606610;
 
     /// <summary>A page's categories (include/uapi/linux/fs.h).</summary>
-    internal const ulong PAGE_IS_WPALLOWED = 1 << 0, PAGE_IS_WRITTEN = 1 << 1, PAGE_IS_PRESENT = 1 << 3, PAGE_IS_SWAPPED = 1 << 4, PAGE_IS_GUARD = 1 << 8;
+    internal const ulong PAGE_IS_WPALLOWED = 1 << 0, PAGE_IS_WRITTEN = 1 << 1, PAGE_IS_FILE = 1 << 2, PAGE_IS_PRESENT = 1 << 3, PAGE_IS_SWAPPED = 1 << 4,
+        PAGE_IS_PFNZERO = 1 << 5, PAGE_IS_GUARD = 1 << 8;
 
     /// <summary>PM_SCAN_WP_MATCHING: write-protect the pages the scan matches.</summary>
     internal const ulong PM_SCAN_WP_MATCHING = 1 << 0;

@@ -53,6 +53,21 @@ internal static unsafe class PageWrites
             ReturnMask = Libc.PAGE_IS_WRITTEN,
         });
 
+    /// <summary>
+    /// The pages of registered areas in [<paramref name="start"/>, <paramref name="end"/>) that hold the process's own data, as
+    /// CRIU dumps them: in memory or swapped out (a page swapped in later keeps its protection), not the shared zero page, not a
+    /// guard page, and not a file's page (a private file mapping's page the process did not write is the file's). Written or
+    /// not, and left as they are.
+    /// </summary>
+    public static List<(ulong Start, ulong End)> Held(SafeFileHandle pagemap, ulong start, ulong end) =>
+        Scan(pagemap, start, end, new Libc.PagemapScanArguments
+        {
+            CategoryInverted = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
+            CategoryMask = Libc.PAGE_IS_WPALLOWED | Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
+            CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
+            ReturnMask = Libc.PAGE_IS_WPALLOWED,
+        });
+
     /// <summary>As <see cref="WrittenAndProtectAgain"/>, but leaving each page as it is: a written page stays written.</summary>
     public static List<(ulong Start, ulong End)> Written(SafeFileHandle pagemap, ulong start, ulong end) =>
         Scan(pagemap, start, end, new Libc.PagemapScanArguments

@@ -21,7 +21,9 @@ internal sealed record WrittenSinceCommit(long WrittenBytes, int Processes, int 
 
 /// <summary>What one process wrote, copied while it ran on: the ranges, in address order, whose bytes in that order the chunks hold.</summary>
 /// <param name="Skipped">The pages of the scan that could not be read (unmapped meanwhile): their protection lifted, the dump reads them.</param>
-internal sealed record CopiedWrites(List<AddressRange> Ranges, IReadOnlyList<ChunkRef> Chunks, long Skipped)
+/// <param name="All">The copy is of all of the process's memory, written or not (no committed checkpoint holds what it did not write):
+/// a page the dump leaves in its parent comes from here, or the checkpoint cannot be made whole.</param>
+internal sealed record CopiedWrites(List<AddressRange> Ranges, IReadOnlyList<ChunkRef> Chunks, long Skipped, bool All = false)
 {
     public long Bytes => Ranges.Sum(r => (long)r.Bytes);
 }
@@ -84,7 +86,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             Forget(pid); // a PID taken by another process since, or one whose tracking failed
             untracked++;
-            if (runsOn && start.Length > 0 && TryStart(pid) is { } started)
+            if (runsOn && start.Length > 0 && TryStart(pid, stopped: true) is { } started)
             {
                 _byPid[pid] = new Tracked(start, started);
             }
@@ -99,6 +101,12 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// cannot copy is let go of (its memory untracked, the dump reads all of it). A dump after this one cannot take what was
     /// not written from the last commit alone: <see cref="ProtectedAt"/> is cleared until the next commit.
     /// </summary>
+    /// <remarks>
+    /// With no committed checkpoint that crik protected the memory at (<see cref="ProtectedAt"/> null: the app's first checkpoint
+    /// in this pod, fresh or restored, or the first after one that was not committed), there is nothing for the pages the app
+    /// did not write to come from: the copy takes all of each process's memory, written or not, arming the processes it does not
+    /// track yet, so that the dump reads only what the app writes after the copy's scan instead of all of its memory.
+    /// </remarks>
     /// <param name="enough">Cancelled when the copy has taken long enough: what is not copied by then is left to the dump.</param>
     /// <returns>
     /// The copies by PID; and, when a process still running was let go of after its scan, why the dump must read all of the
@@ -114,8 +122,9 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             {
                 return (copies, null);
             }
+            bool all = ProtectedAt is null;
             ProtectedAt = null;
-            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = ScanWhileRunning(pids);
+            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = all ? ScanAllWhileRunning(pids) : ScanWhileRunning(pids);
             TestDelay.BeforeCopyRead();
             foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
             {
@@ -123,7 +132,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
                 {
                     using var pages = new WrittenPagesStream(tracked.Writes, written, enough);
                     ManifestFile file = chunker.Take($"pages-copied-{pid}.img", pages);
-                    copies[pid] = new CopiedWrites(pages.Copied, file.Chunks ?? [], pages.Skipped);
+                    copies[pid] = new CopiedWrites(pages.Copied, file.Chunks ?? [], pages.Skipped, all);
                 }
                 catch (Exception e)
                 {
@@ -184,6 +193,52 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         return (scanned, readAll);
     }
 
+    /// <summary>
+    /// For a copy of all memory (<see cref="CopyWhileRunning"/>): each process of <paramref name="pids"/>, armed now where crik
+    /// does not track it yet, scanned for every page that holds its data, which is protected. A process with a file open for
+    /// direct I/O, or one crik cannot track, is not armed, and the dump reads all of its memory. Why the dump must read all of
+    /// the app's memory, when a process armed before cannot be copied: its protected pages would come from nowhere.
+    /// </summary>
+    private (List<(int Pid, Tracked Tracked, List<AddressRange> Held)> Scanned, string? ReadAll) ScanAllWhileRunning(IReadOnlyList<int> pids)
+    {
+        var scanned = new List<(int, Tracked, List<AddressRange>)>();
+        string? readAll = null;
+        foreach (int pid in pids)
+        {
+            string start = ProcessStart.Of(pid);
+            Tracked? tracked = _byPid.TryGetValue(pid, out Tracked? known) && known.Start == start ? known : null;
+            if (DirectIo.Of(pid) is { } direct)
+            {
+                TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "
+                    + "in its memory without a page fault, so a copy made while it runs could miss one");
+                readAll ??= tracked is null ? null : LetGoAfterScan(pid, tracked, new IOException($"process {pid} has {direct}"));
+                continue;
+            }
+            if (tracked is null)
+            {
+                Forget(pid);
+                if (start.Length == 0 || TryStart(pid, stopped: false) is not { } started)
+                {
+                    continue;
+                }
+                tracked = _byPid[pid] = new Tracked(start, started);
+            }
+            try
+            {
+                List<AddressRange> held = tracked.Writes.TakeAllWhileRunning();
+                _ = tracked.CountWritten(held);
+                tracked.Whole = false; // what it wrote since the last commit is not known
+                tracked.ScannedByCopy = true;
+                scanned.Add((pid, tracked, held));
+            }
+            catch (Exception e) when (IsTrackingFailure(e))
+            {
+                readAll ??= LetGoAfterScan(pid, tracked, e);
+            }
+        }
+        return (scanned, readAll);
+    }
+
     /// <summary>A checkpoint is committed: from here on, writes count from it.</summary>
     /// <param name="protectedByIt"><see cref="Take"/> was called for it, with its dump's app still stopped: it is <see cref="ProtectedAt"/>.</param>
     public void Committed(Manifest committed, bool protectedByIt)
@@ -233,11 +288,12 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         }
     }
 
-    private ProcessWrites? TryStart(int pid)
+    /// <param name="stopped">The process cannot run: it is armed now, its areas read once. A running one is armed by the copy's scan.</param>
+    private ProcessWrites? TryStart(int pid, bool stopped)
     {
         try
         {
-            return ProcessWrites.StartArmed(pid, StopWait); // the process is stopped: its areas, read once, stay as they are
+            return stopped ? ProcessWrites.StartArmed(pid, StopWait) : ProcessWrites.Start(pid, StopWait);
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {

@@ -149,6 +149,25 @@ internal sealed class ProcessWrites : IDisposable
     }
 
     /// <summary>
+    /// While the process runs on, for a copy of all of its memory (there is no committed checkpoint for what it did not write to
+    /// come from): every page of its private areas that holds its own data, written or not (<see cref="PageWrites.Held"/>),
+    /// each protected first, so that a write after the scan shows at the next. A page copied after its protection holds what it
+    /// held at the scan unless it is written since, and then the dump reads it. Areas new since the arming are registered first.
+    /// </summary>
+    public List<AddressRange> TakeAllWhileRunning()
+    {
+        List<MapsArea> areas = TrackableAreas();
+        if (Span(areas) is not { } span)
+        {
+            return [];
+        }
+        Register(areas);
+        _ = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End);
+        List<AddressRange> held = [.. PageWrites.Held(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
+        return AddressRange.Without(held, areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)));
+    }
+
+    /// <summary>
     /// Lifts the protection of <paramref name="range"/>, pages crik could not copy, so that the dump reads them as written; a
     /// page of it no longer tracked (unmapped, or in an area crik never registered) is read by the dump, or is not there.
     /// Throws IOException when the kernel refuses for another reason.

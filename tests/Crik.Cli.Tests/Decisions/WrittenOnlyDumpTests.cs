@@ -8,16 +8,22 @@ public sealed class WrittenOnlyDumpTests
 {
     [Fact]
     public void ADumpReadsOnlyWhatWasWrittenWhenTheMemoryWasProtectedAtTheCommittedPreviousCheckpoint() =>
-        Assert.Null(WrittenOnlyDump.WhyWhole(tracking: true, criuCan: true, protectedAtPrevious: true, memoryArriving: false, onPreDumps: false));
+        Assert.Null(WrittenOnlyDump.WhyWhole(tracking: true, criuCan: true, protectedAtPrevious: true, appRunsOn: false, memoryArriving: false, onPreDumps: false));
+
+    [Fact]
+    public void WithoutSuchACheckpointADumpAfterWhichTheAppRunsOnReadsOnlyWhatItWroteAfterACopyOfAllOfIt() =>
+        Assert.Null(WrittenOnlyDump.WhyWhole(tracking: true, criuCan: true, protectedAtPrevious: false, appRunsOn: true, memoryArriving: false, onPreDumps: false));
 
     [Theory]
-    [InlineData(false, true, true, false, false, "trackWrites is off")]
-    [InlineData(true, false, true, false, false, "this CRIU lacks crik's patch")]
-    [InlineData(true, true, false, false, false, "no committed checkpoint since crik began tracking")]
-    [InlineData(true, true, true, true, false, "still arriving")]
-    [InlineData(true, true, true, false, true, "pre-dumps")]
-    public void OtherwiseItReadsAllOfTheMemoryAndSaysWhy(bool tracking, bool criuCan, bool protectedAtPrevious, bool memoryArriving, bool onPreDumps, string why) =>
-        Assert.Contains(why, WrittenOnlyDump.WhyWhole(tracking, criuCan, protectedAtPrevious, memoryArriving, onPreDumps), StringComparison.Ordinal);
+    [InlineData(false, true, true, true, false, false, "trackWrites is off")]
+    [InlineData(true, false, true, true, false, false, "this CRIU lacks crik's patch")]
+    [InlineData(true, true, false, false, false, false, "no committed checkpoint since crik began tracking")]
+    [InlineData(true, true, true, true, true, false, "still arriving")]
+    [InlineData(true, true, false, true, true, false, "still arriving")]
+    [InlineData(true, true, true, true, false, true, "pre-dumps")]
+    public void OtherwiseItReadsAllOfTheMemoryAndSaysWhy(bool tracking, bool criuCan, bool protectedAtPrevious, bool appRunsOn, bool memoryArriving, bool onPreDumps,
+        string why) =>
+        Assert.Contains(why, WrittenOnlyDump.WhyWhole(tracking, criuCan, protectedAtPrevious, appRunsOn, memoryArriving, onPreDumps), StringComparison.Ordinal);
 
     [Fact]
     public void APreviousCheckpointCutIntoTooManySlicesIsGathered()

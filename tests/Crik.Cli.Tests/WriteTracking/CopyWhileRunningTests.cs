@@ -44,7 +44,7 @@ public sealed class CopyWhileRunningTests : IDisposable
 
     /// <summary>
     /// Before a checkpoint after which the app runs on, the chunks of the copy are stored on crik's threads that yield the CPU
-    /// to the app (at nice 10); a checkpoint with nothing to copy (the first reads all of the app's memory) starts none.
+    /// to the app (at nice 10): the first checkpoint's copy of all of its memory, and the next's of what it wrote since.
     /// </summary>
     [WrittenOnlyFact]
     public void TheChunksCopiedBeforeACheckpointAfterWhichTheAppRunsOnYieldTheCpuToIt()
@@ -54,7 +54,8 @@ public sealed class CopyWhileRunningTests : IDisposable
         using CrikRun pod = pods.Start(app, "16", "1000");
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
         Pods.CheckpointOnDemand(pod, 1);
-        Assert.Null(ProcessTable.ThreadNamed(pod.CrikPid, "crik yielding 0"));
+        pod.WaitForLine("of the app's memory while it ran, all of it", stderr: true);
+        Assert.Equal(10, ProcessTable.NiceOf(ProcessTable.ThreadNamed(pod.CrikPid, "crik yielding 0") ?? throw new InvalidOperationException(pod.Transcript)));
         Thread.Sleep(TimeSpan.FromSeconds(1)); // about 1000 pages written since
         Pods.CheckpointOnDemand(pod, 2);
         pod.WaitForLine("the app wrote since checkpoint 1 while it ran", stderr: true);

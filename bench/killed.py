@@ -59,6 +59,8 @@ def one_pod(args, config, port, number, rng):
         "last_tick": printed[-1][1] if printed else None,
         "lived_s": round(lives, 2),
         "committed_in_pod": len(committed),
+        # How long each checkpoint's CRIU dump held the app frozen; the first in a pod has no committed checkpoint before it.
+        "dumps_s": [float(m.group(1)) for m in (re.search(r"\(CRIU dump ([\d.]+) s\)", line) for line in committed) if m],
     }
 
 
@@ -87,10 +89,10 @@ def main():
     kills = []
     for killed, restoring in zip(pods, pods[1:]):
         lost = (killed["last_tick"] - restoring["first_tick"] + 1) * TICK_S
-        kills.append({"lived_s": killed["lived_s"], "committed_in_pod": killed["committed_in_pod"],
+        kills.append({"lived_s": killed["lived_s"], "committed_in_pod": killed["committed_in_pod"], "dumps_s": killed["dumps_s"],
                       "restored": restoring["restored"], "lost_s": round(lost, 1)})
         log(f"killed after {killed['lived_s']} s ({killed['committed_in_pod']} checkpoints committed in that pod): "
-            f"restored checkpoint {restoring['restored']}, {lost:.1f} s of work lost")
+            f"restored checkpoint {restoring['restored']}, {lost:.1f} s of work lost; dumps {killed['dumps_s']} s")
     worst = max(k["lost_s"] for k in kills)
     log(f"{len(kills)} kills, checkpointInterval {args.interval}: work lost at most {worst:.1f} s, "
         f"median {sorted(k['lost_s'] for k in kills)[len(kills) // 2]:.1f} s")

@@ -68,6 +68,19 @@ internal static unsafe class PageWrites
             ReturnMask = Libc.PAGE_IS_WPALLOWED,
         });
 
+    /// <summary>
+    /// The pages in [<paramref name="start"/>, <paramref name="end"/>) that are the process's own, registered or not: in memory
+    /// or swapped out, not the zero page, not a guard page, not a file's page.
+    /// </summary>
+    public static List<(ulong Start, ulong End)> Anonymous(SafeFileHandle pagemap, ulong start, ulong end) =>
+        Scan(pagemap, start, end, new Libc.PagemapScanArguments
+        {
+            CategoryInverted = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
+            CategoryMask = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
+            CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
+            ReturnMask = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
+        });
+
     /// <summary>As <see cref="WrittenAndProtectAgain"/>, but leaving each page as it is: a written page stays written.</summary>
     public static List<(ulong Start, ulong End)> Written(SafeFileHandle pagemap, ulong start, ulong end) =>
         Scan(pagemap, start, end, new Libc.PagemapScanArguments

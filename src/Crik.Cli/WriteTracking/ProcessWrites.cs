@@ -40,6 +40,7 @@ internal sealed class ProcessWrites : IDisposable
         ProcessWrites writes = Start(pid, wait, all);
         try
         {
+            writes.RegisterAfresh(Areas(all));
             writes.ArmAreas(Areas(all));
             return writes;
         }
@@ -126,9 +127,19 @@ internal sealed class ProcessWrites : IDisposable
         return Areas(all);
     }
 
-    private List<AddressRange> CannotVouchFor(List<MapsArea> areas, AddressRange span) =>
-        [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))
-            .Concat(areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)))];
+    /// <summary>
+    /// The pages crik cannot vouch for: those of areas not registered, and all shared memory. Of a private file mapping, which
+    /// crik never registers (<see cref="Register"/>), only the pages that are the process's own (written once, so no longer
+    /// the file's): those CRIU reads.
+    /// </summary>
+    private List<AddressRange> CannotVouchFor(List<MapsArea> areas, AddressRange span)
+    {
+        List<AddressRange> fileAreas = [.. areas.Where(a => a.Private && !Trackable(a)).Select(a => new AddressRange(a.Start, a.End))];
+        List<AddressRange> untracked = [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
+        return [.. AddressRange.Without(untracked, fileAreas),
+            .. fileAreas.SelectMany(a => PageWrites.Anonymous(_pagemap, a.Start, a.End)).Select(r => new AddressRange(r.Start, r.End)),
+            .. areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End))];
+    }
 
     /// <summary>
     /// While the process runs on: the pages of its private areas written since they were last protected, each protected
@@ -161,7 +172,7 @@ internal sealed class ProcessWrites : IDisposable
         {
             return [];
         }
-        Register(areas);
+        RegisterAfresh(areas);
         _ = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End);
         List<AddressRange> held = [.. PageWrites.Held(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
         return AddressRange.Without(held, areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)));
@@ -199,14 +210,39 @@ internal sealed class ProcessWrites : IDisposable
         _userfaultfd.Dispose();
     }
 
+    /// <summary>
+    /// Registers the process's private anonymous areas. A private file mapping is left untracked (its pages count as
+    /// written): the kernel keeps a dropped page's protection there as a marker, and the page a write fault makes of the file
+    /// holds the protection until the write is retried, so a process stopped in between would show a page as unwritten that
+    /// holds neither what crik copied nor what the checkpoint before holds.
+    /// </summary>
     private void Register(List<MapsArea> areas)
     {
-        foreach (MapsArea area in areas)
+        foreach (MapsArea area in areas.Where(Trackable))
         {
             // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
             _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
         }
     }
+
+    /// <summary>
+    /// Registers <paramref name="areas"/> and lifts any protection their pages still carry, for an arming that takes nothing
+    /// from before it: a page protected once (through an area since moved, or merged into one no longer registered) keeps its
+    /// mark while it is written through an area no userfaultfd watches, and would be taken as protected and unwritten.
+    /// </summary>
+    private void RegisterAfresh(List<MapsArea> areas)
+    {
+        Register(areas);
+        foreach (MapsArea area in areas.Where(Trackable))
+        {
+            if (PageWrites.Unprotect(_userfaultfd, area.Start, area.End) is { } error and not (Errno.ENOENT or Errno.ESRCH))
+            {
+                throw new IOException($"the write protection of process {Pid}'s pages at 0x{area.Start:x} could not be lifted: {error.Message()}");
+            }
+        }
+    }
+
+    private static bool Trackable(MapsArea area) => area.Private && (area.Path.Length == 0 || area.Path[0] == '[');
 
     private void RefuseExec()
     {

@@ -158,7 +158,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             return null;
         }
         log.Information(previous.Manifest is null
-                ? "Copied {Size} of the app's memory while it ran, all of it ({Previous}: no committed checkpoint holds what it did not write), in {Ms} ms{Skipped}"
+                ? "Copied {Size} of the app's memory while it ran, all of it ({Previous}: no checkpoint since crik began tracking its writes holds what it did not write), in {Ms} ms{Skipped}"
                 : "Copied {Size} the app wrote since {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
             previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped)));
         TestDelay.BeforeFreezeAfterCopy();

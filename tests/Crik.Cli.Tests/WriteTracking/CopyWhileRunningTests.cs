@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -16,13 +14,7 @@ namespace Crik.Cli.Tests.WriteTracking;
 /// </summary>
 public sealed class CopyWhileRunningTests : IDisposable
 {
-    private const string Broken = "broken";
-
-    private static readonly Dictionary<string, string> WidenedWindows = new()
-    {
-        ["CRIK_TEST_COPY_READ_PAUSE_MS"] = "200",
-        ["CRIK_TEST_COPY_FREEZE_PAUSE_MS"] = "300",
-    };
+    private static readonly IReadOnlyDictionary<string, string> WidenedWindows = PageOrderApp.WidenedWindows;
 
     private readonly TempDirectory _build = new();
 
@@ -49,7 +41,7 @@ public sealed class CopyWhileRunningTests : IDisposable
     [WrittenOnlyFact]
     public void TheChunksCopiedBeforeACheckpointAfterWhichTheAppRunsOnYieldTheCpuToIt()
     {
-        string app = CompiledApp.Build("page-order-app.c", Path.Combine(_build.Path, "page-order-app"), "-pthread");
+        string app = PageOrderApp.Build(_build);
         using var pods = new Pods("trackWrites: on\n");
         using CrikRun pod = pods.Start(app, "16", "1000");
         pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
@@ -62,18 +54,17 @@ public sealed class CopyWhileRunningTests : IDisposable
         string? yielding = ProcessTable.ThreadNamed(pod.CrikPid, "crik yielding 0");
         Assert.True(yielding is not null, pod.Transcript);
         Assert.Equal(10, ProcessTable.NiceOf(yielding));
-        AssertNothingBroken(pod);
+        PageOrderApp.AssertNothingBroken(pod);
         pod.Signal(Native.SIGKILL);
     }
 
     public void Dispose() => _build.Dispose();
 
-
-    private void RestoresWhole(string config, Dictionary<string, string> environment, int runningCheckpoints = 1)
+    private void RestoresWhole(string config, IReadOnlyDictionary<string, string> environment, int runningCheckpoints = 1)
     {
-        string app = CompiledApp.Build("page-order-app.c", Path.Combine(_build.Path, "page-order-app"), "-pthread");
+        string app = PageOrderApp.Build(_build);
         using var pods = new Pods("trackWrites: on\n" + config);
-        using (CrikRun first = pods.StartWith(environment, app, "64", "4000"))
+        using (CrikRun first = pods.StartWith(new Dictionary<string, string>(environment), app, "64", "4000"))
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
             for (int generation = 1; generation <= runningCheckpoints; generation++)
@@ -82,34 +73,16 @@ public sealed class CopyWhileRunningTests : IDisposable
                 Thread.Sleep(TimeSpan.FromSeconds(2)); // about half of the app's 16384 pages written since
             }
             Pods.CheckpointAndStop(first);
-            AssertNothingBroken(first);
+            PageOrderApp.AssertNothingBroken(first);
             string copied = first.WaitForLine($"the app wrote since checkpoint {runningCheckpoints} while it ran", stderr: true);
-            Assert.True(Mebibytes(copied, "Copied ") > 8, copied);
+            Assert.True(PageOrderApp.Mebibytes(copied, "Copied ") > 8, copied);
             string taken = first.WaitForLine($"CRIU read only what the app wrote since checkpoint {runningCheckpoints}:", stderr: true);
-            Assert.True(Mebibytes(taken, ": ") > 16, taken);
+            Assert.True(PageOrderApp.Mebibytes(taken, ": ") > 16, taken);
         }
         using CrikRun restored = pods.Start(app, "64", "4000");
         restored.WaitForLine($"Restored checkpoint {runningCheckpoints + 1}", stderr: true);
         // The second round the app finishes after the restore has checked every one of its pages.
-        restored.WaitForLine(_ => CleanRounds(restored) >= 2 || restored.Stdout.Any(IsBroken), TimeSpan.FromSeconds(30));
-        AssertNothingBroken(restored);
+        PageOrderApp.ChecksEveryPage(restored);
         restored.Signal(Native.SIGKILL);
-    }
-
-    private static void AssertNothingBroken(CrikRun pod) => Assert.False(pod.Stdout.Any(IsBroken), pod.Transcript);
-
-    private static bool IsBroken(string line) => line.StartsWith(Broken, StringComparison.Ordinal);
-
-    private static int CleanRounds(CrikRun pod) =>
-        pod.Stdout.Count(l => l.StartsWith("round ", StringComparison.Ordinal) && l.EndsWith(" clean", StringComparison.Ordinal));
-
-    /// <summary>The size that follows <paramref name="before"/> in a log line ("812 KiB", "12.3 MiB"), in MiB.</summary>
-    private static double Mebibytes(string line, string before)
-    {
-        Match size = Regex.Match(line, Regex.Escape(before) + @"([\d.]+) (B|KiB|MiB|GiB)\b");
-        Assert.True(size.Success, line);
-        double value = double.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
-        int power = Array.IndexOf(["B", "KiB", "MiB", "GiB"], size.Groups[2].Value) - 2;
-        return value * Math.Pow(1024, power);
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -14,15 +12,11 @@ namespace Crik.Cli.Tests.WriteTracking;
 /// a page restored from the wrong one of the copy and the dump shows as "broken". The seam pauses widen the windows in which
 /// the app writes between the copy's scan and its read, and between the copy and the freeze.
 /// </summary>
-public sealed partial class FirstCopyTests : IDisposable
+public sealed class FirstCopyTests : IDisposable
 {
     private const string AllOfIt = "of the app's memory while it ran, all of it";
 
-    private static readonly Dictionary<string, string> WidenedWindows = new()
-    {
-        ["CRIK_TEST_COPY_READ_PAUSE_MS"] = "200",
-        ["CRIK_TEST_COPY_FREEZE_PAUSE_MS"] = "300",
-    };
+    private static readonly Dictionary<string, string> WidenedWindows = new(PageOrderApp.WidenedWindows);
 
     private readonly TempDirectory _build = new();
 
@@ -38,7 +32,7 @@ public sealed partial class FirstCopyTests : IDisposable
             AssertCopiedAllAndDumpedLittle(first, "crik's copy of all of its memory");
             first.Signal(Native.SIGKILL); // the node is gone: checkpoint 1 is what the next pod has
             first.WaitForExit();
-            AssertNothingBroken(first);
+            PageOrderApp.AssertNothingBroken(first);
         }
         RestoresWhole(pods, app, 1);
     }
@@ -67,22 +61,22 @@ public sealed partial class FirstCopyTests : IDisposable
             AssertCopiedAllAndDumpedLittle(second, "crik's copy of all of its memory");
             second.Signal(Native.SIGKILL);
             second.WaitForExit();
-            AssertNothingBroken(second);
+            PageOrderApp.AssertNothingBroken(second);
         }
         RestoresWhole(pods, app, 2);
     }
 
     public void Dispose() => _build.Dispose();
 
-    private string App() => CompiledApp.Build("page-order-app.c", Path.Combine(_build.Path, "page-order-app"), "-pthread");
+    private string App() => PageOrderApp.Build(_build);
 
     /// <summary>The copy took most of the app's 64 MiB while it ran, and the dump took most of it from the copy.</summary>
     private static void AssertCopiedAllAndDumpedLittle(CrikRun pod, string since)
     {
         string copied = pod.WaitForLine(AllOfIt, stderr: true);
-        Assert.True(Mebibytes(copied, "Copied ") > 48, copied);
+        Assert.True(PageOrderApp.Mebibytes(copied, "Copied ") > 48, copied);
         string taken = pod.WaitForLine($"CRIU read only what the app wrote since {since}", stderr: true);
-        Assert.True(Mebibytes(taken, ": ") > 32, taken);
+        Assert.True(PageOrderApp.Mebibytes(taken, ": ") > 32, taken);
         Assert.DoesNotContain(pod.Stderr, l => l.Contains("reads all of the app's memory", StringComparison.Ordinal));
     }
 
@@ -90,26 +84,7 @@ public sealed partial class FirstCopyTests : IDisposable
     {
         using CrikRun restored = pods.Start(app, "64", "4000");
         restored.WaitForLine($"Restored checkpoint {generation}", stderr: true);
-        // The second round the app finishes after the restore has checked every one of its pages.
-        restored.WaitForLine(_ => CleanRounds(restored) >= 2 || restored.Stdout.Any(IsBroken), TimeSpan.FromSeconds(30));
-        AssertNothingBroken(restored);
+        PageOrderApp.ChecksEveryPage(restored);
         restored.Signal(Native.SIGKILL);
-    }
-
-    private static void AssertNothingBroken(CrikRun pod) => Assert.False(pod.Stdout.Any(IsBroken), pod.Transcript);
-
-    private static bool IsBroken(string line) => line.StartsWith("broken", StringComparison.Ordinal);
-
-    private static int CleanRounds(CrikRun pod) =>
-        pod.Stdout.Count(l => l.StartsWith("round ", StringComparison.Ordinal) && l.EndsWith(" clean", StringComparison.Ordinal));
-
-    /// <summary>The size that follows <paramref name="before"/> in a log line ("812 KiB", "12.3 MiB"), in MiB.</summary>
-    private static double Mebibytes(string line, string before)
-    {
-        Match size = Regex.Match(line, Regex.Escape(before) + @"([\d.]+) (B|KiB|MiB|GiB)\b");
-        Assert.True(size.Success, line);
-        double value = double.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
-        int power = Array.IndexOf(["B", "KiB", "MiB", "GiB"], size.Groups[2].Value) - 2;
-        return value * Math.Pow(1024, power);
     }
 }

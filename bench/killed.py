@@ -61,6 +61,8 @@ def one_pod(args, config, port, number, rng):
         "committed_in_pod": len(committed),
         # How long each checkpoint's CRIU dump held the app frozen; the first in a pod has no committed checkpoint before it.
         "dumps_s": [float(m.group(1)) for m in (re.search(r"\(CRIU dump ([\d.]+) s\)", line) for line in committed) if m],
+        "first_checkpoint": [line.split("crik: ", 1)[-1][:400] for _, line in pod.lines["stderr"]
+                             if re.search(r"Checkpoint \d+ committed|Copied |memory is all in|reads all of", line)][:4],
     }
 
 

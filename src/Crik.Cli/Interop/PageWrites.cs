@@ -54,32 +54,22 @@ internal static unsafe class PageWrites
         });
 
     /// <summary>
-    /// The pages of registered areas in [<paramref name="start"/>, <paramref name="end"/>) that hold the process's own data, as
-    /// CRIU dumps them: in memory or swapped out (a page swapped in later keeps its protection), not the shared zero page, not a
-    /// guard page, and not a file's page (a private file mapping's page the process did not write is the file's). Written or
-    /// not, and left as they are.
+    /// The pages in [<paramref name="start"/>, <paramref name="end"/>) that hold the process's own data, as CRIU dumps them: in
+    /// memory or swapped out (a page swapped in later keeps its protection), not the shared zero page, not a guard page, and not
+    /// a file's page (a private file mapping's page the process did not write is the file's). Written or not, and left as they
+    /// are; only those of registered areas when <paramref name="registeredOnly"/>.
     /// </summary>
-    public static List<(ulong Start, ulong End)> Held(SafeFileHandle pagemap, ulong start, ulong end) =>
-        Scan(pagemap, start, end, new Libc.PagemapScanArguments
+    public static List<(ulong Start, ulong End)> OwnPages(SafeFileHandle pagemap, ulong start, ulong end, bool registeredOnly)
+    {
+        const ulong notOwn = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD;
+        return Scan(pagemap, start, end, new Libc.PagemapScanArguments
         {
-            CategoryInverted = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
-            CategoryMask = Libc.PAGE_IS_WPALLOWED | Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
-            CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
-            ReturnMask = Libc.PAGE_IS_WPALLOWED,
-        });
-
-    /// <summary>
-    /// The pages in [<paramref name="start"/>, <paramref name="end"/>) that are the process's own, registered or not: in memory
-    /// or swapped out, not the zero page, not a guard page, not a file's page.
-    /// </summary>
-    public static List<(ulong Start, ulong End)> Anonymous(SafeFileHandle pagemap, ulong start, ulong end) =>
-        Scan(pagemap, start, end, new Libc.PagemapScanArguments
-        {
-            CategoryInverted = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
-            CategoryMask = Libc.PAGE_IS_FILE | Libc.PAGE_IS_PFNZERO | Libc.PAGE_IS_GUARD,
+            CategoryInverted = notOwn,
+            CategoryMask = notOwn | (registeredOnly ? Libc.PAGE_IS_WPALLOWED : 0),
             CategoryAnyOf = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
             ReturnMask = Libc.PAGE_IS_PRESENT | Libc.PAGE_IS_SWAPPED,
         });
+    }
 
     /// <summary>As <see cref="WrittenAndProtectAgain"/>, but leaving each page as it is: a written page stays written.</summary>
     public static List<(ulong Start, ulong End)> Written(SafeFileHandle pagemap, ulong start, ulong end) =>

@@ -173,8 +173,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             if (DirectIo.Of(pid) is { } direct)
             {
-                TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "
-                    + "in its memory without a page fault, so a copy made while it runs could miss one");
+                TellDirectIo(pid, direct);
                 continue;
             }
             try
@@ -209,8 +208,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             Tracked? tracked = _byPid.TryGetValue(pid, out Tracked? known) && known.Start == start ? known : null;
             if (DirectIo.Of(pid) is { } direct)
             {
-                TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "
-                    + "in its memory without a page fault, so a copy made while it runs could miss one");
+                TellDirectIo(pid, direct);
                 readAll ??= tracked is null ? null : LetGoAfterScan(pid, tracked, new IOException($"process {pid} has {direct}"));
                 continue;
             }
@@ -313,6 +311,10 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             tracked.Writes.Dispose();
         }
     }
+
+    private void TellDirectIo(int pid, string direct) =>
+        TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "
+            + "in its memory without a page fault, so a copy made while it runs could miss one");
 
     private void LostTrack(int pid, Exception e) => TellOnce("lost", $"crik lost track of process {pid}'s writes: {e.Message}; its memory counts as written");
 

@@ -40,8 +40,7 @@ internal sealed class ProcessWrites : IDisposable
         ProcessWrites writes = Start(pid, wait, all);
         try
         {
-            writes.RegisterAfresh(Areas(all));
-            writes.ArmAreas(Areas(all));
+            writes.ArmAreas(Areas(all), afresh: true);
             return writes;
         }
         catch
@@ -69,9 +68,17 @@ internal sealed class ProcessWrites : IDisposable
     /// <summary>Registers every area the process has now and write-protects every page of them: from here on, a write is seen.</summary>
     public void Arm() => ArmAreas(Areas(MemoryMaps.Read(Pid)));
 
-    private void ArmAreas(List<MapsArea> areas)
+    /// <param name="afresh">Nothing is taken from before this arming: any protection left on the pages is lifted first (<see cref="RegisterAfresh"/>).</param>
+    private void ArmAreas(List<MapsArea> areas, bool afresh = false)
     {
-        Register(areas);
+        if (afresh)
+        {
+            RegisterAfresh(areas);
+        }
+        else
+        {
+            Register(areas);
+        }
         if (Span(areas) is { } span)
         {
             _ = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End);
@@ -137,8 +144,8 @@ internal sealed class ProcessWrites : IDisposable
         List<AddressRange> fileAreas = [.. areas.Where(a => a.Private && !Trackable(a)).Select(a => new AddressRange(a.Start, a.End))];
         List<AddressRange> untracked = [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
         return [.. AddressRange.Without(untracked, fileAreas),
-            .. fileAreas.SelectMany(a => PageWrites.Anonymous(_pagemap, a.Start, a.End)).Select(r => new AddressRange(r.Start, r.End)),
-            .. areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End))];
+            .. fileAreas.SelectMany(a => PageWrites.OwnPages(_pagemap, a.Start, a.End, registeredOnly: false)).Select(r => new AddressRange(r.Start, r.End)),
+            .. SharedRanges(areas)];
     }
 
     /// <summary>
@@ -156,12 +163,12 @@ internal sealed class ProcessWrites : IDisposable
         }
         Register(areas); // while the app runs, one that changed since the read is refused too
         List<AddressRange> written = [.. PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
-        return AddressRange.Without(written, areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)));
+        return AddressRange.Without(written, SharedRanges(areas));
     }
 
     /// <summary>
     /// While the process runs on, for a copy of all of its memory (there is no committed checkpoint for what it did not write to
-    /// come from): every page of its private areas that holds its own data, written or not (<see cref="PageWrites.Held"/>),
+    /// come from): every page of its private areas that holds its own data, written or not (<see cref="PageWrites.OwnPages"/>),
     /// each protected first, so that a write after the scan shows at the next. A page copied after its protection holds what it
     /// held at the scan unless it is written since, and then the dump reads it. Areas new since the arming are registered first.
     /// </summary>
@@ -172,10 +179,9 @@ internal sealed class ProcessWrites : IDisposable
         {
             return [];
         }
-        RegisterAfresh(areas);
-        _ = PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End);
-        List<AddressRange> held = [.. PageWrites.Held(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
-        return AddressRange.Without(held, areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End)));
+        ArmAreas(areas, afresh: true);
+        List<AddressRange> held = [.. PageWrites.OwnPages(_pagemap, span.Start, span.End, registeredOnly: true).Select(r => new AddressRange(r.Start, r.End))];
+        return AddressRange.Without(held, SharedRanges(areas));
     }
 
     /// <summary>
@@ -241,6 +247,8 @@ internal sealed class ProcessWrites : IDisposable
             }
         }
     }
+
+    private static IEnumerable<AddressRange> SharedRanges(List<MapsArea> areas) => areas.Where(a => a.Shared).Select(a => new AddressRange(a.Start, a.End));
 
     private static bool Trackable(MapsArea area) => area.Private && (area.Path.Length == 0 || area.Path[0] == '[');
 

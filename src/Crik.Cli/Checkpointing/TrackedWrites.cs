@@ -134,18 +134,19 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         IReadOnlyDictionary<int, PagesLayer> gathered;
         string? readAll;
         // A third of the budget left, at most a day (a timer takes no more than 49 days, and checkpointBudget has no bound).
-        using (var enough = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
+        using (var budget = new CancellationTokenSource(TimeSpan.FromTicks(Math.Min((run.Budget.Remaining / 3).Ticks, TimeSpan.TicksPerDay))))
         using (var chunker = new ImageChunker(run.Staging.Pack, new FirstFailure(), yielding))
         {
+            var enough = new EnoughBeforeTheDump(run.Attempt, budget.Token);
             (gathered, readAll) = previous is { GatherPieces: { } pieces, Manifest: { } manifest }
-                ? Gather(run, manifest, pieces, pagemaps, chunker, enough.Token) : (new Dictionary<int, PagesLayer>(), null);
+                ? Gather(run, manifest, pieces, pagemaps, chunker, enough) : (new Dictionary<int, PagesLayer>(), null);
             if (readAll is not null)
             {
                 log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
                 return null;
             }
             started = Stopwatch.GetTimestamp();
-            (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough.Token);
+            (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough);
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
@@ -160,7 +161,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         log.Information(previous.Manifest is null
                 ? "Copied {Size} of the app's memory while it ran, all of it ({Previous}: no checkpoint since crik began tracking its writes holds what it did not write), in {Ms} ms{Skipped}"
                 : "Copied {Size} the app wrote since {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
-            previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped)));
+            previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped), run.Attempt.SigtermWaiting));
         TestDelay.BeforeFreezeAfterCopy();
         return previous with { Copied = layers };
     }
@@ -170,7 +171,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// (<see cref="GatheredLayer"/>), the app running on; why the dump must read all of its memory instead, when they cannot be.
     /// </summary>
     private (IReadOnlyDictionary<int, PagesLayer> Gathered, string? ReadAll) Gather(DumpRun run, Manifest previous, int pieces,
-        Dictionary<int, PagemapImage> pagemaps, ImageChunker chunker, CancellationToken enough)
+        Dictionary<int, PagemapImage> pagemaps, ImageChunker chunker, EnoughBeforeTheDump enough)
     {
         long started = Stopwatch.GetTimestamp(), storedBefore = run.Staging.Pack.WrittenBytes;
         var gathered = new Dictionary<int, PagesLayer>();
@@ -181,7 +182,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             foreach ((int pid, PagemapImage pagemap) in pagemaps)
             {
                 gathered[pid] = GatheredLayer.Of(PagesLayer.Of(previous, pagemap, pid), previous.KeyId, packs, chunker, run.Staging.Pack.Generation,
-                    $"pages-gathered-{pid}.img", new GatherEnds(run.Attempt, enough));
+                    $"pages-gathered-{pid}.img", enough);
             }
         }
         catch (OperationCanceledException) when (run.Attempt.SigtermWaiting)
@@ -203,12 +204,6 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             previous.Generation, pieces, gathered.Values.Sum(l => l.Chunks.Count),
             (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Size.Format(run.Staging.Pack.WrittenBytes - storedBefore));
         return (gathered, null);
-    }
-
-    /// <summary>A gather ends once it took its share of the budget, or a SIGTERM came during the checkpoint.</summary>
-    private sealed class GatherEnds(CheckpointAttempt attempt, CancellationToken budget) : IEnoughRead
-    {
-        public bool Enough => budget.IsCancellationRequested || attempt.SigtermWaiting;
     }
 
     /// <summary>
@@ -243,7 +238,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         previous.Manifest is { } manifest && pagemaps.GetValueOrDefault(pid) is { } before ? PagesLayer.Of(manifest, before, pid)
             : throw new InvalidDataException($"process {pid} is tracked, but {previous.Since} does not hold it");
 
-    private static string Skipped(long pages) => pages == 0 ? "" : $" ({pages} pages, unmapped meanwhile or not read in time, left to the dump)";
+    private static string Skipped(long pages, bool sigterm) => pages == 0 ? ""
+        : sigterm ? $" ({pages} pages left to the dump: a SIGTERM came, which crik handles once this checkpoint is done)"
+        : $" ({pages} pages, unmapped meanwhile or not read in time, left to the dump)";
 
     /// <summary>The pagemaps of <paramref name="previous"/>, read while the app still runs; null when they cannot be (the dump reads them again, and fails if it cannot).</summary>
     private Dictionary<int, PagemapImage>? PagemapsOf(Manifest previous)

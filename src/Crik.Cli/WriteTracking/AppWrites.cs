@@ -107,13 +107,13 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// did not write to come from: the copy takes all of each process's memory, written or not, arming the processes it does not
     /// track yet, so that the dump reads only what the app writes after the copy's scan instead of all of its memory.
     /// </remarks>
-    /// <param name="enough">Cancelled when the copy has taken long enough: what is not copied by then is left to the dump.</param>
+    /// <param name="enough">Says when the copy has taken long enough, or must make way: what is not copied by then is left to the dump.</param>
     /// <returns>
     /// The copies by PID; and, when a process still running was let go of after its scan, why the dump must read all of the
     /// app's memory: what it wrote since the last commit is protected again, and should another hold on its userfaultfd keep
     /// its areas registered, the dump would take those pages from a checkpoint that does not hold them.
     /// </returns>
-    public (Dictionary<int, CopiedWrites> Copies, string? ReadAll) CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, CancellationToken enough)
+    public (Dictionary<int, CopiedWrites> Copies, string? ReadAll) CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, IEnoughRead? enough = null)
     {
         lock (_gate)
         {

@@ -8,7 +8,7 @@ namespace Crik.Cli.WriteTracking;
 /// The pages a running process wrote (<see cref="ProcessWrites.TakeWrittenWhileRunning"/>), read from its /proc/PID/mem one
 /// range after another, as one stream for the chunker. A page that cannot be read (its area unmapped meanwhile) is left out
 /// and its protection lifted, so that the dump reads it, should it be there again; <see cref="Copied"/> lists what the
-/// stream holds, in its order. Once <c>enough</c> is cancelled (the copy took its share of the checkpoint's budget), the
+/// stream holds, in its order. Once <c>enough</c> says so (the copy took its share of the checkpoint's budget, or a SIGTERM came), the
 /// stream ends and every page not read yet has its protection lifted: the dump reads those.
 /// </summary>
 internal sealed class WrittenPagesStream : ReadOnlyStream
@@ -18,11 +18,11 @@ internal sealed class WrittenPagesStream : ReadOnlyStream
     private readonly ProcessWrites _writes;
     private readonly IReadOnlyList<AddressRange> _ranges;
     private readonly SafeFileHandle _memory;
-    private readonly CancellationToken _enough;
+    private readonly IEnoughRead? _enough;
     private int _range;
     private ulong _at;
 
-    public WrittenPagesStream(ProcessWrites writes, IReadOnlyList<AddressRange> ranges, CancellationToken enough = default)
+    public WrittenPagesStream(ProcessWrites writes, IReadOnlyList<AddressRange> ranges, IEnoughRead? enough = null)
     {
         _writes = writes;
         _ranges = ranges;
@@ -39,7 +39,7 @@ internal sealed class WrittenPagesStream : ReadOnlyStream
 
     public override int Read(Span<byte> buffer)
     {
-        if (_enough.IsCancellationRequested)
+        if (_enough?.Enough == true)
         {
             LeaveTheRest();
             return 0;

@@ -66,6 +66,35 @@ public sealed class FirstCopyTests : IDisposable
         RestoresWhole(pods, app, 2);
     }
 
+    /// <summary>
+    /// A SIGTERM that comes while the first checkpoint copies the app's memory ends the copy: what it has not read is left to
+    /// that checkpoint's dump, which commits, and the SIGTERM's own checkpoint follows at once, reading only what the app wrote
+    /// since. Without it, the SIGTERM would wait for the whole copy, however large the app.
+    /// </summary>
+    [WrittenOnlyFact]
+    public void ASigtermDuringTheCopyLeavesTheRestToTheDumpAndItsOwnCheckpointFollows()
+    {
+        string app = App();
+        using var pods = new Pods("trackWrites: on\nlazyRestore: off\n");
+        using (CrikRun first = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COPY_READ_PAUSE_MS"] = "4000" }, app, "64", "4000"))
+        {
+            first.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Task onDemand = Task.Run(() => Pods.CheckpointOnDemand(first, 1));
+            first.WaitForLine("as generation 1", TimeSpan.FromSeconds(30), stderr: true);
+            first.Signal(Native.SIGTERM); // while the copy's read pauses
+            onDemand.GetAwaiter().GetResult();
+            int code = first.WaitForExit(TimeSpan.FromSeconds(60));
+            Assert.True(code == 0, $"crik should exit 0 after its checkpoint, got {code}\n{first.Transcript}");
+            string copied = first.WaitForLine(AllOfIt, stderr: true);
+            Assert.Contains("pages left to the dump: a SIGTERM came", copied, StringComparison.Ordinal);
+            Assert.True(PageOrderApp.Mebibytes(copied, "Copied ") < 1, copied);
+            first.WaitForLine("CRIU read only what the app wrote since checkpoint 1", stderr: true);
+            Assert.Single(first.Stderr, l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
+            PageOrderApp.AssertNothingBroken(first);
+        }
+        RestoresWhole(pods, app, 2);
+    }
+
     public void Dispose() => _build.Dispose();
 
     private string App() => PageOrderApp.Build(_build);

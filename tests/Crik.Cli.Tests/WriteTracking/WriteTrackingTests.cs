@@ -96,7 +96,7 @@ public sealed class WriteTrackingTests : IDisposable
         // Out of time before it read anything: every page is left to the dump, written again.
         app.Ask("write 20 2 1");
         List<AddressRange> late = writes.TakeWrittenWhileRunning();
-        using var none = new WrittenPagesStream(writes, late, new CancellationToken(canceled: true));
+        using var none = new WrittenPagesStream(writes, late, new AlreadyEnough());
         Assert.Equal(0, none.Read(new byte[1 << 20]));
         Assert.Equal(late.Sum(r => (long)r.Bytes) / (long)Page, none.Skipped);
         Assert.Equal([20, 21], PagesOfA(app, writes.TakeWrittenWhileRunning()));
@@ -139,7 +139,7 @@ public sealed class WriteTrackingTests : IDisposable
         string packPath = Path.Combine(_build.Path, "copy.pack");
         using var pack = new PackWriter(2, File.OpenHandle(packPath, FileMode.Create, FileAccess.ReadWrite), new Dictionary<string, ChunkRef>());
         using var chunker = new ImageChunker(pack, new FirstFailure());
-        (Dictionary<int, CopiedWrites> copies, string? readAll) = writes.CopyWhileRunning([app.Pid], chunker, CancellationToken.None);
+        (Dictionary<int, CopiedWrites> copies, string? readAll) = writes.CopyWhileRunning([app.Pid], chunker);
 
         Assert.Null(readAll);
         Assert.Null(writes.ProtectedAt);
@@ -154,7 +154,7 @@ public sealed class WriteTrackingTests : IDisposable
         // The take after a copy does not walk the memory again: a page written since the copy's scan stays written (the dump
         // reads it), and the next copy reports it, with nothing the first copy took.
         writes.Committed(new Manifest { Generation = 2 }, protectedByIt: true);
-        (Dictionary<int, CopiedWrites> next, _) = writes.CopyWhileRunning([app.Pid], chunker, CancellationToken.None);
+        (Dictionary<int, CopiedWrites> next, _) = writes.CopyWhileRunning([app.Pid], chunker);
         Assert.Equal([20], PagesOfA(app, next[app.Pid].Ranges));
     });
 
@@ -174,7 +174,7 @@ public sealed class WriteTrackingTests : IDisposable
         using var pack = new PackWriter(2, File.OpenHandle(Path.Combine(_build.Path, "failed.pack"), FileMode.Create, FileAccess.ReadWrite), new Dictionary<string, ChunkRef>());
         using var chunker = new ImageChunker(pack, failed);
 
-        (Dictionary<int, CopiedWrites> copies, string? readAll) = writes.CopyWhileRunning([app.Pid], chunker, CancellationToken.None);
+        (Dictionary<int, CopiedWrites> copies, string? readAll) = writes.CopyWhileRunning([app.Pid], chunker);
 
         Assert.Empty(copies);
         Assert.Contains($"crik could not copy what process {app.Pid} wrote", readAll, StringComparison.Ordinal);
@@ -541,4 +541,9 @@ public sealed class WriteTrackingTests : IDisposable
     /// <summary>Where process <paramref name="pid"/>'s vDSO is, as crik's tracking finds it.</summary>
     private static Crik.Cli.Interop.CodeArea Vdso(int pid) =>
         Crik.Cli.Processes.MemoryMaps.Read(pid).Where(area => area.Path == "[vdso]").Select(area => new Crik.Cli.Interop.CodeArea(area.Start, area.End)).First();
+
+    private sealed class AlreadyEnough : IEnoughRead
+    {
+        bool IEnoughRead.Enough => true;
+    }
 }

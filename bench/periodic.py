@@ -9,14 +9,13 @@ the run with checkpoints beside the one without says how much CPU the checkpoint
 import argparse
 import os
 import re
-import shutil
 import signal
 import threading
 import time
 
 from benchlib import NAMESPACES, Proc, log, now, save, say_first_touch, wait_child
 from downtime import Client
-from lazy import free_port
+from lazy import S3RVER, Store, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "apps", "http_app.py")
@@ -39,15 +38,15 @@ def cpu_seconds(pid):
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(crik, python, work, mib, seconds, percent, interval, spin=0):
-    shutil.rmtree(os.path.join(work, "images"), ignore_errors=True)
+def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume"):
+    store = Store(store_kind, work)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
-        f.write(f"imageDir: {os.path.join(work, 'images')}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\n"
+        f.write(f"imageDir: {store.image_dir}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\n"
                 + (f"checkpointInterval: {interval}\n" if interval else ""))
     port = free_port()
     pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent)]
-               + ["spin"] * spin)
+               + ["spin"] * spin, env=store.env)
     try:
         pod.wait_line(r"^ready", timeout=900)
         crik_pid = wait_child(pod.pid, name="crik")
@@ -71,6 +70,7 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0):
         committed = [line for stamp, line in pod.lines["stderr"] if stamp >= started and re.search(r"Checkpoint \d+ committed", line)]
         gathered = [line.split("crik: ", 1)[-1] for stamp, line in pod.lines["stderr"] if stamp >= started and "Gathered checkpoint" in line]
         return {
+            "crik_log": [f"{stamp - first_started:.3f} {line.split('crik: ', 1)[-1]}" for stamp, line in pod.lines["stderr"] if stamp >= first_started],
             "gathered": gathered,
             "spin_per_s": spin_rate(pod, started, ended) if spin else None,
             "crik_cpu_share": round(crik_cpu / (ended - started), 3),
@@ -83,6 +83,7 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0):
         }
     finally:
         pod.kill()
+        store.close()
 
 
 def main():
@@ -96,16 +97,19 @@ def main():
     parser.add_argument("--percent", type=float, default=0.5)
     parser.add_argument("--interval", default="1s")
     parser.add_argument("--spin", type=int, default=0, help="how many processes of the app spin on the CPU; their rate is recorded")
+    parser.add_argument("--store", choices=["volume", "s3"], default="volume", help="a directory, or object storage (s3rver on loopback)")
     args = parser.parse_args()
+    if args.store == "s3" and not os.path.exists(S3RVER):
+        parser.error("no s3rver: bash scripts/install-s3rver.sh")
     os.makedirs(args.work, exist_ok=True)
     results = {"runs": []}
     say_first_touch(results)
     for mib in (int(s) for s in args.sizes.split(",")):
         for interval in (None, args.interval):
-            run = one_run(args.crik, args.python, args.work, mib, args.seconds, args.percent, interval, args.spin)
-            run.update(mib=mib, interval=interval or "none")
+            run = one_run(args.crik, args.python, args.work, mib, args.seconds, args.percent, interval, args.spin, args.store)
+            run.update(mib=mib, interval=interval or "none", store=args.store)
             results["runs"].append(run)
-            log(f"periodic: {mib} MiB, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
+            log(f"periodic: {mib} MiB to {args.store}, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
                 f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
                 f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
                 f"{run['stages'][-1] if run['stages'] else '-'}")

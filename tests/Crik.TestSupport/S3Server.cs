@@ -164,3 +164,9 @@ public sealed class S3CriuTheoryAttribute : Xunit.TheoryAttribute
         }
     }
 }
+
+/// <summary>A test of checkpoints of only what the app wrote (<see cref="WrittenOnlyFactAttribute"/>) to s3rver: also needs node and s3rver.</summary>
+public sealed class S3WrittenOnlyFactAttribute : Xunit.FactAttribute
+{
+    public S3WrittenOnlyFactAttribute() => Skip = WrittenOnlyFactAttribute.WhySkipped() ?? (Prerequisites.InCi ? null : S3Server.Missing());
+}

@@ -28,6 +28,12 @@ internal sealed record PreviousCheckpoint(Manifest? Manifest, Dictionary<int, Pa
 {
     /// <summary>What the app's writes count from, for the log.</summary>
     public string Since => Manifest is { } previous ? $"checkpoint {previous.Generation}" : "crik's copy of all of its memory";
+
+    /// <summary>Why the copy takes all of the app's memory, for the log; null when it takes what the app wrote since <see cref="Manifest"/>.</summary>
+    public string? WhyAll { get; private init; }
+
+    /// <summary>The dump takes what the app did not write from crik's copy of all of its memory, made while it runs, for <paramref name="why"/>.</summary>
+    public static PreviousCheckpoint CopyOfAll(string why) => new(null, []) { WhyAll = why };
 }
 
 /// <summary>
@@ -73,7 +79,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             if (run.Budget.Remaining >= CopyBudget)
             {
-                return new PreviousCheckpoint(null, []);
+                return PreviousCheckpoint.CopyOfAll("no checkpoint since crik began tracking its writes holds what it did not write");
             }
             whyWhole = "too little of checkpointBudget is left to copy its memory while it runs";
         }
@@ -91,6 +97,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
                 return new PreviousCheckpoint(previous, pagemaps, GatherPieces: gather ? pieces : null);
             }
             whyWhole = WrittenOnlyDump.WhyNotGathered(pieces, notGathered);
+            if (run.Budget.Remaining >= CopyBudget)
+            {
+                // Whole chunks again, from the app's memory instead of the previous checkpoint's pieces, with the app running on.
+                return PreviousCheckpoint.CopyOfAll($"checkpoint {previous.Generation}'s pages are in {pieces} pieces, so fragmented that "
+                    + $"they are stored in whole chunks again, and {notGathered}");
+            }
             log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
         }
         log.Debug("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, _whyNotTracking ?? whyWhole);
@@ -146,7 +158,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
                 return null;
             }
             started = Stopwatch.GetTimestamp();
-            (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough);
+            (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough, all: previous.Manifest is null);
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
@@ -159,9 +171,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             return null;
         }
         log.Information(previous.Manifest is null
-                ? "Copied {Size} of the app's memory while it ran, all of it ({Previous}: no checkpoint since crik began tracking its writes holds what it did not write), in {Ms} ms{Skipped}"
+                ? "Copied {Size} of the app's memory while it ran, all of it ({Why}), in {Ms} ms{Skipped}"
                 : "Copied {Size} the app wrote since {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
-            previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped), run.Attempt.SigtermWaiting));
+            previous.WhyAll ?? previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped), run.Attempt.SigtermWaiting));
         TestDelay.BeforeFreezeAfterCopy();
         return previous with { Copied = layers };
     }

@@ -38,31 +38,39 @@ internal static class TestDelay
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable);
 
     [Conditional("DEBUG")]
-    public static void AfterEventRead() => Pause(Event);
+    public static void AfterEventRead() => Pause(Event, EventVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeProcRead() => Pause(ProcRead);
+    public static void BeforeProcRead() => Pause(ProcRead, ProcReadVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeThreadStart() => Pause(ThreadStart);
+    public static void BeforeThreadStart() => Pause(ThreadStart, ThreadStartVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeCopyRead() => Pause(CopyRead);
+    public static void BeforeCopyRead() => Pause(CopyRead, CopyReadVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeFreezeAfterCopy() => Pause(CopyFreeze);
+    public static void BeforeFreezeAfterCopy() => Pause(CopyFreeze, CopyFreezeVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeTellScan() => Pause(TellScan);
+    public static void BeforeTellScan() => Pause(TellScan, TellScanVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeCommit() => Pause(Commit);
+    public static void BeforeCommit() => Pause(Commit, CommitVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeGather() => Pause(Gather);
+    public static void BeforeGather() => Pause(Gather, GatherVariable);
 
-    private static void Pause(int milliseconds)
+    /// <summary>
+    /// Pauses, once it has said so on stderr for the long pauses a test acts in (a second or more): the test then knows crik is
+    /// at that point, rather than guessing from the time.
+    /// </summary>
+    private static void Pause(int milliseconds, string variable)
     {
+        if (milliseconds >= 1000)
+        {
+            Console.Error.WriteLine($"crik test: pausing {milliseconds} ms at {variable}");
+        }
         if (milliseconds > 0)
         {
             Thread.Sleep(milliseconds);

@@ -108,12 +108,14 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// track yet, so that the dump reads only what the app writes after the copy's scan instead of all of its memory.
     /// </remarks>
     /// <param name="enough">Says when the copy has taken long enough, or must make way: what is not copied by then is left to the dump.</param>
+    /// <param name="all">Copies all memory even where <see cref="ProtectedAt"/> holds what the app did not write: its pages are in
+    /// too many pieces to be taken from it again, and cannot be gathered while the app runs.</param>
     /// <returns>
     /// The copies by PID; and, when a process still running was let go of after its scan, why the dump must read all of the
     /// app's memory: what it wrote since the last commit is protected again, and should another hold on its userfaultfd keep
     /// its areas registered, the dump would take those pages from a checkpoint that does not hold them.
     /// </returns>
-    public (Dictionary<int, CopiedWrites> Copies, string? ReadAll) CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, IEnoughRead? enough = null)
+    public (Dictionary<int, CopiedWrites> Copies, string? ReadAll) CopyWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, IEnoughRead? enough = null, bool all = false)
     {
         lock (_gate)
         {
@@ -122,7 +124,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             {
                 return (copies, null);
             }
-            bool all = ProtectedAt is null;
+            all |= ProtectedAt is null;
             ProtectedAt = null;
             (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = all ? ScanAllWhileRunning(pids) : ScanWhileRunning(pids);
             TestDelay.BeforeCopyRead();

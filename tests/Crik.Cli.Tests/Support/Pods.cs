@@ -49,6 +49,13 @@ internal sealed partial class Pods : IDisposable
         pod.WaitForLine($"Checkpoint {generation} committed", stderr: true);
     }
 
+    /// <summary>Waits until crik says it is in the test pause <paramref name="variable"/> sets (one of a second or more), for the <paramref name="nth"/> time.</summary>
+    public static void WaitForPause(CrikRun pod, string variable, int nth = 1)
+    {
+        bool IsPause(string line) => line.StartsWith("crik test: pausing", StringComparison.Ordinal) && line.EndsWith($" at {variable}", StringComparison.Ordinal);
+        pod.WaitForLine(_ => pod.Stderr.Count(IsPause) >= nth, TimeSpan.FromSeconds(60), stderr: true);
+    }
+
     /// <summary>Sends SIGTERM, expects a committed checkpoint and exit code 0.</summary>
     public static void CheckpointAndStop(CrikRun pod)
     {

@@ -80,7 +80,7 @@ public sealed class FirstCopyTests : IDisposable
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
             Task onDemand = Task.Run(() => Pods.CheckpointOnDemand(first, 1));
-            first.WaitForLine("as generation 1", TimeSpan.FromSeconds(30), stderr: true);
+            Pods.WaitForPause(first, "CRIK_TEST_COPY_READ_PAUSE_MS");
             first.Signal(Native.SIGTERM); // while the copy's read pauses
             onDemand.GetAwaiter().GetResult();
             int code = first.WaitForExit(TimeSpan.FromSeconds(60));

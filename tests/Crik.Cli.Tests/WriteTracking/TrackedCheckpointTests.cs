@@ -177,7 +177,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
             WriteOnce(pod, "wrote 5462");
             sum = SumOf(pod);
             Task third = Task.Run(() => AppWroteAt(pod, 3)); // checkpoint 2's pages are in thousands of slices: this one gathers them
-            pod.WaitForLine("as generation 3", TimeSpan.FromSeconds(30), stderr: true);
+            Pods.WaitForPause(pod, "CRIK_TEST_GATHER_PAUSE_MS");
             pod.Signal(Native.SIGTERM); // while the gather pauses
             third.GetAwaiter().GetResult();
             int code = pod.WaitForExit(TimeSpan.FromSeconds(60));
@@ -188,6 +188,45 @@ public sealed partial class TrackedCheckpointTests : IDisposable
             Assert.Single(pod.Stderr, l => l.Contains("Checkpoint 4 committed", StringComparison.Ordinal));
         }
         AssertRestoredWithEveryWrite(pods, [app, "spread"], 4, sum);
+    }
+
+    /// <summary>
+    /// In object storage a fragmented previous checkpoint is not gathered (each piece would be read back, one request a
+    /// chunk): the checkpoint copies all of the app's memory while it runs instead, in whole chunks again, and its dump still
+    /// reads only what the app wrote after the copy's scan, never all of its memory with the app stopped. The checkpoint
+    /// after it takes what was not written from it, and the restored app has every write.
+    /// </summary>
+    [S3WrittenOnlyFact]
+    public void AFragmentedCheckpointInObjectStorageIsCopiedWholeWhileTheAppRuns()
+    {
+        string app = Compile();
+        using var server = new S3Server();
+        string config = _build.Write("s3.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/fragmented\ntrackWrites: on\n");
+        CrikRun Pod() => CrikRun.Start(["run", "--config", config, "--", app, "spread"], environment: server.Environment());
+        long sum;
+        using (CrikRun pod = Pod())
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            AppWroteAt(pod, 1);
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 2);
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices
+            string copied = pod.WaitForLine("of the app's memory while it ran, all of it (checkpoint 2's pages are in", stderr: true);
+            Assert.Contains("crik gathers them only from a volume", copied, StringComparison.Ordinal);
+            Assert.Contains(pod.Stderr, l => l.Contains("CRIU read only what the app wrote since crik's copy of all of its memory", StringComparison.Ordinal));
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 4);
+            Assert.Contains(pod.Stderr, l => l.Contains(ReadOnlyWrittenSince(3), StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("reads all of the app's memory", StringComparison.Ordinal));
+            WriteOnce(pod, "wrote 5462");
+            sum = SumOf(pod);
+            Pods.CheckpointAndStop(pod);
+        }
+        using CrikRun restored = Pod();
+        restored.WaitForLine("Restored checkpoint 5", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Equal(sum, SumOf(restored));
+        restored.Signal(Native.SIGKILL);
     }
 
     private static string ReadOnlyWrittenSince(int generation) => $"CRIU read only what the app wrote since checkpoint {generation}:";

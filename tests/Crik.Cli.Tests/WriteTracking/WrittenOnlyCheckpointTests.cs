@@ -23,11 +23,54 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
     [WrittenOnlyFact]
     public void AChainOfCheckpointsOfWhatTheAppWroteRestoresItsTreeWholeEagerly() => ChainRestoresWhole("lazyRestore: off\n");
 
+    /// <summary>
+    /// The tree changes while crik copies the app's memory, between the copy's scan and its read or between the copy and the
+    /// freeze: a new area, one moved by mremap, a child forked, pages dropped and unmapped, each during one of three
+    /// checkpoints taken while the app runs (the first copies all of its memory, the others what it wrote). The SIGTERM's
+    /// checkpoint after them restores every process's memory whole.
+    /// </summary>
+    [WrittenOnlyTheory]
+    [InlineData("CRIK_TEST_COPY_READ_PAUSE_MS")]
+    [InlineData("CRIK_TEST_COPY_FREEZE_PAUSE_MS")]
+    public void TheTreeChangingDuringEachCopyRestoresWhole(string pause)
+    {
+        string app = App();
+        using var pods = new Pods("trackWrites: on\n");
+        Dictionary<string, string> before;
+        using (CrikRun first = pods.StartWith(new Dictionary<string, string> { [pause] = "3000" }, app))
+        {
+            first.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            int[][] roundsDuring = [[1, 2], [3], [4]]; // 1 maps an area; 2 moves it and forks; 3 drops and unmaps pages
+            for (int generation = 1; generation <= roundsDuring.Length; generation++)
+            {
+                int current = generation;
+                Task onDemand = Task.Run(() => Pods.CheckpointOnDemand(first, current));
+                Pods.WaitForPause(first, pause, generation);
+                foreach (int round in roundsDuring[generation - 1])
+                {
+                    Round(first, round);
+                }
+                onDemand.GetAwaiter().GetResult();
+            }
+            Assert.Contains(first.Stderr, l => l.Contains("of the app's memory while it ran, all of it", StringComparison.Ordinal));
+            before = Digests(first, 4);
+            Pods.CheckpointAndStop(first);
+            first.WaitForLine("CRIU read only what the app wrote since checkpoint 3:", stderr: true);
+        }
+        Assert.Equal(2, before.Count);
+        using CrikRun restored = pods.Start(app);
+        restored.WaitForLine("Restored checkpoint 4", stderr: true);
+        Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
+        restored.WaitForLine(_ => Digests(restored, 4).Count == 2, TimeSpan.FromSeconds(30));
+        Assert.Equal(before, Digests(restored, 4));
+        restored.Signal(Native.SIGKILL);
+    }
+
     public void Dispose() => _build.Dispose();
 
     private void ChainRestoresWhole(string config)
     {
-        string app = CompiledApp.Build("rewriting-tree-app.c", Path.Combine(_build.Path, "rewriting-tree-app"));
+        string app = App();
         using var pods = new Pods("trackWrites: on\n" + config);
         Dictionary<string, string> before;
         using (CrikRun first = pods.Start(app))
@@ -62,6 +105,8 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
         Assert.Equal(Manifest.PackedPiecesFormat, (int)pods.Manifest("checkpoint-000006")["format"]!);
         restored.Signal(Native.SIGKILL);
     }
+
+    private string App() => CompiledApp.Build("rewriting-tree-app.c", Path.Combine(_build.Path, "rewriting-tree-app"));
 
     /// <summary>Has the app take round <paramref name="round"/>, and waits for each process's digest of it (a child's from round 2).</summary>
     private static void Round(CrikRun pod, int round)

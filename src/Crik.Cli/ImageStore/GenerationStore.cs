@@ -141,6 +141,7 @@ internal abstract class GenerationStore : ICheckpointStore
         staging.Publish(name, json, Codec.ManifestMac(json), whyNot: () =>
             MayNotWrite ? $"crik lost its lock on {ImageDir}, so another crik may be using it" : whyNot?.Invoke());
         staging.Dispose();
+        _reader.Committed(name, manifest); // as written: the next checkpoint need not read it back
         stages?.Lap("commit");
 
         // The commit point has passed: from here on, failures are warnings.
@@ -181,8 +182,12 @@ internal abstract class GenerationStore : ICheckpointStore
     }
 
     /// <summary>What a new generation may reuse (see <see cref="ReusableChunks"/>).</summary>
-    private Dictionary<string, ChunkRef> KnownChunks(StoreListing listing) =>
-        ReusableChunks.Find(listing.Generations().Select(g => (_reader.ReadManifest(g.Location), g.State)).ToList(), listing.Packs.ToHashSet(), Codec.KeyId);
+    private Dictionary<string, ChunkRef> KnownChunks(StoreListing listing)
+    {
+        List<(string Location, string State)> generations = [.. listing.Generations()];
+        return ReusableChunks.Find(_reader.CommittedManifests(generations.Select(g => g.Location)).Zip(generations, (manifest, g) => (manifest, g.State)).ToList(),
+            listing.Packs.ToHashSet(), Codec.KeyId);
+    }
 
     /// <inheritdoc cref="RestorableChoice.FindRestorable"/>
     public CommittedCheckpoint? FindRestorable(AppIdentity? current = null) => _choice.FindRestorable(current);

@@ -57,12 +57,7 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
             Pods.CheckpointAndStop(first);
             first.WaitForLine("CRIU read only what the app wrote since checkpoint 3:", stderr: true);
         }
-        Assert.Equal(2, before.Count);
-        using CrikRun restored = pods.Start(app);
-        restored.WaitForLine("Restored checkpoint 4", stderr: true);
-        Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
-        restored.WaitForLine(_ => Digests(restored, 4).Count == 2, TimeSpan.FromSeconds(30));
-        Assert.Equal(before, Digests(restored, 4));
+        using CrikRun restored = RestoredWithTheSameDigests(pods, app, 4, before, 4);
         restored.Signal(Native.SIGKILL);
     }
 
@@ -95,18 +90,36 @@ public sealed class WrittenOnlyCheckpointTests : IDisposable
                 Assert.True(fromPrevious.Success && double.Parse(fromPrevious.Groups[1].Value, CultureInfo.InvariantCulture) > 48, taken);
             }
         }
-        Assert.Equal(2, before.Count);
-        using CrikRun restored = pods.Start(app);
-        restored.WaitForLine("Restored checkpoint 6", stderr: true);
-        Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
-        restored.WaitForLine(_ => Digests(restored, 5).Count == 2, TimeSpan.FromSeconds(30));
-        Assert.Equal(before, Digests(restored, 5));
+        using CrikRun restored = RestoredWithTheSameDigests(pods, app, 6, before, 5);
         // Each checkpoint after the first lists slices of the chunks before it, by number, packed: a crik that knows only format 4 refuses it.
         Assert.Equal(Manifest.PackedPiecesFormat, (int)pods.Manifest("checkpoint-000006")["format"]!);
         restored.Signal(Native.SIGKILL);
     }
 
     private string App() => CompiledApp.Build("rewriting-tree-app.c", Path.Combine(_build.Path, "rewriting-tree-app"));
+
+    /// <summary>
+    /// A new pod restores checkpoint <paramref name="generation"/>, and each of the two processes says, for its last round
+    /// <paramref name="round"/>, the digest it said before (<paramref name="before"/>).
+    /// </summary>
+    private static CrikRun RestoredWithTheSameDigests(Pods pods, string app, int generation, Dictionary<string, string> before, int round)
+    {
+        Assert.Equal(2, before.Count);
+        CrikRun restored = pods.Start(app);
+        try
+        {
+            restored.WaitForLine($"Restored checkpoint {generation}", stderr: true);
+            Native.Signal(AppPid(restored), 12); // SIGUSR2: each process says its digest again
+            restored.WaitForLine(_ => Digests(restored, round).Count == 2, TimeSpan.FromSeconds(30));
+            Assert.Equal(before, Digests(restored, round));
+            return restored;
+        }
+        catch
+        {
+            restored.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Has the app take round <paramref name="round"/>, and waits for each process's digest of it (a child's from round 2).</summary>
     private static void Round(CrikRun pod, int round)

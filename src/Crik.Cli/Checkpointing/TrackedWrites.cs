@@ -152,10 +152,15 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             var enough = new EnoughBeforeTheDump(run.Attempt, budget.Token);
             (gathered, readAll) = previous is { GatherPieces: { } pieces, Manifest: { } manifest }
                 ? Gather(run, manifest, pieces, pagemaps, chunker, enough) : (new Dictionary<int, PagesLayer>(), null);
-            if (readAll is not null)
+            if (readAll is not null && budget.IsCancellationRequested)
             {
                 log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
                 return null;
+            }
+            if (readAll is not null)
+            {
+                // The gather failed: whole chunks again from the app's memory instead, with the app running on.
+                (previous, gathered, readAll) = (PreviousCheckpoint.CopyOfAll(readAll), new Dictionary<int, PagesLayer>(), null);
             }
             started = Stopwatch.GetTimestamp();
             (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough, all: previous.Manifest is null);
@@ -191,6 +196,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             using PackReader packs = store.OpenPackReader();
             TestDelay.BeforeGather();
+            FaultSeam.FailIo("gather");
             foreach ((int pid, PagemapImage pagemap) in pagemaps)
             {
                 gathered[pid] = GatheredLayer.Of(PagesLayer.Of(previous, pagemap, pid), previous.KeyId, packs, chunker, run.Staging.Pack.Generation,

@@ -20,6 +20,19 @@ internal static class FaultSeam
         }
     }
 
+    /// <summary>
+    /// The first time the point named by CRIK_FAULT is reached, throws an <see cref="IOException"/>, as a store that fails a
+    /// read does: a failure crik expects there, unlike <see cref="Hit"/>'s.
+    /// </summary>
+    [Conditional("DEBUG")]
+    public static void FailIo(string point)
+    {
+        if (Environment.GetEnvironmentVariable("CRIK_FAULT") == point && Interlocked.Exchange(ref Fired, 1) == 0)
+        {
+            throw new IOException($"a read failure the tests asked for at \"{point}\" (CRIK_FAULT)");
+        }
+    }
+
     /// <summary>With CRIK_FAULT=unguarded: a thread outside every guard throws, for the last resort to catch.</summary>
     [Conditional("DEBUG")]
     public static void ThrowUnguarded()

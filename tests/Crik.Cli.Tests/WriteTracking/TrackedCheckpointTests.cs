@@ -191,6 +191,37 @@ public sealed partial class TrackedCheckpointTests : IDisposable
     }
 
     /// <summary>
+    /// A gather that fails (a read of the previous checkpoint's pieces, failed by the fault seam) leaves the checkpoint to copy
+    /// all of the app's memory while it runs instead: its dump still reads only what the app wrote after the copy's scan, and
+    /// the restored app has every write.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AGatherThatFailsLeavesTheCheckpointToCopyAllOfTheMemoryWhileTheAppRuns()
+    {
+        string app = Compile();
+        using var pods = new Pods("trackWrites: on\n");
+        long sum;
+        using (CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_FAULT"] = "gather" }, app, "spread"))
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            AppWroteAt(pod, 1);
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 2);
+            WriteOnce(pod, "wrote 5462");
+            AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices: their gather fails
+            string copied = pod.WaitForLine("of the app's memory while it ran, all of it (the previous checkpoint's pages are in", stderr: true);
+            Assert.Contains("crik could not gather them while the app ran: a read failure the tests asked for", copied, StringComparison.Ordinal);
+            Assert.Contains(pod.Stderr, l => l.Contains("CRIU read only what the app wrote since crik's copy of all of its memory", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stderr, l => l.Contains("reads all of the app's memory", StringComparison.Ordinal)
+                || l.Contains("Gathered checkpoint", StringComparison.Ordinal));
+            WriteOnce(pod, "wrote 5462");
+            sum = SumOf(pod);
+            Pods.CheckpointAndStop(pod);
+        }
+        AssertRestoredWithEveryWrite(pods, [app, "spread"], 4, sum);
+    }
+
+    /// <summary>
     /// In object storage a fragmented previous checkpoint is not gathered (each piece would be read back, one request a
     /// chunk): the checkpoint copies all of the app's memory while it runs instead, in whole chunks again, and its dump still
     /// reads only what the app wrote after the copy's scan, never all of its memory with the app stopped. The checkpoint

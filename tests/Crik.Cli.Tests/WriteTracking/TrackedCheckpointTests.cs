@@ -170,11 +170,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         long sum;
         using (CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_GATHER_PAUSE_MS"] = "3000" }, app, "spread"))
         {
-            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
-            AppWroteAt(pod, 1);
-            WriteOnce(pod, "wrote 5462");
-            AppWroteAt(pod, 2);
-            WriteOnce(pod, "wrote 5462");
+            TwoCheckpointsOfSpreadWrites(pod);
             sum = SumOf(pod);
             Task third = Task.Run(() => AppWroteAt(pod, 3)); // checkpoint 2's pages are in thousands of slices: this one gathers them
             Pods.WaitForPause(pod, "CRIK_TEST_GATHER_PAUSE_MS");
@@ -203,11 +199,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         long sum;
         using (CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_FAULT"] = "gather" }, app, "spread"))
         {
-            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
-            AppWroteAt(pod, 1);
-            WriteOnce(pod, "wrote 5462");
-            AppWroteAt(pod, 2);
-            WriteOnce(pod, "wrote 5462");
+            TwoCheckpointsOfSpreadWrites(pod);
             AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices: their gather fails
             string copied = pod.WaitForLine("of the app's memory while it ran, all of it (the previous checkpoint's pages are in", stderr: true);
             Assert.Contains("crik could not gather them while the app ran: a read failure the tests asked for", copied, StringComparison.Ordinal);
@@ -237,11 +229,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         long sum;
         using (CrikRun pod = Pod())
         {
-            pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
-            AppWroteAt(pod, 1);
-            WriteOnce(pod, "wrote 5462");
-            AppWroteAt(pod, 2);
-            WriteOnce(pod, "wrote 5462");
+            TwoCheckpointsOfSpreadWrites(pod);
             AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices
             string copied = pod.WaitForLine("of the app's memory while it ran, all of it (checkpoint 2's pages are in", stderr: true);
             Assert.Contains("crik gathers them only from a volume", copied, StringComparison.Ordinal);
@@ -258,6 +246,19 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         restored.WaitForLine("Restored checkpoint 5", TimeSpan.FromSeconds(60), stderr: true);
         Assert.Equal(sum, SumOf(restored));
         restored.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
+    /// The spread app's first two checkpoints, each followed by writes all over its memory: checkpoint 2's pages are in
+    /// thousands of slices, so the next checkpoint gathers them, or copies all of the memory instead.
+    /// </summary>
+    private static void TwoCheckpointsOfSpreadWrites(CrikRun pod)
+    {
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        AppWroteAt(pod, 1);
+        WriteOnce(pod, "wrote 5462");
+        AppWroteAt(pod, 2);
+        WriteOnce(pod, "wrote 5462");
     }
 
     private static string ReadOnlyWrittenSince(int generation) => $"CRIU read only what the app wrote since checkpoint {generation}:";

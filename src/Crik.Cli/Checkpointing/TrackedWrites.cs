@@ -100,8 +100,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             if (run.Budget.Remaining >= CopyBudget)
             {
                 // Whole chunks again, from the app's memory instead of the previous checkpoint's pieces, with the app running on.
-                return PreviousCheckpoint.CopyOfAll($"checkpoint {previous.Generation}'s pages are in {pieces} pieces, so fragmented that "
-                    + $"they are stored in whole chunks again, and {notGathered}");
+                return PreviousCheckpoint.CopyOfAll(whyWhole);
             }
             log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, whyWhole);
         }
@@ -152,13 +151,13 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             var enough = new EnoughBeforeTheDump(run.Attempt, budget.Token);
             (gathered, readAll) = previous is { GatherPieces: { } pieces, Manifest: { } manifest }
                 ? Gather(run, manifest, pieces, pagemaps, chunker, enough) : (new Dictionary<int, PagesLayer>(), null);
-            if (readAll is not null && budget.IsCancellationRequested)
-            {
-                log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
-                return null;
-            }
             if (readAll is not null)
             {
+                if (budget.IsCancellationRequested)
+                {
+                    log.Information("Checkpoint {Generation} reads all of the app's memory: {Why}", run.Generation, readAll);
+                    return null;
+                }
                 // The gather failed: whole chunks again from the app's memory instead, with the app running on.
                 (previous, gathered, readAll) = (PreviousCheckpoint.CopyOfAll(readAll), new Dictionary<int, PagesLayer>(), null);
             }

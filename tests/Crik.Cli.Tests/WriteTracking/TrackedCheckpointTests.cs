@@ -231,7 +231,7 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         {
             TwoCheckpointsOfSpreadWrites(pod);
             AppWroteAt(pod, 3); // checkpoint 2's pages are in thousands of slices
-            string copied = pod.WaitForLine("of the app's memory while it ran, all of it (checkpoint 2's pages are in", stderr: true);
+            string copied = pod.WaitForLine("of the app's memory while it ran, all of it (the previous checkpoint's pages are in", stderr: true);
             Assert.Contains("crik gathers them only from a volume", copied, StringComparison.Ordinal);
             Assert.Contains(pod.Stderr, l => l.Contains("CRIU read only what the app wrote since crik's copy of all of its memory", StringComparison.Ordinal));
             WriteOnce(pod, "wrote 5462");

@@ -62,7 +62,7 @@ def one_pod(args, config, port, number, rng):
         # How long each checkpoint's CRIU dump held the app frozen; the first in a pod has no committed checkpoint before it.
         "dumps_s": [float(m.group(1)) for m in (re.search(r"\(CRIU dump ([\d.]+) s\)", line) for line in committed) if m],
         "first_checkpoint": [line.split("crik: ", 1)[-1][:400] for _, line in pod.lines["stderr"]
-                             if re.search(r"Checkpoint \d+ committed|Copied |memory is all in|reads all of", line)][:4],
+                             if re.search(r"Checkpoint \d+ committed|Copied |memory is all in|reads all of|crik tracks what the restored", line)][:4],
     }
 
 
@@ -79,12 +79,14 @@ def main():
     parser.add_argument("--least", type=float, default=3.0, help="the shortest a pod lives before it is killed, in seconds")
     parser.add_argument("--most", type=float, default=12.0, help="the longest a pod lives before it is killed, in seconds")
     parser.add_argument("--seed", type=int, default=77)
+    parser.add_argument("--lazy-restore", choices=["auto", "on", "off"], default="auto",
+                        help="lazyRestore: off restores on crik's fill, the app stopped until its memory is all in, and tracks its writes from before it runs")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     shutil.rmtree(os.path.join(args.work, "images"), ignore_errors=True)
     config = os.path.join(args.work, "crik.yaml")
     with open(config, "w") as f:
-        f.write(f"imageDir: {os.path.join(args.work, 'images')}\ncheckpointInterval: {args.interval}\n")
+        f.write(f"imageDir: {os.path.join(args.work, 'images')}\ncheckpointInterval: {args.interval}\nlazyRestore: {args.lazy_restore}\n")
     rng = random.Random(args.seed)
     port = free_port()
     pods = [one_pod(args, config, port, number, rng) for number in range(args.kills + 1)]
@@ -98,7 +100,7 @@ def main():
     worst = max(k["lost_s"] for k in kills)
     log(f"{len(kills)} kills, checkpointInterval {args.interval}: work lost at most {worst:.1f} s, "
         f"median {sorted(k['lost_s'] for k in kills)[len(kills) // 2]:.1f} s")
-    save(args.out, {"mib": args.mib, "interval": args.interval, "percent": args.percent, "kills": kills, "pods": pods})
+    save(args.out, {"mib": args.mib, "interval": args.interval, "percent": args.percent, "lazy_restore": args.lazy_restore, "kills": kills, "pods": pods})
 
 
 if __name__ == "__main__":

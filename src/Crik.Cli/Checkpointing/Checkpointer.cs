@@ -9,6 +9,7 @@ using Crik.Cli.Observing;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.WriteTracking;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;
@@ -60,6 +61,8 @@ internal sealed class Checkpointer : ICheckpointer, IDisposable
 
     /// <summary>crik is done with the app (it ended, and crik with it): the write tracking lets go of its processes' userfaultfds.</summary>
     public void Dispose() => _dumpAndCommit.Dispose();
+
+    public void TrackFromRestore(RestoredMemory restored) => _dumpAndCommit.TrackFromRestore(restored);
 
     public bool HearsEarlyWarnings => _nodeState is not null;
 

@@ -61,6 +61,9 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
 
     public void Dispose() => writes.Dispose();
 
+    /// <inheritdoc cref="TrackedWrites.FromRestore"/>
+    public void TrackFromRestore(RestoredMemory restored) => writes.FromRestore(restored);
+
     /// <summary>
     /// The dump's steps after its preparation, to the commit point: <see cref="CheckpointOutcome.Committed"/> once the manifest is
     /// written, else what <see cref="DumpOutcomes"/> made of the first step that failed.

@@ -1,5 +1,6 @@
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.WriteTracking;
 
 namespace Crik.Cli.Checkpointing;
 
@@ -32,6 +33,12 @@ internal interface ICheckpointer
 
     /// <summary>Pre-dumps the running app; false when that failed (logged), and the app may need resuming. <paramref name="abort"/> stops it.</summary>
     Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort);
+
+    /// <summary>
+    /// An app restored stopped on crik's fill, before it first runs: with trackWrites, its writes are tracked from here, so that
+    /// its next checkpoint takes what it does not write from the checkpoint it was restored from. Never throws.
+    /// </summary>
+    void TrackFromRestore(RestoredMemory restored);
 
     /// <summary>Whether crik can hear early warnings (a node-state server is configured).</summary>
     bool HearsEarlyWarnings { get; }

@@ -85,10 +85,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         if (whyWhole is null && _writes.ProtectedAt is { } previous)
         {
-            List<ManifestFile> pages = [.. previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
-            int pieces = pages.Sum(f => f.Chunks!.Count);
-            long chunkBytes = pages.SelectMany(f => f.Chunks!).DistinctBy(c => (c.Pack, c.Offset)).Sum(c => (long)c.WholeSize);
-            bool gather = WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), chunkBytes, appEndsAfter: !AfterCheckpoint.ResumedOnceCaptured(run.Reason));
+            (int pieces, bool fragmented) = Fragmentation(previous);
+            bool gather = fragmented && AfterCheckpoint.ResumedOnceCaptured(run.Reason);
             string? notGathered = gather ? WhyNotGatherWhileRunning(run) : null;
             Dictionary<int, PagemapImage>? pagemaps = notGathered is null ? PagemapsOf(previous) : null;
             notGathered ??= gather && pagemaps is null ? "its pagemaps could not be read while the app ran" : null;
@@ -116,6 +114,18 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             log.Information("Each checkpoint reads all of the app's memory: {Why}, so CRIU cannot leave out what the app did not write", whyWhole);
         }
         return null;
+    }
+
+    /// <summary>
+    /// How many pieces <paramref name="checkpoint"/>'s pages images list, and whether they are so many that the next
+    /// checkpoint after which the app runs on gathers them (<see cref="WrittenOnlyDump.Gathers"/>).
+    /// </summary>
+    private static (int Pieces, bool Fragmented) Fragmentation(Manifest checkpoint)
+    {
+        List<ManifestFile> pages = [.. checkpoint.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
+        int pieces = pages.Sum(f => f.Chunks!.Count);
+        long chunkBytes = pages.SelectMany(f => f.Chunks!).DistinctBy(c => (c.Pack, c.Offset)).Sum(c => (long)c.WholeSize);
+        return (pieces, WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), chunkBytes, appEndsAfter: false));
     }
 
     /// <summary>Why a fragmented previous checkpoint cannot be gathered while the app runs, before its pagemaps are read; null when it can.</summary>
@@ -349,6 +359,42 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             return new WrittenSinceCommit(0, processes.Count, processes.Count);
         }
     });
+
+    /// <summary>
+    /// An app restored stopped on crik's fill, its memory all in, before it first runs: its writes are tracked from here, so that
+    /// its next checkpoint reads only what it writes (and the pages in when CRIU's restore ended) and takes the rest from the
+    /// checkpoint it was restored from, instead of copying all of its memory first. Never throws: the app runs either way, and a
+    /// process crik could not arm is read whole by the next dump.
+    /// </summary>
+    public void FromRestore(RestoredMemory restored)
+    {
+        if (!Tracking)
+        {
+            return;
+        }
+        if (Fragmentation(restored.Checkpoint) is (int pieces, true))
+        {
+            // A checkpoint after which the app ends never gathers: taking the first one after a restore from these pieces again
+            // would let restores and SIGTERMs add slices without end. Copied all, its chunks are whole again.
+            log.Information("Checkpoint {Generation}: its pages are in {Pieces} pieces, so the restored app's next checkpoint copies all of its memory "
+                + "instead of taking what the app does not write from them", restored.Checkpoint.Generation, pieces);
+            return;
+        }
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            int armed = _writes.FromRestore(restored);
+            log.Information("Checkpoint {Generation}: crik tracks what the restored app writes from before it runs ({Armed} of {Processes} processes, {Ms:0} ms), "
+                + "so its next checkpoint takes what the app does not write from that checkpoint; the {Written} in memory when CRIU's restore ended count as written",
+                restored.Checkpoint.Generation, armed, restored.InAtCriusEnd.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                Size.Format(restored.InAtCriusEndBytes));
+        }
+        catch (Exception e)
+        {
+            log.Warning("Checkpoint {Generation}: crik could not track the restored app's writes from before it runs ({Error}); its next checkpoint copies all of its memory first",
+                restored.Checkpoint.Generation, e.Message);
+        }
+    }
 
     /// <summary>The checkpoint is committed: writes count from it, and the next dump may take what the app does not write from it.</summary>
     public void Committed(Manifest committed) => _writes.Committed(committed, protectedByIt: Tracking);

@@ -38,7 +38,8 @@ internal static class WrittenOnlyDump
     /// <param name="previousBytes">The bytes of those images.</param>
     /// <param name="chunkBytes">The bytes of the whole chunks those pieces are cut from (each counted once): what a restore reads.</param>
     /// <param name="appEndsAfter">The app ends after this checkpoint (a SIGTERM's): its pieces are not gathered now, as the node
-    /// goes away; one checkpoint's writes more is all a restore meets, and the next pod's first checkpoint reads all the memory.</param>
+    /// goes away; one checkpoint's writes more is all a restore meets, as the next pod does not track a checkpoint this fragmented
+    /// from its restore, and its first checkpoint copies all the memory.</param>
     public static bool Gathers(int previousPieces, long previousBytes, long chunkBytes, bool appEndsAfter) =>
         !appEndsAfter && (previousPieces > Math.Max(MostPiecesEver, previousBytes / SmallestAveragePiece) || chunkBytes > previousBytes * 3 / 2);
 

@@ -33,6 +33,24 @@ internal static class FaultSeam
         }
     }
 
+    /// <summary>
+    /// With CRIK_FAULT=restorer-writes: writes the byte 0xAB at offset 11 of process <paramref name="pid"/>'s largest private
+    /// area, through its /proc/PID/mem, as a write of CRIU's restorer (or of the kernel for it) would land in a page crik had
+    /// already put in: once the restore has ended, before the app first runs.
+    /// </summary>
+    [Conditional("DEBUG")]
+    public static void WriteAsTheRestorer(int pid)
+    {
+        if (Environment.GetEnvironmentVariable("CRIK_FAULT") != "restorer-writes")
+        {
+            return;
+        }
+        MapsArea largest = MemoryMaps.Read(pid).Where(a => a.Private).OrderByDescending(a => a.Size).First();
+        using var memory = new FileStream($"/proc/{pid}/mem", FileMode.Open, FileAccess.Write);
+        memory.Position = (long)largest.Start + 11;
+        memory.WriteByte(0xAB);
+    }
+
     /// <summary>With CRIK_FAULT=unguarded: a thread outside every guard throws, for the last resort to catch.</summary>
     [Conditional("DEBUG")]
     public static void ThrowUnguarded()

@@ -4,7 +4,9 @@ using Crik.Cli.Decisions;
 using Crik.Cli.Interop;
 using Crik.Cli.LazyPages;
 using Crik.Cli.Logging;
+using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.WriteTracking;
 using Serilog;
 
 namespace Crik.Cli.Restoring;
@@ -48,10 +50,25 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
             return null;
         }
         await loading.HoldUserfaultsAsync().ConfigureAwait(false);
+        RestoredMemory? memory = InAtCriusEnd(manifest, processes.Keys);
         NotWhole? failure = await AllInAsync(run, loading).ConfigureAwait(false);
         run.Stages.Lap("fill");
         string how = $"{OnCriksFill} ({Size.Format(loading.CopiedBytes)} filled in by {loading.ReaderThreads} threads before it ran)";
-        return new Filled(new StoppedTree(manifest.Generation, processes, log), failure, how);
+        return new Filled(new StoppedTree(manifest.Generation, processes, memory, log), failure, how);
+    }
+
+    /// <summary>
+    /// With CRIU's restore ended and the processes stopped: the pages each holds already (<see cref="RestoredMemory"/>), which
+    /// may differ from the checkpoint's, for crik to count as written when it tracks the app's writes; null when it does not.
+    /// </summary>
+    private RestoredMemory? InAtCriusEnd(Manifest manifest, IEnumerable<int> pids)
+    {
+        if (WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1) is not null)
+        {
+            return null;
+        }
+        FaultSeam.WriteAsTheRestorer(manifest.RootPid);
+        return RestoredMemory.Read(manifest, pids);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Crik.Cli.Criu;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
+using Crik.Cli.WriteTracking;
 using Serilog;
 
 namespace Crik.Cli.Restoring;
@@ -9,8 +10,12 @@ namespace Crik.Cli.Restoring;
 /// The app's tree as a restore on crik's fill leaves it: every process stopped, until crik lets it go once its memory is all in.
 /// </summary>
 /// <param name="processes">Each process of the tree, whether it was stopped at the checkpoint and by which signal.</param>
-internal sealed class StoppedTree(long generation, Dictionary<int, TaskState> processes, ILogger log) : IStoppedApp
+/// <param name="memory">What its memory holds before it first runs, for crik to track its writes from there; null when crik does not track them.</param>
+internal sealed class StoppedTree(long generation, Dictionary<int, TaskState> processes, RestoredMemory? memory, ILogger log) : IStoppedApp
 {
+    /// <inheritdoc cref="StoppedTree(long, Dictionary{int, TaskState}, RestoredMemory?, ILogger)" path="/param[@name='memory']"/>
+    public RestoredMemory? Memory => memory;
+
     /// <summary>Sends SIGCONT to each process that ran at the checkpoint; one that was stopped then stays stopped, by the signal that stopped it.</summary>
     public void LetGo()
     {

@@ -50,7 +50,7 @@ internal sealed class LeaseWatchdog : IDisposable
         _thread = BackgroundThread.Start(Watch, "crik lease watchdog");
     }
 
-    /// <summary>Completes once the lease is lost and the app was sent SIGKILL.</summary>
+    /// <summary>Completes once the lease is lost, just before the app is sent SIGKILL (so that whoever sees it die knows it was crik's).</summary>
     public Task Lost => _lost.Task;
 
     /// <summary>The app is frozen for the lease now.</summary>

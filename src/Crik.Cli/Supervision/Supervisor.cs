@@ -36,6 +36,10 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         var tree = new AppTree(app.Pid);
         using LeaseWatchdog? watchdog = WatchTheLease(app, tree);
         var life = new AppLife(app, new AppStops(tree, watchdog), oomKillsAtStart);
+        if (app.Stopped is StoppedTree { Memory: { } memory })
+        {
+            checkpointer?.TrackFromRestore(memory); // before its first instruction: the next checkpoint reads only what it writes
+        }
         life.Stops.LetGo(app);
         // Ends with the app at the latest: crik waits for it below, so that its line is written and its process reaped.
         Task handedOver = app.Generation > 0 && afterRestore is not null ? afterRestore.RunAsync(app) : Task.CompletedTask;

@@ -239,6 +239,45 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         return (scanned, readAll);
     }
 
+    /// <summary>
+    /// An app restored stopped, its memory all in, before it first runs: each process of <paramref name="restored"/> armed, the pages
+    /// it held when CRIU's restore ended counted as written (their protection lifted, so that the dump reads them), and the
+    /// checkpoint it was restored from made <see cref="ProtectedAt"/>, where at least one process could be armed. A process crik
+    /// cannot arm is left to the next checkpoint's dump, as one born since is. Returns how many were armed.
+    /// </summary>
+    public int FromRestore(RestoredMemory restored)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _byPid.Count > 0)
+            {
+                return 0; // only before any tracking: the restore is this pod's first word on the app's memory
+            }
+            foreach ((int pid, List<AddressRange> written) in restored.InAtCriusEnd)
+            {
+                string start = ProcessStart.Of(pid);
+                if (start.Length == 0 || TryStart(pid, stopped: true) is not { } started)
+                {
+                    continue;
+                }
+                try
+                {
+                    written.ForEach(started.Unprotect);
+                }
+                catch (Exception e) when (IsTrackingFailure(e))
+                {
+                    started.Dispose();
+                    LostTrack(pid, e);
+                    continue;
+                }
+                var tracked = _byPid[pid] = new Tracked(start, started) { Whole = true };
+                _ = tracked.CountWritten(written);
+            }
+            ProtectedAt = _byPid.Count > 0 ? restored.Checkpoint : null;
+            return _byPid.Count;
+        }
+    }
+
     /// <summary>A checkpoint is committed: from here on, writes count from it.</summary>
     /// <param name="protectedByIt"><see cref="Take"/> was called for it, with its dump's app still stopped: it is <see cref="ProtectedAt"/>.</param>
     public void Committed(Manifest committed, bool protectedByIt)

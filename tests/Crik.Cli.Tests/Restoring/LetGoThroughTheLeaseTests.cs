@@ -93,6 +93,8 @@ public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
         Assert.True(watchdog.Frozen);
         lease.Set(HoldState.Lost);
         await watchdog.Lost.WaitAsync(TimeSpan.FromSeconds(5));
+        // Lost completes just before the SIGKILL goes (so that whoever sees the app die knows it was crik's): wait for the signal.
+        Assert.True(SpinWait.SpinUntil(() => Signals().Contains(Signal.SIGKILL), TimeSpan.FromSeconds(5)), string.Join(", ", Signals()));
         Assert.Equal(0, Volatile.Read(ref _letGo));
         Assert.Equal([Signal.SIGKILL], Signals().Where(s => s != Signal.SIGSTOP));
     }

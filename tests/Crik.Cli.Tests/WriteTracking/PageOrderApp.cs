@@ -30,13 +30,16 @@ internal static class PageOrderApp
     public static void AssertNothingBroken(CrikRun pod) => Assert.False(pod.Stdout.Any(IsBroken), pod.Transcript);
 
     /// <summary>The size that follows <paramref name="before"/> in a log line ("812 KiB", "12.3 MiB"), in MiB.</summary>
-    public static double Mebibytes(string line, string before)
+    public static double Mebibytes(string line, string before) => Bytes(line, before) / (1024.0 * 1024);
+
+    /// <summary>The size that follows <paramref name="before"/> in a log line ("812 KiB", "12.3 MiB"), in bytes.</summary>
+    public static long Bytes(string line, string before)
     {
         Match size = Regex.Match(line, Regex.Escape(before) + @"([\d.]+) (B|KiB|MiB|GiB)\b");
         Assert.True(size.Success, line);
         double value = double.Parse(size.Groups[1].Value, CultureInfo.InvariantCulture);
-        int power = Array.IndexOf(["B", "KiB", "MiB", "GiB"], size.Groups[2].Value) - 2;
-        return value * Math.Pow(1024, power);
+        int power = Array.IndexOf(["B", "KiB", "MiB", "GiB"], size.Groups[2].Value);
+        return (long)(value * Math.Pow(1024, power));
     }
 
     private static bool IsBroken(string line) => line.StartsWith("broken", StringComparison.Ordinal);

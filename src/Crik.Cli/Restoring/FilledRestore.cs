@@ -58,18 +58,30 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
     }
 
     /// <summary>
-    /// With CRIU's restore ended and the processes stopped: the pages each holds already (<see cref="RestoredMemory"/>), which
-    /// may differ from the checkpoint's, for crik to count as written when it tracks the app's writes; null when it does not.
+    /// With CRIU's restore ended, once every thread has stopped: the pages each process holds already (<see cref="RestoredMemory"/>),
+    /// which may differ from the checkpoint's, for crik to count as written when it tracks the app's writes; null when it does
+    /// not, or when a thread has not stopped within <see cref="StopWait"/> (the next checkpoint then copies all of the memory).
     /// </summary>
-    private RestoredMemory? InAtCriusEnd(Manifest manifest, IEnumerable<int> pids)
+    private RestoredMemory? InAtCriusEnd(Manifest manifest, IReadOnlyCollection<int> pids)
     {
         if (WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1) is not null)
         {
             return null;
         }
+        // CRIU exits without waiting for its SIGSTOP to stop each thread: one on its way may still take a signal queued before,
+        // writing its frame into a page crik puts in meanwhile. Stopped, nothing but crik's fill writes into the tree's memory.
+        if (!AllThreadsStopped.Within(pids, StopWait))
+        {
+            log.Information("Checkpoint {Generation}: crik does not track the restored app's writes from its restore: not all of its threads had stopped "
+                + "{Seconds:0} s after CRIU's restore ended, so its next checkpoint copies all of its memory", manifest.Generation, StopWait.TotalSeconds);
+            return null;
+        }
         FaultSeam.WriteAsTheRestorer(manifest.RootPid);
         return RestoredMemory.Read(manifest, pids);
     }
+
+    /// <summary>How long the restored threads may take to stop once CRIU's restore has ended (they do within milliseconds).</summary>
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Null once every page is in; why not, when the fill failed or did not end within restoreTimeout (the

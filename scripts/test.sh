@@ -110,6 +110,10 @@ fi
 for pid in "${pids[@]}"; do
     wait "$pid" || status=1
 done
+# A project whose run ended without its summary (a dotnet test stopped by a signal may exit 0) counts as failed.
+for project_log in "${logs[@]}"; do
+    grep -q "Total: *[0-9]" "$project_log" || { echo "test.sh: a test project ended without its summary line" >&2; status=1; }
+done
 log=$(mktemp)
 cat "${logs[@]}" | tee "$log"
 rm -f "${logs[@]}"

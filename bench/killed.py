@@ -53,6 +53,8 @@ def one_pod(args, config, port, number, rng):
     printed = ticks(pod)
     committed = [line for _, line in pod.lines["stderr"] if re.search(r"Checkpoint \d+ committed", line)]
     pod.kill()
+    with open(os.path.join(args.work, f"pod-{number}.stderr"), "w") as f:
+        f.write("\n".join(line for _, line in pod.lines["stderr"]) + "\n")
     return {
         "restored": restored,
         "first_tick": int(first[1].split()[1]),
@@ -62,7 +64,7 @@ def one_pod(args, config, port, number, rng):
         # How long each checkpoint's CRIU dump held the app frozen; the first in a pod has no committed checkpoint before it.
         "dumps_s": [float(m.group(1)) for m in (re.search(r"\(CRIU dump ([\d.]+) s\)", line) for line in committed) if m],
         "first_checkpoint": [line.split("crik: ", 1)[-1][:400] for _, line in pod.lines["stderr"]
-                             if re.search(r"Checkpoint \d+ committed|Copied |memory is all in|reads all of|crik tracks what the restored", line)][:4],
+                             if re.search(r"Restored checkpoint|Checkpoint \d+ committed|Copied |memory is all in|reads all of|crik tracks what the restored", line)][:5],
     }
 
 

@@ -37,7 +37,7 @@
 //   collapse      each restore: MADV_COLLAPSE ("madv_collapse gave ERRNO|0"): where every page is in, 0 (or EAGAIN, ENOMEM:
 //                 no huge page to be had); else an errno madvise(2) documents: EBUSY where a 2 MiB range misses a page
 //                 and a userfaultfd is armed on it (the kernel will not collapse over a missing page then), EINVAL where a
-//                 range has no page at all
+//                 range has no page at all, or where crik tracks the app's writes (a page still write-protected)
 //   populatecollapse   each restore: MADV_POPULATE_WRITE, then MADV_COLLAPSE as collapse (no page is missing then)
 //   mlock         each restore: mlock(2), which makes every page arrive first; 0 and every byte right
 //   lockall       mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT), then a new area (its first half written, the rest zeros),
@@ -366,6 +366,25 @@ static int lock_and_grow(int area, int lock_flags, size_t bytes)
     return spots(slot);
 }
 
+// Whether the area at START is registered for userfaultfd write-protection ("uw" among its smaps VmFlags): crik tracks its
+// writes, and the kernel collapses no 2 MiB range with a page still write-protected (khugepaged.c: SCAN_PTE_UFFD_WP, EINVAL).
+static int write_protected(const void *start)
+{
+    char line[512];
+    unsigned long at = (unsigned long)start, from, to;
+    FILE *smaps = fopen("/proc/self/smaps", "r");
+    int in_area = 0, found = 0;
+    while (smaps && !found && fgets(line, sizeof line, smaps)) {
+        if (strncmp(line, "VmFlags:", 8) == 0)
+            found = in_area ? (strstr(line, " uw") != NULL ? 1 : -1) : 0;
+        else if (sscanf(line, "%lx-%lx ", &from, &to) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in_area = from <= at && at < to;
+    }
+    if (smaps)
+        fclose(smaps);
+    return found == 1;
+}
+
 // MADV_COLLAPSE: done where every page is in (or refused for want of a huge page), else refused with an errno madvise(2)
 // documents: EBUSY for a 2 MiB range with a page missing where a userfaultfd is armed (khugepaged.c: SCAN_EXCEED_NONE_PTE),
 // EINVAL for one with no page at all.
@@ -376,7 +395,7 @@ static int collapse(int area, size_t bytes)
     printf("madv_collapse gave %s\n", done ? "0" : strerrorname_np(error));
     if (done || error == EAGAIN || error == ENOMEM)
         return 1;
-    return !all_in && (error == EBUSY || error == EINVAL);
+    return (!all_in && (error == EBUSY || error == EINVAL)) || (error == EINVAL && write_protected(areas[area]));
 }
 
 static int populate(int area, size_t bytes, int advice)

@@ -20,11 +20,11 @@ internal readonly record struct MemoryArea(ulong Start, ulong End, uint Flags = 
 
     /// <summary>
     /// Whether a restore with --lazy-pages registers this mapping with a userfaultfd (CRIU's vma_entry_can_be_lazy: private
-    /// anonymous, not locked, not the vDSO). A page CRIU is told is lazy anywhere else is neither restored nor ever asked
-    /// for: the app would read zeros there.
+    /// anonymous, not locked, not huge pages, not the vDSO). A page CRIU is told is lazy anywhere else is neither restored
+    /// nor ever asked for: the app would read zeros there.
     /// </summary>
     public bool CanBeLazy =>
-        (Flags & (Private | Anonymous)) == (Private | Anonymous) && (Flags & Locked) == 0 && (Status & (Vsyscall | Vdso)) == 0;
+        (Flags & (Private | Anonymous)) == (Private | Anonymous) && (Flags & (Locked | HugeTlb)) == 0 && (Status & (Vsyscall | Vdso)) == 0;
 
     /// <summary>
     /// Plain private anonymous memory (a heap or an mmap, not a stack, huge pages, locked memory or a

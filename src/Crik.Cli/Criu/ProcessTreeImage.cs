@@ -25,6 +25,10 @@ internal static class ProcessTreeImage
     public static List<int> Ids(ReadOnlySpan<byte> image) =>
         Read(image).SelectMany(e => e.Threads.Prepend(e.Process.Pid)).Distinct().Order().ToList();
 
+    /// <summary>Each process's threads, its first (its PID) among them, by PID; throws <see cref="FormatException"/> for an image that is not (or is damaged).</summary>
+    public static Dictionary<int, List<int>> Threads(ReadOnlySpan<byte> image) =>
+        Read(image).GroupBy(e => e.Process.Pid).ToDictionary(g => g.Key, g => g.SelectMany(e => e.Threads.Prepend(e.Process.Pid)).Distinct().ToList());
+
     /// <summary>A process or thread ID as the image holds it; throws <see cref="FormatException"/> for one no kernel gives.</summary>
     private static int Id(long value) => value is >= 0 and <= int.MaxValue ? (int)value : throw new FormatException($"it names ID {value}, which no process can have");
 

@@ -31,13 +31,7 @@ internal static class TaskStateImage
     /// <summary>The task_state and stop_signo of a core image; throws <see cref="FormatException"/> for one that is not (or has no task_state).</summary>
     public static TaskState Parse(ReadOnlySpan<byte> image)
     {
-        if (image.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(image) != ImageWire.CommonMagic
-            || BinaryPrimitives.ReadUInt32LittleEndian(image[4..]) != CoreMagic)
-        {
-            throw new FormatException("it does not start as a CRIU core image");
-        }
-        var messages = new ImageMessageReader(image[8..]);
-        if (!messages.Next(out ReadOnlySpan<byte> core) || !new ProtobufFieldReader(core).NextEmbedded(3, out ReadOnlySpan<byte> task))
+        if (!new ProtobufFieldReader(CoreEntry(image)).NextEmbedded(3, out ReadOnlySpan<byte> task))
         {
             throw new FormatException("it has no task core entry");
         }
@@ -56,5 +50,16 @@ internal static class TaskStateImage
             }
         }
         return state is { } known ? new TaskState(known, stopSignal) : throw new FormatException("its task core entry has no task_state");
+    }
+
+    /// <summary>A core image's core_entry; throws <see cref="FormatException"/> for an image that is not a core image.</summary>
+    public static ReadOnlySpan<byte> CoreEntry(ReadOnlySpan<byte> image)
+    {
+        if (image.Length < 8 || BinaryPrimitives.ReadUInt32LittleEndian(image) != ImageWire.CommonMagic
+            || BinaryPrimitives.ReadUInt32LittleEndian(image[4..]) != CoreMagic)
+        {
+            throw new FormatException("it does not start as a CRIU core image");
+        }
+        return new ImageMessageReader(image[8..]).Next(out ReadOnlySpan<byte> core) ? core : throw new FormatException("it has no core entry");
     }
 }

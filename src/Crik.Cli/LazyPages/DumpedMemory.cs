@@ -111,6 +111,32 @@ internal static class DumpedMemory
         name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".img", StringComparison.Ordinal)
             && int.TryParse(name.AsSpan(prefix.Length, name.Length - prefix.Length - 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : null;
 
+    /// <summary>
+    /// By PID, the page each of its threads' stack pointer was in when it was dumped (<see cref="StackPointerImage"/>), which
+    /// CRIU never takes lazily; throws <see cref="InvalidDataException"/> when an image is missing or damaged.
+    /// </summary>
+    public static Dictionary<int, List<AddressRange>> StackPages(List<ManifestFile> files, Manifest manifest, PackReader packs, IEnumerable<int> pids)
+    {
+        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        Dictionary<int, List<int>> threads = Parse(ProcessTreeImage.Name, ReadSmall(Named(byName, ProcessTreeImage.Name), manifest, packs), ProcessTreeImage.Threads);
+        var pages = new Dictionary<int, List<AddressRange>>();
+        foreach (int pid in pids)
+        {
+            var stacks = new List<AddressRange>();
+            foreach (int tid in threads.GetValueOrDefault(pid) ?? [pid])
+            {
+                string name = TaskStateImage.Name(tid);
+                if (Parse(name, ReadSmall(Named(byName, name), manifest, packs), image => StackPointerImage.Parse(image)) is { } sp)
+                {
+                    ulong page = sp & ~(ulong)(ImagePage.Bytes - 1);
+                    stacks.Add(new AddressRange(page, page + (ulong)ImagePage.Bytes));
+                }
+            }
+            pages[pid] = AddressRange.Merge(stacks);
+        }
+        return pages;
+    }
+
     /// <summary>Each process's parent, by PID, from the pstree image; throws <see cref="InvalidDataException"/> when it is missing or damaged.</summary>
     private static Dictionary<int, int> ReadTree(Dictionary<string, ManifestFile> byName, Manifest manifest, PackReader packs) =>
         Parse(ProcessTreeImage.Name, ReadSmall(Named(byName, ProcessTreeImage.Name), manifest, packs), ProcessTreeImage.Parse)

@@ -35,6 +35,14 @@ internal static class EagerPages
         return image with { Entries = entries };
     }
 
+    /// <summary>
+    /// Every page the image holds marked lazy, as CRIU's dump marks a page of an area a restore may take lazily: for
+    /// <see cref="Apply"/> to take the mark off again where CRIU would not have set it (areas it cannot take lazily, the pages
+    /// of the threads' stack pointers). Pages crik copied while the app ran, and whole pages images of old, carry no mark.
+    /// </summary>
+    public static PagemapImage LazyWherePresent(PagemapImage image) =>
+        image with { Entries = [.. image.Entries.Select(e => e.IsPresent && e.Pages > 0 ? new PagemapEntry(e.Address, e.Pages, e.Flags | PagemapEntry.Lazy) : e)] };
+
     private static void Add(List<PagemapEntry> entries, PagemapEntry entry, ulong from, ulong to, bool lazy)
     {
         if (to > from)

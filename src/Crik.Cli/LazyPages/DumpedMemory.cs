@@ -9,18 +9,10 @@ namespace Crik.Cli.LazyPages;
 /// A generation's processes as the sharing rule sees them (none for a tree of one process), and every process's mm
 /// image and mappings, by PID.
 /// </summary>
-internal sealed record DumpedTree(List<ProcessMemory> Processes, Dictionary<int, byte[]> MmImages, Dictionary<int, IReadOnlyList<MemoryArea>> Mappings)
+/// <param name="Pagemaps">Each process's pagemap with the lazy marks CRIU's own dump would give (<see cref="DumpedMemory.AsCriuMarksThem"/>).</param>
+internal sealed record DumpedTree(List<ProcessMemory> Processes, Dictionary<int, byte[]> MmImages, Dictionary<int, IReadOnlyList<MemoryArea>> Mappings,
+    Dictionary<int, PagemapImage> Pagemaps)
 {
-    /// <summary>
-    /// The mappings of <paramref name="pid"/> that a restore with --lazy-pages does not register with a userfaultfd
-    /// (<see cref="MemoryArea.CanBeLazy"/>), in address order: pages there must be restored by CRIU itself, whatever their
-    /// pagemap says (a checkpoint taken while the memory arrived takes the pages crik had not filled as lazy, and the app
-    /// may have locked their area meanwhile).
-    /// </summary>
-    public List<AddressRange> NotLazy(int pid) => Mappings.TryGetValue(pid, out IReadOnlyList<MemoryArea>? areas)
-        ? [.. areas.Where(a => !a.CanBeLazy).Select(a => new AddressRange(a.Start, a.End))]
-        : [];
-
     /// <summary>The mm images with their mappings cut where <paramref name="plan"/> says, by name; those it leaves alone are not here.</summary>
     public Dictionary<string, byte[]> CutMmImages(SharingPlan plan) =>
         plan.Cuts.Where(c => MmImages.ContainsKey(c.Key))
@@ -51,21 +43,33 @@ internal static class DumpedMemory
             parsed[pid] = Parse(MmName(pid), mmImages[pid], MemoryAreasImage.ParseImage);
         }
         var mappings = parsed.ToDictionary(p => p.Key, p => p.Value.Areas);
-        if (pagemaps.Count < 2)
+        Dictionary<int, List<AddressRange>> stacks = StackPages(byName, manifest, packs, pagemaps.Keys);
+        Dictionary<int, PagemapImage> marked = pagemaps.ToDictionary(p => p.Key, p => AsCriuMarksThem(p.Value, mappings[p.Key], stacks[p.Key]));
+        if (marked.Count < 2)
         {
-            return new DumpedTree([], mmImages, mappings);
+            return new DumpedTree([], mmImages, mappings, marked);
         }
         Dictionary<int, int> parents = ReadTree(byName, manifest, packs);
         var processes = new List<ProcessMemory>();
-        foreach ((int pid, PagemapImage pagemap) in pagemaps.OrderBy(p => p.Key))
+        foreach ((int pid, PagemapImage pagemap) in marked.OrderBy(p => p.Key))
         {
             MmImage mm = parsed[pid];
             processes.Add(new ProcessMemory(pid, parents.GetValueOrDefault(pid), mm.ExeFileId,
                 mm.Areas.Select(a => new MappedArea(a.Start, a.End, (a.Flags & MemoryArea.GrowsDown) != 0, a.IsPlainAnonymous)).ToList(),
                 LazyRanges(pagemap)));
         }
-        return new DumpedTree(processes, mmImages, mappings);
+        return new DumpedTree(processes, mmImages, mappings, marked);
     }
+
+    /// <summary>
+    /// <paramref name="pagemap"/> with the lazy marks CRIU's dump gives: every page of a mapping a restore takes lazily
+    /// (<see cref="MemoryArea.CanBeLazy"/>) but the page a thread's stack pointer was in. Pages crik copied while the app ran
+    /// carry no mark, and CRIU would restore them itself before the app runs; pages marked where CRIU takes nothing lazily
+    /// (a checkpoint taken while the memory arrived, whose area the app locked meanwhile) lose it.
+    /// </summary>
+    public static PagemapImage AsCriuMarksThem(PagemapImage pagemap, IReadOnlyList<MemoryArea> areas, List<AddressRange> stackPages) =>
+        EagerPages.Apply(EagerPages.LazyWherePresent(pagemap),
+            AddressRange.Merge([.. areas.Where(a => !a.CanBeLazy).Select(a => new AddressRange(a.Start, a.End)), .. stackPages]));
 
     /// <summary>Each task's pagemap image, by PID; throws <see cref="InvalidDataException"/> for a damaged one.</summary>
     public static Dictionary<int, PagemapImage> Pagemaps(List<ManifestFile> files, Manifest manifest, PackReader packs)
@@ -115,9 +119,8 @@ internal static class DumpedMemory
     /// By PID, the page each of its threads' stack pointer was in when it was dumped (<see cref="StackPointerImage"/>), which
     /// CRIU never takes lazily; throws <see cref="InvalidDataException"/> when an image is missing or damaged.
     /// </summary>
-    public static Dictionary<int, List<AddressRange>> StackPages(List<ManifestFile> files, Manifest manifest, PackReader packs, IEnumerable<int> pids)
+    private static Dictionary<int, List<AddressRange>> StackPages(Dictionary<string, ManifestFile> byName, Manifest manifest, PackReader packs, IEnumerable<int> pids)
     {
-        var byName = files.DistinctBy(f => f.Path, StringComparer.Ordinal).ToDictionary(f => f.Path, StringComparer.Ordinal);
         Dictionary<int, List<int>> threads = Parse(ProcessTreeImage.Name, ReadSmall(Named(byName, ProcessTreeImage.Name), manifest, packs), ProcessTreeImage.Threads);
         var pages = new Dictionary<int, List<AddressRange>>();
         foreach (int pid in pids)

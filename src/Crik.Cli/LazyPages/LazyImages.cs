@@ -285,13 +285,11 @@ internal sealed class LazyImages : IDisposable
         {
             written.TryAdd(DumpedMemory.MmName(pid), mm); // read already: laid out from here, not read again
         }
-        Dictionary<int, List<AddressRange>> stacks = DumpedMemory.StackPages(files, manifest, packs, pagemaps.Keys);
-        foreach ((int pid, PagemapImage pagemap) in pagemaps)
+        foreach ((int pid, PagemapImage pagemap) in tree.Pagemaps)
         {
-            // Lazy wherever CRIU's dump would have said so: pages crik copied while the app ran carry no mark. Pages of a mapping
-            // CRIU takes lazily only if it is private anonymous and unlocked: elsewhere CRIU restores them itself.
-            List<AddressRange> eager = AddressRange.Merge([.. tree.NotLazy(pid), .. stacks[pid], .. plan.Eager.GetValueOrDefault(pid) ?? []]);
-            PagemapImage restored = EagerPages.Apply(EagerPages.LazyWherePresent(pagemap), eager).Merged();
+            // Lazy where CRIU's dump would have said so (DumpedMemory.AsCriuMarksThem), but what the sharing plan has CRIU restore.
+            List<AddressRange> eager = plan.Eager.GetValueOrDefault(pid) ?? [];
+            PagemapImage restored = (eager.Count > 0 ? EagerPages.Apply(pagemap, eager) : pagemap).Merged();
             written[DumpedMemory.TaskPagemapName(pid)] = restored.Encode();
             Tasks[pid] = Pagemap.From(restored);
         }

@@ -53,6 +53,32 @@ public sealed partial class RestoreSharingTests : IDisposable
         second.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A checkpoint crik copied while the app ran (a fresh app's first, with trackWrites) holds its pages without CRIU's lazy
+    /// marks: read with the marks CRIU would give before the sharing rule looks at them, the area the two processes share is
+    /// restored lazily and still shared.
+    /// </summary>
+    [CriuFact]
+    public void ACheckpointCopiedWhileTheAppRanKeepsWhatItsProcessesShareWhenRestoredLazily()
+    {
+        using var pods = new Pods("lazyRestore: on\ntrackWrites: on\n");
+        string[] app = ["python3", Paths.App("shared-after-fork.py"), SharedMib.ToString(CultureInfo.InvariantCulture), "0"];
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("count 3", TimeSpan.FromSeconds(60));
+            Pods.CheckpointOnDemand(first, 1);
+            first.WaitForLine("of the app's memory while it ran, all of it", stderr: true);
+            first.Signal(Native.SIGKILL);
+        }
+        using CrikRun second = pods.Start(app);
+        string restored = second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Contains(", lazily (", restored, StringComparison.Ordinal);
+        Match said = KeptShared().Match(restored);
+        Assert.True(said.Success && double.Parse(said.Groups[1].Value, CultureInfo.InvariantCulture) >= SharedMib * 0.95, restored);
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
+        second.Signal(Native.SIGKILL);
+    }
+
     [GeneratedRegex(@"; ([\d.]+) MiB kept shared between its processes \(CRIU's restore statistics\); ")]
     private static partial Regex KeptShared();
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 # Test app: holds MIB mebibytes (a multiple of 16) of random memory, one mmap in 16 regions, with a
-# digest of each kept in its own memory. It counts every 0.1 s ("count N"). When its wall clock jumps
-# more than 1 s (it was checkpointed and restored), it changes its memory at once, reading as little of
+# digest of each kept in its own memory. It counts every 0.1 s ("count N"). When it was restored
+# (restore_sense.py), it changes its memory at once, reading as little of
 # it as it can (so that most of it has not arrived yet): new bytes in the first page of every region and
 # in all of region 1, the second half of region 3 dropped with MADV_DONTNEED (checked to read as zeros:
 # "dropped zero yes|no"), region 5 moved elsewhere with mremap; then "changed N" (N restores so far).
 # On SIGUSR1 it checks every region against its digest: "intact yes|no".
 import ctypes, hashlib, mmap, os, signal, sys, time
+from restore_sense import RestoreSense
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
@@ -82,19 +83,15 @@ def on_usr1(signum, frame):
     asked = True
 signal.signal(signal.SIGUSR1, on_usr1)
 
-restores, count, last = 0, 0, time.time()
+restores, count, sense = 0, 0, RestoreSense()
 while True:
-    now = time.time()
-    if now - last > 1.0:
+    if sense.restored():
         restores += 1
         change()
         say(f"changed {restores}")
-        now = time.time()
-    last = now
     if asked:
         asked = False
         check()
-        last = time.time()
     count += 1
     say(f"count {count}")
     time.sleep(0.1)

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 # Test app: holds MIB mebibytes (a multiple of 16) of random memory, one mmap in 16 regions with a digest
 # each. Every tick it counts ("count N"); every fifth tick it checks all regions ("intact yes" or "intact
-# no") and forks a child that checks them too ("child intact ..."). A wall clock that jumped more than
-# 1 s between two of its steps means it was checkpointed and restored: then at once it churns the last
+# no") and forks a child that checks them too ("child intact ..."). When it was restored (restore_sense.py),
+# between two ticks or in the middle of a check, it at once churns the last
 # regions (a loader filling in address order brings them in last). A child checks regions 12-15 ("churn
 # child intact ..."); region 14 is mremapped elsewhere and checked there ("remapped intact ..."); region 13 and
 # the second half of 15 are dropped with MADV_DONTNEED, checked to read as zeros ("removed zero ...",
 # "half removed zero ...") and refilled; then "churned". A failed call prints "churn failed WHAT errno N".
 import ctypes, hashlib, mmap, os, sys, time
+from restore_sense import RestoreSense
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
@@ -39,16 +40,10 @@ def fill(r, offset=0):  # new random bytes from offset to the region's end
     ctypes.memmove(regions[r] + offset, os.urandom(size - offset), size - offset)
     digests[r] = digest(r)
 
-def stamp():  # the wall clock jumped between two of the app's steps: it was frozen, checkpointed and restored
-    global last, restored
-    now = time.time()
-    restored, last = restored or now - last > 1.0, now
-
-def intact(which):  # stamps after each region: hashing hundreds of MiB is the app's own work, not a jump
+def intact(which):
     ok = True
     for r in which:
         ok = digest(r) == digests[r] and ok
-        stamp()
     return yes(ok)
 
 def fork_check(which, who="child"):
@@ -58,17 +53,9 @@ def fork_check(which, who="child"):
         os._exit(0)
     return pid
 
-def wait(pid):  # stamps while it waits: the child's work is no jump either
-    while os.waitpid(pid, os.WNOHANG) == (0, 0):
-        time.sleep(0.01)
-        stamp()
-
 def churn_if_restored():
-    global last, restored
-    stamp()
-    if not restored:
+    if not sense.restored():
         return
-    restored = False
     child = fork_check(range(12, 16), "churn child")
     new = libc.mmap(None, size, PROT_NONE, PRIVATE_ANON, -1, 0)  # a fresh address to move region 14 to
     if new == MAP_FAILED:
@@ -87,18 +74,17 @@ def churn_if_restored():
             fill(r, offset)
     os.waitpid(child, 0)
     say("churned")
-    last = time.time()  # the burst's own time is no jump
 
 for r in range(16):
     fill(r)
 say(f"allocated {mib}")
-last, restored, i = time.time(), False, 0
+sense, i = RestoreSense(), 0
 while True:
     churn_if_restored()
     if i % 5 == 0:
         child = fork_check(range(16))
         say("intact " + intact(range(16)))
-        wait(child)
+        os.waitpid(child, 0)
         churn_if_restored()  # frozen in the middle of the check
     say(f"count {i}")
     i += 1

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # Test app: forks a worker at once, which holds MIB mebibytes of random memory (one private mapping, its own)
 # and counts every 0.1 s ("count N"); the first process waits for the worker and reaps it the moment it exits. Just after a
-# restore (its wall clock jumps more than 1 s), the worker forks as a daemon does: it forks a child and exits at
+# restore (restore_sense.py), the worker forks as a daemon does: it forks a child and exits at
 # once, and the child checks the memory it inherited ("grandchild intact yes|no") and lives on, counting.
 import hashlib, mmap, os, sys, time
+from restore_sense import RestoreSense
 
 mib = int(sys.argv[1])
 if os.fork() != 0:
@@ -16,14 +17,12 @@ memory[:] = os.urandom(mib << 20)
 digest = hashlib.sha256(memory).digest()
 print(f"allocated {mib}", flush=True)
 
-count, last = 0, time.time()
+count, sense = 0, RestoreSense()
 while True:
-    now = time.time()
-    if now - last > 1.0 and os.fork() != 0:
-        os._exit(0)  # the worker is gone; its child goes on
-    if now - last > 1.0:
+    if sense.restored():
+        if os.fork() != 0:
+            os._exit(0)  # the worker is gone; its child goes on
         print("grandchild intact " + ("yes" if hashlib.sha256(memory).digest() == digest else "no"), flush=True)
-    last = now
     print(f"count {count}", flush=True)
     count += 1
     time.sleep(0.1)

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # Test app: holds MIB mebibytes of random memory in one private mapping and one more mebibyte in a mapping marked
-# MADV_WIPEONFORK, and counts every 0.1 s ("count N"). Just after a restore (its wall clock jumps more than 1 s) it
+# MADV_WIPEONFORK, and counts every 0.1 s ("count N"). Just after a restore (restore_sense.py) it
 # starts `sleep` beside it (posix_spawn: a child that shares its memory until the program runs), then forks a child
 # that forks a grandchild at once; the grandchild checks what it inherited ("grandchild kept yes|no wiped yes|no"), and
 # every process counts on.
 import hashlib, mmap, os, sys, time
+from restore_sense import RestoreSense
 
 mib = int(sys.argv[1])
 kept = mmap.mmap(-1, mib << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
@@ -15,16 +16,14 @@ wiped[:] = os.urandom(1 << 20)
 digest = hashlib.sha256(kept).digest()
 print(f"allocated {mib}", flush=True)
 
-count, last = 0, time.time()
+count, sense = 0, RestoreSense()
 while True:
-    now = time.time()
-    if now - last > 1.0:
+    if sense.restored():
         os.posix_spawn("/bin/sleep", ["sleep", "1000"], dict(os.environ))
         if os.fork() == 0 and os.fork() == 0:
             same = hashlib.sha256(kept).digest() == digest
             zero = wiped[:] == bytes(1 << 20)
             print(f"grandchild kept {'yes' if same else 'no'} wiped {'yes' if zero else 'no'}", flush=True)
-    last = now
     print(f"count {count}", flush=True)
     count += 1
     time.sleep(0.1)

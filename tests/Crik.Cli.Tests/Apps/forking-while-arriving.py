@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 # Test app: holds MIB mebibytes of random memory (one private mapping), counting every 0.1 s ("count N").
-# When its wall clock jumps more than 1 s (it was checkpointed and restored), it writes new bytes in the
+# When it was restored (restore_sense.py), it writes new bytes in the
 # first page only (most of its memory has not arrived yet) and says "restored N" (N restores so far).
 # When the file FORK_NOW appears, it forks a child that sleeps and touches none of that memory, deletes the
 # file and says "forked". On SIGUSR1 it checks the memory: "intact yes|no".
 import hashlib, mmap, os, signal, sys, time
+from restore_sense import RestoreSense
 
 mib, fork_now = int(sys.argv[1]), sys.argv[2]
 PAGE = mmap.PAGESIZE
@@ -20,16 +21,13 @@ def on_usr1(signum, frame):
     asked = True
 signal.signal(signal.SIGUSR1, on_usr1)
 
-restores, count, last = 0, 0, time.time()
+restores, count, sense = 0, 0, RestoreSense()
 while True:
-    now = time.time()
-    if now - last > 1.0:
+    if sense.restored():
         restores += 1
         first = os.urandom(PAGE)
         memory[:PAGE] = first
         print(f"restored {restores}", flush=True)
-        now = time.time()
-    last = now
     if os.path.exists(fork_now):
         if os.fork() == 0:
             while True:
@@ -40,7 +38,6 @@ while True:
         asked = False
         ok = memory[:PAGE] == first and hashlib.sha256(memory[PAGE:]).digest() == rest
         print("intact " + ("yes" if ok else "no"), flush=True)
-        last = time.time()
     count += 1
     print(f"count {count}", flush=True)
     time.sleep(0.1)

@@ -7,10 +7,11 @@
 #             private memory's)
 #   flip-N    worker1 flips one byte in each page of the first half of the shared memory and prints
 #             "flipped N"; a second flip puts the bytes back
-# The first time the parent sees the wall clock jump (it was frozen, checkpointed and restored) it at
+# The first time the parent finds it was restored (restore_sense.py) it at
 # once forks one more worker, while its memory may still be arriving, which prints "late intact yes"
 # or "late intact no" against the digests taken at the start.
 import hashlib, os, sys, time
+from restore_sense import RestoreSense
 
 shared_mib, workers, depth, private_mib, control = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 PAGE = 4096
@@ -49,12 +50,11 @@ def fork_late():
 
 def serve(name, is_parent):
     say(f"ready {name}")
-    seen, late = set(), False
+    seen, late, sense = set(), False, RestoreSense()
     while True:
         answer(name, seen)
-        asleep = time.time()
         time.sleep(0.1)
-        if is_parent and not late and time.time() - asleep > 1.0:  # only a freeze makes a 0.1 s sleep last a second
+        if is_parent and not late and sense.restored():
             late = True
             fork_late()
 

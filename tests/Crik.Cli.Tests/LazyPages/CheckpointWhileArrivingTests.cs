@@ -70,7 +70,7 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         {
             first.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(90));
             first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
-            Pods.CheckpointAndStopForAClockJump(first);
+            Pods.CheckpointAndStop(first);
         }
         for (int generation = 1; generation <= 2; generation++)
         {
@@ -78,7 +78,7 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
             Assert.Contains(", lazily (", pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
             pod.WaitForLine($"changed {generation}", TimeSpan.FromSeconds(90));
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
-            Pods.CheckpointAndStopForAClockJump(pod);
+            Pods.CheckpointAndStop(pod);
             string taken = pod.WaitForLine(NotWaited, stderr: true);
             Assert.Contains($"as checkpoint {generation} has it", taken, StringComparison.Ordinal);
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("Waiting up to", StringComparison.Ordinal));

@@ -22,7 +22,7 @@ public class ChurningWhileLoadingTests
         {
             first.WaitForLine("allocated 512", TimeSpan.FromSeconds(90));
             first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
-            Pods.CheckpointAndStopForAClockJump(first);
+            Pods.CheckpointAndStop(first);
         }
         using (CrikRun second = pods.Start(Churning))
         {
@@ -39,7 +39,7 @@ public class ChurningWhileLoadingTests
             }
             NothingWentWrong(second);
             second.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
-            Pods.CheckpointAndStopForAClockJump(second);
+            Pods.CheckpointAndStop(second);
         }
         // Checkpoint 2 holds region 14 where it moved to and the bytes that replaced the dropped ones.
         using CrikRun third = pods.Start(Churning);

@@ -48,7 +48,7 @@ internal sealed class MemoryCaseRuns : IDisposable
         {
             first.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(60));
             first.WaitForLine(_ => Pods.Counts(first).Count >= 2);
-            Pods.CheckpointAndStopForAClockJump(first);
+            Pods.CheckpointAndStop(first);
         }
         var restored = new Dictionary<string, string>(Paced(fillPaceMs).Concat(environment ?? new Dictionary<string, string>()));
         CrikRun pod = pods.StartWith(restored, App, which, AppMib);
@@ -69,7 +69,7 @@ internal sealed class MemoryCaseRuns : IDisposable
     public static void CheckpointDuringTheFill(CrikRun pod)
     {
         Assert.DoesNotContain(pod.Stderr, l => l.Contains("memory is all in", StringComparison.Ordinal));
-        Pods.CheckpointAndStopForAClockJump(pod);
+        Pods.CheckpointAndStop(pod);
         pod.WaitForLine("not waited for", stderr: true);
         AssertNoFailure(pod);
     }
@@ -91,7 +91,6 @@ internal sealed class MemoryCaseRuns : IDisposable
             AssertIntact(pod);
             pod.Signal(Native.SIGKILL); // no checkpoint: the next pod restores checkpoint 2 again, another way
             pod.WaitForExit(TimeSpan.FromSeconds(30));
-            Thread.Sleep(TimeSpan.FromSeconds(1.5));
         }
     }
 

@@ -178,7 +178,7 @@ public sealed class MemoryCaseTests : IDisposable
     private static void CheckpointAfterTheFork(CrikRun pod)
     {
         Assert.DoesNotContain(pod.Stderr, l => l.Contains("memory is all in", StringComparison.Ordinal));
-        Pods.CheckpointAndStopForAClockJump(pod);
+        Pods.CheckpointAndStop(pod);
         MemoryCaseRuns.AssertNoFailure(pod);
     }
 }

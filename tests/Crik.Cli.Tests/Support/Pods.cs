@@ -66,17 +66,6 @@ internal sealed partial class Pods : IDisposable
     }
 
     /// <summary>
-    /// <see cref="CheckpointAndStop"/>, then a pause, so that an app that notices its restore by its
-    /// wall clock jumping more than a second (churning-memory.py, prefork-memory.py) surely sees the
-    /// jump: a fast checkpoint and restore can otherwise take less than a second from freeze to run.
-    /// </summary>
-    public static void CheckpointAndStopForAClockJump(CrikRun pod)
-    {
-        CheckpointAndStop(pod);
-        Thread.Sleep(TimeSpan.FromSeconds(1.5));
-    }
-
-    /// <summary>
     /// <see cref="CheckpointAndStop"/> at a moment when the app has no child: an app that forks a
     /// short-lived child now and then (forking-memory.py) is otherwise checkpointed with it now and
     /// then, and the memory it shares with that child is restored before the app runs (ForkSharing).

@@ -85,7 +85,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         if (whyWhole is null && _writes.ProtectedAt is { } previous)
         {
-            (int pieces, bool fragmented) = Fragmentation(previous);
+            (int pieces, bool fragmented) = CheckpointFragmentation.Of(previous);
             bool gather = fragmented && AfterCheckpoint.ResumedOnceCaptured(run.Reason);
             string? notGathered = gather ? WhyNotGatherWhileRunning(run) : null;
             Dictionary<int, PagemapImage>? pagemaps = notGathered is null ? PagemapsOf(previous) : null;
@@ -114,18 +114,6 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             log.Information("Each checkpoint reads all of the app's memory: {Why}, so CRIU cannot leave out what the app did not write", whyWhole);
         }
         return null;
-    }
-
-    /// <summary>
-    /// How many pieces <paramref name="checkpoint"/>'s pages images list, and whether they are so many that the next
-    /// checkpoint after which the app runs on gathers them (<see cref="WrittenOnlyDump.Gathers"/>).
-    /// </summary>
-    private static (int Pieces, bool Fragmented) Fragmentation(Manifest checkpoint)
-    {
-        List<ManifestFile> pages = [.. checkpoint.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path))];
-        int pieces = pages.Sum(f => f.Chunks!.Count);
-        long chunkBytes = pages.SelectMany(f => f.Chunks!).DistinctBy(c => (c.Pack, c.Offset)).Sum(c => (long)c.WholeSize);
-        return (pieces, WrittenOnlyDump.Gathers(pieces, pages.Sum(f => f.Size), chunkBytes, appEndsAfter: false));
     }
 
     /// <summary>Why a fragmented previous checkpoint cannot be gathered while the app runs, before its pagemaps are read; null when it can.</summary>
@@ -363,23 +351,12 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// <summary>
     /// An app restored stopped on crik's fill, its memory all in, before it first runs: its writes are tracked from here, so that
     /// its next checkpoint reads only what it writes (and the pages in when CRIU's restore ended) and takes the rest from the
-    /// checkpoint it was restored from, instead of copying all of its memory first. Never throws: the app runs either way, and a
+    /// checkpoint it was restored from, instead of copying all of its memory first. Whether it does was decided before
+    /// <paramref name="restored"/> was read (<see cref="Restoring.FilledRestore"/>). Never throws: the app runs either way, and a
     /// process crik could not arm is read whole by the next dump.
     /// </summary>
     public void FromRestore(RestoredMemory restored)
     {
-        if (!Tracking)
-        {
-            return;
-        }
-        if (Fragmentation(restored.Checkpoint) is (int pieces, true))
-        {
-            // A checkpoint after which the app ends never gathers: taking the first one after a restore from these pieces again
-            // would let restores and SIGTERMs add slices without end. Copied all, its chunks are whole again.
-            log.Information("Checkpoint {Generation}: its pages are in {Pieces} pieces, so the restored app's next checkpoint copies all of its memory "
-                + "instead of taking what the app does not write from them", restored.Checkpoint.Generation, pieces);
-            return;
-        }
         long started = Stopwatch.GetTimestamp();
         try
         {

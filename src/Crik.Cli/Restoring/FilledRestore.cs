@@ -1,3 +1,4 @@
+using Crik.Cli.Checkpointing;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
@@ -59,13 +60,21 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
 
     /// <summary>
     /// With CRIU's restore ended, once every thread has stopped: the pages each process holds already (<see cref="RestoredMemory"/>),
-    /// which may differ from the checkpoint's, for crik to count as written when it tracks the app's writes; null when it does
-    /// not, or when a thread has not stopped within <see cref="StopWait"/> (the next checkpoint then copies all of the memory).
+    /// which may differ from the checkpoint's, for crik to count as written when it tracks the app's writes from its restore; null
+    /// when it does not, or when a thread has not stopped within <see cref="StopWait"/> (the next checkpoint then copies all of the memory).
     /// </summary>
     private RestoredMemory? InAtCriusEnd(Manifest manifest, IReadOnlyCollection<int> pids)
     {
         if (WriteTrackingChoice.WhyNot(config.TrackWrites, crikIsInit: Environment.ProcessId == 1) is not null)
         {
+            return null;
+        }
+        if (CheckpointFragmentation.Of(manifest) is (int pieces, true))
+        {
+            // A checkpoint after which the app ends never gathers: taking the first one after a restore from these pieces again
+            // would let restores and SIGTERMs add slices without end. Copied all, its chunks are whole again.
+            log.Information("Checkpoint {Generation}: its pages are in {Pieces} pieces, so the restored app's next checkpoint copies all of its memory "
+                + "instead of taking what the app does not write from them", manifest.Generation, pieces);
             return null;
         }
         // CRIU exits without waiting for its SIGSTOP to stop each thread: one on its way may still take a signal queued before,

@@ -17,10 +17,13 @@ internal static class ReusableChunks
     /// <param name="manifests">Each generation's manifest (null when unreadable) and its state: "" committed, retired/ or set-aside/.</param>
     public static Dictionary<string, ChunkRef> Find(IReadOnlyList<(Manifest? Manifest, string State)> manifests, IReadOnlySet<long> packs, string? keyId)
     {
-        // A set-aside generation may have been set aside for one of its chunks: none of its chunks is
-        // reused, so a bad chunk is written anew instead of spreading to new generations.
+        // A set-aside generation may have been set aside for one of its chunks: no copy it refers to is reused, so a bad
+        // chunk is written anew instead of spreading to new generations. A copy of the same chunk stored elsewhere was named
+        // by its bytes as it was written, and is reused: by name, a set-aside generation (one given up on as a crash loop, say)
+        // would keep every chunk it shares with the others from ever being reused, and a checkpoint that takes what the app
+        // did not write from the previous one could never refer to them.
         var suspect = manifests.Where(m => m.State == StoreLayout.SetAsideDir && m.Manifest is not null)
-            .SelectMany(m => Streamed(m.Manifest!)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+            .SelectMany(m => Streamed(m.Manifest!)).Select(c => (c.Pack, c.Offset)).ToHashSet();
         var known = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
         foreach ((Manifest? manifest, string state) in manifests)
         {
@@ -28,7 +31,7 @@ internal static class ReusableChunks
             {
                 continue;
             }
-            foreach (ChunkRef chunk in Streamed(manifest).Where(c => packs.Contains(c.Pack) && !suspect.Contains(c.Id)))
+            foreach (ChunkRef chunk in Streamed(manifest).Where(c => packs.Contains(c.Pack) && !suspect.Contains((c.Pack, c.Offset))))
             {
                 known.TryAdd(chunk.Id, chunk.Whole());
             }

@@ -83,6 +83,14 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             }
             whyWhole = "too little of checkpointBudget is left to copy its memory while it runs";
         }
+        if (whyWhole is null && _writes.ProtectedAt is { } protectedAt && NotReusable(protectedAt, run.Staging.Pack) is { } chunk)
+        {
+            whyWhole = $"chunk {chunk} of checkpoint {protectedAt.Generation} may not be reused: a checkpoint set aside refers to the same stored copy";
+            if (run.Budget.Remaining >= CopyBudget)
+            {
+                return PreviousCheckpoint.CopyOfAll(whyWhole); // whole chunks of this checkpoint's own, with the app running on
+            }
+        }
         if (whyWhole is null && _writes.ProtectedAt is { } previous)
         {
             (int pieces, bool fragmented) = CheckpointFragmentation.Of(previous);
@@ -115,6 +123,14 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         }
         return null;
     }
+
+    /// <summary>
+    /// The first chunk of <paramref name="previous"/>'s pages that <paramref name="pack"/> may not refer to (one whose stored copy a
+    /// checkpoint set aside since refers to, <see cref="ImageStore.ReusableChunks"/>), by the start of its name; null when it may refer to all.
+    /// </summary>
+    private static string? NotReusable(Manifest previous, PackWriter pack) =>
+        previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path)).SelectMany(f => f.Chunks!)
+            .FirstOrDefault(c => c.Pack != pack.Generation && !pack.MayReuse(c)) is { } chunk ? chunk.Id[..Math.Min(12, chunk.Id.Length)] : null;
 
     /// <summary>Why a fragmented previous checkpoint cannot be gathered while the app runs, before its pagemaps are read; null when it can.</summary>
     private string? WhyNotGatherWhileRunning(DumpRun run)

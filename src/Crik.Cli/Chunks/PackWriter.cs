@@ -48,6 +48,9 @@ internal sealed class PackWriter(long generation, IPackTarget pack, IReadOnlyDic
         return written;
     }
 
+    /// <summary>Whether <paramref name="chunk"/>, stored by an earlier generation, may be referred to by this one (<see cref="Reuse"/> would give it).</summary>
+    public bool MayReuse(ChunkRef chunk) => known.TryGetValue(chunk.Id, out ChunkRef? stored) && stored.WholeSize == chunk.WholeSize;
+
     /// <summary>
     /// The stored chunk named <paramref name="name"/>, <paramref name="size"/> bytes, when a kept generation
     /// holds it (the chunks the store says may be reused), without reading it; null when none may be reused.

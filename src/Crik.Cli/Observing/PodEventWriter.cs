@@ -54,19 +54,20 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     private readonly PodResource _pod;
     private readonly PodAnnotations _annotations;
     private readonly ILogger _log;
-    private readonly TimeSpan _writeInterval;
+    private readonly (TimeSpan WriteInterval, TimeSpan FlushTime) _timing;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sending;
     private bool _refused;
     private bool _unreachableSaid;
 
     /// <param name="writeInterval">How often a series is counted up and the annotations patched; <see cref="WriteInterval"/> unless a test says otherwise.</param>
-    public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log, TimeSpan? writeInterval = null)
+    /// <param name="flushTime">How long <see cref="Dispose"/> waits for what is queued; <see cref="FlushTime"/> unless a test says otherwise.</param>
+    public PodEventWriter(KubeApiClient api, PodIdentity pod, ILogger log, TimeSpan? writeInterval = null, TimeSpan? flushTime = null)
     {
         _pod = new PodResource(api, pod);
         _log = log;
-        _writeInterval = writeInterval ?? WriteInterval;
-        _annotations = new PodAnnotations(_pod, log, _writeInterval);
+        _timing = (writeInterval ?? WriteInterval, flushTime ?? FlushTime);
+        _annotations = new PodAnnotations(_pod, log, _timing.WriteInterval);
         _sending = Task.Run(() => Guard.RunAsync(ThreadName, SendAllAsync, SwitchOff));
     }
 
@@ -82,9 +83,9 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        if (Task.WhenAny(_sending, Task.Delay(FlushTime)).GetAwaiter().GetResult() != _sending)
+        if (Task.WhenAny(_sending, Task.Delay(_timing.FlushTime)).GetAwaiter().GetResult() != _sending)
         {
-            _log.Debug("Pod Events still queued at exit were dropped after {Seconds} s", FlushTime.TotalSeconds);
+            _log.Debug("Pod Events still queued at exit were dropped after {Seconds} s", _timing.FlushTime.TotalSeconds);
         }
         // Cancelled, not disposed: the sending task may still be between two requests, and drops the rest.
         _stopping.Cancel();
@@ -186,7 +187,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
         {
             return null;
         }
-        IEnumerable<DateTimeOffset> due = _series.Values.Where(s => s.Uncounted > 0).Select(s => s.Written + _writeInterval);
+        IEnumerable<DateTimeOffset> due = _series.Values.Where(s => s.Uncounted > 0).Select(s => s.Written + _timing.WriteInterval);
         if (_annotations.Due is { } annotationsDue)
         {
             due = due.Append(annotationsDue);
@@ -198,7 +199,7 @@ internal sealed class PodEventWriter : IHappeningListener, IDisposable
     private async Task WriteDueAsync(bool atExit)
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        foreach (EventSeries series in _series.Values.Where(s => s.Uncounted > 0 && (atExit || now - s.Written >= _writeInterval)).ToList())
+        foreach (EventSeries series in _series.Values.Where(s => s.Uncounted > 0 && (atExit || now - s.Written >= _timing.WriteInterval)).ToList())
         {
             await SendGuardedAsync("series", cancellationToken => CountUpAsync(series, cancellationToken)).ConfigureAwait(false);
         }

@@ -198,7 +198,7 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         _api.Hang = true;
         var log = new LogLines();
         var clock = Stopwatch.StartNew();
-        PodEventWriter writer = Writer(log);
+        PodEventWriter writer = Writer(log, flushTime: PodEventWriter.FlushTime);
         for (int i = 0; i < 100; i++)
         {
             writer.On(new Happening.CheckpointCommitted(i, "periodic", 1, 1, TimeSpan.Zero, TimeSpan.Zero)); // more than the queue holds: dropped, not blocking
@@ -225,10 +225,12 @@ public sealed class PodEventWriterTests : IAsyncLifetime
         Assert.Contains("Cannot write a pod Event to the Kubernetes API", said, StringComparison.Ordinal);
     }
 
-    private PodEventWriter Writer(LogLines log, TimeSpan? writeInterval = null)
+    /// <param name="flushTime">How long disposing waits for what is queued: long enough by default that a busy machine still
+    /// sends it all, so that each test's outcome is what it checks, not how fast the first request was.</param>
+    private PodEventWriter Writer(LogLines log, TimeSpan? writeInterval = null, TimeSpan? flushTime = null)
     {
         using var dir = new TempDirectory();
         ClusterConnection connection = KubeConfigFile.Load(_api.WriteKubeconfig(dir.Path));
-        return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger, writeInterval);
+        return new PodEventWriter(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection), Pod, log.Logger, writeInterval, flushTime ?? TimeSpan.FromSeconds(30));
     }
 }

@@ -50,6 +50,52 @@ public sealed class TrackedFromRestoreTests : IDisposable
     }
 
     /// <summary>
+    /// Checkpoint 2, which refers to checkpoint 1's stored chunks for what the app did not write, is set aside (given up on as a
+    /// crash loop, say), so none of those stored copies may be reused. The pod that then restores checkpoint 1 copies all of the
+    /// app's memory while it runs into chunks of its own, instead of reading it all with the app stopped; the checkpoint after
+    /// that takes what the app did not write from it again.
+    /// </summary>
+    [WrittenOnlyFact]
+    public void AfterACheckpointIsSetAsideTheNextCopiesTheMemoryWhileTheAppRunsAndTheOneAfterReadsOnlyWhatItWrote()
+    {
+        string app = PageOrderApp.Build(_build);
+        using var pods = new Pods("trackWrites: on\nlazyRestore: off\n");
+        using (CrikRun first = pods.Start(app, "64", "4000"))
+        {
+            first.WaitForLine("ready", TimeSpan.FromSeconds(30));
+            Pods.CheckpointAndStop(first);
+        }
+        using (CrikRun second = pods.Start(app, "64", "4000"))
+        {
+            second.WaitForLine(Tracks, stderr: true);
+            Pods.CheckpointOnDemand(second, 2);
+            second.WaitForLine("CRIU read only what the app wrote since checkpoint 1:", stderr: true);
+            second.Signal(Native.SIGKILL);
+            second.WaitForExit();
+        }
+        Directory.CreateDirectory(Path.Combine(pods.ImageDir, "set-aside"));
+        Directory.Move(Path.Combine(pods.ImageDir, "checkpoint-000002"), Path.Combine(pods.ImageDir, "set-aside", "checkpoint-000002-20261130T000000Z"));
+        using (CrikRun third = pods.Start(app, "64", "4000"))
+        {
+            third.WaitForLine("Restored checkpoint 1", stderr: true);
+            third.WaitForLine(Tracks, stderr: true);
+            Pods.CheckpointOnDemand(third, 3);
+            string copied = third.WaitForLine("of the app's memory while it ran, all of it", stderr: true);
+            Assert.Contains("of checkpoint 1 may not be reused", copied, StringComparison.Ordinal);
+            Pods.CheckpointOnDemand(third, 4);
+            third.WaitForLine("CRIU read only what the app wrote since checkpoint 3:", stderr: true);
+            Assert.DoesNotContain(third.Stderr, l => l.Contains("reads all of the app's memory", StringComparison.Ordinal));
+            third.Signal(Native.SIGKILL);
+            third.WaitForExit();
+            PageOrderApp.AssertNothingBroken(third);
+        }
+        using CrikRun restored = pods.Start(app, "64", "4000");
+        restored.WaitForLine("Restored checkpoint 4", stderr: true);
+        PageOrderApp.ChecksEveryPage(restored);
+        restored.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>
     /// A page written after crik put it in and before CRIU's restore ended (CRIK_FAULT=restorer-writes writes one, as CRIU's
     /// restorer or the kernel for it could) counts as written: the next checkpoint holds that write, not checkpoint 1's page.
     /// apps/tracked-writes-app.c adds up byte 11 of each of its pages (SIGUSR2), the byte the seam writes in its first page.

@@ -43,8 +43,9 @@ def one_pod(args, config, port, number, rng):
         pod.wait_line(r"^ready", timeout=900)
         restored = None
     else:
-        _, line = pod.wait_line(r"Restored checkpoint \d+", stream="stderr", timeout=900)
-        restored = int(re.search(r"Restored checkpoint (\d+)", line).group(1))
+        # A pod may start fresh: crik gives up on a checkpoint whose restored pods keep dying within restoreProbation.
+        _, line = pod.wait_line(r"Restored checkpoint \d+|starting the app fresh", stream="stderr", timeout=900)
+        restored = int(m.group(1)) if (m := re.search(r"Restored checkpoint (\d+)", line)) else None
     running_from = now()
     app = wait_child(wait_child(pod.pid, name="crik"), name="python3")
     first = pod.wait_line(r"^tick \d+", after=running_from, timeout=120)
@@ -98,7 +99,8 @@ def main():
         kills.append({"lived_s": killed["lived_s"], "committed_in_pod": killed["committed_in_pod"], "dumps_s": killed["dumps_s"],
                       "restored": restoring["restored"], "lost_s": round(lost, 1)})
         log(f"killed after {killed['lived_s']} s ({killed['committed_in_pod']} checkpoints committed in that pod): "
-            f"restored checkpoint {restoring['restored']}, {lost:.1f} s of work lost; dumps {killed['dumps_s']} s")
+            + (f"restored checkpoint {restoring['restored']}" if restoring["restored"] else "started fresh")
+            + f", {lost:.1f} s of work lost; dumps {killed['dumps_s']} s")
     worst = max(k["lost_s"] for k in kills)
     log(f"{len(kills)} kills, checkpointInterval {args.interval}: work lost at most {worst:.1f} s, "
         f"median {sorted(k['lost_s'] for k in kills)[len(kills) // 2]:.1f} s")

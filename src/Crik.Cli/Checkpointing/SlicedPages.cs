@@ -51,7 +51,7 @@ internal sealed class SlicedPages(IReadOnlyList<ChunkRef> dumped, IReadOnlyList<
         if (!_reused.TryGetValue(piece.Id, out ChunkRef? stored))
         {
             stored = pack.Reuse(piece.Id, piece.WholeSize)?.Whole()
-                ?? throw new InvalidDataException($"chunk {piece.Id[..Math.Min(12, piece.Id.Length)]} of the previous checkpoint may not be reused");
+                ?? throw new InvalidDataException($"chunk {piece.ShortId} of the previous checkpoint may not be reused");
             _reused[piece.Id] = stored;
         }
         _lastReused = (piece, stored);

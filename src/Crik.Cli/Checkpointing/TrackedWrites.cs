@@ -129,8 +129,8 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// checkpoint set aside since refers to, <see cref="ImageStore.ReusableChunks"/>), by the start of its name; null when it may refer to all.
     /// </summary>
     private static string? NotReusable(Manifest previous, PackWriter pack) =>
-        previous.Files.Where(f => f.IsStreamed && PagemapImage.IsPagesName(f.Path)).SelectMany(f => f.Chunks!)
-            .FirstOrDefault(c => c.Pack != pack.Generation && !pack.MayReuse(c)) is { } chunk ? chunk.Id[..Math.Min(12, chunk.Id.Length)] : null;
+        CheckpointFragmentation.PagesImages(previous).SelectMany(f => f.Chunks!)
+            .FirstOrDefault(c => c.Pack != pack.Generation && !pack.MayReuse(c))?.ShortId;
 
     /// <summary>Why a fragmented previous checkpoint cannot be gathered while the app runs, before its pagemaps are read; null when it can.</summary>
     private string? WhyNotGatherWhileRunning(DumpRun run)

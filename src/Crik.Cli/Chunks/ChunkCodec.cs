@@ -104,7 +104,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
     {
         if (chunk.Xxh3 is { } xxh3 ? Xxh3Hex(plain) != xxh3 : Convert.ToHexStringLower(SHA256.HashData(plain)) != chunk.Id)
         {
-            throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its {(chunk.Xxh3 is null ? "SHA-256" : "XXH3-64")}");
+            throw new ChunkException($"chunk {chunk.ShortId} in pack {chunk.Pack} (offset {chunk.Offset}) does not match its {(chunk.Xxh3 is null ? "SHA-256" : "XXH3-64")}");
         }
     }
 
@@ -123,10 +123,10 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
             if (keyId is not null)
             {
                 ChunkKey readKey = readKeys.FirstOrDefault(k => k.Id == keyId)
-                    ?? throw new ChunkException($"chunk {Short(chunk)} is encrypted with key {keyId}, which crik was not given");
+                    ?? throw new ChunkException($"chunk {chunk.ShortId} is encrypted with key {keyId}, which crik was not given");
                 if (stored.Length < NonceBytes + TagBytes)
                 {
-                    throw new ChunkException($"chunk {Short(chunk)} is too short to be encrypted");
+                    throw new ChunkException($"chunk {chunk.ShortId} is too short to be encrypted");
                 }
                 int length = stored.Length - NonceBytes - TagBytes;
                 decrypted = ArrayPool<byte>.Shared.Rent(length);
@@ -138,13 +138,13 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
                 }
                 catch (AuthenticationTagMismatchException)
                 {
-                    throw new ChunkException($"chunk {Short(chunk)} in pack {chunk.Pack} (offset {chunk.Offset}) does not authenticate: it was altered, or written with another key");
+                    throw new ChunkException($"chunk {chunk.ShortId} in pack {chunk.Pack} (offset {chunk.Offset}) does not authenticate: it was altered, or written with another key");
                 }
                 body = decrypted.AsSpan(0, length);
             }
             if (chunk.Codec is { } codec)
             {
-                Chunks.Compression.Decompress(ParseCodec(codec) ?? throw new ChunkException($"chunk {Short(chunk)} uses an unknown compression \"{codec}\""), body, plain);
+                Chunks.Compression.Decompress(ParseCodec(codec) ?? throw new ChunkException($"chunk {chunk.ShortId} uses an unknown compression \"{codec}\""), body, plain);
             }
             else if (body.Length == plain.Length)
             {
@@ -152,7 +152,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
             }
             else
             {
-                throw new ChunkException($"chunk {Short(chunk)} holds {body.Length} bytes, its manifest says {plain.Length}");
+                throw new ChunkException($"chunk {chunk.ShortId} holds {body.Length} bytes, its manifest says {plain.Length}");
             }
             if (keyId is null)
             {
@@ -161,7 +161,7 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
         }
         catch (DllNotFoundException e)
         {
-            throw new ChunkException($"chunk {Short(chunk)} is compressed with {chunk.Codec}, whose library this container lacks ({e.Message})");
+            throw new ChunkException($"chunk {chunk.ShortId} is compressed with {chunk.Codec}, whose library this container lacks ({e.Message})");
         }
         finally
         {
@@ -193,5 +193,4 @@ internal sealed class ChunkCodec(CompressionKind compression, int level, ChunkKe
         _ => null,
     };
 
-    private static string Short(ChunkRef chunk) => chunk.Id.Length > 12 ? chunk.Id[..12] : chunk.Id;
 }

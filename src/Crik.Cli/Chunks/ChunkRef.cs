@@ -26,6 +26,10 @@ internal sealed record ChunkRef(string Id, long Pack, long Offset, int Length, i
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsSlice => Take is not null;
 
+    /// <summary>The start of its name, as crik's lines show a chunk.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string ShortId => Id.Length > 12 ? Id[..12] : Id;
+
     /// <summary>The whole chunk this piece is of.</summary>
     public ChunkRef Whole() => IsSlice ? this with { From = null, Take = null } : this;
 

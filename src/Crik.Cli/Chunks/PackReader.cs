@@ -38,7 +38,7 @@ internal sealed class PackReader(IPackOpener packs, ChunkCodec codec) : IDisposa
             _slicedChunks.CopySlice(chunk, plain, (whole, into) => Read(whole, keyId, into));
             return;
         }
-        IPackSource pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing");
+        IPackSource pack = Pack(chunk.Pack) ?? throw new ChunkException($"pack {chunk.Pack} holding chunk {chunk.ShortId} is missing");
         if (ChunkCodec.IsStoredAsIs(chunk, keyId))
         {
             // Nothing to decode: read straight into place and check it there, without a copy.
@@ -119,17 +119,16 @@ internal sealed class PackReader(IPackOpener packs, ChunkCodec codec) : IDisposa
             }
             catch (FileNotFoundException e)
             {
-                throw new ChunkException($"pack {chunk.Pack} holding chunk {Short(chunk)} is missing: {e.Message}"); // found out only now (object storage)
+                throw new ChunkException($"pack {chunk.Pack} holding chunk {chunk.ShortId} is missing: {e.Message}"); // found out only now (object storage)
             }
             if (read == 0)
             {
-                throw new ChunkException($"pack {chunk.Pack} ends before chunk {Short(chunk)} (offset {chunk.Offset}, {chunk.Length} bytes)");
+                throw new ChunkException($"pack {chunk.Pack} ends before chunk {chunk.ShortId} (offset {chunk.Offset}, {chunk.Length} bytes)");
             }
             total += read;
         }
     }
 
-    private static string Short(ChunkRef chunk) => chunk.Id.Length > 12 ? chunk.Id[..12] : chunk.Id;
 }
 
 /// <summary>A chunk that cannot be read back whole: missing, short, or not what was written.</summary>

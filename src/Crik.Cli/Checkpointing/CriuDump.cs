@@ -105,8 +105,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         // parasite in the app, which dies of the parasite's trap. Only a criu that has not stopped by the grace's end is killed.
         using var lastResort = new CancellationTokenSource();
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
-        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly), staging.Criu, timeout,
-            kill: lastResort.Token).ConfigureAwait(false);
+        bool areaFlagsByBpf = await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false);
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly, areaFlagsByBpf: areaFlagsByBpf),
+            staging.Criu, timeout, kill: lastResort.Token).ConfigureAwait(false);
         return (dump, await Captured(capture).ConfigureAwait(false), null);
     }
 
@@ -119,8 +120,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         List<ExternalMount> mounts, TimeSpan timeout, DirectoryHandle directory, PreDumpParent parent)
     {
         StagingCheckpoint staging = run.Staging;
-        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, directory.ProcPath, staging.Criu, mounts, parent), staging.Criu,
-            timeout).ConfigureAwait(false);
+        bool areaFlagsByBpf = await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false);
+        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, directory.ProcPath, staging.Criu, mounts, parent, areaFlagsByBpf: areaFlagsByBpf),
+            staging.Criu, timeout).ConfigureAwait(false);
         return (dump, null, preDumps!.ChainUnder(directory));
     }
 

@@ -85,11 +85,17 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         }
     }
 
+    private readonly Lazy<Task<string>> _help = new(() => HelpAsync(reaper));
+
     /// <summary>
     /// Whether <c>criu --help</c> lists <paramref name="option"/>: an option a patch of crik's adds (criu-patches/) is there
-    /// only in a CRIU built with it. False when criu cannot be run. What it prints goes to a file in memory.
+    /// only in a CRIU built with it. False when criu cannot be run. criu is asked once.
     /// </summary>
-    public async Task<bool> ListsOptionAsync(string option)
+    public async Task<bool> ListsOptionAsync(string option) =>
+        (await _help.Value.ConfigureAwait(false)).Split('\n').Any(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+
+    /// <summary>What <c>criu --help</c> prints, through a file in memory; empty when criu cannot be run.</summary>
+    private static async Task<string> HelpAsync(ChildReaper reaper)
     {
         try
         {
@@ -98,12 +104,11 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             await child.Exited.ConfigureAwait(false);
             var buffer = new byte[64 * 1024];
             int read = RandomAccess.Read(output, buffer, 0);
-            return System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n')
-                .Any(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, read);
         }
         catch (Exception e) when (e is IOException or SpawnException)
         {
-            return false;
+            return "";
         }
     }
 

@@ -28,6 +28,14 @@ public class CriuArgumentsTests
         Assert.Contains("-v4", CriuArguments.Restore("/d", Work, "pid", [], new Dictionary<int, string>()));
     }
 
+    [Fact]
+    public void DumpReadsAreaFlagsWithBpfOnlyWhereCriuHasTheOption()
+    {
+        Assert.Contains("--vma-flags-bpf", CriuArguments.Dump(1, "/d", Work, [], areaFlagsByBpf: true));
+        Assert.Contains("--vma-flags-bpf", CriuArguments.Dump(1, "/d", Work, [], new PreDumpParent("../p", TracksMemory: true), areaFlagsByBpf: true));
+        Assert.DoesNotContain("--vma-flags-bpf", CriuArguments.Dump(1, "/d", Work, [], writtenOnly: true));
+    }
+
     [Theory]
     [InlineData("--tcp-close")]
     [InlineData("--skip-in-flight")]

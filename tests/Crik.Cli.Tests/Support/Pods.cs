@@ -123,6 +123,9 @@ internal sealed partial class Pods : IDisposable
     public List<string> Committed() =>
         Directory.Exists(ImageDir) ? Directory.GetDirectories(ImageDir, "checkpoint-*").Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
 
+    /// <summary>CRIU's log of generation N's dump.</summary>
+    public string DumpLog(int generation) => File.ReadAllText(Path.Combine(ImageDir, "logs", $"dump-{generation:D6}.log"));
+
     /// <summary>The pack file generation N wrote its new chunks into.</summary>
     public string Pack(int generation) => Path.Combine(ImageDir, "packs", $"{generation:D6}.pack");
 

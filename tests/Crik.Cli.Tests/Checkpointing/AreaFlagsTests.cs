@@ -1,0 +1,50 @@
+using Crik.Cli.Tests.Support;
+using Crik.TestSupport;
+using Xunit;
+
+namespace Crik.Cli.Tests.Checkpointing;
+
+/// <summary>
+/// crik's CRIU reads the app's areas' flags with a BPF iterator instead of /proc/PID/smaps, whose walk of every page
+/// keeps the app frozen longer the more memory it has (criu-patches/0004). Every flag CRIU keeps for an area still
+/// comes back with the restore, and an area with a flag CRIU could not check against smaps is read from smaps.
+/// </summary>
+public sealed class AreaFlagsTests : IDisposable
+{
+    private const string ByIterator = "areas' flags come from a BPF iterator";
+    private readonly string _dir = Directory.CreateTempSubdirectory("crik-area-flags-").FullName;
+
+    [CriuFact]
+    public void EveryFlagCriuKeepsIsReadWithoutSmapsAndComesBackWithTheRestore()
+    {
+        string app = CompiledApp.Build("area-flags.c", Path.Combine(_dir, "area-flags"));
+        using var pods = new Pods();
+        List<string> before;
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("listed");
+            before = Areas(first);
+            Pods.CheckpointAndStop(first);
+        }
+        // Each area has the flag it was given (or this kernel refused it), so a flag lost or made up shows below.
+        Assert.All(before, line => Assert.Matches(@"^area (\w+): (dc|wf|dd|hg|nh|sr|rr|mg|lo|nr|gd|refused)$", line));
+        Assert.True(before.Count(l => !l.EndsWith(": refused", StringComparison.Ordinal)) >= 10, string.Join('\n', before));
+        string dump = pods.DumpLog(1);
+        Assert.Contains(ByIterator, dump, StringComparison.Ordinal);
+        Assert.DoesNotContain("come from smaps", dump, StringComparison.Ordinal);
+
+        using CrikRun second = pods.Start(app);
+        second.WaitForLine("changed 1", TimeSpan.FromSeconds(60));
+        Assert.Equal(before, Areas(second));
+        second.Signal(Native.SIGUSR1);
+        string intact = second.WaitForLine(l => l.StartsWith("intact ", StringComparison.Ordinal));
+        Assert.True(intact == "intact yes", second.Transcript);
+        second.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>The "area NAME: FLAGS" lines of the app's last listing.</summary>
+    private static List<string> Areas(CrikRun pod) =>
+        [.. pod.Stdout.Where(l => l.StartsWith("area ", StringComparison.Ordinal)).TakeLast(11)];
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}

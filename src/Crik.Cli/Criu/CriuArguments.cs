@@ -14,7 +14,8 @@ internal static class CriuArguments
 
     /// <summary>
     /// The option of crik's CRIU patch (criu-patches/0004) that reads the app's areas' flags with a BPF iterator instead of
-    /// /proc/PID/smaps, whose walk of every page keeps the app frozen about 35 ms per GiB; CRIU reads smaps where it cannot.
+    /// /proc/PID/smaps, whose walk of every page keeps the app frozen (about 35 ms at 1 GiB, more with more memory); CRIU reads
+    /// smaps where it cannot.
     /// </summary>
     public const string AreaFlagsOption = "--vma-flags-bpf";
 

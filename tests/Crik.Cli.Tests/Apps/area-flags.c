@@ -2,7 +2,8 @@
 // ordinary ones. It says each area's flags as its own /proc/self/smaps gives them ("area NAME: FLAGS", the two-letter
 // VmFlags CRIU restores), then "listed", when it starts and again after each restore, and "count N" every 0.1 s.
 // An area whose flag this kernel refuses says "area NAME: refused". On SIGUSR1 it says "intact yes" when every area
-// still holds what it wrote.
+// still holds what it wrote. With an argument N it also has N more areas, read-only pages between writable ones, so
+// that its areas do not fit in one read of CRIU's BPF iterator.
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -73,9 +74,27 @@ static int intact(void)
     return 1;
 }
 
-int main(void)
+// COUNT read-only pages, each between two writable ones: as many areas more.
+static void split_into_areas(long count)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *at = mmap(NULL, (2 * count + 1) * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (at == MAP_FAILED) {
+        perror("mmap");
+        exit(2);
+    }
+    for (long i = 0; i < count; i++)
+        if (mprotect(at + (2 * i + 1) * page, page, PROT_READ) != 0) {
+            perror("mprotect");
+            exit(2);
+        }
+}
+
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1)
+        split_into_areas(strtol(argv[1], NULL, 10));
     size_t bytes = area_bytes();
     for (size_t i = 0; i < AREAS; i++) {
         char *at = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | areas[i].map_flags, -1, 0);

@@ -7,5 +7,7 @@ internal enum Capability
     SysPtrace = 19,
     SysAdmin = 21,
     SysResource = 24,
+    Perfmon = 38,
+    Bpf = 39,
     CheckpointRestore = 40,
 }

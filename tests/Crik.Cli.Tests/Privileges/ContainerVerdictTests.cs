@@ -99,6 +99,21 @@ public class ContainerVerdictTests
     }
 
     [Fact]
+    public void AreaFlagsComeWithoutThePageWalkWhereCriuMayLoadBpf()
+    {
+        static Finding Flags(ContainerFacts facts) => ContainerVerdict.Of(facts).Single(f => f.Text.Contains("areas' flags", StringComparison.Ordinal));
+        const ulong Perfmon = 1UL << 38, Bpf = 1UL << 39;
+
+        Assert.StartsWith("no CAP_BPF and CAP_PERFMON", Flags(LeastPrivileged).Text, StringComparison.Ordinal);
+        Assert.Contains("add BPF and PERFMON", Flags(LeastPrivileged).Text, StringComparison.Ordinal);
+        Assert.StartsWith("no CAP_BPF", Flags(LeastPrivileged with { Capabilities = new CapabilitySet(CheckpointRestore | Bpf) }).Text, StringComparison.Ordinal);
+        Assert.StartsWith("CAP_BPF and CAP_PERFMON", Flags(LeastPrivileged with { Capabilities = new CapabilitySet(CheckpointRestore | Bpf | Perfmon) }).Text,
+            StringComparison.Ordinal);
+        Assert.StartsWith("CAP_BPF and CAP_PERFMON", Flags(LeastPrivileged with { Capabilities = new CapabilitySet(SysAdmin) }).Text, StringComparison.Ordinal);
+        Assert.Equal(FindingKind.Note, Flags(LeastPrivileged).Kind);
+    }
+
+    [Fact]
     public void CapEffIsReadFromTheStatusLines()
     {
         CapabilitySet caps = CapabilitySet.Of(ProcStatus.Parse(["Name:\tcrik", "CapInh:\t0000000000000000", "CapEff:\t00000100800c15fb"]));

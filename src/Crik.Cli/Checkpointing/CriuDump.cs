@@ -32,6 +32,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// </summary>
     private static readonly TimeSpan CriuStopGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>Whether a dump's log was read for where CRIU took the app's areas' flags from: once, at the first dump that had the option.</summary>
+    private bool _areaFlagsSourceRead;
+
     public bool PreDumps => preDumps is { GaveUp: false };
 
     public async Task<bool> PreDumpAsync(RunningApp app, CancellationToken abort) =>
@@ -56,7 +59,34 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
             dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
             (dump, captured, toImport) = await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving).ConfigureAwait(false);
         }
+        await SayIfAreaFlagsCameFromSmapsAsync(run.Staging.Criu, dump).ConfigureAwait(false);
         return new DumpTaken(dump, captured, toImport, WhyNot(run, dump, captured, dumpTimeout));
+    }
+
+    /// <summary>
+    /// Once: where the first dump given <see cref="CriuArguments.AreaFlagsOption"/> read the app's areas' flags from smaps, why, since
+    /// each checkpoint's freeze is longer for it (about 35 ms at 1 GiB) and the fix may be the container's capabilities.
+    /// </summary>
+    private async Task SayIfAreaFlagsCameFromSmapsAsync(CriuWorkDir work, CriuResult dump)
+    {
+        if (_areaFlagsSourceRead || !dump.Succeeded || !await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false))
+        {
+            return;
+        }
+        _areaFlagsSourceRead = true;
+        try
+        {
+            if (AreaFlagsLog.WhyFromSmaps(File.ReadLines(work.LogFile)) is { } why)
+            {
+                log.Information("CRIU read the app's areas' flags from /proc/PID/smaps, whose walk of every page keeps the app frozen longer at each "
+                    + "checkpoint, not with its BPF iterator: {Why}; CRIU may load the iterator only with CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN "
+                    + "(docs/privileges.md). CRIU log {Log}", why, work.LogFile);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Debug("CRIU's dump log {Log} could not be read for where it took the app's areas' flags from: {Error}", work.LogFile, e.Message);
+        }
     }
 
     /// <summary>

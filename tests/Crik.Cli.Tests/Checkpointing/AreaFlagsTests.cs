@@ -29,6 +29,7 @@ public sealed class AreaFlagsTests : IDisposable
             first.WaitForLine("listed");
             before = Areas(first);
             Pods.CheckpointAndStop(first);
+            Assert.DoesNotContain(first.Stderr, l => l.Contains("CRIU read the app's areas' flags from", StringComparison.Ordinal));
         }
         // Each area has the flag it was given (or this kernel refused it), so a flag lost or made up shows below.
         Assert.All(before, line => Assert.Matches(@"^area (\w+): (dc|wf|dd|hg|nh|sr|rr|mg|lo|nr|gd|refused)$", line));

@@ -49,17 +49,21 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     {
         TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
         bool takesArriving = run.Attempt.TakesArriving is not null;
+        bool areaFlagsByBpf = await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false);
         (CriuResult dump, CaptureResult? captured, List<DirectoryHandle>? toImport) = setup.OnTop is { } onto
-            ? await DumpOnPreDumpsAsync(run, setup.Mounts, dumpTimeout, onto.Directory, onto.Parent).ConfigureAwait(false)
-            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, writtenOnly).ConfigureAwait(false);
+            ? await DumpOnPreDumpsAsync(run, setup.Mounts, dumpTimeout, onto.Directory, onto.Parent, areaFlagsByBpf).ConfigureAwait(false)
+            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, areaFlagsByBpf, writtenOnly).ConfigureAwait(false);
         if (DumpFallback.StreamsAfter(onTopOfPreDumps: setup.OnTop is not null, dump.Succeeded, criuExited: dump.Status.Exited, run.Budget.Spent))
         {
             log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
             preDumps!.Drop();
             dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
-            (dump, captured, toImport) = await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving).ConfigureAwait(false);
+            (dump, captured, toImport) = await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, areaFlagsByBpf).ConfigureAwait(false);
         }
-        await SayIfAreaFlagsCameFromSmapsAsync(run.Staging.Criu, dump).ConfigureAwait(false);
+        if (areaFlagsByBpf)
+        {
+            SayIfAreaFlagsCameFromSmaps(run.Staging.Criu, dump);
+        }
         return new DumpTaken(dump, captured, toImport, WhyNot(run, dump, captured, dumpTimeout));
     }
 
@@ -67,9 +71,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// Once: where the first dump given <see cref="CriuArguments.AreaFlagsOption"/> read the app's areas' flags from smaps, why, since
     /// each checkpoint's freeze is longer for it (about 35 ms at 1 GiB) and the fix may be the container's capabilities.
     /// </summary>
-    private async Task SayIfAreaFlagsCameFromSmapsAsync(CriuWorkDir work, CriuResult dump)
+    private void SayIfAreaFlagsCameFromSmaps(CriuWorkDir work, CriuResult dump)
     {
-        if (_areaFlagsSourceRead || !dump.Succeeded || !await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false))
+        if (_areaFlagsSourceRead || !dump.Succeeded)
         {
             return;
         }
@@ -127,7 +131,7 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// still arriving, or when only what was written is dumped: crik makes them whole).
     /// </summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(DumpRun run,
-        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving, bool writtenOnly = false)
+        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving, bool areaFlagsByBpf, bool writtenOnly = false)
     {
         StagingCheckpoint staging = run.Staging;
         using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving || writtenOnly);
@@ -135,7 +139,6 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         // parasite in the app, which dies of the parasite's trap. Only a criu that has not stopped by the grace's end is killed.
         using var lastResort = new CancellationTokenSource();
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
-        bool areaFlagsByBpf = await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false);
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly, areaFlagsByBpf: areaFlagsByBpf),
             staging.Criu, timeout, kill: lastResort.Token).ConfigureAwait(false);
         return (dump, await Captured(capture).ConfigureAwait(false), null);
@@ -147,10 +150,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// (the directories to read, dump first, are the third result). <see cref="DumpPreparation.Release"/> disposes <paramref name="directory"/>.
     /// </summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> DumpOnPreDumpsAsync(DumpRun run,
-        List<ExternalMount> mounts, TimeSpan timeout, DirectoryHandle directory, PreDumpParent parent)
+        List<ExternalMount> mounts, TimeSpan timeout, DirectoryHandle directory, PreDumpParent parent, bool areaFlagsByBpf)
     {
         StagingCheckpoint staging = run.Staging;
-        bool areaFlagsByBpf = await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false);
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, directory.ProcPath, staging.Criu, mounts, parent, areaFlagsByBpf: areaFlagsByBpf),
             staging.Criu, timeout).ConfigureAwait(false);
         return (dump, null, preDumps!.ChainUnder(directory));

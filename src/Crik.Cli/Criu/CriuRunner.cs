@@ -65,50 +65,41 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         return new CriuResult(status, clock.Elapsed, timedOut, firstError);
     }
 
-    /// <summary>criu's version, e.g. "4.2.1", or "unknown". Its output goes to a file in memory, never to a named file.</summary>
+    /// <summary>criu's version, e.g. "4.2.1", or "unknown".</summary>
     public async Task<string> VersionAsync()
     {
-        try
-        {
-            using SafeFileHandle output = MemoryFile.Create("crik-criu-version");
-            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "--version"], OutputPath: MemoryFile.ProcPath(output))));
-            await child.Exited.ConfigureAwait(false);
-            var buffer = new byte[4096];
-            int read = RandomAccess.Read(output, buffer, 0);
-            string? line = System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n')
-                .FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal));
-            return line?["Version:".Length..].Trim() ?? "unknown";
-        }
-        catch (Exception e) when (e is IOException or SpawnException)
-        {
-            return "unknown";
-        }
+        string? line = (await OutputLinesAsync(reaper, "--version", 4096).ConfigureAwait(false))?
+            .FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal));
+        return line?["Version:".Length..].Trim() ?? "unknown";
     }
 
-    private readonly Lazy<Task<string>> _help = new(() => HelpAsync(reaper));
+    private readonly Lazy<Task<string[]>> _helpLines = new(async () => await OutputLinesAsync(reaper, "--help", 64 * 1024).ConfigureAwait(false) ?? []);
 
     /// <summary>
     /// Whether <c>criu --help</c> lists <paramref name="option"/>: an option a patch of crik's adds (criu-patches/) is there
     /// only in a CRIU built with it. False when criu cannot be run. criu is asked once.
     /// </summary>
     public async Task<bool> ListsOptionAsync(string option) =>
-        (await _help.Value.ConfigureAwait(false)).Split('\n').Any(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
+        (await _helpLines.Value.ConfigureAwait(false)).Any(l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal));
 
-    /// <summary>What <c>criu --help</c> prints, through a file in memory; empty when criu cannot be run.</summary>
-    private static async Task<string> HelpAsync(ChildReaper reaper)
+    /// <summary>
+    /// The lines <c>criu <paramref name="flag"/></c> prints (its first <paramref name="bytes"/>), through a file in memory, never a
+    /// named file; null when criu cannot be run.
+    /// </summary>
+    private static async Task<string[]?> OutputLinesAsync(ChildReaper reaper, string flag, int bytes)
     {
         try
         {
-            using SafeFileHandle output = MemoryFile.Create("crik-criu-help");
-            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "--help"], OutputPath: MemoryFile.ProcPath(output))));
+            using SafeFileHandle output = MemoryFile.Create($"crik-criu{flag[1..]}");
+            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", flag], OutputPath: MemoryFile.ProcPath(output))));
             await child.Exited.ConfigureAwait(false);
-            var buffer = new byte[64 * 1024];
+            var buffer = new byte[bytes];
             int read = RandomAccess.Read(output, buffer, 0);
-            return System.Text.Encoding.UTF8.GetString(buffer, 0, read);
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n');
         }
         catch (Exception e) when (e is IOException or SpawnException)
         {
-            return "";
+            return null;
         }
     }
 

@@ -29,6 +29,10 @@ internal static class PageOrderApp
 
     public static void AssertNothingBroken(CrikRun pod) => Assert.False(pod.Stdout.Any(IsBroken), pod.Transcript);
 
+    /// <summary>What the app's writer rewrites in <paramref name="seconds"/> at <paramref name="pagesPerSecond"/>, in MiB.</summary>
+    public static double MebibytesWrittenIn(double seconds, string pagesPerSecond) =>
+        seconds * long.Parse(pagesPerSecond, CultureInfo.InvariantCulture) * 4096 / (1024.0 * 1024);
+
     /// <summary>The size that follows <paramref name="before"/> in a log line ("812 KiB", "12.3 MiB"), in MiB.</summary>
     public static double Mebibytes(string line, string before) => Bytes(line, before) / (1024.0 * 1024);
 

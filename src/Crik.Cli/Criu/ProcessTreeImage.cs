@@ -8,6 +8,8 @@ internal readonly record struct TreeProcess(int Pid, int ParentPid);
 /// <summary>
 /// CRIU's process tree image (<c>pstree.img</c>): one pstree_entry per process (pid = 1, ppid = 2),
 /// parents before their children, with its threads' IDs (threads = 5). Groups are not read.
+/// The first thread is the leader, whose ID is the process's: it is read as that, as CRIU's restore reads it, not from the
+/// image. CRIU 4.2 writes that entry only for a live process; for a zombie it writes whatever its memory held.
 /// </summary>
 internal static class ProcessTreeImage
 {
@@ -44,6 +46,7 @@ internal static class ProcessTreeImage
         while (messages.Next(out ReadOnlySpan<byte> entry))
         {
             long pid = 0, parent = 0;
+            bool leaderSeen = false;
             var threads = new List<int>();
             var fields = new ProtobufFieldReader(entry);
             while (fields.Next(out int field, out ulong value))
@@ -55,6 +58,9 @@ internal static class ProcessTreeImage
                         break;
                     case 2:
                         parent = (long)Math.Min(value, long.MaxValue);
+                        break;
+                    case 5 when !leaderSeen:
+                        leaderSeen = true; // the process's own ID stands for it
                         break;
                     case 5:
                         threads.Add(Id((long)Math.Min(value, long.MaxValue)));

@@ -72,5 +72,23 @@ public sealed class SharingImagesTests
         byte[] longField = [.. Protobuf.Varint((6 << 3) | 2), .. Protobuf.Varint(1UL << 40)];
         Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, longField)));
         Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, Protobuf.Message((1, 1UL << 40), (2, 0)))));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (5, 1), (5, 1UL << 40)))));
+    }
+
+    /// <summary>
+    /// CRIU 4.2 writes a zombie's leader entry from memory it never set (dump_task_threads, which sets it, runs for live
+    /// processes only), and its restore never reads it: a full run met 2166227280 there and crik gave up its fill.
+    /// </summary>
+    [Theory]
+    [InlineData(2166227280UL)]
+    [InlineData(0UL)]
+    [InlineData(3UL)]
+    public void AProcesssFirstThreadIsItselfWhateverTheImageSays(ulong leaderAsWritten)
+    {
+        byte[] image = Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1), (5, 2)),
+            Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, leaderAsWritten)));
+        Assert.Equal([1, 2, 7], ProcessTreeImage.Ids(image));
+        Assert.Equal([7], ProcessTreeImage.Threads(image)[7]);
+        Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
     }
 }

@@ -46,9 +46,27 @@ internal static class FaultSeam
             return;
         }
         MapsArea largest = MemoryMaps.Read(pid).Where(a => a.Private).OrderByDescending(a => a.Size).First();
+        WaitUntilPresent(pid, largest.Start); // a write through /proc/PID/mem to a page the fill has yet to put in fails (EIO)
         using var memory = new FileStream($"/proc/{pid}/mem", FileMode.Open, FileAccess.Write);
         memory.Position = (long)largest.Start + 11;
         memory.WriteByte(0xAB);
+    }
+
+    /// <summary>Until the page at <paramref name="address"/> is in process <paramref name="pid"/>'s memory (its pagemap entry's bit 63), for at most 30 s.</summary>
+    private static void WaitUntilPresent(int pid, ulong address)
+    {
+        using var pagemap = new FileStream($"/proc/{pid}/pagemap", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        Span<byte> entry = stackalloc byte[8];
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (RandomAccess.Read(pagemap.SafeFileHandle, entry, (long)(address / 4096 * 8)) == 8
+                && (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry) & (1UL << 63)) != 0)
+            {
+                return;
+            }
+            Thread.Sleep(1);
+        }
     }
 
     /// <summary>With CRIK_FAULT=unguarded: a thread outside every guard throws, for the last resort to catch.</summary>

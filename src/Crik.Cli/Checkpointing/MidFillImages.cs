@@ -62,13 +62,5 @@ internal static class MidFillImages
     /// and not a marker the kernel shows as a swap entry: a guard page (CRIU keeps a guard as an entry of its own, and its page
     /// cannot be read), or a userfaultfd's write-protect marker on a page never filled.
     /// </summary>
-    private static bool There(SafeFileHandle pagemap, ulong address)
-    {
-        Span<byte> entry = stackalloc byte[8];
-        if (RandomAccess.Read(pagemap, entry, (long)(address / (ulong)ImagePage.Bytes) * 8) != 8)
-        {
-            throw new IOException($"could not read /proc's pagemap at 0x{address:x}");
-        }
-        return ProcPagemap.Holds(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry));
-    }
+    private static bool There(SafeFileHandle pagemap, ulong address) => ProcPagemap.Holds(ProcPagemap.EntryAt(pagemap, address));
 }

@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Crik.Cli.Interop;
 
 /// <summary>
@@ -20,4 +22,15 @@ internal static class ProcPagemap
     /// </summary>
     public static bool Holds(ulong entry) =>
         (entry & Present) != 0 || ((entry & Swapped) != 0 && (entry & Guard) == 0 && (entry & SwapType) != MarkerType);
+
+    /// <summary>The entry of the page at <paramref name="address"/>, read from an open /proc/PID/pagemap; throws <see cref="IOException"/> when it cannot be read whole.</summary>
+    public static ulong EntryAt(SafeFileHandle pagemap, ulong address)
+    {
+        Span<byte> entry = stackalloc byte[8];
+        if (RandomAccess.Read(pagemap, entry, (long)(address / (ulong)Environment.SystemPageSize) * 8) != 8)
+        {
+            throw new IOException($"could not read /proc's pagemap at 0x{address:x}");
+        }
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry);
+    }
 }

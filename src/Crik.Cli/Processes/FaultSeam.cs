@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Crik.Cli.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Processes;
 
@@ -52,19 +54,13 @@ internal static class FaultSeam
         memory.WriteByte(0xAB);
     }
 
-    /// <summary>Until the page at <paramref name="address"/> is in process <paramref name="pid"/>'s memory (its pagemap entry's bit 63), for at most 30 s.</summary>
+    /// <summary>Until the page at <paramref name="address"/> holds bytes in process <paramref name="pid"/>'s memory (<see cref="ProcPagemap.Holds"/>), for at most 30 s.</summary>
     private static void WaitUntilPresent(int pid, ulong address)
     {
-        using var pagemap = new FileStream($"/proc/{pid}/pagemap", FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-        Span<byte> entry = stackalloc byte[8];
+        using SafeFileHandle pagemap = File.OpenHandle($"/proc/{pid}/pagemap");
         var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        while (!ProcPagemap.Holds(ProcPagemap.EntryAt(pagemap, address)) && waited.Elapsed < TimeSpan.FromSeconds(30))
         {
-            if (RandomAccess.Read(pagemap.SafeFileHandle, entry, (long)(address / 4096 * 8)) == 8
-                && (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(entry) & (1UL << 63)) != 0)
-            {
-                return;
-            }
             Thread.Sleep(1);
         }
     }

@@ -111,6 +111,10 @@ public sealed class CrikRun : IDisposable
 
     public IReadOnlyList<string> Stderr { get { lock (_gate) { return _stderr.ToList(); } } }
 
+    /// <summary>When crik wrote <paramref name="stderrLine"/>, by the timestamp it starts with.</summary>
+    public static DateTimeOffset LoggedAt(string stderrLine) =>
+        DateTimeOffset.Parse(stderrLine.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
     public string Transcript => $"stdout:\n{string.Join('\n', Stdout)}\nstderr:\n{string.Join('\n', Stderr)}";
 
     /// <summary>crik's PID as seen from the test (the child of unshare when crik is PID 1).</summary>

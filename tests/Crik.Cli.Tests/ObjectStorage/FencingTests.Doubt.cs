@@ -197,7 +197,7 @@ public sealed partial class FencingTests
 
     /// <summary>When a log line was written, by its timestamp (the wall clock, as the app's ticks).</summary>
     private static long At(string logLine) =>
-        DateTimeOffset.Parse(logLine.Split(' ')[0], CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        CrikRun.LoggedAt(logLine).ToUnixTimeMilliseconds();
 
     /// <summary>Each "count N MILLISECONDS" line: its number and when it was printed.</summary>
     private static List<(int Number, long At)> Counted(CrikRun pod) =>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -111,15 +110,13 @@ public sealed class FirstCopyTests : IDisposable
         Assert.True(copiedMib > 48, copied);
         string taken = pod.WaitForLine($"CRIU read only what the app wrote since {since}", stderr: true);
         string started = pod.WaitForLine("Checkpointing the app", stderr: true);
-        double seconds = (LoggedAt(taken) - LoggedAt(started)).TotalSeconds;
+        double seconds = (CrikRun.LoggedAt(taken) - CrikRun.LoggedAt(started)).TotalSeconds;
         double writtenAtMost = PageOrderApp.MebibytesWrittenIn(seconds + 0.2, PagesPerSecond) + 2;
         double takenMib = PageOrderApp.Mebibytes(taken, ": ");
         Assert.True(takenMib > 0 && takenMib >= copiedMib - writtenAtMost,
             $"{taken}\n(the app can have written at most {writtenAtMost:0.0} MiB in the {seconds:0.00} s since\n{started})");
         Assert.DoesNotContain(pod.Stderr, l => l.Contains("reads all of the app's memory", StringComparison.Ordinal));
     }
-
-    private static DateTimeOffset LoggedAt(string logLine) => DateTimeOffset.Parse(logLine.Split(' ')[0], CultureInfo.InvariantCulture);
 
     /// <param name="lazily">The restore is lazy: most of the memory, which crik copied while the app ran, comes on demand and in the
     /// background, as from CRIU's own dump (a copied page carries no lazy mark, and CRIU would restore it before the app ran).</param>

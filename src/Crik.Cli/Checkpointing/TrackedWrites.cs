@@ -155,7 +155,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             return previous.Manifest is null ? null : previous;
         }
         long started = Stopwatch.GetTimestamp();
-        Dictionary<int, CopiedWrites> copies;
+        List<Dictionary<int, CopiedWrites>> passes;
         IReadOnlyDictionary<int, PagesLayer> gathered;
         string? readAll;
         // A third of the budget left, at most a day (a timer takes no more than 49 days, and checkpointBudget has no bound).
@@ -176,11 +176,11 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
                 (previous, gathered, readAll) = (PreviousCheckpoint.CopyOfAll(readAll), new Dictionary<int, PagesLayer>(), null);
             }
             started = Stopwatch.GetTimestamp();
-            (copies, readAll) = _writes.CopyWhileRunning(ProcessTree.Processes(run.App.Pid), chunker, enough, all: previous.Manifest is null);
+            (passes, readAll) = CopyInPasses(run, chunker, enough, all: previous.Manifest is null);
         }
         run.Stages.Lap("copy");
         var layers = new Dictionary<int, PagesLayer>();
-        string? notLaidOver = readAll ?? LaidOver(previous, pagemaps, gathered, copies, run.Staging.Pack, layers);
+        string? notLaidOver = readAll ?? LaidOver(previous, pagemaps, gathered, passes, run.Staging.Pack, layers);
         run.Stages.Lap("laying over");
         if (notLaidOver is { } why)
         {
@@ -189,11 +189,34 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             return null;
         }
         log.Information(previous.Manifest is null
-                ? "Copied {Size} of the app's memory while it ran, all of it ({Why}), in {Ms} ms{Skipped}"
-                : "Copied {Size} the app wrote since {Previous} while it ran, in {Ms} ms{Skipped}", Size.Format(copies.Values.Sum(c => c.Bytes)),
-            previous.WhyAll ?? previous.Since, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, Skipped(copies.Values.Sum(c => c.Skipped), run.Attempt.SigtermWaiting));
+                ? "Copied {Size} of the app's memory while it ran, all of it ({Why}), in {Ms} ms{Passes}{Skipped}"
+                : "Copied {Size} the app wrote since {Previous} while it ran, in {Ms} ms{Passes}{Skipped}",
+            Size.Format(passes.Sum(p => p.Values.Sum(c => c.Bytes))), previous.WhyAll ?? previous.Since,
+            (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, passes.Count > 1 ? $" and {passes.Count} passes" : "",
+            Skipped(passes.Sum(p => p.Values.Sum(c => c.Skipped)), run.Attempt.SigtermWaiting));
         TestDelay.BeforeFreezeAfterCopy();
         return previous with { Copied = layers };
+    }
+
+    /// <summary>
+    /// The copy's passes (<see cref="CopyPasses"/>): the first, then each pass over what the app wrote during the one before, while
+    /// that one took long; why the dump must read all of the app's memory, when a pass could not copy a process it scanned.
+    /// </summary>
+    private (List<Dictionary<int, CopiedWrites>> Passes, string? ReadAll) CopyInPasses(DumpRun run, ImageChunker chunker, EnoughBeforeTheDump enough, bool all)
+    {
+        List<int> processes = ProcessTree.Processes(run.App.Pid);
+        long passStarted = Stopwatch.GetTimestamp();
+        (Dictionary<int, CopiedWrites> first, string? readAll) = _writes.CopyWhileRunning(processes, chunker, enough, all);
+        var passes = new List<Dictionary<int, CopiedWrites>> { first };
+        while (readAll is null && CopyPasses.Another(passes.Count, Stopwatch.GetElapsedTime(passStarted), enough.Enough))
+        {
+            passStarted = Stopwatch.GetTimestamp();
+            (Dictionary<int, CopiedWrites> again, readAll) = _writes.CopyAgainWhileRunning(processes, chunker, passes.Count + 1, enough);
+            passes.Add(again);
+            log.Information("Copied again {Size} the app wrote during the copy's pass {Pass}, in {Ms} ms", Size.Format(again.Values.Sum(c => c.Bytes)),
+                passes.Count - 1, (long)Stopwatch.GetElapsedTime(passStarted).TotalMilliseconds);
+        }
+        return (passes, readAll);
     }
 
     /// <summary>
@@ -243,7 +266,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// <paramref name="pack"/> (<see cref="SplicedLayer"/>); why not, when one cannot be.
     /// </summary>
     private static string? LaidOver(PreviousCheckpoint previous, Dictionary<int, PagemapImage> pagemaps, IReadOnlyDictionary<int, PagesLayer> gathered,
-        Dictionary<int, CopiedWrites> copies, PackWriter pack, Dictionary<int, PagesLayer> layers)
+        List<Dictionary<int, CopiedWrites>> passes, PackWriter pack, Dictionary<int, PagesLayer> layers)
     {
         try
         {
@@ -251,10 +274,16 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
             {
                 layers[pid] = layer;
             }
-            foreach ((int pid, CopiedWrites copy) in copies)
+            foreach ((int pid, CopiedWrites copy) in passes[0])
             {
                 PagesLayer under = copy.All ? PagesLayer.Empty : gathered.GetValueOrDefault(pid) ?? Previous(previous, pagemaps, pid);
-                layers[pid] = SplicedLayer.Of(CopiedLayer.Of(under, copy), pack);
+                PagesLayer layer = CopiedLayer.Of(under, copy);
+                foreach (Dictionary<int, CopiedWrites> later in passes.Skip(1))
+                {
+                    // A later pass copied what was written after the pass before it read the page: its copy is the newer.
+                    layer = later.TryGetValue(pid, out CopiedWrites? again) ? CopiedLayer.Of(layer, again) : layer;
+                }
+                layers[pid] = SplicedLayer.Of(layer, pack);
             }
             return null;
         }

@@ -15,7 +15,8 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_THREAD_START_DELAY_MS: before each of crik's own threads runs its work (<c>Guarding/BackgroundThread</c>):
 /// what the thread should see first has happened long before.</item>
 /// <item>CRIK_TEST_COPY_READ_PAUSE_MS: between the scan that protects again the pages the running app wrote and crik's read
-/// of them (<c>WriteTracking/AppWrites.CopyWhileRunning</c>): the app writes on meanwhile.</item>
+/// of them, in the copy's first pass (<c>WriteTracking/AppWrites.CopyWhileRunning</c>): the app writes on meanwhile, and the
+/// pass takes long enough for another to follow.</item>
 /// <item>CRIK_TEST_COPY_FREEZE_PAUSE_MS: between the end of that copy and CRIU's freeze: the app writes on meanwhile.</item>
 /// <item>CRIK_TEST_TELL_SCAN_PAUSE_MS: before the scan that reads what the app wrote beside the commit of a checkpoint after
 /// which it ends (<c>Checkpointing/TrackedWrites.TellWhileCommitting</c>): the commit ends, or fails, and the app may be

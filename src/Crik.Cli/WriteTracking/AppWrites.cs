@@ -128,26 +128,53 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             ProtectedAt = null;
             (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = all ? ScanAllWhileRunning(pids) : ScanWhileRunning(pids);
             TestDelay.BeforeCopyRead();
-            foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
+            return (Copy(scanned, chunker, enough, all, pid => $"pages-copied-{pid}.img", copies, ref readAll), readAll);
+        }
+    }
+
+    /// <summary>
+    /// Another pass of the copy before a checkpoint's dump (<see cref="CopyWhileRunning"/>), the app running on: what each process
+    /// the copy scanned wrote since that scan, protected again and copied into <paramref name="chunker"/>'s pack, so that the dump
+    /// reads only what is written from this scan on. Returns as <see cref="CopyWhileRunning"/> does.
+    /// </summary>
+    /// <param name="pass">This pass's number (2 for the first one again), which names its images.</param>
+    public (Dictionary<int, CopiedWrites> Copies, string? ReadAll) CopyAgainWhileRunning(IReadOnlyList<int> pids, ImageChunker chunker, int pass, IEnoughRead? enough)
+    {
+        lock (_gate)
+        {
+            var copies = new Dictionary<int, CopiedWrites>();
+            if (_disposed)
             {
-                try
+                return (copies, null);
+            }
+            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = ScanAgainWhileRunning(pids);
+            return (Copy(scanned, chunker, enough, all: false, pid => $"pages-copied-{pid}-{pass}.img", copies, ref readAll), readAll);
+        }
+    }
+
+    /// <summary>The pages each scanned process wrote, copied into <paramref name="copies"/>; a process that cannot be copied is let go of.</summary>
+    private Dictionary<int, CopiedWrites> Copy(List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, ImageChunker chunker, IEnoughRead? enough,
+        bool all, Func<int, string> imageName, Dictionary<int, CopiedWrites> copies, ref string? readAll)
+    {
+        foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
+        {
+            try
+            {
+                using var pages = new WrittenPagesStream(tracked.Writes, written, enough);
+                ManifestFile file = chunker.Take(imageName(pid), pages);
+                copies[pid] = new CopiedWrites(pages.Copied, file.Chunks ?? [], pages.Skipped, all);
+            }
+            catch (Exception e)
+            {
+                string? why = LetGoAfterScan(pid, tracked, e);
+                readAll ??= why;
+                if (!IsTrackingFailure(e))
                 {
-                    using var pages = new WrittenPagesStream(tracked.Writes, written, enough);
-                    ManifestFile file = chunker.Take($"pages-copied-{pid}.img", pages);
-                    copies[pid] = new CopiedWrites(pages.Copied, file.Chunks ?? [], pages.Skipped, all);
-                }
-                catch (Exception e)
-                {
-                    string? why = LetGoAfterScan(pid, tracked, e);
-                    readAll ??= why;
-                    if (!IsTrackingFailure(e))
-                    {
-                        throw;
-                    }
+                    throw;
                 }
             }
-            return (copies, readAll);
         }
+        return copies;
     }
 
     /// <summary>Lets go of a process whose pages a scan protected again; why the dump must read all memory, unless it is gone.</summary>
@@ -189,6 +216,34 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             {
                 string? why = LetGoAfterScan(pid, tracked, e);
                 readAll ??= why;
+            }
+        }
+        return (scanned, readAll);
+    }
+
+    /// <summary>
+    /// For another pass of the copy (<see cref="CopyAgainWhileRunning"/>): each process the copy scanned, its pages written since
+    /// that scan, protected again. Why the dump must read all memory, when a scan failed, as <see cref="ScanWhileRunning"/> says.
+    /// </summary>
+    private (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> Scanned, string? ReadAll) ScanAgainWhileRunning(IReadOnlyList<int> pids)
+    {
+        var scanned = new List<(int, Tracked, List<AddressRange>)>();
+        string? readAll = null;
+        foreach (int pid in pids)
+        {
+            if (!_byPid.TryGetValue(pid, out Tracked? tracked) || !tracked.ScannedByCopy || tracked.Start != ProcessStart.Of(pid))
+            {
+                continue; // not copied by the pass before: the dump's take sorts it out
+            }
+            try
+            {
+                List<AddressRange> written = tracked.Writes.TakeWrittenWhileRunning();
+                _ = tracked.CountWritten(written);
+                scanned.Add((pid, tracked, written));
+            }
+            catch (Exception e) when (IsTrackingFailure(e))
+            {
+                readAll ??= LetGoAfterScan(pid, tracked, e);
             }
         }
         return (scanned, readAll);

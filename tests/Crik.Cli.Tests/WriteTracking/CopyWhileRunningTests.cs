@@ -9,8 +9,9 @@ namespace Crik.Cli.Tests.WriteTracking;
 /// pages written since while the app runs on, and only then has CRIU freeze the app and dump what it wrote after that
 /// copy. The app (apps/page-order-app.c) rewrites its pages in a fixed order, each with a number one higher than the
 /// last, and checks each page holds the value it last wrote there: a restored page taken from the wrong one of CRIU's
-/// dump, crik's copy and the previous checkpoint shows as "broken". The seam pauses widen the windows in which the app
-/// writes between the scan and the read of the copy, and between the copy and the freeze.
+/// dump, crik's copies and the previous checkpoint shows as "broken". The seam pauses widen the windows in which the app
+/// writes between the scan and the read of the copy's first pass (so that a second pass follows), and between the copy and
+/// the freeze.
 /// </summary>
 public sealed class CopyWhileRunningTests : IDisposable
 {
@@ -76,6 +77,11 @@ public sealed class CopyWhileRunningTests : IDisposable
             PageOrderApp.AssertNothingBroken(first);
             string copied = first.WaitForLine($"the app wrote since checkpoint {runningCheckpoints} while it ran", stderr: true);
             Assert.True(PageOrderApp.Mebibytes(copied, "Copied ") > 8, copied);
+            if (environment.ContainsKey("CRIK_TEST_COPY_READ_PAUSE_MS"))
+            {
+                // The copy's first pass took longer than that pause: a second copied what the app wrote meanwhile.
+                Assert.Contains(first.Stderr, l => l.Contains("the app wrote during the copy's pass 1", StringComparison.Ordinal));
+            }
             string taken = first.WaitForLine($"CRIU read only what the app wrote since checkpoint {runningCheckpoints}:", stderr: true);
             Assert.True(PageOrderApp.Mebibytes(taken, ": ") > 16, taken);
         }

@@ -67,6 +67,8 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
         client.thread.join()
         answers = [a for a in client.answers if a >= started + 0.2]
         gaps = sorted(b - a for a, b in zip(answers, answers[1:]))
+        # Where the longest gaps began, on the clock of crik_log, to tell what made each of them.
+        widest = sorted(((b - a, a - first_started) for a, b in zip(answers, answers[1:])), reverse=True)[:5]
         committed = [line for stamp, line in pod.lines["stderr"] if stamp >= started and re.search(r"Checkpoint \d+ committed", line)]
         gathered = [line.split("crik: ", 1)[-1] for stamp, line in pod.lines["stderr"] if stamp >= started and "Gathered checkpoint" in line]
         return {
@@ -78,6 +80,7 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
             "first_checkpoint_longest_gap_s": round(first_gaps[-1], 4) if interval and first_gaps else None,
             "longest_gap_s": round(gaps[-1], 4) if gaps else None,
             "p99_gap_s": round(gaps[int(len(gaps) * 0.99)], 4) if gaps else None,
+            "longest_gaps_at": [f"{length:.4f} s at {at:.3f}" for length, at in widest],
             "checkpoints": len(committed),
             "stages": [line.split("Stages: ", 1)[-1].split(";")[0] for line in committed],
         }

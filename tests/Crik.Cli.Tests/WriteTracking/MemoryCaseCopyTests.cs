@@ -29,8 +29,11 @@ public sealed class MemoryCaseCopyTests : IDisposable
             Pods.CheckpointOnDemand(pod, 2);
             pod.WaitForLine("of the app's memory while it ran, all of it", stderr: true);
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("reads all of the app's memory", StringComparison.Ordinal));
-            // CRIU took the guard pages and the pages to dump from one scan, made while it did the rest (criu-patches/0008).
-            Assert.Contains("pages beside the dump", pods.DumpLog(2), StringComparison.Ordinal);
+            // CRIU took the guard pages and the pages to dump from one scan, made while it did the rest (criu-patches/0008),
+            // and the build-IDs of the files the app maps from what the dump before this one found (criu-patches/0009).
+            string dumpLog = pods.DumpLog(2);
+            Assert.Contains("pages beside the dump", dumpLog, StringComparison.Ordinal);
+            Assert.Matches("Build-IDs of [1-9][0-9]* files taken from /run/criu-build-ids.cache", dumpLog);
             MemoryCaseRuns.AssertNoFailure(pod);
             pod.Signal(Native.SIGKILL);
             pod.WaitForExit();

@@ -115,6 +115,9 @@ public sealed class CheckpointWhileArrivingForkTests
         {
             Assert.Contains(", lazily (", pod.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true), StringComparison.Ordinal);
             pod.WaitForLine("restored 1", TimeSpan.FromSeconds(60));
+            // Its first count in this pod, before the SIGTERM: an iteration slowed by the arriving memory could otherwise see
+            // the file that has it fork before it counts, and the pod would have no count to compare the next one's with.
+            pod.WaitForLine(_ => Pods.Counts(pod).Count > 0, TimeSpan.FromSeconds(60));
             pod.Signal(Native.SIGTERM);
             // The checkpoint took the memory as it is, at a glance; the app forks before CRIU freezes it.
             pod.WaitForLine("between the glance at the arriving memory and the dump", stderr: true);

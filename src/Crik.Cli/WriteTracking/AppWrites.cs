@@ -126,9 +126,9 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             all |= ProtectedAt is null;
             ProtectedAt = null;
-            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = all ? ScanAllWhileRunning(pids) : ScanWhileRunning(pids);
+            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = all ? ScanAllWhileRunning(pids) : ScanWhileRunning(pids, again: false);
             TestDelay.BeforeCopyRead();
-            return (Copy(scanned, chunker, enough, all, pid => $"pages-copied-{pid}.img", copies, ref readAll), readAll);
+            return Copy(scanned, readAll, chunker, enough, all, pid => $"pages-copied-{pid}.img");
         }
     }
 
@@ -142,20 +142,23 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     {
         lock (_gate)
         {
-            var copies = new Dictionary<int, CopiedWrites>();
             if (_disposed)
             {
-                return (copies, null);
+                return ([], null);
             }
-            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = ScanAgainWhileRunning(pids);
-            return (Copy(scanned, chunker, enough, all: false, pid => $"pages-copied-{pid}-{pass}.img", copies, ref readAll), readAll);
+            (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll) = ScanWhileRunning(pids, again: true);
+            return Copy(scanned, readAll, chunker, enough, all: false, pid => $"pages-copied-{pid}-{pass}.img");
         }
     }
 
-    /// <summary>The pages each scanned process wrote, copied into <paramref name="copies"/>; a process that cannot be copied is let go of.</summary>
-    private Dictionary<int, CopiedWrites> Copy(List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, ImageChunker chunker, IEnoughRead? enough,
-        bool all, Func<int, string> imageName, Dictionary<int, CopiedWrites> copies, ref string? readAll)
+    /// <summary>
+    /// The pages each scanned process wrote, copied by PID; a process that cannot be copied is let go of, and why the dump must then
+    /// read all memory joins <paramref name="readAll"/>, the scan's own.
+    /// </summary>
+    private (Dictionary<int, CopiedWrites> Copies, string? ReadAll) Copy(List<(int Pid, Tracked Tracked, List<AddressRange> Written)> scanned, string? readAll,
+        ImageChunker chunker, IEnoughRead? enough, bool all, Func<int, string> imageName)
     {
+        var copies = new Dictionary<int, CopiedWrites>();
         foreach ((int pid, Tracked tracked, List<AddressRange> written) in scanned)
         {
             try
@@ -174,7 +177,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
                 }
             }
         }
-        return copies;
+        return (copies, readAll);
     }
 
     /// <summary>Lets go of a process whose pages a scan protected again; why the dump must read all memory, unless it is gone.</summary>
@@ -190,17 +193,19 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// with a file open for direct I/O is left to the dump (<see cref="DirectIo"/>). Why the dump must read all memory, when a
     /// scan failed (<see cref="LetGoAfterScan"/>: it may have protected some pages).
     /// </summary>
-    private (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> Scanned, string? ReadAll) ScanWhileRunning(IReadOnlyList<int> pids)
+    /// <param name="again">For another pass of the copy (<see cref="CopyAgainWhileRunning"/>): each process the pass before scanned,
+    /// its pages written since that scan.</param>
+    private (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> Scanned, string? ReadAll) ScanWhileRunning(IReadOnlyList<int> pids, bool again)
     {
         var scanned = new List<(int, Tracked, List<AddressRange>)>();
         string? readAll = null;
         foreach (int pid in pids)
         {
-            if (!_byPid.TryGetValue(pid, out Tracked? tracked) || !tracked.Whole || tracked.Start != ProcessStart.Of(pid))
+            if (!_byPid.TryGetValue(pid, out Tracked? tracked) || !(again ? tracked.ScannedByCopy : tracked.Whole) || tracked.Start != ProcessStart.Of(pid))
             {
                 continue; // the dump's take sorts it out
             }
-            if (DirectIo.Of(pid) is { } direct)
+            if (!again && DirectIo.Of(pid) is { } direct)
             {
                 TellDirectIo(pid, direct);
                 continue;
@@ -214,36 +219,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
-                string? why = LetGoAfterScan(pid, tracked, e);
+                string? why = LetGoAfterScan(pid, tracked, e); // every process whose scan failed, not only the first
                 readAll ??= why;
-            }
-        }
-        return (scanned, readAll);
-    }
-
-    /// <summary>
-    /// For another pass of the copy (<see cref="CopyAgainWhileRunning"/>): each process the copy scanned, its pages written since
-    /// that scan, protected again. Why the dump must read all memory, when a scan failed, as <see cref="ScanWhileRunning"/> says.
-    /// </summary>
-    private (List<(int Pid, Tracked Tracked, List<AddressRange> Written)> Scanned, string? ReadAll) ScanAgainWhileRunning(IReadOnlyList<int> pids)
-    {
-        var scanned = new List<(int, Tracked, List<AddressRange>)>();
-        string? readAll = null;
-        foreach (int pid in pids)
-        {
-            if (!_byPid.TryGetValue(pid, out Tracked? tracked) || !tracked.ScannedByCopy || tracked.Start != ProcessStart.Of(pid))
-            {
-                continue; // not copied by the pass before: the dump's take sorts it out
-            }
-            try
-            {
-                List<AddressRange> written = tracked.Writes.TakeWrittenWhileRunning();
-                _ = tracked.CountWritten(written);
-                scanned.Add((pid, tracked, written));
-            }
-            catch (Exception e) when (IsTrackingFailure(e))
-            {
-                readAll ??= LetGoAfterScan(pid, tracked, e);
             }
         }
         return (scanned, readAll);

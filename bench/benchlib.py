@@ -199,14 +199,20 @@ def first_touch_us():
     """The machine's cost of a first touch of an anonymous page, in microseconds (bench/apps/first_touch.c, built
     here once): it says which kind of machine a restore figure came from, since crik's fill and CRIU both pay it for
     every page. None when no C compiler is at hand."""
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "first_touch.c")
-    binary = os.path.join("/tmp", f"crik-bench-first-touch-{os.getuid()}")
     try:
-        if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
-            subprocess.run(["cc", "-O2", "-o", binary, source], check=True, capture_output=True)
-        return float(subprocess.run([binary], check=True, capture_output=True, text=True).stdout)
+        return float(subprocess.run([built_app("first_touch")], check=True, capture_output=True, text=True).stdout)
     except (OSError, subprocess.CalledProcessError, ValueError):
         return None
+
+
+def built_app(name):
+    """bench/apps/NAME.c built once into /tmp (again when the source is newer); the binary's path. Its comm is the
+    first 15 characters of the binary's name: crik-bench-NAME. Raises OSError or CalledProcessError without cc."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", f"{name}.c")
+    binary = os.path.join("/tmp", f"crik-bench-{name.replace('_', '-')}-{os.getuid()}")
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        subprocess.run(["cc", "-O2", "-pthread", "-o", binary, source], check=True, capture_output=True)
+    return binary
 
 
 def recycle_memory(mib):
@@ -224,12 +230,26 @@ def let_memory_go_back(seconds=8.0):
     time.sleep(seconds)
 
 
-def say_first_touch(results):
-    """Measures the first-touch cost, logs it and keeps it in the results."""
+def tracked_write_us():
+    """The machine's cost of the first write to a page write tracking watches, in microseconds (bench/apps/tracked_write.c):
+    an app pays it for each page it writes after each checkpoint. None without a C compiler or the kernel's support."""
+    try:
+        return float(subprocess.run([built_app("tracked_write")], check=True, capture_output=True, text=True).stdout)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        return None
+
+
+def say_first_touch(results, tracked_write=False):
+    """Measures the first-touch cost (and with tracked_write, a tracked page's first write), logs it and keeps it in the results."""
     cost = first_touch_us()
     results["first_touch_us"] = cost
     log(f"a first touch of a page costs {cost:.2f} us on this machine" if cost is not None
         else "no C compiler: the cost of a first touch is not measured")
+    if tracked_write:
+        cost = tracked_write_us()
+        results["tracked_write_us"] = cost
+        log(f"a tracked page's first write after a checkpoint costs {cost:.2f} us on this machine" if cost is not None
+            else "the cost of a tracked page's first write is not measured (no C compiler, or no asynchronous userfaultfd write-protection)")
 
 
 def sigterm_checkpoint(pod, crik_pid, generation, timeout=900):

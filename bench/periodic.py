@@ -5,7 +5,11 @@ It runs for SECONDS twice: once under crik without checkpoints, once with `check
 longest stretch without an answer in each run, and the stretches around each checkpoint's freeze; each committed
 checkpoint's stages are kept. The app hashes 4 MiB per answer, so the run without checkpoints has gaps of its own. With
 --spin N, N processes of the app count on the CPU as fast as they can (apps/http_app.py "spin"), and each run records their rate:
-the run with checkpoints beside the one without says how much CPU the checkpoints take from the app's CPU-bound work."""
+the run with checkpoints beside the one without says how much CPU the checkpoints take from the app's CPU-bound work.
+The Python app's threads share its interpreter's lock, so an answer also waits for its rewrite, which each page's first
+write after a checkpoint slows (the tracking's fault; "rewrites" keeps each rewrite's time). With --app native the app
+is issue 77's own, in C (apps/native_app.c): a thread writing a 1 MiB block 30 times a second, one spinning, one
+answering, with no lock between them; there a client's longest wait is how long the app was stopped."""
 import argparse
 import os
 import re
@@ -13,7 +17,7 @@ import signal
 import threading
 import time
 
-from benchlib import NAMESPACES, Proc, log, now, save, say_first_touch, wait_child
+from benchlib import NAMESPACES, Proc, built_app, log, now, save, say_first_touch, wait_child
 from downtime import Client
 from lazy import S3RVER, Store, free_port
 
@@ -38,19 +42,23 @@ def cpu_seconds(pid):
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume"):
+def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume", app_kind="python"):
     store = Store(store_kind, work)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
         f.write(f"imageDir: {store.image_dir}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\n"
                 + (f"checkpointInterval: {interval}\n" if interval else ""))
     port = free_port()
-    pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--", python, APP, str(mib), str(port), str(percent)]
-               + ["spin"] * spin, env=store.env)
+    if app_kind == "native":
+        binary = built_app("native_app")
+        command, app_comm = [binary, str(mib), str(port)], os.path.basename(binary)[:15]
+    else:
+        command, app_comm = [python, APP, str(mib), str(port), str(percent)] + ["spin"] * spin, "python3"
+    pod = Proc(NAMESPACES + [crik, "run", "--config", config, "--"] + command, env=store.env)
     try:
         pod.wait_line(r"^ready", timeout=900)
         crik_pid = wait_child(pod.pid, name="crik")
-        app = wait_child(crik_pid, name="python3")
+        app = wait_child(crik_pid, name=app_comm)
         client = Client(port)
         first_started = now()
         if interval:
@@ -70,13 +78,17 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
         # Where the longest gaps began, on the clock of crik_log, to tell what made each of them.
         widest = sorted(((b - a, a - first_started) for a, b in zip(answers, answers[1:])), reverse=True)[:5]
         committed = [line for stamp, line in pod.lines["stderr"] if stamp >= started and re.search(r"Checkpoint \d+ committed", line)]
+        # How long each of the app's rewrites took by its own clock: a write the tracking delays shows here.
+        rewrites = [(float(m.group(1)), stamp - first_started) for stamp, line in pod.lines["stdout"] if stamp >= started
+                    for m in [re.search(r"^rewrote \d+ pages in ([\d.]+) ms", line)] if m]
         gathered = [line.split("crik: ", 1)[-1] for stamp, line in pod.lines["stderr"] if stamp >= started and "Gathered checkpoint" in line]
         return {
             "crik_log": [f"{stamp - first_started:.3f} {line.split('crik: ', 1)[-1]}" for stamp, line in pod.lines["stderr"] if stamp >= first_started],
             "gathered": gathered,
-            "spin_per_s": spin_rate(pod, started, ended) if spin else None,
+            "spin_per_s": spin_rate(pod, started, ended) if spin or app_kind == "native" else None,
             "crik_cpu_share": round(crik_cpu / (ended - started), 3),
             "answers": len(answers),
+            "rewrites": [f"{ms} ms at {at:.3f}" for ms, at in rewrites],
             "first_checkpoint_longest_gap_s": round(first_gaps[-1], 4) if interval and first_gaps else None,
             "longest_gap_s": round(gaps[-1], 4) if gaps else None,
             "p99_gap_s": round(gaps[int(len(gaps) * 0.99)], 4) if gaps else None,
@@ -87,6 +99,12 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
     finally:
         pod.kill()
         store.close()
+
+
+def rewrites_said(run):
+    """The app's rewrites, by its own clock, for the run's log line: their median and longest."""
+    took = sorted(float(r.split(" ms")[0]) for r in run["rewrites"])
+    return f"; the app's rewrites took {took[len(took) // 2]} ms (median), {took[-1]} ms at most" if took else ""
 
 
 def main():
@@ -100,22 +118,26 @@ def main():
     parser.add_argument("--percent", type=float, default=0.5)
     parser.add_argument("--interval", default="1s")
     parser.add_argument("--spin", type=int, default=0, help="how many processes of the app spin on the CPU; their rate is recorded")
+    parser.add_argument("--app", choices=["python", "native"], default="python",
+                        help="apps/http_app.py, or apps/native_app.c: issue 77's app in C (a writer of 1 MiB blocks 30 "
+                             "times a second, a spinning thread and an answering thread, with no lock between them)")
     parser.add_argument("--store", choices=["volume", "s3"], default="volume", help="a directory, or object storage (s3rver on loopback)")
     args = parser.parse_args()
     if args.store == "s3" and not os.path.exists(S3RVER):
         parser.error("no s3rver: bash scripts/install-s3rver.sh")
     os.makedirs(args.work, exist_ok=True)
     results = {"runs": []}
-    say_first_touch(results)
+    say_first_touch(results, tracked_write=True)
     for mib in (int(s) for s in args.sizes.split(",")):
         for interval in (None, args.interval):
-            run = one_run(args.crik, args.python, args.work, mib, args.seconds, args.percent, interval, args.spin, args.store)
-            run.update(mib=mib, interval=interval or "none", store=args.store)
+            run = one_run(args.crik, args.python, args.work, mib, args.seconds, args.percent, interval, args.spin, args.store,
+                          args.app)
+            run.update(mib=mib, interval=interval or "none", store=args.store, app=args.app)
             results["runs"].append(run)
             log(f"periodic: {mib} MiB to {args.store}, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
                 f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
                 f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
-                f"{run['stages'][-1] if run['stages'] else '-'}")
+                f"{run['stages'][-1] if run['stages'] else '-'}{rewrites_said(run)}")
     save(args.out, results)
 
 

@@ -3,7 +3,7 @@
 GETs on PORT: each answer hashes a 4 MiB slice of that memory at a place that moves with every request
 (so a request touches a few MiB, not all of it) and prints "tick N" every 100 ms meanwhile. With a third
 argument PERCENT, each SIGUSR1 rewrites that share of its pages, each at a random place (one byte per page),
-and prints "rewrote N pages". A fourth argument, "runs", rewrites them in runs of 1 MiB at random places instead
+and prints "rewrote N pages in T ms". A fourth argument, "runs", rewrites them in runs of 1 MiB at random places instead
 (as a heap that allocates anew in a few regions does). With "sparse" among the further arguments, every other page
 is dropped after the fill (madvise MADV_DONTNEED), so the memory is in tens of thousands of runs, as a heap that freed
 much of what it held is. With "spin", a child forked first (before the memory is made) counts as fast as it can and prints
@@ -64,6 +64,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def rewrite(signum, frame):
+    began = time.monotonic()
     pages = mib << 8
     if in_runs:
         runs = random.sample(range(mib), max(1, int(pages * percent / 100) >> 8))
@@ -72,7 +73,7 @@ def rewrite(signum, frame):
         chosen = random.sample(range(pages), int(pages * percent / 100))
     for page in chosen:
         memory[(page << 12) + 17] ^= 0xFF
-    print(f"rewrote {len(chosen)} pages", flush=True)
+    print(f"rewrote {len(chosen)} pages in {(time.monotonic() - began) * 1000:.1f} ms", flush=True)
 
 
 signal.signal(signal.SIGUSR1, rewrite)

@@ -94,6 +94,8 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             : null;
         (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written) = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
         // Everything of the app is captured: what remains (the images made whole, checksums, the commit) does not need it stopped.
+        // Not sooner: until every image is read out of its pipe, the pipes may hold the app's own pages (CRIU's parasite
+        // vmsplices them, and CRIU splices them on into crik's pipes, both by reference), which a resumed app could write.
         run.Attempt.Captured();
         if (completing is not null)
         {

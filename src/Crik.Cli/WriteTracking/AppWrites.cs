@@ -243,7 +243,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             if (DirectIo.Of(pid) is { } direct)
             {
                 TellDirectIo(pid, direct);
-                readAll ??= tracked is null ? null : LetGoAfterScan(pid, tracked, new IOException($"process {pid} has {direct}"));
+                string? leftToTheDump = tracked is null ? null : LetGoAfterScan(pid, tracked, new IOException($"process {pid} has {direct}"));
+                readAll ??= leftToTheDump; // each such process let go of, not only the first
                 continue;
             }
             if (tracked is null)
@@ -265,7 +266,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
-                readAll ??= LetGoAfterScan(pid, tracked, e);
+                string? why = LetGoAfterScan(pid, tracked, e); // every process whose scan failed, not only the first
+                readAll ??= why;
             }
         }
         return (scanned, readAll);

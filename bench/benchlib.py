@@ -206,11 +206,13 @@ def first_touch_us():
 
 
 def built_app(name):
-    """bench/apps/NAME.c built once into /tmp (again when the source is newer); the binary's path. Its comm is the
+    """bench/apps/NAME.c built once into /tmp (again when it or timing.h is newer); the binary's path. Its comm is the
     first 15 characters of the binary's name: crik-bench-NAME. Raises OSError or CalledProcessError without cc."""
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", f"{name}.c")
+    apps = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
+    source = os.path.join(apps, f"{name}.c")
     binary = os.path.join("/tmp", f"crik-bench-{name.replace('_', '-')}-{os.getuid()}")
-    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+    newest = max(os.path.getmtime(source), os.path.getmtime(os.path.join(apps, "timing.h")))
+    if not os.path.exists(binary) or os.path.getmtime(binary) < newest:
         subprocess.run(["cc", "-O2", "-pthread", "-o", binary, source], check=True, capture_output=True)
     return binary
 

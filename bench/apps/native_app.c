@@ -17,8 +17,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "timing.h"
 
 #define BLOCK (1UL << 20)
 
@@ -42,13 +43,6 @@ static void fill(uint8_t *at, size_t bytes, uint64_t *state)
         uint64_t word = next_random(state);
         memcpy(at + i, &word, 8);
     }
-}
-
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 static void sleep_until(double when)

@@ -75,6 +75,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             return Failed(run, $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the dump");
         }
         PreviousCheckpoint? previous = await writes.BeforeDumpAsync(run, setup).ConfigureAwait(false);
+        using var noCollection = new CollectionFreeWindow(); // to the app's release: a collection there would stop the app as long
         DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly: previous is not null).ConfigureAwait(false);
         if (dump.WhyNot is { } notDumped)
         {
@@ -97,6 +98,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         // Not sooner: until every image is read out of its pipe, the pipes may hold the app's own pages (CRIU's parasite
         // vmsplices them, and CRIU splices them on into crik's pipes, both by reference), which a resumed app could write.
         run.Attempt.Captured();
+        noCollection.Dispose();
         if (completing is not null)
         {
             (whole, string? unplaced) = await completing.ConfigureAwait(false);

@@ -169,8 +169,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             catch (Exception e)
             {
-                string? why = LetGoAfterScan(pid, tracked, e);
-                readAll ??= why;
+                LetGoAfterScan(pid, tracked, e, ref readAll);
                 if (!IsTrackingFailure(e))
                 {
                     throw;
@@ -180,12 +179,18 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         return (copies, readAll);
     }
 
-    /// <summary>Lets go of a process whose pages a scan protected again; why the dump must read all memory, unless it is gone.</summary>
-    private string? LetGoAfterScan(int pid, Tracked tracked, Exception e)
+    /// <summary>
+    /// Lets go of a process whose pages a scan protected again, every such process; unless it is gone, why the dump must read all
+    /// memory becomes <paramref name="readAll"/>, where no earlier process gave a reason.
+    /// </summary>
+    private void LetGoAfterScan(int pid, Tracked tracked, Exception e, ref string? readAll)
     {
         Forget(pid);
         LostTrack(pid, e);
-        return ProcessStart.Of(pid) == tracked.Start ? $"crik could not copy what process {pid} wrote: {e.Message}" : null;
+        if (readAll is null && ProcessStart.Of(pid) == tracked.Start)
+        {
+            readAll = $"crik could not copy what process {pid} wrote: {e.Message}";
+        }
     }
 
     /// <summary>
@@ -219,8 +224,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
-                string? why = LetGoAfterScan(pid, tracked, e); // every process whose scan failed, not only the first
-                readAll ??= why;
+                LetGoAfterScan(pid, tracked, e, ref readAll);
             }
         }
         return (scanned, readAll);
@@ -243,8 +247,10 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             if (DirectIo.Of(pid) is { } direct)
             {
                 TellDirectIo(pid, direct);
-                string? leftToTheDump = tracked is null ? null : LetGoAfterScan(pid, tracked, new IOException($"process {pid} has {direct}"));
-                readAll ??= leftToTheDump; // each such process let go of, not only the first
+                if (tracked is not null)
+                {
+                    LetGoAfterScan(pid, tracked, new IOException($"process {pid} has {direct}"), ref readAll);
+                }
                 continue;
             }
             if (tracked is null)
@@ -266,8 +272,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
-                string? why = LetGoAfterScan(pid, tracked, e); // every process whose scan failed, not only the first
-                readAll ??= why;
+                LetGoAfterScan(pid, tracked, e, ref readAll);
             }
         }
         return (scanned, readAll);

@@ -199,8 +199,13 @@ def first_touch_us():
     """The machine's cost of a first touch of an anonymous page, in microseconds (bench/apps/first_touch.c, built
     here once): it says which kind of machine a restore figure came from, since crik's fill and CRIU both pay it for
     every page. None when no C compiler is at hand."""
+    return microseconds_from("first_touch")
+
+
+def microseconds_from(name):
+    """The figure bench/apps/NAME.c prints, in microseconds; None without a C compiler, or when it prints none."""
     try:
-        return float(subprocess.run([built_app("first_touch")], check=True, capture_output=True, text=True).stdout)
+        return float(subprocess.run([built_app(name)], check=True, capture_output=True, text=True).stdout)
     except (OSError, subprocess.CalledProcessError, ValueError):
         return None
 
@@ -235,10 +240,7 @@ def let_memory_go_back(seconds=8.0):
 def tracked_write_us():
     """The machine's cost of the first write to a page write tracking watches, in microseconds (bench/apps/tracked_write.c):
     an app pays it for each page it writes after each checkpoint. None without a C compiler or the kernel's support."""
-    try:
-        return float(subprocess.run([built_app("tracked_write")], check=True, capture_output=True, text=True).stdout)
-    except (OSError, subprocess.CalledProcessError, ValueError):
-        return None
+    return microseconds_from("tracked_write")
 
 
 def say_first_touch(results, tracked_write=False):

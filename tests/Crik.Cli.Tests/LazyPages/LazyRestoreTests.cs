@@ -150,23 +150,26 @@ public class LazyRestoreTests
         // (its memory handed over, hardly any of it in), and while the memory arrives.
         foreach (string stage in new[] { "Restoring checkpoint 1 ", "Restored checkpoint 1 ", "memory arrives" })
         {
-            using CrikRun next = pods.Start(Forking(384));
+            // While memory arrives the fill pauses before each chunk, so that most of it is still to come when crik is held.
+            using CrikRun next = stage == "memory arrives"
+                ? pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_FILL_PACE_MS"] = "20" }, Forking(384))
+                : pods.Start(Forking(384));
             next.WaitForLine(stage == "memory arrives" ? "Restored checkpoint 1 " : stage, stderr: true);
             if (stage == "memory arrives")
             {
                 Thread.Sleep(100);
             }
             Native.TrySignal(next.CrikPid, Native.SIGSTOP);
-            Thread.Sleep(TimeSpan.FromSeconds(2));
             // With nobody to fill its pages the kernel would give it zeros, and this Python dies of its own zeroed heap.
-            List<string> waits = ProcessTable.ChildrenOf(next.CrikPid).Where(p => p.Name == "python3")
-                .SelectMany(p => (List<ProcessTable.Entry>)[p, .. ProcessTable.ChildrenOf(p.Pid)]).Select(p => $"{p.Pid} {p.State} {WaitChannel(p.Pid)}").ToList();
+            // It waits at the first page it touches that is not in yet: at once, or at its next hash of all of its
+            // memory (within 2 s). Held as CRIU starts restoring, there is no app yet: crik is held for 2 s.
+            List<string> waits = WaitsWhileHeld(next, stage == "Restoring checkpoint 1 " ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(20));
             Native.TrySignal(next.CrikPid, Native.SIGCONT);
             string allIn = next.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(90), stderr: true);
             int from = next.Stdout.Count;
             next.WaitForLine(_ => next.Stdout.Skip(from).Any(l => l == "child intact yes"), TimeSpan.FromSeconds(60));
             Assert.DoesNotContain(next.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
-            Assert.True(stage == "Restoring checkpoint 1 " || waits.Any(w => w.EndsWith(" handle_userfault", StringComparison.Ordinal) || w.EndsWith(" userfaultfd_event_wait_completion", StringComparison.Ordinal)),
+            Assert.True(stage == "Restoring checkpoint 1 " || waits.Any(WaitsForAPage),
                 $"held at \"{stage}\", the app should have waited for its pages: {string.Join(", ", waits)}\n{next.Transcript}");
             next.Signal(Native.SIGKILL);
             next.WaitForExit(TimeSpan.FromSeconds(30));
@@ -214,6 +217,28 @@ public class LazyRestoreTests
         Pods.CheckpointAndStopBetweenForks(first);
         return pods;
     }
+
+    /// <summary>
+    /// What each process of the app waits on ("PID STATE WCHAN"), looked at until one waits for a page or
+    /// <paramref name="atMost"/> has passed.
+    /// </summary>
+    private static List<string> WaitsWhileHeld(CrikRun run, TimeSpan atMost)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            List<string> waits = ProcessTable.ChildrenOf(run.CrikPid).Where(p => p.Name == "python3")
+                .SelectMany(p => (List<ProcessTable.Entry>)[p, .. ProcessTable.ChildrenOf(p.Pid)]).Select(p => $"{p.Pid} {p.State} {WaitChannel(p.Pid)}").ToList();
+            if (waits.Any(WaitsForAPage) || clock.Elapsed >= atMost)
+            {
+                return waits;
+            }
+            Thread.Sleep(100);
+        }
+    }
+
+    private static bool WaitsForAPage(string wait) =>
+        wait.EndsWith(" handle_userfault", StringComparison.Ordinal) || wait.EndsWith(" userfaultfd_event_wait_completion", StringComparison.Ordinal);
 
     private static string WaitChannel(int pid) => ProcFile(pid, "wchan");
 

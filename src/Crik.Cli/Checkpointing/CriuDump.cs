@@ -45,20 +45,23 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// else streamed through crik.
     /// </summary>
     /// <param name="writtenOnly">Streamed, only the pages the app wrote since the previous checkpoint (the others left as holes in it).</param>
-    public async Task<DumpTaken> DumpAsync(DumpRun run, DumpSetup setup, bool writtenOnly = false)
+    /// <param name="whenReadOut">Streamed, called once CRIU has dumped the app and every image is read out of its pipe, before
+    /// the last chunks are stored (and before this returns): what is to be done with the app stopped, and its release, need
+    /// not wait for the store (object storage uploads a part with some chunks). Not called when the dump failed.</param>
+    public async Task<DumpTaken> DumpAsync(DumpRun run, DumpSetup setup, bool writtenOnly = false, Func<Task>? whenReadOut = null)
     {
         TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
         bool takesArriving = run.Attempt.TakesArriving is not null;
         bool areaFlagsByBpf = await criu.ListsOptionAsync(CriuArguments.AreaFlagsOption).ConfigureAwait(false);
         (CriuResult dump, CaptureResult? captured, List<DirectoryHandle>? toImport) = setup.OnTop is { } onto
             ? await DumpOnPreDumpsAsync(run, setup.Mounts, dumpTimeout, onto.Directory, onto.Parent, areaFlagsByBpf).ConfigureAwait(false)
-            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, areaFlagsByBpf, writtenOnly).ConfigureAwait(false);
+            : await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, areaFlagsByBpf, writtenOnly, whenReadOut).ConfigureAwait(false);
         if (DumpFallback.StreamsAfter(onTopOfPreDumps: setup.OnTop is not null, dump.Succeeded, criuExited: dump.Status.Exited, run.Budget.Spent))
         {
             log.Warning("The dump on top of the pre-dumps failed: {Why}. Dumping all of the app's memory through crik instead", dump.Describe(dumpTimeout));
             preDumps!.Drop();
             dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
-            (dump, captured, toImport) = await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, areaFlagsByBpf).ConfigureAwait(false);
+            (dump, captured, toImport) = await StreamedDumpAsync(run, setup.Mounts, dumpTimeout, takesArriving, areaFlagsByBpf, whenReadOut: whenReadOut).ConfigureAwait(false);
         }
         if (areaFlagsByBpf)
         {
@@ -131,7 +134,7 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// still arriving, or when only what was written is dumped: crik makes them whole).
     /// </summary>
     private async Task<(CriuResult Dump, CaptureResult? Captured, List<DirectoryHandle>? ToImport)> StreamedDumpAsync(DumpRun run,
-        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving, bool areaFlagsByBpf, bool writtenOnly = false)
+        List<ExternalMount> mounts, TimeSpan timeout, bool takesArriving, bool areaFlagsByBpf, bool writtenOnly = false, Func<Task>? whenReadOut = null)
     {
         StagingCheckpoint staging = run.Staging;
         using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving || writtenOnly);
@@ -141,6 +144,18 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly, areaFlagsByBpf: areaFlagsByBpf),
             staging.Criu, timeout, kill: lastResort.Token).ConfigureAwait(false);
+        if (whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(StreamerGrace).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested)
+        {
+            try
+            {
+                await whenReadOut().ConfigureAwait(false);
+            }
+            catch
+            {
+                _ = await Captured(capture).ConfigureAwait(false); // no chunk is stored into the staging area after this fails
+                throw;
+            }
+        }
         return (dump, await Captured(capture).ConfigureAwait(false), null);
     }
 

@@ -76,12 +76,12 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         }
         PreviousCheckpoint? previous = await writes.BeforeDumpAsync(run, setup).ConfigureAwait(false);
         using var noCollection = new CollectionFreeWindow(); // to the app's release: a collection there would stop the app as long
-        DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly: previous is not null).ConfigureAwait(false);
+        (DumpTaken dump, StoppedAppTaken? taken) = await DumpAsync(run, setup, writtenOnly: previous is not null, noCollection).ConfigureAwait(false);
         if (dump.WhyNot is { } notDumped)
         {
             return Failed(run, notDumped);
         }
-        run.Stages.Lap("dump");
+        run.Stages.Lap("dump"); // with the app let go already, the last chunks' stores
         (CaptureResult? whole, string? notWhole) = asItIs.Complete(run, setup, dump);
         // The images are put together: the fill goes on while they are stored (into the stopped app, which the dump no longer reads).
         run.Attempt.LetFillGoOn();
@@ -93,12 +93,12 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         Task<(CaptureResult? Images, string? NotWhole)>? completing = previous is not null && whole is { } writtenOnly
             ? Task.Run(() => writes.Complete(run, writtenOnly, previous))
             : null;
-        (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written) = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
-        // Everything of the app is captured: what remains (the images made whole, checksums, the commit) does not need it stopped.
-        // Not sooner: until every image is read out of its pipe, the pipes may hold the app's own pages (CRIU's parasite
-        // vmsplices them, and CRIU splices them on into crik's pipes, both by reference), which a resumed app could write.
-        run.Attempt.Captured();
-        noCollection.Dispose();
+        if (taken is null)
+        {
+            taken = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
+            LetGo(run, noCollection);
+        }
+        (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written) = taken;
         if (completing is not null)
         {
             (whole, string? unplaced) = await completing.ConfigureAwait(false);
@@ -159,7 +159,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
     /// saved files, and (unless the files are over their limit) what it wrote since the last commit, the tracking armed for
     /// the next. When this throws, <paramref name="completing"/> has ended first, so nothing writes into the staging area after.
     /// </summary>
-    private async Task<(long LargestArea, List<int> Tree, FilesSaved Saved, WrittenSinceCommit? Written)> TakeFromStoppedAppAsync(DumpRun run, Task? completing)
+    private async Task<StoppedAppTaken> TakeFromStoppedAppAsync(DumpRun run, Task? completing)
     {
         try
         {
@@ -167,7 +167,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             List<int> tree = ProcessTree.PidsAndThreads(run.App.Pid);
             FilesSaved saved = files.Save(run.App.Pid, run.Staging);
             run.Stages.Lap("files");
-            return (largestArea, tree, saved, saved.OverLimit is null ? writes.Take(run) : null);
+            return new StoppedAppTaken(largestArea, tree, saved, saved.OverLimit is null ? writes.Take(run) : null);
         }
         catch when (completing is not null)
         {
@@ -177,5 +177,37 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         }
     }
 
+    /// <summary>
+    /// CRIU's dump. What is taken from the stopped app, and its release, come as soon as every image is read out of its pipe,
+    /// before the last chunks are stored: a store can be slow (object storage uploads a part), and the app must not wait for it.
+    /// Not while the app's memory still arrives: its images are put together first, with the fill held (Taken is null then).
+    /// </summary>
+    private async Task<(DumpTaken Dump, StoppedAppTaken? Taken)> DumpAsync(DumpRun run, DumpSetup setup, bool writtenOnly, CollectionFreeWindow noCollection)
+    {
+        StoppedAppTaken? taken = null;
+        async Task TakeAndLetGo()
+        {
+            run.Stages.Lap("dump");
+            taken = await TakeFromStoppedAppAsync(run, completing: null).ConfigureAwait(false);
+            LetGo(run, noCollection);
+        }
+        DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly, whenReadOut: run.Attempt.TakesArriving is null ? TakeAndLetGo : null).ConfigureAwait(false);
+        return (dump, taken);
+    }
+
+    /// <summary>
+    /// Everything of the app is captured: what remains (the images made whole, checksums, the commit) does not need it stopped.
+    /// Not sooner: until every image is read out of its pipe, the pipes may hold the app's own pages (CRIU's parasite
+    /// vmsplices them, and CRIU splices them on into crik's pipes, both by reference), which a resumed app could write.
+    /// </summary>
+    private static void LetGo(DumpRun run, CollectionFreeWindow noCollection)
+    {
+        run.Attempt.Captured();
+        noCollection.Dispose();
+    }
+
     private DumpEnd Failed(DumpRun run, string why) => new(outcomes.Failed(run, why));
 }
+
+/// <summary>What a checkpoint takes from the app while CRIU leaves it stopped (<see cref="DumpAndCommit"/>).</summary>
+internal sealed record StoppedAppTaken(long LargestArea, List<int> Tree, FilesSaved Saved, WrittenSinceCommit? Written);

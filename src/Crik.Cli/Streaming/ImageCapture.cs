@@ -18,6 +18,9 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>? _pagemaps;
     private readonly OpenImagePipes _open = new();
     private readonly CancellationTokenRegistration _closesOnFailure;
+    private readonly TaskCompletionSource _readOut = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Images not yet read to their end, and one more while CRIU may still send images.</summary>
+    private int _unread = 1;
 
     private ImageCapture(string imagesDir, PackWriter pack, bool keepPagemaps)
         : base(imagesDir, StreamerSocket.CaptureName)
@@ -43,6 +46,24 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
 
     string? IRunFailure.Failure => Failure;
 
+    /// <summary>
+    /// Ends once CRIU has sent its last image and every image is read out of its pipe (or the capture failed): from then on
+    /// no pipe holds any of the app's pages (CRIU splices them into the pipes by reference), so the app may run again while
+    /// the last chunks are stored. Waits at most <paramref name="atMost"/>; false when that ran out.
+    /// </summary>
+    public async Task<bool> ReadOutAsync(TimeSpan atMost)
+    {
+        try
+        {
+            await _readOut.Task.WaitAsync(atMost).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     void IRunFailure.Fail(string why) => Fail(why);
 
     protected override CaptureResult NeverConnected(string why) => new([], why);
@@ -59,23 +80,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
         var names = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            await Task.Factory.StartNew(() =>
-            {
-                while (connection.ReadRequest() is { } name)
-                {
-                    SafeFileHandle pipe = connection.ReceivePipe();
-                    if (!_open.Hold(pipe))
-                    {
-                        break; // the capture has failed: CRIU's writes to this pipe fail
-                    }
-                    if (!names.Add(name))
-                    {
-                        pipe.Dispose();
-                        throw new IOException($"criu sent {name} twice");
-                    }
-                    files.Add(Task.Factory.StartNew(() => Capture(name, pipe), TaskCreationOptions.LongRunning));
-                }
-            }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
+            await Task.Factory.StartNew(() => ReceiveImages(connection, files, names), TaskCreationOptions.LongRunning).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -97,30 +102,74 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
             _pagemaps is null ? null : new Dictionary<string, byte[]>(_pagemaps, StringComparer.Ordinal));
     }
 
-    private ManifestFile Capture(string name, SafeFileHandle pipe)
+    /// <summary>Starts taking each image CRIU sends, on a thread of its own, until CRIU sends no more.</summary>
+    private void ReceiveImages(StreamerConnection connection, List<Task<ManifestFile>> files, HashSet<string> names)
     {
         try
         {
-            return Take(name, pipe);
+            while (connection.ReadRequest() is { } name)
+            {
+                SafeFileHandle pipe = connection.ReceivePipe();
+                if (!_open.Hold(pipe))
+                {
+                    break; // the capture has failed: CRIU's writes to this pipe fail
+                }
+                if (!names.Add(name))
+                {
+                    pipe.Dispose();
+                    throw new IOException($"criu sent {name} twice");
+                }
+                Interlocked.Increment(ref _unread);
+                files.Add(Task.Factory.StartNew(() => Capture(name, pipe), TaskCreationOptions.LongRunning));
+            }
+        }
+        finally
+        {
+            OneReadOut(); // CRIU sends no more images
+        }
+    }
+
+    private ManifestFile Capture(string name, SafeFileHandle pipe)
+    {
+        int readOut = 0;
+        void ReadToEnd()
+        {
+            if (Interlocked.Exchange(ref readOut, 1) == 0)
+            {
+                OneReadOut();
+            }
+        }
+        try
+        {
+            return Take(name, pipe, ReadToEnd);
         }
         finally
         {
             _open.Release(pipe);
+            ReadToEnd(); // a failed image is read no further either
         }
     }
 
-    private ManifestFile Take(string name, SafeFileHandle pipe)
+    private void OneReadOut()
+    {
+        if (Interlocked.Decrement(ref _unread) == 0)
+        {
+            _readOut.TrySetResult();
+        }
+    }
+
+    private ManifestFile Take(string name, SafeFileHandle pipe, Action readToEnd)
     {
         var times = new StreamTimes(name);
         _streams.Add(times);
         using var stream = new TimedPipe(new FileStream(pipe, FileAccess.Read, bufferSize: 0), times);
         if (_pagemaps is null || !PagemapImage.IsPagemapName(name))
         {
-            return _chunker.Take(name, stream, times);
+            return _chunker.Take(name, stream, times, readToEnd);
         }
         // A pagemap is small, and a checkpoint taken while memory arrives reads it again.
         using var recording = new RecordingStream(stream);
-        ManifestFile taken = _chunker.Take(name, recording, times);
+        ManifestFile taken = _chunker.Take(name, recording, times, readToEnd);
         _pagemaps[name] = recording.Recorded;
         return taken;
     }

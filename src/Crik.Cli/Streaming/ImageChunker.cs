@@ -25,8 +25,10 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
 
     /// <summary>Reads <paramref name="source"/> to its end; the image as the manifest lists it. Throws when the run has failed.</summary>
     /// <param name="times">Where the time spent waiting for a free slot (for crik's own workers) is counted, when given.</param>
-    public ManifestFile Take(string name, Stream source, StreamTimes? times = null) =>
-        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, _blocks) : Take(name, source, times, PooledArrays.Shared);
+    /// <param name="readToEnd">Called once the source is read to its end, before the last chunks are stored: what the
+    /// image holds is crik's from then on, whatever the store takes.</param>
+    public ManifestFile Take(string name, Stream source, StreamTimes? times = null, Action? readToEnd = null) =>
+        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, _blocks, readToEnd) : Take(name, source, times, PooledArrays.Shared, readToEnd);
 
     /// <summary>Called once no image is being taken any more; a buffer still held by a store goes back to the kernel when the store is done.</summary>
     public void Dispose()
@@ -35,7 +37,7 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
         _inFlight.Dispose();
     }
 
-    private ManifestFile Take<TBuffer>(string name, Stream source, StreamTimes? times, IChunkBuffers<TBuffer> buffers)
+    private ManifestFile Take<TBuffer>(string name, Stream source, StreamTimes? times, IChunkBuffers<TBuffer> buffers, Action? readToEnd)
         where TBuffer : class
     {
         var chunks = new List<ChunkRef?>();
@@ -61,6 +63,7 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
             Action store = () => Store(name, buffers, buffer, length, chunks, index);
             stores.Add(yielding ? YieldingWork.Run(store) : Task.Run(store));
         }, pack.Codec.Boundaries);
+        readToEnd?.Invoke();
         Task.WaitAll(stores);
         return run.Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
     }
@@ -69,6 +72,10 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
     {
         try
         {
+            if (name.StartsWith("pages-", StringComparison.Ordinal))
+            {
+                TestDelay.BeforePagesChunkStore();
+            }
             ChunkRef stored = pack.Add(buffers.Bytes(buffer)[..length]);
             lock (chunks)
             {

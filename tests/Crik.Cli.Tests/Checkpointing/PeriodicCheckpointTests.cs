@@ -39,6 +39,27 @@ public class PeriodicCheckpointTests
     }
 
     [CriuFact]
+    public void TheAppRunsAgainOnceItsImagesAreReadNotOnceTheyAreStored()
+    {
+        // Each chunk of the pages waits 4 s before it is stored, as one waits for a part's upload to object storage; writes are
+        // not tracked: each checkpoint dumps all of the app's memory with it stopped, and nothing is copied while it runs.
+        using var pods = new Pods("checkpointInterval: 1s\ntrackWrites: off\n");
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_PAGES_STORE_PAUSE_MS"] = "4000" }, "sh", "-c", Pods.Counter());
+        string second = pod.WaitForLine(l => l.Contains("as generation 2 ", StringComparison.Ordinal), TimeSpan.FromSeconds(60), stderr: true);
+        pod.WaitForLine(_ => pod.Stderr.SkipWhile(l => l != second).Any(l => l.Contains("at CRIK_TEST_PAGES_STORE_PAUSE_MS", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60));
+
+        // A chunk of checkpoint 2's pages waits to be stored, so it is not committed for 4 s; the app counts on meanwhile. Before,
+        // it stayed stopped until the last chunk was stored.
+        int counted = Pods.Counts(pod).Last();
+        pod.WaitForLine(_ => Pods.Counts(pod).Last() >= counted + 3, TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("Checkpoint 2 committed", StringComparison.Ordinal));
+        pod.WaitForLine("Checkpoint 2 committed", TimeSpan.FromSeconds(60), stderr: true);
+        pod.Signal(Native.SIGKILL);
+        pod.WaitForExit();
+    }
+
+    [CriuFact]
     public async Task ACheckpointLongerThanTheIntervalStretchesItOnceSaidAndEachCounted()
     {
         int port = FreePort.Get();

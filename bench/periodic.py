@@ -43,7 +43,7 @@ def cpu_seconds(pid):
 
 
 def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume", app_kind="python"):
-    store = Store(store_kind, work)
+    store = Store(store_kind, work, remote=True)
     config = os.path.join(work, "crik.yaml")
     with open(config, "w") as f:
         f.write(f"imageDir: {store.image_dir}\ncheckpointTimeout: 600s\ncheckpointBudget: 900s\n"
@@ -121,7 +121,7 @@ def main():
     parser.add_argument("--app", choices=["python", "native"], default="python",
                         help="apps/http_app.py, or apps/native_app.c: issue 77's app in C (a writer of 1 MiB blocks 30 "
                              "times a second, a spinning thread and an answering thread, with no lock between them)")
-    parser.add_argument("--store", choices=["volume", "s3"], default="volume", help="a directory, or object storage (s3rver on loopback)")
+    parser.add_argument("--store", choices=["volume", "s3"], default="volume", help="a directory, or object storage (s3rver on loopback, at the lowest CPU priority as if it were another machine)")
     args = parser.parse_args()
     if args.store == "s3" and not os.path.exists(S3RVER):
         parser.error("no s3rver: bash scripts/install-s3rver.sh")

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Criu;
 using Crik.Cli.Decisions;
@@ -144,7 +145,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly, areaFlagsByBpf: areaFlagsByBpf),
             staging.Criu, timeout, kill: lastResort.Token).ConfigureAwait(false);
-        if (whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(StreamerGrace).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested)
+        long criuExited = Stopwatch.GetTimestamp(); // one grace for the images from here, read out and stored
+        TimeSpan GraceLeft() => TimeSpan.FromTicks(Math.Max(0, (StreamerGrace - Stopwatch.GetElapsedTime(criuExited)).Ticks));
+        if (whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(GraceLeft()).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested)
         {
             try
             {
@@ -152,11 +155,11 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
             }
             catch
             {
-                _ = await Captured(capture).ConfigureAwait(false); // no chunk is stored into the staging area after this fails
+                _ = await Captured(capture, GraceLeft()).ConfigureAwait(false); // no chunk is stored into the staging area after this fails
                 throw;
             }
         }
-        return (dump, await Captured(capture).ConfigureAwait(false), null);
+        return (dump, await Captured(capture, GraceLeft()).ConfigureAwait(false), null);
     }
 
     /// <summary>
@@ -177,11 +180,11 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// What the image streamer took, once criu has exited. Its pipes close with criu, so this is
     /// quick; should a process criu left behind hold one open, the checkpoint fails instead of hanging.
     /// </summary>
-    private static async Task<CaptureResult> Captured(ImageCapture capture)
+    private static async Task<CaptureResult> Captured(ImageCapture capture, TimeSpan grace)
     {
         try
         {
-            return await capture.FinishAsync().WaitAsync(StreamerGrace).ConfigureAwait(false);
+            return await capture.FinishAsync().WaitAsync(grace).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

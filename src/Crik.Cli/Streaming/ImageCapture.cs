@@ -123,6 +123,11 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
                 files.Add(Task.Factory.StartNew(() => Capture(name, pipe), TaskCreationOptions.LongRunning));
             }
         }
+        catch (Exception e)
+        {
+            Fail(e.Message); // before CRIU's images count as read out
+            throw;
+        }
         finally
         {
             OneReadOut(); // CRIU sends no more images
@@ -143,9 +148,15 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
         {
             return Take(name, pipe, ReadToEnd);
         }
+        catch (Exception e)
+        {
+            Fail(e.Message); // before it counts as read out: the app is not let go for images that are not whole
+            throw;
+        }
         finally
         {
             _open.Release(pipe);
+            pipe.Dispose(); // already closed by its stream, unless that could not be made
             ReadToEnd(); // a failed image is read no further either
         }
     }

@@ -22,8 +22,12 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
     /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
     /// <param name="kill">Kills criu at once when cancelled (what it is being fed turned out to be bad).</param>
     /// <param name="waitedForProbes">Called when criu had to wait for crik's run of the kernel probes to end, before it starts.</param>
+    /// <param name="ownProcessGroup">Start criu in a session and process group of its own, which a kill reaches whole: one
+    /// of the kernel probes it runs at every start forks a child that sleeps until criu kills it, so a criu killed during
+    /// that probe left the child behind for good, holding crik's image streamer connection open. A restore passes false:
+    /// the processes it restores start in criu's group, and take their own sessions and groups from the images.</param>
     public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false,
-        Action? waitedForProbes = null, CancellationToken kill = default)
+        Action? waitedForProbes = null, bool ownProcessGroup = true, CancellationToken kill = default)
     {
         var clock = Stopwatch.StartNew();
         if (kernelFeatures is { IsCompleted: false })
@@ -32,9 +36,10 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             waitedForProbes?.Invoke();
         }
         TrackedChild child = reaper.Start(() => Spawner.Spawn(
-            new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], OutputPath: keepStdio ? null : work.ConsoleFile)));
+            new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], NewSession: ownProcessGroup, OutputPath: keepStdio ? null : work.ConsoleFile)));
+        int killTarget = ownProcessGroup ? -child.Pid : child.Pid;
         bool timedOut = false;
-        using CancellationTokenRegistration killed = kill.Register(() => Posix.TrySignal(child.Pid, Signal.SIGKILL));
+        using CancellationTokenRegistration killed = kill.Register(() => Posix.TrySignal(killTarget, Signal.SIGKILL));
         try
         {
             await child.Exited.WaitAsync(timeout, CancellationToken.None).ConfigureAwait(false);
@@ -42,7 +47,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         catch (TimeoutException)
         {
             timedOut = true;
-            Posix.TrySignal(child.Pid, Signal.SIGKILL);
+            Posix.TrySignal(killTarget, Signal.SIGKILL);
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
         killed.Dispose(); // criu is reaped: its PID may be reused, so nothing may signal it any more

@@ -46,7 +46,7 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
         using (MetricsServing.StepAside())
         {
             result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
-                kill: kill.Token, waitedForProbes: () => run.Stages.Lap("kernel probes")).ConfigureAwait(false);
+                kill: kill.Token, waitedForProbes: () => run.Stages.Lap("kernel probes"), ownProcessGroup: false).ConfigureAwait(false);
         }
         NotWhole? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
         run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");

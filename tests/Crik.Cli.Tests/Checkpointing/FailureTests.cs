@@ -100,6 +100,51 @@ public class FailureTests
         Assert.Contains("did not finish within", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// criu is killed at the dump's timeout while a child it forked lives (one of its kernel probes forks a child that
+    /// sleeps until criu kills it): the kill takes the child too, so nothing holds the image streamer's connection open
+    /// and the dump fails at once, not 10 s later, and no process of criu's lives on in the pod. The criu here runs the
+    /// real one for everything but the dump, which is a stand-in caught in that probe (Apps/criu-dump-with-probe-child.py).
+    /// </summary>
+    [CriuFact]
+    public void ADumpKilledAtItsTimeoutTakesCriusChildrenWithIt()
+    {
+        using var pods = new Pods("checkpointTimeout: 2s\n");
+        string bin = Directory.CreateDirectory(Path.Combine(pods.Root, "bin")).FullName, held = Path.Combine(pods.Root, "probe-child.lock");
+        string realCriu = Prerequisites.FindOnPath("criu") ?? throw new InvalidOperationException("criu is not on PATH");
+        File.WriteAllText(Path.Combine(bin, "criu"), "#!/bin/sh\n"
+            + $"[ \"$1\" = dump ] && exec python3 {Paths.App("criu-dump-with-probe-child.py")} {held} \"$@\"\n"
+            + $"exec {realCriu} \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "criu"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" };
+        using CrikRun run = pods.StartWith(path, "sh", "-c", $"trap 'echo app-got-term' TERM; {Pods.Counter()}");
+        run.WaitForLine("count 1");
+        run.Signal(Native.SIGTERM);
+        string error = run.WaitForLine("Checkpoint 1 failed", stderr: true);
+        Assert.Contains("did not finish within 2 s", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("still open", error, StringComparison.Ordinal);
+        run.WaitForLine("app-got-term");
+        Assert.True(File.Exists(held), "the stand-in for criu never forked");
+        // The probe's child holds a lock on this file until it dies; SIGKILL ends it, but not within the kill() call.
+        Assert.True(SpinWait.SpinUntil(() => CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
+        int counted = run.Stdout.Count;
+        run.WaitForLine(_ => run.Stdout.Count > counted + 1);
+        run.Signal(Native.SIGKILL);
+    }
+
+    private static bool CanLock(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     [CriuFact]
     public void MissingCriuStartsTheAppFreshAndKeepsTheCheckpoint()
     {

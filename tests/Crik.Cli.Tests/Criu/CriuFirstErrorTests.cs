@@ -33,4 +33,13 @@ public class CriuFirstErrorTests
         using var dir = new TempDirectory();
         Assert.Equal("no error line in its log", CriuRunner.FirstError(dir.Write("dump.log", "all fine\n")));
     }
+
+    [Fact]
+    public void ALogOfHarmlessComplaintsOnlyIsNotGivenAsTheCause()
+    {
+        using var dir = new TempDirectory();
+        // A criu killed at its timeout just after it started: the line says nothing about why the dump failed.
+        string log = dir.Write("dump.log", "(00.000146) Version: 4.2.1\n(00.007190) Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self: Operation not permitted\n");
+        Assert.Equal("no telling error line in its log", CriuRunner.FirstError(log));
+    }
 }

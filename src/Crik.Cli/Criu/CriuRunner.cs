@@ -18,14 +18,19 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
     /// <summary>How long a dump or restore waits for <c>kernelFeatures</c>: its probes are under way, and criu would only run them again.</summary>
     private static readonly TimeSpan KernelFeaturesWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long <c>criu --version</c> or <c>criu --help</c> may take: they print and end. A checkpoint waits for both.</summary>
+    private static readonly TimeSpan QueryLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <c>criu check --feature</c> may take: it runs CRIU's kernel probes first.</summary>
+    private static readonly TimeSpan FeatureCheckLimit = TimeSpan.FromSeconds(30);
+
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
     /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
     /// <param name="kill">Kills criu at once when cancelled (what it is being fed turned out to be bad).</param>
     /// <param name="waitedForProbes">Called when criu had to wait for crik's run of the kernel probes to end, before it starts.</param>
-    /// <param name="ownProcessGroup">Start criu in a session and process group of its own, which a kill reaches whole: one
-    /// of the kernel probes it runs at every start forks a child that sleeps until criu kills it, so a criu killed during
-    /// that probe left the child behind for good, holding crik's image streamer connection open. A restore passes false:
-    /// the processes it restores start in criu's group, and take their own sessions and groups from the images.</param>
+    /// <param name="ownProcessGroup">Start criu in a process group of its own, which a kill reaches whole (<see cref="CriuProcessGroup"/>).
+    /// A restore passes false: the processes it restores start in criu's group, and take their own sessions and groups from
+    /// the images.</param>
     public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false,
         Action? waitedForProbes = null, bool ownProcessGroup = true, CancellationToken kill = default)
     {
@@ -35,11 +40,11 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             await Task.WhenAny(kernelFeatures, Task.Delay(KernelFeaturesWait, CancellationToken.None)).ConfigureAwait(false);
             waitedForProbes?.Invoke();
         }
-        TrackedChild child = reaper.Start(() => Spawner.Spawn(
-            new SpawnRequest(["criu", .. arguments, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))], NewSession: ownProcessGroup, OutputPath: keepStdio ? null : work.ConsoleFile)));
-        int killTarget = ownProcessGroup ? -child.Pid : child.Pid;
+        var request = new SpawnRequest(["criu", .. arguments, .. PrivilegeArguments()], OutputPath: keepStdio ? null : work.ConsoleFile);
+        TrackedChild child = ownProcessGroup ? CriuProcessGroup.Start(reaper, request) : reaper.Start(() => Spawner.Spawn(request));
+        Action killNow = ownProcessGroup ? () => CriuProcessGroup.Kill(child) : () => Posix.TrySignal(child.Pid, Signal.SIGKILL);
         bool timedOut = false;
-        using CancellationTokenRegistration killed = kill.Register(() => Posix.TrySignal(killTarget, Signal.SIGKILL));
+        using CancellationTokenRegistration killed = kill.Register(killNow);
         try
         {
             await child.Exited.WaitAsync(timeout, CancellationToken.None).ConfigureAwait(false);
@@ -47,7 +52,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         catch (TimeoutException)
         {
             timedOut = true;
-            Posix.TrySignal(killTarget, Signal.SIGKILL);
+            killNow();
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
         killed.Dispose(); // criu is reaped: its PID may be reused, so nothing may signal it any more
@@ -89,15 +94,18 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
 
     /// <summary>
     /// The lines <c>criu <paramref name="flag"/></c> prints (its first <paramref name="bytes"/>), through a file in memory, never a
-    /// named file; null when criu cannot be run.
+    /// named file; null when criu cannot be run or has not ended within <see cref="QueryLimit"/>.
     /// </summary>
     private static async Task<string[]?> OutputLinesAsync(ChildReaper reaper, string flag, int bytes)
     {
         try
         {
             using SafeFileHandle output = MemoryFile.Create($"crik-criu{flag[1..]}");
-            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", flag], OutputPath: MemoryFile.ProcPath(output))));
-            await child.Exited.ConfigureAwait(false);
+            TrackedChild child = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", flag], OutputPath: MemoryFile.ProcPath(output)));
+            if (await CriuProcessGroup.EndedWithinAsync(child, QueryLimit).ConfigureAwait(false) is null)
+            {
+                return null;
+            }
             var buffer = new byte[bytes];
             int read = RandomAccess.Read(output, buffer, 0);
             return System.Text.Encoding.UTF8.GetString(buffer, 0, read).Split('\n');
@@ -110,23 +118,27 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
 
     /// <summary>
     /// Whether <c>criu check --feature NAME</c> passes (e.g. "mem_dirty_track", which pre-dumps need);
-    /// null when criu cannot be run. What it prints goes to a file in memory.
+    /// null when criu cannot be run or has not ended within <see cref="FeatureCheckLimit"/>. What it prints goes to a file in memory.
     /// </summary>
     public async Task<bool?> HasFeatureAsync(string feature)
     {
         try
         {
             using SafeFileHandle output = MemoryFile.Create("crik-criu-check");
-            TrackedChild child = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "check", "--feature", feature, .. CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin))],
-                OutputPath: MemoryFile.ProcPath(output))));
-            WaitStatus status = await child.Exited.ConfigureAwait(false);
-            return status.Exited && status.ExitCode == 0;
+            TrackedChild child = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", "check", "--feature", feature, .. PrivilegeArguments()],
+                OutputPath: MemoryFile.ProcPath(output)));
+            return await CriuProcessGroup.EndedWithinAsync(child, FeatureCheckLimit).ConfigureAwait(false) is { } status
+                ? status.Exited && status.ExitCode == 0
+                : null;
         }
         catch (Exception e) when (e is IOException or SpawnException)
         {
             return null;
         }
     }
+
+    private static string[] PrivilegeArguments() =>
+        CriuArguments.ForPrivileges(Posix.EffectiveUserId, CapabilitySet.Own().Has(Capability.SysAdmin));
 
     /// <summary>Error lines CRIU logs on its way to success: a probe for /dev/net/tun, and RLIMIT_NOFILE it may not raise.</summary>
     private static readonly string[] HarmlessErrors = ["RLIMIT_NOFILE", "tun: Unable to create tun"];

@@ -113,12 +113,10 @@ internal static class KernelFeatureCache
         // may (their wall time doubled beside a restore's choosing and laying out). This short-lived thread's priority
         // is what criu starts with.
         Posix.TrySetOwnThreadNice(ProbesNice);
-        // A group of its own, which the kill reaches whole: a probe's child sleeps until criu kills it (CriuRunner.RunAsync).
-        TrackedChild criu = reaper.Start(() => Spawner.Spawn(new SpawnRequest(["criu", "check", "--feature", "uffd-noncoop"], NewSession: true,
-            OutputPath: "/dev/null", Setting: new Dictionary<string, string> { ["PATH"] = ProbesPath })));
-        if (!criu.Exited.Wait(CriuLimit))
+        TrackedChild criu = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", "check", "--feature", "uffd-noncoop"],
+            OutputPath: "/dev/null", Setting: new Dictionary<string, string> { ["PATH"] = ProbesPath }));
+        if (CriuProcessGroup.EndedWithinAsync(criu, CriuLimit).GetAwaiter().GetResult() is null)
         {
-            Posix.TrySignal(-criu.Pid, Signal.SIGKILL);
             return;
         }
         byte[] kept = File.ReadAllBytes(CachePath); // this thread's view: the private tmpfs

@@ -110,13 +110,8 @@ public class FailureTests
     public void ADumpKilledAtItsTimeoutTakesCriusChildrenWithIt()
     {
         using var pods = new Pods("checkpointTimeout: 2s\n");
-        string bin = Directory.CreateDirectory(Path.Combine(pods.Root, "bin")).FullName, held = Path.Combine(pods.Root, "probe-child.lock");
-        string realCriu = Prerequisites.FindOnPath("criu") ?? throw new InvalidOperationException("criu is not on PATH");
-        File.WriteAllText(Path.Combine(bin, "criu"), "#!/bin/sh\n"
-            + $"[ \"$1\" = dump ] && exec python3 {Paths.App("criu-dump-with-probe-child.py")} {held} \"$@\"\n"
-            + $"exec {realCriu} \"$@\"\n");
-        File.SetUnixFileMode(Path.Combine(bin, "criu"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var path = new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" };
+        string held = Path.Combine(pods.Root, "probe-child.lock");
+        var path = PathWithStandInCriu(pods, $"[ \"$1\" = dump ] && exec python3 {Paths.App("criu-dump-with-probe-child.py")} {held} \"$@\"");
         using CrikRun run = pods.StartWith(path, "sh", "-c", $"trap 'echo app-got-term' TERM; {Pods.Counter()}");
         run.WaitForLine("count 1");
         run.Signal(Native.SIGTERM);
@@ -130,6 +125,32 @@ public class FailureTests
         int counted = run.Stdout.Count;
         run.WaitForLine(_ => run.Stdout.Count > counted + 1);
         run.Signal(Native.SIGKILL);
+    }
+
+    [CriuFact]
+    public void ACriuThatNeverAnswersItsVersionDoesNotHoldTheCheckpoint()
+    {
+        using var pods = new Pods();
+        string held = Path.Combine(pods.Root, "version-child.lock");
+        // `criu --version` forks a child that holds a lock for good, then hangs.
+        var path = PathWithStandInCriu(pods, $"[ \"$1\" = --version ] && {{ flock {held} sleep 1000 & exec sleep 1000; }}");
+        using CrikRun run = pods.StartWith(path, "sh", "-c", Pods.Counter());
+        run.WaitForLine("count 1");
+        Pods.CheckpointAndStop(run);
+        string manifest = File.ReadAllText(Path.Combine(pods.ImageDir, "checkpoint-000001", "manifest.json"));
+        Assert.Contains("\"unknown\"", manifest, StringComparison.Ordinal);
+        Assert.True(File.Exists(held), "the stand-in for criu never forked");
+        Assert.True(SpinWait.SpinUntil(() => CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
+    }
+
+    /// <summary>A PATH whose <c>criu</c> runs <paramref name="firstLine"/> (a shell line that may exec a stand-in), then the real criu.</summary>
+    private static Dictionary<string, string> PathWithStandInCriu(Pods pods, string firstLine)
+    {
+        string bin = Directory.CreateDirectory(Path.Combine(pods.Root, "bin")).FullName;
+        string realCriu = Prerequisites.FindOnPath("criu") ?? throw new InvalidOperationException("criu is not on PATH");
+        File.WriteAllText(Path.Combine(bin, "criu"), $"#!/bin/sh\n{firstLine}\nexec {realCriu} \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "criu"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" };
     }
 
     private static bool CanLock(string path)

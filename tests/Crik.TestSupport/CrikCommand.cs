@@ -13,6 +13,10 @@ public static class CrikCommand
     public static (int Code, string Output, string Error) RunInPod(int crikPid, IReadOnlyList<string> args) =>
         Run("nsenter", ["-t", crikPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-p", "-m", "--", Paths.Crik, .. args], null);
 
+    /// <summary>Runs crik under <paramref name="wrapper"/> (a program and its arguments, crik's path and arguments appended), as unshare or nsenter.</summary>
+    public static (int Code, string Output, string Error) RunUnder(IReadOnlyList<string> wrapper, IReadOnlyList<string> args) =>
+        Run(wrapper[0], [.. wrapper.Skip(1), Paths.Crik, .. args], null);
+
     private static (int Code, string Output, string Error) Run(string program, IReadOnlyList<string> args, IDictionary<string, string>? environment)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -4,6 +4,7 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Control;
 using Crik.Cli.Criu;
 using Crik.Cli.Guarding;
+using Crik.Cli.HostCompatibility;
 using Crik.Cli.ImageStore;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
@@ -131,6 +132,7 @@ internal static class RunCommand
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
             checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, log);
+            SayWhatLengthensPeriodicFreezes(config, log);
         }
         using PreDumpChain? ownedPreDumps = preDumps;
         using Checkpointer? ownedCheckpointer = checkpointer;
@@ -140,6 +142,15 @@ internal static class RunCommand
         var supervisor = new Supervisor(signals, new AppLauncher(reaper, log), restorer, checkpointer, new CheckpointSchedule(config.CheckpointInterval, config.NodeStatePollInterval, config.PreDumpInterval, config.CheckpointTimeout), control,
             config.AfterRestore.Count > 0 ? new AfterRestore(config.AfterRestore, reaper, log) : null, store, log);
         return Run(supervisor, options.Command, log);
+    }
+
+    /// <summary>Where the node could make each periodic checkpoint's freeze shorter, one line at start (<see cref="TcpTable"/>).</summary>
+    private static void SayWhatLengthensPeriodicFreezes(CrikConfig config, ILogger log)
+    {
+        if (config.CheckpointInterval is not null && TcpTable.OfThisNamespace()?.LengthensEachFreeze is { } hint)
+        {
+            log.Information("Each periodic checkpoint keeps the app frozen longer than it could: {Hint}", hint);
+        }
     }
 
     /// <summary>

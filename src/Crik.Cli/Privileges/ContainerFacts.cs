@@ -1,3 +1,5 @@
+using Crik.Cli.HostCompatibility;
+
 namespace Crik.Cli.Privileges;
 
 /// <summary>What this container allows crik and CRIU, as read from inside it (see <see cref="ContainerFactsReader"/>).</summary>
@@ -10,6 +12,7 @@ namespace Crik.Cli.Privileges;
 /// <param name="Pid1">The name of PID 1 in this PID namespace.</param>
 /// <param name="DirtyMemoryTracking">Whether the kernel tracks dirty memory for CRIU's pre-dumps; null when unknown.</param>
 /// <param name="StoreConditionalWrites">For an object store that crik check reached: whether it honors conditional writes.</param>
+/// <param name="TcpTable">The TCP connection table of this container's network namespace, or null where the kernel does not say.</param>
 /// <param name="ImageDirNotKept">Why checkpoints in a volume's imageDir will not outlive the container (it is on the container's root file system), or null.</param>
 internal sealed record ContainerFacts(
     uint UserId,
@@ -24,4 +27,5 @@ internal sealed record ContainerFacts(
     bool? DirtyMemoryTracking = null,
     bool? StoreConditionalWrites = null,
     string? UserfaultProblem = null,
-    string? ImageDirNotKept = null);
+    string? ImageDirNotKept = null,
+    TcpTable? TcpTable = null);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Configuration;
+using Crik.Cli.HostCompatibility;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
@@ -24,7 +25,8 @@ internal static class ContainerFactsReader
             imageDir,
             imageDir is null || S3Address.IsS3(imageDir) ? null : WriteProblem(imageDir),
             ProcFiles.Lines("/proc/1/comm").FirstOrDefault()?.Trim() ?? "unknown",
-            UserfaultProblem: UserfaultProblem());
+            UserfaultProblem: UserfaultProblem(),
+            TcpTable: TcpTable.OfThisNamespace());
     }
 
     /// <summary>Why CRIU cannot serve a restored app's memory on demand here, or null (see <see cref="Userfault.Unavailable"/>).</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Crik.Cli.Configuration;
+using Crik.Cli.HostCompatibility;
 
 namespace Crik.Cli.Privileges;
 
@@ -54,6 +56,10 @@ internal static class ContainerVerdict
         }
         findings.Add(LazyRestore(facts, unprivileged: facts.UserId != 0 || !sysAdmin));
         findings.Add(AreaFlags(sysAdmin || (caps.Has(Capability.Bpf) && caps.Has(Capability.Perfmon))));
+        if (TcpTableFinding(facts.TcpTable) is { } tcpTable)
+        {
+            findings.Add(tcpTable);
+        }
         if (facts.Pid1 != "crik")
         {
             findings.Add(Note($"PID 1 here is {facts.Pid1}, not crik: crik checkpoints only an app it runs as PID 1 (ENTRYPOINT [\"crik\", \"run\", \"--\", ...])"));
@@ -77,6 +83,15 @@ internal static class ContainerVerdict
             : Note("no CAP_BPF and CAP_PERFMON: CRIU reads the app's areas' flags from /proc/PID/smaps, whose walk of every page keeps the app "
                 + "frozen longer at each checkpoint (about 35 ms at 1 GiB, more with more memory); add BPF and PERFMON to "
                 + "securityContext.capabilities.add for shorter freezes");
+
+    /// <summary>What the TCP connection table CRIU walks at each checkpoint costs its freeze, where that is worth saying.</summary>
+    private static Finding? TcpTableFinding(TcpTable? table) => table switch
+    {
+        { LengthensEachFreeze: { } hint } => Note(hint),
+        { Shared: false } => Ok($"this network namespace has a table of TCP connections of its own ({table.Buckets.ToString("N0", CultureInfo.InvariantCulture)} buckets), "
+            + "which CRIU walks at every checkpoint with the app frozen"),
+        _ => null,
+    };
 
     private static Finding Criu(string? version)
     {

@@ -1,3 +1,4 @@
+using Crik.Cli.HostCompatibility;
 using Crik.Cli.Interop;
 using Crik.Cli.Privileges;
 using Xunit;
@@ -132,5 +133,22 @@ public class ContainerVerdictTests
         Assert.Contains(ContainerVerdict.Of(LeastPrivileged with { DirtyMemoryTracking = true }),
             f => f.Text.StartsWith("this kernel tracks dirty memory", StringComparison.Ordinal));
         Assert.DoesNotContain(ContainerVerdict.Of(LeastPrivileged), f => f.Text.Contains("dirty memory", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ALargeSharedTcpTableIsANoteWithTheSysctlAndATableOfItsOwnIsOk()
+    {
+        static List<Finding> Tcp(TcpTable? table) =>
+            ContainerVerdict.Of(LeastPrivileged with { TcpTable = table }).Where(f => f.Text.Contains("table of TCP connections", StringComparison.Ordinal)).ToList();
+        Finding shared = Assert.Single(Tcp(new TcpTable(262144, Shared: true)));
+        Assert.Equal(FindingKind.Note, shared.Kind);
+        Assert.Contains("(262,144 buckets)", shared.Text, StringComparison.Ordinal);
+        Assert.Contains("net.ipv4.tcp_child_ehash_entries", shared.Text, StringComparison.Ordinal);
+        Finding own = Assert.Single(Tcp(new TcpTable(1024, Shared: false)));
+        Assert.Equal(FindingKind.Ok, own.Kind);
+        Assert.Contains("of its own (1,024 buckets)", own.Text, StringComparison.Ordinal);
+        Assert.Empty(Tcp(new TcpTable(16384, Shared: true)));
+        Assert.Empty(Tcp(null));
+        Assert.Empty(Problems(LeastPrivileged with { TcpTable = new TcpTable(262144, Shared: true) }));
     }
 }

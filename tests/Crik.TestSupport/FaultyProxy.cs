@@ -82,6 +82,12 @@ public sealed class FaultyProxy : IDisposable
     /// <summary>Runs before the proxy handles a request ("METHOD /path?query"): a test's way to change the store at the worst moment.</summary>
     public Action<string> BeforeForwarding { get; set; } = _ => { };
 
+    /// <summary>
+    /// A multipart upload's completion is answered as S3 and MinIO answer one that takes long: 200 at once, then a space every
+    /// 200 ms for this long while the store joins the parts, then the store's answer (or <see cref="Canned"/>'s) as the body.
+    /// </summary>
+    public TimeSpan CompletionWork { get; set; }
+
     /// <summary>Delay added to every request (a throttled link).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -168,7 +174,13 @@ public sealed class FaultyProxy : IDisposable
                 response.ContentLength64 = length;
                 return;
             }
-            if (Canned($"{request.HttpMethod} {request.Url!.PathAndQuery}") is { } canned)
+            (int Status, string Body)? answer = Canned($"{request.HttpMethod} {request.Url!.PathAndQuery}");
+            if (CompletionWork > TimeSpan.Zero && IsCompletion(request))
+            {
+                await AnswerSlowlyAsync(request, response, answer?.Body).ConfigureAwait(false);
+                return;
+            }
+            if (answer is { } canned)
             {
                 response.StatusCode = canned.Status;
                 await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(canned.Body)).ConfigureAwait(false);
@@ -234,9 +246,40 @@ public sealed class FaultyProxy : IDisposable
         return null;
     }
 
+    private async Task AnswerSlowlyAsync(HttpListenerRequest request, HttpListenerResponse response, string? canned)
+    {
+        Task<byte[]> body = canned is null ? ForwardedBodyAsync(request) : Task.FromResult(System.Text.Encoding.UTF8.GetBytes(canned));
+        response.StatusCode = 200;
+        response.SendChunked = true;
+        DateTime until = DateTime.UtcNow + CompletionWork;
+        do
+        {
+            await response.OutputStream.WriteAsync(" "u8.ToArray()).ConfigureAwait(false);
+            await response.OutputStream.FlushAsync().ConfigureAwait(false);
+            await Task.Delay(200).ConfigureAwait(false);
+        }
+        while (DateTime.UtcNow < until || !body.IsCompleted);
+        await response.OutputStream.WriteAsync(await body.ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    private async Task<byte[]> ForwardedBodyAsync(HttpListenerRequest request)
+    {
+        using HttpRequestMessage forward = await ForwardedAsync(request).ConfigureAwait(false);
+        using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+        return await answer.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+    }
+
     private async Task ForwardAsync(HttpListenerRequest request, HttpListenerResponse response)
     {
-        using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _target + request.Url!.PathAndQuery);
+        using HttpRequestMessage forward = await ForwardedAsync(request).ConfigureAwait(false);
+        using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+        await ForwardAnswerAsync(request, response, answer).ConfigureAwait(false);
+    }
+
+    /// <summary>The request as it goes on to the server: its body, and its headers but those the proxy changes.</summary>
+    private async Task<HttpRequestMessage> ForwardedAsync(HttpListenerRequest request)
+    {
+        var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), _target + request.Url!.PathAndQuery);
         using var body = new MemoryStream();
         await request.InputStream.CopyToAsync(body).ConfigureAwait(false);
         if (body.Length > 0 || request.HttpMethod is "PUT" or "POST")
@@ -255,7 +298,11 @@ public sealed class FaultyProxy : IDisposable
                 forward.Content?.Headers.TryAddWithoutValidation(name, request.Headers[name]);
             }
         }
-        using HttpResponseMessage answer = await _upstream.SendAsync(forward).ConfigureAwait(false);
+        return forward;
+    }
+
+    private async Task ForwardAnswerAsync(HttpListenerRequest request, HttpListenerResponse response, HttpResponseMessage answer)
+    {
         if (DropAnswers($"{request.HttpMethod} {request.Url!.PathAndQuery}"))
         {
             // HttpListener's Abort still sends an empty 200; a body cut short is what the client sees of a dropped connection.

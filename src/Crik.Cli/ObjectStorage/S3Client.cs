@@ -186,6 +186,12 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
     }
 
     /// <summary>
+    /// How long a completion's answer may take once the store said 200: it joins the parts meanwhile, which AWS says may take
+    /// several minutes. The time the caller gave the call (a checkpoint's budget) still bounds it.
+    /// </summary>
+    public static readonly TimeSpan CompletionPatience = TimeSpan.FromMinutes(15);
+
+    /// <summary>
     /// Completes a multipart upload of <paramref name="length"/> bytes: only now does the object exist.
     /// Throws when there is one already, unless an attempt of ours went through unanswered (this call's, or an earlier
     /// call's when <paramref name="earlierUnanswered"/>: the object there is then ours if it has our length).
@@ -202,7 +208,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
         {
             // If-None-Match: a stale writer's completion must never replace a pack a generation was committed with.
             using S3Response response = Send(HttpMethod.Post, name, [new("uploadId", uploadId)], Encoding.UTF8.GetBytes(body.ToString()),
-                expect: HttpStatusCode.OK, ifNoneMatch: true, errorIn200: true);
+                expect: HttpStatusCode.OK, ifNoneMatch: true, errorIn200: true, bodyPatience: CompletionPatience);
             if (response.ConditionFailed && !((response.AfterLostAnswer || earlierUnanswered) && TryGetLength(name) == length))
             {
                 throw new S3Exception($"{Display(name)} exists already, so its upload was not completed: another crik wrote it", 412, "PreconditionFailed");
@@ -278,7 +284,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
 
     private S3Response Send(HttpMethod method, string? name, IReadOnlyList<KeyValuePair<string, string>> query, ReadOnlyMemory<byte> body = default,
         (long From, long To)? range = null, HttpStatusCode expect = HttpStatusCode.OK, bool missingIsNull = false, bool ifNoneMatch = false, string? ifMatch = null,
-        bool errorIn200 = false)
+        bool errorIn200 = false, TimeSpan? bodyPatience = null)
     {
         (Uri uri, string canonicalPath) = settings.Locate(address.Bucket, name is null ? "" : address.Key(name), query);
         string description = name is null ? $"S3 listing of {Display(null)}" : $"S3 {method} {Display(name)}";
@@ -290,6 +296,7 @@ internal sealed class S3Client(HttpClient http, S3Settings settings, CredentialS
             IfNoneMatch = ifNoneMatch,
             IfMatch = ifMatch,
             ErrorIn200 = errorIn200,
+            BodyPatience = bodyPatience,
         });
     }
 

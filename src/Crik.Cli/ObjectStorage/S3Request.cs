@@ -37,8 +37,18 @@ internal sealed record S3Request(HttpMethod Method, string? Name, string Descrip
     /// <summary>A write or delete of an object: what a lost lease fences off.</summary>
     public bool WritesObject => Method != HttpMethod.Get && Method != HttpMethod.Head && Name is not null;
 
-    /// <summary>A range's answer is read as it comes: a store that ignores Range sends the whole object, of which only the range is kept.</summary>
-    public HttpCompletionOption Completion => Range is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead;
+    /// <summary>
+    /// How long one attempt may wait for its answer's body once the headers came, where that may be longer than the client's
+    /// limit: S3 and MinIO answer a multipart upload's completion with 200 at once, then send spaces while they join the parts
+    /// (minutes, for a large object), then the result or an error. Null: the client's limit covers the whole answer.
+    /// </summary>
+    public TimeSpan? BodyPatience { get; init; }
+
+    /// <summary>
+    /// A range's answer is read as it comes: a store that ignores Range sends the whole object, of which only the range is kept.
+    /// So is one with <see cref="BodyPatience"/>: the client's limit then covers only its headers.
+    /// </summary>
+    public HttpCompletionOption Completion => Range is null && BodyPatience is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead;
 
     /// <summary>The message for one attempt, unsigned (a message is sent only once).</summary>
     public HttpRequestMessage NewMessage()

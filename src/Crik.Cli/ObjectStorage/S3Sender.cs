@@ -99,14 +99,16 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
     /// <summary>Sends the request once: its answer when that is to be kept, else null and what to do next (the failure is in <paramref name="history"/>).</summary>
     private (S3Response? Answer, AttemptOutcome Outcome) Attempt(S3Request request, int attempt, DateTimeOffset now, TimeSpan left, S3AttemptHistory history)
     {
-        TimeSpan limit = http.Timeout;
-        using var attemptTimeout = new CancellationTokenSource(left < limit ? left : limit);
+        // The client's own limit bounds the wait for the headers; a request with patience for its body waits longer after them.
+        TimeSpan whole = request.BodyPatience is { } patience && patience > http.Timeout ? patience : http.Timeout, limit = http.Timeout;
+        using var attemptTimeout = new CancellationTokenSource(Min(left, whole));
         try
         {
             using HttpRequestMessage message = request.NewMessage();
             AwsCredentials signedWith = credentials.Get(now, left);
             SigV4.Sign(message, request.CanonicalPath, request.Query, request.PayloadHash, signedWith, settings.Region, now);
             HttpResponseMessage response = http.Send(message, request.Completion, attemptTimeout.Token);
+            limit = whole;
             S3Response answer = Read(response, request, attemptTimeout.Token);
             if (Keep(request, response, answer, history) is { } kept)
             {
@@ -118,7 +120,7 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
             || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
         {
             history.GotNoAnswer(e is OperationCanceledException || attemptTimeout.IsCancellationRequested
-                ? $"no answer within {Math.Min(left.TotalSeconds, limit.TotalSeconds):0.#} s" : e.Message);
+                ? $"no answer within {Min(left, limit).TotalSeconds:0.#} s" : e.Message);
             return (null, retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp);
         }
     }
@@ -186,6 +188,8 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
         }
         return retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp;
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>The call's time left (<see cref="CallDeadline"/>, set by whoever bounds it: a wrapper above, the lease); unbounded when none is set.</summary>
     private static TimeSpan TimeLeft() => CallDeadline.Left is var call && call != Timeout.InfiniteTimeSpan ? call : TimeSpan.MaxValue;

@@ -6,8 +6,13 @@ namespace Crik.Cli.ObjectStorage;
 /// <summary>The store's XML answers, read without DTDs (a hostile endpoint cannot expand entities) and by local name.</summary>
 internal static class S3Xml
 {
+    /// <summary>
+    /// The document, or null when the text is not XML. Spaces before it are skipped: a store that keeps a slow answer's
+    /// connection open with spaces (a multipart upload's completion) may send them before the XML declaration.
+    /// </summary>
     public static XDocument? TryParse(string text)
     {
+        text = text.TrimStart();
         if (text.Length == 0)
         {
             return null;

@@ -96,32 +96,41 @@ public sealed class S3PackTests : IDisposable
         proxy.Canned = request => IsCompletion(request) && Volatile.Read(ref completions) > 0
             ? (404, "<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message></Error>")
             : null;
-        byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
-        var upload = TestS3.PackUpload(s3, "packs/000006.pack", PartBytes);
-        upload.Write(big, 0);
-        upload.Complete();
+        long length = CompleteAPack(s3, "packs/000006.pack");
 
-        Assert.True(upload.Completed);
         Assert.True(2 == proxy.Seen.Count(IsCompletion), string.Join("\n", proxy.Seen));
-        Assert.Equal(big.Length, s3.TryGetLength("packs/000006.pack"));
+        Assert.Equal(length, s3.TryGetLength("packs/000006.pack"));
     }
 
     [S3Fact]
-    public void ACompletionAnsweredWithAnErrorInsideA200IsRetried()
+    public void ACompletionAnsweredWithAnErrorInsideA200IsRetried() => AnErrorInA200IsRetried(TimeSpan.Zero, "packs/000007.pack");
+
+    [S3Fact]
+    public void ACompletionTheStoreAnswersWithSpacesForLongerThanTheClientsLimitIsWaitedForOnce()
     {
-        using var proxy = new FaultyProxy(_server!.Endpoint);
+        using var proxy = new FaultyProxy(_server!.Endpoint) { CompletionWork = TimeSpan.FromSeconds(3) };
+        using var quick = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        S3Client s3 = TestS3.Client(_server, quick, "", proxy.Endpoint);
+        long length = CompleteAPack(s3, "packs/000021.pack");
+
+        Assert.True(1 == proxy.Seen.Count(IsCompletion), string.Join("\n", proxy.Seen));
+        Assert.Equal(length, s3.TryGetLength("packs/000021.pack"));
+    }
+
+    [S3Fact]
+    public void AnErrorAfterTheSpacesOfASlowCompletionIsReadAsOneAndRetried() => AnErrorInA200IsRetried(TimeSpan.FromMilliseconds(500), "packs/000022.pack");
+
+    /// <summary>The first completion is answered 200 with S3's InternalError inside, after spaces for <paramref name="work"/>: it is tried again.</summary>
+    private void AnErrorInA200IsRetried(TimeSpan work, string key)
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { CompletionWork = work };
         S3Client s3 = Client(proxy.Endpoint);
         int completions = 0;
-        proxy.Canned = request => IsCompletion(request) && Interlocked.Increment(ref completions) == 1
-            ? (200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>")
-            : null;
-        byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
-        var upload = TestS3.PackUpload(s3, "packs/000007.pack", PartBytes);
-        upload.Write(big, 0);
-        upload.Complete();
+        proxy.Canned = request => IsCompletion(request) && Interlocked.Increment(ref completions) == 1 ? (200, InternalErrorIn200) : null;
+        long length = CompleteAPack(s3, key);
 
         Assert.Equal(2, proxy.Seen.Count(IsCompletion));
-        Assert.Equal(big.Length, s3.TryGetLength("packs/000007.pack"));
+        Assert.Equal(length, s3.TryGetLength(key));
     }
 
     [S3Fact]
@@ -265,6 +274,20 @@ public sealed class S3PackTests : IDisposable
     {
         _http.Dispose();
         _server?.Dispose();
+    }
+
+    private const string InternalErrorIn200 =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>";
+
+    /// <summary>Uploads a part and a little more to <paramref name="key"/> and completes the upload: the pack's length.</summary>
+    private static long CompleteAPack(S3Client s3, string key)
+    {
+        byte[] big = RandomNumberGenerator.GetBytes(PartBytes + 100);
+        var upload = TestS3.PackUpload(s3, key, PartBytes);
+        upload.Write(big, 0);
+        upload.Complete();
+        Assert.True(upload.Completed);
+        return big.Length;
     }
 
     private static bool IsCompletion(string request) => request.StartsWith("POST ", StringComparison.Ordinal) && request.Contains("uploadId=", StringComparison.Ordinal);

@@ -29,7 +29,8 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// How long criu has to fail on its own once crik's image streamer has failed and closed its pipes. CRIU writes to
     /// them without pause while it dumps, so it meets the closed pipe within milliseconds, and then takes its parasite
     /// out of the app and lets the app go, well within a second; the rest is room for a loaded node. A criu still
-    /// running by then is stuck elsewhere, and killing it (which may cost the app its life) is all that is left.
+    /// running by then is stuck elsewhere, and is asked to stop (<see cref="CriuProcessGroup.StopAsync"/>): a CRIU without
+    /// crik's patch ends at once, which may cost the app its life, and that is all that is left.
     /// </summary>
     private static readonly TimeSpan CriuStopGrace = TimeSpan.FromSeconds(5);
 
@@ -139,8 +140,9 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     {
         StagingCheckpoint staging = run.Staging;
         using ImageCapture capture = ImageCapture.Start(staging.ImagesDir, staging.Pack, keepPagemaps: takesArriving || writtenOnly);
-        // A streamer that cannot go on closes its pipes, and criu fails on its own; killed at once, it could leave its
-        // parasite in the app, which dies of the parasite's trap. Only a criu that has not stopped by the grace's end is killed.
+        // A streamer that cannot go on closes its pipes, and criu fails on its own; a CRIU without crik's patch, stopped at
+        // once, could leave its parasite in the app, which dies of the parasite's trap. Only a criu that has not stopped by the
+        // grace's end is asked to.
         using var lastResort = new CancellationTokenSource();
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
         CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly, areaFlagsByBpf: areaFlagsByBpf),

@@ -4,24 +4,46 @@ using Crik.Cli.Processes;
 namespace Crik.Cli.Criu;
 
 /// <summary>
-/// Runs criu in a session and process group of its own, and kills it as a group. One of the kernel probes criu runs
+/// Runs criu in a session and process group of its own, and ends it as a group. One of the kernel probes criu runs
 /// at every start (kerndat_has_ptrace_get_rseq_conf) forks a child that sleeps until criu kills it: a criu killed
 /// during that probe left the child alive for good, holding what criu had been given (crik's image streamer
-/// connection, the pipe of its output). A kill of the group takes the child with it.
+/// connection, the pipe of its output). A signal to the group takes the child with it.
 /// </summary>
 internal static class CriuProcessGroup
 {
+    /// <summary>How long a criu asked to stop may take to end before it is killed: crik's CRIU stops within milliseconds.</summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
     public static TrackedChild Start(ChildReaper reaper, SpawnRequest request) =>
         reaper.Start(() => Spawner.Spawn(request with { NewSession = true }));
 
-    /// <summary>Kills criu and what it forked. Only until criu is reaped: after that its PID may be another's.</summary>
-    public static void Kill(TrackedChild criu) => Posix.TrySignal(-criu.Pid, Signal.SIGKILL);
+    /// <summary>Kills criu and what it forked, unless criu is reaped (its PID may then be another's).</summary>
+    public static void Kill(ChildReaper reaper, TrackedChild criu) => reaper.SignalUnlessReaped(criu, Signal.SIGKILL, toItsGroup: true);
+
+    /// <summary>
+    /// Asks criu to stop, and kills it with its group when it has not ended within <see cref="StopGrace"/>. A dump or pre-dump
+    /// of a CRIU with crik's patch (criu-patches/0010) stops at its next safe step, cures its parasite and lets the app run
+    /// on. Killed instead, it could be running a syscall in the app, written over the app's code with a trap after it: the
+    /// app would run them on its own and die of SIGTRAP. Any other criu ends at SIGTERM at once, as if killed.
+    /// </summary>
+    public static async Task StopAsync(ChildReaper reaper, TrackedChild criu)
+    {
+        reaper.SignalUnlessReaped(criu, Signal.SIGTERM, toItsGroup: true);
+        try
+        {
+            await criu.Exited.WaitAsync(StopGrace, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Kill(reaper, criu);
+        }
+    }
 
     /// <summary>
     /// How criu ended, or null when it had not within <paramref name="limit"/>: then it was killed (with its group) and
     /// reaped. For the short runs crik asks criu something with, which must never hang what asked.
     /// </summary>
-    public static async Task<WaitStatus?> EndedWithinAsync(TrackedChild criu, TimeSpan limit)
+    public static async Task<WaitStatus?> EndedWithinAsync(ChildReaper reaper, TrackedChild criu, TimeSpan limit)
     {
         try
         {
@@ -29,7 +51,7 @@ internal static class CriuProcessGroup
         }
         catch (TimeoutException)
         {
-            Kill(criu);
+            Kill(reaper, criu);
             await criu.Exited.ConfigureAwait(false);
             return null;
         }

@@ -26,11 +26,12 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
 
     /// <param name="keepStdio">Give criu crik's own stdout and stderr (a restore hands them to the app
     /// with --inherit-fd); otherwise its output goes to LOG.out in the work directory.</param>
-    /// <param name="kill">Kills criu at once when cancelled (what it is being fed turned out to be bad).</param>
+    /// <param name="kill">Ends criu when cancelled (what it is being fed turned out to be bad), as the timeout does.</param>
     /// <param name="waitedForProbes">Called when criu had to wait for crik's run of the kernel probes to end, before it starts.</param>
-    /// <param name="ownProcessGroup">Start criu in a process group of its own, which a kill reaches whole (<see cref="CriuProcessGroup"/>).
-    /// A restore passes false: the processes it restores start in criu's group, and take their own sessions and groups from
-    /// the images.</param>
+    /// <param name="ownProcessGroup">Start criu in a process group of its own, which is asked to stop, and killed only if it does
+    /// not, at the timeout or <paramref name="kill"/> (<see cref="CriuProcessGroup"/>): a dump or pre-dump. A restore passes false,
+    /// and is killed at once: the processes it restores start in criu's group, and take their own sessions and groups from the
+    /// images.</param>
     public async Task<CriuResult> RunAsync(IReadOnlyList<string> arguments, CriuWorkDir work, TimeSpan timeout, bool keepStdio = false,
         Action? waitedForProbes = null, bool ownProcessGroup = true, CancellationToken kill = default)
     {
@@ -42,20 +43,21 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         }
         var request = new SpawnRequest(["criu", .. arguments, .. PrivilegeArguments()], OutputPath: keepStdio ? null : work.ConsoleFile);
         TrackedChild child = ownProcessGroup ? CriuProcessGroup.Start(reaper, request) : reaper.Start(() => Spawner.Spawn(request));
-        Action killNow = ownProcessGroup ? () => CriuProcessGroup.Kill(child) : () => Posix.TrySignal(child.Pid, Signal.SIGKILL);
         bool timedOut = false;
-        using CancellationTokenRegistration killed = kill.Register(killNow);
-        try
+        using (var ending = CancellationTokenSource.CreateLinkedTokenSource(kill))
         {
-            await child.Exited.WaitAsync(timeout, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            timedOut = true;
-            killNow();
+            ending.CancelAfter(TimeSpan.FromTicks(Math.Clamp(timeout.Ticks, 0, TimeSpan.FromDays(24).Ticks)));
+            try
+            {
+                await child.Exited.WaitAsync(ending.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                timedOut = !kill.IsCancellationRequested;
+                await EndAsync(child, ownProcessGroup).ConfigureAwait(false);
+            }
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
-        killed.Dispose(); // criu is reaped: its PID may be reused, so nothing may signal it any more
         // criu has run: what it did (a restored app may be running) must reach the caller, so
         // reading its log can no longer fail the run.
         string firstError;
@@ -73,6 +75,16 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             firstError = $"its log could not be read: {e.Message}";
         }
         return new CriuResult(status, clock.Elapsed, timedOut, firstError);
+    }
+
+    private Task EndAsync(TrackedChild criu, bool ownProcessGroup)
+    {
+        if (ownProcessGroup)
+        {
+            return CriuProcessGroup.StopAsync(reaper, criu);
+        }
+        reaper.SignalUnlessReaped(criu, Signal.SIGKILL);
+        return Task.CompletedTask;
     }
 
     /// <summary>criu's version, e.g. "4.2.1", or "unknown".</summary>
@@ -102,7 +114,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         {
             using SafeFileHandle output = MemoryFile.Create($"crik-criu{flag[1..]}");
             TrackedChild child = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", flag], OutputPath: MemoryFile.ProcPath(output)));
-            if (await CriuProcessGroup.EndedWithinAsync(child, QueryLimit).ConfigureAwait(false) is null)
+            if (await CriuProcessGroup.EndedWithinAsync(reaper, child, QueryLimit).ConfigureAwait(false) is null)
             {
                 return null;
             }
@@ -127,7 +139,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             using SafeFileHandle output = MemoryFile.Create("crik-criu-check");
             TrackedChild child = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", "check", "--feature", feature, .. PrivilegeArguments()],
                 OutputPath: MemoryFile.ProcPath(output)));
-            return await CriuProcessGroup.EndedWithinAsync(child, FeatureCheckLimit).ConfigureAwait(false) is { } status
+            return await CriuProcessGroup.EndedWithinAsync(reaper, child, FeatureCheckLimit).ConfigureAwait(false) is { } status
                 ? status.Exited && status.ExitCode == 0
                 : null;
         }

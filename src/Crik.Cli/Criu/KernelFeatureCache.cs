@@ -115,7 +115,7 @@ internal static class KernelFeatureCache
         Posix.TrySetOwnThreadNice(ProbesNice);
         TrackedChild criu = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", "check", "--feature", "uffd-noncoop"],
             OutputPath: "/dev/null", Setting: new Dictionary<string, string> { ["PATH"] = ProbesPath }));
-        if (CriuProcessGroup.EndedWithinAsync(criu, CriuLimit).GetAwaiter().GetResult() is null)
+        if (CriuProcessGroup.EndedWithinAsync(reaper, criu, CriuLimit).GetAwaiter().GetResult() is null)
         {
             return;
         }

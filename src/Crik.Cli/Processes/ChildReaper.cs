@@ -70,6 +70,23 @@ internal sealed class ChildReaper
         }
     }
 
+    /// <summary>
+    /// Sends <paramref name="signal"/> to <paramref name="child"/>, or to its process group, only while it is not reaped: until
+    /// then its PID, and a group named by it, cannot be another's. False once it is reaped.
+    /// </summary>
+    public bool SignalUnlessReaped(TrackedChild child, Signal signal, bool toItsGroup = false)
+    {
+        lock (_gate)
+        {
+            if (!_tracked.TryGetValue(child.Pid, out TaskCompletionSource<WaitStatus>? exit) || exit.Task != child.Exited)
+            {
+                return false;
+            }
+            Posix.TrySignal(toItsGroup ? -child.Pid : child.Pid, signal);
+            return true;
+        }
+    }
+
     private TrackedChild TrackLocked(int pid)
     {
         var exit = new TaskCompletionSource<WaitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -101,6 +101,27 @@ public class FailureTests
     }
 
     /// <summary>
+    /// The dump's timeout comes while criu runs a syscall in the app on the way to putting its parasite in: the syscall and a
+    /// trap written over the app's code, the app's registers set to run them. crik asks criu to stop, and criu (with crik's
+    /// patch, criu-patches/0010) stops at its next safe step: the parasite out, the app running on, and the app gets its
+    /// SIGTERM. Killed there, as crik did, criu left the app to run the syscall and the trap on its own, and it died of
+    /// SIGTRAP. CRIU's fault injection 7, set for the dump alone, holds criu in that window until it is asked to stop.
+    /// </summary>
+    [CriuFact]
+    public void ADumpStoppedAtItsTimeoutWhileCriuRunsASyscallInTheAppLeavesTheAppAlive()
+    {
+        using var pods = new Pods("checkpointTimeout: 3s\n");
+        var path = PathWithStandInCriu(pods, "[ \"$1\" = dump ] && export CRIU_FAULT=7");
+        using CrikRun run = pods.StartWith(path, "sh", "-c", $"trap 'echo app-got-term; exit 5' TERM; {Pods.Counter()}");
+        run.WaitForLine("count 1");
+        pods.SigtermReachesTheAppWithoutACheckpoint(run, appExitCode: 5);
+        Assert.Contains("did not finish within 3 s", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
+        string log = File.ReadAllText(Path.Combine(pods.ImageDir, "logs", "dump-000001.log"));
+        Assert.Contains("stalls at its injected syscall until SIGTERM", log, StringComparison.Ordinal);
+        Assert.Contains("Stop requested (SIGTERM)", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// criu is killed at the dump's timeout while a child it forked lives (one of its kernel probes forks a child that
     /// sleeps until criu kills it): the kill takes the child too, so nothing holds the image streamer's connection open
     /// and the dump fails at once, not 10 s later, and no process of criu's lives on in the pod. The criu here runs the

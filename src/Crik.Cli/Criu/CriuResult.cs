@@ -11,6 +11,6 @@ internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool Tim
 
     /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's first error line.</summary>
     public string Describe(TimeSpan? timeout = null) =>
-        (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.#} s and was stopped" : $"criu ended with {Status}")
+        (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.###} s and was stopped" : $"criu ended with {Status}")
         + $": {FirstError}";
 }

@@ -97,7 +97,7 @@ public class FailureTests
         using CrikRun run = pods.Start("sh", "-c", script);
         run.WaitForLine("count 1");
         pods.SigtermReachesTheAppWithoutACheckpoint(run, appExitCode: 5);
-        Assert.Contains("did not finish within", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
+        Assert.Contains("did not finish within 0.001 s and was stopped", run.WaitForLine("Checkpoint 1 failed", stderr: true), StringComparison.Ordinal);
     }
 
     /// <summary>

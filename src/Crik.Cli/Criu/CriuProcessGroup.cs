@@ -24,11 +24,14 @@ internal static class CriuProcessGroup
     /// Asks criu to stop, and kills it with its group when it has not ended within <see cref="StopGrace"/>. A dump or pre-dump
     /// of a CRIU with crik's patch (criu-patches/0010) stops at its next safe step, cures its parasite and lets the app run
     /// on. Killed instead, it could be running a syscall in the app, written over the app's code with a trap after it: the
-    /// app would run them on its own and die of SIGTRAP. Any other criu ends at SIGTERM at once, as if killed.
+    /// app would run them on its own and die of SIGTRAP. Any other criu ends at SIGTERM at once, as if killed. SIGTERM goes to
+    /// criu alone, so that a program it runs meanwhile (an iptables rule it takes back) finishes; what criu leaves of its group
+    /// when it ends is killed with it.
     /// </summary>
     public static async Task StopAsync(ChildReaper reaper, TrackedChild criu)
     {
-        reaper.SignalUnlessReaped(criu, Signal.SIGTERM, toItsGroup: true);
+        reaper.KillGroupAtExit(criu);
+        reaper.SignalUnlessReaped(criu, Signal.SIGTERM);
         try
         {
             await criu.Exited.WaitAsync(StopGrace, CancellationToken.None).ConfigureAwait(false);

@@ -23,6 +23,7 @@ internal sealed class ChildReaper
     private readonly ILogger _log;
     private readonly object _gate = new();
     private readonly Dictionary<int, TaskCompletionSource<WaitStatus>> _tracked = [];
+    private readonly HashSet<int> _groupKilledAtExit = [];
     private bool _startedSinceNoChildren;
 
     public ChildReaper(ILogger log)
@@ -87,6 +88,21 @@ internal sealed class ChildReaper
         }
     }
 
+    /// <summary>
+    /// Kills <paramref name="child"/>'s process group once it has exited, before it is reaped: a zombie keeps its PID, so the
+    /// group's ID cannot be another's yet. Nothing when it is reaped already.
+    /// </summary>
+    public void KillGroupAtExit(TrackedChild child)
+    {
+        lock (_gate)
+        {
+            if (_tracked.TryGetValue(child.Pid, out TaskCompletionSource<WaitStatus>? exit) && exit.Task == child.Exited)
+            {
+                _groupKilledAtExit.Add(child.Pid);
+            }
+        }
+    }
+
     private TrackedChild TrackLocked(int pid)
     {
         var exit = new TaskCompletionSource<WaitStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -137,6 +153,10 @@ internal sealed class ChildReaper
         WaitStatus status;
         lock (_gate)
         {
+            if (_groupKilledAtExit.Remove(pid))
+            {
+                Posix.TrySignal(-pid, Signal.SIGKILL);
+            }
             if (!Posix.ReapChild(pid, out int raw))
             {
                 return;

@@ -128,7 +128,7 @@ internal static class RunCommand
             {
                 log.Warning("{Warning}", notKept);
             }
-            var criu = new CriuRunner(reaper, kernelFeatures);
+            var criu = new CriuRunner(reaper, kernelFeatures, log);
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
             checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, log);

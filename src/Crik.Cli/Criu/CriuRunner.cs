@@ -5,6 +5,7 @@ using Crik.Cli.Interop;
 using Crik.Cli.Privileges;
 using Crik.Cli.Processes;
 using Microsoft.Win32.SafeHandles;
+using Serilog;
 
 namespace Crik.Cli.Criu;
 
@@ -13,7 +14,8 @@ namespace Crik.Cli.Criu;
 /// directory the image store made for this run; nothing here chooses a path.
 /// </summary>
 /// <param name="kernelFeatures">Ends once CRIU's view of the kernel is kept for it (<see cref="KernelFeatureCache"/>), or given up.</param>
-internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null)
+/// <param name="log">Told when criu leaves a question unanswered.</param>
+internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null, ILogger? log = null)
 {
     /// <summary>How long a dump or restore waits for <c>kernelFeatures</c>: its probes are under way, and criu would only run them again.</summary>
     private static readonly TimeSpan KernelFeaturesWait = TimeSpan.FromSeconds(1);
@@ -90,12 +92,13 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
     /// <summary>criu's version, e.g. "4.2.1", or "unknown".</summary>
     public async Task<string> VersionAsync()
     {
-        string? line = (await OutputLinesAsync(reaper, "--version", 4096).ConfigureAwait(false))?
+        string? line = (await OutputLinesAsync(reaper, log, "--version", 4096, "CRIU's version as unknown").ConfigureAwait(false))?
             .FirstOrDefault(l => l.StartsWith("Version:", StringComparison.Ordinal));
         return line?["Version:".Length..].Trim() ?? "unknown";
     }
 
-    private readonly Lazy<Task<string[]>> _helpLines = new(async () => await OutputLinesAsync(reaper, "--help", 64 * 1024).ConfigureAwait(false) ?? []);
+    private readonly Lazy<Task<string[]>> _helpLines = new(async () => await OutputLinesAsync(reaper, log, "--help", 64 * 1024,
+        "none of the options of its CRIU patches as there, so each checkpoint reads all of the app's memory").ConfigureAwait(false) ?? []);
 
     /// <summary>
     /// Whether <c>criu --help</c> lists <paramref name="option"/>: an option a patch of crik's adds (criu-patches/) is there
@@ -106,9 +109,10 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
 
     /// <summary>
     /// The lines <c>criu <paramref name="flag"/></c> prints (its first <paramref name="bytes"/>), through a file in memory, never a
-    /// named file; null when criu cannot be run or has not ended within <see cref="QueryLimit"/>.
+    /// named file; null when criu cannot be run or has not ended within <see cref="QueryLimit"/> (then <paramref name="log"/> is told
+    /// what crik counts it as: <paramref name="unanswered"/>).
     /// </summary>
-    private static async Task<string[]?> OutputLinesAsync(ChildReaper reaper, string flag, int bytes)
+    private static async Task<string[]?> OutputLinesAsync(ChildReaper reaper, ILogger? log, string flag, int bytes, string unanswered)
     {
         try
         {
@@ -116,6 +120,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             TrackedChild child = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", flag], OutputPath: MemoryFile.ProcPath(output)));
             if (await CriuProcessGroup.EndedWithinAsync(reaper, child, QueryLimit).ConfigureAwait(false) is null)
             {
+                log?.Warning("criu {Flag} did not answer within {Seconds:0} s and was killed: crik counts {Unanswered}", flag, QueryLimit.TotalSeconds, unanswered);
                 return null;
             }
             var buffer = new byte[bytes];

@@ -160,6 +160,8 @@ public class FailureTests
         Pods.CheckpointAndStop(run);
         string manifest = File.ReadAllText(Path.Combine(pods.ImageDir, "checkpoint-000001", "manifest.json"));
         Assert.Contains("\"unknown\"", manifest, StringComparison.Ordinal);
+        Assert.Contains(run.Stderr, l => l.Contains("criu --version did not answer within 10 s and was killed: crik counts CRIU's version as unknown",
+            StringComparison.Ordinal));
         Assert.True(File.Exists(held), "the stand-in for criu never forked");
         Assert.True(SpinWait.SpinUntil(() => CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
     }

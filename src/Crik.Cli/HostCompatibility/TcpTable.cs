@@ -30,9 +30,12 @@ internal sealed record TcpTable(int Buckets, bool Shared)
             ? new TcpTable(Math.Abs(entries), Shared: entries < 0)
             : null;
 
+    /// <summary>How many buckets, as a log line says it: 262,144.</summary>
+    public string BucketCount => Buckets.ToString("N0", CultureInfo.InvariantCulture);
+
     /// <summary>What to change on the node, where the shared table is large enough to lengthen each freeze; else null.</summary>
     public string? LengthensEachFreeze => Shared && Buckets >= WorthATableOfItsOwn
-        ? $"this pod's network namespace shares the node's table of TCP connections ({Buckets.ToString("N0", CultureInfo.InvariantCulture)} buckets), "
+        ? $"this pod's network namespace shares the node's table of TCP connections ({BucketCount} buckets), "
             + "which CRIU walks whole at every checkpoint with the app frozen (1.5-2.5 ms of each freeze for 262,144 buckets on a two-core VM). "
             + "Set the sysctl net.ipv4.tcp_child_ehash_entries on the node (to a power of two near the most connections a pod holds, "
             + "4096 say): pods started after that get a table of their own"

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Crik.Cli.Configuration;
 using Crik.Cli.HostCompatibility;
 
@@ -88,7 +87,7 @@ internal static class ContainerVerdict
     private static Finding? TcpTableFinding(TcpTable? table) => table switch
     {
         { LengthensEachFreeze: { } hint } => Note(hint),
-        { Shared: false } => Ok($"this network namespace has a table of TCP connections of its own ({table.Buckets.ToString("N0", CultureInfo.InvariantCulture)} buckets), "
+        { Shared: false } => Ok($"this network namespace has a table of TCP connections of its own ({table.BucketCount} buckets), "
             + "which CRIU walks at every checkpoint with the app frozen"),
         _ => null,
     };

@@ -111,7 +111,7 @@ public class FailureTests
     public void ADumpStoppedAtItsTimeoutWhileCriuRunsASyscallInTheAppLeavesTheAppAlive()
     {
         using var pods = new Pods("checkpointTimeout: 3s\n");
-        var path = PathWithStandInCriu(pods, "[ \"$1\" = dump ] && export CRIU_FAULT=7");
+        var path = pods.PathWithStandInCriu("[ \"$1\" = dump ] && export CRIU_FAULT=7");
         using CrikRun run = pods.StartWith(path, "sh", "-c", $"trap 'echo app-got-term; exit 5' TERM; {Pods.Counter()}");
         run.WaitForLine("count 1");
         pods.SigtermReachesTheAppWithoutACheckpoint(run, appExitCode: 5);
@@ -132,7 +132,7 @@ public class FailureTests
     {
         using var pods = new Pods("checkpointTimeout: 2s\n");
         string held = Path.Combine(pods.Root, "probe-child.lock");
-        var path = PathWithStandInCriu(pods, $"[ \"$1\" = dump ] && exec python3 {Paths.App("criu-dump-with-probe-child.py")} {held} \"$@\"");
+        var path = pods.PathWithStandInCriu($"[ \"$1\" = dump ] && exec python3 {Paths.App("criu-dump-with-probe-child.py")} {held} \"$@\"");
         using CrikRun run = pods.StartWith(path, "sh", "-c", $"trap 'echo app-got-term' TERM; {Pods.Counter()}");
         run.WaitForLine("count 1");
         run.Signal(Native.SIGTERM);
@@ -154,7 +154,7 @@ public class FailureTests
         using var pods = new Pods();
         string held = Path.Combine(pods.Root, "version-child.lock");
         // `criu --version` forks a child that holds a lock for good, then hangs.
-        var path = PathWithStandInCriu(pods, $"[ \"$1\" = --version ] && {{ flock {held} sleep 1000 & exec sleep 1000; }}");
+        var path = pods.PathWithStandInCriu($"[ \"$1\" = --version ] && {{ flock {held} sleep 1000 & exec sleep 1000; }}");
         using CrikRun run = pods.StartWith(path, "sh", "-c", Pods.Counter());
         run.WaitForLine("count 1");
         Pods.CheckpointAndStop(run);
@@ -164,16 +164,6 @@ public class FailureTests
             StringComparison.Ordinal));
         Assert.True(File.Exists(held), "the stand-in for criu never forked");
         Assert.True(SpinWait.SpinUntil(() => CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
-    }
-
-    /// <summary>A PATH whose <c>criu</c> runs <paramref name="firstLine"/> (a shell line that may exec a stand-in), then the real criu.</summary>
-    private static Dictionary<string, string> PathWithStandInCriu(Pods pods, string firstLine)
-    {
-        string bin = Directory.CreateDirectory(Path.Combine(pods.Root, "bin")).FullName;
-        string realCriu = Prerequisites.FindOnPath("criu") ?? throw new InvalidOperationException("criu is not on PATH");
-        File.WriteAllText(Path.Combine(bin, "criu"), $"#!/bin/sh\n{firstLine}\nexec {realCriu} \"$@\"\n");
-        File.SetUnixFileMode(Path.Combine(bin, "criu"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" };
     }
 
     private static bool CanLock(string path)

@@ -131,6 +131,54 @@ public class PreDumpTests
         next.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// The SIGTERM comes while the pre-dump's criu runs a syscall in the app on the way to putting its parasite in (CRIU's
+    /// fault injection 7, set for the first pre-dump once the app has counted, holds it there until it is asked to stop): crik asks criu to stop,
+    /// criu takes its parasite out and lets the app go, and the checkpoint is taken at once. Killed there, as crik did,
+    /// criu left the app to run the syscall and the trap after it on its own, and the app died of SIGTRAP.
+    /// </summary>
+    [CriuFact]
+    public void ASigtermWhileAPreDumpRunsASyscallInTheAppStopsItAndTheAppLives()
+    {
+        using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
+        string counted = Path.Combine(pods.Root, "counted"), stalled = Path.Combine(pods.Root, "stalled");
+        var environment = new Dictionary<string, string>(WithoutTracking);
+        // This kernel's pre-dumps are whole dumps (WithoutTracking); the app stops counting while one holds it.
+        foreach ((string name, string value) in pods.PathWithStandInCriu($"[ \"$1\" = dump ] && [ -e {counted} ] && mkdir {stalled} 2>/dev/null && export CRIU_FAULT=7"))
+        {
+            environment[name] = value;
+        }
+        using CrikRun pod = pods.StartWith(environment, App);
+        pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
+        File.WriteAllText(counted, "");
+        Poll.Until(() => RunningCriusLog(pod)?.Contains("stalls at its injected syscall", StringComparison.Ordinal) == true,
+            "the pre-dump's criu inside the app's syscall", TimeSpan.FromSeconds(30));
+        Pods.CheckpointAndStop(pod);
+        Assert.Contains(pod.Stderr, l => l.Contains("Pre-dump failed after", StringComparison.Ordinal) && l.Contains("stopped for a signal", StringComparison.Ordinal));
+        using CrikRun next = pods.Start(App);
+        next.WaitForLine("Restored checkpoint", TimeSpan.FromSeconds(60), stderr: true);
+        Pods.AppIsWhole(next);
+        next.Signal(Native.SIGKILL);
+    }
+
+    /// <summary>What the criu that crik runs now has logged (its command line names the log); null when none runs.</summary>
+    private static string? RunningCriusLog(CrikRun pod)
+    {
+        ProcessTable.Entry? criu = ProcessTable.ChildrenOf(pod.CrikPid).FirstOrDefault(p => p.Name == "criu");
+        try
+        {
+            string[] args = criu is null ? [] : File.ReadAllText($"/proc/{criu.Pid}/cmdline").Split('\0');
+            int workDir = Array.IndexOf(args, "--work-dir"), logFile = Array.IndexOf(args, "--log-file");
+            // The work directory is one of crik's descriptors, named as crik sees it (PID 1 of its namespace).
+            return workDir < 0 || logFile < 0 ? null
+                : File.ReadAllText(Path.Combine(args[workDir + 1].Replace("/proc/1/", $"/proc/{pod.CrikPid}/", StringComparison.Ordinal), args[logFile + 1]));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // it ended meanwhile
+        }
+    }
+
     [CriuFact]
     public void CrikDoesNotPreDumpIntoMemory()
     {

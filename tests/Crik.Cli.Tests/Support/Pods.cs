@@ -23,6 +23,19 @@ internal sealed partial class Pods : IDisposable
 
     public string ConfigPath { get; }
 
+    /// <summary>
+    /// A PATH whose <c>criu</c> runs <paramref name="firstLine"/> (a shell line that may exec a stand-in, or set CRIU's fault
+    /// injection for one command), then execs the real criu, so that criu's PID is the one crik started.
+    /// </summary>
+    public Dictionary<string, string> PathWithStandInCriu(string firstLine)
+    {
+        string bin = Directory.CreateDirectory(Path.Combine(Root, "bin")).FullName;
+        string realCriu = Prerequisites.FindOnPath("criu") ?? throw new InvalidOperationException("criu is not on PATH");
+        File.WriteAllText(Path.Combine(bin, "criu"), $"#!/bin/sh\n{firstLine}\nexec {realCriu} \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "criu"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new Dictionary<string, string> { ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}" };
+    }
+
     public CrikRun Start(params string[] command) => CrikRun.Start(["run", "--config", ConfigPath, "--", .. command]);
 
     /// <summary>Starts a pod with these environment variables for crik (and so for the app).</summary>

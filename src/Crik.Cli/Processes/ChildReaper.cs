@@ -73,18 +73,16 @@ internal sealed class ChildReaper
 
     /// <summary>
     /// Sends <paramref name="signal"/> to <paramref name="child"/>, or to its process group, only while it is not reaped: until
-    /// then its PID, and a group named by it, cannot be another's. False once it is reaped.
+    /// then its PID, and a group named by it, cannot be another's. Nothing once it is reaped.
     /// </summary>
-    public bool SignalUnlessReaped(TrackedChild child, Signal signal, bool toItsGroup = false)
+    public void SignalUnlessReaped(TrackedChild child, Signal signal, bool toItsGroup = false)
     {
         lock (_gate)
         {
-            if (!_tracked.TryGetValue(child.Pid, out TaskCompletionSource<WaitStatus>? exit) || exit.Task != child.Exited)
+            if (UnreapedLocked(child))
             {
-                return false;
+                Posix.TrySignal(toItsGroup ? -child.Pid : child.Pid, signal);
             }
-            Posix.TrySignal(toItsGroup ? -child.Pid : child.Pid, signal);
-            return true;
         }
     }
 
@@ -96,12 +94,16 @@ internal sealed class ChildReaper
     {
         lock (_gate)
         {
-            if (_tracked.TryGetValue(child.Pid, out TaskCompletionSource<WaitStatus>? exit) && exit.Task == child.Exited)
+            if (UnreapedLocked(child))
             {
                 _groupKilledAtExit.Add(child.Pid);
             }
         }
     }
+
+    /// <summary>Whether <paramref name="child"/> is still tracked, not reaped (its PID not yet free for another).</summary>
+    private bool UnreapedLocked(TrackedChild child) =>
+        _tracked.TryGetValue(child.Pid, out TaskCompletionSource<WaitStatus>? exit) && exit.Task == child.Exited;
 
     private TrackedChild TrackLocked(int pid)
     {

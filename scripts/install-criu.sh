@@ -38,7 +38,8 @@ PATCHES=$(cd "$(dirname "$0")/../criu-patches" && pwd)
 # UTS namespaces dumped by criu itself; 0006: TCP sockets of both families found in one walk; 0007: a zombie's leader
 # thread written in pstree.img; 0008: the page tables scanned once, by a thread, beside the rest of the dump; 0009:
 # build-IDs kept in /run for the next dump; 0010: SIGTERM stops a dump at its next safe step, never inside a parasite's
-# setup (no option for any of the last six: the lines they log, in the binary, tell them).
+# setup; 0011: 0008's scan split over a thread per CPU (no option for any of the last seven: the lines they log, in the
+# binary, tell them).
 patched() {
     local help
     help=$("$1" --help 2>&1)
@@ -46,7 +47,8 @@ patched() {
         && grep -q 'scanned with no look' <<<"$help" && grep -q -- '--vma-flags-bpf' <<<"$help" \
         && grep -qa "in criu's own process" "$1" && grep -qa 'of both families collected in one walk' "$1" \
         && grep -qa 'its leader is its only thread' "$1" && grep -qa 'pages beside the dump' "$1" \
-        && grep -qa 'files taken from /run/criu-build-ids.cache' "$1" && grep -qa 'Stop requested (SIGTERM)' "$1"
+        && grep -qa 'files taken from /run/criu-build-ids.cache' "$1" && grep -qa 'Stop requested (SIGTERM)' "$1" \
+        && grep -qa 'Scanning the pages beside the dump with' "$1"
 }
 
 # `criu check`, quiet when it passes: its warnings (no hardware breakpoints on a VM, no nftables, no kdat

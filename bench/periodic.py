@@ -9,10 +9,13 @@ the run with checkpoints beside the one without says how much CPU the checkpoint
 The Python app's threads share its interpreter's lock, so an answer also waits for its rewrite, which each page's first
 write after a checkpoint slows (the tracking's fault; "rewrites" keeps each rewrite's time). With --app native the app
 is issue 77's own, in C (apps/native_app.c): a thread writing a 1 MiB block 30 times a second, one spinning, one
-answering, with no lock between them; there a client's longest wait is how long the app was stopped."""
+answering, with no lock between them; there a client's longest wait is how long the app was stopped. From the CRIU
+logs of the checkpoints still kept, each run also records how long CRIU held the app (its seize to its unfreeze) and
+how long it waited for its walk of the page tables beside the dump (criu-patches/0008, 0011)."""
 import argparse
 import os
 import re
+import statistics
 import signal
 import threading
 import time
@@ -40,6 +43,26 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def criu_holds(committed):
+    """From the CRIU log of each committed checkpoint still kept: how long CRIU held the app (its seize to its unfreeze), how
+    long it waited for its walk of the page tables beside the dump (criu-patches/0008), and with how many threads it walked
+    (criu-patches/0011): medians and extremes in ms."""
+    held, waited, threads = [], [], set()
+    for line in committed:
+        found = re.search(r"CRIU log (\S+?\.log)", line)
+        if not found or not os.path.exists(found.group(1)):
+            continue
+        with open(found.group(1), errors="replace") as f:
+            text = f.read()
+        seized, unfrozen = re.search(r"\((\d+\.\d+)\) Seized task", text), re.search(r"\((\d+\.\d+)\) Unfreezing tasks", text)
+        if seized and unfrozen:
+            held.append((float(unfrozen.group(1)) - float(seized.group(1))) * 1000)
+        waited += [float(w) for w in re.findall(r"pages beside the dump: .*waited ([\d.]+) ms", text)]
+        threads.update(int(n) for n in re.findall(r"pages beside the dump with (\d+) threads?", text))
+    spread = lambda v: {"median": round(statistics.median(v), 1), "min": round(min(v), 1), "max": round(max(v), 1), "n": len(v)} if v else None
+    return {"criu_held_ms": spread(held), "criu_waited_for_walk_ms": spread(waited), "walk_threads": sorted(threads)}
 
 
 def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume", app_kind="python"):
@@ -95,6 +118,7 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
             "longest_gaps_at": [f"{length:.4f} s at {at:.3f}" for length, at in widest],
             "checkpoints": len(committed),
             "stages": [line.split("Stages: ", 1)[-1].split(";")[0] for line in committed],
+            **criu_holds(committed),
         }
     finally:
         pod.kill()
@@ -137,7 +161,9 @@ def main():
             log(f"periodic: {mib} MiB to {args.store}, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
                 f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
                 f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
-                f"{run['stages'][-1] if run['stages'] else '-'}{rewrites_said(run)}")
+                f"{run['stages'][-1] if run['stages'] else '-'}{rewrites_said(run)}"
+                + (f"; CRIU held the app {run['criu_held_ms']} ms, waited {run['criu_waited_for_walk_ms']} ms for its walk"
+                   f" of the page tables with {run['walk_threads']} threads" if run["criu_held_ms"] else ""))
     save(args.out, results)
 
 

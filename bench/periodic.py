@@ -125,6 +125,11 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
         store.close()
 
 
+def spread_said(spread):
+    """A spread of criu_holds for the run's log line."""
+    return f"a median of {spread['median']} ms ({spread['min']}-{spread['max']}, {spread['n']} dumps)" if spread else "-"
+
+
 def rewrites_said(run):
     """The app's rewrites, by its own clock, for the run's log line: their median and longest."""
     took = sorted(float(r.split(" ms")[0]) for r in run["rewrites"])
@@ -162,8 +167,8 @@ def main():
                 f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
                 f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
                 f"{run['stages'][-1] if run['stages'] else '-'}{rewrites_said(run)}"
-                + (f"; CRIU held the app {run['criu_held_ms']} ms, waited {run['criu_waited_for_walk_ms']} ms for its walk"
-                   f" of the page tables with {run['walk_threads']} threads" if run["criu_held_ms"] else ""))
+                + (f"; CRIU held the app {spread_said(run['criu_held_ms'])} and waited {spread_said(run['criu_waited_for_walk_ms'])}"
+                   f" for its walk of the page tables, with {run['walk_threads']} threads" if run["criu_held_ms"] else ""))
     save(args.out, results)
 
 

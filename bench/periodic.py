@@ -15,12 +15,11 @@ how long it waited for its walk of the page tables beside the dump (criu-patches
 import argparse
 import os
 import re
-import statistics
 import signal
 import threading
 import time
 
-from benchlib import NAMESPACES, Proc, built_app, log, now, save, say_first_touch, wait_child
+from benchlib import NAMESPACES, Proc, built_app, log, now, save, say_first_touch, summary, wait_child
 from downtime import Client
 from lazy import S3RVER, Store, free_port
 
@@ -48,7 +47,7 @@ def cpu_seconds(pid):
 def criu_holds(committed):
     """From the CRIU log of each committed checkpoint still kept: how long CRIU held the app (its seize to its unfreeze), how
     long it waited for its walk of the page tables beside the dump (criu-patches/0008), and with how many threads it walked
-    (criu-patches/0011): medians and extremes in ms."""
+    (criu-patches/0011): their summaries in ms."""
     held, waited, threads = [], [], set()
     for line in committed:
         found = re.search(r"CRIU log (\S+?\.log)", line)
@@ -61,8 +60,7 @@ def criu_holds(committed):
             held.append((float(unfrozen.group(1)) - float(seized.group(1))) * 1000)
         waited += [float(w) for w in re.findall(r"pages beside the dump: .*waited ([\d.]+) ms", text)]
         threads.update(int(n) for n in re.findall(r"pages beside the dump with (\d+) threads?", text))
-    spread = lambda v: {"median": round(statistics.median(v), 1), "min": round(min(v), 1), "max": round(max(v), 1), "n": len(v)} if v else None
-    return {"criu_held_ms": spread(held), "criu_waited_for_walk_ms": spread(waited), "walk_threads": sorted(threads)}
+    return {"criu_held_ms": summary(held), "criu_waited_for_walk_ms": summary(waited), "walk_threads": sorted(threads)}
 
 
 def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume", app_kind="python"):
@@ -127,7 +125,7 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
 
 def spread_said(spread):
     """A spread of criu_holds for the run's log line."""
-    return f"a median of {spread['median']} ms ({spread['min']}-{spread['max']}, {spread['n']} dumps)" if spread else "-"
+    return f"a median of {spread['median']:.1f} ms ({spread['min']:.1f}-{spread['max']:.1f}, {spread['n']} dumps)" if spread else "-"
 
 
 def rewrites_said(run):

@@ -48,7 +48,7 @@ patched() {
         && grep -qa "in criu's own process" "$1" && grep -qa 'of both families collected in one walk' "$1" \
         && grep -qa 'its leader is its only thread' "$1" && grep -qa 'pages beside the dump' "$1" \
         && grep -qa 'files taken from /run/criu-build-ids.cache' "$1" && grep -qa 'Stop requested (SIGTERM)' "$1" \
-        && grep -qa 'Scanning the pages beside the dump with' "$1"
+        && grep -qa 'Scanning the pages beside the dump with' "$1" && grep -qa 'asked for by their addresses' "$1"
 }
 
 # `criu check`, quiet when it passes: its warnings (no hardware breakpoints on a VM, no nftables, no kdat

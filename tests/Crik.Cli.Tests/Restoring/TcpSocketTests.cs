@@ -8,8 +8,8 @@ namespace Crik.Cli.Tests.Restoring;
 
 /// <summary>
 /// A server's TCP listeners, IPv4 and IPv6, come back in the new pod on the ports they had, with the memory that counts its
-/// answers. CRIU finds the app's TCP sockets of both families in one walk of the kernel's table (criu-patches/0006), and
-/// the dump log says so.
+/// answers. CRIU asks for each of the app's TCP sockets by its addresses instead of walking the kernel's table of them
+/// (criu-patches/0012), and the dump log says so.
 /// </summary>
 public sealed class TcpSocketTests
 {
@@ -28,7 +28,8 @@ public sealed class TcpSocketTests
             first.WaitForLine("count 3");
             Pods.CheckpointAndStop(first);
         }
-        Assert.Contains("TCP sockets of both families collected in one walk", pods.DumpLog(1), StringComparison.Ordinal);
+        Assert.Contains("TCP sockets are asked for by their addresses", pods.DumpLog(1), StringComparison.Ordinal);
+        Assert.DoesNotContain("walking the table", pods.DumpLog(1), StringComparison.Ordinal);
         using CrikRun second = pods.Start(app);
         second.WaitForLine("Restored checkpoint 1", stderr: true);
         Assert.Equal("answer 3", Ask("::1", v6));

@@ -149,7 +149,7 @@ internal static class RunCommand
     {
         if (config.CheckpointInterval is not null && TcpTable.OfThisNamespace()?.LengthensEachFreeze is { } hint)
         {
-            log.Information("Each periodic checkpoint keeps the app frozen longer than it could: {Hint}", hint);
+            log.Information("Periodic checkpoints can keep the app frozen longer than they could: {Hint}", hint);
         }
     }
 

@@ -4,10 +4,11 @@ using Crik.Cli.Processes;
 namespace Crik.Cli.HostCompatibility;
 
 /// <summary>
-/// The hash table of established TCP connections that crik's network namespace uses. CRIU finds the app's TCP sockets by
-/// asking the kernel for every one in the namespace, and the kernel answers by walking every bucket of that table, with the
-/// app frozen: a pod whose namespace shares the node's table (the kernel's default) has each checkpoint's freeze lengthened
-/// by a walk of the node's whole table, however few sockets the pod holds.
+/// The hash table of established TCP connections that crik's network namespace uses. The CRIU crik builds asks for each of
+/// the app's TCP sockets by its addresses (criu-patches/0012), a lookup in one bucket; where it cannot (more than 32 TCP
+/// sockets, listeners sharing a port) it asks for every one in the namespace, and the kernel answers by walking every
+/// bucket of that table, with the app frozen: then a pod whose namespace shares the node's table (the kernel's default)
+/// has each checkpoint's freeze lengthened by a walk of the node's whole table, however few sockets the pod holds.
 /// </summary>
 /// <param name="Buckets">How many buckets the table has.</param>
 /// <param name="Shared">Whether it is the node's table, shared with other namespaces, rather than the namespace's own.</param>
@@ -36,7 +37,8 @@ internal sealed record TcpTable(int Buckets, bool Shared)
     /// <summary>What to change on the node, where the shared table is large enough to lengthen each freeze; else null.</summary>
     public string? LengthensEachFreeze => Shared && Buckets >= WorthATableOfItsOwn
         ? $"this pod's network namespace shares the node's table of TCP connections ({BucketCount} buckets), "
-            + "which CRIU walks whole at every checkpoint with the app frozen (1.5-2.5 ms of each freeze for 262,144 buckets on a two-core VM). "
+            + "which CRIU walks whole with the app frozen at each checkpoint of an app with more than 32 TCP sockets or with listeners sharing a port "
+            + "(1.5-2.5 ms of each freeze for 262,144 buckets on a two-core VM). "
             + "Set the sysctl net.ipv4.tcp_child_ehash_entries on the node (to a power of two near the most connections a pod holds, "
             + "4096 say): pods started after that get a table of their own"
         : null;

@@ -68,7 +68,7 @@ public class TcpTableInANamespaceTests
         using var dir = new TempDirectory();
         string periodic = dir.Write("periodic.yaml", $"imageDir: {dir.Path}/images\ncheckpointInterval: 1s\n");
         string onSigtermOnly = dir.Write("sigterm.yaml", $"imageDir: {dir.Path}/images\n");
-        const string Hint = "Each periodic checkpoint keeps the app frozen longer than it could: this pod's network namespace shares the node's table";
+        const string Hint = "Periodic checkpoints can keep the app frozen longer than they could: this pod's network namespace shares the node's table";
         (int code, _, string error) = CrikCommand.RunUnder(SharedTable, ["run", "--config", periodic, "--", "true"]);
         Assert.True(code == 0, error);
         Assert.Equal(NodeTableIsLarge() ? 1 : 0, error.Split('\n').Count(l => l.Contains(Hint, StringComparison.Ordinal)));

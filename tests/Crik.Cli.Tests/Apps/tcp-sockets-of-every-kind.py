@@ -1,7 +1,7 @@
-# Test app for CRIU's lookups of TCP sockets (TcpLookupTests): it holds TCP sockets of every kind a dump meets, then says
-# "ready" and sleeps. With argv[1] "group" it also holds two listeners sharing a port (SO_REUSEPORT), where a lookup by
-# address finds one of the two, maybe not the one asked for; with "many", 40 more connected pairs, more sockets than CRIU
-# asks for one by one.
+# Test app for CRIU's lookups of TCP sockets (TcpLookupTests): it holds TCP sockets of every kind a dump meets (a raw one
+# among them, so it runs as root), then says "ready" and sleeps. With argv[1] "group" it also holds two listeners sharing
+# a port (SO_REUSEPORT), where a lookup by address finds one of the two, maybe not the one asked for; with "many", 40 more
+# connected pairs, more sockets than CRIU asks for one by one.
 import socket
 import sys
 import time
@@ -41,12 +41,14 @@ connected(v4, socket.AF_INET, "127.0.0.1")
 connected(v6, socket.AF_INET6, "::1")
 connected(dual, socket.AF_INET, "127.0.0.1")  # the server's end: an IPv6 socket with v4-mapped addresses
 
-# a connection the listener has not accepted yet (in flight), and one whose peer has closed its end
+# a connection the listener has not accepted yet (in flight); in each family, one whose peer has closed its end, and
+# that peer, which has no file left: a walk of the table meets it with no inode
 pending = listening(socket.AF_INET, "127.0.0.1")
 tcp().connect(pending.getsockname())
-client, server = connected(v4, socket.AF_INET, "127.0.0.1")
-client.close()
-kept.remove(client)
+for family, host, listener in ((socket.AF_INET, "127.0.0.1", v4), (socket.AF_INET6, "::1", v6)):
+    client, server = connected(listener, family, host)
+    client.close()
+    kept.remove(client)
 
 # bound to a device, bound only, and never bound
 on_lo = tcp()
@@ -55,6 +57,7 @@ on_lo.bind(("127.0.0.1", 0))
 on_lo.listen(1)
 tcp().bind(("127.0.0.1", 0))
 tcp(socket.AF_INET6)
+kept.append(socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP))  # TCP by its protocol, but raw
 
 if sys.argv[1:] == ["group"]:
     group = listening(socket.AF_INET, "127.0.0.1", reuse_port=True)

@@ -17,7 +17,7 @@ public sealed class TcpLookupTests : IDisposable
     private readonly TempDirectory _work = new();
 
     [WrittenOnlyTheory]
-    [InlineData("plain", null)] // listeners of both families and dual-stack, connections, one in flight, a half-closed one, closed ones
+    [InlineData("plain", null)] // listeners of both families and dual-stack, connections, one in flight, half-closed ones, closed ones, a raw one
     [InlineData("group", "not found by its addresses: walking the table")] // two listeners sharing a port
     [InlineData("many", "walking the table after 32 lookups")] // 40 more connected pairs
     public void TheSocketsAskedForOneByOneGiveTheImagesOfAWalk(string sockets, string? walkedBecause)

@@ -147,7 +147,7 @@ internal static class RunCommand
     /// <summary>Where the node could make each periodic checkpoint's freeze shorter, one line at start (<see cref="TcpTable"/>).</summary>
     private static void SayWhatLengthensPeriodicFreezes(CrikConfig config, ILogger log)
     {
-        if (config.CheckpointInterval is not null && TcpTable.OfThisNamespace()?.LengthensEachFreeze is { } hint)
+        if (config.CheckpointInterval is not null && TcpTable.OfThisNamespace()?.CanLengthenFreezes is { } hint)
         {
             log.Information("Periodic checkpoints can keep the app frozen longer than they could: {Hint}", hint);
         }

@@ -34,8 +34,8 @@ internal sealed record TcpTable(int Buckets, bool Shared)
     /// <summary>How many buckets, as a log line says it: 262,144.</summary>
     public string BucketCount => Buckets.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>What to change on the node, where the shared table is large enough to lengthen each freeze; else null.</summary>
-    public string? LengthensEachFreeze => Shared && Buckets >= WorthATableOfItsOwn
+    /// <summary>What to change on the node, where the shared table is large enough to lengthen a freeze that walks it; else null.</summary>
+    public string? CanLengthenFreezes => Shared && Buckets >= WorthATableOfItsOwn
         ? $"this pod's network namespace shares the node's table of TCP connections ({BucketCount} buckets), "
             + "which CRIU walks whole with the app frozen at each checkpoint of an app with more than 32 TCP sockets or with listeners sharing a port "
             + "(1.5-2.5 ms of each freeze for 262,144 buckets on a two-core VM). "

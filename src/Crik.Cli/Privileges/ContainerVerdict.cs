@@ -83,12 +83,12 @@ internal static class ContainerVerdict
                 + "frozen longer at each checkpoint (about 35 ms at 1 GiB, more with more memory); add BPF and PERFMON to "
                 + "securityContext.capabilities.add for shorter freezes");
 
-    /// <summary>What the TCP connection table CRIU walks at each checkpoint costs its freeze, where that is worth saying.</summary>
+    /// <summary>What the TCP connection table CRIU may walk at a checkpoint costs its freeze, where that is worth saying.</summary>
     private static Finding? TcpTableFinding(TcpTable? table) => table switch
     {
-        { LengthensEachFreeze: { } hint } => Note(hint),
+        { CanLengthenFreezes: { } hint } => Note(hint),
         { Shared: false } => Ok($"this network namespace has a table of TCP connections of its own ({table.BucketCount} buckets), "
-            + "which CRIU walks at every checkpoint with the app frozen"),
+            + "which CRIU walks with the app frozen where it cannot ask for the app's TCP sockets one by one"),
         _ => null,
     };
 

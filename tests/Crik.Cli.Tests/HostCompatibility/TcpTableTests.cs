@@ -24,10 +24,10 @@ public class TcpTableTests
     [Fact]
     public void OnlyALargeSharedTableGetsTheHint()
     {
-        Assert.Contains("net.ipv4.tcp_child_ehash_entries", new TcpTable(262144, Shared: true).LengthensEachFreeze, StringComparison.Ordinal);
-        Assert.Contains("(65,536 buckets)", new TcpTable(TcpTable.WorthATableOfItsOwn, Shared: true).LengthensEachFreeze, StringComparison.Ordinal);
-        Assert.Null(new TcpTable(32768, Shared: true).LengthensEachFreeze);
-        Assert.Null(new TcpTable(262144, Shared: false).LengthensEachFreeze);
+        Assert.Contains("net.ipv4.tcp_child_ehash_entries", new TcpTable(262144, Shared: true).CanLengthenFreezes, StringComparison.Ordinal);
+        Assert.Contains("(65,536 buckets)", new TcpTable(TcpTable.WorthATableOfItsOwn, Shared: true).CanLengthenFreezes, StringComparison.Ordinal);
+        Assert.Null(new TcpTable(32768, Shared: true).CanLengthenFreezes);
+        Assert.Null(new TcpTable(262144, Shared: false).CanLengthenFreezes);
     }
 }
 

@@ -38,8 +38,9 @@ PATCHES=$(cd "$(dirname "$0")/../criu-patches" && pwd)
 # UTS namespaces dumped by criu itself; 0006: TCP sockets of both families found in one walk; 0007: a zombie's leader
 # thread written in pstree.img; 0008: the page tables scanned once, by a thread, beside the rest of the dump; 0009:
 # build-IDs kept in /run for the next dump; 0010: SIGTERM stops a dump at its next safe step, never inside a parasite's
-# setup; 0011: 0008's scan split over a thread per CPU (no option for any of the last seven: the lines they log, in the
-# binary, tell them).
+# setup (and fault injections that hold a dump where a stop must be safe); 0011: 0008's scan split over a thread per CPU;
+# 0012: the tasks' TCP sockets asked for by their addresses (no option for any of the last eight: the lines they log, in
+# the binary, tell them).
 patched() {
     local help
     help=$("$1" --help 2>&1)
@@ -48,7 +49,8 @@ patched() {
         && grep -qa "in criu's own process" "$1" && grep -qa 'of both families collected in one walk' "$1" \
         && grep -qa 'its leader is its only thread' "$1" && grep -qa 'pages beside the dump' "$1" \
         && grep -qa 'files taken from /run/criu-build-ids.cache' "$1" && grep -qa 'Stop requested (SIGTERM)' "$1" \
-        && grep -qa 'Scanning the pages beside the dump with' "$1" && grep -qa 'asked for by their addresses' "$1"
+        && grep -qa 'Scanning the pages beside the dump with' "$1" && grep -qa 'asked for by their addresses' "$1" \
+        && grep -qa 'between two chunks of pages' "$1"
 }
 
 # `criu check`, quiet when it passes: its warnings (no hardware breakpoints on a VM, no nftables, no kdat

@@ -112,20 +112,28 @@ public class PreDumpTests
         }
     }
 
+    /// <summary>
+    /// The SIGTERM comes while a pre-dump of 600 MiB is between two chunks of the app's pages (CRIU's fault injection 8,
+    /// set for the first pre-dump once the app has counted, holds it there until it is asked to stop): crik stops it and
+    /// checkpoints at once, not on top of what it had written. Left to chance, the SIGTERM came after a fast pre-dump had
+    /// ended, or before the next began.
+    /// </summary>
     [CriuFact]
     public void ASigtermDuringAPreDumpStopsItAndIsCheckpointedAtOnce()
     {
         using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
-        using CrikRun pod = pods.StartWith(WithoutTracking, "python3", Paths.App("chunky-memory.py"), "600");
+        string[] app = ["python3", Paths.App("chunky-memory.py"), "600"];
+        using CrikRun pod = pods.StartWith(StallingAPreDump(pods, CriuFault.StallBetweenPages), app);
         pod.WaitForLine("allocated 600", TimeSpan.FromSeconds(60));
-        // The app has counted (so the checkpoint holds a count the restored app goes on from) and a
-        // pre-dump of 600 MiB is under way when criu is crik's child.
+        // The app has counted (so the checkpoint holds a count the restored app goes on from) before the pre-dump stalls.
         pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
-        Poll.Until(() => ProcessTable.ChildrenOf(pod.CrikPid).Any(p => p.Name == "criu"), "a pre-dump under way", TimeSpan.FromSeconds(30));
+        File.WriteAllText(Path.Combine(pods.Root, "counted"), "");
+        Poll.Until(() => RunningCriusLog(pod)?.Contains("stalls between two chunks of pages", StringComparison.Ordinal) == true,
+            "the pre-dump's criu between two chunks of pages", TimeSpan.FromSeconds(60));
         Pods.CheckpointAndStop(pod);
         Assert.Contains(pod.Stderr, l => l.Contains("Pre-dump failed after", StringComparison.Ordinal) && l.Contains("stopped for a signal", StringComparison.Ordinal));
         Assert.DoesNotContain(pod.Stderr, l => l.Contains("on top of", StringComparison.Ordinal));
-        using CrikRun next = pods.Start("python3", Paths.App("chunky-memory.py"), "600");
+        using CrikRun next = pods.Start(app);
         next.WaitForLine("Restored checkpoint", TimeSpan.FromSeconds(60), stderr: true);
         Pods.AppIsWhole(next);
         next.Signal(Native.SIGKILL);
@@ -141,16 +149,9 @@ public class PreDumpTests
     public void ASigtermWhileAPreDumpRunsASyscallInTheAppStopsItAndTheAppLives()
     {
         using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
-        string counted = Path.Combine(pods.Root, "counted"), stalled = Path.Combine(pods.Root, "stalled");
-        var environment = new Dictionary<string, string>(WithoutTracking);
-        // This kernel's pre-dumps are whole dumps (WithoutTracking); the app stops counting while one holds it.
-        foreach ((string name, string value) in pods.PathWithStandInCriu($"[ \"$1\" = dump ] && [ -e {counted} ] && mkdir {stalled} 2>/dev/null && export CRIU_FAULT=7"))
-        {
-            environment[name] = value;
-        }
-        using CrikRun pod = pods.StartWith(environment, App);
+        using CrikRun pod = pods.StartWith(StallingAPreDump(pods, CriuFault.StallInInjectedSyscall), App);
         pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
-        File.WriteAllText(counted, "");
+        File.WriteAllText(Path.Combine(pods.Root, "counted"), "");
         Poll.Until(() => RunningCriusLog(pod)?.Contains("stalls at its injected syscall", StringComparison.Ordinal) == true,
             "the pre-dump's criu inside the app's syscall", TimeSpan.FromSeconds(30));
         Pods.CheckpointAndStop(pod);
@@ -159,6 +160,29 @@ public class PreDumpTests
         next.WaitForLine("Restored checkpoint", TimeSpan.FromSeconds(60), stderr: true);
         Pods.AppIsWhole(next);
         next.Signal(Native.SIGKILL);
+    }
+
+    private enum CriuFault
+    {
+        StallInInjectedSyscall = 7,
+        StallBetweenPages = 8,
+    }
+
+    /// <summary>
+    /// crik's environment for a pod whose first pre-dump after a file named counted appears in the pod's root runs with
+    /// <paramref name="fault"/> injected (criu-patches/0010): it stalls there until it is asked to stop. This kernel's
+    /// pre-dumps are whole dumps (WithoutTracking); the app stops counting while one holds it.
+    /// </summary>
+    private static Dictionary<string, string> StallingAPreDump(Pods pods, CriuFault fault)
+    {
+        string counted = Path.Combine(pods.Root, "counted"), stalled = Path.Combine(pods.Root, "stalled");
+        var environment = new Dictionary<string, string>(WithoutTracking);
+        string firstLine = $"[ \"$1\" = dump ] && [ -e {counted} ] && mkdir {stalled} 2>/dev/null && export CRIU_FAULT={(int)fault}";
+        foreach ((string name, string value) in pods.PathWithStandInCriu(firstLine))
+        {
+            environment[name] = value;
+        }
+        return environment;
     }
 
     /// <summary>What the criu that crik runs now has logged (its command line names the log); null when none runs.</summary>

@@ -44,7 +44,8 @@ public class PreDumpTests
     [CriuFact]
     public void ACheckpointOnTopOfPreDumpsIsMadeWholeAndRestoresAcrossThreePods()
     {
-        using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
+        // The SIGTERM after the second pre-dump must come before a third begins: a pre-dump it stops drops the chain.
+        using var pods = new Pods("preDumpInterval: 2s\ncheckpointTimeout: 60s\n");
         using (CrikRun first = pods.StartWith(WithoutTracking, App))
         {
             first.WaitForLine("allocated 48", TimeSpan.FromSeconds(60));
@@ -78,7 +79,8 @@ public class PreDumpTests
     [CriuFact]
     public void WhenTheNodeHasNoRoomLeftForTheDumpOnPreDumpsTheSigtermCheckpointIsStreamedInstead()
     {
-        using var pods = new Pods("preDumpInterval: 2s\ncheckpointTimeout: 60s\n");
+        // Five seconds from the first pre-dump for the filler and the SIGTERM, before a second could start (and fail for want of room).
+        using var pods = new Pods("preDumpInterval: 5s\ncheckpointTimeout: 60s\n");
         string tmp = Path.Combine(pods.Root, "tmp");
         string disk = Path.Combine(pods.Root, "tmp.ext4");
         Directory.CreateDirectory(tmp);

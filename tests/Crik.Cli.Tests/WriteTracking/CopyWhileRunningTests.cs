@@ -17,6 +17,12 @@ public sealed class CopyWhileRunningTests : IDisposable
 {
     private static readonly IReadOnlyDictionary<string, string> WidenedWindows = PageOrderApp.WidenedWindows;
 
+    /// <summary>
+    /// The app's pace in RestoresWhole: slow enough that more than 16 MiB of its 64 are still unwritten at the freeze after
+    /// 2 s of sleep, a copy with widened windows and a slow machine's commit (at 4000 a second it rewrote them all in 4.1 s).
+    /// </summary>
+    private const string PagesPerSecond = "2000";
+
     private readonly TempDirectory _build = new();
 
     [WrittenOnlyFact]
@@ -65,13 +71,13 @@ public sealed class CopyWhileRunningTests : IDisposable
     {
         string app = PageOrderApp.Build(_build);
         using var pods = new Pods("trackWrites: on\n" + config);
-        using (CrikRun first = pods.StartWith(new Dictionary<string, string>(environment), app, "64", "4000"))
+        using (CrikRun first = pods.StartWith(new Dictionary<string, string>(environment), app, "64", PagesPerSecond))
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
             for (int generation = 1; generation <= runningCheckpoints; generation++)
             {
                 Pods.CheckpointOnDemand(first, generation);
-                Thread.Sleep(TimeSpan.FromSeconds(2)); // about half of the app's 16384 pages written since
+                Thread.Sleep(TimeSpan.FromSeconds(2)); // about a quarter of the app's 16384 pages written since
             }
             Pods.CheckpointAndStop(first);
             PageOrderApp.AssertNothingBroken(first);
@@ -85,7 +91,7 @@ public sealed class CopyWhileRunningTests : IDisposable
             string taken = first.WaitForLine($"CRIU read only what the app wrote since checkpoint {runningCheckpoints}:", stderr: true);
             Assert.True(PageOrderApp.Mebibytes(taken, ": ") > 16, taken);
         }
-        using CrikRun restored = pods.Start(app, "64", "4000");
+        using CrikRun restored = pods.Start(app, "64", PagesPerSecond);
         restored.WaitForLine($"Restored checkpoint {runningCheckpoints + 1}", stderr: true);
         // The second round the app finishes after the restore has checked every one of its pages.
         PageOrderApp.ChecksEveryPage(restored);

@@ -23,7 +23,7 @@ internal static class PageOrderApp
     /// <summary>The restored app goes on until the second round it finishes, which has checked every page; none broken.</summary>
     public static void ChecksEveryPage(CrikRun restored)
     {
-        restored.WaitForLine(_ => CleanRounds(restored) >= 2 || restored.Stdout.Any(IsBroken), TimeSpan.FromSeconds(30));
+        restored.WaitForLine(_ => CleanRounds(restored) >= 2 || restored.Stdout.Any(IsBroken), TimeSpan.FromSeconds(60));
         AssertNothingBroken(restored);
     }
 

@@ -25,16 +25,16 @@ public sealed class TrackedFromRestoreTests : IDisposable
     {
         string app = PageOrderApp.Build(_build);
         using var pods = new Pods("trackWrites: on\nlazyRestore: off\n");
-        using (CrikRun first = pods.Start(app, "64", "4000"))
+        using (CrikRun first = pods.Start(app, "64", "2000"))
         {
             first.WaitForLine("ready", TimeSpan.FromSeconds(30));
             Pods.CheckpointAndStop(first);
         }
-        using (CrikRun second = pods.StartWith(new Dictionary<string, string>(PageOrderApp.WidenedWindows), app, "64", "4000"))
+        using (CrikRun second = pods.StartWith(new Dictionary<string, string>(PageOrderApp.WidenedWindows), app, "64", "2000"))
         {
             second.WaitForLine("Restored checkpoint 1", stderr: true);
             second.WaitForLine(Tracks, stderr: true);
-            Thread.Sleep(TimeSpan.FromSeconds(1)); // a quarter of its pages written since the restore
+            Thread.Sleep(TimeSpan.FromSeconds(1)); // an eighth of its pages written since the restore
             Pods.CheckpointOnDemand(second, 2);
             string taken = second.WaitForLine("CRIU read only what the app wrote since checkpoint 1:", stderr: true);
             Assert.True(PageOrderApp.Mebibytes(taken, ": ") > 16, taken); // what the app did not write came from checkpoint 1
@@ -43,7 +43,7 @@ public sealed class TrackedFromRestoreTests : IDisposable
             second.WaitForExit();
             PageOrderApp.AssertNothingBroken(second);
         }
-        using CrikRun restored = pods.Start(app, "64", "4000");
+        using CrikRun restored = pods.Start(app, "64", "2000");
         restored.WaitForLine("Restored checkpoint 2", stderr: true);
         PageOrderApp.ChecksEveryPage(restored);
         restored.Signal(Native.SIGKILL);

@@ -26,7 +26,7 @@ public sealed class CrikRun : IDisposable
     /// before each chunk the background fill copies in, and the pause between a checkpoint's glance at the
     /// arriving memory and its dump.
     /// </summary>
-    public static readonly IReadOnlyList<string> DebugOnlyVariables = ["CRIK_FAULT", "CRIK_TEST_FILL_PACE_MS", "CRIK_TEST_AFTER_GLANCE_MS", "CRIK_TEST_REMAP_AS_BEFORE_6_16", "CRIK_TEST_EVENT_DELAY_MS", "CRIK_TEST_PROC_READ_DELAY_MS", "CRIK_TEST_THREAD_START_DELAY_MS", "CRIK_TEST_IN_APP_CALL_MS", "CRIK_TEST_COPY_READ_PAUSE_MS", "CRIK_TEST_COPY_FREEZE_PAUSE_MS", "CRIK_TEST_TELL_SCAN_PAUSE_MS", "CRIK_TEST_COMMIT_PAUSE_MS", "CRIK_TEST_GATHER_PAUSE_MS", "CRIK_TEST_PAGES_STORE_PAUSE_MS"];
+    public static readonly IReadOnlyList<string> DebugOnlyVariables = ["CRIK_FAULT", "CRIK_TEST_FILL_PACE_MS", "CRIK_TEST_FILL_HOLD_FILE", "CRIK_TEST_AFTER_GLANCE_MS", "CRIK_TEST_REMAP_AS_BEFORE_6_16", "CRIK_TEST_EVENT_DELAY_MS", "CRIK_TEST_PROC_READ_DELAY_MS", "CRIK_TEST_THREAD_START_DELAY_MS", "CRIK_TEST_IN_APP_CALL_MS", "CRIK_TEST_COPY_READ_PAUSE_MS", "CRIK_TEST_COPY_FREEZE_PAUSE_MS", "CRIK_TEST_TELL_SCAN_PAUSE_MS", "CRIK_TEST_COMMIT_PAUSE_MS", "CRIK_TEST_GATHER_PAUSE_MS", "CRIK_TEST_PAGES_STORE_PAUSE_MS"];
 
     private CrikRun(Process process, int launchersAboveCrik)
     {

@@ -37,9 +37,11 @@ public sealed class LazyObjectRestoreTests : IDisposable
         }
 
         // A slow store, whose reads of the packs stop being answered once the app runs again with its
-        // memory still arriving (the lease is still renewed: only the page source fails).
+        // memory still arriving (the lease is still renewed: only the page source fails). The fill is held
+        // until then, so that the memory is still arriving however fast the machine.
         proxy.Delay = TimeSpan.FromMilliseconds(100);
-        using CrikRun third = Start(config, proxy.Endpoint);
+        string fillHold = _dir.Write("fill-held", "");
+        using CrikRun third = Start(config, proxy.Endpoint, fillHold);
         third.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(60), stderr: true);
         proxy.BeforeForwarding = request =>
         {
@@ -48,6 +50,7 @@ public sealed class LazyObjectRestoreTests : IDisposable
                 Thread.Sleep(TimeSpan.FromMinutes(2));
             }
         };
+        File.Delete(fillHold);
         Assert.Equal(125, third.WaitForExit(TimeSpan.FromSeconds(120)));
         Assert.DoesNotContain(third.Stdout, l => l.EndsWith("intact no", StringComparison.Ordinal));
         Assert.DoesNotContain(third.Stderr, l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
@@ -61,9 +64,13 @@ public sealed class LazyObjectRestoreTests : IDisposable
         _dir.Dispose();
     }
 
-    private CrikRun Start(string config, string endpoint)
+    private CrikRun Start(string config, string endpoint, string? fillHold = null)
     {
         Dictionary<string, string> environment = _server!.Environment(endpoint);
+        if (fillHold is not null)
+        {
+            environment["CRIK_TEST_FILL_HOLD_FILE"] = fillHold;
+        }
         environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
         return CrikRun.Start(["run", "--config", config, "--", .. App], environment: environment);
     }

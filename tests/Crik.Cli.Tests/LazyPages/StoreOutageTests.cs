@@ -47,6 +47,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         using (CrikRun second = RestoreSlowly(config, proxy, generation: 1))
         {
             down.Set();
+            ReleaseFill();
             second.WaitForLine("the image store stopped answering while the app's memory arrives (S3 GET ", TimeSpan.FromSeconds(30), stderr: true);
             await Task.Delay(TimeSpan.FromSeconds(16));
             Dictionary<string, double> waiting = await ScrapeAsync(port);
@@ -82,6 +83,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         };
         using CrikRun third = RestoreSlowly(config, proxy, generation: 2);
         hanging.Set();
+        ReleaseFill();
         string began = third.WaitForLine("the image store stopped answering while the app's memory arrives", TimeSpan.FromSeconds(40), stderr: true);
         Assert.Contains("no answer", began, StringComparison.Ordinal);
         await Task.Delay(TimeSpan.FromSeconds(30));
@@ -101,6 +103,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         using (CrikRun second = RestoreSlowly(config, proxy, generation: 1))
         {
             down.Set();
+            ReleaseFill();
             Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(90)));
             string why = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
             Assert.Contains("the image store did not answer for 8 s (lazyStoreWait); the last failure: S3 GET ", why, StringComparison.Ordinal);
@@ -132,6 +135,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         using CrikRun second = RestoreSlowly(shortLease, proxy, generation: 1);
         int frozenBefore = second.Stderr.Count(l => l.Contains("is frozen until a renewal succeeds", StringComparison.Ordinal));
         proxy.Fail(int.MaxValue, 503);
+        ReleaseFill();
         second.WaitForLine(_ => second.Stderr.Count(l => l.Contains("is frozen until a renewal succeeds", StringComparison.Ordinal)) > frozenBefore,
             TimeSpan.FromSeconds(30), stderr: true);
         Thread.Sleep(TimeSpan.FromSeconds(18));
@@ -167,6 +171,7 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
                     objects.Delete(pack.Name);
                 }
             }
+            ReleaseFill();
             Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
             string why = Assert.Single(second.Stderr, l => l.Contains("the app's memory could not all be brought in", StringComparison.Ordinal));
             Assert.Contains(what == "damaged" ? "does not match its XXH3-64" : "is missing", why, StringComparison.Ordinal);
@@ -207,11 +212,15 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
         Pods.CheckpointAndStopBetweenForks(first);
     }
 
-    /// <summary>A pod that restores lazily from a slow store (each request 200 ms late), so that its memory is still arriving when the test strikes.</summary>
+    /// <summary>
+    /// A pod that restores lazily from a slow store (each request 200 ms late), its background fill held (no chunk filled) until
+    /// <see cref="ReleaseFill"/>, so that its memory is still arriving when the test strikes, however fast the machine.
+    /// </summary>
     private CrikRun RestoreSlowly(string config, FaultyProxy proxy, long generation)
     {
         proxy.Delay = TimeSpan.FromMilliseconds(200);
-        CrikRun pod = Start(config, proxy);
+        File.WriteAllText(FillHold, "");
+        CrikRun pod = Start(config, proxy, FillHold);
         string restored = pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(120), stderr: true);
         Assert.True(restored.Contains(", lazily (", StringComparison.Ordinal), pod.Transcript);
         return pod;
@@ -235,9 +244,18 @@ public sealed class StoreOutageTests : IAsyncLifetime, IDisposable
     private string Config(string name, string extra) =>
         _dir.Write($"{name}.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/{name}\nlazyRestore: on\n{extra}");
 
-    private CrikRun Start(string config, FaultyProxy proxy)
+    /// <summary>Lets the fill of a pod from <see cref="RestoreSlowly"/> go on, once the test has struck.</summary>
+    private void ReleaseFill() => File.Delete(FillHold);
+
+    private string FillHold => Path.Combine(_dir.Path, "fill-held");
+
+    private CrikRun Start(string config, FaultyProxy proxy, string? fillHold = null)
     {
         Dictionary<string, string> environment = _server!.Environment(proxy.Endpoint);
+        if (fillHold is not null)
+        {
+            environment["CRIK_TEST_FILL_HOLD_FILE"] = fillHold;
+        }
         environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
         environment["KUBECONFIG"] = _api.WriteKubeconfig(_dir.Path);
         environment[PodIdentity.NameVariable] = "web-0";

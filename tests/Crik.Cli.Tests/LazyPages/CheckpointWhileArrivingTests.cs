@@ -25,9 +25,10 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
     public void FromAVolumeTheChainOfCheckpointsTakenWhileMemoryArrivesKeepsEveryPage()
     {
         using var pods = new Pods("lazyRestore: on\nkeepCheckpoints: 1\n");
-        // The background fill pauses before each chunk: most of the memory is still to come when the SIGTERM comes.
-        var slowly = new Dictionary<string, string> { ["CRIK_TEST_FILL_PACE_MS"] = "40" };
-        Chain(() => pods.StartWith(slowly, App), slowCommit: false);
+        string hold = Path.Combine(pods.Root, "fill-held");
+        // The background fill pauses before each chunk once the test lets it go: most of the memory is still to come.
+        var slowly = new Dictionary<string, string> { ["CRIK_TEST_FILL_PACE_MS"] = "40", ["CRIK_TEST_FILL_HOLD_FILE"] = hold };
+        Chain(() => pods.StartWith(slowly, App), hold, slowCommit: false);
     }
 
     [S3CriuFact]
@@ -36,6 +37,7 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         _server = new S3Server();
         using var proxy = new FaultyProxy(_server.Endpoint);
         string config = _dir.Write("config.yaml", $"imageDir: s3://{S3Server.Bucket}/apps/arriving\nlazyRestore: on\nkeepCheckpoints: 1\n");
+        string hold = Path.Combine(_dir.Path, "fill-held");
         // Reads of the packs are slow (the fill's and the checkpoint's alike): most of the memory is still to come when the SIGTERM comes.
         proxy.BeforeForwarding = request =>
         {
@@ -53,8 +55,9 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         {
             Dictionary<string, string> environment = _server.Environment(proxy.Endpoint);
             environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
+            environment["CRIK_TEST_FILL_HOLD_FILE"] = hold;
             return CrikRun.Start(["run", "--config", config, "--", .. App], environment: environment);
-        }, slowCommit: true);
+        }, hold, slowCommit: true);
     }
 
     public void Dispose()
@@ -63,8 +66,11 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         _dir.Dispose();
     }
 
+    /// <param name="hold">The file that holds a restored pod's fill while it exists (CRIK_TEST_FILL_HOLD_FILE): made before each
+    /// restore and deleted once the SIGTERM's checkpoint has taken what had not arrived from the checkpoint restored, so that
+    /// memory is still arriving then however fast the machine, and the fill goes on through the commit.</param>
     /// <param name="slowCommit">Each commit takes over a second: the fill, going on meanwhile, surely copies something.</param>
-    private static void Chain(Func<CrikRun> start, bool slowCommit)
+    private static void Chain(Func<CrikRun> start, string hold, bool slowCommit)
     {
         using (CrikRun first = start())
         {
@@ -74,12 +80,16 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         }
         for (int generation = 1; generation <= 2; generation++)
         {
+            File.WriteAllText(hold, "");
             using CrikRun pod = start();
             Assert.Contains(", lazily (", pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
             pod.WaitForLine($"changed {generation}", TimeSpan.FromSeconds(90));
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
-            Pods.CheckpointAndStop(pod);
-            string taken = pod.WaitForLine(NotWaited, stderr: true);
+            pod.Signal(Native.SIGTERM);
+            string taken = pod.WaitForLine(NotWaited, TimeSpan.FromSeconds(60), stderr: true);
+            File.Delete(hold);
+            Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+            pod.WaitForLine("committed", stderr: true);
             Assert.Contains($"as checkpoint {generation} has it", taken, StringComparison.Ordinal);
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("Waiting up to", StringComparison.Ordinal));
             string meanwhile = pod.WaitForLine(FilledMeanwhile, stderr: true);

@@ -69,8 +69,9 @@ public sealed partial class FencingTests
         List<long> firstTicks = Ticks(first);
         string frozen = first.Stderr.Last(l => l.Contains(FrozenLine, StringComparison.Ordinal));
         Assert.True(firstTicks.Last() <= At(frozen) + 100, $"the app ran {firstTicks.Last() - At(frozen)} ms after crik froze it\n{first.Transcript}");
-        // Frozen once renewals have failed for three fifths of leaseDuration (2.4 s since the last answered one); margin for a busy machine.
-        Assert.True(firstTicks.Last() <= cutAt + 4000, $"the app ran {firstTicks.Last() - cutAt} ms after the store was cut off\n{first.Transcript}");
+        // Frozen once renewals have failed for three fifths of leaseDuration (2.4 s since the last answered one, which came up to a
+        // second before the cut); what keeps the two apps apart is the next assert, so this one leaves a busy machine 2.6 s more.
+        Assert.True(firstTicks.Last() <= cutAt + 6000, $"the app ran {firstTicks.Last() - cutAt} ms after the store was cut off\n{first.Transcript}");
         Assert.True(firstTicks.Last() < At(restored), $"the first pod's app ran after the second restored it\n{first.Transcript}\n{second.Transcript}");
         Assert.DoesNotContain(first.Stderr, l => l.Contains("lost its lease", StringComparison.Ordinal));
 

@@ -85,11 +85,12 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
             Assert.Contains(", lazily (", pod.WaitForLine($"Restored checkpoint {generation} ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
             pod.WaitForLine($"changed {generation}", TimeSpan.FromSeconds(90));
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("the app's memory is all in", StringComparison.Ordinal));
-            pod.Signal(Native.SIGTERM);
-            string taken = pod.WaitForLine(NotWaited, TimeSpan.FromSeconds(60), stderr: true);
-            File.Delete(hold);
-            Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
-            pod.WaitForLine("committed", stderr: true);
+            Pods.CheckpointAndStop(pod, meanwhile: () =>
+            {
+                pod.WaitForLine(NotWaited, TimeSpan.FromSeconds(60), stderr: true);
+                File.Delete(hold);
+            });
+            string taken = pod.WaitForLine(NotWaited, stderr: true);
             Assert.Contains($"as checkpoint {generation} has it", taken, StringComparison.Ordinal);
             Assert.DoesNotContain(pod.Stderr, l => l.Contains("Waiting up to", StringComparison.Ordinal));
             string meanwhile = pod.WaitForLine(FilledMeanwhile, stderr: true);

@@ -69,10 +69,11 @@ internal sealed partial class Pods : IDisposable
         pod.WaitForLine(_ => pod.Stderr.Count(IsPause) >= nth, TimeSpan.FromSeconds(60), stderr: true);
     }
 
-    /// <summary>Sends SIGTERM, expects a committed checkpoint and exit code 0.</summary>
-    public static void CheckpointAndStop(CrikRun pod)
+    /// <summary>Sends SIGTERM, runs <paramref name="meanwhile"/> (a step of the test while crik checkpoints), expects a committed checkpoint and exit code 0.</summary>
+    public static void CheckpointAndStop(CrikRun pod, Action? meanwhile = null)
     {
         pod.Signal(Native.SIGTERM);
+        meanwhile?.Invoke();
         int code = pod.WaitForExit(TimeSpan.FromSeconds(60));
         Xunit.Assert.True(code == 0, $"crik should exit 0 after a checkpoint, got {code}\n{pod.Transcript}");
         pod.WaitForLine("committed", stderr: true);

@@ -129,7 +129,7 @@ public class PreDumpTests
         pod.WaitForLine("allocated 600", TimeSpan.FromSeconds(60));
         // The app has counted (so the checkpoint holds a count the restored app goes on from) before the pre-dump stalls.
         pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
-        File.WriteAllText(Path.Combine(pods.Root, "counted"), "");
+        File.WriteAllText(Counted(pods), "");
         Poll.Until(() => RunningCriusLog(pod)?.Contains("stalls between two chunks of pages", StringComparison.Ordinal) == true,
             "the pre-dump's criu between two chunks of pages", TimeSpan.FromSeconds(60));
         Pods.CheckpointAndStop(pod);
@@ -153,7 +153,7 @@ public class PreDumpTests
         using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
         using CrikRun pod = pods.StartWith(StallingAPreDump(pods, CriuFault.StallInInjectedSyscall), App);
         pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
-        File.WriteAllText(Path.Combine(pods.Root, "counted"), "");
+        File.WriteAllText(Counted(pods), "");
         Poll.Until(() => RunningCriusLog(pod)?.Contains("stalls at its injected syscall", StringComparison.Ordinal) == true,
             "the pre-dump's criu inside the app's syscall", TimeSpan.FromSeconds(30));
         Pods.CheckpointAndStop(pod);
@@ -171,21 +171,24 @@ public class PreDumpTests
     }
 
     /// <summary>
-    /// crik's environment for a pod whose first pre-dump after a file named counted appears in the pod's root runs with
+    /// crik's environment for a pod whose first pre-dump after <see cref="Counted"/> appears runs with
     /// <paramref name="fault"/> injected (criu-patches/0010): it stalls there until it is asked to stop. This kernel's
     /// pre-dumps are whole dumps (WithoutTracking); the app stops counting while one holds it.
     /// </summary>
     private static Dictionary<string, string> StallingAPreDump(Pods pods, CriuFault fault)
     {
-        string counted = Path.Combine(pods.Root, "counted"), stalled = Path.Combine(pods.Root, "stalled");
+        string stalled = Path.Combine(pods.Root, "stalled");
         var environment = new Dictionary<string, string>(WithoutTracking);
-        string firstLine = $"[ \"$1\" = dump ] && [ -e {counted} ] && mkdir {stalled} 2>/dev/null && export CRIU_FAULT={(int)fault}";
+        string firstLine = $"[ \"$1\" = dump ] && [ -e {Counted(pods)} ] && mkdir {stalled} 2>/dev/null && export CRIU_FAULT={(int)fault}";
         foreach ((string name, string value) in pods.PathWithStandInCriu(firstLine))
         {
             environment[name] = value;
         }
         return environment;
     }
+
+    /// <summary>The file a test of <see cref="StallingAPreDump"/> makes once the app has counted.</summary>
+    private static string Counted(Pods pods) => Path.Combine(pods.Root, "counted");
 
     /// <summary>What the criu that crik runs now has logged (its command line names the log); null when none runs.</summary>
     private static string? RunningCriusLog(CrikRun pod)

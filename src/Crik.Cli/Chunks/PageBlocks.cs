@@ -1,45 +1,77 @@
-using System.Collections.Concurrent;
 using Crik.Cli.Interop;
 
 namespace Crik.Cli.Chunks;
 
 /// <summary>
-/// The buffers one run cuts chunks into: blocks of <see cref="PageChunker.MaxBytes"/> of crik's own
-/// memory on huge pages (<see cref="HugePageMemory"/>), mapped as they are first needed and reused until
-/// the run ends. A chunk read into a fresh buffer from the heap costs a page fault per 4 KiB, and in a
-/// virtual machine those faults took longer than reading the pipe itself. The memory goes back to the
-/// kernel when the run is disposed, or, for a block still in use then, when it is returned.
+/// The buffers pages images are cut into: blocks of <see cref="PageChunker.MaxBytes"/> of crik's own memory on huge pages
+/// (<see cref="HugePageMemory"/>), mapped as they are first needed. A chunk read into a fresh buffer from the heap costs a
+/// page fault per 4 KiB, and in a virtual machine those faults took longer than reading the pipe itself; a fresh huge page
+/// costs the zeroing of 2 MiB. So up to <see cref="_keep"/> free blocks are kept from one run to the next (periodic
+/// checkpoints each cut what the app wrote into them while CRIU holds the app); between runs they are given to the kernel
+/// to take back lazily (<see cref="Rest"/>), so that a node short of memory reclaims them before anything of the app's.
 /// </summary>
-internal sealed class PageBlocks : IChunkBuffers<HugePageMemory>, IDisposable
+internal sealed class PageBlocks : IChunkBuffers<HugePageMemory>
 {
-    private readonly ConcurrentBag<HugePageMemory> _free = [];
-    private int _disposed;
+    /// <summary>The blocks of every run: as many as one run holds at once (a chunk being cut, the chunks being stored).</summary>
+    public static readonly PageBlocks Kept = new(2 * Environment.ProcessorCount + 2);
 
-    public HugePageMemory Rent() => _free.TryTake(out HugePageMemory? block) ? block : HugePageMemory.Map(PageChunker.MaxBytes);
+    private readonly Stack<HugePageMemory> _free = new();
+    private readonly int _keep;
 
-    public Span<byte> Bytes(HugePageMemory buffer) => buffer.Bytes;
+    internal PageBlocks(int keep) => _keep = keep;
 
-    public void Return(HugePageMemory buffer)
+    /// <summary>How many free blocks are kept now.</summary>
+    public int Free
     {
-        _free.Add(buffer);
-        // Full fences on both sides: either this sees the dispose, or the dispose sees the block.
-        if (Interlocked.Or(ref _disposed, 0) != 0)
+        get
         {
-            UnmapFree();
+            lock (_free)
+            {
+                return _free.Count;
+            }
         }
     }
 
-    public void Dispose()
+    public HugePageMemory Rent()
     {
-        Interlocked.Exchange(ref _disposed, 1);
-        UnmapFree();
+        lock (_free)
+        {
+            if (_free.TryPop(out HugePageMemory? block))
+            {
+                return block;
+            }
+        }
+        return HugePageMemory.Map(PageChunker.MaxBytes);
     }
 
-    private void UnmapFree()
+    public Span<byte> Bytes(HugePageMemory buffer) => buffer.Bytes;
+
+    /// <summary>The block is kept for the next chunk, or unmapped when enough are kept.</summary>
+    public void Return(HugePageMemory buffer)
     {
-        while (_free.TryTake(out HugePageMemory? block))
+        lock (_free)
         {
-            block.Dispose();
+            if (_free.Count < _keep)
+            {
+                _free.Push(buffer);
+                return;
+            }
+        }
+        buffer.Dispose();
+    }
+
+    /// <summary>
+    /// Called when a run ends: the free blocks' memory may be taken back by the kernel when it needs it (MADV_FREE), and
+    /// is zeroed again only then. Only free blocks, under the lock that renting takes: a block being filled is never given up.
+    /// </summary>
+    public void Rest()
+    {
+        lock (_free)
+        {
+            foreach (HugePageMemory block in _free)
+            {
+                block.FreeLazily();
+            }
         }
     }
 }

@@ -51,6 +51,18 @@ internal sealed unsafe class HugePageMemory : IDisposable
         return new HugePageMemory(aligned, bytes);
     }
 
+    /// <summary>
+    /// Lets the kernel take the memory back whenever it needs it (MADV_FREE): until then it stays, and a write keeps it; once
+    /// taken, the next write finds zeroed memory. Only for memory whose content nobody needs any more.
+    /// </summary>
+    public void FreeLazily()
+    {
+        if (_address != 0)
+        {
+            _ = Libc.Madvise(_address, (nuint)Length, Libc.MADV_FREE); // refused before Linux 4.5: the memory stays as it is
+        }
+    }
+
     public void Dispose()
     {
         nint address = Interlocked.Exchange(ref _address, 0);

@@ -6,7 +6,7 @@ internal static unsafe partial class Libc
 {
     internal const int PROT_READ = 1, PROT_WRITE = 2;
     internal const int MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
-    internal const int MADV_HUGEPAGE = 14;
+    internal const int MADV_FREE = 8, MADV_HUGEPAGE = 14;
 
     /// <summary>mmap(2). Returns the address, or MAP_FAILED (-1) with errno.</summary>
     [LibraryImport(Library, EntryPoint = "mmap", SetLastError = true)]

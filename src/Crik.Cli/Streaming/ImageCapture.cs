@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Guarding;
 using Crik.Cli.Records;
 using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
@@ -13,6 +14,12 @@ namespace Crik.Cli.Streaming;
 /// </summary>
 internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
 {
+    /// <summary>
+    /// The threads that read CRIU's images, one for each image open at once, kept from one checkpoint to the next: periodic
+    /// checkpoints would otherwise start one for each image while CRIU holds the app, on CPU that CRIU is waiting for.
+    /// </summary>
+    private static readonly KeptThreads Readers = new("crik image reader", TimeSpan.FromSeconds(30));
+
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]>? _pagemaps;
@@ -80,7 +87,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
         var names = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            await Task.Factory.StartNew(() => ReceiveImages(connection, files, names), TaskCreationOptions.LongRunning).ConfigureAwait(false);
+            await Readers.Run(() => ReceiveImages(connection, files, names)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -120,7 +127,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
                     throw new IOException($"criu sent {name} twice");
                 }
                 Interlocked.Increment(ref _unread);
-                files.Add(Task.Factory.StartNew(() => Capture(name, pipe), TaskCreationOptions.LongRunning));
+                files.Add(Readers.Run(() => Capture(name, pipe)));
             }
         }
         catch (Exception e)

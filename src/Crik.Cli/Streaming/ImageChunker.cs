@@ -10,7 +10,7 @@ namespace Crik.Cli.Streaming;
 /// several chunks at once on other cores. Memory in use is bounded: at most
 /// <see cref="ChunksInFlight"/> chunks are held at once, across all the images being taken. The pages
 /// images, which hold nearly all the bytes, are cut into buffers of crik's own that are reused from one
-/// chunk to the next (<see cref="PageBlocks"/>); the many small images into pooled arrays, of which they
+/// chunk and one run to the next (<see cref="PageBlocks"/>); the many small images into pooled arrays, of which they
 /// touch only what they fill.
 /// </summary>
 /// <param name="run">The first failure of the whole run (any image's): a chunk stored or cut after it fails the image too.</param>
@@ -21,19 +21,18 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
     private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
 
     private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
-    private readonly PageBlocks _blocks = new();
 
     /// <summary>Reads <paramref name="source"/> to its end; the image as the manifest lists it. Throws when the run has failed.</summary>
     /// <param name="times">Where the time spent waiting for a free slot (for crik's own workers) is counted, when given.</param>
     /// <param name="readToEnd">Called once the source is read to its end, before the last chunks are stored: what the
     /// image holds is crik's from then on, whatever the store takes.</param>
     public ManifestFile Take(string name, Stream source, StreamTimes? times = null, Action? readToEnd = null) =>
-        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, _blocks, readToEnd) : Take(name, source, times, PooledArrays.Shared, readToEnd);
+        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, PageBlocks.Kept, readToEnd) : Take(name, source, times, PooledArrays.Shared, readToEnd);
 
-    /// <summary>Called once no image is being taken any more; a buffer still held by a store goes back to the kernel when the store is done.</summary>
+    /// <summary>Called once no image is being taken any more: the kept page blocks rest until the next run.</summary>
     public void Dispose()
     {
-        _blocks.Dispose();
+        PageBlocks.Kept.Rest();
         _inFlight.Dispose();
     }
 

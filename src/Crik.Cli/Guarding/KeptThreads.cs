@@ -76,6 +76,7 @@ internal sealed class KeptThreads(string name, TimeSpan idleFor)
         while (worker.Next() is { } work)
         {
             work();
+            worker.Ready();
             lock (_idle)
             {
                 _idle.Add(worker);
@@ -94,16 +95,22 @@ internal sealed class KeptThreads(string name, TimeSpan idleFor)
         }
     }
 
-    /// <summary>One kept thread: the work handed to it, and the signal that it was.</summary>
+    /// <summary>
+    /// One kept thread: the work handed to it, and the signal that it was. The signal does not spin before it blocks: a
+    /// thread that goes idle while CRIU holds the app would spin on the CPU CRIU waits for.
+    /// </summary>
     private sealed class Worker(Action first) : IDisposable
     {
-        private readonly SemaphoreSlim _handed = new(0);
+        private readonly ManualResetEventSlim _handed = new(false, spinCount: 0);
         private Action? _work = first;
+
+        /// <summary>Before the worker is listed as idle: at most one piece of work is handed to it each time it is.</summary>
+        public void Ready() => _handed.Reset();
 
         public void Hand(Action work)
         {
             Volatile.Write(ref _work, work);
-            _handed.Release();
+            _handed.Set();
         }
 
         public bool WaitForWork(TimeSpan atMost) => _handed.Wait(atMost);

@@ -18,7 +18,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
     /// The threads that read CRIU's images, one for each image open at once, kept from one checkpoint to the next: periodic
     /// checkpoints would otherwise start one for each image while CRIU holds the app, on CPU that CRIU is waiting for.
     /// </summary>
-    private static readonly KeptThreads Readers = new("crik image reader", TimeSpan.FromSeconds(30));
+    private static readonly KeptThreads Readers = new("crik image capture", TimeSpan.FromSeconds(30));
 
     private readonly ImageChunker _chunker;
     private readonly System.Collections.Concurrent.ConcurrentBag<StreamTimes> _streams = [];

@@ -20,6 +20,10 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
 {
     private static readonly int ChunksInFlight = 2 * Environment.ProcessorCount;
 
+    /// <summary>The page blocks of every run, kept between runs: as many as one run holds at once (the chunks in flight, and
+    /// the block being cut and the next one).</summary>
+    private static readonly PageBlocks Blocks = new(ChunksInFlight + 2);
+
     private readonly SemaphoreSlim _inFlight = new(ChunksInFlight);
 
     /// <summary>Reads <paramref name="source"/> to its end; the image as the manifest lists it. Throws when the run has failed.</summary>
@@ -27,12 +31,12 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
     /// <param name="readToEnd">Called once the source is read to its end, before the last chunks are stored: what the
     /// image holds is crik's from then on, whatever the store takes.</param>
     public ManifestFile Take(string name, Stream source, StreamTimes? times = null, Action? readToEnd = null) =>
-        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, PageBlocks.Kept, readToEnd) : Take(name, source, times, PooledArrays.Shared, readToEnd);
+        name.StartsWith("pages-", StringComparison.Ordinal) ? Take(name, source, times, Blocks, readToEnd) : Take(name, source, times, PooledArrays.Shared, readToEnd);
 
     /// <summary>Called once no image is being taken any more: the kept page blocks rest until the next run.</summary>
     public void Dispose()
     {
-        PageBlocks.Kept.Rest();
+        Blocks.Rest();
         _inFlight.Dispose();
     }
 

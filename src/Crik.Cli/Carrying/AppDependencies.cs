@@ -12,10 +12,10 @@ internal static class AppDependencies
 {
     private const string Deleted = " (deleted)";
 
-    public static SortedSet<string> Read(IEnumerable<int> processes)
+    public static SortedSet<string> Read(HeldTree app)
     {
         var paths = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (int pid in processes)
+        foreach (int pid in app.Processes)
         {
             var socketInodes = new HashSet<string>(StringComparer.Ordinal);
             foreach (string target in DescriptorTargets(pid))
@@ -29,7 +29,7 @@ internal static class AppDependencies
                     AddIfPath(paths, target);
                 }
             }
-            foreach (MapsArea area in MemoryMaps.ReadOrNone(pid))
+            foreach (MapsArea area in app.AreasOrNone(pid))
             {
                 AddIfPath(paths, area.Path);
             }
@@ -60,25 +60,13 @@ internal static class AppDependencies
         }
     }
 
-    private static IEnumerable<string> DescriptorTargets(int pid)
-    {
-        string[] descriptors;
-        try
-        {
-            descriptors = Directory.GetFiles($"/proc/{pid}/fd");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            yield break;
-        }
-        foreach (string descriptor in descriptors.Where(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-        {
-            if (LinkTarget(descriptor) is { } target)
-            {
-                yield return target;
-            }
-        }
-    }
+    /// <summary>What each descriptor of <paramref name="pid"/> refers to (none when it is gone). Listed by name only: a list of files
+    /// would also stat each link's target, twice, with the app held.</summary>
+    private static IEnumerable<string> DescriptorTargets(int pid) =>
+        ProcFiles.Names($"/proc/{pid}/fd")
+            .Where(name => int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            .Select(name => LinkTarget($"/proc/{pid}/fd/{name}"))
+            .OfType<string>();
 
     private static void AddIfPath(SortedSet<string> paths, string target)
     {

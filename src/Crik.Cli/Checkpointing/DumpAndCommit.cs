@@ -163,11 +163,10 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
     {
         try
         {
-            long largestArea = MemoryMaps.LargestPrivateArea(ProcessTree.Processes(run.App.Pid));
-            List<int> tree = ProcessTree.PidsAndThreads(run.App.Pid);
-            FilesSaved saved = files.Save(run.App.Pid, run.Staging);
+            var stopped = HeldTree.Read(run.App.Pid);
+            FilesSaved saved = files.Save(stopped, run.Staging);
             run.Stages.Lap("files");
-            return new StoppedAppTaken(largestArea, tree, saved, saved.OverLimit is null ? writes.Take(run) : null);
+            return new StoppedAppTaken(stopped.LargestPrivateArea, stopped.PidsAndThreads(), saved, saved.OverLimit is null ? writes.Take(run, stopped) : null);
         }
         catch when (completing is not null)
         {

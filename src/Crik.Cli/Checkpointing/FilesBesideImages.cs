@@ -18,21 +18,21 @@ internal sealed record FilesSaved(List<SavedFile> Files, string? OverLimit);
 /// </summary>
 internal sealed class FilesBesideImages(CrikConfig config, string imageDir, ILogger log)
 {
-    public FilesSaved Save(int appPid, StagingCheckpoint staging)
+    public FilesSaved Save(HeldTree app, StagingCheckpoint staging)
     {
         List<SavedFile> saved = AppFiles.Save(config.AdditionalPaths, staging);
-        return new FilesSaved(saved, Carry(appPid, staging, saved));
+        return new FilesSaved(saved, Carry(app, staging, saved));
     }
 
     /// <summary>Adds to <paramref name="saved"/> what a new container would lack; returns why not when it is more than carryLimit.</summary>
-    private string? Carry(int appPid, StagingCheckpoint staging, List<SavedFile> saved)
+    private string? Carry(HeldTree app, StagingCheckpoint staging, List<SavedFile> saved)
     {
         if (config.CarryLimit == 0)
         {
             return null;
         }
         var clock = Stopwatch.StartNew();
-        CarryPlan plan = CarryPlan.Make(AppDependencies.Read(ProcessTree.Processes(appPid)), MountTable.Read(),
+        CarryPlan plan = CarryPlan.Make(AppDependencies.Read(app), MountTable.Read(),
             ContainerStart.Time, [imageDir, .. config.AdditionalPaths]);
         if (plan.Bytes > config.CarryLimit)
         {

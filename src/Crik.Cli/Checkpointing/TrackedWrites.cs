@@ -350,9 +350,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// for a checkpoint after which the app ends, where nothing is armed and the figure is only told: <see cref="TellWhileCommitting"/>
     /// reads it then, off the way to the commit.
     /// </summary>
-    public WrittenSinceCommit? Take(DumpRun run)
+    public WrittenSinceCommit? Take(DumpRun run, HeldTree stopped)
     {
-        List<int> processes = ProcessTree.Processes(run.App.Pid);
+        List<int> processes = stopped.Processes;
         if (!Tracking)
         {
             return new WrittenSinceCommit(0, processes.Count, processes.Count);
@@ -361,7 +361,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             return null;
         }
-        WrittenSinceCommit written = _writes.Take(processes, runsOn: true);
+        WrittenSinceCommit written = _writes.Take(processes, runsOn: true, stopped.AreasOf);
         run.Stages.Lap("writes");
         return written;
     }

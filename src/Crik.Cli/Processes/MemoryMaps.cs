@@ -19,14 +19,24 @@ internal static class MemoryMaps
     /// <summary>The areas of process <paramref name="pid"/>; none when it is gone or its maps cannot be read.</summary>
     public static List<MapsArea> ReadOrNone(int pid) => Parse(ProcFiles.Lines($"/proc/{pid}/maps"));
 
-    /// <summary>The size of the largest private memory area of any of these processes, in bytes (0 when none can be read).</summary>
-    public static long LargestPrivateArea(IEnumerable<int> pids) =>
-        pids.SelectMany(ReadOrNone).Select(PrivateSize).DefaultIfEmpty(0).Max();
+    /// <summary>The areas of process <paramref name="pid"/>; null when it is gone or its maps cannot be read.</summary>
+    public static List<MapsArea>? ReadIfThere(int pid)
+    {
+        try
+        {
+            return Read(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A maps line's size when the area is private ("rw-p"), else 0: "7f00-7f80 ---p 00000000 00:00 0" is 0x80.</summary>
     internal static long PrivateAreaSize(string line) => MapsArea.Parse(line) is { } area ? PrivateSize(area) : 0;
 
-    private static long PrivateSize(MapsArea area) => area.Private ? (long)Math.Min(area.Size, long.MaxValue) : 0;
+    /// <summary>An area's size when it is private, else 0.</summary>
+    public static long PrivateSize(MapsArea area) => area.Private ? (long)Math.Min(area.Size, long.MaxValue) : 0;
 
     private static List<MapsArea> Parse(IEnumerable<string> lines) =>
         [.. lines.Select(MapsArea.Parse).OfType<MapsArea>()];

@@ -57,15 +57,16 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// checkpoint, and every one armed for the next (a process new to crik from here on), unless <paramref name="runsOn"/> is
     /// false: an app that does not run on after this checkpoint has no next one to count for, so none is armed or protected again.
     /// </summary>
-    public WrittenSinceCommit Take(IReadOnlyList<int> pids, bool runsOn = true)
+    /// <param name="areasOf">Each process's areas, read while it was stopped (<see cref="HeldTree"/>); read here when not given.</param>
+    public WrittenSinceCommit Take(IReadOnlyList<int> pids, bool runsOn = true, Func<int, List<MapsArea>>? areasOf = null)
     {
         lock (_gate)
         {
-            return _disposed ? new WrittenSinceCommit(0, pids.Count, pids.Count) : TakeOf(pids, runsOn);
+            return _disposed ? new WrittenSinceCommit(0, pids.Count, pids.Count) : TakeOf(pids, runsOn, areasOf ?? MemoryMaps.Read);
         }
     }
 
-    private WrittenSinceCommit TakeOf(IReadOnlyList<int> pids, bool runsOn)
+    private WrittenSinceCommit TakeOf(IReadOnlyList<int> pids, bool runsOn, Func<int, List<MapsArea>> areasOf)
     {
         foreach (int gone in _byPid.Keys.Except(pids).ToList())
         {
@@ -77,7 +78,7 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         foreach (int pid in pids)
         {
             string start = ProcessStart.Of(pid);
-            if (_byPid.TryGetValue(pid, out Tracked? tracked) && tracked.Start == start && TryTake(tracked, runsOn) is { } since)
+            if (_byPid.TryGetValue(pid, out Tracked? tracked) && tracked.Start == start && TryTake(tracked, runsOn, areasOf) is { } since)
             {
                 // One armed after the last commit keeps its tracking, but what it wrote before the arming is unknown.
                 written += tracked.Whole ? since.Sum(r => (long)r.Bytes) : 0;
@@ -351,13 +352,14 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// take; null when its tracking failed. A process the copy scanned is not walked again: what it wrote since that scan counts
     /// toward the next checkpoint, whose copy reports it.
     /// </summary>
-    private List<AddressRange>? TryTake(Tracked tracked, bool armAgain)
+    private List<AddressRange>? TryTake(Tracked tracked, bool armAgain, Func<int, List<MapsArea>> areasOf)
     {
         bool scannedByCopy = tracked.ScannedByCopy;
         tracked.ScannedByCopy = false;
         try
         {
-            return tracked.CountWritten(armAgain && scannedByCopy ? tracked.Writes.TakeLeftToTheNextCopy() : tracked.Writes.TakeWritten(armAgain));
+            ProcessWrites writes = tracked.Writes;
+            return tracked.CountWritten(armAgain && scannedByCopy ? writes.TakeLeftToTheNextCopy(areasOf(writes.Pid)) : writes.TakeWritten(armAgain, areasOf(writes.Pid)));
         }
         catch (Exception e) when (IsTrackingFailure(e))
         {

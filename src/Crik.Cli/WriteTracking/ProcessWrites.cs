@@ -91,10 +91,11 @@ internal sealed class ProcessWrites : IDisposable
     /// is written from now. Not armed again, what it reports stays written and is reported again: the next call over-counts,
     /// never misses a write, and a checkpoint after which the app does not run on is spared the protection (tens of ms).
     /// </summary>
-    public List<AddressRange> TakeWritten(bool armAgain = true)
+    /// <param name="areasNow">The process's areas, read while it is stopped; read here when not given.</param>
+    public List<AddressRange> TakeWritten(bool armAgain = true, List<MapsArea>? areasNow = null)
     {
         // Read once: the process cannot run while crik takes what it wrote, so its areas stay as they are.
-        List<MapsArea> areas = TrackableAreas();
+        List<MapsArea> areas = TrackableAreas(areasNow);
         if (Span(areas) is not { } span)
         {
             return [];
@@ -116,9 +117,10 @@ internal sealed class ProcessWrites : IDisposable
     /// and protects them again. Every page still protected was protected by that scan or before it, and has not been written
     /// since, so the checkpoint holds it as it is.
     /// </summary>
-    public List<AddressRange> TakeLeftToTheNextCopy()
+    /// <param name="areasNow">The process's areas, read while it is stopped.</param>
+    public List<AddressRange> TakeLeftToTheNextCopy(List<MapsArea> areasNow)
     {
-        List<MapsArea> areas = TrackableAreas();
+        List<MapsArea> areas = TrackableAreas(areasNow);
         return Span(areas) is { } span ? AddressRange.Merge(CannotVouchFor(areas, span)) : [];
     }
 
@@ -126,10 +128,10 @@ internal sealed class ProcessWrites : IDisposable
     /// The process's areas now, once crik has made sure it can still vouch for its writes: it ran no other program, and it made
     /// no asynchronous I/O since the arming (what it wrote through its pins is unknown). Throws IOException otherwise.
     /// </summary>
-    private List<MapsArea> TrackableAreas()
+    private List<MapsArea> TrackableAreas(List<MapsArea>? areasNow = null)
     {
         RefuseExec();
-        List<MapsArea> all = MemoryMaps.Read(Pid);
+        List<MapsArea> all = areasNow ?? MemoryMaps.Read(Pid);
         RefuseAsyncIo(Pid, all);
         return Areas(all);
     }

@@ -24,5 +24,5 @@ public class MemoryLimitTests
             ["MemTotal:       25165824 kB", "SwapTotal:       1048576 kB", "CommitLimit:    13631488 kB", "Nonsense"]));
 
     [Fact]
-    public void ThisProcessHasAPrivateArea() => Assert.True(MemoryMaps.LargestPrivateArea([Environment.ProcessId]) > 0);
+    public void ThisProcessHasAPrivateArea() => Assert.True(HeldTree.Read(Environment.ProcessId).LargestPrivateArea > 0);
 }

@@ -159,6 +159,39 @@ public sealed class WriteTrackingTests : IDisposable
     });
 
     /// <summary>
+    /// A checkpoint takes what the app wrote from the areas it read once while the app was held (<see cref="Crik.Cli.Processes.HeldTree"/>),
+    /// and a process whose areas could not be read then counts as untracked, never as having written nothing.
+    /// </summary>
+    [WriteTrackingFact]
+    public void TheAreasReadOnceWhileTheAppIsHeldGiveItsWritesAndAProcessWithoutThemIsUntracked() => ForEachLinking(app =>
+    {
+        using var writes = new AppWrites(Serilog.Core.Logger.None);
+        _ = writes.Take([app.Pid]);
+        writes.Committed(new Manifest { Generation = 1 }, protectedByIt: true);
+        app.Ask("write 10 3 1");
+        Native.Signal(app.Pid, Native.SIGSTOP);
+        try
+        {
+            var held = Crik.Cli.Processes.HeldTree.Read(app.Pid);
+            WrittenSinceCommit taken = writes.Take(held.Processes, areasOf: held.AreasOf);
+            Assert.True(taken.Whole, $"{taken}");
+            Assert.True(taken.WrittenBytes >= 3 * (long)Page, $"{taken}");
+        }
+        finally
+        {
+            Native.Signal(app.Pid, Native.SIGCONT);
+        }
+        writes.Committed(new Manifest { Generation = 2 }, protectedByIt: true);
+        app.Ask("write 20 1 1");
+
+        WrittenSinceCommit unread = writes.Take([app.Pid], areasOf: pid => throw new IOException($"the memory areas of process {pid} could not be read"));
+
+        Assert.Equal(1, unread.Untracked);
+        Assert.False(unread.Whole);
+        Assert.Null(writes.ProtectedAt);
+    });
+
+    /// <summary>
     /// A copy that fails after its scan (here the pack cannot be written) lets the process go, untracked, and, since the
     /// process lives on with pages protected that no checkpoint holds, says the dump must read all of the app's memory.
     /// </summary>

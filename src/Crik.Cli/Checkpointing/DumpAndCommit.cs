@@ -163,10 +163,10 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
     {
         try
         {
-            var stopped = HeldTree.Read(run.App.Pid);
-            FilesSaved saved = files.Save(stopped, run.Staging);
+            var held = HeldTree.Read(run.App.Pid);
+            FilesSaved saved = files.Save(held, run.Staging);
             run.Stages.Lap("files");
-            return new StoppedAppTaken(stopped.LargestPrivateArea, stopped.PidsAndThreads(), saved, saved.OverLimit is null ? writes.Take(run, stopped) : null);
+            return new StoppedAppTaken(held.LargestPrivateArea, held.PidsAndThreads(), saved, saved.OverLimit is null ? writes.Take(run, held) : null);
         }
         catch when (completing is not null)
         {

@@ -350,9 +350,9 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// for a checkpoint after which the app ends, where nothing is armed and the figure is only told: <see cref="TellWhileCommitting"/>
     /// reads it then, off the way to the commit.
     /// </summary>
-    public WrittenSinceCommit? Take(DumpRun run, HeldTree stopped)
+    public WrittenSinceCommit? Take(DumpRun run, HeldTree held)
     {
-        List<int> processes = stopped.Processes;
+        List<int> processes = held.Processes;
         if (!Tracking)
         {
             return new WrittenSinceCommit(0, processes.Count, processes.Count);
@@ -361,7 +361,7 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
         {
             return null;
         }
-        WrittenSinceCommit written = _writes.Take(processes, runsOn: true, stopped.AreasOf);
+        WrittenSinceCommit written = _writes.Take(processes, runsOn: true, held.AreasOf);
         run.Stages.Lap("writes");
         return written;
     }

@@ -6,9 +6,10 @@ namespace Crik.Cli.Chunks;
 /// The buffers pages images are cut into: blocks of <see cref="PageChunker.MaxBytes"/> of crik's own memory on huge pages
 /// (<see cref="HugePageMemory"/>), mapped as they are first needed. A chunk read into a fresh buffer from the heap costs a
 /// page fault per 4 KiB, and in a virtual machine those faults took longer than reading the pipe itself; a fresh huge page
-/// costs the zeroing of 2 MiB. So up to <see cref="_keep"/> free blocks are kept from one run to the next (the owner sizes it to what one run holds at once) (periodic
-/// checkpoints each cut what the app wrote into them while CRIU holds the app); between runs they are given to the kernel
-/// to take back lazily (<see cref="Rest"/>), so that a node short of memory reclaims them before anything of the app's.
+/// costs the zeroing of 2 MiB. So up to <see cref="_keep"/> free blocks (the owner sizes it to what one run holds at once) are
+/// kept from one run to the next, since periodic checkpoints each cut what the app wrote into them while CRIU holds the app;
+/// between runs they are given to the kernel to take back lazily (<see cref="Rest"/>), so that a node short of memory reclaims
+/// them before anything of the app's.
 /// </summary>
 internal sealed class PageBlocks : IChunkBuffers<HugePageMemory>
 {

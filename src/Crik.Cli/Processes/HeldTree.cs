@@ -38,5 +38,5 @@ internal sealed class HeldTree
     public List<MapsArea> AreasOrNone(int pid) => _areas.GetValueOrDefault(pid) ?? [];
 
     /// <summary>Every PID and thread ID of the tree, in order.</summary>
-    public List<int> PidsAndThreads() => Processes.SelectMany(ProcessTree.Threads).Distinct().Order().ToList();
+    public List<int> PidsAndThreads() => ProcessTree.PidsAndThreadsOf(Processes);
 }

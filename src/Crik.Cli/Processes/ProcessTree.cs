@@ -6,7 +6,10 @@ namespace Crik.Cli.Processes;
 internal static class ProcessTree
 {
     /// <summary>Every PID and thread ID in the tree rooted at <paramref name="root"/>.</summary>
-    public static List<int> PidsAndThreads(int root) => Processes(root).SelectMany(Threads).Distinct().Order().ToList();
+    public static List<int> PidsAndThreads(int root) => PidsAndThreadsOf(Processes(root));
+
+    /// <summary>Every PID and thread ID of these processes, in order.</summary>
+    public static List<int> PidsAndThreadsOf(IEnumerable<int> processes) => processes.SelectMany(Threads).Distinct().Order().ToList();
 
     /// <summary>The threads of process <paramref name="pid"/> (none when it has gone).</summary>
     public static IEnumerable<int> Threads(int pid) =>

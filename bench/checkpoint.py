@@ -96,7 +96,7 @@ def crik_round(crik, python, mib, work, app=APP, extra_config="", cold=False, me
     _, line = pod.wait_line(r"Checkpoint \d+ committed", stream="stderr", timeout=5)
     if code != 0:
         raise RuntimeError(f"crik exited {code} after SIGTERM\n{pod.transcript()}")
-    match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s\)", line)
+    match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s", line)
     stages, stream, cpu = stage_times(line)
     # The images are chunks in packs/ now; the manifest says how big they are.
     with open(os.path.join(images, "checkpoint-000001", "manifest.json")) as f:

@@ -76,7 +76,7 @@ def crik_round(crik, mib, work, perf_out=None, extra_config="", perf_events=None
     _, line = pod.wait_line(r"Checkpoint \d+ committed", stream="stderr", timeout=5)
     if code != 0:
         raise RuntimeError(f"crik exited {code}\n{pod.transcript()}")
-    match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s\)", line)
+    match = re.search(r"committed in ([\d.]+) s \(CRIU dump ([\d.]+) s", line)
     stages, stream, cpu = stage_times(line)
     criu_cpu, criu_wall = last_criu_times(criu_times)
     shutil.rmtree(images, ignore_errors=True)

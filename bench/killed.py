@@ -62,8 +62,9 @@ def one_pod(args, config, port, number, rng):
         "last_tick": printed[-1][1] if printed else None,
         "lived_s": round(lives, 2),
         "committed_in_pod": len(committed),
-        # How long each checkpoint's CRIU dump held the app frozen; the first in a pod has no committed checkpoint before it.
-        "dumps_s": [float(m.group(1)) for m in (re.search(r"\(CRIU dump ([\d.]+) s\)", line) for line in committed) if m],
+        # How long each checkpoint held the app, from CRIU's seize to crik letting it go; the first in a pod has no committed
+        # checkpoint before it.
+        "held_ms": [float(m.group(1)) for m in (re.search(r"the app held (?:at most )?([\d.]+) ms", line) for line in committed) if m],
         "first_checkpoint": [line.split("crik: ", 1)[-1][:400] for _, line in pod.lines["stderr"]
                              if re.search(r"Restored checkpoint|Checkpoint \d+ committed|Copied |memory is all in|reads all of|crik tracks what the restored", line)][:5],
     }
@@ -96,11 +97,11 @@ def main():
     kills = []
     for killed, restoring in zip(pods, pods[1:]):
         lost = (killed["last_tick"] - restoring["first_tick"] + 1) * TICK_S
-        kills.append({"lived_s": killed["lived_s"], "committed_in_pod": killed["committed_in_pod"], "dumps_s": killed["dumps_s"],
+        kills.append({"lived_s": killed["lived_s"], "committed_in_pod": killed["committed_in_pod"], "held_ms": killed["held_ms"],
                       "restored": restoring["restored"], "lost_s": round(lost, 1)})
         log(f"killed after {killed['lived_s']} s ({killed['committed_in_pod']} checkpoints committed in that pod): "
             + (f"restored checkpoint {restoring['restored']}" if restoring["restored"] else "started fresh")
-            + f", {lost:.1f} s of work lost; dumps {killed['dumps_s']} s")
+            + f", {lost:.1f} s of work lost; holds {killed['held_ms']} ms")
     worst = max(k["lost_s"] for k in kills)
     log(f"{len(kills)} kills, checkpointInterval {args.interval}: work lost at most {worst:.1f} s, "
         f"median {sorted(k['lost_s'] for k in kills)[len(kills) // 2]:.1f} s")

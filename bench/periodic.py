@@ -11,7 +11,8 @@ write after a checkpoint slows (the tracking's fault; "rewrites" keeps each rewr
 is issue 77's own, in C (apps/native_app.c): a thread writing a 1 MiB block 30 times a second, one spinning, one
 answering, with no lock between them; there a client's longest wait is how long the app was stopped. From the CRIU
 logs of the checkpoints still kept, each run also records how long CRIU held the app (its seize to its unfreeze) and
-how long it waited for its walk of the page tables beside the dump (criu-patches/0008, 0011)."""
+how long it waited for its walk of the page tables beside the dump (criu-patches/0008, 0011); from every commit line,
+how long the app was held in all (CRIU's seize to crik letting it go)."""
 import argparse
 import os
 import re
@@ -60,7 +61,10 @@ def criu_holds(committed):
             held.append((float(unfrozen.group(1)) - float(seized.group(1))) * 1000)
         waited += [float(w) for w in re.findall(r"pages beside the dump: .*waited ([\d.]+) ms", text)]
         threads.update(int(n) for n in re.findall(r"pages beside the dump with (\d+) threads?", text))
-    return {"criu_held_ms": summary(held), "criu_waited_for_walk_ms": summary(waited), "walk_threads": sorted(threads)}
+    # crik's own figure, from every commit line: CRIU's seize to crik letting the app go (criu-patches/0013).
+    app_held = [float(m.group(1)) for m in (re.search(r"the app held ([\d.]+) ms", line) for line in committed) if m]
+    return {"criu_held_ms": summary(held), "criu_waited_for_walk_ms": summary(waited), "walk_threads": sorted(threads),
+            "app_held_ms": summary(app_held)}
 
 
 def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_kind="volume", app_kind="python"):
@@ -165,7 +169,7 @@ def main():
                 f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
                 f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
                 f"{run['stages'][-1] if run['stages'] else '-'}{rewrites_said(run)}"
-                + (f"; CRIU held the app {spread_said(run['criu_held_ms'])} and waited {spread_said(run['criu_waited_for_walk_ms'])}"
+                + (f"; the app was held {spread_said(run['app_held_ms'])}, CRIU held it {spread_said(run['criu_held_ms'])} and waited {spread_said(run['criu_waited_for_walk_ms'])}"
                    f" for its walk of the page tables, with {run['walk_threads']} threads" if run["criu_held_ms"] else ""))
     save(args.out, results)
 

@@ -12,7 +12,8 @@ namespace Crik.Cli.Checkpointing;
 /// <param name="Tree">Every PID and thread ID of the tree, read while it was stopped: the IDs a restore gives back.</param>
 /// <param name="Written">What the app wrote since its last committed checkpoint, as far as crik tracked it.</param>
 /// <param name="ExtraFiles">The files saved beside the images.</param>
-internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, CaptureResult Images, long LargestArea, List<int> Tree, List<SavedFile> ExtraFiles, WrittenSinceCommit Written)
+/// <param name="Held">How long the dump held the app.</param>
+internal sealed record CapturedApp(DumpSetup Setup, CriuResult Dump, AppHold Held, CaptureResult Images, long LargestArea, List<int> Tree, List<SavedFile> ExtraFiles, WrittenSinceCommit Written)
 {
     /// <summary>The manifest that commits <paramref name="run"/>'s generation.</summary>
     public Manifest ManifestOf(DumpRun run, IReadOnlyList<string> additionalPaths, string criuVersion) => new()

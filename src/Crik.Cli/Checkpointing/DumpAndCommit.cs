@@ -1,5 +1,7 @@
 using Crik.Cli.Configuration;
+using Crik.Cli.Criu;
 using Crik.Cli.ImageStore;
+using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.Streaming;
@@ -96,9 +98,9 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         if (taken is null)
         {
             taken = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
-            LetGo(run, noCollection);
+            taken = taken with { LetGoAt = LetGo(run, noCollection) };
         }
-        (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written) = taken;
+        (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written, long letGoAt) = taken;
         if (completing is not null)
         {
             (whole, string? unplaced) = await completing.ConfigureAwait(false);
@@ -117,7 +119,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             return Failed(run, notImported);
         }
-        var captured = new CapturedApp(setup, dump.Criu, images!, largestArea, tree, saved.Files, written ?? WrittenSinceCommit.Untold);
+        var captured = new CapturedApp(setup, dump.Criu, AppHold.Of(dump.Criu, ReadLogTimes(run), letGoAt), images!, largestArea, tree, saved.Files, written ?? WrittenSinceCommit.Untold);
         Manifest manifest = captured.ManifestOf(run, config.AdditionalPaths, await criuVersion.Value.ConfigureAwait(false));
         string budgetRanOut = $"checkpointBudget ({run.Budget.Total.TotalSeconds:0.###} s) ran out before the commit";
         if (run.Budget.Spent)
@@ -188,7 +190,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         {
             run.Stages.Lap("dump");
             taken = await TakeFromStoppedAppAsync(run, completing: null).ConfigureAwait(false);
-            LetGo(run, noCollection);
+            taken = taken with { LetGoAt = LetGo(run, noCollection) };
         }
         DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly, whenReadOut: run.Attempt.TakesArriving is null ? TakeAndLetGo : null).ConfigureAwait(false);
         return (dump, taken);
@@ -199,14 +201,32 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
     /// Not sooner: until every image is read out of its pipe, the pipes may hold the app's own pages (CRIU's parasite
     /// vmsplices them, and CRIU splices them on into crik's pipes, both by reference), which a resumed app could write.
     /// </summary>
-    private static void LetGo(DumpRun run, CollectionFreeWindow noCollection)
+    /// <returns>When the app was let go, on <see cref="MonotonicClock"/>.</returns>
+    private static long LetGo(DumpRun run, CollectionFreeWindow noCollection)
     {
         run.Attempt.Captured();
+        long letGoAt = MonotonicClock.Now();
         noCollection.Dispose();
+        return letGoAt;
+    }
+
+    /// <summary>What the dump's log tells of its moments, read once the app runs again (before the commit moves it); null when it cannot be read.</summary>
+    private DumpLogTimes? ReadLogTimes(DumpRun run)
+    {
+        try
+        {
+            return DumpLogTimes.Read(File.ReadLines(run.Staging.Criu.LogFile));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Debug("CRIU's dump log {Log} could not be read for when it seized the app: {Error}", run.Staging.Criu.LogFile, e.Message);
+            return null;
+        }
     }
 
     private DumpEnd Failed(DumpRun run, string why) => new(outcomes.Failed(run, why));
 }
 
 /// <summary>What a checkpoint takes from the app while CRIU leaves it stopped (<see cref="DumpAndCommit"/>).</summary>
-internal sealed record StoppedAppTaken(long LargestArea, List<int> Tree, FilesSaved Saved, WrittenSinceCommit? Written);
+/// <param name="LetGoAt">When the app was let go after, on <see cref="MonotonicClock"/>.</param>
+internal sealed record StoppedAppTaken(long LargestArea, List<int> Tree, FilesSaved Saved, WrittenSinceCommit? Written, long LetGoAt = 0);

@@ -16,10 +16,10 @@ internal sealed class DumpOutcomes(ICheckpointWriter store, ILogger log)
         StageClock stages = run.Stages;
         long? appWrote = captured.Written.Whole ? captured.Written.WrittenBytes : null;
         log.Information(new Happening.CheckpointCommitted(run.Generation, run.Reason.Label(), committed.Manifest.ImageBytes,
-                committed.Manifest.WrittenBytes, run.Clock.Elapsed, captured.Dump.Duration, appWrote),
-            "Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s): {Size}, of which {Written} written "
+                committed.Manifest.WrittenBytes, run.Clock.Elapsed, captured.Held.Length, appWrote),
+            "Checkpoint {Generation} committed in {Seconds:0.00} s (CRIU dump {Dump:0.00} s, the app held {Held}): {Size}, of which {Written} written "
             + "(the rest shared with earlier checkpoints), in {Dir}; CRIU log {Log}{AppWrote}. Stages: {Stages}{Streamed}; crik's CPU {Cpu}",
-            run.Generation, run.Clock.Elapsed.TotalSeconds, captured.Dump.Duration.TotalSeconds, Size.Format(committed.Manifest.ImageBytes),
+            run.Generation, run.Clock.Elapsed.TotalSeconds, captured.Dump.Duration.TotalSeconds, captured.Held.ToString(), Size.Format(committed.Manifest.ImageBytes),
             Size.Format(committed.Manifest.WrittenBytes), committed.Directory, run.Staging.LogPath,
             appWrote is { } bytes ? $"; the app wrote {Size.Format(bytes)} of its memory since the previous checkpoint (tracked)" : "",
             stages.ToString(), captured.Images.Times is { } streamed ? $"; streamed {streamed}" : "", StageClock.Milliseconds(stages.CrikCpu));

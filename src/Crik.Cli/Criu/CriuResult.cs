@@ -3,7 +3,8 @@ using Crik.Cli.Processes;
 namespace Crik.Cli.Criu;
 
 /// <summary>How one CRIU run ended, with the first telling error line of its log when it failed (read before the log is moved; empty when it succeeded).</summary>
-internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string FirstError)
+/// <param name="StartedAt">When criu was spawned, on <see cref="Interop.MonotonicClock"/>.</param>
+internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool TimedOut, string FirstError, long StartedAt = 0)
 {
     public bool Succeeded => Success(Status, TimedOut);
 

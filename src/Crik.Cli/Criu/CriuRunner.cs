@@ -44,6 +44,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             waitedForProbes?.Invoke();
         }
         var request = new SpawnRequest(["criu", .. arguments, .. PrivilegeArguments()], OutputPath: keepStdio ? null : work.ConsoleFile);
+        long startedAt = MonotonicClock.Now();
         TrackedChild child = ownProcessGroup ? CriuProcessGroup.Start(reaper, request) : reaper.Start(() => Spawner.Spawn(request));
         bool timedOut = false;
         using (var ending = CancellationTokenSource.CreateLinkedTokenSource(kill))
@@ -76,7 +77,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         {
             firstError = $"its log could not be read: {e.Message}";
         }
-        return new CriuResult(status, clock.Elapsed, timedOut, firstError);
+        return new CriuResult(status, clock.Elapsed, timedOut, firstError, startedAt);
     }
 
     private Task EndAsync(TrackedChild criu, bool ownProcessGroup)

@@ -61,7 +61,8 @@ internal sealed class CheckpointMetrics(TimeSpan? checkpointInterval)
         text.Family("crik_checkpoint_duration_seconds", "histogram", "Checkpoints that ran, by why they were taken and what they came to (committed or failed), from start to commit.");
         foreach (var ((reason, outcome), histogram) in _durations.OrderBy(h => h.Key))
             text.Histogram("crik_checkpoint_duration_seconds", PrometheusText.Labels(("reason", reason), ("outcome", outcome)), histogram.Snapshot());
-        text.Family("crik_checkpoint_frozen_seconds", "histogram", "How long each committed checkpoint's CRIU dump held the app frozen.")
+        text.Family("crik_checkpoint_frozen_seconds", "histogram", "How long each committed checkpoint held the app stopped: from CRIU's seize of its first process to crik letting it go "
+            + "(when the app ends after it, to the moment it could have been). With a CRIU without criu-patches/0013, from a little earlier: CRIU's start plus the seize's time in its log.")
             .Histogram("crik_checkpoint_frozen_seconds", "", _frozen.Snapshot());
         text.Family("crik_checkpoint_written_bytes", "gauge", "Bytes the last committed checkpoint wrote (the rest was shared with earlier ones).")
             .Sample("crik_checkpoint_written_bytes", "", Volatile.Read(ref _lastWritten));

@@ -11,7 +11,7 @@ internal abstract record Happening
     }
 
     /// <param name="Reason">Why it was taken, as a metric label: sigterm, periodic, at_risk, on_demand, on_demand_exit.</param>
-    /// <param name="Frozen">How long CRIU's dump held the app frozen.</param>
+    /// <param name="Frozen">How long the dump held the app (<see cref="Checkpointing.AppHold"/>): from CRIU's seize to crik letting it go.</param>
     /// <param name="AppWroteBytes">What the app wrote since the previous committed checkpoint as crik tracked it; null when crik did not track all of it.</param>
     public sealed record CheckpointCommitted(long Generation, string Reason, long SizeBytes, long WrittenBytes, TimeSpan Took, TimeSpan Frozen, long? AppWroteBytes = null) : Happening;
 

@@ -69,7 +69,7 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
     }
 
     /// <summary>The app's state and files are captured: the supervisor may resume an app that runs on after the checkpoint.</summary>
-    public void Captured() => host?.Captured();
+    public long? Captured() => host?.Captured();
 
     /// <summary>Why the supervisor says not to commit, asked just before the commit point; null to commit.</summary>
     public string? WhyNotCommit() => host?.WhyNotCommit();

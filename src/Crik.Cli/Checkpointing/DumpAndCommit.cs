@@ -201,11 +201,10 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
     /// Not sooner: until every image is read out of its pipe, the pipes may hold the app's own pages (CRIU's parasite
     /// vmsplices them, and CRIU splices them on into crik's pipes, both by reference), which a resumed app could write.
     /// </summary>
-    /// <returns>When the app was let go, on <see cref="MonotonicClock"/>.</returns>
+    /// <returns>When the app was let go (right before its SIGCONT), or could have been (it ends after the checkpoint), on <see cref="MonotonicClock"/>.</returns>
     private static long LetGo(DumpRun run, CollectionFreeWindow noCollection)
     {
-        run.Attempt.Captured();
-        long letGoAt = MonotonicClock.Now();
+        long letGoAt = run.Attempt.Captured() ?? MonotonicClock.Now();
         noCollection.Dispose();
         return letGoAt;
     }

@@ -8,9 +8,10 @@ internal interface ICheckpointHost
 {
     /// <summary>
     /// The app's state and files are captured, before the commit: an app that runs on after the checkpoint may be
-    /// resumed now.
+    /// resumed now. Returns when it was let go, right before its first SIGCONT (on <see cref="Interop.MonotonicClock"/>), or
+    /// null when it was not (it ends after the checkpoint, or its lease holds it back).
     /// </summary>
-    void Captured();
+    long? Captured();
 
     /// <summary>
     /// CRIU is done with the app and the checkpoint will not be taken, before the image directory is cleaned up and

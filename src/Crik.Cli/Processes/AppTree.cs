@@ -15,6 +15,10 @@ internal sealed class AppTree(int root) : IFreezableTree
     private readonly Lock _gate = new();
     private HashSet<int> _stoppedBefore = [];
     private bool _heldStopped;
+    private long _continuedAt;
+
+    /// <summary>When crik last let the app go, right before its first SIGCONT, on <see cref="MonotonicClock"/>; 0 before it ever did.</summary>
+    public long ContinuedAt => Volatile.Read(ref _continuedAt);
 
     /// <summary>
     /// Signals the app's process group and every process and thread of its tree. SIGSTOP first notes which
@@ -92,7 +96,9 @@ internal sealed class AppTree(int root) : IFreezableTree
             keep = _stoppedBefore;
             _heldStopped = false;
         }
-        foreach (int pid in Members().Keys.Where(pid => !keep.Contains(pid)))
+        int[] continued = [.. Members().Keys.Where(pid => !keep.Contains(pid))];
+        Volatile.Write(ref _continuedAt, MonotonicClock.Now());
+        foreach (int pid in continued)
         {
             Posix.TrySignal(pid, Interop.Signal.SIGCONT);
         }

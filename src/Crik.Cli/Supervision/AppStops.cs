@@ -69,14 +69,18 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     }
 
     /// <summary>Lets the app run again after crik stopped it: only while the lease is held; else it stays frozen, or is killed once lost.</summary>
-    public void Resume()
+    /// <returns>When the app was let go, right before its first SIGCONT (<see cref="MonotonicClock"/>); null when it was not: resumed
+    /// already, or held back by the lease.</returns>
+    public long? Resume()
     {
         if (Interlocked.Exchange(ref _stoppedByCrik, 0) == 0)
         {
-            return; // resumed already, since crik last stopped it
+            return null; // resumed already, since crik last stopped it
         }
         ReleaseHold();
+        long before = MonotonicClock.Now();
         Continue();
+        return tree.ContinuedAt is var continuedAt && continuedAt >= before ? continuedAt : null;
     }
 
     /// <summary>

@@ -14,13 +14,7 @@ internal sealed class CheckpointHost(AppLife life, AppSignals signals, Checkpoin
 {
     private int _sigtermGiven;
 
-    public void Captured()
-    {
-        if (AfterCheckpoint.ResumedOnceCaptured(reason))
-        {
-            life.Stops.Resume();
-        }
-    }
+    public long? Captured() => AfterCheckpoint.ResumedOnceCaptured(reason) ? life.Stops.Resume() : null;
 
     // The app goes on as after any checkpoint not taken, before the clean-up, which a store that stopped answering makes slow.
     public void GivingUp() => LetTheAppGoOn(AfterCheckpoint.Plan(reason, CheckpointEnd.NotTakenStopped));

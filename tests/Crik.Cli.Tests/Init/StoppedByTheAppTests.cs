@@ -41,6 +41,29 @@ public class StoppedByTheAppTests
         app.WaitForExit();
     }
 
+    [Fact]
+    public void ACheckpointsResumeTellsTheMomentRightBeforeItsSigcontAndNoneOnceTheAppRunsAlready()
+    {
+        using Process app = StartInItsOwnGroup("echo ready; exec sleep 1000");
+        var stops = new Crik.Cli.Supervision.AppStops(new AppTree(app.Id), watchdog: null);
+        stops.StopForCheckpoint();
+        Native.Signal(app.Id, Native.SIGSTOP); // as CRIU's dump leaves it
+        Poll.Until(() => State(app.Id) == 'T', "the app to be stopped");
+
+        // The checkpoint's hold ends at the SIGCONT: the moment is taken between the look for the app's processes and the
+        // signal, never after it, when the app running again may keep crik off the CPU for milliseconds.
+        long before = Crik.Cli.Interop.MonotonicClock.Now();
+        long? letGo = stops.Resume();
+        long after = Crik.Cli.Interop.MonotonicClock.Now();
+        Assert.NotNull(letGo);
+        Assert.InRange(letGo.Value, before, after);
+        Poll.Until(() => State(app.Id) == 'S', "the app to run again");
+        Assert.Null(stops.Resume()); // resumed already: it was not let go again
+
+        Native.TrySignal(-app.Id, Native.SIGKILL);
+        app.WaitForExit();
+    }
+
     [CriuFact]
     public void AProcessTheAppStoppedStaysStoppedThroughPeriodicCheckpoints()
     {

@@ -40,8 +40,9 @@ PATCHES=$(cd "$(dirname "$0")/../criu-patches" && pwd)
 # build-IDs kept in /run for the next dump; 0010: SIGTERM stops a dump at its next safe step, never inside a parasite's
 # setup (and fault injections that hold a dump where a stop must be safe); 0011: 0008's scan split over a thread per CPU;
 # 0012: the tasks' TCP sockets asked for by their addresses; 0013: the log's timestamps on CLOCK_MONOTONIC, and its start
-# on that clock logged, for crik to time the app's hold from CRIU's seize (no option for any of the last nine: the lines
-# they log, in the binary, tell them).
+# on that clock logged, for crik to time the app's hold from CRIU's seize; 0014: a streamed dump tells the streamer when it
+# is done with the tasks, before its own teardown (no option for any of the last ten: the lines they log, in the binary,
+# tell them).
 patched() {
     local help
     help=$("$1" --help 2>&1)
@@ -51,7 +52,8 @@ patched() {
         && grep -qa 'its leader is its only thread' "$1" && grep -qa 'pages beside the dump' "$1" \
         && grep -qa 'files taken from /run/criu-build-ids.cache' "$1" && grep -qa 'Stop requested (SIGTERM)' "$1" \
         && grep -qa 'Scanning the pages beside the dump with' "$1" && grep -qa 'asked for by their addresses' "$1" \
-        && grep -qa 'between two chunks of pages' "$1" && grep -qa 'Log timestamps count from CLOCK_MONOTONIC' "$1"
+        && grep -qa 'between two chunks of pages' "$1" && grep -qa 'Log timestamps count from CLOCK_MONOTONIC' "$1" \
+        && grep -qa 'Told the image streamer the dump is done' "$1"
 }
 
 # `criu check`, quiet when it passes: its warnings (no hardware breakpoints on a VM, no nftables, no kdat

@@ -47,9 +47,10 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
     /// else streamed through crik.
     /// </summary>
     /// <param name="writtenOnly">Streamed, only the pages the app wrote since the previous checkpoint (the others left as holes in it).</param>
-    /// <param name="whenReadOut">Streamed, called once CRIU has dumped the app and every image is read out of its pipe, before
-    /// the last chunks are stored (and before this returns): what is to be done with the app stopped, and its release, need
-    /// not wait for the store (object storage uploads a part with some chunks). Not called when the dump failed.</param>
+    /// <param name="whenReadOut">Streamed, called once CRIU has dumped the app (it exited, or said it succeeded: criu-patches/0014)
+    /// and every image is read out of its pipe, before the last chunks are stored (and before this returns): what is to be done
+    /// with the app stopped, and its release, need not wait for the store (object storage uploads a part with some chunks), nor
+    /// for criu's teardown. Not called when the dump failed.</param>
     public async Task<DumpTaken> DumpAsync(DumpRun run, DumpSetup setup, bool writtenOnly = false, Func<Task>? whenReadOut = null)
     {
         TimeSpan dumpTimeout = run.Budget.AtMost(config.CheckpointTimeout);
@@ -145,21 +146,37 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         // grace's end is asked to.
         using var lastResort = new CancellationTokenSource();
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
-        CriuResult dump = await criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly, areaFlagsByBpf: areaFlagsByBpf),
-            staging.Criu, timeout, kill: lastResort.Token).ConfigureAwait(false);
-        long criuExited = Stopwatch.GetTimestamp(); // one grace for the images from here, read out and stored
-        TimeSpan GraceLeft() => TimeSpan.FromTicks(Math.Max(0, (StreamerGrace - Stopwatch.GetElapsedTime(criuExited)).Ticks));
-        if (whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(GraceLeft()).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested)
+        Task<CriuResult> running = criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly,
+            areaFlagsByBpf: areaFlagsByBpf), staging.Criu, timeout, kill: lastResort.Token);
+        async Task TakeAndLetGoAsync(Func<Task> take, TimeSpan grace)
         {
             try
             {
-                await whenReadOut().ConfigureAwait(false);
+                await take().ConfigureAwait(false);
             }
             catch
             {
-                _ = await Captured(capture, GraceLeft()).ConfigureAwait(false); // no chunk is stored into the staging area after this fails
+                // No chunk is stored into the staging area after this fails, nor does criu write there.
+                _ = await running.ConfigureAwait(false);
+                _ = await Captured(capture, grace).ConfigureAwait(false);
                 throw;
             }
+        }
+        // A CRIU with criu-patches/0014 says when its dump succeeded and it is done with the app, before its own teardown and exit
+        // (a millisecond on a VM where page tables are dear): the app is taken and let go from then, while criu ends.
+        bool takenBeforeExit = whenReadOut is not null && await Task.WhenAny(running, capture.CriuDone).ConfigureAwait(false) != running
+            && await capture.ReadOutAsync(StreamerGrace).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested;
+        if (takenBeforeExit)
+        {
+            await TakeAndLetGoAsync(whenReadOut!, StreamerGrace).ConfigureAwait(false);
+        }
+        CriuResult dump = await running.ConfigureAwait(false);
+        long criuExited = Stopwatch.GetTimestamp(); // one grace for the images from here, read out and stored
+        TimeSpan GraceLeft() => TimeSpan.FromTicks(Math.Max(0, (StreamerGrace - Stopwatch.GetElapsedTime(criuExited)).Ticks));
+        if (!takenBeforeExit && whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(GraceLeft()).ConfigureAwait(false)
+            && !capture.Failed.IsCancellationRequested)
+        {
+            await TakeAndLetGoAsync(whenReadOut, GraceLeft()).ConfigureAwait(false);
         }
         return (dump, await Captured(capture, GraceLeft()).ConfigureAwait(false), null);
     }

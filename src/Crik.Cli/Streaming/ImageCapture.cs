@@ -26,6 +26,7 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
     private readonly OpenImagePipes _open = new();
     private readonly CancellationTokenRegistration _closesOnFailure;
     private readonly TaskCompletionSource _readOut = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _criuDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Images not yet read to their end, and one more while CRIU may still send images.</summary>
     private int _unread = 1;
 
@@ -52,6 +53,15 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
     }
 
     string? IRunFailure.Failure => Failure;
+
+    /// <summary>The empty image a CRIU with criu-patches/0014 sends once its dump succeeded and it has let the app go as asked.</summary>
+    public const string DumpDoneName = "dump-done";
+
+    /// <summary>
+    /// Ends when CRIU says its dump succeeded and it touches the app no more (<see cref="DumpDoneName"/>), before its own
+    /// teardown and exit; never with a CRIU without criu-patches/0014.
+    /// </summary>
+    public Task CriuDone => _criuDone.Task;
 
     /// <summary>
     /// Ends once CRIU has sent its last image and every image is read out of its pipe (or the capture failed): from then on
@@ -117,6 +127,12 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
             while (connection.ReadRequest() is { } name)
             {
                 SafeFileHandle pipe = connection.ReceivePipe();
+                if (name == DumpDoneName)
+                {
+                    pipe.Dispose(); // empty: CRIU closed its end already
+                    _criuDone.TrySetResult();
+                    continue;
+                }
                 if (!_open.Hold(pipe))
                 {
                     break; // the capture has failed: CRIU's writes to this pipe fail

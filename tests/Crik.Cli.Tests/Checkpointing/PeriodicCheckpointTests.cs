@@ -60,6 +60,30 @@ public class PeriodicCheckpointTests
     }
 
     [CriuFact]
+    public void TheAppRunsAgainOnceCriuSaysItsDumpIsDoneNotOnceCriuHasExited()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        string criuDumped = Path.Combine(pods.Root, "criu-dumped"), goOn = Path.Combine(pods.Root, "criu-may-exit");
+        // A criu held from its exit, once it has dumped, until the test has seen the app count again (or 30 s): as CRIU's own
+        // teardown holds it, only longer.
+        var path = pods.PathWithStandInCriu($"if [ \"$1\" = dump ]; then {Prerequisites.FindOnPath("criu")} \"$@\"; rc=$?; touch {criuDumped}; "
+            + $"i=0; while [ ! -e {goOn} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; exit $rc; fi");
+        using CrikRun pod = pods.StartWith(path, "sh", "-c", Pods.Counter());
+        Poll.Until(() => File.Exists(criuDumped), $"the first dump to end\n{pod.Transcript}", TimeSpan.FromSeconds(60));
+        int atDump = Pods.Counts(pod).Last();
+
+        // The app runs on while criu has not exited: CRIU said it was done with it (criu-patches/0014). Before, it stayed
+        // stopped until criu's exit.
+        pod.WaitForLine(_ => Pods.Counts(pod).Last() >= atDump + 3, TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("committed", StringComparison.Ordinal));
+        File.WriteAllText(goOn, "");
+        string committed = pod.WaitForLine("Checkpoint 1 committed", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Matches(@"the app held [\d.]+ ms\)", committed);
+        pod.Signal(Native.SIGKILL);
+        pod.WaitForExit();
+    }
+
+    [CriuFact]
     public async Task ACheckpointLongerThanTheIntervalStretchesItOnceSaidAndEachCounted()
     {
         int port = FreePort.Get();

@@ -122,6 +122,31 @@ public class FailureTests
     }
 
     /// <summary>
+    /// criu said its dump was done (criu-patches/0014), so crik let the app go, and then criu ended with a failure: the
+    /// checkpoint is not committed, the app runs on as after any failed periodic checkpoint (never stopped again, nor
+    /// signalled twice), and the next checkpoint, with criu as it is, is committed.
+    /// </summary>
+    [CriuFact]
+    public void ACriuThatFailsAfterSayingItsDumpIsDoneLeavesTheAppRunningAndTheNextCheckpointIsTaken()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        string failedOnce = Path.Combine(pods.Root, "failed-once");
+        var path = pods.PathWithStandInCriu($"if [ \"$1\" = dump ] && [ ! -e {failedOnce} ]; then {Prerequisites.FindOnPath("criu")} \"$@\"; "
+            + $"touch {failedOnce}; exit 1; fi");
+        using CrikRun pod = pods.StartWith(path, "sh", "-c", Pods.Counter());
+        string failed = pod.WaitForLine("Checkpoint 1 failed", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Contains("criu ended with exit code 1", failed, StringComparison.Ordinal);
+        Assert.Contains("the app keeps running", failed, StringComparison.Ordinal);
+        int atFailure = Pods.Counts(pod).Last();
+        pod.WaitForLine(_ => Pods.Counts(pod).Last() >= atFailure + 3, TimeSpan.FromSeconds(20));
+        pod.WaitForLine("Checkpoint 1 committed", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Single(pods.Committed());
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("SIGTERM", StringComparison.Ordinal) || l.Contains(" ERR ", StringComparison.Ordinal) && l != failed);
+        pod.Signal(Native.SIGKILL);
+        pod.WaitForExit();
+    }
+
+    /// <summary>
     /// criu is killed at the dump's timeout while a child it forked lives (one of its kernel probes forks a child that
     /// sleeps until criu kills it): the kill takes the child too, so nothing holds the image streamer's connection open
     /// and the dump fails at once, not 10 s later, and no process of criu's lives on in the pod. The criu here runs the

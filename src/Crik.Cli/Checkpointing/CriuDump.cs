@@ -148,27 +148,13 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         using CancellationTokenRegistration graceStarts = capture.Failed.Register(() => lastResort.CancelAfter(CriuStopGrace));
         Task<CriuResult> running = criu.RunAsync(CriuArguments.Dump(run.App.Pid, staging.ImagesDir, staging.Criu, mounts, writtenOnly: writtenOnly,
             areaFlagsByBpf: areaFlagsByBpf), staging.Criu, timeout, kill: lastResort.Token);
-        async Task TakeAndLetGoAsync(Func<Task> take, TimeSpan grace)
-        {
-            try
-            {
-                await take().ConfigureAwait(false);
-            }
-            catch
-            {
-                // No chunk is stored into the staging area after this fails, nor does criu write there.
-                _ = await running.ConfigureAwait(false);
-                _ = await Captured(capture, grace).ConfigureAwait(false);
-                throw;
-            }
-        }
         // A CRIU with criu-patches/0014 says when its dump succeeded and it is done with the app, before its own teardown and exit
         // (a millisecond on a VM where page tables are dear): the app is taken and let go from then, while criu ends.
         bool takenBeforeExit = whenReadOut is not null && await Task.WhenAny(running, capture.CriuDone).ConfigureAwait(false) != running
             && await capture.ReadOutAsync(StreamerGrace).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested;
         if (takenBeforeExit)
         {
-            await TakeAndLetGoAsync(whenReadOut!, StreamerGrace).ConfigureAwait(false);
+            await TakeAndLetGoAsync(whenReadOut!, running, capture, StreamerGrace).ConfigureAwait(false);
         }
         CriuResult dump = await running.ConfigureAwait(false);
         long criuExited = Stopwatch.GetTimestamp(); // one grace for the images from here, read out and stored
@@ -176,9 +162,27 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         if (!takenBeforeExit && whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(GraceLeft()).ConfigureAwait(false)
             && !capture.Failed.IsCancellationRequested)
         {
-            await TakeAndLetGoAsync(whenReadOut, GraceLeft()).ConfigureAwait(false);
+            await TakeAndLetGoAsync(whenReadOut, running, capture, GraceLeft()).ConfigureAwait(false);
         }
         return (dump, await Captured(capture, GraceLeft()).ConfigureAwait(false), null);
+    }
+
+    /// <summary>
+    /// What is to be done with the app stopped, and its release (<paramref name="take"/>). When that fails, criu has ended and
+    /// the capture is finished before it is told: no chunk is stored into the staging area after, nor does criu write there.
+    /// </summary>
+    private static async Task TakeAndLetGoAsync(Func<Task> take, Task<CriuResult> running, ImageCapture capture, TimeSpan grace)
+    {
+        try
+        {
+            await take().ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = await running.ConfigureAwait(false);
+            _ = await Captured(capture, grace).ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>

@@ -26,7 +26,11 @@ public sealed class HeldTreeTests
         try
         {
             int child = int.Parse(app.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+            // Held as CRIU holds it: every process stopped, so that no area changes between two reads. The child may still be
+            // loading its libraries, and a signal is delivered when its process next runs: the test waits for both to stop.
             Native.Signal(app.Id, Native.SIGSTOP);
+            Native.Signal(child, Native.SIGSTOP);
+            Poll.Until(() => ProcessTable.All().Count(e => (e.Pid == app.Id || e.Pid == child) && e.State == 'T') == 2, "the app and its child to stop");
 
             HeldTree held = HeldTree.Read(app.Id);
 

@@ -151,7 +151,7 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         // A CRIU with criu-patches/0014 says when its dump succeeded and it is done with the app, before its own teardown and exit
         // (a millisecond on a VM where page tables are dear): the app is taken and let go from then, while criu ends.
         bool takenBeforeExit = whenReadOut is not null && await Task.WhenAny(running, capture.CriuDone).ConfigureAwait(false) != running
-            && await capture.ReadOutAsync(StreamerGrace).ConfigureAwait(false) && !capture.Failed.IsCancellationRequested;
+            && await capture.ReadOutWholeAsync(StreamerGrace).ConfigureAwait(false);
         if (takenBeforeExit)
         {
             await TakeAndLetGoAsync(whenReadOut!, running, capture, StreamerGrace).ConfigureAwait(false);
@@ -159,8 +159,7 @@ internal sealed class CriuDump(CrikConfig config, CriuRunner criu, PreDumpChain?
         CriuResult dump = await running.ConfigureAwait(false);
         long criuExited = Stopwatch.GetTimestamp(); // one grace for the images from here, read out and stored
         TimeSpan GraceLeft() => TimeSpan.FromTicks(Math.Max(0, (StreamerGrace - Stopwatch.GetElapsedTime(criuExited)).Ticks));
-        if (!takenBeforeExit && whenReadOut is not null && dump.Succeeded && await capture.ReadOutAsync(GraceLeft()).ConfigureAwait(false)
-            && !capture.Failed.IsCancellationRequested)
+        if (!takenBeforeExit && whenReadOut is not null && dump.Succeeded && await capture.ReadOutWholeAsync(GraceLeft()).ConfigureAwait(false))
         {
             await TakeAndLetGoAsync(whenReadOut, running, capture, GraceLeft()).ConfigureAwait(false);
         }

@@ -97,8 +97,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             : null;
         if (taken is null)
         {
-            taken = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
-            taken = taken with { LetGoAt = LetGo(run, noCollection) };
+            taken = await TakeAndLetGoAsync(run, completing, noCollection).ConfigureAwait(false);
         }
         (long largestArea, List<int> tree, FilesSaved saved, WrittenSinceCommit? written, long letGoAt) = taken;
         if (completing is not null)
@@ -178,6 +177,13 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         }
     }
 
+    /// <summary>What is taken from the stopped app (<see cref="TakeFromStoppedAppAsync"/>), then its release. When the take throws, the release is left to the failed checkpoint's end.</summary>
+    private async Task<StoppedAppTaken> TakeAndLetGoAsync(DumpRun run, Task? completing, CollectionFreeWindow noCollection)
+    {
+        StoppedAppTaken taken = await TakeFromStoppedAppAsync(run, completing).ConfigureAwait(false);
+        return taken with { LetGoAt = LetGo(run, noCollection) };
+    }
+
     /// <summary>
     /// CRIU's dump. What is taken from the stopped app, and its release, come as soon as every image is read out of its pipe,
     /// before the last chunks are stored: a store can be slow (object storage uploads a part), and the app must not wait for it.
@@ -189,8 +195,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         async Task TakeAndLetGo()
         {
             run.Stages.Lap("dump");
-            taken = await TakeFromStoppedAppAsync(run, completing: null).ConfigureAwait(false);
-            taken = taken with { LetGoAt = LetGo(run, noCollection) };
+            taken = await TakeAndLetGoAsync(run, completing: null, noCollection).ConfigureAwait(false);
         }
         DumpTaken dump = await criuDump.DumpAsync(run, setup, writtenOnly, whenReadOut: run.Attempt.TakesArriving is null ? TakeAndLetGo : null).ConfigureAwait(false);
         return (dump, taken);

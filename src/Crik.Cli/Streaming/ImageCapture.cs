@@ -66,14 +66,15 @@ internal sealed class ImageCapture : StreamerSession<CaptureResult>, IRunFailure
     /// <summary>
     /// Ends once CRIU has sent its last image and every image is read out of its pipe (or the capture failed): from then on
     /// no pipe holds any of the app's pages (CRIU splices them into the pipes by reference), so the app may run again while
-    /// the last chunks are stored. Waits at most <paramref name="atMost"/>; false when that ran out.
+    /// the last chunks are stored. Waits at most <paramref name="atMost"/>; true when every image was read out and the capture
+    /// has not failed, false when it failed or the wait ran out.
     /// </summary>
-    public async Task<bool> ReadOutAsync(TimeSpan atMost)
+    public async Task<bool> ReadOutWholeAsync(TimeSpan atMost)
     {
         try
         {
             await _readOut.Task.WaitAsync(atMost).ConfigureAwait(false);
-            return true;
+            return !Failed.IsCancellationRequested;
         }
         catch (TimeoutException)
         {

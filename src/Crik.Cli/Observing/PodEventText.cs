@@ -14,7 +14,7 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
     {
         Happening.CheckpointCommitted c => new(Normal, "Checkpointed",
             $"Checkpoint {c.Generation} committed ({Why(c.Reason)}): {Size.Format(c.SizeBytes)}, {Size.Format(c.WrittenBytes)} written, "
-            + $"in {Seconds(c.Took)}, the app frozen for {Seconds(c.Frozen)}"),
+            + $"in {Seconds(c.Took)}, the app frozen for {Hold(c.Frozen)}"),
         Happening.CheckpointFailed f => new(Warning, "CheckpointFailed",
             $"{(f.Generation > 0 ? $"Checkpoint {f.Generation}" : "A checkpoint")} failed after {Seconds(f.Took)} ({Why(f.Reason)}): {Sentence(f.Why)}; "
             + "the previous checkpoint is untouched"),
@@ -66,6 +66,10 @@ internal sealed record PodEventText(string Type, string Reason, string Message)
         "on_demand_exit" => "on demand, then exit",
         _ => reason,
     };
+
+    /// <summary>A checkpoint's hold of the app: in milliseconds below a second, as a periodic checkpoint's is.</summary>
+    private static string Hold(TimeSpan time) =>
+        time < TimeSpan.FromSeconds(1) ? time.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture) + " ms" : Seconds(time);
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture) + " s";
 

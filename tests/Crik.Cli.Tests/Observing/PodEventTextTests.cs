@@ -56,6 +56,14 @@ public sealed partial class PodEventTextTests
         Assert.Equal("crik renewed its lease after 61.50 s in doubt: no other pod took it, so the app (PID 7) runs on",
             PodEventText.For(new Happening.LeaseKept(7, TimeSpan.FromSeconds(61.5)))!.Message);
 
+    [Theory]
+    [InlineData(0.0172, "in 0.03 s, the app frozen for 17.2 ms")]
+    [InlineData(0.9999, "in 0.03 s, the app frozen for 999.9 ms")]
+    [InlineData(1.8, "in 0.03 s, the app frozen for 1.80 s")]
+    public void ACommittedCheckpointSaysItsHoldInMillisecondsBelowASecond(double frozen, string end) =>
+        Assert.EndsWith(end, PodEventText.For(new Happening.CheckpointCommitted(9, "periodic", 1 << 20, 1 << 10, TimeSpan.FromSeconds(0.03),
+            TimeSpan.FromSeconds(frozen)))!.Message, StringComparison.Ordinal);
+
     [Fact]
     public void AReasonFromTheLogLosesItsLineBreaksAndFinalPeriod()
     {

@@ -9,7 +9,9 @@ the run with checkpoints beside the one without says how much CPU the checkpoint
 The Python app's threads share its interpreter's lock, so an answer also waits for its rewrite, which each page's first
 write after a checkpoint slows (the tracking's fault; "rewrites" keeps each rewrite's time). With --app native the app
 is issue 77's own, in C (apps/native_app.c): a thread writing a 1 MiB block 30 times a second, one spinning, one
-answering, with no lock between them; there a client's longest wait is how long the app was stopped. From the CRIU
+answering, with no lock between them; there a client's longest wait is how long the app was stopped, and the spinning
+thread's share of the wall clock on a CPU (from its own CPU clock) says what the checkpoints took from it apart from the
+host's speed, which moves from run to run on a shared VM. From the CRIU
 logs of the checkpoints still kept, each run also records how long CRIU held the app (its seize to its unfreeze) and
 how long it waited for its walk of the page tables beside the dump (criu-patches/0008, 0011); from every commit line,
 how long the app was held in all (CRIU's seize to crik letting it go)."""
@@ -28,11 +30,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "apps", "http_app.py")
 
 
+def spin_on_cpu(pod, started, ended):
+    """From native_app's "spin 0 N CPU WALL" lines between started and ended: the share of the wall clock its spinning
+    thread ran, and its count per second of its own CPU time. The host's speed moves the second from run to run on a
+    shared VM (by a third here); the share is what a checkpoint's hold and crik's work beside the app take away."""
+    seen = [tuple(float(v) for v in m.groups()) for stamp, line in pod.lines["stdout"]
+            if started <= stamp <= ended and (m := re.fullmatch(r"spin 0 (\d+) ([\d.]+) ([\d.]+)", line))]
+    if len(seen) < 2 or seen[-1][2] <= seen[0][2] or seen[-1][1] <= seen[0][1]:
+        return None, None
+    (count0, cpu0, wall0), (count1, cpu1, wall1) = seen[0], seen[-1]
+    return round((cpu1 - cpu0) / (wall1 - wall0), 4), round((count1 - count0) / (cpu1 - cpu0))
+
+
 def spin_rate(pod, started, ended):
     """The spinning processes' counts a second between started and ended, all together, from their "spin K N" lines."""
     runs = {}
     for stamp, line in pod.lines["stdout"]:
-        if started <= stamp <= ended and (m := re.fullmatch(r"spin (\d+) (\d+)", line)):
+        if started <= stamp <= ended and (m := re.fullmatch(r"spin (\d+) (\d+)(?: \S+ \S+)?", line)):
             runs.setdefault(m.group(1), []).append((stamp, int(m.group(2))))
     rates = [(run[-1][1] - run[0][1]) / (run[-1][0] - run[0][0]) for run in runs.values() if len(run) > 1]
     return round(sum(rates)) if rates else None
@@ -107,10 +121,13 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
         rewrites = [(float(m.group(1)), stamp - first_started) for stamp, line in pod.lines["stdout"] if stamp >= started
                     for m in [re.search(r"^rewrote \d+ pages in ([\d.]+) ms", line)] if m]
         gathered = [line.split("crik: ", 1)[-1] for stamp, line in pod.lines["stderr"] if stamp >= started and "Gathered checkpoint" in line]
+        spin_share, spin_per_cpu_s = spin_on_cpu(pod, started, ended)
         return {
             "crik_log": [f"{stamp - first_started:.3f} {line.split('crik: ', 1)[-1]}" for stamp, line in pod.lines["stderr"] if stamp >= first_started],
             "gathered": gathered,
             "spin_per_s": spin_rate(pod, started, ended) if spin or app_kind == "native" else None,
+            "spin_on_cpu_share": spin_share,
+            "spin_per_cpu_s": spin_per_cpu_s,
             "crik_cpu_share": round(crik_cpu / (ended - started), 3),
             "answers": len(answers),
             "rewrites": [f"{ms} ms at {at:.3f}" for ms, at in rewrites],
@@ -130,6 +147,12 @@ def one_run(crik, python, work, mib, seconds, percent, interval, spin=0, store_k
 def spread_said(spread):
     """A spread of criu_holds for the run's log line."""
     return f"a median of {spread['median']:.1f} ms ({spread['min']:.1f}-{spread['max']:.1f}, {spread['n']} dumps)" if spread else "-"
+
+
+def spin_said(run):
+    """The spinning thread's share of the wall clock on a CPU, and its speed per CPU second, for the run's log line."""
+    return (f" (on a CPU {run['spin_on_cpu_share'] * 100:.2f} % of the time, {run['spin_per_cpu_s']} a CPU second)"
+            if run["spin_on_cpu_share"] is not None else "")
 
 
 def rewrites_said(run):
@@ -167,7 +190,7 @@ def main():
             results["runs"].append(run)
             log(f"periodic: {mib} MiB to {args.store}, checkpointInterval {interval or 'none'}: longest gap {run['longest_gap_s']} s, "
                 f"p99 {run['p99_gap_s']} s, {run['checkpoints']} checkpoints committed, {len(run['gathered'])} gathered, "
-                f"spinning {run['spin_per_s']}/s, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
+                f"spinning {run['spin_per_s']}/s{spin_said(run)}, crik and CRIU used {run['crik_cpu_share']} of a core; stages of the last: "
                 f"{run['stages'][-1] if run['stages'] else '-'}{rewrites_said(run)}"
                 + (f"; the app was held {spread_said(run['app_held_ms'])}, CRIU held it {spread_said(run['criu_held_ms'])} and waited {spread_said(run['criu_waited_for_walk_ms'])}"
                    f" for its walk of the page tables, with {run['walk_threads']} threads" if run["criu_held_ms"] else ""))

@@ -1,6 +1,7 @@
 // Benchmark app, the one issue 77 describes, in C so that no lock of a language's runtime ties its threads together:
 // MIB mebibytes of pseudo-random memory; a writer thread that rewrites a whole 1 MiB block at a random place BLOCKS
-// times a second; a thread that counts on the CPU as fast as it can and prints "spin 0 N" every 0.25 s; and a thread
+// times a second; a thread that counts on the CPU as fast as it can and prints "spin 0 N CPU WALL" (its count, its own CPU
+// time and the monotonic clock, in seconds) every 0.25 s; and a thread
 // that answers each HTTP GET on PORT (one connection per request) with the count of blocks written so far. The main
 // thread prints "ready MIB MiB" once the memory is filled, then "tick N" every 100 ms. A client's longest wait for an
 // answer is then how long the app was stopped, not how long one of its threads was slowed by the pages it wrote.
@@ -85,8 +86,13 @@ static void *spinner(void *unused)
             count++;
             __asm__ volatile("" : "+r"(count)); // so the compiler keeps the loop
         }
-        if (seconds() >= report) {
-            snprintf(line, sizeof line, "spin 0 %lu\n", count);
+        double now = seconds();
+        if (now >= report) {
+            // With the thread's own CPU time: the share of the wall clock it ran tells what took it off the CPU
+            // (a checkpoint's hold, or a process beside it) apart from how fast the host runs a CPU second.
+            struct timespec cpu;
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+            snprintf(line, sizeof line, "spin 0 %lu %.6f %.6f\n", count, cpu.tv_sec + cpu.tv_nsec / 1e9, now);
             say(line);
             report += 0.25;
         }

@@ -46,14 +46,22 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
     /// <summary>Who holds IDs the app needs, and whether it is crik's own threads alone (a new crik program frees them).</summary>
     public sealed record Held(string Why, bool OnlyCriksThreads);
 
-    /// <summary>The IDs still held once crik's own processes that held some (they end by themselves) have ended.</summary>
+    /// <summary>
+    /// The IDs still held once crik's own processes that held some (they end by themselves) have ended: its children and
+    /// theirs (CRIU's kernel probes fork children of their own). A holder that crik's walk missed, since its parent ended and
+    /// it moved to crik in between, shows on the next look: a verdict of others holding IDs takes the same IDs twice.
+    /// </summary>
     private List<int> HeldAfterHelpers(List<int> ids, long generation)
     {
         var waiting = System.Diagnostics.Stopwatch.StartNew();
+        List<int>? heldByOthersBefore = null;
         while (true)
         {
             List<int> held = ProcessTree.InUse(ids);
-            if (!held.Any(id => ProcessTree.ParentOf(id) == Environment.ProcessId) || waiting.Elapsed > HelperWait)
+            bool helperHolds = held.Count > 0 && held.Intersect(CriksHelpers()).Any();
+            held = ProcessTree.InUse(held); // a holder that ended meanwhile freed its ID for good: the counter is past it
+            bool settled = held.Count == 0 || (!helperHolds && heldByOthersBefore is not null && heldByOthersBefore.SequenceEqual(held));
+            if (settled || waiting.Elapsed > HelperWait)
             {
                 if (waiting.Elapsed > TimeSpan.FromSeconds(1))
                 {
@@ -62,8 +70,16 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
                 }
                 return held;
             }
+            heldByOthersBefore = helperHolds ? null : held;
             Thread.Sleep(10);
         }
+    }
+
+    /// <summary>Every process and thread below crik: what it started, and what those started.</summary>
+    private static HashSet<int> CriksHelpers()
+    {
+        int self = Environment.ProcessId;
+        return ProcessTree.PidsAndThreadsOf(ProcessTree.Processes(self).Where(pid => pid != self)).ToHashSet();
     }
 
     /// <summary>

@@ -61,13 +61,7 @@ public class RestoreAgainTests
     {
         using var pods = new Pods();
         string[] app = ["python3", Paths.App("growing-tree.py"), "300"];
-        int last;
-        using (CrikRun first = pods.Start(app))
-        {
-            first.WaitForLine(_ => Pods.Counts(first).Count >= 20, TimeSpan.FromSeconds(60));
-            Pods.CheckpointAndStop(first);
-            last = Pods.Counts(first).Last();
-        }
+        int last = CheckpointFirstPod(pods, app);
         Assert.Contains(Ids(pods, 1), id => id is 301 or 302);
         // crik's own threads in this pod take IDs from 300 on: the ones the app's threads had.
         using CrikRun second = pods.StartInside("echo 299 > /proc/sys/kernel/ns_last_pid", new Dictionary<string, string>(), app);
@@ -78,6 +72,43 @@ public class RestoreAgainTests
         Assert.Equal(1, second.Stderr.Count(l => l.Contains("crik starts its own program again", StringComparison.Ordinal)));
         Assert.DoesNotContain(second.Stderr, l => l.Contains("set aside", StringComparison.Ordinal) || l.Contains("Started python3", StringComparison.Ordinal));
         Pods.CheckpointAndStop(second);
+    }
+
+    /// <summary>
+    /// A process below crik that holds one of the app's IDs when the restore looks, not crik's child but its child's (as a
+    /// child of CRIU's kernel probes is, which crik runs as it starts), ends by itself: the restore waits for it and
+    /// restores the checkpoint, never starting the app fresh beside it.
+    /// </summary>
+    [CriuFact]
+    public void ACheckpointWhoseIdAGrandchildOfCrikHoldsIsRestoredOnceThatProcessEnds()
+    {
+        using var pods = new Pods();
+        string[] app = ["python3", Paths.App("growing-tree.py"), "300"];
+        int last = CheckpointFirstPod(pods, app);
+        Assert.Contains(Ids(pods, 1), id => id == 306);
+        // crik's child takes ID 250, none of the app's; its child takes 306, one of the app's, and lives 3 s. crik's own
+        // threads then take low IDs again.
+        const string counter = "/proc/sys/kernel/ns_last_pid";
+        string holder = Path.Combine(pods.Root, "holder");
+        using CrikRun second = pods.StartInside(
+            $"echo 249 > {counter}; ( echo 305 > {counter}; /bin/sleep 3 & echo $! > {holder}; exec /bin/sleep 4 ) & "
+            + $"until [ -s {holder} ]; do :; done; echo 10 > {counter}", new Dictionary<string, string>(), app);
+        second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        Assert.Equal("306", File.ReadAllText(holder).Trim());
+        Assert.Contains(second.Stderr, l => l.Contains("for processes of crik's own to free IDs the app needs", StringComparison.Ordinal));
+        second.WaitForLine(_ => Pods.Counts(second).Count >= 5, TimeSpan.FromSeconds(60));
+        Assert.Equal(last + 1, Pods.Counts(second)[0]);
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("set aside", StringComparison.Ordinal) || l.Contains("Started python3", StringComparison.Ordinal));
+        Pods.CheckpointAndStop(second);
+    }
+
+    /// <summary>Checkpoints a first pod of <paramref name="app"/> after 20 counts and stops it; returns its last count.</summary>
+    private static int CheckpointFirstPod(Pods pods, string[] app)
+    {
+        using CrikRun first = pods.Start(app);
+        first.WaitForLine(_ => Pods.Counts(first).Count >= 20, TimeSpan.FromSeconds(60));
+        Pods.CheckpointAndStop(first);
+        return Pods.Counts(first).Last();
     }
 
     /// <summary>Runs <paramref name="count"/> pods in a row, each counting on from where the last one stopped.</summary>

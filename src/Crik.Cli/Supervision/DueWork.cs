@@ -62,21 +62,32 @@ internal sealed class DueWork(AppLife life, ICheckpointer? checkpointer, AppChec
         return await checkpointer!.NodeTurnedAtRiskAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The periodic checkpoint, pre-dump and early-warning poll that are due, unless the app is being stopped.</summary>
+    /// <summary>
+    /// The periodic checkpoint, pre-dump and early-warning poll that are due. Once the app is being stopped none starts, and
+    /// one that came is not due again: a wakeup left completed would wake the loop at once, and again, until the app ended. A
+    /// poll still asking is left to end; it wakes the loop once more.
+    /// </summary>
     public async Task RunAsync(Wakeups due)
     {
-        if (due.Periodic.IsCompleted && !life.Stopping)
+        if (life.Stopping)
+        {
+            due.Periodic = due.Periodic.IsCompleted ? Wakeups.Never : due.Periodic;
+            due.PreDump = due.PreDump.IsCompleted ? Wakeups.Never : due.PreDump;
+            due.EarlyWarning = due.EarlyWarning.IsCompleted ? Wakeups.NeverAnswered : due.EarlyWarning;
+            return;
+        }
+        if (due.Periodic.IsCompleted)
         {
             long started = Stopwatch.GetTimestamp();
             await checkpoints!.TakeAsync(CheckpointReason.Periodic).ConfigureAwait(false);
             due.Periodic = NextPeriodicCheckpointAfter(Stopwatch.GetElapsedTime(started));
         }
-        if (due.PreDump.IsCompleted && !life.Stopping)
+        if (due.PreDump.IsCompleted)
         {
             await PreDumpAsync().ConfigureAwait(false);
             due.PreDump = NextPreDump();
         }
-        if (due.EarlyWarning.IsCompleted && !life.Stopping)
+        if (due.EarlyWarning.IsCompleted)
         {
             if (await due.EarlyWarning.ConfigureAwait(false))
             {

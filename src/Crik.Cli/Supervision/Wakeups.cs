@@ -6,6 +6,9 @@ internal sealed class Wakeups(Task periodic, Task<bool> earlyWarning, Task preDu
     /// <summary>What never comes: a wakeup that is off.</summary>
     public static readonly Task Never = new TaskCompletionSource().Task;
 
+    /// <summary>An early-warning poll that is off.</summary>
+    public static readonly Task<bool> NeverAnswered = new TaskCompletionSource<bool>().Task;
+
     public Task Periodic { get; set; } = periodic;
 
     /// <summary>True when the node-state server says the node is at risk.</summary>

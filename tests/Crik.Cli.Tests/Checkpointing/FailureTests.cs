@@ -122,6 +122,38 @@ public class FailureTests
     }
 
     /// <summary>
+    /// A SIGTERM whose checkpoint failed goes to the app, which takes its time to end; a periodic checkpoint that comes due
+    /// meanwhile starts nothing, and crik waits for the app's end idle, not waking again and again for that checkpoint's time
+    /// (it did: a core busy for the app's whole shutdown).
+    /// </summary>
+    [CriuFact]
+    public void AfterASigtermWhoseCheckpointFailedCrikWaitsIdleForTheAppsEnd()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        var path = pods.PathWithStandInCriu("[ \"$1\" = dump ] && exit 1");
+        using CrikRun run = pods.StartWith(path, "sh", "-c", $"trap 'echo app-got-term; sleep 5; exit 5' TERM; {Pods.Counter()}");
+        run.WaitForLine("count 1");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("app-got-term");
+        Thread.Sleep(TimeSpan.FromSeconds(1.5)); // past the time of the next periodic checkpoint
+        double before = CpuSeconds(run.CrikPid);
+        Thread.Sleep(TimeSpan.FromSeconds(2));
+        double used = CpuSeconds(run.CrikPid) - before;
+        Assert.True(used < 0.5, $"crik used {used:0.00} s of CPU in 2 s while it waited for the app's end\n{run.Transcript}");
+        Assert.Equal(5, run.WaitForExit());
+        Assert.Empty(pods.Committed());
+    }
+
+    /// <summary>The CPU time of every thread of <paramref name="pid"/> so far: utime and stime, fields 14 and 15 of its stat.</summary>
+    private static double CpuSeconds(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+            + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0; // USER_HZ is 100 on Linux
+    }
+
+    /// <summary>
     /// criu said its dump was done (criu-patches/0014), so crik let the app go, and then criu ended with a failure: the
     /// checkpoint is not committed, the app runs on as after any failed periodic checkpoint (never stopped again, nor
     /// signalled twice), and the next checkpoint, with criu as it is, is committed.

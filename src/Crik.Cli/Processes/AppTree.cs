@@ -80,6 +80,16 @@ internal sealed class AppTree(int root) : IFreezableTree
         }
     }
 
+    /// <inheritdoc/>
+    public void LetGoOtherwise()
+    {
+        lock (_gate)
+        {
+            _heldStopped = false;
+            _stoppedBefore = [];
+        }
+    }
+
     /// <summary>
     /// The app's processes that are not stopped now (by a signal or a tracer), nor dead, nor bound to stop before they run
     /// their own code again (<see cref="StopOnItsWay"/>).

@@ -10,4 +10,10 @@ internal interface IFreezableTree
 
     /// <summary>The app's processes that are not stopped now, nor about to stop.</summary>
     IReadOnlyCollection<int> Running();
+
+    /// <summary>
+    /// The app was let go otherwise than by a SIGCONT of <see cref="Signal"/>'s (restored stopped, it ran for the first time,
+    /// through <see cref="IStoppedApp.LetGo"/>): no stop of crik's holds it now, and none of its processes is noted as stopped.
+    /// </summary>
+    void LetGoOtherwise();
 }

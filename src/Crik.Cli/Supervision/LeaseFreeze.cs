@@ -78,6 +78,8 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
         if (Interlocked.Exchange(ref _letGo, null) is { } stopped)
         {
             stopped.LetGo();
+            // The freeze noted every process of the app restored stopped as stopped by the app: none was.
+            tree.LetGoOtherwise();
         }
         else
         {

@@ -131,7 +131,56 @@ public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
         Assert.False(watchdog.Frozen);
     }
 
+    /// <summary>
+    /// A real process restored stopped, frozen for a lease in doubt when it was to run first (so the freeze found it stopped),
+    /// then let go by a renewal: crik's next stop of it for a checkpoint ends with it running again, not kept stopped as if
+    /// the app had stopped it itself (it was: the app hung for good, and every later checkpoint recorded it stopped).
+    /// </summary>
+    [Fact]
+    public void AnAppLetGoByARenewalAfterAFreezeRunsAgainAfterTheNextCheckpointsStop()
+    {
+        using var app = System.Diagnostics.Process.Start("sleep", "60");
+        int pid = app.Id;
+        try
+        {
+            Posix.TrySignal(pid, Signal.SIGSTOP); // as CRIU leaves a tree restored on crik's fill
+            WaitForState(pid, stopped: true);
+            var tree = new AppTree(pid);
+            var lease = new SettableLock(HoldState.Endangered);
+            using var watchdog = new LeaseWatchdog(lease, tree, pid, Log);
+            watchdog.LetGo(new ContinuedBySigcont(pid));
+            Assert.True(watchdog.Frozen);
+            lease.Set(HoldState.Held);
+            WaitForState(pid, stopped: false);
+            using (watchdog.StoppedByCrik())
+            {
+                tree.WillBeStopped(); // a checkpoint's stop, as AppStops.StopForCheckpoint makes it
+                Posix.TrySignal(pid, Signal.SIGSTOP);
+                WaitForState(pid, stopped: true);
+            }
+            watchdog.Resume();
+            WaitForState(pid, stopped: false);
+        }
+        finally
+        {
+            app.Kill();
+        }
+    }
+
+    private static void WaitForState(int pid, bool stopped) =>
+        Assert.True(SpinWait.SpinUntil(() => ProcFiles.StatFields(pid) is [['T', ..], ..] == stopped, TimeSpan.FromSeconds(5)),
+            $"process {pid} is {(stopped ? "not stopped" : "still stopped")}: {File.ReadAllText($"/proc/{pid}/stat")}");
+
+    private sealed class ContinuedBySigcont(int pid) : IStoppedApp
+    {
+        public void LetGo() => Posix.TrySignal(pid, Signal.SIGCONT);
+    }
+
     public IReadOnlyCollection<int> Running() => Volatile.Read(ref _running);
+
+    void IFreezableTree.LetGoOtherwise()
+    {
+    }
 
     void IStoppedApp.LetGo() => Interlocked.Increment(ref _letGo);
 

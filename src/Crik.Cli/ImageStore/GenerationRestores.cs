@@ -30,7 +30,8 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
         try
         {
             int number = checkpoint.Restores.Select(r => r.Number).DefaultIfEmpty(0).Max() + 1;
-            while (!shelves.WriteMark(RestoreRecord.MarkName(generation, number), RestoreRecord.Describe(DateTimeOffset.UtcNow)))
+            string record = RestoreRecord.Describe(DateTimeOffset.UtcNow);
+            while (!shelves.WriteOwnMark(RestoreRecord.MarkName(generation, number), record))
             {
                 number++;
             }
@@ -68,8 +69,9 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
     {
         if (_restored is { } restored)
         {
-            _restored = null;
+            // Forgotten once written (or found written): a mark that could not be written is tried again at the next commit.
             shelves.WriteMark(RestoreRecord.SurvivedName(restored.Generation, restored.Number), RestoreRecord.Describe(DateTimeOffset.UtcNow));
+            _restored = null;
         }
     }
 

@@ -32,6 +32,53 @@ public sealed class ObjectRestoreTests : IDisposable
         Assert.Empty(RestoreScratch(812));
     }
 
+    /// <summary>
+    /// The store wrote the restore's record but its answer was lost, and the request sent again found that record there: it
+    /// is this restore's, so no second record is written beside it, and a restore that did not happen leaves none (a record
+    /// left behind counts as a restore that died, and enough of them set a good checkpoint aside).
+    /// </summary>
+    [S3Fact]
+    public void ARestoreRecordWhoseAnswerWasLostIsTheOneTheRetryFinds()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true };
+        S3Client s3 = Committed(815);
+        using var store = Store(proxy.Endpoint);
+        int puts = 0;
+        proxy.DropAnswers = r => r.StartsWith("PUT ", StringComparison.Ordinal) && r.Contains("/restores/000815-", StringComparison.Ordinal)
+            && Interlocked.Increment(ref puts) == 1;
+
+        RestoreAttempt attempt = store.BeginRestore(Checkpoint(815));
+        Assert.True(proxy.Seen.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal) && r.Contains("/restores/000815-001", StringComparison.Ordinal)) >= 2,
+            "the record's answer was never lost: " + string.Join(", ", proxy.Seen));
+        Assert.EndsWith("restores/000815-001", Assert.Single(s3.List("restores/")).Name, StringComparison.Ordinal);
+        store.CancelRestore(attempt);
+        Assert.Empty(s3.List("restores/"));
+    }
+
+    /// <summary>
+    /// The mark that a restored app lived on could not be written (the store failed): it is written at the next try (the
+    /// next commit's), not forgotten, so that a later crash does not count this restore as one that died.
+    /// </summary>
+    [S3Fact]
+    public void AMarkThatTheRestoredAppLivedOnThatCouldNotBeWrittenIsWrittenAtTheNextTry()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Committed(816);
+        using var store = Store(proxy.Endpoint);
+        using (RestoreAttempt attempt = store.BeginRestore(Checkpoint(816)))
+        {
+            store.RestoreSucceeded(attempt);
+        }
+        proxy.Matches = (method, path) => method == "PUT" && path.Contains("/restores/000816-001-ran", StringComparison.Ordinal);
+        proxy.Fail(100, 500);
+        Assert.ThrowsAny<IOException>(store.MarkRestoreSurvived);
+        Assert.DoesNotContain(s3.List("restores/"), o => o.Name.EndsWith("-ran", StringComparison.Ordinal));
+
+        proxy.Fail(0, 500);
+        store.MarkRestoreSurvived();
+        Assert.Contains(s3.List("restores/"), o => o.Name.EndsWith("restores/000816-001-ran", StringComparison.Ordinal));
+    }
+
     [S3Fact]
     public void ARestoreAttemptLeftByAnExceptionTakesItsScratchDirectoryWithIt()
     {

@@ -31,7 +31,7 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
         {
             int number = checkpoint.Restores.Select(r => r.Number).DefaultIfEmpty(0).Max() + 1;
             string record = RestoreRecord.Describe(DateTimeOffset.UtcNow);
-            while (!shelves.WriteOwnMark(RestoreRecord.MarkName(generation, number), record))
+            while (!shelves.WriteMark(RestoreRecord.MarkName(generation, number), record))
             {
                 number++;
             }

@@ -114,19 +114,15 @@ internal sealed class GenerationShelves(StoreStack store, ILogger log, Generatio
         return reader.Display(location);
     }
 
-    /// <summary>Writes a new mark (restores/NAME), durably; false when one of that name exists.</summary>
-    public bool WriteMark(string name, string content) =>
-        _backend.WriteIfAbsent(StoreLayout.MarkPath(name), System.Text.Encoding.UTF8.GetBytes(content));
-
     /// <summary>
     /// Writes a new mark (restores/NAME), durably; false when another of that name exists. One that holds
     /// <paramref name="content"/> is this one: object storage may carry out a request whose answer was lost, and the request
     /// sent again then finds what it wrote.
     /// </summary>
-    public bool WriteOwnMark(string name, string content)
+    public bool WriteMark(string name, string content)
     {
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(content);
         string path = StoreLayout.MarkPath(name);
-        return _backend.WriteIfAbsent(path, bytes) || _backend.Read(path, bytes.Length) is { } there && there.AsSpan().SequenceEqual(bytes);
+        return _backend.WriteIfAbsent(path, bytes) || _backend.Holds(path, bytes);
     }
 }

@@ -81,7 +81,7 @@ internal sealed class ManifestCommit(StoreStack store, ILogger log)
         try
         {
             using IDisposable? grace = store.Within(ConfirmGrace);
-            return Backend.Read(key, body.Length) is { } stored && stored.AsSpan().SequenceEqual(body);
+            return Backend.Holds(key, body);
         }
         catch (IOException e) when (StoreFailures.SaysNothingOfTheEntry(e))
         {

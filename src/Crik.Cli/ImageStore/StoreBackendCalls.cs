@@ -49,6 +49,10 @@ internal static class StoreBackendCalls
     /// </summary>
     public static byte[]? Read(this IStoreBackend backend, string path, long max) => backend.Read(path, 0, (int)Math.Min(max + 1, Array.MaxLength));
 
+    /// <summary>Whether the file at <paramref name="path"/> holds exactly <paramref name="content"/> (false when it is absent or holds anything else).</summary>
+    public static bool Holds(this IStoreBackend backend, string path, byte[] content) =>
+        backend.Read(path, content.Length) is { } stored && stored.AsSpan().SequenceEqual(content);
+
     /// <summary>Up to <paramref name="length"/> bytes of a file from <paramref name="offset"/>: fewer at its end, none from its end on; null when absent.</summary>
     public static byte[]? Read(this IStoreBackend backend, string path, long offset, int length)
     {

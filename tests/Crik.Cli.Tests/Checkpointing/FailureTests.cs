@@ -147,8 +147,7 @@ public class FailureTests
     /// <summary>The CPU time of every thread of <paramref name="pid"/> so far: utime and stime, fields 14 and 15 of its stat.</summary>
     private static double CpuSeconds(int pid)
     {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        string[] fields = Crik.Cli.Processes.ProcFiles.StatFields(pid);
         return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
             + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0; // USER_HZ is 100 on Linux
     }

@@ -17,6 +17,8 @@ public sealed class FaultyProxy : IDisposable
     private int _failuresLeft;
     private int _failStatus;
     private int _requests;
+    private int _conflicts;
+    private readonly HashSet<string> _underWay = [];
     private readonly List<string> _seen = [];
     private readonly SemaphoreSlim _conditional;
 
@@ -72,6 +74,22 @@ public sealed class FaultyProxy : IDisposable
 
     /// <summary>Requests it picks ("METHOD /path?query") are forwarded, and then the connection is cut instead of answering: the store did the work, the client never hears.</summary>
     public Func<string, bool> DropAnswers { get; set; } = _ => false;
+
+    /// <summary>
+    /// Requests it picks ("METHOD /path?query") lose their connection at once and reach the store when the task it gives ends: a
+    /// write the store still works on after its client gave up. A conditional one holds its object's turn meanwhile (see
+    /// <see cref="ConflictWhileUnderWay"/>).
+    /// </summary>
+    public Func<string, Task?> StillUnderWay { get; set; } = _ => null;
+
+    /// <summary>Conditional writes answered 409 because another was under way (<see cref="ConflictWhileUnderWay"/>).</summary>
+    public int Conflicts => Volatile.Read(ref _conflicts);
+
+    /// <summary>
+    /// With <see cref="ConditionalWrites"/>, a conditional write that comes while another to the same object is under way is
+    /// answered at once as S3 answers it (409 ConditionalRequestConflict), instead of waiting its turn.
+    /// </summary>
+    public bool ConflictWhileUnderWay { get; set; }
 
     /// <summary>Answers to requests it picks ("METHOD /path?query") come back with one byte of their body flipped: a store that hands out damaged data.</summary>
     public Func<string, bool> Damage { get; set; } = _ => false;
@@ -188,19 +206,20 @@ public sealed class FaultyProxy : IDisposable
             }
             bool conditional = ConditionalWrites && (request.HttpMethod is "PUT" or "DELETE" || IsCompletion(request))
                 && (request.Headers["If-None-Match"] is not null || request.Headers["If-Match"] is not null);
-            if (conditional)
+            if (conditional && !await TakeTurnAsync(request, response).ConfigureAwait(false))
             {
-                await _conditional.WaitAsync().ConfigureAwait(false);
+                return;
             }
             try
             {
+                if (StillUnderWay($"{request.HttpMethod} {request.Url!.PathAndQuery}") is { } lag)
+                {
+                    await ForwardAfterCutAsync(request, response, lag, conditional).ConfigureAwait(false);
+                    return;
+                }
                 if (conditional && await UnmetConditionAsync(request).ConfigureAwait(false) is { } unmet)
                 {
-                    using var drain = new MemoryStream();
-                    await request.InputStream.CopyToAsync(drain).ConfigureAwait(false);
-                    response.StatusCode = unmet.Status;
-                    await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
-                        $"<Error><Code>{unmet.Code}</Code><Message>injected by the proxy</Message></Error>")).ConfigureAwait(false);
+                    await RefuseAsync(request, response, unmet.Status, unmet.Code).ConfigureAwait(false);
                     return;
                 }
                 await ForwardAsync(request, response).ConfigureAwait(false);
@@ -209,7 +228,7 @@ public sealed class FaultyProxy : IDisposable
             {
                 if (conditional)
                 {
-                    _conditional.Release();
+                    EndTurn(request);
                 }
             }
         }
@@ -217,6 +236,70 @@ public sealed class FaultyProxy : IDisposable
         {
             // The client went away or the proxy is closing.
         }
+    }
+
+    /// <summary>
+    /// Waits for the conditional writes' turn; false, answered 409 at once, when S3's answer was asked for and another write to
+    /// the same object is under way.
+    /// </summary>
+    private async Task<bool> TakeTurnAsync(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        if (ConflictWhileUnderWay)
+        {
+            bool first;
+            lock (_underWay)
+            {
+                first = _underWay.Add(request.Url!.AbsolutePath);
+            }
+            if (!first)
+            {
+                Interlocked.Increment(ref _conflicts);
+                await RefuseAsync(request, response, 409, "ConditionalRequestConflict").ConfigureAwait(false);
+                return false;
+            }
+        }
+        await _conditional.WaitAsync().ConfigureAwait(false);
+        return true;
+    }
+
+    private void EndTurn(HttpListenerRequest request)
+    {
+        _conditional.Release();
+        lock (_underWay)
+        {
+            _underWay.Remove(request.Url!.AbsolutePath);
+        }
+    }
+
+    private static async Task RefuseAsync(HttpListenerRequest request, HttpListenerResponse response, int status, string code)
+    {
+        using var drain = new MemoryStream();
+        await request.InputStream.CopyToAsync(drain).ConfigureAwait(false);
+        response.StatusCode = status;
+        await response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
+            $"<Error><Code>{code}</Code><Message>injected by the proxy</Message></Error>")).ConfigureAwait(false);
+    }
+
+    /// <summary>Cuts the client off with the request read, then carries it out once <paramref name="lag"/> ends, as the store would have.</summary>
+    private async Task ForwardAfterCutAsync(HttpListenerRequest request, HttpListenerResponse response, Task lag, bool conditional)
+    {
+        using HttpRequestMessage forward = await ForwardedAsync(request).ConfigureAwait(false);
+        await CutOffAsync(response).ConfigureAwait(false);
+        await lag.ConfigureAwait(false);
+        if (conditional && await UnmetConditionAsync(request).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+        using HttpResponseMessage _ = await _upstream.SendAsync(forward).ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the connection without an answer. HttpListener's Abort alone still sends an empty 200; a body cut short is what the client sees of a dropped connection.</summary>
+    private static async Task CutOffAsync(HttpListenerResponse response)
+    {
+        response.ContentLength64 = 1000;
+        await response.OutputStream.WriteAsync(new byte[1]).ConfigureAwait(false);
+        await response.OutputStream.FlushAsync().ConfigureAwait(false);
+        response.Abort();
     }
 
     private static bool IsCompletion(HttpListenerRequest request) =>
@@ -305,11 +388,7 @@ public sealed class FaultyProxy : IDisposable
     {
         if (DropAnswers($"{request.HttpMethod} {request.Url!.PathAndQuery}"))
         {
-            // HttpListener's Abort still sends an empty 200; a body cut short is what the client sees of a dropped connection.
-            response.ContentLength64 = 1000;
-            await response.OutputStream.WriteAsync(new byte[1]).ConfigureAwait(false);
-            await response.OutputStream.FlushAsync().ConfigureAwait(false);
-            response.Abort();
+            await CutOffAsync(response).ConfigureAwait(false);
             return;
         }
         response.StatusCode = (int)answer.StatusCode;

@@ -13,6 +13,9 @@ internal static class StoreFailures
     /// <summary>A failure that says nothing of the entry: the store did not answer, or not in time.</summary>
     public static bool SaysNothingOfTheEntry(IOException e) => e is S3Exception or PackUnavailableException or OutOfTimeException;
 
-    /// <summary>A failed write that may have been carried out all the same: no answer came, or the store failed (a 5xx).</summary>
-    public static bool MayHaveLanded(IOException e) => e is S3Exception { Status: 0 or >= 500 };
+    /// <summary>
+    /// A failed write that may have been carried out all the same: no answer came, the store failed (a 5xx), or it met a
+    /// conditional write to the same object under way, which may be an earlier attempt of its own whose answer was lost.
+    /// </summary>
+    public static bool MayHaveLanded(IOException e) => e is S3Exception { Status: 0 or >= 500 } or S3Exception { Code: S3RetryPolicy.ConditionalConflict };
 }

@@ -31,8 +31,16 @@ internal sealed record S3RetryPolicy(int Attempts, TimeSpan FirstDelay, TimeSpan
     /// <summary>Failures that are tried again while attempts are left: no answer at all (status 0), or a transient one.</summary>
     public static bool IsRetried(int status, string? code) => status == 0 || IsTransient(status, code);
 
-    /// <summary>Answers that say "try again": server errors, throttling (S3's and STS's), S3's request timeout, and STS not reaching the identity provider.</summary>
+    /// <summary>
+    /// Answers that say "try again": server errors, throttling (S3's and STS's), S3's request timeout, STS not reaching the identity
+    /// provider, and a conditional write that met another one under way on the same object (409 <c>ConditionalRequestConflict</c>:
+    /// that one may be this request's own earlier attempt, whose answer was lost, so only the next attempt tells whose it was).
+    /// </summary>
     public static bool IsTransient(int status, string? code) =>
         status is 500 or 502 or 503 or 504 or 429
-        || code is "SlowDown" or "RequestTimeout" or "InternalError" or "ServiceUnavailable" or "RequestTimeTooSkewed" or "Throttling" or "IDPCommunicationError";
+        || code is "SlowDown" or "RequestTimeout" or "InternalError" or "ServiceUnavailable" or "RequestTimeTooSkewed" or "Throttling" or "IDPCommunicationError"
+            or ConditionalConflict or "OperationAborted";
+
+    /// <summary>S3's code for a conditional write that met another conditional write to the same object still under way.</summary>
+    public const string ConditionalConflict = "ConditionalRequestConflict";
 }

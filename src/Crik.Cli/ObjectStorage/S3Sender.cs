@@ -162,9 +162,8 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
             return answer;
         }
         answer.Dispose();
-        if (request.IsConditional && status is 412 or 409)
+        if (request.IsConditional && (status == 412 || (status == 409 && !S3RetryPolicy.IsTransient(status, code))))
         {
-            // 409: another conditional write to the object was under way; either way, not ours to write.
             return history.AnyUnanswered ? S3Response.NotMetAfterLostAnswer : S3Response.NotMet;
         }
         if (request.UnsatisfiableIsEmpty && status == 416)

@@ -55,6 +55,7 @@ internal static class S3Errors
         "AuthorizationHeaderMalformed" or "PermanentRedirect" or "IllegalLocationConstraintException" => "set AWS_REGION to the bucket's region",
         "ExpiredToken" or "InvalidToken" => "the session token has expired; renew AWS_SESSION_TOKEN or use a web identity",
         _ when status == 0 => "check AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) and that the store is reachable from the node",
+        S3RetryPolicy.ConditionalConflict => "another write to the same object was under way each time crik tried; two pods may share this imageDir",
         _ when status >= 500 => "the store kept failing; crik retried and gave up",
         _ => "see the store's message",
     };

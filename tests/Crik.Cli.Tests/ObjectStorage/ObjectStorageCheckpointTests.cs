@@ -217,6 +217,40 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         next.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// The manifest's first PUT loses its connection while the store still works on it, and S3 answers the PUT sent again 409
+    /// (another conditional write to the object under way): that write is crik's own, and the checkpoint is committed, not
+    /// taken as another crik's.
+    /// </summary>
+    [S3CriuFact]
+    public void AManifestWhoseFirstWriteIsStillUnderWayWhenItIsSentAgainIsACommit()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true, ConflictWhileUnderWay = true };
+        int puts = 0;
+        proxy.StillUnderWay = r => r.StartsWith("PUT ", StringComparison.Ordinal) && r.Contains("/checkpoint-000001/manifest.json", StringComparison.Ordinal)
+            && Interlocked.Increment(ref puts) == 1 ? Until(() => proxy.Conflicts > 0) : null;
+        using (CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/under-way", budget: "30s", timeout: "20s"))
+        {
+            pod.Signal(Native.SIGTERM);
+            Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.True(proxy.Conflicts > 0, "no PUT met the first under way\n" + pod.Transcript);
+            Assert.Contains(pod.Stderr, l => l.Contains("was lost", StringComparison.Ordinal) && l.Contains("the store holds it", StringComparison.Ordinal));
+            Assert.DoesNotContain(pod.Stdout, l => l.Contains("app-got-term", StringComparison.Ordinal));
+        }
+        proxy.StillUnderWay = _ => null;
+        using CrikRun next = Start(Path.Combine(_dir.Path, "config.yaml"), proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        next.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        next.Signal(Native.SIGKILL);
+    }
+
+    private static async Task Until(Func<bool> holds)
+    {
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); !holds() && waited.Elapsed < TimeSpan.FromSeconds(30);)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
     [S3CriuFact]
     public void AManifestCrikCannotTellTheStoreKeptIsTakenAsACommitSoTheAppNeverRunsTwice()
     {

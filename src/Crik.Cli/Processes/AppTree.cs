@@ -36,12 +36,11 @@ internal sealed class AppTree(int root) : IFreezableTree
         {
             WillBeStopped();
         }
-        Posix.TrySignal(-root, signal);
-        foreach (int pid in ProcessTree.PidsAndThreads(root))
-        {
-            Posix.TrySignal(pid, signal);
-        }
+        SendToAll(signal);
     }
+
+    /// <inheritdoc/>
+    public void StopAgain() => SendToAll(Interop.Signal.SIGSTOP);
 
     /// <summary>
     /// The app is about to be stopped (by crik, or by CRIU's dump, which leaves it stopped): notes which of its
@@ -96,6 +95,15 @@ internal sealed class AppTree(int root) : IFreezableTree
     /// </summary>
     public IReadOnlyCollection<int> Running() =>
         Members().Where(m => m.Value is not ('T' or 't' or 'Z' or 'X' or '?') && !StopOnItsWay.Of(m.Key)).Select(m => m.Key).ToList();
+
+    private void SendToAll(Signal signal)
+    {
+        Posix.TrySignal(-root, signal);
+        foreach (int pid in ProcessTree.PidsAndThreads(root))
+        {
+            Posix.TrySignal(pid, signal);
+        }
+    }
 
     /// <summary>SIGCONT to each of the app's processes but those that were stopped when crik last stopped it.</summary>
     private void Continue()

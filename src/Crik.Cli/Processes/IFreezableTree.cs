@@ -8,6 +8,12 @@ internal interface IFreezableTree
     /// <summary>Signals the app's whole tree.</summary>
     void Signal(Signal signal);
 
+    /// <summary>
+    /// SIGSTOP again to the tree, which is held stopped already (frozen): nothing is noted of which processes are stopped now,
+    /// since those the freeze stopped would count as stopped by the app; what was noted when the app was first stopped holds.
+    /// </summary>
+    void StopAgain();
+
     /// <summary>The app's processes that are not stopped now, nor about to stop.</summary>
     IReadOnlyCollection<int> Running();
 

@@ -23,7 +23,10 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// </summary>
     private int _stoppedByCrik;
 
-    /// <summary>How many times the watchdog had frozen the app when crik stopped it for the checkpoint under way.</summary>
+    /// <summary>
+    /// How many of the watchdog's freezes of the app were over when crik stopped it for the checkpoint under way: a freeze
+    /// that began after the checkpoint's look at <see cref="FrozenForTheLease"/> and before its stop counts as one during it.
+    /// </summary>
     private int _freezesAtStop;
 
     /// <summary>Completes once the lease is lost (the watchdog has sent the app SIGKILL); never without a lease.</summary>
@@ -49,7 +52,7 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     {
         Volatile.Write(ref _stoppedByCrik, 1);
         _checkpointHold = watchdog?.StoppedByCrik();
-        Volatile.Write(ref _freezesAtStop, watchdog?.Freezes ?? 0);
+        Volatile.Write(ref _freezesAtStop, watchdog?.FreezesOver ?? 0);
         tree.WillBeStopped();
     }
 

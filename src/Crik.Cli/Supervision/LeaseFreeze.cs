@@ -64,7 +64,7 @@ internal sealed class LeaseFreeze(IFreezableTree tree)
         {
             return false;
         }
-        tree.Signal(Signal.SIGSTOP);
+        tree.StopAgain();
         bool first = !_wokeDuringFreeze;
         _wokeDuringFreeze = true;
         return first;

@@ -90,6 +90,21 @@ internal sealed class LeaseWatchdog : IDisposable
     }
 
     /// <summary>
+    /// How many of the app's freezes for the lease are over: all those begun but one under way now. A checkpoint that stops
+    /// the app counts from here, so that a freeze begun just before its stop counts as one during it.
+    /// </summary>
+    public int FreezesOver
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _freeze.Count - (_freeze.Frozen ? 1 : 0);
+            }
+        }
+    }
+
+    /// <summary>
     /// crik stops the app itself for a while (a checkpoint): the watchdog still freezes and kills, but a
     /// renewal that succeeds meanwhile does not thaw it; <see cref="Resume"/> at the end does.
     /// </summary>

@@ -41,6 +41,67 @@ public class StoppedByTheAppTests
         app.WaitForExit();
     }
 
+    /// <summary>
+    /// A checkpoint gives up while the lease's watchdog has the app frozen, and runs on; then something in the pod wakes one
+    /// process and the watchdog stops it again. None of that makes the freeze's stops count as the app's own: a renewal thaws
+    /// every process (before, the re-stop noted the others as stopped by the app, and they stayed stopped for good).
+    /// </summary>
+    [Fact]
+    public void AFrozenAppWhoseCheckpointGaveUpIsThawedWholeAfterOneOfItsProcessesWasWokenAndStoppedAgain()
+    {
+        using Process app = StartInItsOwnGroup("sleep 1000 & echo ready; exec sleep 1000");
+        int child = Poll.Until(() => Child(app.Id), "the app's child").Pid;
+        var tree = new AppTree(app.Id);
+        var lease = new SettableLock(Crik.Cli.Records.HoldState.Held);
+        using var watchdog = new Crik.Cli.Supervision.LeaseWatchdog(lease, tree, app.Id, Serilog.Core.Logger.None);
+        var stops = new Crik.Cli.Supervision.AppStops(tree, watchdog);
+        try
+        {
+            stops.StopForCheckpoint();
+            lease.Set(Crik.Cli.Records.HoldState.Endangered); // renewals fail: the watchdog freezes the app
+            Poll.Until(() => State(app.Id) == 'T' && State(child) == 'T', "the app to be frozen");
+            stops.Resume(); // the checkpoint gave up: held back by the freeze
+            stops.NotStopped(); // and the app runs on, as far as the checkpoint can tell
+            Native.Signal(app.Id, Native.SIGCONT); // someone in the pod
+            Poll.Until(() => State(app.Id) == 'T', "the watchdog to stop the woken process again");
+
+            lease.Set(Crik.Cli.Records.HoldState.Held);
+            Poll.Until(() => State(app.Id) == 'S' && State(child) == 'S', "the whole app to run again after the renewal");
+        }
+        finally
+        {
+            Native.TrySignal(-app.Id, Native.SIGKILL);
+            app.WaitForExit();
+        }
+    }
+
+    /// <summary>
+    /// The watchdog freezes the app between a checkpoint's look at whether it is frozen and its stop of the app: the dump would
+    /// record every process stopped, so the checkpoint is one during which the app was frozen, and is not committed.
+    /// </summary>
+    [Fact]
+    public void ACheckpointWhoseStopCameJustAfterAFreezeBeganCountsTheFreezeAsDuringIt()
+    {
+        using Process app = StartInItsOwnGroup("echo ready; exec sleep 1000");
+        var tree = new AppTree(app.Id);
+        var lease = new SettableLock(Crik.Cli.Records.HoldState.Held);
+        using var watchdog = new Crik.Cli.Supervision.LeaseWatchdog(lease, tree, app.Id, Serilog.Core.Logger.None);
+        var stops = new Crik.Cli.Supervision.AppStops(tree, watchdog);
+        try
+        {
+            Assert.Null(stops.FrozenForTheLease); // the checkpoint's look
+            lease.Set(Crik.Cli.Records.HoldState.Endangered);
+            Assert.True(SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5)));
+            stops.StopForCheckpoint();
+            Assert.NotNull(stops.FrozenDuringTheCheckpoint);
+        }
+        finally
+        {
+            Native.TrySignal(-app.Id, Native.SIGKILL);
+            app.WaitForExit();
+        }
+    }
+
     [Fact]
     public void ACheckpointsResumeTellsTheMomentRightBeforeItsSigcontAndNoneOnceTheAppRunsAlready()
     {

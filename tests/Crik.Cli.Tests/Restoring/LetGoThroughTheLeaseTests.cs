@@ -182,6 +182,8 @@ public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
     {
     }
 
+    void IFreezableTree.StopAgain() => ((IFreezableTree)this).Signal(Signal.SIGSTOP);
+
     void IStoppedApp.LetGo() => Interlocked.Increment(ref _letGo);
 
     void IFreezableTree.Signal(Signal signal)

@@ -3,6 +3,7 @@ using Crik.Cli.Logging;
 using Crik.Cli.PreDumping;
 using Crik.Cli.Processes;
 using Crik.Cli.Streaming;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.Checkpointing;
@@ -53,6 +54,7 @@ internal sealed class MemoryAsItIs(PreDumpChain? preDumps, ILogger log)
         {
             return (captured, "the dump went on top of pre-dumps while the app's memory arrived");
         }
+        TestDelay.BeforeMidFillImages();
         try
         {
             (CaptureResult whole, long fromRestored, long read) = MidFillImages.Complete(captured, arriving, run.Staging.Pack);

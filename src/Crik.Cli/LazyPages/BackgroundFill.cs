@@ -36,6 +36,9 @@ internal sealed class BackgroundFill
     /// <summary>CRIU has restored every process (or the fill failed first): the background fill has started.</summary>
     public bool Started => _hold.Restored;
 
+    /// <inheritdoc cref="BackgroundHold.Held"/>
+    public bool Held => _hold.Held;
+
     /// <summary>The background fill has nothing more to fill (or gave up): the fill ends once every process is let go of.</summary>
     public bool Done => _done;
 

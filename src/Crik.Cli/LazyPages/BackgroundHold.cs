@@ -21,6 +21,18 @@ internal sealed class BackgroundHold
     /// <summary>The fill failed: nothing holds it back any more.</summary>
     private bool _released;
 
+    /// <summary>A checkpoint holds the fill now (and the fill has not failed).</summary>
+    public bool Held
+    {
+        get
+        {
+            lock (_holding)
+            {
+                return _held && !_released;
+            }
+        }
+    }
+
     /// <summary>CRIU has restored every process (or the fill failed before it had).</summary>
     public bool Restored => _restored.Task.IsCompleted;
 

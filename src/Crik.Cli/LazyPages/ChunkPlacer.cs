@@ -52,6 +52,7 @@ internal sealed class ChunkPlacer
                 _fill.Fail($"a chunk of its memory could not be read: {e.Message}");
                 return;
             }
+            FillPace.WaitBeforeLastCopy(() => _spaces.MissingChunks().Count);
             ChunkedImage image = _spaces.Image(pagesId);
             long start = image.StartOf(index);
             int length = image.ChunkSize(index);

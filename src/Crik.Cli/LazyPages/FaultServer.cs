@@ -89,12 +89,17 @@ internal sealed class FaultServer : IUserfaultEvents
         }
     }
 
-    /// <summary>Lets go of the userfaultfds of processes whose memory is all in (or dropped), or that are gone; returns the others.</summary>
+    /// <summary>
+    /// Lets go of the userfaultfds of processes whose memory is all in (or dropped), or that are gone; returns the others. While a
+    /// checkpoint holds the fill, a process whose memory came all in stays: the dump may have looked at it before its last pages
+    /// came, and the checkpoint takes those from the checkpoint restored only for a process it still finds here.
+    /// </summary>
     private List<LazyTask> CloseEnded()
     {
+        bool held = _background.Held;
         foreach (LazyTask task in _parts.Spaces.Tasks())
         {
-            if (task.LetGoOnceEnded(this) is not { } goneEarly)
+            if (task.LetGoOnceEnded(this, keepFilled: held) is not { } goneEarly)
             {
                 continue;
             }

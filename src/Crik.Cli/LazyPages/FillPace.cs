@@ -8,12 +8,16 @@ namespace Crik.Cli.LazyPages;
 /// fills), so that a checkpoint comes while memory from a volume still arrives, or hold it
 /// (CRIK_TEST_FILL_HOLD_FILE: no chunk is filled while that file exists), so that a fault the test
 /// sets up surely meets the fill however fast the store answers; deleting the file lets the fill go on.
+/// CRIK_TEST_COPY_HOLD_FILE holds the copy into the app of the last chunk the app misses the same way, once the chunk
+/// is read, so that the app's memory comes all in only once the test says (while a checkpoint's dump has the app
+/// stopped, say).
 /// Debug builds only: the calls are compiled out of the shipped binary.
 /// </summary>
 internal static class FillPace
 {
     public const string Variable = "CRIK_TEST_FILL_PACE_MS";
     public const string HoldVariable = "CRIK_TEST_FILL_HOLD_FILE";
+    public const string CopyHoldVariable = "CRIK_TEST_COPY_HOLD_FILE";
 
     [Conditional("DEBUG")]
     public static void Wait()
@@ -22,8 +26,30 @@ internal static class FillPace
         {
             Thread.Sleep(pause);
         }
-        if (Environment.GetEnvironmentVariable(HoldVariable) is { Length: > 0 } hold)
+        WhileExists(HoldVariable, say: false);
+    }
+
+    /// <summary>
+    /// Before a chunk read is copied into the app, when it is the last one the app misses (<paramref name="chunksMissing"/>
+    /// says 1); a copy held says so on stderr, so that the test knows it is.
+    /// </summary>
+    [Conditional("DEBUG")]
+    public static void WaitBeforeLastCopy(Func<int> chunksMissing)
+    {
+        if (Environment.GetEnvironmentVariable(CopyHoldVariable) is { Length: > 0 } hold && File.Exists(hold) && chunksMissing() == 1)
         {
+            WhileExists(CopyHoldVariable, say: true);
+        }
+    }
+
+    private static void WhileExists(string variable, bool say)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } hold)
+        {
+            if (say && File.Exists(hold))
+            {
+                Console.Error.WriteLine($"crik test: a copy waits while {variable} exists");
+            }
             while (File.Exists(hold))
             {
                 Thread.Sleep(10);

@@ -52,15 +52,30 @@ internal sealed class LazyTask : IDisposable
     /// <summary>When the process started (<see cref="ProcessStart"/>), read as crik took its memory on; "" for a forked child.</summary>
     public string StartTime { get; }
 
-    /// <summary>Every page is in (or dropped), or the process is gone: nothing more is filled.</summary>
-    public bool Ended { get; private set; }
+    private FillEnd _end;
 
-    /// <summary>Nothing more is filled: every page is in (or dropped), or the process is gone.</summary>
+    private enum FillEnd
+    {
+        Going,
+
+        /// <summary>Every page is in (or dropped).</summary>
+        AllIn,
+
+        /// <summary>The process is gone (it exited, or runs another program): the memory crik filled is nobody's.</summary>
+        Gone,
+    }
+
+    /// <summary>Every page is in (or dropped), or the process is gone: nothing more is filled.</summary>
+    public bool Ended => _end != FillEnd.Going;
+
+    private bool Gone => _end == FillEnd.Gone;
+
+    /// <summary>Nothing more is filled: the process is gone.</summary>
     public void End()
     {
         lock (_lock)
         {
-            Ended = true;
+            _end = FillEnd.Gone;
         }
     }
 
@@ -104,12 +119,15 @@ internal sealed class LazyTask : IDisposable
         }
     }
 
-    /// <summary>What is left to fill in it, for a checkpoint taken while the memory arrives; null once it has ended or its userfaultfd is let go of.</summary>
+    /// <summary>
+    /// What is left to fill in it, for a checkpoint taken while the memory arrives: every page done once all came in; null once the
+    /// process is gone or its userfaultfd is let go of.
+    /// </summary>
     public UnfilledProcess? Unfilled()
     {
         lock (_lock)
         {
-            return Ended || File.IsClosed ? null
+            return Gone || File.IsClosed ? null
                 : new UnfilledProcess(Pid, StartTime, PagesId, Forked, [.. Areas.Select(a => new UnfilledArea(a.Address, a.Offset, a.Pages, a.DoneNow()))]);
         }
     }
@@ -129,7 +147,7 @@ internal sealed class LazyTask : IDisposable
             }
             if (Forked && Areas.Count > 0 && File.Serves(Areas[0].Address) == false)
             {
-                Ended = true; // the events thread lets it go
+                _end = FillEnd.Gone; // the events thread lets it go
                 return null;
             }
             return new ProcessAtAGlance(Pid, Forked, StartKnown: StartTime.Length > 0, MissesPages: Areas.Count > 0);
@@ -290,13 +308,14 @@ internal sealed class LazyTask : IDisposable
     /// <summary>
     /// Lets go of its userfaultfd once nothing more is filled (every page is in or dropped, or the process is gone), after
     /// reading what still waits on it (a fork not read yet would leave its child's memory unserved). Null while it is still
-    /// filled; else whether pages were still missing (the process went before its memory was all in).
+    /// filled, or kept (<paramref name="keepFilled"/>, while a checkpoint holds the fill) with its memory all in and its process
+    /// there; else whether pages were still missing (the process went before its memory was all in).
     /// </summary>
-    public bool? LetGoOnceEnded(IUserfaultEvents events)
+    public bool? LetGoOnceEnded(IUserfaultEvents events, bool keepFilled)
     {
         lock (_lock)
         {
-            if (!Ended && Missing > 0)
+            if ((!Ended && Missing > 0) || (keepFilled && !Gone && Missing == 0))
             {
                 return null;
             }
@@ -323,7 +342,7 @@ internal sealed class LazyTask : IDisposable
             }
             FillResult result = copier.CopyMissing(this, bytes, start, length);
             bool endedNow = result == FillResult.Gone || Missing == 0;
-            Ended |= endedNow;
+            _end = result == FillResult.Gone ? FillEnd.Gone : endedNow ? FillEnd.AllIn : FillEnd.Going;
             return (result, endedNow);
         }
     }

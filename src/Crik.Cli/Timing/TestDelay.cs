@@ -25,6 +25,9 @@ namespace Crik.Cli.Timing;
 /// (<c>Checkpointing/TrackedWrites</c>): a SIGTERM comes meanwhile.</item>
 /// <item>CRIK_TEST_COMMIT_PAUSE_MS: before a checkpoint's commit (<c>Checkpointing/DumpAndCommit</c>): an app that runs on
 /// after the checkpoint runs again already, and goes on meanwhile.</item>
+/// <item>CRIK_TEST_MIDFILL_PAUSE_MS: after the dump of an app whose memory still arrives, before its images are made whole from
+/// the checkpoint restored (<c>Checkpointing/MemoryAsItIs.Complete</c>): pages the app's faults asked for before the dump
+/// arrive meanwhile.</item>
 /// <item>CRIK_TEST_PAGES_STORE_PAUSE_MS: before each chunk of a pages image is stored (<c>Streaming/ImageChunker</c>), as object
 /// storage makes the store that fills a part wait for its upload: a periodic checkpoint's app runs again meanwhile.</item>
 /// </list>
@@ -34,11 +37,13 @@ internal static class TestDelay
     public const string EventVariable = "CRIK_TEST_EVENT_DELAY_MS", ProcReadVariable = "CRIK_TEST_PROC_READ_DELAY_MS",
         ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS", CopyReadVariable = "CRIK_TEST_COPY_READ_PAUSE_MS",
         CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS",
-        CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS";
+        CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
+        MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
-        Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable);
+        Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
+        MidFill = Milliseconds(MidFillVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event, EventVariable);
@@ -66,6 +71,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforePagesChunkStore() => Pause(PagesStore, PagesStoreVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeMidFillImages() => Pause(MidFill, MidFillVariable);
 
     /// <summary>
     /// Pauses, once it has said so on stderr for the long pauses a test acts in (a second or more): the test then knows crik is

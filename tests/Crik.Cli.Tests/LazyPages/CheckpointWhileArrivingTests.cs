@@ -60,6 +60,54 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         }, hold, slowCommit: true);
     }
 
+    /// <summary>
+    /// The last pages a process missed arrive while the SIGTERM's dump has the app stopped: after CRIU looked at its memory,
+    /// before the images are made whole. They come from the checkpoint restored, as every page the dump did not find does.
+    /// Before, the process's memory was all in by then, crik let go of it, and the images were made whole without it: the
+    /// next restore gave it zeros where those pages were.
+    /// </summary>
+    [CriuFact]
+    public void PagesThatArriveWhileTheDumpHasTheAppStoppedAreKept()
+    {
+        using var pods = new Pods("lazyRestore: on\n");
+        // An app that touches none of its memory while it sleeps: the fill alone brings its memory in.
+        string[] app = ["python3", "-c", "import signal, time\nsignal.signal(signal.SIGUSR1, lambda *_: print('awake', flush=True))\nprint('asleep', flush=True)\nwhile True: time.sleep(1000)"];
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("asleep", TimeSpan.FromSeconds(60));
+            Pods.CheckpointAndStop(first);
+        }
+        string fillHold = Path.Combine(pods.Root, "fill-held"), copyHold = Path.Combine(pods.Root, "copies-held");
+        File.WriteAllText(fillHold, "");
+        var held = new Dictionary<string, string>
+        {
+            ["CRIK_TEST_FILL_HOLD_FILE"] = fillHold,
+            ["CRIK_TEST_COPY_HOLD_FILE"] = copyHold,
+            ["CRIK_TEST_MIDFILL_PAUSE_MS"] = "3000",
+        };
+        using (CrikRun pod = pods.StartWith(held, app))
+        {
+            pod.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(90), stderr: true);
+            File.WriteAllText(copyHold, "");
+            File.Delete(fillHold);
+            pod.WaitForLine("a copy waits while CRIK_TEST_COPY_HOLD_FILE exists", TimeSpan.FromSeconds(30), stderr: true);
+            Pods.CheckpointAndStop(pod, meanwhile: () =>
+            {
+                pod.WaitForLine("at CRIK_TEST_MIDFILL_PAUSE_MS", TimeSpan.FromSeconds(60), stderr: true);
+                File.Delete(copyHold);
+            });
+            string taken = pod.WaitForLine(NotWaited, stderr: true);
+            Assert.Contains("as checkpoint 1 has it", taken, StringComparison.Ordinal);
+            Assert.DoesNotContain(": 0 B of it", taken, StringComparison.Ordinal);
+        }
+        using CrikRun last = pods.Start(app);
+        last.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(90), stderr: true);
+        last.WaitForLine("the app's memory is all in", TimeSpan.FromSeconds(60), stderr: true);
+        last.Signal(Native.SIGUSR1);
+        last.WaitForLine("awake", TimeSpan.FromSeconds(30));
+        Pods.CheckpointAndStop(last);
+    }
+
     public void Dispose()
     {
         _server?.Dispose();

@@ -197,7 +197,8 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     /// <summary>
     /// Each tracked process's pages written since the last commit, protected again, counted toward the next commit; a process
     /// with a file open for direct I/O is left to the dump (<see cref="DirectIo"/>). Why the dump must read all memory, when a
-    /// scan failed (<see cref="LetGoAfterScan"/>: it may have protected some pages).
+    /// scan failed (<see cref="LetGoAfterScan"/>: it may have protected some pages), or a file was open for direct I/O across a
+    /// scan of a process: after the first pass's, or found once the scan is over (a read in flight across it lands unseen).
     /// </summary>
     /// <param name="again">For another pass of the copy (<see cref="CopyAgainWhileRunning"/>): each process the pass before scanned,
     /// its pages written since that scan.</param>
@@ -211,9 +212,13 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             {
                 continue; // the dump's take sorts it out
             }
-            if (!again && DirectIo.Of(pid) is { } direct)
+            if (DirectIo.Of(pid) is { } direct)
             {
                 TellDirectIo(pid, direct);
+                if (again)
+                {
+                    LetGoAfterScan(pid, tracked, DirectIoDuringTheCopy(pid, direct), ref readAll);
+                }
                 continue;
             }
             try
@@ -221,7 +226,10 @@ internal sealed class AppWrites(ILogger log) : IDisposable
                 List<AddressRange> written = tracked.Writes.TakeWrittenWhileRunning();
                 _ = tracked.CountWritten(written);
                 tracked.ScannedByCopy = true;
-                scanned.Add((pid, tracked, written));
+                if (!OpenForDirectIoAfterTheScan(pid, tracked, ref readAll))
+                {
+                    scanned.Add((pid, tracked, written));
+                }
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
@@ -269,7 +277,10 @@ internal sealed class AppWrites(ILogger log) : IDisposable
                 _ = tracked.CountWritten(held);
                 tracked.Whole = false; // what it wrote since the last commit is not known
                 tracked.ScannedByCopy = true;
-                scanned.Add((pid, tracked, held));
+                if (!OpenForDirectIoAfterTheScan(pid, tracked, ref readAll))
+                {
+                    scanned.Add((pid, tracked, held));
+                }
             }
             catch (Exception e) when (IsTrackingFailure(e))
             {
@@ -393,6 +404,24 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             tracked.Writes.Dispose();
         }
     }
+
+    /// <summary>
+    /// Whether process <paramref name="pid"/> has a file open for direct I/O once its scan is over: a read of it may have been in
+    /// flight across the scan, so the process is let go of and the dump reads all memory.
+    /// </summary>
+    private bool OpenForDirectIoAfterTheScan(int pid, Tracked tracked, ref string? readAll)
+    {
+        if (DirectIo.Of(pid) is not { } direct)
+        {
+            return false;
+        }
+        TellDirectIo(pid, direct);
+        LetGoAfterScan(pid, tracked, DirectIoDuringTheCopy(pid, direct), ref readAll);
+        return true;
+    }
+
+    private static IOException DirectIoDuringTheCopy(int pid, string direct) =>
+        new($"process {pid} has {direct} since the copy of what it wrote began, and a read of it may have landed unseen");
 
     private void TellDirectIo(int pid, string direct) =>
         TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "

@@ -65,6 +65,46 @@ public sealed class CopyWhileRunningTests : IDisposable
         pod.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// The app opens a file for direct I/O between two passes of the copy: a read of it lands in the app's memory without a page
+    /// fault, so one in flight across a pass's scan would leave a page the copy took stale, counted as unwritten. The second pass
+    /// lets go of the process and the dump reads all of the app's memory.
+    /// </summary>
+    [WrittenOnlyFact]
+    public void AFileOpenedForDirectIoBetweenTwoPassesOfTheCopyHasTheDumpReadAllMemory()
+    {
+        using var pods = new Pods("trackWrites: on\n");
+        string trigger = Path.Combine(pods.Root, "open-direct"), data = Path.Combine(pods.Root, "data");
+        File.WriteAllBytes(data, new byte[1 << 20]);
+        string script = string.Join('\n',
+            "import os, time",
+            "memory = bytearray(os.urandom(16 << 20))",
+            "print('ready', flush=True)",
+            $"while not os.path.exists('{trigger}'):",
+            "    memory[0] = (memory[0] + 1) % 256",
+            "    time.sleep(0.01)",
+            $"fd = os.open('{data}', os.O_RDONLY | os.O_DIRECT)",
+            "print('direct open', flush=True)",
+            "while True: time.sleep(1)");
+        var paused = new Dictionary<string, string> { ["CRIK_TEST_COPY_READ_PAUSE_MS"] = "2000" };
+        using (CrikRun pod = pods.StartWith(paused, "python3", "-c", script))
+        {
+            pod.WaitForLine("ready", TimeSpan.FromSeconds(60));
+            Pods.CheckpointOnDemand(pod, 1);
+            Pods.CheckpointAndStop(pod, meanwhile: () =>
+            {
+                // Checkpoint 1's copy paused too: the second pause is checkpoint 2's first pass.
+                pod.WaitForLine(_ => pod.Stderr.Count(l => l.Contains("at CRIK_TEST_COPY_READ_PAUSE_MS", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(60), stderr: true);
+                File.WriteAllText(trigger, "");
+                pod.WaitForLine("direct open", TimeSpan.FromSeconds(30));
+            });
+            Assert.True(pod.Stderr.Any(l => l.Contains("open for direct I/O (O_DIRECT) since the copy of what it wrote began", StringComparison.Ordinal)), pod.Transcript);
+        }
+        using CrikRun restored = pods.Start("python3", "-c", script);
+        restored.WaitForLine("Restored checkpoint 2 ", TimeSpan.FromSeconds(60), stderr: true);
+        restored.Signal(Native.SIGKILL);
+    }
+
     public void Dispose() => _build.Dispose();
 
     private void RestoresWhole(string config, IReadOnlyDictionary<string, string> environment, int runningCheckpoints = 1)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Crik.Cli.Criu;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
@@ -191,21 +192,25 @@ internal sealed class RemapWitness(ulong from, ulong to, ulong reported, int mre
     /// /proc/PID/task/TID/syscall reads <paramref name="syscall"/> is in; null when it is not in that call. Its fifth
     /// argument is the destination only with MREMAP_FIXED: a move without it (realloc's, MREMAP_MAYMOVE) has the kernel
     /// choose where, and is known by where it moves from and, where given, the length it was called with
-    /// (<paramref name="oldLength"/>: what a kernel before 6.16 reports).
+    /// (<paramref name="oldLength"/>: what a kernel before 6.16 reports). The lengths are as the kernel takes them, rounded up
+    /// to whole pages: the call's own may end mid-page, as the event's never does.
     /// </summary>
     public static (ulong Old, ulong New)? Lengths(string syscall, int mremapNumber, ulong from, ulong to, ulong? oldLength = null)
     {
         string[] fields = syscall.Trim().Split(' ');
         if (fields.Length < 6 || fields[0] != mremapNumber.ToString(CultureInfo.InvariantCulture) || Hex(fields[1]) != from
-            || Hex(fields[2]) is not { } old || Hex(fields[3]) is not { } length || Hex(fields[4]) is not { } flags)
+            || Hex(fields[2]) is not { } asked || Hex(fields[3]) is not { } askedNew || Hex(fields[4]) is not { } flags)
         {
             return null;
         }
+        (ulong old, ulong length) = (WholePages(asked), WholePages(askedNew));
         bool fixedPlace = (flags & MremapFixed) != 0;
         return (fixedPlace ? Hex(fields[5]) == to : true) && (oldLength is null || old == oldLength) ? (old, length) : null;
     }
 
     private const ulong MremapFixed = 2;
+
+    private static ulong WholePages(ulong bytes) => (bytes + (ulong)ImagePage.Bytes - 1) & ~((ulong)ImagePage.Bytes - 1);
 
     private static ulong? Hex(string field) =>
         field.StartsWith("0x", StringComparison.Ordinal) && ulong.TryParse(field.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value)

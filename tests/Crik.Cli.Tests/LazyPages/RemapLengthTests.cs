@@ -103,6 +103,18 @@ public sealed class RemapLengthTests
         Assert.Equal(16 * Page, witness.Look([(100, "running"), (101, "25 0x10000 0x10000 0x20000 0x1 0x7f3a9c3ff910 0x0 0x7ffc 0x7f3a")]));
     }
 
+    /// <summary>
+    /// Lengths that end mid-page: the kernel rounds both up to whole pages before the move (and reports the old one so), while
+    /// the thread's system call shows them as called. A shrink to 0x3f9c bytes moved 4 pages, not 3 and a bit.
+    /// </summary>
+    [Fact]
+    public void LengthsThatEndMidPageAreTakenAsTheKernelRoundsThemUp()
+    {
+        var witness = new RemapWitness(From, To, reported: 16 * Page, X64Mremap);
+
+        Assert.Equal(4 * Page, witness.Look([(100, "running"), (101, "25 0x10000 0xf010 0x3f9c 0x3 0x40000 0x0 0x7ffc 0x7f3a")]));
+    }
+
     [Fact]
     public void AMoveFromTheSamePlaceWithAnotherLengthIsNotThisOne()
     {

@@ -49,30 +49,18 @@ public class StoppedByTheAppTests
     [Fact]
     public void AFrozenAppWhoseCheckpointGaveUpIsThawedWholeAfterOneOfItsProcessesWasWokenAndStoppedAgain()
     {
-        using Process app = StartInItsOwnGroup("sleep 1000 & echo ready; exec sleep 1000");
-        int child = Poll.Until(() => Child(app.Id), "the app's child").Pid;
-        var tree = new AppTree(app.Id);
-        var lease = new SettableLock(Crik.Cli.Records.HoldState.Held);
-        using var watchdog = new Crik.Cli.Supervision.LeaseWatchdog(lease, tree, app.Id, Serilog.Core.Logger.None);
-        var stops = new Crik.Cli.Supervision.AppStops(tree, watchdog);
-        try
-        {
-            stops.StopForCheckpoint();
-            lease.Set(Crik.Cli.Records.HoldState.Endangered); // renewals fail: the watchdog freezes the app
-            Poll.Until(() => State(app.Id) == 'T' && State(child) == 'T', "the app to be frozen");
-            stops.Resume(); // the checkpoint gave up: held back by the freeze
-            stops.NotStopped(); // and the app runs on, as far as the checkpoint can tell
-            Native.Signal(app.Id, Native.SIGCONT); // someone in the pod
-            Poll.Until(() => State(app.Id) == 'T', "the watchdog to stop the woken process again");
+        using var leased = new LeasedApp(StartInItsOwnGroup("sleep 1000 & echo ready; exec sleep 1000"));
+        int root = leased.App.Id, child = Poll.Until(() => Child(root), "the app's child").Pid;
+        leased.Stops.StopForCheckpoint();
+        leased.Lease.Set(Crik.Cli.Records.HoldState.Endangered); // renewals fail: the watchdog freezes the app
+        Poll.Until(() => State(root) == 'T' && State(child) == 'T', "the app to be frozen");
+        leased.Stops.Resume(); // the checkpoint gave up: held back by the freeze
+        leased.Stops.NotStopped(); // and the app runs on, as far as the checkpoint can tell
+        Native.Signal(root, Native.SIGCONT); // someone in the pod
+        Poll.Until(() => State(root) == 'T', "the watchdog to stop the woken process again");
 
-            lease.Set(Crik.Cli.Records.HoldState.Held);
-            Poll.Until(() => State(app.Id) == 'S' && State(child) == 'S', "the whole app to run again after the renewal");
-        }
-        finally
-        {
-            Native.TrySignal(-app.Id, Native.SIGKILL);
-            app.WaitForExit();
-        }
+        leased.Lease.Set(Crik.Cli.Records.HoldState.Held);
+        Poll.Until(() => State(root) == 'S' && State(child) == 'S', "the whole app to run again after the renewal");
     }
 
     /// <summary>
@@ -82,24 +70,12 @@ public class StoppedByTheAppTests
     [Fact]
     public void ACheckpointWhoseStopCameJustAfterAFreezeBeganCountsTheFreezeAsDuringIt()
     {
-        using Process app = StartInItsOwnGroup("echo ready; exec sleep 1000");
-        var tree = new AppTree(app.Id);
-        var lease = new SettableLock(Crik.Cli.Records.HoldState.Held);
-        using var watchdog = new Crik.Cli.Supervision.LeaseWatchdog(lease, tree, app.Id, Serilog.Core.Logger.None);
-        var stops = new Crik.Cli.Supervision.AppStops(tree, watchdog);
-        try
-        {
-            Assert.Null(stops.FrozenForTheLease); // the checkpoint's look
-            lease.Set(Crik.Cli.Records.HoldState.Endangered);
-            Assert.True(SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5)));
-            stops.StopForCheckpoint();
-            Assert.NotNull(stops.FrozenDuringTheCheckpoint);
-        }
-        finally
-        {
-            Native.TrySignal(-app.Id, Native.SIGKILL);
-            app.WaitForExit();
-        }
+        using var leased = new LeasedApp(StartInItsOwnGroup("echo ready; exec sleep 1000"));
+        Assert.Null(leased.Stops.FrozenForTheLease); // the checkpoint's look
+        leased.Lease.Set(Crik.Cli.Records.HoldState.Endangered);
+        Assert.True(SpinWait.SpinUntil(() => leased.Watchdog.Frozen, TimeSpan.FromSeconds(5)));
+        leased.Stops.StopForCheckpoint();
+        Assert.NotNull(leased.Stops.FrozenDuringTheCheckpoint);
     }
 
     [Fact]
@@ -192,6 +168,34 @@ public class StoppedByTheAppTests
         Process app = Process.Start(info)!;
         Assert.Equal("ready", app.StandardOutput.ReadLine());
         return app;
+    }
+
+    /// <summary>An app in its own process group under a lease the test sets, with the real watchdog and stops; killed with its group at the end.</summary>
+    private sealed class LeasedApp : IDisposable
+    {
+        public LeasedApp(Process app)
+        {
+            App = app;
+            var tree = new AppTree(app.Id);
+            Watchdog = new Crik.Cli.Supervision.LeaseWatchdog(Lease, tree, app.Id, Serilog.Core.Logger.None);
+            Stops = new Crik.Cli.Supervision.AppStops(tree, Watchdog);
+        }
+
+        public Process App { get; }
+
+        public SettableLock Lease { get; } = new(Crik.Cli.Records.HoldState.Held);
+
+        public Crik.Cli.Supervision.LeaseWatchdog Watchdog { get; }
+
+        public Crik.Cli.Supervision.AppStops Stops { get; }
+
+        public void Dispose()
+        {
+            Native.TrySignal(-App.Id, Native.SIGKILL);
+            App.WaitForExit();
+            Watchdog.Dispose();
+            App.Dispose();
+        }
     }
 
     private static ProcessTable.Entry? Child(int pid) => ProcessTable.ChildrenOf(pid).SingleOrDefault();

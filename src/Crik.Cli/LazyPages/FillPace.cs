@@ -26,7 +26,10 @@ internal static class FillPace
         {
             Thread.Sleep(pause);
         }
-        WhileExists(HoldVariable, say: false);
+        if (Held(HoldVariable) is { } hold)
+        {
+            WaitWhileExists(hold);
+        }
     }
 
     /// <summary>
@@ -36,24 +39,22 @@ internal static class FillPace
     [Conditional("DEBUG")]
     public static void WaitBeforeLastCopy(Func<int> chunksMissing)
     {
-        if (Environment.GetEnvironmentVariable(CopyHoldVariable) is { Length: > 0 } hold && File.Exists(hold) && chunksMissing() == 1)
+        if (Held(CopyHoldVariable) is { } hold && chunksMissing() == 1)
         {
-            WhileExists(CopyHoldVariable, say: true);
+            Console.Error.WriteLine($"crik test: a copy waits while {CopyHoldVariable} exists");
+            WaitWhileExists(hold);
         }
     }
 
-    private static void WhileExists(string variable, bool say)
+    /// <summary>The file <paramref name="variable"/> names, when it is set and the file exists now.</summary>
+    private static string? Held(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } hold && File.Exists(hold) ? hold : null;
+
+    private static void WaitWhileExists(string hold)
     {
-        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } hold)
+        while (File.Exists(hold))
         {
-            if (say && File.Exists(hold))
-            {
-                Console.Error.WriteLine($"crik test: a copy waits while {variable} exists");
-            }
-            while (File.Exists(hold))
-            {
-                Thread.Sleep(10);
-            }
+            Thread.Sleep(10);
         }
     }
 }

@@ -214,10 +214,13 @@ internal sealed class AppWrites(ILogger log) : IDisposable
             }
             if (DirectIo.Of(pid) is { } direct)
             {
-                TellDirectIo(pid, direct);
                 if (again)
                 {
-                    LetGoAfterScan(pid, tracked, DirectIoDuringTheCopy(pid, direct), ref readAll);
+                    LetGoForDirectIo(pid, tracked, direct, ref readAll);
+                }
+                else
+                {
+                    TellDirectIo(pid, direct);
                 }
                 continue;
             }
@@ -415,13 +418,17 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         {
             return false;
         }
-        TellDirectIo(pid, direct);
-        LetGoAfterScan(pid, tracked, DirectIoDuringTheCopy(pid, direct), ref readAll);
+        LetGoForDirectIo(pid, tracked, direct, ref readAll);
         return true;
     }
 
-    private static IOException DirectIoDuringTheCopy(int pid, string direct) =>
-        new($"process {pid} has {direct} since the copy of what it wrote began, and a read of it may have landed unseen");
+    /// <summary>A process scanned by the copy has a file open for direct I/O: it is let go of, and the dump reads all memory.</summary>
+    private void LetGoForDirectIo(int pid, Tracked tracked, string direct, ref string? readAll)
+    {
+        TellDirectIo(pid, direct);
+        LetGoAfterScan(pid, tracked,
+            new IOException($"process {pid} has {direct} since the copy of what it wrote began, and a read of it may have landed unseen"), ref readAll);
+    }
 
     private void TellDirectIo(int pid, string direct) =>
         TellOnce("direct", $"crik leaves what process {pid} wrote to the dump, with the app stopped: it has {direct}, whose reads land "

@@ -72,6 +72,18 @@ internal sealed class ChildReaper
     }
 
     /// <summary>
+    /// crik's children that it neither started nor expects: processes of the app whose parent died, re-parented to crik (PID 1,
+    /// or a subreaper). Listed while no child is started or reaped, so none of crik's own (CRIU, a hook) can be among them.
+    /// </summary>
+    public HashSet<int> Adopted()
+    {
+        lock (_gate)
+        {
+            return [.. ProcessTree.Children(Environment.ProcessId).Where(pid => !_tracked.ContainsKey(pid))];
+        }
+    }
+
+    /// <summary>
     /// Sends <paramref name="signal"/> to <paramref name="child"/>, or to its process group, only while it is not reaped: until
     /// then its PID, and a group named by it, cannot be another's. Nothing once it is reaped.
     /// </summary>

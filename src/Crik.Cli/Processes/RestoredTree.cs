@@ -4,20 +4,32 @@ using Microsoft.Win32.SafeHandles;
 namespace Crik.Cli.Processes;
 
 /// <summary>
-/// The processes a restore made, killed by descriptor, never by a number read earlier: a number in the checkpoint's
+/// The processes of a restored app, killed by descriptor, never by a number read earlier: a number in the checkpoint's
 /// list may by now name a thread of crik's or a process that took it after a restored one ended. They are crik's
-/// children that hold one of the checkpoint's IDs (its root, and restored processes whose parent died), and their
-/// descendants. Each is opened (pidfd) first and its parent read after: a number reused between the listing and the
-/// open has another parent, and is left alone.
+/// children that hold one of the checkpoint's IDs (its root, and restored processes whose parent died) or that crik
+/// adopted (a process the app started whose parent died, a daemon), and their descendants. Each is opened (pidfd) first
+/// and its parent read after: a number reused between the listing and the open has another parent, and is left alone.
+/// The tree is walked again once all are killed: a child forked after its parent was read, before SIGKILL reached it.
 /// </summary>
 internal static class RestoredTree
 {
-    /// <summary>Sends SIGKILL to each restored process still there; the PIDs it reached.</summary>
+    /// <summary>Sends SIGKILL to each of the app's processes still there; the PIDs it reached.</summary>
     /// <param name="ids">The checkpoint's IDs, as CRIU gives them back.</param>
-    public static List<int> Kill(IReadOnlyCollection<int> ids)
+    /// <param name="adopted">crik's children it adopted, as they are now (<see cref="ChildReaper.Adopted"/>).</param>
+    public static List<int> Kill(IReadOnlyCollection<int> ids, Func<HashSet<int>> adopted)
+    {
+        var reached = new HashSet<int>();
+        for (int walk = 0; walk < 2; walk++)
+        {
+            reached.UnionWith(KillOnce(ids, adopted()));
+        }
+        return [.. reached.Order()];
+    }
+
+    private static List<int> KillOnce(IReadOnlyCollection<int> ids, HashSet<int> adopted)
     {
         // All are opened before any is killed: a killed parent's children become crik's, and would no longer be found as its.
-        List<(int Pid, SafeFileHandle Descriptor)> opened = Open(ids);
+        List<(int Pid, SafeFileHandle Descriptor)> opened = Open(ids, adopted);
         try
         {
             return opened.Where(p => Libc.Syscall4(Libc.SYS_pidfd_send_signal, p.Descriptor.DangerousGetHandle(), (long)Signal.SIGKILL, 0, 0) == 0)
@@ -29,11 +41,11 @@ internal static class RestoredTree
         }
     }
 
-    private static List<(int Pid, SafeFileHandle Descriptor)> Open(IReadOnlyCollection<int> ids)
+    private static List<(int Pid, SafeFileHandle Descriptor)> Open(IReadOnlyCollection<int> ids, HashSet<int> adopted)
     {
         var opened = new List<(int, SafeFileHandle)>();
         int crik = Environment.ProcessId;
-        var pending = new Stack<(int Pid, int Parent)>(ProcessTree.Children(crik).Where(ids.Contains).Select(pid => (pid, crik)));
+        var pending = new Stack<(int Pid, int Parent)>(ProcessTree.Children(crik).Where(pid => ids.Contains(pid) || adopted.Contains(pid)).Select(pid => (pid, crik)));
         var seen = new HashSet<int>();
         while (pending.TryPop(out (int Pid, int Parent) next))
         {

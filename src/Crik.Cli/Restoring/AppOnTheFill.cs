@@ -11,7 +11,7 @@ namespace Crik.Cli.Restoring;
 /// The app of a restore on crik's own fill, as the fill sees it: what it tells of the store while the memory arrives goes to
 /// the log, an Event and the metrics; and on a failure it kills whatever of the app runs.
 /// </summary>
-internal sealed class AppOnTheFill(Manifest manifest, ILogger log) : IAppKiller, IOutageListener
+internal sealed class AppOnTheFill(Manifest manifest, ChildReaper reaper, ILogger log) : IAppKiller, IOutageListener
 {
     /// <summary>The image store stopped answering while the app's memory arrives, still does not, or is back: in the log, an Event and the metrics.</summary>
     public void Told(OutageNews news)
@@ -41,8 +41,9 @@ internal sealed class AppOnTheFill(Manifest manifest, ILogger log) : IAppKiller,
     public void KillApp(string why)
     {
         log.Debug("Killing the restored app: {Why}", why);
-        // Its process group first, which holds what it forked meanwhile; then each restored process by descriptor.
+        // Its process group first, which holds most of what it forked meanwhile; then by descriptor each restored process, each
+        // one it started whose parent died (a daemon in a session of its own), and all they forked.
         Posix.TrySignal(-manifest.RootPid, Signal.SIGKILL);
-        RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet());
+        RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), reaper.Adopted);
     }
 }

@@ -38,7 +38,7 @@ internal sealed class CheckpointRestore
         _verdicts = new RestoreVerdicts(config, log);
         _failures = new FailedRestores(config, log);
         _leftovers = new Leftovers(reaper, log);
-        var loads = new MemoryLoadStart(config, store, log);
+        var loads = new MemoryLoadStart(config, store, reaper, log);
         _plan = new RestorePlanStep(config, new LazyRestore(config, loads, criuRestore, _leftovers, log), new FilledRestore(config, loads, criuRestore, _leftovers, log),
             criuRestore, new ImageFilesRestore(store, criuRestore, log), _leftovers, log);
         _success = new RestoreSuccess(store, log);

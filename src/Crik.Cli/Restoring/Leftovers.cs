@@ -40,7 +40,7 @@ internal sealed class Leftovers(ChildReaper reaper, ILogger log)
 
     private List<int> Kill(Manifest manifest)
     {
-        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet());
+        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), reaper.Adopted);
         if (killed.Count > 0)
         {
             log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",

@@ -3,6 +3,7 @@ using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
 using Crik.Cli.ImageStore;
 using Crik.Cli.LazyPages;
+using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Serilog;
 
@@ -13,7 +14,7 @@ namespace Crik.Cli.Restoring;
 /// left as holes, crik listening for the userfaultfds, and what the fill says of the store and of a
 /// failure that must kill the app.
 /// </summary>
-internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store, ILogger log)
+internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store, ChildReaper reaper, ILogger log)
 {
     /// <summary>
     /// Lays out the images for a restore on crik's fill and listens for the restore to hand crik the app's
@@ -32,7 +33,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
                 images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
             }
             FillFirst(images, manifest);
-            var app = new AppOnTheFill(manifest, log);
+            var app = new AppOnTheFill(manifest, reaper, log);
             LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, app, new StoreOutage(config.LazyStoreWait, app), appRunsMeanwhile: lazily);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");
             ReadAheadMappedFiles(images, manifest.Generation);

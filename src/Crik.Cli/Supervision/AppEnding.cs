@@ -4,6 +4,7 @@ using Crik.Cli.Interop;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.Supervision;
@@ -88,6 +89,7 @@ internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpoin
     private async Task<int> LoadFailedAsync(RunningApp app, string failure)
     {
         await KillAndWaitAsync(app).ConfigureAwait(false);
+        TestDelay.BeforeFailedFillNoted();
         restorer!.MemoryLoadFailed(app, failure);
         return ExitCodes.CrikFailure;
     }

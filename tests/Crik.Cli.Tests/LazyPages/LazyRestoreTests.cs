@@ -1,6 +1,5 @@
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
-using System.Text.Json.Nodes;
 using Xunit;
 
 namespace Crik.Cli.Tests.LazyPages;
@@ -115,16 +114,7 @@ public class LazyRestoreTests
     public void AChunkThatFailsWhileMemoryArrivesKillsTheAppWithAClearLineAndTheNextPodRestoresEagerly()
     {
         using Pods pods = Checkpointed(64);
-        // A chunk in the middle of the app's random memory: CRIU leaves it lazy, so it is read only once the app runs.
-        JsonArray pages = Pods.StreamedImages(pods.Manifest()).Where(i => i.Key.StartsWith("pages-", StringComparison.Ordinal)).MaxBy(i => i.Value.Count).Value;
-        JsonNode chunk = pages[pages.Count / 2]!;
-        using (var file = File.Open(pods.Pack((int)(long)chunk["pack"]!), FileMode.Open, FileAccess.ReadWrite))
-        {
-            file.Position = (long)chunk["offset"]! + ((int)chunk["length"]! / 2);
-            int b = file.ReadByte();
-            file.Position--;
-            file.WriteByte((byte)(b ^ 0xff));
-        }
+        pods.DamageAChunkInTheMiddle();
         using (CrikRun second = pods.Start(Forking(64)))
         {
             second.WaitForLine("Restored checkpoint 1 ", stderr: true);

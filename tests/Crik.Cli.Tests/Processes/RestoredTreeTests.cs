@@ -19,10 +19,25 @@ public sealed class RestoredTreeTests
         Poll.Until(() => ProcessTree.Processes(root.Id).Count == 3, "the shell's two children to start");
         List<int> tree = ProcessTree.Processes(root.Id);
 
-        List<int> killed = RestoredTree.Kill([root.Id]);
+        List<int> killed = RestoredTree.Kill([root.Id], () => []);
 
         Assert.Equal(tree, killed.Order().ToList());
         Assert.True(root.WaitForExit(10_000));
+        Poll.Until(() => ProcessTree.InUse(tree).Count == 0, "the killed processes to be gone");
+    }
+
+    /// <summary>A daemon the app started, whose parent died: crik adopted it, and it holds a number of its own.</summary>
+    [Fact]
+    public void AnAdoptedChildIsKilledWithItsDescendantsThoughItHoldsNoneOfTheIds()
+    {
+        using Process daemon = Start("sleep 300 & wait");
+        Poll.Until(() => ProcessTree.Processes(daemon.Id).Count == 2, "the shell's child to start");
+        List<int> tree = ProcessTree.Processes(daemon.Id);
+
+        List<int> killed = RestoredTree.Kill([], () => [daemon.Id]);
+
+        Assert.Equal(tree, killed);
+        Assert.True(daemon.WaitForExit(10_000));
         Poll.Until(() => ProcessTree.InUse(tree).Count == 0, "the killed processes to be gone");
     }
 
@@ -36,7 +51,7 @@ public sealed class RestoredTreeTests
         try
         {
             // The grandchild is no child of "crik", and its parent's number is not among the IDs.
-            Assert.Empty(RestoredTree.Kill([.. ownThreads, grandchild]));
+            Assert.Empty(RestoredTree.Kill([.. ownThreads, grandchild], () => []));
             Assert.False(other.HasExited);
             Assert.Contains(grandchild, ProcessTree.InUse([grandchild]));
         }

@@ -143,6 +143,21 @@ internal sealed partial class Pods : IDisposable
     /// <summary>The pack file generation N wrote its new chunks into.</summary>
     public string Pack(int generation) => Path.Combine(ImageDir, "packs", $"{generation:D6}.pack");
 
+    /// <summary>
+    /// Flips one byte in a chunk in the middle of checkpoint 1's largest pages image (an app's random memory): CRIU leaves it
+    /// lazy, so a lazy restore reads it only once the app runs, and finds it does not match its checksum.
+    /// </summary>
+    public void DamageAChunkInTheMiddle()
+    {
+        System.Text.Json.Nodes.JsonArray pages = StreamedImages(Manifest()).Where(i => i.Key.StartsWith("pages-", StringComparison.Ordinal)).MaxBy(i => i.Value.Count).Value;
+        System.Text.Json.Nodes.JsonNode chunk = pages[pages.Count / 2]!;
+        using var file = File.Open(Pack((int)(long)chunk["pack"]!), FileMode.Open, FileAccess.ReadWrite);
+        file.Position = (long)chunk["offset"]! + ((int)chunk["length"]! / 2);
+        int b = file.ReadByte();
+        file.Position--;
+        file.WriteByte((byte)(b ^ 0xff));
+    }
+
     /// <summary>The manifest of a committed checkpoint (or one elsewhere, by directory), as JSON.</summary>
     public System.Text.Json.Nodes.JsonNode Manifest(string checkpoint = "checkpoint-000001") =>
         System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(ImageDir, checkpoint, "manifest.json")))!;

@@ -25,20 +25,24 @@ internal sealed class RetentionCleanUp(IStoreBackend backend, ILogger log, Gener
     /// generation left uses (none when a committed or retired manifest cannot be read), then all but
     /// the newest CRIU logs.
     /// </summary>
-    /// <param name="committed">The manifest just committed, whose packs need not be read back.</param>
+    /// <param name="committed">
+    /// The manifest just committed, whose packs need not be read back, and are used whatever the listing says: a manifest
+    /// whose write lost its answer counts as committed, and may land after the listing was read.
+    /// </param>
     public void CleanUp(long newest, int keep, List<string> warnings, Manifest? committed = null)
     {
         lock (_packsUsed)
         {
+            HashSet<long> justCommitted = [];
             if (committed is not null)
             {
-                _packsUsed[StoreLayout.CommittedName(committed.Generation)] = PacksOf(committed);
+                _packsUsed[StoreLayout.CommittedName(committed.Generation)] = justCommitted = PacksOf(committed);
             }
-            CleanUp(newest, keep, warnings);
+            CleanUp(newest, keep, warnings, justCommitted);
         }
     }
 
-    private void CleanUp(long newest, int keep, List<string> warnings)
+    private void CleanUp(long newest, int keep, List<string> warnings, HashSet<long> justCommitted)
     {
         StoreListing listing = reader.List();
         foreach ((string old, string why) in Retention.Generations(listing, keep))
@@ -61,7 +65,7 @@ internal sealed class RetentionCleanUp(IStoreBackend backend, ILogger log, Gener
             _packsUsed.Remove(gone);
         }
         Dictionary<string, IReadOnlySet<long>?> used = locations.ToDictionary(l => l, l => (IReadOnlySet<long>?)PacksUsedBy(l), StringComparer.Ordinal);
-        List<long> unused = Retention.Packs(listing, newest, used, out string? unreadable);
+        List<long> unused = [.. Retention.Packs(listing, newest, used, out string? unreadable).Where(p => !justCommitted.Contains(p))];
         foreach (long pack in unused)
         {
             BestEffort(log, warnings, $"delete the unused pack {StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}", () => backend.Delete($"{StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}"));

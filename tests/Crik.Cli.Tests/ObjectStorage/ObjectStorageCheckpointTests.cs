@@ -243,6 +243,37 @@ public sealed class ObjectStorageCheckpointTests : IDisposable
         next.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// Each write of the manifest loses its connection while the store still works on it, and the store cannot say whether it
+    /// has the manifest: crik counts the checkpoint as committed, and its clean-up, whose listing does not show the manifest
+    /// yet, keeps the checkpoint's pack. Before, the pack was deleted as nobody's, the manifest landed after it, and the next
+    /// pod set the checkpoint aside and started the app fresh.
+    /// </summary>
+    [S3CriuFact]
+    public void APackWhoseManifestLandsAfterTheCleanUpListedTheStoreIsKept()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        var landing = new TaskCompletionSource();
+        const string Manifest = "/checkpoint-000001/manifest.json";
+        proxy.StillUnderWay = r => r.StartsWith("PUT ", StringComparison.Ordinal) && r.Contains(Manifest, StringComparison.Ordinal) ? landing.Task : null;
+        proxy.Matches = (method, path) => method != "PUT" && path.EndsWith(Manifest, StringComparison.Ordinal);
+        proxy.Fail(int.MaxValue, 503);
+        using (CrikRun pod = StartAppThatExitsOnSigterm(proxy, "apps/lands-late", budget: "30s", timeout: "20s"))
+        {
+            pod.Signal(Native.SIGTERM);
+            Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Contains(pod.Stderr, l => l.Contains("cannot tell whether the store holds the manifest", StringComparison.Ordinal));
+        }
+        landing.SetResult();
+        S3Client s3 = TestS3.Client(_server, _http, "apps/lands-late/");
+        Poll.Until(() => s3.List("").Any(o => o.Name == "checkpoint-000001/manifest.json"), "the manifest to land");
+        Assert.Contains(s3.List(""), o => o.Name == "packs/000001.pack");
+        proxy.Fail(0, 503);
+        using CrikRun next = Start(Path.Combine(_dir.Path, "config.yaml"), proxy.Endpoint, "sh", "-c", "trap 'echo app-got-term; exit 9' TERM; while :; do sleep 0.1; done");
+        next.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(60), stderr: true);
+        next.Signal(Native.SIGKILL);
+    }
+
     private static async Task Until(Func<bool> holds)
     {
         for (var waited = System.Diagnostics.Stopwatch.StartNew(); !holds() && waited.Elapsed < TimeSpan.FromSeconds(30);)

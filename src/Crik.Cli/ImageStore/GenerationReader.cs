@@ -38,6 +38,9 @@ internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec
     /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
     public StoreListing ReadListing() => _backend.ReadListing(log);
 
+    /// <summary>Packs a reader needs kept beside those of the generations listed (<see cref="ICheckpointReader.KeepPacks"/>).</summary>
+    public PacksInUse Kept { get; } = new();
+
     public PackReader OpenPackReader(bool callerRetries = false) =>
         PackReading.Open(callerRetries ? callerRetryReads ?? _backend : _backend, codec);
 

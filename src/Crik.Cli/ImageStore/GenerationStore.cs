@@ -163,6 +163,9 @@ internal abstract class GenerationStore : ICheckpointStore
 
     public PackReader OpenPackReader(bool callerRetries = false) => _reader.OpenPackReader(callerRetries);
 
+    /// <inheritdoc/>
+    public IDisposable KeepPacks(Manifest manifest) => _reader.Kept.Hold(RetentionCleanUp.PacksOf(manifest));
+
     public void Dispose()
     {
         _staged.LeaveAllBehind();

@@ -65,7 +65,7 @@ internal sealed class RetentionCleanUp(IStoreBackend backend, ILogger log, Gener
             _packsUsed.Remove(gone);
         }
         Dictionary<string, IReadOnlySet<long>?> used = locations.ToDictionary(l => l, l => (IReadOnlySet<long>?)PacksUsedBy(l), StringComparer.Ordinal);
-        List<long> unused = [.. Retention.Packs(listing, newest, used, out string? unreadable).Where(p => !justCommitted.Contains(p))];
+        List<long> unused = [.. Retention.Packs(listing, newest, used, out string? unreadable).Where(p => !justCommitted.Contains(p) && !reader.Kept.Holds(p))];
         foreach (long pack in unused)
         {
             BestEffort(log, warnings, $"delete the unused pack {StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}", () => backend.Delete($"{StoreLayout.PacksDir}/{StoreLayout.PackName(pack)}"));
@@ -96,7 +96,7 @@ internal sealed class RetentionCleanUp(IStoreBackend backend, ILogger log, Gener
         return _packsUsed[location] = PacksOf(manifest);
     }
 
-    private static HashSet<long> PacksOf(Manifest manifest) => manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack).ToHashSet();
+    public static HashSet<long> PacksOf(Manifest manifest) => manifest.Files.Where(f => f.IsStreamed).SelectMany(f => f.Chunks!).Select(c => c.Pack).ToHashSet();
 
     /// <summary>An action after the commit point: a failure is a warning, said and returned with the commit, never thrown.</summary>
     public static void BestEffort(ILogger log, List<string> warnings, string what, Action action)

@@ -1,3 +1,4 @@
+using Crik.Cli.Tests.ObjectStorage;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -106,6 +107,52 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         last.Signal(Native.SIGUSR1);
         last.WaitForLine("awake", TimeSpan.FromSeconds(30));
         Pods.CheckpointAndStop(last);
+    }
+
+    /// <summary>
+    /// crik checkpoint while a generation's memory arrives, under a new key (the checkpoint stores every page anew and uses none
+    /// of that generation's packs) and with keepCheckpoints: 1: its commit retires the generation restored, but that generation's
+    /// pack stays until the fill is done, and the app's memory all comes in whole. Before, the pack was deleted at the commit, the
+    /// fill's next read found none, and the app was killed.
+    /// </summary>
+    [S3CriuFact]
+    public void APackTheFillStillReadsStaysWhenACheckpointRetiresItsGeneration()
+    {
+        _server = new S3Server();
+        string settings = $"imageDir: s3://{S3Server.Bucket}/apps/rotated\nlazyRestore: on\nkeepCheckpoints: 1\n";
+        string oldKey = _dir.Write("old.key", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        string newKey = _dir.Write("new.key", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        string hold = Path.Combine(_dir.Path, "fill-held");
+        using (CrikRun first = StartFromObjectStorage(_dir.Write("old.yaml", settings + $"encryptionKeyFile: {oldKey}\n"), hold))
+        {
+            first.WaitForLine("allocated " + AppMib, TimeSpan.FromSeconds(90));
+            Pods.CheckpointAndStop(first);
+        }
+        File.WriteAllText(hold, "");
+        using CrikRun second = StartFromObjectStorage(_dir.Write("new.yaml", settings + $"encryptionKeyFile: {newKey}\npreviousEncryptionKeyFile: {oldKey}\n"), hold);
+        Assert.Contains(", lazily (", second.WaitForLine("Restored checkpoint 1 ", TimeSpan.FromSeconds(90), stderr: true), StringComparison.Ordinal);
+        second.WaitForLine("changed 1", TimeSpan.FromSeconds(90));
+        Pods.CheckpointOnDemand(second, 2);
+        using var http = new HttpClient();
+        Assert.DoesNotContain(TestS3.Client(_server, http, "apps/rotated/").List(""), o => o.Name == "checkpoint-000001/manifest.json");
+
+        File.Delete(hold);
+        string end = second.WaitForLine(l => l.Contains("the app's memory is all in", StringComparison.Ordinal)
+            || l.Contains("could not all be brought in", StringComparison.Ordinal), TimeSpan.FromSeconds(120), stderr: true);
+        Assert.Contains("the app's memory is all in", end, StringComparison.Ordinal);
+        second.Signal(Native.SIGUSR1);
+        second.WaitForLine(l => l.StartsWith("intact ", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+        Assert.Contains("intact yes", second.Stdout);
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("could not all be brought in", StringComparison.Ordinal));
+        second.Signal(Native.SIGKILL);
+    }
+
+    private CrikRun StartFromObjectStorage(string config, string hold)
+    {
+        Dictionary<string, string> environment = _server!.Environment(_server.Endpoint);
+        environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_dir.Path, "tmp")).FullName;
+        environment["CRIK_TEST_FILL_HOLD_FILE"] = hold;
+        return CrikRun.Start(["run", "--config", config, "--", .. App], environment: environment);
     }
 
     public void Dispose()

@@ -45,14 +45,14 @@ internal sealed class Checkpointer : ICheckpointer, IDisposable
 
     /// <param name="preDumps">Pre-dumps of the running app (where the kernel tracks dirty memory), or null.</param>
     public Checkpointer(CrikConfig config, ICheckpointStore store, CriuRunner criu, Lazy<Task<string>> criuVersion,
-        INodeStateGate? nodeState, PreDumpChain? preDumps, ILogger log)
+        INodeStateGate? nodeState, PreDumpChain? preDumps, ChildReaper reaper, ILogger log)
     {
         (_config, _store, _criuVersion, _nodeState, _log) = (config, store, criuVersion, nodeState, log);
         var outcomes = new DumpOutcomes(store, log);
         _criuDump = new CriuDump(config, criu, preDumps, log);
         _asItIs = new MemoryAsItIs(preDumps, log);
         _arrivalWait = new MemoryArrivalWait(outcomes, log);
-        _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, log), _criuDump,
+        _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, reaper.Adopted, log), _criuDump,
             _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes,
             new TrackedWrites(config, store, new Lazy<Task<bool>>(() => criu.ListsOptionAsync(CriuArguments.WrittenOnlyOption)), log), log);
     }

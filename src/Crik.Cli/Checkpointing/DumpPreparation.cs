@@ -14,7 +14,8 @@ namespace Crik.Cli.Checkpointing;
 internal sealed record DumpSetup(List<int> Tree, List<string> Stdio, List<ExternalMount> Mounts, (DirectoryHandle Directory, PreDumpParent Parent)? OnTop);
 
 /// <summary>The first step of a dump: reads what it records beside the images (<see cref="DumpSetup"/>), and lets go of the pre-dumps once it is over.</summary>
-internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps, string imageDir, ILogger log)
+/// <param name="adopted">crik's children it did not start (<see cref="ChildReaper.Adopted"/>): processes of the app outside its tree.</param>
+internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps, string imageDir, Func<HashSet<int>> adopted, ILogger log)
 {
     public DumpSetup Prepare(DumpRun run)
     {
@@ -35,8 +36,20 @@ internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps,
                 CheckpointReason.OnDemandExit => " (crik checkpoint --exit)",
                 _ => "",
             });
+        WarnOfLeftOut(run.Generation);
         run.Stages.Lap("preparing");
         return setup;
+    }
+
+    private void WarnOfLeftOut(long generation)
+    {
+        if (LeftOutProcesses.Of(adopted()) is { Count: > 0 } leftOut)
+        {
+            log.Warning("Checkpoint {Generation} leaves out {Count} of the app's processes that are not in its tree: {Processes}. Their parents exited, so crik "
+                + "adopted them, and CRIU checkpoints the tree of the app's first process only: the next pod restores the app without them. To keep them, "
+                + "start them so that one of the app's processes stays their parent (as a background job of the app's script, such as `sshd -D &`, not as a daemon)",
+                generation, leftOut.Count, string.Join(", ", leftOut));
+        }
     }
 
     /// <summary>Once the dump is over, taken or not: it reset the kernel's dirty-memory tracking, so the next pre-dump is a whole one.</summary>

@@ -131,7 +131,7 @@ internal static class RunCommand
             var criu = new CriuRunner(reaper, kernelFeatures, log);
             restorer = new Restorer(config, store, criu, reaper, log);
             preDumps = PreDumpSupport.ChainFor(config, criu, log);
-            checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, log);
+            checkpointer = new Checkpointer(config, store, criu, new Lazy<Task<string>>(criu.VersionAsync), NodeStateGateFor(config, log), preDumps, reaper, log);
             SayWhatLengthensPeriodicFreezes(config, log);
         }
         using PreDumpChain? ownedPreDumps = preDumps;

@@ -79,7 +79,7 @@ internal sealed class NodeStateClient(HttpClient http)
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if ((int)response.StatusCode >= 500)
-                return (null, $"GET {url} answered {(int)response.StatusCode} {response.StatusCode}");
+                return (null, $"GET {url} answered {(int)response.StatusCode} {response.StatusCode}{(ErrorText(text) is { Length: > 0 } error ? $": {error}" : "")}");
             if (response.StatusCode != HttpStatusCode.OK)
                 return (Fail($"GET {url} answered {(int)response.StatusCode} {response.StatusCode}: {ErrorText(text)}"), null);
             return (Interpret(text, nodeName, url), null);

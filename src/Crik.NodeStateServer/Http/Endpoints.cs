@@ -15,6 +15,9 @@ internal static class Endpoints
     private static readonly byte[] InvalidNameAnswer = NodeAnswers.Error(
         $"invalid node name: must be a lowercase RFC 1123 DNS subdomain of at most {NodeName.MaxLength} characters");
 
+    private static readonly byte[] NotListedAnswer = NodeAnswers.Error(
+        "the node-state server has not listed the cluster's nodes yet (it has just started, or cannot reach the Kubernetes API: see its log); ask again");
+
     public static void Map(WebApplication app)
     {
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
@@ -33,7 +36,7 @@ internal static class Endpoints
             }
         });
 
-        RequestDelegate node = context => NodeAsync(context, store, metrics);
+        RequestDelegate node = context => NodeAsync(context, store, health, metrics);
         app.MapGet(NodeStateContract.Route, node);
         app.MapGet(NodeStateContract.LegacyRoute, node);
 
@@ -48,11 +51,15 @@ internal static class Endpoints
         }));
     }
 
-    private static Task NodeAsync(HttpContext context, NodeStore store, ServerMetrics metrics)
+    private static Task NodeAsync(HttpContext context, NodeStore store, SyncHealth health, ServerMetrics metrics)
     {
         var name = context.Request.RouteValues[NodeStateContract.NameRouteValue] as string ?? "";
         if (!NodeName.IsValid(name))
             return JsonAsync(context, StatusCodes.Status400BadRequest, InvalidNameAnswer);
+        // Before its first list every node would be unknown, which crik takes as "not going away": a 503 is retried, and
+        // then onNodeStateError decides.
+        if (!health.HasListed)
+            return JsonAsync(context, StatusCodes.Status503ServiceUnavailable, NotListedAnswer);
         var entry = store.Find(name);
         metrics.Answered(entry is null ? NodeStateContract.Unknown : NodeAnswers.StateWord(entry.Evaluation.State));
         return JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, entry));

@@ -14,6 +14,9 @@ internal sealed class SyncHealth(WatcherSettings settings, TimeProvider clock)
 
     public bool IsReady => _listed && _connected && !IsSilent;
 
+    /// <summary>A full list has landed once: the server knows which nodes there are, and a node it lacks is one it does not know.</summary>
+    public bool HasListed => _listed;
+
     public string Problem
     {
         get

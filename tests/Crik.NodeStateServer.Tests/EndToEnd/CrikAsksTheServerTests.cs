@@ -63,6 +63,30 @@ public sealed class CrikAsksTheServerTests : IDisposable
         Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Transcript);
     }
 
+    /// <summary>
+    /// A server that has not yet listed the nodes (just started, or the API not reachable) cannot tell: crik follows
+    /// onNodeStateError and says why, where it once heard "unknown" and let a node being drained end the app without a checkpoint.
+    /// </summary>
+    [CriuFact]
+    public async Task AServerThatHasNotListedTheNodesYetFollowsThePolicy()
+    {
+        await using var cluster = await TestCluster.StartAsync(beforeServer: api =>
+        {
+            api.Cluster.Add("worker-4", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted", "NoSchedule"));
+            api.BlockLists();
+        });
+        await Poll.UntilAsync(async () => await cluster.Server.StatusOfAsync("/healthz") == 200, "/healthz", diagnostics: () => cluster.Server.Output);
+        using CrikRun pod = StartPod(Config(cluster.Server.Url, "nodeStateTimeout: 1s\n"), "worker-4");
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        string decision = Assert.Single(pod.Stderr, l => l.Contains("SIGTERM: cannot tell whether the node is shutting down", StringComparison.Ordinal));
+        Assert.Contains("503 ServiceUnavailable: the node-state server has not listed the cluster's nodes yet", decision, StringComparison.Ordinal);
+        Assert.Contains("onNodeStateError: checkpoint", decision, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Transcript);
+        Assert.DoesNotContain("app-got-term", pod.Stdout);
+    }
+
     /// <summary>crik as PID 1 of a new "pod" on <paramref name="node"/>, as the downward API would name it.</summary>
     private static CrikRun StartPod(string config, string node) =>
         CrikRun.Start(["run", "--config", config, "--", "sh", "-c", Script],

@@ -40,6 +40,7 @@ internal static class ServerHost
         var settings = new WatcherSettings { MaxBackoff = options.MaxBackoff, SilenceLimit = options.WatchSilence };
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => new NodeApi(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection)));
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<NodeStore>();
         builder.Services.AddSingleton(new SyncHealth(settings, TimeProvider.System));
         builder.Services.AddSingleton<ServerMetrics>();

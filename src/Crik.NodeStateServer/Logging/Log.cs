@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Information, "Node {Node} was deleted")]
     public static partial void NodeRemoved(ILogger logger, string node);
 
+    [LoggerMessage(29, LogLevel.Information, "Node {Node} was deleted; it is answered shutting-down (node-deleted) for {Minutes} minutes, while its pods end")]
+    public static partial void NodeDeleted(ILogger logger, string node, double minutes);
+
     [LoggerMessage(5, LogLevel.Warning, "Watch expired (410 Gone: {Detail}); listing all nodes again")]
     public static partial void WatchExpired(ILogger logger, string detail);
 

@@ -25,10 +25,16 @@ internal sealed class NodeEntry(string name, NodeEvaluation evaluation)
     }
 }
 
-/// <summary>All known nodes at one moment. Never mutated: the store swaps in a new one.</summary>
+/// <summary>A node deleted at <paramref name="At"/> (<see cref="TimeProvider.GetTimestamp"/>), with the answer it gets meanwhile.</summary>
+internal sealed record DeletedNode(NodeEntry Entry, long At);
+
+/// <summary>All known nodes at one moment, and those deleted lately. Never mutated: the store swaps in a new one.</summary>
 internal sealed record NodeSnapshot(ImmutableDictionary<string, NodeEntry> Nodes, int ShuttingDownCount, int AtRiskCount = 0)
 {
     public static readonly NodeSnapshot Empty = new(ImmutableDictionary.Create<string, NodeEntry>(StringComparer.Ordinal), 0);
+
+    /// <summary>Nodes deleted lately, by name; none of them is in <see cref="Nodes"/>.</summary>
+    public ImmutableDictionary<string, DeletedNode> Deleted { get; init; } = ImmutableDictionary.Create<string, DeletedNode>(StringComparer.Ordinal);
 
     public int ReadyCount => Nodes.Count - ShuttingDownCount - AtRiskCount;
 }

@@ -9,13 +9,32 @@ namespace Crik.NodeStateServer.State;
 /// Holds the current <see cref="NodeSnapshot"/>. Only the watcher writes (one thread), readers just load
 /// the reference, so a volatile swap is all the synchronisation needed.
 /// </summary>
-internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
+/// <remarks>
+/// A node deleted (its DELETED event, or missing from a new list) is answered shutting-down, reason node-deleted, for
+/// <see cref="DeletedFor"/>, where the deletion-timestamp rule is on: its pods are deleted after it, each crik asks at its
+/// SIGTERM, and "unknown" would have ended the app without a checkpoint. A node added again under the name is itself again.
+/// </remarks>
+internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger<NodeStore> logger)
 {
+    public const string DeletedReason = "node-deleted";
+
+    /// <summary>
+    /// How long a deleted node is answered shutting-down: the pod garbage collector deletes the pods of a node that is gone within
+    /// a minute or so, and a pod's SIGTERM comes then; a node unknown long after is one that never was, as far as crik is told.
+    /// </summary>
+    public static readonly TimeSpan DeletedFor = TimeSpan.FromMinutes(10);
+
     private NodeSnapshot _snapshot = NodeSnapshot.Empty;
 
     public NodeSnapshot Snapshot => Volatile.Read(ref _snapshot);
 
-    public NodeEntry? Find(string name) => Snapshot.Nodes.GetValueOrDefault(name);
+    public NodeEntry? Find(string name)
+    {
+        var snapshot = Snapshot;
+        if (snapshot.Nodes.TryGetValue(name, out var entry))
+            return entry;
+        return snapshot.Deleted.TryGetValue(name, out var deleted) && clock.GetElapsedTime(deleted.At) < DeletedFor ? deleted.Entry : null;
+    }
 
     /// <summary>A full list: nodes missing from it are gone, whatever happened while disconnected.</summary>
     public void ReplaceAll(IEnumerable<KubeNode> nodes)
@@ -46,9 +65,10 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
             shuttingDown += IsShuttingDown(entry);
             atRisk += IsAtRisk(entry);
         }
+        var deleted = Recent(previous.Deleted).RemoveRange(builder.Keys);
         foreach (var gone in previous.Nodes.Keys.Where(name => !builder.ContainsKey(name)))
-            Log.NodeRemoved(logger, gone);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk));
+            deleted = Deleted(deleted, gone);
+        Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk) { Deleted = deleted });
     }
 
     /// <summary>The node's verdict under the rules; null for a node without a name, which cannot be stored.</summary>
@@ -65,7 +85,7 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         ReportChange(old, entry);
         var count = previous.ShuttingDownCount - IsShuttingDown(old) + IsShuttingDown(entry);
         var atRisk = previous.AtRiskCount - IsAtRisk(old) + IsAtRisk(entry);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.SetItem(name, entry), count, atRisk));
+        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.SetItem(name, entry), count, atRisk) { Deleted = previous.Deleted.Remove(name) });
     }
 
     public void Remove(string? name)
@@ -73,10 +93,28 @@ internal sealed class NodeStore(ShutdownRules rules, ILogger<NodeStore> logger)
         var previous = Snapshot;
         if (name is null || !previous.Nodes.TryGetValue(name, out var old))
             return;
-        Log.NodeRemoved(logger, name);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old),
-            previous.AtRiskCount - IsAtRisk(old)));
+        var deleted = Deleted(Recent(previous.Deleted), name);
+        var next = new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old), previous.AtRiskCount - IsAtRisk(old));
+        Volatile.Write(ref _snapshot, next with { Deleted = deleted });
     }
+
+    /// <summary><paramref name="name"/> was deleted now: said, and kept among the deleted where the deletion-timestamp rule is on.</summary>
+    private ImmutableDictionary<string, DeletedNode> Deleted(ImmutableDictionary<string, DeletedNode> deleted, string name)
+    {
+        if (!rules.DeletionTimestamp)
+        {
+            Log.NodeRemoved(logger, name);
+            return deleted;
+        }
+        Log.NodeDeleted(logger, name, DeletedFor.TotalMinutes);
+        var entry = new NodeEntry(name, new NodeEvaluation(NodeState.ShuttingDown, [DeletedReason]));
+        return deleted.SetItem(name, new DeletedNode(entry, clock.GetTimestamp()));
+    }
+
+    /// <summary>Those deleted within <see cref="DeletedFor"/>.</summary>
+    private ImmutableDictionary<string, DeletedNode> Recent(ImmutableDictionary<string, DeletedNode> deleted) =>
+        deleted.Values.All(d => clock.GetElapsedTime(d.At) < DeletedFor) ? deleted
+            : deleted.RemoveRange(deleted.Values.Where(d => clock.GetElapsedTime(d.At) >= DeletedFor).Select(d => d.Entry.Name));
 
     private void ReportChange(NodeEntry? old, NodeEntry now)
     {

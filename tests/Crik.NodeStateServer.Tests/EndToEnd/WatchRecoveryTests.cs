@@ -69,7 +69,7 @@ public sealed class WatchRecoveryTests
     }
 
     [Fact]
-    public async Task NodeDeletedWhileDisconnectedIsUnknownAfterTheRelist()
+    public async Task NodeDeletedWhileDisconnectedIsDeletedAfterTheRelist()
     {
         await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes);
         await cluster.WaitForOpenWatchAsync();
@@ -83,7 +83,9 @@ public sealed class WatchRecoveryTests
         cluster.Nodes.Compact();
         cluster.Api.RefuseWatches = false;
 
-        await cluster.WaitForStateAsync("spare", "unknown");
+        await Poll.UntilAsync(async () => (await cluster.StateOfAsync("spare")).Reasons.SequenceEqual(["node-deleted"]), "spare to be answered as deleted",
+            diagnostics: () => cluster.Server.Output);
+        Assert.Equal("shutting-down", (await cluster.StateOfAsync("spare")).State);
         Assert.Equal(2, cluster.Api.ListRequests);
         Assert.Equal("shutting-down", (await cluster.StateOfAsync("doomed")).State);
         Assert.Equal("ready", (await cluster.StateOfAsync("healthy")).State);

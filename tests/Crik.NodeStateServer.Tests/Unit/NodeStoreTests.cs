@@ -20,7 +20,18 @@ public sealed class NodeStoreTests
         return JsonSerializer.Deserialize(json.ToJsonString(), KubeJsonContext.Default.KubeNode)!;
     }
 
-    private static NodeStore NewStore() => new(ShutdownRules.Default, NullLogger<NodeStore>.Instance);
+    private static NodeStore NewStore(TimeProvider? clock = null, ShutdownRules? rules = null) =>
+        new(rules ?? ShutdownRules.Default, clock ?? TimeProvider.System, NullLogger<NodeStore>.Instance);
+
+    /// <summary>A clock the test moves.</summary>
+    private sealed class SettableClock : TimeProvider
+    {
+        public long Now { get; set; } = 1;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Now;
+    }
 
     [Fact]
     public void FullListReplacesTheSnapshotDroppingNodesItNoLongerHas()
@@ -30,10 +41,43 @@ public sealed class NodeStoreTests
         var before = store.Snapshot;
 
         store.ReplaceAll([Node("a")]);
-        Assert.Null(store.Find("b"));
+        Assert.DoesNotContain("b", store.Snapshot.Nodes.Keys);
+        Assert.Equal([NodeStore.DeletedReason], store.Find("b")!.Evaluation.Reasons.ToArray());
         Assert.Equal(0, store.Snapshot.ShuttingDownCount);
         Assert.Equal(2, before.Nodes.Count);
         Assert.Equal(1, before.ShuttingDownCount);
+    }
+
+    /// <summary>
+    /// A deleted node is shutting-down (node-deleted) while its pods end, then unknown; one added again is itself again; and
+    /// without the deletion-timestamp rule it is unknown at once. Deleted nodes are counted in no state.
+    /// </summary>
+    [Fact]
+    public void ADeletedNodeIsShuttingDownForAWhileThenUnknown()
+    {
+        var clock = new SettableClock();
+        var store = NewStore(clock);
+        store.ReplaceAll([Node("a"), Node("b")]);
+
+        store.Remove("a");
+        var gone = store.Find("a")!;
+        Assert.Equal(NodeState.ShuttingDown, gone.Evaluation.State);
+        Assert.Equal([NodeStore.DeletedReason], gone.Evaluation.Reasons.ToArray());
+        Assert.Equal(0, store.Snapshot.ShuttingDownCount);
+        Assert.Equal(1, store.Snapshot.ReadyCount);
+        clock.Now += (NodeStore.DeletedFor - TimeSpan.FromSeconds(1)).Ticks;
+        Assert.NotNull(store.Find("a"));
+        clock.Now += TimeSpan.FromSeconds(1).Ticks;
+        Assert.Null(store.Find("a"));
+
+        store.Remove("b");
+        store.Upsert(Node("b"));
+        Assert.Equal(NodeState.Ready, store.Find("b")!.Evaluation.State);
+
+        var withoutTheRule = NewStore(clock, ShutdownRules.Default with { DeletionTimestamp = false });
+        withoutTheRule.ReplaceAll([Node("c")]);
+        withoutTheRule.Remove("c");
+        Assert.Null(withoutTheRule.Find("c"));
     }
 
     [Fact]

@@ -31,8 +31,9 @@ internal sealed class NodeApi(KubeApiClient api)
     }
 
     /// <summary>
-    /// Yields watch events until the API ends the stream. Throws <see cref="WatchAbandonedException"/> when no line
-    /// (not even a bookmark) arrives for <paramref name="silenceLimit"/>, when a line grows past
+    /// Yields watch events until the API ends the stream. Throws <see cref="WatchAbandonedException"/> when the API does not
+    /// answer the request (not even its headers) or no line (not even a bookmark) arrives for <paramref name="silenceLimit"/>,
+    /// when a line grows past
     /// <see cref="WatchLineReader.MaxLineBytes"/>, or when a line is not a watch event.
     /// </summary>
     public async IAsyncEnumerable<KubeWatchEvent> WatchAsync(
@@ -41,7 +42,7 @@ internal sealed class NodeApi(KubeApiClient api)
     {
         var url = $"{_nodesUrl}?watch=1&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}"
             + $"&timeoutSeconds={(int)serverTimeout.TotalSeconds}";
-        using var response = await api.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await AnsweredAsync(url, silenceLimit, cancellationToken).ConfigureAwait(false);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         var reader = new WatchLineReader(body);
         while (true)
@@ -62,6 +63,21 @@ internal sealed class NodeApi(KubeApiClient api)
             if (bytes.Span.Trim((byte)'\r').IsEmpty)
                 continue;
             yield return ParseEvent(bytes.Span);
+        }
+    }
+
+    /// <summary>The watch's answer, its headers read: a request that hangs before them (a proxy that took it and went quiet) is given up after <paramref name="silenceLimit"/>.</summary>
+    private async Task<HttpResponseMessage> AnsweredAsync(string url, TimeSpan silenceLimit, CancellationToken cancellationToken)
+    {
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        silence.CancelAfter(silenceLimit);
+        try
+        {
+            return await api.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, silence.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WatchAbandonedException($"no answer to the watch for {silenceLimit.TotalSeconds:0.#} s from {_nodesUrl}", badData: false);
         }
     }
 

@@ -29,6 +29,27 @@ public sealed class StuckAndShortWatchTests
         Assert.True(cluster.Api.ListRequests >= 2, $"{cluster.Api.ListRequests} lists");
     }
 
+    /// <summary>
+    /// A watch request the API (or a proxy before it) takes and never answers, not even with headers: it is given up after the
+    /// silence limit, as a silent stream is. Before, nothing bounded the wait for the headers, and the server answered from
+    /// what it knew when the watch hung, for good.
+    /// </summary>
+    [Fact]
+    public async Task AWatchWhoseHeadersNeverComeIsGivenUpAndTheNodesListedAgain()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("unheard"));
+        await cluster.WaitForOpenWatchAsync();
+
+        cluster.Api.HoldWatchHeaders = true;
+        cluster.Nodes.DropWatches();
+        cluster.Nodes.Modify("unheard", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        await cluster.Server.WaitForOutputAsync("Watch abandoned: no answer to the watch for 2 s");
+
+        cluster.Api.HoldWatchHeaders = false;
+        await cluster.WaitForStateAsync("unheard", "shutting-down");
+        await cluster.Server.WaitUntilReadyAsync();
+    }
+
     [Fact]
     public async Task WatchThatClosesAtOnceIsRetriedWithBackoff()
     {

@@ -53,6 +53,9 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Watches send nothing at all, neither events nor bookmarks, as behind a hung proxy.</summary>
     public bool SilentWatches { get; set; }
 
+    /// <summary>Take watch requests and never answer them, not even with headers, as a proxy that hung does; until the request is given up.</summary>
+    public bool HoldWatchHeaders { get; set; }
+
     /// <summary>Answer watches with headers and an immediately ended, empty stream.</summary>
     public bool CloseWatchesAtOnce { get; set; }
 
@@ -162,6 +165,11 @@ internal sealed class FakeKubeApi : IAsyncDisposable
         if (RefuseWatches)
         {
             await StatusAsync(context, 503, "ServiceUnavailable", "the fake API refuses watches right now");
+            return;
+        }
+        if (HoldWatchHeaders)
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
             return;
         }
         context.Response.ContentType = "application/json";

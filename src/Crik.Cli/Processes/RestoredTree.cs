@@ -9,19 +9,28 @@ namespace Crik.Cli.Processes;
 /// children that hold one of the checkpoint's IDs (its root, and restored processes whose parent died) or that crik
 /// adopted (a process the app started whose parent died, a daemon), and their descendants. Each is opened (pidfd) first
 /// and its parent read after: a number reused between the listing and the open has another parent, and is left alone.
-/// The tree is walked again once all are killed: a child forked after its parent was read, before SIGKILL reached it.
+/// The tree is walked again once all are killed, until a walk finds no process it had not reached: a child forked after
+/// its parent was read, before SIGKILL reached it.
 /// </summary>
 internal static class RestoredTree
 {
+    /// <summary>Walks enough for a tree that forks as fast as it can: each walk after the first finds only what was forked during the one before.</summary>
+    private const int MaxWalks = 10;
+
     /// <summary>Sends SIGKILL to each of the app's processes still there; the PIDs it reached.</summary>
     /// <param name="ids">The checkpoint's IDs, as CRIU gives them back.</param>
     /// <param name="adopted">crik's children it adopted, as they are now (<see cref="ChildReaper.Adopted"/>).</param>
     public static List<int> Kill(IReadOnlyCollection<int> ids, Func<HashSet<int>> adopted)
     {
         var reached = new HashSet<int>();
-        for (int walk = 0; walk < 2; walk++)
+        for (int walk = 0; walk < MaxWalks; walk++)
         {
+            int before = reached.Count;
             reached.UnionWith(KillOnce(ids, adopted()));
+            if (walk > 0 && reached.Count == before)
+            {
+                break;
+            }
         }
         return [.. reached.Order()];
     }

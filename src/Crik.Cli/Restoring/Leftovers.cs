@@ -40,7 +40,7 @@ internal sealed class Leftovers(ChildReaper reaper, ILogger log)
 
     private List<int> Kill(Manifest manifest)
     {
-        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), reaper.Adopted);
+        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), adopted: () => []); // the app never ran: nothing of it was adopted
         if (killed.Count > 0)
         {
             log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",

@@ -28,6 +28,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
         // Kept while the fill may read them: checkpoints of the app running meanwhile may retire the generation it restores.
         IDisposable kept = store.KeepPacks(manifest);
         LazyImages? images = null;
+        LazyLoad? started = null;
         try
         {
             using (PackReader layout = store.OpenPackReader())
@@ -36,7 +37,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
             }
             FillFirst(images, manifest);
             var app = new AppOnTheFill(manifest, reaper, log);
-            LazyLoad loading = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, app, new StoreOutage(config.LazyStoreWait, app), appRunsMeanwhile: lazily);
+            LazyLoad loading = started = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, app, new StoreOutage(config.LazyStoreWait, app), appRunsMeanwhile: lazily);
             loading.Loaded.ContinueWith(_ => kept.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");
             ReadAheadMappedFiles(images, manifest.Generation);
@@ -46,10 +47,16 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
         {
             images?.Dispose();
             packs.Dispose();
-            kept.Dispose();
             log.Warning("Checkpoint {Generation}: cannot restore it {How} ({Error}); restoring it {Instead}", manifest.Generation,
                 lazily ? "lazily" : "on crik's fill", e.Message, lazily ? "with all its memory first" : "from CRIU's stream");
             return null;
+        }
+        finally
+        {
+            if (started is null)
+            {
+                kept.Dispose(); // whatever stopped the start: nothing reads the packs
+            }
         }
     }
 

@@ -144,6 +144,9 @@ public sealed class CheckpointWhileArrivingTests : IDisposable
         second.WaitForLine(l => l.StartsWith("intact ", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
         Assert.Contains("intact yes", second.Stdout);
         Assert.DoesNotContain(second.Stderr, l => l.Contains("could not all be brought in", StringComparison.Ordinal));
+        // The fill is done: the next commit deletes the pack nothing uses any more.
+        Pods.CheckpointOnDemand(second, 3);
+        Assert.DoesNotContain(TestS3.Client(_server, http, "apps/rotated/").List(""), o => o.Name == "packs/000001.pack");
         second.Signal(Native.SIGKILL);
     }
 

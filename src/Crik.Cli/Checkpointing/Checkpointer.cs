@@ -52,7 +52,7 @@ internal sealed class Checkpointer : ICheckpointer, IDisposable
         _criuDump = new CriuDump(config, criu, preDumps, log);
         _asItIs = new MemoryAsItIs(preDumps, log);
         _arrivalWait = new MemoryArrivalWait(outcomes, log);
-        _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, reaper.Adopted, log), _criuDump,
+        _dumpAndCommit = new DumpAndCommit(config, store, criuVersion, new DumpPreparation(config, preDumps, store.ImageDir, reaper, log), _criuDump,
             _asItIs, new FilesBesideImages(config, store.ImageDir, log), outcomes,
             new TrackedWrites(config, store, new Lazy<Task<bool>>(() => criu.ListsOptionAsync(CriuArguments.WrittenOnlyOption)), log), log);
     }

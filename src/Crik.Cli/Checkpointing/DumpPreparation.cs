@@ -14,8 +14,8 @@ namespace Crik.Cli.Checkpointing;
 internal sealed record DumpSetup(List<int> Tree, List<string> Stdio, List<ExternalMount> Mounts, (DirectoryHandle Directory, PreDumpParent Parent)? OnTop);
 
 /// <summary>The first step of a dump: reads what it records beside the images (<see cref="DumpSetup"/>), and lets go of the pre-dumps once it is over.</summary>
-/// <param name="adopted">crik's children it did not start (<see cref="ChildReaper.Adopted"/>): processes of the app outside its tree.</param>
-internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps, string imageDir, Func<HashSet<int>> adopted, ILogger log)
+/// <param name="reaper">Knows crik's children it did not start (<see cref="ChildReaper.Adopted"/>): processes outside the app's tree.</param>
+internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps, string imageDir, ChildReaper reaper, ILogger log)
 {
     public DumpSetup Prepare(DumpRun run)
     {
@@ -43,7 +43,7 @@ internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps,
 
     private void WarnOfLeftOut(long generation)
     {
-        if (LeftOutProcesses.Of(adopted()) is { Count: > 0 } leftOut)
+        if (LeftOutProcesses.Of(reaper.Adopted()) is { Count: > 0 } leftOut)
         {
             log.Warning("Checkpoint {Generation} leaves out {Count} processes that are not in the app's tree: {Processes}. Their parents exited, so crik "
                 + "adopted them (daemons the app started, or what a kubectl exec left running), and CRIU checkpoints the tree of the app's first process only: "

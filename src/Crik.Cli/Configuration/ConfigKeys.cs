@@ -11,6 +11,7 @@ internal static class ConfigKeys
     public const string CheckpointTimeout = "checkpointTimeout";
     public const string OnRestoreFailure = "onRestoreFailure";
     public const string NodeStateTimeout = "nodeStateTimeout";
+    public const string NodeStateWait = "nodeStateWait";
     public const string OnNodeStateError = "onNodeStateError";
     public const string RestoreTimeout = "restoreTimeout";
     public const string CheckpointBudget = "checkpointBudget";
@@ -38,7 +39,7 @@ internal static class ConfigKeys
     public static readonly IReadOnlyList<string> All =
     [
         ImageDir, NodeStateServerUrl, AdditionalPaths, InotifyIncompatiblePaths, KeepCheckpoints,
-        CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, OnNodeStateError, RestoreTimeout, CheckpointBudget,
+        CheckpointTimeout, OnRestoreFailure, NodeStateTimeout, NodeStateWait, OnNodeStateError, RestoreTimeout, CheckpointBudget,
         CarryLimit, OnCpuMismatch, CheckpointInterval, NodeStatePollInterval, Compression, CompressionLevel, EncryptionKeyFile,
         PreviousEncryptionKeyFile, PreDumpInterval, RestoreAttempts, RestoreProbation, LockWait, LeaseDuration, LeaseDoubtLimit, LazyRestore,
         LazyStoreWait, OnStoreUnavailable, MetricsAddress, TrackWrites, AfterRestore,

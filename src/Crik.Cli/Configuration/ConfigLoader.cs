@@ -83,6 +83,7 @@ internal static partial class ConfigLoader
                 ConfigKeys.CheckpointTimeout => config with { CheckpointTimeout = reader.Duration(key, value) ?? config.CheckpointTimeout },
                 ConfigKeys.OnRestoreFailure => config with { OnRestoreFailure = reader.Choice(key, value, config.OnRestoreFailure) },
                 ConfigKeys.NodeStateTimeout => config with { NodeStateTimeout = reader.Duration(key, value) ?? config.NodeStateTimeout },
+                ConfigKeys.NodeStateWait => config with { NodeStateWait = reader.ShortWait(key, value, CrikConfig.MaximumNodeStateWait) ?? config.NodeStateWait },
                 ConfigKeys.OnNodeStateError => config with { OnNodeStateError = reader.Choice(key, value, config.OnNodeStateError) },
                 ConfigKeys.RestoreTimeout => config with { RestoreTimeout = reader.Duration(key, value) ?? config.RestoreTimeout },
                 ConfigKeys.CheckpointBudget => config with { ConfiguredCheckpointBudget = reader.Duration(key, value) },

@@ -129,6 +129,21 @@ internal sealed partial class ConfigValueReader(string file)
         return value;
     }
 
+    /// <summary>A duration from 0 (none) to <paramref name="maximum"/>.</summary>
+    public TimeSpan? ShortWait(string key, YamlNode node, TimeSpan maximum)
+    {
+        string? text = Scalar(key, node);
+        if (text is null)
+        {
+            return null;
+        }
+        if (!DurationParser.TryParse(text, out TimeSpan value) || value > maximum)
+        {
+            throw Error(key, node, $"must be a duration from 0 to {maximum.TotalSeconds:0.###}s, such as 1s or 500ms, got \"{text}\"");
+        }
+        return value;
+    }
+
     /// <summary>A duration of at least <paramref name="minimum"/> (and at most 24h, as every duration).</summary>
     public TimeSpan? Interval(string key, YamlNode node, TimeSpan minimum)
     {

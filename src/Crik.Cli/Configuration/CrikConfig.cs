@@ -1,3 +1,5 @@
+using Crik.Shared.NodeState;
+
 namespace Crik.Cli.Configuration;
 
 /// <summary>
@@ -58,6 +60,16 @@ internal sealed record CrikConfig
 
     /// <summary>How long crik asks the node-state server (retries included) before giving up.</summary>
     public TimeSpan NodeStateTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// On SIGTERM, how long the server may hold its answer while the node looks fine, for news of a shutdown that came after
+    /// the SIGTERM (kubelet's graceful node shutdown stops the pods and updates the node at once); at most half of what is
+    /// left of <see cref="NodeStateTimeout"/>, so the answer has time to come. Zero asks for the answer as it is.
+    /// </summary>
+    public TimeSpan NodeStateWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest hold the node-state server grants.</summary>
+    public static readonly TimeSpan MaximumNodeStateWait = TimeSpan.FromMilliseconds(NodeStateContract.MaxWaitMs);
 
     public NodeStateErrorPolicy OnNodeStateError { get; init; } = NodeStateErrorPolicy.Checkpoint;
 

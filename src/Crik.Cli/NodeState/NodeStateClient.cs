@@ -1,4 +1,5 @@
 // NodeState/ owns asking the node-state server whether this node is shutting down.
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Crik.Cli.Observing;
@@ -17,10 +18,13 @@ internal sealed class NodeStateClient(HttpClient http)
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>The server's answer, counted in crik_node_state_queries_total by its verdict (or error).</summary>
-    public async Task<NodeStateAnswer> AskAsync(Uri server, string? nodeName, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The server's answer, counted in crik_node_state_queries_total by its verdict (or error). With a <paramref name="wait"/>,
+    /// the server holds an answer that the node is fine for up to that long, at most half of what is left of the timeout.
+    /// </summary>
+    public async Task<NodeStateAnswer> AskAsync(Uri server, string? nodeName, TimeSpan timeout, TimeSpan wait = default, CancellationToken cancellationToken = default)
     {
-        NodeStateAnswer answer = await AskUncountedAsync(server, nodeName, timeout, cancellationToken).ConfigureAwait(false);
+        NodeStateAnswer answer = await AskUncountedAsync(server, nodeName, timeout, wait, cancellationToken).ConfigureAwait(false);
         Tallies.NodeStateAnswer(answer.Verdict switch
         {
             NodeVerdict.Ready => "ready",
@@ -32,13 +36,13 @@ internal sealed class NodeStateClient(HttpClient http)
         return answer;
     }
 
-    private async Task<NodeStateAnswer> AskUncountedAsync(Uri server, string? nodeName, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<NodeStateAnswer> AskUncountedAsync(Uri server, string? nodeName, TimeSpan timeout, TimeSpan wait, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(nodeName))
             return new(NodeVerdict.Error, "KUBERNETES_NODE_NAME is not set; pass the node name to the pod with the downward API (fieldRef spec.nodeName)");
 
         var serverUrl = new NodeStateUrl(server);
-        var url = serverUrl.For(nodeName);
+        var clock = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var delay = FirstRetryDelay;
@@ -47,6 +51,7 @@ internal sealed class NodeStateClient(HttpClient http)
         while (true)
         {
             attempts++;
+            var url = serverUrl.For(nodeName, HoldMs(wait, timeout - clock.Elapsed));
             var (answer, problem) = await TryOnceAsync(url, serverUrl, nodeName, deadline.Token).ConfigureAwait(false);
             if (answer is not null)
                 return answer;
@@ -67,6 +72,13 @@ internal sealed class NodeStateClient(HttpClient http)
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
         }
         return new(NodeVerdict.Error, $"node-state server {serverUrl.Display} gave no answer within {timeout.TotalSeconds:0.#}s ({attempts} attempts): {lastProblem}");
+    }
+
+    /// <summary>The hold to ask for: <paramref name="wait"/>, cut to half of what is <paramref name="left"/>.</summary>
+    private static int HoldMs(TimeSpan wait, TimeSpan left)
+    {
+        var hold = wait < left / 2 ? wait : left / 2;
+        return hold > TimeSpan.Zero ? (int)Math.Min(hold.TotalMilliseconds, NodeStateContract.MaxWaitMs) : 0;
     }
 
     /// <summary>A final answer, or null and the reason this attempt is worth retrying.</summary>

@@ -44,7 +44,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
     public async Task<bool> ShouldCheckpointAsync(TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
-        NodeStateAnswer answer = await AskAsync(limit).ConfigureAwait(false);
+        NodeStateAnswer answer = await AskAsync(limit, config.NodeStateWait).ConfigureAwait(false);
         long ms = clock.ElapsedMilliseconds;
         switch (answer.Verdict)
         {
@@ -54,7 +54,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
             case NodeVerdict.Ready:
             case NodeVerdict.Unknown:
                 log.Information(new Happening.CheckpointNotNeeded("the node-state server says this node is not going away, so the SIGTERM is the app's own end"),
-                    "SIGTERM: {Detail} (node-state server answered in {Ms} ms); not checkpointing, the app gets SIGTERM", answer.Detail, ms);
+                    "SIGTERM: {Detail} (node-state server answered in {Ms} ms{Held}); not checkpointing, the app gets SIGTERM", answer.Detail, ms, Held);
                 return false;
             default:
                 bool checkpoint = CheckpointsWhenUnsure;
@@ -66,12 +66,17 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
         }
     }
 
+    /// <summary>Why a "fine" answer took as long as it did.</summary>
+    private string Held => config.NodeStateWait > TimeSpan.Zero
+        ? $", having waited up to {config.NodeStateWait.TotalMilliseconds:0} ms for news of a shutdown that came after the SIGTERM (nodeStateWait)"
+        : "";
+
     private bool CheckpointsWhenUnsure => config.OnNodeStateError == NodeStateErrorPolicy.Checkpoint;
 
     private string Policy => config.OnNodeStateError.ToString().ToLowerInvariant();
 
     /// <summary>The server's answer within nodeStateTimeout (and <paramref name="limit"/>); an error once the client is switched off.</summary>
-    private async Task<NodeStateAnswer> AskAsync(TimeSpan limit)
+    private async Task<NodeStateAnswer> AskAsync(TimeSpan limit, TimeSpan wait = default)
     {
         NodeStateAnswer? answer = null;
         if (Volatile.Read(ref _switchedOff) == 0)
@@ -79,7 +84,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
             await Guard.RunAsync(ThreadName, async () =>
             {
                 FaultSeam.Hit(ThreadName);
-                answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit).ConfigureAwait(false);
+                answer = await client.AskAsync(server, nodeName, config.NodeStateTimeout < limit ? config.NodeStateTimeout : limit, wait).ConfigureAwait(false);
             }, SwitchOff).ConfigureAwait(false);
         }
         return answer ?? new NodeStateAnswer(NodeVerdict.Error, "crik's node-state client is switched off after a failure (see the warning above)");

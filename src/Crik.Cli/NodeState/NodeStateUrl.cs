@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using Crik.Shared.NodeState;
@@ -26,12 +27,18 @@ internal sealed class NodeStateUrl
     /// <summary>Basic credentials from <c>http://user:password@host</c>, or null when the URL has none.</summary>
     public AuthenticationHeaderValue? BasicAuthorization { get; }
 
-    /// <summary><c>http://host:port/base/v1/nodes/NAME?query</c>, never with the userinfo.</summary>
-    public Uri For(string nodeName)
+    /// <summary>
+    /// <c>http://host:port/base/v1/nodes/NAME?query</c>, never with the userinfo; with <c>waitMs=</c><paramref name="waitMs"/>
+    /// added where it is above 0.
+    /// </summary>
+    public Uri For(string nodeName, int waitMs = 0)
     {
         var basePath = _server.GetComponents(UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/');
         var path = basePath.Length == 0 ? NodeStateContract.PathOf(nodeName) : basePath + "/" + NodeStateContract.PathOf(nodeName);
-        return new Uri(Compose(path));
+        var url = Compose(path);
+        if (waitMs > 0)
+            url += (_server.Query.Length > 1 ? "&" : "?") + NodeStateContract.WaitQuery + "=" + waitMs.ToString(CultureInfo.InvariantCulture);
+        return new Uri(url);
     }
 
     public override string ToString() => Display;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Crik.NodeStateServer.Observability;
 using Crik.NodeStateServer.State;
@@ -14,6 +15,9 @@ internal static class Endpoints
 
     private static readonly byte[] InvalidNameAnswer = NodeAnswers.Error(
         $"invalid node name: must be a lowercase RFC 1123 DNS subdomain of at most {NodeName.MaxLength} characters");
+
+    private static readonly byte[] InvalidWaitAnswer = NodeAnswers.Error(
+        $"invalid {NodeStateContract.WaitQuery}: must be a whole number of milliseconds from 0 to {NodeStateContract.MaxWaitMs}");
 
     private static readonly byte[] NotListedAnswer = NodeAnswers.Error(
         "the node-state server has not listed the cluster's nodes yet (it has just started, or cannot reach the Kubernetes API: see its log); ask again");
@@ -51,18 +55,56 @@ internal static class Endpoints
         }));
     }
 
-    private static Task NodeAsync(HttpContext context, NodeStore store, SyncHealth health, ServerMetrics metrics)
+    private static async Task NodeAsync(HttpContext context, NodeStore store, SyncHealth health, ServerMetrics metrics)
     {
         var name = context.Request.RouteValues[NodeStateContract.NameRouteValue] as string ?? "";
         if (!NodeName.IsValid(name))
-            return JsonAsync(context, StatusCodes.Status400BadRequest, InvalidNameAnswer);
+        {
+            await JsonAsync(context, StatusCodes.Status400BadRequest, InvalidNameAnswer).ConfigureAwait(false);
+            return;
+        }
+        if (WaitOf(context.Request) is not { } hold)
+        {
+            await JsonAsync(context, StatusCodes.Status400BadRequest, InvalidWaitAnswer).ConfigureAwait(false);
+            return;
+        }
         // Before its first list every node would be unknown, which crik takes as "not going away": a 503 is retried, and
         // then onNodeStateError decides.
         if (!health.HasListed)
-            return JsonAsync(context, StatusCodes.Status503ServiceUnavailable, NotListedAnswer);
-        var entry = store.Find(name);
+        {
+            await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, NotListedAnswer).ConfigureAwait(false);
+            return;
+        }
+        NodeEntry? entry = store.Find(name);
+        if (hold > TimeSpan.Zero)
+        {
+            metrics.HoldBegan();
+            try
+            {
+                entry = await GoingAwayWait.FindAsync(store, name, hold, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+            finally
+            {
+                metrics.HoldEnded();
+            }
+        }
         metrics.Answered(entry is null ? NodeStateContract.Unknown : NodeAnswers.StateWord(entry.Evaluation.State));
-        return JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, entry));
+        await JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, entry)).ConfigureAwait(false);
+    }
+
+    /// <summary>How long the question asks the answer to be held (none without <c>waitMs</c>); null where the value is not one.</summary>
+    private static TimeSpan? WaitOf(HttpRequest request)
+    {
+        var values = request.Query[NodeStateContract.WaitQuery];
+        if (values.Count == 0)
+            return TimeSpan.Zero;
+        return values.Count == 1 && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= NodeStateContract.MaxWaitMs
+            ? TimeSpan.FromMilliseconds(ms)
+            : null;
     }
 
     private static Task JsonAsync(HttpContext context, int status, byte[] body)

@@ -20,6 +20,9 @@ internal static class MetricsText
         foreach (var verdict in ServerMetrics.Verdicts)
             text.Sample("node_state_server_answers_total", PrometheusText.Labels(("verdict", verdict)), metrics.AnswersWith(verdict));
 
+        text.Family("node_state_server_held_answers", "gauge", "Answers held now for news of a shutdown (crik asks so at a SIGTERM, with waitMs).")
+            .Sample("node_state_server_held_answers", "", metrics.Held);
+
         text.Family("node_state_server_list_restarts_total", "counter", "Full lists of nodes after the first one (410 Gone or errors).")
             .Sample("node_state_server_list_restarts_total", "", metrics.ListRestarts);
         text.Family("node_state_server_watch_restarts_total", "counter", "Watches started after the first one.")

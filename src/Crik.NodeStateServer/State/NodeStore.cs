@@ -26,7 +26,15 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
 
     private NodeSnapshot _snapshot = NodeSnapshot.Empty;
 
+    private TaskCompletionSource _nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public NodeSnapshot Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// Completes when the snapshot is next replaced. Take it before reading the snapshot: a change between the two then
+    /// finds it completed, so a waiter never sleeps through one.
+    /// </summary>
+    public Task NextChange => Volatile.Read(ref _nextChange).Task;
 
     public NodeEntry? Find(string name)
     {
@@ -68,7 +76,7 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
         var deleted = Recent(previous.Deleted).RemoveRange(builder.Keys);
         foreach (var gone in previous.Nodes.Keys.Where(name => !builder.ContainsKey(name)))
             deleted = Deleted(deleted, gone);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk) { Deleted = deleted });
+        Publish(new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk) { Deleted = deleted });
     }
 
     /// <summary>The node's verdict under the rules; null for a node without a name, which cannot be stored.</summary>
@@ -85,7 +93,7 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
         ReportChange(old, entry);
         var count = previous.ShuttingDownCount - IsShuttingDown(old) + IsShuttingDown(entry);
         var atRisk = previous.AtRiskCount - IsAtRisk(old) + IsAtRisk(entry);
-        Volatile.Write(ref _snapshot, new NodeSnapshot(previous.Nodes.SetItem(name, entry), count, atRisk) { Deleted = previous.Deleted.Remove(name) });
+        Publish(new NodeSnapshot(previous.Nodes.SetItem(name, entry), count, atRisk) { Deleted = previous.Deleted.Remove(name) });
     }
 
     public void Remove(string? name)
@@ -95,7 +103,13 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
             return;
         var deleted = Deleted(Recent(previous.Deleted), name);
         var next = new NodeSnapshot(previous.Nodes.Remove(name), previous.ShuttingDownCount - IsShuttingDown(old), previous.AtRiskCount - IsAtRisk(old));
-        Volatile.Write(ref _snapshot, next with { Deleted = deleted });
+        Publish(next with { Deleted = deleted });
+    }
+
+    private void Publish(NodeSnapshot snapshot)
+    {
+        Volatile.Write(ref _snapshot, snapshot);
+        Interlocked.Exchange(ref _nextChange, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).SetResult();
     }
 
     /// <summary><paramref name="name"/> was deleted now: said, and kept among the deleted where the deletion-timestamp rule is on.</summary>

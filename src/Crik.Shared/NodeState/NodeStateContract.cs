@@ -22,6 +22,16 @@ internal static class NodeStateContract
     public const string Ready = "ready";
     public const string Unknown = "unknown";
 
+    /// <summary>
+    /// The query parameter that asks the server to hold the answer for up to this many milliseconds while the node is ready
+    /// or unknown, and to answer as soon as it turns shutting-down or at-risk. kubelet's graceful node shutdown writes the
+    /// node's Ready condition while it already stops the pods, so a pod's SIGTERM can come before the server hears of it.
+    /// </summary>
+    public const string WaitQuery = "waitMs";
+
+    /// <summary>The longest hold a question may ask for.</summary>
+    public const int MaxWaitMs = 10_000;
+
     /// <summary>The path of one node's answer, relative to the server's base path (no leading slash).</summary>
     public static string PathOf(string nodeName) => "v1/nodes/" + Uri.EscapeDataString(nodeName);
 }

@@ -20,6 +20,8 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: /ok\ncheckpointTimeout: 99999999999999999999\n", ":2: checkpointTimeout: must be at most 24h")]
     [InlineData("imageDir: /ok\nnodeStateTimeout: 25h\n", ":2: nodeStateTimeout: must be at most 24h")]
     [InlineData("imageDir: /ok\nrestoreTimeout: 0s\n", ":2: restoreTimeout: must be a positive duration")]
+    [InlineData("imageDir: /ok\nnodeStateWait: 11s\n", ":2: nodeStateWait: must be a duration from 0 to 10s, such as 1s or 500ms, got \"11s\"")]
+    [InlineData("imageDir: /ok\nnodeStateWait: a while\n", ":2: nodeStateWait: must be a duration from 0 to 10s")]
     [InlineData("imageDir: /ok\ncheckpointBudget: 0.0001s\n", ":2: checkpointBudget: must be at least 1ms")]
     [InlineData("imageDir: \"/x\\0y\"\n", ":1: imageDir: must not contain a NUL character, got \"/x\\u0000y\"")]
     [InlineData("imageDir: /ok\nadditionalPaths: [\"/a\\0\"]\n", ":2: additionalPaths: must not contain a NUL character")]

@@ -34,6 +34,7 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(25), config.CheckpointTimeout);
         Assert.Equal(RestoreFailurePolicy.Fresh, config.OnRestoreFailure);
         Assert.Equal(TimeSpan.FromSeconds(2), config.NodeStateTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), config.NodeStateWait);
         Assert.Equal(NodeStateErrorPolicy.Checkpoint, config.OnNodeStateError);
         Assert.Null(config.NodeStateServerUrl);
         Assert.Equal(TimeSpan.FromMinutes(5), config.RestoreTimeout);
@@ -136,6 +137,7 @@ public class ConfigLoaderTests
             checkpointTimeout: 1m30s
             onRestoreFailure: fail
             nodeStateTimeout: 500ms
+            nodeStateWait: 0
             onNodeStateError: skip
             lazyRestore: off
             trackWrites: on
@@ -150,6 +152,7 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(90), config.CheckpointTimeout);
         Assert.Equal(RestoreFailurePolicy.Fail, config.OnRestoreFailure);
         Assert.Equal(TimeSpan.FromMilliseconds(500), config.NodeStateTimeout);
+        Assert.Equal(TimeSpan.Zero, config.NodeStateWait);
         Assert.Equal(NodeStateErrorPolicy.Skip, config.OnNodeStateError);
     }
 

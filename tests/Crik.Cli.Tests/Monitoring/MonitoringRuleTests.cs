@@ -181,7 +181,7 @@ public sealed partial class MonitoringRuleTests : IDisposable
             "crik_lazy_restore_store_outages_total", "crik_store_requests_total", "crik_store_errors_total", "crik_store_retries_total",
             "crik_node_state_queries_total",
             "process_start_time_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
-            "node_state_server_nodes", "node_state_server_answers_total", "node_state_server_watch_restarts_total",
+            "node_state_server_nodes", "node_state_server_answers_total", "node_state_server_held_answers", "node_state_server_watch_restarts_total",
             "node_state_server_list_restarts_total", "node_state_server_ready", "node_state_server_bad_items_total",
             "node_state_server_http_requests_total", "node_state_server_gc_heap_bytes", "node_state_server_gc_committed_bytes",
             "node_state_server_gc_allocated_bytes_total", "node_state_server_gc_pause_seconds_total", "node_state_server_gc_collections_total",

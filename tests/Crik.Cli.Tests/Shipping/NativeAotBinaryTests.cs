@@ -33,6 +33,7 @@ public sealed class NativeAotBinaryTests : IDisposable
             ["checkpointTimeout"] = "40s",
             ["onRestoreFailure"] = "fresh",
             ["nodeStateTimeout"] = "2s",
+            ["nodeStateWait"] = "1500ms",
             ["onNodeStateError"] = "checkpoint",
             ["restoreTimeout"] = "2m",
             ["checkpointBudget"] = "50s",

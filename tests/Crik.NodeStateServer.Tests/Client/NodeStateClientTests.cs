@@ -117,12 +117,40 @@ public sealed class NodeStateClientTests(SharedCluster shared) : IClassFixture<S
         Assert.Equal("/proxy/v1/nodes/n1", path);
     }
 
+    /// <summary>
+    /// The hold asked for is the wait, or half of what is left of the timeout where that is less (so the answer has time to
+    /// come); none without a wait. A server URL's own query is kept.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, 5000, 1000)]
+    [InlineData(4000, 5000, 2500)]
+    [InlineData(0, 5000, 0)]
+    public async Task TheHoldAskedForLeavesHalfTheTimeForTheAnswer(int waitMs, int timeoutMs, int expectedMs)
+    {
+        var asked = new List<(string Wait, string Token)>();
+        await using var stub = await StubHttpServer.StartAsync((context, _) =>
+        {
+            lock (asked)
+                asked.Add((context.Request.Query["waitMs"].ToString(), context.Request.Query["token"].ToString()));
+            return Write(context, 200, """{"name":"n1","state":"ready","reasons":[]}""");
+        });
+        var server = new UriBuilder(stub.Url) { Query = "token=abc" }.Uri;
+        await Client.AskAsync(server, "n1", TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromMilliseconds(waitMs));
+
+        var (wait, token) = Assert.Single(asked);
+        Assert.Equal("abc", token);
+        if (expectedMs == 0)
+            Assert.Equal("", wait);
+        else
+            Assert.InRange(int.Parse(wait, System.Globalization.CultureInfo.InvariantCulture), expectedMs - 100, expectedMs);
+    }
+
     [Fact]
     public async Task CallerCancellationIsHonoured()
     {
         await using var stub = await StubHttpServer.StartAsync((context, _) => Write(context, 503, "never"));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client.AskAsync(stub.Url, "n1", TimeSpan.FromSeconds(30), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Client.AskAsync(stub.Url, "n1", TimeSpan.FromSeconds(30), cancellationToken: cancel.Token));
     }
 
     private static Task Write(HttpContext context, int status, string body)

@@ -32,6 +32,30 @@ public sealed class CrikAsksTheServerTests : IDisposable
         Assert.DoesNotContain("app-got-term", pod.Stdout);
     }
 
+    /// <summary>
+    /// kubelet's graceful node shutdown sends the pods' SIGTERM while it writes the node's Ready condition, so the server can
+    /// hear of the shutdown after crik asked: crik's question is held (nodeStateWait) and the checkpoint is taken, where an
+    /// answer as things stood when it asked let the app end without one.
+    /// </summary>
+    [CriuFact]
+    public async Task ANodeThatTurnsJustAfterTheSigtermStillGivesACheckpoint()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("worker-5"));
+        await cluster.WaitForStateAsync("worker-5", "ready");
+
+        using CrikRun pod = StartPod(Config(cluster.Server.Url, "nodeStateTimeout: 20s\nnodeStateWait: 10s\n"), "worker-5");
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        await Poll.UntilAsync(async () => (await cluster.MetricsAsync()).Contains("\nnode_state_server_held_answers 1\n", StringComparison.Ordinal),
+            "crik's question to be held", diagnostics: () => pod.Transcript);
+        cluster.Nodes.Modify("worker-5", n => FakeNode.SetReady(n, "False", "KubeletNotReady", "node is shutting down"));
+
+        Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains(pod.Stderr, l => l.Contains("node worker-5 is shutting down: ready-condition", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Transcript);
+        Assert.DoesNotContain("app-got-term", pod.Stdout);
+    }
+
     [CriuFact]
     public async Task ReadyNodeGivesTheAppSigtermAndNoCheckpoint()
     {
@@ -43,7 +67,8 @@ public sealed class CrikAsksTheServerTests : IDisposable
         pod.Signal(Native.SIGTERM);
         Assert.Equal(9, pod.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Contains("app-got-term", pod.Stdout);
-        Assert.Contains(pod.Stderr, l => l.Contains("node worker-2 is ready", StringComparison.Ordinal));
+        Assert.Contains(pod.Stderr, l => l.Contains("node worker-2 is ready", StringComparison.Ordinal)
+            && l.Contains("having waited up to 1000 ms for news of a shutdown that came after the SIGTERM (nodeStateWait)", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")));
     }
 

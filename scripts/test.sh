@@ -12,12 +12,14 @@ if [ "$(id -u)" -eq 0 ]; then
     bash scripts/install-criu.sh || { echo "test.sh: installing CRIU failed" >&2; exit 1; }
     # gunicorn: a real pre-fork server for the copy-on-write restore test (PreForkServerTests); clang and
     # zlib1g-dev link NativeAOT; podman, runc and debootstrap run the real-container tests; jupyterhub is the
-    # hub whose spawner starts crik pods (JupyterHubTests).
+    # hub whose spawner starts crik pods (JupyterHubTests); libfuse3-dev and fuse3 build and mount the failing
+    # network volume (FailingVolumeTests).
     host_packages=()
     [ -x /usr/bin/gunicorn ] || host_packages+=(gunicorn)
     [ -x /usr/bin/jupyterhub ] || host_packages+=(jupyterhub)
     command -v clang >/dev/null || host_packages+=(clang)
     [ -e /usr/include/zlib.h ] || host_packages+=(zlib1g-dev)
+    [ -e /usr/include/fuse3/fuse.h ] || host_packages+=(libfuse3-dev fuse3)
     for tool in podman runc debootstrap; do
         command -v "$tool" >/dev/null || host_packages+=("$tool")
     done

@@ -44,6 +44,8 @@ internal static class ServerHost
         builder.Services.AddSingleton<NodeStore>();
         builder.Services.AddSingleton(new SyncHealth(settings, TimeProvider.System));
         builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton(services =>
+            new HeldAnswers(options.MaxConnections / 2, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         builder.Services.AddHostedService<NodeWatcher>();
 
         var app = builder.Build();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crik.Shared.NodeState;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -73,8 +74,15 @@ internal sealed partial class ConfigValueReader(string file)
         {
             throw Error(key, node, $"must be an http:// or https:// URL, e.g. http://crik-node-state-server.default.svc.cluster.local:9376, got \"{WithoutCredentials(text)}\"");
         }
+        if (QueryKeys(url).Contains(NodeStateContract.WaitQuery, StringComparer.OrdinalIgnoreCase))
+        {
+            throw Error(key, node, $"must not carry {NodeStateContract.WaitQuery}: crik asks for it itself at a SIGTERM (set {ConfigKeys.NodeStateWait} instead)");
+        }
         return url;
     }
+
+    private static IEnumerable<string> QueryKeys(Uri url) =>
+        url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).Select(pair => Uri.UnescapeDataString(pair.Split('=')[0]));
 
     /// <summary>An address and port to listen on: "0.0.0.0:9400", "[::]:9400", or ":9400" for every IPv4 address.</summary>
     public System.Net.IPEndPoint? ListenAddress(string key, YamlNode node)

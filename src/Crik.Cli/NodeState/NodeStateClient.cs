@@ -51,10 +51,10 @@ internal sealed class NodeStateClient(HttpClient http)
         while (true)
         {
             attempts++;
-            var url = serverUrl.For(nodeName, HoldMs(wait, timeout - clock.Elapsed));
-            var (answer, problem) = await TryOnceAsync(url, serverUrl, nodeName, deadline.Token).ConfigureAwait(false);
+            int holdMs = HoldMs(wait, timeout - clock.Elapsed);
+            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, deadline.Token).ConfigureAwait(false);
             if (answer is not null)
-                return answer;
+                return answer with { HoldAskedMs = holdMs };
             lastProblem = problem ?? lastProblem;
 
             cancellationToken.ThrowIfCancellationRequested();

@@ -54,7 +54,7 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
             case NodeVerdict.Ready:
             case NodeVerdict.Unknown:
                 log.Information(new Happening.CheckpointNotNeeded("the node-state server says this node is not going away, so the SIGTERM is the app's own end"),
-                    "SIGTERM: {Detail} (node-state server answered in {Ms} ms{Held}); not checkpointing, the app gets SIGTERM", answer.Detail, ms, Held);
+                    "SIGTERM: {Detail} (node-state server answered in {Ms} ms{Held}); not checkpointing, the app gets SIGTERM", answer.Detail, ms, Held(answer));
                 return false;
             default:
                 bool checkpoint = CheckpointsWhenUnsure;
@@ -67,8 +67,8 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
     }
 
     /// <summary>Why a "fine" answer took as long as it did.</summary>
-    private string Held => config.NodeStateWait > TimeSpan.Zero
-        ? $", having waited up to {config.NodeStateWait.TotalMilliseconds:0} ms for news of a shutdown that came after the SIGTERM (nodeStateWait)"
+    private static string Held(NodeStateAnswer answer) => answer.HoldAskedMs > 0
+        ? $", having held the question up to {answer.HoldAskedMs} ms for news of a shutdown that came after the SIGTERM (nodeStateWait)"
         : "";
 
     private bool CheckpointsWhenUnsure => config.OnNodeStateError == NodeStateErrorPolicy.Checkpoint;

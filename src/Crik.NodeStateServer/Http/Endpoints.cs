@@ -27,6 +27,7 @@ internal static class Endpoints
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         var store = app.Services.GetRequiredService<NodeStore>();
         var health = app.Services.GetRequiredService<SyncHealth>();
+        var held = app.Services.GetRequiredService<HeldAnswers>();
 
         app.Use(async (context, next) =>
         {
@@ -40,7 +41,7 @@ internal static class Endpoints
             }
         });
 
-        RequestDelegate node = context => NodeAsync(context, store, health, metrics);
+        RequestDelegate node = context => NodeAsync(context, store, health, metrics, held);
         app.MapGet(NodeStateContract.Route, node);
         app.MapGet(NodeStateContract.LegacyRoute, node);
 
@@ -51,11 +52,11 @@ internal static class Endpoints
         app.MapGet("/metrics", (RequestDelegate)(context =>
         {
             context.Response.ContentType = PrometheusText.ContentType;
-            return context.Response.WriteAsync(MetricsText.Render(store.Snapshot, metrics, health));
+            return context.Response.WriteAsync(MetricsText.Render(store.Snapshot, metrics, health, held.Count));
         }));
     }
 
-    private static async Task NodeAsync(HttpContext context, NodeStore store, SyncHealth health, ServerMetrics metrics)
+    private static async Task NodeAsync(HttpContext context, NodeStore store, SyncHealth health, ServerMetrics metrics, HeldAnswers held)
     {
         var name = context.Request.RouteValues[NodeStateContract.NameRouteValue] as string ?? "";
         if (!NodeName.IsValid(name))
@@ -76,20 +77,20 @@ internal static class Endpoints
             return;
         }
         NodeEntry? entry = store.Find(name);
-        if (hold > TimeSpan.Zero)
+        if (hold > TimeSpan.Zero && held.TryBegin())
         {
-            metrics.HoldBegan();
             try
             {
-                entry = await GoingAwayWait.FindAsync(store, name, hold, context.RequestAborted).ConfigureAwait(false);
+                entry = await GoingAwayWait.FindAsync(store, name, hold, held.Released, context.RequestAborted).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
+                context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
                 return;
             }
             finally
             {
-                metrics.HoldEnded();
+                held.End();
             }
         }
         metrics.Answered(entry is null ? NodeStateContract.Unknown : NodeAnswers.StateWord(entry.Evaluation.State));

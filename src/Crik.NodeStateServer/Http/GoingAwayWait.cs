@@ -10,11 +10,14 @@ namespace Crik.NodeStateServer.Http;
 /// </summary>
 internal static class GoingAwayWait
 {
-    /// <summary>The node's entry once it is going away or <paramref name="hold"/> has passed; null where it is unknown then.</summary>
+    /// <summary>
+    /// The node's entry once it is going away, <paramref name="hold"/> has passed or the hold is <paramref name="released"/>;
+    /// null where it is unknown then.
+    /// </summary>
     /// <exception cref="OperationCanceledException">The client went away (<paramref name="aborted"/>).</exception>
-    public static async Task<NodeEntry?> FindAsync(NodeStore store, string name, TimeSpan hold, CancellationToken aborted)
+    public static async Task<NodeEntry?> FindAsync(NodeStore store, string name, TimeSpan hold, CancellationToken released, CancellationToken aborted)
     {
-        using var until = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var until = CancellationTokenSource.CreateLinkedTokenSource(aborted, released);
         until.CancelAfter(hold);
         while (true)
         {

@@ -40,15 +40,6 @@ internal sealed class ServerMetrics
     public long AnswersWith(string verdict) =>
         Array.IndexOf(Verdicts, verdict) is >= 0 and var i ? Interlocked.Read(ref _answersByVerdict[i]) : 0;
 
-    private long _held;
-
-    /// <summary>Questions whose answer is being held (<c>waitMs</c>) now.</summary>
-    public long Held => Interlocked.Read(ref _held);
-
-    public void HoldBegan() => Interlocked.Increment(ref _held);
-
-    public void HoldEnded() => Interlocked.Decrement(ref _held);
-
     public void ListRestarted() => Interlocked.Increment(ref _listRestarts);
     public void WatchRestarted() => Interlocked.Increment(ref _watchRestarts);
 

@@ -135,14 +135,20 @@ public sealed class NodeStateClientTests(SharedCluster shared) : IClassFixture<S
             return Write(context, 200, """{"name":"n1","state":"ready","reasons":[]}""");
         });
         var server = new UriBuilder(stub.Url) { Query = "token=abc" }.Uri;
-        await Client.AskAsync(server, "n1", TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromMilliseconds(waitMs));
+        var answer = await Client.AskAsync(server, "n1", TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromMilliseconds(waitMs));
 
         var (wait, token) = Assert.Single(asked);
         Assert.Equal("abc", token);
         if (expectedMs == 0)
+        {
             Assert.Equal("", wait);
+            Assert.Equal(0, answer.HoldAskedMs);
+        }
         else
+        {
             Assert.InRange(int.Parse(wait, System.Globalization.CultureInfo.InvariantCulture), expectedMs - 100, expectedMs);
+            Assert.Equal(wait, answer.HoldAskedMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
@@ -74,8 +76,65 @@ public sealed class HeldAnswerTests(SharedCluster shared) : IClassFixture<Shared
             asker.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => question);
         }
-        await Poll.UntilAsync(async () => await HeldAsync() == 0, "the server to let the question go", diagnostics: () => Cluster.Server.Output);
+        // Well within the 10 s hold: only the asker's going away ends it this soon.
+        await Poll.UntilAsync(async () => await HeldAsync() == 0, "the server to let the question go", TimeSpan.FromSeconds(3), () => Cluster.Server.Output);
+        Assert.Contains("node_state_server_http_requests_total{code=\"499\"} 1\n", await Cluster.MetricsAsync(), StringComparison.Ordinal);
         Assert.Equal("ready", (await Cluster.StateOfAsync("held-abandoned")).State);
+    }
+
+    /// <summary>
+    /// The cap makes room only by closing idle connections, and a held question keeps its connection in a request for up to
+    /// 10 s: so at most half of --max-connections are held, the rest are answered at once, and a new question gets in.
+    /// </summary>
+    [Fact]
+    public async Task HeldQuestionsNeverTakeTheWholeConnectionCap()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("held-cap"), extraArgs: ["--max-connections", "4"]);
+        await cluster.WaitForStateAsync("held-cap", "ready");
+
+        var askers = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                askers.Add(socket);
+                await socket.ConnectAsync(IPAddress.Loopback, cluster.Server.Port);
+                await socket.SendAsync(Encoding.ASCII.GetBytes("GET /v1/nodes/held-cap?waitMs=10000 HTTP/1.1\r\nHost: test\r\n\r\n"));
+            }
+            await Poll.UntilAsync(() => askers.Count(s => s.Available > 0) == 2, "two questions past the held half to be answered at once",
+                TimeSpan.FromSeconds(5), () => cluster.Server.Output);
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            using var healthz = await http.GetAsync(new Uri(cluster.Server.Url, "/healthz"));
+            Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
+            Assert.Equal(2, askers.Count(s => s.Connected && !s.Poll(0, SelectMode.SelectRead)));
+        }
+        finally
+        {
+            foreach (var socket in askers)
+                socket.Dispose();
+        }
+    }
+
+    /// <summary>A server that stops gives each held answer at once, not cut off by the host's 5 s shutdown.</summary>
+    [Fact]
+    public async Task AStoppingServerAnswersWhatItHolds()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("held-stop"));
+        await cluster.WaitForStateAsync("held-stop", "ready");
+        var heldMetric = "\nnode_state_server_held_answers 1\n";
+
+        var question = cluster.Server.GetAsync("/v1/nodes/held-stop?waitMs=10000");
+        await Poll.UntilAsync(async () => (await cluster.MetricsAsync()).Contains(heldMetric, StringComparison.Ordinal),
+            "the server to hold the question", diagnostics: () => cluster.Server.Output);
+        cluster.Server.Signal(Native.SIGTERM);
+        var (status, body) = await question;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("ready", State(body));
+        using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await cluster.Server.WaitForExitAsync(exited.Token);
     }
 
     [Theory]

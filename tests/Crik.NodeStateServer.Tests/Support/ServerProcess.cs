@@ -29,6 +29,10 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public void Signal(int signal) => Native.Signal(_process.Id, signal);
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     /// <summary>The most resident memory the server has used so far (VmHWM), which a container's memory limit bounds.</summary>
     public long PeakResidentBytes()
     {

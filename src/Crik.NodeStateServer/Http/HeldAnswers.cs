@@ -1,0 +1,34 @@
+namespace Crik.NodeStateServer.Http;
+
+/// <summary>
+/// The questions whose answer is held now (<c>waitMs</c>). A held answer keeps its connection in a request for up to 10 s, and
+/// <see cref="ConnectionCap"/> makes room only by closing idle connections, so at most half of --max-connections are held at
+/// once: past that a question is answered at once, and the other half of the cap stays for everyone else's questions. When the
+/// server stops, every held answer is given at once (the node as it is then), so that none is cut off by the host's shutdown.
+/// </summary>
+/// <param name="limit">At most this many held at once.</param>
+/// <param name="released">Cancelled once every held answer is to be given now: the server is stopping.</param>
+internal sealed class HeldAnswers(int limit, CancellationToken released)
+{
+    private long _held;
+
+    public long Count => Interlocked.Read(ref _held);
+
+    public CancellationToken Released => released;
+
+    /// <summary>Counts one more held answer; false where <c>limit</c> are held already, and the question is answered at once.</summary>
+    public bool TryBegin()
+    {
+        long seen = Interlocked.Read(ref _held);
+        while (seen < limit)
+        {
+            long was = Interlocked.CompareExchange(ref _held, seen + 1, seen);
+            if (was == seen)
+                return true;
+            seen = was;
+        }
+        return false;
+    }
+
+    public void End() => Interlocked.Decrement(ref _held);
+}

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Crik.NodeStateServer.Observability;
+using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
 using Crik.Shared.NodeState;
@@ -18,6 +19,9 @@ internal static class Endpoints
 
     private static readonly byte[] InvalidWaitAnswer = NodeAnswers.Error(
         $"invalid {NodeStateContract.WaitQuery}: must be a whole number of milliseconds from 0 to {NodeStateContract.MaxWaitMs}");
+
+    private static readonly byte[] StoppingAnswer = NodeAnswers.Error(
+        "the node-state server is stopping while it held this answer (its own node may be going away, and it may not hear of it now); ask again");
 
     private static readonly byte[] NotListedAnswer = NodeAnswers.Error(
         "the node-state server has not listed the cluster's nodes yet (it has just started, or cannot reach the Kubernetes API: see its log); ask again");
@@ -91,6 +95,13 @@ internal static class Endpoints
             finally
             {
                 held.End();
+            }
+            // A stopping server stops its web server before its watch: a "fine" now could miss its own node's shutdown, so
+            // the asker is sent to another replica (crik retries a 503 on a new connection).
+            if (held.Released.IsCancellationRequested && entry?.Evaluation.State is not (NodeState.ShuttingDown or NodeState.AtRisk))
+            {
+                await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingAnswer).ConfigureAwait(false);
+                return;
             }
         }
         metrics.Answered(entry is null ? NodeStateContract.Unknown : NodeAnswers.StateWord(entry.Evaluation.State));

@@ -78,7 +78,8 @@ public sealed class HeldAnswerTests(SharedCluster shared) : IClassFixture<Shared
         }
         // Well within the 10 s hold: only the asker's going away ends it this soon.
         await Poll.UntilAsync(async () => await HeldAsync() == 0, "the server to let the question go", TimeSpan.FromSeconds(3), () => Cluster.Server.Output);
-        Assert.Contains("node_state_server_http_requests_total{code=\"499\"} 1\n", await Cluster.MetricsAsync(), StringComparison.Ordinal);
+        await Poll.UntilAsync(async () => (await Cluster.MetricsAsync()).Contains("node_state_server_http_requests_total{code=\"499\"} 1\n", StringComparison.Ordinal),
+            "the abandoned question to be counted under 499", TimeSpan.FromSeconds(3), () => Cluster.Server.Output);
         Assert.Equal("ready", (await Cluster.StateOfAsync("held-abandoned")).State);
     }
 
@@ -117,7 +118,10 @@ public sealed class HeldAnswerTests(SharedCluster shared) : IClassFixture<Shared
         }
     }
 
-    /// <summary>A server that stops gives each held answer at once, not cut off by the host's 5 s shutdown.</summary>
+    /// <summary>
+    /// A server that stops answers each held question at once, not cut off by the host's 5 s shutdown, and with a 503: its
+    /// web server stops before its watch, so a "ready" could miss its own node's shutdown, and crik asks again elsewhere.
+    /// </summary>
     [Fact]
     public async Task AStoppingServerAnswersWhatItHolds()
     {
@@ -131,8 +135,8 @@ public sealed class HeldAnswerTests(SharedCluster shared) : IClassFixture<Shared
         cluster.Server.Signal(Native.SIGTERM);
         var (status, body) = await question;
 
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("ready", State(body));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Contains("the node-state server is stopping while it held this answer", body, StringComparison.Ordinal);
         using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await cluster.Server.WaitForExitAsync(exited.Token);
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Crik.NodeStateServer.Observability;
-using Crik.NodeStateServer.Rules;
 using Crik.NodeStateServer.State;
 using Crik.NodeStateServer.Sync;
 using Crik.Shared.NodeState;
@@ -98,7 +97,7 @@ internal static class Endpoints
             }
             // A stopping server stops its web server before its watch: a "fine" now could miss its own node's shutdown, so
             // the asker is sent to another replica (crik retries a 503 on a new connection).
-            if (held.Released.IsCancellationRequested && entry?.Evaluation.State is not (NodeState.ShuttingDown or NodeState.AtRisk))
+            if (held.Released.IsCancellationRequested && !GoingAwayWait.IsGoingAway(entry))
             {
                 await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingAnswer).ConfigureAwait(false);
                 return;

@@ -38,5 +38,5 @@ internal static class GoingAwayWait
         }
     }
 
-    private static bool IsGoingAway(NodeEntry? entry) => entry?.Evaluation.State is NodeState.ShuttingDown or NodeState.AtRisk;
+    public static bool IsGoingAway(NodeEntry? entry) => entry?.Evaluation.State is NodeState.ShuttingDown or NodeState.AtRisk;
 }

@@ -4,7 +4,7 @@ namespace Crik.NodeStateServer.Http;
 /// The questions whose answer is held now (<c>waitMs</c>). A held answer keeps its connection in a request for up to 10 s, and
 /// <see cref="ConnectionCap"/> makes room only by closing idle connections, so at most half of --max-connections are held at
 /// once: past that a question is answered at once, and the other half of the cap stays for everyone else's questions. When the
-/// server stops, every held answer is given at once (the node as it is then), so that none is cut off by the host's shutdown.
+/// server stops, every held question is answered at once (Endpoints says how), so that none is cut off by the host's shutdown.
 /// </summary>
 /// <param name="limit">At most this many held at once.</param>
 /// <param name="released">Cancelled once every held answer is to be given now: the server is stopping.</param>

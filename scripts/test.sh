@@ -13,13 +13,14 @@ if [ "$(id -u)" -eq 0 ]; then
     # gunicorn: a real pre-fork server for the copy-on-write restore test (PreForkServerTests); clang and
     # zlib1g-dev link NativeAOT; podman, runc and debootstrap run the real-container tests; jupyterhub is the
     # hub whose spawner starts crik pods (JupyterHubTests); libfuse3-dev and fuse3 build and mount the failing
-    # network volume (FailingVolumeTests).
+    # network volume, and e2fsprogs makes and maps the ext4 disk with a bad block on it (FailingVolumeTests).
     host_packages=()
     [ -x /usr/bin/gunicorn ] || host_packages+=(gunicorn)
     [ -x /usr/bin/jupyterhub ] || host_packages+=(jupyterhub)
     command -v clang >/dev/null || host_packages+=(clang)
     [ -e /usr/include/zlib.h ] || host_packages+=(zlib1g-dev)
     [ -e /usr/include/fuse3/fuse.h ] || host_packages+=(libfuse3-dev fuse3)
+    command -v debugfs >/dev/null || host_packages+=(e2fsprogs)
     for tool in podman runc debootstrap; do
         command -v "$tool" >/dev/null || host_packages+=("$tool")
     done

@@ -23,15 +23,19 @@ internal static class ReadFailures
     /// errno values a network volume (NFS, a CSI driver's FUSE mount) returns while its server or the
     /// network is away, and takes back once it is there again: EIO (a soft NFS mount's timeout), EAGAIN,
     /// ENETDOWN, ENETUNREACH, ECONNABORTED, ECONNRESET, ENOTCONN, ETIMEDOUT, EHOSTDOWN, EHOSTUNREACH, ESTALE.
-    /// .NET puts the errno of a failed read in <see cref="Exception.HResult"/>.
+    /// .NET puts the errno of a failed read in <see cref="Exception.HResult"/>. On a volume on this node's own disk they are the
+    /// disk's failures, and the volume's store says so (a <see cref="DiskFailureException"/>).
     /// </summary>
     private static readonly int[] NetworkVolumeErrors = [5, 11, 100, 101, 103, 104, 107, 110, 112, 113, 116];
 
+    /// <summary>Whether <paramref name="e"/> is a failed call's own error with one of the errnos a network volume takes back.</summary>
+    public static bool IsNetworkVolumeError(IOException e) => e.GetType() == typeof(IOException) && NetworkVolumeErrors.Contains(e.HResult);
+
     public static ReadFailure Classify(Exception e) => e switch
     {
-        ChunkException => ReadFailure.Permanent,
+        ChunkException or DiskFailureException => ReadFailure.Permanent,
         PackUnavailableException => ReadFailure.Transient,
-        IOException io when io.GetType() == typeof(IOException) && NetworkVolumeErrors.Contains(io.HResult) => ReadFailure.Transient,
+        IOException io when IsNetworkVolumeError(io) => ReadFailure.Transient,
         IOException or UnauthorizedAccessException or FormatException => ReadFailure.Permanent,
         _ => ReadFailure.CriksOwn,
     };
@@ -39,3 +43,11 @@ internal static class ReadFailures
 
 /// <summary>A pack the store could not read now (no answer, a 5xx, throttling, a timeout); the store may answer later.</summary>
 internal sealed class PackUnavailableException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>A call on a volume on this node's own disk that failed as its disk failed (EIO from a bad sector, say): waiting cannot mend it.</summary>
+internal sealed class DiskFailureException : IOException
+{
+    public DiskFailureException(IOException failed)
+        : base($"{failed.Message}; the volume is on this node's own disk, not a network file system, so waiting cannot mend it", failed) =>
+        HResult = failed.HResult;
+}

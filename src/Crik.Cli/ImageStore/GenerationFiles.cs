@@ -20,10 +20,11 @@ internal static class GenerationFiles
             return $"its manifest names a file outside it: {outside.Path}";
         }
         using DirectoryHandle? directory = node.OpenLocalDirectory(location);
-        if (directory is null)
-        {
-            return "its directory vanished";
-        }
+        return directory is null ? "its directory vanished" : node.ReadLocalFiles(() => Check(directory, beside));
+    }
+
+    private static string? Check(DirectoryHandle directory, List<ManifestFile> beside)
+    {
         foreach (ManifestFile file in beside)
         {
             FileStatus? status = FileDigest.StatRelative(directory, file.Path);

@@ -22,11 +22,16 @@ internal sealed class VolumeGenerationStore : GenerationStore
 
     /// <summary>
     /// The wrappers as over object storage, with a volume's settings: nothing retried, no step's deadline, a flock that fences nothing
-    /// and ends with its process (no dead holder keeps others out).
+    /// and ends with its process (no dead holder keeps others out); below them, its disk's failures told from a network's (<see cref="DiskErrorsBackend"/>).
     /// </summary>
     private VolumeGenerationStore(VolumeBackend volume, ILogger log, ChunkCodec? codec)
-        : base(StoreStack.Over(volume, volume.NodeSide, BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan, boundsSteps: false),
-            log, codec) => _volume = volume;
+        : base(Stack(volume), log, codec) => _volume = volume;
+
+    private static StoreStack Stack(VolumeBackend volume)
+    {
+        var disk = new DiskErrorsBackend(volume, volume.Description.ImageDir);
+        return StoreStack.Over(disk, disk.Wrap(volume.NodeSide), BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan, boundsSteps: false);
+    }
 
     public override TimeSpan DeadHolderLockTime => TimeSpan.Zero;
 

@@ -1,7 +1,8 @@
 // A FUSE file system that shows the directory BACKING at MOUNTPOINT and fails every read of a file named NAME with ERRNO,
 // as a network volume (NFS, a CSI driver's FUSE mount) fails reads while its server or the network is away. Everything
-// else passes through to BACKING. Runs in the foreground until unmounted:
-//   failing-volume BACKING MOUNTPOINT NAME ERRNO
+// else passes through to BACKING. With FROM and LENGTH only reads of NAME that touch those bytes fail, as a disk image's
+// bad sector does under a loop device. Runs in the foreground until unmounted:
+//   failing-volume BACKING MOUNTPOINT NAME ERRNO [FROM LENGTH]
 #define FUSE_USE_VERSION 31
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +21,8 @@
 static const char *backing;
 static const char *failing_name;
 static int failing_errno;
+static off_t failing_from;
+static off_t failing_to = -1; // -1: every byte
 
 // The path in BACKING of PATH (which starts with '/').
 static int under(const char *path, char out[PATH_MAX])
@@ -82,7 +85,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 static int fs_read(const char *path, char *into, size_t size, off_t offset, struct fuse_file_info *fi)
 {
     const char *name = strrchr(path, '/');
-    if (name && strcmp(name + 1, failing_name) == 0)
+    if (name && strcmp(name + 1, failing_name) == 0 && (failing_to < 0 || (offset < failing_to && offset + (off_t)size > failing_from)))
         return -failing_errno;
     ssize_t got = pread((int)fi->fh, into, size, offset);
     return got < 0 ? -errno : (int)got;
@@ -211,9 +214,13 @@ static const struct fuse_operations operations = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s BACKING MOUNTPOINT NAME ERRNO\n", argv[0]);
+    if (argc != 5 && argc != 7) {
+        fprintf(stderr, "usage: %s BACKING MOUNTPOINT NAME ERRNO [FROM LENGTH]\n", argv[0]);
         return 2;
+    }
+    if (argc == 7) {
+        failing_from = atoll(argv[5]);
+        failing_to = failing_from + atoll(argv[6]);
     }
     backing = argv[1];
     failing_name = argv[3];

@@ -82,6 +82,76 @@ public sealed class FailingVolumeTests : IDisposable
         Assert.True(Pods.Counts(third)[0] > 0, $"the app started over instead of resuming\n{third.Transcript}");
     }
 
+    /// <summary>
+    /// On this node's own disk (ext4 on a block device) the same EIO is the disk's, a bad sector that no wait mends: the newest
+    /// checkpoint, whose manifest sits on it, is set aside and the one before it resumed, not waited for by every pod. The disk is
+    /// an ext4 image on a loop device whose backing file is on the FUSE volume, failing the block the manifest is in.
+    /// </summary>
+    [CriuFact]
+    public void ABadSectorUnderTheNewestManifestOnThisNodesDiskSetsItAsideAndTheOneBeforeResumes()
+    {
+        string backing = Directory.CreateDirectory(Path.Combine(_dir.Path, "backing")).FullName;
+        string disk = Path.Combine(backing, "disk.img");
+        HostCommand.MustRun("truncate", "-s", "256M", disk);
+        HostCommand.MustRun("mkfs.ext4", "-q", "-F", "-b", "4096", disk);
+        using var pods = new Pods("lockWait: 2s\n");
+        int lastCount;
+        using (LoopMount.Of(disk, pods.ImageDir))
+        {
+            using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+            {
+                first.WaitForLine("count 10");
+                Pods.CheckpointAndStop(first);
+            }
+            using (CrikRun second = pods.Start("sh", "-c", Pods.Counter()))
+            {
+                second.WaitForLine(_ => Pods.Counts(second).Count >= 10, TimeSpan.FromSeconds(60));
+                Pods.CheckpointAndStop(second);
+                lastCount = Pods.Counts(second)[^1];
+            }
+            Assert.Equal(["checkpoint-000001", "checkpoint-000002"], pods.Committed());
+        }
+        long block = BlockOf(disk, "/checkpoint-000002/manifest.json");
+
+        string mount = Directory.CreateDirectory(Path.Combine(_dir.Path, "mount")).FullName;
+        using (FailingVolume.Mount(_dir, backing, mount, "disk.img", errno: 5, bytes: (block * 4096, 4096)))
+        using (LoopMount.Of(Path.Combine(mount, "disk.img"), pods.ImageDir))
+        {
+            using CrikRun third = pods.Start("sh", "-c", Pods.Counter());
+            third.WaitForLine(_ => Pods.Counts(third).Count > 0, TimeSpan.FromSeconds(60));
+            Assert.InRange(Pods.Counts(third)[0], 1, lastCount - 5);
+            Assert.Contains(third.Stderr, l => l.Contains("set aside", StringComparison.Ordinal) && l.Contains("Input/output error", StringComparison.Ordinal)
+                && l.Contains("this node's own disk", StringComparison.Ordinal));
+            Assert.Equal(["checkpoint-000001"], pods.Committed());
+            Assert.Single(pods.SetAside());
+        }
+    }
+
+    /// <summary>The block (of 4 KiB) that holds the start of <paramref name="path"/> in the ext4 image <paramref name="disk"/>.</summary>
+    private static long BlockOf(string disk, string path)
+    {
+        var info = new ProcessStartInfo("debugfs", ["-R", $"bmap {path} 0", disk]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process debugfs = Process.Start(info)!;
+        string output = debugfs.StandardOutput.ReadToEnd();
+        string error = debugfs.StandardError.ReadToEnd();
+        debugfs.WaitForExit();
+        Assert.True(long.TryParse(output.Trim(), out long block) && block > 0, $"debugfs gave no block for {path}: {output} {error}");
+        return block;
+    }
+
+    /// <summary>An ext4 image mounted through a loop device (detached when unmounted) until disposed.</summary>
+    private sealed class LoopMount(string target) : IDisposable
+    {
+        public static LoopMount Of(string image, string target)
+        {
+            Directory.CreateDirectory(target);
+            HostCommand.MustRun("mount", "-o", "loop", image, target);
+            return new LoopMount(target);
+        }
+
+        public void Dispose() => HostCommand.MustRun("umount", target);
+    }
+
     /// <summary>Apps/failing-volume.c, mounted until disposed.</summary>
     private sealed class FailingVolume : IDisposable
     {
@@ -94,15 +164,19 @@ public sealed class FailingVolumeTests : IDisposable
             _mount = mount;
         }
 
-        public static FailingVolume Mount(TempDirectory build, string backing, string mount, string failingName, int errno)
+        /// <param name="bytes">Where reads of <paramref name="failingName"/> fail (from, length); null: everywhere.</param>
+        public static FailingVolume Mount(TempDirectory build, string backing, string mount, string failingName, int errno, (long From, long Length)? bytes = null)
         {
             string binary = CompiledApp.Build("failing-volume.c", Path.Combine(build.Path, "failing-volume"), "-I/usr/include/fuse3", "-Wl,--no-as-needed", "-lfuse3");
-            var process = Process.Start(binary, [backing, mount, failingName, errno.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            string[] range = bytes is { } b ? [Invariant(b.From), Invariant(b.Length)] : [];
+            var process = Process.Start(binary, [backing, mount, failingName, Invariant(errno), .. range]);
             var volume = new FailingVolume(process, mount);
             Poll.Until(() => process.HasExited || IsMounted(mount), "the FUSE volume to be mounted");
             Assert.False(process.HasExited, "failing-volume exited before it mounted the volume (its error is in the test's output)");
             return volume;
         }
+
+        private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         private static bool IsMounted(string mount) =>
             File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ')[4] == mount);

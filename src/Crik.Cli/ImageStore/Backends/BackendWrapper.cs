@@ -131,6 +131,8 @@ internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
 
         public DirectoryHandle? OpenLocalDirectory(string key) => wrapper.Around(StoreOperation.Open, key, node.OpenLocalDirectory);
 
+        public T ReadLocalFiles<T>(Func<T> read) => wrapper.Around(StoreOperation.ReadLocal, read, node.ReadLocalFiles);
+
         public bool PutLocalFile(DirectoryHandle directory, string name, SafeFileHandle file, string key) =>
             wrapper.Around(StoreOperation.Write, (directory, name, file, key), s => node.PutLocalFile(s.directory, s.name, s.file, s.key));
     }
@@ -146,7 +148,7 @@ internal abstract class BackendWrapper(IStoreBackend inner) : IStoreBackend
 /// <summary>What a call to a backend does, as the store's metrics label it, and whether it changes the store (so that fencing refuses it).</summary>
 /// <param name="IsRequest">
 /// False for opening a blob, which asks object storage nothing (its ranges are the requests), for the calls of a volume's upload
-/// (a file held open), and for making modes private: none is counted.
+/// (a file held open), for reading files in a directory opened on this node, and for making modes private: none is counted.
 /// </param>
 internal readonly record struct StoreOperation(string Name, bool Writes, bool IsRequest = true)
 {
@@ -155,6 +157,7 @@ internal readonly record struct StoreOperation(string Name, bool Writes, bool Is
     public static readonly StoreOperation List = new("list", Writes: false);
     public static readonly StoreOperation Open = new("open", Writes: false);
     public static readonly StoreOperation Read = new("read", Writes: false);
+    public static readonly StoreOperation ReadLocal = new("read", Writes: false, IsRequest: false);
     public static readonly StoreOperation Stat = new("stat", Writes: false);
     public static readonly StoreOperation Write = new("write", Writes: true);
     public static readonly StoreOperation MakePrivate = new("private", Writes: false, IsRequest: false);

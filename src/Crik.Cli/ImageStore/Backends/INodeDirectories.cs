@@ -31,6 +31,12 @@ internal interface INodeDirectories
     DirectoryHandle? OpenLocalDirectory(string key);
 
     /// <summary>
+    /// What <paramref name="read"/> gives, reading files in a directory <see cref="OpenLocalDirectory"/> opened: one call on the
+    /// store, so that its failures are told apart as every call's are (a disk's from a network's: <see cref="DiskErrorsBackend"/>).
+    /// </summary>
+    T ReadLocalFiles<T>(Func<T> read);
+
+    /// <summary>
     /// Puts a file crik holds open on this node (<paramref name="name"/> in <paramref name="directory"/>) at
     /// <paramref name="key"/>, replacing what is there (a planted link is replaced, never written through). True when
     /// it moved the file away itself (a volume renames it when both are on one file system); else the caller deletes it.

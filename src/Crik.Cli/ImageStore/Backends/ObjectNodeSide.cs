@@ -18,6 +18,8 @@ internal sealed class ObjectNodeSide(S3Client s3) : INodeDirectories
     /// <summary>Nothing is on the node: CRIU reads every image from crik's image streamer.</summary>
     public DirectoryHandle? OpenLocalDirectory(string key) => null;
 
+    public T ReadLocalFiles<T>(Func<T> read) => read();
+
     /// <summary>None: CRIU works in a scratch directory of the caller's on the node.</summary>
     public DirectoryHandle? CreateLocalDirectory(string key) => null;
 

@@ -22,6 +22,8 @@ internal sealed class VolumeNodeSide(VolumeDirectory volume) : INodeDirectories
 
     public DirectoryHandle? OpenLocalDirectory(string key) => volume.TryOpenBelow(key);
 
+    public T ReadLocalFiles<T>(Func<T> read) => read();
+
     public DirectoryHandle? CreateLocalDirectory(string key)
     {
         (DirectoryHandle parent, string name) = volume.Parent(key, create: true);

@@ -52,9 +52,14 @@ internal static class ServerHost
         app.Use(connectionCap.TrackRequestAsync);
         Endpoints.Map(app);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crik.NodeStateServer");
-        app.Lifetime.ApplicationStarted.Register(() => Log.Starting(
-            logger, $"{options.Bind}:{options.Port}", connection.Server.AbsoluteUri, connection.Credentials, connection.Source,
-            options.RulesPath ?? "the built-in defaults", options.MaxConnections, options.WatchSilence.TotalSeconds));
+        int heldLimit = app.Services.GetRequiredService<HeldAnswers>().Limit;
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            Log.Starting(logger, $"{options.Bind}:{options.Port}", connection.Server.AbsoluteUri, connection.Credentials, connection.Source,
+                options.RulesPath ?? "the built-in defaults", options.MaxConnections, heldLimit, options.WatchSilence.TotalSeconds);
+            if (heldLimit == 0)
+                Log.NoHeldAnswers(logger, options.MaxConnections);
+        });
         return app;
     }
 

@@ -55,7 +55,7 @@ internal static class Endpoints
         app.MapGet("/metrics", (RequestDelegate)(context =>
         {
             context.Response.ContentType = PrometheusText.ContentType;
-            return context.Response.WriteAsync(MetricsText.Render(store.Snapshot, metrics, health, held.Count));
+            return context.Response.WriteAsync(MetricsText.Render(store.Snapshot, metrics, health, (held.Count, held.Refused)));
         }));
     }
 

@@ -11,8 +11,16 @@ namespace Crik.NodeStateServer.Http;
 internal sealed class HeldAnswers(int limit, CancellationToken released)
 {
     private long _held;
+    private long _refused;
 
+    /// <summary>Questions whose answer is held now.</summary>
     public long Count => Interlocked.Read(ref _held);
+
+    /// <summary>Questions that asked for a hold and were answered at once because <c>limit</c> were held already.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>At most this many held at once: 0 where --max-connections is 1, and no answer is ever held.</summary>
+    public int Limit => limit;
 
     public CancellationToken Released => released;
 
@@ -27,6 +35,7 @@ internal sealed class HeldAnswers(int limit, CancellationToken released)
                 return true;
             seen = was;
         }
+        Interlocked.Increment(ref _refused);
         return false;
     }
 

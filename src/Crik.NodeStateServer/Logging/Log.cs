@@ -36,8 +36,11 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Debug, "Watch from resourceVersion {ResourceVersion} ended by the API server; watching again")]
     public static partial void WatchEnded(ILogger logger, string resourceVersion);
 
-    [LoggerMessage(10, LogLevel.Information, "Serving node states on {Endpoint}; watching nodes at {ApiUrl} as {Credentials} from {Source}; rules from {Rules}; at most {MaxConnections} connections; a watch silent for {SilenceSeconds} s is replaced by a new list")]
-    public static partial void Starting(ILogger logger, string endpoint, string apiUrl, string credentials, string source, string rules, int maxConnections, double silenceSeconds);
+    [LoggerMessage(10, LogLevel.Information, "Serving node states on {Endpoint}; watching nodes at {ApiUrl} as {Credentials} from {Source}; rules from {Rules}; at most {MaxConnections} connections, {HeldLimit} of them holding an answer; a watch silent for {SilenceSeconds} s is replaced by a new list")]
+    public static partial void Starting(ILogger logger, string endpoint, string apiUrl, string credentials, string source, string rules, int maxConnections, int heldLimit, double silenceSeconds);
+
+    [LoggerMessage(31, LogLevel.Warning, "--max-connections {MaxConnections} leaves no room to hold an answer: every question is answered at once, so a crik asking at its SIGTERM on a node that is fine does not hear of a shutdown that comes just after. Give --max-connections 2 or more (half of them may hold an answer)")]
+    public static partial void NoHeldAnswers(ILogger logger, int maxConnections);
 
     [LoggerMessage(14, LogLevel.Warning, "Watch abandoned: {Reason}; listing all nodes again in {DelayMs} ms")]
     public static partial void WatchAbandoned(ILogger logger, string reason, long delayMs);

@@ -8,7 +8,7 @@ namespace Crik.NodeStateServer.Observability;
 /// <summary>What /metrics says: nodes by state, answers by verdict, the list and watch's health, requests, memory.</summary>
 internal static class MetricsText
 {
-    public static string Render(NodeSnapshot snapshot, ServerMetrics metrics, SyncHealth health, long heldAnswers)
+    public static string Render(NodeSnapshot snapshot, ServerMetrics metrics, SyncHealth health, (long Now, long Refused) held)
     {
         var text = new PrometheusText();
         text.Family("node_state_server_nodes", "gauge", "Known nodes by state.")
@@ -21,7 +21,10 @@ internal static class MetricsText
             text.Sample("node_state_server_answers_total", PrometheusText.Labels(("verdict", verdict)), metrics.AnswersWith(verdict));
 
         text.Family("node_state_server_held_answers", "gauge", "Answers held now for news of a shutdown (crik asks so at a SIGTERM, with waitMs).")
-            .Sample("node_state_server_held_answers", "", heldAnswers);
+            .Sample("node_state_server_held_answers", "", held.Now);
+        text.Family("node_state_server_held_answers_refused_total", "counter",
+                "Questions that asked for a held answer and were answered at once: half of --max-connections were held already.")
+            .Sample("node_state_server_held_answers_refused_total", "", held.Refused);
 
         text.Family("node_state_server_list_restarts_total", "counter", "Full lists of nodes after the first one (410 Gone or errors).")
             .Sample("node_state_server_list_restarts_total", "", metrics.ListRestarts);

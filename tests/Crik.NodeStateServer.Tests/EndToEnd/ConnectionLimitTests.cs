@@ -13,7 +13,7 @@ public sealed class ConnectionLimitTests
     public async Task AtTheCapANewConnectionIsAnsweredAndOneIdleConnectionIsClosedForIt()
     {
         await using var cluster = await TestCluster.StartReadyAsync(extraArgs: ["--max-connections", "3"]);
-        await cluster.Server.WaitForOutputAsync("at most 3 connections");
+        await cluster.Server.WaitForOutputAsync("at most 3 connections, 1 of them holding an answer");
 
         var idle = new List<Socket>();
         try

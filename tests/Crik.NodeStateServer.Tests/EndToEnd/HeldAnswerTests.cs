@@ -110,12 +110,27 @@ public sealed class HeldAnswerTests(SharedCluster shared) : IClassFixture<Shared
             using var healthz = await http.GetAsync(new Uri(cluster.Server.Url, "/healthz"));
             Assert.Equal(HttpStatusCode.OK, healthz.StatusCode);
             Assert.Equal(2, askers.Count(s => s.Connected && !s.Poll(0, SelectMode.SelectRead)));
+            Assert.Contains("\nnode_state_server_held_answers_refused_total 2\n", await cluster.MetricsAsync(), StringComparison.Ordinal);
         }
         finally
         {
             foreach (var socket in askers)
                 socket.Dispose();
         }
+    }
+
+    /// <summary>With --max-connections 1 no answer can be held: the server says so when it starts, and answers a hold at once.</summary>
+    [Fact]
+    public async Task ACapOfOneConnectionHoldsNothingAndSaysSo()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("no-hold"), extraArgs: ["--max-connections", "1"]);
+        await cluster.Server.WaitForOutputAsync("--max-connections 1 leaves no room to hold an answer");
+        await cluster.WaitForStateAsync("no-hold", "ready");
+
+        var (status, body) = await cluster.Server.GetAsync("/v1/nodes/no-hold?waitMs=10000");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("ready", State(body));
+        Assert.Contains("\nnode_state_server_held_answers_refused_total 1\n", await cluster.MetricsAsync(), StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ public sealed class DashboardMetricsTests
     {
         var metrics = new ServerMetrics();
         metrics.RequestCompleted(200);
-        string served = MetricsText.Render(NodeSnapshot.Empty, metrics, new SyncHealth(new WatcherSettings(), TimeProvider.System), heldAnswers: 0);
+        string served = MetricsText.Render(NodeSnapshot.Empty, metrics, new SyncHealth(new WatcherSettings(), TimeProvider.System), held: (0, 0));
 
         Assert.Contains("# TYPE node_state_server_gc_collections_total counter", served, StringComparison.Ordinal);
         // process_resident_memory_bytes is the process's own: crik's memory panel reads crik's, and the server's heap is on a panel.

@@ -171,9 +171,17 @@ public sealed class FailingVolumeTests : IDisposable
             string[] range = bytes is { } b ? [Invariant(b.From), Invariant(b.Length)] : [];
             var process = Process.Start(binary, [backing, mount, failingName, Invariant(errno), .. range]);
             var volume = new FailingVolume(process, mount);
-            Poll.Until(() => process.HasExited || IsMounted(mount), "the FUSE volume to be mounted");
-            Assert.False(process.HasExited, "failing-volume exited before it mounted the volume (its error is in the test's output)");
-            return volume;
+            try
+            {
+                Poll.Until(() => process.HasExited || IsMounted(mount), "the FUSE volume to be mounted");
+                Assert.False(process.HasExited, "failing-volume exited before it mounted the volume (its error is in the test's output)");
+                return volume;
+            }
+            catch
+            {
+                volume.Dispose();
+                throw;
+            }
         }
 
         private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -17,6 +17,38 @@ public sealed class CrikAsksTheServerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>
+    /// A replica that stops while it holds crik's question answers 503 (it could miss its own node's shutdown); crik asks again
+    /// on a new connection, which the Service sends to another replica, and that one's answer decides: here the node turns
+    /// while the second replica holds the question, and the checkpoint is taken.
+    /// </summary>
+    [CriuFact]
+    public async Task AReplicaThatStopsWhileItHoldsTheQuestionSendsCrikToAnother()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("worker-9"));
+        await cluster.WaitForStateAsync("worker-9", "ready");
+        await using ServerProcess other = await cluster.StartReplicaAsync();
+        await using var service = new ReplicaProxy(cluster.Server.Port);
+
+        using CrikRun pod = StartPod(Config(service.Url, "nodeStateTimeout: 20s\nnodeStateWait: 10s\n"), "worker-9");
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        await Poll.UntilAsync(async () => (await cluster.MetricsAsync()).Contains(HeldOne, StringComparison.Ordinal),
+            "the first replica to hold crik's question", diagnostics: () => pod.Transcript);
+        service.SendNewConnectionsTo(other.Port);
+        cluster.Server.Signal(Native.SIGTERM);
+        await Poll.UntilAsync(async () => (await other.GetAsync("/metrics")).Body.Contains(HeldOne, StringComparison.Ordinal),
+            "the other replica to hold crik's question asked again", diagnostics: () => pod.Transcript + cluster.Server.Output);
+        cluster.Nodes.Modify("worker-9", n => FakeNode.SetReady(n, "False", "KubeletNotReady", "node is shutting down"));
+
+        Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains(pod.Stderr, l => l.Contains("node worker-9 is shutting down: ready-condition", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(Path.Combine(ImageDir, "checkpoint-000001")), pod.Transcript);
+        Assert.DoesNotContain("app-got-term", pod.Stdout);
+    }
+
+    private const string HeldOne = "\nnode_state_server_held_answers 1\n";
+
     [CriuFact]
     public async Task ShuttingDownNodeGivesACheckpoint()
     {

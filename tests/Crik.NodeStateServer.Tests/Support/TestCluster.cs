@@ -60,6 +60,14 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public async Task<string> MetricsAsync() => (await Server.GetAsync("/metrics")).Body;
 
+    /// <summary>Another replica of the server, watching the same API; the caller disposes it.</summary>
+    public async Task<ServerProcess> StartReplicaAsync()
+    {
+        var replica = ServerProcess.Start("--kubeconfig", Path.Combine(_directory.Path, "kubeconfig"), "--watch-silence-seconds", "2");
+        await replica.WaitUntilReadyAsync();
+        return replica;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();

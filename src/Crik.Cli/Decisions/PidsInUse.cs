@@ -10,6 +10,14 @@ internal static class PidsInUse
     /// <summary>The words that begin <see cref="Why"/>'s answer, by which a restore stopped so is known.</summary>
     public const string Held = "the IDs the app needs are held";
 
+    /// <summary>The words that begin <see cref="AbovePidMax"/>'s answer.</summary>
+    public const string AboveLimit = "this node's pid_max";
+
+    /// <summary>Why IDs up to <paramref name="highest"/> cannot be given back where pid_max is <paramref name="pidMax"/> and cannot be raised.</summary>
+    public static string AbovePidMax(int highest, int pidMax) =>
+        $"{AboveLimit} ({pidMax}) is below the IDs the app's processes and threads had (up to {highest}, taken on a node whose pid_max was higher), "
+        + "and neither crik nor CRIU may raise it here (/proc/sys is read-only)";
+
     /// <summary>Null when every ID the app needs is free; else why it cannot be restored here.</summary>
     /// <param name="byCrik">The app's IDs that crik's own threads hold.</param>
     /// <param name="byOthers">The app's IDs that other processes in this container hold.</param>

@@ -19,9 +19,34 @@ internal static class PidCounter
 
     private const string LastPidFile = "/proc/sys/kernel/ns_last_pid", PidMaxFile = "/proc/sys/kernel/pid_max";
 
+    /// <summary>The most pid_max can be (PID_MAX_LIMIT on 64-bit kernels), the default of systemd's machines.</summary>
+    public const int MaxLimit = 4 << 20;
+
+    /// <summary>
+    /// Raises pid_max (this PID namespace's since Linux 6.14; the node's before) to <see cref="MaxLimit"/>, so that IDs up to
+    /// <paramref name="highest"/> can be given back and the app's later ones have room above them. False where /proc/sys is
+    /// read-only or crik may not write it (an unprivileged container).
+    /// </summary>
+    public static bool TryRaiseMax(int highest, ILogger log)
+    {
+        int was = Max();
+        try
+        {
+            File.WriteAllText(PidMaxFile, MaxLimit.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Debug("Cannot write {File} ({Error})", PidMaxFile, e.Message);
+            return false;
+        }
+        log.Information("Raised pid_max from {Was} to {Now}: the checkpoint's processes and threads had IDs up to {Highest}, taken where pid_max was higher",
+            was, MaxLimit, highest);
+        return true;
+    }
+
     /// <summary>One more than the highest ID the kernel gives (pid_max); 4194304, the most it can be, when it cannot be read.</summary>
     public static int Max() =>
-        int.TryParse(ProcFiles.Text(PidMaxFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max > 1 ? max : 4 << 20;
+        int.TryParse(ProcFiles.Text(PidMaxFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max > 1 ? max : MaxLimit;
 
     /// <summary>
     /// Makes the next ID made in this PID namespace greater than <paramref name="last"/>: by writing ns_last_pid where

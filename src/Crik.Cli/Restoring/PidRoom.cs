@@ -28,9 +28,14 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
         {
             return null;
         }
+        int highest = ids.Max(), pidMax = PidCounter.Max();
+        if (highest >= pidMax && !PidCounter.TryRaiseMax(highest, log))
+        {
+            return new Held(PidsInUse.AbovePidMax(highest, pidMax), OnlyCriksThreads: false);
+        }
         if (Environment.ProcessId == 1)
         {
-            int last = Math.Max(PidCounter.FirstAppPid - 1, ids.Max());
+            int last = Math.Max(PidCounter.FirstAppPid - 1, highest);
             PidCounter.MovePast(last, $"the IDs of checkpoint {checkpoint.Manifest.Generation}'s processes and threads", log);
         }
         List<int> held = HeldAfterHelpers(ids, checkpoint.Manifest.Generation);
@@ -86,7 +91,7 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
     /// The IDs CRIU gives back, as its pstree image lists them where the image was streamed into the packs (read as the
     /// restore's own layout reads it). The manifest's list stands in for a generation of image files, or an image that
     /// cannot be read here (the restore then says why itself); from 2026-11-28 on it is read from the stopped tree, as
-    /// CRIU dumped it. An ID at or above pid_max is no ID: the counter is never sent there.
+    /// CRIU dumped it.
     /// </summary>
     private List<int> IdsOf(CommittedCheckpoint checkpoint)
     {
@@ -108,7 +113,6 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
                     ProcessTreeImage.Name, e.Message);
             }
         }
-        int pidMax = PidCounter.Max();
-        return ids.Where(id => id > 0 && id < pidMax).ToList();
+        return ids.Where(id => id > 0).ToList();
     }
 }

@@ -46,6 +46,48 @@ public class NoRoomOnTheNodeTests
         next.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A node whose pid_max is below an ID the app's processes had (checkpointed on a node with a higher pid_max) cannot give
+    /// it back, and that is the node's lack, not the checkpoint's: the restore stops before CRIU runs and says what to change,
+    /// the checkpoint stays, uncounted, and a pod on a node with room resumes it. Here the pod's own PID namespace has the low
+    /// pid_max (one per namespace since Linux 6.14).
+    /// </summary>
+    [CriuFact]
+    public void ANodeWhosePidMaxIsBelowTheAppsIdsKeepsTheCheckpointForTheNextPod()
+    {
+        using var pods = new Pods("onRestoreFailure: fail\n");
+        string[] app = ["sh", "-c", "echo 15000 > /proc/sys/kernel/ns_last_pid; " + Pods.Counter()];
+        using (CrikRun first = pods.Start(app))
+        {
+            first.WaitForLine("count 5");
+            Pods.CheckpointAndStop(first);
+        }
+        Assert.Contains(pods.Manifest("checkpoint-000001")["treePids"]!.AsArray(), id => (int)id! > 15000);
+
+        // An unprivileged container's /proc/sys is read-only: nobody in it may raise pid_max.
+        using (CrikRun low = pods.StartInside("echo 12000 > /proc/sys/kernel/pid_max && mount -o bind,ro /proc/sys /proc/sys", new Dictionary<string, string>(), app))
+        {
+            Assert.Equal(125, low.WaitForExit(TimeSpan.FromSeconds(60)));
+            string said = Assert.Single(low.Stderr, l => l.Contains("because this node cannot give back the IDs the app's processes and threads had", StringComparison.Ordinal));
+            Assert.Contains("this node's pid_max (12000) is below the IDs the app's processes and threads had (up to 15", said, StringComparison.Ordinal);
+            Assert.Contains("sysctl -w kernel.pid_max=4194304", said, StringComparison.Ordinal);
+            Assert.Contains("The checkpoint stays in", said, StringComparison.Ordinal);
+            Assert.Empty(Pods.Counts(low));
+        }
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "set-aside")));
+
+        // A privileged one may: crik raises it, and the app goes on, its new children above its old IDs.
+        using CrikRun next = pods.StartInside("echo 12000 > /proc/sys/kernel/pid_max", new Dictionary<string, string>(), app);
+        next.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        next.WaitForLine(_ => Pods.Counts(next).Count >= 2);
+        Assert.True(Pods.Counts(next)[0] > 5, next.Transcript);
+        Assert.Contains(next.Stderr, l => l.Contains("Raised pid_max from 12000 to 4194304", StringComparison.Ordinal));
+        Assert.DoesNotContain(next.Stderr, l => l.Contains("Resuming checkpoint 1 again", StringComparison.Ordinal));
+        Pods.CheckpointAndStop(next);
+        Assert.All(pods.Manifest("checkpoint-000002")["treePids"]!.AsArray(), id => Assert.True((int)id! is 9001 or > 15000, $"PID {id}"));
+    }
+
     [CriuFact]
     public void ANodeThatRefusesCriuATraceOfTheRestoredProcessesKeepsTheCheckpointForTheNextPod()
     {

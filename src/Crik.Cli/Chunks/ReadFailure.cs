@@ -31,6 +31,19 @@ internal static class ReadFailures
     /// <summary>Whether <paramref name="e"/> is a failed call's own error with one of the errnos a network volume takes back.</summary>
     public static bool IsNetworkVolumeError(IOException e) => e.GetType() == typeof(IOException) && NetworkVolumeErrors.Contains(e.HResult);
 
+    /// <summary>Whether <paramref name="e"/>, or a failure it wraps, is this node's disk failing (<see cref="DiskFailureException"/>).</summary>
+    public static bool FailedOnDisk(Exception e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is DiskFailureException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static ReadFailure Classify(Exception e) => e switch
     {
         ChunkException or DiskFailureException => ReadFailure.Permanent,
@@ -48,6 +61,6 @@ internal sealed class PackUnavailableException(string message, Exception? inner 
 internal sealed class DiskFailureException : IOException
 {
     public DiskFailureException(IOException failed)
-        : base($"{failed.Message}; the volume is on this node's own disk, not a network file system, so waiting cannot mend it", failed) =>
+        : base($"{failed.Message}; the volume is on this node's own disk, not a network file system, so the disk itself failed (no server away to wait for)", failed) =>
         HResult = failed.HResult;
 }

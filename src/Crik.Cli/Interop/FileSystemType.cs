@@ -31,4 +31,11 @@ internal static unsafe class FileSystemType
         StatFsBuffer buffer = default;
         return Libc.StatFs(path, &buffer) == 0 ? buffer.Type : null;
     }
+
+    /// <summary>The f_type of the file system holding the directory <paramref name="directory"/> has open; null when it cannot be read.</summary>
+    public static long? Of(DirectoryHandle directory)
+    {
+        StatFsBuffer buffer = default;
+        return Libc.FStatFs(directory.Fd, &buffer) == 0 ? buffer.Type : null;
+    }
 }

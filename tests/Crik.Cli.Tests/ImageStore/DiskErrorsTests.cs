@@ -37,7 +37,11 @@ public sealed class DiskErrorsTests : IDisposable
     public void OnThisNodesOwnDiskANetworkErrnoIsTheDisksAndSaysTheEntryCannotBeRead(int errno)
     {
         Assert.False(FileSystemType.IsNetworked(FileSystemType.Of(_dir)), $"{_dir} is expected on this node's own disk");
-        using var disk = new DiskErrorsBackend(new FailingBackend(new VolumeBackend(_dir, Serilog.Core.Logger.None), errno), _dir);
+        var volume = new VolumeBackend(_dir, Serilog.Core.Logger.None);
+        Assert.False(volume.OnOwnDisk, "before the image directory is opened its file system is unknown, and taken to be networked");
+        volume.List([""]);
+        Assert.True(volume.OnOwnDisk, "the file system is read when the image directory is opened");
+        using var disk = new DiskErrorsBackend(new FailingBackend(volume, errno), () => volume.OnOwnDisk);
 
         var failure = Assert.Throws<DiskFailureException>(() => disk.Describe("checkpoint-000001/manifest.json"));
         Assert.Equal(errno, failure.HResult);
@@ -50,9 +54,17 @@ public sealed class DiskErrorsTests : IDisposable
     [Fact]
     public void FailuresOtherThanANetworksPassUnchanged()
     {
-        using var disk = new DiskErrorsBackend(new FailingBackend(new VolumeBackend(_dir, Serilog.Core.Logger.None), errno: 13), _dir);
+        using var disk = new DiskErrorsBackend(new FailingBackend(new VolumeBackend(_dir, Serilog.Core.Logger.None), errno: 13), () => true);
         var failure = Assert.Throws<IOException>(() => disk.Describe("checkpoint-000001/manifest.json"));
         Assert.Equal(13, failure.HResult);
+    }
+
+    [Fact]
+    public void WhileTheFileSystemIsUnknownANetworkErrnoPassesToBeWaitedFor()
+    {
+        using var disk = new DiskErrorsBackend(new FailingBackend(new VolumeBackend(_dir, Serilog.Core.Logger.None), errno: 5), () => false);
+        var failure = Assert.Throws<IOException>(() => disk.Describe("checkpoint-000001/manifest.json"));
+        Assert.Equal(ReadFailure.Transient, ReadFailures.Classify(failure));
     }
 
     /// <summary>Every call fails with <paramref name="errno"/>, as a failed system call's IOException does.</summary>

@@ -90,28 +90,9 @@ public sealed class FailingVolumeTests : IDisposable
     [CriuFact]
     public void ABadSectorUnderTheNewestManifestOnThisNodesDiskSetsItAsideAndTheOneBeforeResumes()
     {
-        string backing = Directory.CreateDirectory(Path.Combine(_dir.Path, "backing")).FullName;
-        string disk = Path.Combine(backing, "disk.img");
-        HostCommand.MustRun("truncate", "-s", "256M", disk);
-        HostCommand.MustRun("mkfs.ext4", "-q", "-F", "-b", "4096", disk);
         using var pods = new Pods("lockWait: 2s\n");
-        int lastCount;
-        using (LoopMount.Of(disk, pods.ImageDir))
-        {
-            using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
-            {
-                first.WaitForLine("count 10");
-                Pods.CheckpointAndStop(first);
-            }
-            using (CrikRun second = pods.Start("sh", "-c", Pods.Counter()))
-            {
-                second.WaitForLine(_ => Pods.Counts(second).Count >= 10, TimeSpan.FromSeconds(60));
-                Pods.CheckpointAndStop(second);
-                lastCount = Pods.Counts(second)[^1];
-            }
-            Assert.Equal(["checkpoint-000001", "checkpoint-000002"], pods.Committed());
-        }
-        long block = BlockOf(disk, "/checkpoint-000002/manifest.json");
+        (string backing, int lastCount) = CheckpointOnADisk(pods, generations: 2);
+        long block = BlockOf(Path.Combine(backing, "disk.img"), "/checkpoint-000002/manifest.json");
 
         string mount = Directory.CreateDirectory(Path.Combine(_dir.Path, "mount")).FullName;
         using (FailingVolume.Mount(_dir, backing, mount, "disk.img", errno: 5, bytes: (block * 4096, 4096)))
@@ -125,6 +106,67 @@ public sealed class FailingVolumeTests : IDisposable
             Assert.Equal(["checkpoint-000001"], pods.Committed());
             Assert.Single(pods.SetAside());
         }
+    }
+
+    /// <summary>
+    /// A disk that fails every checkpoint it reads may be failing as a whole (gone for a while, its controller reset), not
+    /// under one checkpoint: none is set aside, the app does not start fresh on work still there, and the pod waits for
+    /// lockWait and exits 125, saying so. Once the disk reads again the next pod resumes.
+    /// </summary>
+    [CriuFact]
+    public void WhenThisNodesDiskFailsEveryCheckpointItReadsNoneIsSetAsideAndNothingStarts()
+    {
+        using var pods = new Pods("lockWait: 2s\n");
+        (string backing, int lastCount) = CheckpointOnADisk(pods, generations: 1);
+        string disk = Path.Combine(backing, "disk.img");
+        long block = BlockOf(disk, "/checkpoint-000001/manifest.json");
+
+        string mount = Directory.CreateDirectory(Path.Combine(_dir.Path, "mount")).FullName;
+        using (FailingVolume.Mount(_dir, backing, mount, "disk.img", errno: 5, bytes: (block * 4096, 4096)))
+        using (LoopMount.Of(Path.Combine(mount, "disk.img"), pods.ImageDir))
+        {
+            using CrikRun second = pods.Start("sh", "-c", Pods.Counter());
+            Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Empty(Pods.Counts(second));
+            Assert.Contains(second.Stderr, l => l.Contains("this node's disk failed to read checkpoint-000001 and no older checkpoint read whole", StringComparison.Ordinal)
+                && l.Contains("Input/output error", StringComparison.Ordinal));
+            Assert.Equal(["checkpoint-000001"], pods.Committed());
+            Assert.Empty(pods.SetAside());
+        }
+
+        using (LoopMount.Of(disk, pods.ImageDir))
+        {
+            using CrikRun third = pods.Start("sh", "-c", Pods.Counter());
+            third.WaitForLine(_ => Pods.Counts(third).Count > 0, TimeSpan.FromSeconds(60));
+            Assert.True(Pods.Counts(third)[0] > lastCount - 5, $"the app started over instead of resuming\n{third.Transcript}");
+            third.Signal(Native.SIGKILL);
+            third.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
+    /// An ext4 image (backing/disk.img) mounted at the pods' image directory while <paramref name="generations"/> checkpoints
+    /// of a counter are taken in it; the directory that holds the image, and the last count checkpointed.
+    /// </summary>
+    private (string Backing, int LastCount) CheckpointOnADisk(Pods pods, int generations)
+    {
+        string backing = Directory.CreateDirectory(Path.Combine(_dir.Path, "backing")).FullName;
+        string disk = Path.Combine(backing, "disk.img");
+        HostCommand.MustRun("truncate", "-s", "256M", disk);
+        HostCommand.MustRun("mkfs.ext4", "-q", "-F", "-b", "4096", disk);
+        int lastCount = 0;
+        using (LoopMount.Of(disk, pods.ImageDir))
+        {
+            for (int generation = 1; generation <= generations; generation++)
+            {
+                using CrikRun pod = pods.Start("sh", "-c", Pods.Counter());
+                pod.WaitForLine(_ => Pods.Counts(pod).Count >= 10, TimeSpan.FromSeconds(60));
+                Pods.CheckpointAndStop(pod);
+                lastCount = Pods.Counts(pod)[^1];
+            }
+            Assert.Equal(Enumerable.Range(1, generations).Select(g => $"checkpoint-{g:D6}"), pods.Committed());
+        }
+        return (backing, lastCount);
     }
 
     /// <summary>The block (of 4 KiB) that holds the start of <paramref name="path"/> in the ext4 image <paramref name="disk"/>.</summary>

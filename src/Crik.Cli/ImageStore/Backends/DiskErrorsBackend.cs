@@ -1,5 +1,4 @@
 using Crik.Cli.Chunks;
-using Crik.Cli.Interop;
 
 namespace Crik.Cli.ImageStore.Backends;
 
@@ -8,22 +7,27 @@ namespace Crik.Cli.ImageStore.Backends;
 /// mount) the errnos of a server or network away (EIO, ESTALE, ETIMEDOUT: <see cref="ReadFailures"/>) pass, and crik waits for them.
 /// On this node's own disk (ext4, XFS, btrfs on a block device) the same errnos are the disk's own failures, a bad sector say,
 /// which no wait mends: each becomes a <see cref="DiskFailureException"/>, which says the entry cannot be read, so a generation that
-/// cannot be read is passed over for an older one instead of being waited for by every pod. Which it is is read at the first such
-/// failure (statfs of <paramref name="imageDir"/>), when the directory surely exists.
+/// cannot be read is passed over for an older one instead of being waited for by every pod.
 /// </summary>
-internal sealed class DiskErrorsBackend(IStoreBackend inner, string imageDir) : BackendWrapper(inner)
+/// <param name="onOwnDisk">
+/// Whether the volume is known to be on this node's own disk: read when the image directory was opened, so that no failure
+/// asks a file system that may not answer.
+/// </param>
+internal sealed class DiskErrorsBackend(IStoreBackend inner, Func<bool> onOwnDisk) : BackendWrapper(inner)
 {
-    private readonly Lazy<bool> _onOwnDisk = new(() => !FileSystemType.IsNetworked(FileSystemType.Of(imageDir)));
-
     protected override TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
     {
         try
         {
             return work(state);
         }
-        catch (IOException e) when (ReadFailures.IsNetworkVolumeError(e) && _onOwnDisk.Value)
+        catch (IOException e) when (ReadFailures.IsNetworkVolumeError(e))
         {
-            throw new DiskFailureException(e);
+            if (onOwnDisk())
+            {
+                throw new DiskFailureException(e);
+            }
+            throw;
         }
     }
 }

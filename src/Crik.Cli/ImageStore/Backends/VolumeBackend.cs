@@ -43,6 +43,9 @@ internal sealed class VolumeBackend : IStoreBackend
 
     public string LogDir => Path.Combine(_imageDir, StoreLayout.LogDir);
 
+    /// <summary>Whether the image directory is known to be on this node's own disk, not a network file system (unknown until it is opened).</summary>
+    public bool OnOwnDisk => !FileSystemType.IsNetworked(_volume.FileSystem);
+
     /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
     /// <remarks>The lock file is held open read-only (flock needs no more), so a volume can still be remounted read-only under a running app.</remarks>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)

@@ -17,6 +17,12 @@ internal sealed class VolumeDirectory(string imageDir, ILogger log, bool readOnl
     /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
     public DirectoryHandle Root => _root ?? Open();
 
+    /// <summary>
+    /// The file system the image directory is on (statfs's f_type), read once when it is opened, while it answers; null before
+    /// that, or when it could not be read.
+    /// </summary>
+    public long? FileSystem { get; private set; }
+
     public void Dispose() => _root?.Dispose();
 
     /// <summary>The directory holding <paramref name="location"/> (a handle of its own) and the name in it.</summary>
@@ -97,6 +103,7 @@ internal sealed class VolumeDirectory(string imageDir, ILogger log, bool readOnl
             root.Dispose();
             throw;
         }
+        FileSystem = FileSystemType.Of(root);
         return _root = root;
     }
 

@@ -61,6 +61,6 @@ internal sealed class PackUnavailableException(string message, Exception? inner 
 internal sealed class DiskFailureException : IOException
 {
     public DiskFailureException(IOException failed)
-        : base($"{failed.Message}; the volume is on this node's own disk, not a network file system, so the disk itself failed (no server away to wait for)", failed) =>
+        : base($"{failed.Message}; the volume is on this node's own disk, not a network file system, so its disk failed", failed) =>
         HResult = failed.HResult;
 }

@@ -74,18 +74,24 @@ internal static class AppFiles
     }
 
     /// <summary>Puts each saved path back where it was, with its owner, group, mode and times.</summary>
-    public static void PutBack(Manifest manifest, RestoreAttempt attempt) => PutBack(manifest, attempt.Directory);
+    /// <param name="volume">The volume's side on this node, which every read of the generation's copies goes through.</param>
+    public static void PutBack(Manifest manifest, RestoreAttempt attempt, Backends.INodeDirectories volume) => PutBack(manifest, attempt.Directory, volume);
 
     /// <summary>Puts each saved path back from the copies in <paramref name="saved"/>/extra-files/.</summary>
-    public static void PutBack(Manifest manifest, DirectoryHandle saved)
+    /// <param name="savedOn">
+    /// The store's side the copies are on, whose reads go through it so that its failures are told apart as every read's are
+    /// (a disk's from a network's); null for a scratch directory of this node's. Writes, to the app's paths, never do.
+    /// </param>
+    public static void PutBack(Manifest manifest, DirectoryHandle saved, Backends.INodeDirectories? savedOn = null)
     {
-        using DirectoryHandle? extra = saved.TryOpenDirectory(ExtraFilesDir);
+        using DirectoryHandle? extra = ReadSaved(savedOn, () => saved.TryOpenDirectory(ExtraFilesDir));
         if (extra is null)
         {
             return;
         }
+        Func<Func<int>, int>? readCopy = savedOn is null ? null : read => savedOn.ReadLocalFiles(read);
         var directories = new List<SavedFile>();
-        foreach (SavedFile entry in manifest.ExtraFiles ?? SavedFiles.Inventory(extra))
+        foreach (SavedFile entry in manifest.ExtraFiles ?? ReadSaved(savedOn, () => SavedFiles.Inventory(extra)))
         {
             switch (entry.Kind)
             {
@@ -97,11 +103,11 @@ internal static class AppFiles
                     SavedFiles.PutBackLink(entry);
                     break;
                 case SavedFile.File:
-                    using (SafeFileHandle? copy = FileDigest.OpenRelative(extra, entry.Path.TrimStart('/')))
+                    using (SafeFileHandle? copy = ReadSaved(savedOn, () => FileDigest.OpenRelative(extra, entry.Path.TrimStart('/'))))
                     {
                         if (copy is not null)
                         {
-                            SavedFiles.PutBackFile(entry, copy);
+                            SavedFiles.PutBackFile(entry, copy, readCopy);
                         }
                     }
                     break;
@@ -115,6 +121,8 @@ internal static class AppFiles
                 directory.Accessed, directory.Modified);
         }
     }
+
+    private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
 
     private static void SaveEntry(string path, DirectoryHandle extra, List<SavedFile> saved)
     {

@@ -59,7 +59,15 @@ internal static class FileDigest
             }
             else
             {
-                Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Describe);
+                try
+                {
+                    Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Describe);
+                }
+                catch (AggregateException e)
+                {
+                    // The first read that failed, as the caller handles a failed read (an EIO its store tells apart, say).
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+                }
             }
             return files.Select((f, i) => new ManifestFile(f, sizes[i], checksums[i])).ToList();
         }

@@ -92,7 +92,7 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
         Manifest manifest = attempt.Checkpoint.Manifest;
         if (!manifest.Files.Any(f => f.IsStreamed && f.Path.Contains('/')))
         {
-            AppFiles.PutBack(manifest, attempt);
+            AppFiles.PutBack(manifest, attempt, store.Node);
             return;
         }
         using Chunks.PackReader packs = reader.OpenPackReader();

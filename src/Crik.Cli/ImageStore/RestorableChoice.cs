@@ -39,7 +39,8 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
             string? problem = Verify(name, out Manifest? manifest, out bool keep, out bool diskFailed);
             if (diskFailed && !oneReadWhole)
             {
-                log.Warning("Checkpoint {Dir} cannot be read from this node's disk: {Problem}; trying an older one, and once one reads whole this one is set aside",
+                // No warning yet: setting it aside says why, and so does the failure when no older one reads.
+                log.Debug("Checkpoint {Dir} cannot be read from this node's disk: {Problem}; trying an older one, and once one reads whole this one is set aside",
                     reader.Display(name), problem);
                 unreadOnDisk.Add((name, problem!));
                 continue;

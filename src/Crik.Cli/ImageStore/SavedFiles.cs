@@ -8,11 +8,13 @@ namespace Crik.Cli.ImageStore;
 internal static class SavedFiles
 {
     /// <summary>Copies every byte from one open file to another, by offset (no locks, no shared position).</summary>
-    public static void CopyContents(SafeFileHandle source, SafeFileHandle target)
+    /// <param name="readSource">What each read of <paramref name="source"/> goes through (a store's side on this node), when it is not read directly.</param>
+    public static void CopyContents(SafeFileHandle source, SafeFileHandle target, Func<Func<int>, int>? readSource = null)
     {
         var buffer = new byte[1 << 20];
         long offset = 0;
-        for (int read; (read = RandomAccess.Read(source, buffer, offset)) > 0; offset += read)
+        int ReadSource() => RandomAccess.Read(source, buffer, offset);
+        for (int read; (read = readSource is null ? ReadSource() : readSource(ReadSource)) > 0; offset += read)
         {
             RandomAccess.Write(target, buffer.AsSpan(0, read), offset);
         }
@@ -20,7 +22,8 @@ internal static class SavedFiles
     }
 
     /// <summary>Writes a saved file back over whatever is at its path (a link there is replaced, not followed).</summary>
-    public static void PutBackFile(SavedFile entry, SafeFileHandle copy)
+    /// <param name="readCopy">What each read of <paramref name="copy"/> goes through (<see cref="CopyContents"/>).</param>
+    public static void PutBackFile(SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
     {
         using DirectoryHandle parent = OpenParentOf(entry.Path, out string name);
         if (parent.Stat(name) is { Kind: FileKind.SymbolicLink })
@@ -28,7 +31,7 @@ internal static class SavedFiles
             parent.DeleteFile(name);
         }
         using SafeFileHandle file = parent.OpenOrCreateFile(name);
-        CopyContents(copy, file);
+        CopyContents(copy, file, readCopy);
         UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified);
     }
 

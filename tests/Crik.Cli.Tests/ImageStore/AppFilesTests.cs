@@ -1,4 +1,5 @@
 using Crik.Cli.ImageStore;
+using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Records;
 using Crik.TestSupport;
 using Serilog;
@@ -40,7 +41,7 @@ public sealed class AppFilesTests : IDisposable
 
         using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
         {
-            AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt);
+            store.PutBackSavedFiles(attempt);
         }
         string data = Path.Combine(tree, "sub", "data");
         Assert.Equal("data", File.ReadAllText(data));
@@ -50,6 +51,53 @@ public sealed class AppFilesTests : IDisposable
         Assert.Equal("sub/data", new FileInfo(Path.Combine(tree, "link")).LinkTarget);
         Assert.Equal((UnixFileMode)0x1ed, File.GetUnixFileMode(Path.Combine(tree, "sub")));
         Assert.Equal(stamp, Directory.GetLastWriteTimeUtc(Path.Combine(tree, "sub")));
+    }
+
+    /// <summary>
+    /// The saved copies are read through the volume's side on this node, so that a read failing on this node's own disk is
+    /// told as the disk's (<see cref="DiskErrorsBackend"/>), not as a store away to wait for;
+    /// here only the reads of a copy's contents fail.
+    /// </summary>
+    [NamespaceFact]
+    public void AReadOfASavedCopyThatThisNodesDiskFailsIsTheDisksFailure()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(tree);
+        File.WriteAllText(Path.Combine(tree, "data"), "data");
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        Directory.Delete(tree, recursive: true);
+
+        using RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!);
+        using var volume = new VolumeBackend(Path.Combine(_root, "images"), Serilog.Core.Logger.None);
+        var failing = new ContentReadsFail(volume);
+        var disk = new DiskErrorsBackend(failing, () => true);
+        var failure = Assert.Throws<Crik.Cli.Chunks.DiskFailureException>(() =>
+            AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt.Directory, disk.Wrap(failing.Wrap(volume.NodeSide))));
+        Assert.Equal(5, failure.HResult);
+        Assert.Equal(Crik.Cli.Chunks.ReadFailure.Permanent, Crik.Cli.Chunks.ReadFailures.Classify(failure));
+        Assert.True(failing.ContentReads > 0);
+    }
+
+    /// <summary>A read through the store's side on this node fails with EIO once it reads a file's contents (an int: bytes read).</summary>
+    private sealed class ContentReadsFail(IStoreBackend inner) : BackendWrapper(inner)
+    {
+        public int ContentReads { get; private set; }
+
+        protected override TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
+        {
+            if (typeof(TResult) == typeof(int))
+            {
+                ContentReads++;
+                throw new IOException("Input/output error", 5);
+            }
+            return work(state);
+        }
     }
 
     [NamespaceFact]
@@ -75,7 +123,7 @@ public sealed class AppFilesTests : IDisposable
         IOException refused;
         using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
         {
-            refused = Assert.ThrowsAny<IOException>(() => AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt));
+            refused = Assert.ThrowsAny<IOException>(() => store.PutBackSavedFiles(attempt));
         }
         Assert.Empty(Directory.GetFileSystemEntries(victim));
         Assert.Equal((UnixFileMode)0x1ed /* 0755 */, File.GetUnixFileMode(victim));
@@ -101,7 +149,7 @@ public sealed class AppFilesTests : IDisposable
         Directory.Delete(tree, recursive: true);
         using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
         {
-            AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt);
+            store.PutBackSavedFiles(attempt);
         }
         Assert.Equal("42", File.ReadAllText(Path.Combine(tree, "pid")));
     }

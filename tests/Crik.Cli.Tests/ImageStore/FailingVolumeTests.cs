@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
@@ -139,6 +140,36 @@ public sealed class FailingVolumeTests : IDisposable
             using CrikRun third = pods.Start("sh", "-c", Pods.Counter());
             third.WaitForLine(_ => Pods.Counts(third).Count > 0, TimeSpan.FromSeconds(60));
             Assert.True(Pods.Counts(third)[0] > lastCount - 5, $"the app started over instead of resuming\n{third.Transcript}");
+            third.Signal(Native.SIGKILL);
+            third.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
+    /// A bad sector under the newest checkpoint's saved additionalPaths copy on this node's own disk is that checkpoint's
+    /// fault, as under its manifest: checking the copies (read in parallel) fails with the disk's EIO, not "one or more errors",
+    /// and the checkpoint is set aside and the one before it resumed.
+    /// </summary>
+    [CriuFact]
+    public void ABadSectorUnderTheNewestCheckpointsSavedAdditionalPathSetsItAsideAndTheOneBeforeResumes()
+    {
+        string saved = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir.Path, "app-data")).FullName, "state.bin");
+        File.WriteAllBytes(saved, RandomNumberGenerator.GetBytes(4 << 20));
+        using var pods = new Pods($"lockWait: 2s\nadditionalPaths: [{saved}]\n");
+        (string backing, int lastCount) = CheckpointOnADisk(pods, generations: 2);
+        long block = BlockOf(Path.Combine(backing, "disk.img"), $"/checkpoint-000002/extra-files{saved}");
+
+        string mount = Directory.CreateDirectory(Path.Combine(_dir.Path, "mount")).FullName;
+        using (FailingVolume.Mount(_dir, backing, mount, "disk.img", errno: 5, bytes: (block * 4096, 4096)))
+        using (LoopMount.Of(Path.Combine(mount, "disk.img"), pods.ImageDir))
+        {
+            using CrikRun third = pods.Start("sh", "-c", Pods.Counter());
+            third.WaitForLine(_ => Pods.Counts(third).Count > 0, TimeSpan.FromSeconds(60));
+            Assert.InRange(Pods.Counts(third)[0], 1, lastCount - 5);
+            Assert.Contains(third.Stderr, l => l.Contains("checkpoint-000002 cannot be restored", StringComparison.Ordinal)
+                && l.Contains("Input/output error", StringComparison.Ordinal) && l.Contains("this node's own disk", StringComparison.Ordinal));
+            Assert.Equal(["checkpoint-000001"], pods.Committed());
+            Assert.Single(pods.SetAside());
             third.Signal(Native.SIGKILL);
             third.WaitForExit(TimeSpan.FromSeconds(30));
         }

@@ -162,3 +162,26 @@ public sealed class WrittenOnlyTheoryAttribute : TheoryAttribute
 {
     public WrittenOnlyTheoryAttribute() => Skip = WrittenOnlyFactAttribute.WhySkipped();
 }
+
+/// <summary>
+/// A CRIU test that needs Linux <c>major.minor</c> or newer because on an older kernel it would change the machine, not only
+/// its own containers (a sysctl that is per namespace only from then on): skipped there with the reason, in CI too.
+/// </summary>
+public sealed class CriuFactFromLinuxAttribute : FactAttribute
+{
+    public CriuFactFromLinuxAttribute(int major, int minor, string because)
+    {
+        string release = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        string[] parts = release.Split('.', 3);
+        bool atLeast = parts.Length >= 2 && int.TryParse(parts[0], out int found)
+            && int.TryParse(new string(parts[1].TakeWhile(char.IsAsciiDigit).ToArray()), out int foundMinor) && (found, foundMinor).CompareTo((major, minor)) >= 0;
+        if (!atLeast)
+        {
+            Skip = $"needs Linux {major}.{minor} or newer ({because}); this is {release}";
+        }
+        else if (!Prerequisites.InCi && Prerequisites.MissingForCriu() is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}

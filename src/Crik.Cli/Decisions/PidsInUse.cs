@@ -14,9 +14,10 @@ internal static class PidsInUse
     public const string AboveLimit = "this node's pid_max";
 
     /// <summary>Why IDs up to <paramref name="highest"/> cannot be given back where pid_max is <paramref name="pidMax"/> and cannot be raised.</summary>
-    public static string AbovePidMax(int highest, int pidMax) =>
+    /// <param name="notRaised">Why crik could not raise it.</param>
+    public static string AbovePidMax(int highest, int pidMax, string notRaised) =>
         $"{AboveLimit} ({pidMax}) is below the IDs the app's processes and threads had (up to {highest}, taken on a node whose pid_max was higher), "
-        + "and neither crik nor CRIU may raise it here (/proc/sys is read-only)";
+        + $"and neither crik nor CRIU may raise it ({notRaised})";
 
     /// <summary>Null when every ID the app needs is free; else why it cannot be restored here.</summary>
     /// <param name="byCrik">The app's IDs that crik's own threads hold.</param>

@@ -29,7 +29,7 @@ internal sealed class VolumeGenerationStore : GenerationStore
 
     private static StoreStack Stack(VolumeBackend volume)
     {
-        var disk = new DiskErrorsBackend(volume, () => volume.OnOwnDisk);
+        var disk = new DiskErrorsBackend(volume, volume);
         return StoreStack.Over(disk, disk.Wrap(volume.NodeSide), BackendRetry.None(Observing.Tallies.Volume), Timeout.InfiniteTimeSpan, boundsSteps: false);
     }
 

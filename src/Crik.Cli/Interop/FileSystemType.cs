@@ -14,10 +14,12 @@ internal static unsafe class FileSystemType
 
     /// <summary>
     /// The file systems whose files live on a server across the network (linux/magic.h and the file systems' own sources):
-    /// NFS, FUSE (a CSI driver's mount, virtiofs), CIFS and SMB, Ceph, 9P, AFS, Lustre, GPFS and BeeGFS.
+    /// NFS, FUSE (a CSI driver's mount, virtiofs), CIFS and SMB, Ceph, 9P, AFS, Lustre, GPFS and BeeGFS; and the cluster file
+    /// systems on a shared disk, GFS2 and OCFS2, whose reads fail while the node is cut off from its cluster's lock manager.
     /// </summary>
     private static readonly long[] Networked =
-        [0x6969, 0x65735546, 0xFF534D42, 0xFE534D42, 0x517B, 0x00C36400, 0x01021997, 0x5346414F, 0x6B414653, 0x0BD00BD0, 0x47504653, 0x19830326];
+        [0x6969, 0x65735546, 0xFF534D42, 0xFE534D42, 0x517B, 0x00C36400, 0x01021997, 0x5346414F, 0x6B414653, 0x0BD00BD0, 0x47504653, 0x19830326,
+            0x01161970, 0x7461636F];
 
     /// <summary>
     /// Whether files on <paramref name="type"/> live across the network, so that a read may fail while a server or the network

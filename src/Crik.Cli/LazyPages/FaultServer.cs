@@ -18,7 +18,7 @@ internal sealed class FaultServer : IUserfaultEvents
     private static readonly TimeSpan StalledRead = TimeSpan.FromSeconds(10);
 
     /// <summary>The kernel's remap events hold the length that moved (<see cref="RemapLength"/>); crik finds it out where not.</summary>
-    private static readonly bool RemapEventSaysWhatMoved = RemapLength.EventSaysWhatMoved(ProcFiles.Text("/proc/sys/kernel/osrelease").Trim())
+    private static readonly bool RemapEventSaysWhatMoved = RemapLength.EventSaysWhatMoved(ProcFiles.Text(KernelRelease.ReleaseFile).Trim())
         && !RemapLength.ActAsAnOlderKernel();
 
     private readonly FillParts _parts;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Crik.Cli.Criu;
+using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 
 namespace Crik.Cli.LazyPages;
@@ -62,14 +63,7 @@ internal static class RemapLength
     }
 
     /// <summary>Whether a kernel of this release (/proc/sys/kernel/osrelease) reports the length that moved; one it cannot read counts as not.</summary>
-    public static bool EventSaysWhatMoved(string release)
-    {
-        string[] parts = release.Split('.', 3);
-        return parts.Length >= 2
-            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int major)
-            && int.TryParse(new string(parts[1].TakeWhile(char.IsAsciiDigit).ToArray()), NumberStyles.None, CultureInfo.InvariantCulture, out int minor)
-            && (major, minor).CompareTo((6, 16)) >= 0;
-    }
+    public static bool EventSaysWhatMoved(string release) => KernelRelease.IsAtLeast(release, 6, 16);
 
     /// <summary>How long crik looks for the thread of an mremap before it gives up (it never guesses).</summary>
     public static readonly TimeSpan LookFor = TimeSpan.FromSeconds(2);

@@ -22,12 +22,14 @@ internal static class PidCounter
     /// <summary>The most pid_max can be (PID_MAX_LIMIT on 64-bit kernels), the default of systemd's machines.</summary>
     public const int MaxLimit = 4 << 20;
 
+    private const int ReadOnlyFileSystem = 30;
+
     /// <summary>
     /// Raises pid_max (this PID namespace's since Linux 6.14; the node's before) to <see cref="MaxLimit"/>, so that IDs up to
-    /// <paramref name="highest"/> can be given back and the app's later ones have room above them. False where /proc/sys is
-    /// read-only or crik may not write it (an unprivileged container).
+    /// <paramref name="highest"/> can be given back and the app's later ones have room above them. Null once pid_max, read
+    /// back, is above <paramref name="highest"/>; else why not (/proc/sys read-only, crik not allowed to write it).
     /// </summary>
-    public static bool TryRaiseMax(int highest, ILogger log)
+    public static string? TryRaiseMax(int highest, ILogger log)
     {
         int was = Max();
         try
@@ -37,11 +39,18 @@ internal static class PidCounter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             log.Debug("Cannot write {File} ({Error})", PidMaxFile, e.Message);
-            return false;
+            return (e as IOException)?.HResult == ReadOnlyFileSystem ? "/proc/sys is read-only here"
+                : $"crik may not write {PidMaxFile} here ({e.Message})";
         }
-        log.Information("Raised pid_max from {Was} to {Now}: the checkpoint's processes and threads had IDs up to {Highest}, taken where pid_max was higher",
-            was, MaxLimit, highest);
-        return true;
+        int now = Max();
+        if (now <= highest)
+        {
+            return $"{PidMaxFile} reads {now} after crik wrote {MaxLimit} to it";
+        }
+        bool perNamespace = KernelRelease.ThisIsAtLeast(6, 14);
+        log.Information("Raised pid_max{Whose} from {Was} to {Now}: the checkpoint's processes and threads had IDs up to {Highest}, taken where pid_max was higher",
+            perNamespace ? "" : " of the whole node (before Linux 6.14 there is one for the node)", was, now, highest);
+        return null;
     }
 
     /// <summary>One more than the highest ID the kernel gives (pid_max); 4194304, the most it can be, when it cannot be read.</summary>

@@ -29,9 +29,9 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
             return null;
         }
         int highest = ids.Max(), pidMax = PidCounter.Max();
-        if (highest >= pidMax && !PidCounter.TryRaiseMax(highest, log))
+        if (highest >= pidMax && PidCounter.TryRaiseMax(highest, log) is { } notRaised)
         {
-            return new Held(PidsInUse.AbovePidMax(highest, pidMax), OnlyCriksThreads: false);
+            return new Held(PidsInUse.AbovePidMax(highest, pidMax, notRaised), OnlyCriksThreads: false);
         }
         if (Environment.ProcessId == 1)
         {

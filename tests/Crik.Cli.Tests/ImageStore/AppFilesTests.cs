@@ -75,8 +75,9 @@ public sealed class AppFilesTests : IDisposable
 
         using RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!);
         using var volume = new VolumeBackend(Path.Combine(_root, "images"), Serilog.Core.Logger.None);
+        volume.List([""]); // opens the image directory, which tells the volume it is on this node's own disk
         var failing = new ContentReadsFail(volume);
-        var disk = new DiskErrorsBackend(failing, () => true);
+        var disk = new DiskErrorsBackend(failing, volume);
         var failure = Assert.Throws<Crik.Cli.Chunks.DiskFailureException>(() =>
             AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt.Directory, disk.Wrap(failing.Wrap(volume.NodeSide))));
         Assert.Equal(5, failure.HResult);

@@ -23,6 +23,8 @@ public sealed class DiskErrorsTests : IDisposable
     [InlineData(0x65735546L, true)] // FUSE
     [InlineData(0xFE534D42L, true)] // SMB2
     [InlineData(0x00C36400L, true)] // Ceph
+    [InlineData(0x01161970L, true)] // GFS2
+    [InlineData(0x7461636FL, true)] // OCFS2
     [InlineData(FileSystemType.Ext4, false)]
     [InlineData(FileSystemType.Xfs, false)]
     [InlineData(0x9123683EL, false)] // btrfs
@@ -41,7 +43,7 @@ public sealed class DiskErrorsTests : IDisposable
         Assert.False(volume.OnOwnDisk, "before the image directory is opened its file system is unknown, and taken to be networked");
         volume.List([""]);
         Assert.True(volume.OnOwnDisk, "the file system is read when the image directory is opened");
-        using var disk = new DiskErrorsBackend(new FailingBackend(volume, errno), () => volume.OnOwnDisk);
+        using var disk = new DiskErrorsBackend(new FailingBackend(volume, errno), volume);
 
         var failure = Assert.Throws<DiskFailureException>(() => disk.Describe("checkpoint-000001/manifest.json"));
         Assert.Equal(errno, failure.HResult);
@@ -54,7 +56,9 @@ public sealed class DiskErrorsTests : IDisposable
     [Fact]
     public void FailuresOtherThanANetworksPassUnchanged()
     {
-        using var disk = new DiskErrorsBackend(new FailingBackend(new VolumeBackend(_dir, Serilog.Core.Logger.None), errno: 13), () => true);
+        var volume = new VolumeBackend(_dir, Serilog.Core.Logger.None);
+        volume.List([""]);
+        using var disk = new DiskErrorsBackend(new FailingBackend(volume, errno: 13), volume);
         var failure = Assert.Throws<IOException>(() => disk.Describe("checkpoint-000001/manifest.json"));
         Assert.Equal(13, failure.HResult);
     }
@@ -62,7 +66,8 @@ public sealed class DiskErrorsTests : IDisposable
     [Fact]
     public void WhileTheFileSystemIsUnknownANetworkErrnoPassesToBeWaitedFor()
     {
-        using var disk = new DiskErrorsBackend(new FailingBackend(new VolumeBackend(_dir, Serilog.Core.Logger.None), errno: 5), () => false);
+        var volume = new VolumeBackend(_dir, Serilog.Core.Logger.None); // not opened yet
+        using var disk = new DiskErrorsBackend(new FailingBackend(volume, errno: 5), volume);
         var failure = Assert.Throws<IOException>(() => disk.Describe("checkpoint-000001/manifest.json"));
         Assert.Equal(ReadFailure.Transient, ReadFailures.Classify(failure));
     }

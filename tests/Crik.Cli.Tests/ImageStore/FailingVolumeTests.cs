@@ -213,16 +213,33 @@ public sealed class FailingVolumeTests : IDisposable
     }
 
     /// <summary>An ext4 image mounted through a loop device (detached when unmounted) until disposed.</summary>
-    private sealed class LoopMount(string target) : IDisposable
+    /// <remarks>
+    /// Once unmounted here, the file system may live on in a pod's mount namespace that is still being torn down, its writes
+    /// not yet in the image: the loop device is detached only when the last mount of it is gone and its writes are in.
+    /// </remarks>
+    private sealed class LoopMount(string image, string target) : IDisposable
     {
         public static LoopMount Of(string image, string target)
         {
             Directory.CreateDirectory(target);
             HostCommand.MustRun("mount", "-o", "loop", image, target);
-            return new LoopMount(target);
+            return new LoopMount(image, target);
         }
 
-        public void Dispose() => HostCommand.MustRun("umount", target);
+        public void Dispose()
+        {
+            HostCommand.MustRun("umount", target);
+            Poll.Until(() => LoopDevicesOf(image) == "", $"the loop device of {image} to be detached", TimeSpan.FromSeconds(30));
+        }
+
+        private static string LoopDevicesOf(string image)
+        {
+            var info = new ProcessStartInfo("losetup", ["-j", image]) { RedirectStandardOutput = true };
+            using Process losetup = Process.Start(info)!;
+            string output = losetup.StandardOutput.ReadToEnd().Trim();
+            losetup.WaitForExit();
+            return output;
+        }
     }
 
     /// <summary>Apps/failing-volume.c, mounted until disposed.</summary>

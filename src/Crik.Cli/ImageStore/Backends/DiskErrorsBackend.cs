@@ -9,11 +9,11 @@ namespace Crik.Cli.ImageStore.Backends;
 /// which no wait mends: each becomes a <see cref="DiskFailureException"/>, which says the entry cannot be read, so a generation that
 /// cannot be read is passed over for an older one instead of being waited for by every pod.
 /// </summary>
-/// <param name="onOwnDisk">
-/// Whether the volume is known to be on this node's own disk: read when the image directory was opened, so that no failure
+/// <param name="volume">
+/// The volume, which knows whether it is on this node's own disk from when it opened the image directory, so that no failure
 /// asks a file system that may not answer.
 /// </param>
-internal sealed class DiskErrorsBackend(IStoreBackend inner, Func<bool> onOwnDisk) : BackendWrapper(inner)
+internal sealed class DiskErrorsBackend(IStoreBackend inner, VolumeBackend volume) : BackendWrapper(inner)
 {
     protected override TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
     {
@@ -23,7 +23,7 @@ internal sealed class DiskErrorsBackend(IStoreBackend inner, Func<bool> onOwnDis
         }
         catch (IOException e) when (ReadFailures.IsNetworkVolumeError(e))
         {
-            if (onOwnDisk())
+            if (volume.OnOwnDisk)
             {
                 throw new DiskFailureException(e);
             }

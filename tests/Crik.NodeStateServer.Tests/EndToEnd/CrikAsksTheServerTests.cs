@@ -39,6 +39,8 @@ public sealed class CrikAsksTheServerTests : IDisposable
         cluster.Server.Signal(Native.SIGTERM);
         await Poll.UntilAsync(async () => (await other.GetAsync("/metrics")).Body.Contains(HeldOne, StringComparison.Ordinal),
             "the other replica to hold crik's question asked again", diagnostics: () => pod.Transcript + cluster.Server.Output);
+        // The stopping replica answered the question it held ("ask another"), rather than cutting the connection.
+        Assert.Contains(service.StatusLinesFrom(cluster.Server.Port), l => l.StartsWith("HTTP/1.1 503", StringComparison.Ordinal));
         cluster.Nodes.Modify("worker-9", n => FakeNode.SetReady(n, "False", "KubeletNotReady", "node is shutting down"));
 
         Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));

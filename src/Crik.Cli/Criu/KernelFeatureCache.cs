@@ -22,7 +22,6 @@ internal static class KernelFeatureCache
 {
     public const string CachePath = RunDirectory + "/" + CacheName, KeyPath = RunDirectory + "/" + KeyName;
     private const string RunDirectory = "/run", CacheName = "criu.kdat", KeyName = "criu.kdat.crik-key", Unfinished = "criu.kdat.crik";
-    private const long TmpfsMagic = 0x01021994;
     private const int ProbesNice = -10;
     private static readonly TimeSpan CriuLimit = TimeSpan.FromSeconds(30);
 
@@ -40,7 +39,7 @@ internal static class KernelFeatureCache
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // CRIU keeps the file itself on a tmpfs, which a reboot clears; elsewhere a file already there is crik's own, from
         // earlier in this container, and kept only when it was made for this boot, kernel and CRIU.
-        if (Posix.EffectiveUserId != 0 || FileSystemType.Of(RunDirectory) is null or TmpfsMagic || IsCurrent(log))
+        if (Posix.EffectiveUserId != 0 || FileSystemType.Of(RunDirectory) is null or FileSystemType.Tmpfs || IsCurrent(log))
         {
             done.SetResult();
             return done.Task;

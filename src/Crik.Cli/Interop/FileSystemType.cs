@@ -12,6 +12,9 @@ internal static unsafe class FileSystemType
     /// <summary>XFS_SUPER_MAGIC.</summary>
     public const long Xfs = 0x58465342;
 
+    /// <summary>TMPFS_MAGIC.</summary>
+    public const long Tmpfs = 0x01021994;
+
     /// <summary>
     /// The file systems whose files live on a server across the network (linux/magic.h and the file systems' own sources):
     /// NFS, FUSE (a CSI driver's mount, virtiofs), CIFS and SMB, Ceph, 9P, AFS, Lustre, GPFS and BeeGFS; and the cluster file

@@ -28,7 +28,7 @@ public sealed class DiskErrorsTests : IDisposable
     [InlineData(FileSystemType.Ext4, false)]
     [InlineData(FileSystemType.Xfs, false)]
     [InlineData(0x9123683EL, false)] // btrfs
-    [InlineData(0x01021994L, false)] // tmpfs
+    [InlineData(FileSystemType.Tmpfs, false)]
     [InlineData(null, true)] // statfs failed: waiting loses nothing
     public void OnlyNetworkFileSystemsHaveFailuresThatPass(long? type, bool networked) =>
         Assert.Equal(networked, FileSystemType.IsNetworked(type));

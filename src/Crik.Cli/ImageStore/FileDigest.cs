@@ -65,8 +65,8 @@ internal static class FileDigest
                 }
                 catch (AggregateException e)
                 {
-                    // The first read that failed, as the caller handles a failed read (an EIO its store tells apart, say).
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+                    // A failed read, as the caller handles one (an EIO its store tells apart, say), whichever thread failed first.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions.FirstOrDefault(i => i is IOException) ?? e.InnerExceptions[0]);
                 }
             }
             return files.Select((f, i) => new ManifestFile(f, sizes[i], checksums[i])).ToList();

@@ -30,41 +30,78 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
             string moved = shelves.MoveToSetAside(unfinished, GenerationVerdict.Unfinished);
             log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", unfinished, moved);
         }
-        // Generations this node's disk failed to read wait for another that reads whole: then the disk works and the fault is theirs.
-        var unreadOnDisk = new List<(string Name, string Problem)>();
+        // Generations this node's disk failed to read wait for an older one that reads whole: then the disk works, and
+        // each is looked at again; one the disk fails again has a bad spot of its own.
+        var unreadOnDisk = new List<long>();
+        Examined? failedOnDisk = null;
         bool oneReadWhole = false;
         foreach (long generation in listing.Committed)
         {
-            string name = StoreLayout.CommittedName(generation);
-            string? problem = Verify(name, out Manifest? manifest, out bool keep, out bool diskFailed);
-            if (diskFailed && !oneReadWhole)
+            Examined seen = Examine(listing, generation, current);
+            if (seen.DiskFailed && !oneReadWhole)
             {
                 // No warning yet: setting it aside says why, and so does the failure when no older one reads.
-                log.Debug("Checkpoint {Dir} cannot be read from this node's disk: {Problem}; trying an older one, and once one reads whole this one is set aside",
-                    reader.Display(name), problem);
-                unreadOnDisk.Add((name, problem!));
+                log.Debug("Checkpoint {Dir} cannot be read from this node's disk: {Problem}; trying an older one", seen.Display, seen.Problem);
+                unreadOnDisk.Add(generation);
+                failedOnDisk ??= seen;
                 continue;
             }
-            if (problem is null && !oneReadWhole)
+            if (seen.Problem is null && !oneReadWhole)
             {
                 oneReadWhole = true;
-                unreadOnDisk.ForEach(unread => SetAside(unread.Name, unread.Problem, crashLoop: false));
+                foreach (long unread in unreadOnDisk)
+                {
+                    if (Act(Examine(listing, unread, current)) is { } newer)
+                    {
+                        return newer;
+                    }
+                }
             }
-            string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
-            List<RestoreRecord> restores = problem is null && otherApp is null ? reader.Restores(listing, generation) : [];
-            switch (GenerationVerdict.Of(problem, keep, otherApp, restores, restoreAttempts))
+            if (Act(seen) is { } chosen)
             {
-                case GenerationVerdict.Restore:
-                    return new CommittedCheckpoint(name, reader.Display(name), manifest!) { Restores = restores };
-                case GenerationVerdict.Keep(string reason):
-                    log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", reader.Display(name), reason);
-                    break;
-                case GenerationVerdict.SetAside(string reason, bool crashLoop):
-                    SetAside(name, reason, crashLoop);
-                    break;
+                return chosen;
             }
         }
-        return unreadOnDisk.Count == 0 ? null : throw new IOException(NoneReadOnDisk(unreadOnDisk));
+        return failedOnDisk is null ? null : throw new IOException(NoneReadOnDisk(unreadOnDisk, failedOnDisk.Problem!));
+    }
+
+    /// <summary>What reading a committed generation found, and whether it failed because this node's disk did.</summary>
+    private sealed record Examined(string Name, string Display, string? Problem, bool Keep, bool DiskFailed, Manifest? Manifest, string? OtherApp,
+        List<RestoreRecord> Restores);
+
+    private Examined Examine(StoreListing listing, long generation, AppIdentity? current)
+    {
+        string name = StoreLayout.CommittedName(generation);
+        string? problem = Verify(name, out Manifest? manifest, out bool keep, out bool diskFailed);
+        string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
+        List<RestoreRecord> restores = [];
+        try
+        {
+            restores = problem is null && otherApp is null ? reader.Restores(listing, generation) : [];
+        }
+        catch (IOException e) when (Chunks.ReadFailures.FailedOnDisk(e))
+        {
+            (problem, diskFailed) = ($"its restores' records cannot be read ({e.Message})", true);
+        }
+        return new Examined(name, reader.Display(name), problem, keep, diskFailed, manifest, otherApp, restores);
+    }
+
+    /// <summary>Carries out the verdict on a generation: the checkpoint to restore, or null once it is kept or set aside.</summary>
+    private CommittedCheckpoint? Act(Examined seen)
+    {
+        switch (GenerationVerdict.Of(seen.Problem, seen.Keep, seen.OtherApp, seen.Restores, restoreAttempts))
+        {
+            case GenerationVerdict.Restore:
+                return new CommittedCheckpoint(seen.Name, seen.Display, seen.Manifest!) { Restores = seen.Restores };
+            case GenerationVerdict.Keep(string reason):
+                log.Warning("Checkpoint {Dir} is not restored: {Problem}; it stays where it is, trying an older one", seen.Display, reason);
+                return null;
+            case GenerationVerdict.SetAside(string reason, bool crashLoop):
+                SetAside(seen.Name, reason, crashLoop);
+                return null;
+            default:
+                throw new System.Diagnostics.UnreachableException();
+        }
     }
 
     private void SetAside(string name, string reason, bool crashLoop)
@@ -85,10 +122,13 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
     /// Why no generation is chosen when this node's disk failed every one it read: a disk failing as a whole (gone, or its
     /// controller reset) may be mended, and setting them all aside would start the app fresh on work that is still there.
     /// </summary>
-    private static string NoneReadOnDisk(List<(string Name, string Problem)> unread) =>
-        $"this node's disk failed to read {string.Join(", ", unread.Select(u => u.Name))} and no older checkpoint read whole ({unread[0].Problem}), "
-        + $"so the disk may be failing as a whole and every checkpoint stays (the node's kernel log shows its I/O errors); if a bad spot is to blame, "
-        + $"move {unread[0].Name} into {StoreLayout.SetAsideDir}/ to restore an older one";
+    private static string NoneReadOnDisk(List<long> unread, string firstProblem)
+    {
+        string names = string.Join(", ", unread.Select(StoreLayout.CommittedName));
+        return $"this node's disk failed to read {names} and no older checkpoint read whole ({firstProblem}), so the disk may be failing as a whole "
+            + $"and every checkpoint stays (the node's kernel log shows its I/O errors); if a bad spot under them is to blame, move {names} into "
+            + $"{StoreLayout.SetAsideDir}/: crik then restores an older one, or starts the app fresh when none is left";
+    }
 
     /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
     /// <param name="diskFailed">It could not be read because this node's disk failed (<see cref="Chunks.DiskFailureException"/>).</param>

@@ -200,7 +200,10 @@ internal sealed class CheckpointRestore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return NotWhole.Of($"cannot put back additionalPaths: {e.Message}", e);
+            // The copies were read whole when the checkpoint was chosen: this node's disk failing them now fails as a whole, and
+            // the checkpoint stays, as for a store that does not answer.
+            return Chunks.ReadFailures.FailedOnDisk(e) ? new NotWhole($"cannot put back additionalPaths: {e.Message}", storeAway: true, criksOwn: false)
+                : NotWhole.Of($"cannot put back additionalPaths: {e.Message}", e);
         }
     }
 

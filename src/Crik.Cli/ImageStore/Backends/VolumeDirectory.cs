@@ -11,17 +11,20 @@ namespace Crik.Cli.ImageStore.Backends;
 /// <param name="readOnly">Only read (crik images): nothing is created or tightened.</param>
 internal sealed class VolumeDirectory(string imageDir, ILogger log, bool readOnly) : IDisposable
 {
-    private DirectoryHandle? _root;
+    private readonly Lock _opening = new();
+    private volatile DirectoryHandle? _root;
     private int _warnedAboutModes;
 
     /// <summary>The image directory, opened (and created private) on first use; a planted link in it is refused.</summary>
-    public DirectoryHandle Root => _root ?? Open();
+    public DirectoryHandle Root => _root ?? OpenOnce();
 
     /// <summary>
     /// The file system the image directory is on (statfs's f_type), read once when it is opened, while it answers; null before
     /// that, or when it could not be read.
     /// </summary>
-    public long? FileSystem { get; private set; }
+    public long? FileSystem => _root is null ? null : _fileSystem;
+
+    private long? _fileSystem;
 
     public void Dispose() => _root?.Dispose();
 
@@ -77,6 +80,14 @@ internal sealed class VolumeDirectory(string imageDir, ILogger log, bool readOnl
         return current;
     }
 
+    private DirectoryHandle OpenOnce()
+    {
+        lock (_opening)
+        {
+            return _root ?? Open();
+        }
+    }
+
     private DirectoryHandle Open()
     {
         var root = DirectoryHandle.OpenOrCreate(imageDir);
@@ -103,8 +114,8 @@ internal sealed class VolumeDirectory(string imageDir, ILogger log, bool readOnl
             root.Dispose();
             throw;
         }
-        FileSystem = FileSystemType.Of(root);
-        return _root = root;
+        _fileSystem = FileSystemType.Of(root);
+        return _root = root; // volatile: a thread that sees the root sees its file system
     }
 
     /// <summary>Makes modes private, or warns once that it could not: private modes protect, but their absence costs no checkpoint.</summary>

@@ -15,7 +15,8 @@ internal enum TroubleWith
 /// <param name="Problem">What failed, in words, for the log and the pod's Event.</param>
 /// <param name="ImageDir">The image directory (a path or an s3:// address).</param>
 /// <param name="ObjectStorage">Whether it is object storage (what to check differs).</param>
-internal sealed record StoreTrouble(TroubleWith Where, string Problem, string ImageDir, bool ObjectStorage);
+/// <param name="OwnDiskFailed">The trouble is this node's own disk failing under the volume (not a network file system away).</param>
+internal sealed record StoreTrouble(TroubleWith Where, string Problem, string ImageDir, bool ObjectStorage, bool OwnDiskFailed = false);
 
 /// <summary>What crik does when it cannot tell whether the image directory holds a checkpoint (<see cref="StoreUnavailable"/>).</summary>
 internal abstract record UnsurePlan
@@ -78,8 +79,9 @@ internal static class StoreUnavailable
     }
 
     /// <summary>What to check, for a store (s3://) or a volume.</summary>
-    public static string Hint(StoreTrouble trouble) => trouble.ObjectStorage
-        ? "check that this pod reaches the store (network policy, DNS, a service-mesh sidecar not ready yet, AWS_ENDPOINT_URL_S3) and that its credentials are valid"
+    public static string Hint(StoreTrouble trouble) =>
+        trouble.ObjectStorage ? "check that this pod reaches the store (network policy, DNS, a service-mesh sidecar not ready yet, AWS_ENDPOINT_URL_S3) and that its credentials are valid"
+        : trouble.OwnDiskFailed ? "check the disk under the volume on this node (the node's kernel log shows its I/O errors)"
         : "check that the volume is mounted there and that crik (root) can list, lock and write it";
 
     private static UnsurePlan.StartFresh StartFresh(StoreTrouble trouble)

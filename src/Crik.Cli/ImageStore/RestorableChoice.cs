@@ -62,17 +62,21 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
                 return chosen;
             }
         }
-        return failedOnDisk is null ? null : throw new IOException(NoneReadOnDisk(unreadOnDisk, failedOnDisk.Problem!));
+        return failedOnDisk is null ? null : throw new IOException(NoneReadOnDisk(unreadOnDisk, failedOnDisk.Problem!), failedOnDisk.DiskFailure);
     }
 
     /// <summary>What reading a committed generation found, and whether it failed because this node's disk did.</summary>
-    private sealed record Examined(string Name, string Display, string? Problem, bool Keep, bool DiskFailed, Manifest? Manifest, string? OtherApp,
-        List<RestoreRecord> Restores);
+    /// <param name="DiskFailure">The failure of this node's disk that kept it from being read, if that is what did.</param>
+    private sealed record Examined(string Name, string Display, string? Problem, bool Keep, Exception? DiskFailure, Manifest? Manifest, string? OtherApp,
+        List<RestoreRecord> Restores)
+    {
+        public bool DiskFailed => DiskFailure is not null;
+    }
 
     private Examined Examine(StoreListing listing, long generation, AppIdentity? current)
     {
         string name = StoreLayout.CommittedName(generation);
-        string? problem = Verify(name, out Manifest? manifest, out bool keep, out bool diskFailed);
+        string? problem = Verify(name, out Manifest? manifest, out bool keep, out Exception? diskFailure);
         string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
         List<RestoreRecord> restores = [];
         try
@@ -81,9 +85,9 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
         }
         catch (IOException e) when (Chunks.ReadFailures.FailedOnDisk(e))
         {
-            (problem, diskFailed) = ($"its restores' records cannot be read ({e.Message})", true);
+            (problem, diskFailure) = ($"its restores' records cannot be read ({e.Message})", e);
         }
-        return new Examined(name, reader.Display(name), problem, keep, diskFailed, manifest, otherApp, restores);
+        return new Examined(name, reader.Display(name), problem, keep, diskFailure, manifest, otherApp, restores);
     }
 
     /// <summary>Carries out the verdict on a generation: the checkpoint to restore, or null once it is kept or set aside.</summary>
@@ -131,12 +135,12 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
     }
 
     /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
-    /// <param name="diskFailed">It could not be read because this node's disk failed (<see cref="Chunks.DiskFailureException"/>).</param>
-    private string? Verify(string name, out Manifest? manifest, out bool keep, out bool diskFailed)
+    /// <param name="diskFailure">Why it could not be read, when this node's disk failed (<see cref="Chunks.DiskFailureException"/>).</param>
+    private string? Verify(string name, out Manifest? manifest, out bool keep, out Exception? diskFailure)
     {
         manifest = null;
         keep = false;
-        diskFailed = false;
+        diskFailure = null;
         try
         {
             if (GenerationVerifier.Untrusted(store.Top, store.Node, name) is { } untrusted)
@@ -164,7 +168,7 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
         }
         catch (Exception e) when ((e is IOException io && !StoreFailures.SaysNothingOfTheEntry(io)) || e is UnauthorizedAccessException)
         {
-            diskFailed = Chunks.ReadFailures.FailedOnDisk(e);
+            diskFailure = Chunks.ReadFailures.FailedOnDisk(e) ? e : null;
             return $"it cannot be read ({e.Message})";
         }
     }

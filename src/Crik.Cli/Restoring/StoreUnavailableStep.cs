@@ -25,7 +25,7 @@ internal sealed class StoreUnavailableStep(CrikConfig config, string imageDir, I
     /// </summary>
     /// <param name="waited">How long the lookup has gone on; for a restore or a failure nobody expected, it is over.</param>
     public string? Act(TroubleWith where, Exception error, TimeSpan waited) =>
-        Act(new StoreTrouble(where, error.Message, imageDir, S3Address.IsS3(imageDir)), waited);
+        Act(new StoreTrouble(where, error.Message, imageDir, S3Address.IsS3(imageDir), Chunks.ReadFailures.FailedOnDisk(error)), waited);
 
     /// <inheritdoc cref="Act(TroubleWith, Exception, TimeSpan)"/>
     public string? Act(StoreTrouble trouble, TimeSpan waited)

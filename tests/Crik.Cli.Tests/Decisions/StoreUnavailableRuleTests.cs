@@ -56,5 +56,10 @@ public sealed class StoreUnavailableRuleTests
     public void AVolumeGetsAVolumesHint() =>
         Assert.Contains("check that the volume is mounted there", StoreUnavailable.Hint(Trouble(TroubleWith.Lookup) with { ObjectStorage = false }), StringComparison.Ordinal);
 
+    [Fact]
+    public void AVolumeWhoseDiskOnThisNodeFailedGetsTheDisksHint() =>
+        Assert.Contains("check the disk under the volume on this node", StoreUnavailable.Hint(Trouble(TroubleWith.Lookup) with { ObjectStorage = false, OwnDiskFailed = true }),
+            StringComparison.Ordinal);
+
     private static StoreTrouble Trouble(TroubleWith where) => new(where, "S3 GET 503", "s3://b/app", ObjectStorage: true);
 }

@@ -54,6 +54,7 @@ public sealed class DiskFailureChoiceTests : IDisposable
         Assert.StartsWith("this node's disk failed to read checkpoint-000003, checkpoint-000002, checkpoint-000001 and no older checkpoint read whole",
             failure.Message, StringComparison.Ordinal);
         Assert.Contains("Input/output error", failure.Message, StringComparison.Ordinal);
+        Assert.True(ReadFailures.FailedOnDisk(failure), "the wait that follows says to check the disk");
         Assert.Equal(["checkpoint-000003", "checkpoint-000002", "checkpoint-000001"], store.CommittedNames());
     }
 

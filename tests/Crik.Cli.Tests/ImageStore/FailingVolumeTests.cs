@@ -130,7 +130,7 @@ public sealed class FailingVolumeTests : IDisposable
             Assert.Equal(125, second.WaitForExit(TimeSpan.FromSeconds(60)));
             Assert.Empty(Pods.Counts(second));
             Assert.Contains(second.Stderr, l => l.Contains("this node's disk failed to read checkpoint-000001 and no older checkpoint read whole", StringComparison.Ordinal)
-                && l.Contains("Input/output error", StringComparison.Ordinal));
+                && l.Contains("Input/output error", StringComparison.Ordinal) && l.Contains("check the disk under the volume on this node", StringComparison.Ordinal));
             Assert.Equal(["checkpoint-000001"], pods.Committed());
             Assert.Empty(pods.SetAside());
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crik.Cli.Chunks;
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Records;
 using Microsoft.Win32.SafeHandles;
@@ -65,8 +66,7 @@ internal static class FileDigest
                 }
                 catch (AggregateException e)
                 {
-                    // A failed read, as the caller handles one (an EIO its store tells apart, say), whichever thread failed first.
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions.FirstOrDefault(i => i is IOException) ?? e.InnerExceptions[0]);
+                    ParallelFailure.RethrowFirstRead(e);
                 }
             }
             return files.Select((f, i) => new ManifestFile(f, sizes[i], checksums[i])).ToList();

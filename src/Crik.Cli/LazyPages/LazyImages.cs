@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Criu;
+using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
@@ -391,8 +392,7 @@ internal sealed class LazyImages : IDisposable
         }
         catch (AggregateException e)
         {
-            // The first chunk that failed, as the caller handles it (a ChunkException is an IOException).
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            ParallelFailure.RethrowFirstRead(e); // a ChunkException is an IOException
         }
     }
 }

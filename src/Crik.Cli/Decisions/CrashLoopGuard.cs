@@ -10,9 +10,12 @@ namespace Crik.Cli.Decisions;
 /// </summary>
 internal static class CrashLoopGuard
 {
-    /// <summary>How many of the newest restores, in a row, ended without the app living on.</summary>
+    /// <summary>
+    /// How many of the newest restores, in a row, ended without the app living on. A mark with no time was never written
+    /// whole (a full disk, a pod killed while it wrote it), and CRIU runs only after its mark is written: it does not count.
+    /// </summary>
     public static int DiedInARow(IReadOnlyList<RestoreRecord> restores) =>
-        restores.Reverse().TakeWhile(r => !r.Survived).Count();
+        restores.Reverse().Where(r => r.At is not null).TakeWhile(r => !r.Survived).Count();
 
     /// <summary>Why crik gives up on a generation with these restores (it is set aside), or null when it may be restored again.</summary>
     public static string? GivesUp(IReadOnlyList<RestoreRecord> restores, int restoreAttempts) =>

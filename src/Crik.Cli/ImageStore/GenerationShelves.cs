@@ -101,17 +101,34 @@ internal sealed class GenerationShelves(StoreStack store, ILogger log, Generatio
         store.Node.MakePrivate(location); // what is set aside may come from anyone (a planted or unfinished directory)
         string reasonFile = $"{location}/{StoreLayout.SetAsideReasonFile}";
         byte[] content = System.Text.Encoding.UTF8.GetBytes(reason + "\n");
-        if (!_backend.WriteIfAbsent(reasonFile, content))
+        if (!TryWriteReason(reasonFile, content))
         {
-            _backend.Delete(reasonFile); // planted by whoever made it unrestorable (a link, perhaps): replaced, never written through
-            if (!_backend.WriteIfAbsent(reasonFile, content))
-            {
-                log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", reader.Display(location), reason);
-            }
+            log.Warning("Set {Dir} aside, but could not write why beside it: {Reason}", reader.Display(location), reason);
         }
         // Each caller says it in its own words: a warning while choosing, or the failed restore's line.
         LoggedHappenings.WithoutLine(new Happening.CheckpointSetAside(reader.Display(from), reason, reader.Display(location)));
         return reader.Display(location);
+    }
+
+    /// <summary>
+    /// Writes why a generation was set aside beside it, once it is moved; false when it could not. Only a note: a full or
+    /// failing disk must not hide that the generation is set aside already, nor the reason the caller goes on to log.
+    /// </summary>
+    private bool TryWriteReason(string reasonFile, byte[] content)
+    {
+        try
+        {
+            if (_backend.WriteIfAbsent(reasonFile, content))
+            {
+                return true;
+            }
+            _backend.Delete(reasonFile); // planted by whoever made it unrestorable (a link, perhaps): replaced, never written through
+            return _backend.WriteIfAbsent(reasonFile, content);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

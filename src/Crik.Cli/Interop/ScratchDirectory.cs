@@ -41,8 +41,8 @@ internal sealed class ScratchDirectory : IDisposable
         {
             if (fallbackParent is null)
             {
-                throw new IOException($"crik cannot make a private directory in {Path.GetTempPath()} for decrypted data ({e.Message}); "
-                    + "give the container a writable /tmp (an emptyDir)", e);
+                throw new NoScratchDirectoryException($"crik cannot make a private directory in {Path.GetTempPath()} for decrypted data "
+                    + $"({e.Message}); give the container a writable /tmp (an emptyDir)", e);
             }
             DirectoryHandle parent = fallbackParent.OpenOrCreateDirectory(".");
             try
@@ -71,3 +71,6 @@ internal sealed class ScratchDirectory : IDisposable
         _parent.Dispose();
     }
 }
+
+/// <summary>The node has no temporary directory crik can write (full, read-only, or not crik's): never a checkpoint's fault.</summary>
+internal sealed class NoScratchDirectoryException(string message, Exception inner) : IOException(message, inner);

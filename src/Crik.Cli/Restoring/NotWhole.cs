@@ -1,5 +1,6 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Decisions;
+using Crik.Cli.Interop;
 
 namespace Crik.Cli.Restoring;
 
@@ -16,10 +17,14 @@ internal sealed record NotWhole(string Why, RestoreBlame Blame)
 
     /// <summary>
     /// A failure that <paramref name="e"/> caused (<see cref="ReadFailures.Classify"/>): crik's own when no read or write throws it,
-    /// the store's if it may take it back, this node's when it had no room, else the checkpoint's.
+    /// the store's if it may take it back, this node's when it had no room or no /tmp, else the checkpoint's.
     /// </summary>
     public static NotWhole Of(string why, Exception e)
     {
+        if (e is NoScratchDirectoryException)
+        {
+            return new(why, RestoreBlame.Node); // the node's /tmp, whatever its errno says
+        }
         ReadFailure failure = ReadFailures.Classify(e);
         return new(why, RestoreBlames.Of(failure == ReadFailure.CriksOwn, failure == ReadFailure.Transient, e is IOException io ? io.HResult : 0));
     }

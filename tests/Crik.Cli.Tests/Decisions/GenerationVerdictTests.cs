@@ -29,7 +29,8 @@ public sealed class GenerationVerdictTests
     [Fact]
     public void AGenerationWhoseRestoresKeepDyingIsSetAside()
     {
-        List<RestoreRecord> died = [new(1, null, "", false), new(2, null, "", false)];
+        DateTimeOffset at = DateTimeOffset.UnixEpoch;
+        List<RestoreRecord> died = [new(1, at, "", false), new(2, at, "", false)];
         Assert.IsType<GenerationVerdict.Restore>(GenerationVerdict.Of(null, false, null, died, 3));
         Assert.True(Assert.IsType<GenerationVerdict.SetAside>(GenerationVerdict.Of(null, false, null, died, 2)).CrashLoop);
         Assert.False(Assert.IsType<GenerationVerdict.SetAside>(GenerationVerdict.Of("it has no manifest", false, null, died, 2)).CrashLoop);

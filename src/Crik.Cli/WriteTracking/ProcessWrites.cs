@@ -223,13 +223,31 @@ internal sealed class ProcessWrites : IDisposable
     /// written): the kernel keeps a dropped page's protection there as a marker, and the page a write fault makes of the file
     /// holds the protection until the write is retried, so a process stopped in between would show a page as unwritten that
     /// holds neither what crik copied nor what the checkpoint before holds.
+    /// A page of an area registered here for the first time may carry a protection mark it was given in an area it has left:
+    /// before Linux 6.16 ("mm: clear uffd-wp PTE/PMD state on mremap()"), a page mremap moves keeps its mark, and a write
+    /// through the new, unwatched area makes it writable with the mark still on, so it would read as protected and unwritten
+    /// for good. Those pages were counted as written while their area was not registered; their marks are lifted here, so
+    /// that the next scan protects them afresh.
     /// </summary>
     private void Register(List<MapsArea> areas)
     {
-        foreach (MapsArea area in areas.Where(Trackable))
+        List<MapsArea> trackable = [.. areas.Where(Trackable)];
+        if (Span(trackable) is not { } span)
+        {
+            return;
+        }
+        List<AddressRange> unregistered = [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
+        foreach (MapsArea area in trackable)
         {
             // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
             _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
+        }
+        foreach (MapsArea area in trackable)
+        {
+            foreach (AddressRange range in unregistered.Where(r => r.Start < area.End && r.End > area.Start))
+            {
+                LiftMarks(Math.Max(range.Start, area.Start), Math.Min(range.End, area.End));
+            }
         }
     }
 
@@ -243,10 +261,16 @@ internal sealed class ProcessWrites : IDisposable
         Register(areas);
         foreach (MapsArea area in areas.Where(Trackable))
         {
-            if (PageWrites.Unprotect(_userfaultfd, area.Start, area.End) is { } error and not (Errno.ENOENT or Errno.ESRCH))
-            {
-                throw new IOException($"the write protection of process {Pid}'s pages at 0x{area.Start:x} could not be lifted: {error.Message()}");
-            }
+            LiftMarks(area.Start, area.End);
+        }
+    }
+
+    /// <summary>Lifts the protection of one area's pages; an area that is not registered (the kernel refused it, or it changed since it was read) or is gone is left as it is.</summary>
+    private void LiftMarks(ulong start, ulong end)
+    {
+        if (PageWrites.Unprotect(_userfaultfd, start, end) is { } error and not (Errno.ENOENT or Errno.ESRCH))
+        {
+            throw new IOException($"the write protection of process {Pid}'s pages at 0x{start:x} could not be lifted: {error.Message()}");
         }
     }
 

@@ -158,6 +158,9 @@ int main(int argc, char **argv)
             char *to = area(16);
             m = mremap(m, 16 * PAGE, 16 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, to);
             printf(m == MAP_FAILED ? "failed\n" : "done %lx\n", (unsigned long)m);
+        } else if (sscanf(line, "writemoved %ld", &first) == 1) {
+            m[first * PAGE + 7]++;
+            printf("done\n");
         } else if (strncmp(line, "remap", 5) == 0) {
             munmap(r, 16 * PAGE);
             char *again = mmap(r, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);

@@ -19,9 +19,10 @@ internal static unsafe class AppUserfaultfd
 
     /// <summary>
     /// A new userfaultfd of process <paramref name="pid"/>'s memory, made in the thread <paramref name="stopAThread"/> stops
-    /// (once the process is opened) and taken from it; throws IOException when it cannot be.
+    /// (once the process is opened) and taken from it, with the number it had in the process (a child the process forked
+    /// while it held it has a copy there); throws IOException when it cannot be.
     /// </summary>
-    public static SafeFileHandle MadeInApp(int pid, Func<AppSyscall> stopAThread)
+    public static (SafeFileHandle Taken, int NumberInApp) MadeInApp(int pid, Func<AppSyscall> stopAThread)
     {
         using SafeFileHandle process = OpenPidfd(pid);
         using AppSyscall call = stopAThread();
@@ -34,13 +35,20 @@ internal static unsafe class AppUserfaultfd
         {
             long fd = Libc.Syscall3(Libc.SYS_pidfd_getfd, process.DangerousGetHandle(), made, 0);
             return fd >= 0
-                ? new SafeFileHandle((nint)fd, ownsHandle: true)
+                ? (new SafeFileHandle((nint)fd, ownsHandle: true), (int)made)
                 : throw new IOException($"could not take process {pid}'s userfaultfd (pidfd_getfd): {Libc.Describe(Libc.LastErrno)}");
         }
         finally
         {
             _ = call.Run(CloseX64, made);
         }
+    }
+
+    /// <summary>Closes descriptor <paramref name="fd"/> in the thread <paramref name="call"/> holds; null when done, else the kernel's error.</summary>
+    public static Errno? Close(AppSyscall call, int fd)
+    {
+        long closed = call.Run(CloseX64, fd);
+        return closed < 0 ? (Errno)(-closed) : null;
     }
 
     /// <summary>A new userfaultfd of crik's own memory; null when the kernel refuses it (<see cref="Libc.LastErrno"/> says why).</summary>

@@ -5,7 +5,7 @@ namespace Crik.Cli.Interop;
 /// <summary>kcmp(2), which the kernel builds with CRIU's CONFIG_CHECKPOINT_RESTORE: whether two processes share a resource.</summary>
 internal static class Kcmp
 {
-    private const long KCMP_VM = 1;
+    private const long KCMP_FILE = 0, KCMP_VM = 1;
 
     /// <summary>
     /// Whether processes <paramref name="first"/> and <paramref name="second"/> share one address space (threads of one
@@ -19,6 +19,21 @@ internal static class Kcmp
             return null;
         }
         long answer = Libc.Syscall4(number, first, second, KCMP_VM, 0);
+        return answer < 0 ? null : answer == 0;
+    }
+
+    /// <summary>
+    /// Whether descriptor <paramref name="fd"/> of process <paramref name="pid"/> is the very open file <paramref name="ownFd"/>
+    /// of crik is (one taken from it, or a copy a fork made of it); null when the kernel cannot say (either descriptor or the
+    /// process is gone, or crik may not look).
+    /// </summary>
+    public static bool? SameFileAsOwn(int ownFd, int pid, int fd)
+    {
+        if (Number(RuntimeInformation.ProcessArchitecture) is not { } number)
+        {
+            return null;
+        }
+        long answer = Libc.Syscall5(number, Environment.ProcessId, pid, KCMP_FILE, ownFd, fd);
         return answer < 0 ? null : answer == 0;
     }
 

@@ -25,6 +25,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
     internal static partial long Syscall4(long number, long first, long second, long third, long fourth);
 
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long Syscall5(long number, long first, long second, long third, long fourth, long fifth);
+
     /// <summary>ioctl(2) with a pointer argument. Returns 0 or more, or -1 with errno.</summary>
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     internal static partial int Ioctl(int fd, nuint request, void* argument);

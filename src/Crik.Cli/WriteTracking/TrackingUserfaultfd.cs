@@ -27,9 +27,10 @@ internal static class TrackingUserfaultfd
         {
             throw new IOException(refused); // asked of crik's own userfaultfd first: nothing is run in the app for a kernel that cannot
         }
-        SafeFileHandle taken = AppUserfaultfd.MadeInApp(pid, () => CallingThread.Stop(pid, wait, vdso));
+        (SafeFileHandle taken, int numberInApp) = AppUserfaultfd.MadeInApp(pid, () => CallingThread.Stop(pid, wait, vdso));
         try
         {
+            InheritedUserfaultfd.CloseCopies(pid, taken, numberInApp, wait, vdso);
             Errno refusedHere = AppUserfaultfd.WriteProtectAsynchronously(taken);
             return refusedHere == Errno.None ? taken : throw new IOException($"{NoAsyncWriteProtection}: {Libc.Describe(refusedHere)}");
         }

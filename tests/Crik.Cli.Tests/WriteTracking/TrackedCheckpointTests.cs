@@ -382,7 +382,40 @@ public sealed partial class TrackedCheckpointTests : IDisposable
         pod.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// An app that forks all the time, while crik makes its userfaultfd in it (the moment the app holds it widened to 300 ms):
+    /// the children forked then hold a copy, which crik closes in each, so the checkpoint commits and nothing of the app holds
+    /// a userfaultfd after it. Before, such a child held the copy for good, and CRIU failed every dump while it lived.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AChildForkedWhileCrikMakesItsUserfaultfdDoesNotKeepACopy()
+    {
+        using var pods = new Pods("trackWrites: on\n");
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_IN_APP_CALL_MS"] = "300" },
+            "python3", Paths.App("forking-children.py"));
+        pod.WaitForLine("ready", TimeSpan.FromSeconds(30));
+        int app = ProcessTable.ChildrenOf(pod.CrikPid).Single().Pid;
+        Assert.Null(AppWroteAt(pod, 1)); // commits: no child holds the copy when CRIU dumps
+        string holder = pod.WaitForLine("holder ");
+        List<string> holding = [.. ProcessTable.DescendantsOf(app).Select(e => e.Pid).Append(app).SelectMany(UserfaultfdsOf)];
+        Assert.True(holding.Count == 0, $"after {holder}, the app still holds {string.Join(", ", holding)}\n{pod.Transcript}");
+        pod.Signal(Native.SIGKILL);
+    }
+
     public void Dispose() => _build.Dispose();
+
+    /// <summary>The userfaultfds process <paramref name="pid"/> holds, as /proc/PID/fd/N paths; none when it has ended meanwhile.</summary>
+    private static List<string> UserfaultfdsOf(int pid)
+    {
+        try
+        {
+            return [.. Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Where(fd => new FileInfo(fd).LinkTarget == "anon_inode:[userfaultfd]")];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>The process is there and not a zombie (one that died and waits for its new parent to reap it).</summary>
     private static bool Runs(int pid) => State(pid) is not ("gone" or "Z");

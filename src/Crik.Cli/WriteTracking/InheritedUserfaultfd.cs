@@ -1,0 +1,71 @@
+using Crik.Cli.Interop;
+using Crik.Cli.Processes;
+using Microsoft.Win32.SafeHandles;
+
+namespace Crik.Cli.WriteTracking;
+
+/// <summary>
+/// The copies of crik's userfaultfd that children of the app got by forking while the app held it: from the call that made it
+/// to the one that closed it, other threads of a running process go on, and a fork copies every descriptor (O_CLOEXEC closes
+/// it only at an exec). A child that runs on without an exec would hold it for good, and CRIU cannot dump a userfaultfd: every
+/// checkpoint would fail while that child lives. Each copy is closed in the child that holds it.
+/// </summary>
+internal static class InheritedUserfaultfd
+{
+    /// <summary>How many times the tree is looked at again: a child that held a copy may have forked before crik closed it.</summary>
+    private const int Looks = 3;
+
+    /// <summary>
+    /// Closes every copy of <paramref name="taken"/> (descriptor <paramref name="numberInApp"/> in process <paramref name="pid"/>
+    /// when it made it) that a process below <paramref name="pid"/> holds. Throws IOException, naming the child, when one cannot
+    /// be closed.
+    /// </summary>
+    public static void CloseCopies(int pid, SafeFileHandle taken, int numberInApp, TimeSpan wait, CodeArea? vdso)
+    {
+        int own = (int)taken.DangerousGetHandle();
+        for (int look = 0; look < Looks; look++)
+        {
+            List<int> holders = [.. ProcessTree.Processes(pid).Where(child => child != pid && Kcmp.SameFileAsOwn(own, child, numberInApp) == true)];
+            if (holders.Count == 0)
+            {
+                return;
+            }
+            holders.ForEach(child => CloseIn(pid, child, own, numberInApp, wait, vdso));
+        }
+        if (ProcessTree.Processes(pid).FirstOrDefault(child => child != pid && Kcmp.SameFileAsOwn(own, child, numberInApp) == true) is > 0 and int left)
+        {
+            throw new IOException($"process {left} still holds a copy of the userfaultfd crik made in process {pid} (its children fork faster than crik "
+                + "closes them), and CRIU cannot checkpoint the app while it lives");
+        }
+    }
+
+    private static void CloseIn(int pid, int child, int own, int numberInApp, TimeSpan wait, CodeArea? vdso)
+    {
+        AppSyscall call;
+        try
+        {
+            call = AppSyscall.Stop(child, wait, vdso);
+        }
+        catch (IOException) when (Kcmp.SameFileAsOwn(own, child, numberInApp) != true)
+        {
+            return; // it ended, or ran another program, since it was looked at
+        }
+        using (call)
+        {
+            // Looked at again with the child stopped: while a thread of its own could run, it might have closed the copy and
+            // opened another file at the same number. A child just forked has one thread; one that has made more is left alone.
+            if (Kcmp.SameFileAsOwn(own, child, numberInApp) != true)
+            {
+                return;
+            }
+            string why = ProcessTree.Threads(child).Count() != 1 ? "has threads of its own, so crik cannot close it safely"
+                : AppUserfaultfd.Close(call, numberInApp) is { } error ? $"crik could not close it: {error.Message()}"
+                : "";
+            if (why.Length > 0)
+            {
+                throw new IOException($"process {child}, forked by process {pid} while it held the userfaultfd crik made there, holds a copy "
+                    + $"of it and {why}; CRIU cannot checkpoint the app while that process lives");
+            }
+        }
+    }
+}

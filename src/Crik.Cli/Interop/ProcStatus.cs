@@ -13,7 +13,8 @@ namespace Crik.Cli.Interop;
 /// <param name="CapEff">The effective capabilities.</param>
 /// <param name="Seccomp">The seccomp mode: 0 none, 1 strict, 2 a filter.</param>
 /// <param name="SeccompFilters">How many seccomp filters it has (Seccomp_filters: Linux 5.9).</param>
-internal sealed record ProcStatus(int? Tgid, int? PPid, ulong? SigPnd, ulong? ShdPnd, ulong? CapEff, int? Seccomp, int? SeccompFilters)
+/// <param name="VmPinKib">How much of its memory is pinned for the kernel or a device to write into at any time (VmPin, in KiB).</param>
+internal sealed record ProcStatus(int? Tgid, int? PPid, ulong? SigPnd, ulong? ShdPnd, ulong? CapEff, int? Seccomp, int? SeccompFilters, long? VmPinKib = null)
 {
     /// <summary>Reads a status file; throws IOException when it cannot (its process or thread is gone).</summary>
     public static ProcStatus Read(string path) => Parse(File.ReadLines(path));
@@ -31,11 +32,15 @@ internal sealed record ProcStatus(int? Tgid, int? PPid, ulong? SigPnd, ulong? Sh
             }
         }
         return new ProcStatus(Decimal(values, "Tgid"), Decimal(values, "PPid"), Hex(values, "SigPnd"), Hex(values, "ShdPnd"), Hex(values, "CapEff"),
-            Decimal(values, "Seccomp"), Decimal(values, "Seccomp_filters"));
+            Decimal(values, "Seccomp"), Decimal(values, "Seccomp_filters"), Kibibytes(values, "VmPin"));
     }
 
     private static int? Decimal(Dictionary<string, string> values, string key) =>
         values.TryGetValue(key, out string? value) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number) ? number : null;
+
+    private static long? Kibibytes(Dictionary<string, string> values, string key) =>
+        values.TryGetValue(key, out string? value) && value.EndsWith(" kB", StringComparison.Ordinal)
+            && long.TryParse(value[..^3].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long kib) ? kib : null;
 
     private static ulong? Hex(Dictionary<string, string> values, string key) =>
         values.TryGetValue(key, out string? value) && ulong.TryParse(value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong bits) ? bits : null;

@@ -24,6 +24,7 @@
 //                            "done eintr CODE value-kept|value-lost mask-kept|mask-lost"
 //   aio                      makes a Linux AIO context (io_setup), as an app that reads with O_DIRECT does: "done"
 //   uring                    makes an io_uring (io_uring_setup): "done"
+//   pinned                   pins 4 pages of a new area for an io_uring whose descriptor it then closes: "done"
 // SIGALRM is blocked in the spinning thread, so the timer's signal comes to the main thread. Started with the argument
 // "alone", the app starts no spinning thread: its main thread is its only one.
 #define _GNU_SOURCE
@@ -32,6 +33,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -231,6 +233,17 @@ int main(int argc, char **argv)
         } else if (strncmp(line, "uring", 5) == 0) {
             static char params[120]; // struct io_uring_params, zeroed
             printf(syscall(SYS_io_uring_setup, 4, params) >= 0 ? "done\n" : "failed\n");
+        } else if (strncmp(line, "pinned", 6) == 0) {
+            // An io_uring with 4 pages of a new area registered as a fixed buffer (pinned), its descriptor registered with
+            // the ring and closed: the process shows no io_uring among its descriptors, only its pinned pages.
+            static char params[120];
+            int ring = (int)syscall(SYS_io_uring_setup, 4, params);
+            char *buffer = area(4);
+            struct iovec pages = { buffer, 4 * PAGE };
+            struct { unsigned offset, resv; unsigned long long data; } own = { ~0u, 0, (unsigned long long)ring };
+            int ok = ring >= 0 && syscall(SYS_io_uring_register, ring, 0 /* IORING_REGISTER_BUFFERS */, &pages, 1) == 0
+                && syscall(SYS_io_uring_register, ring, 20 /* IORING_REGISTER_RING_FDS */, &own, 1) == 1 && close(ring) == 0;
+            printf(ok ? "done\n" : "failed\n");
         } else if (strncmp(line, "spins", 5) == 0) {
             printf("done %llu\n", (unsigned long long)spins);
         } else {

@@ -232,6 +232,25 @@ public sealed class WriteTrackingTests : IDisposable
         Assert.Contains("has an io_uring", refused.Message, StringComparison.Ordinal);
     });
 
+    /// <summary>
+    /// Memory pinned for the kernel to write into, through an io_uring whose descriptor is gone (registered with the ring and
+    /// closed): no descriptor shows it, only the process's VmPin. Before, crik tracked such a process and missed those writes.
+    /// </summary>
+    [WriteTrackingFact]
+    public void AProcessWithPinnedMemoryIsNotTracked() => ForEachLinking(app =>
+    {
+        using (ProcessWrites writes = ProcessWrites.Start(app.Pid, Wait))
+        {
+            writes.Arm();
+            Assert.Equal("done", app.Ask("pinned", raw: true));
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries($"/proc/{app.Pid}/fd"), fd => new FileInfo(fd).LinkTarget == "anon_inode:[io_uring]");
+            var lost = Assert.Throws<IOException>(() => writes.TakeWritten());
+            Assert.Contains("has 16 KiB of memory pinned for the kernel or a device to write into", lost.Message, StringComparison.Ordinal);
+        }
+        var refused = Assert.Throws<IOException>(() => ProcessWrites.Start(app.Pid, Wait));
+        Assert.Contains("memory pinned", refused.Message, StringComparison.Ordinal);
+    });
+
     [WriteTrackingFact]
     public void AProcessWithALinuxAioContextIsNotArmed() => ForEachLinking(app =>
     {

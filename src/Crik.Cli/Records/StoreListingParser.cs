@@ -9,8 +9,8 @@ internal static class StoreListingParser
     /// <summary>
     /// What the entries name. A volume lists directories (<c>checkpoint-000007</c>, <c>retired/checkpoint-000003</c>),
     /// object storage the objects in them (<c>checkpoint-000007/manifest.json</c>): a generation is either.
-    /// <paramref name="ignored"/> gets the entries at the top that name a generation but are not a directory
-    /// (a link or a file planted there): never used.
+    /// <paramref name="ignored"/> gets the entries at the top, in retired/ and in set-aside/ that name a generation but are
+    /// not a directory (a link or a file planted there): never used.
     /// </summary>
     public static StoreListing Parse(IEnumerable<StoredEntry> entries, out List<StoredEntry> ignored)
     {
@@ -41,6 +41,15 @@ internal static class StoreListingParser
                     break;
                 case [var name, Manifest.FileName] when IsCommitted(name):
                     committed.Add(ParseGeneration(name));
+                    break;
+                case [RetiredDir, var name] when IsCommitted(name) && entry.Kind != FileKind.Directory:
+                    // A file or link planted at a generation's name in retired/ or set-aside/: it would make the committed
+                    // generation of that number count as half moved there, never restored and deleted at the next commit.
+                    ignored.Add(entry);
+                    break;
+                case [SetAsideDir, var name] when name.StartsWith(CommittedPrefix, StringComparison.Ordinal) && entry.Kind != FileKind.Directory:
+                    ignored.Add(entry);
+                    AddOnce(taken, name);
                     break;
                 case [RetiredDir, var name, ..] when IsCommitted(name) && (parts.Length == 2 || parts is [_, _, Manifest.FileName]):
                     AddOnce(retired, ParseGeneration(name));

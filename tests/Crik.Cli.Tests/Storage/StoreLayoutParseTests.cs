@@ -67,4 +67,25 @@ public sealed class StoreLayoutParseTests
         Assert.Empty(listing.Unfinished);
         Assert.Equal([link.Key, ".staging-000004-ab12cd34"], ignored.Select(e => e.Key));
     }
+
+    /// <summary>
+    /// A file or a link planted in retired/ or set-aside/ at a committed generation's name: before, the generation counted as
+    /// half moved there, was never restored, and the next commit deleted it.
+    /// </summary>
+    [Fact]
+    public void AFileAtAGenerationsNameInRetiredOrSetAsideLeavesTheCommittedGenerationAlone()
+    {
+        StoredEntry link = new("set-aside/checkpoint-000005", FileKind.SymbolicLink, Written);
+        StoreListing listing = StoreListingParser.Parse(
+            [Directory("checkpoint-000007"), Directory("checkpoint-000005"), File("retired/checkpoint-000007"), link], out List<StoredEntry> ignored);
+        StoreListing settled = listing.Settled();
+        Assert.Equal([7, 5], settled.Committed);
+        Assert.Empty(settled.HalfRetired);
+        Assert.Empty(settled.HalfSetAside);
+        Assert.Empty(listing.Retired);
+        Assert.Empty(listing.SetAside);
+        Assert.Equal(["checkpoint-000005"], listing.SetAsideTaken); // the name is taken all the same: a move there would fail
+        Assert.Equal(["retired/checkpoint-000007", link.Key], ignored.Select(e => e.Key));
+        Assert.Empty(Crik.Cli.Decisions.Retention.Generations(settled, keep: 2));
+    }
 }

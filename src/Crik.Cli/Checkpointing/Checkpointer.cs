@@ -48,7 +48,7 @@ internal sealed class Checkpointer : ICheckpointer, IDisposable
         INodeStateGate? nodeState, PreDumpChain? preDumps, ChildReaper reaper, ILogger log)
     {
         (_config, _store, _criuVersion, _nodeState, _log) = (config, store, criuVersion, nodeState, log);
-        var outcomes = new DumpOutcomes(store, log);
+        var outcomes = new DumpOutcomes(store, store.ImageDir, log);
         _criuDump = new CriuDump(config, criu, preDumps, log);
         _asItIs = new MemoryAsItIs(preDumps, log);
         _arrivalWait = new MemoryArrivalWait(outcomes, log);

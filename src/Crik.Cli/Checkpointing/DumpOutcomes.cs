@@ -9,7 +9,8 @@ using Serilog;
 namespace Crik.Cli.Checkpointing;
 
 /// <summary>How a dump ends: committed, failed, superseded by another crik, or dropped to be taken again; each with its log line and happening.</summary>
-internal sealed class DumpOutcomes(ICheckpointWriter store, ILogger log)
+/// <param name="imageDir">Where checkpoints are written, named when a dump's write finds no room there.</param>
+internal sealed class DumpOutcomes(ICheckpointWriter store, string imageDir, ILogger log)
 {
     public void LogCommitted(DumpRun run, CapturedApp captured, CommittedCheckpoint committed)
     {
@@ -35,10 +36,21 @@ internal sealed class DumpOutcomes(ICheckpointWriter store, ILogger log)
         return new CheckpointOutcome.NotTaken(AppMayBeStopped: true);
     }
 
-    public void LogFailed(DumpRun run, string why) =>
+    public void LogFailed(DumpRun run, string why)
+    {
+        why = WithRoomHint(why);
         log.Error(new Happening.CheckpointFailed(run.Generation, run.Reason.Label(), run.Clock.Elapsed, $"{why} (CRIU log {run.Staging.LogPath})"),
             "Checkpoint {Generation} failed after {Seconds:0.00} s: {Why}; CRIU log {Log}. The previous checkpoint is untouched; {Then}",
             run.Generation, run.Clock.Elapsed.TotalSeconds, why, run.Staging.LogPath, run.Attempt.ThenTheApp);
+    }
+
+    /// <summary>A failure that found no room for a write, with where and what to do: the error alone names neither.</summary>
+    private string WithRoomHint(string why) =>
+        !RestoreBlames.NoRoom(why) ? why
+        : why.Contains("Read-only file system", StringComparison.Ordinal)
+            ? $"{why}; {imageDir} is on a file system mounted read-only: mount its volume read-write"
+            : $"{why}; there is no room left for the checkpoint in {imageDir}: free space on its volume (crik never deletes what is in "
+                + $"{StoreLayout.SetAsideDir}/), give the volume more, or keep fewer checkpoints (keepCheckpoints)";
 
     /// <summary>Another crik committed first. Not GiveUp: the app must not run on (nor act on a SIGTERM) while another crik runs it.</summary>
     public CheckpointOutcome.NotTaken Superseded(DumpRun run, SupersededException e)

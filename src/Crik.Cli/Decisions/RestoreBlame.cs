@@ -51,8 +51,10 @@ internal static class RestoreBlames
     /// an ID CRIU gives back (EEXIST): no checkpoint can cause those.
     /// </summary>
     public static RestoreBlame OfCriu(string firstError) =>
-        NoRoomWords.Any(w => firstError.Contains(w, StringComparison.Ordinal)) || RefusedTracing(firstError) || IdHeld(firstError)
-            ? RestoreBlame.Node : RestoreBlame.Checkpoint;
+        NoRoom(firstError) || RefusedTracing(firstError) || IdHeld(firstError) ? RestoreBlame.Node : RestoreBlame.Checkpoint;
+
+    /// <summary>Whether an error's words say a write found no room: a full disk or quota, or a read-only file system.</summary>
+    public static bool NoRoom(string error) => NoRoomWords.Any(w => error.Contains(w, StringComparison.Ordinal));
 
     /// <summary>For a restore blamed on this node, from what stopped it: what the node lacks, and what to do about it.</summary>
     public static (string Lacks, string Fix) OfNode(string why) =>

@@ -117,6 +117,7 @@ public class ChunkReuseTests
             string failed = Assert.Single(run.Stderr, l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal));
             Assert.Contains("No space left on device", failed, StringComparison.Ordinal);
             Assert.DoesNotContain("SIGKILL", failed, StringComparison.Ordinal); // criu stopped on its own
+            Assert.Contains($"there is no room left for the checkpoint in {pods.ImageDir}: free space on its volume", failed, StringComparison.Ordinal);
             Assert.Empty(Directory.GetDirectories(pods.ImageDir, "checkpoint-*"));
             Assert.Empty(Directory.GetDirectories(pods.ImageDir, ".staging-*"));
             Assert.False(File.Exists(pods.Pack(1)), "the failed dump's pack is removed");

@@ -9,7 +9,9 @@ namespace Crik.Cli.Chunks;
 /// Flushes a pack to disk while it is still being written, so that the flush before the commit
 /// finds little left: the disk works while CRIU dumps instead of after it. One thread of its own
 /// flushes (it blocks while the disk writes), so the threads hashing and writing chunks never wait
-/// for the disk. Only a head start: the commit's flush is what makes the pack durable.
+/// for the disk. Only a head start: the commit's flush is what makes the pack durable. But a write the disk failed is
+/// reported once for each open file (and the pages marked clean, their data lost): its error is kept, and the pack does not
+/// complete with it (<see cref="StopAndTakeFailure"/>), since before Linux 5.8 the commit's syncfs reports no such error.
 /// </summary>
 internal sealed class EarlyWriteback : IDisposable
 {
@@ -18,8 +20,10 @@ internal sealed class EarlyWriteback : IDisposable
 
     private readonly SafeFileHandle _file;
     private readonly SemaphoreSlim _due = new(0, 1);
+    private readonly ManualResetEventSlim _ended = new();
     private long _sinceLast;
     private int _stopped;
+    private int _failure; // the errno of the first writeback that failed; 0 while none has
 
     public EarlyWriteback(SafeFileHandle file)
     {
@@ -45,6 +49,20 @@ internal sealed class EarlyWriteback : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the writebacks, waits for one under way, and returns the error of the first that failed (the disk lost some of
+    /// the pack's bytes), or null.
+    /// </summary>
+    public Errno? StopAndTakeFailure()
+    {
+        Dispose();
+        _ended.Wait();
+        return FailedWith;
+    }
+
+    /// <summary>The error of the first writeback that failed so far, or null.</summary>
+    public Errno? FailedWith => Volatile.Read(ref _failure) is not 0 and var failure ? (Errno)failure : null;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 0)
@@ -62,6 +80,18 @@ internal sealed class EarlyWriteback : IDisposable
 
     private void Run()
     {
+        try
+        {
+            WriteBackWhenDue();
+        }
+        finally
+        {
+            _ended.Set();
+        }
+    }
+
+    private void WriteBackWhenDue()
+    {
         while (true)
         {
             _due.Wait();
@@ -77,7 +107,10 @@ internal sealed class EarlyWriteback : IDisposable
                 _file.DangerousAddRef(ref added); // the pack may be closed meanwhile: not under this call
                 // fdatasync, not only a writeback: the disk's own cache is flushed too, which is most of
                 // what a flush of the whole file system costs on a virtual disk.
-                _ = Libc.Fdatasync((int)_file.DangerousGetHandle());
+                if (Libc.Fdatasync((int)_file.DangerousGetHandle()) != 0 && Libc.LastErrno is var errno and not Errno.EINTR)
+                {
+                    _ = Interlocked.CompareExchange(ref _failure, (int)errno, 0);
+                }
             }
             catch (ObjectDisposedException)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace Crik.Cli.Chunks;
@@ -49,6 +50,15 @@ internal sealed class PackFileTarget(SafeFileHandle file, CacheFillCost? fill = 
     }
 
     public bool WantsPageAligned(ReadOnlySpan<byte> data) => _direct?.Takes(data) == true;
+
+    /// <summary>Ends the writebacks ahead of the commit's flush; throws IOException when the disk failed one (some of the pack's bytes are lost).</summary>
+    public void EndWritebacks()
+    {
+        if (_writeback.StopAndTakeFailure() is { } errno)
+        {
+            throw Posix.Failure("the disk's write of the pack (fdatasync)", errno);
+        }
+    }
 
     public void Dispose()
     {

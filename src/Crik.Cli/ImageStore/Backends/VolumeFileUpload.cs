@@ -18,7 +18,11 @@ internal sealed class VolumeFileUpload(SafeFileHandle file, VolumeBackend volume
 
     public bool WantsPageAligned(ReadOnlySpan<byte> data) => _target.WantsPageAligned(data);
 
-    public void Complete() => Completed = true;
+    public void Complete()
+    {
+        _target.EndWritebacks();
+        Completed = true;
+    }
 
     public void Abort()
     {

@@ -47,6 +47,69 @@ public class NoRoomOnTheNodeTests
     }
 
     /// <summary>
+    /// The image volume full when restored pods write their restore marks: each mark is left empty, and each pod is killed
+    /// after its restore. A mark never written whole proves nothing of the checkpoint, so the pods do not count as restores
+    /// that died (restoreAttempts: 2), and the next pod, with room again, restores the same checkpoint. Before, the empty
+    /// marks counted, and the checkpoint was set aside after the second pod.
+    /// </summary>
+    [CriuFact]
+    public void PodsKilledAfterRestoresWhoseMarksFoundNoRoomDoNotCostTheCheckpoint()
+    {
+        using var pods = new Pods("restoreAttempts: 2\n");
+        Directory.CreateDirectory(pods.ImageDir);
+        HostCommand.MustRun("mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "crik-test-full", pods.ImageDir);
+        try
+        {
+            using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+            {
+                first.WaitForLine("count 2");
+                Pods.CheckpointAndStop(first);
+            }
+            string filler = Path.Combine(pods.ImageDir, "filler");
+            FillUp(filler);
+            for (int pod = 1; pod <= 3; pod++)
+            {
+                using CrikRun restored = pods.Start("sh", "-c", Pods.Counter());
+                restored.WaitForLine("Restored checkpoint 1 ", stderr: true);
+                restored.WaitForLine(_ => Pods.Counts(restored).Count >= 1);
+                restored.Signal(Native.SIGKILL);
+                restored.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+            Assert.All(Directory.GetFiles(Path.Combine(pods.ImageDir, "restores")), mark => Assert.Equal(0, new FileInfo(mark).Length));
+            File.Delete(filler);
+
+            using CrikRun next = pods.Start("sh", "-c", Pods.Counter());
+            next.WaitForLine("Restored checkpoint 1 ", stderr: true);
+            next.WaitForLine(_ => Pods.Counts(next).Count >= 2);
+            Assert.True(Pods.Counts(next)[0] > 2, next.Transcript);
+            Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "set-aside")), next.Transcript);
+            next.Signal(Native.SIGKILL);
+        }
+        finally
+        {
+            HostCommand.Run("umount", "-l", pods.ImageDir);
+        }
+    }
+
+    /// <summary>Writes <paramref name="path"/> until its file system has no room left.</summary>
+    private static void FillUp(string path)
+    {
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
+        byte[] block = new byte[1 << 20];
+        try
+        {
+            while (true)
+            {
+                file.Write(block);
+            }
+        }
+        catch (IOException e) when (e.HResult == 28)
+        {
+            // ENOSPC: full
+        }
+    }
+
+    /// <summary>
     /// A node whose pid_max is below an ID the app's processes had (checkpointed on a node with a higher pid_max) cannot give
     /// it back, and that is the node's lack, not the checkpoint's: the restore stops before CRIU runs and says what to change,
     /// the checkpoint stays, uncounted, and a pod on a node with room resumes it. Here the pod's own PID namespace has the low

@@ -213,10 +213,13 @@ internal sealed class CheckpointRestore
         if (checkpoint.Restores.Count > 0)
         {
             RestoreRecord last = checkpoint.Restores[^1];
+            string host = last.Host.Length > 0 ? $" ({last.Host})" : "";
             _log.Warning(new Happening.RestoreResumedAgain(manifest.Generation, checkpoint.Restores.Count + 1, _config.RestoreAttempts),
-                "Resuming checkpoint {Generation} again: the pod that restored it{At}{Host} ended without a newer checkpoint "
+                "Resuming checkpoint {Generation} again: {LastPod} ended without a newer checkpoint "
                 + "(restore {Number}; after {Limit} restores in a row whose pods end within restoreProbation crik gives up on it)",
-                manifest.Generation, last.At is { } at ? $" at {at:u}" : "", last.Host.Length > 0 ? $" ({last.Host})" : "",
+                manifest.Generation, last.At is { } at ? $"the pod that restored it at {at:u}{host}"
+                    : "the pod that restored it last, whose record of the restore was never written whole (a full volume, or the pod killed "
+                        + "while it wrote it), so that restore does not count against it,",
                 checkpoint.Restores.Count + 1, _config.RestoreAttempts);
         }
         _log.Information("Restoring checkpoint {Generation} ({Size}, taken {Created:u}) from {Dir}",

@@ -83,6 +83,8 @@ public class NoRoomOnTheNodeTests
             next.WaitForLine(_ => Pods.Counts(next).Count >= 2);
             Assert.True(Pods.Counts(next)[0] > 2, next.Transcript);
             Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "set-aside")), next.Transcript);
+            Assert.Contains(next.Stderr, l => l.Contains("Resuming checkpoint 1 again: the pod that restored it last, whose record of the restore "
+                + "was never written whole", StringComparison.Ordinal));
             next.Signal(Native.SIGKILL);
         }
         finally

@@ -179,6 +179,37 @@ public sealed class EncryptedImagesTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A pod whose temporary directory is read-only cannot unseal an encrypted generation's saved files (additionalPaths; the
+    /// memory itself falls back to CRIU's stream, which needs no scratch): that is the node's lack, not the checkpoint's. The pod
+    /// says to give it a writable /tmp and exits 125, the checkpoint stays, uncounted, and the next pod restores it.
+    /// </summary>
+    [CriuFact]
+    public void AnEncryptedGenerationIsKeptWhenThePodsTemporaryDirectoryIsReadOnly()
+    {
+        using var pods = new Pods($"encryptionKeyFile: {Key("a")}\nonRestoreFailure: fail\nadditionalPaths: [{SecretFile(0)}]\n");
+        RunAndCheckpoint(pods);
+        string readOnly = Path.Combine(pods.Root, "read-only-tmp");
+        Directory.CreateDirectory(readOnly);
+        using (CrikRun noTmp = pods.StartInside($"mount --bind {readOnly} {readOnly} && mount -o remount,bind,ro {readOnly}",
+            new Dictionary<string, string> { ["TMPDIR"] = readOnly, ["CRIK_TEST_SECRET"] = _secret },
+            "python3", Paths.App("secret-holder.py"), SecretFile(0)))
+        {
+            Assert.Equal(125, noTmp.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Contains(noTmp.Stderr, l => l.Contains("give the container a writable /tmp", StringComparison.Ordinal));
+            Assert.Empty(Pods.Counts(noTmp));
+        }
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "set-aside")));
+
+        using CrikRun next = StartApp(pods);
+        next.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        Assert.DoesNotContain(next.Stderr, l => l.Contains("Resuming checkpoint 1 again", StringComparison.Ordinal));
+        next.WaitForLine(_ => Pods.Counts(next).Count >= 2);
+        Assert.True(Pods.Counts(next)[0] > 3, next.Transcript);
+        next.Signal(Native.SIGKILL);
+    }
+
     private CrikRun StartApp(Pods pods) => CrikRun.Start(["run", "--config", pods.ConfigPath, "--", "python3", Paths.App("secret-holder.py"), SecretFile(0)],
         environment: new Dictionary<string, string> { ["CRIK_TEST_SECRET"] = _secret });
 

@@ -42,14 +42,8 @@ internal static class StoreListingParser
                 case [var name, Manifest.FileName] when IsCommitted(name):
                     committed.Add(ParseGeneration(name));
                     break;
-                case [RetiredDir, var name] when IsCommitted(name) && entry.Kind != FileKind.Directory:
-                    // A file or link planted at a generation's name in retired/ or set-aside/: it would make the committed
-                    // generation of that number count as half moved there, never restored and deleted at the next commit.
-                    ignored.Add(entry);
-                    break;
-                case [SetAsideDir, var name] when name.StartsWith(CommittedPrefix, StringComparison.Ordinal) && entry.Kind != FileKind.Directory:
-                    ignored.Add(entry);
-                    AddOnce(taken, name);
+                case [RetiredDir or SetAsideDir, var name] when entry.Kind != FileKind.Directory && name.StartsWith(CommittedPrefix, StringComparison.Ordinal):
+                    IgnorePlanted(entry, name, ignored, taken);
                     break;
                 case [RetiredDir, var name, ..] when IsCommitted(name) && (parts.Length == 2 || parts is [_, _, Manifest.FileName]):
                     AddOnce(retired, ParseGeneration(name));
@@ -84,6 +78,19 @@ internal static class StoreListingParser
         [var name, ..] when parts.Length <= 2 => ParseGeneration(name),
         _ => 0,
     };
+
+    /// <summary>
+    /// A file or link planted in retired/ or set-aside/ at a generation's name: counted, it would make the committed generation
+    /// of that number half moved there, never restored and deleted at the next commit. A name in set-aside/ is taken all the same.
+    /// </summary>
+    private static void IgnorePlanted(StoredEntry entry, string name, List<StoredEntry> ignored, List<string> taken)
+    {
+        ignored.Add(entry);
+        if (entry.Parts[0] == SetAsideDir)
+        {
+            AddOnce(taken, name);
+        }
+    }
 
     private static void AddOnce<T>(List<T> list, T item)
     {

@@ -11,7 +11,8 @@ namespace Crik.Cli.Chunks;
 /// flushes (it blocks while the disk writes), so the threads hashing and writing chunks never wait
 /// for the disk. Only a head start: the commit's flush is what makes the pack durable. But a write the disk failed is
 /// reported once for each open file (and the pages marked clean, their data lost): its error is kept, and the pack does not
-/// complete with it (<see cref="StopAndTakeFailure"/>), since before Linux 5.8 the commit's syncfs reports no such error.
+/// complete with it (<see cref="StopAndTakeFailure"/>, which asks once more at the end), since before Linux 5.8 the commit's
+/// syncfs reports no such error.
 /// </summary>
 internal sealed class EarlyWriteback : IDisposable
 {
@@ -57,6 +58,12 @@ internal sealed class EarlyWriteback : IDisposable
     {
         Dispose();
         _ended.Wait();
+        // One more, once the thread has ended: what the disk failed of the pack's last bytes (after the last writeback here,
+        // in the commit's own flush say) is told to each open file once, and to this one only here.
+        if (FailedWith is null && !_file.IsClosed && Libc.Fdatasync((int)_file.DangerousGetHandle()) != 0 && Libc.LastErrno is var errno and not Errno.EINTR)
+        {
+            _ = Interlocked.CompareExchange(ref _failure, (int)errno, 0);
+        }
         return FailedWith;
     }
 
@@ -71,9 +78,9 @@ internal sealed class EarlyWriteback : IDisposable
             {
                 _due.Release();
             }
-            catch (SemaphoreFullException)
+            catch (Exception e) when (e is SemaphoreFullException or ObjectDisposedException)
             {
-                // The thread is about to wake anyway, and sees it is stopped.
+                // The thread is about to wake anyway, and sees it is stopped; or it has seen it already.
             }
         }
     }

@@ -1,5 +1,3 @@
-using Crik.Cli.Processes;
-
 namespace Crik.Cli.Decisions;
 
 /// <summary>Whose fault a restore that stopped before the app ran is, and so what becomes of its checkpoint.</summary>
@@ -63,7 +61,7 @@ internal static class RestoreBlames
         RefusedTracing(why) ? ("does not let CRIU trace the restored processes",
             "let it trace them on this node (nothing else may trace them, such as a debugger or strace, and kernel.yama.ptrace_scope must be below 3)")
         : why.StartsWith(PidsInUse.AboveLimit, StringComparison.Ordinal) ? ("cannot give back the IDs the app's processes and threads had",
-            $"raise kernel.pid_max on this node above them (sysctl -w kernel.pid_max={PidCounter.MaxLimit}, the most it can be), or run crik where it may raise it (a privileged container)")
+            "raise kernel.pid_max on this node above them (sysctl -w kernel.pid_max=4194304, the most it can be), or run crik where it may raise it (a privileged container)")
         : IdHeld(why) || why.StartsWith(PidsInUse.Held, StringComparison.Ordinal) ? ("holds an ID the app's processes or threads need",
             "let crik be the container's PID 1 in a PID namespace of its own (no shareProcessNamespace), so that nothing else takes the app's IDs")
         : ("has no room for what the restore writes", "free space where the error says (the node's disk, the pod's ephemeral storage or the volume)");

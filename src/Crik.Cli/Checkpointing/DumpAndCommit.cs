@@ -32,6 +32,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         DumpEnd end;
         try
         {
+            writes.CloseForkedCopies(run); // before the look for what CRIU cannot dump, which names a userfaultfd
             if (Undumpable.Find(run.App.Pid) is { } undumpable)
             {
                 return Failed(run, undumpable);

@@ -64,9 +64,16 @@ internal sealed class TrackedWrites(CrikConfig config, ICheckpointReader store, 
     /// ends, they take what they can get, as the time to the commit counts. The reads of the app's memory never yield: they hold
     /// its memory's locks, and a write of the app's that waits for one would wait for crik's lowered priority.
     /// </summary>
-    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup) =>
-        await PreviousAsync(run, setup).ConfigureAwait(false) is { } previous
+    public async Task<PreviousCheckpoint?> BeforeDumpAsync(DumpRun run, DumpSetup setup)
+    {
+        PreviousCheckpoint? copied = await PreviousAsync(run, setup).ConfigureAwait(false) is { } previous
             ? CopyWhileRunning(run, previous, yielding: AfterCheckpoint.ResumedOnceCaptured(run.Reason)) : null;
+        CloseForkedCopies(run); // the copy may have made userfaultfds in processes that fork
+        return copied;
+    }
+
+    /// <inheritdoc cref="AppWrites.CloseForkedCopies"/>
+    public void CloseForkedCopies(DumpRun run) => _writes.CloseForkedCopies(run.App.Pid);
 
     /// <summary>The previous checkpoint when the dump may hold only what the app wrote since (the rest taken from it), else null.</summary>
     private async Task<PreviousCheckpoint?> PreviousAsync(DumpRun run, DumpSetup setup)

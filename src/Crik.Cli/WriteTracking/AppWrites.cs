@@ -347,6 +347,30 @@ internal sealed class AppWrites(ILogger log) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Before a checkpoint's dump, with the app running: closes every copy of crik's userfaultfds that a process of the tree
+    /// rooted at <paramref name="root"/> got by forking while a process crik tracks held one (a fork still under way when crik
+    /// last looked shows its child only later), since CRIU cannot dump a process holding one. A copy crik cannot close is said
+    /// once; the dump then fails with CRIU's word for it.
+    /// </summary>
+    public void CloseForkedCopies(int root)
+    {
+        lock (_gate)
+        {
+            foreach (Tracked tracked in _byPid.Values)
+            {
+                try
+                {
+                    tracked.Writes.CloseCopiesIn(root, StopWait);
+                }
+                catch (Exception e) when (IsTrackingFailure(e))
+                {
+                    TellOnce("copy", e.Message);
+                }
+            }
+        }
+    }
+
     /// <summary>Lets go of every process's userfaultfd: crik is done with the app.</summary>
     public void Dispose()
     {

@@ -17,27 +17,34 @@ internal static class InheritedUserfaultfd
 
     /// <summary>
     /// Closes every copy of <paramref name="taken"/> (descriptor <paramref name="numberInApp"/> in process <paramref name="pid"/>
-    /// when it made it) that a process below <paramref name="pid"/> holds. Throws IOException, naming the child, when one cannot
-    /// be closed.
+    /// when it made it) that another process of the tree rooted at <paramref name="root"/> holds. Throws IOException, naming
+    /// the process, when one cannot be closed.
     /// </summary>
-    public static void CloseCopies(int pid, SafeFileHandle taken, int numberInApp, TimeSpan wait, CodeArea? vdso)
+    /// <remarks>
+    /// A fork under way when the app closed its own may show its child only after a look: the child is listed once the fork
+    /// has copied the parent's memory, after its descriptors. Each checkpoint looks again before CRIU runs.
+    /// </remarks>
+    public static void CloseCopies(int pid, int root, SafeFileHandle taken, int numberInApp, TimeSpan wait, CodeArea? vdso)
     {
         int own = (int)taken.DangerousGetHandle();
         for (int look = 0; look < Looks; look++)
         {
-            List<int> holders = [.. ProcessTree.Processes(pid).Where(child => child != pid && Kcmp.SameFileAsOwn(own, child, numberInApp) == true)];
+            List<int> holders = Holders(pid, root, own, numberInApp);
             if (holders.Count == 0)
             {
                 return;
             }
             holders.ForEach(child => CloseIn(pid, child, own, numberInApp, wait, vdso));
         }
-        if (ProcessTree.Processes(pid).FirstOrDefault(child => child != pid && Kcmp.SameFileAsOwn(own, child, numberInApp) == true) is > 0 and int left)
+        if (Holders(pid, root, own, numberInApp) is [int left, ..])
         {
             throw new IOException($"process {left} still holds a copy of the userfaultfd crik made in process {pid} (its children fork faster than crik "
                 + "closes them), and CRIU cannot checkpoint the app while it lives");
         }
     }
+
+    private static List<int> Holders(int pid, int root, int own, int numberInApp) =>
+        [.. ProcessTree.Processes(root).Where(other => other != pid && Kcmp.SameFileAsOwn(own, other, numberInApp) == true)];
 
     private static void CloseIn(int pid, int child, int own, int numberInApp, TimeSpan wait, CodeArea? vdso)
     {
@@ -58,14 +65,32 @@ internal static class InheritedUserfaultfd
             {
                 return;
             }
-            string why = ProcessTree.Threads(child).Count() != 1 ? "has threads of its own, so crik cannot close it safely"
-                : AppUserfaultfd.Close(call, numberInApp) is { } error ? $"crik could not close it: {error.Message()}"
+            int threads = ProcessTree.Threads(child).Count();
+            if (threads == 0)
+            {
+                return; // it ended meanwhile
+            }
+            string why = threads != 1 ? "has threads of its own, so crik cannot close it safely"
+                : CloseOrWhyNot(call, child, own, numberInApp) is { } error ? $"crik could not close it: {error}"
                 : "";
             if (why.Length > 0)
             {
                 throw new IOException($"process {child}, forked by process {pid} while it held the userfaultfd crik made there, holds a copy "
                     + $"of it and {why}; CRIU cannot checkpoint the app while that process lives");
             }
+        }
+    }
+
+    /// <summary>Closes the copy in the stopped child: null when done or when the child ended meanwhile, else why not.</summary>
+    private static string? CloseOrWhyNot(AppSyscall call, int child, int own, int numberInApp)
+    {
+        try
+        {
+            return AppUserfaultfd.Close(call, numberInApp)?.Message();
+        }
+        catch (IOException) when (Kcmp.SameFileAsOwn(own, child, numberInApp) != true)
+        {
+            return null; // it ended, killed while crik held it
         }
     }
 }

@@ -17,12 +17,13 @@ namespace Crik.Cli.WriteTracking;
 internal sealed class ProcessWrites : IDisposable
 {
     private readonly SafeFileHandle _userfaultfd, _pagemap;
+    private readonly int _numberInApp;
+    private readonly CodeArea? _vdso;
 
-    private ProcessWrites(int pid, SafeFileHandle userfaultfd, SafeFileHandle pagemap)
+    private ProcessWrites(int pid, SafeFileHandle userfaultfd, int numberInApp, CodeArea? vdso, SafeFileHandle pagemap)
     {
         Pid = pid;
-        _userfaultfd = userfaultfd;
-        _pagemap = pagemap;
+        (_userfaultfd, _numberInApp, _vdso, _pagemap) = (userfaultfd, numberInApp, vdso, pagemap);
     }
 
     public int Pid { get; }
@@ -53,10 +54,11 @@ internal sealed class ProcessWrites : IDisposable
     private static ProcessWrites Start(int pid, TimeSpan wait, List<MapsArea> areas)
     {
         RefuseAsyncIo(pid, areas);
-        SafeFileHandle userfaultfd = TrackingUserfaultfd.Take(pid, wait, Vdso(areas));
+        CodeArea? vdso = Vdso(areas);
+        (SafeFileHandle userfaultfd, int numberInApp) = TrackingUserfaultfd.Take(pid, wait, vdso);
         try
         {
-            return new ProcessWrites(pid, userfaultfd, File.OpenHandle($"/proc/{pid}/pagemap"));
+            return new ProcessWrites(pid, userfaultfd, numberInApp, vdso, File.OpenHandle($"/proc/{pid}/pagemap"));
         }
         catch
         {
@@ -211,6 +213,12 @@ internal sealed class ProcessWrites : IDisposable
                 throw new IOException($"the write protection of process {Pid}'s pages at 0x{range.Start:x} could not be lifted: {other.Message()}");
         }
     }
+
+    /// <summary>
+    /// Closes the copies of crik's userfaultfd that other processes of the tree rooted at <paramref name="root"/> got by forking
+    /// while this process held it (<see cref="InheritedUserfaultfd"/>); throws IOException when one cannot be closed.
+    /// </summary>
+    public void CloseCopiesIn(int root, TimeSpan wait) => InheritedUserfaultfd.CloseCopies(Pid, root, _userfaultfd, _numberInApp, wait, _vdso);
 
     public void Dispose()
     {

@@ -13,11 +13,12 @@ internal static class TrackingUserfaultfd
     private const string NoAsyncWriteProtection = "this kernel's userfaultfd cannot write-protect asynchronously (Linux 6.7 or later can)";
 
     /// <summary>
-    /// The new userfaultfd of process <paramref name="pid"/>'s memory, made by one of its threads; throws IOException when none of
+    /// The new userfaultfd of process <paramref name="pid"/>'s memory, made by one of its threads, with the number it had there
+    /// (the copies a fork made meanwhile closed in its children, <see cref="InheritedUserfaultfd"/>); throws IOException when none of
     /// them can make it (the process is gone or traced already, the kernel or a seccomp profile refuses userfaultfd, or the
     /// kernel has no asynchronous write-protection: before 6.7).
     /// </summary>
-    public static SafeFileHandle Take(int pid, TimeSpan wait, CodeArea? vdso)
+    public static (SafeFileHandle Taken, int NumberInApp) Take(int pid, TimeSpan wait, CodeArea? vdso)
     {
         if (AppSyscall.Unsupported() is { } unsupported)
         {
@@ -30,9 +31,9 @@ internal static class TrackingUserfaultfd
         (SafeFileHandle taken, int numberInApp) = AppUserfaultfd.MadeInApp(pid, () => CallingThread.Stop(pid, wait, vdso));
         try
         {
-            InheritedUserfaultfd.CloseCopies(pid, taken, numberInApp, wait, vdso);
+            InheritedUserfaultfd.CloseCopies(pid, pid, taken, numberInApp, wait, vdso);
             Errno refusedHere = AppUserfaultfd.WriteProtectAsynchronously(taken);
-            return refusedHere == Errno.None ? taken : throw new IOException($"{NoAsyncWriteProtection}: {Libc.Describe(refusedHere)}");
+            return refusedHere == Errno.None ? (taken, numberInApp) : throw new IOException($"{NoAsyncWriteProtection}: {Libc.Describe(refusedHere)}");
         }
         catch
         {

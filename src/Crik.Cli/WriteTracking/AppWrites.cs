@@ -357,11 +357,16 @@ internal sealed class AppWrites(ILogger log) : IDisposable
     {
         lock (_gate)
         {
+            if (_byPid.Count == 0)
+            {
+                return;
+            }
+            List<int> tree = ProcessTree.Processes(root);
             foreach (Tracked tracked in _byPid.Values)
             {
                 try
                 {
-                    tracked.Writes.CloseCopiesIn(root, StopWait);
+                    tracked.Writes.CloseCopiesIn(root, tree, StopWait);
                 }
                 catch (Exception e) when (IsTrackingFailure(e))
                 {

@@ -24,27 +24,28 @@ internal static class InheritedUserfaultfd
     /// A fork under way when the app closed its own may show its child only after a look: the child is listed once the fork
     /// has copied the parent's memory, after its descriptors. Each checkpoint looks again before CRIU runs.
     /// </remarks>
-    public static void CloseCopies(int pid, int root, SafeFileHandle taken, int numberInApp, TimeSpan wait, CodeArea? vdso)
+    /// <param name="tree">The processes of the tree, when just read: the first look's (later looks read it again).</param>
+    public static void CloseCopies(int pid, int root, SafeFileHandle taken, int numberInApp, TimeSpan wait, CodeArea? vdso, IReadOnlyList<int>? tree = null)
     {
         int own = (int)taken.DangerousGetHandle();
         for (int look = 0; look < Looks; look++)
         {
-            List<int> holders = Holders(pid, root, own, numberInApp);
+            List<int> holders = Holders(pid, look == 0 && tree is not null ? tree : ProcessTree.Processes(root), own, numberInApp);
             if (holders.Count == 0)
             {
                 return;
             }
             holders.ForEach(child => CloseIn(pid, child, own, numberInApp, wait, vdso));
         }
-        if (Holders(pid, root, own, numberInApp) is [int left, ..])
+        if (Holders(pid, ProcessTree.Processes(root), own, numberInApp) is [int left, ..])
         {
             throw new IOException($"process {left} still holds a copy of the userfaultfd crik made in process {pid} (its children fork faster than crik "
                 + "closes them), and CRIU cannot checkpoint the app while it lives");
         }
     }
 
-    private static List<int> Holders(int pid, int root, int own, int numberInApp) =>
-        [.. ProcessTree.Processes(root).Where(other => other != pid && Kcmp.SameFileAsOwn(own, other, numberInApp) == true)];
+    private static List<int> Holders(int pid, IReadOnlyList<int> tree, int own, int numberInApp) =>
+        [.. tree.Where(other => other != pid && Kcmp.SameFileAsOwn(own, other, numberInApp) == true)];
 
     private static void CloseIn(int pid, int child, int own, int numberInApp, TimeSpan wait, CodeArea? vdso)
     {

@@ -218,7 +218,9 @@ internal sealed class ProcessWrites : IDisposable
     /// Closes the copies of crik's userfaultfd that other processes of the tree rooted at <paramref name="root"/> got by forking
     /// while this process held it (<see cref="InheritedUserfaultfd"/>); throws IOException when one cannot be closed.
     /// </summary>
-    public void CloseCopiesIn(int root, TimeSpan wait) => InheritedUserfaultfd.CloseCopies(Pid, root, _userfaultfd, _numberInApp, wait, _vdso);
+    /// <param name="tree">The processes of that tree, just read.</param>
+    public void CloseCopiesIn(int root, IReadOnlyList<int> tree, TimeSpan wait) =>
+        InheritedUserfaultfd.CloseCopies(Pid, root, _userfaultfd, _numberInApp, wait, _vdso, tree);
 
     public void Dispose()
     {

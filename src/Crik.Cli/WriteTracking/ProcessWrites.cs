@@ -247,11 +247,7 @@ internal sealed class ProcessWrites : IDisposable
             return;
         }
         List<AddressRange> unregistered = [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
-        foreach (MapsArea area in trackable)
-        {
-            // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
-            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
-        }
+        RegisterEach(trackable);
         foreach (MapsArea area in trackable)
         {
             foreach (AddressRange range in unregistered.Where(r => r.Start < area.End && r.End > area.Start))
@@ -268,10 +264,20 @@ internal sealed class ProcessWrites : IDisposable
     /// </summary>
     private void RegisterAfresh(List<MapsArea> areas)
     {
-        Register(areas);
-        foreach (MapsArea area in areas.Where(Trackable))
+        List<MapsArea> trackable = [.. areas.Where(Trackable)];
+        RegisterEach(trackable); // every mark is lifted below: no look for the stale ones first
+        foreach (MapsArea area in trackable)
         {
             LiftMarks(area.Start, area.End);
+        }
+    }
+
+    private void RegisterEach(List<MapsArea> trackable)
+    {
+        foreach (MapsArea area in trackable)
+        {
+            // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
+            _ = PageWrites.Register(_userfaultfd, area.Start, area.End);
         }
     }
 

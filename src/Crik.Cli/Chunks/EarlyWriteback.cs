@@ -60,9 +60,9 @@ internal sealed class EarlyWriteback : IDisposable
         _ended.Wait();
         // One more, once the thread has ended: what the disk failed of the pack's last bytes (after the last writeback here,
         // in the commit's own flush say) is told to each open file once, and to this one only here.
-        if (FailedWith is null && !_file.IsClosed && Libc.Fdatasync((int)_file.DangerousGetHandle()) != 0 && Libc.LastErrno is var errno and not Errno.EINTR)
+        if (FailedWith is null && !_file.IsClosed)
         {
-            _ = Interlocked.CompareExchange(ref _failure, (int)errno, 0);
+            Flush();
         }
         return FailedWith;
     }
@@ -114,10 +114,7 @@ internal sealed class EarlyWriteback : IDisposable
                 _file.DangerousAddRef(ref added); // the pack may be closed meanwhile: not under this call
                 // fdatasync, not only a writeback: the disk's own cache is flushed too, which is most of
                 // what a flush of the whole file system costs on a virtual disk.
-                if (Libc.Fdatasync((int)_file.DangerousGetHandle()) != 0 && Libc.LastErrno is var errno and not Errno.EINTR)
-                {
-                    _ = Interlocked.CompareExchange(ref _failure, (int)errno, 0);
-                }
+                Flush();
             }
             catch (ObjectDisposedException)
             {
@@ -130,6 +127,15 @@ internal sealed class EarlyWriteback : IDisposable
                     _file.DangerousRelease();
                 }
             }
+        }
+    }
+
+    /// <summary>One fdatasync of the pack; the first failure is kept.</summary>
+    private void Flush()
+    {
+        if (Libc.Fdatasync((int)_file.DangerousGetHandle()) != 0 && Libc.LastErrno is var errno and not Errno.EINTR)
+        {
+            _ = Interlocked.CompareExchange(ref _failure, (int)errno, 0);
         }
     }
 }

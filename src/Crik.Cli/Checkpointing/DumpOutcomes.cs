@@ -47,7 +47,7 @@ internal sealed class DumpOutcomes(ICheckpointWriter store, string imageDir, ILo
     /// <summary>A failure that found no room for a write, with where and what to do: the error alone names neither.</summary>
     private string WithRoomHint(string why) =>
         !RestoreBlames.NoRoom(why) ? why
-        : why.Contains("Read-only file system", StringComparison.Ordinal)
+        : RestoreBlames.ReadOnlyFileSystem(why)
             ? $"{why}; {imageDir} is on a file system mounted read-only: mount its volume read-write"
             : $"{why}; there is no room left for the checkpoint in {imageDir}: free space on its volume (crik never deletes what is in "
                 + $"{StoreLayout.SetAsideDir}/), give the volume more, or keep fewer checkpoints (keepCheckpoints)";

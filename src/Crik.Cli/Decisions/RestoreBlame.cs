@@ -29,8 +29,10 @@ internal static class RestoreBlames
 {
     private const int NoSpace = 28, ReadOnly = 30, QuotaExceeded = 122; // ENOSPC, EROFS, EDQUOT
 
+    private const string ReadOnlyWords = "Read-only file system";
+
     /// <summary>CRIU's words (strerror) for the same errors, in the first error line of its log.</summary>
-    private static readonly string[] NoRoomWords = ["No space left on device", "Read-only file system", "Disk quota exceeded"];
+    private static readonly string[] NoRoomWords = ["No space left on device", ReadOnlyWords, "Disk quota exceeded"];
 
     /// <summary>
     /// A failed read or write. Only proof sets a checkpoint aside: a failure of crik's own code says nothing of it, and
@@ -55,6 +57,9 @@ internal static class RestoreBlames
 
     /// <summary>Whether an error's words say a write found no room: a full disk or quota, or a read-only file system.</summary>
     public static bool NoRoom(string error) => NoRoomWords.Any(w => error.Contains(w, StringComparison.Ordinal));
+
+    /// <summary>Whether an error's words say the file system is mounted read-only: no room is made by freeing space there.</summary>
+    public static bool ReadOnlyFileSystem(string error) => error.Contains(ReadOnlyWords, StringComparison.Ordinal);
 
     /// <summary>For a restore blamed on this node, from what stopped it: what the node lacks, and what to do about it.</summary>
     public static (string Lacks, string Fix) OfNode(string why) =>

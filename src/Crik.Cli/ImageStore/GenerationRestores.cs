@@ -118,17 +118,23 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
         }
     }
 
-    /// <summary>The restore failed: the generation is set aside with its reason, and CRIU's log goes to logs/. Returns where it went.</summary>
+    /// <summary>
+    /// The restore failed: the generation is set aside with its reason, and CRIU's log goes to logs/. Returns where it went.
+    /// Its record goes only once it is set aside: where the move fails (or crik is killed first), the generation is still
+    /// committed and restoreAttempts must count this restore.
+    /// </summary>
     public string RestoreFailed(RestoreAttempt attempt, string reason)
     {
-        ForgetRestore();
         try
         {
             // Before CRIU's log, which may be large and slow to store.
-            return shelves.MoveToSetAside(attempt.Checkpoint.Name, reason);
+            string movedTo = shelves.MoveToSetAside(attempt.Checkpoint.Name, reason);
+            ForgetRestore();
+            return movedTo;
         }
         finally
         {
+            _restored = _lastRestore = null; // a restore that failed never survives, nor fails its load, whatever the move did
             attempt.KeepLog();
             attempt.Dispose();
         }

@@ -77,6 +77,10 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
     {
         string name = StoreLayout.CommittedName(generation);
         string? problem = Verify(name, out Manifest? manifest, out bool keep, out Exception? diskFailure);
+        if (problem is null && current is not null && AppIdentity.CannotTell(manifest!, current) is { } cannotTell)
+        {
+            throw new ProgramUnreadableException($"{cannotTell}, so crik cannot tell whether {reader.Display(name)} is of the app this container runs");
+        }
         string? otherApp = problem is null && current is not null ? AppIdentity.Mismatch(manifest!, current) : null;
         List<RestoreRecord> restores = [];
         try

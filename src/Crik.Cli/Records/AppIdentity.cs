@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
@@ -17,6 +18,10 @@ internal sealed record AppIdentity(IReadOnlyList<string> Command, string? Execut
     private const int SampleBytes = 64 << 10;
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+    /// <summary>Why the executable could not be read here, when it could not; never recorded.</summary>
+    [JsonIgnore]
+    public string? ReadError { get; init; }
+
     /// <summary>The identity of what <paramref name="command"/> runs here; never throws (an unresolvable program has no executable).</summary>
     public static AppIdentity Of(IReadOnlyList<string> command)
     {
@@ -33,7 +38,7 @@ internal sealed record AppIdentity(IReadOnlyList<string> Command, string? Execut
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new AppIdentity(command, executable, 0, null);
+            return new AppIdentity(command, executable, 0, null) { ReadError = e.Message };
         }
     }
 
@@ -54,6 +59,21 @@ internal sealed record AppIdentity(IReadOnlyList<string> Command, string? Execut
             return null;
         }
         return $"checkpoint {recorded.Generation} is of {app.Describe()}, this container runs {current.Describe()}";
+    }
+
+    /// <summary>
+    /// Why no one can tell whether a checkpoint with this manifest is of <paramref name="current"/>: the checkpoint's program
+    /// was read, with the same command line, and this container's cannot be found or read. Null when the two can be compared.
+    /// </summary>
+    public static string? CannotTell(Manifest recorded, AppIdentity current)
+    {
+        if (!recorded.Command.SequenceEqual(current.Command) || recorded.App?.Fingerprint is null || current.Fingerprint is not null)
+        {
+            return null;
+        }
+        return current.Executable is null
+            ? $"this container has no program {current.Command[0]} (looked for {(current.Command[0].Contains('/') ? "at that path" : "in PATH")})"
+            : $"crik could not read {current.Executable}: {current.ReadError ?? "unknown error"}";
     }
 
     /// <summary>E.g. "/app/server 1.2 MiB (fingerprint 1a2b3c4d)".</summary>

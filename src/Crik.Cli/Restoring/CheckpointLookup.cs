@@ -48,6 +48,11 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
                 }
                 return new Found(checkpoint, null);
             }
+            catch (ProgramUnreadableException e)
+            {
+                throw new RestoreFailedException($"{e.Message}. Every checkpoint in {store.ImageDir} stays and nothing starts: make the program "
+                    + "there again (the image, PATH, its permissions) and the next pod restores the newest");
+            }
             catch (Exception e) when (e is not RestoreFailedException)
             {
                 // Unknown is not empty: a store that cannot be listed, locked or read may hold the checkpoint to resume.

@@ -49,6 +49,38 @@ public class RestoreRuleTests
         second.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A checkpoint of the program this container should run, which is not there (a broken image, a volume not yet mounted):
+    /// nothing can tell whether the checkpoint is of it, so it stays, nothing starts, and one line says why and what to do.
+    /// </summary>
+    [CriuFact]
+    public void ACheckpointIsKeptAndNothingStartsWhileItsProgramCannotBeFound()
+    {
+        using var pods = new Pods();
+        string program = Path.Combine(pods.Root, "counter.sh");
+        File.WriteAllText(program, "#!/bin/sh\n" + Pods.Counter() + "\n");
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using (CrikRun first = pods.Start(program))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        File.Move(program, program + ".away");
+        using (CrikRun second = pods.Start(program))
+        {
+            Assert.Equal(125, second.WaitForExit());
+            string why = Assert.Single(second.Stderr, l => l.Contains("has no program", StringComparison.Ordinal));
+            Assert.Contains("Every checkpoint in ", why, StringComparison.Ordinal);
+            Assert.Empty(second.Stdout);
+        }
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.Empty(pods.SetAside());
+        File.Move(program + ".away", program);
+        using CrikRun third = pods.Start(program);
+        third.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        third.Signal(Native.SIGKILL);
+    }
+
     /// <summary>A JSON null in a manifest field made every start exit 125 before the app ran (a crash loop).</summary>
     [CriuFact]
     public void AManifestWithANullFieldIsSetAsideAndTheAppStartsFreshInsteadOfCrashLooping()

@@ -50,6 +50,27 @@ public abstract partial class LifecycleContract
         Assert.Null(next.FindRestorable(AppIdentity.Of(["app"])));
     }
 
+    [SkippableLifecycleFact]
+    public void AGenerationIsKeptAndNothingChosenWhileThisContainersProgramCannotBeFound()
+    {
+        string program = Path.Combine(Directory.CreateTempSubdirectory("crik-program-").FullName, "app");
+        File.WriteAllText(program, "#!/bin/sh\nexec sleep 1000\n");
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        AppIdentity taken = AppIdentity.Of([program]);
+        Commit("one", manifest: new Manifest { RootPid = 9001, Command = [program], App = taken });
+        File.Move(program, program + ".away");
+        using (GenerationStore store = NewStore())
+        {
+            var why = Assert.Throws<ProgramUnreadableException>(() => store.FindRestorable(AppIdentity.Of([program])));
+            Assert.StartsWith($"this container has no program {program} (looked for at that path), so crik cannot tell whether ", why.Message,
+                StringComparison.Ordinal);
+        }
+        File.Move(program + ".away", program);
+        using GenerationStore next = NewStore();
+        Assert.Equal(1, next.FindRestorable(AppIdentity.Of([program]))!.Manifest.Generation);
+        Directory.Delete(Path.GetDirectoryName(program)!, recursive: true);
+    }
+
     /// <summary>Begins a dump and stops as a crik killed mid-dump would: nothing sealed, published or abandoned.</summary>
     internal void DumpKilledMidway()
     {

@@ -206,14 +206,14 @@ public abstract partial class LifecycleContract
     }
 
     /// <summary>Commits a generation holding <paramref name="content"/>, as a crik's checkpoint would.</summary>
-    internal void Commit(string content, GenerationStore? store = null, int keep = 2)
+    internal void Commit(string content, GenerationStore? store = null, int keep = 2, Manifest? manifest = null)
     {
         GenerationStore owned = store ?? NewStore();
         try
         {
             using StagingCheckpoint staging = owned.BeginCheckpoint();
             File.WriteAllText(Path.Combine(staging.ImagesDir, "stats-dump"), content);
-            owned.Commit(staging, new Manifest { RootPid = 9001, Command = ["app"] }, keep);
+            owned.Commit(staging, manifest ?? new Manifest { RootPid = 9001, Command = ["app"] }, keep);
         }
         finally
         {

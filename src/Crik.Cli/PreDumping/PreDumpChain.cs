@@ -70,10 +70,13 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
             string? parent = _preDumps.Count > 0 ? $"../{_preDumps[^1].Name}" : null;
             CriuResult result = await criu.RunAsync(CriuArguments.PreDump(app.Pid, images.ProcPath, work, mounts, parent, tracksMemory),
                 work, timeout, kill: abort).ConfigureAwait(false);
+            if (!result.Succeeded && abort.IsCancellationRequested)
+            {
+                return Stopped(clock.Elapsed);
+            }
             if (!result.Succeeded)
             {
-                string why = abort.IsCancellationRequested ? "stopped for a signal" : result.Describe(timeout);
-                return Failed($" after {clock.Elapsed.TotalSeconds:0.00} s: {why}", logFile);
+                return Failed($" after {clock.Elapsed.TotalSeconds:0.00} s: {result.Describe(timeout)}", logFile);
             }
             long bytes = PagesBytes(images);
             _preDumps.Add((name, images));
@@ -183,6 +186,19 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
         {
         }
         return deleted;
+    }
+
+    /// <summary>
+    /// A pre-dump stopped for something more urgent: no failure of pre-dumping, so it counts towards none (a terminal's
+    /// SIGWINCH or a SIGHUP to reload must not end pre-dumps). Its chain goes all the same: CRIU may have reset what tracks the
+    /// app's writes before it stopped.
+    /// </summary>
+    private bool Stopped(TimeSpan after)
+    {
+        log.Information("Pre-dump stopped after {Seconds:0.00} s for a signal, the app's end or a lost lease; the next checkpoint "
+            + "dumps all of the app's memory", after.TotalSeconds);
+        Drop();
+        return false;
     }
 
     private bool Failed(string why, string? logFile)

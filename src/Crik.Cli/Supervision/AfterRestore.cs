@@ -47,7 +47,7 @@ internal sealed class AfterRestore(IReadOnlyList<string> command, ChildReaper re
         await timer.CancelAsync().ConfigureAwait(false);
         if (ended != child.Exited)
         {
-            Posix.TrySignal(child.Pid, Signal.SIGKILL);
+            reaper.SignalUnlessReaped(child, Signal.SIGKILL); // not by its bare PID: reaped, another process may have it
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
         if (ended == child.Exited && status is { Exited: true, ExitCode: 0 })

@@ -58,13 +58,14 @@ internal static class ForkInheritance
     /// <list type="bullet">
     /// <item>The child has no registered area there: the parent's flags say why (dc or wf: not inherited); otherwise the child
     /// unmapped or moved it since, and the event that says so is still to come (kept, for that event to act on).</item>
-    /// <item>The child's area is marked wf: emptied at the fork.</item>
-    /// <item>The child's area is whole but the parent's is marked wf: the parent marked it after the fork, or the child
-    /// unmarked it, and which one nothing says (cannot know).</item>
+    /// <item>The child's area is marked wf where the parent's is too, or the parent is not seen: emptied at the fork.</item>
+    /// <item>The two disagree, one area marked wf and the other whole: the one marked wf marked it after the fork, or the other
+    /// unmarked it (MADV_KEEPONFORK), and which one nothing says (cannot know).</item>
     /// </list>
     /// </summary>
     public static bool? Decide(ForkedArea parent, ForkedArea child) => (parent, child) switch
     {
+        (ForkedArea.Whole, ForkedArea.Wiped) => null,
         (_, ForkedArea.Wiped) => true,
         (ForkedArea.Wiped or ForkedArea.NotCopied, ForkedArea.None) => true,
         (_, ForkedArea.None) => false,

@@ -109,7 +109,8 @@ public sealed class ForkInheritanceTests
 
     [Theory]
     [InlineData(ForkedArea.Unknown, ForkedArea.Wiped, true)]
-    [InlineData(ForkedArea.Whole, ForkedArea.Wiped, true)]
+    [InlineData(ForkedArea.Whole, ForkedArea.Wiped, null)]
+    [InlineData(ForkedArea.Wiped, ForkedArea.Wiped, true)]
     [InlineData(ForkedArea.NotCopied, ForkedArea.None, true)]
     [InlineData(ForkedArea.Wiped, ForkedArea.None, true)]
     [InlineData(ForkedArea.Whole, ForkedArea.None, false)]

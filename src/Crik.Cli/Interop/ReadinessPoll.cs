@@ -9,6 +9,7 @@ namespace Crik.Cli.Interop;
 internal sealed unsafe class ReadinessPoll : IDisposable
 {
     private readonly SafeFileHandle _wake;
+    private long _waits;
 
     public ReadinessPoll()
     {
@@ -19,6 +20,9 @@ internal sealed unsafe class ReadinessPoll : IDisposable
         }
         _wake = new SafeFileHandle(fd, ownsHandle: true);
     }
+
+    /// <summary>How many times <see cref="Wait"/> was called: where it is called once a round, the rounds begun.</summary>
+    public long Waits => Interlocked.Read(ref _waits);
 
     /// <summary>Ends the current (or next) <see cref="Wait"/> at once.</summary>
     public void Wake()
@@ -40,6 +44,7 @@ internal sealed unsafe class ReadinessPoll : IDisposable
     /// </summary>
     public List<int> Wait(IReadOnlyList<int> fds, int timeoutMilliseconds)
     {
+        Interlocked.Increment(ref _waits);
         var descriptors = new Libc.PollDescriptor[fds.Count + 1];
         descriptors[0] = new Libc.PollDescriptor { Fd = (int)_wake.DangerousGetHandle(), Events = Libc.POLLIN };
         for (int i = 0; i < fds.Count; i++)

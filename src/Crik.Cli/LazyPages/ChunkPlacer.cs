@@ -13,9 +13,6 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class ChunkPlacer
 {
-    /// <summary>How long a page may stay unplaced (<see cref="Unplaceable"/>) before the fill fails.</summary>
-    private static readonly TimeSpan UnplacedWait = TimeSpan.FromSeconds(2);
-
     private readonly AddressSpaces _spaces;
     private readonly ChunkReadAhead _reads;
     private readonly PageCopier _copier;
@@ -74,7 +71,7 @@ internal sealed class ChunkPlacer
     /// <summary>Copies the pages of a chunk (its <paramref name="length"/> bytes from <paramref name="start"/> in the pages image) that the process misses.</summary>
     private void CopyInto(LazyTask task, byte[] bytes, long start, int length)
     {
-        long unplacedSince = 0;
+        UnplacedWatch? unplaced = null;
         while (!_fill.Failed)
         {
             if (task.Fill(_copier, bytes, start, length) is not { } copy)
@@ -85,7 +82,7 @@ internal sealed class ChunkPlacer
             {
                 _poll.Wake();
             }
-            if (copy.Result == FillResult.Unmapped && Unplaceable(task, start, ref unplacedSince))
+            if (copy.Result == FillResult.Unmapped && Unplaceable(task, start, unplaced ??= new UnplacedWatch()))
             {
                 return;
             }
@@ -99,19 +96,14 @@ internal sealed class ChunkPlacer
     }
 
     /// <summary>
-    /// A page crik still has to fill is not there for the process's userfaultfd. An unmap's event comes right after the
-    /// unmap, so one that is not read yet is read within <see cref="UnplacedWait"/>; a page still unplaced then is in a
-    /// mapping crik cannot fill (one CRIU never registered, say). It is never counted as done: the fill fails, the app is
-    /// killed, and the checkpoint it came from stays for the next pod.
+    /// A page crik still has to fill is not there for the process's userfaultfd. The change that explains it comes as an
+    /// event (<see cref="UnplacedWatch"/>); a page still unplaced once every event queued before has been read, and
+    /// <see cref="UnplacedWatch.Wait"/> after, is in a mapping crik cannot fill (one CRIU never registered, say). It is never
+    /// counted as done: the fill fails, the app is killed, and the checkpoint it came from stays for the next pod.
     /// </summary>
-    private bool Unplaceable(LazyTask task, long start, ref long unplacedSince)
+    private bool Unplaceable(LazyTask task, long start, UnplacedWatch unplaced)
     {
-        if (unplacedSince == 0)
-        {
-            unplacedSince = Stopwatch.GetTimestamp();
-            return false;
-        }
-        if (Stopwatch.GetElapsedTime(unplacedSince) < UnplacedWait)
+        if (!unplaced.GivesUp(_poll.Waits, Stopwatch.GetTimestamp()))
         {
             return false;
         }

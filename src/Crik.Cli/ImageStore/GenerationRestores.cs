@@ -132,9 +132,14 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
             ForgetRestore();
             return movedTo;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Still committed, its record counting this restore: no later commit may mark it survived.
+            _restored = _lastRestore = null;
+            throw;
+        }
         finally
         {
-            _restored = _lastRestore = null; // a restore that failed never survives, nor fails its load, whatever the move did
             attempt.KeepLog();
             attempt.Dispose();
         }

@@ -98,6 +98,7 @@ internal static class ForkInheritance
         SmapsArea? area = areas.FirstOrDefault(a => a.Start <= address && address < a.End);
         return area is null ? ForkedArea.None
             : isParent && area.Has("dc") ? ForkedArea.NotCopied
+            : isParent && !area.Has("um") ? ForkedArea.Unknown // mapped since (the held one was registered): it says nothing of the fork
             : area.Has("wf") ? ForkedArea.Wiped
             : ForkedArea.Whole;
     }

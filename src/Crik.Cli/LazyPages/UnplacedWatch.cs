@@ -12,7 +12,14 @@ internal sealed class UnplacedWatch
     /// <summary>How long a page may stay unplaced once every event queued before it was found so has been read.</summary>
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a page may stay unplaced whatever the events thread does: only an events thread stuck in one round (a read of
+    /// /proc that never returns) takes this long, and it serves no fault meanwhile.
+    /// </summary>
+    public static readonly TimeSpan StuckRound = TimeSpan.FromSeconds(60);
+
     private long _roundsWhenFound = -1;
+    private long _foundAt;
     private long _countingSince;
 
     /// <summary>
@@ -23,8 +30,12 @@ internal sealed class UnplacedWatch
     {
         if (_roundsWhenFound < 0)
         {
-            _roundsWhenFound = roundsBegun;
+            (_roundsWhenFound, _foundAt) = (roundsBegun, now);
             return false;
+        }
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(_foundAt, now) >= StuckRound)
+        {
+            return true;
         }
         if (_countingSince == 0)
         {

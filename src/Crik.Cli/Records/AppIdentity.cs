@@ -63,13 +63,15 @@ internal sealed record AppIdentity(IReadOnlyList<string> Command, string? Execut
 
     /// <summary>
     /// Why no one can tell whether a checkpoint with this manifest is of <paramref name="current"/>: the checkpoint's program
-    /// was read, with the same command line, and this container's cannot be found or read. Null when the two can be compared.
+    /// was read, with the same command line, and this container's cannot be found, or cannot be read at the same path. Null
+    /// when the two can be compared.
     /// </summary>
     public static string? CannotTell(Manifest recorded, AppIdentity current)
     {
-        if (!recorded.Command.SequenceEqual(current.Command) || recorded.App?.Fingerprint is null || current.Fingerprint is not null)
+        if (!recorded.Command.SequenceEqual(current.Command) || recorded.App?.Fingerprint is null || current.Fingerprint is not null
+            || (current.Executable is not null && current.Executable != recorded.App.Executable))
         {
-            return null;
+            return null; // the two can be compared: another path is another app, whatever its bytes
         }
         return current.Executable is null
             ? $"this container has no program {current.Command[0]} (looked for {(current.Command[0].Contains('/') ? "at that path" : "in PATH")})"

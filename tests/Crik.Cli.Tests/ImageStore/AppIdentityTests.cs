@@ -59,11 +59,12 @@ public sealed class AppIdentityTests
     {
         AppIdentity sh = AppIdentity.Of(["sh", "-c", "x"]);
         Assert.Null(AppIdentity.CannotTell(Recorded(sh), sh));
-        Assert.Equal("crik could not read /bin/x: Input/output error",
-            AppIdentity.CannotTell(Recorded(sh), sh with { Executable = "/bin/x", Size = 0, Fingerprint = null, ReadError = "Input/output error" }));
+        Assert.Equal($"crik could not read {sh.Executable}: Input/output error",
+            AppIdentity.CannotTell(Recorded(sh), sh with { Size = 0, Fingerprint = null, ReadError = "Input/output error" }));
         Assert.Equal("this container has no program sh (looked for in PATH)",
             AppIdentity.CannotTell(Recorded(sh), sh with { Executable = null, Size = 0, Fingerprint = null }));
         Assert.Null(AppIdentity.CannotTell(Recorded(sh), AppIdentity.Of(["no-such-program-anywhere"]))); // another command line: a mismatch
+        Assert.Null(AppIdentity.CannotTell(Recorded(sh), sh with { Executable = "/opt/other/sh", Size = 0, Fingerprint = null })); // another path: a mismatch
         Assert.Null(AppIdentity.CannotTell(Recorded(sh with { Fingerprint = null }), sh with { Fingerprint = null })); // unread both times
     }
 

@@ -101,6 +101,20 @@ public sealed class ForkInheritanceTests
         Assert.Contains("0x7f0000480000-0x7f0000500000", unknown.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The parent unmapped its wipe-on-fork area since the fork and mapped something else there, which crik does not serve (no
+    /// "um"): that says nothing of the fork, and the child's mark decides. Taken as the parent's whole area, it was one crik
+    /// cannot know, and the fill failed.
+    /// </summary>
+    [Fact]
+    public void AParentsAreaMappedSinceTheForkSaysNothing()
+    {
+        string parentRemapped = Parent.Replace("7f0000000000-7f0000100000 rw-p 00000000 00:00 0\nSize:               1024 kB\nLocked:                0 kB\nVmFlags: rd wr mr mw me ac sd wf um",
+            "7f0000000000-7f0000100000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac sd", StringComparison.Ordinal);
+        Assert.NotEqual(Parent, parentRemapped);
+        Assert.Equal([(Wiped, Wiped + Mib)], ForkInheritance.NotInherited(parentRemapped, Child, [(Wiped, Wiped + Mib), (Plain, Plain + Mib)]));
+    }
+
     [Fact]
     public void NeitherReadIsNotAnswered()
     {

@@ -23,7 +23,15 @@ public sealed class UnplacedWatchTests
         Assert.False(watch.GivesUp(roundsBegun: 5, At(0)));
         Assert.False(watch.GivesUp(roundsBegun: 5, At(10)));
         Assert.False(watch.GivesUp(roundsBegun: 6, At(30))); // the round begun after it was found has not ended yet
-        Assert.False(watch.GivesUp(roundsBegun: 6, At(60)));
+        Assert.False(watch.GivesUp(roundsBegun: 6, At(UnplacedWatch.StuckRound.TotalSeconds - 1)));
+    }
+
+    [Fact]
+    public void AnEventsThreadStuckInOneRoundForAMinuteFailsThePage()
+    {
+        var watch = new UnplacedWatch();
+        Assert.False(watch.GivesUp(roundsBegun: 5, At(0)));
+        Assert.True(watch.GivesUp(roundsBegun: 6, At(UnplacedWatch.StuckRound.TotalSeconds)));
     }
 
     [Fact]

@@ -26,6 +26,12 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     /// <summary>After this many failed pre-dumps in a row crik stops pre-dumping the app.</summary>
     public const int FailuresBeforeGivingUp = 3;
 
+    /// <summary>
+    /// Pre-dumps stopped before they ended (<see cref="Stopped"/>) in a row, with none taken whole between, after which no
+    /// more are taken: signals come faster than a pre-dump takes, and each one stopped only cost the app a freeze.
+    /// </summary>
+    public const int StopsBeforeGivingUp = 10;
+
     /// <summary>The file in each chain's directory its crik holds locked while it lives (see <see cref="DeleteStale"/>).</summary>
     public const string OwnerFile = ".owner";
 
@@ -40,11 +46,12 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     private long _firstBytes;
     private long _chainBytes;
     private int _failuresInARow;
+    private int _stopsInARow;
 
     public int Count => _preDumps.Count;
 
-    /// <summary>Pre-dumps failed <see cref="FailuresBeforeGivingUp"/> times in a row: no more are taken.</summary>
-    public bool GaveUp => _failuresInARow >= FailuresBeforeGivingUp;
+    /// <summary>Pre-dumps failed <see cref="FailuresBeforeGivingUp"/> times in a row, or were stopped <see cref="StopsBeforeGivingUp"/> times: no more are taken.</summary>
+    public bool GaveUp => _failuresInARow >= FailuresBeforeGivingUp || _stopsInARow >= StopsBeforeGivingUp;
 
     /// <summary>
     /// Pre-dumps the app; false when that failed (logged; the chain is dropped and the app may need
@@ -83,7 +90,7 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
             images = null;
             _firstBytes = _preDumps.Count == 1 ? bytes : _firstBytes;
             _chainBytes += bytes;
-            _failuresInARow = 0;
+            (_failuresInARow, _stopsInARow) = (0, 0);
             log.Information("Pre-dumped the app in {Seconds:0.00} s (frozen for part of it): {Size} of memory changed since the {Since}, in {Dir}",
                 clock.Elapsed.TotalSeconds, Size.Format(bytes), _preDumps.Count == 1 ? "last checkpoint" : "previous pre-dump",
                 scratch.Directory.PathOf(name));
@@ -195,9 +202,15 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     /// </summary>
     private bool Stopped(TimeSpan after)
     {
+        _stopsInARow++;
         log.Information("Pre-dump stopped after {Seconds:0.00} s for a signal, the app's end or a lost lease; the next checkpoint "
             + "dumps all of the app's memory", after.TotalSeconds);
         Drop();
+        if (_stopsInARow >= StopsBeforeGivingUp)
+        {
+            log.Warning("Pre-dumps were stopped {Count} times in a row, each before it ended: signals come faster than a pre-dump takes, so crik "
+                + "stops pre-dumping this app; its checkpoints dump all of its memory", StopsBeforeGivingUp);
+        }
         return false;
     }
 

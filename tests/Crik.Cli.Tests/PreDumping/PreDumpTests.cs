@@ -172,11 +172,37 @@ public class PreDumpTests
     public void PreDumpsStoppedForSignalsTheAppIsGivenAreNotFailuresAndPreDumpingGoesOn()
     {
         using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
-        const int Stops = 4;
-        using CrikRun pod = pods.StartWith(StallingPreDumps(pods, CriuFault.StallInInjectedSyscall, Stops), App);
+        using CrikRun pod = StopPreDumps(pods, 4);
+        int taken = PreDumpsTaken(pod);
+        Poll.Until(() => PreDumpsTaken(pod) > taken, "a pre-dump after the four stopped", TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("Pre-dump failed", StringComparison.Ordinal) || l.Contains("stops pre-dumping", StringComparison.Ordinal));
+        Pods.CheckpointAndStop(pod);
+    }
+
+    /// <summary>Ten pre-dumps in a row stopped before they ended: signals come faster than a pre-dump takes, and crik stops pre-dumping, saying so.</summary>
+    [CriuFact]
+    public void TenPreDumpsStoppedInARowEndPreDumping()
+    {
+        using var pods = new Pods("preDumpInterval: 1s\ncheckpointTimeout: 60s\n");
+        using CrikRun pod = StopPreDumps(pods, 10);
+        pod.WaitForLine("stops pre-dumping this app", TimeSpan.FromSeconds(10), stderr: true);
+        int taken = PreDumpsTaken(pod);
+        Thread.Sleep(2500); // past two pre-dump intervals
+        Assert.Equal(taken, PreDumpsTaken(pod));
+        Assert.Equal(10, pod.Stderr.Count(l => l.Contains("Pre-dump stopped after", StringComparison.Ordinal)));
+        Pods.CheckpointAndStop(pod);
+    }
+
+    /// <summary>How many pre-dumps the pod has taken whole so far (those before the app counted among them).</summary>
+    private static int PreDumpsTaken(CrikRun pod) => pod.Stderr.Count(l => l.Contains("Pre-dumped the app", StringComparison.Ordinal));
+
+    /// <summary>A pod whose first <paramref name="stops"/> pre-dumps once the app has counted each stall in the app, and are each stopped by a SIGWINCH.</summary>
+    private static CrikRun StopPreDumps(Pods pods, int stops)
+    {
+        CrikRun pod = pods.StartWith(StallingPreDumps(pods, CriuFault.StallInInjectedSyscall, stops), App);
         pod.WaitForLine(_ => Pods.Counts(pod).Any(c => c > 0), TimeSpan.FromSeconds(60));
         File.WriteAllText(Counted(pods), "");
-        for (int stop = 1; stop <= Stops; stop++)
+        for (int stop = 1; stop <= stops; stop++)
         {
             Poll.Until(() => Directory.Exists(Path.Combine(pods.Root, $"stalled-{stop}"))
                     && RunningCriusLog(pod)?.Contains("stalls at its injected syscall", StringComparison.Ordinal) == true,
@@ -186,9 +212,7 @@ public class PreDumpTests
             Poll.Until(() => pod.Stderr.Count(l => l.Contains("Pre-dump stopped after", StringComparison.Ordinal)) == stopped,
                 $"pre-dump {stop} stopped", TimeSpan.FromSeconds(30));
         }
-        pod.WaitForLine("Pre-dumped the app", TimeSpan.FromSeconds(30), stderr: true);
-        Assert.DoesNotContain(pod.Stderr, l => l.Contains("Pre-dump failed", StringComparison.Ordinal) || l.Contains("stops pre-dumping", StringComparison.Ordinal));
-        Pods.CheckpointAndStop(pod);
+        return pod;
     }
 
     private enum CriuFault

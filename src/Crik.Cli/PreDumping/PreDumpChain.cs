@@ -45,13 +45,14 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     private int _made;
     private long _firstBytes;
     private long _chainBytes;
-    private int _failuresInARow;
-    private int _stopsInARow;
+
+    /// <summary>Pre-dumps that failed, and that were stopped, since the last one taken whole.</summary>
+    private (int Failures, int Stops) _inARow;
 
     public int Count => _preDumps.Count;
 
     /// <summary>Pre-dumps failed <see cref="FailuresBeforeGivingUp"/> times in a row, or were stopped <see cref="StopsBeforeGivingUp"/> times: no more are taken.</summary>
-    public bool GaveUp => _failuresInARow >= FailuresBeforeGivingUp || _stopsInARow >= StopsBeforeGivingUp;
+    public bool GaveUp => _inARow.Failures >= FailuresBeforeGivingUp || _inARow.Stops >= StopsBeforeGivingUp;
 
     /// <summary>
     /// Pre-dumps the app; false when that failed (logged; the chain is dropped and the app may need
@@ -90,7 +91,7 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
             images = null;
             _firstBytes = _preDumps.Count == 1 ? bytes : _firstBytes;
             _chainBytes += bytes;
-            (_failuresInARow, _stopsInARow) = (0, 0);
+            _inARow = (0, 0);
             log.Information("Pre-dumped the app in {Seconds:0.00} s (frozen for part of it): {Size} of memory changed since the {Since}, in {Dir}",
                 clock.Elapsed.TotalSeconds, Size.Format(bytes), _preDumps.Count == 1 ? "last checkpoint" : "previous pre-dump",
                 scratch.Directory.PathOf(name));
@@ -202,11 +203,11 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
     /// </summary>
     private bool Stopped(TimeSpan after)
     {
-        _stopsInARow++;
+        _inARow.Stops++;
         log.Information("Pre-dump stopped after {Seconds:0.00} s for a signal, the app's end or a lost lease; the next checkpoint "
             + "dumps all of the app's memory", after.TotalSeconds);
         Drop();
-        if (_stopsInARow >= StopsBeforeGivingUp)
+        if (_inARow.Stops >= StopsBeforeGivingUp)
         {
             log.Warning("Pre-dumps were stopped {Count} times in a row, each before it ended: signals come faster than a pre-dump takes, so crik "
                 + "stops pre-dumping this app; its checkpoints dump all of its memory", StopsBeforeGivingUp);
@@ -216,7 +217,7 @@ internal sealed class PreDumpChain(CriuRunner criu, bool tracksMemory, ILogger l
 
     private bool Failed(string why, string? logFile)
     {
-        _failuresInARow++;
+        _inARow.Failures++;
         string keptLog = KeepLog(logFile);
         log.Warning("Pre-dump failed{Why}{Log}. The app keeps running; the next checkpoint dumps all of its memory", why,
             keptLog.Length > 0 ? $"; CRIU log {keptLog}" : "");

@@ -14,4 +14,4 @@ _ = CrikUptime.Elapsed;
 DiagnosticsPort.RemoveSocket();
 int exitCode = CrikCommandLine.Invoke(args, signals);
 // crik's own threads held IDs a checkpoint needs (Restoring/PidRoom): its program starts again, as the same PID 1.
-return SelfRestart.Requested is null ? exitCode : SelfRestart.Exec(ForwardedSignals.All, signals.TakeReceived, exitCode);
+return SelfRestart.Requested is null ? exitCode : SelfRestart.Exec(ForwardedSignals.All, signals, exitCode);

@@ -24,6 +24,17 @@ internal static partial class Libc
     internal static partial int Kill(int pid, Signal signal);
 
     /// <summary>
+    /// tgkill(2): sends <paramref name="signal"/> to thread <paramref name="thread"/> of process <paramref name="process"/>
+    /// alone. Returns 0, or -1 with errno (ESRCH: no such thread).
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "tgkill", SetLastError = true)]
+    internal static partial int ThreadKill(int process, int thread, Signal signal);
+
+    /// <summary>gettid(2): the calling thread's ID. Cannot fail.</summary>
+    [LibraryImport(Library, EntryPoint = "gettid")]
+    internal static partial int GetThreadId();
+
+    /// <summary>
     /// signal(2) with SIG_DFL (0): restores the default disposition. Returns the previous handler, or
     /// SIG_ERR (-1) with errno.
     /// </summary>

@@ -87,6 +87,15 @@ internal static class Posix
         }
     }
 
+    /// <summary>The calling thread's ID.</summary>
+    public static int OwnThreadId() => Libc.GetThreadId();
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to one of crik's own threads alone: one that thread blocks waits, pending on it, and
+    /// an execve on that thread keeps it. False when the thread has ended.
+    /// </summary>
+    public static bool TrySignalOwnThread(int thread, Signal signal) => Libc.ThreadKill(Environment.ProcessId, thread, signal) == 0;
+
     /// <summary>Blocks <paramref name="signals"/> on the calling thread: one sent meanwhile waits, pending, until it is unblocked (an execve keeps both).</summary>
     public static unsafe bool TryBlockOnThisThread(IReadOnlyList<Signal> signals) => TryChangeMaskOnThisThread(Libc.SIG_BLOCK, signals);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Crik.Cli.Interop;
 using Crik.Cli.Logging;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.Processes;
 
@@ -8,7 +9,8 @@ namespace Crik.Cli.Processes;
 /// crik starts its own program again, as the same PID 1, when its own threads hold IDs a checkpoint needs: only a new
 /// program's threads can leave them (the PID counter is past them by then, so the new threads take IDs above). Once
 /// per container start: the restarted crik knows it was (CRIK_RESTARTED_FOR_IDS). Signals that reached crik before the
-/// exec are handed to the new program (CRIK_CARRIED_SIGNALS); one sent during the exec waits, blocked, for it.
+/// exec are handed to the new program (CRIK_CARRIED_SIGNALS); one received after they were taken is sent on to the thread
+/// that calls execve, which blocks it: it waits there, pending, for the new program.
 /// </summary>
 internal static class SelfRestart
 {
@@ -29,15 +31,19 @@ internal static class SelfRestart
 
     /// <summary>Starts crik's program again; returns only when that failed, with <paramref name="failedExitCode"/>.</summary>
     /// <param name="forwarded">The signals crik catches: blocked here through the exec, so that one sent meanwhile waits for the new program.</param>
-    /// <param name="received">The signals received and not handled yet, taken once every forwarded signal is blocked here.</param>
-    public static int Exec(IReadOnlyList<Signal> forwarded, Func<IReadOnlyList<Signal>> received, int failedExitCode)
+    /// <param name="signals">The signals received and not handled yet, taken once every forwarded signal is blocked here.</param>
+    public static int Exec(IReadOnlyList<Signal> forwarded, ISignalHandOver signals, int failedExitCode)
     {
-        _ = Posix.TryBlockOnThisThread(forwarded);
+        bool blocked = Posix.TryBlockOnThisThread(forwarded);
+        // Only a thread that blocks them can hold the signals through the exec; sent to one that does not, each would come back.
+        IReadOnlyList<Signal> received = signals.HandOver(blocked ? Posix.OwnThreadId() : 0);
         List<string> environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => $"{e.Key}={e.Value}").ToList();
         environment.Add($"{RestartedVariable}=1");
-        environment.Add($"{CarriedVariable}={string.Join(',', received().Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}");
+        environment.Add($"{CarriedVariable}={string.Join(',', received.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}");
+        TestDelay.BeforeSelfExec();
         Errno failed = SelfExec.Run(SelfExec.OwnArguments(), environment);
+        signals.TakeBack();
         _ = Posix.TryUnblockOnThisThread(forwarded);
         StandardStreams.Error.WriteLine($"crik: error: could not start crik again to free the IDs a checkpoint needs: execve failed ({failed.Message()}); "
             + "the checkpoint stays, and the next pod restores it");

@@ -9,11 +9,12 @@ namespace Crik.Cli.Supervision;
 /// Catches the forwarded signals and queues them, in order, for the supervisor: the handlers only
 /// enqueue; a single consumer decides what each signal means.
 /// </summary>
-internal sealed class SignalRelay : IDisposable
+internal sealed class SignalRelay : ISignalHandOver, IDisposable
 {
     private readonly Channel<Signal> _received = Channel.CreateUnbounded<Signal>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<PosixSignalRegistration> _registrations = [];
-    private int _sigtermsWaiting;
+    private readonly Lock _handOverLock = new();
+    private int _sigtermsWaiting, _execThread;
 
     public SignalRelay()
     {
@@ -63,24 +64,43 @@ internal sealed class SignalRelay : IDisposable
         return true;
     }
 
-    /// <summary>The signals received and not read yet, taken (for a crik that starts its program again).</summary>
-    public IReadOnlyList<Signal> TakeReceived()
+    public IReadOnlyList<Signal> HandOver(int execThread)
     {
-        var taken = new List<Signal>();
-        while (TryTake(out Signal signal))
+        lock (_handOverLock)
         {
-            taken.Add(signal);
+            _execThread = execThread;
+            var taken = new List<Signal>();
+            while (TryTake(out Signal signal))
+            {
+                taken.Add(signal);
+            }
+            return taken;
         }
-        return taken;
+    }
+
+    public void TakeBack()
+    {
+        lock (_handOverLock)
+        {
+            _execThread = 0;
+        }
     }
 
     private void Queue(Signal signal)
     {
-        if (signal == Signal.SIGTERM)
+        lock (_handOverLock)
         {
-            Interlocked.Increment(ref _sigtermsWaiting); // before it can be taken
+            // Taken or sent on, never both and never neither: a signal queued after the hand over would be read by no one.
+            if (_execThread != 0 && Posix.TrySignalOwnThread(_execThread, signal))
+            {
+                return;
+            }
+            if (signal == Signal.SIGTERM)
+            {
+                Interlocked.Increment(ref _sigtermsWaiting); // before it can be taken
+            }
+            _received.Writer.TryWrite(signal);
         }
-        _received.Writer.TryWrite(signal);
     }
 
     public void Dispose()

@@ -33,6 +33,8 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_FAILED_FILL_PAUSE_MS: once a lazily restored app's fill has failed and crik killed the app, before crik notes the
 /// failure in the image store and ends the pod (<c>Supervision/AppEnding</c>), as a slow store makes it wait: a process the kill
 /// missed would run on meanwhile, its memory no longer served.</item>
+/// <item>CRIK_TEST_SELF_EXEC_PAUSE_MS: after crik has taken the signals it received, before it starts its own program again
+/// (<c>Processes/SelfRestart.Exec</c>): a signal sent meanwhile reaches one of crik's other threads.</item>
 /// </list>
 /// </summary>
 internal static class TestDelay
@@ -41,12 +43,13 @@ internal static class TestDelay
         ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS", CopyReadVariable = "CRIK_TEST_COPY_READ_PAUSE_MS",
         CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS",
         CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
-        MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS";
+        MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
+        SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
-        MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable);
+        MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), SelfExec = Milliseconds(SelfExecVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event, EventVariable);
@@ -80,6 +83,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeFailedFillNoted() => Pause(FailedFill, FailedFillVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeSelfExec() => Pause(SelfExec, SelfExecVariable);
 
     /// <summary>
     /// Pauses, once it has said so on stderr for the long pauses a test acts in (a second or more): the test then knows crik is

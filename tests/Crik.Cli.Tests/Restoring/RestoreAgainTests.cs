@@ -75,6 +75,27 @@ public class RestoreAgainTests
     }
 
     /// <summary>
+    /// A SIGTERM sent while crik starts its program again, after it took the signals it had received, reaches one of crik's
+    /// other threads: crik holds it for the new program, which restores the app, checkpoints it and stops.
+    /// </summary>
+    [CriuFact]
+    public void ASigtermSentAsCrikStartsItsProgramAgainCheckpointsTheRestoredApp()
+    {
+        using var pods = new Pods();
+        string[] app = ["python3", Paths.App("growing-tree.py"), "300"];
+        CheckpointFirstPod(pods, app);
+        const string pause = "CRIK_TEST_SELF_EXEC_PAUSE_MS";
+        using CrikRun second = pods.StartInside("echo 299 > /proc/sys/kernel/ns_last_pid", new Dictionary<string, string> { [pause] = "3000" }, app);
+        second.WaitForLine($"pausing 3000 ms at {pause}", stderr: true);
+        second.Signal(Native.SIGTERM);
+        int code = second.WaitForExit(TimeSpan.FromSeconds(90));
+        Assert.True(code == 0, $"crik should exit 0 after a checkpoint, got {code}\n{second.Transcript}");
+        Assert.Contains(second.Stderr, l => l.Contains("Restored checkpoint 1 ", StringComparison.Ordinal));
+        Assert.Contains("checkpoint-000002", pods.Committed());
+        Assert.DoesNotContain(second.Stderr, l => l.Contains("Started python3", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// A process below crik that holds one of the app's IDs when the restore looks, not crik's child but its child's (as a
     /// child of CRIU's kernel probes is, which crik runs as it starts), ends by itself: the restore waits for it and
     /// restores the checkpoint, never starting the app fresh beside it.

@@ -22,11 +22,17 @@ internal static class GenerationMove
         //   MAC's copy leaves a lone MAC at `to`, which names no generation; one after the manifest's copy leaves the
         //   generation whole in both places, which the listing counts as moved (StoreListing.Settled) and the next
         //   look finishes.
-        // - the manifest is deleted before the MAC (its Move is its copy, then its delete), so what is left at `from` is
-        //   never a manifest without its MAC, which would look committed and fail its authentication; a lone MAC names nothing.
+        // - the manifest is deleted before the MAC, so what is left at `from` is never a manifest without its MAC, which
+        //   would look committed and fail its authentication; a lone MAC names nothing.
+        // Each request is its own call, sent again on its own when its answer is lost: a copy or a delete done twice is done.
+        // A move sent again as a whole would find its source deleted by the first one, and take the generation for gone.
         string mac = $"/{Manifest.MacFileName}", manifest = $"/{Manifest.FileName}";
         bool hasMac = backend.Copy(from + mac, to + mac);
-        backend.Move(from + manifest, to + manifest);
+        if (!backend.Copy(from + manifest, to + manifest))
+        {
+            throw new IOException($"{backend.ImageDir.TrimEnd('/')}/{from}{manifest} vanished before crik could move it");
+        }
+        backend.Delete(from + manifest);
         if (hasMac)
         {
             backend.Delete(from + mac);

@@ -116,6 +116,30 @@ public sealed class ObjectRestoreTests : IDisposable
         Assert.DoesNotContain(s3.List("retired/"), o => o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The store deleted a generation's manifest at its old place, as its move to set-aside/ asked, but the answer was lost: the
+    /// delete sent again finds nothing there, and the generation is set aside with its reason, not taken for one that vanished
+    /// before crik could move it.
+    /// </summary>
+    [S3Fact]
+    public void AGenerationWhoseMovesLastAnswerWasLostIsSetAsideWithItsReason()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint);
+        S3Client s3 = Committed(817);
+        using var store = Store(proxy.Endpoint);
+        int deletes = 0;
+        proxy.DropAnswers = r => r.StartsWith("DELETE ", StringComparison.Ordinal) && r.Contains("/checkpoint-000817/manifest.json", StringComparison.Ordinal)
+            && Interlocked.Increment(ref deletes) == 1;
+
+        store.SetAside(Checkpoint(817), "the app crashed at once");
+
+        Assert.True(deletes >= 2, "the delete's answer was never lost: " + string.Join(", ", proxy.Seen));
+        Assert.Empty(s3.List("checkpoint-000817/"));
+        S3Object reason = Assert.Single(s3.List("set-aside/"), o => o.Name.EndsWith(StoreLayout.SetAsideReasonFile, StringComparison.Ordinal));
+        Assert.Equal("the app crashed at once\n", System.Text.Encoding.UTF8.GetString(s3.TryGet(reason.Name)!));
+        Assert.Contains(s3.List("set-aside/"), o => o.Name.EndsWith("/manifest.json", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         _http.Dispose();

@@ -62,7 +62,11 @@ internal sealed class ObjectBackend(S3Client s3, ILogger log, TimeSpan? leaseLif
 
     public void Delete(string path) => _once.Delete(path);
 
-    /// <summary>One object: a copy in the store (S3 has no rename), then the delete of the original; when it may not replace, a look at the target first.</summary>
+    /// <summary>
+    /// One object: a copy in the store (S3 has no rename), then the delete of the original; when it may not replace, a look at the
+    /// target first. Sent again as a whole after a lost answer, it may find its own copy or delete done: a move that must outlast
+    /// lost answers is a copy and a delete called one by one (<see cref="GenerationMove"/>).
+    /// </summary>
     public bool Move(string from, string to, MoveMode mode)
     {
         if (mode == MoveMode.NoReplace && _once.TryGetLength(to) is not null)

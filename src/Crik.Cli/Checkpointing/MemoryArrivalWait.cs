@@ -31,10 +31,12 @@ internal sealed class MemoryArrivalWait(DumpOutcomes outcomes, ILogger log)
                 return true;
             }
         }
-        log.Warning(new Happening.CheckpointSkipped(attempt.Reason.Label(),
-                $"the app's memory is still on its way in from checkpoint {app.Generation}, which stays the newest"),
-            "Checkpoint not taken: the app's memory is still on its way in from checkpoint {Generation}, which stays the newest "
-            + "(the next pod goes on from it); {Then}", app.Generation, attempt.ThenTheApp);
+        // A fill that failed has killed the app already (FillFailure): it neither keeps running nor gets a signal.
+        (string memory, string then) = Failure(app.MemoryLoaded!) is { } failed
+            ? ($"could not be brought in from checkpoint {app.Generation} ({failed})", "the failed fill ended the app")
+            : ($"is still on its way in from checkpoint {app.Generation}", attempt.ThenTheApp);
+        log.Warning(new Happening.CheckpointSkipped(attempt.Reason.Label(), $"the app's memory {memory}, which stays the newest"),
+            "Checkpoint not taken: the app's memory {Memory}, which stays the newest (the next pod goes on from it); {Then}", memory, then);
         return false;
     }
 
@@ -71,8 +73,12 @@ internal sealed class MemoryArrivalWait(DumpOutcomes outcomes, ILogger log)
         {
             return $"it was not all in within {wait.TotalSeconds:0.###} s, half the time left of checkpointBudget ({attempt.Budget.Total.TotalSeconds:0.###} s)";
         }
-        return loaded.IsCompletedSuccessfully
-            ? loaded.Result is { } failed ? $"it could not be brought in: {failed}" : null
-            : $"it could not be brought in: {loaded.Exception?.GetBaseException().Message}";
+        return Failure(loaded) is { } failed ? $"it could not be brought in: {failed}" : null;
     }
+
+    /// <summary>Why the fill failed, once it has; null while it goes on or once it ended well.</summary>
+    private static string? Failure(Task<string?> loaded) =>
+        !loaded.IsCompleted ? null
+        : loaded.IsCompletedSuccessfully ? loaded.Result
+        : loaded.Exception?.GetBaseException().Message ?? "it was cancelled";
 }

@@ -131,10 +131,11 @@ internal sealed partial class DirectoryHandle : SafeHandleMinusOneIsInvalid
     }
 
     /// <summary>The named file opened for reading, or null when there is none; a link is refused.</summary>
-    public SafeFileHandle? TryOpenFile(string name)
+    /// <param name="forWriting">Opened for writing too.</param>
+    public SafeFileHandle? TryOpenFile(string name, bool forWriting = false)
     {
         // Non-blocking, so that a FIFO planted under this name cannot hang crik in open(2).
-        int fd = Libc.OpenAt(Fd, name, OpenFlags.ReadOnly | OpenFlags.NoFollow | OpenFlags.CloseOnExec
+        int fd = Libc.OpenAt(Fd, name, (forWriting ? OpenFlags.ReadWrite : OpenFlags.ReadOnly) | OpenFlags.NoFollow | OpenFlags.CloseOnExec
             | OpenFlags.NonBlocking | OpenFlags.NoControllingTerminal, 0);
         if (fd >= 0)
         {

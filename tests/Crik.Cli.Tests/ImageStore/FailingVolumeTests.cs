@@ -50,6 +50,33 @@ public sealed class FailingVolumeTests : IDisposable
     }
 
     /// <summary>
+    /// On a network volume crik holds its lock file open for writing: NFS (EFS, Filestore) refuses an exclusive flock on a file
+    /// open only for reading (EBADF), and crik could not lock its image directory there. The FUSE mount is a network file
+    /// system to crik, as a CSI driver's is.
+    /// </summary>
+    [CriuFact]
+    public void OnANetworkVolumeTheLockFileIsHeldOpenForWriting()
+    {
+        using var pods = new Pods();
+        Directory.CreateDirectory(pods.ImageDir);
+        string mount = Directory.CreateDirectory(Path.Combine(_dir.Path, "mount")).FullName;
+        string config = _dir.Write("config.yaml", $"imageDir: {mount}\n");
+        using (FailingVolume.Mount(_dir, pods.ImageDir, mount, "no-such-file", 5))
+        {
+            using CrikRun pod = CrikRun.Start(["run", "--config", config, "--", "sh", "-c", "echo app-ran; exec sleep 60"]);
+            pod.WaitForLine("app-ran", TimeSpan.FromSeconds(60));
+            string lockFile = Path.Combine(mount, ".lock");
+            string fd = Assert.Single(Directory.GetFiles($"/proc/{pod.CrikPid}/fd"),
+                f => new FileInfo(f).LinkTarget == lockFile);
+            string flags = File.ReadLines($"/proc/{pod.CrikPid}/fdinfo/{Path.GetFileName(fd)}").Single(l => l.StartsWith("flags:", StringComparison.Ordinal));
+            const int accessMode = 3, readWrite = 2;
+            Assert.Equal(readWrite, Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & accessMode);
+            pod.Signal(Native.SIGKILL);
+            pod.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
     /// The manifest reads, the packs do not: the restore stops before the app ran, because the store did not answer, and
     /// the checkpoint stays, its restore not counted, for the next pod.
     /// </summary>

@@ -47,12 +47,17 @@ internal sealed class VolumeBackend : IStoreBackend
     public bool OnOwnDisk => !FileSystemType.IsNetworked(_volume.FileSystem);
 
     /// <summary>Serialises crik instances sharing the directory. Throws <see cref="UnsafeEntryException"/> when the directory holds something crik refuses to use.</summary>
-    /// <remarks>The lock file is held open read-only (flock needs no more), so a volume can still be remounted read-only under a running app.</remarks>
+    /// <remarks>
+    /// On a node's own disk the lock file is held open read-only (flock needs no more), so the volume can still be remounted
+    /// read-only under a running app. NFS (EFS, Filestore) takes a flock as a lock of the whole file at the server, and refuses
+    /// an exclusive one on a file not open for writing (EBADF): on a network file system it is held open for writing too.
+    /// </remarks>
     public IStoreLock? TryLock(TimeSpan timeout, Action? stillWaiting = null)
     {
         DirectoryHandle root = _volume.Root;
         root.OpenOrCreateFile(StoreLayout.LockFile).Dispose();
-        SafeFileHandle file = root.TryOpenFile(StoreLayout.LockFile) ?? throw new IOException($"{root.PathOf(StoreLayout.LockFile)} vanished");
+        SafeFileHandle file = root.TryOpenFile(StoreLayout.LockFile, forWriting: !OnOwnDisk)
+            ?? throw new IOException($"{root.PathOf(StoreLayout.LockFile)} vanished");
         return HandleLock.TryAcquire(file, root.PathOf(StoreLayout.LockFile), timeout, stillWaiting);
     }
 

@@ -6,8 +6,7 @@ namespace Crik.Cli.Processes;
 /// One line of /proc/PID/maps: "START-END PERMS OFFSET DEV INODE PATH", the path empty for anonymous memory, a name in
 /// brackets for the kernel's own areas ("[heap]", "[vdso]"), and " (deleted)" after a file that is gone.
 /// </summary>
-/// <param name="Offset">The OFFSET field: for anonymous memory the page where it was first mapped, which it keeps when mremap moves it.</param>
-internal readonly record struct MapsArea(ulong Start, ulong End, string Permissions, string Path, ulong Offset = 0)
+internal readonly record struct MapsArea(ulong Start, ulong End, string Permissions, string Path)
 {
     /// <summary>Copy-on-write ("p"): its pages are this process's own once written.</summary>
     public bool Private => Permissions.Length == 4 && Permissions[3] == 'p';
@@ -29,8 +28,7 @@ internal readonly record struct MapsArea(ulong Start, ulong End, string Permissi
         return range.Length == 2
             && ulong.TryParse(range[0], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong start)
             && ulong.TryParse(range[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong end) && end > start
-            && ulong.TryParse(fields[2], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong offset)
-            ? new MapsArea(start, end, fields[1], fields.Length == 6 ? fields[5].TrimStart(' ') : "", offset)
+            ? new MapsArea(start, end, fields[1], fields.Length == 6 ? fields[5].TrimStart(' ') : "")
             : null;
     }
 }

@@ -165,7 +165,7 @@ internal sealed class ProcessWrites : IDisposable
         {
             return [];
         }
-        Register(areas, running: true); // while the app runs, one that changed since the read is refused too
+        Register(areas); // while the app runs, one that changed since the read is refused too
         List<AddressRange> written = [.. PageWrites.WrittenAndProtectAgain(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
         return AddressRange.Without(written, SharedRanges(areas));
     }
@@ -239,9 +239,7 @@ internal sealed class ProcessWrites : IDisposable
     /// for good. Those pages were counted as written while their area was not registered; their marks are lifted here, so
     /// that the next scan protects them afresh.
     /// </summary>
-    /// <param name="running">The process runs meanwhile: an area it moves onto registered addresses between crik's look for the
-    /// unregistered pages and the registration has left its watch unseen, and is found by a second read of its areas.</param>
-    private void Register(List<MapsArea> areas, bool running = false)
+    private void Register(List<MapsArea> areas)
     {
         List<MapsArea> trackable = [.. areas.Where(Trackable)];
         if (Span(trackable) is not { } span)
@@ -255,16 +253,6 @@ internal sealed class ProcessWrites : IDisposable
             foreach (AddressRange range in unregistered.Where(r => r.Start < area.End && r.End > area.Start))
             {
                 LiftMarks(Math.Max(range.Start, area.Start), Math.Min(range.End, area.End));
-            }
-        }
-        if (running)
-        {
-            // Any area not as it was read (a moved one's offset, its first page, goes with it) may have been out of a watch
-            // since: its marks are lifted, so its pages count as written once. Lifting a mark never hides a write.
-            HashSet<MapsArea> asRead = [.. trackable];
-            foreach (MapsArea changed in TrackableAreas().Where(a => Trackable(a) && !asRead.Contains(a)))
-            {
-                LiftMarks(changed.Start, changed.End);
             }
         }
     }

@@ -11,6 +11,6 @@ internal interface ISignalHandOver
     /// </summary>
     IReadOnlyList<Signal> HandOver(int execThread);
 
-    /// <summary>The execve failed: signals received are kept here again, as before <see cref="HandOver"/>.</summary>
+    /// <summary>The execve failed: signals received from now on are queued here again (the ones taken stay taken: crik ends).</summary>
     void TakeBack();
 }

@@ -9,6 +9,9 @@ internal static unsafe partial class Libc
     internal const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     internal const short POLLIN = 0x1;
 
+    /// <summary>poll's error event: on a pipe's write end, the reader has closed its end.</summary>
+    internal const short POLLERR = 0x8;
+
     // _IOR(0xAA, 0x02, struct uffdio_range), _IOWR(0xAA, 0x03, struct uffdio_copy), _IOWR(0xAA, 0x04, struct uffdio_zeropage)
     internal const nuint UFFDIO_WAKE = 0x8010AA02, UFFDIO_COPY = 0xC028AA03, UFFDIO_ZEROPAGE = 0xC020AA04;
 

@@ -104,6 +104,13 @@ internal sealed unsafe class NonBlockingPipe : IDisposable
         return unread;
     }
 
+    /// <summary>Whether the reader has closed its end (a pipe's write end polls as an error then): what it left in the pipe is never read.</summary>
+    public bool ReaderGone()
+    {
+        var descriptor = new Libc.PollDescriptor { Fd = (int)_pipe.DangerousGetHandle() };
+        return Libc.Poll(&descriptor, 1, 0) > 0 && (descriptor.ReturnedEvents & Libc.POLLERR) != 0;
+    }
+
     /// <summary>
     /// After a write that filled the pipe: waits until the reader has finished a read from it, or
     /// has gone (the next write then throws). A wake-up only comes for a read from a full pipe, so

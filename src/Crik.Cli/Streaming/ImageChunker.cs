@@ -46,6 +46,27 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
         var chunks = new List<ChunkRef?>();
         var stores = new List<Task>();
         long size = 0;
+        try
+        {
+            Cut(name, source, times, buffers, chunks, stores, ref size);
+        }
+        catch
+        {
+            // The stores under way end before the image does (and the pack with it): none writes into a staging area given up, nor
+            // returns its slot to a chunker disposed of. Each one's failure is the run's already.
+            Task.WaitAll([.. stores.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))]);
+            throw;
+        }
+        readToEnd?.Invoke();
+        Task.WaitAll(stores);
+        return run.Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
+    }
+
+    private void Cut<TBuffer>(string name, Stream source, StreamTimes? times, IChunkBuffers<TBuffer> buffers, List<ChunkRef?> chunks, List<Task> stores,
+        ref long size)
+        where TBuffer : class
+    {
+        long cut = 0;
         PageChunker.Cut(source, buffers, (buffer, length) =>
         {
             if (run.Failure is { } failed)
@@ -62,13 +83,11 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
                 index = chunks.Count;
                 chunks.Add(null);
             }
-            size += length;
+            cut += length;
             Action store = () => Store(name, buffers, buffer, length, chunks, index);
             stores.Add(yielding ? YieldingWork.Run(store) : Task.Run(store));
         }, pack.Codec.Boundaries);
-        readToEnd?.Invoke();
-        Task.WaitAll(stores);
-        return run.Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
+        size = cut;
     }
 
     private void Store<TBuffer>(string name, IChunkBuffers<TBuffer> buffers, TBuffer buffer, int length, List<ChunkRef?> chunks, int index)

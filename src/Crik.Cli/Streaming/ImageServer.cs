@@ -188,8 +188,13 @@ internal sealed class ImageServer : StreamerSession<string?>
             if (unwritten.Count == 0)
             {
                 long waiting = StreamTimes.Now();
-                unwritten.Add(new(TakeNext(ahead, next, writer, inPipe), 0, chunks[next++].Size)); // throws when the chunk is not what was written
+                byte[]? taken = TakeNext(ahead, next, writer, inPipe); // throws when the chunk is not what was written
                 times.CrikSince(waiting);
+                if (taken is null)
+                {
+                    return;
+                }
+                unwritten.Add(new(taken, 0, chunks[next++].Size));
             }
             if (!WriteSome(writer, unwritten, ahead, inPipe, byReference, times))
             {
@@ -229,15 +234,20 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// <summary>
     /// The next chunk, waiting for it. Chunks still in the pipe by reference count against the
     /// read-ahead, so while there are some the wait also watches CRIU read them, and gives back each
-    /// one it has read whole.
+    /// one it has read whole; null when CRIU has gone meanwhile (it failed, or crik killed it): what it left
+    /// in the pipe is never read, and no write would tell.
     /// </summary>
-    private static byte[] TakeNext(ChunksInOrder ahead, int next, NonBlockingPipe writer, BuffersInPipe inPipe)
+    private static byte[]? TakeNext(ChunksInOrder ahead, int next, NonBlockingPipe writer, BuffersInPipe inPipe)
     {
         while (!inPipe.IsEmpty)
         {
             if (ahead.Take(next, milliseconds: 1) is { } read)
             {
                 return read;
+            }
+            if (writer.ReaderGone())
+            {
+                return null;
             }
             inPipe.Release(writer.Unread(), ahead.GiveBack);
         }

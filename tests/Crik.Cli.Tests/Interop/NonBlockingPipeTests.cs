@@ -48,6 +48,21 @@ public sealed class NonBlockingPipeTests : IDisposable
         Assert.True(waits > 0, "1.5 MB went through a pipe of 64 KiB at one go");
     }
 
+    /// <summary>
+    /// A reader that has gone with bytes left unread in the pipe is seen without a write (which a full pipe of buffers
+    /// handed by reference never gets to): the bytes stay counted as unread for good.
+    /// </summary>
+    [Fact]
+    public void AReaderThatHasGoneIsSeenThoughItsUnreadBytesStay()
+    {
+        Assert.True(_pipe.Write([new ArraySegment<byte>(new byte[1000])]) == 1000);
+        Assert.False(_pipe.ReaderGone());
+        _readEnd.Dispose();
+        _writeEnd.DisposeLocalCopyOfClientHandle();
+        Assert.True(_pipe.ReaderGone());
+        Assert.Equal(1000, _pipe.Unread());
+    }
+
     [Fact]
     public void AFullPipeTakesNothingAndSaysSo()
     {

@@ -10,6 +10,13 @@ internal sealed record CriuResult(WaitStatus Status, TimeSpan Duration, bool Tim
 
     public static bool Success(WaitStatus status, bool timedOut) => !timedOut && status.Exited && status.ExitCode == 0;
 
+    /// <summary>
+    /// Whether a criu asked to stop at its timeout counts as timed out: not when it ended well all the same. A dump checks for
+    /// the stop for the last time before it is done with the app (criu-patches 0010), so one that ends well has taken the
+    /// whole checkpoint; a restore that ends well has the app running.
+    /// </summary>
+    public static bool CountsAsTimedOut(WaitStatus status, bool stoppedAtTimeout) => stoppedAtTimeout && !(status.Exited && status.ExitCode == 0);
+
     /// <summary>A one-line account of a failure: the exit or timeout, and CRIU's first error line.</summary>
     public string Describe(TimeSpan? timeout = null) =>
         (TimedOut ? $"criu did not finish within {timeout?.TotalSeconds:0.###} s and was stopped" : $"criu ended with {Status}")

@@ -46,7 +46,7 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
         var request = new SpawnRequest(["criu", .. arguments, .. PrivilegeArguments()], OutputPath: keepStdio ? null : work.ConsoleFile);
         long startedAt = MonotonicClock.Now();
         TrackedChild child = ownProcessGroup ? CriuProcessGroup.Start(reaper, request) : reaper.Start(() => Spawner.Spawn(request));
-        bool timedOut = false;
+        bool stoppedAtTimeout = false;
         using (var ending = CancellationTokenSource.CreateLinkedTokenSource(kill))
         {
             ending.CancelAfter(TimeSpan.FromTicks(Math.Clamp(timeout.Ticks, 0, TimeSpan.FromDays(24).Ticks)));
@@ -56,11 +56,12 @@ internal sealed class CriuRunner(ChildReaper reaper, Task? kernelFeatures = null
             }
             catch (OperationCanceledException)
             {
-                timedOut = !kill.IsCancellationRequested;
+                stoppedAtTimeout = !kill.IsCancellationRequested;
                 await EndAsync(child, ownProcessGroup).ConfigureAwait(false);
             }
         }
         WaitStatus status = await child.Exited.ConfigureAwait(false);
+        bool timedOut = CriuResult.CountsAsTimedOut(status, stoppedAtTimeout);
         // criu has run: what it did (a restored app may be running) must reach the caller, so
         // reading its log can no longer fail the run.
         string firstError;

@@ -289,13 +289,18 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
     }
 
-    /// <summary>What failed, and so whose fault it is: the store's when it may answer later, crik's own when no read throws it.</summary>
+    /// <summary>
+    /// What failed, and so whose fault it is: the store's when it may answer later, crik's own when no read throws it. Only the
+    /// first failure says so: what fails after it (criu killed for it, its socket reset) says nothing of the checkpoint.
+    /// </summary>
     private void FailWith(Exception e, string why)
     {
         ReadFailure failure = ReadFailures.Classify(e);
-        StoreAway |= failure == ReadFailure.Transient;
-        CriksOwn |= failure == ReadFailure.CriksOwn;
-        Fail(why);
+        if (Fail(why))
+        {
+            StoreAway = failure == ReadFailure.Transient;
+            CriksOwn = failure == ReadFailure.CriksOwn;
+        }
     }
 
     private static bool IsPages(ManifestFile image) => image.Path.StartsWith("pages-", StringComparison.Ordinal);

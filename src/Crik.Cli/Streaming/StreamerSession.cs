@@ -48,10 +48,10 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
         _failed.Dispose();
     }
 
-    /// <summary>Records the first failure and fires <see cref="Failed"/>.</summary>
-    protected void Fail(string why)
+    /// <summary>Records the first failure and fires <see cref="Failed"/>; whether this one was the first.</summary>
+    protected bool Fail(string why)
     {
-        Interlocked.CompareExchange(ref _failure, why, null);
+        bool first = Interlocked.CompareExchange(ref _failure, why, null) is null;
         try
         {
             _failed.Cancel();
@@ -60,6 +60,7 @@ internal abstract class StreamerSession<TOutcome> : IDisposable
         {
             // The run has already been given up on.
         }
+        return first;
     }
 
     /// <summary>Starts waiting for criu; derived constructors call it last, once their own fields are set.</summary>

@@ -156,7 +156,7 @@ internal sealed class ImageServer : StreamerSession<string?>
                 }
             }
         }
-        catch (IOException)
+        catch (IOException e) when (e.HResult == (int)Errno.EPIPE)
         {
             // CRIU stopped reading this image: it needs no more of it, or it failed.
         }
@@ -279,9 +279,9 @@ internal sealed class ImageServer : StreamerSession<string?>
             }
             return true;
         }
-        catch (IOException)
+        catch (IOException e) when (e.HResult == (int)Errno.EPIPE)
         {
-            return false;
+            return false; // any other failure is crik's, and fails the restore: CRIU is never left with an image cut short
         }
         finally
         {

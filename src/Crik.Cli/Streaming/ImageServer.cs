@@ -160,6 +160,10 @@ internal sealed class ImageServer : StreamerSession<string?>
         {
             // CRIU stopped reading this image: it needs no more of it, or it failed.
         }
+        catch (IOException e)
+        {
+            FailWith(new ImagePipeException(e), $"{name}: {e.Message}");
+        }
         catch (Exception e)
         {
             FailWith(e, $"{name}: {e.Message}");
@@ -281,7 +285,11 @@ internal sealed class ImageServer : StreamerSession<string?>
         }
         catch (IOException e) when (e.HResult == (int)Errno.EPIPE)
         {
-            return false; // any other failure is crik's, and fails the restore: CRIU is never left with an image cut short
+            return false;
+        }
+        catch (IOException e)
+        {
+            throw new ImagePipeException(e); // crik's, and fails the restore: CRIU is never left with an image cut short
         }
         finally
         {

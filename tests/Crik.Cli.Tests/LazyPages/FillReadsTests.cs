@@ -123,6 +123,8 @@ public sealed class FillReadsTests
         // What no read throws is crik's own failure: it proves nothing of the chunk or the store.
         Assert.Equal(ReadFailure.CriksOwn, ReadFailures.Classify(new InvalidOperationException("a bug")));
         Assert.Equal(ReadFailure.CriksOwn, ReadFailures.Classify(new ArgumentOutOfRangeException("index")));
+        // A write into CRIU's pipe that failed other than by CRIU having stopped reading (EIO would read as a network volume's).
+        Assert.Equal(ReadFailure.CriksOwn, ReadFailures.Classify(new Crik.Cli.Streaming.ImagePipeException(new IOException("vmsplice to an image pipe failed", 5))));
     }
 
     private static ChunkReadAhead Reads(ChunkedImageTests.CountingSource source, StoreOutage outage)

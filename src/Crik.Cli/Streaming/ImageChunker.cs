@@ -45,10 +45,10 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
     {
         var chunks = new List<ChunkRef?>();
         var stores = new List<Task>();
-        long size = 0;
+        long size;
         try
         {
-            Cut(name, source, times, buffers, chunks, stores, ref size);
+            size = Cut(name, source, times, buffers, chunks, stores);
         }
         catch
         {
@@ -62,8 +62,8 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
         return run.Failure is { } why ? throw new IOException(why) : new ManifestFile(name, size, [], chunks.Select(c => c!).ToList());
     }
 
-    private void Cut<TBuffer>(string name, Stream source, StreamTimes? times, IChunkBuffers<TBuffer> buffers, List<ChunkRef?> chunks, List<Task> stores,
-        ref long size)
+    /// <summary>Cuts the image into chunks, each stored on a task added to <paramref name="stores"/>; the bytes cut.</summary>
+    private long Cut<TBuffer>(string name, Stream source, StreamTimes? times, IChunkBuffers<TBuffer> buffers, List<ChunkRef?> chunks, List<Task> stores)
         where TBuffer : class
     {
         long cut = 0;
@@ -87,7 +87,7 @@ internal sealed class ImageChunker(PackWriter pack, IRunFailure run, bool yieldi
             Action store = () => Store(name, buffers, buffer, length, chunks, index);
             stores.Add(yielding ? YieldingWork.Run(store) : Task.Run(store));
         }, pack.Codec.Boundaries);
-        size = cut;
+        return cut;
     }
 
     private void Store<TBuffer>(string name, IChunkBuffers<TBuffer> buffers, TBuffer buffer, int length, List<ChunkRef?> chunks, int index)

@@ -194,8 +194,6 @@ internal sealed unsafe partial class AppSyscall : IDisposable
         }
     }
 
-    private const long ThreadKill = 234; // tgkill on x86-64
-
     /// <summary>A "syscall" instruction: the one the thread is stopped after, or else one in the process's vDSO.</summary>
     private ulong FindInstruction(CodeArea? vdso)
     {
@@ -322,7 +320,7 @@ internal sealed unsafe partial class AppSyscall : IDisposable
             }
             if (sent < 0)
             {
-                _ = Libc.Syscall3(ThreadKill, _pid, _tid, signal);
+                _ = Libc.ThreadKill(_pid, _tid, (Signal)signal);
             }
         }
     }

@@ -6,8 +6,8 @@ using Serilog;
 namespace Crik.Cli.Restoring;
 
 /// <summary>
-/// A failed or killed restore can leave restored processes behind; they must not run beside the
-/// fresh start or the next try that follows. The app's PIDs were free before CRIU ran, so whatever
+/// A failed or killed restore can leave restored processes behind, and a killed criu what it forked; they must not
+/// run beside the fresh start or the next try that follows. The app's PIDs were free before CRIU ran, so whatever
 /// holds them now came from this restore.
 /// </summary>
 internal sealed class Leftovers(ChildReaper reaper, ILogger log)
@@ -40,7 +40,9 @@ internal sealed class Leftovers(ChildReaper reaper, ILogger log)
 
     private List<int> Kill(Manifest manifest)
     {
-        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), adopted: () => []); // the app never ran: nothing of it was adopted
+        // The adopted are what criu forked and left when it was killed (the child of a kernel probe, which sleeps until criu
+        // kills it): nothing else of crik's is untracked before the app runs.
+        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), adopted: reaper.Adopted);
         if (killed.Count > 0)
         {
             log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",

@@ -198,7 +198,7 @@ public class FailureTests
         run.WaitForLine("app-got-term");
         Assert.True(File.Exists(held), "the stand-in for criu never forked");
         // The probe's child holds a lock on this file until it dies; SIGKILL ends it, but not within the kill() call.
-        Assert.True(SpinWait.SpinUntil(() => CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
+        Assert.True(SpinWait.SpinUntil(() => FileLocks.CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
         int counted = run.Stdout.Count;
         run.WaitForLine(_ => run.Stdout.Count > counted + 1);
         run.Signal(Native.SIGKILL);
@@ -219,20 +219,7 @@ public class FailureTests
         Assert.Contains(run.Stderr, l => l.Contains("criu --version did not answer within 10 s and was killed: crik counts CRIU's version as unknown",
             StringComparison.Ordinal));
         Assert.True(File.Exists(held), "the stand-in for criu never forked");
-        Assert.True(SpinWait.SpinUntil(() => CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
-    }
-
-    private static bool CanLock(string path)
-    {
-        try
-        {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+        Assert.True(SpinWait.SpinUntil(() => FileLocks.CanLock(held), TimeSpan.FromSeconds(10)), "criu's child outlived it");
     }
 
     [CriuFact]

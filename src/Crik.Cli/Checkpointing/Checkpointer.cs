@@ -89,9 +89,13 @@ internal sealed class Checkpointer : ICheckpointer, IDisposable
 
     public async Task<bool> NodeTurnedAtRiskAsync()
     {
-        bool atRisk = _nodeState is not null && await _nodeState.IsAtRiskAsync(_config.NodeStateTimeout).ConfigureAwait(false);
-        bool turned = atRisk && !_nodeAtRisk;
-        _nodeAtRisk = atRisk;
+        bool? atRisk = _nodeState is null ? false : await _nodeState.IsAtRiskAsync(_config.NodeStateTimeout).ConfigureAwait(false);
+        if (atRisk is not { } now)
+        {
+            return false; // a poll the server could not answer neither starts nor ends an at-risk spell
+        }
+        bool turned = now && !_nodeAtRisk;
+        _nodeAtRisk = now;
         return turned;
     }
 

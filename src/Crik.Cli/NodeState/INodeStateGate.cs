@@ -7,6 +7,6 @@ internal interface INodeStateGate
     /// <summary>Asks within nodeStateTimeout, and never longer than <paramref name="limit"/>.</summary>
     Task<bool> ShouldCheckpointAsync(TimeSpan limit);
 
-    /// <summary>Whether the node is at risk (or already shutting down) now; false when the server cannot say.</summary>
-    Task<bool> IsAtRiskAsync(TimeSpan limit);
+    /// <summary>Whether the node is at risk (or already shutting down) now; null when the server cannot say.</summary>
+    Task<bool?> IsAtRiskAsync(TimeSpan limit);
 }

@@ -26,19 +26,20 @@ internal sealed class NodeStateGate(Uri server, string? nodeName, CrikConfig con
 
     private int _switchedOff;
 
-    public async Task<bool> IsAtRiskAsync(TimeSpan limit)
+    public async Task<bool?> IsAtRiskAsync(TimeSpan limit)
     {
         NodeStateAnswer answer = await AskAsync(limit).ConfigureAwait(false);
-        if (answer.Verdict is NodeVerdict.AtRisk or NodeVerdict.ShuttingDown)
+        switch (answer.Verdict)
         {
-            log.Information("{Detail}", answer.Detail);
-            return true;
+            case NodeVerdict.AtRisk or NodeVerdict.ShuttingDown:
+                log.Information("{Detail}", answer.Detail);
+                return true;
+            case NodeVerdict.Error:
+                log.Debug("Polling the node's state: {Detail}", answer.Detail);
+                return null;
+            default:
+                return false;
         }
-        if (answer.Verdict == NodeVerdict.Error)
-        {
-            log.Debug("Polling the node's state: {Detail}", answer.Detail);
-        }
-        return false;
     }
 
     public async Task<bool> ShouldCheckpointAsync(TimeSpan limit)

@@ -54,6 +54,29 @@ public class NodeStateDecisionTests
         run.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// Polls the server cannot answer while the node stays at risk (the autoscaler's taint lasts minutes; the server may
+    /// roll out meanwhile) neither end the spell nor start a new one: still one checkpoint. Before, a failed poll counted
+    /// as "not at risk", and the next at-risk answer froze the app for another checkpoint.
+    /// </summary>
+    [CriuFact]
+    public void PollsTheServerCannotAnswerDoNotEndAnAtRiskSpell()
+    {
+        using var server = new FakeNodeStateServer("at-risk");
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\ncheckpointInterval: 1h\nnodeStatePollInterval: 1s\nnodeStateTimeout: 1s\n");
+        using CrikRun run = Start(pods, "node-e");
+        run.WaitForLine("Checkpoint 1 committed", stderr: true);
+        server.State = FakeNodeStateServer.Failing;
+        int polls = server.Paths.Count;
+        Poll.Until(() => server.Paths.Count >= polls + 2, "two polls the server fails");
+        server.State = "at-risk";
+        polls = server.Paths.Count;
+        Poll.Until(() => server.Paths.Count >= polls + 3, "three more polls");
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.DoesNotContain(run.Stderr, l => l.Contains("Checkpoint 2", StringComparison.Ordinal));
+        run.Signal(Native.SIGKILL);
+    }
+
     [CriuTheory]
     [InlineData("ready")]
     [InlineData("unknown")]

@@ -17,8 +17,11 @@ internal sealed class FakeNodeStateServer : IDisposable
         _ = Task.Run(ServeAsync);
     }
 
-    /// <summary>What it answers for every node; a test may change it while crik runs.</summary>
+    /// <summary>What it answers for every node; a test may change it while crik runs. <see cref="Failing"/> answers 503.</summary>
     public string State { get; set; }
+
+    /// <summary>A <see cref="State"/> that has it answer every question 503, as a server that lost the API does.</summary>
+    public const string Failing = "(failing)";
 
     public int Port { get; }
 
@@ -41,6 +44,12 @@ internal sealed class FakeNodeStateServer : IDisposable
             }
             string path = context.Request.Url!.AbsolutePath;
             Paths.Enqueue(path);
+            if (State == Failing)
+            {
+                context.Response.StatusCode = 503;
+                context.Response.Close();
+                continue;
+            }
             string name = path.Split('/').Last();
             byte[] body = Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"state\":\"{State}\",\"reasons\":[\"taint:karpenter.sh/disrupted\"]}}");
             context.Response.ContentType = "application/json";
@@ -49,7 +58,6 @@ internal sealed class FakeNodeStateServer : IDisposable
             context.Response.Close();
         }
     }
-
 
     public void Dispose() => _listener.Close();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Crik.Cli.Guarding;
 using Crik.Cli.Interop;
 using Crik.Cli.Processes;
@@ -48,9 +49,13 @@ internal static class KernelFeatureCache
         {
             try
             {
-                Prepare(reaper, log);
+                if (ProbeOnThreadOfItsOwn(reaper) is { } kept)
+                {
+                    log.Debug("CRIU's view of the kernel is kept at {Path} ({Bytes} bytes, {Ms} ms): later dumps and restores skip its probes",
+                        CachePath, kept.Bytes, kept.Ms);
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpawnException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpawnException or ProbesNotRunException)
             {
                 log.Debug("Not keeping CRIU's view of the kernel at {Path}: {Error}", CachePath, e.Message);
             }
@@ -60,6 +65,35 @@ internal static class KernelFeatureCache
             }
         }, "crik criu kerndat", (name, e) => log.Debug(e, "{Thread} failed; CRIU works out what the kernel can do at each start", name));
         return done.Task;
+    }
+
+    /// <summary>
+    /// Runs <see cref="Prepare"/> on a thread that moves into a mount namespace of its own and raises its priority. A thread
+    /// takes both from the thread that creates it, so that thread must create none: no task it completes (whose continuation
+    /// could start a thread pool worker there), no timer (whose thread would be born there), no log line. It ends before the
+    /// calling thread, in crik's own namespace, says how it went. What it threw is thrown here.
+    /// </summary>
+    private static (int Bytes, long Ms)? ProbeOnThreadOfItsOwn(ChildReaper reaper)
+    {
+        (int Bytes, long Ms)? kept = null;
+        ExceptionDispatchInfo? failure = null;
+        var probes = new Thread(Probe) { IsBackground = true, Name = "crik criu probes" };
+        probes.Start();
+        probes.Join();
+        failure?.Throw();
+        return kept;
+
+        void Probe()
+        {
+            try
+            {
+                kept = Prepare(reaper);
+            }
+            catch (Exception e)
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        }
     }
 
     /// <summary>
@@ -98,15 +132,15 @@ internal static class KernelFeatureCache
         return false;
     }
 
-    private static void Prepare(ChildReaper reaper, ILogger log)
+    /// <summary>What the probes kept (its size, and how long they took); null when criu did not end within <see cref="CriuLimit"/>.</summary>
+    private static (int Bytes, long Ms)? Prepare(ChildReaper reaper)
     {
         var clock = Stopwatch.StartNew();
         // Opened first: after the move this descriptor is still the container's /run, which the path no longer reaches.
         using DirectoryHandle run = DirectoryHandle.OpenOrCreate(RunDirectory);
         if (!Posix.TryPrivateTmpfsOn(RunDirectory, out Errno errno))
         {
-            log.Debug("Not keeping CRIU's view of the kernel at {Path}: no mount namespace with a tmpfs on /run ({Errno})", CachePath, errno);
-            return;
+            throw new ProbesNotRunException($"no mount namespace with a tmpfs on /run ({errno})");
         }
         // A restore waits for these probes, and they start with crik: ahead of crik's own work on the CPU, where it
         // may (their wall time doubled beside a restore's choosing and laying out). This short-lived thread's priority
@@ -114,17 +148,22 @@ internal static class KernelFeatureCache
         Posix.TrySetOwnThreadNice(ProbesNice);
         TrackedChild criu = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", "check", "--feature", "uffd-noncoop"],
             OutputPath: "/dev/null", Setting: new Dictionary<string, string> { ["PATH"] = ProbesPath }));
-        if (CriuProcessGroup.EndedWithinAsync(reaper, criu, CriuLimit).GetAwaiter().GetResult() is null)
+        // A blocking wait: an asynchronous one with a limit would start .NET's timer thread here, were it not running yet.
+        if (!criu.Exited.Wait(CriuLimit))
         {
-            return;
+            CriuProcessGroup.Kill(reaper, criu);
+            criu.Exited.Wait();
+            throw new ProbesNotRunException($"criu check did not end within {CriuLimit.TotalSeconds:0} s and was killed");
         }
         byte[] kept = File.ReadAllBytes(CachePath); // this thread's view: the private tmpfs
         WriteWhole(run, CacheName, kept);
         // The key last: a crik stopped before this finds no key next time, and makes the file again.
         WriteWhole(run, KeyName, System.Text.Encoding.UTF8.GetBytes(KernelFeatureKey.Current()));
-        log.Debug("CRIU's view of the kernel is kept at {Path} ({Bytes} bytes, {Ms} ms): later dumps and restores skip its probes",
-            CachePath, kept.Length, clock.ElapsedMilliseconds);
+        return (kept.Length, clock.ElapsedMilliseconds);
     }
+
+    /// <summary>Why the probes were not run, or what they found not kept.</summary>
+    private sealed class ProbesNotRunException(string message) : Exception(message);
 
     /// <summary>Writes <paramref name="bytes"/> under another name, then renames it to <paramref name="name"/>: a reader finds the whole file or none.</summary>
     private static void WriteWhole(DirectoryHandle run, string name, byte[] bytes)

@@ -14,12 +14,18 @@ internal static class CpuCompatibility
     private static readonly string[] InstructionFeaturePrefixes =
     [
         "sse", "ssse3", "pni", "avx", "amx", "fma", "f16c", "bmi", "abm", "lzcnt", "popcnt", "movbe", "adx", "aes", "vaes",
-        "pclmulqdq", "vpclmulqdq", "gfni", "sha", "rdrand", "rdseed", "rdpid", "erms", "fsrm", "cx16", "xsave", "clflushopt",
+        "pclmulqdq", "vpclmulqdq", "gfni", "sha", "rdrand", "rdseed", "rdpid", "cx16", "clflushopt",
         "clwb", "movdir", "serialize", "waitpkg", "pku", "ospke", "vnni", "avx_vnni", "mmx", "3dnow",
         // arm64
         "asimd", "atomics", "crc32", "pmull", "sha1", "sha2", "sha3", "sha512", "sm3", "sm4", "sve", "sve2", "fphp", "dcpop",
         "lrcpc", "ilrcpc", "jscvt", "fcma", "dotprod", "i8mm", "bf16", "flagm", "paca", "pacg", "bti", "mte",
     ];
+
+    /// <summary>
+    /// Instruction features whose names begin others that are not (xsaves is the kernel's alone; xsaveerptr says how
+    /// xsave behaves). Flags that only say how fast an instruction runs (erms, fsrm) are in neither list.
+    /// </summary>
+    private static readonly string[] InstructionFeatureNames = ["xsave", "xsaveopt", "xsavec"];
 
     /// <summary>The instruction features the checkpoint's node had and this one lacks; empty when it can run here.</summary>
     public static List<string> Missing(HostFacts recorded, HostFacts here)
@@ -46,5 +52,5 @@ internal static class CpuCompatibility
     }
 
     private static bool IsInstructionFeature(string feature) =>
-        InstructionFeaturePrefixes.Any(prefix => feature.StartsWith(prefix, StringComparison.Ordinal));
+        InstructionFeatureNames.Contains(feature) || InstructionFeaturePrefixes.Any(prefix => feature.StartsWith(prefix, StringComparison.Ordinal));
 }

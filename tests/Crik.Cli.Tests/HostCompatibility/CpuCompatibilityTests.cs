@@ -19,6 +19,14 @@ public class CpuCompatibilityTests
     public void KernelAndHypervisorFlagsMayDifferBetweenNodesOfOneType() =>
         Assert.Null(CpuCompatibility.Problem(Node("avx2", "hypervisor", "tsc_known_freq", "pti", "arat"), Node("avx2")));
 
+    /// <summary>erms and fsrm say how fast rep movsb runs, not whether it does; xsaves and xsaveerptr are no instructions user code runs.</summary>
+    [Fact]
+    public void FlagsThatNameNoInstructionOfTheAppsMayDiffer()
+    {
+        Assert.Null(CpuCompatibility.Problem(Node("avx2", "erms", "fsrm", "xsave", "xsaves", "xsaveerptr"), Node("avx2", "xsave")));
+        Assert.Equal(["xsavec", "xsaveopt"], CpuCompatibility.Missing(Node("xsave", "xsavec", "xsaveopt"), Node("xsave")));
+    }
+
     [Fact]
     public void ANodeWithMoreFeaturesRunsTheCheckpoint() => Assert.Null(CpuCompatibility.Problem(Node("avx2"), Node("avx2", "avx512f", "amx_tile")));
 

@@ -191,7 +191,7 @@ internal static class RunCommand
         {
             return null;
         }
-        var client = new NodeStateClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+        var client = new NodeStateClient(NodeStateClient.CreateHttpClient());
         return new NodeStateGate(config.NodeStateServerUrl, Environment.GetEnvironmentVariable(NodeStateGate.NodeNameVariable), config, client, log);
     }
 

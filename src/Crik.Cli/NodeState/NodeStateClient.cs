@@ -1,6 +1,7 @@
 // NodeState/ owns asking the node-state server whether this node is shutting down.
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Crik.Cli.Observing;
 using Crik.Shared.NodeState;
@@ -17,6 +18,21 @@ internal sealed class NodeStateClient(HttpClient http)
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long one attempt may take beyond the hold it asks for. A server's replica on a node that vanished keeps its
+    /// Service endpoint for tens of seconds, and a connection to it is never refused, only never answered: past this, the
+    /// attempt is given up and the next one opens a new connection, which may reach the other replica.
+    /// </summary>
+    private static readonly TimeSpan AttemptMargin = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>An HTTP client for the server: a connection not made within <see cref="AttemptMargin"/> is given up, and one idle for a few seconds is not reused.</summary>
+    public static HttpClient CreateHttpClient() => new(new SocketsHttpHandler
+    {
+        ConnectTimeout = AttemptMargin,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5),
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>
     /// The server's answer, counted in crik_node_state_queries_total by its verdict (or error). With a <paramref name="wait"/>,
@@ -52,7 +68,9 @@ internal sealed class NodeStateClient(HttpClient http)
         {
             attempts++;
             int holdMs = HoldMs(wait, timeout - clock.Elapsed);
-            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, deadline.Token).ConfigureAwait(false);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+            attempt.CancelAfter(TimeSpan.FromMilliseconds(holdMs) + AttemptMargin);
+            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, attempt.Token, deadline.Token).ConfigureAwait(false);
             if (answer is not null)
                 return answer with { HoldAskedMs = holdMs };
             lastProblem = problem ?? lastProblem;
@@ -82,23 +100,26 @@ internal sealed class NodeStateClient(HttpClient http)
     }
 
     /// <summary>A final answer, or null and the reason this attempt is worth retrying.</summary>
-    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, NodeStateUrl server, string nodeName, CancellationToken cancellationToken)
+    /// <param name="attempt">Ends this attempt: its own limit, or <paramref name="deadline"/>.</param>
+    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, NodeStateUrl server, string nodeName, CancellationToken attempt,
+        CancellationToken deadline)
     {
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Authorization = server.BasicAuthorization;
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attempt).ConfigureAwait(false);
+            // As UTF-8 whatever the charset it names: a proxy's error page in one .NET cannot decode must not end the question.
+            var text = Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync(attempt).ConfigureAwait(false));
             if ((int)response.StatusCode >= 500)
                 return (null, $"GET {url} answered {(int)response.StatusCode} {response.StatusCode}{(ErrorText(text) is { Length: > 0 } error ? $": {error}" : "")}");
             if (response.StatusCode != HttpStatusCode.OK)
                 return (Fail($"GET {url} answered {(int)response.StatusCode} {response.StatusCode}: {ErrorText(text)}"), null);
             return (Interpret(text, nodeName, url), null);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
         {
-            return (null, $"GET {url} timed out");
+            return (null, attempt.IsCancellationRequested ? $"GET {url} gave no answer within {AttemptMargin.TotalMilliseconds:0} ms beyond the hold it asked for" : $"GET {url} timed out");
         }
         catch (OperationCanceledException)
         {

@@ -81,6 +81,38 @@ public sealed class NodeStateClientTests(SharedCluster shared) : IClassFixture<S
         Assert.Equal(3, stub.Requests);
     }
 
+    /// <summary>
+    /// A replica whose node vanished still has its Service endpoint, and a request there is never answered: the attempt is
+    /// given up well before the timeout, and the next one (on a connection of its own) reaches a replica that answers.
+    /// Before, the first attempt took the whole timeout, and a SIGTERM followed onNodeStateError.
+    /// </summary>
+    [Fact]
+    public async Task AnAttemptNeverAnsweredIsGivenUpAndTheNextOneAnswers()
+    {
+        await using var stub = await StubHttpServer.StartAsync((context, n) => n == 1
+            ? Task.Delay(Timeout, context.RequestAborted)
+            : Write(context, 200, """{"name":"n1","state":"shutting-down","reasons":["deletion-timestamp"]}"""));
+        var answer = await Client.AskAsync(stub.Url, "n1", TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(NodeVerdict.ShuttingDown, answer.Verdict);
+        Assert.Equal(2, stub.Requests);
+    }
+
+    /// <summary>A proxy's error page in a charset .NET has no decoder for is an answer to retry, not an exception.</summary>
+    [Fact]
+    public async Task AnAnswerInACharsetDotNetCannotDecodeIsReadAsUtf8()
+    {
+        await using var stub = await StubHttpServer.StartAsync((context, n) =>
+        {
+            if (n > 1)
+                return Write(context, 200, """{"name":"n1","state":"ready","reasons":[]}""");
+            context.Response.ContentType = "text/html; charset=windows-1252";
+            return Write(context, 503, "<html>upstream unavailable</html>");
+        });
+        var answer = await Client.AskAsync(stub.Url, "n1", Timeout);
+        Assert.Equal(NodeVerdict.Ready, answer.Verdict);
+        Assert.Equal(2, stub.Requests);
+    }
+
     [Fact]
     public async Task PersistentServerErrorIsReportedAfterTheTimeout()
     {

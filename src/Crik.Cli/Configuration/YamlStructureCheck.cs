@@ -36,6 +36,9 @@ internal static class YamlStructureCheck
                 case MappingEnd or SequenceEnd:
                     open.Pop();
                     break;
+                case AnchorAlias alias:
+                    CheckKey(open, alias, file); // a value (or key) of its own, though YamlDotNet's events do not count it a node
+                    break;
                 case NodeEvent node:
                     CheckKey(open, node, file);
                     if (node is MappingStart or SequenceStart)
@@ -51,7 +54,7 @@ internal static class YamlStructureCheck
         }
     }
 
-    private static void CheckKey(Stack<Collection> open, NodeEvent node, string file)
+    private static void CheckKey(Stack<Collection> open, ParsingEvent node, string file)
     {
         if (!open.TryPeek(out Collection? parent) || !parent.IsMapping)
         {
@@ -59,6 +62,10 @@ internal static class YamlStructureCheck
         }
         bool isKey = parent.ExpectingKey;
         parent.ExpectingKey = !isKey;
+        if (isKey && node is AnchorAlias { Value: var alias })
+        {
+            throw new ConfigException($"{file}:{node.Start.Line}: a key is the alias *{alias}; write the key itself");
+        }
         if (!isKey || node is not Scalar { Value: var key })
         {
             return;

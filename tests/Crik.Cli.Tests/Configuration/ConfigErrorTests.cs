@@ -15,6 +15,8 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: gs://bucket/app\n", ":1: imageDir: \"gs://bucket/app\" is not a path or an s3:// address; give a volume's path (e.g. /var/lib/crik) or s3://bucket/prefix")]
     [InlineData("imageDir: s3://Bucket_1/app\n", ":1: imageDir: \"Bucket_1\" in s3://Bucket_1/app is not a bucket name")]
     [InlineData("imageDir: /x\nkeepCheckpoints: 3\nimageDir: /y\n", ":3: key \"imageDir\" appears twice (lines 1 and 3); keep one of them")]
+    [InlineData("imageDir: /x\nrestoreTimeout: &t 2m\nlockWait: *t\nimageDir: /y\n", ":4: key \"imageDir\" appears twice (lines 1 and 4); keep one of them")]
+    [InlineData("imageDir: &k /x\n*k : /y\n", ":2: a key is the alias *k; write the key itself")]
     [InlineData("imageDir: /x\n---\nimageDir: /y\n", ":2: a second YAML document starts here (---)")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: 2000h\n", ":2: checkpointTimeout: must be at most 24h, got \"2000h\"")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: 99999999999999999999\n", ":2: checkpointTimeout: must be at most 24h")]

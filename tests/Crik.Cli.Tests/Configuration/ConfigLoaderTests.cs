@@ -50,6 +50,17 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(68), config.CheckpointBudget);
     }
 
+    /// <summary>A value given by an alias counts as one value: the keys after it are keys. Before, the duplicate-key check took "9m" for a key.</summary>
+    [Fact]
+    public void AValueGivenByAnAliasIsRead()
+    {
+        var (config, warnings) = ConfigLoader.Parse("imageDir: /data\nrestoreTimeout: &t 9m\nlockWait: *t\nlazyStoreWait: 9m\ncheckpointBudget: 50s\n", "c.yaml");
+        Assert.Empty(warnings);
+        Assert.Equal(TimeSpan.FromMinutes(9), config.LockWait);
+        Assert.Equal(TimeSpan.FromMinutes(9), config.LazyStoreWait);
+        Assert.Equal(TimeSpan.FromSeconds(50), config.CheckpointBudget);
+    }
+
     [Fact]
     public void ExplicitBudgetAndRestoreTimeoutAreRead()
     {

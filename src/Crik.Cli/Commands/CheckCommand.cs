@@ -19,9 +19,14 @@ internal static class CheckCommand
     public static int Execute(string? configPath)
     {
         LoadedConfig loaded;
+        IReadOnlyList<string> keyWarnings = [];
         try
         {
             loaded = ConfigLoader.Load(configPath);
+            if (loaded.Config.CheckpointingEnabled)
+            {
+                _ = ImageCodec.From(loaded.Config, out keyWarnings); // crik run refuses what it refuses: a key file missing, a level out of range
+            }
         }
         catch (ConfigException e)
         {
@@ -47,7 +52,7 @@ internal static class CheckCommand
         {
             facts = facts with { ImageDirProblem = facts.ImageDirProblem ?? ListProblem(volume), ImageDirNotKept = Carrying.ImageDirMount.NotOnAVolume(volume) };
         }
-        List<Finding> findings = ContainerVerdict.Of(facts);
+        List<Finding> findings = [.. ContainerVerdict.Of(facts), .. loaded.Warnings.Concat(keyWarnings).Select(w => new Finding(FindingKind.Note, w))];
         if (facts.Pid1 == "crik")
         {
             // In the app's container: what of the app itself would stop its checkpoints.

@@ -27,6 +27,21 @@ public class CheckCommandTests
         Assert.Contains("PROBLEM no imageDir configured", output, StringComparison.Ordinal);
     }
 
+    /// <summary>What crik run refuses at start, crik check refuses with the same line and exit code. Before, it said "can work".</summary>
+    [CriuFact]
+    public void AKeyFileThatIsNotThereIsAConfigurationErrorAsForCrikRun()
+    {
+        using var dir = new TempDirectory();
+        string config = dir.Write("config.yaml", $"imageDir: {dir.Path}/images\nencryptionKeyFile: {dir.Path}/no-such-key\n");
+        (int code, string output) = Check("--config", config);
+        Assert.Equal(2, code);
+        Assert.StartsWith("crik: error: ", output, StringComparison.Ordinal);
+        Assert.Contains("no-such-key", output, StringComparison.Ordinal);
+        (int runCode, _, string runError) = CrikCommand.Run(["run", "--config", config, "--", "true"]);
+        Assert.Equal(2, runCode);
+        Assert.Equal(runError.Trim(), output.Trim());
+    }
+
     private static (int Code, string Output) Check(params string[] args)
     {
         (int code, string output, string error) = CrikCommand.Run(["check", .. args]);

@@ -16,6 +16,10 @@ internal static class CheckpointCommand
     public static int Execute(bool exit)
     {
         string path = ControlSocket.Path;
+        if (ControlSocket.Problem(path) is { } problem)
+        {
+            return Fail(problem);
+        }
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

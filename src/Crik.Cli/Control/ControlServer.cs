@@ -51,6 +51,11 @@ internal sealed class ControlServer : IDisposable
     /// <summary>Listens on <paramref name="path"/> (see <see cref="StartAccepting"/>), or returns null (and why, logged) when it cannot.</summary>
     public static ControlServer? TryStart(string path, ILogger log)
     {
+        if (ControlSocket.Problem(path) is { } problem)
+        {
+            log.Warning("No control socket: {Problem}; crik checkpoint will not reach this crik", problem);
+            return null;
+        }
         try
         {
             string directory = System.IO.Path.GetDirectoryName(path)!;

@@ -59,6 +59,28 @@ public class OnDemandCheckpointTests
         Assert.StartsWith($"crik checkpoint: no crik is listening at {plain.ControlSocket}", nobody, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A control socket path crik cannot listen at (relative, or past a unix socket's 107 bytes) costs only the control
+    /// socket: the app runs, and crik checkpoint says what is wrong in one line. Before, crik run failed (exit 125) before
+    /// the app started, and crik checkpoint printed a stack trace.
+    /// </summary>
+    [NamespaceFact]
+    public void AControlSocketPathCrikCannotListenAtCostsOnlyTheControlSocket()
+    {
+        string tooLong = "/tmp/" + new string('s', 120);
+        foreach (string path in new[] { "control.sock", tooLong })
+        {
+            using CrikRun run = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; sleep 60"], environment: new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = path });
+            run.WaitForLine("ready");
+            Assert.Contains(run.Stderr, l => l.Contains("No control socket: CRIK_CONTROL_SOCKET ", StringComparison.Ordinal));
+            run.Signal(Native.SIGKILL);
+            run.WaitForExit();
+        }
+        (int code, _, string error) = CrikCommand.Run(["checkpoint"], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = tooLong });
+        Assert.Equal(1, code);
+        Assert.Equal($"crik checkpoint: CRIK_CONTROL_SOCKET is longer than a unix socket's 107 bytes, got \"{tooLong}\"", error.Trim());
+    }
+
     /// <summary>Runs crik checkpoint as another process would in the pod's container, on its control socket.</summary>
     private static (int Code, string Output, string Error) CrikCheckpoint(CrikRun pod, params string[] args) =>
         CrikCommand.Run(["checkpoint", .. args], new Dictionary<string, string> { ["CRIK_CONTROL_SOCKET"] = pod.ControlSocket });

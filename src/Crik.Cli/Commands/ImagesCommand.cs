@@ -18,10 +18,13 @@ internal static class ImagesCommand
     public static int Execute(string? configPath, string? imageDir, bool verify)
     {
         ChunkCodec codec = ChunkCodec.Plain;
-        if (imageDir is null && !TryReadConfig(configPath, out imageDir, out codec))
+        // --image-dir names the directory; a configuration, when there is one to read, still gives the keys.
+        string? configured = null;
+        if ((imageDir is null || configPath is not null) && !TryReadConfig(configPath, out configured, out codec))
         {
             return ExitCodes.UsageError;
         }
+        imageDir ??= configured;
         if (imageDir is null)
         {
             StandardStreams.Error.WriteLine("crik: error: no imageDir: give --image-dir, or a configuration with imageDir");

@@ -29,6 +29,10 @@ public sealed class EncryptedImagesTests : IDisposable
         Assert.Empty(FilesContaining(encrypted.ImageDir, _secret));
         Assert.DoesNotContain(Directory.GetFiles(Path.Combine(encrypted.ImageDir, "checkpoint-000001"), "*", SearchOption.AllDirectories),
             f => Path.GetFileName(f) is not ("manifest.json" or "manifest.hmac"));
+        // --image-dir names the directory, --config still gives the keys (before, --config was not read, and every generation "failed").
+        (int code, string listing, string error) = CrikCommand.Run(["images", "--config", encrypted.ConfigPath, "--image-dir", encrypted.ImageDir, "--verify"]);
+        Assert.True(code == 0, listing + error);
+        Assert.Contains("ok", listing, StringComparison.Ordinal);
     }
 
     [CriuFact]

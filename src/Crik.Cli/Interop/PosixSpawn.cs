@@ -80,10 +80,10 @@ internal static unsafe class PosixSpawn
         if (outputPath is not null)
         {
             byte* path = Utf8(outputPath, strings);
+            // One open file for both: each write lands after the last, whichever stream it came from.
             Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 1, path,
-                OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Truncate, 0x180 /* 0600 */), "posix_spawn_file_actions_addopen");
-            Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 2, path,
-                OpenFlags.WriteOnly | OpenFlags.Append, 0), "posix_spawn_file_actions_addopen");
+                OpenFlags.WriteOnly | OpenFlags.Create | OpenFlags.Truncate | OpenFlags.Append, 0x180 /* 0600 */), "posix_spawn_file_actions_addopen");
+            Check(Libc.PosixSpawnFileActionsAddDup2(fileActions, 1, 2), "posix_spawn_file_actions_adddup2");
         }
     }
 

@@ -1,3 +1,5 @@
+using Crik.Cli.Interop;
+
 namespace Crik.Cli.Processes;
 
 /// <summary>
@@ -8,8 +10,6 @@ namespace Crik.Cli.Processes;
 /// </summary>
 internal static class DirectIo
 {
-    private const int ODirect = 0x4000; // 040000, x86-64 and arm64 alike
-
     /// <summary>The first descriptor of process <paramref name="pid"/> open with O_DIRECT, described; null when none, or when it is gone.</summary>
     public static string? Of(int pid)
     {
@@ -38,7 +38,7 @@ internal static class DirectIo
             if (line.StartsWith("flags:", StringComparison.Ordinal))
             {
                 string octal = line["flags:".Length..].Trim();
-                return octal.Length > 0 && octal.All(c => c is >= '0' and <= '7') && (Convert.ToInt64(octal, 8) & ODirect) != 0;
+                return octal.Length > 0 && octal.All(c => c is >= '0' and <= '7') && (Convert.ToInt64(octal, 8) & OpenFlags.Direct) != 0;
             }
         }
         return false;

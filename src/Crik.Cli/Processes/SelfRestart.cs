@@ -17,7 +17,14 @@ internal static class SelfRestart
     private const string RestartedVariable = "CRIK_RESTARTED_FOR_IDS", CarriedVariable = "CRIK_CARRIED_SIGNALS";
 
     /// <summary>This crik is the program started again (read once; the app never sees either variable).</summary>
-    public static bool Restarted { get; } = Take(RestartedVariable) is not null;
+    public static bool Restarted { get; }
+
+    /// <summary>
+    /// Takes the restart's variable out of crik's environment, where CRIU and an app started fresh would inherit it, at the
+    /// first use of this class (<see cref="Carried"/>, at crik's start): without a static constructor of its own, a property's
+    /// initializer runs only once a field is read, which <see cref="Restarted"/> may never be.
+    /// </summary>
+    static SelfRestart() => Restarted = Take(RestartedVariable) is not null;
 
     /// <summary>Why crik is to start again once its command line has returned; null when it is not.</summary>
     public static string? Requested { get; private set; }

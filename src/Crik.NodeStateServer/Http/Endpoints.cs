@@ -25,6 +25,10 @@ internal static class Endpoints
     private static readonly byte[] NotListedAnswer = NodeAnswers.Error(
         "the node-state server has not listed the cluster's nodes yet (it has just started, or cannot reach the Kubernetes API: see its log); ask again");
 
+    /// <summary>A "fine" from a copy the watch no longer keeps current could miss a shutdown the API has.</summary>
+    private static byte[] OutOfSyncAnswer(SyncHealth health) => NodeAnswers.Error(
+        $"the node-state server cannot say this node is fine: {health.Problem}; ask again (another replica may be in sync)");
+
     public static void Map(WebApplication app)
     {
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
@@ -80,6 +84,11 @@ internal static class Endpoints
             return;
         }
         NodeEntry? entry = store.Find(name);
+        if (!health.IsReady && !GoingAwayWait.IsGoingAway(entry))
+        {
+            await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, OutOfSyncAnswer(health)).ConfigureAwait(false);
+            return;
+        }
         if (hold > TimeSpan.Zero && held.TryBegin())
         {
             try
@@ -100,6 +109,11 @@ internal static class Endpoints
             if (held.Released.IsCancellationRequested && !GoingAwayWait.IsGoingAway(entry))
             {
                 await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingAnswer).ConfigureAwait(false);
+                return;
+            }
+            if (!health.IsReady && !GoingAwayWait.IsGoingAway(entry))
+            {
+                await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, OutOfSyncAnswer(health)).ConfigureAwait(false);
                 return;
             }
         }

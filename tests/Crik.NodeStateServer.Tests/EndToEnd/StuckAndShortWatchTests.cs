@@ -1,3 +1,4 @@
+using System.Net;
 using Crik.NodeStateServer.Tests.FakeApi;
 using Crik.NodeStateServer.Tests.Support;
 using Crik.TestSupport;
@@ -11,7 +12,11 @@ public sealed class StuckAndShortWatchTests
     [Fact]
     public async Task SilentWatchMakesTheServerUnreadyAndListAgain()
     {
-        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("quiet"));
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api =>
+        {
+            api.Cluster.Add("quiet");
+            api.Cluster.Add("doomed", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        });
         await cluster.WaitForOpenWatchAsync();
 
         // Headers sent, then nothing: no events, no bookmarks; the next list waits too.
@@ -21,6 +26,14 @@ public sealed class StuckAndShortWatchTests
         await Poll.UntilAsync(async () => await cluster.Server.StatusOfAsync("/readyz") == 503, "/readyz 503 for a silent watch",
             diagnostics: () => cluster.Server.Output);
         await cluster.Server.WaitForOutputAsync("Watch abandoned: no event or bookmark for 2 s");
+        // Out of sync, "quiet is ready" would come from a copy that misses its taint: 503, which crik asks again (another
+        // replica may be in sync). A node the copy has going away is still answered so.
+        (HttpStatusCode quiet, string why) = await cluster.Server.GetAsync("/v1/nodes/quiet");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, quiet);
+        Assert.Contains("not in sync with the Kubernetes API", why, StringComparison.Ordinal);
+        (HttpStatusCode doomed, string state) = await cluster.Server.GetAsync("/v1/nodes/doomed");
+        Assert.Equal(HttpStatusCode.OK, doomed);
+        Assert.Contains("shutting-down", state, StringComparison.Ordinal);
 
         cluster.Api.SilentWatches = false;
         cluster.Api.ReleaseLists();

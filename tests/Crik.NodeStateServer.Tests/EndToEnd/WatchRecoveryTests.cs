@@ -83,7 +83,7 @@ public sealed class WatchRecoveryTests
         cluster.Nodes.Compact();
         cluster.Api.RefuseWatches = false;
 
-        await Poll.UntilAsync(async () => (await cluster.StateOfAsync("spare")).Reasons.SequenceEqual(["node-deleted"]), "spare to be answered as deleted",
+        await Poll.UntilAsync(async () => (await cluster.AnsweredStateOfAsync("spare"))?.Reasons.SequenceEqual(["node-deleted"]) == true, "spare to be answered as deleted",
             diagnostics: () => cluster.Server.Output);
         Assert.Equal("shutting-down", (await cluster.StateOfAsync("spare")).State);
         Assert.Equal(2, cluster.Api.ListRequests);

@@ -72,7 +72,7 @@ internal sealed partial class ConfigValueReader(string file)
         if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(url.Host))
         {
-            throw Error(key, node, $"must be an http:// or https:// URL, e.g. http://crik-node-state-server.default.svc.cluster.local:9376, got \"{WithoutCredentials(text)}\"");
+            throw Error(key, node, $"must be an http:// or https:// URL, e.g. http://crik-node-state-server.crik-system.svc.cluster.local:9376, got \"{WithoutCredentials(text)}\"");
         }
         if (QueryKeys(url).Contains(NodeStateContract.WaitQuery, StringComparer.OrdinalIgnoreCase))
         {

@@ -32,7 +32,7 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: relative/dir\n", ":1: imageDir: must be an absolute path")]
     [InlineData("imageDir: /ok\nnodeStateServerURL: not a url\n", ":2: nodeStateServerURL: must be an http:// or https:// URL")]
     [InlineData("imageDir: /ok\nnodeStateServerURL: http://h:1/?token=a&WaitMs=500\n", ":2: nodeStateServerURL: must not carry waitMs: crik asks for it itself at a SIGTERM (set nodeStateWait instead)")]
-    [InlineData("imageDir: /ok\nnodeStateServerURL: ftp://admin:s3cret@h:1/\n", ":2: nodeStateServerURL: must be an http:// or https:// URL, e.g. http://crik-node-state-server.default.svc.cluster.local:9376, got \"ftp://***@h:1/\"")]
+    [InlineData("imageDir: /ok\nnodeStateServerURL: ftp://admin:s3cret@h:1/\n", ":2: nodeStateServerURL: must be an http:// or https:// URL, e.g. http://crik-node-state-server.crik-system.svc.cluster.local:9376, got \"ftp://***@h:1/\"")]
     [InlineData("imageDir: /ok\nadditionalPaths: /single\n", ":2: additionalPaths: must be a list of absolute paths")]
     [InlineData("imageDir: /ok\ninotifyIncompatiblePaths:\n  - /fine\n  - nope\n", ":4: inotifyIncompatiblePaths: must be an absolute path")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: soon\n", ":2: checkpointTimeout: must be a positive duration")]

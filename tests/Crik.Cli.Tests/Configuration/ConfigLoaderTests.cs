@@ -11,7 +11,7 @@ public class ConfigLoaderTests
     {
         const string yaml = """
             imageDir: /etc/checkpoint
-            nodeStateServerURL: http://crik-node-state-server.default.svc.cluster.local:9376
+            nodeStateServerURL: http://crik-node-state-server.crik-system.svc.cluster.local:9376
             additionalPaths:
             - /root/.cache
             inotifyIncompatiblePaths:
@@ -21,7 +21,7 @@ public class ConfigLoaderTests
         var (config, warnings) = ConfigLoader.Parse(yaml, "config.yaml");
         Assert.Empty(warnings);
         Assert.Equal("/etc/checkpoint", config.ImageDir);
-        Assert.Equal(new Uri("http://crik-node-state-server.default.svc.cluster.local:9376"), config.NodeStateServerUrl);
+        Assert.Equal(new Uri("http://crik-node-state-server.crik-system.svc.cluster.local:9376"), config.NodeStateServerUrl);
         Assert.Equal(["/root/.cache"], config.AdditionalPaths);
         Assert.Equal(["/root/.config/glib-2.0/settings", "/usr/share/zoneinfo"], config.InotifyIncompatiblePaths);
     }

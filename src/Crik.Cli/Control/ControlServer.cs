@@ -24,6 +24,7 @@ internal sealed class ControlServer : IDisposable
     private readonly ILogger _log;
     private int _accepting;
     private int _switchedOff;
+    private int _requestWaiting;
 
     private ControlServer(UnixListener listener, ILogger log)
     {
@@ -33,8 +34,10 @@ internal sealed class ControlServer : IDisposable
 
     public ChannelReader<ControlRequest> Requests => _requests.Reader;
 
+    private volatile bool _checkpointRunning;
+
     /// <summary>True while the supervisor takes a checkpoint: another request is refused at once, not queued.</summary>
-    public bool CheckpointRunning { get; set; }
+    public bool CheckpointRunning { get => _checkpointRunning; set => _checkpointRunning = value; }
 
     /// <summary>
     /// Starts answering. Called once the app runs: until then a request waits in the socket's backlog,
@@ -147,15 +150,23 @@ internal sealed class ControlServer : IDisposable
                 {
                     answer = $"error unknown request \"{line}\": this crik understands \"{ControlSocket.Checkpoint}\" and \"{ControlSocket.CheckpointAndExit}\"";
                 }
-                else if (CheckpointRunning)
+                else if (CheckpointRunning || Interlocked.CompareExchange(ref _requestWaiting, 1, 0) != 0)
                 {
+                    // Another request is queued or its checkpoint under way: one at a time, however close together they came.
                     answer = "error a checkpoint is already in progress; try again when it is committed";
                 }
                 else
                 {
                     request = new ControlRequest(exitAfter: line == ControlSocket.CheckpointAndExit);
                     _requests.Writer.TryWrite(request);
-                    answer = await request.Answer.ConfigureAwait(false);
+                    try
+                    {
+                        answer = await request.Answer.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref _requestWaiting, 0);
+                    }
                 }
                 await client.SendAsync(Encoding.UTF8.GetBytes(answer + "\n")).ConfigureAwait(false);
             }

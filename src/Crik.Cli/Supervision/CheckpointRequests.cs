@@ -3,6 +3,7 @@ using Crik.Cli.Control;
 using Crik.Cli.Decisions;
 using Crik.Cli.Logging;
 using Crik.Cli.Records;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.Supervision;
 
@@ -28,6 +29,7 @@ internal sealed class CheckpointRequests(ControlServer? control, AppCheckpoints?
                 request.Refused(checkpoints is null ? "checkpointing is off: no imageDir is configured" : "crik is stopping the app for a SIGTERM");
                 continue;
             }
+            TestDelay.AfterControlRequestTaken();
             CheckpointReason reason = request.ExitAfter ? CheckpointReason.OnDemandExit : CheckpointReason.OnDemand;
             (CheckpointOutcome outcome, AfterCheckpointPlan after) = await checkpoints.TakeAsync(reason).ConfigureAwait(false);
             if (outcome is not CheckpointOutcome.Committed committed)

@@ -35,6 +35,8 @@ namespace Crik.Cli.Timing;
 /// missed would run on meanwhile, its memory no longer served.</item>
 /// <item>CRIK_TEST_SELF_EXEC_PAUSE_MS: after crik has taken the signals it received, before it starts its own program again
 /// (<c>Processes/SelfRestart.Exec</c>): a signal sent meanwhile reaches one of crik's other threads.</item>
+/// <item>CRIK_TEST_CONTROL_TAKE_PAUSE_MS: after the supervisor took a <c>crik checkpoint</c> request, before its checkpoint starts
+/// (<c>Supervision/CheckpointRequests</c>): another request comes meanwhile.</item>
 /// </list>
 /// </summary>
 internal static class TestDelay
@@ -44,12 +46,13 @@ internal static class TestDelay
         CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS",
         CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
-        SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS";
+        SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
-        MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), SelfExec = Milliseconds(SelfExecVariable);
+        MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), SelfExec = Milliseconds(SelfExecVariable),
+        ControlTake = Milliseconds(ControlTakeVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event, EventVariable);
@@ -71,6 +74,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeCommit() => Pause(Commit, CommitVariable);
+
+    [Conditional("DEBUG")]
+    public static void AfterControlRequestTaken() => Pause(ControlTake, ControlTakeVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeGather() => Pause(Gather, GatherVariable);

@@ -42,6 +42,30 @@ public class OnDemandCheckpointTests
         next.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A second <c>crik checkpoint</c> that comes after the first was taken, before its checkpoint started, is refused as one
+    /// while a checkpoint is in progress. Before, only a running checkpoint refused it: it was queued, and a second
+    /// checkpoint froze the app straight after the first.
+    /// </summary>
+    [CriuFact]
+    public async Task ASecondRequestBeforeTheFirstsCheckpointStartsIsRefused()
+    {
+        using var pods = new Pods();
+        using CrikRun run = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_CONTROL_TAKE_PAUSE_MS"] = "2000" }, "sh", "-c", Pods.Counter());
+        run.WaitForLine("count 2");
+        Task<(int Code, string Output, string Error)> first = Task.Run(() => CrikCheckpoint(run));
+        run.WaitForLine("pausing 2000 ms at CRIK_TEST_CONTROL_TAKE_PAUSE_MS", stderr: true);
+        (int code, _, string error) = CrikCheckpoint(run);
+        Assert.Equal(1, code);
+        Assert.Equal("crik checkpoint: a checkpoint is already in progress; try again when it is committed", error.Trim());
+        (int firstCode, string firstOutput, string firstError) = await first;
+        Assert.True(firstCode == 0, firstOutput + firstError);
+        (int third, string thirdOutput, string thirdError) = CrikCheckpoint(run); // answered, so the next one is taken
+        Assert.True(third == 0, thirdOutput + thirdError);
+        Assert.Equal("checkpoint-000002", pods.Committed().Last());
+        run.Signal(Native.SIGKILL);
+    }
+
     [NamespaceFact]
     public void WithCheckpointingOffOrNoCrikTheAnswerSaysWhy()
     {

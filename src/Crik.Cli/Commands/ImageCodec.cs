@@ -6,8 +6,6 @@ namespace Crik.Cli.Commands;
 /// <summary>The chunk codec a configuration asks for: compression, and the keys from encryptionKeyFile and previousEncryptionKeyFile.</summary>
 internal static class ImageCodec
 {
-    public const int MaxZstdLevel = 19;
-
     /// <summary>The codec; throws <see cref="ConfigException"/> with one line when a key file or a library is not usable.</summary>
     /// <param name="warnings">What to log about the key files that does not stop crik (modes that let others read them).</param>
     public static ChunkCodec From(CrikConfig config, out IReadOnlyList<string> warnings)
@@ -22,9 +20,9 @@ internal static class ImageCodec
             CompressionKind.Zstd => config.CompressionLevel ?? Compression.DefaultZstdLevel,
             _ => config.CompressionLevel ?? 1,
         };
-        if (config.Compression == CompressionKind.Zstd && level > MaxZstdLevel)
+        if (config.Compression == CompressionKind.Zstd && level > CrikConfig.MaxZstdLevel)
         {
-            throw new ConfigException($"{ConfigKeys.CompressionLevel}: zstd levels go from 1 to {MaxZstdLevel}, got {level}");
+            throw new ConfigException($"{ConfigKeys.CompressionLevel}: zstd levels go from 1 to {CrikConfig.MaxZstdLevel}, got {level}");
         }
         if (config.PreviousEncryptionKeyFile is not null && config.EncryptionKeyFile is null)
         {

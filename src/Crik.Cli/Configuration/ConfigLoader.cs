@@ -69,7 +69,7 @@ internal static partial class ConfigLoader
         }
         var reader = new ConfigValueReader(file);
         CrikConfig config = defaults;
-        int budgetLine = 0;
+        int budgetLine = 0, levelLine = 0;
         foreach (var (keyNode, value) in mapping.Children)
         {
             string key = ((keyNode as YamlScalarNode)?.Value) ?? "";
@@ -113,6 +113,11 @@ internal static partial class ConfigLoader
                 _ => Unknown(config, key, keyNode, file, warnings),
             };
             budgetLine = key == ConfigKeys.CheckpointBudget ? Line(keyNode) : budgetLine;
+            levelLine = key == ConfigKeys.CompressionLevel ? Line(keyNode) : levelLine;
+        }
+        if (config is { Compression: CompressionKind.Zstd, CompressionLevel: > CrikConfig.MaxZstdLevel })
+        {
+            throw new ConfigException($"{file}:{levelLine}: {ConfigKeys.CompressionLevel}: zstd levels go from 1 to {CrikConfig.MaxZstdLevel}, got {config.CompressionLevel}");
         }
         WarnAboutCutTimeouts(config, file, budgetLine, warnings);
         return config;

@@ -218,7 +218,8 @@ internal sealed partial class ConfigValueReader(string file)
         {
             throw Error(key, node, $"must not contain a NUL character, got \"{text}\"");
         }
-        return text.Length > 1 ? text.TrimEnd('/') : text;
+        string trimmed = text.TrimEnd('/');
+        return trimmed.Length == 0 ? "/" : trimmed;
     }
 
     private string? Scalar(string key, YamlNode node)

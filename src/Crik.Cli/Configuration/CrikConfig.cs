@@ -137,6 +137,9 @@ internal sealed record CrikConfig
     /// <summary>zstd's level (1 to 19) or lz4's acceleration (1 and up); null for the codec's default.</summary>
     public int? CompressionLevel { get; init; }
 
+    /// <summary>The highest zstd level crik takes: above it zstd's "ultra" levels need far more memory to read back.</summary>
+    public const int MaxZstdLevel = 19;
+
     /// <summary>A file with the 256-bit key images are encrypted with; null for plaintext images.</summary>
     public string? EncryptionKeyFile { get; init; }
 

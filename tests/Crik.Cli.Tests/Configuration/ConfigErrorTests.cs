@@ -18,6 +18,7 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: /x\nrestoreTimeout: &t 2m\nlockWait: *t\nimageDir: /y\n", ":4: key \"imageDir\" appears twice (lines 1 and 4); keep one of them")]
     [InlineData("imageDir: &k /x\n*k : /y\n", ":2: a key is the alias *k; write the key itself")]
     [InlineData("imageDir: /x\n---\nimageDir: /y\n", ":2: a second YAML document starts here (---)")]
+    [InlineData("compressionLevel: 25\nimageDir: /ok\ncompression: zstd\n", ":1: compressionLevel: zstd levels go from 1 to 19, got 25")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: 2000h\n", ":2: checkpointTimeout: must be at most 24h, got \"2000h\"")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: 99999999999999999999\n", ":2: checkpointTimeout: must be at most 24h")]
     [InlineData("imageDir: /ok\nnodeStateTimeout: 25h\n", ":2: nodeStateTimeout: must be at most 24h")]
@@ -128,7 +129,7 @@ public sealed class ConfigErrorTests : IDisposable
 
     [Theory]
     [InlineData("compression: gzip\n", ":2: compression: must be none or zstd or lz4, got \"gzip\"")]
-    [InlineData("compression: zstd\ncompressionLevel: 40\n", "compressionLevel: zstd levels go from 1 to 19, got 40")]
+    [InlineData("compression: zstd\ncompressionLevel: 40\n", ":3: compressionLevel: zstd levels go from 1 to 19, got 40")]
     [InlineData("previousEncryptionKeyFile: /etc/hostname\n", "previousEncryptionKeyFile is set without encryptionKeyFile: give the current key too")]
     public void BadImageSettingsFailWithOneLineAndExitCode2(string yaml, string expected)
     {

@@ -50,6 +50,9 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(68), config.CheckpointBudget);
     }
 
+    [Fact]
+    public void AnImageDirOfSlashesIsTheRoot() => Assert.Equal("/", ConfigLoader.Parse("imageDir: //\n", "c.yaml").Config.ImageDir);
+
     /// <summary>A value given by an alias counts as one value: the keys after it are keys. Before, the duplicate-key check took "9m" for a key.</summary>
     [Fact]
     public void AValueGivenByAnAliasIsRead()

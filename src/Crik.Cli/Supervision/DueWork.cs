@@ -65,7 +65,8 @@ internal sealed class DueWork(AppLife life, ICheckpointer? checkpointer, AppChec
     /// <summary>
     /// The periodic checkpoint, pre-dump and early-warning poll that are due. Once the app is being stopped none starts, and
     /// one that came is not due again: a wakeup left completed would wake the loop at once, and again, until the app ended. A
-    /// poll still asking is left to end; it wakes the loop once more.
+    /// poll still asking is left to end; it wakes the loop once more. A SIGTERM that came during one of them goes first:
+    /// what is left stays due, and the loop takes the SIGTERM before it comes back here.
     /// </summary>
     public async Task RunAsync(Wakeups due)
     {
@@ -82,10 +83,18 @@ internal sealed class DueWork(AppLife life, ICheckpointer? checkpointer, AppChec
             await checkpoints!.TakeAsync(CheckpointReason.Periodic).ConfigureAwait(false);
             due.Periodic = NextPeriodicCheckpointAfter(Stopwatch.GetElapsedTime(started));
         }
+        if (signals.SigtermWaiting)
+        {
+            return;
+        }
         if (due.PreDump.IsCompleted)
         {
             await PreDumpAsync().ConfigureAwait(false);
             due.PreDump = NextPreDump();
+        }
+        if (signals.SigtermWaiting)
+        {
+            return;
         }
         if (due.EarlyWarning.IsCompleted)
         {

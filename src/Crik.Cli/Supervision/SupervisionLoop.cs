@@ -41,7 +41,8 @@ internal sealed class SupervisionLoop(AppLife life, AppSignals signals, AppCheck
                 return await ending.StopCheckpointedAsync(app).ConfigureAwait(false);
             }
             await due.RunAsync(wakeups).ConfigureAwait(false);
-            if (await requests.AnswerAsync().ConfigureAwait(false))
+            // A SIGTERM that came meanwhile goes before a crik checkpoint's request: the next turn takes it first.
+            if (!signals.SigtermWaiting && await requests.AnswerAsync().ConfigureAwait(false))
             {
                 return await ending.StopCheckpointedAsync(app).ConfigureAwait(false);
             }

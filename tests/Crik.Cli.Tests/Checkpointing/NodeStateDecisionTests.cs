@@ -77,6 +77,35 @@ public class NodeStateDecisionTests
         run.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A SIGTERM that comes during a periodic checkpoint, while the early-warning poll finds the node turned at risk, is
+    /// the next checkpoint: the at-risk one is not taken before it (the grace period runs). Before, the at-risk checkpoint
+    /// ran in full first.
+    /// </summary>
+    [CriuFact]
+    public void ASigtermDuringAPeriodicCheckpointGoesBeforeAnAtRiskOne()
+    {
+        // Questions wait unanswered until the periodic checkpoint is under way: the poll asking then is the one that hears "at risk".
+        using var server = new FakeNodeStateServer("ready") { Holding = true };
+        using var pods = new Pods($"nodeStateServerURL: {server.Url}\ncheckpointInterval: 2s\nnodeStatePollInterval: 1s\nnodeStateTimeout: 20s\n");
+        using CrikRun run = pods.StartWith(new Dictionary<string, string>
+        {
+            ["KUBERNETES_NODE_NAME"] = "node-f",
+            ["CRIK_TEST_COMMIT_PAUSE_MS"] = "3000",
+        }, "sh", "-c", Script);
+        run.WaitForLine("pausing 3000 ms at CRIK_TEST_COMMIT_PAUSE_MS", stderr: true);
+        server.State = "at-risk";
+        server.Holding = false;
+        Poll.Until(() => !server.Paths.IsEmpty, "the poll to hear that the node is at risk");
+        run.Signal(Native.SIGTERM);
+        Assert.Equal(0, run.WaitForExit(TimeSpan.FromSeconds(60)));
+        List<string> taken = [.. run.Stderr.Where(l => l.Contains("Checkpointing the app", StringComparison.Ordinal))];
+        Assert.True(taken.Count == 2, run.Transcript);
+        Assert.Contains("(checkpointInterval; the app runs on)", taken[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("at risk", taken[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("app-got-term", run.Stdout);
+    }
+
     [CriuTheory]
     [InlineData("ready")]
     [InlineData("unknown")]

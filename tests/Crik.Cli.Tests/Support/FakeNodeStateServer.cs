@@ -42,13 +42,30 @@ internal sealed class FakeNodeStateServer : IDisposable
             {
                 return;
             }
-            string path = context.Request.Url!.AbsolutePath;
-            Paths.Enqueue(path);
+            _ = Task.Run(() => AnswerAsync(context));
+        }
+    }
+
+    private volatile bool _holding;
+
+    /// <summary>While true, every question waits for its answer (as a server whose API is slow makes it): crik's attempts end unanswered.</summary>
+    public bool Holding { get => _holding; set => _holding = value; }
+
+    private async Task AnswerAsync(HttpListenerContext context)
+    {
+        while (Holding)
+        {
+            await Task.Delay(10);
+        }
+        string path = context.Request.Url!.AbsolutePath;
+        Paths.Enqueue(path);
+        try
+        {
             if (State == Failing)
             {
                 context.Response.StatusCode = 503;
                 context.Response.Close();
-                continue;
+                return;
             }
             string name = path.Split('/').Last();
             byte[] body = Encoding.UTF8.GetBytes($"{{\"name\":\"{name}\",\"state\":\"{State}\",\"reasons\":[\"taint:karpenter.sh/disrupted\"]}}");
@@ -56,6 +73,10 @@ internal sealed class FakeNodeStateServer : IDisposable
             context.Response.ContentLength64 = body.Length;
             await context.Response.OutputStream.WriteAsync(body);
             context.Response.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // crik gave up on this attempt and closed its connection.
         }
     }
 

@@ -47,6 +47,20 @@ internal static class RestoreBlames
         : errno is NoSpace or ReadOnly or QuotaExceeded ? RestoreBlame.Node
         : RestoreBlame.Checkpoint;
 
+    /// <summary>What a fill failure that proves nothing of the checkpoint says after its reason (<see cref="OfFill"/>).</summary>
+    public const string NotTheCheckpoints = "; nothing shows the checkpoint damaged";
+
+    /// <summary>
+    /// crik's fill of a stopped app's memory that failed before the app ran. Only proof (a chunk that does not read back
+    /// whole, images that do not line up) is the checkpoint's: the fill failing otherwise (a copy into the app's memory
+    /// refused, CRIU late handing the memory over, the restore's time out) is this node's, and the checkpoint stays.
+    /// </summary>
+    public static RestoreBlame OfFill(bool criksOwn, bool storeMayAnswerLater, bool proven) =>
+        criksOwn ? RestoreBlame.Crik
+        : storeMayAnswerLater ? RestoreBlame.Store
+        : proven ? RestoreBlame.Checkpoint
+        : RestoreBlame.Node;
+
     /// <summary>
     /// A criu restore that failed, by its first error: the node's when it had no room for a file it writes (a deleted
     /// file the app held open, say), when it refused CRIU a trace of a restored process, or when another process held
@@ -69,6 +83,8 @@ internal static class RestoreBlames
             "raise kernel.pid_max on this node above them (sysctl -w kernel.pid_max=4194304, the most it can be), or run crik where it may raise it (a privileged container)")
         : IdHeld(why) || why.StartsWith(PidsInUse.Held, StringComparison.Ordinal) ? ("holds an ID the app's processes or threads need",
             "let crik be the container's PID 1 in a PID namespace of its own (no shareProcessNamespace), so that nothing else takes the app's IDs")
+        : why.EndsWith(NotTheCheckpoints, StringComparison.Ordinal) ? ("could not fill the app's memory",
+            "look at the reason above (the pod's memory limit, a node short of CPU); another pod, here or elsewhere,")
         : ("has no room for what the restore writes", "free space where the error says (the node's disk, the pod's ephemeral storage or the volume)");
 
     /// <summary>CRIU's words when an ID it gives back to a process or thread was held (EEXIST from clone3's set_tid).</summary>

@@ -73,7 +73,7 @@ internal sealed class BackgroundFill
                 }
                 if (missing >= missingBefore && order.SequenceEqual(previous))
                 {
-                    _parts.Failure.Fail($"{missing} pages of the app's memory could not be filled from their chunks (the images do not line up)");
+                    _parts.Failure.FailWithProof($"{missing} pages of the app's memory could not be filled from their chunks (the images do not line up)");
                     break;
                 }
                 (previous, missingBefore) = (order, missing);

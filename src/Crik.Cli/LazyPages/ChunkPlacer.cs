@@ -46,7 +46,7 @@ internal sealed class ChunkPlacer
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                _fill.Fail($"a chunk of its memory could not be read: {e.Message}");
+                _fill.FailWithProof($"a chunk of its memory could not be read: {e.Message}");
                 return;
             }
             FillPace.WaitBeforeLastCopy(() => _spaces.MissingChunks().Count);
@@ -107,7 +107,7 @@ internal sealed class ChunkPlacer
         {
             return false;
         }
-        _fill.Fail($"process {task.Pid}'s pages from offset {start} of pages-{task.PagesId}.img could not be placed in its memory: their mapping is not "
+        _fill.FailWithProof($"process {task.Pid}'s pages from offset {start} of pages-{task.PagesId}.img could not be placed in its memory: their mapping is not "
             + "one crik can fill, and no change the app made explains it; crik does not count them as in");
         return true;
     }

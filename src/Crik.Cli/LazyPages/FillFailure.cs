@@ -24,14 +24,26 @@ internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, Readiness
     /// <summary>The fill failed first because crik's own code threw what nobody expected (a bug), which says nothing of the checkpoint.</summary>
     public bool CriksOwn { get; private set; }
 
+    /// <summary>
+    /// The fill failed first on proof that the checkpoint cannot be restored: a chunk that does not read back whole, images
+    /// that do not line up. Any other failure (a copy the kernel refused, CRIU late, a timeout) says nothing of it.
+    /// </summary>
+    public bool Proven { get; private set; }
+
+    /// <summary>Fails the fill on proof that the checkpoint cannot be restored (<see cref="Proven"/>).</summary>
+    public void FailWithProof(string why) => Fail(why, criksOwn: false, proven: true);
+
     /// <param name="criksOwn">crik's own code failed in a way nobody expected.</param>
-    public void Fail(string why, bool criksOwn = false)
+    public void Fail(string why, bool criksOwn = false) => Fail(why, criksOwn, proven: false);
+
+    private void Fail(string why, bool criksOwn, bool proven)
     {
         if (Interlocked.CompareExchange(ref _why, why, null) is not null)
         {
             return;
         }
         CriksOwn = criksOwn;
+        Proven = proven;
         try
         {
             app.KillApp(why);

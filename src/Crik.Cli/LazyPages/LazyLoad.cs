@@ -66,6 +66,9 @@ internal sealed class LazyLoad : IUserfaultReceiver, IDisposable
     /// <summary>Loading failed first because crik's own code threw what nobody expected, which says nothing of the checkpoint.</summary>
     public bool CriksOwn => _filler.CriksOwn;
 
+    /// <inheritdoc cref="FillFailure.Proven"/>
+    public bool Proven => _filler.Proven;
+
     public long LazyBytes => _images.LazyBytes;
 
     /// <summary>Once criu restore has ended, the pages it read from the laid-out images are let go (<see cref="LazyImages.DropLaidOutPages"/>).</summary>

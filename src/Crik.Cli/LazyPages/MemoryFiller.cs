@@ -95,10 +95,20 @@ internal sealed class MemoryFiller : IArrivingMemory, IDisposable
             }
             _poll.Wake();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+        catch (Exception e) when (e is InvalidDataException or FormatException)
+        {
+            FailWithProof($"process {pid}'s memory cannot be served: its images do not read: {e.Message}");
+            file.Dispose();
+        }
+        catch (Exception e) when (e is IOException)
         {
             Fail($"process {pid}'s memory cannot be served: {e.Message}");
             file.Dispose();
+        }
+        catch
+        {
+            file.Dispose(); // the handoff's guard fails the fill as crik's own; the descriptor goes first
+            throw;
         }
     }
 
@@ -108,9 +118,15 @@ internal sealed class MemoryFiller : IArrivingMemory, IDisposable
     /// <inheritdoc cref="FillFailure.CriksOwn"/>
     public bool CriksOwn => _failure.CriksOwn;
 
+    /// <inheritdoc cref="FillFailure.Proven"/>
+    public bool Proven => _failure.Proven;
+
     /// <summary>Gives up (the restore failed, or crik stops): the app is killed first, then every userfaultfd let go.</summary>
     /// <param name="criksOwn">crik's own code failed in a way nobody expected.</param>
     public void Fail(string why, bool criksOwn = false) => _failure.Fail(why, criksOwn);
+
+    /// <inheritdoc cref="FillFailure.FailWithProof"/>
+    public void FailWithProof(string why) => _failure.FailWithProof(why);
 
     public void Dispose() => Fail("crik stopped serving the app's memory");
 

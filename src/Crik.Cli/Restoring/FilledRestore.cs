@@ -101,11 +101,11 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         TimeSpan left = config.RestoreTimeout - run.Clock.Elapsed;
         if (left > TimeSpan.Zero && await Task.WhenAny(loading.Loaded, Task.Delay(left)).ConfigureAwait(false) == loading.Loaded)
         {
-            return await loading.Loaded.ConfigureAwait(false) is { } failed ? new NotWhole(failed, loading.StoreAway, loading.CriksOwn) : null;
+            return await loading.Loaded.ConfigureAwait(false) is { } failed ? NotWhole.OfFill(failed, loading.StoreAway, loading.CriksOwn, loading.Proven) : null;
         }
         string? fill = await loading.AbortAsync().ConfigureAwait(false);
-        return new NotWhole($"its memory was not all in within restoreTimeout ({config.RestoreTimeout.TotalSeconds:0} s)"
-            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}"), loading.StoreAway, loading.CriksOwn);
+        return NotWhole.OfFill($"its memory was not all in within restoreTimeout ({config.RestoreTimeout.TotalSeconds:0} s)"
+            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}"), loading.StoreAway, loading.CriksOwn, loading.Proven);
     }
 
     /// <summary>

@@ -15,6 +15,13 @@ internal sealed record NotWhole(string Why, RestoreBlame Blame)
     {
     }
 
+    /// <summary>crik's fill failed before the app ran (<see cref="RestoreBlames.OfFill"/>): the checkpoint's only when <paramref name="proven"/>.</summary>
+    public static NotWhole OfFill(string why, bool storeAway, bool criksOwn, bool proven)
+    {
+        RestoreBlame blame = RestoreBlames.OfFill(criksOwn, storeAway, proven);
+        return new(blame == RestoreBlame.Node ? why + RestoreBlames.NotTheCheckpoints : why, blame);
+    }
+
     /// <summary>
     /// A failure that <paramref name="e"/> caused (<see cref="ReadFailures.Classify"/>): crik's own when no read or write throws it,
     /// the store's if it may take it back, this node's when it had no room or no /tmp, else the checkpoint's.

@@ -3,6 +3,7 @@ using Xunit;
 
 namespace Crik.Cli.Tests.Decisions;
 
+[Trait("Category", "Unit")]
 public class RestoreBlameTests
 {
     [Theory]
@@ -45,5 +46,20 @@ public class RestoreBlameTests
         Assert.Contains("kernel.yama.ptrace_scope", fix, StringComparison.Ordinal);
         Assert.Equal("holds an ID the app's processes or threads need", RestoreBlames.OfNode("pie: 9002: Error (criu/pie/restorer.c:2185): Unable to create a thread: -17").Lacks);
         Assert.Equal("holds an ID the app's processes or threads need", RestoreBlames.OfNode(PidsInUse.Why([], [63])!).Lacks);
+        Assert.Equal("could not fill the app's memory",
+            RestoreBlames.OfNode("the restore had not handed crik the app's memory 10 s after it ended" + RestoreBlames.NotTheCheckpoints).Lacks);
     }
+
+    /// <summary>
+    /// crik's fill of a stopped app sets the checkpoint aside only on proof (a chunk that does not read back, images that do not
+    /// line up). Before, any failure that was neither crik's bug nor the store's (a copy the kernel refused for the pod's memory
+    /// limit, CRIU late handing the memory over) set a good checkpoint aside.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false, true, "Checkpoint")]
+    [InlineData(false, false, false, "Node")]
+    [InlineData(false, true, true, "Store")]
+    [InlineData(true, false, true, "Crik")]
+    public void AFillThatFailedBlamesTheCheckpointOnlyOnProof(bool criksOwn, bool storeAway, bool proven, string expected) =>
+        Assert.Equal(expected, RestoreBlames.OfFill(criksOwn, storeAway, proven).ToString());
 }

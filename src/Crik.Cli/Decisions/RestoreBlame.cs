@@ -53,7 +53,7 @@ internal static class RestoreBlames
     /// <summary>
     /// crik's fill of a stopped app's memory that failed before the app ran. Only proof (a chunk that does not read back
     /// whole, images that do not line up) is the checkpoint's: the fill failing otherwise (a copy into the app's memory
-    /// refused, CRIU late handing the memory over, the restore's time out) is this node's, and the checkpoint stays.
+    /// refused, CRIU late handing the memory over) is this node's, and the checkpoint stays.
     /// </summary>
     public static RestoreBlame OfFill(bool criksOwn, bool storeMayAnswerLater, bool proven) =>
         criksOwn ? RestoreBlame.Crik

@@ -105,7 +105,7 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
         }
         string? fill = await loading.AbortAsync().ConfigureAwait(false);
         return NotWhole.OfFill($"its memory was not all in within restoreTimeout ({config.RestoreTimeout.TotalSeconds:0} s)"
-            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}"), loading.StoreAway, loading.CriksOwn, loading.Proven);
+            + (fill is null or LazyLoad.RestoreFailed ? "" : $": {fill}"), loading.StoreAway, loading.CriksOwn, proven: true); // as for CRIU past it: a bound the user set, never tried again
     }
 
     /// <summary>

@@ -53,7 +53,7 @@ internal sealed record RestoreRecord(int Number, DateTimeOffset? At, string Host
         string[] parts = name.Split('-');
         return parts.Length is 2 or 3 && (parts.Length == 2 || "-" + parts[2] is SurvivedSuffix or LoadFailedSuffix)
             && parts[0].Length is >= 6 and <= 15 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long generation)
-            && parts[1].Length == 3 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int number)
+            && parts[1].Length is >= 3 and <= 9 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int number)
                 ? (generation, number) : (null, null);
     }
 }

@@ -115,12 +115,18 @@ internal static partial class ConfigLoader
             budgetLine = key == ConfigKeys.CheckpointBudget ? Line(keyNode) : budgetLine;
             levelLine = key == ConfigKeys.CompressionLevel ? Line(keyNode) : levelLine;
         }
+        CheckZstdLevel(config, file, levelLine);
+        WarnAboutCutTimeouts(config, file, budgetLine, warnings);
+        return config;
+    }
+
+    /// <summary>A level zstd takes only with far more memory to read back, refused where it is written, whatever the keys' order.</summary>
+    private static void CheckZstdLevel(CrikConfig config, string file, int levelLine)
+    {
         if (config is { Compression: CompressionKind.Zstd, CompressionLevel: > CrikConfig.MaxZstdLevel })
         {
             throw new ConfigException($"{file}:{levelLine}: {ConfigKeys.CompressionLevel}: zstd levels go from 1 to {CrikConfig.MaxZstdLevel}, got {config.CompressionLevel}");
         }
-        WarnAboutCutTimeouts(config, file, budgetLine, warnings);
-        return config;
     }
 
     /// <summary>An explicit budget is a hard bound: a timeout longer than it can never run its course.</summary>

@@ -17,6 +17,14 @@ internal enum RestoreBlame
     Node,
 
     /// <summary>
+    /// Nobody's that anyone can show: crik's fill of the app's memory failed on this node without proof against the
+    /// checkpoint (a copy the kernel refused, as under the pod's memory limit; CRIU late handing the memory over). The
+    /// checkpoint stays and onRestoreFailure applies, but the attempt counts against restoreAttempts: a failure that
+    /// repeats on every pod ends with the checkpoint set aside, never in a loop.
+    /// </summary>
+    Unproven,
+
+    /// <summary>
     /// crik's own: its code threw what nobody expected (a bug), which proves nothing of the checkpoint. The checkpoint
     /// stays for the next pod, the attempt does not count, and crik starts nothing and exits 125 whatever
     /// onRestoreFailure says: a fresh start would give up the checkpoint's work over crik's bug.
@@ -53,13 +61,13 @@ internal static class RestoreBlames
     /// <summary>
     /// crik's fill of a stopped app's memory that failed before the app ran. Only proof (a chunk that does not read back
     /// whole, images that do not line up) is the checkpoint's: the fill failing otherwise (a copy into the app's memory
-    /// refused, CRIU late handing the memory over) is this node's, and the checkpoint stays.
+    /// refused, CRIU late handing the memory over) is <see cref="RestoreBlame.Unproven"/>.
     /// </summary>
     public static RestoreBlame OfFill(bool criksOwn, bool storeMayAnswerLater, bool proven) =>
         criksOwn ? RestoreBlame.Crik
         : storeMayAnswerLater ? RestoreBlame.Store
         : proven ? RestoreBlame.Checkpoint
-        : RestoreBlame.Node;
+        : RestoreBlame.Unproven;
 
     /// <summary>
     /// A criu restore that failed, by its first error: the node's when it had no room for a file it writes (a deleted
@@ -84,7 +92,7 @@ internal static class RestoreBlames
         : IdHeld(why) || why.StartsWith(PidsInUse.Held, StringComparison.Ordinal) ? ("holds an ID the app's processes or threads need",
             "let crik be the container's PID 1 in a PID namespace of its own (no shareProcessNamespace), so that nothing else takes the app's IDs")
         : why.EndsWith(NotTheCheckpoints, StringComparison.Ordinal) ? ("could not fill the app's memory",
-            "look at the reason above (the pod's memory limit, a node short of CPU); another pod, here or elsewhere,")
+            "look at the reason (the pod's memory limit, a node short of CPU)")
         : ("has no room for what the restore writes", "free space where the error says (the node's disk, the pod's ephemeral storage or the volume)");
 
     /// <summary>CRIU's words when an ID it gives back to a process or thread was held (EEXIST from clone3's set_tid).</summary>

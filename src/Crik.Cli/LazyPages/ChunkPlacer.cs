@@ -107,7 +107,7 @@ internal sealed class ChunkPlacer
         {
             return false;
         }
-        _fill.FailWithProof($"process {task.Pid}'s pages from offset {start} of pages-{task.PagesId}.img could not be placed in its memory: their mapping is not "
+        _fill.Fail($"process {task.Pid}'s pages from offset {start} of pages-{task.PagesId}.img could not be placed in its memory: their mapping is not "
             + "one crik can fill, and no change the app made explains it; crik does not count them as in");
         return true;
     }

@@ -10,43 +10,46 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, ReadinessPoll poll) : IUnexpectedFailures
 {
-    /// <summary>What <see cref="_why"/> holds once the fill ended without failing: a failure cannot come after it.</summary>
-    private static readonly string EndedWell = new("ended well".AsSpan());
+    /// <summary>Why the fill failed, and what that says: published whole, in one step, so that whoever sees the failure sees all of it.</summary>
+    private sealed record Reason(string Why, bool CriksOwn, bool Proven);
 
-    private string? _why;
+    /// <summary>What <see cref="_reason"/> holds once the fill ended without failing: a failure cannot come after it.</summary>
+    private static readonly Reason EndedWell = new("ended well", false, false);
+
+    private Reason? _reason;
 
     /// <summary>Nothing more is copied, and every loop of the fill ends.</summary>
     public bool Failed => Why is not null;
 
     /// <summary>Why the fill failed; null while it has not.</summary>
-    public string? Why => Volatile.Read(ref _why) is { } why && !ReferenceEquals(why, EndedWell) ? why : null;
+    public string? Why => Failure?.Why;
 
     /// <summary>The fill failed first because crik's own code threw what nobody expected (a bug), which says nothing of the checkpoint.</summary>
-    public bool CriksOwn { get; private set; }
+    public bool CriksOwn => Failure?.CriksOwn == true;
 
     /// <summary>
     /// The fill failed first on proof that the checkpoint cannot be restored: a chunk that does not read back whole, images
-    /// that do not line up. Any other failure (a copy the kernel refused, CRIU late, a timeout) says nothing of it.
+    /// that do not line up. Any other failure (a copy the kernel refused, CRIU late) says nothing of it.
     /// </summary>
-    public bool Proven { get; private set; }
+    public bool Proven => Failure?.Proven == true;
+
+    private Reason? Failure => Volatile.Read(ref _reason) is { } reason && !ReferenceEquals(reason, EndedWell) ? reason : null;
 
     /// <summary>Fails the fill on proof that the checkpoint cannot be restored (<see cref="Proven"/>).</summary>
-    public void FailWithProof(string why) => Fail(why, criksOwn: false, proven: true);
+    public void FailWithProof(string why) => Fail(new Reason(why, CriksOwn: false, Proven: true));
 
     /// <param name="criksOwn">crik's own code failed in a way nobody expected.</param>
-    public void Fail(string why, bool criksOwn = false) => Fail(why, criksOwn, proven: false);
+    public void Fail(string why, bool criksOwn = false) => Fail(new Reason(why, criksOwn, Proven: false));
 
-    private void Fail(string why, bool criksOwn, bool proven)
+    private void Fail(Reason reason)
     {
-        if (Interlocked.CompareExchange(ref _why, why, null) is not null)
+        if (Interlocked.CompareExchange(ref _reason, reason, null) is not null)
         {
             return;
         }
-        CriksOwn = criksOwn;
-        Proven = proven;
         try
         {
-            app.KillApp(why);
+            app.KillApp(reason.Why);
         }
         finally
         {
@@ -64,7 +67,7 @@ internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, Readiness
     /// <summary>The fill is over: a failure after this changes nothing. Returns why it failed, or null when it did not.</summary>
     public string? End()
     {
-        Interlocked.CompareExchange(ref _why, EndedWell, null);
+        Interlocked.CompareExchange(ref _reason, EndedWell, null);
         return Why;
     }
 }

@@ -131,16 +131,23 @@ internal sealed class CheckpointRestore
     {
         RestoreBlame.Store => throw StoreNotAnswering(run, why),
         RestoreBlame.Node => BecauseOfThisNode(run, why, command),
+        RestoreBlame.Unproven => BecauseOfThisNode(run, why, command, counts: true),
         RestoreBlame.Crik => throw BecauseOfCrik(run, why),
         _ => Failed(run, why, command, criuRan),
     };
 
-    /// <summary>This node could not do what the restore needs (<see cref="RestoreBlame.Node"/>): what CRIU left is killed, the attempt taken back, and the checkpoint stays.</summary>
-    private RestoreOutcome BecauseOfThisNode(RestoreRun run, string why, IReadOnlyList<string> command)
+    /// <summary>
+    /// This node could not do what the restore needs (<see cref="RestoreBlame.Node"/>, <see cref="RestoreBlame.Unproven"/>): what
+    /// CRIU left is killed, and the checkpoint stays; the attempt is taken back unless it <paramref name="counts"/>.
+    /// </summary>
+    private RestoreOutcome BecauseOfThisNode(RestoreRun run, string why, IReadOnlyList<string> command, bool counts = false)
     {
         _leftovers.Forget(run.Manifest);
-        TakeBackRecord(run);
-        return _failures.BecauseOfThisNode(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, command);
+        if (!counts)
+        {
+            TakeBackRecord(run);
+        }
+        return _failures.BecauseOfThisNode(run.Manifest.Generation, run.Clock, why, run.Checkpoint.Directory, command, counts);
     }
 
     /// <summary>

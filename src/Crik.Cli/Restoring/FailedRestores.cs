@@ -39,11 +39,14 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
     /// attempt does not count against restoreAttempts.
     /// </summary>
     /// <param name="clock">Started when the restore began.</param>
-    public RestoreOutcome BecauseOfThisNode(long generation, Stopwatch clock, string why, string directory, IReadOnlyList<string> command)
+    /// <param name="counts">The attempt counts against restoreAttempts (<see cref="RestoreBlame.Unproven"/>).</param>
+    public RestoreOutcome BecauseOfThisNode(long generation, Stopwatch clock, string why, string directory, IReadOnlyList<string> command, bool counts = false)
     {
         (string lacks, string fix) = RestoreBlames.OfNode(why);
         string message = $"restoring checkpoint {generation} stopped after {clock.Elapsed.TotalSeconds:0.00} s because this node {lacks}: {why}. "
-            + $"The checkpoint stays in {directory} and this attempt does not count against restoreAttempts: {fix}, and the next pod restores it";
+            + (counts
+                ? $"The checkpoint stays in {directory} and this attempt counts against restoreAttempts (a failure that repeats on every pod sets it aside): {fix}"
+                : $"The checkpoint stays in {directory} and this attempt does not count against restoreAttempts: {fix}, and the next pod restores it");
         return Fresh(message, command, $"checkpoint {generation} could not be restored because this node {lacks}, and stays (onRestoreFailure: fresh)",
             new Happening.RestoreFailed(generation, Lazily: false, message));
     }

@@ -19,7 +19,7 @@ internal sealed record NotWhole(string Why, RestoreBlame Blame)
     public static NotWhole OfFill(string why, bool storeAway, bool criksOwn, bool proven)
     {
         RestoreBlame blame = RestoreBlames.OfFill(criksOwn, storeAway, proven);
-        return new(blame == RestoreBlame.Node ? why + RestoreBlames.NotTheCheckpoints : why, blame);
+        return new(blame == RestoreBlame.Unproven ? why + RestoreBlames.NotTheCheckpoints : why, blame);
     }
 
     /// <summary>

@@ -53,11 +53,12 @@ public class RestoreBlameTests
     /// <summary>
     /// crik's fill of a stopped app sets the checkpoint aside only on proof (a chunk that does not read back, images that do not
     /// line up). Before, any failure that was neither crik's bug nor the store's (a copy the kernel refused for the pod's memory
-    /// limit, CRIU late handing the memory over) set a good checkpoint aside.
+    /// limit, CRIU late handing the memory over) set a good checkpoint aside. Unproven, it stays, and the attempt counts against
+    /// restoreAttempts, so a failure that repeats on every pod still ends.
     /// </summary>
     [Theory]
     [InlineData(false, false, true, "Checkpoint")]
-    [InlineData(false, false, false, "Node")]
+    [InlineData(false, false, false, "Unproven")]
     [InlineData(false, true, true, "Store")]
     [InlineData(true, false, true, "Crik")]
     public void AFillThatFailedBlamesTheCheckpointOnlyOnProof(bool criksOwn, bool storeAway, bool proven, string expected) =>

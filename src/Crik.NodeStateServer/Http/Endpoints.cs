@@ -80,13 +80,13 @@ internal static class Endpoints
         // then onNodeStateError decides.
         if (!health.HasListed)
         {
-            await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, NotListedAnswer).ConfigureAwait(false);
+            await ElsewhereAsync(context, NotListedAnswer).ConfigureAwait(false);
             return;
         }
         NodeEntry? entry = store.Find(name);
         if (!health.IsReady && !GoingAwayWait.IsGoingAway(entry))
         {
-            await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, OutOfSyncAnswer(health)).ConfigureAwait(false);
+            await ElsewhereAsync(context, OutOfSyncAnswer(health)).ConfigureAwait(false);
             return;
         }
         if (hold > TimeSpan.Zero && held.TryBegin())
@@ -108,12 +108,12 @@ internal static class Endpoints
             // the asker is sent to another replica (crik retries a 503 on a new connection).
             if (held.Released.IsCancellationRequested && !GoingAwayWait.IsGoingAway(entry))
             {
-                await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, StoppingAnswer).ConfigureAwait(false);
+                await ElsewhereAsync(context, StoppingAnswer).ConfigureAwait(false);
                 return;
             }
             if (!health.IsReady && !GoingAwayWait.IsGoingAway(entry))
             {
-                await JsonAsync(context, StatusCodes.Status503ServiceUnavailable, OutOfSyncAnswer(health)).ConfigureAwait(false);
+                await ElsewhereAsync(context, OutOfSyncAnswer(health)).ConfigureAwait(false);
                 return;
             }
         }
@@ -130,6 +130,16 @@ internal static class Endpoints
         return values.Count == 1 && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms <= NodeStateContract.MaxWaitMs
             ? TimeSpan.FromMilliseconds(ms)
             : null;
+    }
+
+    /// <summary>
+    /// A 503 that asks the asker to try another replica: its connection is closed after it, since the asker's next attempt
+    /// on the same connection would reach this replica again (a Service balances connections, not requests).
+    /// </summary>
+    private static Task ElsewhereAsync(HttpContext context, byte[] body)
+    {
+        context.Response.Headers.Connection = "close";
+        return JsonAsync(context, StatusCodes.Status503ServiceUnavailable, body);
     }
 
     private static Task JsonAsync(HttpContext context, int status, byte[] body)

@@ -28,9 +28,12 @@ public sealed class StuckAndShortWatchTests
         await cluster.Server.WaitForOutputAsync("Watch abandoned: no event or bookmark for 2 s");
         // Out of sync, "quiet is ready" would come from a copy that misses its taint: 503, which crik asks again (another
         // replica may be in sync). A node the copy has going away is still answered so.
-        (HttpStatusCode quiet, string why) = await cluster.Server.GetAsync("/v1/nodes/quiet");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, quiet);
-        Assert.Contains("not in sync with the Kubernetes API", why, StringComparison.Ordinal);
+        using (HttpResponseMessage quiet = await cluster.Server.Http.GetAsync(new Uri("/v1/nodes/quiet", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, quiet.StatusCode);
+            Assert.Contains("not in sync with the Kubernetes API", await quiet.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.True(quiet.Headers.ConnectionClose == true, "the 503 keeps its connection: the next attempt would reach this replica again");
+        }
         (HttpStatusCode doomed, string state) = await cluster.Server.GetAsync("/v1/nodes/doomed");
         Assert.Equal(HttpStatusCode.OK, doomed);
         Assert.Contains("shutting-down", state, StringComparison.Ordinal);

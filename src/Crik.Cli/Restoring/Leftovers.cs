@@ -38,11 +38,16 @@ internal sealed class Leftovers(ChildReaper reaper, ILogger log)
         }
     }
 
+    /// <summary>
+    /// What criu forked and left when it was killed (the child of one of its kernel probes, which sleeps until criu kills it):
+    /// crik's children now, named as criu is. Others crik adopted (what a postStart hook or a kubectl exec left) are not the
+    /// restore's.
+    /// </summary>
+    private HashSet<int> CriusOrphans() => [.. reaper.Adopted().Where(pid => ProcessDescriptors.Name(pid) == "criu")];
+
     private List<int> Kill(Manifest manifest)
     {
-        // The adopted are what criu forked and left when it was killed (the child of a kernel probe, which sleeps until criu
-        // kills it): nothing else of crik's is untracked before the app runs.
-        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), adopted: reaper.Adopted);
+        List<int> killed = RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), adopted: CriusOrphans);
         if (killed.Count > 0)
         {
             log.Warning("Killed {Count} processes left by the failed restore of checkpoint {Generation} (PIDs {Pids})",

@@ -22,7 +22,8 @@ public class KilledRestoreTests
             Pods.CheckpointAndStop(first);
         }
         string held = Path.Combine(pods.Root, "probe-child.lock");
-        var path = pods.PathWithStandInCriu($"[ \"$1\" = restore ] && {{ flock {held} sleep 1000 & exec sleep 1000; }}");
+        // The subshell is a fork of the stand-in criu, named criu as the probe's child is; "; true" keeps it from exec'ing flock.
+        var path = pods.PathWithStandInCriu($"[ \"$1\" = restore ] && {{ (flock {held} sleep 1000; true) & exec sleep 1000; }}");
         using CrikRun fresh = pods.StartWith(path, "sh", "-c", Pods.Counter());
         fresh.WaitForLine("count 1");
         Assert.Contains(fresh.Stderr, l => l.Contains("did not finish within 2 s", StringComparison.Ordinal));

@@ -25,17 +25,25 @@ internal static class YieldingWork
         return done.Task;
     }
 
+    /// <summary>
+    /// Starts the threads, from the caller's (not a lowered one): a thread takes the nice value of the thread that creates it.
+    /// For that reason the lowered threads complete no task themselves: a task's continuation queued from one of them may make
+    /// the thread pool start a worker there, which would serve all of crik at nice 10 for as long as it lives. One thread at
+    /// crik's own priority completes them.
+    /// </summary>
     private static BlockingCollection<(Action Work, TaskCompletionSource Done)> StartWorkers()
     {
         var queue = new BlockingCollection<(Action, TaskCompletionSource)>();
+        var ended = new BlockingCollection<(TaskCompletionSource Done, Exception? Failure)>();
+        BackgroundThread.Start(() => Complete(ended), "crik yielding ends");
         for (int i = 0; i < Environment.ProcessorCount; i++)
         {
-            BackgroundThread.Start(() => Serve(queue), $"crik yielding {i}");
+            BackgroundThread.Start(() => Serve(queue, ended), $"crik yielding {i}");
         }
         return queue;
     }
 
-    private static void Serve(BlockingCollection<(Action Work, TaskCompletionSource Done)> queue)
+    private static void Serve(BlockingCollection<(Action Work, TaskCompletionSource Done)> queue, BlockingCollection<(TaskCompletionSource, Exception?)> ended)
     {
         BackgroundThread.YieldToTheApp();
         foreach ((Action work, TaskCompletionSource done) in queue.GetConsumingEnumerable())
@@ -43,11 +51,26 @@ internal static class YieldingWork
             try
             {
                 work();
-                done.SetResult();
+                ended.Add((done, null));
             }
             catch (Exception e)
             {
-                done.SetException(e);
+                ended.Add((done, e));
+            }
+        }
+    }
+
+    private static void Complete(BlockingCollection<(TaskCompletionSource Done, Exception? Failure)> ended)
+    {
+        foreach ((TaskCompletionSource done, Exception? failure) in ended.GetConsumingEnumerable())
+        {
+            if (failure is null)
+            {
+                done.SetResult();
+            }
+            else
+            {
+                done.SetException(failure);
             }
         }
     }

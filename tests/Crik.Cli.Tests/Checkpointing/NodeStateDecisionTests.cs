@@ -64,14 +64,16 @@ public class NodeStateDecisionTests
     {
         using var server = new FakeNodeStateServer("at-risk");
         using var pods = new Pods($"nodeStateServerURL: {server.Url}\ncheckpointInterval: 1h\nnodeStatePollInterval: 1s\nnodeStateTimeout: 1s\n");
-        using CrikRun run = Start(pods, "node-e");
+        using CrikRun run = CrikRun.Start(["run", "--log-level", "debug", "--config", pods.ConfigPath, "--", "sh", "-c", Script],
+            environment: new Dictionary<string, string> { ["KUBERNETES_NODE_NAME"] = "node-e" });
         run.WaitForLine("Checkpoint 1 committed", stderr: true);
         server.State = FakeNodeStateServer.Failing;
-        int polls = server.Paths.Count;
-        Poll.Until(() => server.Paths.Count >= polls + 2, "two polls the server fails");
+        // Two whole polls that end without an answer (each retries within nodeStateTimeout, then says so at Debug).
+        run.WaitForLine(_ => run.Stderr.Count(l => l.Contains("Polling the node's state:", StringComparison.Ordinal)) >= 2);
         server.State = "at-risk";
-        polls = server.Paths.Count;
-        Poll.Until(() => server.Paths.Count >= polls + 3, "three more polls");
+        // The loop asks again only once it has handled the poll before, checkpoint included: two answers mean one was handled.
+        int polls = server.Paths.Count;
+        Poll.Until(() => server.Paths.Count >= polls + 2, "two polls answered at risk");
         Assert.Equal(["checkpoint-000001"], pods.Committed());
         Assert.DoesNotContain(run.Stderr, l => l.Contains("Checkpoint 2", StringComparison.Ordinal));
         run.Signal(Native.SIGKILL);

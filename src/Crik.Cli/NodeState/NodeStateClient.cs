@@ -20,19 +20,18 @@ internal sealed class NodeStateClient(HttpClient http)
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long one attempt may take beyond the hold it asks for. A server's replica on a node that vanished keeps its
-    /// Service endpoint for tens of seconds, and a connection to it is never refused, only never answered: past this, the
-    /// attempt is given up and the next one opens a new connection, which may reach the other replica.
+    /// How long the first attempt may take beyond the hold it asks for, its connection included; each attempt after it may take
+    /// twice as long as the one before (a slow DNS or a proxy's TLS still gets its answer). A server's replica on a node that
+    /// vanished keeps its Service endpoint for tens of seconds, and a connection to it is never refused, only never answered:
+    /// past this, the attempt is given up and the next one opens a new connection, which may reach the other replica.
     /// </summary>
-    private static readonly TimeSpan AttemptMargin = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan FirstAttemptMargin = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>An HTTP client for the server: a connection not made within <see cref="AttemptMargin"/> is given up, and one idle for a few seconds is not reused.</summary>
-    public static HttpClient CreateHttpClient() => new(new SocketsHttpHandler
+    /// <summary>An HTTP client for the server: a connection idle for a few seconds is not reused.</summary>
+    public static HttpClient CreateHttpClient() => new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5) })
     {
-        ConnectTimeout = AttemptMargin,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(5),
-    })
-    { Timeout = Timeout.InfiniteTimeSpan };
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     /// <summary>
     /// The server's answer, counted in crik_node_state_queries_total by its verdict (or error). With a <paramref name="wait"/>,
@@ -62,6 +61,7 @@ internal sealed class NodeStateClient(HttpClient http)
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var delay = FirstRetryDelay;
+        var margin = FirstAttemptMargin;
         var attempts = 0;
         string lastProblem = "no attempt finished";
         while (true)
@@ -69,8 +69,9 @@ internal sealed class NodeStateClient(HttpClient http)
             attempts++;
             int holdMs = HoldMs(wait, timeout - clock.Elapsed);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
-            attempt.CancelAfter(TimeSpan.FromMilliseconds(holdMs) + AttemptMargin);
-            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, attempt.Token, deadline.Token).ConfigureAwait(false);
+            attempt.CancelAfter(TimeSpan.FromMilliseconds(holdMs) + margin);
+            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, (attempt.Token, margin), deadline.Token).ConfigureAwait(false);
+            margin *= 2;
             if (answer is not null)
                 return answer with { HoldAskedMs = holdMs };
             lastProblem = problem ?? lastProblem;
@@ -100,10 +101,11 @@ internal sealed class NodeStateClient(HttpClient http)
     }
 
     /// <summary>A final answer, or null and the reason this attempt is worth retrying.</summary>
-    /// <param name="attempt">Ends this attempt: its own limit, or <paramref name="deadline"/>.</param>
-    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, NodeStateUrl server, string nodeName, CancellationToken attempt,
-        CancellationToken deadline)
+    /// <param name="limit">Ends this attempt at its margin beyond the hold (or at <paramref name="deadline"/>), and that margin.</param>
+    private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, NodeStateUrl server, string nodeName,
+        (CancellationToken Token, TimeSpan Margin) limit, CancellationToken deadline)
     {
+        CancellationToken attempt = limit.Token;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -119,7 +121,7 @@ internal sealed class NodeStateClient(HttpClient http)
         }
         catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
         {
-            return (null, attempt.IsCancellationRequested ? $"GET {url} gave no answer within {AttemptMargin.TotalMilliseconds:0} ms beyond the hold it asked for" : $"GET {url} timed out");
+            return (null, attempt.IsCancellationRequested ? $"GET {url} gave no answer within {limit.Margin.TotalMilliseconds:0} ms beyond the hold it asked for" : $"GET {url} timed out");
         }
         catch (OperationCanceledException)
         {

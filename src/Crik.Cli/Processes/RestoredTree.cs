@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Crik.Cli.Interop;
 using Microsoft.Win32.SafeHandles;
 
@@ -9,13 +10,15 @@ namespace Crik.Cli.Processes;
 /// children that hold one of the checkpoint's IDs (its root, and restored processes whose parent died) or that crik
 /// adopted (a process the app started whose parent died, a daemon), and their descendants. Each is opened (pidfd) first
 /// and its parent read after: a number reused between the listing and the open has another parent, and is left alone.
-/// The tree is walked again once all are killed, until a walk finds no process it had not reached: a child forked after
-/// its parent was read, before SIGKILL reached it.
+/// The tree is walked again once all are killed, until a walk finds no process it had not reached (a child forked after
+/// its parent was read, before SIGKILL reached it) and every process reached has exited: a process that is dying moves its
+/// children to crik as it exits, and a walk that read crik's children before the move and the dying parent's after it
+/// would find the child in neither.
 /// </summary>
 internal static class RestoredTree
 {
-    /// <summary>Walks enough for a tree that forks as fast as it can: each walk after the first finds only what was forked during the one before.</summary>
-    private const int MaxWalks = 10;
+    /// <summary>How long the walks go on for processes still dying (one in uninterruptible sleep takes its time): then crik goes on.</summary>
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(1);
 
     /// <summary>Sends SIGKILL to each of the app's processes still there; the PIDs it reached.</summary>
     /// <param name="ids">The checkpoint's IDs, as CRIU gives them back.</param>
@@ -23,17 +26,26 @@ internal static class RestoredTree
     public static List<int> Kill(IReadOnlyCollection<int> ids, Func<HashSet<int>> adopted)
     {
         var reached = new HashSet<int>();
-        for (int walk = 0; walk < MaxWalks; walk++)
+        var clock = Stopwatch.StartNew();
+        for (int walk = 0; ; walk++)
         {
             int before = reached.Count;
             reached.UnionWith(KillOnce(ids, adopted()));
-            if (walk > 0 && reached.Count == before)
+            bool foundNone = walk > 0 && reached.Count == before;
+            if ((foundNone && reached.All(HasExited)) || clock.Elapsed > SettleLimit)
             {
                 break;
+            }
+            if (foundNone)
+            {
+                Thread.Sleep(1);
             }
         }
         return [.. reached.Order()];
     }
+
+    /// <summary>Whether the process has exited (a zombie, or gone): its children are crik's by then.</summary>
+    private static bool HasExited(int pid) => ProcFiles.StatFields(pid) is [] or ["Z" or "X", ..];
 
     private static List<int> KillOnce(IReadOnlyCollection<int> ids, HashSet<int> adopted)
     {

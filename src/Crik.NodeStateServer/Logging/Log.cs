@@ -21,6 +21,9 @@ internal static partial class Log
     [LoggerMessage(29, LogLevel.Information, "Node {Node} was deleted; it is answered shutting-down (node-deleted) for {Minutes} minutes, while its pods end")]
     public static partial void NodeDeleted(ILogger logger, string node, double minutes);
 
+    [LoggerMessage(32, LogLevel.Warning, "Node {Node} is in the new list but its item could not be read; it keeps its last verdict until an event for it can be read")]
+    public static partial void NodeKeptUnread(ILogger logger, string node);
+
     [LoggerMessage(5, LogLevel.Warning, "Watch expired (410 Gone: {Detail}); listing all nodes again")]
     public static partial void WatchExpired(ILogger logger, string detail);
 

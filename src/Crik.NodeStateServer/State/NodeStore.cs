@@ -24,6 +24,8 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
     /// </summary>
     public static readonly TimeSpan DeletedFor = TimeSpan.FromMinutes(10);
 
+    private static readonly HashSet<string> EmptyNames = [];
+
     private NodeSnapshot _snapshot = NodeSnapshot.Empty;
 
     private TaskCompletionSource _nextChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,8 +58,12 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
         ReplaceAllEvaluated(entries);
     }
 
-    /// <summary>As <see cref="ReplaceAll"/>, with every node already evaluated (<see cref="Evaluate"/>).</summary>
-    public void ReplaceAllEvaluated(IReadOnlyCollection<NodeEntry> entries)
+    /// <summary>
+    /// As <see cref="ReplaceAll"/>, with every node already evaluated (<see cref="Evaluate"/>). Nodes named in
+    /// <paramref name="unreadable"/> are in the list but could not be read: each keeps its last verdict (none if it had none),
+    /// and none is taken for deleted.
+    /// </summary>
+    public void ReplaceAllEvaluated(IReadOnlyCollection<NodeEntry> entries, IReadOnlySet<string>? unreadable = null)
     {
         var previous = Snapshot;
         var builder = ImmutableDictionary.CreateBuilder<string, NodeEntry>(StringComparer.Ordinal);
@@ -68,13 +74,23 @@ internal sealed class NodeStore(ShutdownRules rules, TimeProvider clock, ILogger
             builder[entry.Name] = entry;
             ReportChange(previous.Nodes.GetValueOrDefault(entry.Name), entry);
         }
+        var present = new HashSet<string>(builder.Keys, StringComparer.Ordinal);
+        foreach (var name in unreadable ?? EmptyNames)
+        {
+            present.Add(name);
+            if (!builder.ContainsKey(name) && previous.Nodes.TryGetValue(name, out var last))
+            {
+                builder[name] = last;
+                Log.NodeKeptUnread(logger, name);
+            }
+        }
         foreach (var entry in builder.Values)
         {
             shuttingDown += IsShuttingDown(entry);
             atRisk += IsAtRisk(entry);
         }
-        var deleted = Recent(previous.Deleted).RemoveRange(builder.Keys);
-        foreach (var gone in previous.Nodes.Keys.Where(name => !builder.ContainsKey(name)))
+        var deleted = Recent(previous.Deleted).RemoveRange(present);
+        foreach (var gone in previous.Nodes.Keys.Where(name => !present.Contains(name)))
             deleted = Deleted(deleted, gone);
         Publish(new NodeSnapshot(builder.ToImmutable(), shuttingDown, atRisk) { Deleted = deleted });
     }

@@ -9,20 +9,24 @@ namespace Crik.NodeStateServer.Sync;
 
 /// <summary>
 /// One full list of nodes, page by page. Each item is evaluated as soon as it is read, so only the verdicts are kept
-/// until the list is complete, not the Node objects. Items that are not readable Nodes are skipped and counted.
+/// until the list is complete, not the Node objects. Items that are not readable Nodes are skipped and counted; the names of
+/// those that still carry one are kept, so the store keeps what it knew of them instead of taking them for deleted.
 /// </summary>
 internal sealed class NodeLister(NodeApi api, NodeStore store, ServerMetrics metrics, WatcherSettings settings, ILogger logger)
 {
-    public sealed record Result(List<NodeEntry> Nodes, string ResourceVersion);
+    public sealed record Result(List<NodeEntry> Nodes, HashSet<string> Unreadable, string ResourceVersion);
 
     public async Task<Result> ListAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var nodes = new List<NodeEntry>();
+        var unreadable = new HashSet<string>(StringComparer.Ordinal);
         NodeListItemHandler onItem = (kind, json) =>
         {
             if (ReadNode(kind, json) is { } node && store.Evaluate(node) is { } entry)
                 nodes.Add(entry);
+            else if (kind == JsonValueKind.Object && NameIn(json) is { Length: > 0 } name)
+                unreadable.Add(name);
         };
         string? resourceVersion = null;
         string? continueToken = null;
@@ -40,7 +44,7 @@ internal sealed class NodeLister(NodeApi api, NodeStore store, ServerMetrics met
         if (string.IsNullOrEmpty(resourceVersion))
             throw new JsonException("the node list carried no resourceVersion");
         Log.ListDone(logger, nodes.Count, clock.ElapsedMilliseconds, pages, resourceVersion);
-        return new Result(nodes, resourceVersion);
+        return new Result(nodes, unreadable, resourceVersion);
     }
 
     private KubeNode? ReadNode(JsonValueKind kind, ReadOnlySpan<byte> json)
@@ -60,5 +64,25 @@ internal sealed class NodeLister(NodeApi api, NodeStore store, ServerMetrics met
         metrics.BadItem(ServerMetrics.ListSource);
         Log.BadListItem(logger, problem);
         return null;
+    }
+
+    /// <summary>The item's metadata.name, where it has one as a string; null otherwise.</summary>
+    private static string? NameIn(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var item = JsonDocument.ParseValue(ref reader);
+            return item.RootElement.TryGetProperty("metadata"u8, out var metadata)
+                && metadata.ValueKind == JsonValueKind.Object
+                && metadata.TryGetProperty("name"u8, out var name)
+                && name.ValueKind == JsonValueKind.String
+                ? name.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

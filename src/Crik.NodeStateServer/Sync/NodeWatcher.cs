@@ -77,7 +77,7 @@ internal sealed class NodeWatcher(
     private async Task ListAllAsync(Backoff backoff, CancellationToken stoppingToken)
     {
         var list = await _lister.ListAsync(stoppingToken).ConfigureAwait(false);
-        store.ReplaceAllEvaluated(list.Nodes);
+        store.ReplaceAllEvaluated(list.Nodes, list.Unreadable);
         _resourceVersion = list.ResourceVersion;
         health.ListCompleted();
         backoff.Reset();
@@ -187,7 +187,8 @@ internal sealed class NodeWatcher(
     }
 
     private static bool IsRetryable(Exception e) =>
-        e is HttpRequestException or IOException or JsonException or TimeoutException or KubeApiException or OperationCanceledException;
+        e is HttpRequestException or IOException or InvalidDataException or JsonException or TimeoutException or KubeApiException
+            or OperationCanceledException;
 
     private static string Describe(Exception e) =>
         e.InnerException is { } inner && e is HttpRequestException ? $"{e.Message} {inner.Message}" : e.Message;

@@ -23,6 +23,51 @@ public sealed class MalformedApiDataTests
         await cluster.Server.WaitForOutputAsync("Skipped an item of the node list that is not a readable node");
     }
 
+    /// <summary>
+    /// A node whose item in a new list cannot be read is still in the list: it keeps its last verdict, and is not answered
+    /// node-deleted (shutting-down), which would have had every crik on it checkpoint at an ordinary rollout.
+    /// </summary>
+    [Fact]
+    public async Task ANodeUnreadableInANewListKeepsItsLastVerdict()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api =>
+        {
+            api.Cluster.Add("steady");
+            api.Cluster.Add("other");
+        });
+        await cluster.WaitForOpenWatchAsync();
+
+        cluster.Api.UnreadableInLists = "steady";
+        cluster.Nodes.SendRawLine("null");
+        await cluster.Server.WaitForOutputAsync("Node steady is in the new list but its item could not be read");
+        await Poll.UntilAsync(
+            () => cluster.Server.Output.Split("Listed 1 nodes").Length == 2, "the second list to be done", diagnostics: () => cluster.Server.Output);
+        Assert.Equal("ready", (await cluster.StateOfAsync("steady")).State);
+        Assert.Equal("ready", (await cluster.StateOfAsync("other")).State);
+
+        cluster.Api.UnreadableInLists = null;
+        cluster.Nodes.Modify("steady", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        await cluster.WaitForStateAsync("steady", "shutting-down");
+        Assert.Equal(["taint:karpenter.sh/disrupted"], (await cluster.StateOfAsync("steady")).Reasons);
+    }
+
+    /// <summary>A list whose body claims gzip and is not is a failed list, tried again; it does not end the server.</summary>
+    [Fact]
+    public async Task AListBodyThatIsNotTheGzipItClaimsIsTriedAgain()
+    {
+        await using var cluster = await TestCluster.StartAsync(beforeServer: api =>
+        {
+            api.Cluster.Add("behind-a-proxy");
+            api.CorruptGzipLists = true;
+        });
+        await Poll.UntilAsync(() => cluster.Api.ListRequests >= 2, "a second list after the corrupt one", diagnostics: () => cluster.Server.Output);
+        Assert.False(cluster.Server.HasExited, cluster.Server.Output);
+
+        cluster.Api.CorruptGzipLists = false;
+        await cluster.Server.WaitUntilReadyAsync();
+        Assert.Equal("ready", (await cluster.StateOfAsync("behind-a-proxy")).State);
+    }
+
     [Theory]
     [InlineData("""{"type":"MODIFIED"}""")]
     [InlineData("""{"type":"ADDED","object":null}""")]

@@ -62,6 +62,12 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Lists carry a JSON null and a number among their items.</summary>
     public bool NullListItems { get; set; }
 
+    /// <summary>Lists carry the node of this name with a spec that is a number: an item with a name that is not a readable node.</summary>
+    public string? UnreadableInLists { get; set; }
+
+    /// <summary>Lists answer with a body that says it is gzip and is not, as behind a proxy that mangles it.</summary>
+    public bool CorruptGzipLists { get; set; }
+
     /// <summary>The next watch sends one line that never ends, until the client hangs up.</summary>
     public void SendEndlessLineOnNextWatch() => Interlocked.Increment(ref _endlessWatches);
 
@@ -152,7 +158,18 @@ internal sealed class FakeKubeApi : IAsyncDisposable
             list["items"]!.AsArray().Insert(0, null);
             list["items"]!.AsArray().Add((JsonNode)JsonValue.Create(42));
         }
+        foreach (var item in list["items"]!.AsArray())
+        {
+            if (item is JsonObject node && node["metadata"]?["name"]?.GetValue<string>() is { } name && name == UnreadableInLists)
+                node["spec"] = 7;
+        }
         context.Response.ContentType = "application/json";
+        if (CorruptGzipLists)
+        {
+            context.Response.Headers.ContentEncoding = "gzip";
+            await context.Response.Body.WriteAsync("this is not gzip at all, though it says so"u8.ToArray());
+            return;
+        }
         await context.Response.WriteAsync(list.ToJsonString());
     }
 

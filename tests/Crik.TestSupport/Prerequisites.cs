@@ -25,6 +25,18 @@ public static class Prerequisites
         MissingForNamespaces() ?? (HasCriu ? null : "needs criu 4.2+ on PATH (run scripts/install-criu.sh as root)");
 }
 
+/// <summary>A test that gives files to another user or group (chown): needs root.</summary>
+public sealed class RootFactAttribute : FactAttribute
+{
+    public RootFactAttribute()
+    {
+        if (!Prerequisites.InCi && !Prerequisites.IsRoot)
+        {
+            Skip = "needs root to give a file to another group (run the tests as root, as CI does)";
+        }
+    }
+}
+
 /// <summary>A test that runs crik as PID 1 in a new PID namespace: needs root.</summary>
 public sealed class NamespaceFactAttribute : FactAttribute
 {

@@ -19,7 +19,10 @@ internal static class GenerationVerifier
     /// <summary>
     /// Why the generation at <paramref name="location"/> must not be handed to CRIU whatever its manifest says, or
     /// null (and then its contents are made private). CRIU restores as root, so a directory another user made or
-    /// can write is never used; crik makes them 0700, as its own user. Object storage has no owners: never.
+    /// can write is never used; crik makes them 0700, as its own user. Writable by a group of crik's own is not
+    /// another user: that is what a pod's fsGroup does to every file of a volume each time it is mounted, before any
+    /// app of the pod runs (crik makes them private again at once, <see cref="RestorableChoice"/>). Object storage
+    /// has no owners: never.
     /// </summary>
     public static string? Untrusted(IStoreBackend backend, INodeDirectories node, string location)
     {
@@ -28,14 +31,17 @@ internal static class GenerationVerifier
             return null; // a generation's location in object storage is a key prefix, not an entry: asking about it would be a request for nothing
         }
         uint crik = Posix.EffectiveUserId;
-        if (backend.Describe(location) is { Owner: { } owner, Mode: { } mode } && (owner != crik || (mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0))
+        if (backend.Describe(location) is { Owner: { } owner, Mode: { } mode } status && (owner != crik || OthersCanWrite(mode, status.Group)))
         {
-            return $"its directory belongs to uid {owner} with mode {Convert.ToString((int)mode, 8)}, so crik (uid {crik}) did not make it; "
+            return $"its directory belongs to uid {owner} (group {status.Group}) with mode {Convert.ToString((int)mode, 8)}, so crik (uid {crik}) did not make it; "
                 + "crik restores only checkpoints it made";
         }
         node.MakePrivate(location);
         return null;
     }
+
+    private static bool OthersCanWrite(UnixFileMode mode, uint? group) =>
+        (mode & UnixFileMode.OtherWrite) != 0 || ((mode & UnixFileMode.GroupWrite) != 0 && !(group is { } g && Posix.IsOwnGroup(g)));
 
     /// <summary>Null when everything <paramref name="manifest"/> lists is at <paramref name="location"/> (and, with <paramref name="readChunks"/>, reads back whole).</summary>
     public static string? VerifyContents(IStoreBackend backend, INodeDirectories node, string location, Manifest manifest, PackReader packs,

@@ -30,6 +30,7 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
             string moved = shelves.MoveToSetAside(unfinished, GenerationVerdict.Unfinished);
             log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", unfinished, moved);
         }
+        MakeTrustedPrivate(listing);
         // Generations this node's disk failed to read wait for an older one that reads whole: then the disk works, and
         // each is looked at again; one the disk fails again has a bad spot of its own.
         var unreadOnDisk = new List<long>();
@@ -63,6 +64,26 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
             }
         }
         return failedOnDisk is null ? null : throw new IOException(NoneReadOnDisk(unreadOnDisk, failedOnDisk.Problem!), failedOnDisk.DiskFailure);
+    }
+
+    /// <summary>
+    /// Makes every committed generation crik made private again before the app runs, not only the one it restores: a pod's
+    /// fsGroup makes every file of the volume group-writable at each mount, and the app's processes have that group. One
+    /// crik did not make is left as it is, to be set aside when it is reached.
+    /// </summary>
+    private void MakeTrustedPrivate(StoreListing listing)
+    {
+        foreach (long generation in listing.Committed)
+        {
+            try
+            {
+                _ = GenerationVerifier.Untrusted(store.Top, store.Node, StoreLayout.CommittedName(generation));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Debug("Could not look at {Dir} before choosing ({Error}); it is looked at again when reached", reader.Display(StoreLayout.CommittedName(generation)), e.Message);
+            }
+        }
     }
 
     /// <summary>What reading a committed generation found, and whether it failed because this node's disk did.</summary>

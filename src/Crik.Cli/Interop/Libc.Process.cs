@@ -27,4 +27,12 @@ internal static partial class Libc
     /// <summary>geteuid(2): the effective user ID. Always succeeds.</summary>
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();
+
+    /// <summary>getegid(2): the effective group ID. Always succeeds.</summary>
+    [LibraryImport(Library, EntryPoint = "getegid")]
+    internal static partial uint GetEffectiveGroupId();
+
+    /// <summary>getgroups(2): fills <paramref name="groups"/> with the supplementary group IDs (0 size: only counts them). Returns how many, or -1 with errno.</summary>
+    [LibraryImport(Library, EntryPoint = "getgroups", SetLastError = true)]
+    internal static unsafe partial int GetGroups(int size, uint* groups);
 }

@@ -56,6 +56,23 @@ internal static class Posix
     /// <summary>The effective user ID crik runs as.</summary>
     public static uint EffectiveUserId => Libc.GetEffectiveUserId();
 
+    /// <summary>Whether <paramref name="group"/> is crik's effective group or one of its supplementary groups (a pod's fsGroup is one).</summary>
+    public static unsafe bool IsOwnGroup(uint group)
+    {
+        if (group == Libc.GetEffectiveGroupId())
+        {
+            return true;
+        }
+        int count = Libc.GetGroups(0, null);
+        uint[] groups = new uint[Math.Max(count, 0)];
+        fixed (uint* first = groups)
+        {
+            // Groups are set before crik starts and crik never changes its own, so the count read above still holds.
+            count = count > 0 ? Libc.GetGroups(groups.Length, first) : count;
+        }
+        return count > 0 && groups.AsSpan(0, count).Contains(group);
+    }
+
     /// <summary>Makes this process a child subreaper, so orphaned descendants are re-parented to it.</summary>
     public static void BecomeChildSubreaper()
     {

@@ -14,6 +14,6 @@ internal sealed record StoredEntry(string Key, FileKind Kind, DateTimeOffset Mod
 
 /// <summary>
 /// What one key names, as a backend describes it without following a link: what it is, its size, and on a
-/// volume who owns it and its mode (object storage has neither: an object is a regular file of no owner).
+/// volume who owns it, its group and its mode (object storage has none of them: an object is a regular file of no owner).
 /// </summary>
-internal sealed record StoredStatus(FileKind Kind, long Size, uint? Owner = null, UnixFileMode? Mode = null);
+internal sealed record StoredStatus(FileKind Kind, long Size, uint? Owner = null, UnixFileMode? Mode = null, uint? Group = null);

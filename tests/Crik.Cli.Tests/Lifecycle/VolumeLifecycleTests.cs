@@ -95,6 +95,35 @@ public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
         Assert.Contains("so crik (uid", ReasonOf(setAside), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A pod's fsGroup (kubelet's default policy) makes every file of the volume group-writable, directories setgid, at each
+    /// mount, by a group the app's processes have too: crik still restores the newest, and before the app runs leaves none of
+    /// its generations writable by that group, the older ones included.
+    /// </summary>
+    [Fact]
+    public void AVolumeAnFsGroupMadeGroupWritableIsRestoredAndEveryGenerationMadePrivateAgain()
+    {
+        Commit("one");
+        Commit("two");
+        foreach (string entry in Directory.EnumerateFileSystemEntries(_dir, "*", SearchOption.AllDirectories).Append(_dir))
+        {
+            bool directory = Directory.Exists(entry);
+            UnixFileMode mask = directory ? (UnixFileMode)0xdf8 /* 02770 */ : (UnixFileMode)0x1b0 /* 0660 */;
+            File.SetUnixFileMode(entry, File.GetUnixFileMode(entry) | mask);
+        }
+        using GenerationStore store = NewStore();
+        Assert.Equal(2, store.FindRestorable()!.Manifest.Generation);
+        Assert.Empty(NamesIn(StoreLayout.SetAsideDir));
+        foreach (string generation in new[] { "checkpoint-000001", "checkpoint-000002" })
+        {
+            string top = Path.Combine(_dir, generation);
+            foreach (string entry in Directory.EnumerateFileSystemEntries(top, "*", SearchOption.AllDirectories).Append(top))
+            {
+                Assert.True((File.GetUnixFileMode(entry) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0, $"{entry} is still group-writable");
+            }
+        }
+    }
+
     /// <summary>As the README's threat model says: a writer of the store can roll back, and crik cannot tell.</summary>
     [Fact]
     public void AGenerationAWriterOfTheStorePutsBackIsRestoredAgain()

@@ -5,6 +5,7 @@ using Crik.Cli.ImageStore.Backends;
 using Crik.Cli.Interop;
 using Crik.Cli.Records;
 using Serilog;
+using Crik.TestSupport;
 using Xunit;
 
 namespace Crik.Cli.Tests.Storage;
@@ -49,10 +50,41 @@ public sealed class VolumeVerifierTests : IDisposable
     public void ADirectoryOthersCanWriteIsNotTrusted()
     {
         Publish();
-        File.SetUnixFileMode(Path.Combine(_dir, "checkpoint-000001"), (UnixFileMode)0x1f8);
-        Assert.StartsWith($"its directory belongs to uid {Posix.EffectiveUserId} with mode 770, so crik",
+        File.SetUnixFileMode(Path.Combine(_dir, "checkpoint-000001"), (UnixFileMode)0x1fa /* 0772 */);
+        Assert.StartsWith($"its directory belongs to uid {Posix.EffectiveUserId} (group {Libc.GetEffectiveGroupId()}) with mode 772, so crik",
             GenerationVerifier.Untrusted(_backend, _backend.NodeSide, "checkpoint-000001"), StringComparison.Ordinal);
     }
+
+    /// <summary>Writable by a group crik is not in: someone else's.</summary>
+    [RootFact]
+    public void ADirectoryAnotherGroupCanWriteIsNotTrusted()
+    {
+        Publish();
+        string directory = Path.Combine(_dir, "checkpoint-000001");
+        Assert.Equal(0, Libc.FchownAt(Libc.AT_FDCWD, directory, uint.MaxValue, ForeignGroup, 0));
+        File.SetUnixFileMode(directory, (UnixFileMode)0x1f8 /* 0770 */);
+        Assert.StartsWith($"its directory belongs to uid {Posix.EffectiveUserId} (group {ForeignGroup}) with mode 770, so crik",
+            GenerationVerifier.Untrusted(_backend, _backend.NodeSide, "checkpoint-000001"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A pod's fsGroup (kubelet, at each mount) gives every file of the volume to that group, group-writable, directories setgid:
+    /// a group of crik's own. Trusted, and made private again.
+    /// </summary>
+    [Fact]
+    public void ADirectoryAGroupOfCriksOwnCanWriteIsTrustedAndMadePrivate()
+    {
+        Publish();
+        string directory = Path.Combine(_dir, "checkpoint-000001");
+        string file = Path.Combine(directory, "core-1.img");
+        File.SetUnixFileMode(directory, (UnixFileMode)0xdf8 /* 02770 */);
+        File.SetUnixFileMode(file, (UnixFileMode)0x1b0 /* 0660 */);
+        Assert.Null(GenerationVerifier.Untrusted(_backend, _backend.NodeSide, "checkpoint-000001"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+    }
+
+    private const uint ForeignGroup = 4242;
 
     [Fact]
     public void ALinkNamedLikeAGenerationIsNotTrustedAndNotFollowed()

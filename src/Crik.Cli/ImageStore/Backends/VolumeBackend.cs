@@ -77,7 +77,7 @@ internal sealed class VolumeBackend : IStoreBackend
     {
         (string directory, string name) = VolumeDirectory.Split(key);
         using DirectoryHandle? parent = _volume.TryOpenBelow(directory);
-        return parent?.Stat(name) is { } status ? new StoredStatus(status.Kind, status.Size, status.Uid, status.Mode) : null;
+        return parent?.Stat(name) is { } status ? new StoredStatus(status.Kind, status.Size, status.Uid, status.Mode, status.Gid) : null;
     }
 
     public bool WriteIfAbsent(string path, byte[] content)

@@ -33,7 +33,7 @@ internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec
     public string Display(string path) => $"{ImageDir.TrimEnd('/')}/{path}";
 
     /// <summary>What the image directory holds, as every decision reads it (<see cref="StoreListing.Settled"/>).</summary>
-    public StoreListing List() => ReadListing().Settled();
+    public StoreListing List() => ReadListing().Settled(movesAreRenames: _backend.HasDirectories);
 
     /// <summary>What the image directory holds, as it is listed (half-done moves not yet settled).</summary>
     public StoreListing ReadListing() => _backend.ReadListing(log);

@@ -76,7 +76,12 @@ internal static class StoreLayout
     public static long ParseFinishedMark(string name) =>
         name.StartsWith(FinishedMarkPrefix, StringComparison.Ordinal) ? ParseNumber(name.AsSpan(FinishedMarkPrefix.Length)) : 0;
 
-    public static bool IsCommitted(string name) => name.StartsWith(CommittedPrefix, StringComparison.Ordinal) && ParseGeneration(name) > 0;
+    /// <summary>
+    /// Whether the name is a committed generation's, exactly (checkpoint-000007): a copy beside it (checkpoint-000007-bak, or one
+    /// moved back from set-aside/) names no generation of its own, and taken for one it would hold its number's place forever.
+    /// </summary>
+    public static bool IsCommitted(string name) =>
+        name.StartsWith(CommittedPrefix, StringComparison.Ordinal) && ParseGeneration(name) is > 0 and var generation && name == CommittedName(generation);
 
     public static bool IsStaging(string name) => name.StartsWith(StagingPrefix, StringComparison.Ordinal);
 

@@ -35,13 +35,15 @@ internal sealed record StoreListing(List<long> Committed, List<long> Retired, Li
     /// <summary>
     /// This listing as the lifecycle reads it: a committed generation that a finished mark covers, or
     /// that is in retired/ as well, is <see cref="HalfRetired"/>; one that is in set-aside/ as well is
-    /// <see cref="HalfSetAside"/>. Neither is ever restorable.
+    /// <see cref="HalfSetAside"/>. Neither is ever restorable. Where a move is one rename
+    /// (<paramref name="movesAreRenames"/>: a volume), no move is ever cut short: a copy in retired/ or set-aside/ is
+    /// someone's copy, and the committed generation stays committed.
     /// </summary>
-    public StoreListing Settled()
+    public StoreListing Settled(bool movesAreRenames = false)
     {
         long finished = FinishedThrough;
-        var retired = Retired.ToHashSet();
-        var setAside = SetAside.Select(StoreLayout.ParseGeneration).ToHashSet();
+        var retired = movesAreRenames ? [] : Retired.ToHashSet();
+        var setAside = movesAreRenames ? [] : SetAside.Select(StoreLayout.ParseGeneration).ToHashSet();
         List<long> halfRetired = Committed.Where(g => g <= finished || retired.Contains(g)).ToList();
         List<long> halfSetAside = Committed.Except(halfRetired).Where(setAside.Contains).ToList();
         return halfRetired.Count + halfSetAside.Count == 0 ? this

@@ -131,21 +131,6 @@ public abstract partial class LifecycleContract
         Assert.Equal(6, store.FindRestorable()!.Manifest.Generation);
     }
 
-    /// <summary>crik killed in the middle of a move to retired/ that copies before it deletes (object storage).</summary>
-    [SkippableLifecycleFact]
-    public void AGenerationFoundBothCommittedAndRetiredCountsAsRetired()
-    {
-        Commit("one");
-        PlantRetiredCopy(1);
-        using (GenerationStore store = NewStore())
-        {
-            Assert.Equal([("retired", 1, 0)], Listed(store));
-            Assert.Null(store.FindRestorable());
-        }
-        using GenerationStore next = NewStore();
-        Assert.Equal([("retired", 1, 0)], Listed(next));
-    }
-
     /// <summary>Retiring after a crash in an earlier retire finishes the job and retires what is committed since.</summary>
     [SkippableLifecycleFact]
     public void RetiringAgainAfterACutShortRetireRetiresEverything()

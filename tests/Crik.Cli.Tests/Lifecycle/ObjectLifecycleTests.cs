@@ -22,6 +22,21 @@ public sealed class ObjectLifecycleTests : LifecycleContract, IDisposable
     internal override string ReasonOf(ListedGeneration setAside) =>
         System.Text.Encoding.UTF8.GetString(Client().TryGet($"{StoreLayout.SetAsideDir}/{setAside.Name}/{StoreLayout.SetAsideReasonFile}")!);
 
+    /// <summary>crik killed in the middle of a move to retired/ that copies before it deletes (object storage).</summary>
+    [SkippableLifecycleFact]
+    public void AGenerationFoundBothCommittedAndRetiredCountsAsRetired()
+    {
+        Commit("one");
+        PlantRetiredCopy(1);
+        using (GenerationStore store = NewStore())
+        {
+            Assert.Equal([("retired", 1, 0)], Listed(store));
+            Assert.Null(store.FindRestorable());
+        }
+        using GenerationStore next = NewStore();
+        Assert.Equal([("retired", 1, 0)], Listed(next));
+    }
+
     protected override void PlantMark(string name) =>
         Client().Put($"{StoreLayout.RestoresDir}/{name}", System.Text.Encoding.UTF8.GetBytes("2026-11-25T00:00:00Z test\n"));
 

@@ -124,6 +124,31 @@ public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
         }
     }
 
+    /// <summary>
+    /// On a volume a move is one rename and is never cut short: a generation also in retired/ or set-aside/ was copied there
+    /// (an operator's copy for a post-mortem). The committed one stays committed and restorable, and is never deleted.
+    /// </summary>
+    [Fact]
+    public void ACopyOfAGenerationInRetiredOrSetAsideLeavesItCommitted()
+    {
+        Commit("one");
+        PlantRetiredCopy(1);
+        string copy = Path.Combine(_dir, StoreLayout.SetAsideDir, "checkpoint-000001-keep");
+        Directory.CreateDirectory(copy);
+        foreach (string file in Directory.GetFiles(Path.Combine(_dir, "checkpoint-000001")))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+        using (GenerationStore store = NewStore())
+        {
+            Assert.Equal(1, store.FindRestorable()!.Manifest.Generation);
+            Commit("two", store);
+        }
+        Assert.True(File.Exists(Path.Combine(_dir, "checkpoint-000001", Manifest.FileName)));
+        using GenerationStore next = NewStore();
+        Assert.Equal(2, next.FindRestorable()!.Manifest.Generation);
+    }
+
     /// <summary>As the README's threat model says: a writer of the store can roll back, and crik cannot tell.</summary>
     [Fact]
     public void AGenerationAWriterOfTheStorePutsBackIsRestoredAgain()

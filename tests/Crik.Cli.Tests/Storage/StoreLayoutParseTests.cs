@@ -49,6 +49,22 @@ public sealed class StoreLayoutParseTests
         }
     }
 
+    /// <summary>An operator's copy beside a generation (checkpoint-000007-bak) is no generation: taken for 7 it would outlive 7 itself.</summary>
+    [Fact]
+    public void ACopyNamedAfterAGenerationIsNotCommittedButItsNumberIsNeverReused()
+    {
+        StoreListing onAVolume = StoreListingParser.Parse(
+            [Directory("checkpoint-000007-bak"), Directory("checkpoint-000005"), Directory("retired/checkpoint-000003-old")], out _);
+        StoreListing inObjectStorage = StoreListingParser.Parse(
+            [File("checkpoint-000007-bak/manifest.json"), File("checkpoint-000005/manifest.json"), File("retired/checkpoint-000003-old/manifest.json")], out _);
+        foreach (StoreListing listing in new[] { onAVolume, inObjectStorage })
+        {
+            Assert.Equal([5], listing.Committed);
+            Assert.Empty(listing.Retired);
+            Assert.Equal(7, listing.Newest);
+        }
+    }
+
     [Fact]
     public void AStagingDirectoryIsUnfinishedAndCountsForTheNextGeneration()
     {

@@ -104,8 +104,22 @@ internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec
     /// <summary>The records of a generation's restores, as the listing's marks name them.</summary>
     public List<RestoreRecord> Restores(StoreListing listing, long generation) => RestoreRecord.Of(generation, listing.Marks, ReadMark);
 
-    private string? ReadMark(string name) =>
-        _backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
+    /// <summary>
+    /// A mark's content, or null when there is none to read: a mark that is not a file crik can read (a planted link, a
+    /// directory, a FIFO) was never written whole by crik, as an empty one was not; it must not stop every restore.
+    /// </summary>
+    private string? ReadMark(string name)
+    {
+        try
+        {
+            return _backend.Read(StoreLayout.MarkPath(name), 4095) is { } content ? System.Text.Encoding.UTF8.GetString(content) : null;
+        }
+        catch (Exception e) when (e is Interop.UnsafeEntryException or UnauthorizedAccessException)
+        {
+            log.Warning("Restore record {Path} cannot be read ({Error}); it counts as one never written whole", Display(StoreLayout.MarkPath(name)), e.Message);
+            return null;
+        }
+    }
 
     /// <summary>
     /// What the image directory holds, for <c>crik images</c>, changing nothing: committed, retired and

@@ -1,5 +1,6 @@
 using Crik.Cli.ImageStore;
 using Crik.Cli.Records;
+using Crik.TestSupport;
 using Serilog;
 using Xunit;
 
@@ -147,6 +148,26 @@ public sealed class VolumeLifecycleTests : LifecycleContract, IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "checkpoint-000001", Manifest.FileName)));
         using GenerationStore next = NewStore();
         Assert.Equal(2, next.FindRestorable()!.Manifest.Generation);
+    }
+
+    /// <summary>
+    /// A restore record that is a planted link, a directory or a FIFO is no record crik wrote whole: it counts as one with no
+    /// time (never written whole), it is never followed, and the generation is still restored.
+    /// </summary>
+    [Fact]
+    public void ARestoreRecordThatIsNotAFileIsNeverReadAndBlocksNoRestore()
+    {
+        Commit("one");
+        string restores = Path.Combine(_dir, StoreLayout.RestoresDir);
+        Directory.CreateDirectory(restores);
+        File.CreateSymbolicLink(Path.Combine(restores, "000001-001"), "/etc/hostname");
+        Directory.CreateDirectory(Path.Combine(restores, "000001-002"));
+        HostCommand.MustRun("mkfifo", Path.Combine(restores, "000001-003"));
+        using GenerationStore store = NewStore();
+        CommittedCheckpoint chosen = store.FindRestorable()!;
+        Assert.Equal(1, chosen.Manifest.Generation);
+        Assert.Equal(3, chosen.Restores.Count);
+        Assert.All(chosen.Restores, r => Assert.Null(r.At));
     }
 
     /// <summary>As the README's threat model says: a writer of the store can roll back, and crik cannot tell.</summary>

@@ -238,6 +238,9 @@ internal sealed class ProcessWrites : IDisposable
     /// through the new, unwatched area makes it writable with the mark still on, so it would read as protected and unwritten
     /// for good. Those pages were counted as written while their area was not registered; their marks are lifted here, so
     /// that the next scan protects them afresh.
+    /// Only what the scan found unregistered is registered: the app runs on, and an area it replaces after the scan by one
+    /// mremap moved there (whose pages may carry such marks, and which no userfaultfd watches) must not be registered with
+    /// its marks kept. Left unregistered, it is counted as written until the next take registers it and lifts them.
     /// </summary>
     private void Register(List<MapsArea> areas)
     {
@@ -247,13 +250,17 @@ internal sealed class ProcessWrites : IDisposable
             return;
         }
         List<AddressRange> unregistered = [.. PageWrites.Untracked(_pagemap, span.Start, span.End).Select(r => new AddressRange(r.Start, r.End))];
-        RegisterEach(trackable);
-        foreach (MapsArea area in trackable)
+        List<AddressRange> pieces = [.. trackable.SelectMany(area => unregistered
+            .Where(r => r.Start < area.End && r.End > area.Start)
+            .Select(r => new AddressRange(Math.Max(r.Start, area.Start), Math.Min(r.End, area.End))))];
+        foreach (AddressRange piece in pieces)
         {
-            foreach (AddressRange range in unregistered.Where(r => r.Start < area.End && r.End > area.Start))
-            {
-                LiftMarks(Math.Max(range.Start, area.Start), Math.Min(range.End, area.End));
-            }
+            // An area the kernel will not register stays untracked, and every later scan counts its pages as written.
+            _ = PageWrites.Register(_userfaultfd, piece.Start, piece.End);
+        }
+        foreach (AddressRange piece in pieces)
+        {
+            LiftMarks(piece.Start, piece.End);
         }
     }
 

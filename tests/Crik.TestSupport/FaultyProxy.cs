@@ -97,6 +97,9 @@ public sealed class FaultyProxy : IDisposable
     /// <summary>Forwards GETs without their Range header, as some caches and proxies do: the whole object comes back with 200.</summary>
     public bool IgnoreRanges { get; set; }
 
+    /// <summary>Answers carry no ETag header, as from a store (or a proxy before it) that sends none.</summary>
+    public bool DropETags { get; set; }
+
     /// <summary>Runs before the proxy handles a request ("METHOD /path?query"): a test's way to change the store at the worst moment.</summary>
     public Action<string> BeforeForwarding { get; set; } = _ => { };
 
@@ -394,7 +397,8 @@ public sealed class FaultyProxy : IDisposable
         response.StatusCode = (int)answer.StatusCode;
         foreach (var header in answer.Headers.Concat(answer.Content.Headers))
         {
-            if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            if (!header.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                && !(DropETags && header.Key.Equals("ETag", StringComparison.OrdinalIgnoreCase)))
             {
                 response.Headers[header.Key] = string.Join(",", header.Value);
             }

@@ -123,7 +123,7 @@ internal sealed class S3Lease : IStoreLock
             long writing = Stopwatch.GetTimestamp();
             if (s3.PutIfAbsent(name, Body(holder, leaseLifetime)) is { } created)
             {
-                return new S3Lease(s3, name, holder, terms, created, writing, log);
+                return new S3Lease(s3, name, holder, terms, Tagged(s3, name, created), writing, log);
             }
             if (s3.TryGetWithETag(name) is { } current)
             {
@@ -145,7 +145,7 @@ internal sealed class S3Lease : IStoreLock
                 // When this fails someone else was first, or our write's answer was lost: the next read says which.
                 if (replaceable is not null && s3.PutIfMatch(name, Body(holder, leaseLifetime), replaceable) is { } taken)
                 {
-                    return new S3Lease(s3, name, holder, terms, taken, writing, log);
+                    return new S3Lease(s3, name, holder, terms, Tagged(s3, name, taken), writing, log);
                 }
             }
             if (Stopwatch.GetElapsedTime(started) >= timeout)
@@ -244,7 +244,7 @@ internal sealed class S3Lease : IStoreLock
         long writing = Stopwatch.GetTimestamp();
         if (_s3.PutIfMatch(_name, Body(_holder, Lifetime), etag) is { } renewed)
         {
-            _version.Renewed(renewed, writing);
+            _version.Renewed(Tagged(_s3, _name, renewed), writing);
             if (state is not HoldState.Held)
             {
                 _log.Debug("Renewed the lease {Lease} over the version crik wrote last, after {Seconds:0.#} s in doubt: no other crik took it over",
@@ -259,6 +259,16 @@ internal sealed class S3Lease : IStoreLock
         }
         return false;
     }
+
+    /// <summary>
+    /// The ETag a write of the lease was answered with; throws when there is none: every later write of it is made on the
+    /// condition of that ETag, and one sent without it would replace another crik's lease unseen.
+    /// </summary>
+    private static string Tagged(S3Client s3, string name, string etag) =>
+        etag.Length > 0 ? etag
+            : throw new S3Exception($"the store answered the write of the lease {s3.Display(name)} without an ETag, so crik cannot make the lease's "
+                + "next writes conditional on it and cannot hold a lease there; use a store (or a proxy before it) that returns ETags "
+                + "(crik check says whether it does)");
 
     /// <summary>The ETag of the lease as the store holds it when it is still ours; null (and the lease given up) when another crik holds it or it is gone.</summary>
     private string? OursNow()

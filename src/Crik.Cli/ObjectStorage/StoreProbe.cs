@@ -28,9 +28,11 @@ internal static class StoreProbe
             _ = s3.List(".crik-check-");
             written = true; // from here on the object may exist, even if the PUT's answer is lost
             // Refused the first time (a retry of a write that landed but lost its answer), it was already kept out.
-            bool keptOut = s3.PutIfAbsent(name, body) is null || s3.PutIfAbsent(name, body) is null;
+            string? first = s3.PutIfAbsent(name, body);
+            bool keptOut = first is null || s3.PutIfAbsent(name, body) is null;
             bool matchedOnly = s3.PutIfMatch(name, body, "\"crik-check-no-such-etag\"") is null;
-            return new StoreProbeResult(null, keptOut && matchedOnly);
+            bool tagged = first != ""; // a lease needs each write's ETag to make the next conditional on it
+            return new StoreProbeResult(null, keptOut && matchedOnly && tagged);
         }
         catch (S3Exception e)
         {

@@ -129,7 +129,7 @@ internal static class ContainerVerdict
         {
             true => Ok($"imageDir {imageDir}: crik listed it, wrote and deleted an object there, and the store honors conditional writes (its lease keeps a second pod out)"),
             false => Note($"imageDir {imageDir}: crik listed it, wrote and deleted an object there, but the store ignores conditional writes "
-                + "(If-None-Match or If-Match): two pods sharing this prefix would both write to it. Give each app its own prefix and run one pod per prefix"),
+                + "(If-None-Match or If-Match), or answers them without an ETag: two pods sharing this prefix would both write to it. Give each app its own prefix and run one pod per prefix"),
             null => Note($"imageDir {imageDir} is object storage that crik check did not reach; crik run logs a line if it cannot"),
         },
         (_, null) => Ok($"imageDir {imageDir} is writable"),

@@ -233,6 +233,25 @@ public sealed class S3LeaseTests : IDisposable
         Assert.DoesNotContain(Direct().List(""), o => o.Name.EndsWith("manifest.json", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A store that answers the lease's write without an ETag leaves crik nothing to make the next write conditional on: a
+    /// renewal sent without If-Match would replace another crik's lease unseen. The lease is refused in one line.
+    /// </summary>
+    [S3Fact]
+    public void AStoreThatAnswersTheLeasesWriteWithoutAnETagIsRefusedALease()
+    {
+        using var proxy = new FaultyProxy(_server!.Endpoint) { ConditionalWrites = true, DropETags = true };
+        S3Client s3 = TestS3.Client(_server, _http, "app/", proxy.Endpoint);
+        var refused = Assert.Throws<S3Exception>(() => S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero));
+        Assert.StartsWith("the store answered the write of the lease s3://crik-test/app/.lock without an ETag", refused.Message, StringComparison.Ordinal);
+        Assert.False(StoreProbe.Run(s3, TimeSpan.FromSeconds(10)).ConditionalWrites);
+
+        proxy.DropETags = false;
+        Assert.True(StoreProbe.Run(s3, TimeSpan.FromSeconds(10)).ConditionalWrites);
+        using S3Lease? lease = S3Lease.TryAcquire(s3, ".lock", TimeSpan.Zero);
+        Assert.NotNull(lease);
+    }
+
     public void Dispose()
     {
         _http.Dispose();

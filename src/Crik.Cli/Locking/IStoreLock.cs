@@ -13,4 +13,10 @@ internal interface IStoreLock : IDisposable
     /// the state changes by itself), at most <paramref name="atMost"/>, or until <paramref name="stop"/>; returns the state then.
     /// </summary>
     HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop);
+
+    /// <summary>
+    /// Cancelled once a write under the lock may land after another holder took it over (a lease unrenewed for four fifths of
+    /// its lifetime, or lost): a write still under way then is cut. Never, for a lock that cannot be taken over (a flock).
+    /// </summary>
+    CancellationToken WritesEnd => CancellationToken.None;
 }

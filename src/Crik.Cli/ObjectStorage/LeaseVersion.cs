@@ -11,16 +11,40 @@ namespace Crik.Cli.ObjectStorage;
 /// comes from these by one rule (<see cref="LeaseHold"/>), and whoever waits for that state to change is woken by each
 /// answer and at each time the rule names.
 /// </summary>
-internal sealed class LeaseVersion(string etag, long writtenAt, LeaseTerms terms)
+internal sealed class LeaseVersion : IDisposable
 {
     // A plain object, not a Lock: waiters for a change wait on it with Monitor.
     private readonly object _gate = new();
-    private string _etag = etag;
-    private long _writtenAt = writtenAt;
+    private readonly LeaseTerms _terms;
+    private string _etag;
+    private long _writtenAt;
     private bool _lost;
     private bool _released;
+    private CancellationTokenSource _writesEnd = new();
+    private bool _disposed;
 
-    public LeaseTerms Terms => terms;
+    public LeaseVersion(string etag, long writtenAt, LeaseTerms terms)
+    {
+        (_etag, _writtenAt, _terms) = (etag, writtenAt, terms);
+        lock (_gate)
+        {
+            ScheduleWritesEndLocked();
+        }
+    }
+
+    public LeaseTerms Terms => _terms;
+
+    /// <summary>See <see cref="IStoreLock.WritesEnd"/>: cancelled at four fifths of the lifetime after the last renewal started, or once lost.</summary>
+    public CancellationToken WritesEnd
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disposed ? CancellationToken.None : _writesEnd.Token;
+            }
+        }
+    }
 
     /// <summary>The state now. Once lost it stays lost, even if a renewal under way at that moment is answered later.</summary>
     public HoldState State
@@ -90,6 +114,7 @@ internal sealed class LeaseVersion(string etag, long writtenAt, LeaseTerms terms
                 return;
             }
             (_etag, _writtenAt) = (etag, writing);
+            ScheduleWritesEndLocked();
             Monitor.PulseAll(_gate);
         }
     }
@@ -109,6 +134,11 @@ internal sealed class LeaseVersion(string etag, long writtenAt, LeaseTerms terms
         lock (_gate)
         {
             _lost = true;
+            if (!_disposed)
+            {
+                // A timer of no delay cancels on its own thread: the cut writes' callbacks run neither here nor under the lock.
+                _writesEnd.CancelAfter(TimeSpan.Zero);
+            }
             Monitor.PulseAll(_gate);
         }
     }
@@ -119,7 +149,43 @@ internal sealed class LeaseVersion(string etag, long writtenAt, LeaseTerms terms
         lock (_gate)
         {
             _released = true;
+            if (!_disposed)
+            {
+                _writesEnd.CancelAfter(Timeout.InfiniteTimeSpan); // nothing is written under it any more, and nothing is cut
+            }
             Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Schedules <see cref="WritesEnd"/> at four fifths of the lifetime from the write that counts now; one already cancelled (the
+    /// lease was in doubt that long, then renewed) is replaced, as a cancelled token cannot be taken back.
+    /// </summary>
+    private void ScheduleWritesEndLocked()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        if (_writesEnd.IsCancellationRequested)
+        {
+            _writesEnd = new CancellationTokenSource();
+        }
+        TimeSpan left = LeaseHold.SafeLifetime(_terms.Lifetime) - Stopwatch.GetElapsedTime(_writtenAt);
+        // A timer of no delay cancels at once on its own thread: Cancel here would run the cut writes' callbacks under the lock.
+        _writesEnd.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+    }
+
+    /// <summary>Stops the timer; a renewal thread still stuck on the store that is answered later changes nothing of it.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _writesEnd.Dispose();
+            }
         }
     }
 
@@ -130,7 +196,7 @@ internal sealed class LeaseVersion(string etag, long writtenAt, LeaseTerms terms
         return state;
     }
 
-    private LeaseSeen SeenLocked(bool released) => new(_lost, released, Stopwatch.GetElapsedTime(_writtenAt), terms.Lifetime, terms.DoubtLimit);
+    private LeaseSeen SeenLocked(bool released) => new(_lost, released, Stopwatch.GetElapsedTime(_writtenAt), _terms.Lifetime, _terms.DoubtLimit);
 
     private static void Wake(object gate)
     {

@@ -85,6 +85,8 @@ internal sealed class S3Lease : IStoreLock
 
     public HoldState WaitForChange(HoldState seen, TimeSpan atMost, CancellationToken stop) => Said(_version.WaitForChange(seen, atMost, stop));
 
+    public CancellationToken WritesEnd => _version.WritesEnd;
+
     private TimeSpan Lifetime => _version.Terms.Lifetime;
 
     /// <summary>
@@ -171,6 +173,19 @@ internal sealed class S3Lease : IStoreLock
         _version.Release();
         // A renewal stuck on a store that does not answer must not hold up crik; the thread ends after it.
         _renewal.Join(TimeSpan.FromSeconds(2));
+        try
+        {
+            Delete();
+        }
+        finally
+        {
+            _version.Dispose();
+        }
+    }
+
+    /// <summary>Deletes the lease at its release when it is still ours; it expires on its own when that fails.</summary>
+    private void Delete()
+    {
         if (_version.Releasable is not { } etag)
         {
             return; // someone else's now, or gone: not ours to delete

@@ -83,6 +83,11 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
 
     private static void ThrowIfOutOfTime(S3Request request, int attempt, TimeSpan left, S3AttemptHistory history)
     {
+        if (CallDeadline.Cut.IsCancellationRequested)
+        {
+            throw new S3Exception($"{request.Description} was {(attempt == 1 ? "not sent" : "given up")}: the lease it is written under may be another crik's by now, "
+                + "so it must not land", history.Status, history.Code);
+        }
         if (left <= TimeSpan.Zero)
         {
             throw new S3Exception(attempt == 1 ? $"{request.Description} was not sent: the time crik had for the store ran out"
@@ -101,7 +106,9 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
     {
         // The client's own limit bounds the wait for the headers; a request with patience for its body waits longer after them.
         TimeSpan whole = request.BodyPatience is { } patience && patience > http.Timeout ? patience : http.Timeout, limit = http.Timeout;
-        using var attemptTimeout = new CancellationTokenSource(Min(left, whole));
+        // Cut too when the lease the request is written under may be another's by now (CallDeadline.Cut): a late write must not land.
+        using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(CallDeadline.Cut);
+        attemptTimeout.CancelAfter(Min(left, whole));
         try
         {
             using HttpRequestMessage message = request.NewMessage();
@@ -119,8 +126,9 @@ internal sealed class S3Sender(HttpClient http, S3Settings settings, CredentialS
         catch (Exception e) when ((e is HttpRequestException or IOException or OperationCanceledException && e is not S3Exception)
             || (e is ObjectDisposedException && attemptTimeout.IsCancellationRequested))
         {
-            history.GotNoAnswer(e is OperationCanceledException || attemptTimeout.IsCancellationRequested
-                ? $"no answer within {Min(left, limit).TotalSeconds:0.#} s" : e.Message);
+            history.GotNoAnswer(CallDeadline.Cut.IsCancellationRequested ? "cut: the lease it is written under may be another crik's by now"
+                : e is OperationCanceledException || attemptTimeout.IsCancellationRequested ? $"no answer within {Min(left, limit).TotalSeconds:0.#} s"
+                : e.Message);
             return (null, retry.TriesAgain(attempt, history.Status, history.Code) ? AttemptOutcome.RetryAfterBackOff : AttemptOutcome.GiveUp);
         }
     }

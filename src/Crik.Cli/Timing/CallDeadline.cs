@@ -12,6 +12,20 @@ internal static class CallDeadline
     [ThreadStatic]
     private static long BoundUntil;
 
+    [ThreadStatic]
+    private static CancellationToken CutBy;
+
+    /// <summary>What cuts the call on this thread, whatever its time left: set by whoever knows when it must not go on (a lease's holder).</summary>
+    public static CancellationToken Cut => CutBy;
+
+    /// <summary>Until disposed, the calls on this thread are cut as soon as <paramref name="cut"/> is cancelled.</summary>
+    public static CutScope CutWhen(CancellationToken cut)
+    {
+        CancellationToken previous = CutBy;
+        CutBy = cut;
+        return new CutScope(previous);
+    }
+
     /// <summary>Until disposed, the calls on this thread may take no longer than <paramref name="limit"/> (nor than any bound set around it).</summary>
     public static Scope Within(TimeSpan limit)
     {
@@ -28,5 +42,11 @@ internal static class CallDeadline
     public readonly struct Scope(long previous) : IDisposable
     {
         public void Dispose() => BoundUntil = previous;
+    }
+
+    /// <summary>Puts back what cut the calls before.</summary>
+    public readonly struct CutScope(CancellationToken previous) : IDisposable
+    {
+        public void Dispose() => CutBy = previous;
     }
 }

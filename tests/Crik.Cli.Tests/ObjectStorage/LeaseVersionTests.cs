@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.ObjectStorage;
 using Crik.Cli.Records;
+using Crik.TestSupport;
 using Xunit;
 
 namespace Crik.Cli.Tests.ObjectStorage;
@@ -58,6 +59,34 @@ public class LeaseVersionTests
         using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         Assert.Equal(HoldState.Held, version.WaitForChange(HoldState.Held, Timeout.InfiniteTimeSpan, stop.Token));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Writes under the lease are cut once it may be another's (four fifths of its lifetime unrenewed) or is lost; a renewal
+    /// answered in between lets new writes go on, under a token of its own (a cancelled one cannot be taken back).
+    /// </summary>
+    [Fact]
+    public async Task WritesUnderTheLeaseAreCutWhenItMayBeAnothersAndARenewalLetsNewOnesGoOn()
+    {
+        using var version = new LeaseVersion("v1", Stopwatch.GetTimestamp(), new LeaseTerms(Lifetime, DoubtLimit));
+        CancellationToken first = version.WritesEnd;
+        Assert.False(first.IsCancellationRequested);
+        Assert.Equal(HoldState.Fenced, await Task.Run(() =>
+        {
+            HoldState state = HoldState.Held;
+            while (state is not HoldState.Fenced)
+            {
+                state = version.WaitForChange(state, TimeSpan.FromSeconds(5), CancellationToken.None);
+            }
+            return state;
+        }));
+        await Poll.UntilAsync(() => first.IsCancellationRequested, "the writes' token to be cancelled once the lease is fenced");
+
+        version.Renewed("v2", Stopwatch.GetTimestamp());
+        CancellationToken second = version.WritesEnd;
+        Assert.False(second.IsCancellationRequested);
+        version.Lose();
+        await Poll.UntilAsync(() => second.IsCancellationRequested, "the writes' token to be cancelled once the lease is lost");
     }
 
     [Fact]

@@ -159,6 +159,34 @@ public sealed class WrapperTests : IDisposable
     private List<(string, long)> Counts() =>
         [.. Tallies.StoreRequestCounts.Where(c => c.Key.Backend == _name).Select(c => (c.Key.Operation, c.Count)).OrderBy(c => c.Operation, StringComparer.Ordinal)];
 
+    /// <summary>
+    /// A write let through while the lease was ours, still under way when the lease may be another's, is cut then: it must not
+    /// land after another crik took the lease over, whatever time it had for its answer.
+    /// </summary>
+    [SkippableStorageFact]
+    public async Task AWriteUnderWayWhenTheLeaseMayBeAnothersIsCutThen()
+    {
+        StoreStack stack = Stack(TimeSpan.FromSeconds(15));
+        using var held = new SettableLock();
+        stack.Fence.Hold(held);
+        using var released = new ManualResetEventSlim();
+        _proxy!.BeforeForwarding = request =>
+        {
+            if (request.StartsWith("PUT", StringComparison.Ordinal))
+            {
+                released.Wait(TimeSpan.FromSeconds(60));
+            }
+        };
+        Task<bool> writing = Task.Run(() => stack.Top.WriteIfAbsent("restores/000001-001", [1]));
+        await Poll.UntilAsync(() => _proxy.Seen.Any(r => r.StartsWith("PUT", StringComparison.Ordinal)), "the write to reach the store");
+
+        held.Set(HoldState.Fenced);
+        var cut = await Assert.ThrowsAnyAsync<IOException>(() => writing.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("another crik", cut.Message, StringComparison.Ordinal);
+        Assert.Single(_proxy.Seen, r => r.StartsWith("PUT", StringComparison.Ordinal));
+        released.Set();
+    }
+
     /// <summary>Object storage's stack, as <see cref="ObjectGenerationStore"/> makes it, each attempt cut after <paramref name="perRequest"/>.</summary>
     private StoreStack Stack(TimeSpan perRequest)
     {

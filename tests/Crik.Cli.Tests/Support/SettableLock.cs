@@ -3,10 +3,14 @@ using Crik.Cli.Records;
 
 namespace Crik.Cli.Tests.Support;
 
-/// <summary>A lock whose state a test sets; it counts how often its state was looked at, and wakes its waiters at each change.</summary>
+/// <summary>
+/// A lock whose state a test sets; it counts how often its state was looked at, and wakes its waiters at each change. Set
+/// fenced or lost, it cuts the writes under it (<see cref="IStoreLock.WritesEnd"/>), as a lease does.
+/// </summary>
 internal sealed class SettableLock(HoldState state = HoldState.Held) : IStoreLock
 {
     private readonly object _gate = new();
+    private readonly CancellationTokenSource _writesEnd = new();
     private HoldState _state = state;
     private int _looks;
 
@@ -25,12 +29,18 @@ internal sealed class SettableLock(HoldState state = HoldState.Held) : IStoreLoc
         }
     }
 
+    public CancellationToken WritesEnd => _writesEnd.Token;
+
     public void Set(HoldState state)
     {
         lock (_gate)
         {
             _state = state;
             Monitor.PulseAll(_gate);
+        }
+        if (state is HoldState.Fenced or HoldState.Lost)
+        {
+            _writesEnd.Cancel();
         }
     }
 
@@ -49,7 +59,5 @@ internal sealed class SettableLock(HoldState state = HoldState.Held) : IStoreLoc
         }
     }
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => _writesEnd.Dispose();
 }

@@ -43,9 +43,22 @@ internal static class CriuProcessGroup
     }
 
     /// <summary>
-    /// How criu ended, or null when it had not within <paramref name="limit"/>: then it was killed (with its group) and
-    /// reaped. For the short runs crik asks criu something with, which must never hang what asked.
+    /// Whether criu ended within <paramref name="limit"/>; when it had not, it was killed (with its group) and reaped. For the
+    /// short runs crik asks criu something with, which must never hang what asked.
     /// </summary>
+    public static bool EndedWithin(ChildReaper reaper, TrackedChild criu, TimeSpan limit)
+    {
+        // Blocking, and with no timer: a thread that must start none (KernelFeatureCache's probe thread) may wait here.
+        if (criu.Exited.Wait(limit))
+        {
+            return true;
+        }
+        Kill(reaper, criu);
+        criu.Exited.Wait();
+        return false;
+    }
+
+    /// <summary>As <see cref="EndedWithin"/>, without blocking a thread: how criu ended, or null when it was killed at <paramref name="limit"/>.</summary>
     public static async Task<WaitStatus?> EndedWithinAsync(ChildReaper reaper, TrackedChild criu, TimeSpan limit)
     {
         try

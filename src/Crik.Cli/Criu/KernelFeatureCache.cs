@@ -149,10 +149,8 @@ internal static class KernelFeatureCache
         TrackedChild criu = CriuProcessGroup.Start(reaper, new SpawnRequest(["criu", "check", "--feature", "uffd-noncoop"],
             OutputPath: "/dev/null", Setting: new Dictionary<string, string> { ["PATH"] = ProbesPath }));
         // A blocking wait: an asynchronous one with a limit would start .NET's timer thread here, were it not running yet.
-        if (!criu.Exited.Wait(CriuLimit))
+        if (!CriuProcessGroup.EndedWithin(reaper, criu, CriuLimit))
         {
-            CriuProcessGroup.Kill(reaper, criu);
-            criu.Exited.Wait();
             throw new ProbesNotRunException($"criu check did not end within {CriuLimit.TotalSeconds:0} s and was killed");
         }
         byte[] kept = File.ReadAllBytes(CachePath); // this thread's view: the private tmpfs

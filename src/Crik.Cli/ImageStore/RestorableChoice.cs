@@ -23,6 +23,7 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
     public CommittedCheckpoint? FindRestorable(AppIdentity? current)
     {
         StoreListing listing = reader.List();
+        MakeTrustedPrivate(listing); // first: a step below that fails may still let the app start (onStoreUnavailable: start)
         shelves.FinishRetiring(listing);
         shelves.FinishSettingAside(listing);
         foreach (string unfinished in listing.Unfinished)
@@ -30,7 +31,6 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
             string moved = shelves.MoveToSetAside(unfinished, GenerationVerdict.Unfinished);
             log.Warning("Found an unfinished checkpoint {Name}, never committed; set aside at {Path}", unfinished, moved);
         }
-        MakeTrustedPrivate(listing);
         // Generations this node's disk failed to read wait for an older one that reads whole: then the disk works, and
         // each is looked at again; one the disk fails again has a bad spot of its own.
         var unreadOnDisk = new List<long>();

@@ -70,7 +70,7 @@ internal sealed class NodeStateClient(HttpClient http)
             int holdMs = HoldMs(wait, timeout - clock.Elapsed);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
             attempt.CancelAfter(TimeSpan.FromMilliseconds(holdMs) + margin);
-            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, (attempt.Token, margin), deadline.Token).ConfigureAwait(false);
+            var (answer, problem) = await TryOnceAsync(serverUrl.For(nodeName, holdMs), serverUrl, nodeName, margin, attempt.Token, deadline.Token).ConfigureAwait(false);
             margin *= 2;
             if (answer is not null)
                 return answer with { HoldAskedMs = holdMs };
@@ -101,11 +101,11 @@ internal sealed class NodeStateClient(HttpClient http)
     }
 
     /// <summary>A final answer, or null and the reason this attempt is worth retrying.</summary>
-    /// <param name="limit">Ends this attempt at its margin beyond the hold (or at <paramref name="deadline"/>), and that margin.</param>
+    /// <param name="margin">How long past the hold this attempt waits, for the message when it gives up.</param>
+    /// <param name="attempt">Ends this attempt at <paramref name="margin"/> beyond the hold (or at <paramref name="deadline"/>).</param>
     private async Task<(NodeStateAnswer? Answer, string? Problem)> TryOnceAsync(Uri url, NodeStateUrl server, string nodeName,
-        (CancellationToken Token, TimeSpan Margin) limit, CancellationToken deadline)
+        TimeSpan margin, CancellationToken attempt, CancellationToken deadline)
     {
-        CancellationToken attempt = limit.Token;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -121,7 +121,7 @@ internal sealed class NodeStateClient(HttpClient http)
         }
         catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
         {
-            return (null, attempt.IsCancellationRequested ? $"GET {url} gave no answer within {limit.Margin.TotalMilliseconds:0} ms beyond the hold it asked for" : $"GET {url} timed out");
+            return (null, attempt.IsCancellationRequested ? $"GET {url} gave no answer within {margin.TotalMilliseconds:0} ms beyond the hold it asked for" : $"GET {url} timed out");
         }
         catch (OperationCanceledException)
         {

@@ -158,8 +158,9 @@ internal sealed class LeaseVersion : IDisposable
     }
 
     /// <summary>
-    /// Schedules <see cref="WritesEnd"/> at four fifths of the lifetime from the write that counts now; one already cancelled (the
-    /// lease was in doubt that long, then renewed) is replaced, as a cancelled token cannot be taken back.
+    /// Schedules <see cref="WritesEnd"/> at four fifths of the lifetime from the write that counts now, on a source of its own: the
+    /// last one's timer may be firing this very moment (moving it would not stop that), and a write under way since before this
+    /// renewal may be cut by it, never one started after.
     /// </summary>
     private void ScheduleWritesEndLocked()
     {
@@ -167,14 +168,15 @@ internal sealed class LeaseVersion : IDisposable
         {
             return;
         }
-        if (_writesEnd.IsCancellationRequested)
-        {
-            _writesEnd = new CancellationTokenSource();
-        }
+        _writesEnd.CancelAfter(Timeout.InfiniteTimeSpan);
+        _writesEnd = new CancellationTokenSource();
         TimeSpan left = LeaseHold.SafeLifetime(_terms.Lifetime) - Stopwatch.GetElapsedTime(_writtenAt);
         // A timer of no delay cancels at once on its own thread: Cancel here would run the cut writes' callbacks under the lock.
-        _writesEnd.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        _writesEnd.CancelAfter(left <= TimeSpan.Zero ? TimeSpan.Zero : left < LongestTimer ? left : LongestTimer);
     }
+
+    /// <summary>The longest delay a timer takes (about 49 days); a lease that long is renewed long before.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>Stops the timer; a renewal thread still stuck on the store that is answered later changes nothing of it.</summary>
     public void Dispose()

@@ -55,6 +55,13 @@ internal static class RestoreBlames
         : errno is NoSpace or ReadOnly or QuotaExceeded ? RestoreBlame.Node
         : RestoreBlame.Checkpoint;
 
+    /// <summary>
+    /// A saved file refused at the app's path as it was put back (a link or a file on the way, an owner refused): the paths of
+    /// this pod, not the checkpoint, whose copies were read whole. The node's when it had no room; else
+    /// <see cref="RestoreBlame.Unproven"/>, so that a refusal every pod meets still ends.
+    /// </summary>
+    public static RestoreBlame OfAppsPaths(int errno) => errno is NoSpace or ReadOnly or QuotaExceeded ? RestoreBlame.Node : RestoreBlame.Unproven;
+
     /// <summary>What a fill failure that proves nothing of the checkpoint says after its reason (<see cref="OfFill"/>).</summary>
     public const string NotTheCheckpoints = "; nothing shows the checkpoint damaged";
 

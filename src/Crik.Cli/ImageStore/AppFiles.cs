@@ -96,11 +96,11 @@ internal static class AppFiles
             switch (entry.Kind)
             {
                 case SavedFile.Directory:
-                    SavedFiles.OpenPath(entry.Path).Dispose();
+                    PutBackRefusedException.AtTheAppsPath(() => SavedFiles.OpenPath(entry.Path).Dispose());
                     directories.Add(entry);
                     break;
                 case SavedFile.Link:
-                    SavedFiles.PutBackLink(entry);
+                    PutBackRefusedException.AtTheAppsPath(() => SavedFiles.PutBackLink(entry));
                     break;
                 case SavedFile.File:
                     using (SafeFileHandle? copy = ReadSaved(savedOn, () => FileDigest.OpenRelative(extra, entry.Path.TrimStart('/'))))
@@ -116,9 +116,12 @@ internal static class AppFiles
         // A directory's times change as entries are made in it: set them last, innermost first.
         foreach (SavedFile directory in Enumerable.Reverse(directories))
         {
-            using DirectoryHandle handle = SavedFiles.OpenPath(directory.Path);
-            UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode,
-                directory.Accessed, directory.Modified);
+            PutBackRefusedException.AtTheAppsPath(() =>
+            {
+                using DirectoryHandle handle = SavedFiles.OpenPath(directory.Path);
+                UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode,
+                    directory.Accessed, directory.Modified);
+            });
         }
     }
 

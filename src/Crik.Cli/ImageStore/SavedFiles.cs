@@ -23,16 +23,34 @@ internal static class SavedFiles
 
     /// <summary>Writes a saved file back over whatever is at its path (a link there is replaced, not followed).</summary>
     /// <param name="readCopy">What each read of <paramref name="copy"/> goes through (<see cref="CopyContents"/>).</param>
+    /// <remarks>A refusal at the app's path (not a read of the copy) is a <see cref="PutBackRefusedException"/>.</remarks>
     public static void PutBackFile(SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
     {
-        using DirectoryHandle parent = OpenParentOf(entry.Path, out string name);
-        if (parent.Stat(name) is { Kind: FileKind.SymbolicLink })
+        using SafeFileHandle file = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
+        CopyContents(copy, file, readCopy);
+        PutBackRefusedException.AtTheAppsPath(() =>
+            UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified));
+    }
+
+    /// <summary>
+    /// The file at the app's path, to write a saved file into: a link there (symbolic, or another name of the same file) is
+    /// replaced by a file of its own, never written through, so a file crik does not know of keeps its contents and owner.
+    /// </summary>
+    private static SafeFileHandle OpenForPutBack(string path)
+    {
+        using DirectoryHandle parent = OpenParentOf(path, out string name);
+        if (parent.Stat(name) is { Kind: FileKind.SymbolicLink } or { Kind: FileKind.Regular, LinkCount: > 1 })
         {
             parent.DeleteFile(name);
         }
-        using SafeFileHandle file = parent.OpenOrCreateFile(name);
-        CopyContents(copy, file, readCopy);
-        UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified);
+        SafeFileHandle file = parent.OpenOrCreateFile(name);
+        if (FileStatus.Read((int)file.DangerousGetHandle()).LinkCount > 1)
+        {
+            file.Dispose();
+            throw new UnsafeEntryException($"{path} was linked to another name as crik put it back; crik never writes through a link it did not make: "
+                + "find out who makes links there");
+        }
+        return file;
     }
 
     /// <summary>Makes a saved link again, replacing what is at its path, with its owner and times.</summary>

@@ -23,6 +23,16 @@ internal sealed record NotWhole(string Why, RestoreBlame Blame)
     }
 
     /// <summary>
+    /// A saved file that could not be put back at the app's path (<see cref="RestoreBlames.OfAppsPaths"/>): the node's when it had no
+    /// room, else nothing shows the checkpoint damaged.
+    /// </summary>
+    public static NotWhole AtTheAppsPaths(string why, int errno)
+    {
+        RestoreBlame blame = RestoreBlames.OfAppsPaths(errno);
+        return new(blame == RestoreBlame.Unproven ? why + RestoreBlames.NotTheCheckpoints : why, blame);
+    }
+
+    /// <summary>
     /// A failure that <paramref name="e"/> caused (<see cref="ReadFailures.Classify"/>): crik's own when no read or write throws it,
     /// the store's if it may take it back, this node's when it had no room or no /tmp, else the checkpoint's.
     /// </summary>

@@ -54,6 +54,39 @@ public sealed class AppFilesTests : IDisposable
     }
 
     /// <summary>
+    /// A name at a saved file's path that is another name of some other file (a hard link planted there) is replaced by a
+    /// file of its own: the other file keeps its contents and its owner.
+    /// </summary>
+    [NamespaceFact]
+    public void AHardLinkWhereASavedFileGoesIsReplacedNotWrittenThrough()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(tree);
+        string data = Path.Combine(tree, "data");
+        File.WriteAllText(data, "saved");
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        File.Delete(data);
+        string victim = Path.Combine(_root, "victim");
+        File.WriteAllText(victim, "precious");
+        Chown(victim, 4321, 4321);
+        HostCommand.MustRun("ln", victim, data);
+
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            store.PutBackSavedFiles(attempt);
+        }
+        Assert.Equal("saved", File.ReadAllText(data));
+        Assert.Equal("precious", File.ReadAllText(victim));
+        Assert.Equal((4321u, 4321u), Owner(victim));
+    }
+
+    /// <summary>
     /// The saved copies are read through the volume's side on this node, so that a read failing on this node's own disk is
     /// told as the disk's (<see cref="DiskErrorsBackend"/>), not as a store away to wait for;
     /// here only the reads of a copy's contents fail.

@@ -52,6 +52,45 @@ public class NoRoomOnTheNodeTests
     /// that died (restoreAttempts: 2), and the next pod, with room again, restores the same checkpoint. Before, the empty
     /// marks counted, and the checkpoint was set aside after the second pod.
     /// </summary>
+    /// <summary>
+    /// A file where a saved directory goes back: the paths of this pod, not the checkpoint, whose copies read whole. The
+    /// checkpoint stays (the attempt counts, so a refusal every pod meets still ends), and the next pod, whose path is free
+    /// again, restores it.
+    /// </summary>
+    [CriuFact]
+    public void AFileWhereASavedDirectoryGoesBackKeepsTheCheckpointForTheNextPod()
+    {
+        using var pods = new Pods("onRestoreFailure: fail\n");
+        string state = Path.Combine(pods.Root, "state");
+        File.AppendAllText(pods.ConfigPath, $"additionalPaths:\n  - {state}\n");
+        Directory.CreateDirectory(state);
+        File.WriteAllText(Path.Combine(state, "data.txt"), "kept");
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 2");
+            Pods.CheckpointAndStop(first);
+        }
+        Directory.Delete(state, recursive: true);
+        File.WriteAllText(state, "a file where the directory was");
+
+        using (CrikRun refused = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            Assert.Equal(125, refused.WaitForExit(TimeSpan.FromSeconds(60)));
+            Assert.Contains(refused.Stderr, l => l.Contains("nothing shows the checkpoint damaged", StringComparison.Ordinal));
+            Assert.Empty(Pods.Counts(refused));
+        }
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+        Assert.False(Directory.Exists(Path.Combine(pods.ImageDir, "set-aside")));
+
+        File.Delete(state);
+        using CrikRun next = pods.Start("sh", "-c", Pods.Counter());
+        next.WaitForLine("Restored checkpoint 1 ", stderr: true);
+        next.WaitForLine(_ => Pods.Counts(next).Count >= 2);
+        Assert.True(Pods.Counts(next)[0] > 2, next.Transcript);
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(state, "data.txt")));
+        next.Signal(Native.SIGKILL);
+    }
+
     [CriuFact]
     public void PodsKilledAfterRestoresWhoseMarksFoundNoRoomDoNotCostTheCheckpoint()
     {

@@ -20,7 +20,7 @@ internal sealed class FilesBesideImages(CrikConfig config, string imageDir, ILog
 {
     public FilesSaved Save(HeldTree app, StagingCheckpoint staging)
     {
-        List<SavedFile> saved = AppFiles.Save(config.AdditionalPaths, staging);
+        List<SavedFile> saved = AppFiles.Save(config.AdditionalPaths, staging, log);
         return new FilesSaved(saved, Carry(app, staging, saved));
     }
 

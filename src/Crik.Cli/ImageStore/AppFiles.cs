@@ -35,14 +35,17 @@ internal static class AppFiles
         }
     }
 
-    /// <summary>Copies each existing path to the staging directory's extra-files/PATH; returns what the manifest records of them.</summary>
-    public static List<SavedFile> Save(IEnumerable<string> paths, StagingCheckpoint staging)
+    /// <summary>
+    /// Copies each existing path to the staging directory's extra-files/PATH; returns what the manifest records of them. What
+    /// is neither a file, a directory nor a link (a FIFO, a socket, a device) is not saved, and <paramref name="log"/> says so.
+    /// </summary>
+    public static List<SavedFile> Save(IEnumerable<string> paths, StagingCheckpoint staging, ILogger log)
     {
         var saved = new List<SavedFile>();
         using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
         foreach (string path in paths)
         {
-            SaveEntry(Path.GetFullPath(path), extra, saved);
+            SaveEntry(Path.GetFullPath(path), extra, saved, log);
         }
         return saved;
     }
@@ -127,7 +130,7 @@ internal static class AppFiles
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
 
-    private static void SaveEntry(string path, DirectoryHandle extra, List<SavedFile> saved)
+    private static void SaveEntry(string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
     {
         if (FileStatus.TryRead(path) is not { } status)
         {
@@ -144,12 +147,16 @@ internal static class AppFiles
                 extra.OpenOrCreateBelow(path.TrimStart('/').Split('/')).Dispose();
                 foreach (string child in Directory.EnumerateFileSystemEntries(path).Order(StringComparer.Ordinal))
                 {
-                    SaveEntry(child, extra, saved);
+                    SaveEntry(child, extra, saved, log);
                 }
                 break;
             case FileKind.Regular:
                 SaveFile(path, extra);
                 saved.Add(entry with { Kind = SavedFile.File });
+                break;
+            default:
+                log.Warning("additionalPaths: {Path} is {Kind}, which crik does not save (only files, directories and links): a restore "
+                    + "does not bring it back", path, DirectoryHandle.Describe(status.Kind));
                 break;
         }
     }

@@ -31,7 +31,7 @@ public sealed class AppFilesTests : IDisposable
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
-            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
@@ -53,6 +53,24 @@ public sealed class AppFilesTests : IDisposable
         Assert.Equal(stamp, Directory.GetLastWriteTimeUtc(Path.Combine(tree, "sub")));
     }
 
+    /// <summary>A FIFO among additionalPaths is not saved, and a line says so; the files beside it are.</summary>
+    [Fact]
+    public void AFifoAmongAdditionalPathsIsNotSavedAndALineSaysSo()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(tree);
+        File.WriteAllText(Path.Combine(tree, "data"), "saved");
+        HostCommand.MustRun("mkfifo", Path.Combine(tree, "pipe"));
+        var log = new Crik.Cli.Tests.Observing.LogLines();
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using StagingCheckpoint staging = store.BeginCheckpoint();
+        List<SavedFile> saved = AppFiles.Save([tree], staging, log.Logger);
+        Assert.Equal([tree, Path.Combine(tree, "data")], saved.Select(f => f.Path));
+        Assert.Equal($"Warning: additionalPaths: \"{Path.Combine(tree, "pipe")}\" is \"a FIFO\", which crik does not save (only files, directories and links): "
+            + "a restore does not bring it back", Assert.Single(log.Lines));
+        store.Abandon(staging);
+    }
+
     /// <summary>
     /// A name at a saved file's path that is another name of some other file (a hard link planted there) is replaced by a
     /// file of its own: the other file keeps its contents and its owner.
@@ -67,7 +85,7 @@ public sealed class AppFilesTests : IDisposable
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
-            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
@@ -100,7 +118,7 @@ public sealed class AppFilesTests : IDisposable
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
-            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
@@ -144,7 +162,7 @@ public sealed class AppFilesTests : IDisposable
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
-            List<SavedFile> saved = AppFiles.Save([tree], staging);
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
@@ -176,7 +194,7 @@ public sealed class AppFilesTests : IDisposable
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
-            List<SavedFile> saved = AppFiles.Save([Path.Combine(linked, "app")], staging);
+            List<SavedFile> saved = AppFiles.Save([Path.Combine(linked, "app")], staging, Serilog.Core.Logger.None);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [Path.Combine(linked, "app")], ExtraFiles = saved }, 2);
         }

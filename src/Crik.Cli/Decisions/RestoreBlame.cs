@@ -62,6 +62,9 @@ internal static class RestoreBlames
     /// </summary>
     public static RestoreBlame OfAppsPaths(int errno) => errno is NoSpace or ReadOnly or QuotaExceeded ? RestoreBlame.Node : RestoreBlame.Unproven;
 
+    /// <summary>How the reason of a restore that could not put additionalPaths back begins.</summary>
+    public const string PutBackFailed = "cannot put back additionalPaths";
+
     /// <summary>What a fill failure that proves nothing of the checkpoint says after its reason (<see cref="OfFill"/>).</summary>
     public const string NotTheCheckpoints = "; nothing shows the checkpoint damaged";
 
@@ -98,6 +101,8 @@ internal static class RestoreBlames
             "raise kernel.pid_max on this node above them (sysctl -w kernel.pid_max=4194304, the most it can be), or run crik where it may raise it (a privileged container)")
         : IdHeld(why) || why.StartsWith(PidsInUse.Held, StringComparison.Ordinal) ? ("holds an ID the app's processes or threads need",
             "let crik be the container's PID 1 in a PID namespace of its own (no shareProcessNamespace), so that nothing else takes the app's IDs")
+        : why.EndsWith(NotTheCheckpoints, StringComparison.Ordinal) && why.StartsWith(PutBackFailed, StringComparison.Ordinal)
+            ? ("could not put a saved file back at its path", "mend the path the reason names (a file where a directory was, a link on the way, an owner its file system refuses)")
         : why.EndsWith(NotTheCheckpoints, StringComparison.Ordinal) ? ("could not fill the app's memory",
             "look at the reason (the pod's memory limit, a node short of CPU)")
         : ("has no room for what the restore writes", "free space where the error says (the node's disk, the pod's ephemeral storage or the volume)");

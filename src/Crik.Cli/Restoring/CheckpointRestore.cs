@@ -209,9 +209,9 @@ internal sealed class CheckpointRestore
         {
             // The copies were read whole when the checkpoint was chosen: this node's disk failing them now fails as a whole, and
             // the checkpoint stays, as for a store that does not answer.
-            return Chunks.ReadFailures.FailedOnDisk(e) ? new NotWhole($"cannot put back additionalPaths: {e.Message}", storeAway: true, criksOwn: false)
-                : e is ImageStore.PutBackRefusedException ? NotWhole.AtTheAppsPaths($"cannot put back additionalPaths: {e.Message}", e.HResult)
-                : NotWhole.Of($"cannot put back additionalPaths: {e.Message}", e);
+            return Chunks.ReadFailures.FailedOnDisk(e) ? new NotWhole($"{RestoreBlames.PutBackFailed}: {e.Message}", storeAway: true, criksOwn: false)
+                : e is ImageStore.PutBackRefusedException ? NotWhole.AtTheAppsPaths($"{RestoreBlames.PutBackFailed}: {e.Message}", e.HResult)
+                : NotWhole.Of($"{RestoreBlames.PutBackFailed}: {e.Message}", e);
         }
     }
 

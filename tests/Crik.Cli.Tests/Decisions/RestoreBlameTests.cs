@@ -48,6 +48,10 @@ public class RestoreBlameTests
         Assert.Equal("holds an ID the app's processes or threads need", RestoreBlames.OfNode(PidsInUse.Why([], [63])!).Lacks);
         Assert.Equal("could not fill the app's memory",
             RestoreBlames.OfNode("the restore had not handed crik the app's memory 10 s after it ended" + RestoreBlames.NotTheCheckpoints).Lacks);
+        Assert.Equal("could not put a saved file back at its path",
+            RestoreBlames.OfNode(RestoreBlames.PutBackFailed + ": Not a directory : '/var/lib/app/state'" + RestoreBlames.NotTheCheckpoints).Lacks);
+        Assert.Equal("has no room for what the restore writes",
+            RestoreBlames.OfNode(RestoreBlames.PutBackFailed + ": No space left on device : '/var/lib/app/state/data.bin'").Lacks);
     }
 
     /// <summary>

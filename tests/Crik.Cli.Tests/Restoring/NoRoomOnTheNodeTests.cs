@@ -76,7 +76,8 @@ public class NoRoomOnTheNodeTests
         using (CrikRun refused = pods.Start("sh", "-c", Pods.Counter()))
         {
             Assert.Equal(125, refused.WaitForExit(TimeSpan.FromSeconds(60)));
-            Assert.Contains(refused.Stderr, l => l.Contains("nothing shows the checkpoint damaged", StringComparison.Ordinal));
+            string said = Assert.Single(refused.Stderr, l => l.Contains("nothing shows the checkpoint damaged", StringComparison.Ordinal));
+            Assert.Contains("because this node could not put a saved file back at its path", said, StringComparison.Ordinal);
             Assert.Empty(Pods.Counts(refused));
         }
         Assert.Equal(["checkpoint-000001"], pods.Committed());

@@ -25,7 +25,7 @@ internal static class CheckCommand
             loaded = ConfigLoader.Load(configPath);
             if (loaded.Config.CheckpointingEnabled)
             {
-                _ = ImageCodec.From(loaded.Config, out keyWarnings); // crik run refuses what it refuses: a key file missing, a level out of range
+                _ = ImageCodec.From(loaded.Config, out keyWarnings); // crik run refuses what it refuses: a key file missing, a codec not here
             }
         }
         catch (ConfigException e)

@@ -20,10 +20,6 @@ internal static class ImageCodec
             CompressionKind.Zstd => config.CompressionLevel ?? Compression.DefaultZstdLevel,
             _ => config.CompressionLevel ?? 1,
         };
-        if (config.Compression == CompressionKind.Zstd && level > CrikConfig.MaxZstdLevel)
-        {
-            throw new ConfigException($"{ConfigKeys.CompressionLevel}: zstd levels go from 1 to {CrikConfig.MaxZstdLevel}, got {level}");
-        }
         if (config.PreviousEncryptionKeyFile is not null && config.EncryptionKeyFile is null)
         {
             throw new ConfigException($"{ConfigKeys.PreviousEncryptionKeyFile} is set without {ConfigKeys.EncryptionKeyFile}: give the current key too");

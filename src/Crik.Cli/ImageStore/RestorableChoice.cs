@@ -23,7 +23,8 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
     public CommittedCheckpoint? FindRestorable(AppIdentity? current)
     {
         StoreListing listing = reader.List();
-        MakeTrustedPrivate(listing); // first: a step below that fails may still let the app start (onStoreUnavailable: start)
+        // First: a step below that fails may still let the app start (onStoreUnavailable: start).
+        Dictionary<long, string?> trust = MakeTrustedPrivate(listing);
         shelves.FinishRetiring(listing);
         shelves.FinishSettingAside(listing);
         foreach (string unfinished in listing.Unfinished)
@@ -38,7 +39,7 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
         bool oneReadWhole = false;
         foreach (long generation in listing.Committed)
         {
-            Examined seen = Examine(listing, generation, current);
+            Examined seen = Examine(listing, generation, current, trust);
             if (seen.DiskFailed && !oneReadWhole)
             {
                 // No warning yet: setting it aside says why, and so does the failure when no older one reads.
@@ -52,7 +53,7 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
                 oneReadWhole = true;
                 foreach (long unread in unreadOnDisk)
                 {
-                    if (Act(Examine(listing, unread, current)) is { } newer)
+                    if (Act(Examine(listing, unread, current, trust)) is { } newer)
                     {
                         return newer;
                     }
@@ -69,21 +70,24 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
     /// <summary>
     /// Makes every committed generation crik made private again before the app runs, not only the one it restores: a pod's
     /// fsGroup makes every file of the volume group-writable at each mount, and the app's processes have that group. One
-    /// crik did not make is left as it is, to be set aside when it is reached.
+    /// crik did not make is left as it is, to be set aside when it is reached. Returns each verdict
+    /// (<see cref="GenerationVerifier.Untrusted"/>) by generation; one that could not be looked at is not in it.
     /// </summary>
-    private void MakeTrustedPrivate(StoreListing listing)
+    private Dictionary<long, string?> MakeTrustedPrivate(StoreListing listing)
     {
+        var trust = new Dictionary<long, string?>();
         foreach (long generation in listing.Committed)
         {
             try
             {
-                _ = GenerationVerifier.Untrusted(store.Top, store.Node, StoreLayout.CommittedName(generation));
+                trust[generation] = GenerationVerifier.Untrusted(store.Top, store.Node, StoreLayout.CommittedName(generation));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.Debug("Could not look at {Dir} before choosing ({Error}); it is looked at again when reached", reader.Display(StoreLayout.CommittedName(generation)), e.Message);
             }
         }
+        return trust;
     }
 
     /// <summary>What reading a committed generation found, and whether it failed because this node's disk did.</summary>
@@ -94,10 +98,11 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
         public bool DiskFailed => DiskFailure is not null;
     }
 
-    private Examined Examine(StoreListing listing, long generation, AppIdentity? current)
+    /// <param name="trust">The verdicts on who made each generation, where they were reached already (<see cref="MakeTrustedPrivate"/>).</param>
+    private Examined Examine(StoreListing listing, long generation, AppIdentity? current, Dictionary<long, string?> trust)
     {
         string name = StoreLayout.CommittedName(generation);
-        string? problem = Verify(name, out Manifest? manifest, out bool keep, out Exception? diskFailure);
+        string? problem = Verify(generation, trust, out Manifest? manifest, out bool keep, out Exception? diskFailure);
         if (problem is null && current is not null && AppIdentity.CannotTell(manifest!, current) is { } cannotTell)
         {
             throw new ProgramUnreadableException($"{cannotTell}, so crik cannot tell whether {reader.Display(name)} is of the app this container runs");
@@ -161,14 +166,16 @@ internal sealed class RestorableChoice(Backends.StoreStack store, ILogger log, G
 
     /// <param name="keep">The generation is whole as far as crik can tell, but not for this crik (another key): it stays where it is.</param>
     /// <param name="diskFailure">Why it could not be read, when this node's disk failed (<see cref="Chunks.DiskFailureException"/>).</param>
-    private string? Verify(string name, out Manifest? manifest, out bool keep, out Exception? diskFailure)
+    /// <param name="trust">The verdicts on who made each generation, where they were reached already; one not in it is looked at here.</param>
+    private string? Verify(long generation, Dictionary<long, string?> trust, out Manifest? manifest, out bool keep, out Exception? diskFailure)
     {
+        string name = StoreLayout.CommittedName(generation);
         manifest = null;
         keep = false;
         diskFailure = null;
         try
         {
-            if (GenerationVerifier.Untrusted(store.Top, store.Node, name) is { } untrusted)
+            if ((trust.TryGetValue(generation, out string? verdict) ? verdict : GenerationVerifier.Untrusted(store.Top, store.Node, name)) is { } untrusted)
             {
                 return untrusted;
             }

@@ -16,21 +16,18 @@ internal sealed record NotWhole(string Why, RestoreBlame Blame)
     }
 
     /// <summary>crik's fill failed before the app ran (<see cref="RestoreBlames.OfFill"/>): the checkpoint's only when <paramref name="proven"/>.</summary>
-    public static NotWhole OfFill(string why, bool storeAway, bool criksOwn, bool proven)
-    {
-        RestoreBlame blame = RestoreBlames.OfFill(criksOwn, storeAway, proven);
-        return new(blame == RestoreBlame.Unproven ? why + RestoreBlames.NotTheCheckpoints : why, blame);
-    }
+    public static NotWhole OfFill(string why, bool storeAway, bool criksOwn, bool proven) =>
+        Saying(why, RestoreBlames.OfFill(criksOwn, storeAway, proven));
 
     /// <summary>
     /// A saved file that could not be put back at the app's path (<see cref="RestoreBlames.OfAppsPaths"/>): the node's when it had no
     /// room, else nothing shows the checkpoint damaged.
     /// </summary>
-    public static NotWhole AtTheAppsPaths(string why, int errno)
-    {
-        RestoreBlame blame = RestoreBlames.OfAppsPaths(errno);
-        return new(blame == RestoreBlame.Unproven ? why + RestoreBlames.NotTheCheckpoints : why, blame);
-    }
+    public static NotWhole AtTheAppsPaths(string why, int errno) => Saying(why, RestoreBlames.OfAppsPaths(errno));
+
+    /// <summary>The failure with its blame; one <see cref="RestoreBlame.Unproven"/> says so after its reason, as the node's line reads it.</summary>
+    private static NotWhole Saying(string why, RestoreBlame blame) =>
+        new(blame == RestoreBlame.Unproven ? why + RestoreBlames.NotTheCheckpoints : why, blame);
 
     /// <summary>
     /// A failure that <paramref name="e"/> caused (<see cref="ReadFailures.Classify"/>): crik's own when no read or write throws it,

@@ -57,14 +57,26 @@ internal sealed class ManifestCommit(StoreStack store, ILogger log)
         {
             lost = e;
         }
+        Settle(key, json, lost, generation);
+    }
+
+    /// <summary>
+    /// What a commit whose request failed (<paramref name="lost"/>: its answer may have been lost, the request carried out
+    /// all the same) or was refused because <paramref name="key"/> was there (null) means, once crik has read back what the
+    /// store holds there (<see cref="CommitAnswer"/>): returns when the generation is committed (or taken as committed),
+    /// throws when it is not.
+    /// </summary>
+    public void Settle(string key, byte[] json, IOException? lost, long generation)
+    {
         switch (CommitAnswer.Of(requestFailed: lost is not null, StoredIs(key, json)))
         {
             case CommitMeaning.Committed:
-                log.Warning("The store's answer to the manifest {Key} was lost ({Error}), but the store holds it: the checkpoint is committed",
+                log.Warning("The store's answer to the commit of {Key} was lost ({Error}), but the store holds it: the checkpoint is committed",
                     Display(key), lost?.Message ?? "a retry found it there");
                 return;
             case CommitMeaning.NotCommitted:
-                throw lost!;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(lost!);
+                return;
             case CommitMeaning.Superseded:
                 throw AnotherCommitted(generation, key);
             default:

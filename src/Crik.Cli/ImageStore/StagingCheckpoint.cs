@@ -156,7 +156,18 @@ internal sealed class StagingCheckpoint : IDisposable
         {
             throw new IOException(reason);
         }
-        if (!Backend.RenameNoReplace(name, committedName))
+        bool renamed;
+        try
+        {
+            renamed = Backend.RenameNoReplace(name, committedName);
+        }
+        catch (IOException e)
+        {
+            // Over NFS a rename whose reply was lost is sent again, and fails (the source is gone) though the first one moved it.
+            new ManifestCommit(_store, _log).Settle($"{committedName}/{Manifest.FileName}", manifest, e, Generation);
+            return;
+        }
+        if (!renamed)
         {
             throw new IOException($"{Backend.ImageDir.TrimEnd('/')}/{committedName} exists already, so this checkpoint is not committed");
         }

@@ -99,7 +99,8 @@ internal static class AppFiles
             switch (entry.Kind)
             {
                 case SavedFile.Directory:
-                    PutBackRefusedException.AtTheAppsPath(() => SavedFiles.OpenPath(entry.Path).Dispose());
+                    // Its owner and mode at once, so that a put-back cut short leaves no directory of root's where the app's was.
+                    ApplySaved(entry);
                     directories.Add(entry);
                     break;
                 case SavedFile.Link:
@@ -119,14 +120,15 @@ internal static class AppFiles
         // A directory's times change as entries are made in it: set them last, innermost first.
         foreach (SavedFile directory in Enumerable.Reverse(directories))
         {
-            PutBackRefusedException.AtTheAppsPath(() =>
-            {
-                using DirectoryHandle handle = SavedFiles.OpenPath(directory.Path);
-                UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode,
-                    directory.Accessed, directory.Modified);
-            });
+            ApplySaved(directory);
         }
     }
+
+    private static void ApplySaved(SavedFile directory) => PutBackRefusedException.AtTheAppsPath(() =>
+    {
+        using DirectoryHandle handle = SavedFiles.OpenPath(directory.Path);
+        UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode, directory.Accessed, directory.Modified);
+    });
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
 

@@ -21,16 +21,63 @@ internal static class SavedFiles
         RandomAccess.SetLength(target, offset);
     }
 
-    /// <summary>Writes a saved file back over whatever is at its path (a link there is replaced, not followed).</summary>
+    /// <summary>
+    /// Writes a saved file back over whatever is at its path: whole, under a name of crik's beside it, then renamed into place,
+    /// so that a put-back cut short (a failed read of the copy, crik killed) never leaves the app a torn file. A link at the
+    /// path (symbolic, or another name of the same file) is replaced, never written through. A path that is a mount point
+    /// (a file bind-mounted there) cannot be renamed over, and is written in place.
+    /// </summary>
     /// <param name="readCopy">What each read of <paramref name="copy"/> goes through (<see cref="CopyContents"/>).</param>
     /// <remarks>A refusal at the app's path (not a read of the copy) is a <see cref="PutBackRefusedException"/>.</remarks>
     public static void PutBackFile(SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
     {
-        using SafeFileHandle file = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
-        CopyContents(copy, file, readCopy);
-        PutBackRefusedException.AtTheAppsPath(() =>
-            UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified));
+        string name = "";
+        using DirectoryHandle parent = PutBackRefusedException.AtTheAppsPath(() => OpenParentOf(entry.Path, out name));
+        string staged = StagedName(name);
+        using (SafeFileHandle file = PutBackRefusedException.AtTheAppsPath(() =>
+        {
+            parent.DeleteFile(staged); // left by a put-back that was killed
+            return parent.CreateFile(staged);
+        }))
+        {
+            try
+            {
+                CopyContents(copy, file, readCopy);
+                ApplySaved(file, entry);
+            }
+            catch
+            {
+                parent.DeleteFile(staged);
+                throw;
+            }
+        }
+        bool renamed = false;
+        try
+        {
+            renamed = PutBackRefusedException.AtTheAppsPath(() => parent.RenameOverUnlessMounted(staged, name));
+        }
+        finally
+        {
+            if (!renamed)
+            {
+                parent.DeleteFile(staged);
+            }
+        }
+        if (renamed)
+        {
+            return;
+        }
+        using SafeFileHandle mounted = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
+        CopyContents(copy, mounted, readCopy);
+        ApplySaved(mounted, entry);
     }
+
+    /// <summary>The name a saved file is written under beside its path before it is renamed there (short enough for any name).</summary>
+    internal static string StagedName(string name) =>
+        name.Length <= 200 ? $".{name}.crik-put-back" : $".crik-put-back-{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32]}";
+
+    private static void ApplySaved(SafeFileHandle file, SavedFile entry) => PutBackRefusedException.AtTheAppsPath(() =>
+        UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified));
 
     /// <summary>
     /// The file at the app's path, to write a saved file into: a link there (symbolic, or another name of the same file) is

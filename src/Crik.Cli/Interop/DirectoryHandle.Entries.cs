@@ -13,6 +13,20 @@ internal sealed partial class DirectoryHandle
         }
     }
 
+    /// <summary>
+    /// Renames <paramref name="name"/> over <paramref name="newName"/> in this directory, unless <paramref name="newName"/>
+    /// is a mount point (a file bind-mounted there), which no rename replaces: then false, and nothing moved.
+    /// </summary>
+    public bool RenameOverUnlessMounted(string name, string newName)
+    {
+        if (Libc.RenameAt(Fd, name, Fd, newName) == 0)
+        {
+            return true;
+        }
+        Errno errno = Libc.LastErrno;
+        return errno == Errno.EBUSY ? false : throw Posix.Failure($"rename({PathOf(name)} to {PathOf(newName)})", errno);
+    }
+
     /// <summary>Removes a file or link (not a directory); false when it was not there.</summary>
     public bool DeleteFile(string name)
     {

@@ -136,16 +136,45 @@ public sealed class AppFilesTests : IDisposable
         Assert.True(failing.ContentReads > 0);
     }
 
-    /// <summary>A read through the store's side on this node fails with EIO once it reads a file's contents (an int: bytes read).</summary>
-    private sealed class ContentReadsFail(IStoreBackend inner) : BackendWrapper(inner)
+    /// <summary>
+    /// A saved file whose copy cannot be read to its end (the disk fails after its first megabyte) leaves the app's path as
+    /// it was, whole: the copy is written beside it and renamed into place only once all of it is in.
+    /// </summary>
+    [NamespaceFact]
+    public void APutBackCutShortLeavesTheFileAtTheAppsPathWhole()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(tree);
+        string data = Path.Combine(tree, "data");
+        File.WriteAllBytes(data, Enumerable.Repeat((byte)'s', 3 << 20).ToArray());
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        byte[] current = Enumerable.Repeat((byte)'c', 3 << 20).ToArray();
+        File.WriteAllBytes(data, current);
+
+        using RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!);
+        using var volume = new VolumeBackend(Path.Combine(_root, "images"), Serilog.Core.Logger.None);
+        var failing = new ContentReadsFail(volume, readsBeforeFailing: 1);
+        Assert.ThrowsAny<IOException>(() => AppFiles.PutBack(attempt.Checkpoint.Manifest, attempt.Directory, failing.Wrap(volume.NodeSide)));
+        Assert.Equal(2, failing.ContentReads);
+        Assert.Equal(current, File.ReadAllBytes(data));
+        Assert.Equal(["data"], Directory.GetFileSystemEntries(tree).Select(Path.GetFileName));
+    }
+
+    /// <summary>A read through the store's side on this node fails with EIO once it reads a file's contents (an int: bytes read), after so many that succeed.</summary>
+    private sealed class ContentReadsFail(IStoreBackend inner, int readsBeforeFailing = 0) : BackendWrapper(inner)
     {
         public int ContentReads { get; private set; }
 
         protected override TResult Around<TState, TResult>(StoreOperation operation, TState state, Func<TState, TResult> work)
         {
-            if (typeof(TResult) == typeof(int))
+            if (typeof(TResult) == typeof(int) && ++ContentReads > readsBeforeFailing)
             {
-                ContentReads++;
                 throw new IOException("Input/output error", 5);
             }
             return work(state);

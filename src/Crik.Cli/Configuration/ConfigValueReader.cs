@@ -110,7 +110,9 @@ internal sealed partial class ConfigValueReader(string file)
         }
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < 1)
         {
-            throw Error(key, node, $"must be a whole number of at least 1, got \"{text}\"");
+            throw Error(key, node, AllDigits(text)
+                ? $"must be a whole number from 1 to {int.MaxValue}, got \"{text}\""
+                : $"must be a whole number of at least 1, got \"{text}\"");
         }
         return value;
     }
@@ -181,10 +183,14 @@ internal sealed partial class ConfigValueReader(string file)
         };
         if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > long.MaxValue >> shift)
         {
-            throw Error(key, node, $"must be a size in bytes such as 256Mi, 1Gi or 0, got \"{text}\"");
+            throw Error(key, node, AllDigits(digits)
+                ? $"is too large: a size is at most {long.MaxValue} bytes, got \"{text}\""
+                : $"must be a size in bytes such as 256Mi, 1Gi or 0, got \"{text}\"");
         }
         return value << shift;
     }
+
+    private static bool AllDigits(string text) => text.Length > 0 && text.All(char.IsAsciiDigit);
 
     public T Choice<T>(string key, YamlNode node, T fallback) where T : struct, Enum
     {

@@ -20,7 +20,8 @@ internal static partial class DurationParser
     {
         duration = TimeSpan.Zero;
         text = text.Trim();
-        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double bare))
+        // "NaN" and "Infinity" parse whatever the styles say; they are no duration.
+        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double bare) && double.IsFinite(bare))
         {
             duration = FromSeconds(bare);
             return true;

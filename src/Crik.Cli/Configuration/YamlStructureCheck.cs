@@ -6,16 +6,19 @@ namespace Crik.Cli.Configuration;
 /// <summary>
 /// Walks the YAML event stream before YamlDotNet builds its (recursive) node tree: bounds the nesting
 /// depth, so a deeply nested file cannot overflow the stack; allows one document only; and rejects a
-/// key repeated in one mapping, naming both lines.
+/// key repeated in one mapping, naming both lines. A key must be a plain value: YamlDotNet hashes a list or
+/// mapping used as a key through everything in it, which an alias can make endless (a list holding itself)
+/// or exponential; and an alias may not name a list or mapping it is inside, which would make one hold itself.
 /// </summary>
 internal static class YamlStructureCheck
 {
     /// <summary>Far deeper than any configuration needs (it uses two levels), far from the stack's limit.</summary>
     public const int MaximumDepth = 64;
 
-    private sealed class Collection(bool isMapping)
+    private sealed class Collection(bool isMapping, string? anchor)
     {
         public bool IsMapping { get; } = isMapping;
+        public string? Anchor { get; } = anchor;
         public bool ExpectingKey { get; set; } = true;
         public Dictionary<string, long> KeyLines { get; } = new(StringComparer.Ordinal);
     }
@@ -38,6 +41,11 @@ internal static class YamlStructureCheck
                     break;
                 case AnchorAlias alias:
                     CheckKey(open, alias, file); // a value (or key) of its own, though YamlDotNet's events do not count it a node
+                    if (open.Any(c => c.Anchor == alias.Value.Value))
+                    {
+                        throw new ConfigException($"{file}:{current.Start.Line}: the alias *{alias.Value} is inside the list or mapping it names, "
+                            + "which would then hold itself; write the values out");
+                    }
                     break;
                 case NodeEvent node:
                     CheckKey(open, node, file);
@@ -47,7 +55,7 @@ internal static class YamlStructureCheck
                         {
                             throw new ConfigException($"{file}:{current.Start.Line}: lists and mappings nest deeper than {MaximumDepth} levels; a configuration needs two");
                         }
-                        open.Push(new Collection(node is MappingStart));
+                        open.Push(new Collection(node is MappingStart, node.Anchor.IsEmpty ? null : node.Anchor.Value));
                     }
                     break;
             }
@@ -65,6 +73,10 @@ internal static class YamlStructureCheck
         if (isKey && node is AnchorAlias { Value: var alias })
         {
             throw new ConfigException($"{file}:{node.Start.Line}: a key is the alias *{alias}; write the key itself");
+        }
+        if (isKey && node is MappingStart or SequenceStart)
+        {
+            throw new ConfigException($"{file}:{node.Start.Line}: a key is a {(node is MappingStart ? "mapping" : "list")}; a key must be a plain name, such as imageDir");
         }
         if (!isKey || node is not Scalar { Value: var key })
         {

@@ -242,11 +242,19 @@ public class ConfigLoaderTests
     [InlineData("256MB")]
     [InlineData("-1")]
     [InlineData("1.5Gi")]
-    [InlineData("9999999999Ti")]
     public void BadCarryLimitsSayWhatIsExpected(string text)
     {
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"imageDir: /data\ncarryLimit: {text}\n", "c.yaml"));
         Assert.Equal($"c.yaml:2: carryLimit: must be a size in bytes such as 256Mi, 1Gi or 0, got \"{text}\"", error.Message);
+    }
+
+    [Theory]
+    [InlineData("9999999999Ti")]
+    [InlineData("99999999999999999999")]
+    public void CarryLimitsTooLargeSaySo(string text)
+    {
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"imageDir: /data\ncarryLimit: {text}\n", "c.yaml"));
+        Assert.Equal($"c.yaml:2: carryLimit: is too large: a size is at most 9223372036854775807 bytes, got \"{text}\"", error.Message);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ internal sealed record ShutdownRules
     [
         "ToBeDeletedByClusterAutoscaler",
         "karpenter.sh/disrupted",
+        "karpenter.sh/disruption",
         "cloud.google.com/impending-node-termination",
         "node.cloudprovider.kubernetes.io/shutdown",
         "aws-node-termination-handler/spot-itn",

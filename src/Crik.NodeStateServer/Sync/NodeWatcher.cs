@@ -103,6 +103,8 @@ internal sealed class NodeWatcher(
     private TimeSpan Expired(KubeApiException gone, Backoff backoff)
     {
         Log.WatchExpired(logger, gone.Message);
+        // Until the new list lands, changes since the watch's last event are unknown: not in sync.
+        health.Disconnected($"the watch expired ({gone.Message}); the nodes are being listed again");
         _resourceVersion = null;
         return backoff.Next();
     }

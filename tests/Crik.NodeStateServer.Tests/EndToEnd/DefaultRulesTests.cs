@@ -13,6 +13,7 @@ public sealed class DefaultRulesTests(SharedCluster shared) : IClassFixture<Shar
     [
         "ToBeDeletedByClusterAutoscaler",
         "karpenter.sh/disrupted",
+        "karpenter.sh/disruption",
         "cloud.google.com/impending-node-termination",
         "node.cloudprovider.kubernetes.io/shutdown",
         "aws-node-termination-handler/spot-itn",

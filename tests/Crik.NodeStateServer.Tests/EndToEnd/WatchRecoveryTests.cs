@@ -39,6 +39,29 @@ public sealed class WatchRecoveryTests
         await cluster.WaitForStateAsync("healthy", "shutting-down");
     }
 
+    /// <summary>
+    /// After a 410 the changes since the watch's last event are unknown until the new list lands: the server is not ready,
+    /// and a node it last saw well is not answered as ready (another replica may be in sync).
+    /// </summary>
+    [Fact]
+    public async Task AnExpiredWatchIsNotInSyncUntilTheNewListLands()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes, extraArgs: ["--watch-silence-seconds", "60"]);
+        await cluster.WaitForOpenWatchAsync();
+        cluster.Api.BlockLists();
+        cluster.Nodes.ExpireWatches();
+        await cluster.Server.WaitForOutputAsync("Watch expired (410 Gone");
+
+        // Well within the silence limit (60 s here), after which it would be not ready anyway.
+        await Poll.UntilAsync(async () => await cluster.Server.StatusOfAsync("/readyz") == 503, "/readyz 503 while the new list is held",
+            timeout: TimeSpan.FromSeconds(20), diagnostics: () => cluster.Server.Output);
+        Assert.Null(await cluster.AnsweredStateOfAsync("healthy"));
+
+        cluster.Api.ReleaseLists();
+        await cluster.Server.WaitUntilReadyAsync();
+        Assert.Equal("ready", (await cluster.StateOfAsync("healthy")).State);
+    }
+
     [Fact]
     public async Task DroppedWatchResumesFromTheLastSeenVersionWithoutRelisting()
     {

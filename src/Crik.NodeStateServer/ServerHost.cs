@@ -37,7 +37,7 @@ internal static class ServerHost
         ConfigureLogging(builder.Logging, options);
 
         builder.Services.AddSingleton(rules);
-        var settings = new WatcherSettings { MaxBackoff = options.MaxBackoff, SilenceLimit = options.WatchSilence };
+        var settings = new WatcherSettings { MaxBackoff = options.MaxBackoff, SilenceLimit = options.WatchSilence, GoingAwayKept = options.GoingAwayKept };
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => new NodeApi(new KubeApiClient(KubeHttpClientFactory.Create(connection), connection)));
         builder.Services.AddSingleton(TimeProvider.System);

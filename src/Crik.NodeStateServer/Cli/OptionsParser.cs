@@ -18,6 +18,9 @@ internal static class OptionsParser
           --watch-silence-seconds N
                                    a watch that sends no event or bookmark for N seconds is dropped and
                                    nodes are listed again; /readyz is 503 meanwhile (default 120)
+          --going-away-kept-seconds N
+                                   out of sync with the API, a node last seen going away is still answered
+                                   so for N seconds after the API was last heard, then 503 (default 600)
           --max-connections N      concurrent HTTP connections served; at the cap a new one closes the
                                    connection idle longest (default 1000)
         """;
@@ -62,6 +65,7 @@ internal static class OptionsParser
         "--log-format" => options with { LogFormat = ParseFormat(value) },
         "--max-backoff-seconds" => options with { MaxBackoff = ParseSeconds(name, value) },
         "--watch-silence-seconds" => options with { WatchSilence = ParseSeconds(name, value) },
+        "--going-away-kept-seconds" => options with { GoingAwayKept = ParseSeconds(name, value) },
         "--max-connections" => options with { MaxConnections = ParseCount(name, value) },
         _ => throw new UsageException($"unknown flag {name} (see --help)"),
     };

@@ -17,6 +17,7 @@ internal sealed record ServerOptions
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan WatchSilence { get; init; } = Sync.WatcherSettings.DefaultSilenceLimit;
+    public TimeSpan GoingAwayKept { get; init; } = Sync.WatcherSettings.DefaultGoingAwayKept;
     public int MaxConnections { get; init; } = Http.ServerLimits.DefaultMaxConnections;
     public bool ShowHelp { get; init; }
 }

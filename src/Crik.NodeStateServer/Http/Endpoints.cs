@@ -84,7 +84,7 @@ internal static class Endpoints
             return;
         }
         NodeEntry? entry = store.Find(name);
-        if (!health.IsReady && !GoingAwayWait.IsGoingAway(entry))
+        if (!AnsweredHere(health, entry))
         {
             await ElsewhereAsync(context, OutOfSyncAnswer(health)).ConfigureAwait(false);
             return;
@@ -111,7 +111,7 @@ internal static class Endpoints
                 await ElsewhereAsync(context, StoppingAnswer).ConfigureAwait(false);
                 return;
             }
-            if (!health.IsReady && !GoingAwayWait.IsGoingAway(entry))
+            if (!AnsweredHere(health, entry))
             {
                 await ElsewhereAsync(context, OutOfSyncAnswer(health)).ConfigureAwait(false);
                 return;
@@ -120,6 +120,13 @@ internal static class Endpoints
         metrics.Answered(entry is null ? NodeStateContract.Unknown : NodeAnswers.StateWord(entry.Evaluation.State));
         await JsonAsync(context, StatusCodes.Status200OK, NodeAnswers.For(name, entry)).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// In sync, every answer is; out of sync, only a node the server has as going away, which is acted on however the sync
+    /// fares (for <see cref="SyncHealth.KeepsGoingAway"/>): a "fine" could miss a shutdown the API has.
+    /// </summary>
+    private static bool AnsweredHere(SyncHealth health, NodeEntry? entry) =>
+        health.IsReady || (GoingAwayWait.IsGoingAway(entry) && health.KeepsGoingAway);
 
     /// <summary>How long the question asks the answer to be held (none without <c>waitMs</c>); null where the value is not one.</summary>
     private static TimeSpan? WaitOf(HttpRequest request)

@@ -27,6 +27,12 @@ internal sealed class SyncHealth(WatcherSettings settings, TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// Whether a node the server has as going away may be answered so: in sync, or out of sync for less than
+    /// <see cref="WatcherSettings.GoingAwayKept"/> (a going-away verdict is acted on however the sync fares, but not forever).
+    /// </summary>
+    public bool KeepsGoingAway => IsReady || (_listed && clock.GetElapsedTime(Interlocked.Read(ref _lastHeard)) <= settings.GoingAwayKept);
+
     private bool IsSilent => clock.GetElapsedTime(Interlocked.Read(ref _lastHeard)) > settings.SilenceLimit;
 
     public void ListCompleted()

@@ -62,6 +62,25 @@ public sealed class WatchRecoveryTests
         Assert.Equal("ready", (await cluster.StateOfAsync("healthy")).State);
     }
 
+    /// <summary>
+    /// Out of sync, a node the server has as going away is still answered so, but only for --going-away-kept-seconds after the
+    /// API was last heard: the verdict may have been lifted since, and every SIGTERM on the node would checkpoint.
+    /// </summary>
+    [Fact]
+    public async Task ANodeLastSeenGoingAwayIsAnsweredSoOnlyForAWhileOutOfSync()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: ThreeNodes, extraArgs: ["--going-away-kept-seconds", "10"]);
+        await cluster.WaitForOpenWatchAsync();
+        cluster.Api.RefuseWatches = true;
+        cluster.Nodes.DropWatches();
+        await Poll.UntilAsync(async () => await cluster.Server.StatusOfAsync("/readyz") == 503, "/readyz 503 while watches are refused");
+        Assert.Equal("shutting-down", (await cluster.AnsweredStateOfAsync("doomed"))?.State);
+        Assert.Null(await cluster.AnsweredStateOfAsync("healthy"));
+
+        await Poll.UntilAsync(async () => await cluster.AnsweredStateOfAsync("doomed") is null, "a 503 for doomed once its verdict is 10 s old",
+            timeout: TimeSpan.FromSeconds(30), diagnostics: () => cluster.Server.Output);
+    }
+
     [Fact]
     public async Task DroppedWatchResumesFromTheLastSeenVersionWithoutRelisting()
     {

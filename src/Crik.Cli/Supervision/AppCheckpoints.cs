@@ -67,9 +67,15 @@ internal sealed class AppCheckpoints(AppLife life, ICheckpointer checkpointer, A
         try
         {
             Task<CheckpointOutcome> checkpoint = checkpointer.CheckpointAsync(life.App, reason, host, spent);
-            if (await Task.WhenAny(checkpoint, life.Stops.LeaseLost).ConfigureAwait(false) != checkpoint)
+            // A checkpoint the app runs on from lets it go before the commit: its signals need not wait for the upload.
+            // A SIGTERM's checkpoint keeps them: the app gets its SIGTERM first, should it not be committed.
+            while (await Task.WhenAny(checkpoint, life.Stops.LeaseLost, reason == CheckpointReason.Sigterm ? Wakeups.Never : signals.ForwardWhileACheckpointRuns())
+                .ConfigureAwait(false) is var woke && woke != checkpoint)
             {
-                throw new AppMustStopException();
+                if (woke == life.Stops.LeaseLost)
+                {
+                    throw new AppMustStopException();
+                }
             }
             return await checkpoint.ConfigureAwait(false);
         }

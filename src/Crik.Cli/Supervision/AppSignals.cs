@@ -40,6 +40,27 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
         return false;
     }
 
+    /// <summary>
+    /// While a checkpoint the app runs on is under way: forwards the signals that arrived, in order, once crik no longer holds
+    /// the app stopped (one sent to an app CRIU is dumping would be saved as pending, and come again after a restore), up to
+    /// the first SIGTERM, which waits for the loop. Returns what to wait for before looking again.
+    /// </summary>
+    public Task ForwardWhileACheckpointRuns()
+    {
+        while (true)
+        {
+            if (life.Stops.HeldUntil() is { } held)
+            {
+                return held;
+            }
+            if (!relay.TryTakeBeforeSigterm(out Signal signal))
+            {
+                return relay.SigtermWaiting ? Wakeups.Never : relay.Arrived();
+            }
+            Forward(signal);
+        }
+    }
+
     /// <summary>Sends <paramref name="signal"/> to the app's process group, and says so.</summary>
     public void Forward(Signal signal)
     {

@@ -23,6 +23,9 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// </summary>
     private int _stoppedByCrik;
 
+    /// <summary>Completes when crik's stop under way ends (<see cref="Resume"/> or <see cref="NotStopped"/>); completed while there is none.</summary>
+    private volatile TaskCompletionSource _stopEnded = Ended();
+
     /// <summary>
     /// How many of the watchdog's freezes of the app were over when crik stopped it for the checkpoint under way: a freeze
     /// that began after the checkpoint's look at <see cref="FrozenForTheLease"/> and before its stop counts as one during it.
@@ -50,6 +53,7 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// </summary>
     public void StopForCheckpoint()
     {
+        _stopEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _stoppedByCrik, 1);
         _checkpointHold = watchdog?.StoppedByCrik();
         Volatile.Write(ref _freezesAtStop, watchdog?.FreezesOver ?? 0);
@@ -59,6 +63,7 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
     /// <summary>CRIU is about to pre-dump the app: it stops the app and, when it succeeds, lets it run again itself.</summary>
     public void StopForPreDump()
     {
+        _stopEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _stoppedByCrik, 1);
         tree.WillBeStopped();
     }
@@ -69,6 +74,17 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
         Volatile.Write(ref _stoppedByCrik, 0);
         tree.NotStopped();
         ReleaseHold();
+        _stopEnded.TrySetResult();
+    }
+
+    /// <summary>
+    /// While crik holds the app stopped (from its stop for a checkpoint or a pre-dump until it lets the app go), a task that
+    /// completes when it lets go; null when it holds it not, and a signal may reach the app at once.
+    /// </summary>
+    public Task? HeldUntil()
+    {
+        Task ended = _stopEnded.Task; // read before the flag: a stop that ends in between leaves it completed
+        return Volatile.Read(ref _stoppedByCrik) == 1 ? ended : null;
     }
 
     /// <summary>Lets the app run again after crik stopped it: only while the lease is held; else it stays frozen, or is killed once lost.</summary>
@@ -83,6 +99,7 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
         ReleaseHold();
         long before = MonotonicClock.Now();
         Continue();
+        _stopEnded.TrySetResult();
         return tree.ContinuedAt is var continuedAt && continuedAt >= before ? continuedAt : null;
     }
 
@@ -151,6 +168,13 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
         {
             tree.Signal(Signal.SIGCONT);
         }
+    }
+
+    private static TaskCompletionSource Ended()
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ended.SetResult();
+        return ended;
     }
 
     /// <summary>Ends crik's hold once, whichever way the checkpoint lets the app go first.</summary>

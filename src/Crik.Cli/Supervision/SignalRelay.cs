@@ -64,6 +64,17 @@ internal sealed class SignalRelay : ISignalHandOver, IDisposable
         return true;
     }
 
+    /// <summary>The next signal received, if one is waiting and it is not a SIGTERM (which stays first in line).</summary>
+    public bool TryTakeBeforeSigterm(out Signal signal)
+    {
+        if (_received.Reader.TryPeek(out signal) && signal != Signal.SIGTERM)
+        {
+            return TryTake(out signal);
+        }
+        signal = default;
+        return false;
+    }
+
     public IReadOnlyList<Signal> HandOver(int execThread)
     {
         lock (_handOverLock)

@@ -83,6 +83,24 @@ public class PeriodicCheckpointTests
         pod.WaitForExit();
     }
 
+    /// <summary>
+    /// A periodic checkpoint lets the app go before its commit (the upload may take minutes): a signal that comes meanwhile
+    /// reaches the app then, not once the commit is done. Here the commit is held for a minute.
+    /// </summary>
+    [CriuFact]
+    public void ASignalWhileAPeriodicCheckpointCommitsReachesTheAppAtOnce()
+    {
+        using var pods = new Pods("checkpointInterval: 1s\n");
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COMMIT_PAUSE_MS"] = "60000" }, "sh", "-c",
+            "trap 'echo got-usr1' USR1; " + Pods.Counter());
+        pod.WaitForLine("pausing 60000 ms at CRIK_TEST_COMMIT_PAUSE_MS", TimeSpan.FromSeconds(60), stderr: true);
+        pod.Signal(Native.SIGUSR1);
+        pod.WaitForLine("got-usr1", TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain(pod.Stderr, l => l.Contains("committed", StringComparison.Ordinal));
+        pod.Signal(Native.SIGKILL);
+        pod.WaitForExit();
+    }
+
     [CriuFact]
     public async Task ACheckpointLongerThanTheIntervalStretchesItOnceSaidAndEachCounted()
     {

@@ -14,7 +14,14 @@ internal static class Spawner
         }
         Errno error = PosixSpawn.TrySpawn(request.Command, Environment(request.Setting), request.NewSession, request.NullStdin,
             request.OutputPath, out int pid, request.Inherited?.Select(h => (int)h.DangerousGetHandle()).ToList());
-        return error == Errno.None ? pid : throw new SpawnException(request.Command[0], error);
+        if (error == Errno.None)
+        {
+            return pid;
+        }
+        string program = request.Command[0];
+        // posix_spawnp looks a bare name up on crik's own PATH (the C library's default without one), not the child's.
+        string path = System.Environment.GetEnvironmentVariable("PATH") ?? "/bin:/usr/bin";
+        throw new SpawnException(program, error, error == Errno.ENOENT ? MissingInterpreter.Of(program, path) : null);
     }
 
     /// <summary>crik's environment, with <paramref name="setting"/>'s variables in place of its own.</summary>

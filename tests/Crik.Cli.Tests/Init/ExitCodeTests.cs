@@ -40,6 +40,55 @@ public class ExitCodeTests
         Assert.Contains(run.Stderr, l => l.Contains("command not found: no-such-program-crik-test", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A script whose #! interpreter is missing, or whose #! line ends in a carriage return, fails to start with ENOENT though
+    /// it is there: it is not executable (126, as a shell says "bad interpreter"), and the line says what is missing.
+    /// </summary>
+    [NamespaceTheory]
+    [InlineData("#!/no/such/interpreter\necho hi\n", "its interpreter /no/such/interpreter (its #! line) is not")]
+    [InlineData("#!/bin/sh\r\necho hi\r\n", "its #! line ends in a carriage return (Windows line endings)")]
+    public void AScriptWhoseInterpreterIsMissingGives126AndSaysWhatIsMissing(string script, string expected)
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("crik-script-").FullName, "start.sh");
+        try
+        {
+            File.WriteAllText(file, script);
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var run = CrikRun.Start(["run", "--", file]);
+            Assert.Equal(126, run.WaitForExit());
+            string line = Assert.Single(run.Stderr, l => l.Contains("command is not executable", StringComparison.Ordinal));
+            Assert.Contains($"{file} is there, but {expected}", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+    }
+
+    /// <summary>A program built for another C library: its dynamic loader (here renamed in a copy of true) is missing.</summary>
+    [NamespaceFact]
+    public void AProgramWhoseDynamicLoaderIsMissingGives126AndSaysSo()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("crik-elf-").FullName, "app");
+        try
+        {
+            byte[] program = File.ReadAllBytes("/bin/true");
+            byte[] loader = System.Text.Encoding.ASCII.GetBytes("/lib64/ld-linux-x86-64.so.2");
+            int at = program.AsSpan().IndexOf(loader);
+            Assert.True(at > 0, "/bin/true names glibc's x86-64 loader");
+            program[at + loader.Length - 1] = (byte)'9';
+            File.WriteAllBytes(file, program);
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            using var run = CrikRun.Start(["run", "--", file]);
+            Assert.Equal(126, run.WaitForExit());
+            Assert.Contains(run.Stderr, l => l.Contains($"{file} is there, but its dynamic loader is not", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+    }
+
     [NamespaceFact]
     public void CommandNotExecutableGives126WithAClearMessage()
     {

@@ -70,17 +70,20 @@ internal static class RunCommand
         catch (RestoreFailedException e)
         {
             log.Error("{Message}", e.Message);
+            EverythingBelow.KillUnlessPid1();
             return ExitCodes.CrikFailure;
         }
         catch (SpawnException e)
         {
             log.Error("{Message}", e.Message);
+            EverythingBelow.KillUnlessPid1();
             return ExitCodes.FromSpawnFailure(e);
         }
         catch (Exception e)
         {
             log.Debug(e, "crik failed");
             log.Error("crik failed: {Message}", e.Message);
+            EverythingBelow.KillUnlessPid1();
             return ExitCodes.CrikFailure;
         }
     }

@@ -23,6 +23,29 @@ internal static class FaultSeam
     }
 
     /// <summary>
+    /// With CRIK_FAULT set to <paramref name="point"/>: once the file CRIK_TEST_FAULT_HOLD_FILE names exists (the app made it,
+    /// say, once its processes are all there; 30 s at most), throws as <see cref="Hit"/> does.
+    /// </summary>
+    [Conditional("DEBUG")]
+    public static void HitOnceHeld(string point)
+    {
+        if (Environment.GetEnvironmentVariable("CRIK_FAULT") == point)
+        {
+            WaitForHoldFile();
+            Hit(point);
+        }
+    }
+
+    private static void WaitForHoldFile()
+    {
+        var waited = Stopwatch.StartNew();
+        while (Environment.GetEnvironmentVariable("CRIK_TEST_FAULT_HOLD_FILE") is { } file && !File.Exists(file) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>
     /// The first time the point named by CRIK_FAULT is reached, throws an <see cref="IOException"/>, as a store that fails a
     /// read does: a failure crik expects there, unlike <see cref="Hit"/>'s.
     /// </summary>
@@ -65,16 +88,20 @@ internal static class FaultSeam
         }
     }
 
-    /// <summary>With CRIK_FAULT=unguarded: a thread outside every guard throws, for the last resort to catch.</summary>
+    /// <summary>
+    /// With CRIK_FAULT set to <paramref name="point"/>: a thread outside every guard throws after <paramref name="delayMs"/> (and
+    /// once CRIK_TEST_FAULT_HOLD_FILE exists, when set), for the last resort to catch.
+    /// </summary>
     [Conditional("DEBUG")]
-    public static void ThrowUnguarded()
+    public static void ThrowUnguarded(string point = "unguarded", int delayMs = 500)
     {
-        if (Environment.GetEnvironmentVariable("CRIK_FAULT") == "unguarded")
+        if (Environment.GetEnvironmentVariable("CRIK_FAULT") == point)
         {
             var thread = new Thread(() =>
             {
-                Thread.Sleep(500);
-                Hit("unguarded");
+                Thread.Sleep(delayMs);
+                WaitForHoldFile();
+                Hit(point);
             })
             { IsBackground = true, Name = "crik fault seam" };
             thread.Start();

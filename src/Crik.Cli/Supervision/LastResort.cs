@@ -1,4 +1,5 @@
 using Crik.Cli.Guarding;
+using Crik.Cli.Processes;
 using Serilog;
 
 namespace Crik.Cli.Supervision;
@@ -8,8 +9,8 @@ namespace Crik.Cli.Supervision;
 /// failure is <see cref="Guard.Fatal"/>, or an exception no guard caught. One log line says what failed,
 /// with the stack, and what becomes of the app and its checkpoints; the log is flushed, and crik exits
 /// with <see cref="ExitCodes.CrikFailure"/> instead of the runtime's stack trace and abort. As PID 1, crik's
-/// exit ends every process of the container, the app's among them; its checkpoints are not touched, so the
-/// next pod restores the newest.
+/// exit ends every process of the container, the app's among them; else crik kills them first
+/// (<see cref="EverythingBelow"/>). Its checkpoints are not touched, so the next pod restores the newest.
 /// </summary>
 internal static class LastResort
 {
@@ -33,6 +34,7 @@ internal static class LastResort
             log.Fatal("{What}: {Error}. crik cannot go on: it exits with {Code}, and the app ends with it; its checkpoints stay, and the next pod "
                 + "restores the newest. Please report this with the lines above", what, e?.ToString() ?? "(no exception)", ExitCodes.CrikFailure);
             (log as IDisposable)?.Dispose();
+            EverythingBelow.KillUnlessPid1();
             Environment.Exit(ExitCodes.CrikFailure);
         }
         Thread.Sleep(Timeout.Infinite); // another thread is Ending crik already

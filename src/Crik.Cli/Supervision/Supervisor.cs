@@ -41,6 +41,8 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
             checkpointer?.TrackFromRestore(memory); // before its first instruction: the next checkpoint reads only what it writes
         }
         life.Stops.LetGo(app);
+        FaultSeam.ThrowUnguarded("unguarded once the app runs", delayMs: 0);
+        FaultSeam.HitOnceHeld("once the app runs");
         // Ends with the app at the latest: crik waits for it below, so that its line is written and its process reaped.
         Task handedOver = app.Generation > 0 && afterRestore is not null ? afterRestore.RunAsync(app) : Task.CompletedTask;
         var ending = new AppEnding(restorer, checkpointer, log);

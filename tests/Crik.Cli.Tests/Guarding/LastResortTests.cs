@@ -21,6 +21,50 @@ public sealed class LastResortTests
         Assert.DoesNotContain(run.Stderr, l => l.Contains("Unhandled exception", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Not PID 1 (started by a shell or under another init), crik's exit ends none of the processes below it: a crik that fails,
+    /// on a thread no guard covers or in its loop, kills the app and what the app left to it first. Else the app would run on
+    /// beside the one a crik started again restores. The fault waits until the app's processes are all there.
+    /// </summary>
+    [Theory]
+    [InlineData("unguarded once the app runs")]
+    [InlineData("once the app runs")]
+    public void NotPid1ACrikThatFailsKillsTheAppAndWhatItLeftBehindFirst(string point)
+    {
+        string dir = Directory.CreateTempSubdirectory("crik-last-resort-").FullName;
+        string token = $"{Random.Shared.Next(100_000, 999_999)}";
+        try
+        {
+            // A daemon the app leaves behind (its parent exits, so it is crik's), and the app's own child.
+            string app = $"sh -c 'exec sleep 1{token}' & sleep 2{token} & (sh -c 'exec sleep 3{token}' &) ; touch {dir}/ready; wait";
+            var environment = Faults.At(point, new Dictionary<string, string> { ["CRIK_TEST_FAULT_HOLD_FILE"] = $"{dir}/ready" });
+            using CrikRun run = CrikRun.Start(["run", "--", "sh", "-c", app], asPid1: false, environment: environment);
+            Assert.Equal(125, run.WaitForExit());
+            Assert.True(File.Exists($"{dir}/ready"), "the app's processes were all there before the fault");
+            Poll.Until(() => Living(token).Count == 0, "every process of the app to be gone", TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>The processes, not zombies, whose command line holds <paramref name="token"/>.</summary>
+    private static List<int> Living(string token) =>
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Select(n => int.TryParse(n, out int pid) ? pid : 0).Where(pid => pid > 0)
+            .Where(pid =>
+            {
+                try
+                {
+                    return File.ReadAllText($"/proc/{pid}/cmdline").Contains(token, StringComparison.Ordinal)
+                        && !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[^1].StartsWith('Z');
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            }).ToList();
+
     /// <summary>The NativeAOT crik (CRIK_BIN), named outright: CrikRun would otherwise run the Debug build for a CRIK_FAULT.</summary>
     [NativeAotFact]
     public void TheShippedBinaryIgnoresTheFaultSeam()

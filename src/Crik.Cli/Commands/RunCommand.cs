@@ -63,6 +63,13 @@ internal static class RunCommand
         {
             log.Warning("{Warning}", warning);
         }
+        return SuperviseUntilTheEnd(options, loaded, codec, signals, log);
+    }
+
+    /// <summary>Supervises the app; a failure is one line and crik's exit code, every process below crik killed first (unless it is PID 1).</summary>
+    private static int SuperviseUntilTheEnd(RunOptions options, LoadedConfig loaded, ChunkCodec codec, SignalRelay signals, ILogger log)
+    {
+        int exitCode;
         try
         {
             return Supervise(options, loaded, codec, signals, log);
@@ -70,22 +77,21 @@ internal static class RunCommand
         catch (RestoreFailedException e)
         {
             log.Error("{Message}", e.Message);
-            EverythingBelow.KillUnlessPid1();
-            return ExitCodes.CrikFailure;
+            exitCode = ExitCodes.CrikFailure;
         }
         catch (SpawnException e)
         {
             log.Error("{Message}", e.Message);
-            EverythingBelow.KillUnlessPid1();
-            return ExitCodes.FromSpawnFailure(e);
+            exitCode = ExitCodes.FromSpawnFailure(e);
         }
         catch (Exception e)
         {
             log.Debug(e, "crik failed");
             log.Error("crik failed: {Message}", e.Message);
-            EverythingBelow.KillUnlessPid1();
-            return ExitCodes.CrikFailure;
+            exitCode = ExitCodes.CrikFailure;
         }
+        EverythingBelow.KillUnlessPid1();
+        return exitCode;
     }
 
     private static int Supervise(RunOptions options, LoadedConfig loaded, ChunkCodec codec, SignalRelay signals, ILogger log)

@@ -1,14 +1,22 @@
 namespace Crik.Cli.Configuration;
 
-/// <summary>The warning for a key crik does not know, with the key it most likely meant.</summary>
+/// <summary>
+/// A key crik does not know. One close to a key it knows (the same but for case, or two letters off) is a typo, refused: ignored,
+/// a misspelt imageDir would turn checkpointing off without a word but a warning, and the app's work would be lost at the next
+/// SIGTERM. Any other is a warning, as a key of a newer crik's would be.
+/// </summary>
 internal static class UnknownKeys
 {
+    /// <summary>The warning for a key unlike any crik knows; throws <see cref="ConfigException"/> for one it takes for a typo.</summary>
     public static string Warning(string file, int line, string key)
     {
-        string? suggestion = ConfigKeys.All.FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
+        string? meant = ConfigKeys.All.FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
             ?? ConfigKeys.All.FirstOrDefault(k => EditDistance(k.ToLowerInvariant(), key.ToLowerInvariant()) <= 2);
-        string hint = suggestion is null ? $"known keys: {string.Join(", ", ConfigKeys.All)}" : $"did you mean \"{suggestion}\"?";
-        return $"{file}:{line}: unknown key \"{key}\" is ignored ({hint})";
+        if (meant is not null)
+        {
+            throw new ConfigException($"{file}:{line}: unknown key \"{key}\": did you mean \"{meant}\"? (a key this close to one crik knows is taken for a typo)");
+        }
+        return $"{file}:{line}: unknown key \"{key}\" is ignored (known keys: {string.Join(", ", ConfigKeys.All)})";
     }
 
     private static int EditDistance(string a, string b)

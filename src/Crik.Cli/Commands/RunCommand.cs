@@ -188,9 +188,16 @@ internal static class RunCommand
         }
         catch (RestoreFailedException e)
         {
+            EverythingBelow.KillUnlessPid1();
             // Said while the Events can still be sent: the pod restarts over this, and kubectl describe should say why.
             log.Error(new Happening.AppNotStarted(e.Message), "{Message}", e.Message);
             return ExitCodes.CrikFailure;
+        }
+        catch (Exception)
+        {
+            // Here, before the store's lock and lease are released as this unwinds: no crik may restore the app while it runs on.
+            EverythingBelow.KillUnlessPid1();
+            throw;
         }
     }
 

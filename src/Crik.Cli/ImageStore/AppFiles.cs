@@ -99,8 +99,7 @@ internal static class AppFiles
             switch (entry.Kind)
             {
                 case SavedFile.Directory:
-                    // Its owner and mode at once, so that a put-back cut short leaves no directory of root's where the app's was.
-                    ApplySaved(entry);
+                    PutBackRefusedException.AtTheAppsPath(() => SavedFiles.OpenPath(entry.Path).Dispose());
                     directories.Add(entry);
                     break;
                 case SavedFile.Link:

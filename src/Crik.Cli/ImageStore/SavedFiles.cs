@@ -24,8 +24,8 @@ internal static class SavedFiles
     /// <summary>
     /// Writes a saved file back over whatever is at its path: whole, under a name of crik's beside it, then renamed into place,
     /// so that a put-back cut short (a failed read of the copy, crik killed) never leaves the app a torn file. A link at the
-    /// path (symbolic, or another name of the same file) is replaced, never written through. A path that is a mount point
-    /// (a file bind-mounted there) cannot be renamed over, and is written in place.
+    /// path (symbolic, or another name of the same file) is replaced, never written through. Where no name can be made beside
+    /// it (a file bind-mounted into a read-only directory) or the path cannot be renamed over (a mount point), it is written in place.
     /// </summary>
     /// <param name="readCopy">What each read of <paramref name="copy"/> goes through (<see cref="CopyContents"/>).</param>
     /// <remarks>A refusal at the app's path (not a read of the copy) is a <see cref="PutBackRefusedException"/>.</remarks>
@@ -33,48 +33,69 @@ internal static class SavedFiles
     {
         string name = "";
         using DirectoryHandle parent = PutBackRefusedException.AtTheAppsPath(() => OpenParentOf(entry.Path, out name));
+        if (!PutBackBeside(parent, name, entry, copy, readCopy))
+        {
+            using SafeFileHandle inPlace = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
+            CopyContents(copy, inPlace, readCopy);
+            ApplySaved(inPlace, entry);
+        }
+    }
+
+    /// <summary>The saved file written beside its path and renamed over it; false when that cannot be done there (see <see cref="PutBackFile"/>).</summary>
+    private static bool PutBackBeside(DirectoryHandle parent, string name, SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
+    {
         string staged = StagedName(name);
-        using (SafeFileHandle file = PutBackRefusedException.AtTheAppsPath(() =>
+        SafeFileHandle file;
+        try
         {
             parent.DeleteFile(staged); // left by a put-back that was killed
-            return parent.CreateFile(staged);
-        }))
+            file = parent.CreateFile(staged);
+        }
+        catch (IOException e) when (e.HResult is (int)Errno.EROFS or (int)Errno.EACCES or (int)Errno.EPERM)
         {
-            try
-            {
-                CopyContents(copy, file, readCopy);
-                ApplySaved(file, entry);
-            }
-            catch
-            {
-                parent.DeleteFile(staged);
-                throw;
-            }
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PutBackRefusedException(e);
         }
         bool renamed = false;
         try
         {
+            using (file)
+            {
+                CopyContents(copy, file, readCopy);
+                ApplySaved(file, entry);
+            }
             renamed = PutBackRefusedException.AtTheAppsPath(() => parent.RenameOverUnlessMounted(staged, name));
+            return renamed;
         }
         finally
         {
             if (!renamed)
             {
-                parent.DeleteFile(staged);
+                DeleteQuietly(parent, staged);
             }
         }
-        if (renamed)
-        {
-            return;
-        }
-        using SafeFileHandle mounted = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
-        CopyContents(copy, mounted, readCopy);
-        ApplySaved(mounted, entry);
     }
 
-    /// <summary>The name a saved file is written under beside its path before it is renamed there (short enough for any name).</summary>
+    /// <summary>Removes crik's own name beside a path; a failure there must not hide the one that led here.</summary>
+    private static void DeleteQuietly(DirectoryHandle parent, string staged)
+    {
+        try
+        {
+            parent.DeleteFile(staged);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>The name a saved file is written under beside its path before it is renamed there (short enough for any name: 255 bytes).</summary>
     internal static string StagedName(string name) =>
-        name.Length <= 200 ? $".{name}.crik-put-back" : $".crik-put-back-{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32]}";
+        System.Text.Encoding.UTF8.GetByteCount(name) <= 200
+            ? $".{name}.crik-put-back"
+            : $".crik-put-back-{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32]}";
 
     private static void ApplySaved(SafeFileHandle file, SavedFile entry) => PutBackRefusedException.AtTheAppsPath(() =>
         UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified));

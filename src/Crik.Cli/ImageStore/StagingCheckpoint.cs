@@ -161,9 +161,10 @@ internal sealed class StagingCheckpoint : IDisposable
         {
             renamed = Backend.RenameNoReplace(name, committedName);
         }
-        catch (IOException e)
+        catch (IOException e) when (e.HResult == (int)Errno.ENOENT)
         {
             // Over NFS a rename whose reply was lost is sent again, and fails (the source is gone) though the first one moved it.
+            // Any other failure is an answer: the rename did not happen.
             new ManifestCommit(_store, _log).Settle($"{committedName}/{Manifest.FileName}", manifest, e, Generation);
             return;
         }

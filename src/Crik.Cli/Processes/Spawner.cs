@@ -21,7 +21,8 @@ internal static class Spawner
         string program = request.Command[0];
         // posix_spawnp looks a bare name up on crik's own PATH (the C library's default without one), not the child's.
         string path = System.Environment.GetEnvironmentVariable("PATH") ?? "/bin:/usr/bin";
-        throw new SpawnException(program, error, error == Errno.ENOENT ? MissingInterpreter.Of(program, path) : null);
+        // With an output file, ENOENT may be its directory's (a file action of posix_spawn), not the program's.
+        throw new SpawnException(program, error, error == Errno.ENOENT && request.OutputPath is null ? MissingInterpreter.Of(program, path) : null);
     }
 
     /// <summary>crik's environment, with <paramref name="setting"/>'s variables in place of its own.</summary>

@@ -166,6 +166,51 @@ public sealed class AppFilesTests : IDisposable
         Assert.Equal(["data"], Directory.GetFileSystemEntries(tree).Select(Path.GetFileName));
     }
 
+    /// <summary>
+    /// A saved file bind-mounted into a directory crik cannot write in (a subPath volume under a read-only root file system):
+    /// no name can be made beside it, so it is written in place, as the mount allows.
+    /// </summary>
+    [NamespaceFact]
+    public void ASavedFileMountedIntoAReadOnlyDirectoryIsWrittenInPlace()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        Directory.CreateDirectory(tree);
+        string data = Path.Combine(tree, "data");
+        File.WriteAllText(data, "saved");
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.SaveExactly([], [data], staging);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [data], ExtraFiles = saved }, 2);
+        }
+        string volume = Path.Combine(_root, "volume-file");
+        File.WriteAllText(volume, "changed since");
+        HostCommand.MustRun("mount", "--bind", tree, tree);
+        try
+        {
+            HostCommand.MustRun("mount", "-o", "remount,bind,ro", tree);
+            HostCommand.MustRun("mount", "--bind", volume, data);
+            try
+            {
+                using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+                {
+                    store.PutBackSavedFiles(attempt);
+                }
+                Assert.Equal("saved", File.ReadAllText(data));
+            }
+            finally
+            {
+                HostCommand.MustRun("umount", data);
+            }
+        }
+        finally
+        {
+            HostCommand.MustRun("umount", tree);
+        }
+        Assert.Equal("saved", File.ReadAllText(volume));
+    }
+
     /// <summary>A read through the store's side on this node fails with EIO once it reads a file's contents (an int: bytes read), after so many that succeed.</summary>
     private sealed class ContentReadsFail(IStoreBackend inner, int readsBeforeFailing = 0) : BackendWrapper(inner)
     {

@@ -36,7 +36,6 @@ def digest(r): return hashlib.sha256((ctypes.c_char * size).from_address(regions
 for r in range(16):
     ctypes.memmove(regions[r], os.urandom(size), size)
 digests = [digest(r) for r in range(16)]
-say(f"allocated {mib}")
 
 def change():
     for r in range(16):
@@ -83,7 +82,9 @@ def on_usr1(signum, frame):
     asked = True
 signal.signal(signal.SIGUSR1, on_usr1)
 
+# The sense is made before the line the tests wait for: a checkpoint any time after that line is a restore seen.
 restores, count, sense = 0, 0, RestoreSense()
+say(f"allocated {mib}")
 while True:
     if sense.restored():
         restores += 1

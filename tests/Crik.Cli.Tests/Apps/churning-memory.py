@@ -77,8 +77,8 @@ def churn_if_restored():
 
 for r in range(16):
     fill(r)
+sense, i = RestoreSense(), 0  # before the line the tests wait for
 say(f"allocated {mib}")
-sense, i = RestoreSense(), 0
 while True:
     churn_if_restored()
     if i % 5 == 0:

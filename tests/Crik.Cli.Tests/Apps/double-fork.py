@@ -16,9 +16,9 @@ if os.fork() != 0:
 memory = mmap.mmap(-1, mib << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 memory[:] = os.urandom(mib << 20)
 digest = hashlib.sha256(memory).digest()
+count, sense = 0, RestoreSense()  # before the line the tests wait for
 print(f"allocated {mib}", flush=True)
 
-count, sense = 0, RestoreSense()
 while True:
     if sense.restored():
         if os.fork() != 0:

@@ -14,9 +14,9 @@ wiped = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 wiped.madvise(getattr(mmap, "MADV_WIPEONFORK", 18))  # Linux value; older Pythons lack the name
 wiped[:] = os.urandom(1 << 20)
 digest = hashlib.sha256(kept).digest()
+count, sense = 0, RestoreSense()  # before the line the tests wait for
 print(f"allocated {mib}", flush=True)
 
-count, sense = 0, RestoreSense()
 while True:
     if sense.restored():
         os.posix_spawn("/bin/sleep", ["sleep", "1000"], dict(os.environ))

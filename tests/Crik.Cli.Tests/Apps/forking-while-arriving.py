@@ -13,7 +13,6 @@ memory = mmap.mmap(-1, mib << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
 memory[:] = os.urandom(mib << 20)
 first = memory[:PAGE]
 rest = hashlib.sha256(memory[PAGE:]).digest()  # never changes
-print(f"allocated {mib}", flush=True)
 
 asked = False
 def on_usr1(signum, frame):
@@ -21,7 +20,8 @@ def on_usr1(signum, frame):
     asked = True
 signal.signal(signal.SIGUSR1, on_usr1)
 
-restores, count, sense = 0, 0, RestoreSense()
+restores, count, sense = 0, 0, RestoreSense()  # before the line the tests wait for
+print(f"allocated {mib}", flush=True)
 while True:
     if sense.restored():
         restores += 1

@@ -49,8 +49,8 @@ def fork_late():
 
 
 def serve(name, is_parent):
+    seen, late, sense = set(), False, RestoreSense()  # before the line the tests wait for
     say(f"ready {name}")
-    seen, late, sense = set(), False, RestoreSense()
     while True:
         answer(name, seen)
         time.sleep(0.1)

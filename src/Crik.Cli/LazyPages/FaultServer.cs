@@ -14,6 +14,11 @@ namespace Crik.Cli.LazyPages;
 /// </summary>
 internal sealed class FaultServer : IUserfaultEvents
 {
+    private const string CouldNotServe = "the app's memory could not be served: ";
+
+    /// <summary>Where the tests make the handling of a fork's event fail (CRIK_FAULT), once the child is known.</summary>
+    public const string ForkEventPoint = "crik fork event";
+
     /// <summary>A read under way this long, with no failure heard of, counts as the store not answering (a volume's read stuck in the kernel).</summary>
     private static readonly TimeSpan StalledRead = TimeSpan.FromSeconds(10);
 
@@ -70,7 +75,7 @@ internal sealed class FaultServer : IUserfaultEvents
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {
-            _parts.Failure.Fail($"the app's memory could not be served: {e.Message}");
+            _parts.Failure.Fail(CouldNotServe + e.Message);
         }
     }
 
@@ -178,10 +183,13 @@ internal sealed class FaultServer : IUserfaultEvents
                     forked.Unmap(start, end);
                 }
             }
+            FaultSeam.FailIo(ForkEventPoint);
             _parts.Spaces.Add(forked);
         }
-        catch
+        catch (Exception e)
         {
+            // The child runs once the event is read: the app is killed before its userfaultfd is let go, or it would read zeros.
+            FailBeforeLettingGo(e);
             if (forked is null)
             {
                 child.Dispose();
@@ -191,6 +199,18 @@ internal sealed class FaultServer : IUserfaultEvents
                 forked.Dispose(); // its userfaultfd, the child's, with it
             }
             throw;
+        }
+    }
+
+    private void FailBeforeLettingGo(Exception e)
+    {
+        if (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            _parts.Failure.Fail(CouldNotServe + e.Message);
+        }
+        else
+        {
+            _parts.Failure.FailedUnexpectedly(MemoryFiller.EventsThread, e);
         }
     }
 

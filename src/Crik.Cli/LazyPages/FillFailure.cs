@@ -1,12 +1,15 @@
 using Crik.Cli.Chunks;
 using Crik.Cli.Interop;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.LazyPages;
 
 /// <summary>
 /// Whether and why the fill failed (or crik stopped it), which every part of the fill reads and any may cause, one way:
 /// the app is killed first, then whatever waits on the fill wakes to end (a background fill held or waiting for the
-/// restore, the events thread's poll). The first reason counts; once the fill has ended, nothing fails it.
+/// restore, the events thread's poll). The first reason counts; once the fill has ended, nothing fails it. The failure is seen
+/// (<see cref="Failed"/>) as soon as it is published, while the kill is still under way: whoever lets go of the app's memory
+/// waits for the kill first (<see cref="WaitUntilTheAppIsKilled"/>).
 /// </summary>
 internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, ReadinessPoll poll) : IUnexpectedFailures
 {
@@ -17,6 +20,9 @@ internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, Readiness
     private static readonly Reason EndedWell = new("ended well", false, false);
 
     private Reason? _reason;
+
+    /// <summary>Completed once the failure's kill is over, whether it reached every process or threw.</summary>
+    private readonly TaskCompletionSource _appKilled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Nothing more is copied, and every loop of the fill ends.</summary>
     public bool Failed => Why is not null;
@@ -49,12 +55,26 @@ internal sealed class FillFailure(IAppKiller app, BackgroundHold hold, Readiness
         }
         try
         {
+            TestDelay.BeforeFailedFillKill();
             app.KillApp(reason.Why);
         }
         finally
         {
+            _appKilled.TrySetResult();
             hold.Release();
             poll.Wake(); // the events thread lets go of the userfaultfds and says why
+        }
+    }
+
+    /// <summary>
+    /// When the fill failed, waits until the app is killed: a process of it that still ran once its userfaultfd is let go would
+    /// read zeros where its pages never arrived. At once when the fill has not failed.
+    /// </summary>
+    public void WaitUntilTheAppIsKilled()
+    {
+        if (Failure is not null)
+        {
+            _appKilled.Task.Wait();
         }
     }
 

@@ -153,6 +153,7 @@ internal sealed class MemoryFiller : IArrivingMemory, IDisposable
     {
         try
         {
+            _failure.WaitUntilTheAppIsKilled();
             _spaces.Close();
             _reads.Dispose();
             _buffers.Dispose();

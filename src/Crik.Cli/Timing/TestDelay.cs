@@ -30,6 +30,8 @@ namespace Crik.Cli.Timing;
 /// arrive meanwhile.</item>
 /// <item>CRIK_TEST_PAGES_STORE_PAUSE_MS: before each chunk of a pages image is stored (<c>Streaming/ImageChunker</c>), as object
 /// storage makes the store that fills a part wait for its upload: a periodic checkpoint's app runs again meanwhile.</item>
+/// <item>CRIK_TEST_FILL_KILL_PAUSE_MS: once a lazily restored app's fill has failed, before crik kills the app
+/// (<c>LazyPages/FillFailure</c>): the events thread sees the failure meanwhile and ends, and the app runs on.</item>
 /// <item>CRIK_TEST_FAILED_FILL_PAUSE_MS: once a lazily restored app's fill has failed and crik killed the app, before crik notes the
 /// failure in the image store and ends the pod (<c>Supervision/AppEnding</c>), as a slow store makes it wait: a process the kill
 /// missed would run on meanwhile, its memory no longer served.</item>
@@ -46,12 +48,13 @@ internal static class TestDelay
         CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS",
         CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
+        FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
         SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
-        MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), SelfExec = Milliseconds(SelfExecVariable),
+        MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), FillKill = Milliseconds(FillKillVariable), SelfExec = Milliseconds(SelfExecVariable),
         ControlTake = Milliseconds(ControlTakeVariable);
 
     [Conditional("DEBUG")]
@@ -89,6 +92,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeFailedFillNoted() => Pause(FailedFill, FailedFillVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeFailedFillKill() => Pause(FillKill, FillKillVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeSelfExec() => Pause(SelfExec, SelfExecVariable);

@@ -176,7 +176,7 @@ internal static partial class ConfigLoader
 
     private static CrikConfig Unknown(CrikConfig config, string key, YamlNode node, string file, List<string> warnings)
     {
-        warnings.Add(UnknownKeys.Warning(file, Line(node), key));
+        warnings.Add(UnknownKeys.WarningUnlessATypo(file, Line(node), key));
         return config;
     }
 

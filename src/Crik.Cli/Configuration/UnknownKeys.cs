@@ -8,7 +8,7 @@ namespace Crik.Cli.Configuration;
 internal static class UnknownKeys
 {
     /// <summary>The warning for a key unlike any crik knows; throws <see cref="ConfigException"/> for one it takes for a typo.</summary>
-    public static string Warning(string file, int line, string key)
+    public static string WarningUnlessATypo(string file, int line, string key)
     {
         string? meant = ConfigKeys.All.FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase))
             ?? ConfigKeys.All.FirstOrDefault(k => EditDistance(k.ToLowerInvariant(), key.ToLowerInvariant()) <= 2);

@@ -92,7 +92,7 @@ internal static class SavedFiles
     }
 
     /// <summary>The name a saved file is written under beside its path before it is renamed there (short enough for any name: 255 bytes).</summary>
-    internal static string StagedName(string name) =>
+    private static string StagedName(string name) =>
         System.Text.Encoding.UTF8.GetByteCount(name) <= 200
             ? $".{name}.crik-put-back"
             : $".crik-put-back-{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32]}";

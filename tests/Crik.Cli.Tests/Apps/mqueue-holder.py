@@ -8,8 +8,17 @@ rt = ctypes.CDLL("librt.so.1", use_errno=True)
 rt.mq_open.restype = ctypes.c_int
 rt.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
 
+def on_term(_number, _frame):
+    print("app-got-term", flush=True)
+    os.kill(child, signal.SIGKILL)
+    sys.exit(7)
+
+
+# The parent's handler is in place before the child's line, after which the tests send SIGTERM.
+signal.signal(signal.SIGTERM, on_term)
 child = os.fork()
 if child == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     fd = rt.mq_open(b"/crik-test-queue", os.O_CREAT | os.O_RDWR, 0o600, None)
     if fd < 0:
         print(f"mq_open failed: {os.strerror(ctypes.get_errno())}", flush=True)
@@ -18,13 +27,5 @@ if child == 0:
     while True:
         time.sleep(3600)
 
-
-def on_term(_number, _frame):
-    print("app-got-term", flush=True)
-    os.kill(child, signal.SIGKILL)
-    sys.exit(7)
-
-
-signal.signal(signal.SIGTERM, on_term)
 while True:
     time.sleep(3600)

@@ -27,6 +27,7 @@ public sealed class AreaFlagsTests : IDisposable
         using (CrikRun first = pods.Start(app))
         {
             first.WaitForLine("listed");
+            first.WaitForLine("count 0"); // the app notices a restore from its first count on
             before = Areas(first);
             Pods.CheckpointAndStop(first);
             Assert.DoesNotContain(first.Stderr, l => l.Contains("CRIU read the app's areas' flags from", StringComparison.Ordinal));

@@ -75,7 +75,8 @@ public class FailureTests
     public void DumpFailureLeavesTheAppRunningAndItGetsSigterm()
     {
         // CRIU cannot dump nested PID namespaces: a real dump failure.
-        string script = "trap 'echo app-got-term; exit 7' TERM; unshare --pid --fork sleep 600 & echo ready; while :; do sleep 0.1; done";
+        // "ready" comes from inside the nested namespace: it exists by the time the test sends SIGTERM.
+        string script = "trap 'echo app-got-term; exit 7' TERM; unshare --pid --fork sh -c 'echo ready; exec sleep 600' & while :; do sleep 0.1; done";
         using var pods = new Pods();
         using CrikRun run = pods.Start("sh", "-c", script);
         run.WaitForLine("ready");

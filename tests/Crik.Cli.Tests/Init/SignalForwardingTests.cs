@@ -39,8 +39,9 @@ public class SignalForwardingTests
     [NamespaceFact]
     public void SignalsReachTheWholeProcessGroupOfTheApp()
     {
-        string script = "sh -c 'trap \"echo child-got-usr1; exit 0\" USR1; echo child-ready; while :; do sleep 0.05; done' & "
-            + "trap 'echo parent-got-usr1' USR1; wait; wait";
+        // The parent's trap is set before the child starts, so that it is there once the child says it is ready.
+        string script = "trap 'echo parent-got-usr1' USR1; "
+            + "sh -c 'trap \"echo child-got-usr1; exit 0\" USR1; echo child-ready; while :; do sleep 0.05; done' & wait; wait";
         using var run = CrikRun.Start(["run", "--", "sh", "-c", script]);
         run.WaitForLine("child-ready");
         run.Signal(Native.SIGUSR1);

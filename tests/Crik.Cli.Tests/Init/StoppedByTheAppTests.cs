@@ -133,7 +133,8 @@ public class StoppedByTheAppTests
         using var pods = new Pods();
         using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COMMIT_PAUSE_MS"] = "4000" }, "sh", "-c", "tail -f /dev/null & " + Pods.Counter());
         pod.WaitForLine(_ => Pods.Counts(pod).Count >= 2);
-        ProcessTable.Entry child = ProcessTable.DescendantsOf(pod.CrikPid).Single(e => e.Name == "tail");
+        // The background child may not have run tail yet: looked for until it has.
+        ProcessTable.Entry child = Poll.Until(() => ProcessTable.DescendantsOf(pod.CrikPid).SingleOrDefault(e => e.Name == "tail"), "the app's tail to run");
         Task checkpoint = Task.Run(() => Pods.CheckpointOnDemand(pod, 1));
         Poll.Until(() => Dumped(pods.ImageDir), $"CRIU's dump\n{pod.Transcript}");
         // The app runs again, its commit still to come: the worker too got crik's SIGCONT (its output may lag behind).

@@ -1,5 +1,6 @@
 // Commands/ owns the command line and the wiring of each subcommand; the logic lives in the folders it wires.
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Crik.Cli.Logging;
 using Crik.Cli.Supervision;
 
@@ -67,12 +68,34 @@ internal static class CrikCommandLine
         {
             configOption, logLevelOption, logFormatOption, commandArgument,
         };
-        runCommand.SetAction(parsed => run(RunOptions.From(
-            parsed.GetValue(commandArgument) ?? [],
-            parsed.GetValue(configOption),
-            parsed.GetValue(logLevelOption)!,
-            parsed.GetValue(logFormatOption)!)));
+        runCommand.SetAction(parsed =>
+        {
+            string[] command = parsed.GetValue(commandArgument) ?? [];
+            return run(RunOptions.From(
+                command,
+                AllAfterTheSeparator(parsed, command.Length),
+                parsed.GetValue(configOption),
+                parsed.GetValue(logLevelOption)!,
+                parsed.GetValue(logFormatOption)!));
+        });
         return runCommand;
+    }
+
+    /// <summary>
+    /// Whether the command's <paramref name="count"/> words are exactly those after the first <c>--</c>. An unknown
+    /// option before it (<c>crik run --bogus -- app</c>) is taken as the command's first word, and is not.
+    /// </summary>
+    private static bool AllAfterTheSeparator(ParseResult parsed, int count)
+    {
+        IReadOnlyList<Token> tokens = parsed.Tokens;
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            if (tokens[i].Type == TokenType.DoubleDash)
+            {
+                return tokens.Count - i - 1 == count;
+            }
+        }
+        return false;
     }
 
     private static Command CheckCommandLine()

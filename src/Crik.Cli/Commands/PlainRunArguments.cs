@@ -24,7 +24,7 @@ internal static class PlainRunArguments
             if (args[i] == "--")
             {
                 return i + 1 < args.Count
-                    ? RunOptions.From(args.Skip(i + 1).ToArray(), configPath, logLevel ?? RunOptions.DefaultLogLevel, logFormat ?? RunOptions.DefaultLogFormat)
+                    ? RunOptions.From(args.Skip(i + 1).ToArray(), commandAfterSeparator: true, configPath, logLevel ?? RunOptions.DefaultLogLevel, logFormat ?? RunOptions.DefaultLogFormat)
                     : null;
             }
             if (i + 1 == args.Count || !IsPlainValue(args[i + 1]))

@@ -51,7 +51,7 @@ internal static class RunCommand
         {
             return Fail("no command to run: give it after --, e.g. crik run -- /app/server --port 8080", ExitCodes.UsageError);
         }
-        if (options.Command[0].StartsWith('-'))
+        if (!options.CommandAfterSeparator && options.Command[0].StartsWith('-'))
         {
             return Fail($"unknown option {options.Command[0]} for crik run (see crik run --help; put the app and its arguments after --)", ExitCodes.UsageError);
         }

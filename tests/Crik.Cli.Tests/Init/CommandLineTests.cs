@@ -41,6 +41,37 @@ public class CommandLineTests
     }
 
     [Theory]
+    [InlineData("run -- -app -x")]
+    [InlineData("run --log-level error -- -app -x")]
+    [InlineData("run --log-level=error -- -app -x")]
+    public void AnAppWhoseNameBeginsWithADashRunsWhenItComesAfterTheSeparator(string arguments)
+    {
+        string bin = Directory.CreateTempSubdirectory("crik-dash-").FullName;
+        try
+        {
+            string app = Path.Combine(bin, "-app");
+            File.WriteAllText(app, "#!/bin/sh\necho \"ran with $1\"\n");
+            File.SetUnixFileMode(app, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            var environment = new Dictionary<string, string> { ["PATH"] = $"{bin}:/usr/bin:/bin" };
+            using var run = CrikRun.Start(arguments.Split(' '), asPid1: false, environment: environment);
+            Assert.Equal(0, run.WaitForExit());
+            Assert.Equal("ran with -x", run.WaitForLine(_ => true));
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ADashWordBeforeTheSeparatorIsStillAnUnknownOption()
+    {
+        using var run = CrikRun.Start(["run", "-app", "--", "true"], asPid1: false);
+        Assert.Equal(2, run.WaitForExit());
+        Assert.Contains("unknown option -app", Assert.Single(run.Stderr), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("check --bogus", "crik check --help")]
     [InlineData("checkpoint --bogus", "crik checkpoint --help")]
     [InlineData("images --bogus", "crik images --help")]

@@ -17,12 +17,15 @@ public class PlainRunArgumentsTests
     [InlineData("run|--log-format|text|--config|relative.yaml|--log-level|error|--|app")]
     [InlineData("run|--log-level|warning|--|app")]
     [InlineData("run|--log-level|info|--|app")]
+    [InlineData("run|--|-app|-x")]
     public void AcceptedArgumentsMeanWhatTheFullParserMakesOfThem(string arguments)
     {
         string[] args = Split(arguments);
         RunOptions plain = Assert.IsType<RunOptions>(PlainRunArguments.TryRead(args));
         RunOptions full = ParsedByTheFullCommandLine(args);
         Assert.Equal(full.Command, plain.Command);
+        Assert.True(full.CommandAfterSeparator);
+        Assert.True(plain.CommandAfterSeparator);
         Assert.Equal(full.ConfigPath, plain.ConfigPath);
         Assert.Equal(full.LogLevel, plain.LogLevel);
         Assert.Equal(full.LogFormat, plain.LogFormat);

@@ -25,6 +25,7 @@ internal sealed class ControlServer : IDisposable
     private int _accepting;
     private int _switchedOff;
     private int _requestWaiting;
+    private volatile string? _refusal;
 
     private ControlServer(UnixListener listener, ILogger log)
     {
@@ -95,6 +96,20 @@ internal sealed class ControlServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Called once the supervisor reads no more requests (the app's life under this crik is over): the one that waits for it
+    /// and every later one are answered with <paramref name="why"/> at once, instead of waiting for crik's exit to close them.
+    /// </summary>
+    public void RefuseFromNowOn(string why)
+    {
+        _refusal = why;
+        _requests.Writer.TryComplete();
+        while (_requests.Reader.TryRead(out ControlRequest? waiting))
+        {
+            waiting.Refused(why);
+        }
+    }
+
     public void Dispose()
     {
         if (_listener.Close() is { } leftBecause)
@@ -158,7 +173,10 @@ internal sealed class ControlServer : IDisposable
                 else
                 {
                     request = new ControlRequest(exitAfter: line == ControlSocket.CheckpointAndExit);
-                    _requests.Writer.TryWrite(request);
+                    if (!_requests.Writer.TryWrite(request))
+                    {
+                        request.Refused(_refusal!);
+                    }
                     try
                     {
                         answer = await request.Answer.ConfigureAwait(false);

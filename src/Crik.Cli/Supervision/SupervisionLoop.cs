@@ -1,5 +1,6 @@
 using Crik.Cli.Processes;
 using Crik.Cli.Restoring;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.Supervision;
 
@@ -23,6 +24,7 @@ internal sealed class SupervisionLoop(AppLife life, AppSignals signals, AppCheck
         {
             await Task.WhenAny(app.Exited, signals.Arrived(), requests.Arrived(), life.Stops.LeaseLost, wakeups.Periodic, wakeups.EarlyWarning,
                 wakeups.PreDump, wakeups.Probation, wakeups.MemoryLoaded).ConfigureAwait(false);
+            TestDelay.BeforeLoopTurn();
             if (life.Stops.LeaseLost.IsCompleted)
             {
                 throw new AppMustStopException();

@@ -29,6 +29,9 @@ namespace Crik.Cli.Supervision;
 internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IAppRestorer? restorer, ICheckpointer? checkpointer,
     CheckpointSchedule schedule, ControlServer? control, AfterRestore? afterRestore, IImageDirLock? imageDir, ILogger log)
 {
+    private const string NoMoreRequests = "the app's run under this crik is over (it exited, or crik stopped it; crik's log says which): "
+        + "no checkpoint was taken for this request";
+
     public async Task<int> RunAsync(IReadOnlyList<string> command)
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
@@ -58,6 +61,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         }
         finally
         {
+            control?.RefuseFromNowOn(NoMoreRequests);
             // No line: each way the app's life ends says so in its own (its end, the lease's loss, a commit).
             LoggedHappenings.WithoutLine(new Happening.AppGone());
             await handedOver.ConfigureAwait(false);

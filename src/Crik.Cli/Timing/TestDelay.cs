@@ -37,6 +37,9 @@ namespace Crik.Cli.Timing;
 /// missed would run on meanwhile, its memory no longer served.</item>
 /// <item>CRIK_TEST_SELF_EXEC_PAUSE_MS: after crik has taken the signals it received, before it starts its own program again
 /// (<c>Processes/SelfRestart.Exec</c>): a signal sent meanwhile reaches one of crik's other threads.</item>
+/// <item>CRIK_TEST_LOOP_TURN_PAUSE_MS: each time the supervisor's loop wakes, before it looks at what woke it
+/// (<c>Supervision/SupervisionLoop</c>): a <c>crik checkpoint</c> request comes meanwhile, and the app's end or a SIGTERM
+/// ends the loop before the request is read.</item>
 /// <item>CRIK_TEST_CONTROL_TAKE_PAUSE_MS: after the supervisor took a <c>crik checkpoint</c> request, before its checkpoint starts
 /// (<c>Supervision/CheckpointRequests</c>): another request comes meanwhile.</item>
 /// </list>
@@ -49,13 +52,14 @@ internal static class TestDelay
         CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
         FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
-        SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS";
+        SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS",
+        LoopTurnVariable = "CRIK_TEST_LOOP_TURN_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
         MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), FillKill = Milliseconds(FillKillVariable), SelfExec = Milliseconds(SelfExecVariable),
-        ControlTake = Milliseconds(ControlTakeVariable);
+        ControlTake = Milliseconds(ControlTakeVariable), LoopTurn = Milliseconds(LoopTurnVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event, EventVariable);
@@ -95,6 +99,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeFailedFillKill() => Pause(FillKill, FillKillVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeLoopTurn() => Pause(LoopTurn, LoopTurnVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeSelfExec() => Pause(SelfExec, SelfExecVariable);

@@ -66,6 +66,42 @@ public class OnDemandCheckpointTests
         run.Signal(Native.SIGKILL);
     }
 
+    private const string RunIsOver = "crik checkpoint: the app's run under this crik is over (it exited, or crik stopped it; crik's log says which): "
+        + "no checkpoint was taken for this request";
+
+    /// <summary>
+    /// A request that waits for the supervisor when the app ends is answered with why it was not taken. Before, nothing read it,
+    /// and the asker learnt only that crik closed the connection without an answer, once crik had exited.
+    /// </summary>
+    [NamespaceFact]
+    public void ARequestWaitingWhenTheAppEndsIsToldWhy()
+    {
+        using CrikRun run = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; sleep 1; echo ending; exit 3"],
+            environment: new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "3000" });
+        run.WaitForLine("ending");
+        run.WaitForLine("pausing 3000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the app's end
+        (int code, _, string error) = CrikCheckpoint(run);
+        Assert.Equal(1, code);
+        Assert.Equal(RunIsOver, error.Trim());
+        Assert.Equal(3, run.WaitForExit());
+    }
+
+    /// <summary>A request that waits while crik takes a SIGTERM's checkpoint is told why it was not taken; the SIGTERM's commits.</summary>
+    [CriuFact]
+    public void ARequestWaitingBehindASigtermsCheckpointIsToldWhy()
+    {
+        using var pods = new Pods();
+        using CrikRun run = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "3000" }, "sh", "-c", Pods.Counter());
+        run.WaitForLine("count 2");
+        run.Signal(Native.SIGTERM);
+        run.WaitForLine("pausing 3000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the SIGTERM
+        (int code, _, string error) = CrikCheckpoint(run);
+        Assert.Equal(1, code);
+        Assert.Equal(RunIsOver, error.Trim());
+        Assert.Equal(0, run.WaitForExit());
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+    }
+
     [NamespaceFact]
     public void WithCheckpointingOffOrNoCrikTheAnswerSaysWhy()
     {

@@ -49,7 +49,7 @@ internal sealed class NodeWatcher(
                 {
                     if (lists++ > 0)
                         metrics.ListRestarted();
-                    await ListAllAsync(backoff, stoppingToken).ConfigureAwait(false);
+                    await ListAllAsync(stoppingToken).ConfigureAwait(false);
                 }
                 if (watches++ > 0)
                     metrics.WatchRestarted();
@@ -74,16 +74,20 @@ internal sealed class NodeWatcher(
         }
     }
 
-    private async Task ListAllAsync(Backoff backoff, CancellationToken stoppingToken)
+    private async Task ListAllAsync(CancellationToken stoppingToken)
     {
         var list = await _lister.ListAsync(stoppingToken).ConfigureAwait(false);
         store.ReplaceAllEvaluated(list.Nodes, list.Unreadable);
         _resourceVersion = list.ResourceVersion;
         health.ListCompleted();
-        backoff.Reset();
+        // Not a reset of the backoff: a watch that fails each time straight after the list would have the nodes listed
+        // again every 200 ms. Only a watch that works (an event, or a full term) shows the trouble is over.
     }
 
-    /// <summary>Watches until the API server ends the watch; one that ends at once with no events is backed off from.</summary>
+    /// <summary>
+    /// Watches until the API server ends the watch; one that ends at once with no events is backed off from, one that ran its
+    /// term (or brought an event) ends the backoff.
+    /// </summary>
     private async Task WatchOnceAsync(Backoff backoff, CancellationToken stoppingToken)
     {
         var clock = Stopwatch.StartNew();
@@ -96,7 +100,10 @@ internal sealed class NodeWatcher(
             await DelayAsync(delay, stoppingToken).ConfigureAwait(false);
         }
         else
+        {
+            backoff.Reset();
             Log.WatchEnded(logger, _resourceVersion ?? "");
+        }
     }
 
     /// <summary>The list's resourceVersion is too old to watch from (410 Gone): only a new list helps. Returns the time to wait.</summary>

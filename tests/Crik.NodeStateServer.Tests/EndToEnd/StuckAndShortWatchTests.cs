@@ -66,6 +66,33 @@ public sealed class StuckAndShortWatchTests
         await cluster.Server.WaitUntilReadyAsync();
     }
 
+    /// <summary>
+    /// A watch that expires every time it starts has the nodes listed again at growing intervals. Before, each list that worked
+    /// reset the backoff, so the server listed every node of the cluster every 100-200 ms for as long as the watch failed.
+    /// </summary>
+    [Fact]
+    public async Task AWatchThatExpiresEachTimeBacksOffTheListsToo()
+    {
+        await using var cluster = await TestCluster.StartReadyAsync(beforeServer: api => api.Cluster.Add("steady"));
+        await cluster.WaitForOpenWatchAsync();
+
+        cluster.Api.ExpireEveryWatch = true;
+        var before = cluster.Api.ListArrivals.Count;
+        cluster.Nodes.DropWatches();
+        await Poll.UntilAsync(() => cluster.Api.ListArrivals.Count >= before + 6, "six lists, each after an expired watch",
+            diagnostics: () => cluster.Server.Output);
+        cluster.Api.ExpireEveryWatch = false;
+
+        // The delay before the sixth list follows five failures in a row: at the cap the tests set (1 s), so at least half of it
+        // (before, at most 200 ms).
+        var lists = cluster.Api.ListArrivals.Skip(before).Take(6).ToArray();
+        Assert.True(lists[5] - lists[4] >= TimeSpan.FromMilliseconds(500), $"lists at {string.Join(", ", lists)}");
+
+        cluster.Nodes.Modify("steady", n => FakeNode.AddTaint(n, "karpenter.sh/disrupted"));
+        await cluster.WaitForStateAsync("steady", "shutting-down");
+        await cluster.Server.WaitUntilReadyAsync();
+    }
+
     [Fact]
     public async Task WatchThatClosesAtOnceIsRetriedWithBackoff()
     {

@@ -56,6 +56,9 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     /// <summary>Take watch requests and never answer them, not even with headers, as a proxy that hung does; until the request is given up.</summary>
     public bool HoldWatchHeaders { get; set; }
 
+    /// <summary>Answer every watch at once with "410 Expired" (an ERROR event), whatever version it asks for.</summary>
+    public bool ExpireEveryWatch { get; set; }
+
     /// <summary>Answer watches with headers and an immediately ended, empty stream.</summary>
     public bool CloseWatchesAtOnce { get; set; }
 
@@ -75,6 +78,9 @@ internal sealed class FakeKubeApi : IAsyncDisposable
 
     /// <summary>When each watch request arrived, measured from the fake's start.</summary>
     public ConcurrentQueue<TimeSpan> WatchArrivals { get; } = new();
+
+    /// <summary>When each list request was answered, measured from the fake's start.</summary>
+    public ConcurrentQueue<TimeSpan> ListArrivals { get; } = new();
 
     public int ListRequests => Volatile.Read(ref _listRequests);
     public int UnauthorizedAnswers => Volatile.Read(ref _unauthorizedAnswers);
@@ -140,6 +146,7 @@ internal sealed class FakeKubeApi : IAsyncDisposable
     {
         await _listGate.Task.WaitAsync(context.RequestAborted);
         Interlocked.Increment(ref _listRequests);
+        ListArrivals.Enqueue(_clock.Elapsed);
         var limit = int.TryParse(context.Request.Query["limit"], CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
         var (offset, listVersion) = ParseContinue(context.Request.Query["continue"].ToString());
         var (items, version, more) = Cluster.Page(offset, limit);
@@ -190,6 +197,11 @@ internal sealed class FakeKubeApi : IAsyncDisposable
             return;
         }
         context.Response.ContentType = "application/json";
+        if (ExpireEveryWatch)
+        {
+            await context.Response.WriteAsync(FakeCluster.GoneLine(Cluster.ResourceVersion) + "\n");
+            return;
+        }
         if (CloseWatchesAtOnce)
         {
             await context.Response.StartAsync();

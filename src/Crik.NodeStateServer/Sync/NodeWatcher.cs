@@ -81,7 +81,7 @@ internal sealed class NodeWatcher(
         _resourceVersion = list.ResourceVersion;
         health.ListCompleted();
         // Not a reset of the backoff: a watch that fails each time straight after the list would have the nodes listed
-        // again every 200 ms. Only a watch that works (an event, or a full term) shows the trouble is over.
+        // again every 200 ms. Only a watch that works (it hears something, or runs its term) shows the trouble is over.
     }
 
     /// <summary>
@@ -158,11 +158,10 @@ internal sealed class NodeWatcher(
                 throw NodeApi.ErrorEvent(watchEvent, api.NodesUrl);
             Apply(watchEvent);
             health.Heard();
+            // A bookmark too shows the watch works (on a quiet cluster it is all a watch hears), so it ends the backoff.
+            backoff.Reset();
             if (watchEvent.Type != "BOOKMARK")
-            {
                 events++;
-                backoff.Reset();
-            }
         }
         return events;
     }

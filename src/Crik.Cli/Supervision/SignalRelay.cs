@@ -6,8 +6,9 @@ using Crik.Cli.Processes;
 namespace Crik.Cli.Supervision;
 
 /// <summary>
-/// Catches the forwarded signals and queues them, in order, for the supervisor: the handlers only
-/// enqueue; a single consumer decides what each signal means.
+/// Catches the forwarded signals and queues them for the supervisor: the handlers only enqueue; a single consumer decides
+/// what each signal means. The queue's order is the order the handlers run in, which the runtime's hand-off of each signal
+/// to a thread of its own can swap for two that come within microseconds (docs/commands.md, "Signals in order").
 /// </summary>
 internal sealed class SignalRelay : ISignalHandOver, IDisposable
 {
@@ -50,7 +51,7 @@ internal sealed class SignalRelay : ISignalHandOver, IDisposable
     /// <summary>A SIGTERM was received and not taken yet: the supervisor handles it once the work under way is done.</summary>
     public bool SigtermWaiting => Volatile.Read(ref _sigtermsWaiting) > 0;
 
-    /// <summary>The next signal received, in order, if one is waiting.</summary>
+    /// <summary>The next signal queued, if one is waiting.</summary>
     public bool TryTake(out Signal signal)
     {
         if (!_received.Reader.TryRead(out signal))

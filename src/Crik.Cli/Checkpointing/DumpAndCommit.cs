@@ -168,7 +168,15 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             var held = HeldTree.Read(run.App.Pid);
             FilesSaved saved = files.Save(held, run.Staging);
             run.Stages.Lap("files");
-            return new StoppedAppTaken(held.LargestPrivateArea, held.PidsAndThreads(), saved, saved.OverLimit is null ? writes.Take(run, held) : null);
+            var taken = new StoppedAppTaken(held.LargestPrivateArea, held.PidsAndThreads(), saved, saved.OverLimit is null ? writes.Take(run, held) : null);
+            // Unreaped now, the app held its PID through CRIU's dump and these reads. Reaped, the number may have been another
+            // process's by then, which is what CRIU dumped: the next pod would restore it in the app's place.
+            if (run.App.Exited.IsCompleted)
+            {
+                throw new IOException($"the app (PID {run.App.Pid}) ended before its dump was over, so what was dumped under its PID "
+                    + "may be another process");
+            }
+            return taken;
         }
         catch when (completing is not null)
         {

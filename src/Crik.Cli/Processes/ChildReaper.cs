@@ -85,16 +85,13 @@ internal sealed class ChildReaper
 
     /// <summary>
     /// Sends <paramref name="signal"/> to <paramref name="child"/>, or to its process group, only while it is not reaped: until
-    /// then its PID, and a group named by it, cannot be another's. Nothing once it is reaped.
+    /// then its PID, and a group named by it, cannot be another's. Nothing once it is reaped. True when the signal was sent.
     /// </summary>
-    public void SignalUnlessReaped(TrackedChild child, Signal signal, bool toItsGroup = false)
+    public bool SignalUnlessReaped(TrackedChild child, Signal signal, bool toItsGroup = false)
     {
         lock (_gate)
         {
-            if (UnreapedLocked(child))
-            {
-                Posix.TrySignal(toItsGroup ? -child.Pid : child.Pid, signal);
-            }
+            return UnreapedLocked(child) && Posix.TrySignal(toItsGroup ? -child.Pid : child.Pid, signal);
         }
     }
 

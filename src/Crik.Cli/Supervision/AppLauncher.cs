@@ -8,6 +8,9 @@ namespace Crik.Cli.Supervision;
 /// <summary>Starts the app fresh, the way crik's checkpoints need it.</summary>
 internal sealed class AppLauncher(ChildReaper reaper, ILogger log)
 {
+    /// <summary>The reaper of crik's children, the app's root among them: what may signal it by its PID.</summary>
+    public ChildReaper Reaper => reaper;
+
     /// <summary>
     /// Starts the command in a new session and, where permitted, a new IPC namespace, with only
     /// descriptors 0-2. Throws <see cref="SpawnException"/> when it cannot be started.

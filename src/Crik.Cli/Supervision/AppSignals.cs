@@ -9,7 +9,7 @@ namespace Crik.Cli.Supervision;
 /// The signals crik receives, on their way to the app's process group: each is forwarded, except the first SIGTERM
 /// when checkpointing is on, which is a checkpoint first (the app gets it when none is committed).
 /// </summary>
-internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
+internal sealed class AppSignals(SignalRelay relay, AppLife life, ChildReaper reaper, ILogger log)
 {
     /// <summary>Completes when a signal is waiting to be handled.</summary>
     public Task Arrived() => relay.Arrived();
@@ -61,13 +61,17 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
         }
     }
 
-    /// <summary>Sends <paramref name="signal"/> to the app's process group, and says so.</summary>
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the app's process group, and says so; not once crik has reaped the app, whose PID may
+    /// then name another's group.
+    /// </summary>
     public void Forward(Signal signal)
     {
         RunningApp app = life.App;
         bool delivered = false;
         string name = Posix.SignalName(signal);
-        if (!life.Stops.Forward(signal, () => delivered = Posix.TrySignal(-app.Pid, signal)))
+        var root = new TrackedChild(app.Pid, app.Exited);
+        if (!life.Stops.Forward(signal, () => delivered = reaper.SignalUnlessReaped(root, signal, toItsGroup: true)))
         {
             log.Warning("Did not forward {Signal} to the app: it is frozen because crik cannot renew its lease on the image directory, and "
                 + "only a renewal that succeeds lets it run again (else another pod could run it beside this one)", name);
@@ -79,7 +83,7 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ILogger log)
         }
         if (!delivered)
         {
-            log.Debug("Did not forward {Signal}: the app's process group {Pid} is gone", name, app.Pid);
+            log.Debug("Did not forward {Signal}: the app (process group {Pid}) is gone", name, app.Pid);
         }
         else if (signal is Signal.SIGWINCH or Signal.SIGURG or Signal.SIGCONT)
         {

@@ -153,10 +153,18 @@ internal sealed class AppStops(AppTree tree, LeaseWatchdog? watchdog)
 
     /// <summary>
     /// Sends a signal that reached crik to the app through <paramref name="send"/>, unless it is a SIGCONT while the app is
-    /// frozen for its lease: that one only the watchdog's decision may give. False when it was held back so.
+    /// frozen for its lease: that one only the watchdog's decision may give. False only when it was held back so (not when
+    /// <paramref name="send"/> found no app to send it to).
     /// </summary>
-    public bool Forward(Signal signal, Func<bool> send) =>
-        signal != Signal.SIGCONT || watchdog is null ? send() : watchdog.UnlessFrozen(send);
+    public bool Forward(Signal signal, Action send)
+    {
+        if (signal == Signal.SIGCONT && watchdog is not null)
+        {
+            return watchdog.UnlessFrozen(send);
+        }
+        send();
+        return true;
+    }
 
     private void Continue()
     {

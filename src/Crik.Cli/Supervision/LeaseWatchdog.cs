@@ -138,7 +138,7 @@ internal sealed class LeaseWatchdog : IDisposable
     /// lease or was killed for it: under the watchdog's lock, so that no freeze comes between the look and the signal.
     /// False when it was held back.
     /// </summary>
-    public bool UnlessFrozen(Func<bool> send)
+    public bool UnlessFrozen(Action send)
     {
         lock (_gate)
         {

@@ -71,7 +71,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     /// <summary>The loop over the app's life, with the parts that handle what it wakes up for; the control socket starts accepting here.</summary>
     private SupervisionLoop LoopOver(AppLife life, AppEnding ending)
     {
-        var appSignals = new AppSignals(signals, life, log);
+        var appSignals = new AppSignals(signals, life, launcher.Reaper, log);
         AppCheckpoints? checkpoints = checkpointer is null ? null
             : new AppCheckpoints(life, checkpointer, appSignals, control, schedule.LeaseDoubtWait, log);
         var due = new DueWork(life, checkpointer, checkpoints, schedule, appSignals, log);

@@ -64,11 +64,11 @@ public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
         using var watchdog = new LeaseWatchdog(lease, this, 1, Log);
         SpinWait.SpinUntil(() => watchdog.Frozen, TimeSpan.FromSeconds(5));
         int sent = 0;
-        Assert.False(watchdog.UnlessFrozen(() => ++sent > 0));
+        Assert.False(watchdog.UnlessFrozen(() => sent++));
         Assert.Equal(0, sent);
         lease.Set(HoldState.Held);
         SpinWait.SpinUntil(() => !watchdog.Frozen, TimeSpan.FromSeconds(5));
-        Assert.True(watchdog.UnlessFrozen(() => ++sent > 0));
+        Assert.True(watchdog.UnlessFrozen(() => sent++));
         Assert.Equal(1, sent);
     }
 

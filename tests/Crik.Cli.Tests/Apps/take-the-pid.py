@@ -1,0 +1,38 @@
+"""Run in a pod's PID and mount namespaces: kills the process group PID, waits until its leader is reaped, and makes
+the next process of the namespace take PID, in a session of its own, with no descriptor open (CRIU can dump it).
+That process sleeps, and creates FILE when it gets SIGUSR1. Prints the PID it got; exits 1 when it could not get it.
+
+usage: take-the-pid.py PID FILE
+"""
+import os
+import signal
+import sys
+import time
+
+pid, got = int(sys.argv[1]), sys.argv[2]
+os.killpg(pid, signal.SIGKILL)
+while os.path.exists(f"/proc/{pid}"):
+    time.sleep(0.02)
+# Another process (one of crik's threads) can take the number between the write and the fork: tried again then, while
+# the number is free.
+for attempt in range(50):
+    with open("/proc/sys/kernel/ns_last_pid", "w") as last:
+        last.write(str(pid - 1))
+    child = os.fork()
+    if child == 0:
+        if os.getpid() != pid:
+            os._exit(0)
+        os.setsid()
+        signal.signal(signal.SIGUSR1, lambda *_: open(got, "w").close())
+        os.closerange(0, 1024)
+        while True:
+            time.sleep(3600)
+    if child == pid:
+        print(pid, flush=True)
+        sys.exit(0)
+    os.waitpid(child, 0)
+    if os.path.exists(f"/proc/{pid}"):
+        break
+    time.sleep(0.05)
+print(f"could not take PID {pid}", file=sys.stderr)
+sys.exit(1)

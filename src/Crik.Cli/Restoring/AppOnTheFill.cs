@@ -11,12 +11,14 @@ namespace Crik.Cli.Restoring;
 /// The app of a restore on crik's own fill, as the fill sees it: what it tells of the store while the memory arrives goes to
 /// the log, an Event and the metrics; and on a failure it kills whatever of the app runs.
 /// </summary>
-internal sealed class AppOnTheFill(Manifest manifest, ChildReaper reaper, ILogger log) : IAppKiller, IOutageListener
+internal sealed class AppOnTheFill(RestoreRun run, ChildReaper reaper, ILogger log) : IAppKiller, IOutageListener
 {
+    private Manifest Manifest => run.Manifest;
+
     /// <summary>The image store stopped answering while the app's memory arrives, still does not, or is back: in the log, an Event and the metrics.</summary>
     public void Told(OutageNews news)
     {
-        long generation = manifest.Generation;
+        long generation = Manifest.Generation;
         var happening = new Happening.StoreOutageWhileLoading(generation, news.Stage == OutageStage.Over, news.Lasted, news.Patience, news.Why);
         switch (news.Stage)
         {
@@ -43,7 +45,8 @@ internal sealed class AppOnTheFill(Manifest manifest, ChildReaper reaper, ILogge
         log.Debug("Killing the restored app: {Why}", why);
         // Its process group first, which holds most of what it forked meanwhile; then by descriptor each restored process, each
         // one it started whose parent died (a daemon in a session of its own), and all they forked.
-        Posix.TrySignal(-manifest.RootPid, Signal.SIGKILL);
-        RestoredTree.Kill(manifest.TreePids.Append(manifest.RootPid).ToHashSet(), reaper.Adopted);
+        // Not once the root is reaped: its PID may then lead another process's group.
+        reaper.SignalUnlessReaped(run.App, Signal.SIGKILL, toItsGroup: true);
+        RestoredTree.Kill(Manifest.TreePids.Append(Manifest.RootPid).ToHashSet(), reaper.Adopted);
     }
 }

@@ -36,7 +36,7 @@ internal sealed class MemoryLoadStart(CrikConfig config, ICheckpointReader store
                 images = LazyImages.Write(manifest, layout, packs, ForkSharing.Plan);
             }
             FillFirst(images, manifest);
-            var app = new AppOnTheFill(manifest, reaper, log);
+            var app = new AppOnTheFill(run, reaper, log);
             LazyLoad loading = started = LazyLoad.Start(images, packs, run.Attempt.Criu, manifest.FirstTouched, app, new StoreOutage(config.LazyStoreWait, app), appRunsMeanwhile: lazily);
             loading.Loaded.ContinueWith(_ => kept.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             run.Stages.Lap(lazily ? "lazy images" : "fill images");

@@ -96,6 +96,9 @@ internal sealed class AppTree(int root) : IFreezableTree
     public IReadOnlyCollection<int> Running() =>
         Members().Where(m => m.Value is not ('T' or 't' or 'Z' or 'X' or '?') && !StopOnItsWay.Of(m.Key)).Select(m => m.Key).ToList();
 
+    /// <summary>The processes of the tree, and those of the app's process group outside it, as /proc lists them now.</summary>
+    public IReadOnlyCollection<int> Processes() => Members().Keys;
+
     private void SendToAll(Signal signal)
     {
         Posix.TrySignal(-root, signal);

@@ -96,6 +96,23 @@ internal sealed class ChildReaper
     }
 
     /// <summary>
+    /// Runs <paramref name="act"/> (quick work, under the reaper's lock) only while <paramref name="child"/> is not reaped: until
+    /// then its PID, and a group named by it, are its own. False when it is reaped already.
+    /// </summary>
+    public bool WhileUnreaped(TrackedChild child, Action act)
+    {
+        lock (_gate)
+        {
+            if (!UnreapedLocked(child))
+            {
+                return false;
+            }
+            act();
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Kills <paramref name="child"/>'s process group once it has exited, before it is reaped: a zombie keeps its PID, so the
     /// group's ID cannot be another's yet. Nothing when it is reaped already.
     /// </summary>

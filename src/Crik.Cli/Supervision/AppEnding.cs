@@ -13,7 +13,7 @@ namespace Crik.Cli.Supervision;
 /// The ends of the app's life and crik's exit code for each: the app ended (its checkpoints retired or kept), its
 /// lazily restored memory could not all be brought in, or crik ends it (committed, or it must not run on).
 /// </summary>
-internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpointer, ILogger log)
+internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpointer, ChildReaper reaper, ILogger log)
 {
     private static readonly TimeSpan KilledAppGrace = TimeSpan.FromSeconds(5);
 
@@ -43,15 +43,25 @@ internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpoin
         return ExitCodes.Checkpointed;
     }
 
-    /// <summary>Kills the app's whole tree and waits (a little while at most) until it is gone.</summary>
+    /// <summary>
+    /// Kills the app's whole tree and process group and waits (a little while at most) until it is gone. They are looked up by
+    /// the app's PID only while crik has not reaped it: reaped, the number may be another's. The descriptors opened then hold
+    /// on to the app's own processes. Once it is reaped, whatever ended it killed what was left (the lease's watchdog, a fill).
+    /// </summary>
     public async Task KillAndWaitAsync(RunningApp app)
     {
-        using (var dying = new DyingMemory(ProcessTree.Processes(app.Pid)))
+        var root = new TrackedChild(app.Pid, app.Exited);
+        DyingMemory? dying = null;
+        _ = reaper.WhileUnreaped(root, () => dying = new DyingMemory(new AppTree(app.Pid).Processes()));
+        if (dying is not null)
         {
-            int released = dying.KillAndRelease();
-            log.Debug("crik freed the memory of {Released} of the app's processes beside their exit (process_mrelease)", released);
+            using (dying)
+            {
+                int released = dying.KillAndRelease();
+                log.Debug("crik freed the memory of {Released} of the app's processes beside their exit (process_mrelease)", released);
+            }
         }
-        new AppTree(app.Pid).Signal(Signal.SIGKILL); // the rest of its process group and tree
+        _ = reaper.WhileUnreaped(root, () => new AppTree(app.Pid).Signal(Signal.SIGKILL)); // what it forked meanwhile
         try
         {
             await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);

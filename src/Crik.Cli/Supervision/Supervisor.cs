@@ -48,7 +48,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
         FaultSeam.HitOnceHeld("once the app runs");
         // Ends with the app at the latest: crik waits for it below, so that its line is written and its process reaped.
         Task handedOver = app.Generation > 0 && afterRestore is not null ? afterRestore.RunAsync(app) : Task.CompletedTask;
-        var ending = new AppEnding(restorer, checkpointer, log);
+        var ending = new AppEnding(restorer, checkpointer, launcher.Reaper, log);
         try
         {
             return await LoopOver(life, ending).RunAsync().ConfigureAwait(false);

@@ -10,9 +10,7 @@ namespace Crik.Cli.Processes;
 /// processes were stopped already, by the app itself or by a user's SIGSTOP; letting the app go again
 /// leaves those stopped. Safe from several threads (the lease's watchdog and the supervisor).
 /// </summary>
-/// <param name="whileTheRootIsUnreaped">Runs what sends the signals only while crik has not reaped the root (whose PID, and the
-/// group it names, may then be another's), and says whether it ran; null where the caller holds the reaper's lock already.</param>
-internal sealed class AppTree(int root, Func<Action, bool>? whileTheRootIsUnreaped = null) : IFreezableTree
+internal sealed class AppTree(int root) : IFreezableTree
 {
     private readonly Lock _gate = new();
     private HashSet<int> _stoppedBefore = [];
@@ -101,24 +99,12 @@ internal sealed class AppTree(int root, Func<Action, bool>? whileTheRootIsUnreap
     /// <summary>The processes of the tree, and those of the app's process group outside it, as /proc lists them now.</summary>
     public IReadOnlyCollection<int> Processes() => Members().Keys;
 
-    private void SendToAll(Signal signal) => UnlessReaped(() =>
+    private void SendToAll(Signal signal)
     {
         Posix.TrySignal(-root, signal);
         foreach (int pid in ProcessTree.PidsAndThreads(root))
         {
             Posix.TrySignal(pid, signal);
-        }
-    });
-
-    private void UnlessReaped(Action send)
-    {
-        if (whileTheRootIsUnreaped is null)
-        {
-            send();
-        }
-        else
-        {
-            _ = whileTheRootIsUnreaped(send);
         }
     }
 
@@ -131,15 +117,12 @@ internal sealed class AppTree(int root, Func<Action, bool>? whileTheRootIsUnreap
             keep = _stoppedBefore;
             _heldStopped = false;
         }
-        UnlessReaped(() =>
+        int[] continued = [.. Members().Keys.Where(pid => !keep.Contains(pid))];
+        Volatile.Write(ref _continuedAt, MonotonicClock.Now());
+        foreach (int pid in continued)
         {
-            int[] continued = [.. Members().Keys.Where(pid => !keep.Contains(pid))];
-            Volatile.Write(ref _continuedAt, MonotonicClock.Now());
-            foreach (int pid in continued)
-            {
-                Posix.TrySignal(pid, Interop.Signal.SIGCONT);
-            }
-        });
+            Posix.TrySignal(pid, Interop.Signal.SIGCONT);
+        }
     }
 
     /// <summary>

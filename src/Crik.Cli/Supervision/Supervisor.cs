@@ -36,8 +36,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         OomKills? oomKillsAtStart = OomKills.Read();
-        var root = new TrackedChild(app.Pid, app.Exited);
-        var tree = new AppTree(app.Pid, send => launcher.Reaper.WhileUnreaped(root, send));
+        var tree = new AppTree(app.Pid);
         using LeaseWatchdog? watchdog = WatchTheLease(app, tree);
         var life = new AppLife(app, new AppStops(tree, watchdog), oomKillsAtStart);
         if (app.Stopped is StoppedTree { Memory: { } memory })

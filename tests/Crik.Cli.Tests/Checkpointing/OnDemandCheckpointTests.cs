@@ -77,9 +77,9 @@ public class OnDemandCheckpointTests
     public void ARequestWaitingWhenTheAppEndsIsToldWhy()
     {
         using CrikRun run = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; sleep 1; echo ending; exit 3"],
-            environment: new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "3000" });
+            environment: new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "10000" });
         run.WaitForLine("ending");
-        run.WaitForLine("pausing 3000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the app's end
+        run.WaitForLine("pausing 10000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the app's end
         (int code, _, string error) = CrikCheckpoint(run);
         Assert.Equal(1, code);
         Assert.Equal(RunIsOver, error.Trim());
@@ -91,10 +91,10 @@ public class OnDemandCheckpointTests
     public void ARequestWaitingBehindASigtermsCheckpointIsToldWhy()
     {
         using var pods = new Pods();
-        using CrikRun run = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "3000" }, "sh", "-c", Pods.Counter());
+        using CrikRun run = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "10000" }, "sh", "-c", Pods.Counter());
         run.WaitForLine("count 2");
         run.Signal(Native.SIGTERM);
-        run.WaitForLine("pausing 3000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the SIGTERM
+        run.WaitForLine("pausing 10000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the SIGTERM
         (int code, _, string error) = CrikCheckpoint(run);
         Assert.Equal(1, code);
         Assert.Equal(RunIsOver, error.Trim());

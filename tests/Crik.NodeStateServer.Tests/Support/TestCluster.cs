@@ -46,14 +46,30 @@ internal sealed class TestCluster : IAsyncDisposable
         var (status, body) = await Server.GetAsync($"/v1/nodes/{node}");
         if ((int)status != 200)
             throw new InvalidOperationException($"GET /v1/nodes/{node} answered {(int)status}: {body}");
+        return Parse(body);
+    }
+
+    /// <summary>
+    /// The node's state and reasons; null while the server answers 503 (out of sync with the API, for a node it would call fine).
+    /// One request: a verdict that ages out between two requests would be answered 200 and then 503.
+    /// </summary>
+    public async Task<(string State, string[] Reasons)?> AnsweredStateOfAsync(string node)
+    {
+        var (status, body) = await Server.GetAsync($"/v1/nodes/{node}");
+        return (int)status switch
+        {
+            503 => null,
+            200 => Parse(body),
+            _ => throw new InvalidOperationException($"GET /v1/nodes/{node} answered {(int)status}: {body}"),
+        };
+    }
+
+    private static (string State, string[] Reasons) Parse(string body)
+    {
         using var json = JsonDocument.Parse(body);
         var root = json.RootElement;
         return (root.GetProperty("state").GetString()!, [.. root.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!)]);
     }
-
-    /// <summary>The node's state and reasons; null while the server answers 503 (out of sync with the API, for a node it would call fine).</summary>
-    public async Task<(string State, string[] Reasons)?> AnsweredStateOfAsync(string node) =>
-        await Server.StatusOfAsync($"/v1/nodes/{node}") == 503 ? null : await StateOfAsync(node);
 
     public Task WaitForStateAsync(string node, string state) =>
         Poll.UntilAsync(async () => (await AnsweredStateOfAsync(node))?.State == state, $"node {node} to be {state}", diagnostics: () => Server.Output);

@@ -169,8 +169,9 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
             FilesSaved saved = files.Save(held, run.Staging);
             run.Stages.Lap("files");
             var taken = new StoppedAppTaken(held.LargestPrivateArea, held.PidsAndThreads(), saved, saved.OverLimit is null ? writes.Take(run, held) : null);
-            // Unreaped now, the app held its PID through CRIU's dump and these reads. Reaped, the number may have been another
-            // process's by then, which is what CRIU dumped: the next pod would restore it in the app's place.
+            // Not exited now (the reaper tells an exit before it frees the PID), the app held its PID through CRIU's dump and these
+            // reads. Reaped, the number may have been another process's by then, which is what CRIU dumped: the next pod would
+            // restore it in the app's place.
             if (run.App.Exited.IsCompleted)
             {
                 throw new IOException($"the app (PID {run.App.Pid}) ended before its dump was over, so what was dumped under its PID "

@@ -23,6 +23,9 @@ internal static unsafe partial class Libc
 
     internal const int P_ALL = 0, WEXITED = 4, WNOWAIT = 0x01000000;
 
-    /// <summary>sizeof(siginfo_t); si_pid is the int at <see cref="SigInfoPidOffset"/> on 64-bit Linux.</summary>
-    internal const int SigInfoBytes = 128, SigInfoPidOffset = 16;
+    /// <summary>
+    /// sizeof(siginfo_t); si_pid is the int at <see cref="SigInfoPidOffset"/> on 64-bit Linux, and a SIGCHLD's si_status (the exit
+    /// code, or the signal that killed it) the int at <see cref="SigInfoStatusOffset"/>.
+    /// </summary>
+    internal const int SigInfoBytes = 128, SigInfoPidOffset = 16, SigInfoStatusOffset = 24;
 }

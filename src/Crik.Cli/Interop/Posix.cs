@@ -30,28 +30,35 @@ internal static class Posix
     }
 
     /// <summary>
-    /// Blocks until any child has exited and returns Errno.None with its PID, leaving it a zombie:
-    /// its PID cannot be taken by a new process until <see cref="ReapChild"/>. ECHILD when there is
+    /// Blocks until any child has exited and returns Errno.None with its PID and its wait status (as waitpid would give it),
+    /// leaving it a zombie: its PID cannot be taken by a new process until <see cref="ReapChild"/>. ECHILD when there is
     /// no child, EINTR when a signal interrupted the wait, EAGAIN when the child is in a ptrace stop of crik's.
     /// </summary>
-    public static unsafe Errno WaitForAnyChildToExit(out int pid)
+    public static unsafe Errno WaitForAnyChildToExit(out int pid, out int status)
     {
         byte* info = stackalloc byte[Libc.SigInfoBytes];
         new Span<byte>(info, Libc.SigInfoBytes).Clear();
+        (pid, status) = (0, 0);
         if (Libc.WaitId(Libc.P_ALL, 0, info, Libc.WEXITED | Libc.WNOWAIT) < 0)
         {
-            pid = 0;
             return Libc.LastErrno;
         }
         pid = *(int*)(info + Libc.SigInfoPidOffset);
+        int code = *(int*)(info + Libc.SigInfoCodeOffset), value = *(int*)(info + Libc.SigInfoStatusOffset);
+        status = code switch
+        {
+            CLD_EXITED => (value & 0xff) << 8,
+            CLD_DUMPED => (value & 0x7f) | 0x80,
+            _ => value & 0x7f, // CLD_KILLED
+        };
         // The kernel reports a traced child's stops whatever the options: one crik holds for a moment (AppSyscall) is no exit.
-        return *(int*)(info + Libc.SigInfoCodeOffset) is CLD_TRAPPED or CLD_STOPPED or CLD_CONTINUED ? Errno.EAGAIN : Errno.None;
+        return code is CLD_TRAPPED or CLD_STOPPED or CLD_CONTINUED ? Errno.EAGAIN : Errno.None;
     }
 
     /// <summary>Reaps the exited child <paramref name="pid"/>: true with its raw wait status, false when it is not there to reap (or only stopped).</summary>
     public static bool ReapChild(int pid, out int status) => Libc.WaitPid(pid, out status, Libc.WNOHANG) == pid && (status & 0xff) != 0x7f;
 
-    private const int CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
+    private const int CLD_EXITED = 1, CLD_DUMPED = 3, CLD_TRAPPED = 4, CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
     /// <summary>The effective user ID crik runs as.</summary>
     public static uint EffectiveUserId => Libc.GetEffectiveUserId();

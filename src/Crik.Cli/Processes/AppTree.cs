@@ -8,9 +8,10 @@ namespace Crik.Cli.Processes;
 /// (which reaches processes that left the group, and children forked after the tree was read). Before
 /// crik stops the app (a freeze for the lease, or a dump, which CRIU leaves stopped), it notes which
 /// processes were stopped already, by the app itself or by a user's SIGSTOP; letting the app go again
-/// leaves those stopped. Safe from several threads (the lease's watchdog and the supervisor).
+/// leaves those stopped. Safe from several threads (the lease's watchdog and the supervisor). Nothing is sent once crik has
+/// reaped the app's root: its PID, and the group it names, may then be another's.
 /// </summary>
-internal sealed class AppTree(int root) : IFreezableTree
+internal sealed class AppTree(IGuardedPid root) : IFreezableTree
 {
     private readonly Lock _gate = new();
     private HashSet<int> _stoppedBefore = [];
@@ -99,14 +100,15 @@ internal sealed class AppTree(int root) : IFreezableTree
     /// <summary>The processes of the tree, and those of the app's process group outside it, as /proc lists them now.</summary>
     public IReadOnlyCollection<int> Processes() => Members().Keys;
 
-    private void SendToAll(Signal signal)
-    {
-        Posix.TrySignal(-root, signal);
-        foreach (int pid in ProcessTree.PidsAndThreads(root))
+    private void SendToAll(Signal signal) =>
+        _ = root.WhileItsOwn(() =>
         {
-            Posix.TrySignal(pid, signal);
-        }
-    }
+            Posix.TrySignal(-root.Pid, signal);
+            foreach (int pid in ProcessTree.PidsAndThreads(root.Pid))
+            {
+                Posix.TrySignal(pid, signal);
+            }
+        });
 
     /// <summary>SIGCONT to each of the app's processes but those that were stopped when crik last stopped it.</summary>
     private void Continue()
@@ -117,22 +119,33 @@ internal sealed class AppTree(int root) : IFreezableTree
             keep = _stoppedBefore;
             _heldStopped = false;
         }
-        int[] continued = [.. Members().Keys.Where(pid => !keep.Contains(pid))];
-        Volatile.Write(ref _continuedAt, MonotonicClock.Now());
-        foreach (int pid in continued)
+        _ = root.WhileItsOwn(() =>
         {
-            Posix.TrySignal(pid, Interop.Signal.SIGCONT);
-        }
+            int[] continued = [.. ReadMembers().Keys.Where(pid => !keep.Contains(pid))];
+            Volatile.Write(ref _continuedAt, MonotonicClock.Now());
+            foreach (int pid in continued)
+            {
+                Posix.TrySignal(pid, Interop.Signal.SIGCONT);
+            }
+        });
     }
 
     /// <summary>
     /// The processes of the tree, and those of the app's process group outside it (an orphan crik adopted), each
     /// with the state letter of its /proc/PID/stat ('T': stopped by a signal; '?' when it cannot be read), read once.
+    /// None once the root is reaped: what /proc has under its PID then is not the app.
     /// </summary>
     private Dictionary<int, char> Members()
     {
-        HashSet<int> tree = [.. ProcessTree.Processes(root)];
-        string group = root.ToString(CultureInfo.InvariantCulture);
+        Dictionary<int, char> members = [];
+        _ = root.WhileItsOwn(() => members = ReadMembers());
+        return members;
+    }
+
+    private Dictionary<int, char> ReadMembers()
+    {
+        HashSet<int> tree = [.. ProcessTree.Processes(root.Pid)];
+        string group = root.Pid.ToString(CultureInfo.InvariantCulture);
         var members = new Dictionary<int, char>();
         foreach (int pid in ProcessTree.All())
         {

@@ -16,7 +16,8 @@ namespace Crik.Cli.Processes;
 /// waits for them; every other child (an orphan re-parented to crik) is reaped and logged at Debug.
 /// A child is reaped, and its PID freed, only while the tracking table is locked: otherwise a PID
 /// expected anew once free (a restore tried again after a failed one) could be handed the exit
-/// status of the process that had it before.
+/// status of the process that had it before. A tracked child's Exited completes before its PID is
+/// freed, so while it has not, its PID and the group it names are still its own.
 /// </remarks>
 internal sealed class ChildReaper
 {
@@ -112,6 +113,9 @@ internal sealed class ChildReaper
         }
     }
 
+    /// <summary><paramref name="child"/>, for whoever signals it by its PID (<see cref="WhileUnreaped"/> guards each use).</summary>
+    public IGuardedPid Guarded(TrackedChild child) => new UnreapedChild(this, child);
+
     /// <summary>
     /// Kills <paramref name="child"/>'s process group once it has exited, before it is reaped: a zombie keeps its PID, so the
     /// group's ID cannot be another's yet. Nothing when it is reaped already.
@@ -138,14 +142,21 @@ internal sealed class ChildReaper
         return new TrackedChild(pid, exit.Task);
     }
 
+    private sealed class UnreapedChild(ChildReaper reaper, TrackedChild child) : IGuardedPid
+    {
+        public int Pid => child.Pid;
+
+        public bool WhileItsOwn(Action act) => reaper.WhileUnreaped(child, act);
+    }
+
     private void ReapForever()
     {
         while (true)
         {
-            Errno errno = Posix.WaitForAnyChildToExit(out int pid);
+            Errno errno = Posix.WaitForAnyChildToExit(out int pid, out int status);
             if (errno == Errno.None)
             {
-                Reap(pid);
+                Reap(pid, new WaitStatus(status));
             }
             else if (errno == Errno.ECHILD)
             {
@@ -175,30 +186,28 @@ internal sealed class ChildReaper
         }
     }
 
-    private void Reap(int pid)
+    private void Reap(int pid, WaitStatus status)
     {
         TaskCompletionSource<WaitStatus>? exit;
-        WaitStatus status;
         lock (_gate)
         {
             if (_groupKilledAtExit.Remove(pid))
             {
                 Posix.TrySignal(-pid, Signal.SIGKILL);
             }
-            if (!Posix.ReapChild(pid, out int raw))
+            // Told while the zombie still holds its PID: whoever finds Exited incomplete knows the number is still the child's.
+            if (_tracked.Remove(pid, out exit))
             {
-                return;
+                exit.SetResult(status);
             }
-            status = new WaitStatus(raw);
-            _tracked.Remove(pid, out exit);
+            if (!Posix.ReapChild(pid, out _))
+            {
+                _log.Debug("Process {Pid} exited ({Status}) but was not there to reap", pid, status);
+            }
         }
         if (exit is null)
         {
             _log.Debug("Reaped orphaned process {Pid} ({Status})", pid, status);
-        }
-        else
-        {
-            exit.SetResult(status);
         }
     }
 }

@@ -51,8 +51,9 @@ internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpoin
     public async Task KillAndWaitAsync(RunningApp app)
     {
         var root = new TrackedChild(app.Pid, app.Exited);
+        var tree = new AppTree(reaper.Guarded(root));
         DyingMemory? dying = null;
-        _ = reaper.WhileUnreaped(root, () => dying = new DyingMemory(new AppTree(app.Pid).Processes()));
+        _ = reaper.WhileUnreaped(root, () => dying = new DyingMemory(tree.Processes()));
         if (dying is not null)
         {
             using (dying)
@@ -61,7 +62,7 @@ internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpoin
                 log.Debug("crik freed the memory of {Released} of the app's processes beside their exit (process_mrelease)", released);
             }
         }
-        _ = reaper.WhileUnreaped(root, () => new AppTree(app.Pid).Signal(Signal.SIGKILL)); // what it forked meanwhile
+        tree.Signal(Signal.SIGKILL); // what it forked meanwhile
         try
         {
             await app.Exited.WaitAsync(KilledAppGrace).ConfigureAwait(false);

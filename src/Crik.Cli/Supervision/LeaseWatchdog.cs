@@ -5,6 +5,7 @@ using Crik.Cli.Locking;
 using Crik.Cli.Observing;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.Supervision;
@@ -168,6 +169,7 @@ internal sealed class LeaseWatchdog : IDisposable
 
     public void Dispose()
     {
+        TestDelay.BeforeWatchdogStops();
         _stopping.Cancel();
         _thread.Join(TimeSpan.FromSeconds(1));
     }

@@ -40,6 +40,9 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_LOOP_TURN_PAUSE_MS: each time the supervisor's loop wakes, before it looks at what woke it
 /// (<c>Supervision/SupervisionLoop</c>): a <c>crik checkpoint</c> request comes meanwhile, and the app's end or a SIGTERM
 /// ends the loop before the request is read.</item>
+/// <item>CRIK_TEST_WATCHDOG_STOP_PAUSE_MS: each time the lease's watchdog is told to stop, before it does
+/// (<c>Supervision/LeaseWatchdog.Dispose</c>): once the app has ended, the watchdog freezes, keeps frozen and thaws meanwhile,
+/// while the app's PID may be another process's.</item>
 /// <item>CRIK_TEST_CONTROL_TAKE_PAUSE_MS: after the supervisor took a <c>crik checkpoint</c> request, before its checkpoint starts
 /// (<c>Supervision/CheckpointRequests</c>): another request comes meanwhile.</item>
 /// </list>
@@ -53,13 +56,13 @@ internal static class TestDelay
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
         FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
         SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS",
-        LoopTurnVariable = "CRIK_TEST_LOOP_TURN_PAUSE_MS";
+        LoopTurnVariable = "CRIK_TEST_LOOP_TURN_PAUSE_MS", WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
         MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), FillKill = Milliseconds(FillKillVariable), SelfExec = Milliseconds(SelfExecVariable),
-        ControlTake = Milliseconds(ControlTakeVariable), LoopTurn = Milliseconds(LoopTurnVariable);
+        ControlTake = Milliseconds(ControlTakeVariable), LoopTurn = Milliseconds(LoopTurnVariable), WatchdogStop = Milliseconds(WatchdogStopVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event, EventVariable);
@@ -102,6 +105,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeLoopTurn() => Pause(LoopTurn, LoopTurnVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeWatchdogStops() => Pause(WatchdogStop, WatchdogStopVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeSelfExec() => Pause(SelfExec, SelfExecVariable);

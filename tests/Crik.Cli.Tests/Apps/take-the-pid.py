@@ -1,6 +1,7 @@
 """Run in a pod's PID and mount namespaces: kills the process group PID, waits until its leader is reaped, and makes
 the next process of the namespace take PID, in a session of its own, with no descriptor open (CRIU can dump it).
-That process sleeps, and creates FILE when it gets SIGUSR1. Prints the PID it got; exits 1 when it could not get it.
+That process sleeps, and adds a line to FILE with the name of each SIGUSR1 or SIGCONT it gets (none is sent it unless by
+mistake: it is not the app). Prints the PID it got; exits 1 when it could not get it.
 
 usage: take-the-pid.py PID FILE
 """
@@ -23,7 +24,11 @@ for attempt in range(50):
         if os.getpid() != pid:
             os._exit(0)
         os.setsid()
-        signal.signal(signal.SIGUSR1, lambda *_: open(got, "w").close())
+        def note(number, _frame):
+            with open(got, "a") as out:
+                out.write(signal.Signals(number).name + "\n")
+        signal.signal(signal.SIGUSR1, note)
+        signal.signal(signal.SIGCONT, note)
         os.closerange(0, 1024)
         while True:
             time.sleep(3600)

@@ -15,8 +15,8 @@ public class AppGoneBeforeTheDumpTests
     /// <summary>
     /// The app's session ends while crik copies its memory before the freeze (a 4 s pause there), crik reaps it, and another
     /// process of the container takes its PID and leads a group of that number. A SIGUSR1 crik gets then is not sent to that
-    /// group, and the checkpoint is not committed. Before, the signal reached that process, and CRIU dumped it: the next pod
-    /// would have restored it in the app's place.
+    /// group, the checkpoint is not committed, and the failed checkpoint's resume sends that process no SIGCONT. Before, the
+    /// signal reached that process, and CRIU dumped it: the next pod would have restored it in the app's place.
     /// </summary>
     [WriteTrackingFact]
     public void AnAppThatEndedBeforeTheFreezeIsNotCheckpointedOrSignalledThroughTheProcessThatTookItsPid()
@@ -47,6 +47,6 @@ public class AppGoneBeforeTheDumpTests
         Assert.Contains(pod.Stderr, l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal)
             && l.Contains($"the app (PID {app}) ended before its dump was over", StringComparison.Ordinal));
         pod.WaitForExit(TimeSpan.FromSeconds(60));
-        Assert.False(File.Exists(got), "the process that took the app's PID got the app's signal");
+        Assert.False(File.Exists(got), $"the process that took the app's PID got crik's signals for the app: {(File.Exists(got) ? File.ReadAllText(got) : "")}");
     }
 }

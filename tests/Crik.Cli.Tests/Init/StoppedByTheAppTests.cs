@@ -19,7 +19,7 @@ public class StoppedByTheAppTests
     public void AFreezeAndAThawLeaveTheProcessTheAppStoppedStoppedAndLetTheOthersRun()
     {
         using Process app = StartInItsOwnGroup("sleep 1000 & kill -STOP $!; echo ready; exec sleep 1000");
-        var tree = new AppTree(app.Id);
+        var tree = new AppTree(new TestHostChild(app.Id));
         Assert.Equal('T', Poll.Until(() => Child(app.Id) is { State: 'T' } child ? child : null, "the app's child to be stopped").State);
 
         tree.Signal(Crik.Cli.Interop.Signal.SIGSTOP); // the lease's watchdog freezes the app
@@ -82,7 +82,7 @@ public class StoppedByTheAppTests
     public void ACheckpointsResumeTellsTheMomentRightBeforeItsSigcontAndNoneOnceTheAppRunsAlready()
     {
         using Process app = StartInItsOwnGroup("echo ready; exec sleep 1000");
-        var stops = new Crik.Cli.Supervision.AppStops(new AppTree(app.Id), watchdog: null);
+        var stops = new Crik.Cli.Supervision.AppStops(new AppTree(new TestHostChild(app.Id)), watchdog: null);
         stops.StopForCheckpoint();
         Native.Signal(app.Id, Native.SIGSTOP); // as CRIU's dump leaves it
         Poll.Until(() => State(app.Id) == 'T', "the app to be stopped");
@@ -177,7 +177,7 @@ public class StoppedByTheAppTests
         public LeasedApp(Process app)
         {
             App = app;
-            var tree = new AppTree(app.Id);
+            var tree = new AppTree(new TestHostChild(app.Id));
             Watchdog = new Crik.Cli.Supervision.LeaseWatchdog(Lease, tree, app.Id, Serilog.Core.Logger.None);
             Stops = new Crik.Cli.Supervision.AppStops(tree, Watchdog);
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crik.Cli.Processes;
+using Crik.Cli.Tests.Support;
 using Crik.TestSupport;
 using Xunit;
 
@@ -34,7 +35,7 @@ public sealed class StopOnItsWayTests : IDisposable
             Assert.Equal("ready", app.StandardOutput.ReadLine());
             ProcessTable.Entry child = Poll.Until(() => ProcessTable.ChildrenOf(app.Id).SingleOrDefault(), "the vforked child");
             Poll.Until(() => State(app.Id) == 'D' && State(child.Pid) == 'S' ? "waiting" : null, "the parent to wait in vfork");
-            var tree = new AppTree(app.Id);
+            var tree = new AppTree(new TestHostChild(app.Id));
             Assert.Equal([app.Id, child.Pid], tree.Running().Order());
 
             tree.Signal(Crik.Cli.Interop.Signal.SIGSTOP);

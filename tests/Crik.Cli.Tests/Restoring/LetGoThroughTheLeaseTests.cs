@@ -145,7 +145,7 @@ public class LetGoThroughTheLeaseTests : IFreezableTree, IStoppedApp
         {
             Posix.TrySignal(pid, Signal.SIGSTOP); // as CRIU leaves a tree restored on crik's fill
             WaitForState(pid, stopped: true);
-            var tree = new AppTree(pid);
+            var tree = new AppTree(new TestHostChild(pid));
             var lease = new SettableLock(HoldState.Endangered);
             using var watchdog = new LeaseWatchdog(lease, tree, pid, Log);
             watchdog.LetGo(new ContinuedBySigcont(pid));

@@ -11,4 +11,8 @@ internal static class Pidfd
         long fd = Libc.Syscall3(Libc.SYS_pidfd_open, pid, 0, 0);
         return fd >= 0 ? new SafeFileHandle((nint)fd, ownsHandle: true) : null;
     }
+
+    /// <summary>Sends <paramref name="signal"/> to the process <paramref name="descriptor"/> names; false when it has ended (or cannot be signalled).</summary>
+    public static bool TrySignal(SafeFileHandle descriptor, Signal signal) =>
+        Libc.Syscall4(Libc.SYS_pidfd_send_signal, descriptor.DangerousGetHandle(), (long)signal, 0, 0) == 0;
 }

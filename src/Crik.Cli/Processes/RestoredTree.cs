@@ -53,8 +53,7 @@ internal static class RestoredTree
         List<(int Pid, SafeFileHandle Descriptor)> opened = Open(ids, adopted);
         try
         {
-            return opened.Where(p => Libc.Syscall4(Libc.SYS_pidfd_send_signal, p.Descriptor.DangerousGetHandle(), (long)Signal.SIGKILL, 0, 0) == 0)
-                .Select(p => p.Pid).ToList();
+            return opened.Where(p => Pidfd.TrySignal(p.Descriptor, Signal.SIGKILL)).Select(p => p.Pid).ToList();
         }
         finally
         {

@@ -8,6 +8,7 @@ using Crik.Cli.Logging;
 using Crik.Cli.Processes;
 using Crik.Cli.Records;
 using Crik.Cli.WriteTracking;
+using Microsoft.Win32.SafeHandles;
 using Serilog;
 
 namespace Crik.Cli.Restoring;
@@ -50,12 +51,15 @@ internal sealed class FilledRestore(CrikConfig config, MemoryLoadStart loads, Cr
             await FellBackAsync(run, restore, loading).ConfigureAwait(false);
             return null;
         }
+        List<SafeFileHandle> thoseThatRan = StoppedTree.HoldThoseThatRan(processes);
+        log.Debug("Checkpoint {Generation}: CRIU's restore left its {Count} processes stopped; crik lets go of the {Running} that ran at the checkpoint "
+            + "once their memory is in", manifest.Generation, processes.Count, thoseThatRan.Count);
         await loading.HoldUserfaultsAsync().ConfigureAwait(false);
         RestoredMemory? memory = InAtCriusEnd(manifest, processes.Keys);
         NotWhole? failure = await AllInAsync(run, loading).ConfigureAwait(false);
         run.Stages.Lap("fill");
         string how = $"{OnCriksFill} ({Size.Format(loading.CopiedBytes)} filled in by {loading.ReaderThreads} threads before it ran)";
-        return new Filled(new StoppedTree(manifest.Generation, processes, memory, log), failure, how);
+        return new Filled(new StoppedTree(manifest.Generation, processes, thoseThatRan, memory, log), failure, how);
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-"""Run in a pod's PID and mount namespaces: kills the process group PID, waits until its leader is reaped, and makes
+"""Run in a pod's PID and mount namespaces: kills the process group PID (if there is one), waits until PID is reaped, and makes
 the next process of the namespace take PID, in a session of its own, with no descriptor open (CRIU can dump it).
 That process sleeps, and adds a line to FILE with the name of each SIGUSR1 or SIGCONT it gets (none is sent it unless by
 mistake: it is not the app). Prints the PID it got; exits 1 when it could not get it.
@@ -11,7 +11,10 @@ import sys
 import time
 
 pid, got = int(sys.argv[1]), sys.argv[2]
-os.killpg(pid, signal.SIGKILL)
+try:
+    os.killpg(pid, signal.SIGKILL)
+except ProcessLookupError:
+    pass  # no group of that number: the process was killed another way
 while os.path.exists(f"/proc/{pid}"):
     time.sleep(0.02)
 # Another process (one of crik's threads) can take the number between the write and the fork: tried again then, while

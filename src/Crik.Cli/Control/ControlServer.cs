@@ -173,7 +173,11 @@ internal sealed class ControlServer : IDisposable
                 else
                 {
                     request = new ControlRequest(exitAfter: line == ControlSocket.CheckpointAndExit);
-                    if (!_requests.Writer.TryWrite(request))
+                    if (_requests.Writer.TryWrite(request))
+                    {
+                        _log.Debug("A crik checkpoint request waits for the supervisor");
+                    }
+                    else
                     {
                         request.Refused(_refusal!);
                     }

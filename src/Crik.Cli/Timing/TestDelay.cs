@@ -37,9 +37,9 @@ namespace Crik.Cli.Timing;
 /// missed would run on meanwhile, its memory no longer served.</item>
 /// <item>CRIK_TEST_SELF_EXEC_PAUSE_MS: after crik has taken the signals it received, before it starts its own program again
 /// (<c>Processes/SelfRestart.Exec</c>): a signal sent meanwhile reaches one of crik's other threads.</item>
-/// <item>CRIK_TEST_LOOP_TURN_PAUSE_MS: each time the supervisor's loop wakes, before it looks at what woke it
-/// (<c>Supervision/SupervisionLoop</c>): a <c>crik checkpoint</c> request comes meanwhile, and the app's end or a SIGTERM
-/// ends the loop before the request is read.</item>
+/// <item>CRIK_TEST_LOOP_TURN_HOLD_FILE: each time the supervisor's loop wakes, before it looks at what woke it
+/// (<c>Supervision/SupervisionLoop</c>), it waits while the file this names exists, once it has said so on stderr: a
+/// <c>crik checkpoint</c> request comes meanwhile, and the app's end or a SIGTERM ends the loop before the request is read.</item>
 /// <item>CRIK_TEST_WATCHDOG_STOP_PAUSE_MS: each time the lease's watchdog is told to stop, before it does
 /// (<c>Supervision/LeaseWatchdog.Dispose</c>): once the app has ended, the watchdog freezes, keeps frozen and thaws meanwhile,
 /// while the app's PID may be another process's.</item>
@@ -56,13 +56,13 @@ internal static class TestDelay
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
         FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
         SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS",
-        LoopTurnVariable = "CRIK_TEST_LOOP_TURN_PAUSE_MS", WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
+        LoopTurnHoldVariable = "CRIK_TEST_LOOP_TURN_HOLD_FILE", WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
         Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
         MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), FillKill = Milliseconds(FillKillVariable), SelfExec = Milliseconds(SelfExecVariable),
-        ControlTake = Milliseconds(ControlTakeVariable), LoopTurn = Milliseconds(LoopTurnVariable), WatchdogStop = Milliseconds(WatchdogStopVariable);
+        ControlTake = Milliseconds(ControlTakeVariable), WatchdogStop = Milliseconds(WatchdogStopVariable);
 
     [Conditional("DEBUG")]
     public static void AfterEventRead() => Pause(Event, EventVariable);
@@ -104,7 +104,7 @@ internal static class TestDelay
     public static void BeforeFailedFillKill() => Pause(FillKill, FillKillVariable);
 
     [Conditional("DEBUG")]
-    public static void BeforeLoopTurn() => Pause(LoopTurn, LoopTurnVariable);
+    public static void BeforeLoopTurn() => HoldWhileTheFileExists(LoopTurnHoldVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeWatchdogStops() => Pause(WatchdogStop, WatchdogStopVariable);
@@ -125,6 +125,20 @@ internal static class TestDelay
         if (milliseconds > 0)
         {
             Thread.Sleep(milliseconds);
+        }
+    }
+
+    /// <summary>Waits while the file <paramref name="variable"/> names exists, once it has said so on stderr; nothing when it does not exist.</summary>
+    private static void HoldWhileTheFileExists(string variable)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } hold || !File.Exists(hold))
+        {
+            return;
+        }
+        Console.Error.WriteLine($"crik test: holding at {variable} while {hold} exists");
+        while (File.Exists(hold))
+        {
+            Thread.Sleep(10);
         }
     }
 

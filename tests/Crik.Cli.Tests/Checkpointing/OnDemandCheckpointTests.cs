@@ -69,6 +69,8 @@ public class OnDemandCheckpointTests
     private const string RunIsOver = "crik checkpoint: the app's run under this crik is over (it exited, or crik stopped it; crik's log says which): "
         + "no checkpoint was taken for this request";
 
+    private const string LoopHeld = "crik test: holding at CRIK_TEST_LOOP_TURN_HOLD_FILE";
+
     /// <summary>
     /// A request that waits for the supervisor when the app ends is answered with why it was not taken. Before, nothing read it,
     /// and the asker learnt only that crik closed the connection without an answer, once crik had exited.
@@ -76,11 +78,13 @@ public class OnDemandCheckpointTests
     [NamespaceFact]
     public void ARequestWaitingWhenTheAppEndsIsToldWhy()
     {
-        using CrikRun run = CrikRun.Start(["run", "--", "sh", "-c", "echo ready; sleep 1; echo ending; exit 3"],
-            environment: new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "10000" });
+        using var dir = new TempDirectory();
+        string hold = dir.Write("loop-held", "");
+        using CrikRun run = CrikRun.Start(["run", "--log-level", "debug", "--", "sh", "-c", "echo ready; sleep 1; echo ending; exit 3"],
+            environment: new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_HOLD_FILE"] = hold });
         run.WaitForLine("ending");
-        run.WaitForLine("pausing 10000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the app's end
-        (int code, _, string error) = CrikCheckpoint(run);
+        run.WaitForLine(LoopHeld, stderr: true); // woken by the app's end
+        (int code, string error) = AskWhileTheLoopIsHeld(run, hold);
         Assert.Equal(1, code);
         Assert.Equal(RunIsOver, error.Trim());
         Assert.Equal(3, run.WaitForExit());
@@ -91,15 +95,28 @@ public class OnDemandCheckpointTests
     public void ARequestWaitingBehindASigtermsCheckpointIsToldWhy()
     {
         using var pods = new Pods();
-        using CrikRun run = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_PAUSE_MS"] = "10000" }, "sh", "-c", Pods.Counter());
+        string hold = Path.Combine(pods.Root, "loop-held");
+        File.WriteAllText(hold, "");
+        using CrikRun run = CrikRun.Start(["run", "--log-level", "debug", "--config", pods.ConfigPath, "--", "sh", "-c", Pods.Counter()],
+            environment: new Dictionary<string, string> { ["CRIK_TEST_LOOP_TURN_HOLD_FILE"] = hold });
         run.WaitForLine("count 2");
         run.Signal(Native.SIGTERM);
-        run.WaitForLine("pausing 10000 ms at CRIK_TEST_LOOP_TURN_PAUSE_MS", stderr: true); // woken by the SIGTERM
-        (int code, _, string error) = CrikCheckpoint(run);
+        run.WaitForLine(LoopHeld, stderr: true); // woken by the SIGTERM
+        (int code, string error) = AskWhileTheLoopIsHeld(run, hold);
         Assert.Equal(1, code);
         Assert.Equal(RunIsOver, error.Trim());
         Assert.Equal(0, run.WaitForExit());
         Assert.Equal(["checkpoint-000001"], pods.Committed());
+    }
+
+    /// <summary>Asks for a checkpoint while the supervisor's loop is held, and lets the loop go once the request waits for the supervisor.</summary>
+    private static (int Code, string Error) AskWhileTheLoopIsHeld(CrikRun run, string hold)
+    {
+        Task<(int Code, string Output, string Error)> asked = Task.Run(() => CrikCheckpoint(run));
+        run.WaitForLine("A crik checkpoint request waits for the supervisor", TimeSpan.FromSeconds(30), stderr: true);
+        File.Delete(hold);
+        (int code, _, string error) = asked.GetAwaiter().GetResult();
+        return (code, error);
     }
 
     [NamespaceFact]

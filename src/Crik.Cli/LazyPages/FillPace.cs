@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Crik.Cli.Timing;
 
 namespace Crik.Cli.LazyPages;
 
@@ -26,9 +27,9 @@ internal static class FillPace
         {
             Thread.Sleep(pause);
         }
-        if (Held(HoldVariable) is { } hold)
+        if (TestDelay.HeldBy(HoldVariable) is { } hold)
         {
-            WaitWhileExists(hold);
+            TestDelay.WaitWhileExists(hold);
         }
     }
 
@@ -39,22 +40,10 @@ internal static class FillPace
     [Conditional("DEBUG")]
     public static void WaitBeforeLastCopy(Func<int> chunksMissing)
     {
-        if (Held(CopyHoldVariable) is { } hold && chunksMissing() == 1)
+        if (TestDelay.HeldBy(CopyHoldVariable) is { } hold && chunksMissing() == 1)
         {
             Console.Error.WriteLine($"crik test: a copy waits while {CopyHoldVariable} exists");
-            WaitWhileExists(hold);
-        }
-    }
-
-    /// <summary>The file <paramref name="variable"/> names, when it is set and the file exists now.</summary>
-    private static string? Held(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } hold && File.Exists(hold) ? hold : null;
-
-    private static void WaitWhileExists(string hold)
-    {
-        while (File.Exists(hold))
-        {
-            Thread.Sleep(10);
+            TestDelay.WaitWhileExists(hold);
         }
     }
 }

@@ -15,4 +15,7 @@ internal sealed record RunningApp(int Pid, Task<WaitStatus> Exited, IReadOnlyLis
 {
     /// <summary>Its memory is still on its way in: a checkpoint now would record the missing pages as zeros.</summary>
     public bool Loading => MemoryLoaded is { IsCompleted: false };
+
+    /// <summary>Its root, as the reaper tracks it: signalled by its PID only while unreaped (<see cref="ChildReaper.WhileUnreaped"/>).</summary>
+    public TrackedChild Root => new(Pid, Exited);
 }

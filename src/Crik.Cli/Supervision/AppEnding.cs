@@ -50,7 +50,7 @@ internal sealed class AppEnding(IAppRestorer? restorer, ICheckpointer? checkpoin
     /// </summary>
     public async Task KillAndWaitAsync(RunningApp app)
     {
-        var root = new TrackedChild(app.Pid, app.Exited);
+        TrackedChild root = app.Root;
         var tree = new AppTree(reaper.Guarded(root));
         DyingMemory? dying = null;
         _ = reaper.WhileUnreaped(root, () => dying = new DyingMemory(tree.Processes()));

@@ -70,7 +70,7 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ChildReaper re
         RunningApp app = life.App;
         bool delivered = false;
         string name = Posix.SignalName(signal);
-        var root = new TrackedChild(app.Pid, app.Exited);
+        TrackedChild root = app.Root;
         if (!life.Stops.Forward(signal, () => delivered = reaper.SignalUnlessReaped(root, signal, toItsGroup: true)))
         {
             log.Warning("Did not forward {Signal} to the app: it is frozen because crik cannot renew its lease on the image directory, and "

@@ -36,7 +36,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
     {
         RunningApp app = await RestoreOrStartAsync(command).ConfigureAwait(false);
         OomKills? oomKillsAtStart = OomKills.Read();
-        var tree = new AppTree(launcher.Reaper.Guarded(new TrackedChild(app.Pid, app.Exited)));
+        var tree = new AppTree(launcher.Reaper.Guarded(app.Root));
         using LeaseWatchdog? watchdog = WatchTheLease(app, tree);
         var life = new AppLife(app, new AppStops(tree, watchdog), oomKillsAtStart);
         if (app.Stopped is StoppedTree { Memory: { } memory })

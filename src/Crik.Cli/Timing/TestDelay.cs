@@ -131,11 +131,20 @@ internal static class TestDelay
     /// <summary>Waits while the file <paramref name="variable"/> names exists, once it has said so on stderr; nothing when it does not exist.</summary>
     private static void HoldWhileTheFileExists(string variable)
     {
-        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } hold || !File.Exists(hold))
+        if (HeldBy(variable) is { } hold)
         {
-            return;
+            Console.Error.WriteLine($"crik test: holding at {variable} while {hold} exists");
+            WaitWhileExists(hold);
         }
-        Console.Error.WriteLine($"crik test: holding at {variable} while {hold} exists");
+    }
+
+    /// <summary>The file <paramref name="variable"/> names, when it is set and the file exists now: a test holds crik there.</summary>
+    public static string? HeldBy(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } hold && File.Exists(hold) ? hold : null;
+
+    /// <summary>Waits until the test deletes <paramref name="hold"/>.</summary>
+    public static void WaitWhileExists(string hold)
+    {
         while (File.Exists(hold))
         {
             Thread.Sleep(10);

@@ -28,6 +28,9 @@ internal sealed class CheckpointAttempt(RunningApp app, CheckpointReason reason,
     /// <summary>What the fill had copied when this checkpoint let it go on (<see cref="LetFillGoOn"/>); null while it holds it, or never did.</summary>
     public long? CopiedWhenLetGo { get; private set; }
 
+    /// <summary>What the fill copied since this checkpoint let it go on; null when it holds no fill, or holds it still.</summary>
+    public long? FilledSinceLetGo => TakesArriving is { } arriving && CopiedWhenLetGo is { } before ? arriving.CopiedBytes - before : null;
+
     /// <summary>Takes the app's memory as it is, with <paramref name="arriving"/>'s background fill held until <see cref="LetFillGoOn"/>.</summary>
     public void TakeAsItIs(IArrivingMemory arriving) => TakesArriving = arriving;
 

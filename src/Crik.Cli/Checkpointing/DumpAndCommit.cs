@@ -142,6 +142,7 @@ internal sealed class DumpAndCommit(CrikConfig config, ICheckpointWriter store, 
         try
         {
             TestDelay.BeforeCommit();
+            TestDelay.BeforeCommitWhileArriving(() => run.Attempt.FilledSinceLetGo is not 0);
             FaultSeam.Hit(telling is null ? "commit" : "commit while telling");
             CommittedCheckpoint committed = store.Commit(run.Staging, manifest, config.KeepCheckpoints,
                 whyNot: () => run.Budget.Spent ? budgetRanOut : run.Attempt.WhyNotCommit(), run.Stages).Checkpoint;

@@ -72,10 +72,10 @@ internal sealed class MemoryAsItIs(PreDumpChain? preDumps, ILogger log)
     /// <summary>How much of the app's memory arrived while the checkpoint was stored, with the fill going on (or nothing when it took the memory all in).</summary>
     public void LogFilledMeanwhile(DumpRun run)
     {
-        if (run.Attempt is { TakesArriving: { } arriving, CopiedWhenLetGo: { } copiedBefore })
+        if (run.Attempt.FilledSinceLetGo is { } filled)
         {
             log.Information("The app's memory went on arriving while checkpoint {Generation} was stored: {Filled} filled between the images' assembly and the commit",
-                run.Generation, Size.Format(arriving.CopiedBytes - copiedBefore));
+                run.Generation, Size.Format(filled));
         }
     }
 }

@@ -25,6 +25,9 @@ namespace Crik.Cli.Timing;
 /// (<c>Checkpointing/TrackedWrites</c>): a SIGTERM comes meanwhile.</item>
 /// <item>CRIK_TEST_COMMIT_PAUSE_MS: before a checkpoint's commit (<c>Checkpointing/DumpAndCommit</c>): an app that runs on
 /// after the checkpoint runs again already, and goes on meanwhile.</item>
+/// <item>CRIK_TEST_COMMIT_AFTER_FILL_MS: before the commit of a checkpoint taken while the app's memory arrives, once its images are
+/// put together (<c>Checkpointing/DumpAndCommit</c>), waits up to that long until the fill has copied something since, as a slow
+/// store's commit gives it time to, however loaded the machine: a fill that did not go on meanwhile shows as 0 B filled.</item>
 /// <item>CRIK_TEST_MIDFILL_PAUSE_MS: after the dump of an app whose memory still arrives, before its images are made whole from
 /// the checkpoint restored (<c>Checkpointing/MemoryAsItIs.Complete</c>): pages the app's faults asked for before the dump
 /// arrive meanwhile.</item>
@@ -52,7 +55,7 @@ internal static class TestDelay
     public const string EventVariable = "CRIK_TEST_EVENT_DELAY_MS", ProcReadVariable = "CRIK_TEST_PROC_READ_DELAY_MS",
         ThreadStartVariable = "CRIK_TEST_THREAD_START_DELAY_MS", CopyReadVariable = "CRIK_TEST_COPY_READ_PAUSE_MS",
         CopyFreezeVariable = "CRIK_TEST_COPY_FREEZE_PAUSE_MS", TellScanVariable = "CRIK_TEST_TELL_SCAN_PAUSE_MS",
-        CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
+        CommitVariable = "CRIK_TEST_COMMIT_PAUSE_MS", CommitAfterFillVariable = "CRIK_TEST_COMMIT_AFTER_FILL_MS", GatherVariable = "CRIK_TEST_GATHER_PAUSE_MS", PagesStoreVariable = "CRIK_TEST_PAGES_STORE_PAUSE_MS",
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
         FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
         SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS",
@@ -60,7 +63,7 @@ internal static class TestDelay
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
-        Commit = Milliseconds(CommitVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
+        Commit = Milliseconds(CommitVariable), CommitAfterFill = Milliseconds(CommitAfterFillVariable), Gather = Milliseconds(GatherVariable), PagesStore = Milliseconds(PagesStoreVariable),
         MidFill = Milliseconds(MidFillVariable), FailedFill = Milliseconds(FailedFillVariable), FillKill = Milliseconds(FillKillVariable), SelfExec = Milliseconds(SelfExecVariable),
         ControlTake = Milliseconds(ControlTakeVariable), WatchdogStop = Milliseconds(WatchdogStopVariable);
 
@@ -84,6 +87,21 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeCommit() => Pause(Commit, CommitVariable);
+
+    /// <param name="filledSince">Whether the fill copied something since the checkpoint let it go on (true when it holds none).</param>
+    [Conditional("DEBUG")]
+    public static void BeforeCommitWhileArriving(Func<bool> filledSince)
+    {
+        if (CommitAfterFill > 0 && !filledSince())
+        {
+            Console.Error.WriteLine($"crik test: waiting up to {CommitAfterFill} ms at {CommitAfterFillVariable} until the fill copies something");
+            var waited = Stopwatch.StartNew();
+            while (!filledSince() && waited.ElapsedMilliseconds < CommitAfterFill)
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
 
     [Conditional("DEBUG")]
     public static void AfterControlRequestTaken() => Pause(ControlTake, ControlTakeVariable);

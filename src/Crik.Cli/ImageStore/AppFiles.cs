@@ -14,23 +14,20 @@ internal static class AppFiles
 {
     public const string ExtraFilesDir = StoreLayout.ExtraFilesDir;
 
-    /// <summary>Deletes each path (file or directory); missing ones are fine.</summary>
+    /// <summary>
+    /// Deletes each path (a file, a link or a directory with everything in it); missing ones are fine. Each is reached through
+    /// real directories or root's own links (<see cref="AppPathWalk"/>), and a link is removed, never followed.
+    /// </summary>
     public static void DeleteInotifyIncompatible(IEnumerable<string> paths, ILogger log)
     {
         foreach (string path in paths)
         {
-            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null)
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            else if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
-            {
-                File.Delete(path);
-            }
-            else
+            using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(Path.GetFullPath(path), "delete", out string name);
+            if (parent?.Stat(name) is null)
             {
                 continue;
             }
+            parent.DeleteTree(name);
             log.Debug("Deleted {Path} before the dump (inotifyIncompatiblePaths)", path);
         }
     }
@@ -38,14 +35,20 @@ internal static class AppFiles
     /// <summary>
     /// Copies each existing path to the staging directory's extra-files/PATH; returns what the manifest records of them. What
     /// is neither a file, a directory nor a link (a FIFO, a socket, a device) is not saved, and <paramref name="log"/> says so.
+    /// Each path is reached through real directories or root's own links (<see cref="AppPathWalk"/>), and what is below it one
+    /// name at a time from the directory before: a link is saved as a link, never followed.
     /// </summary>
     public static List<SavedFile> Save(IEnumerable<string> paths, StagingCheckpoint staging, ILogger log)
     {
         var saved = new List<SavedFile>();
         using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
-        foreach (string path in paths)
+        foreach (string path in paths.Select(Path.GetFullPath))
         {
-            SaveEntry(Path.GetFullPath(path), extra, saved, log);
+            using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
+            if (parent is not null)
+            {
+                SaveEntry(parent, name, path, extra, saved, log);
+            }
         }
         return saved;
     }
@@ -60,17 +63,19 @@ internal static class AppFiles
         using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
         foreach (string path in directories)
         {
-            if (FileStatus.TryRead(path) is { Kind: FileKind.Directory } status)
+            using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
+            using DirectoryHandle? directory = parent?.Stat(name) is { Kind: FileKind.Directory } ? parent.TryOpenDirectory(name) : null;
+            if (directory is not null)
             {
-                saved.Add(Describe(path, status) with { Kind = SavedFile.Directory });
+                saved.Add(Describe(path, directory.Stat()) with { Kind = SavedFile.Directory });
             }
         }
         foreach (string path in files)
         {
-            if (FileStatus.TryRead(path) is { Kind: FileKind.Regular } status)
+            using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
+            if (parent?.Stat(name) is { Kind: FileKind.Regular })
             {
-                SaveFile(path, extra);
-                saved.Add(Describe(path, status) with { Kind = SavedFile.File });
+                saved.Add(Describe(path, SaveFile(parent, name, path, extra)) with { Kind = SavedFile.File });
             }
         }
         return saved;
@@ -99,7 +104,7 @@ internal static class AppFiles
             switch (entry.Kind)
             {
                 case SavedFile.Directory:
-                    PutBackRefusedException.AtTheAppsPath(() => SavedFiles.OpenPath(entry.Path).Dispose());
+                    PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMake(entry.Path).Dispose());
                     directories.Add(entry);
                     break;
                 case SavedFile.Link:
@@ -125,35 +130,29 @@ internal static class AppFiles
 
     private static void ApplySaved(SavedFile directory) => PutBackRefusedException.AtTheAppsPath(() =>
     {
-        using DirectoryHandle handle = SavedFiles.OpenPath(directory.Path);
+        using DirectoryHandle handle = AppPathWalk.OpenOrMake(directory.Path);
         UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode, directory.Accessed, directory.Modified);
     });
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
 
-    private static void SaveEntry(string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
+    private static void SaveEntry(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
     {
-        if (FileStatus.TryRead(path) is not { } status)
+        if (parent.Stat(name) is not { } status)
         {
             return;
         }
-        SavedFile entry = Describe(path, status);
         switch (status.Kind)
         {
             case FileKind.SymbolicLink:
-                saved.Add(entry with { Kind = SavedFile.Link, LinkTarget = new FileInfo(path).LinkTarget });
+                (string target, FileStatus link) = parent.ReadLink(name) ?? throw ChangedWhileSaved(path);
+                saved.Add(Describe(path, link) with { Kind = SavedFile.Link, LinkTarget = target });
                 break;
             case FileKind.Directory:
-                saved.Add(entry with { Kind = SavedFile.Directory });
-                extra.OpenOrCreateBelow(path.TrimStart('/').Split('/')).Dispose();
-                foreach (string child in Directory.EnumerateFileSystemEntries(path).Order(StringComparer.Ordinal))
-                {
-                    SaveEntry(child, extra, saved, log);
-                }
+                SaveDirectory(parent, name, path, extra, saved, log);
                 break;
             case FileKind.Regular:
-                SaveFile(path, extra);
-                saved.Add(entry with { Kind = SavedFile.File });
+                saved.Add(Describe(path, SaveFile(parent, name, path, extra)) with { Kind = SavedFile.File });
                 break;
             default:
                 log.Warning("additionalPaths: {Path} is {Kind}, which crik does not save (only files, directories and links): a restore "
@@ -162,21 +161,42 @@ internal static class AppFiles
         }
     }
 
+    /// <summary>A directory's entry, and everything in it, each name read through the directory's own descriptor.</summary>
+    private static void SaveDirectory(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
+    {
+        using DirectoryHandle directory = parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
+        saved.Add(Describe(path, directory.Stat()) with { Kind = SavedFile.Directory });
+        extra.OpenOrCreateBelow(path.Split('/', StringSplitOptions.RemoveEmptyEntries)).Dispose();
+        string prefix = path.TrimEnd('/');
+        foreach (string child in directory.Names().Order(StringComparer.Ordinal))
+        {
+            SaveEntry(directory, child, $"{prefix}/{child}", extra, saved, log);
+        }
+    }
+
+    private static IOException ChangedWhileSaved(string path) =>
+        new($"{path} changed as crik saved it (replaced or removed by a process that is not the app's, which is stopped)");
+
     private static SavedFile Describe(string path, FileStatus status) =>
         new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified);
 
-    /// <summary>Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode and times go in the manifest).</summary>
-    private static void SaveFile(string path, DirectoryHandle extra)
+    /// <summary>
+    /// Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode and times go in the manifest); returns
+    /// the status of the file copied, read from the descriptor it was copied from.
+    /// </summary>
+    private static FileStatus SaveFile(DirectoryHandle parent, string name, string path, DirectoryHandle extra)
     {
-        using DirectoryHandle parent = extra.OpenOrCreateParent(path.TrimStart('/'), out string name);
+        using DirectoryHandle copyParent = extra.OpenOrCreateParent(path.TrimStart('/'), out string copyName);
         // Non-blocking, and checked once open: a FIFO put in the file's place cannot hang the checkpoint.
-        using SafeFileHandle source = UnlockedFile.Open(path, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
-        if (FileStatus.Read((int)source.DangerousGetHandle()).Kind != FileKind.Regular)
+        using SafeFileHandle source = UnlockedFile.OpenIn(parent, name, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
+        FileStatus status = FileStatus.Read((int)source.DangerousGetHandle());
+        if (status.Kind != FileKind.Regular)
         {
             throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
         }
-        parent.DeleteFile(name);
-        using SafeFileHandle copy = parent.CreateFile(name);
+        copyParent.DeleteFile(copyName);
+        using SafeFileHandle copy = copyParent.CreateFile(copyName);
         SavedFiles.CopyContents(source, copy);
+        return status;
     }
 }

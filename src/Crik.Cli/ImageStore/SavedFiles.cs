@@ -32,7 +32,7 @@ internal static class SavedFiles
     public static void PutBackFile(SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
     {
         string name = "";
-        using DirectoryHandle parent = PutBackRefusedException.AtTheAppsPath(() => OpenParentOf(entry.Path, out name));
+        using DirectoryHandle parent = PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMakeParentOf(entry.Path, out name));
         if (!PutBackBeside(parent, name, entry, copy, readCopy))
         {
             using SafeFileHandle inPlace = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
@@ -106,7 +106,7 @@ internal static class SavedFiles
     /// </summary>
     private static SafeFileHandle OpenForPutBack(string path)
     {
-        using DirectoryHandle parent = OpenParentOf(path, out string name);
+        using DirectoryHandle parent = AppPathWalk.OpenOrMakeParentOf(path, out string name);
         if (parent.Stat(name) is { Kind: FileKind.SymbolicLink } or { Kind: FileKind.Regular, LinkCount: > 1 })
         {
             parent.DeleteFile(name);
@@ -128,71 +128,13 @@ internal static class SavedFiles
         {
             return;
         }
-        using DirectoryHandle parent = OpenParentOf(entry.Path, out string name);
+        using DirectoryHandle parent = AppPathWalk.OpenOrMakeParentOf(entry.Path, out string name);
         if (parent.Stat(name) is { Kind: not FileKind.Directory })
         {
             parent.DeleteFile(name);
         }
         parent.CreateSymbolicLink(name, entry.LinkTarget);
         UnlockedFile.ApplyToLink(parent, name, entry.Uid, entry.Gid, entry.Accessed, entry.Modified);
-    }
-
-    /// <summary>
-    /// The directory at an absolute path, each component opened from / without following a link and
-    /// made where missing (as mkdir -p does): crik puts files back as root, so a link on the way
-    /// (planted on a volume, say) must not send them elsewhere. A link is refused with an <see cref="IOException"/>.
-    /// </summary>
-    public static DirectoryHandle OpenPath(string path) => Open(path, path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-
-    /// <summary>The directory holding an absolute path (see <see cref="OpenPath"/>), and the last name in it.</summary>
-    public static DirectoryHandle OpenParentOf(string path, out string name)
-    {
-        string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0)
-        {
-            throw new IOException($"crik does not put back {path}: it names no file");
-        }
-        name = parts[^1];
-        return Open(path, parts[..^1]);
-    }
-
-    /// <summary>How many of the image's own links (root's, such as /var/run to /run) one path may go through.</summary>
-    private const int MaxLinks = 40;
-
-    private static DirectoryHandle Open(string path, string[] parts, int links = 0)
-    {
-        if (!path.StartsWith('/') || parts.Any(p => p is "." or ".."))
-        {
-            throw new IOException($"crik does not put back {path}: only absolute paths without . or .. are saved");
-        }
-        DirectoryHandle current = DirectoryHandle.OpenOrCreate("/");
-        try
-        {
-            for (int i = 0; i < parts.Length; i++)
-            {
-                if (current.Stat(parts[i]) is { Kind: FileKind.SymbolicLink } link)
-                {
-                    // The image's own links (root's) are followed; any other user's is refused: crik writes as root.
-                    if (link.Uid != 0 || links >= MaxLinks || new FileInfo(current.PathOf(parts[i])).LinkTarget is not { } target)
-                    {
-                        throw new IOException($"crik does not put back {path}: {current.PathOf(parts[i])} is a symbolic link of uid {link.Uid}, and crik puts "
-                            + "saved files back only through real directories or root's own links (save the path the link leads to instead)");
-                    }
-                    string resolved = Path.GetFullPath(Path.Combine(current.Path, target, string.Join('/', parts[(i + 1)..])));
-                    current.Dispose();
-                    return Open(path, resolved.Split('/', StringSplitOptions.RemoveEmptyEntries), links + 1);
-                }
-                DirectoryHandle next = current.OpenOrMakeDirectory(parts[i]);
-                current.Dispose();
-                current = next;
-            }
-            return current;
-        }
-        catch
-        {
-            current.Dispose();
-            throw;
-        }
     }
 
     /// <summary>

@@ -34,4 +34,11 @@ internal static partial class Libc
     /// <summary>renameat2(2): renameat with flags. Returns 0, or -1 with errno (EINVAL when the file system does not support a flag).</summary>
     [LibraryImport(Library, EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int RenameAt2(int oldDirFd, string oldName, int newDirFd, string newName, uint flags);
+
+    /// <summary>
+    /// readlinkat(2): the target of a link into <paramref name="buffer"/> (not terminated). With "" as the name and an O_PATH
+    /// descriptor of the link itself, the link read is the one held open. Returns the length, or -1 with errno.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "readlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial nint ReadLinkAt(int dirFd, string name, Span<byte> buffer, nuint size);
 }

@@ -22,4 +22,7 @@ internal static class OpenFlags
 
     /// <summary>O_EXCL (with O_CREAT): fail with EEXIST when the name exists, even as a dangling link. The same everywhere.</summary>
     public const int Exclusive = 0x80;
+
+    /// <summary>O_PATH: a descriptor that only locates a file (with O_NOFOLLOW, the link itself). The same everywhere.</summary>
+    public const int PathOnly = 0x200000;
 }

@@ -256,6 +256,67 @@ public sealed class AppFilesTests : IDisposable
         Assert.Contains($"{tree} is a symbolic link", refused.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A directory on the way to a saved path is another user's link (on a shared volume, say) to where that user cannot read: the
+    /// save is refused, and nothing from where the link leads is copied into the checkpoint. Before, crik followed it as root.
+    /// </summary>
+    [NamespaceFact]
+    public void ASaveRefusesAnotherUsersLinkOnTheWayAndCopiesNothingFromWhereItLeads()
+    {
+        string secret = Directory.CreateDirectory(Path.Combine(_root, "secret")).FullName;
+        File.WriteAllText(Path.Combine(secret, "data"), "secret");
+        File.SetUnixFileMode(Path.Combine(secret, "data"), UnixFileMode.UserRead);
+        string state = Path.Combine(Directory.CreateDirectory(Path.Combine(_root, "app")).FullName, "state");
+        File.CreateSymbolicLink(state, secret);
+        HostCommand.MustRun("chown", "-h", "1000:1000", state);
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using StagingCheckpoint staging = store.BeginCheckpoint();
+
+        IOException refused = Assert.ThrowsAny<IOException>(() => AppFiles.Save([Path.Combine(state, "data")], staging, Serilog.Core.Logger.None));
+
+        Assert.Contains($"{state} is a symbolic link of uid 1000", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.EnumerateFiles(staging.Path, "*", SearchOption.AllDirectories), f => File.ReadAllText(f) == "secret");
+    }
+
+    /// <summary>
+    /// inotifyIncompatiblePaths: a directory on the way is another user's link to a directory of root's. Nothing there is deleted,
+    /// and the refusal says which link. Before, crik deleted through it, as root.
+    /// </summary>
+    [NamespaceFact]
+    public void DeletingInotifyIncompatiblePathsNeverGoesThroughAnotherUsersLink()
+    {
+        string victim = Directory.CreateDirectory(Path.Combine(_root, "victim", "cache")).FullName;
+        File.WriteAllText(Path.Combine(victim, "kept"), "kept");
+        string app = Path.Combine(_root, "app");
+        File.CreateSymbolicLink(app, Path.Combine(_root, "victim"));
+        HostCommand.MustRun("chown", "-h", "1000:1000", app);
+
+        IOException refused = Assert.ThrowsAny<IOException>(() => AppFiles.DeleteInotifyIncompatible([Path.Combine(app, "cache")], Serilog.Core.Logger.None));
+
+        Assert.Contains($"crik does not delete {app}/cache: {app} is a symbolic link of uid 1000", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(victim, "kept")));
+    }
+
+    /// <summary>inotifyIncompatiblePaths through the image's own links (root's) are deleted, and a link among them is removed, not followed.</summary>
+    [NamespaceFact]
+    public void DeletingInotifyIncompatiblePathsFollowsRootsLinksAndRemovesALinkItself()
+    {
+        string real = Directory.CreateDirectory(Path.Combine(_root, "run", "app", "cache")).FullName;
+        File.WriteAllText(Path.Combine(real, "x"), "x");
+        string elsewhere = Directory.CreateDirectory(Path.Combine(_root, "elsewhere")).FullName;
+        File.WriteAllText(Path.Combine(elsewhere, "kept"), "kept");
+        File.CreateSymbolicLink(Path.Combine(_root, "run", "app", "socket-dir"), elsewhere);
+        string linked = Path.Combine(_root, "var-run");
+        File.CreateSymbolicLink(linked, Path.Combine(_root, "run")); // root's, as /var/run -> /run is in Debian's images
+
+        AppFiles.DeleteInotifyIncompatible([Path.Combine(linked, "app", "cache"), Path.Combine(linked, "app", "socket-dir"), Path.Combine(linked, "missing")],
+            Serilog.Core.Logger.None);
+
+        Assert.False(Directory.Exists(real));
+        Assert.False(File.Exists(Path.Combine(_root, "run", "app", "socket-dir")) || Directory.Exists(Path.Combine(_root, "run", "app", "socket-dir")));
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(elsewhere, "kept")));
+    }
+
     [NamespaceFact]
     public void APutBackFollowsTheImagesOwnLinksSuchAsVarRunToRun()
     {

@@ -67,7 +67,7 @@ internal static class AppFiles
             using DirectoryHandle? directory = parent?.Stat(name) is { Kind: FileKind.Directory } ? parent.TryOpenDirectory(name) : null;
             if (directory is not null)
             {
-                saved.Add(Describe(path, directory.Stat()) with { Kind = SavedFile.Directory });
+                saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
             }
         }
         foreach (string path in files)
@@ -75,27 +75,32 @@ internal static class AppFiles
             using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
             if (parent?.Stat(name) is { Kind: FileKind.Regular })
             {
-                saved.Add(Describe(path, SaveFile(parent, name, path, extra)) with { Kind = SavedFile.File });
+                saved.Add(SaveFile(parent, name, path, extra));
             }
         }
         return saved;
     }
 
-    /// <summary>Puts each saved path back where it was, with its owner, group, mode and times.</summary>
+    /// <summary>
+    /// Puts each saved path back where it was, with its owner, group, mode, times and extended attributes; returns the attributes
+    /// this node refused, as "PATH: name (why)" (<see cref="SavedFiles.ApplySaved"/>).
+    /// </summary>
     /// <param name="volume">The volume's side on this node, which every read of the generation's copies goes through.</param>
-    public static void PutBack(Manifest manifest, RestoreAttempt attempt, Backends.INodeDirectories volume) => PutBack(manifest, attempt.Directory, volume);
+    public static IReadOnlyList<string> PutBack(Manifest manifest, RestoreAttempt attempt, Backends.INodeDirectories volume) =>
+        PutBack(manifest, attempt.Directory, volume);
 
-    /// <summary>Puts each saved path back from the copies in <paramref name="saved"/>/extra-files/.</summary>
+    /// <summary>Puts each saved path back from the copies in <paramref name="saved"/>/extra-files/; returns the attributes refused.</summary>
     /// <param name="savedOn">
     /// The store's side the copies are on, whose reads go through it so that its failures are told apart as every read's are
     /// (a disk's from a network's); null for a scratch directory of this node's. Writes, to the app's paths, never do.
     /// </param>
-    public static void PutBack(Manifest manifest, DirectoryHandle saved, Backends.INodeDirectories? savedOn = null)
+    public static IReadOnlyList<string> PutBack(Manifest manifest, DirectoryHandle saved, Backends.INodeDirectories? savedOn = null)
     {
         using DirectoryHandle? extra = ReadSaved(savedOn, () => saved.TryOpenDirectory(ExtraFilesDir));
+        var refused = new List<string>();
         if (extra is null)
         {
-            return;
+            return refused;
         }
         Func<Func<int>, int>? readCopy = savedOn is null ? null : read => savedOn.ReadLocalFiles(read);
         var directories = new List<SavedFile>();
@@ -115,7 +120,7 @@ internal static class AppFiles
                     {
                         if (copy is not null)
                         {
-                            SavedFiles.PutBackFile(entry, copy, readCopy);
+                            SavedFiles.PutBackFile(entry, copy, readCopy, refused);
                         }
                     }
                     break;
@@ -124,15 +129,11 @@ internal static class AppFiles
         // A directory's times change as entries are made in it: set them last, innermost first.
         foreach (SavedFile directory in Enumerable.Reverse(directories))
         {
-            ApplySaved(directory);
+            using DirectoryHandle handle = PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMake(directory.Path));
+            SavedFiles.ApplySaved(handle, directory, refused);
         }
+        return refused;
     }
-
-    private static void ApplySaved(SavedFile directory) => PutBackRefusedException.AtTheAppsPath(() =>
-    {
-        using DirectoryHandle handle = AppPathWalk.OpenOrMake(directory.Path);
-        UnlockedFile.Apply(handle, directory.Path, directory.Uid, directory.Gid, (UnixFileMode)directory.Mode, directory.Accessed, directory.Modified);
-    });
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
 
@@ -146,13 +147,13 @@ internal static class AppFiles
         {
             case FileKind.SymbolicLink:
                 (string target, FileStatus link) = parent.ReadLink(name) ?? throw ChangedWhileSaved(path);
-                saved.Add(Describe(path, link) with { Kind = SavedFile.Link, LinkTarget = target });
+                saved.Add(Describe(path, link, opened: null) with { Kind = SavedFile.Link, LinkTarget = target });
                 break;
             case FileKind.Directory:
                 SaveDirectory(parent, name, path, extra, saved, log);
                 break;
             case FileKind.Regular:
-                saved.Add(Describe(path, SaveFile(parent, name, path, extra)) with { Kind = SavedFile.File });
+                saved.Add(SaveFile(parent, name, path, extra));
                 break;
             default:
                 log.Warning("additionalPaths: {Path} is {Kind}, which crik does not save (only files, directories and links): a restore "
@@ -165,7 +166,7 @@ internal static class AppFiles
     private static void SaveDirectory(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
     {
         using DirectoryHandle directory = parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
-        saved.Add(Describe(path, directory.Stat()) with { Kind = SavedFile.Directory });
+        saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
         extra.OpenOrCreateBelow(path.Split('/', StringSplitOptions.RemoveEmptyEntries)).Dispose();
         string prefix = path.TrimEnd('/');
         foreach (string child in directory.Names().Order(StringComparer.Ordinal))
@@ -177,26 +178,33 @@ internal static class AppFiles
     private static IOException ChangedWhileSaved(string path) =>
         new($"{path} changed as crik saved it (replaced or removed by a process that is not the app's, which is stopped)");
 
-    private static SavedFile Describe(string path, FileStatus status) =>
-        new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified);
+    /// <param name="opened">The file or directory itself, whose extended attributes are kept; null for a link.</param>
+    private static SavedFile Describe(string path, FileStatus status, System.Runtime.InteropServices.SafeHandle? opened) =>
+        new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified,
+            Attributes: opened is null ? null : ExtendedAttributes.Read(opened, path));
 
     /// <summary>
-    /// Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode and times go in the manifest); returns
-    /// the status of the file copied, read from the descriptor it was copied from.
+    /// Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode, times and extended attributes go in the
+    /// manifest, as returned), all read from the descriptor it was copied from.
     /// </summary>
-    private static FileStatus SaveFile(DirectoryHandle parent, string name, string path, DirectoryHandle extra)
+    private static SavedFile SaveFile(DirectoryHandle parent, string name, string path, DirectoryHandle extra)
     {
         using DirectoryHandle copyParent = extra.OpenOrCreateParent(path.TrimStart('/'), out string copyName);
         // Non-blocking, and checked once open: a FIFO put in the file's place cannot hang the checkpoint.
         using SafeFileHandle source = UnlockedFile.OpenIn(parent, name, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
-        FileStatus status = FileStatus.Read((int)source.DangerousGetHandle());
-        if (status.Kind != FileKind.Regular)
+        FileStatus before = FileStatus.Read((int)source.DangerousGetHandle());
+        if (before.Kind != FileKind.Regular)
         {
             throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
         }
         copyParent.DeleteFile(copyName);
-        using SafeFileHandle copy = copyParent.CreateFile(copyName);
-        SavedFiles.CopyContents(source, copy);
-        return status;
+        using (SafeFileHandle copy = copyParent.CreateFile(copyName))
+        {
+            SavedFiles.CopyContents(source, copy);
+        }
+        // What guards the file (owner, mode, capabilities, ACLs) is read once its contents are copied: a write by another process
+        // meanwhile, which makes the kernel drop set-ID bits and capabilities, is seen. Its access time is the one before crik read it.
+        FileStatus after = FileStatus.Read((int)source.DangerousGetHandle());
+        return Describe(path, after with { Accessed = before.Accessed }, source) with { Kind = SavedFile.File };
     }
 }

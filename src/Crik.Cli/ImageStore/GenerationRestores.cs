@@ -90,13 +90,21 @@ internal sealed class GenerationRestores(StoreStack store, ILogger log, Generati
     public void PutBackSavedFiles(RestoreAttempt attempt)
     {
         Manifest manifest = attempt.Checkpoint.Manifest;
+        IReadOnlyList<string> refused;
         if (!manifest.Files.Any(f => f.IsStreamed && f.Path.Contains('/')))
         {
-            AppFiles.PutBack(manifest, attempt, store.Node);
-            return;
+            refused = AppFiles.PutBack(manifest, attempt, store.Node);
         }
-        using Chunks.PackReader packs = reader.OpenPackReader();
-        StagedFiles.PutBack(manifest, packs);
+        else
+        {
+            using Chunks.PackReader packs = reader.OpenPackReader();
+            refused = StagedFiles.PutBack(manifest, packs);
+        }
+        if (refused.Count > 0)
+        {
+            log.Warning("{Count} extended attributes of the saved files were not put back: this node refuses them (its file system keeps none, or "
+                + "this container may not set them), and the files are back without them: {Refused}", refused.Count, string.Join("; ", refused));
+        }
     }
 
     public ImageFiles WriteImageFiles(RestoreAttempt attempt)

@@ -28,21 +28,23 @@ internal static class SavedFiles
     /// it (a file bind-mounted into a read-only directory) or the path cannot be renamed over (a mount point), it is written in place.
     /// </summary>
     /// <param name="readCopy">What each read of <paramref name="copy"/> goes through (<see cref="CopyContents"/>).</param>
+    /// <param name="refused">Where an extended attribute this node refuses is noted (<see cref="ApplySaved"/>).</param>
     /// <remarks>A refusal at the app's path (not a read of the copy) is a <see cref="PutBackRefusedException"/>.</remarks>
-    public static void PutBackFile(SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
+    public static void PutBackFile(SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy, List<string> refused)
     {
         string name = "";
         using DirectoryHandle parent = PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMakeParentOf(entry.Path, out name));
-        if (!PutBackBeside(parent, name, entry, copy, readCopy))
+        if (!PutBackBeside(parent, name, entry, copy, readCopy, refused))
         {
             using SafeFileHandle inPlace = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
             CopyContents(copy, inPlace, readCopy);
-            ApplySaved(inPlace, entry);
+            ApplySaved(inPlace, entry, refused);
         }
     }
 
     /// <summary>The saved file written beside its path and renamed over it; false when that cannot be done there (see <see cref="PutBackFile"/>).</summary>
-    private static bool PutBackBeside(DirectoryHandle parent, string name, SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy)
+    private static bool PutBackBeside(DirectoryHandle parent, string name, SavedFile entry, SafeFileHandle copy, Func<Func<int>, int>? readCopy,
+        List<string> refused)
     {
         string staged = StagedName(name);
         SafeFileHandle file;
@@ -65,7 +67,7 @@ internal static class SavedFiles
             using (file)
             {
                 CopyContents(copy, file, readCopy);
-                ApplySaved(file, entry);
+                ApplySaved(file, entry, refused);
             }
             renamed = PutBackRefusedException.AtTheAppsPath(() => parent.RenameOverUnlessMounted(staged, name));
             return renamed;
@@ -97,8 +99,19 @@ internal static class SavedFiles
             ? $".{name}.crik-put-back"
             : $".crik-put-back-{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..32]}";
 
-    private static void ApplySaved(SafeFileHandle file, SavedFile entry) => PutBackRefusedException.AtTheAppsPath(() =>
-        UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified));
+    /// <summary>
+    /// Gives a file or directory put back what it had: owner, group, mode and times, then its extended attributes (after the
+    /// owner, whose change drops capabilities). An attribute this node refuses (its file system keeps none, or this container
+    /// may not set it) is added to <paramref name="refused"/> as "PATH: name (why)"; the file is put back without it.
+    /// </summary>
+    public static void ApplySaved(System.Runtime.InteropServices.SafeHandle file, SavedFile entry, List<string> refused) =>
+        PutBackRefusedException.AtTheAppsPath(() =>
+        {
+            UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified);
+            var these = new List<string>();
+            ExtendedAttributes.Write(file, entry.Attributes, entry.Path, these);
+            refused.AddRange(these.Select(attribute => $"{entry.Path}: {attribute}"));
+        });
 
     /// <summary>
     /// The file at the app's path, to write a saved file into: a link there (symbolic, or another name of the same file) is

@@ -52,10 +52,13 @@ internal static class StagedFiles
         PackedFiles.WriteToScratch($"crik-files-{manifest.Generation:D6}", fallbackParent: null,
             manifest.Files.Where(f => f.IsStreamed && f.Path.Contains('/')).Select(f => (f.Path, f.Chunks!)), manifest.KeyId, packs);
 
-    /// <summary>Puts the generation's saved paths back from its sealed files (see <see cref="Unseal(Manifest, PackReader)"/>).</summary>
-    public static void PutBack(Manifest manifest, PackReader packs)
+    /// <summary>
+    /// Puts the generation's saved paths back from its sealed files (see <see cref="Unseal(Manifest, PackReader)"/>); returns the
+    /// extended attributes this node refused.
+    /// </summary>
+    public static IReadOnlyList<string> PutBack(Manifest manifest, PackReader packs)
     {
         using ScratchDirectory unsealed = Unseal(manifest, packs);
-        AppFiles.PutBack(manifest, unsealed.Directory);
+        return AppFiles.PutBack(manifest, unsealed.Directory);
     }
 }

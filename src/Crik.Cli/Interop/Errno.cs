@@ -9,6 +9,7 @@ internal enum Errno
     None = 0,
     EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, ENOEXEC = 8, ECHILD = 10, EAGAIN = 11, EACCES = 13,
     EBUSY = 16, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSPC = 28, EROFS = 30, EPIPE = 32, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40,
+    ERANGE = 34, ENODATA = 61, EOPNOTSUPP = 95,
 
     /// <summary>The same number as EAGAIN on Linux: a non-blocking lock is held by someone else.</summary>
     EWOULDBLOCK = EAGAIN,

@@ -341,6 +341,91 @@ public sealed class AppFilesTests : IDisposable
         Assert.Equal("42", File.ReadAllText(Path.Combine(tree, "pid")));
     }
 
+    /// <summary>
+    /// A file's and a directory's extended attributes come back with them: a user.* one, an ACL (a named user's read), the
+    /// directory's default ACL, and a file capability (set after the owner, whose change drops it). The file is put back over
+    /// one of the new container's own that has none. Before, none of them came back.
+    /// </summary>
+    [NamespaceFact]
+    public void ExtendedAttributesAclsAndCapabilitiesComeBackWithTheirFiles()
+    {
+        string tree = Path.Combine(_root, "app", "state");
+        string tool = Path.Combine(Directory.CreateDirectory(tree).FullName, "tool");
+        File.WriteAllText(tool, "#!/bin/sh\necho tool\n");
+        Chown(tool, 1234, 5678);
+        // An ACL entry is tag, permissions (u16 each) and id (u32); the header is version 2. CAP_NET_BIND_SERVICE, permitted and effective.
+        const string acl = "02000000" + "01000600ffffffff" + "02000400d2040000" + "04000400ffffffff" + "10000400ffffffff" + "20000000ffffffff";
+        SetAttributes(tool, ("user.origin", "75706c6f61642d37"), ("system.posix_acl_access", acl),
+            ("security.capability", "01000002" + "00040000" + "00000000" + "00000000" + "00000000"));
+        SetAttributes(tree, ("system.posix_acl_default", acl));
+        string toolBefore = Attributes(tool), treeBefore = Attributes(tree);
+        Assert.Contains("security.capability=", toolBefore, StringComparison.Ordinal);
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        // The new container: the directory is its own, without a default ACL, and the file is the image's, without attributes.
+        Directory.Delete(tree, recursive: true);
+        Directory.CreateDirectory(tree);
+        File.WriteAllText(tool, "#!/bin/sh\n");
+
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            store.PutBackSavedFiles(attempt);
+        }
+        Assert.Equal("#!/bin/sh\necho tool\n", File.ReadAllText(tool));
+        Assert.Equal((1234u, 5678u), Owner(tool));
+        Assert.Equal(toolBefore, Attributes(tool));
+        Assert.Equal(treeBefore, Attributes(tree));
+    }
+
+    /// <summary>
+    /// An attribute this node refuses (here one of a namespace its kernel does not know, as a file system that keeps none refuses
+    /// them all) is left out, and one line names it: the file is back, with those this node keeps, and the restore goes on.
+    /// </summary>
+    [NamespaceFact]
+    public void AnAttributeThisNodeRefusesIsLeftOutAndALineSaysSo()
+    {
+        string tree = Directory.CreateDirectory(Path.Combine(_root, "app", "state")).FullName;
+        string data = Path.Combine(tree, "data");
+        File.WriteAllText(data, "saved");
+        SetAttributes(data, ("user.kept", "6b657074"));
+        var log = new Crik.Cli.Tests.Observing.LogLines();
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), log.Logger);
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
+            saved = [.. saved.Select(f => f.Path == data ? f with { Attributes = new Dictionary<string, string>(f.Attributes!) { ["elsewhere.only"] = "eA==" } } : f)];
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        Directory.Delete(tree, recursive: true);
+
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            store.PutBackSavedFiles(attempt);
+        }
+        Assert.Equal("saved", File.ReadAllText(data));
+        Assert.Equal("user.kept=6b657074", Attributes(data));
+        Assert.Contains(log.Lines, l => l.StartsWith("Warning: 1 extended attributes of the saved files were not put back", StringComparison.Ordinal)
+            && l.Contains($"{data}: elsewhere.only (Operation not supported)", StringComparison.Ordinal));
+    }
+
+    private static void SetAttributes(string path, params (string Name, string Hex)[] attributes)
+    {
+        foreach ((string name, string hex) in attributes)
+        {
+            HostCommand.MustRun("python3", "-c", "import os, sys; os.setxattr(sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3]))", path, name, hex);
+        }
+    }
+
+    /// <summary>Every extended attribute of a file, as "name=hex;...", read by another program than crik.</summary>
+    private static string Attributes(string path) => HostCommand.Output("python3", "-c",
+        "import os, sys; p = sys.argv[1]; print(';'.join(f'{n}={os.getxattr(p, n).hex()}' for n in sorted(os.listxattr(p))))", path).Trim();
+
     private static (uint, uint) Owner(string path)
     {
         var status = Crik.Cli.Interop.FileStatus.TryRead(path)!.Value;

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Crik.Cli.Tests.ImageStore;
 
-/// <summary>additionalPaths are copied without taking locks, and put back with their owner, group, mode and times.</summary>
+/// <summary>additionalPaths are copied without taking locks, and put back with their owner, group, mode, times and extended attributes.</summary>
 public class AdditionalPathsTests
 {
     /// <summary>The JVM holds an exclusive flock on /tmp/hsperfdata_USER/PID: .NET's file copy, which takes its own flock, failed on it.</summary>
@@ -18,8 +18,13 @@ public class AdditionalPathsTests
         File.WriteAllBytes(locked, Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray());
         Run("chown", "1234:5678", locked);
         File.SetUnixFileMode(locked, (UnixFileMode)0x1a0 /* 0640 */);
+        // A user.* attribute, and an ACL that lets uid 1234 read (its mask, the group's bits, is r as the mode's).
+        Run("python3", "-c", "import os, sys; os.setxattr(sys.argv[1], 'user.origin', b'upload'); os.setxattr(sys.argv[1], 'system.posix_acl_access', "
+            + "bytes.fromhex('02000000010006 00ffffffff02000400d204000004000400ffffffff10000400ffffffff20000000ffffffff'.replace(' ', '')))", locked);
         File.SetLastWriteTimeUtc(locked, new DateTime(2024, 2, 3, 4, 5, 6, DateTimeKind.Utc));
         var before = Stat(locked);
+        string attributes = Attributes(locked);
+        Assert.Contains("user.origin=", attributes, StringComparison.Ordinal);
 
         using var pods = new Pods($"additionalPaths: [{locked}]\n");
         string script = $"exec 9<>{locked}; flock -x 9; echo locked; {Pods.Counter()}";
@@ -34,9 +39,14 @@ public class AdditionalPathsTests
         second.WaitForLine(_ => Pods.Counts(second).Count >= 2);
         second.WaitForLine("Restored checkpoint 1 ", stderr: true);
         Assert.Equal(before, Stat(locked));
+        Assert.Equal(attributes, Attributes(locked));
         Assert.Equal(5000, new FileInfo(locked).Length);
         second.Signal(Native.SIGKILL);
     }
+
+    /// <summary>Every extended attribute of a file, as "name=hex;...".</summary>
+    private static string Attributes(string path) => Run("python3", "-c",
+        "import os, sys; p = sys.argv[1]; print(';'.join(f'{n}={os.getxattr(p, n).hex()}' for n in sorted(os.listxattr(p))))", path).Trim();
 
     /// <summary>uid, gid, octal mode and mtime as stat(1) prints them.</summary>
     private static string Stat(string path) => Run("stat", "-c", "%u %g %a %Y", path).Trim();

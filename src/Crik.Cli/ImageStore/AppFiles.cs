@@ -47,7 +47,7 @@ internal static class AppFiles
             using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
             if (parent is not null)
             {
-                SaveEntry(parent, name, path, extra, saved, log);
+                SaveEntry(parent, name, path, extra, saved, log, depth: 0);
             }
         }
         return saved;
@@ -137,7 +137,7 @@ internal static class AppFiles
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
 
-    private static void SaveEntry(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
+    private static void SaveEntry(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log, int depth)
     {
         if (parent.Stat(name) is not { } status)
         {
@@ -150,7 +150,7 @@ internal static class AppFiles
                 saved.Add(Describe(path, link, opened: null) with { Kind = SavedFile.Link, LinkTarget = target });
                 break;
             case FileKind.Directory:
-                SaveDirectory(parent, name, path, extra, saved, log);
+                SaveDirectory(parent, name, path, extra, saved, log, depth);
                 break;
             case FileKind.Regular:
                 saved.Add(SaveFile(parent, name, path, extra));
@@ -163,15 +163,24 @@ internal static class AppFiles
     }
 
     /// <summary>A directory's entry, and everything in it, each name read through the directory's own descriptor.</summary>
-    private static void SaveDirectory(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log)
+    /// <remarks>
+    /// A tree nested deeper than <see cref="DirectoryHandle.MaxTreeDepth"/> is refused with an IOException (the checkpoint fails,
+    /// and the app runs on): one planted on a shared volume must not run crik out of stack, which ends PID 1.
+    /// </remarks>
+    private static void SaveDirectory(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log, int depth)
     {
+        if (depth >= DirectoryHandle.MaxTreeDepth)
+        {
+            throw new IOException($"{path} is nested more than {DirectoryHandle.MaxTreeDepth} directories deep below the path in additionalPaths; "
+                + "crik does not save such a tree: name a shallower path");
+        }
         using DirectoryHandle directory = parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
         saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
         extra.OpenOrCreateBelow(path.Split('/', StringSplitOptions.RemoveEmptyEntries)).Dispose();
         string prefix = path.TrimEnd('/');
         foreach (string child in directory.Names().Order(StringComparer.Ordinal))
         {
-            SaveEntry(directory, child, $"{prefix}/{child}", extra, saved, log);
+            SaveEntry(directory, child, $"{prefix}/{child}", extra, saved, log, depth + 1);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -13,28 +14,39 @@ internal static class ExtendedAttributes
     public static SortedDictionary<string, string>? Read(SafeHandle file, string pathForMessages)
     {
         int fd = (int)file.DangerousGetHandle();
-        var buffer = new byte[Libc.XattrMax];
-        nint length = Libc.FListXattr(fd, buffer, (nuint)buffer.Length);
-        if (length < 0)
+        // Most files have none: the size of the list is asked first, so they cost a call and nothing else.
+        nint length = Libc.FListXattr(fd, [], 0);
+        if (length <= 0)
         {
-            Errno errno = Libc.LastErrno;
-            return errno == Errno.EOPNOTSUPP ? null : throw Posix.Failure($"flistxattr({pathForMessages})", errno);
+            return length == 0 || Libc.LastErrno == Errno.EOPNOTSUPP ? null : throw Posix.Failure($"flistxattr({pathForMessages})", Libc.LastErrno);
         }
-        var attributes = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (string name in Encoding.UTF8.GetString(buffer, 0, (int)length).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Libc.XattrMax);
+        try
         {
-            var value = new byte[Libc.XattrMax];
-            nint size = Libc.FGetXattr(fd, name, value, (nuint)value.Length);
-            if (size >= 0)
+            length = Libc.FListXattr(fd, buffer, (nuint)Libc.XattrMax);
+            if (length < 0)
             {
-                attributes[name] = Convert.ToBase64String(value, 0, (int)size);
+                throw Posix.Failure($"flistxattr({pathForMessages})", Libc.LastErrno);
             }
-            else if (Libc.LastErrno != Errno.ENODATA)
+            var attributes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (string name in Encoding.UTF8.GetString(buffer, 0, (int)length).Split('\0', StringSplitOptions.RemoveEmptyEntries))
             {
-                throw Posix.Failure($"fgetxattr({pathForMessages}, {name})", Libc.LastErrno);
+                nint size = Libc.FGetXattr(fd, name, buffer, (nuint)Libc.XattrMax);
+                if (size >= 0)
+                {
+                    attributes[name] = Convert.ToBase64String(buffer, 0, (int)size);
+                }
+                else if (Libc.LastErrno != Errno.ENODATA)
+                {
+                    throw Posix.Failure($"fgetxattr({pathForMessages}, {name})", Libc.LastErrno);
+                }
             }
+            return attributes.Count > 0 ? attributes : null;
         }
-        return attributes.Count > 0 ? attributes : null;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>

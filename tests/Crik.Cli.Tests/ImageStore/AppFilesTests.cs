@@ -279,6 +279,30 @@ public sealed class AppFilesTests : IDisposable
     }
 
     /// <summary>
+    /// A tree nested deeper than crik walks (planted on a shared volume, past any path's length, as only a walk by descriptors
+    /// reaches it) is refused with a line that says so, not followed until crik runs out of stack, which would end PID 1.
+    /// </summary>
+    [Fact]
+    public void ASaveRefusesATreeNestedDeeperThanItWalks()
+    {
+        string tree = Directory.CreateDirectory(Path.Combine(_root, "app", "state")).FullName;
+        string deep = tree;
+        for (int level = 0; level <= Crik.Cli.Interop.DirectoryHandle.MaxTreeDepth; level++)
+        {
+            deep = Path.Combine(deep, "d");
+        }
+        Directory.CreateDirectory(deep);
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using StagingCheckpoint staging = store.BeginCheckpoint();
+
+        IOException refused = Assert.ThrowsAny<IOException>(() => AppFiles.Save([tree], staging, Serilog.Core.Logger.None));
+
+        Assert.Contains($"is nested more than {Crik.Cli.Interop.DirectoryHandle.MaxTreeDepth} directories deep below the path in additionalPaths", refused.Message,
+            StringComparison.Ordinal);
+        store.Abandon(staging);
+    }
+
+    /// <summary>
     /// inotifyIncompatiblePaths: a directory on the way is another user's link to a directory of root's. Nothing there is deleted,
     /// and the refusal says which link. Before, crik deleted through it, as root.
     /// </summary>

@@ -43,7 +43,7 @@ internal sealed class FilesBesideImages(CrikConfig config, string imageDir, ILog
         {
             return null;
         }
-        saved.AddRange(AppFiles.SaveExactly(plan.Directories.Select(d => d.Path), plan.Files.Select(f => f.Path), staging));
+        saved.AddRange(AppFiles.SaveExactly(plan.Directories.Select(d => d.Path), plan.Files.Select(f => f.Path), staging, log));
         log.Information("Carrying {Summary} a new container would lack, in {Seconds:0.00} s: {Paths}",
             plan.Summary(), clock.Elapsed.TotalSeconds, plan.Describe(5));
         return null;

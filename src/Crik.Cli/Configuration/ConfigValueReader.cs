@@ -42,9 +42,13 @@ internal sealed partial class ConfigValueReader(string file)
         {
             throw Error(key, node, "must be a list of absolute paths, e.g. [\"/root/.cache\"]");
         }
-        return sequence.Children.Select(item => AbsolutePath(key, item, Scalar(key, item)))
+        return sequence.Children.Select(item => BelowRoot(key, item, AbsolutePath(key, item, Scalar(key, item))))
             .OfType<string>().ToList();
     }
+
+    /// <summary>A path of the app's files to save or delete: / itself would be the whole container.</summary>
+    private string? BelowRoot(string key, YamlNode node, string? path) =>
+        path == "/" ? throw Error(key, node, "must name a file or directory below /, not / itself") : path;
 
     /// <summary>A program and its arguments as a list (no shell), or none.</summary>
     public List<string> Command(string key, YamlNode node)

@@ -40,34 +40,33 @@ internal static class AppFiles
     /// </summary>
     public static List<SavedFile> Save(IEnumerable<string> paths, StagingCheckpoint staging, ILogger log)
     {
-        var saved = new List<SavedFile>();
         using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
+        var walk = new SaveWalk(extra, log);
         foreach (string path in paths.Select(Path.GetFullPath))
         {
             using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
             if (parent is not null)
             {
-                SaveEntry(parent, name, path, extra, saved, log, depth: 0);
+                walk.Entry(parent, name, path, depth: 0);
             }
         }
-        return saved;
+        return walk.Done();
     }
 
     /// <summary>
     /// Copies exactly these directories (their entries alone, not what is in them) and regular files
     /// to the staging directory's extra-files/PATH; returns what the manifest records of them.
     /// </summary>
-    public static List<SavedFile> SaveExactly(IEnumerable<string> directories, IEnumerable<string> files, StagingCheckpoint staging)
+    public static List<SavedFile> SaveExactly(IEnumerable<string> directories, IEnumerable<string> files, StagingCheckpoint staging, ILogger log)
     {
-        var saved = new List<SavedFile>();
         using DirectoryHandle extra = staging.Directory.OpenOrCreateDirectory(ExtraFilesDir);
+        var walk = new SaveWalk(extra, log);
         foreach (string path in directories)
         {
             using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
-            using DirectoryHandle? directory = parent?.Stat(name) is { Kind: FileKind.Directory } ? parent.TryOpenDirectory(name) : null;
-            if (directory is not null)
+            if (parent?.Stat(name) is { Kind: FileKind.Directory })
             {
-                saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
+                walk.DirectoryAlone(parent, name, path);
             }
         }
         foreach (string path in files)
@@ -75,10 +74,10 @@ internal static class AppFiles
             using DirectoryHandle? parent = AppPathWalk.TryOpenParentOf(path, "save", out string name);
             if (parent?.Stat(name) is { Kind: FileKind.Regular })
             {
-                saved.Add(SaveFile(parent, name, path, extra));
+                walk.File(parent, name, path);
             }
         }
-        return saved;
+        return walk.Done();
     }
 
     /// <summary>
@@ -136,84 +135,4 @@ internal static class AppFiles
     }
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);
-
-    private static void SaveEntry(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log, int depth)
-    {
-        if (parent.Stat(name) is not { } status)
-        {
-            return;
-        }
-        switch (status.Kind)
-        {
-            case FileKind.SymbolicLink:
-                (string target, FileStatus link) = parent.ReadLink(name) ?? throw ChangedWhileSaved(path);
-                saved.Add(Describe(path, link, opened: null) with { Kind = SavedFile.Link, LinkTarget = target });
-                break;
-            case FileKind.Directory:
-                SaveDirectory(parent, name, path, extra, saved, log, depth);
-                break;
-            case FileKind.Regular:
-                saved.Add(SaveFile(parent, name, path, extra));
-                break;
-            default:
-                log.Warning("additionalPaths: {Path} is {Kind}, which crik does not save (only files, directories and links): a restore "
-                    + "does not bring it back", path, DirectoryHandle.Describe(status.Kind));
-                break;
-        }
-    }
-
-    /// <summary>A directory's entry, and everything in it, each name read through the directory's own descriptor.</summary>
-    /// <remarks>
-    /// A tree nested deeper than <see cref="DirectoryHandle.MaxTreeDepth"/> is refused with an IOException (the checkpoint fails,
-    /// and the app runs on): one planted on a shared volume must not run crik out of stack, which ends PID 1.
-    /// </remarks>
-    private static void SaveDirectory(DirectoryHandle parent, string name, string path, DirectoryHandle extra, List<SavedFile> saved, ILogger log, int depth)
-    {
-        if (depth >= DirectoryHandle.MaxTreeDepth)
-        {
-            throw new IOException($"{path} is nested more than {DirectoryHandle.MaxTreeDepth} directories deep below the path in additionalPaths; "
-                + "crik does not save such a tree: name a shallower path");
-        }
-        using DirectoryHandle directory = parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
-        saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
-        extra.OpenOrCreateBelow(path.Split('/', StringSplitOptions.RemoveEmptyEntries)).Dispose();
-        string prefix = path.TrimEnd('/');
-        foreach (string child in directory.Names().Order(StringComparer.Ordinal))
-        {
-            SaveEntry(directory, child, $"{prefix}/{child}", extra, saved, log, depth + 1);
-        }
-    }
-
-    private static IOException ChangedWhileSaved(string path) =>
-        new($"{path} changed as crik saved it (replaced or removed by a process that is not the app's, which is stopped)");
-
-    /// <param name="opened">The file or directory itself, whose extended attributes are kept; null for a link.</param>
-    private static SavedFile Describe(string path, FileStatus status, System.Runtime.InteropServices.SafeHandle? opened) =>
-        new(path, "", (int)status.Mode, status.Uid, status.Gid, status.Accessed, status.Modified,
-            Attributes: opened is null ? null : ExtendedAttributes.Read(opened, path));
-
-    /// <summary>
-    /// Copies a regular file's contents to extra-files/PATH (a private copy; owner, mode, times and extended attributes go in the
-    /// manifest, as returned), all read from the descriptor it was copied from.
-    /// </summary>
-    private static SavedFile SaveFile(DirectoryHandle parent, string name, string path, DirectoryHandle extra)
-    {
-        using DirectoryHandle copyParent = extra.OpenOrCreateParent(path.TrimStart('/'), out string copyName);
-        // Non-blocking, and checked once open: a FIFO put in the file's place cannot hang the checkpoint.
-        using SafeFileHandle source = UnlockedFile.OpenIn(parent, name, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
-        FileStatus before = FileStatus.Read((int)source.DangerousGetHandle());
-        if (before.Kind != FileKind.Regular)
-        {
-            throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
-        }
-        copyParent.DeleteFile(copyName);
-        using (SafeFileHandle copy = copyParent.CreateFile(copyName))
-        {
-            SavedFiles.CopyContents(source, copy);
-        }
-        // What guards the file (owner, mode, capabilities, ACLs) is read once its contents are copied: a write by another process
-        // meanwhile, which makes the kernel drop set-ID bits and capabilities, is seen. Its access time is the one before crik read it.
-        FileStatus after = FileStatus.Read((int)source.DangerousGetHandle());
-        return Describe(path, after with { Accessed = before.Accessed }, source) with { Kind = SavedFile.File };
-    }
 }

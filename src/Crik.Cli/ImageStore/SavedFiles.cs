@@ -109,7 +109,12 @@ internal static class SavedFiles
         {
             UnlockedFile.Apply(file, entry.Path, entry.Uid, entry.Gid, (UnixFileMode)entry.Mode, entry.Accessed, entry.Modified);
             var these = new List<string>();
-            ExtendedAttributes.Write(file, entry.Attributes, entry.Path, these);
+            if (!ExtendedAttributes.Write(file, entry.Attributes, entry.Kind == SavedFile.Directory, these)
+                && ExtendedAttributes.GroupBitsOf(entry.Attributes![ExtendedAttributes.AccessAcl]) is { } group)
+            {
+                // With its ACL, the mode's group bits were the ACL's mask; without it, they are the owning group's: never wider than the ACL gave.
+                UnlockedFile.SetMode(file, (UnixFileMode)((entry.Mode & ~0x38) | (group << 3)), entry.Path);
+            }
             refused.AddRange(these.Select(attribute => $"{entry.Path}: {attribute}"));
         });
 

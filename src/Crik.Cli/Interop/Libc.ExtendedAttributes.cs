@@ -19,4 +19,8 @@ internal static partial class Libc
     /// <summary>fsetxattr(2): sets one attribute, made or replaced. Returns 0, or -1 with errno (EOPNOTSUPP, EPERM).</summary>
     [LibraryImport(Library, EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int FSetXattr(int fd, string name, ReadOnlySpan<byte> value, nuint size, int flags);
+
+    /// <summary>fremovexattr(2). Returns 0, or -1 with errno (ENODATA: there was none).</summary>
+    [LibraryImport(Library, EntryPoint = "fremovexattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int FRemoveXattr(int fd, string name);
 }

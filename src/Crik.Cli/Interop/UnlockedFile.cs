@@ -43,6 +43,10 @@ internal static unsafe class UnlockedFile
         Check(Libc.Futimens(fd, times), "futimens", pathForMessages);
     }
 
+    /// <summary>Sets an open file's mode (its times stay as they are).</summary>
+    public static void SetMode(System.Runtime.InteropServices.SafeHandle file, UnixFileMode mode, string pathForMessages) =>
+        Check(Libc.Fchmod((int)file.DangerousGetHandle(), (uint)mode), "chmod", pathForMessages);
+
     /// <summary>Sets owner, group and times of a name in a directory crik holds, a link included (never its target).</summary>
     public static void ApplyToLink(DirectoryHandle directory, string name, uint uid, uint gid, DateTimeOffset accessed, DateTimeOffset modified)
     {

@@ -42,6 +42,8 @@ public sealed class ConfigErrorTests : IDisposable
     [InlineData("imageDir: /ok\nnodeStateServerURL: ftp://admin:s3cret@h:1/\n", ":2: nodeStateServerURL: must be an http:// or https:// URL, e.g. http://crik-node-state-server.crik-system.svc.cluster.local:9376, got \"ftp://***@h:1/\"")]
     [InlineData("imageDir: /ok\nadditionalPaths: /single\n", ":2: additionalPaths: must be a list of absolute paths")]
     [InlineData("imageDir: /ok\ninotifyIncompatiblePaths:\n  - /fine\n  - nope\n", ":4: inotifyIncompatiblePaths: must be an absolute path")]
+    [InlineData("imageDir: /ok\nadditionalPaths: [/data, //]\n", ":2: additionalPaths: must name a file or directory below /, not / itself")]
+    [InlineData("imageDir: /ok\ninotifyIncompatiblePaths: [/]\n", ":2: inotifyIncompatiblePaths: must name a file or directory below /, not / itself")]
     [InlineData("imageDir: /ok\ncheckpointTimeout: soon\n", ":2: checkpointTimeout: must be a positive duration")]
     [InlineData("imageDir: /ok\nonRestoreFailure: retry\n", ":2: onRestoreFailure: must be fresh or fail")]
     [InlineData("imageDir: /ok\nonNodeStateError: maybe\n", ":2: onNodeStateError: must be checkpoint or skip")]

@@ -180,7 +180,7 @@ public sealed class AppFilesTests : IDisposable
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
-            List<SavedFile> saved = AppFiles.SaveExactly([], [data], staging);
+            List<SavedFile> saved = AppFiles.SaveExactly([], [data], staging, Serilog.Core.Logger.None);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [data], ExtraFiles = saved }, 2);
         }
@@ -384,10 +384,13 @@ public sealed class AppFilesTests : IDisposable
         SetAttributes(tree, ("system.posix_acl_default", acl));
         string toolBefore = Attributes(tool), treeBefore = Attributes(tree);
         Assert.Contains("security.capability=", toolBefore, StringComparison.Ordinal);
+        // Not one crik keeps (as a security module's label is the node's): not saved, and so not on the file put back.
+        SetAttributes(tool, ("trusted.node", "01"));
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
             List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
+            Assert.Equal(["security.capability", "system.posix_acl_access", "user.origin"], saved.Single(f => f.Path == tool).Attributes!.Keys);
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
@@ -407,8 +410,8 @@ public sealed class AppFilesTests : IDisposable
     }
 
     /// <summary>
-    /// An attribute this node refuses (here one of a namespace its kernel does not know, as a file system that keeps none refuses
-    /// them all) is left out, and one line names it: the file is back, with those this node keeps, and the restore goes on.
+    /// An attribute this node refuses (here a capability whose value its kernel cannot read, as a file system that keeps none
+    /// refuses them all) is left out, and one line names it: the file is back, with those this node keeps, and the restore goes on.
     /// </summary>
     [NamespaceFact]
     public void AnAttributeThisNodeRefusesIsLeftOutAndALineSaysSo()
@@ -422,7 +425,7 @@ public sealed class AppFilesTests : IDisposable
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
             List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
-            saved = [.. saved.Select(f => f.Path == data ? f with { Attributes = new Dictionary<string, string>(f.Attributes!) { ["elsewhere.only"] = "eA==" } } : f)];
+            saved = [.. saved.Select(f => f.Path == data ? f with { Attributes = new Dictionary<string, string>(f.Attributes!) { ["security.capability"] = "eA==" } } : f)];
             File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
             store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
         }
@@ -435,7 +438,72 @@ public sealed class AppFilesTests : IDisposable
         Assert.Equal("saved", File.ReadAllText(data));
         Assert.Equal("user.kept=6b657074", Attributes(data));
         Assert.Contains(log.Lines, l => l.StartsWith("Warning: 1 extended attributes of the saved files were not put back", StringComparison.Ordinal)
-            && l.Contains($"{data}: elsewhere.only (Operation not supported)", StringComparison.Ordinal));
+            && l.Contains($"{data}: security.capability (Invalid argument)", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A saved file's access ACL this node refuses: the file is back without it, and the owning group gets what the ACL gave it
+    /// (its entry within the mask), not the mask, which the mode's group bits held beside the ACL. Here the kernel refuses the
+    /// ACL for its entries' order, as a node can refuse one for its own reasons.
+    /// </summary>
+    [NamespaceFact]
+    public void WithoutItsRefusedAclTheOwningGroupGetsNoMoreThanTheAclGaveIt()
+    {
+        string tree = Directory.CreateDirectory(Path.Combine(_root, "app", "state")).FullName;
+        string data = Path.Combine(tree, "data");
+        File.WriteAllText(data, "saved");
+        File.SetUnixFileMode(data, (UnixFileMode)0x1b8 /* 0670: the group bits as an ACL's mask rwx makes them */);
+        // The owner rw, the owning group r, uid 1234 rwx (after the group: out of order), the mask rwx, others nothing.
+        string refusedAcl = Convert.ToBase64String(Convert.FromHexString(
+            "02000000" + "01000600ffffffff" + "04000400ffffffff" + "02000700d2040000" + "10000700ffffffff" + "20000000ffffffff"));
+        var log = new Crik.Cli.Tests.Observing.LogLines();
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), log.Logger);
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
+            saved = [.. saved.Select(f => f.Path == data ? f with { Attributes = new Dictionary<string, string> { ["system.posix_acl_access"] = refusedAcl } } : f)];
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        Directory.Delete(tree, recursive: true);
+
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            store.PutBackSavedFiles(attempt);
+        }
+        Assert.Equal("saved", File.ReadAllText(data));
+        Assert.Equal((UnixFileMode)0x1a0 /* 0640 */, File.GetUnixFileMode(data));
+        Assert.Equal("", Attributes(data));
+        Assert.Contains(log.Lines, l => l.Contains($"{data}: system.posix_acl_access (Invalid argument)", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The new container's directory has a default ACL, which a file made in it takes: the saved directory and file had no ACL,
+    /// and come back without one. Before, the file put back had the directory's ACL.
+    /// </summary>
+    [NamespaceFact]
+    public void AnAclTheSavedFilesDidNotHaveIsNotLeftOnThem()
+    {
+        string tree = Directory.CreateDirectory(Path.Combine(_root, "app", "state")).FullName;
+        string data = Path.Combine(tree, "data");
+        File.WriteAllText(data, "saved");
+        using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
+        using (StagingCheckpoint staging = store.BeginCheckpoint())
+        {
+            List<SavedFile> saved = AppFiles.Save([tree], staging, Serilog.Core.Logger.None);
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], AdditionalPaths = [tree], ExtraFiles = saved }, 2);
+        }
+        File.Delete(data);
+        SetAttributes(tree, ("system.posix_acl_default", "02000000" + "01000600ffffffff" + "02000400d2040000" + "04000400ffffffff" + "10000400ffffffff" + "20000000ffffffff"));
+
+        using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+        {
+            store.PutBackSavedFiles(attempt);
+        }
+        Assert.Equal("saved", File.ReadAllText(data));
+        Assert.Equal("", Attributes(data));
+        Assert.Equal("", Attributes(tree));
     }
 
     private static void SetAttributes(string path, params (string Name, string Hex)[] attributes)

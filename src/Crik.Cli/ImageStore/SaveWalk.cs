@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Crik.Cli.Interop;
 using Crik.Cli.Records;
+using Crik.Cli.Timing;
 using Microsoft.Win32.SafeHandles;
 using Serilog;
 
@@ -65,7 +66,7 @@ internal sealed class SaveWalk(DirectoryHandle extra, ILogger log)
     /// <summary>A directory's own entry, without what is in it.</summary>
     public void DirectoryAlone(DirectoryHandle parent, string name, string path)
     {
-        using DirectoryHandle directory = parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
+        using DirectoryHandle directory = OpenSeen(parent, name, path);
         _saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
     }
 
@@ -106,7 +107,8 @@ internal sealed class SaveWalk(DirectoryHandle extra, ILogger log)
             throw new IOException($"{path} is nested more than {DirectoryHandle.MaxTreeDepth} directories deep below the path in additionalPaths; "
                 + "crik does not save such a tree: name a shallower path");
         }
-        using DirectoryHandle directory = parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
+        TestDelay.BeforeSavedDirectoryOpens();
+        using DirectoryHandle directory = OpenSeen(parent, name, path);
         _saved.Add(Describe(path, directory.Stat(), directory) with { Kind = SavedFile.Directory });
         extra.OpenOrCreateBelow(path.Split('/', StringSplitOptions.RemoveEmptyEntries)).Dispose();
         string prefix = path.TrimEnd('/');
@@ -116,8 +118,22 @@ internal sealed class SaveWalk(DirectoryHandle extra, ILogger log)
         }
     }
 
+    /// <summary>A directory crik saw there: anything else there now (a link put in its place) is refused, never followed.</summary>
+    private static DirectoryHandle OpenSeen(DirectoryHandle parent, string name, string path)
+    {
+        try
+        {
+            return parent.TryOpenDirectory(name) ?? throw ChangedWhileSaved(path);
+        }
+        catch (UnsafeEntryException)
+        {
+            throw ChangedWhileSaved(path);
+        }
+    }
+
     private static IOException ChangedWhileSaved(string path) =>
-        new($"{path} changed as crik saved it (replaced or removed by a process that is not the app's, which is stopped)");
+        new($"{path} changed as crik saved it: a process that is not the app's (which is stopped) replaced or removed it. crik follows no "
+            + "link put there; the next checkpoint saves it anew");
 
     /// <param name="opened">The file or directory itself, whose extended attributes are kept; null for a link.</param>
     private SavedFile Describe(string path, FileStatus status, SafeHandle? opened) =>

@@ -43,6 +43,9 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_LOOP_TURN_HOLD_FILE: each time the supervisor's loop wakes, before it looks at what woke it
 /// (<c>Supervision/SupervisionLoop</c>), it waits while the file this names exists, once it has said so on stderr: a
 /// <c>crik checkpoint</c> request comes meanwhile, and the app's end or a SIGTERM ends the loop before the request is read.</item>
+/// <item>CRIK_TEST_SAVE_HOLD_FILE: as a checkpoint saves additionalPaths, after it saw a directory and before it opens it
+/// (<c>ImageStore/SaveWalk</c>), it waits while the file this names exists, once it has said so on stderr: another container
+/// sharing the volume puts a link in the directory's place meanwhile.</item>
 /// <item>CRIK_TEST_WATCHDOG_STOP_PAUSE_MS: each time the lease's watchdog is told to stop, before it does
 /// (<c>Supervision/LeaseWatchdog.Dispose</c>): once the app has ended, the watchdog freezes, keeps frozen and thaws meanwhile,
 /// while the app's PID may be another process's.</item>
@@ -59,7 +62,7 @@ internal static class TestDelay
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
         FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
         SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS",
-        LoopTurnHoldVariable = "CRIK_TEST_LOOP_TURN_HOLD_FILE", WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
+        LoopTurnHoldVariable = "CRIK_TEST_LOOP_TURN_HOLD_FILE", SaveHoldVariable = "CRIK_TEST_SAVE_HOLD_FILE", WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
@@ -123,6 +126,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeLoopTurn() => HoldWhileTheFileExists(LoopTurnHoldVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeSavedDirectoryOpens() => HoldWhileTheFileExists(SaveHoldVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeWatchdogStops() => Pause(WatchdogStop, WatchdogStopVariable);

@@ -44,6 +44,39 @@ public class AdditionalPathsTests
         second.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// Between crik's look at a directory of additionalPaths and its open of it, another container sharing the volume puts a link to
+    /// a directory of root's in its place. crik does not follow it: the checkpoint fails with a line that names the path, and
+    /// nothing from where the link leads is in the image directory. Reading by path, as crik did before, went where it led.
+    /// </summary>
+    [CriuFact]
+    public void ALinkPutInASavedDirectorysPlaceAsCrikSavesItIsNotFollowed()
+    {
+        using var pods0 = new Pods();
+        string secret = Directory.CreateDirectory(Path.Combine(pods0.Root, "root-only")).FullName;
+        File.WriteAllText(Path.Combine(secret, "key"), "secret-of-root");
+        string tree = Directory.CreateDirectory(Path.Combine(pods0.Root, "app-data")).FullName;
+        string cache = Directory.CreateDirectory(Path.Combine(tree, "cache")).FullName;
+        File.WriteAllText(Path.Combine(cache, "entry"), "app's");
+        using var pods = new Pods($"additionalPaths: [{tree}]\n");
+        string hold = Path.Combine(pods.Root, "save-held");
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_SAVE_HOLD_FILE"] = hold }, "sh", "-c", Pods.Counter());
+        pod.WaitForLine("count 1");
+        File.WriteAllText(hold, "");
+        pod.Signal(Native.SIGTERM);
+        pod.WaitForLine("crik test: holding at CRIK_TEST_SAVE_HOLD_FILE", TimeSpan.FromSeconds(60), stderr: true);
+        Directory.Delete(tree, recursive: true);
+        File.CreateSymbolicLink(tree, secret);
+        File.Delete(hold);
+        pod.WaitForExit();
+
+        Assert.True(pod.Stderr.Any(l => l.Contains("Checkpoint 1 failed", StringComparison.Ordinal)
+            && l.Contains($"{tree} changed as crik saved it", StringComparison.Ordinal)), pod.Transcript);
+        Assert.Empty(pods.Committed());
+        Assert.DoesNotContain(Directory.EnumerateFiles(pods.Root, "*", SearchOption.AllDirectories),
+            f => !f.StartsWith(secret, StringComparison.Ordinal) && new FileInfo(f).Length < 4096 && File.ReadAllText(f).Contains("secret-of-root", StringComparison.Ordinal));
+    }
+
     /// <summary>Every extended attribute of a file, as "name=hex;...".</summary>
     private static string Attributes(string path) => Run("python3", "-c",
         "import os, sys; p = sys.argv[1]; print(';'.join(f'{n}={os.getxattr(p, n).hex()}' for n in sorted(os.listxattr(p))))", path).Trim();

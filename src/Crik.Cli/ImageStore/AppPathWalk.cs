@@ -15,17 +15,17 @@ internal static class AppPathWalk
     private const int MaxLinks = 40;
 
     /// <summary>The directory at an absolute path, each directory on the way made where missing (as mkdir -p makes it).</summary>
-    public static DirectoryHandle OpenOrMake(string path) => Walk(path, PartsOf(path), PutBack)!;
+    public static DirectoryHandle OpenOrMake(string path) => Walk(path, PartsOf(path), PutBack, make: true)!;
 
     /// <summary>The directory holding an absolute path (made where missing, see <see cref="OpenOrMake"/>), and the last name in it.</summary>
-    public static DirectoryHandle OpenOrMakeParentOf(string path, out string name) => Walk(path, ParentPartsOf(path, PutBack, out name), PutBack)!;
+    public static DirectoryHandle OpenOrMakeParentOf(string path, out string name) => Walk(path, ParentPartsOf(path, PutBack, out name), PutBack, make: true)!;
 
     /// <summary>
     /// The directory holding an absolute path, to save or delete what is there, and the last name in it; null when a directory
     /// on the way does not exist (or is not a directory): nothing is there.
     /// </summary>
     /// <param name="doing">What crik is to do there, for messages: "save" or "delete".</param>
-    public static DirectoryHandle? TryOpenParentOf(string path, string doing, out string name) => Walk(path, ParentPartsOf(path, doing, out name), doing);
+    public static DirectoryHandle? TryOpenParentOf(string path, string doing, out string name) => Walk(path, ParentPartsOf(path, doing, out name), doing, make: false);
 
     private const string PutBack = "put back";
 
@@ -42,8 +42,9 @@ internal static class AppPathWalk
         return parts[..^1];
     }
 
-    /// <param name="doing">"put back" makes what is missing on the way; anything else finds nothing there.</param>
-    private static DirectoryHandle? Walk(string path, string[] parts, string doing, int links = 0)
+    /// <param name="doing">What crik is to do at the path, for messages.</param>
+    /// <param name="make">Directories missing on the way are made; else the walk finds nothing there (null).</param>
+    private static DirectoryHandle? Walk(string path, string[] parts, string doing, bool make, int links = 0)
     {
         if (!path.StartsWith('/') || parts.Any(p => p is "." or ".."))
         {
@@ -60,9 +61,9 @@ internal static class AppPathWalk
                     string resolved = ThroughRootsLink(current, parts[i], parts[(i + 1)..], path, doing, links);
                     current.Dispose();
                     current = null;
-                    return Walk(path, PartsOf(resolved), doing, links + 1);
+                    return Walk(path, PartsOf(resolved), doing, make, links + 1);
                 }
-                DirectoryHandle? next = doing == PutBack ? current.OpenOrMakeDirectory(parts[i])
+                DirectoryHandle? next = make ? current.OpenOrMakeDirectory(parts[i])
                     : status is { Kind: FileKind.Directory } ? current.TryOpenDirectory(parts[i]) : null;
                 current.Dispose();
                 current = next;

@@ -77,13 +77,8 @@ internal sealed class SaveWalk(DirectoryHandle extra, ILogger log)
     public void File(DirectoryHandle parent, string name, string path)
     {
         using DirectoryHandle copyParent = extra.OpenOrCreateParent(path.TrimStart('/'), out string copyName);
-        // Non-blocking, and checked once open: a FIFO put in the file's place cannot hang the checkpoint.
-        using SafeFileHandle source = UnlockedFile.OpenIn(parent, name, OpenFlags.ReadOnly | OpenFlags.NonBlocking);
+        using SafeFileHandle source = OpenSeenFile(parent, name, path);
         FileStatus before = FileStatus.Read((int)source.DangerousGetHandle());
-        if (before.Kind != FileKind.Regular)
-        {
-            throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
-        }
         copyParent.DeleteFile(copyName);
         using (SafeFileHandle copy = copyParent.CreateFile(copyName))
         {
@@ -128,6 +123,22 @@ internal sealed class SaveWalk(DirectoryHandle extra, ILogger log)
         catch (UnsafeEntryException)
         {
             throw ChangedWhileSaved(path);
+        }
+    }
+
+    /// <summary>
+    /// A regular file crik saw there, opened without a lock and non-blocking, so that a FIFO put in its place cannot hang the
+    /// checkpoint; anything else there now (a link, a FIFO) is refused, never followed.
+    /// </summary>
+    private static SafeFileHandle OpenSeenFile(DirectoryHandle parent, string name, string path)
+    {
+        try
+        {
+            return parent.TryOpenFile(name) ?? throw ChangedWhileSaved(path);
+        }
+        catch (UnsafeEntryException)
+        {
+            throw new IOException($"{path} is no longer a regular file; crik copies only regular files");
         }
     }
 

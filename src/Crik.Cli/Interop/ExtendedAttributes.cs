@@ -29,18 +29,17 @@ internal static class ExtendedAttributes
         int fd = (int)file.DangerousGetHandle();
         // Most files have none: the size of the list is asked first, so they cost a call and nothing else.
         nint length = Libc.FListXattr(fd, [], 0);
-        if (length == 0 || (length < 0 && Libc.LastErrno == Errno.EOPNOTSUPP))
+        if (length <= 0)
         {
-            return null;
+            return length == 0 || Libc.LastErrno == Errno.EOPNOTSUPP ? null : NotListed(pathForMessages, skipped);
         }
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Libc.XattrMax);
         try
         {
-            length = length < 0 ? length : Libc.FListXattr(fd, buffer, (nuint)Libc.XattrMax);
+            length = Libc.FListXattr(fd, buffer, (nuint)Libc.XattrMax);
             if (length < 0)
             {
-                skipped.Add($"{pathForMessages}: its attributes could not be listed ({Libc.LastErrno.Message()})");
-                return null;
+                return NotListed(pathForMessages, skipped);
             }
             var attributes = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (string name in Names(buffer.AsSpan(0, (int)length), pathForMessages, skipped).Where(Kept))
@@ -61,6 +60,12 @@ internal static class ExtendedAttributes
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private static SortedDictionary<string, string>? NotListed(string pathForMessages, List<string> skipped)
+    {
+        skipped.Add($"{pathForMessages}: its attributes could not be listed ({Libc.LastErrno.Message()})");
+        return null;
     }
 
     private static List<string> Names(ReadOnlySpan<byte> list, string pathForMessages, List<string> skipped)
@@ -97,10 +102,10 @@ internal static class ExtendedAttributes
         bool accessAclSet = true;
         foreach ((string name, string? encoded) in attributes ?? new Dictionary<string, string>())
         {
-            byte[] value = new byte[encoded?.Length ?? 0];
+            byte[]? value = Decoded(encoded);
             string? why = !Kept(name) ? "not one crik puts back"
-                : encoded is null || !Convert.TryFromBase64String(encoded, value, out int size) ? "its value in the manifest is not base64"
-                : Libc.FSetXattr(fd, name, value.AsSpan(0, size), (nuint)size, 0) != 0 ? Libc.LastErrno.Message() : null;
+                : value is null ? "its value in the manifest is not base64"
+                : Libc.FSetXattr(fd, name, value, (nuint)value.Length, 0) != 0 ? Libc.LastErrno.Message() : null;
             if (why is not null)
             {
                 refused.Add($"{name} ({why})");
@@ -123,11 +128,11 @@ internal static class ExtendedAttributes
     /// </summary>
     public static int? GroupBitsOf(string? encodedAcl)
     {
-        byte[] acl = new byte[encodedAcl?.Length ?? 0];
-        if (encodedAcl is null || !Convert.TryFromBase64String(encodedAcl, acl, out int size) || size < 4 || (size - 4) % 8 != 0)
+        if (Decoded(encodedAcl) is not { Length: >= 4 } acl || (acl.Length - 4) % 8 != 0)
         {
             return null;
         }
+        int size = acl.Length;
         int? group = null, mask = null;
         for (int entry = 4; entry < size; entry += 8)
         {
@@ -140,5 +145,12 @@ internal static class ExtendedAttributes
             };
         }
         return group & (mask ?? 7);
+    }
+
+    /// <summary>An attribute's value as the manifest keeps it (base64); null when it is missing or not base64.</summary>
+    private static byte[]? Decoded(string? encoded)
+    {
+        var value = new byte[encoded?.Length ?? 0];
+        return encoded is not null && Convert.TryFromBase64String(encoded, value, out int size) ? value[..size] : null;
     }
 }

@@ -16,13 +16,6 @@ internal static unsafe class UnlockedFile
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Posix.Failure($"open({path})", Libc.LastErrno);
     }
 
-    /// <summary>Like <see cref="Open"/>, for a name in a directory crik holds open.</summary>
-    public static SafeFileHandle OpenIn(DirectoryHandle directory, string name, int flags)
-    {
-        int fd = Libc.OpenAt(directory.Fd, name, flags | OpenFlags.NoFollow | OpenFlags.CloseOnExec | OpenFlags.NoControllingTerminal, 0);
-        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Posix.Failure($"open({directory.PathOf(name)})", Libc.LastErrno);
-    }
-
     /// <summary>Like <see cref="Open"/>, but returns the errno (ELOOP for a final link) instead of throwing.</summary>
     public static SafeFileHandle? TryOpen(string path, int flags, UnixFileMode mode, out Errno errno)
     {

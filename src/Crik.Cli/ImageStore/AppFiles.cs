@@ -102,14 +102,17 @@ internal static class AppFiles
             return refused;
         }
         Func<Func<int>, int>? readCopy = savedOn is null ? null : read => savedOn.ReadLocalFiles(read);
-        var directories = new List<SavedFile>();
+        var directories = new List<(SavedFile Entry, FileStatus Made)>();
         foreach (SavedFile entry in manifest.ExtraFiles ?? ReadSaved(savedOn, () => SavedFiles.Inventory(extra)))
         {
             switch (entry.Kind)
             {
                 case SavedFile.Directory:
-                    PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMake(entry.Path).Dispose());
-                    directories.Add(entry);
+                    directories.Add((entry, PutBackRefusedException.AtTheAppsPath(() =>
+                    {
+                        using DirectoryHandle made = AppPathWalk.OpenOrMake(entry.Path);
+                        return made.Stat();
+                    })));
                     break;
                 case SavedFile.Link:
                     PutBackRefusedException.AtTheAppsPath(() => SavedFiles.PutBackLink(entry));
@@ -125,13 +128,31 @@ internal static class AppFiles
                     break;
             }
         }
+        Timing.TestDelay.BeforeSavedDirectoriesSettle();
         // A directory's times change as entries are made in it: set them last, innermost first.
-        foreach (SavedFile directory in Enumerable.Reverse(directories))
+        foreach ((SavedFile directory, FileStatus made) in Enumerable.Reverse(directories))
         {
-            using DirectoryHandle handle = PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMake(directory.Path));
+            using DirectoryHandle handle = PutBackRefusedException.AtTheAppsPath(() => SameDirectory(directory.Path, made));
             SavedFiles.ApplySaved(handle, directory, refused);
         }
         return refused;
+    }
+
+    /// <summary>
+    /// The directory crik made or found at a path earlier in this put-back, to give it its saved owner, mode and attributes;
+    /// refused when another is there now (moved or replaced meanwhile), whose owner crik must not change.
+    /// </summary>
+    private static DirectoryHandle SameDirectory(string path, FileStatus made)
+    {
+        DirectoryHandle handle = AppPathWalk.OpenOrMake(path);
+        FileStatus now = handle.Stat();
+        if (now.Device != made.Device || now.Inode != made.Inode)
+        {
+            handle.Dispose();
+            throw new UnsafeEntryException($"{path} was replaced by another directory as crik put back what is in it; crik gives its saved owner and "
+                + "mode only to the directory it put the files in: find out what else moves directories there while the pod starts");
+        }
+        return handle;
     }
 
     private static T ReadSaved<T>(Backends.INodeDirectories? savedOn, Func<T> read) => savedOn is null ? read() : savedOn.ReadLocalFiles(read);

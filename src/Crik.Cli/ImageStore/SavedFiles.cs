@@ -36,7 +36,7 @@ internal static class SavedFiles
         using DirectoryHandle parent = PutBackRefusedException.AtTheAppsPath(() => AppPathWalk.OpenOrMakeParentOf(entry.Path, out name));
         if (!PutBackBeside(parent, name, entry, copy, readCopy, refused))
         {
-            using SafeFileHandle inPlace = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry.Path));
+            using SafeFileHandle inPlace = PutBackRefusedException.AtTheAppsPath(() => OpenForPutBack(entry));
             CopyContents(copy, inPlace, readCopy);
             ApplySaved(inPlace, entry, refused);
         }
@@ -121,20 +121,31 @@ internal static class SavedFiles
     /// <summary>
     /// The file at the app's path, to write a saved file into: a link there (symbolic, or another name of the same file) is
     /// replaced by a file of its own, never written through, so a file crik does not know of keeps its contents and owner.
+    /// A file of another user's (neither root nor the saved file's owner) is refused: written in place, it keeps its inode,
+    /// and a descriptor or shared mapping that user opened before would read and write what crik puts back, whatever owner
+    /// and mode it gets.
     /// </summary>
-    private static SafeFileHandle OpenForPutBack(string path)
+    private static SafeFileHandle OpenForPutBack(SavedFile entry)
     {
+        string path = entry.Path;
         using DirectoryHandle parent = AppPathWalk.OpenOrMakeParentOf(path, out string name);
         if (parent.Stat(name) is { Kind: FileKind.SymbolicLink } or { Kind: FileKind.Regular, LinkCount: > 1 })
         {
             parent.DeleteFile(name);
         }
         SafeFileHandle file = parent.OpenOrCreateFile(name);
-        if (FileStatus.Read((int)file.DangerousGetHandle()).LinkCount > 1)
+        FileStatus status = FileStatus.Read((int)file.DangerousGetHandle());
+        string? refusal = status.LinkCount > 1
+            ? $"{path} was linked to another name as crik put it back; crik never writes through a link it did not make: find out who makes links there"
+            : status.Uid != 0 && status.Uid != entry.Uid
+                ? $"{path} belongs to uid {status.Uid}, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
+                    + $"a process of that user could keep it open and read or write what crik puts back; give it to uid {entry.Uid} "
+                    + "(the saved file's owner) or to root, or mount it where its directory is writable"
+                : null;
+        if (refusal is not null)
         {
             file.Dispose();
-            throw new UnsafeEntryException($"{path} was linked to another name as crik put it back; crik never writes through a link it did not make: "
-                + "find out who makes links there");
+            throw new UnsafeEntryException(refusal);
         }
         return file;
     }

@@ -46,6 +46,9 @@ namespace Crik.Cli.Timing;
 /// <item>CRIK_TEST_SAVE_HOLD_FILE: as a checkpoint saves additionalPaths, after it saw a directory and before it opens it
 /// (<c>ImageStore/SaveWalk</c>), it waits while the file this names exists, once it has said so on stderr: another container
 /// sharing the volume puts a link in the directory's place meanwhile.</item>
+/// <item>CRIK_TEST_PUT_BACK_HOLD_FILE: as a restore puts additionalPaths back, once every file is in place and before it gives
+/// the directories their saved owner and mode (<c>ImageStore/AppFiles.PutBack</c>), it waits while the file this names exists,
+/// once it has said so on stderr: another container sharing the volume moves a directory away and makes its own in its place.</item>
 /// <item>CRIK_TEST_WATCHDOG_STOP_PAUSE_MS: each time the lease's watchdog is told to stop, before it does
 /// (<c>Supervision/LeaseWatchdog.Dispose</c>): once the app has ended, the watchdog freezes, keeps frozen and thaws meanwhile,
 /// while the app's PID may be another process's.</item>
@@ -62,7 +65,8 @@ internal static class TestDelay
         MidFillVariable = "CRIK_TEST_MIDFILL_PAUSE_MS", FailedFillVariable = "CRIK_TEST_FAILED_FILL_PAUSE_MS",
         FillKillVariable = "CRIK_TEST_FILL_KILL_PAUSE_MS",
         SelfExecVariable = "CRIK_TEST_SELF_EXEC_PAUSE_MS", ControlTakeVariable = "CRIK_TEST_CONTROL_TAKE_PAUSE_MS",
-        LoopTurnHoldVariable = "CRIK_TEST_LOOP_TURN_HOLD_FILE", SaveHoldVariable = "CRIK_TEST_SAVE_HOLD_FILE", WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
+        LoopTurnHoldVariable = "CRIK_TEST_LOOP_TURN_HOLD_FILE", SaveHoldVariable = "CRIK_TEST_SAVE_HOLD_FILE", PutBackHoldVariable = "CRIK_TEST_PUT_BACK_HOLD_FILE",
+        WatchdogStopVariable = "CRIK_TEST_WATCHDOG_STOP_PAUSE_MS";
 
     private static readonly int Event = Milliseconds(EventVariable), ProcRead = Milliseconds(ProcReadVariable), ThreadStart = Milliseconds(ThreadStartVariable),
         CopyRead = Milliseconds(CopyReadVariable), CopyFreeze = Milliseconds(CopyFreezeVariable), TellScan = Milliseconds(TellScanVariable),
@@ -129,6 +133,9 @@ internal static class TestDelay
 
     [Conditional("DEBUG")]
     public static void BeforeSavedDirectoryOpens() => HoldWhileTheFileExists(SaveHoldVariable);
+
+    [Conditional("DEBUG")]
+    public static void BeforeSavedDirectoriesSettle() => HoldWhileTheFileExists(PutBackHoldVariable);
 
     [Conditional("DEBUG")]
     public static void BeforeWatchdogStops() => Pause(WatchdogStop, WatchdogStopVariable);

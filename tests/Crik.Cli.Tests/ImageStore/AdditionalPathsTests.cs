@@ -77,6 +77,45 @@ public class AdditionalPathsTests
             f => !f.StartsWith(secret, StringComparison.Ordinal) && new FileInfo(f).Length < 4096 && File.ReadAllText(f).Contains("secret-of-root", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// As a restore puts a saved tree back, another container sharing the volume moves one of its directories away and makes
+    /// its own in its place, before crik gives the directories their saved owner and mode. crik does not give them to that
+    /// one: the restore fails with a line that names the path, the other directory keeps its owner and mode, and the
+    /// checkpoint stays. Reaching the directory again by path, as crik did before, gave it to the saved owner.
+    /// </summary>
+    [CriuFact]
+    public void ADirectoryPutInASavedDirectorysPlaceAsCrikPutsItBackKeepsItsOwner()
+    {
+        using var pods0 = new Pods();
+        string tree = Directory.CreateDirectory(Path.Combine(pods0.Root, "app-data")).FullName;
+        string cache = Directory.CreateDirectory(Path.Combine(tree, "cache")).FullName;
+        File.WriteAllText(Path.Combine(cache, "entry"), "app's");
+        Run("chown", "1234:1234", cache);
+        File.SetUnixFileMode(cache, (UnixFileMode)0x1c0 /* 0700 */);
+        using var pods = new Pods($"additionalPaths: [{tree}]\n");
+        using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            first.WaitForLine("count 1");
+            Pods.CheckpointAndStop(first);
+        }
+        Directory.Delete(tree, recursive: true);
+        string hold = Path.Combine(pods.Root, "put-back-held");
+        File.WriteAllText(hold, "");
+        using CrikRun second = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_PUT_BACK_HOLD_FILE"] = hold }, "sh", "-c", Pods.Counter());
+        second.WaitForLine("crik test: holding at CRIK_TEST_PUT_BACK_HOLD_FILE", TimeSpan.FromSeconds(60), stderr: true);
+        Directory.Move(cache, Path.Combine(tree, "moved-away"));
+        Directory.CreateDirectory(cache);
+        Run("chown", "4321:4321", cache);
+        File.SetUnixFileMode(cache, (UnixFileMode)0x1ff /* 0777 */);
+        File.Delete(hold);
+        second.WaitForLine(l => l.Contains($"{cache} was replaced by another directory", StringComparison.Ordinal), TimeSpan.FromSeconds(60), stderr: true);
+        second.Signal(Native.SIGKILL);
+        second.WaitForExit();
+
+        Assert.StartsWith("4321 4321 777 ", Stat(cache), StringComparison.Ordinal);
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+    }
+
     /// <summary>Every extended attribute of a file, as "name=hex;...".</summary>
     private static string Attributes(string path) => Run("python3", "-c",
         "import os, sys; p = sys.argv[1]; print(';'.join(f'{n}={os.getxattr(p, n).hex()}' for n in sorted(os.listxattr(p))))", path).Trim();

@@ -168,15 +168,21 @@ public sealed class AppFilesTests : IDisposable
 
     /// <summary>
     /// A saved file bind-mounted into a directory crik cannot write in (a subPath volume under a read-only root file system):
-    /// no name can be made beside it, so it is written in place, as the mount allows.
+    /// no name can be made beside it, so it is written in place, as the mount allows, when the file there is root's or the
+    /// saved file's owner's. Another user's is refused and left as it was: its inode would stay, and what that user opened
+    /// before would read and write what crik puts back.
     /// </summary>
-    [NamespaceFact]
-    public void ASavedFileMountedIntoAReadOnlyDirectoryIsWrittenInPlace()
+    [NamespaceTheory]
+    [InlineData(0, true)]
+    [InlineData(1234, true)]
+    [InlineData(4321, false)]
+    public void ASavedFileMountedIntoAReadOnlyDirectoryIsWrittenInPlaceUnlessAnotherUserOwnsIt(int mountedOwner, bool writtenInPlace)
     {
         string tree = Path.Combine(_root, "app", "state");
         Directory.CreateDirectory(tree);
         string data = Path.Combine(tree, "data");
         File.WriteAllText(data, "saved");
+        Chown(data, 1234, 1234);
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
         {
@@ -186,6 +192,7 @@ public sealed class AppFilesTests : IDisposable
         }
         string volume = Path.Combine(_root, "volume-file");
         File.WriteAllText(volume, "changed since");
+        Chown(volume, mountedOwner, mountedOwner);
         HostCommand.MustRun("mount", "--bind", tree, tree);
         try
         {
@@ -193,11 +200,16 @@ public sealed class AppFilesTests : IDisposable
             HostCommand.MustRun("mount", "--bind", volume, data);
             try
             {
-                using (RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!))
+                using RestoreAttempt attempt = store.BeginRestore(store.FindRestorable()!);
+                if (writtenInPlace)
                 {
                     store.PutBackSavedFiles(attempt);
                 }
-                Assert.Equal("saved", File.ReadAllText(data));
+                else
+                {
+                    var refused = Assert.Throws<PutBackRefusedException>(() => store.PutBackSavedFiles(attempt));
+                    Assert.Contains($"{data} belongs to uid {mountedOwner}", refused.Message, StringComparison.Ordinal);
+                }
             }
             finally
             {
@@ -208,7 +220,8 @@ public sealed class AppFilesTests : IDisposable
         {
             HostCommand.MustRun("umount", tree);
         }
-        Assert.Equal("saved", File.ReadAllText(volume));
+        Assert.Equal(writtenInPlace ? "saved" : "changed since", File.ReadAllText(volume));
+        Assert.Equal(writtenInPlace ? 1234u : (uint)mountedOwner, Crik.Cli.Interop.FileStatus.TryRead(volume)!.Value.Uid);
     }
 
     /// <summary>A read through the store's side on this node fails with EIO once it reads a file's contents (an int: bytes read), after so many that succeed.</summary>

@@ -8,6 +8,8 @@ using Crik.Cli.Supervision;
 // SIGTERM that arrives while crik reads its configuration or restores the app would be lost. From
 // here on every forwarded signal is queued for the supervisor. What remains is the runtime's own
 // start-up before this line (see docs/commands.md, "Signals before start-up completes").
+// First of all, before the runtime's signal pipe can take a descriptor 0-2 that was closed at exec.
+Crik.Cli.Interop.StandardDescriptors.Secure();
 using var signals = new SignalRelay();
 _ = ContainerStart.Time;
 _ = CrikUptime.Elapsed;

@@ -72,6 +72,11 @@ internal static unsafe class PosixSpawn
 
     private static void RedirectStandardStreams(void* fileActions, bool nullStdin, string? outputPath, List<nint> strings)
     {
+        foreach (int fd in StandardDescriptors.NotCriks().Where(fd => fd > 0 || !nullStdin))
+        {
+            Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, fd, Utf8("/dev/null", strings), OpenFlags.ReadWrite, 0),
+                "posix_spawn_file_actions_addopen");
+        }
         if (nullStdin)
         {
             Check(Libc.PosixSpawnFileActionsAddOpen(fileActions, 0, Utf8("/dev/null", strings), OpenFlags.ReadOnly, 0),

@@ -15,8 +15,10 @@ internal static class StandardStreams
     /// <summary>stdout: --help and --version.</summary>
     public static readonly TextWriter Output = Open(1);
 
+    /// <summary>A writer on <paramref name="fd"/>, or on /dev/null where that descriptor is not crik's (<see cref="StandardDescriptors"/>).</summary>
     private static TextWriter Open(int fd)
     {
-        return TextWriter.Synchronized(new StreamWriter(new DescriptorStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false)), new UTF8Encoding(false)) { AutoFlush = true });
+        var handle = StandardDescriptors.IsCriks(fd) ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false) : StandardDescriptors.OpenNull();
+        return TextWriter.Synchronized(new StreamWriter(new DescriptorStream(handle), new UTF8Encoding(false)) { AutoFlush = true });
     }
 }

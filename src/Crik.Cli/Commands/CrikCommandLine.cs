@@ -30,11 +30,55 @@ internal static class CrikCommandLine
         ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
-            string hint = result.CommandResult.Command == root ? "crik --help" : $"crik {result.CommandResult.Command.Name} --help";
-            StandardStreams.Error.WriteLine($"crik: error: {result.Errors[0].Message} (see {hint}; put the app's own arguments after --)");
+            StandardStreams.Error.WriteLine($"crik: error: {UsageError(result, root)}");
             return ExitCodes.UsageError;
         }
-        return result.Invoke(new InvocationConfiguration { Output = StandardStreams.Output, Error = StandardStreams.Error });
+        try
+        {
+            return result.Invoke(new InvocationConfiguration { Output = StandardStreams.Output, Error = StandardStreams.Error, EnableDefaultExceptionHandler = false });
+        }
+        catch (IOException e) when (StandardStreams.OutputFailed)
+        {
+            // Help or a listing read by `| head`: stdout closed early is no error of the reader's; anything else (a full disk) is said once.
+            if (e.HResult == (int)Interop.Errno.EPIPE)
+            {
+                return ExitCodes.OutputClosed;
+            }
+            StandardStreams.TryWriteError($"crik: error: could not write to stdout: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            return Unhandled(e);
+        }
+    }
+
+    /// <summary>
+    /// What is wrong with the command line, on one line, with where to read more: an unknown command is named as such (System.CommandLine
+    /// says only that none was given), and a list of allowed values is run together.
+    /// </summary>
+    private static string UsageError(ParseResult result, RootCommand root)
+    {
+        Command command = result.CommandResult.Command;
+        if (command == root && result.UnmatchedTokens is [string first, ..] && !first.StartsWith('-'))
+        {
+            return $"unknown command '{first}': crik's commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))} (see crik --help)";
+        }
+        string message = string.Join(' ', result.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        return command == root ? $"{message} (see crik --help)"
+            : command.Name == "run" ? $"{message} (see crik run --help; put the app's own arguments after --)"
+            : $"{message} (see crik {command.Name} --help)";
+    }
+
+    /// <summary>An exception no command handled, printed as System.CommandLine's own handler would; the exit code is 1.</summary>
+    private static int Unhandled(Exception e)
+    {
+        if (e is not OperationCanceledException)
+        {
+            StandardStreams.Error.Write("Unhandled exception: ");
+            StandardStreams.Error.WriteLine(e.ToString());
+        }
+        return 1;
     }
 
     private static readonly string ConfigDescription =
@@ -152,12 +196,7 @@ internal static class CrikCommandLine
         }
         catch (Exception e)
         {
-            if (e is not OperationCanceledException)
-            {
-                StandardStreams.Error.Write("Unhandled exception: ");
-                StandardStreams.Error.WriteLine(e.ToString());
-            }
-            return 1;
+            return Unhandled(e);
         }
     }
 }

@@ -15,6 +15,9 @@ internal sealed class DescriptorStream(SafeFileHandle descriptor) : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <summary>Whether a write has failed (a reader that closed the pipe, a full disk).</summary>
+    public bool Failed { get; private set; }
+
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override unsafe void Write(ReadOnlySpan<byte> buffer)
@@ -33,6 +36,7 @@ internal sealed class DescriptorStream(SafeFileHandle descriptor) : Stream
                     {
                         continue;
                     }
+                    Failed = true;
                     throw Posix.Failure($"write(fd {descriptor.DangerousGetHandle()})", errno);
                 }
                 next += written;

@@ -12,13 +12,32 @@ internal static class StandardStreams
     /// <summary>stderr: log lines and error messages.</summary>
     public static readonly TextWriter Error = Open(2);
 
-    /// <summary>stdout: --help and --version.</summary>
-    public static readonly TextWriter Output = Open(1);
+    private static readonly DescriptorStream OutputStream = new(Descriptor(1));
 
-    /// <summary>A writer on <paramref name="fd"/>, or on /dev/null where that descriptor is not crik's (<see cref="StandardDescriptors"/>).</summary>
-    private static TextWriter Open(int fd)
+    /// <summary>stdout: --help, --version and the commands' answers.</summary>
+    public static readonly TextWriter Output = Writer(OutputStream);
+
+    /// <summary>Whether a write to stdout failed (a reader that closed it, a full disk).</summary>
+    public static bool OutputFailed => OutputStream.Failed;
+
+    /// <summary>Writes a line to stderr unless that fails too (both streams closed by the reader): nothing is left to tell.</summary>
+    public static void TryWriteError(string line)
     {
-        var handle = StandardDescriptors.IsCriks(fd) ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false) : StandardDescriptors.OpenNull();
-        return TextWriter.Synchronized(new StreamWriter(new DescriptorStream(handle), new UTF8Encoding(false)) { AutoFlush = true });
+        try
+        {
+            Error.WriteLine(line);
+        }
+        catch (IOException)
+        {
+        }
     }
+
+    private static TextWriter Open(int fd) => Writer(new DescriptorStream(Descriptor(fd)));
+
+    /// <summary><paramref name="fd"/>, or /dev/null where that descriptor is not crik's (<see cref="StandardDescriptors"/>).</summary>
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle Descriptor(int fd) =>
+        StandardDescriptors.IsCriks(fd) ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false) : StandardDescriptors.OpenNull();
+
+    private static TextWriter Writer(DescriptorStream stream) =>
+        TextWriter.Synchronized(new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true });
 }

@@ -27,11 +27,17 @@ internal static class ExitCodes
     /// <summary>The command was not found.</summary>
     public const int CommandNotFound = 127;
 
-    /// <summary>The app's exit code, or 128+N when signal N killed it (as a shell reports it).</summary>
+    /// <summary>
+    /// The reader of stdout closed it before help or a listing was written (<c>| head</c>): 141, as for a program that SIGPIPE
+    /// killed, which is what that would have done to crik had the runtime not ignored SIGPIPE.
+    /// </summary>
+    public const int OutputClosed = 128 + 13;
+
     /// <summary>127 when the command does not exist, 126 when it exists but cannot run (as a shell reports it).</summary>
     public static int FromSpawnFailure(SpawnException failure) =>
         failure.NotFound ? CommandNotFound : CommandNotExecutable;
 
+    /// <summary>The app's exit code, or 128+N when signal N killed it (as a shell reports it).</summary>
     public static int FromWaitStatus(WaitStatus status) =>
         status.Exited ? status.ExitCode : 128 + (int)status.TermSignal;
 }

@@ -110,7 +110,7 @@ public sealed class NativeAotBinaryTests : IDisposable
         using var run = CrikRun.Start(["run", "--log-level", "loud", "--", "true"], asPid1: false);
 
         Assert.Equal(2, run.WaitForExit());
-        Assert.Equal("crik: error: Argument 'loud' not recognized. Must be one of:\n\t'debug'\n\t'info'\n\t'warning'\n\t'error'"
+        Assert.Equal("crik: error: Argument 'loud' not recognized. Must be one of: 'debug' 'info' 'warning' 'error'"
             + " (see crik run --help; put the app's own arguments after --)", string.Join('\n', run.Stderr));
     }
 

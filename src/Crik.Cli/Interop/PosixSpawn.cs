@@ -37,8 +37,8 @@ internal static unsafe class PosixSpawn
             SetDefaultSignals(attributes, sigset, newSession);
             RedirectStandardStreams(fileActions, nullStdin, outputPath, strings);
             InheritOnly(fileActions, inherited ?? []);
-            byte** argv = NullTerminated(command, strings);
-            byte** envp = NullTerminated(environment, strings);
+            byte** argv = NullTerminated(OriginalBytes.OfArguments(command), strings);
+            byte** envp = NullTerminated(OriginalBytes.OfEnvironment(environment), strings);
             return Libc.PosixSpawnp(out pid, argv[0], fileActions, attributes, argv, envp);
         }
         finally
@@ -109,13 +109,21 @@ internal static unsafe class PosixSpawn
     }
 
     /// <summary>A NULL-terminated array of NUL-terminated UTF-8 strings (argv, envp), each allocation noted for the caller to free.</summary>
-    internal static byte** NullTerminated(IReadOnlyList<string> values, List<nint> allocations)
+    internal static byte** NullTerminated(IReadOnlyList<string> values, List<nint> allocations) =>
+        NullTerminated([.. values.Select(Encoding.UTF8.GetBytes)], allocations);
+
+    /// <summary>A NULL-terminated array of NUL-terminated byte strings (argv, envp), each allocation noted for the caller to free.</summary>
+    internal static byte** NullTerminated(IReadOnlyList<byte[]> values, List<nint> allocations)
     {
         var array = (byte**)NativeMemory.AllocZeroed((nuint)(values.Count + 1), (nuint)sizeof(nint));
         allocations.Add((nint)array);
         for (int i = 0; i < values.Count; i++)
         {
-            array[i] = Utf8(values[i], allocations);
+            var buffer = (byte*)NativeMemory.Alloc((nuint)values[i].Length + 1);
+            allocations.Add((nint)buffer);
+            values[i].CopyTo(new Span<byte>(buffer, values[i].Length));
+            buffer[values[i].Length] = 0;
+            array[i] = buffer;
         }
         return array;
     }

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Crik.Cli.Interop;
 
@@ -9,18 +8,17 @@ namespace Crik.Cli.Interop;
 /// </summary>
 internal static unsafe class SelfExec
 {
-    /// <summary>The arguments this process was started with, as the kernel kept them (/proc/self/cmdline).</summary>
-    public static List<string> OwnArguments() =>
-        Encoding.UTF8.GetString(File.ReadAllBytes("/proc/self/cmdline")).TrimEnd('\0').Split('\0').ToList();
-
-    /// <summary>Returns only when the exec failed, with its error.</summary>
-    public static Errno Run(IReadOnlyList<string> arguments, IReadOnlyList<string> environment)
+    /// <summary>
+    /// Starts crik's program again with the arguments it was started with, as they came (<see cref="OriginalBytes"/>), and
+    /// <paramref name="environment"/>; returns only when the exec failed, with its error.
+    /// </summary>
+    public static Errno Run(IReadOnlyList<string> environment)
     {
         var strings = new List<nint>();
         try
         {
-            byte** argv = PosixSpawn.NullTerminated(arguments, strings);
-            byte** envp = PosixSpawn.NullTerminated(environment, strings);
+            byte** argv = PosixSpawn.NullTerminated(OriginalBytes.OwnArguments(), strings);
+            byte** envp = PosixSpawn.NullTerminated(OriginalBytes.OfEnvironment(environment), strings);
             byte** path = PosixSpawn.NullTerminated(["/proc/self/exe"], strings);
             _ = Libc.Execve(path[0], argv, envp);
             return Libc.LastErrno;

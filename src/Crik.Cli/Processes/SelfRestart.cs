@@ -49,7 +49,7 @@ internal static class SelfRestart
         environment.Add($"{RestartedVariable}=1");
         environment.Add($"{CarriedVariable}={string.Join(',', received.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture)))}");
         TestDelay.BeforeSelfExec();
-        Errno failed = SelfExec.Run(SelfExec.OwnArguments(), environment);
+        Errno failed = SelfExec.Run(environment);
         signals.TakeBack();
         _ = Posix.TryUnblockOnThisThread(forwarded);
         StandardStreams.Error.WriteLine($"crik: error: could not start crik again to free the IDs a checkpoint needs: execve failed ({failed.Message()}); "

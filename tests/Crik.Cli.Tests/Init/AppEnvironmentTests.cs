@@ -40,6 +40,32 @@ public class AppEnvironmentTests
         run.WaitForExit();
     }
 
+    /// <summary>
+    /// Arguments and variables that are not UTF-8 (Latin-1 file names, a binary token) reach the app as they came, as the kernel
+    /// and tini pass them; a program whose path is not UTF-8 runs. .NET decodes them as UTF-8: before, each byte that is not
+    /// became U+FFFD (ef bf bd), in names too, and the program was "not found". (The app reads its variables from /proc: dash
+    /// drops one whose name is not a shell name.)
+    /// </summary>
+    [NamespaceFact]
+    public void ArgumentsVariablesAndAProgramPathThatAreNotUtf8ReachTheAppAsTheyCame()
+    {
+        string dir = Directory.CreateTempSubdirectory("crik-bytes-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "app"), "#!/bin/sh\nprintf '%s' \"$1\" | od -An -tx1\nprintf '%s' \"$X\" | od -An -tx1\ntr '\\0' '\\n' < /proc/$$/environ | LC_ALL=C grep -c '^Y.=1$'\n");
+            File.SetUnixFileMode(Path.Combine(dir, "app"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            // The shell renames the app to a name ending in byte e9, sets the variables, and adds the last argument, bytes ff fe.
+            using var run = CrikRun.Start(["run", "--"], shellPrefix: $"cd {dir} && mv app \"$(printf 'caf\\351')\"; export X=\"$(printf 'caf\\351')\"; "
+                + $"set -- env \"$(printf 'Y\\377=1')\" \"$@\" \"{dir}/$(printf 'caf\\351')\" \"$(printf '\\377\\376')\";");
+            Assert.True(run.WaitForExit() == 0, run.Transcript);
+            Assert.Equal(["ff fe", "63 61 66 e9", "1"], run.Stdout.Select(l => l.Trim()).ToArray());
+        }
+        finally
+        {
+            HostCommand.MustRun("rm", "-rf", dir); // .NET cannot name the file in it
+        }
+    }
+
     [NamespaceFact]
     public void AppInheritsOnlyDescriptorsZeroToTwo()
     {

@@ -44,8 +44,32 @@ internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec
     public PackReader OpenPackReader(bool callerRetries = false) =>
         PackReading.Open(callerRetries ? callerRetryReads ?? _backend : _backend, codec);
 
-    /// <summary>A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else null.</summary>
-    public Manifest? ReadManifest(string location) => ReadManifest(location, out Manifest? manifest) is null ? manifest : null;
+    /// <summary>
+    /// A manifest crik may use for chunk reuse or pack clean-up: readable and, when encrypted under a key crik has, authentic; else
+    /// null. One that is not a file crik made (a directory, a link, a FIFO in its place, say in a generation set aside for being
+    /// damaged so) is null too, said once: crik reuses nothing from it and deletes no pack while it is there, and every
+    /// checkpoint after it is still taken.
+    /// </summary>
+    public Manifest? ReadManifest(string location)
+    {
+        try
+        {
+            return ReadManifest(location, out Manifest? manifest) is null ? manifest : null;
+        }
+        catch (Interop.UnsafeEntryException e)
+        {
+            lock (_saidUnusable)
+            {
+                if (_saidUnusable.Add(location))
+                {
+                    log.Warning("{Error}; until then crik reuses nothing from that generation and deletes no pack", e.Message);
+                }
+            }
+            return null;
+        }
+    }
+
+    private readonly HashSet<string> _saidUnusable = [];
 
     /// <summary>
     /// The manifest at each of <paramref name="locations"/> (<see cref="ReadManifest(string)"/>), each read once while it stays

@@ -45,6 +45,40 @@ public sealed class PlantedLinkTests : IDisposable
         Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
     }
 
+    /// <summary>
+    /// A generation set aside whose manifest is a directory, a link or a FIFO (set aside for being so, or planted): before, every
+    /// later checkpoint failed on it ("Not checkpointing: ... where crik expects a file"), and the pods that followed restored the
+    /// last good one until restoreAttempts gave it up too.
+    /// </summary>
+    [Theory]
+    [InlineData("directory")]
+    [InlineData("link")]
+    [InlineData("fifo")]
+    public void ASetAsideManifestThatIsNotAFileDoesNotStopTheNextCheckpoint(string kind)
+    {
+        string manifest = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "set-aside", "checkpoint-000001-20260101T000000Z")).FullName, "manifest.json");
+        switch (kind)
+        {
+            case "directory":
+                Directory.CreateDirectory(manifest);
+                break;
+            case "link":
+                File.CreateSymbolicLink(manifest, Path.Combine(_outside, "victim"));
+                break;
+            default:
+                Crik.TestSupport.HostCommand.MustRun("mkfifo", manifest);
+                break;
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            using StagingCheckpoint staging = _store.BeginCheckpoint();
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            _store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"] }, 2);
+        }
+        Assert.Equal(3, _store.FindRestorable()!.Manifest.Generation);
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
+    }
+
     [Fact]
     public void LinksNamedLikeCheckpointsOrStagingAreIgnoredAndNeverMoved()
     {

@@ -186,6 +186,11 @@ internal static class RunCommand
             SelfRestart.Request(e.Message);
             return ExitCodes.CrikFailure;
         }
+        catch (Timing.PodStoppingException e)
+        {
+            log.Warning("{Message}", e.Message);
+            return 128 + (int)e.Signal;
+        }
         catch (RestoreFailedException e)
         {
             EverythingBelow.KillUnlessPid1();

@@ -38,7 +38,15 @@ internal sealed class HandleLock : IStoreLock
                 stillWaiting?.Invoke();
                 notice = DateTime.UtcNow + WaitingNotice;
             }
-            Thread.Sleep(50);
+            try
+            {
+                Timing.WaitsBeforeTheApp.Sleep(TimeSpan.FromMilliseconds(50));
+            }
+            catch (Timing.PodStoppingException)
+            {
+                file.Dispose();
+                throw;
+            }
         }
         return new HandleLock(file);
     }

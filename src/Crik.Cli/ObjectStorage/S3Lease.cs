@@ -159,7 +159,7 @@ internal sealed class S3Lease : IStoreLock
                 stillWaiting?.Invoke();
                 notice = Stopwatch.GetTimestamp();
             }
-            Thread.Sleep(TimeSpan.FromMilliseconds(250));
+            Timing.WaitsBeforeTheApp.Sleep(TimeSpan.FromMilliseconds(250));
         }
     }
 

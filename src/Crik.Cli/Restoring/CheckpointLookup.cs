@@ -24,6 +24,7 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
     {
         var waiting = Stopwatch.StartNew();
         var unsure = new StoreUnavailableStep(config, store.ImageDir, log);
+        using IDisposable waits = WaitsBeforeTheApp.Begin();
         while (true)
         {
             TimeSpan left = config.LockWait > waiting.Elapsed ? config.LockWait - waiting.Elapsed : TimeSpan.Zero;
@@ -53,7 +54,7 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
                 throw new RestoreFailedException($"{e.Message}. Every checkpoint in {store.ImageDir} stays and nothing starts: make the program "
                     + "there again (the image, PATH, its permissions) and the next pod restores the newest");
             }
-            catch (Exception e) when (e is not RestoreFailedException)
+            catch (Exception e) when (e is not (RestoreFailedException or PodStoppingException))
             {
                 // Unknown is not empty: a store that cannot be listed, locked or read may hold the checkpoint to resume.
                 log.Debug(e, "Looking for a checkpoint in {Dir} failed", store.ImageDir);
@@ -69,13 +70,14 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
     private void Hold(TimeSpan left, Stopwatch waiting)
     {
         if (!store.Hold(left, stillWaiting: () => log.Warning(new Happening.WaitingForLock(store.ImageDir, waiting.Elapsed, config.LockWait),
-                "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait {Wait})",
-                store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait)))
+                "Waiting for {Dir}: another crik holds it, so its app may still run; this pod starts nothing until it is released ({Seconds:0} s of lockWait's {Wait:0} s)",
+                store.ImageDir, waiting.Elapsed.TotalSeconds, config.LockWait.TotalSeconds)))
         {
-            throw new RestoreFailedException($"{store.ImageDir} is still held by another crik after lockWait ({config.LockWait}): its app may still run, "
-                + "and crik never starts a second copy. crik exits so that Kubernetes starts this pod again; if no other pod runs the app, "
+            throw new RestoreFailedException($"{store.ImageDir} is still held by another crik after lockWait ({config.LockWait.TotalSeconds:0} s): its app may "
+                + "still run, and crik never starts a second copy. crik exits so that Kubernetes starts this pod again; if no other pod runs the app, "
                 + (store.DeadHolderLockTime > TimeSpan.Zero ? $"its lease expires within leaseDuration ({store.DeadHolderLockTime.TotalSeconds:0} s)"
-                    : "check for a process holding the volume's .lock"));
+                    : "find the process that holds the volume's .lock (fuser or lsof on the node); never delete .lock, which lets the next pod run the app "
+                        + "beside the one holding it"));
         }
     }
 

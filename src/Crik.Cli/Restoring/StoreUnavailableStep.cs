@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Crik.Cli.Configuration;
 using Crik.Cli.Decisions;
+using Crik.Cli.Timing;
 using Serilog;
 
 namespace Crik.Cli.Restoring;
@@ -37,7 +38,7 @@ internal sealed class StoreUnavailableStep(CrikConfig config, string imageDir, I
                 return fresh.Why;
             case UnsurePlan.LookAgain again:
                 SayWaiting(again.Waiting);
-                Thread.Sleep(again.After);
+                WaitsBeforeTheApp.Sleep(again.After);
                 return null;
             case UnsurePlan.StartNothing nothing:
                 SayWaiting(nothing.Waiting);

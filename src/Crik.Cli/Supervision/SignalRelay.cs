@@ -100,6 +100,7 @@ internal sealed class SignalRelay : ISignalHandOver, IDisposable
 
     private void Queue(Signal signal)
     {
+        Timing.WaitsBeforeTheApp.Received(signal);
         lock (_handOverLock)
         {
             // Taken or sent on, never both and never neither: a signal queued after the hand over would be read by no one.

@@ -89,7 +89,7 @@ internal sealed class Supervisor(SignalRelay signals, AppLauncher launcher, IApp
                 return restored;
             }
         }
-        catch (Exception e) when (e is not (RestoreFailedException or CrikRestartException))
+        catch (Exception e) when (e is not (RestoreFailedException or CrikRestartException or Timing.PodStoppingException))
         {
             log.Debug(e, "Looking for a checkpoint failed");
             // Unknown is not empty: a fresh start could drop a checkpoint's work and run a second copy.

@@ -29,6 +29,28 @@ public sealed class OneLiveCopyTests : IDisposable
         third.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// A pod waiting for the lock is deleted (SIGTERM): it ends at once, having run nothing, not after lockWait (10 minutes by
+    /// default) or the kubelet's SIGKILL; the first pod's app runs on and checkpoints as ever.
+    /// </summary>
+    [CriuFact]
+    public void ASecondPodWaitingForTheLockEndsAtOnceOnSigtermAndRunsNothing()
+    {
+        using var pods = new Pods("lockWait: 10m\n");
+        using CrikRun first = pods.Start("sh", "-c", Pods.Counter());
+        first.WaitForLine("count 2");
+        using (CrikRun second = pods.Start("sh", "-c", Pods.Counter()))
+        {
+            second.WaitForLine($"Waiting for {pods.ImageDir}", TimeSpan.FromSeconds(30), stderr: true);
+            second.Signal(Native.SIGTERM);
+            Assert.Equal(128 + Native.SIGTERM, second.WaitForExit(TimeSpan.FromSeconds(20)));
+            Assert.Empty(second.Stdout);
+            Assert.Contains(second.Stderr, l => l.Contains("crik got SIGTERM while it waited to start the app", StringComparison.Ordinal));
+        }
+        Pods.CheckpointAndStop(first);
+        Assert.Equal(["checkpoint-000001"], pods.Committed());
+    }
+
     [S3CriuFact]
     public void ASecondPodOnAPrefixInUseWaitsAndRunsNothing()
     {

@@ -45,11 +45,11 @@ internal sealed class DumpPreparation(CrikConfig config, PreDumpChain? preDumps,
     {
         if (LeftOutProcesses.Of(reaper.Adopted()) is { Count: > 0 } leftOut)
         {
-            log.Warning("Checkpoint {Generation} leaves out {Count} processes that are not in the app's tree: {Processes}. Their parents exited, so crik "
+            log.Warning("Checkpoint {Generation} leaves out {Count} {Processes} not in the app's tree: {List}. Their parents exited, so crik "
                 + "adopted them (daemons the app started, or what a kubectl exec left running), and CRIU checkpoints the tree of the app's first process only: "
                 + "the next pod restores the app without them. To keep an app's process, start it so that one of the app's processes stays its parent "
                 + "(as a background job of the app's script, such as `sshd -D &`, not as a daemon)",
-                generation, leftOut.Count, string.Join(", ", leftOut));
+                generation, leftOut.Count, leftOut.Count == 1 ? "process" : "processes", string.Join(", ", leftOut));
         }
     }
 

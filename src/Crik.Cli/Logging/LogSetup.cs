@@ -20,7 +20,7 @@ internal static class LogSetup
             : new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture);
         return new LoggerConfiguration()
             .MinimumLevel.Is(level)
-            .WriteTo.Sink(new StandardErrorSink(formatter))
+            .WriteTo.Sink(new StandardErrorSink(formatter, text: format != LogFormat.Json))
             .CreateLogger();
     }
 

@@ -4,20 +4,29 @@ using Serilog.Formatting;
 
 namespace Crik.Cli.Logging;
 
-/// <summary>Writes each event as one line on stderr.</summary>
-internal sealed class StandardErrorSink(ITextFormatter formatter) : ILogEventSink
+/// <summary>
+/// Writes each event as one line on stderr. In text, a line break inside a message (an argument of the app's, a file name,
+/// an error's text) is written as \n or \r, so that nothing crik logs can end its line early and pass for a line of its own.
+/// </summary>
+/// <param name="text">The lines are text, ended by a line break (JSON escapes its own).</param>
+internal sealed class StandardErrorSink(ITextFormatter formatter, bool text) : ILogEventSink
 {
     private readonly object _gate = new();
 
     public void Emit(LogEvent logEvent)
     {
-        var line = new StringWriter();
-        formatter.Format(logEvent, line);
+        var rendered = new StringWriter();
+        formatter.Format(logEvent, rendered);
+        string line = rendered.ToString();
+        if (text)
+        {
+            line = line.TrimEnd('\n').TrimEnd('\r').Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\n";
+        }
         lock (_gate)
         {
             try
             {
-                StandardStreams.Error.Write(line.ToString());
+                StandardStreams.Error.Write(line);
             }
             catch (IOException)
             {

@@ -20,7 +20,7 @@ public sealed class LeftOutProcessesTests
             first.WaitForLine(_ => Pods.Counts(first, "daemon").Count >= 2 && Pods.Counts(first).Count >= 2);
             Pods.CheckpointAndStop(first);
             string warning = Assert.Single(first.Stderr, l => l.Contains("leaves out", StringComparison.Ordinal));
-            Assert.Matches(@"Checkpoint 1 leaves out 1 processes that are not in the app's tree: PID \d+ \(sh\)( and 1 below it)?\. ", warning);
+            Assert.Matches(@"Checkpoint 1 leaves out 1 process not in the app's tree: PID \d+ \(sh\)( and 1 below it)?\. ", warning);
             Assert.Contains("the next pod restores the app without them", warning, StringComparison.Ordinal);
         }
         using CrikRun second = pods.Start(app);

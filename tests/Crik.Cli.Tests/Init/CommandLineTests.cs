@@ -123,6 +123,16 @@ public class CommandLineTests
         Assert.Equal(error, string.Join('\n', lines[1..]));
     }
 
+    /// <summary>An argument of the app's with a line break in it cannot end crik's line early and pass for a line of crik's own.</summary>
+    [Fact]
+    public void ALineBreakInWhatCrikLogsStaysInsideItsLine()
+    {
+        using var run = CrikRun.Start(["run", "--", "true", "one\nFAKE ERR crik: injected\r\nmore"], asPid1: false);
+        Assert.Equal(0, run.WaitForExit());
+        Assert.All(run.Stderr, l => Assert.Matches(@"^\d{4}-\d\d-\d\dT", l));
+        Assert.Contains(run.Stderr, l => l.Contains(@"Started true one\nFAKE ERR crik: injected\r\nmore as PID", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void JsonLogFormatWritesJsonLines()
     {

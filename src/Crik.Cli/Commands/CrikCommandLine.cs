@@ -30,7 +30,7 @@ internal static class CrikCommandLine
         ParseResult result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (result.Errors.Count > 0)
         {
-            StandardStreams.Error.WriteLine($"crik: error: {UsageError(result, root)}");
+            StandardStreams.TryWriteError($"crik: error: {UsageError(result, root)}");
             return ExitCodes.UsageError;
         }
         try
@@ -75,8 +75,7 @@ internal static class CrikCommandLine
     {
         if (e is not OperationCanceledException)
         {
-            StandardStreams.Error.Write("Unhandled exception: ");
-            StandardStreams.Error.WriteLine(e.ToString());
+            StandardStreams.TryWriteError($"Unhandled exception: {e}");
         }
         return 1;
     }

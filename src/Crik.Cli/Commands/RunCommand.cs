@@ -188,6 +188,7 @@ internal static class RunCommand
         }
         catch (Timing.PodStoppingException e)
         {
+            EverythingBelow.KillUnlessPid1(); // what a restore started while it waited (CRIU's probes), where crik is not PID 1
             log.Warning("{Message}", e.Message);
             return 128 + (int)e.Signal;
         }

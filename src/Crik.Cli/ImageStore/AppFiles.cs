@@ -95,8 +95,12 @@ internal static class AppFiles
     /// </param>
     public static IReadOnlyList<string> PutBack(Manifest manifest, DirectoryHandle saved, Backends.INodeDirectories? savedOn = null)
     {
-        using DirectoryHandle? extra = ReadSaved(savedOn, () => saved.TryOpenDirectory(ExtraFilesDir));
         var refused = new List<string>();
+        if (manifest.ExtraFiles is [])
+        {
+            return refused; // nothing saved: whatever lies at extra-files is no part of the checkpoint, and must not fail its restore
+        }
+        using DirectoryHandle? extra = ReadSaved(savedOn, () => saved.TryOpenDirectory(ExtraFilesDir));
         if (extra is null)
         {
             return refused;

@@ -121,9 +121,10 @@ internal static class SavedFiles
     /// <summary>
     /// The file at the app's path, to write a saved file into: a link there (symbolic, or another name of the same file) is
     /// replaced by a file of its own, never written through, so a file crik does not know of keeps its contents and owner.
-    /// A file of another user's (neither root nor the saved file's owner) is refused: written in place, it keeps its inode,
-    /// and a descriptor or shared mapping that user opened before would read and write what crik puts back, whatever owner
-    /// and mode it gets.
+    /// A file that someone other than root and the saved file's owner could have opened before is refused: written in place,
+    /// it keeps its inode, and a descriptor or shared mapping opened before would read and write what crik puts back, whatever
+    /// owner and mode it gets. That is a file of another user's, or one whose mode gives its group or others more than the
+    /// saved file's does (its group counts as others unless it is the saved file's group).
     /// </summary>
     private static SafeFileHandle OpenForPutBack(SavedFile entry)
     {
@@ -141,13 +142,31 @@ internal static class SavedFiles
                 ? $"{path} belongs to uid {status.Uid}, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
                     + $"a process of that user could keep it open and read or write what crik puts back; give it to uid {entry.Uid} "
                     + "(the saved file's owner) or to root, or mount it where its directory is writable"
-                : null;
+                : WiderThanSaved(status, entry) is { } wider
+                    ? $"{path} lets {wider} open it, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
+                        + $"a process that opened it before would read or write what crik puts back; give it the saved file's mode "
+                        + $"({Convert.ToString(entry.Mode & 0x1ff, 8)}) and group ({entry.Gid}), or mount it where its directory is writable"
+                    : null;
         if (refusal is not null)
         {
             file.Dispose();
             throw new UnsafeEntryException(refusal);
         }
         return file;
+    }
+
+    /// <summary>
+    /// Whom the file at the path lets read or write it that the saved file does not ("others", "group 1000"); null when nobody.
+    /// A group other than the saved file's gets no more than the saved file gives others.
+    /// </summary>
+    private static string? WiderThanSaved(FileStatus status, SavedFile entry)
+    {
+        const int ReadWrite = 6;
+        int mode = (int)status.Mode, savedOthers = entry.Mode & ReadWrite;
+        int groupMay = status.Gid == entry.Gid ? (entry.Mode >> 3) & ReadWrite : savedOthers;
+        return (mode & ReadWrite & ~savedOthers) != 0 ? "others"
+            : ((mode >> 3) & ReadWrite & ~groupMay) != 0 ? $"group {status.Gid}"
+            : null;
     }
 
     /// <summary>Makes a saved link again, replacing what is at its path, with its owner and times.</summary>

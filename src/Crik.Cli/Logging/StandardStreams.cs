@@ -34,9 +34,22 @@ internal static class StandardStreams
 
     private static TextWriter Open(int fd) => Writer(new DescriptorStream(Descriptor(fd)));
 
+    /// <summary>/dev/null where a descriptor is not crik's; without /dev/null, one whose writes go nowhere (it must not fail crik's start).</summary>
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle NullOrNothing()
+    {
+        try
+        {
+            return StandardDescriptors.OpenNull();
+        }
+        catch (IOException)
+        {
+            return new Microsoft.Win32.SafeHandles.SafeFileHandle(-1, ownsHandle: false);
+        }
+    }
+
     /// <summary><paramref name="fd"/>, or /dev/null where that descriptor is not crik's (<see cref="StandardDescriptors"/>).</summary>
     private static Microsoft.Win32.SafeHandles.SafeFileHandle Descriptor(int fd) =>
-        StandardDescriptors.IsCriks(fd) ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false) : StandardDescriptors.OpenNull();
+        StandardDescriptors.IsCriks(fd) ? new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false) : NullOrNothing();
 
     private static TextWriter Writer(DescriptorStream stream) =>
         TextWriter.Synchronized(new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true });

@@ -169,19 +169,23 @@ public sealed class AppFilesTests : IDisposable
     /// <summary>
     /// A saved file bind-mounted into a directory crik cannot write in (a subPath volume under a read-only root file system):
     /// no name can be made beside it, so it is written in place, as the mount allows, when the file there is root's or the
-    /// saved file's owner's. Another user's is refused and left as it was: its inode would stay, and what that user opened
-    /// before would read and write what crik puts back.
+    /// saved file's owner's and its mode lets nobody else more than the saved file's. Another user's, or one others may write,
+    /// is refused and left as it was: its inode would stay, and what was opened before would read and write what crik puts back.
     /// </summary>
     [NamespaceTheory]
-    [InlineData(0, true)]
-    [InlineData(1234, true)]
-    [InlineData(4321, false)]
-    public void ASavedFileMountedIntoAReadOnlyDirectoryIsWrittenInPlaceUnlessAnotherUserOwnsIt(int mountedOwner, bool writtenInPlace)
+    [InlineData(0, 0x1a4 /* 0644 */, "")]
+    [InlineData(1234, 0x1a4, "")]
+    [InlineData(4321, 0x1a4, "belongs to uid 4321")]
+    [InlineData(1234, 0x1b6 /* 0666 */, "lets others open it")]
+    [InlineData(0, 0x1b4 /* 0664 */, "lets group 0 open it")]
+    public void ASavedFileMountedIntoAReadOnlyDirectoryIsWrittenInPlaceUnlessAnotherUserOwnsIt(int mountedOwner, int mountedMode, string refusal)
     {
+        bool writtenInPlace = refusal.Length == 0;
         string tree = Path.Combine(_root, "app", "state");
         Directory.CreateDirectory(tree);
         string data = Path.Combine(tree, "data");
         File.WriteAllText(data, "saved");
+        File.SetUnixFileMode(data, (UnixFileMode)0x1a4);
         Chown(data, 1234, 1234);
         using var store = new VolumeGenerationStore(Path.Combine(_root, "images"), new LoggerConfiguration().CreateLogger());
         using (StagingCheckpoint staging = store.BeginCheckpoint())
@@ -193,6 +197,7 @@ public sealed class AppFilesTests : IDisposable
         string volume = Path.Combine(_root, "volume-file");
         File.WriteAllText(volume, "changed since");
         Chown(volume, mountedOwner, mountedOwner);
+        File.SetUnixFileMode(volume, (UnixFileMode)mountedMode);
         HostCommand.MustRun("mount", "--bind", tree, tree);
         try
         {
@@ -208,7 +213,7 @@ public sealed class AppFilesTests : IDisposable
                 else
                 {
                     var refused = Assert.Throws<PutBackRefusedException>(() => store.PutBackSavedFiles(attempt));
-                    Assert.Contains($"{data} belongs to uid {mountedOwner}", refused.Message, StringComparison.Ordinal);
+                    Assert.StartsWith($"{data} {refusal}", refused.Message, StringComparison.Ordinal);
                 }
             }
             finally

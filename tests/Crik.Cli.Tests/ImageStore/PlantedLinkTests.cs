@@ -79,6 +79,38 @@ public sealed class PlantedLinkTests : IDisposable
         Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
     }
 
+    /// <summary>
+    /// A checkpoint that saved no files, whose extra-files a file or a link took the place of: nothing is read there, and it
+    /// restores. Before, its put-back refused the entry and the pod started the app fresh.
+    /// </summary>
+    [Theory]
+    [InlineData("file")]
+    [InlineData("link")]
+    public void SomethingAtExtraFilesOfACheckpointThatSavedNoFilesDoesNotFailItsRestore(string kind)
+    {
+        using (StagingCheckpoint staging = _store.BeginCheckpoint())
+        {
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            _store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"], ExtraFiles = [] }, 2);
+        }
+        string extra = Path.Combine(_dir, "checkpoint-000001", AppFiles.ExtraFilesDir);
+        if (Directory.Exists(extra))
+        {
+            Directory.Delete(extra);
+        }
+        if (kind == "file")
+        {
+            File.WriteAllText(extra, "x");
+        }
+        else
+        {
+            File.CreateSymbolicLink(extra, _outside);
+        }
+        using RestoreAttempt attempt = _store.BeginRestore(_store.FindRestorable()!);
+        _store.PutBackSavedFiles(attempt);
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
+    }
+
     [Fact]
     public void LinksNamedLikeCheckpointsOrStagingAreIgnoredAndNeverMoved()
     {

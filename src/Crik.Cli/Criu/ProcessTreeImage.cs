@@ -21,11 +21,16 @@ internal static class ProcessTreeImage
     public static IReadOnlyList<TreeProcess> Parse(ReadOnlySpan<byte> image) => Read(image).Select(e => e.Process).ToList();
 
     /// <summary>
-    /// Every ID a restore of the image gives back, each process's and each of its threads' (a process's first thread has
-    /// its PID); throws <see cref="FormatException"/> for an image that is not (or is damaged).
+    /// The tree's root (its first process: CRIU writes parents before their children, so the one it dumped comes first) and
+    /// every ID a restore gives back, each process's and each of its threads' (a process's first thread has its PID); throws
+    /// <see cref="FormatException"/> for an image that is not, is damaged, or lists no process.
     /// </summary>
-    public static List<int> Ids(ReadOnlySpan<byte> image) =>
-        Read(image).SelectMany(e => e.Threads.Prepend(e.Process.Pid)).Distinct().Order().ToList();
+    public static RestoredIds RootAndIds(ReadOnlySpan<byte> image)
+    {
+        var entries = Read(image);
+        return entries.Count == 0 ? throw new FormatException("it lists no process")
+            : new RestoredIds(entries[0].Process.Pid, entries.SelectMany(e => e.Threads.Prepend(e.Process.Pid)).Distinct().Order().ToList());
+    }
 
     /// <summary>Each process's threads, its first (its PID) among them, by PID; throws <see cref="FormatException"/> for an image that is not (or is damaged).</summary>
     public static Dictionary<int, List<int>> Threads(ReadOnlySpan<byte> image) =>

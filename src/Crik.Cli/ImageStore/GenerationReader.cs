@@ -25,6 +25,9 @@ internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec
     /// </summary>
     private readonly Dictionary<string, Manifest> _readOnce = [];
 
+    /// <summary>The set-aside manifests crik has warned of as unusable: each is said once.</summary>
+    private readonly HashSet<string> _saidUnusable = [];
+
     public ChunkCodec Codec => codec;
 
     public string ImageDir => _backend.ImageDir;
@@ -68,8 +71,6 @@ internal sealed class GenerationReader(StoreStack store, ILogger log, ChunkCodec
             return null;
         }
     }
-
-    private readonly HashSet<string> _saidUnusable = [];
 
     /// <summary>
     /// The manifest at each of <paramref name="locations"/> (<see cref="ReadManifest(string)"/>), each read once while it stays

@@ -136,23 +136,34 @@ internal static class SavedFiles
         }
         SafeFileHandle file = parent.OpenOrCreateFile(name);
         FileStatus status = FileStatus.Read((int)file.DangerousGetHandle());
-        string? refusal = status.LinkCount > 1
-            ? $"{path} was linked to another name as crik put it back; crik never writes through a link it did not make: find out who makes links there"
-            : status.Uid != 0 && status.Uid != entry.Uid
-                ? $"{path} belongs to uid {status.Uid}, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
-                    + $"a process of that user could keep it open and read or write what crik puts back; give it to uid {entry.Uid} "
-                    + "(the saved file's owner) or to root, or mount it where its directory is writable"
-                : WiderThanSaved(status, entry) is { } wider
-                    ? $"{path} lets {wider} open it, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
-                        + $"a process that opened it before would read or write what crik puts back; give it the saved file's mode "
-                        + $"({Convert.ToString(entry.Mode & 0x1ff, 8)}) and group ({entry.Gid}), or mount it where its directory is writable"
-                    : null;
-        if (refusal is not null)
+        if (WhyNotWrittenInPlace(path, status, entry) is { } refusal)
         {
             file.Dispose();
             throw new UnsafeEntryException(refusal);
         }
         return file;
+    }
+
+    /// <summary>Why the file now at the app's path must not be written in place with the saved one; null when it may be.</summary>
+    private static string? WhyNotWrittenInPlace(string path, FileStatus status, SavedFile entry)
+    {
+        if (status.LinkCount > 1)
+        {
+            return $"{path} was linked to another name as crik put it back; crik never writes through a link it did not make: find out who makes links there";
+        }
+        if (status.Uid != 0 && status.Uid != entry.Uid)
+        {
+            return $"{path} belongs to uid {status.Uid}, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
+                + $"a process of that user could keep it open and read or write what crik puts back; give it to uid {entry.Uid} "
+                + "(the saved file's owner) or to root, or mount it where its directory is writable";
+        }
+        if (WiderThanSaved(status, entry) is { } wider)
+        {
+            return $"{path} lets {wider} open it, and crik can only write it in place (no name can be made beside it, or it is a mount point): "
+                + $"a process that opened it before would read or write what crik puts back; give it the saved file's mode "
+                + $"({Convert.ToString(entry.Mode & 0x1ff, 8)}) and group ({entry.Gid}), or mount it where its directory is writable";
+        }
+        return null;
     }
 
     /// <summary>

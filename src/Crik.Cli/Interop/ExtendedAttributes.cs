@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Unicode;
 
 namespace Crik.Cli.Interop;
 
@@ -14,8 +15,6 @@ namespace Crik.Cli.Interop;
 internal static class ExtendedAttributes
 {
     public const string AccessAcl = "system.posix_acl_access", DefaultAcl = "system.posix_acl_default", Capability = "security.capability";
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Whether crik keeps an attribute of this name (see <see cref="ExtendedAttributes"/>).</summary>
     public static bool Kept(string name) => name.StartsWith("user.", StringComparison.Ordinal) || name is AccessAcl or DefaultAcl or Capability;
@@ -78,11 +77,11 @@ internal static class ExtendedAttributes
             {
                 continue;
             }
-            try
+            if (Utf8.IsValid(name))
             {
-                names.Add(StrictUtf8.GetString(name));
+                names.Add(Encoding.UTF8.GetString(name));
             }
-            catch (DecoderFallbackException)
+            else
             {
                 skipped.Add($"{pathForMessages}: an attribute whose name is not UTF-8");
             }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Unicode;
 
 namespace Crik.Cli.Interop;
 
@@ -9,9 +10,10 @@ namespace Crik.Cli.Interop;
 /// </summary>
 internal static class OriginalBytes
 {
-    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly List<byte[]> StartArguments = Read("/proc/self/cmdline");
 
-    private static readonly List<byte[]> StartArguments = Read("/proc/self/cmdline"), StartEnvironment = Read("/proc/self/environ");
+    /// <summary>The start environment's entries that are not UTF-8, in order, by the string .NET decoded each to.</summary>
+    private static readonly Dictionary<string, List<byte[]>> Undecodable = ByDecodedText(Read("/proc/self/environ").Where(e => !Utf8.IsValid(e)));
 
     /// <summary>
     /// <paramref name="arguments"/> as bytes: where they are the last of crik's own arguments as .NET decoded them (the app's
@@ -33,11 +35,7 @@ internal static class OriginalBytes
     /// </summary>
     public static List<byte[]> OfEnvironment(IReadOnlyList<string> entries)
     {
-        var undecodable = new Dictionary<string, Queue<byte[]>>(StringComparer.Ordinal);
-        foreach (byte[] entry in StartEnvironment.Where(e => !IsUtf8(e)))
-        {
-            (undecodable.TryGetValue(Decoded(entry), out Queue<byte[]>? same) ? same : undecodable[Decoded(entry)] = new()).Enqueue(entry);
-        }
+        var undecodable = Undecodable.ToDictionary(kv => kv.Key, kv => new Queue<byte[]>(kv.Value), StringComparer.Ordinal);
         var result = new List<byte[]>(entries.Count);
         foreach (string entry in entries)
         {
@@ -48,17 +46,15 @@ internal static class OriginalBytes
 
     private static string Decoded(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 
-    private static bool IsUtf8(byte[] bytes)
+    private static Dictionary<string, List<byte[]>> ByDecodedText(IEnumerable<byte[]> entries)
     {
-        try
+        var byText = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
+        foreach (byte[] entry in entries)
         {
-            _ = Strict.GetCharCount(bytes);
-            return true;
+            string text = Decoded(entry);
+            (byText.TryGetValue(text, out List<byte[]>? same) ? same : byText[text] = []).Add(entry);
         }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
+        return byText;
     }
 
     /// <summary>The NUL-separated entries of a /proc file; none when it cannot be read (no /proc): then everything goes out as UTF-8.</summary>

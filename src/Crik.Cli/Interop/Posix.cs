@@ -14,9 +14,17 @@ internal static class Posix
 
     private const int PrioProcess = 0;
 
-    /// <summary>Sends a signal; false when the process or group no longer exists (ESRCH).</summary>
+    /// <summary>
+    /// Sends a signal; false when the process or group no longer exists (ESRCH), and for a number that names no process of the
+    /// app's: kill takes 0 and -1 as crik's own group and every process it may signal, and 1 and crik's own PID (or group) are an
+    /// init's or crik's, never the app's. So a PID from a damaged record can never have crik signal everything or itself.
+    /// </summary>
     public static bool TrySignal(int pid, Signal signal)
     {
+        if (pid is 0 or -1 or 1 || pid == Environment.ProcessId || pid == -Environment.ProcessId)
+        {
+            return false;
+        }
         if (Libc.Kill(pid, signal) == 0)
         {
             return true;

@@ -54,7 +54,9 @@ internal sealed class CheckpointRestore
             return _failures.NotOnThisNode(manifest.Generation, mismatch, checkpoint.Directory, command);
         }
         var clock = Stopwatch.StartNew();
-        if (_pidRoom.Make(checkpoint) is { } held)
+        RestoredIds? tree = _pidRoom.ReadTree(checkpoint);
+        string? wrongRoot = WrongRoot(manifest, tree);
+        if (wrongRoot is null && _pidRoom.Make(checkpoint, tree) is { } held)
         {
             if (held.OnlyCriksThreads && !SelfRestart.Restarted)
             {
@@ -69,6 +71,10 @@ internal sealed class CheckpointRestore
         var run = new RestoreRun(checkpoint, attempt, stages, clock, _reaper.Expect(manifest.RootPid));
         try
         {
+            if (wrongRoot is not null)
+            {
+                return FailedBeforeItRan(run, wrongRoot, RestoreBlame.Checkpoint, command, criuRan: false);
+            }
             if (PutBackSavedFiles(run) is { } notPutBack)
             {
                 return FailedBeforeItRan(run, notPutBack.Why, notPutBack.Blame, command, criuRan: false);
@@ -91,6 +97,14 @@ internal sealed class CheckpointRestore
             return RestoreOutcome.Fresh($"cannot run criu to restore checkpoint {manifest.Generation} ({e.Message}); the checkpoint stays");
         }
     }
+
+    /// <summary>
+    /// Why the manifest's app is not the root of the tree CRIU would restore; null when it is, or the tree could not be read. crik
+    /// waits for, signals and checkpoints the app by that PID, so a manifest changed or damaged there is not restored.
+    /// </summary>
+    private static string? WrongRoot(Manifest manifest, RestoredIds? tree) => tree is null || tree.Root == manifest.RootPid ? null
+        : $"its manifest names PID {manifest.RootPid} as the app, but the root of the process tree in its images is PID {tree.Root}: "
+            + "the manifest was changed or damaged, and crik would wait for and signal the wrong process";
 
     /// <summary>The restore its plan says (<see cref="RestorePlanStep"/>), and what its end means: the app runs, or why it does not.</summary>
     private async Task<RestoreOutcome> RunCriuAsync(RestoreRun run, IReadOnlyList<string> command) =>

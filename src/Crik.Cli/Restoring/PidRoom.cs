@@ -20,10 +20,13 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
     /// <summary>How long crik waits for a process of its own (CRIU's kernel probes) that holds an ID the app needs to end.</summary>
     private static readonly TimeSpan HelperWait = TimeSpan.FromSeconds(10);
 
-    /// <summary>Null when every ID the app needs is free; else who holds which (<see cref="PidsInUse"/>).</summary>
-    public Held? Make(CommittedCheckpoint checkpoint)
+    /// <summary>
+    /// Null when every ID the app needs is free; else who holds which (<see cref="PidsInUse"/>). The IDs are <paramref name="tree"/>'s
+    /// where <see cref="ReadTree"/> could read them, else the manifest's.
+    /// </summary>
+    public Held? Make(CommittedCheckpoint checkpoint, RestoredIds? tree)
     {
-        List<int> ids = IdsOf(checkpoint);
+        List<int> ids = (tree?.All ?? checkpoint.Manifest.TreePids).Where(id => id > 0).ToList();
         if (ids.Count == 0)
         {
             return null;
@@ -88,31 +91,31 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
     }
 
     /// <summary>
-    /// The IDs CRIU gives back, as its pstree image lists them where the image was streamed into the packs (read as the
-    /// restore's own layout reads it). The manifest's list stands in for a generation of image files, or an image that
-    /// cannot be read here (the restore then says why itself); from 2026-11-28 on it is read from the stopped tree, as
-    /// CRIU dumped it.
+    /// The IDs CRIU gives back and its root, as its pstree image lists them where the image was streamed into the packs (read as
+    /// the restore's own layout reads it). Null for a generation of image files, or an image that cannot be read here (the
+    /// restore then says why itself): then the manifest's list stands in; from 2026-11-28 on it is read from the stopped tree,
+    /// as CRIU dumped it.
     /// </summary>
-    private List<int> IdsOf(CommittedCheckpoint checkpoint)
+    public RestoredIds? ReadTree(CommittedCheckpoint checkpoint)
     {
         Manifest manifest = checkpoint.Manifest;
         ManifestFile? pstree = manifest.Files.FirstOrDefault(f => f.Path == ProcessTreeImage.Name && f.IsStreamed);
-        List<int> ids = manifest.TreePids.ToList();
-        if (pstree is not null)
+        if (pstree is null)
         {
-            try
-            {
-                using PackReader packs = store.OpenPackReader();
-                ids = ProcessTreeImage.Ids(DumpedMemory.ReadSmall(pstree, manifest, packs));
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or OverflowException or UnauthorizedAccessException
-                or System.Net.Sockets.SocketException)
-            {
-                // A damaged image is the restore's to find and say: here the manifest's list stands in.
-                log.Warning("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
-                    ProcessTreeImage.Name, e.Message);
-            }
+            return null;
         }
-        return ids.Where(id => id > 0).ToList();
+        try
+        {
+            using PackReader packs = store.OpenPackReader();
+            return ProcessTreeImage.RootAndIds(DumpedMemory.ReadSmall(pstree, manifest, packs));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or OverflowException or UnauthorizedAccessException
+            or System.Net.Sockets.SocketException)
+        {
+            // A damaged image is the restore's to find and say: here the manifest's list stands in.
+            log.Warning("Checkpoint {Generation}: cannot read the IDs of its processes from {Image} ({Error}); using its manifest's", manifest.Generation,
+                ProcessTreeImage.Name, e.Message);
+            return null;
+        }
     }
 }

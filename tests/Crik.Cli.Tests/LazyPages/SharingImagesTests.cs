@@ -64,15 +64,18 @@ public sealed class SharingImagesTests
     {
         byte[] image = Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1)), Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, 7), (5, 8)));
         Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
-        Assert.Equal([1, 7, 8], ProcessTreeImage.Ids(image)); // each process's PID and its threads', once each
+        Assert.Equal([1, 7, 8], ProcessTreeImage.RootAndIds(image).All); // each process's PID and its threads', once each
+        Assert.Equal(1, ProcessTreeImage.RootAndIds(image).Root);
+        Assert.Equal(7, ProcessTreeImage.RootAndIds(Protobuf.Image(0x50273030, Protobuf.Message((1, 7), (2, 0)), Protobuf.Message((1, 3), (2, 7)))).Root);
+        Assert.Throws<FormatException>(() => ProcessTreeImage.RootAndIds(Protobuf.Image(0x50273030))); // no process at all
         Assert.Throws<FormatException>(() => ProcessTreeImage.Parse(image.AsSpan(0, 7)));
-        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(image.AsSpan(0, 7)));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.RootAndIds(image.AsSpan(0, 7)));
 
         // Damaged: a field that says it is 2^40 bytes long, or an ID no kernel gives. Said as damaged, never an overflow.
         byte[] longField = [.. Protobuf.Varint((6 << 3) | 2), .. Protobuf.Varint(1UL << 40)];
-        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, longField)));
-        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, Protobuf.Message((1, 1UL << 40), (2, 0)))));
-        Assert.Throws<FormatException>(() => ProcessTreeImage.Ids(Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (5, 1), (5, 1UL << 40)))));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.RootAndIds(Protobuf.Image(0x50273030, longField)));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.RootAndIds(Protobuf.Image(0x50273030, Protobuf.Message((1, 1UL << 40), (2, 0)))));
+        Assert.Throws<FormatException>(() => ProcessTreeImage.RootAndIds(Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (5, 1), (5, 1UL << 40)))));
     }
 
     /// <summary>
@@ -87,7 +90,7 @@ public sealed class SharingImagesTests
     {
         byte[] image = Protobuf.Image(0x50273030, Protobuf.Message((1, 1), (2, 0), (3, 1), (4, 1), (5, 1), (5, 2)),
             Protobuf.Message((1, 7), (2, 1), (3, 1), (4, 1), (5, leaderAsWritten)));
-        Assert.Equal([1, 2, 7], ProcessTreeImage.Ids(image));
+        Assert.Equal([1, 2, 7], ProcessTreeImage.RootAndIds(image).All);
         Assert.Equal([7], ProcessTreeImage.Threads(image)[7]);
         Assert.Equal([new TreeProcess(1, 0), new TreeProcess(7, 1)], ProcessTreeImage.Parse(image));
     }

@@ -31,6 +31,7 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ChildReaper re
                 // Not committed: the app got its SIGTERM there (AfterCheckpoint), as soon as CRIU was done with it.
                 if ((await checkpoints.TakeAsync(CheckpointReason.Sigterm).ConfigureAwait(false)).Plan.AppEndsHere)
                 {
+                    SayNotForwarded();
                     return true;
                 }
                 continue;
@@ -92,6 +93,24 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ChildReaper re
         else
         {
             log.Information("Forwarded {Signal} to the app (process group {Pid})", name, app.Pid);
+        }
+    }
+
+    /// <summary>
+    /// The signals that came while a SIGTERM's checkpoint held the app's signals, once it was committed: the app stops here without
+    /// them, and its restore does not get them either (CRIU saved the app before they were sent). Said, not dropped in silence.
+    /// </summary>
+    private void SayNotForwarded()
+    {
+        var dropped = new List<string>();
+        while (relay.TryTake(out Signal signal))
+        {
+            dropped.Add(Posix.SignalName(signal));
+        }
+        if (dropped.Count > 0)
+        {
+            log.Warning("Did not forward {Signals}, which came while the app was being checkpointed for SIGTERM: the checkpoint is committed, so the app "
+                + "stops here without them, and its restore will not get them either", string.Join(", ", dropped));
         }
     }
 }

@@ -60,4 +60,24 @@ public class SignalForwardingTests
         run.Signal(Native.SIGTERM);
         Assert.Equal(0, run.WaitForExit());
     }
+
+    /// <summary>
+    /// A SIGTERM's checkpoint holds the signals that come meanwhile (the app gets its SIGTERM first, should it not be committed).
+    /// Committed, the app stops without them: crik says so in one line; before, they were dropped without a word.
+    /// </summary>
+    [CriuFact]
+    public void ASignalThatComesDuringTheSigtermsCheckpointIsSaidNotForwardedOnceItIsCommitted()
+    {
+        using var pods = new Support.Pods();
+        using CrikRun pod = pods.StartWith(new Dictionary<string, string> { ["CRIK_TEST_COMMIT_PAUSE_MS"] = "3000" }, "python3", Paths.App("signal-printer.py"));
+        pod.WaitForLine("ready");
+        pod.Signal(Native.SIGTERM);
+        pod.WaitForLine("pausing 3000 ms at CRIK_TEST_COMMIT_PAUSE_MS", stderr: true);
+        pod.Signal(Native.SIGUSR1);
+        pod.Signal(Native.SIGHUP);
+        Assert.Equal(0, pod.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Single(pod.Stderr, l => l.Contains("Did not forward SIGUSR1, SIGHUP, which came while the app was being checkpointed for SIGTERM",
+            StringComparison.Ordinal));
+        Assert.DoesNotContain($"signal {Native.SIGUSR1}", pod.Stdout);
+    }
 }

@@ -20,7 +20,7 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
     private static readonly TimeSpan ListingGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>The checkpoint to restore, or why the app starts fresh: the store answered and holds none, or onStoreUnavailable: start.</summary>
-    public Found Find(IReadOnlyList<string> command, StageClock stages)
+    public Found Find(IReadOnlyList<string> command, StageClock stages, bool sayNone = true)
     {
         var waiting = Stopwatch.StartNew();
         var unsure = new StoreUnavailableStep(config, store.ImageDir, log);
@@ -44,7 +44,10 @@ internal sealed class CheckpointLookup(CrikConfig config, ICheckpointStore store
                 stages.Lap("choosing");
                 if (checkpoint is null)
                 {
-                    log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
+                    if (sayNone)
+                    {
+                        log.Information("No checkpoint to restore in {Dir}; starting the app fresh", store.ImageDir);
+                    }
                     return new Found(null, $"no checkpoint to restore in {store.ImageDir}");
                 }
                 return new Found(checkpoint, null);

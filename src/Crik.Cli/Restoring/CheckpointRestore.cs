@@ -147,7 +147,7 @@ internal sealed class CheckpointRestore
         RestoreBlame.Node => BecauseOfThisNode(run, why, command),
         RestoreBlame.Unproven => BecauseOfThisNode(run, why, command, counts: true),
         RestoreBlame.Crik => throw BecauseOfCrik(run, why),
-        _ => Failed(run, why, command, criuRan),
+        _ => Failed(run, why, criuRan),
     };
 
     /// <summary>
@@ -202,12 +202,15 @@ internal sealed class CheckpointRestore
         }
     }
 
-    /// <summary>An eager restore failed before the app ran: what CRIU left is killed, the checkpoint set aside, and onRestoreFailure applies.</summary>
-    private RestoreOutcome Failed(RestoreRun run, string why, IReadOnlyList<string> command, bool criuRan = true)
+    /// <summary>
+    /// An eager restore failed before the app ran: what CRIU left is killed, and the checkpoint set aside (an older one is restored
+    /// next, else onRestoreFailure applies: <see cref="Restorer"/>).
+    /// </summary>
+    private RestoreOutcome Failed(RestoreRun run, string why, bool criuRan = true)
     {
         _leftovers.Forget(run.Manifest);
-        return _failures.Failed(run.Manifest.Generation, run.Clock, why, criuRan ? run.Attempt.LogPath : null,
-            _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), command);
+        return FailedRestores.Failed(run.Manifest.Generation, run.Clock, why, criuRan ? run.Attempt.LogPath : null,
+            _store.RestoreFailed(run.Attempt, $"restore failed: {why}"));
     }
 
     /// <summary>Puts back additionalPaths; null when done, else why not and whose fault that is.</summary>

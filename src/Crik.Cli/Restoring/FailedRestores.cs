@@ -23,16 +23,27 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
         return Fresh(message, command, $"checkpoint {generation} cannot run on this node and stays for one that can (onRestoreFailure: fresh)", failed: null);
     }
 
-    /// <summary>A checkpoint whose restore failed, set aside at <paramref name="movedTo"/>.</summary>
+    /// <summary>
+    /// A checkpoint whose restore failed, set aside at <paramref name="movedTo"/>: nothing is said yet, as an older checkpoint
+    /// is restored next where there is one (<see cref="TryingOlder"/>), and onRestoreFailure applies only where there is none
+    /// (<see cref="NoneOlder"/>).
+    /// </summary>
     /// <param name="clock">Started when the restore began.</param>
     /// <param name="logFile">CRIU's log of the restore, when CRIU ran.</param>
-    public RestoreOutcome Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo, IReadOnlyList<string> command)
+    public static RestoreOutcome Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo)
     {
         string message = $"restoring checkpoint {generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
             + (logFile is null ? "" : $"CRIU log {logFile}; ") + $"the checkpoint is set aside at {movedTo}";
-        return Fresh(message, command, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)",
-            new Happening.RestoreFailed(generation, Lazily: false, message));
+        return RestoreOutcome.Failed(new SetAsideRestore(message, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)",
+            new Happening.RestoreFailed(generation, Lazily: false, message)));
     }
+
+    /// <summary>A checkpoint set aside, and an older one to restore instead: its work is not given up for the newer one's fault.</summary>
+    public void TryingOlder(SetAsideRestore failed, long older) =>
+        log.Error(failed.Failed, "{Message}; restoring checkpoint {Older}, the newest one left, instead", failed.Message, older);
+
+    /// <summary>A checkpoint set aside, and none older left to restore: onRestoreFailure applies.</summary>
+    public RestoreOutcome NoneOlder(SetAsideRestore failed, IReadOnlyList<string> command) => Fresh(failed.Message, command, failed.WhyFresh, failed.Failed);
 
     /// <summary>
     /// This node had no room for what the restore writes: the checkpoint is whole and stays where it is, and the

@@ -22,6 +22,7 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
     private readonly CheckpointLookup _lookup = new(config, store, log);
     private readonly CheckpointRestore _restore = new(config, store, criu, reaper, log);
     private readonly StoreUnavailableStep _unsure = new(config, store.ImageDir, log);
+    private readonly FailedRestores _failures = new(config, log);
 
     public TimeSpan Probation => config.RestoreProbation;
 
@@ -43,8 +44,28 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         RestoreOutcome outcome = found.Checkpoint is { } checkpoint
             ? await RestoreAsync(checkpoint, command, stages).ConfigureAwait(false)
             : RestoreOutcome.Fresh(found.WhyFresh!);
+        while (outcome.SetAside is { } failed)
+        {
+            outcome = await OlderOrNoneAsync(failed, command).ConfigureAwait(false);
+        }
         WhyFresh = outcome.WhyFresh;
         return outcome.App;
+    }
+
+    /// <summary>
+    /// After a checkpoint failed and was set aside: the newest one left is restored, as at a start (keepCheckpoints keeps the one
+    /// before), so its work is not given up for the newer one's fault. Each is set aside when it fails, so this ends; with none
+    /// left, onRestoreFailure applies.
+    /// </summary>
+    private async Task<RestoreOutcome> OlderOrNoneAsync(SetAsideRestore failed, IReadOnlyList<string> command)
+    {
+        var stages = new StageClock();
+        if (_lookup.Find(command, stages, sayNone: false).Checkpoint is not { } older)
+        {
+            return _failures.NoneOlder(failed, command);
+        }
+        _failures.TryingOlder(failed, older.Manifest.Generation);
+        return await RestoreAsync(older, command, stages).ConfigureAwait(false);
     }
 
     private async Task<RestoreOutcome> RestoreAsync(CommittedCheckpoint checkpoint, IReadOnlyList<string> command, StageClock stages)

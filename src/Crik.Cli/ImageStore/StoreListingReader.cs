@@ -17,8 +17,8 @@ internal static class StoreListingReader
         StoreListing listing = StoreListingParser.Parse(ListEntries(backend, log), out List<StoredEntry> ignored);
         foreach (StoredEntry entry in ignored)
         {
-            log.Warning("Ignoring {Path}: it is {Kind}, not a directory crik made; crik never follows links in its image directory",
-                PathOf(backend, entry.Key), DirectoryHandle.Describe(entry.Kind));
+            log.Warning("Ignoring {Path}: it is {Kind}, not a {Made} crik made; crik never follows links in its image directory",
+                PathOf(backend, entry.Key), DirectoryHandle.Describe(entry.Kind), entry.Parts[0] == StoreLayout.RestoresDir ? "file" : "directory");
         }
         return listing;
     }

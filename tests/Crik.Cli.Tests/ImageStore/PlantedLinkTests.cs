@@ -111,6 +111,33 @@ public sealed class PlantedLinkTests : IDisposable
         Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
     }
 
+    /// <summary>
+    /// A directory or link in restores/ named as the mark crik writes when the app ends on its own (finished-NNNNNN): before, it
+    /// retired every checkpoint up to that number without a word, and the next pod started the app fresh.
+    /// </summary>
+    [Theory]
+    [InlineData("directory")]
+    [InlineData("link")]
+    public void SomethingPlantedAsAFinishedMarkRetiresNothing(string kind)
+    {
+        using (StagingCheckpoint staging = _store.BeginCheckpoint())
+        {
+            File.WriteAllText(Path.Combine(staging.Path, "pages-1.img"), "x");
+            _store.Commit(staging, new Manifest { RootPid = 1, Command = ["app"] }, 2);
+        }
+        string mark = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "restores")).FullName, "finished-000009");
+        if (kind == "directory")
+        {
+            Directory.CreateDirectory(mark);
+        }
+        else
+        {
+            File.CreateSymbolicLink(mark, Path.Combine(_outside, "victim"));
+        }
+        Assert.Equal(1, _store.FindRestorable()!.Manifest.Generation);
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(_outside, "victim")));
+    }
+
     [Fact]
     public void LinksNamedLikeCheckpointsOrStagingAreIgnoredAndNeverMoved()
     {

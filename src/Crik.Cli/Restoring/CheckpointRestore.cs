@@ -68,13 +68,15 @@ internal sealed class CheckpointRestore
         // Recorded before CRIU runs: a pod that dies from here on counts against this generation (restoreAttempts).
         using RestoreAttempt attempt = _store.BeginRestore(checkpoint);
         stages.Lap("record");
+        if (wrongRoot is not null)
+        {
+            // Nothing of it ran, and its PIDs are not the app's: none is waited for or killed.
+            return FailedRestores.Failed(manifest.Generation, clock, wrongRoot, logFile: null, _store.RestoreFailed(attempt, $"restore failed: {wrongRoot}"),
+                filesPutBack: false);
+        }
         var run = new RestoreRun(checkpoint, attempt, stages, clock, _reaper.Expect(manifest.RootPid));
         try
         {
-            if (wrongRoot is not null)
-            {
-                return FailedBeforeItRan(run, wrongRoot, RestoreBlame.Checkpoint, command, criuRan: false);
-            }
             if (PutBackSavedFiles(run) is { } notPutBack)
             {
                 return FailedBeforeItRan(run, notPutBack.Why, notPutBack.Blame, command, criuRan: false);
@@ -210,12 +212,13 @@ internal sealed class CheckpointRestore
     {
         _leftovers.Forget(run.Manifest);
         return FailedRestores.Failed(run.Manifest.Generation, run.Clock, why, criuRan ? run.Attempt.LogPath : null,
-            _store.RestoreFailed(run.Attempt, $"restore failed: {why}"));
+            _store.RestoreFailed(run.Attempt, $"restore failed: {why}"), run.FilesPutBack);
     }
 
     /// <summary>Puts back additionalPaths; null when done, else why not and whose fault that is.</summary>
     private NotWhole? PutBackSavedFiles(RestoreRun run)
     {
+        run.FilesPutBack = run.Manifest.ExtraFiles is { Count: > 0 };
         try
         {
             _store.PutBackSavedFiles(run.Attempt);

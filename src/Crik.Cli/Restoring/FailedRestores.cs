@@ -30,17 +30,32 @@ internal sealed class FailedRestores(CrikConfig config, ILogger log)
     /// </summary>
     /// <param name="clock">Started when the restore began.</param>
     /// <param name="logFile">CRIU's log of the restore, when CRIU ran.</param>
-    public static RestoreOutcome Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo)
+    /// <param name="filesPutBack">Its saved files were (or may have been) written at the app's paths before it failed.</param>
+    public static RestoreOutcome Failed(long generation, Stopwatch clock, string why, string? logFile, string movedTo, bool filesPutBack)
     {
         string message = $"restoring checkpoint {generation} failed after {clock.Elapsed.TotalSeconds:0.00} s: {why}; "
             + (logFile is null ? "" : $"CRIU log {logFile}; ") + $"the checkpoint is set aside at {movedTo}";
         return RestoreOutcome.Failed(new SetAsideRestore(message, $"checkpoint {generation} could not be restored and is set aside (onRestoreFailure: fresh)",
-            new Happening.RestoreFailed(generation, Lazily: false, message)));
+            new Happening.RestoreFailed(generation, Lazily: false, message), filesPutBack));
     }
 
     /// <summary>A checkpoint set aside, and an older one to restore instead: its work is not given up for the newer one's fault.</summary>
     public void TryingOlder(SetAsideRestore failed, long older) =>
         log.Error(failed.Failed, "{Message}; restoring checkpoint {Older}, the newest one left, instead", failed.Message, older);
+
+    /// <summary>
+    /// A checkpoint set aside after its saved files were put back, and an older one left: restored in this container, the older
+    /// app would run among files it never saw (a newer database's journal beside its own). crik exits 125, and the container's
+    /// next start, from its image, restores the older one.
+    /// </summary>
+    public static RestoreFailedException OlderInTheNextContainer(SetAsideRestore failed, long older)
+    {
+        string message = $"{failed.Message}. Checkpoint {older} is left, but checkpoint {failed.Failed.Generation}'s saved files are already "
+            + $"back at the app's paths, and checkpoint {older}'s app never saw them: crik starts nothing and exits 125, so that Kubernetes "
+            + $"starts the container again from its image, and restores checkpoint {older} then";
+        LoggedHappenings.WithoutLine(failed.Failed); // the exception is the line: crik's last, as it exits
+        return new RestoreFailedException(message);
+    }
 
     /// <summary>A checkpoint set aside, and none older left to restore: onRestoreFailure applies.</summary>
     public RestoreOutcome NoneOlder(SetAsideRestore failed, IReadOnlyList<string> command) => Fresh(failed.Message, command, failed.WhyFresh, failed.Failed);

@@ -20,6 +20,9 @@ internal sealed class RestoreRun(CommittedCheckpoint checkpoint, RestoreAttempt 
 
     public Stopwatch Clock => clock;
 
+    /// <summary>Whether saved files of this checkpoint were (or may have been) written at the app's paths.</summary>
+    public bool FilesPutBack { get; set; }
+
     /// <summary>The app's root process as the reaper watches for it; a new one once a failed try's tree is forgotten.</summary>
     public TrackedChild App { get; set; } = app;
 }

@@ -54,8 +54,8 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
 
     /// <summary>
     /// After a checkpoint failed and was set aside: the newest one left is restored, as at a start (keepCheckpoints keeps the one
-    /// before), so its work is not given up for the newer one's fault. Each is set aside when it fails, so this ends; with none
-    /// left, onRestoreFailure applies.
+    /// before), so its work is not given up for the newer one's fault; by the container's next start where the failed one's saved
+    /// files were put back already. Each is set aside when it fails, so this ends; with none left, onRestoreFailure applies.
     /// </summary>
     private async Task<RestoreOutcome> OlderOrNoneAsync(SetAsideRestore failed, IReadOnlyList<string> command)
     {
@@ -63,6 +63,10 @@ internal sealed class Restorer(CrikConfig config, ICheckpointStore store, CriuRu
         if (_lookup.Find(command, stages, sayNone: false).Checkpoint is not { } older)
         {
             return _failures.NoneOlder(failed, command);
+        }
+        if (failed.FilesPutBack)
+        {
+            throw FailedRestores.OlderInTheNextContainer(failed, older.Manifest.Generation);
         }
         _failures.TryingOlder(failed, older.Manifest.Generation);
         return await RestoreAsync(older, command, stages).ConfigureAwait(false);

@@ -98,7 +98,7 @@ internal sealed class AppSignals(SignalRelay relay, AppLife life, ChildReaper re
 
     /// <summary>
     /// The signals that came while a SIGTERM's checkpoint held the app's signals, once it was committed: the app stops here without
-    /// them, and its restore does not get them either (CRIU saved the app before they were sent). Said, not dropped in silence.
+    /// them, and its restore does not get them either (they were never delivered). Said, not dropped in silence.
     /// </summary>
     private void SayNotForwarded()
     {

@@ -47,6 +47,63 @@ public class OlderCheckpointTests
         third.Signal(Native.SIGKILL);
     }
 
+    /// <summary>
+    /// The failed checkpoint's saved files were put back before CRIU failed: restored among them, the older app would meet files it
+    /// never saw. crik exits 125 instead, and the container's next start (from its image, here with the paths emptied) restores
+    /// the older one.
+    /// </summary>
+    [CriuFact]
+    public void WhereTheFailedCheckpointsFilesWerePutBackTheOneBeforeIsRestoredByTheContainersNextStart()
+    {
+        string state = Directory.CreateTempSubdirectory("crik-older-state-").FullName;
+        try
+        {
+            using var pods = new Pods($"lazyRestore: off\nadditionalPaths: [{state}]\n");
+            File.WriteAllText(Path.Combine(state, "a"), "1");
+            using (CrikRun first = pods.Start("sh", "-c", Pods.Counter()))
+            {
+                first.WaitForLine("count 3");
+                Pods.CheckpointAndStop(first);
+            }
+            int firstLast;
+            using (CrikRun second = pods.Start("sh", "-c", Pods.Counter()))
+            {
+                second.WaitForLine("Restored checkpoint 1", TimeSpan.FromSeconds(60), stderr: true);
+                second.WaitForLine(_ => Pods.Counts(second).Count >= 3, TimeSpan.FromSeconds(30));
+                firstLast = Pods.Counts(second)[0] - 1;
+                File.WriteAllText(Path.Combine(state, "b"), "2");
+                Pods.CheckpointAndStop(second);
+            }
+            DamageAChunkOnlyTheNewestHas(pods);
+            Directory.Delete(state, recursive: true);
+
+            using (CrikRun third = pods.Start("sh", "-c", Pods.Counter()))
+            {
+                Assert.Equal(125, third.WaitForExit(TimeSpan.FromSeconds(60)));
+                Assert.Single(third.Stderr, l => l.Contains("restoring checkpoint 2 failed", StringComparison.Ordinal)
+                    && l.Contains("Checkpoint 1 is left, but checkpoint 2's saved files are already back at the app's paths", StringComparison.Ordinal));
+                Assert.Empty(Pods.Counts(third));
+            }
+            Assert.True(File.Exists(Path.Combine(state, "b")), "checkpoint 2 put back its files before CRIU failed");
+            Directory.Delete(state, recursive: true); // the container's next start: its own files, from its image
+
+            using CrikRun fourth = pods.Start("sh", "-c", Pods.Counter());
+            fourth.WaitForLine("Restored checkpoint 1", TimeSpan.FromSeconds(60), stderr: true);
+            fourth.WaitForLine(_ => Pods.Counts(fourth).Count >= 3, TimeSpan.FromSeconds(30));
+            Assert.Equal(firstLast + 1, Pods.Counts(fourth)[0]);
+            Assert.Equal("1", File.ReadAllText(Path.Combine(state, "a")));
+            Assert.False(File.Exists(Path.Combine(state, "b")));
+            fourth.Signal(Native.SIGKILL);
+        }
+        finally
+        {
+            if (Directory.Exists(state))
+            {
+                Directory.Delete(state, recursive: true);
+            }
+        }
+    }
+
     /// <summary>Flips a byte in the middle of a chunk of checkpoint 2's pages that checkpoint 1 does not list, so checkpoint 1 stays whole.</summary>
     private static void DamageAChunkOnlyTheNewestHas(Pods pods)
     {

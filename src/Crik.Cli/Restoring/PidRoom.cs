@@ -13,7 +13,8 @@ namespace Crik.Cli.Restoring;
 /// Makes room for the IDs a restore gives back, before CRIU runs. As PID 1, crik first moves the PID namespace's
 /// counter past the highest of them (and past <see cref="PidCounter.FirstAppPid"/>): nothing crik or CRIU starts
 /// from then on can take one, and every thread and child the restored app makes later gets an ID above them, so the
-/// next pod's crik, whose own threads take the lowest IDs, never holds one its restore needs.
+/// next pod's crik, whose own threads take the lowest IDs, never holds one its restore needs. Close below pid_max, where the
+/// counter would wrap around among IDs of a checkpoint taken after a wrap, it goes where the app needs none (<see cref="PidCounterPlacement"/>).
 /// </summary>
 internal sealed class PidRoom(ICheckpointReader store, ILogger log)
 {
@@ -38,7 +39,7 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
         }
         if (Environment.ProcessId == 1)
         {
-            int last = Math.Max(PidCounter.FirstAppPid - 1, highest);
+            int last = PidCounterPlacement.Last(ids, PidCounter.FirstAppPid, PidCounter.Max());
             PidCounter.MovePast(last, $"the IDs of checkpoint {checkpoint.Manifest.Generation}'s processes and threads", log);
         }
         List<int> held = HeldAfterHelpers(ids, checkpoint.Manifest.Generation);

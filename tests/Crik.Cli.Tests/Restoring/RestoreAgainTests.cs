@@ -56,6 +56,26 @@ public class RestoreAgainTests
         });
     }
 
+    /// <summary>
+    /// A checkpoint taken after the PID namespace's counter wrapped around pid_max: the app holds IDs just below pid_max and from
+    /// 300 up. Moved past the highest, the counter wrapped to 300 and crik's own threads took the app's IDs there before CRIU
+    /// could ("Can't fork for 313: File exists"): the app started fresh, and its checkpoint was deleted later.
+    /// </summary>
+    [CriuFact]
+    public void ACheckpointTakenAfterItsIdsWrappedAroundPidMaxIsRestoredByEveryNextPod()
+    {
+        using var pods = new Pods();
+        CountOnAcrossPods(pods, 3, ["python3", Paths.App("growing-tree.py"), "4194290"], checkpoint =>
+        {
+            if (checkpoint == 1)
+            {
+                List<int> ids = Ids(pods, checkpoint);
+                Assert.Contains(ids, id => id > 4194290);
+                Assert.Contains(ids, id => id is >= 300 and < 400);
+            }
+        });
+    }
+
     [CriuFact]
     public void ACheckpointWhoseIdsCriksOwnThreadsHoldIsRestoredByACrikThatStartsItsProgramAgain()
     {

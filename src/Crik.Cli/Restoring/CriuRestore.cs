@@ -48,7 +48,7 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
             result = await criu.RunAsync(arguments, attempt.Criu, config.RestoreTimeout, keepStdio: true,
                 kill: kill.Token, waitedForProbes: () => run.Stages.Lap("kernel probes"), ownProcessGroup: false).ConfigureAwait(false);
         }
-        NotWhole? notWhole = server is null ? null : await Served(server).ConfigureAwait(false);
+        NotWhole? notWhole = server is null ? null : await Served(server, result.Succeeded).ConfigureAwait(false);
         run.Stages.Lap(server?.Times is { } streamed ? $"criu (streamed {streamed})" : "criu");
         return (result, notWhole);
     }
@@ -89,12 +89,19 @@ internal sealed class CriuRestore(CrikConfig config, ICheckpointReader store, Cr
         }
     }
 
-    /// <summary>Null when the image streamer handed CRIU every image whole; it ends with criu, or fails after a grace period.</summary>
-    private static async Task<NotWhole?> Served(ImageServer server)
+    /// <summary>
+    /// Null when the image streamer handed CRIU every image whole, or when CRIU failed and its going away ended the streamer's
+    /// conversation (CRIU's own error says why: an ID held, say, is this node's, not the checkpoint's); it ends with criu, or fails
+    /// after a grace period.
+    /// </summary>
+    internal static async Task<NotWhole?> Served(ImageServer server, bool criuSucceeded)
     {
         try
         {
-            return await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false) is { } why ? new NotWhole(why, server.StoreAway, server.CriksOwn) : null;
+            string? why = await server.FinishAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return why is null ? null
+                : server.CriuWentAway ? (criuSucceeded ? new NotWhole(why, storeAway: false, criksOwn: true) : null)
+                : new NotWhole(why, server.StoreAway, server.CriksOwn);
         }
         catch (TimeoutException)
         {

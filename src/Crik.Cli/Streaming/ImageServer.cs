@@ -68,6 +68,12 @@ internal sealed class ImageServer : StreamerSession<string?>
     /// <summary>crik's own code failed serving an image, in a way nobody expected (<see cref="ReadFailure.CriksOwn"/>), which says nothing of the checkpoint.</summary>
     public bool CriksOwn { get; private set; }
 
+    /// <summary>
+    /// The first failure was CRIU's end of the conversation (it went away between a request and its pipe, reset its socket, or
+    /// sent what is not a request): CRIU's own failure ended it, which says nothing of the images or the store.
+    /// </summary>
+    public bool CriuWentAway { get; private set; }
+
     protected override string? NeverConnected(string why) => why;
 
     /// <summary>Serves each image CRIU asks for on a thread of its own; null when every one reached it verified, else what failed.</summary>
@@ -92,9 +98,16 @@ internal sealed class ImageServer : StreamerSession<string?>
                 }
             }, TaskCreationOptions.LongRunning).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
             // Whatever went wrong, criu must not finish a restore from what it was given so far.
+            if (Fail(e.Message))
+            {
+                CriuWentAway = true;
+            }
+        }
+        catch (Exception e)
+        {
             FailWith(e, e.Message);
         }
         await Task.WhenAll(served).ConfigureAwait(false);

@@ -10,7 +10,7 @@ internal static class StoreListingParser
     /// What the entries name. A volume lists directories (<c>checkpoint-000007</c>, <c>retired/checkpoint-000003</c>),
     /// object storage the objects in them (<c>checkpoint-000007/manifest.json</c>): a generation is either.
     /// <paramref name="ignored"/> gets the entries at the top, in retired/ and in set-aside/ that name a generation but are
-    /// not a directory (a link or a file planted there), and those in restores/ that are not a file: never used.
+    /// not a directory (a link or a file planted there), and finished marks in restores/ that are not a file: never used.
     /// </summary>
     public static StoreListing Parse(IEnumerable<StoredEntry> entries, out List<StoredEntry> ignored)
     {
@@ -58,11 +58,11 @@ internal static class StoreListingParser
                 case [PacksDir, var name] when ParsePackGeneration(name) > 0:
                     packs.Add(ParsePackGeneration(name));
                     break;
-                case [RestoresDir, var name] when entry.Kind == FileKind.Regular:
-                    marks.Add(name);
+                case [RestoresDir, var name] when entry.Kind != FileKind.Regular && name.StartsWith(FinishedMarkPrefix, StringComparison.Ordinal):
+                    ignored.Add(entry); // a finished mark is a file crik wrote: a directory or link planted as one would retire checkpoints
                     break;
-                case [RestoresDir, _]:
-                    ignored.Add(entry); // a mark is a file crik wrote: a directory or link planted as one would retire checkpoints
+                case [RestoresDir, var name]:
+                    marks.Add(name); // a restore record that is not a file counts as one never written whole
                     break;
                 case [LogDir, var name] when entry.Kind is FileKind.Regular or FileKind.SymbolicLink:
                     logs.Add(new StoredLog(name, entry.Modified));

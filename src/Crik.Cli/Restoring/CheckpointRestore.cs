@@ -218,7 +218,8 @@ internal sealed class CheckpointRestore
     /// <summary>Puts back additionalPaths; null when done, else why not and whose fault that is.</summary>
     private NotWhole? PutBackSavedFiles(RestoreRun run)
     {
-        run.FilesPutBack = run.Manifest.ExtraFiles is { Count: > 0 };
+        // A manifest from before extraFiles was written (null) has its put-back find the files by listing them.
+        run.FilesPutBack = run.Manifest.ExtraFiles is not { Count: 0 };
         try
         {
             _store.PutBackSavedFiles(run.Attempt);

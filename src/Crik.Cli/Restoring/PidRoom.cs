@@ -68,7 +68,7 @@ internal sealed class PidRoom(ICheckpointReader store, ILogger log)
         {
             List<int> held = ProcessTree.InUse(ids);
             bool helperHolds = held.Count > 0 && held.Intersect(CriksHelpers()).Any();
-            held = ProcessTree.InUse(held); // a holder that ended meanwhile freed its ID for good: the counter is past it
+            held = ProcessTree.InUse(held); // a holder that ended meanwhile freed its ID for good: the counter runs where the app needs none
             bool settled = held.Count == 0 || (!helperHolds && heldByOthersBefore is not null && heldByOthersBefore.SequenceEqual(held));
             if (settled || waiting.Elapsed > HelperWait)
             {
